@@ -1,0 +1,175 @@
+"""The verdict: the flags decided once every record is cleaned, checked and clustered.
+
+In: the record frame after normalisation, registry enrichment and matching — the ``flag_<CODE>``
+columns raised by earlier stages, ``customer_type``, ``cvr``, ``ean``, ``phone_e164`` /
+``phone_numbers``, ``email`` / ``emails`` and, from matching, ``cluster_id``, ``cluster_size`` and
+``in_review_pair``. Any of these may be missing (a stage that was skipped); a missing flag column
+means "not raised" and a missing ``cluster_id`` makes every record its own customer.
+
+Out: the same frame with the flags decided here added as ``flag_<CODE>`` columns —
+
+- per record: ``MISSING_CVR`` (a company with no CVR value at all; one whose CVR is present but
+  broken is ``INVALID_CVR`` instead), ``MISSING_EAN`` (a public customer without a valid EAN, unless
+  ``INVALID_EAN`` already says why), ``DUPLICATE`` (``cluster_size > 1``), ``REVIEW_MATCH``
+  (``in_review_pair``);
+- per customer (the whole cluster gets the same answer): ``NO_CONTACT`` (no record of the cluster
+  has a valid phone number or e-mail address) and ``BLACKLISTED`` (any record of the cluster is in
+  the blacklist hits) —
+
+and then ``flags`` (``list[str]``, every raised code, sorted), ``invoice_ready`` and
+``collection_ready`` (no flag of :data:`cleansing.schema.BLOCKS_INVOICE` /
+:data:`~cleansing.schema.BLOCKS_COLLECTION` raised).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cleansing.schema import (
+    BLOCKS_COLLECTION,
+    BLOCKS_INVOICE,
+    FLAG_PREFIX,
+    REASON_CODES,
+    flag,
+)
+
+# The codes this module decides; every other code arrives as a flag column from an earlier stage.
+DECIDED_HERE = (
+    "MISSING_CVR",
+    "MISSING_EAN",
+    "DUPLICATE",
+    "REVIEW_MATCH",
+    "NO_CONTACT",
+    "BLACKLISTED",
+)
+
+_VERDICT_COLUMNS = ("flags", "invoice_ready", "collection_ready")
+
+
+def apply_verdict(
+    records: pl.DataFrame, *, blacklist_hits: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Add the flags decided here, then ``flags``, ``invoice_ready`` and ``collection_ready``.
+
+    ``blacklist_hits`` is :func:`cleansing.blacklist.match_blacklist`'s frame (its ``record_id``
+    column is what counts). Running the verdict twice gives the same result: the columns it owns
+    are recomputed, not appended to.
+
+    >>> frame = pl.DataFrame({"record_id": ["1"], "customer_type": ["company"], "cvr": [None]})
+    >>> apply_verdict(frame).select("flags", "invoice_ready").row(0)
+    (['MISSING_CVR', 'NO_CONTACT'], False)
+    """
+    unknown = sorted(
+        c
+        for c in records.columns
+        if c.startswith(FLAG_PREFIX) and c[len(FLAG_PREFIX) :] not in REASON_CODES
+    )
+    if unknown:
+        raise ValueError(f"flag columns without a contract reason code: {unknown}")
+
+    frame = records.drop([c for c in _VERDICT_COLUMNS if c in records.columns])
+    frame = frame.with_columns(
+        _text(frame, "cluster_id").fill_null(pl.col("record_id")).alias("_cluster")
+    )
+    hit_ids = (
+        blacklist_hits.get_column("record_id").cast(pl.String).unique()
+        if blacklist_hits is not None and blacklist_hits.height
+        else pl.Series("record_id", [], dtype=pl.String)
+    )
+
+    customer_type = _text(frame, "customer_type")
+    frame = frame.with_columns(
+        (
+            (customer_type == "company") & _blank(frame, "cvr") & ~_raised(frame, "INVALID_CVR")
+        ).alias(flag("MISSING_CVR")),
+        ((customer_type == "public") & _blank(frame, "ean") & ~_raised(frame, "INVALID_EAN")).alias(
+            flag("MISSING_EAN")
+        ),
+        (_cluster_size(frame) > 1).alias(flag("DUPLICATE")),
+        _bool(frame, "in_review_pair").alias(flag("REVIEW_MATCH")),
+        (~_has_contact(frame).any().over("_cluster")).alias(flag("NO_CONTACT")),
+        pl.col("record_id")
+        .cast(pl.String)
+        .is_in(hit_ids.implode())
+        .any()
+        .over("_cluster")
+        .alias(flag("BLACKLISTED")),
+    )
+
+    # Build the list in sorted code order, so it comes out sorted without a per-row sort.
+    raised = [pl.when(_raised(frame, code)).then(pl.lit(code)) for code in REASON_CODES]
+    flags = pl.concat_list(raised).list.drop_nulls().alias("flags")
+    frame = frame.with_columns(
+        [pl.col(c).fill_null(False) for c in frame.columns if c.startswith(FLAG_PREFIX)]
+    ).with_columns(flags)
+    return frame.with_columns(
+        (~pl.col("flags").list.eval(pl.element().is_in(sorted(BLOCKS_INVOICE))).list.any()).alias(
+            "invoice_ready"
+        ),
+        (
+            ~pl.col("flags").list.eval(pl.element().is_in(sorted(BLOCKS_COLLECTION))).list.any()
+        ).alias("collection_ready"),
+    ).drop("_cluster")
+
+
+def flag_counts(records: pl.DataFrame) -> dict[str, int]:
+    """How many records carry each reason code, for every code of the contract (zeros included).
+
+    Reads ``flags`` when the verdict has run, else the ``flag_<CODE>`` columns.
+    """
+    counts = dict.fromkeys(REASON_CODES, 0)
+    if "flags" in records.columns:
+        exploded = records.select(pl.col("flags").explode().drop_nulls().alias("code"))
+        for code, n in exploded.group_by("code").len().iter_rows():
+            counts[code] = int(n)
+        return counts
+    for code in REASON_CODES:
+        if flag(code) in records.columns:
+            counts[code] = int(records.get_column(flag(code)).fill_null(False).sum())
+    return counts
+
+
+def _raised(frame: pl.DataFrame, code: str) -> pl.Expr:
+    """The flag column of ``code`` as a non-null boolean; a missing column means not raised."""
+    return _bool(frame, flag(code))
+
+
+def _bool(frame: pl.DataFrame, column: str) -> pl.Expr:
+    if column not in frame.columns:
+        return pl.lit(False)
+    return pl.col(column).cast(pl.Boolean).fill_null(False)
+
+
+def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    if column not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    return pl.col(column).cast(pl.String)
+
+
+def _blank(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """True where a text column is missing, null or only whitespace."""
+    return _text(frame, column).str.strip_chars().fill_null("") == ""
+
+
+def _non_empty_list(frame: pl.DataFrame, column: str) -> pl.Expr:
+    if column not in frame.columns:
+        return pl.lit(False)
+    return pl.col(column).list.drop_nulls().list.len().fill_null(0) > 0
+
+
+def _has_contact(frame: pl.DataFrame) -> pl.Expr:
+    """A record with a valid phone or e-mail: the cleaned value, or any entry of its list column."""
+    return (
+        ~_blank(frame, "phone_e164")
+        | ~_blank(frame, "email")
+        | _non_empty_list(frame, "phone_numbers")
+        | _non_empty_list(frame, "emails")
+    )
+
+
+def _cluster_size(frame: pl.DataFrame) -> pl.Expr:
+    """Matching's ``cluster_size``, or the size counted from ``cluster_id`` when it is absent."""
+    counted = pl.len().over("_cluster")
+    if "cluster_size" not in frame.columns:
+        return counted
+    return pl.col("cluster_size").cast(pl.Int64).fill_null(counted)
