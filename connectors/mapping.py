@@ -1,0 +1,337 @@
+"""Which input column holds which canonical field.
+
+Headers are matched after folding (case, spaces, punctuation), against synonyms in English, Danish
+and the customer exports of e-conomic, Dinero, Billy, HubSpot and Salesforce. A ``--mapping`` TOML
+file (``[columns]`` from canonical field to input column) overrides the automatic choice.
+
+>>> auto_map(["Kundenr", "Navn", "Adresse", "Postnr", "By", "CVR-nr", "E-mail", "Telefon"])["cvr"]
+'CVR-nr'
+>>> auto_map(["customerNumber", "name", "zip", "corporateIdentificationNumber"])["postal_code"]
+'zip'
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from cleansing.schema import CANONICAL_FIELDS
+from connectors.errors import InputError
+
+# Folded header (see fold_header) -> canonical field. Order inside a field does not matter; when
+# two input columns fold to synonyms of one field, the first column in the file wins.
+_SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
+    "record_id": (
+        "id",
+        "recordid",
+        "customerid",
+        "customerno",
+        "customernumber",
+        "customernr",
+        "kundenr",
+        "kundenummer",
+        "kundeid",
+        "debitornr",
+        "debitornummer",
+        "debtornumber",
+        "contactid",
+        "kontaktnr",
+        "kontaktnummer",
+        "accountid",
+        "accountnumber",
+        "nr",
+        "nummer",
+        "number",
+        "contactguid",
+        "hsobjectid",
+    ),
+    "name": (
+        "name",
+        "navn",
+        "firmanavn",
+        "firma",
+        "virksomhed",
+        "virksomhedsnavn",
+        "kundenavn",
+        "companyname",
+        "company",
+        "accountname",
+        "organisation",
+        "organization",
+        "customername",
+        "fuldtnavn",
+        "fullname",
+        "contactname",
+        "kontaktnavn",
+        "debitornavn",
+        "navn1",
+    ),
+    "first_name": ("firstname", "fornavn", "givenname", "forename"),
+    "last_name": ("lastname", "efternavn", "surname", "familyname"),
+    "address": (
+        "address",
+        "adresse",
+        "address1",
+        "adresse1",
+        "addressline",
+        "addressline1",
+        "fulladdress",
+        "postaladdress",
+        "postadresse",
+        "streetaddress",
+        "billingaddress",
+        "mailingaddress",
+        "shippingaddress",
+        "leveringsadresse",
+        "fakturaadresse",
+    ),
+    "street": (
+        "street",
+        "vej",
+        "vejnavn",
+        "gade",
+        "gadenavn",
+        "billingstreet",
+        "mailingstreet",
+        "shippingstreet",
+        "streetname",
+    ),
+    "house_number": ("housenumber", "husnr", "husnummer", "streetnumber", "nr.", "husnr."),
+    "floor": ("floor", "etage", "sal"),
+    "door": ("door", "doer", "dør", "side", "sidedør", "sidedoer", "apartment", "lejlighed"),
+    "postal_code": (
+        "zip",
+        "zipcode",
+        "postalcode",
+        "postcode",
+        "postnr",
+        "postnummer",
+        "postno",
+        "billingpostalcode",
+        "mailingpostalcode",
+        "shippingpostalcode",
+        "postnrby",
+    ),
+    "city": (
+        "city",
+        "by",
+        "bynavn",
+        "town",
+        "postdistrikt",
+        "billingcity",
+        "mailingcity",
+        "shippingcity",
+        "postby",
+    ),
+    "country": (
+        "country",
+        "land",
+        "countrycode",
+        "landekode",
+        "countryregion",
+        "billingcountry",
+        "mailingcountry",
+        "shippingcountry",
+        "countryname",
+    ),
+    "phone": (
+        "phone",
+        "telefon",
+        "tlf",
+        "tlfnr",
+        "telefonnr",
+        "telefonnummer",
+        "phonenumber",
+        "telephone",
+        "telephoneandfaxnumber",
+        "tel",
+        "fastnet",
+        "businessphone",
+        "workphone",
+        "arbejdstelefon",
+        "phoneno",
+    ),
+    "mobile": (
+        "mobile",
+        "mobil",
+        "mobiltelefon",
+        "mobilnr",
+        "mobilnummer",
+        "mobilephone",
+        "mobilephonenumber",
+        "cellphone",
+        "cell",
+        "mobileno",
+    ),
+    "email": (
+        "email",
+        "e-mail",
+        "mail",
+        "emailaddress",
+        "emailadresse",
+        "mailadresse",
+        "epost",
+        "workemail",
+        "businessemail",
+        "invoiceemail",
+        "fakturamail",
+        "fakturaemail",
+    ),
+    "cvr": (
+        "cvr",
+        "cvrnr",
+        "cvrnummer",
+        "cvrno",
+        "corporateidentificationnumber",
+        "vatnumber",
+        "vatno",
+        "vat",
+        "vatid",
+        "momsnr",
+        "momsnummer",
+        "senr",
+        "senummer",
+        "registrationno",
+        "registrationnumber",
+        "companyregistrationnumber",
+        "companyno",
+        "organisationsnummer",
+        "virksomhedsnr",
+        "cvrse",
+    ),
+    "ean": (
+        "ean",
+        "eannr",
+        "eannummer",
+        "ean13",
+        "gln",
+        "glnnumber",
+        "eanlokationsnummer",
+        "eanno",
+    ),
+    "customer_type": (
+        "customertype",
+        "kundetype",
+        "type",
+        "kundegruppe",
+        "customergroup",
+        "accounttype",
+        "kategori",
+        "category",
+        "segment",
+    ),
+    "date_of_birth": ("dateofbirth", "birthdate", "fødselsdato", "foedselsdato", "dob", "birthday"),
+    "updated_at": (
+        "updatedat",
+        "updated",
+        "lastmodified",
+        "lastmodifieddate",
+        "modifieddate",
+        "modified",
+        "lastupdated",
+        "sidstændret",
+        "sidstaendret",
+        "ændret",
+        "aendret",
+        "opdateret",
+        "lastchanged",
+        "changedate",
+        "systemmodstamp",
+    ),
+}
+
+_LOOKUP: Final[dict[str, str]] = {
+    re.sub(r"[^0-9a-zæøå]", "", synonym): field
+    for field, synonyms in _SYNONYMS.items()
+    for synonym in synonyms
+}
+
+# Fields whose presence makes a file a customer list at all (an id or a country alone does not).
+_SUBSTANTIVE: Final = frozenset(CANONICAL_FIELDS) - {
+    "record_id",
+    "country",
+    "customer_type",
+    "updated_at",
+}
+
+
+def fold_header(header: str) -> str:
+    """Case-fold a header, keeping only letters and digits: ``'CVR-nr.'`` → ``'cvrnr'``."""
+    return re.sub(r"[^0-9a-zæøå]", "", header.casefold())
+
+
+def auto_map(columns: Sequence[str]) -> dict[str, str]:
+    """Canonical field → input column, for every column whose header is a known synonym."""
+    mapping: dict[str, str] = {}
+    for column in columns:
+        field = _LOOKUP.get(fold_header(column))
+        if field is not None and field not in mapping:
+            mapping[field] = column
+    # A lone second phone column ("Telefon 2", "Mobil") is the mobile number when nothing else is.
+    if "phone" in mapping and "mobile" not in mapping:
+        for column in columns:
+            folded = fold_header(column)
+            if column != mapping["phone"] and re.fullmatch(r"(telefon|phone|tlf)2", folded):
+                mapping["mobile"] = column
+                break
+    return mapping
+
+
+def load_mapping_file(path: Path) -> dict[str, str]:
+    """Read a ``--mapping`` TOML file: ``[columns]`` with ``canonical_field = "Input column"``."""
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"mapping file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"mapping file {path} is not valid TOML: {exc}") from None
+    columns = doc.get("columns")
+    if not isinstance(columns, dict):
+        raise InputError(f"mapping file {path} has no [columns] table")
+    problems = [
+        f"{field} (not a canonical field)" for field in columns if field not in CANONICAL_FIELDS
+    ]
+    problems += [
+        f"{field} (value must be a column name)"
+        for field, column in columns.items()
+        if not isinstance(column, str)
+    ]
+    if problems:
+        raise InputError(
+            f"mapping file {path}: {', '.join(problems)}; "
+            f"canonical fields are {', '.join(CANONICAL_FIELDS)}"
+        )
+    return dict(columns)
+
+
+def resolve_mapping(
+    columns: Sequence[str], override: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The mapping to use: automatic, with every ``override`` entry on top.
+
+    Raises InputError naming the columns seen when nothing maps, and naming every override column
+    the file does not have.
+    """
+    mapping = auto_map(columns)
+    if override:
+        missing = [column for column in override.values() if column not in columns]
+        if missing:
+            raise InputError(
+                "--mapping names columns the input does not have: "
+                f"{', '.join(map(repr, missing))}; "
+                f"columns seen: {', '.join(map(repr, columns))}"
+            )
+        # A column claimed by the override is no longer available to the automatic guess.
+        claimed = set(override.values())
+        mapping = {f: c for f, c in mapping.items() if c not in claimed}
+        mapping.update(override)
+    if not _SUBSTANTIVE & mapping.keys():
+        raise InputError(
+            "could not map any customer column (name, address, phone, e-mail, CVR …); "
+            f"columns seen: {', '.join(map(repr, columns))}. Use --mapping to name them."
+        )
+    return mapping
