@@ -1,0 +1,151 @@
+"""CVR, EAN and P-number checks: corpora, agreement with python-stdnum, frame behaviour."""
+
+from __future__ import annotations
+
+import doctest
+import random
+
+import polars as pl
+import pytest
+from stdnum import ean as stdnum_ean
+from stdnum.dk import cvr as stdnum_cvr
+
+from cleansing import identifiers
+from cleansing.identifiers import (
+    compact_cvr,
+    is_valid_cvr,
+    is_valid_ean,
+    is_valid_p_number,
+    normalise_identifiers,
+)
+from tests.cleansing.corpora import read_corpus
+
+
+def test_doctests() -> None:
+    result = doctest.testmod(identifiers)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize("value", read_corpus("cvr_valid"))
+def test_valid_cvr_corpus(value: str) -> None:
+    assert is_valid_cvr(value)
+    out = normalise_identifiers(pl.DataFrame({"raw_cvr": [value]}, schema={"raw_cvr": pl.String}))
+    assert out["cvr"][0] == stdnum_cvr.compact(value)
+    assert out["flag_INVALID_CVR"][0] is False
+
+
+@pytest.mark.parametrize("value", read_corpus("cvr_invalid"))
+def test_invalid_cvr_corpus(value: str) -> None:
+    assert not is_valid_cvr(value)
+    out = normalise_identifiers(pl.DataFrame({"raw_cvr": [value]}, schema={"raw_cvr": pl.String}))
+    assert out["cvr"][0] is None
+    assert out["flag_INVALID_CVR"][0] is True
+
+
+@pytest.mark.parametrize("value", read_corpus("ean_valid"))
+def test_valid_ean_corpus(value: str) -> None:
+    assert is_valid_ean(value)
+    out = normalise_identifiers(pl.DataFrame({"raw_ean": [value]}, schema={"raw_ean": pl.String}))
+    assert out["ean"][0] == stdnum_ean.compact(value)
+    assert out["flag_INVALID_EAN"][0] is False
+
+
+@pytest.mark.parametrize("value", read_corpus("ean_invalid"))
+def test_invalid_ean_corpus(value: str) -> None:
+    assert not is_valid_ean(value)
+    out = normalise_identifiers(pl.DataFrame({"raw_ean": [value]}, schema={"raw_ean": pl.String}))
+    assert out["ean"][0] is None
+    assert out["flag_INVALID_EAN"][0] is True
+
+
+def _noisy_numbers(rng: random.Random, n: int, length: int, prefix_pool: list[str]) -> list[str]:
+    """Digit strings near ``length`` long, in the dress customers put them in."""
+    values = []
+    for _ in range(n):
+        size = length + rng.choice((-1, 0, 0, 0, 1))
+        digits = "".join(rng.choice("0123456789") for _ in range(size))
+        if rng.random() < 0.3:
+            cut = rng.randrange(1, len(digits))
+            digits = digits[:cut] + rng.choice(" -.") + digits[cut:]
+        if rng.random() < 0.02:
+            digits = digits.replace(rng.choice("0123456789"), rng.choice("AOIl"), 1)
+        values.append(rng.choice(prefix_pool) + digits + rng.choice(("", "", " ", "\t")))
+    return values
+
+
+def _with_valid_share(values: list[str], rng: random.Random, make_valid) -> list[str]:
+    # A random digit string is valid ~1 time in 11 (CVR) or 10 (EAN); mix in known-valid ones
+    # so both outcomes are well represented.
+    return values + [make_valid(rng) for _ in range(len(values) // 4)]
+
+
+def test_cvr_expression_agrees_with_stdnum_on_a_big_corpus() -> None:
+    rng = random.Random(20240601)
+
+    def valid_cvr(r: random.Random) -> str:
+        while True:
+            candidate = str(r.randint(10_000_000, 99_999_999))
+            if stdnum_cvr.is_valid(candidate):
+                return r.choice(("", "DK", "DK ", "dk-")) + candidate
+
+    values = _with_valid_share(
+        _noisy_numbers(rng, 80_000, 8, ["", "", "DK", "DK ", "dk", " ", "DK-"]), rng, valid_cvr
+    )
+    out = normalise_identifiers(pl.DataFrame({"raw_cvr": values}, schema={"raw_cvr": pl.String}))
+    expected = [stdnum_cvr.compact(v) if stdnum_cvr.is_valid(v) else None for v in values]
+    assert out["cvr"].to_list() == expected
+    assert [is_valid_cvr(v) for v in values] == [e is not None for e in expected]
+    n_valid = sum(e is not None for e in expected)
+    assert 10_000 < n_valid < 60_000, "the corpus must exercise both outcomes"
+
+
+def test_ean_expression_agrees_with_stdnum_on_a_big_corpus() -> None:
+    rng = random.Random(20240602)
+
+    def valid_gln(r: random.Random) -> str:
+        body = "57" + "".join(r.choice("0123456789") for _ in range(10))
+        return body + stdnum_ean.calc_check_digit(body)
+
+    values = _with_valid_share(_noisy_numbers(rng, 80_000, 13, ["", "", " "]), rng, valid_gln)
+    out = normalise_identifiers(pl.DataFrame({"raw_ean": values}, schema={"raw_ean": pl.String}))
+
+    def stdnum_gln(v: str) -> str | None:
+        compact = stdnum_ean.compact(v)
+        return compact if len(compact) == 13 and stdnum_ean.is_valid(v) else None
+
+    expected = [stdnum_gln(v) for v in values]
+    assert out["ean"].to_list() == expected
+    assert [is_valid_ean(v) for v in values] == [e is not None for e in expected]
+    assert 10_000 < sum(e is not None for e in expected) < 60_000
+
+
+def test_compact_cvr_matches_stdnum_compact() -> None:
+    for value in ("DK 1358 5628", " dk-13.58.56.28 ", "13/58/56/28", "DK:13585628"):
+        assert compact_cvr(value) == stdnum_cvr.compact(value)
+
+
+def test_full_width_digits_are_not_accepted() -> None:
+    # stdnum accepts them (str.isdigit); a CRM field holding them is an entry error, not a CVR.
+    assert not is_valid_cvr("１３５８５６２８")
+    assert not is_valid_ean("５７９００００００００００５")
+
+
+def test_p_number_shape() -> None:
+    assert is_valid_p_number("1007201377")
+    assert is_valid_p_number("1007 201 377")
+    assert not is_valid_p_number("0007201377")
+    assert not is_valid_p_number("10072013771")
+    assert not is_valid_p_number("１００７２０１３７７")
+    assert not is_valid_p_number(None)
+
+
+def test_missing_columns_and_empty_values_raise_no_flag() -> None:
+    df = pl.DataFrame({"record_id": ["1", "2", "3"], "raw_cvr": [None, "", "   "]})
+    out = normalise_identifiers(df)
+    assert out["cvr"].to_list() == [None, None, None]
+    assert out["ean"].to_list() == [None, None, None]
+    assert not out["flag_INVALID_CVR"].any()
+    assert not out["flag_INVALID_EAN"].any()
+    assert out.columns[:2] == ["record_id", "raw_cvr"]
+    assert out.schema["cvr"] == pl.String and out.schema["flag_INVALID_CVR"] == pl.Boolean
