@@ -1,0 +1,369 @@
+"""Survivorship: one golden record per customer (cluster), and where each of its values came from.
+
+In: the record frame after matching (``record_id``, ``source_row``, ``cluster_id``, the cleaned
+fields of :data:`GOLDEN_FIELDS`, ``updated_at`` as raw text, and the ``registry_*`` columns of
+:mod:`cleansing.registry`). Out of :func:`build_golden`: one row per cluster with
+
+- ``cluster_id``, ``record_id`` (the survivor), ``cluster_size``, ``member_ids`` (list, best first);
+- for each field ``<field>``, ``<field>_source`` (the record_id it came from) and ``<field>_rule``.
+
+The survivor is the most complete record (most non-null golden fields), then the most recently
+updated (``updated_at``, where it parses), then the lowest ``source_row``.
+
+Each field's value is chosen among the values the cluster's records hold:
+
+- ``registry``: for companies and public customers the registry wins — the current legal name
+  (unless the record has ``NAME_MISMATCH``: then we cannot tell whether the name or the CVR number
+  is wrong, and the registry name would be a guess) and the registry's proposed address;
+- contact fields (phone, e-mail) and the address prefer ``most_recent`` (customers move and change
+  numbers), then ``most_frequent``; identity fields (name, legal form, CVR, EAN, type, country)
+  prefer ``most_frequent``, then ``most_recent``;
+- ``most_complete``: otherwise the value of the best-ranked record that has one.
+
+The rule named is the one that decided: two records holding ``+4512345678`` against one holding
+``+4587654321`` gives ``most_frequent``; the same with the single one updated later gives
+``most_recent`` for the phone. The address (street, number, floor, door, postal code, city) survives
+as one block from one record, never stitched together from several.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+GOLDEN_FIELDS = (
+    "name",
+    "legal_form",
+    "street",
+    "house_number",
+    "floor",
+    "door",
+    "postal_code",
+    "city",
+    "country",
+    "phone_e164",
+    "email",
+    "cvr",
+    "ean",
+    "customer_type",
+)
+ADDRESS_FIELDS = ("street", "house_number", "floor", "door", "postal_code", "city")
+RECENCY_FIRST = ("phone_e164", "email", "_address")
+REGISTRY_TYPES = ("company", "public")
+
+_ADDRESS = "_address"
+_SEP = "\x1f"
+# An undated record counts as older than any dated one.
+_NEVER = datetime(1, 1, 1)
+# ISO date-times lose their fraction and zone: only the order of updates matters here.
+_ISO_FRACTION_AND_ZONE = (
+    r"^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+_DATE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d/%m/%Y",
+)
+
+
+def parse_updated_at(column: str = "updated_at") -> pl.Expr:
+    """``updated_at`` text as a datetime: ISO 8601 (fraction and zone dropped) or Danish day-first.
+
+    Text that is not a date becomes null, never an error.
+    """
+    text = (
+        pl.col(column).cast(pl.String).str.strip_chars().str.replace(_ISO_FRACTION_AND_ZONE, "$1")
+    )
+    return pl.coalesce(
+        [
+            text.str.to_datetime(fmt, strict=False, exact=True, time_unit="us")
+            for fmt in _DATE_FORMATS
+        ]
+    )
+
+
+def rank_records(records: pl.DataFrame) -> pl.DataFrame:
+    """``records`` with ``_cluster``, ``_updated`` and ``_rank`` (0 = the cluster's survivor)."""
+    present = [f for f in GOLDEN_FIELDS if f in records.columns]
+    completeness = pl.sum_horizontal(
+        [
+            (pl.col(f).cast(pl.String).str.strip_chars().fill_null("") != "").cast(pl.Int32)
+            for f in present
+        ]
+    )
+    cluster = (
+        pl.col("cluster_id") if "cluster_id" in records.columns else pl.lit(None, dtype=pl.String)
+    )
+    updated = (
+        parse_updated_at()
+        if "updated_at" in records.columns
+        else pl.lit(None, dtype=pl.Datetime("us"))
+    )
+    source_row = (
+        pl.col("source_row") if "source_row" in records.columns else pl.int_range(pl.len()) + 1
+    )
+    return (
+        records.with_columns(
+            cluster.cast(pl.String)
+            .fill_null(pl.col("record_id").cast(pl.String))
+            .alias("_cluster"),
+            updated.alias("_updated"),
+            completeness.alias("_completeness"),
+            source_row.cast(pl.Int64).alias("_source_row"),
+        )
+        .sort(
+            ["_cluster", "_completeness", "_updated", "_source_row"],
+            descending=[False, True, True, False],
+            nulls_last=True,
+        )
+        .with_columns(pl.int_range(pl.len()).over("_cluster").alias("_rank"))
+    )
+
+
+def build_golden(records: pl.DataFrame) -> pl.DataFrame:
+    """One row per cluster: the survivor, each golden field's value, its source record and rule."""
+    ranked = rank_records(records).with_columns(pl.col("record_id").cast(pl.String))
+    for field in GOLDEN_FIELDS:
+        if field not in ranked.columns:
+            ranked = ranked.with_columns(pl.lit(None, dtype=pl.String).alias(field))
+    clusters = ranked.group_by("_cluster").agg(
+        pl.col("record_id").sort_by("_rank").first().alias("record_id"),
+        pl.len().cast(pl.Int64).alias("cluster_size"),
+        pl.col("record_id").sort_by("_rank").alias("member_ids"),
+    )
+
+    chosen = pl.concat([_choose_by_rules(ranked), _registry_choices(ranked)], how="vertical")
+    # A registry choice beats the rules for the same field.
+    chosen = chosen.sort("_priority").unique(["_cluster", "field"], keep="first")
+    wide = _widen(chosen)
+
+    golden = clusters.join(wide, on="_cluster", how="left")
+    columns = ["record_id", "cluster_size", "member_ids"]
+    for field in GOLDEN_FIELDS:
+        for column in (field, f"{field}_source", f"{field}_rule"):
+            if column not in golden.columns:
+                golden = golden.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+            columns.append(column)
+    return (
+        golden.select(pl.col("_cluster").alias("cluster_id"), *columns)
+        .sort("cluster_id")
+        .with_columns(pl.col("member_ids").cast(pl.List(pl.String)))
+    )
+
+
+def mark_survivors(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
+    """``records`` with ``is_survivor``: true for the record each golden row kept."""
+    survivors = golden.get_column("record_id").cast(pl.String).implode()
+    return records.with_columns(
+        pl.col("record_id").cast(pl.String).is_in(survivors).fill_null(False).alias("is_survivor")
+    )
+
+
+def _long_values(ranked: pl.DataFrame) -> pl.DataFrame:
+    """One row per (record, field, non-empty value); the address is one ``_address`` value."""
+    address = pl.concat_str(
+        [pl.col(f).cast(pl.String).str.strip_chars().fill_null("") for f in ADDRESS_FIELDS],
+        separator=_SEP,
+    )
+    single = [f for f in GOLDEN_FIELDS if f not in ADDRESS_FIELDS]
+    wide = ranked.select(
+        "_cluster",
+        "record_id",
+        "_rank",
+        pl.col("_updated").fill_null(_NEVER).alias("_latest"),
+        *[pl.col(f).cast(pl.String).str.strip_chars() for f in single],
+        pl.when(address.str.replace_all(_SEP, "") != "").then(address).alias(_ADDRESS),
+    )
+    return wide.unpivot(
+        index=["_cluster", "record_id", "_rank", "_latest"],
+        on=[*single, _ADDRESS],
+        variable_name="field",
+        value_name="value",
+    ).filter(pl.col("value").fill_null("") != "")
+
+
+def _choose_by_rules(ranked: pl.DataFrame) -> pl.DataFrame:
+    """Each (cluster, field)'s value by frequency, recency and rank, naming the deciding rule."""
+    candidates = (
+        _long_values(ranked)
+        .group_by("_cluster", "field", "value")
+        .agg(
+            pl.len().alias("n"),
+            pl.col("_latest").max().alias("latest"),
+            pl.col("_rank").min().alias("best_rank"),
+            pl.col("record_id").sort_by("_rank").first().alias("ranked_source"),
+            pl.col("record_id")
+            .sort_by(["_latest", "_rank"], descending=[True, False])
+            .first()
+            .alias("recent_source"),
+        )
+        .with_columns(pl.col("field").is_in(list(RECENCY_FIRST)).alias("recency_first"))
+    )
+    ordered = pl.concat(
+        [
+            candidates.filter(pl.col("recency_first")).sort(
+                ["_cluster", "field", "latest", "n", "best_rank"],
+                descending=[False, False, True, True, False],
+            ),
+            candidates.filter(~pl.col("recency_first")).sort(
+                ["_cluster", "field", "n", "latest", "best_rank"],
+                descending=[False, False, True, True, False],
+            ),
+        ]
+    ).with_columns(pl.int_range(pl.len()).over("_cluster", "field").alias("_pos"))
+    top = ordered.filter(pl.col("_pos") == 0)
+    runner_up = ordered.filter(pl.col("_pos") == 1).select(
+        "_cluster", "field", pl.col("n").alias("n2"), pl.col("latest").alias("latest2")
+    )
+    newer = pl.col("latest") > pl.col("latest2")
+    commoner = pl.col("n") > pl.col("n2")
+    rule = (
+        pl.when(pl.col("n2").is_null())
+        .then(pl.lit("most_complete"))
+        .when(pl.col("recency_first") & newer)
+        .then(pl.lit("most_recent"))
+        .when(commoner)
+        .then(pl.lit("most_frequent"))
+        .when(newer)
+        .then(pl.lit("most_recent"))
+        .otherwise(pl.lit("most_complete"))
+    )
+    return (
+        top.join(runner_up, on=["_cluster", "field"], how="left")
+        .with_columns(rule.alias("rule"))
+        .select(
+            "_cluster",
+            "field",
+            "value",
+            pl.when(pl.col("rule") == "most_recent")
+            .then(pl.col("recent_source"))
+            .otherwise(pl.col("ranked_source"))
+            .alias("source"),
+            "rule",
+            pl.lit(1).alias("_priority"),
+        )
+    )
+
+
+def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
+    """The registry's name and proposed address for company and public-sector clusters."""
+    empty = pl.DataFrame(
+        schema={
+            "_cluster": pl.String,
+            "field": pl.String,
+            "value": pl.String,
+            "source": pl.String,
+            "rule": pl.String,
+            "_priority": pl.Int32,
+        }
+    )
+    if "customer_type" not in ranked.columns:
+        return empty
+
+    def text(column: str) -> pl.Expr:
+        if column not in ranked.columns:
+            return pl.lit(None, dtype=pl.String)
+        value = pl.col(column).cast(pl.String).str.strip_chars()
+        return pl.when(value != "").then(value)
+
+    def raised(code: str) -> pl.Expr:
+        column = f"flag_{code}"
+        if column not in ranked.columns:
+            return pl.lit(False)
+        return pl.col(column).cast(pl.Boolean).fill_null(False)
+
+    registered = ranked.filter(pl.col("customer_type").is_in(list(REGISTRY_TYPES)))
+    name = text("name")
+    registry_name = text("registry_name")
+
+    def folded(value: pl.Expr) -> pl.Expr:
+        return value.str.to_lowercase().str.replace_all(r"\s+", " ")
+
+    same_name = folded(name) == folded(registry_name)
+    # Equal to ours but for case: keep our cleaned casing (ERST often writes CAPITALS).
+    name_value = (
+        pl.when(same_name.fill_null(False))
+        .then(name)
+        .otherwise(pl.coalesce(text("registry_proposed_name"), registry_name))
+    )
+    names = registered.filter(~raised("NAME_MISMATCH")).select(
+        "_cluster",
+        "_rank",
+        pl.lit("name").alias("field"),
+        name_value.alias("value"),
+        pl.col("record_id").alias("source"),
+    )
+
+    proposed = [text(f"registry_proposed_{f}").fill_null("") for f in ADDRESS_FIELDS]
+    block = pl.concat_str(proposed, separator=_SEP)
+    has_proposal = (
+        text("registry_proposed_street").is_not_null()
+        | text("registry_proposed_postal_code").is_not_null()
+    )
+    addresses = registered.filter(has_proposal).select(
+        "_cluster",
+        "_rank",
+        pl.lit(_ADDRESS).alias("field"),
+        block.alias("value"),
+        pl.col("record_id").alias("source"),
+    )
+    return (
+        pl.concat([names, addresses])
+        .filter(pl.col("value").is_not_null())
+        .sort("_rank")
+        .unique(["_cluster", "field"], keep="first")
+        .select(
+            "_cluster",
+            "field",
+            "value",
+            "source",
+            pl.lit("registry").alias("rule"),
+            pl.lit(0, dtype=pl.Int32).alias("_priority"),
+        )
+        .cast({"_priority": pl.Int32})
+    )
+
+
+def _widen(chosen: pl.DataFrame) -> pl.DataFrame:
+    """Long (cluster, field, value, source, rule) to one row per cluster, the address unpacked."""
+    chosen = chosen.with_columns(pl.col("_priority").cast(pl.Int32))
+    address = chosen.filter(pl.col("field") == _ADDRESS)
+    parts = pl.col("value").str.split(_SEP)
+    unpacked = pl.concat(
+        [
+            address.select(
+                "_cluster",
+                pl.lit(field).alias("field"),
+                parts.list.get(i, null_on_oob=True).alias("value"),
+                "source",
+                "rule",
+            )
+            for i, field in enumerate(ADDRESS_FIELDS)
+        ]
+        or [pl.DataFrame()],
+        how="vertical",
+    )
+    singles = chosen.filter(pl.col("field") != _ADDRESS).select(
+        "_cluster", "field", "value", "source", "rule"
+    )
+    long = pl.concat([singles, unpacked], how="vertical").with_columns(
+        pl.when(pl.col("value") != "").then(pl.col("value")).alias("value")
+    )
+    clusters = long.select("_cluster").unique()
+    for field in GOLDEN_FIELDS:
+        part = long.filter(pl.col("field") == field).select(
+            "_cluster",
+            pl.col("value").alias(field),
+            pl.col("source").alias(f"{field}_source"),
+            pl.col("rule").alias(f"{field}_rule"),
+        )
+        clusters = clusters.join(part, on="_cluster", how="left")
+    return clusters

@@ -1,0 +1,299 @@
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from cleansing.survivorship import GOLDEN_FIELDS, build_golden, mark_survivors, parse_updated_at
+
+TEXT_COLUMNS = (
+    "record_id",
+    "cluster_id",
+    *GOLDEN_FIELDS,
+    "updated_at",
+    "registry_name",
+    "registry_proposed_name",
+    *(
+        f"registry_proposed_{f}"
+        for f in ("street", "house_number", "floor", "door", "postal_code", "city")
+    ),
+)
+
+
+def frame(*rows: dict[str, Any]) -> pl.DataFrame:
+    schema: dict[str, Any] = {c: pl.String for c in TEXT_COLUMNS}
+    schema["source_row"] = pl.Int64
+    schema["flag_NAME_MISMATCH"] = pl.Boolean
+    full = [{"source_row": i + 1, **row} for i, row in enumerate(rows)]
+    return pl.DataFrame(full, schema=schema)
+
+
+def golden_row(golden: pl.DataFrame, cluster_id: str) -> dict[str, Any]:
+    return golden.filter(pl.col("cluster_id") == cluster_id).row(0, named=True)
+
+
+def test_one_row_per_cluster_and_singletons_survive() -> None:
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "a", "name": "A"},
+            {"record_id": "2", "cluster_id": "a", "name": "A"},
+            {"record_id": "3", "cluster_id": "b", "name": "B"},
+        )
+    )
+    assert golden["cluster_id"].to_list() == ["a", "b"]
+    assert golden["cluster_size"].to_list() == [2, 1]
+    assert golden_row(golden, "b")["record_id"] == "3"
+    assert golden_row(golden, "b")["name_rule"] == "most_complete"
+
+
+def test_survivor_is_most_complete_then_most_recent_then_first_row() -> None:
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "a", "name": "A", "updated_at": "2024-01-01"},
+            {
+                "record_id": "2",
+                "cluster_id": "a",
+                "name": "A",
+                "email": "a@a.dk",
+                "updated_at": "2020-01-01",
+            },
+            {"record_id": "3", "cluster_id": "b", "name": "B", "updated_at": "01.02.2023"},
+            {
+                "record_id": "4",
+                "cluster_id": "b",
+                "name": "B",
+                "updated_at": "2023-03-01T08:00:00Z",
+            },
+            {"record_id": "5", "cluster_id": "c", "name": "C"},
+            {"record_id": "6", "cluster_id": "c", "name": "C"},
+            # an unparseable date counts as older than any real one
+            {"record_id": "7", "cluster_id": "d", "name": "D", "updated_at": "last week"},
+            {"record_id": "8", "cluster_id": "d", "name": "D", "updated_at": "1999-12-31"},
+        )
+    )
+    assert golden.select("cluster_id", "record_id").rows() == [
+        ("a", "2"),
+        ("b", "4"),
+        ("c", "5"),
+        ("d", "8"),
+    ]
+    assert golden_row(golden, "a")["member_ids"] == ["2", "1"]
+
+
+def test_most_frequent_decides_identity_fields() -> None:
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "a", "cvr": "11111111", "updated_at": "2020-01-01"},
+            {"record_id": "2", "cluster_id": "a", "cvr": "11111111", "updated_at": "2020-01-01"},
+            {"record_id": "3", "cluster_id": "a", "cvr": "22222222", "updated_at": "2024-01-01"},
+        )
+    )
+    row = golden_row(golden, "a")
+    assert (row["cvr"], row["cvr_rule"], row["cvr_source"]) == ("11111111", "most_frequent", "1")
+
+
+def test_most_recent_decides_contact_fields() -> None:
+    golden = build_golden(
+        frame(
+            {
+                "record_id": "1",
+                "cluster_id": "a",
+                "phone_e164": "+4511111111",
+                "updated_at": "2020-01-01",
+            },
+            {
+                "record_id": "2",
+                "cluster_id": "a",
+                "phone_e164": "+4511111111",
+                "updated_at": "2020-01-01",
+            },
+            {
+                "record_id": "3",
+                "cluster_id": "a",
+                "phone_e164": "+4522222222",
+                "updated_at": "2024-01-01",
+            },
+        )
+    )
+    row = golden_row(golden, "a")
+    assert (row["phone_e164"], row["phone_e164_rule"], row["phone_e164_source"]) == (
+        "+4522222222",
+        "most_recent",
+        "3",
+    )
+
+
+def test_without_dates_contact_falls_back_to_most_frequent_then_most_complete() -> None:
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "a", "email": "old@a.dk"},
+            {"record_id": "2", "cluster_id": "a", "email": "new@a.dk", "name": "A"},
+            {"record_id": "3", "cluster_id": "a", "email": "new@a.dk"},
+            {"record_id": "4", "cluster_id": "b", "email": "x@b.dk"},
+            {"record_id": "5", "cluster_id": "b", "email": "y@b.dk", "name": "B"},
+        )
+    )
+    assert golden_row(golden, "a")["email"] == "new@a.dk"
+    assert golden_row(golden, "a")["email_rule"] == "most_frequent"
+    b = golden_row(golden, "b")
+    assert (b["email"], b["email_rule"], b["email_source"]) == ("y@b.dk", "most_complete", "5")
+
+
+def test_a_value_missing_on_the_survivor_is_filled_from_another_record() -> None:
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "a", "name": "A", "email": "a@a.dk", "cvr": None},
+            {"record_id": "2", "cluster_id": "a", "name": None, "email": None, "cvr": "12345674"},
+        )
+    )
+    row = golden_row(golden, "a")
+    assert row["record_id"] == "1"
+    assert (row["cvr"], row["cvr_source"]) == ("12345674", "2")
+
+
+def test_address_survives_as_one_block() -> None:
+    golden = build_golden(
+        frame(
+            {
+                "record_id": "1",
+                "cluster_id": "a",
+                "street": "Vestergade",
+                "house_number": "12",
+                "floor": "2",
+                "door": "tv",
+                "postal_code": "8000",
+                "city": "Aarhus C",
+                "updated_at": "2020-01-01",
+            },
+            {
+                "record_id": "2",
+                "cluster_id": "a",
+                "street": "Østergade",
+                "house_number": "1",
+                "postal_code": "8000",
+                "city": "Aarhus C",
+                "updated_at": "2024-01-01",
+            },
+        )
+    )
+    row = golden_row(golden, "a")
+    assert [row[f] for f in ("street", "house_number", "floor", "door", "postal_code", "city")] == [
+        "Østergade",
+        "1",
+        None,
+        None,
+        "8000",
+        "Aarhus C",
+    ]
+    assert {row[f"{f}_source"] for f in ("street", "house_number", "floor", "postal_code")} == {"2"}
+    assert row["street_rule"] == "most_recent"
+
+
+def test_registry_wins_for_companies() -> None:
+    golden = build_golden(
+        frame(
+            {
+                "record_id": "1",
+                "cluster_id": "a",
+                "customer_type": "company",
+                "name": "Hansen Byg",
+                "registry_name": "Hansen Byg & Søn ApS",
+                "street": "Vestergade",
+                "house_number": "12",
+                "postal_code": "8000",
+                "city": "Aarhus C",
+                "registry_proposed_street": "Havnegade",
+                "registry_proposed_house_number": "3",
+                "registry_proposed_postal_code": "8000",
+                "registry_proposed_city": "Aarhus C",
+            },
+            {"record_id": "2", "cluster_id": "a", "customer_type": "company", "name": "Hansen Byg"},
+        )
+    )
+    row = golden_row(golden, "a")
+    assert (row["name"], row["name_rule"], row["name_source"]) == (
+        "Hansen Byg & Søn ApS",
+        "registry",
+        "1",
+    )
+    assert (row["street"], row["house_number"], row["street_rule"]) == (
+        "Havnegade",
+        "3",
+        "registry",
+    )
+
+
+def test_registry_name_in_capitals_keeps_our_casing() -> None:
+    golden = build_golden(
+        frame(
+            {
+                "record_id": "1",
+                "cluster_id": "a",
+                "customer_type": "company",
+                "name": "Hansen Byg ApS",
+                "registry_name": "HANSEN BYG APS",
+            }
+        )
+    )
+    row = golden_row(golden, "a")
+    assert (row["name"], row["name_rule"]) == ("Hansen Byg ApS", "registry")
+
+
+def test_registry_does_not_win_for_persons_or_on_name_mismatch() -> None:
+    golden = build_golden(
+        frame(
+            {
+                "record_id": "1",
+                "cluster_id": "a",
+                "customer_type": "person",
+                "name": "Jens Hansen",
+                "registry_name": "Other ApS",
+            },
+            {
+                "record_id": "2",
+                "cluster_id": "b",
+                "customer_type": "company",
+                "name": "Hansen Byg ApS",
+                "registry_name": "Other ApS",
+                "flag_NAME_MISMATCH": True,
+            },
+        )
+    )
+    assert golden_row(golden, "a")["name"] == "Jens Hansen"
+    assert golden_row(golden, "b")["name"] == "Hansen Byg ApS"
+    assert golden_row(golden, "b")["name_rule"] == "most_complete"
+
+
+def test_without_cluster_id_every_record_is_a_customer() -> None:
+    golden = build_golden(
+        frame({"record_id": "1", "name": "A"}, {"record_id": "2", "name": "A"}).drop("cluster_id")
+    )
+    assert golden["record_id"].to_list() == ["1", "2"]
+
+
+def test_mark_survivors() -> None:
+    records = frame(
+        {"record_id": "1", "cluster_id": "a", "name": "A"},
+        {"record_id": "2", "cluster_id": "a", "name": "A", "email": "a@a.dk"},
+        {"record_id": "3", "cluster_id": "b"},
+    )
+    marked = mark_survivors(records, build_golden(records))
+    assert marked["is_survivor"].to_list() == [False, True, True]
+    assert marked.columns[: len(records.columns)] == records.columns
+
+
+def test_parse_updated_at_formats() -> None:
+    values = [
+        "2024-03-01",
+        "2024-03-01T12:30:00.123+01:00",
+        "01-03-2024",
+        "01.03.2024",
+        "01/03/2024",
+        "soon",
+        None,
+    ]
+    parsed = pl.DataFrame({"updated_at": values}).select(parse_updated_at())["updated_at"].to_list()
+    assert [p.date().isoformat() if p else None for p in parsed] == ["2024-03-01"] * 5 + [
+        None,
+        None,
+    ]
