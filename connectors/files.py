@@ -62,10 +62,11 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_input(
-    path: Path | str, *, mapping: dict[str, str] | None = None
-) -> tuple[pl.DataFrame, InputInfo]:
-    """Read ``path`` into the canonical frame; InputError (one line) when it is unusable."""
+def read_table(path: Path | str) -> tuple[pl.DataFrame, dict[int, str], InputInfo]:
+    """Read any supported file as text columns plus ``source_row``, without mapping.
+
+    Returns the table, the problems of individual rows (source_row → reason) and what was read.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -81,22 +82,28 @@ def read_input(
 
     fmt = _detect_format(path, head)
     info = InputInfo(path=str(path), sha256=sha256_of(path), format=fmt)
+    problems: dict[int, str] = {}
     if fmt == "csv":
-        table, problems, blank = _read_delimited(path, head, info)
-        info.blank_lines_skipped = blank
+        table, problems, info.blank_lines_skipped = _read_delimited(path, info)
     elif fmt == "xlsx":
-        table, problems = _read_excel(path)
+        table = _read_excel(path)
     elif fmt == "parquet":
-        table, problems = _read_parquet(path)
+        table = _read_parquet(path)
     else:
-        table, problems = _read_jsonl(path)
-
+        table = _read_jsonl(path)
     if table.height == 0:
         raise InputError(f"{path} has a header but no data rows")
-    columns = [c for c in table.columns if c not in ("source_row", OVERFLOW_COLUMN)]
-    info.columns = columns
-    info.mapping = resolve_mapping(columns, mapping)
-    info.unmapped = [c for c in columns if c not in info.mapping.values()]
+    info.columns = [c for c in table.columns if c not in ("source_row", OVERFLOW_COLUMN)]
+    return table, problems, info
+
+
+def read_input(
+    path: Path | str, *, mapping: dict[str, str] | None = None
+) -> tuple[pl.DataFrame, InputInfo]:
+    """Read ``path`` into the canonical frame; InputError (one line) when it is unusable."""
+    table, problems, info = read_table(path)
+    info.mapping = resolve_mapping(info.columns, mapping)
+    info.unmapped = [c for c in info.columns if c not in info.mapping.values()]
     frame = _canonical(table, info, problems)
     info.rows = frame.height
     flagged = frame.filter(pl.col("source_problem").is_not_null())
@@ -176,16 +183,14 @@ def detect_delimiter(sample: str) -> str:
     return best
 
 
-def _read_delimited(
-    path: Path, head: bytes, info: InputInfo
-) -> tuple[pl.DataFrame, dict[int, str], int]:
+def _read_delimited(path: Path, info: InputInfo) -> tuple[pl.DataFrame, dict[int, str], int]:
     data = path.read_bytes()
     encoding = detect_encoding(data)
     text = data.decode(encoding)
     delimiter = detect_delimiter(text[:_SNIFF_BYTES])
     info.encoding, info.delimiter = encoding, delimiter
 
-    csv.field_size_limit(MAX_FIELD_BYTES * 4)
+    csv.field_size_limit(2**31 - 1)  # the MAX_FIELD_BYTES check below gives the better message
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     try:
         header = next(reader)
@@ -258,7 +263,7 @@ def _clean_header(header: list[str], path: Path) -> list[str]:
 # --------------------------------------------------------------------------- other formats
 
 
-def _read_excel(path: Path) -> tuple[pl.DataFrame, dict[int, str]]:
+def _read_excel(path: Path) -> pl.DataFrame:
     try:
         table = pl.read_excel(
             path,
@@ -274,21 +279,20 @@ def _read_excel(path: Path) -> tuple[pl.DataFrame, dict[int, str]]:
     _clean_header(list(table.columns), path)
     table = table.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"))
     data_cols = [c for c in table.columns if c != "source_row"]
-    table = table.filter(pl.any_horizontal(pl.col(data_cols).str.strip_chars().ne("")))
-    return table, {}
+    return table.filter(pl.any_horizontal(pl.col(data_cols).str.strip_chars().ne("")))
 
 
-def _read_parquet(path: Path) -> tuple[pl.DataFrame, dict[int, str]]:
+def _read_parquet(path: Path) -> pl.DataFrame:
     try:
         table = pl.read_parquet(path)
     except Exception as exc:  # polars' own ComputeError/OSError variants
         raise InputError(f"{path}: cannot be read as Parquet ({exc})") from None
     if "source_row" in table.columns:
         table = table.rename({"source_row": "source_row_"})
-    return table.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row")), {}
+    return table.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"))
 
 
-def _read_jsonl(path: Path) -> tuple[pl.DataFrame, dict[int, str]]:
+def _read_jsonl(path: Path) -> pl.DataFrame:
     records: list[dict[str, Any]] = []
     source_rows: list[int] = []
     keys: dict[str, None] = {}
@@ -311,7 +315,7 @@ def _read_jsonl(path: Path) -> tuple[pl.DataFrame, dict[int, str]]:
     columns = list(keys)
     data = {c: [_json_text(r.get(c)) for r in records] for c in columns}
     table = pl.DataFrame(data, schema=dict.fromkeys(columns, pl.String))
-    return table.with_columns(pl.Series("source_row", source_rows, dtype=pl.Int64)), {}
+    return table.with_columns(pl.Series("source_row", source_rows, dtype=pl.Int64))
 
 
 def _json_text(value: Any) -> str | None:

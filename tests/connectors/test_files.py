@@ -1,0 +1,229 @@
+"""Ingest: every format, encoding and broken-file case a real CRM export throws at us."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from connectors.errors import InputError
+from connectors.files import detect_delimiter, detect_encoding, read_input, read_table
+
+HEADER = [
+    "Kundenr",
+    "Navn",
+    "Adresse",
+    "Postnr",
+    "By",
+    "Land",
+    "CVR-nr",
+    "EAN-nr",
+    "E-mail",
+    "Telefon",
+]
+ROWS = [
+    ["1001", "Hansen Byg ApS", "Vestergade 12, 2. tv", "8000", "Aarhus C", "DK", "12345674", "", "info@hansenbyg.dk", "12 34 56 78"],
+    ["1002", "Søren Ærø Åberg", "Ølgade 3\nBaghuset", "1050", "København K", "DK", "", "", "søren@ærø.dk", "+45 87654321"],
+    ["1003", "Brødrene \"Bøg\" I/S", "Æblevej 7", "5000", "Odense C", "DK", "DK 12 34 56 74", "5798000000001", "", ""],
+]  # fmt: skip
+
+
+def write_csv(
+    path: Path, rows: list[list[str]], *, delimiter: str = ";", encoding: str = "utf-8"
+) -> Path:
+    def quote(value: str) -> str:
+        if any(ch in value for ch in (delimiter, '"', "\n")):
+            return '"' + value.replace('"', '""') + '"'
+        return value
+
+    text = "\r\n".join(delimiter.join(quote(v) for v in row) for row in [HEADER, *rows]) + "\r\n"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"])
+@pytest.mark.parametrize("delimiter", [";", ",", "\t", "|"])
+def test_encodings_and_delimiters_round_trip(tmp_path: Path, encoding: str, delimiter: str) -> None:
+    rows = ROWS if encoding not in ("cp1252", "latin-1") else [
+        [v.replace("ærø", "aero") for v in r] for r in ROWS  # IDN e-mail is not in these code pages
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "in.csv", rows, delimiter=delimiter, encoding=encoding)
+    frame, info = read_input(path)
+    assert info.delimiter == delimiter
+    assert frame.height == 3
+    assert frame["src_Navn"].to_list() == [r[1] for r in rows]  # æøå survive
+    assert frame["raw_address"][1] == "Ølgade 3\nBaghuset"  # embedded newline kept
+    assert frame["raw_name"][2] == 'Brødrene "Bøg" I/S'
+    assert frame["record_id"].to_list() == ["1001", "1002", "1003"]
+    assert frame["source_row"].to_list() == [1, 2, 3]
+
+
+def test_detect_encoding_prefers_cp1252_for_windows_bytes() -> None:
+    assert detect_encoding("Ærø – “kunde”".encode("cp1252")) == "cp1252"
+    assert detect_encoding("Ærø".encode()) == "utf-8"
+    assert detect_encoding(b"\xef\xbb\xbfNavn") == "utf-8-sig"
+    assert detect_encoding(b"caf\xe9 \x81") == "latin-1"  # 0x81 is undefined in cp1252
+
+
+def test_detect_delimiter_ignores_commas_inside_fields() -> None:
+    sample = 'Navn;Adresse\n"Hansen, Jens";"Vestergade 12, 2. tv"\nOle;Gade 1\n'
+    assert detect_delimiter(sample) == ";"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "xlsx", "parquet", "jsonl"])
+def test_row_conservation_every_format(tmp_path: Path, fmt: str) -> None:
+    n = 1234
+    data = {
+        h: [f"{h}-{i}" if h != "Postnr" else f"{1000 + i % 8000:04d}" for i in range(n)]
+        for h in HEADER
+    }
+    data["Navn"][17] = None  # an empty cell is a row still
+    table = pl.DataFrame(data)
+    path = tmp_path / f"in.{fmt}"
+    if fmt == "csv":
+        table.write_csv(path, separator=";")
+    elif fmt == "tsv":
+        table.write_csv(path, separator="\t")
+    elif fmt == "xlsx":
+        table.write_excel(path)
+    elif fmt == "parquet":
+        table.write_parquet(path)
+    else:
+        path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in table.to_dicts()))
+    frame, info = read_input(path)
+    assert frame.height == n == info.rows
+    assert frame["source_row"].to_list() == list(range(1, n + 1))
+    assert frame["src_Kundenr"].to_list() == data["Kundenr"]
+    assert frame["record_id"].n_unique() == n
+    assert frame["raw_name"][17] is None
+
+
+def test_excel_keeps_leading_zero_text_and_integer_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "in.xlsx"
+    pl.DataFrame(
+        {"Navn": ["A", "B"], "Postnr": ["0800", "8000"], "Telefon": [12345678, None]}
+    ).write_excel(path)
+    frame, _ = read_input(path)
+    assert frame["raw_postal_code"].to_list() == ["0800", "8000"]
+    assert frame["raw_phone"].to_list() == ["12345678", None]
+
+
+def test_ragged_rows_are_kept_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "Navn;Postnr;By\nA;8000;Aarhus C\nB;8000;Aarhus C;extra;more\nC\n\nD;5000;Odense C\n"
+    )
+    frame, info = read_input(path)
+    assert frame["raw_name"].to_list() == ["A", "B", "C", "D"]
+    assert frame["source_problem"].to_list() == [
+        None, "too many fields (5, header has 3)", "too few fields (1, header has 3)", None
+    ]  # fmt: skip
+    assert frame["src__overflow"].to_list() == [None, "extra;more", None, None]
+    assert info.rows_with_problems == 2 and info.problem_rows == [2, 3]
+    assert info.blank_lines_skipped == 1
+    assert frame["source_row"].to_list() == [1, 2, 3, 5]
+
+
+def test_repeated_and_missing_ids_are_made_unique(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("Kundenr;Navn\n7;A\n7;B\n;C\n8;D\n")
+    frame, info = read_input(path)
+    assert frame["record_id"].to_list() == ["7#1", "7#2", "3", "8"]
+    assert info.record_id_problems is not None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"  \r\n\r\n", "is empty"),
+        (b"Navn;Postnr;By\r\n", "no data rows"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+        (b"foo;bar;baz\n1;2;3\n", "could not map any customer column"),
+        (b"Navn;Navn;By\nA;B;C\n", "repeats column names 'Navn'"),
+        (b'Navn;By\n"A' + b"x" * 5_000_000 + b'";C\n', "5.0 MB"),
+    ],
+    ids=["empty", "blank", "header-only", "binary", "unmappable", "duplicate-header", "5MB-field"],
+)
+def test_bad_input_is_one_clear_error(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as caught:
+        read_input(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_unmappable_error_names_the_columns_seen(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("foo;bar\n1;2\n")
+    with pytest.raises(InputError, match="columns seen: 'foo', 'bar'"):
+        read_input(path)
+
+
+def test_missing_directory_and_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        read_input(tmp_path / "nope.csv")
+    with pytest.raises(InputError, match="is a directory"):
+        read_input(tmp_path)
+    locked = tmp_path / "locked.csv"
+    locked.write_text("Navn\nA\n")
+    locked.chmod(0)
+    if os.geteuid() == 0:  # root reads anything; a FIFO-free unreadable path stands in
+        unreadable = Path("/proc/self/mem")
+    else:
+        unreadable = locked
+    with pytest.raises(InputError, match="cannot be read"):
+        read_input(unreadable)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("in.parquet", b"Navn\nA\n", "not a Parquet file"),
+        ("in.xlsx", b"Navn\nA\n", "not an Excel workbook"),
+        ("in.xls", b"\xd0\xcf\x11\xe0", "old .xls"),
+        ("in.jsonl", b'{"Navn": "A"}\n{broken\n', "line 2 is not valid JSON"),
+    ],
+)
+def test_misnamed_and_broken_files(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_table(path)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "customerNumber;name;address;zip;city;country;corporateIdentificationNumber;ean;email;telephoneAndFaxNumber",
+        "Kundenr;Navn;Adresse;Postnr;By;Land;CVR-nr;EAN-nr;E-mail;Telefon",
+    ],
+)
+def test_export_headers_map_automatically(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(header + "\n" + ";".join(["x"] * 10) + "\n")
+    _, info = read_input(path)
+    assert set(info.mapping) == {
+        "record_id", "name", "address", "postal_code", "city", "country", "cvr", "ean", "email", "phone"
+    }  # fmt: skip
+
+
+def test_mapping_override_and_its_errors(tmp_path: Path) -> None:
+    from connectors.mapping import load_mapping_file
+
+    path = tmp_path / "in.csv"
+    path.write_text("Debitor;Firma;Kontakt tlf\n1;A;12345678\n")
+    toml = tmp_path / "m.toml"
+    toml.write_text('[columns]\nrecord_id = "Debitor"\nphone = "Kontakt tlf"\n')
+    frame, info = read_input(path, mapping=load_mapping_file(toml))
+    assert info.mapping["phone"] == "Kontakt tlf" and frame["record_id"][0] == "1"
+    assert info.mapping["name"] == "Firma"  # the automatic guess still fills the rest
+    toml.write_text('[columns]\nphone = "Telefax"\nshoe_size = "Firma"\n')
+    with pytest.raises(InputError, match="shoe_size"):
+        load_mapping_file(toml)
+    toml.write_text('[columns]\nphone = "Telefax"\n')
+    with pytest.raises(InputError, match="'Telefax'"):
+        read_input(path, mapping=load_mapping_file(toml))
