@@ -1,0 +1,34 @@
+"""All field normalisers in the order they depend on each other.
+
+In: the canonical frame (``raw_*`` text columns, see :mod:`cleansing.schema`).
+Out: the same rows with the cleaned columns of the contract, matching keys and ``flag_*`` columns.
+
+CPR numbers are masked first, in every text column, so no later step (or output) ever sees one.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cleansing.addresses import normalise_addresses
+from cleansing.cpr import mask_cpr
+from cleansing.customer_type import classify_customer_type
+from cleansing.emails import normalise_emails
+from cleansing.identifiers import normalise_identifiers
+from cleansing.names import normalise_names
+from cleansing.phones import normalise_phones
+
+
+def normalise(frame: pl.DataFrame, *, check_deliverability: bool = False) -> pl.DataFrame:
+    """Clean every field of ``frame``; the row count and order never change."""
+    height = frame.height
+    frame = mask_cpr(frame)
+    frame = normalise_identifiers(frame)
+    frame = normalise_phones(frame)
+    frame = normalise_emails(frame, check_deliverability=check_deliverability)
+    frame = normalise_names(frame)
+    frame = normalise_addresses(frame)
+    frame = classify_customer_type(frame)
+    if frame.height != height:  # a broken join would silently lose or duplicate customers
+        raise AssertionError(f"normalise changed the row count from {height} to {frame.height}")
+    return frame

@@ -1,0 +1,318 @@
+"""The ``datavask cleanse`` flow: read → normalise → registry → match → verdict → write.
+
+Each step is one Prefect task that reads and writes Parquet files in the run's work directory:
+paths, not frames, cross task boundaries, so nothing large is pickled or hashed and a step can be
+retried on its own. The same step functions run without Prefect when orchestration is off
+(:func:`run_pipeline` with ``orchestrated=False``), which is how a run survives a Prefect server
+that will not start.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from prefect import flow, task
+from prefect.cache_policies import NONE
+
+from cleansing.schema import REASON_CODES
+
+STEPS = ("read", "normalise", "registry", "match", "verdict", "write")
+BUNDLED_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "sample" / "registry.jsonl.gz"
+
+
+@dataclass
+class CleanseOptions:
+    """Everything a run depends on; recorded in run.json so a run can be repeated."""
+
+    input: str
+    out: str
+    registry: str = "bundled"
+    blacklist: str | None = None
+    mapping: str | None = None
+    format: str = "parquet"
+    review_band: tuple[float, float] = (0.5, 0.9)
+    workers: int = 0
+    only_changed: bool = False
+    check_deliverability: bool = False
+
+    def registry_source(self) -> str:
+        if self.registry == "bundled":
+            return os.environ.get("DATAVASK_REGISTRY") or str(BUNDLED_REGISTRY)
+        return self.registry
+
+
+@dataclass
+class StepReport:
+    name: str
+    seconds: float
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+Reporter = Callable[[str, str, float | None], None]  # (step, "start"|"done", seconds)
+
+
+def _quiet_reporter(step: str, event: str, seconds: float | None) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
+    from connectors.files import read_input
+    from connectors.mapping import load_mapping_file
+
+    override = load_mapping_file(Path(options["mapping"])) if options.get("mapping") else None
+    frame, info = read_input(options["input"], mapping=override)
+    frame.write_parquet(Path(work, "canonical.parquet"))
+    return info.to_dict()
+
+
+def normalise_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
+    from cleansing.normalise import normalise
+
+    frame = pl.read_parquet(Path(work, "canonical.parquet"))
+    frame = normalise(frame, check_deliverability=options.get("check_deliverability", False))
+    frame.write_parquet(Path(work, "normalised.parquet"))
+    return {"rows": frame.height}
+
+
+def registry_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
+    frame = pl.read_parquet(Path(work, "normalised.parquet"))
+    source = options["registry_source"]
+    cvrs = frame["cvr"].drop_nulls().unique().sort().to_list()
+    detail: dict[str, Any] = {"source": source, "cvrs": len(cvrs)}
+    if source == "none":
+        detail.update(checked=0, unchecked=0, not_found=0, skipped=True)
+    else:
+        from cleansing.registry import apply_registry
+        from connectors.cvr import open_registry
+
+        from flows.orchestration import datavask_home
+
+        registry = open_registry(source, cache_dir=datavask_home() / "cache")
+        found = registry.lookup(cvrs)
+        frame = apply_registry(frame, found)
+        detail.update(
+            checked=int((~found["lookup_failed"]).sum()),
+            unchecked=int(found["lookup_failed"].sum()),
+            not_found=int((~found["found"] & ~found["lookup_failed"]).sum()),
+            skipped=False,
+        )
+    frame.write_parquet(Path(work, "registered.parquet"))
+    return detail
+
+
+def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
+    from cleansing.matching import find_duplicates
+
+    frame = pl.read_parquet(Path(work, "registered.parquet"))
+    result = find_duplicates(frame, review_band=tuple(options["review_band"]))
+    frame = frame.join(result.clusters, on="record_id", how="left", maintain_order="left")
+    frame.write_parquet(Path(work, "matched.parquet"))
+    result.pairs.write_parquet(Path(work, "pairs.parquet"))
+    return {
+        "pairs": result.pairs.height,
+        "clusters": frame["cluster_id"].n_unique(),
+        "blocking": getattr(result, "blocking_report", None),
+    }
+
+
+def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
+    from cleansing.blacklist import match_blacklist, normalise_blacklist
+
+    from cleansing.changes import build_changes
+    from cleansing.survivorship import build_golden, mark_survivors
+    from cleansing.verdict import apply_verdict
+    from connectors.files import read_table
+
+    frame = pl.read_parquet(Path(work, "matched.parquet"))
+    detail: dict[str, Any] = {}
+    hits = None
+    if options.get("blacklist"):
+        table, _, _ = read_table(options["blacklist"])
+        clean, problems = normalise_blacklist(table.drop("source_row"))
+        hits = match_blacklist(frame, clean)
+        detail["blacklist"] = {
+            "entries": clean.height,
+            "problems": problems.to_dicts(),
+            "records_hit": hits["record_id"].n_unique(),
+        }
+    frame = apply_verdict(frame, blacklist_hits=hits)
+    golden = build_golden(frame)
+    frame = mark_survivors(frame, golden)
+    frame.write_parquet(Path(work, "final.parquet"))
+    golden.write_parquet(Path(work, "golden.parquet"))
+    build_changes(frame).write_parquet(Path(work, "changes.parquet"))
+    return detail
+
+
+# Columns of records.parquet, in order: the contract's, then what users asked for beyond it.
+RECORD_COLUMNS = (
+    "record_id", "source_row", "cluster_id", "is_survivor", "customer_type", "name", "legal_form",
+    "street", "house_number", "floor", "door", "postal_code", "city", "phone_e164", "email", "cvr",
+    "ean", "registry_status", "registry_name", "flags", "invoice_ready", "collection_ready",
+    # additions (contract: add, never rename)
+    "cluster_size", "first_name", "last_name", "country", "co_name", "po_box", "phone_numbers",
+    "phone_extension", "emails", "reklamebeskyttet", "source_problem",
+)  # fmt: skip
+
+
+def records_view(frame: pl.DataFrame) -> pl.DataFrame:
+    """The records.parquet columns: contract columns, additions, then every ``src_*`` original."""
+    present = [c for c in RECORD_COLUMNS if c in frame.columns]
+    return frame.select(*present, pl.col("^src_.*$"))
+
+
+def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    from connectors.reimport import write_reimport
+    from connectors.report import render_report
+
+    from connectors.output import atomic_dir, write_json, write_table
+
+    frame = pl.read_parquet(Path(work, "final.parquet"))
+    golden = pl.read_parquet(Path(work, "golden.parquet"))
+    pairs = pl.read_parquet(Path(work, "pairs.parquet"))
+    changes = pl.read_parquet(Path(work, "changes.parquet"))
+    records = records_view(frame)
+    run["counts"] = run_counts(frame, run)
+    run["flags"] = flag_counts(frame)
+    out = Path(options["out"])
+    with atomic_dir(out) as tmp:
+        write_table(records, tmp / "records.parquet")
+        write_table(golden, tmp / "golden.parquet")
+        write_table(pairs, tmp / "pairs.parquet")
+        write_table(changes, tmp / "changes.csv")
+        if options["format"] != "parquet":
+            write_table(records, tmp / f"records.{options['format']}")
+            write_table(golden, tmp / f"golden.{options['format']}")
+        write_reimport(
+            tmp, frame, golden, pairs, input_info=run["input"], only_changed=options["only_changed"]
+        )
+        run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        write_json(run, tmp / "run.json")
+        render_report(tmp)
+    return {"out": str(out)}
+
+
+def run_counts(frame: pl.DataFrame, run: dict[str, Any]) -> dict[str, int]:
+    registry = run.get("steps", {}).get("registry", {})
+    multi = frame.filter(pl.col("cluster_size") > 1)
+    return {
+        "records": frame.height,
+        "customers": frame["cluster_id"].n_unique(),
+        "duplicate_records": int(multi.height - multi["cluster_id"].n_unique()),
+        "clusters_with_duplicates": multi["cluster_id"].n_unique(),
+        "invoice_ready": int(frame["invoice_ready"].sum()),
+        "collection_ready": int(frame["collection_ready"].sum()),
+        "registry_checked": int(registry.get("checked", 0)),
+        "registry_unchecked": int(registry.get("unchecked", 0)),
+        "registry_not_found": int(registry.get("not_found", 0)),
+        "rows_with_input_problems": int(frame["source_problem"].is_not_null().sum()),
+    }
+
+
+def flag_counts(frame: pl.DataFrame) -> dict[str, int]:
+    counts = frame.select(pl.col("flags").explode().value_counts()).unnest("flags")
+    found = dict(zip(counts["flags"].to_list(), counts["count"].to_list(), strict=True))
+    return {code: int(found.get(code, 0)) for code in REASON_CODES}
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+
+def _versions() -> dict[str, str]:
+    names = ("datavask", "polars", "rapidfuzz", "phonenumbers", "httpx", "prefect", "python-stdnum",
+             "email-validator")  # fmt: skip
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def run_pipeline(
+    options: CleanseOptions,
+    *,
+    orchestrated: bool,
+    orchestration_note: str = "",
+    reporter: Reporter = _quiet_reporter,
+) -> dict[str, Any]:
+    """Run every step; returns run.json's content. Steps become Prefect tasks when orchestrated."""
+    opts = asdict(options) | {"registry_source": options.registry_source()}
+    opts["review_band"] = list(options.review_band)
+    run: dict[str, Any] = {
+        "datavask_version": _versions()["datavask"],
+        "run_id": uuid.uuid4().hex,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "options": {k: v for k, v in opts.items() if k != "registry_source"}
+        | {"registry": opts["registry_source"]},
+        "orchestration": orchestration_note,
+        "versions": _versions(),
+        "timings": {},
+        "steps": {},
+    }
+
+    def call(name: str, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+        reporter(name, "start", None)
+        started = time.perf_counter()
+        if orchestrated:
+            result = task(fn, name=name, cache_policy=NONE, persist_result=False)(*args)
+        else:
+            result = fn(*args)
+        seconds = time.perf_counter() - started
+        run["timings"][name] = round(seconds, 3)
+        reporter(name, "done", seconds)
+        return result
+
+    with tempfile.TemporaryDirectory(prefix="datavask-work-") as work:
+        run["input"] = call("read", read_step, work, opts)
+        run["steps"]["normalise"] = call("normalise", normalise_step, work, opts)
+        run["steps"]["registry"] = call("registry", registry_step, work, opts)
+        run["steps"]["match"] = call("match", match_step, work, opts)
+        run["steps"]["verdict"] = call("verdict", verdict_step, work, opts)
+        run["timings"]["total_before_write"] = round(sum(run["timings"].values()), 3)
+        call("write", write_step, work, opts, run)
+    if orchestrated:
+        _publish_artifacts(run)
+    return run
+
+
+def _publish_artifacts(run: dict[str, Any]) -> None:
+    """The run's summary as Prefect artifacts, visible beside the flow run in the Prefect UI."""
+    from connectors.report import summary_markdown, summary_table
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    create_markdown_artifact(summary_markdown(run), key="datavask-summary")
+    create_table_artifact(summary_table(run), key="datavask-flags")
+
+
+# The terminal's progress display; a module global because flow parameters must be plain data.
+_reporter: Reporter = _quiet_reporter
+
+
+def set_reporter(reporter: Reporter | None) -> None:
+    global _reporter  # noqa: PLW0603 - one display per process, set by the command line
+    _reporter = reporter or _quiet_reporter
+
+
+@flow(name="datavask-cleanse", persist_result=False, log_prints=False, validate_parameters=False)
+def cleanse_flow(options: dict[str, Any], orchestration_note: str = "") -> dict[str, Any]:
+    """Prefect entry point: ``options`` are :class:`CleanseOptions` fields as plain values."""
+    opts = CleanseOptions(**options)
+    return run_pipeline(
+        opts, orchestrated=True, orchestration_note=orchestration_note, reporter=_reporter
+    )

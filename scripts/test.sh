@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install what the tests need and run them: lint, types, the test suite.
+# Used as-is by CI (.ci/run). Slow scale tests are marked `slow` and run with the benchmarks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Headless Chromium renders report.html in the browser test (Debian's package, no downloads).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium (Debian package) for the report's browser test ..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "chromium is missing and cannot be installed without root: install Debian's chromium" >&2
+    exit 1
+  fi
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"
