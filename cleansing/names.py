@@ -175,7 +175,7 @@ def name_key(expr: pl.Expr) -> pl.Expr:
 
 
 def text_key(expr: pl.Expr) -> pl.Expr:
-    """Folded text with ``&`` read as ``og``, dots and apostrophes dropped, other punctuation a space.
+    """Folded text, ``&`` read as ``og``, dots and apostrophes dropped, other punctuation a space.
 
     The key of a person's name or a street; ``Hans-Jørgen`` → ``hans joergen``;
     ``McDonald's`` → ``mcdonalds``; blank or punctuation-only → null.
@@ -289,7 +289,7 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
 
 
 def _is_usable(text: pl.Expr) -> pl.Expr:
-    """A name that names someone: letters, not a placeholder such as ``ukendt``, ``n/a``, ``xxx``."""
+    """A name that names someone: letters, not a placeholder (``ukendt``, ``n/a``, ``xxx``)."""
     key = text_key(text)
     return (
         key.is_not_null()
