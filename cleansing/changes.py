@@ -1,0 +1,333 @@
+"""What cleansing changed, field by field, in the shape the input had.
+
+A cleaned value is only comparable with the input when it has the input's shape: an input whose
+``Adresse`` column held ``vestergade 12,2tv`` is compared with the line ``Vestergade 12, 2. tv``,
+not with the parsed street ``Vestergade``. :func:`input_shaped` builds those values, one column
+per canonical input field; :func:`build_changes` compares them with ``raw_<field>`` and the CRM
+re-import (:mod:`connectors.reimport`) writes the same values back, so what ``changes.csv`` lists
+is exactly what the re-import changes.
+
+In: the record frame after normalisation (``record_id``, ``raw_<field>``, the cleaned columns,
+optionally ``registry_proposed_*``). Out of :func:`build_changes`: one row per changed field —
+``record_id``, ``field``, ``before``, ``after``, ``rule`` — where ``rule`` is one of
+:data:`RULES`. A value that only differs by surrounding whitespace is not a change, and a field
+whose cleaned value is null (an invalid phone number, say) keeps its original: it is flagged,
+not changed.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from cleansing.schema import raw
+
+# The canonical input fields cleansing may rewrite, in the order changes are listed.
+SHAPED_FIELDS: Final = (
+    "name",
+    "first_name",
+    "last_name",
+    "address",
+    "street",
+    "house_number",
+    "floor",
+    "door",
+    "postal_code",
+    "city",
+    "phone",
+    "mobile",
+    "email",
+    "cvr",
+    "ean",
+)
+REGISTRY_FIELDS: Final = ("name", "street", "house_number", "floor", "door", "postal_code", "city")
+RULES: Final = (
+    "name_case",
+    "legal_form",
+    "name_normalised",
+    "address_parsed",
+    "postal_code",
+    "postal_city",
+    "phone_e164",
+    "email_normalised",
+    "cvr_compact",
+    "ean_compact",
+    "registry",
+)
+
+_FIELD_RULE: Final = {
+    "address": "address_parsed",
+    "street": "address_parsed",
+    "house_number": "address_parsed",
+    "floor": "address_parsed",
+    "door": "address_parsed",
+    "postal_code": "postal_code",
+    "city": "postal_city",
+    "phone": "phone_e164",
+    "mobile": "phone_e164",
+    "email": "email_normalised",
+    "cvr": "cvr_compact",
+    "ean": "ean_compact",
+}
+_CHANGE_SCHEMA: Final = {
+    "record_id": pl.String,
+    "field": pl.String,
+    "before": pl.String,
+    "after": pl.String,
+    "rule": pl.String,
+}
+
+
+def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """A text column trimmed, with blanks as null; a missing column is all null."""
+    if column not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    value = pl.col(column).cast(pl.String).str.strip_chars()
+    return pl.when(value != "").then(value)
+
+
+def _joined(parts: list[pl.Expr], separator: str) -> pl.Expr:
+    """Non-null parts joined; null when every part is null."""
+    joined = pl.concat_str(parts, separator=separator, ignore_nulls=True)
+    return pl.when(joined != "").then(joined)
+
+
+def floor_door(floor: pl.Expr, door: pl.Expr) -> pl.Expr:
+    """Danish floor, door: ``2``/``tv`` → ``2. tv``; ``st``/null → ``st.``; null/``4`` → ``4``."""
+    dotted = pl.when(floor.str.ends_with(".")).then(floor).otherwise(floor + pl.lit("."))
+    return _joined([dotted, door], " ")
+
+
+def address_line(
+    street: pl.Expr,
+    house_number: pl.Expr,
+    floor: pl.Expr,
+    door: pl.Expr,
+    *,
+    postal_code: pl.Expr | None = None,
+    city: pl.Expr | None = None,
+    co_name: pl.Expr | None = None,
+    po_box: pl.Expr | None = None,
+) -> pl.Expr:
+    """The one-line Danish address, with only the parts given and present; null when none is.
+
+    ``c/o Jens Hansen, Vestergade 12, 2. tv, Postboks 7, 8000 Aarhus C``
+    """
+    parts = []
+    if co_name is not None:
+        parts.append(pl.lit("c/o ") + co_name)
+    parts.append(_joined([street, house_number], " "))
+    parts.append(floor_door(floor, door))
+    if po_box is not None:
+        parts.append(pl.lit("Postboks ") + po_box)
+    if postal_code is not None or city is not None:
+        nothing = pl.lit(None, dtype=pl.String)
+        parts.append(
+            _joined(
+                [
+                    postal_code if postal_code is not None else nothing,
+                    city if city is not None else nothing,
+                ],
+                " ",
+            )
+        )
+    return _joined(parts, ", ")
+
+
+def _phone_for(records: pl.DataFrame, field: str) -> pl.Expr:
+    """The cleaned number that came from ``raw_<field>``: the one whose digits its digits end with.
+
+    ``phone_numbers`` holds every valid number of the record (phone and mobile columns alike);
+    ``12 34 56 78``, ``+45 12345678`` and ``0045 1234 5678`` all pick ``+4512345678``.
+    """
+    digits = (
+        _text(records, raw(field))
+        .str.replace_all(r"\D", "")
+        .str.replace(r"^00", "")
+        .str.strip_chars_start("0")
+    )
+    candidates: list[pl.Expr] = []
+    if "phone_numbers" in records.columns:
+        candidates.append(pl.col("phone_numbers").cast(pl.List(pl.String)))
+    if "phone_e164" in records.columns:
+        candidates.append(pl.concat_list(pl.col("phone_e164").cast(pl.String)))
+    if not candidates:
+        return pl.lit(None, dtype=pl.String)
+    numbers = pl.concat_list(candidates).list.drop_nulls().list.unique(maintain_order=True)
+    # A short value like "12" must not claim a number; six digits is the shortest real one.
+    usable = digits.str.len_chars() >= 6
+    tail = numbers.list.eval(pl.element().str.replace(r"^\+", ""))
+    matches = pl.concat_list(
+        [
+            pl.when(usable & tail.list.get(i, null_on_oob=True).str.ends_with(digits)).then(
+                numbers.list.get(i, null_on_oob=True)
+            )
+            for i in range(_MAX_PHONES)
+        ]
+    ).list.drop_nulls()
+    return matches.list.first()
+
+
+# Records carry at most a handful of numbers; a fixed small bound keeps the lookup vectorised.
+_MAX_PHONES: Final = 6
+
+
+def input_shaped(records: pl.DataFrame) -> pl.DataFrame:
+    """``record_id`` and, per :data:`SHAPED_FIELDS` field, the cleaned value shaped like the input.
+
+    The one-line ``address`` holds what the input put in it: street, number, floor and door, and
+    also the postal code and city when that row has no postal-code (or city) value of its own. A
+    ``street`` column without a separate house-number column gets the street with its number; a
+    combined postal/city column (``8000 aarhus c``) gets ``8000 Aarhus C``. Null means "keep the
+    original".
+    """
+    t = _text
+    has = {f: t(records, raw(f)).is_not_null() for f in SHAPED_FIELDS}
+    street, number, floor, door = (
+        t(records, f) for f in ("street", "house_number", "floor", "door")
+    )
+    postal, city = t(records, "postal_code"), t(records, "city")
+    # A city column starting with a postal code ("8000 Aarhus C") is a combined postal/city column.
+    combined_city = has["city"] & t(records, raw("city")).str.contains(
+        r"^\D{0,3}\d{4}\b"
+    ).fill_null(False)
+    line = address_line(
+        street,
+        number,
+        floor,
+        door,
+        postal_code=pl.when(~has["postal_code"] & ~combined_city).then(postal),
+        city=pl.when(~has["postal_code"] & ~has["city"]).then(city),
+        co_name=t(records, "co_name"),
+        po_box=t(records, "po_box"),
+    )
+    street_shaped = (
+        pl.when(has["house_number"])
+        .then(street)
+        .when(has["floor"] | has["door"])
+        .then(_joined([street, number], " "))
+        .otherwise(address_line(street, number, floor, door))
+    )
+    if "emails" in records.columns:
+        emails = pl.col("emails").cast(pl.List(pl.String)).list.drop_nulls()
+        email = (
+            pl.when(emails.list.len() > 1)
+            .then(emails.list.join("; "))
+            .otherwise(t(records, "email"))
+        )
+    else:
+        email = t(records, "email")
+    shaped = {
+        "name": t(records, "name"),
+        "first_name": t(records, "first_name"),
+        "last_name": t(records, "last_name"),
+        "address": line,
+        "street": street_shaped,
+        "house_number": number,
+        "floor": floor,
+        "door": door,
+        "postal_code": postal,
+        "city": pl.when(combined_city).then(_joined([postal, city], " ")).otherwise(city),
+        "phone": _phone_for(records, "phone"),
+        "mobile": _phone_for(records, "mobile"),
+        "email": email,
+        "cvr": t(records, "cvr"),
+        "ean": t(records, "ean"),
+    }
+    return records.select(
+        pl.col("record_id").cast(pl.String),
+        *[pl.when(has[f]).then(expr).alias(f) for f, expr in shaped.items()],
+    )
+
+
+def _name_rule(before: pl.Expr, after: pl.Expr, legal_form: pl.Expr) -> pl.Expr:
+    def folded(value: pl.Expr) -> pl.Expr:
+        return value.str.replace_all(r"\s+", " ").str.to_lowercase()
+
+    return (
+        pl.when(folded(before) == folded(after))
+        .then(pl.lit("name_case"))
+        .when(legal_form.is_not_null())
+        .then(pl.lit("legal_form"))
+        .otherwise(pl.lit("name_normalised"))
+    )
+
+
+def build_changes(records: pl.DataFrame) -> pl.DataFrame:
+    """One row per changed field: ``record_id, field, before, after, rule``, in record order.
+
+    >>> frame = pl.DataFrame({"record_id": ["7"], "raw_cvr": ["DK 1234 5674"], "cvr": ["12345674"]})
+    >>> build_changes(frame).row(0)
+    ('7', 'cvr', 'DK 1234 5674', '12345674', 'cvr_compact')
+    """
+    shaped = input_shaped(records).with_row_index("_order")
+    before_frame = records.select(
+        *[_text(records, raw(f)).alias(f"_before_{f}") for f in SHAPED_FIELDS],
+        _text(records, "legal_form").alias("_legal_form"),
+    )
+    both = pl.concat([shaped, before_frame], how="horizontal")
+
+    parts = []
+    for position, field in enumerate(SHAPED_FIELDS):
+        before, after = pl.col(f"_before_{field}"), pl.col(field)
+        if field in ("name", "first_name", "last_name"):
+            rule = _name_rule(
+                before, after, pl.col("_legal_form") if field == "name" else pl.lit(None)
+            )
+        else:
+            rule = pl.lit(_FIELD_RULE[field])
+        parts.append(
+            both.select(
+                "record_id",
+                "_order",
+                pl.lit(position).alias("_position"),
+                pl.lit(field).alias("field"),
+                before.alias("before"),
+                after.alias("after"),
+                rule.alias("rule"),
+            ).filter(pl.col("after").is_not_null() & (pl.col("before") != pl.col("after")))
+        )
+    parts.append(_registry_proposals(records))
+    changes = pl.concat(
+        [p.cast({"_order": pl.UInt32, "_position": pl.Int32}) for p in parts], how="vertical"
+    )
+    return (
+        changes.sort("_order", "_position", maintain_order=True)
+        .select(list(_CHANGE_SCHEMA))
+        .cast(
+            _CHANGE_SCHEMA  # type: ignore[arg-type]
+        )
+    )
+
+
+def _registry_proposals(records: pl.DataFrame) -> pl.DataFrame:
+    """The registry's proposed name and address, as changes from the cleaned value."""
+    indexed = records.with_row_index("_order")
+    offset = len(SHAPED_FIELDS)
+    parts = [
+        indexed.select(
+            pl.col("record_id").cast(pl.String),
+            "_order",
+            pl.lit(offset + position).alias("_position"),
+            pl.lit(field).alias("field"),
+            _text(indexed, field).alias("before"),
+            _text(indexed, f"registry_proposed_{field}").alias("after"),
+            pl.lit("registry").alias("rule"),
+        ).filter(
+            pl.col("after").is_not_null()
+            & (pl.col("before").is_null() | (pl.col("before") != pl.col("after")))
+        )
+        for position, field in enumerate(REGISTRY_FIELDS)
+        if f"registry_proposed_{field}" in records.columns
+    ]
+    if not parts:
+        return pl.DataFrame(
+            schema={
+                "record_id": pl.String,
+                "_order": pl.UInt32,
+                "_position": pl.Int32,
+                **{k: v for k, v in _CHANGE_SCHEMA.items() if k != "record_id"},
+            }
+        )
+    return pl.concat(parts, how="vertical")
