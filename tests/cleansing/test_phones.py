@@ -1,0 +1,264 @@
+"""Phone numbers: corpora, the polars fast path against phonenumbers on 100k+ values, rules."""
+
+from __future__ import annotations
+
+import doctest
+import random
+import time
+
+import phonenumbers
+import polars as pl
+import pytest
+
+from cleansing import phones
+from cleansing.phones import (
+    DK_NUMBER_TYPES,
+    normalise_phones,
+    parse_phone,
+    phone_region,
+    split_extension,
+)
+from tests.cleansing.corpora import read_corpus
+
+
+def _frame(**columns: list[str | None]) -> pl.DataFrame:
+    return pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String))
+
+
+def test_doctests() -> None:
+    result = doctest.testmod(phones)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize("value", read_corpus("phone_valid"))
+def test_valid_phone_corpus(value: str) -> None:
+    out = normalise_phones(_frame(raw_phone=[value]))
+    assert out["phone_e164"][0] is not None
+    assert out["phone_numbers"][0].to_list() == parse_phone(value)
+    assert out["flag_INVALID_PHONE"][0] is False
+
+
+@pytest.mark.parametrize("value", read_corpus("phone_invalid"))
+def test_invalid_phone_corpus(value: str) -> None:
+    out = normalise_phones(_frame(raw_phone=[value]))
+    assert out["phone_e164"][0] is None
+    assert out["phone_numbers"][0].to_list() == []
+    assert out["flag_INVALID_PHONE"][0] is True
+    assert parse_phone(value) == []
+
+
+@pytest.mark.parametrize(
+    ("phone", "mobile", "country", "numbers", "extension", "flagged"),
+    [
+        ("tlf. 33 12 34 56 lok. 123", None, None, ["+4533123456"], "123", False),
+        ("12 34 56 78", "(+45) 30405060", None, ["+4530405060"], None, True),
+        ("20304050 / 30405060", "20304050", None, ["+4520304050", "+4530405060"], None, False),
+        (None, "30 40 50 60 ext 7", "DK", ["+4530405060"], "7", False),
+        ("32 10 00", None, "Grønland", ["+299321000"], None, False),
+        ("31 22 33", None, "Færøerne", ["+298312233"], None, False),
+        ("08-123 456 78", None, "Sverige", ["+46812345678"], None, False),
+        ("08-123 456 78", None, "SE", ["+46812345678"], None, False),
+        ("08-123 456 78", None, None, [], None, True),
+        ("-", "n/a", None, [], None, False),
+        ("ingen", "0", None, [], None, False),
+        ("", "   ", None, [], None, False),
+    ],
+)
+def test_frame_rules(
+    phone: str | None,
+    mobile: str | None,
+    country: str | None,
+    numbers: list[str],
+    extension: str | None,
+    flagged: bool,
+) -> None:
+    out = normalise_phones(_frame(raw_phone=[phone], raw_mobile=[mobile], raw_country=[country]))
+    assert out["phone_numbers"][0].to_list() == numbers
+    assert out["phone_e164"][0] == (numbers[0] if numbers else None)
+    assert out["phone_extension"][0] == extension
+    assert out["flag_INVALID_PHONE"][0] is flagged
+
+
+def test_missing_columns_count_as_null() -> None:
+    out = normalise_phones(pl.DataFrame({"record_id": ["1", "2"]}))
+    assert out.columns == [
+        "record_id",
+        "phone_e164",
+        "phone_numbers",
+        "phone_extension",
+        "flag_INVALID_PHONE",
+    ]
+    assert out["phone_e164"].to_list() == [None, None]
+    assert not out["flag_INVALID_PHONE"].any()
+    assert out.schema["phone_numbers"] == pl.List(pl.String)
+
+
+def test_default_region_reaches_the_parse() -> None:
+    df = _frame(raw_phone=["08-123 456 78"])
+    assert normalise_phones(df)["phone_e164"][0] is None
+    assert normalise_phones(df, default_region="SE")["phone_e164"][0] == "+46812345678"
+
+
+def test_region_names() -> None:
+    assert phone_region("Danmark") == "DK"
+    assert phone_region("grønland") == "GL"
+    assert phone_region("FO") == "FO"
+    assert phone_region(None, "SE") == "SE"
+    assert phone_region("Mordor", "NO") == "NO"
+
+
+def test_split_extension_needs_a_number_first() -> None:
+    assert split_extension("x 20304050") == ("x 20304050", None)
+    assert split_extension("20304050 #12") == ("20304050", "12")
+    assert split_extension("20304050 lokal 1234") == ("20304050", "1234")
+
+
+def test_danish_ranges_are_phonenumbers_metadata() -> None:
+    # Every eight-digit prefix class: the compiled pattern and phonenumbers decide the same.
+    rng = random.Random(3)
+    for _ in range(20_000):
+        national = f"{rng.randrange(10**8):08d}"
+        number = phonenumbers.parse("+45" + national, "DK")
+        assert phonenumbers.is_valid_number(number) == bool(
+            pl.select(pl.lit(national).str.contains(DK_NUMBER_TYPES)).item()
+            and national[0] in "23456789"
+        ), national
+
+
+# --- the fast path against the reference ------------------------------------------------------
+
+_DK_DRESSES = (
+    "{a}{b}{c}{d}",
+    "{a} {b} {c} {d}",
+    "{a}{b} {c}{d}",
+    "{a}-{b}-{c}-{d}",
+    "{a}.{b}.{c}.{d}",
+    "+45{a}{b}{c}{d}",
+    "+45 {a} {b} {c} {d}",
+    "+45-{a}{b}{c}{d}",
+    "0045 {a}{b}{c}{d}",
+    "0045{a}{b}{c}{d}",
+    "(+45) {a} {b} {c} {d}",
+    "(0045) {a}{b}{c}{d}",
+    "tlf. {a} {b} {c} {d}",
+    "Tlf: {a}{b}{c}{d}",
+    "tel:+45{a}{b}{c}{d}",
+    "Tel. +45 {a} {b} {c} {d}",
+    "Mobil: {a} {b} {c} {d}",
+    " {a}{b}{c}{d} ",
+    # the slow path's share: extensions, two numbers, odd spacing, country code without +
+    "{a} {b} {c} {d} lok. 12",
+    "{a}{b}{c}{d} ext 7",
+    "{a}{b}{c}{d} / 30405060",
+    "{a}{b}{c}{d}, 20304050",
+    "{a}{b}{c}{d} 30405060",
+    "45{a}{b}{c}{d}",
+    "+45 ({a}) {b} {c} {d}",
+    "{a}  {b} {c} {d}",
+    "{a}{b}{c}{d} mobil",
+)
+_FOREIGN = (
+    "+46 8 {a}{b} {c}{d}",
+    "+47 {a} {b} {c} {d}",
+    "+49 30 {a}{b}{c}{d}",
+    "+44 20 {a}{b} {c}{d}",
+    "+299 {b} {c} {d}",
+    "+298 {b} {c} {d}",
+    "00 46 {a}{b}{c}{d}",
+)
+
+
+def _generated_phones(n: int, seed: int) -> tuple[list[str | None], list[str | None]]:
+    """``n`` (value, country) pairs: Danish numbers in every dress, foreign, invalid, blank."""
+    rng = random.Random(seed)
+    values: list[str | None] = []
+    countries: list[str | None] = []
+    for _ in range(n):
+        # Mostly plausible Danish numbers, some from unused ranges (0xxx, 1xxx, 25xx…).
+        first = rng.choice("2345678923456789" + "01")
+        national = first + f"{rng.randrange(10**7):07d}"
+        a, b, c, d = national[0:2], national[2:4], national[4:6], national[6:8]
+        roll = rng.random()
+        country: str | None = rng.choice((None, None, None, "DK", "Danmark", "dk"))
+        if roll < 0.80:
+            value: str | None = rng.choice(_DK_DRESSES).format(a=a, b=b, c=c, d=d)
+        elif roll < 0.87:
+            value = rng.choice(_FOREIGN).format(a=a, b=b, c=c, d=d)
+        elif roll < 0.90:
+            value = rng.choice(("{b} {c} {d}", "{b}{c}{d}")).format(b=b, c=c, d=d)
+            country = rng.choice(("Grønland", "GL", "Færøerne", "FO"))
+        elif roll < 0.93:
+            value = national[: rng.choice((6, 7))] if rng.random() < 0.5 else national + "1"
+        elif roll < 0.95:
+            value = rng.choice(("", " ", "-", "n/a", "ingen", None, None))
+        elif roll < 0.97:
+            value = national.replace(rng.choice(national), rng.choice("OoIl"), 1)
+        elif roll < 0.98:
+            value = national.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+        else:
+            value = f"+{rng.randrange(1, 999)} {national}"
+        values.append(value)
+        countries.append(country)
+    return values, countries
+
+
+def test_fast_path_and_phonenumbers_agree_on_100k_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 110_000
+    values, countries = _generated_phones(n, seed=20240607)
+    slow_calls = 0
+    reference_call = phones.parse_phone_with_extension
+
+    def counting(value: str | None, region: str = "DK") -> tuple[list[str], str | None]:
+        nonlocal slow_calls
+        slow_calls += 1
+        return reference_call(value, region)
+
+    monkeypatch.setattr(phones, "parse_phone_with_extension", counting)
+    started = time.perf_counter()
+    out = normalise_phones(_frame(raw_phone=values, raw_country=countries))
+    frame_seconds = time.perf_counter() - started
+    monkeypatch.undo()
+
+    expected = [parse_phone(v, phone_region(c)) for v, c in zip(values, countries, strict=True)]
+    got = out["phone_numbers"].to_list()
+    mismatches = [
+        (v, c, g, e) for v, c, g, e in zip(values, countries, got, expected, strict=True) if g != e
+    ]
+    assert mismatches == [], mismatches[:20]
+    assert out["phone_e164"].to_list() == [e[0] if e else None for e in expected]
+
+    # Both outcomes and both paths are exercised, and the fast path carries the ordinary numbers.
+    n_valid = sum(bool(e) for e in expected)
+    assert 0.5 * n < n_valid < 0.9 * n
+    assert 0.05 * n < slow_calls < 0.6 * n, slow_calls
+    assert frame_seconds < 10
+
+
+def test_fast_path_settles_plain_danish_numbers_without_phonenumbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def forbidden(value: str | None, region: str = "DK") -> tuple[list[str], str | None]:
+        raise AssertionError(f"slow path called for {value!r}")
+
+    monkeypatch.setattr(phones, "parse_phone_with_extension", forbidden)
+    out = normalise_phones(
+        _frame(
+            raw_phone=[
+                "20 30 40 50",
+                "+45 33-12-34-56",
+                "(0045) 20304050",
+                "12345678",
+                "tlf. 8020 3040",
+            ],
+            raw_country=[None, "DK", "Danmark", None, "dk"],
+        )
+    )
+    assert out["phone_e164"].to_list() == [
+        "+4520304050",
+        "+4533123456",
+        "+4520304050",
+        None,
+        "+4580203040",
+    ]
+    assert out["flag_INVALID_PHONE"].to_list() == [False, False, False, True, False]
