@@ -12,11 +12,13 @@ optionally ``registry_proposed_*``). Out of :func:`build_changes`: one row per c
 ``record_id``, ``field``, ``before``, ``after``, ``rule`` — where ``rule`` is one of
 :data:`RULES`. A value that only differs by surrounding whitespace is not a change, and a field
 whose cleaned value is null (an invalid phone number, say) keeps its original: it is flagged,
-not changed.
+not changed. An empty cell that cleansing can fill (the city of a postal code) is a change from
+null.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
 
 import polars as pl
@@ -173,17 +175,25 @@ def _phone_for(records: pl.DataFrame, field: str) -> pl.Expr:
 _MAX_PHONES: Final = 6
 
 
-def input_shaped(records: pl.DataFrame) -> pl.DataFrame:
+def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None) -> pl.DataFrame:
     """``record_id`` and, per :data:`SHAPED_FIELDS` field, the cleaned value shaped like the input.
 
     The one-line ``address`` holds what the input put in it: street, number, floor and door, and
     also the postal code and city when that row has no postal-code (or city) value of its own. A
     ``street`` column without a separate house-number column gets the street with its number; a
     combined postal/city column (``8000 aarhus c``) gets ``8000 Aarhus C``. Null means "keep the
-    original".
+    original". A field is filled (also where the row's cell is empty, e.g. the city of a known
+    postal code) only when the input has its column: ``mapped`` (the input's canonical fields)
+    says which; without it, a field counts as in the input when any row has a raw value.
     """
     t = _text
     has = {f: t(records, raw(f)).is_not_null() for f in SHAPED_FIELDS}
+    in_input = {
+        f: f in mapped
+        if mapped is not None
+        else raw(f) in records.columns and records.get_column(raw(f)).is_not_null().any()
+        for f in SHAPED_FIELDS
+    }
     street, number, floor, door = (
         t(records, f) for f in ("street", "house_number", "floor", "door")
     )
@@ -229,7 +239,11 @@ def input_shaped(records: pl.DataFrame) -> pl.DataFrame:
         "door": door,
         "postal_code": postal,
         "city": pl.when(combined_city).then(_joined([postal, city], " ")).otherwise(city),
-        "phone": _phone_for(records, "phone"),
+        # An empty phone cell gets the record's number unless a mobile cell holds it.
+        "phone": pl.coalesce(
+            _phone_for(records, "phone"),
+            pl.when(~has["phone"] & ~has["mobile"]).then(t(records, "phone_e164")),
+        ),
         "mobile": _phone_for(records, "mobile"),
         "email": email,
         "cvr": t(records, "cvr"),
@@ -237,7 +251,10 @@ def input_shaped(records: pl.DataFrame) -> pl.DataFrame:
     }
     return records.select(
         pl.col("record_id").cast(pl.String),
-        *[pl.when(has[f]).then(expr).alias(f) for f, expr in shaped.items()],
+        *[
+            (expr if in_input[f] else pl.lit(None, dtype=pl.String)).alias(f)
+            for f, expr in shaped.items()
+        ],
     )
 
 
@@ -254,14 +271,14 @@ def _name_rule(before: pl.Expr, after: pl.Expr, legal_form: pl.Expr) -> pl.Expr:
     )
 
 
-def build_changes(records: pl.DataFrame) -> pl.DataFrame:
+def build_changes(records: pl.DataFrame, *, mapped: Collection[str] | None = None) -> pl.DataFrame:
     """One row per changed field: ``record_id, field, before, after, rule``, in record order.
 
     >>> frame = pl.DataFrame({"record_id": ["7"], "raw_cvr": ["DK 1234 5674"], "cvr": ["12345674"]})
     >>> build_changes(frame).row(0)
     ('7', 'cvr', 'DK 1234 5674', '12345674', 'cvr_compact')
     """
-    shaped = input_shaped(records).with_row_index("_order")
+    shaped = input_shaped(records, mapped=mapped).with_row_index("_order")
     before_frame = records.select(
         *[_text(records, raw(f)).alias(f"_before_{f}") for f in SHAPED_FIELDS],
         _text(records, "legal_form").alias("_legal_form"),
@@ -286,7 +303,7 @@ def build_changes(records: pl.DataFrame) -> pl.DataFrame:
                 before.alias("before"),
                 after.alias("after"),
                 rule.alias("rule"),
-            ).filter(pl.col("after").is_not_null() & (pl.col("before") != pl.col("after")))
+            ).filter(pl.col("after").is_not_null() & pl.col("before").ne_missing(pl.col("after")))
         )
     parts.append(_registry_proposals(records))
     changes = pl.concat(

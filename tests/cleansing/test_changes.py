@@ -73,7 +73,32 @@ def test_one_line_address_is_written_back_in_danish_format() -> None:
             "Vestergade 12, 2. tv, 8000 Aarhus C",
             "address_parsed",
         ),
+        # the row's empty postal-code cell is filled from the address line
+        ("2", "postal_code", None, "8000", "postal_code"),
     ]
+
+
+def test_only_fields_the_input_has_are_filled() -> None:
+    records = frame(
+        raw_name=["Hansen Byg", None],
+        name=["Hansen Byg", "Jensen ApS"],
+        raw_postal_code=["8000", None],
+        postal_code=["8000", "5000"],
+        city=["Aarhus C", "Odense C"],
+    )
+    # city has no column in the input: not filled; the empty postal cell and name cell are
+    assert changes_of(records) == [
+        ("2", "name", None, "Jensen ApS", "name_normalised"),
+        ("2", "postal_code", None, "5000", "postal_code"),
+    ]
+    assert changes_of_mapped(records, {"name"}) == [
+        ("2", "name", None, "Jensen ApS", "name_normalised")
+    ]
+    assert input_shaped(records, mapped={"city"})["city"].to_list() == ["Aarhus C", "Odense C"]
+
+
+def changes_of_mapped(records: pl.DataFrame, mapped: set[str]) -> list[tuple[str, ...]]:
+    return [tuple(r) for r in build_changes(records, mapped=mapped).rows()]
 
 
 def test_street_column_without_number_column_keeps_its_number() -> None:

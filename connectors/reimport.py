@@ -1,0 +1,303 @@
+"""CRM-shaped files to load a run's result back where the data came from.
+
+``reimport/customers_update.csv`` has the input's own headers in the input's order, delimiter and
+encoding, one row per input row (or per changed row), with the cleaned values written into the
+mapped columns and every other column exactly as read. The values are those of
+:func:`cleansing.changes.input_shaped` — so ``changes.csv`` lists exactly what this file changes —
+and, for the record each cluster keeps, the golden values of the whole cluster. A value cleansing
+could not clean (an invalid phone number) keeps its original: it is flagged, not erased.
+
+Phone numbers are written in E.164 (``+4512345678``): every CRM accepts it, it survives a round
+trip through Excel as text, and the next cleansing run reads it back unchanged. The country,
+customer type, dates and id columns are never rewritten (their vocabulary belongs to the CRM).
+
+``reimport/merge_plan.csv`` says, per cluster with duplicates, which record survives, which are
+merged into it, the weakest match probability that links them, and what to do in the CRM:
+e-conomic cannot merge customers (update the survivor, bar the others), HubSpot merges two
+records at a time, Salesforce up to three.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from cleansing.changes import SHAPED_FIELDS, input_shaped
+from cleansing.schema import SRC_PREFIX
+from cleansing.survivorship import GOLDEN_FIELDS
+
+log = logging.getLogger(__name__)
+
+CRMS: Final = ("generic", "economic", "hubspot", "salesforce")
+# Headers only one CRM's export has: enough to tell the dialect when ingest did not.
+_CRM_HEADERS: Final = {
+    "economic": {"customernumber", "corporateidentificationnumber", "telephoneandfaxnumber"},
+    "hubspot": {"record id", "company domain name", "hubspot owner", "associated contact"},
+    "salesforce": {
+        "account id",
+        "accountnumber",
+        "billingstreet",
+        "account name",
+        "billingpostalcode",
+    },
+}
+_MERGE_PLAN_SCHEMA: Final = {
+    "survivor_id": pl.String,
+    "merged_ids": pl.String,
+    "score": pl.Float64,
+    "crm_action": pl.String,
+}
+
+
+def detect_crm(input_info: dict[str, Any]) -> str:
+    """The CRM the input was exported from: ingest's ``dialect`` when known, else by its headers."""
+    dialect = str(input_info.get("dialect") or "").lower().replace("-", "")
+    if dialect in CRMS:
+        return dialect
+    headers = {str(c).strip().lower() for c in input_info.get("columns", [])}
+    for crm, marks in _CRM_HEADERS.items():
+        if headers & marks:
+            return crm
+    return "generic"
+
+
+def write_reimport(
+    out_dir: Path,
+    records: pl.DataFrame,
+    golden: pl.DataFrame,
+    pairs: pl.DataFrame | None,
+    *,
+    input_info: dict[str, Any],
+    only_changed: bool = False,
+    crm: str = "auto",
+) -> dict[str, Path]:
+    """Write ``out_dir/reimport/customers_update.csv`` and ``merge_plan.csv``; return their paths.
+
+    ``crm`` is one of :data:`CRMS` or ``auto`` (:func:`detect_crm`). ``only_changed`` keeps only
+    the rows where at least one cell differs from the input.
+    """
+    if crm == "auto":
+        crm = detect_crm(input_info)
+    if crm not in CRMS:
+        raise ValueError(f"unknown CRM {crm!r}; choose one of {', '.join(CRMS)}")
+    target = out_dir / "reimport"
+    target.mkdir(parents=True, exist_ok=True)
+
+    update, changed = customers_update(records, golden, input_info=input_info)
+    if only_changed:
+        update = update.filter(changed)
+    update_path = target / "customers_update.csv"
+    _write_like_input(update, update_path, input_info)
+    if input_info.get("format") == "xlsx":
+        update.write_excel(target / "customers_update.xlsx", autofit=True)
+
+    plan_path = target / "merge_plan.csv"
+    merge_plan(golden, pairs, crm=crm).write_csv(plan_path)
+    return {"customers_update": update_path, "merge_plan": plan_path}
+
+
+def customers_update(
+    records: pl.DataFrame, golden: pl.DataFrame, *, input_info: dict[str, Any]
+) -> tuple[pl.DataFrame, pl.Series]:
+    """The input's columns with cleaned values in the mapped ones, and which rows changed."""
+    columns: list[str] = list(input_info.get("columns") or [])
+    mapping: dict[str, str] = dict(input_info.get("mapping") or {})
+    missing = [c for c in columns if f"{SRC_PREFIX}{c}" not in records.columns]
+    if missing:
+        raise ValueError(f"records lack the src_ columns of input columns {missing}")
+
+    shaped = input_shaped(_with_golden_values(records, golden), mapped=set(mapping))
+    writable = {field: mapping[field] for field in SHAPED_FIELDS if field in mapping}
+    by_column: dict[str, pl.Expr] = {}
+    for field, column in writable.items():
+        # A column mapped twice (address and street both on "Adresse") takes the first field.
+        by_column.setdefault(
+            column,
+            pl.coalesce(
+                pl.lit(shaped.get_column(field)), pl.col(f"{SRC_PREFIX}{column}").cast(pl.String)
+            ),
+        )
+    update = records.select(
+        [by_column.get(c, pl.col(f"{SRC_PREFIX}{c}")).alias(c) for c in columns]
+    )
+    differs = [
+        by_column[c].ne_missing(pl.col(f"{SRC_PREFIX}{c}").cast(pl.String)) for c in by_column
+    ]
+    changed = records.select(
+        pl.any_horizontal(differs or [pl.lit(False)]).alias("changed")
+    ).to_series()
+    return update, changed
+
+
+def _with_golden_values(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
+    """Records whose survivors carry their cluster's golden values; other records unchanged."""
+    present = [f for f in GOLDEN_FIELDS if f in golden.columns and f in records.columns]
+    if golden.height == 0 or not present:
+        return records
+    values = golden.select(
+        pl.col("record_id").cast(pl.String).alias("_survivor"),
+        *[pl.col(f).alias(f"_golden_{f}") for f in present],
+    )
+    joined = records.with_columns(pl.col("record_id").cast(pl.String).alias("_survivor")).join(
+        values, on="_survivor", how="left", maintain_order="left"
+    )
+    is_survivor = pl.col("_survivor").is_in(values.get_column("_survivor").implode())
+    overlay = [
+        pl.when(is_survivor & pl.col(f"_golden_{f}").is_not_null())
+        .then(pl.col(f"_golden_{f}").cast(records.schema[f]))
+        .otherwise(pl.col(f))
+        .alias(f)
+        for f in present
+    ]
+    if "phone_e164" in present and "phone_numbers" in records.columns:
+        # The golden phone first, so a phone column whose own number lost still gets a number.
+        golden_phone = pl.col("_golden_phone_e164")
+        overlay.append(
+            pl.when(is_survivor & golden_phone.is_not_null())
+            .then(
+                pl.concat_list(golden_phone, pl.col("phone_numbers")).list.unique(
+                    maintain_order=True
+                )
+            )
+            .otherwise(pl.col("phone_numbers"))
+            .alias("phone_numbers")
+        )
+    if "email" in present and "emails" in records.columns:
+        overlay.append(
+            pl.when(is_survivor & (pl.col("_golden_email") != pl.col("email")).fill_null(False))
+            .then(pl.concat_list(pl.col("_golden_email")))
+            .otherwise(pl.col("emails"))
+            .alias("emails")
+        )
+    return joined.with_columns(overlay).drop("_survivor", *[f"_golden_{f}" for f in present])
+
+
+def merge_plan(
+    golden: pl.DataFrame, pairs: pl.DataFrame | None, *, crm: str = "generic"
+) -> pl.DataFrame:
+    """One row per merge step: ``survivor_id, merged_ids (;-joined), score, crm_action``.
+
+    ``score`` is the lowest ``match_probability`` of the ``match`` pairs inside the cluster: the
+    weakest link that put the records together (null without pairs).
+    """
+    multi = golden.filter(pl.col("cluster_size") > 1).select(
+        pl.col("cluster_id").cast(pl.String),
+        pl.col("record_id").cast(pl.String).alias("survivor_id"),
+        pl.col("member_ids").list.slice(1).alias("merged"),
+    )
+    if multi.height == 0:
+        return pl.DataFrame(schema=_MERGE_PLAN_SCHEMA)
+    multi = multi.join(
+        _cluster_scores(multi, pairs), on="cluster_id", how="left", maintain_order="left"
+    )
+
+    if crm == "economic":
+        steps = multi.with_columns(
+            pl.col("merged").alias("step"),
+            pl.lit("update survivor; set barred=true on merged").alias("crm_action"),
+        )
+    elif crm in ("hubspot", "salesforce"):
+        per_step = 1 if crm == "hubspot" else 2
+        action = (
+            "merge into survivor (HubSpot merges two records at a time)"
+            if crm == "hubspot"
+            else "merge into survivor as master record (Salesforce merges up to three at once)"
+        )
+        steps = (
+            multi.with_columns(
+                pl.col("merged").list.eval(pl.element().cast(pl.String)).alias("merged"),
+            )
+            .explode("merged")
+            .with_columns((pl.int_range(pl.len()).over("cluster_id") // per_step).alias("_step"))
+            .group_by("cluster_id", "survivor_id", "score", "_step", maintain_order=True)
+            .agg(pl.col("merged").alias("step"))
+            .with_columns(pl.lit(action).alias("crm_action"))
+        )
+    else:
+        steps = multi.with_columns(
+            pl.col("merged").alias("step"),
+            pl.lit("merge into survivor").alias("crm_action"),
+        )
+    return steps.select(
+        "survivor_id",
+        pl.col("step").list.join(";").alias("merged_ids"),
+        pl.col("score").round(4),
+        "crm_action",
+    ).cast(_MERGE_PLAN_SCHEMA)  # type: ignore[arg-type]
+
+
+def _cluster_scores(multi: pl.DataFrame, pairs: pl.DataFrame | None) -> pl.DataFrame:
+    members = multi.select(
+        "cluster_id",
+        pl.concat_list(pl.col("survivor_id"), pl.col("merged")).alias("rid"),
+    ).explode("rid")
+    empty = pl.DataFrame(schema={"cluster_id": pl.String, "score": pl.Float64})
+    if pairs is None or pairs.height == 0 or "match_probability" not in pairs.columns:
+        return empty
+    candidate = pairs.select(
+        pl.col("record_id_l").cast(pl.String),
+        pl.col("record_id_r").cast(pl.String),
+        pl.col("match_probability").cast(pl.Float64),
+        (pl.col("decision") == "match").alias("is_match")
+        if "decision" in pairs.columns
+        else pl.lit(True).alias("is_match"),
+    )
+    inside = (
+        candidate.join(members.rename({"rid": "record_id_l"}), on="record_id_l")
+        .join(members.rename({"rid": "record_id_r", "cluster_id": "cluster_r"}), on="record_id_r")
+        .filter(pl.col("cluster_id") == pl.col("cluster_r"))
+    )
+    return inside.group_by("cluster_id").agg(
+        pl.coalesce(
+            pl.col("match_probability").filter(pl.col("is_match")).min(),
+            pl.col("match_probability").max(),
+        ).alias("score")
+    )
+
+
+def _write_like_input(frame: pl.DataFrame, path: Path, input_info: dict[str, Any]) -> None:
+    """CSV with the input's delimiter and encoding (UTF-8 and ``,`` for non-text inputs)."""
+    is_text_input = input_info.get("format", "csv") == "csv"
+    delimiter = str(input_info.get("delimiter") or ",") if is_text_input else ","
+    encoding = str(input_info.get("encoding") or "utf-8") if is_text_input else "utf-8"
+    text_frame = frame.with_columns(pl.all().cast(pl.String))
+    text = text_frame.write_csv(
+        separator=delimiter, line_terminator=str(input_info.get("line_terminator") or "\n")
+    )
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        data = _encode_cell_by_cell(text_frame, encoding, delimiter, input_info)
+    path.write_bytes(data)
+
+
+def _encode_cell_by_cell(
+    frame: pl.DataFrame, encoding: str, delimiter: str, input_info: dict[str, Any]
+) -> bytes:
+    """The CSV with characters the encoding cannot hold (a registry name in cp1252) as ``?``."""
+    replaced = 0
+
+    def encodable(value: str | None) -> str | None:
+        nonlocal replaced
+        if value is None:
+            return None
+        try:
+            value.encode(encoding)
+        except UnicodeEncodeError:
+            replaced += 1
+            return value.encode(encoding, errors="replace").decode(encoding)
+        return value
+
+    safe = frame.with_columns(
+        pl.col(c).map_elements(encodable, return_dtype=pl.String) for c in frame.columns
+    )
+    log.warning(
+        "re-import: %d cells had characters %s cannot hold; written with '?'", replaced, encoding
+    )
+    text = safe.write_csv(
+        separator=delimiter, line_terminator=str(input_info.get("line_terminator") or "\n")
+    )
+    return text.encode(encoding)

@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from cleansing.survivorship import build_golden
+from connectors.files import read_input, read_table
+from connectors.reimport import detect_crm, merge_plan, write_reimport
+
+DANISH_HEADER = "Kundenr;Navn;Adresse;Postnr;By;Telefon;Mobil;E-mail;CVR-nr;Note"
+DANISH_ROWS = [
+    "1;hansen byg aps;vestergade 12,2tv;8000;århus c;12 34 56 78;;INFO@HANSENBYG.DK;DK 1234 5674;"
+    "betaler sent – ring først",
+    "2;Hansen Byg;Vestergade 12;8000;Aarhus C;;0045 8765 4321;;;",
+    "3;Jensen's Æbler;Nørregade 1;5000;Odense C;12 34;;ikke en adresse;;€ 100 i rest",
+]
+
+
+def cleaned(frame: pl.DataFrame) -> pl.DataFrame:
+    """What the normalisers would have added, by hand, keyed on record_id."""
+    values = {
+        "record_id": ["1", "2", "3"],
+        "name": ["Hansen Byg ApS", "Hansen Byg", "Jensen's Æbler"],
+        "street": ["Vestergade", "Vestergade", "Nørregade"],
+        "house_number": ["12", "12", "1"],
+        "floor": ["2", None, None],
+        "door": ["tv", None, None],
+        "postal_code": ["8000", "8000", "5000"],
+        "city": ["Aarhus C", "Aarhus C", "Odense C"],
+        "phone_e164": ["+4512345678", "+4587654321", None],
+        "phone_numbers": [["+4512345678"], ["+4587654321"], []],
+        "email": ["info@hansenbyg.dk", None, None],
+        "emails": [["info@hansenbyg.dk"], [], []],
+        "cvr": ["12345674", None, None],
+        "customer_type": ["company", "company", "person"],
+        "cluster_id": ["a", "a", "b"],
+        "updated_at": [None, None, None],
+    }
+    extra = pl.DataFrame(
+        values,
+        schema={
+            k: pl.List(pl.String) if k in ("phone_numbers", "emails") else pl.String for k in values
+        },
+    )
+    return frame.join(extra, on="record_id", how="left", maintain_order="left")
+
+
+def write_input(path: Path, header: str, rows: list[str], *, encoding: str, delimiter: str) -> Path:
+    text = "\n".join([header, *rows]).replace(";", delimiter) + "\n"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def run_reimport(tmp_path: Path, source: Path, **options: Any) -> tuple[Path, dict[str, Any]]:
+    frame, info = read_input(source)
+    records = cleaned(frame)
+    golden = build_golden(records)
+    pairs = pl.DataFrame(
+        {
+            "record_id_l": ["1"],
+            "record_id_r": ["2"],
+            "match_probability": [0.97],
+            "decision": ["match"],
+        }
+    )
+    paths = write_reimport(
+        tmp_path / "out", records, golden, pairs, input_info=info.to_dict(), **options
+    )
+    return paths["customers_update"], info.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [("cp1252", ";"), ("utf-8", ","), ("utf-8-sig", "\t")],
+)
+def test_update_file_has_the_inputs_shape(tmp_path: Path, encoding: str, delimiter: str) -> None:
+    rows = DANISH_ROWS if delimiter == ";" else [r.replace(",", " ") for r in DANISH_ROWS]
+    source = write_input(
+        tmp_path / "in.csv", DANISH_HEADER, rows, encoding=encoding, delimiter=delimiter
+    )
+    update_path, info = run_reimport(tmp_path, source)
+
+    back, _, back_info = read_table(update_path)
+    assert back_info.encoding == info["encoding"] == encoding
+    assert back_info.delimiter == delimiter
+    assert back_info.columns == info["columns"]
+    assert update_path.read_bytes().startswith(
+        DANISH_HEADER.replace(";", delimiter).encode(encoding)
+    )
+    assert back.height == 3
+    # untouched columns keep every byte, including characters only the input's encoding has
+    assert back["Note"].to_list() == ["betaler sent – ring først", None, "€ 100 i rest"]
+    assert back["Kundenr"].to_list() == ["1", "2", "3"]
+
+
+def test_cleaned_values_go_into_the_mapped_columns(tmp_path: Path) -> None:
+    source = write_input(
+        tmp_path / "in.csv", DANISH_HEADER, DANISH_ROWS, encoding="cp1252", delimiter=";"
+    )
+    update_path, _ = run_reimport(tmp_path, source)
+    back = read_table(update_path)[0]
+    first, second, third = back.rows(named=True)
+
+    assert first["Navn"] == "Hansen Byg ApS"
+    assert first["Adresse"] == "Vestergade 12, 2. tv"
+    assert first["By"] == "Aarhus C"
+    assert first["Telefon"] == "+4512345678"
+    assert first["E-mail"] == "info@hansenbyg.dk"
+    assert first["CVR-nr"] == "12345674"
+    # the survivor of cluster a is record 1; record 2 keeps its own (cleaned) values
+    assert second["Mobil"] == "+4587654321"
+    assert second["Navn"] == "Hansen Byg"
+    # values cleansing could not clean keep the original: they are flagged, not erased
+    assert third["Telefon"] == "12 34"
+    assert third["E-mail"] == "ikke en adresse"
+
+
+def test_survivor_takes_golden_values_from_its_cluster(tmp_path: Path) -> None:
+    rows = [
+        "1;Hansen Byg ApS;Vestergade 12;8000;Aarhus C;;;;DK 1234 5674;",
+        "2;Hansen Byg;Vestergade 12;8000;Aarhus C;;;info@hansenbyg.dk;;",
+        "3;Jensen;Nørregade 1;5000;Odense C;;;;;",
+    ]
+    source = write_input(tmp_path / "in.csv", DANISH_HEADER, rows, encoding="utf-8", delimiter=";")
+    frame, info = read_input(source)
+    records = cleaned(frame).with_columns(
+        pl.when(pl.col("record_id") == "2").then(pl.lit("info@hansenbyg.dk")).alias("email"),
+        pl.when(pl.col("record_id") == "2")
+        .then(pl.lit(["info@hansenbyg.dk"]))
+        .otherwise(pl.lit([], dtype=pl.List(pl.String)))
+        .alias("emails"),
+    )
+    golden = build_golden(records)
+    assert golden.filter(pl.col("cluster_id") == "a")["record_id"].to_list() == ["1"]
+    paths = write_reimport(tmp_path / "out", records, golden, None, input_info=info.to_dict())
+    back = read_table(paths["customers_update"])[0]
+    assert back["E-mail"].to_list() == ["info@hansenbyg.dk", "info@hansenbyg.dk", None]
+
+
+def test_only_changed_rows(tmp_path: Path) -> None:
+    rows = [*DANISH_ROWS[:1], "9;Ren Kunde ApS;Torvet 1;5000;Odense C;;;;;"]
+    source = write_input(tmp_path / "in.csv", DANISH_HEADER, rows, encoding="utf-8", delimiter=";")
+    frame, info = read_input(source)
+    records = frame.join(
+        pl.DataFrame(
+            {
+                "record_id": ["1", "9"],
+                "name": ["Hansen Byg ApS", "Ren Kunde ApS"],
+                "street": ["Vestergade", "Torvet"],
+                "house_number": ["12", "1"],
+                "floor": ["2", None],
+                "door": ["tv", None],
+                "postal_code": ["8000", "5000"],
+                "city": ["Aarhus C", "Odense C"],
+            }
+        ),
+        on="record_id",
+        how="left",
+        maintain_order="left",
+    )
+    paths = write_reimport(
+        tmp_path / "out",
+        records,
+        build_golden(records),
+        None,
+        input_info=info.to_dict(),
+        only_changed=True,
+    )
+    back = read_table(paths["customers_update"])[0]
+    assert back["Kundenr"].to_list() == ["1"]
+
+
+def test_merge_plan_per_crm() -> None:
+    golden = pl.DataFrame(
+        {
+            "cluster_id": ["a", "b", "c"],
+            "record_id": ["1", "4", "9"],
+            "cluster_size": [4, 1, 2],
+            "member_ids": [["1", "2", "3", "5"], ["4"], ["9", "8"]],
+        }
+    )
+    pairs = pl.DataFrame(
+        {
+            "record_id_l": ["1", "2", "3", "8", "4"],
+            "record_id_r": ["2", "3", "5", "9", "9"],
+            "match_probability": [0.99, 0.91, 0.95, 0.88, 0.4],
+            "decision": ["match", "match", "match", "review", "non-match"],
+        }
+    )
+    economic = merge_plan(golden, pairs, crm="economic")
+    assert economic.rows() == [
+        ("1", "2;3;5", 0.91, "update survivor; set barred=true on merged"),
+        ("9", "8", 0.88, "update survivor; set barred=true on merged"),
+    ]
+    hubspot = merge_plan(golden, pairs, crm="hubspot")
+    assert hubspot.select("survivor_id", "merged_ids").rows() == [
+        ("1", "2"),
+        ("1", "3"),
+        ("1", "5"),
+        ("9", "8"),
+    ]
+    salesforce = merge_plan(golden, pairs, crm="salesforce")
+    assert salesforce.select("survivor_id", "merged_ids").rows() == [
+        ("1", "2;3"),
+        ("1", "5"),
+        ("9", "8"),
+    ]
+    generic = merge_plan(golden, None)
+    assert generic["score"].to_list() == [None, None]
+    assert merge_plan(golden.filter(pl.col("cluster_size") == 1), pairs).height == 0
+
+
+def test_merge_plan_file_and_crm_from_headers(tmp_path: Path) -> None:
+    header = ",".join(
+        [
+            "customerNumber",
+            "name",
+            "address",
+            "zip",
+            "city",
+            "telephoneAndFaxNumber",
+            "email",
+            "corporateIdentificationNumber",
+        ]
+    )
+    rows = [
+        "1,hansen byg aps,vestergade 12,8000,aarhus c,12345678,,12345674",
+        "2,Hansen Byg,Vestergade 12,8000,Aarhus C,,,",
+        "3,Jensen,Nørregade 1,5000,Odense C,,,",
+    ]
+    source = write_input(tmp_path / "in.csv", header, rows, encoding="utf-8", delimiter=",")
+    frame, info = read_input(source)
+    assert detect_crm(info.to_dict()) == "economic"
+    records = cleaned(frame)
+    paths = write_reimport(
+        tmp_path / "out", records, build_golden(records), None, input_info=info.to_dict()
+    )
+    plan = pl.read_csv(paths["merge_plan"], infer_schema=False)
+    assert plan.columns == ["survivor_id", "merged_ids", "score", "crm_action"]
+    assert plan.row(0) == ("1", "2", None, "update survivor; set barred=true on merged")
+
+
+def test_unknown_crm_is_refused(tmp_path: Path) -> None:
+    source = write_input(
+        tmp_path / "in.csv", DANISH_HEADER, DANISH_ROWS, encoding="utf-8", delimiter=";"
+    )
+    with pytest.raises(ValueError, match="unknown CRM"):
+        run_reimport(tmp_path, source, crm="sap")
