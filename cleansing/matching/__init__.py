@@ -1,0 +1,281 @@
+"""The duplicate finder: which records are the same customer.
+
+:func:`find_duplicates` takes the normalised record frame and runs
+
+1. **blocking** (:mod:`~cleansing.matching.blocking`) — candidate pairs from shared CVR, EAN,
+   e-mail, phone, company e-mail domain, address, postal code + name prefix, date of birth and a
+   sorted-neighbourhood pass over names; oversized blocks are skipped and reported;
+2. **comparison** (:mod:`~cleansing.matching.compare`) — discrete agreement levels per field;
+3. **scoring** (:mod:`~cleansing.matching.fellegi_sunter`) — Fellegi–Sunter weights with u from
+   random pairs, m by EM over the candidate pairs, term-frequency adjusted;
+4. **hard rules** (:mod:`~cleansing.matching.hard_rules`) — Danish vetoes (two CVRs, households,
+   sister companies, unrelated names);
+5. **clustering** (:mod:`~cleansing.matching.clusters`) — connected components over matched
+   pairs, split where they hold two CVR numbers or a vetoed pair.
+
+Example: two records of "Hansen Byg ApS", Vestergade 12, 8000 Aarhus C, one with CVR 25313763 and
+one without but with the same phone number, score about 0.99 and share ``cluster_id`` ``C000001``;
+"Hansen Holding ApS" at the same address with CVR 10150817 stays a customer of its own.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Final
+
+import polars as pl
+
+from cleansing.matching.blocking import BlockingRule, candidate_pairs, default_rules
+from cleansing.matching.clusters import cluster_frame, connected_components, split_conflicts
+from cleansing.matching.compare import (
+    DANISH_COMPARISONS,
+    PERSON_REGISTER_COMPARISONS,
+    Comparison,
+    available_comparisons,
+    compare_pairs,
+)
+from cleansing.matching.fellegi_sunter import (
+    FellegiSunterModel,
+    estimate_u,
+    expectation_maximisation,
+    score_pairs,
+    term_frequencies,
+)
+from cleansing.matching.hard_rules import HARD_RULES, hard_rule_column
+from cleansing.matching.prepare import prepare_records
+
+__all__ = [
+    "DANISH_COMPARISONS",
+    "DECISIONS",
+    "HARD_RULES",
+    "PERSON_REGISTER_COMPARISONS",
+    "BlockingRule",
+    "MatchResult",
+    "MatchSettings",
+    "find_duplicates",
+]
+
+DECISIONS: Final = ("match", "review", "non-match")
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """How the matcher is configured; the defaults suit a Danish customer master file.
+
+    - ``comparisons``: comparison names (see :data:`~cleansing.matching.compare.COMPARISONS`);
+      those whose columns are empty in the input are dropped automatically;
+    - ``blocking_rules``: ``None`` for :func:`~cleansing.matching.blocking.default_rules`;
+    - ``match_threshold``: match probability from which a pair is a match when no review band is
+      given;
+    - ``pair_floor``: non-match pairs below this probability are left out of ``pairs``.
+    """
+
+    comparisons: tuple[str, ...] = DANISH_COMPARISONS
+    blocking_rules: tuple[BlockingRule, ...] | None = None
+    sorted_window: int = 5
+    max_block_size: int = 50
+    match_threshold: float = 0.5
+    hard_rules: tuple[str, ...] = HARD_RULES
+    u_sample_size: int = 400_000
+    em_max_iterations: int = 200
+    seed: int = 0
+    pair_floor: float = 0.01
+
+
+@dataclass
+class MatchResult:
+    """What the matcher found.
+
+    - ``pairs``: ``record_id_l``, ``record_id_r``, ``match_weight`` (log2 odds),
+      ``match_probability`` and ``score`` (the same probability),
+      ``decision`` (``match``/``review``/``non-match``),
+      ``blocking_rule``, ``hard_rule`` (the veto, or null) and ``explanation`` — a struct with one
+      ``{level, weight}`` struct per comparison. Non-match pairs below ``pair_floor`` are left out.
+    - ``clusters``: ``record_id``, ``cluster_id``, ``cluster_size``, ``in_review_pair``, one row
+      per input record in input order.
+    - ``blocking_report``: per blocking rule, records keyed, blocks, largest block, capped blocks
+      and records, pairs generated and pairs new.
+    - ``oversized_blocks``: the blocks skipped for size (``blocking_rule``, ``key``, ``size``).
+    - ``model``: the estimated Fellegi–Sunter parameters (``model.parameters()`` as a table).
+    - ``summary``: counts and seconds per stage.
+    """
+
+    pairs: pl.DataFrame
+    clusters: pl.DataFrame
+    blocking_report: pl.DataFrame
+    oversized_blocks: pl.DataFrame
+    model: FellegiSunterModel
+    summary: dict[str, float | int] = field(default_factory=dict)
+
+
+def _decision(review_band: tuple[float, float] | None, threshold: float) -> pl.Expr:
+    p = pl.col("match_probability")
+    vetoed = pl.col("hard_rule").is_not_null()
+    if review_band is None:
+        return (
+            pl.when(~vetoed & (p >= threshold)).then(pl.lit("match")).otherwise(pl.lit("non-match"))
+        )
+    low, high = review_band
+    return (
+        pl.when(vetoed)
+        .then(pl.lit("non-match"))
+        .when(p >= high)
+        .then(pl.lit("match"))
+        .when(p >= low)
+        .then(pl.lit("review"))
+        .otherwise(pl.lit("non-match"))
+    )
+
+
+def _explanation(comparisons: tuple[Comparison, ...]) -> pl.Expr:
+    fields = []
+    for c in comparisons:
+        labels = {-1: "missing", **dict(enumerate(c.levels))}
+        fields.append(
+            pl.struct(
+                pl.col(f"lvl_{c.name}")
+                .replace_strict(labels, return_dtype=pl.String)
+                .alias("level"),
+                pl.col(f"w_{c.name}").alias("weight"),
+            ).alias(c.name)
+        )
+    return pl.struct(fields).alias("explanation")
+
+
+def _check_band(review_band: tuple[float, float] | None) -> None:
+    if review_band is None:
+        return
+    low, high = review_band
+    if not 0.0 <= low < high <= 1.0:
+        raise ValueError(f"review band must satisfy 0 <= low < high <= 1, got {review_band!r}")
+
+
+def find_duplicates(
+    df: pl.DataFrame,
+    *,
+    review_band: tuple[float, float] | None = None,
+    link_only: bool | None = None,
+    settings: MatchSettings | None = None,
+) -> MatchResult:
+    """Pairs and clusters of records that are the same customer.
+
+    In: the normalised record frame (``record_id``, ``source_row``, ``customer_type``, ``name_key``,
+    ``first_name_key``, ``last_name_key``, ``street_key``, ``house_number``, ``floor``, ``door``,
+    ``postal_code``, ``phone_e164``/``phone_numbers``, ``email``/``emails``, ``email_domain``,
+    ``cvr``, ``ean``, ``date_of_birth``…; any may be missing or null).
+    ``review_band=(low, high)``: pairs with ``low <= match_probability < high`` become ``review``
+    and only ``>= high`` is a match; without it, ``settings.match_threshold`` splits match from
+    non-match. ``link_only`` (default: when the frame has a ``source`` column with two or more
+    values) compares only records of different sources.
+    """
+    _check_band(review_band)
+    settings = settings or MatchSettings()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    records = prepare_records(df)
+    if link_only is None:
+        link_only = records["source"].drop_nulls().n_unique() > 1
+    comparisons = available_comparisons(records, settings.comparisons)
+    rules = settings.blocking_rules or default_rules(window=settings.sorted_window)
+    timings["prepare_s"] = time.perf_counter() - started
+
+    mark = time.perf_counter()
+    candidates, blocking_report, oversized = candidate_pairs(
+        records, rules, max_block_size=settings.max_block_size, link_only=link_only
+    )
+    timings["blocking_s"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    levels = compare_pairs(records, candidates["_l"], candidates["_r"], comparisons)
+    timings["compare_s"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    person = records["_person"].fill_null(False)
+    vetoes = hard_rule_column(
+        levels,
+        person.gather(candidates["_l"]),
+        person.gather(candidates["_r"]),
+        rules=settings.hard_rules,
+    )
+    tf_tables, tf_mean = term_frequencies(records, comparisons)
+    u = estimate_u(
+        records,
+        comparisons,
+        sample_size=settings.u_sample_size,
+        seed=settings.seed,
+        link_only=link_only,
+        tf_mean=tf_mean,
+    )
+    training = levels.filter(vetoes.is_null())
+    model = expectation_maximisation(
+        training if training.height else levels,
+        comparisons,
+        u,
+        max_iterations=settings.em_max_iterations,
+    )
+    model.tf_tables, model.tf_mean = tf_tables, tf_mean
+    scored = score_pairs(levels, model).with_columns(
+        candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes
+    )
+    scored = scored.with_columns(_decision(review_band, settings.match_threshold).alias("decision"))
+    timings["scoring_s"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    matched = scored.filter(pl.col("decision") == "match").select("_l", "_r", "match_weight")
+    labels = connected_components(
+        records.height, matched["_l"].to_numpy(), matched["_r"].to_numpy()
+    )
+    labels, split = split_conflicts(
+        labels,
+        matched,
+        records["cvr"],
+        scored.filter(pl.col("hard_rule").is_not_null()).select("_l", "_r"),
+    )
+    review = scored.filter(pl.col("decision") == "review")
+    in_review = records["_idx"].is_in(pl.concat([review["_l"], review["_r"]]).implode())
+    clusters = cluster_frame(records, labels, in_review)
+    timings["clustering_s"] = time.perf_counter() - mark
+
+    record_ids = records["record_id"]
+    pairs = scored.filter(
+        (pl.col("decision") != "non-match") | (pl.col("match_probability") >= settings.pair_floor)
+    ).select(
+        "_l",
+        "_r",
+        "match_weight",
+        "match_probability",
+        pl.col("match_probability").alias("score"),
+        "decision",
+        "blocking_rule",
+        "hard_rule",
+        _explanation(comparisons),
+    )
+    pairs = pairs.with_columns(
+        record_ids.gather(pairs["_l"]).alias("record_id_l"),
+        record_ids.gather(pairs["_r"]).alias("record_id_r"),
+    ).select("record_id_l", "record_id_r", pl.exclude("_l", "_r", "record_id_l", "record_id_r"))
+
+    timings["total_s"] = time.perf_counter() - started
+    summary: dict[str, float | int] = {
+        "records": records.height,
+        "candidate_pairs": candidates.height,
+        "matched_pairs": matched.height,
+        "review_pairs": review.height,
+        "vetoed_pairs": int(vetoes.is_not_null().sum()),
+        "clusters_split": split,
+        "duplicate_clusters": int(
+            clusters.filter(pl.col("cluster_size") > 1)["cluster_id"].n_unique()
+        ),
+        "em_iterations": model.iterations,
+        **timings,
+    }
+    return MatchResult(
+        pairs=pairs,
+        clusters=clusters,
+        blocking_report=blocking_report,
+        oversized_blocks=oversized,
+        model=model,
+        summary=summary,
+    )

@@ -1,0 +1,210 @@
+"""Candidate pairs: which records are worth comparing at all.
+
+Comparing every record with every other is n²/2 pairs (5·10¹¹ for a million customers), so the
+matcher only compares records that share a *blocking key*. Each :class:`BlockingRule` is a polars
+expression over the prepared record frame (see :mod:`cleansing.matching.prepare`):
+
+- an equality rule pairs every two records with the same key value (``cvr`` ``"25313763"``,
+  phone ``"+4533121212"``, postal code + name prefix ``"8000|hansje"``); a list-valued key (all
+  phone numbers of a record) pairs records sharing any element;
+- a sorted-neighbourhood rule (``window > 1``) sorts the records by the key and pairs each with the
+  next ``window - 1`` records, which catches name typos that break every equality key.
+
+A block larger than ``max_block_size`` (the switchboard number of a business centre shared by 400
+tenants) is skipped and reported instead of producing 80,000 pairs; its records still meet their
+real duplicates through the other rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+PAIR_SCHEMA = {"_l": pl.UInt32, "_r": pl.UInt32, "blocking_rule": pl.String}
+
+
+@dataclass(frozen=True, eq=False)
+class BlockingRule:
+    """A named key expression; ``window > 1`` makes it a sorted-neighbourhood pass."""
+
+    name: str
+    key: pl.Expr
+    window: int = 0
+
+
+def _prefix(column: str, length: int) -> pl.Expr:
+    return pl.col(column).str.replace_all(" ", "", literal=True).str.slice(0, length)
+
+
+def name_block_key() -> pl.Expr:
+    """A short name key: ``hansje`` for Jens Hansen (4 of the surname + 2 of the first name),
+    ``hansen`` for Hansen Byg ApS (the first 6 letters of the name without legal form)."""
+    person = pl.concat_str(
+        _prefix("last_name_key", 4), _prefix("first_name_key", 2).fill_null(""), ignore_nulls=False
+    )
+    return pl.when(pl.col("_person")).then(person).otherwise(_prefix("_org", 6))
+
+
+def name_sort_key() -> pl.Expr:
+    """Full name for sorting: ``hansen jens`` for a person, ``hansen byg`` for a company."""
+    person = pl.concat_str(
+        pl.col("last_name_key"), pl.col("first_name_key").fill_null(""), separator=" "
+    )
+    return pl.when(pl.col("_person")).then(person).otherwise(pl.col("_org"))
+
+
+def _joined(*columns: str) -> pl.Expr:
+    return pl.concat_str([pl.col(c) for c in columns], separator="|", ignore_nulls=False)
+
+
+def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
+    """The standard rules, strongest evidence first (a pair is credited to the first that finds it).
+
+    Rules whose columns are all null (no ``national_id`` in a Danish customer file) yield nothing.
+    """
+    return (
+        BlockingRule("cvr", pl.col("cvr")),
+        BlockingRule("ean", pl.col("ean")),
+        BlockingRule("national_id", pl.col("national_id")),
+        BlockingRule("email", pl.col("_emails")),
+        BlockingRule("phone", pl.col("_phones")),
+        BlockingRule("email_domain", pl.col("_domain")),
+        BlockingRule("address", _joined("street_key", "house_number", "postal_code")),
+        BlockingRule("postal_name", pl.concat_str(pl.col("postal_code"), name_block_key())),
+        BlockingRule(
+            "birth_last", pl.concat_str(pl.col("date_of_birth"), _prefix("last_name_key", 1))
+        ),
+        BlockingRule(
+            "birth_first", pl.concat_str(pl.col("date_of_birth"), _prefix("first_name_key", 1))
+        ),
+        BlockingRule("birth_postal", _joined("date_of_birth", "postal_code")),
+        BlockingRule("name_sorted", name_sort_key(), window=window),
+        # Sorting the reversed name finds pairs whose first letters differ ("jensen" / "hjensen").
+        BlockingRule("name_reversed_sorted", name_sort_key().str.reverse(), window=window),
+    )
+
+
+def _keyed(records: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
+    keyed = records.select("_idx", "source", rule.key.alias("key"))
+    if isinstance(keyed.schema["key"], pl.List):
+        keyed = keyed.explode("key")
+    return (
+        keyed.drop_nulls("key").unique(["_idx", "key"]).with_columns(pl.col("key").cast(pl.String))
+    )
+
+
+def _block_pairs(
+    keyed: pl.DataFrame, rule: BlockingRule, max_block_size: int
+) -> tuple[pl.LazyFrame, dict[str, int], pl.DataFrame]:
+    sizes = keyed.group_by("key").len("size")
+    oversized = sizes.filter(pl.col("size") > max_block_size)
+    usable = sizes.filter(pl.col("size").is_between(2, max_block_size)).select("key")
+    members = keyed.lazy().join(usable.lazy(), on="key", how="semi")
+    pairs = (
+        members.join(members, on="key", suffix="_r")
+        .filter(pl.col("_idx") < pl.col("_idx_r"))
+        .select(
+            pl.col("_idx").alias("_l"),
+            pl.col("_idx_r").alias("_r"),
+            pl.col("source").alias("_source_l"),
+            pl.col("source_r").alias("_source_r"),
+        )
+    )
+    stats = {
+        "records_keyed": keyed.height,
+        "blocks": usable.height,
+        "largest_block": sizes.height and int(sizes.get_column("size").max()),  # type: ignore[arg-type]
+        "capped_blocks": oversized.height,
+        "capped_records": int(oversized["size"].sum() or 0),
+    }
+    capped = oversized.select(
+        pl.lit(rule.name).alias("blocking_rule"), pl.col("key"), pl.col("size").cast(pl.Int64)
+    )
+    return pairs, stats, capped
+
+
+def _neighbour_pairs(keyed: pl.DataFrame, rule: BlockingRule) -> pl.LazyFrame:
+    ordered = keyed.lazy().sort("key", "_idx")
+    shifted = [
+        ordered.select(
+            pl.col("_idx").alias("_a"),
+            pl.col("_idx").shift(-k).alias("_b"),
+            pl.col("source").alias("_source_a"),
+            pl.col("source").shift(-k).alias("_source_b"),
+        )
+        for k in range(1, rule.window)
+    ]
+    return (
+        pl.concat(shifted)
+        .drop_nulls("_b")
+        .select(
+            pl.min_horizontal("_a", "_b").alias("_l"),
+            pl.max_horizontal("_a", "_b").alias("_r"),
+            pl.col("_source_a").alias("_source_l"),
+            pl.col("_source_b").alias("_source_r"),
+        )
+    )
+
+
+def candidate_pairs(
+    records: pl.DataFrame,
+    rules: tuple[BlockingRule, ...],
+    *,
+    max_block_size: int = 50,
+    link_only: bool = False,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Distinct candidate pairs of a prepared record frame, with what produced them.
+
+    Returns ``(pairs, report, oversized)``:
+
+    - ``pairs``: ``_l`` < ``_r`` (record positions, UInt32) and ``blocking_rule``, the first rule
+      (in ``rules`` order) that produced the pair; with ``link_only`` only pairs whose ``source``
+      values differ (record linkage between two files rather than deduplication within one);
+    - ``report``: one row per rule — records with a key, blocks used, largest block, blocks and
+      records skipped for being larger than ``max_block_size``, pairs generated and pairs new;
+    - ``oversized``: the skipped blocks (``blocking_rule``, ``key``, ``size``), largest first.
+    """
+    found: list[pl.DataFrame] = []
+    stats_rows: list[dict[str, object]] = []
+    capped_blocks: list[pl.DataFrame] = []
+    for rule in rules:
+        keyed = _keyed(records, rule)
+        if rule.window > 1:
+            lazy_pairs = _neighbour_pairs(keyed, rule)
+            stats: dict[str, int] = {
+                "records_keyed": keyed.height,
+                "blocks": 0,
+                "largest_block": 0,
+                "capped_blocks": 0,
+                "capped_records": 0,
+            }
+        else:
+            lazy_pairs, stats, capped = _block_pairs(keyed, rule, max_block_size)
+            capped_blocks.append(capped)
+        if link_only:
+            lazy_pairs = lazy_pairs.filter(pl.col("_source_l") != pl.col("_source_r"))
+        rule_pairs = (
+            lazy_pairs.select("_l", "_r", pl.lit(rule.name).alias("blocking_rule"))
+            .unique(["_l", "_r"])
+            .collect()
+        )
+        found.append(rule_pairs)
+        stats_rows.append(
+            {"blocking_rule": rule.name, **stats, "pairs_generated": rule_pairs.height}
+        )
+
+    all_pairs = pl.concat(found) if found else pl.DataFrame(schema=PAIR_SCHEMA)
+    pairs = all_pairs.unique(["_l", "_r"], keep="first", maintain_order=True).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
+    new_per_rule = pairs.group_by("blocking_rule").len("pairs_new")
+    report = (
+        pl.DataFrame(stats_rows)
+        .join(new_per_rule, on="blocking_rule", how="left")
+        .with_columns(pl.col("pairs_new").fill_null(0))
+    )
+    oversized = (
+        pl.concat(capped_blocks)
+        if capped_blocks
+        else pl.DataFrame(schema={"blocking_rule": pl.String, "key": pl.String, "size": pl.Int64})
+    ).sort("size", "blocking_rule", "key", descending=[True, False, False])
+    return pairs.sort("_l", "_r"), report, oversized

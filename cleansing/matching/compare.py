@@ -1,0 +1,513 @@
+"""Comparison vectors: how alike two records are, field by field, as discrete levels.
+
+In: the prepared record frame and two aligned arrays of record positions (a pair per element).
+Out: one ``lvl_<comparison>`` column (Int8) per comparison; ``-1`` means "cannot say" (a value is
+missing on either side) and contributes no evidence; ``0`` is plain disagreement; higher levels are
+stronger agreement. A comparison with term-frequency adjustment adds ``tf_<comparison>``: how common
+the agreeing value is among all records (a shared "jensen" is weaker evidence than a shared
+"vindelev").
+
+String similarity is computed with :func:`rapidfuzz.process.cpdist`, element-wise over the pair
+arrays on all cores, and only for pairs whose values differ (equal values are settled in polars).
+
+The comparisons, with an example pair for each level (top level first):
+
+``name`` — organisation name without legal form, token-based (word order does not matter)
+    exact ``hansen byg`` = ``hansen byg`` · token ≥ 0.92 ``hansen vvs`` ~ ``hansens vvs`` ·
+    token ≥ 0.80 ``hansen byg`` ~ ``hansen byg og anlæg`` ·
+    different ``hansen holding`` / ``hansen byg``
+``first_name`` / ``last_name`` — Jaro-Winkler, allowing first and last name to be swapped
+    exact ``jens`` · Jaro-Winkler ≥ 0.92 ``jens`` ~ ``jenns`` · initial ``j`` ~ ``jens`` (also
+    ``jens peter`` ~ ``jens``) · Jaro-Winkler ≥ 0.80 ``mette`` ~ ``mete`` ·
+    different ``jens`` / ``anne``
+``address`` — the whole Danish address
+    exact (same street, number, postal code and floor/door) · same building (floor/door missing on
+    one side) · same building, other unit (``2 tv`` / ``3 th``) · same street (``vestergade 12`` ~
+    ``vestergade 14`` or ``vestergde 12``) · same postal code · different
+``street`` / ``city`` / ``address_line2`` — Jaro-Winkler exact / ≥ 0.92 / ≥ 0.80 / different
+``house_number`` — exact ``12A`` · same number ``12`` ~ ``12A`` · different
+``postal_code`` — exact · one edit ``8000`` ~ ``8001`` · different
+``date_of_birth`` / ``national_id`` — exact · one edit or transposition
+    ``19560409`` ~ ``19560490`` · different
+``phone`` — shares a number · different
+``email`` — shares an address · same local part (``jens@a.dk`` ~ ``jens@b.dk``) ·
+    same company domain (``jens@hansen-byg.dk`` ~ ``info@hansen-byg.dk``) · different
+``cvr`` / ``ean`` — exact · different
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import polars as pl
+from rapidfuzz import distance, fuzz, process
+
+NULL_LEVEL: Final = -1
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A field comparison: its level labels (index = level), the columns it needs, and whether
+    term frequencies adjust its top levels."""
+
+    name: str
+    levels: tuple[str, ...]
+    columns: tuple[str, ...]
+    tf_levels: tuple[int, ...] = ()
+
+    @property
+    def top(self) -> int:
+        return len(self.levels) - 1
+
+
+JW_LEVELS: Final = ("different", "jaro-winkler >= 0.80", "jaro-winkler >= 0.92", "exact")
+EDIT_LEVELS: Final = ("different", "one edit", "exact")
+
+COMPARISONS: Final[dict[str, Comparison]] = {
+    c.name: c
+    for c in (
+        Comparison(
+            "name",
+            ("different", "token >= 0.80", "token >= 0.92", "exact"),
+            ("name_key",),
+            tf_levels=(3,),
+        ),
+        Comparison(
+            "first_name",
+            (
+                "different",
+                "jaro-winkler >= 0.80",
+                "initial or first given name",
+                "jaro-winkler >= 0.92",
+                "exact",
+            ),
+            ("first_name_key",),
+            tf_levels=(4,),
+        ),
+        Comparison("last_name", JW_LEVELS, ("last_name_key",), tf_levels=(3,)),
+        Comparison(
+            "address",
+            (
+                "different",
+                "same postal code",
+                "same street",
+                "same building, other unit",
+                "same building",
+                "exact",
+            ),
+            ("street_key", "postal_code"),
+            tf_levels=(4, 5),
+        ),
+        Comparison("street", JW_LEVELS, ("street_key",), tf_levels=(3,)),
+        Comparison("house_number", ("different", "same number", "exact"), ("house_number",)),
+        Comparison("postal_code", EDIT_LEVELS, ("postal_code",), tf_levels=(2,)),
+        Comparison("city", JW_LEVELS, ("city",), tf_levels=(3,)),
+        Comparison("address_line2", JW_LEVELS, ("address_line2",), tf_levels=(3,)),
+        Comparison("date_of_birth", EDIT_LEVELS, ("date_of_birth",), tf_levels=(2,)),
+        Comparison("national_id", EDIT_LEVELS, ("national_id",)),
+        Comparison("phone", ("different", "shared number"), ("phone_e164",), tf_levels=(1,)),
+        Comparison(
+            "email",
+            ("different", "same company domain", "same local part", "shared address"),
+            ("email",),
+            tf_levels=(3,),
+        ),
+        Comparison("cvr", ("different", "exact"), ("cvr",)),
+        Comparison("ean", ("different", "exact"), ("ean",)),
+    )
+}
+
+DANISH_COMPARISONS: Final = (
+    "name",
+    "first_name",
+    "last_name",
+    "address",
+    "phone",
+    "email",
+    "cvr",
+    "ean",
+    "date_of_birth",
+)
+"""The default set for a Danish customer frame: address as one comparison, because street, number
+and postal code of a normalised Danish address are not independent evidence."""
+
+PERSON_REGISTER_COMPARISONS: Final = (
+    "first_name",
+    "last_name",
+    "street",
+    "house_number",
+    "address_line2",
+    "postal_code",
+    "city",
+    "date_of_birth",
+    "national_id",
+)
+"""A set for person registers whose address parts are typed (and mistyped) independently (FEBRL)."""
+
+_LIST_COLUMNS: Final = {"phone": "_phones", "email": "_emails"}
+
+
+def _jaro_winkler() -> Any:
+    return distance.JaroWinkler.normalized_similarity
+
+
+class PairValues:
+    """Values of both records of every pair, gathered once per column."""
+
+    def __init__(self, records: pl.DataFrame, left: pl.Series, right: pl.Series) -> None:
+        self.records = records
+        self.left = left
+        self.right = right
+        self._cache: dict[tuple[str, str], pl.Series] = {}
+
+    def side(self, column: str, side: str) -> pl.Series:
+        key = (column, side)
+        if key not in self._cache:
+            idx = self.left if side == "l" else self.right
+            self._cache[key] = self.records.get_column(column).gather(idx)
+        return self._cache[key]
+
+    def both(self, column: str) -> tuple[pl.Series, pl.Series]:
+        return self.side(column, "l"), self.side(column, "r")
+
+    def __len__(self) -> int:
+        return self.left.len()
+
+
+def similarity(
+    a: pl.Series,
+    b: pl.Series,
+    scorer: Callable[..., Any],
+    *,
+    scale: float = 1.0,
+    equal_score: float = 1.0,
+) -> pl.Series:
+    """Element-wise similarity in 0..1 of two aligned string series (null where either is null).
+
+    Equal values score ``equal_score`` without calling the scorer (0 for a distance scorer); the
+    rest go to one ``cpdist`` call.
+    """
+    both = (a.is_not_null() & b.is_not_null()).fill_null(False)
+    differ = (both & (a != b)).fill_null(False)
+    scores = np.full(a.len(), equal_score, dtype=np.float32)
+    if differ.any():
+        computed = process.cpdist(
+            a.filter(differ).to_list(),
+            b.filter(differ).to_list(),
+            scorer=scorer,
+            workers=-1,
+            dtype=np.float32,
+        )
+        scores[differ.to_numpy()] = computed / scale
+    out = pl.Series("similarity", scores)
+    return pl.select(pl.when(both).then(out)).to_series()
+
+
+def _edit_distance(a: pl.Series, b: pl.Series) -> pl.Series:
+    return similarity(a, b, distance.DamerauLevenshtein.distance, equal_score=0.0)
+
+
+def _banded(sim: pl.Series, exact: pl.Series, bands: tuple[float, ...]) -> pl.Series:
+    """Levels from a similarity: top for exact, then one level per band (highest first), 0 else."""
+    top = len(bands) + 1
+    expr = pl.when(sim.is_null()).then(NULL_LEVEL).when(exact).then(top)
+    for i, band in enumerate(bands):
+        expr = expr.when(sim >= band).then(top - 1 - i)
+    return pl.select(expr.otherwise(0).cast(pl.Int8)).to_series()
+
+
+def _jw_levels(a: pl.Series, b: pl.Series) -> pl.Series:
+    return _banded(similarity(a, b, _jaro_winkler()), (a == b).fill_null(False), (0.92, 0.80))
+
+
+def _edit_levels(a: pl.Series, b: pl.Series) -> pl.Series:
+    dist = _edit_distance(a, b)
+    expr = (
+        pl.when(dist.is_null())
+        .then(NULL_LEVEL)
+        .when(dist == 0)
+        .then(2)
+        .when(dist <= 1)
+        .then(1)
+        .otherwise(0)
+    )
+    return pl.select(expr.cast(pl.Int8)).to_series()
+
+
+def _tf_value(values: pl.Series, level: pl.Series, comparison: Comparison) -> pl.Series:
+    """The value whose frequency adjusts the weight, where the level is a tf level."""
+    hit = level.is_in(list(comparison.tf_levels))
+    return pl.select(pl.when(hit).then(values)).to_series()
+
+
+ComparisonOutput = tuple[pl.Series, pl.Series | None]
+
+
+def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+    a, b = pv.both("_org")
+    token_sort = similarity(a, b, fuzz.token_sort_ratio, scale=100.0)
+    token_set = similarity(a, b, fuzz.token_set_ratio, scale=100.0)
+    # One name containing the other ("hansen byg" / "hansen byg og anlæg") is a weaker agreement.
+    sim = pl.select(pl.max_horizontal(token_sort, token_set * 0.9)).to_series()
+    level = _banded(sim, (a == b).fill_null(False), (0.92, 0.80))
+    return level, _tf_value(a, level, comparison)
+
+
+def _aligned_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
+    """First and last names of both sides, with the right side swapped where that fits better."""
+    fl, fr = pv.both("first_name_key")
+    ll, lr = pv.both("last_name_key")
+    jw = _jaro_winkler()
+    straight = similarity(fl, fr, jw).fill_null(0) + similarity(ll, lr, jw).fill_null(0)
+    swapped = similarity(fl, lr, jw).fill_null(0) + similarity(ll, fr, jw).fill_null(0)
+    swap = (swapped > straight + 0.05).fill_null(False)
+    first_r = pl.select(pl.when(swap).then(lr).otherwise(fr)).to_series()
+    last_r = pl.select(pl.when(swap).then(fr).otherwise(lr)).to_series()
+    return fl, first_r, ll, last_r
+
+
+def _only_persons(pv: PairValues, level: pl.Series) -> pl.Series:
+    persons = pv.side("_person", "l") & pv.side("_person", "r")
+    return pl.select(pl.when(persons).then(level).otherwise(NULL_LEVEL)).to_series()
+
+
+def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+    fl, fr, _, _ = _aligned_person_names(pv)
+    sim = similarity(fl, fr, _jaro_winkler())
+    first_l = fl.str.replace_all(".", "", literal=True).str.split(" ").list.first()
+    first_r = fr.str.replace_all(".", "", literal=True).str.split(" ").list.first()
+    initial = (
+        ((first_l.str.len_chars() == 1) & (fr.str.slice(0, 1) == first_l))
+        | ((first_r.str.len_chars() == 1) & (fl.str.slice(0, 1) == first_r))
+        | (first_l == first_r)
+    ).fill_null(False)
+    expr = (
+        pl.when(sim.is_null())
+        .then(NULL_LEVEL)
+        .when((fl == fr).fill_null(False))
+        .then(4)
+        .when(sim >= 0.92)
+        .then(3)
+        .when(initial)
+        .then(2)
+        .when(sim >= 0.80)
+        .then(1)
+        .otherwise(0)
+    )
+    level = _only_persons(pv, pl.select(expr.cast(pl.Int8)).to_series())
+    return level, _tf_value(fl, level, comparison)
+
+
+def _last_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+    _, _, ll, lr = _aligned_person_names(pv)
+    level = _only_persons(pv, _jw_levels(ll, lr))
+    return level, _tf_value(ll, level, comparison)
+
+
+def _address_key(pv: PairValues, side: str) -> pl.Series:
+    return pl.select(
+        pl.concat_str(
+            pv.side("street_key", side),
+            pv.side("house_number", side).fill_null(""),
+            pv.side("postal_code", side),
+            separator="|",
+        )
+    ).to_series()
+
+
+def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+    sl, sr = pv.both("street_key")
+    pl_, pr = pv.both("postal_code")
+    ul, ur = pv.both("_unit")
+    key_l, key_r = _address_key(pv, "l"), _address_key(pv, "r")
+    same_building = (key_l == key_r).fill_null(False)
+    same_postal = (pl_ == pr).fill_null(False)
+    street_sim = similarity(sl, sr, _jaro_winkler())
+    units_known = ul.is_not_null() & ur.is_not_null()
+    units_unknown = ul.is_null() & ur.is_null()
+    expr = (
+        pl.when(key_l.is_null() | key_r.is_null())
+        .then(NULL_LEVEL)
+        .when(same_building & (units_unknown | (units_known & (ul == ur))))
+        .then(5)
+        .when(same_building & ~units_known)
+        .then(4)
+        .when(same_building)
+        .then(3)
+        .when(same_postal & (street_sim >= 0.92))
+        .then(2)
+        .when(same_postal)
+        .then(1)
+        .otherwise(0)
+    )
+    level = pl.select(expr.cast(pl.Int8)).to_series()
+    return level, _tf_value(key_l, level, comparison)
+
+
+def _jw_field(column: str) -> Callable[[PairValues, Comparison], ComparisonOutput]:
+    def compare(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+        a, b = pv.both(column)
+        level = _jw_levels(a, b)
+        return level, _tf_value(a, level, comparison)
+
+    return compare
+
+
+def _edit_field(column: str) -> Callable[[PairValues, Comparison], ComparisonOutput]:
+    def compare(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+        a, b = pv.both(column)
+        level = _edit_levels(a, b)
+        return level, _tf_value(a, level, comparison)
+
+    return compare
+
+
+def _exact_field(column: str) -> Callable[[PairValues, Comparison], ComparisonOutput]:
+    def compare(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+        a, b = pv.both(column)
+        expr = pl.when(a.is_null() | b.is_null()).then(NULL_LEVEL).when(a == b).then(1).otherwise(0)
+        return pl.select(expr.cast(pl.Int8)).to_series(), None
+
+    return compare
+
+
+def _house_number(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+    a, b = pv.both("house_number")
+    digits_a, digits_b = a.str.extract(r"(\d+)"), b.str.extract(r"(\d+)")
+    expr = (
+        pl.when(a.is_null() | b.is_null())
+        .then(NULL_LEVEL)
+        .when(a.str.to_lowercase() == b.str.to_lowercase())
+        .then(2)
+        .when(digits_a == digits_b)
+        .then(1)
+        .otherwise(0)
+    )
+    return pl.select(expr.cast(pl.Int8)).to_series(), None
+
+
+def _shared(pv: PairValues, column: str) -> pl.Series:
+    """The first value two list columns share, null when they share none or either is empty."""
+    a, b = pv.both(column)
+    shared = pl.select(a.list.set_intersection(b).list.first()).to_series()
+    return shared
+
+
+def _list_empty(pv: PairValues, column: str) -> pl.Series:
+    a, b = pv.both(column)
+    return (a.list.len() == 0) | (b.list.len() == 0)
+
+
+def _phone(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+    shared = _shared(pv, "_phones")
+    expr = (
+        pl.when(_list_empty(pv, "_phones"))
+        .then(NULL_LEVEL)
+        .when(shared.is_not_null())
+        .then(1)
+        .otherwise(0)
+    )
+    return pl.select(expr.cast(pl.Int8)).to_series(), shared
+
+
+def _email(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+    shared = _shared(pv, "_emails")
+    al, ar = pv.both("_emails")
+    local_l = al.list.eval(pl.element().str.extract(r"^([^@]+)@"))
+    local_r = ar.list.eval(pl.element().str.extract(r"^([^@]+)@"))
+    same_local = pl.select(local_l.list.set_intersection(local_r).list.len() > 0).to_series()
+    dl, dr = pv.both("_domain")
+    expr = (
+        pl.when(_list_empty(pv, "_emails"))
+        .then(NULL_LEVEL)
+        .when(shared.is_not_null())
+        .then(3)
+        .when(same_local)
+        .then(2)
+        .when((dl == dr).fill_null(False))
+        .then(1)
+        .otherwise(0)
+    )
+    return pl.select(expr.cast(pl.Int8)).to_series(), shared
+
+
+_COMPARE: Final[dict[str, Callable[[PairValues, Comparison], ComparisonOutput]]] = {
+    "name": _name,
+    "first_name": _first_name,
+    "last_name": _last_name,
+    "address": _address,
+    "street": _jw_field("street_key"),
+    "house_number": _house_number,
+    "postal_code": _edit_field("postal_code"),
+    "city": _jw_field("city"),
+    "address_line2": _jw_field("address_line2"),
+    "date_of_birth": _edit_field("date_of_birth"),
+    "national_id": _edit_field("national_id"),
+    "phone": _phone,
+    "email": _email,
+    "cvr": _exact_field("cvr"),
+    "ean": _exact_field("ean"),
+}
+
+
+def available_comparisons(records: pl.DataFrame, names: tuple[str, ...]) -> tuple[Comparison, ...]:
+    """The named comparisons whose columns hold at least one value in ``records``."""
+    chosen = []
+    for name in names:
+        comparison = COMPARISONS[name]
+        columns = [_LIST_COLUMNS.get(name, c) for c in comparison.columns]
+        counts = records.select(
+            (pl.col(c).list.len() > 0).sum() if c in _LIST_COLUMNS.values() else pl.col(c).count()
+            for c in columns
+        ).row(0)
+        if all(n > 0 for n in counts):
+            chosen.append(comparison)
+    return tuple(chosen)
+
+
+def compare_pairs(
+    records: pl.DataFrame,
+    left: pl.Series,
+    right: pl.Series,
+    comparisons: tuple[Comparison, ...],
+    *,
+    with_tf_values: bool = True,
+) -> pl.DataFrame:
+    """Comparison levels (``lvl_<name>``) and, if asked, tf values (``tfv_<name>``) of each pair."""
+    pv = PairValues(records, left, right)
+    columns: list[pl.Series] = []
+    for comparison in comparisons:
+        level, tf_value = _COMPARE[comparison.name](pv, comparison)
+        columns.append(level.alias(f"lvl_{comparison.name}"))
+        if with_tf_values and comparison.tf_levels:
+            values = (
+                tf_value if tf_value is not None else pl.Series([None] * len(pv), dtype=pl.String)
+            )
+            columns.append(values.cast(pl.String).alias(f"tfv_{comparison.name}"))
+    return pl.DataFrame(columns) if columns else pl.DataFrame({"_n": range(len(pv))}).drop("_n")
+
+
+def tf_source(comparison: Comparison) -> pl.Expr:
+    """Per-record values whose frequencies the comparison's tf adjustment counts."""
+    sources: dict[str, pl.Expr] = {
+        "name": pl.col("_org"),
+        "first_name": pl.col("first_name_key"),
+        "last_name": pl.col("last_name_key"),
+        "address": pl.concat_str(
+            pl.col("street_key"),
+            pl.col("house_number").fill_null(""),
+            pl.col("postal_code"),
+            separator="|",
+        ),
+        "street": pl.col("street_key"),
+        "postal_code": pl.col("postal_code"),
+        "city": pl.col("city"),
+        "address_line2": pl.col("address_line2"),
+        "date_of_birth": pl.col("date_of_birth"),
+        "phone": pl.col("_phones"),
+        "email": pl.col("_emails"),
+    }
+    return sources[comparison.name]

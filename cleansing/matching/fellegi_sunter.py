@@ -1,0 +1,253 @@
+"""Fellegi–Sunter match weights, learnt from the data itself (no labelled pairs needed).
+
+For each comparison level ``l`` of a comparison ``k``:
+
+- ``u_k(l)`` — how often two *random* records (almost all different customers) land on that level,
+  counted on a random sample of record pairs; for the top level of a term-frequency comparison it is
+  computed exactly from the value counts (``Σ tf(v)²``), because a random sample rarely sees two
+  records sharing a phone number;
+- ``m_k(l)`` — how often two records of the *same* customer land there, estimated by
+  expectation–maximisation over the candidate pairs with ``u`` held fixed (a two-class mixture
+  under conditional independence, the classic Fellegi–Sunter/Winkler setup that Splink also uses).
+
+A pair's ``match_weight`` is ``log2(λ / (1 − λ)) + Σ_k log2(m_k(l) / u_k(l))`` where λ is the
+share of candidate pairs that are matches; a level whose value is missing on either side adds 0.
+Term-frequency adjustment: where two records agree on a value ``v``, the comparison's weight gets
+``log2(ū / tf(v))`` added, ``tf(v)`` being the share of records holding ``v`` and ``ū`` the
+expected share — so a shared switchboard number or "Jensen" counts for less than a rare one.
+``match_probability = 1 / (1 + 2^−match_weight)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from cleansing.matching.compare import Comparison, compare_pairs, tf_source
+
+PROBABILITY_FLOOR = 1e-6
+
+
+@dataclass
+class FellegiSunterModel:
+    """Estimated parameters; ``m[name][level]`` and ``u[name][level]`` are probabilities."""
+
+    comparisons: tuple[Comparison, ...]
+    m: dict[str, list[float]]
+    u: dict[str, list[float]]
+    match_share: float
+    iterations: int = 0
+    converged: bool = False
+    tf_tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    tf_mean: dict[str, float] = field(default_factory=dict)
+
+    def level_weights(self, name: str) -> list[float]:
+        """``log2(m / u)`` per level of one comparison."""
+        return [math.log2(m / u) for m, u in zip(self.m[name], self.u[name], strict=True)]
+
+    def parameters(self) -> pl.DataFrame:
+        """One row per comparison level: label, m, u and weight — the model, readable."""
+        rows = []
+        for c in self.comparisons:
+            for level, label in enumerate(c.levels):
+                rows.append(
+                    {
+                        "comparison": c.name,
+                        "level": level,
+                        "label": label,
+                        "m": self.m[c.name][level],
+                        "u": self.u[c.name][level],
+                        "weight": self.level_weights(c.name)[level],
+                    }
+                )
+        return pl.DataFrame(rows)
+
+
+def term_frequencies(
+    records: pl.DataFrame, comparisons: tuple[Comparison, ...]
+) -> tuple[dict[str, pl.DataFrame], dict[str, float]]:
+    """Per tf comparison: a table ``value → tf`` (share of records holding the value) and ``ū``,
+    the chance that two random records holding values agree (``Σ tf²``)."""
+    tables: dict[str, pl.DataFrame] = {}
+    means: dict[str, float] = {}
+    for c in comparisons:
+        if not c.tf_levels:
+            continue
+        values = records.select(tf_source(c).alias("value"))
+        if isinstance(values.schema["value"], pl.List):
+            values = values.explode("value")
+        counts = values.drop_nulls().group_by("value").len("count")
+        total = int(counts["count"].sum() or 0)
+        if total == 0:
+            continue
+        table = counts.select(
+            pl.col("value").cast(pl.String), (pl.col("count") / total).alias("tf")
+        )
+        tables[c.name] = table
+        means[c.name] = max(float((table["tf"] ** 2).sum()), 1.0 / (total * total))
+    return tables, means
+
+
+def random_pairs(
+    n: int, size: int, *, seed: int = 0, sources: pl.Series | None = None
+) -> tuple[pl.Series, pl.Series]:
+    """``size`` random pairs of distinct records (of different sources if ``sources`` is given)."""
+    rng = np.random.default_rng(seed)
+    left = rng.integers(0, n, size=size, dtype=np.uint32)
+    right = rng.integers(0, n, size=size, dtype=np.uint32)
+    keep = left != right
+    if sources is not None and sources.null_count() < n:
+        src = sources.to_numpy()
+        keep &= src[left] != src[right]
+    return pl.Series("_l", left[keep]), pl.Series("_r", right[keep])
+
+
+def estimate_u(
+    records: pl.DataFrame,
+    comparisons: tuple[Comparison, ...],
+    *,
+    sample_size: int = 400_000,
+    seed: int = 0,
+    link_only: bool = False,
+    tf_mean: dict[str, float] | None = None,
+) -> dict[str, list[float]]:
+    """u probabilities per comparison level, from random record pairs."""
+    n = records.height
+    size = min(sample_size, max(n * (n - 1) // 2, 1) * 4)
+    left, right = random_pairs(n, size, seed=seed, sources=records["source"] if link_only else None)
+    levels = compare_pairs(records, left, right, comparisons, with_tf_values=False)
+    u: dict[str, list[float]] = {}
+    for c in comparisons:
+        counts = levels[f"lvl_{c.name}"].value_counts()
+        observed = dict(
+            zip(counts[counts.columns[0]].to_list(), counts["count"].to_list(), strict=True)
+        )
+        total = sum(v for k, v in observed.items() if k >= 0)
+        floor = 1.0 / (2.0 * max(total, 1))
+        probs = [
+            max(observed.get(level, 0) / max(total, 1), floor) for level in range(len(c.levels))
+        ]
+        if tf_mean and c.name in tf_mean:
+            # The exact share of random pairs agreeing on a value; the sample rarely sees them.
+            probs[c.top] = tf_mean[c.name]
+        rest = sum(probs[: c.top])
+        scale = (1.0 - probs[c.top]) / rest if rest > 0 else 1.0
+        u[c.name] = [p * scale for p in probs[: c.top]] + [probs[c.top]]
+    return u
+
+
+def _initial_m(c: Comparison) -> list[float]:
+    # Matches sit mostly on the top level; the rest share what is left, less the lower they are.
+    raw = [0.05 * (level + 1) for level in range(c.top)] + [1.0]
+    total = sum(raw)
+    return [r / total for r in raw]
+
+
+def expectation_maximisation(
+    levels: pl.DataFrame,
+    comparisons: tuple[Comparison, ...],
+    u: dict[str, list[float]],
+    *,
+    max_iterations: int = 200,
+    tolerance: float = 1e-6,
+    initial_match_share: float = 0.2,
+) -> FellegiSunterModel:
+    """m probabilities and the match share λ by EM over candidate pairs' levels, ``u`` fixed.
+
+    ``levels`` holds one ``lvl_<name>`` column per comparison (one row per candidate pair).
+    Pairs are grouped by their level pattern first, so each iteration costs the number of distinct
+    patterns (hundreds), not the number of pairs.
+    """
+    names = [c.name for c in comparisons]
+    columns = [f"lvl_{n}" for n in names]
+    patterns = levels.group_by(columns).len("count")
+    gamma = patterns.select(columns).to_numpy().astype(np.int64)
+    counts = patterns["count"].to_numpy().astype(np.float64)
+    log_u = _level_table(comparisons, u, gamma)
+    m = {c.name: _initial_m(c) for c in comparisons}
+    share = initial_match_share
+    iterations, converged = 0, False
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
+        log_m = _level_table(comparisons, m, gamma)
+        lm = math.log(share) + log_m.sum(axis=1)
+        lu = math.log(1.0 - share) + log_u.sum(axis=1)
+        posterior = 1.0 / (1.0 + np.exp(np.clip(lu - lm, -700, 700)))
+        weighted = posterior * counts
+        new_share = float(weighted.sum() / counts.sum())
+        new_m: dict[str, list[float]] = {}
+        for k, c in enumerate(comparisons):
+            present = gamma[:, k] >= 0
+            denominator = weighted[present].sum()
+            probs = [
+                float(weighted[gamma[:, k] == level].sum() / denominator) if denominator > 0 else p
+                for level, p in enumerate(m[c.name])
+            ]
+            probs = [max(p, PROBABILITY_FLOOR) for p in probs]
+            new_m[c.name] = [p / sum(probs) for p in probs]
+        change = max(
+            abs(new_share - share),
+            *(
+                abs(a - b)
+                for c in comparisons
+                for a, b in zip(new_m[c.name], m[c.name], strict=True)
+            ),
+        )
+        m, share = new_m, min(max(new_share, 1e-9), 1 - 1e-9)
+        if change < tolerance:
+            converged = True
+            break
+    return FellegiSunterModel(
+        comparisons=comparisons,
+        m=m,
+        u=u,
+        match_share=share,
+        iterations=iterations,
+        converged=converged,
+    )
+
+
+def _level_table(
+    comparisons: tuple[Comparison, ...], probs: dict[str, list[float]], gamma: np.ndarray
+) -> np.ndarray:
+    """log-probability of each pattern's level per comparison (0 where the level is missing)."""
+    out = np.zeros(gamma.shape, dtype=np.float64)
+    for k, c in enumerate(comparisons):
+        table = np.log(np.asarray(probs[c.name], dtype=np.float64))
+        present = gamma[:, k] >= 0
+        out[present, k] = table[gamma[present, k]]
+    return out
+
+
+def score_pairs(levels: pl.DataFrame, model: FellegiSunterModel) -> pl.DataFrame:
+    """``levels`` plus ``w_<name>`` per comparison, ``match_weight`` and ``match_probability``.
+
+    ``levels`` holds ``lvl_<name>`` and, for tf comparisons, ``tfv_<name>`` (the agreeing value).
+    """
+    frame = levels
+    weight_columns = []
+    for c in model.comparisons:
+        lvl = pl.col(f"lvl_{c.name}")
+        weights = model.level_weights(c.name)
+        base = pl.lit(0.0)
+        for level, weight in enumerate(weights):
+            base = pl.when(lvl == level).then(weight).otherwise(base)
+        tfv = f"tfv_{c.name}"
+        if c.name in model.tf_tables and tfv in frame.columns:
+            table = model.tf_tables[c.name].rename({"value": tfv, "tf": f"_tf_{c.name}"})
+            frame = frame.join(table, on=tfv, how="left", maintain_order="left")
+            adjustment = (
+                (pl.lit(model.tf_mean[c.name]) / pl.col(f"_tf_{c.name}")).log(2).fill_null(0.0)
+            )
+            base = base + pl.when(lvl.is_in(list(c.tf_levels))).then(adjustment).otherwise(0.0)
+        weight_columns.append(base.alias(f"w_{c.name}"))
+    frame = frame.with_columns(weight_columns)
+    prior = math.log2(model.match_share / (1.0 - model.match_share))
+    total = pl.sum_horizontal(pl.lit(prior), *(pl.col(f"w_{c.name}") for c in model.comparisons))
+    return (
+        frame.drop(f"_tf_{c.name}" for c in model.comparisons if f"_tf_{c.name}" in frame.columns)
+        .with_columns(total.alias("match_weight"))
+        .with_columns((1.0 / (1.0 + (2.0 ** (-pl.col("match_weight"))))).alias("match_probability"))
+    )

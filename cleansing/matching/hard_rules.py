@@ -1,0 +1,85 @@
+"""Danish hard rules: pairs that are never the same customer, whatever their score says.
+
+A probabilistic score adds up evidence as if fields were independent; these rules encode what a
+Danish bookkeeper knows for certain and the score cannot see. In: the candidate pairs with their
+comparison levels (``lvl_<name>``, see :mod:`cleansing.matching.compare`) and the prepared records.
+Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null when none does):
+
+``cvr_conflict``
+    two different valid CVR numbers are two legal entities (``25313763`` / ``10150817``).
+``household``
+    two people with clearly different first names at one address (Jens and Anne Hansen,
+    Vestergade 12) are a household, unless a date of birth or national id says they are one person.
+``group_company``
+    two companies at one address with different names and no shared CVR are sister companies
+    (``Hansen Holding ApS`` / ``Hansen Byg ApS``), not one customer under two names.
+``different_names``
+    records whose names disagree outright (``Hansen Byg`` / ``Nordic Cleaning``; Jens Hansen /
+    Anne Olsen) are different customers even when they share a phone number or an address — the
+    business centre switchboard — unless a CVR, EAN or national id number ties them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+HARD_RULES: Final = ("cvr_conflict", "household", "group_company", "different_names")
+
+
+def _level(levels: pl.DataFrame, name: str) -> pl.Expr:
+    """A comparison's level, or -1 (unknown) where the comparison was not made."""
+    column = f"lvl_{name}"
+    return pl.col(column) if column in levels.columns else pl.lit(-1, dtype=pl.Int8)
+
+
+def _top(levels: pl.DataFrame, name: str, top: int) -> pl.Expr:
+    return _level(levels, name) >= top
+
+
+def _same_address(levels: pl.DataFrame) -> pl.Expr:
+    if "lvl_address" in levels.columns:
+        return pl.col("lvl_address") >= 3
+    return (
+        _top(levels, "street", 3) & _top(levels, "house_number", 2) & _top(levels, "postal_code", 2)
+    )
+
+
+def hard_rule_column(
+    levels: pl.DataFrame,
+    person_l: pl.Series,
+    person_r: pl.Series,
+    *,
+    rules: tuple[str, ...] = HARD_RULES,
+) -> pl.Series:
+    """The first rule of ``rules`` that vetoes each pair, or null."""
+    frame = levels.with_columns(person_l.alias("_person_l"), person_r.alias("_person_r"))
+    persons = pl.col("_person_l") & pl.col("_person_r")
+    companies = ~pl.col("_person_l") & ~pl.col("_person_r")
+    same_identifier = (
+        (_level(levels, "cvr") == 1)
+        | (_level(levels, "ean") == 1)
+        | (_level(levels, "national_id") >= 1)
+    )
+    same_birth = (_level(levels, "date_of_birth") == 2) | (_level(levels, "national_id") >= 1)
+    conditions: dict[str, pl.Expr] = {
+        "cvr_conflict": _level(levels, "cvr") == 0,
+        "household": persons
+        & _same_address(levels)
+        & (_level(levels, "first_name") == 0)
+        & ~same_birth,
+        "group_company": companies
+        & _same_address(levels)
+        & (_level(levels, "name") == 0)
+        & ~same_identifier,
+        "different_names": (
+            (companies & (_level(levels, "name") == 0))
+            | (persons & (_level(levels, "first_name") == 0) & (_level(levels, "last_name") == 0))
+        )
+        & ~same_identifier,
+    }
+    expr = pl.lit(None, dtype=pl.String)
+    for rule in reversed(rules):
+        expr = pl.when(conditions[rule].fill_null(False)).then(pl.lit(rule)).otherwise(expr)
+    return frame.select(expr.alias("hard_rule")).to_series()

@@ -1,0 +1,152 @@
+"""Bring a normalised record frame into the shape the matcher works on.
+
+In: the normalised record frame (any of :data:`INPUT_COLUMNS` may be missing or null).
+Out: the same rows in the same order with every input column present, plus
+
+- ``_idx`` (UInt32, 0-based row position) — pairs refer to records by it,
+- ``_row`` (Int64) — ``source_row``, or the 1-based position where it is missing (cluster ids),
+- ``_person`` (bool) — the record names a person (``customer_type == "person"``, or it has
+  person name parts and no organisation name),
+- ``_org`` — the organisation name key with legal-form tokens removed
+  (``"hansen byg aps"`` → ``"hansen byg"``), null for persons,
+- ``_phones`` / ``_emails`` (list[str]) — every distinct phone number / e-mail address,
+- ``_domain`` — the company e-mail domain (null for free-mail domains such as ``gmail.com``),
+- ``_unit`` — floor and door together (``"2 tv"``), null when both are missing.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from cleansing.reference import load_reference
+
+INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
+    "record_id": pl.String(),
+    "source_row": pl.Int64(),
+    "source": pl.String(),
+    "customer_type": pl.String(),
+    "name": pl.String(),
+    "name_key": pl.String(),
+    "legal_form": pl.String(),
+    "first_name_key": pl.String(),
+    "last_name_key": pl.String(),
+    "street_key": pl.String(),
+    "house_number": pl.String(),
+    "floor": pl.String(),
+    "door": pl.String(),
+    "postal_code": pl.String(),
+    "city": pl.String(),
+    "address_key": pl.String(),
+    "address_line2": pl.String(),
+    "phone_e164": pl.String(),
+    "phone_numbers": pl.List(pl.String()),
+    "email": pl.String(),
+    "emails": pl.List(pl.String()),
+    "email_domain": pl.String(),
+    "cvr": pl.String(),
+    "ean": pl.String(),
+    "national_id": pl.String(),
+    "date_of_birth": pl.String(),
+    "updated_at": pl.String(),
+}
+"""Columns the matcher reads. ``source`` (link mode), ``address_line2`` and ``national_id`` are
+optional extras for linking person registers such as FEBRL; a Danish customer file has none."""
+
+# Legal-form words as they appear in a lower-cased name key; removed so that
+# "Hansen Byg ApS" and "Hansen Byg" compare as equal names.
+LEGAL_FORM_TOKENS: Final = (
+    "aps",
+    "a/s",
+    "as",
+    "i/s",
+    "k/s",
+    "p/s",
+    "ivs",
+    "enk",
+    "amba",
+    "a.m.b.a.",
+    "smba",
+    "s.m.b.a.",
+    "fmba",
+    "f.m.b.a.",
+    "a.s.",
+    "aps.",
+    "v/",
+    "og",
+    "&",
+)
+
+
+def free_mail_domains() -> frozenset[str]:
+    """Free-mail and consumer ISP domains (``data/reference/free_mail_domains.csv``)."""
+    return frozenset(load_reference("free_mail_domains")["domain"].str.to_lowercase())
+
+
+def _blank_to_null(expr: pl.Expr) -> pl.Expr:
+    text = expr.str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text).otherwise(None)
+
+
+def _org_name() -> pl.Expr:
+    tokens = pl.col("name_key").str.to_lowercase().str.split(" ")
+    kept = tokens.list.eval(
+        pl.element().filter(
+            (pl.element().str.len_chars() > 0) & ~pl.element().is_in(list(LEGAL_FORM_TOKENS))
+        )
+    ).list.join(" ")
+    return _blank_to_null(kept)
+
+
+def _distinct_values(list_col: str, single_col: str) -> pl.Expr:
+    listed = pl.col(list_col).fill_null(pl.lit([], dtype=pl.List(pl.String())))
+    single = pl.concat_list(pl.col(single_col))
+    merged = pl.concat_list(listed, single).list.eval(
+        pl.element().filter(pl.element().is_not_null() & (pl.element().str.len_chars() > 0))
+    )
+    return merged.list.unique(maintain_order=True)
+
+
+def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
+    """The record frame with every input column present and the matcher's derived columns added."""
+    missing = [
+        pl.lit(None, dtype=t).alias(c) for c, t in INPUT_COLUMNS.items() if c not in df.columns
+    ]
+    records = df.with_columns(missing).with_columns(
+        pl.col(c).cast(t) for c, t in INPUT_COLUMNS.items() if c != "source_row"
+    )
+    text_columns = [c for c, t in INPUT_COLUMNS.items() if t == pl.String() and c != "record_id"]
+    records = records.with_columns(_blank_to_null(pl.col(c)).alias(c) for c in text_columns)
+    free_mail = sorted(free_mail_domains())
+    has_person_parts = (
+        pl.col("first_name_key").is_not_null() | pl.col("last_name_key").is_not_null()
+    )
+    is_person = (
+        pl.when(pl.col("customer_type").is_not_null())
+        .then(pl.col("customer_type").str.to_lowercase() == "person")
+        .otherwise(has_person_parts & pl.col("name_key").is_null())
+    )
+    emails = _distinct_values("emails", "email").list.eval(pl.element().str.to_lowercase())
+    domain = pl.coalesce(
+        pl.col("email_domain").str.to_lowercase(),
+        pl.col("email").str.to_lowercase().str.extract(r"@([^@\s]+)$"),
+    )
+    return records.with_columns(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_idx"),
+        pl.coalesce(
+            pl.col("source_row").cast(pl.Int64), pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+        ).alias("_row"),
+        is_person.alias("_person"),
+        pl.when(is_person).then(None).otherwise(_org_name()).alias("_org"),
+        _distinct_values("phone_numbers", "phone_e164").alias("_phones"),
+        emails.alias("_emails"),
+        pl.when(domain.is_in(free_mail)).then(None).otherwise(domain).alias("_domain"),
+        _blank_to_null(
+            pl.concat_str(
+                pl.col("floor").fill_null(""), pl.col("door").fill_null(""), separator=" "
+            )
+        )
+        .str.to_lowercase()
+        .alias("_unit"),
+    )
