@@ -1,0 +1,199 @@
+"""Danish CPR numbers (personnumre) found anywhere in a record, masked before anything is written.
+
+A CPR number is ten digits, ``DDMMYY-SSSS``: a birth date and a four-digit serial whose first
+digit gives the century (0–3: 1900s; 4 and 9: 2000s up to year 36, else 1900s; 5–8: 2000s up to
+year 57, else 1800s). Customers' data holds it as ``010190-1234``, ``0101901234`` or
+``010190 1234``. The modulus-11 check is not used: numbers issued since 2007 need not satisfy it.
+The date must exist: ``300290-1234`` is not a CPR number, ``290200-4321`` is (29 February 2000),
+``290200-1234`` is not (1900 was not a leap year). Birth dates in the future are not rejected —
+masking a number that merely looks like a CPR number costs less than leaking one.
+
+Ten-digit numbers are common in CRM data, so where a number stands decides whether it is masked:
+
+- the hyphenated form ``DDMMYY-SSSS`` standing on its own (not glued to letters, digits, ``-``
+  or ``/``, as in ``ORD-240115-0001``) is masked in any column;
+- the bare ``DDMMYYSSSS`` and spaced ``DDMMYY SSSS`` forms are masked when the cell names it
+  (``CPR``, ``cpr-nr``, ``personnummer``, ``person nr``), when the column's name does, or when the
+  column holds whole-cell ten-digit numbers that are almost all (≥ 90 %) valid CPR numbers whose
+  day-of-month part is spread out the way birthdays are — an order-number column of
+  ``YYMMDDNNNN`` values has valid-looking "dates" whose day part is only ever the year, and a
+  column of random ten-digit ids has only 1 in 27 valid dates;
+- in a column of ten-digit ids (few valid dates, or a narrow day spread) nothing is masked
+  unless the cell names a CPR number.
+
+A number must not touch another digit: an EAN (13 digits), a phone number with country code
+``4520304050`` (day 45), a CVR number or a date written ``01-01-1990`` is never a CPR number.
+Every masked number becomes ``XXXXXX-XXXX``.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from cleansing.schema import flag
+
+MASK: Final = "XXXXXX-XXXX"
+
+_HYPHEN: Final = "[-‐‑–]"  # hyphen-minus, hyphen, non-breaking hyphen, en dash
+_ANY_SEPARATOR: Final = "[-‐‑– \u00a0]?"
+
+# Day and month that exist in every year, followed by the two-digit year.
+_DAY_MONTH_YEAR: Final = (
+    "(?:(?:0[1-9]|[12][0-9]|3[01])(?:0[13578]|1[02])"
+    "|(?:0[1-9]|[12][0-9]|30)(?:0[469]|11)"
+    "|(?:0[1-9]|1[0-9]|2[0-8])02)[0-9]{2}"
+)
+
+
+def _cpr_pattern(separator: str) -> str:
+    """A CPR number with a valid date; 29 February only in leap years (2000, not 1900)."""
+    leap_years = "(?:0[48]|[2468][048]|[13579][26])"
+    return (
+        f"(?:{_DAY_MONTH_YEAR}{separator}[0-9]{{4}}"
+        f"|2902(?:{leap_years}{separator}[0-9]{{4}}|00{separator}[4-9][0-9]{{3}}))"
+    )
+
+
+CPR_ANY: Final = _cpr_pattern(_ANY_SEPARATOR)
+CPR_HYPHENATED: Final = _cpr_pattern(_HYPHEN)
+
+# Replacement patterns keep the boundary characters in groups 1 and 2.
+_ANY_IN_TEXT: Final = f"(^|[^0-9])({CPR_ANY})([^0-9]|$)"
+_STANDALONE_CHARS: Final = r"[^0-9\p{L}\-‐‑–/]"
+_HYPHENATED_STANDALONE: Final = f"(^|{_STANDALONE_CHARS})({CPR_HYPHENATED})({_STANDALONE_CHARS}|$)"
+_REPLACEMENT: Final = f"${{1}}{MASK}${{3}}"
+
+_KEYWORD: Final = r"(?i)cpr|person\s*-?\s*n(?:umme)?r|pers\.\s*nr|fødselsnummer"
+_TEN_DIGITS_ANYWHERE: Final = f"[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}"
+_WHOLE_CELL_TEN_DIGITS: Final = f"^\\s*[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}\\s*$"
+_WHOLE_CELL_CPR: Final = f"^\\s*{CPR_ANY}\\s*$"
+
+# A column is a CPR column when this share of its whole-cell ten-digit numbers are CPR numbers.
+CPR_COLUMN_SHARE: Final = 0.9
+# Below this share the ten-digit numbers are ids; valid-looking dates among them are chance.
+ID_COLUMN_SHARE: Final = 0.5
+# …judged only on this many whole-cell numbers: one order number in a notes column proves nothing.
+MIN_ID_CELLS: Final = 20
+# Birthdays spread over the days of a month; ids with a date prefix (YYMMDD) do not.
+MIN_DISTINCT_DAYS: Final = 10
+
+
+def is_cpr(value: str) -> bool:
+    """Whether ``value`` is exactly one CPR number (a valid date, any of the three forms).
+
+    >>> is_cpr('010190-1234')
+    True
+    >>> is_cpr('290200-4321'), is_cpr('290200-1234')
+    (True, False)
+    >>> is_cpr('310490-1234')
+    False
+    """
+    return bool(pl.select(pl.lit(value).str.contains(_WHOLE_CELL_CPR)).item())
+
+
+def mask_text(value: str | None) -> str | None:
+    """``value`` with every CPR number masked, reading the cell on its own (no column context).
+
+    >>> mask_text('CPR: 0101901234, tlf. 20304050')
+    'CPR: XXXXXX-XXXX, tlf. 20304050'
+    >>> mask_text('Kunde 010190-1234')
+    'Kunde XXXXXX-XXXX'
+    >>> mask_text('Ordre ORD-240115-0001, ean 5790000000005')
+    'Ordre ORD-240115-0001, ean 5790000000005'
+    """
+    masked = mask_cpr(pl.DataFrame({"value": [value]}, schema={"value": pl.String}))
+    return masked["value"][0]
+
+
+def _mask_all(text: pl.Expr) -> pl.Expr:
+    # Two passes: a match consumes its right boundary, so of two numbers one character apart
+    # the second is found only on the second pass.
+    return text.str.replace_all(_ANY_IN_TEXT, _REPLACEMENT).str.replace_all(
+        _ANY_IN_TEXT, _REPLACEMENT
+    )
+
+
+def _mask_hyphenated(text: pl.Expr) -> pl.Expr:
+    return text.str.replace_all(_HYPHENATED_STANDALONE, _REPLACEMENT).str.replace_all(
+        _HYPHENATED_STANDALONE, _REPLACEMENT
+    )
+
+
+def _names_cpr(column: str) -> bool:
+    lowered = column.lower()
+    return "cpr" in lowered or "personnummer" in lowered or "personnr" in lowered
+
+
+def _column_masks(df: pl.DataFrame, columns: list[str]) -> dict[str, pl.Expr]:
+    """The masking expression for each column that may hold a CPR number (see the module doc).
+
+    Columns without a ten-digit run, and columns where no number would be masked, are left out.
+    """
+    has_digits = df.select(pl.col(c).str.contains(_TEN_DIGITS_ANYWHERE).any() for c in columns)
+    candidates = [c for c in columns if has_digits[c][0]]
+    if not candidates:
+        return {}
+    stats = df.select(
+        pl.struct(
+            cells=pl.col(c).str.contains(_WHOLE_CELL_TEN_DIGITS).sum(),
+            cprs=pl.col(c).str.contains(_WHOLE_CELL_CPR).sum(),
+            days=pl.col(c)
+            .filter(pl.col(c).str.contains(_WHOLE_CELL_CPR))
+            .str.strip_chars()
+            .str.slice(0, 2)
+            .n_unique(),
+            named=pl.col(c).str.contains(_KEYWORD).any(),
+            hyphenated=pl.col(c).str.contains(_HYPHENATED_STANDALONE).any(),
+        ).alias(c)
+        for c in candidates
+    ).row(0, named=True)
+    masks = {}
+    for column in candidates:
+        cells, cprs, days, named, hyphenated = stats[column].values()
+        text = pl.col(column)
+        days_needed = min(MIN_DISTINCT_DAYS, -(-cprs // 3))
+        is_cpr_column = cells and cprs >= CPR_COLUMN_SHARE * cells and days >= days_needed
+        is_id_column = cells >= MIN_ID_CELLS and (
+            cprs < ID_COLUMN_SHARE * cells or days < days_needed
+        )
+        if _names_cpr(column) or is_cpr_column:
+            masks[column] = _mask_all(text)
+        elif not is_id_column and hyphenated:
+            unnamed = _mask_hyphenated(text)
+            masks[column] = (
+                pl.when(text.str.contains(_KEYWORD)).then(_mask_all(text)).otherwise(unnamed)
+                if named
+                else unnamed
+            )
+        elif named:
+            masks[column] = (
+                pl.when(text.str.contains(_KEYWORD)).then(_mask_all(text)).otherwise(text)
+            )
+    return masks
+
+
+def mask_cpr(df: pl.DataFrame) -> pl.DataFrame:
+    """Mask CPR numbers in every text column and add ``flag_CPR_IN_DATA``.
+
+    Every ``pl.String`` column is read (``raw_*``, ``src_*``, ``record_id``, anything); the flag
+    is true for a row where any of them held a CPR number. Examples: ``'Jens Hansen, cpr
+    0101901234'`` becomes ``'Jens Hansen, cpr XXXXXX-XXXX'`` (flagged); ``'20304050'`` and
+    ``'5790000000005'`` stay as they are (not flagged).
+    """
+    columns = [name for name, dtype in df.schema.items() if dtype == pl.String]
+    masked = _column_masks(df, columns)
+    if not masked:
+        return df.with_columns(pl.lit(False).alias(flag("CPR_IN_DATA")))
+    staged = {
+        f"__cpr_masked_{i}": (column, expr) for i, (column, expr) in enumerate(masked.items())
+    }
+    out = df.with_columns(expr.alias(tmp) for tmp, (_, expr) in staged.items())
+    changed = pl.any_horizontal(
+        pl.col(tmp).ne_missing(pl.col(column)) for tmp, (column, _) in staged.items()
+    )
+    out = out.with_columns(changed.alias(flag("CPR_IN_DATA")))
+    return out.with_columns(pl.col(tmp).alias(column) for tmp, (column, _) in staged.items()).drop(
+        list(staged)
+    )

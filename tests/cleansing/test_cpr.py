@@ -1,0 +1,192 @@
+"""CPR masking: dates agree with python-stdnum, context decides bare numbers, no false hits."""
+
+from __future__ import annotations
+
+import datetime
+import doctest
+import random
+
+import polars as pl
+import pytest
+from stdnum.dk import cpr as stdnum_cpr
+from stdnum.exceptions import ValidationError
+
+from cleansing import cpr
+from cleansing.cpr import MASK, mask_cpr, mask_text
+
+# Synthetic numbers only; none of them belongs to a person as far as a test can know.
+
+
+def test_doctests() -> None:
+    result = doctest.testmod(cpr)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def _stdnum_date_is_valid(number: str) -> bool:
+    try:
+        stdnum_cpr.get_birth_date(number)
+    except ValidationError:
+        return False
+    return True
+
+
+def test_date_rule_agrees_with_stdnum_on_every_day_and_century() -> None:
+    rng = random.Random(11)
+    numbers = []
+    for _ in range(60_000):
+        day, month, year = rng.randrange(0, 33), rng.randrange(0, 14), rng.randrange(100)
+        numbers.append(
+            f"{day:02d}{month:02d}{year:02d}{rng.randrange(10)}{rng.randrange(1000):03d}"
+        )
+    # Every 29 February with every century digit, the leap-year corner.
+    numbers += [f"2902{year:02d}{digit}123" for year in range(100) for digit in range(10)]
+    pattern = f"^{cpr.CPR_ANY}$"
+    got = pl.Series(numbers).str.contains(pattern).to_list()
+    expected = [_stdnum_date_is_valid(n) for n in numbers]
+    assert got == expected
+    assert 0.2 < sum(expected) / len(expected) < 0.9
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # A cell alone is a column whose every ten-digit number is a CPR number.
+        ("0101901234", MASK),
+        ("010190 1234", MASK),
+        ("ring 0101901234", "ring 0101901234"),  # bare inside text: needs a word or the column
+        ("cpr 0101901234", f"cpr {MASK}"),
+        ("CPR-nr.: 010190 1234", f"CPR-nr.: {MASK}"),
+        ("Personnummer 0101901234", f"Personnummer {MASK}"),
+        ("person nr 010190-1234", f"person nr {MASK}"),
+        ("010190-1234", MASK),
+        ("Jens Hansen 010190-1234 ring efter 16", f"Jens Hansen {MASK} ring efter 16"),
+        ("(010190-1234)", f"({MASK})"),
+        ("010190–1234", MASK),  # en dash
+        ("cpr: 010190-1234,020290-1234;030390-1234", f"cpr: {MASK},{MASK};{MASK}"),
+        ("010190-1234,020290-1234", f"{MASK},{MASK}"),
+        ("290200-4321", MASK),  # 29 Feb 2000
+        # Not CPR numbers.
+        ("290200-1234", "290200-1234"),  # 29 Feb 1900
+        ("310490-1234", "310490-1234"),  # 31 April
+        ("ORD-240115-0001", "ORD-240115-0001"),
+        ("faktura 240115-0001/2", "faktura 240115-0001/2"),
+        ("20304050", "20304050"),
+        ("+45 20 30 40 50", "+45 20 30 40 50"),
+        ("4520304050", "4520304050"),
+        ("DK13585628", "DK13585628"),
+        ("ean 5790000000005", "ean 5790000000005"),
+        ("cpr 5790000000005", "cpr 5790000000005"),
+        ("01-01-1990", "01-01-1990"),
+        ("01011990", "01011990"),
+        ("født 01.01.90 kl. 1234", "født 01.01.90 kl. 1234"),
+        ("12010190-12345", "12010190-12345"),
+        ("", ""),
+    ],
+)
+def test_a_cell_on_its_own(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+
+
+def test_none_stays_none() -> None:
+    assert mask_text(None) is None
+
+
+def _birthdays(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    start = datetime.date(1930, 1, 1)
+    out = []
+    for _ in range(n):
+        day = start + datetime.timedelta(days=rng.randrange(25_000))
+        century_digit = rng.choice("0123") if day.year < 2000 else "4"
+        out.append(f"{day:%d%m%y}{century_digit}{rng.randrange(1000):03d}")
+    return out
+
+
+def test_a_column_of_bare_cpr_numbers_is_masked() -> None:
+    numbers = _birthdays(500, seed=1)
+    numbers[3] = "3102901234"  # a typo among them does not change what the column is
+    df = pl.DataFrame({"src_Kundenr": numbers, "raw_name": ["Jens"] * 500})
+    out = mask_cpr(df)
+    assert (out["src_Kundenr"] == MASK).sum() == 499
+    assert out["src_Kundenr"][3] == "3102901234"
+    assert out["flag_CPR_IN_DATA"].sum() == 499
+    assert out["raw_name"].to_list() == ["Jens"] * 500
+
+
+def test_a_column_named_cpr_is_masked_whatever_its_share() -> None:
+    df = pl.DataFrame({"src_CPR-nr": ["0101901234", "ukendt", "1234567890", None]})
+    out = mask_cpr(df)
+    assert out["src_CPR-nr"].to_list() == [MASK, "ukendt", "1234567890", None]
+    assert out["flag_CPR_IN_DATA"].to_list() == [True, False, False, False]
+
+
+def test_ten_digit_ids_are_not_masked() -> None:
+    rng = random.Random(5)
+    n = 5_000
+    random_ids = [f"{rng.randrange(10**10):010d}" for _ in range(n)]
+    # Order numbers YYMMDDNNNN: every one "is" a valid date, but the day part is the year.
+    dated_orders = [
+        f"{rng.choice((23, 24, 25))}{rng.randrange(1, 13):02d}{rng.randrange(1, 29):02d}"
+        f"{rng.randrange(10_000):04d}"
+        for _ in range(n)
+    ]
+    epoch_seconds = [str(rng.randrange(1_600_000_000, 1_800_000_000)) for _ in range(n)]
+    phones_with_cc = [f"45{rng.randrange(20_000_000, 99_999_999)}" for _ in range(n)]
+    hyphen_orders = [f"{o[:6]}-{o[6:]}" for o in dated_orders]
+    df = pl.DataFrame(
+        {
+            "src_Ordrenr": dated_orders,
+            "src_Id": random_ids,
+            "src_Opdateret": epoch_seconds,
+            "src_Telefon": phones_with_cc,
+            "src_Bilag": hyphen_orders,
+        }
+    )
+    out = mask_cpr(df)
+    assert out.drop("flag_CPR_IN_DATA").equals(df)
+    assert not out["flag_CPR_IN_DATA"].any()
+
+
+def test_a_named_cpr_in_an_id_column_is_still_masked() -> None:
+    rng = random.Random(6)
+    ids = [f"{rng.randrange(10**10):010d}" for _ in range(1_000)]
+    ids[10] = "cpr 0101901234"
+    out = mask_cpr(pl.DataFrame({"src_Id": ids}))
+    assert out["src_Id"][10] == f"cpr {MASK}"
+    assert out["flag_CPR_IN_DATA"].sum() == 1
+
+
+def test_every_string_column_is_masked_and_others_are_untouched() -> None:
+    df = pl.DataFrame(
+        {
+            "record_id": ["1", "2"],
+            "source_row": pl.Series([1, 2], dtype=pl.Int64),
+            "raw_name": ["Jens Hansen 010190-1234", "Hansen Byg ApS"],
+            "src_Navn": ["Jens Hansen 010190-1234", "Hansen Byg ApS"],
+            "src_Note": [None, "cpr 0202021234"],
+            "amount": [1.0, 2.0],
+        }
+    )
+    out = mask_cpr(df)
+    assert out["raw_name"].to_list() == [f"Jens Hansen {MASK}", "Hansen Byg ApS"]
+    assert out["src_Navn"].to_list() == [f"Jens Hansen {MASK}", "Hansen Byg ApS"]
+    assert out["src_Note"].to_list() == [None, f"cpr {MASK}"]
+    assert out["flag_CPR_IN_DATA"].to_list() == [True, True]
+    assert out.columns == [*df.columns, "flag_CPR_IN_DATA"]
+    assert out.select("record_id", "source_row", "amount").equals(
+        df.select("record_id", "source_row", "amount")
+    )
+
+
+def test_frame_without_text_or_numbers() -> None:
+    out = mask_cpr(pl.DataFrame({"raw_name": ["A", None], "n": [1, 2]}))
+    assert out["flag_CPR_IN_DATA"].to_list() == [False, False]
+    assert mask_cpr(pl.DataFrame({"n": []})).columns == ["n", "flag_CPR_IN_DATA"]
+
+
+def test_masked_text_holds_no_digit_of_the_number() -> None:
+    numbers = _birthdays(2_000, seed=9)
+    texts = [f"Kunde {n[:6]}-{n[6:]} ringede" for n in numbers]
+    out = mask_cpr(pl.DataFrame({"src_Note": texts}))
+    assert out["src_Note"].to_list() == [f"Kunde {MASK} ringede"] * len(numbers)
