@@ -242,7 +242,7 @@ def _title_case(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_titlecase().str.replace_all(r"(\p{L})(['’])S\b", "${1}${2}s")
 
 
-def _proper_case(expr: pl.Expr) -> pl.Expr:
+def proper_case(expr: pl.Expr) -> pl.Expr:
     """Proper case for text typed in ALL CAPS or all lower case; mixed case is kept as typed.
 
     ``HANSEN BYG OG SØN`` → ``Hansen Byg og Søn``; ``jens hansen`` → ``Jens Hansen``;
@@ -335,8 +335,8 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     )
     staged = staged.with_columns(
         _text=pl.when(_is_usable(pl.col("_text"))).then(pl.col("_text")),
-        _first=pl.when(_is_usable(pl.col("_first"))).then(_proper_case(pl.col("_first"))),
-        _last=pl.when(_is_usable(pl.col("_last"))).then(_proper_case(pl.col("_last"))),
+        _first=pl.when(_is_usable(pl.col("_first"))).then(proper_case(pl.col("_first"))),
+        _last=pl.when(_is_usable(pl.col("_last"))).then(proper_case(pl.col("_last"))),
     )
     staged = staged.with_columns(
         legal_form=legal_form_of(pl.col("_text")),
@@ -354,7 +354,7 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("_text")),
     )
     staged = staged.with_columns(
-        _display=_with_display_form(_proper_case(pl.col("_text"))),
+        _display=_with_display_form(proper_case(pl.col("_text"))),
     )
     display = pl.col("_display")
     owner = display.str.extract(_OWNER, 1)
@@ -370,12 +370,12 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
         ),
         first_name=pl.coalesce(
             pl.col("_first"),
-            pl.when(is_comma_person).then(_proper_case(comma_first)),
+            pl.when(is_comma_person).then(proper_case(comma_first)),
             split_source.str.extract(r"^(.+) \S+$", 1),
         ),
         last_name=pl.coalesce(
             pl.col("_last"),
-            pl.when(is_comma_person).then(_proper_case(comma_last)),
+            pl.when(is_comma_person).then(proper_case(comma_last)),
             split_source.str.extract(r" (\S+)$", 1),
         ),
     )
