@@ -1,0 +1,186 @@
+"""E-mail addresses: every syntactically valid address in an e-mail field, lower-cased.
+
+An e-mail field in a CRM export holds ``jens@firma.dk``, ``Jens@Firma.DK ``, ``mailto:jens@firma.dk``,
+``jens @ firma.dk``, ``<jens@firma.dk>``, ``"Jens Hansen" <jens@firma.dk>``,
+several addresses (``a@firma.dk; b@firma.dk``, ``a@firma.dk / b@firma.dk``), or rubbish.
+
+The rules (the reference is :func:`parse_emails`, one value at a time with email-validator):
+
+- the value is lower-cased, ``mailto:`` is removed and spaces around ``@`` are closed up;
+- it is split into tokens at ``;``, ``,``, ``/``, ``<``, ``>`` and whitespace; quotes, brackets and
+  a trailing full stop or colon are trimmed off each token (``(jens@firma.dk).``);
+- tokens without ``@`` are display names or noise and are dropped;
+- every other token is checked by ``email_validator.validate_email`` with its defaults (no
+  quoted local parts, no IP-address domains, no special-use domains such as ``.local`` or
+  ``.test``, internationalised domains such as ``æblemand.dk`` allowed) and, only when asked,
+  a DNS deliverability check; the valid ones are kept in order without repeats.
+
+:func:`normalise_emails` settles the plainly valid tokens (ASCII dot-atom local part, ordinary
+host names under an alphabetic top-level domain, within the length limits) and the plainly
+invalid ones (no single ``@`` with text on both sides, no dot in an ASCII domain) with polars
+regular expressions, and asks email-validator only about the rest, once per distinct token.
+``tests/cleansing/test_emails.py`` shows the fast path and email-validator agree on a large corpus.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import polars as pl
+from email_validator import EmailNotValidError, validate_email
+
+from cleansing.schema import flag, raw
+
+# Unicode White_Space, spelled out so Python's re and polars' regex engine split alike.
+_WHITESPACE: Final = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_SEPARATORS: Final = f"[;,/<>{_WHITESPACE}]+"
+_AROUND_AT: Final = f"[{_WHITESPACE}]*@[{_WHITESPACE}]*"
+_TRIM: Final = "\"'()[]{}.:"
+
+_ATEXT: Final = "[a-z0-9!#$%&'*+=?^_`{|}~-]"
+_LABEL: Final = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+# Plainly valid: dot-atom local part, host labels, alphabetic TLD — the shape of 99 % of addresses.
+_PLAIN_VALID: Final = f"^{_ATEXT}+(?:\\.{_ATEXT}+)*@(?:{_LABEL}\\.)+[a-z]{{2,63}}$"
+# …unless email-validator would still object: special-use TLDs, IDNA's "ab--" rule.
+_NEEDS_A_CLOSER_LOOK: Final = r"\.(?:arpa|invalid|local|localhost|onion|test)$|@.*--"
+# Plainly invalid: not exactly one @ with text on both sides, or an ASCII domain without a dot.
+_PLAIN_INVALID: Final = r"^[^@]*$|^@|@$|@.*@|^[\x00-\x7f]*@[^.]*$"
+# Shorter than these limits, email-validator checks nothing more about lengths.
+_MAX_LOCAL: Final = 64
+_MAX_ADDRESS: Final = 254
+
+_PLACEHOLDER: Final = (
+    r"^(?:[\s\-–—._*?/]*|n/?a|ingen|intet|none|null|nil|ukendt|unknown|mangler|x+)$"
+)
+
+_SEPARATORS_RE: Final = re.compile(_SEPARATORS)
+_AROUND_AT_RE: Final = re.compile(_AROUND_AT)
+
+
+def email_tokens(value: str | None) -> list[str]:
+    """The candidate addresses in ``value``: lower-cased, unwrapped, split, with an ``@``.
+
+    >>> email_tokens('"Jens Hansen" <Jens@Firma.DK>; mailto:b @ firma.dk')
+    ['jens@firma.dk', 'b@firma.dk']
+    """
+    if value is None:
+        return []
+    text = _AROUND_AT_RE.sub("@", value.lower().replace("mailto:", ""))
+    tokens = (token.strip(_TRIM) for token in _SEPARATORS_RE.split(text))
+    return [token for token in tokens if "@" in token]
+
+
+def check_email(token: str, *, check_deliverability: bool = False) -> str | None:
+    """The normalised, lower-cased address when email-validator accepts ``token``, else None.
+
+    >>> check_email('jens@æblemand.dk')
+    'jens@æblemand.dk'
+    >>> check_email('jens@firma') is None
+    True
+    """
+    try:
+        checked = validate_email(token, check_deliverability=check_deliverability)
+    except EmailNotValidError:
+        return None
+    return checked.normalized.lower()
+
+
+def parse_emails(value: str | None, *, check_deliverability: bool = False) -> list[str]:
+    """Every valid address in ``value``, lower-cased, in order, without repeats.
+
+    >>> parse_emails('Jens Hansen <Jens@Firma.DK>, jens@firma.dk / info@firma')
+    ['jens@firma.dk']
+    >>> parse_emails('ring til Jens')
+    []
+    """
+    found: list[str] = []
+    for token in email_tokens(value):
+        address = check_email(token, check_deliverability=check_deliverability)
+        if address is not None and address not in found:
+            found.append(address)
+    return found
+
+
+def _tokens_expr(value: pl.Expr) -> pl.Expr:
+    """The same tokens as :func:`email_tokens`, as a list column."""
+    text = (
+        value.str.to_lowercase()
+        .str.replace_all("mailto:", "", literal=True)
+        .str.replace_all(_AROUND_AT, "@")
+        .str.replace_all(_SEPARATORS, "\x00")
+    )
+    tokens = text.str.split("\x00").list.eval(pl.element().str.strip_chars(_TRIM))
+    return tokens.list.filter(pl.element().str.contains("@", literal=True))
+
+
+def _plainly_valid(token: pl.Expr) -> pl.Expr:
+    local_length = token.str.find("@", literal=True)
+    return (
+        token.str.contains(_PLAIN_VALID)
+        & ~token.str.contains(_NEEDS_A_CLOSER_LOOK)
+        & (local_length <= _MAX_LOCAL)
+        & (token.str.len_bytes() <= _MAX_ADDRESS)
+    )
+
+
+def _column_or_null(df: pl.DataFrame, name: str) -> pl.Expr:
+    if name in df.columns:
+        return pl.col(name).cast(pl.String)
+    return pl.repeat(None, pl.len(), dtype=pl.String)
+
+
+def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) -> pl.DataFrame:
+    """Add ``email``, ``emails``, ``email_domain`` and ``flag_INVALID_EMAIL``.
+
+    Reads ``raw_email`` (a missing column counts as null). ``emails`` holds every valid address
+    in order, ``email`` the first, ``email_domain`` its domain. The flag is raised when the field
+    holds something other than a blank or a placeholder (``-``, ``n/a``, ``ingen``) and either
+    yields no valid address or has a token with ``@`` that is not one. Examples:
+    ``'"Jens" <Jens@Firma.DK>'`` gives ``jens@firma.dk`` (no flag); ``'jens@firma.dk; info@firma'``
+    gives ``jens@firma.dk`` and the flag; ``'ring til Jens'`` gives null and the flag.
+    With ``check_deliverability`` every address not plainly invalid is also looked up in DNS.
+    """
+    value = _column_or_null(df, raw("email"))
+    staged = df.select(value=value, tokens=_tokens_expr(value))
+    everything = staged["tokens"].explode().drop_nulls().unique()
+    maybe_valid = ~everything.str.contains(_PLAIN_INVALID)
+    if not check_deliverability:
+        # DNS must be asked about every address that is not plainly broken; without DNS the
+        # plainly valid ones need no second opinion.
+        maybe_valid &= ~pl.select(_plainly_valid(pl.lit(everything))).to_series()
+    pending = everything.filter(maybe_valid)
+    checked = pl.Series(
+        [check_email(t, check_deliverability=check_deliverability) for t in pending],
+        dtype=pl.String,
+    )
+    token = pl.element()
+    # A token not sent to email-validator is plainly valid (kept) or plainly invalid (null).
+    plainly_valid = pl.lit(False) if check_deliverability else _plainly_valid(token)
+    settled = pl.when(plainly_valid).then(token)
+    looked_up = token.replace_strict(pending, checked, default=None, return_dtype=pl.String)
+    result = staged.select(
+        pl.col("value").str.strip_chars().str.to_lowercase().alias("cleaned"),
+        pl.col("tokens")
+        .list.eval(pl.when(token.is_in(pending.implode())).then(looked_up).otherwise(settled))
+        .alias("results"),
+    ).select(
+        present=pl.col("cleaned").is_not_null()
+        & ~pl.col("cleaned").str.contains(_PLACEHOLDER).fill_null(True),
+        emails=pl.col("results")
+        .list.drop_nulls()
+        .list.unique(maintain_order=True)
+        .fill_null(pl.lit([], dtype=pl.List(pl.String))),
+        n_invalid=pl.col("results").list.eval(pl.element().is_null().sum()).list.first(),
+    )
+    email = pl.col("emails").list.first()
+    result = result.select(
+        email=email,
+        emails="emails",
+        email_domain=email.str.split("@").list.last(),
+        **{
+            flag("INVALID_EMAIL"): pl.col("present")
+            & ((pl.col("emails").list.len() == 0) | (pl.col("n_invalid") > 0))
+        },
+    )
+    return df.with_columns(result.get_columns())
