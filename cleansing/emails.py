@@ -1,8 +1,9 @@
 """E-mail addresses: every syntactically valid address in an e-mail field, lower-cased.
 
-An e-mail field in a CRM export holds ``jens@firma.dk``, ``Jens@Firma.DK ``, ``mailto:jens@firma.dk``,
-``jens @ firma.dk``, ``<jens@firma.dk>``, ``"Jens Hansen" <jens@firma.dk>``,
-several addresses (``a@firma.dk; b@firma.dk``, ``a@firma.dk / b@firma.dk``), or rubbish.
+An e-mail field in a CRM export holds ``jens@firma.dk``, ``Jens@Firma.DK ``,
+``mailto:jens@firma.dk``, ``jens @ firma.dk``, ``<jens@firma.dk>``,
+``"Jens Hansen" <jens@firma.dk>``, several addresses (``a@firma.dk; b@firma.dk``,
+``a@firma.dk / b@firma.dk``), or rubbish.
 
 The rules (the reference is :func:`parse_emails`, one value at a time with email-validator):
 
