@@ -248,10 +248,13 @@ ComparisonOutput = tuple[pl.Series, pl.Series | None]
 
 def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     a, b = pv.both("_org")
+    # Plain ratio catches a typo in a first letter, which reorders sorted tokens ("sol byg" /
+    # "sol tyg"); token sort catches reordered words; one name containing the other ("hansen
+    # byg" / "hansen byg og anlæg") is a weaker agreement.
+    plain = similarity(a, b, fuzz.ratio, scale=100.0)
     token_sort = similarity(a, b, fuzz.token_sort_ratio, scale=100.0)
     token_set = similarity(a, b, fuzz.token_set_ratio, scale=100.0)
-    # One name containing the other ("hansen byg" / "hansen byg og anlæg") is a weaker agreement.
-    sim = pl.select(pl.max_horizontal(token_sort, token_set * 0.9)).to_series()
+    sim = pl.select(pl.max_horizontal(plain, token_sort, token_set * 0.9)).to_series()
     level = _banded(sim, (a == b).fill_null(False), (0.92, 0.80))
     return level, _tf_value(a, level, comparison)
 
@@ -454,7 +457,8 @@ _COMPARE: Final[dict[str, Callable[[PairValues, Comparison], ComparisonOutput]]]
 
 
 def available_comparisons(records: pl.DataFrame, names: tuple[str, ...]) -> tuple[Comparison, ...]:
-    """The named comparisons whose columns hold at least one value in ``records``."""
+    """The named comparisons whose columns hold at least one value in ``records`` (all of them
+    when none does)."""
     chosen = []
     for name in names:
         comparison = COMPARISONS[name]
@@ -465,7 +469,9 @@ def available_comparisons(records: pl.DataFrame, names: tuple[str, ...]) -> tupl
         ).row(0)
         if all(n > 0 for n in counts):
             chosen.append(comparison)
-    return tuple(chosen)
+    # A frame with no comparable value at all still gets its (all "missing") comparisons, so the
+    # output keeps its shape.
+    return tuple(chosen) or tuple(COMPARISONS[name] for name in names)
 
 
 def compare_pairs(

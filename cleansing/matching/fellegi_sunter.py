@@ -79,7 +79,7 @@ def term_frequencies(
         values = records.select(tf_source(c).alias("value"))
         if isinstance(values.schema["value"], pl.List):
             values = values.explode("value")
-        counts = values.drop_nulls().group_by("value").len("count")
+        counts = values.drop_nulls().group_by("value").len("count").sort("value")
         total = int(counts["count"].sum() or 0)
         if total == 0:
             continue
@@ -116,6 +116,8 @@ def estimate_u(
 ) -> dict[str, list[float]]:
     """u probabilities per comparison level, from random record pairs."""
     n = records.height
+    if n < 2:
+        return {c.name: [1.0 / len(c.levels)] * len(c.levels) for c in comparisons}
     size = min(sample_size, max(n * (n - 1) // 2, 1) * 4)
     left, right = random_pairs(n, size, seed=seed, sources=records["source"] if link_only else None)
     levels = compare_pairs(records, left, right, comparisons, with_tf_values=False)
@@ -163,13 +165,16 @@ def expectation_maximisation(
     """
     names = [c.name for c in comparisons]
     columns = [f"lvl_{n}" for n in names]
-    patterns = levels.group_by(columns).len("count")
+    # Sorted, so that sums run in one order and reruns give bit-identical weights.
+    patterns = levels.group_by(columns).len("count").sort(columns)
     gamma = patterns.select(columns).to_numpy().astype(np.int64)
     counts = patterns["count"].to_numpy().astype(np.float64)
     log_u = _level_table(comparisons, u, gamma)
     m = {c.name: _initial_m(c) for c in comparisons}
     share = initial_match_share
     iterations, converged = 0, False
+    if counts.sum() == 0:  # no candidate pairs: nothing to learn, nothing to score
+        return FellegiSunterModel(comparisons, m=m, u=u, match_share=share)
     for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
         log_m = _level_table(comparisons, m, gamma)
         lm = math.log(share) + log_m.sum(axis=1)

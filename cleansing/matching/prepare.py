@@ -1,7 +1,7 @@
 """Bring a normalised record frame into the shape the matcher works on.
 
 In: the normalised record frame (any of :data:`INPUT_COLUMNS` may be missing or null).
-Out: the same rows in the same order with every input column present, plus
+Out: the same rows in the same order with only the input columns (all present), plus
 
 - ``_idx`` (UInt32, 0-based row position) — pairs refer to records by it,
 - ``_row`` (Int64) — ``source_row``, or the 1-based position where it is missing (cluster ids),
@@ -113,7 +113,9 @@ def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
     missing = [
         pl.lit(None, dtype=t).alias(c) for c, t in INPUT_COLUMNS.items() if c not in df.columns
     ]
-    records = df.with_columns(missing).with_columns(
+    # Only the columns the matcher reads: a normalised frame also carries every src_* column.
+    records = df.select(c for c in INPUT_COLUMNS if c in df.columns).with_columns(missing)
+    records = records.with_columns(
         pl.col(c).cast(t) for c, t in INPUT_COLUMNS.items() if c != "source_row"
     )
     text_columns = [c for c, t in INPUT_COLUMNS.items() if t == pl.String() and c != "record_id"]

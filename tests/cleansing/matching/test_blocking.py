@@ -1,0 +1,149 @@
+"""Blocking: each key pairs the records it should, and nothing explodes."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from cleansing.matching.blocking import BlockingRule, candidate_pairs, default_rules
+from cleansing.matching.prepare import prepare_records
+from tests.cleansing.matching.population import frame
+
+
+def _pairs(rows: list[dict[str, object]], rule: str, **options: object) -> set[tuple[str, str]]:
+    records = prepare_records(frame(rows))
+    rules = tuple(r for r in default_rules() if r.name == rule)
+    pairs, _, _ = candidate_pairs(records, rules, **options)  # type: ignore[arg-type]
+    ids = records["record_id"]
+    return set(zip(ids.gather(pairs["_l"]), ids.gather(pairs["_r"]), strict=True))
+
+
+def test_cvr_blocks_equal_numbers_only() -> None:
+    rows = [
+        {"record_id": "a", "cvr": "25313763"},
+        {"record_id": "b", "cvr": "25313763"},
+        {"record_id": "c", "cvr": "10150817"},
+        {"record_id": "d"},
+    ]
+    assert _pairs(rows, "cvr") == {("a", "b")}
+
+
+def test_phone_blocks_on_any_shared_number_of_the_list() -> None:
+    rows = [
+        {"record_id": "a", "phone_e164": "+4512345678"},
+        {"record_id": "b", "phone_e164": "+4587654321"},
+        {"record_id": "c", "phone_e164": "+4511111111"},
+    ]
+    df = frame(rows).with_columns(
+        pl.Series("phone_numbers", [["+4512345678"], ["+4587654321", "+4512345678"], []])
+    )
+    records = prepare_records(df)
+    rules = tuple(r for r in default_rules() if r.name == "phone")
+    pairs, _, _ = candidate_pairs(records, rules)
+    assert pairs.select("_l", "_r").rows() == [(0, 1)]
+
+
+def test_email_blocks_on_lower_cased_address() -> None:
+    rows = [
+        {"record_id": "a", "email": "Jens@Hansen-Byg.dk"},
+        {"record_id": "b", "email": "jens@hansen-byg.dk"},
+        {"record_id": "c", "email": "anne@hansen-byg.dk"},
+    ]
+    assert _pairs(rows, "email") == {("a", "b")}
+
+
+def test_company_domain_blocks_but_free_mail_does_not() -> None:
+    rows = [
+        {"record_id": "a", "email": "jens@hansen-byg.dk"},
+        {"record_id": "b", "email": "bogholderi@hansen-byg.dk"},
+        {"record_id": "c", "email": "jens@gmail.com"},
+        {"record_id": "d", "email": "anne@gmail.com"},
+        {"record_id": "e", "email": "ole@hotmail.dk"},
+        {"record_id": "f", "email": "eva@hotmail.dk"},
+    ]
+    assert _pairs(rows, "email_domain") == {("a", "b")}
+
+
+def test_postal_code_and_name_prefix() -> None:
+    rows = [
+        {"record_id": "a", "name_key": "hansen byg", "postal_code": "8000"},
+        {"record_id": "b", "name_key": "hansen bygg", "postal_code": "8000"},
+        {"record_id": "c", "name_key": "hansen byg", "postal_code": "5000"},
+        {"record_id": "d", "customer_type": "person", "first_name_key": "jens",
+         "last_name_key": "hansen", "postal_code": "8000"},
+        {"record_id": "e", "customer_type": "person", "first_name_key": "jensine",
+         "last_name_key": "hansen", "postal_code": "8000"},
+        {"record_id": "f", "customer_type": "person", "first_name_key": "anne",
+         "last_name_key": "hansen", "postal_code": "8000"},
+    ]  # fmt: skip
+    assert _pairs(rows, "postal_name") == {("a", "b"), ("d", "e")}
+
+
+def test_street_house_number_and_postal_code() -> None:
+    rows = [
+        {"record_id": "a", "street_key": "vestergade", "house_number": "12", "postal_code": "8000"},
+        {"record_id": "b", "street_key": "vestergade", "house_number": "12", "postal_code": "8000"},
+        {"record_id": "c", "street_key": "vestergade", "house_number": "14", "postal_code": "8000"},
+        {"record_id": "d", "street_key": "vestergade", "house_number": "12", "postal_code": "5000"},
+    ]
+    assert _pairs(rows, "address") == {("a", "b")}
+
+
+def test_sorted_neighbourhood_pairs_neighbours_within_the_window() -> None:
+    names = ["aaa", "aab", "aac", "zzz", "zzy"]
+    rows = [{"record_id": n, "name_key": n} for n in names]
+    records = prepare_records(frame(rows))
+    rule = BlockingRule("sn", pl.col("_org"), window=2)
+    pairs, _, _ = candidate_pairs(records, (rule,))
+    ids = records["record_id"]
+    found = set(zip(ids.gather(pairs["_l"]), ids.gather(pairs["_r"]), strict=True))
+    # sorted: aaa aab aac zzy zzz; a pair is named in input order
+    assert found == {("aaa", "aab"), ("aab", "aac"), ("aac", "zzy"), ("zzz", "zzy")}
+
+
+def test_oversized_block_is_skipped_and_reported() -> None:
+    switchboard = "+4570101010"
+    rows = [{"record_id": f"t{i}", "phone_e164": switchboard} for i in range(30)]
+    rows += [
+        {"record_id": "x", "phone_e164": "+4522222222"},
+        {"record_id": "y", "phone_e164": "+4522222222"},
+    ]
+    records = prepare_records(frame(rows))
+    rules = tuple(r for r in default_rules() if r.name == "phone")
+    pairs, report, oversized = candidate_pairs(records, rules, max_block_size=10)
+    assert pairs.height == 1  # x–y only, not the 435 pairs of the switchboard
+    assert oversized.rows() == [("phone", switchboard, 30)]
+    phone = report.filter(pl.col("blocking_rule") == "phone").row(0, named=True)
+    assert (phone["capped_blocks"], phone["capped_records"], phone["largest_block"]) == (1, 30, 30)
+
+
+def test_link_mode_pairs_only_across_sources() -> None:
+    rows = [
+        {"record_id": "a1", "cvr": "25313763"},
+        {"record_id": "a2", "cvr": "25313763"},
+        {"record_id": "b1", "cvr": "25313763"},
+    ]
+    df = frame(rows).with_columns(pl.Series("source", ["a", "a", "b"]))
+    records = prepare_records(df)
+    rules = tuple(r for r in default_rules() if r.name == "cvr")
+    pairs, _, _ = candidate_pairs(records, rules, link_only=True)
+    assert pairs.select("_l", "_r").rows() == [(0, 2), (1, 2)]
+
+
+def test_a_pair_found_by_two_rules_is_credited_to_the_first() -> None:
+    rows = [
+        {"record_id": "a", "cvr": "25313763", "phone_e164": "+4512345678"},
+        {"record_id": "b", "cvr": "25313763", "phone_e164": "+4512345678"},
+    ]
+    records = prepare_records(frame(rows))
+    pairs, report, _ = candidate_pairs(records, default_rules())
+    assert pairs["blocking_rule"].to_list() == ["cvr"]
+    by_rule = dict(report.select("blocking_rule", "pairs_new").rows())
+    assert by_rule["cvr"] == 1
+    assert by_rule["phone"] == 0
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_blank_keys_never_block(value: str | None) -> None:
+    rows = [{"record_id": "a", "cvr": value}, {"record_id": "b", "cvr": value}]
+    assert _pairs(rows, "cvr") == set()

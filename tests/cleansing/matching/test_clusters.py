@@ -1,0 +1,63 @@
+"""Connected components and the splitting of contradictory clusters."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from cleansing.matching.clusters import cluster_frame, connected_components, split_conflicts
+
+
+def test_components_of_a_chain_and_singletons() -> None:
+    labels = connected_components(7, np.array([5, 4, 1]), np.array([6, 5, 2]))
+    assert labels.tolist() == [0, 1, 1, 3, 4, 4, 4]
+
+
+def test_components_without_edges_are_singletons() -> None:
+    assert connected_components(3, np.array([]), np.array([])).tolist() == [0, 1, 2]
+
+
+def _edges(rows: list[tuple[int, int, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema={"_l": pl.Int64, "_r": pl.Int64, "match_weight": pl.Float64}, orient="row"
+    )
+
+
+NO_VETOES = pl.DataFrame(schema={"_l": pl.Int64, "_r": pl.Int64})
+
+
+def test_cluster_with_two_cvrs_is_split_at_its_weakest_link() -> None:
+    # 0 (CVR A) —12— 1 (no CVR) —5— 2 (CVR B): the weak 1–2 link is the one dropped.
+    edges = _edges([(0, 1, 12.0), (1, 2, 5.0)])
+    labels = connected_components(3, edges["_l"].to_numpy(), edges["_r"].to_numpy())
+    assert labels.tolist() == [0, 0, 0]
+    cvr = pl.Series(["25313763", None, "10150817"])
+    split, count = split_conflicts(labels, edges, cvr, NO_VETOES)
+    assert split.tolist() == [0, 0, 2]
+    assert count == 1
+
+
+def test_cluster_holding_a_vetoed_pair_is_split() -> None:
+    edges = _edges([(0, 1, 9.0), (1, 2, 11.0), (3, 4, 10.0)])
+    labels = connected_components(5, edges["_l"].to_numpy(), edges["_r"].to_numpy())
+    vetoed = pl.DataFrame({"_l": [0], "_r": [2]}, schema={"_l": pl.Int64, "_r": pl.Int64})
+    split, count = split_conflicts(labels, edges, pl.Series([None] * 5, dtype=pl.String), vetoed)
+    assert split.tolist() == [0, 1, 1, 3, 3]
+    assert count == 1
+
+
+def test_consistent_clusters_are_left_alone() -> None:
+    edges = _edges([(0, 1, 9.0)])
+    labels = connected_components(2, edges["_l"].to_numpy(), edges["_r"].to_numpy())
+    split, count = split_conflicts(labels, edges, pl.Series(["25313763", "25313763"]), NO_VETOES)
+    assert (split.tolist(), count) == ([0, 0], 0)
+
+
+def test_cluster_ids_come_from_the_smallest_source_row() -> None:
+    records = pl.DataFrame({"record_id": ["k9", "k3", "k7"], "_row": [12, 3, 1234567]})
+    clusters = cluster_frame(records, np.array([0, 1, 0]), pl.Series([False, True, False]))
+    assert clusters.rows() == [
+        ("k9", "C000012", 2, False),
+        ("k3", "C000003", 1, True),
+        ("k7", "C000012", 2, False),
+    ]

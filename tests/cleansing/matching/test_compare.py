@@ -1,0 +1,187 @@
+"""Comparison levels: one example pair per level, swapped names, initials, missing values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+
+from cleansing.matching.compare import COMPARISONS, compare_pairs
+from cleansing.matching.prepare import prepare_records
+from tests.cleansing.matching.population import frame
+
+
+def _label(name: str, left: dict[str, Any], right: dict[str, Any]) -> str:
+    """The level label ``name`` gives the pair (left, right)."""
+    records = prepare_records(frame([left, right]))
+    levels = compare_pairs(
+        records,
+        pl.Series([0], dtype=pl.UInt32),
+        pl.Series([1], dtype=pl.UInt32),
+        (COMPARISONS[name],),
+    )
+    level = levels[f"lvl_{name}"][0]
+    return "missing" if level < 0 else COMPARISONS[name].levels[level]
+
+
+def _company(name: str) -> dict[str, Any]:
+    return {"customer_type": "company", "name_key": name}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        ("hansen byg", "hansen byg", "exact"),
+        ("hansen byg aps", "hansen byg", "exact"),  # legal form left in the key is ignored
+        ("sol byg", "sol tyg", "token >= 0.80"),  # a typo that reorders sorted tokens
+        ("byg hansen", "hansen byg", "token >= 0.92"),  # word order
+        ("hansens vvs service", "hansen vvs service", "token >= 0.92"),
+        ("hansen byg", "hansen byg og anlaeg", "token >= 0.80"),  # one contains the other
+        ("hansen holding", "hansen byg", "different"),
+    ],
+)
+def test_company_name_levels(a: str, b: str, label: str) -> None:
+    assert _label("name", _company(a), _company(b)) == label
+
+
+def _person(first: str | None, last: str | None) -> dict[str, Any]:
+    return {"customer_type": "person", "first_name_key": first, "last_name_key": last}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "first", "last"),
+    [
+        (("jens", "hansen"), ("jens", "hansen"), "exact", "exact"),
+        (("jens", "hansen"), ("hansen", "jens"), "exact", "exact"),  # swapped fields
+        (("j", "hansen"), ("jens", "hansen"), "initial or first given name", "exact"),
+        (("j.", "hansen"), ("jens", "hansen"), "initial or first given name", "exact"),
+        (("jens peter", "hansen"), ("jens", "hansen"), "initial or first given name", "exact"),
+        (("jens", "hansen"), ("jenns", "hansn"), "jaro-winkler >= 0.92", "jaro-winkler >= 0.92"),
+        (("jens", "hansen"), ("anne", "hansen"), "different", "exact"),
+        (("jens", None), ("jens", "hansen"), "exact", "missing"),
+    ],
+)
+def test_person_name_levels(a: tuple[str, str], b: tuple[str, str], first: str, last: str) -> None:
+    assert _label("first_name", _person(*a), _person(*b)) == first
+    assert _label("last_name", _person(*a), _person(*b)) == last
+
+
+def test_person_names_are_not_compared_with_a_company() -> None:
+    company = _company("jens hansen") | {"first_name_key": "jens", "last_name_key": "hansen"}
+    assert _label("first_name", _person("jens", "hansen"), company) == "missing"
+
+
+def _address(
+    street: str | None, number: str | None, postal: str | None, **unit: str
+) -> dict[str, Any]:
+    return {"street_key": street, "house_number": number, "postal_code": postal, **unit}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        (_address("vestergade", "12", "8000"), _address("vestergade", "12", "8000"), "exact"),
+        (
+            _address("vestergade", "12", "8000", floor="2", door="tv"),
+            _address("vestergade", "12", "8000", floor="2", door="tv"),
+            "exact",
+        ),
+        (
+            _address("vestergade", "12", "8000", floor="2", door="tv"),
+            _address("vestergade", "12", "8000"),
+            "same building",
+        ),
+        (
+            _address("vestergade", "12", "8000", floor="2", door="tv"),
+            _address("vestergade", "12", "8000", floor="3", door="th"),
+            "same building, other unit",
+        ),
+        (_address("vestergade", "12", "8000"), _address("vestergade", "14", "8000"), "same street"),
+        (_address("vestergade", "12", "8000"), _address("vestergde", "12", "8000"), "same street"),
+        (
+            _address("vestergade", "12", "8000"),
+            _address("parkvej", "3", "8000"),
+            "same postal code",
+        ),
+        (_address("vestergade", "12", "8000"), _address("vestergade", "12", "5000"), "different"),
+        (_address(None, None, "8000"), _address("vestergade", "12", "8000"), "missing"),
+    ],
+)
+def test_address_levels(a: dict[str, Any], b: dict[str, Any], label: str) -> None:
+    assert _label("address", a, b) == label
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        ("jens@hansen-byg.dk", "JENS@hansen-byg.dk", "shared address"),
+        ("jens@hansen-byg.dk", "jens@gmail.com", "same local part"),
+        ("jens@hansen-byg.dk", "bogholderi@hansen-byg.dk", "same company domain"),
+        ("jens@gmail.com", "anne@gmail.com", "different"),  # free mail is no company
+        ("jens@gmail.com", None, "missing"),
+    ],
+)
+def test_email_levels(a: str, b: str | None, label: str) -> None:
+    assert _label("email", {"email": a}, {"email": b}) == label
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        ("12", "12", "exact"),
+        ("12A", "12a", "exact"),
+        ("12", "12B", "same number"),
+        ("12", "14", "different"),
+    ],
+)
+def test_house_number_levels(a: str, b: str, label: str) -> None:
+    assert _label("house_number", {"house_number": a}, {"house_number": b}) == label
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        ("19560409", "19560409", "exact"),
+        ("19560409", "19560490", "one edit"),  # transposition
+        ("19560409", "19560408", "one edit"),
+        ("19560409", "19650904", "different"),
+    ],
+)
+def test_date_of_birth_levels(a: str, b: str, label: str) -> None:
+    assert _label("date_of_birth", {"date_of_birth": a}, {"date_of_birth": b}) == label
+
+
+def test_phone_and_cvr_are_exact() -> None:
+    assert _label("phone", {"phone_e164": "+4512345678"}, {"phone_e164": "+4512345678"}) == (
+        "shared number"
+    )
+    assert _label("phone", {"phone_e164": "+4512345678"}, {"phone_e164": "+4512345679"}) == (
+        "different"
+    )
+    assert _label("cvr", {"cvr": "25313763"}, {"cvr": "25313763"}) == "exact"
+    assert _label("cvr", {"cvr": "25313763"}, {"cvr": "10150817"}) == "different"
+    assert _label("cvr", {"cvr": "25313763"}, {}) == "missing"
+
+
+JUNK = ["", " ", "１２３４", "🙂🙂", "x" * 10_000, "-", "a@b@c"]
+
+
+@pytest.mark.parametrize("junk", JUNK)
+def test_junk_values_never_raise(junk: str) -> None:
+    row = {
+        "customer_type": "person",
+        "name_key": junk,
+        "first_name_key": junk,
+        "last_name_key": junk,
+        "street_key": junk,
+        "house_number": junk,
+        "postal_code": junk,
+        "email": junk,
+        "phone_e164": junk,
+        "cvr": junk,
+        "date_of_birth": junk,
+    }
+    for name in COMPARISONS:
+        label = _label(name, row, _person("jens", "hansen") | _address("vestergade", "1", "8000"))
+        assert label in (*COMPARISONS[name].levels, "missing")

@@ -1,0 +1,96 @@
+"""EM recovers known parameters; term frequencies weaken common values."""
+
+from __future__ import annotations
+
+import random
+
+import polars as pl
+import pytest
+
+from cleansing.matching.compare import Comparison
+from cleansing.matching.fellegi_sunter import (
+    FellegiSunterModel,
+    expectation_maximisation,
+    score_pairs,
+    term_frequencies,
+)
+from cleansing.matching.prepare import prepare_records
+from tests.cleansing.matching.population import frame
+
+NAME = Comparison("name", ("different", "fuzzy", "exact"), ("name_key",))
+PHONE = Comparison("phone", ("different", "shared number"), ("phone_e164",))
+ADDRESS = Comparison("address", ("different", "same street", "exact"), ("street_key",))
+
+TRUE_M = {"name": [0.05, 0.15, 0.80], "phone": [0.30, 0.70], "address": [0.10, 0.20, 0.70]}
+TRUE_U = {"name": [0.90, 0.08, 0.02], "phone": [0.97, 0.03], "address": [0.85, 0.10, 0.05]}
+
+
+def _draw(probs: list[float], rng: random.Random) -> int:
+    return rng.choices(range(len(probs)), weights=probs)[0]
+
+
+def _synthetic_levels(n: int, share: float, seed: int = 1) -> pl.DataFrame:
+    """Pairs from the two-class model: a share of matches, fields conditionally independent."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        probs = TRUE_M if rng.random() < share else TRUE_U
+        rows.append({f"lvl_{k}": _draw(p, rng) for k, p in probs.items()})
+    return pl.DataFrame(rows, schema={f"lvl_{k}": pl.Int8 for k in TRUE_M})
+
+
+def test_em_recovers_m_and_match_share_from_unlabelled_pairs() -> None:
+    levels = _synthetic_levels(20_000, share=0.25)
+    model = expectation_maximisation(levels, (NAME, PHONE, ADDRESS), TRUE_U)
+    assert model.converged
+    assert model.match_share == pytest.approx(0.25, abs=0.02)
+    for name, m in TRUE_M.items():
+        assert model.m[name] == pytest.approx(m, abs=0.03), name
+
+
+def test_em_ignores_missing_levels() -> None:
+    levels = _synthetic_levels(20_000, share=0.25).with_columns(
+        pl.when(pl.int_range(pl.len()) % 3 == 0)
+        .then(-1)
+        .otherwise(pl.col("lvl_phone"))
+        .cast(pl.Int8)
+        .alias("lvl_phone")
+    )
+    model = expectation_maximisation(levels, (NAME, PHONE, ADDRESS), TRUE_U)
+    assert model.m["phone"] == pytest.approx(TRUE_M["phone"], abs=0.04)
+
+
+def test_weights_are_log_likelihood_ratios_and_missing_adds_nothing() -> None:
+    model = FellegiSunterModel(
+        (NAME,), m={"name": [0.1, 0.1, 0.8]}, u={"name": [0.8, 0.1, 0.1]}, match_share=0.5
+    )
+    scored = score_pairs(
+        pl.DataFrame({"lvl_name": [2, 0, -1]}, schema={"lvl_name": pl.Int8}), model
+    )
+    assert scored["w_name"].to_list() == pytest.approx([3.0, -3.0, 0.0])
+    assert scored["match_probability"].to_list() == pytest.approx([8 / 9, 1 / 9, 0.5])
+
+
+def test_a_shared_common_value_weighs_less_than_a_shared_rare_one() -> None:
+    rows = [{"record_id": f"r{i}", "phone_e164": "+4570101010"} for i in range(40)]
+    rows += [{"record_id": f"s{i}", "phone_e164": f"+45200000{i:02d}"} for i in range(40)]
+    rows += [{"record_id": "s_dup", "phone_e164": "+4520000000"}]
+    records = prepare_records(frame(rows))
+    tables, means = term_frequencies(
+        records, (Comparison("phone", PHONE.levels, ("phone_e164",), (1,)),)
+    )
+    phone = Comparison("phone", PHONE.levels, ("phone_e164",), (1,))
+    model = FellegiSunterModel(
+        (phone,),
+        m={"phone": [0.3, 0.7]},
+        u={"phone": [0.99, 0.01]},
+        match_share=0.5,
+        tf_tables=tables,
+        tf_mean=means,
+    )
+    levels = pl.DataFrame(
+        {"lvl_phone": [1, 1], "tfv_phone": ["+4570101010", "+4520000000"]},
+        schema={"lvl_phone": pl.Int8, "tfv_phone": pl.String},
+    )
+    switchboard, rare = score_pairs(levels, model)["w_phone"].to_list()
+    assert rare > switchboard + 4  # 40 holders vs 2: log2(20) ≈ 4.3 bits apart

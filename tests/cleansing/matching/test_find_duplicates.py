@@ -1,0 +1,202 @@
+"""End to end: planted hard negatives stay apart, planted positives join, output is stable."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import polars as pl
+import pytest
+
+from cleansing.matching import MatchResult, MatchSettings, find_duplicates
+from tests.cleansing.matching.population import frame, population_rows
+
+ADDRESS = {"street_key": "vestergade", "house_number": "12", "postal_code": "8000"}
+OTHER_ADDRESS = {"street_key": "parkvej", "house_number": "3", "postal_code": "5000"}
+
+PLANTED: list[dict[str, Any]] = [
+    # Two legal entities with one name, address and phone but two CVR numbers.
+    {"record_id": "cvr-a", "customer_type": "company", "name_key": "kyst vvs", **ADDRESS,
+     "phone_e164": "+4586101010", "cvr": "25313763"},
+    {"record_id": "cvr-b", "customer_type": "company", "name_key": "kyst vvs", **ADDRESS,
+     "phone_e164": "+4586101010", "cvr": "10150817"},
+    # A household: one address and landline, two first names.
+    {"record_id": "hh-jens", "customer_type": "person", "first_name_key": "jens",
+     "last_name_key": "vindelev", **OTHER_ADDRESS, "phone_e164": "+4566121212"},
+    {"record_id": "hh-anne", "customer_type": "person", "first_name_key": "anne",
+     "last_name_key": "vindelev", **OTHER_ADDRESS, "phone_e164": "+4566121212"},
+    # A holding and its operating company at one address, the holding without CVR on file.
+    {"record_id": "grp-holding", "customer_type": "company", "name_key": "birkedal holding",
+     "street_key": "fabriksvej", "house_number": "7", "postal_code": "7100",
+     "phone_e164": "+4575757575", "email": "info@birkedal.dk"},
+    {"record_id": "grp-byg", "customer_type": "company", "name_key": "birkedal byg",
+     "street_key": "fabriksvej", "house_number": "7", "postal_code": "7100",
+     "phone_e164": "+4575757575", "email": "info@birkedal.dk", "cvr": "30060946"},
+    # The same person with first and last name swapped, and once as "J. Skovgaard".
+    {"record_id": "swap-1", "customer_type": "person", "first_name_key": "mette",
+     "last_name_key": "skovgaard", "street_key": "egevej", "house_number": "4",
+     "postal_code": "9000", "email": "mette.skovgaard@gmail.com"},
+    {"record_id": "swap-2", "customer_type": "person", "first_name_key": "skovgaard",
+     "last_name_key": "mette", "street_key": "egevej", "house_number": "4",
+     "postal_code": "9000", "email": "mette.skovgaard@gmail.com"},
+    {"record_id": "init-1", "customer_type": "person", "first_name_key": "m",
+     "last_name_key": "skovgaard", "street_key": "egevej", "house_number": "4",
+     "postal_code": "9000", "phone_e164": "+4540404040", "email": "mette.skovgaard@gmail.com"},
+    # A chain: fjord el (CVR A) ~ "fjord el" without CVR ~ fjord el at another address (CVR B).
+    {"record_id": "chain-a", "customer_type": "company", "name_key": "fjord el",
+     "street_key": "torvet", "house_number": "1", "postal_code": "6000",
+     "phone_e164": "+4579797979", "cvr": "39496364"},
+    {"record_id": "chain-mid", "customer_type": "company", "name_key": "fjord el",
+     "street_key": "torvet", "house_number": "1", "postal_code": "6000",
+     "phone_e164": "+4579797979", "email": "post@fjord-el.dk"},
+    {"record_id": "chain-b", "customer_type": "company", "name_key": "fjord el",
+     "street_key": "havnegade", "house_number": "20", "postal_code": "4000",
+     "phone_e164": "+4579797979", "email": "post@fjord-el.dk", "cvr": "87196119"},
+] + [
+    # A business centre: eight tenants behind one switchboard at one address.
+    {"record_id": f"centre-{i}", "customer_type": "company", "name_key": name,
+     "street_key": "industrivej", "house_number": "100", "postal_code": "2200",
+     "phone_e164": "+4570707070"}
+    for i, name in enumerate(
+        ["alfa data", "beta reklame", "gamma design", "delta consult",
+         "epsilon revision", "zeta transport", "eta ejendomme", "theta blomster"]
+    )
+]  # fmt: skip
+
+
+@cache
+def _input() -> pl.DataFrame:
+    return frame(population_rows() + PLANTED)
+
+
+@cache
+def _result() -> MatchResult:
+    # Every candidate pair kept, so the tests can read why a pair was rejected.
+    return find_duplicates(_input(), settings=MatchSettings(pair_floor=0.0))
+
+
+def _cluster_of(record_id: str) -> str:
+    clusters = _result().clusters
+    return clusters.filter(pl.col("record_id") == record_id)["cluster_id"][0]
+
+
+def _together(a: str, b: str) -> bool:
+    return _cluster_of(a) == _cluster_of(b)
+
+
+def _pair(a: str, b: str) -> dict[str, Any]:
+    pairs = _result().pairs.filter(
+        pl.col("record_id_l").is_in([a, b]) & pl.col("record_id_r").is_in([a, b])
+    )
+    assert pairs.height == 1, f"{a}–{b} was not a candidate pair"
+    return pairs.row(0, named=True)
+
+
+def test_population_duplicates_are_found_without_false_merges() -> None:
+    clusters = _result().clusters.join(_input().select("record_id", "entity_id"), on="record_id")
+    known = clusters.drop_nulls("entity_id")
+    split_entities = (
+        known.group_by("entity_id")
+        .agg(pl.col("cluster_id").n_unique())
+        .filter(pl.col("cluster_id") > 1)
+    )
+    mixed_clusters = (
+        known.group_by("cluster_id")
+        .agg(pl.col("entity_id").n_unique())
+        .filter(pl.col("entity_id") > 1)
+    )
+    assert split_entities.height <= 2  # of 60 planted duplicates
+    assert mixed_clusters.height == 0
+
+
+def test_two_valid_cvr_numbers_are_never_one_customer() -> None:
+    assert not _together("cvr-a", "cvr-b")
+    assert _pair("cvr-a", "cvr-b")["hard_rule"] == "cvr_conflict"
+
+
+def test_household_members_stay_apart() -> None:
+    assert not _together("hh-jens", "hh-anne")
+    assert _pair("hh-jens", "hh-anne")["hard_rule"] == "household"
+
+
+def test_holding_and_operating_company_at_one_address_stay_apart() -> None:
+    assert not _together("grp-holding", "grp-byg")
+    assert _pair("grp-holding", "grp-byg")["hard_rule"] == "group_company"
+
+
+def test_business_centre_tenants_stay_apart() -> None:
+    centre = _result().clusters.filter(pl.col("record_id").str.starts_with("centre-"))
+    assert centre["cluster_size"].to_list() == [1] * 8
+
+
+def test_swapped_names_and_initials_join() -> None:
+    assert _together("swap-1", "swap-2")
+    assert _together("swap-1", "init-1")
+    explanation = _pair("swap-1", "swap-2")["explanation"]
+    assert explanation["first_name"]["level"] == "exact"
+    assert explanation["last_name"]["level"] == "exact"
+
+
+def test_a_chain_across_two_cvrs_is_split() -> None:
+    assert not _together("chain-a", "chain-b")
+    assert _together("chain-a", "chain-mid") or _together("chain-mid", "chain-b")
+    assert _result().summary["clusters_split"] >= 1
+
+
+def test_pairs_and_clusters_have_the_promised_shape() -> None:
+    result = _result()
+    assert result.pairs.schema["record_id_l"] == pl.String
+    assert result.pairs.schema["decision"] == pl.String
+    assert set(result.pairs["decision"].unique()) <= {"match", "review", "non-match"}
+    assert {"match_weight", "match_probability", "score", "blocking_rule", "hard_rule"} <= set(
+        result.pairs.columns
+    )
+    explanation = result.pairs.schema["explanation"]
+    assert isinstance(explanation, pl.Struct)
+    assert {f.name for f in explanation.fields} >= {"name", "address", "phone", "cvr"}
+    assert result.clusters.columns == ["record_id", "cluster_id", "cluster_size", "in_review_pair"]
+    assert result.clusters["record_id"].to_list() == _input()["record_id"].to_list()
+    assert result.clusters["cluster_id"].str.contains(r"^C\d{6,}$").all()
+    assert set(result.blocking_report["blocking_rule"]) >= {"cvr", "phone", "email", "address"}
+
+
+def test_review_band_sends_the_middle_to_review() -> None:
+    low, high = 0.3, 0.999999
+    result = find_duplicates(_input(), review_band=(low, high))
+    pairs = result.pairs
+    vetoed = pairs["hard_rule"].is_not_null()
+    p = pairs["match_probability"]
+    expected = (
+        pl.select(
+            pl.when(vetoed).then(pl.lit("non-match"))
+            .when(p >= high).then(pl.lit("match"))
+            .when(p >= low).then(pl.lit("review"))
+            .otherwise(pl.lit("non-match"))
+        ).to_series()
+    )  # fmt: skip
+    assert pairs["decision"].to_list() == expected.to_list()
+    review = pairs.filter(pl.col("decision") == "review")
+    assert review.height > 0
+    in_review = set(review["record_id_l"]) | set(review["record_id_r"])
+    flagged = set(result.clusters.filter(pl.col("in_review_pair"))["record_id"])
+    assert flagged == in_review
+
+
+@pytest.mark.parametrize("band", [(0.9, 0.5), (-0.1, 0.5), (0.5, 1.5)])
+def test_a_nonsense_review_band_is_refused(band: tuple[float, float]) -> None:
+    with pytest.raises(ValueError, match="review band"):
+        find_duplicates(_input(), review_band=band)
+
+
+def test_same_input_gives_same_clusters_and_pairs() -> None:
+    again = find_duplicates(_input(), settings=MatchSettings(pair_floor=0.0))
+    assert again.clusters.equals(_result().clusters)
+    assert again.pairs.equals(_result().pairs)
+
+
+def test_tiny_inputs() -> None:
+    empty = find_duplicates(frame([]))
+    assert empty.clusters.height == 0
+    assert empty.pairs.height == 0
+    one = find_duplicates(frame([{"record_id": "x", "name_key": "solo"}]))
+    assert one.clusters.rows() == [("x", "C000001", 1, False)]
