@@ -22,7 +22,7 @@ False
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import polars as pl
@@ -262,19 +262,21 @@ class DocumentColumns:
 
     def frame(self) -> pl.DataFrame:
         """The rows so far, one per CVR, with :data:`DOCUMENT_SCHEMA`."""
-        return to_document_frame(self._columns)
+        return deduplicate(self.raw_frame())
+
+    def raw_frame(self) -> pl.DataFrame:
+        """The rows so far, duplicates kept, with a ranking column for :func:`deduplicate`."""
+        schema = {**DOCUMENT_SCHEMA, "registry_end_date": pl.String(), _RANK: pl.String()}
+        frame = pl.DataFrame(self._columns, schema=schema)
+        return frame.with_columns(pl.col("registry_end_date").str.to_date("%Y-%m-%d", strict=False))
 
 
-def to_document_frame(columns: Mapping[str, Sequence[Any]]) -> pl.DataFrame:
-    """Column lists (as :class:`DocumentColumns` builds them) to a deduplicated document frame."""
-    schema = {**DOCUMENT_SCHEMA, "registry_end_date": pl.String(), _RANK: pl.String()}
-    frame = pl.DataFrame(dict(columns), schema=schema)
+def deduplicate(raw: pl.DataFrame) -> pl.DataFrame:
+    """One row per CVR from raw rows (see :meth:`DocumentColumns.raw_frame`), sorted by CVR."""
     return (
-        frame.with_columns(pl.col("registry_end_date").str.to_date("%Y-%m-%d", strict=False))
-        .sort(_RANK, descending=True)
+        raw.sort(["cvr", _RANK], descending=[False, True])
         .unique("cvr", keep="first", maintain_order=True)
         .drop(_RANK)
-        .sort("cvr")
     )
 
 

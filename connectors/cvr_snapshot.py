@@ -1,0 +1,216 @@
+"""The registry from a snapshot file: JSON lines of ERST documents, plain or gzip.
+
+Each line is ``{"_source": {"Vrvirksomhed": …}}`` or a bare ``{"Vrvirksomhed": …}``. Only the
+fields the registry row needs are taken from each line (orjson per line; ``polars.read_ndjson``
+on nested documents is an order of magnitude slower), on a pool of processes for large files.
+The flat result is cached as Parquet beside the snapshot, or in ``cache_dir``, under the
+snapshot's SHA-256, so the next run reads a few megabytes instead of parsing gigabytes.
+"""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import hashlib
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from io import BufferedIOBase
+from pathlib import Path
+from typing import Final
+
+import orjson
+import polars as pl
+
+from connectors.cvr_base import Registry, RegistryConfigError
+from connectors.cvr_document import (
+    PARSER_VERSION,
+    DocumentColumns,
+    deduplicate,
+    registry_frame,
+    requested_cvrs,
+    unwrap,
+)
+
+log = logging.getLogger(__name__)
+
+_GZIP_MAGIC: Final = b"\x1f\x8b"
+_CHUNK_BYTES: Final = 16 * 1024 * 1024
+# Below this size a process pool costs more to start than it saves.
+_POOL_THRESHOLD_BYTES: Final = 64 * 1024 * 1024
+
+
+class RegistrySnapshotError(RegistryConfigError):
+    """The snapshot file cannot be read (missing, unreadable, truncated archive)."""
+
+
+def snapshot_digest(path: Path) -> str:
+    """SHA-256 of the snapshot file as stored (compressed bytes for a .gz)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def cache_path(snapshot: Path, digest: str, cache_dir: Path | None = None) -> Path:
+    """Where the parsed snapshot is cached: keyed by its checksum and the parser version."""
+    directory = cache_dir if cache_dir is not None else snapshot.parent
+    return directory / f"{snapshot.name}.{digest[:20]}.v{PARSER_VERSION}.parquet"
+
+
+def load_snapshot(
+    path: Path, *, cache_dir: Path | None = None, workers: int | None = None
+) -> pl.DataFrame:
+    """The document frame of a snapshot (one row per CVR), from the cache when it is current."""
+    if not path.is_file():
+        raise RegistrySnapshotError(f"registry snapshot not found: {path}")
+    try:
+        digest = snapshot_digest(path)
+    except OSError as exc:
+        raise RegistrySnapshotError(f"cannot read the registry snapshot {path}: {exc}") from exc
+    cached = cache_path(path, digest, cache_dir)
+    if cached.is_file():
+        try:
+            return pl.read_parquet(cached)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            log.warning("ignoring unreadable snapshot cache %s: %s", cached, exc)
+    frame = parse_snapshot(path, workers=workers)
+    _write_cache(frame, cached, stale=f"{path.name}.*.parquet")
+    return frame
+
+
+def parse_snapshot(path: Path, *, workers: int | None = None) -> pl.DataFrame:
+    """Parse every line of a snapshot into the document frame; bad lines are counted and skipped.
+
+    ``workers`` processes parse in parallel (default: the CPUs, for files over 64 MB).
+    """
+    if workers is None:
+        big = path.stat().st_size >= _POOL_THRESHOLD_BYTES
+        workers = (os.cpu_count() or 1) if big else 1
+    parts: list[pl.DataFrame] = []
+    bad = 0
+    try:
+        with _open(path) as fh:
+            chunks = _line_chunks(fh)
+            results = _parse_parallel(chunks, workers) if workers > 1 else map(_parse_chunk, chunks)
+            for part, part_bad in results:
+                parts.append(part)
+                bad += part_bad
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise RegistrySnapshotError(f"cannot read the registry snapshot {path}: {exc}") from exc
+    if bad:
+        log.warning("registry snapshot %s: skipped %d lines that are not ERST documents", path, bad)
+    if not parts:
+        return DocumentColumns().frame()
+    frame = deduplicate(pl.concat(parts, rechunk=True))
+    log.info("registry snapshot %s: %d companies", path, frame.height)
+    return frame
+
+
+def _open(path: Path) -> BufferedIOBase:
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    if magic == _GZIP_MAGIC:
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def _line_chunks(fh: BufferedIOBase) -> Iterator[bytes]:
+    """Blocks of whole lines, about ``_CHUNK_BYTES`` each."""
+    rest = b""
+    while True:
+        block = fh.read(_CHUNK_BYTES)
+        if not block:
+            if rest.strip():
+                yield rest
+            return
+        block = rest + block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            rest = block
+            continue
+        rest = block[cut + 1 :]
+        yield block[: cut + 1]
+
+
+def _parse_chunk(data: bytes) -> tuple[pl.DataFrame, int]:
+    """Rows of one block of lines (raw, duplicates kept) and how many lines were unusable."""
+    columns = DocumentColumns()
+    bad = 0
+    loads = orjson.loads
+    # The parsed documents hold no reference cycles and are dropped line by line, so the cyclic
+    # garbage collector only costs time here (a quarter of the parse).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for line in data.split(b"\n"):
+            if not line or line.isspace():
+                continue
+            try:
+                document = loads(line)
+            except orjson.JSONDecodeError:
+                bad += 1
+                continue
+            vr = unwrap(document) if isinstance(document, dict) else None
+            if vr is None or not columns.add(vr):
+                bad += 1
+    finally:
+        if collecting:
+            gc.enable()
+    return columns.raw_frame(), bad
+
+
+def _parse_parallel(chunks: Iterable[bytes], workers: int) -> Iterator[tuple[pl.DataFrame, int]]:
+    """:func:`_parse_chunk` on a process pool, at most two blocks in flight per worker."""
+    # spawn, not fork: forking a process that has started polars' thread pool can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        in_flight: deque[Future[tuple[pl.DataFrame, int]]] = deque()
+        for chunk in chunks:
+            in_flight.append(pool.submit(_parse_chunk, chunk))
+            if len(in_flight) >= 2 * workers:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+
+def _write_cache(frame: pl.DataFrame, target: Path, *, stale: str) -> None:
+    """Write the cache atomically and drop caches of older versions of the same snapshot."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        frame.write_parquet(temporary, compression="zstd", statistics=True)
+        temporary.replace(target)
+    except OSError as exc:
+        log.warning("could not cache the parsed registry snapshot at %s: %s", target, exc)
+        return
+    for old in target.parent.glob(stale):
+        if old != target:
+            old.unlink(missing_ok=True)
+
+
+class SnapshotRegistry(Registry):
+    """Look-ups in a snapshot file; it is parsed (or read from its cache) on the first look-up."""
+
+    def __init__(
+        self, path: Path, *, cache_dir: Path | None = None, workers: int | None = None
+    ) -> None:
+        if not path.is_file():
+            raise RegistrySnapshotError(f"registry snapshot not found: {path}")
+        self.path = path
+        self.description = f"snapshot {path.name}"
+        self._cache_dir = cache_dir
+        self._workers = workers
+        self._frame: pl.DataFrame | None = None
+
+    def frame(self) -> pl.DataFrame:
+        """Every company in the snapshot, one row per CVR."""
+        if self._frame is None:
+            self._frame = load_snapshot(self.path, cache_dir=self._cache_dir, workers=self._workers)
+        return self._frame
+
+    def lookup(self, cvrs: Iterable[str]) -> pl.DataFrame:
+        wanted = requested_cvrs(cvrs)
+        known = self.frame().filter(pl.col("cvr").is_in(wanted))
+        return registry_frame(wanted, known)
