@@ -249,3 +249,33 @@ def test_unknown_crm_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="unknown CRM"):
         run_reimport(tmp_path, source, crm="sap")
+
+
+def test_round_trip_leaves_nothing_to_change(tmp_path: Path) -> None:
+    """Cleansing the re-import file again (same reader, same normalisers) changes nothing more."""
+    from cleansing.changes import build_changes
+    from cleansing.normalise import normalise
+
+    rows = [
+        "1;hansen byg aps;vestergade 12,2tv;8000;århus c;20 30 40 50;;INFO@HANSENBYG.DK;"
+        "DK 1358 5628;x",
+        "2;Hansen Byg ApS;Vestergade 12, 2. tv;8000;Aarhus C;20304050;;info@hansenbyg.dk;13585628;",
+        "3;Jensen's Æbler;Nørregade 1;5000;Odense C;12 34;;ikke en adresse;;€ 100 i rest",
+        "4;Region Syddanmark;Damhaven 12;7100;;76631000;;;;",
+    ]
+    source = write_input(tmp_path / "in.csv", DANISH_HEADER, rows, encoding="cp1252", delimiter=";")
+    frame, info = read_input(source)
+    first = normalise(frame).with_columns(
+        pl.when(pl.col("record_id").is_in(["1", "2"]))
+        .then(pl.lit("a"))
+        .otherwise(pl.col("record_id"))
+        .alias("cluster_id")
+    )
+    assert build_changes(first, mapped=set(info.mapping)).height > 0
+    paths = write_reimport(
+        tmp_path / "out", first, build_golden(first), None, input_info=info.to_dict()
+    )
+
+    again, again_info = read_input(paths["customers_update"])
+    assert again_info.encoding == "cp1252" and again_info.mapping == info.mapping
+    assert build_changes(normalise(again), mapped=set(again_info.mapping)).rows() == []
