@@ -9,7 +9,9 @@ The rules (the reference is :func:`parse_emails`, one value at a time with email
 
 - the value is lower-cased, ``mailto:`` is removed and spaces around ``@`` are closed up;
 - it is split into tokens at ``;``, ``,``, ``/``, ``<``, ``>`` and whitespace; quotes, brackets and
-  a trailing full stop or colon are trimmed off each token (``(jens@firma.dk).``);
+  colons are trimmed off each token (``(jens@firma.dk)``), a full stop is not
+  (``jens@firma.dk.`` is invalid); a word glued by a space to an address
+  (``josefine andreasen@hotmail.com``) makes the whole token invalid;
 - tokens without ``@`` are display names or noise and are dropped;
 - every other token is checked by ``email_validator.validate_email`` with its defaults (no
   quoted local parts, no IP-address domains, no special-use domains such as ``.local`` or
@@ -37,7 +39,15 @@ from cleansing.schema import flag, raw
 _WHITESPACE: Final = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _SEPARATORS: Final = f"[;,/<>{_WHITESPACE}]+"
 _AROUND_AT: Final = f"[{_WHITESPACE}]*@[{_WHITESPACE}]*"
-_TRIM: Final = "\"'()[]{}.:"
+# Quotes and brackets are wrapping; a trailing full stop is not (email-validator rejects
+# ``jens@firma.dk.``, and so do we: the address may have lost its last label).
+_TRIM: Final = "\"'()[]{}:"
+# ``josefine andreasen@hotmail.com``: a word glued by a space to a local part is part of a broken
+# address, not a display name; the space becomes a character no address may hold, so the token
+# stays whole and is rejected instead of yielding ``andreasen@hotmail.com``.
+_LOCAL_CHAR: Final = "[a-z0-9._%+\\-]"
+_BROKEN_LOCAL: Final = f"(^|[^a-z0-9._%+\\-@])({_LOCAL_CHAR}+)[ ]+({_LOCAL_CHAR}+@)"
+_BROKEN_LOCAL_MARK: Final = "\x01"
 
 _ATEXT: Final = "[a-z0-9!#$%&'*+=?^_`{|}~-]"
 _LABEL: Final = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -56,6 +66,7 @@ _PLACEHOLDER: Final = (
 )
 
 _SEPARATORS_RE: Final = re.compile(_SEPARATORS)
+_BROKEN_LOCAL_RE: Final = re.compile(_BROKEN_LOCAL)
 _AROUND_AT_RE: Final = re.compile(_AROUND_AT)
 
 
@@ -68,6 +79,7 @@ def email_tokens(value: str | None) -> list[str]:
     if value is None:
         return []
     text = _AROUND_AT_RE.sub("@", value.lower().replace("mailto:", ""))
+    text = _BROKEN_LOCAL_RE.sub(f"\\1\\2{_BROKEN_LOCAL_MARK}\\3", text)
     tokens = (token.strip(_TRIM) for token in _SEPARATORS_RE.split(text))
     return [token for token in tokens if "@" in token]
 
@@ -109,6 +121,7 @@ def _tokens_expr(value: pl.Expr) -> pl.Expr:
         value.str.to_lowercase()
         .str.replace_all("mailto:", "", literal=True)
         .str.replace_all(_AROUND_AT, "@")
+        .str.replace_all(_BROKEN_LOCAL, f"${{1}}${{2}}{_BROKEN_LOCAL_MARK}${{3}}")
         .str.replace_all(_SEPARATORS, "\x00")
     )
     tokens = text.str.split("\x00").list.eval(pl.element().str.strip_chars(_TRIM))

@@ -5,13 +5,14 @@ CVR (Det Centrale Virksomhedsregister) number
     ``2 7 6 5 4 3 2 1`` is divisible by 11. Written as ``12345678``, ``DK12345678``
     (the VAT form), ``DK-1234 5678``, ``12.34.56.78``; we strip a leading ``DK`` and
     spaces, dashes, dots, commas, slashes and colons — the same separators python-stdnum's
-    ``stdnum.dk.cvr.compact`` strips, so both agree on every input.
+    ``stdnum.dk.cvr.compact`` strips, so both agree on every input — after removing a label
+    typed in front (``CVR``, ``CVR-nr.:``, ``SE-nr.``), which stdnum does not know.
 EAN (GLN, Global Location Number)
     The 13-digit number public-sector customers receive e-invoices (OIOUBL/Peppol) on.
     The last digit is the GS1 check digit: weights ``1 3 1 3 …`` from the left over the
     first twelve digits, check = ``(10 - sum mod 10) mod 10``. Eight-, twelve- and
     fourteen-digit GTINs are valid EANs for stdnum but are product codes, not locations,
-    so they are rejected here.
+    so they are rejected here. A label in front (``EAN``, ``EAN-nr.``, ``GLN:``) is removed.
 P-number (produktionsenhedsnummer)
     Ten digits identifying a production unit of a CVR entity. It carries no public check
     digit, so only the shape can be checked: ten digits, the first not ``0``.
@@ -25,6 +26,7 @@ with python-stdnum on a large corpus.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import polars as pl
@@ -34,19 +36,26 @@ from cleansing.schema import flag, raw
 CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
 EAN_WEIGHTS: Final = (1, 3) * 6
 
+# A label typed in front of the number: ``CVR 12345678``, ``CVR-nr.: DK12345678``, ``SE-nr. …``,
+# ``EAN: 5790…``, ``GLN-nummer …``. It is removed before the python-stdnum rules apply.
+_CVR_LABEL: Final = r"(?i)^\s*(?:cvr|se|vat|moms)\s*[.\-]?\s*(?:nr|nummer|no)?[.:\s]*"
+_EAN_LABEL: Final = r"(?i)^\s*(?:ean|gln)\s*[.\-]?\s*(?:nr|nummer|no)?[.:\s]*"
+_CVR_LABEL_RE: Final = re.compile(_CVR_LABEL)
+_EAN_LABEL_RE: Final = re.compile(_EAN_LABEL)
 # The separators stdnum.dk.cvr.compact removes; EANs are written with spaces or dashes.
 _CVR_SEPARATORS: Final = r"[ \-.,/:]"
 _EAN_SEPARATORS: Final = r"[ \-]"
 
 
 def compact_cvr(number: str) -> str:
-    """The number without separators, surrounding whitespace and ``DK`` prefix.
+    """The number without label, separators, surrounding whitespace and ``DK`` prefix.
 
     >>> compact_cvr('DK-1358 5628')
     '13585628'
-    >>> compact_cvr(' 13.58.56.28 ')
+    >>> compact_cvr('CVR-nr.: 13.58.56.28 ')
     '13585628'
     """
+    number = _CVR_LABEL_RE.sub("", number)
     for separator in " -.,/:":
         number = number.replace(separator, "")
     number = number.strip().upper()
@@ -76,11 +85,12 @@ def is_valid_cvr(number: str | None) -> bool:
 
 
 def compact_ean(number: str) -> str:
-    """The number without spaces and dashes.
+    """The number without label, spaces and dashes.
 
-    >>> compact_ean(' 5790-0012-34567 ')
+    >>> compact_ean('EAN: 5790-0012-34567 ')
     '5790001234567'
     """
+    number = _EAN_LABEL_RE.sub("", number)
     return number.replace(" ", "").replace("-", "").strip()
 
 
@@ -136,7 +146,12 @@ def _weighted_sum(digits: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
 
 def cvr_expr(value: pl.Expr) -> pl.Expr:
     """Expression: the compact CVR number when ``value`` holds a valid one, else null."""
-    compact = value.str.replace_all(_CVR_SEPARATORS, "").str.strip_chars().str.to_uppercase()
+    compact = (
+        value.str.replace(_CVR_LABEL, "")
+        .str.replace_all(_CVR_SEPARATORS, "")
+        .str.strip_chars()
+        .str.to_uppercase()
+    )
     compact = compact.str.strip_prefix("DK")
     shaped = compact.str.contains(r"^[1-9][0-9]{7}$")
     # Only shaped values are cast to digits; the others never reach the cast.
@@ -146,7 +161,9 @@ def cvr_expr(value: pl.Expr) -> pl.Expr:
 
 def ean_expr(value: pl.Expr) -> pl.Expr:
     """Expression: the compact 13-digit GLN when ``value`` holds a valid one, else null."""
-    compact = value.str.replace_all(_EAN_SEPARATORS, "").str.strip_chars()
+    compact = (
+        value.str.replace(_EAN_LABEL, "").str.replace_all(_EAN_SEPARATORS, "").str.strip_chars()
+    )
     digits = pl.when(compact.str.contains(r"^[0-9]{13}$")).then(compact)
     check = (10 - _weighted_sum(digits, EAN_WEIGHTS) % 10) % 10
     return pl.when(check == _digit(digits, 12)).then(digits)

@@ -31,7 +31,8 @@ def test_doctests() -> None:
 def test_valid_cvr_corpus(value: str) -> None:
     assert is_valid_cvr(value)
     out = normalise_identifiers(pl.DataFrame({"raw_cvr": [value]}, schema={"raw_cvr": pl.String}))
-    assert out["cvr"][0] == stdnum_cvr.compact(value)
+    assert out["cvr"][0] == compact_cvr(value)
+    assert stdnum_cvr.is_valid(compact_cvr(value))
     assert out["flag_INVALID_CVR"][0] is False
 
 
@@ -47,7 +48,8 @@ def test_invalid_cvr_corpus(value: str) -> None:
 def test_valid_ean_corpus(value: str) -> None:
     assert is_valid_ean(value)
     out = normalise_identifiers(pl.DataFrame({"raw_ean": [value]}, schema={"raw_ean": pl.String}))
-    assert out["ean"][0] == stdnum_ean.compact(value)
+    assert out["ean"][0] == identifiers.compact_ean(value)
+    assert stdnum_ean.is_valid(identifiers.compact_ean(value))
     assert out["flag_INVALID_EAN"][0] is False
 
 
@@ -123,6 +125,12 @@ def test_ean_expression_agrees_with_stdnum_on_a_big_corpus() -> None:
 def test_compact_cvr_matches_stdnum_compact() -> None:
     for value in ("DK 1358 5628", " dk-13.58.56.28 ", "13/58/56/28", "DK:13585628"):
         assert compact_cvr(value) == stdnum_cvr.compact(value)
+
+
+def test_labels_in_front_are_removed() -> None:
+    assert compact_cvr("CVR-nr.: DK 1358 5628") == "13585628"
+    assert identifiers.compact_ean("EAN-nr. 5790000000005") == "5790000000005"
+    assert not is_valid_cvr("CVR mangler")
 
 
 def test_full_width_digits_are_not_accepted() -> None:
