@@ -1,0 +1,123 @@
+"""The CVR registry client: one ``open_registry(source)`` for every place the registry can live.
+
+``source`` is what the user gives ``--registry``:
+
+- a path to a ``.jsonl`` / ``.jsonl.gz`` snapshot of ERST documents (the default),
+- an ``http(s)://…/cvr-permanent`` base URL of the ERST Elasticsearch API,
+- ``cvrapi://`` (optionally ``cvrapi://?country=dk``) for cvrapi.dk,
+- ``none`` to check nothing.
+
+Every registry answers :meth:`Registry.lookup` with one row per requested CVR number in the
+shape of :data:`REGISTRY_SCHEMA`. A look-up that could not be made is ``lookup_failed`` — the
+cleansing step reports it as REGISTRY_UNCHECKED, never as CVR_NOT_FOUND.
+
+>>> registry = open_registry("none")
+>>> registry.lookup(["21265837"]).select("cvr", "found", "lookup_failed").row(0)
+('21265837', False, True)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from connectors.cvr_base import (
+    NoRegistry,
+    Registry,
+    RegistryAuthError,
+    RegistryConfigError,
+    RegistryError,
+    RegistryQuotaError,
+)
+from connectors.cvr_document import PUBLIC_FORM_CODES, REGISTRY_SCHEMA, SOURCE_FIELDS
+from connectors.cvr_erst import ERST_URL, ErstRegistry, SyncResult, erst_credentials, sync_snapshot
+from connectors.cvr_snapshot import RegistrySnapshotError, SnapshotRegistry, load_snapshot
+from connectors.cvrapi import CVRAPI_URL, CvrapiRegistry
+from connectors.http import RetryPolicy
+
+__all__ = [
+    "CVRAPI_URL",
+    "ERST_URL",
+    "PUBLIC_FORM_CODES",
+    "REGISTRY_SCHEMA",
+    "SOURCE_FIELDS",
+    "Registry",
+    "RegistryAuthError",
+    "RegistryConfigError",
+    "RegistryError",
+    "RegistryQuotaError",
+    "RegistrySnapshotError",
+    "SyncResult",
+    "erst_credentials",
+    "load_snapshot",
+    "open_registry",
+    "sync_snapshot",
+]
+
+
+def open_registry(
+    source: str,
+    *,
+    cache_dir: Path | None = None,
+    timeout: float = 30.0,
+    max_age_days: float = 7,
+    concurrency: int = 4,
+    rate: float | None = None,
+    credentials: tuple[str, str] | None = None,
+    retry: RetryPolicy | None = None,
+    workers: int | None = None,
+    transport: httpx.BaseTransport | None = None,
+    cvrapi_url: str = CVRAPI_URL,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Registry:
+    """The registry behind ``source`` (see the module docstring); use it as a context manager.
+
+    ``cache_dir`` holds the parsed-snapshot Parquet (default: beside the snapshot) and the
+    online sources' per-CVR answers (default: ``~/.cache/datavask``), which are asked again
+    after ``max_age_days``. ``timeout`` bounds every HTTP request; ``concurrency`` and ``rate``
+    (requests per second; cvrapi.dk defaults to 2) bound how hard a service is asked.
+    ``workers`` is the number of processes parsing a large snapshot.
+    """
+    text = source.strip()
+    if not text:
+        raise RegistryConfigError("no registry source given")
+    scheme = urlsplit(text).scheme.lower()
+    if text.lower() == "none":
+        return NoRegistry()
+    if scheme == "cvrapi":
+        query = parse_qs(urlsplit(text).query)
+        return CvrapiRegistry(
+            country=query.get("country", ["dk"])[0],
+            base_url=cvrapi_url,
+            cache_dir=cache_dir,
+            max_age_days=max_age_days,
+            timeout=timeout,
+            concurrency=min(concurrency, 2),
+            rate=rate if rate is not None else 2.0,
+            retry=retry,
+            transport=transport,
+            sleep=sleep,
+        )
+    if scheme in ("http", "https"):
+        return ErstRegistry(
+            text,
+            credentials=credentials,
+            cache_dir=cache_dir,
+            max_age_days=max_age_days,
+            timeout=timeout,
+            concurrency=concurrency,
+            rate=rate,
+            retry=retry,
+            transport=transport,
+            sleep=sleep,
+        )
+    if len(scheme) > 1:  # a one-letter "scheme" is a Windows drive
+        raise RegistryConfigError(
+            f"unknown registry source {source!r}: give a snapshot file, an ERST URL, "
+            "cvrapi:// or none"
+        )
+    return SnapshotRegistry(Path(text).expanduser(), cache_dir=cache_dir, workers=workers)
