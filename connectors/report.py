@@ -591,10 +591,14 @@ def render_html(run: dict[str, Any], records: pl.DataFrame, pairs: pl.DataFrame 
 
     source = Path(str(run.get("input", {}).get("path", "input"))).name
     meta = [
-        f"<span>{escape(source)}</span>",
-        f"<span>run {escape(str(run.get('run_id', '')))}</span>",
-        f"<span>{escape(str(run.get('started_at', '')))}</span>",
-        f"<span>datavask {escape(str(run.get('datavask_version', '')))}</span>",
+        f"<span>{escape(text)}</span>"
+        for text in (
+            source,
+            f"run {run['run_id']}" if run.get("run_id") else "",
+            str(run.get("started_at") or ""),
+            f"datavask {run['datavask_version']}" if run.get("datavask_version") else "",
+        )
+        if text
     ]
 
     cards = []
@@ -659,6 +663,11 @@ def render_html(run: dict[str, Any], records: pl.DataFrame, pairs: pl.DataFrame 
     if pairs is not None and "match_probability" in pairs.columns:
         scores = [float(s) for s in pairs.get_column("match_probability").drop_nulls().to_list()]
     score_chart = histogram(scores, band=band, title="Match scores of candidate pairs", width=560)
+    score_legend = (
+        _legend((_GREY, "non-match"), (_AMBER, "review"), (_GREEN, "match"))
+        if scores and band
+        else ""
+    )
 
     flag_sections = []
     for code in sorted((c for c in REASON_CODES if flags[c]), key=lambda c: (-flags[c], c)):
@@ -727,7 +736,7 @@ def render_html(run: dict[str, Any], records: pl.DataFrame, pairs: pl.DataFrame 
 <div class="panel"><h3>Customers by registry status</h3>{registry_chart}</div>
 <div class="panel"><h3>Completeness per field</h3>{completeness_chart}</div>
 <div class="panel"><h3>Match scores of candidate pairs</h3>{score_chart}
-{_legend((_GREY, "non-match"), (_AMBER, "review"), (_GREEN, "match"))}</div>
+{score_legend}</div>
 </div>
 <h2>Reason codes</h2>
 {"".join(flag_sections)}
