@@ -18,7 +18,9 @@ Each field's value is chosen among the values the cluster's records hold:
 - contact fields (phone, e-mail) and the address prefer ``most_recent`` (customers move and change
   numbers), then ``most_frequent``; identity fields (name, legal form, CVR, EAN, type, country)
   prefer ``most_frequent``, then ``most_recent``;
-- ``most_complete``: otherwise the value of the best-ranked record that has one.
+- ``most_complete``: otherwise the value of the best-ranked record that has one (also the rule
+  when a single record holds the only value; when several records hold the same only value, it
+  is ``most_frequent``).
 
 The rule named is the one that decided: two records holding ``+4512345678`` against one holding
 ``+4587654321`` gives ``most_frequent``; the same with the single one updated later gives
@@ -226,7 +228,9 @@ def _choose_by_rules(ranked: pl.DataFrame) -> pl.DataFrame:
     newer = pl.col("latest") > pl.col("latest2")
     commoner = pl.col("n") > pl.col("n2")
     rule = (
-        pl.when(pl.col("n2").is_null())
+        pl.when(pl.col("n2").is_null() & (pl.col("n") > 1))
+        .then(pl.lit("most_frequent"))  # the records agree
+        .when(pl.col("n2").is_null())
         .then(pl.lit("most_complete"))
         .when(pl.col("recency_first") & newer)
         .then(pl.lit("most_recent"))
@@ -294,7 +298,15 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
         .then(name)
         .otherwise(pl.coalesce(text("registry_proposed_name"), registry_name))
     )
-    names = registered.filter(~raised("NAME_MISMATCH")).select(
+    # Predicates go through a column: a literal predicate (a missing column) must broadcast.
+    registered = registered.with_columns(
+        (~raised("NAME_MISMATCH")).alias("_name_usable"),
+        (
+            text("registry_proposed_street").is_not_null()
+            | text("registry_proposed_postal_code").is_not_null()
+        ).alias("_has_proposal"),
+    )
+    names = registered.filter(pl.col("_name_usable")).select(
         "_cluster",
         "_rank",
         pl.lit("name").alias("field"),
@@ -304,11 +316,7 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
 
     proposed = [text(f"registry_proposed_{f}").fill_null("") for f in ADDRESS_FIELDS]
     block = pl.concat_str(proposed, separator=_SEP)
-    has_proposal = (
-        text("registry_proposed_street").is_not_null()
-        | text("registry_proposed_postal_code").is_not_null()
-    )
-    addresses = registered.filter(has_proposal).select(
+    addresses = registered.filter(pl.col("_has_proposal")).select(
         "_cluster",
         "_rank",
         pl.lit(_ADDRESS).alias("field"),

@@ -297,3 +297,16 @@ def test_parse_updated_at_formats() -> None:
         None,
         None,
     ]
+
+
+def test_without_registry_columns_the_rules_decide() -> None:
+    records = frame(
+        {"record_id": "1", "cluster_id": "a", "customer_type": "company", "name": "A ApS"},
+        {"record_id": "2", "cluster_id": "a", "customer_type": "public", "name": "A ApS"},
+        {"record_id": "3", "cluster_id": "b", "customer_type": "person", "name": "B"},
+    ).select(~pl.selectors.starts_with("registry_", "flag_"))
+    golden = build_golden(records)
+    assert golden.select("name", "name_rule").rows() == [
+        ("A ApS", "most_frequent"),
+        ("B", "most_complete"),
+    ]
