@@ -375,3 +375,50 @@ def _widen(chosen: pl.DataFrame) -> pl.DataFrame:
         )
         clusters = clusters.join(part, on="_cluster", how="left")
     return clusters
+
+
+def apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
+    """Records whose survivors carry their cluster's golden values; other records unchanged.
+
+    What the CRM re-import writes for a survivor, and what ``build_changes`` should compare when
+    ``changes.csv`` is to list exactly that.
+    """
+    present = [f for f in GOLDEN_FIELDS if f in golden.columns and f in records.columns]
+    if golden.height == 0 or not present:
+        return records
+    values = golden.select(
+        pl.col("record_id").cast(pl.String).alias("_survivor"),
+        *[pl.col(f).alias(f"_golden_{f}") for f in present],
+    )
+    joined = records.with_columns(pl.col("record_id").cast(pl.String).alias("_survivor")).join(
+        values, on="_survivor", how="left", maintain_order="left"
+    )
+    is_survivor = pl.col("_survivor").is_in(values.get_column("_survivor").implode())
+    overlay = [
+        pl.when(is_survivor & pl.col(f"_golden_{f}").is_not_null())
+        .then(pl.col(f"_golden_{f}").cast(records.schema[f]))
+        .otherwise(pl.col(f))
+        .alias(f)
+        for f in present
+    ]
+    if "phone_e164" in present and "phone_numbers" in records.columns:
+        # The golden phone first, so a phone column whose own number lost still gets a number.
+        golden_phone = pl.col("_golden_phone_e164")
+        overlay.append(
+            pl.when(is_survivor & golden_phone.is_not_null())
+            .then(
+                pl.concat_list(golden_phone, pl.col("phone_numbers")).list.unique(
+                    maintain_order=True
+                )
+            )
+            .otherwise(pl.col("phone_numbers"))
+            .alias("phone_numbers")
+        )
+    if "email" in present and "emails" in records.columns:
+        overlay.append(
+            pl.when(is_survivor & (pl.col("_golden_email") != pl.col("email")).fill_null(False))
+            .then(pl.concat_list(pl.col("_golden_email")))
+            .otherwise(pl.col("emails"))
+            .alias("emails")
+        )
+    return joined.with_columns(overlay).drop("_survivor", *[f"_golden_{f}" for f in present])

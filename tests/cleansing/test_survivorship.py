@@ -310,3 +310,20 @@ def test_without_registry_columns_the_rules_decide() -> None:
         ("A ApS", "most_frequent"),
         ("B", "most_complete"),
     ]
+
+
+def test_apply_golden_gives_survivors_the_cluster_values_and_changes_list_them() -> None:
+    from cleansing.changes import build_changes
+    from cleansing.survivorship import apply_golden
+
+    records = frame(
+        {"record_id": "1", "cluster_id": "a", "name": "A ApS", "cvr": "12345674"},
+        {"record_id": "2", "cluster_id": "a", "name": "A ApS", "email": "a@a.dk"},
+        {"record_id": "3", "cluster_id": "b", "name": "B"},
+    ).with_columns(pl.col("email").alias("raw_email"))
+    golden = build_golden(records)
+    applied = apply_golden(records, golden)
+    assert applied["email"].to_list() == ["a@a.dk", "a@a.dk", None]
+    assert applied.drop("email").equals(records.drop("email"))
+    changes = build_changes(applied, mapped={"email"})
+    assert changes.rows() == [("1", "email", None, "a@a.dk", "email_normalised")]
