@@ -18,8 +18,8 @@ Ten-digit numbers are common in CRM data, so where a number stands decides wheth
   day-of-month part is spread out the way birthdays are — an order-number column of
   ``YYMMDDNNNN`` values has valid-looking "dates" whose day part is only ever the year, and a
   column of random ten-digit ids has only 1 in 27 valid dates;
-- in a column of ten-digit ids (few valid dates, or a narrow day spread) nothing is masked
-  unless the cell names a CPR number.
+- in a column of ten-digit ids (at least half its cells, 20 or more different numbers, few
+  valid dates or a narrow day spread) nothing is masked unless the cell names a CPR number.
 
 A number must not touch another digit: an EAN (13 digits), a phone number with country code
 ``4520304050`` (day 45), a CVR number or a date written ``01-01-1990`` is never a CPR number.
@@ -74,7 +74,8 @@ _WHOLE_CELL_CPR: Final = f"^\\s*{CPR_ANY}\\s*$"
 CPR_COLUMN_SHARE: Final = 0.9
 # Below this share the ten-digit numbers are ids; valid-looking dates among them are chance.
 ID_COLUMN_SHARE: Final = 0.5
-# …judged only on this many whole-cell numbers: one order number in a notes column proves nothing.
+# …judged only on this many distinct whole-cell numbers: one order number in a notes column
+# proves nothing.
 MIN_ID_CELLS: Final = 20
 # Birthdays spread over the days of a month; ids with a date prefix (YYMMDD) do not.
 MIN_DISTINCT_DAYS: Final = 10
@@ -137,7 +138,9 @@ def _column_masks(df: pl.DataFrame, columns: list[str]) -> dict[str, pl.Expr]:
         return {}
     stats = df.select(
         pl.struct(
+            filled=pl.col(c).count(),
             cells=pl.col(c).str.contains(_WHOLE_CELL_TEN_DIGITS).sum(),
+            distinct=pl.col(c).filter(pl.col(c).str.contains(_WHOLE_CELL_TEN_DIGITS)).n_unique(),
             cprs=pl.col(c).str.contains(_WHOLE_CELL_CPR).sum(),
             days=pl.col(c)
             .filter(pl.col(c).str.contains(_WHOLE_CELL_CPR))
@@ -151,12 +154,16 @@ def _column_masks(df: pl.DataFrame, columns: list[str]) -> dict[str, pl.Expr]:
     ).row(0, named=True)
     masks = {}
     for column in candidates:
-        cells, cprs, days, named, hyphenated = stats[column].values()
+        filled, cells, distinct, cprs, days, named, hyphenated = stats[column].values()
         text = pl.col(column)
         days_needed = min(MIN_DISTINCT_DAYS, -(-cprs // 3))
         is_cpr_column = cells and cprs >= CPR_COLUMN_SHARE * cells and days >= days_needed
-        is_id_column = cells >= MIN_ID_CELLS and (
-            cprs < ID_COLUMN_SHARE * cells or days < days_needed
+        # An id column is mostly ten-digit numbers, and many different ones: a phone column
+        # with a few ``1234567890`` placeholders is not one.
+        is_id_column = (
+            distinct >= MIN_ID_CELLS
+            and cells >= ID_COLUMN_SHARE * filled
+            and (cprs < ID_COLUMN_SHARE * cells or days < days_needed)
         )
         if _names_cpr(column) or is_cpr_column:
             masks[column] = _mask_all(text)

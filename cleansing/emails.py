@@ -61,10 +61,6 @@ _PLAIN_INVALID: Final = r"^[^@]*$|^@|@$|@.*@|^[\x00-\x7f]*@[^.]*$"
 _MAX_LOCAL: Final = 64
 _MAX_ADDRESS: Final = 254
 
-_PLACEHOLDER: Final = (
-    r"^(?:[\s\-–—._*?/]*|n/?a|ingen|intet|none|null|nil|ukendt|unknown|mangler|x+)$"
-)
-
 _SEPARATORS_RE: Final = re.compile(_SEPARATORS)
 _BROKEN_LOCAL_RE: Final = re.compile(_BROKEN_LOCAL)
 _AROUND_AT_RE: Final = re.compile(_AROUND_AT)
@@ -149,8 +145,8 @@ def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) ->
 
     Reads ``raw_email`` (a missing column counts as null). ``emails`` holds every valid address
     in order, ``email`` the first, ``email_domain`` its domain. The flag is raised when the field
-    holds something other than a blank or a placeholder (``-``, ``n/a``, ``ingen``) and either
-    yields no valid address or has a token with ``@`` that is not one. Examples:
+    is not blank and either yields no valid address (``n/a`` included) or has a token with ``@``
+    that is not one. Examples:
     ``'"Jens" <Jens@Firma.DK>'`` gives ``jens@firma.dk`` (no flag); ``'jens@firma.dk; info@firma'``
     gives ``jens@firma.dk`` and the flag; ``'ring til Jens'`` gives null and the flag.
     With ``check_deliverability`` every address not plainly invalid is also looked up in DNS.
@@ -179,8 +175,7 @@ def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) ->
         .list.eval(pl.when(token.is_in(pending.implode())).then(looked_up).otherwise(settled))
         .alias("results"),
     ).select(
-        present=pl.col("cleaned").is_not_null()
-        & ~pl.col("cleaned").str.contains(_PLACEHOLDER).fill_null(True),
+        present=pl.col("cleaned").is_not_null() & (pl.col("cleaned") != ""),
         emails=pl.col("results")
         .list.drop_nulls()
         .list.unique(maintain_order=True)

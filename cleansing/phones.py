@@ -84,11 +84,6 @@ _FAST_DK: Final = (
     r"(?P<digits>[0-9](?:[ .\-]?[0-9]){7})$"
 )
 
-# Values that say "no number": blank, dashes, zeros, n/a, ingen…  They are not flagged.
-_PLACEHOLDER: Final = (
-    r"^(?:[\s\-–—._*?/0+()]*|n/?a|ingen|intet|none|null|nil|ukendt|unknown|mangler|x+)$"
-)
-
 _SPLIT: Final = re.compile(r"[/;,|\n\r]|\s+(?:og|eller|or)\s+", re.IGNORECASE)
 _EXTENSION: Final = re.compile(
     r"^(?P<number>.*[0-9].*?)[\s,]*"
@@ -246,18 +241,16 @@ def _field_numbers(values: pl.DataFrame) -> pl.DataFrame:
     """Numbers and extension for one phone field.
 
     ``values`` has ``value`` and ``region``; the result has ``numbers`` (list[str]),
-    ``extension`` and ``present`` (a value that is not blank or a placeholder), row for row.
+    ``extension`` and ``present`` (a value that is not blank), row for row.
     """
     cleaned = pl.col("value").str.strip_chars().str.to_lowercase()
     digits = cleaned.str.extract(_FAST_DK, 1).str.replace_all(r"[^0-9]", "")
     general, types = DK_NUMBER_PATTERNS
     fast_valid = digits.str.contains(general) & digits.str.contains(types)
-    placeholder = cleaned.str.contains(_PLACEHOLDER)
+    blank = cleaned.is_null() | (cleaned == "")
     staged = values.with_columns(
-        present=cleaned.is_not_null() & ~placeholder.fill_null(True),
-        settled=cleaned.is_null()
-        | placeholder.fill_null(True)
-        | ((pl.col("region") == "DK") & digits.is_not_null()),
+        present=~blank,
+        settled=blank | ((pl.col("region") == "DK") & digits.is_not_null()),
         fast=pl.when(fast_valid)
         .then(pl.concat_list(pl.lit("+45") + digits))
         .otherwise(pl.lit([], dtype=_NUMBERS)),
@@ -283,8 +276,8 @@ def normalise_phones(df: pl.DataFrame, *, default_region: str = "DK") -> pl.Data
     (ISO code or a name such as ``Danmark``/``Grønland``; unknown or null means
     ``default_region``). ``phone_numbers`` holds every valid number of both fields (phone first,
     no repeats), ``phone_e164`` the first of them, ``phone_extension`` the extension written with
-    it. The flag is raised when a field holds something other than a blank or a placeholder
-    (``-``, ``n/a``, ``ingen``, zeros) and yields no valid number. Examples:
+    it. The flag is raised when a field is not blank and yields no valid number — ``n/a`` and
+    ``00000000`` are typed values that are not numbers, so they are flagged too. Examples:
     ``raw_phone = 'tlf. 20 30 40 50 lok. 12'`` gives ``+4520304050`` with extension ``12``;
     ``raw_phone = '12 34 56 78', raw_mobile = '(+45) 30405060'`` gives ``+4530405060`` and the flag.
     """

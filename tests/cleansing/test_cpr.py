@@ -148,6 +148,14 @@ def test_ten_digit_ids_are_not_masked() -> None:
     assert not out["flag_CPR_IN_DATA"].any()
 
 
+def test_placeholder_numbers_do_not_make_a_phone_column_an_id_column() -> None:
+    phones = ["20 30 40 50"] * 500 + ["1234567890"] * 30 + [f"{rng}" for rng in range(10)]
+    phones += ["080478-2358", "190310-8360"]
+    out = mask_cpr(pl.DataFrame({"src_Telefon": phones}))
+    assert out["src_Telefon"].to_list()[-2:] == [MASK, MASK]
+    assert out["flag_CPR_IN_DATA"].sum() == 2
+
+
 def test_a_named_cpr_in_an_id_column_is_still_masked() -> None:
     rng = random.Random(6)
     ids = [f"{rng.randrange(10**10):010d}" for _ in range(1_000)]
