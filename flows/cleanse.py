@@ -9,6 +9,7 @@ that will not start.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import tempfile
@@ -24,8 +25,6 @@ from typing import Any
 import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NONE
-
-from cleansing.schema import REASON_CODES
 
 STEPS = ("read", "normalise", "registry", "match", "verdict", "write")
 BUNDLED_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "sample" / "registry.jsonl.gz"
@@ -76,6 +75,7 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     override = load_mapping_file(Path(options["mapping"])) if options.get("mapping") else None
     frame, info = read_input(options["input"], mapping=override)
     frame.write_parquet(Path(work, "canonical.parquet"))
+    Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
     return info.to_dict()
 
 
@@ -97,8 +97,8 @@ def registry_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         detail.update(checked=0, unchecked=0, not_found=0, skipped=True)
     else:
         from cleansing.registry import apply_registry
-        from connectors.cvr import open_registry
 
+        from connectors.cvr import open_registry
         from flows.orchestration import datavask_home
 
         registry = open_registry(source, cache_dir=datavask_home() / "cache")
@@ -131,9 +131,8 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
 def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from cleansing.blacklist import match_blacklist, normalise_blacklist
-
     from cleansing.changes import build_changes
-    from cleansing.survivorship import build_golden, mark_survivors
+    from cleansing.survivorship import apply_golden, build_golden, mark_survivors
     from cleansing.verdict import apply_verdict
     from connectors.files import read_table
 
@@ -154,7 +153,10 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     frame = mark_survivors(frame, golden)
     frame.write_parquet(Path(work, "final.parquet"))
     golden.write_parquet(Path(work, "golden.parquet"))
-    build_changes(frame).write_parquet(Path(work, "changes.parquet"))
+    # changes.csv lists exactly what the re-import writes: survivors carry their golden values.
+    mapped = set(json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"])
+    changes = build_changes(apply_golden(frame, golden), mapped=mapped)
+    changes.write_parquet(Path(work, "changes.parquet"))
     return detail
 
 
@@ -176,10 +178,10 @@ def records_view(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    from cleansing.verdict import flag_counts
+    from connectors.output import atomic_dir, write_json, write_table
     from connectors.reimport import write_reimport
     from connectors.report import render_report
-
-    from connectors.output import atomic_dir, write_json, write_table
 
     frame = pl.read_parquet(Path(work, "final.parquet"))
     golden = pl.read_parquet(Path(work, "golden.parquet"))
@@ -221,12 +223,6 @@ def run_counts(frame: pl.DataFrame, run: dict[str, Any]) -> dict[str, int]:
         "registry_not_found": int(registry.get("not_found", 0)),
         "rows_with_input_problems": int(frame["source_problem"].is_not_null().sum()),
     }
-
-
-def flag_counts(frame: pl.DataFrame) -> dict[str, int]:
-    counts = frame.select(pl.col("flags").explode().value_counts()).unnest("flags")
-    found = dict(zip(counts["flags"].to_list(), counts["count"].to_list(), strict=True))
-    return {code: int(found.get(code, 0)) for code in REASON_CODES}
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -293,8 +289,9 @@ def run_pipeline(
 
 def _publish_artifacts(run: dict[str, Any]) -> None:
     """The run's summary as Prefect artifacts, visible beside the flow run in the Prefect UI."""
-    from connectors.report import summary_markdown, summary_table
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    from connectors.report import summary_markdown, summary_table
 
     create_markdown_artifact(summary_markdown(run), key="datavask-summary")
     create_table_artifact(summary_table(run), key="datavask-flags")
