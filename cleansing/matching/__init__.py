@@ -26,7 +26,7 @@ from typing import Final
 
 import polars as pl
 
-from cleansing.matching.blocking import BlockingRule, candidate_pairs, default_rules
+from cleansing.matching.blocking import BlockingRule, Candidates, candidate_pairs, default_rules
 from cleansing.matching.clusters import cluster_frame, connected_components, split_conflicts
 from cleansing.matching.compare import (
     DANISH_COMPARISONS,
@@ -38,9 +38,10 @@ from cleansing.matching.compare import (
 from cleansing.matching.fellegi_sunter import (
     FellegiSunterModel,
     estimate_u,
-    expectation_maximisation,
+    random_pair_prior,
     score_pairs,
     term_frequencies,
+    train,
 )
 from cleansing.matching.hard_rules import HARD_RULES, hard_rule_column
 from cleansing.matching.prepare import prepare_records
@@ -79,6 +80,7 @@ class MatchSettings:
     hard_rules: tuple[str, ...] = HARD_RULES
     u_sample_size: int = 400_000
     em_max_iterations: int = 200
+    training_pairs_per_rule: int = 200_000
     seed: int = 0
     pair_floor: float = 0.01
 
@@ -143,6 +145,32 @@ def _explanation(comparisons: tuple[Comparison, ...]) -> pl.Expr:
     return pl.struct(fields).alias("explanation")
 
 
+def _sessions(
+    found: Candidates, vetoes: pl.Series, rules: tuple[BlockingRule, ...], per_rule: int, seed: int
+) -> list[tuple[pl.Series, tuple[str, ...]]]:
+    """Training rows (positions among the non-vetoed candidates) per rule, and what it blocks on."""
+    kept = (
+        found.pairs.select("_l", "_r").filter(vetoes.is_null()).with_row_index("_row_in_training")
+    )
+    sessions = []
+    for rule in rules:
+        pairs = found.by_rule.filter(pl.col("blocking_rule") == rule.name).select("_l", "_r")
+        if pairs.height > per_rule:
+            pairs = pairs.sample(per_rule, seed=seed)
+        rows = pairs.join(kept, on=["_l", "_r"], how="inner")["_row_in_training"].sort()
+        sessions.append((rows, rule.uses))
+    return sessions
+
+
+def _total_pairs(records: pl.DataFrame, *, link_only: bool) -> int:
+    """How many record pairs there are to compare: n(n-1)/2, or across sources only."""
+    n = records.height
+    if not link_only:
+        return n * (n - 1) // 2
+    sizes = records["source"].value_counts()["count"].to_list()
+    return (sum(sizes) ** 2 - sum(s * s for s in sizes)) // 2
+
+
 def _check_band(review_band: tuple[float, float] | None) -> None:
     if review_band is None:
         return
@@ -182,9 +210,10 @@ def find_duplicates(
     timings["prepare_s"] = time.perf_counter() - started
 
     mark = time.perf_counter()
-    candidates, blocking_report, oversized = candidate_pairs(
+    found = candidate_pairs(
         records, rules, max_block_size=settings.max_block_size, link_only=link_only
     )
+    candidates, blocking_report, oversized = found.pairs, found.report, found.oversized
     timings["blocking_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -209,13 +238,17 @@ def find_duplicates(
         tf_mean=tf_mean,
     )
     training = levels.filter(vetoes.is_null())
-    model = expectation_maximisation(
-        training if training.height else levels,
+    model = train(
+        training,
+        _sessions(found, vetoes, rules, settings.training_pairs_per_rule, settings.seed),
         comparisons,
         u,
         max_iterations=settings.em_max_iterations,
     )
     model.tf_tables, model.tf_mean = tf_tables, tf_mean
+    model.prior = random_pair_prior(
+        model.match_share, training.height, _total_pairs(records, link_only=link_only)
+    )
     scored = score_pairs(levels, model).with_columns(
         candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes
     )

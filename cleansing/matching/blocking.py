@@ -26,11 +26,30 @@ PAIR_SCHEMA = {"_l": pl.UInt32, "_r": pl.UInt32, "blocking_rule": pl.String}
 
 @dataclass(frozen=True, eq=False)
 class BlockingRule:
-    """A named key expression; ``window > 1`` makes it a sorted-neighbourhood pass."""
+    """A named key expression; ``window > 1`` makes it a sorted-neighbourhood pass.
+
+    ``uses`` names the comparisons whose fields the key is made of: pairs found by this rule agree
+    on them by construction, so they cannot teach the model how often matches agree there.
+    """
 
     name: str
     key: pl.Expr
     window: int = 0
+    uses: tuple[str, ...] = ()
+
+
+NAME_USES = ("name", "first_name", "last_name")
+ADDRESS_USES = ("address", "street", "house_number", "postal_code", "city")
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What blocking produced (see :func:`candidate_pairs`)."""
+
+    pairs: pl.DataFrame
+    report: pl.DataFrame
+    oversized: pl.DataFrame
+    by_rule: pl.DataFrame
 
 
 def _prefix(column: str, length: int) -> pl.Expr:
@@ -64,24 +83,38 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
     Rules whose columns are all null (no ``national_id`` in a Danish customer file) yield nothing.
     """
     return (
-        BlockingRule("cvr", pl.col("cvr")),
-        BlockingRule("ean", pl.col("ean")),
-        BlockingRule("national_id", pl.col("national_id")),
-        BlockingRule("email", pl.col("_emails")),
-        BlockingRule("phone", pl.col("_phones")),
-        BlockingRule("email_domain", pl.col("_domain")),
-        BlockingRule("address", _joined("street_key", "house_number", "postal_code")),
-        BlockingRule("postal_name", pl.concat_str(pl.col("postal_code"), name_block_key())),
+        BlockingRule("cvr", pl.col("cvr"), uses=("cvr",)),
+        BlockingRule("ean", pl.col("ean"), uses=("ean",)),
+        BlockingRule("national_id", pl.col("national_id"), uses=("national_id",)),
+        BlockingRule("email", pl.col("_emails"), uses=("email",)),
+        BlockingRule("phone", pl.col("_phones"), uses=("phone",)),
+        BlockingRule("email_domain", pl.col("_domain"), uses=("email",)),
+        BlockingRule(
+            "address", _joined("street_key", "house_number", "postal_code"), uses=ADDRESS_USES
+        ),
+        BlockingRule(
+            "postal_name",
+            pl.concat_str(pl.col("postal_code"), name_block_key()),
+            uses=NAME_USES + ADDRESS_USES,
+        ),
         BlockingRule(
             "birth_last", pl.concat_str(pl.col("date_of_birth"), _prefix("last_name_key", 1))
         ),
         BlockingRule(
-            "birth_first", pl.concat_str(pl.col("date_of_birth"), _prefix("first_name_key", 1))
+            "birth_first",
+            pl.concat_str(pl.col("date_of_birth"), _prefix("first_name_key", 1)),
+            uses=("date_of_birth", *NAME_USES),
         ),
-        BlockingRule("birth_postal", _joined("date_of_birth", "postal_code")),
-        BlockingRule("name_sorted", name_sort_key(), window=window),
+        BlockingRule(
+            "birth_postal",
+            _joined("date_of_birth", "postal_code"),
+            uses=("date_of_birth", *ADDRESS_USES),
+        ),
+        BlockingRule("name_sorted", name_sort_key(), window=window, uses=NAME_USES),
         # Sorting the reversed name finds pairs whose first letters differ ("jensen" / "hjensen").
-        BlockingRule("name_reversed_sorted", name_sort_key().str.reverse(), window=window),
+        BlockingRule(
+            "name_reversed_sorted", name_sort_key().str.reverse(), window=window, uses=NAME_USES
+        ),
     )
 
 
@@ -153,17 +186,19 @@ def candidate_pairs(
     *,
     max_block_size: int = 50,
     link_only: bool = False,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+) -> Candidates:
     """Distinct candidate pairs of a prepared record frame, with what produced them.
 
-    Returns ``(pairs, report, oversized)``:
+    Returns :class:`Candidates`:
 
     - ``pairs``: ``_l`` < ``_r`` (record positions, UInt32) and ``blocking_rule``, the first rule
       (in ``rules`` order) that produced the pair; with ``link_only`` only pairs whose ``source``
       values differ (record linkage between two files rather than deduplication within one);
     - ``report``: one row per rule — records with a key, blocks used, largest block, blocks and
       records skipped for being larger than ``max_block_size``, pairs generated and pairs new;
-    - ``oversized``: the skipped blocks (``blocking_rule``, ``key``, ``size``), largest first.
+    - ``oversized``: the skipped blocks (``blocking_rule``, ``key``, ``size``), largest first;
+    - ``by_rule``: every pair of every rule (``_l``, ``_r``, ``blocking_rule``), a pair found by two
+      rules twice — what per-rule training needs.
     """
     found: list[pl.DataFrame] = []
     stats_rows: list[dict[str, object]] = []
@@ -207,4 +242,4 @@ def candidate_pairs(
         if capped_blocks
         else pl.DataFrame(schema={"blocking_rule": pl.String, "key": pl.String, "size": pl.Int64})
     ).sort("size", "blocking_rule", "key", descending=[True, False, False])
-    return pairs.sort("_l", "_r"), report, oversized
+    return Candidates(pairs.sort("_l", "_r"), report, oversized, all_pairs)

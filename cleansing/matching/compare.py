@@ -30,8 +30,11 @@ The comparisons, with an example pair for each level (top level first):
 ``date_of_birth`` / ``national_id`` — exact · one edit or transposition
     ``19560409`` ~ ``19560490`` · different
 ``phone`` — shares a number · different
-``email`` — shares an address · same local part (``jens@a.dk`` ~ ``jens@b.dk``) ·
-    same company domain (``jens@hansen-byg.dk`` ~ ``info@hansen-byg.dk``) · different
+``email`` — shares an address · different. Two addresses that share only their company domain
+    (``jens@hansen-byg.dk`` / ``info@hansen-byg.dk``) or only a personal local part
+    (``jens.hansen@gmail.com`` / ``jens.hansen@hotmail.com``) count as *missing*: both are
+    usually made from the name, so they would repeat the name's evidence, and two contact persons
+    of one customer should not count against the pair.
 ``cvr`` / ``ean`` — exact · different
 """
 
@@ -111,9 +114,9 @@ COMPARISONS: Final[dict[str, Comparison]] = {
         Comparison("phone", ("different", "shared number"), ("phone_e164",), tf_levels=(1,)),
         Comparison(
             "email",
-            ("different", "same company domain", "same local part", "shared address"),
+            ("different", "shared address"),
             ("email",),
-            tf_levels=(3,),
+            tf_levels=(1,),
         ),
         Comparison("cvr", ("different", "exact"), ("cvr",)),
         Comparison("ean", ("different", "exact"), ("ean",)),
@@ -146,6 +149,18 @@ PERSON_REGISTER_COMPARISONS: Final = (
     "national_id",
 )
 """A set for person registers whose address parts are typed (and mistyped) independently (FEBRL)."""
+
+# Role mailboxes (RFC 2142 and their Danish equivalents): ``info@a.dk`` and ``info@b.dk`` share
+# a local part and nothing else.
+ROLE_MAILBOXES: Final = frozenset(
+    {
+        "info", "kontakt", "contact", "mail", "post", "postmaster", "salg", "sales", "faktura",
+        "fakturering", "invoice", "invoices", "bogholderi", "regnskab", "accounting", "admin",
+        "office", "kontor", "support", "service", "kundeservice", "ordre", "order", "orders",
+        "booking", "hello", "hej", "noreply", "no-reply", "webmaster", "indkoeb", "indkob",
+        "kreditor", "debitor", "okonomi", "oekonomi", "administration", "reception", "firma",
+    }
+)  # fmt: skip
 
 _LIST_COLUMNS: Final = {"phone": "_phones", "email": "_emails"}
 
@@ -416,22 +431,24 @@ def _phone(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     return pl.select(expr.cast(pl.Int8)).to_series(), shared
 
 
+def _personal_local_parts(emails: pl.Series) -> pl.Series:
+    local = pl.element().str.extract(r"^([^@]+)@")
+    return emails.list.eval(local.filter(~local.is_in(list(ROLE_MAILBOXES))))
+
+
 def _email(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     shared = _shared(pv, "_emails")
     al, ar = pv.both("_emails")
-    local_l = al.list.eval(pl.element().str.extract(r"^([^@]+)@"))
-    local_r = ar.list.eval(pl.element().str.extract(r"^([^@]+)@"))
+    local_l, local_r = _personal_local_parts(al), _personal_local_parts(ar)
     same_local = pl.select(local_l.list.set_intersection(local_r).list.len() > 0).to_series()
     dl, dr = pv.both("_domain")
     expr = (
         pl.when(_list_empty(pv, "_emails"))
         .then(NULL_LEVEL)
         .when(shared.is_not_null())
-        .then(3)
-        .when(same_local)
-        .then(2)
-        .when((dl == dr).fill_null(False))
         .then(1)
+        .when(same_local | (dl == dr).fill_null(False))
+        .then(NULL_LEVEL)
         .otherwise(0)
     )
     return pl.select(expr.cast(pl.Int8)).to_series(), shared

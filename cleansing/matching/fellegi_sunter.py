@@ -10,8 +10,9 @@ For each comparison level ``l`` of a comparison ``k``:
   expectation–maximisation over the candidate pairs with ``u`` held fixed (a two-class mixture
   under conditional independence, the classic Fellegi–Sunter/Winkler setup that Splink also uses).
 
-A pair's ``match_weight`` is ``log2(λ / (1 − λ)) + Σ_k log2(m_k(l) / u_k(l))`` where λ is the
-share of candidate pairs that are matches; a level whose value is missing on either side adds 0.
+A pair's ``match_weight`` is ``log2(π / (1 − π)) + Σ_k log2(m_k(l) / u_k(l))`` where π is the
+chance that two random records match (EM's share λ of matches among candidate pairs, times
+candidates over all pairs); a level whose value is missing on either side adds 0.
 Term-frequency adjustment: where two records agree on a value ``v``, the comparison's weight gets
 ``log2(ū / tf(v))`` added, ``tf(v)`` being the share of records holding ``v`` and ``ū`` the
 expected share — so a shared switchboard number or "Jensen" counts for less than a rare one.
@@ -43,6 +44,13 @@ class FellegiSunterModel:
     converged: bool = False
     tf_tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     tf_mean: dict[str, float] = field(default_factory=dict)
+    prior: float | None = None
+
+    def prior_odds_bits(self) -> float:
+        """log2 of the prior odds a pair is a match: of two random records when ``prior`` is set
+        (see :func:`random_pair_prior`), else of a candidate pair."""
+        p = self.prior if self.prior is not None else self.match_share
+        return math.log2(p / (1.0 - p))
 
     def level_weights(self, name: str) -> list[float]:
         """``log2(m / u)`` per level of one comparison."""
@@ -132,12 +140,59 @@ def estimate_u(
         probs = [
             max(observed.get(level, 0) / max(total, 1), floor) for level in range(len(c.levels))
         ]
+        if c.name in WITHIN_GROUP:
+            u[c.name] = _u_within_group(records, c, WITHIN_GROUP[c.name], size=size, seed=seed)
+            continue
         if tf_mean and c.name in tf_mean:
             # The exact share of random pairs agreeing on a value; the sample rarely sees them.
             probs[c.top] = tf_mean[c.name]
         rest = sum(probs[: c.top])
         scale = (1.0 - probs[c.top]) / rest if rest > 0 else 1.0
         u[c.name] = [p * scale for p in probs[: c.top]] + [probs[c.top]]
+    return u
+
+
+# Comparisons whose agreeing levels all lie inside one group (every address level above
+# "different" needs the same postal code): their u is sampled within the groups.
+WITHIN_GROUP = {"address": "postal_code"}
+
+
+def _u_within_group(
+    records: pl.DataFrame, comparison: Comparison, group: str, *, size: int, seed: int
+) -> list[float]:
+    """u of a comparison that can only agree within ``group``: P(same group) exactly from the
+    group sizes, times the level distribution of random pairs drawn inside one group.
+
+    Two random addresses share a street perhaps once in 10⁵ pairs — a plain random sample sees
+    that level a handful of times, if at all; sampling inside postal codes sees it thousands.
+    """
+    present = records.filter(pl.col(group).is_not_null()).select("_idx", group)
+    sizes = present.group_by(group).len("n").filter(pl.col("n") > 1).sort(group)
+    total = present.height
+    levels_n = len(comparison.levels)
+    if sizes.height == 0 or total < 2:
+        return [1.0 - 1e-9 * (levels_n - 1)] + [1e-9] * (levels_n - 1)
+    counts = sizes["n"].to_numpy().astype(np.float64)
+    same_group = float((counts * (counts - 1)).sum() / (total * (total - 1)))
+    members = present.join(sizes.select(group), on=group).sort(group, "_idx")
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    rng = np.random.default_rng(seed + 1)
+    chosen = rng.choice(
+        len(counts), size=size, p=counts * (counts - 1) / (counts * (counts - 1)).sum()
+    )
+    n_chosen = counts[chosen].astype(np.int64)
+    first = rng.integers(0, n_chosen)
+    second = (first + rng.integers(1, n_chosen)) % n_chosen  # a different member of the group
+    idx = members["_idx"].to_numpy()
+    left = pl.Series(idx[starts[chosen] + first], dtype=pl.UInt32)
+    right = pl.Series(idx[starts[chosen] + second], dtype=pl.UInt32)
+    levels = compare_pairs(records, left, right, (comparison,), with_tf_values=False)
+    observed = levels[f"lvl_{comparison.name}"].filter(levels[f"lvl_{comparison.name}"] >= 0)
+    seen = max(observed.len(), 1)
+    floor = 1.0 / (2.0 * seen)
+    inside = [max(int((observed == level).sum()) / seen, floor) for level in range(levels_n)]
+    u = [same_group * share for share in inside]
+    u[0] += 1.0 - same_group
     return u
 
 
@@ -156,12 +211,13 @@ def expectation_maximisation(
     max_iterations: int = 200,
     tolerance: float = 1e-6,
     initial_match_share: float = 0.2,
+    fixed_m: dict[str, list[float]] | None = None,
 ) -> FellegiSunterModel:
     """m probabilities and the match share λ by EM over candidate pairs' levels, ``u`` fixed.
 
     ``levels`` holds one ``lvl_<name>`` column per comparison (one row per candidate pair).
     Pairs are grouped by their level pattern first, so each iteration costs the number of distinct
-    patterns (hundreds), not the number of pairs.
+    patterns (hundreds), not the number of pairs. With ``fixed_m`` only λ is estimated.
     """
     names = [c.name for c in comparisons]
     columns = [f"lvl_{n}" for n in names]
@@ -170,7 +226,7 @@ def expectation_maximisation(
     gamma = patterns.select(columns).to_numpy().astype(np.int64)
     counts = patterns["count"].to_numpy().astype(np.float64)
     log_u = _level_table(comparisons, u, gamma)
-    m = {c.name: _initial_m(c) for c in comparisons}
+    m = dict(fixed_m) if fixed_m else {c.name: _initial_m(c) for c in comparisons}
     share = initial_match_share
     iterations, converged = 0, False
     if counts.sum() == 0:  # no candidate pairs: nothing to learn, nothing to score
@@ -182,8 +238,8 @@ def expectation_maximisation(
         posterior = 1.0 / (1.0 + np.exp(np.clip(lu - lm, -700, 700)))
         weighted = posterior * counts
         new_share = float(weighted.sum() / counts.sum())
-        new_m: dict[str, list[float]] = {}
-        for k, c in enumerate(comparisons):
+        new_m: dict[str, list[float]] = dict(m) if fixed_m else {}
+        for k, c in enumerate(() if fixed_m else comparisons):
             present = gamma[:, k] >= 0
             denominator = weighted[present].sum()
             probs = [
@@ -212,6 +268,61 @@ def expectation_maximisation(
         iterations=iterations,
         converged=converged,
     )
+
+
+def train(
+    levels: pl.DataFrame,
+    sessions: list[tuple[pl.Series, tuple[str, ...]]],
+    comparisons: tuple[Comparison, ...],
+    u: dict[str, list[float]],
+    *,
+    max_iterations: int = 200,
+    min_pairs: int = 50,
+) -> FellegiSunterModel:
+    """m by EM per blocking rule, as Splink trains: each session is the rows of ``levels`` one
+    rule produced and the comparisons that rule blocks on, which are left out of that session.
+
+    Pairs that share a phone number by construction say nothing about how often *matches* share a
+    phone, but they are an honest sample for every other field. Each comparison's m is the mean of
+    its estimates over the sessions that could see it; λ is then estimated over all ``levels`` with
+    m and u fixed. A comparison no session could see keeps the estimate of one EM over all pairs.
+    """
+    overall = expectation_maximisation(levels, comparisons, u, max_iterations=max_iterations)
+    estimates: dict[str, list[list[float]]] = {c.name: [] for c in comparisons}
+    for rows, held_out in sessions:
+        visible = tuple(c for c in comparisons if c.name not in held_out)
+        if rows.len() < min_pairs or len(visible) < 2:
+            continue
+        session_levels = levels.select(f"lvl_{c.name}" for c in visible).gather(rows)
+        session = expectation_maximisation(
+            session_levels, visible, u, max_iterations=max_iterations
+        )
+        for c in visible:
+            estimates[c.name].append(session.m[c.name])
+    m = {
+        c.name: [sum(level) / len(level) for level in zip(*found, strict=True)]
+        if (found := estimates[c.name])
+        else overall.m[c.name]
+        for c in comparisons
+    }
+    model = expectation_maximisation(
+        levels, comparisons, u, max_iterations=max_iterations, fixed_m=m
+    )
+    model.iterations += overall.iterations
+    return model
+
+
+def random_pair_prior(match_share: float, candidates: int, total_pairs: int) -> float:
+    """The chance that two random records match: matches among candidates over all pairs.
+
+    Blocking picks candidates *because* their names or phones agree, so the share of matches
+    among candidates already contains that evidence; scoring a candidate with it and then adding
+    the name weight again would count the name twice (every "Jens Hansen" pair would match).
+    Splink's ``probability_two_random_records_match`` is the same quantity.
+    """
+    if total_pairs <= 0 or candidates <= 0:
+        return min(max(match_share, 1e-12), 1 - 1e-12)
+    return min(max(match_share * candidates / total_pairs, 1e-12), 1 - 1e-12)
 
 
 def _level_table(
@@ -249,7 +360,7 @@ def score_pairs(levels: pl.DataFrame, model: FellegiSunterModel) -> pl.DataFrame
             base = base + pl.when(lvl.is_in(list(c.tf_levels))).then(adjustment).otherwise(0.0)
         weight_columns.append(base.alias(f"w_{c.name}"))
     frame = frame.with_columns(weight_columns)
-    prior = math.log2(model.match_share / (1.0 - model.match_share))
+    prior = model.prior_odds_bits()
     total = pl.sum_horizontal(pl.lit(prior), *(pl.col(f"w_{c.name}") for c in model.comparisons))
     return (
         frame.drop(f"_tf_{c.name}" for c in model.comparisons if f"_tf_{c.name}" in frame.columns)

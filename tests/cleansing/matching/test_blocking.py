@@ -13,7 +13,7 @@ from tests.cleansing.matching.population import frame
 def _pairs(rows: list[dict[str, object]], rule: str, **options: object) -> set[tuple[str, str]]:
     records = prepare_records(frame(rows))
     rules = tuple(r for r in default_rules() if r.name == rule)
-    pairs, _, _ = candidate_pairs(records, rules, **options)  # type: ignore[arg-type]
+    pairs = candidate_pairs(records, rules, **options).pairs  # type: ignore[arg-type]
     ids = records["record_id"]
     return set(zip(ids.gather(pairs["_l"]), ids.gather(pairs["_r"]), strict=True))
 
@@ -39,7 +39,7 @@ def test_phone_blocks_on_any_shared_number_of_the_list() -> None:
     )
     records = prepare_records(df)
     rules = tuple(r for r in default_rules() if r.name == "phone")
-    pairs, _, _ = candidate_pairs(records, rules)
+    pairs = candidate_pairs(records, rules).pairs
     assert pairs.select("_l", "_r").rows() == [(0, 1)]
 
 
@@ -94,7 +94,7 @@ def test_sorted_neighbourhood_pairs_neighbours_within_the_window() -> None:
     rows = [{"record_id": n, "name_key": n} for n in names]
     records = prepare_records(frame(rows))
     rule = BlockingRule("sn", pl.col("_org"), window=2)
-    pairs, _, _ = candidate_pairs(records, (rule,))
+    pairs = candidate_pairs(records, (rule,)).pairs
     ids = records["record_id"]
     found = set(zip(ids.gather(pairs["_l"]), ids.gather(pairs["_r"]), strict=True))
     # sorted: aaa aab aac zzy zzz; a pair is named in input order
@@ -110,7 +110,8 @@ def test_oversized_block_is_skipped_and_reported() -> None:
     ]
     records = prepare_records(frame(rows))
     rules = tuple(r for r in default_rules() if r.name == "phone")
-    pairs, report, oversized = candidate_pairs(records, rules, max_block_size=10)
+    found = candidate_pairs(records, rules, max_block_size=10)
+    pairs, report, oversized = found.pairs, found.report, found.oversized
     assert pairs.height == 1  # x–y only, not the 435 pairs of the switchboard
     assert oversized.rows() == [("phone", switchboard, 30)]
     phone = report.filter(pl.col("blocking_rule") == "phone").row(0, named=True)
@@ -126,7 +127,7 @@ def test_link_mode_pairs_only_across_sources() -> None:
     df = frame(rows).with_columns(pl.Series("source", ["a", "a", "b"]))
     records = prepare_records(df)
     rules = tuple(r for r in default_rules() if r.name == "cvr")
-    pairs, _, _ = candidate_pairs(records, rules, link_only=True)
+    pairs = candidate_pairs(records, rules, link_only=True).pairs
     assert pairs.select("_l", "_r").rows() == [(0, 2), (1, 2)]
 
 
@@ -136,7 +137,8 @@ def test_a_pair_found_by_two_rules_is_credited_to_the_first() -> None:
         {"record_id": "b", "cvr": "25313763", "phone_e164": "+4512345678"},
     ]
     records = prepare_records(frame(rows))
-    pairs, report, _ = candidate_pairs(records, default_rules())
+    found = candidate_pairs(records, default_rules())
+    pairs, report = found.pairs, found.report
     assert pairs["blocking_rule"].to_list() == ["cvr"]
     by_rule = dict(report.select("blocking_rule", "pairs_new").rows())
     assert by_rule["cvr"] == 1
