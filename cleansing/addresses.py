@@ -41,11 +41,11 @@ _FOREIGN_TAIL = (
 # ``Vestergade 12, 8000``: a bare code only after a comma, so a 4-digit house number stays one.
 _POSTAL_TAIL = r"^(?:(?P<rest>.*?),\s*)?(?i:dk\s*-?\s*)?(?P<code>\d{4})[\s.]*$"
 
-_CO = r"(?i)(?:^|,)\s*c\s*/\s*o\b[:.]?\s*(?P<co>[^,]+)"
-_ATTENTION = r"(?i)(?:^|,)\s*(?:att|attn|attention)\b[:.]?\s*[^,]*"
+_CO = r"(?i)(?:^|,)\s*c\s*/\s*o(?-u:\b)[:.]?\s*(?P<co>[^,]+)"
+_ATTENTION = r"(?i)(?:^|,)\s*(?:att|attn|attention)(?-u:\b)[:.]?\s*[^,]*"
 _PO_BOX = (
     r"(?i)(?:^|,)\s*(?:postboks|post\s*box|postbox|p\.?\s*o\.?\s*box|pb\.?|boks|box)"
-    r"\s*(?:nr\.?\s*)?(?P<box>\d{1,6})\b[^,]*"
+    r"\s*(?:nr\.?\s*)?(?P<box>\d{1,6})(?-u:\b)[^,]*"
 )
 
 # The segment that holds the street: skip leading segments without digits (a company or
@@ -177,7 +177,7 @@ def _floor_door_text(expr: pl.Expr) -> pl.Expr:
     return (
         expr.str.to_lowercase()
         .str.replace_all(",", " ")
-        .str.replace_all(r"(\d)(tv|th|mf)\b", "${1} ${2}")
+        .str.replace_all(r"(\d)(tv|th|mf)(?-u:\b)", "${1} ${2}")
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
     )
@@ -189,7 +189,7 @@ def _address_line(expr: pl.Expr) -> pl.Expr:
         expr.str.replace_all(r"\s*(?:\r\n|\r|\n|;|\|)+\s*", ", ")
         .str.replace_all(r"[\s\u00a0]+", " ")
         .str.replace_all(r"\s*,[\s,]*", ", ")
-        .str.replace_all(r"(?i)\bnr\.?\s*(\d)", "${1}")
+        .str.replace_all(r"(?i)(?-u:\b)nr\.?\s*(\d)", "${1}")
         .str.strip_chars(" ,")
     )
 

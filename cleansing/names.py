@@ -16,6 +16,7 @@ Everything here is a polars expression over the whole column.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -23,19 +24,68 @@ import polars as pl
 
 from cleansing.reference import load_reference
 
-# Fold the letters Danish data is written with to ASCII the way Danes transliterate them
-# (ø -> oe, not o), so ``Søren`` and ``Soeren`` meet; accents go after NFKD decomposition.
-_FOLD_FROM = ["æ", "ø", "å", "ä", "ö", "ü", "ß", "œ", "ð", "þ", "ł", "đ"]
-_FOLD_TO = ["ae", "oe", "aa", "ae", "oe", "ue", "ss", "oe", "d", "th", "l", "d"]
+# Danish letters fold the way Danes transliterate them (ø -> oe, not o), so ``Søren`` and
+# ``Soeren`` meet; other accented and full-width letters fold to their ASCII base letter.
+_DANISH_FOLDS = {
+    "æ": "ae",
+    "ø": "oe",
+    "å": "aa",
+    "ä": "ae",
+    "ö": "oe",
+    "ü": "ue",
+    "ß": "ss",
+    "œ": "oe",
+    "ð": "d",
+    "þ": "th",
+    "ł": "l",
+    "đ": "d",
+    "ı": "i",
+    # Decomposed input (macOS exports): a letter followed by a combining mark.
+    "a\u030a": "aa",
+    "a\u0308": "ae",
+    "o\u0308": "oe",
+    "u\u0308": "ue",
+}
+# What a key drops or spells out besides folding: ``A.P. Møller`` → ``ap moeller``, ``&`` → og.
+_KEY_FOLDS = {"&": " og ", ".": "", "'": "", "’": "", "´": "", "`": ""}
+
+
+@cache
+def _fold_pairs(for_key: bool) -> tuple[list[str], list[str]]:
+    """(from, to) for one ``replace_many`` pass that folds lower-cased text to ASCII letters.
+
+    Built from Unicode decompositions once, so folding is one Aho-Corasick pass instead of a
+    normalisation and a regex over every value.
+    """
+    table = dict(_DANISH_FOLDS)
+    for code in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00), *range(0xFF01, 0xFF5F)):
+        char = chr(code)
+        if char in table or char != char.lower():
+            continue
+        base = "".join(
+            c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+        )
+        if base and base != char and base.isascii():
+            table[char] = base.lower()
+    for code in range(0x300, 0x370):  # stray combining marks
+        table.setdefault(chr(code), "")
+    if for_key:
+        table.update(_KEY_FOLDS)
+    return list(table), list(table.values())
+
 
 # A registry name may carry its insolvency status; it is not part of the name.
-_STATUS_BODY = (
-    r"[\s,\-]*\(?\s*(?i:under\s+konkurs|i\s+konkurs|under\s+tvangsopl(?:ø|oe|o)sning"
+_STATUS_WORDS = (
+    r"under\s+konkurs|i\s+konkurs|under\s+tvangsopl(?:ø|oe|o)sning"
     r"|under\s+(?:frivillig\s+)?likvidation|i\s+(?:frivillig\s+)?likvidation"
-    r"|under\s+rekonstruktion)\s*\)?"
+    r"|under\s+rekonstruktion"
 )
+_STATUS_BODY = rf"[\s,\-]*\(?\s*(?i:{_STATUS_WORDS})\s*\)?"
 _STATUS_SUFFIX = rf"{_STATUS_BODY}\s*$"
 # ``Hansen Tømrer v/Jens Hansen``: the mark of a sole proprietorship (enkeltmandsvirksomhed).
+# Word boundaries in hot patterns are ASCII ones: a Unicode \b keeps the regex engine off its
+# fast DFA path, and the text they run over is folded to ASCII first.
+_ASCII_BOUNDARY = r"(?-u:\b)"
 _SOLE_PROPRIETOR = r"(?i)(?:^|\s)v\s*/\s*\S"
 _SOLE_PROPRIETOR_MARK = r"(?i)(?:^|\s)v\s*/\s*"
 
@@ -57,32 +107,56 @@ def _spellings(variant: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class _LegalForms:
-    suffix_pattern: str  # group 1: the name before the form, group 2: the form as written
-    prefix_pattern: str  # group 1: the form as written, group 2: the rest of the name
+    # The patterns match only the end (or start) of a name, so the regex engine resolves
+    # groups over a few characters, not the whole value.
+    suffix_pattern: str  # groups: tail (all that goes), form (as written), status
+    prefix_pattern: str  # group 1: the form as written at the start of a name
+    key_suffix_pattern: str  # a legal form (and status) at the end of a name key
+    key_prefix_pattern: str  # a legal form at the start of a name key
+    key_status_pattern: str  # an insolvency status at the end of a name key
     canonical: dict[str, str]  # normalised spelling -> legal form code
     display: dict[str, str]  # normalised spelling -> how it is written in a display name
 
 
+def _alternatives(patterns: list[str]) -> str:
+    return "|".join(sorted(set(patterns), key=len, reverse=True))
+
+
 @cache
 def _legal_forms() -> _LegalForms:
-    table = load_reference("legal_forms")
-    variants = sorted(table["variant"].to_list(), key=len, reverse=True)
-    prefix_variants = sorted(
-        table.filter(pl.col("position") == "any")["variant"].to_list(), key=len, reverse=True
+    table = load_reference("legal_forms").with_columns(
+        key=text_key(pl.col("variant")), prefix_allowed=pl.col("position") == "any"
     )
-    suffix_alternatives = "|".join(_variant_pattern(v) for v in variants)
-    prefix_alternatives = "|".join(_variant_pattern(v) for v in prefix_variants)
+    variants = table["variant"].to_list()
+    prefix_variants = table.filter("prefix_allowed")["variant"].to_list()
+    key_forms = [
+        re.escape(spelling)
+        for key, variant in zip(table["key"], variants, strict=True)
+        for spelling in {key, *_spellings(variant)[1:]}
+    ]
+    key_prefix_forms = [re.escape(key) for key in table.filter("prefix_allowed")["key"]]
+    key_status = _STATUS_WORDS.replace(r"(?:ø|oe|o)", "(?:oe|o)")
+    suffix_alternatives = _alternatives([_variant_pattern(v) for v in variants])
     return _LegalForms(
-        suffix_pattern=rf"(?i)^(.*?[^\s,\-])[\s,\-]+({suffix_alternatives})\.?\s*$",
-        prefix_pattern=rf"(?i)^({prefix_alternatives})\.?[\s,]+(\S.*)$",
+        suffix_pattern=(
+            rf"(?i)(?P<tail>[\s,\-]+(?P<form>{suffix_alternatives})\.?"
+            rf"(?P<status>{_STATUS_BODY})?)[\s.]*$"
+        ),
+        prefix_pattern=(
+            rf"(?i)^\s*({_alternatives([_variant_pattern(v) for v in prefix_variants])})"
+            r"\.?[\s,]+\S"
+        ),
+        key_suffix_pattern=rf" (?:{_alternatives(key_forms)})(?: (?:{key_status}))?$",
+        key_prefix_pattern=rf"^(?:{_alternatives(key_prefix_forms)}) ",
+        key_status_pattern=rf" (?:{key_status})$",
         canonical={
             spelling: form
-            for variant, form in zip(table["variant"], table["legal_form"], strict=True)
+            for variant, form in zip(variants, table["legal_form"], strict=True)
             for spelling in _spellings(variant)
         },
         display={
             spelling: shown
-            for variant, shown in zip(table["variant"], table["display"], strict=True)
+            for variant, shown in zip(variants, table["display"], strict=True)
             if shown
             for spelling in _spellings(variant)
         },
@@ -102,11 +176,21 @@ def fold(expr: pl.Expr) -> pl.Expr:
     ``Ålsgårde`` → ``aalsgaarde``; ``Aabenraa`` → ``aabenraa``; ``Müller`` → ``mueller``;
     ``Café`` → ``cafe``.
     """
+    return expr.str.to_lowercase().str.replace_many(*_fold_pairs(False))
+
+
+def text_key(expr: pl.Expr) -> pl.Expr:
+    """Folded text, ``&`` read as ``og``, dots and apostrophes dropped, other punctuation a space.
+
+    The key of a person's name or a street; ``Hans-Jørgen`` → ``hans joergen``;
+    ``McDonald's`` → ``mcdonalds``; blank or punctuation-only → null.
+    """
     return (
         expr.str.to_lowercase()
-        .str.replace_many(_FOLD_FROM, _FOLD_TO)
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{M}+", "")
+        .str.replace_many(*_fold_pairs(True))
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.strip_chars()
+        .replace("", None)
     )
 
 
@@ -121,25 +205,12 @@ def _normalised_variant(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def _without_status(expr: pl.Expr) -> pl.Expr:
-    return expr.str.replace(_STATUS_SUFFIX, "")
-
-
-def _legal_form_parts(expr: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """(name without its legal form, the legal form as written) of a whitespace-collapsed name."""
+def _legal_form_written(expr: pl.Expr) -> pl.Expr:
+    """The legal form as written in a name (``Aps.``, ``A / S``), or null."""
     forms = _legal_forms()
-    text = _without_status(expr)
-    suffix = text.str.extract_groups(forms.suffix_pattern)
-    prefix = text.str.extract_groups(forms.prefix_pattern)
-    base = (
-        pl.when(suffix.struct.field("2").is_not_null())
-        .then(suffix.struct.field("1"))
-        .when(prefix.struct.field("1").is_not_null())
-        .then(prefix.struct.field("2"))
-        .otherwise(text)
+    return pl.coalesce(
+        expr.str.extract(forms.suffix_pattern, 2), expr.str.extract(forms.prefix_pattern, 1)
     )
-    written = pl.coalesce(suffix.struct.field("2"), prefix.struct.field("1"))
-    return base, written
 
 
 def legal_form_of(expr: pl.Expr) -> pl.Expr:
@@ -148,19 +219,11 @@ def legal_form_of(expr: pl.Expr) -> pl.Expr:
     ``Hansen Byg Aps.`` → ``ApS``; ``A/S Storebælt`` → ``A/S``; ``Hansen Tømrer v/Jens Hansen`` →
     ``ENK``; ``Danish Crown A.m.b.a.`` → ``AMBA``; ``Jens Hansen`` → null.
     """
-    forms = _legal_forms()
-    text = collapse_whitespace(expr)
-    _, written = _legal_form_parts(text)
-    from_table = _normalised_variant(written).replace_strict(
-        forms.canonical, default=None, return_dtype=pl.String
+    from_table = _normalised_variant(_legal_form_written(expr)).replace_strict(
+        _legal_forms().canonical, default=None, return_dtype=pl.String
     )
-    return (
-        pl.when(from_table.is_not_null())
-        .then(from_table)
-        .when(text.str.contains(_SOLE_PROPRIETOR))
-        .then(pl.lit("ENK"))
-        .otherwise(pl.lit(None, dtype=pl.String))
-    )
+    sole_proprietor = pl.when(expr.str.contains(_SOLE_PROPRIETOR)).then(pl.lit("ENK"))
+    return pl.coalesce(from_table, sole_proprietor)
 
 
 def name_key(expr: pl.Expr) -> pl.Expr:
@@ -170,24 +233,17 @@ def name_key(expr: pl.Expr) -> pl.Expr:
     ``Andersen & Søn A/S`` → ``andersen og soen``; ``Hansen Tømrer v/Jens Hansen`` →
     ``hansen toemrer jens hansen``; blank or punctuation-only → null.
     """
-    base, _ = _legal_form_parts(collapse_whitespace(expr))
-    return text_key(base.str.replace_all(_SOLE_PROPRIETOR_MARK, " "))
+    return _strip_key_legal_form(text_key(expr.str.replace_all(_SOLE_PROPRIETOR_MARK, " ")))
 
 
-def text_key(expr: pl.Expr) -> pl.Expr:
-    """Folded text, ``&`` read as ``og``, dots and apostrophes dropped, other punctuation a space.
-
-    The key of a person's name or a street; ``Hans-Jørgen`` → ``hans joergen``;
-    ``McDonald's`` → ``mcdonalds``; blank or punctuation-only → null.
-    """
-    key = (
-        fold(expr)
-        .str.replace_all("&", " og ")
-        .str.replace_all(r"[.'’´`]", "")
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
-        .str.strip_chars()
+def _strip_key_legal_form(key: pl.Expr) -> pl.Expr:
+    """A text key without the legal form (and status) at its end or the legal form at its start."""
+    forms = _legal_forms()
+    return (
+        key.str.replace(forms.key_status_pattern, "")
+        .str.replace(forms.key_suffix_pattern, "")
+        .str.replace(forms.key_prefix_pattern, "")
     )
-    return pl.when(key.str.len_bytes() > 0).then(key).otherwise(pl.lit(None, dtype=pl.String))
 
 
 @cache
@@ -203,9 +259,9 @@ def word_list_pattern(table: str, strength: str | None = None) -> str:
         words = words.filter(pl.col("strength") == strength)
     words = words.with_columns(folded=fold(pl.col("word")))
     anchors = {
-        "word": (r"\b", r"\b"),
-        "prefix": (r"\b", ""),
-        "suffix": ("", r"\b"),
+        "word": (_ASCII_BOUNDARY, _ASCII_BOUNDARY),
+        "prefix": (_ASCII_BOUNDARY, ""),
+        "suffix": ("", _ASCII_BOUNDARY),
         "part": ("", ""),
     }
     alternatives = []
@@ -239,7 +295,7 @@ def _casing() -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]
 def _title_case(expr: pl.Expr) -> pl.Expr:
     # to_titlecase capitalises after every non-letter, which is right for Hans-Jørgen and
     # O'Brien but not for the possessive 's of McDonald's.
-    return expr.str.to_titlecase().str.replace_all(r"(\p{L})(['’])S\b", "${1}${2}s")
+    return expr.str.to_titlecase().str.replace_all(r"(\p{L})(['’])S(?-u:\b)", "${1}${2}s")
 
 
 def proper_case(expr: pl.Expr) -> pl.Expr:
@@ -250,50 +306,51 @@ def proper_case(expr: pl.Expr) -> pl.Expr:
     """
     has_upper = expr.str.contains(r"\p{Lu}")
     has_lower = expr.str.contains(r"\p{Ll}")
+    # Only the rows that need it go through the passes below; the others are null there.
+    needs_case = pl.when(has_upper != has_lower).then(expr)
     (any_from, any_to), (inner_from, inner_to) = _casing()
     # Spaces doubled so that adjacent words each keep a space on both sides for replace_many.
-    framed = pl.lit(" ") + _title_case(expr).str.replace_all(" ", "  ") + pl.lit(" ")
+    framed = (
+        pl.lit(" ") + _title_case(needs_case).str.replace_all(" ", "  ", literal=True) + pl.lit(" ")
+    )
     anywhere = framed.str.replace_many(any_from, any_to)
     # The first word loses its frame so that a leading ``Og`` or ``I`` keeps its capital.
     inner = anywhere.str.slice(1).str.replace_many(inner_from, inner_to)
-    cased = inner.str.replace_all(r" V\s*/", " v/").str.replace_all(r"\s+", " ").str.strip_chars()
-    return pl.when(has_upper != has_lower).then(cased).otherwise(expr)
+    cased = (
+        inner.str.replace_all(r" V\s*/", " v/")
+        .str.replace_all("  ", " ", literal=True)
+        .str.strip_chars()
+    )
+    return pl.coalesce(cased, expr)
 
 
-@cache
-def _display_pattern() -> str:
-    """Groups: 1 the name before the legal form, 2 the form as written, 3 a status suffix."""
-    forms = _legal_forms()
-    return forms.suffix_pattern.removesuffix(r"\.?\s*$") + rf"\.?({_STATUS_BODY})?\s*$"
+def _with_display_form(text: pl.Expr, parts: pl.Expr) -> pl.Expr:
+    """The legal form at the end of a name written canonically: ``Hansen Byg Aps.`` → ``… ApS``.
 
-
-def _with_display_form(expr: pl.Expr) -> pl.Expr:
-    """The legal form at the end of a name written canonically: ``Hansen Byg Aps.`` → ``… ApS``."""
-    parts = expr.str.extract_groups(_display_pattern())
-    shown = _normalised_variant(parts.struct.field("2")).replace_strict(
+    ``parts`` is ``text.str.extract_groups(_legal_forms().suffix_pattern)``.
+    """
+    shown = _normalised_variant(parts.struct.field("form")).replace_strict(
         _legal_forms().display, default=None, return_dtype=pl.String
     )
-    rewritten = pl.concat_str(
-        parts.struct.field("1"),
-        pl.lit(" "),
-        shown,
-        parts.struct.field("3").fill_null(""),
-    )
-    return pl.when(shown.is_not_null()).then(rewritten).otherwise(expr)
+    base = text.str.head(-parts.struct.field("tail").str.len_chars().cast(pl.Int64))
+    rewritten = pl.concat_str(base, pl.lit(" "), shown, parts.struct.field("status").fill_null(""))
+    return pl.coalesce(rewritten, text)
 
 
 def _clean_text(expr: pl.Expr) -> pl.Expr:
     """Whitespace collapsed and stray quotes or separators trimmed from the ends; blank → null."""
-    text = collapse_whitespace(expr).str.strip_chars(' ,;:"“”„«»*_').str.strip_chars()
-    return pl.when(text.str.len_bytes() > 0).then(text).otherwise(pl.lit(None, dtype=pl.String))
-
-
-def _is_usable(text: pl.Expr) -> pl.Expr:
-    """A name that names someone: letters, not a placeholder (``ukendt``, ``n/a``, ``xxx``)."""
-    key = text_key(text)
     return (
-        key.is_not_null()
-        & (key.str.count_matches(r"\p{L}") >= 2)
+        collapse_whitespace(expr)
+        .str.strip_chars(' ,;:"“”„«»*_')
+        .str.strip_chars()
+        .replace("", None)
+    )
+
+
+def _usable_key(key: pl.Expr) -> pl.Expr:
+    """A name key that names someone: two letters, no placeholder (``ukendt``, ``n/a``, ``xxx``)."""
+    return (
+        key.str.contains(r"\p{L}.*\p{L}")
         & ~key.is_in(_placeholders())
         & ~key.str.contains(r"^(?:x+|z+|test\s*\d*)$")
     ).fill_null(False)
@@ -307,13 +364,6 @@ _PERSON_NAME = rf"^{_WORD}(?: {_WORD}){{1,3}}$"
 _OWNER = r"(?i)(?:^|\s)v\s*/\s*(.+)$"
 
 
-def _is_business_like(text: pl.Expr) -> pl.Expr:
-    folded = fold(text)
-    return folded.str.contains(word_list_pattern("business_words")) | folded.str.contains(
-        word_list_pattern("public_sector_patterns", "strong")
-    )
-
-
 def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     """Add the display name, legal form, keys and first/last names of each record.
 
@@ -324,67 +374,102 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     ``Jens Hansen`` with first name ``Jens`` and last name ``Hansen``; first name ``jens`` and
     last name ``HANSEN`` with no name → ``Jens Hansen``; ``ukendt`` → null and MISSING_NAME.
     """
-    raw_columns = {
-        column: pl.col(column) if column in df.columns else pl.lit(None, dtype=pl.String)
+    # Each step materialises what the next reads more than once, so no regex runs twice.
+    raw = {
+        column: pl.col(column).cast(pl.String) if column in df.columns else pl.lit(None, pl.String)
         for column in ("raw_name", "raw_first_name", "raw_last_name")
     }
-    staged = df.lazy().with_columns(
-        _text=_clean_text(raw_columns["raw_name"].cast(pl.String)),
-        _first=_clean_text(raw_columns["raw_first_name"].cast(pl.String)),
-        _last=_clean_text(raw_columns["raw_last_name"].cast(pl.String)),
+    frame = df.lazy().with_columns(
+        _text=_clean_text(raw["raw_name"]),
+        _first=_clean_text(raw["raw_first_name"]),
+        _last=_clean_text(raw["raw_last_name"]),
     )
-    staged = staged.with_columns(
-        _text=pl.when(_is_usable(pl.col("_text"))).then(pl.col("_text")),
-        _first=pl.when(_is_usable(pl.col("_first"))).then(proper_case(pl.col("_first"))),
-        _last=pl.when(_is_usable(pl.col("_last"))).then(proper_case(pl.col("_last"))),
+    frame = frame.with_columns(
+        _key=text_key(pl.col("_text").str.replace_all(_SOLE_PROPRIETOR_MARK, " ")),
+        _first_key=text_key(pl.col("_first")),
+        _last_key=text_key(pl.col("_last")),
     )
-    staged = staged.with_columns(
-        legal_form=legal_form_of(pl.col("_text")),
-        _business=_is_business_like(pl.col("_text")),
-        _comma=pl.col("_text").str.extract_groups(_COMMA_PERSON),
+    text, key = pl.col("_text"), pl.col("_key")
+    business_or_public = (
+        f"{word_list_pattern('business_words')}"
+        f"|{word_list_pattern('public_sector_patterns', 'strong')}"
+    )
+    frame = frame.with_columns(
+        _usable=_usable_key(key),
+        _first=pl.when(_usable_key(pl.col("_first_key"))).then(proper_case(pl.col("_first"))),
+        _last=pl.when(_usable_key(pl.col("_last_key"))).then(proper_case(pl.col("_last"))),
+        _business=key.str.contains(business_or_public).fill_null(False),
+    )
+    frame = frame.with_columns(
+        _text=pl.when("_usable").then(text),
+        _key=pl.when("_usable").then(key),
+    )
+    frame = frame.with_columns(
+        legal_form=legal_form_of(text),
+        _comma=text.str.extract_groups(_COMMA_PERSON),
     )
     comma_last = pl.col("_comma").struct.field("1")
     comma_first = pl.col("_comma").struct.field("2")
-    is_comma_person = (
-        comma_first.is_not_null() & pl.col("legal_form").is_null() & ~pl.col("_business")
+    frame = frame.with_columns(
+        _is_comma=comma_first.is_not_null() & pl.col("legal_form").is_null() & ~pl.col("_business"),
     )
-    staged = staged.with_columns(
-        _text=pl.when(is_comma_person)
+    is_comma = pl.col("_is_comma")
+    frame = frame.with_columns(
+        _text=pl.when(is_comma)
         .then(pl.concat_str(comma_first, pl.lit(" "), comma_last))
-        .otherwise(pl.col("_text")),
+        .otherwise(text),
     )
-    staged = staged.with_columns(
-        _display=_with_display_form(proper_case(pl.col("_text"))),
+    frame = frame.with_columns(_cased=proper_case(text))
+    frame = frame.with_columns(
+        _display_parts=pl.col("_cased").str.extract_groups(_legal_forms().suffix_pattern)
+    )
+    frame = frame.with_columns(
+        _display=_with_display_form(pl.col("_cased"), pl.col("_display_parts"))
     )
     display = pl.col("_display")
-    owner = display.str.extract(_OWNER, 1)
+    frame = frame.with_columns(_owner=display.str.extract(_OWNER, 1))
+    owner = pl.col("_owner")
     person_like = (
         pl.col("legal_form").is_null() & ~pl.col("_business") & display.str.contains(_PERSON_NAME)
     )
     owner_like = (pl.col("legal_form") == "ENK") & owner.str.contains(_PERSON_NAME)
-    split_source = pl.when(person_like).then(display).when(owner_like).then(owner)
-    staged = staged.with_columns(
+    frame = frame.with_columns(
+        _split=pl.when(person_like).then(display).when(owner_like).then(owner),
+    )
+    split = pl.col("_split")
+    frame = frame.with_columns(
         name=pl.coalesce(
             display,
             pl.concat_str(pl.col("_first"), pl.col("_last"), separator=" ", ignore_nulls=True),
-        ),
+        ).replace("", None),
         first_name=pl.coalesce(
             pl.col("_first"),
-            pl.when(is_comma_person).then(proper_case(comma_first)),
-            split_source.str.extract(r"^(.+) \S+$", 1),
+            pl.when(is_comma).then(proper_case(comma_first)),
+            split.str.extract(r"^(.+) \S+$", 1),
         ),
         last_name=pl.coalesce(
             pl.col("_last"),
-            pl.when(is_comma_person).then(proper_case(comma_last)),
-            split_source.str.extract(r" (\S+)$", 1),
+            pl.when(is_comma).then(proper_case(comma_last)),
+            split.str.extract(r" (\S+)$", 1),
         ),
     )
-    staged = staged.with_columns(
-        name=pl.when(pl.col("name").str.len_bytes() > 0).then(pl.col("name")),
-    ).with_columns(
-        name_key=name_key(pl.col("name")),
+    frame = frame.with_columns(
         first_name_key=text_key(pl.col("first_name")),
         last_name_key=text_key(pl.col("last_name")),
+    )
+    # The key of the text before ``Hansen, Jens`` was turned round is reused for all others.
+    given_names_key = pl.concat_str(
+        pl.col("first_name_key"), pl.col("last_name_key"), separator=" ", ignore_nulls=True
+    )
+    frame = frame.with_columns(
+        name_key=pl.when(is_comma | key.is_null())
+        .then(given_names_key.replace("", None))
+        .otherwise(_strip_key_legal_form(key)),
         flag_MISSING_NAME=pl.col("name").is_null(),
     )
-    return staged.drop("_text", "_first", "_last", "_business", "_comma", "_display").collect()
+    temporary = [
+        column
+        for column in frame.collect_schema().names()
+        if column.startswith("_") and column not in df.columns
+    ]
+    return frame.drop(temporary).collect()
