@@ -15,7 +15,8 @@ The rules (the reference is :func:`parse_phone`, one value at a time with ``phon
   else the default region ``DK``) and kept when ``phonenumbers.is_valid_number`` says so; a part
   that does not parse as one valid number is searched for valid numbers
   (``phonenumbers.PhoneNumberMatcher``), which finds both in ``20304050 30405060``;
-- the result is every valid number, in E.164 (``+4520304050``), in order, without repeats.
+- the result is every valid number, in E.164 (``+4520304050``), in order, without repeats;
+- a part longer than 250 characters (phonenumbers' own limit) holds no number.
 
 A number is valid when phonenumbers' metadata knows it as a number in use in its country —
 in Denmark eight digits in the fixed-line, mobile, toll-free or premium-rate ranges, so
@@ -178,7 +179,13 @@ def split_extension(part: str) -> tuple[str, str | None]:
     return match["number"], match["extension"]
 
 
+# phonenumbers.parse refuses longer input; searching it costs seconds per 10 kB of digits.
+MAX_PART_LENGTH: Final = 250
+
+
 def _numbers_in_part(part: str, region: str) -> list[str]:
+    if len(part) > MAX_PART_LENGTH:
+        return []
     try:
         number = phonenumbers.parse(part, region)
     except NumberParseException:
