@@ -179,13 +179,12 @@ def split_extension(part: str) -> tuple[str, str | None]:
     return match["number"], match["extension"]
 
 
-# phonenumbers.parse refuses longer input; searching it costs seconds per 10 kB of digits.
+# phonenumbers.parse refuses longer input; searching it (and the extension pattern, which
+# backtracks) would cost seconds per 10 kB of digits.
 MAX_PART_LENGTH: Final = 250
 
 
 def _numbers_in_part(part: str, region: str) -> list[str]:
-    if len(part) > MAX_PART_LENGTH:
-        return []
     try:
         number = phonenumbers.parse(part, region)
     except NumberParseException:
@@ -207,6 +206,8 @@ def parse_phone_with_extension(
     numbers: list[str] = []
     first_extension = None
     for raw_part in _SPLIT.split(value):
+        if len(raw_part) > MAX_PART_LENGTH:
+            continue
         part, extension = split_extension(raw_part.strip())
         if not part:
             continue
