@@ -33,7 +33,7 @@ from connectors.cvr_base import (
     RegistryError,
     RegistryQuotaError,
 )
-from connectors.cvr_document import PUBLIC_FORM_CODES, REGISTRY_SCHEMA, SOURCE_FIELDS
+from connectors.cvr_document import REGISTRY_SCHEMA, SOURCE_FIELDS
 from connectors.cvr_erst import ERST_URL, ErstRegistry, SyncResult, erst_credentials, sync_snapshot
 from connectors.cvr_snapshot import RegistrySnapshotError, SnapshotRegistry, load_snapshot
 from connectors.cvrapi import CVRAPI_URL, CvrapiRegistry
@@ -42,7 +42,6 @@ from connectors.http import RetryPolicy
 __all__ = [
     "CVRAPI_URL",
     "ERST_URL",
-    "PUBLIC_FORM_CODES",
     "REGISTRY_SCHEMA",
     "SOURCE_FIELDS",
     "Registry",

@@ -64,11 +64,6 @@ FORM_SHORT: Final[Mapping[int, str]] = {
     290: "SE",
 }
 
-# Forms that are public authorities and, by the Danish e-invoicing rules, are invoiced through an
-# EAN/GLN (NemHandel): state administrative units, independent public enterprises, the former
-# counties, regions, municipalities and the national church's institutions.
-PUBLIC_FORM_CODES: Final = frozenset({230, 235, 240, 245, 250, 260})
-
 # Columns a document yields, in order; REGISTRY_SCHEMA adds found / lookup_failed after cvr.
 DOCUMENT_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "cvr": pl.String(),

@@ -1,0 +1,296 @@
+"""What the CVR registry says about each record: status, legal name, address, public sector.
+
+In: ``records`` with the normalised columns ``cvr`` (8 digits or null), ``name``, ``name_key``,
+``street``, ``street_key``, ``house_number``, ``floor``, ``door``, ``postal_code``, ``city``,
+``customer_type``; and ``registry``, the frame :func:`connectors.cvr.open_registry` returns
+(one row per CVR: ``found``, ``lookup_failed``, ``registry_*``).
+
+Out: the records, in order, with ``registry_status``, ``registry_name``, ``reklamebeskyttet``,
+the flags ``COMPANY_BANKRUPT`` / ``COMPANY_DISSOLVED`` / ``COMPANY_DISTRESSED`` (from the
+registry's status class), ``CVR_NOT_FOUND`` (a valid CVR the registry answered "unknown" for),
+``REGISTRY_UNCHECKED`` (the look-up failed or was not made: unknown is not "not found"),
+``NAME_MISMATCH``, ``ADDRESS_MISMATCH``, ``customer_type`` set to ``public`` for public-sector
+forms, and ``registry_proposed_<field>`` for ``changes.csv`` (rule ``registry``).
+
+Names are compared on their keys (legal form stripped, æ→ae, case and punctuation gone):
+
+- ``Hansen Byg`` / registry ``HANSEN BYG ApS`` — same key, no mismatch;
+- ``Hansen Bgy ApS`` / ``Hansen Byg ApS`` — a typo (similarity ≥ :data:`NAME_MATCH_SCORE`),
+  no mismatch, the registry's spelling is proposed;
+- ``Hansen Tømrer`` / binavn ``Hansen Tømrer`` — a secondary name, no mismatch;
+- ``Gammel Handel ApS`` / former name ``Gammel Handel ApS``, now ``Nyt Navn ApS`` — a
+  mismatch (the invoice names an entity that no longer carries that name), registry name proposed;
+- ``Nordlys A/S`` / ``Hansen Byg ApS`` — a mismatch, nothing proposed (the CVR may be the
+  wrong one rather than the name).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
+
+from cleansing.addresses import street_key
+from cleansing.names import name_key, normalise_names
+from cleansing.schema import flag
+
+# ERST virksomhedsformkode of public authorities, invoiced through EAN (NemHandel): 230 state
+# administrative unit (STA), 235 independent public enterprise (SOV), 240 former county (AMT),
+# 245 region (REG), 250 municipality (KOM), 260 national-church institution (FKI).
+PUBLIC_FORM_CODES: Final = (230, 235, 240, 245, 250, 260)
+
+# Name keys at least this similar (0-100, the better of rapidfuzz's ratio and token-sort ratio)
+# are the same name written differently. Calibrated in tests/cleansing/test_registry.py on
+# one- and two-letter typos of Danish company names (all ≥ 85 above 8 letters) against
+# different companies sharing a word (mostly < 80).
+NAME_MATCH_SCORE: Final = 85.0
+# Below the match score but at least this similar: a variant worth proposing the registry name for.
+NAME_VARIANT_SCORE: Final = 70.0
+# Street keys this similar, and as similar without their common ending, are the same street
+# (a typo, not a move).
+STREET_MATCH_SCORE: Final = 90.0
+STREET_STEM_SCORE: Final = 85.0
+_STREET_SUFFIX: Final = (
+    r"\s?(?:gade|vej|alle|straede|plads|boulevard|torv|park|parken|sti|stien|vaenge|have|bakke)$"
+)
+
+PROPOSED_FIELDS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
+
+_STATUS_FLAGS: Final = {
+    "bankrupt": "COMPANY_BANKRUPT",
+    "dissolved": "COMPANY_DISSOLVED",
+    "distressed": "COMPANY_DISTRESSED",
+}
+_REGISTRY_COLUMNS: Final = (
+    "cvr",
+    "found",
+    "lookup_failed",
+    "registry_status",
+    "registry_status_class",
+    "registry_name",
+    "registry_binavne",
+    "registry_former_names",
+    "registry_street",
+    "registry_house_number",
+    "registry_floor",
+    "registry_door",
+    "registry_postal_code",
+    "registry_city",
+    "registry_form_code",
+    "reklamebeskyttet",
+)
+
+
+def apply_registry(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
+    """Join the registry's answer to each record and raise the registry flags (see module doc)."""
+    reg = _prepared_registry(registry)
+    frame = records.with_row_index("_row").join(
+        reg, left_on="cvr", right_on="_cvr", how="left", maintain_order="left"
+    )
+    has_cvr = pl.col("cvr").is_not_null()
+    found = has_cvr & pl.col("_found").fill_null(False)
+    frame = frame.with_columns(
+        _found=found,
+        **{flag("REGISTRY_UNCHECKED"): has_cvr & pl.col("_failed").fill_null(True)},
+        **{
+            flag("CVR_NOT_FOUND"): has_cvr
+            & ~pl.col("_found").fill_null(True)
+            & ~pl.col("_failed").fill_null(True)
+        },
+        **{
+            flag(code): found & (pl.col("_class") == status).fill_null(False)
+            for status, code in _STATUS_FLAGS.items()
+        },
+    )
+    frame = _name_checks(frame)
+    frame = _address_checks(frame)
+    public = pl.col("_found") & pl.col("_form_code").is_in(PUBLIC_FORM_CODES).fill_null(False)
+    customer_type = (
+        pl.col("customer_type") if "customer_type" in records.columns else pl.lit(None, pl.String)
+    )
+    frame = frame.with_columns(
+        registry_status=pl.when("_found").then(pl.col("_status")),
+        registry_name=pl.when("_found").then(pl.col("_name")),
+        reklamebeskyttet=pl.when("_found").then(pl.col("_reklame")),
+        customer_type=pl.when(public).then(pl.lit("public")).otherwise(customer_type),
+    )
+    helpers = [c for c in frame.columns if c.startswith("_") and c not in records.columns]
+    return frame.sort("_row").drop(helpers)
+
+
+def _prepared_registry(registry: pl.DataFrame) -> pl.DataFrame:
+    """The registry frame with keys for comparison, one row per CVR, columns prefixed ``_``."""
+    missing = [c for c in _REGISTRY_COLUMNS if c not in registry.columns]
+    if missing:
+        raise ValueError(f"the registry frame lacks {missing}")
+    keys = pl.element()
+    return (
+        registry.select(_REGISTRY_COLUMNS)
+        .unique("cvr", keep="first", maintain_order=True)
+        .select(
+            _cvr=pl.col("cvr"),
+            _found=pl.col("found"),
+            _failed=pl.col("lookup_failed"),
+            _status=pl.col("registry_status"),
+            _class=pl.col("registry_status_class"),
+            _name=pl.col("registry_name"),
+            _name_key=name_key(pl.col("registry_name")),
+            _binavn_keys=pl.col("registry_binavne").list.eval(name_key(keys).drop_nulls()),
+            _former_keys=pl.col("registry_former_names").list.eval(name_key(keys).drop_nulls()),
+            _street=pl.col("registry_street"),
+            _street_key=street_key(pl.col("registry_street")),
+            _house_number=pl.col("registry_house_number").str.to_uppercase(),
+            _floor=pl.col("registry_floor"),
+            _door=pl.col("registry_door"),
+            _postal_code=pl.col("registry_postal_code"),
+            _city=pl.col("registry_city"),
+            _form_code=pl.col("registry_form_code"),
+            _reklame=pl.col("reklamebeskyttet"),
+        )
+    )
+
+
+def name_similarity(left: list[str], right: list[str]) -> list[float]:
+    """Pairwise similarity (0-100) of name keys: the better of ratio and token-sort ratio.
+
+    >>> scores = name_similarity(["hansen byg", "hansen byg"], ["hansen bgy", "byg hansen"])
+    >>> [round(score) for score in scores]
+    [90, 100]
+    """
+    if not left:
+        return []
+    plain = cpdist(left, right, scorer=fuzz.ratio, dtype="float32")
+    sorted_ = cpdist(left, right, scorer=fuzz.token_sort_ratio, dtype="float32")
+    return [float(max(a, b)) for a, b in zip(plain.tolist(), sorted_.tolist(), strict=True)]
+
+
+def _name_checks(frame: pl.DataFrame) -> pl.DataFrame:
+    """NAME_MISMATCH and registry_proposed_name, from the best match among the registry's names."""
+    record_key = pl.col("name_key")
+    exact = (record_key == pl.col("_name_key")) | pl.col("_binavn_keys").list.contains(record_key)
+    comparable = pl.col("_found") & record_key.is_not_null() & pl.col("_name_key").is_not_null()
+    frame = frame.with_columns(_exact=(comparable & exact.fill_null(False)))
+    scores = _candidate_scores(frame.filter(comparable & ~pl.col("_exact")))
+    frame = frame.join(scores, on="_row", how="left")
+    current = pl.col("_current_score").fill_null(0.0)
+    former = pl.col("_former_score").fill_null(0.0)
+    matches = pl.col("_exact") | (current >= NAME_MATCH_SCORE)
+    mismatch = comparable & ~matches
+    # A close variant of the current name (typo) or the former name: propose the legal name.
+    # Not for a name unrelated to every registry name: the CVR may be what is wrong.
+    propose = (
+        comparable
+        & ~pl.col("_exact")
+        & (
+            (pl.col("_best_is_main") & (current >= NAME_VARIANT_SCORE))
+            | ((former >= NAME_MATCH_SCORE) & (former > current))
+        )
+    )
+    frame = frame.with_columns(
+        **{flag("NAME_MISMATCH"): mismatch.fill_null(False)},
+        _propose_name=propose.fill_null(False),
+    )
+    # ERST writes most names in capitals with a mixed-case form (``NORDISK VÆRKTØJ ApS``);
+    # written all in capitals, the name module gives it the display casing of a typed name.
+    name = pl.col("_name")
+    shouting = name.str.count_matches(r"\p{Lu}") >= 0.75 * name.str.count_matches(r"\p{L}")
+    display = pl.when(shouting).then(name.str.to_uppercase()).otherwise(name)
+    proposed = normalise_names(frame.select(raw_name=pl.when("_propose_name").then(display)))[
+        "name"
+    ]
+    return frame.with_columns(registry_proposed_name=proposed)
+
+
+def _candidate_scores(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per record row: best similarity to a current name/binavn, to a former name, and whether
+    the best current match is the main name (not a binavn)."""
+    schema = {
+        "_row": pl.UInt32(),
+        "_current_score": pl.Float64(),
+        "_former_score": pl.Float64(),
+        "_best_is_main": pl.Boolean(),
+    }
+    if rows.is_empty():
+        return pl.DataFrame(schema=schema)
+    pairs = pl.concat(
+        [
+            rows.select("_row", "name_key", _candidate=pl.col("_name_key"), _kind=pl.lit("main")),
+            rows.select(
+                "_row", "name_key", _candidate=pl.col("_binavn_keys"), _kind=pl.lit("binavn")
+            ).explode("_candidate"),
+            rows.select(
+                "_row", "name_key", _candidate=pl.col("_former_keys"), _kind=pl.lit("former")
+            ).explode("_candidate"),
+        ]
+    ).drop_nulls("_candidate")
+    pairs = pairs.with_columns(
+        _score=pl.Series(
+            name_similarity(pairs["name_key"].to_list(), pairs["_candidate"].to_list()),
+            dtype=pl.Float64,
+        )
+    )
+    best = pairs.group_by("_row").agg(
+        _current_score=pl.col("_score").filter(pl.col("_kind") != "former").max(),
+        _main_score=pl.col("_score").filter(pl.col("_kind") == "main").max(),
+        _former_score=pl.col("_score").filter(pl.col("_kind") == "former").max(),
+    )
+    return best.select(
+        "_row",
+        "_current_score",
+        "_former_score",
+        _best_is_main=(pl.col("_main_score") >= pl.col("_current_score")).fill_null(False),
+    ).cast(schema)  # type: ignore[arg-type]
+
+
+def _address_checks(frame: pl.DataFrame) -> pl.DataFrame:
+    """ADDRESS_MISMATCH against the registry's current address, and the proposed address."""
+    record_street = pl.col("street_key")
+    registry_street = pl.col("_street_key")
+    comparable = pl.col("_found") & registry_street.is_not_null() & record_street.is_not_null()
+    rows = frame.filter(comparable & (record_street != registry_street)).with_columns(
+        _record_stem=record_street.str.replace(_STREET_SUFFIX, ""),
+        _registry_stem=registry_street.str.replace(_STREET_SUFFIX, ""),
+    )
+    similar = rows.select(
+        "_row",
+        _street_score=pl.Series(
+            name_similarity(rows["street_key"].to_list(), rows["_street_key"].to_list()),
+            dtype=pl.Float64,
+        ),
+        _stem_score=pl.Series(
+            name_similarity(rows["_record_stem"].to_list(), rows["_registry_stem"].to_list()),
+            dtype=pl.Float64,
+        ),
+    )
+    frame = frame.join(similar, on="_row", how="left")
+    # Vestegade is Vestergade mistyped, but Østergade is another street: the part before the
+    # common ending must be as close as the whole.
+    same_street = (record_street == registry_street) | (
+        (pl.col("_street_score") >= STREET_MATCH_SCORE)
+        & (pl.col("_stem_score") >= STREET_STEM_SCORE)
+    )
+    # A range (12-14) is at the registry's husnummerFra (12).
+    record_number = pl.col("house_number").str.to_uppercase().str.replace(r"-.*$", "")
+    same_number = (record_number == pl.col("_house_number")) | (
+        pl.col("house_number").is_null() | pl.col("_house_number").is_null()
+    )
+    same_postal = (pl.col("postal_code") == pl.col("_postal_code")) | pl.col(
+        "postal_code"
+    ).is_null()
+    mismatch = comparable & ~(same_street.fill_null(False) & same_number & same_postal)
+    # Propose the registry's address where the record's differs or has none at all.
+    no_address = pl.col("street").is_null() & pl.col("postal_code").is_null()
+    if "po_box" in frame.columns:
+        no_address = no_address & pl.col("po_box").is_null()
+    propose = pl.col("_found") & registry_street.is_not_null() & (mismatch | no_address)
+    return frame.with_columns(
+        **{flag("ADDRESS_MISMATCH"): mismatch.fill_null(False)},
+        **{
+            f"registry_proposed_{field}": pl.when(propose.fill_null(False)).then(
+                pl.col(f"_{field}")
+            )
+            for field in PROPOSED_FIELDS
+        },
+    )

@@ -1,0 +1,319 @@
+"""cleansing.registry: registry status, name and address checks on normalised records."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+import polars as pl
+import pytest
+
+from cleansing.normalise import normalise
+from cleansing.registry import (
+    NAME_MATCH_SCORE,
+    PUBLIC_FORM_CODES,
+    apply_registry,
+    name_similarity,
+)
+from cleansing.schema import CANONICAL_FIELDS, raw
+
+REGISTRY_SCHEMA = {
+    "cvr": pl.String,
+    "found": pl.Boolean,
+    "lookup_failed": pl.Boolean,
+    "registry_status": pl.String,
+    "registry_status_class": pl.String,
+    "registry_name": pl.String,
+    "registry_binavne": pl.List(pl.String),
+    "registry_former_names": pl.List(pl.String),
+    "registry_street": pl.String,
+    "registry_house_number": pl.String,
+    "registry_floor": pl.String,
+    "registry_door": pl.String,
+    "registry_postal_code": pl.String,
+    "registry_city": pl.String,
+    "registry_co_name": pl.String,
+    "registry_po_box": pl.String,
+    "registry_form_code": pl.Int32,
+    "registry_form": pl.String,
+    "registry_phone": pl.String,
+    "registry_email": pl.String,
+    "reklamebeskyttet": pl.Boolean,
+    "registry_end_date": pl.Date,
+}
+
+
+def company(cvr: str, name: str = "Hansen Byg ApS", **values) -> dict:
+    row = {
+        "cvr": cvr,
+        "found": True,
+        "lookup_failed": False,
+        "registry_status": "NORMAL",
+        "registry_status_class": "normal",
+        "registry_name": name,
+        "registry_binavne": [],
+        "registry_former_names": [],
+        "registry_street": "Vestergade",
+        "registry_house_number": "12A",
+        "registry_floor": "2",
+        "registry_door": "tv",
+        "registry_postal_code": "8000",
+        "registry_city": "Aarhus C",
+        "registry_form_code": 80,
+        "registry_form": "ApS",
+        "reklamebeskyttet": False,
+    }
+    row.update(values)
+    return row
+
+
+def unknown(cvr: str, *, failed: bool) -> dict:
+    return {"cvr": cvr, "found": False, "lookup_failed": failed}
+
+
+def registry(*rows: dict) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=REGISTRY_SCHEMA)
+
+
+def records(*rows: dict) -> pl.DataFrame:
+    """Normalised records from canonical input rows (field name -> raw text)."""
+    canonical = pl.DataFrame(
+        [
+            {
+                "record_id": str(i + 1),
+                "source_row": i + 1,
+                **{raw(f): row.get(f) for f in CANONICAL_FIELDS},
+            }
+            for i, row in enumerate(rows)
+        ],
+        schema={"record_id": pl.String, "source_row": pl.Int64}
+        | {raw(f): pl.String for f in CANONICAL_FIELDS},
+    )
+    return normalise(canonical)
+
+
+ADDRESS = {"street": "Vestergade", "house_number": "12A", "postal_code": "8000", "city": "Aarhus"}
+CVR = "21265837"  # checksum-valid
+
+
+def checked(name: str = "Hansen Byg ApS", reg: dict | None = None, **fields) -> dict:
+    out = apply_registry(
+        records({"name": name, "cvr": CVR, **ADDRESS, **fields}),
+        registry(reg or company(CVR)),
+    )
+    return out.row(0, named=True)
+
+
+# --------------------------------------------------------------------------- status
+
+
+@pytest.mark.parametrize(
+    ("status_class", "raised"),
+    [
+        ("normal", set()),
+        ("bankrupt", {"flag_COMPANY_BANKRUPT"}),
+        ("dissolved", {"flag_COMPANY_DISSOLVED"}),
+        ("distressed", {"flag_COMPANY_DISTRESSED"}),
+    ],
+)
+def test_the_status_class_raises_its_flag(status_class, raised):
+    row = checked(reg=company(CVR, registry_status="X", registry_status_class=status_class))
+    status_flags = {
+        "flag_COMPANY_BANKRUPT",
+        "flag_COMPANY_DISSOLVED",
+        "flag_COMPANY_DISTRESSED",
+    }
+    assert {f for f in status_flags if row[f]} == raised
+    assert row["registry_status"] == "X"
+
+
+def test_not_found_and_unchecked_are_different_things():
+    out = apply_registry(
+        records(
+            {"name": "A ApS", "cvr": "21265837"},
+            {"name": "B ApS", "cvr": "10000009"},
+            {"name": "C ApS", "cvr": "10000017"},
+            {"name": "D ApS"},
+        ),
+        registry(unknown("21265837", failed=False), unknown("10000009", failed=True)),
+    )
+    assert out["flag_CVR_NOT_FOUND"].to_list() == [True, False, False, False]
+    # Failed, or never asked: unchecked, never "not found".
+    assert out["flag_REGISTRY_UNCHECKED"].to_list() == [False, True, True, False]
+    assert out["registry_status"].to_list() == [None] * 4
+    assert not out["flag_NAME_MISMATCH"].any()
+
+
+def test_rows_keep_their_order_and_count_and_the_registry_columns_are_added():
+    recs = records(
+        {"name": "Hansen Byg ApS", "cvr": CVR, **ADDRESS},
+        {"name": "Jens Hansen"},
+        {"name": "Hansen Byg", "cvr": CVR, **ADDRESS},
+    )
+    out = apply_registry(recs, registry(company(CVR), company(CVR)))
+    assert out["record_id"].to_list() == ["1", "2", "3"]
+    assert out.columns[: len(recs.columns)] == recs.columns
+    assert out["registry_name"].to_list() == ["Hansen Byg ApS", None, "Hansen Byg ApS"]
+    assert out["reklamebeskyttet"].to_list() == [False, None, False]
+    assert not [c for c in out.columns if c.startswith("_")]
+
+
+# --------------------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Hansen Byg ApS",
+        "HANSEN BYG APS",
+        "Hansen Byg",  # no legal form
+        "Hansen Byg A/S",  # a different form is still the same name key
+        "Hansen Bygg ApS",  # typo
+        "Hansen Byyg",  # typo
+        "Byg Hansen ApS",  # word order
+    ],
+)
+def test_the_same_name_written_differently_is_no_mismatch(name):
+    assert not checked(name)["flag_NAME_MISMATCH"]
+
+
+def test_danish_letters_and_their_transliteration_match():
+    reg = company(CVR, name="Søren Ærø Tømrer ApS")
+    assert not checked("Soeren Aeroe Toemrer ApS", reg=reg)["flag_NAME_MISMATCH"]
+    assert not checked("SØREN ÆRØ TØMRER", reg=reg)["flag_NAME_MISMATCH"]
+
+
+def test_a_current_secondary_name_is_no_mismatch():
+    reg = company(CVR, registry_binavne=["Hansen Tømrer og Snedker"])
+    row = checked("Hansen Tømrer & Snedker", reg=reg)
+    assert not row["flag_NAME_MISMATCH"]
+    assert row["registry_proposed_name"] is None
+
+
+def test_a_former_name_is_a_mismatch_and_the_current_name_is_proposed():
+    reg = company(CVR, name="NORDISK VÆRKTØJ ApS", registry_former_names=["Gammel Handel ApS"])
+    row = checked("Gammel Handel ApS", reg=reg)
+    assert row["flag_NAME_MISMATCH"]
+    assert row["registry_proposed_name"] == "Nordisk Værktøj ApS"
+
+
+def test_an_unrelated_name_is_a_mismatch_without_a_proposal():
+    row = checked("Nordlys Consult A/S")
+    assert row["flag_NAME_MISMATCH"]
+    assert row["registry_proposed_name"] is None
+
+
+def test_a_typo_gets_the_registry_spelling_proposed():
+    row = checked("Hansen Bgy ApS")
+    assert not row["flag_NAME_MISMATCH"]
+    assert row["registry_proposed_name"] == "Hansen Byg ApS"
+
+
+def test_a_missing_name_is_not_a_mismatch():
+    assert not checked(None)["flag_NAME_MISMATCH"]
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    i = rng.randrange(len(word))
+    kind = rng.choice(["swap", "drop", "double", "replace"])
+    if kind == "swap" and i + 1 < len(word):
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if kind == "drop":
+        return word[:i] + word[i + 1 :]
+    if kind == "double":
+        return word[:i] + word[i] + word[i:]
+    return word[:i] + rng.choice("abcdefghijklmnoprstuvy") + word[i + 1 :]
+
+
+def test_the_name_threshold_separates_typos_from_other_companies():
+    """Calibration of NAME_MATCH_SCORE on name keys of 9+ letters (faker's Danish companies)."""
+    faker = pytest.importorskip("faker")
+    fake = faker.Faker("da_DK")
+    fake.seed_instance(7)
+    rng = random.Random(7)
+    names = list(
+        {
+            " ".join(
+                [*fake.last_name().lower().split(), rng.choice(["byg", "vvs", "el", "consult"])]
+            )
+            for _ in range(600)
+        }
+    )
+    names = [n for n in names if len(n) >= 9]
+    one_typo = [_typo(n, rng) for n in names]
+    two_typos = [_typo(_typo(n, rng), rng) for n in names]
+    others = names[1:] + names[:1]
+    typo_scores = name_similarity(names, one_typo)
+    two_scores = name_similarity(names, two_typos)
+    other_scores = name_similarity(names, others)
+    assert min(typo_scores) >= NAME_MATCH_SCORE
+    assert sum(s >= NAME_MATCH_SCORE for s in two_scores) / len(names) > 0.7
+    assert sum(s >= NAME_MATCH_SCORE for s in other_scores) / len(names) < 0.02
+
+
+# --------------------------------------------------------------------------- addresses
+
+
+def test_the_registry_address_matches_with_abbreviations_and_typos():
+    old_road = company(CVR, registry_street="Gammel Kongevej")
+    assert not checked(street="Gl. Kongevej", reg=old_road)["flag_ADDRESS_MISMATCH"]
+    assert not checked(street="Vestegade")["flag_ADDRESS_MISMATCH"]
+    assert not checked(house_number="12 a")["flag_ADDRESS_MISMATCH"]
+    row = checked()
+    assert not row["flag_ADDRESS_MISMATCH"]
+    assert row["registry_proposed_street"] is None
+
+
+@pytest.mark.parametrize(
+    "moved",
+    [
+        {"street": "Østergade"},
+        {"street": "Vestervej"},
+        {"house_number": "14"},
+        {"postal_code": "8200", "city": "Aarhus N"},
+    ],
+)
+def test_a_different_street_number_or_postal_code_is_a_mismatch_with_the_registry_address_proposed(
+    moved,
+):
+    row = checked(**moved)
+    assert row["flag_ADDRESS_MISMATCH"]
+    proposed = {f: row[f"registry_proposed_{f}"] for f in ("street", "house_number", "postal_code")}
+    assert proposed == {"street": "Vestergade", "house_number": "12A", "postal_code": "8000"}
+    assert (row["registry_proposed_floor"], row["registry_proposed_door"]) == ("2", "tv")
+    assert row["registry_proposed_city"] == "Aarhus C"
+
+
+def test_a_record_without_an_address_gets_the_registry_address_proposed_without_a_mismatch():
+    out = apply_registry(
+        records({"name": "Hansen Byg ApS", "cvr": CVR}), registry(company(CVR))
+    ).row(0, named=True)
+    assert not out["flag_ADDRESS_MISMATCH"]
+    assert out["registry_proposed_street"] == "Vestergade"
+
+
+# --------------------------------------------------------------------------- public sector
+
+
+@pytest.mark.parametrize("code", PUBLIC_FORM_CODES)
+def test_public_sector_forms_make_the_customer_public(code):
+    reg = company(CVR, name="Aarhus Kommune", registry_form_code=code)
+    assert checked("Aarhus Kommune", reg=reg)["customer_type"] == "public"
+
+
+def test_a_company_form_leaves_the_customer_type_alone():
+    assert checked()["customer_type"] == "company"
+    out = apply_registry(
+        records({"name": "Jens Hansen"}), registry(company(CVR, registry_form_code=250))
+    )
+    assert out["customer_type"].to_list() == ["person"]
+
+
+def test_apply_registry_needs_the_registry_columns():
+    with pytest.raises(ValueError, match="lacks"):
+        apply_registry(records({"name": "A"}), pl.DataFrame({"cvr": ["21265837"]}))
+
+
+def test_end_date_and_other_registry_columns_are_optional_extras():
+    reg = company(CVR, registry_end_date=date(2020, 1, 1))
+    assert checked(reg=reg)["registry_name"] == "Hansen Byg ApS"
