@@ -35,7 +35,7 @@ CACHE = ROOT / "bench" / ".cache"
 
 
 def danish_frames(rows: int, seed: int) -> tuple[Path, Path]:
-    """Generated Danish CRM rows, read and normalised by datavask itself: (records, truth) parquet."""
+    """Generated Danish CRM rows, read and normalised by datavask: (records, truth) parquet."""
     records = CACHE / f"danish_{rows}_{seed}.parquet"
     truth = CACHE / f"danish_{rows}_{seed}_truth.parquet"
     if records.exists() and truth.exists():
@@ -220,7 +220,6 @@ def run_splink(
     frame = frame.select(c for c in keep if c in frame.columns)
     with tempfile.TemporaryDirectory() as tmp:
         con = duckdb.connect()
-        inputs = []
         parts = frame.partition_by("source", as_dict=False) if link else [frame]
         for i, part in enumerate(parts):
             path = Path(tmp) / f"in{i}.parquet"
