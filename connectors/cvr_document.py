@@ -28,7 +28,7 @@ from typing import Any, Final
 import polars as pl
 
 # Bump when the flat row changes, so caches built by an older parser are not reused.
-PARSER_VERSION: Final = 1
+PARSER_VERSION: Final = 2
 
 STATUS_CLASSES: Final = ("normal", "distressed", "bankrupt", "dissolved")
 _SEVERITY: Final = {name: rank for rank, name in enumerate(STATUS_CLASSES)}
@@ -220,7 +220,9 @@ class DocumentColumns:
         postal = address.get("postnummer")
         c["registry_street"].append(_text(address.get("vejnavn")))
         c["registry_house_number"].append(
-            f"{number}{_text(address.get('bogstavFra')) or ''}" if number is not None else None
+            f"{number}{(_text(address.get('bogstavFra')) or '').upper()}"
+            if number is not None
+            else None
         )
         c["registry_floor"].append(_text(address.get("etage")))
         c["registry_door"].append(_text(address.get("sidedoer")))

@@ -1,0 +1,160 @@
+"""Snapshot files of ERST documents: parsing, the Parquet cache, look-ups."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import date
+from pathlib import Path
+
+import orjson
+import pytest
+
+from connectors import cvr_snapshot
+from connectors.cvr import RegistryConfigError, RegistrySnapshotError, open_registry
+from connectors.cvr_document import REGISTRY_SCHEMA
+from connectors.cvr_snapshot import cache_path, load_snapshot, parse_snapshot, snapshot_digest
+from tests.connectors.erst_server import make_document
+
+DOCS = [
+    make_document(
+        21265837, name="Hansen Byg ApS", binavne=["Hansen Tømrer"], letter="a", floor="2", door="tv"
+    ),
+    make_document(10000009, name="Nordlys A/S", form_code=60, status="UNDER KONKURS"),
+    make_document(10000017, name="Gammel Handel ApS", status="Ophørt", ended="2020-05-01"),
+    make_document(
+        10000025, name="Aarhus Kommune", form_code=250, form_short="KOM", phone="89402000"
+    ),
+    make_document(10000033, name="Skjult ApS", phone="11223344", phone_secret=True, reklame=True),
+    make_document(
+        10000041,
+        name="Nyt Navn ApS",
+        former_names=["Gammelt Navn ApS"],
+        status="Normal",
+        history_status="UNDER TVANGSOPLØSNING",
+    ),
+    make_document(10000050, name="Kredit ApS", status="NORMAL", credit_bankrupt=True),
+]
+
+
+def write_snapshot(
+    path: Path, docs: list[dict], *, wrap_every: int = 2, extra: list[bytes] = ()
+) -> Path:
+    lines = [
+        orjson.dumps({"_source": doc} if i % wrap_every == 0 else doc) for i, doc in enumerate(docs)
+    ]
+    data = b"\n".join([*lines, *extra]) + b"\n"
+    if path.name.endswith(".gz"):
+        path.write_bytes(gzip.compress(data))
+    else:
+        path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("name", ["registry.jsonl", "registry.jsonl.gz"])
+def test_a_snapshot_answers_lookups(tmp_path, name):
+    snapshot = write_snapshot(tmp_path / name, DOCS)
+    with open_registry(str(snapshot)) as registry:
+        frame = registry.lookup(
+            ["21265837", "10000009", "99999990", "10000017", "10000025", "10000033"]
+        )
+    assert dict(frame.schema) == dict(REGISTRY_SCHEMA)
+    assert frame["found"].to_list() == [True, True, False, True, True, True]
+    assert not frame["lookup_failed"].any()
+    rows = {row["cvr"]: row for row in frame.iter_rows(named=True)}
+    hansen = rows["21265837"]
+    assert hansen["registry_house_number"] == "12A"  # husnummerFra + bogstavFra
+    assert (hansen["registry_floor"], hansen["registry_door"]) == ("2", "tv")
+    assert hansen["registry_postal_code"] == "8000"
+    assert hansen["registry_binavne"] == ["Hansen Tømrer"]
+    assert hansen["registry_form"] == "ApS"
+    assert rows["10000009"]["registry_status_class"] == "bankrupt"
+    assert rows["10000017"]["registry_status_class"] == "dissolved"
+    assert rows["10000017"]["registry_end_date"] == date(2020, 5, 1)
+    assert (rows["10000025"]["registry_form_code"], rows["10000025"]["registry_form"]) == (
+        250,
+        "KOM",
+    )
+    assert rows["10000025"]["registry_phone"] == "89402000"
+    # A secret phone number is never exported.
+    assert rows["10000033"]["registry_phone"] is None
+    assert rows["10000033"]["reklamebeskyttet"] is True
+
+
+def test_status_history_credit_status_and_former_names(tmp_path):
+    frame = parse_snapshot(write_snapshot(tmp_path / "r.jsonl", DOCS))
+    rows = {row["cvr"]: row for row in frame.iter_rows(named=True)}
+    # sammensatStatus says Normal, the status history says compulsory dissolution is under way.
+    assert rows["10000041"]["registry_status"] == "Normal"
+    assert rows["10000041"]["registry_status_class"] == "distressed"
+    assert rows["10000041"]["registry_former_names"] == ["Gammelt Navn ApS"]
+    assert rows["10000050"]["registry_status_class"] == "bankrupt"
+
+
+def test_bad_lines_are_skipped_and_duplicates_keep_the_newest_document(tmp_path):
+    older = make_document(21265837, name="Forkert Navn ApS", updated="2001-01-01T00:00:00")
+    snapshot = write_snapshot(
+        tmp_path / "r.jsonl",
+        [older, *DOCS],
+        extra=[b"{not json", b'{"Vrvirksomhed": {"cvrNummer": null}}', b"[]", b"   "],
+    )
+    frame = parse_snapshot(snapshot)
+    assert frame.height == len(DOCS)
+    assert frame.filter(cvr="21265837")["registry_name"].to_list() == ["Hansen Byg ApS"]
+
+
+def test_the_parsed_snapshot_is_cached_by_checksum(tmp_path, monkeypatch):
+    snapshot = write_snapshot(tmp_path / "registry.jsonl.gz", DOCS)
+    first = load_snapshot(snapshot)
+    cached = cache_path(snapshot, snapshot_digest(snapshot))
+    assert cached.is_file() and cached.parent == tmp_path
+
+    def no_parsing(*args, **kwargs):
+        raise AssertionError("the cache should have answered")
+
+    monkeypatch.setattr(cvr_snapshot, "parse_snapshot", no_parsing)
+    assert load_snapshot(snapshot).equals(first)
+    # A changed snapshot has another checksum: parsed again, the stale cache removed.
+    monkeypatch.undo()
+    write_snapshot(snapshot, DOCS[:2])
+    assert load_snapshot(snapshot).height == 2
+    assert not cached.exists()
+
+
+def test_the_cache_can_live_in_cache_dir(tmp_path):
+    snapshot = write_snapshot(tmp_path / "registry.jsonl", DOCS)
+    with open_registry(str(snapshot), cache_dir=tmp_path / "cache") as registry:
+        registry.lookup(["21265837"])
+    assert len(list((tmp_path / "cache").glob("registry.jsonl.*.parquet"))) == 1
+
+
+def test_a_process_pool_gives_the_same_frame(tmp_path, monkeypatch):
+    docs = [make_document(20000000 + i * 7, name=f"Firma {i}") for i in range(300)]
+    snapshot = write_snapshot(tmp_path / "r.jsonl.gz", docs)
+    monkeypatch.setattr(cvr_snapshot, "_CHUNK_BYTES", 20_000)  # several blocks
+    serial = parse_snapshot(snapshot, workers=1)
+    parallel = parse_snapshot(snapshot, workers=2)
+    assert serial.height == 300
+    assert parallel.equals(serial)
+
+
+def test_a_missing_or_truncated_snapshot_is_a_clear_error(tmp_path):
+    with pytest.raises(RegistrySnapshotError, match="not found"):
+        open_registry(str(tmp_path / "nope.jsonl.gz"))
+    truncated = tmp_path / "cut.jsonl.gz"
+    truncated.write_bytes(gzip.compress(b"\n".join(orjson.dumps(d) for d in DOCS))[:-30])
+    with pytest.raises(RegistrySnapshotError, match="cannot read"):
+        parse_snapshot(truncated)
+
+
+def test_unknown_sources_are_configuration_errors():
+    with pytest.raises(RegistryConfigError, match="unknown registry source"):
+        open_registry("ftp://example.com/registry")
+    with pytest.raises(RegistryConfigError):
+        open_registry("  ")
+
+
+def test_none_checks_nothing():
+    with open_registry("none") as registry:
+        frame = registry.lookup(["21265837", "10000009"])
+    assert frame["lookup_failed"].to_list() == [True, True]
+    assert frame["found"].to_list() == [False, False]
