@@ -221,7 +221,9 @@ def find_duplicates(
     timings["compare_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    person = records["_person"].fill_null(False)
+    # The Danish rules need to know what a record is; a register without customer types (FEBRL)
+    # gets null here, and no household, group or name veto.
+    person = records.select(pl.col("customer_type").str.to_lowercase() == "person").to_series()
     vetoes = hard_rule_column(
         levels,
         person.gather(candidates["_l"]),

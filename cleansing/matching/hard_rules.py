@@ -1,7 +1,9 @@
 """Danish hard rules: pairs that are never the same customer, whatever their score says.
 
 A probabilistic score adds up evidence as if fields were independent; these rules encode what a
-Danish bookkeeper knows for certain and the score cannot see. In: the candidate pairs with their
+Danish bookkeeper knows for certain and the score cannot see. The household, group and name rules
+need ``customer_type`` on both records (a person register without it, like FEBRL, gets only the
+CVR rule). In: the candidate pairs with their
 comparison levels (``lvl_<name>``, see :mod:`cleansing.matching.compare`) and the prepared records.
 Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null when none does):
 
@@ -53,7 +55,10 @@ def hard_rule_column(
     *,
     rules: tuple[str, ...] = HARD_RULES,
 ) -> pl.Series:
-    """The first rule of ``rules`` that vetoes each pair, or null."""
+    """The first rule of ``rules`` that vetoes each pair, or null.
+
+    ``person_l`` / ``person_r``: whether each side is a person, null where the type is unknown.
+    """
     frame = levels.with_columns(person_l.alias("_person_l"), person_r.alias("_person_r"))
     persons = pl.col("_person_l") & pl.col("_person_r")
     companies = ~pl.col("_person_l") & ~pl.col("_person_r")
