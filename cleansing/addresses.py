@@ -28,18 +28,20 @@ from cleansing.reference import load_reference
 _LETTER = r"[A-Za-zÆØÅæøåÄÖÜäöüÉé]"
 
 # ``8000 Aarhus C`` (with or without a ``DK-``) at the end of an address, after a comma, newline
-# or space; the city is letters only, so ``Vestergade 12, 2. tv`` never looks like one.
+# or space; the city is letters only, so ``Vestergade 12, 2. tv`` never looks like one. Every
+# pattern below that takes something off the end captures it as ``tail``: matched from the end,
+# the regex engine resolves groups over the tail only, not the whole line.
 _CITY = r"\p{L}[\p{L}\s.\-'’]*?"
 _POSTAL_CITY_TAIL = (
-    rf"^(?:(?P<rest>.*?)[,\s]\s*)?(?i:dk\s*-?\s*)?(?P<code>\d{{4}})\s+(?P<city>{_CITY})[\s.]*$"
+    rf"(?P<tail>(?:^|[,\s])\s*(?i:dk\s*-?\s*)?(?P<code>\d{{4}})\s+(?P<city>{_CITY})[\s.]*)$"
 )
 # ``Storgatan 1, SE-211 20 Malmö``: a foreign code behind its country prefix.
 _FOREIGN_TAIL = (
-    rf"^(?:(?P<rest>.*?)[,\s]\s*)?(?P<prefix>[A-Za-z]{{1,3}})\s*-\s*(?P<code>\d[\d ]{{1,6}}\d)"
-    rf"\s+(?P<city>{_CITY})[\s.]*$"
+    r"(?P<tail>(?:^|[,\s])\s*(?P<prefix>[A-Za-z]{1,3})\s*-\s*(?P<code>\d[\d ]{1,6}\d)"
+    rf"\s+(?P<city>{_CITY})[\s.]*)$"
 )
 # ``Vestergade 12, 8000``: a bare code only after a comma, so a 4-digit house number stays one.
-_POSTAL_TAIL = r"^(?:(?P<rest>.*?),\s*)?(?i:dk\s*-?\s*)?(?P<code>\d{4})[\s.]*$"
+_POSTAL_TAIL = r"(?P<tail>(?:^|,)\s*(?i:dk\s*-?\s*)?(?P<code>\d{4})[\s.]*)$"
 
 _CO = r"(?i)(?:^|,)\s*c\s*/\s*o(?-u:\b)[:.]?\s*(?P<co>[^,]+)"
 _ATTENTION = r"(?i)(?:^|,)\s*(?:att|attn|attention)(?-u:\b)[:.]?\s*[^,]*"
@@ -48,15 +50,18 @@ _PO_BOX = (
     r"\s*(?:nr\.?\s*)?(?P<box>\d{1,6})(?-u:\b)[^,]*"
 )
 
-# The segment that holds the street: skip leading segments without digits (a company or
-# building name on its own line) when a later one has a street and a number.
-_STREET_SEGMENT = r"^(?:[^,\d]+,\s*)*?(?P<street_part>[^,]*\p{L}[^,]*\d.*)$"
+# Cheap test for a line that may hold a c/o, attention or post box segment.
+_EXTRAS_HINT = r"(?i)c\s*/\s*o|att|box|boks|p\.?\s*o|pb"
 
-# ``Vestergade 12A``, ``H.C. Andersens Boulevard 27``, ``Vestergade 12-14``: the street runs up
-# to the first number that is followed only by floor/door text (checked by _FLOOR_DOOR).
-_STREET_NUMBER = (
-    rf"^(?P<street>.*?\p{{L}}.*?)[\s,]+(?P<number>\d{{1,4}})\s?(?P<letter>{_LETTER})?"
-    rf"(?:\s*-\s*(?P<to>\d{{1,4}}\s?{_LETTER}?))?(?P<rest>(?:[\s,.].*)?)$"
+# Leading segments without digits (a company or building name on its own line) go when a later
+# segment has a street and a number.
+_LEADING_NAME_SEGMENTS = r"^(?:[^,\d]+,\s*)+([^,]*\p{L}[^,]*\d)"
+
+# ``Vestergade 12A``, ``H.C. Andersens Boulevard 27``, ``Vestergade 12-14``: the house number is
+# the first number after the start; what follows it is floor and door (checked by _FLOOR_DOOR).
+_NUMBER_TAIL = (
+    rf"(?P<tail>[\s,]+(?P<number>\d{{1,4}})\s?(?P<letter>{_LETTER})?"
+    rf"(?:\s*-\s*(?P<to>\d{{1,4}}\s?{_LETTER}?))?(?P<rest>(?:[\s,.].*)?))$"
 )
 
 # Floor and door after the house number: ``2. tv``, ``st. th``, ``2. sal tv``, ``1.``, ``kl.``,
@@ -68,6 +73,15 @@ _DOOR_WORD = (
 _FLOOR_DOOR = (
     rf"^[\s.]*(?:(?P<floor>{_FLOOR_WORD})(?:\s*\.\s*|\s+|$)(?:(?:sal|etage|etg)\.?(?:\s+|$))?)?"
     rf"(?:(?:lejl(?:ighed)?|dør|door)\.?\s*)?(?:(?P<door>{_DOOR_WORD})\.?)?[\s.]*$"
+)
+# A postal code column: ``DK-8000``, ``8000.0`` (Excel), ``800`` (lost zero), ``8000 Aarhus C``.
+_POSTAL_CODE_VALUE = (
+    r"^\s*(?:(?P<prefix>[A-Za-z]{1,3})\s*-\s*)?(?P<digits>\d[\d ]*\d|\d)(?:\.0+)?"
+    r"(?:\s+(?P<city>\p{L}.*?))?\s*$"
+)
+# A house number column: ``12``, ``12 b``, ``12-14``.
+_HOUSE_NUMBER_VALUE = (
+    rf"^(?P<number>\d{{1,4}})\s?(?P<letter>{_LETTER})?(?:\s*-\s*(?P<to>\d{{1,4}}\s?{_LETTER}?))?$"
 )
 _FLOOR_NAMES = {
     "stuen": "st",
@@ -104,7 +118,7 @@ def _countries() -> tuple[dict[str, str], str]:
         {re.escape(name) for name in table["name"] if len(name) > 3}, key=len, reverse=True
     )
     codes = sorted({re.escape(name.upper()) for name in table["name"] if len(name) <= 3})
-    tail = rf"(?:^|,)\s*(?P<country>(?i:{'|'.join(long_names)})|{'|'.join(codes)})[\s.]*$"
+    tail = rf"(?P<tail>(?:^|,)\s*(?P<country>(?i:{'|'.join(long_names)})|{'|'.join(codes)})[\s.]*)$"
     return lookup, tail
 
 
@@ -187,87 +201,86 @@ def _address_line(expr: pl.Expr) -> pl.Expr:
     """Several lines (newline, ``;`` or ``|``) as one comma-separated line, whitespace collapsed."""
     return (
         expr.str.replace_all(r"\s*(?:\r\n|\r|\n|;|\|)+\s*", ", ")
-        .str.replace_all(r"[\s\u00a0]+", " ")
-        .str.replace_all(r"\s*,[\s,]*", ", ")
+        .pipe(collapse_whitespace)
         .str.replace_all(r"(?i)(?-u:\b)nr\.?\s*(\d)", "${1}")
         .str.strip_chars(" ,")
     )
 
 
-def _parse_line(line: pl.Expr) -> dict[str, pl.Expr]:
-    """Stage 1 of the parse: country, postal code and city off the end; c/o and post box out."""
+def _tail(parts: str) -> pl.Expr:
+    """The length of the ``tail`` a ``*_TAIL`` pattern matched, for cutting it off with head()."""
+    return pl.col(parts).struct.field("tail").str.len_chars().cast(pl.Int64)
+
+
+def _without_tail(text: pl.Expr, parts: str) -> pl.Expr:
+    return text.str.head(-_tail(parts))
+
+
+def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Parse ``_line`` into ``_country_text``, ``_code``, ``_city``, ``_code_prefix``, ``_co``,
+    ``_box``, ``_street``, ``_number`` and ``_after`` (the floor/door text after the number).
+
+    Each step materialises what the next one reads more than once, so no regex runs twice.
+    """
     _, country_tail = _countries()
-    country_found = line.str.extract_groups(country_tail).struct.field("country")
-    line = (
-        pl.when(country_found.is_not_null())
-        .then(line.str.replace(country_tail, "").str.strip_chars(" ,"))
-        .otherwise(line)
+    line = pl.col("_line")
+    frame = frame.with_columns(_country_parts=line.str.extract_groups(country_tail))
+    frame = frame.with_columns(
+        _country_text=pl.col("_country_parts").struct.field("country"),
+        _line=pl.coalesce(_without_tail(line, "_country_parts"), line).str.strip_chars(" ,"),
     )
-    with_city = line.str.extract_groups(_POSTAL_CITY_TAIL)
-    bare = line.str.extract_groups(_POSTAL_TAIL)
-    foreign = line.str.extract_groups(_FOREIGN_TAIL)
-    code = pl.coalesce(
-        with_city.struct.field("code"), bare.struct.field("code"), foreign.struct.field("code")
+    frame = frame.with_columns(_with_city=line.str.extract_groups(_POSTAL_CITY_TAIL))
+    # The rarer shapes are tried only on the lines the common one did not settle.
+    unsettled = pl.when(pl.col("_with_city").struct.field("code").is_null()).then(line)
+    frame = frame.with_columns(
+        _bare=unsettled.str.extract_groups(_POSTAL_TAIL),
+        _foreign=unsettled.str.extract_groups(_FOREIGN_TAIL),
     )
-    rest = (
-        pl.when(with_city.struct.field("code").is_not_null())
-        .then(with_city.struct.field("rest"))
-        .when(bare.struct.field("code").is_not_null())
-        .then(bare.struct.field("rest"))
-        .when(foreign.struct.field("code").is_not_null())
-        .then(foreign.struct.field("rest"))
-        .otherwise(line)
-    )
-    co = rest.str.extract_groups(_CO).struct.field("co")
-    box = rest.str.extract_groups(_PO_BOX).struct.field("box")
-    rest = (
-        rest.str.replace_all(_CO, "")
-        .str.replace_all(_ATTENTION, "")
-        .str.replace_all(_PO_BOX, "")
-        .str.strip_chars(" ,")
-    )
-    return {
-        "_country_text": country_found,
-        "_code": code,
-        "_city": pl.coalesce(with_city.struct.field("city"), foreign.struct.field("city")),
-        "_code_prefix": foreign.struct.field("prefix"),
-        "_co": co,
-        "_box": box,
-        "_rest": _blank_to_null(rest),
-    }
-
-
-def _parse_street(rest: pl.Expr) -> dict[str, pl.Expr]:
-    """Stage 2: street, house number and the text after it from what stage 1 left."""
-    segment = pl.coalesce(
-        rest.str.extract_groups(_STREET_SEGMENT).struct.field("street_part"),
-        rest.str.extract(r"^([^,]+)", 1),
-    )
-    parts = segment.str.extract_groups(_STREET_NUMBER)
-    has_number = parts.struct.field("number").is_not_null()
-    return {
-        "_street": pl.when(has_number).then(parts.struct.field("street")).otherwise(segment),
-        "_number": _house_number(
-            parts.struct.field("number"), parts.struct.field("letter"), parts.struct.field("to")
+    with_city, bare, foreign = pl.col("_with_city"), pl.col("_bare"), pl.col("_foreign")
+    frame = frame.with_columns(
+        _code=pl.coalesce(
+            with_city.struct.field("code"),
+            bare.struct.field("code"),
+            foreign.struct.field("code"),
         ),
-        "_after": pl.when(has_number).then(_floor_door_text(parts.struct.field("rest"))),
-    }
-
-
-def _clean_postal_code(expr: pl.Expr) -> dict[str, pl.Expr]:
-    """``DK-8000``, ``8000.0`` (Excel), ``800`` (lost zero), ``8000 Aarhus C`` in one column."""
-    parts = expr.str.extract_groups(
-        r"^\s*(?:(?P<prefix>[A-Za-z]{1,3})\s*-\s*)?(?P<digits>\d[\d ]*\d|\d)(?:\.0+)?"
-        r"(?:\s+(?P<city>\p{L}.*?))?\s*$"
+        _city=pl.coalesce(with_city.struct.field("city"), foreign.struct.field("city")),
+        _code_prefix=foreign.struct.field("prefix"),
+        _rest=pl.coalesce(
+            _without_tail(line, "_with_city"),
+            _without_tail(line, "_bare"),
+            _without_tail(line, "_foreign"),
+            line,
+        ),
     )
-    digits = parts.struct.field("digits").str.replace_all(" ", "")
-    four = pl.when(digits.str.len_chars() == 3).then(pl.lit("0") + digits).otherwise(digits)
-    return {
-        "_raw_code": four,
-        "_raw_code_prefix": parts.struct.field("prefix"),
-        "_raw_code_city": parts.struct.field("city"),
-        "_raw_code_bad": expr.str.contains(r"\S") & digits.is_null(),
-    }
+    rest = pl.col("_rest")
+    frame = frame.with_columns(_has_extras=rest.str.contains(_EXTRAS_HINT).fill_null(False))
+    extras = pl.when("_has_extras").then(rest)
+    frame = frame.with_columns(
+        _co=extras.str.extract(_CO, 1),
+        _box=extras.str.extract(_PO_BOX, 1),
+        _rest=pl.coalesce(
+            extras.str.replace_all(_CO, "")
+            .str.replace_all(_ATTENTION, "")
+            .str.replace_all(_PO_BOX, "")
+            .str.strip_chars(" ,"),
+            rest,
+        ).replace("", None),
+    )
+    frame = frame.with_columns(_rest=rest.str.replace(_LEADING_NAME_SEGMENTS, "${1}"))
+    frame = frame.with_columns(_number_parts=rest.str.extract_groups(_NUMBER_TAIL))
+    number = pl.col("_number_parts")
+    has_number = number.struct.field("number").is_not_null()
+    return frame.with_columns(
+        # Without a number the street is the first segment (``Lundgården, …``).
+        _street=pl.coalesce(
+            _without_tail(rest, "_number_parts"),
+            pl.when(~has_number).then(rest).str.extract(r"^([^,]+)", 1),
+        ),
+        _number=_house_number(
+            number.struct.field("number"), number.struct.field("letter"), number.struct.field("to")
+        ),
+        _after=_floor_door_text(number.struct.field("rest").replace("", None)),
+    )
 
 
 def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
@@ -285,20 +298,21 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     codes, official, code_by_city = _postal_codes()
 
     frame = df.lazy().with_columns(
-        _line=_blank_to_null(_address_line(pl.coalesce(raw["address"], raw["street"]))),
-        **_clean_postal_code(raw["postal_code"]),
+        _line=_address_line(pl.coalesce(raw["address"], raw["street"])).replace("", None),
+        _postal_parts=raw["postal_code"].str.extract_groups(_POSTAL_CODE_VALUE),
         _raw_country=_clean(raw["country"]),
+        _given_number=_clean(raw["house_number"]).str.extract_groups(_HOUSE_NUMBER_VALUE),
+        _given_floor=_floor_door_text(_clean(raw["floor"])).str.extract_groups(_FLOOR_DOOR),
+        _given_door=_floor_door_text(_clean(raw["door"])).str.extract_groups(_FLOOR_DOOR),
     )
-    frame = frame.with_columns(**_parse_line(pl.col("_line")))
-    frame = frame.with_columns(**_parse_street(pl.col("_rest")))
-    floor_door = pl.col("_after").str.extract_groups(_FLOOR_DOOR)
-    given_floor_door = _floor_door_text(_clean(raw["floor"])).str.extract_groups(_FLOOR_DOOR)
-    given_door = _floor_door_text(_clean(raw["door"])).str.extract_groups(_FLOOR_DOOR)
-    given_number = _clean(raw["house_number"]).str.extract_groups(
-        rf"^(?P<number>\d{{1,4}})\s?(?P<letter>{_LETTER})?(?:\s*-\s*(?P<to>\d{{1,4}}\s?{_LETTER}?))?$"
-    )
+    frame = _parse(frame)
+    frame = frame.with_columns(_floor_door=pl.col("_after").str.extract_groups(_FLOOR_DOOR))
+    parsed, given_number = pl.col("_floor_door"), pl.col("_given_number")
+    given_floor, given_door = pl.col("_given_floor"), pl.col("_given_door")
+    postal_parts = pl.col("_postal_parts")
+    digits = postal_parts.struct.field("digits").str.replace_all(" ", "", literal=True)
     frame = frame.with_columns(
-        street=_clean(proper_case(pl.col("_street").str.strip_chars(" ,.-"))),
+        street=proper_case(pl.col("_street").str.strip_chars(" ,.-").replace("", None)),
         house_number=pl.coalesce(
             _house_number(
                 given_number.struct.field("number"),
@@ -309,79 +323,83 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             pl.col("_number"),
         ),
         floor=pl.coalesce(
-            _floor(given_floor_door.struct.field("floor")),
-            _floor(floor_door.struct.field("floor")),
+            _floor(given_floor.struct.field("floor")), _floor(parsed.struct.field("floor"))
         ),
         door=pl.coalesce(
             _door(given_door.struct.field("door")),
-            _door(given_floor_door.struct.field("door")),
-            _door(floor_door.struct.field("door")),
+            _door(given_floor.struct.field("door")),
+            _door(parsed.struct.field("door")),
             _clean(raw["door"]).str.to_lowercase(),
         ),
         # Text after the number that is no floor or door may be the city of a line without
         # a postal code (``Vestergade 12 Aarhus C``).
         _after_city=pl.when(
-            floor_door.struct.field("floor").is_null()
-            & floor_door.struct.field("door").is_null()
-            & pl.col("_after").str.contains(r"^\p{L}[\p{L}\s.\-]*$")
-        ).then(pl.col("_after")),
-        country=pl.coalesce(
+            parsed.struct.field("floor").is_null() & parsed.struct.field("door").is_null()
+        )
+        .then(pl.col("_after"))
+        .str.extract(r"^(\p{L}[\p{L}\s.\-]*)$", 1),
+        _country=pl.coalesce(
             country_code(pl.col("_raw_country")),
-            country_code(pl.col("_raw_code_prefix")),
+            country_code(postal_parts.struct.field("prefix")),
             country_code(pl.col("_country_text")),
             country_code(pl.col("_code_prefix")),
         ),
-    )
-    typed_city = pl.coalesce(_clean(raw["city"]), pl.col("_raw_code_city"), pl.col("_city"))
-    frame = frame.with_columns(
-        _typed_city=typed_city,
-        _any_city=pl.coalesce(typed_city, pl.col("_after_city")),
-        postal_code=pl.coalesce(pl.col("_raw_code"), pl.col("_code")),
-    )
-    # A 39xx code is Greenland's (not in the Danish list); an unrecognised country is foreign.
-    country = (
-        pl.when(pl.col("country").is_not_null())
-        .then(pl.col("country"))
-        .when(pl.col("_raw_country").is_not_null() & pl.col("_raw_country").str.contains(r"\p{L}"))
-        .then(_null())
-        .when(pl.col("postal_code").str.contains(r"^39\d\d$"))
-        .then(pl.lit("GL"))
-        .otherwise(pl.lit("DK"))
-    )
-    frame = frame.with_columns(country=country)
-    is_dk = (pl.col("country") == "DK").fill_null(False)
-    from_city = text_key(pl.col("_any_city")).replace_strict(
-        code_by_city, default=None, return_dtype=pl.String
-    )
-    frame = frame.with_columns(
-        postal_code=pl.when(is_dk & pl.col("postal_code").is_null())
-        .then(from_city)
-        .when(is_dk & ~pl.col("postal_code").str.contains(r"^\d{4}$"))
-        .then(_null())
-        .otherwise(pl.col("postal_code")),
-        _bad_code=is_dk
-        & (
-            pl.col("_raw_code_bad")
-            | (
-                pl.col("postal_code").is_not_null()
-                & ~pl.col("postal_code").str.contains(r"^\d{4}$")
-            )
+        # Excel drops the leading zero of 0800-0999; a code typed with a space (``80 00``) is
+        # closed up. Foreign codes keep their own shape.
+        postal_code=pl.coalesce(
+            pl.when(digits.str.len_chars() == 3).then(pl.lit("0") + digits).otherwise(digits),
+            pl.col("_code"),
+        ),
+        _code_unreadable=(raw["postal_code"].str.contains(r"\S") & digits.is_null()).fill_null(
+            False
         ),
     )
-    known = pl.col("postal_code").is_in(codes)
+    frame = frame.with_columns(
+        _any_city=pl.coalesce(
+            _clean(raw["city"]),
+            postal_parts.struct.field("city"),
+            pl.col("_city"),
+            pl.col("_after_city"),
+        ),
+        # A 39xx code is Greenland's (not in the Danish list); an unrecognised country is foreign.
+        country=pl.when(pl.col("_country").is_not_null())
+        .then(pl.col("_country"))
+        .when(pl.col("_raw_country").str.contains(r"\p{L}").fill_null(False))
+        .then(_null())
+        .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False))
+        .then(pl.lit("GL"))
+        .otherwise(pl.lit("DK")),
+    )
+    is_dk = (pl.col("country") == "DK").fill_null(False)
+    four_digits = pl.col("postal_code").str.contains(r"^\d{4}$").fill_null(False)
+    code_from_city = text_key(
+        pl.when(pl.col("postal_code").is_null()).then(pl.col("_any_city"))
+    ).replace_strict(code_by_city, default=None, return_dtype=pl.String)
+    frame = frame.with_columns(
+        # A Danish code that is not four digits is unusable; a missing one may be read off a
+        # city name that has only one code (``Aabenraa`` → 6200).
+        postal_code=pl.when(~is_dk | four_digits)
+        .then(pl.col("postal_code"))
+        .when(pl.col("postal_code").is_null())
+        .then(code_from_city),
+        _code_unusable=is_dk
+        & (pl.col("_code_unreadable") | (pl.col("postal_code").is_not_null() & ~four_digits)),
+    )
+    known = pl.col("postal_code").is_in(codes).fill_null(False)
     official_city = pl.col("postal_code").replace_strict(
         official, default=None, return_dtype=pl.String
     )
     frame = frame.with_columns(
-        city=pl.when(is_dk & known)
-        .then(official_city)
-        .otherwise(_clean(proper_case(pl.col("_any_city")))),
-        co_name=_clean(pl.col("_co")),
-        po_box=pl.when(pl.col("_box").is_not_null()).then(
-            pl.lit("Postboks ") + pl.col("_box").str.strip_chars_start("0")
+        city=pl.coalesce(
+            pl.when(is_dk & known).then(official_city),
+            _clean(proper_case(pl.when(~(is_dk & known)).then(pl.col("_any_city")))),
         ),
+        co_name=_clean(pl.col("_co")),
+        po_box=pl.lit("Postboks ") + pl.col("_box").str.strip_chars_start("0"),
     )
-    frame = frame.with_columns(street_key=street_key(pl.col("street")))
+    # Streets repeat across customers: key each distinct street once.
+    streets = frame.select("street").unique().with_columns(street_key=street_key(pl.col("street")))
+    frame = frame.join(streets, on="street", how="left", maintain_order="left")
     frame = frame.with_columns(
         address_key=pl.when(
             pl.col("street_key").is_not_null() | pl.col("po_box").is_not_null()
@@ -403,11 +421,13 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             | (pl.col("street").is_null() & pl.col("po_box").is_null())
         ),
         flag_UNKNOWN_POSTAL_CODE=is_dk
-        & ((pl.col("postal_code").is_not_null() & ~known) | pl.col("_bad_code")).fill_null(False),
+        & ((pl.col("postal_code").is_not_null() & ~known) | pl.col("_code_unusable")).fill_null(
+            False
+        ),
     )
     temporary = [
-        name
-        for name in frame.collect_schema().names()
-        if name.startswith("_") and name not in df.columns
+        column
+        for column in frame.collect_schema().names()
+        if column.startswith("_") and column not in df.columns
     ]
     return frame.drop(temporary).collect()

@@ -27,7 +27,7 @@ from functools import cache
 
 import polars as pl
 
-from cleansing.names import fold, text_key, word_list_pattern
+from cleansing.names import text_key, word_list_pattern
 from cleansing.reference import load_reference
 
 PUBLIC_EAN_PREFIX = "5798"
@@ -52,16 +52,16 @@ def public_name(expr: pl.Expr) -> pl.Expr:
 
     ``Køreskolen Jensen`` and ``Dyrehospitalet`` are private despite the word; null → False.
     """
-    folded = fold(expr)
+    key = text_key(expr)
     return (
-        folded.str.contains(word_list_pattern("public_sector_patterns", "strong"))
-        & ~folded.str.contains(word_list_pattern("public_sector_patterns", "exclude"))
+        key.str.contains(word_list_pattern("public_sector_patterns", "strong"))
+        & ~key.str.contains(word_list_pattern("public_sector_patterns", "exclude"))
     ).fill_null(False)
 
 
 def business_name(expr: pl.Expr) -> pl.Expr:
     """True for a name with a trade or business word: ``Hansen Byg``, ``Nordic Consult``."""
-    return fold(expr).str.contains(word_list_pattern("business_words")).fill_null(False)
+    return text_key(expr).str.contains(word_list_pattern("business_words")).fill_null(False)
 
 
 def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
@@ -75,29 +75,36 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
         name: pl.col(name).cast(pl.String) if name in df.columns else pl.lit(None, pl.String)
         for name in column_names
     }
-    declared = declared_type(columns["raw_customer_type"])
-    name = columns["name"]
-    ean = columns["ean"].str.strip_chars()
-    has_ean = ean.str.len_bytes() > 0
-    public_ean = ean.str.starts_with(PUBLIC_EAN_PREFIX)
-    folded = fold(name)
+    # normalise_names has folded the name already; its key is what the word lists match.
+    key = pl.col("name_key") if "name_key" in df.columns else text_key(columns["name"])
+    frame = df.lazy().with_columns(
+        _declared=declared_type(columns["raw_customer_type"]),
+        _public_name=key.str.contains(word_list_pattern("public_sector_patterns", "strong")),
+        _weak_public=key.str.contains(word_list_pattern("public_sector_patterns", "weak")),
+        _excluded=key.str.contains(word_list_pattern("public_sector_patterns", "exclude")),
+        _business=key.str.contains(word_list_pattern("business_words")),
+        _ean=columns["ean"].str.strip_chars().replace("", None),
+    )
+    declared = pl.col("_declared")
     has_form = columns["legal_form"].is_not_null()
-    weak_public = folded.str.contains(
-        word_list_pattern("public_sector_patterns", "weak")
-    ) & ~folded.str.contains(word_list_pattern("public_sector_patterns", "exclude"))
+    public_ean = pl.col("_ean").str.starts_with(PUBLIC_EAN_PREFIX).fill_null(False)
+    not_excluded = ~pl.col("_excluded").fill_null(False)
+    public_name = pl.col("_public_name").fill_null(False) & not_excluded
+    weak_public = pl.col("_weak_public").fill_null(False) & not_excluded
     customer_type = (
         pl.when(declared == "public")
         .then(pl.lit("public"))
-        .when(~has_form & (public_name(name) | (public_ean & weak_public).fill_null(False)))
+        .when(~has_form & (public_name | (public_ean & weak_public)))
         .then(pl.lit("public"))
         .when(columns["cvr"].is_not_null() | has_form)
         .then(pl.lit("company"))
         .when(declared.is_not_null())
         .then(declared)
-        .when(public_ean.fill_null(False))
+        .when(public_ean)
         .then(pl.lit("public"))
-        .when(has_ean.fill_null(False) | business_name(name))
+        .when(pl.col("_ean").is_not_null() | pl.col("_business").fill_null(False))
         .then(pl.lit("company"))
         .otherwise(pl.lit("person"))
     )
-    return df.with_columns(customer_type=customer_type)
+    temporary = ["_declared", "_public_name", "_weak_public", "_excluded", "_business", "_ean"]
+    return frame.with_columns(customer_type=customer_type).drop(temporary).collect()
