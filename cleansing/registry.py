@@ -48,13 +48,8 @@ PUBLIC_FORM_CODES: Final = (230, 235, 240, 245, 250, 260)
 NAME_MATCH_SCORE: Final = 85.0
 # Below the match score but at least this similar: a variant worth proposing the registry name for.
 NAME_VARIANT_SCORE: Final = 70.0
-# Street keys this similar, and as similar without their common ending, are the same street
-# (a typo, not a move).
-STREET_MATCH_SCORE: Final = 90.0
-STREET_STEM_SCORE: Final = 85.0
-_STREET_SUFFIX: Final = (
-    r"\s?(?:gade|vej|alle|straede|plads|boulevard|torv|park|parken|sti|stien|vaenge|have|bakke)$"
-)
+# Street keys this similar, with the same first letter, are the same street (a typo, not a move).
+STREET_MATCH_SCORE: Final = 85.0
 
 PROPOSED_FIELDS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
 
@@ -249,27 +244,20 @@ def _address_checks(frame: pl.DataFrame) -> pl.DataFrame:
     record_street = pl.col("street_key")
     registry_street = pl.col("_street_key")
     comparable = pl.col("_found") & registry_street.is_not_null() & record_street.is_not_null()
-    rows = frame.filter(comparable & (record_street != registry_street)).with_columns(
-        _record_stem=record_street.str.replace(_STREET_SUFFIX, ""),
-        _registry_stem=registry_street.str.replace(_STREET_SUFFIX, ""),
-    )
+    rows = frame.filter(comparable & (record_street != registry_street))
     similar = rows.select(
         "_row",
         _street_score=pl.Series(
             name_similarity(rows["street_key"].to_list(), rows["_street_key"].to_list()),
             dtype=pl.Float64,
         ),
-        _stem_score=pl.Series(
-            name_similarity(rows["_record_stem"].to_list(), rows["_registry_stem"].to_list()),
-            dtype=pl.Float64,
-        ),
     )
     frame = frame.join(similar, on="_row", how="left")
-    # Vestegade is Vestergade mistyped, but Østergade is another street: the part before the
-    # common ending must be as close as the whole.
+    # Vestegade or Vestergaade is Vestergade mistyped, but Østergade is another street: Danish
+    # street names share their endings, so a typo must leave the first letter alone.
     same_street = (record_street == registry_street) | (
         (pl.col("_street_score") >= STREET_MATCH_SCORE)
-        & (pl.col("_stem_score") >= STREET_STEM_SCORE)
+        & (record_street.str.head(1) == registry_street.str.head(1))
     )
     # A range (12-14) is at the registry's husnummerFra (12).
     record_number = pl.col("house_number").str.to_uppercase().str.replace(r"-.*$", "")
