@@ -152,7 +152,15 @@ def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) ->
     With ``check_deliverability`` every address not plainly invalid is also looked up in DNS.
     """
     value = _column_or_null(df, raw("email"))
-    staged = df.select(value=value, tokens=_tokens_expr(value))
+    cleaned = value.str.strip_chars().str.to_lowercase()
+    # Most fields hold one plain address: it is its own only token, so it skips tokenising.
+    # (Not with DNS checks, which every address must go through.)
+    single = pl.lit(False)
+    if not check_deliverability:
+        single = (_plainly_valid(cleaned) & ~cleaned.str.contains(r"^['{}]")).fill_null(False)
+    staged = df.select(value=value, cleaned=cleaned, single=single).with_columns(
+        tokens=_tokens_expr(pl.when(~pl.col("single")).then(pl.col("value")))
+    )
     everything = staged["tokens"].explode().drop_nulls().unique()
     maybe_valid = ~everything.str.contains(_PLAIN_INVALID)
     if not check_deliverability:
@@ -170,17 +178,20 @@ def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) ->
     settled = pl.when(plainly_valid).then(token)
     looked_up = token.replace_strict(pending, checked, default=None, return_dtype=pl.String)
     result = staged.select(
-        pl.col("value").str.strip_chars().str.to_lowercase().alias("cleaned"),
+        "cleaned",
+        "single",
         pl.col("tokens")
         .list.eval(pl.when(token.is_in(pending.implode())).then(looked_up).otherwise(settled))
         .alias("results"),
     ).select(
         present=pl.col("cleaned").is_not_null() & (pl.col("cleaned") != ""),
-        emails=pl.col("results")
-        .list.drop_nulls()
-        .list.unique(maintain_order=True)
+        emails=pl.when("single")
+        .then(pl.concat_list("cleaned"))
+        .otherwise(pl.col("results").list.drop_nulls().list.unique(maintain_order=True))
         .fill_null(pl.lit([], dtype=pl.List(pl.String))),
-        n_invalid=pl.col("results").list.eval(pl.element().is_null().sum()).list.first(),
+        n_invalid=pl.when("single")
+        .then(0)
+        .otherwise(pl.col("results").list.eval(pl.element().is_null().sum()).list.first()),
     )
     email = pl.col("emails").list.first()
     result = result.select(

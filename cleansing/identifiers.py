@@ -136,37 +136,45 @@ def is_valid_p_number(number: str | None) -> bool:
     return len(number) == 10 and _is_ascii_digits(number) and number[0] != "0"
 
 
-def _digit(text: pl.Expr, position: int) -> pl.Expr:
-    return text.str.slice(position, 1).cast(pl.UInt32)
+def _weighted_sum(number: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
+    """Sum of digit × weight over an integer's decimal digits, most significant first."""
+    n = len(weights)
+    return pl.sum_horizontal(
+        w * (number // 10 ** (n - 1 - i) % 10) for i, w in enumerate(weights) if w
+    )
 
 
-def _weighted_sum(digits: pl.Expr, weights: tuple[int, ...]) -> pl.Expr:
-    return pl.sum_horizontal(w * _digit(digits, i) for i, w in enumerate(weights) if w)
-
-
-def cvr_expr(value: pl.Expr) -> pl.Expr:
-    """Expression: the compact CVR number when ``value`` holds a valid one, else null."""
+def cvr_candidate(value: pl.Expr) -> pl.Expr:
+    """Expression: the compact value when it has the shape of a CVR number, else null."""
     compact = (
         value.str.replace(_CVR_LABEL, "")
         .str.replace_all(_CVR_SEPARATORS, "")
         .str.strip_chars()
         .str.to_uppercase()
+        .str.strip_prefix("DK")
     )
-    compact = compact.str.strip_prefix("DK")
-    shaped = compact.str.contains(r"^[1-9][0-9]{7}$")
-    # Only shaped values are cast to digits; the others never reach the cast.
-    digits = pl.when(shaped).then(compact)
-    return pl.when(_weighted_sum(digits, CVR_WEIGHTS) % 11 == 0).then(digits)
+    return pl.when(compact.str.contains(r"^[1-9][0-9]{7}$")).then(compact)
 
 
-def ean_expr(value: pl.Expr) -> pl.Expr:
-    """Expression: the compact 13-digit GLN when ``value`` holds a valid one, else null."""
+def ean_candidate(value: pl.Expr) -> pl.Expr:
+    """Expression: the compact value when it has the shape of a GLN (13 digits), else null."""
     compact = (
         value.str.replace(_EAN_LABEL, "").str.replace_all(_EAN_SEPARATORS, "").str.strip_chars()
     )
-    digits = pl.when(compact.str.contains(r"^[0-9]{13}$")).then(compact)
-    check = (10 - _weighted_sum(digits, EAN_WEIGHTS) % 10) % 10
-    return pl.when(check == _digit(digits, 12)).then(digits)
+    return pl.when(compact.str.contains(r"^[0-9]{13}$")).then(compact)
+
+
+def cvr_checked(candidate: pl.Expr) -> pl.Expr:
+    """Expression: a :func:`cvr_candidate` whose modulus-11 checksum holds, else null."""
+    number = candidate.cast(pl.UInt64)
+    return pl.when(_weighted_sum(number, CVR_WEIGHTS) % 11 == 0).then(candidate)
+
+
+def ean_checked(candidate: pl.Expr) -> pl.Expr:
+    """Expression: an :func:`ean_candidate` whose GS1 check digit is right, else null."""
+    body = candidate.cast(pl.UInt64) // 10
+    check = (10 - _weighted_sum(body, EAN_WEIGHTS) % 10) % 10
+    return pl.when(check == candidate.cast(pl.UInt64) % 10).then(candidate)
 
 
 def _present(value: pl.Expr) -> pl.Expr:
@@ -189,8 +197,18 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
     """
     raw_cvr = _column_or_null(df, raw("cvr"))
     raw_ean = _column_or_null(df, raw("ean"))
-    out = df.with_columns(cvr=cvr_expr(raw_cvr), ean=ean_expr(raw_ean))
-    return out.with_columns(
-        (_present(raw_cvr) & pl.col("cvr").is_null()).alias(flag("INVALID_CVR")),
-        (_present(raw_ean) & pl.col("ean").is_null()).alias(flag("INVALID_EAN")),
+    # Two steps: the candidates are materialised once, not re-derived for every digit.
+    staged = df.select(
+        cvr_candidate=cvr_candidate(raw_cvr),
+        ean_candidate=ean_candidate(raw_ean),
+        cvr_present=_present(raw_cvr),
+        ean_present=_present(raw_ean),
     )
+    result = staged.select(
+        cvr=cvr_checked(pl.col("cvr_candidate")),
+        ean=ean_checked(pl.col("ean_candidate")),
+    ).with_columns(
+        (staged["cvr_present"] & pl.col("cvr").is_null()).alias(flag("INVALID_CVR")),
+        (staged["ean_present"] & pl.col("ean").is_null()).alias(flag("INVALID_EAN")),
+    )
+    return df.with_columns(result.get_columns())

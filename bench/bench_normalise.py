@@ -1,0 +1,304 @@
+"""How fast field normalisation runs on a million customer rows, beside the naive per-row path.
+
+    python -m bench.bench_normalise                      # 1,000,000 rows, naive path on 100,000
+    python -m bench.bench_normalise --rows 200000 --naive-rows 20000
+
+The rows come from :func:`bench.generate.generate` (Danish CRM dialect) and are cached as Parquet
+under ``bench/.cache/``; a missing cache is written by a child process, so the peak RSS reported
+here (``resource.getrusage``) is that of loading and normalising only.
+
+Measured, in one run:
+
+- every stage of :func:`cleansing.normalise.normalise` on its own, in pipeline order (rows/s);
+- ``normalise()`` end to end (total wall time) — the integrator's composition when it exists,
+  else the stages composed here;
+- the naive path for the four fields of this benchmark's owner — python-stdnum per CVR/EAN,
+  ``phonenumbers`` per phone, email-validator per e-mail, a Python regex plus a date check per
+  text cell for CPR numbers — on a subset, extrapolated linearly to the full row count.
+
+Targets: 1M rows ≤ 20 s, peak RSS ≤ 4 GB, ≥ 10× faster than naive. Results are printed as a
+table and written to ``bench/out/bench_normalise.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cleansing.cpr import mask_cpr
+from cleansing.emails import normalise_emails, parse_emails
+from cleansing.identifiers import normalise_identifiers
+from cleansing.phones import normalise_phones, parse_phone, phone_region
+from cleansing.schema import CANONICAL_FIELDS, raw
+
+BENCH = Path(__file__).resolve().parent
+CACHE = BENCH / ".cache"
+OUT = BENCH / "out"
+TARGET_SECONDS = 20.0
+TARGET_RSS_GB = 4.0
+TARGET_SPEEDUP = 10.0
+
+Stage = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+def stages() -> list[tuple[str, Stage]]:
+    """The field stages in :func:`cleansing.normalise.normalise` order; later ones if present."""
+    found: list[tuple[str, Stage]] = [
+        ("cpr", mask_cpr),
+        ("identifiers", normalise_identifiers),
+        ("phones", normalise_phones),
+        ("emails", normalise_emails),
+    ]
+    try:  # the other field modules, written alongside this benchmark
+        from cleansing.addresses import normalise_addresses
+        from cleansing.customer_type import classify_customer_type
+        from cleansing.names import normalise_names
+    except ImportError:
+        return found
+    return [
+        *found,
+        ("names", normalise_names),
+        ("addresses", normalise_addresses),
+        ("customer_type", classify_customer_type),
+    ]
+
+
+def full_normalise() -> tuple[str, Stage]:
+    """The end-to-end function: the integrator's ``normalise`` or, until it exists, ours."""
+    try:
+        from cleansing.normalise import normalise
+    except ImportError:
+        composed = stages()
+
+        def normalise(frame: pl.DataFrame) -> pl.DataFrame:
+            for _, stage in composed:
+                frame = stage(frame)
+            return frame
+
+        return "stages composed by the benchmark", normalise
+    return "cleansing.normalise.normalise", normalise
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+def cached_customers(rows: int, seed: int) -> pl.DataFrame:
+    """The generated CRM export, from the cache or generated into it by a child process."""
+    path = CACHE / f"customers_danish_{rows}_seed{seed}.parquet"
+    if not path.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        code = (
+            "import sys; from bench.generate import generate; "
+            f"generate({rows}, {seed}, dialect='danish').customers.write_parquet(sys.argv[1])"
+        )
+        print(f"generating {rows:,} rows into {path} …", flush=True)
+        subprocess.run([sys.executable, "-c", code, str(path)], check=True, cwd=BENCH.parent)
+    return pl.read_parquet(path)
+
+
+def canonical_frame(customers: pl.DataFrame) -> pl.DataFrame:
+    """The canonical frame the ingest connector would build, via its automatic header mapping."""
+    from connectors.mapping import auto_map
+
+    mapping = auto_map(customers.columns)
+    record_id = pl.col(mapping["record_id"]) if "record_id" in mapping else None
+    return customers.select(
+        (record_id if record_id is not None else pl.int_range(1, pl.len() + 1).cast(pl.String))
+        .cast(pl.String)
+        .alias("record_id"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"),
+        *[
+            (pl.col(mapping[f]) if f in mapping else pl.lit(None, pl.String))
+            .cast(pl.String)
+            .alias(raw(f))
+            for f in CANONICAL_FIELDS
+            if f != "record_id"
+        ],
+        *[pl.col(c).cast(pl.String).alias(f"src_{c}") for c in customers.columns],
+    )
+
+
+# --- the naive path -----------------------------------------------------------------------------
+
+_NAIVE_CPR = re.compile(r"(?<![0-9])([0-9]{2})([0-9]{2})([0-9]{2})-?([0-9]{4})(?![0-9])")
+
+
+def _naive_mask(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        day, month, year = (int(g) for g in match.groups()[:3])
+        try:
+            date(1900 + year, month, day)
+        except ValueError:
+            return match.group(0)
+        return "XXXXXX-XXXX"
+
+    return _NAIVE_CPR.sub(replace, text)
+
+
+def naive_cpr(frame: pl.DataFrame) -> None:
+    for column in frame.columns:
+        if frame.schema[column] == pl.String:
+            [_naive_mask(v) for v in frame[column].to_list() if v is not None]
+
+
+def naive_identifiers(frame: pl.DataFrame) -> None:
+    from stdnum import ean
+    from stdnum.dk import cvr
+
+    [cvr.compact(v) if cvr.is_valid(v) else None for v in frame["raw_cvr"].fill_null("")]
+    [ean.compact(v) if ean.is_valid(v) else None for v in frame["raw_ean"].fill_null("")]
+
+
+def naive_phones(frame: pl.DataFrame) -> None:
+    regions = [phone_region(c) for c in frame["raw_country"].to_list()]
+    for column in ("raw_phone", "raw_mobile"):
+        values = frame[column].to_list()
+        [parse_phone(v, r) for v, r in zip(values, regions, strict=True)]
+
+
+def naive_emails(frame: pl.DataFrame) -> None:
+    [parse_emails(v) for v in frame["raw_email"].to_list()]
+
+
+NAIVE: dict[str, Callable[[pl.DataFrame], None]] = {
+    "cpr": naive_cpr,
+    "identifiers": naive_identifiers,
+    "phones": naive_phones,
+    "emails": naive_emails,
+}
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = function()
+    return time.perf_counter() - started, result
+
+
+def run(rows: int, naive_rows: int, seed: int) -> dict[str, Any]:
+    load_seconds, customers = timed(lambda: cached_customers(rows, seed))
+    frame = canonical_frame(customers)
+    del customers
+    rss_after_load = peak_rss_gb()
+
+    per_stage = []
+    staged = frame
+    for name, stage in stages():
+        seconds, staged = timed(lambda stage=stage, staged=staged: stage(staged))
+        per_stage.append({"stage": name, "seconds": seconds, "rows_per_s": rows / seconds})
+    del staged
+
+    full_name, normalise = full_normalise()
+    total_seconds, result = timed(lambda: normalise(frame))
+    assert result.height == rows
+    del result
+    peak = peak_rss_gb()
+
+    subset = frame.head(naive_rows)
+    scale = rows / subset.height
+    naive = []
+    for name, naive_function in NAIVE.items():
+        seconds, _ = timed(lambda f=naive_function: f(subset))
+        fast = next(s["seconds"] for s in per_stage if s["stage"] == name)
+        naive.append(
+            {
+                "stage": name,
+                "subset_rows": subset.height,
+                "subset_seconds": seconds,
+                "extrapolated_seconds": seconds * scale,
+                "speedup": seconds * scale / fast,
+            }
+        )
+    fast_total = sum(s["seconds"] for s in per_stage if s["stage"] in NAIVE)
+    naive_total = sum(n["extrapolated_seconds"] for n in naive)
+    return {
+        "rows": rows,
+        "seed": seed,
+        "load_seconds": load_seconds,
+        "full_normalise": full_name,
+        "total_seconds": total_seconds,
+        "peak_rss_gb": peak,
+        "rss_after_load_gb": rss_after_load,
+        "stages": per_stage,
+        "naive": naive,
+        "naive_note": (
+            f"naive path measured on the first {subset.height:,} rows and extrapolated "
+            f"linearly ×{scale:g} to {rows:,}"
+        ),
+        "speedup_owned_fields": naive_total / fast_total,
+        "targets": {
+            "seconds": TARGET_SECONDS,
+            "rss_gb": TARGET_RSS_GB,
+            "speedup": TARGET_SPEEDUP,
+            "met": total_seconds <= TARGET_SECONDS
+            and peak <= TARGET_RSS_GB
+            and naive_total / fast_total >= TARGET_SPEEDUP,
+        },
+        "machine": {"python": platform.python_version(), "polars": pl.__version__},
+    }
+
+
+def render(results: dict[str, Any]) -> str:
+    rows = results["rows"]
+    lines = [
+        f"normalisation of {rows:,} rows (seed {results['seed']})",
+        "",
+        f"{'stage':<15}{'seconds':>10}{'rows/s':>14}{'naive s*':>12}{'speedup':>10}",
+    ]
+    naive = {n["stage"]: n for n in results["naive"]}
+    for stage in results["stages"]:
+        n = naive.get(stage["stage"])
+        lines.append(
+            f"{stage['stage']:<15}{stage['seconds']:>10.2f}{stage['rows_per_s']:>14,.0f}"
+            + (f"{n['extrapolated_seconds']:>12.1f}{n['speedup']:>9.1f}×" if n else "")
+        )
+    met = results["targets"]["met"]
+    lines += [
+        "",
+        f"total ({results['full_normalise']}): {results['total_seconds']:.2f} s "
+        f"(target ≤ {TARGET_SECONDS:g} s)",
+        f"peak RSS: {results['peak_rss_gb']:.2f} GB (target ≤ {TARGET_RSS_GB:g} GB; "
+        f"{results['rss_after_load_gb']:.2f} GB after loading)",
+        f"speed-up over naive on cpr+identifiers+phones+emails: "
+        f"{results['speedup_owned_fields']:.1f}× (target ≥ {TARGET_SPEEDUP:g}×)",
+        f"* {results['naive_note']}",
+        f"targets {'met' if met else 'NOT met'}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--naive-rows", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=OUT / "bench_normalise.json")
+    args = parser.parse_args(argv)
+    results = run(args.rows, min(args.naive_rows, args.rows), args.seed)
+    print(render(results))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
