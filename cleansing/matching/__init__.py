@@ -68,7 +68,10 @@ class MatchSettings:
       those whose columns are empty in the input are dropped automatically;
     - ``blocking_rules``: ``None`` for :func:`~cleansing.matching.blocking.default_rules`;
     - ``match_threshold``: match probability from which a pair is a match when no review band is
-      given;
+      given. 0.996 (a match weight of about 8 bits) because customer fields are not independent
+      (a company's e-mail domain and name say the same thing), so Fellegi–Sunter probabilities
+      run high: on generated Danish data 0.5 gives precision 0.96, 0.996 gives 0.987 for 1.5
+      points of recall; FEBRL is unaffected;
     - ``pair_floor``: non-match pairs below this probability are left out of ``pairs``.
     """
 
@@ -76,7 +79,7 @@ class MatchSettings:
     blocking_rules: tuple[BlockingRule, ...] | None = None
     sorted_window: int = 5
     max_block_size: int = 50
-    match_threshold: float = 0.5
+    match_threshold: float = 0.996
     hard_rules: tuple[str, ...] = HARD_RULES
     u_sample_size: int = 400_000
     em_max_iterations: int = 200
