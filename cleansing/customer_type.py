@@ -2,20 +2,20 @@
 
 In: ``raw_customer_type`` (a source system's own type column: ``privat``, ``erhverv``,
 ``offentlig``, ``B2B`` …), ``cvr``, ``ean``, ``legal_form`` and ``name`` (missing columns count
-as null). Out: ``customer_type``. A record with only first and last names falls to rule 7.
+as null). Out: ``customer_type``. A record with only first and last names falls to rule 6.
 
 The evidence is weighed in this order, first that applies wins:
 
 1. the source says public (``offentlig``, ``B2G``) → ``public``;
-2. the name is a public body's (``Aarhus Kommune``, ``Region Midtjylland``, ``Skattestyrelsen``,
-   ``Vestre Skole``, ``Rigshospitalet``) and carries no company legal form, or an EAN starting
-   5798 (the Danish public-sector EAN range) comes with a weaker public word (``… Institution``,
-   ``… Center``) → ``public``;
+2. no company legal form, and either the name is a public body's (``Aarhus Kommune``,
+   ``Region Midtjylland``, ``Skattestyrelsen``, ``Vestre Skole``, ``Rigshospitalet``) or the EAN
+   starts with 5798, the range Danish public-sector EAN location numbers are issued from
+   (``Rosenhallen`` with EAN 5798…) → ``public``;
 3. a valid CVR number or a legal form (``ApS``, ``v/`` …) → ``company``;
 4. the source says company or person → that;
-5. an EAN starting 5798 → ``public``; any other EAN → ``company`` (people are not e-invoiced);
-6. a business word in the name (``Hansen Byg``, ``Nordic Consult``, ``Malerfirma``) → ``company``;
-7. otherwise → ``person``.
+5. an EAN (outside 5798: a business's GLN) or a business word in the name (``Hansen Byg``,
+   ``Nordic Consult``, ``Malerfirma``) → ``company``;
+6. otherwise → ``person``.
 
 The registry step may later overwrite ``customer_type`` from the registry's form code
 (230/245/250 are public).
@@ -80,7 +80,6 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
     frame = df.lazy().with_columns(
         _declared=declared_type(columns["raw_customer_type"]),
         _public_name=key.str.contains(word_list_pattern("public_sector_patterns", "strong")),
-        _weak_public=key.str.contains(word_list_pattern("public_sector_patterns", "weak")),
         _excluded=key.str.contains(word_list_pattern("public_sector_patterns", "exclude")),
         _business=key.str.contains(word_list_pattern("business_words")),
         _ean=columns["ean"].str.strip_chars().replace("", None),
@@ -90,21 +89,18 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
     public_ean = pl.col("_ean").str.starts_with(PUBLIC_EAN_PREFIX).fill_null(False)
     not_excluded = ~pl.col("_excluded").fill_null(False)
     public_name = pl.col("_public_name").fill_null(False) & not_excluded
-    weak_public = pl.col("_weak_public").fill_null(False) & not_excluded
     customer_type = (
         pl.when(declared == "public")
         .then(pl.lit("public"))
-        .when(~has_form & (public_name | (public_ean & weak_public)))
+        .when(~has_form & (public_name | public_ean))
         .then(pl.lit("public"))
         .when(columns["cvr"].is_not_null() | has_form)
         .then(pl.lit("company"))
         .when(declared.is_not_null())
         .then(declared)
-        .when(public_ean)
-        .then(pl.lit("public"))
         .when(pl.col("_ean").is_not_null() | pl.col("_business").fill_null(False))
         .then(pl.lit("company"))
         .otherwise(pl.lit("person"))
     )
-    temporary = ["_declared", "_public_name", "_weak_public", "_excluded", "_business", "_ean"]
+    temporary = ["_declared", "_public_name", "_excluded", "_business", "_ean"]
     return frame.with_columns(customer_type=customer_type).drop(temporary).collect()

@@ -92,14 +92,18 @@ _SOLE_PROPRIETOR_MARK = r"(?i)(?:^|\s)v\s*/\s*"
 
 def _variant_pattern(variant: str) -> str:
     """Regex for one legal-form spelling: optional dots in short ones, loose spaces and slashes."""
+    if variant.isupper():  # written in capitals: a word in lower case (``Paradis Is``) is no form
+        return rf"(?-i:{re.escape(variant)})"
     if variant.isalpha() and len(variant) <= 4:
         return r"\.?\s?".join(re.escape(letter) for letter in variant)
     parts = [re.escape(word) for word in variant.split(" ")]
-    return r"\s+".join(parts).replace("/", r"\s*/\s*")
+    return r"\s+".join(parts).replace("/", r"\s*/\s*").replace(r"\.", r"\.\s?")
 
 
 def _spellings(variant: str) -> tuple[str, ...]:
     """A variant and, for a short one, its spaced-out form (``A. S.`` normalises to ``a s``)."""
+    if variant.isupper():
+        return (variant.lower(),)
     if variant.isalpha() and len(variant) <= 4:
         return (variant, " ".join(variant))
     return (variant,)
@@ -150,12 +154,12 @@ def _legal_forms() -> _LegalForms:
         key_prefix_pattern=rf"^(?:{_alternatives(key_prefix_forms)}) ",
         key_status_pattern=rf" (?:{key_status})$",
         canonical={
-            spelling: form
+            spelling.replace(".", ""): form
             for variant, form in zip(variants, table["legal_form"], strict=True)
             for spelling in _spellings(variant)
         },
         display={
-            spelling: shown
+            spelling.replace(".", ""): shown
             for variant, shown in zip(variants, table["display"], strict=True)
             if shown
             for spelling in _spellings(variant)
@@ -336,11 +340,24 @@ def _with_display_form(text: pl.Expr, parts: pl.Expr) -> pl.Expr:
     return pl.coalesce(rewritten, text)
 
 
+# A CPR number noted in a name field (``Jens Hansen cpr. 010190-1234``, masked or not) is no part
+# of the name.
+_CPR_REMARK = (
+    r"(?i)[\s,;(\-–]*(?:(?:cpr|personnummer|pers)[\w.\-]*\s*:?\s*)?(?:X{6}-X{4}|\d{6}-?\d{4})\)?"
+)
+
+
 def _clean_text(expr: pl.Expr) -> pl.Expr:
-    """Whitespace collapsed and stray quotes or separators trimmed from the ends; blank → null."""
+    """Whitespace collapsed, CPR remarks and stray quotes or separators trimmed; blank → null.
+
+    ``v/`` is written against the owner's name: ``Hansens Bageri v/ Jens Hansen`` →
+    ``Hansens Bageri v/Jens Hansen``.
+    """
     return (
         collapse_whitespace(expr)
-        .str.strip_chars(' ,;:"“”„«»*_')
+        .str.replace_all(_CPR_REMARK, "")
+        .str.replace_all(r"\s+([vV])\s*/\s*", " ${1}/")
+        .str.strip_chars(' ,;:"“”„«»*_-')
         .str.strip_chars()
         .replace("", None)
     )
@@ -418,9 +435,11 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.concat_str(comma_first, pl.lit(" "), comma_last))
         .otherwise(text),
     )
-    frame = frame.with_columns(_cased=proper_case(text))
+    # The legal form is found in the text as typed (``… IS`` is I/S only in capitals) and
+    # rewritten at the same place in the proper-cased text.
     frame = frame.with_columns(
-        _display_parts=pl.col("_cased").str.extract_groups(_legal_forms().suffix_pattern)
+        _cased=proper_case(text).str.replace_all(" V/", " v/", literal=True),
+        _display_parts=text.str.extract_groups(_legal_forms().suffix_pattern),
     )
     frame = frame.with_columns(
         _display=_with_display_form(pl.col("_cased"), pl.col("_display_parts"))
