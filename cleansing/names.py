@@ -144,7 +144,7 @@ def _legal_forms() -> _LegalForms:
     return _LegalForms(
         suffix_pattern=(
             rf"(?i)(?P<tail>[\s,\-]+(?P<form>{suffix_alternatives})\.?"
-            rf"(?P<status>{_STATUS_BODY})?)[\s.]*$"
+            rf"(?P<status>{_STATUS_BODY})?[\s.]*)$"
         ),
         prefix_pattern=(
             rf"(?i)^\s*({_alternatives([_variant_pattern(v) for v in prefix_variants])})"
@@ -336,7 +336,9 @@ def _with_display_form(text: pl.Expr, parts: pl.Expr) -> pl.Expr:
         _legal_forms().display, default=None, return_dtype=pl.String
     )
     base = text.str.head(-parts.struct.field("tail").str.len_chars().cast(pl.Int64))
-    rewritten = pl.concat_str(base, pl.lit(" "), shown, parts.struct.field("status").fill_null(""))
+    # A status after the form reads in lower case, as the registry writes it (``i likvidation``).
+    status = parts.struct.field("status").str.to_lowercase().fill_null("")
+    rewritten = pl.concat_str(base, pl.lit(" "), shown, status)
     return pl.coalesce(rewritten, text)
 
 
@@ -364,9 +366,10 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
 
 
 def _usable_key(key: pl.Expr) -> pl.Expr:
-    """A name key that names someone: two letters, no placeholder (``ukendt``, ``n/a``, ``xxx``)."""
+    """A name key that names someone: a letter, two characters (``3F``), no placeholder (``n/a``)."""
     return (
-        key.str.contains(r"\p{L}.*\p{L}")
+        key.str.contains(r"\p{L}")
+        & (key.str.len_chars() >= 2)
         & ~key.is_in(_placeholders())
         & ~key.str.contains(r"^(?:x+|z+|test\s*\d*)$")
     ).fill_null(False)

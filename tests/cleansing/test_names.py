@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import polars as pl
 import pytest
 
-from cleansing.names import legal_form_of, name_key
+from cleansing.names import fold, legal_form_of, name_key, normalise_names
+
+CORPORA = Path(__file__).parent / "corpora"
 
 
-def _apply(expr_fn, values: list[str | None]) -> list[str | None]:
-    return (
-        pl.DataFrame({"v": values}, schema={"v": pl.String})
-        .select(expr_fn(pl.col("v")).alias("v"))["v"]
-        .to_list()
-    )
+def _corpus(name: str) -> list[str]:
+    lines = (CORPORA / name).read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _apply(expr_fn: Callable[[pl.Expr], pl.Expr], values: list[str | None]) -> list[str | None]:
+    frame = pl.DataFrame({"v": values}, schema={"v": pl.String})
+    return frame.select(expr_fn(pl.col("v")).alias("v"))["v"].to_list()
+
+
+def _names(**columns: list[str | None]) -> pl.DataFrame:
+    return normalise_names(pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String)))
 
 
 @pytest.mark.parametrize(
@@ -34,6 +45,7 @@ def _apply(expr_fn, values: list[str | None]) -> list[str | None]:
         ("Aalsgaarde Koekkener", "aalsgaarde koekkener"),
         ("Müller Café GmbH", "mueller cafe"),
         ("McDonald's", "mcdonalds"),
+        ("A.P. Møller - Mærsk A/S", "ap moeller maersk"),
         ("Ｈａｎｓｅｎ １２", "hansen 12"),
         ("Thomas", "thomas"),
         ("ApS", "aps"),
@@ -44,6 +56,34 @@ def _apply(expr_fn, values: list[str | None]) -> list[str | None]:
 )
 def test_name_key(raw: str | None, key: str | None) -> None:
     assert _apply(name_key, [raw]) == [key]
+
+
+def test_name_key_is_the_same_for_every_spelling_of_one_company() -> None:
+    spellings = [
+        "Hansen Byg ApS",
+        "HANSEN BYG APS.",
+        "hansen byg aps",
+        "Hansen Byg Anpartsselskab",
+        "Hansen  Byg,  ApS",
+        "Hansen Byg A.p.S.",
+    ]
+    assert set(_apply(name_key, spellings)) == {"hansen byg"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("Ålsgårde", "aalsgaarde"),
+        ("Aabenraa", "aabenraa"),
+        ("Søren Æbelø", "soeren aebeloe"),
+        ("Müller Köhler Bär", "mueller koehler baer"),
+        ("Café Señor Crème", "cafe senor creme"),
+        ("A\u030alsga\u030arde", "aalsgaarde"),  # decomposed å, as macOS writes it
+        ("ＡＢＣ１２３", "abc123"),
+    ],
+)
+def test_fold(raw: str, folded: str) -> None:
+    assert _apply(fold, [raw]) == [folded]
 
 
 @pytest.mark.parametrize(
@@ -60,6 +100,8 @@ def test_name_key(raw: str | None, key: str | None) -> None:
         ("Danske Bank Aktieselskab", "A/S"),
         ("A/S Storebælt", "A/S"),
         ("Hansen & Co I/S", "I/S"),
+        ("Hansen & Co I.S.", "I/S"),
+        ("HANSEN & CO IS", "I/S"),
         ("Hansen Holding ApS & Co. K/S", "K/S"),
         ("Hansen Advokater P/S", "P/S"),
         ("Hansen IVS", "IVS"),
@@ -71,9 +113,119 @@ def test_name_key(raw: str | None, key: str | None) -> None:
         ("Hansen Byg ApS i likvidation", "ApS"),
         ("Jens Hansen", None),
         ("Thomas", None),
+        ("Paradis Is", None),
         ("Aps", None),
         (None, None),
     ],
 )
 def test_legal_form_of(raw: str | None, form: str | None) -> None:
     assert _apply(legal_form_of, [raw]) == [form]
+
+
+def test_display_corpus() -> None:
+    cases = [line.split(" => ") for line in _corpus("names_display.txt")]
+    out = _names(raw_name=[raw for raw, _, _ in cases])
+    for (raw, display, form), got_name, got_form in zip(
+        cases, out["name"], out["legal_form"], strict=True
+    ):
+        assert (raw, got_name) == (raw, display)
+        assert (raw, got_form) == (raw, None if form == "-" else form)
+
+
+def test_mixed_case_names_stay_as_typed() -> None:
+    names = _corpus("names_unchanged.txt")
+    assert _names(raw_name=names)["name"].to_list() == names
+
+
+def test_placeholders_are_missing_names() -> None:
+    placeholders = [*_corpus("names_missing.txt"), None, "", "   "]
+    out = _names(raw_name=placeholders)
+    assert out["name"].to_list() == [None] * len(placeholders)
+    assert out["flag_MISSING_NAME"].to_list() == [True] * len(placeholders)
+    assert out["name_key"].to_list() == [None] * len(placeholders)
+
+
+def test_real_names_are_not_missing() -> None:
+    out = _names(raw_name=["Jens Hansen", "Ø", "Q8 Danmark A/S", "3F"])
+    assert out["flag_MISSING_NAME"].to_list() == [False, False, False, False]
+
+
+def test_family_name_first_with_comma_is_turned_round() -> None:
+    out = _names(raw_name=["Hansen, Jens", "HANSEN MØLLER, JENS PETER", "Hansen Byg, ApS"])
+    assert out["name"].to_list() == [
+        "Jens Hansen",
+        "Jens Peter Hansen Møller",
+        "Hansen Byg ApS",
+    ]
+    assert out["first_name"].to_list() == ["Jens", "Jens Peter", None]
+    assert out["last_name"].to_list() == ["Hansen", "Hansen Møller", None]
+    assert out["name_key"].to_list() == ["jens hansen", "jens peter hansen moeller", "hansen byg"]
+    assert out["first_name_key"].to_list() == ["jens", "jens peter", None]
+    assert out["last_name_key"].to_list() == ["hansen", "hansen moeller", None]
+
+
+def test_person_names_are_split_and_companies_are_not() -> None:
+    out = _names(
+        raw_name=[
+            "Mette Frederiksen",
+            "Hans-Jørgen O'Brien",
+            "Hansen Byg",
+            "Aarhus Kommune",
+            "Nordic Consult ApS",
+            "Hansens Malerfirma v/Jens Hansen",
+        ]
+    )
+    assert out["first_name"].to_list() == ["Mette", "Hans-Jørgen", None, None, None, "Jens"]
+    assert out["last_name"].to_list() == ["Frederiksen", "O'Brien", None, None, None, "Hansen"]
+
+
+def test_first_and_last_name_columns() -> None:
+    out = _names(
+        raw_name=[None, None, "Hansen Byg ApS", None],
+        raw_first_name=["jens", "  Ole ", "Jens", "ukendt"],
+        raw_last_name=["HANSEN", None, "Hansen", "-"],
+    )
+    assert out["name"].to_list() == ["Jens Hansen", "Ole", "Hansen Byg ApS", None]
+    assert out["first_name"].to_list() == ["Jens", "Ole", "Jens", None]
+    assert out["last_name"].to_list() == ["Hansen", None, "Hansen", None]
+    assert out["name_key"].to_list() == ["jens hansen", "ole", "hansen byg", None]
+    assert out["flag_MISSING_NAME"].to_list() == [False, False, False, True]
+
+
+def test_name_key_never_overwrites_the_display_name() -> None:
+    out = _names(raw_name=["Aabenraa Auto", "Ålsgårde Auto"])
+    assert out["name"].to_list() == ["Aabenraa Auto", "Ålsgårde Auto"]
+    assert out["name_key"].to_list() == ["aabenraa auto", "aalsgaarde auto"]
+
+
+def test_missing_input_columns_count_as_null() -> None:
+    out = normalise_names(pl.DataFrame({"record_id": ["1"]}))
+    assert out.row(0, named=True) | {"record_id": "1"} == {
+        "record_id": "1",
+        "name": None,
+        "legal_form": None,
+        "name_key": None,
+        "first_name": None,
+        "last_name": None,
+        "first_name_key": None,
+        "last_name_key": None,
+        "flag_MISSING_NAME": True,
+    }
+
+
+def test_rows_and_other_columns_are_kept() -> None:
+    frame = pl.DataFrame(
+        {"record_id": ["1", "2"], "raw_name": ["B", "A"], "src_Navn": ["B", "A"]},
+    )
+    out = normalise_names(frame)
+    assert out.select("record_id", "src_Navn").equals(frame.select("record_id", "src_Navn"))
+
+
+@pytest.mark.parametrize(
+    "junk",
+    ["", "\u00a0", "😀😀", "１２３４", "Ｈａｎｓｅｎ", "x" * 10_000, "Å" * 5_000, "\n\t", "'" * 50],
+)
+def test_junk_never_raises(junk: str) -> None:
+    out = _names(raw_name=[junk], raw_first_name=[junk], raw_last_name=[junk])
+    assert out.height == 1
+    assert out["flag_MISSING_NAME"].dtype == pl.Boolean
