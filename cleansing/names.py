@@ -366,7 +366,7 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
 
 
 def _usable_key(key: pl.Expr) -> pl.Expr:
-    """A name key that names someone: a letter, two characters (``3F``), no placeholder (``n/a``)."""
+    """A key that names someone: a letter, two characters (``3F``), no placeholder (``n/a``)."""
     return (
         key.str.contains(r"\p{L}")
         & (key.str.len_chars() >= 2)
