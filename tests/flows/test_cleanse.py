@@ -1,0 +1,177 @@
+"""The cleanse flow end to end on the bundled sample: the contract's files, rows conserved, repeatable."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from flows.cleanse import CleanseOptions, run_pipeline
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "data" / "sample"
+CONTRACT_COLUMNS = [
+    "record_id", "source_row", "cluster_id", "is_survivor", "customer_type", "name", "legal_form",
+    "street", "house_number", "floor", "door", "postal_code", "city", "phone_e164", "email", "cvr",
+    "ean", "registry_status", "registry_name", "flags", "invoice_ready", "collection_ready",
+]  # fmt: skip
+CONTRACT_FILES = [
+    "records.parquet", "golden.parquet", "pairs.parquet", "changes.csv",
+    "reimport/customers_update.csv", "reimport/merge_plan.csv", "report.html", "run.json",
+]  # fmt: skip
+CPR_PATTERN = re.compile(rb"(?<!\d)(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}-?\d{4}(?!\d)")
+
+
+def cleanse(tmp_path: Path, input_path: Path, name: str = "out", **options: object) -> Path:
+    out = tmp_path / name
+    opts = CleanseOptions(input=str(input_path), out=str(out), **options)  # type: ignore[arg-type]
+    run_pipeline(opts, orchestrated=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return cleanse(tmp_path_factory.mktemp("sample"), SAMPLE / "customers.csv")
+
+
+def test_every_contract_file_is_written(sample_run: Path) -> None:
+    for name in CONTRACT_FILES:
+        assert (sample_run / name).is_file(), name
+    assert not list(sample_run.parent.glob(".*partial*"))
+
+
+def test_records_keep_every_row_in_order_with_contract_columns(sample_run: Path) -> None:
+    records = pl.read_parquet(sample_run / "records.parquet")
+    raw = pl.read_csv(SAMPLE / "customers.csv", separator=";", encoding="cp1252", infer_schema=False)
+    assert records.height == raw.height
+    assert records["source_row"].to_list() == list(range(1, raw.height + 1))
+    assert records.columns[: len(CONTRACT_COLUMNS)] == CONTRACT_COLUMNS
+    assert records["record_id"].n_unique() == records.height
+    assert records["flags"].list.eval(pl.element().sort()).equals(records["flags"])
+    # originals sit beside cleaned values (CPR numbers masked, everything else unchanged)
+    src = records.select(pl.col("^src_.*$")).rename(lambda c: c.removeprefix("src_"))
+    assert src.columns == raw.columns
+    same = (src["Navn"] == raw["Navn"]) | src["Navn"].str.contains("XXXXXX-XXXX")
+    assert same.fill_null(True).all()
+
+
+def test_run_json_describes_the_run(sample_run: Path) -> None:
+    run = json.loads((sample_run / "run.json").read_text())
+    assert run["input"]["sha256"] and run["input"]["rows"] == run["counts"]["records"]
+    assert set(run["timings"]) >= {"read", "normalise", "registry", "match", "verdict"}
+    assert run["versions"]["polars"] and run["versions"]["prefect"]
+    assert run["options"]["registry"].endswith("registry.jsonl.gz")
+    records = pl.read_parquet(sample_run / "records.parquet")
+    assert run["counts"]["invoice_ready"] == records["invoice_ready"].sum()
+    assert run["counts"]["customers"] == records["cluster_id"].n_unique()
+
+
+def test_no_cpr_number_survives_in_any_output(sample_run: Path) -> None:
+    truth = pl.read_parquet(SAMPLE / "truth.parquet")
+    planted = truth.filter(pl.col("expected_flags").list.contains("CPR_IN_DATA")).height
+    assert planted > 0, "the sample must plant CPR numbers for this test to mean anything"
+    for path in sample_run.rglob("*"):
+        if path.suffix in (".csv", ".json", ".html"):
+            assert not CPR_PATTERN.search(path.read_bytes()), path
+    records = pl.read_parquet(sample_run / "records.parquet")
+    assert not CPR_PATTERN.search(str(records.to_dicts()).encode())
+
+
+def test_a_rerun_gives_the_same_records(sample_run: Path, tmp_path: Path) -> None:
+    again = cleanse(tmp_path, SAMPLE / "customers.csv")
+    first = pl.read_parquet(sample_run / "records.parquet")
+    second = pl.read_parquet(again / "records.parquet")
+    assert first.equals(second)
+    assert pl.read_parquet(sample_run / "golden.parquet").equals(pl.read_parquet(again / "golden.parquet"))
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "parquet", "jsonl"])
+def test_rows_conserved_through_the_pipeline_for_every_format(tmp_path: Path, fmt: str) -> None:
+    raw = pl.read_csv(SAMPLE / "customers.csv", separator=";", encoding="cp1252", infer_schema=False)
+    path = tmp_path / f"customers.{fmt}"
+    if fmt == "xlsx":
+        raw.write_excel(path)
+    elif fmt == "parquet":
+        raw.write_parquet(path)
+    else:
+        raw.write_ndjson(path)
+    out = cleanse(tmp_path, path, registry="none")
+    records = pl.read_parquet(out / "records.parquet")
+    assert records.height == raw.height
+    assert records["src_Kundenr"].to_list() == raw["Kundenr"].to_list()
+
+
+def test_a_crash_leaves_the_previous_result_untouched(
+    sample_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = cleanse(tmp_path, SAMPLE / "customers.csv", registry="none")
+    before = (out / "records.parquet").read_bytes()
+
+    def explode(*_: object, **__: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("connectors.report.render_report", explode)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        cleanse(tmp_path, SAMPLE / "customers.csv", registry="none")
+    assert (out / "records.parquet").read_bytes() == before
+    assert not list(tmp_path.glob(".out.*"))
+
+
+@pytest.mark.prefect
+def test_flow_runs_as_prefect_flow(prefect_harness: None, tmp_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+
+    from flows.cleanse import cleanse_flow
+
+    out = tmp_path / "out"
+    options = {"input": str(SAMPLE / "customers.csv"), "out": str(out), "review_band": [0.5, 0.9]}
+    state = cleanse_flow(options=options, return_state=True)
+    run = state.result()
+    assert run["counts"]["records"] == pl.read_parquet(out / "records.parquet").height
+
+    async def task_names() -> list[str]:
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+        async with get_client() as client:
+            runs = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+            )
+            return sorted(r.name.split("-")[0] for r in runs)
+
+    import asyncio
+
+    assert asyncio.run(task_names()) == sorted(["read", "normalise", "registry", "match", "verdict", "write"])
+
+
+@pytest.mark.prefect
+def test_command_one_starts_a_local_server_once_and_reuses_it(tmp_path: Path) -> None:
+    """README command 1 as a user runs it: no server configured, no credentials."""
+    env = dict(os.environ, DATAVASK_HOME=str(tmp_path / "home"), DATAVASK_ORCHESTRATION="auto")
+    env.pop("PREFECT_API_URL", None)
+    env.pop("PREFECT_SERVER_EPHEMERAL_ENABLED", None)
+    command = [sys.executable, "-m", "flows", "cleanse", str(SAMPLE / "customers.csv")]
+    try:
+        walls = []
+        for name in ("first", "second"):
+            started = time.perf_counter()
+            done = subprocess.run(
+                [*command, "--out", str(tmp_path / name)],
+                capture_output=True, text=True, env=env, timeout=300, check=False,
+            )  # fmt: skip
+            walls.append(time.perf_counter() - started)
+            assert done.returncode == 0, done.stderr[-3000:]
+            assert "Invoice-ready" in done.stderr and "Prefect run" in done.stderr
+            assert "INFO" not in done.stderr  # Prefect's log lines stay off the terminal
+            assert (tmp_path / name / "records.parquet").exists()
+        run = json.loads((tmp_path / "second" / "run.json").read_text())
+        assert "local Prefect server" in run["orchestration"]
+        assert walls[1] < walls[0]  # the second run reuses the server
+    finally:
+        subprocess.run([sys.executable, "-m", "flows", "local-server", "stop"], env=env, timeout=60, check=False)
