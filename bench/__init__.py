@@ -1,1 +1,1 @@
-"""Benchmarks and the synthetic Danish customer-data generator they run on (:mod:`bench.generate`)."""
+"""Benchmarks and the synthetic Danish customer-data generator they use (:mod:`bench.generate`)."""

@@ -162,36 +162,61 @@ def _phone_columns(rng: Rng, idx: pl.Series, kind: pl.Series, tag: str) -> pl.Da
     )
 
 
-def _address_columns(rng: Rng, idx: pl.Series, pools: Pools, tag: str, floor_rate: pl.Series
-                     ) -> pl.DataFrame:  # fmt: skip
+def _address_columns(
+    rng: Rng, idx: pl.Series, pools: Pools, tag: str, floor_rate: pl.Series
+) -> pl.DataFrame:
     """A Danish address: street, house number (``12A``), floor, door, postal code and district."""
     street = rng.choice(f"{tag}.street", idx, pools.streets)
     u = rng.uniform(f"{tag}.num", idx)
     number = (u * u * 160).floor().cast(pl.Int64) + 1
-    letter = pl.Series(
-        [None, "A", "B", "C", "D"], dtype=pl.String
-    ).gather(rng.weighted(f"{tag}.letter", idx, [("0", 0.9), ("1", 0.05), ("2", 0.03),
-                                                 ("3", 0.015), ("4", 0.005)]).cast(pl.Int64))  # fmt: skip
+    letter = pl.Series([None, "A", "B", "C", "D"], dtype=pl.String).gather(
+        rng.weighted(
+            f"{tag}.letter", idx, [("0", 0.9), ("1", 0.05), ("2", 0.03), ("3", 0.015), ("4", 0.005)]
+        ).cast(pl.Int64)
+    )
     has_floor = rng.uniform(f"{tag}.hasfloor", idx) < floor_rate
     floor = rng.weighted(
         f"{tag}.floor",
         idx,
-        [("st", 0.3), ("1", 0.25), ("2", 0.19), ("3", 0.12), ("4", 0.08), ("5", 0.03),
-         ("kl", 0.02), ("6", 0.01)],
-    )  # fmt: skip
+        [
+            ("st", 0.3),
+            ("1", 0.25),
+            ("2", 0.19),
+            ("3", 0.12),
+            ("4", 0.08),
+            ("5", 0.03),
+            ("kl", 0.02),
+            ("6", 0.01),
+        ],
+    )
     door = rng.weighted(
         f"{tag}.door",
         idx,
-        [("tv", 0.42), ("th", 0.42), ("mf", 0.06), ("1", 0.03), ("2", 0.03), ("3", 0.02),
-         ("4", 0.01), ("12", 0.01)],
-    )  # fmt: skip
+        [
+            ("tv", 0.42),
+            ("th", 0.42),
+            ("mf", 0.06),
+            ("1", 0.03),
+            ("2", 0.03),
+            ("3", 0.02),
+            ("4", 0.01),
+            ("12", 0.01),
+        ],
+    )
     slot = pools.postal_weights_cum.search_sorted(rng.uniform(f"{tag}.postal", idx), side="right")
     slot = slot.clip(upper_bound=pools.postal_codes.len() - 1)
     postal = pools.postal_codes.gather(slot)
     frame = pl.DataFrame(
-        {"street": street, "num": number, "letter": letter, "has_floor": has_floor,
-         "floor": floor, "door": door, "postal": postal}
-    )  # fmt: skip
+        {
+            "street": street,
+            "num": number,
+            "letter": letter,
+            "has_floor": has_floor,
+            "floor": floor,
+            "door": door,
+            "postal": postal,
+        }
+    )
     return frame.select(
         street=pl.col("street"),
         house_number=pl.col("num").cast(pl.String) + pl.col("letter").fill_null(""),
@@ -218,9 +243,12 @@ def build_entities(rng: Rng, counts: pl.Series, pools: Pools) -> pl.DataFrame:
     ctype = rng.weighted(
         "e.ctype",
         idx,
-        [("company", COMPANY_RATE), ("public", PUBLIC_RATE),
-         ("person", 1 - COMPANY_RATE - PUBLIC_RATE)],
-    )  # fmt: skip
+        [
+            ("company", COMPANY_RATE),
+            ("public", PUBLIC_RATE),
+            ("person", 1 - COMPANY_RATE - PUBLIC_RATE),
+        ],
+    )
     ent = pl.DataFrame(
         {
             "eidx": idx,
@@ -245,9 +273,10 @@ def build_entities(rng: Rng, counts: pl.Series, pools: Pools) -> pl.DataFrame:
             "fantasy": rng.choice("e.fantasy", idx, FANTASY),
             "fantasy2": rng.choice("e.fantasy2", idx, FANTASY),
             "pattern": rng.weighted(
-                "e.pattern", idx, [("A", 0.3), ("B", 0.15), ("C", 0.1), ("D", 0.05),
-                                   ("E", 0.2), ("F", 0.2)]
-            ),  # fmt: skip
+                "e.pattern",
+                idx,
+                [("A", 0.3), ("B", 0.15), ("C", 0.1), ("D", 0.05), ("E", 0.2), ("F", 0.2)],
+            ),
             "form": rng.weighted(
                 "e.form", idx, [(form, spec[3]) for form, spec in LEGAL_FORMS.items()]
             ),
@@ -266,8 +295,9 @@ def build_entities(rng: Rng, counts: pl.Series, pools: Pools) -> pl.DataFrame:
     )
     ent = ent.with_columns(
         first=pl.when(pl.col("gender") == "m").then("first_m").otherwise("first_f"),
-        middle=pl.when(pl.col("has_middle"))
-        .then(pl.when(pl.col("gender") == "m").then("middle_m").otherwise("middle_f")),
+        middle=pl.when(pl.col("has_middle")).then(
+            pl.when(pl.col("gender") == "m").then("middle_m").otherwise("middle_f")
+        ),
     ).with_columns(
         middle=pl.when(pl.col("middle") != pl.col("first")).then("middle"),
     )
@@ -281,13 +311,27 @@ def build_entities(rng: Rng, counts: pl.Series, pools: Pools) -> pl.DataFrame:
 
     phone_kind = pl.select(
         pl.when(pl.lit(is_person))
-        .then(pl.lit(rng.weighted("e.pkind_p", idx, [("mobile", 0.82), ("landline", 0.09),
-                                                      ("foreign", 0.015), ("none", 0.075)])))
+        .then(
+            pl.lit(
+                rng.weighted(
+                    "e.pkind_p",
+                    idx,
+                    [("mobile", 0.82), ("landline", 0.09), ("foreign", 0.015), ("none", 0.075)],
+                )
+            )
+        )
         .when(pl.lit(ent["ctype"] == "public"))
         .then(pl.lit(rng.weighted("e.pkind_o", idx, [("landline", 0.97), ("none", 0.03)])))
-        .otherwise(pl.lit(rng.weighted("e.pkind_c", idx, [("landline", 0.76), ("mobile", 0.18),
-                                                           ("foreign", 0.01), ("none", 0.05)])))
-    ).to_series()  # fmt: skip
+        .otherwise(
+            pl.lit(
+                rng.weighted(
+                    "e.pkind_c",
+                    idx,
+                    [("landline", 0.76), ("mobile", 0.18), ("foreign", 0.01), ("none", 0.05)],
+                )
+            )
+        )
+    ).to_series()
     ph = _phone_columns(rng, idx, phone_kind, "e.phone")
     ph2 = _phone_columns(rng, idx, pl.Series(["mobile"] * total), "e.phone2")
     ent = ent.with_columns(
@@ -301,8 +345,9 @@ def build_entities(rng: Rng, counts: pl.Series, pools: Pools) -> pl.DataFrame:
     ent = _registry_plants(rng, ent, idx)
     return ent.with_columns(
         entity_id=pl.lit("E") + pl.col("eidx").cast(pl.String).str.zfill(8),
-        phone_e164=pl.when(pl.col("phone_nat").is_not_null())
-        .then(pl.lit("+") + pl.col("phone_cc") + pl.col("phone_nat")),
+        phone_e164=pl.when(pl.col("phone_nat").is_not_null()).then(
+            pl.lit("+") + pl.col("phone_cc") + pl.col("phone_nat")
+        ),
     )
 
 
@@ -315,8 +360,21 @@ def _plant_hard_negatives(rng: Rng, ent: pl.DataFrame, pools: Pools) -> pl.DataF
     # address and landline, a first name of the other gender.
     persons = (
         ent.filter(person)
-        .select("eidx", "gender", "first", "middle", "last", "first_m", "first_f", *addr_cols,
-                "phone_cc", "phone_nat", "u_household", "u_common", "common_pick")  # fmt: skip
+        .select(
+            "eidx",
+            "gender",
+            "first",
+            "middle",
+            "last",
+            "first_m",
+            "first_f",
+            *addr_cols,
+            "phone_cc",
+            "phone_nat",
+            "u_household",
+            "u_common",
+            "common_pick",
+        )
         .with_columns(raw=pl.col("u_household") < HOUSEHOLD_RATE)
         .with_columns(hh=pl.col("raw") & ~pl.col("raw").shift(1, fill_value=True))
         .with_columns(hh=pl.col("hh") & ~pl.col("hh").shift(1, fill_value=False))
@@ -327,18 +385,18 @@ def _plant_hard_negatives(rng: Rng, ent: pl.DataFrame, pools: Pools) -> pl.DataF
     persons = persons.with_columns(hh_cc=landline["cc"], hh_nat=landline["nat"])
     prev = [pl.col(c).shift(1) for c in ("gender", "first", "last", *addr_cols)]
     persons = persons.with_columns(
-        [p.alias(f"prev_{c}") for p, c in zip(prev, ("gender", "first", "last", *addr_cols),
-                                              strict=True)],  # fmt: skip
+        [
+            p.alias(f"prev_{c}")
+            for p, c in zip(prev, ("gender", "first", "last", *addr_cols), strict=True)
+        ],
         prev_hh_nat=pl.col("hh_nat").shift(1),
         partner_of_next=pl.col("hh").shift(-1, fill_value=False),
     )
-    new_first = (
-        pl.when(pl.col("prev_gender") == "m").then("first_f").otherwise("first_m")
-    )
+    new_first = pl.when(pl.col("prev_gender") == "m").then("first_f").otherwise("first_m")
     persons = persons.with_columns(
-        gender=pl.when("hh").then(
-            pl.when(pl.col("prev_gender") == "m").then(pl.lit("f")).otherwise(pl.lit("m"))
-        ).otherwise("gender"),
+        gender=pl.when("hh")
+        .then(pl.when(pl.col("prev_gender") == "m").then(pl.lit("f")).otherwise(pl.lit("m")))
+        .otherwise("gender"),
         first=pl.when("hh").then(new_first).otherwise("first"),
         last=pl.when("hh").then("prev_last").otherwise("last"),
         **{c: pl.when("hh").then(f"prev_{c}").otherwise(c) for c in addr_cols},
@@ -360,34 +418,48 @@ def _plant_hard_negatives(rng: Rng, ent: pl.DataFrame, pools: Pools) -> pl.DataF
     pick = pl.col("common_pick")
     persons = persons.with_columns(
         common=common_mask,
-        first=pl.when(common_mask).then(pick.replace_strict(dict(enumerate(common_first))))
+        first=pl.when(common_mask)
+        .then(pick.replace_strict(dict(enumerate(common_first))))
         .otherwise("first"),
-        last=pl.when(common_mask).then(pick.replace_strict(dict(enumerate(common_last))))
+        last=pl.when(common_mask)
+        .then(pick.replace_strict(dict(enumerate(common_last))))
         .otherwise("last"),
-        gender=pl.when(common_mask).then(pick.replace_strict(dict(enumerate(common_gender))))
+        gender=pl.when(common_mask)
+        .then(pick.replace_strict(dict(enumerate(common_gender))))
         .otherwise("gender"),
     )
     # Only a name that really occurs more than once is a hard negative.
     persons = persons.with_columns(
-        hn_common_name=pl.col("common")
-        & (pl.len().over("first", "last", pl.col("common")) > 1)
+        hn_common_name=pl.col("common") & (pl.len().over("first", "last", pl.col("common")) > 1)
     )
 
     # Group companies: a holding company next to the previous company, same owner surname and
     # address; business centres: many companies at one address with one switchboard number.
     companies = (
         ent.filter(company & (pl.col("form") != "ENK"))
-        .select("eidx", "pattern", "last2", "region", "fantasy", *addr_cols,
-                "phone_cc", "phone_nat", "u_group", "u_centre")  # fmt: skip
+        .select(
+            "eidx",
+            "pattern",
+            "last2",
+            "region",
+            "fantasy",
+            *addr_cols,
+            "phone_cc",
+            "phone_nat",
+            "u_group",
+            "u_centre",
+        )
         .with_columns(raw=pl.col("u_group") < GROUP_RATE)
         .with_columns(grp=pl.col("raw") & ~pl.col("raw").shift(1, fill_value=True))
         .with_columns(grp=pl.col("grp") & ~pl.col("grp").shift(1, fill_value=False))
     )
     companies = companies.with_columns(
-        [pl.col(c).shift(1).alias(f"prev_{c}") for c in
-         ("pattern", "last2", "region", "fantasy", *addr_cols, "phone_cc", "phone_nat")],
+        [
+            pl.col(c).shift(1).alias(f"prev_{c}")
+            for c in ("pattern", "last2", "region", "fantasy", *addr_cols, "phone_cc", "phone_nat")
+        ],
         partner_of_next=pl.col("grp").shift(-1, fill_value=False),
-    )  # fmt: skip
+    )
     companies = companies.with_columns(
         pattern=pl.when("grp").then(pl.lit("H")).otherwise("pattern"),
         holding_head=pl.when(pl.col("prev_pattern") == "E")
@@ -405,9 +477,7 @@ def _plant_hard_negatives(rng: Rng, ent: pl.DataFrame, pools: Pools) -> pl.DataF
     centre_addr = _address_columns(
         rng, centre_idx, pools, "c.addr", pl.Series([0.0] * n_centres, dtype=pl.Float64)
     )
-    centre_phone = _phone_columns(
-        rng, centre_idx, pl.Series(["landline"] * n_centres), "c.phone"
-    )
+    centre_phone = _phone_columns(rng, centre_idx, pl.Series(["landline"] * n_centres), "c.phone")
     centres = centre_addr.with_columns(
         centre=centre_idx, c_cc=centre_phone["cc"], c_nat=centre_phone["nat"]
     ).rename({c: f"c_{c}" for c in addr_cols})
@@ -427,29 +497,49 @@ def _plant_hard_negatives(rng: Rng, ent: pl.DataFrame, pools: Pools) -> pl.DataF
         )
     )
     companies = companies.with_columns(
-        **{c: pl.when("hn_centre").then(f"c_{c}").otherwise(c)
-           for c in addr_cols if c not in ("floor", "door")},
+        **{
+            c: pl.when("hn_centre").then(f"c_{c}").otherwise(c)
+            for c in addr_cols
+            if c not in ("floor", "door")
+        },
         floor=pl.when("hn_centre").then("centre_floor").otherwise("floor"),
         door=pl.when("hn_centre").then(None).otherwise("door"),
         phone_cc=pl.when("hn_centre").then("c_cc").otherwise("phone_cc"),
         phone_nat=pl.when("hn_centre").then("c_nat").otherwise("phone_nat"),
-    )  # fmt: skip
+    )
 
     persons = persons.with_columns(
         middle=pl.when(pl.col("hh") | pl.col("common")).then(None).otherwise(pl.col("middle"))
     )
     person_updates = persons.select(
-        "eidx", "gender", "first", "middle", "last", *addr_cols, "phone_cc", "phone_nat",
-        "hn_household", "hn_common_name",
-    )  # fmt: skip
+        "eidx",
+        "gender",
+        "first",
+        "middle",
+        "last",
+        *addr_cols,
+        "phone_cc",
+        "phone_nat",
+        "hn_household",
+        "hn_common_name",
+    )
     company_updates = companies.select(
-        "eidx", "pattern", "holding_head", *addr_cols, "phone_cc", "phone_nat",
-        "hn_group", "hn_centre",
-    )  # fmt: skip
+        "eidx",
+        "pattern",
+        "holding_head",
+        *addr_cols,
+        "phone_cc",
+        "phone_nat",
+        "hn_group",
+        "hn_centre",
+    )
     ent = ent.with_columns(
-        hn_household=pl.lit(False), hn_common_name=pl.lit(False), hn_group=pl.lit(False),
-        hn_centre=pl.lit(False), holding_head=pl.lit(None, dtype=pl.String),
-    )  # fmt: skip
+        hn_household=pl.lit(False),
+        hn_common_name=pl.lit(False),
+        hn_group=pl.lit(False),
+        hn_centre=pl.lit(False),
+        holding_head=pl.lit(None, dtype=pl.String),
+    )
     ent = ent.update(person_updates, on="eidx", how="left", include_nulls=True)
     return ent.update(company_updates, on="eidx", how="left", include_nulls=True)
 
@@ -460,18 +550,31 @@ def _names(ent: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("form") == "ENK")
         .then(
             pl.when(pl.col("enk_v"))
-            .then(pl.col("last") + pl.lit("s ") + pl.col("noun") + pl.lit(" v/")
-                  + pl.col("first") + pl.lit(" ") + pl.col("last"))
+            .then(
+                pl.col("last")
+                + pl.lit("s ")
+                + pl.col("noun")
+                + pl.lit(" v/")
+                + pl.col("first")
+                + pl.lit(" ")
+                + pl.col("last")
+            )
             .otherwise(pl.col("last") + pl.lit("s ") + pl.col("noun"))
         )
-        .when(pl.col("pattern") == "A").then(pl.col("last2") + pl.lit(" ") + pl.col("trade"))
-        .when(pl.col("pattern") == "B").then(pl.col("last2") + pl.lit("s ") + pl.col("noun"))
-        .when(pl.col("pattern") == "C").then(pl.col("last2") + pl.lit(" & ") + pl.col("last3"))
-        .when(pl.col("pattern") == "D").then(pl.col("last2") + pl.lit(" & Søn"))
-        .when(pl.col("pattern") == "E").then(pl.col("region") + pl.lit(" ") + pl.col("trade"))
-        .when(pl.col("pattern") == "H").then(pl.col("holding_head") + pl.lit(" Holding"))
+        .when(pl.col("pattern") == "A")
+        .then(pl.col("last2") + pl.lit(" ") + pl.col("trade"))
+        .when(pl.col("pattern") == "B")
+        .then(pl.col("last2") + pl.lit("s ") + pl.col("noun"))
+        .when(pl.col("pattern") == "C")
+        .then(pl.col("last2") + pl.lit(" & ") + pl.col("last3"))
+        .when(pl.col("pattern") == "D")
+        .then(pl.col("last2") + pl.lit(" & Søn"))
+        .when(pl.col("pattern") == "E")
+        .then(pl.col("region") + pl.lit(" ") + pl.col("trade"))
+        .when(pl.col("pattern") == "H")
+        .then(pl.col("holding_head") + pl.lit(" Holding"))
         .otherwise(pl.col("fantasy") + pl.lit(" ") + pl.col("trade"))
-    )  # fmt: skip
+    )
     # C and D names must not repeat a surname ("Hansen & Hansen").
     ent = ent.with_columns(
         last3=pl.when(pl.col("last3") == pl.col("last2")).then(pl.lit("Holm")).otherwise("last3"),
@@ -485,7 +588,8 @@ def _names(ent: pl.DataFrame) -> pl.DataFrame:
     ent = ent.with_columns(public_rank=pl.when(pl.col("ctype") == "public").then(rank))
     kommune_names = [*[f"{k} Kommune" for k in KOMMUNER], "Bornholms Regionskommune"]
     kind = (
-        pl.when(pl.col("ctype") != "public").then(None)
+        pl.when(pl.col("ctype") != "public")
+        .then(None)
         .when((pl.col("public_kind") == "KOM") & (pl.col("public_rank") < len(kommune_names)))
         .then(pl.lit("KOM"))
         .when((pl.col("public_kind") == "REG") & (pl.col("public_rank") < len(REGIONER)))
@@ -493,20 +597,29 @@ def _names(ent: pl.DataFrame) -> pl.DataFrame:
         .when((pl.col("public_kind") == "STA") & (pl.col("public_rank") < len(STYRELSER)))
         .then(pl.lit("STA"))
         .otherwise(pl.lit("INST"))
-    )  # fmt: skip
+    )
     ent = ent.with_columns(public_kind=kind)
     public_name = (
         pl.when(pl.col("public_kind") == "KOM")
-        .then(pl.col("public_rank").clip(0, len(kommune_names) - 1)
-              .replace_strict(dict(enumerate(kommune_names)), return_dtype=pl.String))
+        .then(
+            pl.col("public_rank")
+            .clip(0, len(kommune_names) - 1)
+            .replace_strict(dict(enumerate(kommune_names)), return_dtype=pl.String)
+        )
         .when(pl.col("public_kind") == "REG")
-        .then(pl.col("public_rank").clip(0, len(REGIONER) - 1)
-              .replace_strict(dict(enumerate(REGIONER)), return_dtype=pl.String))
+        .then(
+            pl.col("public_rank")
+            .clip(0, len(REGIONER) - 1)
+            .replace_strict(dict(enumerate(REGIONER)), return_dtype=pl.String)
+        )
         .when(pl.col("public_kind") == "STA")
-        .then(pl.col("public_rank").clip(0, len(STYRELSER) - 1)
-              .replace_strict(dict(enumerate(STYRELSER)), return_dtype=pl.String))
+        .then(
+            pl.col("public_rank")
+            .clip(0, len(STYRELSER) - 1)
+            .replace_strict(dict(enumerate(STYRELSER)), return_dtype=pl.String)
+        )
         .otherwise(pl.col("inst_prefix") + pl.col("inst_kind"))
-    )  # fmt: skip
+    )
     person_name = pl.concat_str(
         [pl.col("first"), pl.col("middle"), pl.col("last")], separator=" ", ignore_nulls=True
     )
@@ -529,8 +642,9 @@ def _emails(rng: Rng, ent: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
     free = rng.weighted("e.freemail", idx, [(d, float(w)) for d, w in FREE_MAIL])
     free2 = rng.weighted("e.freemail2", idx, [(d, float(w)) for d, w in FREE_MAIL])
     box = rng.weighted("e.mailbox", idx, [(b, float(w)) for b, w in COMPANY_MAILBOXES])
-    style = rng.weighted("e.mailstyle", idx, [("dot", 0.45), ("plain", 0.2), ("year", 0.2),
-                                              ("initial", 0.15)])  # fmt: skip
+    style = rng.weighted(
+        "e.mailstyle", idx, [("dot", 0.45), ("plain", 0.2), ("year", 0.2), ("initial", 0.15)]
+    )
     year = rng.integers("e.mailyear", idx, 100).cast(pl.String).str.zfill(2)
     has_email = pl.select(
         pl.when(pl.lit(ent["ctype"] == "person"))
@@ -540,11 +654,14 @@ def _emails(rng: Rng, ent: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
     first = slug(pl.col("first"))
     last = slug(pl.col("last"))
     local = (
-        pl.when(pl.lit(style) == "dot").then(first + pl.lit(".") + last)
-        .when(pl.lit(style) == "plain").then(first + last)
-        .when(pl.lit(style) == "year").then(first + pl.lit(year))
+        pl.when(pl.lit(style) == "dot")
+        .then(first + pl.lit(".") + last)
+        .when(pl.lit(style) == "plain")
+        .then(first + last)
+        .when(pl.lit(style) == "year")
+        .then(first + pl.lit(year))
         .otherwise(first.str.slice(0, 1) + last)
-    )  # fmt: skip
+    )
     domain_name = (
         pl.when(pl.col("public_kind") == "KOM")
         .then(slug(pl.col("name").str.replace(r"s? (Kommune|Regionskommune)$", "")))
@@ -553,7 +670,7 @@ def _emails(rng: Rng, ent: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
         .when(pl.col("ctype") == "public")
         .then(slug(pl.col("name")))
         .otherwise(slug(pl.col("stem").str.replace(r" v/.*$", "")))
-    )  # fmt: skip
+    )
     ent = ent.with_columns(org_domain=domain_name + pl.lit(".dk"))
     email = (
         pl.when(pl.col("ctype") == "person")
@@ -596,38 +713,73 @@ def _registry_plants(rng: Rng, ent: pl.DataFrame, idx: pl.Series) -> pl.DataFram
     company = pl.col("ctype") == "company"
     u = pl.lit(rng.uniform("r.status", idx))
     status_kind = (
-        pl.when(~company).then(pl.lit("normal"))
-        .when(u < BANKRUPT_RATE).then(pl.lit("bankrupt"))
-        .when(u < BANKRUPT_RATE + DISSOLVED_RATE).then(pl.lit("dissolved"))
-        .when(u < BANKRUPT_RATE + DISSOLVED_RATE + DISTRESSED_RATE).then(pl.lit("distressed"))
+        pl.when(~company)
+        .then(pl.lit("normal"))
+        .when(u < BANKRUPT_RATE)
+        .then(pl.lit("bankrupt"))
+        .when(u < BANKRUPT_RATE + DISSOLVED_RATE)
+        .then(pl.lit("dissolved"))
+        .when(u < BANKRUPT_RATE + DISSOLVED_RATE + DISTRESSED_RATE)
+        .then(pl.lit("distressed"))
         .otherwise(pl.lit("normal"))
-    )  # fmt: skip
-    dissolved_status = pl.when(pl.col("form") == "ENK").then(pl.lit("Ophørt")).otherwise(
-        pl.lit(rng.weighted("r.dissolved", idx, [
-            ("OPLØST EFTER KONKURS", 0.3), ("TVANGSOPLØST", 0.25), ("Ophørt", 0.15),
-            ("OPLØST EFTER FRIVILLIG LIKVIDATION", 0.2), ("OPLØST EFTER FUSION", 0.05),
-            ("SLETTET", 0.05)]))  # fmt: skip
     )
-    distressed_status = pl.lit(rng.weighted("r.distressed", idx, [
-        ("UNDER TVANGSOPLØSNING", 0.4), ("UNDER FRIVILLIG LIKVIDATION", 0.35),
-        ("UNDER REKONSTRUKTION", 0.25)]))  # fmt: skip
-    normal_status = pl.when(pl.col("form") == "ENK").then(pl.lit("Aktiv")).otherwise(
-        pl.lit(rng.weighted("r.normal", idx, [("NORMAL", 0.6), ("Normal", 0.4)]))
+    dissolved_status = (
+        pl.when(pl.col("form") == "ENK")
+        .then(pl.lit("Ophørt"))
+        .otherwise(
+            pl.lit(
+                rng.weighted(
+                    "r.dissolved",
+                    idx,
+                    [
+                        ("OPLØST EFTER KONKURS", 0.3),
+                        ("TVANGSOPLØST", 0.25),
+                        ("Ophørt", 0.15),
+                        ("OPLØST EFTER FRIVILLIG LIKVIDATION", 0.2),
+                        ("OPLØST EFTER FUSION", 0.05),
+                        ("SLETTET", 0.05),
+                    ],
+                )
+            )
+        )
+    )
+    distressed_status = pl.lit(
+        rng.weighted(
+            "r.distressed",
+            idx,
+            [
+                ("UNDER TVANGSOPLØSNING", 0.4),
+                ("UNDER FRIVILLIG LIKVIDATION", 0.35),
+                ("UNDER REKONSTRUKTION", 0.25),
+            ],
+        )
+    )
+    normal_status = (
+        pl.when(pl.col("form") == "ENK")
+        .then(pl.lit("Aktiv"))
+        .otherwise(pl.lit(rng.weighted("r.normal", idx, [("NORMAL", 0.6), ("Normal", 0.4)])))
     )
     ent = ent.with_columns(status_kind=status_kind).with_columns(
-        reg_status=pl.when(pl.col("status_kind") == "bankrupt").then(pl.lit("UNDER KONKURS"))
-        .when(pl.col("status_kind") == "dissolved").then(dissolved_status)
-        .when(pl.col("status_kind") == "distressed").then(distressed_status)
-        .when(pl.col("ctype") != "person").then(normal_status),
-    )  # fmt: skip
+        reg_status=pl.when(pl.col("status_kind") == "bankrupt")
+        .then(pl.lit("UNDER KONKURS"))
+        .when(pl.col("status_kind") == "dissolved")
+        .then(dissolved_status)
+        .when(pl.col("status_kind") == "distressed")
+        .then(distressed_status)
+        .when(pl.col("ctype") != "person")
+        .then(normal_status),
+    )
     in_cust = pl.col("in_customers")
     ent = ent.with_columns(
-        cvr_not_found=company & in_cust & pl.lit(rng.bernoulli("r.notfound", idx,
-                                                               CVR_NOT_FOUND_RATE)),
-        renamed=company & (pl.col("form") != "ENK")
+        cvr_not_found=company
+        & in_cust
+        & pl.lit(rng.bernoulli("r.notfound", idx, CVR_NOT_FOUND_RATE)),
+        renamed=company
+        & (pl.col("form") != "ENK")
         & pl.lit(rng.bernoulli("r.renamed", idx, RENAMED_RATE)),
         moved=(pl.col("ctype") != "person") & pl.lit(rng.bernoulli("r.moved", idx, MOVED_RATE)),
-        has_binavn=company & (pl.col("form") != "ENK")
+        has_binavn=company
+        & (pl.col("form") != "ENK")
         & pl.lit(rng.bernoulli("r.binavn", idx, BINAVN_RATE)),
         secret_phone=(pl.col("ctype") != "person")
         & pl.lit(rng.bernoulli("r.secret_phone", idx, SECRET_PHONE_RATE)),
@@ -635,12 +787,13 @@ def _registry_plants(rng: Rng, ent: pl.DataFrame, idx: pl.Series) -> pl.DataFram
         & pl.lit(rng.bernoulli("r.secret_email", idx, SECRET_EMAIL_RATE)),
         reg_upper=pl.lit(rng.bernoulli("r.upper", idx, 0.3)),
         founded=pl.lit(rng.integers("r.founded", idx, 365 * 70)),
-    )  # fmt: skip
+    )
     # A renamed company's new name and a binavn are other stems with the same legal form.
     new_stem = (
-        pl.when(pl.col("pattern") == "F").then(pl.col("fantasy2") + pl.lit(" ") + pl.col("trade2"))
+        pl.when(pl.col("pattern") == "F")
+        .then(pl.col("fantasy2") + pl.lit(" ") + pl.col("trade2"))
         .otherwise(pl.col("region") + pl.lit(" ") + pl.col("trade2"))
-    )  # fmt: skip
+    )
     binavn_stem = pl.col("fantasy2") + pl.lit(" ") + pl.col("trade")
     return ent.with_columns(
         new_name=pl.when("renamed").then(new_stem + pl.lit(" ") + pl.col("form")),

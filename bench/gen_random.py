@@ -57,7 +57,9 @@ class Rng:
         """Float64 in [0, 1)."""
         return (self.u64(stream, index) // 2048).cast(pl.Float64) / _TWO_53
 
-    def integers(self, stream: str, index: pl.Series, high: int | pl.Series, low: int = 0) -> pl.Series:
+    def integers(
+        self, stream: str, index: pl.Series, high: int | pl.Series, low: int = 0
+    ) -> pl.Series:
         """Int64 in [low, high) (modulo bias is below 1e-9 for the sizes used here)."""
         span = (high - low) if isinstance(high, int) else (high - low).cast(pl.UInt64)
         return (self.u64(stream, index) % span).cast(pl.Int64) + low

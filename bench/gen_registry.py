@@ -2,10 +2,10 @@
 
 One document per company or public body in the customer file (except the planted CVR_NOT_FOUND
 numbers) plus unrelated registry-only companies. Each is ``{"_source": {"Vrvirksomhed": {...}}}``
-with the keys, nesting and types of ``/work/shared/reference/erst_cvr_search_response_trimmed.json``:
-``cvrNummer`` as an int, history lists whose elements carry ``periode.gyldigFra/gyldigTil``
-(``gyldigTil: null`` = current), ``virksomhedMetadata.nyeste*`` current values and the
-inconsistently cased ``sammensatStatus``.
+with the keys, nesting and types of the real ERST search response (the trimmed one in the shared
+reference): ``cvrNummer`` as an int, history lists whose elements carry
+``periode.gyldigFra/gyldigTil`` (``gyldigTil: null`` = current), ``virksomhedMetadata.nyeste*``
+current values and the inconsistently cased ``sammensatStatus``.
 
 Planted cases: bankrupt (``UNDER KONKURS`` + a current ``Konkurs`` credit status), dissolved
 (``livsforloeb`` ended; ``OPLØST EFTER KONKURS`` keeps an *ended* ``Konkurs`` entry), distressed,
@@ -77,9 +77,33 @@ def _form_struct(start: pl.Expr) -> pl.Expr:
     )
 
 
+def _optional(element: pl.Expr, present: pl.Expr) -> pl.Expr:
+    """A list of zero or one element (``[]`` where ``present`` is false)."""
+    return pl.concat_list([element]).list.head(present.cast(pl.Int64))
+
+
+def _history(reg: pl.DataFrame, former: tuple[pl.Expr, pl.Expr], current: pl.Expr) -> pl.Series:
+    """A two-step history list per document: ``[former, current]`` where the mask holds, else
+    ``[current]``. Built in long form and grouped, because ``concat_list`` over struct columns is
+    orders of magnitude slower in polars."""
+    mask, element = former
+    long = pl.concat(
+        [
+            reg.filter(mask).select("doc", pos=pl.lit(0), el=element),
+            reg.select("doc", pos=pl.lit(1), el=current),
+        ]
+    ).sort("doc", "pos")
+    grouped = long.group_by("doc", maintain_order=True).agg("el")
+    return grouped["el"]
+
+
 def build_registry(rng: Rng, ent: pl.DataFrame) -> pl.DataFrame:
     """Registry documents for every registered entity: columns ``cvr`` (text) and ``_source``."""
-    reg = ent.filter((pl.col("ctype") != "person") & ~pl.col("cvr_not_found"))
+    reg = (
+        ent.filter((pl.col("ctype") != "person") & ~pl.col("cvr_not_found"))
+        .sort("cvr")
+        .with_row_index("doc")
+    )
     key = reg["eidx"]
     reg = reg.with_columns(
         vejkode=pl.lit(rng.integers("reg.vejkode", key, 9000, low=10)),
@@ -88,10 +112,13 @@ def build_registry(rng: Rng, ent: pl.DataFrame) -> pl.DataFrame:
         end_day=pl.lit(rng.integers("reg.end", key, 400, low=30)),
         reklame=pl.lit(rng.bernoulli("reg.reklame", key, 0.12)),
         form_key=pl.when(pl.col("ctype") == "public")
-        .then(pl.when(pl.col("public_kind").is_in(["REG", "STA"])).then("public_kind")
-              .otherwise(pl.lit("KOM")))
+        .then(
+            pl.when(pl.col("public_kind").is_in(["REG", "STA"]))
+            .then("public_kind")
+            .otherwise(pl.lit("KOM"))
+        )
         .otherwise("form"),
-    )  # fmt: skip
+    )
     founded = pl.date(1955, 1, 1) + pl.duration(days=pl.col("founded") % (365 * 66))
     change = pl.max_horizontal(
         pl.date(2018, 1, 1) + pl.duration(days="change_day"), founded + pl.duration(days=200)
@@ -110,49 +137,91 @@ def build_registry(rng: Rng, ent: pl.DataFrame) -> pl.DataFrame:
         return pl.when("reg_upper").then(name.str.to_uppercase()).otherwise(name)
 
     current_name = registered(pl.when("renamed").then("new_name").otherwise("name"))
-    navne = pl.concat_list([
-        pl.when("renamed").then(pl.struct(
-            navn=registered(pl.col("name")), periode=_periode(pl.col("d0"), pl.col("d1_before")),
-            sidstOpdateret=pl.lit(_STAMP))),
-        pl.struct(navn=current_name,
-                  periode=_periode(pl.when("renamed").then("d1").otherwise("d0")),
-                  sidstOpdateret=pl.lit(_STAMP)),
-    ]).list.drop_nulls()  # fmt: skip
-    binavne = pl.concat_list([
-        pl.when("has_binavn").then(pl.struct(
-            navn=pl.col("binavn"), periode=_periode(pl.col("d1")), sidstOpdateret=pl.lit(_STAMP)))
-    ]).list.drop_nulls()  # fmt: skip
-    current_address = _address("", pl.when("moved").then("d1").otherwise("d0"), None)
-    addresses = pl.concat_list([
-        pl.when("moved").then(_address("old_", pl.col("d0"), pl.col("d1_before"))),
-        current_address,
-    ]).list.drop_nulls()  # fmt: skip
-    phone_value = pl.when(pl.col("phone_cc") == "45").then("phone_nat").otherwise(
-        pl.lit("+") + pl.col("phone_cc") + pl.col("phone_nat")
+    reg = reg.with_columns(
+        navne=_history(
+            reg,
+            (
+                pl.col("renamed"),
+                pl.struct(
+                    navn=registered(pl.col("name")),
+                    periode=_periode(pl.col("d0"), pl.col("d1_before")),
+                    sidstOpdateret=pl.lit(_STAMP),
+                ),
+            ),
+            pl.struct(
+                navn=current_name,
+                periode=_periode(pl.when("renamed").then("d1").otherwise("d0")),
+                sidstOpdateret=pl.lit(_STAMP),
+            ),
+        )
     )
-    phones = pl.concat_list([
-        pl.when(pl.col("phone_nat").is_not_null()).then(pl.struct(
-            kontaktoplysning=phone_value, hemmelig=pl.col("secret_phone"),
-            periode=_periode(pl.col("d0")), sidstOpdateret=pl.lit(_STAMP)))
-    ]).list.drop_nulls()  # fmt: skip
-    emails = pl.concat_list([
-        pl.when(pl.col("email").is_not_null()).then(pl.struct(
-            kontaktoplysning=pl.col("email"), hemmelig=pl.col("secret_email"),
-            periode=_periode(pl.col("d0")), sidstOpdateret=pl.lit(_STAMP)))
-    ]).list.drop_nulls()  # fmt: skip
-    livsforloeb = pl.concat_list([pl.struct(
-        periode=_periode(pl.col("d0"), pl.when(dissolved).then("d_end")),
-        sidstOpdateret=pl.lit(_STAMP))])  # fmt: skip
+    binavne = _optional(
+        pl.struct(
+            navn=pl.col("binavn"), periode=_periode(pl.col("d1")), sidstOpdateret=pl.lit(_STAMP)
+        ),
+        pl.col("has_binavn"),
+    )
+    current_address = _address("", pl.when("moved").then("d1").otherwise("d0"), None)
+    reg = reg.with_columns(
+        addresses=_history(
+            reg,
+            (pl.col("moved"), _address("old_", pl.col("d0"), pl.col("d1_before"))),
+            current_address,
+        )
+    )
+    phone_value = (
+        pl.when(pl.col("phone_cc") == "45")
+        .then("phone_nat")
+        .otherwise(pl.lit("+") + pl.col("phone_cc") + pl.col("phone_nat"))
+    )
+    phones = _optional(
+        pl.struct(
+            kontaktoplysning=phone_value,
+            hemmelig=pl.col("secret_phone"),
+            periode=_periode(pl.col("d0")),
+            sidstOpdateret=pl.lit(_STAMP),
+        ),
+        pl.col("phone_nat").is_not_null(),
+    )
+    emails = _optional(
+        pl.struct(
+            kontaktoplysning=pl.col("email"),
+            hemmelig=pl.col("secret_email"),
+            periode=_periode(pl.col("d0")),
+            sidstOpdateret=pl.lit(_STAMP),
+        ),
+        pl.col("email").is_not_null(),
+    )
+    livsforloeb = pl.concat_list(
+        [
+            pl.struct(
+                periode=_periode(pl.col("d0"), pl.when(dissolved).then("d_end")),
+                sidstOpdateret=pl.lit(_STAMP),
+            )
+        ]
+    )
     status_upper = pl.col("reg_status").str.to_uppercase().replace({"AKTIV": "NORMAL"})
-    virksomhedsstatus = pl.concat_list([
-        pl.when(kind != "normal").then(pl.struct(
-            status=pl.lit("NORMAL"), periode=_periode(pl.col("d0"), pl.col("d1_before")),
-            sidstOpdateret=pl.lit(_STAMP))),
-        pl.struct(status=status_upper,
-                  periode=_periode(pl.when(kind != "normal").then("d1").otherwise("d0"),
-                                   pl.when(dissolved).then("d_end")),
-                  sidstOpdateret=pl.lit(_STAMP)),
-    ]).list.drop_nulls()  # fmt: skip
+    reg = reg.with_columns(
+        virksomhedsstatus=_history(
+            reg,
+            (
+                kind != "normal",
+                pl.struct(
+                    status=pl.lit("NORMAL"),
+                    periode=_periode(pl.col("d0"), pl.col("d1_before")),
+                    sidstOpdateret=pl.lit(_STAMP),
+                ),
+            ),
+            pl.struct(
+                status=status_upper,
+                periode=_periode(
+                    pl.when(kind != "normal").then("d1").otherwise("d0"),
+                    pl.when(dissolved).then("d_end"),
+                ),
+                sidstOpdateret=pl.lit(_STAMP),
+            ),
+        )
+    )
     konkurs = pl.struct(
         statuskode=pl.lit(1, dtype=pl.Int64),
         statustekst=pl.lit("Konkurs"),
@@ -161,14 +230,15 @@ def build_registry(rng: Rng, ent: pl.DataFrame) -> pl.DataFrame:
         periode=_periode(pl.col("d1"), pl.when(kind != "bankrupt").then("d_end")),
         sidstOpdateret=pl.lit(_STAMP),
     )
-    status = pl.concat_list([
-        pl.when((kind == "bankrupt") | (pl.col("reg_status") == "OPLØST EFTER KONKURS"))
-        .then(konkurs)
-    ]).list.drop_nulls()  # fmt: skip
-    contacts = pl.concat_list([
-        pl.when(pl.col("phone_nat").is_not_null() & ~pl.col("secret_phone")).then(phone_value),
-        pl.when(pl.col("email").is_not_null() & ~pl.col("secret_email")).then("email"),
-    ]).list.drop_nulls()  # fmt: skip
+    status = _optional(
+        konkurs, (kind == "bankrupt") | (pl.col("reg_status") == "OPLØST EFTER KONKURS")
+    )
+    contacts = pl.concat_list(
+        [
+            pl.when(pl.col("phone_nat").is_not_null() & ~pl.col("secret_phone")).then(phone_value),
+            pl.when(pl.col("email").is_not_null() & ~pl.col("secret_email")).then("email"),
+        ]
+    ).list.drop_nulls()
     metadata = pl.struct(
         nyesteNavn=pl.struct(
             navn=current_name,
@@ -179,9 +249,12 @@ def build_registry(rng: Rng, ent: pl.DataFrame) -> pl.DataFrame:
         nyesteVirksomhedsform=_form_struct(pl.col("d0")),
         nyesteBeliggenhedsadresse=current_address,
         nyesteHovedbranche=pl.lit(None, dtype=pl.Struct({"branchekode": pl.String})),
-        nyesteStatus=pl.when(kind == "bankrupt").then(pl.struct(
-            kreditoplysningkode=pl.lit(1, dtype=pl.Int64),
-            kreditoplysningtekst=pl.lit("Konkurs"))),  # fmt: skip
+        nyesteStatus=pl.when(kind == "bankrupt").then(
+            pl.struct(
+                kreditoplysningkode=pl.lit(1, dtype=pl.Int64),
+                kreditoplysningtekst=pl.lit("Konkurs"),
+            )
+        ),
         nyesteKontaktoplysninger=contacts,
         antalPenheder=pl.lit(1, dtype=pl.Int64),
         sammensatStatus=pl.col("reg_status"),
@@ -193,10 +266,10 @@ def build_registry(rng: Rng, ent: pl.DataFrame) -> pl.DataFrame:
         regNummer=_empty(),
         brancheAnsvarskode=_NULL_STR,
         reklamebeskyttet=pl.col("reklame"),
-        navne=navne,
+        navne=pl.col("navne"),
         binavne=binavne,
         postadresse=_empty(),
-        beliggenhedsadresse=addresses,
+        beliggenhedsadresse=pl.col("addresses"),
         telefonNummer=phones,
         telefaxNummer=_empty(),
         sekundaertTelefonNummer=_empty(),
@@ -210,7 +283,7 @@ def build_registry(rng: Rng, ent: pl.DataFrame) -> pl.DataFrame:
         bibranche2=_empty(),
         bibranche3=_empty(),
         status=status,
-        virksomhedsstatus=virksomhedsstatus,
+        virksomhedsstatus=pl.col("virksomhedsstatus"),
         virksomhedsform=pl.concat_list([_form_struct(pl.col("d0"))]),
         aarsbeskaeftigelse=_empty(),
         kvartalsbeskaeftigelse=_empty(),
@@ -233,6 +306,4 @@ def build_registry(rng: Rng, ent: pl.DataFrame) -> pl.DataFrame:
         fejlBeskrivelse=_NULL_STR,
         virkningsAktoer=pl.lit("R"),
     )
-    return reg.select(
-        cvr=pl.col("cvr"), _source=pl.struct(Vrvirksomhed=doc)
-    ).sort("cvr", maintain_order=True)
+    return reg.select(cvr=pl.col("cvr"), _source=pl.struct(Vrvirksomhed=doc))

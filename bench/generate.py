@@ -38,6 +38,7 @@ import io
 import resource
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,57 +53,123 @@ from bench.gen_registry import build_registry
 # Header -> column of the rendered rows, per CRM dialect. ``None`` means: not exported.
 DIALECTS: dict[str, dict[str, str]] = {
     "danish": {
-        "Kundenr": "rid_seq", "Navn": "w_name", "Adresse": "w_address", "Postnr": "w_postal",
-        "By": "w_city", "Land": "w_country", "CVR-nr": "w_cvr", "EAN-nr": "w_ean",
-        "E-mail": "w_email", "Telefon": "w_phone",
+        "Kundenr": "rid_seq",
+        "Navn": "w_name",
+        "Adresse": "w_address",
+        "Postnr": "w_postal",
+        "By": "w_city",
+        "Land": "w_country",
+        "CVR-nr": "w_cvr",
+        "EAN-nr": "w_ean",
+        "E-mail": "w_email",
+        "Telefon": "w_phone",
     },
     "economic": {
-        "customerNumber": "rid_num", "name": "w_name", "address": "w_address", "zip": "w_postal",
-        "city": "w_city", "country": "w_country", "corporateIdentificationNumber": "w_cvr",
-        "ean": "w_ean", "email": "w_email", "telephoneAndFaxNumber": "w_phone",
+        "customerNumber": "rid_num",
+        "name": "w_name",
+        "address": "w_address",
+        "zip": "w_postal",
+        "city": "w_city",
+        "country": "w_country",
+        "corporateIdentificationNumber": "w_cvr",
+        "ean": "w_ean",
+        "email": "w_email",
+        "telephoneAndFaxNumber": "w_phone",
     },
     "dinero": {
-        "ContactGuid": "rid_guid", "Name": "w_name", "Street": "w_address", "ZipCode": "w_postal",
-        "City": "w_city", "CountryKey": "w_country_code", "Phone": "w_phone", "Email": "w_email",
-        "AttPerson": "w_att_person", "VatNumber": "w_cvr", "EanNumber": "w_ean",
-        "IsPerson": "w_is_person", "UpdatedAt": "w_updated_iso",
+        "ContactGuid": "rid_guid",
+        "Name": "w_name",
+        "Street": "w_address",
+        "ZipCode": "w_postal",
+        "City": "w_city",
+        "CountryKey": "w_country_code",
+        "Phone": "w_phone",
+        "Email": "w_email",
+        "AttPerson": "w_att_person",
+        "VatNumber": "w_cvr",
+        "EanNumber": "w_ean",
+        "IsPerson": "w_is_person",
+        "UpdatedAt": "w_updated_iso",
     },
     "billy": {
-        "contactNo": "rid_num", "type": "w_type", "name": "w_name", "street": "w_address",
-        "zipcodeText": "w_postal", "cityText": "w_city", "countryId": "w_country_code",
-        "phone": "w_phone", "email": "w_email", "registrationNo": "w_cvr", "ean": "w_ean",
+        "contactNo": "rid_num",
+        "type": "w_type",
+        "name": "w_name",
+        "street": "w_address",
+        "zipcodeText": "w_postal",
+        "cityText": "w_city",
+        "countryId": "w_country_code",
+        "phone": "w_phone",
+        "email": "w_email",
+        "registrationNo": "w_cvr",
+        "ean": "w_ean",
         "createdTime": "w_created_iso",
     },
     "hubspot": {
-        "Record ID": "rid_hubspot", "First Name": "w_first", "Last Name": "w_last",
-        "Company Name": "w_company", "Email": "w_email", "Phone Number": "w_phone",
-        "Street Address": "w_address", "Postal Code": "w_postal", "City": "w_city",
-        "Country/Region": "w_country", "CVR": "w_cvr", "EAN": "w_ean",
+        "Record ID": "rid_hubspot",
+        "First Name": "w_first",
+        "Last Name": "w_last",
+        "Company Name": "w_company",
+        "Email": "w_email",
+        "Phone Number": "w_phone",
+        "Street Address": "w_address",
+        "Postal Code": "w_postal",
+        "City": "w_city",
+        "Country/Region": "w_country",
+        "CVR": "w_cvr",
+        "EAN": "w_ean",
         "Last Modified Date": "w_updated_hubspot",
     },
     "salesforce": {
-        "Account ID": "rid_salesforce", "Account Name": "w_name", "First Name": "w_person_first",
-        "Last Name": "w_person_last", "BillingStreet": "w_address",
-        "BillingPostalCode": "w_postal", "BillingCity": "w_city", "BillingCountry": "w_country",
-        "Phone": "w_phone", "Email": "w_email", "CVR__c": "w_cvr", "EAN__c": "w_ean",
+        "Account ID": "rid_salesforce",
+        "Account Name": "w_name",
+        "First Name": "w_person_first",
+        "Last Name": "w_person_last",
+        "BillingStreet": "w_address",
+        "BillingPostalCode": "w_postal",
+        "BillingCity": "w_city",
+        "BillingCountry": "w_country",
+        "Phone": "w_phone",
+        "Email": "w_email",
+        "CVR__c": "w_cvr",
+        "EAN__c": "w_ean",
         "Last Modified Date": "w_updated_salesforce",
     },
     "english": {
-        "Customer ID": "rid_seq", "Name": "w_name", "Address": "w_address",
-        "Postal Code": "w_postal", "City": "w_city", "Country": "w_country", "CVR": "w_cvr",
-        "EAN": "w_ean", "Email": "w_email", "Phone": "w_phone", "Last Updated": "w_updated_dk",
+        "Customer ID": "rid_seq",
+        "Name": "w_name",
+        "Address": "w_address",
+        "Postal Code": "w_postal",
+        "City": "w_city",
+        "Country": "w_country",
+        "CVR": "w_cvr",
+        "EAN": "w_ean",
+        "Email": "w_email",
+        "Phone": "w_phone",
+        "Last Updated": "w_updated_dk",
     },
-}  # fmt: skip
+}
 
 TRUTH_COLUMNS = {
-    "source_row": "source_row", "record_id": "record_id", "entity_id": "entity_id",
-    "scenario": "scenario", "expected_flags": "expected_flags", "true_name": "t_name",
-    "true_legal_form": "t_legal_form", "true_street": "t_street",
-    "true_house_number": "t_house_number", "true_floor": "t_floor", "true_door": "t_door",
-    "true_postal_code": "t_postal_code", "true_city": "t_city",
-    "true_phone_e164": "t_phone_e164", "true_email": "t_email", "true_cvr": "t_cvr",
-    "true_ean": "t_ean", "true_customer_type": "t_customer_type",
-}  # fmt: skip
+    "source_row": "source_row",
+    "record_id": "record_id",
+    "entity_id": "entity_id",
+    "scenario": "scenario",
+    "expected_flags": "expected_flags",
+    "true_name": "t_name",
+    "true_legal_form": "t_legal_form",
+    "true_street": "t_street",
+    "true_house_number": "t_house_number",
+    "true_floor": "t_floor",
+    "true_door": "t_door",
+    "true_postal_code": "t_postal_code",
+    "true_city": "t_city",
+    "true_phone_e164": "t_phone_e164",
+    "true_email": "t_email",
+    "true_cvr": "t_cvr",
+    "true_ean": "t_ean",
+    "true_customer_type": "t_customer_type",
+}
 
 
 @dataclass(frozen=True)
@@ -122,9 +189,15 @@ class Dataset:
 
     def registry_jsonl(self) -> bytes:
         """The registry as JSON lines (UTF-8), exactly as written to ``registry.jsonl.gz``."""
-        buffer = io.BytesIO()
-        self.registry.select("_source").write_ndjson(buffer)
-        return buffer.getvalue()
+        return b"".join(self.registry_chunks())
+
+    def registry_chunks(self, rows_per_chunk: int = 50_000) -> Iterator[bytes]:
+        """The registry JSON lines in pieces, so a million documents never sit in memory as text."""
+        documents = self.registry.select("_source")
+        for start in range(0, documents.height, rows_per_chunk):
+            buffer = io.BytesIO()
+            documents.slice(start, rows_per_chunk).write_ndjson(buffer)
+            yield buffer.getvalue()
 
 
 def _record_ids(rng: Rng, rows: pl.DataFrame) -> pl.DataFrame:
@@ -137,26 +210,41 @@ def _record_ids(rng: Rng, rows: pl.DataFrame) -> pl.DataFrame:
         chars = []
         for i in range(digits):
             nibble = (value // (16 ** (digits - 1 - i))) % 16
-            chars.append(nibble.cast(pl.Int64).replace_strict(
-                dict(enumerate("0123456789abcdef")), return_dtype=pl.String))  # fmt: skip
+            chars.append(
+                nibble.cast(pl.Int64).replace_strict(
+                    dict(enumerate("0123456789abcdef")), return_dtype=pl.String
+                )
+            )
         return pl.select(pl.concat_str([pl.lit(c) for c in chars])).to_series()
 
     h = hex_of(hi, 16)
     lo_hex = hex_of(lo, 16)
     guid = pl.select(
-        pl.concat_str([
-            pl.lit(h).str.slice(0, 8), pl.lit("-"), pl.lit(h).str.slice(8, 4), pl.lit("-4"),
-            pl.lit(h).str.slice(13, 3), pl.lit("-a"), pl.lit(lo_hex).str.slice(0, 3), pl.lit("-"),
-            pl.lit(lo_hex).str.slice(3, 12),
-        ])  # fmt: skip
+        pl.concat_str(
+            [
+                pl.lit(h).str.slice(0, 8),
+                pl.lit("-"),
+                pl.lit(h).str.slice(8, 4),
+                pl.lit("-4"),
+                pl.lit(h).str.slice(13, 3),
+                pl.lit("-a"),
+                pl.lit(lo_hex).str.slice(0, 3),
+                pl.lit("-"),
+                pl.lit(lo_hex).str.slice(3, 12),
+            ]
+        )
     ).to_series()
     base36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     n = rows["source_row"]
     sf_chars = [
-        ((n // (36 ** (7 - i))) % 36).replace_strict(dict(enumerate(base36)), return_dtype=pl.String)
+        ((n // (36 ** (7 - i))) % 36).replace_strict(
+            dict(enumerate(base36)), return_dtype=pl.String
+        )
         for i in range(8)
-    ]  # fmt: skip
-    sf = pl.select(pl.concat_str([pl.lit("0015g00000")] + [pl.lit(c) for c in sf_chars])).to_series()
+    ]
+    sf = pl.select(
+        pl.concat_str([pl.lit("0015g00000")] + [pl.lit(c) for c in sf_chars])
+    ).to_series()
     day = rng.integers("id.updated_day", key, 3650)
     sec = rng.integers("id.updated_sec", key, 86_400)
     created_back = rng.integers("id.created_back", key, 2000)
@@ -199,7 +287,9 @@ def generate(n_rows: int, seed: int, *, dialect: str = "danish") -> Dataset:
     pool = pools()
     counts = record_counts(rng, n_rows)
     entities = build_entities(rng, counts, pool)
+    registry = build_registry(rng, entities)
     rows = build_rows(rng, entities, pool)
+    del entities
     rows = _record_ids(rng, rows)
     rows = _dialect_columns(rows)
     mapping = DIALECTS[dialect]
@@ -208,7 +298,6 @@ def generate(n_rows: int, seed: int, *, dialect: str = "danish") -> Dataset:
         [pl.col(source).cast(pl.String).alias(header) for header, source in mapping.items()]
     )
     truth = rows.select([pl.col(source).alias(name) for name, source in TRUTH_COLUMNS.items()])
-    registry = build_registry(rng, entities)
     return Dataset(customers=customers, truth=truth, registry=registry, dialect=dialect, seed=seed)
 
 
@@ -225,7 +314,7 @@ def write_dataset(
     encoding: str = "cp1252",
     delimiter: str = ";",
     file_format: str = "csv",
-    compresslevel: int = 6,
+    compresslevel: int = 1,
 ) -> dict[str, Path]:
     """Write ``customers.<ext>``, ``truth.parquet`` and ``registry.jsonl.gz`` into ``out_dir``.
 
@@ -256,17 +345,48 @@ def write_dataset(
     ds.truth.write_parquet(truth_path, statistics=False)
     written["truth"] = truth_path
     registry_path = out / "registry.jsonl.gz"
-    with registry_path.open("wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=compresslevel
-    ) as gz:
-        gz.write(ds.registry_jsonl())
+    with (
+        registry_path.open("wb") as raw,
+        gzip.GzipFile(
+            filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=compresslevel
+        ) as gz,
+    ):
+        for chunk in ds.registry_chunks():
+            gz.write(chunk)
     written["registry"] = registry_path
     return written
 
 
+def describe(ds: Dataset) -> str:
+    """A Markdown summary of what a dataset contains: entities, duplicates, planted cases."""
+    truth = ds.truth
+    sizes = truth.group_by("entity_id").len()
+    types = dict(truth["true_customer_type"].value_counts().iter_rows())
+    lines = [
+        f"- {truth.height} rows, {sizes.height} distinct customers (entities); "
+        f"{int((sizes['len'] > 1).sum())} customers have 2-4 records "
+        f"({int(sizes.filter(pl.col('len') > 1)['len'].sum())} rows)",
+        f"- customer types: {types.get('company', 0)} company, {types.get('public', 0)} public, "
+        f"{types.get('person', 0)} person rows",
+        f"- {ds.registry.height} registry documents",
+        "",
+        "| expected flag | rows |",
+        "|---|---|",
+    ]
+    flags = truth["expected_flags"].explode().drop_nulls().value_counts()
+    for code, count in sorted(flags.iter_rows()):
+        lines.append(f"| `{code}` | {count} |")
+    lines += ["", "| scenario tag | rows |", "|---|---|"]
+    tags = truth["scenario"].explode().drop_nulls().value_counts()
+    for tag, count in sorted(tags.iter_rows()):
+        lines.append(f"| `{tag}` | {count} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.generate", description=__doc__.split(
-        "\n\n")[0])  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.generate", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--rows", type=int, required=True)
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
@@ -274,21 +394,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoding", default="cp1252")
     parser.add_argument("--delimiter", default=";")
     parser.add_argument("--format", default="csv", choices=["csv", "xlsx", "parquet", "jsonl"])
-    parser.add_argument("--compresslevel", type=int, default=6, help="gzip level of the registry")
+    parser.add_argument("--compresslevel", type=int, default=1, help="gzip level of the registry")
+    parser.add_argument("--summary", action="store_true", help="print a Markdown summary")
     args = parser.parse_args(argv)
     delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
     start = time.perf_counter()
     ds = generate(args.rows, args.seed, dialect=args.dialect)
     generated = time.perf_counter()
-    write_dataset(ds, args.out, encoding=args.encoding, delimiter=delimiter,
-                  file_format=args.format, compresslevel=args.compresslevel)  # fmt: skip
+    write_dataset(
+        ds,
+        args.out,
+        encoding=args.encoding,
+        delimiter=delimiter,
+        file_format=args.format,
+        compresslevel=args.compresslevel,
+    )
     done = time.perf_counter()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if args.summary:
+        print(describe(ds))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(
         f"{args.rows:,} rows, {ds.registry.height:,} registry documents: generated in "
         f"{generated - start:.1f} s ({args.rows / (generated - start):,.0f} rows/s), written in "
-        f"{done - generated:.1f} s; total {done - start:.1f} s "
-        f"({args.rows / (done - start):,.0f} rows/s), peak RSS {peak_mb:,.0f} MB -> {args.out}",
+        f"{done - generated:.1f} s; total {done - start:.1f} s wall "
+        f"({args.rows / (done - start):,.0f} rows/s), {usage.ru_utime + usage.ru_stime:.1f} s CPU, "
+        f"peak RSS {usage.ru_maxrss / 1024:,.0f} MB -> {args.out}",
         file=sys.stderr,
     )
     return 0

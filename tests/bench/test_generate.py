@@ -23,22 +23,72 @@ from cleansing.schema import REASON_CODES
 # Keys of ``Vrvirksomhed`` and of an address in the real ERST response
 # (/work/shared/reference/erst_cvr_search_response_trimmed.json).
 ERST_KEYS = {
-    "cvrNummer", "regNummer", "brancheAnsvarskode", "reklamebeskyttet", "navne", "binavne",
-    "postadresse", "beliggenhedsadresse", "telefonNummer", "telefaxNummer",
-    "sekundaertTelefonNummer", "sekundaertTelefaxNummer", "elektroniskPost", "hjemmeside",
-    "obligatoriskEmail", "livsforloeb", "hovedbranche", "bibranche1", "bibranche2", "bibranche3",
-    "status", "virksomhedsstatus", "virksomhedsform", "aarsbeskaeftigelse",
-    "kvartalsbeskaeftigelse", "maanedsbeskaeftigelse", "attributter", "penheder",
-    "deltagerRelation", "fusioner", "spaltninger", "virksomhedMetadata", "samtId",
-    "fejlRegistreret", "dataAdgang", "enhedsNummer", "enhedstype", "sidstIndlaest",
-    "sidstOpdateret", "fejlVedIndlaesning", "naermesteFremtidigeDato", "fejlBeskrivelse",
+    "cvrNummer",
+    "regNummer",
+    "brancheAnsvarskode",
+    "reklamebeskyttet",
+    "navne",
+    "binavne",
+    "postadresse",
+    "beliggenhedsadresse",
+    "telefonNummer",
+    "telefaxNummer",
+    "sekundaertTelefonNummer",
+    "sekundaertTelefaxNummer",
+    "elektroniskPost",
+    "hjemmeside",
+    "obligatoriskEmail",
+    "livsforloeb",
+    "hovedbranche",
+    "bibranche1",
+    "bibranche2",
+    "bibranche3",
+    "status",
+    "virksomhedsstatus",
+    "virksomhedsform",
+    "aarsbeskaeftigelse",
+    "kvartalsbeskaeftigelse",
+    "maanedsbeskaeftigelse",
+    "attributter",
+    "penheder",
+    "deltagerRelation",
+    "fusioner",
+    "spaltninger",
+    "virksomhedMetadata",
+    "samtId",
+    "fejlRegistreret",
+    "dataAdgang",
+    "enhedsNummer",
+    "enhedstype",
+    "sidstIndlaest",
+    "sidstOpdateret",
+    "fejlVedIndlaesning",
+    "naermesteFremtidigeDato",
+    "fejlBeskrivelse",
     "virkningsAktoer",
-}  # fmt: skip
+}
 ADDRESS_KEYS = {
-    "landekode", "fritekst", "vejkode", "kommune", "husnummerFra", "adresseId", "sidstValideret",
-    "husnummerTil", "bogstavFra", "bogstavTil", "etage", "sidedoer", "conavn", "postboks",
-    "vejnavn", "bynavn", "postnummer", "postdistrikt", "periode", "sidstOpdateret",
-}  # fmt: skip
+    "landekode",
+    "fritekst",
+    "vejkode",
+    "kommune",
+    "husnummerFra",
+    "adresseId",
+    "sidstValideret",
+    "husnummerTil",
+    "bogstavFra",
+    "bogstavTil",
+    "etage",
+    "sidedoer",
+    "conavn",
+    "postboks",
+    "vejnavn",
+    "bynavn",
+    "postnummer",
+    "postdistrikt",
+    "periode",
+    "sidstOpdateret",
+}
 
 
 @cache
@@ -92,17 +142,46 @@ def test_dialect_headers(dialect: str) -> None:
 
 def test_required_dialect_headers_are_exact() -> None:
     assert list(DIALECTS["danish"]) == [
-        "Kundenr", "Navn", "Adresse", "Postnr", "By", "Land", "CVR-nr", "EAN-nr", "E-mail",
+        "Kundenr",
+        "Navn",
+        "Adresse",
+        "Postnr",
+        "By",
+        "Land",
+        "CVR-nr",
+        "EAN-nr",
+        "E-mail",
         "Telefon",
-    ]  # fmt: skip
+    ]
     assert list(DIALECTS["economic"]) == [
-        "customerNumber", "name", "address", "zip", "city", "country",
-        "corporateIdentificationNumber", "ean", "email", "telephoneAndFaxNumber",
-    ]  # fmt: skip
-    assert {"First Name", "Last Name", "Company Name", "Street Address", "Postal Code",
-            "Phone Number", "Email"} <= set(DIALECTS["hubspot"])  # fmt: skip
-    assert {"Account Name", "BillingStreet", "BillingPostalCode", "BillingCity",
-            "BillingCountry", "Phone"} <= set(DIALECTS["salesforce"])  # fmt: skip
+        "customerNumber",
+        "name",
+        "address",
+        "zip",
+        "city",
+        "country",
+        "corporateIdentificationNumber",
+        "ean",
+        "email",
+        "telephoneAndFaxNumber",
+    ]
+    assert {
+        "First Name",
+        "Last Name",
+        "Company Name",
+        "Street Address",
+        "Postal Code",
+        "Phone Number",
+        "Email",
+    } <= set(DIALECTS["hubspot"])
+    assert {
+        "Account Name",
+        "BillingStreet",
+        "BillingPostalCode",
+        "BillingCity",
+        "BillingCountry",
+        "Phone",
+    } <= set(DIALECTS["salesforce"])
 
 
 def test_unknown_dialect_is_refused() -> None:
@@ -176,8 +255,17 @@ def test_registry_documents_have_the_erst_shape() -> None:
         current = [a for a in doc["beliggenhedsadresse"] if a["periode"]["gyldigTil"] is None]
         assert current == [doc["virksomhedMetadata"]["nyesteBeliggenhedsadresse"]]
         assert doc["virksomhedMetadata"]["nyesteVirksomhedsform"]["virksomhedsformkode"] in {
-            10, 30, 40, 60, 70, 80, 81, 230, 245, 250,
-        }  # fmt: skip
+            10,
+            30,
+            40,
+            60,
+            70,
+            80,
+            81,
+            230,
+            245,
+            250,
+        }
 
 
 def _status_of(doc: dict) -> str:
@@ -209,9 +297,12 @@ def test_registry_agrees_with_expected_status_flags() -> None:
             assert status.startswith("UNDER ") and status != "UNDER KONKURS"
         else:
             assert status in {"NORMAL", "AKTIV"} and not ended
-        if doc["virksomhedMetadata"]["nyesteVirksomhedsform"]["virksomhedsformkode"] in {
-            230, 245, 250
-        } and row["true_ean"] is None and "INVALID_EAN" not in flags:  # fmt: skip
+        if (
+            doc["virksomhedMetadata"]["nyesteVirksomhedsform"]["virksomhedsformkode"]
+            in {230, 245, 250}
+            and row["true_ean"] is None
+            and "INVALID_EAN" not in flags
+        ):
             assert "MISSING_EAN" in flags
     assert min(seen.values()) >= 5 and len(seen) == 3
 
@@ -242,8 +333,10 @@ def test_registry_agrees_with_name_and_address_mismatch() -> None:
         row_address = (row["true_street"], row["true_postal_code"])
         if "ADDRESS_MISMATCH" in flags:
             assert row_address != registry_address
-        elif row["true_street"] and row["true_postal_code"] and not any(
-            t in row["scenario"] for t in ("address:street_typo", "address:ascii_fold")
+        elif (
+            row["true_street"]
+            and row["true_postal_code"]
+            and not any(t in row["scenario"] for t in ("address:street_typo", "address:ascii_fold"))
         ):
             assert row_address == registry_address, row
     assert checked > 300 and mismatched >= 5
@@ -254,14 +347,28 @@ def test_planted_cases_are_present_in_a_sample_sized_file() -> None:
     counts = ds.truth["expected_flags"].explode().value_counts()
     per_code = dict(counts.drop_nulls().iter_rows())
     for code in (
-        "COMPANY_BANKRUPT", "COMPANY_DISSOLVED", "COMPANY_DISTRESSED", "CVR_NOT_FOUND",
-        "NAME_MISMATCH", "ADDRESS_MISMATCH", "MISSING_EAN", "INVALID_CVR", "MISSING_CVR",
-        "INVALID_PHONE", "INVALID_EMAIL",
-    ):  # fmt: skip
+        "COMPANY_BANKRUPT",
+        "COMPANY_DISSOLVED",
+        "COMPANY_DISTRESSED",
+        "CVR_NOT_FOUND",
+        "NAME_MISMATCH",
+        "ADDRESS_MISMATCH",
+        "MISSING_EAN",
+        "INVALID_CVR",
+        "MISSING_CVR",
+        "INVALID_PHONE",
+        "INVALID_EMAIL",
+    ):
         assert per_code.get(code, 0) >= 2, (code, per_code)
     tags = set(ds.truth["scenario"].explode().drop_nulls().to_list())
-    assert {"registry:secret_phone", "name:binavn", "dup:moved", "address:one_line",
-            "name:legal_form_variant", "phone:two_numbers"} <= tags  # fmt: skip
+    assert {
+        "registry:secret_phone",
+        "name:binavn",
+        "dup:moved",
+        "address:one_line",
+        "name:legal_form_variant",
+        "phone:two_numbers",
+    } <= tags
 
 
 def test_duplicates_share_an_entity_and_are_not_adjacent_copies() -> None:
