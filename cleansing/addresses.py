@@ -303,12 +303,11 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         _raw_country=_clean(raw["country"]),
         _given_number=_clean(raw["house_number"]).str.extract_groups(_HOUSE_NUMBER_VALUE),
         _given_floor=_floor_door_text(_clean(raw["floor"])).str.extract_groups(_FLOOR_DOOR),
-        _given_door=_floor_door_text(_clean(raw["door"])).str.extract_groups(_FLOOR_DOOR),
     )
     frame = _parse(frame)
     frame = frame.with_columns(_floor_door=pl.col("_after").str.extract_groups(_FLOOR_DOOR))
     parsed, given_number = pl.col("_floor_door"), pl.col("_given_number")
-    given_floor, given_door = pl.col("_given_floor"), pl.col("_given_door")
+    given_floor = pl.col("_given_floor")
     postal_parts = pl.col("_postal_parts")
     digits = postal_parts.struct.field("digits").str.replace_all(" ", "", literal=True)
     frame = frame.with_columns(
@@ -326,10 +325,9 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             _floor(given_floor.struct.field("floor")), _floor(parsed.struct.field("floor"))
         ),
         door=pl.coalesce(
-            _door(given_door.struct.field("door")),
+            _door(_clean(raw["door"])),
             _door(given_floor.struct.field("door")),
             _door(parsed.struct.field("door")),
-            _clean(raw["door"]).str.to_lowercase(),
         ),
         # Text after the number that is no floor or door may be the city of a line without
         # a postal code (``Vestergade 12 Aarhus C``).

@@ -1,0 +1,232 @@
+"""Addresses: the Danish address parse, postal code and official city, country, keys and flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from cleansing.addresses import country_code, normalise_addresses, street_key
+
+CORPORA = Path(__file__).parent / "corpora"
+PARTS = ("street", "house_number", "floor", "door", "postal_code", "city")
+
+
+def _corpus(name: str) -> list[str]:
+    lines = (CORPORA / name).read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _addresses(**columns: list[str | None]) -> pl.DataFrame:
+    return normalise_addresses(pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String)))
+
+
+def _parts(row: dict[str, str | None]) -> tuple[str | None, ...]:
+    return tuple(row[part] for part in PARTS)
+
+
+def test_parse_corpus() -> None:
+    cases = [line.split(" => ") for line in _corpus("addresses_parse.txt")]
+    lines = [raw.replace("\\r", "\r").replace("\\n", "\n") for raw, _ in cases]
+    out = _addresses(raw_address=lines)
+    for (raw, expected), row in zip(cases, out.iter_rows(named=True), strict=True):
+        wanted = tuple(None if part == "-" else part for part in expected.split(" | "))
+        assert (raw, _parts(row)) == (raw, wanted)
+
+
+def test_c_o_and_post_box() -> None:
+    out = _addresses(
+        raw_address=[
+            "c/o Hansen, Vestergade 12",
+            "C/O Jens Hansen\nPostboks 123\n8000 Aarhus C",
+            "Vestergade 12, Postboks 45, 8000 Aarhus C",
+            "PB 77, 6200 Aabenraa",
+        ]
+    )
+    assert out["co_name"].to_list() == ["Hansen", "Jens Hansen", None, None]
+    assert out["po_box"].to_list() == [None, "Postboks 123", "Postboks 45", "Postboks 77"]
+    assert out["street"].to_list() == ["Vestergade", None, "Vestergade", None]
+
+
+def test_same_street_same_key() -> None:
+    for line in _corpus("addresses_same_street.txt"):
+        spellings = line.split(" | ")
+        keys = pl.DataFrame({"s": spellings}).select(street_key(pl.col("s")))["s"].to_list()
+        assert len(set(keys)) == 1, (spellings, keys)
+
+
+def test_different_streets_keep_different_keys() -> None:
+    streets = ["Vestergade", "Østergade", "Vester Allé", "Gammel Kongevej", "Kongevej", "Vejlevej"]
+    keys = pl.DataFrame({"s": streets}).select(street_key(pl.col("s")))["s"].to_list()
+    assert len(set(keys)) == len(streets)
+
+
+def test_structured_columns_win_over_the_parsed_line() -> None:
+    out = _addresses(
+        raw_street=["Vestergade 12", "Vestergade", "Vestergade 3, 2 th"],
+        raw_house_number=[None, "12 b", None],
+        raw_floor=["1", "st", None],
+        raw_door=["tv", None, "4"],
+        raw_postal_code=["DK-8000", "800", "8000.0"],
+        raw_city=["Kbh K", "anything", "Aarhus"],
+    )
+    assert [_parts(row) for row in out.iter_rows(named=True)] == [
+        ("Vestergade", "12", "1", "tv", "8000", "Aarhus C"),
+        ("Vestergade", "12B", "st", None, "0800", "Høje Taastrup"),
+        ("Vestergade", "3", "2", "4", "8000", "Aarhus C"),
+    ]
+
+
+def test_postal_code_wins_over_the_typed_city() -> None:
+    out = _addresses(
+        raw_street=["Vestergade 1", "Vestergade 1", "Vestergade 1"],
+        raw_postal_code=["1050", "8000", "6200"],
+        raw_city=["KØBENHAVN K", "Odense", "Åbenrå"],
+    )
+    assert out["city"].to_list() == ["København K", "Aarhus C", "Aabenraa"]
+
+
+def test_city_without_a_postal_code() -> None:
+    out = _addresses(
+        raw_street=["Vestergade 1", "Vestergade 1", "Vestergade 1"],
+        raw_city=["aabenraa", "København K", "Ukendtby"],
+    )
+    # Aabenraa has one code; København K has hundreds, so its code stays unknown.
+    assert out["postal_code"].to_list() == ["6200", None, None]
+    assert out["city"].to_list() == ["Aabenraa", "København K", "Ukendtby"]
+    assert out["flag_MISSING_ADDRESS"].to_list() == [False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("Danmark", "DK"),
+        ("denmark", "DK"),
+        ("DK", "DK"),
+        ("DNK", "DK"),
+        ("Grønland", "GL"),
+        ("Færøerne", "FO"),
+        ("Faeroeerne", "FO"),
+        ("Sverige", "SE"),
+        ("Norge", "NO"),
+        ("Tyskland", "DE"),
+        ("United Kingdom", "GB"),
+        ("Atlantis", None),
+        (None, None),
+    ],
+)
+def test_country_code(raw: str | None, iso: str | None) -> None:
+    frame = pl.DataFrame({"c": [raw]}, schema={"c": pl.String})
+    assert frame.select(country_code(pl.col("c")))["c"].to_list() == [iso]
+
+
+def test_country_defaults_to_denmark_and_is_read_from_the_address() -> None:
+    out = _addresses(
+        raw_address=[
+            "Vestergade 1, 8000 Aarhus C",
+            "Storgatan 1, SE-211 20 Malmö",
+            "Vestergade 1, 8000 Aarhus C, Danmark",
+            "Aqqusinersuaq 4, 3900 Nuuk",
+            "Hauptstraße 5",
+        ],
+        raw_country=[None, None, None, None, "Tyskland"],
+    )
+    assert out["country"].to_list() == ["DK", "SE", "DK", "GL", "DE"]
+    assert out["postal_code"].to_list() == ["8000", "211 20", "8000", "3900", None]
+    assert out["city"].to_list() == ["Aarhus C", "Malmö", "Aarhus C", "Nuuk", None]
+
+
+def test_flags() -> None:
+    out = _addresses(
+        raw_address=[
+            "Vestergade 12, 8000 Aarhus C",  # fine
+            "Vestergade 12",  # no postal code
+            "8000 Aarhus C",  # no street
+            "Postboks 123, 8000 Aarhus C",  # a post box is an address
+            "Vestergade 12, 8999 Aarhus",  # no such code
+            "Storgatan 1, SE-211 20 Malmö",  # foreign: never flagged
+            None,
+        ],
+    )
+    assert out["flag_MISSING_ADDRESS"].to_list() == [False, True, True, False, False, False, True]
+    assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert out["postal_code"].to_list()[4] == "8999"
+    assert out["city"].to_list()[4] == "Aarhus"
+
+
+def test_unreadable_postal_code_is_unknown() -> None:
+    out = _addresses(raw_street=["Vestergade 1"] * 3, raw_postal_code=["80OO", "80000", "8000"])
+    assert out["postal_code"].to_list() == [None, None, "8000"]
+    assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [True, True, False]
+
+
+def test_address_key() -> None:
+    out = _addresses(
+        raw_address=[
+            "Gl. Kongevej 12A, 2. tv, 1610 København V",
+            "GAMMEL KONGEVEJ 12 a, 2.tv.\n1610 KØBENHAVN V",
+            "Postboks 123, 8000 Aarhus C",
+            "8000 Aarhus C",
+        ]
+    )
+    assert out["address_key"].to_list() == [
+        "gammel kongevej 12a 2 tv 1610",
+        "gammel kongevej 12a 2 tv 1610",
+        "postboks 123 8000",
+        None,
+    ]
+
+
+def test_missing_input_columns_count_as_null() -> None:
+    out = normalise_addresses(pl.DataFrame({"record_id": ["1"]}))
+    row = out.row(0, named=True)
+    assert row["country"] == "DK"
+    assert row["flag_MISSING_ADDRESS"] is True
+    assert row["flag_UNKNOWN_POSTAL_CODE"] is False
+    assert all(row[part] is None for part in PARTS)
+
+
+def test_rows_and_order_are_kept() -> None:
+    lines = [f"Gade{i % 7} {i}, {8000 + i % 3} Aarhus" for i in range(500)]
+    frame = pl.DataFrame({"record_id": [str(i) for i in range(500)], "raw_address": lines})
+    out = normalise_addresses(frame)
+    assert out["record_id"].to_list() == frame["record_id"].to_list()
+    assert out["house_number"].to_list() == [str(i) if i else None for i in range(500)]
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "",
+        "\u00a0",
+        "😀 12",
+        "１２３４",
+        "Ｖｅｓｔｅｒｇａｄｅ １２",
+        "x" * 10_000,
+        ",,,",
+        "\n\n",
+        "12",
+    ],
+)
+def test_junk_never_raises(junk: str) -> None:
+    out = _addresses(
+        raw_address=[junk],
+        raw_street=[junk],
+        raw_house_number=[junk],
+        raw_floor=[junk],
+        raw_door=[junk],
+        raw_postal_code=[junk],
+        raw_city=[junk],
+        raw_country=[junk],
+    )
+    assert out.height == 1
+    assert out["flag_MISSING_ADDRESS"].dtype == pl.Boolean

@@ -1,0 +1,115 @@
+"""Customer type: company, public or person, from the source's type, identifiers and the name."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from cleansing.customer_type import (
+    business_name,
+    classify_customer_type,
+    declared_type,
+    public_name,
+)
+from cleansing.names import normalise_names
+
+COLUMNS = ("raw_name", "raw_customer_type", "cvr", "ean")
+
+
+def _classify(rows: list[tuple[str | None, ...]]) -> list[str]:
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(COLUMNS, pl.String), orient="row")
+    return classify_customer_type(normalise_names(frame))["customer_type"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("name", "declared", "cvr", "ean", "expected"),
+    [
+        # Public bodies by name, with or without their CVR number.
+        ("Aarhus Kommune", None, None, None, "public"),
+        ("AARHUS KOMMUNE", None, "55133018", None, "public"),
+        ("Region Midtjylland", "erhverv", None, None, "public"),
+        ("Skattestyrelsen", None, None, None, "public"),
+        ("Vestre Skole", None, None, None, "public"),
+        ("Rigshospitalet", None, None, None, "public"),
+        ("Rigspolitiet", None, None, None, "public"),
+        ("Børnehaven Solstrålen", None, None, None, "public"),
+        ("Rosenplejecentret", None, None, None, "public"),
+        # A public EAN makes a customer without a company legal form public.
+        ("Rosenhallen", None, "12345674", "5798000000007", "public"),
+        ("Hansen Byg ApS", None, None, "5798000000007", "company"),
+        # The source's own type.
+        ("Jens Hansen", "privat", None, None, "person"),
+        ("Jens Hansen", "B2C", None, None, "person"),
+        ("Nordlys", "Erhverv", None, None, "company"),
+        ("Nordlys", "B2B", None, None, "company"),
+        ("Nordlys", "Offentlig", None, None, "public"),
+        # A CVR number or a legal form beats the source's "person".
+        ("Jens Hansen", "privat", "12345674", None, "company"),
+        ("Hansen Byg ApS", "privat", None, None, "company"),
+        ("Hansen Tømrer v/Jens Hansen", None, None, None, "company"),
+        # A legal form keeps a company that has a public word in its name a company.
+        ("Hansen Skat & Revision ApS", None, None, None, "company"),
+        ("Hospitalsudstyr A/S", None, None, None, "company"),
+        # Business words.
+        ("Hansen Byg", None, None, None, "company"),
+        ("Nordic Consult", None, None, None, "company"),
+        ("Hansens Malerfirma", None, None, None, "company"),
+        ("Køreskolen Jensen", None, None, None, "company"),
+        ("Dyrehospitalet Nord", None, None, None, "company"),
+        # A private EAN (GLN) is a business's.
+        ("Jens Hansen", None, None, "5790000000005", "company"),
+        # Nothing else known: a person.
+        ("Jens Hansen", None, None, None, "person"),
+        ("Nordlys", None, None, None, "person"),
+        ("Politiken", None, None, None, "person"),
+        (None, None, None, None, "person"),
+    ],
+)
+def test_classify(
+    name: str | None, declared: str | None, cvr: str | None, ean: str | None, expected: str
+) -> None:
+    assert _classify([(name, declared, cvr, ean)]) == [expected]
+
+
+def test_works_without_names_module_columns() -> None:
+    frame = pl.DataFrame({"name": ["Aarhus Kommune", "Hansen Byg", "Jens Hansen"]})
+    assert classify_customer_type(frame)["customer_type"].to_list() == [
+        "public",
+        "company",
+        "person",
+    ]
+
+
+def test_missing_columns_count_as_null() -> None:
+    out = classify_customer_type(pl.DataFrame({"record_id": ["1", "2"]}))
+    assert out["customer_type"].to_list() == ["person", "person"]
+    assert out["record_id"].to_list() == ["1", "2"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Privat", "person"),
+        ("privatkunde", "person"),
+        ("B2C", "person"),
+        ("Erhverv", "company"),
+        ("B2B", "company"),
+        ("Offentlig myndighed", "public"),
+        ("offentlig", "public"),
+        ("B2G", "public"),
+        ("VIP", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_declared_type(value: str | None, expected: str | None) -> None:
+    frame = pl.DataFrame({"v": [value]}, schema={"v": pl.String})
+    assert frame.select(declared_type(pl.col("v")))["v"].to_list() == [expected]
+
+
+def test_word_lists() -> None:
+    names = ["Aarhus Kommune", "Køreskolen Jensen", "Hansen Byg", "Jens Hansen", None]
+    frame = pl.DataFrame({"n": names}, schema={"n": pl.String})
+    out = frame.select(public=public_name(pl.col("n")), business=business_name(pl.col("n")))
+    assert out["public"].to_list() == [True, False, False, False, False]
+    assert out["business"].to_list() == [False, True, True, False, False]
