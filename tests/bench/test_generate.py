@@ -447,3 +447,10 @@ def test_other_output_formats(tmp_path: Path, file_format: str) -> None:
     else:
         back = pl.read_ndjson(paths["customers"])
     assert back.columns == list(DIALECTS["economic"]) and back.height == 30
+
+
+def test_committed_sample_is_reproduced_byte_for_byte(tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample"
+    write_dataset(generate(400, 20260), tmp_path)
+    for name in ("customers.csv", "truth.parquet", "registry.jsonl.gz"):
+        assert (tmp_path / name).read_bytes() == (sample / name).read_bytes(), name
