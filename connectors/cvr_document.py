@@ -23,6 +23,7 @@ False
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any, Final
 
 import polars as pl
@@ -121,6 +122,26 @@ SOURCE_FIELDS: Final = tuple(
 )
 
 _RANK: Final = "_rank"
+_LIST_SEP: Final = "\x1f"  # ASCII unit separator
+_NOTHING: Final[Mapping[str, Any]] = {}
+_BANKRUPT: Final = STATUS_CLASSES.index("bankrupt")
+_DISSOLVED: Final = STATUS_CLASSES.index("dissolved")
+# Text columns whose whitespace raw_frame() tidies.
+_TEXT_COLUMNS: Final = (
+    "registry_status",
+    "registry_name",
+    "registry_street",
+    "registry_house_number",
+    "registry_floor",
+    "registry_door",
+    "registry_postal_code",
+    "registry_city",
+    "registry_co_name",
+    "registry_po_box",
+    "registry_form",
+    "registry_phone",
+    "registry_email",
+)
 
 
 def status_class(status: str | None) -> str | None:
@@ -135,7 +156,7 @@ def status_class(status: str | None) -> str | None:
     text = " ".join(status.split()).casefold()
     if text in ("normal", "aktiv", "active"):
         return "normal"
-    if text.startswith("opløst") or text in _DISSOLVED:
+    if text.startswith("opløst") or text in _DISSOLVED_TEXTS:
         return "dissolved"
     if "konkurs" in text:
         return "bankrupt"
@@ -144,7 +165,7 @@ def status_class(status: str | None) -> str | None:
     return None
 
 
-_DISSOLVED: Final = frozenset({"tvangsopløst", "slettet", "ophørt", "ceased", "fusioneret"})
+_DISSOLVED_TEXTS: Final = frozenset({"tvangsopløst", "slettet", "ophørt", "ceased", "fusioneret"})
 
 
 def unwrap(document: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -180,76 +201,80 @@ class DocumentColumns:
         return len(self._columns["cvr"])
 
     def add(self, vr: Mapping[str, Any]) -> bool:
-        """Append the row of one ``Vrvirksomhed``; False (and nothing added) without a CVR."""
-        cvr = cvr_text(vr.get("cvrNummer"))
-        if cvr is None:
-            return False
-        meta = vr.get("virksomhedMetadata") or {}
+        """Append the row of one ``Vrvirksomhed``; False (and nothing added) without a CVR.
+
+        This runs once per document of a 500,000-document snapshot, so it only picks values;
+        whitespace is tidied for all rows at once in :meth:`raw_frame`.
+        """
+        cvr = vr.get("cvrNummer")
+        if type(cvr) is int and 10_000_000 <= cvr <= 99_999_999:
+            cvr = str(cvr)
+        else:
+            cvr = cvr_text(cvr)
+            if cvr is None:
+                return False
+        meta = vr.get("virksomhedMetadata") or _NOTHING
         c = self._columns
 
         name_item = meta.get("nyesteNavn") or _current(vr.get("navne"), newest_if_none=True)
-        name = _text(name_item.get("navn")) if name_item else None
+        name = name_item.get("navn") if name_item else None
         binavne = meta.get("nyesteBinavne")
         if binavne is None:
             binavne = [b.get("navn") for b in _open(vr.get("binavne"))]
-        current = [n for n in (_text(b) for b in binavne) if n]
-        former = _former_names(vr, {name, *current})
+        current = [b for b in binavne if isinstance(b, str) and b]
+        c["cvr"].append(cvr)
+        c["registry_name"].append(name)
+        # Lists travel as one joined string: polars builds list columns from Python lists
+        # ~100x slower than it splits strings.
+        c["registry_binavne"].append(_LIST_SEP.join(current) if current else None)
+        former = _former_names(vr, name, current)
+        c["registry_former_names"].append(_LIST_SEP.join(former) if former else None)
 
-        statuses = []
-        status = _text(meta.get("sammensatStatus"))
+        status = meta.get("sammensatStatus")
         history = _current(vr.get("virksomhedsstatus"))
-        history_status = _text(history.get("status")) if history else None
-        for text in (status, history_status):
-            statuses.append(status_class(text))
-        if any(s.get("kreditoplysningtekst") == "Konkurs" for s in _open(vr.get("status"))):
-            statuses.append("bankrupt")
+        history_status = history.get("status") if history else None
+        severity = max(_severity(status), _severity(history_status))
+        if severity < _BANKRUPT and any(
+            s.get("kreditoplysningtekst") == "Konkurs" for s in _open(vr.get("status"))
+        ):
+            severity = _BANKRUPT
         life = _current(vr.get("livsforloeb"), newest_if_none=True)
-        end_date = (life.get("periode") or {}).get("gyldigTil") if life else None
+        end_date = (life.get("periode") or _NOTHING).get("gyldigTil") if life else None
         if end_date:
-            statuses.append("dissolved")
-        known = [s for s in statuses if s]
-        c["registry_status"].append(status or history_status)
-        c["registry_status_class"].append(
-            max(known, key=_SEVERITY.__getitem__) if known else "normal"
-        )
-        c["registry_end_date"].append(end_date[:10] if end_date else None)
+            severity = _DISSOLVED
+        c["registry_status"].append(status if status else history_status)
+        c["registry_status_class"].append(STATUS_CLASSES[severity])
+        c["registry_end_date"].append(str(end_date)[:10] if end_date else None)
 
         address = meta.get("nyesteBeliggenhedsadresse") or _current(vr.get("beliggenhedsadresse"))
-        address = address or {}
+        address = address or _NOTHING
         number = address.get("husnummerFra")
+        letter = address.get("bogstavFra")
         postal = address.get("postnummer")
-        c["registry_street"].append(_text(address.get("vejnavn")))
+        c["registry_street"].append(address.get("vejnavn"))
         c["registry_house_number"].append(
-            f"{number}{(_text(address.get('bogstavFra')) or '').upper()}"
-            if number is not None
-            else None
+            None
+            if number is None
+            else f"{number}{letter.strip().upper()}"
+            if letter
+            else str(number)
         )
-        c["registry_floor"].append(_text(address.get("etage")))
-        c["registry_door"].append(_text(address.get("sidedoer")))
-        c["registry_postal_code"].append(
-            f"{postal:04d}" if isinstance(postal, int) else _text(postal)
-        )
-        c["registry_city"].append(_text(address.get("postdistrikt")))
-        c["registry_co_name"].append(_text(address.get("conavn")))
-        c["registry_po_box"].append(_text(address.get("postboks")))
+        c["registry_floor"].append(address.get("etage"))
+        c["registry_door"].append(address.get("sidedoer"))
+        c["registry_postal_code"].append(f"{postal:04d}" if type(postal) is int else postal)
+        c["registry_city"].append(address.get("postdistrikt"))
+        c["registry_co_name"].append(address.get("conavn"))
+        c["registry_po_box"].append(address.get("postboks"))
 
-        form = meta.get("nyesteVirksomhedsform") or _current(vr.get("virksomhedsform")) or {}
+        form = meta.get("nyesteVirksomhedsform") or _current(vr.get("virksomhedsform")) or _NOTHING
         code = form.get("virksomhedsformkode")
-        code = code if isinstance(code, int) and not isinstance(code, bool) else None
+        code = code if type(code) is int else None
         c["registry_form_code"].append(code)
-        c["registry_form"].append(
-            FORM_SHORT.get(code, _text(form.get("kortBeskrivelse")))
-            if code is not None
-            else _text(form.get("kortBeskrivelse"))
-        )
+        c["registry_form"].append(FORM_SHORT.get(code) or form.get("kortBeskrivelse"))  # type: ignore[arg-type]
 
         c["registry_phone"].append(_public_contact(vr.get("telefonNummer")))
         c["registry_email"].append(_public_contact(vr.get("elektroniskPost")))
         c["reklamebeskyttet"].append(bool(vr.get("reklamebeskyttet")))
-        c["cvr"].append(cvr)
-        c["registry_name"].append(name)
-        c["registry_binavne"].append(current)
-        c["registry_former_names"].append(former)
         # Several documents for one CVR happen; prefer the one not marked as an error, then the
         # most recently updated.
         c[_RANK].append(
@@ -263,9 +288,32 @@ class DocumentColumns:
 
     def raw_frame(self) -> pl.DataFrame:
         """The rows so far, duplicates kept, with a ranking column for :func:`deduplicate`."""
-        schema = {**DOCUMENT_SCHEMA, "registry_end_date": pl.String(), _RANK: pl.String()}
-        frame = pl.DataFrame(self._columns, schema=schema)
-        return frame.with_columns(pl.col("registry_end_date").str.to_date("%Y-%m-%d", strict=False))
+        schema = {
+            **DOCUMENT_SCHEMA,
+            "registry_end_date": pl.String(),
+            "registry_binavne": pl.String(),
+            "registry_former_names": pl.String(),
+            _RANK: pl.String(),
+        }
+        # strict=False: a number where ERST usually has text (etage: 2) is read as text.
+        frame = pl.DataFrame(self._columns, schema=schema, strict=False)
+        no_names = pl.lit([], dtype=pl.List(pl.String()))
+        return frame.with_columns(
+            *(_tidy(pl.col(name)) for name in _TEXT_COLUMNS),
+            *(
+                pl.col(name)
+                .str.split(_LIST_SEP)
+                .list.eval(_tidy(pl.element()).drop_nulls())
+                .fill_null(no_names)
+                for name in ("registry_binavne", "registry_former_names")
+            ),
+            pl.col("registry_end_date").str.to_date("%Y-%m-%d", strict=False),
+        )
+
+
+def _tidy(text: pl.Expr) -> pl.Expr:
+    """Runs of whitespace as one space, ends trimmed, blank as null."""
+    return text.str.replace_all(r"\s+", " ").str.strip_chars().replace("", None)
 
 
 def deduplicate(raw: pl.DataFrame) -> pl.DataFrame:
@@ -314,21 +362,24 @@ def requested_cvrs(cvrs: Iterable[object]) -> list[str]:
     return list(seen)
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    text = " ".join(str(value).split())
-    return text or None
+def _severity(status: object) -> int:
+    """Index in :data:`STATUS_CLASSES` of a status text (0, normal, when it says nothing known)."""
+    return _text_severity(status) if isinstance(status, str) else 0
+
+
+@lru_cache(maxsize=4096)
+def _text_severity(status: str) -> int:
+    return _SEVERITY[status_class(status) or "normal"]
 
 
 def _open(items: object) -> list[Mapping[str, Any]]:
     """Elements of a history list whose period is still open."""
-    if not isinstance(items, list):
+    if not items or not isinstance(items, list):
         return []
     return [
         item
         for item in items
-        if isinstance(item, Mapping) and (item.get("periode") or {}).get("gyldigTil") is None
+        if isinstance(item, Mapping) and (item.get("periode") or _NOTHING).get("gyldigTil") is None
     ]
 
 
@@ -337,33 +388,45 @@ def _current(items: object, *, newest_if_none: bool = False) -> Mapping[str, Any
     candidates = _open(items)
     if not candidates and newest_if_none and isinstance(items, list):
         candidates = [item for item in items if isinstance(item, Mapping)]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda item: str((item.get("periode") or {}).get("gyldigFra") or ""))
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    return max(candidates, key=_valid_from)
 
 
-def _former_names(vr: Mapping[str, Any], current: set[str | None]) -> list[str]:
+def _valid_from(item: Mapping[str, Any]) -> str:
+    return str((item.get("periode") or _NOTHING).get("gyldigFra") or "")
+
+
+def _former_names(vr: Mapping[str, Any], name: object, current: list[str]) -> list[str]:
     """Closed names and secondary names, newest first, without the current ones."""
+    names, binavne = vr.get("navne"), vr.get("binavne")
+    if (not names or len(names) == 1) and not binavne:
+        return []  # the usual case: one name, never renamed
+    keep = {" ".join(n.split()) for n in (name, *current) if isinstance(n, str)}
     closed: list[tuple[str, str]] = []
-    for key in ("navne", "binavne"):
-        items = vr.get(key)
+    for items in (names, binavne):
         if not isinstance(items, list):
             continue
         for item in items:
             if not isinstance(item, Mapping):
                 continue
-            until = (item.get("periode") or {}).get("gyldigTil")
-            name = _text(item.get("navn"))
-            if until is not None and name and name not in current:
-                closed.append((str(until), name))
+            until = (item.get("periode") or _NOTHING).get("gyldigTil")
+            text = item.get("navn")
+            if until is None or not isinstance(text, str):
+                continue
+            text = " ".join(text.split())
+            if text and text not in keep:
+                closed.append((str(until), text))
     closed.sort(reverse=True)
-    return list(dict.fromkeys(name for _, name in closed))
+    return list(dict.fromkeys(text for _, text in closed))
 
 
 def _public_contact(items: object) -> str | None:
     """The current non-secret value of a contact list (phone, e-mail), newest first."""
+    if not items:
+        return None
     public = [item for item in _open(items) if not item.get("hemmelig")]
     if not public:
         return None
-    newest = max(public, key=lambda item: str((item.get("periode") or {}).get("gyldigFra") or ""))
-    return _text(newest.get("kontaktoplysning"))
+    value = max(public, key=_valid_from).get("kontaktoplysning")
+    return None if value is None else str(value)
