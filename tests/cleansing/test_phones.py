@@ -232,7 +232,9 @@ def test_fast_path_and_phonenumbers_agree_on_100k_numbers(monkeypatch: pytest.Mo
     n_valid = sum(bool(e) for e in expected)
     assert 0.5 * n < n_valid < 0.9 * n
     assert 0.05 * n < slow_calls < 0.6 * n, slow_calls
-    assert frame_seconds < 10
+    assert (
+        frame_seconds < 60
+    )  # a guard against pathological slowness; speed is bench_normalise's job
 
 
 def test_fast_path_settles_plain_danish_numbers_without_phonenumbers(
