@@ -182,7 +182,7 @@ def cvr_text(value: object) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        text = f"{value:08d}"
+        text = str(value)  # no zero-padding: a CVR number never starts with 0
     elif isinstance(value, str):
         text = value.strip()
     else:
@@ -201,11 +201,19 @@ class DocumentColumns:
         return len(self._columns["cvr"])
 
     def add(self, vr: Mapping[str, Any]) -> bool:
-        """Append the row of one ``Vrvirksomhed``; False (and nothing added) without a CVR.
+        """Append the row of one ``Vrvirksomhed``; False (and nothing added) when the document
+        has no CVR number or is not shaped like an ERST document."""
+        size = len(self)
+        try:
+            return self._add(vr)
+        except (AttributeError, TypeError, ValueError):
+            for column in self._columns.values():  # undo a half-appended row
+                del column[size:]
+            return False
 
-        This runs once per document of a 500,000-document snapshot, so it only picks values;
-        whitespace is tidied for all rows at once in :meth:`raw_frame`.
-        """
+    def _add(self, vr: Mapping[str, Any]) -> bool:
+        # This runs once per document of a 500,000-document snapshot, so it only picks values;
+        # whitespace is tidied for all rows at once in raw_frame().
         cvr = vr.get("cvrNummer")
         if type(cvr) is int and 10_000_000 <= cvr <= 99_999_999:
             cvr = str(cvr)

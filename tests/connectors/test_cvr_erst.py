@@ -402,3 +402,35 @@ def test_live_erst_lookup(tmp_path):
     with open_registry("http://distribution.virk.dk/cvr-permanent", cache_dir=tmp_path) as registry:
         frame = registry.lookup(["21265837"])
     assert frame["found"].to_list() == [True]
+
+
+@pytest.mark.parametrize("fault", ["503", "malformed", "stall"])
+def test_through_the_cleansing_step_an_outage_is_unchecked_never_not_found(
+    erst_server, credentials, tmp_path, sleeps, fault
+):
+    from cleansing.registry import apply_registry
+    from tests.cleansing.test_registry import records
+
+    erst_server.inject("search", *[Fault(fault, stall=1.0)] * 2)
+    recs = records(
+        {"name": "Hansen Byg ApS", "cvr": "21265837"},
+        {"name": "Ukendt ApS", "cvr": "10000025"},
+        {"name": "Uden CVR"},
+    )
+    with _registry(
+        erst_server,
+        credentials,
+        tmp_path,
+        sleep=sleeps,
+        timeout=0.3,
+        retry=RetryPolicy(attempts=2, base_delay=0.01),
+    ) as registry:
+        out = apply_registry(recs, registry.lookup(recs["cvr"].drop_nulls()))
+    assert not out["flag_CVR_NOT_FOUND"].any()
+    assert out["flag_REGISTRY_UNCHECKED"].to_list() == [True, True, False]
+    assert not out["flag_NAME_MISMATCH"].any()
+    # Once the registry answers again, the unknown CVR is reported as not found.
+    with _registry(erst_server, credentials, tmp_path) as registry:
+        out = apply_registry(recs, registry.lookup(recs["cvr"].drop_nulls()))
+    assert out["flag_CVR_NOT_FOUND"].to_list() == [False, True, False]
+    assert not out["flag_REGISTRY_UNCHECKED"].any()

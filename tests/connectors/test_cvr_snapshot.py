@@ -158,3 +158,44 @@ def test_none_checks_nothing():
         frame = registry.lookup(["21265837", "10000009"])
     assert frame["lookup_failed"].to_list() == [True, True]
     assert frame["found"].to_list() == [False, False]
+
+
+JUNK_DOCUMENTS = [
+    {"Vrvirksomhed": []},
+    {"Vrvirksomhed": {"cvrNummer": "abc"}},
+    {"Vrvirksomhed": {"cvrNummer": 12345}},
+    {"Vrvirksomhed": {"cvrNummer": True}},
+    {"Vrvirksomhed": {"cvrNummer": 31000001, "virksomhedMetadata": []}},
+    {"Vrvirksomhed": {"cvrNummer": 31000002, "navne": "Hansen", "binavne": [None, 7]}},
+    {"Vrvirksomhed": {"cvrNummer": 31000003, "virksomhedMetadata": {"nyesteNavn": "Hansen"}}},
+    {
+        "Vrvirksomhed": {
+            "cvrNummer": "31000004",
+            "beliggenhedsadresse": [{"husnummerFra": 7, "bogstavFra": 3, "postnummer": "80a0"}],
+        }
+    },
+    {"Vrvirksomhed": {"cvrNummer": 31000005, "livsforloeb": [{"periode": []}]}},
+    {
+        "Vrvirksomhed": {
+            "cvrNummer": 31000006,
+            "virksomhedMetadata": {
+                "sammensatStatus": "🦆" * 5000,
+                "nyesteNavn": {"navn": "x" * 10_000},
+            },
+            "telefonNummer": [{"kontaktoplysning": 33301000, "hemmelig": False, "periode": {}}],
+            "beliggenhedsadresse": [{"etage": 2, "vejnavn": "  Ves\ttergade ", "periode": {}}],
+        }
+    },
+]
+
+
+def test_junk_documents_are_skipped_or_read_never_raise(tmp_path):
+    snapshot = write_snapshot(tmp_path / "junk.jsonl", [*JUNK_DOCUMENTS, DOCS[0]], wrap_every=3)
+    frame = parse_snapshot(snapshot)
+    assert "21265837" in frame["cvr"].to_list()
+    rows = {row["cvr"]: row for row in frame.iter_rows(named=True)}
+    assert set(rows) <= {"21265837", *(f"3100000{i}" for i in range(1, 7))}
+    if "31000006" in rows:
+        assert rows["31000006"]["registry_street"] == "Ves tergade"
+        assert rows["31000006"]["registry_floor"] == "2"
+        assert rows["31000006"]["registry_phone"] == "33301000"
