@@ -33,7 +33,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
 from cleansing.addresses import street_key
-from cleansing.names import name_key, normalise_names
+from cleansing.names import name_key, normalise_names, text_key
 from cleansing.schema import flag
 
 # ERST virksomhedsformkode of public authorities, invoiced through EAN (NemHandel): 230 state
@@ -243,14 +243,27 @@ def _address_checks(frame: pl.DataFrame) -> pl.DataFrame:
     """ADDRESS_MISMATCH against the registry's current address, and the proposed address."""
     record_street = pl.col("street_key")
     registry_street = pl.col("_street_key")
-    comparable = pl.col("_found") & registry_street.is_not_null() & record_street.is_not_null()
-    rows = frame.filter(comparable & (record_street != registry_street))
+    # Only a complete address (street and postal code) can differ; an incomplete one is
+    # MISSING_ADDRESS's business, and gets the registry's address proposed below.
+    comparable = (
+        pl.col("_found")
+        & registry_street.is_not_null()
+        & record_street.is_not_null()
+        & pl.col("postal_code").is_not_null()
+    )
+    rows = frame.filter(comparable & (record_street != registry_street)).with_columns(
+        _record_text=text_key(pl.col("street")), _registry_text=text_key(pl.col("_street"))
+    )
     similar = rows.select(
         "_row",
-        _street_score=pl.Series(
-            name_similarity(rows["street_key"].to_list(), rows["_street_key"].to_list()),
-            dtype=pl.Float64,
-        ),
+        # The key writes direction words short (Vestre → v), so a typo in one (Vsetre) is
+        # also compared on the street as written.
+        _street_score=pl.max_horizontal(
+            pl.Series(name_similarity(rows["street_key"].to_list(), rows["_street_key"].to_list())),
+            pl.Series(
+                name_similarity(rows["_record_text"].to_list(), rows["_registry_text"].to_list())
+            ),
+        ).cast(pl.Float64),
     )
     frame = frame.join(similar, on="_row", how="left")
     # Vestegade or Vestergaade is Vestergade mistyped, but Østergade is another street: Danish
@@ -268,11 +281,12 @@ def _address_checks(frame: pl.DataFrame) -> pl.DataFrame:
         "postal_code"
     ).is_null()
     mismatch = comparable & ~(same_street.fill_null(False) & same_number & same_postal)
-    # Propose the registry's address where the record's differs or has none at all.
-    no_address = pl.col("street").is_null() & pl.col("postal_code").is_null()
+    # Propose the registry's address where the record's differs or is incomplete; a record
+    # addressed to a PO box keeps it.
+    incomplete = pl.col("street").is_null() | pl.col("postal_code").is_null()
     if "po_box" in frame.columns:
-        no_address = no_address & pl.col("po_box").is_null()
-    propose = pl.col("_found") & registry_street.is_not_null() & (mismatch | no_address)
+        incomplete = incomplete & pl.col("po_box").is_null()
+    propose = pl.col("_found") & registry_street.is_not_null() & (mismatch | incomplete)
     return frame.with_columns(
         **{flag("ADDRESS_MISMATCH"): mismatch.fill_null(False)},
         **{

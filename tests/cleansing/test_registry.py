@@ -317,3 +317,23 @@ def test_apply_registry_needs_the_registry_columns():
 def test_end_date_and_other_registry_columns_are_optional_extras():
     reg = company(CVR, registry_end_date=date(2020, 1, 1))
     assert checked(reg=reg)["registry_name"] == "Hansen Byg ApS"
+
+
+def test_a_typo_in_a_shortened_direction_word_is_no_mismatch():
+    reg = company(CVR, registry_street="Vestre Allé", registry_house_number="9")
+    row = checked(street="Vsetre Allé", house_number="9", reg=reg)
+    assert not row["flag_ADDRESS_MISMATCH"]
+
+
+def test_an_incomplete_address_is_not_compared_but_gets_the_registry_address_proposed():
+    out = apply_registry(
+        records(
+            {"name": "Hansen Byg ApS", "cvr": CVR, "street": "Møllestræde", "house_number": "43"}
+        ),
+        registry(company(CVR)),
+    ).row(0, named=True)
+    assert not out["flag_ADDRESS_MISMATCH"]
+    assert (out["registry_proposed_street"], out["registry_proposed_postal_code"]) == (
+        "Vestergade",
+        "8000",
+    )
