@@ -54,9 +54,18 @@ def snapshot_digest(path: Path) -> str:
 
 
 def cache_path(snapshot: Path, digest: str, cache_dir: Path | None = None) -> Path:
-    """Where the parsed snapshot is cached: keyed by its checksum and the parser version."""
+    """Where the parsed snapshot is cached: keyed by its checksum and the parser version.
+
+    The name also carries a hash of the snapshot's location, so snapshots of the same file name
+    in different folders sharing one ``cache_dir`` do not evict each other's cache.
+    """
     directory = cache_dir if cache_dir is not None else snapshot.parent
-    return directory / f"{snapshot.name}.{digest[:20]}.v{PARSER_VERSION}.parquet"
+    return directory / f"{_cache_stem(snapshot)}.{digest[:20]}.v{PARSER_VERSION}.parquet"
+
+
+def _cache_stem(snapshot: Path) -> str:
+    where = hashlib.sha256(str(snapshot.resolve()).encode()).hexdigest()[:8]
+    return f"{snapshot.name}.{where}"
 
 
 def load_snapshot(
@@ -76,7 +85,7 @@ def load_snapshot(
         except (OSError, pl.exceptions.PolarsError) as exc:
             log.warning("ignoring unreadable snapshot cache %s: %s", cached, exc)
     frame = parse_snapshot(path, workers=workers)
-    _write_cache(frame, cached, stale=f"{path.name}.*.parquet")
+    _write_cache(frame, cached, stale=f"{_cache_stem(path)}.*.parquet")
     return frame
 
 
