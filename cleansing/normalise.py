@@ -23,6 +23,14 @@ def normalise(frame: pl.DataFrame, *, check_deliverability: bool = False) -> pl.
     """Clean every field of ``frame``; the row count and order never change."""
     height = frame.height
     frame = mask_cpr(frame)
+    if frame["record_id"].str.contains("XXXXXX-XXXX", literal=True).any():
+        # An export keyed by CPR number: masked ids would collide, so each gets its row number.
+        frame = frame.with_columns(
+            pl.when(pl.col("record_id").str.contains("XXXXXX-XXXX", literal=True))
+            .then(pl.concat_str(pl.col("record_id"), pl.lit("#"), pl.col("source_row")))
+            .otherwise(pl.col("record_id"))
+            .alias("record_id")
+        )
     frame = normalise_identifiers(frame)
     frame = normalise_phones(frame)
     frame = normalise_emails(frame, check_deliverability=check_deliverability)
