@@ -18,6 +18,7 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from io import BufferedIOBase
 from pathlib import Path
 from typing import Final
@@ -106,6 +107,10 @@ def parse_snapshot(path: Path, *, workers: int | None = None) -> pl.DataFrame:
             for part, part_bad in results:
                 parts.append(part)
                 bad += part_bad
+    except BrokenProcessPool:
+        # A worker died, or the calling script re-runs itself under spawn (no __main__ guard).
+        log.warning("parallel parse of %s failed; parsing in this process instead", path)
+        return parse_snapshot(path, workers=1)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise RegistrySnapshotError(f"cannot read the registry snapshot {path}: {exc}") from exc
     if bad:
