@@ -101,8 +101,8 @@ def registry_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         from connectors.cvr import open_registry
         from flows.orchestration import datavask_home
 
-        registry = open_registry(source, cache_dir=datavask_home() / "cache")
-        found = registry.lookup(cvrs)
+        with open_registry(source, cache_dir=datavask_home() / "cache") as registry:
+            found = registry.lookup(cvrs)
         frame = apply_registry(frame, found)
         detail.update(
             checked=int((~found["lookup_failed"]).sum()),
