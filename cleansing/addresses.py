@@ -18,11 +18,12 @@ out of ``raw_address``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 
 import polars as pl
 
-from cleansing.names import collapse_whitespace, fold, proper_case, text_key
+from cleansing.names import collapse_whitespace, fold, only_where, proper_case, text_key
 from cleansing.reference import load_reference
 
 _LETTER = r"[A-Za-zÆØÅæøåÄÖÜäöüÉé]"
@@ -125,7 +126,23 @@ def _countries() -> tuple[dict[str, str], str]:
 def country_code(expr: pl.Expr) -> pl.Expr:
     """ISO 3166 alpha-2 of a country as written (``Danmark``, ``DNK``, ``Færøerne``), or null."""
     lookup, _ = _countries()
-    return text_key(expr).replace_strict(lookup, default=None, return_dtype=pl.String)
+    # Most values are written as in the table; only the others are folded and looked up again.
+    as_written = (
+        expr.str.to_lowercase()
+        .str.strip_chars(" .")
+        .replace_strict(_country_names(), default=None, return_dtype=pl.String)
+    )
+    unsettled = as_written.is_null() & expr.is_not_null()
+    folded = text_key(only_where(unsettled, expr)).replace_strict(
+        lookup, default=None, return_dtype=pl.String
+    )
+    return pl.coalesce(as_written, folded)
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    table = load_reference("countries")
+    return dict(zip(table["name"], table["iso2"], strict=True))
 
 
 @cache
@@ -283,6 +300,19 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def _per_distinct(values: pl.Series, transform: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+    """``transform`` run once per distinct value of ``values`` and spread back over every row.
+
+    Streets, cities and countries repeat across customers: a million rows hold some tens of
+    thousands of streets and a few dozen country spellings.
+    """
+    distinct = values.unique().drop_nulls()
+    results = pl.DataFrame({"value": distinct}).select(transform(pl.col("value")).alias("value"))[
+        "value"
+    ]
+    return values.replace_strict(distinct, results, default=None, return_dtype=results.dtype)
+
+
 def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     """Parse and clean each record's address; see the module docstring for the columns.
 
@@ -303,6 +333,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         _raw_country=_clean(raw["country"]),
         _given_number=_clean(raw["house_number"]).str.extract_groups(_HOUSE_NUMBER_VALUE),
         _given_floor=_floor_door_text(_clean(raw["floor"])).str.extract_groups(_FLOOR_DOOR),
+        _typed_city=_clean(raw["city"]),
     )
     frame = _parse(frame)
     frame = frame.with_columns(_floor_door=pl.col("_after").str.extract_groups(_FLOOR_DOOR))
@@ -310,8 +341,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     given_floor = pl.col("_given_floor")
     postal_parts = pl.col("_postal_parts")
     digits = postal_parts.struct.field("digits").str.replace_all(" ", "", literal=True)
-    frame = frame.with_columns(
-        street=proper_case(pl.col("_street").str.strip_chars(" ,.-").replace("", None)),
+    parts = frame.with_columns(
         house_number=pl.coalesce(
             _house_number(
                 given_number.struct.field("number"),
@@ -336,12 +366,6 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         )
         .then(pl.col("_after"))
         .str.extract(r"^(\p{L}[\p{L}\s.\-]*)$", 1),
-        _country=pl.coalesce(
-            country_code(pl.col("_raw_country")),
-            country_code(postal_parts.struct.field("prefix")),
-            country_code(pl.col("_country_text")),
-            country_code(pl.col("_code_prefix")),
-        ),
         # Excel drops the leading zero of 0800-0999; a code typed with a space (``80 00``) is
         # closed up. Foreign codes keep their own shape.
         postal_code=pl.coalesce(
@@ -351,35 +375,59 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         _code_unreadable=(raw["postal_code"].str.contains(r"\S") & digits.is_null()).fill_null(
             False
         ),
-    )
-    frame = frame.with_columns(
+        _country_prefix=postal_parts.struct.field("prefix"),
         _any_city=pl.coalesce(
-            _clean(raw["city"]),
+            pl.col("_typed_city"),
             postal_parts.struct.field("city"),
             pl.col("_city"),
-            pl.col("_after_city"),
         ),
-        # A 39xx code is Greenland's (not in the Danish list); an unrecognised country is foreign.
-        country=pl.when(pl.col("_country").is_not_null())
-        .then(pl.col("_country"))
-        .when(pl.col("_raw_country").str.contains(r"\p{L}").fill_null(False))
-        .then(_null())
-        .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False))
-        .then(pl.lit("GL"))
-        .otherwise(pl.lit("DK")),
+    ).collect()
+    street = _per_distinct(
+        parts["_street"], lambda text: proper_case(text.str.strip_chars(" ,.-").replace("", None))
     )
+    countries = [
+        _per_distinct(parts[column], country_code)
+        for column in ("_raw_country", "_country_prefix", "_country_text", "_code_prefix")
+    ]
+    located = (
+        parts.lazy()
+        .with_columns(
+            street=street,
+            street_key=_per_distinct(street, street_key),
+            _country=pl.coalesce(countries),
+        )
+        .with_columns(
+            _any_city=pl.coalesce(pl.col("_any_city"), pl.col("_after_city")),
+            # A 39xx code is Greenland's (not in the Danish list); an unknown country is foreign.
+            country=pl.when(pl.col("_country").is_not_null())
+            .then(pl.col("_country"))
+            .when(pl.col("_raw_country").str.contains(r"\p{L}").fill_null(False))
+            .then(_null())
+            .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False))
+            .then(pl.lit("GL"))
+            .otherwise(pl.lit("DK")),
+        )
+        .collect()
+    )
+    cities = located["_any_city"]
+    frame = located.with_columns(
+        _city_code=_per_distinct(
+            cities,
+            lambda city: text_key(city).replace_strict(
+                code_by_city, default=None, return_dtype=pl.String
+            ),
+        ),
+        _city_as_typed=_per_distinct(cities, lambda city: _clean(proper_case(city))),
+    ).lazy()
     is_dk = (pl.col("country") == "DK").fill_null(False)
     four_digits = pl.col("postal_code").str.contains(r"^\d{4}$").fill_null(False)
-    code_from_city = text_key(
-        pl.when(pl.col("postal_code").is_null()).then(pl.col("_any_city"))
-    ).replace_strict(code_by_city, default=None, return_dtype=pl.String)
     frame = frame.with_columns(
         # A Danish code that is not four digits is unusable; a missing one may be read off a
         # city name that has only one code (``Aabenraa`` → 6200).
         postal_code=pl.when(~is_dk | four_digits)
         .then(pl.col("postal_code"))
         .when(pl.col("postal_code").is_null())
-        .then(code_from_city),
+        .then(pl.col("_city_code")),
         _code_unusable=is_dk
         & (pl.col("_code_unreadable") | (pl.col("postal_code").is_not_null() & ~four_digits)),
     )
@@ -388,16 +436,10 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         official, default=None, return_dtype=pl.String
     )
     frame = frame.with_columns(
-        city=pl.coalesce(
-            pl.when(is_dk & known).then(official_city),
-            _clean(proper_case(pl.when(~(is_dk & known)).then(pl.col("_any_city")))),
-        ),
+        city=pl.when(is_dk & known).then(official_city).otherwise(pl.col("_city_as_typed")),
         co_name=_clean(pl.col("_co")),
         po_box=pl.lit("Postboks ") + pl.col("_box").str.strip_chars_start("0"),
     )
-    # Streets repeat across customers: key each distinct street once.
-    streets = frame.select("street").unique().with_columns(street_key=street_key(pl.col("street")))
-    frame = frame.join(streets, on="street", how="left", maintain_order="left")
     frame = frame.with_columns(
         address_key=pl.when(
             pl.col("street_key").is_not_null() | pl.col("po_box").is_not_null()

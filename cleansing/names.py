@@ -208,22 +208,22 @@ def _normalised_variant(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def _legal_form_written(expr: pl.Expr) -> pl.Expr:
-    """The legal form as written in a name (``Aps.``, ``A / S``), or null."""
-    forms = _legal_forms()
-    return pl.coalesce(
-        expr.str.extract(forms.suffix_pattern, 2), expr.str.extract(forms.prefix_pattern, 1)
-    )
-
-
 def legal_form_of(expr: pl.Expr) -> pl.Expr:
     """The canonical legal form of a company name, or null.
 
     ``Hansen Byg Aps.`` → ``ApS``; ``A/S Storebælt`` → ``A/S``; ``Hansen Tømrer v/Jens Hansen`` →
     ``ENK``; ``Danish Crown A.m.b.a.`` → ``AMBA``; ``Jens Hansen`` → null.
     """
-    from_table = _normalised_variant(_legal_form_written(expr)).replace_strict(
-        _legal_forms().canonical, default=None, return_dtype=pl.String
+    suffix_form = _normalised_variant(expr.str.extract(_legal_forms().suffix_pattern, 2))
+    return _legal_form(expr, suffix_form)
+
+
+def _legal_form(expr: pl.Expr, suffix_form: pl.Expr) -> pl.Expr:
+    """The legal form of ``expr`` given the normalised form its suffix pattern found (or null)."""
+    forms = _legal_forms()
+    prefix_form = _normalised_variant(expr.str.extract(forms.prefix_pattern, 1))
+    from_table = pl.coalesce(suffix_form, prefix_form).replace_strict(
+        forms.canonical, default=None, return_dtype=pl.String
     )
     sole_proprietor = pl.when(expr.str.contains(_SOLE_PROPRIETOR)).then(pl.lit("ENK"))
     return pl.coalesce(from_table, sole_proprietor)
@@ -310,11 +310,13 @@ def proper_case(expr: pl.Expr) -> pl.Expr:
     has_upper = expr.str.contains(r"\p{Lu}")
     has_lower = expr.str.contains(r"\p{Ll}")
     # Only the rows that need it go through the passes below; the others are null there.
-    needs_case = pl.when(has_upper != has_lower).then(expr)
+    needs_case = has_upper != has_lower
     (any_from, any_to), (inner_from, inner_to) = _casing()
     # Spaces doubled so that adjacent words each keep a space on both sides for replace_many.
     framed = (
-        pl.lit(" ") + _title_case(needs_case).str.replace_all(" ", "  ", literal=True) + pl.lit(" ")
+        pl.lit(" ")
+        + _title_case(only_where(needs_case, expr)).str.replace_all(" ", "  ", literal=True)
+        + pl.lit(" ")
     )
     anywhere = framed.str.replace_many(any_from, any_to)
     # The first word loses its frame so that a leading ``Og`` or ``I`` keeps its capital.
@@ -324,17 +326,26 @@ def proper_case(expr: pl.Expr) -> pl.Expr:
         .str.replace_all("  ", " ", literal=True)
         .str.strip_chars()
     )
-    return pl.coalesce(cased, expr)
+    return pl.when(needs_case).then(cased).otherwise(expr)
 
 
-def _with_display_form(text: pl.Expr, parts: pl.Expr) -> pl.Expr:
+def only_where(condition: pl.Expr, expr: pl.Expr) -> pl.Expr:
+    """``expr`` where ``condition`` holds, else an empty string.
+
+    A string kernel runs over every value, including those behind a null, so a costly chain
+    meant for a few rows is fed empty strings for the others and its result used only where
+    ``condition`` holds.
+    """
+    return pl.when(condition).then(expr).otherwise(pl.lit(""))
+
+
+def _with_display_form(text: pl.Expr, parts: pl.Expr, form: pl.Expr) -> pl.Expr:
     """The legal form at the end of a name written canonically: ``Hansen Byg Aps.`` → ``… ApS``.
 
-    ``parts`` is ``text.str.extract_groups(_legal_forms().suffix_pattern)``.
+    ``parts`` is ``text.str.extract_groups(_legal_forms().suffix_pattern)`` (or that of the text
+    before proper case), ``form`` its ``form`` group through ``_normalised_variant``.
     """
-    shown = _normalised_variant(parts.struct.field("form")).replace_strict(
-        _legal_forms().display, default=None, return_dtype=pl.String
-    )
+    shown = form.replace_strict(_legal_forms().display, default=None, return_dtype=pl.String)
     base = text.str.head(-parts.struct.field("tail").str.len_chars().cast(pl.Int64))
     # A status after the form reads in lower case, as the registry writes it (``i likvidation``).
     status = parts.struct.field("status").str.to_lowercase().fill_null("")
@@ -358,7 +369,7 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
     return (
         collapse_whitespace(expr)
         .str.replace_all(_CPR_REMARK, "")
-        .str.replace_all(r"\s+([vV])\s*/\s*", " ${1}/")
+        .str.replace_all(r" ([vV]) ?/ ?", " ${1}/")
         .str.strip_chars(' ,;:"“”„«»*_-')
         .str.strip_chars()
         .replace("", None)
@@ -423,10 +434,16 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
         _text=pl.when("_usable").then(text),
         _key=pl.when("_usable").then(key),
     )
+    # The legal form is found in the text as typed (``… IS`` is I/S only in capitals); the same
+    # match places the canonical form in the proper-cased display name below.
     frame = frame.with_columns(
-        legal_form=legal_form_of(text),
+        _display_parts=text.str.extract_groups(_legal_forms().suffix_pattern),
         _comma=text.str.extract_groups(_COMMA_PERSON),
     )
+    frame = frame.with_columns(
+        _form=_normalised_variant(pl.col("_display_parts").struct.field("form"))
+    )
+    frame = frame.with_columns(legal_form=_legal_form(text, pl.col("_form")))
     comma_last = pl.col("_comma").struct.field("1")
     comma_first = pl.col("_comma").struct.field("2")
     frame = frame.with_columns(
@@ -438,14 +455,12 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.concat_str(comma_first, pl.lit(" "), comma_last))
         .otherwise(text),
     )
-    # The legal form is found in the text as typed (``… IS`` is I/S only in capitals) and
-    # rewritten at the same place in the proper-cased text.
+    # A name turned round (``Hansen, Jens``) has no legal form, so its display parts are null.
     frame = frame.with_columns(
         _cased=proper_case(text).str.replace_all(" V/", " v/", literal=True),
-        _display_parts=text.str.extract_groups(_legal_forms().suffix_pattern),
     )
     frame = frame.with_columns(
-        _display=_with_display_form(pl.col("_cased"), pl.col("_display_parts"))
+        _display=_with_display_form(pl.col("_cased"), pl.col("_display_parts"), pl.col("_form"))
     )
     display = pl.col("_display")
     frame = frame.with_columns(_owner=display.str.extract(_OWNER, 1))
@@ -457,7 +472,14 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         _split=pl.when(person_like).then(display).when(owner_like).then(owner),
     )
-    split = pl.col("_split")
+    frame = frame.with_columns(
+        _split_parts=pl.col("_split").str.extract_groups(r"^(?P<first>.+) (?P<last>\S+)$")
+    )
+    split = pl.col("_split_parts")
+    # A name turned round keeps its own split: ``Hansen Møller, Jens`` → ``Jens`` +
+    # ``Hansen Møller``, cut from the proper-cased display name.
+    comma_first_cased = display.str.head(comma_first.str.len_chars().cast(pl.Int64))
+    comma_last_cased = display.str.tail(comma_last.str.len_chars().cast(pl.Int64))
     frame = frame.with_columns(
         name=pl.coalesce(
             display,
@@ -465,13 +487,13 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
         ).replace("", None),
         first_name=pl.coalesce(
             pl.col("_first"),
-            pl.when(is_comma).then(proper_case(comma_first)),
-            split.str.extract(r"^(.+) \S+$", 1),
+            pl.when(is_comma).then(comma_first_cased),
+            split.struct.field("first"),
         ),
         last_name=pl.coalesce(
             pl.col("_last"),
-            pl.when(is_comma).then(proper_case(comma_last)),
-            split.str.extract(r" (\S+)$", 1),
+            pl.when(is_comma).then(comma_last_cased),
+            split.struct.field("last"),
         ),
     )
     frame = frame.with_columns(
