@@ -1,4 +1,4 @@
-"""The cleanse flow end to end on the bundled sample: the contract's files, rows conserved, repeatable."""
+"""The cleanse flow end to end on the bundled sample: contract files, rows kept, repeatable."""
 
 from __future__ import annotations
 
@@ -49,7 +49,9 @@ def test_every_contract_file_is_written(sample_run: Path) -> None:
 
 def test_records_keep_every_row_in_order_with_contract_columns(sample_run: Path) -> None:
     records = pl.read_parquet(sample_run / "records.parquet")
-    raw = pl.read_csv(SAMPLE / "customers.csv", separator=";", encoding="cp1252", infer_schema=False)
+    raw = pl.read_csv(
+        SAMPLE / "customers.csv", separator=";", encoding="cp1252", infer_schema=False
+    )
     assert records.height == raw.height
     assert records["source_row"].to_list() == list(range(1, raw.height + 1))
     assert records.columns[: len(CONTRACT_COLUMNS)] == CONTRACT_COLUMNS
@@ -89,12 +91,16 @@ def test_a_rerun_gives_the_same_records(sample_run: Path, tmp_path: Path) -> Non
     first = pl.read_parquet(sample_run / "records.parquet")
     second = pl.read_parquet(again / "records.parquet")
     assert first.equals(second)
-    assert pl.read_parquet(sample_run / "golden.parquet").equals(pl.read_parquet(again / "golden.parquet"))
+    assert pl.read_parquet(sample_run / "golden.parquet").equals(
+        pl.read_parquet(again / "golden.parquet")
+    )
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "parquet", "jsonl"])
 def test_rows_conserved_through_the_pipeline_for_every_format(tmp_path: Path, fmt: str) -> None:
-    raw = pl.read_csv(SAMPLE / "customers.csv", separator=";", encoding="cp1252", infer_schema=False)
+    raw = pl.read_csv(
+        SAMPLE / "customers.csv", separator=";", encoding="cp1252", infer_schema=False
+    )
     path = tmp_path / f"customers.{fmt}"
     if fmt == "xlsx":
         raw.write_excel(path)
@@ -141,13 +147,17 @@ def test_flow_runs_as_prefect_flow(prefect_harness: None, tmp_path: Path) -> Non
 
         async with get_client() as client:
             runs = await client.read_task_runs(
-                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+                flow_run_filter=FlowRunFilter(
+                    id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
+                )
             )
             return sorted(r.name.split("-")[0] for r in runs)
 
     import asyncio
 
-    assert asyncio.run(task_names()) == sorted(["read", "normalise", "registry", "match", "verdict", "write"])
+    assert asyncio.run(task_names()) == sorted(
+        ["read", "normalise", "registry", "match", "verdict", "write"]
+    )
 
 
 @pytest.mark.prefect
@@ -174,4 +184,9 @@ def test_command_one_starts_a_local_server_once_and_reuses_it(tmp_path: Path) ->
         assert "local Prefect server" in run["orchestration"]
         assert walls[1] < walls[0]  # the second run reuses the server
     finally:
-        subprocess.run([sys.executable, "-m", "flows", "local-server", "stop"], env=env, timeout=60, check=False)
+        subprocess.run(
+            [sys.executable, "-m", "flows", "local-server", "stop"],
+            env=env,
+            timeout=60,
+            check=False,
+        )
