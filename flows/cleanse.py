@@ -118,14 +118,19 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from cleansing.matching import find_duplicates
 
     frame = pl.read_parquet(Path(work, "registered.parquet"))
-    result = find_duplicates(frame, review_band=tuple(options["review_band"]))
-    frame = frame.join(result.clusters, on="record_id", how="left", maintain_order="left")
+    low, high = options["review_band"]
+    result = find_duplicates(frame, review_band=(low, high))
+    clusters = result.clusters  # one row per record, in input order
+    if not clusters["record_id"].equals(frame["record_id"]):
+        raise AssertionError("matching returned clusters out of input order")
+    frame = frame.hstack(clusters.drop("record_id"))
     frame.write_parquet(Path(work, "matched.parquet"))
     result.pairs.write_parquet(Path(work, "pairs.parquet"))
     return {
         "pairs": result.pairs.height,
         "clusters": frame["cluster_id"].n_unique(),
-        "blocking": getattr(result, "blocking_report", None),
+        "blocking": result.blocking_report.to_dicts(),
+        "oversized_blocks": result.oversized_blocks.head(50).to_dicts(),
     }
 
 
