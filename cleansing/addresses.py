@@ -47,12 +47,16 @@ _POSTAL_TAIL = r"(?P<tail>(?:^|,)\s*(?i:dk\s*-?\s*)?(?P<code>\d{4})[\s.]*)$"
 _CO = r"(?i)(?:^|,)\s*c\s*/\s*o(?-u:\b)[:.]?\s*(?P<co>[^,]+)"
 _ATTENTION = r"(?i)(?:^|,)\s*(?:att|attn|attention)(?-u:\b)[:.]?\s*[^,]*"
 _PO_BOX = (
-    r"(?i)(?:^|,)\s*(?:postboks|post\s*box|postbox|p\.?\s*o\.?\s*box|pb\.?|boks|box)"
+    r"(?i)(?:^|[,\s])\s*(?:postboks|post\s*box|postbox|p\.?\s*o\.?\s*box|pb\.?|boks|box)"
     r"\s*(?:nr\.?\s*)?(?P<box>\d{1,6})(?-u:\b)[^,]*"
 )
 
 # Cheap test for a line that may hold a c/o, attention or post box segment.
-_EXTRAS_HINT = r"(?i)c\s*/\s*o|att|box|boks|p\.?\s*o|pb"
+# A building, block or entrance named before the street (``Bygning 3, Vestergade 12``).
+_BUILDING = (
+    r"(?i)(?:^|,)\s*(?:bygning|bygn\.?|blok|opgang|indgang|afdeling|afd\.)\s*[\w\-]{1,5}\s*,"
+)
+_EXTRAS_HINT = r"(?i)c\s*/\s*o|att|box|boks|p\.?\s*o|pb|byg|blok|opgang|indgang|afd"
 
 # Leading segments without digits (a company or building name on its own line) go when a later
 # segment has a street and a number.
@@ -62,7 +66,7 @@ _LEADING_NAME_SEGMENTS = r"^(?:[^,\d]+,\s*)+([^,]*\p{L}[^,]*\d)"
 # the first number after the start; what follows it is floor and door (checked by _FLOOR_DOOR).
 _NUMBER_TAIL = (
     rf"(?P<tail>[\s,]+(?P<number>\d{{1,4}})\s?(?P<letter>{_LETTER})?"
-    rf"(?:\s*-\s*(?P<to>\d{{1,4}}\s?{_LETTER}?))?(?P<rest>(?:[\s,.].*)?))$"
+    rf"(?:-(?P<to>\d{{1,4}}{_LETTER}?))?(?P<rest>(?:[\s,.\-].*)?))$"
 )
 
 # Floor and door after the house number: ``2. tv``, ``st. th``, ``2. sal tv``, ``1.``, ``kl.``,
@@ -72,7 +76,7 @@ _DOOR_WORD = (
     r"tv|th|mf|t\.\s?v|t\.\s?h|m\.\s?f|venstre|højre|hoejre|midt|\d{1,4}[a-zæøå]?|[a-zæøå]\d{0,3}"
 )
 _FLOOR_DOOR = (
-    rf"^[\s.]*(?:(?P<floor>{_FLOOR_WORD})(?:\s*\.\s*|\s+|$)(?:(?:sal|etage|etg)\.?(?:\s+|$))?)?"
+    rf"^[\s.\-]*(?:(?P<floor>{_FLOOR_WORD})(?:\s*\.\s*|\s+|$)(?:(?:sal|etage|etg)\.?(?:\s+|$))?)?"
     rf"(?:(?:lejl(?:ighed)?|dør|door)\.?\s*)?(?:(?P<door>{_DOOR_WORD})\.?)?[\s.]*$"
 )
 # A postal code column: ``DK-8000``, ``8000.0`` (Excel), ``800`` (lost zero), ``8000 Aarhus C``.
@@ -278,6 +282,7 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         _rest=pl.coalesce(
             extras.str.replace_all(_CO, "")
             .str.replace_all(_ATTENTION, "")
+            .str.replace_all(_BUILDING, ",")
             .str.replace_all(_PO_BOX, "")
             .str.strip_chars(" ,"),
             rest,

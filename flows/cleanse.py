@@ -40,7 +40,7 @@ class CleanseOptions:
     blacklist: str | None = None
     mapping: str | None = None
     format: str = "parquet"
-    review_band: tuple[float, float] = (0.5, 0.9)
+    review_band: tuple[float, float] = (0.8, 0.996)
     workers: int = 0
     only_changed: bool = False
     check_deliverability: bool = False

@@ -137,7 +137,7 @@ def test_flow_runs_as_prefect_flow(prefect_harness: None, tmp_path: Path) -> Non
     from flows.cleanse import cleanse_flow
 
     out = tmp_path / "out"
-    options = {"input": str(SAMPLE / "customers.csv"), "out": str(out), "review_band": [0.5, 0.9]}
+    options = {"input": str(SAMPLE / "customers.csv"), "out": str(out), "review_band": [0.8, 0.996]}
     state = cleanse_flow(options=options, return_state=True)
     run = state.result()
     assert run["counts"]["records"] == pl.read_parquet(out / "records.parquet").height
