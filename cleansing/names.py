@@ -358,6 +358,10 @@ def _with_display_form(text: pl.Expr, parts: pl.Expr, form: pl.Expr) -> pl.Expr:
 _CPR_REMARK = (
     r"(?i)[\s,;(\-–]*(?:(?:cpr|personnummer|pers)[\w.\-]*\s*:?\s*)?(?:X{6}-X{4}|\d{6}-?\d{4})\)?"
 )
+# Nor is a CVR number noted after it (``Hansen Byg ApS (CVR 12345678)``): it has its own column.
+_CVR_REMARK = r"(?i)[\s,;(\-–]*cvr(?:-?nr)?\.?\s*:?\s*(?:DK)?\s*\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\)?"
+# A courtesy title is no given name: ``Dr. Jens Hansen`` has first name ``Jens``.
+_TITLE = r"(?i)^(?:dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir)\.?\s+"
 
 
 def _clean_text(expr: pl.Expr) -> pl.Expr:
@@ -369,6 +373,7 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
     return (
         collapse_whitespace(expr)
         .str.replace_all(_CPR_REMARK, "")
+        .str.replace_all(_CVR_REMARK, "")
         .str.replace_all(r" ([vV]) ?/ ?", " ${1}/")
         .str.strip_chars(' ,;:"“”„«»*_-')
         .str.strip_chars()
@@ -473,7 +478,9 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
         _split=pl.when(person_like).then(display).when(owner_like).then(owner),
     )
     frame = frame.with_columns(
-        _split_parts=pl.col("_split").str.extract_groups(r"^(?P<first>.+) (?P<last>\S+)$")
+        _split_parts=pl.col("_split")
+        .str.replace(_TITLE, "")
+        .str.extract_groups(r"^(?P<first>.+) (?P<last>\S+)$")
     )
     split = pl.col("_split_parts")
     # A name turned round keeps its own split: ``Hansen Møller, Jens`` → ``Jens`` +

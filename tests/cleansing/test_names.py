@@ -173,10 +173,30 @@ def test_person_names_are_split_and_companies_are_not() -> None:
             "Aarhus Kommune",
             "Nordic Consult ApS",
             "Hansens Malerfirma v/Jens Hansen",
+            "Dr. Jens Hansen",
+            "Hansen & Co.",
         ]
     )
-    assert out["first_name"].to_list() == ["Mette", "Hans-Jørgen", None, None, None, "Jens"]
-    assert out["last_name"].to_list() == ["Frederiksen", "O'Brien", None, None, None, "Hansen"]
+    assert out["first_name"].to_list() == [
+        "Mette",
+        "Hans-Jørgen",
+        None,
+        None,
+        None,
+        "Jens",
+        "Jens",
+        None,
+    ]
+    assert out["last_name"].to_list() == [
+        "Frederiksen",
+        "O'Brien",
+        None,
+        None,
+        None,
+        "Hansen",
+        "Hansen",
+        None,
+    ]
 
 
 def test_first_and_last_name_columns() -> None:
