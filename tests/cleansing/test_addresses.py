@@ -258,3 +258,6 @@ def test_accuracy_on_generated_danish_crm_export() -> None:
     assert accuracy("house_number") >= 0.99
     assert accuracy("floor") >= 0.99
     assert accuracy("door") >= 0.99
+    for code in ("MISSING_ADDRESS", "UNKNOWN_POSTAL_CODE"):
+        expected = out["expected_flags"].list.contains(code)
+        assert (out[f"flag_{code}"] == expected).mean() >= 0.998, code
