@@ -182,6 +182,11 @@ def fold(expr: pl.Expr) -> pl.Expr:
     return expr.str.to_lowercase().str.replace_many(*_fold_pairs(False))
 
 
+# Punctuation and unusual spacing between words (a run of anything but letters and digits that
+# is more than one plain space). Single spaces, the common case, do not match at all.
+_NOT_WORD = r"\s*[^\p{L}\p{N}\s][^\p{L}\p{N}]*|\s{2,}|[^\S ]"
+
+
 def text_key(expr: pl.Expr) -> pl.Expr:
     """Folded text, ``&`` read as ``og``, dots and apostrophes dropped, other punctuation a space.
 
@@ -191,7 +196,7 @@ def text_key(expr: pl.Expr) -> pl.Expr:
     return (
         expr.str.to_lowercase()
         .str.replace_many(*_fold_pairs(True))
-        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.replace_all(_NOT_WORD, " ")
         .str.strip_chars()
         .replace("", None)
     )
@@ -329,6 +334,20 @@ def proper_case(expr: pl.Expr) -> pl.Expr:
     return pl.when(needs_case).then(cased).otherwise(expr)
 
 
+def _with_proper_case(frame: pl.DataFrame, source: str, target: str) -> pl.DataFrame:
+    """``frame`` with ``target`` = proper_case(``source``), worked out only where it is needed.
+
+    Most names are typed in mixed case; the few in ALL CAPS or lower case go through the
+    casing passes on their own and are put back in place.
+    """
+    text = frame.get_column(source)
+    has_upper = text.str.contains(r"\p{Lu}")
+    has_lower = text.str.contains(r"\p{Ll}")
+    rows = (has_upper != has_lower).fill_null(False).arg_true()
+    cased = text.gather(rows).to_frame().select(proper_case(pl.col(source))).to_series()
+    return frame.with_columns(text.clone().scatter(rows, cased).alias(target))
+
+
 def only_where(condition: pl.Expr, expr: pl.Expr) -> pl.Expr:
     """``expr`` where ``condition`` holds, else an empty string.
 
@@ -372,8 +391,7 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
     """
     return (
         collapse_whitespace(expr)
-        .str.replace_all(_CPR_REMARK, "")
-        .str.replace_all(_CVR_REMARK, "")
+        .str.replace_all(f"{_CPR_REMARK}|{_CVR_REMARK}", "")
         .str.replace_all(r" ([vV]) ?/ ?", " ${1}/")
         .str.strip_chars(' ,;:"“”„«»*_-')
         .str.strip_chars()
@@ -431,8 +449,8 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     )
     frame = frame.with_columns(
         _usable=_usable_key(key),
-        _first=pl.when(_usable_key(pl.col("_first_key"))).then(proper_case(pl.col("_first"))),
-        _last=pl.when(_usable_key(pl.col("_last_key"))).then(proper_case(pl.col("_last"))),
+        _first=pl.when(_usable_key(pl.col("_first_key"))).then(pl.col("_first")),
+        _last=pl.when(_usable_key(pl.col("_last_key"))).then(pl.col("_last")),
         _business=key.str.contains(business_or_public).fill_null(False),
     )
     frame = frame.with_columns(
@@ -461,9 +479,11 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(text),
     )
     # A name turned round (``Hansen, Jens``) has no legal form, so its display parts are null.
-    frame = frame.with_columns(
-        _cased=proper_case(text).str.replace_all(" V/", " v/", literal=True),
-    )
+    collected = frame.collect()
+    for source, target in (("_text", "_cased"), ("_first", "_first"), ("_last", "_last")):
+        collected = _with_proper_case(collected, source, target)
+    frame = collected.lazy()
+    frame = frame.with_columns(pl.col("_cased").str.replace_all(" V/", " v/", literal=True))
     frame = frame.with_columns(
         _display=_with_display_form(pl.col("_cased"), pl.col("_display_parts"), pl.col("_form"))
     )
