@@ -104,13 +104,9 @@ def _null() -> pl.Expr:
     return pl.lit(None, dtype=pl.String)
 
 
-def _blank_to_null(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr.str.len_bytes() > 0).then(expr).otherwise(_null())
-
-
 def _clean(expr: pl.Expr) -> pl.Expr:
     """Whitespace collapsed, stray separators and quotes trimmed from the ends; blank → null."""
-    return _blank_to_null(collapse_whitespace(expr).str.strip_chars(" ,;:\"'“”"))
+    return collapse_whitespace(expr).str.strip_chars(" ,;:\"'“”").replace("", None)
 
 
 @cache

@@ -81,7 +81,6 @@ _STATUS_WORDS = (
     r"|under\s+rekonstruktion"
 )
 _STATUS_BODY = rf"[\s,\-]*\(?\s*(?i:{_STATUS_WORDS})\s*\)?"
-_STATUS_SUFFIX = rf"{_STATUS_BODY}\s*$"
 # ``Hansen Tømrer v/Jens Hansen``: the mark of a sole proprietorship (enkeltmandsvirksomhed).
 # Word boundaries in hot patterns are ASCII ones: a Unicode \b keeps the regex engine off its
 # fast DFA path, and the text they run over is folded to ASCII first.
