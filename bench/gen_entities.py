@@ -129,12 +129,37 @@ def record_counts(rng: Rng, n_rows: int) -> pl.Series:
     return counts.alias("n_records")
 
 
+# Every Danish number the generator hands out is unique: a number belongs to one subscriber. Each
+# phone slot of an entity (or business centre) owns a position in a permutation of the number
+# space, so two customers share a number only where that is planted (a household's landline, a
+# business centre's switchboard, a group's shared reception).
+PHONE_SLOTS = {"e.phone": 0, "e.phone2": 1, "e.hhphone": 2, "c.phone": 3}
+_NUMBERS_PER_PREFIX = 900_000  # third digit 1-9, then five digits
+_PHONE_MULTIPLIER = 15_485_863  # a prime; coprime with both number spaces
+
+
+def _unique_numbers(
+    rng: Rng, position: pl.Series, prefixes: tuple[str, ...], tag: str
+) -> pl.Series:
+    """Distinct national numbers (``prefix`` + 6 digits) for distinct ``position`` values."""
+    space = len(prefixes) * _NUMBERS_PER_PREFIX
+    if position.len() and int(position.max()) >= space:  # type: ignore[arg-type]
+        raise ValueError("more phone numbers than the number space holds")
+    offset = int(rng.integers(f"{tag}.offset", pl.Series([0]), space)[0])
+    value = (position.cast(pl.Int64) * _PHONE_MULTIPLIER + offset) % space
+    rest = value % _NUMBERS_PER_PREFIX
+    return (
+        _s(prefixes).gather(value // _NUMBERS_PER_PREFIX)
+        + (rest // 100_000 + 1).cast(pl.String)
+        + (rest % 100_000).cast(pl.String).str.zfill(5)
+    )
+
+
 def _phone_columns(rng: Rng, idx: pl.Series, kind: pl.Series, tag: str) -> pl.DataFrame:
     """Calling code and national number for a phone of the given kind (mobile/landline/foreign)."""
-    third = rng.integers(f"{tag}.third", idx, 10, low=1).cast(pl.String)
-    rest = rng.integers(f"{tag}.rest", idx, 100_000).cast(pl.String).str.zfill(5)
-    mobile = rng.choice(f"{tag}.mob", idx, MOBILE_PREFIXES) + third + rest
-    landline = rng.choice(f"{tag}.land", idx, LANDLINE_PREFIXES) + third + rest
+    position = idx.cast(pl.Int64) * len(PHONE_SLOTS) + PHONE_SLOTS[tag]
+    mobile = _unique_numbers(rng, position, MOBILE_PREFIXES, "phone.mobile")
+    landline = _unique_numbers(rng, position, LANDLINE_PREFIXES, "phone.landline")
     which = rng.integers(f"{tag}.foreign", idx, len(FOREIGN_PHONES))
     foreign_cc = _s([f[0] for f in FOREIGN_PHONES]).gather(which)
     foreign_prefix = _s([f[1] for f in FOREIGN_PHONES]).gather(which)
@@ -664,14 +689,15 @@ def _emails(rng: Rng, ent: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
     )
     domain_name = (
         pl.when(pl.col("public_kind") == "KOM")
-        .then(slug(pl.col("name").str.replace(r"s? (Kommune|Regionskommune)$", "")))
+        .then(pl.col("name").str.replace(r"s? (Kommune|Regionskommune)$", ""))
         .when(pl.col("public_kind") == "REG")
-        .then(pl.lit("region") + slug(pl.col("name").str.replace("Region ", "")))
+        .then(pl.lit("region ") + pl.col("name").str.replace("Region ", ""))
         .when(pl.col("ctype") == "public")
-        .then(slug(pl.col("name")))
-        .otherwise(slug(pl.col("stem").str.replace(r" v/.*$", "")))
+        .then(pl.col("name"))
+        .otherwise(pl.col("stem").str.replace(r" v/.*$", ""))
     )
-    ent = ent.with_columns(org_domain=domain_name + pl.lit(".dk"))
+    ent = ent.with_columns(domain_name=domain_name)
+    ent = ent.with_columns(org_domain=_unique_domains(ent))
     email = (
         pl.when(pl.col("ctype") == "person")
         .then(local + pl.lit("@") + pl.lit(free))
@@ -682,7 +708,99 @@ def _emails(rng: Rng, ent: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
         .then(first + last.str.slice(0, 1) + pl.lit(year) + pl.lit("@") + pl.lit(free2))
         .otherwise(first + pl.lit(".") + last + pl.lit("@") + pl.col("org_domain"))
     )
-    return ent.with_columns(email=pl.when(pl.lit(has_email)).then(email), email2=email2)
+    ent = ent.with_columns(email=email, email2=email2, _mail_year=pl.lit(year))
+    ent = _unique_person_mailboxes(rng, ent)
+    return ent.with_columns(email=pl.when(pl.lit(has_email)).then("email")).drop(
+        "domain_name", "_mail_year"
+    )
+
+
+def _first_unclaimed(frame: pl.DataFrame, alternatives: list[pl.Expr]) -> pl.Series:
+    """``value`` where no earlier row (``order``) holds it, else the first alternative that is
+    unclaimed after the previous round; the last alternative must be unique by construction."""
+    later = pl.col("order").rank("ordinal").over("value") > 1
+    for alternative in alternatives:
+        frame = frame.with_columns(value=pl.when(later).then(alternative).otherwise("value"))
+    return frame["value"]
+
+
+def _unique_domains(ent: pl.DataFrame) -> pl.Series:
+    """Each organisation its own domain: a second "Engblomst Holding" gets ``engblomst-holding.dk``,
+    a third ``engblomstholding.com``, then the town (``engblomstholding-vejle.dk``); null for
+    persons."""
+    joined = slug(pl.col("domain_name"))
+    hyphened = (
+        ascii_fold(pl.col("domain_name").str.to_lowercase())
+        .str.replace_all(r"[^a-z0-9]+", "-")
+        .str.strip_chars("-")
+    )
+    town = slug(pl.col("city").fill_null("danmark"))
+    orgs = ent.filter(pl.col("ctype") != "person").select(
+        "eidx",
+        order=pl.col("eidx"),
+        value=joined + pl.lit(".dk"),
+        joined=joined,
+        hyphened=hyphened,
+        town=town,
+    )
+    domains = _first_unclaimed(
+        orgs,
+        [
+            pl.when(pl.col("hyphened") != pl.col("joined"))
+            .then(pl.col("hyphened") + pl.lit(".dk"))
+            .otherwise(pl.col("joined") + pl.lit("-") + pl.col("town") + pl.lit(".dk")),
+            pl.col("joined") + pl.lit(".com"),
+            pl.col("joined") + pl.lit("-") + pl.col("town") + pl.lit(".dk"),
+            pl.col("joined") + pl.col("town") + pl.lit(".dk"),
+            pl.col("joined") + pl.lit("-") + pl.col("order").cast(pl.String) + pl.lit(".dk"),
+        ],
+    )
+    return (
+        ent.select("eidx")
+        .join(orgs.select("eidx", domains.alias("org_domain")), on="eidx", how="left")
+        .sort("eidx")["org_domain"]
+    )
+
+
+def _unique_person_mailboxes(rng: Rng, ent: pl.DataFrame) -> pl.DataFrame:
+    """Every person's two free-mail addresses unclaimed by any other person: the second Jens
+    Hansen on gmail.com is ``jens.hansen71@gmail.com``, the third ``jhansen1971@gmail.com``."""
+    persons = ent.filter(pl.col("ctype") == "person")
+    birth_year = (1940 + rng.integers("e.mail_birth", persons["eidx"], 65)).cast(pl.String)
+    number = rng.integers("e.mail_number", persons["eidx"], 900, low=100).cast(pl.String)
+    first = slug(pl.col("first"))
+    last = slug(pl.col("last"))
+    domain = pl.col("value").str.extract(r"@(.+)$", 1)
+    at = pl.lit("@") + domain
+    slots = [
+        persons.select(
+            "eidx",
+            "first",
+            "last",
+            order=pl.col("eidx") * 2 + slot,
+            value=pl.col(column),
+            year=pl.col("_mail_year"),
+            birth=pl.lit(birth_year),
+            number=pl.lit(number),
+        )
+        for slot, column in enumerate(("email", "email2"))
+    ]
+    long = pl.concat(slots).sort("order")
+    unique = _first_unclaimed(
+        long,
+        [
+            first + pl.lit(".") + last + pl.col("year") + at,
+            first.str.slice(0, 1) + last + pl.col("birth") + at,
+            first + last + pl.col("number") + at,
+            first + pl.lit(".") + last + pl.lit(".") + pl.col("order").cast(pl.String) + at,
+        ],
+    )
+    long = long.select("eidx", "order", unique.alias("address"))
+    per_person = long.group_by("eidx").agg(
+        pl.col("address").sort_by("order").first().alias("email"),
+        pl.col("address").sort_by("order").last().alias("email2"),
+    )
+    return ent.update(per_person, on="eidx", how="left")
 
 
 def _identifiers(rng: Rng, ent: pl.DataFrame, idx: pl.Series) -> pl.DataFrame:
