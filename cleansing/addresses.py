@@ -10,9 +10,11 @@ Out: ``street``, ``house_number``, ``floor``, ``door``, ``postal_code``, ``city`
 ``Vestergade 12A, 2. tv, 8000 Kbh. K`` → ``Vestergade`` / ``12A`` / ``2`` / ``tv`` /
 ``8000`` / ``Aarhus C`` (the postal code wins over the typed city) / ``DK``.
 
-The parse is a handful of anchored regular expressions run over the whole column by polars;
-no Python runs per row. A structured input column, when given, wins over the same part parsed
-out of ``raw_address``.
+The parse is a handful of regular expressions run over the whole column by polars; no Python
+runs per row. Patterns that take a part off the end of a line are anchored there, so the regex
+engine resolves groups over the tail only. Streets, cities and countries repeat across
+customers, so their casing, keys and look-ups are worked out once per distinct value. A
+structured input column, when given, wins over the same part parsed out of ``raw_address``.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ A Danish customer name is written many ways for one legal entity: ``Hansen Byg A
 - the **name key**: legal form stripped, æ/ø/å and accents folded, case and punctuation
   dropped (``hansen byg``) — for blocking and comparison only, never shown.
 
-Everything here is a polars expression over the whole column.
+Everything here is polars expressions over the whole column; no Python runs per row. The few
+rows typed in ALL CAPS or lower case get their proper case on their own (most names are typed
+in mixed case and keep it), so the casing passes never touch the rest.
 """
 
 from __future__ import annotations
