@@ -130,3 +130,16 @@ def test_accuracy_on_generated_danish_crm_export() -> None:
     out = classify_customer_type(normalise_names(normalise_identifiers(raw)))
     truth = data.truth["true_customer_type"]
     assert (out["customer_type"] == truth).mean() >= 0.99
+
+
+def test_empty_and_all_null_frames() -> None:
+    from cleansing.addresses import normalise_addresses
+
+    empty = pl.DataFrame(schema={"raw_name": pl.String, "raw_address": pl.String})
+    assert classify_customer_type(normalise_addresses(normalise_names(empty))).height == 0
+    # A column read from a file with no values at all may arrive without a string type.
+    all_null = pl.DataFrame({"raw_name": [None, None], "raw_address": [None, None]})
+    out = classify_customer_type(normalise_addresses(normalise_names(all_null)))
+    assert out["flag_MISSING_NAME"].to_list() == [True, True]
+    assert out["flag_MISSING_ADDRESS"].to_list() == [True, True]
+    assert out["customer_type"].to_list() == ["person", "person"]
