@@ -418,6 +418,9 @@ _PERSON_NAME = rf"^{_WORD}(?: {_WORD}){{1,3}}$"
 _OWNER = r"(?i)(?:^|\s)v\s*/\s*(.+)$"
 
 
+_NAME_INPUTS = ("raw_name", "raw_first_name", "raw_last_name")
+
+
 def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     """Add the display name, legal form, keys and first/last names of each record.
 
@@ -428,11 +431,31 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     ``Jens Hansen`` with first name ``Jens`` and last name ``Hansen``; first name ``jens`` and
     last name ``HANSEN`` with no name → ``Jens Hansen``; ``ukendt`` → null and MISSING_NAME.
     """
-    # Each step materialises what the next reads more than once, so no regex runs twice.
-    raw = {
-        column: pl.col(column).cast(pl.String) if column in df.columns else pl.lit(None, pl.String)
-        for column in ("raw_name", "raw_first_name", "raw_last_name")
+    # A customer list repeats names (duplicates, common person names): each distinct
+    # combination is cleaned once and joined back onto every row that has it.
+    inputs = {
+        column: (
+            df.get_column(column).cast(pl.String)
+            if column in df.columns
+            else pl.repeat(None, df.height, dtype=pl.String, eager=True)
+        ).alias(column)
+        for column in _NAME_INPUTS
     }
+    joinable = df.with_columns((series.alias(f"_{column}") for column, series in inputs.items()))
+    distinct = pl.DataFrame(inputs).unique()
+    cleaned = _normalise_distinct_names(distinct).rename(
+        {column: f"_{column}" for column in _NAME_INPUTS}
+    )
+    keys = [f"_{column}" for column in _NAME_INPUTS]
+    return joinable.join(
+        cleaned, on=keys, how="left", nulls_equal=True, maintain_order="left"
+    ).drop(keys)
+
+
+def _normalise_distinct_names(df: pl.DataFrame) -> pl.DataFrame:
+    """normalise_names on a frame with exactly the three input columns, all text."""
+    # Each step materialises what the next reads more than once, so no regex runs twice.
+    raw = {column: pl.col(column) for column in _NAME_INPUTS}
     frame = df.lazy().with_columns(
         _text=_clean_text(raw["raw_name"]),
         _first=_clean_text(raw["raw_first_name"]),
