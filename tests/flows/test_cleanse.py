@@ -142,22 +142,31 @@ def test_flow_runs_as_prefect_flow(prefect_harness: None, tmp_path: Path) -> Non
     run = state.result()
     assert run["counts"]["records"] == pl.read_parquet(out / "records.parquet").height
 
-    async def task_names() -> list[str]:
-        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    async def task_names_and_artifacts() -> tuple[list[str], dict[str, str | None]]:
+        from prefect.client.schemas.filters import (
+            ArtifactFilter,
+            ArtifactFilterFlowRunId,
+            FlowRunFilter,
+            FlowRunFilterId,
+        )
 
+        flow_run_id = state.state_details.flow_run_id
         async with get_client() as client:
             runs = await client.read_task_runs(
-                flow_run_filter=FlowRunFilter(
-                    id=FlowRunFilterId(any_=[state.state_details.flow_run_id])
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            artifacts = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])
                 )
             )
-            return sorted(r.name.split("-")[0] for r in runs)
+        return sorted(r.name.split("-")[0] for r in runs), {a.key: a.type for a in artifacts}
 
     import asyncio
 
-    assert asyncio.run(task_names()) == sorted(
-        ["read", "normalise", "registry", "match", "verdict", "write"]
-    )
+    names, artifacts = asyncio.run(task_names_and_artifacts())
+    assert names == sorted(["read", "normalise", "registry", "match", "verdict", "write"])
+    assert artifacts == {"datavask-summary": "markdown", "datavask-flags": "table"}
 
 
 @pytest.mark.prefect
