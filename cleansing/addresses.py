@@ -440,7 +440,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     )
     frame = frame.with_columns(
         city=pl.when(is_dk & known).then(official_city).otherwise(pl.col("_city_as_typed")),
-        co_name=_clean(pl.col("_co")),
+        co_name=proper_case(_clean(pl.col("_co"))),
         po_box=pl.lit("Postboks ") + pl.col("_box").str.strip_chars_start("0"),
     )
     frame = frame.with_columns(

@@ -42,11 +42,12 @@ def test_c_o_and_post_box() -> None:
             "C/O Jens Hansen\nPostboks 123\n8000 Aarhus C",
             "Vestergade 12, Postboks 45, 8000 Aarhus C",
             "PB 77, 6200 Aabenraa",
+            "C/O JENS HANSEN, Vestergade 1",
         ]
     )
-    assert out["co_name"].to_list() == ["Hansen", "Jens Hansen", None, None]
-    assert out["po_box"].to_list() == [None, "Postboks 123", "Postboks 45", "Postboks 77"]
-    assert out["street"].to_list() == ["Vestergade", None, "Vestergade", None]
+    assert out["co_name"].to_list() == ["Hansen", "Jens Hansen", None, None, "Jens Hansen"]
+    assert out["po_box"].to_list() == [None, "Postboks 123", "Postboks 45", "Postboks 77", None]
+    assert out["street"].to_list() == ["Vestergade", None, "Vestergade", None, "Vestergade"]
 
 
 def test_same_street_same_key() -> None:
