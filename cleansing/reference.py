@@ -14,7 +14,7 @@ import polars as pl
 
 
 def reference_dir() -> Path:
-    """Where the reference tables live (``DATAVASK_REFERENCE_DIR`` overrides, for refreshed data)."""
+    """Where the reference tables live; ``DATAVASK_REFERENCE_DIR`` overrides (refreshed data)."""
     override = os.environ.get("DATAVASK_REFERENCE_DIR")
     if override:
         return Path(override)

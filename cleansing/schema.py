@@ -3,7 +3,7 @@
 Connectors turn any input into the *canonical frame*: every column text, plus
 
 - ``record_id`` (the input's id, or the 1-based row number) and ``source_row`` (1-based, Int64),
-- ``raw_<field>`` for every field in :data:`CANONICAL_FIELDS` (null where the input has no such column),
+- ``raw_<field>`` for every field in :data:`CANONICAL_FIELDS` (null where the input lacks it),
 - ``src_<column>`` for every input column, unchanged.
 
 Each cleansing stage adds columns; a stage that finds a problem adds a boolean ``flag_<CODE>``

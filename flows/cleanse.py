@@ -97,7 +97,6 @@ def registry_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         detail.update(checked=0, unchecked=0, not_found=0, skipped=True)
     else:
         from cleansing.registry import apply_registry
-
         from connectors.cvr import open_registry
         from flows.orchestration import datavask_home
 

@@ -259,9 +259,8 @@ def _print_summary(run: dict[str, Any]) -> None:
 @app.command()
 def report(run_dir: Annotated[Path, typer.Argument(help="A run's output directory.")]) -> None:
     """Re-render report.html of an earlier run from its run.json and records.parquet."""
-    from connectors.report import render_report
-
     from connectors.errors import InputError
+    from connectors.report import render_report
 
     if not (run_dir / "run.json").exists():
         raise _fail(f"{run_dir} is not a datavask run directory (no run.json)")

@@ -171,10 +171,8 @@ def test_missing_directory_and_unreadable_files(tmp_path: Path) -> None:
     locked = tmp_path / "locked.csv"
     locked.write_text("Navn\nA\n")
     locked.chmod(0)
-    if os.geteuid() == 0:  # root reads anything; a FIFO-free unreadable path stands in
-        unreadable = Path("/proc/self/mem")
-    else:
-        unreadable = locked
+    # root reads anything, so there an unreadable kernel file stands in for the locked one
+    unreadable = Path("/proc/self/mem") if os.geteuid() == 0 else locked
     with pytest.raises(InputError, match="cannot be read"):
         read_input(unreadable)
 

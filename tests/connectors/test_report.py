@@ -309,7 +309,7 @@ class DevTools:
 def headless_page(profile: Path) -> Iterator[DevTools]:
     binary = chromium_binary()
     if binary is None:
-        if os.environ.get("CI"):  # scripts/test.sh installs it: a missing browser in CI is a failure
+        if os.environ.get("CI"):  # scripts/test.sh installs it, so in CI a missing one fails
             pytest.fail("chromium is not installed (apt-get install chromium)")
         pytest.skip("chromium is not installed (apt-get install chromium)")
     process = subprocess.Popen(
