@@ -22,6 +22,7 @@ The rules (the reference is :func:`parse_emails`, one value at a time with email
 host names under an alphabetic top-level domain, within the length limits) and the plainly
 invalid ones (no single ``@`` with text on both sides, no dot in an ASCII domain) with polars
 regular expressions, and asks email-validator only about the rest, once per distinct token.
+A field that is not one plain address is tokenised once per distinct value, not once per row.
 ``tests/cleansing/test_emails.py`` shows the fast path and email-validator agree on a large corpus.
 """
 
@@ -140,6 +141,48 @@ def _column_or_null(df: pl.DataFrame, name: str) -> pl.Expr:
     return pl.repeat(None, pl.len(), dtype=pl.String)
 
 
+def _checked_tokens(tokens: pl.Series, *, check_deliverability: bool) -> pl.DataFrame:
+    """Each distinct token and its address (null if invalid): regex first, then the validator."""
+    table = pl.DataFrame({"token": tokens}).unique()
+    token = pl.col("token")
+    plainly_valid = pl.lit(False) if check_deliverability else _plainly_valid(token)
+    # DNS must be asked about every address that is not plainly broken; without DNS the
+    # plainly valid ones need no second opinion.
+    table = table.with_columns(
+        settled=plainly_valid | token.str.contains(_PLAIN_INVALID),
+        address=pl.when(plainly_valid).then(token),
+    )
+    pending = table.filter(~pl.col("settled"))["token"]
+    checked = pl.Series(
+        "checked",
+        [check_email(t, check_deliverability=check_deliverability) for t in pending],
+        dtype=pl.String,
+    )
+    looked_up = pl.DataFrame({"token": pending, "checked": checked})
+    return table.join(looked_up, on="token", how="left").select(
+        "token", address=pl.coalesce("address", "checked")
+    )
+
+
+def _field_addresses(values: pl.Series, *, check_deliverability: bool) -> pl.DataFrame:
+    """``emails`` and ``n_invalid`` (tokens with ``@`` that are not addresses) per distinct value.
+
+    The values are tokenised once each; a value without such tokens is left out.
+    """
+    distinct = pl.DataFrame({"value": values}).unique()
+    tokens = distinct.with_columns(token=_tokens_expr(pl.col("value"))).explode("token")
+    tokens = tokens.filter(pl.col("token").is_not_null())
+    addresses = _checked_tokens(tokens["token"], check_deliverability=check_deliverability)
+    return (
+        tokens.join(addresses, on="token", how="left", maintain_order="left")
+        .group_by("value", maintain_order=True)
+        .agg(
+            emails=pl.col("address").drop_nulls().unique(maintain_order=True),
+            n_invalid=pl.col("address").is_null().sum(),
+        )
+    )
+
+
 def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) -> pl.DataFrame:
     """Add ``email``, ``emails``, ``email_domain`` and ``flag_INVALID_EMAIL``.
 
@@ -158,40 +201,17 @@ def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) ->
     single = pl.lit(False)
     if not check_deliverability:
         single = (_plainly_valid(cleaned) & ~cleaned.str.contains(r"^['{}]")).fill_null(False)
-    staged = df.select(value=value, cleaned=cleaned, single=single).with_columns(
-        tokens=_tokens_expr(pl.when(~pl.col("single")).then(pl.col("value")))
-    )
-    everything = staged["tokens"].explode().drop_nulls().unique()
-    maybe_valid = ~everything.str.contains(_PLAIN_INVALID)
-    if not check_deliverability:
-        # DNS must be asked about every address that is not plainly broken; without DNS the
-        # plainly valid ones need no second opinion.
-        maybe_valid &= ~pl.select(_plainly_valid(pl.lit(everything))).to_series()
-    pending = everything.filter(maybe_valid)
-    checked = pl.Series(
-        [check_email(t, check_deliverability=check_deliverability) for t in pending],
-        dtype=pl.String,
-    )
-    token = pl.element()
-    # A token not sent to email-validator is plainly valid (kept) or plainly invalid (null).
-    plainly_valid = pl.lit(False) if check_deliverability else _plainly_valid(token)
-    settled = pl.when(plainly_valid).then(token)
-    looked_up = token.replace_strict(pending, checked, default=None, return_dtype=pl.String)
-    result = staged.select(
-        "cleaned",
-        "single",
-        pl.col("tokens")
-        .list.eval(pl.when(token.is_in(pending.implode())).then(looked_up).otherwise(settled))
-        .alias("results"),
-    ).select(
+    staged = df.select(value=value, cleaned=cleaned, single=single)
+    # Every other field is tokenised and checked once per distinct value, not once per row.
+    others = staged.filter(~pl.col("single") & pl.col("value").is_not_null())["value"]
+    parsed = _field_addresses(others, check_deliverability=check_deliverability)
+    no_addresses = pl.lit([], dtype=pl.List(pl.String))
+    result = staged.join(parsed, on="value", how="left", maintain_order="left").select(
         present=pl.col("cleaned").is_not_null() & (pl.col("cleaned") != ""),
         emails=pl.when("single")
         .then(pl.concat_list("cleaned"))
-        .otherwise(pl.col("results").list.drop_nulls().list.unique(maintain_order=True))
-        .fill_null(pl.lit([], dtype=pl.List(pl.String))),
-        n_invalid=pl.when("single")
-        .then(0)
-        .otherwise(pl.col("results").list.eval(pl.element().is_null().sum()).list.first()),
+        .otherwise(pl.col("emails").fill_null(no_addresses)),
+        n_invalid=pl.col("n_invalid").fill_null(0),
     )
     email = pl.col("emails").list.first()
     result = result.select(
