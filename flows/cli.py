@@ -112,8 +112,10 @@ def cleanse(
         bool, typer.Option(help="Look up e-mail domains in DNS (needs network; off by default).")
     ] = False,
 ) -> None:
-    """Cleanse a customer export and write records, golden records, pairs, changes, re-import
-    files, report.html and run.json."""
+    """Cleanse a customer export and write the results, the report and run.json.
+
+    Every input row comes out exactly once, with its original values beside the cleaned ones.
+    """
     if workers:
         os.environ["POLARS_MAX_THREADS"] = str(workers)
         os.environ["DATAVASK_WORKERS"] = str(workers)
