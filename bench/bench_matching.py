@@ -15,6 +15,7 @@ same columns; see :func:`splink_settings`. Results go to ``bench/out/bench_match
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import resource
 import subprocess
@@ -34,10 +35,19 @@ CACHE = ROOT / "bench" / ".cache"
 # ---------------------------------------------------------------------------- data sets
 
 
+def generator_version() -> str:
+    """A short hash of the generator's source, so a changed generator never reuses a stale cache."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "bench").glob("gen*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def danish_frames(rows: int, seed: int) -> tuple[Path, Path]:
     """Generated Danish CRM rows, read and normalised by datavask: (records, truth) parquet."""
-    records = CACHE / f"danish_{rows}_{seed}.parquet"
-    truth = CACHE / f"danish_{rows}_{seed}_truth.parquet"
+    version = generator_version()
+    records = CACHE / f"danish_{rows}_{seed}_{version}.parquet"
+    truth = CACHE / f"danish_{rows}_{seed}_{version}_truth.parquet"
     if records.exists() and truth.exists():
         return records, truth
     from bench.generate import generate

@@ -81,7 +81,7 @@ class MatchSettings:
     max_block_size: int = 50
     match_threshold: float = 0.996
     hard_rules: tuple[str, ...] = HARD_RULES
-    u_sample_size: int = 400_000
+    u_sample_size: int = 200_000
     em_max_iterations: int = 200
     training_pairs_per_rule: int = 200_000
     seed: int = 0

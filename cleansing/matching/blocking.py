@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
+from rapidfuzz import fuzz, process
 
 PAIR_SCHEMA = {"_l": pl.UInt32, "_r": pl.UInt32, "blocking_rule": pl.String}
 
@@ -27,6 +29,11 @@ PAIR_SCHEMA = {"_l": pl.UInt32, "_r": pl.UInt32, "blocking_rule": pl.String}
 @dataclass(frozen=True, eq=False)
 class BlockingRule:
     """A named key expression; ``window > 1`` makes it a sorted-neighbourhood pass.
+
+    ``min_similarity`` (sorted neighbourhood only) keeps a pair of neighbours only when their keys
+    are at least that alike (rapidfuzz ``ratio``, 0..1): ``hansen jens`` / ``hansen jenns`` stay,
+    ``hansen jens`` / ``hansen karen`` — neighbours only because the list is sorted — go. Without
+    it most neighbour pairs are strangers that the comparison step would only veto.
 
     ``uses`` names the comparisons whose fields the key is made of: pairs found by this rule agree
     on them by construction, so they cannot teach the model how often matches agree there.
@@ -36,7 +43,13 @@ class BlockingRule:
     key: pl.Expr
     window: int = 0
     uses: tuple[str, ...] = ()
+    min_similarity: float = 0.0
 
+
+# Neighbours whose sort keys are less alike than this are not worth comparing: a name this far
+# from another also fails the name comparison, and a pair that shares anything else (a phone, an
+# address) is found by that key's rule.
+NEIGHBOUR_SIMILARITY = 0.75
 
 NAME_USES = ("name", "first_name", "last_name")
 ADDRESS_USES = ("address", "street", "house_number", "postal_code", "city")
@@ -110,10 +123,20 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
             _joined("date_of_birth", "postal_code"),
             uses=("date_of_birth", *ADDRESS_USES),
         ),
-        BlockingRule("name_sorted", name_sort_key(), window=window, uses=NAME_USES),
+        BlockingRule(
+            "name_sorted",
+            name_sort_key(),
+            window=window,
+            uses=NAME_USES,
+            min_similarity=NEIGHBOUR_SIMILARITY,
+        ),
         # Sorting the reversed name finds pairs whose first letters differ ("jensen" / "hjensen").
         BlockingRule(
-            "name_reversed_sorted", name_sort_key().str.reverse(), window=window, uses=NAME_USES
+            "name_reversed_sorted",
+            name_sort_key().str.reverse(),
+            window=window,
+            uses=NAME_USES,
+            min_similarity=NEIGHBOUR_SIMILARITY,
         ),
     )
 
@@ -165,18 +188,40 @@ def _neighbour_pairs(keyed: pl.DataFrame, rule: BlockingRule) -> pl.LazyFrame:
             pl.col("_idx").shift(-k).alias("_b"),
             pl.col("source").alias("_source_a"),
             pl.col("source").shift(-k).alias("_source_b"),
+            pl.col("key").alias("_key_a"),
+            pl.col("key").shift(-k).alias("_key_b"),
         )
         for k in range(1, rule.window)
     ]
-    return (
-        pl.concat(shifted)
-        .drop_nulls("_b")
-        .select(
-            pl.min_horizontal("_a", "_b").alias("_l"),
-            pl.max_horizontal("_a", "_b").alias("_r"),
-            pl.col("_source_a").alias("_source_l"),
-            pl.col("_source_b").alias("_source_r"),
-        )
+    pairs = pl.concat(shifted).drop_nulls("_b")
+    if rule.min_similarity > 0:
+        pairs = _alike_keys(pairs.collect(), rule.min_similarity).lazy()
+    return pairs.select(
+        pl.min_horizontal("_a", "_b").alias("_l"),
+        pl.max_horizontal("_a", "_b").alias("_r"),
+        pl.col("_source_a").alias("_source_l"),
+        pl.col("_source_b").alias("_source_r"),
+    )
+
+
+def _alike_keys(pairs: pl.DataFrame, min_similarity: float) -> pl.DataFrame:
+    """Neighbour pairs whose keys are equal or at least ``min_similarity`` alike; each distinct
+    pair of keys is scored once."""
+    differ = pairs.filter(pl.col("_key_a") != pl.col("_key_b"))
+    keys = differ.select("_key_a", "_key_b").unique()
+    scores = process.cpdist(
+        keys["_key_a"].to_list(),
+        keys["_key_b"].to_list(),
+        scorer=fuzz.ratio,
+        workers=-1,
+        dtype=np.float32,
+    )
+    alike = keys.filter(pl.Series(scores >= min_similarity * 100.0))
+    return pl.concat(
+        [
+            pairs.filter(pl.col("_key_a") == pl.col("_key_b")),
+            differ.join(alike, on=["_key_a", "_key_b"], how="semi"),
+        ]
     )
 
 

@@ -177,6 +177,7 @@ class PairValues:
         self.left = left
         self.right = right
         self._cache: dict[tuple[str, str], pl.Series] = {}
+        self.aligned_names: tuple[pl.Series, pl.Series, pl.Series, pl.Series] | None = None
 
     def side(self, column: str, side: str) -> pl.Series:
         key = (column, side)
@@ -275,7 +276,14 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
 
 
 def _aligned_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
-    """First and last names of both sides, with the right side swapped where that fits better."""
+    """First and last names of both sides, with the right side swapped where that fits better
+    (worked out once per pair set: both name comparisons need it)."""
+    if pv.aligned_names is None:
+        pv.aligned_names = _align_person_names(pv)
+    return pv.aligned_names
+
+
+def _align_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
     fl, fr = pv.both("first_name_key")
     ll, lr = pv.both("last_name_key")
     jw = _jaro_winkler()

@@ -113,11 +113,24 @@ def random_pairs(
     return pl.Series("_l", left[keep]), pl.Series("_r", right[keep])
 
 
+def u_sample_size(n: int, cap: int) -> int:
+    """How many random pairs estimate u for ``n`` records: ten per record, at least 20,000, at most
+    ``cap`` — enough for the levels random pairs reach (the rare agreeing levels of term-frequency
+    comparisons are computed exactly), and small inputs do not pay for a million-record sample."""
+    return min(cap, max(10 * n, 20_000))
+
+
+def all_pairs(n: int) -> tuple[pl.Series, pl.Series]:
+    """Every pair of ``n`` records (``_l < _r``): u without sampling noise for small inputs."""
+    left, right = np.triu_indices(n, k=1)
+    return pl.Series("_l", left, dtype=pl.UInt32), pl.Series("_r", right, dtype=pl.UInt32)
+
+
 def estimate_u(
     records: pl.DataFrame,
     comparisons: tuple[Comparison, ...],
     *,
-    sample_size: int = 400_000,
+    sample_size: int = 200_000,
     seed: int = 0,
     link_only: bool = False,
     tf_mean: dict[str, float] | None = None,
@@ -126,11 +139,19 @@ def estimate_u(
     n = records.height
     if n < 2:
         return {c.name: [1.0 / len(c.levels)] * len(c.levels) for c in comparisons}
-    size = min(sample_size, max(n * (n - 1) // 2, 1) * 4)
-    left, right = random_pairs(n, size, seed=seed, sources=records["source"] if link_only else None)
-    levels = compare_pairs(records, left, right, comparisons, with_tf_values=False)
+    size = u_sample_size(n, sample_size)
+    if n * (n - 1) // 2 <= size and not link_only:
+        left, right = all_pairs(n)
+    else:
+        sources = records["source"] if link_only else None
+        left, right = random_pairs(n, size, seed=seed, sources=sources)
+    sampled = tuple(c for c in comparisons if c.name not in WITHIN_GROUP)
+    levels = compare_pairs(records, left, right, sampled, with_tf_values=False)
     u: dict[str, list[float]] = {}
     for c in comparisons:
+        if c.name in WITHIN_GROUP:
+            u[c.name] = _u_within_group(records, c, WITHIN_GROUP[c.name], size=size, seed=seed)
+            continue
         counts = levels[f"lvl_{c.name}"].value_counts()
         observed = dict(
             zip(counts[counts.columns[0]].to_list(), counts["count"].to_list(), strict=True)
@@ -140,9 +161,6 @@ def estimate_u(
         probs = [
             max(observed.get(level, 0) / max(total, 1), floor) for level in range(len(c.levels))
         ]
-        if c.name in WITHIN_GROUP:
-            u[c.name] = _u_within_group(records, c, WITHIN_GROUP[c.name], size=size, seed=seed)
-            continue
         if tf_mean and c.name in tf_mean:
             # The exact share of random pairs agreeing on a value; the sample rarely sees them.
             probs[c.top] = tf_mean[c.name]
