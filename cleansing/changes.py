@@ -5,15 +5,25 @@ A cleaned value is only comparable with the input when it has the input's shape:
 not with the parsed street ``Vestergade``. :func:`input_shaped` builds those values, one column
 per canonical input field; :func:`build_changes` compares them with ``raw_<field>`` and the CRM
 re-import (:mod:`connectors.reimport`) writes the same values back, so what ``changes.csv`` lists
-is exactly what the re-import changes.
+is exactly what the re-import changes — and a second run over the re-imported file lists nothing.
 
 In: the record frame after normalisation (``record_id``, ``raw_<field>``, the cleaned columns,
-optionally ``registry_proposed_*``). Out of :func:`build_changes`: one row per changed field —
-``record_id``, ``field``, ``before``, ``after``, ``rule`` — where ``rule`` is one of
-:data:`RULES`. A value that only differs by surrounding whitespace is not a change, and a field
-whose cleaned value is null (an invalid phone number, say) keeps its original: it is flagged,
-not changed. An empty cell that cleansing can fill (the city of a postal code) is a change from
-null.
+optionally ``registry_proposed_*``), best passed through
+:func:`cleansing.survivorship.apply_golden` first (survivors carry their golden record); without
+it, the registry's trusted proposals are applied here
+(:func:`cleansing.survivorship.apply_registry_proposals`). Out of :func:`build_changes`: one row
+per changed field — ``record_id``, ``field``, ``before``, ``after``, ``rule`` — where ``rule`` is
+one of :data:`RULES`; ``registry`` where the value written is the registry's (the current name of
+a renamed company, the current address of one that moved). A value that only differs by
+surrounding whitespace is not a change, and a field whose cleaned value is null (an invalid phone
+number, say) keeps its original: it is flagged, not changed. An empty cell that cleansing can fill
+(the city of a postal code) is a change from null.
+
+The one-line address column holds street, number, floor and door — and the postal code and city
+only when the input has no column of its own for them: an input with ``Postnr`` and ``By``
+columns gets ``Vestergade 12, 2. tv`` in ``Adresse`` (and ``8000`` / ``Aarhus C`` in their
+columns), an input with only ``Adresse`` gets ``Vestergade 12, 2. tv, 8000 Aarhus C``. The rule
+is per input, not per row, so the next run reads back the same line.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from typing import Final
 import polars as pl
 
 from cleansing.schema import raw
+from cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
 # The canonical input fields cleansing may rewrite, in the order changes are listed.
 SHAPED_FIELDS: Final = (
@@ -43,7 +54,18 @@ SHAPED_FIELDS: Final = (
     "cvr",
     "ean",
 )
-REGISTRY_FIELDS: Final = ("name", "street", "house_number", "floor", "door", "postal_code", "city")
+# The cleaned fields each input field is written from: a registry value in any makes it a
+# ``registry`` change.
+_SOURCES: Final = {
+    "name": ("name",),
+    "address": ("street", "house_number", "floor", "door", "postal_code", "city"),
+    "street": ("street", "house_number", "floor", "door"),
+    "house_number": ("house_number",),
+    "floor": ("floor",),
+    "door": ("door",),
+    "postal_code": ("postal_code",),
+    "city": ("postal_code", "city"),
+}
 RULES: Final = (
     "name_case",
     "legal_form",
@@ -175,17 +197,28 @@ def _phone_for(records: pl.DataFrame, field: str) -> pl.Expr:
 _MAX_PHONES: Final = 6
 
 
+def _with_registry(records: pl.DataFrame) -> pl.DataFrame:
+    """``records`` with the trusted registry proposals applied, unless they already are."""
+    if REGISTRY_APPLIED in records.columns:
+        return records
+    return apply_registry_proposals(records)
+
+
 def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None) -> pl.DataFrame:
     """``record_id`` and, per :data:`SHAPED_FIELDS` field, the cleaned value shaped like the input.
 
-    The one-line ``address`` holds what the input put in it: street, number, floor and door, and
-    also the postal code and city when that row has no postal-code (or city) value of its own. A
-    ``street`` column without a separate house-number column gets the street with its number; a
-    combined postal/city column (``8000 aarhus c``) gets ``8000 Aarhus C``. Null means "keep the
+    The one-line ``address`` holds street, number, floor and door, then the postal code when the
+    input has no postal-code column (and the row's city cell does not carry it, ``8000 Aarhus
+    C``), and the city when the input has neither a postal-code nor a city column. A ``street``
+    column without a separate house-number column gets the street with its number; a combined
+    postal/city column (``8000 aarhus c``) gets ``8000 Aarhus C``. Null means "keep the
     original". A field is filled (also where the row's cell is empty, e.g. the city of a known
     postal code) only when the input has its column: ``mapped`` (the input's canonical fields)
     says which; without it, a field counts as in the input when any row has a raw value.
+    Trusted registry proposals are applied first unless ``records`` already went through
+    :func:`cleansing.survivorship.apply_golden`.
     """
+    records = _with_registry(records)
     t = _text
     has = {f: t(records, raw(f)).is_not_null() for f in SHAPED_FIELDS}
     in_input = {
@@ -202,13 +235,16 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     combined_city = has["city"] & t(records, raw("city")).str.contains(
         r"^\D{0,3}\d{4}\b"
     ).fill_null(False)
+    # Per input, not per row: a postal code written into its own (empty) cell must not also be in
+    # the line, or the next run moves it out of the line again.
+    postal_elsewhere = pl.lit(in_input["postal_code"]) | combined_city
     line = address_line(
         street,
         number,
         floor,
         door,
-        postal_code=pl.when(~has["postal_code"] & ~combined_city).then(postal),
-        city=pl.when(~has["postal_code"] & ~has["city"]).then(city),
+        postal_code=pl.when(~postal_elsewhere).then(postal),
+        city=pl.when(pl.lit(not (in_input["postal_code"] or in_input["city"]))).then(city),
         co_name=t(records, "co_name"),
         po_box=t(records, "po_box"),
     )
@@ -278,10 +314,12 @@ def build_changes(records: pl.DataFrame, *, mapped: Collection[str] | None = Non
     >>> build_changes(frame).row(0)
     ('7', 'cvr', 'DK 1234 5674', '12345674', 'cvr_compact')
     """
+    records = _with_registry(records)
     shaped = input_shaped(records, mapped=mapped).with_row_index("_order")
     before_frame = records.select(
         *[_text(records, raw(f)).alias(f"_before_{f}") for f in SHAPED_FIELDS],
         _text(records, "legal_form").alias("_legal_form"),
+        pl.col(REGISTRY_APPLIED).cast(pl.List(pl.String)).alias("_registry"),
     )
     both = pl.concat([shaped, before_frame], how="horizontal")
 
@@ -294,6 +332,11 @@ def build_changes(records: pl.DataFrame, *, mapped: Collection[str] | None = Non
             )
         else:
             rule = pl.lit(_FIELD_RULE[field])
+        if field in _SOURCES:
+            from_registry = pl.any_horizontal(
+                pl.col("_registry").list.contains(source) for source in _SOURCES[field]
+            )
+            rule = pl.when(from_registry.fill_null(False)).then(pl.lit("registry")).otherwise(rule)
         parts.append(
             both.select(
                 "record_id",
@@ -305,7 +348,6 @@ def build_changes(records: pl.DataFrame, *, mapped: Collection[str] | None = Non
                 rule.alias("rule"),
             ).filter(pl.col("after").is_not_null() & pl.col("before").ne_missing(pl.col("after")))
         )
-    parts.append(_registry_proposals(records))
     changes = pl.concat(
         [p.cast({"_order": pl.UInt32, "_position": pl.Int32}) for p in parts], how="vertical"
     )
@@ -316,35 +358,3 @@ def build_changes(records: pl.DataFrame, *, mapped: Collection[str] | None = Non
             _CHANGE_SCHEMA  # type: ignore[arg-type]
         )
     )
-
-
-def _registry_proposals(records: pl.DataFrame) -> pl.DataFrame:
-    """The registry's proposed name and address, as changes from the cleaned value."""
-    indexed = records.with_row_index("_order")
-    offset = len(SHAPED_FIELDS)
-    parts = [
-        indexed.select(
-            pl.col("record_id").cast(pl.String),
-            "_order",
-            pl.lit(offset + position).alias("_position"),
-            pl.lit(field).alias("field"),
-            _text(indexed, field).alias("before"),
-            _text(indexed, f"registry_proposed_{field}").alias("after"),
-            pl.lit("registry").alias("rule"),
-        ).filter(
-            pl.col("after").is_not_null()
-            & (pl.col("before").is_null() | (pl.col("before") != pl.col("after")))
-        )
-        for position, field in enumerate(REGISTRY_FIELDS)
-        if f"registry_proposed_{field}" in records.columns
-    ]
-    if not parts:
-        return pl.DataFrame(
-            schema={
-                "record_id": pl.String,
-                "_order": pl.UInt32,
-                "_position": pl.Int32,
-                **{k: v for k, v in _CHANGE_SCHEMA.items() if k != "record_id"},
-            }
-        )
-    return pl.concat(parts, how="vertical")

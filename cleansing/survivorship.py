@@ -26,6 +26,21 @@ The rule named is the one that decided: two records holding ``+4512345678`` agai
 ``+4587654321`` gives ``most_frequent``; the same with the single one updated later gives
 ``most_recent`` for the phone. The address (street, number, floor, door, postal code, city) survives
 as one block from one record, never stitched together from several.
+
+What the CRM gets back (:func:`apply_golden`, used by the re-import and by ``changes.csv``):
+
+- every company or public record whose CVR the registry trusts gets the registry's proposals
+  (:func:`apply_registry_proposals`): the current legal name of a renamed company (or the legal
+  spelling of a typo) and the current address of a company that moved. A record with
+  ``NAME_MISMATCH`` and no proposed name may carry another company's CVR: it gets nothing from
+  the registry — that needs a person, not a rule;
+- the survivor carries its cluster's golden record;
+- every other record keeps its own cleaned values. The CRM bars or merges those records
+  (``merge_plan.csv``), and giving them the survivor's values would only make duplicates look
+  more alike than they were — the next run would then judge the copies, not the data.
+
+So a second run over the re-imported file finds nothing left to propose: each proposal has been
+applied where it was made, and the registry then agrees with the record.
 """
 
 from __future__ import annotations
@@ -33,6 +48,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import polars as pl
+
+from cleansing.names import normalise_names
 
 GOLDEN_FIELDS = (
     "name",
@@ -53,6 +70,8 @@ GOLDEN_FIELDS = (
 ADDRESS_FIELDS = ("street", "house_number", "floor", "door", "postal_code", "city")
 RECENCY_FIRST = ("phone_e164", "email", "_address")
 REGISTRY_TYPES = ("company", "public")
+# ``apply_registry_proposals`` lists, per record, the cleaned fields the registry's value replaced.
+REGISTRY_APPLIED = "registry_applied"
 
 _ADDRESS = "_address"
 _SEP = "\x1f"
@@ -257,6 +276,80 @@ def _choose_by_rules(ranked: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
+    """A text column trimmed, with blanks as null; a missing column is all null."""
+    if column not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    value = pl.col(column).cast(pl.String).str.strip_chars()
+    return pl.when(value != "").then(value)
+
+
+def _registry_trusted(frame: pl.DataFrame) -> pl.Expr:
+    """Company and public records whose registry entry is theirs.
+
+    ``NAME_MISMATCH`` with a proposed name is a renamed company (the record still carries a
+    former name): the same legal entity. Without a proposal the CVR may be another company's.
+    """
+    if "customer_type" not in frame.columns:
+        return pl.lit(False)
+    mismatch = (
+        pl.col("flag_NAME_MISMATCH").cast(pl.Boolean).fill_null(False)
+        if "flag_NAME_MISMATCH" in frame.columns
+        else pl.lit(False)
+    )
+    registered = pl.col("customer_type").is_in(list(REGISTRY_TYPES)).fill_null(False)
+    return registered & (~mismatch | _text(frame, "registry_proposed_name").is_not_null())
+
+
+def _has_address_proposal(frame: pl.DataFrame) -> pl.Expr:
+    return (
+        _text(frame, "registry_proposed_street").is_not_null()
+        | _text(frame, "registry_proposed_postal_code").is_not_null()
+    )
+
+
+def apply_registry_proposals(records: pl.DataFrame) -> pl.DataFrame:
+    """Records with the registry's proposed name and address in place of their own.
+
+    Only where the registry is trusted (company and public records, not a ``NAME_MISMATCH``
+    without a proposed name); the address is replaced as one block, so a proposal without a
+    floor clears the record's floor. Adds ``registry_applied`` (list of the fields whose value
+    changed), which ``changes.csv`` reads to name the rule ``registry``.
+
+    >>> frame = pl.DataFrame({"record_id": ["1"], "customer_type": ["company"],
+    ...     "name": ["Gammel Handel ApS"], "registry_proposed_name": ["Nyt Navn ApS"]})
+    >>> apply_registry_proposals(frame).select("name", "registry_applied").row(0)
+    ('Nyt Navn ApS', ['name'])
+    """
+    trusted = _registry_trusted(records)
+    name_proposal = pl.when(trusted).then(_text(records, "registry_proposed_name"))
+    block = trusted & _has_address_proposal(records)
+    replaced: dict[str, pl.Expr] = {}
+    if "name" in records.columns:
+        replaced["name"] = pl.coalesce(name_proposal, pl.col("name").cast(pl.String))
+    for field in ADDRESS_FIELDS:
+        if field in records.columns or f"registry_proposed_{field}" in records.columns:
+            own = _text(records, field) if field not in records.columns else pl.col(field)
+            replaced[field] = (
+                pl.when(block)
+                .then(_text(records, f"registry_proposed_{field}"))
+                .otherwise(own.cast(pl.String))
+            )
+    own_values = {f: _text(records, f) for f in replaced}
+    changed = [
+        pl.when(expr.cast(pl.String).str.strip_chars().ne_missing(own_values[f])).then(pl.lit(f))
+        for f, expr in replaced.items()
+    ]
+    applied = (
+        pl.concat_list(changed).list.drop_nulls()
+        if changed
+        else pl.lit([], dtype=pl.List(pl.String))
+    )
+    return records.with_columns(applied.alias(REGISTRY_APPLIED)).with_columns(
+        expr.alias(f) for f, expr in replaced.items()
+    )
+
+
 def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
     """The registry's name and proposed address for company and public-sector clusters."""
     empty = pl.DataFrame(
@@ -272,41 +365,38 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
     if "customer_type" not in ranked.columns:
         return empty
 
-    def text(column: str) -> pl.Expr:
-        if column not in ranked.columns:
-            return pl.lit(None, dtype=pl.String)
-        value = pl.col(column).cast(pl.String).str.strip_chars()
-        return pl.when(value != "").then(value)
-
-    def raised(code: str) -> pl.Expr:
-        column = f"flag_{code}"
-        if column not in ranked.columns:
-            return pl.lit(False)
-        return pl.col(column).cast(pl.Boolean).fill_null(False)
-
-    registered = ranked.filter(pl.col("customer_type").is_in(list(REGISTRY_TYPES)))
-    name = text("name")
-    registry_name = text("registry_name")
+    # Predicates go through a column: a literal predicate (a missing column) must broadcast.
+    registered = ranked.with_columns(
+        _registry_trusted(ranked).alias("_trusted"),
+        _has_address_proposal(ranked).alias("_has_proposal"),
+    ).filter(pl.col("_trusted"))
+    # ERST writes most names in capitals; the registry name gets the display casing the name
+    # module gives any typed name, so the next run reads back exactly what was written.
+    registry_name = (
+        normalise_names(
+            registered.with_columns(_raw_name=_text(registered, "registry_name")).select(
+                raw_name=pl.col("_raw_name")
+            )
+        )
+        .get_column("name")
+        .alias("_registry_display")
+    )
+    registered = registered.with_columns(registry_name)
+    name = _text(registered, "name")
 
     def folded(value: pl.Expr) -> pl.Expr:
         return value.str.to_lowercase().str.replace_all(r"\s+", " ")
 
-    same_name = folded(name) == folded(registry_name)
-    # Equal to ours but for case: keep our cleaned casing (ERST often writes CAPITALS).
+    same_name = folded(name) == folded(pl.col("_registry_display"))
+    # Equal to ours but for case or spacing: keep our cleaned name.
     name_value = (
         pl.when(same_name.fill_null(False))
         .then(name)
-        .otherwise(pl.coalesce(text("registry_proposed_name"), registry_name))
+        .otherwise(
+            pl.coalesce(_text(registered, "registry_proposed_name"), pl.col("_registry_display"))
+        )
     )
-    # Predicates go through a column: a literal predicate (a missing column) must broadcast.
-    registered = registered.with_columns(
-        (~raised("NAME_MISMATCH")).alias("_name_usable"),
-        (
-            text("registry_proposed_street").is_not_null()
-            | text("registry_proposed_postal_code").is_not_null()
-        ).alias("_has_proposal"),
-    )
-    names = registered.filter(pl.col("_name_usable")).select(
+    names = registered.select(
         "_cluster",
         "_rank",
         pl.lit("name").alias("field"),
@@ -314,7 +404,7 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
         pl.col("record_id").alias("source"),
     )
 
-    proposed = [text(f"registry_proposed_{f}").fill_null("") for f in ADDRESS_FIELDS]
+    proposed = [_text(registered, f"registry_proposed_{f}").fill_null("") for f in ADDRESS_FIELDS]
     block = pl.concat_str(proposed, separator=_SEP)
     addresses = registered.filter(pl.col("_has_proposal")).select(
         "_cluster",
@@ -378,29 +468,66 @@ def _widen(chosen: pl.DataFrame) -> pl.DataFrame:
 
 
 def apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
-    """Records whose survivors carry their cluster's golden values; other records unchanged.
+    """What the CRM gets back: registry proposals applied, and survivors carrying the golden record.
 
-    What the CRM re-import writes for a survivor, and what ``build_changes`` should compare when
-    ``changes.csv`` is to list exactly that.
+    Every record first gets its own trusted registry proposals (:func:`apply_registry_proposals`);
+    then each survivor takes its cluster's golden values, the address as one block. Records that
+    are merged away keep their own values. ``registry_applied`` lists, per record, the fields
+    whose written value is the registry's and differs from the record's own cleaned value.
     """
     present = [f for f in GOLDEN_FIELDS if f in golden.columns and f in records.columns]
+    own = {f: f"_own_{f}" for f in present}
+    proposed = apply_registry_proposals(
+        records.with_columns(_text(records, f).alias(column) for f, column in own.items())
+    )
     if golden.height == 0 or not present:
-        return records
+        return proposed.drop(own.values())
     values = golden.select(
         pl.col("record_id").cast(pl.String).alias("_survivor"),
         *[pl.col(f).alias(f"_golden_{f}") for f in present],
+        *[
+            (pl.col(f"{f}_rule") == "registry").fill_null(False).alias(f"_registry_{f}")
+            if f"{f}_rule" in golden.columns
+            else pl.lit(False).alias(f"_registry_{f}")
+            for f in present
+        ],
     )
-    joined = records.with_columns(pl.col("record_id").cast(pl.String).alias("_survivor")).join(
+    joined = proposed.with_columns(pl.col("record_id").cast(pl.String).alias("_survivor")).join(
         values, on="_survivor", how="left", maintain_order="left"
     )
     is_survivor = pl.col("_survivor").is_in(values.get_column("_survivor").implode())
+    # The golden address is one block: a golden address without a floor clears the floor.
+    golden_address = pl.any_horizontal(
+        [pl.col(f"_golden_{f}").is_not_null() for f in present if f in ADDRESS_FIELDS]
+        or [pl.lit(False)]
+    )
+    takes_golden = {
+        f: is_survivor
+        & (golden_address if f in ADDRESS_FIELDS else pl.col(f"_golden_{f}").is_not_null())
+        for f in present
+    }
     overlay = [
-        pl.when(is_survivor & pl.col(f"_golden_{f}").is_not_null())
+        pl.when(takes_golden[f])
         .then(pl.col(f"_golden_{f}").cast(records.schema[f]))
         .otherwise(pl.col(f))
         .alias(f)
         for f in present
     ]
+    # Where the golden record decides, the value is the registry's when its rule says so and it
+    # is not the record's own; elsewhere the record's own proposals say.
+    from_registry = [
+        pl.when(
+            pl.when(takes_golden[f])
+            .then(
+                pl.col(f"_registry_{f}")
+                & pl.col(f"_golden_{f}").cast(pl.String).ne_missing(pl.col(own[f]))
+            )
+            .otherwise(pl.col(REGISTRY_APPLIED).list.contains(f))
+        ).then(pl.lit(f))
+        for f in present
+    ]
+    kept = pl.col(REGISTRY_APPLIED).list.set_difference(pl.lit(present, dtype=pl.List(pl.String)))
+    applied = pl.concat_list(kept, *from_registry).list.drop_nulls().alias(REGISTRY_APPLIED)
     if "phone_e164" in present and "phone_numbers" in records.columns:
         # The golden phone first, so a phone column whose own number lost still gets a number.
         golden_phone = pl.col("_golden_phone_e164")
@@ -421,4 +548,13 @@ def apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.col("emails"))
             .alias("emails")
         )
-    return joined.with_columns(overlay).drop("_survivor", *[f"_golden_{f}" for f in present])
+    return (
+        joined.with_columns(applied)
+        .with_columns(overlay)
+        .drop(
+            "_survivor",
+            *[f"_golden_{f}" for f in present],
+            *[f"_registry_{f}" for f in present],
+            *own.values(),
+        )
+    )

@@ -66,16 +66,52 @@ def test_one_line_address_is_written_back_in_danish_format() -> None:
     )
     assert changes_of(records) == [
         ("1", "address", "vestergade 12,2tv", "Vestergade 12, 2. tv", "address_parsed"),
+        # the input has a postal-code column: the code moves out of the line into its cell
         (
             "2",
             "address",
             "vestergade 12, 2. tv, 8000 aarhus c",
-            "Vestergade 12, 2. tv, 8000 Aarhus C",
+            "Vestergade 12, 2. tv",
             "address_parsed",
         ),
-        # the row's empty postal-code cell is filled from the address line
         ("2", "postal_code", None, "8000", "postal_code"),
     ]
+
+
+def test_address_line_carries_postal_code_and_city_only_without_their_columns() -> None:
+    cleaned = {
+        "street": ["Vestergade", "Vestergade"],
+        "house_number": ["12", "12"],
+        "postal_code": ["8000", "8000"],
+        "city": ["Aarhus C", "Aarhus C"],
+    }
+    only_line = frame(raw_address=["vestergade 12, 8000 aarhus c", "Vestergade 12"], **cleaned)
+    assert input_shaped(only_line, mapped={"address"})["address"].to_list() == [
+        "Vestergade 12, 8000 Aarhus C",
+        "Vestergade 12, 8000 Aarhus C",
+    ]
+    with_columns = frame(
+        raw_address=["vestergade 12, 8000 aarhus c", "Vestergade 12"],
+        raw_postal_code=[None, "8000"],
+        raw_city=[None, "Aarhus C"],
+        **cleaned,
+    )
+    shaped = input_shaped(with_columns, mapped={"address", "postal_code", "city"})
+    assert shaped["address"].to_list() == ["Vestergade 12", "Vestergade 12"]
+    assert shaped["postal_code"].to_list() == ["8000", "8000"]
+    # a postal-code column without a city column: the city follows from the code
+    shaped = input_shaped(with_columns, mapped={"address", "postal_code"})
+    assert shaped["address"].to_list() == ["Vestergade 12", "Vestergade 12"]
+    # a city column without a postal-code column: the code stays in the line, unless the
+    # row's city cell carries it ("8000 Aarhus C")
+    city_only = frame(
+        raw_address=["Vestergade 12, 8000", "Vestergade 12"],
+        raw_city=["Aarhus C", "8000 Aarhus C"],
+        **cleaned,
+    )
+    shaped = input_shaped(city_only, mapped={"address", "city"})
+    assert shaped["address"].to_list() == ["Vestergade 12, 8000", "Vestergade 12"]
+    assert shaped["city"].to_list() == ["Aarhus C", "8000 Aarhus C"]
 
 
 def test_only_fields_the_input_has_are_filled() -> None:
@@ -162,19 +198,68 @@ def test_email_cvr_and_ean_rules() -> None:
     ]
 
 
-def test_registry_proposals_are_listed_as_registry_changes() -> None:
-    records = frame(
-        raw_name=["Hansen Byg ApS"],
-        name=["Hansen Byg ApS"],
-        registry_proposed_name=["Hansen Byg & Søn ApS"],
-        street=["Vestergade"],
-        registry_proposed_street=["Havnegade"],
-        registry_proposed_city=[None],
-    )
-    assert changes_of(records) == [
-        ("1", "name", "Hansen Byg ApS", "Hansen Byg & Søn ApS", "registry"),
-        ("1", "street", "Vestergade", "Havnegade", "registry"),
+def registry_records() -> pl.DataFrame:
+    """A renamed company that moved, a company whose CVR names another company, a person."""
+    address = {
+        "raw_address": ["Vestergade 12", "Vestergade 12", "Vestergade 12"],
+        "street": ["Vestergade"] * 3,
+        "house_number": ["12"] * 3,
+        "floor": [None] * 3,
+        "door": [None] * 3,
+        "raw_postal_code": ["8000"] * 3,
+        "postal_code": ["8000"] * 3,
+        "raw_city": ["Aarhus C"] * 3,
+        "city": ["Aarhus C"] * 3,
+    }
+    return frame(
+        customer_type=["company", "company", "person"],
+        raw_name=["gammel handel aps", "Nordlys A/S", "Jens Hansen"],
+        name=["Gammel Handel ApS", "Nordlys A/S", "Jens Hansen"],
+        registry_proposed_name=["Nyt Navn ApS", None, None],
+        registry_proposed_street=["Havnegade", "Havnegade", "Havnegade"],
+        registry_proposed_house_number=["3", "3", "3"],
+        registry_proposed_floor=["2", "2", "2"],
+        registry_proposed_door=["tv", "tv", "tv"],
+        registry_proposed_postal_code=["5000", "5000", "5000"],
+        registry_proposed_city=["Odense C", "Odense C", "Odense C"],
+        **address,
+    ).with_columns(flag_NAME_MISMATCH=pl.Series([True, True, False]))
+
+
+def test_trusted_registry_proposals_are_applied_and_listed_as_registry_changes() -> None:
+    assert changes_of(registry_records()) == [
+        ("1", "name", "gammel handel aps", "Nyt Navn ApS", "registry"),
+        ("1", "address", "Vestergade 12", "Havnegade 3, 2. tv", "registry"),
+        ("1", "postal_code", "8000", "5000", "registry"),
+        ("1", "city", "Aarhus C", "Odense C", "registry"),
     ]
+
+
+def test_a_cvr_naming_another_company_changes_nothing() -> None:
+    """NAME_MISMATCH without a proposed name: the CVR may be wrong — a person decides."""
+    records = registry_records()
+    shaped = input_shaped(records, mapped={"name", "address", "postal_code", "city"})
+    assert [c for c in changes_of(records) if c[0] != "1"] == []
+    assert shaped["address"].to_list()[1:] == ["Vestergade 12", "Vestergade 12"]
+    assert shaped["postal_code"].to_list()[1:] == ["8000", "8000"]
+
+
+def test_applied_proposals_leave_nothing_to_propose_on_the_next_run() -> None:
+    applied = registry_records().with_columns(
+        raw_name=pl.lit("Nyt Navn ApS"),
+        name=pl.lit("Nyt Navn ApS"),
+        raw_address=pl.lit("Havnegade 3, 2. tv"),
+        street=pl.lit("Havnegade"),
+        house_number=pl.lit("3"),
+        floor=pl.lit("2"),
+        door=pl.lit("tv"),
+        raw_postal_code=pl.lit("5000"),
+        postal_code=pl.lit("5000"),
+        raw_city=pl.lit("Odense C"),
+        city=pl.lit("Odense C"),
+    )
+    # the registry agrees now; a proposal equal to the record is not a change
+    assert changes_of(applied.head(1)) == []
 
 
 def test_changes_come_in_record_order_with_known_rules() -> None:

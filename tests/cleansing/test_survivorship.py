@@ -324,6 +324,159 @@ def test_apply_golden_gives_survivors_the_cluster_values_and_changes_list_them()
     golden = build_golden(records)
     applied = apply_golden(records, golden)
     assert applied["email"].to_list() == ["a@a.dk", "a@a.dk", None]
-    assert applied.drop("email").equals(records.drop("email"))
+    assert applied.drop("email", "registry_applied").equals(records.drop("email"))
+    assert applied["registry_applied"].to_list() == [[], [], []]
     changes = build_changes(applied, mapped={"email"})
     assert changes.rows() == [("1", "email", None, "a@a.dk", "email_normalised")]
+
+
+def test_renamed_company_gets_its_current_name_despite_name_mismatch() -> None:
+    """NAME_MISMATCH with a proposed name: the record carries a former name of the same company."""
+    golden = build_golden(
+        frame(
+            {
+                "record_id": "1",
+                "cluster_id": "a",
+                "customer_type": "company",
+                "name": "Gammel Handel ApS",
+                "registry_name": "NYT NAVN APS",
+                "registry_proposed_name": "Nyt Navn ApS",
+                "flag_NAME_MISMATCH": True,
+            }
+        )
+    )
+    row = golden_row(golden, "a")
+    assert (row["name"], row["name_rule"]) == ("Nyt Navn ApS", "registry")
+
+
+def test_registry_name_without_proposal_gets_display_casing() -> None:
+    golden = build_golden(
+        frame(
+            {
+                "record_id": "1",
+                "cluster_id": "a",
+                "customer_type": "company",
+                "name": "Hansen Byg",
+                "registry_name": "HANSEN BYG APS",
+            }
+        )
+    )
+    assert golden_row(golden, "a")["name"] == "Hansen Byg ApS"
+
+
+MOVED = {
+    "registry_proposed_street": "Havnegade",
+    "registry_proposed_house_number": "3",
+    "registry_proposed_postal_code": "5000",
+    "registry_proposed_city": "Odense C",
+}
+OLD_ADDRESS = {
+    "street": "Vestergade",
+    "house_number": "12",
+    "floor": "2",
+    "door": "tv",
+    "postal_code": "8000",
+    "city": "Aarhus C",
+}
+
+
+def test_apply_golden_survivor_takes_the_golden_record_others_only_their_own_proposals() -> None:
+    from cleansing.survivorship import apply_golden
+
+    records = frame(
+        # the survivor (most complete) moved: the registry's address replaces its own as a block
+        {
+            "record_id": "1",
+            "cluster_id": "a",
+            "customer_type": "company",
+            "name": "Hansen Byg ApS",
+            "cvr": "12345674",
+            "email": "a@hansen.dk",
+            "phone_e164": "+4512345678",
+            **OLD_ADDRESS,
+            **MOVED,
+        },
+        # merged away: same CVR, so the same proposal; its own e-mail stays
+        {
+            "record_id": "2",
+            "cluster_id": "a",
+            "customer_type": "company",
+            "name": "Hansen Byg ApS",
+            "cvr": "12345674",
+            "email": "b@hansen.dk",
+            **OLD_ADDRESS,
+            **MOVED,
+        },
+        # merged away, no CVR: nothing from the registry, nothing from the survivor
+        {
+            "record_id": "3",
+            "cluster_id": "a",
+            "customer_type": "company",
+            "name": "Hansen Byg",
+            "email": "a@hansen.dk",
+            **OLD_ADDRESS,
+        },
+        # another company's CVR (NAME_MISMATCH, no proposed name): its address is left alone
+        {
+            "record_id": "4",
+            "cluster_id": "b",
+            "customer_type": "company",
+            "name": "Nordlys A/S",
+            "flag_NAME_MISMATCH": True,
+            **OLD_ADDRESS,
+            **MOVED,
+        },
+    )
+    applied = apply_golden(records, build_golden(records))
+    address = applied.select("street", "house_number", "floor", "door", "postal_code", "city")
+    moved = ("Havnegade", "3", None, None, "5000", "Odense C")
+    old = tuple(OLD_ADDRESS.values())
+    assert address.rows() == [moved, moved, old, old]
+    assert applied["email"].to_list() == ["a@hansen.dk", "b@hansen.dk", "a@hansen.dk", None]
+    assert applied["name"].to_list() == [
+        "Hansen Byg ApS",
+        "Hansen Byg ApS",
+        "Hansen Byg",
+        "Nordlys A/S",
+    ]
+    changed_by_registry = ["street", "house_number", "floor", "door", "postal_code", "city"]
+    assert [sorted(v) for v in applied["registry_applied"].to_list()] == [
+        sorted(changed_by_registry),
+        sorted(changed_by_registry),
+        [],
+        [],
+    ]
+
+
+def test_apply_registry_proposals_only_for_trusted_company_records() -> None:
+    from cleansing.survivorship import apply_registry_proposals
+
+    records = frame(
+        {"record_id": "1", "customer_type": "company", "name": "A ApS", **OLD_ADDRESS, **MOVED},
+        {"record_id": "2", "customer_type": "person", "name": "Jens", **OLD_ADDRESS, **MOVED},
+        {
+            "record_id": "3",
+            "customer_type": "company",
+            "name": "Gammel ApS",
+            "registry_proposed_name": "Ny ApS",
+            "flag_NAME_MISMATCH": True,
+            **OLD_ADDRESS,
+        },
+        # a proposal equal to the record's own value changes nothing
+        {
+            "record_id": "4",
+            "customer_type": "public",
+            "name": "Region Syd",
+            "registry_proposed_name": "Region Syd",
+        },
+    )
+    applied = apply_registry_proposals(records)
+    assert applied["name"].to_list() == ["A ApS", "Jens", "Ny ApS", "Region Syd"]
+    assert applied["street"].to_list() == ["Havnegade", "Vestergade", "Vestergade", None]
+    assert applied["floor"].to_list() == [None, "2", "2", None]
+    assert [sorted(v) for v in applied["registry_applied"].to_list()] == [
+        ["city", "door", "floor", "house_number", "postal_code", "street"],
+        [],
+        ["name"],
+        [],
+    ]
