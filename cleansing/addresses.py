@@ -273,18 +273,21 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
     rest = pl.col("_rest")
     frame = frame.with_columns(_has_extras=rest.str.contains(_EXTRAS_HINT).fill_null(False))
-    extras = pl.when("_has_extras").then(rest)
+    has_extras = pl.col("_has_extras")
+    extras = only_where(has_extras, rest)
     frame = frame.with_columns(
-        _co=extras.str.extract(_CO, 1),
-        _box=extras.str.extract(_PO_BOX, 1),
-        _rest=pl.coalesce(
+        _co=pl.when(has_extras).then(extras.str.extract(_CO, 1)),
+        _box=pl.when(has_extras).then(extras.str.extract(_PO_BOX, 1)),
+        _rest=pl.when(has_extras)
+        .then(
             extras.str.replace_all(_CO, "")
             .str.replace_all(_ATTENTION, "")
             .str.replace_all(_BUILDING, ",")
             .str.replace_all(_PO_BOX, "")
-            .str.strip_chars(" ,"),
-            rest,
-        ).replace("", None),
+            .str.strip_chars(" ,")
+        )
+        .otherwise(rest)
+        .replace("", None),
     )
     frame = frame.with_columns(_rest=rest.str.replace(_LEADING_NAME_SEGMENTS, "${1}"))
     frame = frame.with_columns(_number_parts=rest.str.extract_groups(_NUMBER_TAIL))
@@ -294,7 +297,7 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         # Without a number the street is the first segment (``Lundgården, …``).
         _street=pl.coalesce(
             _without_tail(rest, "_number_parts"),
-            pl.when(~has_number).then(rest).str.extract(r"^([^,]+)", 1),
+            pl.when(~has_number).then(only_where(~has_number, rest).str.extract(r"^([^,]+)", 1)),
         ),
         _number=_house_number(
             number.struct.field("number"), number.struct.field("letter"), number.struct.field("to")
@@ -303,17 +306,24 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _per_distinct(values: pl.Series, transform: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
-    """``transform`` run once per distinct value of ``values`` and spread back over every row.
+def _per_distinct(
+    values: pl.Series, transforms: dict[str, Callable[[pl.Expr], pl.Expr]]
+) -> dict[str, pl.Series]:
+    """Each transform run once per distinct value of ``values`` and spread back over every row.
 
-    Streets, cities and countries repeat across customers: a million rows hold some tens of
-    thousands of streets and a few dozen country spellings.
+    Streets, cities, postal codes and countries repeat across customers: a million rows hold
+    some tens of thousands of streets and a few dozen country spellings. The transforms run in
+    order on one frame of the distinct values (column ``value``), so a later one may read an
+    earlier one's column by its name.
     """
     distinct = values.unique().drop_nulls()
-    results = pl.DataFrame({"value": distinct}).select(transform(pl.col("value")).alias("value"))[
-        "value"
-    ]
-    return values.replace_strict(distinct, results, default=None, return_dtype=results.dtype)
+    results = pl.DataFrame({"value": distinct})
+    for name, transform in transforms.items():
+        results = results.with_columns(transform(pl.col("value")).alias(name))
+    position = values.replace_strict(
+        distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True), default=None
+    )
+    return {name: results[name].gather(position) for name in transforms}
 
 
 def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
@@ -325,43 +335,79 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     """
     fields = ("address", "street", "house_number", "floor", "door", "postal_code", "city")
     raw = {
-        field: (pl.col(f"raw_{field}").cast(pl.String) if f"raw_{field}" in df.columns else _null())
+        field: (
+            df.get_column(f"raw_{field}").cast(pl.String)
+            if f"raw_{field}" in df.columns
+            else pl.repeat(None, df.height, dtype=pl.String, eager=True)
+        )
         for field in (*fields, "country")
     }
     codes, official, code_by_city = _postal_codes()
 
+    # Postal code, country, city and the structured parts repeat: read each distinct value once.
+    def postal_part(name: str) -> Callable[[pl.Expr], pl.Expr]:
+        return lambda value: value.str.extract_groups(_POSTAL_CODE_VALUE).struct.field(name)
+
+    postal = _per_distinct(
+        raw["postal_code"],
+        {
+            "digits": lambda value: postal_part("digits")(value).str.replace_all(
+                " ", "", literal=True
+            ),
+            "prefix": postal_part("prefix"),
+            "city": postal_part("city"),
+        },
+    )
+    given_number = _per_distinct(
+        raw["house_number"],
+        {
+            "parts": lambda value: _clean(value).str.extract_groups(_HOUSE_NUMBER_VALUE),
+            "number": lambda _: _house_number(
+                *(pl.col("parts").struct.field(name) for name in ("number", "letter", "to"))
+            ),
+            "typed": lambda value: _clean(value).str.to_uppercase(),
+        },
+    )
+    given_floor = _per_distinct(
+        raw["floor"],
+        {
+            "parts": lambda value: _floor_door_text(_clean(value)).str.extract_groups(_FLOOR_DOOR),
+            "floor": lambda _: _floor(pl.col("parts").struct.field("floor")),
+            "door": lambda _: _door(pl.col("parts").struct.field("door")),
+        },
+    )
+    digits = postal["digits"]
     frame = df.lazy().with_columns(
-        _line=_address_line(pl.coalesce(raw["address"], raw["street"])).replace("", None),
-        _postal_parts=raw["postal_code"].str.extract_groups(_POSTAL_CODE_VALUE),
-        _raw_country=_clean(raw["country"]),
-        _given_number=_clean(raw["house_number"]).str.extract_groups(_HOUSE_NUMBER_VALUE),
-        _given_floor=_floor_door_text(_clean(raw["floor"])).str.extract_groups(_FLOOR_DOOR),
-        _typed_city=_clean(raw["city"]),
+        _line=_address_line(pl.coalesce(pl.lit(raw["address"]), pl.lit(raw["street"]))).replace(
+            "", None
+        ),
+        # Excel drops the leading zero of 0800-0999; a code typed with a space (``80 00``) is
+        # closed up. Foreign codes keep their own shape.
+        _typed_code=pl.when(pl.lit(digits).str.len_chars() == 3)
+        .then(pl.lit("0") + pl.lit(digits))
+        .otherwise(pl.lit(digits)),
+        _code_unreadable=(raw["postal_code"].str.contains(r"\S") & digits.is_null()).fill_null(
+            False
+        ),
+        _country_prefix=postal["prefix"],
+        _raw_country=_per_distinct(raw["country"], {"clean": _clean})["clean"],
+        _typed_city=pl.coalesce(
+            _per_distinct(raw["city"], {"clean": _clean})["clean"], postal["city"]
+        ),
+        _given_number=pl.coalesce(given_number["number"], given_number["typed"]),
+        _given_floor=given_floor["floor"],
+        _given_door=pl.coalesce(
+            _per_distinct(raw["door"], {"door": lambda value: _door(_clean(value))})["door"],
+            given_floor["door"],
+        ),
     )
     frame = _parse(frame)
     frame = frame.with_columns(_floor_door=pl.col("_after").str.extract_groups(_FLOOR_DOOR))
-    parsed, given_number = pl.col("_floor_door"), pl.col("_given_number")
-    given_floor = pl.col("_given_floor")
-    postal_parts = pl.col("_postal_parts")
-    digits = postal_parts.struct.field("digits").str.replace_all(" ", "", literal=True)
+    parsed = pl.col("_floor_door")
     parts = frame.with_columns(
-        house_number=pl.coalesce(
-            _house_number(
-                given_number.struct.field("number"),
-                given_number.struct.field("letter"),
-                given_number.struct.field("to"),
-            ),
-            _clean(raw["house_number"]).str.to_uppercase(),
-            pl.col("_number"),
-        ),
-        floor=pl.coalesce(
-            _floor(given_floor.struct.field("floor")), _floor(parsed.struct.field("floor"))
-        ),
-        door=pl.coalesce(
-            _door(_clean(raw["door"])),
-            _door(given_floor.struct.field("door")),
-            _door(parsed.struct.field("door")),
-        ),
+        house_number=pl.coalesce(pl.col("_given_number"), pl.col("_number")),
+        floor=pl.coalesce(pl.col("_given_floor"), _floor(parsed.struct.field("floor"))),
+        door=pl.coalesce(pl.col("_given_door"), _door(parsed.struct.field("door"))),
         # Text after the number that is no floor or door may be the city of a line without
         # a postal code (``Vestergade 12 Aarhus C``).
         _after_city=pl.when(
@@ -369,38 +415,29 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         )
         .then(pl.col("_after"))
         .str.extract(r"^(\p{L}[\p{L}\s.\-]*)$", 1),
-        # Excel drops the leading zero of 0800-0999; a code typed with a space (``80 00``) is
-        # closed up. Foreign codes keep their own shape.
-        postal_code=pl.coalesce(
-            pl.when(digits.str.len_chars() == 3).then(pl.lit("0") + digits).otherwise(digits),
-            pl.col("_code"),
-        ),
-        _code_unreadable=(raw["postal_code"].str.contains(r"\S") & digits.is_null()).fill_null(
-            False
-        ),
-        _country_prefix=postal_parts.struct.field("prefix"),
-        _any_city=pl.coalesce(
-            pl.col("_typed_city"),
-            postal_parts.struct.field("city"),
-            pl.col("_city"),
-        ),
+        postal_code=pl.coalesce(pl.col("_typed_code"), pl.col("_code")),
+        _any_city=pl.coalesce(pl.col("_typed_city"), pl.col("_city")),
     ).collect()
-    street = _per_distinct(
-        parts["_street"], lambda text: proper_case(text.str.strip_chars(" ,.-").replace("", None))
+    streets = _per_distinct(
+        parts["_street"],
+        {
+            "street": lambda text: proper_case(text.str.strip_chars(" ,.-").replace("", None)),
+            "street_key": lambda _: street_key(pl.col("street")),
+        },
     )
     countries = [
-        _per_distinct(parts[column], country_code)
+        _per_distinct(parts[column], {"country": country_code})["country"]
         for column in ("_raw_country", "_country_prefix", "_country_text", "_code_prefix")
     ]
     located = (
         parts.lazy()
         .with_columns(
-            street=street,
-            street_key=_per_distinct(street, street_key),
+            street=streets["street"],
+            street_key=streets["street_key"],
             _country=pl.coalesce(countries),
+            _any_city=pl.coalesce(pl.col("_any_city"), pl.col("_after_city")),
         )
         .with_columns(
-            _any_city=pl.coalesce(pl.col("_any_city"), pl.col("_after_city")),
             # A 39xx code is Greenland's (not in the Danish list); an unknown country is foreign.
             country=pl.when(pl.col("_country").is_not_null())
             .then(pl.col("_country"))
@@ -412,15 +449,17 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         )
         .collect()
     )
-    cities = located["_any_city"]
-    frame = located.with_columns(
-        _city_code=_per_distinct(
-            cities,
-            lambda city: text_key(city).replace_strict(
+    cities = _per_distinct(
+        located["_any_city"],
+        {
+            "code": lambda city: text_key(city).replace_strict(
                 code_by_city, default=None, return_dtype=pl.String
             ),
-        ),
-        _city_as_typed=_per_distinct(cities, lambda city: _clean(proper_case(city))),
+            "as_typed": lambda city: _clean(proper_case(city)),
+        },
+    )
+    frame = located.with_columns(
+        _city_code=cities["code"], _city_as_typed=cities["as_typed"]
     ).lazy()
     is_dk = (pl.col("country") == "DK").fill_null(False)
     four_digits = pl.col("postal_code").str.contains(r"^\d{4}$").fill_null(False)
