@@ -66,7 +66,12 @@ def read_table(path: Path | str) -> tuple[pl.DataFrame, dict[int, str], InputInf
     """Read any supported file as text columns plus ``source_row``, without mapping.
 
     Returns the table, the problems of individual rows (source_row → reason) and what was read.
+    A connector URL (``postgresql://…``, ``economic://…``) is read by :mod:`connectors.sources`.
     """
+    if "://" in str(path):
+        from connectors.sources import read_url_table
+
+        return read_url_table(str(path))
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")

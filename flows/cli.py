@@ -80,7 +80,13 @@ def parse_review_band(text: str) -> tuple[float, float]:
 
 @app.command()
 def cleanse(
-    input: Annotated[Path, typer.Argument(help="CSV/TSV, .xlsx, Parquet or JSON-lines export.")],
+    input: Annotated[
+        str,
+        typer.Argument(
+            help="CSV/TSV, .xlsx, Parquet or JSON-lines export, or a connector URL "
+            "(postgresql://…?table=customers, economic://customers)."
+        ),
+    ],
     out: Annotated[
         Path | None,
         typer.Option(help="Output directory (default ./datavask-out/<timestamp>)."),
@@ -124,7 +130,7 @@ def cleanse(
         raise _fail(f"--blacklist {blacklist}: no such file")
     if mapping is not None and not mapping.exists():
         raise _fail(f"--mapping {mapping}: no such file")
-    if not input.exists():
+    if "://" not in input and not Path(input).exists():
         raise _fail(f"{input}: no such file")
     out = out or Path("datavask-out") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
@@ -134,7 +140,7 @@ def cleanse(
     try:
         check_out_dir(out)
         run = _run(
-            input=str(input), out=str(out), registry=registry,
+            input=input, out=str(out), registry=registry,
             blacklist=str(blacklist) if blacklist else None,
             mapping=str(mapping) if mapping else None, format=format.value,
             review_band=band, workers=workers, only_changed=only_changed,
