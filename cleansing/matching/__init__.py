@@ -214,7 +214,11 @@ def find_duplicates(
 
     mark = time.perf_counter()
     found = candidate_pairs(
-        records, rules, max_block_size=settings.max_block_size, link_only=link_only
+        records,
+        rules,
+        max_block_size=settings.max_block_size,
+        link_only=link_only,
+        apart_on="cvr" if "cvr_conflict" in settings.hard_rules else None,
     )
     candidates, blocking_report, oversized = found.pairs, found.report, found.oversized
     timings["blocking_s"] = time.perf_counter() - mark

@@ -141,8 +141,11 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
     )
 
 
-def _keyed(records: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
-    keyed = records.select("_idx", "source", rule.key.alias("key"))
+def _keyed(records: pl.DataFrame, rule: BlockingRule, apart_on: str | None) -> pl.DataFrame:
+    """``_idx``, ``source``, ``apart`` (the ``apart_on`` value) and ``key``, one row per record
+    and key value."""
+    apart = pl.col(apart_on) if apart_on else pl.lit(None, dtype=pl.String)
+    keyed = records.select("_idx", "source", apart.alias("apart"), rule.key.alias("key"))
     if isinstance(keyed.schema["key"], pl.List):
         keyed = keyed.explode("key")
     return (
@@ -150,8 +153,17 @@ def _keyed(records: pl.DataFrame, rule: BlockingRule) -> pl.DataFrame:
     )
 
 
+def _allowed(link_only: bool) -> pl.Expr:
+    """Pairs that may be compared: not two different ``apart`` values; across sources in link
+    mode."""
+    allowed = (pl.col("_apart_l") == pl.col("_apart_r")).fill_null(True)
+    if link_only:
+        allowed = allowed & (pl.col("_source_l") != pl.col("_source_r")).fill_null(False)
+    return allowed
+
+
 def _block_pairs(
-    keyed: pl.DataFrame, rule: BlockingRule, max_block_size: int
+    keyed: pl.DataFrame, rule: BlockingRule, max_block_size: int, link_only: bool
 ) -> tuple[pl.LazyFrame, dict[str, int], pl.DataFrame]:
     sizes = keyed.group_by("key").len("size")
     oversized = sizes.filter(pl.col("size") > max_block_size)
@@ -165,7 +177,10 @@ def _block_pairs(
             pl.col("_idx_r").alias("_r"),
             pl.col("source").alias("_source_l"),
             pl.col("source_r").alias("_source_r"),
+            pl.col("apart").alias("_apart_l"),
+            pl.col("apart_r").alias("_apart_r"),
         )
+        .filter(_allowed(link_only))
     )
     stats = {
         "records_keyed": keyed.height,
@@ -177,50 +192,46 @@ def _block_pairs(
     capped = oversized.select(
         pl.lit(rule.name).alias("blocking_rule"), pl.col("key"), pl.col("size").cast(pl.Int64)
     )
-    return pairs, stats, capped
+    return pairs.select("_l", "_r"), stats, capped
 
 
-def _neighbour_pairs(keyed: pl.DataFrame, rule: BlockingRule) -> pl.LazyFrame:
-    ordered = keyed.lazy().sort("key", "_idx")
+def _neighbour_pairs(keyed: pl.DataFrame, rule: BlockingRule, link_only: bool) -> pl.LazyFrame:
+    ordered = keyed.sort("key", "_idx")
     shifted = [
         ordered.select(
-            pl.col("_idx").alias("_a"),
-            pl.col("_idx").shift(-k).alias("_b"),
-            pl.col("source").alias("_source_a"),
-            pl.col("source").shift(-k).alias("_source_b"),
-            pl.col("key").alias("_key_a"),
-            pl.col("key").shift(-k).alias("_key_b"),
+            pl.col("_idx").alias("_l"),
+            pl.col("_idx").shift(-k).alias("_r"),
+            pl.col("source").alias("_source_l"),
+            pl.col("source").shift(-k).alias("_source_r"),
+            pl.col("apart").alias("_apart_l"),
+            pl.col("apart").shift(-k).alias("_apart_r"),
+            pl.col("key").alias("_key_l"),
+            pl.col("key").shift(-k).alias("_key_r"),
         )
         for k in range(1, rule.window)
     ]
-    pairs = pl.concat(shifted).drop_nulls("_b")
+    pairs = pl.concat(shifted).drop_nulls("_r").filter(_allowed(link_only))
     if rule.min_similarity > 0:
-        pairs = _alike_keys(pairs.collect(), rule.min_similarity).lazy()
-    return pairs.select(
-        pl.min_horizontal("_a", "_b").alias("_l"),
-        pl.max_horizontal("_a", "_b").alias("_r"),
-        pl.col("_source_a").alias("_source_l"),
-        pl.col("_source_b").alias("_source_r"),
+        pairs = _alike_keys(pairs, rule.min_similarity)
+    return pairs.lazy().select(
+        pl.min_horizontal("_l", "_r").alias("_l"), pl.max_horizontal("_l", "_r").alias("_r")
     )
 
 
 def _alike_keys(pairs: pl.DataFrame, min_similarity: float) -> pl.DataFrame:
-    """Neighbour pairs whose keys are equal or at least ``min_similarity`` alike; each distinct
-    pair of keys is scored once."""
-    differ = pairs.filter(pl.col("_key_a") != pl.col("_key_b"))
-    keys = differ.select("_key_a", "_key_b").unique()
+    """Neighbour pairs whose keys are equal or at least ``min_similarity`` alike."""
+    differ = pairs.filter(pl.col("_key_l") != pl.col("_key_r"))
     scores = process.cpdist(
-        keys["_key_a"].to_list(),
-        keys["_key_b"].to_list(),
+        differ["_key_l"].to_list(),
+        differ["_key_r"].to_list(),
         scorer=fuzz.ratio,
         workers=-1,
         dtype=np.float32,
     )
-    alike = keys.filter(pl.Series(scores >= min_similarity * 100.0))
     return pl.concat(
         [
-            pairs.filter(pl.col("_key_a") == pl.col("_key_b")),
-            differ.join(alike, on=["_key_a", "_key_b"], how="semi"),
+            pairs.filter(pl.col("_key_l") == pl.col("_key_r")),
+            differ.filter(pl.Series(scores >= min_similarity * 100.0)),
         ]
     )
 
@@ -231,6 +242,7 @@ def candidate_pairs(
     *,
     max_block_size: int = 50,
     link_only: bool = False,
+    apart_on: str | None = None,
 ) -> Candidates:
     """Distinct candidate pairs of a prepared record frame, with what produced them.
 
@@ -239,6 +251,9 @@ def candidate_pairs(
     - ``pairs``: ``_l`` < ``_r`` (record positions, UInt32) and ``blocking_rule``, the first rule
       (in ``rules`` order) that produced the pair; with ``link_only`` only pairs whose ``source``
       values differ (record linkage between two files rather than deduplication within one);
+      with ``apart_on="cvr"`` no pair whose records hold two different values of that column (two
+      CVR numbers are two legal entities: comparing "Hansen Holding" with "Hansen Holding" under
+      another CVR number can only end in a veto, and such pairs were a third of all candidates);
     - ``report``: one row per rule — records with a key, blocks used, largest block, blocks and
       records skipped for being larger than ``max_block_size``, pairs generated and pairs new;
     - ``oversized``: the skipped blocks (``blocking_rule``, ``key``, ``size``), largest first;
@@ -249,9 +264,9 @@ def candidate_pairs(
     stats_rows: list[dict[str, object]] = []
     capped_blocks: list[pl.DataFrame] = []
     for rule in rules:
-        keyed = _keyed(records, rule)
+        keyed = _keyed(records, rule, apart_on)
         if rule.window > 1:
-            lazy_pairs = _neighbour_pairs(keyed, rule)
+            lazy_pairs = _neighbour_pairs(keyed, rule, link_only)
             stats: dict[str, int] = {
                 "records_keyed": keyed.height,
                 "blocks": 0,
@@ -260,10 +275,8 @@ def candidate_pairs(
                 "capped_records": 0,
             }
         else:
-            lazy_pairs, stats, capped = _block_pairs(keyed, rule, max_block_size)
+            lazy_pairs, stats, capped = _block_pairs(keyed, rule, max_block_size, link_only)
             capped_blocks.append(capped)
-        if link_only:
-            lazy_pairs = lazy_pairs.filter(pl.col("_source_l") != pl.col("_source_r"))
         rule_pairs = (
             lazy_pairs.select("_l", "_r", pl.lit(rule.name).alias("blocking_rule"))
             .unique(["_l", "_r"])

@@ -145,12 +145,17 @@ def estimate_u(
     else:
         sources = records["source"] if link_only else None
         left, right = random_pairs(n, size, seed=seed, sources=sources)
-    sampled = tuple(c for c in comparisons if c.name not in WITHIN_GROUP)
+    tf_mean = tf_mean or {}
+    exact = {c.name: _exact_u(records, c, tf_mean) for c in comparisons if len(c.levels) == 2}
+    sampled = tuple(c for c in comparisons if c.name not in WITHIN_GROUP and c.name not in exact)
     levels = compare_pairs(records, left, right, sampled, with_tf_values=False)
     u: dict[str, list[float]] = {}
     for c in comparisons:
         if c.name in WITHIN_GROUP:
             u[c.name] = _u_within_group(records, c, WITHIN_GROUP[c.name], size=size, seed=seed)
+            continue
+        if c.name in exact:
+            u[c.name] = exact[c.name]
             continue
         counts = levels[f"lvl_{c.name}"].value_counts()
         observed = dict(
@@ -161,13 +166,33 @@ def estimate_u(
         probs = [
             max(observed.get(level, 0) / max(total, 1), floor) for level in range(len(c.levels))
         ]
-        if tf_mean and c.name in tf_mean:
+        if c.name in tf_mean:
             # The exact share of random pairs agreeing on a value; the sample rarely sees them.
             probs[c.top] = tf_mean[c.name]
         rest = sum(probs[: c.top])
         scale = (1.0 - probs[c.top]) / rest if rest > 0 else 1.0
         u[c.name] = [p * scale for p in probs[: c.top]] + [probs[c.top]]
     return u
+
+
+def _exact_u(
+    records: pl.DataFrame, comparison: Comparison, tf_mean: dict[str, float]
+) -> list[float]:
+    """u of an agree/disagree comparison (phone, e-mail, CVR, EAN) without sampling: two random
+    records holding values agree with probability ``Σ tf(v)²`` over the value counts."""
+    if comparison.name in tf_mean:
+        agree = tf_mean[comparison.name]
+    else:
+        counts = (
+            records.get_column(comparison.columns[0]).drop_nulls().value_counts()["count"]
+        ).cast(pl.Float64)
+        total = float(counts.sum())
+        if total < 2:
+            agree = 0.5
+        else:
+            same = float((counts * (counts - 1)).sum()) / (total * (total - 1))
+            agree = max(same, 1.0 / (total * total))
+    return [1.0 - agree, agree]
 
 
 # Comparisons whose agreeing levels all lie inside one group (every address level above

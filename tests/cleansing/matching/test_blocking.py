@@ -149,3 +149,19 @@ def test_a_pair_found_by_two_rules_is_credited_to_the_first() -> None:
 def test_blank_keys_never_block(value: str | None) -> None:
     rows = [{"record_id": "a", "cvr": value}, {"record_id": "b", "cvr": value}]
     assert _pairs(rows, "cvr") == set()
+
+
+def test_records_with_two_different_cvr_numbers_are_never_paired() -> None:
+    rows = [
+        {"record_id": "a", "name_key": "kyst vvs aps", "postal_code": "8000", "cvr": "25313763"},
+        {"record_id": "b", "name_key": "kyst vvs aps", "postal_code": "8000", "cvr": "10150817"},
+        {"record_id": "c", "name_key": "kyst vvs", "postal_code": "8000"},
+        {"record_id": "d", "name_key": "kyst vvs", "postal_code": "8000", "cvr": "25313763"},
+    ]
+    records = prepare_records(frame(rows))
+    rules = tuple(r for r in default_rules() if r.name in ("postal_name", "name_sorted"))
+    pairs = candidate_pairs(records, rules, apart_on="cvr").pairs
+    ids = records["record_id"]
+    found = set(zip(ids.gather(pairs["_l"]), ids.gather(pairs["_r"]), strict=True))
+    assert found == {("a", "c"), ("a", "d"), ("b", "c"), ("c", "d")}
+    assert len(candidate_pairs(records, rules).pairs) == 6

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from cleansing.matching import MatchResult, MatchSettings, find_duplicates
+from cleansing.matching.hard_rules import hard_rule_column
 from tests.cleansing.matching.population import frame, population_rows
 
 ADDRESS = {"street_key": "vestergade", "house_number": "12", "postal_code": "8000"}
@@ -111,7 +112,19 @@ def test_population_duplicates_are_found_without_false_merges() -> None:
 
 def test_two_valid_cvr_numbers_are_never_one_customer() -> None:
     assert not _together("cvr-a", "cvr-b")
-    assert _pair("cvr-a", "cvr-b")["hard_rule"] == "cvr_conflict"
+    # Blocking never pairs them (see test_blocking), so they are not even scored.
+    pairs = _result().pairs
+    assert pairs.filter(
+        pl.col("record_id_l").is_in(["cvr-a", "cvr-b"])
+        & pl.col("record_id_r").is_in(["cvr-a", "cvr-b"])
+    ).is_empty()
+
+
+def test_cvr_conflict_vetoes_a_scored_pair() -> None:
+    levels = pl.DataFrame({"lvl_cvr": [0, 1, -1]}, schema={"lvl_cvr": pl.Int8})
+    persons = pl.Series([False, False, False])
+    vetoes = hard_rule_column(levels, persons, persons)
+    assert vetoes.to_list() == ["cvr_conflict", None, None]
 
 
 def test_household_members_stay_apart() -> None:
