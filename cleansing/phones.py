@@ -184,7 +184,12 @@ def split_extension(part: str) -> tuple[str, str | None]:
 MAX_PART_LENGTH: Final = 250
 
 
-def _numbers_in_part(part: str, region: str) -> list[str]:
+def numbers_in_part(part: str, region: str) -> list[str]:
+    """The valid numbers in one part of a value (split, extension cut off), the reference's way.
+
+    >>> numbers_in_part('20304050 30405060', 'DK')
+    ['+4520304050', '+4530405060']
+    """
     try:
         number = phonenumbers.parse(part, region)
     except NumberParseException:
@@ -211,7 +216,7 @@ def parse_phone_with_extension(
         part, extension = split_extension(raw_part.strip())
         if not part:
             continue
-        found = [n for n in _numbers_in_part(part, region) if n not in numbers]
+        found = [n for n in numbers_in_part(part, region) if n not in numbers]
         if found and first_extension is None:
             first_extension = extension
         numbers.extend(found)
@@ -244,6 +249,116 @@ def _region_expr(df: pl.DataFrame, default_region: str) -> pl.Expr:
 
 _NUMBERS: Final = pl.List(pl.String)
 
+# What Python's ``str.strip()`` and ``\s`` call whitespace (``str.isspace``), spelled out so the
+# polars (Rust) expressions below split, strip and cut extensions exactly as the reference does.
+PY_WHITESPACE: Final = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_WS: Final = f"[{PY_WHITESPACE}]"
+# _SPLIT and _EXTENSION in the polars regex dialect.
+_SPLIT_EXPR: Final = f"(?i)[/;,|\\n\\r]|{_WS}+(?:og|eller|or){_WS}+"
+_EXTENSION_EXPR: Final = (
+    f"(?is)^(.*[0-9].*?)[{PY_WHITESPACE},]*"
+    f"(?:lok(?:al)?|ext(?:ension)?|x|#)[.:]?{_WS}*([0-9]{{1,6}}){_WS}*$"
+)
+_PART_BREAK: Final = "\x00"
+
+
+def _dk_numbers(national: pl.Expr) -> pl.Expr:
+    """Expression: ``[+45…]`` when ``national`` is a Danish number in use, else ``[]``."""
+    general, types = DK_NUMBER_PATTERNS
+    valid = national.str.contains(general) & national.str.contains(types)
+    return pl.when(valid).then(pl.concat_list(pl.lit("+45") + national)).otherwise(pl.lit([]))
+
+
+def _part_numbers_fast(number: pl.Expr, region: pl.Expr) -> pl.Expr:
+    """Expression: the numbers in one part (extension cut off) where polars can tell, else null.
+
+    In the Danish region: an ordinary Danish number (:data:`_FAST_DK`); a run of ASCII digits,
+    which phonenumbers reads as a national number (valid only at eight digits) or, at ten digits
+    starting ``45``, as ``45`` and a national number; ``+45`` and a run of digits of another
+    length than eight, which is no number, nor is the run on its own (checked by the same rule).
+    Runs starting ``00`` (an international prefix) are left to phonenumbers. In any region: a
+    part without a single digit (any script) holds no number.
+    """
+    digits = number.str.to_lowercase().str.extract(_FAST_DK, 1).str.replace_all(r"[^0-9]", "")
+    run = number.str.extract(r"^(?:\+45 ?)?([0-9]+)$", 1)
+    run_is_45_national = (run.str.len_bytes() == 10) & run.str.starts_with("45")
+    in_dk = region == "DK"
+    return (
+        pl.when(~number.str.contains(r"\d"))
+        .then(pl.lit([], dtype=_NUMBERS))
+        .when(in_dk & digits.is_not_null())
+        .then(_dk_numbers(digits))
+        .when(in_dk & run.is_not_null() & ~run.str.starts_with("00"))
+        .then(
+            pl.when(number.str.starts_with("+"))
+            .then(pl.when(~run_is_45_national).then(pl.lit([], dtype=_NUMBERS)))
+            .when(run_is_45_national)
+            .then(_dk_numbers(run.str.slice(2)))
+            .otherwise(pl.lit([], dtype=_NUMBERS))
+        )
+    )
+
+
+def _pending_numbers(pending: pl.DataFrame) -> pl.DataFrame:
+    """:func:`parse_phone_with_extension` for each distinct (``value``, ``region``) of ``pending``.
+
+    The value is split into parts and the extension cut off in polars, as the reference does;
+    parts polars can settle (:func:`_part_numbers_fast`) are settled, and phonenumbers sees each
+    remaining distinct (part, region) once. Returns ``value``, ``region``, ``slow`` (list[str])
+    and ``extension``.
+    """
+    # A value holding the character the parts are joined with goes to the reference whole.
+    odd = pending.filter(pl.col("value").str.contains(_PART_BREAK, literal=True))
+    odd_parsed = [parse_phone_with_extension(v, r) for v, r in odd.iter_rows()]
+    odd_result = odd.with_columns(
+        slow=pl.Series([numbers for numbers, _ in odd_parsed], dtype=_NUMBERS),
+        extension=pl.Series([extension for _, extension in odd_parsed], dtype=pl.String),
+    )
+    keyed = pending.filter(~pl.col("value").str.contains(_PART_BREAK, literal=True))
+    keyed = keyed.with_row_index("key")
+    parts = (
+        keyed.select(
+            "key",
+            "region",
+            part=pl.col("value").str.replace_all(_SPLIT_EXPR, _PART_BREAK).str.split(_PART_BREAK),
+        )
+        .explode("part")
+        .filter(pl.col("part").str.len_chars() <= MAX_PART_LENGTH)
+        .with_columns(pl.col("part").str.strip_chars(PY_WHITESPACE))
+        .with_columns(
+            number=pl.coalesce(pl.col("part").str.extract(_EXTENSION_EXPR, 1), pl.col("part")),
+            extension=pl.col("part").str.extract(_EXTENSION_EXPR, 2),
+        )
+        .filter(pl.col("number") != "")
+        .with_columns(fast=_part_numbers_fast(pl.col("number"), pl.col("region")))
+    )
+    unsettled = parts.filter(pl.col("fast").is_null()).select("number", "region").unique()
+    searched = unsettled.with_columns(
+        searched=pl.Series(
+            [numbers_in_part(n, r) for n, r in unsettled.iter_rows()], dtype=_NUMBERS
+        )
+    )
+    found = (
+        parts.join(searched, on=["number", "region"], how="left", maintain_order="left")
+        .select("key", "extension", found=pl.coalesce("fast", "searched"))
+        .explode("found")
+        .filter(pl.col("found").is_not_null())
+        # A number already found in an earlier part of the value is not repeated.
+        .filter(pl.struct("key", "found").is_first_distinct())
+        .group_by("key", maintain_order=True)
+        .agg(slow="found", extension=pl.col("extension").drop_nulls().first())
+    )
+    result = keyed.join(found, on="key", how="left").select(
+        "value",
+        "region",
+        pl.col("slow").fill_null(pl.lit([], dtype=_NUMBERS)),
+        "extension",
+    )
+    return pl.concat([result, odd_result])
+
 
 def _field_numbers(values: pl.DataFrame) -> pl.DataFrame:
     """Numbers and extension for one phone field.
@@ -252,23 +367,18 @@ def _field_numbers(values: pl.DataFrame) -> pl.DataFrame:
     ``extension`` and ``present`` (a value that is not blank), row for row.
     """
     cleaned = pl.col("value").str.strip_chars().str.to_lowercase()
-    digits = cleaned.str.extract(_FAST_DK, 1).str.replace_all(r"[^0-9]", "")
-    general, types = DK_NUMBER_PATTERNS
-    fast_valid = digits.str.contains(general) & digits.str.contains(types)
-    blank = cleaned.is_null() | (cleaned == "")
-    staged = values.with_columns(
-        present=~blank,
-        settled=blank | ((pl.col("region") == "DK") & digits.is_not_null()),
-        fast=pl.when(fast_valid)
-        .then(pl.concat_list(pl.lit("+45") + digits))
-        .otherwise(pl.lit([], dtype=_NUMBERS)),
+    # Materialised once: inside when/then every use would run the regular expression again.
+    staged = values.with_columns(present=cleaned.fill_null("") != "").with_columns(
+        digits=pl.when("present").then(
+            cleaned.str.extract(_FAST_DK, 1).str.replace_all("[^0-9]", "")
+        )
+    )
+    staged = staged.with_columns(
+        settled=~pl.col("present") | ((pl.col("region") == "DK") & pl.col("digits").is_not_null()),
+        fast=_dk_numbers(pl.col("digits")).fill_null(pl.lit([], dtype=_NUMBERS)),
     )
     pending = staged.filter(~pl.col("settled")).select("value", "region").unique()
-    parsed = [parse_phone_with_extension(v, r) for v, r in pending.iter_rows()]
-    slow = pending.with_columns(
-        slow=pl.Series([numbers for numbers, _ in parsed], dtype=_NUMBERS),
-        extension=pl.Series([extension for _, extension in parsed], dtype=pl.String),
-    )
+    slow = _pending_numbers(pending)
     joined = staged.join(slow, on=["value", "region"], how="left", maintain_order="left")
     return joined.select(
         numbers=pl.when(pl.col("settled")).then(pl.col("fast")).otherwise(pl.col("slow")),
@@ -296,18 +406,27 @@ def normalise_phones(df: pl.DataFrame, *, default_region: str = "DK") -> pl.Data
         )
         for name in ("phone", "mobile")
     )
-    numbers = pl.concat_list("phone_numbers", "mobile_numbers").list.unique(maintain_order=True)
-    found_phone = pl.col("phone_numbers").list.len() > 0
-    found_mobile = pl.col("mobile_numbers").list.len() > 0
-    result = pl.concat([phone, mobile], how="horizontal").select(
-        phone_e164=numbers.list.first(),
-        phone_numbers=numbers,
-        phone_extension=pl.when(found_phone)
+    fields = pl.concat([phone, mobile], how="horizontal").with_row_index("row")
+    fields = fields.with_columns(
+        found_phone=pl.col("phone_numbers").list.len() > 0,
+        found_mobile=pl.col("mobile_numbers").list.len() > 0,
+    )
+    # Merging two lists costs a list operation per row; only rows with a mobile number need it.
+    merged = fields.filter("found_mobile").select(
+        "row",
+        pl.concat_list("phone_numbers", "mobile_numbers").list.unique(maintain_order=True),
+    )
+    if merged.height:
+        fields = fields.update(merged, on="row")
+    result = fields.select(
+        phone_e164=pl.col("phone_numbers").list.first(),
+        phone_numbers="phone_numbers",
+        phone_extension=pl.when("found_phone")
         .then(pl.col("phone_extension"))
         .otherwise(pl.col("mobile_extension")),
         **{
-            flag("INVALID_PHONE"): (pl.col("phone_present") & ~found_phone)
-            | (pl.col("mobile_present") & ~found_mobile)
+            flag("INVALID_PHONE"): (pl.col("phone_present") & ~pl.col("found_phone"))
+            | (pl.col("mobile_present") & ~pl.col("found_mobile"))
         },
     )
     return df.with_columns(result.get_columns())
