@@ -22,8 +22,10 @@ A number is valid when phonenumbers' metadata knows it as a number in use in its
 in Denmark eight digits in the fixed-line, mobile, toll-free or premium-rate ranges, so
 ``12 34 56 78`` is rejected. The frame function :func:`normalise_phones` settles ordinary
 Danish numbers with one polars regular expression and the Danish ranges compiled from that same
-metadata (:data:`DK_NUMBER_TYPES`); only the other values go through :func:`parse_phone`, once per
-distinct value. ``tests/cleansing/test_phones.py`` shows both paths agree on 100,000+ numbers.
+metadata (:data:`DK_NUMBER_TYPES`). The other values are split into parts and their extensions cut
+off in polars too, parts polars can tell are settled there (see :func:`_part_numbers_fast`), and
+only the rest go through phonenumbers (:func:`numbers_in_part`), once per distinct part.
+``tests/cleansing/test_phones.py`` shows both paths agree on 100,000+ numbers.
 
 Digits are ASCII or any Unicode decimal digit that phonenumbers accepts (it reads full-width
 ``２０３０４０５０`` as a Danish number); letters are not read as digits on a keypad.
