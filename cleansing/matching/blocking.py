@@ -147,10 +147,9 @@ def _keyed(records: pl.DataFrame, rule: BlockingRule, apart_on: str | None) -> p
     apart = pl.col(apart_on) if apart_on else pl.lit(None, dtype=pl.String)
     keyed = records.select("_idx", "source", apart.alias("apart"), rule.key.alias("key"))
     if isinstance(keyed.schema["key"], pl.List):
-        keyed = keyed.explode("key")
-    return (
-        keyed.drop_nulls("key").unique(["_idx", "key"]).with_columns(pl.col("key").cast(pl.String))
-    )
+        # A record lists a number twice ("+4533121212; 33 12 12 12"): one key row each.
+        keyed = keyed.explode("key").drop_nulls("key").unique(["_idx", "key"], maintain_order=True)
+    return keyed.drop_nulls("key").with_columns(pl.col("key").cast(pl.String))
 
 
 def _allowed(link_only: bool) -> pl.Expr:

@@ -150,18 +150,6 @@ PERSON_REGISTER_COMPARISONS: Final = (
 )
 """A set for person registers whose address parts are typed (and mistyped) independently (FEBRL)."""
 
-# Role mailboxes (RFC 2142 and their Danish equivalents): ``info@a.dk`` and ``info@b.dk`` share
-# a local part and nothing else.
-ROLE_MAILBOXES: Final = frozenset(
-    {
-        "info", "kontakt", "contact", "mail", "post", "postmaster", "salg", "sales", "faktura",
-        "fakturering", "invoice", "invoices", "bogholderi", "regnskab", "accounting", "admin",
-        "office", "kontor", "support", "service", "kundeservice", "ordre", "order", "orders",
-        "booking", "hello", "hej", "noreply", "no-reply", "webmaster", "indkoeb", "indkob",
-        "kreditor", "debitor", "okonomi", "oekonomi", "administration", "reception", "firma",
-    }
-)  # fmt: skip
-
 _LIST_COLUMNS: Final = {"phone": "_phones", "email": "_emails"}
 
 
@@ -333,22 +321,11 @@ def _last_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     return level, _tf_value(ll, level, comparison)
 
 
-def _address_key(pv: PairValues, side: str) -> pl.Series:
-    return pl.select(
-        pl.concat_str(
-            pv.side("street_key", side),
-            pv.side("house_number", side).fill_null(""),
-            pv.side("postal_code", side),
-            separator="|",
-        )
-    ).to_series()
-
-
 def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     sl, sr = pv.both("street_key")
     pl_, pr = pv.both("postal_code")
     ul, ur = pv.both("_unit")
-    key_l, key_r = _address_key(pv, "l"), _address_key(pv, "r")
+    key_l, key_r = pv.both("_address")
     same_building = (key_l == key_r).fill_null(False)
     same_postal = (pl_ == pr).fill_null(False)
     street_sim = similarity(sl, sr, _jaro_winkler())
@@ -439,15 +416,9 @@ def _phone(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     return pl.select(expr.cast(pl.Int8)).to_series(), shared
 
 
-def _personal_local_parts(emails: pl.Series) -> pl.Series:
-    local = pl.element().str.extract(r"^([^@]+)@")
-    return emails.list.eval(local.filter(~local.is_in(list(ROLE_MAILBOXES))))
-
-
 def _email(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     shared = _shared(pv, "_emails")
-    al, ar = pv.both("_emails")
-    local_l, local_r = _personal_local_parts(al), _personal_local_parts(ar)
+    local_l, local_r = pv.both("_locals")
     same_local = pl.select(local_l.list.set_intersection(local_r).list.len() > 0).to_series()
     dl, dr = pv.both("_domain")
     expr = (
@@ -527,12 +498,7 @@ def tf_source(comparison: Comparison) -> pl.Expr:
         "name": pl.col("_org"),
         "first_name": pl.col("first_name_key"),
         "last_name": pl.col("last_name_key"),
-        "address": pl.concat_str(
-            pl.col("street_key"),
-            pl.col("house_number").fill_null(""),
-            pl.col("postal_code"),
-            separator="|",
-        ),
+        "address": pl.col("_address"),
         "street": pl.col("street_key"),
         "postal_code": pl.col("postal_code"),
         "city": pl.col("city"),

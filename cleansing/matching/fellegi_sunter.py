@@ -87,7 +87,7 @@ def term_frequencies(
         values = records.select(tf_source(c).alias("value"))
         if isinstance(values.schema["value"], pl.List):
             values = values.explode("value")
-        counts = values.drop_nulls().group_by("value").len("count").sort("value")
+        counts = values.drop_nulls().group_by("value").len("count")
         total = int(counts["count"].sum() or 0)
         if total == 0:
             continue
@@ -95,7 +95,9 @@ def term_frequencies(
             pl.col("value").cast(pl.String), (pl.col("count") / total).alias("tf")
         )
         tables[c.name] = table
-        means[c.name] = max(float((table["tf"] ** 2).sum()), 1.0 / (total * total))
+        # Summed in sorted order, so that reruns give bit-identical weights.
+        mean = float((table["tf"] ** 2).sort().sum())
+        means[c.name] = max(mean, 1.0 / (total * total))
     return tables, means
 
 

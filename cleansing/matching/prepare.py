@@ -11,7 +11,11 @@ Out: the same rows in the same order with only the input columns (all present), 
   (``"hansen byg aps"`` → ``"hansen byg"``), null for persons,
 - ``_phones`` / ``_emails`` (list[str]) — every distinct phone number / e-mail address,
 - ``_domain`` — the company e-mail domain (null for free-mail domains such as ``gmail.com``),
-- ``_unit`` — floor and door together (``"2 tv"``), null when both are missing.
+- ``_unit`` — floor and door together (``"2 tv"``), null when both are missing;
+- ``_address`` — street, house number and postal code (``"vestergade|12|8000"``), null without a
+  street or postal code;
+- ``_locals`` (list[str]) — the personal local parts of the e-mail addresses (``jens.hansen`` of
+  ``jens.hansen@gmail.com``; role mailboxes such as ``info`` left out).
 """
 
 from __future__ import annotations
@@ -79,6 +83,29 @@ LEGAL_FORM_TOKENS: Final = (
 )
 
 
+# Role mailboxes (RFC 2142 and their Danish equivalents): ``info@a.dk`` and ``info@b.dk`` share
+# a local part and nothing else.
+ROLE_MAILBOXES: Final = frozenset(
+    {
+        "info", "kontakt", "contact", "mail", "post", "postmaster", "salg", "sales", "faktura",
+        "fakturering", "invoice", "invoices", "bogholderi", "regnskab", "accounting", "admin",
+        "office", "kontor", "support", "service", "kundeservice", "ordre", "order", "orders",
+        "booking", "hello", "hej", "noreply", "no-reply", "webmaster", "indkoeb", "indkob",
+        "kreditor", "debitor", "okonomi", "oekonomi", "administration", "reception", "firma",
+    }
+)  # fmt: skip
+
+
+def address_key() -> pl.Expr:
+    """``street|house number|postal code``: one building; null without street or postal code."""
+    return pl.concat_str(
+        pl.col("street_key"),
+        pl.col("house_number").fill_null(""),
+        pl.col("postal_code"),
+        separator="|",
+    )
+
+
 def free_mail_domains() -> frozenset[str]:
     """Free-mail and consumer ISP domains (``data/reference/free_mail_domains.csv``)."""
     return frozenset(load_reference("free_mail_domains")["domain"].str.to_lowercase())
@@ -90,13 +117,14 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
 
 
 def _org_name() -> pl.Expr:
-    tokens = pl.col("name_key").str.to_lowercase().str.split(" ")
-    kept = tokens.list.eval(
-        pl.element().filter(
-            (pl.element().str.len_chars() > 0) & ~pl.element().is_in(list(LEGAL_FORM_TOKENS))
-        )
-    ).list.join(" ")
-    return _blank_to_null(kept)
+    # Whole tokens only: pad with spaces and remove " aps " etc. Two passes, because adjacent
+    # tokens share their space ("a/s aps" -> " aps " is only found once " a/s " is gone).
+    padded = pl.lit(" ") + pl.col("name_key").str.to_lowercase().str.replace_all(r"\s+", " ")
+    padded = padded + pl.lit(" ")
+    patterns = [f" {token} " for token in LEGAL_FORM_TOKENS]
+    spaces = [" "] * len(patterns)
+    kept = padded.str.replace_many(patterns, spaces).str.replace_many(patterns, spaces)
+    return _blank_to_null(kept.str.replace_all(" {2,}", " "))
 
 
 def _distinct_values(list_col: str, single_col: str) -> pl.Expr:
@@ -151,4 +179,13 @@ def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
         )
         .str.to_lowercase()
         .alias("_unit"),
+        address_key().alias("_address"),
+    ).with_columns(
+        pl.col("_emails")
+        .list.eval(
+            pl.element()
+            .str.extract(r"^([^@]+)@")
+            .filter(~pl.element().str.extract(r"^([^@]+)@").is_in(list(ROLE_MAILBOXES)))
+        )
+        .alias("_locals"),
     )
