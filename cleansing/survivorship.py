@@ -8,13 +8,16 @@ fields of :data:`GOLDEN_FIELDS`, ``updated_at`` as raw text, and the ``registry_
 - for each field ``<field>``, ``<field>_source`` (the record_id it came from) and ``<field>_rule``.
 
 The survivor is the most complete record (most non-null golden fields), then the most recently
-updated (``updated_at``, where it parses), then the lowest ``source_row``.
+updated (``updated_at``, where it parses), then the one already holding most of the golden values
+(the CRM keeps the record that is already right, and the update changes it least), then the
+lowest ``source_row``.
 
 Each field's value is chosen among the values the cluster's records hold:
 
 - ``registry``: for companies and public customers the registry wins — the current legal name
-  (unless the record has ``NAME_MISMATCH``: then we cannot tell whether the name or the CVR number
-  is wrong, and the registry name would be a guess) and the registry's proposed address;
+  (unless the record has ``NAME_MISMATCH`` and no proposed name: then we cannot tell whether the
+  name or the CVR number is wrong, and the registry name would be a guess) and the registry's
+  current address: a proposed one, else a member's complete address the registry confirmed;
 - contact fields (phone, e-mail) and the address prefer ``most_recent`` (customers move and change
   numbers), then ``most_frequent``; identity fields (name, legal form, CVR, EAN, type, country)
   prefer ``most_frequent``, then ``most_recent``;
@@ -155,16 +158,14 @@ def build_golden(records: pl.DataFrame) -> pl.DataFrame:
     for field in GOLDEN_FIELDS:
         if field not in ranked.columns:
             ranked = ranked.with_columns(pl.lit(None, dtype=pl.String).alias(field))
+    ranked = _rerank_by_agreement(ranked, _widen(_choose(ranked)))
     clusters = ranked.group_by("_cluster").agg(
         pl.col("record_id").sort_by("_rank").first().alias("record_id"),
         pl.len().cast(pl.Int64).alias("cluster_size"),
         pl.col("record_id").sort_by("_rank").alias("member_ids"),
     )
 
-    chosen = pl.concat([_choose_by_rules(ranked), _registry_choices(ranked)], how="vertical")
-    # A registry choice beats the rules for the same field.
-    chosen = chosen.sort("_priority").unique(["_cluster", "field"], keep="first")
-    wide = _widen(chosen)
+    wide = _widen(_choose(ranked))
 
     golden = clusters.join(wide, on="_cluster", how="left")
     columns = ["record_id", "cluster_size", "member_ids"]
@@ -177,6 +178,39 @@ def build_golden(records: pl.DataFrame) -> pl.DataFrame:
         golden.select(pl.col("_cluster").alias("cluster_id"), *columns)
         .sort("cluster_id")
         .with_columns(pl.col("member_ids").cast(pl.List(pl.String)))
+    )
+
+
+def _choose(ranked: pl.DataFrame) -> pl.DataFrame:
+    chosen = pl.concat([_choose_by_rules(ranked), _registry_choices(ranked)], how="vertical")
+    # A registry choice beats the rules for the same field.
+    return chosen.sort("_priority").unique(["_cluster", "field"], keep="first")
+
+
+def _rerank_by_agreement(ranked: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFrame:
+    """Ties in completeness and recency go to the record already holding most golden values.
+
+    The CRM then keeps the record that is already right, and the update rewrites as little of
+    it as possible: a survivor whose own values link its duplicates keeps linking them in the
+    next run.
+    """
+    golden = wide.select("_cluster", *[pl.col(f).alias(f"_golden_{f}") for f in GOLDEN_FIELDS])
+    agreement = pl.sum_horizontal(
+        (pl.col(f).cast(pl.String).str.strip_chars() == pl.col(f"_golden_{f}"))
+        .fill_null(False)
+        .cast(pl.Int32)
+        for f in GOLDEN_FIELDS
+    )
+    return (
+        ranked.join(golden, on="_cluster", how="left")
+        .with_columns(agreement.alias("_agreement"))
+        .sort(
+            ["_cluster", "_completeness", "_updated", "_agreement", "_source_row"],
+            descending=[False, True, True, True, False],
+            nulls_last=True,
+        )
+        .with_columns(pl.int_range(pl.len()).over("_cluster").alias("_rank"))
+        .drop(*[f"_golden_{f}" for f in GOLDEN_FIELDS], "_agreement")
     )
 
 
@@ -399,24 +433,51 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
     names = registered.select(
         "_cluster",
         "_rank",
+        pl.lit(0).alias("_order"),
         pl.lit("name").alias("field"),
         name_value.alias("value"),
         pl.col("record_id").alias("source"),
     )
 
-    proposed = [_text(registered, f"registry_proposed_{f}").fill_null("") for f in ADDRESS_FIELDS]
-    block = pl.concat_str(proposed, separator=_SEP)
-    addresses = registered.filter(pl.col("_has_proposal")).select(
+    def address_block(prefix: str) -> pl.Expr:
+        return pl.concat_str(
+            [_text(registered, f"{prefix}{f}").fill_null("") for f in ADDRESS_FIELDS],
+            separator=_SEP,
+        )
+
+    proposed = registered.filter(pl.col("_has_proposal")).select(
         "_cluster",
         "_rank",
+        pl.lit(0).alias("_order"),
         pl.lit(_ADDRESS).alias("field"),
-        block.alias("value"),
+        address_block("registry_proposed_").alias("value"),
+        pl.col("record_id").alias("source"),
+    )
+    # A complete address the registry found and did not dispute is its current address too: it
+    # beats an older address of a member the registry could not check (one without a CVR).
+    mismatch = (
+        pl.col("flag_ADDRESS_MISMATCH").cast(pl.Boolean).fill_null(False)
+        if "flag_ADDRESS_MISMATCH" in registered.columns
+        else pl.lit(False)
+    )
+    confirmed = registered.filter(
+        ~pl.col("_has_proposal")
+        & _text(registered, "registry_name").is_not_null()
+        & _text(registered, "street").is_not_null()
+        & _text(registered, "postal_code").is_not_null()
+        & ~mismatch
+    ).select(
+        "_cluster",
+        "_rank",
+        pl.lit(1).alias("_order"),
+        pl.lit(_ADDRESS).alias("field"),
+        address_block("").alias("value"),
         pl.col("record_id").alias("source"),
     )
     return (
-        pl.concat([names, addresses])
+        pl.concat([names, proposed, confirmed])
         .filter(pl.col("value").is_not_null())
-        .sort("_rank")
+        .sort("_order", "_rank")
         .unique(["_cluster", "field"], keep="first")
         .select(
             "_cluster",

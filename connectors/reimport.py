@@ -3,9 +3,20 @@
 ``reimport/customers_update.csv`` has the input's own headers in the input's order, delimiter and
 encoding, one row per input row (or per changed row), with the cleaned values written into the
 mapped columns and every other column exactly as read. The values are those of
-:func:`cleansing.changes.input_shaped` — so ``changes.csv`` lists exactly what this file changes —
-and, for the record each cluster keeps, the golden values of the whole cluster. A value cleansing
-could not clean (an invalid phone number) keeps its original: it is flagged, not erased.
+:func:`cleansing.changes.input_shaped` over :func:`cleansing.survivorship.apply_golden` — so
+``changes.csv`` lists exactly what this file changes, and cleansing the file again changes
+nothing:
+
+- every company record whose CVR the registry trusts gets the registry's proposals (the current
+  name of a renamed company, the current address of one that moved), survivor or not;
+- the record each cluster keeps carries the golden values of the whole cluster;
+- records merged away keep their own cleaned values: the CRM bars or merges them
+  (``merge_plan.csv``), and copying the survivor's values onto them would only hide what they
+  held.
+
+A value cleansing could not clean (an invalid phone number) keeps its original: it is flagged,
+not erased. A one-line address column gets street, number, floor and door, plus postal code and
+city only when the input has no columns of its own for them.
 
 Phone numbers are written in E.164 (``+4512345678``): every CRM accepts it, it survives a round
 trip through Excel as text, and the next cleansing run reads it back unchanged. The country,

@@ -480,3 +480,21 @@ def test_apply_registry_proposals_only_for_trusted_company_records() -> None:
         ["name"],
         [],
     ]
+
+
+def test_a_tie_goes_to_the_record_already_holding_the_golden_values() -> None:
+    """Equally complete, undated: the record the update changes least survives, not row 1."""
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "a", "name": "Jens Hansenn", "email": "j@h.dk"},
+            {"record_id": "2", "cluster_id": "a", "name": "Jens Hansen", "email": "j@h.dk"},
+            {"record_id": "3", "cluster_id": "a", "name": "Jens Hansen", "email": "j@h.dk"},
+        )
+    )
+    row = golden_row(golden, "a")
+    assert (row["record_id"], row["name"], row["name_rule"]) == (
+        "2",
+        "Jens Hansen",
+        "most_frequent",
+    )
+    assert row["member_ids"] == ["2", "3", "1"]
