@@ -54,6 +54,7 @@ def read_postgres(url: str) -> tuple[pl.DataFrame, SourceInfo]:
     password = _url_password(url)
     info = SourceInfo(path=where, sha256="", format="postgresql")
     timeout = _seconds(own, "statement_timeout", STATEMENT_TIMEOUT, where)
+    order_by = _order_by(own.get("order_by"), where)
     try:
         with _connect(conninfo, where, password) as conn:
             conn.read_only = True
@@ -67,7 +68,7 @@ def read_postgres(url: str) -> tuple[pl.DataFrame, SourceInfo]:
                     " set_config('extra_float_digits', '1', true)",
                     (str(int(timeout * 1000)), str(int(LOCK_TIMEOUT * 1000))),
                 )
-                select = _select(cur, own, info, where)
+                select = _select(cur, own, order_by, info, where)
                 cur.execute(f"SELECT * FROM ({select}) AS q LIMIT 0")  # names quoted by _select
                 columns = [(d.name, d.type_code) for d in cur.description or []]
                 _check_columns([c for c, _ in columns], where)
@@ -193,11 +194,10 @@ def _seconds(own: dict[str, str], key: str, default: float, where: str) -> float
 # --------------------------------------------------------------------------- what to read
 
 
-def _select(cur: Any, own: dict[str, str], info: SourceInfo, where: str) -> str:
+def _select(cur: Any, own: dict[str, str], order_by: str, info: SourceInfo, where: str) -> str:
     """The SELECT to stream, with its ORDER BY; records what and in which order in ``info``."""
     from psycopg import sql
 
-    order_by = _order_by(own.get("order_by"), where)
     if "query" in own:
         query = own["query"].rstrip().rstrip(";").rstrip()
         info.source = "query"
@@ -235,7 +235,10 @@ def _select(cur: Any, own: dict[str, str], info: SourceInfo, where: str) -> str:
             info.order = f"primary key ({', '.join(key)})"
         elif relkind in ("r", "m"):
             order_by = "ctid"
-            info.order = "physical order (ctid): the table has no primary key; give order_by="
+            info.order = (
+                "physical order (ctid; not always insertion order): the table has no "
+                "primary key; give order_by="
+            )
         elif relkind == "p":
             order_by = "tableoid, ctid"
             info.order = "partition, then physical order (ctid): no primary key; give order_by="
