@@ -127,18 +127,18 @@ def _names_cpr(column: str) -> bool:
     return "cpr" in lowered or "personnummer" in lowered or "personnr" in lowered
 
 
-def _column_masks(df: pl.DataFrame, columns: list[str]) -> dict[str, pl.Expr]:
-    """The masking expression for each column that may hold a CPR number (see the module doc).
+def _column_masks(hits: pl.DataFrame, filled: dict[str, int]) -> dict[str, pl.Expr]:
+    """The masking expression for each column of ``hits`` that may hold a CPR number.
 
-    Columns without a ten-digit run, and columns where no number would be masked, are left out.
+    ``hits`` holds the rows where some column has a ten-digit run (every cell a mask can change
+    and every whole-cell number is among them); ``filled`` counts each column's non-null cells
+    in the whole frame. Columns where no number would be masked are left out (see the module
+    doc). Whether a column *names* CPR numbers is judged on these rows only: a keyword in a cell
+    without a number masks nothing.
     """
-    has_digits = df.select(pl.col(c).str.contains(_TEN_DIGITS_ANYWHERE).any() for c in columns)
-    candidates = [c for c in columns if has_digits[c][0]]
-    if not candidates:
-        return {}
-    stats = df.select(
+    columns = hits.columns
+    stats = hits.select(
         pl.struct(
-            filled=pl.col(c).count(),
             cells=pl.col(c).str.contains(_WHOLE_CELL_TEN_DIGITS).sum(),
             distinct=pl.col(c).filter(pl.col(c).str.contains(_WHOLE_CELL_TEN_DIGITS)).n_unique(),
             cprs=pl.col(c).str.contains(_WHOLE_CELL_CPR).sum(),
@@ -150,11 +150,11 @@ def _column_masks(df: pl.DataFrame, columns: list[str]) -> dict[str, pl.Expr]:
             named=pl.col(c).str.contains(_KEYWORD).any(),
             hyphenated=pl.col(c).str.contains(_HYPHENATED_STANDALONE).any(),
         ).alias(c)
-        for c in candidates
+        for c in columns
     ).row(0, named=True)
     masks = {}
-    for column in candidates:
-        filled, cells, distinct, cprs, days, named, hyphenated = stats[column].values()
+    for column in columns:
+        cells, distinct, cprs, days, named, hyphenated = stats[column].values()
         text = pl.col(column)
         days_needed = min(MIN_DISTINCT_DAYS, -(-cprs // 3))
         is_cpr_column = cells and cprs >= CPR_COLUMN_SHARE * cells and days >= days_needed
@@ -162,7 +162,7 @@ def _column_masks(df: pl.DataFrame, columns: list[str]) -> dict[str, pl.Expr]:
         # with a few ``1234567890`` placeholders is not one.
         is_id_column = (
             distinct >= MIN_ID_CELLS
-            and cells >= ID_COLUMN_SHARE * filled
+            and cells >= ID_COLUMN_SHARE * filled[column]
             and (cprs < ID_COLUMN_SHARE * cells or days < days_needed)
         )
         if _names_cpr(column) or is_cpr_column:
@@ -189,18 +189,25 @@ def mask_cpr(df: pl.DataFrame) -> pl.DataFrame:
     0101901234'`` becomes ``'Jens Hansen, cpr XXXXXX-XXXX'`` (flagged); ``'20304050'`` and
     ``'5790000000005'`` stay as they are (not flagged).
     """
+    no_flag = pl.lit(False).alias(flag("CPR_IN_DATA"))
     columns = [name for name, dtype in df.schema.items() if dtype == pl.String]
-    masked = _column_masks(df, columns)
-    if not masked:
-        return df.with_columns(pl.lit(False).alias(flag("CPR_IN_DATA")))
-    staged = {
-        f"__cpr_masked_{i}": (column, expr) for i, (column, expr) in enumerate(masked.items())
-    }
-    out = df.with_columns(expr.alias(tmp) for tmp, (_, expr) in staged.items())
-    changed = pl.any_horizontal(
-        pl.col(tmp).ne_missing(pl.col(column)) for tmp, (column, _) in staged.items()
-    )
-    out = out.with_columns(changed.alias(flag("CPR_IN_DATA")))
-    return out.with_columns(pl.col(tmp).alias(column) for tmp, (column, _) in staged.items()).drop(
-        list(staged)
+    # One cheap scan per column; everything else looks only at the few rows with a ten-digit run.
+    runs = df.select(pl.col(c).str.contains(_TEN_DIGITS_ANYWHERE) for c in columns)
+    candidates = [c for c in columns if runs[c].any()]
+    if not candidates:
+        return df.with_columns(no_flag)
+    rows = runs.select(pl.any_horizontal(candidates)).to_series().arg_true()
+    hits = df.select(pl.col(candidates).gather(rows))
+    filled = {c: df[c].count() for c in candidates}
+    masks = _column_masks(hits, filled)
+    if not masks:
+        return df.with_columns(no_flag)
+    masked = hits.select(expr.alias(column) for column, expr in masks.items())
+    changed = masked.select(
+        pl.any_horizontal(pl.col(c).ne_missing(hits[c]) for c in masks)
+    ).to_series()
+    flags = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).alias(flag("CPR_IN_DATA"))
+    return df.with_columns(
+        *(df[c].clone().scatter(rows, masked[c]) for c in masks),
+        flags.scatter(rows, changed),
     )
