@@ -185,6 +185,26 @@ def street_key(expr: pl.Expr) -> pl.Expr:
     return key
 
 
+def address_key() -> pl.Expr:
+    """The blocking key of a whole address, from the parsed columns of a frame.
+
+    ``street_key``, house number, floor, door, ``po_box`` and postal code joined by spaces;
+    null without a street or a Postboks (``'vestergade 12a 2 tv 8000'``).
+    """
+    return pl.when(pl.col("street_key").is_not_null() | pl.col("po_box").is_not_null()).then(
+        pl.concat_str(
+            pl.col("street_key"),
+            pl.col("house_number").str.to_lowercase(),
+            pl.col("floor"),
+            pl.col("door"),
+            pl.col("po_box").str.to_lowercase(),
+            pl.col("postal_code"),
+            separator=" ",
+            ignore_nulls=True,
+        )
+    )
+
+
 def _house_number(number: pl.Expr, letter: pl.Expr, to: pl.Expr) -> pl.Expr:
     """``12`` + ``a`` → ``12A``; ``012`` → ``12``; a range keeps its end: ``12-14``."""
     first = number.str.strip_chars_start("0")
@@ -483,20 +503,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         po_box=pl.lit("Postboks ") + pl.col("_box").str.strip_chars_start("0"),
     )
     frame = frame.with_columns(
-        address_key=pl.when(
-            pl.col("street_key").is_not_null() | pl.col("po_box").is_not_null()
-        ).then(
-            pl.concat_str(
-                pl.col("street_key"),
-                pl.col("house_number").str.to_lowercase(),
-                pl.col("floor"),
-                pl.col("door"),
-                pl.col("po_box").str.to_lowercase(),
-                pl.col("postal_code"),
-                separator=" ",
-                ignore_nulls=True,
-            )
-        ),
+        address_key=address_key(),
         flag_MISSING_ADDRESS=is_dk
         & (
             pl.col("postal_code").is_null()

@@ -113,12 +113,37 @@ def registry_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     return detail
 
 
+def registry_view(frame: pl.DataFrame) -> pl.DataFrame:
+    """The records as the registry says they are now, for matching.
+
+    A renamed or moved company is compared under its current name and address, so the first
+    run already merges what the re-import would make identical (and a rerun finds the same
+    clusters). The records themselves keep their own cleaned values.
+    """
+    if not any(c.startswith("registry_proposed_") for c in frame.columns):
+        return frame
+    from cleansing.addresses import address_key, street_key
+    from cleansing.names import name_key
+    from cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
+
+    view = apply_registry_proposals(frame)
+    changed = pl.col(REGISTRY_APPLIED).list.len() > 0
+    rekeyed = (
+        view.with_row_index("_row")
+        .filter(changed)
+        .with_columns(name_key=name_key(pl.col("name")), street_key=street_key(pl.col("street")))
+        .with_columns(address_key=address_key())
+        .select("_row", "name_key", "street_key", "address_key")
+    )
+    return view.with_row_index("_row").update(rekeyed, on="_row").drop("_row", REGISTRY_APPLIED)
+
+
 def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from cleansing.matching import find_duplicates
 
     frame = pl.read_parquet(Path(work, "registered.parquet"))
     low, high = options["review_band"]
-    result = find_duplicates(frame, review_band=(low, high))
+    result = find_duplicates(registry_view(frame), review_band=(low, high))
     clusters = result.clusters  # one row per record, in input order
     if not clusters["record_id"].equals(frame["record_id"]):
         raise AssertionError("matching returned clusters out of input order")
