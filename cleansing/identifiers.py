@@ -197,18 +197,32 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
     """
     raw_cvr = _column_or_null(df, raw("cvr"))
     raw_ean = _column_or_null(df, raw("ean"))
-    # Two steps: the candidates are materialised once, not re-derived for every digit.
-    staged = df.select(
-        cvr_candidate=cvr_candidate(raw_cvr),
-        ean_candidate=ean_candidate(raw_ean),
-        cvr_present=_present(raw_cvr),
-        ean_present=_present(raw_ean),
+    # Two steps: the candidates are materialised once, not re-derived for every digit; lazily,
+    # so each compact value is computed once for both its shape test and its value.
+    staged = (
+        df.lazy()
+        .select(
+            cvr_candidate=cvr_candidate(raw_cvr),
+            ean_candidate=ean_candidate(raw_ean),
+            cvr_present=_present(raw_cvr),
+            ean_present=_present(raw_ean),
+        )
+        .collect()
     )
-    result = staged.select(
-        cvr=cvr_checked(pl.col("cvr_candidate")),
-        ean=ean_checked(pl.col("ean_candidate")),
-    ).with_columns(
-        (staged["cvr_present"] & pl.col("cvr").is_null()).alias(flag("INVALID_CVR")),
-        (staged["ean_present"] & pl.col("ean").is_null()).alias(flag("INVALID_EAN")),
+    result = (
+        staged.lazy()
+        .select(
+            cvr=cvr_checked(pl.col("cvr_candidate")),
+            ean=ean_checked(pl.col("ean_candidate")),
+            cvr_present="cvr_present",
+            ean_present="ean_present",
+        )
+        .select(
+            "cvr",
+            "ean",
+            (pl.col("cvr_present") & pl.col("cvr").is_null()).alias(flag("INVALID_CVR")),
+            (pl.col("ean_present") & pl.col("ean").is_null()).alias(flag("INVALID_EAN")),
+        )
+        .collect()
     )
     return df.with_columns(result.get_columns())
