@@ -327,7 +327,7 @@ def _copy(cur: Any, select: str, columns: list[tuple[str, int]]) -> tuple[pl.Dat
                 flush()
     flush()
     table = (
-        pl.concat(batches, rechunk=True)
+        pl.concat(batches, rechunk=False)
         if batches
         else pl.DataFrame(schema=dict.fromkeys(names, pl.String))
     )
