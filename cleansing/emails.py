@@ -201,7 +201,8 @@ def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) ->
     single = pl.lit(False)
     if not check_deliverability:
         single = (_plainly_valid(cleaned) & ~cleaned.str.contains(r"^['{}]")).fill_null(False)
-    staged = df.select(value=value, cleaned=cleaned, single=single)
+    # Lazily, so the cleaned value is computed once for its several tests.
+    staged = df.lazy().select(value=value, cleaned=cleaned, single=single).collect()
     # Every other field is tokenised and checked once per distinct value, not once per row.
     others = staged.filter(~pl.col("single") & pl.col("value").is_not_null())["value"]
     parsed = _field_addresses(others, check_deliverability=check_deliverability)
