@@ -411,3 +411,9 @@ def test_a_million_rows_stream_in_bounded_memory(dsn: str) -> None:
     rows_per_s, peak_mb, frame_mb = map(float, done.stdout.split())
     assert peak_mb < 150 + 3 * frame_mb, done.stdout  # ~60 MB interpreter + polars + psycopg
     assert rows_per_s > 50_000, done.stdout
+
+
+@pytest.mark.postgres
+def test_a_query_repeating_a_column_name_is_refused(dsn: str) -> None:
+    with pytest.raises(InputError, match=r"repeats column names 'navn'; give them their own"):
+        read_url_table(f"{dsn}?query=SELECT 'a' AS navn, 'b' AS navn")
