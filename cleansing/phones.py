@@ -218,7 +218,8 @@ def parse_phone_with_extension(
         part, extension = split_extension(raw_part.strip())
         if not part:
             continue
-        found = [n for n in numbers_in_part(part, region) if n not in numbers]
+        # phonenumbers finds a number written twice in one part twice: it is kept once.
+        found = list(dict.fromkeys(n for n in numbers_in_part(part, region) if n not in numbers))
         if found and first_extension is None:
             first_extension = extension
         numbers.extend(found)

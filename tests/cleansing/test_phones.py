@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import functools
 import random
+import sys
 import time
 
 import phonenumbers
@@ -55,6 +56,7 @@ def test_invalid_phone_corpus(value: str) -> None:
         ("tlf. 33 12 34 56 lok. 123", None, None, ["+4533123456"], "123", False),
         ("12 34 56 78", "(+45) 30405060", None, ["+4530405060"], None, True),
         ("20304050 / 30405060", "20304050", None, ["+4520304050", "+4530405060"], None, False),
+        ("20304050 20304050 ext 3", None, None, ["+4520304050"], "3", False),
         (None, "30 40 50 60 ext 7", "DK", ["+4530405060"], "7", False),
         ("32 10 00", None, "Grønland", ["+299321000"], None, False),
         ("31 22 33", None, "Færøerne", ["+298312233"], None, False),
@@ -115,6 +117,12 @@ def test_split_extension_needs_a_number_first() -> None:
     assert split_extension("20304050 lokal 1234") == ("20304050", "1234")
 
 
+def test_whitespace_is_pythons() -> None:
+    # The polars expressions split and strip at the characters Python's str.strip() removes.
+    python = {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+    assert set(phones.PY_WHITESPACE) == python
+
+
 def test_danish_ranges_are_phonenumbers_metadata() -> None:
     # Every eight-digit prefix class: the compiled pattern and phonenumbers decide the same.
     rng = random.Random(3)
@@ -171,6 +179,7 @@ _DK_DRESSES = (
     "{a}{b}{c}{d} ELLER {b}{c}{d}{a} lokal 3",
     "{a}{b}{c}{d} / {b}{c}{d}{a} ext 3; {a}{b}{c}{d} x 4",
     "{a}{b}{c}{d};{a}{b}{c}{d}",
+    "{a}{b}{c}{d} {a}{b}{c}{d}",
     "{a}{b}{c}{d}\u2003/\u2003{b}{c}{d}{a}",
     "{a}{b}{c}{d}\x1c",
     "{a}{b}{c}{d} #\x1c12",
