@@ -279,12 +279,15 @@ def run_pipeline(
     """Run every step; returns run.json's content. Steps become Prefect tasks when orchestrated."""
     opts = asdict(options) | {"registry_source": options.registry_source()}
     opts["review_band"] = list(options.review_band)
+    from connectors.sources import redact_url
+
+    recorded = {k: v for k, v in opts.items() if k != "registry_source"}
+    recorded |= {"registry": opts["registry_source"], "input": redact_url(options.input)}
     run: dict[str, Any] = {
         "datavask_version": _versions()["datavask"],
         "run_id": uuid.uuid4().hex,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "options": {k: v for k, v in opts.items() if k != "registry_source"}
-        | {"registry": opts["registry_source"]},
+        "options": recorded,
         "orchestration": orchestration_note,
         "versions": _versions(),
         "timings": {},

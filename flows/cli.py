@@ -157,9 +157,31 @@ def cleanse(
     _print_summary(run)
 
 
+def _keep_password_out_of_parameters(options: dict[str, Any]) -> None:
+    """Move a database password from the input URL into the environment.
+
+    Flow parameters are stored by the Prefect server; the connector finds the password in
+    ``DATAVASK_PG_PASSWORD`` when the URL has none.
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    from connectors.sources import redact_url
+
+    url = options["input"]
+    if "://" not in url:
+        return
+    parts = urlsplit(url, allow_fragments=False)
+    password = parts.password or (parse_qs(parts.query).get("password") or [None])[0]
+    if password:
+        os.environ["DATAVASK_PG_PASSWORD"] = password
+        options["input"] = redact_url(url)
+
+
 def _run(**options: Any) -> dict[str, Any]:
     from flows.cleanse import CleanseOptions, cleanse_flow, run_pipeline, set_reporter
     from flows.orchestration import resolve
+
+    _keep_password_out_of_parameters(options)
 
     with console.status("Preparing …") as status:
         orchestration = resolve(status.update)

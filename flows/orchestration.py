@@ -63,7 +63,9 @@ def _state_file() -> Path:
 
 def quiet_prefect_console() -> None:
     """Keep Prefect's INFO lines off the terminal (they still reach the server's run logs)."""
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    # CRITICAL, not WARNING: a failed task logs its traceback at ERROR, and bad input must read
+    # as the CLI's one line; internal failures are written to last-error.log by the CLI.
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 

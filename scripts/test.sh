@@ -20,6 +20,10 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
+# A throwaway PostgreSQL (Debian's package) for the tests marked `postgres`.
+eval "$(scripts/postgres.sh)"
+export DATAVASK_TEST_PG_DSN
+
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

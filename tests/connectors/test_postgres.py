@@ -365,11 +365,6 @@ def test_cleanse_from_postgres_matches_the_csv_run(dsn: str, schema: str, tmp_pa
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    reason="flows/cleanse.py records options.input verbatim in run.json; it should record "
-    "connectors.sources.redact_url(input)",
-    strict=True,
-)
 def test_run_json_carries_no_password(customers: str, dsn: str, tmp_path: Path) -> None:
     from flows.cleanse import CleanseOptions, run_pipeline
 
