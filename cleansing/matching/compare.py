@@ -30,7 +30,9 @@ The comparisons, with an example pair for each level (top level first):
 ``date_of_birth`` / ``national_id`` — exact · one edit or transposition
     ``19560409`` ~ ``19560490`` · different
 ``phone`` — shares a number · different
-``email`` — shares an address · different. Two addresses that share only their company domain
+``email`` — shares an address · different personal addresses (both on free-mail domains:
+    ``jens43@gmail.com`` / ``jensh@hotmail.com`` — people change private addresses, so this says
+    less than) · different (``info@hansen-byg.dk`` / ``info@nordic-cleaning.dk``). Two addresses that share only their company domain
     (``jens@hansen-byg.dk`` / ``info@hansen-byg.dk``) or only a personal local part
     (``jens.hansen@gmail.com`` / ``jens.hansen@hotmail.com``) count as *missing*: both are
     usually made from the name, so they would repeat the name's evidence, and two contact persons
@@ -114,9 +116,9 @@ COMPARISONS: Final[dict[str, Comparison]] = {
         Comparison("phone", ("different", "shared number"), ("phone_e164",), tf_levels=(1,)),
         Comparison(
             "email",
-            ("different", "shared address"),
+            ("different", "different personal addresses", "shared address"),
             ("email",),
-            tf_levels=(1,),
+            tf_levels=(2,),
         ),
         Comparison("cvr", ("different", "exact"), ("cvr",)),
         Comparison("ean", ("different", "exact"), ("ean",)),
@@ -425,9 +427,11 @@ def _email(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         pl.when(_list_empty(pv, "_emails"))
         .then(NULL_LEVEL)
         .when(shared.is_not_null())
-        .then(1)
+        .then(2)
         .when(same_local | (dl == dr).fill_null(False))
         .then(NULL_LEVEL)
+        .when(dl.is_null() & dr.is_null())
+        .then(1)
         .otherwise(0)
     )
     return pl.select(expr.cast(pl.Int8)).to_series(), shared

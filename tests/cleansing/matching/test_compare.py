@@ -119,7 +119,9 @@ def test_address_levels(a: dict[str, Any], b: dict[str, Any], label: str) -> Non
         ("jens.hansen@gmail.com", "jens.hansen@hotmail.com", "missing"),  # the name's evidence
         ("info@hansen-byg.dk", "info@birkedal.dk", "different"),  # a role mailbox
         ("jens@hansen-byg.dk", "bogholderi@hansen-byg.dk", "missing"),  # the name's evidence
-        ("jens@gmail.com", "anne@gmail.com", "different"),  # free mail is no company
+        ("jens@gmail.com", "anne@gmail.com", "different personal addresses"),  # no company
+        ("jens43@gmail.com", "jensh@hotmail.com", "different personal addresses"),
+        ("jens@hansen-byg.dk", "jens43@gmail.com", "different"),
         ("jens@gmail.com", None, "missing"),
     ],
 )
