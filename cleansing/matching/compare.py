@@ -31,8 +31,9 @@ The comparisons, with an example pair for each level (top level first):
     ``19560409`` ~ ``19560490`` · different
 ``phone`` — shares a number · different
 ``email`` — shares an address · different personal addresses (both on free-mail domains:
-    ``jens43@gmail.com`` / ``jensh@hotmail.com`` — people change private addresses, so this says
-    less than) · different (``info@hansen-byg.dk`` / ``info@nordic-cleaning.dk``). Two addresses that share only their company domain
+    ``jens43@gmail.com`` / ``jensh@hotmail.com``; people change private addresses, so this says
+    less than) · different (``info@hansen-byg.dk`` / ``info@nordic-cleaning.dk``).
+    Two addresses that share only their company domain
     (``jens@hansen-byg.dk`` / ``info@hansen-byg.dk``) or only a personal local part
     (``jens.hansen@gmail.com`` / ``jens.hansen@hotmail.com``) count as *missing*: both are
     usually made from the name, so they would repeat the name's evidence, and two contact persons
