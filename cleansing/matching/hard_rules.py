@@ -11,7 +11,8 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
     two different valid CVR numbers are two legal entities (``25313763`` / ``10150817``).
 ``household``
     two people with clearly different first names at one address (Jens and Anne Hansen,
-    Vestergade 12) are a household, unless a date of birth or national id says they are one person.
+    Vestergade 12 — or Vestergde 12, or Vestergade 14: a typo does not make them one person) are
+    a household, unless a date of birth or national id says they are one person.
 ``group_company``
     two companies at one address with different names and no shared CVR are sister companies
     (``Hansen Holding ApS`` / ``Hansen Byg ApS``), not one customer under two names.
@@ -41,8 +42,10 @@ def _top(levels: pl.DataFrame, name: str, top: int) -> pl.Expr:
 
 
 def _same_address(levels: pl.DataFrame) -> pl.Expr:
+    # "same street" counts: a typo in the street or the house number must not turn a household
+    # back into one person.
     if "lvl_address" in levels.columns:
-        return pl.col("lvl_address") >= 3
+        return pl.col("lvl_address") >= 2
     return (
         _top(levels, "street", 3) & _top(levels, "house_number", 2) & _top(levels, "postal_code", 2)
     )
