@@ -86,6 +86,16 @@ def name_sort_key() -> pl.Expr:
     return pl.when(pl.col("_person")).then(person).otherwise(pl.col("_org"))
 
 
+def unordered_name_key() -> pl.Expr:
+    """A person's two name parts in alphabetical order: ``hansen jens`` for Jens Hansen and for
+    Hansen Jens (first and last name typed into each other's fields); null for organisations."""
+    first, last = pl.col("first_name_key"), pl.col("last_name_key")
+    low = pl.min_horizontal(first, last)
+    high = pl.max_horizontal(first, last)
+    key = pl.concat_str(low, high, separator=" ", ignore_nulls=False)
+    return pl.when(pl.col("_person")).then(key)
+
+
 def _joined(*columns: str) -> pl.Expr:
     return pl.concat_str([pl.col(c) for c in columns], separator="|", ignore_nulls=False)
 
@@ -126,6 +136,14 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
         BlockingRule(
             "name_sorted",
             name_sort_key(),
+            window=window,
+            uses=NAME_USES,
+            min_similarity=NEIGHBOUR_SIMILARITY,
+        ),
+        # Swapped name parts sort apart in "last first" order, together in alphabetical order.
+        BlockingRule(
+            "name_unordered_sorted",
+            unordered_name_key(),
             window=window,
             uses=NAME_USES,
             min_similarity=NEIGHBOUR_SIMILARITY,

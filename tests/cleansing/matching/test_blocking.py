@@ -165,3 +165,16 @@ def test_records_with_two_different_cvr_numbers_are_never_paired() -> None:
     found = set(zip(ids.gather(pairs["_l"]), ids.gather(pairs["_r"]), strict=True))
     assert found == {("a", "c"), ("a", "d"), ("b", "c"), ("c", "d")}
     assert len(candidate_pairs(records, rules).pairs) == 6
+
+
+def test_swapped_first_and_last_name_are_neighbours() -> None:
+    person = {"customer_type": "person"}
+    rows = [
+        {"record_id": "a", **person, "first_name_key": "cameron", "last_name_key": "jessup"},
+        {"record_id": "b", **person, "first_name_key": "jessup", "last_name_key": "cameron"},
+        {"record_id": "c", **person, "first_name_key": "karen", "last_name_key": "dahl"},
+        {"record_id": "d", **person, "first_name_key": "ib", "last_name_key": "dam"},
+        {"record_id": "e", **person, "first_name_key": "jens", "last_name_key": "kruse"},
+    ]
+    assert ("a", "b") in _pairs(rows, "name_unordered_sorted")
+    assert ("a", "b") not in _pairs(rows, "name_sorted")
