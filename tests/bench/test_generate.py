@@ -421,6 +421,43 @@ def test_hard_negative_common_names_live_apart() -> None:
     assert (groups.filter(pl.col("entities") >= 2)["postal_codes"] >= 2).all()
 
 
+def test_distinct_customers_never_share_a_mailbox_or_a_domain() -> None:
+    truth = dataset(20_000, 5).truth
+    emails = (
+        truth.drop_nulls("true_email").group_by("true_email").agg(pl.col("entity_id").n_unique())
+    )
+    assert emails["entity_id"].max() == 1
+    company = truth.filter(
+        (pl.col("true_customer_type") != "person") & pl.col("true_email").is_not_null()
+    ).with_columns(domain=pl.col("true_email").str.extract(r"@(.+)$", 1))
+    domains = company.group_by("domain").agg(pl.col("entity_id").n_unique())
+    assert domains["entity_id"].max() == 1
+    # the same name, a domain of its own
+    same_name = company.group_by("true_name").agg(pl.col("domain").n_unique(), pl.len())
+    assert (same_name.filter(pl.col("len") >= 2)["domain"] >= 2).any()
+
+
+def test_phone_numbers_are_shared_only_where_planted() -> None:
+    truth = dataset(20_000, 5).truth
+    shared = (
+        truth.drop_nulls("true_phone_e164")
+        .group_by("true_phone_e164")
+        .agg(pl.col("entity_id").n_unique().alias("entities"), pl.col("scenario").list.explode())
+        .filter(pl.col("entities") > 1)
+    )
+    assert shared.height > 0  # households, groups and business centres do share
+    planted = shared["scenario"].list.eval(
+        pl.element().is_in(
+            [
+                "hard_negative:household",
+                "hard_negative:group_company",
+                "hard_negative:business_centre",
+            ]
+        )
+    )
+    assert planted.list.any().all()
+
+
 def test_command_line_writes_cp1252_csv_without_bom(tmp_path: Path) -> None:
     assert main(["--rows", "60", "--seed", "4", "--out", str(tmp_path)]) == 0
     raw = (tmp_path / "customers.csv").read_bytes()

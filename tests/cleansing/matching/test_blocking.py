@@ -178,3 +178,15 @@ def test_swapped_first_and_last_name_are_neighbours() -> None:
     ]
     assert ("a", "b") in _pairs(rows, "name_unordered_sorted")
     assert ("a", "b") not in _pairs(rows, "name_sorted")
+
+
+def test_neighbours_with_unlike_names_are_not_paired() -> None:
+    rows = [
+        {"record_id": "a", "name_key": "hansen byg"},
+        {"record_id": "b", "name_key": "hansen bygg"},
+        {"record_id": "c", "name_key": "hansens vvs og blik"},
+    ]
+    assert _pairs(rows, "name_sorted") == {("a", "b")}
+    records = prepare_records(frame(rows))
+    unfiltered = BlockingRule("sn", pl.col("_org"), window=3)
+    assert len(candidate_pairs(records, (unfiltered,)).pairs) == 3

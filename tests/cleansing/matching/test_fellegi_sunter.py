@@ -7,12 +7,15 @@ import random
 import polars as pl
 import pytest
 
-from cleansing.matching.compare import Comparison
+from cleansing.matching.compare import COMPARISONS, Comparison
 from cleansing.matching.fellegi_sunter import (
     FellegiSunterModel,
+    all_pairs,
+    estimate_u,
     expectation_maximisation,
     score_pairs,
     term_frequencies,
+    u_sample_size,
 )
 from cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame
@@ -94,3 +97,19 @@ def test_a_shared_common_value_weighs_less_than_a_shared_rare_one() -> None:
     )
     switchboard, rare = score_pairs(levels, model)["w_phone"].to_list()
     assert rare > switchboard + 4  # 40 holders vs 2: log2(20) ≈ 4.3 bits apart
+
+
+def test_u_of_an_identifier_is_the_chance_two_random_records_share_it() -> None:
+    cvrs = ["25313763", "25313763", "25313763", "10150817", "10150817", None]
+    records = prepare_records(frame([{"record_id": str(i), "cvr": c} for i, c in enumerate(cvrs)]))
+    u = estimate_u(records, (COMPARISONS["cvr"],))
+    # 5 records with a CVR: 20 ordered pairs, 3·2 + 2·1 = 8 of them agree
+    assert u["cvr"] == pytest.approx([1 - 8 / 20, 8 / 20])
+
+
+def test_u_sample_scales_with_the_input_and_small_inputs_use_every_pair() -> None:
+    assert u_sample_size(400, 200_000) == 20_000
+    assert u_sample_size(100_000, 200_000) == 200_000
+    assert u_sample_size(1_000_000, 200_000) == 200_000
+    left, right = all_pairs(4)
+    assert list(zip(left, right, strict=True)) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
