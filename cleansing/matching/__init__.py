@@ -70,8 +70,8 @@ class MatchSettings:
     - ``match_threshold``: match probability from which a pair is a match when no review band is
       given. 0.996 (a match weight of about 8 bits) because customer fields are not independent
       (a company's e-mail domain and name say the same thing), so Fellegi–Sunter probabilities
-      run high: on generated Danish data 0.5 gives precision 0.96, 0.996 gives 0.987 for 1.5
-      points of recall; FEBRL is unaffected;
+      run high: on 100,000 generated Danish rows 0.5 gives cluster precision 0.973 / recall
+      0.984, 0.9 gives 0.998 / 0.982, 0.996 gives 0.9994 / 0.979; FEBRL is unaffected;
     - ``pair_floor``: non-match pairs below this probability are left out of ``pairs``.
     """
 
