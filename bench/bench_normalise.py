@@ -45,9 +45,12 @@ from typing import Any
 
 import polars as pl
 
+from cleansing.addresses import normalise_addresses
 from cleansing.cpr import mask_cpr
+from cleansing.customer_type import classify_customer_type
 from cleansing.emails import normalise_emails, parse_emails
 from cleansing.identifiers import normalise_identifiers
+from cleansing.names import normalise_names
 from cleansing.phones import normalise_phones, parse_phone, phone_region
 
 BENCH = Path(__file__).resolve().parent
@@ -61,21 +64,12 @@ Stage = Callable[[pl.DataFrame], pl.DataFrame]
 
 
 def stages() -> list[tuple[str, Stage]]:
-    """The field stages in :func:`cleansing.normalise.normalise` order; later ones if present."""
-    found: list[tuple[str, Stage]] = [
+    """The field stages in :func:`cleansing.normalise.normalise` order."""
+    return [
         ("cpr", mask_cpr),
         ("identifiers", normalise_identifiers),
         ("phones", normalise_phones),
         ("emails", normalise_emails),
-    ]
-    try:  # the other field modules, written alongside this benchmark
-        from cleansing.addresses import normalise_addresses
-        from cleansing.customer_type import classify_customer_type
-        from cleansing.names import normalise_names
-    except ImportError:
-        return found
-    return [
-        *found,
         ("names", normalise_names),
         ("addresses", normalise_addresses),
         ("customer_type", classify_customer_type),
