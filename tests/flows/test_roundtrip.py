@@ -26,18 +26,15 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample"
 SEED = 7
 
-# Why the partition can still differ: the first run matches on the values as read, while the
-# update file carries the registry's current address of a company that moved and each
-# survivor's golden record. A duplicate linked to its cluster only through a record's old
-# address (a moved company's record without CVR; a person's duplicate linked through the
-# survivor's old address) is then judged on the new one, and two records of a moved company
-# that only the registry's address makes alike merge in the second run. Matching on the values
-# the update will carry (trusted registry proposals applied before the match step; see the
-# report of this change) removes the registry part; the rest is a matcher decision on changed
-# data. Strict, so the test reports when it starts passing.
+# Why the sample's partition can still differ (the e-conomic round trip is stable): the match
+# step compares records as the registry says they are now, as the update file will carry them,
+# but the weights are re-estimated by EM on every run. On 400 records the estimates move enough
+# that one pair (same name, phone and mailbox, old address, no CVR) scores 0.9966 in the first
+# run and 0.9951 in the second for the same comparison vector, either side of the 0.996 match
+# threshold. Strict, so the test reports when it starts passing.
 SAME_CLUSTERS_PENDING = pytest.mark.xfail(
     strict=True,
-    reason="the first run matches on values before registry proposals and golden values apply",
+    reason="EM re-estimates the weights on the updated file; a pair at the threshold flips",
 )
 
 
@@ -161,7 +158,6 @@ def test_economic_update_file_has_the_inputs_shape(
     assert (info.encoding, info.delimiter) == ("utf-8", ",")
 
 
-@SAME_CLUSTERS_PENDING
 def test_economic_second_run_finds_the_same_clusters(economic_runs: tuple[Path, Path]) -> None:
     first, second = economic_runs
     assert partition(second) == partition(first)
