@@ -198,3 +198,22 @@ def test_masked_text_holds_no_digit_of_the_number() -> None:
     texts = [f"Kunde {n[:6]}-{n[6:]} ringede" for n in numbers]
     out = mask_cpr(pl.DataFrame({"src_Note": texts}))
     assert out["src_Note"].to_list() == [f"Kunde {MASK} ringede"] * len(numbers)
+
+
+def test_the_share_of_ids_counts_every_filled_cell() -> None:
+    # 25 ten-digit ids among a thousand notes do not make the notes an id column, so the
+    # hyphenated CPR number in it is masked; judged on the rows with numbers alone, they would.
+    rng = random.Random(7)
+    notes = ["ring tilbage"] * 1_000 + [f"{rng.randrange(10**10):010d}" for _ in range(25)]
+    notes.append("Kunde 010190-1234")
+    out = mask_cpr(pl.DataFrame({"src_Note": notes}))
+    assert out["src_Note"][-1] == f"Kunde {MASK}"
+    assert out["src_Note"].to_list()[:-1] == notes[:-1]
+    assert out["flag_CPR_IN_DATA"].sum() == 1
+
+
+def test_a_keyword_in_another_cell_masks_nothing() -> None:
+    df = pl.DataFrame({"src_Note": ["cpr oplyst ved opringning", "ordre 0101901234", "Jens"]})
+    out = mask_cpr(df)
+    assert out.drop("flag_CPR_IN_DATA").equals(df)
+    assert not out["flag_CPR_IN_DATA"].any()
