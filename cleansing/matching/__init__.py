@@ -160,7 +160,8 @@ def _sessions(
     for rule in rules:
         pairs = found.by_rule.filter(pl.col("blocking_rule") == rule.name).select("_l", "_r")
         if pairs.height > per_rule:
-            pairs = pairs.sample(per_rule, seed=seed)
+            # Sorted first: blocking's row order is not deterministic, the sample must be.
+            pairs = pairs.sort("_l", "_r").sample(per_rule, seed=seed)
         rows = pairs.join(kept, on=["_l", "_r"], how="inner")["_row_in_training"].sort()
         sessions.append((rows, rule.uses))
     return sessions
