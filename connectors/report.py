@@ -15,6 +15,7 @@ before and after — never a whole record: the report is shared more widely than
 from __future__ import annotations
 
 import json
+import math
 from html import escape
 from pathlib import Path
 from typing import Any, Final
@@ -260,52 +261,80 @@ def paired_bar_chart(
     return _svg(width, 24 + row_h * len(items), body, title)
 
 
+def _bits(probability: float) -> float:
+    """A match probability as a match weight: log2 of the odds, clipped to ±40 bits."""
+    p = min(max(probability, 1e-12), 1 - 1e-12)
+    return max(-40.0, min(40.0, math.log2(p / (1 - p))))
+
+
 def histogram(
-    scores: list[float],
+    scores: pl.Series,
     *,
     band: tuple[float, float] | None,
     title: str,
     width: int = 640,
-    bins: int = 20,
+    bins: int = 30,
 ) -> str:
-    """Counts of scores in ``bins`` equal bins over 0–1, with the review band shaded and marked."""
-    if not scores:
+    """Candidate pairs by match weight (log2 of the odds), review band shaded and marked.
+
+    Weights rather than probabilities: almost every pair sits within a hair of 0 or 1 on the
+    probability scale, while the weight spreads them out and shows how far each is from the
+    thresholds (0.8 ≈ 2 bits, 0.996 ≈ 8 bits).
+    """
+    scores = scores.drop_nulls().drop_nans().cast(pl.Float64)
+    if scores.is_empty():
         return '<p class="muted">No candidate pairs were scored.</p>'
+    p = scores.clip(1e-12, 1 - 1e-12)
+    weights = (p / (1 - p)).log(2).clip(-40.0, 40.0)
+    marks = [_bits(v) for v in band] if band is not None else []
+    lo_w = math.floor(min(float(weights.min()), *marks) / 5) * 5  # type: ignore[arg-type]
+    hi_w = math.ceil(max(float(weights.max()), *marks) / 5) * 5  # type: ignore[arg-type]
+    hi_w = max(hi_w, lo_w + 5)
+    span = hi_w - lo_w
+    index = ((weights - lo_w) / span * bins).floor().clip(0, bins - 1).cast(pl.Int64)
+    tally = index.value_counts()
+    found = dict(zip(tally[tally.columns[0]].to_list(), tally["count"].to_list(), strict=True))
+    counts = [int(found.get(i, 0)) for i in range(bins)]
     left, bottom, height = 48, 30, 200
     plot_w = width - left - 16
-    counts = [0] * bins
-    for score in scores:
-        counts[min(int(max(score, 0.0) * bins), bins - 1)] += 1
+
+    def x_of(weight: float) -> float:
+        return left + (weight - lo_w) / span * plot_w
+
     top = max(counts) or 1
     body = []
     if band is not None:
-        lo, hi = band
         body.append(
-            f'<rect x="{left + lo * plot_w:.1f}" y="10" width="{(hi - lo) * plot_w:.1f}" '
+            f'<rect x="{x_of(marks[0]):.1f}" y="10" width="{x_of(marks[1]) - x_of(marks[0]):.1f}" '
             f'height="{height}" fill="{_AMBER}" opacity="0.12"/>'
         )
     bar = plot_w / bins
     for i, n in enumerate(counts):
         h = height * n / top
+        start, end = lo_w + span * i / bins, lo_w + span * (i + 1) / bins
         colour = _BLUE
         if band is not None:
-            middle = (i + 0.5) / bins
-            colour = _GREY if middle < band[0] else (_AMBER if middle < band[1] else _GREEN)
+            middle = (start + end) / 2
+            colour = _GREY if middle < marks[0] else (_AMBER if middle < marks[1] else _GREEN)
         body.append(
             f'<rect x="{left + i * bar + 1:.1f}" y="{10 + height - h:.1f}" width="{bar - 2:.1f}" '
-            f'height="{h:.1f}" fill="{colour}"><title>{i / bins:.2f}–{(i + 1) / bins:.2f}: '
+            f'height="{h:.1f}" fill="{colour}"><title>{start:.1f} to {end:.1f} bits: '
             f"{format_number(n)} pairs</title></rect>"
         )
     axis_y = 10 + height
     body.append(
         f'<line x1="{left}" y1="{axis_y}" x2="{left + plot_w}" y2="{axis_y}" class="axis"/>'
     )
-    for tick in range(0, 11, 2):
-        x = left + plot_w * tick / 10
+    step = 5 if span <= 50 else 10
+    for tick in range(int(lo_w), int(hi_w) + 1, step):
         body.append(
-            f'<text x="{x:.1f}" y="{axis_y + 16}" text-anchor="middle" class="val small">'
-            f"{tick / 10:.1f}</text>"
+            f'<text x="{x_of(tick):.1f}" y="{axis_y + 16}" text-anchor="middle" class="val small">'
+            f"{tick}</text>"
         )
+    body.append(
+        f'<text x="{left + plot_w}" y="{axis_y + 28}" text-anchor="end" class="val small">'
+        "match weight (bits)</text>"
+    )
     body.append(
         f'<text x="{left - 6}" y="18" text-anchor="end" class="val small">'
         f"{format_number(top)}</text>"
@@ -313,15 +342,15 @@ def histogram(
     body.append(f'<text x="{left - 6}" y="{axis_y}" text-anchor="end" class="val small">0</text>')
     if band is not None:
         # Labels inside the band: "review from" after its line, "match from" before its line.
-        for value, name, anchor, dx, y in (
-            (band[0], "review from", "start", 4, 20),
-            (band[1], "match from", "end", -4, 34),
+        for value, weight, name, anchor, dx, y in (
+            (band[0], marks[0], "review from", "start", 4, 20),
+            (band[1], marks[1], "match from", "end", -4, 34),
         ):
-            x = left + value * plot_w
+            x = x_of(weight)
             body.append(
                 f'<line x1="{x:.1f}" y1="6" x2="{x:.1f}" y2="{axis_y}" class="band"/>'
                 f'<text x="{x + dx:.1f}" y="{y}" text-anchor="{anchor}" class="val small">'
-                f"{name} {format_number(value, 2)}</text>"
+                f"{name} {value:g}</text>"
             )
     return _svg(width, axis_y + bottom, body, title)
 
@@ -659,13 +688,13 @@ def render_html(run: dict[str, Any], records: pl.DataFrame, pairs: pl.DataFrame 
     completeness_chart = paired_bar_chart(
         _completeness(records, mapping), title="Completeness per field", width=560
     )
-    scores: list[float] = []
+    scores = pl.Series("match_probability", [], dtype=pl.Float64)
     if pairs is not None and "match_probability" in pairs.columns:
-        scores = [float(s) for s in pairs.get_column("match_probability").drop_nulls().to_list()]
+        scores = pairs.get_column("match_probability")
     score_chart = histogram(scores, band=band, title="Match scores of candidate pairs", width=560)
     score_legend = (
         _legend((_GREY, "non-match"), (_AMBER, "review"), (_GREEN, "match"))
-        if scores and band
+        if not scores.is_empty() and band
         else ""
     )
 

@@ -242,9 +242,21 @@ def test_number_formatting() -> None:
 def test_charts_handle_empty_and_single_values() -> None:
     assert "Nothing to show" in bar_chart([], title="t")
     assert "<svg" in bar_chart([("A", 0, "#000", "0")], title="t")
-    assert "No candidate pairs" in histogram([], band=(0.5, 0.9), title="t")
-    svg = histogram([1.0, 0.0, 0.5], band=(0.5, 0.9), title="t")
-    assert svg.count("<rect") == 21  # 20 bins and the shaded band
+    assert "No candidate pairs" in histogram(
+        pl.Series([], dtype=pl.Float64), band=(0.5, 0.9), title="t"
+    )
+    svg = histogram(pl.Series([1.0, 0.0, 0.5, None]), band=(0.5, 0.996), title="t")
+    assert svg.count("<rect") == 31  # 30 bins and the shaded band
+    assert "match from 0.996" in svg  # thresholds shown as given, not rounded to 1.00
+
+
+def test_score_histogram_places_pairs_by_match_weight() -> None:
+    """0.5 is 0 bits, 0.996 about 8: a pair just below the match threshold lands in the band."""
+    svg = histogram(pl.Series([0.5, 0.99]), band=(0.8, 0.996), title="t", bins=10)
+    bars = re.findall(r"<title>(-?[\d.]+) to (-?[\d.]+) bits: (\d+) pairs</title>", svg)
+    filled = [(float(lo), float(hi)) for lo, hi, n in bars if n == "1"]
+    assert any(lo <= 0 < hi for lo, hi in filled)
+    assert any(lo <= 6.6 < hi for lo, hi in filled)  # log2(0.99 / 0.01) ≈ 6.63
 
 
 # --------------------------------------------------------------------------- in a real browser
