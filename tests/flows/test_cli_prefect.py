@@ -17,7 +17,8 @@ SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 def _cli(args: list[str], api_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PREFECT_API_URL=api_url, DATAVASK_HOME=str(tmp_path / "home"))
     env.pop("DATAVASK_ORCHESTRATION", None)
-    env.pop("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", None)  # the CLI's own default, as users get it
+    # the CLI's own console level, as users get it
+    env.pop("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", None)
     return subprocess.run(
         [sys.executable, "-m", "flows", *args],
         capture_output=True, text=True, env=env, timeout=300, check=False,
