@@ -1,4 +1,4 @@
-"""The ``datavask`` command line (contract: ``../shared/contract.md``).
+"""The ``datavask`` command line (contract: ``docs/contract.md``).
 
 Exit status: 0 when a run finished (whatever it flagged), 2 for unusable input or options, 1 for an
 internal failure. Bad input never shows a traceback; internal failures write theirs to
