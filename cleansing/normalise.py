@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from cleansing.addresses import normalise_addresses
-from cleansing.cpr import mask_cpr
+from cleansing.cpr import MASK, mask_cpr
 from cleansing.customer_type import classify_customer_type
 from cleansing.emails import normalise_emails
 from cleansing.identifiers import normalise_identifiers
@@ -23,10 +23,10 @@ def normalise(frame: pl.DataFrame, *, check_deliverability: bool = False) -> pl.
     """Clean every field of ``frame``; the row count and order never change."""
     height = frame.height
     frame = mask_cpr(frame)
-    if frame["record_id"].str.contains("XXXXXX-XXXX", literal=True).any():
+    if frame["record_id"].str.contains(MASK, literal=True).any():
         # An export keyed by CPR number: masked ids would collide, so each gets its row number.
         frame = frame.with_columns(
-            pl.when(pl.col("record_id").str.contains("XXXXXX-XXXX", literal=True))
+            pl.when(pl.col("record_id").str.contains(MASK, literal=True))
             .then(pl.concat_str(pl.col("record_id"), pl.lit("#"), pl.col("source_row")))
             .otherwise(pl.col("record_id"))
             .alias("record_id")
