@@ -153,7 +153,131 @@ def rank_records(records: pl.DataFrame) -> pl.DataFrame:
 
 
 def build_golden(records: pl.DataFrame) -> pl.DataFrame:
-    """One row per cluster: the survivor, each golden field's value, its source record and rule."""
+    """One row per cluster: the survivor, each golden field's value, its source record and rule.
+
+    Most clusters are one record. Its golden row is that record's own trimmed values (rule
+    ``most_complete``), but for the registry's name and address where the registry is trusted:
+    computed here column-wise, it is the row the ranking and choosing of
+    :func:`_build_golden_general` gives a one-record cluster, which then only runs on the rest.
+    """
+    cluster = (
+        pl.col("cluster_id") if "cluster_id" in records.columns else pl.lit(None, dtype=pl.String)
+    )
+    keyed = records.with_columns(
+        cluster.cast(pl.String).fill_null(pl.col("record_id").cast(pl.String)).alias("_cluster")
+    )
+    # A value holding the separator would split differently once packed into an address block.
+    packed = [f"{prefix}{f}" for prefix in ("", "registry_proposed_") for f in ADDRESS_FIELDS]
+    separated = pl.any_horizontal(
+        [
+            pl.col(c).cast(pl.String).str.contains(_SEP, literal=True)
+            for c in packed
+            if c in keyed.columns
+        ]
+        or [pl.lit(False)]
+    ).fill_null(False)
+    alone = keyed.select(((pl.len().over("_cluster") == 1) & ~separated).alias("_alone"))
+    alone_mask = alone.get_column("_alone")
+    singles = keyed.filter(alone_mask)
+    rest = records.filter(~alone_mask)
+    parts = []
+    if singles.height:
+        parts.append(_golden_of_singletons(singles))
+    if rest.height or not parts:
+        parts.append(_build_golden_general(rest))
+    if len(parts) == 1:
+        return parts[0]
+    return pl.concat(parts, how="vertical").sort("cluster_id")
+
+
+def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
+    """The golden rows of one-record clusters (``singles`` carries ``_cluster``)."""
+    for field in GOLDEN_FIELDS:
+        if field not in singles.columns:
+            singles = singles.with_columns(pl.lit(None, dtype=pl.String).alias(field))
+    record_id = pl.col("record_id").cast(pl.String)
+    trusted = _registry_trusted(singles)
+    has_proposal = _has_address_proposal(singles)
+    # The registry's name in display casing, cleaned only where the registry decides.
+    raw_registry_name = singles.select(
+        raw_name=pl.when(trusted).then(_text(singles, "registry_name"))
+    )
+    singles = singles.with_columns(
+        normalise_names(raw_registry_name).get_column("name").alias("_registry_display")
+    )
+    name = _text(singles, "name")
+
+    def folded(value: pl.Expr) -> pl.Expr:
+        return value.str.to_lowercase().str.replace_all(r"\s+", " ")
+
+    same_name = folded(name) == folded(pl.col("_registry_display"))
+    registry_name = (
+        pl.when(same_name.fill_null(False))
+        .then(name)
+        .otherwise(
+            pl.coalesce(_text(singles, "registry_proposed_name"), pl.col("_registry_display"))
+        )
+    )
+    by_registry = trusted & registry_name.is_not_null()
+    columns: list[pl.Expr] = [
+        pl.col("_cluster").alias("cluster_id"),
+        record_id.alias("record_id"),
+        pl.lit(1, dtype=pl.Int64).alias("cluster_size"),
+        pl.concat_list(record_id).alias("member_ids"),
+    ]
+    address_mismatch = (
+        pl.col("flag_ADDRESS_MISMATCH").cast(pl.Boolean).fill_null(False)
+        if "flag_ADDRESS_MISMATCH" in singles.columns
+        else pl.lit(False)
+    )
+    proposed_address = trusted & has_proposal
+    confirmed_address = (
+        trusted
+        & ~has_proposal
+        & _text(singles, "registry_name").is_not_null()
+        & _text(singles, "street").is_not_null()
+        & _text(singles, "postal_code").is_not_null()
+        & ~address_mismatch
+    )
+    own_address = pl.any_horizontal(_text(singles, f).is_not_null() for f in ADDRESS_FIELDS)
+    address_rule = (
+        pl.when(proposed_address | confirmed_address)
+        .then(pl.lit("registry"))
+        .when(own_address)
+        .then(pl.lit("most_complete"))
+    )
+    for field in GOLDEN_FIELDS:
+        own = _text(singles, field)
+        rule: pl.Expr
+        if field == "name":
+            value = pl.when(by_registry).then(registry_name).otherwise(own)
+            value = pl.when(value != "").then(value)
+            rule = (
+                pl.when(by_registry)
+                .then(pl.lit("registry"))
+                .when(own.is_not_null())
+                .then(pl.lit("most_complete"))
+            )
+        elif field in ADDRESS_FIELDS:
+            value = (
+                pl.when(proposed_address)
+                .then(_text(singles, f"registry_proposed_{field}"))
+                .otherwise(own)
+            )
+            rule = address_rule
+        else:
+            value = own
+            rule = pl.when(own.is_not_null()).then(pl.lit("most_complete"))
+        columns += [
+            value.alias(field),
+            pl.when(rule.is_not_null()).then(record_id).alias(f"{field}_source"),
+            rule.alias(f"{field}_rule"),
+        ]
+    return singles.select(columns)
+
+
+def _build_golden_general(records: pl.DataFrame) -> pl.DataFrame:
+    """:func:`build_golden` by ranking and choosing, for clusters of any size."""
     ranked = rank_records(records).with_columns(pl.col("record_id").cast(pl.String))
     for field in GOLDEN_FIELDS:
         if field not in ranked.columns:

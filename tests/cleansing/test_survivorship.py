@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+import pytest
 
 from cleansing.survivorship import GOLDEN_FIELDS, build_golden, mark_survivors, parse_updated_at
 
@@ -498,3 +499,47 @@ def test_a_tie_goes_to_the_record_already_holding_the_golden_values() -> None:
         "most_frequent",
     )
     assert row["member_ids"] == ["2", "3", "1"]
+
+
+def _records_before_survivorship(tmp_path: Any, seed: int, *, registry: bool) -> pl.DataFrame:
+    """Generated customers through read, normalise, registry, matching and verdict."""
+    from bench.generate import generate, write_dataset
+    from cleansing.matching import find_duplicates
+    from cleansing.normalise import normalise
+    from cleansing.registry import apply_registry
+    from cleansing.verdict import apply_verdict
+    from connectors.cvr import open_registry
+    from connectors.files import read_input
+    from flows.cleanse import registry_view
+
+    written = write_dataset(generate(3000, seed), tmp_path)
+    records, _ = read_input(str(written["customers"]))
+    records = normalise(records)
+    if registry:
+        cvrs = records["cvr"].drop_nulls().unique().sort().to_list()
+        with open_registry(str(written["registry"]), cache_dir=tmp_path / "cache") as source:
+            records = apply_registry(records, source.lookup(cvrs))
+    clusters = find_duplicates(registry_view(records)).clusters
+    return apply_verdict(records.hstack(clusters.drop("record_id")))
+
+
+@pytest.mark.parametrize(("seed", "registry"), [(1, True), (7, True), (23, True), (5, False)])
+def test_singletons_shortcut_gives_the_general_golden_rows(
+    tmp_path: Any, seed: int, registry: bool
+) -> None:
+    from cleansing.survivorship import _build_golden_general
+
+    records = _records_before_survivorship(tmp_path, seed, registry=registry)
+    sizes = records.group_by("cluster_id").len()["len"]
+    # The data must exercise both paths and the registry rule on one-record clusters.
+    assert (sizes == 1).sum() > 100 and (sizes > 1).sum() > 50
+    golden = build_golden(records)
+    reference = _build_golden_general(records)
+    singles = golden.filter(pl.col("cluster_size") == 1)
+    if registry:
+        assert (singles["name_rule"] == "registry").sum() > 0
+        assert (singles["street_rule"] == "registry").sum() > 0
+    else:
+        assert not any(c.startswith("registry_") for c in records.columns)
+    assert golden.schema == reference.schema
+    assert golden.equals(reference)
