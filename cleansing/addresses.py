@@ -185,6 +185,28 @@ def street_key(expr: pl.Expr) -> pl.Expr:
     return key
 
 
+# Door designations as the address register writes them: tv/th/mf, a number, or a short code.
+_DOOR_SHAPE = r"(?i)^(tv|th|mf|[1-9]\d{0,3}|[a-zæøå][1-9]?\d{0,2}|[1-9]\d{0,2}[a-zæøå])$"
+_HOUSE_NUMBER_SHAPE = r"^\d{1,4}[A-ZÆØÅ]?(-(\d{1,4}[A-ZÆØÅ]?|[A-ZÆØÅ]))?$"
+
+
+def _place_name(city: pl.Expr) -> pl.Expr:
+    """Whether a city as typed reads like a place name: letters, no digits, no '@', no control
+    or format characters, no stacked accents, at most 60 characters (full-width forms folded)."""
+    folded = city.str.normalize("NFKC")
+    return (
+        folded.str.contains(r"\p{L}")
+        & ~folded.str.contains(r"[\d@\p{Cc}\p{Cf}]|\p{M}{2,}")
+        & (folded.str.len_chars() <= 60)
+    )
+
+
+def _placeholder(value: pl.Expr) -> pl.Expr:
+    """Whether a value is a placeholder (``n/a``, ``NULL``, ``ukendt``), as for names."""
+    placeholders = load_reference("name_placeholders")["value"].to_list()
+    return text_key(value).is_in(placeholders).fill_null(False)
+
+
 def address_key() -> pl.Expr:
     """The blocking key of a whole address, from the parsed columns of a frame.
 
@@ -501,6 +523,18 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         city=pl.when(is_dk & known).then(official_city).otherwise(pl.col("_city_as_typed")),
         co_name=proper_case(_clean(pl.col("_co"))),
         po_box=pl.lit("Postboks ") + pl.col("_box").str.strip_chars_start("0"),
+    )
+    # What the parts may look like: junk typed into a structured column (emoji, control
+    # characters, 10 kB of digits) is dropped rather than passed on as a valid-looking value.
+    frame = frame.with_columns(
+        house_number=pl.when(pl.col("house_number").str.contains(_HOUSE_NUMBER_SHAPE)).then(
+            pl.col("house_number")
+        ),
+        floor=pl.when(pl.col("floor").str.contains(r"^(st|kl|\d{1,2})$")).then(pl.col("floor")),
+        door=pl.when(pl.col("door").str.contains(_DOOR_SHAPE)).then(pl.col("door")),
+        city=pl.when(_place_name(pl.col("city")) & ~_placeholder(pl.col("city"))).then(
+            pl.col("city")
+        ),
     )
     frame = frame.with_columns(
         address_key=address_key(),

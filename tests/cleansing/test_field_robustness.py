@@ -13,9 +13,12 @@ from collections.abc import Callable
 import polars as pl
 import pytest
 
+from cleansing.addresses import normalise_addresses
 from cleansing.cpr import mask_cpr
+from cleansing.customer_type import classify_customer_type
 from cleansing.emails import normalise_emails
 from cleansing.identifiers import normalise_identifiers
+from cleansing.names import normalise_names
 from cleansing.phones import normalise_phones
 from cleansing.schema import CANONICAL_FIELDS, raw
 
@@ -62,6 +65,15 @@ FIELD_FUNCTIONS = [
     pytest.param(normalise_identifiers, ("cvr", "ean"), id="identifiers"),
     pytest.param(normalise_phones, ("phone_e164", "phone_numbers", "phone_extension"), id="phones"),
     pytest.param(normalise_emails, ("email", "emails", "email_domain"), id="emails"),
+    pytest.param(normalise_names, ("legal_form",), id="names"),
+    # An unknown postal code is kept and flagged UNKNOWN_POSTAL_CODE, and a foreign city is kept
+    # as typed when it reads like a place name: both are checked below rather than listed here.
+    pytest.param(normalise_addresses, ("floor", "door"), id="addresses"),
+    pytest.param(
+        lambda f: classify_customer_type(normalise_names(normalise_identifiers(f))),
+        (),
+        id="customer_type",
+    ),
 ]
 
 
@@ -120,6 +132,23 @@ def test_empty_frame(function: FrameFunction, outputs: tuple[str, ...]) -> None:
     out = function(junk_frame(()))
     assert out.height == 0
     assert set(outputs) <= set(out.columns)
+
+
+def test_junk_postal_codes_are_flagged_unknown() -> None:
+    out = normalise_addresses(junk_frame())
+    kept = out.filter(pl.col("postal_code").is_not_null())
+    assert kept["flag_UNKNOWN_POSTAL_CODE"].all(), kept.select("postal_code")
+
+
+def test_junk_never_yields_a_malformed_city_or_house_number() -> None:
+    out = normalise_addresses(junk_frame())
+    cities = out["city"].drop_nulls()
+    assert cities.str.contains(r"\p{L}").all()
+    assert not cities.str.contains(r"[\d@\p{Cc}\p{Cf}]|\p{M}{2,}").any()
+    assert (cities.str.len_chars() <= 60).all()
+    assert not cities.str.to_lowercase().is_in(["n/a", "null", "-", "ukendt"]).any()
+    numbers = out["house_number"].drop_nulls()
+    assert numbers.str.contains(r"^\d{1,4}[A-ZÆØÅ]?(-(\d{1,4}[A-ZÆØÅ]?|[A-ZÆØÅ]))?$").all()
 
 
 def test_cpr_masking_leaves_junk_untouched() -> None:
