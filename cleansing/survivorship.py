@@ -195,76 +195,93 @@ def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
     for field in GOLDEN_FIELDS:
         if field not in singles.columns:
             singles = singles.with_columns(pl.lit(None, dtype=pl.String).alias(field))
-    record_id = pl.col("record_id").cast(pl.String)
-    trusted = _registry_trusted(singles)
-    has_proposal = _has_address_proposal(singles)
-    # The registry's name in display casing, cleaned only where the registry decides.
-    raw_registry_name = singles.select(
-        raw_name=pl.when(trusted).then(_text(singles, "registry_name"))
-    )
-    singles = singles.with_columns(
-        normalise_names(raw_registry_name).get_column("name").alias("_registry_display")
-    )
-    name = _text(singles, "name")
-
-    def folded(value: pl.Expr) -> pl.Expr:
-        return value.str.to_lowercase().str.replace_all(r"\s+", " ")
-
-    same_name = folded(name) == folded(pl.col("_registry_display"))
-    registry_name = (
-        pl.when(same_name.fill_null(False))
-        .then(name)
-        .otherwise(
-            pl.coalesce(_text(singles, "registry_proposed_name"), pl.col("_registry_display"))
-        )
-    )
-    by_registry = trusted & registry_name.is_not_null()
-    columns: list[pl.Expr] = [
-        pl.col("_cluster").alias("cluster_id"),
-        record_id.alias("record_id"),
-        pl.lit(1, dtype=pl.Int64).alias("cluster_size"),
-        pl.concat_list(record_id).alias("member_ids"),
-    ]
     address_mismatch = (
         pl.col("flag_ADDRESS_MISMATCH").cast(pl.Boolean).fill_null(False)
         if "flag_ADDRESS_MISMATCH" in singles.columns
         else pl.lit(False)
     )
-    proposed_address = trusted & has_proposal
-    confirmed_address = (
-        trusted
-        & ~has_proposal
-        & _text(singles, "registry_name").is_not_null()
-        & _text(singles, "street").is_not_null()
-        & _text(singles, "postal_code").is_not_null()
-        & ~address_mismatch
+    # Each input once, as a column: the choices below read them several times.
+    facts = singles.select(
+        pl.col("_cluster"),
+        pl.col("record_id").cast(pl.String),
+        *[_text(singles, f).alias(f"_own_{f}") for f in GOLDEN_FIELDS],
+        *[_text(singles, f"registry_proposed_{f}").alias(f"_proposed_{f}") for f in ADDRESS_FIELDS],
+        _text(singles, "registry_proposed_name").alias("_proposed_name"),
+        _text(singles, "registry_name").alias("_registry_name"),
+        _registry_trusted(singles).alias("_trusted"),
+        _has_address_proposal(singles).alias("_has_proposal"),
+        address_mismatch.alias("_address_mismatch"),
     )
-    own_address = pl.any_horizontal(_text(singles, f).is_not_null() for f in ADDRESS_FIELDS)
+    # The registry's name in display casing, cleaned only where the registry decides.
+    raw_registry_name = facts.select(
+        raw_name=pl.when(pl.col("_trusted")).then(pl.col("_registry_name"))
+    )
+    facts = facts.with_columns(
+        normalise_names(raw_registry_name).get_column("name").alias("_registry_display")
+    )
+
+    def folded(value: pl.Expr) -> pl.Expr:
+        return value.str.to_lowercase().str.replace_all(r"\s+", " ")
+
+    trusted = pl.col("_trusted")
+    name = pl.col("_own_name")
+    same_name = folded(name) == folded(pl.col("_registry_display"))
+    registry_name = (
+        pl.when(same_name.fill_null(False))
+        .then(name)
+        .otherwise(pl.coalesce(pl.col("_proposed_name"), pl.col("_registry_display")))
+    )
+    confirmed_address = (
+        ~pl.col("_has_proposal")
+        & pl.col("_registry_name").is_not_null()
+        & pl.col("_own_street").is_not_null()
+        & pl.col("_own_postal_code").is_not_null()
+        & ~pl.col("_address_mismatch")
+    )
+    facts = facts.with_columns(
+        pl.when(trusted).then(registry_name).alias("_registry_choice"),
+        (trusted & pl.col("_has_proposal")).alias("_proposed_address"),
+        (trusted & confirmed_address).alias("_confirmed_address"),
+        pl.any_horizontal(pl.col(f"_own_{f}").is_not_null() for f in ADDRESS_FIELDS).alias(
+            "_own_address"
+        ),
+    )
+    by_registry = pl.col("_registry_choice").is_not_null()
     address_rule = (
-        pl.when(proposed_address | confirmed_address)
+        pl.when(pl.col("_proposed_address") | pl.col("_confirmed_address"))
         .then(pl.lit("registry"))
-        .when(own_address)
+        .when(pl.col("_own_address"))
         .then(pl.lit("most_complete"))
     )
+    facts = facts.with_columns(
+        address_rule.alias("_address_rule"),
+        pl.when(by_registry)
+        .then(pl.lit("registry"))
+        .when(name.is_not_null())
+        .then(pl.lit("most_complete"))
+        .alias("_name_rule"),
+    )
+    record_id = pl.col("record_id")
+    columns: list[pl.Expr] = [
+        pl.col("_cluster").alias("cluster_id"),
+        record_id,
+        pl.lit(1, dtype=pl.Int64).alias("cluster_size"),
+        pl.concat_list(record_id).alias("member_ids"),
+    ]
     for field in GOLDEN_FIELDS:
-        own = _text(singles, field)
+        own = pl.col(f"_own_{field}")
         rule: pl.Expr
         if field == "name":
-            value = pl.when(by_registry).then(registry_name).otherwise(own)
+            value = pl.when(by_registry).then(pl.col("_registry_choice")).otherwise(own)
             value = pl.when(value != "").then(value)
-            rule = (
-                pl.when(by_registry)
-                .then(pl.lit("registry"))
-                .when(own.is_not_null())
-                .then(pl.lit("most_complete"))
-            )
+            rule = pl.col("_name_rule")
         elif field in ADDRESS_FIELDS:
             value = (
-                pl.when(proposed_address)
-                .then(_text(singles, f"registry_proposed_{field}"))
+                pl.when(pl.col("_proposed_address"))
+                .then(pl.col(f"_proposed_{field}"))
                 .otherwise(own)
             )
-            rule = address_rule
+            rule = pl.col("_address_rule")
         else:
             value = own
             rule = pl.when(own.is_not_null()).then(pl.lit("most_complete"))
@@ -273,7 +290,7 @@ def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
             pl.when(rule.is_not_null()).then(record_id).alias(f"{field}_source"),
             rule.alias(f"{field}_rule"),
         ]
-    return singles.select(columns)
+    return facts.select(columns)
 
 
 def _build_golden_general(records: pl.DataFrame) -> pl.DataFrame:
