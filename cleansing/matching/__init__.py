@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from cleansing.matching.blocking import BlockingRule, Candidates, candidate_pairs, default_rules
@@ -73,7 +74,14 @@ class MatchSettings:
       (a company's e-mail domain and name say the same thing), so Fellegi–Sunter probabilities
       run high: on 100,000 generated Danish rows 0.5 gives cluster precision 0.973 / recall
       0.984, 0.9 gives 0.998 / 0.982, 0.996 gives 0.9994 / 0.979; FEBRL is unaffected;
-    - ``pair_floor``: non-match pairs below this probability are left out of ``pairs``.
+    - ``pair_floor``: non-match pairs below this probability are left out of ``pairs``;
+    - ``tf_passes``: how many times pairs are scored. From the second pass on, term frequencies
+      count a value once per cluster of the pass before (a customer's duplicates do not make its
+      own phone or mailbox look common), until the clusters stop changing. A file whose
+      duplicates carry their golden values then scores its pairs as the input did; on 20,000 /
+      100,000 generated Danish rows 4 passes give cluster F1 0.9882 / 0.9894 (1 pass: 0.9878 /
+      0.9892) at the same precision, FEBRL unchanged. 1 (per record) until survivorship picks
+      the same survivor in a re-imported file, else a stable cluster gets new changes.
     """
 
     comparisons: tuple[str, ...] = DANISH_COMPARISONS
@@ -87,6 +95,7 @@ class MatchSettings:
     training_pairs_per_rule: int = 200_000
     seed: int = 0
     pair_floor: float = 0.01
+    tf_passes: int = 1
 
 
 @dataclass
@@ -176,6 +185,22 @@ def _total_pairs(records: pl.DataFrame, *, link_only: bool) -> int:
     return (sum(sizes) ** 2 - sum(s * s for s in sizes)) // 2
 
 
+def _cluster(records: pl.DataFrame, scored: pl.DataFrame) -> tuple[np.ndarray, int, pl.DataFrame]:
+    """Cluster labels from the matched pairs, split where they join what must stay apart; the
+    number of clusters split and the matched pairs."""
+    matched = scored.filter(pl.col("decision") == "match").select("_l", "_r", "match_weight")
+    labels = connected_components(
+        records.height, matched["_l"].to_numpy(), matched["_r"].to_numpy()
+    )
+    labels, split = split_conflicts(
+        labels,
+        matched,
+        records["cvr"],
+        scored.filter(pl.col("hard_rule").is_not_null()).select("_l", "_r"),
+    )
+    return labels, split, matched
+
+
 def _check_band(review_band: tuple[float, float] | None) -> None:
     if review_band is None:
         return
@@ -260,23 +285,24 @@ def find_duplicates(
     model.prior = random_pair_prior(
         model.match_share, training.height, _total_pairs(records, link_only=link_only)
     )
-    scored = score_pairs(levels, model).with_columns(
-        candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes
-    )
-    scored = scored.with_columns(_decision(review_band, settings.match_threshold).alias("decision"))
+    extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes)
+    decide = _decision(review_band, settings.match_threshold).alias("decision")
+    scored = score_pairs(levels, model).with_columns(*extra).with_columns(decide)
     timings["scoring_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    matched = scored.filter(pl.col("decision") == "match").select("_l", "_r", "match_weight")
-    labels = connected_components(
-        records.height, matched["_l"].to_numpy(), matched["_r"].to_numpy()
-    )
-    labels, split = split_conflicts(
-        labels,
-        matched,
-        records["cvr"],
-        scored.filter(pl.col("hard_rule").is_not_null()).select("_l", "_r"),
-    )
+    labels, split, matched = _cluster(records, scored)
+    # Term frequencies count customers, not records (see term_frequencies): rescore with the
+    # values counted once per cluster until the clusters stop changing.
+    passes = 1
+    while tf_tables and passes < settings.tf_passes:
+        passes += 1
+        model.tf_tables, model.tf_mean = term_frequencies(records, comparisons, pl.Series(labels))
+        scored = score_pairs(levels, model).with_columns(*extra).with_columns(decide)
+        previous = labels
+        labels, split, matched = _cluster(records, scored)
+        if np.array_equal(previous, labels):
+            break
     review = scored.filter(pl.col("decision") == "review")
     in_review = records["_idx"].is_in(pl.concat([review["_l"], review["_r"]]).implode())
     clusters = cluster_frame(records, labels, in_review)
@@ -313,6 +339,7 @@ def find_duplicates(
             clusters.filter(pl.col("cluster_size") > 1)["cluster_id"].n_unique()
         ),
         "em_iterations": model.iterations,
+        "tf_passes": passes,
         **timings,
     }
     return MatchResult(

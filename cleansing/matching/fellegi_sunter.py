@@ -75,19 +75,34 @@ class FellegiSunterModel:
 
 
 def term_frequencies(
-    records: pl.DataFrame, comparisons: tuple[Comparison, ...]
+    records: pl.DataFrame,
+    comparisons: tuple[Comparison, ...],
+    customers: pl.Series | None = None,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, float]]:
     """Per tf comparison: a table ``value → tf`` (share of records holding the value) and ``ū``,
-    the chance that two random records holding values agree (``Σ tf²``)."""
+    the chance that two random records holding values agree (``Σ tf²``).
+
+    With ``customers`` (a cluster label per record) a value counts once per customer: three
+    records of one company sharing ``mail@firma.dk`` make that address no more common among
+    *different* customers than one record does. Counted per record, a customer's duplicates
+    would make its own values look common and weaken the evidence that joins them — and a file
+    whose duplicates were given their golden values would score its own pairs lower than the
+    input it came from.
+    """
     tables: dict[str, pl.DataFrame] = {}
     means: dict[str, float] = {}
     for c in comparisons:
         if not c.tf_levels:
             continue
         values = records.select(tf_source(c).alias("value"))
+        if customers is not None:
+            values = values.with_columns(customers.alias("_customer"))
         if isinstance(values.schema["value"], pl.List):
             values = values.explode("value")
-        counts = values.drop_nulls().group_by("value").len("count")
+        values = values.drop_nulls()
+        if customers is not None:
+            values = values.unique()
+        counts = values.group_by("value").len("count")
         total = int(counts["count"].sum() or 0)
         if total == 0:
             continue

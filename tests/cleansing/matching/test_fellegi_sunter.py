@@ -113,3 +113,21 @@ def test_u_sample_scales_with_the_input_and_small_inputs_use_every_pair() -> Non
     assert u_sample_size(1_000_000, 200_000) == 200_000
     left, right = all_pairs(4)
     assert list(zip(left, right, strict=True)) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+
+
+def test_a_value_counts_once_per_customer() -> None:
+    # Three records of one company share its mailbox; a switchboard is held by three companies.
+    phone = Comparison("phone", PHONE.levels, ("phone_e164",), (1,))
+    numbers = ["+4565139218"] * 3 + ["+4570101010"] * 3 + [f"+45200000{i:02d}" for i in range(4)]
+    records = prepare_records(
+        frame([{"record_id": str(i), "phone_e164": n} for i, n in enumerate(numbers)])
+    )
+    customers = pl.Series([0, 0, 0, 3, 4, 5, 6, 7, 8, 9])
+    per_record, _ = term_frequencies(records, (phone,))
+    per_customer, mean = term_frequencies(records, (phone,), customers)
+    tf = dict(per_customer["phone"].iter_rows())
+    # 8 customer-number pairs: the company's own number once, the switchboard three times
+    assert tf["+4565139218"] == pytest.approx(1 / 8)
+    assert tf["+4570101010"] == pytest.approx(3 / 8)
+    assert dict(per_record["phone"].iter_rows())["+4565139218"] == pytest.approx(3 / 10)
+    assert mean["phone"] == pytest.approx(sum(t * t for t in tf.values()))

@@ -218,3 +218,37 @@ def test_tiny_inputs() -> None:
     assert empty.pairs.height == 0
     one = find_duplicates(frame([{"record_id": "x", "name_key": "solo"}]))
     assert one.clusters.rows() == [("x", "C000001", 1, False)]
+
+
+def _moved_company(third_email: str) -> list[dict[str, Any]]:
+    """One company three times: a record at its old address without the CVR, two with it."""
+    shared = {"customer_type": "company", "name_key": "stjerne koekkener",
+              "phone_e164": "+4565139218", "entity_id": "STJ"}  # fmt: skip
+    return [
+        shared | {"record_id": "stj_old", "street_key": "ravnsborgstraede", "house_number": "10",
+                  "postal_code": "8471", "email": "mail@stjernekoekkener.dk"},
+        shared | {"record_id": "stj_new", "street_key": "laerdalsvaenget", "house_number": "101",
+                  "postal_code": "5000", "cvr": "41673427", "email": "mail@stjernekoekkener.dk"},
+        shared | {"record_id": "stj_third", "street_key": "laerdalsvaenget", "house_number": "101",
+                  "postal_code": "5000", "cvr": "41673427", "email": third_email},
+    ]  # fmt: skip
+
+
+def _moved_pair_weight(third_email: str, passes: int) -> float:
+    rows = population_rows() + _moved_company(third_email)
+    result = find_duplicates(frame(rows), settings=MatchSettings(pair_floor=0.0, tf_passes=passes))
+    pair = result.pairs.filter(
+        pl.col("record_id_l").is_in(["stj_old", "stj_new"])
+        & pl.col("record_id_r").is_in(["stj_old", "stj_new"])
+    )
+    return float(pair["match_weight"][0])
+
+
+def test_a_customers_own_duplicates_do_not_make_its_values_common() -> None:
+    # The re-imported file gives the third record the company's golden mailbox: counted per
+    # record, the mailbox now looks half as rare again and the moved pair loses log2(3/2) bits.
+    personal, golden = "aksel.henriksen@stjernekoekkener.dk", "mail@stjernekoekkener.dk"
+    per_record = _moved_pair_weight(personal, 1) - _moved_pair_weight(golden, 1)
+    per_customer = _moved_pair_weight(personal, 4) - _moved_pair_weight(golden, 4)
+    assert per_record > 0.4
+    assert abs(per_customer) < 0.1
