@@ -75,6 +75,18 @@ RECENCY_FIRST = ("phone_e164", "email", "_address")
 REGISTRY_TYPES = ("company", "public")
 # ``apply_registry_proposals`` lists, per record, the cleaned fields the registry's value replaced.
 REGISTRY_APPLIED = "registry_applied"
+# The columns golden records are made of (besides ``registry_*``).
+_READ = frozenset(
+    (
+        "record_id",
+        "source_row",
+        "cluster_id",
+        "updated_at",
+        "flag_NAME_MISMATCH",
+        "flag_ADDRESS_MISMATCH",
+        *GOLDEN_FIELDS,
+    )
+)
 
 _ADDRESS = "_address"
 _SEP = "\x1f"
@@ -160,6 +172,8 @@ def build_golden(records: pl.DataFrame) -> pl.DataFrame:
     computed here column-wise, it is the row the ranking and choosing of
     :func:`_build_golden_general` gives a one-record cluster, which then only runs on the rest.
     """
+    # Only what ranking and choosing read travels through the split.
+    records = records.select(c for c in records.columns if c in _READ or c.startswith("registry_"))
     cluster = (
         pl.col("cluster_id") if "cluster_id" in records.columns else pl.lit(None, dtype=pl.String)
     )
