@@ -128,13 +128,19 @@ def parse_updated_at(column: str = "updated_at") -> pl.Expr:
 
 def rank_records(records: pl.DataFrame) -> pl.DataFrame:
     """``records`` with ``_cluster``, ``_updated`` and ``_rank`` (0 = the cluster's survivor)."""
-    present = [f for f in GOLDEN_FIELDS if f in records.columns]
-    completeness = pl.sum_horizontal(
-        [
-            (pl.col(f).cast(pl.String).str.strip_chars().fill_null("") != "").cast(pl.Int32)
-            for f in present
-        ]
-    )
+
+    # The address counts once, as the block it survives as (street and postal code present):
+    # a record with an old address that still has a floor and door must not outrank one that
+    # carries the registry's current address without them.
+    def filled(field: str) -> pl.Expr:
+        return pl.col(field).cast(pl.String).str.strip_chars().fill_null("") != ""
+
+    present = [f for f in GOLDEN_FIELDS if f in records.columns and f not in ADDRESS_FIELDS]
+    parts = [filled(f) for f in present]
+    address = [f for f in ("street", "postal_code") if f in records.columns]
+    if address:
+        parts.append(pl.all_horizontal(filled(f) for f in address))
+    completeness = pl.sum_horizontal([part.cast(pl.Int32) for part in parts])
     cluster = (
         pl.col("cluster_id") if "cluster_id" in records.columns else pl.lit(None, dtype=pl.String)
     )

@@ -26,19 +26,6 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample"
 SEED = 7
 
-# Why the sample's partition can still differ (the e-conomic round trip is stable): a survivor
-# takes its cluster's golden values, so in the update file three records of one company share
-# its mailbox where two did before (the survivor had a personal address). Term frequencies counted per record make that
-# mailbox look more common, and one pair (same name, phone and mailbox, old address, no CVR)
-# drops from 0.9966 to 0.9951, either side of the 0.996 match threshold. Counting values once per
-# customer (MatchSettings.tf_passes > 1) keeps the pair at 0.9996 in both runs, but then the
-# survivor of that cluster changes in the second run (completeness counts the old address's
-# floor and door), which proposes new changes. Strict, so the test reports when it passes.
-SAME_CLUSTERS_PENDING = pytest.mark.xfail(
-    strict=True,
-    reason="term frequencies count a customer's duplicates; a pair at the threshold flips",
-)
-
 
 def cleanse(source: Path, out: Path, **options: object) -> Path:
     run_pipeline(
@@ -137,7 +124,6 @@ def test_name_mismatch_without_proposal_is_left_to_a_person(
     )
 
 
-@SAME_CLUSTERS_PENDING
 def test_sample_second_run_finds_the_same_clusters(sample_runs: tuple[Path, Path]) -> None:
     first, second = sample_runs
     assert partition(second) == partition(first)
