@@ -82,9 +82,12 @@ _EXAMPLE_FIELDS: Final[dict[str, tuple[tuple[str, str | None, str | None], ...]]
     "NO_CONTACT": (("phone", "phone", "phone_e164"), ("e-mail", "email", "email")),
     "INVALID_PHONE": (("phone", "phone", "phone_e164"),),
     "INVALID_EMAIL": (("e-mail", "email", "email"),),
+    # The address the record carries (the registry's current one is in changes.csv, rule
+    # ``registry``); before → after here would read as if cleaning had dropped the number.
     "ADDRESS_MISMATCH": (
-        ("street", "address", "street"),
-        ("postal code", "postal_code", "postal_code"),
+        ("street on record", None, "street"),
+        ("number", None, "house_number"),
+        ("postal code", None, "postal_code"),
     ),
     "DUPLICATE": (("name", "name", "name"), ("cluster", None, "cluster_id")),
     "REVIEW_MATCH": (("name", "name", "name"), ("cluster", None, "cluster_id")),
