@@ -163,18 +163,24 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from cleansing.changes import build_changes
     from cleansing.survivorship import apply_golden, build_golden, mark_survivors
     from cleansing.verdict import apply_verdict
-    from connectors.files import read_table
+    from connectors.files import OVERFLOW_COLUMN, read_table
 
     frame = pl.read_parquet(Path(work, "matched.parquet"))
     detail: dict[str, Any] = {}
     hits = None
     if options.get("blacklist"):
-        table, _, _ = read_table(options["blacklist"])
-        clean, problems = normalise_blacklist(table.drop("source_row"))
+        table, row_problems, _ = read_table(options["blacklist"])
+        clean, problems = normalise_blacklist(
+            table.drop("source_row", OVERFLOW_COLUMN, strict=False)
+        )
         hits = match_blacklist(frame, clean)
+        shape_problems = [
+            {"row": row, "column": None, "value": None, "problem": problem}
+            for row, problem in sorted(row_problems.items())
+        ]
         detail["blacklist"] = {
             "entries": clean.height,
-            "problems": problems.to_dicts(),
+            "problems": shape_problems + problems.to_dicts(),
             "records_hit": hits["record_id"].n_unique(),
         }
     frame = apply_verdict(frame, blacklist_hits=hits)

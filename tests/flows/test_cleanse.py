@@ -199,3 +199,16 @@ def test_command_one_starts_a_local_server_once_and_reuses_it(tmp_path: Path) ->
             timeout=60,
             check=False,
         )
+
+
+def test_blacklist_problems_are_reported_not_ignored(tmp_path: Path) -> None:
+    blacklist = tmp_path / "blacklist.csv"
+    blacklist.write_text("cvr;email;reason\n1234;;forkert cvr\n;a@b.dk;svindel;extra\n")
+    out = cleanse(tmp_path, SAMPLE / "customers.csv", registry="none", blacklist=str(blacklist))
+    problems = json.loads((out / "run.json").read_text())["steps"]["verdict"]["blacklist"][
+        "problems"
+    ]
+    assert {(p["row"], p["problem"].split(" (")[0]) for p in problems} == {
+        (1, "not a valid CVR number"),
+        (2, "too many fields"),
+    }
