@@ -12,6 +12,7 @@ The result is the canonical frame of :mod:`cleansing.schema`: ``record_id``, ``s
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -155,11 +156,8 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
         return "utf-8"
     try:
         data.decode("cp1252")

@@ -103,7 +103,7 @@ def resolve(on_status: Callable[[str], None] = lambda _: None) -> Orchestration:
 
 
 class LocalServerError(RuntimeError):
-    pass
+    """datavask's local Prefect server could not be started; the run goes on without it."""
 
 
 def _healthy(url: str, timeout: float = 2.0) -> bool:
