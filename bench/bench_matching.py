@@ -64,8 +64,8 @@ def danish_frames(rows: int, seed: int) -> tuple[Path, Path]:
     if records.exists() and truth.exists():
         return records, truth
     from bench.generate import generate
-    from cleansing.normalise import normalise
-    from connectors.files import read_input
+    from datavask.cleansing.normalise import normalise
+    from datavask.connectors.files import read_input
 
     CACHE.mkdir(parents=True, exist_ok=True)
     data = generate(rows, seed)
@@ -149,7 +149,11 @@ def ordered(frame: pl.DataFrame, left: str, right: str) -> pl.DataFrame:
 
 
 def run_datavask(records: Path, kind: str) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
-    from cleansing.matching import PERSON_REGISTER_COMPARISONS, MatchSettings, find_duplicates
+    from datavask.cleansing.matching import (
+        PERSON_REGISTER_COMPARISONS,
+        MatchSettings,
+        find_duplicates,
+    )
 
     frame = pl.read_parquet(records)
     settings = (

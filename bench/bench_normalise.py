@@ -45,13 +45,13 @@ from typing import Any
 
 import polars as pl
 
-from cleansing.addresses import normalise_addresses
-from cleansing.cpr import mask_cpr
-from cleansing.customer_type import classify_customer_type
-from cleansing.emails import normalise_emails, parse_emails
-from cleansing.identifiers import normalise_identifiers
-from cleansing.names import normalise_names
-from cleansing.phones import normalise_phones, parse_phone, phone_region
+from datavask.cleansing.addresses import normalise_addresses
+from datavask.cleansing.cpr import mask_cpr
+from datavask.cleansing.customer_type import classify_customer_type
+from datavask.cleansing.emails import normalise_emails, parse_emails
+from datavask.cleansing.identifiers import normalise_identifiers
+from datavask.cleansing.names import normalise_names
+from datavask.cleansing.phones import normalise_phones, parse_phone, phone_region
 
 BENCH = Path(__file__).resolve().parent
 CACHE = BENCH / ".cache"
@@ -64,7 +64,7 @@ Stage = Callable[[pl.DataFrame], pl.DataFrame]
 
 
 def stages() -> list[tuple[str, Stage]]:
-    """The field stages in :func:`cleansing.normalise.normalise` order."""
+    """The field stages in :func:`datavask.cleansing.normalise.normalise` order."""
     return [
         ("cpr", mask_cpr),
         ("identifiers", normalise_identifiers),
@@ -78,9 +78,9 @@ def stages() -> list[tuple[str, Stage]]:
 
 def full_normalise() -> tuple[str, Stage]:
     """The end-to-end function the pipeline runs."""
-    from cleansing.normalise import normalise
+    from datavask.cleansing.normalise import normalise
 
-    return "cleansing.normalise.normalise", normalise
+    return "datavask.cleansing.normalise.normalise", normalise
 
 
 # --- input --------------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def cached_customers(rows: int, seed: int) -> Path:
 
 def canonical_frame(path: Path) -> pl.DataFrame:
     """The canonical frame of the export, built by the ingest connector with its header mapping."""
-    from connectors.files import read_input
+    from datavask.connectors.files import read_input
 
     frame, _ = read_input(path)
     return frame

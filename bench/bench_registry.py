@@ -51,7 +51,7 @@ def build_snapshot(path: Path, docs: int, *, seed: int = 1) -> list[str]:
 
 def measure(snapshot: Path, cache_dir: Path, lookups: Path, workers: int | None) -> dict:
     """One run in this process: open the registry, look up every CVR in ``lookups``."""
-    from connectors.cvr import open_registry
+    from datavask.connectors.cvr import open_registry
 
     wanted = lookups.read_text().split()
     started = time.perf_counter()

@@ -15,7 +15,7 @@ import polars as pl
 from faker.providers.address.da_DK import Provider as _DkAddress
 from faker.providers.person.da_DK import Provider as _DkPerson
 
-from cleansing.reference import load_reference
+from datavask.cleansing.reference import load_reference
 
 # Trade words that follow a name: "Hansen Byg", "Nordjysk Ventilation". No acronyms (VVS, IT):
 # a perfect normaliser could not restore their case from an ALL-CAPS input, so the truth would

@@ -25,8 +25,8 @@ from functools import cache
 
 import polars as pl
 
-from cleansing.names import collapse_whitespace, fold, only_where, proper_case, text_key
-from cleansing.reference import load_reference
+from datavask.cleansing.names import collapse_whitespace, fold, only_where, proper_case, text_key
+from datavask.cleansing.reference import load_reference
 
 _LETTER = r"[A-Za-zÆØÅæøåÄÖÜäöüÉé]"
 

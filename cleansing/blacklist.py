@@ -2,8 +2,8 @@
 
 A blacklist is a table with any of the columns ``cvr``, ``phone``, ``email``, ``name``,
 ``address`` and ``reason`` (header case and surrounding spaces do not matter). Its values are
-cleaned by the same field modules as the customer records — :mod:`cleansing.identifiers`,
-:mod:`cleansing.phones`, :mod:`cleansing.emails`, :mod:`cleansing.names`,
+cleaned by the same field modules as the customer records — :mod:`datavask.cleansing.identifiers`,
+:mod:`datavask.cleansing.phones`, :mod:`datavask.cleansing.emails`, :mod:`datavask.cleansing.names`,
 :mod:`cleansing.addresses` — so ``DK 1234 5674`` on the blacklist finds ``12345674`` in the CRM.
 
 :func:`normalise_blacklist` returns the usable entries and, separately, every problem with an
@@ -31,12 +31,12 @@ from typing import Final
 import polars as pl
 from rapidfuzz import fuzz, process
 
-from cleansing.addresses import normalise_addresses, street_key
-from cleansing.emails import normalise_emails
-from cleansing.identifiers import normalise_identifiers
-from cleansing.names import name_key
-from cleansing.phones import normalise_phones
-from cleansing.schema import flag, raw
+from datavask.cleansing.addresses import normalise_addresses, street_key
+from datavask.cleansing.emails import normalise_emails
+from datavask.cleansing.identifiers import normalise_identifiers
+from datavask.cleansing.names import name_key
+from datavask.cleansing.phones import normalise_phones
+from datavask.cleansing.schema import flag, raw
 
 BLACKLIST_COLUMNS: Final = ("cvr", "phone", "email", "name", "address", "reason")
 RULES: Final = ("cvr", "phone", "email", "name_address")

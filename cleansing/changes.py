@@ -33,8 +33,8 @@ from typing import Final
 
 import polars as pl
 
-from cleansing.schema import raw
-from cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
+from datavask.cleansing.schema import raw
+from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
 # The canonical input fields cleansing may rewrite, in the order changes are listed.
 SHAPED_FIELDS: Final = (
@@ -216,7 +216,7 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     postal code) only when the input has its column: ``mapped`` (the input's canonical fields)
     says which; without it, a field counts as in the input when any row has a raw value.
     Trusted registry proposals are applied first unless ``records`` already went through
-    :func:`cleansing.survivorship.apply_golden`.
+    :func:`datavask.cleansing.survivorship.apply_golden`.
     """
     records = _with_registry(records)
     t = _text

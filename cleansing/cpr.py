@@ -32,7 +32,7 @@ from typing import Final
 
 import polars as pl
 
-from cleansing.schema import flag
+from datavask.cleansing.schema import flag
 
 MASK: Final = "XXXXXX-XXXX"
 

@@ -27,8 +27,8 @@ from functools import cache
 
 import polars as pl
 
-from cleansing.names import text_key, word_list_pattern
-from cleansing.reference import load_reference
+from datavask.cleansing.names import text_key, word_list_pattern
+from datavask.cleansing.reference import load_reference
 
 PUBLIC_EAN_PREFIX = "5798"
 

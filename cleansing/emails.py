@@ -34,7 +34,7 @@ from typing import Final
 import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
-from cleansing.schema import flag, raw
+from datavask.cleansing.schema import flag, raw
 
 # Unicode White_Space, spelled out so Python's re and polars' regex engine split alike.
 _WHITESPACE: Final = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"

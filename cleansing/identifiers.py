@@ -31,7 +31,7 @@ from typing import Final
 
 import polars as pl
 
-from cleansing.schema import flag, raw
+from datavask.cleansing.schema import flag, raw
 
 CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
 EAN_WEIGHTS: Final = (1, 3) * 6

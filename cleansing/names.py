@@ -24,7 +24,7 @@ from functools import cache
 
 import polars as pl
 
-from cleansing.reference import load_reference
+from datavask.cleansing.reference import load_reference
 
 # Danish letters fold the way Danes transliterate them (ø -> oe, not o), so ``Søren`` and
 # ``Soeren`` meet; other accented and full-width letters fold to their ASCII base letter.

@@ -1,6 +1,6 @@
 """All field normalisers in the order they depend on each other.
 
-In: the canonical frame (``raw_*`` text columns, see :mod:`cleansing.schema`).
+In: the canonical frame (``raw_*`` text columns, see :mod:`datavask.cleansing.schema`).
 Out: the same rows with the cleaned columns of the contract, matching keys and ``flag_*`` columns.
 
 CPR numbers are masked first, in every text column, so no later step (or output) ever sees one.
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from cleansing.addresses import normalise_addresses
-from cleansing.cpr import MASK, mask_cpr
-from cleansing.customer_type import classify_customer_type
-from cleansing.emails import normalise_emails
-from cleansing.identifiers import normalise_identifiers
-from cleansing.names import normalise_names
-from cleansing.phones import normalise_phones
+from datavask.cleansing.addresses import normalise_addresses
+from datavask.cleansing.cpr import MASK, mask_cpr
+from datavask.cleansing.customer_type import classify_customer_type
+from datavask.cleansing.emails import normalise_emails
+from datavask.cleansing.identifiers import normalise_identifiers
+from datavask.cleansing.names import normalise_names
+from datavask.cleansing.phones import normalise_phones
 
 
 def normalise(frame: pl.DataFrame, *, check_deliverability: bool = False) -> pl.DataFrame:

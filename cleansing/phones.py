@@ -40,7 +40,7 @@ import phonenumbers
 import polars as pl
 from phonenumbers import Leniency, NumberParseException, PhoneMetadata, PhoneNumberFormat
 
-from cleansing.schema import flag, raw
+from datavask.cleansing.schema import flag, raw
 
 # The number types phonenumbers.is_valid_number accepts (every type but UNKNOWN).
 _NUMBER_TYPE_DESCS: Final = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 import polars as pl
@@ -18,7 +19,7 @@ def reference_dir() -> Path:
     override = os.environ.get("DATAVASK_REFERENCE_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent.parent / "data" / "reference"
+    return Path(str(files("datavask.data") / "reference"))
 
 
 @cache

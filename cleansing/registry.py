@@ -2,7 +2,7 @@
 
 In: ``records`` with the normalised columns ``cvr`` (8 digits or null), ``name``, ``name_key``,
 ``street``, ``street_key``, ``house_number``, ``floor``, ``door``, ``postal_code``, ``city``,
-``customer_type``; and ``registry``, the frame :func:`connectors.cvr.open_registry` returns
+``customer_type``; and ``registry``, the frame :func:`datavask.connectors.cvr.open_registry` returns
 (one row per CVR: ``found``, ``lookup_failed``, ``registry_*``).
 
 Out: the records, in order, with ``registry_status``, ``registry_name``, ``reklamebeskyttet``,
@@ -32,9 +32,9 @@ import polars as pl
 from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
-from cleansing.addresses import street_key
-from cleansing.names import name_key, normalise_names, text_key
-from cleansing.schema import flag
+from datavask.cleansing.addresses import street_key
+from datavask.cleansing.names import name_key, normalise_names, text_key
+from datavask.cleansing.schema import flag
 
 # ERST virksomhedsformkode of public authorities, invoiced through EAN (NemHandel): 230 state
 # administrative unit (STA), 235 independent public enterprise (SOV), 240 former county (AMT),

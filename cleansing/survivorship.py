@@ -2,7 +2,7 @@
 
 In: the record frame after matching (``record_id``, ``source_row``, ``cluster_id``, the cleaned
 fields of :data:`GOLDEN_FIELDS`, ``updated_at`` as raw text, and the ``registry_*`` columns of
-:mod:`cleansing.registry`). Out of :func:`build_golden`: one row per cluster with
+:mod:`datavask.cleansing.registry`). Out of :func:`build_golden`: one row per cluster with
 
 - ``cluster_id``, ``record_id`` (the survivor), ``cluster_size``, ``member_ids`` (list, best first);
 - for each field ``<field>``, ``<field>_source`` (the record_id it came from) and ``<field>_rule``.
@@ -52,7 +52,7 @@ from datetime import datetime
 
 import polars as pl
 
-from cleansing.names import normalise_names
+from datavask.cleansing.names import normalise_names
 
 GOLDEN_FIELDS = (
     "name",

@@ -17,15 +17,15 @@ Out: the same frame with the flags decided here added as ``flag_<CODE>`` columns
   the blacklist hits) —
 
 and then ``flags`` (``list[str]``, every raised code, sorted), ``invoice_ready`` and
-``collection_ready`` (no flag of :data:`cleansing.schema.BLOCKS_INVOICE` /
-:data:`~cleansing.schema.BLOCKS_COLLECTION` raised).
+``collection_ready`` (no flag of :data:`datavask.cleansing.schema.BLOCKS_INVOICE` /
+:data:`~datavask.cleansing.schema.BLOCKS_COLLECTION` raised).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from cleansing.schema import (
+from datavask.cleansing.schema import (
     BLOCKS_COLLECTION,
     BLOCKS_INVOICE,
     FLAG_PREFIX,

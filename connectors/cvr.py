@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from connectors.cvr_base import (
+from datavask.connectors.cvr_base import (
     NoRegistry,
     Registry,
     RegistryAuthError,
@@ -33,11 +33,17 @@ from connectors.cvr_base import (
     RegistryError,
     RegistryQuotaError,
 )
-from connectors.cvr_document import REGISTRY_SCHEMA, SOURCE_FIELDS
-from connectors.cvr_erst import ERST_URL, ErstRegistry, SyncResult, erst_credentials, sync_snapshot
-from connectors.cvr_snapshot import RegistrySnapshotError, SnapshotRegistry, load_snapshot
-from connectors.cvrapi import CVRAPI_URL, CvrapiRegistry
-from connectors.http import RetryPolicy
+from datavask.connectors.cvr_document import REGISTRY_SCHEMA, SOURCE_FIELDS
+from datavask.connectors.cvr_erst import (
+    ERST_URL,
+    ErstRegistry,
+    SyncResult,
+    erst_credentials,
+    sync_snapshot,
+)
+from datavask.connectors.cvr_snapshot import RegistrySnapshotError, SnapshotRegistry, load_snapshot
+from datavask.connectors.cvrapi import CVRAPI_URL, CvrapiRegistry
+from datavask.connectors.http import RetryPolicy
 
 __all__ = [
     "CVRAPI_URL",

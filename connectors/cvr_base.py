@@ -1,7 +1,7 @@
 """What every CVR registry source shares: the errors, the ``Registry`` interface, and for the
 online sources the per-CVR disk cache and the batched, concurrent look-up loop.
 
-The public entry point is :mod:`connectors.cvr`; the sources live in ``cvr_snapshot``,
+The public entry point is :mod:`datavask.connectors.cvr`; the sources live in ``cvr_snapshot``,
 ``cvr_erst`` and ``cvrapi``.
 """
 
@@ -21,7 +21,7 @@ from typing import Any, Final
 import orjson
 import polars as pl
 
-from connectors.cvr_document import (
+from datavask.connectors.cvr_document import (
     DOCUMENT_SCHEMA,
     PARSER_VERSION,
     cvr_text,
@@ -29,8 +29,8 @@ from connectors.cvr_document import (
     registry_frame,
     requested_cvrs,
 )
-from connectors.errors import ConnectorError, InputError
-from connectors.http import ConnectorAuthError, ConnectorUnavailableError
+from datavask.connectors.errors import ConnectorError, InputError
+from datavask.connectors.http import ConnectorAuthError, ConnectorUnavailableError
 
 log = logging.getLogger(__name__)
 

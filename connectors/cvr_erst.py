@@ -27,7 +27,7 @@ import httpx
 import orjson
 import polars as pl
 
-from connectors.cvr_base import (
+from datavask.connectors.cvr_base import (
     CACHE_FILE,
     LookupCache,
     OnlineRegistry,
@@ -35,8 +35,8 @@ from connectors.cvr_base import (
     RegistryConfigError,
     default_cache_dir,
 )
-from connectors.cvr_document import SOURCE_FIELDS, DocumentColumns, cvr_text, unwrap
-from connectors.http import (
+from datavask.connectors.cvr_document import SOURCE_FIELDS, DocumentColumns, cvr_text, unwrap
+from datavask.connectors.http import (
     ConnectorAuthError,
     ConnectorRejectedError,
     ConnectorUnavailableError,

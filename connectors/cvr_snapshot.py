@@ -26,8 +26,8 @@ from typing import Final
 import orjson
 import polars as pl
 
-from connectors.cvr_base import Registry, RegistryConfigError
-from connectors.cvr_document import (
+from datavask.connectors.cvr_base import Registry, RegistryConfigError
+from datavask.connectors.cvr_document import (
     PARSER_VERSION,
     DocumentColumns,
     deduplicate,

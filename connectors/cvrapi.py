@@ -22,7 +22,7 @@ import httpx
 import orjson
 import polars as pl
 
-from connectors.cvr_base import (
+from datavask.connectors.cvr_base import (
     CACHE_FILE,
     LookupCache,
     OnlineRegistry,
@@ -31,8 +31,13 @@ from connectors.cvr_base import (
     RegistryQuotaError,
     default_cache_dir,
 )
-from connectors.cvr_document import DOCUMENT_SCHEMA, FORM_SHORT, empty_document_frame, status_class
-from connectors.http import (
+from datavask.connectors.cvr_document import (
+    DOCUMENT_SCHEMA,
+    FORM_SHORT,
+    empty_document_frame,
+    status_class,
+)
+from datavask.connectors.http import (
     ConnectorAuthError,
     ConnectorUnavailableError,
     RetryingClient,

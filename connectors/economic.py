@@ -12,7 +12,7 @@ Each customer becomes one row with the columns of e-conomic's own customer expor
 (:data:`EXPORT_COLUMNS`, so the automatic column mapping recognises them), then any other field,
 nested objects flattened to dotted names (``customerGroup.customerGroupNumber``) and their
 ``self`` links left out. Retries (429 with ``Retry-After``, 5xx, timeouts) are
-:class:`connectors.http.RetryingClient`'s; what still fails is an :class:`InputError`.
+:class:`datavask.connectors.http.RetryingClient`'s; what still fails is an :class:`InputError`.
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ import httpx
 import orjson
 import polars as pl
 
-from connectors.errors import ConnectorError, InputError
-from connectors.http import (
+from datavask.connectors.errors import ConnectorError, InputError
+from datavask.connectors.http import (
     ConnectorAuthError,
     ConnectorRejectedError,
     RetryingClient,
     RetryPolicy,
 )
-from connectors.sources import SourceInfo, csv_text
+from datavask.connectors.sources import SourceInfo, csv_text
 
 log = logging.getLogger(__name__)
 

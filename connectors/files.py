@@ -23,9 +23,9 @@ from typing import Any, Final
 
 import polars as pl
 
-from cleansing.schema import CANONICAL_FIELDS, RAW_PREFIX, SRC_PREFIX
-from connectors.errors import InputError
-from connectors.mapping import resolve_mapping
+from datavask.cleansing.schema import CANONICAL_FIELDS, RAW_PREFIX, SRC_PREFIX
+from datavask.connectors.errors import InputError
+from datavask.connectors.mapping import resolve_mapping
 
 MAX_FIELD_BYTES: Final = 1_000_000
 _DELIMITERS: Final = (";", ",", "\t", "|")
@@ -70,7 +70,7 @@ def read_table(path: Path | str) -> tuple[pl.DataFrame, dict[int, str], InputInf
     A connector URL (``postgresql://…``, ``economic://…``) is read by :mod:`connectors.sources`.
     """
     if "://" in str(path):
-        from connectors.sources import read_url_table
+        from datavask.connectors.sources import read_url_table
 
         return read_url_table(str(path))
     path = Path(path)

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import orjson
 
-from connectors.errors import ConnectorError
+from datavask.connectors.errors import ConnectorError
 
 log = logging.getLogger(__name__)
 

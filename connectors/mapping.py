@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from cleansing.schema import CANONICAL_FIELDS
-from connectors.errors import InputError
+from datavask.cleansing.schema import CANONICAL_FIELDS
+from datavask.connectors.errors import InputError
 
 # Folded header (see fold_header) -> canonical field. Order inside a field does not matter; when
 # two input columns fold to synonyms of one field, the first column in the file wins.

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from connectors.errors import InputError
+from datavask.connectors.errors import InputError
 
 
 def check_out_dir(out: Path) -> None:

@@ -29,8 +29,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import polars as pl
 
-from connectors.errors import InputError
-from connectors.sources import SourceInfo, redact_url
+from datavask.connectors.errors import InputError
+from datavask.connectors.sources import SourceInfo, redact_url
 
 log = logging.getLogger(__name__)
 

@@ -36,9 +36,9 @@ from typing import Any, Final
 
 import polars as pl
 
-from cleansing.changes import SHAPED_FIELDS, input_shaped
-from cleansing.schema import SRC_PREFIX
-from cleansing.survivorship import apply_golden
+from datavask.cleansing.changes import SHAPED_FIELDS, input_shaped
+from datavask.cleansing.schema import SRC_PREFIX
+from datavask.cleansing.survivorship import apply_golden
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES, SRC_PREFIX
+from datavask.cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES, SRC_PREFIX
 
 # What each reason code means, in the words of the contract, for readers of the report.
 FLAG_TEXT: Final = {

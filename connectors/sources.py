@@ -6,8 +6,8 @@ and it keeps the same promise: every data column as text the way a CSV export wo
 ``source_row`` (Int64, 1-based) in a stable order, and an :class:`InputInfo` whose ``path`` is the
 URL without its password and whose ``sha256`` is a checksum of the rows read.
 
-Supported: ``postgresql://`` (:mod:`connectors.postgres`) and ``economic://``
-(:mod:`connectors.economic`).
+Supported: ``postgresql://`` (:mod:`datavask.connectors.postgres`) and ``economic://``
+(:mod:`datavask.connectors.economic`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import polars as pl
 
-from connectors.errors import InputError
-from connectors.files import InputInfo
+from datavask.connectors.errors import InputError
+from datavask.connectors.files import InputInfo
 
 SCHEMES: Final = ("postgresql", "postgres", "economic")
 _SECRET_PARAMS: Final = frozenset({"password", "sslpassword"})
@@ -35,18 +35,18 @@ class SourceInfo(InputInfo):
 
 
 def read_url_table(url: str) -> tuple[pl.DataFrame, dict[int, str], SourceInfo]:
-    """Read a connector URL; same contract as :func:`connectors.files.read_table`.
+    """Read a connector URL; same contract as :func:`datavask.connectors.files.read_table`.
 
     The second element (problems of individual rows) is always empty: a database or an API
     hands over well-formed rows.
     """
     scheme = url.split("://", 1)[0].lower()
     if scheme in ("postgresql", "postgres"):
-        from connectors.postgres import read_postgres
+        from datavask.connectors.postgres import read_postgres
 
         table, info = read_postgres(url)
     elif scheme == "economic":
-        from connectors.economic import read_economic
+        from datavask.connectors.economic import read_economic
 
         table, info = read_economic(url)
     else:

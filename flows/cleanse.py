@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 
 STEPS = ("read", "normalise", "registry", "match", "verdict", "write")
-BUNDLED_REGISTRY = Path(__file__).resolve().parent.parent / "data" / "sample" / "registry.jsonl.gz"
+BUNDLED_REGISTRY = Path(str(files("datavask.data") / "sample" / "registry.jsonl.gz"))
 
 
 @dataclass
@@ -69,8 +70,8 @@ def _quiet_reporter(step: str, event: str, seconds: float | None) -> None:
 
 
 def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
-    from connectors.files import read_input
-    from connectors.mapping import load_mapping_file
+    from datavask.connectors.files import read_input
+    from datavask.connectors.mapping import load_mapping_file
 
     override = load_mapping_file(Path(options["mapping"])) if options.get("mapping") else None
     frame, info = read_input(options["input"], mapping=override)
@@ -80,7 +81,7 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def normalise_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
-    from cleansing.normalise import normalise
+    from datavask.cleansing.normalise import normalise
 
     frame = pl.read_parquet(Path(work, "canonical.parquet"))
     frame = normalise(frame, check_deliverability=options.get("check_deliverability", False))
@@ -96,9 +97,9 @@ def registry_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     if source == "none":
         detail.update(checked=0, unchecked=0, not_found=0, skipped=True)
     else:
-        from cleansing.registry import apply_registry
-        from connectors.cvr import open_registry
-        from flows.orchestration import datavask_home
+        from datavask.cleansing.registry import apply_registry
+        from datavask.connectors.cvr import open_registry
+        from datavask.flows.orchestration import datavask_home
 
         with open_registry(source, cache_dir=datavask_home() / "cache") as registry:
             found = registry.lookup(cvrs)
@@ -122,9 +123,9 @@ def registry_view(frame: pl.DataFrame) -> pl.DataFrame:
     """
     if not any(c.startswith("registry_proposed_") for c in frame.columns):
         return frame
-    from cleansing.addresses import address_key, street_key
-    from cleansing.names import name_key
-    from cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
+    from datavask.cleansing.addresses import address_key, street_key
+    from datavask.cleansing.names import name_key
+    from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
     view = apply_registry_proposals(frame)
     changed = pl.col(REGISTRY_APPLIED).list.len() > 0
@@ -139,7 +140,7 @@ def registry_view(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
-    from cleansing.matching import find_duplicates
+    from datavask.cleansing.matching import find_duplicates
 
     frame = pl.read_parquet(Path(work, "registered.parquet"))
     low, high = options["review_band"]
@@ -159,11 +160,11 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
-    from cleansing.blacklist import match_blacklist, normalise_blacklist
-    from cleansing.changes import build_changes
-    from cleansing.survivorship import apply_golden, build_golden, mark_survivors
-    from cleansing.verdict import apply_verdict
-    from connectors.files import OVERFLOW_COLUMN, read_table
+    from datavask.cleansing.blacklist import match_blacklist, normalise_blacklist
+    from datavask.cleansing.changes import build_changes
+    from datavask.cleansing.survivorship import apply_golden, build_golden, mark_survivors
+    from datavask.cleansing.verdict import apply_verdict
+    from datavask.connectors.files import OVERFLOW_COLUMN, read_table
 
     frame = pl.read_parquet(Path(work, "matched.parquet"))
     detail: dict[str, Any] = {}
@@ -213,10 +214,10 @@ def records_view(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
-    from cleansing.verdict import flag_counts
-    from connectors.output import atomic_dir, write_json, write_table
-    from connectors.reimport import write_reimport
-    from connectors.report import render_report
+    from datavask.cleansing.verdict import flag_counts
+    from datavask.connectors.output import atomic_dir, write_json, write_table
+    from datavask.connectors.reimport import write_reimport
+    from datavask.connectors.report import render_report
 
     frame = pl.read_parquet(Path(work, "final.parquet"))
     golden = pl.read_parquet(Path(work, "golden.parquet"))
@@ -285,7 +286,7 @@ def run_pipeline(
     """Run every step; returns run.json's content. Steps become Prefect tasks when orchestrated."""
     opts = asdict(options) | {"registry_source": options.registry_source()}
     opts["review_band"] = list(options.review_band)
-    from connectors.sources import redact_url
+    from datavask.connectors.sources import redact_url
 
     recorded = {k: v for k, v in opts.items() if k != "registry_source"}
     recorded |= {"registry": opts["registry_source"], "input": redact_url(options.input)}
@@ -329,7 +330,7 @@ def _publish_artifacts(run: dict[str, Any]) -> None:
     """The run's summary as Prefect artifacts, visible beside the flow run in the Prefect UI."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    from connectors.report import summary_markdown, summary_table
+    from datavask.connectors.report import summary_markdown, summary_table
 
     create_markdown_artifact(summary_markdown(run), key="datavask-summary")
     create_table_artifact(summary_table(run), key="datavask-flags")

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flows.orchestration import datavask_home, quiet_prefect_console
+from datavask.flows.orchestration import datavask_home, quiet_prefect_console
 
 quiet_prefect_console()  # before anything imports prefect
 
@@ -33,6 +33,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from datavask import __version__
+
+        typer.echo(f"datavask {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Cleanse Danish customer master data."""
 
 STEP_LABELS = {
     "read": "Reading input",
@@ -134,8 +152,8 @@ def cleanse(
         raise _fail(f"{input}: no such file")
     out = out or Path("datavask-out") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
-    from connectors.errors import ConnectorError, InputError
-    from connectors.output import check_out_dir
+    from datavask.connectors.errors import ConnectorError, InputError
+    from datavask.connectors.output import check_out_dir
 
     try:
         check_out_dir(out)
@@ -165,7 +183,7 @@ def _keep_password_out_of_parameters(options: dict[str, Any]) -> None:
     """
     from urllib.parse import parse_qs, urlsplit
 
-    from connectors.sources import redact_url
+    from datavask.connectors.sources import redact_url
 
     url = options["input"]
     if "://" not in url:
@@ -178,8 +196,8 @@ def _keep_password_out_of_parameters(options: dict[str, Any]) -> None:
 
 
 def _run(**options: Any) -> dict[str, Any]:
-    from flows.cleanse import CleanseOptions, cleanse_flow, run_pipeline, set_reporter
-    from flows.orchestration import resolve
+    from datavask.flows.cleanse import CleanseOptions, cleanse_flow, run_pipeline, set_reporter
+    from datavask.flows.orchestration import resolve
 
     _keep_password_out_of_parameters(options)
 
@@ -289,8 +307,8 @@ def _print_summary(run: dict[str, Any]) -> None:
 @app.command()
 def report(run_dir: Annotated[Path, typer.Argument(help="A run's output directory.")]) -> None:
     """Re-render report.html of an earlier run from its run.json and records.parquet."""
-    from connectors.errors import InputError
-    from connectors.report import render_report
+    from datavask.connectors.errors import InputError
+    from datavask.connectors.report import render_report
 
     if not (run_dir / "run.json").exists():
         raise _fail(f"{run_dir} is not a datavask run directory (no run.json)")
@@ -310,7 +328,7 @@ app.add_typer(local_server, name="local-server")
 @local_server.command("status")
 def local_server_status() -> None:
     """Say whether the local Prefect server is running, and where."""
-    from flows.orchestration import running_server
+    from datavask.flows.orchestration import running_server
 
     state = running_server()
     if state:
@@ -322,13 +340,13 @@ def local_server_status() -> None:
 @local_server.command("stop")
 def local_server_stop() -> None:
     """Stop the local Prefect server; the next run starts it again."""
-    from flows.orchestration import stop_local_server
+    from datavask.flows.orchestration import stop_local_server
 
     console.print("stopped" if stop_local_server() else "was not running")
 
 
 def _mount_registry() -> None:
-    from flows.registry_cli import registry_app
+    from datavask.flows.registry_cli import registry_app
 
     app.add_typer(registry_app, name="registry", help="Copy and inspect the CVR registry.")
 

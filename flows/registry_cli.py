@@ -21,8 +21,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from connectors.cvr import ERST_URL, sync_snapshot
-from connectors.errors import ConnectorError, InputError
+from datavask.connectors.cvr import ERST_URL, sync_snapshot
+from datavask.connectors.errors import ConnectorError, InputError
 
 registry_app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True, highlight=False)

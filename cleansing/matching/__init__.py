@@ -11,7 +11,7 @@
    random pairs, m by EM over the candidate pairs, term-frequency adjusted;
 4. **hard rules** (:mod:`~cleansing.matching.hard_rules`) — Danish vetoes (two CVRs, households,
    sister companies, unrelated names);
-5. **clustering** (:mod:`~cleansing.matching.clusters`) — connected components over matched
+5. **clustering** (:mod:`~datavask.cleansing.matching.clusters`) — connected components over matched
    pairs, split where they hold two CVR numbers or a vetoed pair.
 
 Example: two records of "Hansen Byg ApS", Vestergade 12, 8000 Aarhus C, one with CVR 25313763 and
@@ -28,16 +28,25 @@ from typing import Final
 import numpy as np
 import polars as pl
 
-from cleansing.matching.blocking import BlockingRule, Candidates, candidate_pairs, default_rules
-from cleansing.matching.clusters import cluster_frame, connected_components, split_conflicts
-from cleansing.matching.compare import (
+from datavask.cleansing.matching.blocking import (
+    BlockingRule,
+    Candidates,
+    candidate_pairs,
+    default_rules,
+)
+from datavask.cleansing.matching.clusters import (
+    cluster_frame,
+    connected_components,
+    split_conflicts,
+)
+from datavask.cleansing.matching.compare import (
     DANISH_COMPARISONS,
     PERSON_REGISTER_COMPARISONS,
     Comparison,
     available_comparisons,
     compare_pairs,
 )
-from cleansing.matching.fellegi_sunter import (
+from datavask.cleansing.matching.fellegi_sunter import (
     FellegiSunterModel,
     estimate_u,
     random_pair_prior,
@@ -45,8 +54,8 @@ from cleansing.matching.fellegi_sunter import (
     term_frequencies,
     train,
 )
-from cleansing.matching.hard_rules import HARD_RULES, hard_rule_column
-from cleansing.matching.prepare import prepare_records
+from datavask.cleansing.matching.hard_rules import HARD_RULES, hard_rule_column
+from datavask.cleansing.matching.prepare import prepare_records
 
 __all__ = [
     "DANISH_COMPARISONS",
@@ -68,7 +77,7 @@ class MatchSettings:
 
     - ``comparisons``: comparison names (see :data:`~cleansing.matching.compare.COMPARISONS`);
       those whose columns are empty in the input are dropped automatically;
-    - ``blocking_rules``: ``None`` for :func:`~cleansing.matching.blocking.default_rules`;
+    - ``blocking_rules``: ``None`` for :func:`~datavask.cleansing.matching.blocking.default_rules`;
     - ``match_threshold``: match probability from which a pair is a match when no review band is
       given. 0.996 (a match weight of about 8 bits) because customer fields are not independent
       (a company's e-mail domain and name say the same thing), so Fellegi–Sunter probabilities

@@ -2,7 +2,7 @@
 
 Comparing every record with every other is n²/2 pairs (5·10¹¹ for a million customers), so the
 matcher only compares records that share a *blocking key*. Each :class:`BlockingRule` is a polars
-expression over the prepared record frame (see :mod:`cleansing.matching.prepare`):
+expression over the prepared record frame (see :mod:`datavask.cleansing.matching.prepare`):
 
 - an equality rule pairs every two records with the same key value (``cvr`` ``"25313763"``,
   phone ``"+4533121212"``, postal code + name prefix ``"8000|hansje"``); a list-valued key (all

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from cleansing.matching.compare import Comparison, compare_pairs, tf_source
+from datavask.cleansing.matching.compare import Comparison, compare_pairs, tf_source
 
 PROBABILITY_FLOOR = 1e-6
 

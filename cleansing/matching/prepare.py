@@ -24,7 +24,7 @@ from typing import Final
 
 import polars as pl
 
-from cleansing.reference import load_reference
+from datavask.cleansing.reference import load_reference
 
 INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "record_id": pl.String(),

@@ -17,8 +17,8 @@ from stdnum import ean as stdnum_ean
 from stdnum.dk import cvr as stdnum_cvr
 
 from bench.generate import DIALECTS, Dataset, generate, main, write_dataset
-from cleansing.reference import load_reference
-from cleansing.schema import REASON_CODES
+from datavask.cleansing.reference import load_reference
+from datavask.cleansing.schema import REASON_CODES
 
 # Keys of ``Vrvirksomhed`` and of an address in the real ERST response
 # (/work/shared/reference/erst_cvr_search_response_trimmed.json).

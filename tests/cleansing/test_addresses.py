@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cleansing.addresses import country_code, normalise_addresses, street_key
+from datavask.cleansing.addresses import country_code, normalise_addresses, street_key
 
 CORPORA = Path(__file__).parent / "corpora"
 PARTS = ("street", "house_number", "floor", "door", "postal_code", "city")

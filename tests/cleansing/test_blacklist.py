@@ -4,9 +4,9 @@ from typing import Any
 
 import polars as pl
 
-from cleansing.blacklist import match_blacklist, normalise_blacklist
-from cleansing.schema import flag
-from cleansing.verdict import apply_verdict
+from datavask.cleansing.blacklist import match_blacklist, normalise_blacklist
+from datavask.cleansing.schema import flag
+from datavask.cleansing.verdict import apply_verdict
 
 
 def blacklist(**columns: list[Any]) -> pl.DataFrame:

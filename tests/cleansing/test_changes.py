@@ -5,7 +5,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cleansing.changes import RULES, address_line, build_changes, input_shaped
+from datavask.cleansing.changes import RULES, address_line, build_changes, input_shaped
 
 
 def frame(**columns: list[Any]) -> pl.DataFrame:

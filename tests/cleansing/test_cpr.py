@@ -11,8 +11,8 @@ import pytest
 from stdnum.dk import cpr as stdnum_cpr
 from stdnum.exceptions import ValidationError
 
-from cleansing import cpr
-from cleansing.cpr import MASK, mask_cpr, mask_text
+from datavask.cleansing import cpr
+from datavask.cleansing.cpr import MASK, mask_cpr, mask_text
 
 # Synthetic numbers only; none of them belongs to a person as far as a test can know.
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from cleansing.customer_type import (
+from datavask.cleansing.customer_type import (
     business_name,
     classify_customer_type,
     declared_type,
     public_name,
 )
-from cleansing.names import normalise_names
+from datavask.cleansing.names import normalise_names
 
 COLUMNS = ("raw_name", "raw_customer_type", "cvr", "ean")
 
@@ -121,7 +121,7 @@ HELD_OUT_SEED = 20261123
 
 def test_accuracy_on_generated_danish_crm_export() -> None:
     from bench.generate import generate
-    from cleansing.identifiers import normalise_identifiers
+    from datavask.cleansing.identifiers import normalise_identifiers
 
     data = generate(20_000, HELD_OUT_SEED)
     raw = data.customers.select(
@@ -133,7 +133,7 @@ def test_accuracy_on_generated_danish_crm_export() -> None:
 
 
 def test_empty_and_all_null_frames() -> None:
-    from cleansing.addresses import normalise_addresses
+    from datavask.cleansing.addresses import normalise_addresses
 
     empty = pl.DataFrame(schema={"raw_name": pl.String, "raw_address": pl.String})
     assert classify_customer_type(normalise_addresses(normalise_names(empty))).height == 0

@@ -10,8 +10,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cleansing import emails
-from cleansing.emails import email_tokens, normalise_emails, parse_emails
+from datavask.cleansing import emails
+from datavask.cleansing.emails import email_tokens, normalise_emails, parse_emails
 from tests.cleansing.corpora import read_corpus
 
 

@@ -13,11 +13,11 @@ import polars as pl
 import pytest
 
 from bench.generate import generate
-from cleansing.cpr import mask_cpr
-from cleansing.emails import normalise_emails
-from cleansing.identifiers import normalise_identifiers
-from cleansing.phones import normalise_phones
-from cleansing.schema import CANONICAL_FIELDS, raw
+from datavask.cleansing.cpr import mask_cpr
+from datavask.cleansing.emails import normalise_emails
+from datavask.cleansing.identifiers import normalise_identifiers
+from datavask.cleansing.phones import normalise_phones
+from datavask.cleansing.schema import CANONICAL_FIELDS, raw
 
 HELD_OUT_SEED = 20261123
 ROWS = 20_000

@@ -13,14 +13,14 @@ from collections.abc import Callable
 import polars as pl
 import pytest
 
-from cleansing.addresses import normalise_addresses
-from cleansing.cpr import mask_cpr
-from cleansing.customer_type import classify_customer_type
-from cleansing.emails import normalise_emails
-from cleansing.identifiers import normalise_identifiers
-from cleansing.names import normalise_names
-from cleansing.phones import normalise_phones
-from cleansing.schema import CANONICAL_FIELDS, raw
+from datavask.cleansing.addresses import normalise_addresses
+from datavask.cleansing.cpr import mask_cpr
+from datavask.cleansing.customer_type import classify_customer_type
+from datavask.cleansing.emails import normalise_emails
+from datavask.cleansing.identifiers import normalise_identifiers
+from datavask.cleansing.names import normalise_names
+from datavask.cleansing.phones import normalise_phones
+from datavask.cleansing.schema import CANONICAL_FIELDS, raw
 
 JUNK: tuple[str | None, ...] = (
     None,

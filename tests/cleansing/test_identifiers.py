@@ -10,8 +10,8 @@ import pytest
 from stdnum import ean as stdnum_ean
 from stdnum.dk import cvr as stdnum_cvr
 
-from cleansing import identifiers
-from cleansing.identifiers import (
+from datavask.cleansing import identifiers
+from datavask.cleansing.identifiers import (
     compact_cvr,
     is_valid_cvr,
     is_valid_ean,

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cleansing.names import fold, legal_form_of, name_key, normalise_names
+from datavask.cleansing.names import fold, legal_form_of, name_key, normalise_names
 
 CORPORA = Path(__file__).parent / "corpora"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from cleansing.normalise import normalise
-from cleansing.schema import CANONICAL_FIELDS
+from datavask.cleansing.normalise import normalise
+from datavask.cleansing.schema import CANONICAL_FIELDS
 
 
 def canonical(rows: list[dict[str, str | None]]) -> pl.DataFrame:

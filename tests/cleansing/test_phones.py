@@ -12,8 +12,8 @@ import phonenumbers
 import polars as pl
 import pytest
 
-from cleansing import phones
-from cleansing.phones import (
+from datavask.cleansing import phones
+from datavask.cleansing.phones import (
     DK_NUMBER_TYPES,
     normalise_phones,
     parse_phone,

@@ -8,14 +8,14 @@ from datetime import date
 import polars as pl
 import pytest
 
-from cleansing.normalise import normalise
-from cleansing.registry import (
+from datavask.cleansing.normalise import normalise
+from datavask.cleansing.registry import (
     NAME_MATCH_SCORE,
     PUBLIC_FORM_CODES,
     apply_registry,
     name_similarity,
 )
-from cleansing.schema import CANONICAL_FIELDS, raw
+from datavask.cleansing.schema import CANONICAL_FIELDS, raw
 
 REGISTRY_SCHEMA = {
     "cvr": pl.String,

@@ -5,7 +5,12 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cleansing.survivorship import GOLDEN_FIELDS, build_golden, mark_survivors, parse_updated_at
+from datavask.cleansing.survivorship import (
+    GOLDEN_FIELDS,
+    build_golden,
+    mark_survivors,
+    parse_updated_at,
+)
 
 TEXT_COLUMNS = (
     "record_id",
@@ -314,8 +319,8 @@ def test_without_registry_columns_the_rules_decide() -> None:
 
 
 def test_apply_golden_gives_survivors_the_cluster_values_and_changes_list_them() -> None:
-    from cleansing.changes import build_changes
-    from cleansing.survivorship import apply_golden
+    from datavask.cleansing.changes import build_changes
+    from datavask.cleansing.survivorship import apply_golden
 
     records = frame(
         {"record_id": "1", "cluster_id": "a", "name": "A ApS", "cvr": "12345674"},
@@ -382,7 +387,7 @@ OLD_ADDRESS = {
 
 
 def test_apply_golden_survivor_takes_the_golden_record_others_only_their_own_proposals() -> None:
-    from cleansing.survivorship import apply_golden
+    from datavask.cleansing.survivorship import apply_golden
 
     records = frame(
         # the survivor (most complete) moved: the registry's address replaces its own as a block
@@ -450,7 +455,7 @@ def test_apply_golden_survivor_takes_the_golden_record_others_only_their_own_pro
 
 
 def test_apply_registry_proposals_only_for_trusted_company_records() -> None:
-    from cleansing.survivorship import apply_registry_proposals
+    from datavask.cleansing.survivorship import apply_registry_proposals
 
     records = frame(
         {"record_id": "1", "customer_type": "company", "name": "A ApS", **OLD_ADDRESS, **MOVED},
@@ -504,13 +509,13 @@ def test_a_tie_goes_to_the_record_already_holding_the_golden_values() -> None:
 def _records_before_survivorship(tmp_path: Any, seed: int, *, registry: bool) -> pl.DataFrame:
     """Generated customers through read, normalise, registry, matching and verdict."""
     from bench.generate import generate, write_dataset
-    from cleansing.matching import find_duplicates
-    from cleansing.normalise import normalise
-    from cleansing.registry import apply_registry
-    from cleansing.verdict import apply_verdict
-    from connectors.cvr import open_registry
-    from connectors.files import read_input
-    from flows.cleanse import registry_view
+    from datavask.cleansing.matching import find_duplicates
+    from datavask.cleansing.normalise import normalise
+    from datavask.cleansing.registry import apply_registry
+    from datavask.cleansing.verdict import apply_verdict
+    from datavask.connectors.cvr import open_registry
+    from datavask.connectors.files import read_input
+    from datavask.flows.cleanse import registry_view
 
     written = write_dataset(generate(3000, seed), tmp_path)
     records, _ = read_input(str(written["customers"]))
@@ -527,7 +532,7 @@ def _records_before_survivorship(tmp_path: Any, seed: int, *, registry: bool) ->
 def test_singletons_shortcut_gives_the_general_golden_rows(
     tmp_path: Any, seed: int, registry: bool
 ) -> None:
-    from cleansing.survivorship import _build_golden_general
+    from datavask.cleansing.survivorship import _build_golden_general
 
     records = _records_before_survivorship(tmp_path, seed, registry=registry)
     sizes = records.group_by("cluster_id").len()["len"]

@@ -5,8 +5,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES, flag
-from cleansing.verdict import DECIDED_HERE, apply_verdict, flag_counts
+from datavask.cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES, flag
+from datavask.cleansing.verdict import DECIDED_HERE, apply_verdict, flag_counts
 
 
 def record(record_id: str, **values: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.http import RetryPolicy
+from datavask.connectors.http import RetryPolicy
 from tests.connectors.erst_server import ErstServer, make_document
 
 

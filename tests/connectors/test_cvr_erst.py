@@ -12,10 +12,15 @@ import httpx
 import orjson
 import pytest
 
-from connectors.cvr import RegistryAuthError, RegistryConfigError, open_registry, sync_snapshot
-from connectors.cvr_document import SOURCE_FIELDS
-from connectors.cvr_erst import MAX_WINDOW, ErstClient, erst_credentials
-from connectors.http import (
+from datavask.connectors.cvr import (
+    RegistryAuthError,
+    RegistryConfigError,
+    open_registry,
+    sync_snapshot,
+)
+from datavask.connectors.cvr_document import SOURCE_FIELDS
+from datavask.connectors.cvr_erst import MAX_WINDOW, ErstClient, erst_credentials
+from datavask.connectors.http import (
     ConnectorRejectedError,
     ConnectorTimeoutError,
     ConnectorUnavailableError,
@@ -408,7 +413,7 @@ def test_live_erst_lookup(tmp_path):
 def test_through_the_cleansing_step_an_outage_is_unchecked_never_not_found(
     erst_server, credentials, tmp_path, sleeps, fault
 ):
-    from cleansing.registry import apply_registry
+    from datavask.cleansing.registry import apply_registry
     from tests.cleansing.test_registry import records
 
     erst_server.inject("search", *[Fault(fault, stall=1.0)] * 2)

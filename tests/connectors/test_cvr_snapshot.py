@@ -9,10 +9,15 @@ from pathlib import Path
 import orjson
 import pytest
 
-from connectors import cvr_snapshot
-from connectors.cvr import RegistryConfigError, RegistrySnapshotError, open_registry
-from connectors.cvr_document import REGISTRY_SCHEMA
-from connectors.cvr_snapshot import cache_path, load_snapshot, parse_snapshot, snapshot_digest
+from datavask.connectors import cvr_snapshot
+from datavask.connectors.cvr import RegistryConfigError, RegistrySnapshotError, open_registry
+from datavask.connectors.cvr_document import REGISTRY_SCHEMA
+from datavask.connectors.cvr_snapshot import (
+    cache_path,
+    load_snapshot,
+    parse_snapshot,
+    snapshot_digest,
+)
 from tests.connectors.erst_server import make_document
 
 DOCS = [

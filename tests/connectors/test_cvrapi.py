@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from connectors.cvr import RegistryConfigError, open_registry
-from connectors.http import RetryPolicy
+from datavask.connectors.cvr import RegistryConfigError, open_registry
+from datavask.connectors.http import RetryPolicy
 from tests.connectors.erst_server import ErstServer, Fault
 
 HANSEN = {
@@ -102,7 +102,7 @@ def test_server_errors_mark_the_cvr_unchecked(cvrapi, tmp_path, sleeps):
 
 
 def test_a_refused_user_agent_is_a_configuration_error(cvrapi, tmp_path):
-    from connectors.cvrapi import CvrapiRegistry
+    from datavask.connectors.cvrapi import CvrapiRegistry
 
     registry = CvrapiRegistry(
         base_url=f"{cvrapi.host}/api", user_agent="curl/8", cache_dir=tmp_path, rate=None

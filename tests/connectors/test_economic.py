@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import polars as pl
 import pytest
 
-import connectors.economic
-from connectors.economic import EXPORT_COLUMNS, read_economic
-from connectors.errors import InputError
-from connectors.files import read_input, read_table
-from connectors.http import RetryPolicy
+from datavask.connectors import economic as economic_connector
+from datavask.connectors.economic import EXPORT_COLUMNS, read_economic
+from datavask.connectors.errors import InputError
+from datavask.connectors.files import read_input, read_table
+from datavask.connectors.http import RetryPolicy
 from tests.connectors.conftest import SleepRecorder
 from tests.connectors.economic_server import EconomicServer, make_customer
 
@@ -172,7 +172,7 @@ def test_missing_tokens_say_where_to_put_them(
     monkeypatch.setenv("DATAVASK_ECONOMIC_URL", economic.url)
     monkeypatch.delenv("DATAVASK_ECONOMIC_APP_SECRET", raising=False)
     monkeypatch.delenv("DATAVASK_ECONOMIC_GRANT", raising=False)
-    monkeypatch.setattr(connectors.economic, "_load_secret", _no_prefect)
+    monkeypatch.setattr(economic_connector, "_load_secret", _no_prefect)
     with pytest.raises(InputError, match=r"DATAVASK_ECONOMIC_APP_SECRET.*datavask-economic-grant"):
         read_table("economic://customers")
     assert economic.requests == []
@@ -183,7 +183,7 @@ def test_tokens_from_prefect_secret_blocks(
 ) -> None:
     monkeypatch.delenv("DATAVASK_ECONOMIC_GRANT")
     blocks = {"datavask-economic-grant": env.grant}
-    monkeypatch.setattr(connectors.economic, "_load_secret", blocks.__getitem__)
+    monkeypatch.setattr(economic_connector, "_load_secret", blocks.__getitem__)
     assert read_table("economic://customers")[0].height == 5
 
 

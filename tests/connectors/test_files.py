@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from connectors.errors import InputError
-from connectors.files import detect_delimiter, detect_encoding, read_input, read_table
+from datavask.connectors.errors import InputError
+from datavask.connectors.files import detect_delimiter, detect_encoding, read_input, read_table
 
 HEADER = [
     "Kundenr",
@@ -210,7 +210,7 @@ def test_export_headers_map_automatically(tmp_path: Path, header: str) -> None:
 
 
 def test_mapping_override_and_its_errors(tmp_path: Path) -> None:
-    from connectors.mapping import load_mapping_file
+    from datavask.connectors.mapping import load_mapping_file
 
     path = tmp_path / "in.csv"
     path.write_text("Debitor;Firma;Kontakt tlf\n1;A;12345678\n")

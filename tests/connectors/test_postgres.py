@@ -13,10 +13,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import connectors.postgres
-from connectors.errors import InputError
-from connectors.files import read_table
-from connectors.sources import read_url_table, redact_url
+from datavask.connectors import postgres as pg_connector
+from datavask.connectors.errors import InputError
+from datavask.connectors.files import read_table
+from datavask.connectors.sources import read_url_table, redact_url
 from tests.connectors.pg import (
     execute,
     load_rows,
@@ -168,7 +168,7 @@ def test_ten_thousand_rows_stream_in_batches_in_key_order(
     load_rows(
         dsn, schema, "big", {"id": "int", "navn": "text", "cvr": "text"}, rows, primary_key="id"
     )
-    monkeypatch.setattr(connectors.postgres, "BATCH_BYTES", 16 * 1024)  # ~40 batches
+    monkeypatch.setattr(pg_connector, "BATCH_BYTES", 16 * 1024)  # ~40 batches
 
     table, _, info = read_url_table(f"{dsn}?table=big&schema={schema}")
 
@@ -333,7 +333,7 @@ def test_checksum_tells_two_reads_apart(customers: str, dsn: str, schema: str) -
 
 @pytest.mark.postgres
 def test_cleanse_from_postgres_matches_the_csv_run(dsn: str, schema: str, tmp_path: Path) -> None:
-    from flows.cleanse import CleanseOptions, run_pipeline
+    from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
     sample, _, _ = read_table(SAMPLE)
     columns = [c for c in sample.columns if c not in ("source_row", "_overflow")]
@@ -366,7 +366,7 @@ def test_cleanse_from_postgres_matches_the_csv_run(dsn: str, schema: str, tmp_pa
 
 @pytest.mark.postgres
 def test_run_json_carries_no_password(customers: str, dsn: str, tmp_path: Path) -> None:
-    from flows.cleanse import CleanseOptions, run_pipeline
+    from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
     out = tmp_path / "run"
     run_pipeline(CleanseOptions(input=customers, out=str(out), registry="none"), orchestrated=False)
@@ -375,7 +375,7 @@ def test_run_json_carries_no_password(customers: str, dsn: str, tmp_path: Path) 
 
 _STREAM_MILLION = """
 import os, resource, sys, time
-from connectors.sources import read_url_table
+from datavask.connectors.sources import read_url_table
 query = "SELECT g AS id, 'Kunde ' || g || ' Østergård ApS' AS navn, (g % 3 = 0) AS spaerret,"
 query += " date '2020-01-01' + g % 1000 AS oprettet FROM generate_series(1, 1000000) g ORDER BY g"
 start = time.perf_counter()

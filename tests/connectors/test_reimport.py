@@ -6,9 +6,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cleansing.survivorship import build_golden
-from connectors.files import read_input, read_table
-from connectors.reimport import detect_crm, merge_plan, write_reimport
+from datavask.cleansing.survivorship import build_golden
+from datavask.connectors.files import read_input, read_table
+from datavask.connectors.reimport import detect_crm, merge_plan, write_reimport
 
 DANISH_HEADER = "Kundenr;Navn;Adresse;Postnr;By;Telefon;Mobil;E-mail;CVR-nr;Note"
 DANISH_ROWS = [
@@ -253,8 +253,8 @@ def test_unknown_crm_is_refused(tmp_path: Path) -> None:
 
 def test_round_trip_leaves_nothing_to_change(tmp_path: Path) -> None:
     """Cleansing the re-import file again (same reader, same normalisers) changes nothing more."""
-    from cleansing.changes import build_changes
-    from cleansing.normalise import normalise
+    from datavask.cleansing.changes import build_changes
+    from datavask.cleansing.normalise import normalise
 
     rows = [
         "1;hansen byg aps;vestergade 12,2tv;8000;århus c;20 30 40 50;;INFO@HANSENBYG.DK;"

@@ -16,8 +16,8 @@ import httpx
 import polars as pl
 import pytest
 
-from cleansing.schema import REASON_CODES
-from connectors.report import (
+from datavask.cleansing.schema import REASON_CODES
+from datavask.connectors.report import (
     FLAG_TEXT,
     bar_chart,
     format_number,

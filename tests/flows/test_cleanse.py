@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.cleanse import CleanseOptions, run_pipeline
+from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample"
@@ -123,7 +123,7 @@ def test_a_crash_leaves_the_previous_result_untouched(
     def explode(*_: object, **__: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("connectors.report.render_report", explode)
+    monkeypatch.setattr("datavask.connectors.report.render_report", explode)
     with pytest.raises(RuntimeError, match="disk on fire"):
         cleanse(tmp_path, SAMPLE / "customers.csv", registry="none")
     assert (out / "records.parquet").read_bytes() == before
@@ -134,7 +134,7 @@ def test_a_crash_leaves_the_previous_result_untouched(
 def test_flow_runs_as_prefect_flow(prefect_harness: None, tmp_path: Path) -> None:
     from prefect.client.orchestration import get_client
 
-    from flows.cleanse import cleanse_flow
+    from datavask.flows.cleanse import cleanse_flow
 
     out = tmp_path / "out"
     options = {"input": str(SAMPLE / "customers.csv"), "out": str(out), "review_band": [0.8, 0.996]}
@@ -175,7 +175,7 @@ def test_command_one_starts_a_local_server_once_and_reuses_it(tmp_path: Path) ->
     env = dict(os.environ, DATAVASK_HOME=str(tmp_path / "home"), DATAVASK_ORCHESTRATION="auto")
     env.pop("PREFECT_API_URL", None)
     env.pop("PREFECT_SERVER_EPHEMERAL_ENABLED", None)
-    command = [sys.executable, "-m", "flows", "cleanse", str(SAMPLE / "customers.csv")]
+    command = [sys.executable, "-m", "datavask", "cleanse", str(SAMPLE / "customers.csv")]
     try:
         walls = []
         for name in ("first", "second"):
@@ -194,7 +194,7 @@ def test_command_one_starts_a_local_server_once_and_reuses_it(tmp_path: Path) ->
         assert walls[1] < walls[0]  # the second run reuses the server
     finally:
         subprocess.run(
-            [sys.executable, "-m", "flows", "local-server", "stop"],
+            [sys.executable, "-m", "datavask", "local-server", "stop"],
             env=env,
             timeout=60,
             check=False,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from datavask.flows.cli import app
 
 BAD_FILES = {
     "empty.csv": b"",
@@ -73,7 +73,7 @@ def test_out_dir_that_is_not_a_run_is_never_overwritten(tmp_path: Path) -> None:
 def test_real_process_missing_file_has_no_traceback(tmp_path: Path) -> None:
     env = dict(os.environ, DATAVASK_ORCHESTRATION="none")
     done = subprocess.run(
-        [sys.executable, "-m", "flows", "cleanse", str(tmp_path / "missing.csv")],
+        [sys.executable, "-m", "datavask", "cleanse", str(tmp_path / "missing.csv")],
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 2

@@ -20,7 +20,7 @@ def _cli(args: list[str], api_url: str, tmp_path: Path) -> subprocess.CompletedP
     # the CLI's own console level, as users get it
     env.pop("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", None)
     return subprocess.run(
-        [sys.executable, "-m", "flows", *args],
+        [sys.executable, "-m", "datavask", *args],
         capture_output=True, text=True, env=env, timeout=300, check=False,
     )  # fmt: skip
 

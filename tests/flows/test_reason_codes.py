@@ -13,8 +13,8 @@ import json
 import polars as pl
 import pytest
 
-from cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES
-from flows.cleanse import CleanseOptions, run_pipeline
+from datavask.cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES
+from datavask.flows.cleanse import CleanseOptions, run_pipeline
 from tests.connectors.erst_server import make_document
 
 HEADER = [

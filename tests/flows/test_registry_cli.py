@@ -6,7 +6,7 @@ import gzip
 
 from typer.testing import CliRunner
 
-from flows.registry_cli import registry_app
+from datavask.flows.registry_cli import registry_app
 from tests.connectors.erst_server import ErstServer, make_document
 
 runner = CliRunner()
@@ -44,7 +44,7 @@ def test_an_outage_exits_1_and_says_how_to_continue(tmp_path, monkeypatch):
         url = server.base_url
     monkeypatch.setenv("DATAVASK_CVR_USER", "a")
     monkeypatch.setenv("DATAVASK_CVR_PASSWORD", "b")
-    monkeypatch.setattr("connectors.http.RetryPolicy.backoff", lambda self, attempt: 0.0)
+    monkeypatch.setattr("datavask.connectors.http.RetryPolicy.backoff", lambda self, attempt: 0.0)
     result = runner.invoke(
         registry_app, ["sync", "--from", url, "--to", str(tmp_path / "r.jsonl"), "--timeout", "1"]
     )

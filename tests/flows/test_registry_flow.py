@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.cleanse import CleanseOptions, run_pipeline
+from datavask.flows.cleanse import CleanseOptions, run_pipeline
 from tests.connectors.erst_server import ErstServer
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"

@@ -19,8 +19,8 @@ import polars as pl
 import pytest
 
 from bench.generate import generate, write_dataset
-from connectors.files import read_input
-from flows.cleanse import CleanseOptions, run_pipeline
+from datavask.connectors.files import read_input
+from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample"

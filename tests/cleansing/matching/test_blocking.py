@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from cleansing.matching.blocking import BlockingRule, candidate_pairs, default_rules
-from cleansing.matching.prepare import prepare_records
+from datavask.cleansing.matching.blocking import BlockingRule, candidate_pairs, default_rules
+from datavask.cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from cleansing.matching.clusters import cluster_frame, connected_components, split_conflicts
+from datavask.cleansing.matching.clusters import (
+    cluster_frame,
+    connected_components,
+    split_conflicts,
+)
 
 
 def test_components_of_a_chain_and_singletons() -> None:

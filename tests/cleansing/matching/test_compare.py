@@ -7,8 +7,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cleansing.matching.compare import COMPARISONS, compare_pairs
-from cleansing.matching.prepare import prepare_records
+from datavask.cleansing.matching.compare import COMPARISONS, compare_pairs
+from datavask.cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame
 
 

@@ -7,8 +7,8 @@ import random
 import polars as pl
 import pytest
 
-from cleansing.matching.compare import COMPARISONS, Comparison
-from cleansing.matching.fellegi_sunter import (
+from datavask.cleansing.matching.compare import COMPARISONS, Comparison
+from datavask.cleansing.matching.fellegi_sunter import (
     FellegiSunterModel,
     all_pairs,
     estimate_u,
@@ -17,7 +17,7 @@ from cleansing.matching.fellegi_sunter import (
     term_frequencies,
     u_sample_size,
 )
-from cleansing.matching.prepare import prepare_records
+from datavask.cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame
 
 NAME = Comparison("name", ("different", "fuzzy", "exact"), ("name_key",))

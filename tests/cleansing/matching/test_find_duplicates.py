@@ -8,8 +8,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from cleansing.matching import MatchResult, MatchSettings, find_duplicates
-from cleansing.matching.hard_rules import hard_rule_column
+from datavask.cleansing.matching import MatchResult, MatchSettings, find_duplicates
+from datavask.cleansing.matching.hard_rules import hard_rule_column
 from tests.cleansing.matching.population import frame, population_rows
 
 ADDRESS = {"street_key": "vestergade", "house_number": "12", "postal_code": "8000"}

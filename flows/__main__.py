@@ -1,5 +1,0 @@
-"""``python -m flows`` runs the datavask command line."""
-
-from flows.cli import main
-
-main()
