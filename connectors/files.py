@@ -287,7 +287,7 @@ def _read_excel(path: Path) -> pl.DataFrame:
 
 def _read_parquet(path: Path) -> pl.DataFrame:
     try:
-        table = pl.read_parquet(path)
+        table = pl.read_parquet(path, glob=False)
     except Exception as exc:  # polars' own ComputeError/OSError variants
         raise InputError(f"{path}: cannot be read as Parquet ({exc})") from None
     if "source_row" in table.columns:
