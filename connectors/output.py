@@ -195,3 +195,47 @@ def write_json(data: dict[str, Any], path: Path) -> Path:
         json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
     return path
+
+
+def check_run_dir(run_dir: Path) -> None:
+    """InputError (one line) unless ``run_dir`` holds a readable run: run.json and its tables."""
+    if not run_dir.is_dir():
+        raise InputError(f"{run_dir} is not a directory")
+    try:
+        run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{run_dir} is not a datavask run directory (no run.json)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{run_dir}/run.json is damaged ({type(exc).__name__})") from None
+    if not isinstance(run, dict) or not all(
+        isinstance(run.get(key, {}), dict) for key in ("counts", "flags", "input", "options")
+    ):
+        raise InputError(f"{run_dir}/run.json is damaged (not the object a run writes)")
+    if not all(isinstance(n, int) for n in run.get("flags", {}).values()):
+        raise InputError(f"{run_dir}/run.json is damaged (flag counts are not numbers)")
+    for name in ("records.parquet", "pairs.parquet"):
+        path = run_dir / name
+        if name == "pairs.parquet" and not path.exists():
+            continue
+        try:
+            pl.read_parquet_schema(path)
+        except FileNotFoundError:
+            raise InputError(f"{run_dir} has no {name}; run the cleanse again") from None
+        except Exception as exc:  # polars reports a damaged file in several ways
+            raise InputError(f"{run_dir}/{name} is damaged ({type(exc).__name__})") from None
+
+
+def note_rewritten(run_dir: Path, path: Path) -> None:
+    """Record that datavask rewrote ``path`` in a marked run directory (``datavask report``).
+
+    Only that file's entry changes: a file a user added stays unlisted, so it is never deleted.
+    """
+    marker = run_dir / MARKER
+    try:
+        recorded = json.loads(marker.read_text(encoding="utf-8"))
+        files = recorded["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    stat = path.stat()
+    files[path.relative_to(run_dir).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    marker.write_text(json.dumps(recorded, indent=1) + "\n", encoding="utf-8")

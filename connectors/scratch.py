@@ -56,9 +56,9 @@ def owned_dir(parent: Path, prefix: str, *, private: bool = True) -> Iterator[Pa
             _live.add(path)
         yield path
     finally:
+        _remove(path)  # before forgetting it: a stop arriving now removes it again
         with _live_guard:
             _live.discard(path)
-        _remove(path)
         os.close(fd)
 
 
@@ -79,7 +79,7 @@ def work_dir() -> contextlib.AbstractContextManager[Path]:
 
 def remove_stale(parent: Path, pattern: str) -> list[Path]:
     """Remove the directories ``parent/pattern`` whose owning process is gone; returns them."""
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = sorted(parent.glob(pattern))
     except OSError:
@@ -115,8 +115,9 @@ def _remove_if_stale(path: Path) -> bool:
 
 
 def _remove(path: Path) -> None:
-    # A writer may still be creating files while a stop removes the directory: try again.
-    for _ in range(3):
+    # polars' threads may still be finishing a file after a stop interrupted the step: try again.
+    for pause in (0.0, 0.05, 0.1, 0.2, 0.4):
+        time.sleep(pause)
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():
             return

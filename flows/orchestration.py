@@ -205,9 +205,7 @@ def ensure_local_server(on_status: Callable[[str], None] = lambda _: None) -> st
                 return url
             time.sleep(0.25)
         _terminate(process.pid)
-        raise LocalServerError(
-            f"not healthy after {timeout:.0f} s; see {directory / 'server.log'}"
-        )
+        raise LocalServerError(f"not healthy after {timeout:.0f} s; see {directory / 'server.log'}")
 
 
 def _terminate(pid: int) -> None:
