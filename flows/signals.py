@@ -26,7 +26,7 @@ from types import FrameType
 
 from datavask.connectors.scratch import request_stop
 
-GRACE_S = 1.5
+GRACE_S = 1.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _received: list[int] = []
