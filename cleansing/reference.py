@@ -6,19 +6,20 @@ reading them here keeps the cleansing functions pure for their callers.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
 import polars as pl
 
+from datavask.settings import settings
+
 
 def reference_dir() -> Path:
     """Where the reference tables live; ``DATAVASK_REFERENCE_DIR`` overrides (refreshed data)."""
-    override = os.environ.get("DATAVASK_REFERENCE_DIR")
+    override = settings().reference_dir
     if override:
-        return Path(override)
+        return override
     return Path(str(files("datavask.data") / "reference"))
 
 
@@ -30,7 +31,7 @@ def load_reference(name: str) -> pl.DataFrame:
     'København K'
     """
     path = reference_dir() / f"{name}.csv"
-    return pl.read_csv(path, comment_prefix="#", infer_schema=False)
+    return pl.read_csv(path, comment_prefix="#", infer_schema=False, glob=False)
 
 
 def provenance(name: str) -> list[str]:

@@ -8,7 +8,6 @@ The public entry point is :mod:`datavask.connectors.cvr`; the sources live in ``
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -31,6 +30,7 @@ from datavask.connectors.cvr_document import (
 )
 from datavask.connectors.errors import ConnectorError, InputError
 from datavask.connectors.http import ConnectorAuthError, ConnectorUnavailableError
+from datavask.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,7 @@ class RegistryConfigError(RegistryError, InputError):
 
 def default_cache_dir() -> Path:
     """``$DATAVASK_CACHE_DIR``, else ``$XDG_CACHE_HOME/datavask``, else ``~/.cache/datavask``."""
-    override = os.environ.get("DATAVASK_CACHE_DIR")
-    if override:
-        return Path(override)
-    base = os.environ.get("XDG_CACHE_HOME")
-    return (Path(base) if base else Path.home() / ".cache") / "datavask"
+    return settings().cache_dir
 
 
 class Registry(ABC):

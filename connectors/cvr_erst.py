@@ -43,6 +43,7 @@ from datavask.connectors.http import (
     RetryingClient,
     RetryPolicy,
 )
+from datavask.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,9 @@ _SCROLL_SORT: Final = ({_CVR_FIELD: "asc"}, {"Vrvirksomhed.enhedsNummer": "asc"}
 
 def erst_credentials() -> tuple[str, str]:
     """``(user, password)`` from the environment, else from Prefect Secret blocks."""
-    user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)
+    env = settings()
+    user = env.cvr_user
+    password = env.cvr_password.get_secret_value() if env.cvr_password else None
     if user and password:
         return user, password
     try:

@@ -82,7 +82,7 @@ def load_snapshot(
     cached = cache_path(path, digest, cache_dir)
     if cached.is_file():
         try:
-            return pl.read_parquet(cached)
+            return pl.read_parquet(cached, glob=False)
         except (OSError, pl.exceptions.PolarsError) as exc:
             log.warning("ignoring unreadable snapshot cache %s: %s", cached, exc)
     frame = parse_snapshot(path, workers=workers)

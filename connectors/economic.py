@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
@@ -37,6 +36,7 @@ from datavask.connectors.http import (
     RetryPolicy,
 )
 from datavask.connectors.sources import SourceInfo, csv_text
+from datavask.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,9 @@ EXPORT_COLUMNS: Final = (
 
 def economic_tokens() -> tuple[str, str]:
     """``(app secret token, agreement grant token)`` from the environment, else Prefect blocks."""
-    app, grant = os.environ.get(ENV_APP_SECRET), os.environ.get(ENV_GRANT)
+    env = settings()
+    app = env.economic_app_secret.get_secret_value() if env.economic_app_secret else None
+    grant = env.economic_grant.get_secret_value() if env.economic_grant else None
     if app and grant:
         return app, grant
     try:
@@ -105,7 +107,7 @@ def read_economic(
 ) -> tuple[pl.DataFrame, SourceInfo]:
     """Every customer of the agreement as text columns (no ``source_row`` yet), in API order."""
     resource, params = _parse(url)
-    base = (base_url or os.environ.get(ENV_URL) or DEFAULT_URL).rstrip("/")
+    base = (base_url or settings().economic_url or DEFAULT_URL).rstrip("/")
     app, grant = tokens or economic_tokens()
     info = SourceInfo(path=url, sha256="", format="economic", source=resource)
     info.order = "customerNumber (sort=customerNumber)"

@@ -287,6 +287,14 @@ def load_mapping_file(path: Path) -> dict[str, str]:
             doc = tomllib.load(fh)
     except FileNotFoundError:
         raise InputError(f"mapping file {path} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"mapping file {path} is a directory, not a TOML file") from None
+    except OSError as exc:
+        raise InputError(f"mapping file {path} cannot be read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition
+        raise InputError(
+            f"mapping file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"mapping file {path} is not valid TOML: {exc}") from None
     columns = doc.get("columns")

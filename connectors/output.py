@@ -1,8 +1,13 @@
 """Write a run's output directory so that it is either complete or absent.
 
-Everything is written into a hidden sibling directory and renamed into place at the end; a crash
-or Ctrl-C leaves the previous result (or nothing) where the user looks, never half a result. An
-existing ``--out`` directory is replaced only when it holds an earlier datavask run.
+Everything is written into a hidden sibling directory and renamed into place at the end; a crash,
+Ctrl-C or SIGTERM leaves the previous result (or nothing) where the user looks, never half a result.
+
+An existing ``--out`` directory is replaced only when datavask wrote it and nobody has added or
+changed a file in it since: every run directory carries :data:`MARKER`, the list of the files the
+run wrote with their sizes and modification times. A directory holding anything else — a user's
+notes, a worklist edited in place, the output of an older datavask without the marker — is refused
+(exit 2), never deleted.
 """
 
 from __future__ import annotations
@@ -11,7 +16,6 @@ import contextlib
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,39 +23,137 @@ from typing import Any
 import polars as pl
 
 from datavask.connectors.errors import InputError
+from datavask.connectors.scratch import committing, owned_dir, remove_stale
+
+MARKER = ".datavask-run.json"
+# The hidden sibling ``.<name>.partial-xxxxxxxx`` must fit the file system's 255-byte names.
+_MAX_NAME = 255 - len("..partial-xxxxxxxx")
+
+
+def _manifest(root: Path) -> dict[str, list[int]]:
+    """``relative path → [size, mtime_ns]`` of every entry below ``root`` except the marker.
+
+    Directories count as entries too, so an empty folder a user added is not overlooked; symbolic
+    links are recorded as links, never followed.
+    """
+    entries = {}
+    for top, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(top, name)
+            if path.parent == root and name == MARKER:
+                continue
+            stat = path.lstat()
+            size = 0 if name in dirs else stat.st_size  # a directory's size and time change
+            mtime = 0 if name in dirs else stat.st_mtime_ns  # with its files, which are listed
+            entries[path.relative_to(root).as_posix()] = [size, mtime]
+    return entries
+
+
+def mark_run_dir(root: Path) -> None:
+    """Record every file below ``root`` as datavask's (done last, and again after a re-render)."""
+    (root / MARKER).write_text(
+        json.dumps({"written_by": "datavask", "files": _manifest(root)}, indent=1) + "\n",
+        encoding="utf-8",
+    )
+
+
+def foreign_files(root: Path) -> list[str]:
+    """Files below a run directory that datavask did not write or that changed since; [] if none.
+
+    Raises InputError when ``root`` is not a run directory datavask marked.
+    """
+    try:
+        recorded = json.loads((root / MARKER).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError(
+            f"--out {root} exists and is not a directory datavask wrote (no {MARKER}); "
+            "choose a new or empty directory"
+        ) from None
+    present = _manifest(root)
+    return sorted(name for name, stat in present.items() if recorded.get(name) != stat)
 
 
 def check_out_dir(out: Path) -> None:
-    """Refuse early (before any work) to replace a directory that is not a datavask run."""
-    if out.exists() and (
-        not out.is_dir() or (any(out.iterdir()) and not (out / "run.json").exists())
-    ):
-        raise InputError(
-            f"--out {out} exists and is not a datavask run directory; "
-            "choose a new or empty directory"
-        )
+    """Refuse, before any work, an ``--out`` that cannot be written or must not be replaced."""
+    for part in out.parts:
+        limit = _MAX_NAME if part == out.name else 255
+        if len(os.fsencode(part)) > limit:
+            raise InputError(
+                f"--out {str(out)[:40]}…: the name {part[:20]}… is {len(os.fsencode(part))} "
+                f"bytes long; at most {limit} fit"
+            )
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"--out {out} is a symbolic link to nothing")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} exists and is not a directory")
+    if out.exists() and any(out.iterdir()):
+        foreign = foreign_files(out)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (
+                f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+            )
+            raise InputError(
+                f"--out {out} holds files datavask did not write or that were changed since "
+                f"({shown}); move them out or choose another --out — datavask never deletes them"
+            )
+    parent = _existing_ancestor(out.parent)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: cannot create it, {parent} is not writable")
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    if not path.is_dir():
+        raise InputError(f"--out: {path} is a file, not a directory")
+    return path
+
+
+def remove_stale_partials(out: Path) -> list[Path]:
+    """Half-written outputs beside ``out`` whose run was killed (see :mod:`connectors.scratch`)."""
+    parent = out.parent if out.parent.is_dir() else None
+    if parent is None:
+        return []
+    removed = remove_stale(parent, ".*.partial-*")
+    # An .old-* directory is a replaced result caught between two renames: only ever deleted.
+    for old in parent.glob(".*.old-*"):
+        if old.is_dir() and (old / MARKER).exists():
+            shutil.rmtree(old, ignore_errors=True)
+            removed.append(old)
+    return removed
 
 
 @contextlib.contextmanager
 def atomic_dir(out: Path) -> Iterator[Path]:
     """Yield a temporary directory that becomes ``out`` when the block finishes without error."""
     check_out_dir(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot create {out.parent} ({exc.strerror})") from None
+    with owned_dir(out.parent, f".{out.name}.partial-", private=False) as tmp:
         yield tmp
+        (tmp / ".datavask-owner").unlink()  # the lock file stays with the scratch copy only
+        mark_run_dir(tmp)
         _fsync_tree(tmp)
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        with committing():
+            check_out_dir(out)  # a file added while the run was working is kept, too
+            _swap_into_place(tmp, out)
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    if not out.exists():
+        tmp.rename(out)
+        return
+    old = out.parent / f".{out.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
+    out.rename(old)
+    try:
+        tmp.rename(out)
+    except OSError:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _fsync_tree(root: Path) -> None:
@@ -93,3 +195,47 @@ def write_json(data: dict[str, Any], path: Path) -> Path:
         json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
     return path
+
+
+def check_run_dir(run_dir: Path) -> None:
+    """InputError (one line) unless ``run_dir`` holds a readable run: run.json and its tables."""
+    if not run_dir.is_dir():
+        raise InputError(f"{run_dir} is not a directory")
+    try:
+        run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{run_dir} is not a datavask run directory (no run.json)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{run_dir}/run.json is damaged ({type(exc).__name__})") from None
+    if not isinstance(run, dict) or not all(
+        isinstance(run.get(key, {}), dict) for key in ("counts", "flags", "input", "options")
+    ):
+        raise InputError(f"{run_dir}/run.json is damaged (not the object a run writes)")
+    if not all(isinstance(n, int) for n in run.get("flags", {}).values()):
+        raise InputError(f"{run_dir}/run.json is damaged (flag counts are not numbers)")
+    for name in ("records.parquet", "pairs.parquet"):
+        path = run_dir / name
+        if name == "pairs.parquet" and not path.exists():
+            continue
+        try:
+            pl.read_parquet_schema(path)
+        except FileNotFoundError:
+            raise InputError(f"{run_dir} has no {name}; run the cleanse again") from None
+        except Exception as exc:  # polars reports a damaged file in several ways
+            raise InputError(f"{run_dir}/{name} is damaged ({type(exc).__name__})") from None
+
+
+def note_rewritten(run_dir: Path, path: Path) -> None:
+    """Record that datavask rewrote ``path`` in a marked run directory (``datavask report``).
+
+    Only that file's entry changes: a file a user added stays unlisted, so it is never deleted.
+    """
+    marker = run_dir / MARKER
+    try:
+        recorded = json.loads(marker.read_text(encoding="utf-8"))
+        files = recorded["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    stat = path.stat()
+    files[path.relative_to(run_dir).as_posix()] = [stat.st_size, stat.st_mtime_ns]
+    marker.write_text(json.dumps(recorded, indent=1) + "\n", encoding="utf-8")

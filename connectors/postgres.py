@@ -31,6 +31,7 @@ import polars as pl
 
 from datavask.connectors.errors import InputError
 from datavask.connectors.sources import SourceInfo, redact_url
+from datavask.settings import settings
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ def _connect(conninfo: str, where: str, password: str | None) -> Any:
     import psycopg
 
     kwargs: dict[str, Any] = {"application_name": "datavask", "client_encoding": "UTF8"}
-    fallback = os.environ.get(ENV_PASSWORD)
+    fallback = _env_password()
     try:
         try:
             return psycopg.connect(conninfo, **kwargs)
@@ -155,6 +156,11 @@ def _connect(conninfo: str, where: str, password: str | None) -> Any:
         raise InputError(f"{where}: not a usable PostgreSQL URL: {reason}") from None
 
 
+def _env_password() -> str | None:
+    secret = settings().pg_password
+    return secret.get_secret_value() if secret else None
+
+
 def _last_line(exc: BaseException, password: str | None) -> str:
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
     text = lines[0] if lines else type(exc).__name__
@@ -173,7 +179,7 @@ def _primary(exc: Any, password: str | None) -> str:
 
 
 def _scrub(text: str, password: str | None) -> str:
-    for secret in (password, os.environ.get(ENV_PASSWORD), os.environ.get("PGPASSWORD")):
+    for secret in (password, _env_password(), os.environ.get("PGPASSWORD")):
         if secret:
             text = text.replace(secret, "***")
     return text

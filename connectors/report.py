@@ -786,9 +786,9 @@ def render_report(run_dir: Path) -> Path:
     """Write ``run_dir/report.html`` from the run's ``run.json``, ``records.parquet`` and pairs."""
     run_dir = Path(run_dir)
     run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    records = pl.read_parquet(run_dir / "records.parquet")
+    records = pl.read_parquet(run_dir / "records.parquet", glob=False)
     pairs_path = run_dir / "pairs.parquet"
-    pairs = pl.read_parquet(pairs_path) if pairs_path.exists() else None
+    pairs = pl.read_parquet(pairs_path, glob=False) if pairs_path.exists() else None
     target = run_dir / "report.html"
     target.write_text(render_html(run, records, pairs), encoding="utf-8")
     return target

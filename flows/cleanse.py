@@ -10,9 +10,7 @@ that will not start.
 from __future__ import annotations
 
 import json
-import os
 import platform
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -26,6 +24,8 @@ from typing import Any
 import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NONE
+
+from datavask.settings import settings
 
 STEPS = ("read", "normalise", "registry", "match", "verdict", "write")
 BUNDLED_REGISTRY = Path(str(files("datavask.data") / "sample" / "registry.jsonl.gz"))
@@ -48,7 +48,7 @@ class CleanseOptions:
 
     def registry_source(self) -> str:
         if self.registry == "bundled":
-            return os.environ.get("DATAVASK_REGISTRY") or str(BUNDLED_REGISTRY)
+            return settings().registry or str(BUNDLED_REGISTRY)
         return self.registry
 
 
@@ -83,14 +83,14 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 def normalise_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.normalise import normalise
 
-    frame = pl.read_parquet(Path(work, "canonical.parquet"))
+    frame = pl.read_parquet(Path(work, "canonical.parquet"), glob=False)
     frame = normalise(frame, check_deliverability=options.get("check_deliverability", False))
     frame.write_parquet(Path(work, "normalised.parquet"))
     return {"rows": frame.height}
 
 
 def registry_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
-    frame = pl.read_parquet(Path(work, "normalised.parquet"))
+    frame = pl.read_parquet(Path(work, "normalised.parquet"), glob=False)
     source = options["registry_source"]
     cvrs = frame["cvr"].drop_nulls().unique().sort().to_list()
     detail: dict[str, Any] = {"source": source, "cvrs": len(cvrs)}
@@ -142,7 +142,7 @@ def registry_view(frame: pl.DataFrame) -> pl.DataFrame:
 def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.matching import find_duplicates
 
-    frame = pl.read_parquet(Path(work, "registered.parquet"))
+    frame = pl.read_parquet(Path(work, "registered.parquet"), glob=False)
     low, high = options["review_band"]
     result = find_duplicates(registry_view(frame), review_band=(low, high))
     clusters = result.clusters  # one row per record, in input order
@@ -166,7 +166,7 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.verdict import apply_verdict
     from datavask.connectors.files import OVERFLOW_COLUMN, read_table
 
-    frame = pl.read_parquet(Path(work, "matched.parquet"))
+    frame = pl.read_parquet(Path(work, "matched.parquet"), glob=False)
     detail: dict[str, Any] = {}
     hits = None
     if options.get("blacklist"):
@@ -219,10 +219,10 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
     from datavask.connectors.reimport import write_reimport
     from datavask.connectors.report import render_report
 
-    frame = pl.read_parquet(Path(work, "final.parquet"))
-    golden = pl.read_parquet(Path(work, "golden.parquet"))
-    pairs = pl.read_parquet(Path(work, "pairs.parquet"))
-    changes = pl.read_parquet(Path(work, "changes.parquet"))
+    frame = pl.read_parquet(Path(work, "final.parquet"), glob=False)
+    golden = pl.read_parquet(Path(work, "golden.parquet"), glob=False)
+    pairs = pl.read_parquet(Path(work, "pairs.parquet"), glob=False)
+    changes = pl.read_parquet(Path(work, "changes.parquet"), glob=False)
     records = records_view(frame)
     run["counts"] = run_counts(frame, run)
     run["flags"] = flag_counts(frame)
@@ -297,6 +297,8 @@ def run_pipeline(
         "options": recorded,
         "orchestration": orchestration_note,
         "versions": _versions(),
+        # the pool polars really uses: --workers only takes effect before polars is imported
+        "threads": pl.thread_pool_size(),
         "timings": {},
         "steps": {},
     }
@@ -313,7 +315,10 @@ def run_pipeline(
         reporter(name, "done", seconds)
         return result
 
-    with tempfile.TemporaryDirectory(prefix="datavask-work-") as work:
+    from datavask.connectors.scratch import work_dir
+
+    with work_dir() as path:
+        work = str(path)
         run["input"] = call("read", read_step, work, opts)
         run["steps"]["normalise"] = call("normalise", normalise_step, work, opts)
         run["steps"]["registry"] = call("registry", registry_step, work, opts)

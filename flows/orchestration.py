@@ -33,7 +33,7 @@ from pathlib import Path
 
 import httpx
 
-START_TIMEOUT_S = float(os.environ.get("DATAVASK_SERVER_START_TIMEOUT", "120"))
+from datavask.settings import settings
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Orchestration:
 
 
 def datavask_home() -> Path:
-    return Path(os.environ.get("DATAVASK_HOME") or Path.home() / ".datavask")
+    return settings().home
 
 
 def _server_dir() -> Path:
@@ -81,13 +81,11 @@ def configured_api_url() -> str | None:
 
 def resolve(on_status: Callable[[str], None] = lambda _: None) -> Orchestration:
     """Decide how to orchestrate this run, starting datavask's local server if needed."""
-    mode = os.environ.get("DATAVASK_ORCHESTRATION", "auto").strip().lower()
+    mode = settings().orchestration
     if mode == "none":
         return Orchestration("none", None, "Prefect disabled (DATAVASK_ORCHESTRATION=none)")
     if mode == "ephemeral":
         return Orchestration("ephemeral", None, "Prefect's temporary server for this run")
-    if mode != "auto":
-        raise ValueError(f"DATAVASK_ORCHESTRATION must be auto, ephemeral or none, not {mode!r}")
     url = configured_api_url()
     if url:
         return Orchestration("server", url, f"Prefect server at {url}")
@@ -193,7 +191,8 @@ def ensure_local_server(on_status: Callable[[str], None] = lambda _: None) -> st
             env=env,
             start_new_session=True,
         )
-        deadline = time.monotonic() + START_TIMEOUT_S
+        timeout = settings().server_start_timeout
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
                 raise LocalServerError(
@@ -206,9 +205,7 @@ def ensure_local_server(on_status: Callable[[str], None] = lambda _: None) -> st
                 return url
             time.sleep(0.25)
         _terminate(process.pid)
-        raise LocalServerError(
-            f"not healthy after {START_TIMEOUT_S:.0f} s; see {directory / 'server.log'}"
-        )
+        raise LocalServerError(f"not healthy after {timeout:.0f} s; see {directory / 'server.log'}")
 
 
 def _terminate(pid: int) -> None:

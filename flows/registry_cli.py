@@ -20,12 +20,10 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-
-from datavask.connectors.cvr import ERST_URL, sync_snapshot
-from datavask.connectors.errors import ConnectorError, InputError
+from rich.text import Text
 
 registry_app = typer.Typer(no_args_is_help=True, add_completion=False)
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, markup=False)  # paths may hold "["
 
 
 @registry_app.callback()
@@ -36,9 +34,13 @@ def registry() -> None:
 @registry_app.command("sync")
 def sync(
     source: Annotated[
-        str,
-        typer.Option("--from", help="ERST base URL, ending in /cvr-permanent."),
-    ] = ERST_URL,
+        str | None,
+        typer.Option(
+            "--from",
+            help="ERST base URL, ending in /cvr-permanent (default: ERST's distribution server).",
+            show_default=False,
+        ),
+    ] = None,
     dest: Annotated[
         Path,
         typer.Option("--to", help="Snapshot file to write (.jsonl, or .jsonl.gz to compress)."),
@@ -51,6 +53,10 @@ def sync(
     timeout: Annotated[float, typer.Option(min=1.0, help="Seconds to wait for each page.")] = 60.0,
 ) -> None:
     """Copy the CVR registry from the ERST API into a snapshot file (resumable)."""
+    # Imported here: the command line parses its options before polars is imported.
+    from datavask.connectors.cvr import ERST_URL, sync_snapshot
+    from datavask.connectors.errors import ConnectorError, InputError
+
     columns = (
         TextColumn("[bold]CVR registry"),
         BarColumn(),
@@ -66,17 +72,24 @@ def sync(
 
         try:
             result = sync_snapshot(
-                source, dest, full=full, page_size=page_size, timeout=timeout, progress=advance
+                source or ERST_URL,
+                dest,
+                full=full,
+                page_size=page_size,
+                timeout=timeout,
+                progress=advance,
             )
         except InputError as exc:
             progress.stop()
-            console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            console.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)
             raise typer.Exit(2) from None
         except ConnectorError as exc:
             progress.stop()
             console.print(
-                f"[bold red]the download stopped:[/] {exc}\n"
-                "What was downloaded is kept; run the same command again to continue.",
+                Text.assemble(
+                    ("the download stopped:", "bold red"),
+                    f" {exc}\nWhat was downloaded is kept; run the same command again to continue.",
+                ),
                 soft_wrap=True,
             )
             raise typer.Exit(1) from None

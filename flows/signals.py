@@ -1,0 +1,103 @@
+"""Ctrl-C and SIGTERM stop a run within about two seconds, leaving no output and no scratch.
+
+Python runs signal handlers in the main thread between bytecodes, so a signal that arrives while
+polars or a Prefect task is busy in native code waits until that call returns — tens of seconds on
+a large file. So the command line listens twice:
+
+- the usual handler raises :class:`Interrupted` in the main thread; finally blocks remove the
+  work and partial output directories, the command exits 130 (SIGINT) or 143 (SIGTERM);
+- a watcher thread is woken by the same signal through :func:`signal.set_wakeup_fd`. If the main
+  thread has not finished unwinding after :data:`GRACE_S`, it stops the run itself: nothing more is
+  renamed into place, this process's scratch directories are removed, and the process exits with
+  the same status.
+
+A second Ctrl-C does not wait for the grace period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import threading
+from types import FrameType
+
+from datavask.connectors.scratch import request_stop
+
+GRACE_S = 1.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+_received: list[int] = []
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal arrived; ``exit_code`` is 128 + its number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+def received() -> int | None:
+    """The first stop signal this process received, if any."""
+    return _received[0] if _received else None
+
+
+def exit_code() -> int:
+    """The exit status for the signal received (130 when none was recorded: a plain Ctrl-C)."""
+    return 128 + (received() or signal.SIGINT)
+
+
+def exit_now() -> None:
+    """Exit with the signal's status without the interpreter's clean-up.
+
+    After a large run, collecting the heap at exit takes seconds; an interrupted run has nothing
+    left worth flushing.
+    """
+    request_stop()  # whatever a clean-up cut short by the signal left
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(exit_code())
+
+
+def _handler(signum: int, _frame: FrameType | None) -> None:
+    _received.append(signum)
+    raise Interrupted(signum)
+
+
+def install() -> None:
+    """Install both listeners; call once from the main thread before any work starts."""
+    reader, writer = socket.socketpair()
+    writer.setblocking(False)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _handler)
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    watcher = threading.Thread(
+        target=_watch, args=(reader, writer), name="datavask-stop", daemon=True
+    )
+    watcher.start()
+
+
+def _watch(reader: socket.socket, writer: socket.socket) -> None:
+    # ``writer`` is passed along only to keep it open for as long as the watcher lives.
+    while True:
+        signum = reader.recv(1)[0]
+        if signum not in STOP_SIGNALS:
+            continue
+        if not _received:
+            _received.append(signum)
+        reader.settimeout(GRACE_S)
+        with contextlib.suppress(TimeoutError):
+            while reader.recv(1)[0] not in STOP_SIGNALS:  # a second Ctrl-C: stop at once
+                pass
+        _stop_now()
+
+
+def _stop_now() -> None:
+    request_stop()
+    with contextlib.suppress(OSError):
+        os.write(sys.stderr.fileno(), b"\ninterrupted; no output was written\n")
+    os._exit(exit_code())
