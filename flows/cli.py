@@ -52,6 +52,7 @@ def _root(
 ) -> None:
     """Cleanse Danish customer master data."""
 
+
 STEP_LABELS = {
     "read": "Reading input",
     "normalise": "Normalising names, addresses, phones, e-mails, ids",
@@ -135,6 +136,12 @@ def cleanse(
     check_deliverability: Annotated[
         bool, typer.Option(help="Look up e-mail domains in DNS (needs network; off by default).")
     ] = False,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Reviewers' decisions (datavask review): same pairs merge, different never."
+        ),
+    ] = None,
 ) -> None:
     """Cleanse a customer export and write the results, the report and run.json.
 
@@ -148,6 +155,8 @@ def cleanse(
         raise _fail(f"--blacklist {blacklist}: no such file")
     if mapping is not None and not mapping.exists():
         raise _fail(f"--mapping {mapping}: no such file")
+    if decisions is not None and not decisions.is_file():
+        raise _fail(f"--decisions {decisions}: no such file")
     if "://" not in input and not Path(input).exists():
         raise _fail(f"{input}: no such file")
     out = out or Path("datavask-out") / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -163,6 +172,7 @@ def cleanse(
             mapping=str(mapping) if mapping else None, format=format.value,
             review_band=band, workers=workers, only_changed=only_changed,
             check_deliverability=check_deliverability,
+            decisions=str(decisions) if decisions else None,
         )  # fmt: skip
     except InputError as exc:
         raise _fail(str(exc)) from None
@@ -294,6 +304,7 @@ def _print_summary(run: dict[str, Any]) -> None:
     top = sorted(((n, c) for c, n in flags.items() if n), reverse=True)[:8]
     if top:
         table.add_row("Top flags", "", ", ".join(f"{code} {n:,}" for n, code in top))
+    _decisions_rows(table, run)
     seconds = sum(v for k, v in run["timings"].items() if k != "total_before_write")
     table.add_row("Time", f"{seconds:.1f} s", run.get("orchestration", ""))
     if run.get("flow_run_id") and run.get("prefect_ui"):
@@ -302,6 +313,26 @@ def _print_summary(run: dict[str, Any]) -> None:
     table.add_row("Outputs", "", f"{out}/  (report: {out / 'report.html'})")
     console.print()
     console.print(table)
+
+
+def _decisions_rows(table: Table, run: dict[str, Any]) -> None:
+    """What the reviewers' decisions did (``--decisions``) and what could not be obeyed."""
+    done = run["steps"].get("match", {}).get("decisions")
+    if not done:
+        return
+    table.add_row(
+        "Decisions",
+        f"{done['obeyed']:,}",
+        f"pairs obeyed ({done['same']:,} same, {done['different']:,} different); the model agreed "
+        f"on {done['model_agreed']:,}, {done['in_review_band']:,} were in the review band",
+    )
+    problems = done["problems"]
+    if problems:
+        shown = "; ".join(
+            f"{p['record_id_l']}/{p['record_id_r']}: {p['problem']}" for p in problems[:3]
+        )
+        more = f" (+{len(problems) - 3} more in run.json)" if len(problems) > 3 else ""
+        table.add_row("Not obeyed", f"{len(problems):,}", shown + more)
 
 
 @app.command()
@@ -352,6 +383,15 @@ def _mount_registry() -> None:
 
 
 _mount_registry()
+
+
+def _mount_review() -> None:
+    from datavask.flows.review_cli import review
+
+    app.command(name="review")(review)
+
+
+_mount_review()
 
 
 def main() -> None:
