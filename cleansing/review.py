@@ -279,6 +279,12 @@ def side_by_side(
 
 # --------------------------------------------------------------------------- what a merge does
 
+_GOLDEN_LABELS: Final = {
+    "name": "Name", "legal_form": "Legal form", "street": "Street", "house_number": "House number",
+    "floor": "Floor", "door": "Door", "postal_code": "Postal code", "city": "City",
+    "country": "Country", "phone_e164": "Phone", "email": "E-mail", "cvr": "CVR", "ean": "EAN",
+    "customer_type": "Type",
+}  # fmt: skip
 _RULE_WORDS: Final = {
     "registry": "from the CVR registry",
     "most_frequent": "held by most records",
@@ -333,8 +339,14 @@ def _preview(golden: dict[str, Any], customers: list[str]) -> MergePreview:
         if value is None or str(value).strip() == "":
             continue
         rule = golden.get(f"{name}_rule") or ""
+        label = _GOLDEN_LABELS.get(name, name)
         fields.append(
-            (name, str(value), str(golden.get(f"{name}_source") or ""), _RULE_WORDS.get(rule, rule))
+            (
+                label,
+                str(value),
+                str(golden.get(f"{name}_source") or ""),
+                _RULE_WORDS.get(rule, rule),
+            )
         )
     return MergePreview(
         survivor=str(golden["record_id"]),

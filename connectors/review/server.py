@@ -167,18 +167,14 @@ def create_app(session: ReviewSession) -> Starlette:
     """The Starlette application serving ``session``."""
 
     def page(request: Request) -> Response:
-        first = (
-            _TEMPLATES.get_template("pair.html").render(session.pair_context(0))
-            if session.queue
-            else ""
-        )
+        first = session.pair_context(0) if session.queue else {}
         html = _TEMPLATES.get_template("page.html").render(
+            first,
             run=str(session.run_dir),
             decisions=str(session.file.path),
             reviewer=session.reviewer,
             token=session.token,
             total=len(session.queue),
-            first=first,
             state=session.state(),
             file_problems=session.file_problems,
         )

@@ -135,6 +135,6 @@ def test_merge_preview_joins_both_customers() -> None:
     assert preview.customers == ["A", "B"]
     assert sorted(preview.members) == ["a1", "a2", "b1"]
     fields = {name: (value, source) for name, value, source, _ in preview.fields}
-    assert fields["name"][0] == "Hansen Byg ApS"
-    assert fields["phone_e164"] == ("+4512345678", fields["phone_e164"][1])
-    assert fields["email"] == ("info@hansenbyg.dk", "a1")
+    assert fields["Name"][0] == "Hansen Byg ApS"
+    assert fields["Phone"][0] == "+4512345678"
+    assert fields["E-mail"] == ("info@hansenbyg.dk", "a1")
