@@ -155,8 +155,12 @@ def cleanse(
         raise _fail(f"--blacklist {blacklist}: no such file")
     if mapping is not None and not mapping.exists():
         raise _fail(f"--mapping {mapping}: no such file")
-    if decisions is not None and not decisions.is_file():
-        raise _fail(f"--decisions {decisions}: no such file")
+    if decisions is not None:
+        from datavask.flows.review_cli import decisions_problem
+
+        problem = decisions_problem(decisions)  # before the run, not an hour into it
+        if problem:
+            raise _fail(problem)
     if "://" not in input and not Path(input).exists():
         raise _fail(f"{input}: no such file")
     out = out or Path("datavask-out") / datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -20,6 +20,20 @@ from rich.console import Console
 console = Console(stderr=True, highlight=False)
 
 
+def decisions_problem(path: Path) -> str | None:
+    """Why ``cleanse --decisions PATH`` cannot use the file, or None."""
+    from datavask.connectors.decisions import read_decisions
+    from datavask.connectors.errors import InputError
+
+    if not path.is_file():
+        return f"--decisions {path}: no such file"
+    try:
+        read_decisions(path)
+    except InputError as exc:
+        return f"--decisions {exc}"
+    return None
+
+
 def _has_display() -> bool:
     return sys.platform in ("darwin", "win32") or bool(
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
