@@ -113,7 +113,7 @@ def review_queue(pairs: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
 
 _LEVEL_WORDS: Final = {
     "exact": "identical",
-    "missing": "missing on one side",
+    "missing": "not on both records",
     "different": "different",
     "token >= 0.80": "somewhat alike",
     "token >= 0.92": "very alike",
@@ -234,12 +234,18 @@ CLEANED_ROWS: Final = (
 
 @dataclass(frozen=True)
 class SideRow:
+    """One row of the side-by-side table; cleaned values differ by content, originals by any
+    character (a case change is what cleaning did, not a difference between the records)."""
+
     label: str
     left: str
     right: str
+    exact: bool = False
 
     @property
     def differs(self) -> bool:
+        if self.exact:
+            return self.left != self.right
         return self.left.casefold() != self.right.casefold()
 
 
@@ -271,7 +277,8 @@ def side_by_side(
     ]
     sources = [c for c in left if c.startswith("src_")]
     original = [
-        SideRow(c.removeprefix("src_"), _text(left, (c,)), _text(right, (c,))) for c in sources
+        SideRow(c.removeprefix("src_"), _text(left, (c,)), _text(right, (c,)), exact=True)
+        for c in sources
     ]
     keep = [row for row in cleaned if row.left or row.right]
     return keep, [row for row in original if row.left or row.right]

@@ -90,7 +90,7 @@ def test_evidence_is_words_not_bits() -> None:
     assert [(e.field, e.finding, e.direction) for e in words] == [
         ("Name", "very alike", "for"),
         ("Address", "different", "against"),
-        ("E-mail", "missing on one side", "neutral"),
+        ("E-mail", "not on both records", "neutral"),
         ("Phone", "shared number", "neutral"),
     ]
     assert words[0].strength == "strong evidence for the same customer"

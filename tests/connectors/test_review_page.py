@@ -329,6 +329,9 @@ def test_two_reviewers_in_two_tabs(first_run: Path, browser: Any, tmp_path: Path
         assert tuple(shown(browser) or ()) == pair1
         press(browser, "d")
         wait_for_lines(decisions, 4)
+        deadline = time.monotonic() + 10
+        while tuple(shown(browser) or ()) == pair1 and time.monotonic() < deadline:
+            time.sleep(0.01)
         after_alice = tuple(shown(browser) or ())
         assert after_alice not in (pair0, pair1)  # both are decided: the page moves past them
 
