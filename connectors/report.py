@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from html import escape
 from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
+from jinja2 import Environment
 
 from datavask.cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES, SRC_PREFIX
 
@@ -770,6 +772,7 @@ def render_html(run: dict[str, Any], records: pl.DataFrame, pairs: pl.DataFrame 
 <div class="panel"><h3>Match scores of candidate pairs</h3>{score_chart}
 {score_legend}</div>
 </div>
+{review_section(run, pairs)}
 <h2>Reason codes</h2>
 {"".join(flag_sections)}
 <footer>
@@ -792,3 +795,44 @@ def render_report(run_dir: Path) -> Path:
     target = run_dir / "report.html"
     target.write_text(render_html(run, records, pairs), encoding="utf-8")
     return target
+
+
+# --------------------------------------------------------------------------- review (issue 13)
+
+_REVIEW_SECTION = Environment(autoescape=True).from_string(
+    """<h2 id="review">Pairs to review</h2>
+{% if waiting %}
+<p><b>{{ waiting }}</b> pair{{ "s" if waiting != 1 }} of possible duplicates
+ wait{{ "s" if waiting == 1 }} for a person to decide (flag <code>REVIEW_MATCH</code>).
+ Decide them in a local page:</p>
+<pre>datavask review {{ run_dir }}</pre>
+<p>The decisions go to <code>datavask-decisions.csv</code> beside the run directory; the next run
+obeys them with <code>--decisions</code>: same pairs are merged, different pairs never are, and
+neither is asked about again.</p>
+{% else %}
+<p>No pairs wait for review.</p>
+{% endif %}
+{% if decisions %}
+<p>This run obeyed {{ decisions.obeyed }} reviewers' decision{{ "s" if decisions.obeyed != 1 }}
+ ({{ decisions.same }} same, {{ decisions.different }} different){% if decisions.problems %};
+ {{ decisions.problems|length }} could not be obeyed:{% else %}.{% endif %}</p>
+{% if decisions.problems %}
+<ul>{% for p in decisions.problems %}
+<li>{{ p.record_id_l }} / {{ p.record_id_r }}: {{ p.problem }}</li>
+{% endfor %}</ul>
+{% endif %}
+{% endif %}
+"""
+)
+
+
+def review_section(run: dict[str, Any], pairs: pl.DataFrame | None) -> str:
+    """How many pairs wait for review and the command that starts it; what decisions did."""
+    waiting = 0
+    if pairs is not None and "decision" in pairs.columns:
+        waiting = int((pairs.get_column("decision") == "review").sum())
+    return _REVIEW_SECTION.render(
+        waiting=waiting,
+        run_dir=shlex.quote(str(run.get("options", {}).get("out") or "RUN_DIR")),
+        decisions=run.get("steps", {}).get("match", {}).get("decisions") or None,
+    )

@@ -45,6 +45,7 @@ class CleanseOptions:
     workers: int = 0
     only_changed: bool = False
     check_deliverability: bool = False
+    decisions: str | None = None  # reviewers' decisions file (datavask review)
 
     def registry_source(self) -> str:
         if self.registry == "bundled":
@@ -144,7 +145,12 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
     frame = pl.read_parquet(Path(work, "registered.parquet"), glob=False)
     low, high = options["review_band"]
-    result = find_duplicates(registry_view(frame), review_band=(low, high))
+    decisions = None
+    if options.get("decisions"):
+        from datavask.connectors.decisions import read_decisions
+
+        decisions = read_decisions(Path(options["decisions"]))
+    result = find_duplicates(registry_view(frame), review_band=(low, high), decisions=decisions)
     clusters = result.clusters  # one row per record, in input order
     if not clusters["record_id"].equals(frame["record_id"]):
         raise AssertionError("matching returned clusters out of input order")
@@ -156,6 +162,7 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         "clusters": frame["cluster_id"].n_unique(),
         "blocking": result.blocking_report.to_dicts(),
         "oversized_blocks": result.oversized_blocks.head(50).to_dicts(),
+        **({"decisions": result.decisions} if options.get("decisions") else {}),
     }
 
 

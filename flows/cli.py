@@ -65,7 +65,6 @@ def _root(
         raise _fail(str(exc)) from None
 
 
-
 STEP_LABELS = {
     "read": "Reading input",
     "normalise": "Normalising names, addresses, phones, e-mails, ids",
@@ -162,6 +161,12 @@ def cleanse(
     check_deliverability: Annotated[
         bool, typer.Option(help="Look up e-mail domains in DNS (needs network; off by default).")
     ] = False,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Reviewers' decisions (datavask review): same pairs merge, different never."
+        ),
+    ] = None,
 ) -> None:
     """Cleanse a customer export and write the results, the report and run.json.
 
@@ -175,6 +180,12 @@ def cleanse(
         raise _fail(f"--blacklist {blacklist}: no such file")
     if mapping is not None and not mapping.exists():
         raise _fail(f"--mapping {mapping}: no such file")
+    if decisions is not None:
+        from datavask.flows.review_cli import decisions_problem
+
+        problem = decisions_problem(decisions)  # before the run, not an hour into it
+        if problem:
+            raise _fail(problem)
     out = out or Path("datavask-out") / datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
         _preflight(input, out, mapping=mapping, blacklist=blacklist)
@@ -184,6 +195,7 @@ def cleanse(
             mapping=str(mapping) if mapping else None, format=format.value,
             review_band=band, workers=workers, only_changed=only_changed,
             check_deliverability=check_deliverability,
+            decisions=str(decisions) if decisions else None,
         )  # fmt: skip
     except typer.Exit:
         raise
@@ -369,6 +381,7 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     top = sorted(((n, c) for c, n in flags.items() if n), reverse=True)[:8]
     if top:
         table.add_row("Top flags", "", ", ".join(f"{code} {n:,}" for n, code in top))
+    _decisions_rows(table, run)
     steps = sum(v for k, v in run["timings"].items() if k != "total_before_write")
     table.add_row(
         "Time", f"{wall:.1f} s", f"{steps:.1f} s in the steps; {run.get('orchestration', '')}"
@@ -379,6 +392,26 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     table.add_row("Outputs", "", f"{out}/  (report: {out / 'report.html'})")
     console.print()
     console.print(table)
+
+
+def _decisions_rows(table: Table, run: dict[str, Any]) -> None:
+    """What the reviewers' decisions did (``--decisions``) and what could not be obeyed."""
+    done = run["steps"].get("match", {}).get("decisions")
+    if not done:
+        return
+    table.add_row(
+        "Decisions",
+        f"{done['obeyed']:,}",
+        f"pairs obeyed ({done['same']:,} same, {done['different']:,} different); the model agreed "
+        f"on {done['model_agreed']:,}, {done['in_review_band']:,} were in the review band",
+    )
+    problems = done["problems"]
+    if problems:
+        shown = "; ".join(
+            f"{p['record_id_l']}/{p['record_id_r']}: {p['problem']}" for p in problems[:3]
+        )
+        more = f" (+{len(problems) - 3} more in run.json)" if len(problems) > 3 else ""
+        table.add_row("Not obeyed", f"{len(problems):,}", shown + more)
 
 
 @app.command()
@@ -430,6 +463,15 @@ def _mount_registry() -> None:
 
 
 _mount_registry()
+
+
+def _mount_review() -> None:
+    from datavask.flows.review_cli import review
+
+    app.command(name="review")(review)
+
+
+_mount_review()
 
 
 def main() -> None:

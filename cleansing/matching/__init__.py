@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import polars as pl
@@ -45,6 +45,14 @@ from datavask.cleansing.matching.compare import (
     Comparison,
     available_comparisons,
     compare_pairs,
+)
+from datavask.cleansing.matching.decisions import (
+    Decided,
+    decision_report,
+    link_strength,
+    locate_decisions,
+    obey,
+    with_decided_pairs,
 )
 from datavask.cleansing.matching.fellegi_sunter import (
     FellegiSunterModel,
@@ -123,6 +131,7 @@ class MatchResult:
     - ``oversized_blocks``: the blocks skipped for size (``blocking_rule``, ``key``, ``size``).
     - ``model``: the estimated Fellegi–Sunter parameters (``model.parameters()`` as a table).
     - ``summary``: counts and seconds per stage.
+    - ``decisions``: what the reviewers' decisions did (:func:`~.decisions.decision_report`).
     """
 
     pairs: pl.DataFrame
@@ -131,6 +140,7 @@ class MatchResult:
     oversized_blocks: pl.DataFrame
     model: FellegiSunterModel
     summary: dict[str, float | int] = field(default_factory=dict)
+    decisions: dict[str, Any] = field(default_factory=dict)  # decisions.decision_report
 
 
 def _decision(review_band: tuple[float, float] | None, threshold: float) -> pl.Expr:
@@ -197,7 +207,7 @@ def _total_pairs(records: pl.DataFrame, *, link_only: bool) -> int:
 def _cluster(records: pl.DataFrame, scored: pl.DataFrame) -> tuple[np.ndarray, int, pl.DataFrame]:
     """Cluster labels from the matched pairs, split where they join what must stay apart; the
     number of clusters split and the matched pairs."""
-    matched = scored.filter(pl.col("decision") == "match").select("_l", "_r", "match_weight")
+    matched = scored.filter(pl.col("decision") == "match").select("_l", "_r", link_strength(scored))
     labels = connected_components(
         records.height, matched["_l"].to_numpy(), matched["_r"].to_numpy()
     )
@@ -224,6 +234,7 @@ def find_duplicates(
     review_band: tuple[float, float] | None = None,
     link_only: bool | None = None,
     settings: MatchSettings | None = None,
+    decisions: pl.DataFrame | None = None,
 ) -> MatchResult:
     """Pairs and clusters of records that are the same customer.
 
@@ -234,7 +245,8 @@ def find_duplicates(
     ``review_band=(low, high)``: pairs with ``low <= match_probability < high`` become ``review``
     and only ``>= high`` is a match; without it, ``settings.match_threshold`` splits match from
     non-match. ``link_only`` (default: when the frame has a ``source`` column with two or more
-    values) compares only records of different sources.
+    values) compares only records of different sources. ``decisions``: the lines of a reviewers'
+    decisions file, obeyed as :mod:`~datavask.cleansing.matching.decisions` describes.
     """
     _check_band(review_band)
     settings = settings or MatchSettings()
@@ -256,7 +268,9 @@ def find_duplicates(
         link_only=link_only,
         apart_on="cvr" if "cvr_conflict" in settings.hard_rules else None,
     )
-    candidates, blocking_report, oversized = found.pairs, found.report, found.oversized
+    blocking_report, oversized = found.report, found.oversized
+    decided: Decided = locate_decisions(decisions, records)
+    candidates = with_decided_pairs(found.pairs, decided)  # blocked pairs first, then decided
     timings["blocking_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -282,10 +296,13 @@ def find_duplicates(
         link_only=link_only,
         tf_mean=tf_mean,
     )
-    training = levels.filter(vetoes.is_null())
+    blocked = found.pairs.height  # EM learns from the blocking's pairs, not from decided ones
+    training = levels.head(blocked).filter(vetoes.head(blocked).is_null())
     model = train(
         training,
-        _sessions(found, vetoes, rules, settings.training_pairs_per_rule, settings.seed),
+        _sessions(
+            found, vetoes.head(blocked), rules, settings.training_pairs_per_rule, settings.seed
+        ),
         comparisons,
         u,
         max_iterations=settings.em_max_iterations,
@@ -296,7 +313,9 @@ def find_duplicates(
     )
     extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes)
     decide = _decision(review_band, settings.match_threshold).alias("decision")
-    scored = score_pairs(levels, model).with_columns(*extra).with_columns(decide)
+    scored = (
+        score_pairs(levels, model).with_columns(*extra).with_columns(decide).pipe(obey, decided)
+    )
     timings["scoring_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
@@ -307,7 +326,9 @@ def find_duplicates(
     while tf_tables and passes < settings.tf_passes:
         passes += 1
         model.tf_tables, model.tf_mean = term_frequencies(records, comparisons, pl.Series(labels))
-        scored = score_pairs(levels, model).with_columns(*extra).with_columns(decide)
+        scored = (
+            score_pairs(levels, model).with_columns(*extra).with_columns(decide).pipe(obey, decided)
+        )
         previous = labels
         labels, split, matched = _cluster(records, scored)
         if np.array_equal(previous, labels):
@@ -319,7 +340,9 @@ def find_duplicates(
 
     record_ids = records["record_id"]
     pairs = scored.filter(
-        (pl.col("decision") != "non-match") | (pl.col("match_probability") >= settings.pair_floor)
+        (pl.col("decision") != "non-match")
+        | (pl.col("match_probability") >= settings.pair_floor)
+        | pl.col("reviewed").is_not_null()
     ).select(
         "_l",
         "_r",
@@ -329,6 +352,8 @@ def find_duplicates(
         "decision",
         "blocking_rule",
         "hard_rule",
+        "reviewed",
+        "model_decision",
         _explanation(comparisons),
     )
     pairs = pairs.with_columns(
@@ -358,4 +383,5 @@ def find_duplicates(
         oversized_blocks=oversized,
         model=model,
         summary=summary,
+        decisions=decision_report(scored, decided, pl.Series(labels), record_ids),
     )

@@ -1,0 +1,243 @@
+"""The review page's web server: one run, one decisions file, 127.0.0.1 only.
+
+Routes: ``GET /`` the page (with the first pair), ``GET /pair/{n}`` the n-th pair of the queue as
+an HTML fragment (the page fetches the next ones ahead, so moving on never waits for the server),
+``GET /state`` the pairs decided so far, ``POST /decide`` one decision (appended to the decisions
+file before the answer is sent). Every page is a Jinja2 template with autoescape; nothing is loaded
+from outside. POSTs carry a per-server token in a header, and only ``127.0.0.1``/``localhost`` are
+accepted as Host, so no other web page the reviewer has open can decide pairs or read them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from datavask.cleansing.matching.decisions import (
+    DIFFERENT,
+    SAME,
+    WITHDRAWN,
+    bad_lines,
+    decision_history,
+    pair_key,
+)
+from datavask.cleansing.review import (
+    MergePreview,
+    evidence_in_words,
+    merge_previews,
+    probability_in_words,
+    review_queue,
+    side_by_side,
+)
+from datavask.connectors.decisions import Decision, DecisionsFile
+from datavask.connectors.errors import InputError
+
+_TEMPLATES = Environment(
+    loader=PackageLoader("datavask.connectors.review", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _read_run(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    missing = [n for n in ("records.parquet", "pairs.parquet") if not (run_dir / n).is_file()]
+    if not run_dir.is_dir() or missing:
+        raise InputError(
+            f"{run_dir} is not a datavask run directory (missing {', '.join(missing) or 'itself'})"
+        )
+    return pl.read_parquet(run_dir / "records.parquet"), pl.read_parquet(run_dir / "pairs.parquet")
+
+
+@dataclass(frozen=True)
+class PairInfo:
+    """What the page needs of one queued pair that does not change while the server runs."""
+
+    left: dict[str, Any]
+    right: dict[str, Any]
+    explanation: dict[str, Any]
+    preview: MergePreview | None
+
+
+class ReviewSession:
+    """The run under review: its queue in order, each pair's facts, and the decisions file."""
+
+    def __init__(self, run_dir: Path, decisions: Path, reviewer: str) -> None:
+        records, pairs = _read_run(run_dir)
+        self.run_dir = run_dir
+        self.reviewer = reviewer
+        self.token = secrets.token_urlsafe(24)
+        queue = review_queue(pairs, records)
+        self.queue = queue.to_dicts()
+        self.keys = [pair_key(q["record_id_l"], q["record_id_r"]) for q in self.queue]
+        wanted = {rid for key in self.keys for rid in key}
+        by_id = {
+            str(row["record_id"]): row
+            for row in records.filter(pl.col("record_id").cast(pl.String).is_in(list(wanted)))
+            .unique("record_id", keep="first")
+            .iter_rows(named=True)
+        }
+        explained = {
+            pair_key(str(row["record_id_l"]), str(row["record_id_r"])): row.get("explanation")
+            for row in pairs.filter(pl.col("decision") == "review").iter_rows(named=True)
+        }
+        previews = merge_previews(records, queue)
+        self.info = [
+            PairInfo(
+                left=by_id.get(q["record_id_l"], {}),
+                right=by_id.get(q["record_id_r"], {}),
+                explanation=explained.get(key) or {},
+                preview=previews.get((q["record_id_l"], q["record_id_r"])),
+            )
+            for q, key in zip(self.queue, self.keys, strict=True)
+        ]
+        self.file = DecisionsFile(decisions)
+        self._lock = threading.Lock()
+        with self._lock:
+            lines = self.file.refresh()
+        problems = bad_lines(lines)
+        self.file_problems = problems.height
+
+    def history(self) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """Each pair's standing decisions, with what anyone appended since the last look."""
+        with self._lock:
+            lines = self.file.refresh()
+        return decision_history(lines)
+
+    def state(self) -> dict[str, Any]:
+        history = self.history()
+        decided = {}
+        for n, key in enumerate(self.keys):
+            stack = history.get(key)
+            if stack:
+                decided[str(n)] = {
+                    "decision": stack[-1]["decision"],
+                    "by": stack[-1]["decided_by"],
+                    "lines": len(stack),
+                }
+        return {"decided": decided, "total": len(self.keys)}
+
+    def decide(self, n: int, decision: str, note: str) -> dict[str, Any]:
+        left, right = self.queue[n]["record_id_l"], self.queue[n]["record_id_r"]
+        with self._lock:
+            line = self.file.append(
+                Decision(left, right, decision, note=note, decided_by=self.reviewer)
+            )
+        return {"saved": line[2], "at": line[4]} | self.state()
+
+    def pair_context(self, n: int) -> dict[str, Any]:
+        entry, info = self.queue[n], self.info[n]
+        cleaned, original = side_by_side(info.left, info.right)
+        stack = self.history().get(self.keys[n], [])
+        same_customer = info.left.get("cluster_id") is not None and info.left.get(
+            "cluster_id"
+        ) == info.right.get("cluster_id")
+        return {
+            "n": n,
+            "total": len(self.queue),
+            "entry": entry,
+            "left": info.left,
+            "right": info.right,
+            "probability": probability_in_words(float(entry["match_probability"])),
+            "evidence": evidence_in_words(info.explanation),
+            "cleaned": cleaned,
+            "original": original,
+            "preview": info.preview,
+            "history": stack,
+            "standing": stack[-1] if stack else None,
+            "same_customer": same_customer,
+        }
+
+
+def create_app(session: ReviewSession) -> Starlette:
+    """The Starlette application serving ``session``."""
+
+    def page(request: Request) -> Response:
+        first = session.pair_context(0) if session.queue else {}
+        html = _TEMPLATES.get_template("page.html").render(
+            first,
+            run=str(session.run_dir),
+            decisions=str(session.file.path),
+            reviewer=session.reviewer,
+            token=session.token,
+            total=len(session.queue),
+            state=session.state(),
+            file_problems=session.file_problems,
+        )
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    def pair(request: Request) -> Response:
+        n = int(request.path_params["n"])
+        if not 0 <= n < len(session.queue):
+            return HTMLResponse("no such pair", status_code=404)
+        html = _TEMPLATES.get_template("pair.html").render(session.pair_context(n))
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    def state(request: Request) -> Response:
+        return JSONResponse(session.state())
+
+    async def decide(request: Request) -> Response:
+        if not secrets.compare_digest(request.headers.get("x-datavask-token", ""), session.token):
+            return JSONResponse({"error": "missing or wrong token"}, status_code=403)
+        try:
+            body = await request.json()
+            n, decision = int(body["n"]), str(body["decision"])
+            note = str(body.get("note") or "")[:2000]
+        except (ValueError, KeyError, TypeError):
+            return JSONResponse({"error": "bad request"}, status_code=400)
+        if decision not in (SAME, DIFFERENT, WITHDRAWN) or not 0 <= n < len(session.queue):
+            return JSONResponse({"error": "bad request"}, status_code=400)
+        return JSONResponse(session.decide(n, decision, note))
+
+    return Starlette(
+        routes=[
+            Route("/", page),
+            Route("/pair/{n:int}", pair),
+            Route("/state", state),
+            Route("/decide", decide, methods=["POST"]),
+        ],
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])],
+    )
+
+
+def bind(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:``port`` (0: any free port); InputError if it is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        raise InputError(
+            f"port {port} on 127.0.0.1 is not free ({exc.strerror}); choose another with --port"
+        ) from None
+    sock.listen(128)
+    return sock
+
+
+def serve(session: ReviewSession, sock: socket.socket, on_ready: Callable[[str], None]) -> None:
+    """Serve ``session`` on ``sock`` until Ctrl-C; ``on_ready(url)`` once it answers."""
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            on_ready(f"http://127.0.0.1:{sock.getsockname()[1]}/")
+
+    config = uvicorn.Config(
+        create_app(session), log_level="warning", access_log=False, lifespan="off"
+    )
+    _Server(config).run(sockets=[sock])

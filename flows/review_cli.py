@@ -1,0 +1,79 @@
+"""``datavask review RUN_DIR``: decide a run's uncertain pairs in a local web page.
+
+The page lists the pairs the run left for review (``pairs.parquet`` decision ``review``), most
+consequential first, and appends every decision to the decisions file that
+``datavask cleanse --decisions FILE`` then obeys. Default file: ``datavask-decisions.csv`` in the
+folder that holds RUN_DIR, so the decisions outlive the run directory the next run replaces.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import webbrowser
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+console = Console(stderr=True, highlight=False)
+
+
+def decisions_problem(path: Path) -> str | None:
+    """Why ``cleanse --decisions PATH`` cannot use the file, or None."""
+    from datavask.connectors.decisions import read_decisions
+    from datavask.connectors.errors import InputError
+
+    if not path.is_file():
+        return f"--decisions {path}: no such file"
+    try:
+        read_decisions(path)
+    except InputError as exc:
+        return f"--decisions {exc}"
+    return None
+
+
+def _has_display() -> bool:
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def review(
+    run_dir: Annotated[Path, typer.Argument(help="A run's output directory.")],
+    decisions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Decisions file to append to (default: datavask-decisions.csv beside RUN_DIR)."
+        ),
+    ] = None,
+    port: Annotated[
+        int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).", min=0, max=65535)
+    ] = 8765,
+    browser: Annotated[
+        bool, typer.Option(help="Open the page in the browser (when there is a display).")
+    ] = True,
+) -> None:
+    """Decide the pairs a run left for review, in a local web page (same / different / skip)."""
+    from datavask.connectors.decisions import default_decisions_path, reviewer_name
+    from datavask.connectors.errors import InputError
+    from datavask.connectors.review.server import ReviewSession, bind, serve
+
+    path = decisions or default_decisions_path(run_dir)
+    try:
+        session = ReviewSession(run_dir, path, reviewer_name())
+        sock = bind(port)
+    except InputError as exc:
+        console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+
+    def ready(url: str) -> None:
+        waiting = sum(1 for _ in session.queue)
+        typer.echo(f"Reviewing {waiting} pairs of {run_dir} at {url}", err=False)
+        typer.echo(f"Decisions go to {path} (as {session.reviewer}). Ctrl-C stops.")
+        sys.stdout.flush()
+        if browser and _has_display():
+            webbrowser.open(url)
+
+    serve(session, sock, ready)
