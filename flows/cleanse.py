@@ -45,6 +45,7 @@ class CleanseOptions:
     workers: int = 0
     only_changed: bool = False
     check_deliverability: bool = False
+    sheet: str | None = None  # the Excel sheet to read; None: the first
 
     def registry_source(self) -> str:
         if self.registry == "bundled":
@@ -74,7 +75,7 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.connectors.mapping import load_mapping_file
 
     override = load_mapping_file(Path(options["mapping"])) if options.get("mapping") else None
-    frame, info = read_input(options["input"], mapping=override)
+    frame, info = read_input(options["input"], mapping=override, sheet=options.get("sheet"))
     frame.write_parquet(Path(work, "canonical.parquet"))
     Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
     return info.to_dict()

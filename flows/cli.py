@@ -52,6 +52,7 @@ def _root(
 ) -> None:
     """Cleanse Danish customer master data."""
 
+
 STEP_LABELS = {
     "read": "Reading input",
     "normalise": "Normalising names, addresses, phones, e-mails, ids",
@@ -101,8 +102,8 @@ def cleanse(
     input: Annotated[
         str,
         typer.Argument(
-            help="CSV/TSV, .xlsx, Parquet or JSON-lines export, or a connector URL "
-            "(postgresql://…?table=customers, economic://customers)."
+            help="CSV/TSV, .xlsx, Parquet or JSON-lines export (also .gz; '-' reads standard "
+            "input), or a connector URL (postgresql://…?table=customers, economic://customers)."
         ),
     ],
     out: Annotated[
@@ -135,6 +136,10 @@ def cleanse(
     check_deliverability: Annotated[
         bool, typer.Option(help="Look up e-mail domains in DNS (needs network; off by default).")
     ] = False,
+    sheet: Annotated[
+        str | None,
+        typer.Option(help="The sheet of an Excel workbook to read (default: the first)."),
+    ] = None,
 ) -> None:
     """Cleanse a customer export and write the results, the report and run.json.
 
@@ -148,7 +153,7 @@ def cleanse(
         raise _fail(f"--blacklist {blacklist}: no such file")
     if mapping is not None and not mapping.exists():
         raise _fail(f"--mapping {mapping}: no such file")
-    if "://" not in input and not Path(input).exists():
+    if "://" not in input and input != "-" and not Path(input).exists():
         raise _fail(f"{input}: no such file")
     out = out or Path("datavask-out") / datetime.now().strftime("%Y%m%d-%H%M%S")
 
@@ -163,6 +168,7 @@ def cleanse(
             mapping=str(mapping) if mapping else None, format=format.value,
             review_band=band, workers=workers, only_changed=only_changed,
             check_deliverability=check_deliverability,
+            sheet=sheet,
         )  # fmt: skip
     except InputError as exc:
         raise _fail(str(exc)) from None
