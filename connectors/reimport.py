@@ -118,7 +118,8 @@ def customers_update(
     """The input's columns with cleaned values in the mapped ones, and which rows changed."""
     columns: list[str] = list(input_info.get("columns") or [])
     mapping: dict[str, str] = dict(input_info.get("mapping") or {})
-    missing = [c for c in columns if f"{SRC_PREFIX}{c}" not in records.columns]
+    present = set(records.columns)  # a set: inputs with 100,000 columns exist
+    missing = [c for c in columns if f"{SRC_PREFIX}{c}" not in present]
     if missing:
         raise ValueError(f"records lack the src_ columns of input columns {missing}")
 
@@ -313,7 +314,7 @@ def _write_like_input(frame: pl.DataFrame, path: Path, input_info: dict[str, Any
     is_text_input = input_info.get("format", "csv") == "csv"
     delimiter = str(input_info.get("delimiter") or ",") if is_text_input else ","
     encoding = str(input_info.get("encoding") or "utf-8") if is_text_input else "utf-8"
-    text_frame = frame.with_columns(pl.all().cast(pl.String))
+    text_frame = frame.select(as_text(name, dtype) for name, dtype in frame.schema.items())
     text = text_frame.write_csv(
         separator=delimiter, line_terminator=str(input_info.get("line_terminator") or "\n")
     )
@@ -322,6 +323,19 @@ def _write_like_input(frame: pl.DataFrame, path: Path, input_info: dict[str, Any
     except UnicodeEncodeError:
         data = _encode_cell_by_cell(text_frame, encoding, delimiter, input_info)
     path.write_bytes(data)
+
+
+def as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A column as CSV text: lists and structs (from a Parquet input) as JSON, the rest cast."""
+    if isinstance(dtype, pl.List | pl.Array | pl.Struct):
+        nested = (
+            pl.col(name) if isinstance(dtype, pl.Struct) else pl.struct(pl.col(name).alias("v"))
+        )
+        text = nested.struct.json_encode()
+        if not isinstance(dtype, pl.Struct):  # {"v":[…]} → […]
+            text = text.str.slice(5).str.strip_suffix("}")
+        return pl.when(pl.col(name).is_null()).then(None).otherwise(text).alias(name)
+    return pl.col(name).cast(pl.String)
 
 
 def _encode_cell_by_cell(

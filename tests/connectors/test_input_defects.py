@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import subprocess
@@ -246,3 +247,28 @@ def test_dash_reads_standard_input() -> None:
         check=True,
     )
     assert done.stdout.decode().split() == ["400", "<stdin>", "cp1252"]
+
+
+def test_excel_dates_read_as_the_workbook_shows_them(tmp_path: Path) -> None:
+    """Date cells were read as '2024-03-01 00:00:00' (or serial numbers) and written back so."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Kunder"
+    sheet["B3"], sheet["C3"], sheet["D3"], sheet["E3"] = "Navn", "Oprettet", "Født", "Opdateret"
+    sheet["B4"], sheet["C4"] = "A", dt.date(2024, 3, 1)
+    sheet["C4"].number_format = "dd-mm-yyyy"
+    sheet["D4"] = dt.date(1980, 1, 2)
+    sheet["D4"].number_format = "mm-dd-yy"  # built-in format 14: dd-mm-yyyy in a Danish Excel
+    sheet["E4"] = dt.datetime(2024, 3, 1, 8, 5)
+    sheet["E4"].number_format = '[$-406]d. mmmm yyyy "kl." hh:mm;@'
+    sheet["B5"], sheet["C5"], sheet["D5"], sheet["E5"] = "B", "ukendt", 45352, 12.5
+    path = tmp_path / "dates.xlsx"
+    book.save(path)
+
+    frame, _ = read_input(path)
+    assert frame.select("^src_.*$").rows() == [
+        ("A", "01-03-2024", "02-01-1980", "1. marts 2024 kl. 08:05"),
+        ("B", "ukendt", "45352", "12.5"),  # numbers without a date format stay numbers
+    ]
