@@ -1,10 +1,17 @@
 """Read a customer export of any common shape into the canonical frame.
 
 Supported: CSV/TSV/TXT with any of ``; , TAB |`` as delimiter in UTF-8, UTF-8 with BOM, UTF-16
-(with BOM, as Excel's "Unicode text" writes it), cp1252 or latin-1; Excel ``.xlsx``; Parquet;
-JSON lines. Every data row of the file becomes exactly one row of the result, in file order:
-rows with too many or too few fields are kept (extra values in ``src__overflow``) and reported in
-``source_problem``, never dropped. Entirely blank lines are not rows; they are counted.
+(with or without BOM, as Excel's "Unicode text" writes it), cp1252 or latin-1 — and UTF-8 files
+with a few cp1252 lines pasted in, decoded line by line; Excel ``.xlsx`` (the first sheet, or
+the one asked for); Parquet; JSON lines. Any of them may be gzip-compressed (``.csv.gz``), and
+``-`` reads standard input. The format is told by the content, not the name: an .xlsx renamed
+.csv is read as a workbook.
+
+Every data row of the file becomes exactly one row of the result, in file order: rows with too
+many or too few fields are kept (extra values in ``src__overflow``) and reported in
+``source_problem``, never dropped. A quote that opens a field and is never closed would make the
+csv module swallow every line after it into one field; such a row is read again on its own line
+and reported, so no row disappears. Entirely blank lines are not rows; they are counted.
 
 The result is the canonical frame of :mod:`cleansing.schema`: ``record_id``, ``source_row``,
 ``source_problem``, ``raw_<field>`` (text) and ``src_<column>`` (every input column as read).
@@ -14,10 +21,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import hashlib
 import io
 import json
 import os
+import sys
+import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -27,11 +39,22 @@ import polars as pl
 from datavask.cleansing.schema import CANONICAL_FIELDS, RAW_PREFIX, SRC_PREFIX
 from datavask.connectors.errors import InputError
 from datavask.connectors.mapping import resolve_mapping
+from datavask.connectors.workbook_dates import (
+    date_from_cell_text,
+    render_excel_date,
+    table_date_formats,
+)
 
 MAX_FIELD_BYTES: Final = 1_000_000
 _DELIMITERS: Final = (";", ",", "\t", "|")
 _SNIFF_BYTES: Final = 256 * 1024
 OVERFLOW_COLUMN: Final = "_overflow"
+STDIN: Final = "-"
+_UTF8_BOM: Final = b"\xef\xbb\xbf"
+_UNBALANCED_QUOTE: Final = (
+    'unbalanced quote: a field opens with " and is never closed; read as one line, '
+    "the quote kept as text"
+)
 
 
 @dataclass
@@ -51,6 +74,15 @@ class InputInfo:
     rows_with_problems: int = 0
     problem_rows: list[int] = field(default_factory=list)  # first 100 source_row numbers
     record_id_problems: str | None = None
+    compression: str | None = None  # "gzip" for a .csv.gz (or any gzip-compressed input)
+    sheet: str | None = None  # the workbook sheet that was read
+    sheets_not_read: list[str] = field(default_factory=list)  # the workbook's other sheets
+    fallback_encoding: str | None = None  # lines that were not UTF-8 in a UTF-8 file
+    fallback_lines: list[int] = field(default_factory=list)  # their line numbers (first 100)
+    fallback_line_count: int = 0
+    ids_missing: int = 0  # rows whose id cell is empty
+    ids_repeated: int = 0  # distinct ids that more than one row carries
+    rows_with_repeated_id: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,32 +96,77 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_table(path: Path | str) -> tuple[pl.DataFrame, dict[int, str], InputInfo]:
+def read_table(
+    path: Path | str, *, sheet: str | None = None
+) -> tuple[pl.DataFrame, dict[int, str], InputInfo]:
     """Read any supported file as text columns plus ``source_row``, without mapping.
 
     Returns the table, the problems of individual rows (source_row → reason) and what was read.
-    A connector URL (``postgresql://…``, ``economic://…``) is read by :mod:`connectors.sources`.
+    ``path`` may be ``-`` for standard input; ``sheet`` names the workbook sheet to read (the
+    first one by default). A connector URL (``postgresql://…``, ``economic://…``) is read by
+    :mod:`connectors.sources`.
     """
     if "://" in str(path):
         from datavask.connectors.sources import read_url_table
 
         return read_url_table(str(path))
-    path = Path(path)
-    fmt = sniff_format(path)
-    info = InputInfo(path=str(path), sha256=sha256_of(path), format=fmt)
+    name, raw = _read_bytes(path)
+    name, data, compression = _decompress(name, raw)
+    if not data.strip():
+        raise InputError(f"{name} is empty")
+
+    fmt = _detect_format(name, data)
+    if sheet is not None and fmt != "xlsx":
+        raise InputError(f"--sheet {sheet!r}: {name} is not an Excel workbook")
+    info = InputInfo(
+        path=str(name), sha256=hashlib.sha256(raw).hexdigest(), format=fmt, compression=compression
+    )
     problems: dict[int, str] = {}
     if fmt == "csv":
-        table, problems, info.blank_lines_skipped = _read_delimited(path, info)
+        table, problems, info.blank_lines_skipped = _read_delimited(name, data, info)
     elif fmt == "xlsx":
-        table = _read_excel(path)
+        table = _read_excel(name, data, info, sheet)
     elif fmt == "parquet":
-        table = _read_parquet(path)
+        table = _read_parquet(name, data)
     else:
-        table = _read_jsonl(path)
+        table = _read_jsonl(name, data, info)
     if table.height == 0:
-        raise InputError(f"{path} has a header but no data rows")
+        raise InputError(f"{name}{_sheet_label(info)} has a header but no data rows")
     info.columns = [c for c in table.columns if c not in ("source_row", OVERFLOW_COLUMN)]
     return table, problems, info
+
+
+def _read_bytes(path: Path | str) -> tuple[Path, bytes]:
+    """The input's bytes: the file's, or standard input's for ``-``."""
+    if str(path) == STDIN:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("- reads the customer file from standard input, but none is piped in")
+        return Path("<stdin>"), sys.stdin.buffer.read()
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory, not a customer file")
+    try:
+        return path, path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _decompress(name: Path, raw: bytes) -> tuple[Path, bytes, str | None]:
+    """Gunzip a gzip-compressed input; the name loses its ``.gz`` so the format shows again."""
+    if not raw.startswith(b"\x1f\x8b"):
+        return name, raw, None
+    try:
+        data = gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"{name}: a damaged gzip file ({exc})") from None
+    inner = name.with_suffix("") if name.suffix.lower() in (".gz", ".gzip") else name
+    return inner, data, "gzip"
+
+
+def _sheet_label(info: InputInfo) -> str:
+    return f" (sheet {info.sheet!r})" if info.sheet else ""
 
 
 def sniff_format(path: Path) -> str:
@@ -112,14 +189,24 @@ def sniff_format(path: Path) -> str:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if not head.strip():
         raise InputError(f"{path} is empty")
-    return _detect_format(path, head)
+    name = path
+    if head.startswith(b"\x1f\x8b"):
+        name = path.with_suffix("") if path.suffix.lower() in (".gz", ".gzip") else path
+        try:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(_SNIFF_BYTES)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{path}: a damaged gzip file ({exc})") from None
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"  # workbook or other zip: the reader opens the whole archive to tell
+    return _detect_format(name, head)
 
 
 def read_input(
-    path: Path | str, *, mapping: dict[str, str] | None = None
+    path: Path | str, *, mapping: dict[str, str] | None = None, sheet: str | None = None
 ) -> tuple[pl.DataFrame, InputInfo]:
     """Read ``path`` into the canonical frame; InputError (one line) when it is unusable."""
-    table, problems, info = read_table(path)
+    table, problems, info = read_table(path, sheet=sheet)
     info.mapping = resolve_mapping(info.columns, mapping)
     info.unmapped = [c for c in info.columns if c not in info.mapping.values()]
     frame = _canonical(table, info, problems)
@@ -130,17 +217,20 @@ def read_input(
     return frame, info
 
 
-def _detect_format(path: Path, head: bytes) -> str:
+def _detect_format(path: Path, data: bytes) -> str:
+    """The format by content first (a workbook renamed .csv is still a workbook), then by name."""
     suffix = path.suffix.lower()
+    head = data[:_SNIFF_BYTES]
     if head.startswith(b"PAR1"):
         return "parquet"
     if head.startswith(b"PK\x03\x04"):
-        if suffix in (".xlsx", ".xlsm", ".zip", ""):
+        if _is_workbook(data):
             return "xlsx"
         raise InputError(
-            f"{path} is a zip archive; datavask reads .xlsx workbooks, not other archives"
+            f"{path} is a zip archive, not an Excel workbook; unpack it and give datavask the "
+            "customer file inside"
         )
-    if suffix in (".xls",):
+    if head.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":
         raise InputError(f"{path} is an old .xls workbook; save it as .xlsx or CSV")
     if suffix in (".jsonl", ".ndjson") or (suffix == ".json" and head.lstrip()[:1] == b"{"):
         return "jsonl"
@@ -148,11 +238,20 @@ def _detect_format(path: Path, head: bytes) -> str:
         raise InputError(f"{path} is named .parquet but is not a Parquet file")
     if suffix in (".xlsx", ".xlsm"):
         raise InputError(f"{path} is named {suffix} but is not an Excel workbook")
-    if not head.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" in head:
+    utf16_bom = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if b"\x00" in head and not utf16_bom and _utf16_without_bom(head) is None:
         raise InputError(
             f"{path} looks like a binary file, not a text export (it contains NUL bytes)"
         )
     return "csv"
+
+
+def _is_workbook(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "xl/workbook.xml" in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
 
 
 # --------------------------------------------------------------------------- delimited text
@@ -161,21 +260,98 @@ def _detect_format(path: Path, head: bytes) -> str:
 def detect_encoding(data: bytes) -> str:
     """The encoding of a text export: BOMs first, then strict UTF-8, then cp1252 or latin-1.
 
-    cp1252 and latin-1 agree on every printable byte except 0x80–0x9F; Windows exports use those
-    for € – " " …, so cp1252 wins unless a byte cp1252 leaves undefined shows the file is latin-1.
+    UTF-16 without a BOM shows itself by NUL bytes in every other position. cp1252 and latin-1
+    agree on every printable byte except 0x80–0x9F; Windows exports use those for € – " " …, so
+    cp1252 wins unless a byte cp1252 leaves undefined shows the file is latin-1.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data.startswith(_UTF8_BOM):
         return "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
+    utf16 = _utf16_without_bom(data[:_SNIFF_BYTES]) if b"\x00" in data[:4096] else None
+    if utf16:
+        return utf16
     with contextlib.suppress(UnicodeDecodeError):
         data.decode("utf-8")
         return "utf-8"
+    return _single_byte_encoding(data)
+
+
+def _single_byte_encoding(data: bytes) -> str:
     try:
         data.decode("cp1252")
     except UnicodeDecodeError:
         return "latin-1"
     return "cp1252"
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le``/``utf-16-be`` when NULs fill one byte of (nearly) every pair, as in
+    UTF-16 text in Latin script; None for anything else (a binary file has NULs anywhere)."""
+    sample = head[: min(len(head), 8192) // 2 * 2]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    nul_even, nul_odd = sample[0::2].count(0), sample[1::2].count(0)
+    if nul_odd >= 0.6 * pairs and nul_even <= 0.02 * pairs:
+        candidate = "utf-16-le"
+    elif nul_even >= 0.6 * pairs and nul_odd <= 0.02 * pairs:
+        candidate = "utf-16-be"
+    else:
+        return None
+    try:
+        text = sample.decode(candidate)
+    except UnicodeDecodeError:
+        return None
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    return candidate if printable >= 0.95 * len(text) else None
+
+
+@dataclass
+class DecodedText:
+    text: str
+    encoding: str
+    fallback_encoding: str | None = None
+    fallback_lines: list[int] = field(default_factory=list)  # 1-based physical lines
+
+
+def decode_text(data: bytes) -> DecodedText:
+    """The text of an export, never garbled by one odd line.
+
+    A UTF-8 file with a few lines pasted in from a Windows program (cp1252) is not valid UTF-8;
+    decoding all of it as cp1252 would garble every æøå of the UTF-8 lines. When the other lines
+    hold UTF-8 beyond ASCII, each line is decoded on its own: UTF-8 where it is valid, else the
+    fallback. A file without any such UTF-8 line is a cp1252 (or latin-1) file as a whole.
+    """
+    encoding = detect_encoding(data)
+    if encoding not in ("cp1252", "latin-1"):
+        with contextlib.suppress(UnicodeDecodeError):
+            return DecodedText(data.decode(encoding), encoding)
+        if encoding != "utf-8-sig":  # UTF-16 with an odd pair of bytes: say so, don't guess
+            raise InputError(f"cannot be decoded as {encoding} text")
+    bom = data.startswith(_UTF8_BOM)
+    lines = data[len(_UTF8_BOM) if bom else 0 :].split(b"\n")
+    odd = [i for i, line in enumerate(lines) if not _is_utf8(line)]
+    has_utf8 = any(not line.isascii() and _is_utf8(line) for line in lines)
+    if not has_utf8:
+        return DecodedText(data.decode(_single_byte_encoding(data)), _single_byte_encoding(data))
+    fallback = _single_byte_encoding(b"\n".join(lines[i] for i in odd))
+    odd_set = set(odd)
+    decoded = (line.decode(fallback if i in odd_set else "utf-8") for i, line in enumerate(lines))
+    return DecodedText(
+        "\n".join(decoded),
+        "utf-8-sig" if bom else "utf-8",
+        fallback_encoding=fallback,
+        fallback_lines=[i + 1 for i in odd],
+    )
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def detect_delimiter(sample: str) -> str:
@@ -198,19 +374,22 @@ def detect_delimiter(sample: str) -> str:
     return best
 
 
-def _read_delimited(path: Path, info: InputInfo) -> tuple[pl.DataFrame, dict[int, str], int]:
-    data = path.read_bytes()
-    encoding = detect_encoding(data)
-    text = data.decode(encoding)
-    delimiter = detect_delimiter(text[:_SNIFF_BYTES])
-    info.encoding, info.delimiter = encoding, delimiter
+def _read_delimited(
+    path: Path, data: bytes, info: InputInfo
+) -> tuple[pl.DataFrame, dict[int, str], int]:
+    decoded = _decode(path, data, info)
+    delimiter = detect_delimiter(decoded.text[:_SNIFF_BYTES])
+    info.delimiter = delimiter
 
     csv.field_size_limit(2**31 - 1)  # the MAX_FIELD_BYTES check below gives the better message
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    lines = _Lines(decoded.text)
+    reader = csv.reader(lines, delimiter=delimiter, strict=False)
     try:
-        header = next(reader)
+        header = _read_header(lines, reader, delimiter)
     except StopIteration:
         raise InputError(f"{path} is empty") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: the header cannot be parsed ({exc})") from None
     header = _clean_header(header, path)
     width = len(header)
 
@@ -221,41 +400,147 @@ def _read_delimited(path: Path, info: InputInfo) -> tuple[pl.DataFrame, dict[int
     blank = 0
     record_no = 0
     try:
-        for record in reader:
+        for record, quote_problem in _records(path, lines, reader, delimiter, width):
             record_no += 1
             if not record or (all(not v.strip() for v in record) and len(record) <= 1):
                 blank += 1
                 continue
-            for value in record:
-                if len(value) > MAX_FIELD_BYTES:
-                    raise InputError(
-                        f"{path}: row {record_no} has a field of {len(value) / 1e6:.1f} MB "
-                        f"(limit {MAX_FIELD_BYTES / 1e6:.0f} MB); is a quote left open?"
-                    )
+            _check_field_sizes(path, record_no, record)
+            problem = quote_problem
             n = len(record)
             values: list[str | None] = [v if v != "" else None for v in record[:width]]
             if n > width:
-                problems[record_no] = f"too many fields ({n}, header has {width})"
+                problem = problem or f"too many fields ({n}, header has {width})"
                 overflow.append(delimiter.join(record[width:]))
             else:
                 overflow.append(None)
                 if n < width:
-                    problems[record_no] = f"too few fields ({n}, header has {width})"
+                    problem = problem or f"too few fields ({n}, header has {width})"
                     values += [None] * (width - n)
+            if problem:
+                problems[record_no] = problem
             rows.append(values)
             source_rows.append(record_no)
     except csv.Error as exc:
         raise InputError(
-            f"{path}: row {record_no + 1} cannot be parsed as {encoding} text ({exc})"
+            f"{path}: row {record_no + 1} cannot be parsed as {info.encoding} text ({exc})"
         ) from None
 
-    columns = {name: [r[i] for r in rows] for i, name in enumerate(header)}
-    table = pl.DataFrame(columns, schema=dict.fromkeys(header, pl.String))
-    table = table.with_columns(
+    table = _text_table(header, rows).with_columns(
         pl.Series("source_row", source_rows, dtype=pl.Int64),
         pl.Series(OVERFLOW_COLUMN, overflow, dtype=pl.String),
     )
     return table, problems, blank
+
+
+def _text_table(header: list[str], rows: list[list[str | None]]) -> pl.DataFrame:
+    """Rows of equal width as a frame of text columns.
+
+    Built from one flat column cut into rows, not one Series per column: an export with
+    100,000 columns would otherwise spend minutes creating Series.
+    """
+    if not rows:
+        return pl.DataFrame(schema=dict.fromkeys(header, pl.String))
+    flat = pl.Series("row", [value for row in rows for value in row], dtype=pl.String)
+    return (
+        flat.reshape((len(rows), len(header)))
+        .to_frame()
+        .select(pl.col("row").arr.to_struct(header))
+        .unnest("row")
+    )
+
+
+def _decode(path: Path, data: bytes, info: InputInfo) -> DecodedText:
+    try:
+        decoded = decode_text(data)
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    info.encoding = decoded.encoding
+    info.fallback_encoding = decoded.fallback_encoding
+    info.fallback_lines = decoded.fallback_lines[:100]
+    info.fallback_line_count = len(decoded.fallback_lines)
+    return decoded
+
+
+def _check_field_sizes(path: Path, record_no: int, record: list[str]) -> None:
+    for value in record:
+        if len(value) > MAX_FIELD_BYTES:
+            raise InputError(
+                f"{path}: row {record_no} has a field of {len(value) / 1e6:.1f} MB "
+                f"(limit {MAX_FIELD_BYTES / 1e6:.0f} MB); is a quote left open?"
+            )
+
+
+class _Lines:
+    """The physical lines of a text, handed to ``csv.reader`` one at a time.
+
+    The reader asks for one line at a time and keeps none back, so after each record ``pos`` is
+    the first line of the next one, and moving ``pos`` back makes it read on from any line.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.lines = list(io.StringIO(text, newline=""))  # ends kept: \r\n inside quotes survive
+        self.pos = 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= len(self.lines):
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def _read_header(lines: _Lines, reader: Any, delimiter: str) -> list[str]:
+    header: list[str] = next(reader)
+    if lines.pos > 1:  # a quote in the header swallowed the rows after it
+        first = lines.lines[0].rstrip("\r\n").split(delimiter)
+        if len(first) > 1 and _swallows_rows(lines.lines[: lines.pos], delimiter, len(first)):
+            lines.pos = 1
+            return first
+    return header
+
+
+def _records(
+    path: Path, lines: _Lines, reader: Any, delimiter: str, width: int
+) -> Iterator[tuple[list[str], str | None]]:
+    """Every record with its problem, checked against the physical lines it was read from.
+
+    A record over several lines is right when a quoted field holds a line break (a c/o line in
+    an address). When the lines after its first are themselves whole rows, the quote was never
+    closed: the record is read again as its first line alone (the quote kept as text) and
+    reading goes on from the next line, so the swallowed rows come back as rows.
+    """
+    while True:
+        start = lines.pos
+        record = next(reader, None)
+        if record is None:
+            return
+        span = lines.lines[start : lines.pos]
+        if len(span) > 1 and width > 1 and _swallows_rows(span, delimiter, width):
+            first = span[0].rstrip("\r\n")
+            if first.count(delimiter) != width - 1:
+                raise InputError(
+                    f"{path}: line {start + 1}: a quote opened there is never closed and "
+                    f"swallows lines {start + 2}–{lines.pos}; close or remove the quote"
+                )
+            lines.pos = start + 1
+            yield first.split(delimiter), _UNBALANCED_QUOTE
+        else:
+            yield record, None
+
+
+def _swallows_rows(span: list[str], delimiter: str, width: int) -> bool:
+    """Whether a line after the first of a multi-line record is a whole row on its own."""
+    for line in span[1:]:
+        text = line.rstrip("\r\n")
+        if text.count(delimiter) == width - 1:
+            return True
+        with contextlib.suppress(csv.Error):
+            if len(next(csv.reader([text], delimiter=delimiter), [])) == width:
+                return True
+    return False
 
 
 def _clean_header(header: list[str], path: Path) -> list[str]:
@@ -278,28 +563,72 @@ def _clean_header(header: list[str], path: Path) -> list[str]:
 # --------------------------------------------------------------------------- other formats
 
 
-def _read_excel(path: Path) -> pl.DataFrame:
+def _read_excel(path: Path, data: bytes, info: InputInfo, sheet: str | None) -> pl.DataFrame:
+    """One sheet of a workbook, every cell as text: the first sheet, or ``sheet`` by name.
+
+    The sheets not read are recorded in ``info`` (run.json), so nobody wonders where they went.
+    """
+    import fastexcel
+
+    try:
+        names = list(fastexcel.read_excel(data).sheet_names)
+    except Exception as exc:  # fastexcel raises its own types; any failure is an unreadable file
+        raise InputError(
+            f"{path}: cannot be read as an Excel workbook ({type(exc).__name__}: {exc})"
+        ) from None
+    if not names:
+        raise InputError(f"{path}: the workbook has no sheets")
+    if sheet is not None and sheet not in names:
+        raise InputError(
+            f"{path} has no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))}"
+        )
+    info.sheet = sheet if sheet is not None else names[0]
+    info.sheets_not_read = [n for n in names if n != info.sheet]
     try:
         table = pl.read_excel(
-            path,
+            io.BytesIO(data),
+            sheet_name=info.sheet,
             infer_schema_length=0,
             drop_empty_rows=False,
             drop_empty_cols=False,
             raise_if_empty=False,
         )
-    except Exception as exc:  # fastexcel raises its own types; any failure is an unreadable file
+    except Exception as exc:  # as above
         raise InputError(
-            f"{path}: cannot be read as an Excel workbook ({type(exc).__name__}: {exc})"
+            f"{path}{_sheet_label(info)}: cannot be read ({type(exc).__name__}: {exc})"
         ) from None
     _clean_header(list(table.columns), path)
+    table = _dates_as_shown(table, table_date_formats(data, info.sheet))
     table = table.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"))
     data_cols = [c for c in table.columns if c != "source_row"]
+    if not data_cols:
+        return table.clear()
     return table.filter(pl.any_horizontal(pl.col(data_cols).str.strip_chars().ne("")))
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _dates_as_shown(table: pl.DataFrame, formats: dict[tuple[int, int], str]) -> pl.DataFrame:
+    """Date cells as the workbook showed them (``01-03-2024``), not ``2024-03-01 00:00:00``
+    or a serial number: that text is what the user knows and what the CRM gets back."""
+    if not formats:
+        return table
+    columns = {c: table.get_column(name).to_list() for c, name in enumerate(table.columns)}
+    for (row, col), code in formats.items():
+        values = columns.get(col)
+        if values is None or not 0 <= row < len(values) or values[row] is None:
+            continue
+        moment = date_from_cell_text(values[row])
+        shown = render_excel_date(moment, code) if moment else None
+        if shown is not None:
+            values[row] = shown
+    touched = {col for _, col in formats if col in columns}
+    return table.with_columns(
+        pl.Series(table.columns[c], columns[c], dtype=pl.String) for c in sorted(touched)
+    )
+
+
+def _read_parquet(path: Path, data: bytes) -> pl.DataFrame:
     try:
-        table = pl.read_parquet(path, glob=False)
+        table = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # polars' own ComputeError/OSError variants
         raise InputError(f"{path}: cannot be read as Parquet ({exc})") from None
     if "source_row" in table.columns:
@@ -307,14 +636,11 @@ def _read_parquet(path: Path) -> pl.DataFrame:
     return table.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"))
 
 
-def _read_jsonl(path: Path) -> pl.DataFrame:
+def _read_jsonl(path: Path, data: bytes, info: InputInfo) -> pl.DataFrame:
     records: list[dict[str, Any]] = []
     source_rows: list[int] = []
     keys: dict[str, None] = {}
-    try:
-        text = path.read_bytes().decode(detect_encoding(path.read_bytes()[:_SNIFF_BYTES]))
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not readable as text ({exc})") from None
+    text = _decode(path, data, info).text
     for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -328,8 +654,8 @@ def _read_jsonl(path: Path) -> pl.DataFrame:
         records.append(obj)
         source_rows.append(line_no)
     columns = list(keys)
-    data = {c: [_json_text(r.get(c)) for r in records] for c in columns}
-    table = pl.DataFrame(data, schema=dict.fromkeys(columns, pl.String))
+    data_ = {c: [_json_text(r.get(c)) for r in records] for c in columns}
+    table = pl.DataFrame(data_, schema=dict.fromkeys(columns, pl.String))
     return table.with_columns(pl.Series("source_row", source_rows, dtype=pl.Int64))
 
 
@@ -350,7 +676,8 @@ def _json_text(value: Any) -> str | None:
 
 def _canonical(table: pl.DataFrame, info: InputInfo, problems: dict[int, str]) -> pl.DataFrame:
     mapping = info.mapping
-    text = {c: pl.col(c).cast(pl.String).str.strip_chars() for c in info.columns}
+    schema = table.schema
+    text = {c: _as_text(c, schema[c]).str.strip_chars() for c in mapping.values()}
     raw = [
         (
             pl.when(text[mapping[f]] != "").then(text[mapping[f]]).otherwise(None)
@@ -372,29 +699,50 @@ def _canonical(table: pl.DataFrame, info: InputInfo, problems: dict[int, str]) -
     return frame.select("record_id", pl.exclude("record_id"))
 
 
-def _record_id(frame: pl.DataFrame, info: InputInfo) -> pl.Expr:
-    """The input's id where it is present and unique, else the 1-based row number.
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    """A column as text; a list or struct (from Parquet) as its JSON."""
+    from datavask.connectors.reimport import as_text
 
-    Ids that are missing or repeated are made unique with ``#<source_row>`` so every later step
-    can key on record_id; run.json says how many were.
+    return as_text(name, dtype)
+
+
+def _record_id(frame: pl.DataFrame, info: InputInfo) -> pl.Series:
+    """A unique internal id per row: the input's id where it is present and unique.
+
+    A row without an id gets its row number, a repeated id ``<id>#<row>``; where such a made-up
+    id equals any id of the input (a blank id on row 1 beside a customer ``1``; ids ``5, 5,
+    5#1``), it gets ``#<row>`` again until it is unique. Made-up ids all end in their own row
+    number, so they cannot collide with each other. run.json counts the missing and repeated ids.
     """
-    row = pl.col("source_row").cast(pl.String)
+    row = frame["source_row"].cast(pl.String)
     if "record_id" not in info.mapping:
         return row.alias("record_id")
-    ident = pl.col(f"{RAW_PREFIX}record_id")
-    missing = frame[f"{RAW_PREFIX}record_id"].null_count()
-    repeated = frame.height - missing - frame[f"{RAW_PREFIX}record_id"].drop_nulls().n_unique()
-    if missing or repeated:
+    ident = frame[f"{RAW_PREFIX}record_id"]
+    repeated = ident.is_duplicated() & ident.is_not_null()
+    info.ids_missing = ident.null_count()
+    info.ids_repeated = ident.filter(repeated).n_unique()
+    info.rows_with_repeated_id = int(repeated.sum())
+    if info.ids_missing or info.ids_repeated:
         info.record_id_problems = (
-            f"{missing} rows without an id and {repeated} repeated ids in column "
-            f"{info.mapping['record_id']!r}: those rows got '<id>#<row>' or the row number"
+            f"{info.ids_missing} rows without an id and {info.rows_with_repeated_id} rows sharing "
+            f"{info.ids_repeated} repeated ids in column {info.mapping['record_id']!r}: "
+            "those rows got the row number or '<id>#<row>' as internal record_id"
         )
-    duplicated = ident.is_duplicated() & ident.is_not_null()
-    return (
-        pl.when(ident.is_null())
-        .then(row)
-        .when(duplicated)
-        .then(pl.concat_str(ident, pl.lit("#"), row))
-        .otherwise(ident)
+    made_up = ident.is_null() | repeated
+    real = ident.drop_nulls().unique().implode()  # a made-up id never reads as an input id
+    candidate = (
+        frame.select(
+            pl.when(ident.is_null())
+            .then(row)
+            .when(repeated)
+            .then(pl.concat_str(ident, pl.lit("#"), row))
+            .otherwise(ident)
+        )
+        .to_series()
         .alias("record_id")
     )
+    while True:
+        clash = made_up & candidate.is_in(real)
+        if not clash.any():
+            return candidate
+        candidate = candidate.zip_with(~clash, candidate + "#" + row)

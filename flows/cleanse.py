@@ -46,6 +46,7 @@ class CleanseOptions:
     only_changed: bool = False
     check_deliverability: bool = False
     decisions: str | None = None  # reviewers' decisions file (datavask review)
+    sheet: str | None = None  # the Excel sheet to read; None: the first
 
     def registry_source(self) -> str:
         if self.registry == "bundled":
@@ -75,7 +76,7 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.connectors.mapping import load_mapping_file
 
     override = load_mapping_file(Path(options["mapping"])) if options.get("mapping") else None
-    frame, info = read_input(options["input"], mapping=override)
+    frame, info = read_input(options["input"], mapping=override, sheet=options.get("sheet"))
     frame.write_parquet(Path(work, "canonical.parquet"))
     Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
     return info.to_dict()
@@ -265,6 +266,10 @@ def run_counts(frame: pl.DataFrame, run: dict[str, Any]) -> dict[str, int]:
         "registry_unchecked": int(registry.get("unchecked", 0)),
         "registry_not_found": int(registry.get("not_found", 0)),
         "rows_with_input_problems": int(frame["source_problem"].is_not_null().sum()),
+        # customer numbers as the input has them: blank ones, and ones several rows share
+        "rows_without_id": int(run.get("input", {}).get("ids_missing", 0)),
+        "repeated_ids": int(run.get("input", {}).get("ids_repeated", 0)),
+        "rows_with_repeated_id": int(run.get("input", {}).get("rows_with_repeated_id", 0)),
     }
 
 

@@ -122,8 +122,8 @@ def cleanse(
     input: Annotated[
         str,
         typer.Argument(
-            help="CSV/TSV, .xlsx, Parquet or JSON-lines export, or a connector URL "
-            "(postgresql://…?table=customers, economic://customers)."
+            help="CSV/TSV, .xlsx, Parquet or JSON-lines export (also .gz; '-' reads standard "
+            "input), or a connector URL (postgresql://…?table=customers, economic://customers)."
         ),
     ],
     out: Annotated[
@@ -167,6 +167,10 @@ def cleanse(
             help="Reviewers' decisions (datavask review): same pairs merge, different never."
         ),
     ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(help="The sheet of an Excel workbook to read (default: the first)."),
+    ] = None,
 ) -> None:
     """Cleanse a customer export and write the results, the report and run.json.
 
@@ -196,6 +200,7 @@ def cleanse(
             review_band=band, workers=workers, only_changed=only_changed,
             check_deliverability=check_deliverability,
             decisions=str(decisions) if decisions else None,
+            sheet=sheet,
         )  # fmt: skip
     except typer.Exit:
         raise
