@@ -63,3 +63,29 @@ def test_a_field_with_one_distinct_value_finishes(tmp_path: Path, column: str) -
         rows.append(f"{i};Firma {i} ApS;Vej {i};8000;Aarhus C;{phone};{email}")
     out = cleanse_text(tmp_path, HEADER + "\n".join(rows) + "\n")
     assert pl.read_parquet(out / "records.parquet").height == 200
+
+
+# ----------------------------------------------------------------- item 8: garbage registry
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("registry.txt", b"this is not a registry\n"),
+        ("registry.jsonl", b""),
+        ("registry.jsonl", b'{"cvr": "21265837"}\n{"cvr": "10000009"}\n'),
+    ],
+    ids=["text", "empty", "wrong-shape"],
+)
+def test_a_garbage_registry_snapshot_exits_2(tmp_path: Path, name: str, content: bytes) -> None:
+    snapshot = tmp_path / name
+    snapshot.write_bytes(content)
+    source = tmp_path / "in.csv"
+    source.write_text(HEADER + "\n".join(ROWS) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code, output = run_cli("cleanse", str(source), "--out", str(out), "--registry", str(snapshot))
+    assert code == 2, output
+    lines = [line for line in output.splitlines() if line.strip() and "━" not in line]
+    assert lines[-1].startswith("error:") and "ERST documents" in output, output
+    assert "Traceback" not in output
+    assert not out.exists()
