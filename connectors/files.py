@@ -50,9 +50,6 @@ class InputInfo:
     rows_with_problems: int = 0
     problem_rows: list[int] = field(default_factory=list)  # first 100 source_row numbers
     record_id_problems: str | None = None
-    ids_missing: int = 0  # rows whose id cell is empty
-    ids_repeated: int = 0  # distinct ids that more than one row carries
-    rows_with_repeated_id: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -363,43 +360,29 @@ def _canonical(table: pl.DataFrame, info: InputInfo, problems: dict[int, str]) -
     return frame.select("record_id", pl.exclude("record_id"))
 
 
-def _record_id(frame: pl.DataFrame, info: InputInfo) -> pl.Series:
-    """A unique internal id per row: the input's id where it is present and unique.
+def _record_id(frame: pl.DataFrame, info: InputInfo) -> pl.Expr:
+    """The input's id where it is present and unique, else the 1-based row number.
 
-    A row without an id gets its row number, a repeated id ``<id>#<row>``; where such a made-up
-    id equals any id of the input (a blank id on row 1 beside a customer ``1``; ids ``5, 5, 5#1``), it gets
-    ``#<row>`` again until it is unique. Made-up ids all end in their own row number, so they
-    cannot collide with each other. run.json counts the missing and repeated ids.
+    Ids that are missing or repeated are made unique with ``#<source_row>`` so every later step
+    can key on record_id; run.json says how many were.
     """
-    row = frame["source_row"].cast(pl.String)
+    row = pl.col("source_row").cast(pl.String)
     if "record_id" not in info.mapping:
         return row.alias("record_id")
-    ident = frame[f"{RAW_PREFIX}record_id"]
-    repeated = ident.is_duplicated() & ident.is_not_null()
-    info.ids_missing = ident.null_count()
-    info.ids_repeated = ident.filter(repeated).n_unique()
-    info.rows_with_repeated_id = int(repeated.sum())
-    if info.ids_missing or info.ids_repeated:
+    ident = pl.col(f"{RAW_PREFIX}record_id")
+    missing = frame[f"{RAW_PREFIX}record_id"].null_count()
+    repeated = frame.height - missing - frame[f"{RAW_PREFIX}record_id"].drop_nulls().n_unique()
+    if missing or repeated:
         info.record_id_problems = (
-            f"{info.ids_missing} rows without an id and {info.rows_with_repeated_id} rows sharing "
-            f"{info.ids_repeated} repeated ids in column {info.mapping['record_id']!r}: "
-            "those rows got the row number or '<id>#<row>' as internal record_id"
+            f"{missing} rows without an id and {repeated} repeated ids in column "
+            f"{info.mapping['record_id']!r}: those rows got '<id>#<row>' or the row number"
         )
-    made_up = ident.is_null() | repeated
-    real = ident.drop_nulls().unique().implode()  # a made-up id never reads as an input id
-    candidate = (
-        frame.select(
-            pl.when(ident.is_null())
-            .then(row)
-            .when(repeated)
-            .then(pl.concat_str(ident, pl.lit("#"), row))
-            .otherwise(ident)
-        )
-        .to_series()
+    duplicated = ident.is_duplicated() & ident.is_not_null()
+    return (
+        pl.when(ident.is_null())
+        .then(row)
+        .when(duplicated)
+        .then(pl.concat_str(ident, pl.lit("#"), row))
+        .otherwise(ident)
         .alias("record_id")
     )
-    while True:
-        clash = made_up & candidate.is_in(real)
-        if not clash.any():
-            return candidate
-        candidate = candidate.zip_with(~clash, candidate + "#" + row)

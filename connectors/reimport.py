@@ -60,8 +60,6 @@ _MERGE_PLAN_SCHEMA: Final = {
     "merged_ids": pl.String,
     "score": pl.Float64,
     "crm_action": pl.String,
-    "survivor_row": pl.String,  # input row numbers: the one handle on a record without an id
-    "merged_rows": pl.String,
 }
 
 
@@ -108,7 +106,7 @@ def write_reimport(
         update.write_excel(target / "customers_update.xlsx", autofit=True)
 
     plan_path = target / "merge_plan.csv"
-    merge_plan(golden, pairs, crm=crm, ids=crm_ids(records, input_info)).write_csv(plan_path)
+    merge_plan(golden, pairs, crm=crm).write_csv(plan_path)
     return {"customers_update": update_path, "merge_plan": plan_path}
 
 
@@ -145,44 +143,13 @@ def customers_update(
     return update, changed
 
 
-def crm_ids(records: pl.DataFrame, input_info: dict[str, Any]) -> pl.DataFrame:
-    """``record_id → crm_id, source_row``: the id the CRM knows each record by, if any.
-
-    ``record_id`` is datavask's own unique key; where the input had no id, or one several rows
-    share, it is made up (:func:`connectors.files._record_id`) and means nothing to the CRM.
-    ``crm_id`` is the input's id cell as read (null when blank or when no id column is mapped).
-    """
-    column = dict(input_info.get("mapping") or {}).get("record_id")
-    source = f"{SRC_PREFIX}{column}"
-    crm_id = (
-        pl.col(source).cast(pl.String).str.strip_chars().replace("", None)
-        if column and source in records.columns
-        else pl.lit(None, dtype=pl.String)
-    )
-    return records.select(
-        pl.col("record_id").cast(pl.String),
-        crm_id.alias("crm_id"),
-        pl.col("source_row").cast(pl.Int64),
-    )
-
-
 def merge_plan(
-    golden: pl.DataFrame,
-    pairs: pl.DataFrame | None,
-    *,
-    crm: str = "generic",
-    ids: pl.DataFrame | None = None,
+    golden: pl.DataFrame, pairs: pl.DataFrame | None, *, crm: str = "generic"
 ) -> pl.DataFrame:
     """One row per merge step: ``survivor_id, merged_ids (;-joined), score, crm_action``.
 
     ``score`` is the lowest ``match_probability`` of the ``match`` pairs inside the cluster: the
     weakest link that put the records together (null without pairs).
-
-    With ``ids`` (:func:`crm_ids`) the plan speaks the CRM's language: ``survivor_id`` and
-    ``merged_ids`` hold only ids the input had (a record without one is left out of
-    ``merged_ids``, and ``survivor_id`` is empty), and ``survivor_row`` / ``merged_rows`` give
-    the input row numbers of every record, so rows without an id (or sharing one) can be found.
-    Without ``ids`` the plan lists datavask's record ids and no rows.
     """
     multi = golden.filter(pl.col("cluster_size") > 1).select(
         pl.col("cluster_id").cast(pl.String),
@@ -194,58 +161,6 @@ def merge_plan(
     multi = multi.join(
         _cluster_scores(multi, pairs), on="cluster_id", how="left", maintain_order="left"
     )
-    steps = _crm_steps(multi, crm)
-    plan = steps.select(
-        "survivor_id",
-        pl.col("step").list.join(";").alias("merged_ids"),
-        pl.col("score").round(4),
-        "crm_action",
-        pl.lit(None, dtype=pl.String).alias("survivor_row"),
-        pl.lit(None, dtype=pl.String).alias("merged_rows"),
-    )
-    if ids is not None:
-        plan = _in_crm_ids(steps, ids)
-    return plan.cast(_MERGE_PLAN_SCHEMA)  # type: ignore[arg-type]
-
-
-def _in_crm_ids(steps: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
-    """The merge steps with datavask's record ids replaced by the CRM's ids and input rows."""
-    lookup = ids.select(
-        pl.col("record_id").cast(pl.String),
-        pl.col("crm_id").cast(pl.String),
-        pl.col("source_row").cast(pl.String),
-    )
-    merged = (
-        steps.with_row_index("_step_no")
-        .select("_step_no", pl.col("step").cast(pl.List(pl.String)))
-        .explode("step")
-        .join(lookup, left_on="step", right_on="record_id", how="left", maintain_order="left")
-        .group_by("_step_no", maintain_order=True)
-        .agg(
-            pl.col("crm_id").drop_nulls().str.join(";").alias("merged_ids"),
-            pl.col("source_row").drop_nulls().str.join(";").alias("merged_rows"),
-        )
-    )
-    survivor = lookup.rename(
-        {"record_id": "survivor_id", "crm_id": "_survivor_crm", "source_row": "survivor_row"}
-    )
-    return (
-        steps.with_row_index("_step_no")
-        .join(survivor, on="survivor_id", how="left", maintain_order="left")
-        .join(merged, on="_step_no", how="left", maintain_order="left")
-        .select(
-            pl.col("_survivor_crm").alias("survivor_id"),
-            pl.col("merged_ids").replace("", None),
-            pl.col("score").round(4),
-            "crm_action",
-            "survivor_row",
-            "merged_rows",
-        )
-    )
-
-
-def _crm_steps(multi: pl.DataFrame, crm: str) -> pl.DataFrame:
-    """One row per merge step in ``crm``: survivor_id, score, step (list of ids), crm_action."""
 
     if crm == "economic":
         steps = multi.with_columns(
@@ -275,8 +190,11 @@ def _crm_steps(multi: pl.DataFrame, crm: str) -> pl.DataFrame:
             pl.lit("merge into survivor").alias("crm_action"),
         )
     return steps.select(
-        "survivor_id", "score", pl.col("step").cast(pl.List(pl.String)), "crm_action"
-    )
+        "survivor_id",
+        pl.col("step").list.join(";").alias("merged_ids"),
+        pl.col("score").round(4),
+        "crm_action",
+    ).cast(_MERGE_PLAN_SCHEMA)  # type: ignore[arg-type]
 
 
 def _cluster_scores(multi: pl.DataFrame, pairs: pl.DataFrame | None) -> pl.DataFrame:

@@ -258,10 +258,6 @@ def run_counts(frame: pl.DataFrame, run: dict[str, Any]) -> dict[str, int]:
         "registry_unchecked": int(registry.get("unchecked", 0)),
         "registry_not_found": int(registry.get("not_found", 0)),
         "rows_with_input_problems": int(frame["source_problem"].is_not_null().sum()),
-        # customer numbers as the input has them: blank ones, and ones several rows share
-        "rows_without_id": int(run.get("input", {}).get("ids_missing", 0)),
-        "repeated_ids": int(run.get("input", {}).get("ids_repeated", 0)),
-        "rows_with_repeated_id": int(run.get("input", {}).get("rows_with_repeated_id", 0)),
     }
 
 

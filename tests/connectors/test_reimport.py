@@ -191,7 +191,7 @@ def test_merge_plan_per_crm() -> None:
         }
     )
     economic = merge_plan(golden, pairs, crm="economic")
-    assert economic.drop("survivor_row", "merged_rows").rows() == [
+    assert economic.rows() == [
         ("1", "2;3;5", 0.91, "update survivor; set barred=true on merged"),
         ("9", "8", 0.88, "update survivor; set barred=true on merged"),
     ]
@@ -239,10 +239,8 @@ def test_merge_plan_file_and_crm_from_headers(tmp_path: Path) -> None:
         tmp_path / "out", records, build_golden(records), None, input_info=info.to_dict()
     )
     plan = pl.read_csv(paths["merge_plan"], infer_schema=False)
-    assert plan.columns == [
-        "survivor_id", "merged_ids", "score", "crm_action", "survivor_row", "merged_rows"
-    ]  # fmt: skip
-    assert plan.row(0) == ("1", "2", None, "update survivor; set barred=true on merged", "1", "2")
+    assert plan.columns == ["survivor_id", "merged_ids", "score", "crm_action"]
+    assert plan.row(0) == ("1", "2", None, "update survivor; set barred=true on merged")
 
 
 def test_unknown_crm_is_refused(tmp_path: Path) -> None:
@@ -281,37 +279,3 @@ def test_round_trip_leaves_nothing_to_change(tmp_path: Path) -> None:
     again, again_info = read_input(paths["customers_update"])
     assert again_info.encoding == "cp1252" and again_info.mapping == info.mapping
     assert build_changes(normalise(again), mapped=set(again_info.mapping)).rows() == []
-
-
-def test_merge_plan_names_only_ids_the_crm_has() -> None:
-    """Made-up record ids (blank or repeated customer numbers) never reach the merge plan."""
-    golden = pl.DataFrame(
-        {
-            "cluster_id": ["a", "b"],
-            "record_id": ["1#1", "5#2"],
-            "cluster_size": [3, 2],
-            "member_ids": [["1#1", "1", "4"], ["5#2", "5#1#1"]],
-        }
-    )
-    ids = pl.DataFrame(
-        {
-            "record_id": ["1#1", "1", "5#1#1", "5#2", "4"],
-            "crm_id": [None, "1", "5", "5", None],
-            "source_row": [1, 2, 3, 4, 5],
-        }
-    )
-    for crm in ("generic", "economic", "hubspot"):
-        plan = merge_plan(golden, None, crm=crm, ids=ids)
-        assert not plan["survivor_id"].str.contains("#").any(), crm
-        assert not plan["merged_ids"].str.contains("#").any(), crm
-    generic = merge_plan(golden, None, ids=ids)
-    assert generic.select("survivor_id", "merged_ids", "survivor_row", "merged_rows").rows() == [
-        (None, "1", "1", "2;5"),
-        ("5", "5", "4", "3"),
-    ]
-    hubspot = merge_plan(golden, None, crm="hubspot", ids=ids)
-    assert hubspot.select("survivor_id", "merged_ids", "merged_rows").rows() == [
-        (None, "1", "2"),
-        (None, None, "5"),
-        ("5", "5", "3"),
-    ]
