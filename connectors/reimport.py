@@ -39,6 +39,7 @@ import polars as pl
 from datavask.cleansing.changes import SHAPED_FIELDS, input_shaped
 from datavask.cleansing.schema import SRC_PREFIX
 from datavask.cleansing.survivorship import apply_golden
+from datavask.connectors.output import neutralise_formulas, write_excel_csv
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def write_reimport(
         update.write_excel(target / "customers_update.xlsx", autofit=True)
 
     plan_path = target / "merge_plan.csv"
-    merge_plan(golden, pairs, crm=crm).write_csv(plan_path)
+    write_excel_csv(merge_plan(golden, pairs, crm=crm), plan_path)
     return {"customers_update": update_path, "merge_plan": plan_path}
 
 
@@ -231,7 +232,7 @@ def _write_like_input(frame: pl.DataFrame, path: Path, input_info: dict[str, Any
     is_text_input = input_info.get("format", "csv") == "csv"
     delimiter = str(input_info.get("delimiter") or ",") if is_text_input else ","
     encoding = str(input_info.get("encoding") or "utf-8") if is_text_input else "utf-8"
-    text_frame = frame.with_columns(pl.all().cast(pl.String))
+    text_frame = neutralise_formulas(frame.with_columns(pl.all().cast(pl.String)))
     text = text_frame.write_csv(
         separator=delimiter, line_terminator=str(input_info.get("line_terminator") or "\n")
     )
