@@ -157,3 +157,26 @@ def test_changes_and_merge_plan_open_in_danish_excel(planted_run: Path) -> None:
         assert data.startswith(b"\xef\xbb\xbf" + header.encode()), (name, data[:80])
     assert any(ch in (planted_run / "changes.csv").read_text("utf-8-sig") for ch in "æøåÆØÅ")
     assert read_excel_csv(planted_run / "reimport" / "merge_plan.csv").height > 10
+
+
+# ----------------------------------------------------------------- item 9: many identical copies
+
+
+def test_sixty_identical_copies_are_one_customer(tmp_path: Path) -> None:
+    """Every block of the copied customer is over the cap of 50; the copies still merge."""
+    text = (SAMPLE / "customers.csv").read_bytes().decode("cp1252")
+    header, *rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    copied = rows[4]
+    copies = [[f"K{i}", *copied[1:]] for i in range(60)]
+    rows = [*rows, *copies]
+    source = tmp_path / "copies.csv"
+    with source.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows([header, *rows])
+    out = tmp_path / "out"
+    code, output = run_cli("cleanse", str(source), "--out", str(out), "--registry", "none")
+    assert code == 0, output
+    records = pl.read_parquet(out / "records.parquet")
+    ids = [*(f"K{i}" for i in range(60)), copied[0]]
+    clusters = records.filter(pl.col("record_id").is_in(ids))["cluster_id"]
+    assert clusters.n_unique() == 1
+    assert records.filter(pl.col("cluster_id") == clusters[0]).height == len(ids)
