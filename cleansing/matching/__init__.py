@@ -33,6 +33,7 @@ from datavask.cleansing.matching.blocking import (
     Candidates,
     candidate_pairs,
     default_rules,
+    identical_key,
 )
 from datavask.cleansing.matching.clusters import (
     cluster_frame,
@@ -186,6 +187,8 @@ def _sessions(
     )
     sessions = []
     for rule in rules:
+        if rule.star:  # copies agree on every field: nothing to learn from them alone
+            continue
         pairs = found.by_rule.filter(pl.col("blocking_rule") == rule.name).select("_l", "_r")
         if pairs.height > per_rule:
             # Sorted first: blocking's row order is not deterministic, the sample must be.
@@ -287,7 +290,10 @@ def find_duplicates(
         person.gather(candidates["_r"]),
         rules=settings.hard_rules,
     )
-    tf_tables, tf_mean = term_frequencies(records, comparisons)
+    # Copies of one record are one customer from the start: 60 copies do not make its phone
+    # number look like a switchboard's (which would keep them apart).
+    copies = records.select(identical_key()).to_series()
+    tf_tables, tf_mean = term_frequencies(records, comparisons, copies)
     u = estimate_u(
         records,
         comparisons,

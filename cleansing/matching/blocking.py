@@ -13,6 +13,10 @@ expression over the prepared record frame (see :mod:`datavask.cleansing.matching
 A block larger than ``max_block_size`` (the switchboard number of a business centre shared by 400
 tenants) is skipped and reported instead of producing 80,000 pairs; its records still meet their
 real duplicates through the other rules.
+
+- an ``identical`` rule (``star=True``) pairs each record with the first record identical to it
+  on every column the matcher reads: a customer copied 60 times fills every block of its own past
+  the cap, and this rule still pairs all copies, with one pair per copy rather than 1,770.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class BlockingRule:
     window: int = 0
     uses: tuple[str, ...] = ()
     min_similarity: float = 0.0
+    star: bool = False  # pair each record with its block's first only; blocks are never capped
 
 
 # Neighbours whose sort keys are less alike than this are not worth comparing: a name this far
@@ -98,6 +103,17 @@ def unordered_name_key() -> pl.Expr:
 
 def _joined(*columns: str) -> pl.Expr:
     return pl.concat_str([pl.col(c) for c in columns], separator="|", ignore_nulls=False)
+
+
+# Columns copies of one record may differ in: its id, its place in the file and when it was last
+# edited; the rest (the matcher's columns) must be equal for two records to be "identical".
+_NOT_COMPARED = ("record_id", "source_row", "source", "updated_at", "_idx", "_row")
+
+
+def identical_key() -> pl.Expr:
+    """A hash of every column the matcher reads (its ``_`` columns are derived from them):
+    equal for copies of one record."""
+    return pl.struct(pl.exclude(*_NOT_COMPARED).exclude("^_.*$")).hash(seed=0)
 
 
 def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
@@ -156,6 +172,9 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
             uses=NAME_USES,
             min_similarity=NEIGHBOUR_SIMILARITY,
         ),
+        # Last, so that it only adds the copies every other rule skipped. Its pairs agree on
+        # everything by construction, so they are no training session of their own.
+        BlockingRule("identical", identical_key(), star=True),
     )
 
 
@@ -167,7 +186,8 @@ def _keyed(records: pl.DataFrame, rule: BlockingRule, apart_on: str | None) -> p
     if isinstance(keyed.schema["key"], pl.List):
         # A record lists a number twice ("+4533121212; 33 12 12 12"): one key row each.
         keyed = keyed.explode("key").drop_nulls("key").unique(["_idx", "key"], maintain_order=True)
-    return keyed.drop_nulls("key").with_columns(pl.col("key").cast(pl.String))
+    keyed = keyed.drop_nulls("key")
+    return keyed if rule.star else keyed.with_columns(pl.col("key").cast(pl.String))
 
 
 def _allowed(link_only: bool) -> pl.Expr:
@@ -210,6 +230,40 @@ def _block_pairs(
         pl.lit(rule.name).alias("blocking_rule"), pl.col("key"), pl.col("size").cast(pl.Int64)
     )
     return pairs.select("_l", "_r"), stats, capped
+
+
+def _star_pairs(keyed: pl.DataFrame, link_only: bool) -> tuple[pl.LazyFrame, dict[str, int]]:
+    """Each record with the first record (lowest ``_idx``) of its block: n - 1 pairs a block."""
+    # Copies are rare: find them first, then work on them alone.
+    members = keyed.filter(pl.col("key").is_duplicated()).with_columns(
+        pl.col("_idx").min().over("key").alias("_first")
+    )
+    first = members.filter(pl.col("_idx") == pl.col("_first")).select(
+        "_first", pl.col("source").alias("_source_l"), pl.col("apart").alias("_apart_l")
+    )
+    pairs = (
+        members.lazy()
+        .filter(pl.col("_idx") != pl.col("_first"))
+        .join(first.lazy(), on="_first")
+        .select(
+            pl.col("_first").alias("_l"),
+            pl.col("_idx").alias("_r"),
+            "_source_l",
+            pl.col("source").alias("_source_r"),
+            "_apart_l",
+            pl.col("apart").alias("_apart_r"),
+        )
+        .filter(_allowed(link_only))
+    )
+    sizes = members.group_by("key").len("size")
+    stats = {
+        "records_keyed": keyed.height,
+        "blocks": sizes.height,
+        "largest_block": int(sizes["size"].max() or 0),  # type: ignore[arg-type]
+        "capped_blocks": 0,
+        "capped_records": 0,
+    }
+    return pairs.select("_l", "_r"), stats
 
 
 def _neighbour_pairs(keyed: pl.DataFrame, rule: BlockingRule, link_only: bool) -> pl.LazyFrame:
@@ -297,6 +351,8 @@ def candidate_pairs(
                 "capped_blocks": 0,
                 "capped_records": 0,
             }
+        elif rule.star:
+            lazy_pairs, stats = _star_pairs(keyed, link_only)
         else:
             lazy_pairs, stats, capped = _block_pairs(keyed, rule, max_block_size, link_only)
             capped_blocks.append(capped)

@@ -189,7 +189,19 @@ def estimate_u(
         rest = sum(probs[: c.top])
         scale = (1.0 - probs[c.top]) / rest if rest > 0 else 1.0
         u[c.name] = [p * scale for p in probs[: c.top]] + [probs[c.top]]
-    return u
+    return {name: _clamped(probs) for name, probs in u.items()}
+
+
+def _clamped(probs: list[float]) -> list[float]:
+    """``probs`` with no level below :data:`PROBABILITY_FLOOR`, renormalised — as m is clamped.
+
+    A field with a single distinct value (one record with a phone number, 200 records sharing a
+    switchboard number) makes two random records agree with probability 1, so the "different"
+    level would get u = 0 and a weight of log2(m / 0).
+    """
+    floored = [max(p, PROBABILITY_FLOOR) for p in probs]
+    total = sum(floored)
+    return [p / total for p in floored]
 
 
 def _exact_u(

@@ -8,6 +8,7 @@ import pytest
 
 from datavask.cleansing.survivorship import build_golden
 from datavask.connectors.files import read_input, read_table
+from datavask.connectors.output import read_excel_csv
 from datavask.connectors.reimport import detect_crm, merge_plan, write_reimport
 
 DANISH_HEADER = "Kundenr;Navn;Adresse;Postnr;By;Telefon;Mobil;E-mail;CVR-nr;Note"
@@ -238,7 +239,7 @@ def test_merge_plan_file_and_crm_from_headers(tmp_path: Path) -> None:
     paths = write_reimport(
         tmp_path / "out", records, build_golden(records), None, input_info=info.to_dict()
     )
-    plan = pl.read_csv(paths["merge_plan"], infer_schema=False)
+    plan = read_excel_csv(paths["merge_plan"])
     assert plan.columns == [
         "survivor_id", "merged_ids", "score", "crm_action", "survivor_row", "merged_rows"
     ]  # fmt: skip

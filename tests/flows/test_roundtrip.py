@@ -20,6 +20,7 @@ import pytest
 
 from bench.generate import generate, write_dataset
 from datavask.connectors.files import read_input
+from datavask.connectors.output import read_excel_csv
 from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,7 +37,7 @@ def cleanse(source: Path, out: Path, **options: object) -> Path:
 
 
 def changes(run: Path) -> pl.DataFrame:
-    return pl.read_csv(run / "changes.csv", infer_schema=False)
+    return read_excel_csv(run / "changes.csv")
 
 
 def update_file(run: Path) -> Path:

