@@ -82,9 +82,14 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
 def normalise_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.normalise import normalise
+    from datavask.connectors.match_key import match_key
 
     frame = pl.read_parquet(Path(work, "canonical.parquet"))
-    frame = normalise(frame, check_deliverability=options.get("check_deliverability", False))
+    frame = normalise(
+        frame,
+        check_deliverability=options.get("check_deliverability", False),
+        match_key=match_key(),
+    )
     frame.write_parquet(Path(work, "normalised.parquet"))
     return {"rows": frame.height}
 
@@ -141,10 +146,13 @@ def registry_view(frame: pl.DataFrame) -> pl.DataFrame:
 
 def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.matching import find_duplicates
+    from datavask.cleansing.schema import MATCH_ONLY_COLUMNS
 
     frame = pl.read_parquet(Path(work, "registered.parquet"))
     low, high = options["review_band"]
     result = find_duplicates(registry_view(frame), review_band=(low, high))
+    # The person identifier's hash is matching evidence only: it goes no further.
+    frame = frame.drop(MATCH_ONLY_COLUMNS, strict=False)
     clusters = result.clusters  # one row per record, in input order
     if not clusters["record_id"].equals(frame["record_id"]):
         raise AssertionError("matching returned clusters out of input order")
@@ -204,6 +212,7 @@ RECORD_COLUMNS = (
     # additions (contract: add, never rename)
     "cluster_size", "first_name", "last_name", "country", "co_name", "po_box", "phone_numbers",
     "phone_extension", "emails", "reklamebeskyttet", "source_problem",
+    "date_of_birth", "date_of_birth_invalid", "updated_at", "updated_at_invalid",
 )  # fmt: skip
 
 

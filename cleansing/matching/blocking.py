@@ -109,6 +109,7 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
         BlockingRule("cvr", pl.col("cvr"), uses=("cvr",)),
         BlockingRule("ean", pl.col("ean"), uses=("ean",)),
         BlockingRule("national_id", pl.col("national_id"), uses=("national_id",)),
+        BlockingRule("person_id", pl.col("_person_key"), uses=("person_id",)),
         BlockingRule("email", pl.col("_emails"), uses=("email",)),
         BlockingRule("phone", pl.col("_phones"), uses=("phone",)),
         BlockingRule("email_domain", pl.col("_domain"), uses=("email",)),

@@ -21,8 +21,9 @@ The comparisons, with an example pair for each level (top level first):
     ``jens peter`` ~ ``jens``) · Jaro-Winkler ≥ 0.80 ``mette`` ~ ``mete`` ·
     different ``jens`` / ``anne``
 ``address`` — the whole Danish address
-    exact (same street, number, postal code and floor/door) · same building (floor/door missing on
-    one side) · same building, other unit (``2 tv`` / ``3 th``) · same street (``vestergade 12`` ~
+    exact (same street, number, postal code and floor/door; a postal code one edit off counts as
+    the same when street and number agree) · same building (floor/door missing on one side) ·
+    same building, other unit (``2 tv`` / ``3 th``) · same street (``vestergade 12`` ~
     ``vestergade 14`` or ``vestergde 12``) · same postal code · different
 ``street`` / ``city`` / ``address_line2`` — Jaro-Winkler exact / ≥ 0.92 / ≥ 0.80 / different
 ``house_number`` — exact ``12A`` · same number ``12`` ~ ``12A`` · different
@@ -38,7 +39,8 @@ The comparisons, with an example pair for each level (top level first):
     (``jens.hansen@gmail.com`` / ``jens.hansen@hotmail.com``) count as *missing*: both are
     usually made from the name, so they would repeat the name's evidence, and two contact persons
     of one customer should not count against the pair.
-``cvr`` / ``ean`` — exact · different
+``cvr`` / ``ean`` / ``person_id`` — exact · different (``person_id`` compares the keyed hash of
+    the mapped identifier, never the identifier)
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ COMPARISONS: Final[dict[str, Comparison]] = {
         Comparison("address_line2", JW_LEVELS, ("address_line2",), tf_levels=(3,)),
         Comparison("date_of_birth", EDIT_LEVELS, ("date_of_birth",), tf_levels=(2,)),
         Comparison("national_id", EDIT_LEVELS, ("national_id",)),
+        Comparison("person_id", ("different", "exact"), ("_person_key",)),
         Comparison("phone", ("different", "shared number"), ("phone_e164",), tf_levels=(1,)),
         Comparison(
             "email",
@@ -136,6 +139,7 @@ DANISH_COMPARISONS: Final = (
     "cvr",
     "ean",
     "date_of_birth",
+    "person_id",
 )
 """The default set for a Danish customer frame: address as one comparison, because street, number
 and postal code of a normalised Danish address are not independent evidence."""
@@ -150,6 +154,7 @@ PERSON_REGISTER_COMPARISONS: Final = (
     "city",
     "date_of_birth",
     "national_id",
+    "person_id",
 )
 """A set for person registers whose address parts are typed (and mistyped) independently (FEBRL)."""
 
@@ -329,7 +334,14 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     pl_, pr = pv.both("postal_code")
     ul, ur = pv.both("_unit")
     key_l, key_r = pv.both("_address")
-    same_building = (key_l == key_r).fill_null(False)
+    # A postal code one digit off (``3095`` / ``3059``) with the same street and number is the
+    # same building mistyped, not another address.
+    postal_close = (_edit_distance(pl_, pr) <= 1).fill_null(False)
+    hl, hr = pv.both("house_number")
+    same_street_number = ((sl == sr) & (hl.str.to_lowercase() == hr.str.to_lowercase())).fill_null(
+        False
+    )
+    same_building = (key_l == key_r).fill_null(False) | (same_street_number & postal_close)
     same_postal = (pl_ == pr).fill_null(False)
     street_sim = similarity(sl, sr, _jaro_winkler())
     units_known = ul.is_not_null() & ur.is_not_null()
@@ -450,6 +462,7 @@ _COMPARE: Final[dict[str, Callable[[PairValues, Comparison], ComparisonOutput]]]
     "address_line2": _jw_field("address_line2"),
     "date_of_birth": _edit_field("date_of_birth"),
     "national_id": _edit_field("national_id"),
+    "person_id": _exact_field("_person_key"),
     "phone": _phone,
     "email": _email,
     "cvr": _exact_field("cvr"),

@@ -52,6 +52,7 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "cvr": pl.String(),
     "ean": pl.String(),
     "national_id": pl.String(),
+    "_person_key": pl.String(),
     "date_of_birth": pl.String(),
     "updated_at": pl.String(),
 }
