@@ -388,6 +388,16 @@ def _per_distinct(
 CITY_AGREEMENT = 85.0
 
 
+# Postal codes with letters in the shapes of the UK (``TQ13 8DF``), the Netherlands (``1012 AB``),
+# Canada (``K1A 0B1``) and Ireland (``D02 X285``): never a mistyped Danish code such as ``80OO``.
+_FOREIGN_CODE_SHAPE = (
+    r"(?i)^(?:[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d"
+    r"|[A-Z]\d{2}\s?[A-Z\d]{4})$"
+)
+
+# What any country's postal code looks like: 2-10 letters, digits, spaces or dashes, with a digit.
+_POSTAL_CODE_SHAPE = r"^(?:[A-Z]{1,3}-)?[A-Z\d](?:[A-Z\d \-]{0,8}[A-Z\d])?$"
+
 # Abbreviations Danes write for district names (``Kbh. K`` for København K).
 _DANISH_CITY_ABBREVIATIONS = frozenset({"kbh", "kbhvn", "frb", "frbg", "cph"})
 
@@ -430,7 +440,8 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
     """Each record's country (ISO alpha-2), null for a foreign country that cannot be named.
 
     A country written in the record (its column, a ``SE-`` prefix, the last address line) wins.
-    Otherwise a postal code with letters (``TQ13 8DF``, ``1012 AB``) is foreign, a 39xx code is
+    Otherwise a postal code shaped as British, Dutch, Canadian or Irish ones are (``TQ13 8DF``,
+    ``1012 AB``) is foreign, a 39xx code is
     Greenland's, and a code whose typed city is its Danish district is Danish. What remains —
     no country, a code without a city, a city that is not the code's district — follows the file:
     Danish unless most records whose code and city can be checked disagree with the Danish table
@@ -440,8 +451,7 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
     frame = located.select("_country", "_raw_country", "postal_code", "_written_code").with_columns(
         agrees=agrees
     )
-    code = pl.coalesce(pl.col("_written_code"), pl.col("postal_code"))
-    lettered = code.str.contains(r"\p{L}").fill_null(False)
+    lettered = pl.col("_written_code").str.contains(_FOREIGN_CODE_SHAPE).fill_null(False)
     checked = frame.filter(pl.col("agrees").is_not_null() & pl.col("_country").is_null())
     disagreeing = int((~checked["agrees"]).sum())
     lettered_codes = int(frame.select(lettered.sum()).item())
@@ -599,7 +609,15 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         # A Danish code that is not four digits is unusable; a missing one may be read off a
         # city name that has only one code (``Aabenraa`` → 6200).
         postal_code=pl.when(~is_dk)
-        .then(pl.coalesce(pl.col("_written_code"), pl.col("postal_code")))
+        .then(
+            pl.coalesce(
+                pl.when(
+                    pl.col("_written_code").str.contains(_POSTAL_CODE_SHAPE)
+                    & pl.col("_written_code").str.contains(r"\d")
+                ).then(pl.col("_written_code")),
+                pl.col("postal_code"),
+            )
+        )
         .when(four_digits)
         .then(pl.col("postal_code"))
         .when(pl.col("postal_code").is_null())

@@ -21,8 +21,8 @@ The comparisons, with an example pair for each level (top level first):
     ``jens peter`` ~ ``jens``) · Jaro-Winkler ≥ 0.80 ``mette`` ~ ``mete`` ·
     different ``jens`` / ``anne``
 ``address`` — the whole Danish address
-    exact (same street, number, postal code and floor/door; a postal code one edit off counts as
-    the same when street and number agree) · same building (floor/door missing on one side) ·
+    exact (same street, number, postal code and floor/door; a postal code one edit off in the same
+    region — ``3095`` / ``3059`` — counts as the same when street and number agree) · same building (floor/door missing on one side) ·
     same building, other unit (``2 tv`` / ``3 th``) · same street (``vestergade 12`` ~
     ``vestergade 14`` or ``vestergde 12``) · same postal code · different
 ``street`` / ``city`` / ``address_line2`` — Jaro-Winkler exact / ≥ 0.92 / ≥ 0.80 / different
@@ -336,7 +336,10 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     key_l, key_r = pv.both("_address")
     # A postal code one digit off (``3095`` / ``3059``) with the same street and number is the
     # same building mistyped, not another address.
-    postal_close = (_edit_distance(pl_, pr) <= 1).fill_null(False)
+    # The first digit is the region (``8000`` Aarhus / ``5000`` Odense both have a Vestergade 12).
+    postal_close = (
+        (_edit_distance(pl_, pr) <= 1) & (pl_.str.slice(0, 1) == pr.str.slice(0, 1))
+    ).fill_null(False)
     hl, hr = pv.both("house_number")
     same_street_number = ((sl == sr) & (hl.str.to_lowercase() == hr.str.to_lowercase())).fill_null(
         False

@@ -105,6 +105,9 @@ def _address(
             "same postal code",
         ),
         (_address("vestergade", "12", "8000"), _address("vestergade", "12", "5000"), "different"),
+        # A mistyped postal code in the same region does not move the building.
+        (_address("vestergade", "12", "3095"), _address("vestergade", "12", "3059"), "exact"),
+        (_address("vestergade", "12", "8000"), _address("vestergade", "12", "8001"), "exact"),
         (_address(None, None, "8000"), _address("vestergade", "12", "8000"), "missing"),
     ],
 )
