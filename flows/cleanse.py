@@ -41,7 +41,7 @@ class CleanseOptions:
     blacklist: str | None = None
     mapping: str | None = None
     format: str = "parquet"
-    review_band: tuple[float, float] = (0.8, 0.996)
+    review_band: tuple[float, float] = (0.5, 0.95)
     workers: int = 0
     only_changed: bool = False
     check_deliverability: bool = False

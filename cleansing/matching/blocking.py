@@ -149,6 +149,15 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
             uses=NAME_USES,
             min_similarity=NEIGHBOUR_SIMILARITY,
         ),
+        # The whole name as written, whatever the record was classified as: "Caroline Winthers
+        # Optik" the company and "Caroline Winthers Optik" the person sort together.
+        BlockingRule(
+            "full_name_sorted",
+            pl.col("_org"),
+            window=window,
+            uses=NAME_USES,
+            min_similarity=NEIGHBOUR_SIMILARITY,
+        ),
         # Sorting the reversed name finds pairs whose first letters differ ("jensen" / "hjensen").
         BlockingRule(
             "name_reversed_sorted",

@@ -22,7 +22,8 @@ The comparisons, with an example pair for each level (top level first):
     different ``jens`` / ``anne``
 ``address`` — the whole Danish address
     exact (same street, number, postal code and floor/door; a postal code one edit off in the same
-    region — ``3095`` / ``3059`` — counts as the same when street and number agree) · same building (floor/door missing on one side) ·
+    region — ``3095`` / ``3059`` — counts as the same when street and number agree) ·
+    same building (floor/door missing on one side) ·
     same building, other unit (``2 tv`` / ``3 th``) · same street (``vestergade 12`` ~
     ``vestergade 14`` or ``vestergde 12``) · same postal code · different
 ``street`` / ``city`` / ``address_line2`` — Jaro-Winkler exact / ≥ 0.92 / ≥ 0.80 / different
@@ -268,6 +269,15 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     token_set = similarity(a, b, fuzz.token_set_ratio, scale=100.0)
     sim = pl.select(pl.max_horizontal(plain, token_sort, token_set * 0.9)).to_series()
     level = _banded(sim, (a == b).fill_null(False), (0.92, 0.80))
+    # Two persons compare first and last names instead; a person and a company (one customer
+    # classified two ways), or a "person" whose name has no first and last name, compare their
+    # whole names here.
+    parts = [
+        pv.side("first_name_key", side).is_not_null() | pv.side("last_name_key", side).is_not_null()
+        for side in ("l", "r")
+    ]
+    persons = pv.side("_person", "l") & pv.side("_person", "r") & parts[0] & parts[1]
+    level = pl.select(pl.when(persons).then(NULL_LEVEL).otherwise(level)).to_series()
     return level, _tf_value(a, level, comparison)
 
 
