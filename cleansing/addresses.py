@@ -465,7 +465,7 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
         .then(_null())
         .when(lettered)
         .then(_null())
-        .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False))
+        .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False) & danish_file)
         .then(pl.lit("GL"))
         .when(pl.col("agrees").fill_null(False) | pl.lit(danish_file))
         .then(pl.lit("DK"))

@@ -351,12 +351,17 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         (_edit_distance(pl_, pr) <= 1) & (pl_.str.slice(0, 1) == pr.str.slice(0, 1))
     ).fill_null(False)
     hl, hr = pv.both("house_number")
-    same_street_number = ((sl == sr) & (hl.str.to_lowercase() == hr.str.to_lowercase())).fill_null(
-        False
+    # Spaces typed into a street name ("Bayly P Lace") do not make it another street.
+    street_sim = similarity(
+        sl.str.replace_all(" ", "", literal=True),
+        sr.str.replace_all(" ", "", literal=True),
+        _jaro_winkler(),
     )
+    same_street_number = (
+        (street_sim >= 0.92) & (hl.str.to_lowercase() == hr.str.to_lowercase())
+    ).fill_null(False)
     same_building = (key_l == key_r).fill_null(False) | (same_street_number & postal_close)
     same_postal = (pl_ == pr).fill_null(False)
-    street_sim = similarity(sl, sr, _jaro_winkler())
     units_known = ul.is_not_null() & ur.is_not_null()
     units_unknown = ul.is_null() & ur.is_null()
     expr = (
