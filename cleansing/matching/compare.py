@@ -24,8 +24,9 @@ The comparisons, with an example pair for each level (top level first):
     exact (same street, number, postal code and floor/door; a postal code one edit off in the same
     region — ``3095`` / ``3059`` — counts as the same when street and number agree) ·
     same building (floor/door missing on one side) ·
-    same building, other unit (``2 tv`` / ``3 th``) · same street (``vestergade 12`` ~
-    ``vestergade 14`` or ``vestergde 12``) · same postal code · different
+    same building, other unit (``2 tv`` / ``3 th``) · same street and number (``vestergade 12`` ~
+    ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) · same postal code ·
+    different
 ``street`` / ``city`` / ``address_line2`` — Jaro-Winkler exact / ≥ 0.92 / ≥ 0.80 / different
 ``house_number`` — exact ``12A`` · same number ``12`` ~ ``12A`` · different
 ``postal_code`` — exact · one edit ``8000`` ~ ``8001`` · different
@@ -103,12 +104,13 @@ COMPARISONS: Final[dict[str, Comparison]] = {
                 "different",
                 "same postal code",
                 "same street",
+                "same street and number",
                 "same building, other unit",
                 "same building",
                 "exact",
             ),
             ("street_key", "postal_code"),
-            tf_levels=(4, 5),
+            tf_levels=(5, 6),
         ),
         Comparison("street", JW_LEVELS, ("street_key",), tf_levels=(3,)),
         Comparison("house_number", ("different", "same number", "exact"), ("house_number",)),
@@ -352,14 +354,11 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     ).fill_null(False)
     hl, hr = pv.both("house_number")
     # Spaces typed into a street name ("Bayly P Lace") do not make it another street.
-    street_sim = similarity(
-        sl.str.replace_all(" ", "", literal=True),
-        sr.str.replace_all(" ", "", literal=True),
-        _jaro_winkler(),
-    )
-    same_street_number = (
-        (street_sim >= 0.92) & (hl.str.to_lowercase() == hr.str.to_lowercase())
-    ).fill_null(False)
+    closed_l = sl.str.replace_all(" ", "", literal=True)
+    closed_r = sr.str.replace_all(" ", "", literal=True)
+    street_sim = similarity(closed_l, closed_r, _jaro_winkler())
+    same_number = (hl.str.to_lowercase() == hr.str.to_lowercase()).fill_null(False)
+    same_street_number = (closed_l == closed_r).fill_null(False) & same_number
     same_building = (key_l == key_r).fill_null(False) | (same_street_number & postal_close)
     same_postal = (pl_ == pr).fill_null(False)
     units_known = ul.is_not_null() & ur.is_not_null()
@@ -368,12 +367,14 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         pl.when(key_l.is_null() | key_r.is_null())
         .then(NULL_LEVEL)
         .when(same_building & (units_unknown | (units_known & (ul == ur))))
-        .then(5)
+        .then(6)
         .when(same_building & ~units_known)
-        .then(4)
+        .then(5)
         .when(same_building)
+        .then(4)
+        .when(postal_close & (street_sim >= 0.92) & same_number)
         .then(3)
-        .when(same_postal & (street_sim >= 0.92))
+        .when(postal_close & (street_sim >= 0.92))
         .then(2)
         .when(same_postal)
         .then(1)

@@ -98,7 +98,11 @@ def _address(
             "same building, other unit",
         ),
         (_address("vestergade", "12", "8000"), _address("vestergade", "14", "8000"), "same street"),
-        (_address("vestergade", "12", "8000"), _address("vestergde", "12", "8000"), "same street"),
+        (
+            _address("vestergade", "12", "8000"),
+            _address("vestergde", "12", "8000"),
+            "same street and number",
+        ),
         (
             _address("vestergade", "12", "8000"),
             _address("parkvej", "3", "8000"),
