@@ -71,6 +71,12 @@ _NUMBER_TAIL = (
     rf"(?:-(?P<to>\d{{1,4}}{_LETTER}?))?(?P<rest>(?:[\s,.\-].*)?))$"
 )
 
+# ``2 Main Road``, ``435 S. La Cienega Blvd.``, ``12b Rue de Rivoli``: the number first, as in
+# English, French and American addresses; tried only where no number follows the street.
+_NUMBER_FIRST = (
+    rf"^(?P<number>\d{{1,5}})\s?(?P<letter>{_LETTER})?(?:\s+|,\s*)(?P<street>\p{{L}}[^,]*)"
+)
+
 # Floor and door after the house number: ``2. tv``, ``st. th``, ``2. sal tv``, ``1.``, ``kl.``,
 # ``3. 312``, ``lejl. 4``. Matched on the lower-cased rest with commas as spaces.
 _FLOOR_WORD = r"st|stuen|stue|parterre|kl|kld|kælder|kaelder|\d{1,2}"
@@ -335,14 +341,24 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
     frame = frame.with_columns(_number_parts=rest.str.extract_groups(_NUMBER_TAIL))
     number = pl.col("_number_parts")
     has_number = number.struct.field("number").is_not_null()
+    frame = frame.with_columns(
+        _number_first=only_where(~has_number, rest).str.extract_groups(_NUMBER_FIRST)
+    )
+    first = pl.col("_number_first")
     return frame.with_columns(
         # Without a number the street is the first segment (``Lundgården, …``).
         _street=pl.coalesce(
             _without_tail(rest, "_number_parts"),
+            first.struct.field("street").str.strip_chars(" ,"),
             pl.when(~has_number).then(only_where(~has_number, rest).str.extract(r"^([^,]+)", 1)),
         ),
-        _number=_house_number(
-            number.struct.field("number"), number.struct.field("letter"), number.struct.field("to")
+        _number=pl.coalesce(
+            _house_number(
+                number.struct.field("number"),
+                number.struct.field("letter"),
+                number.struct.field("to"),
+            ),
+            _house_number(first.struct.field("number"), first.struct.field("letter"), _null()),
         ),
         _after=_floor_door_text(number.struct.field("rest").replace("", None)),
     )
@@ -366,6 +382,96 @@ def _per_distinct(
         distinct, pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True), default=None
     )
     return {name: results[name].gather(position) for name in transforms}
+
+
+# A typed city is the code's Danish district when their keys are this alike (rapidfuzz ratio).
+CITY_AGREEMENT = 85.0
+
+
+# Postal codes with letters in the shapes of the UK (``TQ13 8DF``), the Netherlands (``1012 AB``),
+# Canada (``K1A 0B1``) and Ireland (``D02 X285``): never a mistyped Danish code such as ``80OO``.
+_FOREIGN_CODE_SHAPE = (
+    r"(?i)^(?:[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d"
+    r"|[A-Z]\d{2}\s?[A-Z\d]{4})$"
+)
+
+# What any country's postal code looks like: 2-10 letters, digits, spaces or dashes, with a digit.
+_POSTAL_CODE_SHAPE = r"^(?:[A-Z]{1,3}-)?[A-Z\d](?:[A-Z\d \-]{0,8}[A-Z\d])?$"
+
+# Abbreviations Danes write for district names (``Kbh. K`` for København K).
+_DANISH_CITY_ABBREVIATIONS = frozenset({"kbh", "kbhvn", "frb", "frbg", "cph"})
+
+
+@cache
+def _danish_places() -> frozenset[str]:
+    """Keys of every Danish postal district name (``koebenhavn k``, ``aarhus c``)."""
+    table = load_reference("dk_postal_codes")
+    return frozenset(table.select(text_key(pl.col("name")))["name"].drop_nulls().to_list())
+
+
+def _city_agrees(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
+    """Per record: the typed city is the Danish district of its 4-digit postal code (``8000
+    Aarhus C``, ``8000 Århus``) or at least a Danish district (``8000 Kbh. K``, a typed city the
+    postal code overrules); null where there is no typed city or no known Danish code."""
+    from rapidfuzz import fuzz
+
+    typed = located.select(text_key(pl.col("_any_city")).alias("typed"))["typed"]
+    district = located.select(
+        text_key(
+            pl.col("postal_code").replace_strict(official, default=None, return_dtype=pl.String)
+        ).alias("district")
+    )["district"]
+    pairs = pl.DataFrame({"typed": typed, "district": district})
+    distinct = pairs.drop_nulls().unique()
+    places = _danish_places()
+    scores = [
+        fuzz.ratio(a, b) >= CITY_AGREEMENT
+        or a.startswith(b)
+        or b.startswith(a)
+        or a in places
+        or a.split(" ")[0] in _DANISH_CITY_ABBREVIATIONS
+        for a, b in distinct.iter_rows()
+    ]
+    verdict = distinct.with_columns(agrees=pl.Series(scores, dtype=pl.Boolean))
+    return pairs.join(verdict, on=["typed", "district"], how="left", nulls_equal=False)["agrees"]
+
+
+def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
+    """Each record's country (ISO alpha-2), null for a foreign country that cannot be named.
+
+    A country written in the record (its column, a ``SE-`` prefix, the last address line) wins.
+    Otherwise a postal code shaped as British, Dutch, Canadian or Irish ones are (``TQ13 8DF``,
+    ``1012 AB``) is foreign, a 39xx code is
+    Greenland's, and a code whose typed city is its Danish district is Danish. What remains —
+    no country, a code without a city, a city that is not the code's district — follows the file:
+    Danish unless most records whose code and city can be checked disagree with the Danish table
+    (an Australian register's ``3220 ryde`` is not Tisvildeleje, and neither is its ``4011``).
+    """
+    agrees = _city_agrees(located, official)
+    frame = located.select("_country", "_raw_country", "postal_code", "_written_code").with_columns(
+        agrees=agrees
+    )
+    lettered = pl.col("_written_code").str.contains(_FOREIGN_CODE_SHAPE).fill_null(False)
+    checked = frame.filter(pl.col("agrees").is_not_null() & pl.col("_country").is_null())
+    disagreeing = int((~checked["agrees"]).sum())
+    lettered_codes = int(frame.select(lettered.sum()).item())
+    danish_file = disagreeing + lettered_codes <= max(checked.height - disagreeing, 0) or (
+        checked.height == 0 and lettered_codes == 0
+    )
+    decided = (
+        pl.when(pl.col("_country").is_not_null())
+        .then(pl.col("_country"))
+        .when(pl.col("_raw_country").str.contains(r"\p{L}").fill_null(False))
+        .then(_null())
+        .when(lettered)
+        .then(_null())
+        .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False) & danish_file)
+        .then(pl.lit("GL"))
+        .when(pl.col("agrees").fill_null(False) | pl.lit(danish_file))
+        .then(pl.lit("DK"))
+        .otherwise(_null())
+    )
+    return frame.select(decided.alias("country"))["country"]
 
 
 def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
@@ -431,6 +537,9 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         _code_unreadable=(raw["postal_code"].str.contains(r"\S") & digits.is_null()).fill_null(
             False
         ),
+        _written_code=_per_distinct(raw["postal_code"], {"code": _clean})[
+            "code"
+        ].str.to_uppercase(),
         _country_prefix=postal["prefix"],
         _raw_country=_per_distinct(raw["country"], {"clean": _clean})["clean"],
         _typed_city=pl.coalesce(
@@ -479,18 +588,9 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             _country=pl.coalesce(countries),
             _any_city=pl.coalesce(pl.col("_any_city"), pl.col("_after_city")),
         )
-        .with_columns(
-            # A 39xx code is Greenland's (not in the Danish list); an unknown country is foreign.
-            country=pl.when(pl.col("_country").is_not_null())
-            .then(pl.col("_country"))
-            .when(pl.col("_raw_country").str.contains(r"\p{L}").fill_null(False))
-            .then(_null())
-            .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False))
-            .then(pl.lit("GL"))
-            .otherwise(pl.lit("DK")),
-        )
         .collect()
     )
+    located = located.with_columns(country=_decide_country(located, official))
     cities = _per_distinct(
         located["_any_city"],
         {
@@ -508,7 +608,17 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         # A Danish code that is not four digits is unusable; a missing one may be read off a
         # city name that has only one code (``Aabenraa`` → 6200).
-        postal_code=pl.when(~is_dk | four_digits)
+        postal_code=pl.when(~is_dk)
+        .then(
+            pl.coalesce(
+                pl.when(
+                    pl.col("_written_code").str.contains(_POSTAL_CODE_SHAPE)
+                    & pl.col("_written_code").str.contains(r"\d")
+                ).then(pl.col("_written_code")),
+                pl.col("postal_code"),
+            )
+        )
+        .when(four_digits)
         .then(pl.col("postal_code"))
         .when(pl.col("postal_code").is_null())
         .then(pl.col("_city_code")),

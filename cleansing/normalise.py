@@ -3,25 +3,42 @@
 In: the canonical frame (``raw_*`` text columns, see :mod:`datavask.cleansing.schema`).
 Out: the same rows with the cleaned columns of the contract, matching keys and ``flag_*`` columns.
 
-CPR numbers are masked first, in every text column, so no later step (or output) ever sees one.
+CPR numbers are masked first, in every text column, so no later step (or output) ever sees one;
+only the person identifier's keyed hash (:mod:`datavask.cleansing.person_key`) is taken before.
+Every ``raw_*`` column of :data:`~datavask.cleansing.schema.CANONICAL_FIELDS` must be present.
 """
 
 from __future__ import annotations
+
+import secrets
 
 import polars as pl
 
 from datavask.cleansing.addresses import normalise_addresses
 from datavask.cleansing.cpr import MASK, mask_cpr
 from datavask.cleansing.customer_type import classify_customer_type
+from datavask.cleansing.dates import normalise_dates
 from datavask.cleansing.emails import normalise_emails
 from datavask.cleansing.identifiers import normalise_identifiers
 from datavask.cleansing.names import normalise_names
+from datavask.cleansing.person_key import add_person_key
 from datavask.cleansing.phones import normalise_phones
+from datavask.cleansing.schema import CANONICAL_FIELDS, StageInputError, raw
 
 
-def normalise(frame: pl.DataFrame, *, check_deliverability: bool = False) -> pl.DataFrame:
-    """Clean every field of ``frame``; the row count and order never change."""
+def normalise(
+    frame: pl.DataFrame, *, check_deliverability: bool = False, match_key: bytes | None = None
+) -> pl.DataFrame:
+    """Clean every field of ``frame``; the row count and order never change.
+
+    ``match_key`` keys the person identifier's hash; without one a random key serves this call
+    (hashes then agree within the frame only).
+    """
+    missing = [raw(f) for f in CANONICAL_FIELDS if f != "record_id" and raw(f) not in frame.columns]
+    if missing:
+        raise StageInputError(f"normalise needs the canonical frame; missing {', '.join(missing)}")
     height = frame.height
+    frame = add_person_key(frame, match_key or secrets.token_bytes(32))
     frame = mask_cpr(frame)
     if frame["record_id"].str.contains(MASK, literal=True).any():
         # An export keyed by CPR number: masked ids would collide, so each gets its row number.
@@ -37,6 +54,7 @@ def normalise(frame: pl.DataFrame, *, check_deliverability: bool = False) -> pl.
     frame = normalise_names(frame)
     frame = normalise_addresses(frame)
     frame = classify_customer_type(frame)
+    frame = normalise_dates(frame)
     if frame.height != height:  # a broken join would silently lose or duplicate customers
         raise AssertionError(f"normalise changed the row count from {height} to {frame.height}")
     return frame

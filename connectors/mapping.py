@@ -224,6 +224,19 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "segment",
     ),
     "date_of_birth": ("dateofbirth", "birthdate", "fødselsdato", "foedselsdato", "dob", "birthday"),
+    "person_id": (
+        "personid",
+        "cpr",
+        "cprnr",
+        "cprnummer",
+        "personnummer",
+        "personnr",
+        "ssn",
+        "socialsecuritynumber",
+        "socsecid",
+        "nationalid",
+        "nationalidentifier",
+    ),
     "updated_at": (
         "updatedat",
         "updated",
@@ -255,6 +268,7 @@ _SUBSTANTIVE: Final = frozenset(CANONICAL_FIELDS) - {
     "country",
     "customer_type",
     "updated_at",
+    "person_id",
 }
 
 

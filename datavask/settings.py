@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL password when the URL, PGPASSWORD and ~/.pgpass have none",
     )
+    match_key: SecretStr | None = Field(
+        default=None,
+        description="key that turns person identifiers (CPR) into matching evidence (HMAC); "
+        "default: one generated per installation in $DATAVASK_HOME/match.key",
+    )
 
     @field_validator("orchestration", mode="before")
     @classmethod

@@ -41,7 +41,7 @@ class CleanseOptions:
     blacklist: str | None = None
     mapping: str | None = None
     format: str = "parquet"
-    review_band: tuple[float, float] = (0.8, 0.996)
+    review_band: tuple[float, float] = (0.5, 0.95)
     workers: int = 0
     only_changed: bool = False
     check_deliverability: bool = False
@@ -84,9 +84,14 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
 def normalise_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.normalise import normalise
+    from datavask.connectors.match_key import match_key
 
     frame = pl.read_parquet(Path(work, "canonical.parquet"), glob=False)
-    frame = normalise(frame, check_deliverability=options.get("check_deliverability", False))
+    frame = normalise(
+        frame,
+        check_deliverability=options.get("check_deliverability", False),
+        match_key=match_key(),
+    )
     frame.write_parquet(Path(work, "normalised.parquet"))
     return {"rows": frame.height}
 
@@ -143,6 +148,7 @@ def registry_view(frame: pl.DataFrame) -> pl.DataFrame:
 
 def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.matching import find_duplicates
+    from datavask.cleansing.schema import MATCH_ONLY_COLUMNS
 
     frame = pl.read_parquet(Path(work, "registered.parquet"), glob=False)
     low, high = options["review_band"]
@@ -152,6 +158,8 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
         decisions = read_decisions(Path(options["decisions"]))
     result = find_duplicates(registry_view(frame), review_band=(low, high), decisions=decisions)
+    # The person identifier's hash is matching evidence only: it goes no further.
+    frame = frame.drop(MATCH_ONLY_COLUMNS, strict=False)
     clusters = result.clusters  # one row per record, in input order
     if not clusters["record_id"].equals(frame["record_id"]):
         raise AssertionError("matching returned clusters out of input order")
@@ -212,6 +220,7 @@ RECORD_COLUMNS = (
     # additions (contract: add, never rename)
     "cluster_size", "first_name", "last_name", "country", "co_name", "po_box", "phone_numbers",
     "phone_extension", "emails", "reklamebeskyttet", "source_problem",
+    "date_of_birth", "date_of_birth_invalid", "updated_at", "updated_at_invalid",
 )  # fmt: skip
 
 

@@ -111,7 +111,7 @@ def parse_review_band(text: str) -> tuple[float, float]:
     try:
         low, high = (float(part) for part in text.split(":"))
     except ValueError:
-        raise _fail(f"--review-band must be LOW:HIGH, e.g. 0.8:0.996 (got {text!r})") from None
+        raise _fail(f"--review-band must be LOW:HIGH, e.g. 0.5:0.95 (got {text!r})") from None
     if not 0.0 <= low < high <= 1.0:
         raise _fail(f"--review-band needs 0 ≤ LOW < HIGH ≤ 1 (got {text!r})")
     return low, high
@@ -148,7 +148,7 @@ def cleanse(
     ] = OutputFormat.parquet,
     review_band: Annotated[
         str, typer.Option(help="Match probabilities LOW:HIGH that go to manual review.")
-    ] = "0.8:0.996",
+    ] = "0.5:0.95",
     workers: Annotated[
         int | None,
         typer.Option(

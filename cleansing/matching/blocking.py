@@ -125,6 +125,7 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
         BlockingRule("cvr", pl.col("cvr"), uses=("cvr",)),
         BlockingRule("ean", pl.col("ean"), uses=("ean",)),
         BlockingRule("national_id", pl.col("national_id"), uses=("national_id",)),
+        BlockingRule("person_id", pl.col("_person_key"), uses=("person_id",)),
         BlockingRule("email", pl.col("_emails"), uses=("email",)),
         BlockingRule("phone", pl.col("_phones"), uses=("phone",)),
         BlockingRule("email_domain", pl.col("_domain"), uses=("email",)),
@@ -160,6 +161,15 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
         BlockingRule(
             "name_unordered_sorted",
             unordered_name_key(),
+            window=window,
+            uses=NAME_USES,
+            min_similarity=NEIGHBOUR_SIMILARITY,
+        ),
+        # The whole name as written, whatever the record was classified as: "Caroline Winthers
+        # Optik" the company and "Caroline Winthers Optik" the person sort together.
+        BlockingRule(
+            "full_name_sorted",
+            pl.col("_org"),
             window=window,
             uses=NAME_USES,
             min_similarity=NEIGHBOUR_SIMILARITY,

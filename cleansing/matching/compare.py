@@ -21,9 +21,12 @@ The comparisons, with an example pair for each level (top level first):
     ``jens peter`` ~ ``jens``) · Jaro-Winkler ≥ 0.80 ``mette`` ~ ``mete`` ·
     different ``jens`` / ``anne``
 ``address`` — the whole Danish address
-    exact (same street, number, postal code and floor/door) · same building (floor/door missing on
-    one side) · same building, other unit (``2 tv`` / ``3 th``) · same street (``vestergade 12`` ~
-    ``vestergade 14`` or ``vestergde 12``) · same postal code · different
+    exact (same street, number, postal code and floor/door; a postal code one edit off in the same
+    region — ``3095`` / ``3059`` — counts as the same when street and number agree) ·
+    same building (floor/door missing on one side) ·
+    same building, other unit (``2 tv`` / ``3 th``) · same street and number (``vestergade 12`` ~
+    ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) · same postal code ·
+    different
 ``street`` / ``city`` / ``address_line2`` — Jaro-Winkler exact / ≥ 0.92 / ≥ 0.80 / different
 ``house_number`` — exact ``12A`` · same number ``12`` ~ ``12A`` · different
 ``postal_code`` — exact · one edit ``8000`` ~ ``8001`` · different
@@ -38,7 +41,8 @@ The comparisons, with an example pair for each level (top level first):
     (``jens.hansen@gmail.com`` / ``jens.hansen@hotmail.com``) count as *missing*: both are
     usually made from the name, so they would repeat the name's evidence, and two contact persons
     of one customer should not count against the pair.
-``cvr`` / ``ean`` — exact · different
+``cvr`` / ``ean`` / ``person_id`` — exact · different (``person_id`` compares the keyed hash of
+    the mapped identifier, never the identifier)
 """
 
 from __future__ import annotations
@@ -100,12 +104,13 @@ COMPARISONS: Final[dict[str, Comparison]] = {
                 "different",
                 "same postal code",
                 "same street",
+                "same street and number",
                 "same building, other unit",
                 "same building",
                 "exact",
             ),
             ("street_key", "postal_code"),
-            tf_levels=(4, 5),
+            tf_levels=(5, 6),
         ),
         Comparison("street", JW_LEVELS, ("street_key",), tf_levels=(3,)),
         Comparison("house_number", ("different", "same number", "exact"), ("house_number",)),
@@ -114,6 +119,7 @@ COMPARISONS: Final[dict[str, Comparison]] = {
         Comparison("address_line2", JW_LEVELS, ("address_line2",), tf_levels=(3,)),
         Comparison("date_of_birth", EDIT_LEVELS, ("date_of_birth",), tf_levels=(2,)),
         Comparison("national_id", EDIT_LEVELS, ("national_id",)),
+        Comparison("person_id", ("different", "exact"), ("_person_key",)),
         Comparison("phone", ("different", "shared number"), ("phone_e164",), tf_levels=(1,)),
         Comparison(
             "email",
@@ -136,6 +142,7 @@ DANISH_COMPARISONS: Final = (
     "cvr",
     "ean",
     "date_of_birth",
+    "person_id",
 )
 """The default set for a Danish customer frame: address as one comparison, because street, number
 and postal code of a normalised Danish address are not independent evidence."""
@@ -150,6 +157,7 @@ PERSON_REGISTER_COMPARISONS: Final = (
     "city",
     "date_of_birth",
     "national_id",
+    "person_id",
 )
 """A set for person registers whose address parts are typed (and mistyped) independently (FEBRL)."""
 
@@ -263,6 +271,15 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     token_set = similarity(a, b, fuzz.token_set_ratio, scale=100.0)
     sim = pl.select(pl.max_horizontal(plain, token_sort, token_set * 0.9)).to_series()
     level = _banded(sim, (a == b).fill_null(False), (0.92, 0.80))
+    # Two persons compare first and last names instead; a person and a company (one customer
+    # classified two ways), or a "person" whose name has no first and last name, compare their
+    # whole names here.
+    parts = [
+        pv.side("first_name_key", side).is_not_null() | pv.side("last_name_key", side).is_not_null()
+        for side in ("l", "r")
+    ]
+    persons = pv.side("_person", "l") & pv.side("_person", "r") & parts[0] & parts[1]
+    level = pl.select(pl.when(persons).then(NULL_LEVEL).otherwise(level)).to_series()
     return level, _tf_value(a, level, comparison)
 
 
@@ -329,21 +346,35 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     pl_, pr = pv.both("postal_code")
     ul, ur = pv.both("_unit")
     key_l, key_r = pv.both("_address")
-    same_building = (key_l == key_r).fill_null(False)
+    # A postal code one digit off (``3095`` / ``3059``) with the same street and number is the
+    # same building mistyped, not another address.
+    # The first digit is the region (``8000`` Aarhus / ``5000`` Odense both have a Vestergade 12).
+    postal_close = (
+        (_edit_distance(pl_, pr) <= 1) & (pl_.str.slice(0, 1) == pr.str.slice(0, 1))
+    ).fill_null(False)
+    hl, hr = pv.both("house_number")
+    # Spaces typed into a street name ("Bayly P Lace") do not make it another street.
+    closed_l = sl.str.replace_all(" ", "", literal=True)
+    closed_r = sr.str.replace_all(" ", "", literal=True)
+    street_sim = similarity(closed_l, closed_r, _jaro_winkler())
+    same_number = (hl.str.to_lowercase() == hr.str.to_lowercase()).fill_null(False)
+    same_street_number = (closed_l == closed_r).fill_null(False) & same_number
+    same_building = (key_l == key_r).fill_null(False) | (same_street_number & postal_close)
     same_postal = (pl_ == pr).fill_null(False)
-    street_sim = similarity(sl, sr, _jaro_winkler())
     units_known = ul.is_not_null() & ur.is_not_null()
     units_unknown = ul.is_null() & ur.is_null()
     expr = (
         pl.when(key_l.is_null() | key_r.is_null())
         .then(NULL_LEVEL)
         .when(same_building & (units_unknown | (units_known & (ul == ur))))
-        .then(5)
+        .then(6)
         .when(same_building & ~units_known)
-        .then(4)
+        .then(5)
         .when(same_building)
+        .then(4)
+        .when(postal_close & (street_sim >= 0.92) & same_number)
         .then(3)
-        .when(same_postal & (street_sim >= 0.92))
+        .when(postal_close & (street_sim >= 0.92))
         .then(2)
         .when(same_postal)
         .then(1)
@@ -450,6 +481,7 @@ _COMPARE: Final[dict[str, Callable[[PairValues, Comparison], ComparisonOutput]]]
     "address_line2": _jw_field("address_line2"),
     "date_of_birth": _edit_field("date_of_birth"),
     "national_id": _edit_field("national_id"),
+    "person_id": _exact_field("_person_key"),
     "phone": _phone,
     "email": _email,
     "cvr": _exact_field("cvr"),

@@ -12,7 +12,8 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
 ``household``
     two people with clearly different first names at one address (Jens and Anne Hansen,
     Vestergade 12 — or Vestergde 12, or Vestergade 14: a typo does not make them one person) are
-    a household, unless a date of birth or national id says they are one person.
+    a household, unless a date of birth, national id or mapped person id says they are one
+    person.
 ``group_company``
     two companies at one address with different names and no shared CVR are sister companies
     (``Hansen Holding ApS`` / ``Hansen Byg ApS``), not one customer under two names.
@@ -69,8 +70,13 @@ def hard_rule_column(
         (_level(levels, "cvr") == 1)
         | (_level(levels, "ean") == 1)
         | (_level(levels, "national_id") >= 1)
+        | (_level(levels, "person_id") == 1)
     )
-    same_birth = (_level(levels, "date_of_birth") == 2) | (_level(levels, "national_id") >= 1)
+    same_birth = (
+        (_level(levels, "date_of_birth") == 2)
+        | (_level(levels, "national_id") >= 1)
+        | (_level(levels, "person_id") == 1)
+    )
     conditions: dict[str, pl.Expr] = {
         "cvr_conflict": _level(levels, "cvr") == 0,
         "household": persons

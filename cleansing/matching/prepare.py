@@ -7,9 +7,11 @@ Out: the same rows in the same order with only the input columns (all present), 
 - ``_row`` (Int64) — ``source_row``, or the 1-based position where it is missing (cluster ids),
 - ``_person`` (bool) — the record names a person (``customer_type == "person"``, or it has
   person name parts and no organisation name),
-- ``_org`` — the organisation name key with legal-form tokens removed
-  (``"hansen byg aps"`` → ``"hansen byg"``), null for persons,
-- ``_phones`` / ``_emails`` (list[str]) — every distinct phone number / e-mail address,
+- ``_org`` — the name key with legal-form tokens removed (``"hansen byg aps"`` → ``"hansen
+  byg"``); for persons too, so a person record and a company record of one customer can still
+  compare their names,
+- ``_phones`` / ``_emails`` (list[str]) — every distinct phone number / e-mail address (phones
+  that are no valid number as ``#`` + their digits, see :func:`_phones`),
 - ``_domain`` — the company e-mail domain (null for free-mail domains such as ``gmail.com``),
 - ``_unit`` — floor and door together (``"2 tv"``), null when both are missing;
 - ``_address`` — street, house number and postal code (``"vestergade|12|8000"``), null without a
@@ -52,6 +54,9 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "cvr": pl.String(),
     "ean": pl.String(),
     "national_id": pl.String(),
+    "raw_phone": pl.String(),
+    "raw_mobile": pl.String(),
+    "_person_key": pl.String(),
     "date_of_birth": pl.String(),
     "updated_at": pl.String(),
 }
@@ -97,11 +102,14 @@ ROLE_MAILBOXES: Final = frozenset(
 
 
 def address_key() -> pl.Expr:
-    """``street|house number|postal code``: one building; null without street or postal code."""
+    """``street|house number|postal code``: one building; null without a street, and without a
+    postal code unless the house number is known (``"main road|2|"``, an address abroad written
+    without its code)."""
+    number_known = pl.when(pl.col("house_number").is_not_null()).then(pl.lit(""))
     return pl.concat_str(
         pl.col("street_key"),
         pl.col("house_number").fill_null(""),
-        pl.col("postal_code"),
+        pl.col("postal_code").fill_null(number_known),
         separator="|",
     )
 
@@ -136,6 +144,28 @@ def _distinct_values(list_col: str, single_col: str) -> pl.Expr:
     return merged.list.unique(maintain_order=True)
 
 
+def _phones() -> pl.Expr:
+    """Every valid number of the record; without one, the digits as typed (``#3865286``).
+
+    A number that cannot be made valid without knowing its country (a US number without its area
+    code, a foreign number without its prefix) is still the same string on two records of one
+    customer. The ``#`` keeps such keys apart from E.164 numbers.
+    """
+    valid = _distinct_values("phone_numbers", "phone_e164")
+    typed = [
+        pl.lit("#") + pl.col(c).str.replace_all(r"\D", "").str.slice(-10)
+        for c in ("raw_phone", "raw_mobile")
+    ]
+    typed_list = pl.concat_list(typed).list.eval(
+        pl.element().filter(pl.element().str.len_chars() >= 7)
+    )
+    return (
+        pl.when(valid.list.len() > 0)
+        .then(valid)
+        .otherwise(typed_list.list.unique(maintain_order=True))
+    )
+
+
 def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
     """The record frame with every input column present and the matcher's derived columns added."""
     missing = [
@@ -168,8 +198,8 @@ def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
             pl.col("source_row").cast(pl.Int64), pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
         ).alias("_row"),
         is_person.alias("_person"),
-        pl.when(is_person).then(None).otherwise(_org_name()).alias("_org"),
-        _distinct_values("phone_numbers", "phone_e164").alias("_phones"),
+        _org_name().alias("_org"),
+        _phones().alias("_phones"),
         emails.alias("_emails"),
         pl.when(domain.is_in(free_mail)).then(None).otherwise(domain).alias("_domain"),
         _blank_to_null(

@@ -262,3 +262,47 @@ def test_accuracy_on_generated_danish_crm_export() -> None:
     for code in ("MISSING_ADDRESS", "UNKNOWN_POSTAL_CODE"):
         expected = out["expected_flags"].list.contains(code)
         assert (out[f"flag_{code}"] == expected).mean() >= 0.998, code
+
+
+def test_a_foreign_register_keeps_its_postal_codes_and_cities() -> None:
+    # FEBRL (Australia): 3220 is also a Danish code (Tisvildeleje), but not this file's.
+    out = _addresses(
+        raw_street=["tullaroop street", "giblin street", "main road"],
+        raw_house_number=["6", "69", "2"],
+        raw_postal_code=["3220", "4814", "4011"],
+        raw_city=["ryde", "bittern", "st james"],
+    )
+    assert out["postal_code"].to_list() == ["3220", "4814", "4011"]
+    assert out["city"].to_list() == ["Ryde", "Bittern", "St James"]
+    assert out["country"].to_list() == [None, None, None]
+    assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
+    assert not out["flag_MISSING_ADDRESS"].any()
+
+
+def test_british_postcodes_are_kept_and_not_unknown() -> None:
+    # A Danish customer file with one British customer.
+    out = _addresses(
+        raw_street=["High Street 1", "Vestergade 1", "Vestergade 2", "Algade 3"],
+        raw_postal_code=["TQ13 8DF", "8000", "5000", "4000"],
+        raw_city=["Newton Abbot", "Aarhus C", "Odense C", None],
+    )
+    assert out["postal_code"].to_list() == ["TQ13 8DF", "8000", "5000", "4000"]
+    assert out["city"].to_list() == ["Newton Abbot", "Aarhus C", "Odense C", "Roskilde"]
+    assert out["country"].to_list() == [None, "DK", "DK", "DK"]
+    assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
+
+
+def test_danish_records_still_get_the_official_city() -> None:
+    out = _addresses(
+        raw_street=["Vestergade 1"] * 3,
+        raw_postal_code=["8000", "1050", "3220"],
+        raw_city=["Århus", "Kbh K", "Helsinge"],
+    )
+    assert out["city"].to_list() == ["Aarhus C", "København K", "Tisvildeleje"]
+    assert out["country"].to_list() == ["DK", "DK", "DK"]
+
+
+def test_house_number_first_addresses() -> None:
+    out = _addresses(raw_address=["2 Main Road", "435 S. La Cienega Blvd.", "Vestergade 12"])
+    assert out["house_number"].to_list() == ["2", "435", "12"]
+    assert out["street"].to_list() == ["Main Road", "S. La Cienega Blvd", "Vestergade"]

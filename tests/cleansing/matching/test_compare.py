@@ -98,13 +98,20 @@ def _address(
             "same building, other unit",
         ),
         (_address("vestergade", "12", "8000"), _address("vestergade", "14", "8000"), "same street"),
-        (_address("vestergade", "12", "8000"), _address("vestergde", "12", "8000"), "same street"),
+        (
+            _address("vestergade", "12", "8000"),
+            _address("vestergde", "12", "8000"),
+            "same street and number",
+        ),
         (
             _address("vestergade", "12", "8000"),
             _address("parkvej", "3", "8000"),
             "same postal code",
         ),
         (_address("vestergade", "12", "8000"), _address("vestergade", "12", "5000"), "different"),
+        # A mistyped postal code in the same region does not move the building.
+        (_address("vestergade", "12", "3095"), _address("vestergade", "12", "3059"), "exact"),
+        (_address("vestergade", "12", "8000"), _address("vestergade", "12", "8001"), "exact"),
         (_address(None, None, "8000"), _address("vestergade", "12", "8000"), "missing"),
     ],
 )

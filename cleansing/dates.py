@@ -1,0 +1,154 @@
+"""Dates: ``date_of_birth`` and ``updated_at`` as users write them, made comparable.
+
+In: ``raw_date_of_birth``, ``raw_updated_at`` (text, see :data:`~datavask.cleansing.schema.STAGES`).
+Out:
+
+- ``date_of_birth`` — ISO ``YYYY-MM-DD``, or null when the text is empty or not a real date;
+- ``updated_at`` — ISO ``YYYY-MM-DDTHH:MM:SS`` (the time ``00:00:00`` when only a day is given);
+- ``date_of_birth_invalid`` / ``updated_at_invalid`` — true where something was written that is
+  not a possible date (``31-02-1980``, ``1980-13-01``, ``0``, a birth date in the future). The
+  text itself is never changed: it stays in the record's ``src_`` column, and no date is invented.
+
+Accepted, whole-value only (no date is guessed out of other text):
+
+============================  =================================================
+ISO 8601                      ``1980-04-09``, ``1980-04-09T13:45:00.123+02:00``
+digits                        ``19800409`` (year first), ``09041980`` (day first)
+day first, any separator      ``9-4-1980``, ``09.04.1980``, ``9/4/1980``, ``09.04.80``
+Excel serial day numbers      ``29320`` (1980-04-09), ``29320.5`` (noon)
+============================  =================================================
+
+Day first is the Danish (and European) order; a month-first ``04/09/1980`` reads as 4 September.
+A two-digit year is the most recent such year not in the future for a date of birth
+(``09.04.80`` → 1980, ``01.01.05`` → 2005) and 20yy for ``updated_at``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Final
+
+import polars as pl
+
+from datavask.cleansing.schema import raw, require_columns
+
+# Excel's day 0 is 1899-12-30 (the 1900 leap-year bug included); serials from 1 (1899-12-31)
+# to 109574 (2199-12-31). Dates of birth before 1900 are not expected from Excel.
+EXCEL_EPOCH: Final = date(1899, 12, 30)
+_EXCEL_SERIAL: Final = r"^\d{1,6}(\.\d+)?$"
+_EARLIEST: Final = date(1850, 1, 1)
+_LATEST: Final = date(2199, 12, 31)
+
+_ISO_DATE: Final = r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+_ISO_TIME: Final = r"^\d{4}-\d{1,2}-\d{1,2}[T ](\d{1,2}):(\d{2})(?::(\d{2}))?"
+_DAY_FIRST: Final = (
+    r"^(\d{1,2})[-./ ](\d{1,2})[-./ ](\d{4}|\d{2})(?:[T ,]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?$"
+)
+
+
+def _int(expr: pl.Expr) -> pl.Expr:
+    return expr.cast(pl.Int32, strict=False)
+
+
+def _year(two_or_four: pl.Expr, *, birth: bool, today: date) -> pl.Expr:
+    """A written year as four digits: two digits become the most recent past year (births) or
+    20yy (timestamps)."""
+    year = _int(two_or_four)
+    short = two_or_four.str.len_chars() == 2
+    if not birth:
+        return pl.when(short).then(year + 2000).otherwise(year)
+    century = pl.when(year > today.year % 100).then(1900).otherwise(2000)
+    return pl.when(short).then(year + century).otherwise(year)
+
+
+def _ymd(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """The date, or null when the three do not make one (``pl.date`` would raise on 31 February)."""
+    text = pl.format(
+        "{}-{}-{}",
+        year.cast(pl.String).str.zfill(4),
+        month.cast(pl.String).str.zfill(2),
+        day.cast(pl.String).str.zfill(2),
+    )
+    return text.str.to_date("%Y-%m-%d", strict=False)
+
+
+def parse_date_parts(text: pl.Expr, *, birth: bool, today: date) -> tuple[pl.Expr, pl.Expr]:
+    """``(date, seconds into the day)`` of a date written in any accepted form; nulls otherwise."""
+    iso = text.str.extract_groups(_ISO_DATE)
+    iso_date = _ymd(
+        _int(iso.struct.field("1")), _int(iso.struct.field("2")), _int(iso.struct.field("3"))
+    )
+    iso_time = text.str.extract_groups(_ISO_TIME)
+    iso_seconds = (
+        _int(iso_time.struct.field("1")) * 3600
+        + _int(iso_time.struct.field("2")) * 60
+        + _int(iso_time.struct.field("3")).fill_null(0)
+    )
+
+    digits = text.str.extract(r"^(\d{8})$")
+    year_first = _ymd(
+        _int(digits.str.slice(0, 4)), _int(digits.str.slice(4, 2)), _int(digits.str.slice(6, 2))
+    )
+    day_first_digits = _ymd(
+        _int(digits.str.slice(4, 4)), _int(digits.str.slice(2, 2)), _int(digits.str.slice(0, 2))
+    )
+    plausible_year_first = year_first.is_between(_EARLIEST, _LATEST)
+
+    dmy = text.str.extract_groups(_DAY_FIRST)
+    dmy_date = _ymd(
+        _year(dmy.struct.field("3"), birth=birth, today=today),
+        _int(dmy.struct.field("2")),
+        _int(dmy.struct.field("1")),
+    )
+    dmy_seconds = (
+        _int(dmy.struct.field("4")) * 3600
+        + _int(dmy.struct.field("5")) * 60
+        + _int(dmy.struct.field("6")).fill_null(0)
+    )
+
+    serial = text.str.extract(_EXCEL_SERIAL, 0).cast(pl.Float64, strict=False)
+    # An 8-digit number is a date written without separators, never a serial.
+    serial = pl.when(digits.is_null() & (serial >= 1) & (serial < 109575)).then(serial)
+    serial_date = pl.lit(EXCEL_EPOCH) + pl.duration(days=serial.floor().cast(pl.Int64))
+    serial_seconds = ((serial - serial.floor()) * 86400).round(0).cast(pl.Int32)
+
+    parsed = pl.coalesce(
+        iso_date,
+        pl.when(plausible_year_first).then(year_first).otherwise(day_first_digits),
+        dmy_date,
+        serial_date,
+    )
+    seconds = (
+        pl.when(iso_date.is_not_null())
+        .then(iso_seconds)
+        .when(dmy_date.is_not_null())
+        .then(dmy_seconds)
+        .when(serial_date.is_not_null())
+        .then(serial_seconds)
+    )
+    return parsed.cast(pl.Date), seconds
+
+
+def _cleaned(field: str, *, birth: bool, today: date) -> list[pl.Expr]:
+    text = pl.col(raw(field)).cast(pl.String).str.strip_chars()
+    written = text.fill_null("").str.len_chars() > 0
+    parsed, seconds = parse_date_parts(text, birth=birth, today=today)
+    latest = today if birth else _LATEST
+    plausible = parsed.is_between(_EARLIEST, pl.lit(latest)).fill_null(False)
+    day = pl.when(plausible).then(parsed)
+    if birth:
+        value = day.dt.strftime("%Y-%m-%d")
+    else:
+        stamp = day.cast(pl.Datetime("us")) + pl.duration(seconds=seconds.fill_null(0))
+        value = stamp.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return [value.alias(field), (written & ~plausible).alias(f"{field}_invalid")]
+
+
+def normalise_dates(frame: pl.DataFrame, *, today: date | None = None) -> pl.DataFrame:
+    """``frame`` with ``date_of_birth``, ``updated_at`` and their ``*_invalid`` flags added."""
+    require_columns(frame, "dates")
+    today = today or date.today()
+    return frame.with_columns(
+        *_cleaned("date_of_birth", birth=True, today=today),
+        *_cleaned("updated_at", birth=False, today=today),
+    )

@@ -1,0 +1,75 @@
+"""The dates stage: every accepted spelling gives the same date; impossible dates are flagged and
+never replaced by an invented one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+
+from datavask.cleansing.dates import normalise_dates
+from datavask.cleansing.schema import StageInputError
+
+TODAY = date(2026, 12, 2)
+
+
+def dates(values: list[str | None], field: str = "date_of_birth") -> pl.DataFrame:
+    other = "updated_at" if field == "date_of_birth" else "date_of_birth"
+    frame = pl.DataFrame(
+        {f"raw_{field}": values, f"raw_{other}": [None] * len(values)},
+        schema={f"raw_{field}": pl.String, f"raw_{other}": pl.String},
+    )
+    return normalise_dates(frame, today=TODAY)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["1980-04-09", "19800409", "09041980", "9-4-1980", "09.04.1980", "9/4/1980", "09.04.80",
+     " 1980-04-09 ", "29320", "1980-04-09T13:45:00+02:00", "9 4 1980"],
+)  # fmt: skip
+def test_every_spelling_of_one_birth_date_agrees(written: str) -> None:
+    out = dates([written])
+    assert out["date_of_birth"].to_list() == ["1980-04-09"]
+    assert out["date_of_birth_invalid"].to_list() == [False]
+
+
+@pytest.mark.parametrize(
+    "written", ["31-02-1980", "1980-13-01", "30.02.80", "0", "hello", "2030-01-01", "1980-04"]
+)
+def test_impossible_birth_dates_are_flagged_not_invented(written: str) -> None:
+    out = dates([written])
+    assert out["date_of_birth"].to_list() == [None]
+    assert out["date_of_birth_invalid"].to_list() == [True]
+    assert out["raw_date_of_birth"].to_list() == [written]  # the text is kept as written
+
+
+def test_blank_is_missing_not_invalid() -> None:
+    out = dates(["", "  ", None])
+    assert out["date_of_birth"].to_list() == [None, None, None]
+    assert out["date_of_birth_invalid"].to_list() == [False, False, False]
+
+
+def test_two_digit_years_of_birth_are_in_the_past() -> None:
+    out = dates(["01.01.05", "01.01.27", "01.01.99"])
+    assert out["date_of_birth"].to_list() == ["2005-01-01", "1927-01-01", "1999-01-01"]
+
+
+def test_updated_at_keeps_the_time_of_day() -> None:
+    out = dates(
+        ["2024-03-05T08:09:10.123Z", "05-03-2024 08:09", "45356.5", "05.03.24", "2024-02-30"],
+        field="updated_at",
+    )
+    assert out["updated_at"].to_list() == [
+        "2024-03-05T08:09:10",
+        "2024-03-05T08:09:00",
+        "2024-03-05T12:00:00",
+        "2024-03-05T00:00:00",
+        None,
+    ]
+    assert out["updated_at_invalid"].to_list() == [False, False, False, False, True]
+
+
+def test_a_missing_input_column_fails_loudly() -> None:
+    with pytest.raises(StageInputError, match="raw_updated_at"):
+        normalise_dates(pl.DataFrame({"raw_date_of_birth": ["1980-04-09"]}))
