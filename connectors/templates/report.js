@@ -311,5 +311,6 @@
     if (root) tables[id] = new Table(root, data.tables[id]);
   });
   window.datavaskTables = tables;
+  window.datavaskReadyMs = performance.now();
   document.documentElement.dataset.ready = "true";
 })();
