@@ -46,28 +46,79 @@ _ENV: Final = jinja2.Environment(
 )
 # Words report.js needs; the rest of the catalogue stays on the server side.
 _SCRIPT_WORDS: Final = (
-    "in_crm", "not_usable", "cvr_link_title", "col_survivor", "col_merged", "col_score", "search",
-    "search_hint", "filter_all", "previous", "next", "page", "of", "shown",
-)  # fmt: skip
-_EVENT_ACTIONS: Final = {"bankrupt": "COMPANY_BANKRUPT", "dissolved": "COMPANY_DISSOLVED",
-                         "distressed": "COMPANY_DISTRESSED", "moved": "ADDRESS_MISMATCH",
-                         "renamed": "NAME_MISMATCH"}  # fmt: skip
+    "in_crm",
+    "not_usable",
+    "cvr_link_title",
+    "col_survivor",
+    "col_merged",
+    "col_score",
+    "search",
+    "search_hint",
+    "filter_all",
+    "previous",
+    "next",
+    "page",
+    "of",
+    "shown",
+)
+_EVENT_ACTIONS: Final = {
+    "bankrupt": "COMPANY_BANKRUPT",
+    "dissolved": "COMPANY_DISSOLVED",
+    "distressed": "COMPANY_DISTRESSED",
+    "moved": "ADDRESS_MISMATCH",
+    "renamed": "NAME_MISMATCH",
+}
 _GROUP_COLUMNS: Final = {
-    "invoice": (("customer", "col_name"), ("address", "col_address"), ("cvr", "col_cvr"),
-                ("registry", "col_registry"), ("reasons", "col_reasons"), ("todo", "what_to_do")),
-    "collection": (("customer", "col_name"), ("contact", "col_contact"), ("cvr", "col_cvr"),
-                   ("registry", "col_registry"), ("reasons", "col_reasons"),
-                   ("todo", "what_to_do")),
-    "registry": (("customer", "col_name"), ("events", "col_events"), ("address", "col_address"),
-                 ("cvr", "col_cvr"), ("registry", "col_registry"), ("todo", "what_to_do")),
-    "duplicates": (("merge", "col_survivor"), ("customer", "col_name"),
-                   ("address", "col_address"), ("contact", "col_contact"), ("cvr", "col_cvr"),
-                   ("reasons", "col_reasons")),
-    "quality": (("customer", "col_name"), ("contact", "col_contact"), ("cvr", "col_cvr"),
-                ("reasons", "col_reasons"), ("todo", "what_to_do")),
-}  # fmt: skip
-ALERT_COLUMNS: Final = ("cvr", "record_ids", "name", "alert", "before", "after",
-                        "registry_changed_at", "detected_at")  # fmt: skip
+    "invoice": (
+        ("customer", "col_name"),
+        ("address", "col_address"),
+        ("cvr", "col_cvr"),
+        ("registry", "col_registry"),
+        ("reasons", "col_reasons"),
+        ("todo", "what_to_do"),
+    ),
+    "collection": (
+        ("customer", "col_name"),
+        ("contact", "col_contact"),
+        ("cvr", "col_cvr"),
+        ("registry", "col_registry"),
+        ("reasons", "col_reasons"),
+        ("todo", "what_to_do"),
+    ),
+    "registry": (
+        ("customer", "col_name"),
+        ("events", "col_events"),
+        ("address", "col_address"),
+        ("cvr", "col_cvr"),
+        ("registry", "col_registry"),
+        ("todo", "what_to_do"),
+    ),
+    "duplicates": (
+        ("merge", "col_survivor"),
+        ("customer", "col_name"),
+        ("address", "col_address"),
+        ("contact", "col_contact"),
+        ("cvr", "col_cvr"),
+        ("reasons", "col_reasons"),
+    ),
+    "quality": (
+        ("customer", "col_name"),
+        ("contact", "col_contact"),
+        ("cvr", "col_cvr"),
+        ("reasons", "col_reasons"),
+        ("todo", "what_to_do"),
+    ),
+}
+ALERT_COLUMNS: Final = (
+    "cvr",
+    "record_ids",
+    "name",
+    "alert",
+    "before",
+    "after",
+    "registry_changed_at",
+    "detected_at",
+)
 
 
 def _blocks(code: str) -> str:
@@ -91,24 +142,28 @@ def page_data(model: ReportModel) -> dict[str, Any]:
             "group": group.key,
             "codes": [reason.code for reason in group.reasons],
             "index": group.rows,
-            "columns": [{"type": kind, "label": text(label)}
-                        for kind, label in _GROUP_COLUMNS[group.key]],
-        }  # fmt: skip
+            "columns": [
+                {"type": kind, "label": text(label)} for kind, label in _GROUP_COLUMNS[group.key]
+            ],
+        }
     review = model.review_pairs
     if review.height:
         labels = ("x_left", "x_left_name", "x_right", "x_right_name", "x_probability")
         tables["review"] = {
-            "columns": [{"type": "percent" if i == 4 else "text", "index": i, "label": text(k)}
-                        for i, k in enumerate(labels)],
+            "columns": [
+                {"type": "percent" if i == 4 else "text", "index": i, "label": text(k)}
+                for i, k in enumerate(labels)
+            ],
             "rows": review.rows(),
-        }  # fmt: skip
+        }
     if model.alerts is not None and model.alerts.height:
         alerts = model.alerts.select([c for c in ALERT_COLUMNS if c in model.alerts.columns])
         tables["alerts"] = {
-            "columns": [{"type": "text", "index": i, "label": c}
-                        for i, c in enumerate(alerts.columns)],
+            "columns": [
+                {"type": "text", "index": i, "label": c} for i, c in enumerate(alerts.columns)
+            ],
             "rows": alerts.cast(pl.String).rows(),
-        }  # fmt: skip
+        }
     return {
         "lang": model.lang,
         "fields": list(CUSTOMER_FIELDS),
@@ -172,9 +227,7 @@ def _replace(path: Path, write: Any) -> Path:
     return path
 
 
-def render_report(
-    run_dir: Path, *, lang: str = "da", alerts: pl.DataFrame | None = None
-) -> Path:
+def render_report(run_dir: Path, *, lang: str = "da", alerts: pl.DataFrame | None = None) -> Path:
     """Write ``report.html`` and ``worklist.xlsx`` of a run directory; returns the report path.
 
     ``alerts`` is a monitor's alerts frame (contract: ``alerts.csv`` columns); given, the
@@ -198,16 +251,25 @@ def summary_rows(run: dict[str, Any], lang: str = "da") -> list[tuple[str, str, 
     counts = run.get("counts", {})
     rows = [(m.label, text.number(m.value), m.note) for m in headline(run, text)]
     if registry_skipped(run):
-        rows.append((text("sum_registry"), text("sum_registry_skipped"),
-                     text("sum_registry_skipped_note")))  # fmt: skip
+        rows.append(
+            (text("sum_registry"), text("sum_registry_skipped"), text("sum_registry_skipped_note"))
+        )
     elif "registry_checked" in counts:
-        note = text("sum_registry_note", not_found=text.number(counts.get("registry_not_found")),
-                    unchecked=text.number(counts.get("registry_unchecked")))  # fmt: skip
+        note = text(
+            "sum_registry_note",
+            not_found=text.number(counts.get("registry_not_found")),
+            unchecked=text.number(counts.get("registry_unchecked")),
+        )
         rows.append((text("sum_registry"), text.number(counts.get("registry_checked")), note))
     if "pairs_review" in counts:
         run_dir = shlex.quote(str(run.get("options", {}).get("out", "RUN_DIR")))
-        rows.append((text("sum_review"), text.number(counts["pairs_review"]),
-                     text("sum_review_note", run_dir=run_dir)))  # fmt: skip
+        rows.append(
+            (
+                text("sum_review"),
+                text.number(counts["pairs_review"]),
+                text("sum_review_note", run_dir=run_dir),
+            )
+        )
     return rows
 
 
@@ -215,8 +277,10 @@ def summary_table(run: dict[str, Any], lang: str = "da") -> list[dict[str, Any]]
     """Headline numbers then reason codes, one dict per row, for a Prefect table artifact."""
     text = Text(lang)
     total = run.get("counts", {}).get("records")
-    rows = [{"metric": label, "value": value, "note": note}
-            for label, value, note in summary_rows(run, lang)]  # fmt: skip
+    rows = [
+        {"metric": label, "value": value, "note": note}
+        for label, value, note in summary_rows(run, lang)
+    ]
     for code, n in sorted(run.get("flags", {}).items(), key=lambda item: (-item[1], item[0])):
         if n:
             note = f"{text.percent(n, total)} {text('share_of_records')}: {text.flag_text(code)}"
@@ -233,15 +297,24 @@ def summary_markdown(run: dict[str, Any], lang: str = "da") -> str:
     def cell(value: object) -> str:
         # Prefect renders the Markdown: a file name or value must not become markup.
         return (
-            str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|").replace("\n", " ")
-        )  # fmt: skip
+            str(value)
+            .replace("&", "&amp;")
+            .replace("<", "&lt;")
+            .replace(">", "&gt;")
+            .replace("|", "\\|")
+            .replace("\n", " ")
+        )
 
     lines = [
         f"# datavask: {cell(source)}",
         "",
-        "**" + text("records_customers", records=text.number(counts.get("records")),
-                    customers=text.number(counts.get("customers"))) + "**",  # fmt: skip
+        "**"
+        + text(
+            "records_customers",
+            records=text.number(counts.get("records")),
+            customers=text.number(counts.get("customers")),
+        )
+        + "**",
         "",
         f"| | {text('count')} | |",
         "|---|---:|---|",

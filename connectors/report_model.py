@@ -32,8 +32,9 @@ UNITS: Final = "record = one input row; customer = one cluster of records (dupli
 
 GROUPS: Final = ("invoice", "collection", "registry", "duplicates", "quality")
 COLLECTION_ONLY: Final = BLOCKS_COLLECTION - BLOCKS_INVOICE
-QUALITY_CODES: Final = frozenset({"INVALID_PHONE", "INVALID_EMAIL", "CPR_IN_DATA",
-                                  "REGISTRY_UNCHECKED"})  # fmt: skip
+QUALITY_CODES: Final = frozenset(
+    {"INVALID_PHONE", "INVALID_EMAIL", "CPR_IN_DATA", "REGISTRY_UNCHECKED"}
+)
 EVENTS: Final = ("bankrupt", "dissolved", "distressed", "renamed", "moved")
 _EVENT_FLAGS: Final = {
     "COMPANY_BANKRUPT": "bankrupt",
@@ -42,19 +43,47 @@ _EVENT_FLAGS: Final = {
     "ADDRESS_MISMATCH": "moved",
 }
 # Registry status classes as the reader sees them; ERST's "normal" reads "active".
-STATUS_CLASSES: Final = ("active", "distressed", "bankrupt", "dissolved", "not_found",
-                         "unchecked", "no_cvr", "person")  # fmt: skip
+STATUS_CLASSES: Final = (
+    "active",
+    "distressed",
+    "bankrupt",
+    "dissolved",
+    "not_found",
+    "unchecked",
+    "no_cvr",
+    "person",
+)
 # Codes that belong to a whole cluster: which record carries them says nothing.
 _CLUSTER_CODES: Final = frozenset({"DUPLICATE", "REVIEW_MATCH", "NO_CONTACT", "BLACKLISTED"})
 _ADDRESS_FIELDS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
 
 # The customer table's fields, in the order the page's JSON rows carry them.
 CUSTOMER_FIELDS: Final = (
-    "cluster_id", "record_ids", "survivor_id", "records", "name", "name_before", "address",
-    "address_before", "phone", "phone_before", "email", "email_before", "cvr", "registry_name",
-    "registry_status", "registry_class", "registry_new_name", "registry_new_address", "flags",
-    "events", "flagged", "merged_ids", "merge_score", "merge_plan",
-)  # fmt: skip
+    "cluster_id",
+    "record_ids",
+    "survivor_id",
+    "records",
+    "name",
+    "name_before",
+    "address",
+    "address_before",
+    "phone",
+    "phone_before",
+    "email",
+    "email_before",
+    "cvr",
+    "registry_name",
+    "registry_status",
+    "registry_class",
+    "registry_new_name",
+    "registry_new_address",
+    "flags",
+    "events",
+    "flagged",
+    "merged_ids",
+    "merge_score",
+    "merge_plan",
+)
 
 
 @dataclass
@@ -139,9 +168,7 @@ def customer_counts(records: pl.DataFrame) -> dict[str, int]:
     )
     return {
         "customers_blocked_invoice": int(blocked.filter("invoice")["cluster_id"].n_unique()),
-        "customers_blocked_collection": int(
-            blocked.filter("collection")["cluster_id"].n_unique()
-        ),
+        "customers_blocked_collection": int(blocked.filter("collection")["cluster_id"].n_unique()),
         "records_blocked_invoice": int(blocked["invoice"].sum()),
         "records_blocked_collection": int(blocked["collection"].sum()),
     }
@@ -158,8 +185,16 @@ def report_counts(records: pl.DataFrame, pairs: pl.DataFrame | None) -> dict[str
 def headline(run: dict[str, Any], text: Text) -> list[Metric]:
     """The run's headline from run.json alone: what the page, summary and artifacts lead with."""
     counts = run.get("counts", {})
-    keys = ("records", "customers", "customers_blocked_invoice", "customers_blocked_collection",
-            "invoice_ready", "collection_ready", "duplicate_records", "clusters_with_duplicates")  # fmt: skip
+    keys = (
+        "records",
+        "customers",
+        "customers_blocked_invoice",
+        "customers_blocked_collection",
+        "invoice_ready",
+        "collection_ready",
+        "duplicate_records",
+        "clusters_with_duplicates",
+    )
     metrics = []
     for key in keys:
         if key not in counts:
@@ -243,9 +278,12 @@ def _record_view(records: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
 def _registry_proposals(changes: pl.DataFrame) -> pl.DataFrame:
     """Per record id: the registry's current name and address where they differ (rule registry)."""
     empty = pl.DataFrame(
-        schema={"record_id": pl.String, "registry_new_name": pl.String,
-                "registry_new_address": pl.String}
-    )  # fmt: skip
+        schema={
+            "record_id": pl.String,
+            "registry_new_name": pl.String,
+            "registry_new_address": pl.String,
+        }
+    )
     if changes.is_empty() or "rule" not in changes.columns:
         return empty
     proposed = changes.filter(pl.col("rule") == "registry").select(
@@ -273,8 +311,9 @@ def _status_classes(view: pl.DataFrame) -> pl.Expr:
     has = pl.col("flags").list
     return (
         pl.when(pl.col("registry_status").is_not_null())
-        .then(pl.col("registry_status").replace_strict(classes, default=None,
-                                                       return_dtype=pl.String))
+        .then(
+            pl.col("registry_status").replace_strict(classes, default=None, return_dtype=pl.String)
+        )
         .when(has.contains("CVR_NOT_FOUND"))
         .then(pl.lit("not_found"))
         .when(has.contains("REGISTRY_UNCHECKED"))
@@ -283,7 +322,7 @@ def _status_classes(view: pl.DataFrame) -> pl.Expr:
         .then(pl.lit("person"))
         .when(pl.col("cvr").is_null())
         .then(pl.lit("no_cvr"))
-    )  # fmt: skip
+    )
 
 
 def _customers(view: pl.DataFrame, proposals: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
@@ -291,10 +330,25 @@ def _customers(view: pl.DataFrame, proposals: pl.DataFrame, plan: pl.DataFrame) 
     ordered = view.join(proposals, on="record_id", how="left").sort(
         "is_survivor", descending=True, maintain_order=True
     )
-    first = [pl.col(c).drop_nulls().first() for c in (
-        "name", "name_before", "address", "address_before", "phone", "phone_before", "email",
-        "email_before", "cvr", "registry_name", "registry_status", "registry_new_name",
-        "registry_new_address", "customer_type")]  # fmt: skip
+    first = [
+        pl.col(c).drop_nulls().first()
+        for c in (
+            "name",
+            "name_before",
+            "address",
+            "address_before",
+            "phone",
+            "phone_before",
+            "email",
+            "email_before",
+            "cvr",
+            "registry_name",
+            "registry_status",
+            "registry_new_name",
+            "registry_new_address",
+            "customer_type",
+        )
+    ]
     flagged = (
         view.select("cluster_id", "record_id", pl.col("flags").alias("code"))
         .explode("code")
@@ -310,7 +364,12 @@ def _customers(view: pl.DataFrame, proposals: pl.DataFrame, plan: pl.DataFrame) 
         pl.col("record_id").first().alias("survivor_id"),
         pl.len().cast(pl.Int64).alias("records"),
         pl.col("record_id").slice(1).str.join(", ").replace("", None).alias("merged_ids"),
-        pl.col("flags").list.explode(keep_nulls=False, empty_as_null=False).drop_nulls().unique().sort().alias("flags"),
+        pl.col("flags")
+        .list.explode(keep_nulls=False, empty_as_null=False)
+        .drop_nulls()
+        .unique()
+        .sort()
+        .alias("flags"),
         (~pl.col("invoice_ready")).sum().cast(pl.Int64).alias("_blocked_invoice"),
         (~pl.col("collection_ready")).sum().cast(pl.Int64).alias("_blocked_collection"),
         *first,
@@ -319,9 +378,9 @@ def _customers(view: pl.DataFrame, proposals: pl.DataFrame, plan: pl.DataFrame) 
         registry_class=_status_classes(customers),
         events=pl.concat_list(
             *[
-                pl.when(pl.col("flags").list.contains(code)).then(pl.lit([event])).otherwise(
-                    pl.lit([], pl.List(pl.String))
-                )
+                pl.when(pl.col("flags").list.contains(code))
+                .then(pl.lit([event]))
+                .otherwise(pl.lit([], pl.List(pl.String)))
                 for code, event in _EVENT_FLAGS.items()
             ],
             pl.when(pl.col("registry_new_name").is_not_null())
@@ -365,9 +424,10 @@ def _plan_by_survivor(plan: pl.DataFrame, text: Text) -> pl.DataFrame:
             merge_plan=pl.col("crm_action").first(),
         )
         .with_columns(
-            merge_plan=pl.col("merge_plan").replace_strict(actions, default=None,
-                                                           return_dtype=pl.String)
-        )  # fmt: skip
+            merge_plan=pl.col("merge_plan").replace_strict(
+                actions, default=None, return_dtype=pl.String
+            )
+        )
         .cast(schema)  # type: ignore[arg-type]
     )
 
@@ -375,8 +435,9 @@ def _plan_by_survivor(plan: pl.DataFrame, text: Text) -> pl.DataFrame:
 # --------------------------------------------------------------------------- groups
 
 
-def _reasons(customers: pl.DataFrame, codes: frozenset[str], text: Text,
-             view: pl.DataFrame) -> list[Reason]:  # fmt: skip
+def _reasons(
+    customers: pl.DataFrame, codes: frozenset[str], text: Text, view: pl.DataFrame
+) -> list[Reason]:
     """Customers and records per code among ``codes``, most customers first."""
     if customers.is_empty():
         return []
@@ -407,8 +468,10 @@ def _reasons(customers: pl.DataFrame, codes: frozenset[str], text: Text,
 
 def _event_reasons(customers: pl.DataFrame, text: Text) -> list[Reason]:
     events = customers.select(pl.col("events").alias("event"), "records").explode("event")
-    counted = events.drop_nulls("event").group_by("event").agg(
-        pl.len().alias("customers"), pl.col("records").sum()
+    counted = (
+        events.drop_nulls("event")
+        .group_by("event")
+        .agg(pl.len().alias("customers"), pl.col("records").sum())
     )
     found = {e: (int(n), int(r)) for e, n, r in counted.iter_rows()}
     reasons = []
@@ -420,8 +483,13 @@ def _event_reasons(customers: pl.DataFrame, text: Text) -> list[Reason]:
     return reasons
 
 
-def _groups(customers: pl.DataFrame, masks: pl.DataFrame, view: pl.DataFrame,
-            counts: dict[str, int], text: Text) -> list[Group]:  # fmt: skip
+def _groups(
+    customers: pl.DataFrame,
+    masks: pl.DataFrame,
+    view: pl.DataFrame,
+    counts: dict[str, int],
+    text: Text,
+) -> list[Group]:
     groups = []
     number = text.number
     for key in GROUPS:
@@ -436,15 +504,20 @@ def _groups(customers: pl.DataFrame, masks: pl.DataFrame, view: pl.DataFrame,
         elif key == "collection":
             reasons = _reasons(members, COLLECTION_ONLY, text, view)
             total = counts.get("customers_blocked_collection", n)
-            lead = text("section_collection_lead", n=number(n), records=number(records),
-                        total=number(total))  # fmt: skip
+            lead = text(
+                "section_collection_lead", n=number(n), records=number(records), total=number(total)
+            )
         elif key == "registry":
             reasons = _event_reasons(members, text)
             lead = text("section_registry_lead", n=number(n))
         elif key == "duplicates":
             reasons = _reasons(members, frozenset({"DUPLICATE"}), text, view)
-            lead = text("section_duplicates_lead", n=number(n), records=number(records),
-                        extra=number(records - n))  # fmt: skip
+            lead = text(
+                "section_duplicates_lead",
+                n=number(n),
+                records=number(records),
+                extra=number(records - n),
+            )
         else:
             reasons = _reasons(members, QUALITY_CODES, text, view)
             lead = text("section_quality_lead", n=number(n))
@@ -456,8 +529,13 @@ def _groups(customers: pl.DataFrame, masks: pl.DataFrame, view: pl.DataFrame,
 
 
 def _review_pairs(pairs: pl.DataFrame | None, view: pl.DataFrame) -> pl.DataFrame:
-    schema = {"record_id_l": pl.String, "name_l": pl.String, "record_id_r": pl.String,
-              "name_r": pl.String, "match_probability": pl.Float64}  # fmt: skip
+    schema = {
+        "record_id_l": pl.String,
+        "name_l": pl.String,
+        "record_id_r": pl.String,
+        "name_r": pl.String,
+        "match_probability": pl.Float64,
+    }
     if pairs is None or "decision" not in pairs.columns:
         return pl.DataFrame(schema=schema)
     names = view.select("record_id", "name").unique("record_id", keep="first")
@@ -467,13 +545,19 @@ def _review_pairs(pairs: pl.DataFrame | None, view: pl.DataFrame) -> pl.DataFram
         pl.col("match_probability").cast(pl.Float64),
     )
     return (
-        review.join(names.rename({"record_id": "record_id_l", "name": "name_l"}),
-                    on="record_id_l", how="left")
-        .join(names.rename({"record_id": "record_id_r", "name": "name_r"}), on="record_id_r",
-              how="left")
+        review.join(
+            names.rename({"record_id": "record_id_l", "name": "name_l"}),
+            on="record_id_l",
+            how="left",
+        )
+        .join(
+            names.rename({"record_id": "record_id_r", "name": "name_r"}),
+            on="record_id_r",
+            how="left",
+        )
         .sort("match_probability", descending=True)
         .select(list(schema))
-    )  # fmt: skip
+    )
 
 
 def _registry_classes(customers_all: pl.DataFrame, text: Text) -> list[dict[str, Any]]:
@@ -487,19 +571,27 @@ def _registry_classes(customers_all: pl.DataFrame, text: Text) -> list[dict[str,
     for key in STATUS_CLASSES:
         if key in by_class:
             row = by_class[key]
-            rows.append({"key": key, "label": text(f"class_{key}"), "customers": row["n"],
-                         "raw": ", ".join(row["registry_status"])})  # fmt: skip
+            rows.append(
+                {
+                    "key": key,
+                    "label": text(f"class_{key}"),
+                    "customers": row["n"],
+                    "raw": ", ".join(row["registry_status"]),
+                }
+            )
     return rows
 
 
 def _completeness(
     records: pl.DataFrame, mapping: dict[str, str], text: Text
 ) -> list[tuple[str, float | None, float | None]]:
-    fields = (("col_name", ("name",), ("name",)),
-              ("col_address", ("street", "address"), ("street",)),
-              ("x_cvr", ("cvr",), ("cvr",)),
-              ("x_phone", ("phone", "mobile"), ("phone_e164",)),
-              ("x_email", ("email",), ("email",)))  # fmt: skip
+    fields = (
+        ("col_name", ("name",), ("name",)),
+        ("col_address", ("street", "address"), ("street",)),
+        ("x_cvr", ("cvr",), ("cvr",)),
+        ("x_phone", ("phone", "mobile"), ("phone_e164",)),
+        ("x_email", ("email",), ("email",)),
+    )
     total = records.height or 1
 
     def filled(columns: list[str]) -> float | None:
@@ -523,11 +615,23 @@ def _reason_codes(run: dict[str, Any], text: Text) -> list[dict[str, Any]]:
     flags = run.get("flags", {})
     rows = []
     for code in REASON_CODES:
-        blocks = [text(k) for k, s in (("blocks_invoice", BLOCKS_INVOICE),
-                                       ("blocks_collection", BLOCKS_COLLECTION)) if code in s]  # fmt: skip
-        rows.append({"code": code, "records": int(flags.get(code, 0)),
-                     "blocks": ", ".join(blocks) or text("blocks_nothing"),
-                     "text": text.flag_text(code), "action": text.flag_action(code)})  # fmt: skip
+        blocks = [
+            text(k)
+            for k, s in (
+                ("blocks_invoice", BLOCKS_INVOICE),
+                ("blocks_collection", BLOCKS_COLLECTION),
+            )
+            if code in s
+        ]
+        rows.append(
+            {
+                "code": code,
+                "records": int(flags.get(code, 0)),
+                "blocks": ", ".join(blocks) or text("blocks_nothing"),
+                "text": text.flag_text(code),
+                "action": text.flag_action(code),
+            }
+        )
     return sorted(rows, key=lambda r: (-r["records"], r["code"]))
 
 
@@ -593,9 +697,12 @@ def build_model(
         groups=groups,
         customers=customers.select(CUSTOMER_FIELDS),
         review_pairs=review,
-        review_lead=text("section_review_lead", n=text.number(review.height),
-                         low=text.probability(float(band[0])),
-                         high=text.probability(float(band[1]))),  # fmt: skip
+        review_lead=text(
+            "section_review_lead",
+            n=text.number(review.height),
+            low=text.probability(float(band[0])),
+            high=text.probability(float(band[1])),
+        ),
         changes=changes,
         merge_plan=merge_plan,
         registry_skipped=registry_skipped(run),
@@ -604,8 +711,10 @@ def build_model(
         reason_codes=_reason_codes(run, text),
         about=_about(run, text),
         mapping=sorted(mapping.items()),
-        timings=[(str(step), text("seconds", n=text.number(float(s), 2)))
-                 for step, s in run.get("timings", {}).items()],  # fmt: skip
+        timings=[
+            (str(step), text("seconds", n=text.number(float(s), 2)))
+            for step, s in run.get("timings", {}).items()
+        ],
         versions=", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items()),
         alerts=alerts,
     )

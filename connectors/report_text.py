@@ -22,8 +22,6 @@ from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from datavask.cleansing.schema import REASON_CODES
-
 LANGUAGES: Final = ("da", "en")
 COPENHAGEN: Final = ZoneInfo("Europe/Copenhagen")
 
@@ -160,7 +158,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "customers_note": "efter sammenlægning af dubletter",
         "definition": (
             "En post er én række i input. En kunde er de poster, datavask har fundet er den samme "
-            "kunde (dubletter lagt sammen). Lister og tal herunder tæller kunder; antal poster står "
+            "kunde (dubletter lagt sammen). Lister og tal herunder tæller kunder; antal poster "
+            "står "
             "i parentes."
         ),
         "invoice_ready": "kan faktureres",
@@ -299,7 +298,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sum_blocked_invoice": "Kan ikke faktureres",
         "sum_blocked_collection": "Kan ikke inddrives",
         "sum_registry": "CVR",
-        "sum_registry_note": "CVR-numre slået op, {not_found} ikke fundet, {unchecked} ikke besvaret",
+        "sum_registry_note": (
+            "CVR-numre slået op, {not_found} ikke fundet, {unchecked} ikke besvaret"
+        ),
         "sum_registry_skipped": "sprunget over",
         "sum_registry_skipped_note": "--registry none: ingen CVR-opslag",
         "sum_review": "Til vurdering",
@@ -503,7 +504,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "blocks_collection": "collection",
         "blocks_nothing": "nothing",
         "records_with_code": "records",
-        "noscript": "The tables need JavaScript (everything is in this one file; nothing is fetched).",
+        "noscript": (
+            "The tables need JavaScript (everything is in this one file; nothing is fetched)."
+        ),
         "worklist_hint": "The same lists as a spreadsheet: worklist.xlsx in the same folder.",
         "changes": "changes",
         "changes_lead": "{n} fields were cleaned (file changes.csv and the Changes sheet).",
@@ -581,7 +584,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "crm_merge": "merge into the surviving record",
         "crm_bar": "update the surviving record; bar the others (barred=true)",
         "crm_hubspot": "merge into the surviving record (HubSpot merges two at a time)",
-        "crm_salesforce": "merge into the surviving record as master (Salesforce merges up to three)",
+        "crm_salesforce": (
+            "merge into the surviving record as master (Salesforce merges up to three)"
+        ),
     },
 }
 
@@ -596,10 +601,22 @@ CRM_ACTIONS: Final = {
 }
 
 _MONTHS: Final = {
-    "da": ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.",
-           "dec."),
+    "da": (
+        "jan.",
+        "feb.",
+        "mar.",
+        "apr.",
+        "maj",
+        "jun.",
+        "jul.",
+        "aug.",
+        "sep.",
+        "okt.",
+        "nov.",
+        "dec.",
+    ),
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-}  # fmt: skip
+}
 
 
 def check_language(lang: str) -> str:
@@ -669,4 +686,3 @@ class Text:
         if self.lang == "da":
             return f"{local.day}. {month} {local.year} kl. {local:%H.%M}"
         return f"{local.day} {month} {local.year}, {local:%H:%M}"
-

@@ -28,16 +28,24 @@ MAX_ROWS: Final = 1_048_575  # Excel's limit, less the header
 MAX_URLS: Final = 65_000  # Excel keeps at most 65,530 links per sheet
 MAX_CELL: Final = 32_767
 CVR_URL: Final = "https://datacvr.virk.dk/enhed/virksomhed/"
-_EVENT_CODES: Final = {"bankrupt": "COMPANY_BANKRUPT", "dissolved": "COMPANY_DISSOLVED",
-                       "distressed": "COMPANY_DISTRESSED", "moved": "ADDRESS_MISMATCH"}  # fmt: skip
+_EVENT_CODES: Final = {
+    "bankrupt": "COMPANY_BANKRUPT",
+    "dissolved": "COMPANY_DISSOLVED",
+    "distressed": "COMPANY_DISTRESSED",
+    "moved": "ADDRESS_MISMATCH",
+}
 
 
 def _explained(codes: pl.Expr, table: dict[str, str], allowed: list[str]) -> pl.Expr:
     """The texts of the ``allowed`` codes in a list column, one per line."""
     kept = codes.list.eval(pl.element().filter(pl.element().is_in(allowed)))
-    return kept.list.eval(
-        pl.element().replace_strict(table, default=pl.element(), return_dtype=pl.String)
-    ).list.unique(maintain_order=True).list.join("\n")
+    return (
+        kept.list.eval(
+            pl.element().replace_strict(table, default=pl.element(), return_dtype=pl.String)
+        )
+        .list.unique(maintain_order=True)
+        .list.join("\n")
+    )
 
 
 def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
@@ -50,19 +58,24 @@ def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
         events = {e: text(f"event_{e}") for e in codes}
         actions = {e: FLAG_ACTION[lang][_EVENT_CODES.get(e, "NAME_MISMATCH")] for e in codes}
         lead = [
-            pl.col("events").list.eval(
+            pl.col("events")
+            .list.eval(
                 pl.element().replace_strict(events, default=pl.element(), return_dtype=pl.String)
-            ).list.join(", ").alias(text("x_events")),
+            )
+            .list.join(", ")
+            .alias(text("x_events")),
             _explained(pl.col("events"), actions, codes).alias(text("x_todo")),
         ]
     else:
         codes = [reason.code for reason in group.reasons]
         lead = [
-            pl.col("flags").list.eval(pl.element().filter(pl.element().is_in(codes)))
-            .list.join(", ").alias(text("x_reasons")),
+            pl.col("flags")
+            .list.eval(pl.element().filter(pl.element().is_in(codes)))
+            .list.join(", ")
+            .alias(text("x_reasons")),
             _explained(pl.col("flags"), FLAG_TEXT[lang], codes).alias(text("x_why")),
             _explained(pl.col("flags"), FLAG_ACTION[lang], codes).alias(text("x_todo")),
-        ]  # fmt: skip
+        ]
     if key == "duplicates":
         lead = [
             pl.col("survivor_id").alias(text("x_survivor")),
@@ -70,9 +83,19 @@ def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
             pl.col("merge_score").alias(text("x_score")),
             pl.col("merge_plan").alias(text("x_plan")),
         ]
-    class_names = {c: text(f"class_{c}") for c in
-                   ("active", "distressed", "bankrupt", "dissolved", "not_found", "unchecked",
-                    "no_cvr", "person")}  # fmt: skip
+    class_names = {
+        c: text(f"class_{c}")
+        for c in (
+            "active",
+            "distressed",
+            "bankrupt",
+            "dissolved",
+            "not_found",
+            "unchecked",
+            "no_cvr",
+            "person",
+        )
+    }
     return rows.select(
         pl.col("record_ids").alias(text("x_record_ids")),
         pl.coalesce("flagged", "record_ids").alias(text("x_flagged_ids")),
@@ -94,10 +117,13 @@ def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
         pl.col("registry_class")
         .replace_strict(class_names, default=None, return_dtype=pl.String)
         .alias(text("x_registry_class")),
-        pl.concat_str(["registry_new_name", "registry_new_address"], separator=", ",
-                      ignore_nulls=True).replace("", None).alias(text("x_registry_new")),
+        pl.concat_str(
+            ["registry_new_name", "registry_new_address"], separator=", ", ignore_nulls=True
+        )
+        .replace("", None)
+        .alias(text("x_registry_new")),
         pl.col("cluster_id").alias(text("x_cluster")),
-    )  # fmt: skip
+    )
 
 
 def _renamed(frame: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
@@ -123,22 +149,50 @@ def sheets(model: ReportModel) -> list[tuple[str, pl.DataFrame]]:
             pl.col("crm_action").replace_strict(actions, default=None, return_dtype=pl.String)
         )
     out.append(
-        (text("sheet_merge_plan"), _renamed(plan, {"survivor_id": text("x_survivor"),
-                                       "merged_ids": text("x_merged"),
-                                       "score": text("x_score"), "crm_action": text("x_plan")}))
-    )  # fmt: skip
+        (
+            text("sheet_merge_plan"),
+            _renamed(
+                plan,
+                {
+                    "survivor_id": text("x_survivor"),
+                    "merged_ids": text("x_merged"),
+                    "score": text("x_score"),
+                    "crm_action": text("x_plan"),
+                },
+            ),
+        )
+    )
     out.append(
-        (text("sheet_review"), _renamed(model.review_pairs, {
-            "record_id_l": text("x_left"), "name_l": text("x_left_name"),
-            "record_id_r": text("x_right"), "name_r": text("x_right_name"),
-            "match_probability": text("x_probability")}))
-    )  # fmt: skip
+        (
+            text("sheet_review"),
+            _renamed(
+                model.review_pairs,
+                {
+                    "record_id_l": text("x_left"),
+                    "name_l": text("x_left_name"),
+                    "record_id_r": text("x_right"),
+                    "name_r": text("x_right_name"),
+                    "match_probability": text("x_probability"),
+                },
+            ),
+        )
+    )
     out.append((text("section_quality"), _customer_sheet(model, "quality", text)))
     out.append(
-        (text("sheet_changes"), _renamed(model.changes, {
-            "record_id": text("x_record_id"), "field": text("x_field"),
-            "before": text("x_before"), "after": text("x_after"), "rule": text("x_rule")}))
-    )  # fmt: skip
+        (
+            text("sheet_changes"),
+            _renamed(
+                model.changes,
+                {
+                    "record_id": text("x_record_id"),
+                    "field": text("x_field"),
+                    "before": text("x_before"),
+                    "after": text("x_after"),
+                    "rule": text("x_rule"),
+                },
+            ),
+        )
+    )
     return out
 
 
@@ -148,9 +202,13 @@ def _widths(frame: pl.DataFrame) -> list[float]:
     widths = []
     for name in frame.columns:
         longest = sample.select(
-            pl.col(name).cast(pl.String).str.split("\n").list.eval(
-                pl.element().str.len_chars()).list.max().max()
-        ).item()  # fmt: skip
+            pl.col(name)
+            .cast(pl.String)
+            .str.split("\n")
+            .list.eval(pl.element().str.len_chars())
+            .list.max()
+            .max()
+        ).item()
         widths.append(float(min(max(len(name), longest or 0, 8) + 2, 60)))
     return widths
 
@@ -176,8 +234,9 @@ def _as_cells(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def _write_sheet(book: xlsxwriter.Workbook, name: str, frame: pl.DataFrame, *,
-                 link: str, formats: dict[str, Any]) -> None:  # fmt: skip
+def _write_sheet(
+    book: xlsxwriter.Workbook, name: str, frame: pl.DataFrame, *, link: str, formats: dict[str, Any]
+) -> None:
     frame = _as_cells(frame)
     link_column = frame.columns.index(link) if link in frame.columns else None
     chunks = max(1, -(-frame.height // MAX_ROWS))
@@ -202,12 +261,17 @@ def _write_sheet(book: xlsxwriter.Workbook, name: str, frame: pl.DataFrame, *,
 
 def write_worklist(model: ReportModel, path: Path) -> Path:
     """Write the worklist of a view model to ``path`` (an .xlsx file)."""
-    options = {"strings_to_formulas": False, "strings_to_urls": False,
-               "strings_to_numbers": False, "constant_memory": True}  # fmt: skip
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "constant_memory": True,
+    }
     book = xlsxwriter.Workbook(str(path), options)
     formats = {
-        "header": book.add_format({"bold": True, "bg_color": "#E8EDF3", "bottom": 1,
-                                   "text_wrap": True, "valign": "top"}),  # fmt: skip
+        "header": book.add_format(
+            {"bold": True, "bg_color": "#E8EDF3", "bottom": 1, "text_wrap": True, "valign": "top"}
+        ),
         "wrap": book.add_format({"valign": "top"}),
     }
     try:

@@ -19,12 +19,12 @@ import openpyxl
 import polars as pl
 import pytest
 
+from bench.browser import chromium, open_page, show_all_rows
 from datavask.cleansing.schema import BLOCKS_INVOICE, REASON_CODES
 from datavask.connectors.report import render_report, summary_markdown, summary_table
 from datavask.connectors.report_model import customer_counts
 from datavask.connectors.report_text import FLAG_ACTION, FLAG_TEXT, LANGUAGES, MESSAGES, Text
 from datavask.flows.cleanse import CleanseOptions, run_pipeline
-from bench.browser import chromium, open_page, show_all_rows
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "data" / "sample" / "customers.csv"
@@ -62,7 +62,9 @@ def metrics_in(html: str) -> dict[str, int]:
 
 def blocked_clusters(run_dir: Path) -> set[str]:
     records = pl.read_parquet(run_dir / "records.parquet")
-    blocked = records.filter(pl.col("flags").list.eval(pl.element().is_in(sorted(BLOCKS_INVOICE))).list.any())
+    blocked = records.filter(
+        pl.col("flags").list.eval(pl.element().is_in(sorted(BLOCKS_INVOICE))).list.any()
+    )
     return set(blocked["cluster_id"].to_list())
 
 
@@ -119,8 +121,17 @@ def test_every_invoice_blocked_customer_is_listed_in_page_and_worklist(sample_ru
 
 def test_sections_come_in_money_order(sample_run: Path) -> None:
     html = (sample_run / "report.html").read_text(encoding="utf-8")
-    order = [html.index(f'id="{key}"') for key in ("group-invoice", "group-collection",
-             "group-registry", "group-duplicates", "review", "group-quality")]  # fmt: skip
+    order = [
+        html.index(f'id="{key}"')
+        for key in (
+            "group-invoice",
+            "group-collection",
+            "group-registry",
+            "group-duplicates",
+            "review",
+            "group-quality",
+        )
+    ]
     assert order == sorted(order)
     assert "datavask review " + str(sample_run) in html
 
@@ -143,7 +154,9 @@ def test_danish_by_default_english_on_request(sample_run: Path, english_run: Pat
         assert code in danish and code in english
     assert FLAG_TEXT["da"]["COMPANY_BANKRUPT"] in danish
     assert FLAG_TEXT["en"]["COMPANY_BANKRUPT"] in english
-    assert re.search(r"\d+\. (jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\.? \d{4} kl\. \d\d\.\d\d", danish)
+    assert re.search(
+        r"\d+\. (jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\.? \d{4} kl\. \d\d\.\d\d", danish
+    )
     book = openpyxl.load_workbook(english_run / "worklist.xlsx", read_only=True)
     assert book.sheetnames[0] == "Cannot be invoiced"
 
@@ -176,7 +189,9 @@ def test_numbers_and_times_in_danish_and_english() -> None:
 def test_prefect_summaries_use_the_same_numbers(sample_run: Path) -> None:
     run = json.loads((sample_run / "run.json").read_text(encoding="utf-8"))
     rows = {row["metric"]: row for row in summary_table(run)}
-    assert rows["kunder kan ikke faktureres"]["value"] == str(run["counts"]["customers_blocked_invoice"])
+    assert rows["kunder kan ikke faktureres"]["value"] == str(
+        run["counts"]["customers_blocked_invoice"]
+    )
     assert rows["COMPANY_BANKRUPT"]["note"].endswith(FLAG_TEXT["da"]["COMPANY_BANKRUPT"])
     markdown = summary_markdown(run)
     assert "400 poster → 340 kunder" in markdown
@@ -191,29 +206,46 @@ def test_prefect_summaries_use_the_same_numbers(sample_run: Path) -> None:
 def test_worklist_sheets_are_ready_for_people(sample_run: Path) -> None:
     book = openpyxl.load_workbook(sample_run / "worklist.xlsx")
     assert book.sheetnames == [
-        "Kan ikke faktureres", "Kan ikke inddrives", "CVR-hændelser", "Dubletter",
-        "Sammenlægningsplan", "Til vurdering", "Datakvalitet", "Ændringer",
-    ]  # fmt: skip
+        "Kan ikke faktureres",
+        "Kan ikke inddrives",
+        "CVR-hændelser",
+        "Dubletter",
+        "Sammenlægningsplan",
+        "Til vurdering",
+        "Datakvalitet",
+        "Ændringer",
+    ]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref, sheet.title
         assert sheet.column_dimensions["A"].width >= 8
     invoice = book["Kan ikke faktureres"]
     header = [c.value for c in invoice[1]]
-    for column in ("kundenumre", "årsagskoder", "hvad du skal gøre", "navn i CRM", "CVR på virk.dk",
-                   "status i CVR"):  # fmt: skip
+    for column in (
+        "kundenumre",
+        "årsagskoder",
+        "hvad du skal gøre",
+        "navn i CRM",
+        "CVR på virk.dk",
+        "status i CVR",
+    ):
         assert column in header
     link = header.index("CVR på virk.dk") + 1
     urls = [invoice.cell(r, link) for r in range(2, invoice.max_row + 1)]
     assert any(c.value and c.hyperlink for c in urls)
-    assert all(c.value is None or c.value.startswith("https://datacvr.virk.dk/enhed/virksomhed/") for c in urls)
+    assert all(
+        c.value is None or c.value.startswith("https://datacvr.virk.dk/enhed/virksomhed/")
+        for c in urls
+    )
     changes = pl.read_csv(sample_run / "changes.csv", infer_schema=False)
     assert book["Ændringer"].max_row == changes.height + 1
     review = json.loads((sample_run / "run.json").read_text())["counts"]["pairs_review"]
     assert book["Til vurdering"].max_row == review + 1
 
 
-def sample_with(rows: list[dict[str, str]], path: Path, rename: dict[str, str] | None = None) -> Path:
+def sample_with(
+    rows: list[dict[str, str]], path: Path, rename: dict[str, str] | None = None
+) -> Path:
     """The sample export with ``rows`` appended (and its headers renamed), as UTF-8 CSV."""
     sample = pl.read_csv(SAMPLE, separator=";", encoding="cp1252", infer_schema=False)
     frame = pl.concat([sample, pl.DataFrame(rows).cast(pl.String)], how="diagonal")
@@ -222,8 +254,15 @@ def sample_with(rows: list[dict[str, str]], path: Path, rename: dict[str, str] |
 
 
 def test_worklist_holds_no_formulas(tmp_path: Path) -> None:
-    hostile = {"Kundenr": "=1+1", "Navn": '=HYPERLINK("http://x";"klik")', "Adresse": "@SUM(A1)",
-               "Postnr": "8000", "By": "+Aarhus", "Telefon": "-45 12", "E-mail": "=a@b.dk"}  # fmt: skip
+    hostile = {
+        "Kundenr": "=1+1",
+        "Navn": '=HYPERLINK("http://x";"klik")',
+        "Adresse": "@SUM(A1)",
+        "Postnr": "8000",
+        "By": "+Aarhus",
+        "Telefon": "-45 12",
+        "E-mail": "=a@b.dk",
+    }
     source = sample_with([hostile], tmp_path / "kunder.csv")
     run_dir = cleanse(tmp_path / "run", source)
     book = openpyxl.load_workbook(run_dir / "worklist.xlsx")
@@ -240,14 +279,24 @@ def test_report_command_rerenders_in_english_and_refuses_a_broken_run(
 ) -> None:
     run_dir = tmp_path / "run"
     shutil.copytree(sample_run, run_dir)
-    done = subprocess.run([sys.executable, "-m", "datavask", "report", str(run_dir), "--lang", "en"],
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "datavask", "report", str(run_dir), "--lang", "en"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert '<html lang="en">' in (run_dir / "report.html").read_text(encoding="utf-8")
     assert openpyxl.load_workbook(run_dir / "worklist.xlsx").sheetnames[0] == "Cannot be invoiced"
     (run_dir / "records.parquet").write_bytes(b"not parquet")
-    done = subprocess.run([sys.executable, "-m", "datavask", "report", str(run_dir)],
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "datavask", "report", str(run_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert not list(run_dir.glob(".*.tmp"))
@@ -268,11 +317,18 @@ def hostile_run(tmp_path: Path) -> tuple[Path, list[str]]:
     """A cleanse of the sample with a payload in every field, two headers and the file name."""
     rename = {"Kundenr": f"Kundenr{PAYLOADS[1]}", "Navn": f"Navn{PAYLOADS[0]}"}
     rows = [
-        {"Kundenr": f"{i}{payload}", "Navn": f"Firma {payload} ApS", "Adresse": f"Vej {payload} 1",
-         "Postnr": "8000", "By": f"Aarhus{payload}", "E-mail": f"a{payload}@b.dk",
-         "CVR-nr": payload, "Telefon": payload}
+        {
+            "Kundenr": f"{i}{payload}",
+            "Navn": f"Firma {payload} ApS",
+            "Adresse": f"Vej {payload} 1",
+            "Postnr": "8000",
+            "By": f"Aarhus{payload}",
+            "E-mail": f"a{payload}@b.dk",
+            "CVR-nr": payload,
+            "Telefon": payload,
+        }
         for i, payload in enumerate(PAYLOADS)
-    ]  # fmt: skip
+    ]
     folder = tmp_path / "in"
     folder.mkdir()
     source = sample_with(rows, folder / "kunder<img src=x onerror=window.__pwned=6>.csv", rename)
@@ -289,7 +345,7 @@ def hostile_run(tmp_path: Path) -> tuple[Path, list[str]]:
 
 
 def test_payloads_are_escaped_in_the_html(tmp_path: Path) -> None:
-    run_dir, headers = hostile_run(tmp_path)
+    run_dir, _ = hostile_run(tmp_path)
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     for payload in PAYLOADS:
         assert payload not in html
@@ -338,19 +394,31 @@ def test_search_and_sort_work_in_chromium(sample_run: Path, tmp_path: Path) -> N
         assert [r.get_attribute("data-cluster") for r in rows] == [bankrupt["cluster_id"]]
         assert bankrupt["cvr"] in rows[0].text
         link = rows[0].find_element(By.CSS_SELECTOR, "a")
-        assert link.get_attribute("href") == f"https://datacvr.virk.dk/enhed/virksomhed/{bankrupt['cvr']}"
+        assert (
+            link.get_attribute("href")
+            == f"https://datacvr.virk.dk/enhed/virksomhed/{bankrupt['cvr']}"
+        )
         search.clear()
         search.send_keys("zzzz-nobody")
         assert table.find_elements(By.CSS_SELECTOR, "tbody tr") == []
-        driver.execute_script("arguments[0].value=''; arguments[0].dispatchEvent(new Event('input'))", search)
+        driver.execute_script(
+            "arguments[0].value=''; arguments[0].dispatchEvent(new Event('input'))", search
+        )
 
         # the reason filter keeps only the chosen code
         from selenium.webdriver.support.ui import Select
 
-        Select(table.find_element(By.CSS_SELECTOR, "select.filter")).select_by_value("COMPANY_BANKRUPT")
+        Select(table.find_element(By.CSS_SELECTOR, "select.filter")).select_by_value(
+            "COMPANY_BANKRUPT"
+        )
         Select(table.find_element(By.CSS_SELECTOR, "select.page-size")).select_by_value("0")
-        shown = {r.get_attribute("data-cluster") for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")}
-        assert shown == set(records.filter(pl.col("flags").list.contains("COMPANY_BANKRUPT"))["cluster_id"])
+        shown = {
+            r.get_attribute("data-cluster")
+            for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+        }
+        assert shown == set(
+            records.filter(pl.col("flags").list.contains("COMPANY_BANKRUPT"))["cluster_id"]
+        )
         Select(table.find_element(By.CSS_SELECTOR, "select.filter")).select_by_value("")
 
         # sort by CVR: ascending, then descending
@@ -360,7 +428,9 @@ def test_search_and_sort_work_in_chromium(sample_run: Path, tmp_path: Path) -> N
             cells = [c.text for c in table.find_elements(By.CSS_SELECTOR, "tbody td.c-cvr")]
             filled = [c for c in cells if c]
             assert filled == sorted(filled, reverse=descending) and len(filled) > 10
-            assert header.get_attribute("aria-sort") == ("descending" if descending else "ascending")
+            assert header.get_attribute("aria-sort") == (
+                "descending" if descending else "ascending"
+            )
 
 
 @pytest.mark.browser
@@ -383,4 +453,7 @@ def test_payloads_do_not_run_in_chromium(tmp_path: Path) -> None:
         assert "kunder<img src=x onerror=window.__pwned=6>.csv" in text  # the file name
         assert headers[1] in text  # a mapped column's name
         assert page["errors"] == [] and page["requests"] == []
-        assert driver.execute_script("return document.querySelectorAll('img, svg, iframe, b').length") == 0
+        assert (
+            driver.execute_script("return document.querySelectorAll('img, svg, iframe, b').length")
+            == 0
+        )
