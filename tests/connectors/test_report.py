@@ -167,6 +167,22 @@ def test_nothing_reads_as_deleted_and_no_bits(sample_run: Path) -> None:
     assert "80 % – 99,6 %" in html  # the review band as the reader says it
 
 
+def test_monitoring_alerts_hook_lists_the_alerts(sample_run: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    shutil.copytree(sample_run, run_dir)
+    alerts = pl.DataFrame(
+        {"cvr": ["62043814"], "record_ids": ["10012"], "name": ["Engbørnehaven"],
+         "alert": ["BANKRUPT"], "before": ["NORMAL"], "after": ["UNDER KONKURS"],
+         "registry_changed_at": ["2026-11-30"], "detected_at": ["2026-12-01T05:00:00+00:00"]}
+    )  # fmt: skip
+    html = render_report(run_dir, alerts=alerts).read_text(encoding="utf-8")
+    assert 'id="alerts"' in html and "BANKRUPT" in page_json(html)["tables"]["alerts"]["rows"][0]
+    book = openpyxl.load_workbook(run_dir / "worklist.xlsx", read_only=True)
+    rows = list(book["Overvågning"].iter_rows(values_only=True))
+    assert rows[1][:4] == ("62043814", "10012", "Engbørnehaven", "BANKRUPT")
+    assert 'id="alerts"' not in (sample_run / "report.html").read_text(encoding="utf-8")
+
+
 def test_catalogue_is_complete_in_every_language() -> None:
     for lang in LANGUAGES:
         assert set(MESSAGES[lang]) == set(MESSAGES["da"])
