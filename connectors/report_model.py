@@ -295,13 +295,25 @@ def _registry_proposals(changes: pl.DataFrame) -> pl.DataFrame:
     proposed = proposed.with_columns(
         _order=pl.col("field").replace_strict(order, default=99, return_dtype=pl.Int64)
     ).sort("record_id", "_order")
-    return proposed.group_by("record_id", maintain_order=True).agg(
-        registry_new_name=pl.col("after").filter(pl.col("field") == "name").first(),
-        registry_new_address=pl.col("after")
-        .filter(pl.col("field") != "name")
-        .drop_nulls()
-        .str.join(" ")
-        .replace("", None),
+    town = pl.col("field").is_in(["postal_code", "city"])
+
+    def joined(which: pl.Expr) -> pl.Expr:
+        return pl.col("after").filter(which).drop_nulls().str.join(" ").replace("", None)
+
+    return (
+        proposed.group_by("record_id", maintain_order=True)
+        .agg(
+            registry_new_name=pl.col("after").filter(pl.col("field") == "name").first(),
+            _street=joined((pl.col("field") != "name") & ~town),
+            _town=joined(town),
+        )
+        .select(
+            "record_id",
+            "registry_new_name",
+            registry_new_address=pl.concat_str(
+                ["_street", "_town"], separator=", ", ignore_nulls=True
+            ).replace("", None),
+        )
     )
 
 

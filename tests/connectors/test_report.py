@@ -183,6 +183,22 @@ def test_monitoring_alerts_hook_lists_the_alerts(sample_run: Path, tmp_path: Pat
     assert 'id="alerts"' not in (sample_run / "report.html").read_text(encoding="utf-8")
 
 
+def test_terminal_summary_speaks_the_report_language(
+    sample_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datavask.flows.cli import _print_summary
+
+    run = json.loads((sample_run / "run.json").read_text(encoding="utf-8"))
+    blocked = str(run["counts"]["customers_blocked_invoice"])
+    for lang, words in (("da", ("Kunder kan ikke faktureres", "Til vurdering", "poster")),
+                        ("en", ("Customers cannot be invoiced", "To review", "records"))):  # fmt: skip
+        run["options"]["lang"] = lang
+        _print_summary(run)
+        out = " ".join(capsys.readouterr().err.split())
+        assert all(word in out for word in words), out
+        assert f"Kunder kan ikke faktureres {blocked}" in out or f"invoiced {blocked}" in out
+
+
 def test_catalogue_is_complete_in_every_language() -> None:
     for lang in LANGUAGES:
         assert set(MESSAGES[lang]) == set(MESSAGES["da"])
