@@ -47,6 +47,7 @@ class CleanseOptions:
     check_deliverability: bool = False
     decisions: str | None = None  # reviewers' decisions file (datavask review)
     sheet: str | None = None  # the Excel sheet to read; None: the first
+    lang: str = "da"  # report.html, worklist.xlsx and the summaries: da or en
 
     def registry_source(self) -> str:
         if self.registry == "bundled":
@@ -235,6 +236,7 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
     from datavask.connectors.output import atomic_dir, write_excel_csv, write_json, write_table
     from datavask.connectors.reimport import write_reimport
     from datavask.connectors.report import render_report
+    from datavask.connectors.report_model import report_counts
 
     frame = pl.read_parquet(Path(work, "final.parquet"), glob=False)
     golden = pl.read_parquet(Path(work, "golden.parquet"), glob=False)
@@ -243,6 +245,7 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
     records = records_view(frame)
     run["counts"] = run_counts(frame, run)
     run["flags"] = flag_counts(frame)
+    run["counts"] |= report_counts(frame, pairs)  # customers, not only records
     out = Path(options["out"])
     with atomic_dir(out) as tmp:
         write_table(records, tmp / "records.parquet")
@@ -257,7 +260,7 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
         )
         run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_json(run, tmp / "run.json")
-        render_report(tmp)
+        render_report(tmp, lang=options.get("lang", "da"))  # report.html and worklist.xlsx
     return {"out": str(out)}
 
 
@@ -358,8 +361,9 @@ def _publish_artifacts(run: dict[str, Any]) -> None:
 
     from datavask.connectors.report import summary_markdown, summary_table
 
-    create_markdown_artifact(summary_markdown(run), key="datavask-summary")
-    create_table_artifact(summary_table(run), key="datavask-flags")
+    lang = run.get("options", {}).get("lang", "da")
+    create_markdown_artifact(summary_markdown(run, lang), key="datavask-summary")
+    create_table_artifact(summary_table(run, lang), key="datavask-flags")
 
 
 # The terminal's progress display; a module global because flow parameters must be plain data.

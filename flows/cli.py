@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -73,6 +74,11 @@ STEP_LABELS = {
     "verdict": "Deciding flags, golden records, changes",
     "write": "Writing outputs and report",
 }
+
+
+class Language(StrEnum):
+    da = "da"
+    en = "en"
 
 
 class OutputFormat(StrEnum):
@@ -171,6 +177,9 @@ def cleanse(
         str | None,
         typer.Option(help="The sheet of an Excel workbook to read (default: the first)."),
     ] = None,
+    lang: Annotated[
+        Language, typer.Option(help="Language of report.html, worklist.xlsx and the summary.")
+    ] = Language.da,
 ) -> None:
     """Cleanse a customer export and write the results, the report and run.json.
 
@@ -201,6 +210,7 @@ def cleanse(
             check_deliverability=check_deliverability,
             decisions=str(decisions) if decisions else None,
             sheet=sheet,
+            lang=lang.value,
         )  # fmt: skip
     except typer.Exit:
         raise
@@ -346,9 +356,16 @@ def _run_flow(cleanse_flow: Any, options: dict[str, Any], note: str) -> dict[str
 
 
 def _print_summary(run: dict[str, Any], *, wall: float) -> None:
-    """The run in a few lines; ``wall`` is the whole wait, from process start to now."""
+    """The run's headline in the report's language: the same numbers as report.html.
+
+    ``wall`` is the whole wait, from process start to now.
+    """
+    from datavask.connectors.report import summary_rows
+    from datavask.connectors.report_text import Text
+
+    lang = run.get("options", {}).get("lang", "da")
+    text = Text(lang)
     counts, flags = run["counts"], run["flags"]
-    records = counts["records"] or 1
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -357,44 +374,26 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     how = input_info["format"]
     if input_info.get("encoding"):
         how += f", {input_info['encoding']}, '{input_info['delimiter']}'"
-    table.add_row("Input", "", f"{input_info['path']} ({how})")
-    table.add_row("Records", f"{counts['records']:,}", "")
-    table.add_row("Customers", f"{counts['customers']:,}", "after merging duplicates")
-    table.add_row(
-        "Duplicates",
-        f"{counts['duplicate_records']:,}",
-        f"records in {counts['clusters_with_duplicates']:,} customers with more than one record",
-    )
-    for key, label in (
-        ("invoice_ready", "Invoice-ready"),
-        ("collection_ready", "Collection-ready"),
-    ):
-        table.add_row(label, f"{counts[key] / records:.1%}", f"{counts[key]:,} records")
-    registry = run["steps"]["registry"]
-    if registry.get("skipped"):
-        table.add_row("Registry", "skipped", "--registry none: no CVR checks were made")
-    else:
-        table.add_row(
-            "Registry",
-            f"{counts['registry_checked']:,}",
-            f"CVR numbers checked, {counts['registry_not_found']:,} not found, "
-            f"{counts['registry_unchecked']:,} could not be checked",
-        )
+    table.add_row(text("sum_input"), "", escape(f"{input_info['path']} ({how})"))
+    for label, value, note in summary_rows(run, lang):
+        table.add_row(escape(label[:1].upper() + label[1:]), value, escape(note))
     if counts.get("rows_with_input_problems"):
-        table.add_row("Input problems", f"{counts['rows_with_input_problems']:,}",
-                      "rows with too many/few fields (kept; see source_problem)")  # fmt: skip
+        table.add_row(text("sum_input_problems"), text.number(counts["rows_with_input_problems"]),
+                      text("sum_input_problems_note"))  # fmt: skip
     top = sorted(((n, c) for c, n in flags.items() if n), reverse=True)[:8]
     if top:
-        table.add_row("Top flags", "", ", ".join(f"{code} {n:,}" for n, code in top))
+        table.add_row(text("sum_top"), "", ", ".join(f"{code} {text.number(n)}" for n, code in top))
     _decisions_rows(table, run)
     steps = sum(v for k, v in run["timings"].items() if k != "total_before_write")
-    table.add_row(
-        "Time", f"{wall:.1f} s", f"{steps:.1f} s in the steps; {run.get('orchestration', '')}"
-    )
+    table.add_row(text("sum_time"), text("seconds", n=text.number(wall, 1)),
+                  escape(f"{text('seconds', n=text.number(steps, 1))} "
+                         f"{text('sum_in_steps')}; {run.get('orchestration', '')}"))  # fmt: skip
     if run.get("flow_run_id") and run.get("prefect_ui"):
-        table.add_row("Prefect run", "", f"{run['prefect_ui']}/runs/flow-run/{run['flow_run_id']}")
+        table.add_row(text("sum_prefect"), "",
+                      f"{run['prefect_ui']}/runs/flow-run/{run['flow_run_id']}")  # fmt: skip
     out = Path(run["options"]["out"])
-    table.add_row("Outputs", "", f"{out}/  (report: {out / 'report.html'})")
+    table.add_row(text("sum_outputs"), "",
+                  escape(f"{out}/  ({text('sum_report')}: {out / 'report.html'})"))  # fmt: skip
     console.print()
     console.print(table)
 
@@ -412,29 +411,36 @@ def _decisions_rows(table: Table, run: dict[str, Any]) -> None:
     )
     problems = done["problems"]
     if problems:
-        shown = "; ".join(
-            f"{p['record_id_l']}/{p['record_id_r']}: {p['problem']}" for p in problems[:3]
+        shown = escape(
+            "; ".join(
+                f"{p['record_id_l']}/{p['record_id_r']}: {p['problem']}" for p in problems[:3]
+            )
         )
         more = f" (+{len(problems) - 3} more in run.json)" if len(problems) > 3 else ""
         table.add_row("Not obeyed", f"{len(problems):,}", shown + more)
 
 
 @app.command()
-def report(run_dir: Annotated[Path, typer.Argument(help="A run's output directory.")]) -> None:
-    """Re-render report.html of an earlier run from its run.json and records.parquet."""
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run's output directory.")],
+    lang: Annotated[
+        Language, typer.Option(help="Language of report.html and worklist.xlsx.")
+    ] = Language.da,
+) -> None:
+    """Re-render report.html and worklist.xlsx of an earlier run from its run directory."""
     from datavask.connectors.errors import InputError
     from datavask.connectors.output import check_run_dir, note_rewritten
     from datavask.connectors.report import render_report
 
     try:
         check_run_dir(run_dir)
-        path = render_report(run_dir)
+        path = render_report(run_dir, lang=lang.value)
         note_rewritten(run_dir, path)
     except InputError as exc:
         raise _fail(str(exc)) from None
     except Exception as exc:
         raise _internal_failure(exc) from None
-    console.print(f"report written to {path}")
+    console.print(f"report written to {escape(str(path))} (and worklist.xlsx beside it)")
 
 
 local_server = typer.Typer(help="datavask's own local Prefect server (started by the first run).")

@@ -24,7 +24,8 @@ CONTRACT_COLUMNS = [
 ]  # fmt: skip
 CONTRACT_FILES = [
     "records.parquet", "golden.parquet", "pairs.parquet", "changes.csv",
-    "reimport/customers_update.csv", "reimport/merge_plan.csv", "report.html", "run.json",
+    "reimport/customers_update.csv", "reimport/merge_plan.csv", "report.html", "worklist.xlsx",
+    "run.json",
 ]  # fmt: skip
 CPR_PATTERN = re.compile(rb"(?<!\d)(0[1-9]|[12]\d|3[01])(0[1-9]|1[0-2])\d{2}-?\d{4}(?!\d)")
 
@@ -186,7 +187,7 @@ def test_command_one_starts_a_local_server_once_and_reuses_it(tmp_path: Path) ->
             )  # fmt: skip
             walls.append(time.perf_counter() - started)
             assert done.returncode == 0, done.stderr[-3000:]
-            assert "Invoice-ready" in done.stderr and "Prefect run" in done.stderr
+            assert "Kan faktureres" in done.stderr and "Prefect-kørsel" in done.stderr  # Danish
             assert "INFO" not in done.stderr  # Prefect's log lines stay off the terminal
             assert (tmp_path / name / "records.parquet").exists()
         run = json.loads((tmp_path / "second" / "run.json").read_text())

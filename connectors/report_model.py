@@ -1,0 +1,733 @@
+"""The view model of a run: plain data that report.html, worklist.xlsx, the terminal summary and
+the Prefect artifacts are all drawn from, so every one of them shows the same numbers.
+
+Two units, defined once (:data:`UNITS`): a *record* is one input row; a *customer* is a cluster,
+the records judged to be the same customer. Lists are of customers; each list says how many
+records its customers hold. A customer belongs to a group when any of its records does:
+
+- ``invoice``: a record with an invoice-blocking reason code (``invoice_ready`` false);
+- ``collection``: invoiceable, but a record with a collection-blocking code (distressed, no
+  contact); all customers that cannot go to collection are ``invoice`` ∪ ``collection``;
+- ``registry``: an event in the CVR registry (bankrupt, dissolved, distressed, renamed, moved);
+- ``duplicates``: more than one record;
+- ``quality``: an invalid phone or e-mail, a CPR number in a field, a registry that did not answer.
+
+:func:`build_model` takes the frames of a run directory (records, pairs, changes, merge plan) and
+``run.json``; :func:`customer_counts` gives the customer numbers that ``run.json`` records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+
+from datavask.cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES, SRC_PREFIX
+from datavask.connectors.cvr_document import status_class
+from datavask.connectors.report_text import Text
+
+UNITS: Final = "record = one input row; customer = one cluster of records (duplicates merged)"
+
+GROUPS: Final = ("invoice", "collection", "registry", "duplicates", "quality")
+COLLECTION_ONLY: Final = BLOCKS_COLLECTION - BLOCKS_INVOICE
+QUALITY_CODES: Final = frozenset(
+    {"INVALID_PHONE", "INVALID_EMAIL", "CPR_IN_DATA", "REGISTRY_UNCHECKED"}
+)
+EVENTS: Final = ("bankrupt", "dissolved", "distressed", "renamed", "moved")
+_EVENT_FLAGS: Final = {
+    "COMPANY_BANKRUPT": "bankrupt",
+    "COMPANY_DISSOLVED": "dissolved",
+    "COMPANY_DISTRESSED": "distressed",
+    "ADDRESS_MISMATCH": "moved",
+}
+# Registry status classes as the reader sees them; ERST's "normal" reads "active".
+STATUS_CLASSES: Final = (
+    "active",
+    "distressed",
+    "bankrupt",
+    "dissolved",
+    "not_found",
+    "unchecked",
+    "no_cvr",
+    "person",
+)
+# Codes that belong to a whole cluster: which record carries them says nothing.
+_CLUSTER_CODES: Final = frozenset({"DUPLICATE", "REVIEW_MATCH", "NO_CONTACT", "BLACKLISTED"})
+_ADDRESS_FIELDS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
+
+# The customer table's fields, in the order the page's JSON rows carry them.
+CUSTOMER_FIELDS: Final = (
+    "cluster_id",
+    "record_ids",
+    "survivor_id",
+    "records",
+    "name",
+    "name_before",
+    "address",
+    "address_before",
+    "phone",
+    "phone_before",
+    "email",
+    "email_before",
+    "cvr",
+    "registry_name",
+    "registry_status",
+    "registry_class",
+    "registry_new_name",
+    "registry_new_address",
+    "flags",
+    "events",
+    "flagged",
+    "merged_ids",
+    "merge_score",
+    "merge_plan",
+)
+
+
+@dataclass
+class Metric:
+    """One headline number: ``key`` in run.json's counts, its value, label and note."""
+
+    key: str
+    value: int | None
+    label: str
+    note: str
+
+
+@dataclass
+class Reason:
+    """A reason code within a group: how many customers and records, why, and what to do."""
+
+    code: str
+    customers: int
+    records: int
+    text: str
+    action: str
+
+
+@dataclass
+class Group:
+    """One list of customers to act on (see the module doc), in money order."""
+
+    key: str
+    title: str
+    lead: str
+    customers: int
+    records: int
+    reasons: list[Reason]
+    rows: list[int]  # indices into ReportModel.customers
+
+
+@dataclass
+class ReportModel:
+    lang: str
+    text: Text
+    meta: dict[str, str]
+    counts: dict[str, int]
+    headline: list[Metric]
+    groups: list[Group]
+    customers: pl.DataFrame  # CUSTOMER_FIELDS, one row per customer in any group
+    review_pairs: pl.DataFrame
+    review_lead: str
+    changes: pl.DataFrame
+    merge_plan: pl.DataFrame
+    registry_skipped: bool
+    registry_classes: list[dict[str, Any]]
+    completeness: list[tuple[str, float | None, float | None]]
+    reason_codes: list[dict[str, Any]]
+    about: list[tuple[str, str]]
+    mapping: list[tuple[str, str]]
+    timings: list[tuple[str, str]]
+    versions: str
+    alerts: pl.DataFrame | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def group(self, key: str) -> Group | None:
+        return next((g for g in self.groups if g.key == key), None)
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def customer_counts(records: pl.DataFrame) -> dict[str, int]:
+    """Customers (clusters) and records that cannot be invoiced / go to collection.
+
+    >>> frame = pl.DataFrame({"cluster_id": ["a", "a", "b", "c"],
+    ...     "invoice_ready": [True, False, True, True],
+    ...     "collection_ready": [True, False, False, True]})
+    >>> customer_counts(frame)["customers_blocked_invoice"], customer_counts(frame)[
+    ...     "customers_blocked_collection"]
+    (1, 2)
+    """
+    blocked = records.select(
+        invoice=~pl.col("invoice_ready").fill_null(False),
+        collection=~pl.col("collection_ready").fill_null(False),
+        cluster_id=pl.col("cluster_id"),
+    )
+    return {
+        "customers_blocked_invoice": int(blocked.filter("invoice")["cluster_id"].n_unique()),
+        "customers_blocked_collection": int(blocked.filter("collection")["cluster_id"].n_unique()),
+        "records_blocked_invoice": int(blocked["invoice"].sum()),
+        "records_blocked_collection": int(blocked["collection"].sum()),
+    }
+
+
+def report_counts(records: pl.DataFrame, pairs: pl.DataFrame | None) -> dict[str, int]:
+    """The counts run.json gains for the report: :func:`customer_counts` and pairs to review."""
+    review = 0
+    if pairs is not None and "decision" in pairs.columns:
+        review = int((pairs["decision"] == "review").sum())
+    return customer_counts(records) | {"pairs_review": review}
+
+
+def headline(run: dict[str, Any], text: Text) -> list[Metric]:
+    """The run's headline from run.json alone: what the page, summary and artifacts lead with."""
+    counts = run.get("counts", {})
+    keys = (
+        "records",
+        "customers",
+        "customers_blocked_invoice",
+        "customers_blocked_collection",
+        "invoice_ready",
+        "collection_ready",
+        "duplicate_records",
+        "clusters_with_duplicates",
+    )
+    metrics = []
+    for key in keys:
+        if key not in counts:
+            continue
+        if key in ("customers_blocked_invoice", "customers_blocked_collection"):
+            records_key = key.replace("customers_", "records_")
+            note = text("n_records", n=text.number(counts.get(records_key)))
+        elif key in ("invoice_ready", "collection_ready"):
+            share = text.percent(counts[key], counts.get("records"))
+            note = f"{share} {text('share_of_records')}, {text(key + '_note')}"
+        else:
+            note = text(f"{key}_note")
+        metrics.append(Metric(key, counts.get(key), text(key), note))
+    return metrics
+
+
+def registry_skipped(run: dict[str, Any]) -> bool:
+    return str(run.get("options", {}).get("registry", "")).lower() == "none"
+
+
+# --------------------------------------------------------------------------- customers
+
+
+def _mapped(records: pl.DataFrame, mapping: dict[str, str], *fields: str) -> list[str]:
+    columns = [f"{SRC_PREFIX}{mapping[f]}" for f in fields if f in mapping]
+    return [c for c in columns if c in records.columns]
+
+
+def _joined(columns: list[str], separator: str = " ") -> pl.Expr:
+    """The non-empty values of ``columns`` joined; null when all are empty."""
+    if not columns:
+        return pl.lit(None, pl.String)
+    parts = [pl.col(c).cast(pl.String).str.strip_chars() for c in columns]
+    parts = [pl.when(p != "").then(p) for p in parts]
+    return pl.concat_str(parts, separator=separator, ignore_nulls=True).replace("", None)
+
+
+def _col(records: pl.DataFrame, name: str) -> pl.Expr:
+    return pl.col(name) if name in records.columns else pl.lit(None, pl.String)
+
+
+def _address_after(records: pl.DataFrame) -> pl.Expr:
+    street = _joined([c for c in ("street", "house_number") if c in records.columns])
+    unit = _joined([c for c in ("floor", "door") if c in records.columns], ". ")
+    town = _joined([c for c in ("postal_code", "city") if c in records.columns])
+    return pl.concat_str([street, unit, town], separator=", ", ignore_nulls=True).replace("", None)
+
+
+def _record_view(records: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame:
+    """Per record: the values a reader compares, as in the CRM (before) and cleaned (after)."""
+    name_before = _mapped(records, mapping, "name") or _mapped(
+        records, mapping, "first_name", "last_name"
+    )
+    address_before = _joined(_mapped(records, mapping, "address", *_ADDRESS_FIELDS[:4]))
+    town_before = _joined(_mapped(records, mapping, "postal_code", "city"))
+    survivor = _col(records, "is_survivor").cast(pl.Boolean).fill_null(False)
+    return records.select(
+        cluster_id=pl.col("cluster_id").cast(pl.String),
+        record_id=pl.col("record_id").cast(pl.String),
+        is_survivor=survivor,
+        flags=pl.col("flags").fill_null([]) if "flags" in records.columns else pl.lit([]),
+        invoice_ready=_col(records, "invoice_ready").cast(pl.Boolean).fill_null(False),
+        collection_ready=_col(records, "collection_ready").cast(pl.Boolean).fill_null(False),
+        customer_type=_col(records, "customer_type").cast(pl.String),
+        name=_col(records, "name").cast(pl.String),
+        name_before=_joined(name_before),
+        address=_address_after(records),
+        address_before=pl.concat_str(
+            [address_before, town_before], separator=", ", ignore_nulls=True
+        ).replace("", None),
+        phone=_col(records, "phone_e164").cast(pl.String),
+        phone_before=_joined(_mapped(records, mapping, "phone", "mobile"), " / "),
+        email=_col(records, "email").cast(pl.String),
+        email_before=_joined(_mapped(records, mapping, "email")),
+        cvr=_col(records, "cvr").cast(pl.String),
+        registry_name=_col(records, "registry_name").cast(pl.String),
+        registry_status=_col(records, "registry_status").cast(pl.String),
+    )
+
+
+def _registry_proposals(changes: pl.DataFrame) -> pl.DataFrame:
+    """Per record id: the registry's current name and address where they differ (rule registry)."""
+    empty = pl.DataFrame(
+        schema={
+            "record_id": pl.String,
+            "registry_new_name": pl.String,
+            "registry_new_address": pl.String,
+        }
+    )
+    if changes.is_empty() or "rule" not in changes.columns:
+        return empty
+    proposed = changes.filter(pl.col("rule") == "registry").select(
+        pl.col("record_id").cast(pl.String), pl.col("field"), pl.col("after").cast(pl.String)
+    )
+    if proposed.is_empty():
+        return empty
+    order = {f: i for i, f in enumerate(("address", *_ADDRESS_FIELDS))}
+    proposed = proposed.with_columns(
+        _order=pl.col("field").replace_strict(order, default=99, return_dtype=pl.Int64)
+    ).sort("record_id", "_order")
+    town = pl.col("field").is_in(["postal_code", "city"])
+
+    def joined(which: pl.Expr) -> pl.Expr:
+        return pl.col("after").filter(which).drop_nulls().str.join(" ").replace("", None)
+
+    return (
+        proposed.group_by("record_id", maintain_order=True)
+        .agg(
+            registry_new_name=pl.col("after").filter(pl.col("field") == "name").first(),
+            _street=joined((pl.col("field") != "name") & ~town),
+            _town=joined(town),
+        )
+        .select(
+            "record_id",
+            "registry_new_name",
+            registry_new_address=pl.concat_str(
+                ["_street", "_town"], separator=", ", ignore_nulls=True
+            ).replace("", None),
+        )
+    )
+
+
+def _status_classes(view: pl.DataFrame) -> pl.Expr:
+    statuses = view["registry_status"].drop_nulls().unique().to_list()
+    classes = {s: {"normal": "active"}.get(c, c) for s in statuses if (c := status_class(s))}
+    has = pl.col("flags").list
+    return (
+        pl.when(pl.col("registry_status").is_not_null())
+        .then(
+            pl.col("registry_status").replace_strict(classes, default=None, return_dtype=pl.String)
+        )
+        .when(has.contains("CVR_NOT_FOUND"))
+        .then(pl.lit("not_found"))
+        .when(has.contains("REGISTRY_UNCHECKED"))
+        .then(pl.lit("unchecked"))
+        .when(pl.col("customer_type") == "person")
+        .then(pl.lit("person"))
+        .when(pl.col("cvr").is_null())
+        .then(pl.lit("no_cvr"))
+    )
+
+
+def _customers(view: pl.DataFrame, proposals: pl.DataFrame, plan: pl.DataFrame) -> pl.DataFrame:
+    """One row per cluster: the survivor's values, the cluster's codes, groups and merge plan."""
+    ordered = view.join(proposals, on="record_id", how="left").sort(
+        "is_survivor", descending=True, maintain_order=True
+    )
+    first = [
+        pl.col(c).drop_nulls().first()
+        for c in (
+            "name",
+            "name_before",
+            "address",
+            "address_before",
+            "phone",
+            "phone_before",
+            "email",
+            "email_before",
+            "cvr",
+            "registry_name",
+            "registry_status",
+            "registry_new_name",
+            "registry_new_address",
+            "customer_type",
+        )
+    ]
+    flagged = (
+        view.select("cluster_id", "record_id", pl.col("flags").alias("code"))
+        .explode("code")
+        .filter(pl.col("code").is_not_null() & ~pl.col("code").is_in(list(_CLUSTER_CODES)))
+        .group_by("cluster_id", "code", maintain_order=True)
+        .agg(pl.col("record_id").unique(maintain_order=True).str.join(", "))
+        .sort("cluster_id", "code")
+        .group_by("cluster_id", maintain_order=True)
+        .agg(flagged=pl.format("{}: {}", "code", "record_id").str.join("; "))
+    )
+    customers = ordered.group_by("cluster_id", maintain_order=True).agg(
+        pl.col("record_id").str.join(", ").alias("record_ids"),
+        pl.col("record_id").first().alias("survivor_id"),
+        pl.len().cast(pl.Int64).alias("records"),
+        pl.col("record_id").slice(1).str.join(", ").replace("", None).alias("merged_ids"),
+        pl.col("flags")
+        .list.explode(keep_nulls=False, empty_as_null=False)
+        .drop_nulls()
+        .unique()
+        .sort()
+        .alias("flags"),
+        (~pl.col("invoice_ready")).sum().cast(pl.Int64).alias("_blocked_invoice"),
+        (~pl.col("collection_ready")).sum().cast(pl.Int64).alias("_blocked_collection"),
+        *first,
+    )
+    customers = customers.with_columns(
+        registry_class=_status_classes(customers),
+        events=pl.concat_list(
+            *[
+                pl.when(pl.col("flags").list.contains(code))
+                .then(pl.lit([event]))
+                .otherwise(pl.lit([], pl.List(pl.String)))
+                for code, event in _EVENT_FLAGS.items()
+            ],
+            pl.when(pl.col("registry_new_name").is_not_null())
+            .then(pl.lit(["renamed"]))
+            .otherwise(pl.lit([], pl.List(pl.String))),
+        ).list.unique(maintain_order=True),
+    )
+    customers = customers.join(flagged, on="cluster_id", how="left").join(
+        plan, left_on="survivor_id", right_on="survivor_id", how="left"
+    )
+    # Only a cluster of several records needs to say which record carries which code.
+    customers = customers.with_columns(
+        flagged=pl.when(pl.col("records") > 1).then("flagged"),
+        merge_score=pl.when(pl.col("records") > 1).then("merge_score"),
+        merge_plan=pl.when(pl.col("records") > 1).then("merge_plan"),
+    )
+    return customers
+
+
+def _group_masks(customers: pl.DataFrame) -> pl.DataFrame:
+    flags = pl.col("flags").list
+    invoice = pl.col("_blocked_invoice") > 0
+    return customers.select(
+        invoice=invoice,
+        collection=~invoice & (pl.col("_blocked_collection") > 0),
+        registry=pl.col("events").list.len() > 0,
+        duplicates=pl.col("records") > 1,
+        quality=pl.any_horizontal([flags.contains(c) for c in sorted(QUALITY_CODES)]),
+    )
+
+
+def _plan_by_survivor(plan: pl.DataFrame, text: Text) -> pl.DataFrame:
+    schema = {"survivor_id": pl.String, "merge_score": pl.Float64, "merge_plan": pl.String}
+    if plan.is_empty() or "survivor_id" not in plan.columns:
+        return pl.DataFrame(schema=schema)
+    actions = {a: text.crm_action(a) for a in plan["crm_action"].drop_nulls().unique().to_list()}
+    return (
+        plan.group_by(pl.col("survivor_id").cast(pl.String), maintain_order=True)
+        .agg(
+            merge_score=pl.col("score").cast(pl.Float64, strict=False).min(),
+            merge_plan=pl.col("crm_action").first(),
+        )
+        .with_columns(
+            merge_plan=pl.col("merge_plan").replace_strict(
+                actions, default=None, return_dtype=pl.String
+            )
+        )
+        .cast(schema)  # type: ignore[arg-type]
+    )
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def _reasons(
+    customers: pl.DataFrame, codes: frozenset[str], text: Text, view: pl.DataFrame
+) -> list[Reason]:
+    """Customers and records per code among ``codes``, most customers first."""
+    if customers.is_empty():
+        return []
+    per_customer = (
+        customers.select("cluster_id", pl.col("flags").alias("code"))
+        .explode("code")
+        .filter(pl.col("code").is_in(sorted(codes)))
+        .group_by("code")
+        .agg(pl.len().alias("customers"))
+    )
+    clusters = customers["cluster_id"]
+    per_record = (
+        view.filter(pl.col("cluster_id").is_in(clusters.implode()))
+        .select(pl.col("flags").alias("code"))
+        .explode("code")
+        .filter(pl.col("code").is_in(sorted(codes)))
+        .group_by("code")
+        .agg(pl.len().alias("records"))
+    )
+    rows = per_customer.join(per_record, on="code", how="left").sort(
+        ["customers", "code"], descending=[True, False]
+    )
+    return [
+        Reason(code, int(n), int(r or 0), text.flag_text(code), text.flag_action(code))
+        for code, n, r in rows.iter_rows()
+    ]
+
+
+def _event_reasons(customers: pl.DataFrame, text: Text) -> list[Reason]:
+    events = customers.select(pl.col("events").alias("event"), "records").explode("event")
+    counted = (
+        events.drop_nulls("event")
+        .group_by("event")
+        .agg(pl.len().alias("customers"), pl.col("records").sum())
+    )
+    found = {e: (int(n), int(r)) for e, n, r in counted.iter_rows()}
+    reasons = []
+    for event in EVENTS:
+        if event in found:
+            code = next((c for c, e in _EVENT_FLAGS.items() if e == event), "")
+            action = text.flag_action(code) if code else text.flag_action("NAME_MISMATCH")
+            reasons.append(Reason(event, *found[event], text(f"event_{event}"), action))
+    return reasons
+
+
+def _groups(
+    customers: pl.DataFrame,
+    masks: pl.DataFrame,
+    view: pl.DataFrame,
+    counts: dict[str, int],
+    text: Text,
+) -> list[Group]:
+    groups = []
+    number = text.number
+    for key in GROUPS:
+        index = masks.with_row_index("_i").filter(key)["_i"].to_list()
+        members = customers[index] if index else customers.clear()
+        n, records = members.height, int(members["records"].sum()) if index else 0
+        if key in ("invoice", "collection"):  # the records that carry a blocking code
+            records = int(members[f"_blocked_{key}"].sum()) if index else 0
+        if key == "invoice":
+            reasons = _reasons(members, BLOCKS_INVOICE, text, view)
+            lead = text("section_invoice_lead", n=number(n), records=number(records))
+        elif key == "collection":
+            reasons = _reasons(members, COLLECTION_ONLY, text, view)
+            total = counts.get("customers_blocked_collection", n)
+            lead = text(
+                "section_collection_lead", n=number(n), records=number(records), total=number(total)
+            )
+        elif key == "registry":
+            reasons = _event_reasons(members, text)
+            lead = text("section_registry_lead", n=number(n))
+        elif key == "duplicates":
+            reasons = _reasons(members, frozenset({"DUPLICATE"}), text, view)
+            lead = text(
+                "section_duplicates_lead",
+                n=number(n),
+                records=number(records),
+                extra=number(records - n),
+            )
+        else:
+            reasons = _reasons(members, QUALITY_CODES, text, view)
+            lead = text("section_quality_lead", n=number(n))
+        groups.append(Group(key, text(f"section_{key}"), lead, n, records, reasons, index))
+    return groups
+
+
+# --------------------------------------------------------------------------- the rest
+
+
+def _review_pairs(pairs: pl.DataFrame | None, view: pl.DataFrame) -> pl.DataFrame:
+    schema = {
+        "record_id_l": pl.String,
+        "name_l": pl.String,
+        "record_id_r": pl.String,
+        "name_r": pl.String,
+        "match_probability": pl.Float64,
+    }
+    if pairs is None or "decision" not in pairs.columns:
+        return pl.DataFrame(schema=schema)
+    names = view.select("record_id", "name").unique("record_id", keep="first")
+    review = pairs.filter(pl.col("decision") == "review").select(
+        pl.col("record_id_l").cast(pl.String),
+        pl.col("record_id_r").cast(pl.String),
+        pl.col("match_probability").cast(pl.Float64),
+    )
+    return (
+        review.join(
+            names.rename({"record_id": "record_id_l", "name": "name_l"}),
+            on="record_id_l",
+            how="left",
+        )
+        .join(
+            names.rename({"record_id": "record_id_r", "name": "name_r"}),
+            on="record_id_r",
+            how="left",
+        )
+        .sort("match_probability", descending=True)
+        .select(list(schema))
+    )
+
+
+def _registry_classes(customers_all: pl.DataFrame, text: Text) -> list[dict[str, Any]]:
+    counted = (
+        customers_all.group_by("registry_class")
+        .agg(pl.len().alias("n"), pl.col("registry_status").drop_nulls().unique().sort())
+        .to_dicts()
+    )
+    by_class = {row["registry_class"]: row for row in counted}
+    rows = []
+    for key in STATUS_CLASSES:
+        if key in by_class:
+            row = by_class[key]
+            rows.append(
+                {
+                    "key": key,
+                    "label": text(f"class_{key}"),
+                    "customers": row["n"],
+                    "raw": ", ".join(row["registry_status"]),
+                }
+            )
+    return rows
+
+
+def _completeness(
+    records: pl.DataFrame, mapping: dict[str, str], text: Text
+) -> list[tuple[str, float | None, float | None]]:
+    fields = (
+        ("col_name", ("name",), ("name",)),
+        ("col_address", ("street", "address"), ("street",)),
+        ("x_cvr", ("cvr",), ("cvr",)),
+        ("x_phone", ("phone", "mobile"), ("phone_e164",)),
+        ("x_email", ("email",), ("email",)),
+    )
+    total = records.height or 1
+
+    def filled(columns: list[str]) -> float | None:
+        if not columns:
+            return None
+        any_filled = pl.any_horizontal(
+            [pl.col(c).cast(pl.String).str.strip_chars().fill_null("") != "" for c in columns]
+        )
+        return 100.0 * int(records.select(any_filled.sum()).item()) / total
+
+    rows = []
+    for key, inputs, cleaned in fields:
+        before = filled(_mapped(records, mapping, *inputs))
+        after = filled([c for c in cleaned if c in records.columns])
+        if before is not None or after is not None:
+            rows.append((text(key).split(" (")[0], before, after))
+    return rows
+
+
+def _reason_codes(run: dict[str, Any], text: Text) -> list[dict[str, Any]]:
+    flags = run.get("flags", {})
+    rows = []
+    for code in REASON_CODES:
+        blocks = [
+            text(k)
+            for k, s in (
+                ("blocks_invoice", BLOCKS_INVOICE),
+                ("blocks_collection", BLOCKS_COLLECTION),
+            )
+            if code in s
+        ]
+        rows.append(
+            {
+                "code": code,
+                "records": int(flags.get(code, 0)),
+                "blocks": ", ".join(blocks) or text("blocks_nothing"),
+                "text": text.flag_text(code),
+                "action": text.flag_action(code),
+            }
+        )
+    return sorted(rows, key=lambda r: (-r["records"], r["code"]))
+
+
+def _about(run: dict[str, Any], text: Text) -> list[tuple[str, str]]:
+    info, options = run.get("input", {}), run.get("options", {})
+    band = options.get("review_band") or []
+    how = " ".join(str(v) for v in (info.get("format"), info.get("encoding")) if v)
+    rows = [
+        (text("input_file"), str(info.get("path", ""))),
+        (text("format"), how),
+        ("sha256", str(info.get("sha256", ""))),
+        (text("registry"), str(options.get("registry", ""))),
+        (text("review_band"), " – ".join(text.probability(float(b)) for b in band)),
+        (text("orchestration"), str(run.get("orchestration", ""))),
+        (text("started"), f"{text.time(run.get('started_at'))} ({text('copenhagen_time')})"),
+        (text("finished"), f"{text.time(run.get('finished_at'))} ({text('copenhagen_time')})"),
+    ]
+    return [(k, v) for k, v in rows if v]
+
+
+def build_model(
+    run: dict[str, Any],
+    records: pl.DataFrame,
+    *,
+    pairs: pl.DataFrame | None = None,
+    changes: pl.DataFrame | None = None,
+    merge_plan: pl.DataFrame | None = None,
+    alerts: pl.DataFrame | None = None,
+    lang: str = "da",
+) -> ReportModel:
+    """The view model of a run (see the module doc); ``alerts`` is a monitor's alerts frame."""
+    text = Text(lang)
+    mapping = dict(run.get("input", {}).get("mapping") or {})
+    changes = changes if changes is not None else pl.DataFrame()
+    merge_plan = merge_plan if merge_plan is not None else pl.DataFrame()
+    view = _record_view(records, mapping)
+    all_customers = _customers(
+        view, _registry_proposals(changes), _plan_by_survivor(merge_plan, text)
+    )
+    counts = dict(run.get("counts", {}))
+    for key, value in customer_counts(records).items():
+        counts.setdefault(key, value)
+    masks = _group_masks(all_customers)
+    keep = masks.select(pl.any_horizontal(pl.all())).to_series()
+    customers, masks = all_customers.filter(keep), masks.filter(keep)
+    groups = _groups(customers, masks, view, counts, text)
+    review = _review_pairs(pairs, view)
+    band = run.get("options", {}).get("review_band") or [0.8, 0.996]
+    run_with_counts = dict(run, counts=counts)
+    source = Path(str(run.get("input", {}).get("path", "input"))).name
+    return ReportModel(
+        lang=lang,
+        text=text,
+        meta={
+            "source": source,
+            "run_id": str(run.get("run_id", "")),
+            "started": text.time(run.get("started_at")),
+            "version": str(run.get("datavask_version", "")),
+            "run_dir": str(run.get("options", {}).get("out", "RUN_DIR")),
+        },
+        counts=counts,
+        headline=headline(run_with_counts, text),
+        groups=groups,
+        customers=customers.select(CUSTOMER_FIELDS),
+        review_pairs=review,
+        review_lead=text(
+            "section_review_lead",
+            n=text.number(review.height),
+            low=text.probability(float(band[0])),
+            high=text.probability(float(band[1])),
+        ),
+        changes=changes,
+        merge_plan=merge_plan,
+        registry_skipped=registry_skipped(run),
+        registry_classes=_registry_classes(all_customers, text),
+        completeness=_completeness(records, mapping, text),
+        reason_codes=_reason_codes(run, text),
+        about=_about(run, text),
+        mapping=sorted(mapping.items()),
+        timings=[
+            (str(step), text("seconds", n=text.number(float(s), 2)))
+            for step, s in run.get("timings", {}).items()
+        ],
+        versions=", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items()),
+        alerts=alerts,
+        extra={"decisions": run.get("steps", {}).get("match", {}).get("decisions") or None},
+    )

@@ -1,0 +1,700 @@
+"""Every word the report, worklist.xlsx, the terminal summary and the Prefect artifacts show.
+
+One message catalogue per language (:data:`MESSAGES`), Danish first: the readers are Danish credit
+and finance people, so the words are theirs (faktureres, inkasso, konkurs, tvangsopløsning,
+dubletter, stamdata). Reason codes keep their contract names in every language; their
+explanations (:data:`FLAG_TEXT`) and what to do about them (:data:`FLAG_ACTION`) are translated.
+
+Numbers and times are formatted here too: Danish ``1.234,5`` and ``2. dec. 2026 kl. 03.50``,
+English ``1,234.5`` and ``2 Dec 2026, 03:50``, both in Copenhagen time.
+
+>>> Text("da").number(1234567.25, 1), Text("en").number(1234567.25, 1)
+('1.234.567,3', '1,234,567.3')
+>>> Text("da").time("2026-12-02T02:50:43+00:00")
+'2. dec. 2026 kl. 03.50'
+>>> Text("en")("customers")
+'customers'
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+LANGUAGES: Final = ("da", "en")
+COPENHAGEN: Final = ZoneInfo("Europe/Copenhagen")
+
+FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
+    "da": {
+        "MISSING_NAME": "Intet brugbart navn.",
+        "MISSING_ADDRESS": "Mangler vejnavn eller postnummer, efter at adressen er læst.",
+        "UNKNOWN_POSTAL_CODE": "Et postnummer, der ikke findes i Danmark.",
+        "MISSING_CVR": "En virksomhed uden CVR-nummer.",
+        "INVALID_CVR": "Et CVR-nummer med forkert længde eller forkert kontrolciffer (modulus 11).",
+        "CVR_NOT_FOUND": "Et gyldigt CVR-nummer, som CVR-registret ikke kender.",
+        "NAME_MISMATCH": (
+            "Navnet svarer hverken til registrets nuværende navn eller til virksomhedens binavne: "
+            "fakturaen ville gå til en forkert juridisk enhed."
+        ),
+        "COMPANY_BANKRUPT": "CVR: under konkurs. Krav skal anmeldes i konkursboet.",
+        "COMPANY_DISSOLVED": "CVR: ophørt, opløst, tvangsopløst eller slettet.",
+        "COMPANY_DISTRESSED": (
+            "CVR: under tvangsopløsning, frivillig likvidation eller rekonstruktion."
+        ),
+        "MISSING_EAN": "En offentlig kunde uden EAN-nummer (offentlige kunder faktureres via EAN).",
+        "INVALID_EAN": "Et EAN/GLN-nummer med forkert kontrolciffer eller længde.",
+        "BLACKLISTED": "Kunden (en af kundens poster) står på spærrelisten.",
+        "NO_CONTACT": "Hverken et gyldigt telefonnummer eller en gyldig e-mail i kundens poster.",
+        "INVALID_PHONE": "Et telefonnummer, der ikke er gyldigt.",
+        "INVALID_EMAIL": "En e-mailadresse, der ikke er gyldig.",
+        "ADDRESS_MISMATCH": (
+            "Adressen afviger fra registrets nuværende adresse: kunden er måske flyttet."
+        ),
+        "DUPLICATE": "Kunden har mere end én post i stamdata (dubletter).",
+        "REVIEW_MATCH": "Posten indgår i et muligt dubletpar, som skal vurderes af en person.",
+        "REGISTRY_UNCHECKED": (
+            "CVR-registret kunne ikke spørges (nedbrud, kvote, timeout): "
+            "ukendt er ikke det samme som 'ikke fundet'."
+        ),
+        "CPR_IN_DATA": "Et CPR-nummer stod i et felt; det er maskeret i alle output.",
+    },
+    "en": {
+        "MISSING_NAME": "No usable name.",
+        "MISSING_ADDRESS": "No street or no postal code after parsing the address.",
+        "UNKNOWN_POSTAL_CODE": "A postal code that does not exist in Denmark.",
+        "MISSING_CVR": "A company record without a CVR number.",
+        "INVALID_CVR": "A CVR number with a bad length or modulus-11 checksum.",
+        "CVR_NOT_FOUND": "A valid CVR number the registry does not know.",
+        "NAME_MISMATCH": (
+            "The name matches neither the registry's current name nor its secondary names "
+            "(binavne): invoices would go to the wrong legal entity."
+        ),
+        "COMPANY_BANKRUPT": "Registry: under bankruptcy. Claims go to the estate.",
+        "COMPANY_DISSOLVED": "Registry: ceased, dissolved, compulsorily dissolved or deleted.",
+        "COMPANY_DISTRESSED": (
+            "Registry: under compulsory dissolution, voluntary liquidation or restructuring."
+        ),
+        "MISSING_EAN": (
+            "A public-sector customer without an EAN number (public bodies are invoiced by EAN)."
+        ),
+        "INVALID_EAN": "An EAN/GLN number with a bad GS1 check digit or length.",
+        "BLACKLISTED": "The customer (any record of it) matches the blacklist.",
+        "NO_CONTACT": "Neither a valid phone number nor a valid e-mail in any of its records.",
+        "INVALID_PHONE": "A phone value that is not a valid number.",
+        "INVALID_EMAIL": "An e-mail value that is not a valid address.",
+        "ADDRESS_MISMATCH": (
+            "The address differs from the registry's current address: the customer may have moved."
+        ),
+        "DUPLICATE": "The customer has more than one record in the master data (duplicates).",
+        "REVIEW_MATCH": "The record is in a possible duplicate pair that a person must decide.",
+        "REGISTRY_UNCHECKED": (
+            "The registry could not be asked (outage, quota, timeout): unknown is not 'not found'."
+        ),
+        "CPR_IN_DATA": "A CPR number was found in a field; it is masked in every output.",
+    },
+}
+
+FLAG_ACTION: Final[dict[str, dict[str, str]]] = {
+    "da": {
+        "MISSING_NAME": "Indtast kundens navn.",
+        "MISSING_ADDRESS": "Indtast vejnavn, husnummer og postnummer.",
+        "UNKNOWN_POSTAL_CODE": "Ret postnummeret.",
+        "MISSING_CVR": "Find CVR-nummeret på datacvr.virk.dk og indtast det.",
+        "INVALID_CVR": "Ret CVR-nummeret.",
+        "CVR_NOT_FOUND": "Kontrollér CVR-nummeret; det er måske tastet forkert.",
+        "NAME_MISMATCH": "Ret navnet til registrets navn, eller ret CVR-nummeret.",
+        "COMPANY_BANKRUPT": "Stop fakturering; anmeld kravet i konkursboet.",
+        "COMPANY_DISSOLVED": "Stop fakturering og spær kunden.",
+        "COMPANY_DISTRESSED": "Send ikke til inkasso uden kreditchefens godkendelse.",
+        "MISSING_EAN": "Indhent kundens EAN-nummer.",
+        "INVALID_EAN": "Ret EAN-nummeret.",
+        "BLACKLISTED": "Fakturér ikke; se spærrelistens begrundelse.",
+        "NO_CONTACT": "Indhent et telefonnummer eller en e-mailadresse.",
+        "INVALID_PHONE": "Ret telefonnummeret.",
+        "INVALID_EMAIL": "Ret e-mailadressen.",
+        "ADDRESS_MISMATCH": "Opdatér adressen til registrets (står i reimport-filen).",
+        "DUPLICATE": "Læg posterne sammen efter sammenlægningsplanen.",
+        "REVIEW_MATCH": "Vurdér parret med datavask review.",
+        "REGISTRY_UNCHECKED": "Kør datavask igen, når registret svarer.",
+        "CPR_IN_DATA": "Slet CPR-nummeret fra feltet i CRM.",
+    },
+    "en": {
+        "MISSING_NAME": "Enter the customer's name.",
+        "MISSING_ADDRESS": "Enter street, house number and postal code.",
+        "UNKNOWN_POSTAL_CODE": "Correct the postal code.",
+        "MISSING_CVR": "Look the CVR number up on datacvr.virk.dk and enter it.",
+        "INVALID_CVR": "Correct the CVR number.",
+        "CVR_NOT_FOUND": "Check the CVR number; it may be mistyped.",
+        "NAME_MISMATCH": "Use the registry's name, or correct the CVR number.",
+        "COMPANY_BANKRUPT": "Stop invoicing; file the claim with the bankruptcy estate.",
+        "COMPANY_DISSOLVED": "Stop invoicing and bar the customer.",
+        "COMPANY_DISTRESSED": "No collection without the credit manager's approval.",
+        "MISSING_EAN": "Ask the customer for its EAN number.",
+        "INVALID_EAN": "Correct the EAN number.",
+        "BLACKLISTED": "Do not invoice; see the blacklist's reason.",
+        "NO_CONTACT": "Get a phone number or an e-mail address.",
+        "INVALID_PHONE": "Correct the phone number.",
+        "INVALID_EMAIL": "Correct the e-mail address.",
+        "ADDRESS_MISMATCH": "Update the address to the registry's (it is in the re-import file).",
+        "DUPLICATE": "Merge the records as the merge plan says.",
+        "REVIEW_MATCH": "Decide the pair with datavask review.",
+        "REGISTRY_UNCHECKED": "Run datavask again when the registry answers.",
+        "CPR_IN_DATA": "Delete the CPR number from the field in the CRM.",
+    },
+}
+
+MESSAGES: Final[dict[str, dict[str, str]]] = {
+    "da": {
+        "title": "Kundestamdata: kvalitetsrapport",
+        "report": "datavask-rapport",
+        "run": "kørsel",
+        "started": "startet",
+        "finished": "færdig",
+        "copenhagen_time": "dansk tid",
+        "records": "poster",
+        "records_note": "rækker i input",
+        "customers": "kunder",
+        "customers_note": "efter sammenlægning af dubletter",
+        "definition": (
+            "En post er én række i input. En kunde er de poster, datavask har fundet er den samme "
+            "kunde (dubletter lagt sammen). Lister og tal herunder tæller kunder; antal poster "
+            "står "
+            "i parentes."
+        ),
+        "invoice_ready": "kan faktureres",
+        "invoice_ready_note": "poster uden noget, der spærrer for fakturering",
+        "collection_ready": "kan sendes til inkasso",
+        "collection_ready_note": "og intet, der spærrer for inkasso",
+        "duplicate_records": "dubletter",
+        "duplicate_records_note": "poster, der lægges sammen med en anden post",
+        "clusters_with_duplicates": "kunder med dubletter",
+        "clusters_with_duplicates_note": "kunder med to eller flere poster",
+        "customers_blocked_invoice": "kunder kan ikke faktureres",
+        "customers_blocked_collection": "kunder kan ikke sendes til inkasso",
+        "customers_registry_events": "kunder med hændelser i CVR",
+        "pairs_review": "par venter på vurdering",
+        "share_of_records": "af posterne",
+        "n_records": "{n} poster",
+        "n_customers": "{n} kunder",
+        "section_invoice": "Kan ikke faktureres",
+        "section_invoice_lead": (
+            "{n} kunder ({records} poster) kan ikke faktureres, før stamdata er rettet. "
+            "Hvorfor, og hvad du skal gøre:"
+        ),
+        "section_collection": "Kan ikke sendes til inkasso",
+        "section_collection_lead": (
+            "{n} kunder ({records} poster) kan faktureres, men ikke sendes til inkasso. "
+            "I alt kan {total} kunder ikke sendes til inkasso (de, der ikke kan faktureres, "
+            "heller ikke)."
+        ),
+        "section_registry": "Hændelser i CVR-registret",
+        "section_registry_lead": (
+            "{n} kunder har en hændelse i CVR: konkurs, opløsning, tvangsopløsning eller "
+            "rekonstruktion, nyt navn eller ny adresse."
+        ),
+        "section_alerts": "Overvågning: ændringer siden sidste kørsel",
+        "section_alerts_lead": "{n} ændringer i CVR siden sidste overvågning.",
+        "section_duplicates": "Dubletter, der skal lægges sammen",
+        "section_duplicates_lead": (
+            "{n} kunder har {records} poster i alt; {extra} af dem er dubletter. Behold den "
+            "overlevende post, læg de andre ind i den (filen reimport/merge_plan.csv)."
+        ),
+        "section_quality": "Datakvalitet",
+        "section_quality_lead": (
+            "{n} kunder har et ugyldigt telefonnummer eller en ugyldig e-mail, et CPR-nummer i et "
+            "felt, eller kunne ikke slås op i CVR. Det spærrer ikke for fakturering."
+        ),
+        "section_review": "Mulige dubletter, der skal vurderes",
+        "section_review_lead": (
+            "{n} par af poster ligner hinanden, men ikke nok til at blive lagt sammen "
+            "automatisk (sandsynlighed fra {low} til {high}). Start vurderingen med:"
+        ),
+        "section_review_none": "Ingen par venter på vurdering.",
+        "decisions_obeyed": (
+            "Kørslen fulgte {n} beslutninger fra datavask review "
+            "({same} samme, {different} forskellige)."
+        ),
+        "decisions_not_obeyed": "{n} kunne ikke følges:",
+        "section_nothing": "Ingen kunder i denne gruppe.",
+        "completeness": "Udfyldte felter før og efter rensning",
+        "field": "felt",
+        "before": "før",
+        "in_crm": "i CRM",
+        "after": "efter",
+        "not_in_input": "ikke i input",
+        "registry_classes": "Kunder efter status i CVR",
+        "registry_skipped": (
+            "CVR-opslag sprunget over: kørslen havde --registry none. Konkurs, opløsning og "
+            "navneændringer er ikke kontrolleret."
+        ),
+        "status": "status",
+        "erst_status": "status i CVR (rå)",
+        "reason": "årsag",
+        "what_to_do": "hvad du skal gøre",
+        "count": "antal",
+        "col_customer": "kunde",
+        "col_records": "kundenr.",
+        "col_name": "navn",
+        "col_address": "adresse",
+        "col_contact": "telefon / e-mail",
+        "col_cvr": "CVR",
+        "col_registry": "CVR-registret",
+        "col_reasons": "årsager",
+        "col_survivor": "overlevende post",
+        "col_merged": "lægges ind i den",
+        "col_plan": "sådan i CRM",
+        "col_score": "laveste sandsynlighed",
+        "col_events": "hændelse",
+        "col_flagged": "poster med årsagen",
+        "search": "Søg",
+        "search_hint": "navn, kundenr., CVR, by …",
+        "filter_all": "alle årsager",
+        "page": "side",
+        "of": "af",
+        "previous": "forrige",
+        "next": "næste",
+        "shown": "{shown} af {total} kunder",
+        "not_usable": "ikke brugbar, uændret i CRM",
+        "empty": "tom",
+        "cvr_link_title": "Åbn virksomheden på datacvr.virk.dk",
+        "event_bankrupt": "konkurs",
+        "event_dissolved": "opløst",
+        "event_distressed": "tvangsopløsning/likvidation/rekonstruktion",
+        "event_renamed": "nyt navn",
+        "event_moved": "ny adresse",
+        "class_active": "aktiv",
+        "class_distressed": "nødlidende",
+        "class_bankrupt": "konkurs",
+        "class_dissolved": "opløst",
+        "class_not_found": "ikke fundet",
+        "class_unchecked": "ikke slået op",
+        "class_no_cvr": "intet gyldigt CVR",
+        "class_person": "privatkunde",
+        "about": "Om kørslen",
+        "input_file": "inputfil",
+        "format": "format",
+        "mapping": "kolonner",
+        "registry": "CVR-kilde",
+        "review_band": "vurderingsinterval",
+        "orchestration": "afvikling",
+        "step": "trin",
+        "time": "tid",
+        "seconds": "{n} sek.",
+        "sum_in_steps": "i trinene",
+        "versions": "versioner",
+        "reason_codes": "Alle årsagskoder",
+        "blocks": "spærrer for",
+        "blocks_invoice": "fakturering",
+        "blocks_collection": "inkasso",
+        "blocks_nothing": "intet",
+        "records_with_code": "poster",
+        "noscript": "Tabellerne kræver JavaScript (alt er i denne ene fil; intet hentes udefra).",
+        "worklist_hint": "Samme lister som regneark: worklist.xlsx i samme mappe.",
+        "changes": "ændringer",
+        "changes_lead": "{n} felter er renset (filen changes.csv og arket Ændringer).",
+        # terminal summary
+        "sum_input": "Input",
+        "sum_records": "Poster",
+        "sum_customers": "Kunder",
+        "sum_duplicates": "Dubletter",
+        "sum_duplicates_note": "poster i {n} kunder med mere end én post",
+        "sum_invoice": "Kan faktureres",
+        "sum_collection": "Kan gå til inkasso",
+        "sum_blocked_invoice": "Kan ikke faktureres",
+        "sum_blocked_collection": "Kan ikke inddrives",
+        "sum_registry": "CVR",
+        "sum_registry_note": (
+            "CVR-numre slået op, {not_found} ikke fundet, {unchecked} ikke besvaret"
+        ),
+        "sum_registry_skipped": "sprunget over",
+        "sum_registry_skipped_note": "--registry none: ingen CVR-opslag",
+        "sum_review": "Til vurdering",
+        "sum_review_note": "par: datavask review {run_dir}",
+        "sum_top": "Flest årsager",
+        "sum_time": "Tid",
+        "sum_outputs": "Output",
+        "sum_report": "rapport",
+        "sum_input_problems": "Inputproblemer",
+        "sum_input_problems_note": "rækker med for mange/få felter (beholdt; se source_problem)",
+        "sum_prefect": "Prefect-kørsel",
+        "records_customers": "{records} poster → {customers} kunder",
+        # worklist.xlsx
+        "sheet_invoice": "Kan ikke faktureres",
+        "sheet_collection": "Kan ikke inddrives",
+        "sheet_registry": "CVR-hændelser",
+        "sheet_duplicates": "Dubletter",
+        "sheet_review": "Til vurdering",
+        "sheet_changes": "Ændringer",
+        "sheet_alerts": "Overvågning",
+        "sheet_merge_plan": "Sammenlægningsplan",
+        "x_cluster": "kunde-id",
+        "x_record_ids": "kundenumre",
+        "x_flagged_ids": "kundenumre med årsagen",
+        "x_reasons": "årsagskoder",
+        "x_why": "hvorfor",
+        "x_todo": "hvad du skal gøre",
+        "x_name": "navn",
+        "x_name_before": "navn i CRM",
+        "x_address": "adresse (renset)",
+        "x_address_before": "adresse i CRM",
+        "x_phone": "telefon (renset)",
+        "x_phone_before": "telefon i CRM",
+        "x_email": "e-mail (renset)",
+        "x_email_before": "e-mail i CRM",
+        "x_cvr": "CVR",
+        "x_cvr_link": "CVR på virk.dk",
+        "x_registry_name": "navn i CVR",
+        "x_registry_status": "status i CVR",
+        "x_registry_class": "statusklasse",
+        "x_registry_new": "CVR's nye navn/adresse",
+        "x_events": "hændelser",
+        "x_survivor": "overlevende kundenr.",
+        "x_merged": "kundenumre, der lægges ind",
+        "x_score": "sandsynlighed",
+        "x_plan": "sådan i CRM",
+        "x_left": "kundenr. 1",
+        "x_right": "kundenr. 2",
+        "x_left_name": "navn 1",
+        "x_right_name": "navn 2",
+        "x_probability": "sandsynlighed for samme kunde",
+        "x_record_id": "kundenr.",
+        "x_field": "felt",
+        "x_before": "før",
+        "x_after": "efter",
+        "x_rule": "regel",
+        "x_alert": "ændring",
+        "x_changed_at": "ændret i CVR",
+        "x_detected_at": "opdaget",
+        "crm_merge": "læg ind i den overlevende post",
+        "crm_bar": "opdatér den overlevende post; spær de andre (barred=true)",
+        "crm_hubspot": "læg ind i den overlevende post (HubSpot lægger to sammen ad gangen)",
+        "crm_salesforce": (
+            "læg ind i den overlevende post som master (Salesforce lægger op til tre sammen)"
+        ),
+    },
+    "en": {
+        "title": "Customer master data: quality report",
+        "report": "datavask report",
+        "run": "run",
+        "started": "started",
+        "finished": "finished",
+        "copenhagen_time": "Copenhagen time",
+        "records": "records",
+        "records_note": "rows in the input",
+        "customers": "customers",
+        "customers_note": "after merging duplicates",
+        "definition": (
+            "A record is one row of the input. A customer is the records datavask found to be "
+            "the same customer (duplicates merged). Lists and numbers below count customers; "
+            "the number of records is in brackets."
+        ),
+        "invoice_ready": "invoice-ready",
+        "invoice_ready_note": "records with nothing that blocks invoicing",
+        "collection_ready": "collection-ready",
+        "collection_ready_note": "and nothing that blocks collection",
+        "duplicate_records": "duplicates",
+        "duplicate_records_note": "records that merge into another record",
+        "clusters_with_duplicates": "customers with duplicates",
+        "clusters_with_duplicates_note": "customers with two or more records",
+        "customers_blocked_invoice": "customers cannot be invoiced",
+        "customers_blocked_collection": "customers cannot go to collection",
+        "customers_registry_events": "customers with registry events",
+        "pairs_review": "pairs wait for review",
+        "share_of_records": "of records",
+        "n_records": "{n} records",
+        "n_customers": "{n} customers",
+        "section_invoice": "Cannot be invoiced",
+        "section_invoice_lead": (
+            "{n} customers ({records} records) cannot be invoiced until their master data is "
+            "fixed. Why, and what to do:"
+        ),
+        "section_collection": "Cannot go to collection",
+        "section_collection_lead": (
+            "{n} customers ({records} records) can be invoiced but cannot go to collection. In "
+            "all, {total} customers cannot go to collection (those that cannot be invoiced "
+            "cannot either)."
+        ),
+        "section_registry": "Registry events",
+        "section_registry_lead": (
+            "{n} customers have an event in the CVR registry: bankruptcy, dissolution, compulsory "
+            "dissolution or restructuring, a new name or a new address."
+        ),
+        "section_alerts": "Monitoring: changes since the last run",
+        "section_alerts_lead": "{n} changes in the registry since the last monitoring run.",
+        "section_duplicates": "Duplicates to merge",
+        "section_duplicates_lead": (
+            "{n} customers have {records} records in all; {extra} of them are duplicates. Keep "
+            "the surviving record and merge the others into it (file reimport/merge_plan.csv)."
+        ),
+        "section_quality": "Data quality",
+        "section_quality_lead": (
+            "{n} customers have an invalid phone number or e-mail, a CPR number in a field, or "
+            "could not be looked up in the registry. None of this blocks invoicing."
+        ),
+        "section_review": "Possible duplicates to review",
+        "section_review_lead": (
+            "{n} pairs of records look alike, but not enough to be merged automatically "
+            "(probability from {low} to {high}). Start the review with:"
+        ),
+        "section_review_none": "No pairs wait for review.",
+        "decisions_obeyed": (
+            "This run obeyed {n} decisions from datavask review "
+            "({same} same, {different} different)."
+        ),
+        "decisions_not_obeyed": "{n} could not be obeyed:",
+        "section_nothing": "No customers in this group.",
+        "completeness": "Fields filled in before and after cleaning",
+        "field": "field",
+        "before": "before",
+        "in_crm": "in the CRM",
+        "after": "after",
+        "not_in_input": "not in input",
+        "registry_classes": "Customers by registry status",
+        "registry_skipped": (
+            "Registry checks skipped: the run had --registry none. Bankruptcy, dissolution and "
+            "renames were not checked."
+        ),
+        "status": "status",
+        "erst_status": "ERST status (raw)",
+        "reason": "reason",
+        "what_to_do": "what to do",
+        "count": "count",
+        "col_customer": "customer",
+        "col_records": "customer no.",
+        "col_name": "name",
+        "col_address": "address",
+        "col_contact": "phone / e-mail",
+        "col_cvr": "CVR",
+        "col_registry": "CVR registry",
+        "col_reasons": "reasons",
+        "col_survivor": "surviving record",
+        "col_merged": "merged into it",
+        "col_plan": "in the CRM",
+        "col_score": "weakest probability",
+        "col_events": "event",
+        "col_flagged": "records with the reason",
+        "search": "Search",
+        "search_hint": "name, customer no., CVR, city …",
+        "filter_all": "all reasons",
+        "page": "page",
+        "of": "of",
+        "previous": "previous",
+        "next": "next",
+        "shown": "{shown} of {total} customers",
+        "not_usable": "not usable, left as is in the CRM",
+        "empty": "empty",
+        "cvr_link_title": "Open the company on datacvr.virk.dk",
+        "event_bankrupt": "bankrupt",
+        "event_dissolved": "dissolved",
+        "event_distressed": "compulsory dissolution/liquidation/restructuring",
+        "event_renamed": "new name",
+        "event_moved": "new address",
+        "class_active": "active",
+        "class_distressed": "distressed",
+        "class_bankrupt": "bankrupt",
+        "class_dissolved": "dissolved",
+        "class_not_found": "not found",
+        "class_unchecked": "not checked",
+        "class_no_cvr": "no valid CVR",
+        "class_person": "private customer",
+        "about": "About this run",
+        "input_file": "input file",
+        "format": "format",
+        "mapping": "columns",
+        "registry": "registry source",
+        "review_band": "review band",
+        "orchestration": "orchestration",
+        "step": "step",
+        "time": "time",
+        "seconds": "{n} s",
+        "sum_in_steps": "in the steps",
+        "versions": "versions",
+        "reason_codes": "All reason codes",
+        "blocks": "blocks",
+        "blocks_invoice": "invoicing",
+        "blocks_collection": "collection",
+        "blocks_nothing": "nothing",
+        "records_with_code": "records",
+        "noscript": (
+            "The tables need JavaScript (everything is in this one file; nothing is fetched)."
+        ),
+        "worklist_hint": "The same lists as a spreadsheet: worklist.xlsx in the same folder.",
+        "changes": "changes",
+        "changes_lead": "{n} fields were cleaned (file changes.csv and the Changes sheet).",
+        "sum_input": "Input",
+        "sum_records": "Records",
+        "sum_customers": "Customers",
+        "sum_duplicates": "Duplicates",
+        "sum_duplicates_note": "records in {n} customers with more than one record",
+        "sum_invoice": "Invoice-ready",
+        "sum_collection": "Collection-ready",
+        "sum_blocked_invoice": "Cannot be invoiced",
+        "sum_blocked_collection": "Cannot go to collection",
+        "sum_registry": "Registry",
+        "sum_registry_note": (
+            "CVR numbers checked, {not_found} not found, {unchecked} could not be checked"
+        ),
+        "sum_registry_skipped": "skipped",
+        "sum_registry_skipped_note": "--registry none: no CVR checks were made",
+        "sum_review": "To review",
+        "sum_review_note": "pairs: datavask review {run_dir}",
+        "sum_top": "Top reasons",
+        "sum_time": "Time",
+        "sum_outputs": "Outputs",
+        "sum_report": "report",
+        "sum_input_problems": "Input problems",
+        "sum_input_problems_note": "rows with too many/few fields (kept; see source_problem)",
+        "sum_prefect": "Prefect run",
+        "records_customers": "{records} records → {customers} customers",
+        "sheet_invoice": "Cannot be invoiced",
+        "sheet_collection": "Cannot go to collection",
+        "sheet_registry": "Registry events",
+        "sheet_duplicates": "Duplicates to merge",
+        "sheet_review": "Pairs to review",
+        "sheet_changes": "Changes",
+        "sheet_alerts": "Monitoring",
+        "sheet_merge_plan": "Merge plan",
+        "x_cluster": "customer id",
+        "x_record_ids": "customer numbers",
+        "x_flagged_ids": "customer numbers with the reason",
+        "x_reasons": "reason codes",
+        "x_why": "why",
+        "x_todo": "what to do",
+        "x_name": "name",
+        "x_name_before": "name in CRM",
+        "x_address": "address (cleaned)",
+        "x_address_before": "address in CRM",
+        "x_phone": "phone (cleaned)",
+        "x_phone_before": "phone in CRM",
+        "x_email": "e-mail (cleaned)",
+        "x_email_before": "e-mail in CRM",
+        "x_cvr": "CVR",
+        "x_cvr_link": "CVR on virk.dk",
+        "x_registry_name": "registry name",
+        "x_registry_status": "ERST status",
+        "x_registry_class": "status class",
+        "x_registry_new": "registry's new name/address",
+        "x_events": "events",
+        "x_survivor": "surviving customer no.",
+        "x_merged": "customer numbers merged into it",
+        "x_score": "probability",
+        "x_plan": "in the CRM",
+        "x_left": "customer no. 1",
+        "x_right": "customer no. 2",
+        "x_left_name": "name 1",
+        "x_right_name": "name 2",
+        "x_probability": "probability of the same customer",
+        "x_record_id": "customer no.",
+        "x_field": "field",
+        "x_before": "before",
+        "x_after": "after",
+        "x_rule": "rule",
+        "x_alert": "change",
+        "x_changed_at": "changed in registry",
+        "x_detected_at": "detected",
+        "crm_merge": "merge into the surviving record",
+        "crm_bar": "update the surviving record; bar the others (barred=true)",
+        "crm_hubspot": "merge into the surviving record (HubSpot merges two at a time)",
+        "crm_salesforce": (
+            "merge into the surviving record as master (Salesforce merges up to three)"
+        ),
+    },
+}
+
+# merge_plan.csv's crm_action values (reimport.py), as the catalogue keys that translate them.
+CRM_ACTIONS: Final = {
+    "merge into survivor": "crm_merge",
+    "update survivor; set barred=true on merged": "crm_bar",
+    "merge into survivor (HubSpot merges two records at a time)": "crm_hubspot",
+    "merge into survivor as master record (Salesforce merges up to three at once)": (
+        "crm_salesforce"
+    ),
+}
+
+_MONTHS: Final = {
+    "da": (
+        "jan.",
+        "feb.",
+        "mar.",
+        "apr.",
+        "maj",
+        "jun.",
+        "jul.",
+        "aug.",
+        "sep.",
+        "okt.",
+        "nov.",
+        "dec.",
+    ),
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+}
+
+
+def check_language(lang: str) -> str:
+    """``lang`` when the catalogue has it; ValueError naming the choices otherwise."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"--lang must be one of {', '.join(LANGUAGES)} (got {lang!r})")
+    return lang
+
+
+class Text:
+    """The catalogue, numbers and times of one language: ``Text("da")("customers")``."""
+
+    def __init__(self, lang: str = "da") -> None:
+        self.lang = check_language(lang)
+        self.messages = MESSAGES[lang]
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = self.messages[key]
+        return text.format(**values) if values else text
+
+    def flag_text(self, code: str) -> str:
+        return FLAG_TEXT[self.lang][code]
+
+    def flag_action(self, code: str) -> str:
+        return FLAG_ACTION[self.lang][code]
+
+    def crm_action(self, action: str | None) -> str:
+        """merge_plan.csv's instruction in this language (an unknown one as written)."""
+        key = CRM_ACTIONS.get(action or "")
+        return self(key) if key else (action or "")
+
+    def number(self, value: float | None, decimals: int = 0) -> str:
+        """``1.234.567`` and ``87,5`` in Danish, ``1,234,567`` and ``87.5`` in English."""
+        if value is None:
+            return "–"
+        text = f"{value:,.{decimals}f}"
+        if self.lang == "da":
+            text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
+        return text
+
+    def percent(self, part: float | None, whole: float | None, decimals: int = 1) -> str:
+        """``part`` as a share of ``whole``: ``85,8 %`` / ``85.8%``; ``–`` without a whole."""
+        if part is None or not whole:
+            return "–"
+        number = self.number(100.0 * part / whole, decimals)
+        return f"{number} %" if self.lang == "da" else f"{number}%"
+
+    def probability(self, value: float) -> str:
+        """A match probability as a percentage with as many decimals as it needs (99,6 %)."""
+        decimals = 0
+        while decimals < 3 and abs(round(value * 100, decimals) - value * 100) > 1e-9:
+            decimals += 1
+        return self.percent(value, 1.0, decimals)
+
+    def time(self, iso: str | None) -> str:
+        """An ISO timestamp (UTC or with offset) in Copenhagen time; ``–`` when missing."""
+        if not iso:
+            return "–"
+        try:
+            moment = datetime.fromisoformat(str(iso))
+        except ValueError:
+            return str(iso)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        local = moment.astimezone(COPENHAGEN)
+        month = _MONTHS[self.lang][local.month - 1]
+        if self.lang == "da":
+            return f"{local.day}. {month} {local.year} kl. {local:%H.%M}"
+        return f"{local.day} {month} {local.year}, {local:%H:%M}"

@@ -1,0 +1,282 @@
+"""``worklist.xlsx``: one sheet per action for the people who fix the data in the CRM.
+
+Sheets, in money order: cannot be invoiced, cannot go to collection, registry events (and
+monitoring alerts when given), duplicates to merge, the merge plan, pairs to review, data quality,
+changes. Each has the columns a person needs to find the customer in the CRM and fix it (customer
+numbers, the value in the CRM and the cleaned one, the registry's values and a link to the
+company on datacvr.virk.dk), a frozen header row, filters and column widths; headers in the
+report's language.
+
+Every cell is written as text or a number, never as a formula: values starting with ``=``, ``+``,
+``-`` or ``@`` stay text (``strings_to_formulas`` off), as do URLs and number-like strings. CPR
+numbers are already masked in the frames this is written from. A sheet holds at most Excel's
+1,048,575 data rows; longer lists continue on sheets named ``… (2)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+import polars as pl
+import xlsxwriter
+
+from datavask.connectors.report_model import ReportModel
+from datavask.connectors.report_text import FLAG_ACTION, FLAG_TEXT, Text
+
+MAX_ROWS: Final = 1_048_575  # Excel's limit, less the header
+MAX_URLS: Final = 65_000  # Excel keeps at most 65,530 links per sheet
+MAX_CELL: Final = 32_767
+CVR_URL: Final = "https://datacvr.virk.dk/enhed/virksomhed/"
+_EVENT_CODES: Final = {
+    "bankrupt": "COMPANY_BANKRUPT",
+    "dissolved": "COMPANY_DISSOLVED",
+    "distressed": "COMPANY_DISTRESSED",
+    "moved": "ADDRESS_MISMATCH",
+}
+
+
+def _explained(codes: pl.Expr, table: dict[str, str], allowed: list[str]) -> pl.Expr:
+    """The texts of the ``allowed`` codes in a list column, one per line."""
+    kept = codes.list.eval(pl.element().filter(pl.element().is_in(allowed)))
+    return (
+        kept.list.eval(
+            pl.element().replace_strict(table, default=pl.element(), return_dtype=pl.String)
+        )
+        .list.unique(maintain_order=True)
+        .list.join("\n")
+    )
+
+
+def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
+    group = model.group(key)
+    assert group is not None
+    rows = model.customers[group.rows] if group.rows else model.customers.clear()
+    lang = model.lang
+    if key == "registry":
+        codes = [reason.code for reason in group.reasons]
+        events = {e: text(f"event_{e}") for e in codes}
+        actions = {e: FLAG_ACTION[lang][_EVENT_CODES.get(e, "NAME_MISMATCH")] for e in codes}
+        lead = [
+            pl.col("events")
+            .list.eval(
+                pl.element().replace_strict(events, default=pl.element(), return_dtype=pl.String)
+            )
+            .list.join(", ")
+            .alias(text("x_events")),
+            _explained(pl.col("events"), actions, codes).alias(text("x_todo")),
+        ]
+    else:
+        codes = [reason.code for reason in group.reasons]
+        lead = [
+            pl.col("flags")
+            .list.eval(pl.element().filter(pl.element().is_in(codes)))
+            .list.join(", ")
+            .alias(text("x_reasons")),
+            _explained(pl.col("flags"), FLAG_TEXT[lang], codes).alias(text("x_why")),
+            _explained(pl.col("flags"), FLAG_ACTION[lang], codes).alias(text("x_todo")),
+        ]
+    if key == "duplicates":
+        lead = [
+            pl.col("survivor_id").alias(text("x_survivor")),
+            pl.col("merged_ids").alias(text("x_merged")),
+            pl.col("merge_score").alias(text("x_score")),
+            pl.col("merge_plan").alias(text("x_plan")),
+        ]
+    class_names = {
+        c: text(f"class_{c}")
+        for c in (
+            "active",
+            "distressed",
+            "bankrupt",
+            "dissolved",
+            "not_found",
+            "unchecked",
+            "no_cvr",
+            "person",
+        )
+    }
+    return rows.select(
+        pl.col("record_ids").alias(text("x_record_ids")),
+        pl.coalesce("flagged", "record_ids").alias(text("x_flagged_ids")),
+        *lead,
+        pl.col("name").alias(text("x_name")),
+        pl.col("name_before").alias(text("x_name_before")),
+        pl.col("address").alias(text("x_address")),
+        pl.col("address_before").alias(text("x_address_before")),
+        pl.col("phone").alias(text("x_phone")),
+        pl.col("phone_before").alias(text("x_phone_before")),
+        pl.col("email").alias(text("x_email")),
+        pl.col("email_before").alias(text("x_email_before")),
+        pl.col("cvr").alias(text("x_cvr")),
+        pl.when(pl.col("cvr").str.contains(r"^\d{8}$"))
+        .then(pl.lit(CVR_URL) + pl.col("cvr"))
+        .alias(text("x_cvr_link")),
+        pl.col("registry_name").alias(text("x_registry_name")),
+        pl.col("registry_status").alias(text("x_registry_status")),
+        pl.col("registry_class")
+        .replace_strict(class_names, default=None, return_dtype=pl.String)
+        .alias(text("x_registry_class")),
+        pl.concat_str(
+            ["registry_new_name", "registry_new_address"], separator=", ", ignore_nulls=True
+        )
+        .replace("", None)
+        .alias(text("x_registry_new")),
+        pl.col("cluster_id").alias(text("x_cluster")),
+    )
+
+
+def _renamed(frame: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
+    present = {k: v for k, v in names.items() if k in frame.columns}
+    return frame.select(list(present)).rename(present)
+
+
+def sheets(model: ReportModel) -> list[tuple[str, pl.DataFrame]]:
+    """(sheet name, frame) for every sheet of the worklist, in order."""
+    text = model.text
+    out = [
+        (text("sheet_invoice"), _customer_sheet(model, "invoice", text)),
+        (text("sheet_collection"), _customer_sheet(model, "collection", text)),
+        (text("sheet_registry"), _customer_sheet(model, "registry", text)),
+    ]
+    if model.alerts is not None:
+        out.append((text("sheet_alerts"), model.alerts))
+    out.append((text("sheet_duplicates"), _customer_sheet(model, "duplicates", text)))
+    plan = model.merge_plan
+    if "crm_action" in plan.columns:
+        actions = {a: text.crm_action(a) for a in plan["crm_action"].drop_nulls().unique()}
+        plan = plan.with_columns(
+            pl.col("crm_action").replace_strict(actions, default=None, return_dtype=pl.String)
+        )
+    out.append(
+        (
+            text("sheet_merge_plan"),
+            _renamed(
+                plan,
+                {
+                    "survivor_id": text("x_survivor"),
+                    "merged_ids": text("x_merged"),
+                    "score": text("x_score"),
+                    "crm_action": text("x_plan"),
+                },
+            ),
+        )
+    )
+    out.append(
+        (
+            text("sheet_review"),
+            _renamed(
+                model.review_pairs,
+                {
+                    "record_id_l": text("x_left"),
+                    "name_l": text("x_left_name"),
+                    "record_id_r": text("x_right"),
+                    "name_r": text("x_right_name"),
+                    "match_probability": text("x_probability"),
+                },
+            ),
+        )
+    )
+    out.append((text("section_quality"), _customer_sheet(model, "quality", text)))
+    out.append(
+        (
+            text("sheet_changes"),
+            _renamed(
+                model.changes,
+                {
+                    "record_id": text("x_record_id"),
+                    "field": text("x_field"),
+                    "before": text("x_before"),
+                    "after": text("x_after"),
+                    "rule": text("x_rule"),
+                },
+            ),
+        )
+    )
+    return out
+
+
+def _widths(frame: pl.DataFrame) -> list[float]:
+    """Column widths from the header and the longest of the first 10,000 values, 8 to 60."""
+    sample = frame.head(10_000)
+    widths = []
+    for name in frame.columns:
+        longest = sample.select(
+            pl.col(name)
+            .cast(pl.String)
+            .str.split("\n")
+            .list.eval(pl.element().str.len_chars())
+            .list.max()
+            .max()
+        ).item()
+        widths.append(float(min(max(len(name), longest or 0, 8) + 2, 60)))
+    return widths
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_CELL:
+        return value[: MAX_CELL - 1] + "…"
+    return value
+
+
+def _as_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Lists joined, dates and anything else that is not a number or text as text."""
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.List):
+            exprs.append(pl.col(name).cast(pl.List(pl.String)).list.join(", "))
+        elif dtype.is_numeric() or dtype == pl.String:
+            exprs.append(pl.col(name))
+        elif isinstance(dtype, pl.Struct):
+            exprs.append(pl.col(name).struct.json_encode())
+        else:
+            exprs.append(pl.col(name).cast(pl.String))
+    return frame.select(exprs)
+
+
+def _write_sheet(
+    book: xlsxwriter.Workbook, name: str, frame: pl.DataFrame, *, link: str, formats: dict[str, Any]
+) -> None:
+    frame = _as_cells(frame)
+    link_column = frame.columns.index(link) if link in frame.columns else None
+    chunks = max(1, -(-frame.height // MAX_ROWS))
+    for part in range(chunks):
+        title = name if part == 0 else f"{name[:24]} ({part + 1})"
+        sheet = book.add_worksheet(title[:31])
+        chunk = frame.slice(part * MAX_ROWS, MAX_ROWS)
+        for i, width in enumerate(_widths(frame)):
+            sheet.set_column(i, i, width, formats["wrap"])
+        sheet.write_row(0, 0, frame.columns, formats["header"])
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(chunk.height, 1), max(len(frame.columns) - 1, 0))
+        for r, row in enumerate(chunk.iter_rows(), start=1):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if c == link_column and r <= MAX_URLS:
+                    sheet.write_url(r, c, value, string=value)
+                else:
+                    sheet.write(r, c, _cell(value))
+
+
+def write_worklist(model: ReportModel, path: Path) -> Path:
+    """Write the worklist of a view model to ``path`` (an .xlsx file)."""
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "constant_memory": True,
+    }
+    book = xlsxwriter.Workbook(str(path), options)
+    formats = {
+        "header": book.add_format(
+            {"bold": True, "bg_color": "#E8EDF3", "bottom": 1, "text_wrap": True, "valign": "top"}
+        ),
+        "wrap": book.add_format({"valign": "top"}),
+    }
+    try:
+        for name, frame in sheets(model):
+            _write_sheet(book, name, frame, link=model.text("x_cvr_link"), formats=formats)
+    finally:
+        book.close()
+    return path
