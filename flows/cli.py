@@ -52,6 +52,7 @@ def _root(
 ) -> None:
     """Cleanse Danish customer master data."""
 
+
 STEP_LABELS = {
     "read": "Reading input",
     "normalise": "Normalising names, addresses, phones, e-mails, ids",
@@ -196,7 +197,7 @@ def _keep_password_out_of_parameters(options: dict[str, Any]) -> None:
 
 
 def _run(**options: Any) -> dict[str, Any]:
-    from datavask.flows.cleanse import CleanseOptions, cleanse_flow, run_pipeline, set_reporter
+    from datavask.flows.cleanse import CleanseOptions, run_pipeline, set_reporter
     from datavask.flows.orchestration import resolve
 
     _keep_password_out_of_parameters(options)
@@ -232,13 +233,13 @@ def _run(**options: Any) -> dict[str, Any]:
                     orchestration_note=orchestration.note,
                     reporter=report,
                 )
-            elif orchestration.kind == "local-server":
+            elif orchestration.api_url:  # configured, serve's or the local server
                 from prefect.settings import PREFECT_API_URL, temporary_settings
 
                 with temporary_settings(updates={PREFECT_API_URL: orchestration.api_url}):
-                    run = _run_flow(cleanse_flow, options, orchestration.note)
+                    run = _run_flow(options, orchestration.note)
             else:
-                run = _run_flow(cleanse_flow, options, orchestration.note)
+                run = _run_flow(options, orchestration.note)
     finally:
         set_reporter(None)
     run["orchestration_kind"] = orchestration.kind
@@ -246,9 +247,12 @@ def _run(**options: Any) -> dict[str, Any]:
     return run
 
 
-def _run_flow(cleanse_flow: Any, options: dict[str, Any], note: str) -> dict[str, Any]:
-    plain = dict(options, review_band=list(options["review_band"]))
-    state = cleanse_flow(options=plain, orchestration_note=note, return_state=True)
+def _run_flow(options: dict[str, Any], note: str) -> dict[str, Any]:
+    from datavask.flows.cleanse_flow import cleanse_flow
+    from datavask.flows.params import CleanseParams
+
+    params = CleanseParams(**options).model_dump()
+    state = cleanse_flow(**params, orchestration_note=note, return_state=True)
     run: dict[str, Any] = state.result()  # re-raises the step's own exception on failure
     run["flow_run_id"] = str(state.state_details.flow_run_id)
     return run
