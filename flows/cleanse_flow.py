@@ -83,6 +83,6 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
     where = Path(run["out"]).resolve()
     create_link_artifact(
         link=where.as_uri(), link_text=str(where), key=OUTPUT_ARTIFACT,
-        description="The run's output directory",
+        description=str(where),
     )  # fmt: skip
     return run

@@ -325,7 +325,7 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run's output director
     console.print(f"report written to {path}")
 
 
-local_server = typer.Typer(help="datavask's own local Prefect server (started by the first run).")
+local_server = typer.Typer(help="datavask's own local Prefect server (started by serve).")
 app.add_typer(local_server, name="local-server")
 
 
@@ -339,6 +339,19 @@ def local_server_status() -> None:
         console.print(f"running (pid {state['pid']}): {str(state['api_url']).removesuffix('/api')}")
     else:
         console.print("not running")
+
+
+@local_server.command("start")
+def local_server_start() -> None:
+    """Start the local Prefect server (scheduler and events on); one-off runs then report to it."""
+    from datavask.flows.orchestration import LocalServerError, ensure_local_server
+
+    try:
+        with console.status("Starting …") as status:
+            url = ensure_local_server(status.update)
+    except LocalServerError as exc:
+        raise _fail(f"the local Prefect server did not start: {exc}", code=1) from None
+    console.print(f"running: {url.removesuffix('/api')}")
 
 
 @local_server.command("stop")
@@ -356,6 +369,16 @@ def _mount_registry() -> None:
 
 
 _mount_registry()
+
+
+def _mount_serve() -> None:
+    from datavask.flows.serve_cli import run_command, serve_command
+
+    app.command("serve")(serve_command)
+    app.command("run")(run_command)
+
+
+_mount_serve()
 
 
 def main() -> None:

@@ -150,16 +150,19 @@ def load_config(path: Path) -> ServeConfig:
             continue
         for i, entry in enumerate(entries, 1):
             where = f"{kind}[{i}]"
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(name, str) and name in names:
+                problems.append(f"{where}.name: {name!r} is also the name of {names[name]}")
+            elif isinstance(name, str):
+                names[name] = where
             try:
                 job = model.model_validate(entry)
             except ValidationError as exc:
                 problems += [f"{where}.{p}" for p in validation_problems(exc)]
                 continue
-            if job.name in names:
-                problems.append(f"{where}.name: {job.name!r} is also the name of {names[job.name]}")
-            names.setdefault(job.name, where)
             problems += [f"{where}.{p}" for p in _job_problems(job, base=path.parent)]
             jobs[kind].append(_absolute(job, base=path.parent))
+    problems += _monitor_inputs(jobs["monitor"], jobs["cleanse"])
     if not raw.get("cleanse") and not raw.get("monitor"):
         problems.append("no jobs: add a [[cleanse]] or [[monitor]] table")
     if problems:
@@ -184,7 +187,7 @@ def _job_problems(job: Job, base: Path) -> list[str]:
     gap = dst_gap_problem(job.cron, job.timezone)
     if gap:
         problems.append(f"cron: {gap}")
-    files = {"input": job.input}
+    files = {"input": job.input} if isinstance(job, CleanseJob) else {}
     if isinstance(job, CleanseJob):
         files |= {"blacklist": job.blacklist, "mapping": job.mapping}
     if job.registry not in ("bundled", "none") and "://" not in job.registry:
@@ -192,6 +195,18 @@ def _job_problems(job: Job, base: Path) -> list[str]:
     for key, value in files.items():
         if value and "://" not in value and not (base / value).expanduser().exists():
             problems.append(f"{key}: {value}: no such file")
+    return problems
+
+
+def _monitor_inputs(monitors: list[MonitorJob], cleanses: list[CleanseJob]) -> list[str]:
+    """A monitor's input must exist, unless a cleanse job of the same file will write it."""
+    roots = [Path(job.out) for job in cleanses]
+    problems = []
+    for i, job in enumerate(monitors, 1):
+        path = Path(job.input)
+        if "://" in job.input or path.exists() or any(path.is_relative_to(r) for r in roots):
+            continue
+        problems.append(f"monitor[{i}].input: {job.input}: no such file or run directory")
     return problems
 
 
