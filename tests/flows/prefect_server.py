@@ -49,12 +49,12 @@ def start_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
         # the scheduler looks for work every 10 s instead of every 60 s
         PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="10",
     )
-    log = (home / "server.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True,
-    )  # fmt: skip
+    with (home / "server.log").open("ab") as log:  # the server keeps its own copy
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+             "--port", str(port)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True,
+        )  # fmt: skip
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -71,11 +71,11 @@ class Served:
     process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        log = (self.root / "serve.log").open("a")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "datavask", "serve", "--config", str(self.config)],
-            stdout=log, stderr=log, env=self.env, text=True, start_new_session=True,
-        )  # fmt: skip
+        with (self.root / "serve.log").open("a") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "datavask", "serve", "--config", str(self.config)],
+                stdout=log, stderr=log, env=self.env, text=True, start_new_session=True,
+            )  # fmt: skip
         _wait(lambda: self.deployment("on-demand").get("paused") is False and self.serving(),
               RUN_WAIT_S, "serve to register its deployments")  # fmt: skip
 
@@ -245,36 +245,41 @@ class _Proxy:
         self.port = free_port()
         self.target = target_port
         self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.listener.settimeout(0.2)
+        self.closed = threading.Event()
         self.sockets: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        self.lock = threading.Lock()
+        self.acceptor = threading.Thread(target=self._accept, daemon=True)
+        self.acceptor.start()
 
     def _accept(self) -> None:
-        while True:
+        while not self.closed.is_set():
             try:
                 client, _ = self.listener.accept()
-            except OSError:
-                return
+            except TimeoutError:
+                continue
             upstream = socket.create_connection(("127.0.0.1", self.target))
-            self.sockets += [client, upstream]
+            with self.lock:
+                self.sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
     @staticmethod
     def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
+        with contextlib.suppress(OSError):
             while data := source.recv(65536):
                 sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
+        for s in (source, sink):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
+        self.closed.set()
+        self.acceptor.join(timeout=10)
         self.listener.close()
-        for s in self.sockets:
-            s.close()
+        with self.lock:
+            for s in self.sockets:
+                s.close()
 
 
 def test_serve_exits_when_its_server_goes_away(prefect_server: str, tmp_path: Path) -> None:  # noqa: F811
