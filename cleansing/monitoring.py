@@ -356,7 +356,7 @@ def _next_state(joined: pl.DataFrame, kept: pl.DataFrame, checked_at: str) -> pl
         pl.lit(checked_at).alias("checked_at"),
     )  # fmt: skip
     untouched = kept.join(rows.select("cvr"), on="cvr", how="anti")
-    state = pl.concat([untouched, rows.select(list(STATE_SCHEMA)).cast(STATE_SCHEMA)])
+    state = pl.concat([untouched, rows.select(list(STATE_SCHEMA)).cast(dict(STATE_SCHEMA.items()))])
     return state.sort("cvr")
 
 

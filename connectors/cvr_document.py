@@ -645,6 +645,11 @@ def _merger(vr: Mapping[str, Any], own: str, *, ceased: bool) -> tuple[str | Non
     """
     mergers = [m for m in vr.get("fusioner") or [] if isinstance(m, Mapping)]
     if not mergers:
+        # "OPLØST EFTER FUSION" without the merger itself (a trimmed document): merged, successor
+        # unknown.
+        status = (vr.get("virksomhedMetadata") or _NOTHING).get("sammensatStatus")
+        if ceased and isinstance(status, str) and "fusion" in status.casefold():
+            return "?", None
         return None, None
     newest = max(mergers, key=lambda m: max(_period_dates(_merger_values(m)), default=""))
     values = _merger_values(newest)

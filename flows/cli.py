@@ -52,6 +52,7 @@ def _root(
 ) -> None:
     """Cleanse Danish customer master data."""
 
+
 STEP_LABELS = {
     "read": "Reading input",
     "normalise": "Normalising names, addresses, phones, e-mails, ids",
@@ -352,6 +353,15 @@ def _mount_registry() -> None:
 
 
 _mount_registry()
+
+
+def _mount_monitor() -> None:
+    from datavask.flows.monitor_cli import monitor
+
+    app.command("monitor")(monitor)
+
+
+_mount_monitor()
 
 
 def main() -> None:
