@@ -371,6 +371,15 @@ def _mount_registry() -> None:
 _mount_registry()
 
 
+def _mount_monitor() -> None:
+    from datavask.flows.monitor_cli import monitor
+
+    app.command("monitor")(monitor)
+
+
+_mount_monitor()
+
+
 def _mount_serve() -> None:
     from datavask.flows.serve_cli import run_command, serve_command
 
