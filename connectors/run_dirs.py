@@ -53,7 +53,12 @@ def is_datavask_run(path: Path) -> bool:
         run = json.loads((path / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return isinstance(run, dict) and "run_id" in run and "datavask_version" in run
+    # cleanse's run.json names datavask's version; monitor's names its command
+    return (
+        isinstance(run, dict)
+        and "run_id" in run
+        and ("datavask_version" in run or "command" in run)
+    )
 
 
 def prune_runs(

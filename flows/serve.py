@@ -80,7 +80,8 @@ def build_deployments(config: ServeConfig, api_url: str) -> list[Any]:
         if not job.enabled:
             continue
         flow, parameters = _flow_and_parameters(job)
-        parameters["orchestration_note"] = f"datavask serve, Prefect server at {api_url}"
+        if isinstance(job, CleanseJob):
+            parameters["orchestration_note"] = f"datavask serve, Prefect server at {api_url}"
         deployments.append(
             flow.to_deployment(
                 name=job.name,
@@ -113,25 +114,20 @@ def _flow_and_parameters(job: Job) -> tuple[Any, dict[str, Any]]:
 
         return cleanse_flow, job.params().model_dump(mode="json")
     assert isinstance(job, MonitorJob)
+    from pydantic import ValidationError
+
+    from datavask.flows.monitor import MonitorParams
+    from datavask.flows.monitor_job import monitor_job_flow
+    from datavask.flows.params import validation_problems
+
     try:
-        from datavask.flows.monitor import monitor_flow  # type: ignore[import-not-found]
-    except ImportError:
-        raise ServeError(
-            f"monitor job {job.name!r}: this installation has no monitor flow "
-            "(datavask monitor is not built yet)",
-            code=2,
-        ) from None
-    wanted = {
-        "input": job.input, "registry": job.registry, "state": job.state, "out": job.out,
-        "notify": job.notify, "dated_runs": True, "keep_runs": job.keep_runs,
-        "keep_days": job.keep_days, "timezone": job.timezone,
-    }  # fmt: skip
-    accepted = set(monitor_flow.parameters.properties)
-    parameters = {k: v for k, v in wanted.items() if v is not None and k in accepted}
-    missing = sorted(k for k in ("input", "registry", "state", "out") if k not in accepted)
-    if missing:
-        raise ServeError(f"the monitor flow takes no {', '.join(missing)} parameter", code=2)
-    return monitor_flow, parameters
+        params = MonitorParams(**job.params())
+    except ValidationError as exc:
+        problems = "; ".join(validation_problems(exc))
+        raise ServeError(f"monitor job {job.name!r}: {problems}", code=2) from None
+    parameters = {"params": params.model_dump(mode="json"), "timezone": job.timezone}
+    parameters |= {k: v for k in ("keep_runs", "keep_days") if (v := getattr(job, k)) is not None}
+    return monitor_job_flow, parameters
 
 
 def watch_server(api_url: str, on_gone: Callable[[], None]) -> threading.Thread:
@@ -217,6 +213,7 @@ def trigger(name: str, overrides: dict[str, Any], timeout: float | None) -> RunO
     os.environ["PREFECT_API_URL"] = api_url
     with get_client(sync_client=True) as client:
         deployment, flow_name = _find_deployment(client, name)
+        overrides = _nest_monitor_overrides(flow_name, overrides, dict(deployment.parameters))
         _check_parameters(flow_name, dict(deployment.parameters) | overrides)
         try:
             flow_run = client.create_flow_run_from_deployment(
@@ -266,17 +263,35 @@ def _find_deployment(client: Any, name: str) -> tuple[Any, str]:
     return deployment, flow_name
 
 
+def _nest_monitor_overrides(
+    flow_name: str, overrides: dict[str, Any], current: dict[str, Any]
+) -> dict[str, Any]:
+    """``--param notify=[…]`` for a monitor job means the monitor's own ``params.notify``."""
+    if flow_name != FLOW_NAMES["monitor"]:
+        return overrides
+    from datavask.flows.monitor import MonitorParams
+
+    inner = {k: v for k, v in overrides.items() if k in MonitorParams.model_fields}
+    if not inner:
+        return overrides
+    outer = {k: v for k, v in overrides.items() if k not in inner}
+    return outer | {"params": dict(current.get("params") or {}) | inner}
+
+
 def _check_parameters(flow_name: str, parameters: dict[str, Any]) -> None:
     """Refuse a bad value here, with datavask's own words, before the server sees it."""
-    if flow_name != FLOW_NAMES["cleanse"]:
-        return  # the server checks the monitor flow's schema
     from pydantic import ValidationError
 
     from datavask.flows.params import CleanseParams, validation_problems
 
-    fields = {k: v for k, v in parameters.items() if k != "orchestration_note"}
     try:
-        CleanseParams.model_validate(fields)
+        if flow_name == FLOW_NAMES["cleanse"]:
+            fields = {k: v for k, v in parameters.items() if k != "orchestration_note"}
+            CleanseParams.model_validate(fields)
+        else:
+            from datavask.flows.monitor import MonitorParams
+
+            MonitorParams.model_validate(parameters.get("params") or {})
     except ValidationError as exc:
         raise ServeError("; ".join(validation_problems(exc)), code=2) from None
 

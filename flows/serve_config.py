@@ -13,7 +13,6 @@ not happen.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -105,18 +104,35 @@ class CleanseJob(Job):
 
 
 class MonitorJob(Job):
+    registry: str  # no bundled default: monitoring the sample snapshot would alert on nothing real
     state: str
     notify: list[str] = Field(default_factory=list)
+    timeout: float | None = Field(default=None, gt=0)
+    concurrency: int | None = Field(default=None, ge=1, le=16)
 
     @field_validator("notify")
     @classmethod
     def _targets(cls, targets: list[str]) -> list[str]:
+        from datavask.connectors.alerts import parse_target
+        from datavask.connectors.errors import InputError
+
         for target in targets:
-            if not re.match(r"^(https?://|mailto:)", target):
-                raise ValueError(f"{target!r}: a notify target is an http(s):// URL or mailto:")
             if url_has_password(target):
                 raise ValueError(f"{target!r} contains a password")
+            try:
+                parse_target(target)
+            except InputError as exc:
+                raise ValueError(str(exc).removeprefix("--notify ")) from None
         return targets
+
+    def params(self) -> dict[str, Any]:
+        """The monitor's own parameters (``MonitorParams`` fields) for this job."""
+        fields = {
+            "input": self.input, "registry": self.registry, "state": self.state,
+            "out": self.out, "notify": self.notify, "timeout": self.timeout,
+            "concurrency": self.concurrency,
+        }  # fmt: skip
+        return {k: v for k, v in fields.items() if v is not None}
 
 
 class ServeConfig(BaseModel):

@@ -97,14 +97,14 @@ class Served:
         response.raise_for_status()
         return response.json()
 
-    def deployment(self, name: str) -> dict[str, Any]:
+    def deployment(self, name: str, flow: str = "datavask-cleanse") -> dict[str, Any]:
         try:
-            return self.get(f"/deployments/name/datavask-cleanse/{name}")  # type: ignore[no-any-return]
+            return self.get(f"/deployments/name/{flow}/{name}")  # type: ignore[no-any-return]
         except httpx.HTTPStatusError:
             return {}
 
-    def flow_runs(self, name: str) -> list[dict[str, Any]]:
-        deployment_id = self.deployment(name)["id"]
+    def flow_runs(self, name: str, flow: str = "datavask-cleanse") -> list[dict[str, Any]]:
+        deployment_id = self.deployment(name, flow)["id"]
         return self.post(  # type: ignore[no-any-return]
             "/flow_runs/filter",
             {"deployments": {"id": {"any_": [deployment_id]}}, "limit": 200},
@@ -129,6 +129,15 @@ name = "on-demand"
 cron = "0 5 1 1 *"
 input = "{SAMPLE / "customers.csv"}"
 out = "runs/on-demand"
+
+[[monitor]]
+name = "watch"
+cron = "* * * * *"
+input = "{SAMPLE / "customers.csv"}"
+registry = "{SAMPLE / "registry.jsonl.gz"}"
+state = "monitor-state"
+out = "alerts/watch"
+keep_days = 7
 """,
         encoding="utf-8",
     )
@@ -153,6 +162,18 @@ def test_scheduled_cleanse_writes_a_dated_run_and_latest(served: Served) -> None
     assert "datavask serve" in run["orchestration"]
     scheduled = [r for r in served.flow_runs("every-minute") if r["state_type"] == "COMPLETED"]
     assert scheduled and all(r["auto_scheduled"] for r in scheduled)
+
+
+def test_scheduled_monitor_writes_alerts_into_a_dated_run(served: Served) -> None:
+    root = served.root / "alerts" / "watch"
+    _wait((root / "latest" / "run.json").exists, RUN_WAIT_S, "a scheduled monitor run")
+    assert (root / "latest").is_symlink()
+    assert (root / "latest" / "alerts.csv").exists()
+    run = json.loads((root / "latest" / "run.json").read_text())
+    assert run["command"] == "monitor" and "first_run" in run
+    assert list((served.root / "monitor-state").glob("*.parquet"))
+    runs = served.flow_runs("watch", flow="datavask-monitor")
+    assert any(r["state_type"] == "COMPLETED" and r["auto_scheduled"] for r in runs)
 
 
 def test_datavask_run_starts_a_served_job_with_a_parameter(served: Served) -> None:
@@ -217,6 +238,7 @@ def test_one_off_cleanse_reports_to_the_server_serve_uses(served: Served, tmp_pa
 def test_stop_pauses_and_restart_resumes_without_duplicates(served: Served) -> None:
     assert served.stop() == 0
     assert not served.serving()
+    assert served.deployment("watch", flow="datavask-monitor")["paused"] is True
     for name in ("every-minute", "on-demand"):
         assert served.deployment(name)["paused"] is True
         # pausing removes the runs the schedule had created (a run already waiting for the
