@@ -231,7 +231,7 @@ def trigger(name: str, overrides: dict[str, Any], timeout: float | None) -> RunO
         return RunOutcome(
             deployment=f"{flow_name}/{name}",
             flow_run_id=str(flow_run.id),
-            state=flow_run.state.name if flow_run.state else "UNKNOWN",
+            state=(flow_run.state.name or flow_run.state.type.value) if flow_run.state else "?",
             message=(flow_run.state.message or "") if flow_run.state else "",
             seconds=seconds,
             out=_output_dir(client, flow_run.id),

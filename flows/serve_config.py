@@ -203,7 +203,7 @@ def _job_problems(job: Job, base: Path) -> list[str]:
     gap = dst_gap_problem(job.cron, job.timezone)
     if gap:
         problems.append(f"cron: {gap}")
-    files = {"input": job.input} if isinstance(job, CleanseJob) else {}
+    files: dict[str, str | None] = {"input": job.input} if isinstance(job, CleanseJob) else {}
     if isinstance(job, CleanseJob):
         files |= {"blacklist": job.blacklist, "mapping": job.mapping}
     if job.registry not in ("bundled", "none") and "://" not in job.registry:
