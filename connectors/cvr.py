@@ -19,11 +19,12 @@ cleansing step reports it as REGISTRY_UNCHECKED, never as CVR_NOT_FOUND.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import polars as pl
 
 from datavask.connectors.cvr_base import (
     NoRegistry,
@@ -33,21 +34,33 @@ from datavask.connectors.cvr_base import (
     RegistryError,
     RegistryQuotaError,
 )
-from datavask.connectors.cvr_document import REGISTRY_SCHEMA, SOURCE_FIELDS
+from datavask.connectors.cvr_document import (
+    FACTS_SCHEMA,
+    REGISTRY_SCHEMA,
+    SOURCE_FIELDS,
+    facts_from_registry,
+)
 from datavask.connectors.cvr_erst import (
     ERST_URL,
+    ErstFacts,
     ErstRegistry,
     SyncResult,
     erst_credentials,
     sync_snapshot,
 )
-from datavask.connectors.cvr_snapshot import RegistrySnapshotError, SnapshotRegistry, load_snapshot
+from datavask.connectors.cvr_snapshot import (
+    RegistrySnapshotError,
+    SnapshotFacts,
+    SnapshotRegistry,
+    load_snapshot,
+)
 from datavask.connectors.cvrapi import CVRAPI_URL, CvrapiRegistry
 from datavask.connectors.http import RetryPolicy
 
 __all__ = [
     "CVRAPI_URL",
     "ERST_URL",
+    "FACTS_SCHEMA",
     "REGISTRY_SCHEMA",
     "SOURCE_FIELDS",
     "Registry",
@@ -59,6 +72,7 @@ __all__ = [
     "SyncResult",
     "erst_credentials",
     "load_snapshot",
+    "open_facts",
     "open_registry",
     "sync_snapshot",
 ]
@@ -126,3 +140,65 @@ def open_registry(
             "cvrapi:// or none"
         )
     return SnapshotRegistry(Path(text).expanduser(), cache_dir=cache_dir, workers=workers)
+
+
+class _RegistryFacts(Registry):
+    """Monitoring facts from a source that only gives registry rows (cvrapi.dk)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self.description = registry.description
+
+    def lookup(self, cvrs: Iterable[str]) -> pl.DataFrame:
+        return facts_from_registry(self._registry.lookup(cvrs))
+
+    def close(self) -> None:
+        self._registry.close()
+
+
+def open_facts(
+    source: str,
+    *,
+    cache_dir: Path | None = None,
+    timeout: float = 30.0,
+    concurrency: int = 4,
+    rate: float | None = None,
+    credentials: tuple[str, str] | None = None,
+    retry: RetryPolicy | None = None,
+    workers: int | None = None,
+    transport: httpx.BaseTransport | None = None,
+    cvrapi_url: str = CVRAPI_URL,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Registry:
+    """The monitoring facts behind ``source`` (same sources as :func:`open_registry`).
+
+    ``lookup`` answers with ``cvr``, ``found``, ``lookup_failed`` and :data:`FACTS_SCHEMA`.
+    Online sources are asked afresh: the look-up cache is bypassed. cvrapi.dk gives status,
+    name, address and legal form only (owners, management and mergers stay unknown).
+    """
+    text = source.strip()
+    scheme = urlsplit(text).scheme.lower()
+    if text.lower() == "none":
+        raise RegistryConfigError("monitoring needs a registry: --registry none checks nothing")
+    if scheme in ("http", "https"):
+        return ErstFacts(
+            text,
+            credentials=credentials,
+            timeout=timeout,
+            concurrency=concurrency,
+            rate=rate,
+            retry=retry,
+            transport=transport,
+            sleep=sleep,
+        )
+    if scheme == "cvrapi":
+        registry = open_registry(
+            text, cache_dir=cache_dir, timeout=timeout, max_age_days=0, concurrency=concurrency,
+            rate=rate, retry=retry, transport=transport, cvrapi_url=cvrapi_url, sleep=sleep,
+        )  # fmt: skip
+        return _RegistryFacts(registry)
+    if len(scheme) > 1:
+        raise RegistryConfigError(
+            f"unknown registry source {source!r}: give a snapshot file, an ERST URL or cvrapi://"
+        )
+    return SnapshotFacts(Path(text).expanduser(), cache_dir=cache_dir, workers=workers)

@@ -182,7 +182,10 @@ class OnlineRegistry(Registry):
         wanted = requested_cvrs(cvrs)
         askable = [cvr for cvr in wanted if cvr_text(cvr) == cvr]
         answers, missing = self._cache.get(askable) if self._cache else ({}, askable)
-        frames = [rows_to_document_frame(row for row in answers.values() if row is not None)]
+        frames = [self.empty_frame()]
+        if answers:
+            known = (row for row in answers.values() if row is not None)
+            frames.append(rows_to_document_frame(known))
         failed: list[str] = []
         if missing:
             log.info(
@@ -229,7 +232,15 @@ class OnlineRegistry(Registry):
                 self.description,
                 len(failed),
             )
-        return registry_frame(wanted, pl.concat(frames), failed)
+        return self.assemble(wanted, pl.concat(frames), failed)
+
+    def empty_frame(self) -> pl.DataFrame:
+        """No rows, in the shape :meth:`fetch` returns."""
+        return empty_document_frame()
+
+    def assemble(self, wanted: list[str], found: pl.DataFrame, failed: list[str]) -> pl.DataFrame:
+        """The answer of :meth:`lookup` from the rows found and the CVR numbers not asked."""
+        return registry_frame(wanted, found, failed)
 
     def _fetch_unless_stopped(self, batch: list[str]) -> pl.DataFrame:
         if self._stop.is_set():

@@ -438,3 +438,417 @@ def _public_contact(items: object) -> str | None:
         return None
     value = max(public, key=_valid_from).get("kontaktoplysning")
     return None if value is None else str(value)
+
+
+# --------------------------------------------------------------------------- monitoring facts
+#
+# `datavask monitor` compares more of a document than cleansing does: owners and management,
+# mergers, the credit status, industry, and when each fact took effect. FactColumns reads them
+# into one flat row per company with FACTS_SCHEMA; each fact has a ``*_since`` column holding
+# the registry's effective date (``periode.gyldigFra`` of the current value, or of the latest
+# change among the relations), falling back to the document's ``sidstOpdateret``.
+#
+# A fact the document does not carry at all (a snapshot synced before owners were downloaded,
+# cvrapi.dk) is null — unknown — while a carried but empty list is "" (no owners): monitoring
+# only compares facts known on both sides.
+
+FACTS_VERSION: Final = 1
+
+FACTS_SCHEMA: Final[Mapping[str, pl.DataType]] = {
+    "cvr": pl.String(),
+    "status": pl.String(),
+    "status_class": pl.String(),
+    "status_since": pl.String(),
+    "credit_status": pl.String(),
+    "name": pl.String(),
+    "name_since": pl.String(),
+    "address": pl.String(),
+    "address_id": pl.String(),
+    "address_since": pl.String(),
+    "legal_form": pl.String(),
+    "industry_code": pl.String(),
+    "industry": pl.String(),
+    "owners": pl.String(),
+    "owners_since": pl.String(),
+    "management": pl.String(),
+    "management_since": pl.String(),
+    "merged_into": pl.String(),
+    "merged_since": pl.String(),
+    "end_date": pl.String(),
+    "updated_at": pl.String(),
+}
+
+# What monitoring asks the ERST API for (and what `registry sync` keeps beside SOURCE_FIELDS).
+FACT_FIELDS: Final = (
+    *SOURCE_FIELDS,
+    "Vrvirksomhed.hovedbranche",
+    "Vrvirksomhed.deltagerRelation",
+    "Vrvirksomhed.fusioner",
+    "Vrvirksomhed.virksomhedMetadata.nyesteHovedbranche",
+)
+
+# Owner registers (hovedtype REGISTER) and management bodies (hovedtype LEDELSESORGAN).
+_OWNER_REGISTERS: Final = frozenset({"ejerregister", "reelle ejere", "reel ejer register"})
+_SHARE_TYPES: Final = ("EJERANDEL_PROCENT", "EJERANDEL_STEMMERET_PROCENT")
+
+
+def format_address(address: Mapping[str, Any]) -> str | None:
+    """One line for an ERST address object: ``Vestergade 12A, 2. tv, 8000 Aarhus C``.
+
+    >>> format_address({"vejnavn": "Vestergade", "husnummerFra": 12, "bogstavFra": "a",
+    ...                 "etage": "2", "sidedoer": "tv", "postnummer": 8000,
+    ...                 "postdistrikt": "Aarhus C"})
+    'Vestergade 12A, 2. tv, 8000 Aarhus C'
+    >>> format_address({}) is None
+    True
+    """
+    number, letter = address.get("husnummerFra"), address.get("bogstavFra")
+    street = " ".join(
+        str(part)
+        for part in (
+            address.get("vejnavn"),
+            None if number is None else f"{number}{str(letter or '').strip().upper()}",
+        )
+        if part
+    )
+    unit = ". ".join(str(p) for p in (address.get("etage"), address.get("sidedoer")) if p)
+    postal = address.get("postnummer")
+    town = " ".join(
+        str(p)
+        for p in (f"{postal:04d}" if type(postal) is int else postal, address.get("postdistrikt"))
+        if p
+    )
+    box = address.get("postboks")
+    parts = [
+        f"c/o {address['conavn']}" if address.get("conavn") else None,
+        street or None,
+        unit or None,
+        f"Postboks {box}" if box else None,
+        town or None,
+    ]
+    line = ", ".join(" ".join(str(p).split()) for p in parts if p)
+    return line or None
+
+
+def _text(value: object) -> str | None:
+    return " ".join(str(value).split()) or None if value is not None else None
+
+
+def _since(item: Mapping[str, Any] | None) -> str | None:
+    if not item:
+        return None
+    start = (item.get("periode") or _NOTHING).get("gyldigFra")
+    return str(start)[:10] if start else None
+
+
+def _participant_name(participant: Mapping[str, Any]) -> str:
+    item = _current(participant.get("navne"), newest_if_none=True)
+    name = item.get("navn") if item else None
+    number = participant.get("enhedsNummer")
+    text = " ".join(str(name).split()) if name else "?"
+    return f"{text} ({number})" if number is not None else text
+
+
+def _attribute_values(attributes: object, kind: str) -> list[Mapping[str, Any]]:
+    """Every value element of the attributes of ``kind`` (open and closed)."""
+    if not isinstance(attributes, list):
+        return []
+    return [
+        value
+        for attribute in attributes
+        if isinstance(attribute, Mapping) and attribute.get("type") == kind
+        for value in attribute.get("vaerdier") or []
+        if isinstance(value, Mapping)
+    ]
+
+
+def _member_attributes(organisation: Mapping[str, Any]) -> list[Any]:
+    return [
+        attribute
+        for member in organisation.get("medlemsData") or []
+        if isinstance(member, Mapping)
+        for attribute in member.get("attributter") or []
+    ]
+
+
+def _share(value: object) -> str:
+    """ERST gives ownership as a fraction ("0.5") or an interval bound; shown as a percentage."""
+    try:
+        number = float(str(value))
+    except ValueError:
+        return str(value)
+    percent = number * 100 if number <= 1 else number
+    return f"{percent:.2f}".rstrip("0").rstrip(".") + "%"
+
+
+def _period_dates(items: list[Mapping[str, Any]]) -> list[str]:
+    dates = []
+    for item in items:
+        period = item.get("periode") or _NOTHING
+        dates += [str(d)[:10] for d in (period.get("gyldigFra"), period.get("gyldigTil")) if d]
+    return dates
+
+
+def _relations(vr: Mapping[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
+    """``(owners, owners_since, management, management_since)`` from ``deltagerRelation``.
+
+    Owners: members of an owner register (EJERREGISTER, Reelle ejere) with an open share, as
+    ``Name (enhedsNummer) 50%``. Management: members of a LEDELSESORGAN (Direktion, Bestyrelse)
+    with an open function, as ``Bestyrelse: Name (enhedsNummer) FORMAND``. Both sorted, ``; ``
+    joined; the dates are the latest start or end among the relations' periods.
+    """
+    if "deltagerRelation" not in vr:
+        return None, None, None, None
+    owners: set[str] = set()
+    board: set[str] = set()
+    owner_dates: list[str] = []
+    board_dates: list[str] = []
+    for relation in vr.get("deltagerRelation") or []:
+        if not isinstance(relation, Mapping):
+            continue
+        who = _participant_name(relation.get("deltager") or _NOTHING)
+        for organisation in relation.get("organisationer") or []:
+            if not isinstance(organisation, Mapping):
+                continue
+            kind = str(organisation.get("hovedtype") or "").upper()
+            body_item = _current(organisation.get("organisationsNavn"), newest_if_none=True)
+            body = str(body_item.get("navn") or "") if body_item else ""
+            attributes = _member_attributes(organisation)
+            if kind == "REGISTER" and body.casefold() in _OWNER_REGISTERS:
+                values = [v for t in _SHARE_TYPES for v in _attribute_values(attributes, t)]
+                owner_dates += _period_dates(values)
+                shares = _open(values)
+                if shares:
+                    owners.add(f"{who} {_share(max(shares, key=_valid_from).get('vaerdi'))}")
+            elif kind == "LEDELSESORGAN":
+                values = _attribute_values(attributes, "FUNKTION")
+                board_dates += _period_dates(values)
+                functions = _open(values)
+                if functions:
+                    role = max(functions, key=_valid_from).get("vaerdi")
+                    board.add(f"{body}: {who} {role}".strip())
+    return (
+        "; ".join(sorted(owners)),
+        max(owner_dates, default=None),
+        "; ".join(sorted(board)),
+        max(board_dates, default=None),
+    )
+
+
+def _merger(vr: Mapping[str, Any], own: str, *, ceased: bool) -> tuple[str | None, str | None]:
+    """``(successor CVR, since)`` of the newest merger this company entered, if any.
+
+    A ``fusioner`` entry names the counterpart in its ``udgaaende``/``indgaaende`` attributes;
+    the successor is the first value there that is a CVR number other than this company's own.
+    A merger without such a value is the company absorbing another (it continues: None) unless
+    the company has ceased, when the successor is unknown (``"?"``) but the merger is reported.
+    """
+    mergers = [m for m in vr.get("fusioner") or [] if isinstance(m, Mapping)]
+    if not mergers:
+        # "OPLØST EFTER FUSION" without the merger itself (a trimmed document): merged, successor
+        # unknown.
+        status = (vr.get("virksomhedMetadata") or _NOTHING).get("sammensatStatus")
+        if ceased and isinstance(status, str) and "fusion" in status.casefold():
+            return "?", None
+        return None, None
+    newest = max(mergers, key=lambda m: max(_period_dates(_merger_values(m)), default=""))
+    values = _merger_values(newest)
+    successor = next(
+        (
+            text
+            for value in values
+            if (text := cvr_text(value.get("vaerdi"))) is not None and text != own
+        ),
+        "?" if ceased else None,
+    )
+    if successor is None:
+        return None, None
+    return successor, min(_period_dates(values), default=None)
+
+
+def _merger_values(merger: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [
+        value
+        for side in ("udgaaende", "indgaaende")
+        for attribute in merger.get(side) or []
+        if isinstance(attribute, Mapping)
+        for value in attribute.get("vaerdier") or []
+        if isinstance(value, Mapping)
+    ]
+
+
+class FactColumns:
+    """Accumulates monitoring rows (:data:`FACTS_SCHEMA`), one per document, column by column."""
+
+    def __init__(self) -> None:
+        self._columns: dict[str, list[Any]] = {name: [] for name in FACTS_SCHEMA}
+        self._columns[_RANK] = []
+
+    def __len__(self) -> int:
+        return len(self._columns["cvr"])
+
+    def add(self, vr: Mapping[str, Any]) -> bool:
+        """Append the row of one ``Vrvirksomhed``; False (nothing added) for a malformed one."""
+        try:
+            row = self._row(vr)
+        except (AttributeError, TypeError, ValueError):
+            return False
+        if row is None:
+            return False
+        for name, value in row.items():
+            self._columns[name].append(value)
+        return True
+
+    def _row(self, vr: Mapping[str, Any]) -> dict[str, Any] | None:
+        cvr = cvr_text(vr.get("cvrNummer"))
+        if cvr is None:
+            return None
+        meta = vr.get("virksomhedMetadata") or _NOTHING
+        updated_raw = vr.get("sidstOpdateret")
+        updated = str(updated_raw or "")[:10] or None
+        name_item = meta.get("nyesteNavn") or _current(vr.get("navne"), newest_if_none=True)
+        address = meta.get("nyesteBeliggenhedsadresse") or _current(vr.get("beliggenhedsadresse"))
+        form = meta.get("nyesteVirksomhedsform") or _current(vr.get("virksomhedsform")) or _NOTHING
+        industry = meta.get("nyesteHovedbranche") or _current(vr.get("hovedbranche")) or _NOTHING
+        code = form.get("virksomhedsformkode")
+        status, status_cls, status_since, credit = _status(vr, meta)
+        life = _current(vr.get("livsforloeb"), newest_if_none=True)
+        end = (life.get("periode") or _NOTHING).get("gyldigTil") if life else None
+        owners, owners_since, board, board_since = _relations(vr)
+        merged, merged_since = _merger(vr, cvr, ceased=status_cls == "dissolved")
+        industry_code = industry.get("branchekode")
+        return {
+            "cvr": cvr,
+            "status": status,
+            "status_class": status_cls,
+            "status_since": (str(end)[:10] if end and status_cls == "dissolved" else status_since)
+            or updated,
+            "credit_status": credit,
+            "name": _text(name_item.get("navn")) if name_item else None,
+            "name_since": _since(name_item) or updated,
+            "address": format_address(address) if address else None,
+            "address_id": (address or _NOTHING).get("adresseId"),
+            "address_since": _since(address) or updated,
+            "legal_form": (FORM_SHORT.get(code) if type(code) is int else None)
+            or form.get("kortBeskrivelse"),
+            "industry_code": None if industry_code is None else str(industry_code),
+            "industry": industry.get("branchetekst"),
+            "owners": owners,
+            "owners_since": owners_since or (updated if owners is not None else None),
+            "management": board,
+            "management_since": board_since or (updated if board is not None else None),
+            "merged_into": merged,
+            "merged_since": merged_since or (updated if merged else None),
+            "end_date": str(end)[:10] if end else None,
+            "updated_at": updated,
+            _RANK: ("0" if vr.get("fejlRegistreret") else "1") + str(updated_raw or ""),
+        }
+
+    def frame(self) -> pl.DataFrame:
+        """The rows so far, one per CVR (the preferred document of duplicates)."""
+        return deduplicate(self.raw_frame())
+
+    def raw_frame(self) -> pl.DataFrame:
+        schema = {**FACTS_SCHEMA, _RANK: pl.String()}
+        return pl.DataFrame(self._columns, schema=schema, strict=False)
+
+
+def _status(
+    vr: Mapping[str, Any], meta: Mapping[str, Any]
+) -> tuple[str | None, str, str | None, str | None]:
+    """``(status text, status class, since, credit-status text)`` of a document.
+
+    The class is the most severe of ``sammensatStatus``, the open ``virksomhedsstatus`` and the
+    credit status (``Konkurs`` is bankrupt, any other open credit status distressed); an ended
+    ``livsforloeb`` is dissolved.
+    """
+    history = _current(vr.get("virksomhedsstatus"))
+    text = meta.get("sammensatStatus") or (history.get("status") if history else None)
+    severity = max(_severity(text), _severity(history.get("status") if history else None))
+    credits = [c for c in _open(vr.get("status")) if c.get("kreditoplysningtekst")]
+    credit_item = max(credits, key=_valid_from) if credits else None
+    credit = str(credit_item.get("kreditoplysningtekst")) if credit_item else None
+    since = _since(history)
+    if credit_item is not None:
+        credit_severity = _BANKRUPT if credit.casefold() == "konkurs" else 1  # type: ignore[union-attr]
+        if credit_severity > severity:
+            severity, since = credit_severity, _since(credit_item) or since
+    life = _current(vr.get("livsforloeb"), newest_if_none=True)
+    if life and (life.get("periode") or _NOTHING).get("gyldigTil"):
+        severity = _DISSOLVED
+    return (" ".join(str(text).split()) if text else None), STATUS_CLASSES[severity], since, credit
+
+
+def empty_facts_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema=dict(FACTS_SCHEMA))
+
+
+def facts_frame(
+    requested: Iterable[str], found: pl.DataFrame, failed: Iterable[str] = ()
+) -> pl.DataFrame:
+    """One row per requested CVR: ``found`` / ``lookup_failed`` and the facts (null if none)."""
+    wanted = requested_cvrs(requested)
+    failed_set = set(failed)
+    request = pl.DataFrame(
+        {"cvr": wanted, "lookup_failed": [cvr in failed_set for cvr in wanted]},
+        schema={"cvr": pl.String(), "lookup_failed": pl.Boolean()},
+    )
+    found = found.select(list(FACTS_SCHEMA)).with_columns(_found=pl.lit(True))
+    joined = request.join(found, on="cvr", how="left", maintain_order="left")
+    facts = [pl.col(name).cast(dtype) for name, dtype in FACTS_SCHEMA.items() if name != "cvr"]
+    return joined.select(
+        "cvr",
+        (pl.col("_found").fill_null(False) & ~pl.col("lookup_failed")).alias("found"),
+        "lookup_failed",
+        *facts,
+    )
+
+
+def facts_from_registry(registry: pl.DataFrame) -> pl.DataFrame:
+    """Monitoring facts from registry rows (:data:`REGISTRY_SCHEMA`), for sources that give no
+    documents (cvrapi.dk): status, name, address and legal form; the rest unknown (null)."""
+    street = pl.concat_str(
+        pl.col("registry_street"), pl.col("registry_house_number"), separator=" ", ignore_nulls=True
+    )
+    unit = pl.concat_str(
+        pl.col("registry_floor"), pl.col("registry_door"), separator=". ", ignore_nulls=True
+    )
+    town = pl.concat_str(
+        pl.col("registry_postal_code"), pl.col("registry_city"), separator=" ", ignore_nulls=True
+    )
+    address = pl.concat_str(
+        pl.lit("c/o ") + pl.col("registry_co_name"),
+        street.replace("", None),
+        unit.replace("", None),
+        pl.lit("Postboks ") + pl.col("registry_po_box"),
+        town.replace("", None),
+        separator=", ",
+        ignore_nulls=True,
+    ).replace("", None)
+    unknown = pl.lit(None, dtype=pl.String())
+    end = pl.col("registry_end_date").cast(pl.String())
+    return registry.select(
+        "cvr",
+        "found",
+        "lookup_failed",
+        status=pl.col("registry_status"),
+        status_class=pl.col("registry_status_class"),
+        status_since=end,
+        credit_status=unknown,
+        name=pl.col("registry_name"),
+        name_since=unknown,
+        address=address,
+        address_id=unknown,
+        address_since=unknown,
+        legal_form=pl.col("registry_form"),
+        industry_code=unknown,
+        industry=unknown,
+        owners=unknown,
+        owners_since=unknown,
+        management=unknown,
+        management_since=unknown,
+        merged_into=unknown,
+        merged_since=unknown,
+        end_date=end,
+        updated_at=unknown,
+    )

@@ -35,7 +35,16 @@ from datavask.connectors.cvr_base import (
     RegistryConfigError,
     default_cache_dir,
 )
-from datavask.connectors.cvr_document import SOURCE_FIELDS, DocumentColumns, cvr_text, unwrap
+from datavask.connectors.cvr_document import (
+    FACT_FIELDS,
+    SOURCE_FIELDS,
+    DocumentColumns,
+    FactColumns,
+    cvr_text,
+    empty_facts_frame,
+    facts_frame,
+    unwrap,
+)
 from datavask.connectors.http import (
     ConnectorAuthError,
     ConnectorRejectedError,
@@ -141,15 +150,25 @@ class ErstClient:
         except (ConnectorUnavailableError, ConnectorRejectedError) as exc:
             log.debug("could not clear the scroll context: %s", exc)
 
-    def documents(self, cvrs: Sequence[str]) -> pl.DataFrame:
-        """The document rows of those of ``cvrs`` (at most 3,000) the registry knows."""
+    def documents(
+        self,
+        cvrs: Sequence[str],
+        *,
+        fields: Sequence[str] = SOURCE_FIELDS,
+        kind: type[DocumentColumns | FactColumns] = DocumentColumns,
+    ) -> pl.DataFrame:
+        """The rows of those of ``cvrs`` (at most 3,000) the registry knows.
+
+        ``fields`` is the ``_source`` filter, ``kind`` the row: the registry row by default,
+        :class:`FactColumns` for monitoring.
+        """
         if len(cvrs) > MAX_WINDOW:
             raise ValueError(f"at most {MAX_WINDOW} CVR numbers per request")
-        columns = DocumentColumns()
+        columns = kind()
         query = {"terms": {_CVR_FIELD: [int(cvr) for cvr in cvrs]}}
         start, size = 0, max(1, len(cvrs))
         while True:
-            body = {"query": query, "_source": list(SOURCE_FIELDS), "from": start, "size": size}
+            body = {"query": query, "_source": list(fields), "from": start, "size": size}
             payload = self.search(body)
             hits, total = _hits(payload)
             for hit in hits:
@@ -227,6 +246,56 @@ class ErstRegistry(OnlineRegistry):
         super().close()
 
 
+class ErstFacts(OnlineRegistry):
+    """Monitoring facts from the ERST API: always asked fresh (no cache), in batches of 1,000.
+
+    :meth:`lookup` answers with :func:`facts_frame` rows: a batch that fails after the client's
+    retries leaves its CVR numbers ``lookup_failed`` — unknown, never "not found".
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        credentials: tuple[str, str] | None = None,
+        timeout: float = 30.0,
+        concurrency: int = 4,
+        rate: float | None = None,
+        batch_size: int = 1000,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not 1 <= batch_size <= MAX_WINDOW:
+            raise ValueError(f"batch_size must be between 1 and {MAX_WINDOW}")
+        self.client = ErstClient(
+            base_url,
+            credentials=credentials or erst_credentials(),
+            timeout=timeout,
+            concurrency=concurrency,
+            rate=rate,
+            retry=retry,
+            transport=transport,
+            sleep=sleep,
+        )
+        self.description = f"ERST {self.client.base_url}"
+        self.batch_size = batch_size
+        super().__init__(cache=None, concurrency=concurrency)
+
+    def fetch(self, cvrs: list[str]) -> pl.DataFrame:
+        return self.client.documents(cvrs, fields=FACT_FIELDS, kind=FactColumns)
+
+    def empty_frame(self) -> pl.DataFrame:
+        return empty_facts_frame()
+
+    def assemble(self, wanted: list[str], found: pl.DataFrame, failed: list[str]) -> pl.DataFrame:
+        return facts_frame(wanted, found, failed)
+
+    def close(self) -> None:
+        self.client.close()
+        super().close()
+
+
 # --------------------------------------------------------------------------- bulk download
 
 
@@ -268,17 +337,18 @@ def sync_snapshot(
     """Download the registry into a snapshot file at ``dest`` (gzip when it ends in ``.gz``).
 
     Documents are written sorted by CVR number, one ``{"Vrvirksomhed": …}`` per line, with only
-    the fields datavask reads unless ``full``. Work goes to ``dest.partial`` with a
-    ``dest.state.json`` beside it; an interrupted run leaves both, and the next call with the
-    same ``url`` and options continues after the last complete CVR and produces the same bytes
-    as an uninterrupted run. An expired scroll is restarted the same way, up to
-    ``max_restarts`` times without progress. ``dest`` itself only ever appears complete.
+    the fields datavask reads (cleansing and monitoring: ``FACT_FIELDS``) unless ``full``.
+    Work goes to ``dest.partial`` with a ``dest.state.json`` beside it; an interrupted run
+    leaves both, and the next call with the same ``url`` and options continues after the last
+    complete CVR and produces the same bytes as an uninterrupted run. An expired scroll is
+    restarted the same way, up to ``max_restarts`` times without progress. ``dest`` itself only
+    ever appears complete.
     ``progress(done, total)`` is called after every page.
     """
     started = time.perf_counter()
     partial = dest.with_name(dest.name + ".partial")
     state_path = dest.with_name(dest.name + ".state.json")
-    fields = None if full else list(SOURCE_FIELDS)
+    fields = None if full else list(FACT_FIELDS)
     options = {"version": 1, "url": url.rstrip("/"), "fields": fields, "page_size": page_size}
     state, resumed = _load_state(state_path, partial, options)
     client = ErstClient(

@@ -28,9 +28,12 @@ import polars as pl
 
 from datavask.connectors.cvr_base import Registry, RegistryConfigError
 from datavask.connectors.cvr_document import (
+    FACTS_VERSION,
     PARSER_VERSION,
     DocumentColumns,
+    FactColumns,
     deduplicate,
+    facts_frame,
     registry_frame,
     requested_cvrs,
     unwrap,
@@ -93,10 +96,39 @@ def load_snapshot(
     return frame
 
 
-def parse_snapshot(path: Path, *, workers: int | None = None) -> pl.DataFrame:
+def load_snapshot_facts(
+    path: Path, *, cache_dir: Path | None = None, workers: int | None = None
+) -> pl.DataFrame:
+    """The monitoring facts of a snapshot (one row per CVR), cached like :func:`load_snapshot`."""
+    if not path.is_file():
+        raise RegistrySnapshotError(f"registry snapshot not found: {path}")
+    try:
+        digest = snapshot_digest(path)
+    except OSError as exc:
+        raise RegistrySnapshotError(f"cannot read the registry snapshot {path}: {exc}") from exc
+    directory = cache_dir if cache_dir is not None else path.parent
+    stem = f"{_cache_stem(path)}.facts"
+    cached = directory / f"{stem}.{digest[:20]}.v{FACTS_VERSION}.parquet"
+    if cached.is_file():
+        try:
+            return pl.read_parquet(cached)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            log.warning("ignoring unreadable snapshot cache %s: %s", cached, exc)
+    frame = parse_snapshot(path, workers=workers, columns=FactColumns)
+    _write_cache(frame, cached, stale=f"{stem}.*.parquet")
+    return frame
+
+
+def parse_snapshot(
+    path: Path,
+    *,
+    workers: int | None = None,
+    columns: type[DocumentColumns | FactColumns] = DocumentColumns,
+) -> pl.DataFrame:
     """Parse every line of a snapshot into the document frame; bad lines are counted and skipped.
 
     ``workers`` processes parse in parallel (default: the CPUs, for files over 64 MB).
+    ``columns`` chooses the row: the registry row, or :class:`FactColumns` for monitoring.
     """
     if workers is None:
         big = path.stat().st_size >= _POOL_THRESHOLD_BYTES
@@ -106,20 +138,26 @@ def parse_snapshot(path: Path, *, workers: int | None = None) -> pl.DataFrame:
     try:
         with _open(path) as fh:
             chunks = _line_chunks(fh)
-            results = _parse_parallel(chunks, workers) if workers > 1 else map(_parse_chunk, chunks)
+            results = (
+                _parse_parallel(chunks, workers, columns)
+                if workers > 1
+                else (_parse_chunk(chunk, columns) for chunk in chunks)
+            )
             for part, part_bad in results:
                 parts.append(part)
                 bad += part_bad
     except BrokenProcessPool:
         # A worker died, or the calling script re-runs itself under spawn (no __main__ guard).
         log.warning("parallel parse of %s failed; parsing in this process instead", path)
-        return parse_snapshot(path, workers=1)
+        return parse_snapshot(path, workers=1, columns=columns)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise RegistrySnapshotError(f"cannot read the registry snapshot {path}: {exc}") from exc
     good = sum(part.height for part in parts)
     _check_documents(path, good=good, bad=bad)
     if bad:
         log.warning("registry snapshot %s: skipped %d lines that are not ERST documents", path, bad)
+    if not parts:
+        return columns().frame()
     frame = deduplicate(pl.concat(parts, rechunk=True))
     log.info("registry snapshot %s: %d companies", path, frame.height)
     return frame
@@ -171,9 +209,11 @@ def _line_chunks(fh: BufferedIOBase) -> Iterator[bytes]:
         yield block[: cut + 1]
 
 
-def _parse_chunk(data: bytes) -> tuple[pl.DataFrame, int]:
+def _parse_chunk(
+    data: bytes, kind: type[DocumentColumns | FactColumns] = DocumentColumns
+) -> tuple[pl.DataFrame, int]:
     """Rows of one block of lines (raw, duplicates kept) and how many lines were unusable."""
-    columns = DocumentColumns()
+    columns = kind()
     bad = 0
     loads = orjson.loads
     # The parsed documents hold no reference cycles and are dropped line by line, so the cyclic
@@ -198,14 +238,16 @@ def _parse_chunk(data: bytes) -> tuple[pl.DataFrame, int]:
     return columns.raw_frame(), bad
 
 
-def _parse_parallel(chunks: Iterable[bytes], workers: int) -> Iterator[tuple[pl.DataFrame, int]]:
+def _parse_parallel(
+    chunks: Iterable[bytes], workers: int, kind: type[DocumentColumns | FactColumns]
+) -> Iterator[tuple[pl.DataFrame, int]]:
     """:func:`_parse_chunk` on a process pool, at most two blocks in flight per worker."""
     # spawn, not fork: forking a process that has started polars' thread pool can deadlock.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         in_flight: deque[Future[tuple[pl.DataFrame, int]]] = deque()
         for chunk in chunks:
-            in_flight.append(pool.submit(_parse_chunk, chunk))
+            in_flight.append(pool.submit(_parse_chunk, chunk, kind))
             if len(in_flight) >= 2 * workers:
                 yield in_flight.popleft().result()
         while in_flight:
@@ -251,3 +293,22 @@ class SnapshotRegistry(Registry):
         wanted = requested_cvrs(cvrs)
         known = self.frame().filter(pl.col("cvr").is_in(wanted))
         return registry_frame(wanted, known)
+
+
+class SnapshotFacts(Registry):
+    """Monitoring facts (:func:`facts_frame` rows) from a snapshot file, parsed on first use."""
+
+    def __init__(
+        self, path: Path, *, cache_dir: Path | None = None, workers: int | None = None
+    ) -> None:
+        if not path.is_file():
+            raise RegistrySnapshotError(f"registry snapshot not found: {path}")
+        self.path = path
+        self.description = f"snapshot {path.name}"
+        self._cache_dir = cache_dir
+        self._workers = workers
+
+    def lookup(self, cvrs: Iterable[str]) -> pl.DataFrame:
+        wanted = requested_cvrs(cvrs)
+        every = load_snapshot_facts(self.path, cache_dir=self._cache_dir, workers=self._workers)
+        return facts_frame(wanted, every.filter(pl.col("cvr").is_in(wanted)))

@@ -26,6 +26,7 @@ import polars as pl
 from datavask.cleansing.cpr import mask_text
 from datavask.cleansing.matching.decisions import DECISION_COLUMNS, DECISION_VALUES
 from datavask.connectors.errors import InputError
+from datavask.settings import settings
 
 DEFAULT_NAME = "datavask-decisions.csv"
 
@@ -41,7 +42,10 @@ def default_decisions_path(run_dir: Path) -> Path:
 
 def reviewer_name() -> str:
     """Who is deciding: ``DATAVASK_REVIEWER``, else the login name."""
-    for variable in ("DATAVASK_REVIEWER", "USER", "USERNAME", "LOGNAME"):
+    configured = settings().reviewer
+    if configured and configured.strip():
+        return configured.strip()
+    for variable in ("USER", "USERNAME", "LOGNAME"):
         value = os.environ.get(variable, "").strip()
         if value:
             return value

@@ -86,6 +86,12 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL password when the URL, PGPASSWORD and ~/.pgpass have none",
     )
+    reviewer: str | None = Field(
+        default=None, description="who decides in datavask review (default: the login name)"
+    )
+    serve_health_seconds: float = Field(
+        default=10.0, gt=0, description="how often datavask serve checks its Prefect server"
+    )
     match_key: SecretStr | None = Field(
         default=None,
         description="key that turns person identifiers (CPR) into matching evidence (HMAC); "

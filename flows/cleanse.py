@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from prefect import flow, task
-from prefect.cache_policies import NONE
 
 from datavask.settings import settings
 
@@ -331,6 +329,9 @@ def run_pipeline(
         reporter(name, "start", None)
         started = time.perf_counter()
         if orchestrated:
+            from prefect import task  # imported only when orchestrated: a plain run stays fast
+            from prefect.cache_policies import NONE
+
             result = task(fn, name=name, cache_policy=NONE, persist_result=False)(*args)
         else:
             result = fn(*args)
@@ -375,10 +376,12 @@ def set_reporter(reporter: Reporter | None) -> None:
     _reporter = reporter or _quiet_reporter
 
 
-@flow(name="datavask-cleanse", persist_result=False, log_prints=False, validate_parameters=False)
-def cleanse_flow(options: dict[str, Any], orchestration_note: str = "") -> dict[str, Any]:
-    """Prefect entry point: ``options`` are :class:`CleanseOptions` fields as plain values."""
-    opts = CleanseOptions(**options)
-    return run_pipeline(
-        opts, orchestrated=True, orchestration_note=orchestration_note, reporter=_reporter
-    )
+def __getattr__(name: str) -> Any:
+    # The Prefect flow lives in cleanse_flow.py so that importing this module does not import
+    # Prefect (seconds on a small machine); ``from datavask.flows.cleanse import cleanse_flow``
+    # keeps working.
+    if name == "cleanse_flow":
+        from datavask.flows.cleanse_flow import cleanse_flow
+
+        return cleanse_flow
+    raise AttributeError(name)

@@ -297,7 +297,7 @@ def _keep_password_out_of_parameters(options: dict[str, Any]) -> None:
 
 
 def _run(**options: Any) -> dict[str, Any]:
-    from datavask.flows.cleanse import CleanseOptions, cleanse_flow, run_pipeline, set_reporter
+    from datavask.flows.cleanse import CleanseOptions, run_pipeline, set_reporter
     from datavask.flows.orchestration import resolve
 
     _keep_password_out_of_parameters(options)
@@ -333,13 +333,13 @@ def _run(**options: Any) -> dict[str, Any]:
                     orchestration_note=orchestration.note,
                     reporter=report,
                 )
-            elif orchestration.kind == "local-server":
+            elif orchestration.api_url:  # configured, serve's or the local server
                 from prefect.settings import PREFECT_API_URL, temporary_settings
 
                 with temporary_settings(updates={PREFECT_API_URL: orchestration.api_url}):
-                    run = _run_flow(cleanse_flow, options, orchestration.note)
+                    run = _run_flow(options, orchestration.note)
             else:
-                run = _run_flow(cleanse_flow, options, orchestration.note)
+                run = _run_flow(options, orchestration.note)
     finally:
         set_reporter(None)
     run["orchestration_kind"] = orchestration.kind
@@ -347,9 +347,12 @@ def _run(**options: Any) -> dict[str, Any]:
     return run
 
 
-def _run_flow(cleanse_flow: Any, options: dict[str, Any], note: str) -> dict[str, Any]:
-    plain = dict(options, review_band=list(options["review_band"]))
-    state = cleanse_flow(options=plain, orchestration_note=note, return_state=True)
+def _run_flow(options: dict[str, Any], note: str) -> dict[str, Any]:
+    from datavask.flows.cleanse_flow import cleanse_flow
+    from datavask.flows.params import CleanseParams
+
+    params = CleanseParams(**options).model_dump()
+    state = cleanse_flow(**params, orchestration_note=note, return_state=True)
     run: dict[str, Any] = state.result()  # re-raises the step's own exception on failure
     run["flow_run_id"] = str(state.state_details.flow_run_id)
     return run
@@ -443,7 +446,7 @@ def report(
     console.print(f"report written to {escape(str(path))} (and worklist.xlsx beside it)")
 
 
-local_server = typer.Typer(help="datavask's own local Prefect server (started by the first run).")
+local_server = typer.Typer(help="datavask's own local Prefect server (started by serve).")
 app.add_typer(local_server, name="local-server")
 
 
@@ -457,6 +460,19 @@ def local_server_status() -> None:
         console.print(f"running (pid {state['pid']}): {str(state['api_url']).removesuffix('/api')}")
     else:
         console.print("not running")
+
+
+@local_server.command("start")
+def local_server_start() -> None:
+    """Start the local Prefect server (scheduler and events on); one-off runs then report to it."""
+    from datavask.flows.orchestration import LocalServerError, ensure_local_server
+
+    try:
+        with console.status("Starting …") as status:
+            url = ensure_local_server(status.update)
+    except LocalServerError as exc:
+        raise _fail(f"the local Prefect server did not start: {exc}", code=1) from None
+    console.print(f"running: {url.removesuffix('/api')}")
 
 
 @local_server.command("stop")
@@ -483,6 +499,25 @@ def _mount_review() -> None:
 
 
 _mount_review()
+
+
+def _mount_monitor() -> None:
+    from datavask.flows.monitor_cli import monitor
+
+    app.command("monitor")(monitor)
+
+
+_mount_monitor()
+
+
+def _mount_serve() -> None:
+    from datavask.flows.serve_cli import run_command, serve_command
+
+    app.command("serve")(serve_command)
+    app.command("run")(run_command)
+
+
+_mount_serve()
 
 
 def main() -> None:

@@ -1,16 +1,20 @@
-"""Where a datavask flow run reports to: the user's Prefect server, or datavask's own local one.
+"""Where a datavask flow run reports to: a Prefect server that is already there, or none.
 
-Prefect's local mode starts a temporary server for every flow run (14–24 s on a small machine, and
-sometimes over Prefect's own 20 s start-up timeout). Nobody waits that long to clean 300 rows, so
-datavask keeps one local Prefect server of its own running in the background instead:
+A one-off ``datavask cleanse`` never starts a server: a person waiting at the terminal should not
+pay 15–40 s for one on a small machine. It reports to
 
-- ``PREFECT_API_URL`` configured (environment or Prefect profile): runs go to that server.
-- otherwise (the default): datavask starts ``prefect server start`` on 127.0.0.1 once, with its own
-  database under ``$DATAVASK_HOME/prefect`` (default ``~/.datavask/prefect``), and every later run
-  reuses it (a flow run then costs ~2 s). ``datavask local-server stop`` stops it.
-- if that server cannot be started in time, the pipeline still runs — the same steps, without
-  orchestration — and the run says so (``run.json``'s ``orchestration``). It never fails on a
-  Prefect start-up timeout.
+- the server ``PREFECT_API_URL`` names (environment or the active Prefect profile), or else
+- the server a running ``datavask serve`` uses (serve records its API URL in
+  ``$DATAVASK_HOME/serve.json``), or else
+- datavask's own local server if it is already running (``datavask local-server start``),
+
+and otherwise runs the same steps without Prefect, without importing it, and says so in the
+summary and ``run.json``'s ``orchestration``. A configured server that does not answer is reported
+the same way; a run never fails because of Prefect.
+
+``datavask serve`` without ``PREFECT_API_URL`` starts datavask's local server
+(``prefect server start`` on 127.0.0.1, its database under ``$DATAVASK_HOME/prefect``) *with* its
+scheduler and event services, which scheduled runs need.
 
 ``DATAVASK_ORCHESTRATION`` chooses explicitly: ``auto`` (the above), ``ephemeral`` (Prefect's own
 temporary server per run) or ``none`` (no Prefect at all).
@@ -70,38 +74,97 @@ def quiet_prefect_console() -> None:
 
 
 def configured_api_url() -> str | None:
-    """The Prefect API URL the user configured (environment or active profile), if any."""
+    """The Prefect API URL the user configured (environment or active profile), if any.
+
+    Read from the environment and Prefect's profiles file directly: importing Prefect to ask
+    costs seconds, which a run without a server should not pay.
+    """
     if os.environ.get("PREFECT_API_URL"):
         return os.environ["PREFECT_API_URL"]
-    from prefect.settings import get_current_settings
+    import tomllib
 
-    url = get_current_settings().api.url
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    url = profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
     return str(url) if url else None
 
 
 def resolve(on_status: Callable[[str], None] = lambda _: None) -> Orchestration:
-    """Decide how to orchestrate this run, starting datavask's local server if needed."""
+    """Decide how to orchestrate this run; never starts a server."""
     mode = settings().orchestration
     if mode == "none":
         return Orchestration("none", None, "Prefect disabled (DATAVASK_ORCHESTRATION=none)")
     if mode == "ephemeral":
         return Orchestration("ephemeral", None, "Prefect's temporary server for this run")
+    on_status("looking for a Prefect server …")
     url = configured_api_url()
     if url:
-        return Orchestration("server", url, f"Prefect server at {url}")
-    try:
-        url = ensure_local_server(on_status)
-    except LocalServerError as exc:
+        if _healthy(url):
+            return Orchestration("server", url, f"Prefect server at {url}")
         return Orchestration(
-            "none", None, f"ran without Prefect: the local Prefect server did not start ({exc})"
+            "none", None, f"ran without Prefect: the Prefect server at {url} did not answer"
+        )
+    serving = serve_api_url()
+    if serving:
+        return Orchestration("server", serving, f"Prefect server of datavask serve at {serving}")
+    state = running_server()
+    if state:
+        url = str(state["api_url"])
+        return Orchestration(
+            "local-server", url, f"datavask's local Prefect server at {url.removesuffix('/api')}"
         )
     return Orchestration(
-        "local-server", url, f"datavask's local Prefect server at {url.removesuffix('/api')}"
+        "none",
+        None,
+        "ran without Prefect: no server configured (set PREFECT_API_URL or run datavask serve "
+        "to see runs in Prefect)",
     )
 
 
+def _serve_file() -> Path:
+    return datavask_home() / "serve.json"
+
+
+def record_serve(api_url: str) -> None:
+    """Tell one-off runs where this ``datavask serve`` reports (removed again on exit)."""
+    path = _serve_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"pid": os.getpid(), "api_url": api_url}))
+    os.replace(tmp, path)
+
+
+def clear_serve_record() -> None:
+    """Remove serve.json if this process wrote it."""
+    try:
+        state = json.loads(_serve_file().read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(state, dict) and state.get("pid") == os.getpid():
+        _serve_file().unlink(missing_ok=True)
+
+
+def serve_api_url() -> str | None:
+    """The API URL of a running ``datavask serve`` whose server answers, if any."""
+    try:
+        state = json.loads(_serve_file().read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict):
+        return None
+    pid, url = state.get("pid"), state.get("api_url")
+    if isinstance(pid, int) and isinstance(url, str) and _alive(pid) and _healthy(url):
+        return url
+    return None
+
+
 class LocalServerError(RuntimeError):
-    """datavask's local Prefect server could not be started; the run goes on without it."""
+    """datavask's local Prefect server could not be started."""
 
 
 def _healthy(url: str, timeout: float = 2.0) -> bool:
@@ -170,7 +233,7 @@ def ensure_local_server(on_status: Callable[[str], None] = lambda _: None) -> st
             PREFECT_SERVER_LOGGING_LEVEL="WARNING",
             PREFECT_UI_API_URL=url,
         )
-        on_status("starting datavask's local Prefect server (first run only) …")
+        on_status("starting datavask's local Prefect server …")
         log = (directory / "server.log").open("ab")
         process = subprocess.Popen(
             [
@@ -183,7 +246,6 @@ def ensure_local_server(on_status: Callable[[str], None] = lambda _: None) -> st
                 "127.0.0.1",
                 "--port",
                 str(port),
-                "--no-services",
             ],
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -294,7 +294,9 @@ def test_sync_writes_every_document_sorted_and_filtered(credentials, tmp_path):
     assert result.documents == len(docs) == 26
     cvrs = [d["Vrvirksomhed"]["cvrNummer"] for d in docs]
     assert cvrs == sorted(cvrs)
-    assert "deltagerRelation" not in docs[0]["Vrvirksomhed"]
+    # Only the fields datavask reads: owners and management (monitoring) yes, P-units no.
+    assert "penheder" not in docs[0]["Vrvirksomhed"]
+    assert "deltagerRelation" in docs[0]["Vrvirksomhed"]
     assert seen[-1] == (26, 26)
     assert not dest.with_name(dest.name + ".partial").exists()
     assert not dest.with_name(dest.name + ".state.json").exists()

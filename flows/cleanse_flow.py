@@ -1,0 +1,88 @@
+"""The ``datavask-cleanse`` Prefect flow, with typed parameters.
+
+The signature is the parameter schema Prefect shows as a form in its UI and enforces on the
+server, so ``prefect deployment run datavask-cleanse/NAME --param format=docx`` is refused before a
+run exists. The fields mirror :class:`datavask.flows.params.CleanseParams`, which adds the checks
+across fields. A served job writes dated run directories (``dated_runs``), points ``latest`` at the
+newest and applies its retention.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from prefect import flow
+from pydantic import Field
+
+from datavask.flows.cleanse import CleanseOptions, Reporter, _quiet_reporter, run_pipeline
+from datavask.flows.params import DEFAULT_TIMEZONE, CleanseParams, OutputFormat
+
+OUTPUT_ARTIFACT = "datavask-output"  # the link to the run directory, read by `datavask run`
+
+
+def run_cleanse(
+    params: CleanseParams,
+    *,
+    orchestrated: bool,
+    orchestration_note: str = "",
+    reporter: Reporter = _quiet_reporter,
+) -> dict[str, Any]:
+    """One cleanse: into ``params.out`` itself, or a new dated directory under it."""
+    from datavask.connectors.run_dirs import new_run_dir, point_latest, prune_runs
+
+    root = Path(params.out)
+    out = new_run_dir(root, params.timezone) if params.dated_runs else root
+    options = CleanseOptions(**params.cleanse_options(str(out)))
+    run = run_pipeline(
+        options, orchestrated=orchestrated, orchestration_note=orchestration_note, reporter=reporter
+    )
+    if params.dated_runs:
+        point_latest(root, out)
+        pruned = prune_runs(root, keep_runs=params.keep_runs, keep_days=params.keep_days)
+        run["pruned_runs"] = [p.name for p in pruned]
+    run["out"] = str(out)
+    return run
+
+
+@flow(name="datavask-cleanse", persist_result=False, log_prints=False)
+def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form shows them
+    input: str,
+    out: str,
+    registry: str = "bundled",
+    blacklist: str | None = None,
+    mapping: str | None = None,
+    format: OutputFormat = "parquet",
+    review_band: tuple[float, float] = (0.8, 0.996),
+    workers: Annotated[int, Field(ge=0)] = 0,
+    only_changed: bool = False,
+    check_deliverability: bool = False,
+    dated_runs: bool = False,
+    keep_runs: Annotated[int | None, Field(ge=1)] = None,
+    keep_days: Annotated[int | None, Field(ge=1)] = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    orchestration_note: str = "",
+) -> dict[str, Any]:
+    """Cleanse a customer export; the parameters are ``datavask cleanse``'s options."""
+    from prefect.artifacts import create_link_artifact
+
+    from datavask.flows import cleanse
+
+    params = CleanseParams(
+        input=input, out=out, registry=registry, blacklist=blacklist, mapping=mapping,
+        format=format, review_band=review_band, workers=workers, only_changed=only_changed,
+        check_deliverability=check_deliverability, dated_runs=dated_runs, keep_runs=keep_runs,
+        keep_days=keep_days, timezone=timezone,
+    )  # fmt: skip
+    run = run_cleanse(
+        params,
+        orchestrated=True,
+        orchestration_note=orchestration_note or "Prefect flow run",
+        reporter=cleanse._reporter,
+    )
+    where = Path(run["out"]).resolve()
+    create_link_artifact(
+        link=where.as_uri(), link_text=str(where), key=OUTPUT_ARTIFACT,
+        description=str(where),
+    )  # fmt: skip
+    return run
