@@ -174,9 +174,10 @@ def write_customers(path: Path, cvrs: list[str]) -> Path:
 
 @dataclass
 class Receiver:
-    """A loopback HTTP receiver: answers the queued statuses first, then 200; keeps requests."""
+    """A loopback HTTP receiver: answers a path's queued statuses first, then 200; keeps every
+    request."""
 
-    statuses: list[int] = field(default_factory=list)
+    statuses: dict[str, list[int]] = field(default_factory=dict)
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -197,7 +198,8 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with owner._lock:
-                    status = owner.statuses.pop(0) if owner.statuses else 200
+                    queued = owner.statuses.get(self.path) or []
+                    status = queued.pop(0) if queued else 200
                     owner.requests.append({"path": self.path, "status": status,
                                            "headers": dict(self.headers), "body": body})  # fmt: skip
                 self.send_response(status)
