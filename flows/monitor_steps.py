@@ -288,8 +288,10 @@ def run_monitor(
             ))  # fmt: skip
         with timer("deliver"):
             run["events"] = emit_alert_events(alerts) if orchestrated else 0
-            with Sender(settings, **(delivery_options or {})) as sender:
-                run["delivery"] = deliver(outbox, sender)
+            run["delivery"] = {"delivered": 0, "pending": 0, "failures": []}
+            if outbox.count():
+                with Sender(settings, **(delivery_options or {})) as sender:
+                    run["delivery"] = deliver(outbox, sender)
     run["finished_at"] = clock().isoformat(timespec="seconds")
     _rewrite_run_json(out, run)
     return run
