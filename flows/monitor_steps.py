@@ -168,6 +168,17 @@ def read_state(state: Path) -> pl.DataFrame | None:
         raise InputError(f"the monitoring state {path} cannot be read: {exc}") from None
 
 
+def read_monitor_state(state: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(current facts, alert history)`` of a monitoring state directory, for ``cleanse``."""
+    from datavask.cleansing.monitoring import empty_alerts
+
+    current = read_state(state)
+    if current is None:
+        raise InputError(f"--monitor-state {state}: no monitoring state there (run monitor first)")
+    history = state / HISTORY
+    return current, pl.read_parquet(history) if history.is_file() else empty_alerts()
+
+
 def _write_atomically(frame: pl.DataFrame, path: Path) -> None:
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:

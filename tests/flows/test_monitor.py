@@ -179,3 +179,29 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, args: list[str], me
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cleanse_with_the_monitor_state_flags_and_lists_recent_alerts(tmp_path: Path) -> None:
+    from datavask.flows.cleanse import CleanseOptions, run_pipeline
+
+    planted = planted_registry()
+    cvrs = planted.cvrs
+    customers = write_customers(tmp_path / "kunder.csv", list(cvrs.values()))
+    snapshot = tmp_path / "registry.jsonl"
+    snapshot.write_text("\n".join(json.dumps(d) for d in planted.version1) + "\n", "utf-8")
+    state = tmp_path / "state"
+    params = MonitorParams(input=str(customers), registry=str(snapshot), state=str(state),
+                           out=str(tmp_path / "alerts"))  # fmt: skip
+    run_monitor(params)
+    # --registry none: whatever the verdict knows about the registry comes from the monitor.
+    options = CleanseOptions(input=str(customers), out=str(tmp_path / "run"), registry="none",
+                             monitor_state=str(state))  # fmt: skip
+    run_pipeline(options, orchestrated=False)
+    records = pl.read_parquet(tmp_path / "run" / "records.parquet")
+    row = records.filter(pl.col("cvr") == cvrs["recovered"]).row(0, named=True)
+    assert row["monitor_alerts"] == ["DISTRESSED 1998-08-04"]
+    assert "COMPANY_DISTRESSED" in row["flags"]
+    assert not row["collection_ready"]
+    calm = records.filter(pl.col("cvr") == cvrs["calm"]).row(0, named=True)
+    assert calm["monitor_alerts"] == []
+    assert "COMPANY_DISTRESSED" not in calm["flags"]
