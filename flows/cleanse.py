@@ -46,6 +46,7 @@ class CleanseOptions:
     decisions: str | None = None  # reviewers' decisions file (datavask review)
     sheet: str | None = None  # the Excel sheet to read; None: the first
     lang: str = "da"  # report.html, worklist.xlsx and the summaries: da or en
+    monitor_state: str | None = None  # datavask monitor's --state: its flags and recent alerts
 
     def registry_source(self) -> str:
         if self.registry == "bundled":
@@ -199,6 +200,8 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
             "problems": shape_problems + problems.to_dicts(),
             "records_hit": hits["record_id"].n_unique(),
         }
+    if options.get("monitor_state"):
+        frame = _with_monitor_state(frame, Path(options["monitor_state"]))
     frame = apply_verdict(frame, blacklist_hits=hits)
     golden = build_golden(frame)
     frame = mark_survivors(frame, golden)
@@ -211,6 +214,17 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     return detail
 
 
+def _with_monitor_state(frame: pl.DataFrame, state: Path) -> pl.DataFrame:
+    from datetime import timedelta
+
+    from datavask.cleansing.monitoring import apply_monitor_state
+    from datavask.flows.monitor_steps import read_monitor_state
+
+    current, history = read_monitor_state(state)
+    since = (datetime.now(UTC) - timedelta(days=90)).isoformat(timespec="seconds")
+    return apply_monitor_state(frame, current, history, since=since)
+
+
 # Columns of records.parquet, in order: the contract's, then what users asked for beyond it.
 RECORD_COLUMNS = (
     "record_id", "source_row", "cluster_id", "is_survivor", "customer_type", "name", "legal_form",
@@ -220,6 +234,7 @@ RECORD_COLUMNS = (
     "cluster_size", "first_name", "last_name", "country", "co_name", "po_box", "phone_numbers",
     "phone_extension", "emails", "reklamebeskyttet", "source_problem",
     "date_of_birth", "date_of_birth_invalid", "updated_at", "updated_at_invalid",
+    "monitor_alerts",
 )  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from prefect import flow
 from pydantic import Field
 
 from datavask.flows.cleanse import CleanseOptions, Reporter, _quiet_reporter, run_pipeline
-from datavask.flows.params import DEFAULT_TIMEZONE, CleanseParams, OutputFormat
+from datavask.flows.params import DEFAULT_TIMEZONE, CleanseParams, Language, OutputFormat
 
 OUTPUT_ARTIFACT = "datavask-output"  # the link to the run directory, read by `datavask run`
 
@@ -53,10 +53,14 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
     blacklist: str | None = None,
     mapping: str | None = None,
     format: OutputFormat = "parquet",
-    review_band: tuple[float, float] = (0.8, 0.996),
+    review_band: tuple[float, float] = (0.5, 0.95),
     workers: Annotated[int, Field(ge=0)] = 0,
     only_changed: bool = False,
     check_deliverability: bool = False,
+    decisions: str | None = None,
+    sheet: str | None = None,
+    lang: Language = "da",
+    monitor_state: str | None = None,
     dated_runs: bool = False,
     keep_runs: Annotated[int | None, Field(ge=1)] = None,
     keep_days: Annotated[int | None, Field(ge=1)] = None,
@@ -71,7 +75,8 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
     params = CleanseParams(
         input=input, out=out, registry=registry, blacklist=blacklist, mapping=mapping,
         format=format, review_band=review_band, workers=workers, only_changed=only_changed,
-        check_deliverability=check_deliverability, dated_runs=dated_runs, keep_runs=keep_runs,
+        check_deliverability=check_deliverability, decisions=decisions, sheet=sheet, lang=lang,
+        monitor_state=monitor_state, dated_runs=dated_runs, keep_runs=keep_runs,
         keep_days=keep_days, timezone=timezone,
     )  # fmt: skip
     run = run_cleanse(

@@ -180,6 +180,10 @@ def cleanse(
     lang: Annotated[
         Language, typer.Option(help="Language of report.html, worklist.xlsx and the summary.")
     ] = Language.da,
+    monitor_state: Annotated[
+        Path | None,
+        typer.Option(help="A datavask monitor --state: its registry flags and recent alerts."),
+    ] = None,
 ) -> None:
     """Cleanse a customer export and write the results, the report and run.json.
 
@@ -211,6 +215,7 @@ def cleanse(
             decisions=str(decisions) if decisions else None,
             sheet=sheet,
             lang=lang.value,
+            monitor_state=str(monitor_state) if monitor_state else None,
         )  # fmt: skip
     except typer.Exit:
         raise

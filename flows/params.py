@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 OutputFormat = Literal["parquet", "csv", "xlsx"]
+Language = Literal["da", "en"]
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
 
 
@@ -39,10 +40,14 @@ class CleanseParams(BaseModel):
     blacklist: str | None = None
     mapping: str | None = None
     format: OutputFormat = "parquet"
-    review_band: tuple[float, float] = (0.8, 0.996)
+    review_band: tuple[float, float] = (0.5, 0.95)
     workers: int = Field(default=0, ge=0)
     only_changed: bool = False
     check_deliverability: bool = False
+    decisions: str | None = Field(default=None, description="Reviewers' decisions file.")
+    sheet: str | None = Field(default=None, description="The Excel sheet to read.")
+    lang: Language = "da"
+    monitor_state: str | None = Field(default=None, description="A datavask monitor --state.")
     dated_runs: bool = False
     keep_runs: int | None = Field(default=None, ge=1)
     keep_days: int | None = Field(default=None, ge=1)
@@ -78,6 +83,8 @@ class CleanseParams(BaseModel):
             "blacklist": self.blacklist, "mapping": self.mapping, "format": self.format,
             "review_band": self.review_band, "workers": self.workers,
             "only_changed": self.only_changed, "check_deliverability": self.check_deliverability,
+            "decisions": self.decisions, "sheet": self.sheet, "lang": self.lang,
+            "monitor_state": self.monitor_state,
         }  # fmt: skip
 
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from datavask.flows.params import (
     DEFAULT_TIMEZONE,
     CleanseParams,
+    Language,
     OutputFormat,
     check_review_band,
     check_timezone,
@@ -85,10 +86,14 @@ class CleanseJob(Job):
     blacklist: str | None = None
     mapping: str | None = None
     format: OutputFormat = "parquet"
-    review_band: tuple[float, float] = (0.8, 0.996)
+    review_band: tuple[float, float] = (0.5, 0.95)
     workers: int = Field(default=0, ge=0)
     only_changed: bool = False
     check_deliverability: bool = False
+    decisions: str | None = None
+    sheet: str | None = None
+    lang: Language = "da"
+    monitor_state: str | None = None
 
     _band = field_validator("review_band")(check_review_band)
 
@@ -98,7 +103,8 @@ class CleanseJob(Job):
             input=self.input, out=self.out, registry=self.registry, blacklist=self.blacklist,
             mapping=self.mapping, format=self.format, review_band=self.review_band,
             workers=self.workers, only_changed=self.only_changed,
-            check_deliverability=self.check_deliverability, dated_runs=True,
+            check_deliverability=self.check_deliverability, decisions=self.decisions,
+            sheet=self.sheet, lang=self.lang, monitor_state=self.monitor_state, dated_runs=True,
             keep_runs=self.keep_runs, keep_days=self.keep_days, timezone=self.timezone,
         )  # fmt: skip
 
