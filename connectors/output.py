@@ -115,13 +115,23 @@ def remove_stale_partials(out: Path) -> list[Path]:
     parent = out.parent if out.parent.is_dir() else None
     if parent is None:
         return []
-    removed = remove_stale(parent, ".*.partial-*")
+    removed = remove_stale(parent, ".*.partial-*", legacy=_only_run_files)
     # An .old-* directory is a replaced result caught between two renames: only ever deleted.
     for old in parent.glob(".*.old-*"):
         if old.is_dir() and (old / MARKER).exists():
             shutil.rmtree(old, ignore_errors=True)
             removed.append(old)
     return removed
+
+
+# What a run writes into its output directory (older versions wrote no marker).
+_RUN_FILES = frozenset(
+    {"records", "golden", "pairs", "changes", "reimport", "report", "run", "worklist"}
+)
+
+
+def _only_run_files(path: Path) -> bool:
+    return all(entry.name.split(".")[0] in _RUN_FILES for entry in path.iterdir())
 
 
 @contextlib.contextmanager

@@ -7,7 +7,9 @@ that its process holds (``flock``) for as long as it lives: the kernel releases 
 process dies, however it dies, and the next run removes every directory whose lock it can take —
 never one whose owner is still running (another terminal's run, another user's job).
 
-Directories left by a datavask that predates the lock file are removed once they are an hour old.
+A directory without the lock file (left by a datavask that predates it) is removed only when it is
+an hour old and the caller recognises it as datavask's (``legacy``): a folder of someone else's that
+happens to match the name pattern is never touched.
 
 :func:`stopping` and :func:`committing` let a signal handler and the final rename agree: once a
 stop is requested nothing is renamed into place, and a rename under way is finished first.
@@ -23,7 +25,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 LOCK_NAME = ".datavask-owner"
@@ -77,25 +79,35 @@ def work_dir() -> contextlib.AbstractContextManager[Path]:
     return owned_dir(Path(tempfile.gettempdir()), WORK_PREFIX)
 
 
-def remove_stale(parent: Path, pattern: str) -> list[Path]:
-    """Remove the directories ``parent/pattern`` whose owning process is gone; returns them."""
+def remove_stale_work_dirs() -> list[Path]:
+    """Work directories of runs that were killed (the ``datavask-work-`` prefix is ours alone)."""
+    return remove_stale(Path(tempfile.gettempdir()), f"{WORK_PREFIX}*", legacy=lambda _: True)
+
+
+def remove_stale(
+    parent: Path, pattern: str, *, legacy: Callable[[Path], bool] = lambda _: False
+) -> list[Path]:
+    """Remove the directories ``parent/pattern`` whose owning process is gone; returns them.
+
+    ``legacy`` says whether a directory without a lock file is datavask's (see the module doc).
+    """
     removed: list[Path] = []
     try:
         candidates = sorted(parent.glob(pattern))
     except OSError:
         return removed
     for path in candidates:
-        if path.is_dir() and not path.is_symlink() and _remove_if_stale(path):
+        if path.is_dir() and not path.is_symlink() and _remove_if_stale(path, legacy):
             removed.append(path)
     return removed
 
 
-def _remove_if_stale(path: Path) -> bool:
+def _remove_if_stale(path: Path, legacy: Callable[[Path], bool]) -> bool:
     try:
         fd = os.open(path / LOCK_NAME, os.O_RDONLY)
     except FileNotFoundError:
         try:
-            old = time.time() - path.stat().st_mtime > UNLOCKED_MAX_AGE_S
+            old = time.time() - path.stat().st_mtime > UNLOCKED_MAX_AGE_S and legacy(path)
         except OSError:
             return False
         if old:

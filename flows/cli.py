@@ -245,15 +245,13 @@ def _preflight(input: str, out: Path, *, mapping: Path | None, blacklist: Path |
     Also removes what killed runs left behind: work directories and half-written outputs whose
     process is gone (never those of a run still going).
     """
-    import tempfile
-
     from datavask.connectors.errors import InputError
     from datavask.connectors.files import sniff_format
     from datavask.connectors.mapping import load_mapping_file
     from datavask.connectors.output import check_out_dir, remove_stale_partials
-    from datavask.connectors.scratch import WORK_PREFIX, remove_stale
+    from datavask.connectors.scratch import remove_stale_work_dirs
 
-    remove_stale(Path(tempfile.gettempdir()), f"{WORK_PREFIX}*")
+    remove_stale_work_dirs()
     remove_stale_partials(out)
     if "://" not in input and input != "-":
         sniff_format(Path(input))

@@ -56,11 +56,11 @@ def big_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _start(tmp_path: Path, input: Path, out: Path) -> subprocess.Popen[str]:
+def _start(tmp_path: Path, input: Path, out: Path, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "datavask", "cleanse", str(input), "--registry", "none",
          "--out", str(out)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(tmp_path, **env),
     )  # fmt: skip
 
 
@@ -114,13 +114,16 @@ def test_the_command_line_imports_no_polars_before_parsing_options() -> None:
 # --------------------------------------------------------------------------- signals
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_stops_a_run_promptly_and_leaves_nothing(
-    tmp_path: Path, big_input: Path, stopped: list[subprocess.Popen[str]], signum: int, code: int
+def _stop_mid_run(
+    tmp_path: Path,
+    big_input: Path,
+    stopped: list[subprocess.Popen[str]],
+    signum: int,
+    code: int,
+    **env: str,
 ) -> None:
-    """Before: Ctrl-C let the run finish (exit 0); SIGTERM left the work directory behind."""
     out = tmp_path / "out"
-    process = _start(tmp_path, big_input, out)
+    process = _start(tmp_path, big_input, out, **env)
     stopped.append(process)
     # mid-run: the input has been read and the normalise step is busy in polars
     _wait_for(process, tmp_path / "tmp" / "datavask-work-*", "canonical.parquet")
@@ -136,6 +139,32 @@ def test_a_signal_stops_a_run_promptly_and_leaves_nothing(
     assert not out.exists()
     assert list(tmp_path.glob(".out.*")) == []
     assert _work_dirs(tmp_path) == []
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_a_run_promptly_and_leaves_nothing(
+    tmp_path: Path, big_input: Path, stopped: list[subprocess.Popen[str]], signum: int, code: int
+) -> None:
+    """Before: Ctrl-C let the run finish (exit 0); SIGTERM left the work directory behind."""
+    _stop_mid_run(tmp_path, big_input, stopped, signum, code)
+
+
+@pytest.mark.prefect
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_stops_a_prefect_run_promptly(
+    prefect_harness: None,
+    tmp_path: Path,
+    big_input: Path,
+    stopped: list[subprocess.Popen[str]],
+    signum: int,
+    code: int,
+) -> None:
+    """Under a Prefect server the step runs as a task, and Prefect has its own SIGTERM handler."""
+    from prefect.settings import get_current_settings
+
+    api_url = str(get_current_settings().api.url)
+    _stop_mid_run(tmp_path, big_input, stopped, signum, code,
+                  DATAVASK_ORCHESTRATION="auto", PREFECT_API_URL=api_url)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- kill -9 leftovers

@@ -1,0 +1,141 @@
+"""``--out`` and other paths: datavask replaces only what it wrote, and takes paths literally."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from datavask.connectors.output import MARKER
+from datavask.flows.cli import app
+from tests.conftest import SAMPLE
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATAVASK_ORCHESTRATION", "none")
+    monkeypatch.setenv("COLUMNS", "500")  # summary lines unwrapped, so paths can be found whole
+
+
+def _cleanse(input: Path, out: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        app, ["cleanse", str(input), "--registry", "none", "--out", str(out), *args]
+    )
+
+
+@pytest.fixture(scope="module")
+def bracket_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Result]:
+    """A run whose input and output paths hold ``[`` and ``]`` (one run, shared by the tests)."""
+    root = tmp_path_factory.mktemp("brackets")
+    source = root / "eksport[" / "b] kunder.csv"  # printed, reads as rich markup: …eksport[/b] …
+    source.parent.mkdir()
+    shutil.copy(SAMPLE / "customers.csv", source)
+    out = root / "Kunder [2024]" / "run"  # polars reads "[…]" in a path as a glob
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATAVASK_ORCHESTRATION", "none")
+        patch.setenv("COLUMNS", "500")
+        result = _cleanse(source, out)
+    return source, out, result
+
+
+def test_brackets_in_paths_are_taken_literally(bracket_run: tuple[Path, Path, Result]) -> None:
+    """Before: a rich MarkupError after the run, and ComputeError (glob) in the write step."""
+    source, out, result = bracket_run
+    assert result.exit_code == 0, result.output
+    assert (out / "records.parquet").exists() and (out / "report.html").exists()
+    assert str(source) in result.output  # printed as it is, not as markup
+    assert f"{out}/" in result.output
+
+
+def _copy_run(run: Path, to: Path) -> Path:
+    shutil.copytree(run, to)  # copy2 keeps sizes and modification times: still datavask's
+    return to
+
+
+def test_a_file_added_to_a_run_directory_is_never_deleted(
+    bracket_run: tuple[Path, Path, Result], tmp_path: Path
+) -> None:
+    """Before: any directory holding run.json was replaced with everything in it."""
+    source, run, _ = bracket_run
+    out = _copy_run(run, tmp_path / "run")
+    (out / "notes.txt").write_text("call Hansen Byg on Monday", encoding="utf-8")
+    (out / "reimport" / "my-fixes.csv").write_text("id;name\n", encoding="utf-8")
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    result = _cleanse(source, out)
+    assert result.exit_code == 2, result.output
+    assert "notes.txt" in result.output and "reimport/my-fixes.csv" in result.output
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "call Hansen Byg on Monday"
+
+
+def test_an_output_edited_in_place_is_not_replaced(
+    bracket_run: tuple[Path, Path, Result], tmp_path: Path
+) -> None:
+    source, run, _ = bracket_run
+    out = _copy_run(run, tmp_path / "run")
+    with (out / "changes.csv").open("a", encoding="utf-8") as fh:
+        fh.write("checked by Lise\n")
+    result = _cleanse(source, out)
+    assert result.exit_code == 2
+    assert "changes.csv" in result.output
+    assert (out / "changes.csv").read_text(encoding="utf-8").endswith("checked by Lise\n")
+
+
+def test_a_directory_datavask_did_not_write_is_refused(
+    bracket_run: tuple[Path, Path, Result], tmp_path: Path
+) -> None:
+    """The issue's reproducer: a folder that merely holds a file named run.json."""
+    source, _, _ = bracket_run
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "run.json").write_text("{}", encoding="utf-8")
+    (out / "budget.xlsx").write_bytes(b"PK")
+    result = _cleanse(source, out)
+    assert result.exit_code == 2
+    assert "not a directory datavask wrote" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["budget.xlsx", "run.json"]
+
+
+def test_a_run_directory_is_replaced_after_report_rerenders_it(
+    bracket_run: tuple[Path, Path, Result], tmp_path: Path
+) -> None:
+    source, run, _ = bracket_run
+    out = _copy_run(run, tmp_path / "run")
+    old_id = json.loads((out / "run.json").read_text(encoding="utf-8"))["run_id"]
+    rendered = CliRunner().invoke(app, ["report", str(out)])
+    assert rendered.exit_code == 0, rendered.output
+    result = _cleanse(source, out)
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["run_id"] != old_id
+    marker = json.loads((out / MARKER).read_text(encoding="utf-8"))
+    assert {"records.parquet", "run.json", "report.html", "reimport"} <= set(marker["files"])
+    assert list(tmp_path.glob(".run.*")) == []  # neither a partial nor the replaced run is left
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("run.json", "run.json is damaged"),
+        ("records.parquet", "records.parquet is damaged"),
+        ("missing-records", "has no records.parquet"),
+        ("not-an-object", "run.json is damaged"),
+    ],
+)
+def test_report_on_a_broken_run_directory_is_one_line(
+    bracket_run: tuple[Path, Path, Result], tmp_path: Path, damage: str, message: str
+) -> None:
+    out = _copy_run(bracket_run[1], tmp_path / "run")
+    if damage == "missing-records":
+        (out / "records.parquet").unlink()
+    elif damage == "not-an-object":
+        (out / "run.json").write_text('["counts"]', encoding="utf-8")
+    else:
+        data = (out / damage).read_bytes()
+        (out / damage).write_bytes(data[: len(data) // 2])
+    result = CliRunner().invoke(app, ["report", str(out)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
