@@ -130,7 +130,9 @@ def read_table(
     else:
         table = _read_jsonl(name, data, info)
     if table.height == 0:
-        raise InputError(f"{name}{_sheet_label(info)} has a header but no data rows")
+        others = ", ".join(map(repr, info.sheets_not_read))
+        hint = f"; the workbook's other sheets: {others} (choose with --sheet)" if others else ""
+        raise InputError(f"{name}{_sheet_label(info)} has a header but no data rows{hint}")
     info.columns = [c for c in table.columns if c not in ("source_row", OVERFLOW_COLUMN)]
     return table, problems, info
 
