@@ -111,11 +111,13 @@ def read_table(
 
         return read_url_table(str(path))
     name, raw = _read_bytes(path)
-    name, data, compression = _decompress(name, raw)
+    data, compression = _decompress(name, raw)
     if not data.strip():
         raise InputError(f"{name} is empty")
 
-    fmt = _detect_format(name, data)
+    # kunder.csv.gz holds a .csv: the name without .gz tells the format
+    suffix = Path(name.stem).suffix if compression and name.suffix.lower() == ".gz" else name.suffix
+    fmt = _detect_format(name, data, suffix.lower())
     if sheet is not None and fmt != "xlsx":
         raise InputError(f"--sheet {sheet!r}: {name} is not an Excel workbook")
     info = InputInfo(
@@ -131,7 +133,9 @@ def read_table(
     else:
         table = _read_jsonl(name, data, info)
     if table.height == 0:
-        raise InputError(f"{name}{_sheet_label(info)} has a header but no data rows")
+        others = ", ".join(map(repr, info.sheets_not_read))
+        hint = f"; the workbook's other sheets: {others} (choose with --sheet)" if others else ""
+        raise InputError(f"{name}{_sheet_label(info)} has a header but no data rows{hint}")
     info.columns = [c for c in table.columns if c not in ("source_row", OVERFLOW_COLUMN)]
     return table, problems, info
 
@@ -153,16 +157,14 @@ def _read_bytes(path: Path | str) -> tuple[Path, bytes]:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _decompress(name: Path, raw: bytes) -> tuple[Path, bytes, str | None]:
-    """Gunzip a gzip-compressed input; the name loses its ``.gz`` so the format shows again."""
+def _decompress(name: Path, raw: bytes) -> tuple[bytes, str | None]:
+    """The content of a gzip-compressed input (by its magic bytes, whatever its name)."""
     if not raw.startswith(b"\x1f\x8b"):
-        return name, raw, None
+        return raw, None
     try:
-        data = gzip.decompress(raw)
+        return gzip.decompress(raw), "gzip"
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"{name}: a damaged gzip file ({exc})") from None
-    inner = name.with_suffix("") if name.suffix.lower() in (".gz", ".gzip") else name
-    return inner, data, "gzip"
 
 
 def _sheet_label(info: InputInfo) -> str:
@@ -217,9 +219,8 @@ def read_input(
     return frame, info
 
 
-def _detect_format(path: Path, data: bytes) -> str:
+def _detect_format(path: Path, data: bytes, suffix: str) -> str:
     """The format by content first (a workbook renamed .csv is still a workbook), then by name."""
-    suffix = path.suffix.lower()
     head = data[:_SNIFF_BYTES]
     if head.startswith(b"PAR1"):
         return "parquet"

@@ -13,7 +13,7 @@ import json
 import platform
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -77,9 +77,32 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
     override = load_mapping_file(Path(options["mapping"])) if options.get("mapping") else None
     frame, info = read_input(options["input"], mapping=override, sheet=options.get("sheet"))
+    frame = set_aside_originals(frame, work, mapped=info.mapping.values())
     frame.write_parquet(Path(work, "canonical.parquet"))
     Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
     return info.to_dict()
+
+
+def set_aside_originals(frame: pl.DataFrame, work: str, *, mapped: Iterable[str]) -> pl.DataFrame:
+    """Keep the input columns no stage reads (``src_*`` of unmapped columns) out of the way.
+
+    They wait in ``originals.parquet`` and rejoin the records in the write step
+    (:func:`with_originals`), so an input with 100,000 columns costs the stages nothing.
+    """
+    src = [c for c in frame.columns if c.startswith("src_")]
+    keep = {f"src_{c}" for c in mapped}
+    aside = [c for c in src if c not in keep]
+    frame.select(aside).write_parquet(Path(work, "originals.parquet"))
+    Path(work, "src_columns.json").write_text(json.dumps(src), encoding="utf-8")
+    return frame.drop(aside)
+
+
+def with_originals(frame: pl.DataFrame, work: str) -> pl.DataFrame:
+    """The records with every ``src_*`` column again, in the input's order, after the others."""
+    order = json.loads(Path(work, "src_columns.json").read_text(encoding="utf-8"))
+    combined = frame.hstack(pl.read_parquet(Path(work, "originals.parquet"), glob=False))
+    first = [c for c in frame.columns if not c.startswith("src_")]
+    return combined.select(first + order)
 
 
 def normalise_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -251,7 +274,7 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
     from datavask.connectors.report import render_report
     from datavask.connectors.report_model import report_counts
 
-    frame = pl.read_parquet(Path(work, "final.parquet"), glob=False)
+    frame = with_originals(pl.read_parquet(Path(work, "final.parquet"), glob=False), work)
     golden = pl.read_parquet(Path(work, "golden.parquet"), glob=False)
     pairs = pl.read_parquet(Path(work, "pairs.parquet"), glob=False)
     changes = pl.read_parquet(Path(work, "changes.parquet"), glob=False)
@@ -295,6 +318,9 @@ def run_counts(frame: pl.DataFrame, run: dict[str, Any]) -> dict[str, int]:
         "rows_without_id": int(run.get("input", {}).get("ids_missing", 0)),
         "repeated_ids": int(run.get("input", {}).get("ids_repeated", 0)),
         "rows_with_repeated_id": int(run.get("input", {}).get("rows_with_repeated_id", 0)),
+        # what of the input was read differently from the rest, or not at all
+        "lines_in_other_encoding": int(run.get("input", {}).get("fallback_line_count", 0)),
+        "sheets_not_read": len(run.get("input", {}).get("sheets_not_read") or []),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import hashlib
 import io
 import subprocess
 import sys
@@ -223,7 +224,8 @@ def test_a_gzipped_csv_is_read(tmp_path: Path) -> None:
     plain, _ = read_input(SAMPLE_CSV)
     assert frame.drop("record_id").equals(plain.drop("record_id"))
     assert (info.compression, info.encoding, info.format) == ("gzip", "cp1252", "csv")
-    assert info.path.endswith("kunder.csv")
+    assert info.path.endswith("kunder.csv.gz")
+    assert info.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()  # of the file as given
 
 
 def test_a_damaged_gzip_file_is_one_line(tmp_path: Path) -> None:
