@@ -142,10 +142,10 @@ def rank_records(records: pl.DataFrame) -> pl.DataFrame:
         parts.append(pl.all_horizontal(filled(f) for f in address))
     # Counted on the records as the CRM will hold them after the re-import (registry proposals
     # applied): the next run then ranks them on the same values and keeps the same survivor.
-    completeness = _registry_view(records).select(
+    counted = _registry_view(records).select(
         pl.sum_horizontal([part.cast(pl.Int32) for part in parts])
     )
-    completeness = pl.lit(completeness.to_series())
+    completeness = pl.lit(counted.to_series())
     cluster = (
         pl.col("cluster_id") if "cluster_id" in records.columns else pl.lit(None, dtype=pl.String)
     )
