@@ -66,9 +66,11 @@ def test_round_trip_changes_nothing_and_finds_the_same_customers(
 
 
 @pytest.mark.xfail(
-    reason="1 of 2,419 customers still swaps survivor: two members whose addresses the registry "
-    "does not dispute (its own spelling and a close typo) tie, and the rank the re-import "
-    "changed picks the golden address; needs the registry's own address in survivorship"
+    reason="41 of 2,419 customers swap survivor: ties in completeness go to the record agreeing "
+    "most with the golden values, which the re-import itself writes (the registry's address "
+    "reaches every trusted record). Ranking on the re-imported view fixes 40 of them but makes "
+    "a renamed company's survivor the record with the CVR number, whose no-CVR duplicate then "
+    "keeps the old name and splits off in the sample's round trip — not merged for that reason"
 )
 def test_round_trip_keeps_every_survivor(runs_3000: tuple[Path, Path]) -> None:
     _assert_same_survivors(*runs_3000)
