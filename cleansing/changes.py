@@ -144,7 +144,7 @@ def address_line(
     parts.append(_joined([street, house_number], " "))
     parts.append(floor_door(floor, door))
     if po_box is not None:
-        parts.append(pl.lit("Postboks ") + po_box)
+        parts.append(po_box)  # "Postboks 7": the parser keeps the word with the number
     if postal_code is not None or city is not None:
         nothing = pl.lit(None, dtype=pl.String)
         parts.append(

@@ -65,7 +65,7 @@ _STANDALONE_CHARS: Final = r"[^0-9\p{L}\-‐‑–/]"
 _HYPHENATED_STANDALONE: Final = f"(^|{_STANDALONE_CHARS})({CPR_HYPHENATED})({_STANDALONE_CHARS}|$)"
 _REPLACEMENT: Final = f"${{1}}{MASK}${{3}}"
 
-_KEYWORD: Final = r"(?i)cpr|person\s*-?\s*n(?:umme)?r|pers\.\s*nr|fødselsnummer"
+_KEYWORD: Final = r"(?i)cpr|person\s*-?\s*n(?:umme)?r|pers\.\s*nr|fødselsnummer|født"
 _TEN_DIGITS_ANYWHERE: Final = f"[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}"
 _WHOLE_CELL_TEN_DIGITS: Final = f"^\\s*[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}\\s*$"
 _WHOLE_CELL_CPR: Final = f"^\\s*{CPR_ANY}\\s*$"
@@ -108,6 +108,16 @@ def mask_text(value: str | None) -> str | None:
     return masked["value"][0]
 
 
+def mask_message(text: str) -> str:
+    """``text`` with every ten-digit number that has a valid date masked, in any of the three
+    forms — for what has no column to judge by: a file name, a header cell, an error message.
+
+    >>> mask_message("kunder_0101801234.csv: line 3 '010180 1234' is not valid; ring 4520304050")
+    "kunder_XXXXXX-XXXX.csv: line 3 'XXXXXX-XXXX' is not valid; ring 4520304050"
+    """
+    return str(pl.select(_mask_all(pl.lit(text, dtype=pl.String))).item())
+
+
 def _mask_all(text: pl.Expr) -> pl.Expr:
     # Two passes: a match consumes its right boundary, so of two numbers one character apart
     # the second is found only on the second pass.
@@ -127,7 +137,18 @@ def _names_cpr(column: str) -> bool:
     return "cpr" in lowered or "personnummer" in lowered or "personnr" in lowered
 
 
-def _column_masks(hits: pl.DataFrame, filled: dict[str, int]) -> dict[str, pl.Expr]:
+# Canonical fields that hold a person's own words (names, addresses, e-mail): a ten-digit number
+# with a valid date in one of them is a CPR number, written with or without its dash.
+PERSON_TEXT_FIELDS: Final = (
+    "name", "first_name", "last_name", "co_name", "address", "street", "city", "email",
+    "address_line2",
+)  # fmt: skip
+_PERSON_TEXT_COLUMNS: Final = frozenset(f"raw_{f}" for f in PERSON_TEXT_FIELDS)
+
+
+def _column_masks(
+    hits: pl.DataFrame, filled: dict[str, int], person_text: frozenset[str] = frozenset()
+) -> dict[str, pl.Expr]:
     """The masking expression for each column of ``hits`` that may hold a CPR number.
 
     ``hits`` holds the rows where some column has a ten-digit run (every cell a mask can change
@@ -148,7 +169,7 @@ def _column_masks(hits: pl.DataFrame, filled: dict[str, int]) -> dict[str, pl.Ex
             .str.slice(0, 2)
             .n_unique(),
             named=pl.col(c).str.contains(_KEYWORD).any(),
-            hyphenated=pl.col(c).str.contains(_HYPHENATED_STANDALONE).any(),
+            hyphenated=pl.col(c).str.contains(_HYPHENATED_STANDALONE).sum(),
         ).alias(c)
         for c in columns
     ).row(0, named=True)
@@ -165,9 +186,11 @@ def _column_masks(hits: pl.DataFrame, filled: dict[str, int]) -> dict[str, pl.Ex
             and cells >= ID_COLUMN_SHARE * filled[column]
             and (cprs < ID_COLUMN_SHARE * cells or days < days_needed)
         )
-        if _names_cpr(column) or is_cpr_column:
+        # In an id column a dashed number is out of pattern unless the ids are written so.
+        odd_dash = hyphenated and (not is_id_column or hyphenated < ID_COLUMN_SHARE * cells)
+        if _names_cpr(column) or is_cpr_column or column in person_text:
             masks[column] = _mask_all(text)
-        elif not is_id_column and hyphenated:
+        elif odd_dash:
             unnamed = _mask_hyphenated(text)
             masks[column] = (
                 pl.when(text.str.contains(_KEYWORD)).then(_mask_all(text)).otherwise(unnamed)
@@ -181,16 +204,69 @@ def _column_masks(hits: pl.DataFrame, filled: dict[str, int]) -> dict[str, pl.Ex
     return masks
 
 
-def mask_cpr(df: pl.DataFrame) -> pl.DataFrame:
-    """Mask CPR numbers in every text column and add ``flag_CPR_IN_DATA``.
+def _as_text(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """``df`` with its integer columns as text, ten digits wide where a number could be a CPR
+    number that lost its leading zero (``101801234`` is ``0101801234``); and their names."""
 
-    Every ``pl.String`` column is read (``raw_*``, ``src_*``, ``record_id``, anything); the flag
-    is true for a row where any of them held a CPR number. Examples: ``'Jens Hansen, cpr
-    0101901234'`` becomes ``'Jens Hansen, cpr XXXXXX-XXXX'`` (flagged); ``'20304050'`` and
-    ``'5790000000005'`` stay as they are (not flagged).
+    def wide(c: str) -> pl.Expr:
+        return pl.col(c).cast(pl.Int64, strict=False).is_between(10**8, 10**10 - 1)
+
+    integers = [name for name, dtype in df.schema.items() if dtype.is_integer()]
+    if not integers:
+        return df, []
+    # Only a column named for CPR numbers, or one whose numbers are mostly ten digits wide: a
+    # nine-digit amount among small ones is not a CPR number without its leading zero.
+    share = df.select(wide(c).mean().alias(c) for c in integers).row(0, named=True)
+    numbers = [c for c in integers if _names_cpr(c) or (share[c] or 0) >= ID_COLUMN_SHARE]
+    as_text = [
+        pl.when(wide(c))
+        .then(pl.col(c).cast(pl.String).str.zfill(10))
+        .otherwise(pl.col(c).cast(pl.String))
+        .alias(c)
+        for c in numbers
+    ]
+    return df.with_columns(as_text), numbers
+
+
+def mask_cpr(df: pl.DataFrame, *, person_text: frozenset[str] | None = None) -> pl.DataFrame:
+    """Mask CPR numbers in every text and integer column and add ``flag_CPR_IN_DATA``.
+
+    Every ``pl.String`` column is read (``raw_*``, ``src_*``, ``record_id``, anything), and every
+    integer column as its ten-digit text (an Int64 ``cpr`` column of a Parquet export); an
+    integer column with a masked number becomes text. ``person_text`` names the columns that
+    hold names, addresses and e-mail addresses (default: the ``raw_`` columns of
+    :data:`PERSON_TEXT_FIELDS`): any CPR number in them is masked, with or without its dash.
+    The flag is true for a row where any column held a CPR number (or where an earlier
+    ``mask_cpr`` flagged it). Examples: ``'Jens Hansen, cpr 0101901234'`` becomes ``'Jens
+    Hansen, cpr XXXXXX-XXXX'`` (flagged); ``'20304050'`` and ``'5790000000005'`` stay as they
+    are (not flagged).
+
+    This is the one place CPR numbers are masked. Anything that needs a raw number (a keyed
+    hash for matching) must be derived from the frame before it reaches this function — in
+    :func:`datavask.connectors.files.read_input`, whose ``before_masking`` hook exists for that.
     """
-    no_flag = pl.lit(False).alias(flag("CPR_IN_DATA"))
-    columns = [name for name, dtype in df.schema.items() if dtype == pl.String]
+    original = df
+    df, numbers = _as_text(df)
+    person_text = _PERSON_TEXT_COLUMNS if person_text is None else person_text
+    masked = _mask_text_columns(df, person_text)
+    changed_numbers = [c for c in numbers if not masked[c].equals(df[c], null_equal=True)]
+    # Integer columns stay integers unless a number in them was masked.
+    masked = masked.with_columns(
+        original[c] for c in numbers if c not in changed_numbers
+    ).with_columns(
+        pl.when(pl.col(c) == MASK).then(pl.col(c)).otherwise(original[c].cast(pl.String))
+        for c in changed_numbers
+    )
+    name = flag("CPR_IN_DATA")
+    if name in original.columns and original.schema[name] == pl.Boolean:
+        masked = masked.with_columns((pl.col(name) | original[name]).alias(name))
+    return masked
+
+
+def _mask_text_columns(df: pl.DataFrame, person_text: frozenset[str]) -> pl.DataFrame:
+    name = flag("CPR_IN_DATA")
+    no_flag = pl.lit(False).alias(name)
+    columns = [c for c, dtype in df.schema.items() if dtype == pl.String and c != name]
     # One cheap scan per column; everything else looks only at the few rows with a ten-digit run.
     runs = df.select(pl.col(c).str.contains(_TEN_DIGITS_ANYWHERE) for c in columns)
     candidates = [c for c in columns if runs[c].any()]
@@ -199,7 +275,7 @@ def mask_cpr(df: pl.DataFrame) -> pl.DataFrame:
     rows = runs.select(pl.any_horizontal(candidates)).to_series().arg_true()
     hits = df.select(pl.col(candidates).gather(rows))
     filled = {c: df[c].count() for c in candidates}
-    masks = _column_masks(hits, filled)
+    masks = _column_masks(hits, filled, person_text)
     if not masks:
         return df.with_columns(no_flag)
     masked = hits.select(expr.alias(column) for column, expr in masks.items())

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 
 class ConnectorError(Exception):
-    """Something outside the process failed or answered in a way we cannot use."""
+    """Something outside the process failed or answered in a way we cannot use.
+
+    The message is CPR-masked when the error is made (it often quotes a file name, a header or
+    a cell), so neither the console nor Prefect's log table ever shows a CPR number.
+    """
+
+    def __init__(self, *args: object) -> None:
+        from datavask.cleansing.cpr import mask_message
+
+        super().__init__(*(mask_message(a) if isinstance(a, str) else a for a in args))
 
 
 class InputError(ConnectorError):

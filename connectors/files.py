@@ -39,6 +39,7 @@ import polars as pl
 from datavask.cleansing.schema import CANONICAL_FIELDS, RAW_PREFIX, SRC_PREFIX
 from datavask.connectors.errors import InputError
 from datavask.connectors.mapping import resolve_mapping
+from datavask.connectors.masking import mask_input
 from datavask.connectors.workbook_dates import (
     date_from_cell_text,
     render_excel_date,
@@ -212,6 +213,7 @@ def read_input(
     info.mapping = resolve_mapping(info.columns, mapping)
     info.unmapped = [c for c in info.columns if c not in info.mapping.values()]
     frame = _canonical(table, info, problems)
+    frame = mask_input(frame, info)  # before anything is written: CPR numbers never leave here
     info.rows = frame.height
     flagged = frame.filter(pl.col("source_problem").is_not_null())
     info.rows_with_problems = flagged.height

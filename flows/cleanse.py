@@ -201,6 +201,8 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.blacklist import match_blacklist, normalise_blacklist
     from datavask.cleansing.changes import build_changes
+    from datavask.cleansing.cpr import mask_cpr
+    from datavask.cleansing.schema import flag
     from datavask.cleansing.survivorship import apply_golden, build_golden, mark_survivors
     from datavask.cleansing.verdict import apply_verdict
     from datavask.connectors.files import OVERFLOW_COLUMN, read_table
@@ -210,6 +212,9 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     hits = None
     if options.get("blacklist"):
         table, row_problems, _ = read_table(options["blacklist"])
+        # Masked like the input: run.json quotes the entries it could not use.
+        table = mask_cpr(table, person_text=frozenset({"name", "address", "email"}))
+        table = table.drop(flag("CPR_IN_DATA"))
         clean, problems = normalise_blacklist(
             table.drop("source_row", OVERFLOW_COLUMN, strict=False)
         )
@@ -349,10 +354,12 @@ def run_pipeline(
     """Run every step; returns run.json's content. Steps become Prefect tasks when orchestrated."""
     opts = asdict(options) | {"registry_source": options.registry_source()}
     opts["review_band"] = list(options.review_band)
+    from datavask.cleansing.cpr import mask_message
     from datavask.connectors.sources import redact_url
 
     recorded = {k: v for k, v in opts.items() if k != "registry_source"}
     recorded |= {"registry": opts["registry_source"], "input": redact_url(options.input)}
+    recorded = {k: mask_message(v) if isinstance(v, str) else v for k, v in recorded.items()}
     run: dict[str, Any] = {
         "datavask_version": _versions()["datavask"],
         "run_id": uuid.uuid4().hex,

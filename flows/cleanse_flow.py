@@ -71,7 +71,9 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
     from prefect.artifacts import create_link_artifact
 
     from datavask.flows import cleanse
+    from datavask.flows.log_masking import install
 
+    install()  # no CPR number in Prefect's log table, whatever a step's error quotes
     params = CleanseParams(
         input=input, out=out, registry=registry, blacklist=blacklist, mapping=mapping,
         format=format, review_band=review_band, workers=workers, only_changed=only_changed,

@@ -87,8 +87,15 @@ class OutputFormat(StrEnum):
     xlsx = "xlsx"
 
 
+def _masked(text: str) -> str:
+    """``text`` with CPR numbers masked: error messages quote file names, headers and cells."""
+    from datavask.cleansing.cpr import mask_message
+
+    return mask_message(text)
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
+    console.print(Text.assemble(("error:", "bold red"), " ", _masked(message)), soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -101,11 +108,11 @@ def _internal_failure(exc: BaseException) -> typer.Exit:
     log_dir = datavask_home() / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / "last-error.log"
-    log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+    log.write_text(_masked("".join(traceback.format_exception(exc))), encoding="utf-8")
     console.print(
         Text.assemble(
             ("internal error:", "bold red"),
-            f" {type(exc).__name__}: {exc}\n"
+            f" {type(exc).__name__}: {_masked(str(exc))}\n"
             f"The details are in {log}; please send them with a bug report.",
         ),
         soft_wrap=True,

@@ -1,0 +1,66 @@
+"""CPR numbers masked in everything a read produced, before any of it is written anywhere.
+
+:func:`mask_input` is called by :func:`datavask.connectors.files.read_input` on the canonical frame
+and its :class:`~datavask.connectors.files.InputInfo`: every cell (text and integer columns, see
+:func:`datavask.cleansing.cpr.mask_cpr`), every header cell, and the input's own file name. The
+run's work directory, logs and outputs only ever see the masked frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from datavask.cleansing.cpr import PERSON_TEXT_FIELDS, mask_cpr, mask_message
+from datavask.cleansing.schema import RAW_PREFIX, SRC_PREFIX
+
+if TYPE_CHECKING:
+    from datavask.connectors.files import InputInfo
+
+BeforeMasking = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+def mask_input(
+    frame: pl.DataFrame, info: InputInfo, *, before_masking: BeforeMasking | None = None
+) -> pl.DataFrame:
+    """``frame`` with every CPR number masked; ``info``'s path, columns and mapping likewise.
+
+    ``before_masking`` gets the raw frame and returns it with whatever must be derived from a
+    raw CPR number (a keyed hash for matching) — the one place a raw number may be read.
+    """
+    if before_masking is not None:
+        frame = before_masking(frame)
+    person_text = frozenset(
+        {f"{RAW_PREFIX}{f}" for f in PERSON_TEXT_FIELDS}
+        | {f"{SRC_PREFIX}{info.mapping[f]}" for f in PERSON_TEXT_FIELDS if f in info.mapping}
+    )
+    frame = mask_cpr(frame, person_text=person_text)
+    info.path = mask_message(info.path)
+    renamed = _masked_names(info.columns)
+    if renamed:
+        frame = frame.rename(
+            {f"{SRC_PREFIX}{old}": f"{SRC_PREFIX}{new}" for old, new in renamed.items()}
+        )
+        info.columns = [renamed.get(c, c) for c in info.columns]
+        info.unmapped = [renamed.get(c, c) for c in info.unmapped]
+        info.mapping = {f: renamed.get(c, c) for f, c in info.mapping.items()}
+    return frame
+
+
+def _masked_names(columns: list[str]) -> dict[str, str]:
+    """Header cells holding a CPR number, and their masked names (kept unique)."""
+    taken = set(columns)
+    renamed: dict[str, str] = {}
+    for column in columns:
+        masked = mask_message(column)
+        if masked == column:
+            continue
+        unique, n = masked, 1
+        while unique in taken:
+            n += 1
+            unique = f"{masked} ({n})"
+        taken.add(unique)
+        renamed[column] = unique
+    return renamed

@@ -1,0 +1,136 @@
+"""No CPR number leaves datavask unmasked: not in any output, log, error or temp file (issue 9.6).
+
+The CPR numbers here are synthetic: ``0101801234`` has a valid date and fails modulus 11, as
+numbers issued since 2007 may.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from datavask.flows.cleanse import read_step
+from datavask.flows.cli import app
+from datavask.flows.log_masking import MaskCpr
+
+DIGITS = re.compile(r"(?<!\d)0?101801234(?!\d)|010180[ -]1234")
+# Order numbers YYMMDDNNNN: valid-looking dates, one year in the "day" part.
+ORDERS = [f"{y}{m:02d}{2 * m + 1:02d}{m:04d}" for y in (24, 25) for m in range(1, 13)]
+
+
+@pytest.fixture(autouse=True)
+def _no_prefect(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATAVASK_ORCHESTRATION", "none")
+
+
+def _leaks(directory: Path) -> list[str]:
+    """Every file under ``directory`` that shows a planted CPR number, Parquet cells included."""
+    found = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        if path.suffix == ".parquet":
+            frame = pl.read_parquet(path)
+            text = json.dumps(frame.rows(), default=str, ensure_ascii=False)
+            text += " ".join(frame.columns)
+        else:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        if DIGITS.search(text):
+            found.append(f"{path.relative_to(directory)}: {DIGITS.search(text)}")
+    return found
+
+
+def _planted_csv(directory: Path) -> Path:
+    header = "Kundenr;Navn;Adresse;Postnr;By;E-mail;Note;Ordrenr;Kontakt 010180-1234"
+    rows = [
+        f"{i};Firma {i} ApS;Vej {i};8000;Aarhus C;info@firma{i}.dk;;{ORDERS[i]};" for i in range(24)
+    ]
+    rows[1] = f"1;Jens Hansen 0101801234;Vej 1;8000;Aarhus C;;;{ORDERS[1]};"
+    rows[2] = f"2;Anne Jensen;Vestergade 12 010180 1234;8000;Aarhus C;;;{ORDERS[2]};"
+    rows[3] = f"3;Bo Lund;Vej 3;8000;Aarhus C;0101801234@gmail.com;;{ORDERS[3]};"
+    rows[4] = f"4;Lis Holm;Vej 4;8000;Aarhus C;;født 0101801234;{ORDERS[4]};"
+    rows[5] = "5;Per Ravn;Vej 5;8000;Aarhus C;;;010180-1234;"
+    path = directory / "kunder 0101801234.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_planted_numbers_are_found_and_the_others_kept(tmp_path: Path) -> None:
+    source = _planted_csv(tmp_path)
+    blacklist = tmp_path / "blacklist.csv"
+    blacklist.write_text("name;cvr\nJens Hansen 0101801234;\n;0101801234\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["cleanse", str(source), "--out", str(out),
+                                      "--registry", "none", "--blacklist", str(blacklist)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert _leaks(out) == []
+    assert not DIGITS.search(result.output)
+    records = pl.read_parquet(out / "records.parquet")
+    assert records["flags"].list.contains("CPR_IN_DATA").sum() == 5
+    # order numbers (valid-looking dates, too) and phone numbers are not CPR numbers
+    assert records["src_Ordrenr"].to_list()[6:] == ORDERS[6:24]
+
+
+def test_the_work_directory_never_holds_a_cpr_number(tmp_path: Path) -> None:
+    """What a kill after the read step would leave behind in ``datavask-work-*``."""
+    work = tmp_path / "datavask-work-x"
+    work.mkdir()
+    info = read_step(str(work), {"input": str(_planted_csv(tmp_path)), "mapping": None})
+    assert _leaks(work) == []
+    assert not DIGITS.search(json.dumps(info))
+
+
+def test_an_integer_cpr_column_in_parquet_is_masked(tmp_path: Path) -> None:
+    source = tmp_path / "kunder.parquet"
+    pl.DataFrame(
+        {
+            "name": [f"Person {i}" for i in range(5)],
+            "cpr": pl.Series([101801234, 2802751234, 1234, None, 3112991234], dtype=pl.Int64),
+            "amount": pl.Series([202020202, 5, 6, 7, 8], dtype=pl.Int64),  # 0202020202 "is" one
+        }
+    ).write_parquet(source)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["cleanse", str(source), "--out", str(out), "--registry", "none"]
+    )
+    assert result.exit_code == 0, result.output
+    records = pl.read_parquet(out / "records.parquet")
+    assert records["src_cpr"].to_list() == ["XXXXXX-XXXX", "XXXXXX-XXXX", "1234", None,
+                                            "XXXXXX-XXXX"]  # fmt: skip
+    assert records["src_amount"].to_list() == [202020202, 5, 6, 7, 8]  # amounts are no CPRs
+    assert _leaks(out) == []
+
+
+def test_an_error_message_shows_no_cpr_number(tmp_path: Path) -> None:
+    source = tmp_path / "0101801234.xls"
+    source.write_bytes(b"\xd0\xcf\x11\xe0 not really a workbook")
+    result = CliRunner().invoke(app, ["cleanse", str(source), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "XXXXXX-XXXX" in result.output and not DIGITS.search(result.output)
+
+
+def test_log_records_are_masked_before_they_are_stored() -> None:
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    handler = Keep()
+    handler.addFilter(MaskCpr())
+    log = logging.getLogger("test.cpr")
+    log.addHandler(handler)
+    try:
+        log.error("value %s rejected", "010180 1234")
+        try:
+            raise ValueError("could not parse '0101801234'")
+        except ValueError:
+            log.exception("task failed")
+    finally:
+        log.removeHandler(handler)
+    assert records and not any(DIGITS.search(text) for text in records)
+    assert "XXXXXX-XXXX" in records[0] and "ValueError" in records[1]

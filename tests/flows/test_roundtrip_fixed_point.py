@@ -1,0 +1,87 @@
+"""The round trip is a fixed point on generated data with every kind of corruption (issue 9.10).
+
+Cleansing ``reimport/customers_update.csv`` again must change no field, find the same customers
+and keep the same record of each: a CRM that loads the update and is cleansed next month must
+not see survivors swap (keep 15981 / bar 10058 becoming the reverse).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from bench.generate import generate, write_dataset
+from datavask.connectors.output import read_excel_csv
+from datavask.flows.cleanse import CleanseOptions, run_pipeline
+
+
+def _cleanse(source: Path, out: Path, registry: Path) -> Path:
+    options = CleanseOptions(input=str(source), out=str(out), registry=str(registry))
+    run_pipeline(options, orchestrated=False)
+    return out
+
+
+def _survivors(run: Path) -> dict[frozenset[int], int]:
+    """Each customer (its source rows) and the source row of the record it keeps."""
+    records = pl.read_parquet(run / "records.parquet", columns=["source_row", "cluster_id",
+                                                                "is_survivor"])  # fmt: skip
+    groups = records.group_by("cluster_id").agg(
+        pl.col("source_row"),
+        pl.col("source_row").filter(pl.col("is_survivor")).first().alias("kept"),
+    )
+    return {frozenset(rows): kept for rows, kept in groups.select("source_row", "kept").rows()}
+
+
+def _round_trip(tmp_path: Path, rows: int, seed: int) -> tuple[Path, Path]:
+    files = write_dataset(generate(rows, seed), tmp_path / "data")
+    first = _cleanse(files["customers"], tmp_path / "first", files["registry"])
+    second = _cleanse(first / "reimport" / "customers_update.csv", tmp_path / "second",
+                      files["registry"])  # fmt: skip
+    return first, second
+
+
+def _assert_fixed_point(first: Path, second: Path) -> None:
+    leftover = read_excel_csv(second / "changes.csv")
+    assert leftover.height == 0, leftover.group_by("rule", "field").len().rows()
+    assert set(_survivors(second)) == set(_survivors(first)), "other customers found"
+
+
+def _assert_same_survivors(first: Path, second: Path) -> None:
+    before, after = _survivors(first), _survivors(second)
+    swapped = [rows for rows, kept in before.items() if after.get(rows) != kept]
+    assert swapped == [], f"{len(swapped)} of {len(before)} customers changed survivor"
+
+
+@pytest.fixture(scope="module")
+def runs_3000(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return _round_trip(tmp_path_factory.mktemp("roundtrip-3000"), 3_000, seed=11)
+
+
+def test_round_trip_changes_nothing_and_finds_the_same_customers(
+    runs_3000: tuple[Path, Path],
+) -> None:
+    _assert_fixed_point(*runs_3000)
+
+
+@pytest.mark.xfail(
+    reason="41 of 2,419 customers swap survivor: ties in completeness go to the record agreeing "
+    "most with the golden values, which the re-import itself writes (the registry's address "
+    "reaches every trusted record). Ranking on the re-imported view fixes 40 of them but makes "
+    "a renamed company's survivor the record with the CVR number, whose no-CVR duplicate then "
+    "keeps the old name and splits off in the sample's round trip — not merged for that reason"
+)
+def test_round_trip_keeps_every_survivor(runs_3000: tuple[Path, Path]) -> None:
+    _assert_same_survivors(*runs_3000)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="on 20,000 rows (seed 12) the second run still renames 2 records to their registry "
+    "name (cause not yet found), and survivors swap as above"
+)
+def test_round_trip_is_a_fixed_point_on_20000_rows(tmp_path: Path) -> None:
+    first, second = _round_trip(tmp_path, 20_000, seed=12)
+    _assert_fixed_point(first, second)
+    _assert_same_survivors(first, second)
