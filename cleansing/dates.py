@@ -36,7 +36,10 @@ from datavask.cleansing.schema import raw, require_columns
 # to 109574 (2199-12-31). Dates of birth before 1900 are not expected from Excel.
 EXCEL_EPOCH: Final = date(1899, 12, 30)
 _EXCEL_SERIAL: Final = r"^\d{1,6}(\.\d+)?$"
-_EARLIEST: Final = date(1850, 1, 1)
+# A date before this is no date anyone means (historical registers hold births from the 1500s).
+_EARLIEST: Final = date(1000, 1, 1)
+# Eight digits read year first when that gives a year from here on (``19800409``), else day first.
+_MODERN: Final = date(1850, 1, 1)
 _LATEST: Final = date(2199, 12, 31)
 
 _ISO_DATE: Final = r"^(\d{4})-(\d{1,2})-(\d{1,2})"
@@ -92,7 +95,7 @@ def parse_date_parts(text: pl.Expr, *, birth: bool, today: date) -> tuple[pl.Exp
     day_first_digits = _ymd(
         _int(digits.str.slice(4, 4)), _int(digits.str.slice(2, 2)), _int(digits.str.slice(0, 2))
     )
-    plausible_year_first = year_first.is_between(_EARLIEST, _LATEST)
+    plausible_year_first = year_first.is_between(_MODERN, _LATEST) | day_first_digits.is_null()
 
     dmy = text.str.extract_groups(_DAY_FIRST)
     dmy_date = _ymd(

@@ -384,6 +384,50 @@ _CVR_REMARK = r"(?i)[\s,;(\-–]*cvr(?:-?nr)?\.?\s*:?\s*(?:DK)?\s*\d{2}\s?\d{2}\
 _TITLE = r"(?i)^(?:dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir)\.?\s+"
 
 
+# A misspelt legal-form word this alike (rapidfuzz ratio) to a long spelling of the table is that
+# form: "Anpartsselokab" (93), "Aktieselsab" (96); "Partnerskab" / partnerselskab (88) is not.
+LEGAL_FORM_SIMILARITY = 90.0
+_GLUED_FORM = r"(\p{Ll})(ApS|A/S|I/S|K/S|P/S|IVS)$"
+
+
+@cache
+def _long_form_words() -> tuple[str, ...]:
+    table = load_reference("legal_forms")
+    return tuple(sorted(v for v in table["variant"].to_list() if len(v) >= 10 and v.isalpha()))
+
+
+def _mend_words(values: pl.Series) -> pl.Series:
+    from rapidfuzz import fuzz, process
+
+    long_forms = _long_form_words()
+    known = set(long_forms)
+
+    def mend(text: str | None) -> str | None:
+        if text is None:
+            return None
+        words = text.split(" ")
+        for i, word in enumerate(words):
+            folded = word.lower().strip(".,")
+            if len(folded) < 10 or folded in known or not folded.isalpha():
+                continue
+            found = process.extractOne(
+                folded, long_forms, scorer=fuzz.ratio, score_cutoff=LEGAL_FORM_SIMILARITY
+            )
+            if found is not None:
+                words[i] = found[0]
+        return " ".join(words)
+
+    return pl.Series(values.name, [mend(v) for v in values.to_list()], dtype=pl.String)
+
+
+def mend_legal_forms(expr: pl.Expr) -> pl.Expr:
+    """Legal-form words as the table knows them: a misspelt long form (``Anpartsselokab`` →
+    ``anpartsselskab``, ``Aktieselsab``) and a form glued to the name (``Berg BygApS`` → ``Berg
+    Byg ApS``). Runs once per distinct name (see :func:`normalise_names`)."""
+    unglued = expr.str.replace(_GLUED_FORM, "${1} ${2}")
+    return unglued.map_batches(_mend_words, return_dtype=pl.String)
+
+
 def _clean_text(expr: pl.Expr) -> pl.Expr:
     """Whitespace collapsed, CPR remarks and stray quotes or separators trimmed; blank → null.
 
@@ -457,7 +501,7 @@ def _normalise_distinct_names(df: pl.DataFrame) -> pl.DataFrame:
     # Each step materialises what the next reads more than once, so no regex runs twice.
     raw = {column: pl.col(column) for column in _NAME_INPUTS}
     frame = df.lazy().with_columns(
-        _text=_clean_text(raw["raw_name"]),
+        _text=mend_legal_forms(_clean_text(raw["raw_name"])),
         _first=_clean_text(raw["raw_first_name"]),
         _last=_clean_text(raw["raw_last_name"]),
     )

@@ -223,6 +223,17 @@ def _cluster(records: pl.DataFrame, scored: pl.DataFrame) -> tuple[np.ndarray, i
     return labels, split, matched
 
 
+def _adapted(records: pl.DataFrame, names: tuple[str, ...]) -> tuple[str, ...]:
+    """The comparisons for the fields this file has: without streets the whole-address comparison
+    says nothing, so postal code and city are compared on their own (a British postcode or a
+    town is evidence too)."""
+    if "address" not in names or records["street_key"].count() > 0:
+        return names
+    return tuple(n for n in names if n != "address") + tuple(
+        n for n in ("postal_code", "city") if n not in names
+    )
+
+
 def _check_band(review_band: tuple[float, float] | None) -> None:
     if review_band is None:
         return
@@ -259,7 +270,7 @@ def find_duplicates(
     records = prepare_records(df)
     if link_only is None:
         link_only = records["source"].drop_nulls().n_unique() > 1
-    comparisons = available_comparisons(records, settings.comparisons)
+    comparisons = available_comparisons(records, _adapted(records, settings.comparisons))
     rules = settings.blocking_rules or default_rules(window=settings.sorted_window)
     timings["prepare_s"] = time.perf_counter() - started
 

@@ -137,6 +137,34 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
             pl.concat_str(pl.col("postal_code"), name_block_key()),
             uses=NAME_USES + ADDRESS_USES,
         ),
+        # A person's postal code with either name part: one typo'd name part breaks postal_name.
+        BlockingRule(
+            "postal_first",
+            pl.when(pl.col("_person")).then(_joined("postal_code", "first_name_key")),
+            uses=NAME_USES + ADDRESS_USES,
+        ),
+        BlockingRule(
+            "postal_last",
+            pl.when(pl.col("_person")).then(_joined("postal_code", "last_name_key")),
+            uses=NAME_USES + ADDRESS_USES,
+        ),
+        BlockingRule(
+            "name_prefixes",
+            pl.when(pl.col("_person")).then(
+                pl.concat_str(_prefix("first_name_key", 3), _prefix("last_name_key", 4))
+            ),
+            uses=NAME_USES,
+        ),
+        BlockingRule("birth", pl.col("date_of_birth"), uses=("date_of_birth",)),
+        BlockingRule(
+            "birth_year_names",
+            pl.concat_str(
+                pl.col("date_of_birth").str.slice(0, 4),
+                _prefix("first_name_key", 2),
+                _prefix("last_name_key", 2),
+            ),
+            uses=NAME_USES,
+        ),
         BlockingRule(
             "birth_last", pl.concat_str(pl.col("date_of_birth"), _prefix("last_name_key", 1))
         ),

@@ -44,6 +44,11 @@ def test_impossible_birth_dates_are_flagged_not_invented(written: str) -> None:
     assert out["raw_date_of_birth"].to_list() == [written]  # the text is kept as written
 
 
+def test_historical_births_are_dates() -> None:
+    out = dates(["1630-08-01", "16300801", "01.08.1630", "0999-01-01"])
+    assert out["date_of_birth"].to_list() == ["1630-08-01"] * 3 + [None]
+
+
 def test_blank_is_missing_not_invalid() -> None:
     out = dates(["", "  ", None])
     assert out["date_of_birth"].to_list() == [None, None, None]
