@@ -53,6 +53,7 @@ def _root(
 ) -> None:
     """Cleanse Danish customer master data."""
 
+
 STEP_LABELS = {
     "read": "Reading input",
     "normalise": "Normalising names, addresses, phones, e-mails, ids",
