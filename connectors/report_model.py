@@ -386,6 +386,22 @@ def _customers(view: pl.DataFrame, proposals: pl.DataFrame, plan: pl.DataFrame) 
         (~pl.col("collection_ready")).sum().cast(pl.Int64).alias("_blocked_collection"),
         *first,
     )
+    # A newer name or address the customer's kept values already carry is no event.
+    customers = customers.with_columns(
+        registry_new_name=pl.when(
+            pl.col("registry_new_name").str.to_lowercase() != pl.col("name").str.to_lowercase()
+        )
+        .then("registry_new_name")
+        .when(pl.col("name").is_null())
+        .then("registry_new_name"),
+        registry_new_address=pl.when(
+            pl.col("registry_new_address").str.to_lowercase()
+            != pl.col("address").str.to_lowercase()
+        )
+        .then("registry_new_address")
+        .when(pl.col("address").is_null())
+        .then("registry_new_address"),
+    )
     customers = customers.with_columns(
         registry_class=_status_classes(customers),
         events=pl.concat_list(

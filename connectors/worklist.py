@@ -249,6 +249,11 @@ def _write_sheet(
         sheet.write_row(0, 0, frame.columns, formats["header"])
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(chunk.height, 1), max(len(frame.columns) - 1, 0))
+        # One writer per column, chosen once: text stays text whatever it starts with.
+        writers = [
+            sheet.write_string if dtype == pl.String else sheet.write
+            for dtype in chunk.schema.values()
+        ]
         for r, row in enumerate(chunk.iter_rows(), start=1):
             for c, value in enumerate(row):
                 if value is None:
@@ -256,7 +261,7 @@ def _write_sheet(
                 if c == link_column and r <= MAX_URLS:
                     sheet.write_url(r, c, value, string=value)
                 else:
-                    sheet.write(r, c, _cell(value))
+                    writers[c](r, c, _cell(value))
 
 
 def write_worklist(model: ReportModel, path: Path) -> Path:

@@ -66,6 +66,7 @@ def _root(
         raise _fail(str(exc)) from None
 
 
+
 STEP_LABELS = {
     "read": "Reading input",
     "normalise": "Normalising names, addresses, phones, e-mails, ids",
