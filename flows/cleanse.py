@@ -194,8 +194,23 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         "clusters": frame["cluster_id"].n_unique(),
         "blocking": result.blocking_report.to_dicts(),
         "oversized_blocks": result.oversized_blocks.head(50).to_dicts(),
-        **({"decisions": result.decisions} if options.get("decisions") else {}),
+        **(
+            {"decisions": _decisions_detail(work, result.decisions)}
+            if decisions is not None
+            else {}
+        ),
     }
+
+
+def _decisions_detail(work: str, report: dict[str, Any]) -> dict[str, Any]:
+    """The matcher's decision report, warning when record ids are only row numbers."""
+    mapping = json.loads(Path(work, "input.json").read_text(encoding="utf-8")).get("mapping") or {}
+    if report and "record_id" not in mapping:
+        report["warning"] = (
+            "the input has no id column, so the decisions refer to row numbers: "
+            "they fit only an input with the same rows in the same order"
+        )
+    return report
 
 
 def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:

@@ -423,6 +423,8 @@ def _decisions_rows(table: Table, run: dict[str, Any]) -> None:
         f"pairs obeyed ({done['same']:,} same, {done['different']:,} different); the model agreed "
         f"on {done['model_agreed']:,}, {done['in_review_band']:,} were in the review band",
     )
+    if done.get("warning"):
+        table.add_row("", "", f"[yellow]warning:[/] {done['warning']}")
     problems = done["problems"]
     if problems:
         shown = escape(

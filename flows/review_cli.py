@@ -69,8 +69,7 @@ def review(
         raise typer.Exit(2) from None
 
     def ready(url: str) -> None:
-        waiting = sum(1 for _ in session.queue)
-        typer.echo(f"Reviewing {waiting} pairs of {run_dir} at {url}", err=False)
+        typer.echo(f"Reviewing {len(session.queue)} pairs of {run_dir} at {url}")
         typer.echo(f"Decisions go to {path} (as {session.reviewer}). Ctrl-C stops.")
         sys.stdout.flush()
         if browser and _has_display():

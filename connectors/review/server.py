@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -60,7 +61,13 @@ def _read_run(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
         raise InputError(
             f"{run_dir} is not a datavask run directory (missing {', '.join(missing) or 'itself'})"
         )
-    return pl.read_parquet(run_dir / "records.parquet"), pl.read_parquet(run_dir / "pairs.parquet")
+    try:
+        return (
+            pl.read_parquet(run_dir / "records.parquet"),
+            pl.read_parquet(run_dir / "pairs.parquet"),
+        )
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"{run_dir}: cannot read the run's Parquet files ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -201,7 +208,8 @@ def create_app(session: ReviewSession) -> Starlette:
             return JSONResponse({"error": "bad request"}, status_code=400)
         if decision not in (SAME, DIFFERENT, WITHDRAWN) or not 0 <= n < len(session.queue):
             return JSONResponse({"error": "bad request"}, status_code=400)
-        return JSONResponse(session.decide(n, decision, note))
+        # appending fsyncs: off the event loop, so other tabs are served meanwhile
+        return JSONResponse(await run_in_threadpool(session.decide, n, decision, note))
 
     return Starlette(
         routes=[

