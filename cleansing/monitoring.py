@@ -363,3 +363,52 @@ def _next_state(joined: pl.DataFrame, kept: pl.DataFrame, checked_at: str) -> pl
 def blocking(alerts: pl.DataFrame) -> pl.DataFrame:
     """The alerts that stop invoicing or collection (:data:`BLOCKING_ALERTS`)."""
     return alerts.filter(pl.col("alert").is_in(list(BLOCKING_ALERTS)))
+
+
+# The monitoring state's word on a company, as the cleanse verdict's registry flags.
+_STATE_FLAGS: Final = {
+    "COMPANY_BANKRUPT": pl.col("status_class") == "bankrupt",
+    "COMPANY_DISSOLVED": pl.col("status_class") == "dissolved",
+    "COMPANY_DISTRESSED": pl.col("status_class") == "distressed",
+    "CVR_NOT_FOUND": pl.col("missing") >= 2,
+}
+
+
+def apply_monitor_state(
+    records: pl.DataFrame, state: pl.DataFrame, alerts: pl.DataFrame, *, since: str
+) -> pl.DataFrame:
+    """What monitoring knows, in a cleanse: flags from the kept state, recent alerts per record.
+
+    In: records with ``cvr``; the monitoring state (:data:`STATE_SCHEMA`) and its alert history
+    (:data:`ALERT_SCHEMA`); ``since`` (ISO date) bounds "recent". Out: the records with the
+    registry flags of :data:`_STATE_FLAGS` raised where the state says so (never lowered: the
+    cleanse's own registry look-up may know more), and ``monitor_alerts`` (``list[str]``, e.g.
+    ``BANKRUPT 2026-03-03``) of the alerts detected since ``since``.
+    """
+    facts = state.select(
+        "cvr",
+        *[
+            condition.fill_null(False).alias(f"_m_{code}")
+            for code, condition in _STATE_FLAGS.items()
+        ],
+    )
+    recent = (
+        alerts.filter(pl.col("detected_at") >= since)
+        .sort("detected_at")
+        .group_by("cvr", maintain_order=True)
+        .agg(
+            pl.concat_str("alert", pl.col("registry_changed_at").fill_null(""), separator=" ")
+            .str.strip_chars()
+            .alias("monitor_alerts")
+        )
+    )
+    joined = records.join(facts, on="cvr", how="left", maintain_order="left").join(
+        recent, on="cvr", how="left", maintain_order="left"
+    )
+    flags = []
+    for code in _STATE_FLAGS:
+        column, mark = f"flag_{code}", pl.col(f"_m_{code}").fill_null(False)
+        flags.append((pl.col(column) | mark if column in records.columns else mark).alias(column))
+    return joined.with_columns(
+        *flags, pl.col("monitor_alerts").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+    ).drop([f"_m_{code}" for code in _STATE_FLAGS])

@@ -306,7 +306,7 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     """``sha256=<hex>``: HMAC-SHA256 over ``"<timestamp>.<body>"``.
 
     >>> sign("s3cret", "1700000000", b'{"alerts": []}')[:15]
-    'sha256=84ba2ffd'
+    'sha256=99ab0126'
     """
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return "sha256=" + digest.hexdigest()
@@ -336,7 +336,7 @@ def email_message(
     ids = ",".join(sorted(a["alert_id"] for a in alerts))
     domain = sender.rpartition("@")[2] or "datavask.local"
     message["Message-ID"] = make_msgid(hashlib.sha256(ids.encode()).hexdigest()[:24], domain)
-    message["X-Datavask-Alert-Ids"] = ids
+    message["X-Datavask-Alert-Ids"] = ids.replace(",", ", ")  # spaces let the header fold
     message.set_content("\n".join([_title(alerts), "", *(_line(a) for a in alerts)]) + "\n")
     message.add_alternative(
         _MAIL_HTML.render(title=_title(alerts), alerts=alerts, labels=ALERT_LABELS),

@@ -771,7 +771,7 @@ def _status(
     since = _since(history)
     if credit_item is not None:
         credit_severity = _BANKRUPT if credit.casefold() == "konkurs" else 1  # type: ignore[union-attr]
-        if credit_severity > severity:
+        if credit_severity >= severity:  # the credit status is the newer evidence
             severity, since = credit_severity, _since(credit_item) or since
     life = _current(vr.get("livsforloeb"), newest_if_none=True)
     if life and (life.get("periode") or _NOTHING).get("gyldigTil"):

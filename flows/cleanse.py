@@ -43,6 +43,7 @@ class CleanseOptions:
     workers: int = 0
     only_changed: bool = False
     check_deliverability: bool = False
+    monitor_state: str | None = None  # datavask monitor's --state: its flags and recent alerts
 
     def registry_source(self) -> str:
         if self.registry == "bundled":
@@ -182,6 +183,8 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
             "problems": shape_problems + problems.to_dicts(),
             "records_hit": hits["record_id"].n_unique(),
         }
+    if options.get("monitor_state"):
+        frame = _with_monitor_state(frame, Path(options["monitor_state"]))
     frame = apply_verdict(frame, blacklist_hits=hits)
     golden = build_golden(frame)
     frame = mark_survivors(frame, golden)
@@ -194,6 +197,17 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     return detail
 
 
+def _with_monitor_state(frame: pl.DataFrame, state: Path) -> pl.DataFrame:
+    from datetime import timedelta
+
+    from datavask.cleansing.monitoring import apply_monitor_state
+    from datavask.flows.monitor_steps import read_monitor_state
+
+    current, history = read_monitor_state(state)
+    since = (datetime.now(UTC) - timedelta(days=90)).isoformat(timespec="seconds")
+    return apply_monitor_state(frame, current, history, since=since)
+
+
 # Columns of records.parquet, in order: the contract's, then what users asked for beyond it.
 RECORD_COLUMNS = (
     "record_id", "source_row", "cluster_id", "is_survivor", "customer_type", "name", "legal_form",
@@ -202,6 +216,7 @@ RECORD_COLUMNS = (
     # additions (contract: add, never rename)
     "cluster_size", "first_name", "last_name", "country", "co_name", "po_box", "phone_numbers",
     "phone_extension", "emails", "reklamebeskyttet", "source_problem",
+    "monitor_alerts",
 )  # fmt: skip
 
 

@@ -57,6 +57,7 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
     workers: Annotated[int, Field(ge=0)] = 0,
     only_changed: bool = False,
     check_deliverability: bool = False,
+    monitor_state: str | None = None,
     dated_runs: bool = False,
     keep_runs: Annotated[int | None, Field(ge=1)] = None,
     keep_days: Annotated[int | None, Field(ge=1)] = None,
@@ -71,7 +72,8 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
     params = CleanseParams(
         input=input, out=out, registry=registry, blacklist=blacklist, mapping=mapping,
         format=format, review_band=review_band, workers=workers, only_changed=only_changed,
-        check_deliverability=check_deliverability, dated_runs=dated_runs, keep_runs=keep_runs,
+        check_deliverability=check_deliverability, monitor_state=monitor_state,
+        dated_runs=dated_runs, keep_runs=keep_runs,
         keep_days=keep_days, timezone=timezone,
     )  # fmt: skip
     run = run_cleanse(

@@ -136,6 +136,10 @@ def cleanse(
     check_deliverability: Annotated[
         bool, typer.Option(help="Look up e-mail domains in DNS (needs network; off by default).")
     ] = False,
+    monitor_state: Annotated[
+        Path | None,
+        typer.Option(help="A datavask monitor --state: its registry flags and recent alerts."),
+    ] = None,
 ) -> None:
     """Cleanse a customer export and write the results, the report and run.json.
 
@@ -164,6 +168,7 @@ def cleanse(
             mapping=str(mapping) if mapping else None, format=format.value,
             review_band=band, workers=workers, only_changed=only_changed,
             check_deliverability=check_deliverability,
+            monitor_state=str(monitor_state) if monitor_state else None,
         )  # fmt: skip
     except InputError as exc:
         raise _fail(str(exc)) from None

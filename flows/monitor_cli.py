@@ -1,8 +1,8 @@
 """``datavask monitor``: what changed in the registry for our customers since the last run.
 
 Mounted on the main command line by :mod:`datavask.flows.cli`. Runs the monitor flow under
-Prefect when a Prefect server is configured (``PREFECT_API_URL``; alerts then also become
-Prefect events), else the same steps directly, so a person at a terminal waits for no server.
+Prefect when ``PREFECT_API_URL`` names a server (alerts then also become Prefect events), else
+the same steps directly, so a person at a terminal waits for no server and no Prefect import.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def monitor(
     from pydantic import ValidationError
 
     from datavask.connectors.errors import ConnectorError, InputError
-    from datavask.flows.monitor import MonitorParams
+    from datavask.flows.monitor_steps import MonitorParams
 
     if "://" not in input and not Path(input).exists():
         raise _fail(f"{input}: no such file or run directory")
@@ -90,11 +90,12 @@ def monitor(
 
 
 def _run(params: Any) -> dict[str, Any]:
-    from datavask.flows.monitor import monitor_flow, run_monitor
-    from datavask.flows.orchestration import configured_api_url
+    from datavask.flows.monitor_steps import run_monitor
 
     wanted = os.environ.get("DATAVASK_ORCHESTRATION", "auto")
-    if wanted != "none" and configured_api_url():
+    if wanted != "none" and os.environ.get("PREFECT_API_URL"):
+        from datavask.flows.monitor import monitor_flow
+
         state = monitor_flow(params, return_state=True)
         result: dict[str, Any] = state.result()
         return result

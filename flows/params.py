@@ -43,6 +43,9 @@ class CleanseParams(BaseModel):
     workers: int = Field(default=0, ge=0)
     only_changed: bool = False
     check_deliverability: bool = False
+    monitor_state: str | None = Field(
+        default=None, description="A datavask monitor --state: its registry flags and alerts."
+    )
     dated_runs: bool = False
     keep_runs: int | None = Field(default=None, ge=1)
     keep_days: int | None = Field(default=None, ge=1)
@@ -78,6 +81,7 @@ class CleanseParams(BaseModel):
             "blacklist": self.blacklist, "mapping": self.mapping, "format": self.format,
             "review_band": self.review_band, "workers": self.workers,
             "only_changed": self.only_changed, "check_deliverability": self.check_deliverability,
+            "monitor_state": self.monitor_state,
         }  # fmt: skip
 
 

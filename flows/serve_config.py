@@ -89,6 +89,7 @@ class CleanseJob(Job):
     workers: int = Field(default=0, ge=0)
     only_changed: bool = False
     check_deliverability: bool = False
+    monitor_state: str | None = None  # a [[monitor]] job's state: its flags block invoicing
 
     _band = field_validator("review_band")(check_review_band)
 
@@ -98,7 +99,8 @@ class CleanseJob(Job):
             input=self.input, out=self.out, registry=self.registry, blacklist=self.blacklist,
             mapping=self.mapping, format=self.format, review_band=self.review_band,
             workers=self.workers, only_changed=self.only_changed,
-            check_deliverability=self.check_deliverability, dated_runs=True,
+            check_deliverability=self.check_deliverability, monitor_state=self.monitor_state,
+            dated_runs=True,
             keep_runs=self.keep_runs, keep_days=self.keep_days, timezone=self.timezone,
         )  # fmt: skip
 
@@ -194,7 +196,7 @@ def _absolute(job: Job, base: Path) -> Job:
             return value
         return str((base / value).expanduser().absolute())
 
-    keys = ("input", "registry", "out", "blacklist", "mapping", "state")
+    keys = ("input", "registry", "out", "blacklist", "mapping", "state", "monitor_state")
     return job.model_copy(update={k: where(getattr(job, k)) for k in keys if hasattr(job, k)})
 
 

@@ -1,0 +1,134 @@
+"""The monitoring diff on hand-made facts: one rule per case, and what must not alert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+
+from datavask.cleansing.monitoring import (
+    FACTS_COLUMNS,
+    STATE_SCHEMA,
+    alert_id,
+    blocking,
+    compare,
+)
+
+CUSTOMERS = pl.DataFrame(
+    {"cvr": ["11111111", "22222222"], "record_ids": ["K1|K7", "K2"], "customer_name": ["A", "B"]}
+)
+BASE: dict[str, Any] = {
+    "status": "NORMAL", "status_class": "normal", "status_since": "2010-01-01",
+    "credit_status": None, "name": "Alfa ApS", "name_since": "2010-01-01",
+    "address": "Vestergade 1, 8000 Aarhus C", "address_id": "id-1", "address_since": "2010-01-01",
+    "legal_form": "ApS", "industry_code": "620100", "industry": "Computerprogrammering",
+    "owners": "Ejer (1) 100%", "owners_since": "2010-01-01", "management": "Direktion: D (2) ADM. DIR.",
+    "management_since": "2010-01-01", "merged_into": None, "merged_since": None, "end_date": None,
+    "updated_at": "2024-01-01",
+}  # fmt: skip
+
+
+def observed(*rows: dict[str, Any]) -> pl.DataFrame:
+    full = [{"cvr": "11111111", "found": True, "lookup_failed": False, **BASE, **r} for r in rows]
+    schema = {"cvr": pl.String, "found": pl.Boolean, "lookup_failed": pl.Boolean,
+              **dict.fromkeys(FACTS_COLUMNS, pl.String)}  # fmt: skip
+    return pl.DataFrame(full, schema=schema)
+
+
+def alerts_of(
+    before: dict[str, Any] | None, after: dict[str, Any]
+) -> list[tuple[str, str | None, str | None]]:
+    state = None
+    if before is not None:
+        _, state = compare(observed(before), None, CUSTOMERS, detected_at="t0")
+    alerts, _ = compare(observed(after), state, CUSTOMERS, detected_at="t1")
+    return [(r["alert"], r["before"], r["after"]) for r in alerts.to_dicts()]
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        ({"status": "UNDER KONKURS", "status_class": "bankrupt"}, ("BANKRUPT", "NORMAL", "UNDER KONKURS")),
+        ({"credit_status": "Konkurs", "status_class": "bankrupt"},
+         ("BANKRUPT", "NORMAL", "NORMAL, kreditstatus: Konkurs")),
+        ({"status": "OPHØRT", "status_class": "dissolved"}, ("DISSOLVED", "NORMAL", "OPHØRT")),
+        ({"status": "UNDER FRIVILLIG LIKVIDATION", "status_class": "distressed"},
+         ("DISTRESSED", "NORMAL", "UNDER FRIVILLIG LIKVIDATION")),
+        ({"name": "Beta ApS"}, ("NAME_CHANGED", "Alfa ApS", "Beta ApS")),
+        ({"address": "Søndergade 2, 8000 Aarhus C", "address_id": "id-2"},
+         ("ADDRESS_CHANGED", "Vestergade 1, 8000 Aarhus C", "Søndergade 2, 8000 Aarhus C")),
+        ({"owners": "Ny (3) 100%"}, ("OWNER_CHANGED", "Ejer (1) 100%", "Ny (3) 100%")),
+        ({"management": "Direktion: E (4) DIREKTØR"},
+         ("MANAGEMENT_CHANGED", "Direktion: D (2) ADM. DIR.", "Direktion: E (4) DIREKTØR")),
+        ({"merged_into": "22222222", "status": "OPLØST EFTER FUSION", "status_class": "dissolved"},
+         ("MERGED", "Alfa ApS", "22222222")),
+    ],
+)  # fmt: skip
+def test_each_change_gives_exactly_its_alert(after: dict[str, Any], expected: tuple) -> None:
+    assert alerts_of({}, after) == [expected]
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        {},  # nothing changed
+        {"status": "Normal"},  # casing
+        {"address": "VESTERGADE 1, 8000 AARHUS C"},  # same adresseId, respelled
+        {"owners": None, "management": None},  # the source no longer says: unknown is no change
+        {"industry_code": "620200", "legal_form": "A/S"},  # not monitored as alerts
+    ],
+)
+def test_what_is_not_a_change_stays_quiet(after: dict[str, Any]) -> None:
+    assert alerts_of({}, after) == []
+
+
+def test_status_back_to_normal_is_a_status_change() -> None:
+    before = {"status": "UNDER REKONSTRUKTION", "status_class": "distressed"}
+    assert alerts_of(before, {}) == [("STATUS_CHANGED", "UNDER REKONSTRUKTION", "NORMAL")]
+
+
+def test_first_sight_alerts_only_on_distress() -> None:
+    assert alerts_of(None, {}) == []
+    assert alerts_of(None, {"name": "Beta ApS"}) == []
+    assert alerts_of(None, {"status": "UNDER KONKURS", "status_class": "bankrupt"}) == [
+        ("BANKRUPT", None, "UNDER KONKURS")
+    ]
+
+
+def test_failed_lookups_change_nothing_and_not_found_alerts_on_the_second_sight() -> None:
+    _, state = compare(observed({}), None, CUSTOMERS, detected_at="t0")
+    failed = observed({}).with_columns(
+        found=pl.lit(False), lookup_failed=pl.lit(True), name=pl.lit(None, pl.String)
+    )
+    alerts, after_failure = compare(failed, state, CUSTOMERS, detected_at="t1")
+    assert alerts.is_empty()
+    assert after_failure.equals(state)
+    gone = failed.with_columns(lookup_failed=pl.lit(False))
+    first, state = compare(gone, state, CUSTOMERS, detected_at="t2")
+    second, state = compare(gone, state, CUSTOMERS, detected_at="t3")
+    third, state = compare(gone, state, CUSTOMERS, detected_at="t4")
+    assert first.is_empty() and third.is_empty()
+    assert second.select("alert", "before", "record_ids").rows() == [
+        ("CVR_NOT_FOUND", "Alfa ApS", "K1|K7")
+    ]
+    assert state["missing"].to_list() == [3]
+    assert state["name"].to_list() == ["Alfa ApS"]  # the last known facts are kept
+
+
+def test_the_state_keeps_customers_not_asked_this_time() -> None:
+    _, state = compare(observed({}), None, CUSTOMERS, detected_at="t0")
+    other = observed({}).with_columns(cvr=pl.lit("22222222"))
+    _, state = compare(other, state, CUSTOMERS, detected_at="t1")
+    assert state["cvr"].to_list() == ["11111111", "22222222"]
+    assert state.schema == pl.Schema(STATE_SCHEMA)
+
+
+def test_alert_ids_are_stable_and_blocking_alerts_are_picked() -> None:
+    alerts, _ = compare(observed({"status": "UNDER KONKURS", "status_class": "bankrupt"}), None,
+                        CUSTOMERS, detected_at="t0")  # fmt: skip
+    again, _ = compare(observed({"status": "UNDER KONKURS", "status_class": "bankrupt"}), None,
+                       CUSTOMERS, detected_at="t9")  # fmt: skip
+    assert alerts["alert_id"].to_list() == again["alert_id"].to_list()
+    assert alerts["alert_id"][0] == alert_id("11111111", "BANKRUPT", "UNDER KONKURS", "2010-01-01")
+    assert blocking(alerts).height == 1
