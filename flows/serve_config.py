@@ -200,7 +200,7 @@ def _absolute(job: Job, base: Path) -> Job:
             return value
         return str((base / value).expanduser().absolute())
 
-    keys = ("input", "registry", "out", "blacklist", "mapping", "state")
+    keys = ("input", "registry", "out", "blacklist", "mapping", "state", "monitor_state")
     return job.model_copy(update={k: where(getattr(job, k)) for k in keys if hasattr(job, k)})
 
 

@@ -109,3 +109,27 @@ def test_a_refused_user_agent_is_a_configuration_error(cvrapi, tmp_path):
     )
     with registry, pytest.raises(RegistryConfigError, match="User-Agent"):
         registry.lookup(["21265837"])
+
+
+def test_monitoring_facts_from_cvrapi_are_asked_fresh(cvrapi, tmp_path):
+    from datavask.connectors.cvr import open_facts
+
+    def facts():
+        with open_facts(
+            "cvrapi://", cvrapi_url=f"{cvrapi.host}/api", cache_dir=tmp_path,
+            retry=RetryPolicy(attempts=2, base_delay=0.01),
+        ) as source:  # fmt: skip
+            return source.lookup(["21265837", "10000009", "99999999"])
+
+    first = facts()
+    asked = len([r for r in cvrapi.requests if r["path"] == "/api"])
+    second = facts()
+    assert len([r for r in cvrapi.requests if r["path"] == "/api"]) == 2 * asked  # no cache
+    assert first.equals(second)
+    rows = {row["cvr"]: row for row in first.to_dicts()}
+    assert rows["21265837"]["name"] == "Hansen Byg ApS"
+    assert rows["21265837"]["address"] == "Vestergade 12A, 2. tv, 8000 Aarhus C"
+    assert rows["10000009"]["status_class"] == "bankrupt"
+    assert not rows["99999999"]["found"] and not rows["99999999"]["lookup_failed"]
+    # cvrapi.dk says nothing about owners or management: unknown, never compared.
+    assert rows["21265837"]["owners"] is None and rows["21265837"]["management"] is None

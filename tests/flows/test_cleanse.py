@@ -165,7 +165,11 @@ def test_flow_runs_as_prefect_flow(prefect_harness: None, tmp_path: Path) -> Non
 
     names, artifacts = asyncio.run(task_names_and_artifacts())
     assert names == sorted(["read", "normalise", "registry", "match", "verdict", "write"])
-    assert artifacts == {"datavask-summary": "markdown", "datavask-flags": "table"}
+    assert artifacts == {
+        "datavask-summary": "markdown",
+        "datavask-flags": "table",
+        "datavask-output": "markdown",  # the link to the run directory
+    }
 
 
 def test_command_one_without_a_server_runs_without_prefect_and_says_so(tmp_path: Path) -> None:

@@ -51,3 +51,16 @@ def test_param_pairs_read_like_prefect_deployment_run() -> None:
     }  # fmt: skip
     with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_param_pairs(["format"])
+
+
+def test_every_cleanse_option_is_a_flow_parameter() -> None:
+    """A new ``datavask cleanse`` option (a CleanseOptions field) must reach served and Prefect runs
+    too: add it to CleanseParams, the flow's signature and CleanseParams.cleanse_options."""
+    from dataclasses import fields
+
+    from datavask.flows.cleanse import CleanseOptions
+
+    options = {f.name for f in fields(CleanseOptions)}
+    assert options <= set(CleanseParams.model_fields)
+    params = CleanseParams(input="a.csv", out="o")
+    assert set(params.cleanse_options("o")) == options

@@ -76,8 +76,13 @@ class Served:
                 [sys.executable, "-m", "datavask", "serve", "--config", str(self.config)],
                 stdout=log, stderr=log, env=self.env, text=True, start_new_session=True,
             )  # fmt: skip
-        _wait(lambda: self.deployment("on-demand").get("paused") is False and self.serving(),
-              RUN_WAIT_S, "serve to register its deployments")  # fmt: skip
+        try:
+            _wait(lambda: self.deployment("on-demand").get("paused") is False and self.serving(),
+                  RUN_WAIT_S, "serve to register its deployments")  # fmt: skip
+        except BaseException:
+            self.process.kill()
+            self.process.wait(timeout=60)
+            raise
 
     def serving(self) -> bool:
         return (Path(self.env["DATAVASK_HOME"]) / "serve.json").exists()
@@ -88,19 +93,19 @@ class Served:
         return self.process.wait(timeout=120)
 
     def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.api_url}{path}", timeout=30)
+        response = httpx.get(f"{self.api_url}{path}", timeout=60)
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        response = httpx.post(f"{self.api_url}{path}", json=body, timeout=30)
+        response = httpx.post(f"{self.api_url}{path}", json=body, timeout=60)
         response.raise_for_status()
         return response.json()
 
     def deployment(self, name: str, flow: str = "datavask-cleanse") -> dict[str, Any]:
         try:
             return self.get(f"/deployments/name/{flow}/{name}")  # type: ignore[no-any-return]
-        except httpx.HTTPStatusError:
+        except httpx.HTTPError:  # not there yet, or a server too busy to answer in time
             return {}
 
     def flow_runs(self, name: str, flow: str = "datavask-cleanse") -> list[dict[str, Any]]:
