@@ -56,6 +56,9 @@ def monitor(
         Path | None, typer.Option(help='TOML with a [columns] table: field = "Input column".')
     ] = None,
     timeout: Annotated[float, typer.Option(min=1.0, help="Seconds per registry request.")] = 30.0,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=16, help="Registry requests at once (online sources).")
+    ] = 4,
 ) -> None:
     """Compare the registry with what it said last time and report the changes as alerts."""
     from pydantic import ValidationError
@@ -71,6 +74,7 @@ def monitor(
         params = MonitorParams(
             input=input, registry=registry, state=str(state), out=str(out) if out else None,
             notify=list(notify or []), mapping=str(mapping) if mapping else None, timeout=timeout,
+            concurrency=concurrency,
         )  # fmt: skip
     except ValidationError as exc:
         first = exc.errors()[0]

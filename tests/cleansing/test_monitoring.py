@@ -132,3 +132,19 @@ def test_alert_ids_are_stable_and_blocking_alerts_are_picked() -> None:
     assert alerts["alert_id"].to_list() == again["alert_id"].to_list()
     assert alerts["alert_id"][0] == alert_id("11111111", "BANKRUPT", "UNDER KONKURS", "2010-01-01")
     assert blocking(alerts).height == 1
+
+
+def test_the_diff_stays_pure() -> None:
+    import ast
+    import inspect
+
+    from datavask.cleansing import monitoring
+
+    tree = ast.parse(inspect.getsource(monitoring))
+    imported = {
+        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported <= {"__future__", "hashlib", "typing", "polars", "datavask"}

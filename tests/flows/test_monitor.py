@@ -205,3 +205,36 @@ def test_cleanse_with_the_monitor_state_flags_and_lists_recent_alerts(tmp_path: 
     calm = records.filter(pl.col("cvr") == cvrs["calm"]).row(0, named=True)
     assert calm["monitor_alerts"] == []
     assert "COMPANY_DISTRESSED" not in calm["flags"]
+
+
+def test_a_crash_before_the_state_advances_re_detects_the_same_alerts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datavask.flows import monitor_steps
+
+    planted = planted_registry()
+    customers = write_customers(tmp_path / "kunder.csv", list(planted.cvrs.values()))
+    snapshot = tmp_path / "registry.jsonl"
+
+    def run(version: list, out: str) -> dict:
+        snapshot.write_text("\n".join(json.dumps(d) for d in version) + "\n", "utf-8")
+        params = MonitorParams(input=str(customers), registry=str(snapshot),
+                               state=str(tmp_path / "state"), out=str(tmp_path / out))  # fmt: skip
+        return run_monitor(params)
+
+    run(planted.version1, "run1")
+    before = (tmp_path / "state" / "current.parquet").read_bytes()
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # the power goes, or Ctrl-C, right after the alerts are written
+
+    monkeypatch.setattr(monitor_steps, "advance_state", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run(planted.version2, "run2")
+    assert (tmp_path / "state" / "current.parquet").read_bytes() == before
+    monkeypatch.undo()
+    run(planted.version2, "run3")
+    crashed = {a["alert_id"] for a in _alerts(tmp_path / "run2")}
+    assert crashed == {a["alert_id"] for a in _alerts(tmp_path / "run3")}
+    assert len(crashed) == len(planted.expected)
+    assert not list(tmp_path.glob(".run*partial*"))
