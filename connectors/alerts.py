@@ -42,11 +42,10 @@ from urllib.parse import unquote, urlsplit
 import httpx
 import polars as pl
 from jinja2 import Environment, select_autoescape
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from datavask.connectors.errors import ConnectorError, InputError
 from datavask.connectors.http import retry_after_seconds
+from datavask.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -91,21 +90,8 @@ class DeliveryError(ConnectorError):
     """A message could not be delivered after the retries."""
 
 
-class DeliverySettings(BaseSettings):
-    """Secrets and servers for delivery, from the environment (``DATAVASK_…``)."""
-
-    model_config = SettingsConfigDict(env_prefix="DATAVASK_", extra="ignore")
-
-    webhook_secret: SecretStr | None = None
-    smtp_host: str | None = None
-    smtp_port: int = 587
-    smtp_user: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_from: str | None = None
-    smtp_starttls: bool = True
-    smtp_ca_file: Path | None = None
-    smtp_timeout: float = 30.0
-    webhook_timeout: float = 15.0
+# Secrets and servers for delivery are fields of the one settings object (DATAVASK_SMTP_*, …).
+DeliverySettings = Settings
 
 
 # --------------------------------------------------------------------------- files

@@ -92,6 +92,20 @@ class Settings(BaseSettings):
     serve_health_seconds: float = Field(
         default=10.0, gt=0, description="how often datavask serve checks its Prefect server"
     )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="signs generic JSON webhooks of datavask monitor (HMAC-SHA256)"
+    )
+    smtp_host: str | None = Field(default=None, description="SMTP server for mailto: alerts")
+    smtp_port: int = Field(default=587, gt=0, description="SMTP port")
+    smtp_user: str | None = Field(default=None, description="SMTP login")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    smtp_from: str | None = Field(default=None, description="sender address of alert e-mails")
+    smtp_starttls: bool = Field(default=True, description="use STARTTLS (true/false)")
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle that signs the SMTP server's certificate"
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, description="seconds per SMTP conversation")
+    webhook_timeout: float = Field(default=15.0, gt=0, description="seconds per webhook POST")
     match_key: SecretStr | None = Field(
         default=None,
         description="key that turns person identifiers (CPR) into matching evidence (HMAC); "

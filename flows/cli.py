@@ -22,7 +22,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -64,7 +63,6 @@ def _root(
         settings()  # validated once, before any command does work
     except SettingsError as exc:
         raise _fail(str(exc)) from None
-
 
 
 STEP_LABELS = {
@@ -388,9 +386,9 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     how = input_info["format"]
     if input_info.get("encoding"):
         how += f", {input_info['encoding']}, '{input_info['delimiter']}'"
-    table.add_row(text("sum_input"), "", escape(f"{input_info['path']} ({how})"))
+    table.add_row(text("sum_input"), "", (f"{input_info['path']} ({how})"))
     for label, value, note in summary_rows(run, lang):
-        table.add_row(escape(label[:1].upper() + label[1:]), value, escape(note))
+        table.add_row((label[:1].upper() + label[1:]), value, (note))
     if counts.get("rows_with_input_problems"):
         table.add_row(text("sum_input_problems"), text.number(counts["rows_with_input_problems"]),
                       text("sum_input_problems_note"))  # fmt: skip
@@ -400,14 +398,14 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     _decisions_rows(table, run)
     steps = sum(v for k, v in run["timings"].items() if k != "total_before_write")
     table.add_row(text("sum_time"), text("seconds", n=text.number(wall, 1)),
-                  escape(f"{text('seconds', n=text.number(steps, 1))} "
+                  (f"{text('seconds', n=text.number(steps, 1))} "
                          f"{text('sum_in_steps')}; {run.get('orchestration', '')}"))  # fmt: skip
     if run.get("flow_run_id") and run.get("prefect_ui"):
         table.add_row(text("sum_prefect"), "",
                       f"{run['prefect_ui']}/runs/flow-run/{run['flow_run_id']}")  # fmt: skip
     out = Path(run["options"]["out"])
     table.add_row(text("sum_outputs"), "",
-                  escape(f"{out}/  ({text('sum_report')}: {out / 'report.html'})"))  # fmt: skip
+                  (f"{out}/  ({text('sum_report')}: {out / 'report.html'})"))  # fmt: skip
     console.print()
     console.print(table)
 
@@ -424,13 +422,11 @@ def _decisions_rows(table: Table, run: dict[str, Any]) -> None:
         f"on {done['model_agreed']:,}, {done['in_review_band']:,} were in the review band",
     )
     if done.get("warning"):
-        table.add_row("", "", f"[yellow]warning:[/] {done['warning']}")
+        table.add_row("", "", f"warning: {done['warning']}")
     problems = done["problems"]
     if problems:
-        shown = escape(
-            "; ".join(
-                f"{p['record_id_l']}/{p['record_id_r']}: {p['problem']}" for p in problems[:3]
-            )
+        shown = "; ".join(
+            f"{p['record_id_l']}/{p['record_id_r']}: {p['problem']}" for p in problems[:3]
         )
         more = f" (+{len(problems) - 3} more in run.json)" if len(problems) > 3 else ""
         table.add_row("Not obeyed", f"{len(problems):,}", shown + more)
@@ -456,7 +452,7 @@ def report(
         raise _fail(str(exc)) from None
     except Exception as exc:
         raise _internal_failure(exc) from None
-    console.print(f"report written to {escape(str(path))} (and worklist.xlsx beside it)")
+    console.print(f"report written to {path!s} (and worklist.xlsx beside it)")
 
 
 local_server = typer.Typer(help="datavask's own local Prefect server (started by serve).")

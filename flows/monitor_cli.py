@@ -13,14 +13,15 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from datavask.settings import settings
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, markup=False)  # paths may hold "["
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True, highlight=False)
+    console.print(Text.assemble(("error:", "bold red"), f" {message}"), soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -120,7 +121,7 @@ def _summary(run: dict[str, Any]) -> None:
     delivery = run.get("delivery") or {}
     if delivery.get("pending"):
         console.print(
-            f"[bold yellow]{delivery['pending']:,} notifications not delivered yet[/]; "
+            f"{delivery['pending']:,} notifications not delivered yet; "
             "they are sent again on the next run: " + "; ".join(delivery["failures"]),
             soft_wrap=True,
         )

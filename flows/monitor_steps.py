@@ -247,7 +247,6 @@ def run_monitor(
     reach the registry client and the sender (transports, retries: for tests)."""
     from datavask.cleansing.monitoring import compare
     from datavask.connectors.alerts import (
-        DeliverySettings,
         Outbox,
         Sender,
         check_targets,
@@ -255,9 +254,10 @@ def run_monitor(
         parse_target,
     )
     from datavask.connectors.sources import redact_url
+    from datavask.settings import settings as current_settings
 
     started = clock()
-    settings = DeliverySettings()
+    settings = current_settings()
     targets = [parse_target(t) for t in params.notify]
     check_targets(targets, settings)
     state = Path(params.state)

@@ -16,8 +16,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, markup=False)  # paths may hold "["
 
 
 def decisions_problem(path: Path) -> str | None:
@@ -65,7 +66,7 @@ def review(
         session = ReviewSession(run_dir, path, reviewer_name())
         sock = bind(port)
     except InputError as exc:
-        console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        console.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)
         raise typer.Exit(2) from None
 
     def ready(url: str) -> None:

@@ -8,12 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, markup=False)  # paths may hold "["
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", soft_wrap=True, markup=True)
+    console.print(Text.assemble(("error:", "bold red"), f" {message}"), soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -36,7 +37,10 @@ def serve_command(
         jobs = load_config(config)
     except ConfigError as exc:
         lines = "\n".join(f"  - {problem}" for problem in exc.problems)
-        console.print(f"[bold red]error:[/] {exc.path} cannot be used:\n{lines}", soft_wrap=True)
+        console.print(
+            Text.assemble(("error:", "bold red"), f" {exc.path} cannot be used:\n{lines}"),
+            soft_wrap=True,
+        )
         raise typer.Exit(2) from None
     for job in jobs.jobs():
         kind = "cleanse" if isinstance(job, CleanseJob) else "monitor"
@@ -55,8 +59,7 @@ def serve_command(
         from datavask.flows.orchestration import clear_serve_record
 
         console.print(
-            f"[bold red]error:[/] the Prefect server at {api_url} stopped answering; "
-            "datavask serve is stopping",
+            f"error: the Prefect server at {api_url} stopped answering; datavask serve is stopping",
             soft_wrap=True,
         )
         clear_serve_record()
@@ -104,8 +107,12 @@ def run_command(
     ok = outcome.state == "Completed"
     colour = "green" if ok else "bold red"
     console.print(
-        f"{outcome.deployment}: [{colour}]{outcome.state}[/] in {outcome.seconds:.1f} s"
-        + ("" if ok or not outcome.message else f" — {outcome.message}"),
+        Text.assemble(
+            f"{outcome.deployment}: ",
+            (outcome.state, colour),
+            f" in {outcome.seconds:.1f} s"
+            + ("" if ok or not outcome.message else f" — {outcome.message}"),
+        ),
         soft_wrap=True,
     )
     if outcome.out:
