@@ -45,6 +45,7 @@ from jinja2 import Environment, select_autoescape
 
 from datavask.connectors.errors import ConnectorError, InputError
 from datavask.connectors.http import retry_after_seconds
+from datavask.connectors.output import write_excel_csv
 from datavask.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -97,17 +98,11 @@ DeliverySettings = Settings
 # --------------------------------------------------------------------------- files
 
 
-def _defuse(text: pl.Expr) -> pl.Expr:
-    """A cell Excel would run as a formula (``=``, ``+``, ``-``, ``@``…) gets a leading ``'``."""
-    return pl.when(text.str.contains(r"^[=+\-@\t\r]")).then(pl.lit("'") + text).otherwise(text)
-
-
 def write_alert_files(alerts: pl.DataFrame, directory: Path) -> None:
     """``alerts.csv`` (UTF-8 with BOM, ``;``, no live formulas: opens cleanly in Danish Excel)
     and ``alerts.json`` (a list of objects, the values as they are)."""
     frame = alerts.select(ALERT_COLUMNS)
-    safe = frame.with_columns(_defuse(pl.col(c)).alias(c) for c in ALERT_COLUMNS)
-    safe.write_csv(directory / "alerts.csv", separator=";", include_bom=True)
+    write_excel_csv(frame, directory / "alerts.csv")
     text = json.dumps(frame.to_dicts(), ensure_ascii=False, indent=2)
     (directory / "alerts.json").write_text(text + "\n", encoding="utf-8")
 
