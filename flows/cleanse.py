@@ -257,6 +257,20 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     return detail
 
 
+def _recent_alerts(frame: pl.DataFrame, state: Path) -> pl.DataFrame:
+    """The monitor's alerts of the last 90 days for the CVR numbers of these records."""
+    from datetime import timedelta
+
+    from datavask.flows.monitor_steps import read_monitor_state
+
+    _, history = read_monitor_state(state)
+    since = (datetime.now(UTC) - timedelta(days=90)).isoformat(timespec="seconds")
+    cvrs = frame.get_column("cvr").drop_nulls().unique()
+    return history.filter(
+        pl.col("cvr").is_in(cvrs.implode()) & (pl.col("detected_at").cast(pl.String) >= since)
+    )
+
+
 def _with_monitor_state(frame: pl.DataFrame, state: Path) -> pl.DataFrame:
     from datetime import timedelta
 
@@ -316,7 +330,13 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
         )
         run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_json(run, tmp / "run.json")
-        render_report(tmp, lang=options.get("lang", "da"))  # report.html and worklist.xlsx
+        alerts = (
+            _recent_alerts(frame, Path(options["monitor_state"]))
+            if options.get("monitor_state")
+            else None
+        )
+        # report.html and worklist.xlsx, with the monitor's recent alerts for these customers
+        render_report(tmp, lang=options.get("lang", "da"), alerts=alerts)
     return {"out": str(out)}
 
 

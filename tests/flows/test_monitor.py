@@ -205,6 +205,9 @@ def test_cleanse_with_the_monitor_state_flags_and_lists_recent_alerts(tmp_path: 
     calm = records.filter(pl.col("cvr") == cvrs["calm"]).row(0, named=True)
     assert calm["monitor_alerts"] == []
     assert "COMPANY_DISTRESSED" not in calm["flags"]
+    # The report lists the monitor's recent alerts for these customers, and the worklist has them.
+    html = (tmp_path / "run" / "report.html").read_text("utf-8")
+    assert '"alerts": {' in html or '"alerts":{' in html
 
 
 def test_a_crash_before_the_state_advances_re_detects_the_same_alerts(
