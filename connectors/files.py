@@ -202,7 +202,7 @@ def sniff_format(path: Path) -> str:
             raise InputError(f"{path}: a damaged gzip file ({exc})") from None
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"  # workbook or other zip: the reader opens the whole archive to tell
-    return _detect_format(name, head)
+    return _detect_format(name, head, name.suffix.lower())
 
 
 def read_input(

@@ -216,7 +216,9 @@ def test_the_next_run_removes_what_a_killed_run_left_but_not_a_live_runs(
 def test_summary_time_is_the_whole_wait(tmp_path: Path) -> None:
     """Before: the sum of the steps (1.6 s while the user waited 8–59 s)."""
     started = time.monotonic()
-    done = _cleanse(tmp_path, str(CUSTOMERS), "--registry", "none", "--out", str(tmp_path / "o"))
+    done = _cleanse(
+        tmp_path, str(CUSTOMERS), "--registry", "none", "--lang", "en", "--out", str(tmp_path / "o")
+    )
     waited = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-2000:]
     said = float(re.search(r"^Time\s+([\d.]+) s", done.stderr, flags=re.M).group(1))  # type: ignore[union-attr]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
+from datavask.connectors.output import read_excel_csv
 from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,7 +81,7 @@ def test_made_up_ids_never_collide_with_real_ones(tmp_path: Path) -> None:
     assert update.height == 120
     assert update["Kundenr"].head(5).to_list() == [None, "1", "5", "5", "5#1"]
     # ... and the merge plan names records by the CRM's ids, or by input row where there is none.
-    plan = pl.read_csv(out / "reimport" / "merge_plan.csv", infer_schema=False)
+    plan = read_excel_csv(out / "reimport" / "merge_plan.csv")
     crm_ids = set(records["src_Kundenr"].drop_nulls().to_list())
     named = plan["survivor_id"].drop_nulls().to_list() + [
         i for ids in plan["merged_ids"].drop_nulls().to_list() for i in ids.split(";")
