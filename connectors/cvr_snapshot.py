@@ -111,7 +111,7 @@ def load_snapshot_facts(
     cached = directory / f"{stem}.{digest[:20]}.v{FACTS_VERSION}.parquet"
     if cached.is_file():
         try:
-            return pl.read_parquet(cached)
+            return pl.read_parquet(cached, glob=False)
         except (OSError, pl.exceptions.PolarsError) as exc:
             log.warning("ignoring unreadable snapshot cache %s: %s", cached, exc)
     frame = parse_snapshot(path, workers=workers, columns=FactColumns)

@@ -220,7 +220,7 @@ def write_excel_csv(frame: pl.DataFrame, path: Path) -> Path:
 
 def read_excel_csv(path: Path) -> pl.DataFrame:
     """Read back a :func:`write_excel_csv` file, every column as text."""
-    return pl.read_csv(path, separator=";", infer_schema=False, encoding="utf8")
+    return pl.read_csv(path, separator=";", infer_schema=False, encoding="utf8", glob=False)
 
 
 def write_table(frame: pl.DataFrame, path: Path) -> Path:

@@ -208,7 +208,9 @@ def _read_csv(path: Path) -> pl.DataFrame:
     with path.open(encoding="utf-8-sig") as handle:
         first = handle.readline()
     separator = ";" if first.count(";") > first.count(",") else ","
-    return pl.read_csv(path, separator=separator, infer_schema=False, encoding="utf8-lossy")
+    return pl.read_csv(
+        path, separator=separator, infer_schema=False, encoding="utf8-lossy", glob=False
+    )
 
 
 def load_model(
@@ -218,9 +220,9 @@ def load_model(
     run_dir = Path(run_dir)
     try:
         run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-        records = pl.read_parquet(run_dir / "records.parquet")
+        records = pl.read_parquet(run_dir / "records.parquet", glob=False)
         pairs_path = run_dir / "pairs.parquet"
-        pairs = pl.read_parquet(pairs_path) if pairs_path.exists() else None
+        pairs = pl.read_parquet(pairs_path, glob=False) if pairs_path.exists() else None
         changes = _read_csv(run_dir / "changes.csv")
         plan = _read_csv(run_dir / "reimport" / "merge_plan.csv")
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:

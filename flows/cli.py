@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 import traceback
 from datetime import datetime
@@ -448,6 +449,7 @@ def report(
         check_run_dir(run_dir)
         path = render_report(run_dir, lang=lang.value)
         note_rewritten(run_dir, path)
+        note_rewritten(run_dir, run_dir / "worklist.xlsx")  # re-rendered beside the report
     except InputError as exc:
         raise _fail(str(exc)) from None
     except Exception as exc:
@@ -530,7 +532,9 @@ _mount_serve()
 
 
 def main() -> None:
-    signals.install()
+    # serve stops on its own terms: SIGTERM/Ctrl-C pause its schedules before it exits (0).
+    if "serve" not in sys.argv[1:2]:
+        signals.install()
     try:
         app()
     except SystemExit:

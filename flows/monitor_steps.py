@@ -122,7 +122,9 @@ def load_customers(source: str, *, mapping: str | None = None) -> pl.DataFrame:
     valid CVR number of a run directory's records.parquet or of any cleanse input."""
     path = Path(source)
     if path.is_dir() and (path / "records.parquet").is_file():
-        records = pl.read_parquet(path / "records.parquet", columns=["record_id", "name", "cvr"])
+        records = pl.read_parquet(
+            path / "records.parquet", columns=["record_id", "name", "cvr"], glob=False
+        )
     elif path.is_dir():
         raise InputError(f"{source} is a directory but not a datavask run (no records.parquet)")
     else:
@@ -163,7 +165,7 @@ def read_state(state: Path) -> pl.DataFrame | None:
     if not path.is_file():
         return None
     try:
-        return pl.read_parquet(path)
+        return pl.read_parquet(path, glob=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"the monitoring state {path} cannot be read: {exc}") from None
 
@@ -176,7 +178,7 @@ def read_monitor_state(state: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     if current is None:
         raise InputError(f"--monitor-state {state}: no monitoring state there (run monitor first)")
     history = state / HISTORY
-    return current, pl.read_parquet(history) if history.is_file() else empty_alerts()
+    return current, pl.read_parquet(history, glob=False) if history.is_file() else empty_alerts()
 
 
 def _write_atomically(frame: pl.DataFrame, path: Path) -> None:
@@ -197,7 +199,7 @@ def advance_state(
     """Record this run: the alert history, an immutable snapshot, then the current facts."""
     history = state / HISTORY
     if alerts.height:
-        earlier = pl.read_parquet(history) if history.is_file() else alerts.clear()
+        earlier = pl.read_parquet(history, glob=False) if history.is_file() else alerts.clear()
         merged = pl.concat([earlier, alerts]).unique("alert_id", keep="first", maintain_order=True)
         _write_atomically(merged, history)
     snapshots = state / "snapshots"

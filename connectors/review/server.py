@@ -63,8 +63,8 @@ def _read_run(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
         )
     try:
         return (
-            pl.read_parquet(run_dir / "records.parquet"),
-            pl.read_parquet(run_dir / "pairs.parquet"),
+            pl.read_parquet(run_dir / "records.parquet", glob=False),
+            pl.read_parquet(run_dir / "pairs.parquet", glob=False),
         )
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{run_dir}: cannot read the run's Parquet files ({exc})") from None

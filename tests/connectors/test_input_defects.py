@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from datavask.cleansing.cpr import mask_text
 from datavask.connectors.errors import InputError
 from datavask.connectors.files import detect_encoding, read_input, read_table
 
@@ -56,7 +57,8 @@ def test_a_stray_quote_loses_no_row(tmp_path: Path) -> None:
     # every other row reads as it was written, the quoted c/o line breaks included
     others = frame.filter(pl.col("source_row") != 10)
     for column, field in (("src_Navn", 1), ("src_Adresse", 2), ("src_Telefon", 9)):
-        expected = [r[field] or None for i, r in enumerate(rows) if i != 9]
+        # as written, with the CPR numbers the sample plants masked at reading
+        expected = [mask_text(r[field] or None) for i, r in enumerate(rows) if i != 9]
         assert others[column].to_list() == expected
     assert any("\n" in r[2] for r in rows)  # the sample has quoted line breaks to keep
 

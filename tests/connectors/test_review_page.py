@@ -39,10 +39,16 @@ FLAGS = (
 )  # fmt: skip
 
 
+BAND = (0.05, 0.999)
+
+
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("review") / "runs" / "first"
-    run_pipeline(CleanseOptions(input=str(SAMPLE), out=str(out)), orchestrated=False)
+    # A wide review band, so that the small sample leaves enough pairs to decide by keyboard.
+    run_pipeline(
+        CleanseOptions(input=str(SAMPLE), out=str(out), review_band=BAND), orchestrated=False
+    )
     return out
 
 
@@ -236,7 +242,7 @@ def test_keyboard_review_then_rerun_obeys(first_run: Path, browser: Any, tmp_pat
     second_run = first_run.parent / "second"
     completed = subprocess.run(
         [sys.executable, "-m", "datavask", "cleanse", str(SAMPLE), "--out", str(second_run),
-         "--decisions", str(decisions)],
+         "--decisions", str(decisions), "--review-band", f"{BAND[0]}:{BAND[1]}"],
         check=False, capture_output=True, text=True, timeout=600,
         env=dict(os.environ, DATAVASK_ORCHESTRATION="none", COLUMNS="200"),
     )  # fmt: skip

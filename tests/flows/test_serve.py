@@ -231,7 +231,9 @@ def test_one_off_cleanse_reports_to_the_server_serve_uses(served: Served, tmp_pa
     env = dict(served.env)
     env.pop("PREFECT_API_URL")  # only serve.json in DATAVASK_HOME says where the server is
     out = tmp_path / "one-off"
-    done = _datavask(["cleanse", str(SAMPLE / "customers.csv"), "--out", str(out)], env)
+    done = _datavask(
+        ["cleanse", str(SAMPLE / "customers.csv"), "--lang", "en", "--out", str(out)], env
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Prefect run" in done.stderr
     run = json.loads((out / "run.json").read_text())
