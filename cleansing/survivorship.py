@@ -140,7 +140,12 @@ def rank_records(records: pl.DataFrame) -> pl.DataFrame:
     address = [f for f in ("street", "postal_code") if f in records.columns]
     if address:
         parts.append(pl.all_horizontal(filled(f) for f in address))
-    completeness = pl.sum_horizontal([part.cast(pl.Int32) for part in parts])
+    # Counted on the records as the CRM will hold them after the re-import (registry proposals
+    # applied): the next run then ranks them on the same values and keeps the same survivor.
+    counted = _registry_view(records).select(
+        pl.sum_horizontal([part.cast(pl.Int32) for part in parts])
+    )
+    completeness = pl.lit(counted.to_series())
     cluster = (
         pl.col("cluster_id") if "cluster_id" in records.columns else pl.lit(None, dtype=pl.String)
     )
@@ -247,9 +252,7 @@ def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
     name = pl.col("_own_name")
     same_name = folded(name) == folded(pl.col("_registry_display"))
     registry_name = (
-        pl.when(same_name.fill_null(False))
-        .then(name)
-        .otherwise(pl.coalesce(pl.col("_proposed_name"), pl.col("_registry_display")))
+        pl.when(same_name.fill_null(False)).then(name).otherwise(pl.col("_proposed_name"))
     )
     confirmed_address = (
         ~pl.col("_has_proposal")
@@ -341,6 +344,13 @@ def _golden_of_clusters(records: pl.DataFrame) -> pl.DataFrame:
     return _golden_rows(ranked, pl.concat([kept, again.select(kept.columns)], how="vertical"))
 
 
+def _registry_view(records: pl.DataFrame) -> pl.DataFrame:
+    """``records`` with trusted registry proposals applied, where there are any."""
+    if not any(c.startswith("registry_proposed_") for c in records.columns):
+        return records
+    return apply_registry_proposals(records).drop(REGISTRY_APPLIED)
+
+
 def _ranked(records: pl.DataFrame) -> pl.DataFrame:
     """:func:`rank_records` with ``record_id`` as text and every golden field present."""
     ranked = rank_records(records).with_columns(pl.col("record_id").cast(pl.String))
@@ -391,9 +401,17 @@ def _rerank_by_agreement(ranked: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFra
         .cast(pl.Int32)
         for f in GOLDEN_FIELDS
     )
+    # As the CRM will hold the records (see rank_records): a record that only now carries the
+    # registry's address must not lose a tie it would win after the re-import.
+    agreed = (
+        _registry_view(ranked)
+        .join(golden, on="_cluster", how="left", maintain_order="left")
+        .select(agreement.alias("_agreement"))
+        .to_series()
+    )
     return (
-        ranked.join(golden, on="_cluster", how="left")
-        .with_columns(agreement.alias("_agreement"))
+        ranked.join(golden, on="_cluster", how="left", maintain_order="left")
+        .with_columns(agreed)
         .sort(
             ["_cluster", "_completeness", "_updated", "_agreement", "_source_row"],
             descending=[False, True, True, True, False],
@@ -616,9 +634,10 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
     name_value = (
         pl.when(same_name.fill_null(False))
         .then(name)
-        .otherwise(
-            pl.coalesce(_text(registered, "registry_proposed_name"), pl.col("_registry_display"))
-        )
+        # A name the registry accepts (a secondary name, a close spelling) stays: the registry
+        # proposes nothing for it, so a merged record keeps it, and a survivor renamed to the
+        # legal name would no longer look like its own duplicates in the next run.
+        .otherwise(_text(registered, "registry_proposed_name"))
     )
     names = registered.select(
         "_cluster",
