@@ -65,11 +65,6 @@ def test_round_trip_changes_nothing_and_finds_the_same_customers(
     _assert_fixed_point(*runs_3000)
 
 
-@pytest.mark.xfail(
-    reason="1 of 2,419 customers swaps survivor: a member's street with a typo the registry "
-    "accepted without proposing its spelling (Lelgravsgade for Lergravsgade) is a 'confirmed' "
-    "address; the next run ranks it first among two confirmed addresses and keeps that member"
-)
 def test_round_trip_keeps_every_survivor(runs_3000: tuple[Path, Path]) -> None:
     _assert_same_survivors(*runs_3000)
 
