@@ -10,14 +10,21 @@ fields of :data:`GOLDEN_FIELDS`, ``updated_at`` as raw text, and the ``registry_
 The survivor is the most complete record (most non-null golden fields), then the most recently
 updated (``updated_at``, where it parses), then the one already holding most of the golden values
 (the CRM keeps the record that is already right, and the update changes it least), then the
-lowest ``source_row``.
+lowest ``source_row``. Completeness and agreement are judged on each record as the CRM holds it
+after the re-import (its trusted registry proposals applied): a merged record comes back exactly
+so, the survivor with the golden values, which it then holds all of; ``updated_at`` and
+``source_row`` are never rewritten. So cleansing ``reimport/customers_update.csv`` again keeps
+the same survivors (issue 9.10).
 
 Each field's value is chosen among the values the cluster's records hold:
 
-- ``registry``: for companies and public customers the registry wins — the current legal name
-  (unless the record has ``NAME_MISMATCH`` and no proposed name: then we cannot tell whether the
-  name or the CVR number is wrong, and the registry name would be a guess) and the registry's
-  current address: a proposed one, else a member's complete address the registry confirmed;
+- ``registry``: for companies and public customers the registry wins — the name it proposes
+  (the current legal name of a renamed company, the legal spelling of a typo), or a member's own
+  name equal to the registry's but for case and spacing; a name the registry accepts without a
+  proposal (a secondary name, a binavn) is chosen by the rules below, as every member keeps it.
+  (A record with ``NAME_MISMATCH`` and no proposed name gets nothing: then we cannot tell whether
+  the name or the CVR number is wrong.) And the registry's current address: a proposed one, else
+  a member's complete address the registry confirmed;
 - contact fields (phone, e-mail) and the address prefer ``most_recent`` (customers move and change
   numbers), then ``most_frequent``; identity fields (name, legal form, CVR, EAN, type, country)
   prefer ``most_frequent``, then ``most_recent``;
