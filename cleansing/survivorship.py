@@ -21,7 +21,8 @@ Each field's value is chosen among the values the cluster's records hold:
 - ``registry``: for companies and public customers the registry wins — the name it proposes
   (the current legal name of a renamed company, the legal spelling of a typo), or a member's own
   name equal to the registry's but for case and spacing; a name the registry accepts without a
-  proposal (a secondary name, a binavn) is chosen by the rules below, as every member keeps it.
+  proposal (a secondary name, a binavn) is chosen by the rules below, as every member keeps it;
+  a member without a name has the registry's current name.
   (A record with ``NAME_MISMATCH`` and no proposed name gets nothing: then we cannot tell whether
   the name or the CVR number is wrong.) And the registry's current address: a proposed one, else
   a member's complete address the registry confirmed;
@@ -259,7 +260,11 @@ def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
     name = pl.col("_own_name")
     same_name = folded(name) == folded(pl.col("_registry_display"))
     registry_name = (
-        pl.when(same_name.fill_null(False)).then(name).otherwise(pl.col("_proposed_name"))
+        pl.when(same_name.fill_null(False))
+        .then(name)
+        .when(name.is_null())
+        .then(pl.col("_registry_display"))
+        .otherwise(pl.col("_proposed_name"))
     )
     confirmed_address = (
         ~pl.col("_has_proposal")
@@ -644,6 +649,8 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
         # A name the registry accepts (a secondary name, a close spelling) stays: the registry
         # proposes nothing for it, so a merged record keeps it, and a survivor renamed to the
         # legal name would no longer look like its own duplicates in the next run.
+        .when(name.is_null())
+        .then(pl.col("_registry_display"))  # a record without a name gets the registry's
         .otherwise(_text(registered, "registry_proposed_name"))
     )
     names = registered.select(
