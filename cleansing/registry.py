@@ -287,12 +287,17 @@ def _address_checks(frame: pl.DataFrame) -> pl.DataFrame:
     if "po_box" in frame.columns:
         incomplete = incomplete & pl.col("po_box").is_null()
     propose = pl.col("_found") & registry_street.is_not_null() & (mismatch | incomplete)
+    # The same address with the street spelt otherwise (Lelgravsgade, Ryesvaenget): the registry's
+    # spelling is proposed, the rest of the record's address kept. Left alone, the typo would
+    # be the "confirmed" address of a cluster in the next run and could take the survivor.
+    misspelt = comparable & ~mismatch & (pl.col("street") != pl.col("_street")) & ~propose
     return frame.with_columns(
         **{flag("ADDRESS_MISMATCH"): mismatch.fill_null(False)},
         **{
-            f"registry_proposed_{field}": pl.when(propose.fill_null(False)).then(
-                pl.col(f"_{field}")
-            )
+            f"registry_proposed_{field}": pl.when(propose.fill_null(False))
+            .then(pl.col(f"_{field}"))
+            .when(misspelt.fill_null(False))
+            .then(pl.col("_street") if field == "street" else pl.col(field).cast(pl.String))
             for field in PROPOSED_FIELDS
         },
     )

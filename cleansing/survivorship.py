@@ -10,14 +10,22 @@ fields of :data:`GOLDEN_FIELDS`, ``updated_at`` as raw text, and the ``registry_
 The survivor is the most complete record (most non-null golden fields), then the most recently
 updated (``updated_at``, where it parses), then the one already holding most of the golden values
 (the CRM keeps the record that is already right, and the update changes it least), then the
-lowest ``source_row``.
+lowest ``source_row``. Completeness and agreement are judged on each record as the CRM holds it
+after the re-import (its trusted registry proposals applied): a merged record comes back exactly
+so, the survivor with the golden values, which it then holds all of; ``updated_at`` and
+``source_row`` are never rewritten. So cleansing ``reimport/customers_update.csv`` again keeps
+the same survivors (issue 9.10).
 
 Each field's value is chosen among the values the cluster's records hold:
 
-- ``registry``: for companies and public customers the registry wins — the current legal name
-  (unless the record has ``NAME_MISMATCH`` and no proposed name: then we cannot tell whether the
-  name or the CVR number is wrong, and the registry name would be a guess) and the registry's
-  current address: a proposed one, else a member's complete address the registry confirmed;
+- ``registry``: for companies and public customers the registry wins — the name it proposes
+  (the current legal name of a renamed company, the legal spelling of a typo), or a member's own
+  name equal to the registry's but for case and spacing; a name the registry accepts without a
+  proposal (a secondary name, a binavn) is chosen by the rules below, as every member keeps it;
+  a member without a name has the registry's current name.
+  (A record with ``NAME_MISMATCH`` and no proposed name gets nothing: then we cannot tell whether
+  the name or the CVR number is wrong.) And the registry's current address: a proposed one, else
+  a member's complete address the registry confirmed;
 - contact fields (phone, e-mail) and the address prefer ``most_recent`` (customers move and change
   numbers), then ``most_frequent``; identity fields (name, legal form, CVR, EAN, type, country)
   prefer ``most_frequent``, then ``most_recent``;
@@ -140,7 +148,12 @@ def rank_records(records: pl.DataFrame) -> pl.DataFrame:
     address = [f for f in ("street", "postal_code") if f in records.columns]
     if address:
         parts.append(pl.all_horizontal(filled(f) for f in address))
-    completeness = pl.sum_horizontal([part.cast(pl.Int32) for part in parts])
+    # Counted on the records as the CRM will hold them after the re-import (registry proposals
+    # applied): the next run then ranks them on the same values and keeps the same survivor.
+    counted = _registry_view(records).select(
+        pl.sum_horizontal([part.cast(pl.Int32) for part in parts])
+    )
+    completeness = pl.lit(counted.to_series())
     cluster = (
         pl.col("cluster_id") if "cluster_id" in records.columns else pl.lit(None, dtype=pl.String)
     )
@@ -249,7 +262,9 @@ def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
     registry_name = (
         pl.when(same_name.fill_null(False))
         .then(name)
-        .otherwise(pl.coalesce(pl.col("_proposed_name"), pl.col("_registry_display")))
+        .when(name.is_null())
+        .then(pl.col("_registry_display"))
+        .otherwise(pl.col("_proposed_name"))
     )
     confirmed_address = (
         ~pl.col("_has_proposal")
@@ -341,6 +356,13 @@ def _golden_of_clusters(records: pl.DataFrame) -> pl.DataFrame:
     return _golden_rows(ranked, pl.concat([kept, again.select(kept.columns)], how="vertical"))
 
 
+def _registry_view(records: pl.DataFrame) -> pl.DataFrame:
+    """``records`` with trusted registry proposals applied, where there are any."""
+    if not any(c.startswith("registry_proposed_") for c in records.columns):
+        return records
+    return apply_registry_proposals(records).drop(REGISTRY_APPLIED)
+
+
 def _ranked(records: pl.DataFrame) -> pl.DataFrame:
     """:func:`rank_records` with ``record_id`` as text and every golden field present."""
     ranked = rank_records(records).with_columns(pl.col("record_id").cast(pl.String))
@@ -391,9 +413,17 @@ def _rerank_by_agreement(ranked: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFra
         .cast(pl.Int32)
         for f in GOLDEN_FIELDS
     )
+    # As the CRM will hold the records (see rank_records): a record that only now carries the
+    # registry's address must not lose a tie it would win after the re-import.
+    agreed = (
+        _registry_view(ranked)
+        .join(golden, on="_cluster", how="left", maintain_order="left")
+        .select(agreement.alias("_agreement"))
+        .to_series()
+    )
     return (
-        ranked.join(golden, on="_cluster", how="left")
-        .with_columns(agreement.alias("_agreement"))
+        ranked.join(golden, on="_cluster", how="left", maintain_order="left")
+        .with_columns(agreed)
         .sort(
             ["_cluster", "_completeness", "_updated", "_agreement", "_source_row"],
             descending=[False, True, True, True, False],
@@ -616,9 +646,12 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
     name_value = (
         pl.when(same_name.fill_null(False))
         .then(name)
-        .otherwise(
-            pl.coalesce(_text(registered, "registry_proposed_name"), pl.col("_registry_display"))
-        )
+        # A name the registry accepts (a secondary name, a close spelling) stays: the registry
+        # proposes nothing for it, so a merged record keeps it, and a survivor renamed to the
+        # legal name would no longer look like its own duplicates in the next run.
+        .when(name.is_null())
+        .then(pl.col("_registry_display"))  # a record without a name gets the registry's
+        .otherwise(_text(registered, "registry_proposed_name"))
     )
     names = registered.select(
         "_cluster",

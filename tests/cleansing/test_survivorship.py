@@ -204,6 +204,7 @@ def test_registry_wins_for_companies() -> None:
                 "customer_type": "company",
                 "name": "Hansen Byg",
                 "registry_name": "Hansen Byg & Søn ApS",
+                "registry_proposed_name": "Hansen Byg & Søn ApS",
                 "street": "Vestergade",
                 "house_number": "12",
                 "postal_code": "8000",
@@ -355,19 +356,38 @@ def test_renamed_company_gets_its_current_name_despite_name_mismatch() -> None:
     assert (row["name"], row["name_rule"]) == ("Nyt Navn ApS", "registry")
 
 
-def test_registry_name_without_proposal_gets_display_casing() -> None:
+def test_a_name_the_registry_accepts_stays_without_a_proposal() -> None:
+    """A secondary name (binavn) is no mismatch: the registry proposes nothing, and the golden
+    record keeps it. Renaming only the survivor to the legal name would part it from duplicates
+    that keep the name (issue 9.10: the next run no longer finds them)."""
     golden = build_golden(
         frame(
             {
                 "record_id": "1",
                 "cluster_id": "a",
                 "customer_type": "company",
+                "name": "Klitgaard Marketing P/S",
+                "cvr": "98093184",
+                "registry_name": "WINTHER & JEPSEN P/S",
+            },
+            {
+                "record_id": "2",
+                "cluster_id": "a",
+                "customer_type": "company",
+                "name": "Klitgaard Marketing P/S",
+            },
+            {
+                "record_id": "3",
+                "cluster_id": "b",
+                "customer_type": "company",
                 "name": "Hansen Byg",
                 "registry_name": "HANSEN BYG APS",
-            }
+            },
         )
     )
-    assert golden_row(golden, "a")["name"] == "Hansen Byg ApS"
+    a, b = golden_row(golden, "a"), golden_row(golden, "b")
+    assert (a["name"], a["name_rule"]) == ("Klitgaard Marketing P/S", "most_frequent")
+    assert (b["name"], b["name_rule"]) == ("Hansen Byg", "most_complete")
 
 
 MOVED = {
