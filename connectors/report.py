@@ -30,6 +30,7 @@ import orjson
 import polars as pl
 
 from datavask.cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE
+from datavask.connectors.alerts import ALERT_COLUMNS as ALERT_FILE_COLUMNS
 from datavask.connectors.errors import InputError
 from datavask.connectors.report_model import (
     CUSTOMER_FIELDS,
@@ -111,16 +112,8 @@ _GROUP_COLUMNS: Final = {
         ("todo", "what_to_do"),
     ),
 }
-ALERT_COLUMNS: Final = (
-    "cvr",
-    "record_ids",
-    "name",
-    "alert",
-    "before",
-    "after",
-    "registry_changed_at",
-    "detected_at",
-)
+# The contract's alert columns, as alerts.csv has them (its de-duplication id left out).
+ALERT_COLUMNS: Final = tuple(c for c in ALERT_FILE_COLUMNS if c != "alert_id")
 
 
 def _blocks(code: str) -> str:
