@@ -9,11 +9,12 @@ that will not start.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -317,17 +318,26 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
     run["flags"] = flag_counts(frame)
     run["counts"] |= report_counts(frame, pairs)  # customers, not only records
     out = Path(options["out"])
+    # Seconds per output, in run.json's steps.write: a large run's write is most of its wait.
+    seconds: dict[str, float] = {}
+    run["steps"]["write"] = {"seconds": seconds}
+    timed = _Stopwatch(seconds)
     with atomic_dir(out) as tmp:
-        write_table(records, tmp / "records.parquet")
-        write_table(golden, tmp / "golden.parquet")
-        write_table(pairs, tmp / "pairs.parquet")
-        write_excel_csv(changes, tmp / "changes.csv")  # for people: Danish Excel opens it
+        with timed("records_golden_pairs"):
+            write_table(records, tmp / "records.parquet")
+            write_table(golden, tmp / "golden.parquet")
+            write_table(pairs, tmp / "pairs.parquet")
+        with timed("changes_csv"):
+            write_excel_csv(changes, tmp / "changes.csv")  # for people: Danish Excel opens it
         if options["format"] != "parquet":
-            write_table(records, tmp / f"records.{options['format']}")
-            write_table(golden, tmp / f"golden.{options['format']}")
-        write_reimport(
-            tmp, frame, golden, pairs, input_info=run["input"], only_changed=options["only_changed"]
-        )
+            with timed(f"records_golden_{options['format']}"):
+                write_table(records, tmp / f"records.{options['format']}")
+                write_table(golden, tmp / f"golden.{options['format']}")
+        with timed("reimport"):
+            write_reimport(
+                tmp, frame, golden, pairs, input_info=run["input"],
+                only_changed=options["only_changed"],
+            )  # fmt: skip
         run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_json(run, tmp / "run.json")
         alerts = (
@@ -336,8 +346,25 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
             else None
         )
         # report.html and worklist.xlsx, with the monitor's recent alerts for these customers
-        render_report(tmp, lang=options.get("lang", "da"), alerts=alerts)
+        with timed("report_worklist"):
+            render_report(tmp, lang=options.get("lang", "da"), alerts=alerts)
+        write_json(run, tmp / "run.json")  # again, with the report's seconds
     return {"out": str(out)}
+
+
+class _Stopwatch:
+    """``with stopwatch("part"):`` adds the block's seconds to a dict under that name."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self._seconds = seconds
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._seconds[name] = round(time.perf_counter() - started, 3)
 
 
 def run_counts(frame: pl.DataFrame, run: dict[str, Any]) -> dict[str, int]:
