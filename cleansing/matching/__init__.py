@@ -56,6 +56,7 @@ from datavask.cleansing.matching.decisions import (
     with_decided_pairs,
 )
 from datavask.cleansing.matching.fellegi_sunter import (
+    SAME_CUSTOMER,
     FellegiSunterModel,
     estimate_u,
     random_pair_prior,
@@ -234,6 +235,13 @@ def _adapted(records: pl.DataFrame, names: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
+def _same_customer(customers: pl.Series, candidates: pl.DataFrame) -> pl.Series:
+    """Per candidate pair: whether the term frequencies count its two records as one customer
+    (see :func:`~.fellegi_sunter.score_pairs`)."""
+    same = customers.gather(candidates["_l"]) == customers.gather(candidates["_r"])
+    return same.alias(SAME_CUSTOMER)
+
+
 def _check_band(review_band: tuple[float, float] | None) -> None:
     if review_band is None:
         return
@@ -331,7 +339,10 @@ def find_duplicates(
     extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes)
     decide = _decision(review_band, settings.match_threshold).alias("decision")
     scored = (
-        score_pairs(levels, model).with_columns(*extra).with_columns(decide).pipe(obey, decided)
+        score_pairs(levels.with_columns(_same_customer(copies, candidates)), model)
+        .with_columns(*extra)
+        .with_columns(decide)
+        .pipe(obey, decided)
     )
     timings["scoring_s"] = time.perf_counter() - mark
 
@@ -342,9 +353,13 @@ def find_duplicates(
     passes = 1
     while tf_tables and passes < settings.tf_passes:
         passes += 1
-        model.tf_tables, model.tf_mean = term_frequencies(records, comparisons, pl.Series(labels))
+        customers = pl.Series(labels)
+        model.tf_tables, model.tf_mean = term_frequencies(records, comparisons, customers)
         scored = (
-            score_pairs(levels, model).with_columns(*extra).with_columns(decide).pipe(obey, decided)
+            score_pairs(levels.with_columns(_same_customer(customers, candidates)), model)
+            .with_columns(*extra)
+            .with_columns(decide)
+            .pipe(obey, decided)
         )
         previous = labels
         labels, split, matched = _cluster(records, scored)
