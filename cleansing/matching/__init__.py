@@ -47,6 +47,7 @@ from datavask.cleansing.matching.compare import (
     available_comparisons,
     compare_pairs,
 )
+from datavask.cleansing.matching.copies import copies_match, copy_pairs
 from datavask.cleansing.matching.decisions import (
     Decided,
     decision_report,
@@ -269,6 +270,8 @@ def find_duplicates(
     non-match. ``link_only`` (default: when the frame has a ``source`` column with two or more
     values) compares only records of different sources. ``decisions``: the lines of a reviewers'
     decisions file, obeyed as :mod:`~datavask.cleansing.matching.decisions` describes.
+    Copies of one record that say enough about it are a match whatever the scores say
+    (:mod:`~datavask.cleansing.matching.copies`).
     """
     _check_band(review_band)
     settings = settings or MatchSettings()
@@ -336,8 +339,9 @@ def find_duplicates(
     model.prior = random_pair_prior(
         model.match_share, training.height, _total_pairs(records, link_only=link_only)
     )
-    extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes)
-    decide = _decision(review_band, settings.match_threshold).alias("decision")
+    copied = copy_pairs(records, candidates["_l"], candidates["_r"])
+    extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes, copied)
+    decide = copies_match(_decision(review_band, settings.match_threshold)).alias("decision")
     scored = (
         score_pairs(levels.with_columns(_same_customer(copies, candidates)), model)
         .with_columns(*extra)
