@@ -264,7 +264,12 @@ def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
         .then(name)
         .when(name.is_null())
         .then(pl.col("_registry_display"))
-        .otherwise(pl.col("_proposed_name"))
+        # as _registry_choices: a name the registry found and accepts is its choice too
+        .otherwise(
+            pl.coalesce(
+                pl.col("_proposed_name"), pl.when(pl.col("_registry_name").is_not_null()).then(name)
+            )
+        )
     )
     confirmed_address = (
         ~pl.col("_has_proposal")
@@ -679,11 +684,16 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
         .then(name)
         .when(name.is_null())
         .then(pl.col("_registry_display"))  # a record without a name gets the registry's
-        # A name the registry accepts without a proposal (a secondary name, a binavn) is the
-        # registry's choice as well, at its record's rank: a survivor holding a binavn keeps it.
-        # Renamed to the legal name another member holds, it would no longer look like the
-        # duplicates that share its binavn, and the next run would split them off.
-        .otherwise(pl.coalesce(_text(registered, "registry_proposed_name"), name))
+        # A name the registry found and accepts without a proposal (a secondary name, a binavn)
+        # is the registry's choice as well, at its record's rank: a survivor holding a binavn
+        # keeps it. Renamed to the legal name another member holds, it would no longer look
+        # like the duplicates that share its binavn, and the next run would split them off.
+        .otherwise(
+            pl.coalesce(
+                _text(registered, "registry_proposed_name"),
+                pl.when(_text(registered, "registry_name").is_not_null()).then(name),
+            )
+        )
     )
     names = registered.select(
         "_cluster",
