@@ -20,8 +20,8 @@ Each field's value is chosen among the values the cluster's records hold:
 
 - ``registry``: for companies and public customers the registry wins — the name it proposes
   (the current legal name of a renamed company, the legal spelling of a typo), or a member's own
-  name equal to the registry's but for case and spacing; a name the registry accepts without a
-  proposal (a secondary name, a binavn) is chosen by the rules below, as every member keeps it;
+  name the registry accepts — equal to the registry's but for case and spacing, or a secondary
+  name (a binavn) — taken from the best-ranked member, so a survivor holding a binavn keeps it;
   a member without a name has the registry's current name.
   (A record with ``NAME_MISMATCH`` and no proposed name gets nothing: then we cannot tell whether
   the name or the CVR number is wrong.) And the registry's current address: a proposed one, else
@@ -264,7 +264,12 @@ def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
         .then(name)
         .when(name.is_null())
         .then(pl.col("_registry_display"))
-        .otherwise(pl.col("_proposed_name"))
+        # as _registry_choices: a name the registry found and accepts is its choice too
+        .otherwise(
+            pl.coalesce(
+                pl.col("_proposed_name"), pl.when(pl.col("_registry_name").is_not_null()).then(name)
+            )
+        )
     )
     confirmed_address = (
         ~pl.col("_has_proposal")
@@ -604,6 +609,37 @@ def apply_registry_proposals(records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def registry_name_where_missing(records: pl.DataFrame) -> pl.DataFrame:
+    """Records without a name whose registry entry is trusted, named as the registry names them.
+
+    That is the name the re-import gives such a record when it keeps its cluster (the golden
+    name's ``registry`` rule), so matching compares it under that name from the first run on and
+    a rerun over the re-imported file finds the same customers (issue 9.10). ``registry_applied``
+    gains ``name`` where the frame has that column.
+
+    >>> frame = pl.DataFrame({"record_id": ["1", "2"], "customer_type": ["company"] * 2,
+    ...     "name": [None, "Eget Navn ApS"], "registry_name": ["HANSEN BYG APS"] * 2})
+    >>> registry_name_where_missing(frame)["name"].to_list()
+    ['Hansen Byg ApS', 'Eget Navn ApS']
+    """
+    if "name" not in records.columns or "registry_name" not in records.columns:
+        return records
+    missing = _registry_trusted(records) & _text(records, "name").is_null()
+    display = normalise_names(
+        records.select(raw_name=pl.when(missing).then(_text(records, "registry_name")))
+    ).get_column("name")
+    filled = records.with_columns(pl.coalesce(pl.lit(display), pl.col("name")).alias("name"))
+    if REGISTRY_APPLIED not in records.columns:
+        return filled
+    named = pl.lit(display).is_not_null()
+    return filled.with_columns(
+        pl.when(named)
+        .then(pl.col(REGISTRY_APPLIED).list.concat(pl.lit(["name"])))
+        .otherwise(pl.col(REGISTRY_APPLIED))
+        .alias(REGISTRY_APPLIED)
+    )
+
+
 def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
     """The registry's name and proposed address for company and public-sector clusters."""
     empty = pl.DataFrame(
@@ -646,12 +682,18 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
     name_value = (
         pl.when(same_name.fill_null(False))
         .then(name)
-        # A name the registry accepts (a secondary name, a close spelling) stays: the registry
-        # proposes nothing for it, so a merged record keeps it, and a survivor renamed to the
-        # legal name would no longer look like its own duplicates in the next run.
         .when(name.is_null())
         .then(pl.col("_registry_display"))  # a record without a name gets the registry's
-        .otherwise(_text(registered, "registry_proposed_name"))
+        # A name the registry found and accepts without a proposal (a secondary name, a binavn)
+        # is the registry's choice as well, at its record's rank: a survivor holding a binavn
+        # keeps it. Renamed to the legal name another member holds, it would no longer look
+        # like the duplicates that share its binavn, and the next run would split them off.
+        .otherwise(
+            pl.coalesce(
+                _text(registered, "registry_proposed_name"),
+                pl.when(_text(registered, "registry_name").is_not_null()).then(name),
+            )
+        )
     )
     names = registered.select(
         "_cluster",

@@ -156,9 +156,13 @@ def registry_view(frame: pl.DataFrame) -> pl.DataFrame:
         return frame
     from datavask.cleansing.addresses import address_key, street_key
     from datavask.cleansing.names import name_key
-    from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
+    from datavask.cleansing.survivorship import (
+        REGISTRY_APPLIED,
+        apply_registry_proposals,
+        registry_name_where_missing,
+    )
 
-    view = apply_registry_proposals(frame)
+    view = registry_name_where_missing(apply_registry_proposals(frame))
     changed = pl.col(REGISTRY_APPLIED).list.len() > 0
     rekeyed = (
         view.with_row_index("_row")

@@ -47,6 +47,7 @@ from datavask.cleansing.matching.compare import (
     available_comparisons,
     compare_pairs,
 )
+from datavask.cleansing.matching.copies import copies_match, copy_pairs
 from datavask.cleansing.matching.decisions import (
     Decided,
     decision_report,
@@ -56,6 +57,7 @@ from datavask.cleansing.matching.decisions import (
     with_decided_pairs,
 )
 from datavask.cleansing.matching.fellegi_sunter import (
+    SAME_CUSTOMER,
     FellegiSunterModel,
     estimate_u,
     random_pair_prior,
@@ -234,6 +236,13 @@ def _adapted(records: pl.DataFrame, names: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
+def _same_customer(customers: pl.Series, candidates: pl.DataFrame) -> pl.Series:
+    """Per candidate pair: whether the term frequencies count its two records as one customer
+    (see :func:`~.fellegi_sunter.score_pairs`)."""
+    same = customers.gather(candidates["_l"]) == customers.gather(candidates["_r"])
+    return same.alias(SAME_CUSTOMER)
+
+
 def _check_band(review_band: tuple[float, float] | None) -> None:
     if review_band is None:
         return
@@ -261,6 +270,8 @@ def find_duplicates(
     non-match. ``link_only`` (default: when the frame has a ``source`` column with two or more
     values) compares only records of different sources. ``decisions``: the lines of a reviewers'
     decisions file, obeyed as :mod:`~datavask.cleansing.matching.decisions` describes.
+    Copies of one record that say enough about it are a match whatever the scores say
+    (:mod:`~datavask.cleansing.matching.copies`).
     """
     _check_band(review_band)
     settings = settings or MatchSettings()
@@ -328,10 +339,14 @@ def find_duplicates(
     model.prior = random_pair_prior(
         model.match_share, training.height, _total_pairs(records, link_only=link_only)
     )
-    extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes)
-    decide = _decision(review_band, settings.match_threshold).alias("decision")
+    copied = copy_pairs(records, candidates["_l"], candidates["_r"])
+    extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes, copied)
+    decide = copies_match(_decision(review_band, settings.match_threshold)).alias("decision")
     scored = (
-        score_pairs(levels, model).with_columns(*extra).with_columns(decide).pipe(obey, decided)
+        score_pairs(levels.with_columns(_same_customer(copies, candidates)), model)
+        .with_columns(*extra)
+        .with_columns(decide)
+        .pipe(obey, decided)
     )
     timings["scoring_s"] = time.perf_counter() - mark
 
@@ -342,9 +357,13 @@ def find_duplicates(
     passes = 1
     while tf_tables and passes < settings.tf_passes:
         passes += 1
-        model.tf_tables, model.tf_mean = term_frequencies(records, comparisons, pl.Series(labels))
+        customers = pl.Series(labels)
+        model.tf_tables, model.tf_mean = term_frequencies(records, comparisons, customers)
         scored = (
-            score_pairs(levels, model).with_columns(*extra).with_columns(decide).pipe(obey, decided)
+            score_pairs(levels.with_columns(_same_customer(customers, candidates)), model)
+            .with_columns(*extra)
+            .with_columns(decide)
+            .pipe(obey, decided)
         )
         previous = labels
         labels, split, matched = _cluster(records, scored)

@@ -30,6 +30,10 @@ import polars as pl
 from datavask.cleansing.matching.compare import Comparison, compare_pairs, tf_source
 
 PROBABILITY_FLOOR = 1e-6
+# The term-frequency table's share of a value were the pair's two records two customers, and the
+# column of a pair frame saying they are counted as one (see score_pairs).
+TF_APART = "tf_apart"
+SAME_CUSTOMER = "_same_customer"
 
 
 @dataclass
@@ -87,7 +91,8 @@ def term_frequencies(
     *different* customers than one record does. Counted per record, a customer's duplicates
     would make its own values look common and weaken the evidence that joins them — and a file
     whose duplicates were given their golden values would score its own pairs lower than the
-    input it came from.
+    input it came from. The table's ``tf_apart`` is the share with one customer more, for a
+    pair whose records are counted as one customer (see :func:`score_pairs`).
     """
     tables: dict[str, pl.DataFrame] = {}
     means: dict[str, float] = {}
@@ -107,7 +112,11 @@ def term_frequencies(
         if total == 0:
             continue
         table = counts.select(
-            pl.col("value").cast(pl.String), (pl.col("count") / total).alias("tf")
+            pl.col("value").cast(pl.String),
+            (pl.col("count") / total).alias("tf"),
+            # A pair of one customer is scored as if its two records were two customers: its own
+            # merge must not make its shared value look rarer (see score_pairs).
+            ((pl.col("count") + 1) / (total + 1)).alias(TF_APART),
         )
         tables[c.name] = table
         # Summed in sorted order, so that reruns give bit-identical weights.
@@ -413,6 +422,11 @@ def score_pairs(levels: pl.DataFrame, model: FellegiSunterModel) -> pl.DataFrame
     """``levels`` plus ``w_<name>`` per comparison, ``match_weight`` and ``match_probability``.
 
     ``levels`` holds ``lvl_<name>`` and, for tf comparisons, ``tfv_<name>`` (the agreeing value).
+    Where it also holds ``_same_customer`` (the term frequencies count the pair's two records as
+    one customer), the pair's shared value is weighed by ``tf_apart``: the question is whether
+    two *different* customers would share it, so the pair's own merge must not make it rarer.
+    Otherwise a borderline pair, once merged, would cross the threshold on the strength of its
+    own merge, and a rerun that starts from the other side stays on the other side.
     """
     frame = levels
     weight_columns = []
@@ -424,18 +438,25 @@ def score_pairs(levels: pl.DataFrame, model: FellegiSunterModel) -> pl.DataFrame
             base = pl.when(lvl == level).then(weight).otherwise(base)
         tfv = f"tfv_{c.name}"
         if c.name in model.tf_tables and tfv in frame.columns:
-            table = model.tf_tables[c.name].rename({"value": tfv, "tf": f"_tf_{c.name}"})
-            frame = frame.join(table, on=tfv, how="left", maintain_order="left")
-            adjustment = (
-                (pl.lit(model.tf_mean[c.name]) / pl.col(f"_tf_{c.name}")).log(2).fill_null(0.0)
+            table = model.tf_tables[c.name].rename(
+                {"value": tfv, "tf": f"_tf_{c.name}", TF_APART: f"_tfa_{c.name}"}, strict=False
             )
+            frame = frame.join(table, on=tfv, how="left", maintain_order="left")
+            tf = pl.col(f"_tf_{c.name}")
+            if SAME_CUSTOMER in frame.columns and f"_tfa_{c.name}" in frame.columns:
+                tf = pl.when(pl.col(SAME_CUSTOMER)).then(pl.col(f"_tfa_{c.name}")).otherwise(tf)
+            adjustment = (pl.lit(model.tf_mean[c.name]) / tf).log(2).fill_null(0.0)
             base = base + pl.when(lvl.is_in(list(c.tf_levels))).then(adjustment).otherwise(0.0)
         weight_columns.append(base.alias(f"w_{c.name}"))
     frame = frame.with_columns(weight_columns)
     prior = model.prior_odds_bits()
     total = pl.sum_horizontal(pl.lit(prior), *(pl.col(f"w_{c.name}") for c in model.comparisons))
     return (
-        frame.drop(f"_tf_{c.name}" for c in model.comparisons if f"_tf_{c.name}" in frame.columns)
+        frame.drop(
+            c
+            for c in frame.columns
+            if any(c in (f"_tf_{k.name}", f"_tfa_{k.name}") for k in model.comparisons)
+        )
         .with_columns(total.alias("match_weight"))
         .with_columns((1.0 / (1.0 + (2.0 ** (-pl.col("match_weight"))))).alias("match_probability"))
     )

@@ -386,8 +386,65 @@ def test_a_name_the_registry_accepts_stays_without_a_proposal() -> None:
         )
     )
     a, b = golden_row(golden, "a"), golden_row(golden, "b")
-    assert (a["name"], a["name_rule"]) == ("Klitgaard Marketing P/S", "most_frequent")
-    assert (b["name"], b["name_rule"]) == ("Hansen Byg", "most_complete")
+    assert (a["name"], a["name_rule"]) == ("Klitgaard Marketing P/S", "registry")
+    assert (b["name"], b["name_rule"]) == ("Hansen Byg", "registry")
+
+
+def test_a_survivor_keeps_its_binavn_when_a_member_holds_the_legal_name() -> None:
+    """20,000-row round trip, seed 12: the survivor was "Solsikke Advokater I/S" (a binavn of CVR
+    75953410), a member "Birkely Advokater I/S" (the legal name), and a record without CVR
+    "Solsikke Advokater I/S" was linked through the survivor's name. Renamed to the legal name,
+    the survivor no longer looked like that record and the next run split it off."""
+    registered = {"customer_type": "company", "cvr": "75953410",
+                  "registry_name": "BIRKELY ADVOKATER I/S"}  # fmt: skip
+    golden = build_golden(
+        frame(
+            {
+                "record_id": "1",
+                "cluster_id": "a",
+                "name": "Solsikke Advokater I/S",
+                "street": "Gyrstingeparken",
+                "postal_code": "4583",
+                **registered,
+            },
+            {"record_id": "2", "cluster_id": "a", "name": "Birkely Advokater I/S", **registered},
+            {
+                "record_id": "3",
+                "cluster_id": "a",
+                "customer_type": "company",
+                "name": "Solsikke Advokater I/S",
+            },
+        )  # fmt: skip
+    )
+    a = golden_row(golden, "a")
+    assert (a["record_id"], a["name"], a["name_source"]) == ("1", "Solsikke Advokater I/S", "1")
+
+
+def test_a_name_the_registry_never_saw_is_no_registry_choice() -> None:
+    """A survivor without CVR (a typo in its name) and a member without a name whose CVR the
+    registry knows: the golden name is the registry's, and the survivor then carries the CVR
+    with a name the registry would correct in the next run."""
+    golden = build_golden(
+        frame(
+            {
+                "record_id": "1",
+                "cluster_id": "a",
+                "customer_type": "company",
+                "name": "Holst & Petrsen ApS",
+                "street": "Vestergade",
+                "postal_code": "8000",
+            },
+            {
+                "record_id": "2",
+                "cluster_id": "a",
+                "customer_type": "company",
+                "cvr": "80274416",
+                "registry_name": "HOLST & PETERSEN APS",
+            },
+        )  # fmt: skip
+    )
+    a = golden_row(golden, "a")
+    assert (a["record_id"], a["name"], a["name_rule"]) == ("1", "Holst & Petersen ApS", "registry")
 
 
 MOVED = {

@@ -180,3 +180,24 @@ def test_sixty_identical_copies_are_one_customer(tmp_path: Path) -> None:
     clusters = records.filter(pl.col("record_id").is_in(ids))["cluster_id"]
     assert clusters.n_unique() == 1
     assert records.filter(pl.col("cluster_id") == clusters[0]).height == len(ids)
+
+
+@pytest.mark.parametrize("copies", [3, 100])
+def test_a_file_of_nothing_but_copies_is_one_customer(tmp_path: Path, copies: int) -> None:
+    """Every field agrees for every pair, so the scores weigh nothing; the copies still merge."""
+    text = (SAMPLE / "customers.csv").read_bytes().decode("cp1252")
+    header, *rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    source = tmp_path / "copies.csv"
+    with source.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows(
+            [header, *([f"K{i}", *rows[4][1:]] for i in range(copies))]
+        )
+    out = tmp_path / "out"
+    code, output = run_cli("cleanse", str(source), "--out", str(out), "--registry", "none")
+    assert code == 0, output
+    records = pl.read_parquet(out / "records.parquet")
+    assert records.height == copies
+    assert records["cluster_id"].n_unique() == 1
+    assert records["is_survivor"].sum() == 1
+    plan = read_excel_csv(out / "reimport" / "merge_plan.csv")
+    assert plan.height == 1 and plan["merged_ids"][0].count(";") == copies - 2

@@ -9,6 +9,7 @@ import pytest
 
 from datavask.cleansing.matching.compare import COMPARISONS, Comparison
 from datavask.cleansing.matching.fellegi_sunter import (
+    SAME_CUSTOMER,
     FellegiSunterModel,
     all_pairs,
     estimate_u,
@@ -125,9 +126,45 @@ def test_a_value_counts_once_per_customer() -> None:
     customers = pl.Series([0, 0, 0, 3, 4, 5, 6, 7, 8, 9])
     per_record, _ = term_frequencies(records, (phone,))
     per_customer, mean = term_frequencies(records, (phone,), customers)
-    tf = dict(per_customer["phone"].iter_rows())
+    tf = dict(per_customer["phone"].select("value", "tf").iter_rows())
     # 8 customer-number pairs: the company's own number once, the switchboard three times
     assert tf["+4565139218"] == pytest.approx(1 / 8)
     assert tf["+4570101010"] == pytest.approx(3 / 8)
-    assert dict(per_record["phone"].iter_rows())["+4565139218"] == pytest.approx(3 / 10)
+    per_record_tf = dict(per_record["phone"].select("value", "tf").iter_rows())
+    assert per_record_tf["+4565139218"] == pytest.approx(3 / 10)
     assert mean["phone"] == pytest.approx(sum(t * t for t in tf.values()))
+
+
+def test_a_pairs_own_merge_does_not_make_its_shared_value_rarer() -> None:
+    """Three records share a phone; whether the first two are one customer or two, their pair
+    weighs the same: counted as one customer, the pair would cross the threshold on the strength
+    of its own merge and stay merged in a rerun that started there (issue 9.10, seed 14)."""
+    rows = [{"record_id": f"p{i}", "phone_e164": "+4523627110"} for i in range(3)]
+    rows += [{"record_id": f"o{i}", "phone_e164": f"+45300000{i:02d}"} for i in range(60)]
+    records = prepare_records(frame(rows))
+    phone = Comparison("phone", PHONE.levels, ("phone_e164",), (1,))
+    levels = pl.DataFrame(
+        {"lvl_phone": [1], "tfv_phone": ["+4523627110"]},
+        schema={"lvl_phone": pl.Int8, "tfv_phone": pl.String},
+    )
+    weights = []
+    # p0 and p1 apart ({p0}, {p1, p2}), then together ({p0, p1, p2})
+    for labels in ([0, 1, 1], [0, 0, 0]):
+        customers = pl.Series([*labels, *range(10, 70)])
+        tables, means = term_frequencies(records, (phone,), customers)
+        model = FellegiSunterModel(
+            (phone,), m={"phone": [0.3, 0.7]}, u={"phone": [0.99, 0.01]}, match_share=0.5,
+            tf_tables=tables, tf_mean=means,
+        )  # fmt: skip
+        same = pl.Series(SAME_CUSTOMER, [labels[0] == labels[1]])
+        weights.append(score_pairs(levels.with_columns(same), model)["w_phone"].item())
+    apart, together = weights
+    assert together == pytest.approx(apart, abs=0.05)
+    # without the pair's own view, the merged state would weigh a whole bit more
+    customers = pl.Series([0, 0, 0, *range(10, 70)])
+    tables, means = term_frequencies(records, (phone,), customers)
+    model = FellegiSunterModel(
+        (phone,), m={"phone": [0.3, 0.7]}, u={"phone": [0.99, 0.01]}, match_share=0.5,
+        tf_tables=tables, tf_mean=means,
+    )  # fmt: skip
+    assert score_pairs(levels, model)["w_phone"].item() > apart + 0.9
