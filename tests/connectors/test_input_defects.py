@@ -288,5 +288,8 @@ def test_a_quoted_line_break_followed_by_a_row_shaped_line_is_one_row(tmp_path: 
         encoding="utf-8",
     )
     frame, info = read_input(path)
-    assert frame["src_Adresse"].to_list() == ["c/o Michael Larsen\nVej 6, st.th, 5932 Humble", "Vej 2"]
+    assert frame["src_Adresse"].to_list() == [
+        "c/o Michael Larsen\nVej 6, st.th, 5932 Humble",
+        "Vej 2",
+    ]
     assert info.problem_rows == []
