@@ -171,7 +171,7 @@ STAGES: Final[dict[str, Stage]] = {
 """Each normalisation stage's inputs and outputs, in the order :func:`~datavask.cleansing.normalise.
 normalise` runs them. ``record_id`` is read by every stage that reports on a record."""
 
-MATCH_ONLY_COLUMNS: Final = ("_person_key",)
+MATCH_ONLY_COLUMNS: Final = ("_person_key", "_registry_name_keys")
 """Columns that exist for matching only and are dropped before anything is written."""
 
 

@@ -39,3 +39,72 @@ def test_firms_without_a_legal_form_are_companies() -> None:
         ["Nielsen & Lauridsen", "Iversen Smede", "Caroline Winthers Optik", "Jens & Anne Hansen"]
     )
     assert out["customer_type"].to_list() == ["company", "company", "company", "person"]
+
+
+# ---------------------------------------------------------------- a renamed company
+
+
+def _levels_and_veto(frame: pl.DataFrame) -> tuple[dict[str, int], str | None]:
+    """Comparison levels and hard rule of the pair (record 0, record 1), as the matcher sees it."""
+    from datavask.cleansing.matching.compare import COMPARISONS, compare_pairs
+    from datavask.cleansing.matching.hard_rules import hard_rule_column
+    from datavask.cleansing.matching.prepare import prepare_records
+    from datavask.flows.cleanse import registry_view
+
+    records = prepare_records(registry_view(frame))
+    left, right = pl.Series([0], dtype=pl.UInt32), pl.Series([1], dtype=pl.UInt32)
+    names = ("name", "address", "phone", "cvr")
+    levels = compare_pairs(
+        records, left, right, tuple(COMPARISONS[n] for n in names), with_tf_values=False
+    )
+    person = records["_person"]
+    veto = hard_rule_column(levels, person.gather(left), person.gather(right))[0]
+    return {n: levels[f"lvl_{n}"][0] for n in names}, veto
+
+
+def test_a_renamed_company_keeps_its_old_name_as_evidence() -> None:
+    """CVR record renamed in the registry; its duplicate without CVR still has the old name."""
+    from datavask.cleansing.registry import apply_registry
+    from tests.cleansing.test_registry import ADDRESS, CVR, company, records, registry
+
+    old, new = "Sørensen Tandklinik ApS", "Kastanje Tandklinik ApS"
+    frame = records(
+        {"name": old, "cvr": CVR, "phone": "86 12 34 56", **ADDRESS},
+        {"name": old, "phone": "86 12 34 56", **ADDRESS},
+    )
+    renamed = company(CVR, new, registry_former_names=[old])
+    levels, veto = _levels_and_veto(apply_registry(frame, registry(renamed)))
+    assert levels["name"] == 3  # exact: the old name is one the company has had
+    assert veto is None
+
+    # A sister company at the address, never called so: still vetoed.
+    other = records(
+        {"name": old, "cvr": CVR, "phone": "86 12 34 56", **ADDRESS},
+        {"name": "Hansen Holding ApS", "phone": "86 12 34 56", **ADDRESS},
+    )
+    levels, veto = _levels_and_veto(apply_registry(other, registry(renamed)))
+    assert levels["name"] == 0
+    assert veto == "group_company"
+
+
+def test_registry_names_are_not_written() -> None:
+    from datavask.cleansing.schema import MATCH_ONLY_COLUMNS
+
+    assert "_registry_name_keys" in MATCH_ONLY_COLUMNS
+
+
+# ---------------------------------------------------------------- a company and a person
+
+
+def test_a_company_and_a_person_record_compare_their_names() -> None:
+    """One customer typed once as a firm, once by the owner's first and last name."""
+    from tests.cleansing.test_registry import ADDRESS, records
+
+    frame = records(
+        {"name": "Jens Hansen ApS", "phone": "86 12 34 56", **ADDRESS},
+        {"first_name": "Jens", "last_name": "Hansen", "phone": "86 12 34 56", **ADDRESS},
+    )
+    assert frame["customer_type"].to_list() == ["company", "person"]
+    levels, veto = _levels_and_veto(frame)
+    assert levels["name"] == 3
+    assert veto is None
