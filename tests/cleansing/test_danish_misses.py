@@ -44,7 +44,9 @@ def test_firms_without_a_legal_form_are_companies() -> None:
 # ---------------------------------------------------------------- a renamed company
 
 
-def _levels_and_veto(frame: pl.DataFrame) -> tuple[dict[str, int], str | None]:
+def _levels_and_veto(
+    frame: pl.DataFrame, names: tuple[str, ...] = ("name", "address", "phone", "cvr")
+) -> tuple[dict[str, int], str | None]:
     """Comparison levels and hard rule of the pair (record 0, record 1), as the matcher sees it."""
     from datavask.cleansing.matching.compare import COMPARISONS, compare_pairs
     from datavask.cleansing.matching.hard_rules import hard_rule_column
@@ -53,7 +55,6 @@ def _levels_and_veto(frame: pl.DataFrame) -> tuple[dict[str, int], str | None]:
 
     records = prepare_records(registry_view(frame))
     left, right = pl.Series([0], dtype=pl.UInt32), pl.Series([1], dtype=pl.UInt32)
-    names = ("name", "address", "phone", "cvr")
     levels = compare_pairs(
         records, left, right, tuple(COMPARISONS[n] for n in names), with_tf_values=False
     )
@@ -108,3 +109,32 @@ def test_a_company_and_a_person_record_compare_their_names() -> None:
     levels, veto = _levels_and_veto(frame)
     assert levels["name"] == 3
     assert veto is None
+
+
+# ---------------------------------------------------------------- a moved customer
+
+
+def test_a_moved_person_with_the_same_phone_is_not_held_back_by_a_new_free_mail_address() -> None:
+    """Moved, same name and phone, a new private mailbox: Danish free-mail domains (email.dk,
+    sol.dk, youmail.dk) are personal addresses, not two firms' domains that disagree."""
+    from tests.cleansing.test_registry import records
+
+    frame = records(
+        {"name": "Isabella Madsen", "street": "Limfjordsvej", "house_number": "3",
+         "postal_code": "9210", "phone": "29 90 85 08", "email": "imadsen@email.dk"},
+        {"name": "Isabella Madsen", "street": "Ramundsvænget", "house_number": "100",
+         "postal_code": "8340", "phone": "29908508", "email": "isabellam13@outlook.com"},
+    )  # fmt: skip
+    levels, veto = _levels_and_veto(frame, ("first_name", "last_name", "address", "phone", "email"))
+    assert levels == {
+        "first_name": 4, "last_name": 3, "address": 0, "phone": 1, "email": 1
+    }  # fmt: skip
+    assert veto is None
+    for domain in ("sol.dk", "youmail.dk"):
+        written = pl.Series([f"im@{domain}", "isabellam13@outlook.com"])
+        other = frame.with_columns(
+            email=written,
+            emails=written.to_frame().select(pl.concat_list("")).to_series(),
+            email_domain=None,
+        )
+        assert _levels_and_veto(other, ("email",))[0] == {"email": 1}
