@@ -34,6 +34,14 @@ def test_misspelt_and_glued_legal_forms(written: str, name: str, form: str | Non
     assert out["legal_form"].to_list() == [form]
 
 
+def test_people_named_like_trades_stay_persons() -> None:
+    """Smed and Maler are Danish surnames too; a possessive or a plural trade is a firm."""
+    out = normalised(["Jens Smed", "Ole Maler", "Anne Marie Smed", "Jensens Smed", "Iversen Smede"])
+    assert out["customer_type"].to_list() == ["person", "person", "person", "company", "company"]
+    assert out["first_name"].to_list()[:2] == ["Jens", "Ole"]
+    assert out["last_name"].to_list()[:2] == ["Smed", "Maler"]
+
+
 def test_firms_without_a_legal_form_are_companies() -> None:
     out = normalised(
         ["Nielsen & Lauridsen", "Iversen Smede", "Caroline Winthers Optik", "Jens & Anne Hansen"]
