@@ -390,10 +390,23 @@ CITY_AGREEMENT = 85.0
 
 # Postal codes with letters in the shapes of the UK (``TQ13 8DF``), the Netherlands (``1012 AB``),
 # Canada (``K1A 0B1``) and Ireland (``D02 X285``): never a mistyped Danish code such as ``80OO``.
-_FOREIGN_CODE_SHAPE = (
-    r"(?i)^(?:[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}|\d{4}\s?[A-Z]{2}|[A-Z]\d[A-Z]\s?\d[A-Z]\d"
-    r"|[A-Z]\d{2}\s?[A-Z\d]{4})$"
-)
+_LETTERED_CODES = {
+    "GB": r"[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}",
+    "NL": r"\d{4}\s?[A-Z]{2}",
+    "CA": r"[A-Z]\d[A-Z]\s?\d[A-Z]\d",
+    "IE": r"[A-Z]\d{2}\s?[A-Z\d]{4}",
+}
+_FOREIGN_CODE_SHAPE = rf"(?i)^(?:{'|'.join(_LETTERED_CODES.values())})$"
+
+
+def _lettered_code_country(code: pl.Expr) -> pl.Expr:
+    """The country whose postal codes have the shape of ``code`` (the shapes do not overlap), so
+    a phone number written beside ``TQ13 8DF`` is read as a British one."""
+    expr = pl.when(pl.lit(value=False)).then(_null())
+    for country, shape in _LETTERED_CODES.items():
+        expr = expr.when(code.str.contains(rf"(?i)^(?:{shape})$")).then(pl.lit(country))
+    return expr.otherwise(_null())
+
 
 # What any country's postal code looks like: 2-10 letters, digits, spaces or dashes, with a digit.
 _POSTAL_CODE_SHAPE = r"^(?:[A-Z]{1,3}-)?[A-Z\d](?:[A-Z\d \-]{0,8}[A-Z\d])?$"
@@ -441,7 +454,7 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
 
     A country written in the record (its column, a ``SE-`` prefix, the last address line) wins.
     Otherwise a postal code shaped as British, Dutch, Canadian or Irish ones are (``TQ13 8DF``,
-    ``1012 AB``) is foreign, a 39xx code is
+    ``1012 AB``) names that country, a 39xx code is
     Greenland's, and a code whose typed city is its Danish district is Danish. What remains —
     no country, a code without a city, a city that is not the code's district — follows the file:
     Danish unless most records whose code and city can be checked disagree with the Danish table
@@ -464,7 +477,7 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
         .when(pl.col("_raw_country").str.contains(r"\p{L}").fill_null(False))
         .then(_null())
         .when(lettered)
-        .then(_null())
+        .then(_lettered_code_country(pl.col("_written_code")))
         .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False) & danish_file)
         .then(pl.lit("GL"))
         .when(pl.col("agrees").fill_null(False) | pl.lit(danish_file))

@@ -27,7 +27,7 @@ from functools import cache
 
 import polars as pl
 
-from datavask.cleansing.names import text_key, word_list_pattern
+from datavask.cleansing.names import business_key, text_key, word_list_pattern
 from datavask.cleansing.reference import load_reference
 
 PUBLIC_EAN_PREFIX = "5798"
@@ -60,8 +60,13 @@ def public_name(expr: pl.Expr) -> pl.Expr:
 
 
 def business_name(expr: pl.Expr) -> pl.Expr:
-    """True for a name with a trade or business word: ``Hansen Byg``, ``Nordic Consult``."""
-    return text_key(expr).str.contains(word_list_pattern("business_words")).fill_null(False)
+    """True for a name with a trade or business word: ``Hansen Byg``, ``Nordic Consult``.
+
+    ``Jens Smed`` is a person: a trade word that is also a surname, after one or two given
+    names, is not a business word (``Jensens Smed`` and ``Iversen Smede`` are firms).
+    The trade surnames are the ``surname`` column of ``data/reference/business_words.csv``.
+    """
+    return business_key(text_key(expr))
 
 
 # Two single names joined by "&" — "Nielsen & Lauridsen", "Holm & Bach" — are a firm's name (an
@@ -86,7 +91,7 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
         _declared=declared_type(columns["raw_customer_type"]),
         _public_name=key.str.contains(word_list_pattern("public_sector_patterns", "strong")),
         _excluded=key.str.contains(word_list_pattern("public_sector_patterns", "exclude")),
-        _business=key.str.contains(word_list_pattern("business_words")),
+        _business=business_key(key),
         _ean=columns["ean"].str.strip_chars().replace("", None),
     )
     declared = pl.col("_declared")

@@ -282,6 +282,32 @@ def word_list_pattern(table: str, strength: str | None = None) -> str:
 
 
 @cache
+def _trade_surnames() -> str:
+    table = load_reference("business_words").filter(pl.col("surname") == "yes")
+    return "|".join(sorted(table["word"].to_list()))
+
+
+def business_key(key: pl.Expr) -> pl.Expr:
+    """True for a name key (folded, lower case) with a business word: ``hansen byg``.
+
+    ``jens smed`` is a person: a trade word that is also a surname (the ``surname`` column of
+    ``business_words.csv``), after one or two given names, is not a business word on its own;
+    ``jensens smed`` and ``iversen smede`` are firms.
+    """
+    words = word_list_pattern("business_words")
+    # "jens smed" -> "jens ": the given names before a trade surname, none a possessive
+    # surname ("jensens smed")
+    given = key.str.extract(rf"^((?:\S+ ){{1,2}})(?:{_trade_surnames()})$", 1)
+    given = pl.when(~given.str.contains(r"sens ")).then(given)
+    return (
+        pl.when(given.is_not_null())
+        .then(given.str.contains(words))
+        .otherwise(key.str.contains(words))
+        .fill_null(False)
+    )
+
+
+@cache
 def _placeholders() -> list[str]:
     return load_reference("name_placeholders")["value"].to_list()
 
@@ -511,15 +537,12 @@ def _normalise_distinct_names(df: pl.DataFrame) -> pl.DataFrame:
         _last_key=text_key(pl.col("_last")),
     )
     text, key = pl.col("_text"), pl.col("_key")
-    business_or_public = (
-        f"{word_list_pattern('business_words')}"
-        f"|{word_list_pattern('public_sector_patterns', 'strong')}"
-    )
+    public = word_list_pattern("public_sector_patterns", "strong")
     frame = frame.with_columns(
         _usable=_usable_key(key),
         _first=pl.when(_usable_key(pl.col("_first_key"))).then(pl.col("_first")),
         _last=pl.when(_usable_key(pl.col("_last_key"))).then(pl.col("_last")),
-        _business=key.str.contains(business_or_public).fill_null(False),
+        _business=business_key(key) | key.str.contains(public).fill_null(False),
     )
     frame = frame.with_columns(
         _text=pl.when("_usable").then(text),

@@ -49,10 +49,11 @@ def normalise(
             .alias("record_id")
         )
     frame = normalise_identifiers(frame)
-    frame = normalise_phones(frame)
     frame = normalise_emails(frame, check_deliverability=check_deliverability)
     frame = normalise_names(frame)
     frame = normalise_addresses(frame)
+    # After addresses: a phone is read in the country the address says the customer is in.
+    frame = normalise_phones(frame)
     frame = classify_customer_type(frame)
     frame = normalise_dates(frame)
     if frame.height != height:  # a broken join would silently lose or duplicate customers

@@ -12,9 +12,11 @@ The rules (the reference is :func:`parse_phone`, one value at a time with ``phon
 - an extension (``lok. 12``, ``lokal 12``, ``ext 12``, ``x12``, ``#12``) is cut off a part and kept
   apart (:func:`split_extension`);
 - each part is parsed with ``phonenumbers.parse`` in the record's region (from ``raw_country``,
-  else the default region ``DK``) and kept when ``phonenumbers.is_valid_number`` says so; a part
-  that does not parse as one valid number is searched for valid numbers
-  (``phonenumbers.PhoneNumberMatcher``), which finds both in ``20304050 30405060``;
+  else the country the addresses stage decided, else the default region ``DK``; a foreign
+  record's field with no number of its country is read as Danish too) and kept when
+  ``phonenumbers.is_valid_number`` says so; a part that does not parse as one valid number is
+  searched for valid numbers (``phonenumbers.PhoneNumberMatcher``), which finds both in
+  ``20304050 30405060``;
 - the result is every valid number, in E.164 (``+4520304050``), in order, without repeats;
 - a part longer than 250 characters (phonenumbers' own limit) holds no number.
 
@@ -40,7 +42,7 @@ import phonenumbers
 import polars as pl
 from phonenumbers import Leniency, NumberParseException, PhoneMetadata, PhoneNumberFormat
 
-from datavask.cleansing.schema import flag, raw
+from datavask.cleansing.schema import flag, raw, stage_text
 
 # The number types phonenumbers.is_valid_number accepts (every type but UNKNOWN).
 _NUMBER_TYPE_DESCS: Final = (
@@ -239,15 +241,34 @@ def parse_phone(value: str | None, region: str = "DK") -> list[str]:
     return parse_phone_with_extension(value, region)[0]
 
 
-def _column_or_null(df: pl.DataFrame, name: str) -> pl.Expr:
-    if name in df.columns:
-        return pl.col(name).cast(pl.String)
-    return pl.repeat(None, pl.len(), dtype=pl.String)
-
-
 def _region_expr(df: pl.DataFrame, default_region: str) -> pl.Expr:
-    country = _column_or_null(df, raw("country")).str.strip_chars().str.to_lowercase()
-    return country.replace_strict(_REGIONS, default=default_region, return_dtype=pl.String)
+    """The record's region: its country column as written, else the country the addresses stage
+    decided (``country``: from a ``SE-`` prefix, the last address line, a ``TQ13 8DF``-shaped
+    postal code), else ``default_region``."""
+    written = stage_text(df, "phones", raw("country")).str.strip_chars().str.to_lowercase()
+    decided = stage_text(df, "phones", "country").str.strip_chars().str.to_lowercase()
+    return pl.coalesce(
+        written.replace_strict(_REGIONS, default=None, return_dtype=pl.String),
+        decided.replace_strict(_REGIONS, default=None, return_dtype=pl.String),
+        pl.lit(default_region),
+    )
+
+
+def _numbers_here_or_home(values: pl.DataFrame, default_region: str) -> pl.DataFrame:
+    """:func:`_field_numbers`, and for a foreign record whose field holds no number of its
+    country, the numbers it holds as a ``default_region`` one: a Danish contact's number in a
+    Swedish customer's record is kept (when unsure, keep), a Swedish one read as Swedish."""
+    found = _field_numbers(values)
+    retry = values.select(
+        (pl.col("region") != default_region) & found["present"] & (found["numbers"].list.len() == 0)
+    ).to_series()
+    if not retry.any():
+        return found
+    rows = pl.int_range(values.height, dtype=pl.UInt32, eager=True).filter(retry)
+    home = _field_numbers(
+        values.filter(retry).with_columns(region=pl.lit(default_region))
+    ).with_columns(row=rows)
+    return found.with_row_index("row").update(home, on="row").drop("row")
 
 
 _NUMBERS: Final = pl.List(pl.String)
@@ -393,20 +414,23 @@ def _field_numbers(values: pl.DataFrame) -> pl.DataFrame:
 def normalise_phones(df: pl.DataFrame, *, default_region: str = "DK") -> pl.DataFrame:
     """Add ``phone_e164``, ``phone_numbers``, ``phone_extension`` and ``flag_INVALID_PHONE``.
 
-    Reads ``raw_phone``, ``raw_mobile`` (a missing column counts as null) and ``raw_country``
-    (ISO code or a name such as ``Danmark``/``Grønland``; unknown or null means
-    ``default_region``). ``phone_numbers`` holds every valid number of both fields (phone first,
-    no repeats), ``phone_e164`` the first of them, ``phone_extension`` the extension written with
-    it. The flag is raised when a field is not blank and yields no valid number — ``n/a`` and
-    ``00000000`` are typed values that are not numbers, so they are flagged too. Examples:
+    Reads ``raw_phone``, ``raw_mobile``, ``raw_country`` (ISO code or a name such as
+    ``Danmark``/``Grønland``) and ``country`` (the addresses stage's decision), all optional
+    (:data:`~datavask.cleansing.schema.STAGES`); the region is the first of the two countries
+    phonenumbers knows, else ``default_region``, and a field with no number of a foreign region
+    is read in ``default_region`` too. ``phone_numbers`` holds every valid number of both
+    fields (phone first, no repeats), ``phone_e164`` the first of them, ``phone_extension`` the
+    extension written with it. The flag is raised when a field is not blank and yields no valid
+    number — ``n/a`` and ``00000000`` are typed values that are not numbers, so they are flagged
+    too. Examples:
     ``raw_phone = 'tlf. 20 30 40 50 lok. 12'`` gives ``+4520304050`` with extension ``12``;
     ``raw_phone = '12 34 56 78', raw_mobile = '(+45) 30405060'`` gives ``+4530405060`` and the flag.
     """
     region = _region_expr(df, default_region)
     phone, mobile = (
-        _field_numbers(df.select(value=_column_or_null(df, raw(name)), region=region)).select(
-            pl.all().name.prefix(f"{name}_")
-        )
+        _numbers_here_or_home(
+            df.select(value=stage_text(df, "phones", raw(name)), region=region), default_region
+        ).select(pl.all().name.prefix(f"{name}_"))
         for name in ("phone", "mobile")
     )
     fields = pl.concat([phone, mobile], how="horizontal").with_row_index("row")

@@ -58,6 +58,9 @@ _STATUS_FLAGS: Final = {
     "dissolved": "COMPANY_DISSOLVED",
     "distressed": "COMPANY_DISTRESSED",
 }
+REGISTRY_NAME_KEYS: Final = "_registry_name_keys"
+"""Match-only column: name keys of every name the registry knows for the record's CVR."""
+
 _REGISTRY_COLUMNS: Final = (
     "cvr",
     "found",
@@ -101,6 +104,12 @@ def apply_registry(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFram
     )
     frame = _name_checks(frame)
     frame = _address_checks(frame)
+    # Every name the company has carried (current, binavne, former), for matching only: its
+    # record is compared under the current name, a duplicate without CVR may carry an old one.
+    names = pl.concat_list(pl.concat_list("_name_key"), "_binavn_keys", "_former_keys")
+    frame = frame.with_columns(
+        **{REGISTRY_NAME_KEYS: pl.when("_found").then(names.list.drop_nulls().list.unique())}
+    )
     public = pl.col("_found") & pl.col("_form_code").is_in(PUBLIC_FORM_CODES).fill_null(False)
     customer_type = (
         pl.col("customer_type") if "customer_type" in records.columns else pl.lit(None, pl.String)
@@ -111,7 +120,11 @@ def apply_registry(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFram
         reklamebeskyttet=pl.when("_found").then(pl.col("_reklame")),
         customer_type=pl.when(public).then(pl.lit("public")).otherwise(customer_type),
     )
-    helpers = [c for c in frame.columns if c.startswith("_") and c not in records.columns]
+    helpers = [
+        c
+        for c in frame.columns
+        if c.startswith("_") and c not in records.columns and c != REGISTRY_NAME_KEYS
+    ]
     return frame.sort("_row").drop(helpers)
 
 

@@ -96,10 +96,16 @@ def flag(code: str) -> str:
 
 @dataclass(frozen=True)
 class Stage:
-    """What one cleansing stage reads (must be present on entry) and what it adds."""
+    """What one cleansing stage reads and what it adds.
+
+    ``reads`` must be present on entry (:func:`require_columns`); ``optional`` are columns the
+    stage uses when a frame has them and reads as null when it does not — a field a blacklist or
+    a partial table may lack, or a column an earlier, optional step adds.
+    """
 
     reads: tuple[str, ...]
     writes: tuple[str, ...]
+    optional: tuple[str, ...] = ()
 
 
 def _raws(*fields: str) -> tuple[str, ...]:
@@ -108,14 +114,23 @@ def _raws(*fields: str) -> tuple[str, ...]:
 
 STAGES: Final[dict[str, Stage]] = {
     "person_key": Stage(_raws("person_id"), ("_person_key",)),
+    # The field stages also clean a blacklist, which holds any of its columns: their fields are
+    # optional; normalise checks the whole canonical frame before it runs them.
     "identifiers": Stage(
-        _raws("cvr", "ean"), ("cvr", "ean", "flag_INVALID_CVR", "flag_INVALID_EAN")
+        (),
+        ("cvr", "ean", "flag_INVALID_CVR", "flag_INVALID_EAN"),
+        optional=_raws("cvr", "ean"),
     ),
     "phones": Stage(
-        _raws("phone", "mobile", "country"),
+        (),
         ("phone_e164", "phone_numbers", "phone_extension", "flag_INVALID_PHONE"),
+        # country: the record's country as the addresses stage decided it (from the address
+        # when the country column is empty), so a British number beside "TQ13 8DF" is British.
+        optional=(*_raws("phone", "mobile", "country"), "country"),
     ),
-    "emails": Stage(_raws("email"), ("email", "emails", "email_domain", "flag_INVALID_EMAIL")),
+    "emails": Stage(
+        (), ("email", "emails", "email_domain", "flag_INVALID_EMAIL"), optional=_raws("email")
+    ),
     "names": Stage(
         _raws("name", "first_name", "last_name"),
         (
@@ -156,7 +171,7 @@ STAGES: Final[dict[str, Stage]] = {
 """Each normalisation stage's inputs and outputs, in the order :func:`~datavask.cleansing.normalise.
 normalise` runs them. ``record_id`` is read by every stage that reports on a record."""
 
-MATCH_ONLY_COLUMNS: Final = ("_person_key",)
+MATCH_ONLY_COLUMNS: Final = ("_person_key", "_registry_name_keys")
 """Columns that exist for matching only and are dropped before anything is written."""
 
 
@@ -169,3 +184,29 @@ def require_columns(frame: pl.DataFrame, stage: str) -> None:
     missing = [c for c in STAGES[stage].reads if c not in frame.columns]
     if missing:
         raise StageInputError(f"stage {stage!r} needs column(s) {', '.join(missing)}")
+
+
+def stage_text(
+    frame: pl.DataFrame, stage: str, column: str, *, blank_as_null: bool = False
+) -> pl.Expr:
+    """``column`` of ``frame`` as text, for ``stage``: the one way a stage reads a column.
+
+    A column the stage declares optional reads as null when ``frame`` lacks it; a required one
+    that is missing, or one the stage does not declare at all, raises :class:`StageInputError`
+    (the stage and its declaration have drifted apart). ``blank_as_null``: trimmed, and a value
+    of only whitespace is null.
+    """
+    declared = STAGES[stage]
+    if column not in frame.columns:
+        if column in declared.optional:
+            # a column of the frame's height, also in a select of nothing but such columns
+            return pl.repeat(None, pl.len(), dtype=pl.String)
+        kind = "needs" if column in declared.reads else "reads undeclared"
+        raise StageInputError(f"stage {stage!r} {kind} column {column}")
+    if column not in declared.reads and column not in declared.optional:
+        raise StageInputError(f"stage {stage!r} reads undeclared column {column}")
+    value = pl.col(column).cast(pl.String)
+    if blank_as_null:
+        value = value.str.strip_chars()
+        return pl.when(value != "").then(value)
+    return value

@@ -521,8 +521,12 @@ def _records(
         if record is None:
             return
         span = lines.lines[start : lines.pos]
-        if len(span) > 1 and width > 1 and _swallows_rows(span, delimiter, width):
-            first = span[0].rstrip("\r\n")
+        first = span[0].rstrip("\r\n")
+        # A quoted address whose second line has as many commas as a row ("c/o Jens Hansen\n
+        # Vej 6, st.th, 5932 Humble",5932,…) is whole when the record has the header's width and
+        # its first line alone is not a row: only an open quote makes a one-line row span more.
+        whole = len(record) == width and first.count(delimiter) != width - 1
+        if len(span) > 1 and width > 1 and not whole and _swallows_rows(span, delimiter, width):
             if first.count(delimiter) != width - 1:
                 raise InputError(
                     f"{path}: line {start + 1}: a quote opened there is never closed and "

@@ -12,7 +12,8 @@ arrays on all cores, and only for pairs whose values differ (equal values are se
 
 The comparisons, with an example pair for each level (top level first):
 
-``name`` — organisation name without legal form, token-based (word order does not matter)
+``name`` — organisation name without legal form, token-based (word order does not matter); a
+    record with a CVR also by every name the registry knows for it (a renamed company's old name)
     exact ``hansen byg`` = ``hansen byg`` · token ≥ 0.92 ``hansen vvs`` ~ ``hansens vvs`` ·
     token ≥ 0.80 ``hansen byg`` ~ ``hansen byg og anlæg`` ·
     different ``hansen holding`` / ``hansen byg``
@@ -261,16 +262,57 @@ def _tf_value(values: pl.Series, level: pl.Series, comparison: Comparison) -> pl
 ComparisonOutput = tuple[pl.Series, pl.Series | None]
 
 
-def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
-    a, b = pv.both("_org")
+def _name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
     # Plain ratio catches a typo in a first letter, which reorders sorted tokens ("sol byg" /
     # "sol tyg"); token sort catches reordered words; one name containing the other ("hansen
     # byg" / "hansen byg og anlæg") is a weaker agreement.
     plain = similarity(a, b, fuzz.ratio, scale=100.0)
     token_sort = similarity(a, b, fuzz.token_sort_ratio, scale=100.0)
     token_set = similarity(a, b, fuzz.token_set_ratio, scale=100.0)
-    sim = pl.select(pl.max_horizontal(plain, token_sort, token_set * 0.9)).to_series()
-    level = _banded(sim, (a == b).fill_null(False), (0.92, 0.80))
+    return pl.select(pl.max_horizontal(plain, token_sort, token_set * 0.9)).to_series()
+
+
+def _registry_name_similarity(pv: PairValues) -> tuple[pl.Series, pl.Series]:
+    """Per pair, the best similarity of one side's name to a name the registry knows for the
+    other side's CVR (``_org_names``: current, secondary, former), and whether one is equal.
+
+    ``sørensen tandklinik`` (no CVR, the old name) / ``kastanje tandklinik`` (CVR, renamed from
+    ``sørensen tandklinik``) → 1.0 and equal. Null where neither side has registry names.
+    """
+    best = np.full(len(pv), np.nan, dtype=np.float32)
+    equal = np.zeros(len(pv), dtype=bool)
+    for names_side, other_side in (("l", "r"), ("r", "l")):
+        names = pv.side("_org_names", names_side)
+        other = pv.side("_org", other_side)
+        has = ((names.list.len() > 0) & other.is_not_null()).fill_null(False)
+        if not has.any():
+            continue
+        candidates = (
+            pl.DataFrame({"pos": np.flatnonzero(has.to_numpy()), "name": names.filter(has)})
+            .with_columns(other=other.filter(has))
+            .explode("name")
+        )
+        scored = candidates.with_columns(
+            sim=_name_similarity(candidates["name"], candidates["other"]),
+            equal=candidates["name"] == candidates["other"],
+        )
+        per_pair = scored.group_by("pos").agg(pl.col("sim").max(), pl.col("equal").any())
+        pos = per_pair["pos"].to_numpy()
+        best[pos] = np.fmax(best[pos], per_pair["sim"].fill_null(np.nan).to_numpy())
+        equal[pos] |= per_pair["equal"].fill_null(False).to_numpy()
+    return pl.Series(best, nan_to_null=True), pl.Series(equal)
+
+
+def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+    a, b = pv.both("_org")
+    sim = _name_similarity(a, b)
+    exact = (a == b).fill_null(False)
+    # A renamed company: its record with a CVR is compared under the registry's current name,
+    # its duplicate without one may still carry a name it had before — evidence too.
+    registry_sim, registry_equal = _registry_name_similarity(pv)
+    sim = pl.select(pl.max_horizontal(sim, registry_sim)).to_series()
+    sim = pl.select(pl.when(a.is_not_null() & b.is_not_null()).then(sim)).to_series()
+    level = _banded(sim, exact | registry_equal, (0.92, 0.80))
     # Two persons compare first and last names instead; a person and a company (one customer
     # classified two ways), or a "person" whose name has no first and last name, compare their
     # whole names here.

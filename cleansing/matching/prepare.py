@@ -10,6 +10,8 @@ Out: the same rows in the same order with only the input columns (all present), 
 - ``_org`` — the name key with legal-form tokens removed (``"hansen byg aps"`` → ``"hansen
   byg"``); for persons too, so a person record and a company record of one customer can still
   compare their names,
+- ``_org_names`` (list[str]) — the same for every name the registry knows for the record's CVR
+  (current, secondary and former: ``_registry_name_keys``), empty without one,
 - ``_phones`` / ``_emails`` (list[str]) — every distinct phone number / e-mail address (phones
   that are no valid number as ``#`` + their digits, see :func:`_phones`),
 - ``_domain`` — the company e-mail domain (null for free-mail domains such as ``gmail.com``),
@@ -57,6 +59,7 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "raw_phone": pl.String(),
     "raw_mobile": pl.String(),
     "_person_key": pl.String(),
+    "_registry_name_keys": pl.List(pl.String()),
     "date_of_birth": pl.String(),
     "updated_at": pl.String(),
 }
@@ -124,10 +127,11 @@ def _blank_to_null(expr: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_chars() > 0).then(text).otherwise(None)
 
 
-def _org_name() -> pl.Expr:
+def _org_name(key: pl.Expr | None = None) -> pl.Expr:
     # Whole tokens only: pad with spaces and remove " aps " etc. Two passes, because adjacent
     # tokens share their space ("a/s aps" -> " aps " is only found once " a/s " is gone).
-    padded = pl.lit(" ") + pl.col("name_key").str.to_lowercase().str.replace_all(r"\s+", " ")
+    key = pl.col("name_key") if key is None else key
+    padded = pl.lit(" ") + key.str.to_lowercase().str.replace_all(r"\s+", " ")
     padded = padded + pl.lit(" ")
     patterns = [f" {token} " for token in LEGAL_FORM_TOKENS]
     spaces = [" "] * len(patterns)
@@ -199,6 +203,10 @@ def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
         ).alias("_row"),
         is_person.alias("_person"),
         _org_name().alias("_org"),
+        # every name the registry knows for the record's CVR (renamed companies), as _org is
+        pl.col("_registry_name_keys")
+        .list.eval(_org_name(pl.element()).drop_nulls())
+        .alias("_org_names"),
         _phones().alias("_phones"),
         emails.alias("_emails"),
         pl.when(domain.is_in(free_mail)).then(None).otherwise(domain).alias("_domain"),

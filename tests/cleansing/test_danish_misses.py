@@ -34,8 +34,115 @@ def test_misspelt_and_glued_legal_forms(written: str, name: str, form: str | Non
     assert out["legal_form"].to_list() == [form]
 
 
+def test_people_named_like_trades_stay_persons() -> None:
+    """Smed and Maler are Danish surnames too; a possessive or a plural trade is a firm."""
+    out = normalised(["Jens Smed", "Ole Maler", "Anne Marie Smed", "Jensens Smed", "Iversen Smede"])
+    assert out["customer_type"].to_list() == ["person", "person", "person", "company", "company"]
+    assert out["first_name"].to_list()[:2] == ["Jens", "Ole"]
+    assert out["last_name"].to_list()[:2] == ["Smed", "Maler"]
+
+
 def test_firms_without_a_legal_form_are_companies() -> None:
     out = normalised(
         ["Nielsen & Lauridsen", "Iversen Smede", "Caroline Winthers Optik", "Jens & Anne Hansen"]
     )
     assert out["customer_type"].to_list() == ["company", "company", "company", "person"]
+
+
+# ---------------------------------------------------------------- a renamed company
+
+
+def _levels_and_veto(
+    frame: pl.DataFrame, names: tuple[str, ...] = ("name", "address", "phone", "cvr")
+) -> tuple[dict[str, int], str | None]:
+    """Comparison levels and hard rule of the pair (record 0, record 1), as the matcher sees it."""
+    from datavask.cleansing.matching.compare import COMPARISONS, compare_pairs
+    from datavask.cleansing.matching.hard_rules import hard_rule_column
+    from datavask.cleansing.matching.prepare import prepare_records
+    from datavask.flows.cleanse import registry_view
+
+    records = prepare_records(registry_view(frame))
+    left, right = pl.Series([0], dtype=pl.UInt32), pl.Series([1], dtype=pl.UInt32)
+    levels = compare_pairs(
+        records, left, right, tuple(COMPARISONS[n] for n in names), with_tf_values=False
+    )
+    person = records["_person"]
+    veto = hard_rule_column(levels, person.gather(left), person.gather(right))[0]
+    return {n: levels[f"lvl_{n}"][0] for n in names}, veto
+
+
+def test_a_renamed_company_keeps_its_old_name_as_evidence() -> None:
+    """CVR record renamed in the registry; its duplicate without CVR still has the old name."""
+    from datavask.cleansing.registry import apply_registry
+    from tests.cleansing.test_registry import ADDRESS, CVR, company, records, registry
+
+    old, new = "Sørensen Tandklinik ApS", "Kastanje Tandklinik ApS"
+    frame = records(
+        {"name": old, "cvr": CVR, "phone": "86 12 34 56", **ADDRESS},
+        {"name": old, "phone": "86 12 34 56", **ADDRESS},
+    )
+    renamed = company(CVR, new, registry_former_names=[old])
+    levels, veto = _levels_and_veto(apply_registry(frame, registry(renamed)))
+    assert levels["name"] == 3  # exact: the old name is one the company has had
+    assert veto is None
+
+    # A sister company at the address, never called so: still vetoed.
+    other = records(
+        {"name": old, "cvr": CVR, "phone": "86 12 34 56", **ADDRESS},
+        {"name": "Hansen Holding ApS", "phone": "86 12 34 56", **ADDRESS},
+    )
+    levels, veto = _levels_and_veto(apply_registry(other, registry(renamed)))
+    assert levels["name"] == 0
+    assert veto == "group_company"
+
+
+def test_registry_names_are_not_written() -> None:
+    from datavask.cleansing.schema import MATCH_ONLY_COLUMNS
+
+    assert "_registry_name_keys" in MATCH_ONLY_COLUMNS
+
+
+# ---------------------------------------------------------------- a company and a person
+
+
+def test_a_company_and_a_person_record_compare_their_names() -> None:
+    """One customer typed once as a firm, once by the owner's first and last name."""
+    from tests.cleansing.test_registry import ADDRESS, records
+
+    frame = records(
+        {"name": "Jens Hansen ApS", "phone": "86 12 34 56", **ADDRESS},
+        {"first_name": "Jens", "last_name": "Hansen", "phone": "86 12 34 56", **ADDRESS},
+    )
+    assert frame["customer_type"].to_list() == ["company", "person"]
+    levels, veto = _levels_and_veto(frame)
+    assert levels["name"] == 3
+    assert veto is None
+
+
+# ---------------------------------------------------------------- a moved customer
+
+
+def test_a_moved_person_with_the_same_phone_is_not_held_back_by_a_new_free_mail_address() -> None:
+    """Moved, same name and phone, a new private mailbox: Danish free-mail domains (email.dk,
+    sol.dk, youmail.dk) are personal addresses, not two firms' domains that disagree."""
+    from tests.cleansing.test_registry import records
+
+    frame = records(
+        {"name": "Isabella Madsen", "street": "Limfjordsvej", "house_number": "3",
+         "postal_code": "9210", "phone": "29 90 85 08", "email": "imadsen@email.dk"},
+        {"name": "Isabella Madsen", "street": "Ramundsvænget", "house_number": "100",
+         "postal_code": "8340", "phone": "29908508", "email": "isabellam13@outlook.com"},
+    )  # fmt: skip
+    levels, veto = _levels_and_veto(frame, ("first_name", "last_name", "address", "phone", "email"))
+    assert levels == {
+        "first_name": 4, "last_name": 3, "address": 0, "phone": 1, "email": 1
+    }  # fmt: skip
+    assert veto is None
+    for domain in ("sol.dk", "youmail.dk"):
+        written = pl.Series([f"im@{domain}", "isabellam13@outlook.com"])
+        other = frame.with_columns(
+            email=written,
+            emails=written.to_frame().select(pl.concat_list("")).to_series(),
+            email_domain=None,
+        )
+        assert _levels_and_veto(other, ("email",))[0] == {"email": 1}

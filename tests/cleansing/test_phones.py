@@ -299,3 +299,78 @@ def test_fast_path_settles_plain_danish_numbers_without_phonenumbers(
         "+4580203040",
     ]
     assert out["flag_INVALID_PHONE"].to_list() == [False, False, False, True, False]
+
+
+# ---------------------------------------------------------------- foreign customers (issue 10)
+
+
+def _customers(rows: list[dict[str, str | None]]) -> pl.DataFrame:
+    """Canonical frames through the whole normaliser: the country may come from the address."""
+    from datavask.cleansing.normalise import normalise
+    from datavask.cleansing.schema import CANONICAL_FIELDS
+
+    columns = [f"raw_{f}" for f in CANONICAL_FIELDS if f != "record_id"]
+    frame = pl.DataFrame(
+        [{c: row.get(c) for c in columns} for row in rows], schema=dict.fromkeys(columns, pl.String)
+    )
+    return normalise(
+        frame.with_columns(
+            record_id=pl.int_range(pl.len()).cast(pl.String),
+            source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("country", "written", "e164"),
+    [
+        ("Sverige", "08-123 456 78", "+46812345678"),
+        ("Sweden", "070-123 45 67", "+46701234567"),
+        ("Norge", "22 12 34 56", "+4722123456"),
+        ("NO", "412 34 567", "+4741234567"),
+        ("Tyskland", "030 1234567", "+49301234567"),
+        ("Deutschland", "0151 23456789", "+4915123456789"),
+        ("Storbritannien", "020 7946 0958", "+442079460958"),
+        ("United Kingdom", "07911 123456", "+447911123456"),
+    ],
+)
+def test_foreign_phone_by_country_column(country: str, written: str, e164: str) -> None:
+    out = _customers([{"raw_name": "Kunde", "raw_phone": written, "raw_country": country}])
+    assert out["phone_e164"].to_list() == [e164]
+    assert out["flag_INVALID_PHONE"].to_list() == [False]
+
+
+@pytest.mark.parametrize(
+    ("address", "written", "e164", "country"),
+    [
+        ("Storgatan 1, 111 22 Stockholm, Sverige", "070-123 45 67", "+46701234567", "SE"),
+        ("Karl Johans gate 1, 0154 Oslo, Norge", "412 34 567", "+4741234567", "NO"),
+        ("Hauptstraße 5, 10115 Berlin, Deutschland", "0151 23456789", "+4915123456789", "DE"),
+        ("2 Main Road|SW1A 1AA|London", "07911 123456", "+447911123456", "GB"),
+        ("2 Main Road|TQ13 8DF|Ashburton", "01364 652000", "+441364652000", "GB"),
+    ],
+)
+def test_foreign_phone_by_the_address(address: str, written: str, e164: str, country: str) -> None:
+    """No country column: the address names the country (its last line, or a British postcode)."""
+    line, code, city = ([*address.split("|"), None, None])[:3]
+    out = _customers(
+        [
+            {
+                "raw_name": "Kunde",
+                "raw_address": line,
+                "raw_postal_code": code,
+                "raw_city": city,
+                "raw_phone": written,
+            }
+        ]
+    )
+    assert out["country"].to_list() == [country]
+    assert out["phone_e164"].to_list() == [e164]
+    assert out["flag_INVALID_PHONE"].to_list() == [False]
+
+
+def test_a_danish_number_in_a_foreign_record_is_kept() -> None:
+    """No British number, but a Danish one (a contact in Denmark): kept, not flagged."""
+    out = _customers([{"raw_name": "Kunde", "raw_phone": "20 30 40 50", "raw_country": "UK"}])
+    assert out["phone_e164"].to_list() == ["+4520304050"]
+    assert out["flag_INVALID_PHONE"].to_list() == [False]

@@ -18,7 +18,7 @@ from datavask.connectors.mapping import load_mapping_file
 
 
 def test_every_mappable_field_is_consumed_by_a_stage() -> None:
-    read = {column for stage in STAGES.values() for column in stage.reads}
+    read = {column for stage in STAGES.values() for column in (*stage.reads, *stage.optional)}
     unread = [f for f in CANONICAL_FIELDS if f != "record_id" and raw(f) not in read]
     assert unread == []
 

@@ -276,3 +276,20 @@ def test_excel_dates_read_as_the_workbook_shows_them(tmp_path: Path) -> None:
         ("A", "01-03-2024", "02-01-1980", "1. marts 2024 kl. 08:05"),
         ("B", "ukendt", "45352", "12.5"),  # numbers without a date format stay numbers
     ]
+
+
+def test_a_quoted_line_break_followed_by_a_row_shaped_line_is_one_row(tmp_path: Path) -> None:
+    """A c/o address whose second line has a row's worth of commas (bench.generate, row 11,130)."""
+    path = tmp_path / "co_commas.csv"
+    path.write_text(
+        "Kundenr,Navn,Adresse,Postnr,By\n"
+        '1,Larsens Murerforretning,"c/o Michael Larsen\nVej 6, st.th, 5932 Humble",5932,Humble\n'
+        "2,B,Vej 2,5000,Odense C\n",
+        encoding="utf-8",
+    )
+    frame, info = read_input(path)
+    assert frame["src_Adresse"].to_list() == [
+        "c/o Michael Larsen\nVej 6, st.th, 5932 Humble",
+        "Vej 2",
+    ]
+    assert info.problem_rows == []
