@@ -402,10 +402,11 @@ _FOREIGN_CODE_SHAPE = rf"(?i)^(?:{'|'.join(_LETTERED_CODES.values())})$"
 def _lettered_code_country(code: pl.Expr) -> pl.Expr:
     """The country whose postal codes have the shape of ``code`` (the shapes do not overlap), so
     a phone number written beside ``TQ13 8DF`` is read as a British one."""
-    expr = pl.when(pl.lit(value=False)).then(_null())
-    for country, shape in _LETTERED_CODES.items():
-        expr = expr.when(code.str.contains(rf"(?i)^(?:{shape})$")).then(pl.lit(country))
-    return expr.otherwise(_null())
+    countries = [
+        pl.when(code.str.contains(rf"(?i)^(?:{shape})$")).then(pl.lit(country))
+        for country, shape in _LETTERED_CODES.items()
+    ]
+    return pl.coalesce(countries)
 
 
 # What any country's postal code looks like: 2-10 letters, digits, spaces or dashes, with a digit.

@@ -36,7 +36,7 @@ from datavask.cleansing.emails import normalise_emails
 from datavask.cleansing.identifiers import normalise_identifiers
 from datavask.cleansing.names import name_key
 from datavask.cleansing.phones import normalise_phones
-from datavask.cleansing.schema import flag, raw
+from datavask.cleansing.schema import flag, raw, stage_text
 
 BLACKLIST_COLUMNS: Final = ("cvr", "phone", "email", "name", "address", "reason")
 RULES: Final = ("cvr", "phone", "email", "name_address")
@@ -60,11 +60,10 @@ _PROBLEM_SCHEMA: Final = pl.Schema(
 )
 
 
-def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
-    if column not in frame.columns:
-        return pl.lit(None, dtype=pl.String)
-    value = pl.col(column).cast(pl.String).str.strip_chars()
-    return pl.when(value != "").then(value)
+def _text(frame: pl.DataFrame, column: str, stage: str = "blacklist") -> pl.Expr:
+    """A column the blacklist stages declare (:data:`~datavask.cleansing.schema.STAGES`):
+    trimmed, blanks as null."""
+    return stage_text(frame, stage, column, blank_as_null=True)
 
 
 def normalise_blacklist(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -76,14 +75,12 @@ def normalise_blacklist(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """
     headers = {c.strip().lower(): c for c in df.columns}
     unknown = sorted(set(headers) - set(BLACKLIST_COLUMNS))
-    table = df.select(
+    named = df.select(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("row"),
-        *[
-            _text(df, headers[c]).alias(raw(c))
-            if c in headers
-            else pl.lit(None, dtype=pl.String).alias(raw(c))
-            for c in BLACKLIST_COLUMNS
-        ],
+        *[pl.col(headers[c]).alias(raw(c)) for c in BLACKLIST_COLUMNS if c in headers],
+    )
+    table = named.select(
+        "row", *[_text(named, raw(c), "blacklist_file").alias(raw(c)) for c in BLACKLIST_COLUMNS]
     )
     cleaned = normalise_addresses(normalise_emails(normalise_phones(normalise_identifiers(table))))
     cleaned = cleaned.with_columns(name_key(pl.col(raw("name"))).alias("name_key"))

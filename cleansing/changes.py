@@ -33,7 +33,7 @@ from typing import Final
 
 import polars as pl
 
-from datavask.cleansing.schema import raw
+from datavask.cleansing.schema import raw, stage_text
 from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
 # The canonical input fields cleansing may rewrite, in the order changes are listed.
@@ -104,11 +104,9 @@ _CHANGE_SCHEMA: Final = {
 
 
 def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
-    """A text column trimmed, with blanks as null; a missing column is all null."""
-    if column not in frame.columns:
-        return pl.lit(None, dtype=pl.String)
-    value = pl.col(column).cast(pl.String).str.strip_chars()
-    return pl.when(value != "").then(value)
+    """A column the changes stage declares (:data:`~datavask.cleansing.schema.STAGES`): trimmed,
+    blanks as null; a missing one raises."""
+    return stage_text(frame, "changes", column, blank_as_null=True)
 
 
 def _joined(parts: list[pl.Expr], separator: str) -> pl.Expr:

@@ -34,7 +34,7 @@ from typing import Final
 import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
-from datavask.cleansing.schema import flag, raw
+from datavask.cleansing.schema import flag, raw, stage_text
 
 # Unicode White_Space, spelled out so Python's re and polars' regex engine split alike.
 _WHITESPACE: Final = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -135,12 +135,6 @@ def _plainly_valid(token: pl.Expr) -> pl.Expr:
     )
 
 
-def _column_or_null(df: pl.DataFrame, name: str) -> pl.Expr:
-    if name in df.columns:
-        return pl.col(name).cast(pl.String)
-    return pl.repeat(None, pl.len(), dtype=pl.String)
-
-
 def _checked_tokens(tokens: pl.Series, *, check_deliverability: bool) -> pl.DataFrame:
     """Each distinct token and its address (null if invalid): regex first, then the validator."""
     table = pl.DataFrame({"token": tokens}).unique()
@@ -194,7 +188,7 @@ def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) ->
     gives ``jens@firma.dk`` and the flag; ``'ring til Jens'`` gives null and the flag.
     With ``check_deliverability`` every address not plainly invalid is also looked up in DNS.
     """
-    value = _column_or_null(df, raw("email"))
+    value = stage_text(df, "emails", raw("email"))
     cleaned = value.str.strip_chars().str.to_lowercase()
     # Most fields hold one plain address: it is its own only token, so it skips tokenising.
     # (Not with DNS checks, which every address must go through.)

@@ -31,7 +31,7 @@ from typing import Final
 
 import polars as pl
 
-from datavask.cleansing.schema import flag, raw
+from datavask.cleansing.schema import flag, raw, stage_text
 
 CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
 EAN_WEIGHTS: Final = (1, 3) * 6
@@ -182,10 +182,6 @@ def _present(value: pl.Expr) -> pl.Expr:
     return value.str.strip_chars().str.len_chars().fill_null(0) > 0
 
 
-def _column_or_null(df: pl.DataFrame, name: str) -> pl.Expr:
-    return pl.col(name).cast(pl.String) if name in df.columns else pl.lit(None, dtype=pl.String)
-
-
 def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
     """Add ``cvr``, ``ean``, ``flag_INVALID_CVR`` and ``flag_INVALID_EAN``.
 
@@ -195,8 +191,8 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
     ``raw_cvr = 'DK 1358 5627'`` gives ``cvr = null, flag_INVALID_CVR = true`` and
     ``raw_cvr = 'DK 1358 5628'`` gives ``cvr = '13585628', flag_INVALID_CVR = false``.
     """
-    raw_cvr = _column_or_null(df, raw("cvr"))
-    raw_ean = _column_or_null(df, raw("ean"))
+    raw_cvr = stage_text(df, "identifiers", raw("cvr"))
+    raw_ean = stage_text(df, "identifiers", raw("ean"))
     # Two steps: the candidates are materialised once, not re-derived for every digit; lazily,
     # so each compact value is computed once for both its shape test and its value.
     staged = (

@@ -112,6 +112,14 @@ def _raws(*fields: str) -> tuple[str, ...]:
     return tuple(raw(f) for f in fields)
 
 
+_ADDRESS_PARTS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
+# The input fields changes.csv reports on (cleansing.changes.SHAPED_FIELDS).
+_SHAPED_FIELDS: Final = (
+    "name", "first_name", "last_name", "address", *_ADDRESS_PARTS, "phone", "mobile", "email",
+    "cvr", "ean",
+)  # fmt: skip
+
+
 STAGES: Final[dict[str, Stage]] = {
     "person_key": Stage(_raws("person_id"), ("_person_key",)),
     # The field stages also clean a blacklist, which holds any of its columns: their fields are
@@ -167,9 +175,52 @@ STAGES: Final[dict[str, Stage]] = {
         _raws("date_of_birth", "updated_at"),
         ("date_of_birth", "updated_at", "date_of_birth_invalid", "updated_at_invalid"),
     ),
-}
-"""Each normalisation stage's inputs and outputs, in the order :func:`~datavask.cleansing.normalise.
-normalise` runs them. ``record_id`` is read by every stage that reports on a record."""
+    # ---- after normalisation: what the later stages read of the records
+    "verdict": Stage(
+        ("record_id", "customer_type", "cvr", "ean", "phone_e164", "email"),
+        ("flags", "invoice_ready", "collection_ready"),
+        optional=("cluster_id",),  # one cluster per record when matching did not run
+    ),
+    "survivorship": Stage(
+        (),
+        ("golden",),
+        # golden records are built from whatever of these a frame has; registry_* only when the
+        # registry was asked
+        optional=(
+            "name", "legal_form", "street", "house_number", "floor", "door", "postal_code",
+            "city", "country", "phone_e164", "email", "cvr", "ean", "customer_type",
+            "registry_name", "registry_proposed_name",
+            *(f"registry_proposed_{f}" for f in _ADDRESS_PARTS),
+        ),
+    ),
+    # the input fields as read: only the mapped ones exist in a frame that did not come through
+    # the canonical reader, and only mapped fields are written back
+    # and the cleaned value of each, which a frame of a few fields lacks too
+    "changes": Stage(
+        (),
+        ("changes",),
+        optional=(
+            *_raws(*_SHAPED_FIELDS),
+            *(f for f in _SHAPED_FIELDS if f not in ("address", "phone", "mobile")),
+            "legal_form", "co_name", "po_box", "phone_e164",
+        ),
+    ),
+    "blacklist_file": Stage(
+        (), ("entries",), optional=_raws("cvr", "phone", "email", "name", "address", "reason")
+    ),
+    "blacklist": Stage(
+        ("record_id", "cvr", "phone_e164", "email", "house_number", "postal_code"),
+        ("hits",),
+    ),
+}  # fmt: skip
+"""Each stage's inputs and outputs: the normalisation stages in the order
+:func:`~datavask.cleansing.normalise.normalise` runs them, then the stages after matching.
+``record_id`` is read by every stage that reports on a record."""
+
+NORMALISE_STAGES: Final = (
+    "person_key", "identifiers", "phones", "emails", "names", "addresses", "customer_type", "dates"
+)  # fmt: skip
+"""The stages :func:`~datavask.cleansing.normalise.normalise` runs: their outputs are its output."""
 
 MATCH_ONLY_COLUMNS: Final = ("_person_key", "_registry_name_keys")
 """Columns that exist for matching only and are dropped before anything is written."""

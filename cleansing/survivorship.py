@@ -61,6 +61,7 @@ from datetime import datetime
 import polars as pl
 
 from datavask.cleansing.names import normalise_names
+from datavask.cleansing.schema import stage_text
 
 GOLDEN_FIELDS = (
     "name",
@@ -536,11 +537,9 @@ def _choose_by_rules(ranked: pl.DataFrame) -> pl.DataFrame:
 
 
 def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
-    """A text column trimmed, with blanks as null; a missing column is all null."""
-    if column not in frame.columns:
-        return pl.lit(None, dtype=pl.String)
-    value = pl.col(column).cast(pl.String).str.strip_chars()
-    return pl.when(value != "").then(value)
+    """A column survivorship declares (:data:`~datavask.cleansing.schema.STAGES`; all optional),
+    trimmed, blanks as null."""
+    return stage_text(frame, "survivorship", column, blank_as_null=True)
 
 
 def _registry_trusted(frame: pl.DataFrame) -> pl.Expr:

@@ -31,6 +31,7 @@ from datavask.cleansing.schema import (
     FLAG_PREFIX,
     REASON_CODES,
     flag,
+    stage_text,
 )
 
 # The codes this module decides; every other code arrives as a flag column from an earlier stage.
@@ -141,9 +142,8 @@ def _bool(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 
 def _text(frame: pl.DataFrame, column: str) -> pl.Expr:
-    if column not in frame.columns:
-        return pl.lit(None, dtype=pl.String)
-    return pl.col(column).cast(pl.String)
+    """A column the verdict declares (:data:`~datavask.cleansing.schema.STAGES`), as text."""
+    return stage_text(frame, "verdict", column)
 
 
 def _blank(frame: pl.DataFrame, column: str) -> pl.Expr:

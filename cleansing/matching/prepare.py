@@ -11,7 +11,7 @@ Out: the same rows in the same order with only the input columns (all present), 
   byg"``); for persons too, so a person record and a company record of one customer can still
   compare their names,
 - ``_org_names`` (list[str]) — the same for every name the registry knows for the record's CVR
-  (current, secondary and former: ``_registry_name_keys``), empty without one,
+  (current, secondary and former: ``_registry_name_keys``) when it knows more than one, else null,
 - ``_phones`` / ``_emails`` (list[str]) — every distinct phone number / e-mail address (phones
   that are no valid number as ``#`` + their digits, see :func:`_phones`),
 - ``_domain`` — the company e-mail domain (null for free-mail domains such as ``gmail.com``),
@@ -203,9 +203,10 @@ def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
         ).alias("_row"),
         is_person.alias("_person"),
         _org_name().alias("_org"),
-        # every name the registry knows for the record's CVR (renamed companies), as _org is
-        pl.col("_registry_name_keys")
-        .list.eval(_org_name(pl.element()).drop_nulls())
+        # every name the registry knows for the record's CVR (renamed companies), as _org is;
+        # only where it knows more than one: its current name alone adds nothing to compare
+        pl.when(pl.col("_registry_name_keys").list.len() > 1)
+        .then(pl.col("_registry_name_keys").list.eval(_org_name(pl.element()).drop_nulls()))
         .alias("_org_names"),
         _phones().alias("_phones"),
         emails.alias("_emails"),

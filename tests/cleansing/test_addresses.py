@@ -288,7 +288,7 @@ def test_british_postcodes_are_kept_and_not_unknown() -> None:
     )
     assert out["postal_code"].to_list() == ["TQ13 8DF", "8000", "5000", "4000"]
     assert out["city"].to_list() == ["Newton Abbot", "Aarhus C", "Odense C", "Roskilde"]
-    assert out["country"].to_list() == [None, "DK", "DK", "DK"]
+    assert out["country"].to_list() == ["GB", "DK", "DK", "DK"]  # the postcode names it
     assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
 
 

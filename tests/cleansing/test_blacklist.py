@@ -22,6 +22,8 @@ def records(*rows: dict[str, Any]) -> pl.DataFrame:
         "house_number": None,
         "postal_code": None,
         "cvr": None,
+        "ean": None,
+        "customer_type": None,
         "phone_e164": None,
         "phone_numbers": [],
         "email": None,

@@ -146,3 +146,17 @@ def test_a_moved_person_with_the_same_phone_is_not_held_back_by_a_new_free_mail_
             email_domain=None,
         )
         assert _levels_and_veto(other, ("email",))[0] == {"email": 1}
+
+
+@pytest.mark.parametrize(
+    "written", ["Hansen Byg Anpartsselokab", "Hansen BygApS", "HANSEN BYG APS"]
+)
+def test_a_misspelt_legal_form_is_no_name_mismatch(written: str) -> None:
+    """The right name with its legal form misspelt or glued on must not block invoicing."""
+    from datavask.cleansing.registry import apply_registry
+    from datavask.cleansing.schema import flag
+    from tests.cleansing.test_registry import CVR, company, records, registry
+
+    out = apply_registry(records({"name": written, "cvr": CVR}), registry(company(CVR)))
+    assert out[flag("NAME_MISMATCH")].to_list() == [False]
+    assert out["legal_form"].to_list() == ["ApS"]
