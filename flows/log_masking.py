@@ -106,16 +106,14 @@ def _masked_copy(exc: BaseException, safe_text: str) -> BaseException | None:
 @contextmanager
 def failures_masked() -> Iterator[None]:
     """Re-raise an exception whose text shows a CPR number as its masked copy (same traceback)."""
-    safe: BaseException | None = None
     try:
         yield
     except Exception as exc:
         safe = masked_exception(exc)
         if safe is None:
             raise
-        safe = safe.with_traceback(exc.__traceback__)
-    # Not chained: the original's text (the chain's, too) must not be printed with it.
-    raise safe from None
+        # Not chained: the original's text (the chain's, too) must not be printed with it.
+        raise safe.with_traceback(exc.__traceback__) from None
 
 
 def masking_failures(fn: Callable[P, R]) -> Callable[P, R]:

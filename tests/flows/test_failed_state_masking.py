@@ -16,7 +16,12 @@ from uuid import UUID
 import polars as pl
 import pytest
 
-from datavask.flows.log_masking import MaskedError, failures_masked, masked_exception
+from datavask.flows.log_masking import (
+    MaskedError,
+    failures_masked,
+    masked_exception,
+    masking_failures,
+)
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 CPR = re.compile(r"(?<!\d)0?101801234(?!\d)|010180[ -]1234")
@@ -132,3 +137,9 @@ def test_the_masked_error_keeps_no_trace_of_the_original() -> None:
     printed = "".join(traceback.format_exception(raised.value))
     assert "XXXXXX-XXXX" in printed and not CPR.search(printed)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+def test_a_step_that_succeeds_returns_what_it_returned() -> None:
+    assert masking_failures(lambda a, b: a + b)(2, 3) == 5
+    with failures_masked():
+        pass
