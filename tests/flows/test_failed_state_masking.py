@@ -36,9 +36,9 @@ def _what_prefect_kept(flow_run_id: UUID) -> list[str]:
         LogFilter,
         LogFilterFlowRunId,
     )
-    from prefect.logging.handlers import APILogHandler
+    from prefect.logging.handlers import APILogWorker
 
-    APILogHandler.flush()
+    APILogWorker.drain_all(timeout=30)  # the log lines still on their way to the server
 
     async def read() -> list[str]:
         async with get_client() as client:
