@@ -446,7 +446,11 @@ def run_pipeline(
             from prefect import task  # imported only when orchestrated: a plain run stays fast
             from prefect.cache_policies import NONE
 
-            result = task(fn, name=name, cache_policy=NONE, persist_result=False)(*args)
+            from datavask.flows.log_masking import masking_failures
+
+            # a library's error can quote a cell: no CPR number in the task's failed state
+            step = masking_failures(fn)
+            result = task(step, name=name, cache_policy=NONE, persist_result=False)(*args)
         else:
             result = fn(*args)
         seconds = time.perf_counter() - started

@@ -71,25 +71,26 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
     from prefect.artifacts import create_link_artifact
 
     from datavask.flows import cleanse
-    from datavask.flows.log_masking import install
+    from datavask.flows.log_masking import failures_masked, install
 
     install()  # no CPR number in Prefect's log table, whatever a step's error quotes
-    params = CleanseParams(
-        input=input, out=out, registry=registry, blacklist=blacklist, mapping=mapping,
-        format=format, review_band=review_band, workers=workers, only_changed=only_changed,
-        check_deliverability=check_deliverability, decisions=decisions, sheet=sheet, lang=lang,
-        monitor_state=monitor_state, dated_runs=dated_runs, keep_runs=keep_runs,
-        keep_days=keep_days, timezone=timezone,
-    )  # fmt: skip
-    run = run_cleanse(
-        params,
-        orchestrated=True,
-        orchestration_note=orchestration_note or "Prefect flow run",
-        reporter=cleanse._reporter,
-    )
-    where = Path(run["out"]).resolve()
-    create_link_artifact(
-        link=where.as_uri(), link_text=str(where), key=OUTPUT_ARTIFACT,
-        description=str(where),
-    )  # fmt: skip
-    return run
+    with failures_masked():  # nor in the failed state's message, whatever the error quotes
+        params = CleanseParams(
+            input=input, out=out, registry=registry, blacklist=blacklist, mapping=mapping,
+            format=format, review_band=review_band, workers=workers, only_changed=only_changed,
+            check_deliverability=check_deliverability, decisions=decisions, sheet=sheet, lang=lang,
+            monitor_state=monitor_state, dated_runs=dated_runs, keep_runs=keep_runs,
+            keep_days=keep_days, timezone=timezone,
+        )  # fmt: skip
+        run = run_cleanse(
+            params,
+            orchestrated=True,
+            orchestration_note=orchestration_note or "Prefect flow run",
+            reporter=cleanse._reporter,
+        )
+        where = Path(run["out"]).resolve()
+        create_link_artifact(
+            link=where.as_uri(), link_text=str(where), key=OUTPUT_ARTIFACT,
+            description=str(where),
+        )  # fmt: skip
+        return run

@@ -20,4 +20,8 @@ __all__ = ["MonitorParams", "monitor_flow", "run_monitor"]
 def monitor_flow(params: MonitorParams) -> dict[str, Any]:
     """One monitor run (see :mod:`datavask.flows.monitor_steps`); alerts also become Prefect
     events (``datavask.registry.<type>`` on resource ``dk.cvr.<cvr>``)."""
-    return run_monitor(params, orchestrated=True)
+    from datavask.flows.log_masking import failures_masked, install
+
+    install()
+    with failures_masked():  # no CPR number in a failed run's logs or state
+        return run_monitor(params, orchestrated=True)

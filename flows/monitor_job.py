@@ -31,17 +31,20 @@ def monitor_job_flow(
 
     from datavask.connectors.run_dirs import new_run_dir, point_latest, prune_runs
     from datavask.flows.cleanse_flow import OUTPUT_ARTIFACT
+    from datavask.flows.log_masking import failures_masked, install
 
-    if not params.out:
-        raise ValueError("a served monitor job needs out")
-    root = Path(params.out)
-    out = new_run_dir(root, timezone)
-    run = run_monitor(params.model_copy(update={"out": str(out)}), orchestrated=True)
-    point_latest(root, out)
-    pruned = prune_runs(root, keep_runs=keep_runs, keep_days=keep_days)
-    run["pruned_runs"] = [p.name for p in pruned]
-    where = out.resolve()
-    create_link_artifact(
-        link=where.as_uri(), link_text=str(where), key=OUTPUT_ARTIFACT, description=str(where)
-    )
-    return run
+    install()
+    with failures_masked():  # no CPR number in a failed run's logs or state
+        if not params.out:
+            raise ValueError("a served monitor job needs out")
+        root = Path(params.out)
+        out = new_run_dir(root, timezone)
+        run = run_monitor(params.model_copy(update={"out": str(out)}), orchestrated=True)
+        point_latest(root, out)
+        pruned = prune_runs(root, keep_runs=keep_runs, keep_days=keep_days)
+        run["pruned_runs"] = [p.name for p in pruned]
+        where = out.resolve()
+        create_link_artifact(
+            link=where.as_uri(), link_text=str(where), key=OUTPUT_ARTIFACT, description=str(where)
+        )
+        return run

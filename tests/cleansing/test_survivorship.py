@@ -414,7 +414,7 @@ def test_a_survivor_keeps_its_binavn_when_a_member_holds_the_legal_name() -> Non
                 "customer_type": "company",
                 "name": "Solsikke Advokater I/S",
             },
-        )  # fmt: skip
+        )
     )
     a = golden_row(golden, "a")
     assert (a["record_id"], a["name"], a["name_source"]) == ("1", "Solsikke Advokater I/S", "1")
@@ -441,7 +441,7 @@ def test_a_name_the_registry_never_saw_is_no_registry_choice() -> None:
                 "cvr": "80274416",
                 "registry_name": "HOLST & PETERSEN APS",
             },
-        )  # fmt: skip
+        )
     )
     a = golden_row(golden, "a")
     assert (a["record_id"], a["name"], a["name_rule"]) == ("1", "Holst & Petersen ApS", "registry")

@@ -70,12 +70,12 @@ def test_round_trip_keeps_every_survivor(runs_3000: tuple[Path, Path]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="on 20,000 rows (seed 12) the second run changes no field and every customer it finds "
-    "again keeps its survivor, but 4 of 16,004 customers are linked differently (matching "
-    "re-estimates its weights on the re-imported data, and borderline pairs cross the threshold)"
-)
-def test_round_trip_is_a_fixed_point_on_20000_rows(tmp_path: Path) -> None:
-    first, second = _round_trip(tmp_path, 20_000, seed=12)
+@pytest.mark.timeout(900)  # 40 s a cleanse on a quiet 2-core machine; 100-130 s when shared
+@pytest.mark.parametrize("seed", [12, 13, 14])
+def test_round_trip_is_a_fixed_point_on_20000_rows(tmp_path: Path, seed: int) -> None:
+    """What each seed caught: a survivor renamed from its binavn to the legal name a member held
+    (12), a nameless record named by the registry only in the re-import (13), a borderline pair
+    whose own merge made its shared phone and first name look rarer (14)."""
+    first, second = _round_trip(tmp_path, 20_000, seed=seed)
     _assert_fixed_point(first, second)
     _assert_same_survivors(first, second)
