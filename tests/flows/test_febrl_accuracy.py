@@ -42,7 +42,9 @@ def test_febrl1_through_the_command_line(tmp_path: Path) -> None:
     env = os.environ | {"DATAVASK_ORCHESTRATION": "none", "DATAVASK_HOME": str(tmp_path / "home")}
     command = [sys.executable, "-m", "datavask", "cleanse", str(_febrl1())]
     command += ["--mapping", str(MAPPING), "--registry", "none", "--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=600, check=False
+    )
     assert done.returncode == 0, done.stderr[-2000:]
 
     records = pl.read_parquet(out / "records.parquet", columns=["source_row", "cluster_id"])
