@@ -16,7 +16,8 @@ The comparisons, with an example pair for each level (top level first):
     exact ``hansen byg`` = ``hansen byg`` · token ≥ 0.92 ``hansen vvs`` ~ ``hansens vvs`` ·
     token ≥ 0.80 ``hansen byg`` ~ ``hansen byg og anlæg`` ·
     different ``hansen holding`` / ``hansen byg``
-``first_name`` / ``last_name`` — Jaro-Winkler, allowing first and last name to be swapped
+``first_name`` / ``last_name`` — Jaro-Winkler, allowing first and last name to be swapped or the
+    same words to be split another way (``jens peter`` + ``hansen`` / ``jens`` + ``peter hansen``)
     exact ``jens`` · Jaro-Winkler ≥ 0.92 ``jens`` ~ ``jenns`` · initial ``j`` ~ ``jens`` (also
     ``jens peter`` ~ ``jens``) · Jaro-Winkler ≥ 0.80 ``mette`` ~ ``mete`` ·
     different ``jens`` / ``anne``
@@ -300,10 +301,25 @@ def _align_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series
     straight = similarity(fl, fr, jw).fill_null(0) + similarity(ll, lr, jw).fill_null(0)
     swapped = similarity(fl, lr, jw).fill_null(0) + similarity(ll, fr, jw).fill_null(0)
     swap = (swapped > straight + 0.05).fill_null(False)
-    pv.names_swapped = swap
-    first_r = pl.select(pl.when(swap).then(lr).otherwise(fr)).to_series()
-    last_r = pl.select(pl.when(swap).then(fr).otherwise(lr)).to_series()
+    # The same words split another way ("jens peter" + "hansen" / "jens" + "peter hansen") or in
+    # another order are the same name: the right side takes the left side's split.
+    regrouped = (
+        (_name_words(fl, ll) == _name_words(fr, lr)) & ~((fl == fr) & (ll == lr))
+    ).fill_null(False)
+    pv.names_swapped = swap | regrouped
+    first_r = pl.select(pl.when(regrouped).then(fl).when(swap).then(lr).otherwise(fr)).to_series()
+    last_r = pl.select(pl.when(regrouped).then(ll).when(swap).then(fr).otherwise(lr)).to_series()
     return fl, first_r, ll, last_r
+
+
+def _name_words(first: pl.Series, last: pl.Series) -> pl.Series:
+    """The words of a person's whole name, sorted; null when the record has no name parts."""
+    words = pl.concat_str([first, last], separator=" ", ignore_nulls=True)
+    return pl.select(
+        pl.when(first.is_not_null() | last.is_not_null()).then(
+            words.str.split(" ").list.sort().list.join(" ")
+        )
+    ).to_series()
 
 
 def _unswapped(pv: PairValues, values: pl.Series) -> pl.Series:

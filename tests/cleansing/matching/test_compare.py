@@ -60,6 +60,11 @@ def _person(first: str | None, last: str | None) -> dict[str, Any]:
         (("jens", "hansen"), ("jenns", "hansn"), "jaro-winkler >= 0.92", "jaro-winkler >= 0.92"),
         (("jens", "hansen"), ("anne", "hansen"), "different", "exact"),
         (("jens", None), ("jens", "hansen"), "exact", "missing"),
+        # The same words split another way, or all in one field: the same name.
+        (("jens peter", "hansen"), ("jens", "peter hansen"), "exact", "exact"),
+        (("peter", "jens hansen"), ("hansen", "jens peter"), "exact", "exact"),
+        ((None, "jens hansen"), ("jens", "hansen"), "missing", "exact"),
+        (("jens peter", "hansen"), ("jens", "hansen"), "initial or first given name", "exact"),
     ],
 )
 def test_person_name_levels(a: tuple[str, str], b: tuple[str, str], first: str, last: str) -> None:
