@@ -11,8 +11,12 @@
    random pairs, m by EM over the candidate pairs, term-frequency adjusted;
 4. **hard rules** (:mod:`~cleansing.matching.hard_rules`) — Danish vetoes (two CVRs, households,
    sister companies, unrelated names);
-5. **clustering** (:mod:`~datavask.cleansing.matching.clusters`) — connected components over matched
-   pairs, split where they hold two CVR numbers or a vetoed pair.
+5. **decision** (:mod:`~cleansing.matching.review_band`) — match, review or non-match by the pair's
+   posterior against the review band: the user's, or by default one derived per file around
+   posterior 0.5 from the model's uncertainty;
+6. **clustering** (:mod:`~datavask.cleansing.matching.clusters`) — connected components over matched
+   pairs, split where they hold two CVR numbers or a vetoed pair (a Danish rule's veto yields to
+   links the model is certain of).
 
 Example: two records of "Hansen Byg ApS", Vestergade 12, 8000 Aarhus C, one with CVR 25313763 and
 one without but with the same phone number, score about 0.99 and share ``cluster_id`` ``C000001``;

@@ -303,23 +303,25 @@ def _align_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series
     swap = (swapped > straight + 0.05).fill_null(False)
     # The same words split another way ("jens peter" + "hansen" / "jens" + "peter hansen") or in
     # another order are the same name: the right side takes the left side's split.
-    regrouped = (
-        (_name_words(fl, ll) == _name_words(fr, lr)) & ~((fl == fr) & (ll == lr))
-    ).fill_null(False)
+    words_l, words_r = _name_words(pv)
+    regrouped = ((words_l == words_r) & ~((fl == fr) & (ll == lr))).fill_null(False)
     pv.names_swapped = swap | regrouped
     first_r = pl.select(pl.when(regrouped).then(fl).when(swap).then(lr).otherwise(fr)).to_series()
     last_r = pl.select(pl.when(regrouped).then(ll).when(swap).then(fr).otherwise(lr)).to_series()
     return fl, first_r, ll, last_r
 
 
-def _name_words(first: pl.Series, last: pl.Series) -> pl.Series:
-    """The words of a person's whole name, sorted; null when the record has no name parts."""
+def _name_words(pv: PairValues) -> tuple[pl.Series, pl.Series]:
+    """The words of each side's whole person name, sorted (null without name parts): worked out
+    once per record, then gathered for the pairs."""
+    first, last = pl.col("first_name_key"), pl.col("last_name_key")
     words = pl.concat_str([first, last], separator=" ", ignore_nulls=True)
-    return pl.select(
+    per_record = pv.records.select(
         pl.when(first.is_not_null() | last.is_not_null()).then(
             words.str.split(" ").list.sort().list.join(" ")
         )
     ).to_series()
+    return per_record.gather(pv.left), per_record.gather(pv.right)
 
 
 def _unswapped(pv: PairValues, values: pl.Series) -> pl.Series:
