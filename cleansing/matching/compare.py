@@ -384,7 +384,7 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # (``3070`` / ``0370``, ``2316`` / ``3216``), which is a slip of the fingers.
     postal_close = (
         (_edit_distance(pl_, pr) <= 1)
-        & ((pl_.str.slice(0, 1) == pr.str.slice(0, 1)) | (_sorted_chars(pl_) == _sorted_chars(pr)))
+        & ((pl_.str.slice(0, 1) == pr.str.slice(0, 1)) | _same_characters(pv, "postal_code"))
     ).fill_null(False)
     hl, hr = pv.both("house_number")
     # Spaces typed into a street name ("Bayly P Lace") do not make it another street.
@@ -418,10 +418,13 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     return level, _tf_value(key_l, level, comparison)
 
 
-def _sorted_chars(values: pl.Series) -> pl.Series:
-    """Each value's characters in sorted order: two values one edit apart with the same sorted
-    characters differ by one transposition."""
-    return pl.select(values.str.split("").list.sort().list.join("")).to_series()
+def _same_characters(pv: PairValues, column: str) -> pl.Series:
+    """Whether both sides hold the same characters in any order (worked out once per record): two
+    values one edit apart with the same characters differ by one transposition."""
+    per_record = pv.records.select(
+        pl.col(column).str.split("").list.sort().list.join("")
+    ).to_series()
+    return (per_record.gather(pv.left) == per_record.gather(pv.right)).fill_null(False)
 
 
 def _jw_field(column: str) -> Callable[[PairValues, Comparison], ComparisonOutput]:
