@@ -237,3 +237,22 @@ def test_swapped_names_keep_their_level_without_a_rarity_bonus() -> None:
     assert levels["lvl_last_name"].to_list() == [3, 3]
     assert levels["tfv_first_name"].to_list() == [None, "holly"]
     assert levels["tfv_last_name"].to_list() == [None, "white"]
+
+
+def _person_named(first: str, last: str) -> dict[str, Any]:
+    """A business name with person-like words that the classifier took for a person."""
+    return _person(first, last) | {"name_key": f"{first} {last}"}
+
+
+def test_business_names_with_person_like_words() -> None:
+    # Against the company record of the same firm the whole names are compared.
+    iversen = _person_named("iversen", "smede")
+    assert _label("name", iversen, _company("iversen smede aps")) == "exact"
+    optik = _person_named("caroline", "winthers optik")
+    assert _label("name", optik, _company("winthers optik")) == "token >= 0.80"
+    # Two such records split their words differently: still the same name, no veto material.
+    a, b = _person_named("nielsen", "& lauridsen"), _person_named("lauridsen", "& nielsen")
+    assert (_label("first_name", a, b), _label("last_name", a, b)) == ("exact", "exact")
+    a, b = _person_named("arnie", "morton's of chicago"), _person_named("arnie", "morton's")
+    assert _label("first_name", a, b) == "exact"
+    assert _label("last_name", a, b) != "different"
