@@ -18,8 +18,9 @@ set and size to ``bench/out/matching_<data set>.json`` — other sizes' files ar
 
 Danish rows come from ``bench.generate.generate(rows, seed)``, read with
 ``connectors.files.read_input`` and normalised with ``cleansing.normalise.normalise``, exactly as
-``datavask cleanse`` does. datavask runs ``find_duplicates`` with its defaults (match threshold
-0.996) — FEBRL with ``PERSON_REGISTER_COMPARISONS`` because FEBRL's address parts are typed apart.
+``datavask cleanse`` does. datavask runs ``find_duplicates`` with its defaults (the review band
+derived from the model; pairs above it are matches) — FEBRL with ``PERSON_REGISTER_COMPARISONS``
+because FEBRL's address parts are typed apart.
 Splink 5 (bench-only dependency: ``pip install splink duckdb``) runs on DuckDB with the
 configuration in :func:`splink_settings` over the same columns, trained as Splink's tutorials do
 (prior from deterministic rules, u by random sampling, m by EM per blocking rule), threshold 0.5.

@@ -539,9 +539,16 @@ def _records(
 
 
 def _swallows_rows(span: list[str], delimiter: str, width: int) -> bool:
-    """Whether a line after the first of a multi-line record is a whole row on its own."""
+    """Whether a line after the first of a multi-line record is a whole row on its own.
+
+    The record's last line holds the quote that closes the field; when that quote is its only one
+    it ends a quoted line break (``"c/o Michael Larsen`` / ``Vej 6, st.th, 5932 Humble",5932,…``),
+    however many delimiters the address's commas add to it.
+    """
     for line in span[1:]:
         text = line.rstrip("\r\n")
+        if line is span[-1] and text.count('"') % 2 == 1:
+            continue
         if text.count(delimiter) == width - 1:
             return True
         with contextlib.suppress(csv.Error):

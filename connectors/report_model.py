@@ -663,16 +663,29 @@ def _reason_codes(run: dict[str, Any], text: Text) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (-r["records"], r["code"]))
 
 
+def review_band_used(run: dict[str, Any]) -> tuple[float, float] | None:
+    """The band the run's decision used: derived from the model or given (``--review-band``)."""
+    used = (run.get("steps", {}).get("match") or {}).get("review_band")
+    if used:
+        return float(used["low"]), float(used["high"])
+    given = run.get("options", {}).get("review_band")  # runs from before the derived band
+    return (float(given[0]), float(given[1])) if given else None
+
+
 def _about(run: dict[str, Any], text: Text) -> list[tuple[str, str]]:
     info, options = run.get("input", {}), run.get("options", {})
-    band = options.get("review_band") or []
+    band = review_band_used(run) or ()
+    derived = ((run.get("steps", {}).get("match") or {}).get("review_band") or {}).get("source")
+    band_text = " – ".join(text.probability(b) for b in band)
+    if band_text and derived == "model":
+        band_text += f" ({text('review_band_derived')})"
     how = " ".join(str(v) for v in (info.get("format"), info.get("encoding")) if v)
     rows = [
         (text("input_file"), str(info.get("path", ""))),
         (text("format"), how),
         ("sha256", str(info.get("sha256", ""))),
         (text("registry"), str(options.get("registry", ""))),
-        (text("review_band"), " – ".join(text.probability(float(b)) for b in band)),
+        (text("review_band"), band_text),
         (text("orchestration"), str(run.get("orchestration", ""))),
         (text("started"), f"{text.time(run.get('started_at'))} ({text('copenhagen_time')})"),
         (text("finished"), f"{text.time(run.get('finished_at'))} ({text('copenhagen_time')})"),
@@ -707,7 +720,7 @@ def build_model(
     customers, masks = all_customers.filter(keep), masks.filter(keep)
     groups = _groups(customers, masks, view, counts, text)
     review = _review_pairs(pairs, view)
-    band = run.get("options", {}).get("review_band") or [0.8, 0.996]
+    band = review_band_used(run) or (0.5, 0.95)
     run_with_counts = dict(run, counts=counts)
     source = Path(str(run.get("input", {}).get("path", "input"))).name
     return ReportModel(

@@ -40,7 +40,7 @@ class CleanseOptions:
     blacklist: str | None = None
     mapping: str | None = None
     format: str = "parquet"
-    review_band: tuple[float, float] = (0.5, 0.95)
+    review_band: tuple[float, float] | None = None  # None: derived per file from the model
     workers: int = 0
     only_changed: bool = False
     check_deliverability: bool = False
@@ -179,13 +179,17 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.schema import MATCH_ONLY_COLUMNS
 
     frame = pl.read_parquet(Path(work, "registered.parquet"), glob=False)
-    low, high = options["review_band"]
+    band = options.get("review_band")  # None: the band the model derives for this file
     decisions = None
     if options.get("decisions"):
         from datavask.connectors.decisions import read_decisions
 
         decisions = read_decisions(Path(options["decisions"]))
-    result = find_duplicates(registry_view(frame), review_band=(low, high), decisions=decisions)
+    result = find_duplicates(
+        registry_view(frame),
+        review_band=(band[0], band[1]) if band else None,
+        decisions=decisions,
+    )
     # The person identifier's hash is matching evidence only: it goes no further.
     frame = frame.drop(MATCH_ONLY_COLUMNS, strict=False)
     clusters = result.clusters  # one row per record, in input order
@@ -197,6 +201,7 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     return {
         "pairs": result.pairs.height,
         "clusters": frame["cluster_id"].n_unique(),
+        "review_band": result.review_band.record() if result.review_band else None,
         "blocking": result.blocking_report.to_dicts(),
         "oversized_blocks": result.oversized_blocks.head(50).to_dicts(),
         **(
@@ -419,7 +424,7 @@ def run_pipeline(
 ) -> dict[str, Any]:
     """Run every step; returns run.json's content. Steps become Prefect tasks when orchestrated."""
     opts = asdict(options) | {"registry_source": options.registry_source()}
-    opts["review_band"] = list(options.review_band)
+    opts["review_band"] = list(options.review_band) if options.review_band else None
     from datavask.cleansing.cpr import mask_message
     from datavask.connectors.sources import redact_url
 

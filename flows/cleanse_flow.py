@@ -53,7 +53,7 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
     blacklist: str | None = None,
     mapping: str | None = None,
     format: OutputFormat = "parquet",
-    review_band: tuple[float, float] = (0.5, 0.95),
+    review_band: tuple[float, float] | None = None,
     workers: Annotated[int, Field(ge=0)] = 0,
     only_changed: bool = False,
     check_deliverability: bool = False,

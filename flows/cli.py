@@ -120,7 +120,9 @@ def _internal_failure(exc: BaseException) -> typer.Exit:
     return typer.Exit(1)
 
 
-def parse_review_band(text: str) -> tuple[float, float]:
+def parse_review_band(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
     try:
         low, high = (float(part) for part in text.split(":"))
     except ValueError:
@@ -160,8 +162,12 @@ def cleanse(
         OutputFormat, typer.Option(help="Also write records/golden in this format.")
     ] = OutputFormat.parquet,
     review_band: Annotated[
-        str, typer.Option(help="Match probabilities LOW:HIGH that go to manual review.")
-    ] = "0.5:0.95",
+        str | None,
+        typer.Option(
+            help="Match probabilities LOW:HIGH that go to manual review. Default: a band around "
+            "0.5 derived per file from the model's uncertainty (run.json: steps.match.review_band)."
+        ),
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(

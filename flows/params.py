@@ -19,7 +19,10 @@ Language = Literal["da", "en"]
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
 
 
-def check_review_band(band: tuple[float, float]) -> tuple[float, float]:
+def check_review_band(band: tuple[float, float] | None) -> tuple[float, float] | None:
+    """``None`` (the band the model derives per file) or ``0 ≤ LOW < HIGH ≤ 1``."""
+    if band is None:
+        return None
     low, high = band
     if not 0.0 <= low < high <= 1.0:
         raise ValueError(f"needs 0 ≤ LOW < HIGH ≤ 1 (got {low}, {high})")
@@ -40,7 +43,7 @@ class CleanseParams(BaseModel):
     blacklist: str | None = None
     mapping: str | None = None
     format: OutputFormat = "parquet"
-    review_band: tuple[float, float] = (0.5, 0.95)
+    review_band: tuple[float, float] | None = None
     workers: int = Field(default=0, ge=0)
     only_changed: bool = False
     check_deliverability: bool = False

@@ -86,7 +86,7 @@ class CleanseJob(Job):
     blacklist: str | None = None
     mapping: str | None = None
     format: OutputFormat = "parquet"
-    review_band: tuple[float, float] = (0.5, 0.95)
+    review_band: tuple[float, float] | None = None
     workers: int = Field(default=0, ge=0)
     only_changed: bool = False
     check_deliverability: bool = False

@@ -11,8 +11,12 @@
    random pairs, m by EM over the candidate pairs, term-frequency adjusted;
 4. **hard rules** (:mod:`~cleansing.matching.hard_rules`) — Danish vetoes (two CVRs, households,
    sister companies, unrelated names);
-5. **clustering** (:mod:`~datavask.cleansing.matching.clusters`) — connected components over matched
-   pairs, split where they hold two CVR numbers or a vetoed pair.
+5. **decision** (:mod:`~cleansing.matching.review_band`) — match, review or non-match by the pair's
+   posterior against the review band: the user's, or by default one derived per file around
+   posterior 0.5 from the model's uncertainty;
+6. **clustering** (:mod:`~datavask.cleansing.matching.clusters`) — connected components over matched
+   pairs, split where they hold two CVR numbers or a vetoed pair (a Danish rule's veto yields to
+   links the model is certain of).
 
 Example: two records of "Hansen Byg ApS", Vestergade 12, 8000 Aarhus C, one with CVR 25313763 and
 one without but with the same phone number, score about 0.99 and share ``cluster_id`` ``C000001``;
@@ -49,6 +53,7 @@ from datavask.cleansing.matching.compare import (
 )
 from datavask.cleansing.matching.copies import copies_match, copy_pairs
 from datavask.cleansing.matching.decisions import (
+    DIFFERENT,
     Decided,
     decision_report,
     link_strength,
@@ -65,8 +70,14 @@ from datavask.cleansing.matching.fellegi_sunter import (
     term_frequencies,
     train,
 )
-from datavask.cleansing.matching.hard_rules import HARD_RULES, hard_rule_column
+from datavask.cleansing.matching.hard_rules import HARD_RULES, SOFT_VETOES, hard_rule_column
 from datavask.cleansing.matching.prepare import prepare_records
+from datavask.cleansing.matching.review_band import (
+    ReviewBand,
+    given_band,
+    model_band,
+    threshold_band,
+)
 
 __all__ = [
     "DANISH_COMPARISONS",
@@ -76,6 +87,7 @@ __all__ = [
     "BlockingRule",
     "MatchResult",
     "MatchSettings",
+    "ReviewBand",
     "find_duplicates",
 ]
 
@@ -89,11 +101,9 @@ class MatchSettings:
     - ``comparisons``: comparison names (see :data:`~cleansing.matching.compare.COMPARISONS`);
       those whose columns are empty in the input are dropped automatically;
     - ``blocking_rules``: ``None`` for :func:`~datavask.cleansing.matching.blocking.default_rules`;
-    - ``match_threshold``: match probability from which a pair is a match when no review band is
-      given. 0.996 (a match weight of about 8 bits) because customer fields are not independent
-      (a company's e-mail domain and name say the same thing), so Fellegi–Sunter probabilities
-      run high: on 100,000 generated Danish rows 0.5 gives cluster precision 0.973 / recall
-      0.984, 0.9 gives 0.998 / 0.982, 0.996 gives 0.9994 / 0.979; FEBRL is unaffected;
+    - ``match_threshold``: when set and no review band is given, one match probability that
+      splits match from non-match (nothing goes to review) — for experiments; by default the
+      decision uses the review band derived from the model (:mod:`.review_band`);
     - ``pair_floor``: non-match pairs below this probability are left out of ``pairs``;
     - ``tf_passes``: how many times pairs are scored. From the second pass on, term frequencies
       count a value once per cluster of the pass before (a customer's duplicates do not make its
@@ -114,7 +124,7 @@ class MatchSettings:
     blocking_rules: tuple[BlockingRule, ...] | None = None
     sorted_window: int = 5
     max_block_size: int = 50
-    match_threshold: float = 0.996
+    match_threshold: float | None = None
     hard_rules: tuple[str, ...] = HARD_RULES
     u_sample_size: int = 200_000
     em_max_iterations: int = 200
@@ -141,6 +151,8 @@ class MatchResult:
     - ``model``: the estimated Fellegi–Sunter parameters (``model.parameters()`` as a table).
     - ``summary``: counts and seconds per stage.
     - ``decisions``: what the reviewers' decisions did (:func:`~.decisions.decision_report`).
+    - ``review_band``: the band the decision used (:class:`~.review_band.ReviewBand`): the user's,
+      or derived from the model.
     """
 
     pairs: pl.DataFrame
@@ -150,16 +162,13 @@ class MatchResult:
     model: FellegiSunterModel
     summary: dict[str, float | int] = field(default_factory=dict)
     decisions: dict[str, Any] = field(default_factory=dict)  # decisions.decision_report
+    review_band: ReviewBand | None = None
 
 
-def _decision(review_band: tuple[float, float] | None, threshold: float) -> pl.Expr:
+def _decision(band: ReviewBand) -> pl.Expr:
     p = pl.col("match_probability")
     vetoed = pl.col("hard_rule").is_not_null()
-    if review_band is None:
-        return (
-            pl.when(~vetoed & (p >= threshold)).then(pl.lit("match")).otherwise(pl.lit("non-match"))
-        )
-    low, high = review_band
+    low, high = band.low, band.high
     return (
         pl.when(vetoed)
         .then(pl.lit("non-match"))
@@ -215,18 +224,24 @@ def _total_pairs(records: pl.DataFrame, *, link_only: bool) -> int:
     return (sum(sizes) ** 2 - sum(s * s for s in sizes)) // 2
 
 
-def _cluster(records: pl.DataFrame, scored: pl.DataFrame) -> tuple[np.ndarray, int, pl.DataFrame]:
+def _cluster(
+    records: pl.DataFrame, scored: pl.DataFrame, band: ReviewBand
+) -> tuple[np.ndarray, int, pl.DataFrame]:
     """Cluster labels from the matched pairs, split where they join what must stay apart; the
-    number of clusters split and the matched pairs."""
+    number of clusters split and the matched pairs. A Danish rule's veto yields to links the model
+    is certain of (see :mod:`.clusters`); two CVR numbers and a reviewer's ``different`` do not."""
     matched = scored.filter(pl.col("decision") == "match").select("_l", "_r", link_strength(scored))
     labels = connected_components(
         records.height, matched["_l"].to_numpy(), matched["_r"].to_numpy()
     )
+    reviewed = pl.col("reviewed") if "reviewed" in scored.columns else pl.lit(None)
+    soft = pl.col("hard_rule").is_in(SOFT_VETOES) & (reviewed != DIFFERENT).fill_null(True)
     labels, split = split_conflicts(
         labels,
         matched,
         records["cvr"],
-        scored.filter(pl.col("hard_rule").is_not_null()).select("_l", "_r"),
+        scored.filter(pl.col("hard_rule").is_not_null()).select("_l", "_r", soft.alias("soft")),
+        certain_weight=band.certain_weight,
     )
     return labels, split, matched
 
@@ -249,12 +264,15 @@ def _same_customer(customers: pl.Series, candidates: pl.DataFrame) -> pl.Series:
     return same.alias(SAME_CUSTOMER)
 
 
-def _check_band(review_band: tuple[float, float] | None) -> None:
-    if review_band is None:
-        return
-    low, high = review_band
-    if not 0.0 <= low < high <= 1.0:
-        raise ValueError(f"review band must satisfy 0 <= low < high <= 1, got {review_band!r}")
+def _band(
+    review_band: tuple[float, float] | None, settings: MatchSettings, model: FellegiSunterModel
+) -> ReviewBand:
+    """The user's band, a single threshold from the settings, or the model's own band."""
+    if review_band is not None:
+        return given_band(review_band)
+    if settings.match_threshold is not None:
+        return threshold_band(settings.match_threshold)
+    return model_band(model)
 
 
 def find_duplicates(
@@ -272,14 +290,16 @@ def find_duplicates(
     ``postal_code``, ``phone_e164``/``phone_numbers``, ``email``/``emails``, ``email_domain``,
     ``cvr``, ``ean``, ``date_of_birth``…; any may be missing or null).
     ``review_band=(low, high)``: pairs with ``low <= match_probability < high`` become ``review``
-    and only ``>= high`` is a match; without it, ``settings.match_threshold`` splits match from
+    and only ``>= high`` is a match; without it the band is derived from the estimated model
+    (:func:`~.review_band.model_band`), or ``settings.match_threshold`` splits match from
     non-match. ``link_only`` (default: when the frame has a ``source`` column with two or more
     values) compares only records of different sources. ``decisions``: the lines of a reviewers'
     decisions file, obeyed as :mod:`~datavask.cleansing.matching.decisions` describes.
     Copies of one record that say enough about it are a match whatever the scores say
     (:mod:`~datavask.cleansing.matching.copies`).
     """
-    _check_band(review_band)
+    if review_band is not None:
+        given_band(review_band)  # a nonsense band fails before the work, not after
     settings = settings or MatchSettings()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -347,7 +367,8 @@ def find_duplicates(
     )
     copied = copy_pairs(records, candidates["_l"], candidates["_r"])
     extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes, copied)
-    decide = copies_match(_decision(review_band, settings.match_threshold)).alias("decision")
+    band = _band(review_band, settings, model)
+    decide = copies_match(_decision(band)).alias("decision")
     scored = (
         score_pairs(levels.with_columns(_same_customer(copies, candidates)), model)
         .with_columns(*extra)
@@ -357,7 +378,7 @@ def find_duplicates(
     timings["scoring_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    labels, split, matched = _cluster(records, scored)
+    labels, split, matched = _cluster(records, scored, band)
     # Term frequencies count customers, not records (see term_frequencies): rescore with the
     # values counted once per cluster until the clusters stop changing.
     passes = 1
@@ -372,7 +393,7 @@ def find_duplicates(
             .pipe(obey, decided)
         )
         previous = labels
-        labels, split, matched = _cluster(records, scored)
+        labels, split, matched = _cluster(records, scored, band)
         if np.array_equal(previous, labels):
             break
     review = scored.filter(pl.col("decision") == "review")
@@ -426,4 +447,5 @@ def find_duplicates(
         model=model,
         summary=summary,
         decisions=decision_report(scored, decided, pl.Series(labels), record_ids),
+        review_band=band,
     )

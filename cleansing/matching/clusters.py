@@ -9,6 +9,11 @@ Transitive closure can chain two customers together through a third record that 
 Components are found with a vectorised hook-and-compress pass over all edges; only the few
 components that hold two different CVR numbers or a vetoed pair are rebuilt, strongest link first,
 refusing any link that would join what must stay apart — so the weakest link is the one dropped.
+
+A *soft* veto (a Danish rule's judgement on one pair: a household, sister companies, unrelated
+names) refuses only links weaker than ``certain_weight``: when A and B are certainly one customer
+and B and C are too, a veto between A and C — their own pair badly typed — does not split them.
+Two CVR numbers and a reviewer's ``different`` refuse every link.
 """
 
 from __future__ import annotations
@@ -45,12 +50,17 @@ def connected_components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndar
 
 class _ConstrainedUnion:
     def __init__(
-        self, members: list[int], cvr: dict[int, str], cannot: dict[int, set[int]]
+        self,
+        members: list[int],
+        cvr: dict[int, str],
+        cannot: dict[int, set[int]],
+        soft: dict[int, set[int]],
     ) -> None:
         self.parent = {m: m for m in members}
         self.cvr = {m: cvr.get(m) for m in members}
         self.members = {m: {m} for m in members}
         self.cannot = cannot
+        self.soft = soft
 
     def find(self, x: int) -> int:
         root = x
@@ -60,7 +70,7 @@ class _ConstrainedUnion:
             self.parent[x], x = root, self.parent[x]
         return root
 
-    def try_union(self, a: int, b: int) -> bool:
+    def try_union(self, a: int, b: int, *, certain: bool = False) -> bool:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
@@ -70,6 +80,8 @@ class _ConstrainedUnion:
         small, large = sorted((ra, rb), key=lambda r: len(self.members[r]))
         other = self.members[large]
         if any(self.cannot.get(x, set()) & other for x in self.members[small]):
+            return False
+        if not certain and any(self.soft.get(x, set()) & other for x in self.members[small]):
             return False
         self.parent[small] = large
         self.members[large] |= self.members.pop(small)
@@ -82,11 +94,14 @@ def split_conflicts(
     edges: pl.DataFrame,
     cvr: pl.Series,
     cannot_link: pl.DataFrame,
+    *,
+    certain_weight: float = float("inf"),
 ) -> tuple[np.ndarray, int]:
     """Labels with every contradictory component rebuilt; also the number of components split.
 
     ``edges``: ``_l``, ``_r``, ``match_weight`` of the matched pairs; ``cannot_link``: ``_l``,
-    ``_r`` of vetoed pairs; ``cvr``: each record's CVR number or null.
+    ``_r`` of vetoed pairs and optionally ``soft`` (true for a veto that links of at least
+    ``certain_weight`` override); ``cvr``: each record's CVR number or null.
     """
     frame = pl.DataFrame({"_idx": np.arange(len(labels)), "label": labels, "cvr": cvr})
     multi_cvr = (
@@ -114,21 +129,26 @@ def split_conflicts(
     cvr_of = {int(i): str(c) for i, c in in_conflict.drop_nulls("cvr").select("_idx", "cvr").rows()}
     conflicted_idx = in_conflict["_idx"]
     cannot: dict[int, set[int]] = {}
-    for a, b in (
-        cannot_link.filter(pl.col("_l").is_in(conflicted_idx.implode())).select("_l", "_r").rows()
+    soft: dict[int, set[int]] = {}
+    soft_column = pl.col("soft") if "soft" in cannot_link.columns else pl.lit(False)
+    for a, b, is_soft in (
+        cannot_link.filter(pl.col("_l").is_in(conflicted_idx.implode()))
+        .select("_l", "_r", soft_column.fill_null(False))
+        .rows()
     ):
-        cannot.setdefault(int(a), set()).add(int(b))
-        cannot.setdefault(int(b), set()).add(int(a))
+        kept = soft if is_soft else cannot
+        kept.setdefault(int(a), set()).add(int(b))
+        kept.setdefault(int(b), set()).add(int(a))
     inner = (
         edges.filter(pl.col("_l").is_in(conflicted_idx.implode()))
         .sort(["match_weight", "_l", "_r"], descending=[True, False, False])
-        .select("_l", "_r")
+        .select("_l", "_r", pl.col("match_weight") >= certain_weight)
         .rows()
     )
     members = [int(m) for _, group in members_of for m in group]
-    union = _ConstrainedUnion(members, cvr_of, cannot)
-    for a, b in inner:
-        union.try_union(int(a), int(b))
+    union = _ConstrainedUnion(members, cvr_of, cannot, soft)
+    for a, b, certain in inner:
+        union.try_union(int(a), int(b), certain=bool(certain))
     out = labels.copy()
     for root, group in union.members.items():
         del root

@@ -17,13 +17,15 @@ The comparisons, with an example pair for each level (top level first):
     exact ``hansen byg`` = ``hansen byg`` · token ≥ 0.92 ``hansen vvs`` ~ ``hansens vvs`` ·
     token ≥ 0.80 ``hansen byg`` ~ ``hansen byg og anlæg`` ·
     different ``hansen holding`` / ``hansen byg``
-``first_name`` / ``last_name`` — Jaro-Winkler, allowing first and last name to be swapped
+``first_name`` / ``last_name`` — Jaro-Winkler, allowing first and last name to be swapped or the
+    same words to be split another way (``jens peter`` + ``hansen`` / ``jens`` + ``peter hansen``)
     exact ``jens`` · Jaro-Winkler ≥ 0.92 ``jens`` ~ ``jenns`` · initial ``j`` ~ ``jens`` (also
     ``jens peter`` ~ ``jens``) · Jaro-Winkler ≥ 0.80 ``mette`` ~ ``mete`` ·
     different ``jens`` / ``anne``
 ``address`` — the whole Danish address
     exact (same street, number, postal code and floor/door; a postal code one edit off in the same
-    region — ``3095`` / ``3059`` — counts as the same when street and number agree) ·
+    region — ``3095`` / ``3059`` — or with two digits swapped — ``3070`` / ``0370`` — counts as
+    the same when street and number agree) ·
     same building (floor/door missing on one side) ·
     same building, other unit (``2 tv`` / ``3 th``) · same street and number (``vestergade 12`` ~
     ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) · same postal code ·
@@ -178,6 +180,7 @@ class PairValues:
         self.right = right
         self._cache: dict[tuple[str, str], pl.Series] = {}
         self.aligned_names: tuple[pl.Series, pl.Series, pl.Series, pl.Series] | None = None
+        self.names_swapped: pl.Series | None = None
 
     def side(self, column: str, side: str) -> pl.Series:
         key = (column, side)
@@ -340,9 +343,37 @@ def _align_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series
     straight = similarity(fl, fr, jw).fill_null(0) + similarity(ll, lr, jw).fill_null(0)
     swapped = similarity(fl, lr, jw).fill_null(0) + similarity(ll, fr, jw).fill_null(0)
     swap = (swapped > straight + 0.05).fill_null(False)
-    first_r = pl.select(pl.when(swap).then(lr).otherwise(fr)).to_series()
-    last_r = pl.select(pl.when(swap).then(fr).otherwise(lr)).to_series()
+    # The same words split another way ("jens peter" + "hansen" / "jens" + "peter hansen") or in
+    # another order are the same name: the right side takes the left side's split.
+    words_l, words_r = _name_words(pv)
+    regrouped = ((words_l == words_r) & ~((fl == fr) & (ll == lr))).fill_null(False)
+    pv.names_swapped = swap | regrouped
+    first_r = pl.select(pl.when(regrouped).then(fl).when(swap).then(lr).otherwise(fr)).to_series()
+    last_r = pl.select(pl.when(regrouped).then(ll).when(swap).then(fr).otherwise(lr)).to_series()
     return fl, first_r, ll, last_r
+
+
+def _name_words(pv: PairValues) -> tuple[pl.Series, pl.Series]:
+    """The words of each side's whole person name, sorted (null without name parts): worked out
+    once per record, then gathered for the pairs."""
+    first, last = pl.col("first_name_key"), pl.col("last_name_key")
+    words = pl.concat_str([first, last], separator=" ", ignore_nulls=True)
+    per_record = pv.records.select(
+        pl.when(first.is_not_null() | last.is_not_null()).then(
+            words.str.split(" ").list.sort().list.join(" ")
+        )
+    ).to_series()
+    return per_record.gather(pv.left), per_record.gather(pv.right)
+
+
+def _unswapped(pv: PairValues, values: pl.Series) -> pl.Series:
+    """``values`` where the names were compared as written, null where they were swapped: "white"
+    is a rare *first* name and "holly" a rare *surname*, so a swapped pair's agreeing values have
+    no honest term frequency — it keeps its level's weight without the rarity bonus."""
+    swapped = pv.names_swapped
+    if swapped is None:
+        return values
+    return pl.select(pl.when(~swapped).then(values)).to_series()
 
 
 def _only_persons(pv: PairValues, level: pl.Series) -> pl.Series:
@@ -374,13 +405,13 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         .otherwise(0)
     )
     level = _only_persons(pv, pl.select(expr.cast(pl.Int8)).to_series())
-    return level, _tf_value(fl, level, comparison)
+    return level, _unswapped(pv, _tf_value(fl, level, comparison))
 
 
 def _last_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     _, _, ll, lr = _aligned_person_names(pv)
     level = _only_persons(pv, _jw_levels(ll, lr))
-    return level, _tf_value(ll, level, comparison)
+    return level, _unswapped(pv, _tf_value(ll, level, comparison))
 
 
 def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
@@ -390,9 +421,12 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     key_l, key_r = pv.both("_address")
     # A postal code one digit off (``3095`` / ``3059``) with the same street and number is the
     # same building mistyped, not another address.
-    # The first digit is the region (``8000`` Aarhus / ``5000`` Odense both have a Vestergade 12).
+    # The first digit is the region (``8000`` Aarhus / ``5000`` Odense both have a Vestergade 12),
+    # so a changed first digit is another town — unless two digits only swapped places
+    # (``3070`` / ``0370``, ``2316`` / ``3216``), which is a slip of the fingers.
     postal_close = (
-        (_edit_distance(pl_, pr) <= 1) & (pl_.str.slice(0, 1) == pr.str.slice(0, 1))
+        (_edit_distance(pl_, pr) <= 1)
+        & ((pl_.str.slice(0, 1) == pr.str.slice(0, 1)) | _same_characters(pv, "postal_code"))
     ).fill_null(False)
     hl, hr = pv.both("house_number")
     # Spaces typed into a street name ("Bayly P Lace") do not make it another street.
@@ -424,6 +458,15 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     )
     level = pl.select(expr.cast(pl.Int8)).to_series()
     return level, _tf_value(key_l, level, comparison)
+
+
+def _same_characters(pv: PairValues, column: str) -> pl.Series:
+    """Whether both sides hold the same characters in any order (worked out once per record): two
+    values one edit apart with the same characters differ by one transposition."""
+    per_record = pv.records.select(
+        pl.col(column).str.split("").list.sort().list.join("")
+    ).to_series()
+    return (per_record.gather(pv.left) == per_record.gather(pv.right)).fill_null(False)
 
 
 def _jw_field(column: str) -> Callable[[PairValues, Comparison], ComparisonOutput]:

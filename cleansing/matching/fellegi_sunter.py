@@ -49,6 +49,8 @@ class FellegiSunterModel:
     tf_tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     tf_mean: dict[str, float] = field(default_factory=dict)
     prior: float | None = None
+    # Per comparison and level: how far the per-rule EM estimates of log2 m lie apart (bits).
+    m_spread: dict[str, list[float]] = field(default_factory=dict)
 
     def prior_odds_bits(self) -> float:
         """log2 of the prior odds a pair is a match: of two random records when ``prior`` is set
@@ -59,6 +61,22 @@ class FellegiSunterModel:
     def level_weights(self, name: str) -> list[float]:
         """``log2(m / u)`` per level of one comparison."""
         return [math.log2(m / u) for m, u in zip(self.m[name], self.u[name], strict=True)]
+
+    def weight_uncertainty(self) -> float:
+        """The spread (bits) of a matching pair's weight over the per-rule estimates of m.
+
+        Each comparison's m is the mean of one EM per blocking rule (:func:`train`). Where the
+        fields are conditionally independent, as the model assumes, those estimates agree; where
+        they are not (a company's e-mail domain repeats its name), they disagree, and the model's
+        probabilities deserve less trust. Per comparison the variance of its level weight is
+        averaged over the levels matches land on (weighted by m); the comparisons add up.
+        """
+        variance = 0.0
+        for c in self.comparisons:
+            spread = self.m_spread.get(c.name)
+            if spread:
+                variance += sum(m * s * s for m, s in zip(self.m[c.name], spread, strict=True))
+        return math.sqrt(variance)
 
     def parameters(self) -> pl.DataFrame:
         """One row per comparison level: label, m, u and weight — the model, readable."""
@@ -390,7 +408,18 @@ def train(
         levels, comparisons, u, max_iterations=max_iterations, fixed_m=m
     )
     model.iterations += overall.iterations
+    model.m_spread = {c.name: _log2_spread(estimates[c.name], c) for c in comparisons}
     return model
+
+
+def _log2_spread(found: list[list[float]], comparison: Comparison) -> list[float]:
+    """Per level, the spread in bits of the sessions' estimates of m (0 for fewer than two):
+    their standard deviation over their mean, over ln 2 — the first-order spread of log2 m, which
+    stays finite where one session puts a level at the floor (a rare level's log would not)."""
+    if len(found) < 2:
+        return [0.0] * len(comparison.levels)
+    m = np.asarray(found, dtype=np.float64)
+    return [float(v) for v in m.std(axis=0, ddof=1) / m.mean(axis=0) / math.log(2)]
 
 
 def random_pair_prior(match_share: float, candidates: int, total_pairs: int) -> float:

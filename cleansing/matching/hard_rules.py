@@ -30,6 +30,9 @@ from typing import Final
 import polars as pl
 
 HARD_RULES: Final = ("cvr_conflict", "household", "group_company", "different_names")
+SOFT_VETOES: Final = ("household", "group_company", "different_names")
+"""The rules that judge one pair from its own fields: in clustering they yield to links the model
+is certain of (:mod:`~datavask.cleansing.matching.clusters`); two CVR numbers never do."""
 
 
 def _level(levels: pl.DataFrame, name: str) -> pl.Expr:

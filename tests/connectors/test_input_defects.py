@@ -293,3 +293,18 @@ def test_a_quoted_line_break_followed_by_a_row_shaped_line_is_one_row(tmp_path: 
         "Vej 2",
     ]
     assert info.problem_rows == []
+
+
+def test_a_quoted_line_break_whose_last_line_looks_like_a_row(tmp_path: Path) -> None:
+    """A c/o line whose address carries as many commas as a row has delimiters is one record."""
+    path = tmp_path / "co_commas.csv"
+    path.write_text(
+        "Kundenr,Navn,Adresse,Postnr,By\n"
+        '1,Larsens Murer,"c/o Michael Larsen\nVærkstedparken 6, st.th, 5932 Humble",5932,Humble\n'
+        "2,Henriksen Beton,Landskronastræde 83,2500,Valby\n",
+        encoding="utf-8",
+    )
+    frame, info = read_input(path)
+    assert frame.height == 2
+    assert info.problem_rows == []
+    assert frame["src_Adresse"][0] == "c/o Michael Larsen\nVærkstedparken 6, st.th, 5932 Humble"

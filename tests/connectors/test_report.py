@@ -165,7 +165,13 @@ def test_danish_by_default_english_on_request(sample_run: Path, english_run: Pat
 def test_nothing_reads_as_deleted_and_no_bits(sample_run: Path) -> None:
     html = (sample_run / "report.html").read_text(encoding="utf-8")
     assert "→ empty" not in html and "bits" not in html
-    assert "50 % – 95 %" in html  # the review band (default 0.5:0.95) as the reader says it
+    # The band the run used (by default derived from the model) as the reader says it.
+    band = json.loads((sample_run / "run.json").read_text())["steps"]["match"]["review_band"]
+    assert band["source"] == "model"
+    text = Text("da")
+    said = f"{text.probability(band['low'])} – {text.probability(band['high'])}"
+    assert f"{said} ({text('review_band_derived')})" in html
+    assert f"(sandsynlighed fra {text.probability(band['low'])}" in html
 
 
 def test_monitoring_alerts_hook_lists_the_alerts(sample_run: Path, tmp_path: Path) -> None:

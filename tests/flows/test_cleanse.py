@@ -75,6 +75,23 @@ def test_run_json_describes_the_run(sample_run: Path) -> None:
     assert run["counts"]["customers"] == records["cluster_id"].n_unique()
 
 
+def test_run_json_records_the_review_band_used(sample_run: Path, tmp_path: Path) -> None:
+    derived = json.loads((sample_run / "run.json").read_text())
+    band = derived["steps"]["match"]["review_band"]
+    assert derived["options"]["review_band"] is None
+    assert band["source"] == "model" and band["low"] < 0.5 < band["high"]
+    assert band["uncertainty_bits"] >= 0 and band["high_weight"] == -band["low_weight"]
+    pairs = pl.read_parquet(sample_run / "pairs.parquet").filter(pl.col("hard_rule").is_null())
+    review = pairs.filter(pl.col("decision") == "review")["match_probability"]
+    assert review.is_between(band["low"], band["high"], closed="left").all()
+
+    out = cleanse(tmp_path, SAMPLE / "customers.csv", review_band=(0.2, 0.9))
+    given = json.loads((out / "run.json").read_text())
+    assert given["options"]["review_band"] == [0.2, 0.9]
+    used = given["steps"]["match"]["review_band"]
+    assert (used["low"], used["high"], used["source"]) == (0.2, 0.9, "option")
+
+
 def test_no_cpr_number_survives_in_any_output(sample_run: Path) -> None:
     truth = pl.read_parquet(SAMPLE / "truth.parquet")
     planted = truth.filter(pl.col("expected_flags").list.contains("CPR_IN_DATA")).height

@@ -65,3 +65,35 @@ def test_cluster_ids_come_from_the_smallest_source_row() -> None:
         ("k3", "C000003", 1, True),
         ("k7", "C000012", 2, False),
     ]
+
+
+def _vetoes(rows: list[tuple[int, int, bool]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows, schema={"_l": pl.Int64, "_r": pl.Int64, "soft": pl.Boolean}, orient="row"
+    )
+
+
+def test_a_soft_veto_yields_to_certain_links() -> None:
+    # 0 —20— 1 —18— 2, a household veto on 0–2 (their own pair badly typed): the certain links
+    # hold the three together; the weak 2–3 link still gives way to the veto on 0–3.
+    edges = _edges([(0, 1, 20.0), (1, 2, 18.0), (2, 3, 5.0)])
+    labels = connected_components(4, edges["_l"].to_numpy(), edges["_r"].to_numpy())
+    vetoes = _vetoes([(0, 2, True), (0, 3, True)])
+    nulls = pl.Series([None] * 4, dtype=pl.String)
+    split, _ = split_conflicts(labels, edges, nulls, vetoes, certain_weight=8.0)
+    assert split.tolist() == [0, 0, 0, 3]
+    # Without a certain level every soft veto splits, as before.
+    split, _ = split_conflicts(labels, edges, nulls, vetoes)
+    assert split.tolist() == [0, 0, 2, 2]
+
+
+def test_a_hard_veto_and_two_cvrs_yield_to_nothing() -> None:
+    edges = _edges([(0, 1, 30.0), (1, 2, 30.0)])
+    labels = connected_components(3, edges["_l"].to_numpy(), edges["_r"].to_numpy())
+    nulls = pl.Series([None] * 3, dtype=pl.String)
+    reviewer = _vetoes([(0, 2, False)])  # a reviewer's "different"
+    split, _ = split_conflicts(labels, edges, nulls, reviewer, certain_weight=8.0)
+    assert split[0] != split[2]
+    cvr = pl.Series(["25313763", None, "10150817"])
+    split, _ = split_conflicts(labels, edges, cvr, NO_VETOES, certain_weight=8.0)
+    assert split[0] != split[2]

@@ -60,6 +60,11 @@ def _person(first: str | None, last: str | None) -> dict[str, Any]:
         (("jens", "hansen"), ("jenns", "hansn"), "jaro-winkler >= 0.92", "jaro-winkler >= 0.92"),
         (("jens", "hansen"), ("anne", "hansen"), "different", "exact"),
         (("jens", None), ("jens", "hansen"), "exact", "missing"),
+        # The same words split another way, or all in one field: the same name.
+        (("jens peter", "hansen"), ("jens", "peter hansen"), "exact", "exact"),
+        (("peter", "jens hansen"), ("hansen", "jens peter"), "exact", "exact"),
+        ((None, "jens hansen"), ("jens", "hansen"), "missing", "exact"),
+        (("jens peter", "hansen"), ("jens", "hansen"), "initial or first given name", "exact"),
     ],
 )
 def test_person_name_levels(a: tuple[str, str], b: tuple[str, str], first: str, last: str) -> None:
@@ -195,3 +200,59 @@ def test_junk_values_never_raise(junk: str) -> None:
     for name in COMPARISONS:
         label = _label(name, row, _person("jens", "hansen") | _address("vestergade", "1", "8000"))
         assert label in (*COMPARISONS[name].levels, "missing")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        # Two digits swapped: a slip of the fingers, even across the region digit.
+        (_address("lance hill avenue", "26", "3070"), _address("lance hill avenue", "26", "0370"),
+         "exact"),
+        (_address("vestergade", "12", "2316"), _address("vestergade", "12", "3216"), "exact"),
+        # Another first digit that is no swap is another region: Aarhus is not Odense.
+        (_address("vestergade", "12", "8000"), _address("vestergade", "12", "9000"), "different"),
+        # A swap is only forgiven where street and number agree.
+        (_address("vestergade", "12", "3070"), _address("parkvej", "3", "0370"), "different"),
+    ],
+)  # fmt: skip
+def test_a_postal_code_with_two_digits_swapped(
+    a: dict[str, Any], b: dict[str, Any], label: str
+) -> None:
+    assert _label("address", a, b) == label
+
+
+def test_swapped_names_keep_their_level_without_a_rarity_bonus() -> None:
+    # "white" is a rare first name and "holly" a rare surname, but not rare as names: the swapped
+    # pair agrees exactly, and no term frequency from the wrong column inflates its weight.
+    records = prepare_records(
+        frame([_person("white", "holly"), _person("holly", "white"), _person("holly", "white")])
+    )
+    levels = compare_pairs(
+        records,
+        pl.Series([0, 1], dtype=pl.UInt32),
+        pl.Series([1, 2], dtype=pl.UInt32),
+        (COMPARISONS["first_name"], COMPARISONS["last_name"]),
+    )
+    assert levels["lvl_first_name"].to_list() == [4, 4]
+    assert levels["lvl_last_name"].to_list() == [3, 3]
+    assert levels["tfv_first_name"].to_list() == [None, "holly"]
+    assert levels["tfv_last_name"].to_list() == [None, "white"]
+
+
+def _person_named(first: str, last: str) -> dict[str, Any]:
+    """A business name with person-like words that the classifier took for a person."""
+    return _person(first, last) | {"name_key": f"{first} {last}"}
+
+
+def test_business_names_with_person_like_words() -> None:
+    # Against the company record of the same firm the whole names are compared.
+    iversen = _person_named("iversen", "smede")
+    assert _label("name", iversen, _company("iversen smede aps")) == "exact"
+    optik = _person_named("caroline", "winthers optik")
+    assert _label("name", optik, _company("winthers optik")) == "token >= 0.80"
+    # Two such records split their words differently: still the same name, no veto material.
+    a, b = _person_named("nielsen", "& lauridsen"), _person_named("lauridsen", "& nielsen")
+    assert (_label("first_name", a, b), _label("last_name", a, b)) == ("exact", "exact")
+    a, b = _person_named("arnie", "morton's of chicago"), _person_named("arnie", "morton's")
+    assert _label("first_name", a, b) == "exact"
+    assert _label("last_name", a, b) != "different"
