@@ -46,6 +46,7 @@ from datavask.cleansing.matching.compare import (
     Comparison,
     available_comparisons,
     compare_pairs,
+    evidence_comparison,
 )
 from datavask.cleansing.matching.decisions import (
     Decided,
@@ -64,7 +65,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     train,
 )
 from datavask.cleansing.matching.hard_rules import HARD_RULES, hard_rule_column
-from datavask.cleansing.matching.prepare import prepare_records
+from datavask.cleansing.matching.prepare import evidence_fields, prepare_records
 
 __all__ = [
     "DANISH_COMPARISONS",
@@ -255,7 +256,10 @@ def find_duplicates(
     In: the normalised record frame (``record_id``, ``source_row``, ``customer_type``, ``name_key``,
     ``first_name_key``, ``last_name_key``, ``street_key``, ``house_number``, ``floor``, ``door``,
     ``postal_code``, ``phone_e164``/``phone_numbers``, ``email``/``emails``, ``email_domain``,
-    ``cvr``, ``ean``, ``date_of_birth``…; any may be missing or null).
+    ``cvr``, ``ean``, ``date_of_birth``…; any may be missing or null), and any ``evidence_<field>``
+    columns (:func:`~datavask.cleansing.matching.prepare.evidence_frame`: a mapping's extra
+    evidence such as a birth place), each compared as text and blocked on with the names and
+    the birth date.
     ``review_band=(low, high)``: pairs with ``low <= match_probability < high`` become ``review``
     and only ``>= high`` is a match; without it, ``settings.match_threshold`` splits match from
     non-match. ``link_only`` (default: when the frame has a ``source`` column with two or more
@@ -270,8 +274,14 @@ def find_duplicates(
     records = prepare_records(df)
     if link_only is None:
         link_only = records["source"].drop_nulls().n_unique() > 1
+    evidence = evidence_fields(records)
     comparisons = available_comparisons(records, _adapted(records, settings.comparisons))
-    rules = settings.blocking_rules or default_rules(window=settings.sorted_window)
+    comparisons += tuple(
+        evidence_comparison(f) for f in evidence if records[f"evidence_{f}"].count() > 0
+    )
+    rules = settings.blocking_rules or default_rules(
+        window=settings.sorted_window, evidence=evidence
+    )
     timings["prepare_s"] = time.perf_counter() - started
 
     mark = time.perf_counter()

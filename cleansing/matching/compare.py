@@ -43,6 +43,10 @@ The comparisons, with an example pair for each level (top level first):
     of one customer should not count against the pair.
 ``cvr`` / ``ean`` / ``person_id`` — exact · different (``person_id`` compares the keyed hash of
     the mapped identifier, never the identifier)
+evidence fields a mapping names (``[compare]``: a birth place, an occupation, a programme) —
+    text, Jaro-Winkler: exact ``west devon`` · ≥ 0.92 ``blickling hall`` ~ ``blickling`` ·
+    ≥ 0.80 · different ``devon`` / ``london``; term-frequency adjusted (a shared ``london`` says
+    less than a shared ``coggeshall``). See :func:`evidence_comparison`.
 """
 
 from __future__ import annotations
@@ -162,6 +166,12 @@ PERSON_REGISTER_COMPARISONS: Final = (
 """A set for person registers whose address parts are typed (and mistyped) independently (FEBRL)."""
 
 _LIST_COLUMNS: Final = {"phone": "_phones", "email": "_emails"}
+
+
+def evidence_comparison(field: str) -> Comparison:
+    """The comparison of an evidence column a mapping names: ``evidence_<field>`` as text with
+    Jaro-Winkler levels, its exact level term-frequency adjusted."""
+    return Comparison(field, JW_LEVELS, (f"evidence_{field}",), tf_levels=(3,))
 
 
 def _jaro_winkler() -> Any:
@@ -519,7 +529,8 @@ def compare_pairs(
     pv = PairValues(records, left, right)
     columns: list[pl.Series] = []
     for comparison in comparisons:
-        level, tf_value = _COMPARE[comparison.name](pv, comparison)
+        compare = _COMPARE.get(comparison.name) or _jw_field(comparison.columns[0])
+        level, tf_value = compare(pv, comparison)
         columns.append(level.alias(f"lvl_{comparison.name}"))
         if with_tf_values and comparison.tf_levels:
             values = (
@@ -544,4 +555,4 @@ def tf_source(comparison: Comparison) -> pl.Expr:
         "phone": pl.col("_phones"),
         "email": pl.col("_emails"),
     }
-    return sources[comparison.name]
+    return sources.get(comparison.name, pl.col(comparison.columns[0]))

@@ -18,6 +18,9 @@ Out: the same rows in the same order with only the input columns (all present), 
   street or postal code;
 - ``_locals`` (list[str]) — the personal local parts of the e-mail addresses (``jens.hansen`` of
   ``jens.hansen@gmail.com``; role mailboxes such as ``info`` left out).
+
+Extra evidence a mapping names (``[compare]``, e.g. a birth place or an occupation) arrives as
+``evidence_<field>`` columns (:func:`evidence_frame`) and is kept as it is.
 """
 
 from __future__ import annotations
@@ -166,13 +169,39 @@ def _phones() -> pl.Expr:
     )
 
 
+EVIDENCE_PREFIX: Final = "evidence_"
+
+
+def evidence_frame(frame: pl.DataFrame, fields: dict[str, str]) -> pl.DataFrame:
+    """``evidence_<field>`` for every ``field = "column"`` of a mapping's ``[compare]`` table: the
+    column's text trimmed, lower-cased, inner whitespace collapsed, empty as null (``"  West
+    Devon "`` → ``"west devon"``). The column itself is left as it is."""
+    text = {
+        f"{EVIDENCE_PREFIX}{field}": pl.col(column).cast(pl.String).str.to_lowercase()
+        for field, column in fields.items()
+    }
+    return frame.select(
+        _blank_to_null(expr.str.replace_all(r"\s+", " ")).alias(name) for name, expr in text.items()
+    )
+
+
+def evidence_fields(records: pl.DataFrame) -> tuple[str, ...]:
+    """The evidence fields a record frame carries (``birth_place`` for ``evidence_birth_place``)."""
+    return tuple(
+        c.removeprefix(EVIDENCE_PREFIX) for c in records.columns if c.startswith(EVIDENCE_PREFIX)
+    )
+
+
 def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
     """The record frame with every input column present and the matcher's derived columns added."""
     missing = [
         pl.lit(None, dtype=t).alias(c) for c, t in INPUT_COLUMNS.items() if c not in df.columns
     ]
+    evidence = [c for c in df.columns if c.startswith(EVIDENCE_PREFIX)]
     # Only the columns the matcher reads: a normalised frame also carries every src_* column.
-    records = df.select(c for c in INPUT_COLUMNS if c in df.columns).with_columns(missing)
+    records = df.select(*(c for c in INPUT_COLUMNS if c in df.columns), *evidence).with_columns(
+        missing
+    )
     records = records.with_columns(
         pl.col(c).cast(t) for c, t in INPUT_COLUMNS.items() if c != "source_row"
     )
