@@ -55,8 +55,6 @@ class BlockingRule:
     star: bool = False  # pair each record with its block's first only; blocks are never capped
     # Finer keys for a block over the cap (equality rules only); None for :func:`refinements`.
     refine: tuple[pl.Expr, ...] | None = None
-    # A cap of its own (equality rules only): None for candidate_pairs' ``max_block_size``.
-    max_block_size: int | None = None
 
 
 # Neighbours whose sort keys are less alike than this are not worth comparing: a name this far
@@ -143,10 +141,19 @@ def postal_district() -> pl.Expr:
     return pl.when(code.str.contains(" ", literal=True)).then(code.str.split(" ").list.first())
 
 
-# A postal code alone pairs all its records only where it is about as fine as an address (a
-# British ``SE1 8XZ`` holds a street or two); a Danish code's hundreds of customers are left to
-# the postal code + name rules.
-FINE_POSTAL_BLOCK = 20
+def address_sort_key() -> pl.Expr:
+    """The address line with its numbers first: ``1718 s loomis blvd`` and ``1718 s loomis``
+    sort next to each other, and so do ``12 2 vestergade tv`` and ``12 2 vestergde tv``."""
+    text = pl.col("_address_text")
+    numbers = text.str.extract_all(r"\d+").list.join(" ")
+    words = text.str.replace_all(r"\d+", "").str.replace_all(r"\s+", " ").str.strip_chars()
+    return pl.concat_str(numbers, words, separator=" ").str.strip_chars()
+
+
+def name_words() -> pl.Expr:
+    """The first two words of the name without legal form: ``albany park`` of Albany Park Comm
+    Ctr and of Albany Park Community Center; a person's whole name."""
+    return pl.col("_org").str.split(" ").list.slice(0, 2).list.join(" ")
 
 
 def evidence_rules(fields: tuple[str, ...]) -> tuple[BlockingRule, ...]:
@@ -211,13 +218,14 @@ def default_rules(*, window: int = 5, evidence: tuple[str, ...] = ()) -> tuple[B
             ),
             uses=NAME_USES,
         ),
+        # A two-part postal code (``SE1 8XZ``) holds a street or two: as fine as an address.
         BlockingRule(
             "postal",
-            pl.col("postal_code"),
+            pl.when(postal_district().is_not_null()).then(pl.col("postal_code")),
             uses=ADDRESS_USES,
             refine=(),
-            max_block_size=FINE_POSTAL_BLOCK,
         ),
+        BlockingRule("name_words", name_words(), uses=NAME_USES),
         BlockingRule(
             "district_first",
             _joined_expr(postal_district(), pl.col("first_name_key")),
@@ -269,6 +277,14 @@ def default_rules(*, window: int = 5, evidence: tuple[str, ...] = ()) -> tuple[B
             unordered_name_key(),
             window=window,
             uses=NAME_USES,
+            min_similarity=NEIGHBOUR_SIMILARITY,
+        ),
+        # An address line that did not parse into street and number still sorts by its numbers.
+        BlockingRule(
+            "address_sorted",
+            address_sort_key(),
+            window=window,
+            uses=ADDRESS_USES,
             min_similarity=NEIGHBOUR_SIMILARITY,
         ),
         # The whole name as written, whatever the record was classified as: "Caroline Winthers
@@ -499,8 +515,7 @@ def candidate_pairs(
         elif rule.star:
             lazy_pairs, stats = _star_pairs(keyed, link_only)
         else:
-            cap = max_block_size if rule.max_block_size is None else rule.max_block_size
-            lazy_pairs, stats, capped = _block_pairs(keyed, rule, cap, link_only)
+            lazy_pairs, stats, capped = _block_pairs(keyed, rule, max_block_size, link_only)
             capped_blocks.append(capped)
         rule_pairs = (
             lazy_pairs.filter(_pair_key().is_first_distinct())

@@ -26,7 +26,10 @@ The comparisons, with an example pair for each level (top level first):
     same building (floor/door missing on one side) ·
     same building, other unit (``2 tv`` / ``3 th``) · same street and number (``vestergade 12`` ~
     ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) · same postal code ·
-    different
+    different. Where either address did not parse into street and number (``4910 S Dr. Martin
+    Luther``, ``435 S. La Cienega Blvd.``), the address lines as written are compared instead:
+    equal text is exact; the same numbers and Jaro-Winkler ≥ 0.85 (``1718 s loomis blvd`` ~
+    ``1718 s loomis``) is same street and number; ≥ 0.85 alone same street; else different
 ``street`` / ``city`` / ``address_line2`` — Jaro-Winkler exact / ≥ 0.92 / ≥ 0.80 / different
 ``house_number`` — exact ``12A`` · same number ``12`` ~ ``12A`` · different
 ``postal_code`` — exact · one edit ``8000`` ~ ``8001`` · different
@@ -391,7 +394,39 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         .otherwise(0)
     )
     level = pl.select(expr.cast(pl.Int8)).to_series()
+    unparsed = (key_l.is_null() | key_r.is_null()).fill_null(True)
+    if unparsed.any():
+        text_level = _address_text_level(pv)
+        level = pl.select(pl.when(unparsed).then(text_level).otherwise(level)).to_series()
+    # Term frequencies count parsed addresses: an address line as written is not adjusted.
     return level, _tf_value(key_l, level, comparison)
+
+
+# Address lines this alike (Jaro-Winkler) with the same numbers are one address written two
+# ways: "1718 s loomis blvd" / "1718 s loomis" (0.95), "3701 w ogden" / "3701 w ogden avenue".
+TEXT_ADDRESS_ALIKE: Final = 0.85
+
+
+def _address_text_level(pv: PairValues) -> pl.Series:
+    """Address levels from the address lines as written (records whose address did not parse):
+    exact (6), same street and number (3), same street (2), different (0), missing (-1)."""
+    a, b = pv.both("_address_text")
+    sim = similarity(a, b, _jaro_winkler())
+    numbers_l = a.str.extract_all(r"\d+").list.join(" ")
+    numbers_r = b.str.extract_all(r"\d+").list.join(" ")
+    same_numbers = (numbers_l == numbers_r).fill_null(False) & (numbers_l != "")
+    expr = (
+        pl.when(sim.is_null())
+        .then(NULL_LEVEL)
+        .when((a == b).fill_null(False))
+        .then(6)
+        .when(same_numbers & (sim >= TEXT_ADDRESS_ALIKE))
+        .then(3)
+        .when(sim >= TEXT_ADDRESS_ALIKE)
+        .then(2)
+        .otherwise(0)
+    )
+    return pl.select(expr.cast(pl.Int8)).to_series()
 
 
 def _jw_field(column: str) -> Callable[[PairValues, Comparison], ComparisonOutput]:

@@ -16,6 +16,9 @@ Out: the same rows in the same order with only the input columns (all present), 
 - ``_unit`` — floor and door together (``"2 tv"``), null when both are missing;
 - ``_address`` — street, house number and postal code (``"vestergade|12|8000"``), null without a
   street or postal code;
+- ``_address_text`` — the address line as written, folded, punctuation dropped (``"4910 s king
+  drive"``), or house number and street; the address evidence of a record whose address did not
+  parse into street and number (``4910 S Dr. Martin Luther``, an address abroad);
 - ``_locals`` (list[str]) — the personal local parts of the e-mail addresses (``jens.hansen`` of
   ``jens.hansen@gmail.com``; role mailboxes such as ``info`` left out).
 
@@ -29,6 +32,7 @@ from typing import Final
 
 import polars as pl
 
+from datavask.cleansing.names import text_key
 from datavask.cleansing.reference import load_reference
 
 INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
@@ -57,6 +61,7 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "cvr": pl.String(),
     "ean": pl.String(),
     "national_id": pl.String(),
+    "raw_address": pl.String(),
     "raw_phone": pl.String(),
     "raw_mobile": pl.String(),
     "_person_key": pl.String(),
@@ -239,6 +244,10 @@ def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
         .str.to_lowercase()
         .alias("_unit"),
         address_key().alias("_address"),
+        pl.coalesce(
+            text_key(pl.col("raw_address")),
+            pl.concat_str(pl.col("house_number"), pl.col("street_key"), separator=" "),
+        ).alias("_address_text"),
     ).with_columns(
         pl.col("_emails")
         .list.eval(
