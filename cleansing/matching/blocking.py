@@ -147,7 +147,8 @@ def address_sort_key() -> pl.Expr:
     text = pl.col("_address_text")
     numbers = text.str.extract_all(r"\d+").list.join(" ")
     words = text.str.replace_all(r"\d+", "").str.replace_all(r"\s+", " ").str.strip_chars()
-    return pl.concat_str(numbers, words, separator=" ").str.strip_chars()
+    key = pl.concat_str(numbers, words, separator=" ").str.strip_chars()
+    return pl.when(pl.col("_address").is_null()).then(key)
 
 
 def name_words() -> pl.Expr:

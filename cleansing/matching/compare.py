@@ -28,8 +28,9 @@ The comparisons, with an example pair for each level (top level first):
     ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) · same postal code ·
     different. Where either address did not parse into street and number (``4910 S Dr. Martin
     Luther``, ``435 S. La Cienega Blvd.``), the address lines as written are compared instead:
-    equal text is exact; the same numbers and Jaro-Winkler ≥ 0.85 (``1718 s loomis blvd`` ~
-    ``1718 s loomis``) is same street and number; ≥ 0.85 alone same street; else different
+    equal text is exact; the same numbers and lines (or street words) with Jaro-Winkler ≥ 0.85
+    (``1718 s loomis blvd`` ~ ``1718 s loomis``) same street and number; alike lines with other
+    numbers (``1718 s loomis`` ~ ``1722 s loomis``) same street; else different
 ``street`` / ``city`` / ``address_line2`` — Jaro-Winkler exact / ≥ 0.92 / ≥ 0.80 / different
 ``house_number`` — exact ``12A`` · same number ``12`` ~ ``12A`` · different
 ``postal_code`` — exact · one edit ``8000`` ~ ``8001`` · different
@@ -402,31 +403,42 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     return level, _tf_value(key_l, level, comparison)
 
 
-# Address lines this alike (Jaro-Winkler) with the same numbers are one address written two
-# ways: "1718 s loomis blvd" / "1718 s loomis" (0.95), "3701 w ogden" / "3701 w ogden avenue".
-TEXT_ADDRESS_ALIKE: Final = 0.85
+# Address lines, or their street words, this alike (Jaro-Winkler) are one street written two
+# ways: "1718 s loomis blvd" / "1718 s loomis", "w ogden" / "w ogden avenue".
+TEXT_STREET_ALIKE: Final = 0.85
 
 
 def _address_text_level(pv: PairValues) -> pl.Series:
     """Address levels from the address lines as written (records whose address did not parse):
-    exact (6), same street and number (3), same street (2), different (0), missing (-1)."""
+    equal lines exact (6); the same numbers and alike lines or street words (in any order: a
+    parsed side reads ``vestergade 12``) same street and number (3); alike lines with other
+    numbers same street (2); else different (0); missing (-1)."""
     a, b = pv.both("_address_text")
-    sim = similarity(a, b, _jaro_winkler())
+    words_a, words_b = (_street_words(side) for side in (a, b))
+    lines_alike = (similarity(a, b, _jaro_winkler()) >= TEXT_STREET_ALIKE).fill_null(False)
+    words_alike = (similarity(words_a, words_b, _jaro_winkler()) >= TEXT_STREET_ALIKE).fill_null(
+        False
+    )
     numbers_l = a.str.extract_all(r"\d+").list.join(" ")
     numbers_r = b.str.extract_all(r"\d+").list.join(" ")
     same_numbers = (numbers_l == numbers_r).fill_null(False) & (numbers_l != "")
     expr = (
-        pl.when(sim.is_null())
+        pl.when(a.is_null() | b.is_null())
         .then(NULL_LEVEL)
         .when((a == b).fill_null(False))
         .then(6)
-        .when(same_numbers & (sim >= TEXT_ADDRESS_ALIKE))
+        .when(same_numbers & (lines_alike | words_alike))
         .then(3)
-        .when(sim >= TEXT_ADDRESS_ALIKE)
+        .when(lines_alike)
         .then(2)
         .otherwise(0)
     )
     return pl.select(expr.cast(pl.Int8)).to_series()
+
+
+def _street_words(text: pl.Series) -> pl.Series:
+    words = text.str.replace_all(r"\d+", " ").str.replace_all(r"\s+", " ").str.strip_chars()
+    return pl.select(pl.when(words != "").then(words)).to_series()
 
 
 def _jw_field(column: str) -> Callable[[PairValues, Comparison], ComparisonOutput]:
