@@ -3,9 +3,11 @@
 :func:`find_duplicates` takes the normalised record frame and runs
 
 1. **blocking** (:mod:`~cleansing.matching.blocking`) — candidate pairs from shared CVR, EAN,
-   e-mail, phone, company e-mail domain, address, postal code + name prefix, date of birth and
-   sorted-neighbourhood passes over names (neighbours only when their names are alike); two
-   records with different CVR numbers are never paired; oversized blocks are skipped and reported;
+   e-mail, phone, company e-mail domain, address, postal code + name prefix, date of birth, a
+   mapping's ``[compare]`` evidence and sorted-neighbourhood passes over names and unparsed
+   address lines (neighbours only when their keys are alike); two records with different CVR
+   numbers are never paired; oversized blocks are split by finer keys, what stays too big is
+   skipped and reported;
 2. **comparison** (:mod:`~cleansing.matching.compare`) — discrete agreement levels per field;
 3. **scoring** (:mod:`~cleansing.matching.fellegi_sunter`) — Fellegi–Sunter weights with u from
    random pairs, m by EM over the candidate pairs, term-frequency adjusted;
