@@ -196,6 +196,13 @@ def default_rules(*, window: int = 5, evidence: tuple[str, ...] = ()) -> tuple[B
         BlockingRule(
             "address", _joined("street_key", "house_number", "postal_code"), uses=ADDRESS_USES
         ),
+        # A whole address line as written: one building whatever parsing made of it ("1653 W
+        # 43rd St" with and without a postal code).
+        BlockingRule(
+            "address_line",
+            pl.when(pl.col("raw_address").is_not_null()).then(pl.col("_address_text")),
+            uses=ADDRESS_USES,
+        ),
         BlockingRule(
             "postal_name",
             pl.concat_str(pl.col("postal_code"), name_block_key()),

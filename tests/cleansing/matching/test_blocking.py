@@ -341,3 +341,19 @@ def test_evidence_fields_block_with_names_and_birth_date() -> None:
         ("occupation_birth", "a", "c"),
         ("occupation_year", "a", "c"),
     }
+
+
+def test_address_lines_as_written_pair_whatever_the_postal_code() -> None:
+    rows = [
+        {"record_id": "a", "name_key": "chicago commons", "postal_code": None},
+        {"record_id": "b", "name_key": "paulo freire", "postal_code": "60609"},
+        # a register with street and number fields but no address line is left to the address rule
+        {"record_id": "c", "street_key": "w 43rd st", "house_number": "1653"},
+        {"record_id": "d", "street_key": "w 43rd st", "house_number": "1653"},
+    ]
+    df = frame(rows).with_columns(
+        pl.Series("raw_address", ["1653 W. 43rd St", "1653 W 43rd St", None, None])
+    )
+    records = prepare_records(df)
+    rules = tuple(r for r in default_rules() if r.name == "address_line")
+    assert _found(records, candidate_pairs(records, rules).pairs) == {("a", "b")}
