@@ -34,6 +34,7 @@ from datavask.cleansing.matching.blocking import (
     BlockingRule,
     Candidates,
     candidate_pairs,
+    coarse_evidence,
     default_rules,
     identical_key,
 )
@@ -282,7 +283,7 @@ def find_duplicates(
         evidence_comparison(f) for f in evidence if records[f"evidence_{f}"].count() > 0
     )
     rules = settings.blocking_rules or default_rules(
-        window=settings.sorted_window, evidence=evidence
+        window=settings.sorted_window, evidence=evidence, coarse=coarse_evidence(records, evidence)
     )
     timings["prepare_s"] = time.perf_counter() - started
 

@@ -8,6 +8,7 @@ import pytest
 from datavask.cleansing.matching.blocking import (
     BlockingRule,
     candidate_pairs,
+    coarse_evidence,
     default_rules,
     evidence_rules,
 )
@@ -357,3 +358,24 @@ def test_address_lines_as_written_pair_whatever_the_postal_code() -> None:
     records = prepare_records(df)
     rules = tuple(r for r in default_rules() if r.name == "address_line")
     assert _found(records, candidate_pairs(records, rules).pairs) == {("a", "b")}
+
+
+def test_coarse_evidence_pairs_only_with_last_names_and_other_evidence() -> None:
+    # 3 occupations over 60 records (two random records share one 1 time in 3), 60 birth places
+    occupations = ["writer", "politician", "cricketer"] * 20
+    places = [f"town {i}" for i in range(60)]
+    df = frame([{"record_id": f"r{i}"} for i in range(60)]).with_columns(
+        pl.Series("evidence_occupation", occupations), pl.Series("evidence_birth_place", places)
+    )
+    records = prepare_records(df)
+    coarse = coarse_evidence(records, ("birth_place", "occupation"))
+    assert coarse == {"occupation"}
+    names = [r.name for r in evidence_rules(("birth_place", "occupation"), coarse)]
+    assert names == [
+        "birth_place_first",
+        "birth_place_last",
+        "birth_place_birth",
+        "birth_place_year",
+        "birth_place_occupation",
+        "occupation_last",
+    ]
