@@ -131,9 +131,11 @@ class MatchResult:
       ``{level, weight}`` struct per comparison. Non-match pairs below ``pair_floor`` are left out.
     - ``clusters``: ``record_id``, ``cluster_id``, ``cluster_size``, ``in_review_pair``, one row
       per input record in input order.
-    - ``blocking_report``: per blocking rule, records keyed, blocks, largest block, capped blocks
-      and records, pairs generated and pairs new.
-    - ``oversized_blocks``: the blocks skipped for size (``blocking_rule``, ``key``, ``size``).
+    - ``blocking_report``: per blocking rule, records keyed, blocks, largest block, blocks over the
+      cap, their records and those of them compared through a finer key (``split_records``),
+      pairs generated and pairs new.
+    - ``oversized_blocks``: the blocks over the cap (``blocking_rule``, ``key``, ``size``),
+      compared only where a finer key split them.
     - ``model``: the estimated Fellegi–Sunter parameters (``model.parameters()`` as a table).
     - ``summary``: counts and seconds per stage.
     - ``decisions``: what the reviewers' decisions did (:func:`~.decisions.decision_report`).
