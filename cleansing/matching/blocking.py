@@ -349,17 +349,10 @@ def default_rules(
 
 
 def _keyed(records: pl.DataFrame, rule: BlockingRule, apart_on: str | None) -> pl.DataFrame:
-    """``_idx``, ``source``, ``apart`` (the ``apart_on`` value), ``key`` and, for an equality
-    rule, ``refine_0``… (its finer keys), one row per record and key value."""
+    """``_idx``, ``source``, ``apart`` (the ``apart_on`` value) and ``key``, one row per record
+    and key value."""
     apart = pl.col(apart_on) if apart_on else pl.lit(None, dtype=pl.String)
-    finer = () if rule.star or rule.window > 1 else _finer_keys(rule)
-    keyed = records.select(
-        "_idx",
-        "source",
-        apart.alias("apart"),
-        rule.key.alias("key"),
-        *(key.cast(pl.String).alias(f"refine_{i}") for i, key in enumerate(finer)),
-    )
+    keyed = records.select("_idx", "source", apart.alias("apart"), rule.key.alias("key"))
     if isinstance(keyed.schema["key"], pl.List):
         # A record lists a number twice ("+4533121212; 33 12 12 12"): one key row each.
         keyed = keyed.explode("key").drop_nulls("key").unique(["_idx", "key"], maintain_order=True)
@@ -381,7 +374,11 @@ def _allowed(link_only: bool) -> pl.Expr:
 
 
 def _block_pairs(
-    keyed: pl.DataFrame, rule: BlockingRule, max_block_size: int, link_only: bool
+    records: pl.DataFrame,
+    keyed: pl.DataFrame,
+    rule: BlockingRule,
+    max_block_size: int,
+    link_only: bool,
 ) -> tuple[pl.LazyFrame, dict[str, int], pl.DataFrame]:
     """Pairs within every block of at most ``max_block_size`` records, and within the sub-blocks
     of at most that size that a finer key cuts out of a larger block."""
@@ -390,9 +387,16 @@ def _block_pairs(
     usable = sizes.filter(pl.col("size").is_between(2, max_block_size)).select("key")
     members = [keyed.lazy().join(usable.lazy(), on="key", how="semi")]
     big = keyed.join(oversized.select("key"), on="key", how="semi")
+    finer = _finer_keys(rule) if big.height else ()
+    # The finer keys of the records in oversized blocks only (a few thousand of a million).
+    big = big.hstack(
+        records[big["_idx"]].select(
+            key.cast(pl.String).alias(f"refine_{i}") for i, key in enumerate(finer)
+        )
+    )
     refined = pl.DataFrame(schema={"_idx": pl.UInt32})
-    for finer in (c for c in keyed.columns if c.startswith("refine_")):
-        split = big.with_columns(pl.concat_str("key", finer, separator="\x1f").alias("key"))
+    for finer_key in (f"refine_{i}" for i in range(len(finer))):
+        split = big.with_columns(pl.concat_str("key", finer_key, separator="\x1f").alias("key"))
         split = split.drop_nulls("key")
         within = split.filter(pl.len().over("key").is_between(2, max_block_size))
         members.append(within.lazy())
@@ -552,7 +556,9 @@ def candidate_pairs(
         elif rule.star:
             lazy_pairs, stats = _star_pairs(keyed, link_only)
         else:
-            lazy_pairs, stats, capped = _block_pairs(keyed, rule, max_block_size, link_only)
+            lazy_pairs, stats, capped = _block_pairs(
+                records, keyed, rule, max_block_size, link_only
+            )
             capped_blocks.append(capped)
         rule_pairs = (
             lazy_pairs.filter(_pair_key().is_first_distinct())
