@@ -357,3 +357,43 @@ def resolve_mapping(
             f"columns seen: {', '.join(map(repr, columns))}. Use --mapping to name them."
         )
     return mapping
+
+
+_EVIDENCE_NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def load_compare_fields(path: Path) -> dict[str, str]:
+    """A ``--mapping`` file's ``[compare]`` table: extra matching evidence, ``field = "Input
+    column"`` (``birth_place = "Birth place"``), {} without one.
+
+    Each named column is compared as text between records (exact, alike, different; a common
+    value counts less) and blocked on with the names and the birth date; it stays in the outputs
+    as it was read. A field is a lower-case name that is not a canonical field.
+    """
+    with path.open("rb") as fh:  # load_mapping_file has read it already: errors are reported there
+        table = tomllib.load(fh).get("compare", {})
+    if not isinstance(table, dict):
+        raise InputError(f'mapping file {path}: [compare] must be a table of field = "column"')
+    problems = [
+        f"{field} (a canonical field: map it under [columns])"
+        for field in table
+        if field in CANONICAL_FIELDS
+    ]
+    problems += [
+        f"{field} (use lower-case letters, digits and _)"
+        for field in table
+        if field not in CANONICAL_FIELDS and not _EVIDENCE_NAME.match(field)
+    ]
+    problems += [
+        f"{field} (value must be a column name)"
+        for field, column in table.items()
+        if not isinstance(column, str)
+    ]
+    if problems:
+        raise InputError(f"mapping file {path}, [compare]: {', '.join(problems)}")
+    return dict(table)
+
+
+def missing_compare_columns(fields: dict[str, str], columns: Sequence[str]) -> list[str]:
+    """The ``[compare]`` columns the input does not have."""
+    return [column for column in fields.values() if column not in columns]

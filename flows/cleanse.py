@@ -77,11 +77,43 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.connectors.mapping import load_mapping_file
 
     override = load_mapping_file(Path(options["mapping"])) if options.get("mapping") else None
+    evidence = _compare_fields(options)
     frame, info = read_input(options["input"], mapping=override, sheet=options.get("sheet"))
-    frame = set_aside_originals(frame, work, mapped=info.mapping.values())
+    _check_compare_columns(evidence, info.columns)
+    mapped = [*info.mapping.values(), *evidence.values()]  # [compare] columns stay for matching
+    frame = set_aside_originals(frame, work, mapped=mapped)
+    Path(work, "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
     frame.write_parquet(Path(work, "canonical.parquet"))
     Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
     return info.to_dict()
+
+
+def _compare_fields(options: dict[str, Any]) -> dict[str, str]:
+    from datavask.connectors.mapping import load_compare_fields
+
+    return load_compare_fields(Path(options["mapping"])) if options.get("mapping") else {}
+
+
+def _check_compare_columns(evidence: dict[str, str], columns: list[str]) -> None:
+    from datavask.connectors.errors import InputError
+    from datavask.connectors.mapping import missing_compare_columns
+
+    if missing := missing_compare_columns(evidence, columns):
+        raise InputError(
+            f"the mapping's [compare] names columns the input does not have: {missing}; "
+            f"its columns are {columns}"
+        )
+
+
+def with_evidence(frame: pl.DataFrame, work: str) -> pl.DataFrame:
+    """The frame with ``evidence_<field>`` for the mapping's ``[compare]`` fields (for matching
+    only: the records keep their ``src_`` columns as read)."""
+    from datavask.cleansing.matching.prepare import evidence_frame
+
+    path = Path(work, "evidence.json")
+    evidence = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    columns = {field: f"src_{column}" for field, column in evidence.items()}
+    return frame.hstack(evidence_frame(frame, columns)) if columns else frame
 
 
 def set_aside_originals(frame: pl.DataFrame, work: str, *, mapped: Iterable[str]) -> pl.DataFrame:
@@ -186,7 +218,7 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
         decisions = read_decisions(Path(options["decisions"]))
     result = find_duplicates(
-        registry_view(frame),
+        with_evidence(registry_view(frame), work),
         review_band=(band[0], band[1]) if band else None,
         decisions=decisions,
     )

@@ -3,9 +3,11 @@
 :func:`find_duplicates` takes the normalised record frame and runs
 
 1. **blocking** (:mod:`~cleansing.matching.blocking`) — candidate pairs from shared CVR, EAN,
-   e-mail, phone, company e-mail domain, address, postal code + name prefix, date of birth and
-   sorted-neighbourhood passes over names (neighbours only when their names are alike); two
-   records with different CVR numbers are never paired; oversized blocks are skipped and reported;
+   e-mail, phone, company e-mail domain, address, postal code + name prefix, date of birth, a
+   mapping's ``[compare]`` evidence and sorted-neighbourhood passes over names and unparsed
+   address lines (neighbours only when their keys are alike); two records with different CVR
+   numbers are never paired; oversized blocks are split by finer keys, what stays too big is
+   skipped and reported;
 2. **comparison** (:mod:`~cleansing.matching.compare`) — discrete agreement levels per field;
 3. **scoring** (:mod:`~cleansing.matching.fellegi_sunter`) — Fellegi–Sunter weights with u from
    random pairs, m by EM over the candidate pairs, term-frequency adjusted;
@@ -36,6 +38,7 @@ from datavask.cleansing.matching.blocking import (
     BlockingRule,
     Candidates,
     candidate_pairs,
+    coarse_evidence,
     default_rules,
     identical_key,
 )
@@ -50,6 +53,7 @@ from datavask.cleansing.matching.compare import (
     Comparison,
     available_comparisons,
     compare_pairs,
+    evidence_comparison,
 )
 from datavask.cleansing.matching.copies import copies_match, copy_pairs
 from datavask.cleansing.matching.decisions import (
@@ -71,7 +75,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     train,
 )
 from datavask.cleansing.matching.hard_rules import HARD_RULES, SOFT_VETOES, hard_rule_column
-from datavask.cleansing.matching.prepare import prepare_records
+from datavask.cleansing.matching.prepare import evidence_fields, prepare_records
 from datavask.cleansing.matching.review_band import (
     ReviewBand,
     given_band,
@@ -145,9 +149,11 @@ class MatchResult:
       ``{level, weight}`` struct per comparison. Non-match pairs below ``pair_floor`` are left out.
     - ``clusters``: ``record_id``, ``cluster_id``, ``cluster_size``, ``in_review_pair``, one row
       per input record in input order.
-    - ``blocking_report``: per blocking rule, records keyed, blocks, largest block, capped blocks
-      and records, pairs generated and pairs new.
-    - ``oversized_blocks``: the blocks skipped for size (``blocking_rule``, ``key``, ``size``).
+    - ``blocking_report``: per blocking rule, records keyed, blocks, largest block, blocks over the
+      cap, their records and those of them compared through a finer key (``split_records``),
+      pairs generated and pairs new.
+    - ``oversized_blocks``: the blocks over the cap (``blocking_rule``, ``key``, ``size``),
+      compared only where a finer key split them.
     - ``model``: the estimated Fellegi–Sunter parameters (``model.parameters()`` as a table).
     - ``summary``: counts and seconds per stage.
     - ``decisions``: what the reviewers' decisions did (:func:`~.decisions.decision_report`).
@@ -288,7 +294,10 @@ def find_duplicates(
     In: the normalised record frame (``record_id``, ``source_row``, ``customer_type``, ``name_key``,
     ``first_name_key``, ``last_name_key``, ``street_key``, ``house_number``, ``floor``, ``door``,
     ``postal_code``, ``phone_e164``/``phone_numbers``, ``email``/``emails``, ``email_domain``,
-    ``cvr``, ``ean``, ``date_of_birth``…; any may be missing or null).
+    ``cvr``, ``ean``, ``date_of_birth``…; any may be missing or null), and any ``evidence_<field>``
+    columns (:func:`~datavask.cleansing.matching.prepare.evidence_frame`: a mapping's extra
+    evidence such as a birth place), each compared as text and blocked on with the names and
+    the birth date.
     ``review_band=(low, high)``: pairs with ``low <= match_probability < high`` become ``review``
     and only ``>= high`` is a match; without it the band is derived from the estimated model
     (:func:`~.review_band.model_band`), or ``settings.match_threshold`` splits match from
@@ -307,8 +316,14 @@ def find_duplicates(
     records = prepare_records(df)
     if link_only is None:
         link_only = records["source"].drop_nulls().n_unique() > 1
+    evidence = evidence_fields(records)
     comparisons = available_comparisons(records, _adapted(records, settings.comparisons))
-    rules = settings.blocking_rules or default_rules(window=settings.sorted_window)
+    comparisons += tuple(
+        evidence_comparison(f) for f in evidence if records[f"evidence_{f}"].count() > 0
+    )
+    rules = settings.blocking_rules or default_rules(
+        window=settings.sorted_window, evidence=evidence, coarse=coarse_evidence(records, evidence)
+    )
     timings["prepare_s"] = time.perf_counter() - started
 
     mark = time.perf_counter()

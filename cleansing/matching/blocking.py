@@ -11,8 +11,12 @@ expression over the prepared record frame (see :mod:`datavask.cleansing.matching
   next ``window - 1`` records, which catches name typos that break every equality key.
 
 A block larger than ``max_block_size`` (the switchboard number of a business centre shared by 400
-tenants) is skipped and reported instead of producing 80,000 pairs; its records still meet their
-real duplicates through the other rules.
+tenants, the 600 records born "1600-01-01" in a historical register) does not produce its 80,000
+pairs: it is split by each of the rule's finer keys (:func:`refinements`: the short name key, the
+postal code, the date of birth) and the sub-blocks within the cap are compared — tenants of one
+switchboard with the same name, people of one birth date with the same name. What no finer key
+splits small enough is skipped and reported; its records still meet their real duplicates through
+the other rules.
 
 - an ``identical`` rule (``star=True``) pairs each record with the first record identical to it
   on every column the matcher reads: a customer copied 60 times fills every block of its own past
@@ -49,6 +53,8 @@ class BlockingRule:
     uses: tuple[str, ...] = ()
     min_similarity: float = 0.0
     star: bool = False  # pair each record with its block's first only; blocks are never capped
+    # Finer keys for a block over the cap (equality rules only); None for :func:`refinements`.
+    refine: tuple[pl.Expr, ...] | None = None
 
 
 # Neighbours whose sort keys are less alike than this are not worth comparing: a name this far
@@ -102,7 +108,11 @@ def unordered_name_key() -> pl.Expr:
 
 
 def _joined(*columns: str) -> pl.Expr:
-    return pl.concat_str([pl.col(c) for c in columns], separator="|", ignore_nulls=False)
+    return _joined_expr(*(pl.col(c) for c in columns))
+
+
+def _joined_expr(*keys: pl.Expr) -> pl.Expr:
+    return pl.concat_str(keys, separator="|", ignore_nulls=False)
 
 
 # Columns copies of one record may differ in: its id, its place in the file and when it was last
@@ -116,8 +126,91 @@ def identical_key() -> pl.Expr:
     return pl.struct(pl.exclude(*_NOT_COMPARED).exclude("^_.*$")).hash(seed=0)
 
 
-def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
-    """The standard rules, strongest evidence first (a pair is credited to the first that finds it).
+def refinements() -> tuple[pl.Expr, ...]:
+    """The keys an oversized block is split by, each on its own: the short name key (``hansje``),
+    the postal code, the date of birth. A key the rule already holds splits nothing and costs one
+    group-by."""
+    return (name_block_key(), pl.col("postal_code"), pl.col("date_of_birth"))
+
+
+def postal_district() -> pl.Expr:
+    """The outward code of a postal code written in two parts (``SE1`` of ``SE1 8XZ``, ``1012``
+    of ``1012 AB``); null for one-part codes such as Danish ``8000``, which the postal code rules
+    already cover."""
+    code = pl.col("postal_code").str.strip_chars()
+    return pl.when(code.str.contains(" ", literal=True)).then(code.str.split(" ").list.first())
+
+
+def address_sort_key() -> pl.Expr:
+    """The address line with its numbers first: ``1718 s loomis blvd`` and ``1718 s loomis``
+    sort next to each other, and so do ``12 2 vestergade tv`` and ``12 2 vestergde tv``."""
+    text = pl.col("_address_text")
+    numbers = text.str.extract_all(r"\d+").list.join(" ")
+    words = text.str.replace_all(r"\d+", "").str.replace_all(r"\s+", " ").str.strip_chars()
+    key = pl.concat_str(numbers, words, separator=" ").str.strip_chars()
+    return pl.when(pl.col("_address").is_null()).then(key)
+
+
+def name_words() -> pl.Expr:
+    """The first two words of the name without legal form: ``albany park`` of Albany Park Comm
+    Ctr and of Albany Park Community Center; a person's whole name."""
+    return pl.col("_org").str.split(" ").list.slice(0, 2).list.join(" ")
+
+
+# An evidence field two random records share more often than this (an occupation: "politician",
+# "cricketer"; a gender) is too coarse to pair with a first name or a birth year: such blocks hold
+# thousands of strangers per true pair. It still pairs with the last name and the other fields.
+COARSE_AGREEMENT = 0.02
+
+
+def coarse_evidence(records: pl.DataFrame, fields: tuple[str, ...]) -> frozenset[str]:
+    """The evidence fields whose values two random records share with probability (Σ share²)
+    above :data:`COARSE_AGREEMENT`: ``occupation`` (0.039 on historical_50k), not
+    ``birth_place`` (0.005)."""
+    coarse = set()
+    for name in fields:
+        values = records.get_column(f"evidence_{name}").drop_nulls()
+        if values.len() == 0:
+            continue
+        shares = values.value_counts()["count"] / values.len()
+        if float((shares**2).sum()) > COARSE_AGREEMENT:
+            coarse.add(name)
+    return frozenset(coarse)
+
+
+def evidence_rules(
+    fields: tuple[str, ...], coarse: frozenset[str] = frozenset()
+) -> tuple[BlockingRule, ...]:
+    """Rules for extra evidence columns a mapping names (``evidence_<field>``, see
+    :func:`~datavask.cleansing.matching.prepare.evidence_frame`): each with either name part, the
+    birth date, the birth year, and each other evidence field — ``london|wally`` for a writer born
+    in London; a ``coarse`` field (:func:`coarse_evidence`) only with the last name and the other
+    evidence fields. Blocks over the cap are split like any other (``london|1861`` by name)."""
+    rules: list[BlockingRule] = []
+    for i, name in enumerate(fields):
+        value = pl.col(f"evidence_{name}")
+        partners = {
+            "first": pl.col("first_name_key"),
+            "last": pl.col("last_name_key"),
+            "birth": pl.col("date_of_birth"),
+            "year": pl.col("date_of_birth").str.slice(0, 4),
+        }
+        if name in coarse:
+            partners = {"last": partners["last"]}
+        partners |= {other: pl.col(f"evidence_{other}") for other in fields[i + 1 :]}
+        rules += [
+            BlockingRule(f"{name}_{partner}", pl.concat_str(value, key, separator="|"))
+            for partner, key in partners.items()
+        ]
+    return tuple(rules)
+
+
+def default_rules(
+    *, window: int = 5, evidence: tuple[str, ...] = (), coarse: frozenset[str] = frozenset()
+) -> tuple[BlockingRule, ...]:
+    """The standard rules, strongest evidence first (a pair is credited to the first that finds it),
+    with :func:`evidence_rules` for the ``evidence`` fields a mapping names (``coarse``: those of
+    them :func:`coarse_evidence` finds too coarse to pair with a first name or a birth year).
 
     Rules whose columns are all null (no ``national_id`` in a Danish customer file) yield nothing.
     """
@@ -131,6 +224,13 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
         BlockingRule("email_domain", pl.col("_domain"), uses=("email",)),
         BlockingRule(
             "address", _joined("street_key", "house_number", "postal_code"), uses=ADDRESS_USES
+        ),
+        # A whole address line as written: one building whatever parsing made of it ("1653 W
+        # 43rd St" with and without a postal code).
+        BlockingRule(
+            "address_line",
+            pl.when(pl.col("raw_address").is_not_null()).then(pl.col("_address_text")),
+            uses=ADDRESS_USES,
         ),
         BlockingRule(
             "postal_name",
@@ -154,6 +254,29 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
                 pl.concat_str(_prefix("first_name_key", 3), _prefix("last_name_key", 4))
             ),
             uses=NAME_USES,
+        ),
+        # A two-part postal code (``SE1 8XZ``) holds a street or two: as fine as an address.
+        BlockingRule(
+            "postal",
+            pl.when(postal_district().is_not_null()).then(pl.col("postal_code")),
+            uses=ADDRESS_USES,
+            refine=(),
+        ),
+        BlockingRule("name_words", name_words(), uses=NAME_USES),
+        BlockingRule(
+            "district_first",
+            _joined_expr(postal_district(), pl.col("first_name_key")),
+            uses=NAME_USES + ADDRESS_USES,
+        ),
+        BlockingRule(
+            "district_last",
+            _joined_expr(postal_district(), pl.col("last_name_key")),
+            uses=NAME_USES + ADDRESS_USES,
+        ),
+        BlockingRule(
+            "district_year",
+            _joined_expr(postal_district(), pl.col("date_of_birth").str.slice(0, 4)),
+            uses=ADDRESS_USES,
         ),
         BlockingRule("birth", pl.col("date_of_birth"), uses=("date_of_birth",)),
         BlockingRule(
@@ -193,6 +316,14 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
             uses=NAME_USES,
             min_similarity=NEIGHBOUR_SIMILARITY,
         ),
+        # An address line that did not parse into street and number still sorts by its numbers.
+        BlockingRule(
+            "address_sorted",
+            address_sort_key(),
+            window=window,
+            uses=ADDRESS_USES,
+            min_similarity=NEIGHBOUR_SIMILARITY,
+        ),
         # The whole name as written, whatever the record was classified as: "Caroline Winthers
         # Optik" the company and "Caroline Winthers Optik" the person sort together.
         BlockingRule(
@@ -210,6 +341,7 @@ def default_rules(*, window: int = 5) -> tuple[BlockingRule, ...]:
             uses=NAME_USES,
             min_similarity=NEIGHBOUR_SIMILARITY,
         ),
+        *evidence_rules(evidence, coarse),
         # Last, so that it only adds the copies every other rule skipped. Its pairs agree on
         # everything by construction, so they are no training session of their own.
         BlockingRule("identical", identical_key(), star=True),
@@ -228,6 +360,10 @@ def _keyed(records: pl.DataFrame, rule: BlockingRule, apart_on: str | None) -> p
     return keyed if rule.star else keyed.with_columns(pl.col("key").cast(pl.String))
 
 
+def _finer_keys(rule: BlockingRule) -> tuple[pl.Expr, ...]:
+    return refinements() if rule.refine is None else rule.refine
+
+
 def _allowed(link_only: bool) -> pl.Expr:
     """Pairs that may be compared: not two different ``apart`` values; across sources in link
     mode."""
@@ -238,31 +374,55 @@ def _allowed(link_only: bool) -> pl.Expr:
 
 
 def _block_pairs(
-    keyed: pl.DataFrame, rule: BlockingRule, max_block_size: int, link_only: bool
+    records: pl.DataFrame,
+    keyed: pl.DataFrame,
+    rule: BlockingRule,
+    max_block_size: int,
+    link_only: bool,
 ) -> tuple[pl.LazyFrame, dict[str, int], pl.DataFrame]:
+    """Pairs within every block of at most ``max_block_size`` records, and within the sub-blocks
+    of at most that size that a finer key cuts out of a larger block."""
     sizes = keyed.group_by("key").len("size")
     oversized = sizes.filter(pl.col("size") > max_block_size)
     usable = sizes.filter(pl.col("size").is_between(2, max_block_size)).select("key")
-    members = keyed.lazy().join(usable.lazy(), on="key", how="semi")
-    pairs = (
-        members.join(members, on="key", suffix="_r")
-        .filter(pl.col("_idx") < pl.col("_idx_r"))
-        .select(
-            pl.col("_idx").alias("_l"),
-            pl.col("_idx_r").alias("_r"),
-            pl.col("source").alias("_source_l"),
-            pl.col("source_r").alias("_source_r"),
-            pl.col("apart").alias("_apart_l"),
-            pl.col("apart_r").alias("_apart_r"),
+    members = [keyed.lazy().join(usable.lazy(), on="key", how="semi")]
+    big = keyed.join(oversized.select("key"), on="key", how="semi")
+    finer = _finer_keys(rule) if big.height else ()
+    # The finer keys of the records in oversized blocks only (a few thousand of a million).
+    big = big.hstack(
+        records[big["_idx"]].select(
+            key.cast(pl.String).alias(f"refine_{i}") for i, key in enumerate(finer)
         )
-        .filter(_allowed(link_only))
     )
+    refined = pl.DataFrame(schema={"_idx": pl.UInt32})
+    for finer_key in (f"refine_{i}" for i in range(len(finer))):
+        split = big.with_columns(pl.concat_str("key", finer_key, separator="\x1f").alias("key"))
+        split = split.drop_nulls("key")
+        within = split.filter(pl.len().over("key").is_between(2, max_block_size))
+        members.append(within.lazy())
+        refined = pl.concat([refined, within.select("_idx")])
+    pairs = pl.concat(
+        [
+            m.join(m, on="key", suffix="_r")
+            .filter(pl.col("_idx") < pl.col("_idx_r"))
+            .select(
+                pl.col("_idx").alias("_l"),
+                pl.col("_idx_r").alias("_r"),
+                pl.col("source").alias("_source_l"),
+                pl.col("source_r").alias("_source_r"),
+                pl.col("apart").alias("_apart_l"),
+                pl.col("apart_r").alias("_apart_r"),
+            )
+            for m in (part.select("_idx", "source", "apart", "key") for part in members)
+        ]
+    ).filter(_allowed(link_only))
     stats = {
         "records_keyed": keyed.height,
         "blocks": usable.height,
         "largest_block": sizes.height and int(sizes.get_column("size").max()),  # type: ignore[arg-type]
         "capped_blocks": oversized.height,
         "capped_records": int(oversized["size"].sum() or 0),
+        "split_records": refined["_idx"].n_unique(),
     }
     capped = oversized.select(
         pl.lit(rule.name).alias("blocking_rule"), pl.col("key"), pl.col("size").cast(pl.Int64)
@@ -300,6 +460,7 @@ def _star_pairs(keyed: pl.DataFrame, link_only: bool) -> tuple[pl.LazyFrame, dic
         "largest_block": int(sizes["size"].max() or 0),  # type: ignore[arg-type]
         "capped_blocks": 0,
         "capped_records": 0,
+        "split_records": 0,
     }
     return pairs.select("_l", "_r"), stats
 
@@ -370,8 +531,10 @@ def candidate_pairs(
       CVR numbers are two legal entities: comparing "Hansen Holding" with "Hansen Holding" under
       another CVR number can only end in a veto, and such pairs were a third of all candidates);
     - ``report``: one row per rule — records with a key, blocks used, largest block, blocks and
-      records skipped for being larger than ``max_block_size``, pairs generated and pairs new;
-    - ``oversized``: the skipped blocks (``blocking_rule``, ``key``, ``size``), largest first;
+      records over ``max_block_size`` (``capped_*``), records of those blocks compared within a
+      sub-block of a finer key (``split_records``), pairs generated and pairs new;
+    - ``oversized``: the blocks over the cap (``blocking_rule``, ``key``, ``size``), largest
+      first — compared only where a finer key split them;
     - ``by_rule``: every pair of every rule (``_l``, ``_r``, ``blocking_rule``), a pair found by two
       rules twice — what per-rule training needs.
     """
@@ -388,11 +551,14 @@ def candidate_pairs(
                 "largest_block": 0,
                 "capped_blocks": 0,
                 "capped_records": 0,
+                "split_records": 0,
             }
         elif rule.star:
             lazy_pairs, stats = _star_pairs(keyed, link_only)
         else:
-            lazy_pairs, stats, capped = _block_pairs(keyed, rule, max_block_size, link_only)
+            lazy_pairs, stats, capped = _block_pairs(
+                records, keyed, rule, max_block_size, link_only
+            )
             capped_blocks.append(capped)
         rule_pairs = (
             lazy_pairs.filter(_pair_key().is_first_distinct())

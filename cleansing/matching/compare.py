@@ -29,7 +29,11 @@ The comparisons, with an example pair for each level (top level first):
     same building (floor/door missing on one side) ·
     same building, other unit (``2 tv`` / ``3 th``) · same street and number (``vestergade 12`` ~
     ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) · same postal code ·
-    different
+    different. Where either address did not parse into street and number (``4910 S Dr. Martin
+    Luther``, ``435 S. La Cienega Blvd.``), the address lines as written are compared instead:
+    equal text is exact; the same numbers and lines (or street words) with Jaro-Winkler ≥ 0.85
+    (``1718 s loomis blvd`` ~ ``1718 s loomis``) same street and number; alike lines with other
+    numbers (``1718 s loomis`` ~ ``1722 s loomis``) same street; else different
 ``street`` / ``city`` / ``address_line2`` — Jaro-Winkler exact / ≥ 0.92 / ≥ 0.80 / different
 ``house_number`` — exact ``12A`` · same number ``12`` ~ ``12A`` · different
 ``postal_code`` — exact · one edit ``8000`` ~ ``8001`` · different
@@ -46,6 +50,10 @@ The comparisons, with an example pair for each level (top level first):
     of one customer should not count against the pair.
 ``cvr`` / ``ean`` / ``person_id`` — exact · different (``person_id`` compares the keyed hash of
     the mapped identifier, never the identifier)
+evidence fields a mapping names (``[compare]``: a birth place, an occupation, a programme) —
+    text, Jaro-Winkler: exact ``west devon`` · ≥ 0.92 ``blickling hall`` ~ ``blickling`` ·
+    ≥ 0.80 · different ``devon`` / ``london``; term-frequency adjusted (a shared ``london`` says
+    less than a shared ``coggeshall``). See :func:`evidence_comparison`.
 """
 
 from __future__ import annotations
@@ -165,6 +173,12 @@ PERSON_REGISTER_COMPARISONS: Final = (
 """A set for person registers whose address parts are typed (and mistyped) independently (FEBRL)."""
 
 _LIST_COLUMNS: Final = {"phone": "_phones", "email": "_emails"}
+
+
+def evidence_comparison(field: str) -> Comparison:
+    """The comparison of an evidence column a mapping names: ``evidence_<field>`` as text with
+    Jaro-Winkler levels, its exact level term-frequency adjusted."""
+    return Comparison(field, JW_LEVELS, (f"evidence_{field}",), tf_levels=(3,))
 
 
 def _jaro_winkler() -> Any:
@@ -457,6 +471,11 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         .otherwise(0)
     )
     level = pl.select(expr.cast(pl.Int8)).to_series()
+    unparsed = (key_l.is_null() | key_r.is_null()).fill_null(True)
+    if unparsed.any():
+        text_level = _address_text_level(pv)
+        level = pl.select(pl.when(unparsed).then(text_level).otherwise(level)).to_series()
+    # Term frequencies count parsed addresses: an address line as written is not adjusted.
     return level, _tf_value(key_l, level, comparison)
 
 
@@ -467,6 +486,44 @@ def _same_characters(pv: PairValues, column: str) -> pl.Series:
         pl.col(column).str.split("").list.sort().list.join("")
     ).to_series()
     return (per_record.gather(pv.left) == per_record.gather(pv.right)).fill_null(False)
+
+
+# Address lines, or their street words, this alike (Jaro-Winkler) are one street written two
+# ways: "1718 s loomis blvd" / "1718 s loomis", "w ogden" / "w ogden avenue".
+TEXT_STREET_ALIKE: Final = 0.85
+
+
+def _address_text_level(pv: PairValues) -> pl.Series:
+    """Address levels from the address lines as written (records whose address did not parse):
+    equal lines exact (6); the same numbers and alike lines or street words (in any order: a
+    parsed side reads ``vestergade 12``) same street and number (3); alike lines with other
+    numbers same street (2); else different (0); missing (-1)."""
+    a, b = pv.both("_address_text")
+    words_a, words_b = (_street_words(side) for side in (a, b))
+    lines_alike = (similarity(a, b, _jaro_winkler()) >= TEXT_STREET_ALIKE).fill_null(False)
+    words_alike = (similarity(words_a, words_b, _jaro_winkler()) >= TEXT_STREET_ALIKE).fill_null(
+        False
+    )
+    numbers_l = a.str.extract_all(r"\d+").list.join(" ")
+    numbers_r = b.str.extract_all(r"\d+").list.join(" ")
+    same_numbers = (numbers_l == numbers_r).fill_null(False) & (numbers_l != "")
+    expr = (
+        pl.when(a.is_null() | b.is_null())
+        .then(NULL_LEVEL)
+        .when((a == b).fill_null(False))
+        .then(6)
+        .when(same_numbers & (lines_alike | words_alike))
+        .then(3)
+        .when(lines_alike)
+        .then(2)
+        .otherwise(0)
+    )
+    return pl.select(expr.cast(pl.Int8)).to_series()
+
+
+def _street_words(text: pl.Series) -> pl.Series:
+    words = text.str.replace_all(r"\d+", " ").str.replace_all(r"\s+", " ").str.strip_chars()
+    return pl.select(pl.when(words != "").then(words)).to_series()
 
 
 def _jw_field(column: str) -> Callable[[PairValues, Comparison], ComparisonOutput]:
@@ -604,7 +661,8 @@ def compare_pairs(
     pv = PairValues(records, left, right)
     columns: list[pl.Series] = []
     for comparison in comparisons:
-        level, tf_value = _COMPARE[comparison.name](pv, comparison)
+        compare = _COMPARE.get(comparison.name) or _jw_field(comparison.columns[0])
+        level, tf_value = compare(pv, comparison)
         columns.append(level.alias(f"lvl_{comparison.name}"))
         if with_tf_values and comparison.tf_levels:
             values = (
@@ -629,4 +687,4 @@ def tf_source(comparison: Comparison) -> pl.Expr:
         "phone": pl.col("_phones"),
         "email": pl.col("_emails"),
     }
-    return sources[comparison.name]
+    return sources.get(comparison.name, pl.col(comparison.columns[0]))

@@ -18,8 +18,14 @@ Out: the same rows in the same order with only the input columns (all present), 
 - ``_unit`` — floor and door together (``"2 tv"``), null when both are missing;
 - ``_address`` — street, house number and postal code (``"vestergade|12|8000"``), null without a
   street or postal code;
+- ``_address_text`` — the address line as written, folded, punctuation dropped (``"4910 s king
+  drive"``), or house number and street; the address evidence of a record whose address did not
+  parse into street and number (``4910 S Dr. Martin Luther``, an address abroad);
 - ``_locals`` (list[str]) — the personal local parts of the e-mail addresses (``jens.hansen`` of
   ``jens.hansen@gmail.com``; role mailboxes such as ``info`` left out).
+
+Extra evidence a mapping names (``[compare]``, e.g. a birth place or an occupation) arrives as
+``evidence_<field>`` columns (:func:`evidence_frame`) and is kept as it is.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from typing import Final
 
 import polars as pl
 
+from datavask.cleansing.names import text_key
 from datavask.cleansing.reference import load_reference
 
 INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
@@ -56,6 +63,7 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "cvr": pl.String(),
     "ean": pl.String(),
     "national_id": pl.String(),
+    "raw_address": pl.String(),
     "raw_phone": pl.String(),
     "raw_mobile": pl.String(),
     "_person_key": pl.String(),
@@ -170,13 +178,39 @@ def _phones() -> pl.Expr:
     )
 
 
+EVIDENCE_PREFIX: Final = "evidence_"
+
+
+def evidence_frame(frame: pl.DataFrame, fields: dict[str, str]) -> pl.DataFrame:
+    """``evidence_<field>`` for every ``field = "column"`` of a mapping's ``[compare]`` table: the
+    column's text trimmed, lower-cased, inner whitespace collapsed, empty as null (``"  West
+    Devon "`` → ``"west devon"``). The column itself is left as it is."""
+    text = {
+        f"{EVIDENCE_PREFIX}{field}": pl.col(column).cast(pl.String).str.to_lowercase()
+        for field, column in fields.items()
+    }
+    return frame.select(
+        _blank_to_null(expr.str.replace_all(r"\s+", " ")).alias(name) for name, expr in text.items()
+    )
+
+
+def evidence_fields(records: pl.DataFrame) -> tuple[str, ...]:
+    """The evidence fields a record frame carries (``birth_place`` for ``evidence_birth_place``)."""
+    return tuple(
+        c.removeprefix(EVIDENCE_PREFIX) for c in records.columns if c.startswith(EVIDENCE_PREFIX)
+    )
+
+
 def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
     """The record frame with every input column present and the matcher's derived columns added."""
     missing = [
         pl.lit(None, dtype=t).alias(c) for c, t in INPUT_COLUMNS.items() if c not in df.columns
     ]
+    evidence = [c for c in df.columns if c.startswith(EVIDENCE_PREFIX)]
     # Only the columns the matcher reads: a normalised frame also carries every src_* column.
-    records = df.select(c for c in INPUT_COLUMNS if c in df.columns).with_columns(missing)
+    records = df.select(*(c for c in INPUT_COLUMNS if c in df.columns), *evidence).with_columns(
+        missing
+    )
     records = records.with_columns(
         pl.col(c).cast(t) for c, t in INPUT_COLUMNS.items() if c != "source_row"
     )
@@ -219,6 +253,10 @@ def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
         .str.to_lowercase()
         .alias("_unit"),
         address_key().alias("_address"),
+        pl.coalesce(
+            text_key(pl.col("raw_address")),
+            pl.concat_str(pl.col("house_number"), pl.col("street_key"), separator=" "),
+        ).alias("_address_text"),
     ).with_columns(
         pl.col("_emails")
         .list.eval(

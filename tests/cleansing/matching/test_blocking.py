@@ -5,7 +5,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from datavask.cleansing.matching.blocking import BlockingRule, candidate_pairs, default_rules
+from datavask.cleansing.matching.blocking import (
+    BlockingRule,
+    candidate_pairs,
+    coarse_evidence,
+    default_rules,
+    evidence_rules,
+)
 from datavask.cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame
 
@@ -203,3 +209,173 @@ def test_identical_copies_pair_however_many_there_are() -> None:
     assert identical.height == 199
     assert set(identical["_l"].to_list()) == {0}
     assert set(identical["_r"].to_list()) == set(range(1, 200))
+
+
+def _found(records: pl.DataFrame, pairs: pl.DataFrame) -> set[tuple[str, str]]:
+    ids = records["record_id"]
+    return set(zip(ids.gather(pairs["_l"]), ids.gather(pairs["_r"]), strict=True))
+
+
+def test_oversized_block_is_still_compared_through_a_finer_key() -> None:
+    # 40 people born on the "unknown" date 1600-01-01; two of them are one man written twice.
+    rows: list[dict[str, object]] = [
+        {
+            "record_id": f"p{i}",
+            "customer_type": "person",
+            "first_name_key": first,
+            "last_name_key": last,
+            "date_of_birth": "1600-01-01",
+        }
+        for i, (first, last) in enumerate(
+            (f, la) for f in ("anne", "peter", "mette", "lars") for la in LAST_NAMES
+        )
+    ]
+    rows += [
+        {"record_id": "w1", "customer_type": "person", "first_name_key": "william",
+         "last_name_key": "cartwright", "date_of_birth": "1600-01-01"},
+        {"record_id": "w2", "customer_type": "person", "first_name_key": "william",
+         "last_name_key": "cartwright", "date_of_birth": "1600-01-01"},
+    ]  # fmt: skip
+    records = prepare_records(frame(rows))
+    birth = tuple(r for r in default_rules() if r.name == "birth")
+    found = candidate_pairs(records, birth, max_block_size=10)
+    # 42 records over the cap of 10: not 861 pairs, but the one pair sharing a name key too.
+    assert _found(records, found.pairs) == {("w1", "w2")}
+    assert found.oversized.rows() == [("birth", "1600-01-01", 42)]
+    report = found.report.row(0, named=True)
+    assert (report["capped_blocks"], report["capped_records"], report["split_records"]) == (
+        1,
+        42,
+        2,
+    )
+
+
+def test_rule_without_finer_keys_skips_its_oversized_block() -> None:
+    rows = [
+        {"record_id": f"p{i}", "customer_type": "person", "first_name_key": "jens",
+         "last_name_key": "hansen", "date_of_birth": "1600-01-01"}
+        for i in range(12)
+    ]  # fmt: skip
+    records = prepare_records(frame(rows))
+    rule = BlockingRule("birth", pl.col("date_of_birth"), refine=())
+    assert candidate_pairs(records, (rule,), max_block_size=10).pairs.height == 0
+
+
+LAST_NAMES = ("hansen", "jensen", "nielsen", "pedersen", "andersen", "larsen", "olsen", "moeller",
+              "madsen", "poulsen")  # fmt: skip
+
+
+def test_two_part_postal_codes_block_alone_and_by_district() -> None:
+    rows = [
+        {"record_id": "a", "postal_code": "SE1 8XZ", "first_name_key": "wally",
+         "customer_type": "person"},
+        {"record_id": "b", "postal_code": "SE1 8XZ", "first_name_key": "walter",
+         "customer_type": "person"},
+        {"record_id": "c", "postal_code": "SE1 7AB", "first_name_key": "wally",
+         "customer_type": "person"},
+        {"record_id": "d", "postal_code": "8000", "first_name_key": "jens",
+         "customer_type": "person"},
+        {"record_id": "e", "postal_code": "8000", "first_name_key": "anne",
+         "customer_type": "person"},
+    ]  # fmt: skip
+    assert _pairs(rows, "postal") == {("a", "b")}  # a Danish 8000 is no address
+    assert _pairs(rows, "district_first") == {("a", "c")}
+
+
+def test_unparsed_address_lines_meet_by_their_numbers() -> None:
+    lines = {
+        "a": "1718 S Loomis Blvd",
+        "b": "1718 S. Loomis",
+        "c": "4910 S King Drive",
+        "d": "2905 N. Leavitt",
+        "e": "17 Loomis Road",
+    }
+    rows = [{"record_id": k, "name_key": f"site {k}"} for k in lines]
+    df = frame(rows).with_columns(pl.Series("raw_address", list(lines.values())))
+    records = prepare_records(df)
+    rules = tuple(r for r in default_rules() if r.name == "address_sorted")
+    assert _found(records, candidate_pairs(records, rules).pairs) == {("a", "b")}
+
+
+def test_name_words_pair_abbreviated_organisation_names() -> None:
+    rows = [
+        {"record_id": "a", "customer_type": "company", "name_key": "albany park comm ctr"},
+        {"record_id": "b", "customer_type": "company", "name_key": "albany park community center"},
+        {"record_id": "c", "customer_type": "company", "name_key": "albany hansen byg"},
+    ]
+    assert _pairs(rows, "name_words") == {("a", "b")}
+
+
+def test_evidence_fields_block_with_names_and_birth_date() -> None:
+    rows = [
+        {"record_id": "a", "customer_type": "person", "first_name_key": "wally",
+         "last_name_key": "roth", "date_of_birth": "1861-04-02"},
+        {"record_id": "b", "customer_type": "person", "first_name_key": "walter",
+         "last_name_key": "rothe"},
+        {"record_id": "c", "customer_type": "person", "first_name_key": "wally",
+         "last_name_key": "smith", "date_of_birth": "1861-04-02"},
+    ]  # fmt: skip
+    df = frame(rows).with_columns(
+        pl.Series("evidence_birth_place", ["london", "london", "leeds"]),
+        pl.Series("evidence_occupation", ["writer", "writer", "writer"]),
+    )
+    records = prepare_records(df)
+    rules = evidence_rules(("birth_place", "occupation"))
+    assert [r.name for r in rules] == [
+        "birth_place_first",
+        "birth_place_last",
+        "birth_place_birth",
+        "birth_place_year",
+        "birth_place_occupation",
+        "occupation_first",
+        "occupation_last",
+        "occupation_birth",
+        "occupation_year",
+    ]
+    by_rule = candidate_pairs(records, rules).by_rule
+    ids = records["record_id"]
+    found = {(rule, ids[left], ids[right]) for left, right, rule in by_rule.iter_rows()}
+    # b and c share only an occupation, and no name or birth date with it
+    assert found == {
+        ("birth_place_occupation", "a", "b"),
+        ("occupation_first", "a", "c"),
+        ("occupation_birth", "a", "c"),
+        ("occupation_year", "a", "c"),
+    }
+
+
+def test_address_lines_as_written_pair_whatever_the_postal_code() -> None:
+    rows = [
+        {"record_id": "a", "name_key": "chicago commons", "postal_code": None},
+        {"record_id": "b", "name_key": "paulo freire", "postal_code": "60609"},
+        # a register with street and number fields but no address line is left to the address rule
+        {"record_id": "c", "street_key": "w 43rd st", "house_number": "1653"},
+        {"record_id": "d", "street_key": "w 43rd st", "house_number": "1653"},
+    ]
+    df = frame(rows).with_columns(
+        pl.Series("raw_address", ["1653 W. 43rd St", "1653 W 43rd St", None, None])
+    )
+    records = prepare_records(df)
+    rules = tuple(r for r in default_rules() if r.name == "address_line")
+    assert _found(records, candidate_pairs(records, rules).pairs) == {("a", "b")}
+
+
+def test_coarse_evidence_pairs_only_with_last_names_and_other_evidence() -> None:
+    # 3 occupations over 60 records (two random records share one 1 time in 3), 60 birth places
+    occupations = ["writer", "politician", "cricketer"] * 20
+    places = [f"town {i}" for i in range(60)]
+    df = frame([{"record_id": f"r{i}"} for i in range(60)]).with_columns(
+        pl.Series("evidence_occupation", occupations), pl.Series("evidence_birth_place", places)
+    )
+    records = prepare_records(df)
+    coarse = coarse_evidence(records, ("birth_place", "occupation"))
+    assert coarse == {"occupation"}
+    names = [r.name for r in evidence_rules(("birth_place", "occupation"), coarse)]
+    assert names == [
+        "birth_place_first",
+        "birth_place_last",
+        "birth_place_birth",
+        "birth_place_year",
+        "birth_place_occupation",
+        "occupation_last",
+    ]

@@ -7,8 +7,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from datavask.cleansing.matching.compare import COMPARISONS, compare_pairs
-from datavask.cleansing.matching.prepare import prepare_records
+from datavask.cleansing.matching.compare import COMPARISONS, compare_pairs, evidence_comparison
+from datavask.cleansing.matching.prepare import evidence_frame, prepare_records
 from tests.cleansing.matching.population import frame
 
 
@@ -256,3 +256,62 @@ def test_business_names_with_person_like_words() -> None:
     a, b = _person_named("arnie", "morton's of chicago"), _person_named("arnie", "morton's")
     assert _label("first_name", a, b) == "exact"
     assert _label("last_name", a, b) != "different"
+
+
+def _levels_of(comparison: Any, pairs: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[str]:
+    rows = [row for pair in pairs for row in pair]
+    extra = {k for row in rows for k in row if k not in frame([]).columns}
+    df = frame([{k: v for k, v in row.items() if k not in extra} for row in rows])
+    df = df.with_columns(pl.Series(k, [row.get(k) for row in rows]) for k in sorted(extra))
+    records = prepare_records(df)
+    left = pl.Series(range(0, len(rows), 2), dtype=pl.UInt32)
+    right = pl.Series(range(1, len(rows), 2), dtype=pl.UInt32)
+    levels = compare_pairs(records, left, right, (comparison,))[f"lvl_{comparison.name}"]
+    return ["missing" if lv < 0 else comparison.levels[lv] for lv in levels]
+
+
+def test_address_lines_that_did_not_parse_are_compared_as_written() -> None:
+    def line(text: str | None) -> dict[str, Any]:
+        return {"customer_type": "company", "name_key": "site", "raw_address": text}
+
+    pairs = [
+        (line("1718 S Loomis Blvd"), line("1718 S Loomis Blvd")),
+        (line("1718 S Loomis Blvd"), line("1718 S. Loomis")),
+        (line("1718 S Loomis"), line("1722 S Loomis")),
+        (line("1900 W Polk"), line("2610 W 25th Pl")),
+        (line("4910 S King Drive"), line(None)),
+        # one side parsed, the other not: the parsed side's number and street stand in
+        (_address("vestergade", "12", "8000"), line("Vestergade 12")),
+    ]
+    assert _levels_of(COMPARISONS["address"], pairs) == [
+        "exact",
+        "same street and number",
+        "same street",
+        "different",
+        "missing",
+        "same street and number",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        ("west devon", "west devon", "exact"),
+        ("blickling hall", "blickling", "jaro-winkler >= 0.92"),
+        ("coggeshall", "cogeshall", "jaro-winkler >= 0.92"),
+        ("devon", "london", "different"),
+        ("devon", None, "missing"),
+    ],
+)
+def test_evidence_field_levels(a: str | None, b: str | None, label: str) -> None:
+    birth_place = evidence_comparison("birth_place")
+    assert birth_place.columns == ("evidence_birth_place",) and birth_place.tf_levels == (3,)
+    pair = ({"evidence_birth_place": a}, {"evidence_birth_place": b})
+    assert _levels_of(birth_place, [pair]) == [label]
+
+
+def test_evidence_frame_folds_text_and_keeps_empty_as_null() -> None:
+    raw = pl.DataFrame({"src_Birth place": ["  West  Devon ", "", None, "LONDON"]})
+    out = evidence_frame(raw, {"birth_place": "src_Birth place"})
+    assert out.columns == ["evidence_birth_place"]
+    assert out["evidence_birth_place"].to_list() == ["west devon", None, None, "london"]
