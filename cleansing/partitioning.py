@@ -57,9 +57,7 @@ def cluster_buckets(part: pl.DataFrame, buckets: int) -> list[pl.DataFrame]:
     partition sends a cluster's records to the same bucket. Row order within a bucket is kept.
     """
     cluster = pl.col("cluster_id").cast(pl.String).fill_null(pl.col("record_id").cast(pl.String))
-    keyed = part.with_columns(
-        (cluster.hash(seed=0) % buckets).alias(_BUCKET)
-    )
+    keyed = part.with_columns((cluster.hash(seed=0) % buckets).alias(_BUCKET))
     return [keyed.filter(pl.col(_BUCKET) == b).drop(_BUCKET) for b in range(buckets)]
 
 

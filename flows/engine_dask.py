@@ -32,8 +32,8 @@ finishes with the same output. Every function a worker runs lives in this module
 from __future__ import annotations
 
 import contextlib
-import logging
 import json
+import logging
 import math
 import uuid
 from collections.abc import Iterator, Sequence
@@ -155,8 +155,23 @@ def _verdict(
     return frame, golden, changes
 
 
+def _same(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame
+
+
 def _height(part: pl.DataFrame) -> int:
     return part.height
+
+
+def _warm_up() -> None:
+    """Import the stage modules on a worker while the driver reads the input (seconds each)."""
+    import datavask.cleansing.changes
+    import datavask.cleansing.matching
+    import datavask.cleansing.normalise
+    import datavask.cleansing.registry
+    import datavask.cleansing.survivorship
+    import datavask.cleansing.verdict
+    import datavask.flows.cleanse  # noqa: F401
 
 
 # --------------------------------------------------------------------------- on the driver
@@ -175,7 +190,16 @@ class DaskEngine:
     partitions: int | None = None  # None: 2 per worker, more for big inputs
     _parts: list[Any] = field(default_factory=list)  # futures of the row partitions
     _offsets: list[int] = field(default_factory=list)
+    _warm: list[Any] = field(default_factory=list)
+    _found: Any = None  # the registry's answer, on the workers
     _run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def __post_init__(self) -> None:
+        # Held, so that they run: a released future is cancelled.
+        self._warm = [
+            self.client.submit(_warm_up, workers=[w], pure=False)
+            for w in self.client.scheduler_info(n_workers=-1)["workers"]
+        ]
 
     def _key(self, stage: str, i: int | str) -> str:
         return f"datavask-{stage}-{i}-{self._run}"
@@ -215,7 +239,9 @@ class DaskEngine:
         cvrs = self._gather([self._map(_cvrs, p) for p in self._parts])
         found, detail = registry_lookup(pl.concat(cvrs), options["registry_source"])
         if found is not None:
-            [shared] = self.client.scatter([found], broadcast=True, hash=False)
+            # A task, not scattered data: a worker that dies with it can compute it again.
+            self._found = self.client.submit(_same, found, key=self._key("found", 0))
+            shared = self._found
             self._parts = [
                 self._map(_apply_registry, p, shared, stage="registry", i=i)
                 for i, p in enumerate(self._parts)

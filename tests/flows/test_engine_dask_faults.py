@@ -1,0 +1,89 @@
+"""A Dask worker killed in the middle of a run: Dask recomputes what it held, the output is the same.
+
+A real 2-process local cluster; while the matcher runs on one worker, that worker's process is
+killed with SIGKILL (what the kernel's OOM killer does to it). Its nanny starts a
+new one, the scheduler reruns the matcher and recomputes the partitions the dead worker held from
+their task specs, and the run's files equal those of ``--engine local``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from bench.generate import generate, write_dataset
+from datavask.flows.cleanse import CleanseOptions, run_pipeline
+
+ROWS = 4_000
+SEED = 41
+MATCH_KEY_PREFIX = "datavask-match-"
+
+
+def _kill_the_matcher(client: Any, killed: list[str]) -> None:
+    """End the process of the worker running the matcher, as soon as one runs it."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for worker, keys in client.processing().items():
+            if any(str(key).startswith(MATCH_KEY_PREFIX) for key in keys):
+                pid = client.run(os.getpid, workers=[worker])[worker]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(worker)
+                return
+        time.sleep(0.01)
+
+
+def _same_outputs(a: Path, b: Path) -> None:
+    for name in ("records.parquet", "golden.parquet", "pairs.parquet"):
+        assert_frame_equal(pl.read_parquet(a / name), pl.read_parquet(b / name))
+    for name in ("changes.csv", "reimport/customers_update.csv", "reimport/merge_plan.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+@pytest.mark.slow  # about 2 min on a loaded 2-core machine: a local and a Dask run
+def test_a_worker_killed_while_matching_changes_nothing(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    data = write_dataset(generate(ROWS, SEED), tmp_path / "data")
+    options = {"input": str(data["customers"]), "registry": str(data["registry"])}
+    run_pipeline(CleanseOptions(out=str(tmp_path / "local"), **options), orchestrated=False)
+
+    killed: list[str] = []
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+
+        def reporter(step: str, event: str, seconds: float | None) -> None:
+            if step == "match" and event == "start":
+                threading.Thread(target=_kill_the_matcher, args=(client, killed)).start()
+
+        dask = CleanseOptions(
+            out=str(tmp_path / "dask"), engine="dask", dask_address=cluster.scheduler_address,
+            **options,
+        )  # fmt: skip
+        run_pipeline(dask, orchestrated=False, reporter=reporter)
+        assert killed, "the matcher never ran on a worker"
+        assert killed[0] not in client.scheduler_info(n_workers=-1)["workers"]
+    _same_outputs(tmp_path / "local", tmp_path / "dask")
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "not-a-scheduler"])
+def test_an_unreachable_scheduler_is_an_input_error(address: str, tmp_path: Path) -> None:
+    from datavask.connectors.errors import InputError
+    from datavask.flows.engine_dask import dask_engine
+
+    started = time.monotonic()
+    with pytest.raises(InputError, match="no Dask scheduler answered"), dask_engine(address):
+        pass
+    assert time.monotonic() - started < 30
