@@ -87,3 +87,22 @@ def test_an_unreachable_scheduler_is_an_input_error(address: str, tmp_path: Path
     with pytest.raises(InputError, match="no Dask scheduler answered"), dask_engine(address):
         pass
     assert time.monotonic() - started < 30
+
+
+def test_a_served_job_takes_the_engine_and_the_scheduler(tmp_path: Path) -> None:
+    from datavask.flows.serve_config import ConfigError, load_config
+
+    job = '[[cleanse]]\nname = "crm"\ncron = "30 4 * * *"\ninput = "in.csv"\nout = "runs"\n'
+    (tmp_path / "in.csv").write_text("navn\nHansen Byg ApS\n", encoding="utf-8")
+    good = tmp_path / "good.toml"
+    good.write_text(
+        job + 'engine = "dask"\ndask_address = "tcp://10.0.0.5:8786"\n', encoding="utf-8"
+    )
+    (loaded,) = load_config(good).cleanse
+    params = loaded.params()
+    assert (params.engine, params.dask_address) == ("dask", "tcp://10.0.0.5:8786")
+    assert params.cleanse_options("o")["engine"] == "dask"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(job + 'dask_address = "tcp://10.0.0.5:8786"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match='dask_address: needs engine = "dask"'):
+        load_config(bad)
