@@ -106,3 +106,33 @@ def test_a_served_job_takes_the_engine_and_the_scheduler(tmp_path: Path) -> None
     bad.write_text(job + 'dask_address = "tcp://10.0.0.5:8786"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match='dask_address: needs engine = "dask"'):
         load_config(bad)
+
+
+@pytest.mark.prefect
+def test_the_flow_runs_its_steps_on_a_dask_cluster(prefect_harness: None, tmp_path: Path) -> None:
+    """What a served ``engine = "dask"`` job runs: the Prefect flow, its steps on the cluster."""
+    from distributed import Client, LocalCluster
+
+    from datavask.flows.cleanse_flow import cleanse_flow
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample" / "customers.csv"
+    run_pipeline(
+        CleanseOptions(input=str(sample), out=str(tmp_path / "local"), registry="none"),
+        orchestrated=False,
+    )
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        state = cleanse_flow(
+            input=str(sample), out=str(tmp_path / "dask"), registry="none", engine="dask",
+            dask_address=cluster.scheduler_address, return_state=True,
+        )  # fmt: skip
+        ran = state.result()
+        done = client.run(lambda dask_worker: dask_worker.state.executed_count)
+    assert ran["options"]["engine"] == "dask"
+    assert sum(done.values()) >= 4 * 3  # normalise, registry view, split, verdict … per partition
+    _same_outputs(tmp_path / "local", tmp_path / "dask")
