@@ -106,7 +106,7 @@ def _same_workbooks(a: Path, b: Path) -> None:
     left, right = _workbook(a), _workbook(b)
     assert list(left) == list(right)
     for sheet, frame in left.items():
-        assert_frame_equal(frame, right[sheet], obj=sheet)
+        assert frame.equals(right[sheet]), sheet
 
 
 def test_an_unreachable_scheduler_is_one_line_and_exit_2(
