@@ -16,7 +16,7 @@ match                   one worker: the partitions are concatenated there and
                         :func:`~datavask.cleansing.matching.find_duplicates` runs whole (blocking,
                         EM, term frequencies and clustering are global); the cluster ids go back
                         to the row partitions on the workers
-blacklist               workers, per row partition; the hits (a few ids) are broadcast
+blacklist               workers, per row partition; the hits (a few ids) go to every bucket
 verdict, survivorship,  workers, per partition of whole customers: every row partition splits by a
 changes                 hash of ``cluster_id`` and each bucket gathers its pieces
 write                   driver: the partitions are gathered in input order, and the write step is
