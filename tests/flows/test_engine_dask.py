@@ -26,9 +26,8 @@ from polars.testing import assert_frame_equal
 from bench.generate import generate, write_dataset
 from datavask.cleansing.partitioning import row_slices
 
-# Two cleanses of 20,000 rows. Measured on the shared 2-core machine at load average 15-20: the
-# local run 74 s, the Dask run 147 s, the whole module 10 min (generation included); not yet
-# measured on an idle machine.
+# Two cleanses of 20,000 rows. The whole module on the shared 2-core machine: 139 s at load
+# average 6-8, 10 min at 15-20 (there the local run took 74 s, the Dask run 147 s).
 pytestmark = pytest.mark.timeout(1500)
 
 ROWS = 20_000
