@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from importlib.resources import files
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import polars as pl
@@ -48,6 +49,8 @@ class CleanseOptions:
     sheet: str | None = None  # the Excel sheet to read; None: the first
     lang: str = "da"  # report.html, worklist.xlsx and the summaries: da or en
     monitor_state: str | None = None  # datavask monitor's --state: its flags and recent alerts
+    engine: str = "local"  # local, or dask: the same steps on a Dask cluster (flows/engine_dask.py)
+    dask_address: str | None = None  # the scheduler; None: a local cluster of `workers` processes
 
     def registry_source(self) -> str:
         if self.registry == "bundled":
@@ -108,11 +111,19 @@ def _check_compare_columns(evidence: dict[str, str], columns: list[str]) -> None
 def with_evidence(frame: pl.DataFrame, work: str) -> pl.DataFrame:
     """The frame with ``evidence_<field>`` for the mapping's ``[compare]`` fields (for matching
     only: the records keep their ``src_`` columns as read)."""
-    from datavask.cleansing.matching.prepare import evidence_frame
+    return add_evidence(frame, evidence_columns(work))
 
+
+def evidence_columns(work: str) -> dict[str, str]:
+    """The mapping's ``[compare]`` fields and the ``src_`` column each is read from."""
     path = Path(work, "evidence.json")
     evidence = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    columns = {field: f"src_{column}" for field, column in evidence.items()}
+    return {field: f"src_{column}" for field, column in evidence.items()}
+
+
+def add_evidence(frame: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
+    from datavask.cleansing.matching.prepare import evidence_frame
+
     return frame.hstack(evidence_frame(frame, columns)) if columns else frame
 
 
@@ -154,27 +165,35 @@ def normalise_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
 def registry_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     frame = pl.read_parquet(Path(work, "normalised.parquet"), glob=False)
-    source = options["registry_source"]
-    cvrs = frame["cvr"].drop_nulls().unique().sort().to_list()
+    found, detail = registry_lookup(frame["cvr"], options["registry_source"])
+    if found is not None:
+        from datavask.cleansing.registry import apply_registry
+
+        frame = apply_registry(frame, found)
+    frame.write_parquet(Path(work, "registered.parquet"))
+    return detail
+
+
+def registry_lookup(cvr: pl.Series, source: str) -> tuple[pl.DataFrame | None, dict[str, Any]]:
+    """The registry's answer for the distinct CVR numbers in ``cvr`` (None for ``none``), and
+    the step's counts. Both engines ask through here, so they ask the same question."""
+    cvrs = cvr.drop_nulls().unique().sort().to_list()
     detail: dict[str, Any] = {"source": source, "cvrs": len(cvrs)}
     if source == "none":
         detail.update(checked=0, unchecked=0, not_found=0, skipped=True)
-    else:
-        from datavask.cleansing.registry import apply_registry
-        from datavask.connectors.cvr import open_registry
-        from datavask.flows.orchestration import datavask_home
+        return None, detail
+    from datavask.connectors.cvr import open_registry
+    from datavask.flows.orchestration import datavask_home
 
-        with open_registry(source, cache_dir=datavask_home() / "cache") as registry:
-            found = registry.lookup(cvrs)
-        frame = apply_registry(frame, found)
-        detail.update(
-            checked=int((~found["lookup_failed"]).sum()),
-            unchecked=int(found["lookup_failed"].sum()),
-            not_found=int((~found["found"] & ~found["lookup_failed"]).sum()),
-            skipped=False,
-        )
-    frame.write_parquet(Path(work, "registered.parquet"))
-    return detail
+    with open_registry(source, cache_dir=datavask_home() / "cache") as registry:
+        found = registry.lookup(cvrs)
+    detail.update(
+        checked=int((~found["lookup_failed"]).sum()),
+        unchecked=int(found["lookup_failed"].sum()),
+        not_found=int((~found["found"] & ~found["lookup_failed"]).sum()),
+        skipped=False,
+    )
+    return found, detail
 
 
 def registry_view(frame: pl.DataFrame) -> pl.DataFrame:
@@ -256,35 +275,18 @@ def _decisions_detail(work: str, report: dict[str, Any]) -> dict[str, Any]:
 
 
 def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
-    from datavask.cleansing.blacklist import match_blacklist, normalise_blacklist
+    from datavask.cleansing.blacklist import match_blacklist
     from datavask.cleansing.changes import build_changes
-    from datavask.cleansing.cpr import mask_cpr
-    from datavask.cleansing.schema import flag
     from datavask.cleansing.survivorship import apply_golden, build_golden, mark_survivors
     from datavask.cleansing.verdict import apply_verdict
-    from datavask.connectors.files import OVERFLOW_COLUMN, read_table
 
     frame = pl.read_parquet(Path(work, "matched.parquet"), glob=False)
     detail: dict[str, Any] = {}
     hits = None
     if options.get("blacklist"):
-        table, row_problems, _ = read_table(options["blacklist"])
-        # Masked like the input: run.json quotes the entries it could not use.
-        table = mask_cpr(table, person_text=frozenset({"name", "address", "email"}))
-        table = table.drop(flag("CPR_IN_DATA"))
-        clean, problems = normalise_blacklist(
-            table.drop("source_row", OVERFLOW_COLUMN, strict=False)
-        )
+        clean, problems = read_blacklist(options["blacklist"])
         hits = match_blacklist(frame, clean)
-        shape_problems = [
-            {"row": row, "column": None, "value": None, "problem": problem}
-            for row, problem in sorted(row_problems.items())
-        ]
-        detail["blacklist"] = {
-            "entries": clean.height,
-            "problems": shape_problems + problems.to_dicts(),
-            "records_hit": hits["record_id"].n_unique(),
-        }
+        detail["blacklist"] = blacklist_detail(clean, problems, hits)
     if options.get("monitor_state"):
         frame = _with_monitor_state(frame, Path(options["monitor_state"]))
     frame = apply_verdict(frame, blacklist_hits=hits)
@@ -297,6 +299,32 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     changes = build_changes(apply_golden(frame, golden), mapped=mapped)
     changes.write_parquet(Path(work, "changes.parquet"))
     return detail
+
+
+def read_blacklist(path: str) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """The blacklist normalised for matching, and the entries it could not use."""
+    from datavask.cleansing.blacklist import normalise_blacklist
+    from datavask.cleansing.cpr import mask_cpr
+    from datavask.cleansing.schema import flag
+    from datavask.connectors.files import OVERFLOW_COLUMN, read_table
+
+    table, row_problems, _ = read_table(path)
+    # Masked like the input: run.json quotes the entries it could not use.
+    table = mask_cpr(table, person_text=frozenset({"name", "address", "email"}))
+    table = table.drop(flag("CPR_IN_DATA"))
+    clean, problems = normalise_blacklist(table.drop("source_row", OVERFLOW_COLUMN, strict=False))
+    shape_problems = [
+        {"row": row, "column": None, "value": None, "problem": problem}
+        for row, problem in sorted(row_problems.items())
+    ]
+    return clean, shape_problems + problems.to_dicts()
+
+
+def blacklist_detail(
+    clean: pl.DataFrame, problems: list[dict[str, Any]], hits: pl.DataFrame
+) -> dict[str, Any]:
+    hit = hits["record_id"].n_unique()
+    return {"entries": clean.height, "problems": problems, "records_hit": hit}
 
 
 def _recent_alerts(frame: pl.DataFrame, state: Path) -> pl.DataFrame:
@@ -497,18 +525,34 @@ def run_pipeline(
 
     from datavask.connectors.scratch import work_dir
 
-    with work_dir() as path:
+    with work_dir() as path, _engine(options) as steps:
         work = str(path)
         run["input"] = call("read", read_step, work, opts)
-        run["steps"]["normalise"] = call("normalise", normalise_step, work, opts)
-        run["steps"]["registry"] = call("registry", registry_step, work, opts)
-        run["steps"]["match"] = call("match", match_step, work, opts)
-        run["steps"]["verdict"] = call("verdict", verdict_step, work, opts)
+        run["steps"]["normalise"] = call("normalise", steps.normalise_step, work, opts)
+        run["steps"]["registry"] = call("registry", steps.registry_step, work, opts)
+        run["steps"]["match"] = call("match", steps.match_step, work, opts)
+        run["steps"]["verdict"] = call("verdict", steps.verdict_step, work, opts)
         run["timings"]["total_before_write"] = round(sum(run["timings"].values()), 3)
         call("write", write_step, work, opts, run)
     if orchestrated:
         _publish_artifacts(run)
     return run
+
+
+@contextlib.contextmanager
+def _engine(options: CleanseOptions) -> Iterator[Any]:
+    """The normalise … verdict steps of ``options.engine``: this module's, or the Dask engine's
+    (the same stage functions on partitions, on a cluster that lives as long as the block)."""
+    if options.engine != "dask":
+        yield SimpleNamespace(
+            normalise_step=normalise_step, registry_step=registry_step,
+            match_step=match_step, verdict_step=verdict_step,
+        )  # fmt: skip
+        return
+    from datavask.flows.engine_dask import dask_engine
+
+    with dask_engine(options.dask_address, workers=options.workers) as engine:
+        yield engine
 
 
 def _publish_artifacts(run: dict[str, Any]) -> None:

@@ -16,7 +16,13 @@ from prefect import flow
 from pydantic import Field
 
 from datavask.flows.cleanse import CleanseOptions, Reporter, _quiet_reporter, run_pipeline
-from datavask.flows.params import DEFAULT_TIMEZONE, CleanseParams, Language, OutputFormat
+from datavask.flows.params import (
+    DEFAULT_TIMEZONE,
+    CleanseParams,
+    Engine,
+    Language,
+    OutputFormat,
+)
 
 OUTPUT_ARTIFACT = "datavask-output"  # the link to the run directory, read by `datavask run`
 
@@ -61,6 +67,8 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
     sheet: str | None = None,
     lang: Language = "da",
     monitor_state: str | None = None,
+    engine: Engine = "local",
+    dask_address: str | None = None,
     dated_runs: bool = False,
     keep_runs: Annotated[int | None, Field(ge=1)] = None,
     keep_days: Annotated[int | None, Field(ge=1)] = None,
@@ -79,8 +87,8 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
             input=input, out=out, registry=registry, blacklist=blacklist, mapping=mapping,
             format=format, review_band=review_band, workers=workers, only_changed=only_changed,
             check_deliverability=check_deliverability, decisions=decisions, sheet=sheet, lang=lang,
-            monitor_state=monitor_state, dated_runs=dated_runs, keep_runs=keep_runs,
-            keep_days=keep_days, timezone=timezone,
+            monitor_state=monitor_state, engine=engine, dask_address=dask_address,
+            dated_runs=dated_runs, keep_runs=keep_runs, keep_days=keep_days, timezone=timezone,
         )  # fmt: skip
         run = run_cleanse(
             params,

@@ -87,6 +87,11 @@ class OutputFormat(StrEnum):
     xlsx = "xlsx"
 
 
+class Engine(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
 def _masked(text: str) -> str:
     """``text`` with CPR numbers masked: error messages quote file names, headers and cells."""
     from datavask.cleansing.cpr import mask_message
@@ -197,6 +202,17 @@ def cleanse(
         Path | None,
         typer.Option(help="A datavask monitor --state: its registry flags and recent alerts."),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="local, or dask: the same run on a Dask cluster, identical outputs."),
+    ] = Engine.local,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            help="The Dask scheduler for --engine dask (tcp://host:8786). "
+            "Default: a local cluster of --workers processes (2 when --workers is 0)."
+        ),
+    ] = None,
 ) -> None:
     """Cleanse a customer export and write the results, the report and run.json.
 
@@ -206,6 +222,8 @@ def cleanse(
     if workers:
         os.environ["POLARS_MAX_THREADS"] = str(workers)  # polars reads it when imported, below
     band = parse_review_band(review_band)
+    if dask_address is not None and engine is not Engine.dask:
+        raise _fail("--dask-address needs --engine dask")
     if blacklist is not None and not blacklist.exists():
         raise _fail(f"--blacklist {blacklist}: no such file")
     if mapping is not None and not mapping.exists():
@@ -229,6 +247,7 @@ def cleanse(
             sheet=sheet,
             lang=lang.value,
             monitor_state=str(monitor_state) if monitor_state else None,
+            engine=engine.value, dask_address=dask_address,
         )  # fmt: skip
     except typer.Exit:
         raise

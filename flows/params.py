@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 OutputFormat = Literal["parquet", "csv", "xlsx"]
 Language = Literal["da", "en"]
+Engine = Literal["local", "dask"]
 DEFAULT_TIMEZONE = "Europe/Copenhagen"
 
 
@@ -51,6 +52,10 @@ class CleanseParams(BaseModel):
     sheet: str | None = Field(default=None, description="The Excel sheet to read.")
     lang: Language = "da"
     monitor_state: str | None = Field(default=None, description="A datavask monitor --state.")
+    engine: Engine = Field(default="local", description="local, or dask: a Dask cluster.")
+    dask_address: str | None = Field(
+        default=None, description="The Dask scheduler (tcp://host:8786); none: a local cluster."
+    )
     dated_runs: bool = False
     keep_runs: int | None = Field(default=None, ge=1)
     keep_days: int | None = Field(default=None, ge=1)
@@ -74,6 +79,12 @@ class CleanseParams(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _address_needs_dask(self) -> CleanseParams:
+        if self.dask_address and self.engine != "dask":
+            raise ValueError("dask_address needs engine = dask")
+        return self
+
+    @model_validator(mode="after")
     def _retention_needs_dated_runs(self) -> CleanseParams:
         if (self.keep_runs or self.keep_days) and not self.dated_runs:
             raise ValueError("keep_runs/keep_days only apply with dated_runs")
@@ -88,6 +99,7 @@ class CleanseParams(BaseModel):
             "only_changed": self.only_changed, "check_deliverability": self.check_deliverability,
             "decisions": self.decisions, "sheet": self.sheet, "lang": self.lang,
             "monitor_state": self.monitor_state,
+            "engine": self.engine, "dask_address": self.dask_address,
         }  # fmt: skip
 
 

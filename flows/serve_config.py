@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from datavask.flows.params import (
     DEFAULT_TIMEZONE,
     CleanseParams,
+    Engine,
     Language,
     OutputFormat,
     check_review_band,
@@ -94,6 +95,8 @@ class CleanseJob(Job):
     sheet: str | None = None
     lang: Language = "da"
     monitor_state: str | None = None
+    engine: Engine = "local"  # dask: the run's stages on the Dask cluster at dask_address
+    dask_address: str | None = None
 
     _band = field_validator("review_band")(check_review_band)
 
@@ -105,6 +108,7 @@ class CleanseJob(Job):
             workers=self.workers, only_changed=self.only_changed,
             check_deliverability=self.check_deliverability, decisions=self.decisions,
             sheet=self.sheet, lang=self.lang, monitor_state=self.monitor_state, dated_runs=True,
+            engine=self.engine, dask_address=self.dask_address,
             keep_runs=self.keep_runs, keep_days=self.keep_days, timezone=self.timezone,
         )  # fmt: skip
 
@@ -212,6 +216,8 @@ def _job_problems(job: Job, base: Path) -> list[str]:
     files: dict[str, str | None] = {"input": job.input} if isinstance(job, CleanseJob) else {}
     if isinstance(job, CleanseJob):
         files |= {"blacklist": job.blacklist, "mapping": job.mapping}
+        if job.dask_address and job.engine != "dask":
+            problems.append('dask_address: needs engine = "dask"')
     if job.registry not in ("bundled", "none") and "://" not in job.registry:
         files["registry"] = job.registry
     for key, value in files.items():

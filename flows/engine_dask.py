@@ -1,0 +1,376 @@
+"""``datavask cleanse --engine dask``: the cleanse's stages on a Dask cluster.
+
+The same stage functions as the local engine, called on partitions:
+
+======================  =========================================================================
+stage                   where it runs
+======================  =========================================================================
+read                    driver (the input connectors read whole files); the rows are then cut
+                        into contiguous partitions that travel inside the tasks' specs
+normalise               workers, one task per row partition
+registry                look-up of the distinct CVR numbers on the driver (the connectors own the
+                        network); :func:`~datavask.cleansing.registry.apply_registry` on workers
+                        per row partition
+registry view           workers, per row partition (the names and addresses matching compares)
+match                   one worker: the partitions are concatenated there and
+                        :func:`~datavask.cleansing.matching.find_duplicates` runs whole (blocking,
+                        EM, term frequencies and clustering are global); the cluster ids go back
+                        to the row partitions on the workers
+blacklist               workers, per row partition; the hits (a few ids) go to every bucket
+verdict, survivorship,  workers, per partition of whole customers: every row partition splits by a
+changes                 hash of ``cluster_id`` and each bucket gathers its pieces
+write                   driver: the partitions are gathered in input order, and the write step is
+                        the local one (so the files are written by the same code)
+======================  =========================================================================
+
+The partitions travel inside the task specs rather than being scattered: a worker that dies takes
+its results with it, and Dask recomputes them from the spec on another worker, so the run still
+finishes with the same output. Every function a worker runs lives in this module or in
+``datavask.cleansing``: the workers need datavask installed (the same version).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from datavask.cleansing.partitioning import (
+    POSITION,
+    changes_by_position,
+    changes_in_input_order,
+    cluster_buckets,
+    golden_in_order,
+    in_input_order,
+    row_slices,
+    with_positions,
+)
+from datavask.connectors.errors import InputError
+
+ROWS_PER_PARTITION = 250_000
+CONNECT_TIMEOUT_S = 10.0
+DEFAULT_WORKERS = 2
+
+
+class ClusterUnreachable(InputError):
+    """The scheduler at ``--dask-address`` did not answer in time (an unusable option: exit 2)."""
+
+
+# --------------------------------------------------------------------------- on the workers
+
+
+def _normalise(part: pl.DataFrame, check_deliverability: bool, key: bytes) -> pl.DataFrame:
+    from datavask.cleansing.normalise import normalise
+
+    return normalise(part, check_deliverability=check_deliverability, match_key=key)
+
+
+def _cvrs(part: pl.DataFrame) -> pl.Series:
+    return part["cvr"].drop_nulls().unique()
+
+
+def _apply_registry(part: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+    from datavask.cleansing.registry import apply_registry
+
+    return apply_registry(part, found)
+
+
+def _registry_view(part: pl.DataFrame) -> pl.DataFrame:
+    from datavask.flows.cleanse import registry_view
+
+    return registry_view(part)
+
+
+def _match(
+    views: Sequence[pl.DataFrame],
+    band: tuple[float, float] | None,
+    decisions: pl.DataFrame | None,
+    evidence: dict[str, str],
+) -> dict[str, Any]:
+    """The whole matcher over the concatenated partitions: clusters in input order, pairs, and
+    the step's report (what the local match step returns)."""
+    from datavask.cleansing.matching import find_duplicates
+    from datavask.flows.cleanse import add_evidence
+
+    frame = add_evidence(pl.concat(list(views), how="vertical"), evidence)
+    result = find_duplicates(frame, review_band=band, decisions=decisions)
+    return {
+        "clusters": result.clusters,
+        "pairs": result.pairs,
+        "review_band": result.review_band.record() if result.review_band else None,
+        "blocking": result.blocking_report.to_dicts(),
+        "oversized_blocks": result.oversized_blocks.head(50).to_dicts(),
+        "decisions": result.decisions,
+    }
+
+
+def _with_clusters(part: pl.DataFrame, match: dict[str, Any], offset: int) -> pl.DataFrame:
+    from datavask.cleansing.schema import MATCH_ONLY_COLUMNS
+
+    clusters = match["clusters"].slice(offset, part.height)
+    if not clusters["record_id"].equals(part["record_id"]):
+        raise AssertionError("matching returned clusters out of input order")
+    part = part.drop(MATCH_ONLY_COLUMNS, strict=False).hstack(clusters.drop("record_id"))
+    return with_positions(part, offset)
+
+
+def _blacklist_hits(part: pl.DataFrame, clean: pl.DataFrame) -> pl.DataFrame:
+    from datavask.cleansing.blacklist import match_blacklist
+
+    return match_blacklist(part, clean)
+
+
+def _buckets(part: pl.DataFrame, buckets: int) -> list[pl.DataFrame]:
+    return cluster_buckets(part, buckets)
+
+
+def _piece(pieces: list[pl.DataFrame], bucket: int) -> pl.DataFrame:
+    return pieces[bucket]
+
+
+def _verdict(
+    pieces: Sequence[pl.DataFrame],
+    hits: pl.DataFrame | None,
+    monitor: tuple[pl.DataFrame, pl.DataFrame, str] | None,
+    mapped: list[str],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Verdict, golden records, survivors and changes of one bucket of whole customers."""
+    from datavask.cleansing.survivorship import apply_golden, build_golden, mark_survivors
+    from datavask.cleansing.verdict import apply_verdict
+
+    frame = pl.concat(list(pieces), how="vertical").sort(POSITION)
+    if monitor is not None:
+        from datavask.cleansing.monitoring import apply_monitor_state
+
+        current, history, since = monitor
+        frame = apply_monitor_state(frame, current, history, since=since)
+    frame = apply_verdict(frame, blacklist_hits=hits)
+    golden = build_golden(frame)
+    frame = mark_survivors(frame, golden)
+    changes = changes_by_position(apply_golden(frame, golden), mapped=mapped)
+    return frame, golden, changes
+
+
+def _same(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame
+
+
+def _height(part: pl.DataFrame) -> int:
+    return part.height
+
+
+def _warm_up() -> None:
+    """Import the stage modules on a worker while the driver reads the input (seconds each)."""
+    import datavask.cleansing.changes
+    import datavask.cleansing.matching
+    import datavask.cleansing.normalise
+    import datavask.cleansing.registry
+    import datavask.cleansing.survivorship
+    import datavask.cleansing.verdict
+    import datavask.flows.cleanse  # noqa: F401
+
+
+# --------------------------------------------------------------------------- on the driver
+
+
+@dataclass
+class DaskEngine:
+    """The cleanse's normalise … verdict steps on a Dask cluster (see the module docstring).
+
+    Each step has the local step's signature and writes what the local step writes into the work
+    directory for the next local step (``final.parquet``, ``golden.parquet``, ``pairs.parquet``,
+    ``changes.parquet`` for write); between its own steps the partitions stay on the workers.
+    """
+
+    client: Any  # distributed.Client
+    partitions: int | None = None  # None: 2 per worker, more for big inputs
+    _parts: list[Any] = field(default_factory=list)  # futures of the row partitions
+    _offsets: list[int] = field(default_factory=list)
+    _warm: list[Any] = field(default_factory=list)
+    _found: Any = None  # the registry's answer, on the workers
+    _run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+
+    def __post_init__(self) -> None:
+        # Held, so that they run: a released future is cancelled.
+        self._warm = [
+            self.client.submit(_warm_up, workers=[w], pure=False)
+            for w in self.client.scheduler_info(n_workers=-1)["workers"]
+        ]
+
+    def _key(self, stage: str, i: int | str) -> str:
+        return f"datavask-{stage}-{i}-{self._run}"
+
+    def _gather(self, futures: Any) -> Any:
+        return self.client.gather(futures)
+
+    def normalise_step(self, work: str, options: dict[str, Any]) -> dict[str, Any]:
+        from datavask.connectors.match_key import match_key
+
+        frame = pl.read_parquet(Path(work, "canonical.parquet"), glob=False)
+        workers = max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+        count = self.partitions or max(2 * workers, math.ceil(frame.height / ROWS_PER_PARTITION))
+        slices = row_slices(frame.height, count)
+        self._offsets = [offset for offset, _ in slices]
+        deliverability, key = options.get("check_deliverability", False), match_key()
+        self._parts = [
+            self.client.submit(
+                _normalise,
+                frame.slice(offset, length),
+                deliverability,
+                key,
+                key=self._key("normalise", i),
+            )
+            for i, (offset, length) in enumerate(slices)
+        ]
+        return {"rows": sum(self._gather([self._map(_height, p) for p in self._parts]))}
+
+    def _map(self, fn: Any, *args: Any, stage: str | None = None, i: int = 0) -> Any:
+        if stage is None:
+            return self.client.submit(fn, *args, pure=False)
+        return self.client.submit(fn, *args, key=self._key(stage, i))
+
+    def registry_step(self, work: str, options: dict[str, Any]) -> dict[str, Any]:
+        from datavask.flows.cleanse import registry_lookup
+
+        cvrs = self._gather([self._map(_cvrs, p) for p in self._parts])
+        found, detail = registry_lookup(pl.concat(cvrs), options["registry_source"])
+        if found is not None:
+            # A task, not scattered data: a worker that dies with it can compute it again.
+            self._found = self.client.submit(_same, found, key=self._key("found", 0))
+            shared = self._found
+            self._parts = [
+                self._map(_apply_registry, p, shared, stage="registry", i=i)
+                for i, p in enumerate(self._parts)
+            ]
+        return detail
+
+    def match_step(self, work: str, options: dict[str, Any]) -> dict[str, Any]:
+        from datavask.flows.cleanse import _decisions_detail, evidence_columns
+
+        given = options.get("review_band")  # None: the band the model derives for this file
+        band = (given[0], given[1]) if given else None
+        decisions = None
+        if options.get("decisions"):
+            from datavask.connectors.decisions import read_decisions
+
+            decisions = read_decisions(Path(options["decisions"]))
+        views = [self._map(_registry_view, p, stage="view", i=i) for i, p in enumerate(self._parts)]
+        match = self.client.submit(
+            _match, views, band, decisions, evidence_columns(work), key=self._key("match", 0)
+        )
+        self._parts = [
+            self._map(_with_clusters, p, match, offset, stage="matched", i=i)
+            for i, (p, offset) in enumerate(zip(self._parts, self._offsets, strict=True))
+        ]
+        report = self.client.submit(_match_report, match, pure=False).result()
+        report["pairs"].write_parquet(Path(work, "pairs.parquet"))
+        return {
+            "pairs": report["pairs"].height,
+            "clusters": report["clusters"],
+            "review_band": report["review_band"],
+            "blocking": report["blocking"],
+            "oversized_blocks": report["oversized_blocks"],
+            **(
+                {"decisions": _decisions_detail(work, report["decisions"])}
+                if decisions is not None
+                else {}
+            ),
+        }
+
+    def verdict_step(self, work: str, options: dict[str, Any]) -> dict[str, Any]:
+        from datavask.flows.cleanse import blacklist_detail, read_blacklist
+
+        detail: dict[str, Any] = {}
+        hits = None
+        if options.get("blacklist"):
+            clean, problems = read_blacklist(options["blacklist"])
+            pieces = self._gather([self._map(_blacklist_hits, p, clean) for p in self._parts])
+            hits = pl.concat(pieces, how="vertical")
+            detail["blacklist"] = blacklist_detail(clean, problems, hits)
+        monitor = _monitor_state(options)
+        mapped = sorted(json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"])
+        buckets = len(self._parts)
+        split = [
+            self._map(_buckets, p, buckets, stage="split", i=i) for i, p in enumerate(self._parts)
+        ]
+        results = []
+        for b in range(buckets):
+            pieces = [self._map(_piece, s, b, stage=f"piece{b}", i=i) for i, s in enumerate(split)]
+            results.append(
+                self.client.submit(
+                    _verdict, pieces, hits, monitor, mapped, key=self._key("verdict", b)
+                )
+            )
+        outcome = self._gather(results)
+        in_input_order([r[0] for r in outcome]).write_parquet(Path(work, "final.parquet"))
+        golden_in_order([r[1] for r in outcome]).write_parquet(Path(work, "golden.parquet"))
+        changes_in_input_order([r[2] for r in outcome]).write_parquet(Path(work, "changes.parquet"))
+        return detail
+
+
+def _match_report(match: dict[str, Any]) -> dict[str, Any]:
+    """What the driver needs of the match: the per-record clusters only counted."""
+    return {k: v for k, v in match.items() if k != "clusters"} | {
+        "clusters": match["clusters"]["cluster_id"].n_unique()
+    }
+
+
+def _monitor_state(options: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame, str] | None:
+    """The monitor's state for the verdict tasks, read once on the driver (as the local step)."""
+    if not options.get("monitor_state"):
+        return None
+    from datetime import UTC, datetime, timedelta
+
+    from datavask.flows.monitor_steps import read_monitor_state
+
+    current, history = read_monitor_state(Path(options["monitor_state"]))
+    since = (datetime.now(UTC) - timedelta(days=90)).isoformat(timespec="seconds")
+    return current, history, since
+
+
+@contextlib.contextmanager
+def dask_engine(
+    address: str | None, *, workers: int = 0, partitions: int | None = None
+) -> Iterator[DaskEngine]:
+    """A :class:`DaskEngine` on the scheduler at ``address``, or on a local cluster of
+    ``workers`` processes (default 2) that is closed when the block ends."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    # The partitions travel inside the task specs on purpose (see the module docstring).
+    with dask.config.set({"distributed.admin.large-graph-warning-threshold": "64GiB"}):
+        if address:
+            client = _connect(address)
+            with client:
+                yield DaskEngine(client, partitions)
+            return
+        cluster = LocalCluster(
+            n_workers=workers or DEFAULT_WORKERS,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,  # the run's own progress is the user's display
+        )
+        with cluster, Client(cluster) as client:
+            yield DaskEngine(client, partitions)
+
+
+def _connect(address: str) -> Any:
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterUnreachable(
+            f"--dask-address {address}: no Dask scheduler answered within "
+            f"{CONNECT_TIMEOUT_S:.0f} s ({type(exc).__name__})"
+        ) from None

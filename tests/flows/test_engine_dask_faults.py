@@ -1,0 +1,138 @@
+"""A Dask worker killed in the middle of a run: Dask recomputes what it held, the output is the same.
+
+A real 2-process local cluster; while the matcher runs on one worker, that worker's process is
+killed with SIGKILL (what the kernel's OOM killer does to it). Its nanny starts a
+new one, the scheduler reruns the matcher and recomputes the partitions the dead worker held from
+their task specs, and the run's files equal those of ``--engine local``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from bench.generate import generate, write_dataset
+from datavask.flows.cleanse import CleanseOptions, run_pipeline
+
+ROWS = 4_000
+SEED = 41
+MATCH_KEY_PREFIX = "datavask-match-"
+
+
+def _kill_the_matcher(client: Any, killed: list[str]) -> None:
+    """End the process of the worker running the matcher, as soon as one runs it."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for worker, keys in client.processing().items():
+            if any(str(key).startswith(MATCH_KEY_PREFIX) for key in keys):
+                pid = client.run(os.getpid, workers=[worker])[worker]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(worker)
+                return
+        time.sleep(0.01)
+
+
+def _same_outputs(a: Path, b: Path) -> None:
+    for name in ("records.parquet", "golden.parquet", "pairs.parquet"):
+        assert_frame_equal(pl.read_parquet(a / name), pl.read_parquet(b / name))
+    for name in ("changes.csv", "reimport/customers_update.csv", "reimport/merge_plan.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+@pytest.mark.slow  # about 2 min on a loaded 2-core machine: a local and a Dask run
+def test_a_worker_killed_while_matching_changes_nothing(tmp_path: Path) -> None:
+    from distributed import Client, LocalCluster
+
+    data = write_dataset(generate(ROWS, SEED), tmp_path / "data")
+    options = {"input": str(data["customers"]), "registry": str(data["registry"])}
+    run_pipeline(CleanseOptions(out=str(tmp_path / "local"), **options), orchestrated=False)
+
+    killed: list[str] = []
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+
+        def reporter(step: str, event: str, seconds: float | None) -> None:
+            if step == "match" and event == "start":
+                threading.Thread(target=_kill_the_matcher, args=(client, killed)).start()
+
+        dask = CleanseOptions(
+            out=str(tmp_path / "dask"), engine="dask", dask_address=cluster.scheduler_address,
+            **options,
+        )  # fmt: skip
+        run_pipeline(dask, orchestrated=False, reporter=reporter)
+        assert killed, "the matcher never ran on a worker"
+        assert killed[0] not in client.scheduler_info(n_workers=-1)["workers"]
+    _same_outputs(tmp_path / "local", tmp_path / "dask")
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "not-a-scheduler"])
+def test_an_unreachable_scheduler_is_an_input_error(address: str, tmp_path: Path) -> None:
+    from datavask.connectors.errors import InputError
+    from datavask.flows.engine_dask import dask_engine
+
+    started = time.monotonic()
+    with pytest.raises(InputError, match="no Dask scheduler answered"), dask_engine(address):
+        pass
+    assert time.monotonic() - started < 30
+
+
+def test_a_served_job_takes_the_engine_and_the_scheduler(tmp_path: Path) -> None:
+    from datavask.flows.serve_config import ConfigError, load_config
+
+    job = '[[cleanse]]\nname = "crm"\ncron = "30 4 * * *"\ninput = "in.csv"\nout = "runs"\n'
+    (tmp_path / "in.csv").write_text("navn\nHansen Byg ApS\n", encoding="utf-8")
+    good = tmp_path / "good.toml"
+    good.write_text(
+        job + 'engine = "dask"\ndask_address = "tcp://10.0.0.5:8786"\n', encoding="utf-8"
+    )
+    (loaded,) = load_config(good).cleanse
+    params = loaded.params()
+    assert (params.engine, params.dask_address) == ("dask", "tcp://10.0.0.5:8786")
+    assert params.cleanse_options("o")["engine"] == "dask"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(job + 'dask_address = "tcp://10.0.0.5:8786"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match='dask_address: needs engine = "dask"'):
+        load_config(bad)
+
+
+@pytest.mark.prefect
+def test_the_flow_runs_its_steps_on_a_dask_cluster(prefect_harness: None, tmp_path: Path) -> None:
+    """What a served ``engine = "dask"`` job runs: the Prefect flow, its steps on the cluster."""
+    from distributed import Client, LocalCluster
+
+    from datavask.flows.cleanse_flow import cleanse_flow
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "sample" / "customers.csv"
+    run_pipeline(
+        CleanseOptions(input=str(sample), out=str(tmp_path / "local"), registry="none"),
+        orchestrated=False,
+    )
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        state = cleanse_flow(
+            input=str(sample), out=str(tmp_path / "dask"), registry="none", engine="dask",
+            dask_address=cluster.scheduler_address, return_state=True,
+        )  # fmt: skip
+        ran = state.result()
+        done = client.run(lambda dask_worker: dask_worker.state.executed_count)
+    assert ran["options"]["engine"] == "dask"
+    assert sum(done.values()) >= 4 * 3  # normalise, registry view, split, verdict … per partition
+    _same_outputs(tmp_path / "local", tmp_path / "dask")
