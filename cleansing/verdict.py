@@ -99,17 +99,18 @@ def apply_verdict(
     # Build the list in sorted code order, so it comes out sorted without a per-row sort.
     raised = [pl.when(_raised(frame, code)).then(pl.lit(code)) for code in REASON_CODES]
     flags = pl.concat_list(raised).list.drop_nulls().alias("flags")
+    # Ready unless a blocking code is raised: read from the flag columns, not searched in lists.
+    ready = {
+        column: ~pl.any_horizontal(pl.lit(False), *[_raised(frame, c) for c in sorted(codes)])
+        for column, codes in (
+            ("invoice_ready", BLOCKS_INVOICE),
+            ("collection_ready", BLOCKS_COLLECTION),
+        )
+    }
     frame = frame.with_columns(
         [pl.col(c).fill_null(False) for c in frame.columns if c.startswith(FLAG_PREFIX)]
-    ).with_columns(flags)
-    return frame.with_columns(
-        (~pl.col("flags").list.eval(pl.element().is_in(sorted(BLOCKS_INVOICE))).list.any()).alias(
-            "invoice_ready"
-        ),
-        (
-            ~pl.col("flags").list.eval(pl.element().is_in(sorted(BLOCKS_COLLECTION))).list.any()
-        ).alias("collection_ready"),
-    ).drop("_cluster")
+    ).with_columns(flags, *[expr.alias(column) for column, expr in ready.items()])
+    return frame.drop("_cluster")
 
 
 def flag_counts(records: pl.DataFrame) -> dict[str, int]:
