@@ -77,7 +77,9 @@ def _compare_frames(a: pl.DataFrame, b: pl.DataFrame) -> str | None:
     columns = [
         c for c in a.columns if not a.get_column(c).equals(b.get_column(c), check_names=True)
     ]
-    return f"values differ in {columns[:10]}"
+    floats = {c: (a[c] - b[c]).abs().max() for c in columns if a.schema[c].is_float()}
+    spread = "".join(f"; {c} by at most {d:.3g}" for c, d in floats.items())
+    return f"values differ in {columns[:10]}{spread}"
 
 
 def _compare_workbooks(a: Path, b: Path) -> str | None:

@@ -180,15 +180,13 @@ def _phone_for(records: pl.DataFrame, field: str) -> pl.Expr:
     # A short value like "12" must not claim a number; six digits is the shortest real one.
     usable = digits.str.len_chars() >= 6
     tail = numbers.list.eval(pl.element().str.replace(r"^\+", ""))
-    matches = pl.concat_list(
-        [
-            pl.when(usable & tail.list.get(i, null_on_oob=True).str.ends_with(digits)).then(
-                numbers.list.get(i, null_on_oob=True)
-            )
-            for i in range(_MAX_PHONES)
-        ]
-    ).list.drop_nulls()
-    return matches.list.first()
+    # The first number that matches: a coalesce, not a list of six per row (minutes at 1M).
+    return pl.coalesce(
+        pl.when(usable & tail.list.get(i, null_on_oob=True).str.ends_with(digits)).then(
+            numbers.list.get(i, null_on_oob=True)
+        )
+        for i in range(_MAX_PHONES)
+    )
 
 
 # Records carry at most a handful of numbers; a fixed small bound keeps the lookup vectorised.

@@ -60,6 +60,7 @@ from datetime import datetime
 
 import polars as pl
 
+from datavask.cleansing.name_lists import names_where
 from datavask.cleansing.names import normalise_names
 from datavask.cleansing.schema import stage_text
 
@@ -594,18 +595,12 @@ def apply_registry_proposals(records: pl.DataFrame) -> pl.DataFrame:
                 .otherwise(own.cast(pl.String))
             )
     own_values = {f: _text(records, f) for f in replaced}
-    changed = [
-        pl.when(expr.cast(pl.String).str.strip_chars().ne_missing(own_values[f])).then(pl.lit(f))
+    changed = {
+        f: expr.cast(pl.String).str.strip_chars().ne_missing(own_values[f])
         for f, expr in replaced.items()
-    ]
-    applied = (
-        pl.concat_list(changed).list.drop_nulls()
-        if changed
-        else pl.lit([], dtype=pl.List(pl.String))
-    )
-    return records.with_columns(applied.alias(REGISTRY_APPLIED)).with_columns(
-        expr.alias(f) for f, expr in replaced.items()
-    )
+    }
+    applied = names_where(records, changed).alias(REGISTRY_APPLIED)
+    return records.with_columns(applied).with_columns(expr.alias(f) for f, expr in replaced.items())
 
 
 def registry_name_where_missing(records: pl.DataFrame) -> pl.DataFrame:
@@ -840,19 +835,22 @@ def apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
     ]
     # Where the golden record decides, the value is the registry's when its rule says so and it
     # is not the record's own; elsewhere the record's own proposals say.
-    from_registry = [
-        pl.when(
-            pl.when(takes_golden[f])
-            .then(
-                pl.col(f"_registry_{f}")
-                & pl.col(f"_golden_{f}").cast(pl.String).ne_missing(pl.col(own[f]))
-            )
-            .otherwise(pl.col(REGISTRY_APPLIED).list.contains(f))
-        ).then(pl.lit(f))
+    from_registry = {
+        f: pl.when(takes_golden[f])
+        .then(
+            pl.col(f"_registry_{f}")
+            & pl.col(f"_golden_{f}").cast(pl.String).ne_missing(pl.col(own[f]))
+        )
+        .otherwise(pl.col(REGISTRY_APPLIED).list.contains(f))
         for f in present
-    ]
-    kept = pl.col(REGISTRY_APPLIED).list.set_difference(pl.lit(present, dtype=pl.List(pl.String)))
-    applied = pl.concat_list(kept, *from_registry).list.drop_nulls().alias(REGISTRY_APPLIED)
+    }
+    # Registry fields outside the golden record keep their place first, as they were listed.
+    kept = {
+        f: pl.col(REGISTRY_APPLIED).list.contains(f)
+        for f in ("name", *ADDRESS_FIELDS)
+        if f not in present
+    }
+    applied = names_where(joined, kept | from_registry).alias(REGISTRY_APPLIED)
     if "phone_e164" in present and "phone_numbers" in records.columns:
         # The golden phone first, so a phone column whose own number lost still gets a number.
         golden_phone = pl.col("_golden_phone_e164")
