@@ -92,6 +92,10 @@ def _masked_copy(exc: BaseException, safe_text: str) -> BaseException | None:
     """A copy of ``exc`` whose text is ``safe_text``, if its type allows one."""
     try:
         clone = copy.copy(exc)
+        # a copy made through a library's reduce (tblib, which distributed installs) can carry
+        # the original's chain and traceback: the masked copy starts a chain of its own
+        clone.__cause__ = clone.__context__ = None
+        clone.__traceback__ = None
         clone.args = tuple(mask_message(a) if isinstance(a, str) else a for a in exc.args)
         for name in _TEXT_ATTRIBUTES:
             value = getattr(clone, name, None)
