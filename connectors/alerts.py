@@ -46,6 +46,7 @@ from jinja2 import Environment, select_autoescape
 from datavask.connectors.errors import ConnectorError, InputError
 from datavask.connectors.http import retry_after_seconds
 from datavask.connectors.output import write_excel_csv
+from datavask.connectors.secret_blocks import SecretBlockUnavailable, secret_block
 from datavask.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -175,14 +176,9 @@ def check_targets(targets: Sequence[Target], settings: DeliverySettings) -> None
 
 def _secret_block(name: str) -> str | None:
     """A Prefect Secret block's value, or None when Prefect or the block is not there."""
-    if not os.environ.get("PREFECT_API_URL"):
-        return None
     try:
-        from prefect.blocks.system import Secret
-
-        block: Any = Secret.load(name)
-        return str(block.get())
-    except Exception:  # no server, no block: the caller says what is missing
+        return secret_block(name)
+    except SecretBlockUnavailable:  # the caller says what is missing
         return None
 
 

@@ -52,6 +52,7 @@ from datavask.connectors.http import (
     RetryingClient,
     RetryPolicy,
 )
+from datavask.connectors.secret_blocks import SecretBlockUnavailable, secret_block
 from datavask.settings import settings
 
 log = logging.getLogger(__name__)
@@ -76,17 +77,12 @@ def erst_credentials() -> tuple[str, str]:
     if user and password:
         return user, password
     try:
-        # Imported here: Prefect is only needed when the environment has no credentials.
-        from prefect.blocks.system import Secret
-
-        load: Callable[[str], Any] = Secret.load
-        user = user or str(load(SECRET_USER).get())
-        password = password or str(load(SECRET_PASSWORD).get())
-    except Exception as exc:  # any failure to reach Prefect or the blocks means "no credentials"
+        user = user or secret_block(SECRET_USER)
+        password = password or secret_block(SECRET_PASSWORD)
+    except SecretBlockUnavailable as exc:
         raise RegistryConfigError(
             f"the ERST registry needs credentials: set {ENV_USER} and {ENV_PASSWORD}, or create "
-            f"Prefect Secret blocks {SECRET_USER!r} and {SECRET_PASSWORD!r} "
-            f"({type(exc).__name__})"
+            f"Prefect Secret blocks {SECRET_USER!r} and {SECRET_PASSWORD!r} ({exc})"
         ) from None
     return user, password
 

@@ -35,6 +35,7 @@ from datavask.connectors.http import (
     RetryingClient,
     RetryPolicy,
 )
+from datavask.connectors.secret_blocks import SecretBlockUnavailable, secret_block
 from datavask.connectors.sources import SourceInfo, csv_text
 from datavask.settings import settings
 
@@ -76,22 +77,14 @@ def economic_tokens() -> tuple[str, str]:
     if app and grant:
         return app, grant
     try:
-        app = app or _load_secret(SECRET_APP_SECRET)
-        grant = grant or _load_secret(SECRET_GRANT)
-    except Exception as exc:  # any failure to reach Prefect or the blocks means "no tokens"
+        app = app or secret_block(SECRET_APP_SECRET)
+        grant = grant or secret_block(SECRET_GRANT)
+    except SecretBlockUnavailable as exc:
         raise InputError(
             f"e-conomic needs tokens: set {ENV_APP_SECRET} and {ENV_GRANT}, or create Prefect "
-            f"Secret blocks {SECRET_APP_SECRET!r} and {SECRET_GRANT!r} ({type(exc).__name__})"
+            f"Secret blocks {SECRET_APP_SECRET!r} and {SECRET_GRANT!r} ({exc})"
         ) from None
     return app, grant
-
-
-def _load_secret(name: str) -> str:
-    # Imported here: Prefect is only needed when the environment has no tokens.
-    from prefect.blocks.system import Secret
-
-    load: Callable[[str], Any] = Secret.load
-    return str(load(name).get())
 
 
 def read_economic(

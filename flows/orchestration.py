@@ -37,6 +37,7 @@ from pathlib import Path
 
 import httpx
 
+from datavask.connectors.secret_blocks import prefect_setting
 from datavask.settings import settings
 
 
@@ -79,19 +80,7 @@ def configured_api_url() -> str | None:
     Read from the environment and Prefect's profiles file directly: importing Prefect to ask
     costs seconds, which a run without a server should not pay.
     """
-    if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
-    import tomllib
-
-    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
-    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
-    try:
-        profiles = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
-    url = profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
-    return str(url) if url else None
+    return prefect_setting("PREFECT_API_URL")
 
 
 def resolve(on_status: Callable[[str], None] = lambda _: None) -> Orchestration:

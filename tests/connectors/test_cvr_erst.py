@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -129,6 +130,35 @@ def test_missing_credentials_are_a_configuration_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "prefect.blocks.system", None)
     with pytest.raises(RegistryConfigError, match="DATAVASK_CVR_USER"):
         erst_credentials()
+
+
+def test_missing_credentials_without_prefect_fail_at_once(tmp_path: Path) -> None:
+    """No credentials, no Prefect server and no local Prefect database: there is no Secret block
+    to find, so the user hears so at once — not after Prefect has spent a minute starting a
+    temporary server only to find nothing."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DATAVASK_"))}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect"), DATAVASK_HOME=str(tmp_path / "home"))
+    probe = (
+        "import sys\n"
+        "from datavask.connectors.cvr_erst import erst_credentials\n"
+        "from datavask.connectors.cvr_base import RegistryConfigError\n"
+        "try:\n    erst_credentials()\nexcept RegistryConfigError as exc:\n    print(exc)\n"
+        "print('prefect imported' if 'prefect' in sys.modules else 'prefect not imported')\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "DATAVASK_CVR_USER" in done.stdout and "no local Prefect database" in done.stdout
+    assert done.stdout.strip().endswith("prefect not imported")
+    assert not (tmp_path / "prefect").exists()  # nothing written to the user's Prefect home
+    assert time.monotonic() - started < 60
 
 
 # --------------------------------------------------------------------------- faults

@@ -12,6 +12,7 @@ from datavask.connectors.economic import EXPORT_COLUMNS, read_economic
 from datavask.connectors.errors import InputError
 from datavask.connectors.files import read_input, read_table
 from datavask.connectors.http import RetryPolicy
+from datavask.connectors.secret_blocks import SecretBlockUnavailable
 from tests.connectors.conftest import SleepRecorder
 from tests.connectors.economic_server import EconomicServer, make_customer
 
@@ -47,7 +48,7 @@ def env(economic: EconomicServer, monkeypatch: pytest.MonkeyPatch) -> EconomicSe
 
 
 def _no_prefect(name: str) -> str:
-    raise RuntimeError("no Prefect in unit tests")
+    raise SecretBlockUnavailable("no Prefect in unit tests")
 
 
 def test_customers_read_through_read_table_in_customer_number_order(env: EconomicServer) -> None:
@@ -172,7 +173,7 @@ def test_missing_tokens_say_where_to_put_them(
     monkeypatch.setenv("DATAVASK_ECONOMIC_URL", economic.url)
     monkeypatch.delenv("DATAVASK_ECONOMIC_APP_SECRET", raising=False)
     monkeypatch.delenv("DATAVASK_ECONOMIC_GRANT", raising=False)
-    monkeypatch.setattr(economic_connector, "_load_secret", _no_prefect)
+    monkeypatch.setattr(economic_connector, "secret_block", _no_prefect)
     with pytest.raises(InputError, match=r"DATAVASK_ECONOMIC_APP_SECRET.*datavask-economic-grant"):
         read_table("economic://customers")
     assert economic.requests == []
@@ -183,7 +184,7 @@ def test_tokens_from_prefect_secret_blocks(
 ) -> None:
     monkeypatch.delenv("DATAVASK_ECONOMIC_GRANT")
     blocks = {"datavask-economic-grant": env.grant}
-    monkeypatch.setattr(economic_connector, "_load_secret", blocks.__getitem__)
+    monkeypatch.setattr(economic_connector, "secret_block", blocks.__getitem__)
     assert read_table("economic://customers")[0].height == 5
 
 

@@ -189,9 +189,23 @@ def test_flow_runs_as_prefect_flow(prefect_harness: None, tmp_path: Path) -> Non
     }
 
 
+# Runs the CLI as ``python -m datavask`` would, with an audit hook that writes every socket
+# connection to stderr: a first run that waits on a network time-out (no internet) shows up here.
+_COUNT_CONNECTIONS = """
+import runpy, socket, sys
+def hook(event, args):
+    if event == "socket.connect" and args[0].family != socket.AF_UNIX:
+        sys.stderr.write(f"NETWORK-CONNECT {args[1]!r}\\n")
+sys.addaudithook(hook)
+sys.argv[0] = "datavask"
+runpy.run_module("datavask", run_name="__main__", alter_sys=True)
+"""
+
+
 def test_command_one_without_a_server_runs_without_prefect_and_says_so(tmp_path: Path) -> None:
     """README command 1 as a user runs it with no Prefect server: no server is started, Prefect
-    is not even imported (seconds on a small machine), and the summary says how to get runs into
+    is not even imported (seconds on a small machine), nothing connects to the network (a machine
+    without internet must not wait on a time-out), and the summary says how to get runs into
     Prefect."""
     env = dict(os.environ, DATAVASK_HOME=str(tmp_path / "home"), PREFECT_HOME=str(tmp_path / "ph"))
     for key in (
@@ -202,11 +216,12 @@ def test_command_one_without_a_server_runs_without_prefect_and_says_so(tmp_path:
         env.pop(key, None)
     out = tmp_path / "out"
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "datavask", "cleanse",
+        [sys.executable, "-X", "importtime", "-c", _COUNT_CONNECTIONS, "cleanse",
          str(SAMPLE / "customers.csv"), "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True, text=True, env=env, timeout=300, check=False, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "NETWORK-CONNECT" not in done.stderr, re.findall(r"NETWORK-CONNECT .*", done.stderr)
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     assert "prefect" not in imported
     said = " ".join(done.stderr.split())  # the summary table wraps long notes
