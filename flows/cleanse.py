@@ -531,7 +531,9 @@ def run_pipeline(
 
     with work_dir() as path, _engine(options) as steps:
         work = str(path)
-        run["input"] = call("read", read_step, work, opts)
+        run["input"] = call("read", steps.read_step, work, opts)
+        if report := getattr(steps, "report", None):
+            run["engine"] = report()  # where the Dask engine read the input, and why
         run["steps"]["normalise"] = call("normalise", steps.normalise_step, work, opts)
         run["steps"]["registry"] = call("registry", steps.registry_step, work, opts)
         run["steps"]["match"] = call("match", steps.match_step, work, opts)
@@ -549,7 +551,7 @@ def _engine(options: CleanseOptions) -> Iterator[Any]:
     (the same stage functions on partitions, on a cluster that lives as long as the block)."""
     if options.engine != "dask":
         yield SimpleNamespace(
-            normalise_step=normalise_step, registry_step=registry_step,
+            read_step=read_step, normalise_step=normalise_step, registry_step=registry_step,
             match_step=match_step, verdict_step=verdict_step,
         )  # fmt: skip
         return
