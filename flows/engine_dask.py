@@ -252,6 +252,7 @@ class DaskEngine:
     _warm: list[Any] = field(default_factory=list)
     _found: Any = None  # the registry's answer, on the workers
     _read: dict[str, Any] = field(default_factory=dict)  # how the input was read, for run.json
+    via: str = "distributed.Client"  # what connected the run to the cluster, for run.json
     _run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def __post_init__(self) -> None:
@@ -305,7 +306,7 @@ class DaskEngine:
 
     def report(self) -> dict[str, Any]:
         """What run.json says of the engine: its workers and where the input was read."""
-        return {"name": "dask", "workers": self._workers(), "read": self._read}
+        return {"name": "dask", "workers": self._workers(), "via": self.via, "read": self._read}
 
     def _read_in_parts(self, work: str, options: dict[str, Any]) -> str | None:
         """Read the input in parts on the workers; None when done, else why it cannot be."""
@@ -538,30 +539,70 @@ def _monitor_state(options: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame,
 
 @contextlib.contextmanager
 def dask_engine(
-    address: str | None, *, workers: int = 0, partitions: int | None = None
+    address: str | None,
+    *,
+    workers: int = 0,
+    partitions: int | None = None,
+    client: Any = None,
 ) -> Iterator[DaskEngine]:
     """A :class:`DaskEngine` on the scheduler at ``address``, or on a local cluster of
-    ``workers`` processes (default 2) that is closed when the block ends."""
+    ``workers`` processes (default 2) that is closed when the block ends; or on ``client``, a
+    client someone else opened and closes (a Prefect flow's :func:`dask_task_runner`)."""
     import dask
     from distributed import Client, LocalCluster
 
     # The partitions travel inside the task specs on purpose (see the module docstring).
     with dask.config.set({"distributed.admin.large-graph-warning-threshold": "64GiB"}):
+        if client is not None:
+            engine = DaskEngine(client, partitions)
+            engine.via = "prefect-dask DaskTaskRunner"
+            yield engine
+            return
         if address:
             client = _connect(address)
             with client:
                 yield DaskEngine(client, partitions)
             return
-        cluster = LocalCluster(
-            n_workers=workers or DEFAULT_WORKERS,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,  # the run's own progress is the user's display
-        )
+        cluster = LocalCluster(**_local_cluster_options(workers))
         with cluster, Client(cluster) as client:
             yield DaskEngine(client, partitions)
+
+
+def _local_cluster_options(workers: int) -> dict[str, Any]:
+    return {
+        "n_workers": workers or DEFAULT_WORKERS,
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+        "dashboard_address": None,
+        "silence_logs": logging.ERROR,  # the run's own progress is the user's display
+    }
+
+
+@contextlib.contextmanager
+def dask_task_runner(address: str | None, *, workers: int = 0) -> Iterator[Any]:
+    """prefect-dask's ``DaskTaskRunner``, started: connected to the scheduler at ``address``, or
+    owning a temporary local cluster of ``workers`` processes (default 2). A Prefect flow run
+    with ``engine = "dask"`` holds it for the run; its client carries the engine's partitions.
+    A scheduler that does not answer is :class:`ClusterUnreachable`, as on the command line."""
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        runner = DaskTaskRunner(address=address, client_kwargs={"timeout": CONNECT_TIMEOUT_S})
+    else:
+        runner = DaskTaskRunner(
+            cluster_class="distributed.LocalCluster",
+            cluster_kwargs=_local_cluster_options(workers),
+        )
+    with runner:
+        try:
+            runner.client  # noqa: B018 - connects (or starts the cluster) now
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ClusterUnreachable(
+                f"dask_address {address}: no Dask scheduler answered within "
+                f"{CONNECT_TIMEOUT_S:.0f} s ({type(exc).__name__})"
+            ) from None
+        yield runner
 
 
 def _connect(address: str) -> Any:

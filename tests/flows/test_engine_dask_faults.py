@@ -122,7 +122,8 @@ def test_a_served_job_takes_the_engine_and_the_scheduler(tmp_path: Path) -> None
 
 @pytest.mark.prefect
 def test_the_flow_runs_its_steps_on_a_dask_cluster(prefect_harness: None, tmp_path: Path) -> None:
-    """What a served ``engine = "dask"`` job runs: the Prefect flow, its steps on the cluster."""
+    """What a served ``engine = "dask"`` job runs: the Prefect flow, its partitions on the cluster
+    through prefect-dask's DaskTaskRunner (served and triggered: test_engine_dask_serve.py)."""
     from distributed import Client, LocalCluster
 
     from datavask.flows.cleanse_flow import cleanse_flow
@@ -146,5 +147,6 @@ def test_the_flow_runs_its_steps_on_a_dask_cluster(prefect_harness: None, tmp_pa
         ran = state.result()
         done = client.run(lambda dask_worker: dask_worker.state.executed_count)
     assert ran["options"]["engine"] == "dask"
+    assert ran["engine"]["via"] == "prefect-dask DaskTaskRunner"
     assert sum(done.values()) >= 4 * 3  # normalise, registry view, split, verdict … per partition
     _same_outputs(tmp_path / "local", tmp_path / "dask")
