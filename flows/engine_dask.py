@@ -5,7 +5,10 @@ The same stage functions as the local engine, called on partitions:
 ======================  =========================================================================
 stage                   where it runs
 ======================  =========================================================================
-read                    driver (the input connectors read whole files); the rows are then cut
+read                    workers, one task per byte range of a CSV or run of Parquet row groups
+                        (:mod:`datavask.connectors.input_parts`); the driver streams the file for
+                        its checksum and encoding, numbers the parts and gives out the record ids.
+                        Inputs that cannot be cut are read whole by the driver, and their rows cut
                         into contiguous partitions that travel inside the tasks' specs
 normalise               workers, one task per row partition
 registry                look-up of the distinct CVR numbers on the driver (the connectors own the
@@ -20,7 +23,8 @@ blacklist               workers, per row partition; the hits (a few ids) go to e
 verdict, survivorship,  workers, per partition of whole customers: every row partition splits by a
 changes                 hash of ``cluster_id`` and each bucket gathers its pieces
 write                   driver: the partitions are gathered in input order, and the write step is
-                        the local one (so the files are written by the same code)
+                        the local one (so the files are written by the same code); the input
+                        columns no stage reads come from Parquet parts the workers wrote
 ======================  =========================================================================
 
 The partitions travel inside the task specs rather than being scattered: a worker that dies takes
