@@ -22,7 +22,10 @@ from typing import Any
 import polars as pl
 
 # run.json keys that differ between two runs of the same input by nature
-_RUN_SPECIFIC = {"run_id", "started_at", "finished_at", "timings", "versions", "threads", "options"}
+_RUN_SPECIFIC = {
+    "run_id", "started_at", "finished_at", "timings", "versions", "threads", "options",
+    "engine",  # where the run ran (local, or Dask and where it read the input)
+}  # fmt: skip
 # in report.html: the run's id and time stamps, and durations written as "12.3 s"
 _HTML_VOLATILE = (
     re.compile(r"[0-9a-f]{32}"),

@@ -394,19 +394,48 @@ def _read_delimited(
     except csv.Error as exc:
         raise InputError(f"{path}: the header cannot be parsed ({exc})") from None
     header = _clean_header(header, path)
-    width = len(header)
+    parsed = parse_rows(path, lines, reader, delimiter, len(header), encoding=info.encoding)
+    table = _text_table(header, parsed.rows).with_columns(
+        pl.Series("source_row", parsed.source_rows, dtype=pl.Int64),
+        pl.Series(OVERFLOW_COLUMN, parsed.overflow, dtype=pl.String),
+    )
+    return table, parsed.problems, parsed.blank
 
-    rows: list[list[str | None]] = []
-    overflow: list[str | None] = []
-    source_rows: list[int] = []
-    problems: dict[int, str] = {}
-    blank = 0
-    record_no = 0
+
+@dataclass
+class ParsedRows:
+    """The data records of (a stretch of) a delimited file, numbered from 1 within it."""
+
+    rows: list[list[str | None]] = field(default_factory=list)
+    overflow: list[str | None] = field(default_factory=list)
+    source_rows: list[int] = field(default_factory=list)
+    problems: dict[int, str] = field(default_factory=dict)
+    blank: int = 0
+    records: int = 0  # data rows and blank lines: the next stretch numbers on from here
+
+
+def parse_rows(
+    path: Path,
+    lines: _Lines,
+    reader: Any,
+    delimiter: str,
+    width: int,
+    *,
+    encoding: str | None,
+    stop: int | None = None,
+) -> ParsedRows:
+    """Every record from ``lines.pos`` on, as rows of ``width`` values, with their problems.
+
+    ``stop``: read no record that starts at or after that line (the end of a byte range; a
+    record that starts before it is read whole, also past it).
+    """
+    parsed = ParsedRows()
     try:
-        for record, quote_problem in _records(path, lines, reader, delimiter, width):
-            record_no += 1
+        for record, quote_problem in _records(path, lines, reader, delimiter, width, stop=stop):
+            parsed.records += 1
+            record_no = parsed.records
             if not record or (all(not v.strip() for v in record) and len(record) <= 1):
-                blank += 1
+                parsed.blank += 1
                 continue
             _check_field_sizes(path, record_no, record)
             problem = quote_problem
@@ -414,26 +443,21 @@ def _read_delimited(
             values: list[str | None] = [v if v != "" else None for v in record[:width]]
             if n > width:
                 problem = problem or f"too many fields ({n}, header has {width})"
-                overflow.append(delimiter.join(record[width:]))
+                parsed.overflow.append(delimiter.join(record[width:]))
             else:
-                overflow.append(None)
+                parsed.overflow.append(None)
                 if n < width:
                     problem = problem or f"too few fields ({n}, header has {width})"
                     values += [None] * (width - n)
             if problem:
-                problems[record_no] = problem
-            rows.append(values)
-            source_rows.append(record_no)
+                parsed.problems[record_no] = problem
+            parsed.rows.append(values)
+            parsed.source_rows.append(record_no)
     except csv.Error as exc:
         raise InputError(
-            f"{path}: row {record_no + 1} cannot be parsed as {info.encoding} text ({exc})"
+            f"{path}: row {parsed.records + 1} cannot be parsed as {encoding} text ({exc})"
         ) from None
-
-    table = _text_table(header, rows).with_columns(
-        pl.Series("source_row", source_rows, dtype=pl.Int64),
-        pl.Series(OVERFLOW_COLUMN, overflow, dtype=pl.String),
-    )
-    return table, problems, blank
+    return parsed
 
 
 def _text_table(header: list[str], rows: list[list[str | None]]) -> pl.DataFrame:
@@ -506,7 +530,7 @@ def _read_header(lines: _Lines, reader: Any, delimiter: str) -> list[str]:
 
 
 def _records(
-    path: Path, lines: _Lines, reader: Any, delimiter: str, width: int
+    path: Path, lines: _Lines, reader: Any, delimiter: str, width: int, *, stop: int | None = None
 ) -> Iterator[tuple[list[str], str | None]]:
     """Every record with its problem, checked against the physical lines it was read from.
 
@@ -515,7 +539,7 @@ def _records(
     closed: the record is read again as its first line alone (the quote kept as text) and
     reading goes on from the next line, so the swallowed rows come back as rows.
     """
-    while True:
+    while stop is None or lines.pos < stop:
         start = lines.pos
         record = next(reader, None)
         if record is None:
@@ -689,6 +713,20 @@ def _json_text(value: Any) -> str | None:
 
 
 def _canonical(table: pl.DataFrame, info: InputInfo, problems: dict[int, str]) -> pl.DataFrame:
+    overflow = OVERFLOW_COLUMN in table.columns and table[OVERFLOW_COLUMN].is_not_null().any()
+    frame = canonical_columns(table, info, problems, overflow=overflow)
+    frame = frame.with_columns(record_ids(frame, info))
+    return frame.select("record_id", pl.exclude("record_id"))
+
+
+def canonical_columns(
+    table: pl.DataFrame, info: InputInfo, problems: dict[int, str], *, overflow: bool
+) -> pl.DataFrame:
+    """The canonical frame without ``record_id`` (which needs every row's id: :func:`record_ids`).
+
+    ``overflow``: whether any row of the whole input has values beyond the header (then every
+    part carries ``src__overflow``).
+    """
     mapping = info.mapping
     schema = table.schema
     text = {c: _as_text(c, schema[c]).str.strip_chars() for c in mapping.values()}
@@ -701,16 +739,14 @@ def _canonical(table: pl.DataFrame, info: InputInfo, problems: dict[int, str]) -
         for f in CANONICAL_FIELDS
     ]
     src = [pl.col(c).alias(f"{SRC_PREFIX}{c}") for c in info.columns]
-    if OVERFLOW_COLUMN in table.columns and table[OVERFLOW_COLUMN].is_not_null().any():
+    if overflow:
         src.append(pl.col(OVERFLOW_COLUMN).alias(f"{SRC_PREFIX}{OVERFLOW_COLUMN}"))
     problem = (
         pl.Series("source_problem", [problems.get(r) for r in table["source_row"]], dtype=pl.String)
         if problems
         else pl.lit(None, dtype=pl.String).alias("source_problem")
     )
-    frame = table.select(pl.col("source_row"), problem, *raw, *src)
-    frame = frame.with_columns(_record_id(frame, info))
-    return frame.select("record_id", pl.exclude("record_id"))
+    return table.select(pl.col("source_row"), problem, *raw, *src)
 
 
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
@@ -720,7 +756,7 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     return as_text(name, dtype)
 
 
-def _record_id(frame: pl.DataFrame, info: InputInfo) -> pl.Series:
+def record_ids(frame: pl.DataFrame, info: InputInfo) -> pl.Series:
     """A unique internal id per row: the input's id where it is present and unique.
 
     A row without an id gets its row number, a repeated id ``<id>#<row>``; where such a made-up

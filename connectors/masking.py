@@ -37,16 +37,27 @@ def mask_input(
         | {f"{SRC_PREFIX}{info.mapping[f]}" for f in PERSON_TEXT_FIELDS if f in info.mapping}
     )
     frame = mask_cpr(frame, person_text=person_text)
-    info.path = mask_message(info.path)
-    renamed = _masked_names(info.columns)
+    renamed = mask_info(info)
     if renamed:
         frame = frame.rename(
             {f"{SRC_PREFIX}{old}": f"{SRC_PREFIX}{new}" for old, new in renamed.items()}
         )
+    return frame
+
+
+def mask_info(info: InputInfo) -> dict[str, str]:
+    """``info``'s path and column names masked in place; returns the renamed columns.
+
+    What :func:`mask_input` does to ``info``, for a reader that masks its rows elsewhere (the Dask
+    engine masks each partition on a worker and the input's description on the driver).
+    """
+    info.path = mask_message(info.path)
+    renamed = _masked_names(info.columns)
+    if renamed:
         info.columns = [renamed.get(c, c) for c in info.columns]
         info.unmapped = [renamed.get(c, c) for c in info.unmapped]
         info.mapping = {f: renamed.get(c, c) for f, c in info.mapping.items()}
-    return frame
+    return renamed
 
 
 def _masked_names(columns: list[str]) -> dict[str, str]:

@@ -151,7 +151,7 @@ def crm_ids(records: pl.DataFrame, input_info: dict[str, Any]) -> pl.DataFrame:
     """``record_id → crm_id, source_row``: the id the CRM knows each record by, if any.
 
     ``record_id`` is datavask's own unique key; where the input had no id, or one several rows
-    share, it is made up (:func:`connectors.files._record_id`) and means nothing to the CRM.
+    share, it is made up (:func:`connectors.files.record_ids`) and means nothing to the CRM.
     ``crm_id`` is the input's id cell as read (null when blank or when no id column is mapped).
     """
     column = dict(input_info.get("mapping") or {}).get("record_id")

@@ -485,8 +485,13 @@ def run_pipeline(
     orchestrated: bool,
     orchestration_note: str = "",
     reporter: Reporter = _quiet_reporter,
+    dask_client: Any = None,
 ) -> dict[str, Any]:
-    """Run every step; returns run.json's content. Steps become Prefect tasks when orchestrated."""
+    """Run every step; returns run.json's content. Steps become Prefect tasks when orchestrated.
+
+    ``dask_client``: for ``engine = "dask"``, a client the caller opened and closes (a Prefect
+    flow's ``DaskTaskRunner``); None: the engine connects or starts a local cluster itself.
+    """
     opts = asdict(options) | {"registry_source": options.registry_source()}
     opts["review_band"] = list(options.review_band) if options.review_band else None
     from datavask.cleansing.cpr import mask_message
@@ -529,9 +534,11 @@ def run_pipeline(
 
     from datavask.connectors.scratch import work_dir
 
-    with work_dir() as path, _engine(options) as steps:
+    with work_dir() as path, _engine(options, dask_client) as steps:
         work = str(path)
-        run["input"] = call("read", read_step, work, opts)
+        run["input"] = call("read", steps.read_step, work, opts)
+        if report := getattr(steps, "report", None):
+            run["engine"] = report()  # where the Dask engine read the input, and why
         run["steps"]["normalise"] = call("normalise", steps.normalise_step, work, opts)
         run["steps"]["registry"] = call("registry", steps.registry_step, work, opts)
         run["steps"]["match"] = call("match", steps.match_step, work, opts)
@@ -544,18 +551,18 @@ def run_pipeline(
 
 
 @contextlib.contextmanager
-def _engine(options: CleanseOptions) -> Iterator[Any]:
+def _engine(options: CleanseOptions, client: Any = None) -> Iterator[Any]:
     """The normalise … verdict steps of ``options.engine``: this module's, or the Dask engine's
     (the same stage functions on partitions, on a cluster that lives as long as the block)."""
     if options.engine != "dask":
         yield SimpleNamespace(
-            normalise_step=normalise_step, registry_step=registry_step,
+            read_step=read_step, normalise_step=normalise_step, registry_step=registry_step,
             match_step=match_step, verdict_step=verdict_step,
         )  # fmt: skip
         return
     from datavask.flows.engine_dask import dask_engine
 
-    with dask_engine(options.dask_address, workers=options.workers) as engine:
+    with dask_engine(options.dask_address, workers=options.workers, client=client) as engine:
         yield engine
 
 

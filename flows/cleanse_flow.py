@@ -9,6 +9,8 @@ newest and applies its retention.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +35,7 @@ def run_cleanse(
     orchestrated: bool,
     orchestration_note: str = "",
     reporter: Reporter = _quiet_reporter,
+    dask_client: Any = None,
 ) -> dict[str, Any]:
     """One cleanse: into ``params.out`` itself, or a new dated directory under it."""
     from datavask.connectors.run_dirs import new_run_dir, point_latest, prune_runs
@@ -41,8 +44,9 @@ def run_cleanse(
     out = new_run_dir(root, params.timezone) if params.dated_runs else root
     options = CleanseOptions(**params.cleanse_options(str(out)))
     run = run_pipeline(
-        options, orchestrated=orchestrated, orchestration_note=orchestration_note, reporter=reporter
-    )
+        options, orchestrated=orchestrated, orchestration_note=orchestration_note,
+        reporter=reporter, dask_client=dask_client,
+    )  # fmt: skip
     if params.dated_runs:
         point_latest(root, out)
         pruned = prune_runs(root, keep_runs=params.keep_runs, keep_days=params.keep_days)
@@ -90,15 +94,35 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
             monitor_state=monitor_state, engine=engine, dask_address=dask_address,
             dated_runs=dated_runs, keep_runs=keep_runs, keep_days=keep_days, timezone=timezone,
         )  # fmt: skip
-        run = run_cleanse(
-            params,
-            orchestrated=True,
-            orchestration_note=orchestration_note or "Prefect flow run",
-            reporter=cleanse._reporter,
-        )
+        with _task_runner(params) as runner:
+            run = run_cleanse(
+                params,
+                orchestrated=True,
+                orchestration_note=orchestration_note or "Prefect flow run",
+                reporter=cleanse._reporter,
+                dask_client=runner.client if runner is not None else None,
+            )
         where = Path(run["out"]).resolve()
         create_link_artifact(
             link=where.as_uri(), link_text=str(where), key=OUTPUT_ARTIFACT,
             description=str(where),
         )  # fmt: skip
         return run
+
+
+@contextlib.contextmanager
+def _task_runner(params: CleanseParams) -> Iterator[Any]:
+    """For ``engine = "dask"``: prefect-dask's ``DaskTaskRunner`` on the job's scheduler (or a
+    temporary local cluster), held for the run; the engine's partitions go through its client.
+
+    Not the flow's own ``task_runner=``: a served deployment loads this flow by its module path,
+    so a runner set with ``with_options`` would not reach the run, and the scheduler's address
+    is a parameter of the job, known only when the run starts.
+    """
+    if params.engine != "dask":
+        yield None
+        return
+    from datavask.flows.engine_dask import dask_task_runner
+
+    with dask_task_runner(params.dask_address, workers=params.workers) as runner:
+        yield runner

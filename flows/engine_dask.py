@@ -5,7 +5,10 @@ The same stage functions as the local engine, called on partitions:
 ======================  =========================================================================
 stage                   where it runs
 ======================  =========================================================================
-read                    driver (the input connectors read whole files); the rows are then cut
+read                    workers, one task per byte range of a CSV or run of Parquet row groups
+                        (:mod:`datavask.connectors.input_parts`); the driver streams the file for
+                        its checksum and encoding, numbers the parts and gives out the record ids.
+                        Inputs that cannot be cut are read whole by the driver, and their rows cut
                         into contiguous partitions that travel inside the tasks' specs
 normalise               workers, one task per row partition
 registry                look-up of the distinct CVR numbers on the driver (the connectors own the
@@ -20,7 +23,8 @@ blacklist               workers, per row partition; the hits (a few ids) go to e
 verdict, survivorship,  workers, per partition of whole customers: every row partition splits by a
 changes                 hash of ``cluster_id`` and each bucket gathers its pieces
 write                   driver: the partitions are gathered in input order, and the write step is
-                        the local one (so the files are written by the same code)
+                        the local one (so the files are written by the same code); the input
+                        columns no stage reads come from Parquet parts the workers wrote
 ======================  =========================================================================
 
 The partitions travel inside the task specs rather than being scattered: a worker that dies takes
@@ -56,6 +60,7 @@ from datavask.cleansing.partitioning import (
 from datavask.connectors.errors import InputError
 
 ROWS_PER_PARTITION = 250_000
+BYTES_PER_PARTITION = 64 << 20  # about 250,000 rows of a typical export
 CONNECT_TIMEOUT_S = 10.0
 DEFAULT_WORKERS = 2
 
@@ -178,6 +183,60 @@ def _warm_up() -> None:
     import datavask.flows.cleanse  # noqa: F401
 
 
+# --------------------------------------------------------------------------- read, on the workers
+
+
+def _visible(plan: Any, work: str) -> bool:
+    from datavask.connectors.input_parts import visible
+
+    return visible(plan, work)
+
+
+def _read_part(plan: Any, index: int) -> Any:
+    from datavask.connectors.input_parts import read_part
+
+    return read_part(plan, index)
+
+
+def _part_counts(part: Any) -> dict[str, Any]:
+    return part.counts()  # type: ignore[no-any-return]
+
+
+def _canonical_part(part: Any, info: Any, offset: int, overflow: bool) -> pl.DataFrame:
+    from datavask.connectors.input_parts import canonical_part
+
+    return canonical_part(part, info, offset, overflow=overflow)
+
+
+def _id_columns(frame: pl.DataFrame, info: Any) -> pl.DataFrame:
+    from datavask.connectors.input_parts import id_columns
+
+    return id_columns(frame, info)
+
+
+def _finished_part(
+    frame: pl.DataFrame, ids: pl.Series, info: Any, aside: list[str], target: str
+) -> pl.DataFrame:
+    """The part masked and with its ids; the input columns no stage reads go to ``target`` (one
+    Parquet part of ``originals.parquet``), the rest stays on the worker for normalise."""
+    import os
+
+    from datavask.connectors.input_parts import finished_part
+    from datavask.flows.cleanse import WORK_COMPRESSION
+
+    frame = finished_part(frame, ids, info)
+    temporary = f"{target}.{os.getpid()}.tmp"  # a rerun after a lost worker writes it again
+    frame.select(aside).write_parquet(temporary, compression=WORK_COMPRESSION)
+    os.replace(temporary, target)
+    return frame.drop(aside)
+
+
+def _problem_summary(frame: pl.DataFrame) -> dict[str, Any]:
+    from datavask.connectors.input_parts import problem_summary
+
+    return problem_summary(frame)
+
+
 # --------------------------------------------------------------------------- on the driver
 
 
@@ -196,6 +255,8 @@ class DaskEngine:
     _offsets: list[int] = field(default_factory=list)
     _warm: list[Any] = field(default_factory=list)
     _found: Any = None  # the registry's answer, on the workers
+    _read: dict[str, Any] = field(default_factory=dict)  # how the input was read, for run.json
+    via: str = "distributed.Client"  # what connected the run to the cluster, for run.json
     _run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
     def __post_init__(self) -> None:
@@ -214,23 +275,167 @@ class DaskEngine:
     def normalise_step(self, work: str, options: dict[str, Any]) -> dict[str, Any]:
         from datavask.connectors.match_key import match_key
 
-        frame = pl.read_parquet(Path(work, "canonical.parquet"), glob=False)
-        workers = max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
-        count = self.partitions or max(2 * workers, math.ceil(frame.height / ROWS_PER_PARTITION))
-        slices = row_slices(frame.height, count)
-        self._offsets = [offset for offset, _ in slices]
+        if not self._parts:  # read on the driver: cut its frame into row partitions
+            frame = pl.read_parquet(Path(work, "canonical.parquet"), glob=False)
+            count = self.partitions or max(
+                2 * self._workers(), math.ceil(frame.height / ROWS_PER_PARTITION)
+            )
+            slices = row_slices(frame.height, count)
+            self._offsets = [offset for offset, _ in slices]
+            self._parts = [frame.slice(offset, length) for offset, length in slices]
         deliverability, key = options.get("check_deliverability", False), match_key()
         self._parts = [
-            self.client.submit(
-                _normalise,
-                frame.slice(offset, length),
-                deliverability,
-                key,
-                key=self._key("normalise", i),
-            )
-            for i, (offset, length) in enumerate(slices)
+            self.client.submit(_normalise, part, deliverability, key, key=self._key("normalise", i))
+            for i, part in enumerate(self._parts)
         ]
         return {"rows": sum(self._gather([self._map(_height, p) for p in self._parts]))}
+
+    def _workers(self) -> int:
+        return max(1, len(self.client.scheduler_info(n_workers=-1)["workers"]))
+
+    # ----------------------------------------------------------------------- read
+
+    def read_step(self, work: str, options: dict[str, Any]) -> dict[str, Any]:
+        """The local read step's files and answer, from parts read on the workers where the
+        input allows (:mod:`datavask.connectors.input_parts`), else from the local read step.
+        Either way the row partitions for normalise come from here."""
+        from datavask.flows.cleanse import read_step
+
+        reason = self._read_in_parts(work, options)
+        if reason is None:
+            return json.loads(Path(work, "input.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+        self._parts, self._offsets = [], []
+        self._read = {"where": "driver", "reason": reason}
+        return read_step(work, options)
+
+    def report(self) -> dict[str, Any]:
+        """What run.json says of the engine: its workers and where the input was read."""
+        return {"name": "dask", "workers": self._workers(), "via": self.via, "read": self._read}
+
+    def _read_in_parts(self, work: str, options: dict[str, Any]) -> str | None:
+        """Read the input in parts on the workers; None when done, else why it cannot be."""
+        from datavask.connectors.input_parts import PartsPlan, plan_parts
+
+        if options.get("sheet"):
+            return "--sheet names a workbook sheet: read whole"
+        size = Path(options["input"]).stat().st_size if Path(options["input"]).is_file() else 0
+        count = self.partitions or max(2 * self._workers(), math.ceil(size / BYTES_PER_PARTITION))
+        plan = plan_parts(str(options["input"]), count)
+        if not isinstance(plan, PartsPlan):
+            return plan
+        plan.path = str(Path(plan.path).resolve())  # the workers' working directory may differ
+        workers = list(self.client.scheduler_info(n_workers=-1)["workers"])
+        seen = [self.client.submit(_visible, plan, work, workers=[w], pure=False) for w in workers]
+        if not all(self._gather(seen)):
+            return "the workers do not see the input file or the run's work directory"
+        reads, counts = self._read_fitted_parts(plan)
+        if failed := next((c["fallback"] for c in counts if c["fallback"]), None):
+            return str(failed)
+        if not sum(c["rows"] for c in counts):
+            return "no data rows: the whole read says so"
+        self._finish_read(work, options, plan, reads, counts)
+        self._read = {"where": "workers", "parts": len(reads), "format": plan.format}
+        return None
+
+    def _read_fitted_parts(self, plan: Any) -> tuple[list[Any], list[dict[str, Any]]]:
+        """The parts read on the workers, read again where a cut was not a record boundary
+        (:func:`~datavask.connectors.input_parts.fitted`), with their counts."""
+        from datavask.connectors.input_parts import fitted
+
+        def read(part: tuple[int, int]) -> Any:
+            return self.client.submit(_read_part, plan, part, key=self._key("read", f"{part}"))
+
+        parts = [(part, read(part)) for part in plan.ranges]
+        counts = self._gather([self._map(_part_counts, future) for _, future in parts])
+        while True:
+            ends = [
+                c["end"] if not c["fallback"] else part[1]
+                for (part, _), c in zip(parts, counts, strict=True)
+            ]
+            fit = fitted([part for part, _ in parts], ends)
+            if [index for _, index in fit] == list(range(len(parts))):
+                return [future for _, future in parts], counts
+            parts = [parts[i] if i is not None else (part, read(part)) for part, i in fit]
+            again = [
+                self._map(_part_counts, parts[k][1]) for k, (_, i) in enumerate(fit) if i is None
+            ]
+            fresh = iter(self._gather(again))
+            counts = [counts[i] if i is not None else next(fresh) for _, i in fit]
+
+    def _finish_read(
+        self,
+        work: str,
+        options: dict[str, Any],
+        plan: Any,
+        reads: list[Any],
+        counts: list[dict[str, Any]],
+    ) -> None:
+        """Number, map, identify and mask the parts as one read does; write the read step's
+        files (``originals.parquet`` assembled from the workers' parts, never held whole)."""
+        import copy
+        import itertools
+
+        from datavask.connectors.files import record_ids
+        from datavask.connectors.mapping import load_mapping_file, resolve_mapping
+        from datavask.connectors.masking import mask_info
+        from datavask.flows.cleanse import (
+            WORK_COMPRESSION,
+            _check_compare_columns,
+            _compare_fields,
+        )
+
+        info = plan.info
+        override = load_mapping_file(Path(options["mapping"])) if options.get("mapping") else None
+        evidence = _compare_fields(options)
+        info.mapping = resolve_mapping(info.columns, override)
+        info.unmapped = [c for c in info.columns if c not in info.mapping.values()]
+        info.blank_lines_skipped = sum(c["blank"] for c in counts)
+        overflow = any(c["overflow"] for c in counts)
+        offsets = [0, *itertools.accumulate(c["records"] for c in counts)]
+        canonical = [
+            self.client.submit(
+                _canonical_part, r, info, offsets[i], overflow, key=self._key("canonical", i)
+            )
+            for i, r in enumerate(reads)
+        ]
+        id_parts = self._gather([self._map(_id_columns, c, info) for c in canonical])
+        ids = record_ids(pl.concat(id_parts), info)  # repeated ids are told apart file-wide
+        heights = [frame.height for frame in id_parts]
+        self._offsets = [0, *itertools.accumulate(heights)][:-1]
+        unmasked = copy.deepcopy(info)
+        mask_info(info)
+        _check_compare_columns(evidence, info.columns)
+        src = [f"src_{c}" for c in info.columns] + (["src__overflow"] if overflow else [])
+        keep = {f"src_{c}" for c in [*info.mapping.values(), *evidence.values()]}
+        aside = [c for c in src if c not in keep]
+        Path(work, "originals").mkdir()
+        targets = [str(Path(work, "originals", f"part-{i:05d}.parquet")) for i in range(len(reads))]
+        self._parts = [
+            self.client.submit(
+                _finished_part,
+                c,
+                ids.slice(offset, height),
+                unmasked,
+                aside,
+                target,
+                key=self._key("finished", i),
+            )
+            for i, (c, offset, height, target) in enumerate(
+                zip(canonical, self._offsets, heights, targets, strict=True)
+            )
+        ]
+        summaries = self._gather([self._map(_problem_summary, p) for p in self._parts])
+        info.rows = sum(s["rows"] for s in summaries)
+        info.rows_with_problems = sum(s["problems"] for s in summaries)
+        info.problem_rows = [r for s in summaries for r in s["first"]][:100]
+        originals = Path(work, "originals.parquet")
+        if aside:
+            pl.scan_parquet(targets).sink_parquet(originals, compression=WORK_COMPRESSION)
+        else:
+            pl.DataFrame().write_parquet(originals, compression=WORK_COMPRESSION)
+        Path(work, "src_columns.json").write_text(json.dumps(src), encoding="utf-8")
+        Path(work, "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
+        Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
 
     def _map(self, fn: Any, *args: Any, stage: str | None = None, i: int = 0) -> Any:
         if stage is None:
@@ -338,30 +543,70 @@ def _monitor_state(options: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame,
 
 @contextlib.contextmanager
 def dask_engine(
-    address: str | None, *, workers: int = 0, partitions: int | None = None
+    address: str | None,
+    *,
+    workers: int = 0,
+    partitions: int | None = None,
+    client: Any = None,
 ) -> Iterator[DaskEngine]:
     """A :class:`DaskEngine` on the scheduler at ``address``, or on a local cluster of
-    ``workers`` processes (default 2) that is closed when the block ends."""
+    ``workers`` processes (default 2) that is closed when the block ends; or on ``client``, a
+    client someone else opened and closes (a Prefect flow's :func:`dask_task_runner`)."""
     import dask
     from distributed import Client, LocalCluster
 
     # The partitions travel inside the task specs on purpose (see the module docstring).
     with dask.config.set({"distributed.admin.large-graph-warning-threshold": "64GiB"}):
+        if client is not None:
+            engine = DaskEngine(client, partitions)
+            engine.via = "prefect-dask DaskTaskRunner"
+            yield engine
+            return
         if address:
             client = _connect(address)
             with client:
                 yield DaskEngine(client, partitions)
             return
-        cluster = LocalCluster(
-            n_workers=workers or DEFAULT_WORKERS,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,  # the run's own progress is the user's display
-        )
+        cluster = LocalCluster(**_local_cluster_options(workers))
         with cluster, Client(cluster) as client:
             yield DaskEngine(client, partitions)
+
+
+def _local_cluster_options(workers: int) -> dict[str, Any]:
+    return {
+        "n_workers": workers or DEFAULT_WORKERS,
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+        "dashboard_address": None,
+        "silence_logs": logging.ERROR,  # the run's own progress is the user's display
+    }
+
+
+@contextlib.contextmanager
+def dask_task_runner(address: str | None, *, workers: int = 0) -> Iterator[Any]:
+    """prefect-dask's ``DaskTaskRunner``, started: connected to the scheduler at ``address``, or
+    owning a temporary local cluster of ``workers`` processes (default 2). A Prefect flow run
+    with ``engine = "dask"`` holds it for the run; its client carries the engine's partitions.
+    A scheduler that does not answer is :class:`ClusterUnreachable`, as on the command line."""
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        runner = DaskTaskRunner(address=address, client_kwargs={"timeout": CONNECT_TIMEOUT_S})
+    else:
+        runner = DaskTaskRunner(
+            cluster_class="distributed.LocalCluster",
+            cluster_kwargs=_local_cluster_options(workers),
+        )
+    with runner:
+        try:
+            runner.client  # noqa: B018 - connects (or starts the cluster) now
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ClusterUnreachable(
+                f"dask_address {address}: no Dask scheduler answered within "
+                f"{CONNECT_TIMEOUT_S:.0f} s ({type(exc).__name__})"
+            ) from None
+        yield runner
 
 
 def _connect(address: str) -> Any:

@@ -1,9 +1,10 @@
 """A Dask worker killed in the middle of a run: Dask recomputes what it held, the output is the same.
 
-A real 2-process local cluster; while the matcher runs on one worker, that worker's process is
-killed with SIGKILL (what the kernel's OOM killer does to it). Its nanny starts a
-new one, the scheduler reruns the matcher and recomputes the partitions the dead worker held from
-their task specs, and the run's files equal those of ``--engine local``.
+A real 2-process local cluster; while the matcher (or a row partition's normalise) runs on one
+worker, that worker's process is killed with SIGKILL (what the kernel's OOM killer does to it).
+Its nanny starts a new one, the scheduler reruns the task and recomputes the partitions the dead
+worker held from their task specs (the parts it read from the file included), and the run's files
+equal those of ``--engine local``.
 """
 
 from __future__ import annotations
@@ -24,15 +25,15 @@ from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
 ROWS = 4_000
 SEED = 41
-MATCH_KEY_PREFIX = "datavask-match-"
 
 
-def _kill_the_matcher(client: Any, killed: list[str]) -> None:
-    """End the process of the worker running the matcher, as soon as one runs it."""
+def _kill_the_worker_running(client: Any, prefix: str, killed: list[str]) -> None:
+    """End the process of the worker running a task whose key starts with ``prefix``, as soon
+    as one runs it."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         for worker, keys in client.processing().items():
-            if any(str(key).startswith(MATCH_KEY_PREFIX) for key in keys):
+            if any(str(key).startswith(prefix) for key in keys):
                 pid = client.run(os.getpid, workers=[worker])[worker]
                 os.kill(pid, signal.SIGKILL)
                 killed.append(worker)
@@ -47,8 +48,15 @@ def _same_outputs(a: Path, b: Path) -> None:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
-@pytest.mark.slow  # about 2 min on a loaded 2-core machine: a local and a Dask run
-def test_a_worker_killed_while_matching_changes_nothing(tmp_path: Path) -> None:
+@pytest.mark.slow  # about 2 min each on a loaded 2-core machine: a local and a Dask run
+@pytest.mark.parametrize(
+    ("step", "prefix"),
+    [
+        ("match", "datavask-match-"),  # the matcher, which holds every record
+        ("normalise", "datavask-normalise-"),  # a row partition: the parts it read go with it
+    ],
+)
+def test_a_worker_killed_mid_run_changes_nothing(step: str, prefix: str, tmp_path: Path) -> None:
     from distributed import Client, LocalCluster
 
     data = write_dataset(generate(ROWS, SEED), tmp_path / "data")
@@ -64,17 +72,21 @@ def test_a_worker_killed_while_matching_changes_nothing(tmp_path: Path) -> None:
         Client(cluster) as client,
     ):  # fmt: skip
 
-        def reporter(step: str, event: str, seconds: float | None) -> None:
-            if step == "match" and event == "start":
-                threading.Thread(target=_kill_the_matcher, args=(client, killed)).start()
+        def reporter(name: str, event: str, seconds: float | None) -> None:
+            if name == step and event == "start":
+                killer = threading.Thread(
+                    target=_kill_the_worker_running, args=(client, prefix, killed)
+                )
+                killer.start()
 
         dask = CleanseOptions(
             out=str(tmp_path / "dask"), engine="dask", dask_address=cluster.scheduler_address,
             **options,
         )  # fmt: skip
-        run_pipeline(dask, orchestrated=False, reporter=reporter)
-        assert killed, "the matcher never ran on a worker"
+        run = run_pipeline(dask, orchestrated=False, reporter=reporter)
+        assert killed, f"no {prefix}* task ever ran on a worker"
         assert killed[0] not in client.scheduler_info(n_workers=-1)["workers"]
+    assert run["engine"]["read"]["where"] == "workers"
     _same_outputs(tmp_path / "local", tmp_path / "dask")
 
 
@@ -110,7 +122,8 @@ def test_a_served_job_takes_the_engine_and_the_scheduler(tmp_path: Path) -> None
 
 @pytest.mark.prefect
 def test_the_flow_runs_its_steps_on_a_dask_cluster(prefect_harness: None, tmp_path: Path) -> None:
-    """What a served ``engine = "dask"`` job runs: the Prefect flow, its steps on the cluster."""
+    """What a served ``engine = "dask"`` job runs: the Prefect flow, its partitions on the cluster
+    through prefect-dask's DaskTaskRunner (served and triggered: test_engine_dask_serve.py)."""
     from distributed import Client, LocalCluster
 
     from datavask.flows.cleanse_flow import cleanse_flow
@@ -134,5 +147,6 @@ def test_the_flow_runs_its_steps_on_a_dask_cluster(prefect_harness: None, tmp_pa
         ran = state.result()
         done = client.run(lambda dask_worker: dask_worker.state.executed_count)
     assert ran["options"]["engine"] == "dask"
+    assert ran["engine"]["via"] == "prefect-dask DaskTaskRunner"
     assert sum(done.values()) >= 4 * 3  # normalise, registry view, split, verdict … per partition
     _same_outputs(tmp_path / "local", tmp_path / "dask")
