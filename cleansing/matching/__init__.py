@@ -41,6 +41,7 @@ from datavask.cleansing.matching.blocking import (
     coarse_evidence,
     default_rules,
     identical_key,
+    pair_key,
 )
 from datavask.cleansing.matching.clusters import (
     cluster_frame,
@@ -205,18 +206,22 @@ def _sessions(
     found: Candidates, vetoes: pl.Series, rules: tuple[BlockingRule, ...], per_rule: int, seed: int
 ) -> list[tuple[pl.Series, tuple[str, ...]]]:
     """Training rows (positions among the non-vetoed candidates) per rule, and what it blocks on."""
-    kept = (
-        found.pairs.select("_l", "_r").filter(vetoes.is_null()).with_row_index("_row_in_training")
-    )
+    # The candidates are sorted by (_l, _r), so their pair keys are too: a rule's pairs are found
+    # among them by binary search rather than by a join per rule.
+    kept = found.pairs.filter(vetoes.is_null()).select(pair_key()).to_series().to_numpy()
+    by_rule = found.by_rule.partition_by("blocking_rule", as_dict=True, include_key=False)
     sessions = []
     for rule in rules:
         if rule.star:  # copies agree on every field: nothing to learn from them alone
             continue
-        pairs = found.by_rule.filter(pl.col("blocking_rule") == rule.name).select("_l", "_r")
+        pairs = by_rule.get((rule.name,), pl.DataFrame(schema={"_l": pl.UInt32, "_r": pl.UInt32}))
         if pairs.height > per_rule:
             # Sorted first: blocking's row order is not deterministic, the sample must be.
             pairs = pairs.sort("_l", "_r").sample(per_rule, seed=seed)
-        rows = pairs.join(kept, on=["_l", "_r"], how="inner")["_row_in_training"].sort()
+        keys = pairs.select(pair_key()).to_series().to_numpy()
+        at = np.searchsorted(kept, keys).clip(max=max(len(kept) - 1, 0))
+        found_at = at[kept[at] == keys] if len(kept) else at[:0]
+        rows = pl.Series("_row_in_training", np.sort(found_at), dtype=pl.UInt32)
         sessions.append((rows, rule.uses))
     return sessions
 

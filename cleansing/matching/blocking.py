@@ -506,9 +506,9 @@ def _alike_keys(pairs: pl.DataFrame, min_similarity: float) -> pl.DataFrame:
     )
 
 
-def _pair_key() -> pl.Expr:
+def pair_key() -> pl.Expr:
     """One UInt64 per pair (``_l`` in the high half): de-duplicating on it is faster than on two
-    columns."""
+    columns, and it orders pairs as (``_l``, ``_r``) does."""
     return pl.col("_l").cast(pl.UInt64) * (1 << 32) + pl.col("_r").cast(pl.UInt64)
 
 
@@ -561,7 +561,7 @@ def candidate_pairs(
             )
             capped_blocks.append(capped)
         rule_pairs = (
-            lazy_pairs.filter(_pair_key().is_first_distinct())
+            lazy_pairs.filter(pair_key().is_first_distinct())
             .select("_l", "_r", pl.lit(rule.name).alias("blocking_rule"))
             .collect()
         )
@@ -571,7 +571,7 @@ def candidate_pairs(
         )
 
     all_pairs = pl.concat(found) if found else pl.DataFrame(schema=PAIR_SCHEMA)
-    pairs = all_pairs.filter(_pair_key().is_first_distinct()).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
+    pairs = all_pairs.filter(pair_key().is_first_distinct()).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
     new_per_rule = pairs.group_by("blocking_rule").len("pairs_new")
     report = (
         pl.DataFrame(stats_rows)

@@ -221,22 +221,44 @@ def similarity(
     """Element-wise similarity in 0..1 of two aligned string series (null where either is null).
 
     Equal values score ``equal_score`` without calling the scorer (0 for a distance scorer); the
-    rest go to one ``cpdist`` call.
+    rest go to one ``cpdist`` call, each distinct pair of values once.
+    """
+    return similarities(a, b, (scorer,), scale=scale, equal_score=equal_score)[0]
+
+
+def similarities(
+    a: pl.Series,
+    b: pl.Series,
+    scorers: tuple[Callable[..., Any], ...],
+    *,
+    scale: float = 1.0,
+    equal_score: float = 1.0,
+) -> list[pl.Series]:
+    """:func:`similarity` under each of ``scorers``, the values told apart once for all of them.
+
+    Candidate pairs repeat their values (postal codes, first names, a street against its
+    neighbours), so each distinct pair of differing values goes to ``cpdist`` once.
     """
     both = (a.is_not_null() & b.is_not_null()).fill_null(False)
     differ = (both & (a != b)).fill_null(False)
-    scores = np.full(a.len(), equal_score, dtype=np.float32)
+    out = []
     if differ.any():
-        computed = process.cpdist(
-            a.filter(differ).to_list(),
-            b.filter(differ).to_list(),
-            scorer=scorer,
-            workers=-1,
-            dtype=np.float32,
+        pairs = pl.DataFrame({"a": a.filter(differ), "b": b.filter(differ)})
+        distinct = pairs.unique()
+        values = distinct["a"].to_list(), distinct["b"].to_list()
+        computed = {
+            f"s{i}": process.cpdist(*values, scorer=scorer, workers=-1, dtype=np.float32)
+            for i, scorer in enumerate(scorers)
+        }
+        scored = pairs.join(
+            distinct.with_columns(**computed), on=["a", "b"], how="left", maintain_order="left"
         )
-        scores[differ.to_numpy()] = computed / scale
-    out = pl.Series("similarity", scores)
-    return pl.select(pl.when(both).then(out)).to_series()
+    for i in range(len(scorers)):
+        scores = np.full(a.len(), equal_score, dtype=np.float32)
+        if differ.any():
+            scores[differ.to_numpy()] = scored[f"s{i}"].to_numpy() / scale
+        out.append(pl.select(pl.when(both).then(pl.Series("similarity", scores))).to_series())
+    return out
 
 
 def _edit_distance(a: pl.Series, b: pl.Series) -> pl.Series:
@@ -283,9 +305,9 @@ def _name_similarity(a: pl.Series, b: pl.Series) -> pl.Series:
     # Plain ratio catches a typo in a first letter, which reorders sorted tokens ("sol byg" /
     # "sol tyg"); token sort catches reordered words; one name containing the other ("hansen
     # byg" / "hansen byg og anlæg") is a weaker agreement.
-    plain = similarity(a, b, fuzz.ratio, scale=100.0)
-    token_sort = similarity(a, b, fuzz.token_sort_ratio, scale=100.0)
-    token_set = similarity(a, b, fuzz.token_set_ratio, scale=100.0)
+    plain, token_sort, token_set = similarities(
+        a, b, (fuzz.ratio, fuzz.token_sort_ratio, fuzz.token_set_ratio), scale=100.0
+    )
     return pl.select(pl.max_horizontal(plain, token_sort, token_set * 0.9)).to_series()
 
 
@@ -473,8 +495,9 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     level = pl.select(expr.cast(pl.Int8)).to_series()
     unparsed = (key_l.is_null() | key_r.is_null()).fill_null(True)
     if unparsed.any():
-        text_level = _address_text_level(pv)
-        level = pl.select(pl.when(unparsed).then(text_level).otherwise(level)).to_series()
+        # Only the pairs with an unparsed side need their address lines compared.
+        text_l, text_r = (side.filter(unparsed) for side in pv.both("_address_text"))
+        level = level.scatter(unparsed.arg_true(), _address_text_level(text_l, text_r))
     # Term frequencies count parsed addresses: an address line as written is not adjusted.
     return level, _tf_value(key_l, level, comparison)
 
@@ -493,12 +516,11 @@ def _same_characters(pv: PairValues, column: str) -> pl.Series:
 TEXT_STREET_ALIKE: Final = 0.85
 
 
-def _address_text_level(pv: PairValues) -> pl.Series:
-    """Address levels from the address lines as written (records whose address did not parse):
-    equal lines exact (6); the same numbers and alike lines or street words (in any order: a
-    parsed side reads ``vestergade 12``) same street and number (3); alike lines with other
-    numbers same street (2); else different (0); missing (-1)."""
-    a, b = pv.both("_address_text")
+def _address_text_level(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Address levels from the address lines as written, ``a`` against ``b`` (records whose
+    address did not parse): equal lines exact (6); the same numbers and alike lines or street
+    words (in any order: a parsed side reads ``vestergade 12``) same street and number (3); alike
+    lines with other numbers same street (2); else different (0); missing (-1)."""
     words_a, words_b = (_street_words(side) for side in (a, b))
     lines_alike = (similarity(a, b, _jaro_winkler()) >= TEXT_STREET_ALIKE).fill_null(False)
     words_alike = (similarity(words_a, words_b, _jaro_winkler()) >= TEXT_STREET_ALIKE).fill_null(
