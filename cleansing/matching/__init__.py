@@ -18,7 +18,8 @@
    posterior 0.5 from the model's uncertainty;
 6. **clustering** (:mod:`~datavask.cleansing.matching.clusters`) — connected components over matched
    pairs, split where they hold two CVR numbers or a vetoed pair (a Danish rule's veto yields to
-   links the model is certain of).
+   links the model is certain of); a weak link between two groups of records holds only when the
+   pairs compared across them reach the merge point on average, else it goes to review.
 
 Example: two records of "Hansen Byg ApS", Vestergade 12, 8000 Aarhus C, one with CVR 25313763 and
 one without but with the same phone number, score about 0.99 and share ``cluster_id`` ``C000001``;
@@ -44,6 +45,7 @@ from datavask.cleansing.matching.blocking import (
     pair_key,
 )
 from datavask.cleansing.matching.clusters import (
+    check_bridges,
     cluster_frame,
     connected_components,
     split_conflicts,
@@ -56,7 +58,7 @@ from datavask.cleansing.matching.compare import (
     compare_pairs,
     evidence_comparison,
 )
-from datavask.cleansing.matching.copies import copies_match, copy_pairs
+from datavask.cleansing.matching.copies import COPIES, copies_match, copy_pairs
 from datavask.cleansing.matching.decisions import (
     DIFFERENT,
     Decided,
@@ -82,6 +84,7 @@ from datavask.cleansing.matching.review_band import (
     given_band,
     model_band,
     threshold_band,
+    weight,
 )
 
 __all__ = [
@@ -237,11 +240,18 @@ def _total_pairs(records: pl.DataFrame, *, link_only: bool) -> int:
 
 def _cluster(
     records: pl.DataFrame, scored: pl.DataFrame, band: ReviewBand
-) -> tuple[np.ndarray, int, pl.DataFrame]:
+) -> tuple[np.ndarray, int, pl.DataFrame, pl.DataFrame]:
     """Cluster labels from the matched pairs, split where they join what must stay apart; the
-    number of clusters split and the matched pairs. A Danish rule's veto yields to links the model
-    is certain of (see :mod:`.clusters`); two CVR numbers and a reviewer's ``different`` do not."""
-    matched = scored.filter(pl.col("decision") == "match").select("_l", "_r", link_strength(scored))
+    number of clusters split, the matched pairs and the matched pairs the clusters refused.
+
+    A Danish rule's veto yields to links the model is certain of (see :mod:`.clusters`); two CVR
+    numbers and a reviewer's ``different`` do not. A weak link between two groups of records then
+    holds only when the pairs compared across them reach, on average, the merge point a single
+    pair needs (:func:`~.clusters.check_bridges`); certain links, a reviewer's ``same`` and copies
+    of one record join without that check."""
+    matched = scored.filter(pl.col("decision") == "match").select(
+        "_l", "_r", link_strength(scored), pl.col(COPIES).alias("_copies_pair")
+    )
     labels = connected_components(
         records.height, matched["_l"].to_numpy(), matched["_r"].to_numpy()
     )
@@ -254,7 +264,38 @@ def _cluster(
         scored.filter(pl.col("hard_rule").is_not_null()).select("_l", "_r", soft.alias("soft")),
         certain_weight=band.certain_weight,
     )
-    return labels, split, matched
+    labels, refused = check_bridges(
+        labels,
+        matched.select(
+            "_l",
+            "_r",
+            "match_weight",
+            ((pl.col("match_weight") >= band.certain_weight) | pl.col("_copies_pair")).alias(
+                "certain"
+            ),
+        ),
+        scored.select("_l", "_r", "match_weight"),
+        merge_weight=weight(band.high),
+    )
+    return labels, split, matched.drop("_copies_pair"), refused
+
+
+def _refused_to_review(scored: pl.DataFrame, refused: pl.DataFrame) -> pl.DataFrame:
+    """``scored`` with the matched pairs that :func:`~.clusters.check_bridges` refused as
+    ``review``."""
+    if refused.height == 0:
+        return scored
+    flagged = refused.select("_l", "_r", pl.lit(True).alias("_refused"))
+    return (
+        scored.join(flagged, on=["_l", "_r"], how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_refused").fill_null(False))
+            .then(pl.lit("review"))
+            .otherwise(pl.col("decision"))
+            .alias("decision")
+        )
+        .drop("_refused")
+    )
 
 
 def _adapted(records: pl.DataFrame, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -398,7 +439,7 @@ def find_duplicates(
     timings["scoring_s"] = time.perf_counter() - mark
 
     mark = time.perf_counter()
-    labels, split, matched = _cluster(records, scored, band)
+    labels, split, matched, refused = _cluster(records, scored, band)
     # Term frequencies count customers, not records (see term_frequencies): rescore with the
     # values counted once per cluster until the clusters stop changing.
     passes = 1
@@ -413,9 +454,11 @@ def find_duplicates(
             .pipe(obey, decided)
         )
         previous = labels
-        labels, split, matched = _cluster(records, scored, band)
+        labels, split, matched, refused = _cluster(records, scored, band)
         if np.array_equal(previous, labels):
             break
+    # A match the clusters refused is left to a person, as a pair inside the band is.
+    scored = _refused_to_review(scored, refused)
     review = scored.filter(pl.col("decision") == "review")
     in_review = records["_idx"].is_in(pl.concat([review["_l"], review["_r"]]).implode())
     clusters = cluster_frame(records, labels, in_review)
@@ -452,6 +495,7 @@ def find_duplicates(
         "review_pairs": review.height,
         "vetoed_pairs": int(vetoes.is_not_null().sum()),
         "clusters_split": split,
+        "links_refused": refused.height,
         "duplicate_clusters": int(
             clusters.filter(pl.col("cluster_size") > 1)["cluster_id"].n_unique()
         ),

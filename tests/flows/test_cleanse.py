@@ -82,8 +82,16 @@ def test_run_json_records_the_review_band_used(sample_run: Path, tmp_path: Path)
     assert band["source"] == "model" and band["low"] < 0.5 < band["high"]
     assert band["uncertainty_bits"] >= 0 and band["high_weight"] == -band["low_weight"]
     pairs = pl.read_parquet(sample_run / "pairs.parquet").filter(pl.col("hard_rule").is_null())
-    review = pairs.filter(pl.col("decision") == "review")["match_probability"]
-    assert review.is_between(band["low"], band["high"], closed="left").all()
+    review = pairs.filter(pl.col("decision") == "review")
+    assert (review["match_probability"] >= band["low"]).all()
+    # Above the band only a bridge the clusters refused: its two records stay apart.
+    bridges = review.filter(pl.col("match_probability") >= band["high"])
+    clusters = pl.read_parquet(sample_run / "records.parquet", columns=["record_id", "cluster_id"])
+    sides = bridges.join(clusters, left_on="record_id_l", right_on="record_id").join(
+        clusters, left_on="record_id_r", right_on="record_id", suffix="_r"
+    )
+    assert sides.height == bridges.height
+    assert (sides["cluster_id"] != sides["cluster_id_r"]).all()
 
     out = cleanse(tmp_path, SAMPLE / "customers.csv", review_band=(0.2, 0.9))
     given = json.loads((out / "run.json").read_text())

@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 
 from datavask.cleansing.matching.clusters import (
+    check_bridges,
     cluster_frame,
     connected_components,
     split_conflicts,
@@ -97,3 +98,44 @@ def test_a_hard_veto_and_two_cvrs_yield_to_nothing() -> None:
     cvr = pl.Series(["25313763", None, "10150817"])
     split, _ = split_conflicts(labels, edges, cvr, NO_VETOES, certain_weight=8.0)
     assert split[0] != split[2]
+
+
+def _bridged(
+    matched: list[tuple[int, int, float]], compared: list[tuple[int, int, float]], n: int
+) -> tuple[list[int], list[tuple[int, int]]]:
+    edges = _edges(matched).with_columns(certain=pl.col("match_weight") >= 8.0)
+    labels = connected_components(n, edges["_l"].to_numpy(), edges["_r"].to_numpy())
+    out, refused = check_bridges(labels, edges, _edges(matched + compared), merge_weight=1.5)
+    return out.tolist(), refused.rows()
+
+
+def test_a_weak_bridge_between_two_groups_that_disagree_is_refused() -> None:
+    # {0, 1} and {2, 3} certain; 1–2 matches at 2 bits, but 0–2, 0–3 and 1–3 were compared at
+    # −6, −7 and −5: the mean across the bridge is −4 bits, below the merge point.
+    matched = [(0, 1, 20.0), (2, 3, 18.0), (1, 2, 2.0)]
+    labels, refused = _bridged(matched, [(0, 2, -6.0), (0, 3, -7.0), (1, 3, -5.0)], 5)
+    assert labels == [0, 0, 2, 2, 4]
+    assert refused == [(1, 2)]
+
+
+def test_a_bridge_the_cross_pairs_support_holds() -> None:
+    matched = [(0, 1, 20.0), (2, 3, 18.0), (1, 2, 2.0)]
+    labels, refused = _bridged(matched, [(0, 2, 3.0), (1, 3, 1.0)], 4)
+    assert labels == [0, 0, 0, 0]  # (2 + 3 + 1) / 3 = 2 bits across
+    assert refused == []
+
+
+def test_a_single_record_joins_on_its_own_pair() -> None:
+    # A badly typed duplicate (3) resembles the record it was copied from (0) more than its
+    # siblings: the pair's own decision adds it, whatever 1–3 and 2–3 say.
+    matched = [(0, 1, 20.0), (1, 2, 19.0), (0, 3, 2.0)]
+    labels, refused = _bridged(matched, [(1, 3, -6.0), (2, 3, -6.0)], 4)
+    assert labels == [0, 0, 0, 0]
+    assert refused == []
+
+
+def test_certain_links_are_never_refused() -> None:
+    matched = [(0, 1, 20.0), (2, 3, 18.0), (1, 2, 9.0)]
+    labels, refused = _bridged(matched, [(0, 2, -6.0), (0, 3, -7.0), (1, 3, -5.0)], 4)
+    assert labels == [0, 0, 0, 0]
+    assert refused == []
