@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache
+from typing import Final
 
 import polars as pl
 
@@ -145,6 +146,26 @@ def country_code(expr: pl.Expr) -> pl.Expr:
         lookup, default=None, return_dtype=pl.String
     )
     return pl.coalesce(as_written, folded)
+
+
+# One-letter prefixes Europe wrote before postal codes (the old vehicle codes: ``D-80331 München``,
+# ``S-211 20 Malmö``); two- and three-letter prefixes are ISO codes (``SE-``, ``DK-``, ``FIN-``).
+_POSTAL_PREFIXES: Final = {
+    "a": "AT", "b": "BE", "d": "DE", "e": "ES", "f": "FR", "h": "HU", "i": "IT", "l": "LU",
+    "n": "NO", "p": "PT", "s": "SE",
+}  # fmt: skip
+
+
+def prefix_country(expr: pl.Expr) -> pl.Expr:
+    """ISO 3166 alpha-2 of a postal-code prefix (``SE``, ``DK``, ``D``, ``FIN``), or null.
+
+    One letter is read only here, as a prefix: ``D`` alone in a country column names nothing.
+    """
+    letter = expr.str.strip_chars().str.to_lowercase()
+    return pl.coalesce(
+        letter.replace_strict(_POSTAL_PREFIXES, default=None, return_dtype=pl.String),
+        country_code(expr),
+    )
 
 
 @cache
@@ -591,8 +612,13 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         },
     )
     countries = [
-        _per_distinct(parts[column], {"country": country_code})["country"]
-        for column in ("_raw_country", "_country_prefix", "_country_text", "_code_prefix")
+        _per_distinct(parts[column], {"country": reading})["country"]
+        for column, reading in (
+            ("_raw_country", country_code),
+            ("_country_prefix", prefix_country),
+            ("_country_text", country_code),
+            ("_code_prefix", prefix_country),
+        )
     ]
     located = (
         parts.lazy()

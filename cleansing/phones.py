@@ -16,7 +16,9 @@ The rules (the reference is :func:`parse_phone`, one value at a time with ``phon
   record's field with no number of its country is read as Danish too) and kept when
   ``phonenumbers.is_valid_number`` says so; a part that does not parse as one valid number is
   searched for valid numbers (``phonenumbers.PhoneNumberMatcher``), which finds both in
-  ``20304050 30405060``;
+  ``20304050 30405060``; a number found there that is only the head or tail of a longer run of
+  digit groups (``0151 23456789``, a German mobile number in a record without a country) is not
+  kept — the part is one number this region cannot read, not a Danish one with digits to spare;
 - the result is every valid number, in E.164 (``+4520304050``), in order, without repeats;
 - a part longer than 250 characters (phonenumbers' own limit) holds no number.
 
@@ -200,10 +202,33 @@ def numbers_in_part(part: str, region: str) -> list[str]:
         number = None
     if number is not None and phonenumbers.is_valid_number(number):
         return [phonenumbers.format_number(number, PhoneNumberFormat.E164)]
+    matches = list(phonenumbers.PhoneNumberMatcher(part, region, leniency=Leniency.VALID))
+    covered = [False] * len(part)
+    for match in matches:
+        covered[match.start : match.end] = [True] * (match.end - match.start)
     return [
         phonenumbers.format_number(match.number, PhoneNumberFormat.E164)
-        for match in phonenumbers.PhoneNumberMatcher(part, region, leniency=Leniency.VALID)
+        for match in matches
+        if not _fragment(part, match.start, match.end, covered)
     ]
+
+
+def _fragment(part: str, start: int, end: int, covered: list[bool]) -> bool:
+    """True when the match ``part[start:end]`` is the tail or head of a longer run of digit groups
+    (``0151 23456789``: a German number whose last eight digits look Danish). Its neighbour,
+    past spaces and ``- . / ( )``, is then a digit that no other match holds."""
+    before = start - 1
+    while before >= 0 and part[before] in _GROUP_SEPARATORS:
+        before -= 1
+    after = end
+    while after < len(part) and part[after] in _GROUP_SEPARATORS:
+        after += 1
+    return any(
+        0 <= i < len(part) and part[i].isdecimal() and not covered[i] for i in (before, after)
+    )
+
+
+_GROUP_SEPARATORS: Final = frozenset(" -./()\t\xa0")
 
 
 def parse_phone_with_extension(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -102,12 +103,10 @@ def open_registry(
     ``workers`` is the number of processes parsing a large snapshot.
     """
     text = source.strip()
-    if not text:
-        raise RegistryConfigError("no registry source given")
-    scheme = urlsplit(text).scheme.lower()
-    if text.lower() == "none":
+    kind = _source_kind(text, none_too=True)
+    if kind == "none":
         return NoRegistry()
-    if scheme == "cvrapi":
+    if kind == "cvrapi":
         query = parse_qs(urlsplit(text).query)
         return CvrapiRegistry(
             country=query.get("country", ["dk"])[0],
@@ -121,7 +120,7 @@ def open_registry(
             transport=transport,
             sleep=sleep,
         )
-    if scheme in ("http", "https"):
+    if kind == "erst":
         return ErstRegistry(
             text,
             credentials=credentials,
@@ -134,12 +133,26 @@ def open_registry(
             transport=transport,
             sleep=sleep,
         )
+    return SnapshotRegistry(Path(text).expanduser(), cache_dir=cache_dir, workers=workers)
+
+
+def _source_kind(text: str, *, none_too: bool) -> Literal["none", "cvrapi", "erst", "snapshot"]:
+    """Which registry ``text`` (stripped) names; ``none_too``: the error offers ``none`` too."""
+    if not text:
+        raise RegistryConfigError("no registry source given")
+    if text.lower() == "none":
+        return "none"
+    scheme = urlsplit(text).scheme.lower()
+    if scheme == "cvrapi":
+        return "cvrapi"
+    if scheme in ("http", "https"):
+        return "erst"
     if len(scheme) > 1:  # a one-letter "scheme" is a Windows drive
         raise RegistryConfigError(
-            f"unknown registry source {source!r}: give a snapshot file, an ERST URL, "
-            "cvrapi:// or none"
+            f"unknown registry source {text!r}: give a snapshot file, an ERST URL"
+            + (", cvrapi:// or none" if none_too else " or cvrapi://")
         )
-    return SnapshotRegistry(Path(text).expanduser(), cache_dir=cache_dir, workers=workers)
+    return "snapshot"
 
 
 class _RegistryFacts(Registry):
@@ -177,10 +190,10 @@ def open_facts(
     name, address and legal form only (owners, management and mergers stay unknown).
     """
     text = source.strip()
-    scheme = urlsplit(text).scheme.lower()
-    if text.lower() == "none":
+    kind = _source_kind(text, none_too=False)
+    if kind == "none":
         raise RegistryConfigError("monitoring needs a registry: --registry none checks nothing")
-    if scheme in ("http", "https"):
+    if kind == "erst":
         return ErstFacts(
             text,
             credentials=credentials,
@@ -191,14 +204,10 @@ def open_facts(
             transport=transport,
             sleep=sleep,
         )
-    if scheme == "cvrapi":
+    if kind == "cvrapi":
         registry = open_registry(
             text, cache_dir=cache_dir, timeout=timeout, max_age_days=0, concurrency=concurrency,
             rate=rate, retry=retry, transport=transport, cvrapi_url=cvrapi_url, sleep=sleep,
         )  # fmt: skip
         return _RegistryFacts(registry)
-    if len(scheme) > 1:
-        raise RegistryConfigError(
-            f"unknown registry source {source!r}: give a snapshot file, an ERST URL or cvrapi://"
-        )
     return SnapshotFacts(Path(text).expanduser(), cache_dir=cache_dir, workers=workers)

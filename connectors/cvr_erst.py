@@ -194,7 +194,50 @@ def _hits(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     return hits, int(total) if isinstance(total, int) else len(hits)
 
 
-class ErstRegistry(OnlineRegistry):
+class _ErstSource(OnlineRegistry):
+    """What both ERST look-ups share: the client, batches of up to 1,000, closing both.
+
+    ``cache`` makes the look-up cache for the client's base URL (None: always ask afresh).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        cache: Callable[[str], LookupCache] | None,
+        credentials: tuple[str, str] | None,
+        timeout: float,
+        concurrency: int,
+        rate: float | None,
+        batch_size: int,
+        retry: RetryPolicy | None,
+        transport: httpx.BaseTransport | None,
+        sleep: Callable[[float], None],
+    ) -> None:
+        if not 1 <= batch_size <= MAX_WINDOW:
+            raise ValueError(f"batch_size must be between 1 and {MAX_WINDOW}")
+        self.client = ErstClient(
+            base_url,
+            credentials=credentials or erst_credentials(),
+            timeout=timeout,
+            concurrency=concurrency,
+            rate=rate,
+            retry=retry,
+            transport=transport,
+            sleep=sleep,
+        )
+        self.description = f"ERST {self.client.base_url}"
+        self.batch_size = batch_size
+        # Made after the client: missing credentials must not leave a cache file open.
+        answers = cache(self.client.base_url) if cache is not None else None
+        super().__init__(cache=answers, concurrency=concurrency)
+
+    def close(self) -> None:
+        self.client.close()
+        super().close()
+
+
+class ErstRegistry(_ErstSource):
     """Look-ups against the ERST API in batches of up to 1,000, cached per CVR on disk."""
 
     def __init__(
@@ -212,37 +255,24 @@ class ErstRegistry(OnlineRegistry):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not 1 <= batch_size <= MAX_WINDOW:
-            raise ValueError(f"batch_size must be between 1 and {MAX_WINDOW}")
-        self.client = ErstClient(
-            base_url,
-            credentials=credentials or erst_credentials(),
-            timeout=timeout,
-            concurrency=concurrency,
-            rate=rate,
-            retry=retry,
-            transport=transport,
-            sleep=sleep,
-        )
-        self.description = f"ERST {self.client.base_url}"
-        self.batch_size = batch_size
         directory = cache_dir if cache_dir is not None else default_cache_dir()
-        cache = LookupCache(
-            directory / CACHE_FILE,
-            namespace=f"erst:{self.client.base_url}",
-            max_age_days=max_age_days,
-        )
-        super().__init__(cache=cache, concurrency=concurrency)
+
+        def cache(url: str) -> LookupCache:
+            return LookupCache(
+                directory / CACHE_FILE, namespace=f"erst:{url}", max_age_days=max_age_days
+            )
+
+        super().__init__(
+            base_url, cache=cache, credentials=credentials, timeout=timeout,
+            concurrency=concurrency, rate=rate, batch_size=batch_size, retry=retry,
+            transport=transport, sleep=sleep,
+        )  # fmt: skip
 
     def fetch(self, cvrs: list[str]) -> pl.DataFrame:
         return self.client.documents(cvrs)
 
-    def close(self) -> None:
-        self.client.close()
-        super().close()
 
-
-class ErstFacts(OnlineRegistry):
+class ErstFacts(_ErstSource):
     """Monitoring facts from the ERST API: always asked fresh (no cache), in batches of 1,000.
 
     :meth:`lookup` answers with :func:`facts_frame` rows: a batch that fails after the client's
@@ -262,21 +292,11 @@ class ErstFacts(OnlineRegistry):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not 1 <= batch_size <= MAX_WINDOW:
-            raise ValueError(f"batch_size must be between 1 and {MAX_WINDOW}")
-        self.client = ErstClient(
-            base_url,
-            credentials=credentials or erst_credentials(),
-            timeout=timeout,
-            concurrency=concurrency,
-            rate=rate,
-            retry=retry,
-            transport=transport,
-            sleep=sleep,
-        )
-        self.description = f"ERST {self.client.base_url}"
-        self.batch_size = batch_size
-        super().__init__(cache=None, concurrency=concurrency)
+        super().__init__(
+            base_url, cache=None, credentials=credentials, timeout=timeout,
+            concurrency=concurrency, rate=rate, batch_size=batch_size, retry=retry,
+            transport=transport, sleep=sleep,
+        )  # fmt: skip
 
     def fetch(self, cvrs: list[str]) -> pl.DataFrame:
         return self.client.documents(cvrs, fields=FACT_FIELDS, kind=FactColumns)
@@ -286,10 +306,6 @@ class ErstFacts(OnlineRegistry):
 
     def assemble(self, wanted: list[str], found: pl.DataFrame, failed: list[str]) -> pl.DataFrame:
         return facts_frame(wanted, found, failed)
-
-    def close(self) -> None:
-        self.client.close()
-        super().close()
 
 
 # --------------------------------------------------------------------------- bulk download

@@ -57,14 +57,25 @@ def snapshot_digest(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def cache_path(snapshot: Path, digest: str, cache_dir: Path | None = None) -> Path:
+def cache_path(
+    snapshot: Path,
+    digest: str,
+    cache_dir: Path | None = None,
+    columns: type[DocumentColumns | FactColumns] = DocumentColumns,
+) -> Path:
     """Where the parsed snapshot is cached: keyed by its checksum and the parser version.
 
     The name also carries a hash of the snapshot's location, so snapshots of the same file name
-    in different folders sharing one ``cache_dir`` do not evict each other's cache.
+    in different folders sharing one ``cache_dir`` do not evict each other's cache; the
+    monitoring facts (``columns=FactColumns``) are cached apart from the registry rows.
     """
     directory = cache_dir if cache_dir is not None else snapshot.parent
-    return directory / f"{_cache_stem(snapshot)}.{digest[:20]}.v{PARSER_VERSION}.parquet"
+    version = FACTS_VERSION if columns is FactColumns else PARSER_VERSION
+    return directory / f"{_cache_name(snapshot, columns)}.{digest[:20]}.v{version}.parquet"
+
+
+def _cache_name(snapshot: Path, columns: type[DocumentColumns | FactColumns]) -> str:
+    return f"{_cache_stem(snapshot)}.facts" if columns is FactColumns else _cache_stem(snapshot)
 
 
 def _cache_stem(snapshot: Path) -> str:
@@ -76,13 +87,31 @@ def load_snapshot(
     path: Path, *, cache_dir: Path | None = None, workers: int | None = None
 ) -> pl.DataFrame:
     """The document frame of a snapshot (one row per CVR), from the cache when it is current."""
+    return _load(path, DocumentColumns, cache_dir=cache_dir, workers=workers)
+
+
+def load_snapshot_facts(
+    path: Path, *, cache_dir: Path | None = None, workers: int | None = None
+) -> pl.DataFrame:
+    """The monitoring facts of a snapshot (one row per CVR), cached like :func:`load_snapshot`."""
+    return _load(path, FactColumns, cache_dir=cache_dir, workers=workers)
+
+
+def _load(
+    path: Path,
+    columns: type[DocumentColumns | FactColumns],
+    *,
+    cache_dir: Path | None,
+    workers: int | None,
+) -> pl.DataFrame:
+    """Parse ``path`` into ``columns`` rows, or read them from the cache the last parse wrote."""
     if not path.is_file():
         raise RegistrySnapshotError(f"registry snapshot not found: {path}")
     try:
         digest = snapshot_digest(path)
     except OSError as exc:
         raise RegistrySnapshotError(f"cannot read the registry snapshot {path}: {exc}") from exc
-    cached = cache_path(path, digest, cache_dir)
+    cached = cache_path(path, digest, cache_dir, columns)
     if cached.is_file():
         try:
             frame = pl.read_parquet(cached, glob=False)
@@ -91,31 +120,9 @@ def load_snapshot(
         else:
             if frame.height:  # an empty cache is an older version's parse of a garbage file
                 return frame
-    frame = parse_snapshot(path, workers=workers)
-    _write_cache(frame, cached, stale=f"{_cache_stem(path)}.*.parquet")
-    return frame
-
-
-def load_snapshot_facts(
-    path: Path, *, cache_dir: Path | None = None, workers: int | None = None
-) -> pl.DataFrame:
-    """The monitoring facts of a snapshot (one row per CVR), cached like :func:`load_snapshot`."""
-    if not path.is_file():
-        raise RegistrySnapshotError(f"registry snapshot not found: {path}")
-    try:
-        digest = snapshot_digest(path)
-    except OSError as exc:
-        raise RegistrySnapshotError(f"cannot read the registry snapshot {path}: {exc}") from exc
-    directory = cache_dir if cache_dir is not None else path.parent
-    stem = f"{_cache_stem(path)}.facts"
-    cached = directory / f"{stem}.{digest[:20]}.v{FACTS_VERSION}.parquet"
-    if cached.is_file():
-        try:
-            return pl.read_parquet(cached, glob=False)
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            log.warning("ignoring unreadable snapshot cache %s: %s", cached, exc)
-    frame = parse_snapshot(path, workers=workers, columns=FactColumns)
-    _write_cache(frame, cached, stale=f"{stem}.*.parquet")
+    frame = parse_snapshot(path, workers=workers, columns=columns)
+    # Twenty characters of digest: the registry rows' pattern must not match the facts' cache.
+    _write_cache(frame, cached, stale=f"{_cache_name(path, columns)}.{'?' * 20}.v*.parquet")
     return frame
 
 

@@ -30,6 +30,16 @@ def check_review_band(band: tuple[float, float] | None) -> tuple[float, float] |
     return band
 
 
+def check_no_password(value: str) -> str:
+    """A URL (input, registry) is refused with a password in it: logs and run.json show URLs."""
+    if url_has_password(value):
+        raise ValueError(
+            "contains a password; give it through the environment, ~/.pgpass or a Prefect "
+            "Secret block instead, never in a parameter or datavask.toml"
+        )
+    return value
+
+
 class CleanseParams(BaseModel):
     """One cleanse run: what the CLI options and a ``[[cleanse]]`` job in datavask.toml say."""
 
@@ -68,15 +78,7 @@ class CleanseParams(BaseModel):
     def _zone(cls, name: str) -> str:
         return check_timezone(name)
 
-    @field_validator("input", "registry")
-    @classmethod
-    def _no_password(cls, value: str) -> str:
-        if url_has_password(value):
-            raise ValueError(
-                "contains a password; give it through the environment, ~/.pgpass or a Prefect "
-                "Secret block instead"
-            )
-        return value
+    _no_password = field_validator("input", "registry")(check_no_password)
 
     @model_validator(mode="after")
     def _address_needs_dask(self) -> CleanseParams:

@@ -27,6 +27,7 @@ from datavask.flows.params import (
     Engine,
     Language,
     OutputFormat,
+    check_no_password,
     check_review_band,
     check_timezone,
     url_has_password,
@@ -72,15 +73,7 @@ class Job(BaseModel):
         cron_hours(cron)  # raises on a malformed expression
         return cron
 
-    @field_validator("input", "registry")
-    @classmethod
-    def _no_password(cls, value: str) -> str:
-        if url_has_password(value):
-            raise ValueError(
-                "contains a password; put it in the environment, ~/.pgpass or a Prefect Secret "
-                "block, never in datavask.toml"
-            )
-        return value
+    _no_password = field_validator("input", "registry")(check_no_password)
 
 
 class CleanseJob(Job):

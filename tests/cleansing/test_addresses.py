@@ -122,6 +122,18 @@ def test_country_code(raw: str | None, iso: str | None) -> None:
     assert frame.select(country_code(pl.col("c")))["c"].to_list() == [iso]
 
 
+def test_one_letter_postal_prefixes_name_their_country_only_as_prefixes() -> None:
+    """``D-80331`` and ``S-211 20`` are the prefixes Europe wrote before postal codes; the same
+    letter alone in a country column names nothing."""
+    out = _addresses(
+        raw_address=["Hauptstrasse 7, D-80331 München", "Storgatan 1, S-211 20 Malmö", "Vej 1"],
+        raw_country=[None, None, "D"],
+    )
+    assert out["country"].to_list()[:2] == ["DE", "SE"]
+    assert out["city"].to_list()[:2] == ["München", "Malmö"]
+    assert out["country"].to_list()[2] != "DE"
+
+
 def test_country_defaults_to_denmark_and_is_read_from_the_address() -> None:
     out = _addresses(
         raw_address=[

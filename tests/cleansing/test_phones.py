@@ -369,6 +369,48 @@ def test_foreign_phone_by_the_address(address: str, written: str, e164: str, cou
     assert out["flag_INVALID_PHONE"].to_list() == [False]
 
 
+@pytest.mark.parametrize(
+    ("written", "e164"),
+    [
+        ("0049 30 1234567", ["+49301234567"]),  # the international prefix says Germany
+        ("+49 30 1234567", ["+49301234567"]),
+        ("030 1234567", []),  # ten digits: cannot be Danish, and no country says German
+        ("030 12345678", []),
+        ("0151 23456789", []),
+        ("49 30 1234567", []),  # not "+45 4930…" either
+    ],
+)
+def test_a_german_number_without_a_country_is_never_made_danish(
+    written: str, e164: list[str]
+) -> None:
+    """A record with no country is read as Danish, but a number that cannot be Danish is not
+    forced into +45: it is flagged and kept as written (``src_``), never given a wrong number."""
+    out = _customers([{"raw_name": "Kunde", "raw_phone": written}])
+    assert out["phone_numbers"].to_list() == [e164]
+    assert out["flag_INVALID_PHONE"].to_list() == [not e164]
+    assert not any(n.startswith("+45") for n in out["phone_numbers"][0])
+
+
+@pytest.mark.parametrize("code", ["D-80331", "DE-80331", "d-80331"])
+def test_a_german_postal_prefix_makes_the_number_german(code: str) -> None:
+    """``D-80331 München`` names Germany as ``SE-211 20`` names Sweden: ``089 12345678`` is
+    Munich's number, not an invalid Danish one."""
+    out = _customers(
+        [
+            {
+                "raw_name": "Kunde",
+                "raw_address": "Hauptstrasse 7",
+                "raw_postal_code": code,
+                "raw_city": "München",
+                "raw_phone": "089 12345678",
+            }
+        ]
+    )
+    assert out["country"].to_list() == ["DE"]
+    assert out["phone_e164"].to_list() == ["+498912345678"]
+    assert out["flag_INVALID_PHONE"].to_list() == [False]
+
+
 def test_a_danish_number_in_a_foreign_record_is_kept() -> None:
     """No British number, but a Danish one (a contact in Denmark): kept, not flagged."""
     out = _customers([{"raw_name": "Kunde", "raw_phone": "20 30 40 50", "raw_country": "UK"}])
