@@ -13,9 +13,10 @@ historical_50k and fake_1000 demos, prior from deterministic rules, u by random 
 and clusters at match probability 0.95. Wall time and peak memory (``ru_maxrss`` of the child, from
 ``os.wait4``) cover the whole child process for both tools: reading, cleaning, matching, writing.
 
-Blocking recall is the share of true pairs that appear in datavask's ``pairs.parquet`` at any
-decision. ``pairs.parquet`` leaves out non-matches below ``pair_floor`` (0.01), so this is a lower
-bound on the share of true pairs that became candidates.
+Blocking recall is the share of true pairs that became candidate pairs, as datavask reports it
+itself: the file carries the truth in a column ``true_entity`` that the mapping names under
+``[evaluation]`` (never evidence), and run.json's ``steps.match.evaluation`` holds the recall,
+the candidate pairs per record and what each blocking rule found.
 
 Data sets (all with ground truth; provenance in ``bench/data/README.md``):
 
@@ -160,25 +161,6 @@ def prf(predicted: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
     }
 
 
-def candidate_recall(out: Path, truth: pl.DataFrame) -> float:
-    """Share of true pairs present in ``pairs.parquet`` (any decision)."""
-    records = pl.read_parquet(out / "records.parquet", columns=["record_id", "source_row"])
-    pos = records.select("record_id", (pl.col("source_row") - 1).alias("p"))
-    pairs = pl.read_parquet(out / "pairs.parquet", columns=["record_id_l", "record_id_r"])
-    pairs = (
-        pairs.join(pos.rename({"record_id": "record_id_l", "p": "pl"}), on="record_id_l")
-        .join(pos.rename({"record_id": "record_id_r", "p": "pr"}), on="record_id_r")
-        .select(
-            pl.min_horizontal("pl", "pr").cast(pl.Int64).alias("a"),
-            pl.max_horizontal("pl", "pr").cast(pl.Int64).alias("b"),
-        )
-        .unique()
-    )
-    truth = truth.cast(pl.Int64)
-    found = truth.join(pairs, on=["a", "b"], how="semi").height
-    return round(found / truth.height, 4) if truth.height else 1.0
-
-
 # ---------------------------------------------------------------------------- running
 
 
@@ -228,9 +210,14 @@ def run_datavask(
         return {"failed": f"{records.height} records for {data.frame.height} rows", **run}
     predicted = implied_pairs(records["cluster_id"], data.sides)
     meta = json.loads((out / "run.json").read_text())
+    evaluation = meta["steps"]["match"]["evaluation"]
+    if evaluation["true_pairs"] != truth.height:
+        return {"failed": f"run.json counts {evaluation['true_pairs']} true pairs", **run}
     return {
         **prf(predicted, truth),
-        "blocking_recall": candidate_recall(out, truth),
+        "blocking_recall": evaluation["blocking_recall"],
+        "pairs_per_record": evaluation["pairs_per_record"],
+        "evaluation": evaluation,
         "seconds": run["seconds"],
         "peak_rss_gb": run["peak_rss_gb"],
         "timings": meta.get("timings", {}),
@@ -359,7 +346,7 @@ def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any
 def _splink_input(name: str, file: Path) -> pl.DataFrame:
     """The file as Splink's demos prepare it: lower-cased trimmed text, empty as null, a
     ``unique_id``; phone numbers reduced to digits."""
-    frame = read_back(file)
+    frame = read_back(file).drop(TRUTH_COLUMN, strict=False)  # the truth is not evidence
     frame = frame.rename(
         {c: c.strip().lower().replace(" ", "_").replace("-", "_") for c in frame.columns}
     )
@@ -412,9 +399,23 @@ def read_back(file: Path) -> pl.DataFrame:
     return pl.read_csv(file, infer_schema=False)
 
 
+TRUTH_COLUMN = "true_entity"
+
+
 def write_user_file(data: DataSet, work: Path) -> Path:
+    """The user's file with the truth in a column of its own (:data:`TRUTH_COLUMN`), as a user
+    with a labelled sample would have it."""
     path = work / f"{data.name}.csv"
-    data.frame.write_csv(path)
+    data.frame.with_columns(data.truth.alias(TRUTH_COLUMN)).write_csv(path)
+    return path
+
+
+def labelled_mapping(mapping: Path, work: Path) -> Path:
+    """``mapping`` with ``[evaluation] truth`` naming :data:`TRUTH_COLUMN`: datavask then reports
+    its own blocking recall and cluster scores in run.json."""
+    path = work / mapping.name
+    text = mapping.read_text(encoding="utf-8")
+    path.write_text(f'{text}\n[evaluation]\ntruth = "{TRUTH_COLUMN}"\n', encoding="utf-8")
     return path
 
 
@@ -447,7 +448,8 @@ def one(data: DataSet, *, splink: bool) -> dict[str, Any]:
         work = Path(tmp)
         file = write_user_file(data, work)
         print(f"{data.name}: datavask …", file=sys.stderr, flush=True)
-        result["datavask"] = run_datavask(data, file, mapping_path(data.name), work, truth)
+        mapping = labelled_mapping(mapping_path(data.name), work)
+        result["datavask"] = run_datavask(data, file, mapping, work, truth)
         if splink:
             print(f"{data.name}: Splink …", file=sys.stderr, flush=True)
             result["splink"] = run_splink(data, file, work, truth)
@@ -457,12 +459,12 @@ def one(data: DataSet, *, splink: bool) -> dict[str, Any]:
 def table(results: list[dict[str, Any]]) -> str:
     head = (
         f"{'data set':<16}{'rows':>8} | {'datavask P':>10}{'R':>7}{'F1':>7}{'s':>7}{'GB':>6}"
-        f"{'block R':>8} | {'Splink P':>9}{'R':>7}{'F1':>7}{'s':>7}{'GB':>6}"
+        f"{'block R':>8}{'pairs/rec':>10} | {'Splink P':>9}{'R':>7}{'F1':>7}{'s':>7}{'GB':>6}"
     )
     lines = [head, "-" * len(head)]
 
     def cells(r: dict[str, Any] | None, blocking: bool) -> str:
-        width = 45 if blocking else 36
+        width = 55 if blocking else 36
         if r is None:
             return f"{'—':>{width}}"
         if "failed" in r:
@@ -472,7 +474,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{r['peak_rss_gb']:>6.2f}"
         )
         if blocking:
-            text += f"{r['blocking_recall']:>8.4f}"
+            text += f"{r['blocking_recall']:>8.4f}{r['pairs_per_record']:>10.2f}"
         return text
 
     for r in results:

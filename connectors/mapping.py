@@ -397,3 +397,39 @@ def load_compare_fields(path: Path) -> dict[str, str]:
 def missing_compare_columns(fields: dict[str, str], columns: Sequence[str]) -> list[str]:
     """The ``[compare]`` columns the input does not have."""
     return [column for column in fields.values() if column not in columns]
+
+
+def load_truth_column(path: Path) -> str | None:
+    """A ``--mapping`` file's ``[evaluation]`` table: ``truth = "Input column"`` names the column
+    that holds each record's true customer in a labelled sample (None without one).
+
+    The run then reports its blocking recall and the clusters' pairwise precision, recall and F1
+    against it (run.json ``steps.match.evaluation``). The column is never matching evidence.
+    """
+    with path.open("rb") as fh:  # load_mapping_file has read it already: errors are reported there
+        table = tomllib.load(fh).get("evaluation", {})
+    if not isinstance(table, dict):
+        raise InputError(f'mapping file {path}: [evaluation] must be a table: truth = "column"')
+    unknown = sorted(set(table) - {"truth"})
+    if unknown:
+        raise InputError(f"mapping file {path}, [evaluation]: unknown keys {unknown}; use truth")
+    truth = table.get("truth")
+    if truth is not None and not (isinstance(truth, str) and truth):
+        raise InputError(f"mapping file {path}, [evaluation]: truth must be a column name")
+    return truth
+
+
+def truth_column_problem(
+    truth: str, columns: Sequence[str], mapping: dict[str, str], evidence: dict[str, str]
+) -> str | None:
+    """Why ``truth`` cannot be the truth column: missing from the input, or read as evidence."""
+    if truth not in columns:
+        return f"the mapping's [evaluation] truth column {truth!r} is not in the input"
+    used = [f for f, c in mapping.items() if c == truth]
+    used += [f"[compare] {f}" for f, c in evidence.items() if c == truth]
+    if used:
+        return (
+            f"the truth column {truth!r} is also mapped as {', '.join(used)}: the truth is "
+            "never evidence; map that field to another column"
+        )
+    return None

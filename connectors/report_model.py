@@ -672,6 +672,23 @@ def review_band_used(run: dict[str, Any]) -> tuple[float, float] | None:
     return (float(given[0]), float(given[1])) if given else None
 
 
+def _evaluation_text(run: dict[str, Any], text: Text) -> str:
+    """One line on how the run did against the truth column a mapping names, or ''."""
+    evaluation = (run.get("steps", {}).get("match") or {}).get("evaluation")
+    if not evaluation:
+        return ""
+    clusters = evaluation["clusters"]
+    return text(
+        "evaluation_text",
+        recall=text.percent(evaluation["blocking_recall"], 1.0, 2),
+        pairs=text.number(evaluation["true_pairs"]),
+        per_record=text.number(evaluation["pairs_per_record"], 1),
+        precision=text.number(clusters["precision"], 4),
+        found=text.number(clusters["recall"], 4),
+        f1=text.number(clusters["f1"], 4),
+    )
+
+
 def _about(run: dict[str, Any], text: Text) -> list[tuple[str, str]]:
     info, options = run.get("input", {}), run.get("options", {})
     band = review_band_used(run) or ()
@@ -686,6 +703,7 @@ def _about(run: dict[str, Any], text: Text) -> list[tuple[str, str]]:
         ("sha256", str(info.get("sha256", ""))),
         (text("registry"), str(options.get("registry", ""))),
         (text("review_band"), band_text),
+        (text("evaluation"), _evaluation_text(run, text)),
         (text("orchestration"), str(run.get("orchestration", ""))),
         (text("started"), f"{text.time(run.get('started_at'))} ({text('copenhagen_time')})"),
         (text("finished"), f"{text.time(run.get('finished_at'))} ({text('copenhagen_time')})"),

@@ -278,6 +278,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "registry": "CVR-kilde",
         "review_band": "vurderingsinterval",
         "review_band_derived": "udledt af modellen for denne fil",
+        "evaluation": "målt mod facit",
+        "evaluation_text": (
+            "blokering fandt {recall} af {pairs} sande par ({per_record} kandidatpar pr. post); "
+            "grupperne: præcision {precision}, genfinding {found}, F1 {f1}"
+        ),
         "orchestration": "afvikling",
         "step": "trin",
         "time": "tid",
@@ -506,6 +511,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "registry": "registry source",
         "review_band": "review band",
         "review_band_derived": "derived from the model for this file",
+        "evaluation": "scored against the truth",
+        "evaluation_text": (
+            "blocking found {recall} of {pairs} true pairs ({per_record} candidate pairs per "
+            "record); clusters: precision {precision}, recall {found}, F1 {f1}"
+        ),
         "orchestration": "orchestration",
         "step": "step",
         "time": "time",

@@ -87,6 +87,7 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     evidence = _compare_fields(options)
     frame, info = read_input(options["input"], mapping=override, sheet=options.get("sheet"))
     _check_compare_columns(evidence, info.columns)
+    _check_truth_column(options, info.columns, info.mapping, evidence)
     mapped = [*info.mapping.values(), *evidence.values()]  # [compare] columns stay for matching
     frame = set_aside_originals(frame, work, mapped=mapped)
     Path(work, "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
@@ -110,6 +111,37 @@ def _check_compare_columns(evidence: dict[str, str], columns: list[str]) -> None
             f"the mapping's [compare] names columns the input does not have: {missing}; "
             f"its columns are {columns}"
         )
+
+
+def _truth_column(options: dict[str, Any]) -> str | None:
+    from datavask.connectors.mapping import load_truth_column
+
+    return load_truth_column(Path(options["mapping"])) if options.get("mapping") else None
+
+
+def _check_truth_column(
+    options: dict[str, Any], columns: list[str], mapping: dict[str, str], evidence: dict[str, str]
+) -> None:
+    from datavask.connectors.errors import InputError
+    from datavask.connectors.mapping import truth_column_problem
+
+    truth = _truth_column(options)
+    if truth is not None and (problem := truth_column_problem(truth, columns, mapping, evidence)):
+        raise InputError(problem)
+
+
+def truth_labels(work: str, options: dict[str, Any]) -> pl.Series | None:
+    """The labelled sample's true customer per record (input order), or None without one.
+
+    The column is not mapped, so it waits with the other unread columns in originals.parquet
+    (:func:`set_aside_originals`): it never reaches the record frame the matcher reads.
+    """
+    truth = _truth_column(options)
+    if truth is None:
+        return None
+    return pl.read_parquet(Path(work, "originals.parquet"), columns=[f"src_{truth}"], glob=False)[
+        f"src_{truth}"
+    ]
 
 
 def with_evidence(frame: pl.DataFrame, work: str) -> pl.DataFrame:
@@ -244,6 +276,7 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         with_evidence(registry_view(frame), work),
         review_band=(band[0], band[1]) if band else None,
         decisions=decisions,
+        truth=truth_labels(work, options),
     )
     # The person identifier's hash is matching evidence only: it goes no further.
     frame = frame.drop(MATCH_ONLY_COLUMNS, strict=False)
@@ -259,6 +292,7 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         "review_band": result.review_band.record() if result.review_band else None,
         "blocking": result.blocking_report.to_dicts(),
         "oversized_blocks": result.oversized_blocks.head(50).to_dicts(),
+        **({"evaluation": result.evaluation} if result.evaluation is not None else {}),
         **(
             {"decisions": _decisions_detail(work, result.decisions)}
             if decisions is not None

@@ -99,6 +99,7 @@ def _match(
     band: tuple[float, float] | None,
     decisions: pl.DataFrame | None,
     evidence: dict[str, str],
+    truth: pl.Series | None = None,
 ) -> dict[str, Any]:
     """The whole matcher over the concatenated partitions: clusters in input order, pairs, and
     the step's report (what the local match step returns)."""
@@ -106,7 +107,7 @@ def _match(
     from datavask.flows.cleanse import add_evidence
 
     frame = add_evidence(pl.concat(list(views), how="vertical"), evidence)
-    result = find_duplicates(frame, review_band=band, decisions=decisions)
+    result = find_duplicates(frame, review_band=band, decisions=decisions, truth=truth)
     return {
         "clusters": result.clusters,
         "pairs": result.pairs,
@@ -114,6 +115,7 @@ def _match(
         "blocking": result.blocking_report.to_dicts(),
         "oversized_blocks": result.oversized_blocks.head(50).to_dicts(),
         "decisions": result.decisions,
+        "evaluation": result.evaluation,
     }
 
 
@@ -458,7 +460,7 @@ class DaskEngine:
         return detail
 
     def match_step(self, work: str, options: dict[str, Any]) -> dict[str, Any]:
-        from datavask.flows.cleanse import _decisions_detail, evidence_columns
+        from datavask.flows.cleanse import _decisions_detail, evidence_columns, truth_labels
 
         given = options.get("review_band")  # None: the band the model derives for this file
         band = (given[0], given[1]) if given else None
@@ -469,7 +471,13 @@ class DaskEngine:
             decisions = read_decisions(Path(options["decisions"]))
         views = [self._map(_registry_view, p, stage="view", i=i) for i, p in enumerate(self._parts)]
         match = self.client.submit(
-            _match, views, band, decisions, evidence_columns(work), key=self._key("match", 0)
+            _match,
+            views,
+            band,
+            decisions,
+            evidence_columns(work),
+            truth_labels(work, options),
+            key=self._key("match", 0),
         )
         self._parts = [
             self._map(_with_clusters, p, match, offset, stage="matched", i=i)
@@ -483,6 +491,7 @@ class DaskEngine:
             "review_band": report["review_band"],
             "blocking": report["blocking"],
             "oversized_blocks": report["oversized_blocks"],
+            **({"evaluation": report["evaluation"]} if report["evaluation"] is not None else {}),
             **(
                 {"decisions": _decisions_detail(work, report["decisions"])}
                 if decisions is not None

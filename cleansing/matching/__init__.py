@@ -68,6 +68,7 @@ from datavask.cleansing.matching.decisions import (
     obey,
     with_decided_pairs,
 )
+from datavask.cleansing.matching.evaluation import evaluate
 from datavask.cleansing.matching.fellegi_sunter import (
     SAME_CUSTOMER,
     FellegiSunterModel,
@@ -163,6 +164,8 @@ class MatchResult:
     - ``decisions``: what the reviewers' decisions did (:func:`~.decisions.decision_report`).
     - ``review_band``: the band the decision used (:class:`~.review_band.ReviewBand`): the user's,
       or derived from the model.
+    - ``evaluation``: blocking recall and the clusters' pairwise scores against the ``truth``
+      given (:func:`~.evaluation.evaluate`); None without one.
     """
 
     pairs: pl.DataFrame
@@ -173,6 +176,7 @@ class MatchResult:
     summary: dict[str, float | int] = field(default_factory=dict)
     decisions: dict[str, Any] = field(default_factory=dict)  # decisions.decision_report
     review_band: ReviewBand | None = None
+    evaluation: dict[str, Any] | None = None
 
 
 def _decision(band: ReviewBand) -> pl.Expr:
@@ -334,6 +338,7 @@ def find_duplicates(
     link_only: bool | None = None,
     settings: MatchSettings | None = None,
     decisions: pl.DataFrame | None = None,
+    truth: pl.Series | None = None,
 ) -> MatchResult:
     """Pairs and clusters of records that are the same customer.
 
@@ -351,7 +356,8 @@ def find_duplicates(
     values) compares only records of different sources. ``decisions``: the lines of a reviewers'
     decisions file, obeyed as :mod:`~datavask.cleansing.matching.decisions` describes.
     Copies of one record that say enough about it are a match whatever the scores say
-    (:mod:`~datavask.cleansing.matching.copies`).
+    (:mod:`~datavask.cleansing.matching.copies`). ``truth``: each record's true customer (input
+    order, null where unknown) for :attr:`MatchResult.evaluation` — never evidence.
     """
     if review_band is not None:
         given_band(review_band)  # a nonsense band fails before the work, not after
@@ -487,6 +493,10 @@ def find_duplicates(
         record_ids.gather(pairs["_r"]).alias("record_id_r"),
     ).select("record_id_l", "record_id_r", pl.exclude("_l", "_r", "record_id_l", "record_id_r"))
 
+    evaluation = None
+    if truth is not None:
+        sources = records["source"] if link_only else None
+        evaluation = evaluate(truth, found.by_rule, clusters["cluster_id"], sources=sources)
     timings["total_s"] = time.perf_counter() - started
     summary: dict[str, float | int] = {
         "records": records.height,
@@ -512,4 +522,5 @@ def find_duplicates(
         summary=summary,
         decisions=decision_report(scored, decided, pl.Series(labels), record_ids),
         review_band=band,
+        evaluation=evaluation,
     )
