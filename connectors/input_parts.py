@@ -112,6 +112,8 @@ def plan_parts(path: str, parts: int) -> PartsPlan | str:
         head = fh.read(HEAD_BYTES)
     if head[:2] == b"\x1f\x8b":
         return "a compressed file is read whole"
+    if head.startswith(b"PK\x03\x04"):
+        return "a workbook (or another zip archive) is read whole"
     try:
         fmt = _detect_format(file, head, file.suffix.lower())
         if fmt == "parquet":
@@ -121,6 +123,8 @@ def plan_parts(path: str, parts: int) -> PartsPlan | str:
         return _csv_plan(file, head, parts)
     except InputError:
         return "the file is not usable as it stands: the whole read says why"
+    except Exception:  # pyarrow's and polars' errors for a damaged Parquet file
+        return "the Parquet metadata cannot be read: the whole read says why"
 
 
 def _stat(file: Path) -> tuple[int, int]:

@@ -104,6 +104,12 @@ def test_what_cannot_be_cut_is_read_whole(tmp_path: Path) -> None:
     assert "UTF-16" in str(plan_parts(str(utf16), 2))
     assert "not a file" in str(plan_parts("postgresql://db/kunder", 2))
     assert "not a readable file" in str(plan_parts(str(tmp_path / "missing.csv"), 2))
+    damaged = tmp_path / "damaged.parquet"
+    damaged.write_bytes(b"PAR1" + b"\x00" * 100)
+    assert "Parquet metadata" in str(plan_parts(str(damaged), 2))
+    workbook = tmp_path / "kunder.xlsx"
+    workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    assert "workbook" in str(plan_parts(str(workbook), 2))
 
 
 def test_a_parquet_file_is_cut_by_row_groups(tmp_path: Path) -> None:
