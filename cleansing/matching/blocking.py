@@ -167,12 +167,29 @@ def coarse_evidence(records: pl.DataFrame, fields: tuple[str, ...]) -> frozenset
     """The evidence fields whose values two random records share with probability (Σ share²)
     above :data:`COARSE_AGREEMENT`: ``occupation`` (0.039 on historical_50k), not
     ``birth_place`` (0.005)."""
+    return coarse_fields([evidence_counts(records, fields)])
+
+
+def evidence_counts(records: pl.DataFrame, fields: tuple[str, ...]) -> dict[str, pl.DataFrame]:
+    """Per evidence field, each value (``value``) and how many records hold it (``count``)."""
+    return {
+        name: records.get_column(f"evidence_{name}")
+        .drop_nulls()
+        .alias("value")
+        .value_counts(name="count")
+        for name in fields
+    }
+
+
+def coarse_fields(counts: list[dict[str, pl.DataFrame]]) -> frozenset[str]:
+    """:func:`coarse_evidence` from the :func:`evidence_counts` of the pieces of a record frame."""
     coarse = set()
-    for name in fields:
-        values = records.get_column(f"evidence_{name}").drop_nulls()
-        if values.len() == 0:
+    for name in counts[0] if counts else ():
+        merged = pl.concat([c[name] for c in counts]).group_by("value").agg(pl.col("count").sum())
+        total = int(merged["count"].sum() or 0)
+        if total == 0:
             continue
-        shares = values.value_counts()["count"] / values.len()
+        shares = merged["count"] / total
         if float((shares**2).sum()) > COARSE_AGREEMENT:
             coarse.add(name)
     return frozenset(coarse)

@@ -103,10 +103,11 @@ def keyed_partition(
     return out
 
 
-def bucket_of(pieces: Sequence[list[dict[str, pl.DataFrame]]], bucket: int) -> dict[str, Any]:
-    """Bucket ``bucket`` of every row partition's :func:`keyed_partition`, one frame per rule."""
-    names = pieces[0][bucket].keys() if pieces else ()
-    return {name: pl.concat([p[bucket][name] for p in pieces]) for name in names}
+def bucket_of(pieces: Sequence[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    """One bucket, one frame per rule, from that bucket's piece of every row partition's
+    :func:`keyed_partition`."""
+    names = pieces[0].keys() if pieces else ()
+    return {name: pl.concat([p[name] for p in pieces]) for name in names}
 
 
 def bucket_heads(bucket: dict[str, pl.DataFrame], rules: Sequence[BlockingRule]) -> dict[str, Any]:
@@ -160,15 +161,16 @@ def bucket_pairs(
 
 
 def merged_pairs(
-    pieces: Sequence[list[dict[str, pl.DataFrame]]], part: int, rule_names: Sequence[str]
+    pieces: Sequence[dict[str, pl.DataFrame]], rule_names: Sequence[str]
 ) -> dict[str, Any]:
-    """The distinct pairs whose ``_l`` lies in row partition ``part``, each credited to the first
-    rule (in ``rule_names`` order) that found it, sorted by ``(_l, _r)``; every rule's distinct
-    pairs (``by_rule``), and per rule how many it generated and how many it was first to find."""
+    """The distinct pairs of one row partition of ``_l`` (its piece of every bucket's
+    :func:`bucket_pairs`), each credited to the first rule (in ``rule_names`` order) that found
+    it, sorted by ``(_l, _r)``; every rule's distinct pairs (``by_rule``), and per rule how many
+    it generated and how many it was first to find."""
     found = []
     generated = {}
     for name in rule_names:
-        frames = [p[part][name] for p in pieces if name in p[part]]
+        frames = [p[name] for p in pieces if name in p]
         rule_pairs = (
             pl.concat(frames).filter(_pair_key().is_first_distinct())
             if frames

@@ -61,13 +61,13 @@ def distributed(
     samples = [sb.key_sample(p, rules, apart) for p in prepared]
     boundaries = sb.sort_boundaries(samples, buckets)
     keyed = [sb.keyed_partition(p, rules, apart, buckets, boundaries) for p in prepared]
-    bucket = [sb.bucket_of(keyed, b) for b in range(buckets)]
+    bucket = [sb.bucket_of([k[b] for k in keyed]) for b in range(buckets)]
     heads = [sb.bucket_heads(b, rules) for b in bucket]
     made = [
         sb.bucket_pairs(bucket[b], heads[b + 1 :], rules, offsets, **options)
         for b in range(buckets)
     ]
-    merged = [sb.merged_pairs([m[0] for m in made], p, names) for p in range(len(offsets))]
+    merged = [sb.merged_pairs([m[0][p] for m in made], names) for p in range(len(offsets))]
     report, oversized = sb.blocking_summary([m[1] for m in made], merged, names)
     pairs = pl.concat([m["pairs"] for m in merged])
     by_rule = pl.concat([m["by_rule"] for m in merged])
