@@ -35,15 +35,16 @@ def _planted(rng: random.Random) -> list[dict[str, Any]]:
     copies = [
         {"customer_type": "person", "first_name_key": "ib", "last_name_key": "kopi", "cvr": None}
     ] * 5
-    # One surname with many spellings: a long run of neighbours in the sorted rules.
+    # One surname with many spellings: a run of alike neighbours in the sorted rules long enough
+    # that bucket boundaries fall inside it.
     run = [
         {
             "customer_type": "person",
-            "first_name_key": rng.choice(["jens", "jen", "jenns"]),
+            "first_name_key": rng.choice(["jens", "jen", "jenns", "jensa", "jense"]),
             "last_name_key": "hansen" + "n" * (i % 3),
             "postal_code": str(1000 + i),
         }
-        for i in range(40)
+        for i in range(300)
     ]
     return switchboard + copies + run
 
@@ -81,7 +82,7 @@ def _records() -> pl.DataFrame:
     return frame(rows)
 
 
-@pytest.mark.parametrize(("parts", "buckets"), [(1, 1), (37, 7), (16, 16)])
+@pytest.mark.parametrize(("parts", "buckets"), [(23, 5), (8, 8)])
 def test_partitioned_blocking_finds_what_one_machine_finds(parts: int, buckets: int) -> None:
     records = _records()
     local = candidate_pairs(prepare_records(records), default_rules(), max_block_size=50)
@@ -107,8 +108,47 @@ def test_partitioned_linking_keeps_sources_and_cvr_numbers_apart() -> None:
     )
     options = {"max_block_size": 50, "link_only": True, "apart_on": "cvr"}
     local = candidate_pairs(prepare_records(records), default_rules(), **options)  # type: ignore[arg-type]
-    found, _ = distributed(records, 23, 5, **options)
+    found, _ = distributed(records, 7, 3, **options)
     assert local.pairs.height > 100
     assert_frame_equal(found.pairs, local.pairs)
     assert_frame_equal(found.report, local.report)
     assert_frame_equal(found.oversized, local.oversized)
+
+
+def test_coarse_evidence_from_partition_counts_is_the_whole_files() -> None:
+    from datavask.cleansing.matching.blocking import (
+        coarse_evidence,
+        coarse_fields,
+        evidence_counts,
+    )
+
+    records = pl.DataFrame(
+        {
+            "evidence_occupation": ["writer", "farmer", None, "writer"] * 50,
+            "evidence_birth_place": [f"town {i}" for i in range(200)],
+        }
+    )
+    fields = ("occupation", "birth_place")
+    pieces = [evidence_counts(records.slice(o, n), fields) for o, n in row_slices(200, 7)]
+    assert coarse_fields(pieces) == coarse_evidence(records, fields) == {"occupation"}
+
+
+def test_the_matcher_from_a_partitioned_blocking_decides_as_from_its_own() -> None:
+    from datavask.cleansing.matching import find_duplicates
+
+    records = _records()
+    found, _ = distributed(records, 9, 4, max_block_size=50, link_only=False, apart_on="cvr")
+    alone, shuffled = find_duplicates(records), find_duplicates(records, blocking=found)
+    assert_frame_equal(shuffled.pairs, alone.pairs)
+    assert_frame_equal(shuffled.clusters, alone.clusters)
+    assert alone.clusters["cluster_size"].max() > 1  # type: ignore[operator]
+
+
+def test_a_blocking_made_with_other_rules_is_refused() -> None:
+    from datavask.cleansing.matching import find_duplicates
+
+    records = _records()
+    found, _ = distributed(records, 3, 2, max_block_size=50, link_only=False, apart_on="cvr")
+    other = Candidates(found.pairs, found.report.tail(-1), found.oversized, found.by_rule)
+    with pytest.raises(ValueError, match="other rules"):
+        find_duplicates(records, blocking=other)
