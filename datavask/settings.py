@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="seconds to wait for the local Prefect server to start"
     )
     workers: int = Field(default=0, ge=0, description="default for --workers (0 = all CPU cores)")
+    dask_partition_rows: int = Field(
+        default=250_000,
+        gt=0,
+        description="rows per partition of --engine dask (at least 2 partitions per worker)",
+    )
     registry: str | None = Field(
         default=None, description="default for --registry (else the bundled sample snapshot)"
     )

@@ -15,10 +15,14 @@ registry                look-up of the distinct CVR numbers on the driver (the c
                         network); :func:`~datavask.cleansing.registry.apply_registry` on workers
                         per row partition
 registry view           workers, per row partition (the names and addresses matching compares)
-match                   one worker: the partitions are concatenated there and
-                        :func:`~datavask.cleansing.matching.find_duplicates` runs whole (blocking,
-                        EM, term frequencies and clustering are global); the cluster ids go back
-                        to the row partitions on the workers
+blocking                workers: the records' blocking keys are shuffled into buckets that hold
+                        whole blocks (hash of the key) or key ranges (sorted-neighbourhood rules),
+                        the pairs into row partitions of their first record, where they are
+                        de-duplicated (:mod:`~datavask.flows.engine_dask_blocking`)
+match                   one worker: the partitions and their pairs are concatenated there and
+                        :func:`~datavask.cleansing.matching.find_duplicates` runs whole after
+                        blocking (comparisons, EM, term frequencies and clustering); the cluster
+                        ids go back to the row partitions on the workers
 blacklist               workers, per row partition; the hits (a few ids) go to every bucket
 verdict, survivorship,  workers, per partition of whole customers: every row partition splits by a
 changes                 hash of ``cluster_id`` and each bucket gathers its pieces
@@ -59,7 +63,6 @@ from datavask.cleansing.partitioning import (
 )
 from datavask.connectors.errors import InputError
 
-ROWS_PER_PARTITION = 250_000
 BYTES_PER_PARTITION = 64 << 20  # about 250,000 rows of a typical export
 CONNECT_TIMEOUT_S = 10.0
 DEFAULT_WORKERS = 2
@@ -99,15 +102,23 @@ def _match(
     band: tuple[float, float] | None,
     decisions: pl.DataFrame | None,
     evidence: dict[str, str],
+    blocked: tuple[Sequence[pl.DataFrame], Sequence[pl.DataFrame], Any],
     truth: pl.Series | None = None,
 ) -> dict[str, Any]:
-    """The whole matcher over the concatenated partitions: clusters in input order, pairs, and
-    the step's report (what the local match step returns)."""
+    """The matcher after blocking, over the concatenated partitions and the blocking's pairs:
+    clusters in input order, pairs, and the step's report (what the local match step returns)."""
     from datavask.cleansing.matching import find_duplicates
     from datavask.flows.cleanse import add_evidence
+    from datavask.flows.engine_dask_blocking import candidates
 
     frame = add_evidence(pl.concat(list(views), how="vertical"), evidence)
-    result = find_duplicates(frame, review_band=band, decisions=decisions, truth=truth)
+    result = find_duplicates(
+        frame,
+        review_band=band,
+        decisions=decisions,
+        blocking=candidates(*blocked),
+        truth=truth,
+    )
     return {
         "clusters": result.clusters,
         "pairs": result.pairs,
@@ -276,11 +287,12 @@ class DaskEngine:
 
     def normalise_step(self, work: str, options: dict[str, Any]) -> dict[str, Any]:
         from datavask.connectors.match_key import match_key
+        from datavask.settings import settings
 
         if not self._parts:  # read on the driver: cut its frame into row partitions
             frame = pl.read_parquet(Path(work, "canonical.parquet"), glob=False)
             count = self.partitions or max(
-                2 * self._workers(), math.ceil(frame.height / ROWS_PER_PARTITION)
+                2 * self._workers(), math.ceil(frame.height / settings().dask_partition_rows)
             )
             slices = row_slices(frame.height, count)
             self._offsets = [offset for offset, _ in slices]
@@ -469,13 +481,24 @@ class DaskEngine:
             from datavask.connectors.decisions import read_decisions
 
             decisions = read_decisions(Path(options["decisions"]))
+        from datavask.flows.engine_dask_blocking import partitioned_blocking
+
         views = [self._map(_registry_view, p, stage="view", i=i) for i, p in enumerate(self._parts)]
+        evidence = evidence_columns(work)
+        blocked = partitioned_blocking(
+            lambda stage, i, fn, *args: self._map(fn, *args, stage=stage, i=i),
+            self._gather,
+            views,
+            self._offsets,
+            evidence,
+        )
         match = self.client.submit(
             _match,
             views,
             band,
             decisions,
-            evidence_columns(work),
+            evidence,
+            (blocked.pairs, blocked.by_rule, blocked.report),
             truth_labels(work, options),
             key=self._key("match", 0),
         )

@@ -179,6 +179,11 @@ class MatchResult:
     evaluation: dict[str, Any] | None = None
 
 
+def blocking_apart_on(settings: MatchSettings) -> str | None:
+    """The column two records must not differ in to be paired: CVR, unless its veto is off."""
+    return "cvr" if "cvr_conflict" in settings.hard_rules else None
+
+
 def _decision(band: ReviewBand) -> pl.Expr:
     p = pl.col("match_probability")
     vetoed = pl.col("hard_rule").is_not_null()
@@ -339,6 +344,7 @@ def find_duplicates(
     settings: MatchSettings | None = None,
     decisions: pl.DataFrame | None = None,
     truth: pl.Series | None = None,
+    blocking: Candidates | None = None,
 ) -> MatchResult:
     """Pairs and clusters of records that are the same customer.
 
@@ -358,6 +364,9 @@ def find_duplicates(
     Copies of one record that say enough about it are a match whatever the scores say
     (:mod:`~datavask.cleansing.matching.copies`). ``truth``: each record's true customer (input
     order, null where unknown) for :attr:`MatchResult.evaluation` — never evidence.
+    ``blocking``: the blocking's result when it
+    was made elsewhere (the Dask engine blocks over partitions, see
+    :mod:`.shuffled_blocking`) with the rules these settings give for this frame.
     """
     if review_band is not None:
         given_band(review_band)  # a nonsense band fails before the work, not after
@@ -379,13 +388,18 @@ def find_duplicates(
     timings["prepare_s"] = time.perf_counter() - started
 
     mark = time.perf_counter()
-    found = candidate_pairs(
-        records,
-        rules,
-        max_block_size=settings.max_block_size,
-        link_only=link_only,
-        apart_on="cvr" if "cvr_conflict" in settings.hard_rules else None,
-    )
+    if blocking is None:
+        found = candidate_pairs(
+            records,
+            rules,
+            max_block_size=settings.max_block_size,
+            link_only=link_only,
+            apart_on=blocking_apart_on(settings),
+        )
+    elif blocking.report["blocking_rule"].to_list() != [r.name for r in rules]:
+        raise ValueError("the candidates were blocked with other rules than this file's")
+    else:
+        found = blocking
     blocking_report, oversized = found.report, found.oversized
     decided: Decided = locate_decisions(decisions, records)
     candidates = with_decided_pairs(found.pairs, decided)  # blocked pairs first, then decided

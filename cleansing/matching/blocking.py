@@ -205,12 +205,29 @@ def coarse_evidence(records: pl.DataFrame, fields: tuple[str, ...]) -> frozenset
     """The evidence fields whose values two random records share with probability (Σ share²)
     above :data:`COARSE_AGREEMENT`: ``occupation`` (0.039 on historical_50k), not
     ``birth_place`` (0.005)."""
+    return coarse_fields([evidence_counts(records, fields)])
+
+
+def evidence_counts(records: pl.DataFrame, fields: tuple[str, ...]) -> dict[str, pl.DataFrame]:
+    """Per evidence field, each value (``value``) and how many records hold it (``count``)."""
+    return {
+        name: records.get_column(f"evidence_{name}")
+        .drop_nulls()
+        .alias("value")
+        .value_counts(name="count")
+        for name in fields
+    }
+
+
+def coarse_fields(counts: list[dict[str, pl.DataFrame]]) -> frozenset[str]:
+    """:func:`coarse_evidence` from the :func:`evidence_counts` of the pieces of a record frame."""
     coarse = set()
-    for name in fields:
-        values = records.get_column(f"evidence_{name}").drop_nulls()
-        if values.len() == 0:
+    for name in counts[0] if counts else ():
+        merged = pl.concat([c[name] for c in counts]).group_by("value").agg(pl.col("count").sum())
+        total = int(merged["count"].sum() or 0)
+        if total == 0:
             continue
-        shares = values.value_counts()["count"] / values.len()
+        shares = merged["count"] / total
         if float((shares**2).sum()) > COARSE_AGREEMENT:
             coarse.add(name)
     return frozenset(coarse)
@@ -392,11 +409,15 @@ def default_rules(
     )
 
 
-def _keyed(records: pl.DataFrame, rule: BlockingRule, apart_on: str | None) -> pl.DataFrame:
+def _keyed(
+    records: pl.DataFrame, rule: BlockingRule, apart_on: str | None, *, finer: bool = False
+) -> pl.DataFrame:
     """``_idx``, ``source``, ``apart`` (the ``apart_on`` value) and ``key``, one row per record
-    and key value."""
+    and key value; with ``finer`` also the rule's finer keys (``refine_<i>``), which a partition
+    of the records must carry to its block (see :func:`_block_pairs`)."""
     apart = pl.col(apart_on) if apart_on else pl.lit(None, dtype=pl.String)
-    keyed = records.select("_idx", "source", apart.alias("apart"), rule.key.alias("key"))
+    extra = _finer_columns(rule) if finer else ()
+    keyed = records.select("_idx", "source", apart.alias("apart"), rule.key.alias("key"), *extra)
     if isinstance(keyed.schema["key"], pl.List):
         # A record lists a number twice ("+4533121212; 33 12 12 12"): one key row each.
         keyed = keyed.explode("key").drop_nulls("key").unique(["_idx", "key"], maintain_order=True)
@@ -406,6 +427,12 @@ def _keyed(records: pl.DataFrame, rule: BlockingRule, apart_on: str | None) -> p
 
 def _finer_keys(rule: BlockingRule) -> tuple[pl.Expr, ...]:
     return refinements() if rule.refine is None else rule.refine
+
+
+def _finer_columns(rule: BlockingRule) -> tuple[pl.Expr, ...]:
+    return tuple(
+        key.cast(pl.String).alias(f"refine_{i}") for i, key in enumerate(_finer_keys(rule))
+    )
 
 
 def _allowed(link_only: bool) -> pl.Expr:
@@ -418,26 +445,27 @@ def _allowed(link_only: bool) -> pl.Expr:
 
 
 def _block_pairs(
-    records: pl.DataFrame,
+    records: pl.DataFrame | None,
     keyed: pl.DataFrame,
     rule: BlockingRule,
     max_block_size: int,
     link_only: bool,
-) -> tuple[pl.LazyFrame, dict[str, int], pl.DataFrame]:
+) -> tuple[pl.LazyFrame, dict[str, int], pl.DataFrame, pl.Series]:
     """Pairs within every block of at most ``max_block_size`` records, and within the sub-blocks
-    of at most that size that a finer key cuts out of a larger block."""
+    of at most that size that a finer key cuts out of a larger block; the stats, the blocks over
+    the cap and the records compared through a finer key.
+
+    ``keyed`` holds whole blocks. With ``records`` (all of them, by ``_idx``) the finer keys are
+    computed here for the oversized blocks only; without, ``keyed`` carries them (``finer``)."""
     sizes = keyed.group_by("key").len("size")
     oversized = sizes.filter(pl.col("size") > max_block_size)
     usable = sizes.filter(pl.col("size").is_between(2, max_block_size)).select("key")
     members = [keyed.lazy().join(usable.lazy(), on="key", how="semi")]
     big = keyed.join(oversized.select("key"), on="key", how="semi")
     finer = _finer_keys(rule) if big.height else ()
-    # The finer keys of the records in oversized blocks only (a few thousand of a million).
-    big = big.hstack(
-        records[big["_idx"]].select(
-            key.cast(pl.String).alias(f"refine_{i}") for i, key in enumerate(finer)
-        )
-    )
+    if records is not None:
+        # The finer keys of the records in oversized blocks only (a few thousand of a million).
+        big = big.hstack(records[big["_idx"]].select(_finer_columns(rule)[: len(finer)]))
     refined = pl.DataFrame(schema={"_idx": pl.UInt32})
     for finer_key in (f"refine_{i}" for i in range(len(finer))):
         split = big.with_columns(pl.concat_str("key", finer_key, separator="\x1f").alias("key"))
@@ -471,7 +499,7 @@ def _block_pairs(
     capped = oversized.select(
         pl.lit(rule.name).alias("blocking_rule"), pl.col("key"), pl.col("size").cast(pl.Int64)
     )
-    return pairs.select("_l", "_r"), stats, capped
+    return pairs.select("_l", "_r"), stats, capped, refined["_idx"].unique()
 
 
 def _star_pairs(keyed: pl.DataFrame, link_only: bool) -> tuple[pl.LazyFrame, dict[str, int]]:
@@ -601,7 +629,7 @@ def candidate_pairs(
             lazy_pairs, stats = _star_pairs(keyed, link_only)
         else:
             cap = max_block_size if rule.cap is None else min(rule.cap, max_block_size)
-            lazy_pairs, stats, capped = _block_pairs(records, keyed, rule, cap, link_only)
+            lazy_pairs, stats, capped, _ = _block_pairs(records, keyed, rule, cap, link_only)
             capped_blocks.append(capped)
         rule_pairs = (
             lazy_pairs.filter(pair_key().is_first_distinct())
@@ -616,14 +644,23 @@ def candidate_pairs(
     all_pairs = pl.concat(found) if found else pl.DataFrame(schema=PAIR_SCHEMA)
     pairs = all_pairs.filter(pair_key().is_first_distinct()).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
     new_per_rule = pairs.group_by("blocking_rule").len("pairs_new")
-    report = (
+    report = report_frame(stats_rows, new_per_rule)
+    return Candidates(pairs.sort("_l", "_r"), report, oversized_frame(capped_blocks), all_pairs)
+
+
+def report_frame(stats_rows: list[dict[str, object]], new_per_rule: pl.DataFrame) -> pl.DataFrame:
+    """The blocking report: one row of stats per rule and how many pairs it was first to find."""
+    return (
         pl.DataFrame(stats_rows)
         .join(new_per_rule, on="blocking_rule", how="left")
         .with_columns(pl.col("pairs_new").fill_null(0))
     )
-    oversized = (
+
+
+def oversized_frame(capped_blocks: list[pl.DataFrame]) -> pl.DataFrame:
+    """The blocks over the cap of every rule, largest first."""
+    return (
         pl.concat(capped_blocks)
         if capped_blocks
         else pl.DataFrame(schema={"blocking_rule": pl.String, "key": pl.String, "size": pl.Int64})
     ).sort("size", "blocking_rule", "key", descending=[True, False, False])
-    return Candidates(pairs.sort("_l", "_r"), report, oversized, all_pairs)

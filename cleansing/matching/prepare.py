@@ -201,8 +201,10 @@ def evidence_fields(records: pl.DataFrame) -> tuple[str, ...]:
     )
 
 
-def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
-    """The record frame with every input column present and the matcher's derived columns added."""
+def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
+    """The record frame with every input column present and the matcher's derived columns added.
+
+    ``offset``: the position of ``df``'s first row in the whole file, for a row partition."""
     missing = [
         pl.lit(None, dtype=t).alias(c) for c, t in INPUT_COLUMNS.items() if c not in df.columns
     ]
@@ -231,9 +233,10 @@ def prepare_records(df: pl.DataFrame) -> pl.DataFrame:
         pl.col("email").str.to_lowercase().str.extract(r"@([^@\s]+)$"),
     )
     return records.with_columns(
-        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_idx"),
+        pl.int_range(offset, offset + pl.len(), dtype=pl.UInt32).alias("_idx"),
         pl.coalesce(
-            pl.col("source_row").cast(pl.Int64), pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+            pl.col("source_row").cast(pl.Int64),
+            pl.int_range(offset + 1, offset + pl.len() + 1, dtype=pl.Int64),
         ).alias("_row"),
         is_person.alias("_person"),
         _org_name().alias("_org"),

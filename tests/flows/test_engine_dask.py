@@ -1,10 +1,12 @@
 """``--engine dask`` gives the outputs of ``--engine local``, byte for byte, on a real cluster.
 
 The identity test runs ``datavask cleanse`` twice as a user would (subprocesses), once per engine,
-on 20,000 generated Danish rows whose order is shuffled, so a customer's records sit in different
-row partitions (the Dask engine cuts 4 on 2 workers) and then meet in one partition of whole
-customers: the blocks and clusters that span partitions are the case that matters, and the test
-checks that the input really has many. It compares every output: the Parquet files frame by frame,
+on 20,000 generated Danish rows whose order is shuffled, cut into 16 partitions of 1,250 rows, so
+a customer's records sit in different row partitions, the blocking shuffles their keys into 16
+buckets, and they then meet in one partition of whole customers: the blocks, sorted-neighbourhood
+windows and clusters that span partitions are the case that matters, and the test checks that the
+input really has many (the bucket boundaries themselves are tested in
+``tests/cleansing/matching/test_shuffled_blocking.py``). It compares every output: the Parquet files frame by frame,
 ``changes.csv`` and ``reimport/*`` byte for byte, ``worklist.xlsx`` cell by cell, and run.json's
 counts, flags and step reports (everything but timings, ids, dates and the options themselves).
 """
@@ -32,13 +34,14 @@ pytestmark = pytest.mark.timeout(1500)
 
 ROWS = 20_000
 SEED = 14
-PARTITIONS = 4  # 2 per worker on the 2-worker local cluster
+PARTITIONS = 16  # of 1,250 rows: many small partitions, as a cluster of many workers has
 SAME_RUN_KEYS = ("counts", "flags", "steps", "input")
 
 
 def _env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(DATAVASK_ORCHESTRATION="none", DATAVASK_HOME=str(tmp / "home"), NO_COLOR="1")
+    env["DATAVASK_DASK_PARTITION_ROWS"] = str(ROWS // PARTITIONS)
     return env
 
 
@@ -73,18 +76,42 @@ def both_runs(
     return local, dask
 
 
+def _partition_of(height: int) -> pl.Series:
+    """Each input row's row partition in the Dask engine."""
+    starts = pl.Series([offset for offset, _ in row_slices(height, PARTITIONS)])
+    return starts.search_sorted(pl.Series(range(height)), side="right")
+
+
 def _spanning_clusters(run: Path) -> int:
     """Duplicate customers whose records lie in more than one of the engine's row partitions."""
     records = pl.read_parquet(run / "records.parquet", columns=["cluster_id", "cluster_size"])
-    starts = pl.Series([offset for offset, _ in row_slices(records.height, PARTITIONS)])
-    part = starts.search_sorted(pl.Series(range(records.height)), side="right")
+    part = _partition_of(records.height)
     spread = records.with_columns(part.alias("_part")).filter(pl.col("cluster_size") > 1)
     return int(spread.group_by("cluster_id").agg(pl.col("_part").n_unique() > 1)["_part"].sum())
+
+
+def _spanning_pairs(run: Path) -> dict[str, int]:
+    """Per blocking rule, the pairs whose two records lie in different row partitions."""
+    ids = pl.read_parquet(run / "records.parquet", columns=["record_id"])
+    part = ids.with_columns(_partition_of(ids.height).alias("_part"))
+    pairs = pl.read_parquet(
+        run / "pairs.parquet", columns=["record_id_l", "record_id_r", "blocking_rule"]
+    )
+    for side in ("l", "r"):
+        pairs = pairs.join(
+            part.rename({"record_id": f"record_id_{side}", "_part": f"_part_{side}"}),
+            on=f"record_id_{side}",
+        )
+    spread = pairs.filter(pl.col("_part_l") != pl.col("_part_r"))
+    return dict(spread["blocking_rule"].value_counts().iter_rows())
 
 
 def test_dask_engine_writes_what_the_local_engine_writes(both_runs: tuple[Path, Path]) -> None:
     local, dask = both_runs
     assert _spanning_clusters(local) > 500  # the trap is really in the input
+    spanning = _spanning_pairs(local)
+    for rule in ("phone", "email", "address", "postal_name", "name_sorted", "full_name_sorted"):
+        assert spanning.get(rule, 0) > 20, (rule, spanning)
     files = sorted(p.relative_to(local) for p in local.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(dask) for p in dask.rglob("*") if p.is_file())
     for name in files:
