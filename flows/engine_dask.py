@@ -103,6 +103,7 @@ def _match(
     decisions: pl.DataFrame | None,
     evidence: dict[str, str],
     blocked: tuple[Sequence[pl.DataFrame], Sequence[pl.DataFrame], Any],
+    *,
     truth: pl.Series | None = None,
 ) -> dict[str, Any]:
     """The matcher after blocking, over the concatenated partitions and the blocking's pairs:
@@ -499,7 +500,7 @@ class DaskEngine:
             decisions,
             evidence,
             (blocked.pairs, blocked.by_rule, blocked.report),
-            truth_labels(work, options),
+            truth=truth_labels(work, options),
             key=self._key("match", 0),
         )
         self._parts = [

@@ -35,9 +35,9 @@ from datavask.cleansing.matching.blocking import (
     _block_pairs,
     _keyed,
     _neighbour_pairs,
-    _pair_key,
     _star_pairs,
     oversized_frame,
+    pair_key,
     report_frame,
 )
 
@@ -153,7 +153,7 @@ def bucket_pairs(
             summary["capped"].append(capped)
             summary["refined"][rule.name] = refined
         summary["stats"][rule.name] = stats
-        pairs = lazy_pairs.filter(_pair_key().is_first_distinct()).select("_l", "_r").collect()
+        pairs = lazy_pairs.filter(pair_key().is_first_distinct()).select("_l", "_r").collect()
         part = starts.search_sorted(pairs["_l"].cast(pl.Int64), side="right") - 1
         for p, piece in enumerate(_by_bucket(pairs, part, len(offsets))):
             out[p][rule.name] = piece
@@ -172,14 +172,14 @@ def merged_pairs(
     for name in rule_names:
         frames = [p[name] for p in pieces if name in p]
         rule_pairs = (
-            pl.concat(frames).filter(_pair_key().is_first_distinct())
+            pl.concat(frames).filter(pair_key().is_first_distinct())
             if frames
             else pl.DataFrame(schema={"_l": pl.UInt32, "_r": pl.UInt32})
         ).with_columns(pl.lit(name).alias("blocking_rule"))
         generated[name] = rule_pairs.height
         found.append(rule_pairs)
     by_rule = pl.concat(found).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
-    pairs = by_rule.filter(_pair_key().is_first_distinct()).sort("_l", "_r")
+    pairs = by_rule.filter(pair_key().is_first_distinct()).sort("_l", "_r")
     new = dict(pairs["blocking_rule"].value_counts().iter_rows())
     return {"pairs": pairs, "by_rule": by_rule, "generated": generated, "new": new}
 
