@@ -160,37 +160,59 @@ def address_line(
 def _phone_for(records: pl.DataFrame, field: str) -> pl.Expr:
     """The cleaned number that came from ``raw_<field>``: the one whose digits its digits end with.
 
-    ``phone_numbers`` holds every valid number of the record (phone and mobile columns alike);
-    ``12 34 56 78``, ``+45 12345678`` and ``0045 1234 5678`` all pick ``+4512345678``.
+    ``records`` carries :func:`_with_numbers`' columns. ``phone_numbers`` holds every valid
+    number of the record (phone and mobile columns alike); ``12 34 56 78``, ``+45 12345678`` and
+    ``0045 1234 5678`` all pick ``+4512345678``.
     """
-    digits = (
-        _text(records, raw(field))
-        .str.replace_all(r"\D", "")
-        .str.replace(r"^00", "")
-        .str.strip_chars_start("0")
-    )
-    candidates: list[pl.Expr] = []
-    if "phone_numbers" in records.columns:
-        candidates.append(pl.col("phone_numbers").cast(pl.List(pl.String)))
-    if "phone_e164" in records.columns:
-        candidates.append(pl.concat_list(pl.col("phone_e164").cast(pl.String)))
-    if not candidates:
+    if _NUMBERS not in records.columns:
         return pl.lit(None, dtype=pl.String)
-    numbers = pl.concat_list(candidates).list.drop_nulls().list.unique(maintain_order=True)
+    digits = pl.col(f"{_DIGITS}{field}")
     # A short value like "12" must not claim a number; six digits is the shortest real one.
     usable = digits.str.len_chars() >= 6
-    tail = numbers.list.eval(pl.element().str.replace(r"^\+", ""))
+    numbers, tails = pl.col(_NUMBERS), pl.col(_TAILS)
     # The first number that matches: a coalesce, not a list of six per row (minutes at 1M).
     return pl.coalesce(
-        pl.when(usable & tail.list.get(i, null_on_oob=True).str.ends_with(digits)).then(
+        pl.when(usable & tails.list.get(i, null_on_oob=True).str.ends_with(digits)).then(
             numbers.list.get(i, null_on_oob=True)
         )
         for i in range(_MAX_PHONES)
     )
 
 
+def _with_numbers(records: pl.DataFrame) -> pl.DataFrame:
+    """``records`` with what :func:`_phone_for` reads, made once (an eager select evaluates an
+    expression as often as it is written): the record's distinct numbers, the same without
+    their ``+``, and the digits of each phone field's raw value."""
+    candidates: list[pl.Expr] = []
+    if "phone_numbers" in records.columns:
+        candidates.append(pl.col("phone_numbers").cast(pl.List(pl.String)))
+    if "phone_e164" in records.columns:
+        candidates.append(pl.concat_list(pl.col("phone_e164").cast(pl.String)))
+    if not candidates:
+        return records
+    numbers = records.select(
+        pl.concat_list(candidates)
+        .list.drop_nulls()
+        .list.unique(maintain_order=True)
+        .alias(_NUMBERS)
+    )
+    digits = [
+        _text(records, raw(field))
+        .str.replace_all(r"\D", "")
+        .str.replace(r"^00", "")
+        .str.strip_chars_start("0")
+        .alias(f"{_DIGITS}{field}")
+        for field in ("phone", "mobile")
+    ]
+    tails = pl.col(_NUMBERS).list.eval(pl.element().str.replace(r"^\+", "")).alias(_TAILS)
+    return records.with_columns(numbers.to_series(), *digits).with_columns(tails)
+
+
 # Records carry at most a handful of numbers; a fixed small bound keeps the lookup vectorised.
 _MAX_PHONES: Final = 6
+_NUMBERS: Final = "_phone_candidates"
+_TAILS: Final = "_phone_candidate_digits"
+_DIGITS: Final = "_phone_digits_of_"
 
 
 def _with_registry(records: pl.DataFrame) -> pl.DataFrame:
@@ -214,7 +236,7 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     Trusted registry proposals are applied first unless ``records`` already went through
     :func:`datavask.cleansing.survivorship.apply_golden`.
     """
-    records = _with_registry(records)
+    records = _with_numbers(_with_registry(records))
     t = _text
     has = {f: t(records, raw(f)).is_not_null() for f in SHAPED_FIELDS}
     in_input = {
@@ -303,15 +325,25 @@ def _name_rule(before: pl.Expr, after: pl.Expr, legal_form: pl.Expr) -> pl.Expr:
     )
 
 
-def build_changes(records: pl.DataFrame, *, mapped: Collection[str] | None = None) -> pl.DataFrame:
+def build_changes(
+    records: pl.DataFrame,
+    *,
+    mapped: Collection[str] | None = None,
+    shaped: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """One row per changed field: ``record_id, field, before, after, rule``, in record order.
+
+    ``shaped`` is :func:`input_shaped` of the same ``records`` and ``mapped`` when the caller
+    already has it (the re-import writes the same values).
 
     >>> frame = pl.DataFrame({"record_id": ["7"], "raw_cvr": ["DK 1234 5674"], "cvr": ["12345674"]})
     >>> build_changes(frame).row(0)
     ('7', 'cvr', 'DK 1234 5674', '12345674', 'cvr_compact')
     """
     records = _with_registry(records)
-    shaped = input_shaped(records, mapped=mapped).with_row_index("_order")
+    if shaped is None:
+        shaped = input_shaped(records, mapped=mapped)
+    shaped = shaped.with_row_index("_order")
     before_frame = records.select(
         *[_text(records, raw(f)).alias(f"_before_{f}") for f in SHAPED_FIELDS],
         _text(records, "legal_form").alias("_legal_form"),

@@ -580,9 +580,14 @@ def apply_registry_proposals(records: pl.DataFrame) -> pl.DataFrame:
     >>> apply_registry_proposals(frame).select("name", "registry_applied").row(0)
     ('Nyt Navn ApS', ['name'])
     """
-    trusted = _registry_trusted(records)
+    # Made once as columns: every field below reads them twice, and an eager frame evaluates
+    # an expression each time it is written.
+    trusted, block = pl.col("_registry_trusted"), pl.col("_registry_block")
+    decided = records.with_columns(
+        _registry_trusted(records).alias("_registry_trusted"),
+        (_registry_trusted(records) & _has_address_proposal(records)).alias("_registry_block"),
+    )
     name_proposal = pl.when(trusted).then(_text(records, "registry_proposed_name"))
-    block = trusted & _has_address_proposal(records)
     replaced: dict[str, pl.Expr] = {}
     if "name" in records.columns:
         replaced["name"] = pl.coalesce(name_proposal, pl.col("name").cast(pl.String))
@@ -599,8 +604,12 @@ def apply_registry_proposals(records: pl.DataFrame) -> pl.DataFrame:
         f: expr.cast(pl.String).str.strip_chars().ne_missing(own_values[f])
         for f, expr in replaced.items()
     }
-    applied = names_where(records, changed).alias(REGISTRY_APPLIED)
-    return records.with_columns(applied).with_columns(expr.alias(f) for f, expr in replaced.items())
+    applied = names_where(decided, changed).alias(REGISTRY_APPLIED)
+    return (
+        decided.with_columns(applied)
+        .with_columns(expr.alias(f) for f, expr in replaced.items())
+        .drop("_registry_trusted", "_registry_block")
+    )
 
 
 def registry_name_where_missing(records: pl.DataFrame) -> pl.DataFrame:
@@ -795,6 +804,14 @@ def apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
     are merged away keep their own values. ``registry_applied`` lists, per record, the fields
     whose written value is the registry's and differs from the record's own cleaned value.
     """
+    # Only the columns read here travel through the join: a wide frame (every input column
+    # beside the cleaned ones) would be copied whole. The rest is left as it is.
+    read = _READ | {"phone_numbers", "emails", REGISTRY_APPLIED}
+    narrow = records.select(c for c in records.columns if c in read or c.startswith("registry_"))
+    return records.with_columns(_apply_golden(narrow, golden).get_columns())
+
+
+def _apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
     present = [f for f in GOLDEN_FIELDS if f in golden.columns and f in records.columns]
     own = {f: f"_own_{f}" for f in present}
     proposed = apply_registry_proposals(
@@ -813,19 +830,28 @@ def apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
         ],
     )
     joined = proposed.with_columns(pl.col("record_id").cast(pl.String).alias("_survivor")).join(
-        values, on="_survivor", how="left", maintain_order="left"
+        values.with_columns(pl.lit(True).alias("_is_survivor")),
+        on="_survivor",
+        how="left",
+        maintain_order="left",
     )
-    is_survivor = pl.col("_survivor").is_in(values.get_column("_survivor").implode())
     # The golden address is one block: a golden address without a floor clears the floor.
     golden_address = pl.any_horizontal(
         [pl.col(f"_golden_{f}").is_not_null() for f in present if f in ADDRESS_FIELDS]
         or [pl.lit(False)]
     )
-    takes_golden = {
-        f: is_survivor
-        & (golden_address if f in ADDRESS_FIELDS else pl.col(f"_golden_{f}").is_not_null())
+    is_survivor = pl.col("_is_survivor").fill_null(False)
+    # Made once as columns: an eager frame evaluates an expression each time it is written, and
+    # every field below reads these several times.
+    joined = joined.with_columns(
+        (
+            is_survivor
+            & (golden_address if f in ADDRESS_FIELDS else pl.col(f"_golden_{f}").is_not_null())
+        ).alias(f"_takes_{f}")
         for f in present
-    }
+    ).with_columns(is_survivor.alias("_is_survivor"))
+    is_survivor = pl.col("_is_survivor")
+    takes_golden = {f: pl.col(f"_takes_{f}") for f in present}
     overlay = [
         pl.when(takes_golden[f])
         .then(pl.col(f"_golden_{f}").cast(records.schema[f]))
@@ -876,6 +902,8 @@ def apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
         .with_columns(overlay)
         .drop(
             "_survivor",
+            "_is_survivor",
+            *[f"_takes_{f}" for f in present],
             *[f"_golden_{f}" for f in present],
             *[f"_registry_{f}" for f in present],
             *own.values(),

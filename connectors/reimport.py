@@ -87,11 +87,13 @@ def write_reimport(
     input_info: dict[str, Any],
     only_changed: bool = False,
     crm: str = "auto",
+    shaped: pl.DataFrame | None = None,
 ) -> dict[str, Path]:
     """Write ``out_dir/reimport/customers_update.csv`` and ``merge_plan.csv``; return their paths.
 
     ``crm`` is one of :data:`CRMS` or ``auto`` (:func:`detect_crm`). ``only_changed`` keeps only
-    the rows where at least one cell differs from the input.
+    the rows where at least one cell differs from the input. ``shaped`` is the records' cleaned
+    values shaped like the input when already made (see :func:`customers_update`).
     """
     if crm == "auto":
         crm = detect_crm(input_info)
@@ -100,7 +102,7 @@ def write_reimport(
     target = out_dir / "reimport"
     target.mkdir(parents=True, exist_ok=True)
 
-    update, changed = customers_update(records, golden, input_info=input_info)
+    update, changed = customers_update(records, golden, input_info=input_info, shaped=shaped)
     if only_changed:
         update = update.filter(changed)
     update_path = target / "customers_update.csv"
@@ -114,9 +116,18 @@ def write_reimport(
 
 
 def customers_update(
-    records: pl.DataFrame, golden: pl.DataFrame, *, input_info: dict[str, Any]
+    records: pl.DataFrame,
+    golden: pl.DataFrame,
+    *,
+    input_info: dict[str, Any],
+    shaped: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.Series]:
-    """The input's columns with cleaned values in the mapped ones, and which rows changed."""
+    """The input's columns with cleaned values in the mapped ones, and which rows changed.
+
+    The cleaned values are :func:`cleansing.changes.input_shaped` over
+    :func:`cleansing.survivorship.apply_golden`; ``shaped`` is that frame when the caller
+    already made it (the verdict step does, for ``changes.csv``), row for row with ``records``.
+    """
     columns: list[str] = list(input_info.get("columns") or [])
     mapping: dict[str, str] = dict(input_info.get("mapping") or {})
     present = set(records.columns)  # a set: inputs with 100,000 columns exist
@@ -124,7 +135,12 @@ def customers_update(
     if missing:
         raise ValueError(f"records lack the src_ columns of input columns {missing}")
 
-    shaped = input_shaped(apply_golden(records, golden), mapped=set(mapping))
+    if shaped is None:
+        shaped = input_shaped(apply_golden(records, golden), mapped=set(mapping))
+    elif not shaped.get_column("record_id").equals(
+        records.get_column("record_id").cast(pl.String), check_names=False
+    ):
+        raise ValueError("the shaped values are not row for row with the records")
     writable = {field: mapping[field] for field in SHAPED_FIELDS if field in mapping}
     by_column: dict[str, pl.Expr] = {}
     for field, column in writable.items():

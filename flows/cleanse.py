@@ -314,7 +314,7 @@ def _decisions_detail(work: str, report: dict[str, Any]) -> dict[str, Any]:
 
 def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.blacklist import match_blacklist
-    from datavask.cleansing.changes import build_changes
+    from datavask.cleansing.changes import build_changes, input_shaped
     from datavask.cleansing.survivorship import apply_golden, build_golden, mark_survivors
     from datavask.cleansing.verdict import apply_verdict
 
@@ -333,10 +333,19 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     frame.write_parquet(Path(work, "final.parquet"), compression=WORK_COMPRESSION)
     golden.write_parquet(Path(work, "golden.parquet"), compression=WORK_COMPRESSION)
     # changes.csv lists exactly what the re-import writes: survivors carry their golden values.
+    # Both read the same values shaped like the input, made once here.
     mapped = set(json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"])
-    changes = build_changes(apply_golden(frame, golden), mapped=mapped)
+    applied = apply_golden(frame, golden)
+    shaped = input_shaped(applied, mapped=mapped)
+    shaped.write_parquet(Path(work, SHAPED), compression=WORK_COMPRESSION)
+    changes = build_changes(applied, mapped=mapped, shaped=shaped)
     changes.write_parquet(Path(work, "changes.parquet"), compression=WORK_COMPRESSION)
     return detail
+
+
+# The verdict's cleaned values shaped like the input (cleansing.changes.input_shaped), for the
+# re-import. The Dask engine's verdict does not leave it; the re-import then shapes them itself.
+SHAPED: Final = "shaped.parquet"
 
 
 def read_blacklist(path: str) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
@@ -420,6 +429,8 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
     golden = pl.read_parquet(Path(work, "golden.parquet"), glob=False)
     pairs = pl.read_parquet(Path(work, "pairs.parquet"), glob=False)
     changes = pl.read_parquet(Path(work, "changes.parquet"), glob=False)
+    shaped_path = Path(work, SHAPED)
+    shaped = pl.read_parquet(shaped_path, glob=False) if shaped_path.exists() else None
     records = records_view(frame)
     run["counts"] = run_counts(frame, run)
     run["flags"] = flag_counts(frame)
@@ -443,7 +454,7 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
         with timed("reimport"):
             write_reimport(
                 tmp, frame, golden, pairs, input_info=run["input"],
-                only_changed=options["only_changed"],
+                only_changed=options["only_changed"], shaped=shaped,
             )  # fmt: skip
         run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_json(run, tmp / "run.json")

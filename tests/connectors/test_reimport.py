@@ -316,3 +316,33 @@ def test_merge_plan_names_only_ids_the_crm_has() -> None:
         (None, None, "5"),
         ("5", "5", "3"),
     ]
+
+
+def test_shaped_values_from_the_verdict_write_the_same_file(tmp_path: Path) -> None:
+    """The verdict step hands over the values it shaped for changes.csv; the file is the same."""
+    from datavask.cleansing.changes import input_shaped
+    from datavask.cleansing.survivorship import apply_golden
+
+    source = write_input(
+        tmp_path / "in.csv", DANISH_HEADER, DANISH_ROWS, encoding="cp1252", delimiter=";"
+    )
+    frame, info = read_input(source)
+    records = cleaned(frame)
+    golden = build_golden(records)
+    shaped = input_shaped(apply_golden(records, golden), mapped=set(info.mapping))
+    made = write_reimport(tmp_path / "a", records, golden, None, input_info=info.to_dict())
+    given = write_reimport(
+        tmp_path / "b", records, golden, None, input_info=info.to_dict(), shaped=shaped
+    )
+    shaped_bytes = given["customers_update"].read_bytes()
+    assert shaped_bytes == made["customers_update"].read_bytes()
+    assert "Hansen Byg ApS" in shaped_bytes.decode("cp1252")
+    with pytest.raises(ValueError, match="row for row"):
+        write_reimport(
+            tmp_path / "c",
+            records,
+            golden,
+            None,
+            input_info=info.to_dict(),
+            shaped=shaped.reverse(),
+        )
