@@ -593,8 +593,31 @@ def _house_number(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
 def _shared(pv: PairValues, column: str) -> pl.Series:
     """The first value two list columns share, null when they share none or either is empty."""
     a, b = pv.both(column)
-    shared = pl.select(a.list.set_intersection(b).list.first()).to_series()
-    return shared
+    return _by_list_length(
+        a,
+        b,
+        lambda x, y: pl.when(x == y).then(x),
+        lambda x, y: x.list.set_intersection(y).list.first(),
+    )
+
+
+def _by_list_length(
+    a: pl.Series,
+    b: pl.Series,
+    single: Callable[[pl.Expr, pl.Expr], pl.Expr],
+    general: Callable[[pl.Expr, pl.Expr], pl.Expr],
+) -> pl.Series:
+    """``general`` of two aligned list columns, worked out as ``single`` of their first elements
+    where neither list holds more than one value — nearly every pair: set operations on lists
+    cost far more than comparing two strings."""
+    simple = ((a.list.len() <= 1) & (b.list.len() <= 1)).fill_null(False)
+    x, y = pl.col("a"), pl.col("b")
+    both = pl.DataFrame({"a": a, "b": b})
+    out = both.select(single(x.list.first(), y.list.first())).to_series()
+    if not simple.all():
+        rest = both.filter(~simple).select(general(x, y)).to_series()
+        out = out.scatter((~simple).arg_true(), rest)
+    return out
 
 
 def _list_empty(pv: PairValues, column: str) -> pl.Series:
@@ -617,7 +640,12 @@ def _phone(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
 def _email(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     shared = _shared(pv, "_emails")
     local_l, local_r = pv.both("_locals")
-    same_local = pl.select(local_l.list.set_intersection(local_r).list.len() > 0).to_series()
+    same_local = _by_list_length(
+        local_l,
+        local_r,
+        lambda x, y: (x == y).fill_null(False),
+        lambda x, y: x.list.set_intersection(y).list.len() > 0,
+    )
     dl, dr = pv.both("_domain")
     expr = (
         pl.when(_list_empty(pv, "_emails"))
