@@ -161,15 +161,18 @@ def _phones() -> pl.Expr:
 
     A number that cannot be made valid without knowing its country (a US number without its area
     code, a foreign number without its prefix) is still the same string on two records of one
-    customer. The ``#`` keeps such keys apart from E.164 numbers.
+    customer. The ``#`` keeps such keys apart from E.164 numbers. A placeholder of one repeated
+    digit (``00000000``) is no phone: the record has none to compare.
     """
     valid = _distinct_values("phone_numbers", "phone_e164")
     typed = [
         pl.lit("#") + pl.col(c).str.replace_all(r"\D", "").str.slice(-10)
         for c in ("raw_phone", "raw_mobile")
     ]
+    # A placeholder (00000000, 99999999) is no number at all: missing, not evidence against.
+    placeholder = pl.element().str.contains(r"^#(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$")
     typed_list = pl.concat_list(typed).list.eval(
-        pl.element().filter(pl.element().str.len_chars() >= 7)
+        pl.element().filter((pl.element().str.len_chars() >= 7) & ~placeholder)
     )
     return (
         pl.when(valid.list.len() > 0)

@@ -179,6 +179,26 @@ def test_phone_and_cvr_are_exact() -> None:
     assert _label("cvr", {"cvr": "25313763"}, {}) == "missing"
 
 
+def test_a_placeholder_phone_is_missing_not_different() -> None:
+    # 00000000 typed where the number was unknown says nothing against a real number: a moved
+    # customer with it on one record must not be kept apart by it. Typed numbers that are no
+    # valid number are still compared as typed.
+    typed = ["00000000", "9999 9999", "3865286", "386 52 86", None]
+    rows = frame([{"phone_e164": "+4528998567" if t is None else None} for t in typed])
+    records = prepare_records(rows.with_columns(raw_phone=pl.Series(typed), raw_mobile=None))
+    assert records["_phones"].to_list() == [[], [], ["#3865286"], ["#3865286"], ["+4528998567"]]
+    levels = compare_pairs(
+        records,
+        pl.Series([0, 1, 2], dtype=pl.UInt32),
+        pl.Series([4, 4, 3], dtype=pl.UInt32),
+        (COMPARISONS["phone"],),
+    )
+    labels = [
+        "missing" if lv < 0 else COMPARISONS["phone"].levels[lv] for lv in levels["lvl_phone"]
+    ]
+    assert labels == ["missing", "missing", "shared number"]
+
+
 JUNK = ["", " ", "１２３４", "🙂🙂", "x" * 10_000, "-", "a@b@c"]
 
 
