@@ -212,8 +212,11 @@ def _cuts(file: Path, start: int, size: int, parts: int) -> list[tuple[int, int]
     return list(itertools.pairwise(bounds))
 
 
-def _parquet_plan(file: Path, parts: int) -> PartsPlan:
-    import pyarrow.parquet as pq
+def _parquet_plan(file: Path, parts: int) -> PartsPlan | str:
+    try:  # the row groups' sizes come from pyarrow's metadata reader (polars has none)
+        import pyarrow.parquet as pq
+    except ModuleNotFoundError:
+        return "reading a Parquet file in parts needs pyarrow (pip install pyarrow)"
 
     size, mtime = _stat(file)
     groups = [g.num_rows for g in _row_groups(pq.ParquetFile(file).metadata)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -110,6 +111,17 @@ def test_what_cannot_be_cut_is_read_whole(tmp_path: Path) -> None:
     workbook = tmp_path / "kunder.xlsx"
     workbook.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     assert "workbook" in str(plan_parts(str(workbook), 2))
+
+
+def test_without_pyarrow_a_parquet_file_is_read_whole_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "kunder.parquet"
+    pl.DataFrame({"id": ["1", "2"]}).write_parquet(path)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)  # as on an install without it
+    assert plan_parts(str(path), 2) == (
+        "reading a Parquet file in parts needs pyarrow (pip install pyarrow)"
+    )
 
 
 def test_a_parquet_file_is_cut_by_row_groups(tmp_path: Path) -> None:
