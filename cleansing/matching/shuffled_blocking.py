@@ -147,9 +147,9 @@ def bucket_pairs(
         elif rule.star:
             lazy_pairs, stats = _star_pairs(keyed, link_only)
         else:
-            # a rule's own cap, as in candidate_pairs
-            cap = max_block_size if rule.cap is None else min(rule.cap, max_block_size)
-            lazy_pairs, stats, capped, refined = _block_pairs(None, keyed, rule, cap, link_only)
+            lazy_pairs, stats, capped, refined = _block_pairs(
+                None, keyed, rule, max_block_size, link_only
+            )
             summary["capped"].append(capped)
             summary["refined"][rule.name] = refined
         summary["stats"][rule.name] = stats
