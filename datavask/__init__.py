@@ -6,7 +6,14 @@ polars frames) and ``datavask.connectors`` (everything that crosses the process 
 ``datavask.data`` carries the reference tables and the bundled sample.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+import time
+
+# When datavask began to load: the summary's time is the user's whole wait, imports included. Not
+# the process's start time: a shell that `exec`s datavask as its last command (`bash -c "pip
+# install … && datavask cleanse …"`) hands over its own, older start time.
+STARTED_AT = time.time()
+
+from importlib.metadata import PackageNotFoundError, version  # noqa: E402
 
 try:
     __version__ = version("datavask")

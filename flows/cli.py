@@ -27,6 +27,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 from rich.text import Text
 
+import datavask
 from datavask.flows import signals
 from datavask.flows.orchestration import datavask_home, quiet_prefect_console
 from datavask.settings import SettingsError, settings
@@ -253,7 +254,7 @@ def cleanse(
         raise
     except BaseException as exc:
         raise _failure(exc) from None
-    _print_summary(run, wall=time.time() - _process_started())
+    _print_summary(run, wall=time.time() - datavask.STARTED_AT)
 
 
 def _failure(exc: BaseException) -> typer.Exit:
@@ -295,20 +296,6 @@ def _preflight(input: str, out: Path, *, mapping: Path | None, blacklist: Path |
         except InputError as exc:
             raise InputError(f"--blacklist: {exc}") from None
     check_out_dir(out)
-
-
-def _process_started() -> float:
-    """When this process started (epoch seconds): the user's wait includes Python's start-up."""
-    try:
-        with open("/proc/self/stat", encoding="ascii") as fh:
-            ticks = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22: start, since boot
-        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, AttributeError):
-        return _IMPORTED_AT
-    return time.time() - age
-
-
-_IMPORTED_AT = time.time()
 
 
 def _keep_password_out_of_parameters(options: dict[str, Any]) -> None:
@@ -396,7 +383,7 @@ def _run_flow(options: dict[str, Any], note: str) -> dict[str, Any]:
 def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     """The run's headline in the report's language: the same numbers as report.html.
 
-    ``wall`` is the whole wait, from process start to now.
+    ``wall`` is the whole wait, from the moment datavask began to load to now.
     """
     from datavask.connectors.report import summary_rows
     from datavask.connectors.report_text import Text

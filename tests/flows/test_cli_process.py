@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -225,7 +226,24 @@ def test_summary_time_is_the_whole_wait(tmp_path: Path) -> None:
     run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
     steps = sum(v for k, v in run["timings"].items() if k != "total_before_write")
     assert said > steps
-    assert waited - 1.0 <= said <= waited + 0.1, (said, waited)
+    assert waited - 2.0 <= said <= waited + 0.1, (said, waited)
+
+
+def test_summary_time_is_datavasks_own_when_a_shell_execs_it(tmp_path: Path) -> None:
+    """A shell's last command is exec'd in the shell's own process, which keeps the shell's start
+    time: `bash -c "pip install … && datavask cleanse …"` once said 1,292.6 s for a 9 s run."""
+    out = tmp_path / "o"
+    command = shlex.join([sys.executable, "-m", "datavask", "cleanse", str(CUSTOMERS),
+                          "--registry", "none", "--lang", "en", "--out", str(out)])  # fmt: skip
+    started = time.monotonic()
+    done = subprocess.run(
+        ["bash", "-c", f"sleep 4 && exec {command}"],
+        capture_output=True, text=True, env=_env(tmp_path), timeout=600, check=False,
+    )  # fmt: skip
+    waited = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-2000:]
+    said = float(re.search(r"^Time\s+([\d.]+) s", done.stderr, flags=re.M).group(1))  # type: ignore[union-attr]
+    assert said <= waited - 3.5, (said, waited)
 
 
 @pytest.mark.prefect
