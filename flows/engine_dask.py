@@ -19,10 +19,11 @@ blocking                workers: the records' blocking keys are shuffled into bu
                         whole blocks (hash of the key) or key ranges (sorted-neighbourhood rules),
                         the pairs into row partitions of their first record, where they are
                         de-duplicated (:mod:`~datavask.flows.engine_dask_blocking`)
-match                   one worker: the partitions and their pairs are concatenated there and
-                        :func:`~datavask.cleansing.matching.find_duplicates` runs whole after
-                        blocking (comparisons, EM, term frequencies and clustering); the cluster
-                        ids go back to the row partitions on the workers
+match                   workers, per chunk of pairs (the pairs blocking left with a row partition):
+                        comparisons and scoring, the pattern counts EM learns from; one task
+                        holds every record for u, the term frequencies and the components
+                        (:mod:`~datavask.flows.engine_dask_match`); the cluster ids go back to
+                        the row partitions on the workers
 blacklist               workers, per row partition; the hits (a few ids) go to every bucket
 verdict, survivorship,  workers, per partition of whole customers: every row partition splits by a
 changes                 hash of ``cluster_id`` and each bucket gathers its pieces
@@ -95,40 +96,6 @@ def _registry_view(part: pl.DataFrame) -> pl.DataFrame:
     from datavask.flows.cleanse import registry_view
 
     return registry_view(part)
-
-
-def _match(
-    views: Sequence[pl.DataFrame],
-    band: tuple[float, float] | None,
-    decisions: pl.DataFrame | None,
-    evidence: dict[str, str],
-    blocked: tuple[Sequence[pl.DataFrame], Sequence[pl.DataFrame], Any],
-    *,
-    truth: pl.Series | None = None,
-) -> dict[str, Any]:
-    """The matcher after blocking, over the concatenated partitions and the blocking's pairs:
-    clusters in input order, pairs, and the step's report (what the local match step returns)."""
-    from datavask.cleansing.matching import find_duplicates
-    from datavask.flows.cleanse import add_evidence
-    from datavask.flows.engine_dask_blocking import candidates
-
-    frame = add_evidence(pl.concat(list(views), how="vertical"), evidence)
-    result = find_duplicates(
-        frame,
-        review_band=band,
-        decisions=decisions,
-        blocking=candidates(*blocked),
-        truth=truth,
-    )
-    return {
-        "clusters": result.clusters,
-        "pairs": result.pairs,
-        "review_band": result.review_band.record() if result.review_band else None,
-        "blocking": result.blocking_report.to_dicts(),
-        "oversized_blocks": result.oversized_blocks.head(50).to_dicts(),
-        "decisions": result.decisions,
-        "evaluation": result.evaluation,
-    }
 
 
 def _with_clusters(part: pl.DataFrame, match: dict[str, Any], offset: int) -> pl.DataFrame:
@@ -483,6 +450,7 @@ class DaskEngine:
 
             decisions = read_decisions(Path(options["decisions"]))
         from datavask.flows.engine_dask_blocking import partitioned_blocking
+        from datavask.flows.engine_dask_match import partitioned_match
 
         views = [self._map(_registry_view, p, stage="view", i=i) for i, p in enumerate(self._parts)]
         evidence = evidence_columns(work)
@@ -493,15 +461,14 @@ class DaskEngine:
             self._offsets,
             evidence,
         )
-        match = self.client.submit(
-            _match,
-            views,
-            band,
-            decisions,
-            evidence,
-            (blocked.pairs, blocked.by_rule, blocked.report),
+        match = partitioned_match(
+            lambda stage, i, fn, *args: self._map(fn, *args, stage=stage, i=i),
+            self._gather,
+            blocked,
+            self._offsets,
+            band=band,
+            decisions=decisions,
             truth=truth_labels(work, options),
-            key=self._key("match", 0),
         )
         self._parts = [
             self._map(_with_clusters, p, match, offset, stage="matched", i=i)

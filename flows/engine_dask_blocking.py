@@ -75,12 +75,14 @@ def _summary(
 @dataclass
 class Blocked:
     """Futures of the blocking's result: per row partition its pairs (``pairs``, in order) and
-    every rule's pairs (``by_rule``), and the report with the oversized blocks (``report``)."""
+    every rule's pairs (``by_rule``), and the report with the oversized blocks (``report``); the
+    row partitions' records as the matcher prepares them (``prepared``)."""
 
     pairs: list[Any]
     by_rule: list[Any]
     report: Any
     link_only: bool
+    prepared: list[Any]
 
 
 def partitioned_blocking(
@@ -156,6 +158,7 @@ def partitioned_blocking(
         by_rule=[submit("kbyrule", p, _item, m, "by_rule") for p, m in enumerate(merged)],
         report=report,
         link_only=link_only,
+        prepared=prepared,
     )
 
 

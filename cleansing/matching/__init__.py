@@ -258,35 +258,44 @@ def _cluster(
     holds only when the pairs compared across them reach, on average, the merge point a single
     pair needs (:func:`~.clusters.check_bridges`); certain links, a reviewer's ``same`` and copies
     of one record join without that check."""
-    matched = scored.filter(pl.col("decision") == "match").select(
-        "_l", "_r", link_strength(scored), pl.col(COPIES).alias("_copies_pair")
-    )
-    labels = connected_components(
-        records.height, matched["_l"].to_numpy(), matched["_r"].to_numpy()
-    )
-    reviewed = pl.col("reviewed") if "reviewed" in scored.columns else pl.lit(None)
-    soft = pl.col("hard_rule").is_in(SOFT_VETOES) & (reviewed != DIFFERENT).fill_null(True)
-    labels, split = split_conflicts(
-        labels,
-        matched,
-        records["cvr"],
-        scored.filter(pl.col("hard_rule").is_not_null()).select("_l", "_r", soft.alias("soft")),
-        certain_weight=band.certain_weight,
-    )
+    matched, cannot = cluster_links(scored)
+    labels, split = split_components(records.height, records["cvr"], matched, cannot, band)
     labels, refused = check_bridges(
         labels,
-        matched.select(
-            "_l",
-            "_r",
-            "match_weight",
-            ((pl.col("match_weight") >= band.certain_weight) | pl.col("_copies_pair")).alias(
-                "certain"
-            ),
-        ),
+        bridge_links(matched, band),
         scored.select("_l", "_r", "match_weight"),
         merge_weight=weight(band.high),
     )
     return labels, split, matched.drop("_copies_pair"), refused
+
+
+def cluster_links(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What clustering needs of scored pairs (all of them, or a chunk): the matched pairs
+    (``_l``, ``_r``, ``match_weight`` as the link's strength, ``_copies_pair``) and the vetoed
+    ones (``_l``, ``_r``, ``soft``: a Danish rule's veto a reviewer did not confirm)."""
+    matched = scored.filter(pl.col("decision") == "match").select(
+        "_l", "_r", link_strength(scored), pl.col(COPIES).alias("_copies_pair")
+    )
+    reviewed = pl.col("reviewed") if "reviewed" in scored.columns else pl.lit(None)
+    soft = pl.col("hard_rule").is_in(SOFT_VETOES) & (reviewed != DIFFERENT).fill_null(True)
+    cannot = scored.filter(pl.col("hard_rule").is_not_null()).select("_l", "_r", soft.alias("soft"))
+    return matched, cannot
+
+
+def split_components(
+    n: int, cvr: pl.Series, matched: pl.DataFrame, cannot: pl.DataFrame, band: ReviewBand
+) -> tuple[np.ndarray, int]:
+    """Connected components of the ``n`` records over the matched pairs, split where they join
+    two CVR numbers or a vetoed pair (:func:`cluster_links` gives both frames); also the number
+    of components split."""
+    labels = connected_components(n, matched["_l"].to_numpy(), matched["_r"].to_numpy())
+    return split_conflicts(labels, matched, cvr, cannot, certain_weight=band.certain_weight)
+
+
+def bridge_links(matched: pl.DataFrame, band: ReviewBand) -> pl.DataFrame:
+    """The matched pairs as :func:`~.clusters.check_bridges` takes them: certain or not."""
+    certain = (pl.col("match_weight") >= band.certain_weight) | pl.col("_copies_pair")
+    return matched.select("_l", "_r", "match_weight", certain.alias("certain"))
 
 
 def _refused_to_review(scored: pl.DataFrame, refused: pl.DataFrame) -> pl.DataFrame:

@@ -318,10 +318,46 @@ def expectation_maximisation(
     Pairs are grouped by their level pattern first, so each iteration costs the number of distinct
     patterns (hundreds), not the number of pairs. With ``fixed_m`` only λ is estimated.
     """
-    names = [c.name for c in comparisons]
-    columns = [f"lvl_{n}" for n in names]
+    return fit_patterns(
+        level_patterns(levels, comparisons),
+        comparisons,
+        u,
+        max_iterations=max_iterations,
+        tolerance=tolerance,
+        initial_match_share=initial_match_share,
+        fixed_m=fixed_m,
+    )
+
+
+def level_patterns(levels: pl.DataFrame, comparisons: tuple[Comparison, ...]) -> pl.DataFrame:
+    """How many pairs of ``levels`` share each pattern of the comparisons' levels: one
+    ``lvl_<name>`` column per comparison and ``count``. Patterns of parts of the pairs add up
+    (:func:`summed_patterns`), so EM can learn from pairs that never meet in one process."""
+    columns = [f"lvl_{c.name}" for c in comparisons]
+    return levels.group_by(columns).len("count").with_columns(pl.col("count").cast(pl.Int64))
+
+
+def summed_patterns(parts: list[pl.DataFrame], comparisons: tuple[Comparison, ...]) -> pl.DataFrame:
+    """The patterns of several parts of the pairs (:func:`level_patterns` each), counted as one."""
+    columns = [f"lvl_{c.name}" for c in comparisons]
+    frame = pl.concat([p.select(*columns, "count") for p in parts], how="vertical")
+    return frame.group_by(columns).agg(pl.col("count").sum())
+
+
+def fit_patterns(
+    patterns: pl.DataFrame,
+    comparisons: tuple[Comparison, ...],
+    u: dict[str, list[float]],
+    *,
+    max_iterations: int = 200,
+    tolerance: float = 1e-6,
+    initial_match_share: float = 0.2,
+    fixed_m: dict[str, list[float]] | None = None,
+) -> FellegiSunterModel:
+    """:func:`expectation_maximisation` over the pattern counts of :func:`level_patterns`."""
+    columns = [f"lvl_{c.name}" for c in comparisons]
     # Sorted, so that sums run in one order and reruns give bit-identical weights.
-    patterns = levels.group_by(columns).len("count").sort(columns)
+    patterns = patterns.sort(columns)
     gamma = patterns.select(columns).to_numpy().astype(np.int64)
     counts = patterns["count"].to_numpy().astype(np.float64)
     log_u = _level_table(comparisons, u, gamma)
@@ -386,28 +422,68 @@ def train(
     its estimates over the sessions that could see it; λ is then estimated over all ``levels`` with
     m and u fixed. A comparison no session could see keeps the estimate of one EM over all pairs.
     """
-    overall = expectation_maximisation(levels, comparisons, u, max_iterations=max_iterations)
+    return train_patterns(
+        level_patterns(levels, comparisons),
+        [
+            (session_patterns(levels, rows, held_out, comparisons), held_out)
+            for rows, held_out in sessions
+        ],
+        comparisons,
+        u,
+        max_iterations=max_iterations,
+        min_pairs=min_pairs,
+    )
+
+
+def session_visible(
+    comparisons: tuple[Comparison, ...], held_out: tuple[str, ...]
+) -> tuple[Comparison, ...]:
+    """The comparisons a training session sees: all but those its rule blocks on."""
+    return tuple(c for c in comparisons if c.name not in held_out)
+
+
+def session_patterns(
+    levels: pl.DataFrame,
+    rows: pl.Series,
+    held_out: tuple[str, ...],
+    comparisons: tuple[Comparison, ...],
+) -> pl.DataFrame:
+    """The level patterns of one session's ``rows`` of ``levels``, over what it sees."""
+    visible = session_visible(comparisons, held_out)
+    if not visible:
+        return pl.DataFrame(schema={"count": pl.Int64})
+    return level_patterns(levels.select(f"lvl_{c.name}" for c in visible).gather(rows), visible)
+
+
+def train_patterns(
+    overall: pl.DataFrame,
+    sessions: list[tuple[pl.DataFrame, tuple[str, ...]]],
+    comparisons: tuple[Comparison, ...],
+    u: dict[str, list[float]],
+    *,
+    max_iterations: int = 200,
+    min_pairs: int = 50,
+) -> FellegiSunterModel:
+    """:func:`train` over pattern counts: ``overall`` of all training pairs and, per session, its
+    patterns over the comparisons it sees and the comparisons held out (:func:`session_patterns`,
+    or their sums over parts of the pairs)."""
+    overall_model = fit_patterns(overall, comparisons, u, max_iterations=max_iterations)
     estimates: dict[str, list[list[float]]] = {c.name: [] for c in comparisons}
-    for rows, held_out in sessions:
-        visible = tuple(c for c in comparisons if c.name not in held_out)
-        if rows.len() < min_pairs or len(visible) < 2:
+    for patterns, held_out in sessions:
+        visible = session_visible(comparisons, held_out)
+        if int(patterns["count"].sum() or 0) < min_pairs or len(visible) < 2:
             continue
-        session_levels = levels.select(f"lvl_{c.name}" for c in visible).gather(rows)
-        session = expectation_maximisation(
-            session_levels, visible, u, max_iterations=max_iterations
-        )
+        session = fit_patterns(patterns, visible, u, max_iterations=max_iterations)
         for c in visible:
             estimates[c.name].append(session.m[c.name])
     m = {
         c.name: [sum(level) / len(level) for level in zip(*found, strict=True)]
         if (found := estimates[c.name])
-        else overall.m[c.name]
+        else overall_model.m[c.name]
         for c in comparisons
     }
-    model = expectation_maximisation(
-        levels, comparisons, u, max_iterations=max_iterations, fixed_m=m
-    )
-    model.iterations += overall.iterations
+    model = fit_patterns(overall, comparisons, u, max_iterations=max_iterations, fixed_m=m)
+    model.iterations += overall_model.iterations
     model.m_spread = {c.name: _log2_spread(estimates[c.name], c) for c in comparisons}
     return model
 

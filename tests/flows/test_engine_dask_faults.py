@@ -1,6 +1,6 @@
 """A Dask worker killed in the middle of a run: Dask recomputes what it held, the output is the same.
 
-A real 2-process local cluster; while the matcher (or a row partition's normalise) runs on one
+A real 2-process local cluster; while the matcher scores (or a row partition's normalise) runs on one
 worker, that worker's process is killed with SIGKILL (what the kernel's OOM killer does to it).
 Its nanny starts a new one, the scheduler reruns the task and recomputes the partitions the dead
 worker held from their task specs (the parts it read from the file included), and the run's files
@@ -52,7 +52,8 @@ def _same_outputs(a: Path, b: Path) -> None:
 @pytest.mark.parametrize(
     ("step", "prefix"),
     [
-        ("match", "datavask-match-"),  # the matcher, which holds every record
+        # the second scoring pass: the dead worker takes compared chunks and scores with it
+        ("match", "datavask-mscored2-"),
         ("normalise", "datavask-normalise-"),  # a row partition: the parts it read go with it
     ],
 )

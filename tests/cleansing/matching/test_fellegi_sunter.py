@@ -14,8 +14,13 @@ from datavask.cleansing.matching.fellegi_sunter import (
     all_pairs,
     estimate_u,
     expectation_maximisation,
+    level_patterns,
     score_pairs,
+    session_patterns,
+    summed_patterns,
     term_frequencies,
+    train,
+    train_patterns,
     u_sample_size,
 )
 from datavask.cleansing.matching.prepare import prepare_records
@@ -50,6 +55,33 @@ def test_em_recovers_m_and_match_share_from_unlabelled_pairs() -> None:
     assert model.match_share == pytest.approx(0.25, abs=0.02)
     for name, m in TRUE_M.items():
         assert model.m[name] == pytest.approx(m, abs=0.03), name
+
+
+def test_training_on_pattern_counts_summed_over_parts_gives_the_same_model() -> None:
+    """The Dask engine trains on the pattern counts of its chunks of pairs: the model must be the
+    one trained on all the pairs at once, to the last bit."""
+    comparisons = (NAME, PHONE, ADDRESS)
+    levels = _synthetic_levels(6_000, share=0.25)
+    rows = pl.Series(range(0, 6_000, 3), dtype=pl.UInt32)
+    sessions = [(rows, ("phone",)), (pl.Series(range(4_000), dtype=pl.UInt32), ("name",))]
+    whole = train(levels, sessions, comparisons, TRUE_U)
+    cuts = [(0, 1_000), (1_000, 2_500), (3_500, 2_500)]
+    parts = [level_patterns(levels.slice(start, n), comparisons) for start, n in cuts]
+    per_session = []
+    for session_rows, held_out in sessions:
+        pieces = []
+        for start, n in cuts:
+            inside = session_rows.filter((session_rows >= start) & (session_rows < start + n))
+            pieces.append(
+                session_patterns(levels.slice(start, n), inside - start, held_out, comparisons)
+            )
+        visible = tuple(c for c in comparisons if c.name not in held_out)
+        per_session.append((summed_patterns(pieces, visible), held_out))
+    summed = train_patterns(summed_patterns(parts, comparisons), per_session, comparisons, TRUE_U)
+    assert summed.m == whole.m
+    assert summed.match_share == whole.match_share
+    assert summed.m_spread == whole.m_spread
+    assert summed.iterations == whole.iterations
 
 
 def test_em_ignores_missing_levels() -> None:

@@ -1,0 +1,68 @@
+"""The Dask engine's matcher, step by step and without a cluster: its chunked steps, called in
+order, give what :func:`~datavask.cleansing.matching.find_duplicates` gives on the whole frame.
+
+The end-to-end identity test (``test_engine_dask.py``) runs both engines as a user does; this one
+covers in seconds what that file does not use: reviewers' decisions (pairs blocking did not
+propose among them) and a truth column for the evaluation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from datavask.cleansing.matching import find_duplicates
+from datavask.cleansing.partitioning import row_slices
+from datavask.flows.engine_dask_blocking import partitioned_blocking
+from datavask.flows.engine_dask_match import partitioned_match
+from tests.cleansing.matching.population import frame, population_rows
+from tests.cleansing.matching.test_decisions import lines
+from tests.cleansing.matching.test_find_duplicates import PLANTED
+
+PARTITIONS = 5
+
+
+def _direct(stage: str, i: int, fn: Any, *args: Any) -> Any:
+    del stage, i
+    return fn(*args)
+
+
+def _records() -> pl.DataFrame:
+    """A population whose duplicates lie in different row partitions."""
+    rows = frame(population_rows(300, seed=11) + PLANTED)
+    return rows.sample(fraction=1.0, shuffle=True, seed=5)
+
+
+def test_chunked_match_gives_what_the_whole_frame_gives() -> None:
+    records = _records()
+    ids = records["record_id"]
+    local = find_duplicates(records, decisions=None)
+    matched = local.pairs.filter(pl.col("decision") == "match")
+    decisions = lines(
+        (ids[0], ids[1], "same"),  # far apart: no blocking rule proposes them
+        (ids[2], ids[3], "different"),
+        (matched["record_id_l"][0], matched["record_id_r"][0], "different"),
+        (matched["record_id_l"][1], matched["record_id_r"][1], "same"),
+        ("gone", ids[4], "same"),
+    )
+    truth = records["entity_id"]
+    local = find_duplicates(records, decisions=decisions, truth=truth)
+
+    slices = row_slices(records.height, PARTITIONS)
+    views = [records.slice(offset, length) for offset, length in slices]
+    offsets = [offset for offset, _ in slices]
+    blocked = partitioned_blocking(_direct, lambda x: x, views, offsets, {})
+    found = partitioned_match(
+        _direct, lambda x: x, blocked, offsets, band=None, decisions=decisions, truth=truth
+    )
+
+    assert local.pairs.filter(pl.col("blocking_rule") == "reviewer decision").height >= 1
+    assert_frame_equal(found["clusters"], local.clusters)
+    assert_frame_equal(found["pairs"], local.pairs)
+    assert local.review_band is not None
+    assert found["review_band"] == local.review_band.record()
+    assert found["decisions"] == local.decisions
+    assert found["evaluation"] == local.evaluation
+    assert local.evaluation is not None and local.evaluation["true_pairs"] > 50
