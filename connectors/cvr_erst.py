@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypedDict, Unpack
 
 import httpx
 import orjson
@@ -194,25 +194,38 @@ def _hits(payload: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     return hits, int(total) if isinstance(total, int) else len(hits)
 
 
+class _ErstOptions(TypedDict, total=False):
+    """The options both ERST look-ups take (defaults in :class:`_ErstSource`)."""
+
+    credentials: tuple[str, str] | None
+    timeout: float
+    concurrency: int
+    rate: float | None
+    batch_size: int
+    retry: RetryPolicy | None
+    transport: httpx.BaseTransport | None
+    sleep: Callable[[float], None]
+
+
 class _ErstSource(OnlineRegistry):
     """What both ERST look-ups share: the client, batches of up to 1,000, closing both.
 
-    ``cache`` makes the look-up cache for the client's base URL (None: always ask afresh).
+    Without credentials they come from :func:`erst_credentials`. :meth:`_answers` makes the
+    look-up cache for the client's base URL; here there is none (always ask afresh).
     """
 
     def __init__(
         self,
         base_url: str,
         *,
-        cache: Callable[[str], LookupCache] | None,
-        credentials: tuple[str, str] | None,
-        timeout: float,
-        concurrency: int,
-        rate: float | None,
-        batch_size: int,
-        retry: RetryPolicy | None,
-        transport: httpx.BaseTransport | None,
-        sleep: Callable[[float], None],
+        credentials: tuple[str, str] | None = None,
+        timeout: float = 30.0,
+        concurrency: int = 4,
+        rate: float | None = None,
+        batch_size: int = 1000,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not 1 <= batch_size <= MAX_WINDOW:
             raise ValueError(f"batch_size must be between 1 and {MAX_WINDOW}")
@@ -229,8 +242,11 @@ class _ErstSource(OnlineRegistry):
         self.description = f"ERST {self.client.base_url}"
         self.batch_size = batch_size
         # Made after the client: missing credentials must not leave a cache file open.
-        answers = cache(self.client.base_url) if cache is not None else None
-        super().__init__(cache=answers, concurrency=concurrency)
+        super().__init__(cache=self._answers(self.client.base_url), concurrency=concurrency)
+
+    def _answers(self, url: str) -> LookupCache | None:
+        """The look-up cache for the registry at ``url``; None: always ask afresh."""
+        return None
 
     def close(self) -> None:
         self.client.close()
@@ -238,35 +254,28 @@ class _ErstSource(OnlineRegistry):
 
 
 class ErstRegistry(_ErstSource):
-    """Look-ups against the ERST API in batches of up to 1,000, cached per CVR on disk."""
+    """Look-ups against the ERST API in batches of up to 1,000, cached per CVR on disk.
+
+    Answers are kept in ``cache_dir`` (default: ``~/.cache/datavask``) and asked again after
+    ``max_age_days``; the other options are :class:`_ErstSource`'s.
+    """
 
     def __init__(
         self,
         base_url: str,
         *,
-        credentials: tuple[str, str] | None = None,
         cache_dir: Path | None = None,
         max_age_days: float = 7,
-        timeout: float = 30.0,
-        concurrency: int = 4,
-        rate: float | None = None,
-        batch_size: int = 1000,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        **options: Unpack[_ErstOptions],
     ) -> None:
-        directory = cache_dir if cache_dir is not None else default_cache_dir()
+        self._cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        self._max_age_days = max_age_days
+        super().__init__(base_url, **options)
 
-        def cache(url: str) -> LookupCache:
-            return LookupCache(
-                directory / CACHE_FILE, namespace=f"erst:{url}", max_age_days=max_age_days
-            )
-
-        super().__init__(
-            base_url, cache=cache, credentials=credentials, timeout=timeout,
-            concurrency=concurrency, rate=rate, batch_size=batch_size, retry=retry,
-            transport=transport, sleep=sleep,
-        )  # fmt: skip
+    def _answers(self, url: str) -> LookupCache:
+        return LookupCache(
+            self._cache_dir / CACHE_FILE, namespace=f"erst:{url}", max_age_days=self._max_age_days
+        )
 
     def fetch(self, cvrs: list[str]) -> pl.DataFrame:
         return self.client.documents(cvrs)
@@ -278,25 +287,6 @@ class ErstFacts(_ErstSource):
     :meth:`lookup` answers with :func:`facts_frame` rows: a batch that fails after the client's
     retries leaves its CVR numbers ``lookup_failed`` — unknown, never "not found".
     """
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        credentials: tuple[str, str] | None = None,
-        timeout: float = 30.0,
-        concurrency: int = 4,
-        rate: float | None = None,
-        batch_size: int = 1000,
-        retry: RetryPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        super().__init__(
-            base_url, cache=None, credentials=credentials, timeout=timeout,
-            concurrency=concurrency, rate=rate, batch_size=batch_size, retry=retry,
-            transport=transport, sleep=sleep,
-        )  # fmt: skip
 
     def fetch(self, cvrs: list[str]) -> pl.DataFrame:
         return self.client.documents(cvrs, fields=FACT_FIELDS, kind=FactColumns)
