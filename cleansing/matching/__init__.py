@@ -451,7 +451,7 @@ def find_duplicates(
         u,
         max_iterations=settings.em_max_iterations,
     )
-    model.tf_tables, model.tf_mean = tf_tables, tf_mean
+    model.count_values(tf_tables, tf_mean)
     model.prior = random_pair_prior(
         model.match_share, training.height, _total_pairs(records, link_only=link_only)
     )
@@ -475,7 +475,7 @@ def find_duplicates(
     while tf_tables and passes < settings.tf_passes:
         passes += 1
         customers = pl.Series(labels)
-        model.tf_tables, model.tf_mean = term_frequencies(records, comparisons, customers)
+        model.count_values(*term_frequencies(records, comparisons, customers))
         scored = (
             score_pairs(levels.with_columns(_same_customer(customers, candidates)), model)
             .with_columns(*extra)

@@ -147,10 +147,10 @@ def bucket_pairs(
         elif rule.star:
             lazy_pairs, stats = _star_pairs(keyed, link_only)
         else:
-            lazy_pairs, stats, capped, refined = _block_pairs(
-                None, keyed, rule, max_block_size, link_only
-            )
-            summary["capped"].append(capped)
+            # a rule's own cap, as in candidate_pairs
+            cap = max_block_size if rule.cap is None else min(rule.cap, max_block_size)
+            lazy_pairs, stats, capped, refined = _block_pairs(None, keyed, rule, cap, link_only)
+            summary["capped"].append(capped if rule.cap is None else capped.clear())
             summary["refined"][rule.name] = refined
         summary["stats"][rule.name] = stats
         pairs = lazy_pairs.filter(pair_key().is_first_distinct()).select("_l", "_r").collect()

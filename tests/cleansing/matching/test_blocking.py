@@ -379,3 +379,51 @@ def test_coarse_evidence_pairs_only_with_last_names_and_other_evidence() -> None
         "birth_place_occupation",
         "occupation_last",
     ]
+
+
+def test_rare_name_words_pair_a_nickname_with_the_full_name() -> None:
+    rows = [
+        {"record_id": "a", "customer_type": "person", "name_key": "henry samuel sadd"},
+        {"record_id": "b", "customer_type": "person", "name_key": "harold sadd"},
+        {"record_id": "c", "customer_type": "person", "name_key": "freya"},
+        {"record_id": "d", "customer_type": "person", "name_key": "freya shah"},
+    ]  # fmt: skip
+    # a word shared by more records than the rule's cap is no key: eleven Jensens pair nothing
+    rows += [
+        {"record_id": f"j{i:02}", "customer_type": "person", "name_key": f"x{i:02} jensen"}
+        for i in range(11)
+    ]  # fmt: skip
+    assert _pairs(rows, "name_tokens") == {("a", "b"), ("c", "d")}
+    # counted in the report, but not listed among the blocks left uncompared
+    records = prepare_records(frame(rows))
+    found = candidate_pairs(records, tuple(r for r in default_rules() if r.name == "name_tokens"))
+    assert found.report.row(0, named=True)["capped_records"] == 11
+    assert found.oversized.height == 0
+
+
+def test_email_local_part_pairs_a_mistyped_domain() -> None:
+    rows = [
+        {"record_id": "a", "email": "lucas@harrington.com"},
+        {"record_id": "b", "email": "lucas@marrington.coh"},
+        {"record_id": "c", "email": "info@harrington.com"},
+        {"record_id": "d", "email": "info@marrington.coh"},  # role mailboxes say nothing
+    ]
+    assert _pairs(rows, "email_local") == {("a", "b")}
+
+
+def test_phone_series_pairs_extensions_of_one_switchboard() -> None:
+    rows = [
+        {"record_id": "a", "phone_e164": "+4586123400"},
+        {"record_id": "b", "phone_e164": "+4586123417"},
+        {"record_id": "c", "phone_e164": "+4586125400"},
+    ]
+    assert _pairs(rows, "phone_series") == {("a", "b")}
+
+
+def test_address_numbers_pair_unparsed_lines_of_one_site() -> None:
+    lines = {"a": "4540 N Campbell", "b": "4540 N Hamlin Ave", "c": "4541 N Campbell"}
+    rows = [{"record_id": k, "name_key": f"site {k}"} for k in lines]
+    df = frame(rows).with_columns(pl.Series("raw_address", list(lines.values())))
+    records = prepare_records(df)
+    rules = tuple(r for r in default_rules() if r.name == "address_numbers")
+    assert _found(records, candidate_pairs(records, rules).pairs) == {("a", "b")}
