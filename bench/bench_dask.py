@@ -5,15 +5,21 @@ cleansed twice, each time as a subprocess under ``/usr/bin/time -v``:
 
 - ``--engine local``;
 - ``--engine dask --dask-address …`` on a fresh 2-worker cluster started here (``LocalCluster``,
-  one process and one thread per worker): the driver's peak is the subprocess's, each worker's peak
-  and the bytes it sent to other workers come from the worker itself (``client.run``).
+  one process and one thread per worker, no memory limit): the driver's peak and CPU are the
+  subprocess's, each worker's peak RSS and CPU seconds and the bytes it sent to other workers come
+  from the worker itself (``client.run``).
 
-Prints one Markdown row per run — wall time, driver and worker peaks, bytes moved between workers,
-seconds per step (run.json's ``timings``; "rest" is the write step, start-up and the
-cluster's start) and the load average — and appends them as JSON lines
-to ``--out``/results.jsonl. Both runs' outputs are compared (records, golden, pairs, changes).
+A run whose processes together pass ``--memory-cap`` GB of resident memory (default 22, of this
+machine's 24) is stopped and reported as not fitting, with the memory and time it had reached:
+that is how "the 5M local run does not fit" is measured rather than claimed.
 
-    .venv/bin/python -m bench.bench_dask --rows 1000000 --data /tmp/dask-bench
+Prints one Markdown row per run — wall time, CPU seconds, driver and worker peaks, bytes moved
+between workers, seconds per step (run.json's ``timings``; "rest" is the write step, start-up and
+the cluster's start) and the load average — appends them as JSON lines to ``--data``/results.jsonl,
+compares both runs' outputs with :mod:`bench.compare_runs`, and, given two sizes, how each step's
+seconds grew from the smaller to the larger.
+
+    .venv/bin/python -m bench.bench_dask --rows 1000000 5000000 --data /tmp/dask-bench
 """
 
 from __future__ import annotations
@@ -24,12 +30,17 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 SEED = 2026
 STEPS = ("read", "normalise", "registry", "match", "verdict")  # run.json has no write timing
+COLUMNS = (
+    "| rows | engine | wall | CPU driver / workers | driver peak | worker peaks | sent between "
+    "workers | read / normalise / registry / match / verdict / rest (s) | load |"
+)
 
 
 def dataset(rows: int, data: Path) -> Path:
@@ -41,8 +52,28 @@ def dataset(rows: int, data: Path) -> Path:
     return where
 
 
-def timed_cleanse(where: Path, out: Path, home: Path, *extra: str) -> dict[str, Any]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of one ``datavask cleanse``, and its timings."""
+def _tree_rss(pid: int, also: list[int]) -> int:
+    """Resident bytes of ``pid``, its descendants and the processes ``also`` (the workers)."""
+    import psutil
+
+    total = 0
+    try:
+        procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        procs = []
+    for p in [*procs, *(psutil.Process(a) for a in also if psutil.pid_exists(a))]:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
+def timed_cleanse(
+    where: Path, out: Path, home: Path, *extra: str, cap_gb: float, workers: list[int]
+) -> dict[str, Any]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of one ``datavask cleanse``, and its timings;
+    ``{"did_not_fit": …}`` when it and ``workers`` passed ``cap_gb`` together."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DATAVASK_"))}
     env.update(DATAVASK_HOME=str(home), DATAVASK_ORCHESTRATION="none")
     command = [
@@ -51,34 +82,60 @@ def timed_cleanse(where: Path, out: Path, home: Path, *extra: str) -> dict[str, 
         "--out", str(out), *extra,
     ]  # fmt: skip
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    peak = {"bytes": 0, "stopped": False}
+
+    def watch() -> None:
+        while process.poll() is None:
+            rss = _tree_rss(process.pid, workers)
+            peak["bytes"] = max(peak["bytes"], rss)
+            if rss > cap_gb * 2**30:
+                peak["stopped"] = True
+                process.terminate()  # the run's own SIGTERM handling removes its files
+                return
+            time.sleep(1.0)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    stdout, stderr = process.communicate()
+    watcher.join()
     wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(
-            f"cleanse failed ({done.returncode}): {done.stdout[-1500:]}{done.stderr[-1500:]}"
-        )
-    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", done.stderr)]
-    assert rss and len(cpu) == 2, done.stderr[-2000:]
+    if peak["stopped"]:
+        return {"did_not_fit": True, "wall_s": round(wall, 1),
+                "reached_gb": round(peak["bytes"] / 2**30, 1)}  # fmt: skip
+    if process.returncode != 0:
+        raise SystemExit(f"cleanse failed ({process.returncode}): {stdout[-1500:]}{stderr[-1500:]}")
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", stderr)]
+    assert rss and len(cpu) == 2, stderr[-2000:]
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     return {
         "wall_s": round(wall, 1),
         "driver_cpu_s": round(sum(cpu), 1),
         "driver_peak_mb": int(rss.group(1)) // 1024,
+        "all_processes_peak_gb": round(peak["bytes"] / 2**30, 2),
         "steps_s": {s: run["timings"].get(s) for s in STEPS},
+        "write_s": run["steps"].get("write", {}).get("seconds"),
+        "engine": run.get("engine"),
     }
 
 
-def _worker_stats(dask_worker: Any) -> dict[str, int]:
+def _worker_stats(dask_worker: Any) -> dict[str, Any]:
+    import os
     import resource
 
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "pid": os.getpid(),
+        "peak_mb": usage.ru_maxrss // 1024,
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "sent_bytes": int(dask_worker.transfer_outgoing_bytes_total),
     }
 
 
-def dask_run(where: Path, out: Path, home: Path, workers: int) -> dict[str, Any]:
+def dask_run(where: Path, out: Path, home: Path, workers: int, cap_gb: float) -> dict[str, Any]:
     from distributed import Client, LocalCluster
 
     with (
@@ -88,64 +145,95 @@ def dask_run(where: Path, out: Path, home: Path, workers: int) -> dict[str, Any]
         ) as cluster,
         Client(cluster) as client,
     ):  # fmt: skip
+        before = client.run(_worker_stats)  # a worker's CPU before the run: its start-up
+        pids = [s["pid"] for s in before.values()]
         result = timed_cleanse(
-            where, out, home, "--engine", "dask", "--dask-address", cluster.scheduler_address
-        )
+            where, out, home, "--engine", "dask", "--dask-address", cluster.scheduler_address,
+            cap_gb=cap_gb, workers=pids,
+        )  # fmt: skip
         stats = client.run(_worker_stats)
+    for w, s in stats.items():
+        s["cpu_s"] = round(s["cpu_s"] - before[w]["cpu_s"], 1)
     result["workers"] = [stats[w] for w in sorted(stats)]
     return result
 
 
-def same_outputs(a: Path, b: Path) -> bool:
-    import polars as pl
-
-    for name in ("records.parquet", "golden.parquet", "pairs.parquet"):
-        if not pl.read_parquet(a / name).equals(pl.read_parquet(b / name)):
-            return False
-    return (a / "changes.csv").read_bytes() == (b / "changes.csv").read_bytes()
-
-
 def row(rows: int, engine: str, result: dict[str, Any]) -> str:
+    if result.get("did_not_fit"):
+        return (
+            f"| {rows:,} | {engine} | stopped after {result['wall_s']:.0f} s: "
+            f"{result['reached_gb']} GB, past the cap | | | | | | {result['load']:.1f} |"
+        )
     seconds = [result["steps_s"][s] or 0.0 for s in STEPS]
     rest = result["wall_s"] - sum(seconds)  # write, start-up and (dask) the cluster's start
     steps = " / ".join(f"{x:.0f}" for x in [*seconds, rest])
-    workers = ", ".join(f"{w['peak_mb']:,} MB" for w in result.get("workers", [])) or "—"
-    sent = sum(w["sent_bytes"] for w in result.get("workers", []))
+    workers = result.get("workers", [])
+    peaks = ", ".join(f"{w['peak_mb']:,} MB" for w in workers) or "—"
+    cpu = f"{result['driver_cpu_s']:.0f} s"
+    if workers:
+        cpu += " / " + ", ".join(f"{w['cpu_s']:.0f} s" for w in workers)
+    sent = sum(w["sent_bytes"] for w in workers)
     return (
-        f"| {rows:,} | {engine} | {result['wall_s']:.0f} s | {result['driver_peak_mb']:,} MB | "
-        f"{workers} | {sent / 1e6:,.0f} MB | {steps} | {result['load']:.1f} |"
+        f"| {rows:,} | {engine} | {result['wall_s']:.0f} s | {cpu} | "
+        f"{result['driver_peak_mb']:,} MB | {peaks} | {sent / 1e6:,.0f} MB | {steps} | "
+        f"{result['load']:.1f} |"
     )
 
 
+def growth(results: dict[tuple[int, str], dict[str, Any]], small: int, large: int) -> list[str]:
+    """How each step's seconds grew from ``small`` to ``large`` rows, per engine."""
+    lines = [f"growth {small:,} → {large:,} rows (×{large / small:g}), seconds ratio per step:"]
+    for engine in sorted({e for _, e in results}):
+        a, b = results.get((small, engine)), results.get((large, engine))
+        if not a or not b or a.get("did_not_fit") or b.get("did_not_fit"):
+            continue
+        ratios = []
+        for step in STEPS:
+            x, y = a["steps_s"][step], b["steps_s"][step]
+            ratios.append(f"{step} ×{y / x:.1f}" if x and y else f"{step} –")
+        ratios.append(f"wall ×{b['wall_s'] / a['wall_s']:.1f}")
+        lines.append(f"  {engine}: " + ", ".join(ratios))
+    return lines
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from bench.compare_runs import differences
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--engines", nargs="+", default=["local", "dask"])
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--memory-cap", type=float, default=22.0, help="GB, all processes")
     parser.add_argument("--data", type=Path, default=Path("/tmp/datavask-bench-dask"))
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
-    print("| rows | engine | wall | driver peak | worker peaks | sent between workers | "
-          "read / normalise / registry / match / verdict / rest (s) | load |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
+    print(COLUMNS)
+    print("|---" * (COLUMNS.count("|") - 1) + "|")
+    results: dict[tuple[int, str], dict[str, Any]] = {}
     for rows in args.rows:
         where = dataset(rows, args.data)
         outs = {}
         for engine in args.engines:
-            out = args.data / f"out-{rows}-{engine}"
+            out = args.data / engine / f"out-{rows}"  # one name: report.html quotes it
             subprocess.run(["rm", "-rf", str(out)], check=True)
+            out.parent.mkdir(exist_ok=True)
             home = args.data / "home"
             if engine == "dask":
-                result = dask_run(where, out, home, args.workers)
+                result = dask_run(where, out, home, args.workers, args.memory_cap)
             else:
-                result = timed_cleanse(where, out, home)
+                result = timed_cleanse(where, out, home, cap_gb=args.memory_cap, workers=[])
             result |= {"rows": rows, "engine": engine, "load": os.getloadavg()[0]}
-            outs[engine] = out
+            results[rows, engine] = result
+            if not result.get("did_not_fit"):
+                outs[engine] = out
             print(row(rows, engine, result), flush=True)
             with (args.data / "results.jsonl").open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(result) + "\n")
         if len(outs) == 2:
-            print(f"outputs identical at {rows:,} rows: {same_outputs(*outs.values())}")
+            found = differences(*outs.values())
+            print(f"outputs identical at {rows:,} rows: {not found} {found[:5]}")
+    for small, large in zip(args.rows, args.rows[1:], strict=False):
+        print("\n".join(growth(results, small, large)))
 
 
 if __name__ == "__main__":

@@ -211,10 +211,15 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def write_excel_csv(frame: pl.DataFrame, path: Path) -> Path:
+def write_excel_csv(frame: pl.DataFrame, path: Path, *, header: bool = True) -> Path:
     """A CSV a Danish Excel opens by double-click: UTF-8 with BOM (æøå intact), ``;`` between
-    fields (Danish Excel's list separator, as ``,`` is its decimal comma), formulas neutralised."""
-    neutralise_formulas(flat_for_text(frame)).write_csv(path, separator=";", include_bom=True)
+    fields (Danish Excel's list separator, as ``,`` is its decimal comma), formulas neutralised.
+
+    ``header=False`` writes neither BOM nor header: a later part of one file written in parts.
+    """
+    neutralise_formulas(flat_for_text(frame)).write_csv(
+        path, separator=";", include_bom=header, include_header=header
+    )
     return path
 
 
@@ -223,17 +228,35 @@ def read_excel_csv(path: Path) -> pl.DataFrame:
     return pl.read_csv(path, separator=";", infer_schema=False, encoding="utf8", glob=False)
 
 
-def write_table(frame: pl.DataFrame, path: Path) -> Path:
-    """Write ``frame`` in the format the path's suffix names (.parquet, .csv or .xlsx)."""
+def write_table(frame: pl.DataFrame, path: Path, *, header: bool = True) -> Path:
+    """Write ``frame`` in the format the path's suffix names (.parquet, .csv or .xlsx).
+
+    ``header=False``: a CSV without its header line (a later part of one file written in parts).
+    """
     suffix = path.suffix
     if suffix == ".parquet":
         frame.write_parquet(path, statistics=False)
     elif suffix == ".csv":
-        neutralise_formulas(flat_for_text(frame)).write_csv(path)
+        neutralise_formulas(flat_for_text(frame)).write_csv(path, include_header=header)
     elif suffix == ".xlsx":
         flat_for_text(frame).write_excel(path, autofit=False)
     else:
         raise ValueError(f"cannot write {suffix} tables")
+    return path
+
+
+def sink_parquet_parts(parts: list[Path], path: Path) -> Path:
+    """One Parquet file of the rows of ``parts`` in order, streamed: never all rows in memory."""
+    pl.scan_parquet(parts, glob=False).sink_parquet(path, statistics=False)
+    return path
+
+
+def concat_files(parts: list[Path], path: Path) -> Path:
+    """The bytes of ``parts`` one after the other in ``path`` (a text file written in parts)."""
+    with path.open("wb") as out:
+        for part in parts:
+            with part.open("rb") as source:
+                shutil.copyfileobj(source, out, 1 << 20)
     return path
 
 

@@ -117,7 +117,7 @@ def write_reimport(
 
 def customers_update(
     records: pl.DataFrame,
-    golden: pl.DataFrame,
+    golden: pl.DataFrame | None,
     *,
     input_info: dict[str, Any],
     shaped: pl.DataFrame | None = None,
@@ -126,7 +126,8 @@ def customers_update(
 
     The cleaned values are :func:`cleansing.changes.input_shaped` over
     :func:`cleansing.survivorship.apply_golden`; ``shaped`` is that frame when the caller
-    already made it (the verdict step does, for ``changes.csv``), row for row with ``records``.
+    already made it (the verdict step does, for ``changes.csv``), row for row with ``records``;
+    with it, ``golden`` is not needed (None).
     """
     columns: list[str] = list(input_info.get("columns") or [])
     mapping: dict[str, str] = dict(input_info.get("mapping") or {})
@@ -136,6 +137,8 @@ def customers_update(
         raise ValueError(f"records lack the src_ columns of input columns {missing}")
 
     if shaped is None:
+        if golden is None:
+            raise ValueError("customers_update needs the golden records or the shaped values")
         shaped = input_shaped(apply_golden(records, golden), mapped=set(mapping))
     elif not shaped.get_column("record_id").equals(
         records.get_column("record_id").cast(pl.String), check_names=False
@@ -327,7 +330,14 @@ def _cluster_scores(multi: pl.DataFrame, pairs: pl.DataFrame | None) -> pl.DataF
 
 
 def _write_like_input(frame: pl.DataFrame, path: Path, input_info: dict[str, Any]) -> None:
-    """CSV with the input's delimiter and encoding (UTF-8 and ``,`` for non-text inputs)."""
+    path.write_bytes(like_input_csv(frame, input_info))
+
+
+def like_input_csv(
+    frame: pl.DataFrame, input_info: dict[str, Any], *, header: bool = True
+) -> bytes:
+    """CSV with the input's delimiter and encoding (UTF-8 and ``,`` for non-text inputs);
+    ``header=False`` for a later part of one file written in parts."""
     is_text_input = input_info.get("format", "csv") == "csv"
     delimiter = str(input_info.get("delimiter") or ",") if is_text_input else ","
     encoding = str(input_info.get("encoding") or "utf-8") if is_text_input else "utf-8"
@@ -335,13 +345,14 @@ def _write_like_input(frame: pl.DataFrame, path: Path, input_info: dict[str, Any
         frame.select(as_text(name, dtype) for name, dtype in frame.schema.items())
     )
     text = text_frame.write_csv(
-        separator=delimiter, line_terminator=str(input_info.get("line_terminator") or "\n")
+        separator=delimiter,
+        line_terminator=str(input_info.get("line_terminator") or "\n"),
+        include_header=header,
     )
     try:
-        data = text.encode(encoding)
+        return text.encode(encoding)
     except UnicodeEncodeError:
-        data = _encode_cell_by_cell(text_frame, encoding, delimiter, input_info)
-    path.write_bytes(data)
+        return _encode_cell_by_cell(text_frame, encoding, delimiter, input_info, header=header)
 
 
 def as_text(name: str, dtype: pl.DataType) -> pl.Expr:
@@ -358,7 +369,12 @@ def as_text(name: str, dtype: pl.DataType) -> pl.Expr:
 
 
 def _encode_cell_by_cell(
-    frame: pl.DataFrame, encoding: str, delimiter: str, input_info: dict[str, Any]
+    frame: pl.DataFrame,
+    encoding: str,
+    delimiter: str,
+    input_info: dict[str, Any],
+    *,
+    header: bool = True,
 ) -> bytes:
     """The CSV with characters the encoding cannot hold (a registry name in cp1252) as ``?``."""
     replaced = 0
@@ -381,6 +397,8 @@ def _encode_cell_by_cell(
         "re-import: %d cells had characters %s cannot hold; written with '?'", replaced, encoding
     )
     text = safe.write_csv(
-        separator=delimiter, line_terminator=str(input_info.get("line_terminator") or "\n")
+        separator=delimiter,
+        line_terminator=str(input_info.get("line_terminator") or "\n"),
+        include_header=header,
     )
     return text.encode(encoding)

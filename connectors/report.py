@@ -37,6 +37,7 @@ from datavask.connectors.report_model import (
     ReportModel,
     build_model,
     headline,
+    model_columns,
     registry_skipped,
 )
 from datavask.connectors.report_text import FLAG_ACTION, FLAG_TEXT, MESSAGES, Text
@@ -213,7 +214,10 @@ def load_model(
     run_dir = Path(run_dir)
     try:
         run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-        records = pl.read_parquet(run_dir / "records.parquet", glob=False)
+        path = run_dir / "records.parquet"
+        mapping = dict((run.get("input") or {}).get("mapping") or {})
+        columns = model_columns(list(pl.read_parquet_schema(path)), mapping)
+        records = pl.read_parquet(path, columns=columns, glob=False)
         pairs_path = run_dir / "pairs.parquet"
         pairs = pl.read_parquet(pairs_path, glob=False) if pairs_path.exists() else None
         changes = _read_csv(run_dir / "changes.csv")

@@ -218,6 +218,26 @@ def registry_skipped(run: dict[str, Any]) -> bool:
 # --------------------------------------------------------------------------- customers
 
 
+# The record columns the model reads (besides the input columns of RECORD_INPUT_FIELDS).
+RECORD_FIELDS: Final = (
+    "cluster_id", "record_id", "is_survivor", "flags", "invoice_ready", "collection_ready",
+    "customer_type", "name", *_ADDRESS_FIELDS, "phone_e164", "email", "cvr", "registry_name",
+    "registry_status",
+)  # fmt: skip
+RECORD_INPUT_FIELDS: Final = (
+    "name", "first_name", "last_name", "address", *_ADDRESS_FIELDS, "phone", "mobile", "email",
+    "cvr",
+)  # fmt: skip
+
+
+def model_columns(columns: list[str], mapping: dict[str, str]) -> list[str]:
+    """Of a records table's ``columns``, those :func:`build_model` reads: a run directory's
+    records.parquet is read without the rest (its input columns can be thousands)."""
+    wanted = set(RECORD_FIELDS)
+    wanted |= {f"{SRC_PREFIX}{mapping[f]}" for f in RECORD_INPUT_FIELDS if f in mapping}
+    return [c for c in columns if c in wanted]
+
+
 def _mapped(records: pl.DataFrame, mapping: dict[str, str], *fields: str) -> list[str]:
     columns = [f"{SRC_PREFIX}{mapping[f]}" for f in fields if f in mapping]
     return [c for c in columns if c in records.columns]

@@ -180,7 +180,17 @@ def set_aside_originals(frame: pl.DataFrame, work: str, *, mapped: Iterable[str]
 def with_originals(frame: pl.DataFrame, work: str) -> pl.DataFrame:
     """The records with every ``src_*`` column again, in the input's order, after the others."""
     order = json.loads(Path(work, "src_columns.json").read_text(encoding="utf-8"))
-    combined = frame.hstack(pl.read_parquet(Path(work, "originals.parquet"), glob=False))
+    return joined_originals(
+        frame, pl.read_parquet(Path(work, "originals.parquet"), glob=False), order
+    )
+
+
+def joined_originals(
+    frame: pl.DataFrame, originals: pl.DataFrame, order: list[str]
+) -> pl.DataFrame:
+    """``frame`` with the set-aside ``originals`` (row for row) and every ``src_*`` column in
+    the input's ``order``, after the others."""
+    combined = frame.hstack(originals)
     first = [c for c in frame.columns if not c.startswith("src_")]
     return combined.select(first + order)
 
@@ -374,15 +384,15 @@ def blacklist_detail(
     return {"entries": clean.height, "problems": problems, "records_hit": hit}
 
 
-def _recent_alerts(frame: pl.DataFrame, state: Path) -> pl.DataFrame:
-    """The monitor's alerts of the last 90 days for the CVR numbers of these records."""
+def _recent_alerts(cvr: pl.Series, state: Path) -> pl.DataFrame:
+    """The monitor's alerts of the last 90 days for the CVR numbers of the records (``cvr``)."""
     from datetime import timedelta
 
     from datavask.flows.monitor_steps import read_monitor_state
 
     _, history = read_monitor_state(state)
     since = (datetime.now(UTC) - timedelta(days=90)).isoformat(timespec="seconds")
-    cvrs = frame.get_column("cvr").drop_nulls().unique()
+    cvrs = cvr.drop_nulls().unique()
     return history.filter(
         pl.col("cvr").is_in(cvrs.implode()) & (pl.col("detected_at").cast(pl.String) >= since)
     )
@@ -420,9 +430,8 @@ def records_view(frame: pl.DataFrame) -> pl.DataFrame:
 
 def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.verdict import flag_counts
-    from datavask.connectors.output import atomic_dir, write_excel_csv, write_json, write_table
+    from datavask.connectors.output import atomic_dir, write_excel_csv, write_table
     from datavask.connectors.reimport import write_reimport
-    from datavask.connectors.report import render_report
     from datavask.connectors.report_model import report_counts
 
     frame = with_originals(pl.read_parquet(Path(work, "final.parquet"), glob=False), work)
@@ -439,7 +448,7 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
     # Seconds per output, in run.json's steps.write: a large run's write is most of its wait.
     seconds: dict[str, float] = {}
     run["steps"]["write"] = {"seconds": seconds}
-    timed = _Stopwatch(seconds)
+    timed = Stopwatch(seconds)
     with atomic_dir(out) as tmp:
         with timed("records_golden_pairs"):
             write_table(records, tmp / "records.parquet")
@@ -456,21 +465,37 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
                 tmp, frame, golden, pairs, input_info=run["input"],
                 only_changed=options["only_changed"], shaped=shaped,
             )  # fmt: skip
-        run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        write_json(run, tmp / "run.json")
-        alerts = (
-            _recent_alerts(frame, Path(options["monitor_state"]))
-            if options.get("monitor_state")
-            else None
-        )
-        # report.html and worklist.xlsx, with the monitor's recent alerts for these customers
-        with timed("report_worklist"):
-            render_report(tmp, lang=options.get("lang", "da"), alerts=alerts)
-        write_json(run, tmp / "run.json")  # again, with the report's seconds
+        finish_run_dir(tmp, run, options, timed, cvrs=lambda: frame.get_column("cvr"))
     return {"out": str(out)}
 
 
-class _Stopwatch:
+def finish_run_dir(
+    tmp: Path,
+    run: dict[str, Any],
+    options: dict[str, Any],
+    timed: Stopwatch,
+    *,
+    cvrs: Callable[[], pl.Series],
+) -> None:
+    """run.json, report.html and worklist.xlsx into the run directory being written, once the
+    tables are there (both engines); ``cvrs`` gives the records' CVR numbers, for the monitor."""
+    from datavask.connectors.output import write_json
+    from datavask.connectors.report import render_report
+
+    run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    write_json(run, tmp / "run.json")
+    alerts = (
+        _recent_alerts(cvrs, Path(options["monitor_state"]))
+        if options.get("monitor_state")
+        else None
+    )
+    # report.html and worklist.xlsx, with the monitor's recent alerts for these customers
+    with timed("report_worklist"):
+        render_report(tmp, lang=options.get("lang", "da"), alerts=alerts)
+    write_json(run, tmp / "run.json")  # again, with the report's seconds
+
+
+class Stopwatch:
     """``with stopwatch("part"):`` adds the block's seconds to a dict under that name."""
 
     def __init__(self, seconds: dict[str, float]) -> None:
@@ -485,8 +510,8 @@ class _Stopwatch:
             self._seconds[name] = round(time.perf_counter() - started, 3)
 
 
-def run_counts(frame: pl.DataFrame, run: dict[str, Any]) -> dict[str, int]:
-    registry = run.get("steps", {}).get("registry", {})
+def record_counts(frame: pl.DataFrame) -> dict[str, int]:
+    """run.json's counts of records and customers; sums over partitions of whole customers."""
     multi = frame.filter(pl.col("cluster_size") > 1)
     return {
         "records": frame.height,
@@ -495,10 +520,24 @@ def run_counts(frame: pl.DataFrame, run: dict[str, Any]) -> dict[str, int]:
         "clusters_with_duplicates": multi["cluster_id"].n_unique(),
         "invoice_ready": int(frame["invoice_ready"].sum()),
         "collection_ready": int(frame["collection_ready"].sum()),
+        "rows_with_input_problems": int(frame["source_problem"].is_not_null().sum()),
+    }
+
+
+def run_counts(frame: pl.DataFrame, run: dict[str, Any]) -> dict[str, int]:
+    return counts_of_run(record_counts(frame), run)
+
+
+def counts_of_run(records: dict[str, int], run: dict[str, Any]) -> dict[str, int]:
+    """run.json's counts: :func:`record_counts` and what the read and registry steps counted."""
+    registry = run.get("steps", {}).get("registry", {})
+    first = ("records", "customers", "duplicate_records", "clusters_with_duplicates")
+    return {
+        **{key: records[key] for key in (*first, "invoice_ready", "collection_ready")},
         "registry_checked": int(registry.get("checked", 0)),
         "registry_unchecked": int(registry.get("unchecked", 0)),
         "registry_not_found": int(registry.get("not_found", 0)),
-        "rows_with_input_problems": int(frame["source_problem"].is_not_null().sum()),
+        "rows_with_input_problems": records["rows_with_input_problems"],
         # customer numbers as the input has them: blank ones, and ones several rows share
         "rows_without_id": int(run.get("input", {}).get("ids_missing", 0)),
         "repeated_ids": int(run.get("input", {}).get("ids_repeated", 0)),
@@ -589,7 +628,8 @@ def run_pipeline(
         run["steps"]["match"] = call("match", steps.match_step, work, opts)
         run["steps"]["verdict"] = call("verdict", steps.verdict_step, work, opts)
         run["timings"]["total_before_write"] = round(sum(run["timings"].values()), 3)
-        call("write", write_step, work, opts, run)
+        # the Dask engine writes from the parts its workers wrote; the rest as written here
+        call("write", getattr(steps, "write_step", write_step), work, opts, run)
     if orchestrated:
         _publish_artifacts(run)
     return run

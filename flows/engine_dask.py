@@ -25,17 +25,20 @@ match                   workers, per chunk of pairs (the pairs blocking left wit
                         (:mod:`~datavask.flows.engine_dask_match`); the cluster ids go back to
                         the row partitions on the workers
 blacklist               workers, per row partition; the hits (a few ids) go to every bucket
-verdict, survivorship,  workers, per partition of whole customers: every row partition splits by a
-changes                 hash of ``cluster_id`` and each bucket gathers its pieces
-write                   driver: the partitions are gathered in input order, and the write step is
-                        the local one (so the files are written by the same code); the input
-                        columns no stage reads come from Parquet parts the workers wrote
+verdict, survivorship,  workers, per bucket of whole customers: every row partition splits by
+changes                 ranges of ``cluster_id`` and each bucket gathers its pieces
+                        (:mod:`~datavask.flows.engine_dask_write`)
+write                   workers write every output's parts (golden per bucket; records, changes
+                        and the re-import's rows per row partition, the records sent back there);
+                        the driver streams the parts into the run directory and writes
+                        merge_plan.csv, run.json and the report (:mod:`.engine_dask_write`)
 ======================  =========================================================================
 
 The partitions travel inside the task specs rather than being scattered: a worker that dies takes
 its results with it, and Dask recomputes them from the spec on another worker, so the run still
-finishes with the same output. Every function a worker runs lives in this module or in
-``datavask.cleansing``: the workers need datavask installed (the same version).
+finishes with the same output. Every function a worker runs lives in this module, its siblings
+``engine_dask_blocking`` and ``engine_dask_write``, or ``datavask.cleansing``: the workers need
+datavask installed (the same version).
 """
 
 from __future__ import annotations
@@ -53,12 +56,6 @@ from typing import Any
 import polars as pl
 
 from datavask.cleansing.partitioning import (
-    POSITION,
-    changes_by_position,
-    changes_in_input_order,
-    cluster_buckets,
-    golden_in_order,
-    in_input_order,
     row_slices,
     with_positions,
 )
@@ -112,37 +109,6 @@ def _blacklist_hits(part: pl.DataFrame, clean: pl.DataFrame) -> pl.DataFrame:
     from datavask.cleansing.blacklist import match_blacklist
 
     return match_blacklist(part, clean)
-
-
-def _buckets(part: pl.DataFrame, buckets: int) -> list[pl.DataFrame]:
-    return cluster_buckets(part, buckets)
-
-
-def _piece(pieces: list[pl.DataFrame], bucket: int) -> pl.DataFrame:
-    return pieces[bucket]
-
-
-def _verdict(
-    pieces: Sequence[pl.DataFrame],
-    hits: pl.DataFrame | None,
-    monitor: tuple[pl.DataFrame, pl.DataFrame, str] | None,
-    mapped: list[str],
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Verdict, golden records, survivors and changes of one bucket of whole customers."""
-    from datavask.cleansing.survivorship import apply_golden, build_golden, mark_survivors
-    from datavask.cleansing.verdict import apply_verdict
-
-    frame = pl.concat(list(pieces), how="vertical").sort(POSITION)
-    if monitor is not None:
-        from datavask.cleansing.monitoring import apply_monitor_state
-
-        current, history, since = monitor
-        frame = apply_monitor_state(frame, current, history, since=since)
-    frame = apply_verdict(frame, blacklist_hits=hits)
-    golden = build_golden(frame)
-    frame = mark_survivors(frame, golden)
-    changes = changes_by_position(apply_golden(frame, golden), mapped=mapped)
-    return frame, golden, changes
 
 
 def _same(frame: pl.DataFrame) -> pl.DataFrame:
@@ -225,9 +191,8 @@ def _problem_summary(frame: pl.DataFrame) -> dict[str, Any]:
 class DaskEngine:
     """The cleanse's normalise … verdict steps on a Dask cluster (see the module docstring).
 
-    Each step has the local step's signature and writes what the local step writes into the work
-    directory for the next local step (``final.parquet``, ``golden.parquet``, ``pairs.parquet``,
-    ``changes.parquet`` for write); between its own steps the partitions stay on the workers.
+    Each step has the local step's signature; between the steps the partitions stay on the
+    workers, and the write step assembles the run directory from the parts they write.
     """
 
     client: Any  # distributed.Client
@@ -237,6 +202,7 @@ class DaskEngine:
     _warm: list[Any] = field(default_factory=list)
     _found: Any = None  # the registry's answer, on the workers
     _read: dict[str, Any] = field(default_factory=dict)  # how the input was read, for run.json
+    _verdict: Any = None  # the buckets of whole customers, on the workers, for write
     via: str = "distributed.Client"  # what connected the run to the cluster, for run.json
     _run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
@@ -500,25 +466,34 @@ class DaskEngine:
             pieces = self._gather([self._map(_blacklist_hits, p, clean) for p in self._parts])
             hits = pl.concat(pieces, how="vertical")
             detail["blacklist"] = blacklist_detail(clean, problems, hits)
-        monitor = _monitor_state(options)
+        from datavask.flows.engine_dask_write import verdict_in_buckets
+
         mapped = sorted(json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"])
-        buckets = len(self._parts)
-        split = [
-            self._map(_buckets, p, buckets, stage="split", i=i) for i, p in enumerate(self._parts)
-        ]
-        results = []
-        for b in range(buckets):
-            pieces = [self._map(_piece, s, b, stage=f"piece{b}", i=i) for i, s in enumerate(split)]
-            results.append(
-                self.client.submit(
-                    _verdict, pieces, hits, monitor, mapped, key=self._key("verdict", b)
-                )
-            )
-        outcome = self._gather(results)
-        in_input_order([r[0] for r in outcome]).write_parquet(Path(work, "final.parquet"))
-        golden_in_order([r[1] for r in outcome]).write_parquet(Path(work, "golden.parquet"))
-        changes_in_input_order([r[2] for r in outcome]).write_parquet(Path(work, "changes.parquet"))
+        self._verdict = verdict_in_buckets(
+            self._tasks(), self._parts, hits=hits, monitor=_monitor_state(options), mapped=mapped
+        )
         return detail
+
+    def write_step(self, work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+        """The run directory from the parts the workers write (:mod:`.engine_dask_write`)."""
+        from datavask.flows.engine_dask_write import sees_work_dir, write_step
+
+        tasks = self._tasks(shared=sees_work_dir(self.client, work))
+        self._parts = []  # the buckets hold the records now
+        try:
+            return write_step(
+                tasks, self._verdict, offsets=self._offsets, work=work, options=options, run=run
+            )
+        finally:
+            self._verdict = None
+
+    def _tasks(self, *, shared: bool = True) -> Any:
+        from datavask.flows.engine_dask_write import Tasks
+
+        def submit(stage: str, i: int, fn: Any, *args: Any) -> Any:
+            return self._map(fn, *args, stage=stage, i=i)
+
+        return Tasks(submit, self._gather, shared)
 
 
 def _match_report(match: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,8 @@ bucket whatever row partition they came from, and the pieces go back together in
 
 from __future__ import annotations
 
+import itertools
+
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -10,10 +12,14 @@ from polars.testing import assert_frame_equal
 from datavask.cleansing.changes import build_changes
 from datavask.cleansing.partitioning import (
     POSITION,
+    by_row_partition,
     changes_by_position,
     changes_in_input_order,
     cluster_buckets,
+    cluster_ranges,
     in_input_order,
+    key_sample,
+    range_bounds,
     row_slices,
     with_positions,
 )
@@ -72,3 +78,32 @@ def test_changes_come_back_in_input_order_even_with_repeated_ids() -> None:
         for rows in ([3, 0], [2], [1])
     ]
     assert_frame_equal(changes_in_input_order(pieces), expected)
+
+
+@pytest.mark.parametrize("parts", [1, 3, 7])
+def test_cluster_ranges_hold_whole_customers_in_key_order_and_go_back_to_their_rows(
+    parts: int,
+) -> None:
+    records = _records(1_000)
+    slices = row_slices(records.height, parts)
+    pieces = [with_positions(records.slice(offset, length), offset) for offset, length in slices]
+    bounds = range_bounds([key_sample(p, 16) for p in pieces], parts)
+    assert bounds.len() <= parts - 1
+    buckets = [
+        pl.concat([cluster_ranges(p, bounds)[b] for p in pieces]) for b in range(bounds.len() + 1)
+    ]
+    keys = [b["cluster_id"].fill_null(b["record_id"]) for b in buckets]
+    for left, right in itertools.pairwise(keys):  # ranges follow one another
+        assert left.max() < right.min()  # type: ignore[operator]
+    distinct = [set(ks.to_list()) for ks in keys]
+    assert sum(len(d) for d in distinct) == len(set().union(*distinct))  # a customer, one bucket
+    assert sum(1 for b in buckets if b.height) == parts  # the sample spreads them evenly
+    offsets = [offset for offset, _ in slices]
+    for i, (offset, length) in enumerate(slices):
+        back = in_input_order([by_row_partition(b, offsets)[i] for b in buckets])
+        assert_frame_equal(back, records.slice(offset, length))
+
+
+def test_range_bounds_of_few_keys_make_fewer_buckets() -> None:
+    assert range_bounds([pl.Series(["C1"]), pl.Series(["C1"])], 4).to_list() == []
+    assert range_bounds([pl.Series([], dtype=pl.String)], 4).to_list() == []
