@@ -2,7 +2,8 @@
 
 In: the canonical frame's ``raw_address`` (a whole address, one line or several joined by
 newlines) and/or the structured ``raw_street``, ``raw_house_number``, ``raw_floor``,
-``raw_door``, ``raw_postal_code``, ``raw_city``, ``raw_country`` (missing columns count as null).
+``raw_door``, ``raw_postal_code``, ``raw_city``, ``raw_country`` (missing columns count as null);
+``raw_phone`` and ``raw_mobile`` only as evidence of a foreign record's country.
 Out: ``street``, ``house_number``, ``floor``, ``door``, ``postal_code``, ``city``, ``country``,
 ``co_name``, ``po_box``, ``street_key``, ``address_key``, ``flag_MISSING_ADDRESS`` and
 ``flag_UNKNOWN_POSTAL_CODE``.
@@ -471,21 +472,143 @@ def _city_agrees(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
     return pairs.join(verdict, on=["typed", "district"], how="left", nulls_equal=False)["agrees"]
 
 
+# Street words of the neighbours whose customers Danish files hold, at the end of the street name
+# (``Leopoldstraße``, ``Storgatan``, ``Karl Johans gate``); no Danish street ends in one.
+_STREET_WORDS: Final = {
+    "DE": r"stra(?:ß|ss)e|str\.|platz|gasse|damm|ufer|chaussee",
+    "SE": r"gatan|vägen|gränd|torget",
+    "NO": r"gate|gata|veien|vegen",
+}
+
+
+def _street_word_country(street: pl.Expr) -> pl.Expr:
+    """The country whose street word ends ``street`` (``Leopoldstraße`` → ``DE``), or null."""
+    return pl.coalesce(
+        pl.when(street.str.contains(rf"(?i)(?:{words})$")).then(pl.lit(country))
+        for country, words in _STREET_WORDS.items()
+    )
+
+
+def _calling_country(value: str) -> str | None:
+    """The region of a number written with its country code (``+49 89 …``, ``0049 …``)."""
+    import phonenumbers
+
+    written = re.match(r"^[\s(]*(?:\+|00)\s*(\d)", value)
+    if written is None:
+        return None
+    try:
+        number = phonenumbers.parse("+" + value[written.start(1) :], None)
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code is None:
+        return None
+    region = phonenumbers.region_code_for_country_code(number.country_code)
+    return None if region in ("ZZ", "001") else region
+
+
+@cache
+def _danish_place_words() -> list[str]:
+    """The keys of Danish district names and of their first words (``aarhus c``, ``aarhus``)."""
+    places = _danish_places()
+    return sorted(places | {place.split(" ")[0] for place in places})
+
+
+def _danish_like(city: str) -> bool:
+    """A city key that is, or is a typo of, a Danish district name (``arhus``)."""
+    from rapidfuzz import fuzz, process
+
+    if city in _danish_places() or city.split(" ", maxsplit=1)[0] in _DANISH_CITY_ABBREVIATIONS:
+        return True
+    found = process.extractOne(
+        city, _danish_place_words(), scorer=fuzz.ratio, score_cutoff=CITY_AGREEMENT
+    )
+    return found is not None
+
+
+def _foreign_evidence(
+    located: pl.DataFrame, phones: list[pl.Series], codes: list[str]
+) -> pl.DataFrame:
+    """``_foreign_record`` and ``_evidence_country`` per record: what the rest of a record without a
+    written country says when its postal code is no Danish one.
+
+    ``80331 München``: five digits cannot be a Danish code and München is no Danish place (nor a
+    typo of one), so the record is foreign; a phone written with its country code
+    (``+49 89 …``) or a street word (``Leopoldstraße``) names the country, else it stays unnamed.
+    A four-digit code that is no Danish one needs the phone or the street as well (``0154 Oslo``
+    beside ``+47 …`` is Norwegian; ``8001 Arhus`` is a Danish typo). A five-digit code beside a
+    Danish city (``80000 Aarhus C``) is a Danish typo too.
+    """
+    code = pl.col("postal_code")
+    candidate = (
+        pl.col("_country").is_null()
+        & ~pl.col("_raw_country").str.contains(r"\p{L}").fill_null(False)
+        & (code.str.contains(r"^\d{5}$") | (code.str.contains(r"^\d{4}$") & ~code.is_in(codes)))
+    ).fill_null(False)
+    frame = located.select(
+        code, "street", city=text_key(pl.col("_any_city")), candidate=candidate
+    ).with_columns(*(phone.alias(f"_phone{i}") for i, phone in enumerate(phones)))
+    rows = frame.with_row_index("row").filter("candidate")
+    if rows.height == 0:
+        return pl.DataFrame(
+            {
+                "_foreign_record": [False] * located.height,
+                "_evidence_country": [None] * located.height,
+            },
+            schema={"_foreign_record": pl.Boolean, "_evidence_country": pl.String},
+        )
+    cities = rows["city"].drop_nulls().unique().to_list()
+    danish = {city: _danish_like(city) for city in cities}
+    phone_columns = [f"_phone{i}" for i in range(len(phones))]
+    values = pl.concat([rows[c] for c in phone_columns]).drop_nulls().unique().to_list()
+    # A Danish number says nothing about where a record with a foreign-looking code is.
+    abroad = {v: c for v in values if (c := _calling_country(v)) is not None and c != "DK"}
+    rows = rows.with_columns(
+        _phone_country=pl.coalesce(
+            pl.col(c).replace_strict(abroad, default=None, return_dtype=pl.String)
+            for c in phone_columns
+        ),
+        _street_country=_street_word_country(pl.col("street")),
+        _foreign_city=pl.col("city").replace_strict(
+            {city: not agrees for city, agrees in danish.items()},
+            default=None,
+            return_dtype=pl.Boolean,
+        ),
+    ).with_columns(
+        _evidence_country=pl.coalesce("_phone_country", "_street_country"),
+    )
+    named = pl.col("_evidence_country").is_not_null()
+    foreign_city = pl.col("_foreign_city")
+    foreign = (
+        pl.when(pl.col("postal_code").str.contains(r"^\d{5}$"))
+        .then(foreign_city.fill_null(named))
+        .otherwise(named & foreign_city.fill_null(True))
+    )
+    decided = rows.select("row", "_evidence_country", _foreign_record=foreign)
+    return (
+        pl.DataFrame({"row": pl.int_range(located.height, dtype=pl.UInt32, eager=True)})
+        .join(decided, on="row", how="left", maintain_order="left")
+        .select(pl.col("_foreign_record").fill_null(False), "_evidence_country")
+    )
+
+
 def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
     """Each record's country (ISO alpha-2), null for a foreign country that cannot be named.
 
     A country written in the record (its column, a ``SE-`` prefix, the last address line) wins.
     Otherwise a postal code shaped as British, Dutch, Canadian or Irish ones are (``TQ13 8DF``,
-    ``1012 AB``) names that country, a 39xx code is
+    ``1012 AB``) names that country, a code that is no Danish one in a record whose city, phone
+    or street say it is foreign (:func:`_foreign_evidence`: ``80331 München``) is foreign, a
+    39xx code is
     Greenland's, and a code whose typed city is its Danish district is Danish. What remains —
     no country, a code without a city, a city that is not the code's district — follows the file:
     Danish unless most records whose code and city can be checked disagree with the Danish table
     (an Australian register's ``3220 ryde`` is not Tisvildeleje, and neither is its ``4011``).
     """
     agrees = _city_agrees(located, official)
-    frame = located.select("_country", "_raw_country", "postal_code", "_written_code").with_columns(
-        agrees=agrees
-    )
+    frame = located.select(
+        "_country", "_raw_country", "postal_code", "_written_code", "_foreign_record",
+        "_evidence_country",
+    ).with_columns(agrees=agrees)  # fmt: skip
     lettered = pl.col("_written_code").str.contains(_FOREIGN_CODE_SHAPE).fill_null(False)
     checked = frame.filter(pl.col("agrees").is_not_null() & pl.col("_country").is_null())
     disagreeing = int((~checked["agrees"]).sum())
@@ -500,6 +623,8 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
         .then(_null())
         .when(lettered)
         .then(_lettered_code_country(pl.col("_written_code")))
+        .when(pl.col("_foreign_record"))
+        .then(pl.col("_evidence_country"))
         .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False) & danish_file)
         .then(pl.lit("GL"))
         .when(pl.col("agrees").fill_null(False) | pl.lit(danish_file))
@@ -523,7 +648,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             if f"raw_{field}" in df.columns
             else pl.repeat(None, df.height, dtype=pl.String, eager=True)
         )
-        for field in (*fields, "country")
+        for field in (*fields, "country", "phone", "mobile")
     }
     codes, official, code_by_city = _postal_codes()
 
@@ -629,6 +754,10 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             _any_city=pl.coalesce(pl.col("_any_city"), pl.col("_after_city")),
         )
         .collect()
+    )
+    located = pl.concat(
+        [located, _foreign_evidence(located, [raw["phone"], raw["mobile"]], codes)],
+        how="horizontal",
     )
     located = located.with_columns(country=_decide_country(located, official))
     cities = _per_distinct(

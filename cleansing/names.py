@@ -169,9 +169,15 @@ def _legal_forms() -> _LegalForms:
 
 
 def collapse_whitespace(expr: pl.Expr) -> pl.Expr:
-    """Runs of any whitespace (tabs, newlines, no-break spaces) become one space; ends trimmed."""
+    """Runs of any whitespace (tabs, newlines, no-break spaces) become one space; ends trimmed.
+
+    Control characters count as whitespace: ``Nørregade\\x013`` from a legacy export is
+    ``Nørregade 3``, not a street named with its number.
+    """
     # Only runs and unusual spaces match, so a value with single spaces is left alone cheaply.
-    return expr.str.replace_all(r"[\s\u200b]{2,}|[^\S ]|\u200b", " ").str.strip_chars()
+    return expr.str.replace_all(
+        r"[\s\u200b\p{Cc}]{2,}|[^\S ]|[\u200b\p{Cc}]", " "
+    ).str.strip_chars()
 
 
 def fold(expr: pl.Expr) -> pl.Expr:

@@ -169,6 +169,8 @@ STAGES: Final[dict[str, Stage]] = {
             "flag_MISSING_ADDRESS",
             "flag_UNKNOWN_POSTAL_CODE",
         ),
+        # a phone written with its country code names a foreign record's country (``80331``)
+        optional=_raws("phone", "mobile"),
     ),
     "customer_type": Stage(_raws("customer_type"), ("customer_type",)),
     "dates": Stage(

@@ -318,3 +318,50 @@ def test_house_number_first_addresses() -> None:
     out = _addresses(raw_address=["2 Main Road", "435 S. La Cienega Blvd.", "Vestergade 12"])
     assert out["house_number"].to_list() == ["2", "435", "12"]
     assert out["street"].to_list() == ["Main Road", "S. La Cienega Blvd", "Vestergade"]
+
+
+def test_a_german_postal_code_without_a_country_is_not_danish() -> None:
+    """``80331 München`` in a Danish file with no country column: five digits cannot be a Danish
+    code, and München is no Danish place; the German phone or street word names the country.
+    The user's postal code and city are kept, and no Danish flag is raised."""
+    out = _addresses(
+        raw_street=["Marienplatz 8", "Leopoldstraße 12", "Hauptweg 3", "Vestergade 1"],
+        raw_postal_code=["80331", "80802", "80331", "8000"],
+        raw_city=["München", "München", "München", "Aarhus C"],
+        raw_phone=["+49 89 12345678", "089 1234567", None, "20304050"],
+    )
+    assert out["postal_code"].to_list() == ["80331", "80802", "80331", "8000"]
+    assert out["city"].to_list() == ["München", "München", "München", "Aarhus C"]
+    # the phone's country code; a German street word; foreign, but nothing names the country
+    assert out["country"].to_list() == ["DE", "DE", None, "DK"]
+    assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
+    assert not out["flag_MISSING_ADDRESS"].any()
+
+
+def test_foreign_evidence_needs_a_code_that_cannot_be_danish() -> None:
+    """A German phone beside a Danish code and city is a contact in Denmark; a Danish city beside
+    a mistyped five-digit code is a Danish typo (flagged), and a five-digit code alone says
+    nothing more than a typo does."""
+    out = _addresses(
+        raw_street=["Vestergade 1", "Vestergade 2", "Vestergade 3", "Vestergade 4"],
+        raw_postal_code=["8000", "80000", "80000", "80000"],
+        raw_city=["Aarhus C", "Aarhus C", "Arhus", None],
+        raw_phone=["+49 89 12345678", None, None, None],
+    )
+    assert out["country"].to_list() == ["DK"] * 4
+    assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False, True, True, True]
+
+
+def test_a_four_digit_foreign_code_needs_the_phone_or_the_street_to_say_so() -> None:
+    """``0154 Oslo`` with a Norwegian number is Norwegian; ``8001 Arhus`` (a mistyped Danish code
+    and city) stays Danish and flagged."""
+    out = _addresses(
+        raw_street=["Karl Johans gate 1", "Vestergade 1", "Vestergade 2"],
+        raw_postal_code=["0154", "8001", "8000"],
+        raw_city=["Oslo", "Arhus", "Aarhus C"],
+        raw_phone=["+47 22 12 34 56", None, None],
+    )
+    assert out["country"].to_list() == ["NO", "DK", "DK"]
+    assert out["postal_code"].to_list() == ["0154", "8001", "8000"]
+    assert out["city"].to_list() == ["Oslo", "Arhus", "Aarhus C"]
+    assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False, True, False]

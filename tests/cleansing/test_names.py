@@ -271,3 +271,11 @@ def test_accuracy_on_generated_danish_crm_export() -> None:
     # A legal form is never invented: where the name shows none, none is reported.
     no_form = out.filter(pl.col("true_legal_form").is_null())
     assert no_form["legal_form"].null_count() == no_form.height
+
+
+def test_control_characters_are_whitespace() -> None:
+    from datavask.cleansing.names import collapse_whitespace
+
+    values = ["Kontrol\x01Tegn ApS", "Nørregade\x013", "x\x00y\x1f z", " Hansen  Byg\u200bApS "]
+    out = pl.DataFrame({"v": values}).select(collapse_whitespace(pl.col("v")))["v"]
+    assert out.to_list() == ["Kontrol Tegn ApS", "Nørregade 3", "x y z", "Hansen Byg ApS"]

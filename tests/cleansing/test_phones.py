@@ -416,3 +416,22 @@ def test_a_danish_number_in_a_foreign_record_is_kept() -> None:
     out = _customers([{"raw_name": "Kunde", "raw_phone": "20 30 40 50", "raw_country": "UK"}])
     assert out["phone_e164"].to_list() == ["+4520304050"]
     assert out["flag_INVALID_PHONE"].to_list() == [False]
+
+
+def test_a_german_address_without_a_country_makes_the_number_german() -> None:
+    """``Leopoldstraße 12, 80802 München`` with no country: the street word and the five-digit
+    code say Germany, so ``089 1234567`` is Munich's number, not an invalid Danish one."""
+    out = _customers(
+        [
+            {
+                "raw_name": "Klaus Müller",
+                "raw_street": "Leopoldstraße 12",
+                "raw_postal_code": "80802",
+                "raw_city": "München",
+                "raw_phone": "089 1234567",
+            }
+        ]
+    )
+    assert out["country"].to_list() == ["DE"]
+    assert out["phone_e164"].to_list() == ["+49891234567"]
+    assert out["flag_INVALID_PHONE"].to_list() == [False]

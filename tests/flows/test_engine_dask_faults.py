@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import polars as pl
 import pytest
-from polars.testing import assert_frame_equal
 
 from bench.generate import generate, write_dataset
 from datavask.flows.cleanse import CleanseOptions, run_pipeline
+from tests.flows.dask_cluster import assert_same_outputs, local_cluster, tasks_executed
+from tests.flows.served import SAMPLE, job_toml, write_config
 
 ROWS = 4_000
 SEED = 41
@@ -41,13 +41,6 @@ def _kill_the_worker_running(client: Any, prefix: str, killed: list[str]) -> Non
         time.sleep(0.01)
 
 
-def _same_outputs(a: Path, b: Path) -> None:
-    for name in ("records.parquet", "golden.parquet", "pairs.parquet"):
-        assert_frame_equal(pl.read_parquet(a / name), pl.read_parquet(b / name))
-    for name in ("changes.csv", "reimport/customers_update.csv", "reimport/merge_plan.csv"):
-        assert (a / name).read_bytes() == (b / name).read_bytes(), name
-
-
 @pytest.mark.slow  # about 2 min each on a loaded 2-core machine: a local and a Dask run
 @pytest.mark.parametrize(
     ("step", "prefix"),
@@ -58,20 +51,12 @@ def _same_outputs(a: Path, b: Path) -> None:
     ],
 )
 def test_a_worker_killed_mid_run_changes_nothing(step: str, prefix: str, tmp_path: Path) -> None:
-    from distributed import Client, LocalCluster
-
     data = write_dataset(generate(ROWS, SEED), tmp_path / "data")
     options = {"input": str(data["customers"]), "registry": str(data["registry"])}
     run_pipeline(CleanseOptions(out=str(tmp_path / "local"), **options), orchestrated=False)
 
     killed: list[str] = []
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):  # fmt: skip
+    with local_cluster(2) as (cluster, client):
 
         def reporter(name: str, event: str, seconds: float | None) -> None:
             if name == step and event == "start":
@@ -88,7 +73,7 @@ def test_a_worker_killed_mid_run_changes_nothing(step: str, prefix: str, tmp_pat
         assert killed, f"no {prefix}* task ever ran on a worker"
         assert killed[0] not in client.scheduler_info(n_workers=-1)["workers"]
     assert run["engine"]["read"]["where"] == "workers"
-    _same_outputs(tmp_path / "local", tmp_path / "dask")
+    assert_same_outputs(tmp_path / "local", tmp_path / "dask")
 
 
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "not-a-scheduler"])
@@ -105,18 +90,16 @@ def test_an_unreachable_scheduler_is_an_input_error(address: str, tmp_path: Path
 def test_a_served_job_takes_the_engine_and_the_scheduler(tmp_path: Path) -> None:
     from datavask.flows.serve_config import ConfigError, load_config
 
-    job = '[[cleanse]]\nname = "crm"\ncron = "30 4 * * *"\ninput = "in.csv"\nout = "runs"\n'
+    job = {"name": "crm", "cron": "30 4 * * *", "input": "in.csv", "out": "runs"}
     (tmp_path / "in.csv").write_text("navn\nHansen Byg ApS\n", encoding="utf-8")
-    good = tmp_path / "good.toml"
-    good.write_text(
-        job + 'engine = "dask"\ndask_address = "tcp://10.0.0.5:8786"\n', encoding="utf-8"
+    good = write_config(
+        tmp_path, job_toml("cleanse", **job, engine="dask", dask_address="tcp://10.0.0.5:8786")
     )
     (loaded,) = load_config(good).cleanse
     params = loaded.params()
     assert (params.engine, params.dask_address) == ("dask", "tcp://10.0.0.5:8786")
     assert params.cleanse_options("o")["engine"] == "dask"
-    bad = tmp_path / "bad.toml"
-    bad.write_text(job + 'dask_address = "tcp://10.0.0.5:8786"\n', encoding="utf-8")
+    bad = write_config(tmp_path, job_toml("cleanse", **job, dask_address="tcp://10.0.0.5:8786"))
     with pytest.raises(ConfigError, match='dask_address: needs engine = "dask"'):
         load_config(bad)
 
@@ -125,29 +108,21 @@ def test_a_served_job_takes_the_engine_and_the_scheduler(tmp_path: Path) -> None
 def test_the_flow_runs_its_steps_on_a_dask_cluster(prefect_harness: None, tmp_path: Path) -> None:
     """What a served ``engine = "dask"`` job runs: the Prefect flow, its partitions on the cluster
     through prefect-dask's DaskTaskRunner (served and triggered: test_engine_dask_serve.py)."""
-    from distributed import Client, LocalCluster
-
     from datavask.flows.cleanse_flow import cleanse_flow
 
-    sample = Path(__file__).resolve().parents[2] / "data" / "sample" / "customers.csv"
+    sample = SAMPLE / "customers.csv"
     run_pipeline(
         CleanseOptions(input=str(sample), out=str(tmp_path / "local"), registry="none"),
         orchestrated=False,
     )
-    with (
-        LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):  # fmt: skip
+    with local_cluster(1) as (cluster, client):
         state = cleanse_flow(
             input=str(sample), out=str(tmp_path / "dask"), registry="none", engine="dask",
             dask_address=cluster.scheduler_address, return_state=True,
         )  # fmt: skip
         ran = state.result()
-        done = client.run(lambda dask_worker: dask_worker.state.executed_count)
+        executed = tasks_executed(client)
     assert ran["options"]["engine"] == "dask"
     assert ran["engine"]["via"] == "prefect-dask DaskTaskRunner"
-    assert sum(done.values()) >= 4 * 3  # normalise, registry view, split, verdict … per partition
-    _same_outputs(tmp_path / "local", tmp_path / "dask")
+    assert executed >= 4 * 3  # normalise, registry view, split, verdict … per partition
+    assert_same_outputs(tmp_path / "local", tmp_path / "dask")

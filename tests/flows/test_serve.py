@@ -10,143 +10,46 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.flows.prefect_server import free_port, prefect_server  # noqa: F401 - fixture
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
-RUN_WAIT_S = 420  # a flow run is 5–20 s on a quiet machine, minutes when eight people share it
+from tests.flows.prefect_server import free_port
+from tests.flows.served import (
+    RUN_WAIT_S,
+    SAMPLE,
+    Served,
+    job_toml,
+    run_datavask,
+    serve_env,
+    wait_for,
+    write_config,
+)
 
 pytestmark = [pytest.mark.prefect, pytest.mark.timeout(900)]
 
 
-def _env(api_url: str | None, home: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "DATAVASK_"))}
-    env.pop(
-        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", None
-    )  # the CLI's own default, as users get it
-    if api_url:
-        env["PREFECT_API_URL"] = api_url
-    env["DATAVASK_HOME"] = str(home)
-    env.update(extra)
-    return env
-
-
-def _datavask(args: list[str], env: dict[str, str], timeout: float = RUN_WAIT_S):
-    return subprocess.run(
-        [sys.executable, "-m", "datavask", *args],
-        capture_output=True, text=True, env=env, timeout=timeout, check=False,
-    )  # fmt: skip
-
-
-def _wait(predicate: Any, seconds: float, what: str, step: float = 1.0) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
-
-
-@dataclass
-class Served:
-    api_url: str
-    root: Path
-    config: Path
-    env: dict[str, str]
-    process: subprocess.Popen[str] | None = None
-
-    def start(self) -> None:
-        with (self.root / "serve.log").open("a") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "datavask", "serve", "--config", str(self.config)],
-                stdout=log, stderr=log, env=self.env, text=True, start_new_session=True,
-            )  # fmt: skip
-        try:
-            _wait(lambda: self.deployment("on-demand").get("paused") is False and self.serving(),
-                  RUN_WAIT_S, "serve to register its deployments")  # fmt: skip
-        except BaseException:
-            self.process.kill()
-            self.process.wait(timeout=60)
-            raise
-
-    def serving(self) -> bool:
-        return (Path(self.env["DATAVASK_HOME"]) / "serve.json").exists()
-
-    def stop(self) -> int:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=120)
-
-    def get(self, path: str) -> Any:
-        response = httpx.get(f"{self.api_url}{path}", timeout=60)
-        response.raise_for_status()
-        return response.json()
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        response = httpx.post(f"{self.api_url}{path}", json=body, timeout=60)
-        response.raise_for_status()
-        return response.json()
-
-    def deployment(self, name: str, flow: str = "datavask-cleanse") -> dict[str, Any]:
-        try:
-            return self.get(f"/deployments/name/{flow}/{name}")  # type: ignore[no-any-return]
-        except httpx.HTTPError:  # not there yet, or a server too busy to answer in time
-            return {}
-
-    def flow_runs(self, name: str, flow: str = "datavask-cleanse") -> list[dict[str, Any]]:
-        deployment_id = self.deployment(name, flow)["id"]
-        return self.post(  # type: ignore[no-any-return]
-            "/flow_runs/filter",
-            {"deployments": {"id": {"any_": [deployment_id]}}, "limit": 200},
-        )
-
-
 @pytest.fixture(scope="module")
-def served(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:  # noqa: F811
+def served(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     root = tmp_path_factory.mktemp("serve")
-    config = root / "datavask.toml"
-    config.write_text(
-        f"""
-[[cleanse]]
-name = "every-minute"
-cron = "* * * * *"
-input = "{SAMPLE / "customers.csv"}"
-out = "runs/every-minute"
-keep_runs = 2
-
-[[cleanse]]
-name = "on-demand"
-cron = "0 5 1 1 *"
-input = "{SAMPLE / "customers.csv"}"
-out = "runs/on-demand"
-
-[[monitor]]
-name = "watch"
-cron = "* * * * *"
-input = "{SAMPLE / "customers.csv"}"
-registry = "{SAMPLE / "registry.jsonl.gz"}"
-state = "monitor-state"
-out = "alerts/watch"
-keep_days = 7
-""",
-        encoding="utf-8",
-    )
-    served = Served(prefect_server, root, config, _env(prefect_server, root / "home"))
+    customers = str(SAMPLE / "customers.csv")
+    config = write_config(
+        root,
+        job_toml("cleanse", name="every-minute", cron="* * * * *", input=customers,
+                 out="runs/every-minute", keep_runs=2),
+        job_toml("cleanse", name="on-demand", cron="0 5 1 1 *", input=customers,
+                 out="runs/on-demand"),
+        job_toml("monitor", name="watch", cron="* * * * *", input=customers,
+                 registry=str(SAMPLE / "registry.jsonl.gz"), state="monitor-state",
+                 out="alerts/watch", keep_days=7),
+    )  # fmt: skip
+    served = Served(prefect_server, root, config, serve_env(prefect_server, root / "home"))
     served.start()
     try:
         yield served
@@ -158,7 +61,7 @@ keep_days = 7
 def test_scheduled_cleanse_writes_a_dated_run_and_latest(served: Served) -> None:
     root = served.root / "runs" / "every-minute"
     latest = root / "latest"
-    _wait((latest / "run.json").exists, RUN_WAIT_S, "a scheduled run's latest/run.json")
+    wait_for((latest / "run.json").exists, RUN_WAIT_S, "a scheduled run's latest/run.json")
     assert latest.is_symlink()
     target = latest.resolve()
     assert target.parent == root.resolve() and target.name[:8].isdigit()
@@ -171,7 +74,7 @@ def test_scheduled_cleanse_writes_a_dated_run_and_latest(served: Served) -> None
 
 def test_scheduled_monitor_writes_alerts_into_a_dated_run(served: Served) -> None:
     root = served.root / "alerts" / "watch"
-    _wait((root / "latest" / "run.json").exists, RUN_WAIT_S, "a scheduled monitor run")
+    wait_for((root / "latest" / "run.json").exists, RUN_WAIT_S, "a scheduled monitor run")
     assert (root / "latest").is_symlink()
     assert (root / "latest" / "alerts.csv").exists()
     run = json.loads((root / "latest" / "run.json").read_text())
@@ -182,7 +85,7 @@ def test_scheduled_monitor_writes_alerts_into_a_dated_run(served: Served) -> Non
 
 
 def test_datavask_run_starts_a_served_job_with_a_parameter(served: Served) -> None:
-    done = _datavask(["run", "on-demand", "--param", "format=csv"], served.env)
+    done = run_datavask(["run", "on-demand", "--param", "format=csv"], served.env)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Completed" in done.stderr
     out = Path(done.stderr.split("output:", 1)[1].split()[0])
@@ -207,7 +110,7 @@ def test_prefect_deployment_run_with_a_parameter(served: Served) -> None:
 
 def test_a_bad_parameter_is_refused_before_a_run_exists(served: Served) -> None:
     before = len(served.flow_runs("on-demand"))
-    ours = _datavask(["run", "on-demand", "--param", "format=docx"], served.env, timeout=120)
+    ours = run_datavask(["run", "on-demand", "--param", "format=docx"], served.env, timeout=120)
     assert ours.returncode == 2
     assert "format" in ours.stderr and "Traceback" not in ours.stderr
     theirs = subprocess.run(
@@ -221,7 +124,7 @@ def test_a_bad_parameter_is_refused_before_a_run_exists(served: Served) -> None:
 
 
 def test_an_unknown_job_is_one_line_and_exit_2(served: Served) -> None:
-    done = _datavask(["run", "no-such-job"], served.env, timeout=120)
+    done = run_datavask(["run", "no-such-job"], served.env, timeout=120)
     assert done.returncode == 2
     assert "no served datavask job named 'no-such-job'" in done.stderr
     assert "Traceback" not in done.stderr
@@ -231,7 +134,7 @@ def test_one_off_cleanse_reports_to_the_server_serve_uses(served: Served, tmp_pa
     env = dict(served.env)
     env.pop("PREFECT_API_URL")  # only serve.json in DATAVASK_HOME says where the server is
     out = tmp_path / "one-off"
-    done = _datavask(
+    done = run_datavask(
         ["cleanse", str(SAMPLE / "customers.csv"), "--lang", "en", "--out", str(out)], env
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -259,7 +162,7 @@ def test_stop_pauses_and_restart_resumes_without_duplicates(served: Served) -> N
     def upcoming(name: str, flow: str) -> list[dict[str, Any]]:
         return [r for r in served.flow_runs(name, flow) if r["state_name"] == "Scheduled"]
 
-    _wait(lambda: upcoming("every-minute", "datavask-cleanse"), 120, "the resumed schedule")
+    wait_for(lambda: upcoming("every-minute", "datavask-cleanse"), 120, "the resumed schedule")
     for name, flow in jobs:  # one run per scheduled time, however often serve was restarted
         starts = [r["expected_start_time"] for r in upcoming(name, flow)]
         assert len(starts) == len(set(starts)), name
@@ -309,22 +212,22 @@ class _Proxy:
                 s.close()
 
 
-def test_serve_exits_when_its_server_goes_away(prefect_server: str, tmp_path: Path) -> None:  # noqa: F811
+def test_serve_exits_when_its_server_goes_away(prefect_server: str, tmp_path: Path) -> None:
     proxy = _Proxy(int(prefect_server.rsplit(":", 1)[1].split("/", maxsplit=1)[0]))
-    config = tmp_path / "datavask.toml"
-    config.write_text(
-        f'[[cleanse]]\nname = "proxied"\ncron = "0 5 1 1 *"\n'
-        f'input = "{SAMPLE / "customers.csv"}"\nout = "runs"\n'
-    )
-    env = _env(f"http://127.0.0.1:{proxy.port}/api", tmp_path / "home",
-               DATAVASK_SERVE_HEALTH_SECONDS="1")  # fmt: skip
+    config = write_config(
+        tmp_path,
+        job_toml("cleanse", name="proxied", cron="0 5 1 1 *", input=str(SAMPLE / "customers.csv"),
+                 out="runs"),
+    )  # fmt: skip
+    env = serve_env(f"http://127.0.0.1:{proxy.port}/api", tmp_path / "home",
+                    DATAVASK_SERVE_HEALTH_SECONDS="1")  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "datavask", "serve", "--config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
         start_new_session=True,
     )  # fmt: skip
     try:
-        _wait((tmp_path / "home" / "serve.json").exists, RUN_WAIT_S, "serve to start")
+        wait_for((tmp_path / "home" / "serve.json").exists, RUN_WAIT_S, "serve to start")
         proxy.close()
         _, stderr = process.communicate(timeout=120)
     finally:

@@ -18,8 +18,7 @@ from datavask.flows.serve_config import (
     load_config,
     skipped_hours,
 )
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
+from tests.flows.served import SAMPLE, write_config
 
 GOOD = f"""
 [[cleanse]]
@@ -42,14 +41,8 @@ notify = ["https://hooks.slack.com/services/T/B/x", "mailto:kredit@example.dk"]
 """
 
 
-def _write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "datavask.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_a_good_file_loads_with_paths_relative_to_the_file(tmp_path: Path) -> None:
-    config = load_config(_write(tmp_path, GOOD))
+    config = load_config(write_config(tmp_path, GOOD))
     (job,) = config.cleanse
     assert isinstance(job, CleanseJob)
     assert job.timezone == "Europe/Copenhagen"
@@ -97,7 +90,7 @@ notify = ["ftp://example.dk/"]
 [extra]
 """
     with pytest.raises(ConfigError) as caught:
-        load_config(_write(tmp_path, bad))
+        load_config(write_config(tmp_path, bad))
     problems = "\n".join(caught.value.problems)
     for expected in (
         "extra: unknown table",
@@ -120,7 +113,7 @@ notify = ["ftp://example.dk/"]
 def test_a_password_in_a_query_string_is_refused(tmp_path: Path) -> None:
     text = GOOD.replace('registry = "none"', 'registry = "https://erst.example/cvr?password=x"')
     with pytest.raises(ConfigError, match="contains a password"):
-        load_config(_write(tmp_path, text))
+        load_config(write_config(tmp_path, text))
 
 
 def test_cron_hours() -> None:
@@ -146,7 +139,7 @@ def test_the_spring_forward_gap() -> None:
 
 
 def test_serve_check_says_what_is_wrong_and_exits_2(tmp_path: Path) -> None:
-    path = _write(tmp_path, GOOD.replace('cron = "30 3 * * *"', 'cron = "15 2 * * *"'))
+    path = write_config(tmp_path, GOOD.replace('cron = "30 3 * * *"', 'cron = "15 2 * * *"'))
     env = dict(os.environ, DATAVASK_HOME=str(tmp_path / "home"))
     done = subprocess.run(
         [sys.executable, "-m", "datavask", "serve", "--config", str(path), "--check"],
@@ -155,7 +148,7 @@ def test_serve_check_says_what_is_wrong_and_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "cleanse[1].cron" in done.stderr and "Traceback" not in done.stderr
     ok = subprocess.run(
-        [sys.executable, "-m", "datavask", "serve", "--config", str(_write(tmp_path, GOOD)),
+        [sys.executable, "-m", "datavask", "serve", "--config", str(write_config(tmp_path, GOOD)),
          "--check"],
         capture_output=True, text=True, env=env, timeout=120, check=False,
     )  # fmt: skip
@@ -167,6 +160,6 @@ def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "absent.toml")
     with pytest.raises(ConfigError, match="not valid TOML"):
-        load_config(_write(tmp_path, "[[cleanse]\n"))
+        load_config(write_config(tmp_path, "[[cleanse]\n"))
     with pytest.raises(ConfigError, match="no jobs"):
-        load_config(_write(tmp_path, ""))
+        load_config(write_config(tmp_path, ""))
