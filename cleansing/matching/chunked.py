@@ -296,7 +296,7 @@ def fitted_model(
     model = train_patterns(
         overall, per_session, comparisons, u, max_iterations=settings.em_max_iterations
     )
-    model.tf_tables, model.tf_mean = tf_tables, tf_mean
+    model.count_values(tf_tables, tf_mean)
     trained = int(overall["count"].sum() or 0)
     model.prior = random_pair_prior(
         model.match_share, trained, _total_pairs(records, link_only=plan.link_only)
@@ -315,9 +315,8 @@ def tf_tables_for(
     import copy
 
     passed = copy.copy(model)
-    passed.tf_tables, passed.tf_mean = term_frequencies(
-        records, plan.comparisons, pl.Series(labels)
-    )
+    passed.u = dict(model.u)  # count_values replaces its entries: the task's input stays as it was
+    passed.count_values(*term_frequencies(records, plan.comparisons, pl.Series(labels)))
     return passed
 
 
