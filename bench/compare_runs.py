@@ -4,7 +4,8 @@ Compares every file a run writes: the Parquet files frame by frame (values, colu
 types), ``changes.csv`` and the re-import CSVs byte for byte, ``worklist.xlsx`` sheet by sheet
 (every cell's value), ``report.html`` with the run's id, output directory, time stamps and durations
 taken out, and
-``run.json`` without what differs between any two runs (id, times, timings, versions, paths).
+``run.json`` without what differs between any two runs (id, times, timings and the steps' seconds,
+versions, paths).
 Exits 1 and names each difference when there is one.
 
     .venv/bin/python -m bench.compare_runs /tmp/before /tmp/after
@@ -114,7 +115,11 @@ def _compare_run_json(a: Path, b: Path) -> str | None:
 
 def _stable_run(run: dict[str, Any]) -> dict[str, Any]:
     stable = {k: v for k, v in run.items() if k not in _RUN_SPECIFIC}
-    steps = {k: v for k, v in stable.get("steps", {}).items() if k != "write"}  # its seconds
+    steps = {
+        name: {k: v for k, v in step.items() if k != "substeps"} if isinstance(step, dict) else step
+        for name, step in stable.get("steps", {}).items()
+        if name != "write"  # its seconds
+    }  # and the match step's seconds per sub-step
     return stable | {"steps": steps}
 
 

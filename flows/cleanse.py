@@ -299,6 +299,7 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     return {
         "pairs": result.pairs.height,
         "clusters": frame["cluster_id"].n_unique(),
+        "substeps": {name: round(seconds, 3) for name, seconds in result.substeps.items()},
         "review_band": result.review_band.record() if result.review_band else None,
         "blocking": result.blocking_report.to_dicts(),
         "oversized_blocks": result.oversized_blocks.head(50).to_dicts(),

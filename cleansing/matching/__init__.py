@@ -29,6 +29,8 @@ one without but with the same phone number, score about 0.99 and share ``cluster
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -72,6 +74,7 @@ from datavask.cleansing.matching.evaluation import evaluate
 from datavask.cleansing.matching.fellegi_sunter import (
     SAME_CUSTOMER,
     FellegiSunterModel,
+    encode_tf_values,
     estimate_u,
     random_pair_prior,
     score_pairs,
@@ -93,6 +96,7 @@ __all__ = [
     "DECISIONS",
     "HARD_RULES",
     "PERSON_REGISTER_COMPARISONS",
+    "SUBSTEPS",
     "BlockingRule",
     "MatchResult",
     "MatchSettings",
@@ -101,6 +105,40 @@ __all__ = [
 ]
 
 DECISIONS: Final = ("match", "review", "non-match")
+
+SUBSTEPS: Final = (
+    "prepare",
+    "blocking",
+    "compare",
+    "hard_rules",
+    "term_frequencies",
+    "u",
+    "fit",
+    "score",
+    "cluster",
+    "bridges",
+    "output",
+)
+"""The matcher's sub-steps as :attr:`MatchResult.substeps` names them: preparing the records,
+blocking, comparing the candidate pairs, the hard rules and copies, the term-frequency tables,
+u from random pairs, m by EM, scoring and deciding the pairs, connected components split where
+they conflict, the bridge check, and the output frames (pairs with explanations, clusters).
+``term_frequencies``, ``score``, ``cluster`` and ``bridges`` are summed over the tf passes."""
+
+
+class _Stopwatch:
+    """Seconds per sub-step, summed over repeated entries (the tf passes)."""
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(SUBSTEPS, 0.0)
+
+    @contextmanager
+    def __call__(self, substep: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[substep] += time.perf_counter() - started
 
 
 @dataclass(frozen=True)
@@ -160,7 +198,9 @@ class MatchResult:
     - ``oversized_blocks``: the blocks over the cap (``blocking_rule``, ``key``, ``size``),
       compared only where a finer key split them.
     - ``model``: the estimated Fellegi–Sunter parameters (``model.parameters()`` as a table).
-    - ``summary``: counts and seconds per stage.
+    - ``summary``: counts, and seconds in all (``total_s``).
+    - ``substeps``: seconds per sub-step (:data:`SUBSTEPS`, in that order), those of the scoring
+      passes summed over the passes.
     - ``decisions``: what the reviewers' decisions did (:func:`~.decisions.decision_report`).
     - ``review_band``: the band the decision used (:class:`~.review_band.ReviewBand`): the user's,
       or derived from the model.
@@ -174,6 +214,7 @@ class MatchResult:
     oversized_blocks: pl.DataFrame
     model: FellegiSunterModel
     summary: dict[str, float | int] = field(default_factory=dict)
+    substeps: dict[str, float] = field(default_factory=dict)
     decisions: dict[str, Any] = field(default_factory=dict)  # decisions.decision_report
     review_band: ReviewBand | None = None
     evaluation: dict[str, Any] | None = None
@@ -248,7 +289,7 @@ def _total_pairs(records: pl.DataFrame, *, link_only: bool) -> int:
 
 
 def _cluster(
-    records: pl.DataFrame, scored: pl.DataFrame, band: ReviewBand
+    records: pl.DataFrame, scored: pl.DataFrame, band: ReviewBand, clock: _Stopwatch
 ) -> tuple[np.ndarray, int, pl.DataFrame, pl.DataFrame]:
     """Cluster labels from the matched pairs, split where they join what must stay apart; the
     number of clusters split, the matched pairs and the matched pairs the clusters refused.
@@ -258,14 +299,16 @@ def _cluster(
     holds only when the pairs compared across them reach, on average, the merge point a single
     pair needs (:func:`~.clusters.check_bridges`); certain links, a reviewer's ``same`` and copies
     of one record join without that check."""
-    matched, cannot = cluster_links(scored)
-    labels, split = split_components(records.height, records["cvr"], matched, cannot, band)
-    labels, refused = check_bridges(
-        labels,
-        bridge_links(matched, band),
-        scored.select("_l", "_r", "match_weight"),
-        merge_weight=weight(band.high),
-    )
+    with clock("cluster"):
+        matched, cannot = cluster_links(scored)
+        labels, split = split_components(records.height, records["cvr"], matched, cannot, band)
+    with clock("bridges"):
+        labels, refused = check_bridges(
+            labels,
+            bridge_links(matched, band),
+            scored.select("_l", "_r", "match_weight"),
+            merge_weight=weight(band.high),
+        )
     return labels, split, matched.drop("_copies_pair"), refused
 
 
@@ -296,6 +339,37 @@ def bridge_links(matched: pl.DataFrame, band: ReviewBand) -> pl.DataFrame:
     """The matched pairs as :func:`~.clusters.check_bridges` takes them: certain or not."""
     certain = (pl.col("match_weight") >= band.certain_weight) | pl.col("_copies_pair")
     return matched.select("_l", "_r", "match_weight", certain.alias("certain"))
+
+
+def _pairs_frame(
+    scored: pl.DataFrame,
+    record_ids: pl.Series,
+    comparisons: tuple[Comparison, ...],
+    pair_floor: float,
+) -> pl.DataFrame:
+    """The pairs :attr:`MatchResult.pairs` describes: every pair but the non-matches below
+    ``pair_floor`` that no reviewer decided, by record id, with their explanation."""
+    pairs = scored.filter(
+        (pl.col("decision") != "non-match")
+        | (pl.col("match_probability") >= pair_floor)
+        | pl.col("reviewed").is_not_null()
+    ).select(
+        "_l",
+        "_r",
+        "match_weight",
+        "match_probability",
+        pl.col("match_probability").alias("score"),
+        "decision",
+        "blocking_rule",
+        "hard_rule",
+        "reviewed",
+        "model_decision",
+        _explanation(comparisons),
+    )
+    return pairs.with_columns(
+        record_ids.gather(pairs["_l"]).alias("record_id_l"),
+        record_ids.gather(pairs["_r"]).alias("record_id_r"),
+    ).select("record_id_l", "record_id_r", pl.exclude("_l", "_r", "record_id_l", "record_id_r"))
 
 
 def _refused_to_review(scored: pl.DataFrame, refused: pl.DataFrame) -> pl.DataFrame:
@@ -380,147 +454,135 @@ def find_duplicates(
     if review_band is not None:
         given_band(review_band)  # a nonsense band fails before the work, not after
     settings = settings or MatchSettings()
-    timings: dict[str, float] = {}
+    clock = _Stopwatch()
     started = time.perf_counter()
 
-    records = prepare_records(df)
-    if link_only is None:
-        link_only = records["source"].drop_nulls().n_unique() > 1
-    evidence = evidence_fields(records)
-    comparisons = available_comparisons(records, _adapted(records, settings.comparisons))
-    comparisons += tuple(
-        evidence_comparison(f) for f in evidence if records[f"evidence_{f}"].count() > 0
-    )
-    rules = settings.blocking_rules or default_rules(
-        window=settings.sorted_window, evidence=evidence, coarse=coarse_evidence(records, evidence)
-    )
-    timings["prepare_s"] = time.perf_counter() - started
-
-    mark = time.perf_counter()
-    if blocking is None:
-        found = candidate_pairs(
-            records,
-            rules,
-            max_block_size=settings.max_block_size,
-            link_only=link_only,
-            apart_on=blocking_apart_on(settings),
+    with clock("prepare"):
+        records = prepare_records(df)
+        if link_only is None:
+            link_only = records["source"].drop_nulls().n_unique() > 1
+        evidence = evidence_fields(records)
+        comparisons = available_comparisons(records, _adapted(records, settings.comparisons))
+        comparisons += tuple(
+            evidence_comparison(f) for f in evidence if records[f"evidence_{f}"].count() > 0
         )
-    elif blocking.report["blocking_rule"].to_list() != [r.name for r in rules]:
-        raise ValueError("the candidates were blocked with other rules than this file's")
-    else:
-        found = blocking
-    blocking_report, oversized = found.report, found.oversized
-    decided: Decided = locate_decisions(decisions, records)
-    candidates = with_decided_pairs(found.pairs, decided)  # blocked pairs first, then decided
-    timings["blocking_s"] = time.perf_counter() - mark
+        rules = settings.blocking_rules or default_rules(
+            window=settings.sorted_window,
+            evidence=evidence,
+            coarse=coarse_evidence(records, evidence),
+        )
 
-    mark = time.perf_counter()
-    levels = compare_pairs(records, candidates["_l"], candidates["_r"], comparisons)
-    timings["compare_s"] = time.perf_counter() - mark
+    with clock("blocking"):
+        if blocking is None:
+            found = candidate_pairs(
+                records,
+                rules,
+                max_block_size=settings.max_block_size,
+                link_only=link_only,
+                apart_on=blocking_apart_on(settings),
+            )
+        elif blocking.report["blocking_rule"].to_list() != [r.name for r in rules]:
+            raise ValueError("the candidates were blocked with other rules than this file's")
+        else:
+            found = blocking
+        blocking_report, oversized = found.report, found.oversized
+        decided: Decided = locate_decisions(decisions, records)
+        candidates = with_decided_pairs(found.pairs, decided)  # blocked pairs first, then decided
 
-    mark = time.perf_counter()
-    # The Danish rules need to know what a record is; a register without customer types (FEBRL)
-    # gets null here, and no household, group or name veto.
-    person = records.select(pl.col("customer_type").str.to_lowercase() == "person").to_series()
-    vetoes = hard_rule_column(
-        levels,
-        person.gather(candidates["_l"]),
-        person.gather(candidates["_r"]),
-        rules=settings.hard_rules,
-    )
-    # Copies of one record are one customer from the start: 60 copies do not make its phone
-    # number look like a switchboard's (which would keep them apart).
-    copies = records.select(identical_key()).to_series()
-    tf_tables, tf_mean = term_frequencies(records, comparisons, copies)
-    u = estimate_u(
-        records,
-        comparisons,
-        sample_size=settings.u_sample_size,
-        seed=settings.seed,
-        link_only=link_only,
-        tf_mean=tf_mean,
-    )
-    blocked = found.pairs.height  # EM learns from the blocking's pairs, not from decided ones
-    training = levels.head(blocked).filter(vetoes.head(blocked).is_null())
-    model = train(
-        training,
-        _sessions(
-            found, vetoes.head(blocked), rules, settings.training_pairs_per_rule, settings.seed
-        ),
-        comparisons,
-        u,
-        max_iterations=settings.em_max_iterations,
-    )
-    model.count_values(tf_tables, tf_mean)
-    model.prior = random_pair_prior(
-        model.match_share, training.height, _total_pairs(records, link_only=link_only)
-    )
-    copied = copy_pairs(records, candidates["_l"], candidates["_r"])
+    with clock("compare"):
+        levels, tf_values = encode_tf_values(
+            compare_pairs(records, candidates["_l"], candidates["_r"], comparisons)
+        )
+
+    with clock("hard_rules"):
+        # The Danish rules need to know what a record is; a register without customer types
+        # (FEBRL) gets null here, and no household, group or name veto.
+        person = records.select(pl.col("customer_type").str.to_lowercase() == "person").to_series()
+        vetoes = hard_rule_column(
+            levels,
+            person.gather(candidates["_l"]),
+            person.gather(candidates["_r"]),
+            rules=settings.hard_rules,
+        )
+        copied = copy_pairs(records, candidates["_l"], candidates["_r"])
+
+    with clock("term_frequencies"):
+        # Copies of one record are one customer from the start: 60 copies do not make its phone
+        # number look like a switchboard's (which would keep them apart).
+        copies = records.select(identical_key()).to_series()
+        tf_tables, tf_mean = term_frequencies(records, comparisons, copies)
+    with clock("u"):
+        u = estimate_u(
+            records,
+            comparisons,
+            sample_size=settings.u_sample_size,
+            seed=settings.seed,
+            link_only=link_only,
+            tf_mean=tf_mean,
+        )
+    with clock("fit"):
+        blocked = found.pairs.height  # EM learns from the blocking's pairs, not from decided ones
+        training = levels.head(blocked).filter(vetoes.head(blocked).is_null())
+        model = train(
+            training,
+            _sessions(
+                found, vetoes.head(blocked), rules, settings.training_pairs_per_rule, settings.seed
+            ),
+            comparisons,
+            u,
+            max_iterations=settings.em_max_iterations,
+        )
+        model.count_values(tf_tables, tf_mean)
+        model.prior = random_pair_prior(
+            model.match_share, training.height, _total_pairs(records, link_only=link_only)
+        )
+        del training
     extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes, copied)
     band = _band(review_band, settings, model)
     decide = copies_match(_decision(band)).alias("decision")
-    scored = (
-        score_pairs(levels.with_columns(_same_customer(copies, candidates)), model)
-        .with_columns(*extra)
-        .with_columns(decide)
-        .pipe(obey, decided)
-    )
-    timings["scoring_s"] = time.perf_counter() - mark
 
-    mark = time.perf_counter()
-    labels, split, matched, refused = _cluster(records, scored, band)
+    def scored_with(customers: pl.Series) -> pl.DataFrame:
+        with clock("score"):
+            return (
+                score_pairs(
+                    levels.with_columns(_same_customer(customers, candidates)),
+                    model,
+                    tf_values=tf_values,
+                )
+                .with_columns(*extra)
+                .with_columns(decide)
+                .pipe(obey, decided)
+            )
+
+    scored = scored_with(copies)
+    labels, split, matched, refused = _cluster(records, scored, band, clock)
     # Term frequencies count customers, not records (see term_frequencies): rescore with the
     # values counted once per cluster until the clusters stop changing.
     passes = 1
     while tf_tables and passes < settings.tf_passes:
         passes += 1
         customers = pl.Series(labels)
-        model.count_values(*term_frequencies(records, comparisons, customers))
-        scored = (
-            score_pairs(levels.with_columns(_same_customer(customers, candidates)), model)
-            .with_columns(*extra)
-            .with_columns(decide)
-            .pipe(obey, decided)
-        )
+        with clock("term_frequencies"):
+            model.count_values(*term_frequencies(records, comparisons, customers))
+        del scored
+        scored = scored_with(customers)
         previous = labels
-        labels, split, matched, refused = _cluster(records, scored, band)
+        labels, split, matched, refused = _cluster(records, scored, band, clock)
         if np.array_equal(previous, labels):
             break
-    # A match the clusters refused is left to a person, as a pair inside the band is.
-    scored = _refused_to_review(scored, refused)
-    review = scored.filter(pl.col("decision") == "review")
-    in_review = records["_idx"].is_in(pl.concat([review["_l"], review["_r"]]).implode())
-    clusters = cluster_frame(records, labels, in_review)
-    timings["clustering_s"] = time.perf_counter() - mark
 
-    record_ids = records["record_id"]
-    pairs = scored.filter(
-        (pl.col("decision") != "non-match")
-        | (pl.col("match_probability") >= settings.pair_floor)
-        | pl.col("reviewed").is_not_null()
-    ).select(
-        "_l",
-        "_r",
-        "match_weight",
-        "match_probability",
-        pl.col("match_probability").alias("score"),
-        "decision",
-        "blocking_rule",
-        "hard_rule",
-        "reviewed",
-        "model_decision",
-        _explanation(comparisons),
-    )
-    pairs = pairs.with_columns(
-        record_ids.gather(pairs["_l"]).alias("record_id_l"),
-        record_ids.gather(pairs["_r"]).alias("record_id_r"),
-    ).select("record_id_l", "record_id_r", pl.exclude("_l", "_r", "record_id_l", "record_id_r"))
+    with clock("output"):
+        # A match the clusters refused is left to a person, as a pair inside the band is.
+        scored = _refused_to_review(scored, refused)
+        review = scored.filter(pl.col("decision") == "review")
+        in_review = records["_idx"].is_in(pl.concat([review["_l"], review["_r"]]).implode())
+        clusters = cluster_frame(records, labels, in_review)
+        pairs = _pairs_frame(scored, records["record_id"], comparisons, settings.pair_floor)
 
     evaluation = None
     if truth is not None:
         sources = records["source"] if link_only else None
         evaluation = evaluate(truth, found.by_rule, clusters["cluster_id"], sources=sources)
-    timings["total_s"] = time.perf_counter() - started
     summary: dict[str, float | int] = {
         "records": records.height,
         "candidate_pairs": candidates.height,
@@ -534,7 +596,7 @@ def find_duplicates(
         ),
         "em_iterations": model.iterations,
         "tf_passes": passes,
-        **timings,
+        "total_s": time.perf_counter() - started,
     }
     return MatchResult(
         pairs=pairs,
@@ -543,7 +605,8 @@ def find_duplicates(
         oversized_blocks=oversized,
         model=model,
         summary=summary,
-        decisions=decision_report(scored, decided, pl.Series(labels), record_ids),
+        substeps=clock.seconds,
+        decisions=decision_report(scored, decided, pl.Series(labels), records["record_id"]),
         review_band=band,
         evaluation=evaluation,
     )

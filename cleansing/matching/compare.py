@@ -344,14 +344,6 @@ def _registry_name_similarity(pv: PairValues) -> tuple[pl.Series, pl.Series]:
 
 def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     a, b = pv.both("_org")
-    sim = _name_similarity(a, b)
-    exact = (a == b).fill_null(False)
-    # A renamed company: its record with a CVR is compared under the registry's current name,
-    # its duplicate without one may still carry a name it had before — evidence too.
-    registry_sim, registry_equal = _registry_name_similarity(pv)
-    sim = pl.select(pl.max_horizontal(sim, registry_sim)).to_series()
-    sim = pl.select(pl.when(a.is_not_null() & b.is_not_null()).then(sim)).to_series()
-    level = _banded(sim, exact | registry_equal, (0.92, 0.80))
     # Two persons compare first and last names instead; a person and a company (one customer
     # classified two ways), or a "person" whose name has no first and last name, compare their
     # whole names here.
@@ -360,6 +352,16 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         for side in ("l", "r")
     ]
     persons = pv.side("_person", "l") & pv.side("_person", "r") & parts[0] & parts[1]
+    # Their whole names are not scored at all: most candidate pairs are two persons.
+    whole = ~persons.fill_null(False)
+    sim = _name_similarity(*(pl.select(pl.when(whole).then(side)).to_series() for side in (a, b)))
+    exact = (a == b).fill_null(False)
+    # A renamed company: its record with a CVR is compared under the registry's current name,
+    # its duplicate without one may still carry a name it had before — evidence too.
+    registry_sim, registry_equal = _registry_name_similarity(pv)
+    sim = pl.select(pl.max_horizontal(sim, registry_sim)).to_series()
+    sim = pl.select(pl.when(a.is_not_null() & b.is_not_null()).then(sim)).to_series()
+    level = _banded(sim, exact | registry_equal, (0.92, 0.80))
     level = pl.select(pl.when(persons).then(NULL_LEVEL).otherwise(level)).to_series()
     return level, _tf_value(a, level, comparison)
 

@@ -241,7 +241,10 @@ def obey(scored: pl.DataFrame, decided: Decided) -> pl.DataFrame:
     ``non-match`` vetoed by ``reviewer_different`` (unless a hard rule vetoed it already).
     """
     reviewed = pl.col("reviewed")
-    joined = scored.join(decided.pairs, on=["_l", "_r"], how="left")
+    if decided.empty:  # no join over every candidate pair for nothing
+        joined = scored.with_columns(pl.lit(None, dtype=pl.String).alias("reviewed"))
+    else:
+        joined = scored.join(decided.pairs, on=["_l", "_r"], how="left")
     return joined.with_columns(
         pl.col("decision").alias("model_decision"),
         pl.when(reviewed == SAME)

@@ -546,10 +546,61 @@ def _level_table(
     return out
 
 
-def score_pairs(levels: pl.DataFrame, model: FellegiSunterModel) -> pl.DataFrame:
+def encode_tf_values(levels: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
+    """``levels`` with each ``tfv_<name>`` (the pair's agreeing value, text) replaced by the
+    value's position (UInt32) in a series of the distinct values, and those series by name.
+
+    Scoring runs once per tf pass over every candidate pair; with the values encoded once, a
+    pass looks each distinct value up in the tf table and gathers by position instead of
+    joining every pair's text again, and the pairs hold four bytes per value instead of text.
+    Example: ``tfv_phone`` ``["+4570101010", null, "+4570101010"]`` becomes ``[0, null, 0]``
+    with the values ``["+4570101010"]``.
+    """
+    values: dict[str, pl.Series] = {}
+    codes = []
+    for column in (c for c in levels.columns if c.startswith("tfv_")):
+        name = column.removeprefix("tfv_")
+        given = levels.get_column(column).alias("value")
+        distinct = given.drop_nulls().unique().to_frame().with_row_index("code")
+        coded = given.to_frame().join(distinct, on="value", how="left", maintain_order="left")
+        values[name] = distinct.get_column("value")
+        codes.append(coded.get_column("code").alias(column))
+    return levels.with_columns(codes), values
+
+
+def _tf_lookup(
+    frame: pl.DataFrame, name: str, table: pl.DataFrame, values: dict[str, pl.Series] | None
+) -> pl.DataFrame:
+    """``_tf_<name>`` and ``_tfa_<name>``: the tf table's ``tf`` and ``tf_apart`` of each pair's
+    ``tfv_<name>`` (null where it has none) — by position where the values are encoded
+    (:func:`encode_tf_values`), else by joining on the text."""
+    tfv = f"tfv_{name}"
+    renamed = table.rename(
+        {"value": tfv, "tf": f"_tf_{name}", TF_APART: f"_tfa_{name}"}, strict=False
+    )
+    if values is None:
+        return frame.join(renamed, on=tfv, how="left", maintain_order="left")
+    per_value = (
+        values[name]
+        .alias(tfv)
+        .to_frame()
+        .join(renamed, on=tfv, how="left", maintain_order="left")
+        .drop(tfv)
+    )
+    codes = frame.get_column(tfv)
+    return frame.with_columns(per_value.get_column(c).gather(codes) for c in per_value.columns)
+
+
+def score_pairs(
+    levels: pl.DataFrame,
+    model: FellegiSunterModel,
+    *,
+    tf_values: dict[str, pl.Series] | None = None,
+) -> pl.DataFrame:
     """``levels`` plus ``w_<name>`` per comparison, ``match_weight`` and ``match_probability``.
 
-    ``levels`` holds ``lvl_<name>`` and, for tf comparisons, ``tfv_<name>`` (the agreeing value).
+    ``levels`` holds ``lvl_<name>`` and, for tf comparisons, ``tfv_<name>`` (the agreeing value;
+    with ``tf_values``, its position among those values, see :func:`encode_tf_values`).
     Where it also holds ``_same_customer`` (the term frequencies count the pair's two records as
     one customer), the pair's shared value is weighed by ``tf_apart``: the question is whether
     two *different* customers would share it, so the pair's own merge must not make it rarer.
@@ -566,10 +617,7 @@ def score_pairs(levels: pl.DataFrame, model: FellegiSunterModel) -> pl.DataFrame
             base = pl.when(lvl == level).then(weight).otherwise(base)
         tfv = f"tfv_{c.name}"
         if c.name in model.tf_tables and tfv in frame.columns:
-            table = model.tf_tables[c.name].rename(
-                {"value": tfv, "tf": f"_tf_{c.name}", TF_APART: f"_tfa_{c.name}"}, strict=False
-            )
-            frame = frame.join(table, on=tfv, how="left", maintain_order="left")
+            frame = _tf_lookup(frame, c.name, model.tf_tables[c.name], tf_values)
             tf = pl.col(f"_tf_{c.name}")
             if SAME_CUSTOMER in frame.columns and f"_tfa_{c.name}" in frame.columns:
                 tf = pl.when(pl.col(SAME_CUSTOMER)).then(pl.col(f"_tfa_{c.name}")).otherwise(tf)

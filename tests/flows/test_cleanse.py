@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from datavask.cleansing.matching import SUBSTEPS
 from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,6 +74,11 @@ def test_run_json_describes_the_run(sample_run: Path) -> None:
     records = pl.read_parquet(sample_run / "records.parquet")
     assert run["counts"]["invoice_ready"] == records["invoice_ready"].sum()
     assert run["counts"]["customers"] == records["cluster_id"].n_unique()
+    # the match step's own sub-steps, in the order they run, within the step's seconds
+    substeps = run["steps"]["match"]["substeps"]
+    assert tuple(substeps) == SUBSTEPS
+    assert all(seconds >= 0 for seconds in substeps.values())
+    assert sum(substeps.values()) <= run["timings"]["match"] + 0.01
 
 
 def test_run_json_records_the_review_band_used(sample_run: Path, tmp_path: Path) -> None:

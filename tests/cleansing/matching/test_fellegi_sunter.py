@@ -13,6 +13,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     SAME_CUSTOMER,
     FellegiSunterModel,
     all_pairs,
+    encode_tf_values,
     estimate_u,
     expectation_maximisation,
     level_patterns,
@@ -131,6 +132,42 @@ def test_a_shared_common_value_weighs_less_than_a_shared_rare_one() -> None:
     )
     switchboard, rare = score_pairs(levels, model)["w_phone"].to_list()
     assert rare > switchboard + 4  # 40 holders vs 2: log2(20) ≈ 4.3 bits apart
+
+
+def test_encoded_tf_values_score_as_the_text_does() -> None:
+    rows = [{"record_id": f"r{i}", "phone_e164": "+4570101010"} for i in range(5)]
+    rows += [{"record_id": f"s{i}", "phone_e164": f"+45200000{i:02d}"} for i in range(5)]
+    records = prepare_records(frame(rows))
+    phone = Comparison("phone", PHONE.levels, ("phone_e164",), (1,))
+    tables, means = term_frequencies(records, (phone,))
+    model = FellegiSunterModel(
+        (phone,),
+        m={"phone": [0.3, 0.7]},
+        u={"phone": [0.99, 0.01]},
+        match_share=0.5,
+        tf_tables=tables,
+        tf_mean=means,
+    )
+    levels = pl.DataFrame(
+        {
+            "lvl_phone": [1, 0, 1, 1, -1],
+            "tfv_phone": ["+4570101010", None, "+4520000003", "+4570101010", None],
+            SAME_CUSTOMER: [False, False, True, True, False],
+        },
+        schema={"lvl_phone": pl.Int8, "tfv_phone": pl.String, SAME_CUSTOMER: pl.Boolean},
+    )
+    encoded, values = encode_tf_values(levels)
+    assert encoded.schema["tfv_phone"] == pl.UInt32
+    assert encoded["tfv_phone"].null_count() == 2
+    assert values["phone"].gather(encoded["tfv_phone"].drop_nulls()).to_list() == [
+        "+4570101010",
+        "+4520000003",
+        "+4570101010",
+    ]
+    as_text = score_pairs(levels, model)
+    as_codes = score_pairs(encoded, model, tf_values=values)
+    assert as_codes.drop("tfv_phone").equals(as_text.drop("tfv_phone"))
+    assert as_text["w_phone"][0] != as_text["w_phone"][2]  # the tf adjustment took part
 
 
 def test_u_of_an_identifier_is_the_chance_two_random_records_share_it() -> None:
