@@ -19,6 +19,7 @@ The result is the canonical frame of :mod:`cleansing.schema`: ``record_id``, ``s
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import csv
 import gzip
@@ -395,16 +396,18 @@ def _read_delimited(
         raise InputError(f"{path}: the header cannot be parsed ({exc})") from None
     header = _clean_header(header, path)
     parsed = parse_rows(path, lines, reader, delimiter, len(header), encoding=info.encoding)
-    table = _text_table(header, parsed.rows).with_columns(
-        pl.Series("source_row", parsed.source_rows, dtype=pl.Int64),
-        pl.Series(OVERFLOW_COLUMN, parsed.overflow, dtype=pl.String),
-    )
+    table = parsed.table(header)
     return table, parsed.problems, parsed.blank
 
 
 @dataclass
 class ParsedRows:
-    """The data records of (a stretch of) a delimited file, numbered from 1 within it."""
+    """The data records of (a stretch of) a delimited file, numbered from 1 within it.
+
+    Records read one by one wait in ``rows``, ``overflow`` and ``source_rows``; runs of plain
+    lines (see :func:`parse_rows`) only as line ranges, split as whole columns by :meth:`table`,
+    which gives every record as one frame in the file's order.
+    """
 
     rows: list[list[str | None]] = field(default_factory=list)
     overflow: list[str | None] = field(default_factory=list)
@@ -412,6 +415,101 @@ class ParsedRows:
     problems: dict[int, str] = field(default_factory=dict)
     blank: int = 0
     records: int = 0  # data rows and blank lines: the next stretch numbers on from here
+    # (first line, end line, record number of the first) of each run of plain lines
+    plain_runs: list[tuple[int, int, int]] = field(default_factory=list)
+    plain_text: pl.Series | None = None  # the lines the runs index, from line ``plain_offset``
+    plain_offset: int = 0
+    delimiter: str = ","
+
+    def add_plain_run(self, start: int, end: int) -> None:
+        self.plain_runs.append((start, end, self.records + 1))
+        self.records += end - start
+
+    def table(self, header: list[str]) -> pl.DataFrame:
+        """Every record as text columns named by ``header``, then ``source_row`` and the
+        overflow column."""
+        read = _text_table(header, self.rows).with_columns(
+            pl.Series("source_row", self.source_rows, dtype=pl.Int64),
+            pl.Series(OVERFLOW_COLUMN, self.overflow, dtype=pl.String),
+        )
+        if not self.plain_runs or self.plain_text is None:
+            return read
+        plain = _split_plain(
+            self.plain_text, self.plain_runs, self.plain_offset, header, self.delimiter
+        )
+        # Record numbers rise through the file: sorted by them, the two parts interleave back.
+        return pl.concat([read, plain.select(read.columns)], how="vertical").sort("source_row")
+
+
+def _split_plain(
+    text: pl.Series,
+    runs: list[tuple[int, int, int]],
+    offset: int,
+    header: list[str],
+    delimiter: str,
+) -> pl.DataFrame:
+    """The runs' lines split at the delimiter as ``csv.reader`` splits a line without quotes:
+    empty fields as null; ``source_row`` their record numbers."""
+    start, end, first = zip(*runs, strict=True)
+    where = (
+        pl.DataFrame(
+            {"start": start, "end": end, "first": first},
+            schema=dict.fromkeys(("start", "end", "first"), pl.Int64),
+        )
+        .select(
+            line=pl.int_ranges(pl.col("start") - offset, pl.col("end") - offset),
+            source_row=pl.int_ranges("first", pl.col("first") + pl.col("end") - pl.col("start")),
+        )
+        .explode("line", "source_row")
+    )
+    names = _positions(len(header))
+    fields = (
+        text.gather(where["line"])
+        .str.strip_chars_end("\r\n")
+        .str.split_exact(delimiter, len(header) - 1)
+        .struct.rename_fields(names)
+        .struct.unnest()
+    )
+    return fields.select(
+        pl.when(pl.col(n) != "").then(pl.col(n)).alias(h)
+        for n, h in zip(names, header, strict=True)
+    ).with_columns(
+        where["source_row"].alias("source_row"),
+        pl.lit(None, dtype=pl.String).alias(OVERFLOW_COLUMN),
+    )
+
+
+def _positions(width: int) -> list[str]:
+    return [f"_field_{i}" for i in range(width)]
+
+
+@dataclass(frozen=True)
+class _PlainLines:
+    text: pl.Series  # the lines as read, ends included
+    mask: pl.Series  # true for a plain line
+
+
+def _plain_lines(lines: list[str], delimiter: str, width: int) -> _PlainLines | None:
+    """Which lines are plain records: no quote, the header's number of fields, nothing a
+    ``csv.reader`` treats specially (a NUL byte) and no field over :data:`MAX_FIELD_BYTES`.
+
+    Most lines of an export are plain; they are split as whole columns instead of one by one.
+    None when the lines cannot be a text column (then every record is read by ``csv.reader``).
+    """
+    if width < 2 or not lines:
+        return None
+    try:
+        text = pl.Series("line", lines, dtype=pl.String)
+    except (TypeError, ValueError, pl.exceptions.PolarsError):
+        return None
+    content = text.str.strip_chars_end("\r\n")
+    plain = (
+        ~content.str.contains('"', literal=True)
+        & ~content.str.contains("\x00", literal=True)
+        & (content.str.count_matches(delimiter, literal=True) == width - 1)
+        & (content.str.len_bytes() <= MAX_FIELD_BYTES)
+    )
+    return _PlainLines(text, plain.fill_null(False))
 
 
 def parse_rows(
@@ -428,10 +526,33 @@ def parse_rows(
 
     ``stop``: read no record that starts at or after that line (the end of a byte range; a
     record that starts before it is read whole, also past it).
+
+    Runs of plain lines (no quote, the header's number of fields: most of any export) are split
+    as whole columns; every other record goes through ``csv.reader`` and the checks of
+    :func:`_records`, which give the same values for a plain line.
     """
-    parsed = ParsedRows()
+    parsed = ParsedRows(delimiter=delimiter)
+    limit = len(lines.lines) if stop is None else min(stop, len(lines.lines))
+    plain = _plain_lines(lines.lines[lines.pos : limit], delimiter, width)
+    # the line numbers of the lines that are not plain: a run of plain lines ends at the next
+    others: list[int] = []
+    if plain is not None:
+        parsed.plain_text, parsed.plain_offset = plain.text, lines.pos
+        others = pl.int_range(lines.pos, limit, eager=True).filter(~plain.mask).to_list()
+    records = _records(path, lines, reader, delimiter, width, stop=stop)
     try:
-        for record, quote_problem in _records(path, lines, reader, delimiter, width, stop=stop):
+        while True:
+            if plain is not None and lines.pos < limit:
+                following = bisect.bisect_left(others, lines.pos)
+                end = others[following] if following < len(others) else limit
+                if end > lines.pos:
+                    parsed.add_plain_run(lines.pos, end)
+                    lines.pos = end
+                    continue
+            item = next(records, None)
+            if item is None:
+                break
+            record, quote_problem = item
             parsed.records += 1
             record_no = parsed.records
             if not record or (all(not v.strip() for v in record) and len(record) <= 1):

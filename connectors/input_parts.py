@@ -49,7 +49,6 @@ from datavask.connectors.files import (
     _is_utf8,
     _Lines,
     _read_header,
-    _text_table,
     canonical_columns,
     detect_delimiter,
     parse_rows,
@@ -287,10 +286,7 @@ def _read_csv_range(plan: PartsPlan, part: tuple[int, int]) -> PartRead:
         return PartRead(None, fallback="a record reaches far past its part: read whole")
     # where the part's last record really ends: past ``end`` when a quoted field spans the cut
     past = "".join(lines.lines[own_lines : lines.pos]).encode(plan.codec)
-    table = _text_table(plan.header, parsed.rows).with_columns(
-        pl.Series("source_row", parsed.source_rows, dtype=pl.Int64),
-        pl.Series(OVERFLOW_COLUMN, parsed.overflow, dtype=pl.String),
-    )
+    table = parsed.table(plan.header)
     return PartRead(table, parsed.problems, parsed.blank, parsed.records, end=end + len(past))
 
 

@@ -225,3 +225,39 @@ def test_mapping_override_and_its_errors(tmp_path: Path) -> None:
     toml.write_text('[columns]\nphone = "Telefax"\n')
     with pytest.raises(InputError, match="'Telefax'"):
         read_input(path, mapping=load_mapping_file(toml))
+
+
+# Plain lines, quoted fields with delimiters and line breaks, an open quote that swallows rows,
+# too few and too many fields, blank lines, a line of only delimiters, a lone \r line end: every
+# way a line can leave the column-wise split for csv.reader and come back.
+_MIXED_LINES = (
+    "id;name;address;phone\r\n"
+    "1;Hansen Byg ApS;Vestergade 12;12345678\r\n"
+    '2;"Jensen; Søn";"c/o Per\r\nVej 6, st.th";\r\n'
+    "3;;;\r\n"
+    "\r\n"
+    "4;Too;Few\r\n"
+    "5;Too;Many;Fields;Here\r\n"
+    '6;"Open quote;Vej 1;87654321\r\n'
+    "7;After the quote;Vej 2;11223344\r\n"
+    "8;Mac line end;Vej 3;1\r"
+    "9;Tab\tinside;Vej 4;2\r\n"
+    "   \r\n"
+    "10;Last;Line without end;3"
+)
+
+
+@pytest.mark.parametrize("stretch", [0, 1, 5])
+def test_plain_lines_split_as_columns_read_as_csv_reader_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stretch: int
+) -> None:
+    path = tmp_path / "mixed.csv"
+    lines = _MIXED_LINES.split("\r\n")
+    lines = lines[:1] + lines[1:] * (stretch + 1) if stretch else lines
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+    fast, fast_problems, _ = read_table(path)
+    monkeypatch.setattr("datavask.connectors.files._plain_lines", lambda *args: None)
+    slow, slow_problems, _ = read_table(path)
+    assert fast.equals(slow)
+    assert fast_problems == slow_problems
+    assert fast.height >= 10 and fast_problems  # the file holds both kinds of line
