@@ -29,7 +29,8 @@ Danish numbers with one polars regular expression and the Danish ranges compiled
 metadata (:data:`DK_NUMBER_TYPES`). The other values are split into parts and their extensions cut
 off in polars too, parts polars can tell are settled there (see :func:`_part_numbers_fast`), and
 only the rest go through phonenumbers (:func:`numbers_in_part`), once per distinct part.
-``tests/cleansing/test_phones.py`` shows both paths agree on 100,000+ numbers.
+``tests/cleansing/test_phones.py`` shows both paths agree on 20,000 generated numbers
+(110,000 with ``pytest -m slow``).
 
 Digits are ASCII or any Unicode decimal digit that phonenumbers accepts (it reads full-width
 ``２０３０４０５０`` as a Danish number); letters are not read as digits on a keypad.

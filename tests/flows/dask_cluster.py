@@ -20,10 +20,12 @@ def local_cluster(workers: int = 2) -> Iterator[tuple[Any, Any]]:
     """A LocalCluster of ``workers`` single-threaded processes on 127.0.0.1, and its client."""
     from distributed import Client, LocalCluster
 
+    # The dashboard on a free port: None means 8787, and a cluster of another program holding
+    # it turns distributed's "port in use" warning into an error under -W error.
     with (
         LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",
         ) as cluster,
         Client(cluster) as client,
     ):  # fmt: skip
