@@ -18,8 +18,11 @@ train                  :func:`training_patterns` and :func:`rule_counts` per chu
                        seed, same pairs), :func:`chunk_sessions` counts the sessions' patterns;
                        the counts summed are what the local EM fits
                        (:func:`~.fellegi_sunter.train_patterns`): the same model, bit for bit
+term frequencies       :func:`tf_pieces` per row partition (values once per customer, cut by a
+                       hash of the value), :func:`tf_bucket` counts a bucket's values,
+                       :func:`tf_summed` makes the tables (:func:`with_tf` for each tf pass)
 score                  :func:`scored_chunk` with the model and, from the second pass on, the
-                       cluster labels (term frequencies per customer)
+                       cluster labels
 cluster                :func:`~datavask.cleansing.matching.cluster_links` per chunk; components
                        and their splits from all links; :func:`within_components` per chunk (the
                        pairs compared inside the components a bridge could hold) for the bridge
