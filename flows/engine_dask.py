@@ -20,8 +20,9 @@ blocking                workers: the records' blocking keys are shuffled into bu
                         the pairs into row partitions of their first record, where they are
                         de-duplicated (:mod:`~datavask.flows.engine_dask_blocking`)
 match                   workers, per chunk of pairs (the pairs blocking left with a row partition):
-                        comparisons and scoring, the pattern counts EM learns from; one task
-                        holds every record for u, the term frequencies and the components
+                        comparisons and scoring, the pattern counts EM learns from, the term
+                        frequencies' value counts; one task holds every record for u and the
+                        components
                         (:mod:`~datavask.flows.engine_dask_match`); the cluster ids go back to
                         the row partitions on the workers
 blacklist               workers, per row partition; the hits (a few ids) go to every bucket

@@ -4,7 +4,7 @@ The steps are :mod:`datavask.cleansing.matching.chunked`'s, submitted as tasks w
 task a dead worker held is recomputed from its spec). A chunk is the pairs blocking left with one
 row partition (``kfound-p``), plus one chunk for the reviewers' pairs blocking did not propose.
 No task and not the driver holds all pairs; one task holds every *record* (``mrecords``: the
-comparisons chosen, the term frequencies, u, the components). The driver receives a few flags.
+comparisons chosen, u, the components). The driver receives a few flags.
 
 ====================  ======================================================================
 task                  what it does
@@ -16,13 +16,16 @@ task                  what it does
 ``mchunk-c``          chunk ``c`` compared: levels, vetoes, copies (kept for every pass)
 ``mtrain-c``          its level patterns for EM; ``mrules-c``, ``mpicks``, ``msessions-c``:
                       each rule's sample, as the local run draws it, and its patterns
-``mmodel``            u and term frequencies from the records, m and λ by EM on the summed
-                      pattern counts, the review band
+``mtfpieces<k>-q``    row partition ``q``'s values per tf comparison, once per customer, cut
+                      into buckets by value; ``mtfbucket<k>-b`` one bucket's value counts;
+                      ``mtf<k>`` the tables (tf pass ``k``)
+``mmodel``            u from the records, m and λ by EM on the summed pattern counts, the
+                      review band
 ``mscored<k>-c``      chunk ``c`` scored in tf pass ``k``; ``mlinks<k>-c`` its matched and
                       vetoed pairs
 ``msplit<k>``         the components over all links, split at conflicts
 ``mwithin<k>-c``      chunk ``c``'s pairs inside components a bridge could hold
-``mbridges<k>``       the bridge check; ``mtf<k>``: the term frequencies per cluster
+``mbridges<k>``       the bridge check
 ``mfinish-c``         chunk ``c``'s output pairs, review records, reviewed pairs
 ``mresult``           the clusters in input order and the match step's report
 ====================  ======================================================================
@@ -41,11 +44,16 @@ def _records(prepared: Sequence[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(list(prepared), how="vertical")
 
 
-def _plan(records: pl.DataFrame, decisions: pl.DataFrame | None, link_only: bool) -> Any:
+def _plan(
+    records: pl.DataFrame,
+    decisions: pl.DataFrame | None,
+    link_only: bool,
+    band: tuple[float, float] | None,
+) -> Any:
     from datavask.cleansing.matching import MatchSettings
     from datavask.cleansing.matching.chunked import match_plan
 
-    return match_plan(records, MatchSettings(), decisions, link_only)
+    return match_plan(records, MatchSettings(), decisions, link_only, band)
 
 
 def _held(pairs: pl.DataFrame, plan: Any) -> pl.DataFrame:
@@ -76,8 +84,8 @@ def _item(container: Any, key: Any) -> Any:
     return container[key]
 
 
-def _has_tf(fitted: Any) -> bool:
-    return bool(fitted[0].tf_tables)
+def _has_tf(tf: Any) -> bool:
+    return bool(tf[0])
 
 
 def _equal(a: np.ndarray, b: np.ndarray) -> bool:
@@ -145,7 +153,7 @@ def partitioned_match(
     settings = MatchSettings()
     parts = len(blocked.pairs)
     records = submit("mrecords", 0, _records, blocked.prepared)
-    plan = submit("mplan", 0, _plan, records, decisions, blocked.link_only)
+    plan = submit("mplan", 0, _plan, records, decisions, blocked.link_only, band)
     pairs = list(blocked.pairs)
     if decisions is not None:
         held = [submit("mheld", p, _held, found, plan) for p, found in enumerate(pairs)]
@@ -165,16 +173,27 @@ def partitioned_match(
         submit("msessions", c, _sessions, chunks[c], blocked.by_rule[c], picks, c, plan)
         for c in range(parts)
     ]
-    fitted = submit("mmodel", 0, ch.fitted_model, records, plan, training, sessions, band)
+
+    def term_frequencies(k: int, labels: Any) -> Any:
+        pieces = [
+            submit(f"mtfpieces{k}", q, ch.tf_pieces, blocked.prepared[q], plan, labels, parts)
+            for q in range(parts)
+        ]
+        counts = [submit(f"mtfbucket{k}", b, ch.tf_bucket, pieces, b) for b in range(parts)]
+        return submit(f"mtf{k}", 0, ch.tf_summed, counts)
+
+    tf = term_frequencies(1, None)
+    fitted = submit("mmodel", 0, ch.fitted_model, records, plan, training, sessions, tf)
     model, review = submit("mfitted", 0, _item, fitted, 0), submit("mband", 0, _item, fitted, 1)
 
     labels: Any = None
     passes = 0
-    tf_passes = settings.tf_passes if gather(submit("mhastf", 0, _has_tf, fitted)) else 1
+    tf_passes = settings.tf_passes if gather(submit("mhastf", 0, _has_tf, tf)) else 1
     while passes < tf_passes:
         passes += 1
         if labels is not None:
-            model = submit(f"mtf{passes}", 0, ch.tf_tables_for, records, plan, model, labels)
+            tf = term_frequencies(passes, labels)
+            model = submit(f"mwithtf{passes}", 0, ch.with_tf, model, tf)
         scored = [
             submit(f"mscored{passes}", c, ch.scored_chunk, chunk, model, review, plan, labels)
             for c, chunk in enumerate(chunks)

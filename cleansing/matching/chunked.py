@@ -18,8 +18,11 @@ train                  :func:`training_patterns` and :func:`rule_counts` per chu
                        seed, same pairs), :func:`chunk_sessions` counts the sessions' patterns;
                        the counts summed are what the local EM fits
                        (:func:`~.fellegi_sunter.train_patterns`): the same model, bit for bit
+term frequencies       :func:`tf_pieces` per row partition (values once per customer, cut by a
+                       hash of the value), :func:`tf_bucket` counts a bucket's values,
+                       :func:`tf_summed` makes the tables (:func:`with_tf` for each tf pass)
 score                  :func:`scored_chunk` with the model and, from the second pass on, the
-                       cluster labels (term frequencies per customer)
+                       cluster labels
 cluster                :func:`~datavask.cleansing.matching.cluster_links` per chunk; components
                        and their splits from all links; :func:`within_components` per chunk (the
                        pairs compared inside the components a bridge could hold) for the bridge
@@ -81,8 +84,10 @@ from datavask.cleansing.matching.fellegi_sunter import (
     random_pair_prior,
     score_pairs,
     session_patterns,
+    session_visible,
     summed_patterns,
-    term_frequencies,
+    tf_table,
+    tf_values,
     train_patterns,
 )
 from datavask.cleansing.matching.hard_rules import hard_rule_column
@@ -100,6 +105,7 @@ class Plan:
     settings: MatchSettings
     link_only: bool
     decided: Decided
+    review_band: tuple[float, float] | None  # the user's, or None: the model's
 
 
 def match_plan(
@@ -107,6 +113,7 @@ def match_plan(
     settings: MatchSettings,
     decisions: pl.DataFrame | None,
     link_only: bool,
+    review_band: tuple[float, float] | None,
 ) -> Plan:
     """The comparisons and rules :func:`~datavask.cleansing.matching.find_duplicates` chooses for
     ``records`` (every record, prepared), and ``decisions`` located among them."""
@@ -119,7 +126,7 @@ def match_plan(
         window=settings.sorted_window, evidence=evidence, coarse=coarse_evidence(records, evidence)
     )
     decided = locate_decisions(decisions, records)
-    return Plan(comparisons, rules, settings, link_only, decided)
+    return Plan(comparisons, rules, settings, link_only, decided, review_band)
 
 
 # --------------------------------------------------------------------------- records of a chunk
@@ -272,13 +279,12 @@ def fitted_model(
     plan: Plan,
     training: Sequence[pl.DataFrame],
     sessions: Sequence[list[pl.DataFrame]],
-    review_band: tuple[float, float] | None,
+    tf: tuple[dict[str, pl.DataFrame], dict[str, float]],
 ) -> tuple[FellegiSunterModel, ReviewBand]:
-    """The model the local run estimates, from every record (term frequencies, u) and the chunks'
-    pattern counts (m and λ), and the review band it gives."""
+    """The model the local run estimates, from every record (u), the term frequencies ``tf``
+    (:func:`tf_summed`) and the chunks' pattern counts (m and λ), and the review band it gives."""
     settings, comparisons = plan.settings, plan.comparisons
-    copies = records.select(identical_key()).to_series()
-    tf_tables, tf_mean = term_frequencies(records, comparisons, copies)
+    tf_tables, tf_mean = tf
     u = estimate_u(
         records,
         comparisons,
@@ -290,7 +296,10 @@ def fitted_model(
     overall = summed_patterns(list(training), comparisons)
     rules = [r for r in plan.rules if not r.star]
     per_session = [
-        (summed_patterns([s[k] for s in sessions], _visible(comparisons, rule)), rule.uses)
+        (
+            summed_patterns([s[k] for s in sessions], session_visible(comparisons, rule.uses)),
+            rule.uses,
+        )
         for k, rule in enumerate(rules)
     ]
     model = train_patterns(
@@ -301,22 +310,71 @@ def fitted_model(
     model.prior = random_pair_prior(
         model.match_share, trained, _total_pairs(records, link_only=plan.link_only)
     )
-    return model, _band(review_band, settings, model)
+    return model, _band(plan.review_band, settings, model)
 
 
-def _visible(comparisons: tuple[Comparison, ...], rule: BlockingRule) -> tuple[Comparison, ...]:
-    return tuple(c for c in comparisons if c.name not in rule.uses)
+def tf_pieces(
+    records: pl.DataFrame, plan: Plan, labels: np.ndarray | None, buckets: int
+) -> dict[str, list[pl.DataFrame]]:
+    """One row partition's share of the term frequencies: per tf comparison the values it holds
+    (:func:`~.fellegi_sunter.tf_values`, once per customer: a copy key on the first pass, the
+    cluster of ``labels`` after it), cut into ``buckets`` by a hash of the value, so that every
+    value's rows meet in one bucket."""
+    customers = (
+        records.select(identical_key()).to_series()
+        if labels is None
+        else pl.Series(labels).gather(records["_idx"])
+    )
+    pieces = {}
+    for c in plan.comparisons:
+        if not c.tf_levels:
+            continue
+        values = tf_values(records, c, customers)
+        bucket = values["value"].hash(seed=0) % buckets
+        cut = values.with_columns(bucket.alias("_bucket")).partition_by(
+            "_bucket", as_dict=True, include_key=False
+        )
+        empty = values.clear()
+        pieces[c.name] = [cut.get((b,), empty) for b in range(buckets)]
+    return pieces
 
 
-def tf_tables_for(
-    records: pl.DataFrame, plan: Plan, model: FellegiSunterModel, labels: np.ndarray
+def tf_bucket(pieces: Sequence[dict[str, list[pl.DataFrame]]], bucket: int) -> dict[str, Any]:
+    """How many customers hold each value of one bucket, per tf comparison."""
+    names = pieces[0].keys() if pieces else ()
+    return {
+        name: pl.concat([p[name][bucket] for p in pieces], how="vertical")
+        .unique()
+        .group_by("value")
+        .len("count")
+        for name in names
+    }
+
+
+def tf_summed(
+    buckets: Sequence[dict[str, pl.DataFrame]],
+) -> tuple[dict[str, pl.DataFrame], dict[str, float]]:
+    """The term-frequency tables and ``ū`` (:func:`~.fellegi_sunter.term_frequencies`) from the
+    buckets' counts."""
+    tables: dict[str, pl.DataFrame] = {}
+    means: dict[str, float] = {}
+    names = buckets[0].keys() if buckets else ()
+    for name in names:
+        made = tf_table(pl.concat([b[name] for b in buckets], how="vertical"))
+        if made is not None:
+            tables[name], means[name] = made
+    return tables, means
+
+
+def with_tf(
+    model: FellegiSunterModel, tf: tuple[dict[str, pl.DataFrame], dict[str, float]]
 ) -> FellegiSunterModel:
-    """The model with its term frequencies counted once per cluster of ``labels`` (a tf pass)."""
+    """The model with the term frequencies of a tf pass (:func:`tf_summed`)."""
     import copy
 
     passed = copy.copy(model)
     passed.u = dict(model.u)  # count_values replaces its entries: the task's input stays as it was
-    passed.count_values(*term_frequencies(records, plan.comparisons, pl.Series(labels)))
+    passed.count_values(*tf)
     return passed
 
 

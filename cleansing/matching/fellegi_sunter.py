@@ -140,30 +140,45 @@ def term_frequencies(
     for c in comparisons:
         if not c.tf_levels:
             continue
-        values = records.select(tf_source(c).alias("value"))
-        if customers is not None:
-            values = values.with_columns(customers.alias("_customer"))
-        if isinstance(values.schema["value"], pl.List):
-            values = values.explode("value")
-        values = values.drop_nulls()
-        if customers is not None:
-            values = values.unique()
-        counts = values.group_by("value").len("count")
-        total = int(counts["count"].sum() or 0)
-        if total == 0:
-            continue
-        table = counts.select(
-            pl.col("value").cast(pl.String),
-            (pl.col("count") / total).alias("tf"),
-            # A pair of one customer is scored as if its two records were two customers: its own
-            # merge must not make its shared value look rarer (see score_pairs).
-            ((pl.col("count") + 1) / (total + 1)).alias(TF_APART),
-        )
-        tables[c.name] = table
-        # Summed in sorted order, so that reruns give bit-identical weights.
-        mean = float((table["tf"] ** 2).sort().sum())
-        means[c.name] = max(mean, 1.0 / (total * total))
+        made = tf_table(tf_values(records, c, customers).group_by("value").len("count"))
+        if made is not None:
+            tables[c.name], means[c.name] = made
     return tables, means
+
+
+def tf_values(
+    records: pl.DataFrame, comparison: Comparison, customers: pl.Series | None
+) -> pl.DataFrame:
+    """The values :func:`term_frequencies` counts for one comparison: ``value`` per record (one
+    row per list element), and with ``customers`` each ``value``, ``_customer`` once. Those of
+    row partitions add up when the rows of one value meet (then ``unique`` again)."""
+    values = records.select(tf_source(comparison).alias("value"))
+    if customers is not None:
+        values = values.with_columns(customers.alias("_customer"))
+    if isinstance(values.schema["value"], pl.List):
+        values = values.explode("value")
+    values = values.drop_nulls()
+    if customers is not None:
+        values = values.unique()
+    return values
+
+
+def tf_table(counts: pl.DataFrame) -> tuple[pl.DataFrame, float] | None:
+    """The ``value → tf`` table and ``ū`` of one comparison from how many records (or customers)
+    hold each value (``value``, ``count``); None when nothing was counted."""
+    total = int(counts["count"].sum() or 0)
+    if total == 0:
+        return None
+    table = counts.select(
+        pl.col("value").cast(pl.String),
+        (pl.col("count") / total).alias("tf"),
+        # A pair of one customer is scored as if its two records were two customers: its own
+        # merge must not make its shared value look rarer (see score_pairs).
+        ((pl.col("count") + 1) / (total + 1)).alias(TF_APART),
+    )
+    # Summed in sorted order, so that reruns give bit-identical weights.
+    mean = float((table["tf"] ** 2).sort().sum())
+    return table, max(mean, 1.0 / (total * total))
 
 
 def random_pairs(
@@ -364,6 +379,8 @@ def summed_patterns(parts: list[pl.DataFrame], comparisons: tuple[Comparison, ..
     """The patterns of several parts of the pairs (:func:`level_patterns` each), counted as one."""
     columns = [f"lvl_{c.name}" for c in comparisons]
     frame = pl.concat([p.select(*columns, "count") for p in parts], how="vertical")
+    if not columns:  # a session that sees nothing: only its size matters
+        return frame.select(pl.col("count").sum())
     return frame.group_by(columns).agg(pl.col("count").sum())
 
 
