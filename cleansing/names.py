@@ -429,27 +429,31 @@ def _long_form_words() -> tuple[str, ...]:
 
 
 def _mend_words(values: pl.Series) -> pl.Series:
+    """Each misspelt long legal-form word replaced by the form the table knows.
+
+    A word is mended the same wherever it stands, so each distinct word of ten letters or more
+    is looked up once (rapidfuzz), not once per name; the names are then rebuilt as columns.
+    """
     from rapidfuzz import fuzz, process
 
     long_forms = _long_form_words()
     known = set(long_forms)
-
-    def mend(text: str | None) -> str | None:
-        if text is None:
-            return None
-        words = text.split(" ")
-        for i, word in enumerate(words):
-            folded = word.lower().strip(".,")
-            if len(folded) < 10 or folded in known or not folded.isalpha():
-                continue
-            found = process.extractOne(
-                folded, long_forms, scorer=fuzz.ratio, score_cutoff=LEGAL_FORM_SIMILARITY
-            )
-            if found is not None:
-                words[i] = found[0]
-        return " ".join(words)
-
-    return pl.Series(values.name, [mend(v) for v in values.to_list()], dtype=pl.String)
+    words = values.cast(pl.String).str.split(" ")
+    distinct = words.explode().drop_nulls().unique()
+    mended: dict[str, str] = {}
+    for word in distinct.filter(distinct.str.len_chars() >= 10).to_list():
+        folded = word.lower().strip(".,")
+        if len(folded) < 10 or folded in known or not folded.isalpha():
+            continue
+        found = process.extractOne(
+            folded, long_forms, scorer=fuzz.ratio, score_cutoff=LEGAL_FORM_SIMILARITY
+        )
+        if found is not None:
+            mended[word] = found[0]
+    if not mended:
+        return values.cast(pl.String)
+    rebuilt = words.list.eval(pl.element().replace(mended)).list.join(" ")
+    return rebuilt.alias(values.name)
 
 
 def mend_legal_forms(expr: pl.Expr) -> pl.Expr:

@@ -195,6 +195,7 @@ def build_golden(records: pl.DataFrame) -> pl.DataFrame:
     """
     # Only what ranking and choosing read travels through the split.
     records = records.select(c for c in records.columns if c in _READ or c.startswith("registry_"))
+    records = _with_registry_display(records)
     cluster = (
         pl.col("cluster_id") if "cluster_id" in records.columns else pl.lit(None, dtype=pl.String)
     )
@@ -225,6 +226,30 @@ def build_golden(records: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts, how="vertical").sort("cluster_id")
 
 
+# The registry's name in display casing, for trusted records (:func:`_with_registry_display`).
+_DISPLAY = "_registry_display"
+
+
+def _with_registry_display(records: pl.DataFrame) -> pl.DataFrame:
+    """``records`` with the registry's name as the name module cleans a typed name, where the
+    registry is trusted: made once, read by one-record and larger clusters alike.
+
+    ERST writes most names in capitals; the display casing is what the next run reads back.
+    """
+    raw = records.select(
+        raw_name=pl.when(_registry_trusted(records)).then(_text(records, "registry_name"))
+    )
+    return records.with_columns(normalise_names(raw).get_column("name").alias(_DISPLAY))
+
+
+def _registry_display(frame: pl.DataFrame) -> pl.Series:
+    """The :data:`_DISPLAY` column of a frame of trusted records, made here when it is absent."""
+    if _DISPLAY in frame.columns:
+        return frame.get_column(_DISPLAY)
+    raw = frame.select(raw_name=_text(frame, "registry_name"))
+    return normalise_names(raw).get_column("name").alias(_DISPLAY)
+
+
 def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
     """The golden rows of one-record clusters (``singles`` carries ``_cluster``)."""
     for field in GOLDEN_FIELDS:
@@ -248,12 +273,14 @@ def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
         address_mismatch.alias("_address_mismatch"),
     )
     # The registry's name in display casing, cleaned only where the registry decides.
-    raw_registry_name = facts.select(
-        raw_name=pl.when(pl.col("_trusted")).then(pl.col("_registry_name"))
-    )
-    facts = facts.with_columns(
-        normalise_names(raw_registry_name).get_column("name").alias("_registry_display")
-    )
+    if _DISPLAY in singles.columns:
+        display = singles.get_column(_DISPLAY)
+    else:
+        raw_registry_name = facts.select(
+            raw_name=pl.when(pl.col("_trusted")).then(pl.col("_registry_name"))
+        )
+        display = normalise_names(raw_registry_name).get_column("name")
+    facts = facts.with_columns(display.alias(_DISPLAY))
 
     def folded(value: pl.Expr) -> pl.Expr:
         return value.str.to_lowercase().str.replace_all(r"\s+", " ")
@@ -665,16 +692,7 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("_trusted"))
     # ERST writes most names in capitals; the registry name gets the display casing the name
     # module gives any typed name, so the next run reads back exactly what was written.
-    registry_name = (
-        normalise_names(
-            registered.with_columns(_raw_name=_text(registered, "registry_name")).select(
-                raw_name=pl.col("_raw_name")
-            )
-        )
-        .get_column("name")
-        .alias("_registry_display")
-    )
-    registered = registered.with_columns(registry_name)
+    registered = registered.with_columns(_registry_display(registered))
     name = _text(registered, "name")
 
     def folded(value: pl.Expr) -> pl.Expr:
