@@ -172,10 +172,10 @@ def row(rows: int, engine: str, result: dict[str, Any]) -> str:
     cpu = f"{result['driver_cpu_s']:.0f} s"
     if workers:
         cpu += " / " + ", ".join(f"{w['cpu_s']:.0f} s" for w in workers)
-    sent = sum(w["sent_bytes"] for w in workers)
+    sent = f"{sum(w['sent_bytes'] for w in workers) / 1e6:,.1f} MB" if workers else "—"
     return (
         f"| {rows:,} | {engine} | {result['wall_s']:.0f} s | {cpu} | "
-        f"{result['driver_peak_mb']:,} MB | {peaks} | {sent / 1e6:,.0f} MB | {steps} | "
+        f"{result['driver_peak_mb']:,} MB | {peaks} | {sent} | {steps} | "
         f"{result['load']:.1f} |"
     )
 

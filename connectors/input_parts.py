@@ -65,13 +65,14 @@ class PartsPlan:
     """Where each part of a file lies, and what every part must know of the whole file."""
 
     path: str
-    format: str  # csv or parquet
+    format: str  # csv, parquet or postgresql
     size: int
     mtime_ns: int
     ranges: list[tuple[int, int]]  # csv: [start, end) bytes; parquet: (first row, rows)
     info: InputInfo
     header: list[str] = field(default_factory=list)  # csv: the cleaned header
     codec: str = "utf-8"  # csv: how a range's bytes decode (no byte-order mark inside)
+    chunks: Any = None  # postgresql: the ChunkPlan; the ranges are (chunk, 1)
 
 
 @dataclass
@@ -234,6 +235,13 @@ def _parquet_plan(file: Path, parts: int) -> PartsPlan | str:
     return PartsPlan(str(file), "parquet", size, mtime, ranges or [(0, 0)], info)
 
 
+def postgres_plan(chunks: Any, info: InputInfo) -> PartsPlan:
+    """The parts of a PostgreSQL table read in key ranges
+    (:func:`~datavask.connectors.postgres.postgres_chunks`): one per chunk, ``(chunk, 1)``."""
+    ranges = [(i, 1) for i in range(chunks.chunks)]
+    return PartsPlan(info.path, "postgresql", 0, 0, ranges, info, chunks=chunks)
+
+
 def _row_groups(metadata: Any) -> list[Any]:
     return [metadata.row_group(i) for i in range(metadata.num_row_groups)]
 
@@ -242,7 +250,12 @@ def _row_groups(metadata: Any) -> list[Any]:
 
 
 def visible(plan: PartsPlan, work: str) -> bool:
-    """Whether this machine sees the planned file, unchanged, and the run's work directory."""
+    """Whether this machine sees the planned file, unchanged (or reaches the database), and the
+    run's work directory."""
+    if plan.format == "postgresql":
+        from datavask.connectors.postgres import can_read_chunks
+
+        return Path(work).is_dir() and can_read_chunks(plan.chunks)
     try:
         stat = os.stat(plan.path)
     except OSError:
@@ -252,9 +265,14 @@ def visible(plan: PartsPlan, work: str) -> bool:
 
 def read_part(plan: PartsPlan, part: tuple[int, int]) -> PartRead:
     """The rows of ``part`` (a range of ``plan``), numbered from 1 (see the module docstring)."""
-    if plan.format == "parquet":
+    if plan.format in ("parquet", "postgresql"):
         first, count = part
-        table = pl.scan_parquet(plan.path, glob=False).slice(first, count).collect()
+        if plan.format == "parquet":
+            table = pl.scan_parquet(plan.path, glob=False).slice(first, count).collect()
+        else:
+            from datavask.connectors.postgres import read_chunk
+
+            table = read_chunk(plan.chunks, first)
         if "source_row" in table.columns:
             table = table.rename({"source_row": "source_row_"})
         table = table.with_columns(

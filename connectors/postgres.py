@@ -21,9 +21,12 @@ lookups), else ``DATAVASK_PG_PASSWORD``. It never appears in a message or in :cl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -61,14 +64,7 @@ def read_postgres(url: str) -> tuple[pl.DataFrame, SourceInfo]:
             conn.read_only = True
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             with conn.cursor() as cur:
-                cur.execute(
-                    "SELECT set_config('statement_timeout', %s, true),"
-                    " set_config('lock_timeout', %s, true),"
-                    " set_config('DateStyle', 'ISO, YMD', true),"
-                    " set_config('IntervalStyle', 'iso_8601', true),"
-                    " set_config('extra_float_digits', '1', true)",
-                    (str(int(timeout * 1000)), str(int(LOCK_TIMEOUT * 1000))),
-                )
+                _session(cur, timeout)
                 select = _select(cur, own, order_by, info, where)
                 cur.execute(f"SELECT * FROM ({select}) AS q LIMIT 0")  # names quoted by _select
                 columns = [(d.name, d.type_code) for d in cur.description or []]
@@ -346,3 +342,190 @@ def _copy(cur: Any, select: str, columns: list[tuple[str, int]]) -> tuple[pl.Dat
         )
     log.debug("read %d rows from PostgreSQL", rows)
     return table, digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- in chunks (Dask)
+
+
+@dataclass
+class ChunkPlan:
+    """How workers read one table in key ranges, all in the snapshot the planner holds open.
+
+    Chunk ``i`` holds the rows whose primary key lies from ``bounds[i - 1]`` (included) to
+    ``bounds[i]`` (excluded), in key order, so the chunks one after the other are the rows of the
+    whole read in its order (keyset pagination). The connection string carries no password: a
+    worker connects with its own (``PGPASSWORD``, ``~/.pgpass`` or ``DATAVASK_PG_PASSWORD``).
+    """
+
+    conninfo: str
+    where: str
+    timeout: float
+    snapshot: str
+    table: str  # quoted and qualified
+    key: list[str]  # quoted
+    bounds: list[tuple[Any, ...]]
+    columns: list[tuple[str, int]]
+
+    @property
+    def chunks(self) -> int:
+        return len(self.bounds) + 1
+
+    def select(self, index: int) -> str:
+        """The SELECT of chunk ``index`` (key values as SQL literals)."""
+        from psycopg import sql
+
+        key = sql.SQL("({})").format(sql.SQL(", ").join(sql.SQL(k) for k in self.key))
+        conditions = []
+        for bound, operator in ((index - 1, ">="), (index, "<")):
+            if 0 <= bound < len(self.bounds):
+                values = sql.SQL(", ").join(sql.Literal(v) for v in self.bounds[bound])
+                conditions.append(
+                    sql.SQL("{} {} ({})").format(key, sql.SQL(operator), values).as_string(None)
+                )
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return f"SELECT * FROM {self.table}{where} ORDER BY {', '.join(self.key)}"
+
+
+@contextlib.contextmanager
+def postgres_chunks(
+    url: str, *, chunk_rows: int, min_chunks: int
+) -> Iterator[tuple[ChunkPlan, SourceInfo] | str]:
+    """A plan to read ``url`` in chunks of about ``chunk_rows`` rows (at least ``min_chunks``),
+    and what the whole read would say of it; or why it is to be read whole. The snapshot the
+    chunks read stays open as long as the block: a chunk read again (a lost worker) reads the
+    same rows. The planner streams the rows once, for the whole read's checksum (never held)."""
+    import psycopg
+
+    where = redact_url(url)
+    own, conninfo = _split_url(url, where)
+    if "table" not in own or own.get("order_by"):
+        yield "a query, or a table in an order_by= order, is read whole by the driver"
+        return
+    password = _url_password(url)
+    info = SourceInfo(path=where, sha256="", format="postgresql")
+    timeout = _seconds(own, "statement_timeout", STATEMENT_TIMEOUT, where)
+    try:
+        with _connect(conninfo, where, password) as conn:
+            conn.read_only = True
+            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            with conn.cursor() as cur:
+                _session(cur, timeout)
+                select = _select(cur, own, "", info, where)
+                key = _primary_key(cur, select)
+                if not key:
+                    yield "a table without a primary key is read whole by the driver"
+                    return
+                cur.execute(f"SELECT * FROM ({select}) AS q LIMIT 0")
+                columns = [(d.name, d.type_code) for d in cur.description or []]
+                _check_columns([c for c, _ in columns], where)
+                cur.execute("SELECT pg_export_snapshot()")
+                snapshot = cur.fetchone()[0]
+                info.sha256, rows = _digest(cur, select, [c for c, _ in columns])
+                chunks = max(min_chunks, -(-rows // max(chunk_rows, 1)))
+                table = select.removeprefix("SELECT * FROM ").split(" ORDER BY ")[0]
+                bounds = _bounds(cur, table, key, rows, chunks)
+                info.rows = rows
+                info.columns = ["source_row_" if c == "source_row" else c for c, _ in columns]
+                plan = ChunkPlan(
+                    redact_url(conninfo), where, timeout, snapshot, table, key, bounds, columns
+                )
+                yield plan, info
+    except InputError:
+        raise
+    except psycopg.Error as exc:
+        raise InputError(f"{where}: {_primary(exc, password)}") from None
+
+
+def _session(cur: Any, timeout: float) -> None:
+    """The read's settings, in its transaction: timeouts and the text forms of values."""
+    cur.execute(
+        "SELECT set_config('statement_timeout', %s, true),"
+        " set_config('lock_timeout', %s, true),"
+        " set_config('DateStyle', 'ISO, YMD', true),"
+        " set_config('IntervalStyle', 'iso_8601', true),"
+        " set_config('extra_float_digits', '1', true)",
+        (str(int(timeout * 1000)), str(int(LOCK_TIMEOUT * 1000))),
+    )
+
+
+def _primary_key(cur: Any, select: str) -> list[str]:
+    """The quoted primary-key columns ``select`` is ordered by, or [] when it is not."""
+    from psycopg import sql
+
+    ordered = select.split(" ORDER BY ")
+    if len(ordered) != 2 or ordered[1] in ("ctid", "tableoid, ctid"):
+        return []
+    table = ordered[0].removeprefix("SELECT * FROM ")
+    cur.execute(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a"
+        " ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+        " WHERE i.indrelid = to_regclass(%s) AND i.indisprimary"
+        " ORDER BY array_position(i.indkey::int2[], a.attnum)",
+        (table,),
+    )
+    key = [sql.Identifier(row[0]).as_string(cur) for row in cur.fetchall()]
+    return key if ", ".join(key) == ordered[1] else []
+
+
+def _digest(cur: Any, select: str, names: list[str]) -> tuple[str, int]:
+    """The whole read's checksum (as :func:`_copy` makes it) and row count, streamed."""
+    digest = hashlib.sha256("\x1f".join(names).encode() + b"\n")
+    rows = 0
+    with cur.copy(f"COPY (SELECT 1, q.* FROM ({select}) AS q) TO STDOUT (FORMAT csv)") as copy:
+        for data in copy:
+            digest.update(data)
+            rows += 1
+    return digest.hexdigest(), rows
+
+
+def _bounds(cur: Any, table: str, key: list[str], rows: int, chunks: int) -> list[tuple[Any, ...]]:
+    """The key values where chunks 1 … ``chunks - 1`` start: every ``rows / chunks``-th key."""
+    starts = sorted({rows * k // chunks for k in range(1, chunks)} - {0})
+    if not starts:
+        return []
+    columns = ", ".join(key)
+    cur.execute(
+        f"SELECT {columns} FROM (SELECT {columns}, row_number() OVER (ORDER BY {columns}) - 1"
+        f" AS n FROM {table}) AS k WHERE n = ANY (%s) ORDER BY n",
+        (starts,),
+    )
+    return [tuple(row) for row in cur.fetchall()]
+
+
+def can_read_chunks(plan: ChunkPlan) -> bool:
+    """Whether this machine reaches the server and the plan's snapshot with its own password."""
+    try:
+        with _chunk_cursor(plan):
+            return True
+    except (InputError, Exception):  # psycopg's errors, a missing driver: the driver reads
+        return False
+
+
+@contextlib.contextmanager
+def _chunk_cursor(plan: ChunkPlan) -> Iterator[Any]:
+    import psycopg
+    from psycopg import sql
+
+    with _connect(plan.conninfo, plan.where, None) as conn:
+        conn.read_only = True
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(plan.snapshot)))
+            _session(cur, plan.timeout)
+            yield cur
+
+
+def read_chunk(plan: ChunkPlan, index: int) -> pl.DataFrame:
+    """Chunk ``index`` of ``plan``: its rows as text columns, as the whole read has them."""
+    import psycopg
+
+    try:
+        with _chunk_cursor(plan) as cur:
+            table, _ = _copy(cur, plan.select(index), plan.columns)
+    except psycopg.errors.QueryCanceled:
+        raise InputError(
+            f"{plan.where}: a chunk took longer than the statement timeout ({plan.timeout:g} s)"
+        ) from None
+    except psycopg.Error as exc:
+        raise InputError(f"{plan.where}: {_primary(exc, None)}") from None
+    return table

@@ -204,6 +204,7 @@ class DaskEngine:
     _found: Any = None  # the registry's answer, on the workers
     _read: dict[str, Any] = field(default_factory=dict)  # how the input was read, for run.json
     _verdict: Any = None  # the buckets of whole customers, on the workers, for write
+    _held: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)  # a DB snapshot
     via: str = "distributed.Client"  # what connected the run to the cluster, for run.json
     _run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
 
@@ -267,12 +268,19 @@ class DaskEngine:
 
         if options.get("sheet"):
             return "--sheet names a workbook sheet: read whole"
-        size = Path(options["input"]).stat().st_size if Path(options["input"]).is_file() else 0
-        count = self.partitions or max(2 * self._workers(), math.ceil(size / BYTES_PER_PARTITION))
-        plan = plan_parts(str(options["input"]), count)
+        source = str(options["input"])
+        if source.split("://", 1)[0].lower() in ("postgresql", "postgres"):
+            plan = self._postgres_plan(source)
+        else:
+            size = Path(source).stat().st_size if Path(source).is_file() else 0
+            count = self.partitions or max(
+                2 * self._workers(), math.ceil(size / BYTES_PER_PARTITION)
+            )
+            plan = plan_parts(source, count)
         if not isinstance(plan, PartsPlan):
             return plan
-        plan.path = str(Path(plan.path).resolve())  # the workers' working directory may differ
+        if plan.format != "postgresql":  # the workers' working directory may differ
+            plan.path = str(Path(plan.path).resolve())
         workers = list(self.client.scheduler_info(n_workers=-1)["workers"])
         seen = [self.client.submit(_visible, plan, work, workers=[w], pure=False) for w in workers]
         if not all(self._gather(seen)):
@@ -285,6 +293,27 @@ class DaskEngine:
         self._finish_read(work, options, plan, reads, counts)
         self._read = {"where": "workers", "parts": len(reads), "format": plan.format}
         return None
+
+    def _postgres_plan(self, url: str) -> Any:
+        """Chunks of a PostgreSQL table in key ranges, its snapshot held open until the engine
+        closes (:func:`~datavask.connectors.postgres.postgres_chunks`), or why it reads whole."""
+        from datavask.connectors.input_parts import postgres_plan
+        from datavask.connectors.postgres import postgres_chunks
+        from datavask.settings import settings
+
+        held = contextlib.ExitStack()
+        planned = held.enter_context(
+            postgres_chunks(
+                url,
+                chunk_rows=settings().dask_partition_rows,
+                min_chunks=self.partitions or 2 * self._workers(),
+            )
+        )
+        if isinstance(planned, str):
+            held.close()
+            return planned
+        self._held.enter_context(held)
+        return postgres_plan(*planned)
 
     def _read_fitted_parts(self, plan: Any) -> tuple[list[Any], list[dict[str, Any]]]:
         """The parts read on the workers, read again where a cut was not a record boundary
@@ -536,16 +565,21 @@ def dask_engine(
         if client is not None:
             engine = DaskEngine(client, partitions)
             engine.via = "prefect-dask DaskTaskRunner"
-            yield engine
+            with engine._held:
+                yield engine
             return
         if address:
             client = _connect(address)
             with client:
-                yield DaskEngine(client, partitions)
+                engine = DaskEngine(client, partitions)
+                with engine._held:
+                    yield engine
             return
         cluster = LocalCluster(**_local_cluster_options(workers))
         with cluster, Client(cluster) as client:
-            yield DaskEngine(client, partitions)
+            engine = DaskEngine(client, partitions)
+            with engine._held:
+                yield engine
 
 
 def _local_cluster_options(workers: int) -> dict[str, Any]:

@@ -275,14 +275,14 @@ def verdict_in_buckets(
     """Submit the verdict per bucket of whole customers (ranges of ``cluster_id``) of the row
     partitions ``parts``; the results stay on the workers, only their counts come back."""
     submit, gather = tasks.submit, tasks.gather
-    samples = gather([submit("sample", i, _key_sample, p) for i, p in enumerate(parts)])
+    samples = gather([submit("vsample", i, _key_sample, p) for i, p in enumerate(parts)])
     bounds = range_bounds(samples, len(parts))
-    split = [submit("split", i, _ranges, p, bounds) for i, p in enumerate(parts)]
+    split = [submit("vsplit", i, _ranges, p, bounds) for i, p in enumerate(parts)]
     buckets = []
     for b in range(bounds.len() + 1):
-        pieces = [submit(f"piece{b}", i, _item, s, b) for i, s in enumerate(split)]
+        pieces = [submit(f"vpiece{b}", i, _item, s, b) for i, s in enumerate(split)]
         buckets.append(submit("verdict", b, _verdict_bucket, pieces, hits, monitor, mapped))
-    counts = gather([submit("counts", b, _counts, f) for b, f in enumerate(buckets)])
+    counts = gather([submit("vcounts", b, _counts, f) for b, f in enumerate(buckets)])
     return Verdict(buckets, summed(counts))
 
 
@@ -318,18 +318,18 @@ def write_parts(
         for i, offset in enumerate(offsets)
     ]
     back = [
-        submit("back", b, _back_to_rows, f, list(offsets)) for b, f in enumerate(verdict.buckets)
+        submit("wback", b, _back_to_rows, f, list(offsets)) for b, f in enumerate(verdict.buckets)
     ]
     done = []
     for job, bucket in zip(goldens, verdict.buckets, strict=True):
         if shared:
-            done.append(submit("golden", job.index, _write_golden, bucket, job))
+            done.append(submit("wgolden", job.index, _write_golden, bucket, job))
         else:
-            write_golden_part(gather(submit("golden", job.index, _golden, bucket)), job)
+            write_golden_part(gather(submit("wgolden", job.index, _golden, bucket)), job)
     for job in rows:
-        pieces = [submit(f"rows{job.index}", b, _item, f, job.index) for b, f in enumerate(back)]
+        pieces = [submit(f"wrows{job.index}", b, _item, f, job.index) for b, f in enumerate(back)]
         if shared:
-            done.append(submit("write", job.index, _write_row_part, pieces, job))
+            done.append(submit("wpart", job.index, _write_row_part, pieces, job))
         else:
             write_row_part(gather(pieces), job)
     gather(done)

@@ -412,3 +412,59 @@ def test_a_million_rows_stream_in_bounded_memory(dsn: str) -> None:
 def test_a_query_repeating_a_column_name_is_refused(dsn: str) -> None:
     with pytest.raises(InputError, match=r"repeats column names 'navn'; give them their own"):
         read_url_table(f"{dsn}?query=SELECT 'a' AS navn, 'b' AS navn")
+
+
+# --------------------------------------------------------------------------- in chunks (Dask)
+
+
+@pytest.mark.postgres
+def test_chunks_in_key_ranges_are_the_whole_read_in_one_snapshot(
+    dsn: str, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from polars.testing import assert_frame_equal
+
+    from datavask.connectors.postgres import postgres_chunks, read_chunk
+
+    rng = random.Random(3)
+    rows = [
+        (rng.choice(["a", "æ", "ø", "Å", "b b"]), i, f"Kunde {i}", None if i % 5 else "note, med ;")
+        for i in range(1_000)
+    ]
+    rng.shuffle(rows)  # inserted out of key order: the chunks must follow the key, not the heap
+    columns = {"gruppe": "text", "nr": "integer", "navn": "text", "note": "text"}
+    load_rows(dsn, schema, "kunder", columns, rows)
+    execute(dsn, f'ALTER TABLE "{schema}".kunder ADD PRIMARY KEY (gruppe, nr)')
+    url = f"{dsn}?table=kunder&schema={schema}"
+    whole, _, whole_info = read_url_table(url)
+    # a worker connects with its own password, never one sent with the plan
+    monkeypatch.setenv("DATAVASK_PG_PASSWORD", password_of(dsn))
+    with postgres_chunks(url, chunk_rows=150, min_chunks=2) as planned:
+        assert not isinstance(planned, str)
+        plan, info = planned
+        execute(dsn, f"INSERT INTO \"{schema}\".kunder VALUES ('a', -1, 'late', NULL)")
+        chunks = [read_chunk(plan, i) for i in range(plan.chunks)]
+    assert plan.chunks == 7 and all(chunk.height for chunk in chunks)
+    assert password_of(dsn) not in plan.conninfo + repr(plan)
+    assert (info.sha256, info.order, info.rows) == (whole_info.sha256, whole_info.order, 1_000)
+    # the snapshot: the row written after planning is in no chunk
+    assert_frame_equal(pl.concat(chunks), whole.drop("source_row"))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ("query=SELECT 1 AS a", "a query"),
+        ("table=customers&schema={schema}&order_by=navn", "order_by="),
+        ("table=loose&schema={schema}", "without a primary key"),
+    ],
+)
+def test_what_cannot_be_cut_by_its_key_is_read_whole(
+    customers: str, dsn: str, schema: str, params: str, reason: str
+) -> None:
+    from datavask.connectors.postgres import postgres_chunks
+
+    load_rows(dsn, schema, "loose", {"navn": "text"}, [("a",), ("b",)])
+    url = f"{dsn}?{params.format(schema=schema)}"
+    with postgres_chunks(url, chunk_rows=1, min_chunks=2) as planned:
+        assert isinstance(planned, str) and reason in planned
