@@ -230,7 +230,7 @@ def _parquet_plan(file: Path, parts: int) -> PartsPlan | str:
             first = taken
     digest = sha256_of(file)
     info = InputInfo(path=str(file), sha256=digest, format="parquet")
-    schema = pl.read_parquet_schema(file)
+    schema = pl.scan_parquet(file, glob=False).collect_schema()
     info.columns = ["source_row_" if c == "source_row" else c for c in schema]
     return PartsPlan(str(file), "parquet", size, mtime, ranges or [(0, 0)], info)
 

@@ -288,7 +288,7 @@ def check_run_dir(run_dir: Path) -> None:
         if name == "pairs.parquet" and not path.exists():
             continue
         try:
-            pl.read_parquet_schema(path)
+            pl.scan_parquet(path, glob=False).collect_schema()
         except FileNotFoundError:
             raise InputError(f"{run_dir} has no {name}; run the cleanse again") from None
         except Exception as exc:  # polars reports a damaged file in several ways

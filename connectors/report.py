@@ -216,7 +216,7 @@ def load_model(
         run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         path = run_dir / "records.parquet"
         mapping = dict((run.get("input") or {}).get("mapping") or {})
-        columns = model_columns(list(pl.read_parquet_schema(path)), mapping)
+        columns = model_columns(list(pl.scan_parquet(path, glob=False).collect_schema()), mapping)
         records = pl.read_parquet(path, columns=columns, glob=False)
         pairs_path = run_dir / "pairs.parquet"
         pairs = pl.read_parquet(pairs_path, glob=False) if pairs_path.exists() else None

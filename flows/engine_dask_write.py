@@ -343,7 +343,7 @@ def pairs_files(work: str) -> list[Path]:
 
 
 def _pairs_to_review(pairs: list[Path]) -> int:
-    if not pairs or "decision" not in pl.read_parquet_schema(pairs[0]):
+    if not pairs or "decision" not in pl.scan_parquet(pairs[0], glob=False).collect_schema():
         return 0
     review = pl.scan_parquet(pairs, glob=False).filter(pl.col("decision") == "review")
     return int(review.select(pl.len()).collect().item())
@@ -453,7 +453,7 @@ def _reimport(
         left = pl.col("record_id_l").cast(pl.String).is_in(members.implode())
         found = pl.scan_parquet(pairs, glob=False).filter(left).collect()
     id_column = f"src_{(info.get('mapping') or {}).get('record_id')}"
-    columns = list(pl.read_parquet_schema(records[0]))
+    columns = list(pl.scan_parquet(records[0], glob=False).collect_schema())
     wanted = ["record_id", "source_row", *([id_column] if id_column in columns else [])]
     ids = pl.scan_parquet(records, glob=False).filter(several).select(wanted).collect()
     plan = merge_plan(multi, found, crm=detect_crm(info), ids=crm_ids(ids, info))
