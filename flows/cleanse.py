@@ -486,7 +486,7 @@ def finish_run_dir(
     run["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     write_json(run, tmp / "run.json")
     alerts = (
-        _recent_alerts(cvrs, Path(options["monitor_state"]))
+        _recent_alerts(cvrs(), Path(options["monitor_state"]))
         if options.get("monitor_state")
         else None
     )
