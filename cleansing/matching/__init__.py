@@ -343,19 +343,23 @@ def bridge_links(matched: pl.DataFrame, band: ReviewBand) -> pl.DataFrame:
 
 def _pairs_frame(
     scored: pl.DataFrame,
-    record_ids: pl.Series,
+    records: pl.DataFrame,
     comparisons: tuple[Comparison, ...],
     pair_floor: float,
 ) -> pl.DataFrame:
     """The pairs :attr:`MatchResult.pairs` describes: every pair but the non-matches below
-    ``pair_floor`` that no reviewer decided, by record id, with their explanation."""
+    ``pair_floor`` that no reviewer decided, by record id, with their explanation. ``records``
+    holds (at least) the records the pairs name, sorted by ``_idx``: all of them, or a chunk's."""
     pairs = scored.filter(
         (pl.col("decision") != "non-match")
         | (pl.col("match_probability") >= pair_floor)
         | pl.col("reviewed").is_not_null()
-    ).select(
-        "_l",
-        "_r",
+    )
+    positions, record_ids = records["_idx"], records["record_id"]
+    at_l, at_r = positions.search_sorted(pairs["_l"]), positions.search_sorted(pairs["_r"])
+    return pairs.select(
+        record_ids.gather(at_l).alias("record_id_l"),
+        record_ids.gather(at_r).alias("record_id_r"),
         "match_weight",
         "match_probability",
         pl.col("match_probability").alias("score"),
@@ -366,10 +370,6 @@ def _pairs_frame(
         "model_decision",
         _explanation(comparisons),
     )
-    return pairs.with_columns(
-        record_ids.gather(pairs["_l"]).alias("record_id_l"),
-        record_ids.gather(pairs["_r"]).alias("record_id_r"),
-    ).select("record_id_l", "record_id_r", pl.exclude("_l", "_r", "record_id_l", "record_id_r"))
 
 
 def _refused_to_review(scored: pl.DataFrame, refused: pl.DataFrame) -> pl.DataFrame:
@@ -577,7 +577,7 @@ def find_duplicates(
         review = scored.filter(pl.col("decision") == "review")
         in_review = records["_idx"].is_in(pl.concat([review["_l"], review["_r"]]).implode())
         clusters = cluster_frame(records, labels, in_review)
-        pairs = _pairs_frame(scored, records["record_id"], comparisons, settings.pair_floor)
+        pairs = _pairs_frame(scored, records, comparisons, settings.pair_floor)
 
     evaluation = None
     if truth is not None:

@@ -49,7 +49,7 @@ from datavask.cleansing.matching import (
     _adapted,
     _band,
     _decision,
-    _explanation,
+    _pairs_frame,
     _refused_to_review,
     _same_customer,
     _total_pairs,
@@ -460,29 +460,7 @@ def finished_chunk(
     reviewed pairs and counts."""
     scored = _refused_to_review(scored, refused)
     review = scored.filter(pl.col("decision") == "review")
-    record_ids = chunk.records["record_id"]
-    pairs = scored.filter(
-        (pl.col("decision") != "non-match")
-        | (pl.col("match_probability") >= plan.settings.pair_floor)
-        | pl.col("reviewed").is_not_null()
-    )
-    positions = chunk.records["_idx"]
-    at_l, at_r = positions.search_sorted(pairs["_l"]), positions.search_sorted(pairs["_r"])
-    pairs = pairs.select(
-        "match_weight",
-        "match_probability",
-        pl.col("match_probability").alias("score"),
-        "decision",
-        "blocking_rule",
-        "hard_rule",
-        "reviewed",
-        "model_decision",
-        _explanation(plan.comparisons),
-    )
-    pairs = pairs.with_columns(
-        record_ids.gather(at_l).alias("record_id_l"),
-        record_ids.gather(at_r).alias("record_id_r"),
-    ).select("record_id_l", "record_id_r", pl.exclude("record_id_l", "record_id_r"))
+    pairs = _pairs_frame(scored, chunk.records, plan.comparisons, plan.settings.pair_floor)
     return {
         "pairs": pairs,
         "review_records": pl.concat([review["_l"], review["_r"]]).unique(),
