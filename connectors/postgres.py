@@ -60,16 +60,10 @@ def read_postgres(url: str) -> tuple[pl.DataFrame, SourceInfo]:
     timeout = _seconds(own, "statement_timeout", STATEMENT_TIMEOUT, where)
     order_by = _order_by(own.get("order_by"), where)
     try:
-        with _connect(conninfo, where, password) as conn:
-            conn.read_only = True
-            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            with conn.cursor() as cur:
-                _session(cur, timeout)
-                select = _select(cur, own, order_by, info, where)
-                cur.execute(f"SELECT * FROM ({select}) AS q LIMIT 0")  # names quoted by _select
-                columns = [(d.name, d.type_code) for d in cur.description or []]
-                _check_columns([c for c, _ in columns], where)
-                table, info.sha256 = _copy(cur, select, columns)
+        with _read_cursor(conninfo, where, password, timeout) as cur:
+            select = _select(cur, own, order_by, info, where)
+            columns = _columns(cur, select, where)
+            table, info.sha256 = _copy(cur, select, columns)
     except InputError:
         raise
     except psycopg.errors.QueryCanceled:
@@ -405,35 +399,38 @@ def postgres_chunks(
     info = SourceInfo(path=where, sha256="", format="postgresql")
     timeout = _seconds(own, "statement_timeout", STATEMENT_TIMEOUT, where)
     try:
-        with _connect(conninfo, where, password) as conn:
-            conn.read_only = True
-            conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            with conn.cursor() as cur:
-                _session(cur, timeout)
-                select = _select(cur, own, "", info, where)
-                key = _primary_key(cur, select)
-                if not key:
-                    yield "a table without a primary key is read whole by the driver"
-                    return
-                cur.execute(f"SELECT * FROM ({select}) AS q LIMIT 0")
-                columns = [(d.name, d.type_code) for d in cur.description or []]
-                _check_columns([c for c, _ in columns], where)
-                cur.execute("SELECT pg_export_snapshot()")
-                snapshot = cur.fetchone()[0]
-                info.sha256, rows = _digest(cur, select, [c for c, _ in columns])
-                chunks = max(min_chunks, -(-rows // max(chunk_rows, 1)))
-                table = select.removeprefix("SELECT * FROM ").split(" ORDER BY ")[0]
-                bounds = _bounds(cur, table, key, rows, chunks)
-                info.rows = rows
-                info.columns = ["source_row_" if c == "source_row" else c for c, _ in columns]
-                plan = ChunkPlan(
-                    redact_url(conninfo), where, timeout, snapshot, table, key, bounds, columns
-                )
-                yield plan, info
+        with _read_cursor(conninfo, where, password, timeout) as cur:
+            select = _select(cur, own, "", info, where)
+            key = _primary_key(cur, select)
+            if not key:
+                yield "a table without a primary key is read whole by the driver"
+                return
+            columns = _columns(cur, select, where)
+            cur.execute("SELECT pg_export_snapshot()")
+            snapshot = cur.fetchone()[0]
+            info.sha256, rows = _digest(cur, select, [c for c, _ in columns])
+            chunks = max(min_chunks, -(-rows // max(chunk_rows, 1)))
+            table = select.removeprefix("SELECT * FROM ").split(" ORDER BY ")[0]
+            bounds = _bounds(cur, table, key, rows, chunks)
+            info.rows = rows
+            info.columns = ["source_row_" if c == "source_row" else c for c, _ in columns]
+            plan = ChunkPlan(
+                redact_url(conninfo), where, timeout, snapshot, table, key, bounds, columns
+            )
+            yield plan, info
     except InputError:
         raise
     except psycopg.Error as exc:
         raise InputError(f"{where}: {_primary(exc, password)}") from None
+
+
+def _columns(cur: Any, select: str, where: str) -> list[tuple[str, int]]:
+    """The names and type codes of what ``select`` (its names quoted by :func:`_select`) gives,
+    checked as columns datavask can take (:func:`_check_columns`)."""
+    cur.execute(f"SELECT * FROM ({select}) AS q LIMIT 0")
+    columns = [(d.name, d.type_code) for d in cur.description or []]
+    _check_columns([c for c, _ in columns], where)
+    return columns
 
 
 def _session(cur: Any, timeout: float) -> None:
@@ -502,17 +499,28 @@ def can_read_chunks(plan: ChunkPlan) -> bool:
 
 
 @contextlib.contextmanager
-def _chunk_cursor(plan: ChunkPlan) -> Iterator[Any]:
+def _read_cursor(
+    conninfo: str, where: str, password: str | None, timeout: float, snapshot: str | None = None
+) -> Iterator[Any]:
+    """A cursor in a read-only, repeatable-read transaction with the read's settings
+    (:func:`_session`); in the exported ``snapshot`` when one is given (a chunk's read)."""
     import psycopg
     from psycopg import sql
 
-    with _connect(plan.conninfo, plan.where, None) as conn:
+    with _connect(conninfo, where, password) as conn:
         conn.read_only = True
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         with conn.cursor() as cur:
-            cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(plan.snapshot)))
-            _session(cur, plan.timeout)
+            if snapshot is not None:
+                cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            _session(cur, timeout)
             yield cur
+
+
+@contextlib.contextmanager
+def _chunk_cursor(plan: ChunkPlan) -> Iterator[Any]:
+    with _read_cursor(plan.conninfo, plan.where, None, plan.timeout, plan.snapshot) as cur:
+        yield cur
 
 
 def read_chunk(plan: ChunkPlan, index: int) -> pl.DataFrame:
