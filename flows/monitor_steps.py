@@ -268,7 +268,8 @@ def run_monitor(
 
     check_out_dir(out)
     run_id = uuid.uuid4().hex
-    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    # To the microsecond: snapshots sort by name in the order they were taken, even two a second.
+    stamp = started.strftime("%Y%m%dT%H%M%S.%fZ")
     run: dict[str, Any] = {
         "command": "monitor",
         "run_id": run_id,
