@@ -354,7 +354,7 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     persons = pv.side("_person", "l") & pv.side("_person", "r") & parts[0] & parts[1]
     # Their whole names are not scored at all: most candidate pairs are two persons.
     whole = ~persons.fill_null(False)
-    sim = _name_similarity(*(pl.select(pl.when(whole).then(side)).to_series() for side in (a, b)))
+    sim = _name_similarity(_where(whole, a), _where(whole, b))
     exact = (a == b).fill_null(False)
     # A renamed company: its record with a CVR is compared under the registry's current name,
     # its duplicate without one may still carry a name it had before — evidence too.
@@ -383,25 +383,43 @@ def _align_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series
     swap = (swapped > straight + 0.05).fill_null(False)
     # The same words split another way ("jens peter" + "hansen" / "jens" + "peter hansen") or in
     # another order are the same name: the right side takes the left side's split.
-    words_l, words_r = _name_words(pv)
-    regrouped = ((words_l == words_r) & ~((fl == fr) & (ll == lr))).fill_null(False)
+    regrouped = _regrouped(fl, fr, ll, lr)
     pv.names_swapped = swap | regrouped
     first_r = pl.select(pl.when(regrouped).then(fl).when(swap).then(lr).otherwise(fr)).to_series()
     last_r = pl.select(pl.when(regrouped).then(ll).when(swap).then(fr).otherwise(lr)).to_series()
     return fl, first_r, ll, last_r
 
 
-def _name_words(pv: PairValues) -> tuple[pl.Series, pl.Series]:
-    """The words of each side's whole person name, sorted (null without name parts): worked out
-    once per record, then gathered for the pairs."""
-    first, last = pl.col("first_name_key"), pl.col("last_name_key")
-    words = pl.concat_str([first, last], separator=" ", ignore_nulls=True)
-    per_record = pv.records.select(
-        pl.when(first.is_not_null() | last.is_not_null()).then(
-            words.str.split(" ").list.sort().list.join(" ")
+def _regrouped(fl: pl.Series, fr: pl.Series, ll: pl.Series, lr: pl.Series) -> pl.Series:
+    """Per pair, whether the two whole person names hold the same words though the name parts
+    differ (``jens peter`` + ``hansen`` / ``jens`` + ``peter hansen``, or the words in another
+    order).
+
+    Words are sorted only for the pairs whose whole names are equally long: the same words make
+    names of the same length, and most pairs (other people, one typo) differ in length."""
+    frame = pl.DataFrame({"fl": fl, "fr": fr, "ll": ll, "lr": lr})
+    whole_l, whole_r = _whole_name("fl", "ll"), _whole_name("fr", "lr")
+    parts_differ = ~((pl.col("fl") == pl.col("fr")) & (pl.col("ll") == pl.col("lr")))
+    alike = (parts_differ & (whole_l.str.len_chars() == whole_r.str.len_chars())).fill_null(False)
+    maybe = frame.select(alike).to_series()
+    regrouped = pl.Series(np.zeros(len(frame), dtype=bool))
+    if maybe.any():
+        words = frame.filter(maybe).select(
+            (_sorted_words(whole_l) == _sorted_words(whole_r)).fill_null(False)
         )
-    ).to_series()
-    return per_record.gather(pv.left), per_record.gather(pv.right)
+        regrouped = regrouped.scatter(maybe.arg_true(), words.to_series())
+    return regrouped
+
+
+def _whole_name(first: str, last: str) -> pl.Expr:
+    """A person's first and last name as one text (null without either)."""
+    parts = pl.col(first), pl.col(last)
+    joined = pl.concat_str(parts, separator=" ", ignore_nulls=True)
+    return pl.when(parts[0].is_not_null() | parts[1].is_not_null()).then(joined)
+
+
+def _sorted_words(name: pl.Expr) -> pl.Expr:
+    return name.str.split(" ").list.sort().list.join(" ")
 
 
 def _unswapped(pv: PairValues, values: pl.Series) -> pl.Series:
@@ -462,15 +480,22 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # The first digit is the region (``8000`` Aarhus / ``5000`` Odense both have a Vestergade 12),
     # so a changed first digit is another town — unless two digits only swapped places
     # (``3070`` / ``0370``, ``2316`` / ``3216``), which is a slip of the fingers.
+    same_region = (
+        (pl_.str.slice(0, 1) == pr.str.slice(0, 1)) | _same_characters(pv, "postal_code")
+    ).fill_null(False)
+    # Most candidate pairs (found by their names) lie in other regions: only the rest need an
+    # edit distance, and only pairs with close postal codes a street similarity (every level it
+    # decides asks for both).
     postal_close = (
-        (_edit_distance(pl_, pr) <= 1)
-        & ((pl_.str.slice(0, 1) == pr.str.slice(0, 1)) | _same_characters(pv, "postal_code"))
+        (_edit_distance(*(_where(same_region, side) for side in (pl_, pr))) <= 1) & same_region
     ).fill_null(False)
     hl, hr = pv.both("house_number")
     # Spaces typed into a street name ("Bayly P Lace") do not make it another street.
     closed_l = sl.str.replace_all(" ", "", literal=True)
     closed_r = sr.str.replace_all(" ", "", literal=True)
-    street_sim = similarity(closed_l, closed_r, _jaro_winkler())
+    street_sim = similarity(
+        _where(postal_close, closed_l), _where(postal_close, closed_r), _jaro_winkler()
+    )
     same_number = (hl.str.to_lowercase() == hr.str.to_lowercase()).fill_null(False)
     same_street_number = (closed_l == closed_r).fill_null(False) & same_number
     same_building = (key_l == key_r).fill_null(False) | (same_street_number & postal_close)
@@ -504,12 +529,20 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     return level, _tf_value(key_l, level, comparison)
 
 
+def _where(keep: pl.Series, values: pl.Series) -> pl.Series:
+    """``values`` where ``keep`` holds, else null: a similarity skips the pairs it need not
+    score."""
+    return pl.select(pl.when(keep).then(values)).to_series()
+
+
 def _same_characters(pv: PairValues, column: str) -> pl.Series:
-    """Whether both sides hold the same characters in any order (worked out once per record): two
-    values one edit apart with the same characters differ by one transposition."""
-    per_record = pv.records.select(
-        pl.col(column).str.split("").list.sort().list.join("")
-    ).to_series()
+    """Whether both sides hold the same characters in any order (worked out once per distinct
+    value, a thousand postal codes rather than a million records): two values one edit apart
+    with the same characters differ by one transposition."""
+    values = pv.records.get_column(column)
+    distinct = values.drop_nulls().unique()
+    ordered = distinct.str.split("").list.sort().list.join("")
+    per_record = values.replace_strict(distinct, ordered, default=None)
     return (per_record.gather(pv.left) == per_record.gather(pv.right)).fill_null(False)
 
 
