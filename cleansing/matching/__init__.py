@@ -79,6 +79,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     random_pair_prior,
     score_pairs,
     term_frequencies,
+    tf_codes,
     train,
 )
 from datavask.cleansing.matching.hard_rules import HARD_RULES, SOFT_VETOES, hard_rule_column
@@ -271,7 +272,8 @@ def _sessions(
         if pairs.height > per_rule:
             # Sorted first: blocking's row order is not deterministic, the sample must be.
             pairs = pairs.sort("_l", "_r").sample(per_rule, seed=seed)
-        keys = pairs.select(pair_key()).to_series().to_numpy()
+        # Sorted needles walk the sorted haystack in order: several times faster to look up.
+        keys = np.sort(pairs.select(pair_key()).to_series().to_numpy())
         at = np.searchsorted(kept, keys).clip(max=max(len(kept) - 1, 0))
         found_at = at[kept[at] == keys] if len(kept) else at[:0]
         rows = pl.Series("_row_in_training", np.sort(found_at), dtype=pl.UInt32)
@@ -510,7 +512,8 @@ def find_duplicates(
         # Copies of one record are one customer from the start: 60 copies do not make its phone
         # number look like a switchboard's (which would keep them apart).
         copies = records.select(identical_key()).to_series()
-        tf_tables, tf_mean = term_frequencies(records, comparisons, copies)
+        codes = tf_codes(records, comparisons)  # counted again in every pass
+        tf_tables, tf_mean = term_frequencies(records, comparisons, copies, codes=codes)
     with clock("u"):
         u = estimate_u(
             records,
@@ -563,7 +566,7 @@ def find_duplicates(
         passes += 1
         customers = pl.Series(labels)
         with clock("term_frequencies"):
-            model.count_values(*term_frequencies(records, comparisons, customers))
+            model.count_values(*term_frequencies(records, comparisons, customers, codes=codes))
         del scored
         scored = scored_with(customers)
         previous = labels

@@ -119,10 +119,39 @@ class FellegiSunterModel:
         return pl.DataFrame(rows)
 
 
+TfCodes = dict[str, tuple[pl.DataFrame, pl.Series]]
+
+
+def tf_codes(records: pl.DataFrame, comparisons: tuple[Comparison, ...]) -> TfCodes:
+    """Per tf comparison, the values :func:`term_frequencies` counts, coded: ``_record`` (record
+    position) and ``code`` (UInt32), one row per value a record holds (each element of a list),
+    and the distinct values by code. Each tf pass counts the values again per customer; coded
+    once, a pass counts pairs of integers instead of text.
+
+    Example: phones ``[["+4533121212"], [], ["+4533121212", "+4570101010"]]`` give the rows
+    ``(0, 0), (2, 0), (2, 1)`` with the values ``["+4533121212", "+4570101010"]``.
+    """
+    codes: TfCodes = {}
+    for c in comparisons:
+        if not c.tf_levels:
+            continue
+        values = records.select(tf_source(c).alias("value")).with_row_index("_record")
+        if isinstance(values.schema["value"], pl.List):
+            values = values.explode("value")
+        values = values.drop_nulls()
+        distinct = values.get_column("value").unique(maintain_order=True)
+        numbered = distinct.to_frame().with_row_index("code")
+        coded = values.join(numbered, on="value", how="left").select("_record", "code")
+        codes[c.name] = (coded, distinct)
+    return codes
+
+
 def term_frequencies(
     records: pl.DataFrame,
     comparisons: tuple[Comparison, ...],
     customers: pl.Series | None = None,
+    *,
+    codes: TfCodes | None = None,
 ) -> tuple[dict[str, pl.DataFrame], dict[str, float]]:
     """Per tf comparison: a table ``value → tf`` (share of records holding the value) and ``ū``,
     the chance that two random records holding values agree (``Σ tf²``).
@@ -134,13 +163,22 @@ def term_frequencies(
     whose duplicates were given their golden values would score its own pairs lower than the
     input it came from. The table's ``tf_apart`` is the share with one customer more, for a
     pair whose records are counted as one customer (see :func:`score_pairs`).
+    ``codes``: the records' values as :func:`tf_codes` coded them, for counting pass after pass.
     """
+    codes = codes if codes is not None else tf_codes(records, comparisons)
     tables: dict[str, pl.DataFrame] = {}
     means: dict[str, float] = {}
     for c in comparisons:
-        if not c.tf_levels:
+        if c.name not in codes:
             continue
-        made = tf_table(tf_values(records, c, customers).group_by("value").len("count"))
+        coded, distinct = codes[c.name]
+        if customers is not None:
+            customer = customers.gather(coded.get_column("_record")).alias("_customer")
+            coded = coded.select("code", customer).unique()
+        counts = coded.group_by("code").len("count")
+        made = tf_table(
+            counts.select(distinct.gather(counts.get_column("code")).alias("value"), "count")
+        )
         if made is not None:
             tables[c.name], means[c.name] = made
     return tables, means
