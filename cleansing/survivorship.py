@@ -501,18 +501,18 @@ def _long_values(ranked: pl.DataFrame) -> pl.DataFrame:
 
 def _choose_by_rules(ranked: pl.DataFrame) -> pl.DataFrame:
     """Each (cluster, field)'s value by frequency, recency and rank, naming the deciding rule."""
+    # Sorted once, newest first: each group's first record is then its most recent one (a
+    # group keeps its rows' order), with no sort inside every group of a million clusters.
     candidates = (
         _long_values(ranked)
+        .sort(["_latest", "_rank"], descending=[True, False])
         .group_by("_cluster", "field", "value")
         .agg(
             pl.len().alias("n"),
             pl.col("_latest").max().alias("latest"),
             pl.col("_rank").min().alias("best_rank"),
-            pl.col("record_id").sort_by("_rank").first().alias("ranked_source"),
-            pl.col("record_id")
-            .sort_by(["_latest", "_rank"], descending=[True, False])
-            .first()
-            .alias("recent_source"),
+            pl.col("record_id").get(pl.col("_rank").arg_min()).alias("ranked_source"),
+            pl.col("record_id").first().alias("recent_source"),
         )
         .with_columns(pl.col("field").is_in(list(RECENCY_FIRST)).alias("recency_first"))
     )

@@ -16,6 +16,7 @@ escaped in turn), as xlsxwriter does; numbers are written like xlsxwriter's ``wr
 
 from __future__ import annotations
 
+import io
 import math
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -111,7 +112,7 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
     return path
 
 
-def _write_overlapped(part: IO[bytes], pieces: Iterator[str]) -> None:
+def _write_overlapped(part: IO[bytes], pieces: Iterator[str | bytes]) -> None:
     """Write ``pieces`` in order, compressing one while polars builds the next.
 
     zlib and polars both release the GIL, so on two cores the compression (about as long as
@@ -120,7 +121,7 @@ def _write_overlapped(part: IO[bytes], pieces: Iterator[str]) -> None:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx-zip") as writer:
         pending: Future[int] | None = None
         for piece in pieces:
-            data = piece.encode("utf-8")
+            data = piece.encode("utf-8") if isinstance(piece, str) else piece
             if pending is not None:
                 pending.result()
             pending = writer.submit(part.write, data)
@@ -131,7 +132,7 @@ def _write_overlapped(part: IO[bytes], pieces: Iterator[str]) -> None:
 # --------------------------------------------------------------------------- a sheet's XML
 
 
-def _sheet_xml(sheet: Sheet, links: pl.DataFrame, *, selected: bool) -> Iterator[str]:
+def _sheet_xml(sheet: Sheet, links: pl.DataFrame, *, selected: bool) -> Iterator[str | bytes]:
     frame = sheet.frame
     last_col = xl_col_to_name(max(frame.width - 1, 0))
     extent = f"A1:{last_col}{max(frame.height, 1) + 1}"  # the filter: header and data
@@ -185,67 +186,107 @@ def _char_width(width: float) -> float:
     return (pixels * 256 // 7) / 256.0
 
 
-def _rows_xml(frame: pl.DataFrame, *, first_row: int, style: str, link_column: int | None) -> str:
-    """The ``<row>`` elements of ``frame``, its first row being sheet row ``first_row``."""
+def _rows_xml(frame: pl.DataFrame, *, first_row: int, style: str, link_column: int | None) -> bytes:
+    """The ``<row>`` elements of ``frame`` as UTF-8, its first row being sheet row ``first_row``.
+
+    The rows go out through polars' CSV writer (no quoting, no separator, no line ends): the XML
+    never becomes a Python string, which at a million rows costs more than building it.
+    """
     if frame.width == 0 or frame.height == 0:
-        return ""
-    row = pl.col("_row").cast(pl.String)
+        return b""
+    row = pl.col("_row")
     cells = []
+    columns = []  # by position: a header text may be any string, "_row" included
     for i, (name, dtype) in enumerate(frame.schema.items()):
-        ref = pl.lit(xl_col_to_name(i)) + row
+        ref = pl.lit(f'<c r="{xl_col_to_name(i)}'), row  # the cell's opening and reference
         if dtype == pl.String:
             cell_style = pl.lit(style)
             if link_column == i:
-                linked = pl.col("_row") <= MAX_URLS + 1
+                linked = pl.col("_n") <= MAX_URLS + 1
                 cell_style = pl.when(linked).then(pl.lit(LINK)).otherwise(pl.lit(style))
-            cells.append(_text_cell(pl.col(f"c{i}"), ref, cell_style))
+            text, preserve = _escaped(frame.get_column(name))
+            columns += [text.alias(f"c{i}"), preserve.alias(f"p{i}")]
+            cells.append(_text_cell(pl.col(f"c{i}"), pl.col(f"p{i}"), ref, cell_style))
         else:
-            cells.append(_number_cell(frame.get_column(name), ref, style))
-    # Columns by position: a header text may be any string, "_row" included.
-    frame = frame.select(pl.col(name).alias(f"c{i}") for i, name in enumerate(frame.columns))
-    xml = (
-        frame.with_columns(pl.int_range(first_row, first_row + frame.height).alias("_row"))
-        .select(
-            pl.concat_str(
-                pl.lit('<row r="'),
-                row,
-                pl.lit('">'),
-                pl.concat_str(cells, ignore_nulls=True),
-                pl.lit("</row>"),
-            ).alias("xml"),
-            pl.any_horizontal(pl.col(n).is_not_null() for n in frame.columns).alias("_any"),
-        )
-        .filter(pl.col("_any"))  # a row without a value has no element, as in xlsxwriter
-        .select(pl.col("xml").str.join(""))
+            columns.append(_shown_numbers(frame.get_column(name)).alias(f"c{i}"))
+            cells.append(_number_cell(pl.col(f"c{i}"), ref, style))
+    numbers = pl.int_range(first_row, first_row + frame.height, eager=True)
+    xml = pl.concat_str(
+        pl.lit('<row r="'), row, pl.lit('">'), pl.concat_str(cells, ignore_nulls=True),
+        pl.lit("</row>"),
+    )  # fmt: skip
+    # a row without a value has no element, as in xlsxwriter
+    filled = pl.any_horizontal(pl.col(f"c{i}").is_not_null() for i in range(frame.width))
+    rows = (
+        pl.DataFrame(columns)
+        .with_columns(pl.Series("_n", numbers), pl.Series("_row", numbers.cast(pl.String)))
+        .filter(filled)
+        .select(xml)
     )
-    return str(xml.item() or "")
+    buffer = io.BytesIO()
+    rows.write_csv(buffer, include_header=False, quote_style="never", line_terminator="")
+    return buffer.getvalue()
 
 
-def _text_cell(value: pl.Expr, ref: pl.Expr, style: pl.Expr) -> pl.Expr:
-    """``<c … t="inlineStr">``, or null where the value is null (no cell at all)."""
+# A value that needs more than copying into the cell: XML's or Excel's escapes, a leading or
+# trailing space (xml:space="preserve"); beside those, one longer than a cell holds.
+_SPECIAL: Final = r"^\s|\s$|[\x00-\x08\x0B-\x1F&<>\x{FFFE}\x{FFFF}]|_x[0-9a-fA-F]{4}_"
+
+
+def _escaped(values: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """The cell text of each value and its ``xml:space`` attribute (null where not needed).
+
+    Most values need nothing: only the few that do go through the escapes, so a million-row
+    sheet is not rewritten four times over for a handful of ampersands.
+    """
+    special = (values.str.contains(_SPECIAL) | (values.str.len_bytes() > MAX_CELL)).fill_null(False)
+    preserve = pl.repeat(None, values.len(), dtype=pl.String, eager=True)
+    if not special.any():
+        return values, preserve
+    at = special.arg_true()
+    odd = values.gather(at).to_frame("v")
     fitted = (
-        pl.when(value.str.len_chars() > MAX_CELL)
-        .then(value.str.slice(0, MAX_CELL - 1) + pl.lit("…"))
-        .otherwise(value)
+        pl.when(pl.col("v").str.len_chars() > MAX_CELL)
+        .then(pl.col("v").str.slice(0, MAX_CELL - 1) + pl.lit("…"))
+        .otherwise(pl.col("v"))
     )
     # A literal "_x0041_" would read back as "A": its underscore is escaped first, as Excel does.
-    text = fitted.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F${1}").str.replace_many(_ESCAPES)
-    preserve = pl.when(fitted.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve"'))
-    return pl.concat_str(
-        pl.lit('<c r="'), ref, pl.lit('" s="'), style, pl.lit('" t="inlineStr"><is><t'),
-        preserve.otherwise(pl.lit("")), pl.lit(">"), text, pl.lit("</t></is></c>"),
+    done = odd.select(
+        fitted.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F${1}")
+        .str.replace_many(_ESCAPES)
+        .alias("text"),
+        pl.when(fitted.str.contains(r"^\s|\s$"))
+        .then(pl.lit(' xml:space="preserve"'))
+        .alias("preserve"),
+    )
+    return (
+        values.scatter(at, done.get_column("text")),
+        preserve.scatter(at, done.get_column("preserve")),
+    )
+
+
+def _text_cell(
+    text: pl.Expr, preserve: pl.Expr, ref: tuple[pl.Expr, pl.Expr], style: pl.Expr
+) -> pl.Expr:
+    """``<c … t="inlineStr">`` of an escaped text, or null where it is null (no cell at all)."""
+    cell = pl.concat_str(
+        *ref, pl.lit('" s="'), style, pl.lit('" t="inlineStr"><is><t'),
+        preserve, pl.lit(">"), text, pl.lit("</t></is></c>"), ignore_nulls=True,
     )  # fmt: skip
+    return pl.when(text.is_not_null()).then(cell)
 
 
-def _number_cell(values: pl.Series, ref: pl.Expr, style: str) -> pl.Expr:
-    """``<c …><v>…</v></c>`` in xlsxwriter's ``%.16G``; no cell for null, NaN or infinity."""
-    shown = pl.Series(
+def _shown_numbers(values: pl.Series) -> pl.Series:
+    """Numbers in xlsxwriter's ``%.16G``; null for null, NaN or infinity (no cell)."""
+    return pl.Series(
         [None if v is None or not math.isfinite(v) else f"{v:.16G}" for v in values.to_list()],
         dtype=pl.String,
     )
-    return pl.concat_str(
-        pl.lit('<c r="'), ref, pl.lit(f'" s="{style}"><v>'), pl.lit(shown), pl.lit("</v></c>")
-    )
+
+
+def _number_cell(shown: pl.Expr, ref: tuple[pl.Expr, pl.Expr], style: str) -> pl.Expr:
+    """``<c …><v>…</v></c>`` of a number as :func:`_shown_numbers` writes it."""
+    return pl.concat_str(*ref, pl.lit(f'" s="{style}"><v>'), shown, pl.lit("</v></c>"))
 
 
 def _links(sheet: Sheet) -> pl.DataFrame:
