@@ -9,12 +9,17 @@ snapshot's SHA-256, so the next run reads a few megabytes instead of parsing gig
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import gzip
 import hashlib
 import logging
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -249,9 +254,7 @@ def _parse_parallel(
     chunks: Iterable[bytes], workers: int, kind: type[DocumentColumns | FactColumns]
 ) -> Iterator[tuple[pl.DataFrame, int]]:
     """:func:`_parse_chunk` on a process pool, at most two blocks in flight per worker."""
-    # spawn, not fork: forking a process that has started polars' thread pool can deadlock.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with parse_pool(workers) as pool:
         in_flight: deque[Future[tuple[pl.DataFrame, int]]] = deque()
         for chunk in chunks:
             in_flight.append(pool.submit(_parse_chunk, chunk, kind))
@@ -259,6 +262,50 @@ def _parse_parallel(
                 yield in_flight.popleft().result()
         while in_flight:
             yield in_flight.popleft().result()
+
+
+def parse_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers end with the process that started them.
+
+    A stopped run leaves with ``os._exit`` (:mod:`datavask.flows.signals`) and never shuts its
+    pool down; a worker busy with a block would carry on as an orphan. So each worker dies with
+    its parent (:func:`_die_with_parent`) and leaves Ctrl-C, which the terminal sends the whole
+    process group, to the parent.
+    """
+    # spawn, not fork: forking a process that has started polars' thread pool can deadlock.
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+_PR_SET_PDEATHSIG: Final = 1
+_PARENT_POLL_S: Final = 0.5
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool-worker initialiser: ignore Ctrl-C, and end as soon as ``parent`` is gone.
+
+    On Linux the kernel kills the worker when its parent dies (``PR_SET_PDEATHSIG``); elsewhere
+    a thread notices the worker was orphaned within half a second.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the worker was ready
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(1)
 
 
 def _write_cache(frame: pl.DataFrame, target: Path, *, stale: str) -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -206,3 +210,60 @@ def test_junk_documents_are_skipped_or_read_never_raise(tmp_path):
         assert rows["31000006"]["registry_street"] == "Ves tergade"
         assert rows["31000006"]["registry_floor"] == "2"
         assert rows["31000006"]["registry_phone"] == "33301000"
+
+
+_BUSY_POOL = """
+import os, sys, time
+from datavask.connectors.cvr_snapshot import parse_pool
+
+if __name__ == "__main__":
+    pool = parse_pool(2)
+    busy = [pool.submit(time.sleep, 60) for _ in range(2)]
+    while len(pool._processes) < 2:
+        time.sleep(0.05)
+    print(" ".join(str(pid) for pid in pool._processes), flush=True)
+    time.sleep(60)
+"""
+
+
+def _initialised(pid: int) -> bool:
+    """The pool worker ``pid`` has run its initialiser (it ignores SIGINT)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    ignored = int(
+        next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16
+    )
+    return bool(ignored & (1 << (signal.SIGINT - 1)))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+def test_parse_workers_end_when_a_stopped_run_exits(tmp_path):
+    # A stopped run exits without shutting its pool down (os._exit; SIGKILL here): workers busy
+    # with a block must not carry on as orphans.
+    script = tmp_path / "busy_pool.py"
+    script.write_text(_BUSY_POOL, encoding="utf-8")
+    with subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True
+    ) as parent:
+        try:
+            assert parent.stdout is not None
+            workers = [int(pid) for pid in parent.stdout.readline().split()]
+            deadline = time.monotonic() + 120  # a spawned worker imports polars first
+            while not all(_initialised(pid) for pid in workers) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+            parent.kill()
+            parent.wait(timeout=10)
+            deadline = time.monotonic() + 5
+            while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not any(_alive(pid) for pid in workers)
+        finally:
+            parent.kill()
