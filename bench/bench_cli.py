@@ -34,6 +34,7 @@ Reproduce::
     python -m bench.bench_cli --only febrl1 febrl2  # some sets
     python -m bench.bench_cli --danish-rows 20000 1000000   # the full run
     python -m bench.bench_cli --no-splink
+    python -m bench.bench_cli --only chicago --no-splink --keep /tmp/cli-runs   # outputs kept
 
 Results: a table on stdout and ``bench/out/cli_<set>.json``.
 """
@@ -43,6 +44,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -441,11 +443,16 @@ DATASETS: dict[str, Callable[[], DataSet]] = {
 }
 
 
-def one(data: DataSet, *, splink: bool) -> dict[str, Any]:
+def one(data: DataSet, *, splink: bool, keep: Path | None = None) -> dict[str, Any]:
+    """Both tools on one set; with ``keep``, its file, mapping and datavask's output directory
+    stay in ``keep/<set>/`` for a look at the pairs it missed."""
     truth = true_pairs(data.truth, data.sides)
     result: dict[str, Any] = {"dataset": data.name, "rows": data.frame.height}
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
-        work = Path(tmp)
+        work = Path(tmp) if keep is None else keep / data.name
+        if keep is not None:
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
         file = write_user_file(data, work)
         print(f"{data.name}: datavask …", file=sys.stderr, flush=True)
         mapping = labelled_mapping(mapping_path(data.name), work)
@@ -495,6 +502,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--danish-rows", type=int, nargs="*", default=[20_000])
     parser.add_argument("--no-splink", action="store_true")
     parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep each set's file, mapping and datavask output in DIR/<set>/",
+    )
+    parser.add_argument(
         "--splink-child", nargs=3, metavar=("SET", "FILE", "OUT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -513,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
     for name, make in plan.items():
-        result = one(make(), splink=not args.no_splink)
+        result = one(make(), splink=not args.no_splink, keep=args.keep)
         (OUT / f"cli_{name}.json").write_text(json.dumps(result, indent=2))
         results.append(result)
         print(table([result]).splitlines()[-1], file=sys.stderr, flush=True)
