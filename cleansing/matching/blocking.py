@@ -540,7 +540,13 @@ def _star_pairs(keyed: pl.DataFrame, link_only: bool) -> tuple[pl.LazyFrame, dic
 
 
 def _neighbour_pairs(keyed: pl.DataFrame, rule: BlockingRule, link_only: bool) -> pl.LazyFrame:
-    ordered = keyed.sort("key", "_idx")
+    # Neighbours carry their keys' numbers in sorted order rather than the keys: equal keys are
+    # equal numbers, and a pair of keys recurring among neighbours is scored once.
+    ordered = keyed.sort("key", "_idx").with_columns(
+        ((pl.col("key") != pl.col("key").shift(1)).fill_null(True).cum_sum() - 1)
+        .cast(pl.UInt32)
+        .alias("_key")
+    )
     shifted = [
         ordered.select(
             pl.col("_idx").alias("_l"),
@@ -549,33 +555,44 @@ def _neighbour_pairs(keyed: pl.DataFrame, rule: BlockingRule, link_only: bool) -
             pl.col("source").shift(-k).alias("_source_r"),
             pl.col("apart").alias("_apart_l"),
             pl.col("apart").shift(-k).alias("_apart_r"),
-            pl.col("key").alias("_key_l"),
-            pl.col("key").shift(-k).alias("_key_r"),
+            pl.col("_key").alias("_key_l"),
+            pl.col("_key").shift(-k).alias("_key_r"),
         )
         for k in range(1, rule.window)
     ]
     pairs = pl.concat(shifted).drop_nulls("_r").filter(_allowed(link_only))
     if rule.min_similarity > 0:
-        pairs = _alike_keys(pairs, rule.min_similarity)
+        keys = ordered.filter(pl.col("_key").is_first_distinct()).get_column("key")
+        pairs = _alike_keys(pairs, keys, rule.min_similarity)
     return pairs.lazy().select(
         pl.min_horizontal("_l", "_r").alias("_l"), pl.max_horizontal("_l", "_r").alias("_r")
     )
 
 
-def _alike_keys(pairs: pl.DataFrame, min_similarity: float) -> pl.DataFrame:
-    """Neighbour pairs whose keys are equal or at least ``min_similarity`` alike."""
+def _alike_keys(pairs: pl.DataFrame, keys: pl.Series, min_similarity: float) -> pl.DataFrame:
+    """Neighbour pairs whose keys (``_key_l``/``_key_r``: positions in ``keys``) are equal or at
+    least ``min_similarity`` alike; each distinct pair of keys is scored once."""
     differ = pairs.filter(pl.col("_key_l") != pl.col("_key_r"))
-    scores = process.cpdist(
-        differ["_key_l"].to_list(),
-        differ["_key_r"].to_list(),
+    distinct = differ.select("_key_l", "_key_r").unique(maintain_order=True)
+    text_l, text_r = keys.gather(distinct["_key_l"]), keys.gather(distinct["_key_r"])
+    # ``fuzz.ratio`` is at most 2·min(len)/(len_l + len_r): keys too unequal in length cannot
+    # reach the bar and need no scoring.
+    len_l = text_l.str.len_chars().cast(pl.Float64).to_numpy()
+    len_r = text_r.str.len_chars().cast(pl.Float64).to_numpy()
+    possible = 2.0 * np.minimum(len_l, len_r) >= min_similarity * (len_l + len_r) - 1e-9
+    scores = np.zeros(distinct.height, dtype=np.float32)
+    scores[possible] = process.cpdist(
+        text_l.filter(possible).to_list(),
+        text_r.filter(possible).to_list(),
         scorer=fuzz.ratio,
         workers=-1,
         dtype=np.float32,
     )
+    alike = distinct.filter(pl.Series(scores >= min_similarity * 100.0))
     return pl.concat(
         [
             pairs.filter(pl.col("_key_l") == pl.col("_key_r")),
-            differ.filter(pl.Series(scores >= min_similarity * 100.0)),
+            differ.join(alike, on=["_key_l", "_key_r"], how="semi", maintain_order="left"),
         ]
     )
 
