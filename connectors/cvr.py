@@ -18,6 +18,7 @@ cleansing step reports it as REGISTRY_UNCHECKED, never as CVR_NOT_FOUND.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -54,6 +55,7 @@ from datavask.connectors.cvr_snapshot import (
     SnapshotFacts,
     SnapshotRegistry,
     load_snapshot,
+    warming,
 )
 from datavask.connectors.cvrapi import CVRAPI_URL, CvrapiRegistry
 from datavask.connectors.http import RetryPolicy
@@ -76,6 +78,7 @@ __all__ = [
     "open_facts",
     "open_registry",
     "sync_snapshot",
+    "warm_registry",
 ]
 
 
@@ -134,6 +137,22 @@ def open_registry(
             sleep=sleep,
         )
     return SnapshotRegistry(Path(text).expanduser(), cache_dir=cache_dir, workers=workers)
+
+
+def warm_registry(
+    source: str, *, cache_dir: Path | None = None
+) -> contextlib.AbstractContextManager[None]:
+    """A block during which a snapshot ``source`` is parsed into its cache in the background
+    (:func:`~datavask.connectors.cvr_snapshot.warming`), so that :func:`open_registry` with the
+    same ``cache_dir`` finds it parsed; other sources need nothing done ahead."""
+    text = source.strip()
+    try:
+        kind = _source_kind(text, none_too=True)
+    except RegistryConfigError:  # reported when the registry is opened
+        return contextlib.nullcontext()
+    if kind != "snapshot":
+        return contextlib.nullcontext()
+    return warming(Path(text).expanduser(), cache_dir=cache_dir)
 
 
 def _source_kind(text: str, *, none_too: bool) -> Literal["none", "cvrapi", "erst", "snapshot"]:

@@ -229,9 +229,8 @@ def registry_lookup(cvr: pl.Series, source: str) -> tuple[pl.DataFrame | None, d
         detail.update(checked=0, unchecked=0, not_found=0, skipped=True)
         return None, detail
     from datavask.connectors.cvr import open_registry
-    from datavask.flows.orchestration import datavask_home
 
-    with open_registry(source, cache_dir=datavask_home() / "cache") as registry:
+    with open_registry(source, cache_dir=_registry_cache()) as registry:
         found = registry.lookup(cvrs)
     detail.update(
         checked=int((~found["lookup_failed"]).sum()),
@@ -240,6 +239,23 @@ def registry_lookup(cvr: pl.Series, source: str) -> tuple[pl.DataFrame | None, d
         skipped=False,
     )
     return found, detail
+
+
+def _registry_cache() -> Path:
+    from datavask.flows.orchestration import datavask_home
+
+    return datavask_home() / "cache"
+
+
+def _registry_ahead(
+    options: CleanseOptions, source: str
+) -> contextlib.AbstractContextManager[None]:
+    """The local engine parses a registry snapshot while it reads and normalises the input."""
+    if options.engine != "local":
+        return contextlib.nullcontext()
+    from datavask.connectors.cvr import warm_registry
+
+    return warm_registry(source, cache_dir=_registry_cache())
 
 
 def registry_view(frame: pl.DataFrame) -> pl.DataFrame:
@@ -619,7 +635,11 @@ def run_pipeline(
 
     from datavask.connectors.scratch import work_dir
 
-    with work_dir() as path, _engine(options, dask_client) as steps:
+    with (
+        work_dir() as path,
+        _engine(options, dask_client) as steps,
+        _registry_ahead(options, opts["registry_source"]),
+    ):
         work = str(path)
         run["input"] = call("read", steps.read_step, work, opts)
         if report := getattr(steps, "report", None):

@@ -14,7 +14,12 @@ import orjson
 import pytest
 
 from datavask.connectors import cvr_snapshot
-from datavask.connectors.cvr import RegistryConfigError, RegistrySnapshotError, open_registry
+from datavask.connectors.cvr import (
+    RegistryConfigError,
+    RegistrySnapshotError,
+    open_registry,
+    warm_registry,
+)
 from datavask.connectors.cvr_document import REGISTRY_SCHEMA
 from datavask.connectors.cvr_snapshot import (
     cache_path,
@@ -267,3 +272,34 @@ def test_parse_workers_end_when_a_stopped_run_exits(tmp_path):
             assert not any(_alive(pid) for pid in workers)
         finally:
             parent.kill()
+
+
+def _parsing_here_fails(*args, **kwargs):
+    raise AssertionError("the snapshot was parsed in this process")
+
+
+def test_a_snapshot_warmed_in_the_background_is_looked_up_from_its_cache(tmp_path, monkeypatch):
+    snapshot = write_snapshot(tmp_path / "registry.jsonl.gz", DOCS)
+    with open_registry(str(snapshot), cache_dir=tmp_path / "plain") as registry:
+        expected = registry.lookup(["21265837", "10000009", "99999999"])
+    monkeypatch.setattr(cvr_snapshot, "_WARM_THRESHOLD_BYTES", 0)
+    monkeypatch.setattr(cvr_snapshot, "parse_snapshot", _parsing_here_fails)
+    with (
+        warm_registry(str(snapshot), cache_dir=tmp_path / "warm"),
+        open_registry(str(snapshot), cache_dir=tmp_path / "warm") as registry,
+    ):
+        found = registry.lookup(["21265837", "10000009", "99999999"])
+    assert found.equals(expected)
+    assert not cvr_snapshot._warming  # the process ended with the block
+
+
+def test_a_snapshot_that_fails_to_warm_fails_the_look_up_as_before(tmp_path, monkeypatch):
+    garbage = tmp_path / "garbage.jsonl"
+    garbage.write_text("not json\n" * 10, encoding="utf-8")
+    monkeypatch.setattr(cvr_snapshot, "_WARM_THRESHOLD_BYTES", 0)
+    with (
+        warm_registry(str(garbage), cache_dir=tmp_path / "cache"),
+        open_registry(str(garbage), cache_dir=tmp_path / "cache") as registry,
+        pytest.raises(RegistrySnapshotError, match="holds no ERST documents"),
+    ):
+        registry.lookup(["21265837"])
