@@ -28,9 +28,11 @@ The comparisons, with an example pair for each level (top level first):
     the same when street and number agree) ·
     same building (floor/door missing on one side) ·
     same building, other unit (``2 tv`` / ``3 th``) · same street and number (``vestergade 12`` ~
-    ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) · same postal code ·
-    different. Where either address did not parse into street and number (``4910 S Dr. Martin
-    Luther``, ``435 S. La Cienega Blvd.``), the address lines as written are compared instead:
+    ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) — these two also where
+    only one side has a postal code (``532 w 95th st`` ~ ``532 w 95th st 60628``) ·
+    same postal code · different. Where either address did not parse into street and number
+    (``4910 S Dr. Martin Luther``, ``435 S. La Cienega Blvd.``), the address lines as written are
+    compared instead:
     equal text is exact; the same numbers and lines (or street words) with Jaro-Winkler ≥ 0.85
     (``1718 s loomis blvd`` ~ ``1718 s loomis``) same street and number; alike lines with other
     numbers (``1718 s loomis`` ~ ``1722 s loomis``) same street; else different
@@ -466,6 +468,9 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         (_edit_distance(pl_, pr) <= 1)
         & ((pl_.str.slice(0, 1) == pr.str.slice(0, 1)) | _same_characters(pv, "postal_code"))
     ).fill_null(False)
+    # A postal code on one side only (an address abroad written without its code on one record)
+    # neither confirms nor denies the town: street and number still count, short of a building.
+    postal_open = postal_close | pl_.is_null() | pr.is_null()
     hl, hr = pv.both("house_number")
     # Spaces typed into a street name ("Bayly P Lace") do not make it another street.
     closed_l = sl.str.replace_all(" ", "", literal=True)
@@ -486,9 +491,9 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         .then(5)
         .when(same_building)
         .then(4)
-        .when(postal_close & (street_sim >= 0.92) & same_number)
+        .when(postal_open & (street_sim >= 0.92) & same_number)
         .then(3)
-        .when(postal_close & (street_sim >= 0.92))
+        .when(postal_open & (street_sim >= 0.92))
         .then(2)
         .when(same_postal)
         .then(1)

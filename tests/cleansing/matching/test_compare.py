@@ -118,8 +118,14 @@ def _address(
         (_address("vestergade", "12", "3095"), _address("vestergade", "12", "3059"), "exact"),
         (_address("vestergade", "12", "8000"), _address("vestergade", "12", "8001"), "exact"),
         (_address(None, None, "8000"), _address("vestergade", "12", "8000"), "missing"),
+        # A postal code on one side only: street and number still agree ("532 W 95th St" and
+        # "532 W 95TH ST" with its ZIP code), short of one building.
+        (_address("w 95th st", "532", None), _address("w 95th st", "532", "60628"),
+         "same street and number"),
+        (_address("w 95th st", "532", None), _address("w 95th st", "540", "60628"), "same street"),
+        (_address("w 95th st", "532", None), _address("s state st", "532", "60628"), "different"),
     ],
-)
+)  # fmt: skip
 def test_address_levels(a: dict[str, Any], b: dict[str, Any], label: str) -> None:
     assert _label("address", a, b) == label
 
