@@ -38,7 +38,10 @@ def _company(name: str) -> dict[str, Any]:
         ("byg hansen", "hansen byg", "token >= 0.92"),  # word order
         ("hansens vvs service", "hansen vvs service", "token >= 0.92"),
         ("hansen byg", "hansen byg og anlaeg", "token >= 0.80"),  # one contains the other
+        # One site under its own name and under its organisation's.
+        ("rauner family ymca", "ymca of metropolitan chicago rauner", "shares most words"),
         ("hansen holding", "hansen byg", "different"),
+        ("hansen byg vest", "jensen byg nord", "different"),  # one shared word is a trade
     ],
 )
 def test_company_name_levels(a: str, b: str, label: str) -> None:
