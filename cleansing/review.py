@@ -116,6 +116,7 @@ _LEVEL_WORDS: Final = {
     "missing": "not on both records",
     "different": "different",
     "token >= 0.80": "somewhat alike",
+    "shares most words": "most words shared",
     "token >= 0.92": "very alike",
     "jaro-winkler >= 0.80": "somewhat alike",
     "jaro-winkler >= 0.92": "very alike",

@@ -16,6 +16,8 @@ The comparisons, with an example pair for each level (top level first):
     record with a CVR also by every name the registry knows for it (a renamed company's old name)
     exact ``hansen byg`` = ``hansen byg`` · token ≥ 0.92 ``hansen vvs`` ~ ``hansens vvs`` ·
     token ≥ 0.80 ``hansen byg`` ~ ``hansen byg og anlæg`` ·
+    shares most words (at least two, and half the words of the shorter name)
+    ``rauner family ymca`` ~ ``ymca of metropolitan chicago rauner`` ·
     different ``hansen holding`` / ``hansen byg``
 ``first_name`` / ``last_name`` — Jaro-Winkler, allowing first and last name to be swapped or the
     same words to be split another way (``jens peter`` + ``hansen`` / ``jens`` + ``peter hansen``)
@@ -28,9 +30,11 @@ The comparisons, with an example pair for each level (top level first):
     the same when street and number agree) ·
     same building (floor/door missing on one side) ·
     same building, other unit (``2 tv`` / ``3 th``) · same street and number (``vestergade 12`` ~
-    ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) · same postal code ·
-    different. Where either address did not parse into street and number (``4910 S Dr. Martin
-    Luther``, ``435 S. La Cienega Blvd.``), the address lines as written are compared instead:
+    ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) — these two also where
+    only one side has a postal code (``532 w 95th st`` ~ ``532 w 95th st 60628``) ·
+    same postal code · different. Where either address did not parse into street and number
+    (``4910 S Dr. Martin Luther``, ``435 S. La Cienega Blvd.``), the address lines as written are
+    compared instead:
     equal text is exact; the same numbers and lines (or street words) with Jaro-Winkler ≥ 0.85
     (``1718 s loomis blvd`` ~ ``1718 s loomis``) same street and number; alike lines with other
     numbers (``1718 s loomis`` ~ ``1722 s loomis``) same street; else different
@@ -92,9 +96,9 @@ COMPARISONS: Final[dict[str, Comparison]] = {
     for c in (
         Comparison(
             "name",
-            ("different", "token >= 0.80", "token >= 0.92", "exact"),
+            ("different", "shares most words", "token >= 0.80", "token >= 0.92", "exact"),
             ("name_key",),
-            tf_levels=(3,),
+            tf_levels=(4,),
         ),
         Comparison(
             "first_name",
@@ -342,6 +346,24 @@ def _registry_name_similarity(pv: PairValues) -> tuple[pl.Series, pl.Series]:
     return pl.Series(best, nan_to_null=True), pl.Series(equal)
 
 
+# Two names that share fewer words than this share a surname or a trade at most.
+SHARED_WORDS: Final = 2
+
+
+def _shares_most_words(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Whether two names share at least :data:`SHARED_WORDS` words and at least half the words of
+    the shorter one: ``ymca rauner family`` / ``ymca of metropolitan chicago rauner`` (a site
+    under its own name and under its organisation's), ``rachels learning center 1`` /
+    ``rachels learning center north lawndale``; not ``hansen holding`` / ``hansen byg``."""
+    words = [side.str.split(" ").list.unique() for side in (a, b)]
+    frame = pl.DataFrame({"a": words[0], "b": words[1]})
+    shared = pl.col("a").list.set_intersection("b").list.len()
+    shorter = pl.min_horizontal(pl.col("a").list.len(), pl.col("b").list.len())
+    return frame.select(
+        ((shared >= SHARED_WORDS) & (2 * shared >= shorter)).fill_null(False)
+    ).to_series()
+
+
 def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     a, b = pv.both("_org")
     # Two persons compare first and last names instead; a person and a company (one customer
@@ -361,9 +383,16 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     registry_sim, registry_equal = _registry_name_similarity(pv)
     sim = pl.select(pl.max_horizontal(sim, registry_sim)).to_series()
     sim = pl.select(pl.when(a.is_not_null() & b.is_not_null()).then(sim)).to_series()
-    level = _banded(sim, exact | registry_equal, (0.92, 0.80))
-    level = pl.select(pl.when(persons).then(NULL_LEVEL).otherwise(level)).to_series()
-    return level, _tf_value(a, level, comparison)
+    banded = _banded(sim, exact | registry_equal, (0.92, 0.80))
+    level = pl.select(
+        pl.when(persons).then(NULL_LEVEL).when(banded > 0).then(banded + 1).otherwise(banded)
+    ).to_series()
+    # Only names that disagree outright are looked at word by word.
+    different = (level == 0).fill_null(False)
+    if different.any():
+        shares = _shares_most_words(a.filter(different), b.filter(different))
+        level = level.scatter(different.arg_true().filter(shares), 1)
+    return level.cast(pl.Int8), _tf_value(a, level, comparison)
 
 
 def _aligned_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:
@@ -489,6 +518,9 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     postal_close = (
         (_edit_distance(*(_where(same_region, side) for side in (pl_, pr))) <= 1) & same_region
     ).fill_null(False)
+    # A postal code on one side only (an address abroad written without its code on one record)
+    # neither confirms nor denies the town: street and number still count, short of a building.
+    postal_open = postal_close | pl_.is_null() | pr.is_null()
     hl, hr = pv.both("house_number")
     # Spaces typed into a street name ("Bayly P Lace") do not make it another street.
     closed_l = sl.str.replace_all(" ", "", literal=True)
@@ -511,9 +543,9 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         .then(5)
         .when(same_building)
         .then(4)
-        .when(postal_close & (street_sim >= 0.92) & same_number)
+        .when(postal_open & (street_sim >= 0.92) & same_number)
         .then(3)
-        .when(postal_close & (street_sim >= 0.92))
+        .when(postal_open & (street_sim >= 0.92))
         .then(2)
         .when(same_postal)
         .then(1)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from datavask.cleansing.matching.compare import COMPARISONS
 from datavask.cleansing.normalise import normalise
 from datavask.cleansing.schema import CANONICAL_FIELDS
+
+NAME_EXACT = COMPARISONS["name"].top
 
 
 def normalised(names: list[str]) -> pl.DataFrame:
@@ -83,7 +86,7 @@ def test_a_renamed_company_keeps_its_old_name_as_evidence() -> None:
     )
     renamed = company(CVR, new, registry_former_names=[old])
     levels, veto = _levels_and_veto(apply_registry(frame, registry(renamed)))
-    assert levels["name"] == 3  # exact: the old name is one the company has had
+    assert levels["name"] == NAME_EXACT  # the old name is one the company has had
     assert veto is None
 
     # A sister company at the address, never called so: still vetoed.
@@ -115,7 +118,7 @@ def test_a_company_and_a_person_record_compare_their_names() -> None:
     )
     assert frame["customer_type"].to_list() == ["company", "person"]
     levels, veto = _levels_and_veto(frame)
-    assert levels["name"] == 3
+    assert levels["name"] == NAME_EXACT
     assert veto is None
 
 

@@ -38,7 +38,10 @@ def _company(name: str) -> dict[str, Any]:
         ("byg hansen", "hansen byg", "token >= 0.92"),  # word order
         ("hansens vvs service", "hansen vvs service", "token >= 0.92"),
         ("hansen byg", "hansen byg og anlaeg", "token >= 0.80"),  # one contains the other
+        # One site under its own name and under its organisation's.
+        ("rauner family ymca", "ymca of metropolitan chicago rauner", "shares most words"),
         ("hansen holding", "hansen byg", "different"),
+        ("hansen byg vest", "jensen byg nord", "different"),  # one shared word is a trade
     ],
 )
 def test_company_name_levels(a: str, b: str, label: str) -> None:
@@ -118,8 +121,14 @@ def _address(
         (_address("vestergade", "12", "3095"), _address("vestergade", "12", "3059"), "exact"),
         (_address("vestergade", "12", "8000"), _address("vestergade", "12", "8001"), "exact"),
         (_address(None, None, "8000"), _address("vestergade", "12", "8000"), "missing"),
+        # A postal code on one side only: street and number still agree ("532 W 95th St" and
+        # "532 W 95TH ST" with its ZIP code), short of one building.
+        (_address("w 95th st", "532", None), _address("w 95th st", "532", "60628"),
+         "same street and number"),
+        (_address("w 95th st", "532", None), _address("w 95th st", "540", "60628"), "same street"),
+        (_address("w 95th st", "532", None), _address("s state st", "532", "60628"), "different"),
     ],
-)
+)  # fmt: skip
 def test_address_levels(a: dict[str, Any], b: dict[str, Any], label: str) -> None:
     assert _label("address", a, b) == label
 
