@@ -287,11 +287,21 @@ def registry_view(frame: pl.DataFrame) -> pl.DataFrame:
     return view.with_row_index("_row").update(rekeyed, on="_row").drop("_row", REGISTRY_APPLIED)
 
 
+def _match_input(frame: pl.DataFrame, work: str) -> pl.DataFrame:
+    """The columns of the records (as the registry says they are now) that the matcher reads."""
+    from datavask.cleansing.matching.prepare import EVIDENCE_PREFIX, INPUT_COLUMNS
+
+    view = with_evidence(registry_view(frame), work)
+    return view.select(
+        c for c in view.columns if c in INPUT_COLUMNS or c.startswith(EVIDENCE_PREFIX)
+    )
+
+
 def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.matching import find_duplicates
     from datavask.cleansing.schema import MATCH_ONLY_COLUMNS
 
-    frame = pl.read_parquet(Path(work, "registered.parquet"), glob=False)
+    registered = Path(work, "registered.parquet")
     band = options.get("review_band")  # None: the band the model derives for this file
     decisions = None
     if options.get("decisions"):
@@ -299,13 +309,15 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
         decisions = read_decisions(Path(options["decisions"]))
     result = find_duplicates(
-        with_evidence(registry_view(frame), work),
+        _match_input(pl.read_parquet(registered, glob=False), work),
         review_band=(band[0], band[1]) if band else None,
         decisions=decisions,
         truth=truth_labels(work, options),
     )
-    # The person identifier's hash is matching evidence only: it goes no further.
-    frame = frame.drop(MATCH_ONLY_COLUMNS, strict=False)
+    # The whole record is read again only now, so that it is not held beside the matcher's
+    # pairs (the run's peak memory). The person identifier's hash is matching evidence only: it
+    # goes no further.
+    frame = pl.read_parquet(registered, glob=False).drop(MATCH_ONLY_COLUMNS, strict=False)
     clusters = result.clusters  # one row per record, in input order
     if not clusters["record_id"].equals(frame["record_id"]):
         raise AssertionError("matching returned clusters out of input order")
