@@ -513,8 +513,8 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         (pl_.str.slice(0, 1) == pr.str.slice(0, 1)) | _same_characters(pv, "postal_code")
     ).fill_null(False)
     # Most candidate pairs (found by their names) lie in other regions: only the rest need an
-    # edit distance, and only pairs with close postal codes a street similarity (every level it
-    # decides asks for both).
+    # edit distance, and only pairs with close postal codes (or one side without one) a street
+    # similarity (every level it decides asks for that).
     postal_close = (
         (_edit_distance(*(_where(same_region, side) for side in (pl_, pr))) <= 1) & same_region
     ).fill_null(False)
@@ -526,7 +526,7 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     closed_l = sl.str.replace_all(" ", "", literal=True)
     closed_r = sr.str.replace_all(" ", "", literal=True)
     street_sim = similarity(
-        _where(postal_close, closed_l), _where(postal_close, closed_r), _jaro_winkler()
+        _where(postal_open, closed_l), _where(postal_open, closed_r), _jaro_winkler()
     )
     same_number = (hl.str.to_lowercase() == hr.str.to_lowercase()).fill_null(False)
     same_street_number = (closed_l == closed_r).fill_null(False) & same_number
