@@ -378,33 +378,6 @@ def _initial_m(c: Comparison) -> list[float]:
     return [r / total for r in raw]
 
 
-def expectation_maximisation(
-    levels: pl.DataFrame,
-    comparisons: tuple[Comparison, ...],
-    u: dict[str, list[float]],
-    *,
-    max_iterations: int = 200,
-    tolerance: float = 1e-6,
-    initial_match_share: float = 0.2,
-    fixed_m: dict[str, list[float]] | None = None,
-) -> FellegiSunterModel:
-    """m probabilities and the match share λ by EM over candidate pairs' levels, ``u`` fixed.
-
-    ``levels`` holds one ``lvl_<name>`` column per comparison (one row per candidate pair).
-    Pairs are grouped by their level pattern first, so each iteration costs the number of distinct
-    patterns (hundreds), not the number of pairs. With ``fixed_m`` only λ is estimated.
-    """
-    return fit_patterns(
-        level_patterns(levels, comparisons),
-        comparisons,
-        u,
-        max_iterations=max_iterations,
-        tolerance=tolerance,
-        initial_match_share=initial_match_share,
-        fixed_m=fixed_m,
-    )
-
-
 def level_patterns(levels: pl.DataFrame, comparisons: tuple[Comparison, ...]) -> pl.DataFrame:
     """How many pairs of ``levels`` share each pattern of the comparisons' levels: one
     ``lvl_<name>`` column per comparison and ``count``. Patterns of parts of the pairs add up
@@ -432,7 +405,12 @@ def fit_patterns(
     initial_match_share: float = 0.2,
     fixed_m: dict[str, list[float]] | None = None,
 ) -> FellegiSunterModel:
-    """:func:`expectation_maximisation` over the pattern counts of :func:`level_patterns`."""
+    """m probabilities and the match share λ by EM over the pattern counts of
+    :func:`level_patterns` (one row per pattern of candidate pairs' levels), ``u`` fixed.
+
+    Each iteration costs the number of distinct patterns (hundreds), not the number of pairs.
+    With ``fixed_m`` only λ is estimated.
+    """
     columns = [f"lvl_{c.name}" for c in comparisons]
     # Sorted, so that sums run in one order and reruns give bit-identical weights.
     patterns = patterns.sort(columns)

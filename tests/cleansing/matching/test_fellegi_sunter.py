@@ -15,7 +15,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     all_pairs,
     encode_tf_values,
     estimate_u,
-    expectation_maximisation,
+    fit_patterns,
     level_patterns,
     score_pairs,
     session_patterns,
@@ -52,7 +52,9 @@ def _synthetic_levels(n: int, share: float, seed: int = 1) -> pl.DataFrame:
 
 def test_em_recovers_m_and_match_share_from_unlabelled_pairs() -> None:
     levels = _synthetic_levels(20_000, share=0.25)
-    model = expectation_maximisation(levels, (NAME, PHONE, ADDRESS), TRUE_U)
+    model = fit_patterns(
+        level_patterns(levels, (NAME, PHONE, ADDRESS)), (NAME, PHONE, ADDRESS), TRUE_U
+    )
     assert model.converged
     assert model.match_share == pytest.approx(0.25, abs=0.02)
     for name, m in TRUE_M.items():
@@ -94,7 +96,9 @@ def test_em_ignores_missing_levels() -> None:
         .cast(pl.Int8)
         .alias("lvl_phone")
     )
-    model = expectation_maximisation(levels, (NAME, PHONE, ADDRESS), TRUE_U)
+    model = fit_patterns(
+        level_patterns(levels, (NAME, PHONE, ADDRESS)), (NAME, PHONE, ADDRESS), TRUE_U
+    )
     assert model.m["phone"] == pytest.approx(TRUE_M["phone"], abs=0.04)
 
 
