@@ -15,8 +15,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -132,6 +133,19 @@ _RUN_FILES = frozenset(
 
 def _only_run_files(path: Path) -> bool:
     return all(entry.name.split(".")[0] in _RUN_FILES for entry in path.iterdir())
+
+
+def replace_atomically(path: Path, write: Callable[[Path], Any]) -> Path:
+    """``write`` to a hidden temporary sibling (same suffix, so writers that go by it still do),
+    renamed over ``path``: never half a file, and a task that Dask runs again (a lost worker) or
+    a second process writes its own temporary, never into another's."""
+    temporary = path.with_name(f".{os.getpid()}-{secrets.token_hex(3)}-{path.name}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
 
 
 @contextlib.contextmanager

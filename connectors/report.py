@@ -18,9 +18,7 @@ Prefect artifacts, :func:`summary_rows` for the terminal.
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import uuid
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,6 +30,7 @@ import polars as pl
 from datavask.cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE
 from datavask.connectors.alerts import ALERT_COLUMNS as ALERT_FILE_COLUMNS
 from datavask.connectors.errors import InputError
+from datavask.connectors.output import replace_atomically
 from datavask.connectors.report_model import (
     CUSTOMER_FIELDS,
     ReportModel,
@@ -231,17 +230,6 @@ def load_model(
     )
 
 
-def _replace(path: Path, write: Any) -> Path:
-    """Write through a sibling temporary file and rename it over ``path``: never half a file."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
 def render_report(run_dir: Path, *, lang: str = "da", alerts: pl.DataFrame | None = None) -> Path:
     """Write ``report.html`` and ``worklist.xlsx`` of a run directory; returns the report path.
 
@@ -253,8 +241,10 @@ def render_report(run_dir: Path, *, lang: str = "da", alerts: pl.DataFrame | Non
     run_dir = Path(run_dir)
     model = load_model(run_dir, lang=lang, alerts=alerts)
     html = render_html(model)
-    _replace(run_dir / "worklist.xlsx", lambda tmp: write_worklist(model, tmp))
-    return _replace(run_dir / "report.html", lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    replace_atomically(run_dir / "worklist.xlsx", lambda tmp: write_worklist(model, tmp))
+    return replace_atomically(
+        run_dir / "report.html", lambda tmp: tmp.write_text(html, encoding="utf-8")
+    )
 
 
 # --------------------------------------------------------------------------- summaries

@@ -27,7 +27,6 @@ same functions.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -174,25 +173,16 @@ def part_path(work: str, output: str, index: int) -> Path:
     return Path(work, PARTS, output, f"part-{index:05d}{PART_KINDS[output]}")
 
 
-def _written(path: Path, write: Callable[[Path], Any]) -> None:
-    """``write`` to a temporary sibling (same suffix), renamed into place: a task run again by
-    Dask (a lost worker) writes the same part again, never half of one."""
-    temporary = path.with_name(f".{os.getpid()}-{secrets.token_hex(3)}-{path.name}")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def write_golden_part(golden: pl.DataFrame, job: PartJob) -> int:
     """One bucket's golden rows as its parts of golden.parquet (and golden.csv)."""
-    from datavask.connectors.output import write_table
+    from datavask.connectors.output import replace_atomically, write_table
 
-    _written(job.path("golden"), lambda tmp: write_table(golden, tmp))
+    replace_atomically(job.path("golden"), lambda tmp: write_table(golden, tmp))
     if "csv" in job.formats:
         header = job.index == 0
-        _written(job.path("golden-csv"), lambda tmp: write_table(golden, tmp, header=header))
+        replace_atomically(
+            job.path("golden-csv"), lambda tmp: write_table(golden, tmp, header=header)
+        )
     return golden.height
 
 
@@ -203,7 +193,7 @@ def _write_golden(bucket: dict[str, Any], job: PartJob) -> int:
 def write_row_part(pieces: Sequence[dict[str, pl.DataFrame]], job: PartJob) -> int:
     """Records, changes and the re-import's rows of one row partition, in input order, written
     as that partition's parts (the first with the CSV headers); returns the rows written."""
-    from datavask.connectors.output import write_excel_csv, write_table
+    from datavask.connectors.output import replace_atomically, write_excel_csv, write_table
     from datavask.connectors.reimport import customers_update, like_input_csv
     from datavask.flows.cleanse import joined_originals, records_view
 
@@ -218,17 +208,21 @@ def write_row_part(pieces: Sequence[dict[str, pl.DataFrame]], job: PartJob) -> i
     frame = joined_originals(records, originals, list(job.src_order))
     header = job.index == 0
     view = records_view(frame)
-    _written(job.path("records"), lambda tmp: write_table(view, tmp))
+    replace_atomically(job.path("records"), lambda tmp: write_table(view, tmp))
     if "csv" in job.formats:
-        _written(job.path("records-csv"), lambda tmp: write_table(view, tmp, header=header))
-    _written(job.path("changes"), lambda tmp: write_excel_csv(changes, tmp, header=header))
+        replace_atomically(
+            job.path("records-csv"), lambda tmp: write_table(view, tmp, header=header)
+        )
+    replace_atomically(
+        job.path("changes"), lambda tmp: write_excel_csv(changes, tmp, header=header)
+    )
     update, changed = customers_update(frame, None, input_info=job.input_info, shaped=shaped)
     if job.only_changed:
         update = update.filter(changed)
     data = like_input_csv(update, job.input_info, header=header)
-    _written(job.path("update"), lambda tmp: tmp.write_bytes(data))
+    replace_atomically(job.path("update"), lambda tmp: tmp.write_bytes(data))
     if job.input_info.get("format") == "xlsx":  # customers_update.xlsx: from these parts
-        _written(job.path("update-parquet"), update.write_parquet)
+        replace_atomically(job.path("update-parquet"), update.write_parquet)
     return records.height
 
 
