@@ -182,14 +182,15 @@ def read_monitor_state(state: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 
 def _write_atomically(frame: pl.DataFrame, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    """The state's files, on disk (fsync) before they replace the old ones."""
+    from datavask.connectors.output import replace_atomically
+
+    def write(temporary: Path) -> None:
         frame.write_parquet(temporary)
         with temporary.open("rb") as fh:
             os.fsync(fh.fileno())
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
+
+    replace_atomically(path, write)
 
 
 def advance_state(
