@@ -21,8 +21,8 @@ blocking                workers: the records' blocking keys are shuffled into bu
                         de-duplicated (:mod:`~datavask.flows.engine_dask_blocking`)
 match                   workers, per chunk of pairs (the pairs blocking left with a row partition):
                         comparisons and scoring, the pattern counts EM learns from, the term
-                        frequencies' value counts; one task holds every record for u and the
-                        components
+                        frequencies' value counts, u from the random pairs' records only, the
+                        components by label propagation and split in buckets of whole components
                         (:mod:`~datavask.flows.engine_dask_match`); the cluster ids go back to
                         the row partitions on the workers
 blacklist               workers, per row partition; the hits (a few ids) go to every bucket
@@ -96,10 +96,9 @@ def _registry_view(part: pl.DataFrame) -> pl.DataFrame:
     return registry_view(part)
 
 
-def _with_clusters(part: pl.DataFrame, match: dict[str, Any], offset: int) -> pl.DataFrame:
+def _with_clusters(part: pl.DataFrame, clusters: pl.DataFrame, offset: int) -> pl.DataFrame:
     from datavask.cleansing.schema import MATCH_ONLY_COLUMNS
 
-    clusters = match["clusters"].slice(offset, part.height)
     if not clusters["record_id"].equals(part["record_id"]):
         raise AssertionError("matching returned clusters out of input order")
     part = part.drop(MATCH_ONLY_COLUMNS, strict=False).hstack(clusters.drop("record_id"))
@@ -457,7 +456,7 @@ class DaskEngine:
             self._offsets,
             evidence,
         )
-        match = partitioned_match(
+        match, clusters = partitioned_match(
             lambda stage, i, fn, *args: self._map(fn, *args, stage=stage, i=i),
             self._gather,
             blocked,
@@ -467,10 +466,12 @@ class DaskEngine:
             truth=truth_labels(work, options),
         )
         self._parts = [
-            self._map(_with_clusters, p, match, offset, stage="matched", i=i)
-            for i, (p, offset) in enumerate(zip(self._parts, self._offsets, strict=True))
+            self._map(_with_clusters, p, c, offset, stage="matched", i=i)
+            for i, (p, c, offset) in enumerate(
+                zip(self._parts, clusters, self._offsets, strict=True)
+            )
         ]
-        report = self.client.submit(_match_report, match, pure=False).result()
+        report = match.result()
         report["pairs"].write_parquet(Path(work, "pairs.parquet"))
         return {
             "pairs": report["pairs"].height,
@@ -524,13 +525,6 @@ class DaskEngine:
             return self._map(fn, *args, stage=stage, i=i)
 
         return Tasks(submit, self._gather, shared)
-
-
-def _match_report(match: dict[str, Any]) -> dict[str, Any]:
-    """What the driver needs of the match: the per-record clusters only counted."""
-    return {k: v for k, v in match.items() if k != "clusters"} | {
-        "clusters": match["clusters"]["cluster_id"].n_unique()
-    }
 
 
 def _monitor_state(options: dict[str, Any]) -> tuple[pl.DataFrame, pl.DataFrame, str] | None:

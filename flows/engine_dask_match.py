@@ -3,32 +3,46 @@
 The steps are :mod:`datavask.cleansing.matching.chunked`'s, submitted as tasks with fixed keys (a
 task a dead worker held is recomputed from its spec). A chunk is the pairs blocking left with one
 row partition (``kfound-p``), plus one chunk for the reviewers' pairs blocking did not propose.
-No task and not the driver holds all pairs; one task holds every *record* (``mrecords``: the
-comparisons chosen, u, the components). The driver receives a few flags.
+No task and not the driver holds all pairs or all records: what every record contributes travels
+as summaries (the plan, the prior), samples drawn by position (u), labels (the components,
+:mod:`~datavask.flows.engine_dask_components`) and the clusters stay with their row partitions.
+The driver receives a few flags and counts.
 
-====================  ======================================================================
-task                  what it does
-====================  ======================================================================
-``mrecords``          every row partition's prepared records, concatenated
-``mplan``             the comparisons, rules and reviewers' pairs (:func:`match_plan`)
-``mwanted-c``         the records chunk ``c`` names, per row partition
-``mpick<c>-q``        those records of partition ``q`` (the shuffle by record position)
-``mchunk-c``          chunk ``c`` compared: levels, vetoes, copies (kept for every pass)
-``mtrain-c``          its level patterns for EM; ``mrules-c``, ``mpicks``, ``msessions-c``:
-                      each rule's sample, as the local run draws it, and its patterns
-``mtfpieces<k>-q``    row partition ``q``'s values per tf comparison, once per customer, cut
-                      into buckets by value; ``mtfbucket<k>-b`` one bucket's value counts;
-                      ``mtf<k>`` the tables (tf pass ``k``)
-``mmodel``            u from the records, m and λ by EM on the summed pattern counts, the
-                      review band
-``mscored<k>-c``      chunk ``c`` scored in tf pass ``k``; ``mlinks<k>-c`` its matched and
-                      vetoed pairs
-``msplit<k>``         the components over all links, split at conflicts
-``mwithin<k>-c``      chunk ``c``'s pairs inside components a bridge could hold
-``mbridges<k>``       the bridge check
-``mfinish-c``         chunk ``c``'s output pairs, review records, reviewed pairs
-``mresult``           the clusters in input order and the match step's report
-====================  ======================================================================
+======================  ====================================================================
+task                    what it does
+======================  ====================================================================
+``msummary-q``          what the plan and the prior read of row partition ``q``
+                        (:func:`~.chunked.partition_summary`)
+``mplan``               the comparisons, rules and reviewers' pairs, as :func:`match_plan`
+                        chooses them (:func:`~.chunked.summarised_plan`)
+``mwanted-c``           the records chunk ``c`` names, per row partition
+``mpick<c>-q``          those records of partition ``q`` (the shuffle by record position)
+``mchunk-c``            chunk ``c`` compared: levels, vetoes, copies (kept for every pass)
+``mtrain-c``            its level patterns for EM; ``mrules-c``, ``mpicks``, ``msessions-c``:
+                        each rule's sample, as the local run draws it, and its patterns
+``mtfpieces<k>-q``      row partition ``q``'s values per tf comparison, once per customer, cut
+                        into buckets by value; ``mtfbucket<k>-b`` one bucket's value counts;
+                        ``mtf<k>`` the tables (tf pass ``k``)
+``mudraws``             the record positions u's random pairs are (same seed, same draws);
+                        ``mumembers-q`` the members drawn inside postal codes found by rank;
+                        ``mupositions``, ``mupick-q``: only those records fetched
+``muexact-q``           agree/disagree comparisons' value counts cut by value;
+                        ``muexactb-b`` a bucket's sums (u without sampling)
+``mu``, ``mupairs``     u from the fetched records, the number of record pairs for the prior
+``mmodel``              m and λ by EM on the summed pattern counts, the review band
+``mscored<k>-c``        chunk ``c`` scored in tf pass ``k`` (from the second, with the clusters
+                        of its records, ``mcust<k>.<c>-q``); ``mlinks<k>-c`` its matched and
+                        vetoed pairs
+``mcc…<k>``             the components by label propagation, split and bridge-checked per
+                        bucket of whole components; ``mclusters<k>-q`` partition ``q``'s
+                        clusters (:mod:`~datavask.flows.engine_dask_components`)
+``msame<k>-q``          whether partition ``q``'s clusters changed in tf pass ``k``
+``mfinish-c``           chunk ``c``'s output pairs, review records, reviewed pairs
+``mclusters-q``         partition ``q``'s rows of the clusters frame (``cluster_id`` from its
+                        records' cluster's first source row)
+``mresult``             the match step's report: how many clusters, the output pairs, the
+                        review band, the decisions (their records only)
+======================  ====================================================================
 """
 
 from __future__ import annotations
@@ -40,20 +54,46 @@ import numpy as np
 import polars as pl
 
 
-def _records(prepared: Sequence[pl.DataFrame]) -> pl.DataFrame:
-    return pl.concat(list(prepared), how="vertical")
-
-
 def _plan(
-    records: pl.DataFrame,
+    summaries: Sequence[dict[str, Any]],
     decisions: pl.DataFrame | None,
     link_only: bool,
     band: tuple[float, float] | None,
 ) -> Any:
     from datavask.cleansing.matching import MatchSettings
-    from datavask.cleansing.matching.chunked import match_plan
+    from datavask.cleansing.matching.chunked import summarised_plan
 
-    return match_plan(records, MatchSettings(), decisions, link_only, band)
+    return summarised_plan(summaries, MatchSettings(), decisions, link_only, band)
+
+
+def _u(
+    drawn: dict[str, Any],
+    pieces: Sequence[pl.DataFrame],
+    exact: Sequence[dict[str, tuple[int, int]]],
+    plan: Any,
+    tf: Any,
+) -> dict[str, list[float]]:
+    from datavask.cleansing.matching.chunked import sampled_u
+
+    return sampled_u(drawn, pieces, exact, plan, tf[1])
+
+
+def _u_and_pairs(
+    u: dict[str, list[float]], summaries: Sequence[dict[str, Any]], plan: Any
+) -> tuple[dict[str, list[float]], int]:
+    from datavask.cleansing.matching.chunked import summarised_pairs
+
+    return u, summarised_pairs(summaries, link_only=plan.link_only)
+
+
+def _decided_ids(decisions: pl.DataFrame | None) -> pl.Series | None:
+    """The record ids the reviewers' decisions name (a few): each partition says where they are."""
+    if decisions is None:
+        return None
+    from datavask.cleansing.matching.decisions import resolve
+
+    pairs = resolve(decisions)
+    return pl.concat([pairs["record_id_a"], pairs["record_id_b"]]).cast(pl.String).unique()
 
 
 def _held(pairs: pl.DataFrame, plan: Any) -> pl.DataFrame:
@@ -92,41 +132,119 @@ def _equal(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.array_equal(a, b))
 
 
+def _tf_pieces(records: pl.DataFrame, plan: Any, clusters: pl.DataFrame, buckets: int) -> Any:
+    from datavask.cleansing.matching.chunked import tf_pieces_of
+
+    return tf_pieces_of(records, plan, clusters["_label"], buckets)
+
+
+def _labels_of(clusters: pl.DataFrame, asked: list[pl.Series], q: int, start: int) -> pl.Series:
+    """The cluster labels of the records of partition ``q`` that ``asked`` names."""
+    return clusters["_label"].gather(asked[q] - start)
+
+
+def _scored(
+    chunk: Any, model: Any, band: Any, plan: Any, customers: Sequence[pl.Series]
+) -> pl.DataFrame:
+    from datavask.cleansing.matching.chunked import scored_chunk_of
+
+    return scored_chunk_of(chunk, model, band, plan, pl.concat(list(customers)))
+
+
+def _same_labels(previous: pl.DataFrame, current: pl.DataFrame) -> bool:
+    return previous["_label"].equals(current["_label"])
+
+
+def _review_records(finished: Sequence[dict[str, Any]]) -> pl.Series:
+    return pl.concat([f["review_records"] for f in finished]).unique()
+
+
+def _reviewed(finished: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    return pl.concat([f["reviewed"] for f in finished], how="vertical")
+
+
+def _cluster_frame(
+    records: pl.DataFrame, clusters: pl.DataFrame, review: pl.Series
+) -> pl.DataFrame:
+    """The partition's rows of :func:`~.clusters.cluster_frame`: ``cluster_id`` is ``C`` and the
+    smallest source row of the cluster, which the partition holds for each of its records."""
+    return pl.DataFrame(
+        {
+            "record_id": records["record_id"],
+            "cluster_id": clusters.select(
+                pl.format("C{}", pl.col("_first_row").cast(pl.String).str.zfill(6))
+            ).to_series(),
+            "cluster_size": clusters["_size"].cast(pl.Int64),
+            "in_review_pair": records["_idx"].is_in(review.implode()).fill_null(False),
+        }
+    )
+
+
+def _decided_at(
+    records: pl.DataFrame, clusters: pl.DataFrame, reviewed: pl.DataFrame
+) -> pl.DataFrame:
+    """The label and record id of the partition's records that the reviewed pairs name."""
+    named = pl.concat([reviewed["_l"], reviewed["_r"]]).cast(pl.Int64).unique()
+    mine = records["_idx"].cast(pl.Int64).is_in(named.implode())
+    return pl.DataFrame(
+        {
+            "_idx": records["_idx"].cast(pl.Int64),
+            "_label": clusters["_label"],
+            "record_id": records["record_id"],
+        }
+    ).filter(mine)
+
+
+def _evaluated(records: pl.DataFrame, clusters: pl.DataFrame, plan: Any) -> pl.DataFrame:
+    columns = [clusters["cluster_id"]]
+    if plan.link_only:
+        columns.append(records["source"])
+    return pl.DataFrame(columns)
+
+
+def _cluster_count(clusters: pl.DataFrame, start: int) -> int:
+    """How many clusters have their smallest position in the partition."""
+    own = pl.int_range(start, start + clusters.height, dtype=pl.Int64, eager=True)
+    return int((clusters["_label"] == own).sum())
+
+
 def _result(
-    records: pl.DataFrame,
     plan: Any,
-    labels: np.ndarray,
+    reviewed: pl.DataFrame,
     finished: Sequence[dict[str, Any]],
     given: dict[str, Any],
 ) -> dict[str, Any]:
-    """What the match step returns: clusters in input order, the output pairs and the step's
-    report. ``given``: the model and band (``fitted``), the blocking report (``report``), and
-    with a ``truth`` every rule's pairs (``by_rule``) for the evaluation."""
-    from datavask.cleansing.matching.clusters import cluster_frame
+    """What the match step returns but the clusters (per row partition): how many clusters, the
+    output pairs and the step's report. ``given``: the model and band (``fitted``), the blocking
+    report (``report``), the clusters' counts (``counts``), the reviewed pairs' records
+    (``decided_at``), and with a ``truth`` every rule's pairs (``by_rule``) and every record's
+    cluster id (``evaluated``) for the evaluation."""
     from datavask.cleansing.matching.decisions import decision_report
     from datavask.cleansing.matching.evaluation import evaluate
 
-    review = pl.concat([f["review_records"] for f in finished])
-    in_review = records["_idx"].is_in(review.implode())
-    clusters = cluster_frame(records, labels, in_review)
-    reviewed = pl.concat([f["reviewed"] for f in finished], how="vertical")
     truth, report = given["truth"], given["report"]
     evaluation = None
     if truth is not None:
-        sources = records["source"] if plan.link_only else None
+        evaluated = pl.concat(list(given["evaluated"]), how="vertical")
+        sources = evaluated["source"] if plan.link_only else None
         evaluation = evaluate(
-            truth, pl.concat(list(given["by_rule"])), clusters["cluster_id"], sources=sources
+            truth, pl.concat(list(given["by_rule"])), evaluated["cluster_id"], sources=sources
         )
+    # The reviewed pairs' records only, their positions renumbered into that small frame.
+    named = pl.concat(list(given["decided_at"]), how="vertical").sort("_idx")
+    at = named["_idx"]
+    compact = reviewed.with_columns(
+        at.search_sorted(reviewed["_l"].cast(pl.Int64)).alias("_l"),
+        at.search_sorted(reviewed["_r"].cast(pl.Int64)).alias("_r"),
+    )
     band = given["fitted"][1]
     return {
-        "clusters": clusters,
+        "clusters": sum(given["counts"]),
         "pairs": pl.concat([f["pairs"] for f in finished], how="vertical"),
         "review_band": band.record(),
         "blocking": report[0].to_dicts(),
         "oversized_blocks": report[1].head(50).to_dicts(),
-        "decisions": decision_report(
-            reviewed, plan.decided, pl.Series(labels), records["record_id"]
-        ),
+        "decisions": decision_report(compact, plan.decided, named["_label"], named["record_id"]),
         "evaluation": evaluation,
     }
 
@@ -149,20 +267,28 @@ def partitioned_match(
     flags that steer the passes."""
     from datavask.cleansing.matching import MatchSettings
     from datavask.cleansing.matching import chunked as ch
+    from datavask.cleansing.matching.fellegi_sunter import WITHIN_GROUP
+    from datavask.flows.engine_dask_components import partitioned_components
 
     settings = MatchSettings()
     parts = len(blocked.pairs)
-    records = submit("mrecords", 0, _records, blocked.prepared)
-    plan = submit("mplan", 0, _plan, records, decisions, blocked.link_only, band)
+    prepared = list(blocked.prepared)
+    groups = tuple(WITHIN_GROUP.values())
+    ids = _decided_ids(decisions)
+    summaries = [
+        submit("msummary", q, ch.partition_summary, prepared[q], ids, groups) for q in range(parts)
+    ]
+    plan = submit("mplan", 0, _plan, summaries, decisions, blocked.link_only, band)
     pairs = list(blocked.pairs)
     if decisions is not None:
         held = [submit("mheld", p, _held, found, plan) for p, found in enumerate(pairs)]
         pairs.append(submit("mextra", 0, _extra, held, plan))
-    chunks = []
+    chunks, asked = [], []
     for c, found in enumerate(pairs):
-        asked = submit("mwanted", c, ch.wanted, found, list(offsets))
+        asked.append(submit("mwanted", c, ch.wanted, found, list(offsets)))
         pieces = [
-            submit(f"mpick{c}", q, ch.picked, blocked.prepared[q], asked, q) for q in range(parts)
+            submit(f"mpick{c}", q, ch.picked, blocked.prepared[q], asked[c], q)
+            for q in range(parts)
         ]
         chunks.append(submit("mchunk", c, _chunk, found, pieces, plan, c < parts))
 
@@ -174,52 +300,112 @@ def partitioned_match(
         for c in range(parts)
     ]
 
-    def term_frequencies(k: int, labels: Any) -> Any:
+    def term_frequencies(k: int, clusters: Any) -> Any:
         pieces = [
-            submit(f"mtfpieces{k}", q, ch.tf_pieces, blocked.prepared[q], plan, labels, parts)
+            submit(f"mtfpieces{k}", q, ch.tf_pieces, blocked.prepared[q], plan, None, parts)
+            if clusters is None
+            else submit(
+                f"mtfpieces{k}", q, _tf_pieces, blocked.prepared[q], plan, clusters[q], parts
+            )
             for q in range(parts)
         ]
         counts = [submit(f"mtfbucket{k}", b, ch.tf_bucket, pieces, b) for b in range(parts)]
         return submit(f"mtf{k}", 0, ch.tf_summed, counts)
 
     tf = term_frequencies(1, None)
-    fitted = submit("mmodel", 0, ch.fitted_model, records, plan, training, sessions, tf)
+    # u from the random pairs the local run draws: positions drawn, only those records fetched.
+    drawn = submit("mudraws", 0, ch.u_draws, summaries, plan)
+    members = [
+        submit("mumembers", q, ch.within_members, prepared[q], drawn, q) for q in range(parts)
+    ]
+    drawn = submit("mupositions", 0, ch.drawn_positions, drawn, members, list(offsets))
+    asked_u = submit("muasked", 0, _item, drawn, "asked")
+    sample = [submit("mupick", q, ch.picked, prepared[q], asked_u, q) for q in range(parts)]
+    exact_pieces = [
+        submit("muexact", q, ch.exact_pieces, prepared[q], plan, parts) for q in range(parts)
+    ]
+    exact = [submit("muexactb", b, ch.exact_bucket, exact_pieces, b) for b in range(parts)]
+    u = submit("mu", 0, _u, drawn, sample, exact, plan, tf)
+    u_pairs = submit("mupairs", 0, _u_and_pairs, u, summaries, plan)
+    fitted = submit("mmodel", 0, ch.fitted_from_summaries, u_pairs, plan, training, sessions, tf)
     model, review = submit("mfitted", 0, _item, fitted, 0), submit("mband", 0, _item, fitted, 1)
 
-    labels: Any = None
+    clusters: Any = None
     passes = 0
     tf_passes = settings.tf_passes if gather(submit("mhastf", 0, _has_tf, tf)) else 1
     while passes < tf_passes:
         passes += 1
-        if labels is not None:
-            tf = term_frequencies(passes, labels)
+        if clusters is None:
+            scored = [
+                submit(f"mscored{passes}", c, ch.scored_chunk, chunk, model, review, plan, None)
+                for c, chunk in enumerate(chunks)
+            ]
+        else:
+            tf = term_frequencies(passes, clusters)
             model = submit(f"mwithtf{passes}", 0, ch.with_tf, model, tf)
-        scored = [
-            submit(f"mscored{passes}", c, ch.scored_chunk, chunk, model, review, plan, labels)
-            for c, chunk in enumerate(chunks)
-        ]
+            scored = []
+            for c, chunk in enumerate(chunks):
+                customers = [
+                    submit(f"mcust{passes}.{c}", q, _labels_of, clusters[q], asked[c], q, start)
+                    for q, start in enumerate(offsets)
+                ]
+                scored.append(
+                    submit(f"mscored{passes}", c, _scored, chunk, model, review, plan, customers)
+                )
         links = [submit(f"mlinks{passes}", c, ch.chunk_links, s) for c, s in enumerate(scored)]
-        split = submit(f"msplit{passes}", 0, ch.split_from_links, records, links, review)
-        split_labels = submit(f"msplitlabels{passes}", 0, _item, split, 0)
-        within = [
-            submit(f"mwithin{passes}", c, ch.within_components, s, split_labels)
-            for c, s in enumerate(scored)
-        ]
-        clustered = submit(f"mbridges{passes}", 0, ch.bridged, split_labels, links, within, review)
-        previous, labels = labels, submit(f"mlabels{passes}", 0, _item, clustered, 0)
-        refused = submit(f"mrefused{passes}", 0, _item, clustered, 1)
-        if previous is not None and gather(submit(f"msame{passes}", 0, _equal, previous, labels)):
-            break
+        previous, (clusters, refused) = (
+            clusters,
+            partitioned_components(
+                submit,
+                gather,
+                passes,
+                {
+                    "prepared": prepared,
+                    "offsets": offsets,
+                    "links": links,
+                    "scored": scored,
+                    "asked": asked,
+                    "band": review,
+                },
+            ),
+        )
+        if previous is not None:
+            same = [
+                submit(f"msame{passes}", q, _same_labels, previous[q], clusters[q])
+                for q in range(parts)
+            ]
+            if all(gather(same)):
+                break
 
     finished = [
         submit("mfinish", c, ch.finished_chunk, chunk, scored[c], refused, plan)
         for c, chunk in enumerate(chunks)
     ]
+    review_records = submit("mreview", 0, _review_records, finished)
+    out = [
+        submit("mclusters", q, _cluster_frame, prepared[q], clusters[q], review_records)
+        for q in range(parts)
+    ]
+    reviewed = submit("mreviewed", 0, _reviewed, finished)
+    decided_at = [
+        submit("mdecidedat", q, _decided_at, prepared[q], clusters[q], reviewed)
+        for q in range(parts)
+    ]
     given = {
         "fitted": fitted,
         "report": blocked.report,
         "truth": truth,
-        # Every rule's pairs meet in one task only to evaluate against a truth column.
+        # Every rule's pairs, and every record's cluster id, meet in one task only to evaluate
+        # against a truth column.
         "by_rule": list(blocked.by_rule) if truth is not None else [],
+        "evaluated": [
+            submit("mevaluated", q, _evaluated, prepared[q], out[q], plan) for q in range(parts)
+        ]
+        if truth is not None
+        else [],
+        "counts": [
+            submit("mcount", q, _cluster_count, clusters[q], offsets[q]) for q in range(parts)
+        ],
+        "decided_at": decided_at,
     }
-    return submit("mresult", 0, _result, records, plan, labels, finished, given)
+    return submit("mresult", 0, _result, plan, reviewed, finished, given), out

@@ -60,7 +60,9 @@ from datavask.cleansing.matching import (
 from datavask.cleansing.matching.blocking import (
     BlockingRule,
     coarse_evidence,
+    coarse_fields,
     default_rules,
+    evidence_counts,
     identical_key,
 )
 from datavask.cleansing.matching.clusters import check_bridges
@@ -78,10 +80,14 @@ from datavask.cleansing.matching.decisions import (
     with_decided_pairs,
 )
 from datavask.cleansing.matching.fellegi_sunter import (
+    WITHIN_GROUP,
     FellegiSunterModel,
+    _clamped,
+    all_pairs,
     estimate_u,
     level_patterns,
     random_pair_prior,
+    random_pairs,
     score_pairs,
     session_patterns,
     session_visible,
@@ -89,6 +95,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     tf_table,
     tf_values,
     train_patterns,
+    u_sample_size,
 )
 from datavask.cleansing.matching.hard_rules import hard_rule_column
 from datavask.cleansing.matching.prepare import evidence_fields
@@ -325,6 +332,14 @@ def tf_pieces(
         if labels is None
         else pl.Series(labels).gather(records["_idx"])
     )
+    return tf_pieces_of(records, plan, customers, buckets)
+
+
+def tf_pieces_of(
+    records: pl.DataFrame, plan: Plan, customers: pl.Series, buckets: int
+) -> dict[str, list[pl.DataFrame]]:
+    """:func:`tf_pieces` with each record's customer given (``customers``, in the partition's
+    order): its cluster's label, which the partition holds without every record's."""
     pieces = {}
     for c in plan.comparisons:
         if not c.tf_levels:
@@ -394,6 +409,18 @@ def scored_chunk(
         customers = chunk.records.select(identical_key()).to_series()
     else:
         customers = pl.Series(labels).gather(chunk.records["_idx"])
+    return scored_chunk_of(chunk, model, band, plan, customers)
+
+
+def scored_chunk_of(
+    chunk: Chunk,
+    model: FellegiSunterModel,
+    band: ReviewBand,
+    plan: Plan,
+    customers: pl.Series,
+) -> pl.DataFrame:
+    """:func:`scored_chunk` with the customer of each of the chunk's records given (in the order
+    of ``chunk.records``): the copy key, or the record's cluster from the pass before."""
     extra = (
         chunk.candidates["_l"],
         chunk.candidates["_r"],
@@ -467,3 +494,373 @@ def finished_chunk(
         "reviewed": scored.filter(pl.col("reviewed").is_not_null()),
         "review_pairs": review.height,
     }
+
+
+# --------------------------------------------------------------------------- without every record
+#
+# The plan, u and the prior from what each row partition says of itself, so that no process holds
+# every record: :func:`partition_summary` per partition, :func:`summarised_plan` from them, the
+# random pairs u is estimated from drawn by position (:func:`u_draws`, the local run's draws) and
+# only those records fetched (:func:`wanted_positions`, :func:`picked`), :func:`sampled_u`.
+
+
+def partition_summary(
+    records: pl.DataFrame, decided_ids: pl.Series | None, groups: Sequence[str]
+) -> dict[str, Any]:
+    """What the plan and the model read of one row partition's prepared records.
+
+    ``witness``: for every column its first row holding a value (a non-empty list for a list
+    column): the plan only asks whether any record holds one, and these rows of every partition
+    answer that as all records do. ``evidence``: the evidence fields' value counts; ``ids``: the
+    records the reviewers' decisions name (``decided_ids``); ``sources``: records per source;
+    ``groups``: per group column of a within-group u (postal code) the records per value."""
+    firsts = []
+    if records.height:
+        for name, dtype in records.schema.items():
+            firsts.append(pl.col(name).is_not_null().arg_max().alias(f"{name}\0n"))
+            if isinstance(dtype, pl.List):
+                firsts.append((pl.col(name).list.len() > 0).arg_max().alias(f"{name}\0l"))
+    rows = sorted({r for r in records.select(firsts).row(0) if r is not None}) if firsts else []
+    ids = records.select(pl.col("record_id").cast(pl.String), "_idx", "cvr")
+    counted = {
+        g: records.get_column(g).drop_nulls().value_counts(name="n")
+        for g in groups
+        if g in records.columns
+    }
+    return {
+        "height": records.height,
+        "witness": records[rows],
+        "evidence": evidence_counts(records, evidence_fields(records)),
+        "ids": ids.filter(pl.col("record_id").is_in(decided_ids.implode()))
+        if decided_ids is not None
+        else ids.clear(),
+        "sources": records.get_column("source").value_counts(name="count")
+        if "source" in records.columns
+        else None,
+        "groups": counted,
+    }
+
+
+def summarised_plan(
+    summaries: Sequence[dict[str, Any]],
+    settings: MatchSettings,
+    decisions: pl.DataFrame | None,
+    link_only: bool,
+    review_band: tuple[float, float] | None,
+) -> Plan:
+    """:func:`match_plan` from the row partitions' :func:`partition_summary`: the same plan."""
+    witness = pl.concat([s["witness"] for s in summaries], how="vertical")
+    evidence = evidence_fields(witness)
+    comparisons = available_comparisons(witness, _adapted(witness, settings.comparisons))
+    comparisons += tuple(
+        evidence_comparison(f) for f in evidence if witness[f"evidence_{f}"].count() > 0
+    )
+    rules = settings.blocking_rules or default_rules(
+        window=settings.sorted_window,
+        evidence=evidence,
+        coarse=coarse_fields([s["evidence"] for s in summaries]),
+    )
+    ids = pl.concat([s["ids"] for s in summaries], how="vertical")
+    decided = locate_decisions(decisions, ids)
+    return Plan(comparisons, rules, settings, link_only, decided, review_band)
+
+
+def summarised_pairs(summaries: Sequence[dict[str, Any]], *, link_only: bool) -> int:
+    """:func:`~datavask.cleansing.matching._total_pairs` from the summaries."""
+    n = sum(s["height"] for s in summaries)
+    if not link_only:
+        return n * (n - 1) // 2
+    sizes = (
+        pl.concat([s["sources"] for s in summaries], how="vertical")
+        .group_by("source")
+        .agg(pl.col("count").sum())["count"]
+        .to_list()
+    )
+    return (sum(sizes) ** 2 - sum(s * s for s in sizes)) // 2
+
+
+def _group_sizes(summaries: Sequence[dict[str, Any]], group: str) -> pl.DataFrame:
+    pieces = [s["groups"][group] for s in summaries if group in s["groups"]]
+    if not pieces:
+        return pl.DataFrame({group: [], "n": []}, schema={group: pl.String, "n": pl.UInt32})
+    return pl.concat(pieces, how="vertical").group_by(group).agg(pl.col("n").sum())
+
+
+def u_draws(summaries: Sequence[dict[str, Any]], plan: Plan) -> dict[str, Any]:
+    """The record positions :func:`~.fellegi_sunter.estimate_u` draws for the file the summaries
+    describe (same seed, same draws): ``pairs`` (``_l``, ``_r``, before the link-only filter, for
+    which ``sources`` says whether any record has a source) and per within-group comparison the
+    groups and member ranks drawn, cut per row partition (``within``)."""
+    settings, n = plan.settings, sum(s["height"] for s in summaries)
+    size = u_sample_size(n, settings.u_sample_size)
+    empty = pl.DataFrame({"_l": [], "_r": []}, schema={"_l": pl.UInt32, "_r": pl.UInt32})
+    drawn: dict[str, Any] = {"n": n, "size": size, "pairs": empty, "within": {}}
+    if n < 2:
+        return drawn
+    if n * (n - 1) // 2 <= size and not plan.link_only:
+        left, right = all_pairs(n)
+    else:
+        left, right = random_pairs(n, size, seed=settings.seed)
+    drawn["pairs"] = pl.DataFrame([left.alias("_l"), right.alias("_r")])
+    drawn["sources"] = plan.link_only and any(
+        s["sources"] is not None and s["sources"].drop_nulls("source")["count"].sum() > 0
+        for s in summaries
+    )
+    names = {c.name for c in plan.comparisons}
+    for name, group in WITHIN_GROUP.items():
+        if name in names:
+            drawn["within"][name] = _within_draws(summaries, group, size, settings.seed)
+    return drawn
+
+
+def _within_draws(
+    summaries: Sequence[dict[str, Any]], group: str, size: int, seed: int
+) -> dict[str, Any]:
+    """The draws of :func:`~.fellegi_sunter._u_within_group`: which groups, which members (their
+    rank by position within the group), the ranks cut per row partition (``parts``: ``_draw``,
+    ``_side``, ``group``, ``_rank`` within that partition's members of the group)."""
+    merged = _group_sizes(summaries, group)
+    sizes = merged.filter(pl.col("n") > 1).sort(group)
+    total = int(merged["n"].sum() or 0)
+    if sizes.height == 0 or total < 2:
+        return {"total": total, "same_group": None, "parts": []}
+    counts = sizes["n"].to_numpy().astype(np.float64)
+    same_group = float((counts * (counts - 1)).sum() / (total * (total - 1)))
+    rng = np.random.default_rng(seed + 1)
+    chosen = rng.choice(
+        len(counts), size=size, p=counts * (counts - 1) / (counts * (counts - 1)).sum()
+    )
+    n_chosen = counts[chosen].astype(np.int64)
+    first = rng.integers(0, n_chosen)
+    second = (first + rng.integers(1, n_chosen)) % n_chosen
+    values = sizes[group].gather(pl.Series(chosen))
+    ranks = pl.DataFrame(
+        {
+            "_draw": np.concatenate([np.arange(size), np.arange(size)]),
+            "_side": np.repeat(np.array([0, 1], dtype=np.int8), size),
+            group: pl.concat([values, values]),
+            "_rank": np.concatenate([first, second]),
+        }
+    )
+    # Members run in position order: partition q holds a group's ranks after the earlier ones'.
+    parts, before = [], sizes.select(group, pl.lit(0, dtype=pl.Int64).alias("_before"))
+    for s in summaries:
+        here = (
+            s["groups"][group].select(group, pl.col("n").cast(pl.Int64))
+            if group in s["groups"]
+            else before.clear().rename({"_before": "n"})
+        )
+        mine = (
+            ranks.join(before, on=group)
+            .join(here, on=group)
+            .with_columns(pl.col("_rank") - pl.col("_before"))
+            .filter((pl.col("_rank") >= 0) & (pl.col("_rank") < pl.col("n")))
+            .select("_draw", "_side", group, "_rank")
+        )
+        parts.append(mine)
+        before = before.join(here, on=group, how="left").select(
+            group, pl.col("_before") + pl.col("n").fill_null(0)
+        )
+    return {"total": total, "same_group": same_group, "group": group, "parts": parts}
+
+
+def within_members(records: pl.DataFrame, drawn: dict[str, Any], partition: int) -> dict[str, Any]:
+    """Per within-group comparison the positions of the members :func:`u_draws` drew in one row
+    partition (``_draw``, ``_side``, ``_idx``)."""
+    found = {}
+    for name, within in drawn["within"].items():
+        if not within["parts"]:
+            continue
+        group = within["group"]
+        members = (
+            records.filter(pl.col(group).is_not_null())
+            .select("_idx", group)
+            .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over(group).alias("_rank"))
+        )
+        found[name] = (
+            within["parts"][partition]
+            .join(members, on=[group, "_rank"])
+            .select("_draw", "_side", pl.col("_idx").cast(pl.UInt32))
+        )
+    return found
+
+
+def drawn_positions(
+    drawn: dict[str, Any], members: Sequence[dict[str, Any]], offsets: Sequence[int]
+) -> dict[str, Any]:
+    """The draws with the within-group ones as record positions (``within_pairs``: per
+    comparison ``_l``, ``_r`` in draw order) and which positions every row partition is asked for
+    (``asked``, as :func:`wanted`)."""
+    within = {}
+    for name in drawn["within"]:
+        found = pl.concat([m[name] for m in members if name in m], how="vertical")
+        size = drawn["size"]
+        left = found.filter(pl.col("_side") == 0).sort("_draw")["_idx"]
+        right = found.filter(pl.col("_side") == 1).sort("_draw")["_idx"]
+        if left.len() != size or right.len() != size:
+            raise AssertionError("a within-group draw found no record")
+        within[name] = pl.DataFrame([left.alias("_l"), right.alias("_r")])
+    every = pl.concat([drawn["pairs"], *within.values()], how="vertical")
+    return drawn | {"within_pairs": within, "asked": wanted(every, offsets)}
+
+
+def exact_pieces(records: pl.DataFrame, plan: Plan, buckets: int) -> dict[str, list[pl.DataFrame]]:
+    """Per agree/disagree comparison, one row partition's value counts of its column cut into
+    ``buckets`` by a hash of the value (for :func:`~.fellegi_sunter._exact_u` without every
+    record)."""
+    pieces = {}
+    for c in plan.comparisons:
+        if len(c.levels) != 2:
+            continue
+        counts = records.get_column(c.columns[0]).drop_nulls().alias("value").value_counts()
+        bucket = counts["value"].hash(seed=0) % buckets
+        cut = counts.with_columns(bucket.alias("_bucket")).partition_by(
+            "_bucket", as_dict=True, include_key=False
+        )
+        pieces[c.name] = [cut.get((b,), counts.clear()) for b in range(buckets)]
+    return pieces
+
+
+def exact_bucket(pieces: Sequence[dict[str, list[pl.DataFrame]]], bucket: int) -> dict[str, Any]:
+    """Per agree/disagree comparison, one bucket's ``Σ count`` and ``Σ count·(count−1)``."""
+    names = pieces[0].keys() if pieces else ()
+    sums = {}
+    for name in names:
+        counts = (
+            pl.concat([p[name][bucket] for p in pieces], how="vertical")
+            .group_by("value")
+            .agg(pl.col("count").sum().cast(pl.Int64))["count"]
+        )
+        sums[name] = (int(counts.sum() or 0), int((counts * (counts - 1)).sum() or 0))
+    return sums
+
+
+def _exact_u_from(total: int, same_pairs: int) -> list[float]:
+    """:func:`~.fellegi_sunter._exact_u` from the summed counts (integers: the float sums of the
+    local run are exact, so the result is the same)."""
+    if total < 2:
+        agree = 0.5
+    else:
+        same = float(same_pairs) / (float(total) * (total - 1))
+        agree = max(same, 1.0 / (float(total) * total))
+    return [1.0 - agree, agree]
+
+
+def sampled_u(
+    drawn: dict[str, Any],
+    pieces: Sequence[pl.DataFrame],
+    counted: Sequence[dict[str, tuple[int, int]]],
+    plan: Plan,
+    tf_mean: dict[str, float],
+) -> dict[str, list[float]]:
+    """:func:`~.fellegi_sunter.estimate_u` from the drawn records only (``drawn``: the
+    :func:`drawn_positions`; ``pieces``: the :func:`picked` records of every row partition) and
+    the exact counts (``counted``: :func:`exact_bucket` of every bucket)."""
+    comparisons, n = plan.comparisons, drawn["n"]
+    if n < 2:
+        return {c.name: [1.0 / len(c.levels)] * len(c.levels) for c in comparisons}
+    sample = pl.concat(list(pieces), how="vertical")
+    at = sample["_idx"]
+    pairs = drawn["pairs"].filter(pl.col("_l") != pl.col("_r"))
+    if drawn.get("sources"):
+        src = sample["source"]
+        differ = src.gather(at.search_sorted(pairs["_l"])).ne_missing(
+            src.gather(at.search_sorted(pairs["_r"]))
+        )
+        pairs = pairs.filter(differ)
+
+    def local(frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+        return (
+            at.search_sorted(frame["_l"]).cast(pl.UInt32),
+            at.search_sorted(frame["_r"]).cast(pl.UInt32),
+        )
+
+    exact = {}
+    for c in comparisons:
+        if len(c.levels) != 2:
+            continue
+        if c.name in tf_mean:
+            exact[c.name] = [1.0 - tf_mean[c.name], tf_mean[c.name]]
+        else:
+            total = sum(e[c.name][0] for e in counted)
+            same_pairs = sum(e[c.name][1] for e in counted)
+            exact[c.name] = _exact_u_from(total, same_pairs)
+    sampled = tuple(c for c in comparisons if c.name not in WITHIN_GROUP and c.name not in exact)
+    left, right = local(pairs)
+    levels = compare_pairs(sample, left, right, sampled, with_tf_values=False)
+    u: dict[str, list[float]] = {}
+    for c in comparisons:
+        if c.name in WITHIN_GROUP:
+            u[c.name] = _within_u(sample, c, drawn, local)
+            continue
+        if c.name in exact:
+            u[c.name] = exact[c.name]
+            continue
+        counts = levels[f"lvl_{c.name}"].value_counts()
+        observed = dict(
+            zip(counts[counts.columns[0]].to_list(), counts["count"].to_list(), strict=True)
+        )
+        total = sum(v for k, v in observed.items() if k >= 0)
+        floor = 1.0 / (2.0 * max(total, 1))
+        probs = [
+            max(observed.get(level, 0) / max(total, 1), floor) for level in range(len(c.levels))
+        ]
+        if c.name in tf_mean:
+            probs[c.top] = tf_mean[c.name]
+        rest = sum(probs[: c.top])
+        scale = (1.0 - probs[c.top]) / rest if rest > 0 else 1.0
+        u[c.name] = [p * scale for p in probs[: c.top]] + [probs[c.top]]
+    return {name: _clamped(probs) for name, probs in u.items()}
+
+
+def _within_u(
+    sample: pl.DataFrame,
+    comparison: Comparison,
+    drawn: dict[str, Any],
+    local: Any,
+) -> list[float]:
+    """:func:`~.fellegi_sunter._u_within_group` from the drawn members."""
+    within = drawn["within"][comparison.name]
+    levels_n = len(comparison.levels)
+    if within["same_group"] is None:
+        return [1.0 - 1e-9 * (levels_n - 1)] + [1e-9] * (levels_n - 1)
+    pairs = drawn["within_pairs"][comparison.name]
+    left, right = local(pairs)
+    levels = compare_pairs(sample, left, right, (comparison,), with_tf_values=False)
+    observed = levels[f"lvl_{comparison.name}"].filter(levels[f"lvl_{comparison.name}"] >= 0)
+    seen = max(observed.len(), 1)
+    floor = 1.0 / (2.0 * seen)
+    inside = [max(int((observed == level).sum()) / seen, floor) for level in range(levels_n)]
+    u = [within["same_group"] * share for share in inside]
+    u[0] += 1.0 - within["same_group"]
+    return u
+
+
+def fitted_from_summaries(
+    given: tuple[dict[str, list[float]], int],
+    plan: Plan,
+    training: Sequence[pl.DataFrame],
+    sessions: Sequence[list[pl.DataFrame]],
+    tf: tuple[dict[str, pl.DataFrame], dict[str, float]],
+) -> tuple[FellegiSunterModel, ReviewBand]:
+    """:func:`fitted_model` with u (:func:`sampled_u`) and the number of record pairs
+    (:func:`summarised_pairs`) given rather than computed from every record."""
+    u, total_pairs = given
+    settings, comparisons = plan.settings, plan.comparisons
+    tf_tables, tf_mean = tf
+    overall = summed_patterns(list(training), comparisons)
+    rules = [r for r in plan.rules if not r.star]
+    per_session = [
+        (
+            summed_patterns([s[k] for s in sessions], session_visible(comparisons, rule.uses)),
+            rule.uses,
+        )
+        for k, rule in enumerate(rules)
+    ]
+    model = train_patterns(
+        overall, per_session, comparisons, u, max_iterations=settings.em_max_iterations
+    )
+    model.count_values(tf_tables, tf_mean)
+    trained = int(overall["count"].sum() or 0)
+    model.prior = random_pair_prior(model.match_share, trained, total_pairs)
+    return model, _band(plan.review_band, settings, model)

@@ -54,12 +54,13 @@ def test_chunked_match_gives_what_the_whole_frame_gives() -> None:
     views = [records.slice(offset, length) for offset, length in slices]
     offsets = [offset for offset, _ in slices]
     blocked = partitioned_blocking(_direct, lambda x: x, views, offsets, {})
-    found = partitioned_match(
+    found, clusters = partitioned_match(
         _direct, lambda x: x, blocked, offsets, band=None, decisions=decisions, truth=truth
     )
 
     assert local.pairs.filter(pl.col("blocking_rule") == "reviewer decision").height >= 1
-    assert_frame_equal(found["clusters"], local.clusters)
+    assert_frame_equal(pl.concat(clusters), local.clusters)
+    assert found["clusters"] == local.clusters["cluster_id"].n_unique()
     assert_frame_equal(found["pairs"], local.pairs)
     assert local.review_band is not None
     assert found["review_band"] == local.review_band.record()
