@@ -14,6 +14,7 @@ counts, flags and step reports (everything but timings, ids, dates and the optio
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 import os
 import subprocess
@@ -112,6 +113,10 @@ def test_dask_engine_writes_what_the_local_engine_writes(both_runs: tuple[Path, 
     spanning = _spanning_pairs(local)
     for rule in ("phone", "email", "address", "postal_name", "name_sorted", "full_name_sorted"):
         assert spanning.get(rule, 0) > 20, (rule, spanning)
+    _assert_same_runs(local, dask)
+
+
+def _assert_same_runs(local: Path, dask: Path) -> None:
     files = sorted(p.relative_to(local) for p in local.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(dask) for p in dask.rglob("*") if p.is_file())
     for name in files:
@@ -127,6 +132,60 @@ def test_dask_engine_writes_what_the_local_engine_writes(both_runs: tuple[Path, 
     for key in SAME_RUN_KEYS:
         assert ran[0][key] == ran[1][key], key
     assert ran[1]["options"]["engine"] == "dask"
+
+
+CHAIN_ROWS, CHAIN_PARTITIONS = 2_000, 16
+# Rows of 12 of the 16 row partitions, in an order that jumps about: the component's links lie in
+# many chunks and its label travels through most partitions.
+CHAIN = [p * (CHAIN_ROWS // CHAIN_PARTITIONS) + 5 for p in (0, 15, 3, 12, 6, 9, 1, 14, 4, 11, 7, 2)]
+
+
+def _chained(tmp: Path) -> dict[str, Path]:
+    """2,000 generated rows, shuffled, with one company written 12 times across the file: one
+    name and address, each two neighbours in the chain sharing an e-mail address, the first and
+    the last with two different CVR numbers of other companies in the file. Compressed, so the
+    driver reads it and cuts it into 16 row partitions (``DATAVASK_DASK_PARTITION_ROWS``)."""
+    data = generate(CHAIN_ROWS, SEED)
+    rows = data.customers.sample(fraction=1.0, shuffle=True, seed=SEED).with_row_index("_pos")
+    cvrs = rows["CVR-nr"].drop_nulls().unique().sort().head(2).to_list()
+    count = len(CHAIN)
+    patch = pl.DataFrame(
+        {
+            "_pos": pl.Series(CHAIN, dtype=pl.UInt32),
+            "Navn": ["Kædeværk ApS"] * count,
+            "Adresse": ["Kædevej 7"] * count,
+            "Postnr": ["8000"] * count,
+            "By": ["Aarhus C"] * count,
+            "E-mail": [f"kontor{(k + 1) // 2}@kaedevaerk.dk" for k in range(count)],
+            "CVR-nr": [cvrs[0], *[None] * (count - 2), cvrs[1]],
+        }
+    )
+    rows = rows.update(patch, on="_pos", include_nulls=True).drop("_pos")
+    written = write_dataset(dataclasses.replace(data, customers=rows), tmp / "data")
+    packed = tmp / "data" / "customers.csv.gz"
+    packed.write_bytes(gzip.compress(written["customers"].read_bytes()))
+    return written | {"customers": packed}
+
+
+def test_a_component_across_partitions_split_at_two_cvr_numbers_is_the_local_one(
+    tmp_path: Path,
+) -> None:
+    data = _chained(tmp_path)
+    env = _env(tmp_path) | {"DATAVASK_DASK_PARTITION_ROWS": str(CHAIN_ROWS // CHAIN_PARTITIONS)}
+    local = _cleanse(data, tmp_path / "local", env=env)
+    dask = _cleanse(data, tmp_path / "dask", "--engine", "dask", "--workers", "2", env=env)
+    ran = json.loads((dask / "run.json").read_text(encoding="utf-8"))
+    assert ran["engine"]["write"]["row_parts"] == CHAIN_PARTITIONS
+    records = pl.read_parquet(local / "records.parquet", columns=["cluster_id", "cvr"])
+    starts = pl.Series([offset for offset, _ in row_slices(CHAIN_ROWS, CHAIN_PARTITIONS)])
+    chain = records.with_row_index("_pos").filter(pl.col("_pos").is_in(CHAIN))
+    chain = chain.with_columns(starts.search_sorted(chain["_pos"], side="right").alias("_part"))
+    parts = chain.group_by("cluster_id").agg(pl.col("_part").n_unique(), pl.col("cvr").drop_nulls())
+    # One component over 12 partitions, split in two at its CVR numbers.
+    assert parts.height == 2, parts
+    assert parts["_part"].max() >= 10, parts  # type: ignore[operator]
+    assert sorted(parts["cvr"].list.len().to_list()) == [1, 1], parts
+    _assert_same_runs(local, dask)
 
 
 def _workbook(path: Path) -> dict[str, pl.DataFrame]:
