@@ -195,26 +195,33 @@ def _rows_xml(frame: pl.DataFrame, *, first_row: int, style: str, link_column: i
     if frame.width == 0 or frame.height == 0:
         return b""
     row = pl.col("_row")
-    cells = []
+    # The pieces of the row, concatenated once (nulls left out): a column without nulls has its
+    # cells' pieces inline; a cell that may be null is one piece, null when its value is.
+    pieces: list[pl.Expr] = [pl.lit('<row r="'), row, pl.lit('">')]
     columns = []  # by position: a header text may be any string, "_row" included
     for i, (name, dtype) in enumerate(frame.schema.items()):
         ref = pl.lit(f'<c r="{xl_col_to_name(i)}'), row  # the cell's opening and reference
+        values = frame.get_column(name)
         if dtype == pl.String:
             cell_style = pl.lit(style)
             if link_column == i:
                 linked = pl.col("_n") <= MAX_URLS + 1
                 cell_style = pl.when(linked).then(pl.lit(LINK)).otherwise(pl.lit(style))
-            text, preserve = _escaped(frame.get_column(name))
+            text, preserve = _escaped(values)
             columns += [text.alias(f"c{i}"), preserve.alias(f"p{i}")]
-            cells.append(_text_cell(pl.col(f"c{i}"), pl.col(f"p{i}"), ref, cell_style))
+            cell = _text_cell_pieces(pl.col(f"c{i}"), pl.col(f"p{i}"), ref, cell_style)
         else:
-            columns.append(_shown_numbers(frame.get_column(name)).alias(f"c{i}"))
-            cells.append(_number_cell(pl.col(f"c{i}"), ref, style))
+            shown = _shown_numbers(values)
+            columns.append(shown.alias(f"c{i}"))
+            cell = _number_cell_pieces(pl.col(f"c{i}"), ref, style)
+            values = shown
+        if values.null_count() == 0:
+            pieces += cell
+        else:
+            pieces.append(_whole_cell(cell, pl.col(f"c{i}")))
     numbers = pl.int_range(first_row, first_row + frame.height, eager=True)
-    xml = pl.concat_str(
-        pl.lit('<row r="'), row, pl.lit('">'), pl.concat_str(cells, ignore_nulls=True),
-        pl.lit("</row>"),
-    )  # fmt: skip
+    pieces.append(pl.lit("</row>"))
+    xml = pl.concat_str(pieces, ignore_nulls=True)
     # a row without a value has no element, as in xlsxwriter
     filled = pl.any_horizontal(pl.col(f"c{i}").is_not_null() for i in range(frame.width))
     rows = (
@@ -265,15 +272,19 @@ def _escaped(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     )
 
 
-def _text_cell(
+def _text_cell_pieces(
     text: pl.Expr, preserve: pl.Expr, ref: tuple[pl.Expr, pl.Expr], style: pl.Expr
-) -> pl.Expr:
-    """``<c … t="inlineStr">`` of an escaped text, or null where it is null (no cell at all)."""
-    cell = pl.concat_str(
+) -> list[pl.Expr]:
+    """The pieces of ``<c … t="inlineStr">`` of an escaped text (``preserve`` may be null)."""
+    return [
         *ref, pl.lit('" s="'), style, pl.lit('" t="inlineStr"><is><t'),
-        preserve, pl.lit(">"), text, pl.lit("</t></is></c>"), ignore_nulls=True,
-    )  # fmt: skip
-    return pl.when(text.is_not_null()).then(cell)
+        preserve, pl.lit(">"), text, pl.lit("</t></is></c>"),
+    ]  # fmt: skip
+
+
+def _whole_cell(pieces: list[pl.Expr], value: pl.Expr) -> pl.Expr:
+    """The cell made of ``pieces`` (nulls left out), or null where ``value`` is (no cell)."""
+    return pl.when(value.is_not_null()).then(pl.concat_str(pieces, ignore_nulls=True))
 
 
 def _shown_numbers(values: pl.Series) -> pl.Series:
@@ -284,9 +295,9 @@ def _shown_numbers(values: pl.Series) -> pl.Series:
     )
 
 
-def _number_cell(shown: pl.Expr, ref: tuple[pl.Expr, pl.Expr], style: str) -> pl.Expr:
-    """``<c …><v>…</v></c>`` of a number as :func:`_shown_numbers` writes it."""
-    return pl.concat_str(*ref, pl.lit(f'" s="{style}"><v>'), shown, pl.lit("</v></c>"))
+def _number_cell_pieces(shown: pl.Expr, ref: tuple[pl.Expr, pl.Expr], style: str) -> list[pl.Expr]:
+    """The pieces of ``<c …><v>…</v></c>`` of a number as :func:`_shown_numbers` writes it."""
+    return [*ref, pl.lit(f'" s="{style}"><v>'), shown, pl.lit("</v></c>")]
 
 
 def _links(sheet: Sheet) -> pl.DataFrame:

@@ -369,7 +369,9 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     frame = apply_verdict(frame, blacklist_hits=hits)
     golden = build_golden(frame)
     frame = mark_survivors(frame, golden)
-    frame.write_parquet(Path(work, "final.parquet"), compression=WORK_COMPRESSION)
+    # Only the columns the write step reads cross to it: the raw_ values, keys and flag_ columns
+    # are about half the record's bytes, written and read back for nothing.
+    records_view(frame).write_parquet(Path(work, "final.parquet"), compression=WORK_COMPRESSION)
     golden.write_parquet(Path(work, "golden.parquet"), compression=WORK_COMPRESSION)
     # changes.csv lists exactly what the re-import writes: survivors carry their golden values.
     # Both read the same values shaped like the input, made once here.
@@ -458,8 +460,28 @@ def records_view(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    from datavask.connectors.output import atomic_dir
+
+    out = Path(options["out"])
+    # Seconds per output, in run.json's steps.write: a large run's write is most of its wait.
+    seconds: dict[str, float] = {}
+    run["steps"]["write"] = {"seconds": seconds}
+    timed = Stopwatch(seconds)
+    with atomic_dir(out) as tmp:
+        # The tables' frames are let go before the report is built: held beside its view model
+        # they were the run's peak memory. Only the CVR numbers stay, for the monitor.
+        cvrs = _write_tables(tmp, work, options, run, timed)
+        finish_run_dir(tmp, run, options, timed, cvrs=lambda: cvrs)
+    return {"out": str(out)}
+
+
+def _write_tables(
+    tmp: Path, work: str, options: dict[str, Any], run: dict[str, Any], timed: Stopwatch
+) -> pl.Series:
+    """records/golden/pairs, changes.csv and the re-import into ``tmp``, run.json's counts into
+    ``run``; returns the records' CVR numbers."""
     from datavask.cleansing.verdict import flag_counts
-    from datavask.connectors.output import atomic_dir, write_excel_csv, write_table
+    from datavask.connectors.output import write_excel_csv, write_table
     from datavask.connectors.reimport import write_reimport
     from datavask.connectors.report_model import report_counts
 
@@ -473,29 +495,22 @@ def write_step(work: str, options: dict[str, Any], run: dict[str, Any]) -> dict[
     run["counts"] = run_counts(frame, run)
     run["flags"] = flag_counts(frame)
     run["counts"] |= report_counts(frame, pairs)  # customers, not only records
-    out = Path(options["out"])
-    # Seconds per output, in run.json's steps.write: a large run's write is most of its wait.
-    seconds: dict[str, float] = {}
-    run["steps"]["write"] = {"seconds": seconds}
-    timed = Stopwatch(seconds)
-    with atomic_dir(out) as tmp:
-        with timed("records_golden_pairs"):
-            write_table(records, tmp / "records.parquet")
-            write_table(golden, tmp / "golden.parquet")
-            write_table(pairs, tmp / "pairs.parquet")
-        with timed("changes_csv"):
-            write_excel_csv(changes, tmp / "changes.csv")  # for people: Danish Excel opens it
-        if options["format"] != "parquet":
-            with timed(f"records_golden_{options['format']}"):
-                write_table(records, tmp / f"records.{options['format']}")
-                write_table(golden, tmp / f"golden.{options['format']}")
-        with timed("reimport"):
-            write_reimport(
-                tmp, frame, golden, pairs, input_info=run["input"],
-                only_changed=options["only_changed"], shaped=shaped,
-            )  # fmt: skip
-        finish_run_dir(tmp, run, options, timed, cvrs=lambda: frame.get_column("cvr"))
-    return {"out": str(out)}
+    with timed("records_golden_pairs"):
+        write_table(records, tmp / "records.parquet")
+        write_table(golden, tmp / "golden.parquet")
+        write_table(pairs, tmp / "pairs.parquet")
+    with timed("changes_csv"):
+        write_excel_csv(changes, tmp / "changes.csv")  # for people: Danish Excel opens it
+    if options["format"] != "parquet":
+        with timed(f"records_golden_{options['format']}"):
+            write_table(records, tmp / f"records.{options['format']}")
+            write_table(golden, tmp / f"golden.{options['format']}")
+    with timed("reimport"):
+        write_reimport(
+            tmp, frame, golden, pairs, input_info=run["input"],
+            only_changed=options["only_changed"], shaped=shaped,
+        )  # fmt: skip
+    return frame.get_column("cvr")
 
 
 def finish_run_dir(
