@@ -516,3 +516,12 @@ def test_last_name_sound_pairs_spelling_variants_with_one_initial() -> None:
         {"record_id": "d", "customer_type": "person", "last_name_key": "butler"},
     ]  # fmt: skip
     assert _pairs(rows, "last_name_sound") == {("a", "b")}
+
+
+def test_sorted_email_addresses_pair_a_typo() -> None:
+    rows = [
+        {"record_id": "a", "email": "l.ferguson46@shah.com"},
+        {"record_id": "b", "email": "l.fergson46@shah.com"},
+        {"record_id": "c", "email": "l.fischer@shah.com"},  # a neighbour, not alike enough
+    ]
+    assert _pairs(rows, "email_sorted") == {("a", "b")}
