@@ -23,13 +23,14 @@ its last two digits, the numbers of an unparsed address line) have no finer keys
 cap pairs nothing. A word of a name has a cap of its own, :data:`RARE_BLOCK`: the word ``sadd``
 pairs Harold Sadd with Henry Samuel Sadd, the word ``jensen`` pairs nobody.
 
-Four more rare keys (``RARE_BLOCK``) and one sorted pass come after every other rule and do not
+Five more rare keys (``RARE_BLOCK``) and one sorted pass come after every other rule and do not
 train the model (``BlockingRule.train``): the numbers of any address line (``2334 75`` of 2334 E
-75th St and of 2334 E 75th Street, parsed into two street keys), a person's locality with each
-word of the name (``london|eleanor``), a person's locality with the birth year, a last name's
-consonant skeleton with the first initial (``btlr|t`` of Thomas Buttler and of Tom Butler), and
-the e-mail addresses sorted, neighbours nearly equal (a typo). They add the pairs the other keys
-miss; the model is the one the other rules' pairs give, and scores them.
+75th St and of 2334 E 75th Street, parsed into two street keys), its first number with the
+street's first word (``78|van`` of 78 W Van Buren Street and of 78 West Van Buren Floor 1), a
+person's locality with each word of the name (``london|eleanor``), a person's locality with the
+birth year, a last name's consonant skeleton with the first initial (``btlr|t`` of Thomas Buttler
+and of Tom Butler), and the e-mail addresses sorted, neighbours nearly equal (a typo). They add
+the pairs the other keys miss; the model is the one the other rules' pairs give, and scores them.
 
 - an ``identical`` rule (``star=True``) pairs each record with the first record identical to it
   on every column the matcher reads: a customer copied 60 times fills every block of its own past
@@ -230,6 +231,22 @@ def address_line_numbers() -> pl.Expr:
     national file."""
     numbers = pl.col("_address_text").str.extract_all(r"\d+").list.join(" ")
     return pl.when(numbers.str.len_chars() > 0).then(numbers)
+
+
+# A compass word between a house number and its street ("1020 W Bryn Mawr", "744 North
+# Monticello"), written one way or the other on two records of one site.
+_DIRECTION = r"(?:n|s|e|w|ne|nw|se|sw|north|south|east|west)"
+
+
+def number_street_word() -> pl.Expr:
+    """An address line's first number and the first word of three letters or more after it,
+    past a compass word: ``78|van`` of 78 W Van Buren Street and of 78 West Van Buren Floor 1,
+    whose other numbers (a floor, a suite) differ. Null for a line that does not start with its
+    number (``vestergade 12``: the address rules' case). A key only while rare (``RARE_BLOCK``)."""
+    text = pl.col("_address_text")
+    number = text.str.extract(r"^(\d+)\b")
+    word = text.str.extract(rf"^\d+\s+(?:{_DIRECTION}\s+)?([^\d\s]{{3,}})")
+    return pl.concat_str(number, word, separator="|")
 
 
 def locality() -> pl.Expr:
@@ -487,6 +504,14 @@ def default_rules(
         BlockingRule(
             "address_line_numbers",
             address_line_numbers(),
+            uses=ADDRESS_USES,
+            refine=(),
+            cap=RARE_BLOCK,
+            train=False,
+        ),
+        BlockingRule(
+            "number_street_word",
+            number_street_word(),
             uses=ADDRESS_USES,
             refine=(),
             cap=RARE_BLOCK,

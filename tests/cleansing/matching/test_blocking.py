@@ -525,3 +525,16 @@ def test_sorted_email_addresses_pair_a_typo() -> None:
         {"record_id": "c", "email": "l.fischer@shah.com"},  # a neighbour, not alike enough
     ]
     assert _pairs(rows, "email_sorted") == {("a", "b")}
+
+
+def test_house_number_and_street_word_pair_lines_whose_other_numbers_differ() -> None:
+    lines = {
+        "a": "78 West Van Buren Floor 1",
+        "b": "78 W Van Buren Street",
+        "c": "78 W Jackson Blvd",  # the same number, another street
+        "d": "Vestergade 78",  # the street first: the address rules' case, no key here
+        "e": "Vestergade 78, 1. th",
+    }
+    rows = [{"record_id": k, "name_key": f"site {k}"} for k in lines]
+    df = frame(rows).with_columns(pl.Series("raw_address", list(lines.values())))
+    assert _rule_pairs(df, "number_street_word") == {("a", "b")}
