@@ -44,6 +44,7 @@ from datavask.cleansing.matching.blocking import (
     coarse_evidence,
     default_rules,
     identical_key,
+    learned_from,
     pair_key,
 )
 from datavask.cleansing.matching.clusters import (
@@ -257,16 +258,19 @@ def _explanation(comparisons: tuple[Comparison, ...]) -> pl.Expr:
 
 
 def _sessions(
-    found: Candidates, vetoes: pl.Series, rules: tuple[BlockingRule, ...], per_rule: int, seed: int
+    found: Candidates, learn: pl.Series, rules: tuple[BlockingRule, ...], per_rule: int, seed: int
 ) -> list[tuple[pl.Series, tuple[str, ...]]]:
-    """Training rows (positions among the non-vetoed candidates) per rule, and what it blocks on."""
+    """Training rows (positions among the candidates EM learns from, ``learn``) per rule, and what
+    it blocks on."""
     # The candidates are sorted by (_l, _r), so their pair keys are too: a rule's pairs are found
     # among them by binary search rather than by a join per rule.
-    kept = found.pairs.filter(vetoes.is_null()).select(pair_key()).to_series().to_numpy()
+    kept = found.pairs.filter(learn).select(pair_key()).to_series().to_numpy()
     by_rule = found.by_rule.partition_by("blocking_rule", as_dict=True, include_key=False)
     sessions = []
     for rule in rules:
-        if rule.star:  # copies agree on every field: nothing to learn from them alone
+        # Copies agree on every field: nothing to learn from them alone; nor from a rule
+        # with train=False.
+        if not rule.trains:
             continue
         pairs = by_rule.get((rule.name,), pl.DataFrame(schema={"_l": pl.UInt32, "_r": pl.UInt32}))
         if pairs.height > per_rule:
@@ -525,12 +529,12 @@ def find_duplicates(
         )
     with clock("fit"):
         blocked = found.pairs.height  # EM learns from the blocking's pairs, not from decided ones
-        training = levels.head(blocked).filter(vetoes.head(blocked).is_null())
+        # Not vetoed, and found by a rule that trains (see BlockingRule.train).
+        learn = vetoes.head(blocked).is_null() & found.pairs.select(learned_from(rules)).to_series()
+        training = levels.head(blocked).filter(learn)
         model = train(
             training,
-            _sessions(
-                found, vetoes.head(blocked), rules, settings.training_pairs_per_rule, settings.seed
-            ),
+            _sessions(found, learn, rules, settings.training_pairs_per_rule, settings.seed),
             comparisons,
             u,
             max_iterations=settings.em_max_iterations,

@@ -64,6 +64,7 @@ from datavask.cleansing.matching.blocking import (
     default_rules,
     evidence_counts,
     identical_key,
+    learned_from,
 )
 from datavask.cleansing.matching.clusters import check_bridges
 from datavask.cleansing.matching.compare import (
@@ -218,10 +219,18 @@ def decided_extra(held: Sequence[pl.DataFrame], decided: Decided) -> pl.DataFram
 
 
 def training_patterns(chunk: Chunk, plan: Plan) -> pl.DataFrame:
-    """The level patterns of the chunk's pairs EM learns from: blocked and not vetoed."""
+    """The level patterns of the chunk's pairs EM learns from: blocked, not vetoed, found by a
+    rule that trains."""
     if not chunk.blocked:
         return level_patterns(chunk.levels.clear(), plan.comparisons)
-    return level_patterns(chunk.levels.filter(chunk.vetoes.is_null()), plan.comparisons)
+    return level_patterns(chunk.levels.filter(_learn(chunk, plan)), plan.comparisons)
+
+
+def _learn(chunk: Chunk, plan: Plan) -> pl.Series:
+    """The chunk's pairs EM learns from: not vetoed, found by a rule that trains (as the local
+    run's ``learn``)."""
+    trained = chunk.candidates.select(learned_from(plan.rules)).to_series()
+    return chunk.vetoes.is_null() & trained
 
 
 def rule_counts(by_rule: pl.DataFrame) -> dict[str, int]:
@@ -243,7 +252,7 @@ def session_picks(
     for rule in plan.rules:
         sizes = [c.get(rule.name, 0) for c in counts]
         total = sum(sizes)
-        if rule.star or total <= per_rule:
+        if not rule.trains or total <= per_rule:
             for chunk in picks:
                 chunk[rule.name] = None
             continue
@@ -259,14 +268,15 @@ def session_picks(
 def chunk_sessions(
     chunk: Chunk, by_rule: pl.DataFrame, picks: dict[str, pl.Series | None], plan: Plan
 ) -> list[pl.DataFrame]:
-    """Per training session (a rule that is not a copy rule, in rule order), the level patterns
+    """Per training session (a rule that trains, in rule order), the level patterns
     of the chunk's pairs it takes (see :func:`~datavask.cleansing.matching._sessions`)."""
-    kept = chunk.candidates.select("_l", "_r").filter(chunk.vetoes.is_null())
+    learn = _learn(chunk, plan)
+    kept = chunk.candidates.select("_l", "_r").filter(learn)
     kept = kept.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row_in_training"))
-    training = chunk.levels.filter(chunk.vetoes.is_null())
+    training = chunk.levels.filter(learn)
     out = []
     for rule in plan.rules:
-        if rule.star:
+        if not rule.trains:
             continue
         pairs = by_rule.filter(pl.col("blocking_rule") == rule.name).select("_l", "_r")
         pairs = pairs.sort("_l", "_r")
@@ -301,7 +311,7 @@ def fitted_model(
         tf_mean=tf_mean,
     )
     overall = summed_patterns(list(training), comparisons)
-    rules = [r for r in plan.rules if not r.star]
+    rules = [r for r in plan.rules if r.trains]
     per_session = [
         (
             summed_patterns([s[k] for s in sessions], session_visible(comparisons, rule.uses)),

@@ -9,7 +9,9 @@ import polars as pl
 import pytest
 
 from datavask.cleansing.matching import MatchResult, MatchSettings, find_duplicates
+from datavask.cleansing.matching.blocking import candidate_pairs, default_rules
 from datavask.cleansing.matching.hard_rules import hard_rule_column
+from datavask.cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame, population_rows
 
 ADDRESS = {"street_key": "vestergade", "house_number": "12", "postal_code": "8000"}
@@ -253,3 +255,41 @@ def test_a_customers_own_duplicates_do_not_make_its_values_common() -> None:
     # once, so the pair weighs about the same either way (u, estimated once, moves a little).
     per_customer = _moved_pair_weight(personal, 4) - _moved_pair_weight(golden, 4)
     assert abs(per_customer) < 0.15
+
+
+def test_rules_that_do_not_train_add_pairs_but_leave_the_model_alone() -> None:
+    # Two sites whose street keys came out as two streets ("e 75th st" / "e 75th street"): only
+    # the rare-key rule address_line_numbers pairs them. With it, that pair is scored; the model
+    # (m, u, the prior) is the one the training rules' pairs give without it.
+    sites = [
+        {"record_id": "site-a", "customer_type": "company", "name_key": "kenyatta boernehave",
+         "street_key": "e 75th st", "house_number": "2334"},
+        {"record_id": "site-b", "customer_type": "company", "name_key": "marcy newberry",
+         "street_key": "e 75th street", "house_number": "2334"},
+    ]  # fmt: skip
+    rows = population_rows() + sites
+    df = frame(rows).with_columns(
+        pl.Series(
+            "raw_address", [None] * (len(rows) - 2) + ["2334 E 75th St", "2334 E 75th Street"]
+        )
+    )
+    rules = default_rules()
+    trained = tuple(r for r in rules if r.train)
+    assert len(trained) < len(rules)
+    full = find_duplicates(df, settings=MatchSettings(pair_floor=0.0, blocking_rules=rules))
+    without = find_duplicates(df, settings=MatchSettings(pair_floor=0.0, blocking_rules=trained))
+    ids = {"site-a", "site-b"}
+    found = full.pairs.filter(pl.col("record_id_l").is_in(ids) & pl.col("record_id_r").is_in(ids))
+    assert found["blocking_rule"].to_list() == ["address_line_numbers"]
+    assert full.pairs.height > without.pairs.height
+    assert full.model.parameters().equals(without.model.parameters())
+    assert full.model.prior == without.model.prior
+
+
+def test_a_rule_that_trains_may_not_follow_one_that_does_not() -> None:
+    rules = default_rules()
+    untrained = next(r for r in rules if not r.train)
+    trained = next(r for r in rules if r.train and not r.star)
+    records = prepare_records(frame(population_rows()[:5]))
+    with pytest.raises(ValueError, match="trains but comes after"):
+        candidate_pairs(records, (untrained, trained))
