@@ -72,6 +72,7 @@ from datavask.cleansing.matching.compare import (
     available_comparisons,
     compare_pairs,
     evidence_comparison,
+    tf_counted,
 )
 from datavask.cleansing.matching.copies import copies_match, copy_pairs
 from datavask.cleansing.matching.decisions import (
@@ -351,9 +352,7 @@ def tf_pieces_of(
     """:func:`tf_pieces` with each record's customer given (``customers``, in the partition's
     order): its cluster's label, which the partition holds without every record's."""
     pieces = {}
-    for c in plan.comparisons:
-        if not c.tf_levels:
-            continue
+    for c in tf_counted(plan.comparisons):
         values = tf_values(records, c, customers)
         bucket = values["value"].hash(seed=0) % buckets
         cut = values.with_columns(bucket.alias("_bucket")).partition_by(
@@ -385,7 +384,7 @@ def tf_summed(
     means: dict[str, float] = {}
     names = buckets[0].keys() if buckets else ()
     for name in names:
-        made = tf_table(pl.concat([b[name] for b in buckets], how="vertical"))
+        made = tf_table(pl.concat([b[name] for b in buckets], how="vertical"), name)
         if made is not None:
             tables[name], means[name] = made
     return tables, means

@@ -812,6 +812,7 @@ def _compare_slice(
 ) -> pl.DataFrame:
     pv = PairValues(records, left, right)
     columns: list[pl.Series] = []
+    agreeing: dict[str, pl.Series] = {}
     for comparison in comparisons:
         compare = _COMPARE.get(comparison.name) or _jw_field(comparison.columns[0])
         level, tf_value = compare(pv, comparison)
@@ -820,13 +821,40 @@ def _compare_slice(
             values = (
                 tf_value if tf_value is not None else pl.Series([None] * len(pv), dtype=pl.String)
             )
-            columns.append(values.cast(pl.String).alias(f"tfv_{comparison.name}"))
+            agreeing[comparison.name] = values.cast(pl.String).alias(f"tfv_{comparison.name}")
+            columns.append(agreeing[comparison.name])
+    if with_tf_values and FULL_NAME in tf_counted(comparisons):
+        # Both names agree as written: the whole name, as :func:`tf_source` writes it.
+        parts = [agreeing["first_name"], agreeing["last_name"]]
+        whole = pl.select(pl.concat_str(parts, separator="|")).to_series()
+        columns.append(whole.alias(f"tfv_{FULL_NAME.name}"))
     return pl.DataFrame(columns) if columns else pl.DataFrame({"_n": range(len(pv))}).drop("_n")
+
+
+FULL_NAME: Final = Comparison(
+    "full_name", ("different", "exact"), ("first_name_key", "last_name_key"), tf_levels=(1,)
+)
+"""Not a comparison of its own: the whole person name whose frequency the term frequencies count
+beside its parts, so that a pair agreeing on both first and last name is weighed by how common the
+two are *together* (see :func:`~.fellegi_sunter.score_pairs`). Its value is ``first|last`` (a key
+holds no ``|``)."""
+
+
+def tf_counted(comparisons: tuple[Comparison, ...]) -> tuple[Comparison, ...]:
+    """The comparisons whose values term frequencies count, and :data:`FULL_NAME` where both name
+    parts are among them."""
+    counted = tuple(c for c in comparisons if c.tf_levels)
+    if {"first_name", "last_name"} <= {c.name for c in counted}:
+        counted += (FULL_NAME,)
+    return counted
 
 
 def tf_source(comparison: Comparison) -> pl.Expr:
     """Per-record values whose frequencies the comparison's tf adjustment counts."""
     sources: dict[str, pl.Expr] = {
+        "full_name": pl.concat_str(
+            [pl.col("first_name_key"), pl.col("last_name_key")], separator="|"
+        ),
         "name": pl.col("_org"),
         "first_name": pl.col("first_name_key"),
         "last_name": pl.col("last_name_key"),

@@ -27,7 +27,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from datavask.cleansing.matching.compare import Comparison, compare_pairs, tf_source
+from datavask.cleansing.matching.compare import (
+    FULL_NAME,
+    Comparison,
+    compare_pairs,
+    tf_counted,
+    tf_source,
+)
 
 PROBABILITY_FLOOR = 1e-6
 # The term-frequency table's share of a value were the pair's two records two customers, and the
@@ -132,9 +138,7 @@ def tf_codes(records: pl.DataFrame, comparisons: tuple[Comparison, ...]) -> TfCo
     ``(0, 0), (2, 0), (2, 1)`` with the values ``["+4533121212", "+4570101010"]``.
     """
     codes: TfCodes = {}
-    for c in comparisons:
-        if not c.tf_levels:
-            continue
+    for c in tf_counted(comparisons):
         values = records.select(tf_source(c).alias("value")).with_row_index("_record")
         if isinstance(values.schema["value"], pl.List):
             values = values.explode("value")
@@ -168,7 +172,7 @@ def term_frequencies(
     codes = codes if codes is not None else tf_codes(records, comparisons)
     tables: dict[str, pl.DataFrame] = {}
     means: dict[str, float] = {}
-    for c in comparisons:
+    for c in tf_counted(comparisons):
         if c.name not in codes:
             continue
         coded, distinct = codes[c.name]
@@ -177,7 +181,8 @@ def term_frequencies(
             coded = coded.select("code", customer).unique()
         counts = coded.group_by("code").len("count")
         made = tf_table(
-            counts.select(distinct.gather(counts.get_column("code")).alias("value"), "count")
+            counts.select(distinct.gather(counts.get_column("code")).alias("value"), "count"),
+            c.name,
         )
         if made is not None:
             tables[c.name], means[c.name] = made
@@ -201,12 +206,29 @@ def tf_values(
     return values
 
 
-def tf_table(counts: pl.DataFrame) -> tuple[pl.DataFrame, float] | None:
-    """The ``value → tf`` table and ``ū`` of one comparison from how many records (or customers)
-    hold each value (``value``, ``count``); None when nothing was counted."""
+def tf_table(counts: pl.DataFrame, name: str = "") -> tuple[pl.DataFrame, float] | None:
+    """The ``value → tf`` table and ``ū`` of comparison ``name`` from how many records (or
+    customers) hold each value (``value``, ``count``); None when nothing was counted.
+
+    The whole person name (:data:`~.compare.FULL_NAME`) counts the customers *besides* the pair's
+    own two (see :func:`score_pairs`), ``k = count − 2`` (``count − 1`` for ``tf_apart``, the pair
+    counted as one customer), and takes that count at the low end of what it can say, one
+    standard deviation below: ``(k − √k) / total``. A name only the pair holds, or one other
+    customer too (two Chicago organisations called "Onward Neighborhood House"), says nothing about
+    how often its parts go together; 43 other customers named "Peter Nelsen" do."""
     total = int(counts["count"].sum() or 0)
     if total == 0:
         return None
+    if name == FULL_NAME.name:
+        count = pl.col("count").cast(pl.Float64)
+        besides = (count - 2).clip(lower_bound=0), (count - 1).clip(lower_bound=0)
+        low = [k - k.sqrt() for k in besides]
+        others = counts.select(
+            pl.col("value").cast(pl.String),
+            (low[0] / total).alias("tf"),
+            (low[1] / (total + 1)).alias(TF_APART),
+        )
+        return others, float((others["tf"] ** 2).sort().sum())
     table = counts.select(
         pl.col("value").cast(pl.String),
         (pl.col("count") / total).alias("tf"),
@@ -624,6 +646,32 @@ def _tf_lookup(
     return frame.with_columns(per_value.get_column(c).gather(codes) for c in per_value.columns)
 
 
+def _full_name_correction(same_customer: bool) -> pl.Expr:
+    """What the last name's weight loses where the whole name is commoner than its parts together:
+    ``log2(tf(first) · tf(last) / tf(first last))``, the whole name's tf counting the customers
+    besides the pair's own (never a gain).
+
+    Fellegi–Sunter takes first and last name as independent evidence, so "Hanne" (0.5 % of
+    persons) and "Larsen" (1.3 %) would meet in one of 15,000 random pairs. A family's or a
+    region's names go together more often than that, and so do a common name's typos: 43 other
+    customers named "Peter Nelsen" (a typo of Nielsen, rare on its own) make two more of them weak
+    evidence, not 21 bits. Where the whole name is held by no one else, its parts are weighed as
+    before."""
+
+    def used(name: str) -> pl.Expr:
+        tf, apart = pl.col(f"_tf_{name}"), pl.col(f"_tfa_{name}")
+        return pl.when(pl.col(SAME_CUSTOMER)).then(apart).otherwise(tf) if same_customer else tf
+
+    apart_parts = used("first_name") * used("last_name")
+    others = used("full_name")
+    return (
+        pl.when(others > apart_parts)
+        .then((apart_parts / others).log(2))
+        .otherwise(0.0)
+        .fill_null(0.0)
+    )
+
+
 def score_pairs(
     levels: pl.DataFrame,
     model: FellegiSunterModel,
@@ -658,13 +706,24 @@ def score_pairs(
             base = base + pl.when(lvl.is_in(list(c.tf_levels))).then(adjustment).otherwise(0.0)
         weight_columns.append(base.alias(f"w_{c.name}"))
     frame = frame.with_columns(weight_columns)
+    whole = FULL_NAME.name
+    if (
+        whole in model.tf_tables
+        and f"tfv_{whole}" in frame.columns
+        and {"_tf_first_name", "_tf_last_name"} <= set(frame.columns)
+    ):
+        frame = _tf_lookup(frame, whole, model.tf_tables[whole], tf_values)
+        correction = _full_name_correction(SAME_CUSTOMER in frame.columns)
+        frame = frame.with_columns(pl.col("w_last_name") + correction)
     prior = model.prior_odds_bits()
     total = pl.sum_horizontal(pl.lit(prior), *(pl.col(f"w_{c.name}") for c in model.comparisons))
     return (
         frame.drop(
             c
             for c in frame.columns
-            if any(c in (f"_tf_{k.name}", f"_tfa_{k.name}") for k in model.comparisons)
+            if any(
+                c in (f"_tf_{k.name}", f"_tfa_{k.name}") for k in (*model.comparisons, FULL_NAME)
+            )
         )
         .with_columns(total.alias("match_weight"))
         .with_columns((1.0 / (1.0 + (2.0 ** (-pl.col("match_weight"))))).alias("match_probability"))

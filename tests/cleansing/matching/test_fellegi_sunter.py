@@ -8,7 +8,7 @@ import random
 import polars as pl
 import pytest
 
-from datavask.cleansing.matching.compare import COMPARISONS, Comparison
+from datavask.cleansing.matching.compare import COMPARISONS, Comparison, compare_pairs
 from datavask.cleansing.matching.fellegi_sunter import (
     SAME_CUSTOMER,
     FellegiSunterModel,
@@ -283,3 +283,93 @@ def test_an_address_keeps_the_u_sampled_within_its_postal_code() -> None:
     )
     model.count_values({}, {"address": 0.3})
     assert model.u["address"] == sampled
+
+
+OTHERS_8 = 8 - math.sqrt(8)  # eight other holders of a whole name, one standard deviation lower
+
+
+def _namesakes(holders: int) -> pl.DataFrame:
+    """``holders`` customers named "peter nelsen" (a typo of a common name, rare on its own), 40
+    other peters and 950 persons of other names."""
+    names = [("peter", "nelsen")] * holders
+    names += [("peter", f"name{i}") for i in range(40)]
+    names += [(f"first{i}", f"last{i}") for i in range(950)]
+    rows = [
+        {"record_id": str(i), "customer_type": "person", "first_name_key": f, "last_name_key": n}
+        for i, (f, n) in enumerate(names)
+    ]
+    return prepare_records(frame(rows))
+
+
+def _name_model(records: pl.DataFrame) -> FellegiSunterModel:
+    first, last = COMPARISONS["first_name"], COMPARISONS["last_name"]
+    model = FellegiSunterModel(
+        (first, last),
+        m={"first_name": [0.05, 0.05, 0.05, 0.05, 0.8], "last_name": [0.1, 0.05, 0.05, 0.8]},
+        u={"first_name": [0.9, 0.04, 0.03, 0.02, 0.01], "last_name": [0.9, 0.05, 0.04, 0.01]},
+        match_share=0.5,
+    )
+    model.count_values(*term_frequencies(records, (first, last)))
+    return model
+
+
+def _names_compared(records: pl.DataFrame, pairs: list[tuple[int, int]]) -> pl.DataFrame:
+    """The levels and agreeing values of ``pairs`` of record positions, as the matcher compares
+    them."""
+    left = pl.Series([a for a, _ in pairs], dtype=pl.UInt32)
+    right = pl.Series([b for _, b in pairs], dtype=pl.UInt32)
+    names = (COMPARISONS["first_name"], COMPARISONS["last_name"])
+    return compare_pairs(records, left, right, names)
+
+
+def test_a_whole_name_many_customers_hold_weighs_as_the_whole_name_not_its_parts() -> None:
+    """Ten of 1,000 customers are "peter nelsen": taken as independent, "peter" (50 of 1,000) and
+    "nelsen" (10) would agree in one of 2,000 random pairs. Eight customers *besides* the pair's
+    two hold the whole name (the generated 1M-row file: dozens of "Peter Nelsen"s, typos of the
+    common Nielsen), at the low end 8 − √8, so the two names agreeing are worth
+    log2(0.8 · 0.8 / ((8 − √8) / 1000)) bits — what the whole name's frequency says — 3.4 bits
+    less than the product of its parts'."""
+    records = _namesakes(10)
+    scored = score_pairs(_names_compared(records, [(0, 1)]), _name_model(records))
+    names = scored["w_first_name"].item() + scored["w_last_name"].item()
+    assert scored["w_first_name"].item() == pytest.approx(math.log2(0.8 / (50 / 1000)))
+    assert names == pytest.approx(math.log2(0.8 * 0.8 / (OTHERS_8 / 1000)))
+    parts = math.log2(0.8 / (50 / 1000)) + math.log2(0.8 / (10 / 1000))
+    assert names < parts - 3.3
+
+
+@pytest.mark.parametrize("holders", [2, 3])
+def test_a_whole_name_at_most_one_other_customer_holds_keeps_the_weight_of_its_parts(
+    holders: int,
+) -> None:
+    """No one but the pair's two records, or one other customer, is "peter nelsen": nothing says
+    the parts go together more often than chance (one other holder, less one standard deviation,
+    is none), so they weigh what they weigh apart."""
+    records = _namesakes(holders)
+    scored = score_pairs(_names_compared(records, [(0, 1)]), _name_model(records))
+    total = holders + 990
+    assert scored["w_last_name"].item() == pytest.approx(math.log2(0.8 / (holders / total)))
+    assert scored["w_first_name"].item() == pytest.approx(math.log2(0.8 / ((40 + holders) / total)))
+
+
+def test_the_whole_name_scores_the_same_from_encoded_values_and_from_text() -> None:
+    records = _namesakes(10)
+    model = _name_model(records)
+    # two "peter nelsen"s, a "peter nelsen" and a "peter name3", the pair again as one customer,
+    # and two persons of other names ("first0 last0", "first3 last3")
+    levels = _names_compared(records, [(0, 1), (0, 13), (2, 3), (50, 53)])
+    assert levels["tfv_full_name"].to_list() == ["peter|nelsen", None, "peter|nelsen", None]
+    levels = levels.with_columns(pl.Series(SAME_CUSTOMER, [False, False, True, False]))
+    encoded, values = encode_tf_values(levels)
+    as_text = score_pairs(levels, model)
+    as_codes = score_pairs(encoded, model, tf_values=values)
+    keep = ["w_first_name", "w_last_name", "match_weight"]
+    assert as_codes.select(keep).equals(as_text.select(keep))
+    corrected = math.log2(0.8 * 0.8 / (OTHERS_8 / 1000)) - math.log2(0.8 / (50 / 1000))
+    assert as_text["w_last_name"][0] == pytest.approx(corrected)
+    # one customer: nine others besides it, the parts each one holder more
+    apart = (9 - math.sqrt(9)) / 1001
+    parts = (51 / 1001) * (11 / 1001)
+    assert as_text["w_last_name"][2] == pytest.approx(
+        math.log2(0.8 / (11 / 1001)) + math.log2(parts / apart)
+    )
