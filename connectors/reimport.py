@@ -30,6 +30,8 @@ records at a time, Salesforce up to three.
 
 from __future__ import annotations
 
+import codecs
+import io
 import logging
 from pathlib import Path
 from typing import Any, Final
@@ -344,11 +346,17 @@ def like_input_csv(
     text_frame = neutralise_formulas(
         frame.select(as_text(name, dtype) for name, dtype in frame.schema.items())
     )
-    text = text_frame.write_csv(
-        separator=delimiter,
-        line_terminator=str(input_info.get("line_terminator") or "\n"),
-        include_header=header,
-    )
+    options: dict[str, Any] = {
+        "separator": delimiter,
+        "line_terminator": str(input_info.get("line_terminator") or "\n"),
+        "include_header": header,
+    }
+    if codecs.lookup(encoding).name == "utf-8":
+        # polars writes UTF-8: the bytes as they are, not decoded into a str and encoded back
+        buffer = io.BytesIO()
+        text_frame.write_csv(buffer, **options)
+        return buffer.getvalue()
+    text = text_frame.write_csv(**options)
     try:
         return text.encode(encoding)
     except UnicodeEncodeError:
