@@ -38,12 +38,12 @@ import numpy as np
 import polars as pl
 
 from datavask.cleansing.matching.blocking import (
+    IDENTICAL,
     BlockingRule,
     Candidates,
     candidate_pairs,
     coarse_evidence,
     default_rules,
-    identical_key,
     learned_from,
     pair_key,
 )
@@ -515,7 +515,7 @@ def find_duplicates(
     with clock("term_frequencies"):
         # Copies of one record are one customer from the start: 60 copies do not make its phone
         # number look like a switchboard's (which would keep them apart).
-        copies = records.select(identical_key()).to_series()
+        copies = records.get_column(IDENTICAL)
         codes = tf_codes(records, comparisons)  # counted again in every pass
         tf_tables, tf_mean = term_frequencies(records, comparisons, copies, codes=codes)
     with clock("u"):

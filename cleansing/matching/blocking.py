@@ -168,6 +168,11 @@ def identical_key() -> pl.Expr:
     return pl.struct(pl.exclude(*_NOT_COMPARED).exclude("^_.*$")).hash(seed=0)
 
 
+# The prepared frame's column holding :func:`identical_key`: hashed once, where blocking, the
+# copies and the first pass's term frequencies each hashed every record again.
+IDENTICAL = "_identical"
+
+
 def refinements() -> tuple[pl.Expr, ...]:
     """The keys an oversized block is split by, each on its own: the short name key (``hansje``),
     the postal code, the date of birth. A key the rule already holds splits nothing and costs one
@@ -555,7 +560,7 @@ def default_rules(
         ),
         # Last, so that it only adds the copies every other rule skipped. Its pairs agree on
         # everything by construction, so they are no training session of their own.
-        BlockingRule("identical", identical_key(), star=True),
+        BlockingRule("identical", pl.col(IDENTICAL), star=True),
     )
 
 

@@ -58,12 +58,12 @@ from datavask.cleansing.matching import (
     split_components,
 )
 from datavask.cleansing.matching.blocking import (
+    IDENTICAL,
     BlockingRule,
     coarse_evidence,
     coarse_fields,
     default_rules,
     evidence_counts,
-    identical_key,
     learned_from,
 )
 from datavask.cleansing.matching.clusters import check_bridges
@@ -339,7 +339,7 @@ def tf_pieces(
     cluster of ``labels`` after it), cut into ``buckets`` by a hash of the value, so that every
     value's rows meet in one bucket."""
     customers = (
-        records.select(identical_key()).to_series()
+        records.get_column(IDENTICAL)
         if labels is None
         else pl.Series(labels).gather(records["_idx"])
     )
@@ -415,7 +415,7 @@ def scored_chunk(
     """The chunk's pairs scored and decided as the local run scores them; ``labels``: the cluster
     of every record from the pass before (None on the first pass: copies count as one)."""
     if labels is None:
-        customers = chunk.records.select(identical_key()).to_series()
+        customers = chunk.records.get_column(IDENTICAL)
     else:
         customers = pl.Series(labels).gather(chunk.records["_idx"])
     return scored_chunk_of(chunk, model, band, plan, customers)

@@ -199,6 +199,9 @@ class PairValues:
         self._cache: dict[tuple[str, str], pl.Series] = {}
         self.aligned_names: tuple[pl.Series, pl.Series, pl.Series, pl.Series] | None = None
         self.names_swapped: pl.Series | None = None
+        # Jaro-Winkler of the aligned first names and of the aligned last names (null where
+        # either side is), worked out while aligning them.
+        self.aligned_similarity: tuple[pl.Series, pl.Series] | None = None
 
     def side(self, column: str, side: str) -> pl.Series:
         key = (column, side)
@@ -278,8 +281,12 @@ def _banded(sim: pl.Series, exact: pl.Series, bands: tuple[float, ...]) -> pl.Se
     return pl.select(expr.otherwise(0).cast(pl.Int8)).to_series()
 
 
+# Jaro-Winkler similarity bands of the levels below exact: alike, somewhat alike.
+JW_BANDS: Final = (0.92, 0.80)
+
+
 def _jw_levels(a: pl.Series, b: pl.Series) -> pl.Series:
-    return _banded(similarity(a, b, _jaro_winkler()), (a == b).fill_null(False), (0.92, 0.80))
+    return _banded(similarity(a, b, _jaro_winkler()), (a == b).fill_null(False), JW_BANDS)
 
 
 def _edit_levels(a: pl.Series, b: pl.Series) -> pl.Series:
@@ -407,8 +414,10 @@ def _align_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series
     fl, fr = pv.both("first_name_key")
     ll, lr = pv.both("last_name_key")
     jw = _jaro_winkler()
-    straight = similarity(fl, fr, jw).fill_null(0) + similarity(ll, lr, jw).fill_null(0)
-    swapped = similarity(fl, lr, jw).fill_null(0) + similarity(ll, fr, jw).fill_null(0)
+    first, last = similarity(fl, fr, jw), similarity(ll, lr, jw)
+    first_swapped, last_swapped = similarity(fl, lr, jw), similarity(ll, fr, jw)
+    straight = first.fill_null(0) + last.fill_null(0)
+    swapped = first_swapped.fill_null(0) + last_swapped.fill_null(0)
     swap = (swapped > straight + 0.05).fill_null(False)
     # The same words split another way ("jens peter" + "hansen" / "jens" + "peter hansen") or in
     # another order are the same name: the right side takes the left side's split.
@@ -416,7 +425,34 @@ def _align_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series
     pv.names_swapped = swap | regrouped
     first_r = pl.select(pl.when(regrouped).then(fl).when(swap).then(lr).otherwise(fr)).to_series()
     last_r = pl.select(pl.when(regrouped).then(ll).when(swap).then(fr).otherwise(lr)).to_series()
+    # The aligned names' similarities are among the four just scored: a regrouped right side is
+    # the left side's own name (equal, 1 where present), a swapped one the crossed pair's.
+    equal = pl.lit(1.0, dtype=pl.Float32)
+    pv.aligned_similarity = (
+        pl.select(
+            pl.when(regrouped)
+            .then(pl.when(fl.is_not_null()).then(equal))
+            .when(swap)
+            .then(first_swapped)
+            .otherwise(first)
+        ).to_series(),
+        pl.select(
+            pl.when(regrouped)
+            .then(pl.when(ll.is_not_null()).then(equal))
+            .when(swap)
+            .then(last_swapped)
+            .otherwise(last)
+        ).to_series(),
+    )
     return fl, first_r, ll, last_r
+
+
+def _aligned_similarity(pv: PairValues) -> tuple[pl.Series, pl.Series]:
+    """Jaro-Winkler of the aligned first names and of the aligned last names
+    (:func:`_aligned_person_names`)."""
+    _aligned_person_names(pv)
+    assert pv.aligned_similarity is not None
+    return pv.aligned_similarity
 
 
 def _regrouped(fl: pl.Series, fr: pl.Series, ll: pl.Series, lr: pl.Series) -> pl.Series:
@@ -468,7 +504,7 @@ def _only_persons(pv: PairValues, level: pl.Series) -> pl.Series:
 
 def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     fl, fr, _, _ = _aligned_person_names(pv)
-    sim = similarity(fl, fr, _jaro_winkler())
+    sim = _aligned_similarity(pv)[0]
     first_l = fl.str.replace_all(".", "", literal=True).str.split(" ").list.first()
     first_r = fr.str.replace_all(".", "", literal=True).str.split(" ").list.first()
     initial = (
@@ -495,7 +531,9 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
 
 def _last_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     _, _, ll, lr = _aligned_person_names(pv)
-    level = _only_persons(pv, _jw_levels(ll, lr))
+    level = _only_persons(
+        pv, _banded(_aligned_similarity(pv)[1], (ll == lr).fill_null(False), JW_BANDS)
+    )
     return level, _unswapped(pv, _tf_value(ll, level, comparison))
 
 

@@ -21,7 +21,7 @@ from typing import Final
 
 import polars as pl
 
-from datavask.cleansing.matching.blocking import _NOT_COMPARED, identical_key
+from datavask.cleansing.matching.blocking import _NOT_COMPARED, IDENTICAL
 
 MIN_FACTS: Final = 2
 COPIES: Final = "_copies"
@@ -61,7 +61,7 @@ def copy_pairs(records: pl.DataFrame, left: pl.Series, right: pl.Series) -> pl.S
     are confirmed on the values themselves, so a hash collision never merges two customers.
     """
     keyed = records.select(
-        identical_key().alias("_key"),
+        pl.col(IDENTICAL).alias("_key"),
         (_facts() >= MIN_FACTS).alias("_enough"),
     )
     key = keyed["_key"]

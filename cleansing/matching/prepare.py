@@ -22,7 +22,9 @@ Out: the same rows in the same order with only the input columns (all present), 
   drive"``), or house number and street; the address evidence of a record whose address did not
   parse into street and number (``4910 S Dr. Martin Luther``, an address abroad);
 - ``_locals`` (list[str]) — the personal local parts of the e-mail addresses (``jens.hansen`` of
-  ``jens.hansen@gmail.com``; role mailboxes such as ``info`` left out).
+  ``jens.hansen@gmail.com``; role mailboxes such as ``info`` left out);
+- ``_identical`` (UInt64) — a hash of every input column but the record's id, place and edit
+  time (:func:`~.blocking.identical_key`): equal for copies of one record.
 
 Extra evidence a mapping names (``[compare]``, e.g. a birth place or an occupation) arrives as
 ``evidence_<field>`` columns (:func:`evidence_frame`) and is kept as it is.
@@ -34,6 +36,7 @@ from typing import Final
 
 import polars as pl
 
+from datavask.cleansing.matching.blocking import IDENTICAL, identical_key
 from datavask.cleansing.names import text_key
 from datavask.cleansing.reference import load_reference
 
@@ -235,7 +238,7 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         pl.col("email_domain").str.to_lowercase(),
         pl.col("email").str.to_lowercase().str.extract(r"@([^@\s]+)$"),
     )
-    return records.with_columns(
+    prepared = records.with_columns(
         pl.int_range(offset, offset + pl.len(), dtype=pl.UInt32).alias("_idx"),
         pl.coalesce(
             pl.col("source_row").cast(pl.Int64),
@@ -272,3 +275,4 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         )
         .alias("_locals"),
     )
+    return prepared.with_columns(identical_key().alias(IDENTICAL))
