@@ -21,8 +21,10 @@ from datavask.cleansing.matching.fellegi_sunter import (
     session_patterns,
     summed_patterns,
     term_frequencies,
+    tf_table,
     train,
     train_patterns,
+    typo_bases,
     u_sample_size,
 )
 from datavask.cleansing.matching.prepare import prepare_records
@@ -373,3 +375,41 @@ def test_the_whole_name_scores_the_same_from_encoded_values_and_from_text() -> N
     assert as_text["w_last_name"][2] == pytest.approx(
         math.log2(0.8 / (11 / 1001)) + math.log2(parts / apart)
     )
+
+
+def test_a_name_a_tenth_as_common_as_one_a_keystroke_away_is_that_name_mistyped() -> None:
+    counts = pl.DataFrame(
+        {
+            "value": ["larsen", "laresn", "larrsen", "lars", "hansen", "hansne", "ole", "ola"],
+            "count": [500, 10, 5, 300, 400, 60, 50, 1],
+        }
+    )
+    bases = dict(typo_bases(counts).iter_rows())
+    # swapped letters, a doubled letter; not "lars" (two letters less), not "hansne" (60 of
+    # 400: more than a tenth), not "ola" (three letters: one keystroke makes another name)
+    assert bases == {"laresn": "larsen", "larrsen": "larsen"}
+    table, mean = tf_table(counts, "last_name") or (pl.DataFrame(), 0.0)
+    tf = dict(table.select("value", "tf").iter_rows())
+    assert tf["laresn"] == tf["larsen"] == pytest.approx(500 / 1326)
+    assert tf["hansne"] == pytest.approx(60 / 1326)
+    # agreeing exactly, typos and all, stays as rare as it is
+    assert mean == pytest.approx(sum((c / 1326) ** 2 for c in counts["count"]))
+
+
+def test_two_customers_sharing_a_typo_of_a_common_name_agree_no_more_than_on_the_name() -> None:
+    """Two of 1,000 customers are "hanne laresn" (a typo of Larsen), 100 are "hanne larsen".
+    The typo is rare (2 of 1,000), but the same slip in two records says nothing about their being
+    one customer: they agree on "hanne larsen", which 100 others besides them hold."""
+    names = [("hanne", "laresn")] * 2 + [("hanne", "larsen")] * 100
+    names += [(f"first{i}", f"last{i}") for i in range(898)]
+    rows = [
+        {"record_id": str(i), "customer_type": "person", "first_name_key": f, "last_name_key": n}
+        for i, (f, n) in enumerate(names)
+    ]
+    records = prepare_records(frame(rows))
+    scored = score_pairs(_names_compared(records, [(0, 1)]), _name_model(records))
+    names_weight = scored["w_first_name"].item() + scored["w_last_name"].item()
+    others = (100 - math.sqrt(100)) / 1000
+    assert names_weight == pytest.approx(math.log2(0.8 * 0.8 / others))
+    rare_typo = math.log2(0.8 / (102 / 1000)) + math.log2(0.8 / (2 / 1000))
+    assert names_weight < rare_typo - 8
