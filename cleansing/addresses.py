@@ -74,10 +74,9 @@ _NUMBER_TAIL = (
 )
 
 # ``2 Main Road``, ``435 S. La Cienega Blvd.``, ``12b Rue de Rivoli``: the number first, as in
-# English, French and American addresses; tried only where no number follows the street.
-_NUMBER_FIRST = (
-    rf"^(?P<number>\d{{1,5}})\s?(?P<letter>{_LETTER})?(?:\s+|,\s*)(?P<street>\p{{L}}[^,]*)"
-)
+# English, French and American addresses; tried only where no number follows the street. A
+# letter after a space is the street's (``3901 S State St``: South), not the number's.
+_NUMBER_FIRST = rf"^(?P<number>\d{{1,5}})(?P<letter>{_LETTER})?(?:\s+|,\s*)(?P<street>\p{{L}}[^,]*)"
 
 # Floor and door after the house number: ``2. tv``, ``st. th``, ``2. sal tv``, ``1.``, ``kl.``,
 # ``3. 312``, ``lejl. 4``. Matched on the lower-cased rest with commas as spaces.
@@ -191,20 +190,22 @@ def _postal_codes() -> tuple[list[str], dict[str, str], dict[str, str]]:
 
 
 @cache
-def _street_abbreviations() -> list[tuple[str, str]]:
-    table = load_reference("street_abbreviations")
+def _street_abbreviations(table_name: str = "street_abbreviations") -> list[tuple[str, str]]:
+    table = load_reference(table_name)
     return list(zip(table["pattern"], table["replacement"], strict=True))
 
 
-def street_key(expr: pl.Expr) -> pl.Expr:
+def street_key(expr: pl.Expr, abbreviations: str | None = "street_abbreviations") -> pl.Expr:
     """The matching key of a street name: folded, abbreviations expanded, no punctuation.
 
     ``Gl. Kongevej`` and ``Gammel Kongevej`` → ``gammel kongevej``; ``Vesterg.`` →
     ``vestergade``; ``H. C. Andersens Blvd.`` → ``hc andersens boulevard``; ``Sankt Peders
-    Stræde``, ``Skt. Peders Str.`` → ``st peders straede``.
+    Stræde``, ``Skt. Peders Str.`` → ``st peders straede``. ``abbreviations`` names the table
+    (``street_abbreviations_en`` for English streets: ``E 75th St`` → ``east 75th street``;
+    None for none).
     """
     key = fold(expr)
-    for pattern, replacement in _street_abbreviations():
+    for pattern, replacement in _street_abbreviations(abbreviations) if abbreviations else []:
         key = key.str.replace_all(pattern, replacement)
     key = text_key(key)
     # ``H. C.`` and ``H.C.`` are one initialism; join runs of single letters.
@@ -367,7 +368,11 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         _number_first=only_where(~has_number, rest).str.extract_groups(_NUMBER_FIRST)
     )
     first = pl.col("_number_first")
+    # A line that is all ``NNNN words`` read as postal code and city (``8000 Aarhus C``) may be
+    # a house-number-first street (``3901 S State St``); which one is decided with the country.
+    code_first = _tail("_with_city") >= line.str.len_chars()
     return frame.with_columns(
+        _line_first=pl.when(code_first).then(line).str.extract_groups(_NUMBER_FIRST),
         # Without a number the street is the first segment (``Lundgården, …``).
         _street=pl.coalesce(
             _without_tail(rest, "_number_parts"),
@@ -606,16 +611,25 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
     """
     agrees = _city_agrees(located, official)
     frame = located.select(
-        "_country", "_raw_country", "postal_code", "_written_code", "_foreign_record",
-        "_evidence_country",
+        "_country", "_raw_country", "postal_code", "_written_code", "_typed_code",
+        "_typed_city", "_foreign_record", "_evidence_country",
     ).with_columns(agrees=agrees)  # fmt: skip
     lettered = pl.col("_written_code").str.contains(_FOREIGN_CODE_SHAPE).fill_null(False)
     checked = frame.filter(pl.col("agrees").is_not_null() & pl.col("_country").is_null())
     disagreeing = int((~checked["agrees"]).sum())
     lettered_codes = int(frame.select(lettered.sum()).item())
-    danish_file = disagreeing + lettered_codes <= max(checked.height - disagreeing, 0) or (
-        checked.height == 0 and lettered_codes == 0
-    )
+    # A typed code of five digits without a typed city is no Danish one (``60609``, a Chicago
+    # ZIP; ``80000 Aarhus C`` is a typo); without typed cities to check, the typed codes that
+    # are Danish ones speak for the file instead.
+    unwritten = pl.col("_country").is_null()
+    typed = pl.col("_typed_code")
+    five_digits, danish_codes = frame.select(
+        five=(typed.str.contains(r"^\d{5}$") & unwritten & pl.col("_typed_city").is_null()).sum(),
+        danish=(typed.is_in(list(official)) & unwritten).sum(),
+    ).row(0)
+    foreign_votes = disagreeing + lettered_codes + five_digits
+    danish_votes = checked.height - disagreeing if checked.height else danish_codes
+    danish_file = foreign_votes <= danish_votes
     decided = (
         pl.when(pl.col("_country").is_not_null())
         .then(pl.col("_country"))
@@ -632,6 +646,77 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
         .otherwise(_null())
     )
     return frame.select(decided.alias("country"))["country"]
+
+
+# Countries whose addresses are read the Danish way (their codes are in the Danish postal table,
+# their streets written as in Denmark); the Danish abbreviations apply to their streets only.
+DANISH_REALM: Final = ("DK", "GL", "FO")
+# Countries whose streets are written in English. A foreign record whose country cannot be
+# named gets the English abbreviations as well: most such files are American or British.
+_ENGLISH_STREETS: Final = ("US", "GB", "IE", "CA", "AU", "NZ")
+# The last word of an English street (``S State St``), not of a place name.
+_STREET_SUFFIX = (
+    r"(?i)\s(?:st|street|ave?|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|pl|place"
+    r"|pkwy|parkway|hwy|highway|sq|square|ter|terrace|way)\.?$"
+)
+
+
+def _abroad(located: pl.DataFrame) -> pl.DataFrame:
+    """The Danish readings of the address line taken back on records decided to be foreign.
+
+    ``3901 S State St`` is no Danish postal code 3901 and city ``S State St`` but house number
+    3901 of ``S State St``, where the record has its own postal code or city or the words end
+    in a street word (``0154 Oslo`` alone stays a code and a city). Foreign streets get a key
+    without the Danish abbreviations (``St`` is no ``Stræde``); English ones (and those of a
+    country that cannot be named) get the English ones, so ``E 75th St`` meets ``E 75th Street``.
+    """
+    country = pl.col("country")
+    abroad = country.is_null() | ~country.is_in(DANISH_REALM)
+    first = pl.col("_line_first")
+    number_first = (
+        abroad
+        & first.struct.field("number").is_not_null()
+        & (
+            pl.col("_typed_code").is_not_null()
+            | pl.col("_typed_city").is_not_null()
+            | pl.col("_city").str.contains(_STREET_SUFFIX)
+        )
+    ).fill_null(False)
+    located = located.with_columns(
+        _street=pl.when(number_first)
+        .then(first.struct.field("street").str.strip_chars(" ,"))
+        .otherwise(pl.col("_street")),
+        house_number=pl.when(number_first)
+        .then(
+            pl.coalesce(
+                pl.col("_given_number"),
+                _house_number(first.struct.field("number"), first.struct.field("letter"), _null()),
+            )
+        )
+        .otherwise(pl.col("house_number")),
+        postal_code=pl.when(number_first)
+        .then(pl.col("_typed_code"))
+        .otherwise(pl.col("postal_code")),
+        _any_city=pl.when(number_first).then(pl.col("_typed_city")).otherwise(pl.col("_any_city")),
+        _abroad=abroad.fill_null(False),
+    )
+    foreign = _per_distinct(
+        located.select(pl.when("_abroad").then(pl.col("_street")))["_street"],
+        {
+            "street": lambda text: proper_case(text.str.strip_chars(" ,.-").replace("", None)),
+            "english": lambda _: street_key(pl.col("street"), "street_abbreviations_en"),
+            "plain": lambda _: street_key(pl.col("street"), None),
+        },
+    )
+    english = country.is_null() | country.is_in(_ENGLISH_STREETS)
+    return located.with_columns(
+        street=pl.when("_abroad").then(foreign["street"]).otherwise(pl.col("street")),
+        street_key=pl.when(pl.col("_abroad") & english)
+        .then(foreign["english"])
+        .when("_abroad")
+        .then(foreign["plain"])
+        .otherwise(pl.col("street_key")),
+    )
 
 
 def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
@@ -759,7 +844,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         [located, _foreign_evidence(located, [raw["phone"], raw["mobile"]], codes)],
         how="horizontal",
     )
-    located = located.with_columns(country=_decide_country(located, official))
+    located = _abroad(located.with_columns(country=_decide_country(located, official)))
     cities = _per_distinct(
         located["_any_city"],
         {

@@ -45,6 +45,8 @@ import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from datavask.cleansing.addresses import DANISH_REALM
+
 PAIR_SCHEMA = {"_l": pl.UInt32, "_r": pl.UInt32, "blocking_rule": pl.String}
 
 
@@ -188,6 +190,24 @@ def postal_district() -> pl.Expr:
     return pl.when(code.str.contains(" ", literal=True)).then(code.str.split(" ").list.first())
 
 
+def loose_postal_code(country: pl.Expr, postal_code: pl.Expr) -> pl.Expr:
+    """Whether an address abroad has no postal code of four digits to pin its street to (an
+    American ``3901 S State St`` with its ZIP on one record and none on the next): the address
+    rule may miss its building, so its line as written is blocked and compared as well. Danish
+    addresses (:data:`~datavask.cleansing.addresses.DANISH_REALM`) are never loose."""
+    four_digits = postal_code.str.contains(r"^\d{4}$").fill_null(False)
+    abroad = country.is_null() | ~country.is_in(DANISH_REALM)
+    return (abroad & ~four_digits).fill_null(False)
+
+
+def _loose_address() -> pl.Expr:
+    """Whether the address rule may miss a record's building: its line did not parse into street
+    and number, or it is a loose address abroad (:func:`loose_postal_code`)."""
+    return pl.col("_address").is_null() | loose_postal_code(
+        pl.col("country"), pl.col("postal_code")
+    )
+
+
 def address_sort_key() -> pl.Expr:
     """The address line with its numbers first: ``1718 s loomis blvd`` and ``1718 s loomis``
     sort next to each other, and so do ``12 2 vestergade tv`` and ``12 2 vestergde tv``."""
@@ -195,7 +215,7 @@ def address_sort_key() -> pl.Expr:
     numbers = text.str.extract_all(r"\d+").list.join(" ")
     words = text.str.replace_all(r"\d+", "").str.replace_all(r"\s+", " ").str.strip_chars()
     key = pl.concat_str(numbers, words, separator=" ").str.strip_chars()
-    return pl.when(pl.col("_address").is_null()).then(key)
+    return pl.when(_loose_address()).then(key)
 
 
 def name_words() -> pl.Expr:
@@ -226,7 +246,7 @@ def address_numbers() -> pl.Expr:
     shared by thousands (``12`` in a national file) fills a block past the cap and pairs
     nothing."""
     numbers = pl.col("_address_text").str.extract_all(r"\d+").list.join(" ")
-    return pl.when(pl.col("_address").is_null() & (numbers.str.len_chars() > 0)).then(numbers)
+    return pl.when(_loose_address() & (numbers.str.len_chars() > 0)).then(numbers)
 
 
 def address_line_numbers() -> pl.Expr:

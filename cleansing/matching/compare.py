@@ -70,6 +70,8 @@ import numpy as np
 import polars as pl
 from rapidfuzz import distance, fuzz, process
 
+from datavask.cleansing.matching.blocking import loose_postal_code
+
 NULL_LEVEL: Final = -1
 
 
@@ -590,7 +592,13 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         .otherwise(0)
     )
     level = pl.select(expr.cast(pl.Int8)).to_series()
-    unparsed = (key_l.is_null() | key_r.is_null()).fill_null(True)
+    # An address abroad without a four-digit postal code (an American ZIP on one record, none
+    # on the next) is compared by its line as written, as the blocking's address rules pair it.
+    cl, cr = pv.both("country")
+    loose = pl.select(
+        loose_postal_code(pl.lit(cl), pl.lit(pl_)) | loose_postal_code(pl.lit(cr), pl.lit(pr))
+    ).to_series()
+    unparsed = (key_l.is_null() | key_r.is_null() | loose).fill_null(True)
     if unparsed.any():
         # Only the pairs with an unparsed side need their address lines compared.
         text_l, text_r = (side.filter(unparsed) for side in pv.both("_address_text"))

@@ -56,6 +56,7 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "door": pl.String(),
     "postal_code": pl.String(),
     "city": pl.String(),
+    "country": pl.String(),
     "address_key": pl.String(),
     "address_line2": pl.String(),
     "phone_e164": pl.String(),

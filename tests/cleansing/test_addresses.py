@@ -365,3 +365,43 @@ def test_a_four_digit_foreign_code_needs_the_phone_or_the_street_to_say_so() -> 
     assert out["postal_code"].to_list() == ["0154", "8001", "8000"]
     assert out["city"].to_list() == ["Oslo", "Arhus", "Aarhus C"]
     assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False, True, False]
+
+
+def test_an_american_file_keeps_its_house_number_first_streets() -> None:
+    """A Chicago register (address and ZIP, no city or country column): five-digit ZIPs make
+    the file foreign, so ``3901 S State St`` is house number 3901 of ``S State St``, not the
+    Danish postal code 3901 with a city ``S State St``, and no Danish code is made up."""
+    out = _addresses(
+        raw_address=["3901 S State St", "5610 W Lake Street", "2140 W 79th St", "845 W 69th St"],
+        raw_postal_code=["60609", "60644", None, "60621"],
+    )
+    assert out["street"].to_list() == ["S State St", "W Lake Street", "W 79th St", "W 69th St"]
+    assert out["house_number"].to_list() == ["3901", "5610", "2140", "845"]
+    assert out["postal_code"].to_list() == ["60609", "60644", None, "60621"]
+    assert out["city"].to_list() == [None] * 4
+    assert out["country"].to_list() == [None] * 4
+    assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
+
+
+def test_foreign_streets_get_no_danish_abbreviations() -> None:
+    """``St`` on an American street is Street, not Stræde: ``E 75th St`` and ``E 75th Street``
+    share a key; the Danish records beside them keep the Danish reading."""
+    american = ["E 75th St 1", "E 75th Street 1", "N. Avers Ave 4", "North Avers Avenue 4"]
+    out = _addresses(
+        raw_street=[*american, "Skt. Peders Str. 2", "Sankt Peders Stræde 2"],
+        raw_postal_code=["60619", "60619", "60625", "60625", "1453", "1453"],
+        raw_city=[None, None, None, None, "København K", "København K"],
+    )
+    keys = out["street_key"].to_list()
+    assert keys[0] == keys[1] == "east 75th street"
+    assert keys[2] == keys[3] == "north avers avenue"
+    assert keys[4] == keys[5] == "st peders straede"
+    assert out["country"].to_list() == [None] * 4 + ["DK"] * 2
+
+
+def test_a_lone_foreign_code_and_city_stays_one() -> None:
+    """``0154 Oslo`` on its own line of a Norwegian record is a postal code and a city, not
+    house number 154 of a street ``Oslo``."""
+    out = _addresses(raw_address=["0154 Oslo"], raw_phone=["+47 22 12 34 56"])
+    assert out.select("postal_code", "city", "country").row(0) == ("0154", "Oslo", "NO")
+    assert out["street"].to_list() == [None]
