@@ -381,11 +381,8 @@ def _customers(view: pl.DataFrame, proposals: pl.DataFrame, plan: pl.DataFrame) 
             "customer_type",
         )
     ]
-    # Only a cluster of several records says which record carries which code (below): the
-    # one-record clusters, most of a file, are left out before exploding their codes.
     flagged = (
-        view.filter(pl.col("cluster_id").is_duplicated())
-        .select("cluster_id", "record_id", pl.col("flags").alias("code"))
+        view.select("cluster_id", "record_id", pl.col("flags").alias("code"))
         .explode("code")
         .filter(pl.col("code").is_not_null() & ~pl.col("code").is_in(list(_CLUSTER_CODES)))
         .group_by("cluster_id", "code", maintain_order=True)

@@ -81,6 +81,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     score_pairs,
     term_frequencies,
     tf_codes,
+    tf_value_codes,
     train,
 )
 from datavask.cleansing.matching.hard_rules import HARD_RULES, SOFT_VETOES, hard_rule_column
@@ -517,6 +518,7 @@ def find_duplicates(
         # number look like a switchboard's (which would keep them apart).
         copies = records.get_column(IDENTICAL)
         codes = tf_codes(records, comparisons)  # counted again in every pass
+        value_codes = tf_value_codes(tf_values, codes)
         tf_tables, tf_mean = term_frequencies(records, comparisons, copies, codes=codes)
     with clock("u"):
         u = estimate_u(
@@ -555,6 +557,7 @@ def find_duplicates(
                     levels.with_columns(_same_customer(customers, candidates)),
                     model,
                     tf_values=tf_values,
+                    value_codes=value_codes,
                 )
                 .with_columns(*extra)
                 .with_columns(decide)

@@ -181,7 +181,9 @@ def term_frequencies(
             coded = coded.select("code", customer).unique()
         counts = coded.group_by("code").len("count")
         made = tf_table(
-            counts.select(distinct.gather(counts.get_column("code")).alias("value"), "count"),
+            counts.select(
+                distinct.gather(counts.get_column("code")).alias("value"), "count", "code"
+            ),
             c.name,
         )
         if made is not None:
@@ -324,6 +326,7 @@ def tf_table(counts: pl.DataFrame, name: str = "") -> tuple[pl.DataFrame, float]
             "value",
             (low[0] / total).alias("tf"),
             (low[1] / (total + 1)).alias(TF_APART),
+            *(["code"] if "code" in counts.columns else []),
         )
         return others, float((others["tf"] ** 2).sort().sum())
     table = counts.select(
@@ -332,6 +335,7 @@ def tf_table(counts: pl.DataFrame, name: str = "") -> tuple[pl.DataFrame, float]
         # A pair of one customer is scored as if its two records were two customers: its own
         # merge must not make its shared value look rarer (see score_pairs).
         ((held + 1) / (total + 1)).alias(TF_APART),
+        *(["code"] if "code" in counts.columns else []),
     )
     # ū is the chance that two random records agree exactly, typos and all: counted as written.
     # Summed in sorted order, so that reruns give bit-identical weights.
@@ -721,14 +725,49 @@ def encode_tf_values(levels: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.S
     return levels.with_columns(codes), values
 
 
+def tf_value_codes(values: dict[str, pl.Series], codes: TfCodes) -> dict[str, pl.Series]:
+    """Per tf comparison, the :func:`tf_codes` code of each of the pairs' distinct agreeing values
+    (``values`` of :func:`encode_tf_values`; null for a value no record holds as counted).
+
+    Worked out once, it lets every scoring pass find a value's term frequency by its code in the
+    pass's table instead of joining the values' text with a table of every value of the file."""
+    positions = {}
+    for name, given in values.items():
+        if name not in codes:
+            continue
+        numbered = codes[name][1].alias("value").to_frame().with_row_index("code")
+        found = (
+            given.alias("value")
+            .to_frame()
+            .join(numbered, on="value", how="left", maintain_order="left")
+        )
+        positions[name] = found.get_column("code")
+    return positions
+
+
 def _tf_lookup(
-    frame: pl.DataFrame, name: str, table: pl.DataFrame, values: dict[str, pl.Series] | None
+    frame: pl.DataFrame,
+    name: str,
+    table: pl.DataFrame,
+    values: dict[str, pl.Series] | None,
+    value_codes: dict[str, pl.Series] | None = None,
 ) -> pl.DataFrame:
     """``_tf_<name>`` and ``_tfa_<name>``: the tf table's ``tf`` and ``tf_apart`` of each pair's
     ``tfv_<name>`` (null where it has none) — by position where the values are encoded
-    (:func:`encode_tf_values`), else by joining on the text."""
+    (:func:`encode_tf_values`), through the values' codes where the table has them
+    (:func:`tf_value_codes`), else by joining on the text."""
     tfv = f"tfv_{name}"
-    renamed = table.rename(
+    at = value_codes.get(name) if values is not None and value_codes is not None else None
+    if at is not None and "code" in table.columns and TF_APART in table.columns:
+        size = max(int(table["code"].max() or 0), int(at.max() or 0)) + 1  # type: ignore[arg-type]
+        pair_codes = frame.get_column(tfv)
+        looked_up = []
+        for column, alias in (("tf", f"_tf_{name}"), (TF_APART, f"_tfa_{name}")):
+            by_code = pl.repeat(None, size, dtype=pl.Float64, eager=True).alias(alias)
+            by_code = by_code.scatter(table["code"], table[column])
+            looked_up.append(by_code.gather(at).gather(pair_codes))
+        return frame.with_columns(looked_up)
+    renamed = table.drop("code", strict=False).rename(
         {"value": tfv, "tf": f"_tf_{name}", TF_APART: f"_tfa_{name}"}, strict=False
     )
     if values is None:
@@ -775,6 +814,7 @@ def score_pairs(
     model: FellegiSunterModel,
     *,
     tf_values: dict[str, pl.Series] | None = None,
+    value_codes: dict[str, pl.Series] | None = None,
 ) -> pl.DataFrame:
     """``levels`` plus ``w_<name>`` per comparison, ``match_weight`` and ``match_probability``.
 
@@ -796,7 +836,7 @@ def score_pairs(
             base = pl.when(lvl == level).then(weight).otherwise(base)
         tfv = f"tfv_{c.name}"
         if c.name in model.tf_tables and tfv in frame.columns:
-            frame = _tf_lookup(frame, c.name, model.tf_tables[c.name], tf_values)
+            frame = _tf_lookup(frame, c.name, model.tf_tables[c.name], tf_values, value_codes)
             tf = pl.col(f"_tf_{c.name}")
             if SAME_CUSTOMER in frame.columns and f"_tfa_{c.name}" in frame.columns:
                 tf = pl.when(pl.col(SAME_CUSTOMER)).then(pl.col(f"_tfa_{c.name}")).otherwise(tf)
