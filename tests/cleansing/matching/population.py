@@ -24,6 +24,7 @@ COLUMNS: dict[str, pl.DataType] = {
     "floor": pl.String(),
     "door": pl.String(),
     "postal_code": pl.String(),
+    "country": pl.String(),
     "phone_e164": pl.String(),
     "email": pl.String(),
     "cvr": pl.String(),
