@@ -13,7 +13,7 @@ task                    what it does
 ======================  ====================================================================
 ``msummary-q``          what the plan and the prior read of row partition ``q``
                         (:func:`~.chunked.partition_summary`)
-``mplan``               the comparisons, rules and reviewers' pairs, as :func:`match_plan`
+``mplan``               the comparisons, rules and reviewers' pairs, as the local run
                         chooses them (:func:`~.chunked.summarised_plan`)
 ``mwanted-c``           the records chunk ``c`` names, per row partition
 ``mpick<c>-q``          those records of partition ``q`` (the shuffle by record position)

@@ -23,10 +23,9 @@ term frequencies       :func:`tf_pieces` per row partition (values once per cust
                        :func:`tf_summed` makes the tables (:func:`with_tf` for each tf pass)
 score                  :func:`scored_chunk` with the model and, from the second pass on, the
                        cluster labels
-cluster                :func:`~datavask.cleansing.matching.cluster_links` per chunk; components
-                       and their splits from all links; :func:`within_components` per chunk (the
-                       pairs compared inside the components a bridge could hold) for the bridge
-                       check
+cluster                :func:`chunk_links` per chunk (matched and vetoed links); the components,
+                       their splits and the bridge check per bucket of whole components on the
+                       workers (:mod:`datavask.flows.engine_dask_components`)
 output                 :func:`finished_chunk`: refused links to review, the ``pairs`` rows, the
                        review pairs' records and the reviewed pairs
 =====================  =========================================================================
@@ -52,21 +51,16 @@ from datavask.cleansing.matching import (
     _pairs_frame,
     _refused_to_review,
     _same_customer,
-    _total_pairs,
-    bridge_links,
     cluster_links,
-    split_components,
 )
 from datavask.cleansing.matching.blocking import (
     IDENTICAL,
     BlockingRule,
-    coarse_evidence,
     coarse_fields,
     default_rules,
     evidence_counts,
     learned_from,
 )
-from datavask.cleansing.matching.clusters import check_bridges
 from datavask.cleansing.matching.compare import (
     Comparison,
     available_comparisons,
@@ -86,7 +80,6 @@ from datavask.cleansing.matching.fellegi_sunter import (
     FellegiSunterModel,
     _clamped,
     all_pairs,
-    estimate_u,
     level_patterns,
     random_pair_prior,
     random_pairs,
@@ -101,7 +94,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
 )
 from datavask.cleansing.matching.hard_rules import hard_rule_column
 from datavask.cleansing.matching.prepare import evidence_fields
-from datavask.cleansing.matching.review_band import ReviewBand, weight
+from datavask.cleansing.matching.review_band import ReviewBand
 
 
 @dataclass(frozen=True)
@@ -115,27 +108,6 @@ class Plan:
     link_only: bool
     decided: Decided
     review_band: tuple[float, float] | None  # the user's, or None: the model's
-
-
-def match_plan(
-    records: pl.DataFrame,
-    settings: MatchSettings,
-    decisions: pl.DataFrame | None,
-    link_only: bool,
-    review_band: tuple[float, float] | None,
-) -> Plan:
-    """The comparisons and rules :func:`~datavask.cleansing.matching.find_duplicates` chooses for
-    ``records`` (every record, prepared), and ``decisions`` located among them."""
-    evidence = evidence_fields(records)
-    comparisons = available_comparisons(records, _adapted(records, settings.comparisons))
-    comparisons += tuple(
-        evidence_comparison(f) for f in evidence if records[f"evidence_{f}"].count() > 0
-    )
-    rules = settings.blocking_rules or default_rules(
-        window=settings.sorted_window, evidence=evidence, coarse=coarse_evidence(records, evidence)
-    )
-    decided = locate_decisions(decisions, records)
-    return Plan(comparisons, rules, settings, link_only, decided, review_band)
 
 
 # --------------------------------------------------------------------------- records of a chunk
@@ -292,45 +264,6 @@ def chunk_sessions(
     return out
 
 
-def fitted_model(
-    records: pl.DataFrame,
-    plan: Plan,
-    training: Sequence[pl.DataFrame],
-    sessions: Sequence[list[pl.DataFrame]],
-    tf: tuple[dict[str, pl.DataFrame], dict[str, float]],
-) -> tuple[FellegiSunterModel, ReviewBand]:
-    """The model the local run estimates, from every record (u), the term frequencies ``tf``
-    (:func:`tf_summed`) and the chunks' pattern counts (m and λ), and the review band it gives."""
-    settings, comparisons = plan.settings, plan.comparisons
-    tf_tables, tf_mean = tf
-    u = estimate_u(
-        records,
-        comparisons,
-        sample_size=settings.u_sample_size,
-        seed=settings.seed,
-        link_only=plan.link_only,
-        tf_mean=tf_mean,
-    )
-    overall = summed_patterns(list(training), comparisons)
-    rules = [r for r in plan.rules if r.trains]
-    per_session = [
-        (
-            summed_patterns([s[k] for s in sessions], session_visible(comparisons, rule.uses)),
-            rule.uses,
-        )
-        for k, rule in enumerate(rules)
-    ]
-    model = train_patterns(
-        overall, per_session, comparisons, u, max_iterations=settings.em_max_iterations
-    )
-    model.count_values(tf_tables, tf_mean)
-    trained = int(overall["count"].sum() or 0)
-    model.prior = random_pair_prior(
-        model.match_share, trained, _total_pairs(records, link_only=plan.link_only)
-    )
-    return model, _band(plan.review_band, settings, model)
-
-
 def tf_pieces(
     records: pl.DataFrame, plan: Plan, labels: np.ndarray | None, buckets: int
 ) -> dict[str, list[pl.DataFrame]]:
@@ -451,43 +384,6 @@ def chunk_links(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return cluster_links(scored)
 
 
-def split_from_links(
-    records: pl.DataFrame, links: Sequence[tuple[pl.DataFrame, pl.DataFrame]], band: ReviewBand
-) -> tuple[np.ndarray, int]:
-    """Components over every chunk's matched pairs, split as the local run splits them."""
-    matched = pl.concat([m for m, _ in links], how="vertical")
-    cannot = pl.concat([c for _, c in links], how="vertical")
-    return split_components(records.height, records["cvr"], matched, cannot, band)
-
-
-def bridged(
-    labels: np.ndarray,
-    links: Sequence[tuple[pl.DataFrame, pl.DataFrame]],
-    within: Sequence[pl.DataFrame],
-    band: ReviewBand,
-) -> tuple[np.ndarray, pl.DataFrame]:
-    """The split components' bridges checked (:func:`~.clusters.check_bridges`) against the
-    pairs compared inside them (:func:`within_components` of every chunk, in chunk order: the
-    order the local run sums their weights in)."""
-    matched = pl.concat([m for m, _ in links], how="vertical")
-    return check_bridges(
-        labels,
-        bridge_links(matched, band),
-        pl.concat(list(within), how="vertical"),
-        merge_weight=weight(band.high),
-    )
-
-
-def within_components(scored: pl.DataFrame, labels: np.ndarray) -> pl.DataFrame:
-    """The chunk's pairs (``_l``, ``_r``, ``match_weight``) inside one component of four or more
-    records: the only pairs the bridge check (:func:`~.clusters.check_bridges`) reads."""
-    label = pl.Series(labels)
-    sizes = pl.Series(np.bincount(labels, minlength=len(labels)))
-    left, right = label.gather(scored["_l"]), label.gather(scored["_r"])
-    inside = (left == right) & (sizes.gather(left) >= 4)
-    return scored.select("_l", "_r", "match_weight").filter(inside)
-
-
 def finished_chunk(
     chunk: Chunk, scored: pl.DataFrame, refused: pl.DataFrame, plan: Plan
 ) -> dict[str, Any]:
@@ -557,7 +453,9 @@ def summarised_plan(
     link_only: bool,
     review_band: tuple[float, float] | None,
 ) -> Plan:
-    """:func:`match_plan` from the row partitions' :func:`partition_summary`: the same plan."""
+    """The comparisons and rules :func:`~datavask.cleansing.matching.find_duplicates` chooses for
+    every record, and ``decisions`` located among them, from the row partitions'
+    :func:`partition_summary` alone: the same plan the local run makes."""
     witness = pl.concat([s["witness"] for s in summaries], how="vertical")
     evidence = evidence_fields(witness)
     comparisons = available_comparisons(witness, _adapted(witness, settings.comparisons))
@@ -852,8 +750,9 @@ def fitted_from_summaries(
     sessions: Sequence[list[pl.DataFrame]],
     tf: tuple[dict[str, pl.DataFrame], dict[str, float]],
 ) -> tuple[FellegiSunterModel, ReviewBand]:
-    """:func:`fitted_model` with u (:func:`sampled_u`) and the number of record pairs
-    (:func:`summarised_pairs`) given rather than computed from every record."""
+    """The model the local run estimates and the review band it gives: m and λ by EM on the
+    chunks' summed pattern counts, u (:func:`sampled_u`) and the number of record pairs
+    (:func:`summarised_pairs`) from the partitions rather than from every record."""
     u, total_pairs = given
     settings, comparisons = plan.settings, plan.comparisons
     tf_tables, tf_mean = tf
