@@ -757,7 +757,7 @@ def fitted_from_summaries(
     settings, comparisons = plan.settings, plan.comparisons
     tf_tables, tf_mean = tf
     overall = summed_patterns(list(training), comparisons)
-    rules = [r for r in plan.rules if not r.star]
+    rules = [r for r in plan.rules if r.trains]
     per_session = [
         (
             summed_patterns([s[k] for s in sessions], session_visible(comparisons, rule.uses)),
