@@ -408,6 +408,18 @@ def _adapted(records: pl.DataFrame, names: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
+def chosen_comparisons(
+    records: pl.DataFrame, settings: MatchSettings, evidence: tuple[str, ...]
+) -> tuple[Comparison, ...]:
+    """The comparisons for the fields ``records`` fill (:func:`_adapted`), and one per evidence
+    field some record holds. ``records``: every record, or one filled row per column (the Dask
+    engine's partition summaries), which gives the same choice."""
+    comparisons = available_comparisons(records, _adapted(records, settings.comparisons))
+    return comparisons + tuple(
+        evidence_comparison(f) for f in evidence if records[f"evidence_{f}"].count() > 0
+    )
+
+
 def _same_customer(customers: pl.Series, candidates: pl.DataFrame) -> pl.Series:
     """Per candidate pair: whether the term frequencies count its two records as one customer
     (see :func:`~.fellegi_sunter.score_pairs`)."""
@@ -469,10 +481,7 @@ def find_duplicates(
         if link_only is None:
             link_only = records["source"].drop_nulls().n_unique() > 1
         evidence = evidence_fields(records)
-        comparisons = available_comparisons(records, _adapted(records, settings.comparisons))
-        comparisons += tuple(
-            evidence_comparison(f) for f in evidence if records[f"evidence_{f}"].count() > 0
-        )
+        comparisons = chosen_comparisons(records, settings, evidence)
         rules = settings.blocking_rules or default_rules(
             window=settings.sorted_window,
             evidence=evidence,

@@ -45,12 +45,12 @@ import polars as pl
 
 from datavask.cleansing.matching import (
     MatchSettings,
-    _adapted,
     _band,
     _decision,
     _pairs_frame,
     _refused_to_review,
     _same_customer,
+    chosen_comparisons,
     cluster_links,
 )
 from datavask.cleansing.matching.blocking import (
@@ -63,9 +63,7 @@ from datavask.cleansing.matching.blocking import (
 )
 from datavask.cleansing.matching.compare import (
     Comparison,
-    available_comparisons,
     compare_pairs,
-    evidence_comparison,
     tf_counted,
 )
 from datavask.cleansing.matching.copies import copies_match, copy_pairs
@@ -78,7 +76,6 @@ from datavask.cleansing.matching.decisions import (
 from datavask.cleansing.matching.fellegi_sunter import (
     WITHIN_GROUP,
     FellegiSunterModel,
-    _clamped,
     all_pairs,
     level_patterns,
     random_pair_prior,
@@ -90,6 +87,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     tf_table,
     tf_values,
     train_patterns,
+    u_from_levels,
     u_sample_size,
 )
 from datavask.cleansing.matching.hard_rules import hard_rule_column
@@ -458,10 +456,7 @@ def summarised_plan(
     :func:`partition_summary` alone: the same plan the local run makes."""
     witness = pl.concat([s["witness"] for s in summaries], how="vertical")
     evidence = evidence_fields(witness)
-    comparisons = available_comparisons(witness, _adapted(witness, settings.comparisons))
-    comparisons += tuple(
-        evidence_comparison(f) for f in evidence if witness[f"evidence_{f}"].count() > 0
-    )
+    comparisons = chosen_comparisons(witness, settings, evidence)
     rules = settings.blocking_rules or default_rules(
         window=settings.sorted_window,
         evidence=evidence,
@@ -695,29 +690,11 @@ def sampled_u(
     sampled = tuple(c for c in comparisons if c.name not in WITHIN_GROUP and c.name not in exact)
     left, right = local(pairs)
     levels = compare_pairs(sample, left, right, sampled, with_tf_values=False)
-    u: dict[str, list[float]] = {}
-    for c in comparisons:
-        if c.name in WITHIN_GROUP:
-            u[c.name] = _within_u(sample, c, drawn, local)
-            continue
-        if c.name in exact:
-            u[c.name] = exact[c.name]
-            continue
-        counts = levels[f"lvl_{c.name}"].value_counts()
-        observed = dict(
-            zip(counts[counts.columns[0]].to_list(), counts["count"].to_list(), strict=True)
-        )
-        total = sum(v for k, v in observed.items() if k >= 0)
-        floor = 1.0 / (2.0 * max(total, 1))
-        probs = [
-            max(observed.get(level, 0) / max(total, 1), floor) for level in range(len(c.levels))
-        ]
-        if c.name in tf_mean:
-            probs[c.top] = tf_mean[c.name]
-        rest = sum(probs[: c.top])
-        scale = (1.0 - probs[c.top]) / rest if rest > 0 else 1.0
-        u[c.name] = [p * scale for p in probs[: c.top]] + [probs[c.top]]
-    return {name: _clamped(probs) for name, probs in u.items()}
+
+    def within(c: Comparison) -> list[float]:
+        return _within_u(sample, c, drawn, local)
+
+    return u_from_levels(levels, comparisons, exact, tf_mean, within)
 
 
 def _within_u(

@@ -22,6 +22,7 @@ expected share — so a shared switchboard number or "Jensen" counts for less th
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -393,10 +394,27 @@ def estimate_u(
     exact = {c.name: _exact_u(records, c, tf_mean) for c in comparisons if len(c.levels) == 2}
     sampled = tuple(c for c in comparisons if c.name not in WITHIN_GROUP and c.name not in exact)
     levels = compare_pairs(records, left, right, sampled, with_tf_values=False)
+
+    def within(c: Comparison) -> list[float]:
+        return _u_within_group(records, c, WITHIN_GROUP[c.name], size=size, seed=seed)
+
+    return u_from_levels(levels, comparisons, exact, tf_mean, within)
+
+
+def u_from_levels(
+    levels: pl.DataFrame,
+    comparisons: tuple[Comparison, ...],
+    exact: dict[str, list[float]],
+    tf_mean: dict[str, float],
+    within: Callable[[Comparison], list[float]],
+) -> dict[str, list[float]]:
+    """u per comparison from the random pairs' ``levels``: the share of pairs at each level
+    (floored at half a pair), ``exact`` where it was counted without sampling, ``within`` for the
+    comparisons drawn inside groups (:data:`WITHIN_GROUP`)."""
     u: dict[str, list[float]] = {}
     for c in comparisons:
         if c.name in WITHIN_GROUP:
-            u[c.name] = _u_within_group(records, c, WITHIN_GROUP[c.name], size=size, seed=seed)
+            u[c.name] = within(c)
             continue
         if c.name in exact:
             u[c.name] = exact[c.name]
