@@ -15,6 +15,7 @@ import platform
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -322,8 +323,10 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     if not clusters["record_id"].equals(frame["record_id"]):
         raise AssertionError("matching returned clusters out of input order")
     frame = frame.hstack(clusters.drop("record_id"))
-    frame.write_parquet(Path(work, "matched.parquet"), compression=WORK_COMPRESSION)
-    result.pairs.write_parquet(Path(work, "pairs.parquet"), compression=WORK_COMPRESSION)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="match-write") as writer:
+        pairs = writer.submit(_write_work, result.pairs, Path(work, "pairs.parquet"))
+        _write_work(frame, Path(work, "matched.parquet"))
+        pairs.result()
     return {
         "pairs": result.pairs.height,
         "clusters": frame["cluster_id"].n_unique(),
@@ -369,19 +372,31 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     frame = apply_verdict(frame, blacklist_hits=hits)
     golden = build_golden(frame)
     frame = mark_survivors(frame, golden)
-    # Only the columns the write step reads cross to it: the raw_ values, keys and flag_ columns
-    # are about half the record's bytes, written and read back for nothing.
-    records_view(frame).write_parquet(Path(work, "final.parquet"), compression=WORK_COMPRESSION)
-    golden.write_parquet(Path(work, "golden.parquet"), compression=WORK_COMPRESSION)
-    # changes.csv lists exactly what the re-import writes: survivors carry their golden values.
-    # Both read the same values shaped like the input, made once here.
     mapped = set(json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"])
-    applied = apply_golden(frame, golden)
-    shaped = input_shaped(applied, mapped=mapped)
-    shaped.write_parquet(Path(work, SHAPED), compression=WORK_COMPRESSION)
-    changes = build_changes(applied, mapped=mapped, shaped=shaped)
-    changes.write_parquet(Path(work, "changes.parquet"), compression=WORK_COMPRESSION)
+    # The step's files are written in the background while the next frame is made: the frames
+    # are not changed once made, and the Parquet writer lets go of the GIL.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verdict-write") as writer:
+        written = [
+            # Only the columns the write step reads cross to it: the raw_ values, keys and flag_
+            # columns are about half the record's bytes, written and read back for nothing.
+            writer.submit(_write_work, records_view(frame), Path(work, "final.parquet")),
+            writer.submit(_write_work, golden, Path(work, "golden.parquet")),
+        ]
+        # changes.csv lists exactly what the re-import writes: survivors carry their golden
+        # values. Both read the same values shaped like the input, made once here.
+        applied = apply_golden(frame, golden)
+        shaped = input_shaped(applied, mapped=mapped)
+        written.append(writer.submit(_write_work, shaped, Path(work, SHAPED)))
+        changes = build_changes(applied, mapped=mapped, shaped=shaped)
+        _write_work(changes, Path(work, "changes.parquet"))
+        for done in written:
+            done.result()
     return detail
+
+
+def _write_work(frame: pl.DataFrame, path: Path) -> None:
+    """One of the run's work files (read back by a later step of this run only)."""
+    frame.write_parquet(path, compression=WORK_COMPRESSION)
 
 
 # The verdict's cleaned values shaped like the input (cleansing.changes.input_shaped), for the
@@ -495,21 +510,29 @@ def _write_tables(
     run["counts"] = run_counts(frame, run)
     run["flags"] = flag_counts(frame)
     run["counts"] |= report_counts(frame, pairs)  # customers, not only records
-    with timed("records_golden_pairs"):
-        write_table(records, tmp / "records.parquet")
-        write_table(golden, tmp / "golden.parquet")
-        write_table(pairs, tmp / "pairs.parquet")
-    with timed("changes_csv"):
-        write_excel_csv(changes, tmp / "changes.csv")  # for people: Danish Excel opens it
-    if options["format"] != "parquet":
-        with timed(f"records_golden_{options['format']}"):
-            write_table(records, tmp / f"records.{options['format']}")
-            write_table(golden, tmp / f"golden.{options['format']}")
-    with timed("reimport"):
-        write_reimport(
-            tmp, frame, golden, pairs, input_info=run["input"],
-            only_changed=options["only_changed"], shaped=shaped,
-        )  # fmt: skip
+
+    def reimport() -> None:
+        with timed("reimport"):
+            write_reimport(
+                tmp, frame, golden, pairs, input_info=run["input"],
+                only_changed=options["only_changed"], shaped=shaped,
+            )  # fmt: skip
+
+    # The re-import is written beside the tables: each output is its own file, read from frames
+    # nobody changes, and polars and zlib let go of the GIL, so the two cores share the work.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-reimport") as writer:
+        reimported = writer.submit(reimport)
+        with timed("records_golden_pairs"):
+            write_table(records, tmp / "records.parquet")
+            write_table(golden, tmp / "golden.parquet")
+            write_table(pairs, tmp / "pairs.parquet")
+        with timed("changes_csv"):
+            write_excel_csv(changes, tmp / "changes.csv")  # for people: Danish Excel opens it
+        if options["format"] != "parquet":
+            with timed(f"records_golden_{options['format']}"):
+                write_table(records, tmp / f"records.{options['format']}")
+                write_table(golden, tmp / f"golden.{options['format']}")
+        reimported.result()
     return frame.get_column("cvr")
 
 
