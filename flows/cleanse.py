@@ -32,8 +32,13 @@ STEPS = ("read", "normalise", "registry", "match", "verdict", "write")
 BUNDLED_REGISTRY = Path(str(files("datavask.data") / "sample" / "registry.jsonl.gz"))
 # The work directory's Parquet files live for one run: lz4 writes them 2.5x faster than the
 # default zstd and reads them back 2.5x faster (1M records: 37 s vs 92 s to write on a loaded
-# machine) for 1.6x the bytes. The outputs keep polars' default.
+# machine) for 1.6x the bytes. The outputs keep polars' default. The Dask engine's parts use it.
 WORK_COMPRESSION: Final = "lz4"
+# The local engine's work files never leave the machine and are read back whole within the
+# minute: uncompressed and without column statistics they cost 0.6x lz4's CPU to write and
+# 0.75x to read (200,000 matched records: 0.51 s against 0.82 s, 0.16 s against 0.21 s) for
+# 1.8x the bytes, which stay in the page cache.
+LOCAL_WORK: Final[dict[str, Any]] = {"compression": "uncompressed", "statistics": False}
 
 
 @dataclass
@@ -92,7 +97,7 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     mapped = [*info.mapping.values(), *evidence.values()]  # [compare] columns stay for matching
     frame = set_aside_originals(frame, work, mapped=mapped)
     Path(work, "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
-    frame.write_parquet(Path(work, "canonical.parquet"), compression=WORK_COMPRESSION)
+    _write_work(frame, Path(work, "canonical.parquet"))
     Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
     return info.to_dict()
 
@@ -173,7 +178,7 @@ def set_aside_originals(frame: pl.DataFrame, work: str, *, mapped: Iterable[str]
     src = [c for c in frame.columns if c.startswith("src_")]
     keep = {f"src_{c}" for c in mapped}
     aside = [c for c in src if c not in keep]
-    frame.select(aside).write_parquet(Path(work, "originals.parquet"), compression=WORK_COMPRESSION)
+    _write_work(frame.select(aside), Path(work, "originals.parquet"))
     Path(work, "src_columns.json").write_text(json.dumps(src), encoding="utf-8")
     return frame.drop(aside)
 
@@ -206,7 +211,7 @@ def normalise_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         check_deliverability=options.get("check_deliverability", False),
         match_key=match_key(),
     )
-    frame.write_parquet(Path(work, "normalised.parquet"), compression=WORK_COMPRESSION)
+    _write_work(frame, Path(work, "normalised.parquet"))
     return {"rows": frame.height}
 
 
@@ -217,7 +222,7 @@ def registry_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         from datavask.cleansing.registry import apply_registry
 
         frame = apply_registry(frame, found)
-    frame.write_parquet(Path(work, "registered.parquet"), compression=WORK_COMPRESSION)
+    _write_work(frame, Path(work, "registered.parquet"))
     return detail
 
 
@@ -395,8 +400,8 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_work(frame: pl.DataFrame, path: Path) -> None:
-    """One of the run's work files (read back by a later step of this run only)."""
-    frame.write_parquet(path, compression=WORK_COMPRESSION)
+    """One of the local run's work files (read back by a later step of this run only)."""
+    frame.write_parquet(path, **LOCAL_WORK)
 
 
 # The verdict's cleaned values shaped like the input (cleansing.changes.input_shaped), for the
