@@ -20,6 +20,7 @@ The result is the canonical frame of :mod:`cleansing.schema`: ``record_id``, ``s
 from __future__ import annotations
 
 import bisect
+import codecs
 import contextlib
 import csv
 import gzip
@@ -27,7 +28,9 @@ import hashlib
 import io
 import json
 import os
+import re
 import sys
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -334,19 +337,27 @@ def decode_text(data: bytes) -> DecodedText:
         if encoding != "utf-8-sig":  # UTF-16 with an odd pair of bytes: say so, don't guess
             raise InputError(f"cannot be decoded as {encoding} text")
     bom = data.startswith(_UTF8_BOM)
-    lines = data[len(_UTF8_BOM) if bom else 0 :].split(b"\n")
-    odd = [i for i, line in enumerate(lines) if not _is_utf8(line)]
-    has_utf8 = any(not line.isascii() and _is_utf8(line) for line in lines)
+    body = data[len(_UTF8_BOM) if bom else 0 :]
+    # detect_encoding has tried the single-byte encodings already, unless a BOM said UTF-8
+    single = encoding if encoding != "utf-8-sig" else _single_byte_encoding(data)
+    if _MULTIBYTE.search(body) is None:  # no line can be UTF-8 beyond ASCII: a cp1252 file
+        return DecodedText(data.decode(single), single)
+    odd = _odd_lines(body)
+    # The lines between the odd ones, newlines included: valid UTF-8, decoded a run at a time.
+    bounds = zip([0, *(e for _, _, e in odd)], [*(s for _, s, _ in odd), len(body)], strict=True)
+    runs = [body[after:before] for after, before in bounds]
+    has_utf8 = any(not run.isascii() for run in runs)
     if not has_utf8:
-        return DecodedText(data.decode(_single_byte_encoding(data)), _single_byte_encoding(data))
-    fallback = _single_byte_encoding(b"\n".join(lines[i] for i in odd))
-    odd_set = set(odd)
-    decoded = (line.decode(fallback if i in odd_set else "utf-8") for i, line in enumerate(lines))
+        return DecodedText(data.decode(single), single)
+    fallback = _single_byte_encoding(b"\n".join(body[s:e] for _, s, e in odd))
+    decoded = [runs[0].decode("utf-8")]
+    for (_, start, end), run in zip(odd, runs[1:], strict=True):
+        decoded += [body[start:end].decode(fallback), run.decode("utf-8")]
     return DecodedText(
-        "\n".join(decoded),
+        "".join(decoded),
         "utf-8-sig" if bom else "utf-8",
         fallback_encoding=fallback,
-        fallback_lines=[i + 1 for i in odd],
+        fallback_lines=[i + 1 for i, _, _ in odd],
     )
 
 
@@ -356,6 +367,50 @@ def _is_utf8(line: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _odd_lines(body: bytes) -> list[tuple[int, int, int]]:
+    """The lines (split at ``\\n``) of ``body`` that are not UTF-8 on their own: (index, start,
+    end) each, ``end`` at the line's ``\\n`` or the end of ``body``.
+
+    UTF-8 starts afresh at every ``\\n`` (no sequence runs on over one), so these are the lines
+    where decoding the whole runs into an error: one decode at C speed, told by its error handler
+    to go on from the next line, instead of a decode per line (1.4 s for 20,000 lines).
+    """
+    errors: list[int] = []
+    _FOUND.errors = errors
+    try:
+        body.decode("utf-8", errors=_ODD_LINE)
+    finally:
+        del _FOUND.errors
+    odd: list[tuple[int, int, int]] = []
+    line = counted = 0  # the index of the line that starts at ``counted``
+    for bad in errors:
+        start = body.rfind(b"\n", counted, bad) + 1 or counted
+        line += body.count(b"\n", counted, start)
+        end = body.find(b"\n", bad)
+        end = len(body) if end < 0 else end
+        odd.append((line, start, end))
+        line, counted = line + 1, end + 1
+    return odd
+
+
+# What every line of UTF-8 beyond ASCII holds: a lead byte and a continuation byte.
+_MULTIBYTE: Final = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+# Where :func:`_odd_lines` collects its decoder's errors: one list per thread.
+_FOUND = threading.local()
+_ODD_LINE: Final = "datavask-odd-line"
+
+
+def _skip_line(exc: UnicodeError) -> tuple[str, int]:
+    """The error handler of :func:`_odd_lines`: note the error, go on after its line."""
+    assert isinstance(exc, UnicodeDecodeError)
+    _FOUND.errors.append(exc.start)
+    end = exc.object.find(b"\n", exc.start)
+    return "", len(exc.object) if end < 0 else end
+
+
+codecs.register_error(_ODD_LINE, _skip_line)
 
 
 def detect_delimiter(sample: str) -> str:
