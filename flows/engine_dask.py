@@ -446,6 +446,7 @@ class DaskEngine:
             decisions = read_decisions(Path(options["decisions"]))
         from datavask.flows.engine_dask_blocking import partitioned_blocking
         from datavask.flows.engine_dask_match import partitioned_match
+        from datavask.flows.engine_dask_write import sees_work_dir
 
         views = [self._map(_registry_view, p, stage="view", i=i) for i, p in enumerate(self._parts)]
         evidence = evidence_columns(work)
@@ -456,6 +457,13 @@ class DaskEngine:
             self._offsets,
             evidence,
         )
+        del views  # the blocking's prepared records replace them
+        # Workers that see the work directory keep the compared chunks there, not in memory, and
+        # write the output pairs there in parts; the directory goes with the run.
+        spill = work if sees_work_dir(self.client, work) else None
+        if spill is not None:
+            Path(work, "chunks").mkdir(exist_ok=True)
+            Path(work, "pairs").mkdir(exist_ok=True)
         match, clusters = partitioned_match(
             lambda stage, i, fn, *args: self._map(fn, *args, stage=stage, i=i),
             self._gather,
@@ -464,6 +472,7 @@ class DaskEngine:
             band=band,
             decisions=decisions,
             truth=truth_labels(work, options),
+            spill=spill,
         )
         self._parts = [
             self._map(_with_clusters, p, c, offset, stage="matched", i=i)
@@ -472,9 +481,12 @@ class DaskEngine:
             )
         ]
         report = match.result()
-        report["pairs"].write_parquet(Path(work, "pairs.parquet"))
+        del match
+        if isinstance(report["pairs"], pl.DataFrame):  # gathered: the workers do not see `work`
+            report["pairs"].write_parquet(Path(work, "pairs.parquet"), compression="lz4")
+            report["pairs"] = report["pairs"].height
         return {
-            "pairs": report["pairs"].height,
+            "pairs": report["pairs"],
             "clusters": report["clusters"],
             "review_band": report["review_band"],
             "blocking": report["blocking"],
