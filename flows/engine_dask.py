@@ -24,7 +24,8 @@ match                   workers, per chunk of pairs (the pairs blocking left wit
                         frequencies' value counts, u from the random pairs' records only, the
                         components by label propagation and split in buckets of whole components
                         (:mod:`~datavask.flows.engine_dask_match`); the cluster ids go back to
-                        the row partitions on the workers
+                        the row partitions on the workers. The compared chunks and the output
+                        pairs are Parquet files in the work directory when the workers see it
 blacklist               workers, per row partition; the hits (a few ids) go to every bucket
 verdict, survivorship,  workers, per bucket of whole customers: every row partition splits by
 changes                 ranges of ``cluster_id`` and each bucket gathers its pieces

@@ -8,6 +8,12 @@ as summaries (the plan, the prior), samples drawn by position (u), labels (the c
 :mod:`~datavask.flows.engine_dask_components`) and the clusters stay with their row partitions.
 The driver receives a few flags and counts.
 
+The files (``chunks/``, ``pairs/``) are in the run's work directory, which the workers see on one
+machine or on a shared file system (as the write step's parts, :mod:`.engine_dask_write`); each is
+written under a temporary name and renamed, so a task recomputed after a lost worker writes it
+again whole, and the work directory goes with the run, finished or failed. Workers that do not see
+it hold the chunks in memory and send the pairs to ``mresult``, as before.
+
 ======================  ====================================================================
 task                    what it does
 ======================  ====================================================================
@@ -17,7 +23,8 @@ task                    what it does
                         chooses them (:func:`~.chunked.summarised_plan`)
 ``mwanted-c``           the records chunk ``c`` names, per row partition
 ``mpick<c>-q``          those records of partition ``q`` (the shuffle by record position)
-``mchunk-c``            chunk ``c`` compared: levels, vetoes, copies (kept for every pass)
+``mchunk-c``            chunk ``c`` compared: levels, vetoes, copies, read by every pass; written
+                        to ``chunks/`` in the work directory (a handle is what the task holds)
 ``mtrain-c``            its level patterns for EM; ``mrules-c``, ``mpicks``, ``msessions-c``:
                         each rule's sample, as the local run draws it, and its patterns
 ``mtfpieces<k>-q``      row partition ``q``'s values per tf comparison, once per customer, cut
@@ -37,10 +44,11 @@ task                    what it does
                         bucket of whole components; ``mclusters<k>-q`` partition ``q``'s
                         clusters (:mod:`~datavask.flows.engine_dask_components`)
 ``msame<k>-q``          whether partition ``q``'s clusters changed in tf pass ``k``
-``mfinish-c``           chunk ``c``'s output pairs, review records, reviewed pairs
+``mfinish-c``           chunk ``c``'s output pairs (written to ``pairs/part-c.parquet`` in the
+                        work directory), review records, reviewed pairs
 ``mclusters-q``         partition ``q``'s rows of the clusters frame (``cluster_id`` from its
                         records' cluster's first source row)
-``mresult``             the match step's report: how many clusters, the output pairs, the
+``mresult``             the match step's report: how many clusters, how many output pairs, the
                         review band, the decisions (their records only)
 ======================  ====================================================================
 """
