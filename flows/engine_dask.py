@@ -474,6 +474,7 @@ class DaskEngine:
             decisions=decisions,
             truth=truth_labels(work, options),
             spill=spill,
+            in_flight=2 * self._workers(),
         )
         self._parts = [
             self._map(_with_clusters, p, c, offset, stage="matched", i=i)

@@ -304,6 +304,7 @@ def partitioned_match(
     decisions: pl.DataFrame | None,
     truth: pl.Series | None,
     spill: str | None = None,
+    in_flight: int | None = None,
 ) -> Any:
     """The future of the match step's result (see :func:`_result`) from the blocking's futures
     (:class:`~datavask.flows.engine_dask_blocking.Blocked`), computed as
@@ -317,7 +318,10 @@ def partitioned_match(
     it, both are held in memory.
 
     The futures are let go as soon as their last consumer is submitted: Dask frees a result that
-    no one holds once its dependents are done."""
+    no one holds once its dependents are done. ``in_flight``: with ``spill``, how many chunks'
+    records (``mpick``) may be fetched before the chunk ``in_flight`` places earlier is compared
+    and written — the picks are ready at once and would otherwise all be fetched first, every
+    chunk's records in the workers' memory together."""
     from pathlib import Path
 
     from datavask.cleansing.matching import MatchSettings
@@ -341,6 +345,8 @@ def partitioned_match(
         del held
     chunks, asked = [], []
     for c, found in enumerate(pairs):
+        if spill is not None and in_flight and c >= in_flight:
+            gather(chunks[c - in_flight])  # a handle: a few names
         asked.append(submit("mwanted", c, ch.wanted, found, list(offsets)))
         pieces = [
             submit(f"mpick{c}", q, ch.picked, blocked.prepared[q], asked[c], q)

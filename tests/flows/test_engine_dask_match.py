@@ -83,7 +83,7 @@ def test_spilled_chunks_give_the_same_match(tmp_path: Path) -> None:
     (tmp_path / "pairs").mkdir()
     found, clusters = partitioned_match(
         _direct, lambda x: x, blocked, offsets, band=None, decisions=None, truth=None,
-        spill=str(tmp_path),
+        spill=str(tmp_path), in_flight=2,
     )  # fmt: skip
 
     assert_frame_equal(pl.concat(clusters), local.clusters)
