@@ -25,6 +25,7 @@ seconds grew from the smaller to the larger.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -88,6 +89,21 @@ def _tree_rss(pid: int, also: list[int]) -> int:
     return total
 
 
+def stop(pid: int) -> None:
+    """SIGTERM to the cleanse under ``/usr/bin/time`` (its own handling removes its files): time
+    itself does not pass the signal on, and a cleanse left running keeps its memory and the
+    workers busy."""
+    import psutil
+
+    try:
+        targets = psutil.Process(pid).children(recursive=True) or [psutil.Process(pid)]
+    except psutil.NoSuchProcess:
+        return
+    for target in targets:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            target.terminate()
+
+
 def timed_cleanse(
     where: Path, out: Path, home: Path, *extra: str, cap_gb: float, workers: list[int]
 ) -> dict[str, Any]:
@@ -112,7 +128,7 @@ def timed_cleanse(
             peak["bytes"] = max(peak["bytes"], rss)
             if rss > cap_gb * 2**30:
                 peak["stopped"] = True
-                process.terminate()  # the run's own SIGTERM handling removes its files
+                stop(process.pid)
                 return
             time.sleep(1.0)
 
