@@ -50,7 +50,10 @@ PROGRESS = {
 
 
 def step_reached(stdout: str) -> str:
-    """The step a stopped run was in: the first whose progress line does not say it finished."""
+    """The step a stopped run was in: the first whose progress line does not say it finished;
+    "unknown" when it printed none (a run stopped may not have flushed its output)."""
+    if not any(label in stdout for label in PROGRESS.values()):
+        return "unknown"
     for step, label in PROGRESS.items():
         if not re.search(rf"{re.escape(label)}[^\n]*\([\d.,]+ s\)", stdout):
             return step
