@@ -25,6 +25,7 @@ seconds grew from the smaller to the larger.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -37,6 +38,28 @@ from typing import Any
 
 SEED = 2026
 STEPS = ("read", "normalise", "registry", "match", "verdict")  # run.json has no write timing
+# The progress lines a step prints when it is done (``Reading input (0.1 s)``), in step order.
+PROGRESS = {
+    "read": "Reading input",
+    "normalise": "Normalising",
+    "registry": "Checking the CVR registry",
+    "match": "Finding duplicates",
+    "verdict": "Deciding flags",
+    "write": "Writing outputs",
+}
+
+
+def step_reached(stdout: str) -> str:
+    """The step a stopped run was in: the first whose progress line does not say it finished;
+    "unknown" when it printed none (a run stopped may not have flushed its output)."""
+    if not any(label in stdout for label in PROGRESS.values()):
+        return "unknown"
+    for step, label in PROGRESS.items():
+        if not re.search(rf"{re.escape(label)}[^\n]*\([\d.,]+ s\)", stdout):
+            return step
+    return "after write"
+
+
 COLUMNS = (
     "| rows | engine | wall | CPU driver / workers | driver peak | worker peaks | sent between "
     "workers | read / normalise / registry / match / verdict / rest (s) | load |"
@@ -69,6 +92,21 @@ def _tree_rss(pid: int, also: list[int]) -> int:
     return total
 
 
+def stop(pid: int) -> None:
+    """SIGTERM to the cleanse under ``/usr/bin/time`` (its own handling removes its files): time
+    itself does not pass the signal on, and a cleanse left running keeps its memory and the
+    workers busy."""
+    import psutil
+
+    try:
+        targets = psutil.Process(pid).children(recursive=True) or [psutil.Process(pid)]
+    except psutil.NoSuchProcess:
+        return
+    for target in targets:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            target.terminate()
+
+
 def timed_cleanse(
     where: Path, out: Path, home: Path, *extra: str, cap_gb: float, workers: list[int]
 ) -> dict[str, Any]:
@@ -93,7 +131,7 @@ def timed_cleanse(
             peak["bytes"] = max(peak["bytes"], rss)
             if rss > cap_gb * 2**30:
                 peak["stopped"] = True
-                process.terminate()  # the run's own SIGTERM handling removes its files
+                stop(process.pid)
                 return
             time.sleep(1.0)
 
@@ -104,7 +142,8 @@ def timed_cleanse(
     wall = time.perf_counter() - started
     if peak["stopped"]:
         return {"did_not_fit": True, "wall_s": round(wall, 1),
-                "reached_gb": round(peak["bytes"] / 2**30, 1)}  # fmt: skip
+                "reached_gb": round(peak["bytes"] / 2**30, 1),
+                "step_reached": step_reached(stdout)}  # fmt: skip
     if process.returncode != 0:
         raise SystemExit(f"cleanse failed ({process.returncode}): {stdout[-1500:]}{stderr[-1500:]}")
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
@@ -161,8 +200,9 @@ def dask_run(where: Path, out: Path, home: Path, workers: int, cap_gb: float) ->
 def row(rows: int, engine: str, result: dict[str, Any]) -> str:
     if result.get("did_not_fit"):
         return (
-            f"| {rows:,} | {engine} | stopped after {result['wall_s']:.0f} s: "
-            f"{result['reached_gb']} GB, past the cap | | | | | | {result['load']:.1f} |"
+            f"| {rows:,} | {engine} | stopped after {result['wall_s']:.0f} s in "
+            f"{result.get('step_reached', '?')}: {result['reached_gb']} GB, past the cap "
+            f"| | | | | | {result['load']:.1f} |"
         )
     seconds = [result["steps_s"][s] or 0.0 for s in STEPS]
     rest = result["wall_s"] - sum(seconds)  # write, start-up and (dask) the cluster's start

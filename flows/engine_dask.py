@@ -24,7 +24,8 @@ match                   workers, per chunk of pairs (the pairs blocking left wit
                         frequencies' value counts, u from the random pairs' records only, the
                         components by label propagation and split in buckets of whole components
                         (:mod:`~datavask.flows.engine_dask_match`); the cluster ids go back to
-                        the row partitions on the workers
+                        the row partitions on the workers. The compared chunks and the output
+                        pairs are Parquet files in the work directory when the workers see it
 blacklist               workers, per row partition; the hits (a few ids) go to every bucket
 verdict, survivorship,  workers, per bucket of whole customers: every row partition splits by
 changes                 ranges of ``cluster_id`` and each bucket gathers its pieces
@@ -446,6 +447,7 @@ class DaskEngine:
             decisions = read_decisions(Path(options["decisions"]))
         from datavask.flows.engine_dask_blocking import partitioned_blocking
         from datavask.flows.engine_dask_match import partitioned_match
+        from datavask.flows.engine_dask_write import sees_work_dir
 
         views = [self._map(_registry_view, p, stage="view", i=i) for i, p in enumerate(self._parts)]
         evidence = evidence_columns(work)
@@ -456,6 +458,13 @@ class DaskEngine:
             self._offsets,
             evidence,
         )
+        del views  # the blocking's prepared records replace them
+        # Workers that see the work directory keep the compared chunks there, not in memory, and
+        # write the output pairs there in parts; the directory goes with the run.
+        spill = work if sees_work_dir(self.client, work) else None
+        if spill is not None:
+            Path(work, "chunks").mkdir(exist_ok=True)
+            Path(work, "pairs").mkdir(exist_ok=True)
         match, clusters = partitioned_match(
             lambda stage, i, fn, *args: self._map(fn, *args, stage=stage, i=i),
             self._gather,
@@ -464,6 +473,8 @@ class DaskEngine:
             band=band,
             decisions=decisions,
             truth=truth_labels(work, options),
+            spill=spill,
+            in_flight=2 * self._workers(),
         )
         self._parts = [
             self._map(_with_clusters, p, c, offset, stage="matched", i=i)
@@ -472,9 +483,12 @@ class DaskEngine:
             )
         ]
         report = match.result()
-        report["pairs"].write_parquet(Path(work, "pairs.parquet"))
+        del match
+        if isinstance(report["pairs"], pl.DataFrame):  # gathered: the workers do not see `work`
+            report["pairs"].write_parquet(Path(work, "pairs.parquet"), compression="lz4")
+            report["pairs"] = report["pairs"].height
         return {
-            "pairs": report["pairs"].height,
+            "pairs": report["pairs"],
             "clusters": report["clusters"],
             "review_band": report["review_band"],
             "blocking": report["blocking"],

@@ -8,6 +8,12 @@ as summaries (the plan, the prior), samples drawn by position (u), labels (the c
 :mod:`~datavask.flows.engine_dask_components`) and the clusters stay with their row partitions.
 The driver receives a few flags and counts.
 
+The files (``chunks/``, ``pairs/``) are in the run's work directory, which the workers see on one
+machine or on a shared file system (as the write step's parts, :mod:`.engine_dask_write`); each is
+written under a temporary name and renamed, so a task recomputed after a lost worker writes it
+again whole, and the work directory goes with the run, finished or failed. Workers that do not see
+it hold the chunks in memory and send the pairs to ``mresult``, as before.
+
 ======================  ====================================================================
 task                    what it does
 ======================  ====================================================================
@@ -17,7 +23,8 @@ task                    what it does
                         chooses them (:func:`~.chunked.summarised_plan`)
 ``mwanted-c``           the records chunk ``c`` names, per row partition
 ``mpick<c>-q``          those records of partition ``q`` (the shuffle by record position)
-``mchunk-c``            chunk ``c`` compared: levels, vetoes, copies (kept for every pass)
+``mchunk-c``            chunk ``c`` compared: levels, vetoes, copies, read by every pass; written
+                        to ``chunks/`` in the work directory (a handle is what the task holds)
 ``mtrain-c``            its level patterns for EM; ``mrules-c``, ``mpicks``, ``msessions-c``:
                         each rule's sample, as the local run draws it, and its patterns
 ``mtfpieces<k>-q``      row partition ``q``'s values per tf comparison, once per customer, cut
@@ -37,10 +44,11 @@ task                    what it does
                         bucket of whole components; ``mclusters<k>-q`` partition ``q``'s
                         clusters (:mod:`~datavask.flows.engine_dask_components`)
 ``msame<k>-q``          whether partition ``q``'s clusters changed in tf pass ``k``
-``mfinish-c``           chunk ``c``'s output pairs, review records, reviewed pairs
+``mfinish-c``           chunk ``c``'s output pairs (written to ``pairs/part-c.parquet`` in the
+                        work directory), review records, reviewed pairs
 ``mclusters-q``         partition ``q``'s rows of the clusters frame (``cluster_id`` from its
                         records' cluster's first source row)
-``mresult``             the match step's report: how many clusters, the output pairs, the
+``mresult``             the match step's report: how many clusters, how many output pairs, the
                         review band, the decisions (their records only)
 ======================  ====================================================================
 """
@@ -108,16 +116,51 @@ def _extra(held: Sequence[pl.DataFrame], plan: Any) -> pl.DataFrame:
     return decided_extra(held, plan.decided)
 
 
-def _chunk(pairs: pl.DataFrame, pieces: Sequence[pl.DataFrame], plan: Any, blocked: bool) -> Any:
-    from datavask.cleansing.matching.chunked import compared_chunk
+def _chunk(
+    pairs: pl.DataFrame,
+    pieces: Sequence[pl.DataFrame],
+    plan: Any,
+    blocked: bool,
+    stem: str | None,
+) -> Any:
+    """Chunk ``pairs`` compared: written to ``stem``'s files when given (its handle returned,
+    :func:`~.chunked.spilled_chunk`), else held."""
+    from datavask.cleansing.matching.chunked import compared_chunk, spilled_chunk
 
-    return compared_chunk(pairs, pieces, plan, blocked=blocked)
+    chunk = compared_chunk(pairs, pieces, plan, blocked=blocked)
+    return chunk if stem is None else spilled_chunk(chunk, stem)
+
+
+def _training(chunk: Any, plan: Any) -> pl.DataFrame:
+    from datavask.cleansing.matching.chunked import loaded_chunk, training_patterns
+
+    return training_patterns(loaded_chunk(chunk), plan)
 
 
 def _sessions(chunk: Any, by_rule: pl.DataFrame, picks: list[Any], c: int, plan: Any) -> Any:
-    from datavask.cleansing.matching.chunked import chunk_sessions
+    from datavask.cleansing.matching.chunked import chunk_sessions, loaded_chunk
 
-    return chunk_sessions(chunk, by_rule, picks[c], plan)
+    return chunk_sessions(loaded_chunk(chunk), by_rule, picks[c], plan)
+
+
+def _scored_first(chunk: Any, model: Any, band: Any, plan: Any) -> pl.DataFrame:
+    from datavask.cleansing.matching.chunked import loaded_chunk, scored_chunk
+
+    return scored_chunk(loaded_chunk(chunk), model, band, plan, None)
+
+
+def _finished(
+    chunk: Any, scored: pl.DataFrame, refused: pl.DataFrame, plan: Any, target: str | None
+) -> dict[str, Any]:
+    """Chunk's share of the match's outputs (:func:`~.chunked.finished_chunk`); with a
+    ``target``, its pairs are written there (one part of ``pairs/``) and only counted here."""
+    from datavask.cleansing.matching.chunked import _written, finished_chunk, loaded_chunk
+
+    finished = finished_chunk(loaded_chunk(chunk), scored, refused, plan)
+    if target is not None:
+        _written(finished["pairs"], target)
+        finished["pairs"] = finished["pairs"].height
+    return finished
 
 
 def _item(container: Any, key: Any) -> Any:
@@ -146,9 +189,9 @@ def _labels_of(clusters: pl.DataFrame, asked: list[pl.Series], q: int, start: in
 def _scored(
     chunk: Any, model: Any, band: Any, plan: Any, customers: Sequence[pl.Series]
 ) -> pl.DataFrame:
-    from datavask.cleansing.matching.chunked import scored_chunk_of
+    from datavask.cleansing.matching.chunked import loaded_chunk, scored_chunk_of
 
-    return scored_chunk_of(chunk, model, band, plan, pl.concat(list(customers)))
+    return scored_chunk_of(loaded_chunk(chunk), model, band, plan, pl.concat(list(customers)))
 
 
 def _same_labels(previous: pl.DataFrame, current: pl.DataFrame) -> bool:
@@ -238,9 +281,11 @@ def _result(
         at.search_sorted(reviewed["_r"].cast(pl.Int64)).alias("_r"),
     )
     band = given["fitted"][1]
+    pairs = [f["pairs"] for f in finished]
+    spilled = all(isinstance(p, int) for p in pairs)  # written to parts: counted only
     return {
         "clusters": sum(given["counts"]),
-        "pairs": pl.concat([f["pairs"] for f in finished], how="vertical"),
+        "pairs": sum(pairs) if spilled else pl.concat(pairs, how="vertical"),
         "review_band": band.record(),
         "blocking": report[0].to_dicts(),
         "oversized_blocks": report[1].head(50).to_dicts(),
@@ -258,13 +303,27 @@ def partitioned_match(
     band: tuple[float, float] | None,
     decisions: pl.DataFrame | None,
     truth: pl.Series | None,
+    spill: str | None = None,
+    in_flight: int | None = None,
 ) -> Any:
     """The future of the match step's result (see :func:`_result`) from the blocking's futures
     (:class:`~datavask.flows.engine_dask_blocking.Blocked`), computed as
     :func:`~datavask.cleansing.matching.find_duplicates` computes it with its default settings.
 
     ``submit(stage, i, fn, *args)`` submits one task under a fixed key; ``gather`` fetches the few
-    flags that steer the passes."""
+    flags that steer the passes. ``spill``: a directory every worker sees (the run's work
+    directory); the compared chunks are kept there rather than in the workers' memory
+    (``chunks/``), and the output pairs are written there in parts (``pairs/part-<c>.parquet``,
+    in order) rather than gathered in ``mresult`` (its ``pairs`` is then their count). Without
+    it, both are held in memory.
+
+    The futures are let go as soon as their last consumer is submitted: Dask frees a result that
+    no one holds once its dependents are done. ``in_flight``: with ``spill``, how many chunks'
+    records (``mpick``) may be fetched before the chunk ``in_flight`` places earlier is compared
+    and written — the picks are ready at once and would otherwise all be fetched first, every
+    chunk's records in the workers' memory together."""
+    from pathlib import Path
+
     from datavask.cleansing.matching import MatchSettings
     from datavask.cleansing.matching import chunked as ch
     from datavask.cleansing.matching.fellegi_sunter import WITHIN_GROUP
@@ -283,22 +342,30 @@ def partitioned_match(
     if decisions is not None:
         held = [submit("mheld", p, _held, found, plan) for p, found in enumerate(pairs)]
         pairs.append(submit("mextra", 0, _extra, held, plan))
+        del held
     chunks, asked = [], []
     for c, found in enumerate(pairs):
+        if spill is not None and in_flight and c >= in_flight:
+            gather(chunks[c - in_flight])  # a handle: a few names
         asked.append(submit("mwanted", c, ch.wanted, found, list(offsets)))
         pieces = [
             submit(f"mpick{c}", q, ch.picked, blocked.prepared[q], asked[c], q)
             for q in range(parts)
         ]
-        chunks.append(submit("mchunk", c, _chunk, found, pieces, plan, c < parts))
+        stem = None if spill is None else str(Path(spill, "chunks", f"chunk-{c:05d}"))
+        chunks.append(submit("mchunk", c, _chunk, found, pieces, plan, c < parts, stem))
+    del pairs, pieces, found
+    blocked.pairs = []  # compared now: the chunks replace them
 
-    training = [submit("mtrain", c, ch.training_patterns, chunks[c], plan) for c in range(parts)]
+    training = [submit("mtrain", c, _training, chunks[c], plan) for c in range(parts)]
     counts = [submit("mrules", c, ch.rule_counts, blocked.by_rule[c]) for c in range(parts)]
     picks = submit("mpicks", 0, ch.session_picks, counts, plan)
     sessions = [
         submit("msessions", c, _sessions, chunks[c], blocked.by_rule[c], picks, c, plan)
         for c in range(parts)
     ]
+    if truth is None:  # else they meet once more, to evaluate
+        blocked.by_rule = []
 
     def term_frequencies(k: int, clusters: Any) -> Any:
         pieces = [
@@ -329,6 +396,8 @@ def partitioned_match(
     u_pairs = submit("mupairs", 0, _u_and_pairs, u, summaries, plan)
     fitted = submit("mmodel", 0, ch.fitted_from_summaries, u_pairs, plan, training, sessions, tf)
     model, review = submit("mfitted", 0, _item, fitted, 0), submit("mband", 0, _item, fitted, 1)
+    del drawn, members, asked_u, sample, exact_pieces, exact, u, u_pairs, training, sessions
+    del counts, picks
 
     clusters: Any = None
     passes = 0
@@ -337,7 +406,7 @@ def partitioned_match(
         passes += 1
         if clusters is None:
             scored = [
-                submit(f"mscored{passes}", c, ch.scored_chunk, chunk, model, review, plan, None)
+                submit(f"mscored{passes}", c, _scored_first, chunk, model, review, plan)
                 for c, chunk in enumerate(chunks)
             ]
         else:
@@ -378,9 +447,19 @@ def partitioned_match(
                 break
 
     finished = [
-        submit("mfinish", c, ch.finished_chunk, chunk, scored[c], refused, plan)
+        submit(
+            "mfinish",
+            c,
+            _finished,
+            chunk,
+            scored[c],
+            refused,
+            plan,
+            None if spill is None else str(Path(spill, "pairs", f"part-{c:05d}.parquet")),
+        )
         for c, chunk in enumerate(chunks)
     ]
+    del chunks, scored
     review_records = submit("mreview", 0, _review_records, finished)
     out = [
         submit("mclusters", q, _cluster_frame, prepared[q], clusters[q], review_records)

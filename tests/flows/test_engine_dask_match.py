@@ -8,6 +8,7 @@ propose among them) and a truth column for the evaluation.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -67,3 +68,58 @@ def test_chunked_match_gives_what_the_whole_frame_gives() -> None:
     assert found["decisions"] == local.decisions
     assert found["evaluation"] == local.evaluation
     assert local.evaluation is not None and local.evaluation["true_pairs"] > 50
+
+
+def test_spilled_chunks_give_the_same_match(tmp_path: Path) -> None:
+    """With a spill directory the compared chunks live in Parquet files there and the output pairs
+    are written in parts, in order; the match is the one held in memory gives."""
+    records = _records()
+    local = find_duplicates(records, decisions=None)
+    slices = row_slices(records.height, PARTITIONS)
+    views = [records.slice(offset, length) for offset, length in slices]
+    offsets = [offset for offset, _ in slices]
+    blocked = partitioned_blocking(_direct, lambda x: x, views, offsets, {})
+    (tmp_path / "chunks").mkdir()
+    (tmp_path / "pairs").mkdir()
+    found, clusters = partitioned_match(
+        _direct, lambda x: x, blocked, offsets, band=None, decisions=None, truth=None,
+        spill=str(tmp_path), in_flight=2,
+    )  # fmt: skip
+
+    assert_frame_equal(pl.concat(clusters), local.clusters)
+    parts = sorted((tmp_path / "pairs").glob("part-*.parquet"))
+    assert len(parts) == PARTITIONS
+    assert found["pairs"] == local.pairs.height
+    assert_frame_equal(pl.read_parquet(parts), local.pairs)
+    assert len(list((tmp_path / "chunks").glob("*.parquet"))) == 2 * PARTITIONS
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_a_spilled_chunk_reads_back_as_it_was(tmp_path: Path) -> None:
+    from datavask.cleansing.matching.chunked import (
+        Chunk,
+        loaded_chunk,
+        spilled_chunk,
+    )
+
+    records = _records().with_row_index("_idx")
+    pairs = pl.DataFrame({"_l": [0, 1, 2], "_r": [1, 2, 3], "blocking_rule": ["a", "b", "a"]})
+    chunk = Chunk(
+        records=records.head(4),
+        candidates=pairs,
+        at=pairs.select(pl.col("_l", "_r").cast(pl.UInt32)),
+        levels=pl.DataFrame(
+            {"name": [0, 1, 2], "cvr": [None, 3, 1]}, schema_overrides={"name": pl.Int8}
+        ),
+        vetoes=pl.Series("veto", [None, "cvr", None], dtype=pl.String),
+        copied=pl.Series("copy", [True, False, False]),
+        blocked=False,
+    )
+    handle = spilled_chunk(chunk, str(tmp_path / "chunk-00000"))
+    again = loaded_chunk(handle)
+    for field in ("records", "candidates", "at", "levels"):
+        assert_frame_equal(getattr(again, field), getattr(chunk, field))
+    assert again.vetoes.equals(chunk.vetoes) and again.vetoes.name == "veto"
+    assert again.copied.equals(chunk.copied) and again.copied.name == "copy"
+    assert again.blocked is False
+    assert loaded_chunk(chunk) is chunk
