@@ -38,6 +38,8 @@ import numpy as np
 import polars as pl
 
 from datavask.cleansing.matching.blocking import (
+    EVERY_PAIR,
+    EVERY_PAIR_BUDGET,
     IDENTICAL,
     BlockingRule,
     Candidates,
@@ -46,6 +48,7 @@ from datavask.cleansing.matching.blocking import (
     default_rules,
     learned_from,
     pair_key,
+    pairs_among,
 )
 from datavask.cleansing.matching.clusters import (
     check_bridges,
@@ -154,6 +157,8 @@ class MatchSettings:
     - ``match_threshold``: when set and no review band is given, one match probability that
       splits match from non-match (nothing goes to review) — for experiments; by default the
       decision uses the review band derived from the model (:mod:`.review_band`);
+    - ``every_pair_budget``: a file with at most this many record pairs compares every pair
+      (:data:`~datavask.cleansing.matching.blocking.EVERY_PAIR_BUDGET`; 0 blocks every file);
     - ``pair_floor``: non-match pairs below this probability are left out of ``pairs``;
     - ``tf_passes``: how many times pairs are scored. From the second pass on, term frequencies
       count a value once per cluster of the pass before (a customer's duplicates do not make its
@@ -182,6 +187,7 @@ class MatchSettings:
     seed: int = 0
     pair_floor: float = 0.01
     tf_passes: int = 4
+    every_pair_budget: int = EVERY_PAIR_BUDGET
 
 
 @dataclass
@@ -229,13 +235,20 @@ def blocking_apart_on(settings: MatchSettings) -> str | None:
 
 
 def _decision(band: ReviewBand) -> pl.Expr:
+    """Match, review or non-match by the pair's posterior against the band, a hard rule's veto
+    first. A pair no blocking key proposed (only the ``every_pair`` rule of a small file found it,
+    :data:`~.blocking.EVERY_PAIR_BUDGET`) is at most a review: it goes to a person, and the machine
+    does not merge on it alone. Allowed to merge, such pairs cost precision and recall on
+    fake_1000 (a Clarke of another birth date joined seven Clarks; the bridges they made or tested
+    split two customers and joined three), bench/README "Every pair of a small file"."""
     p = pl.col("match_probability")
     vetoed = pl.col("hard_rule").is_not_null()
     low, high = band.low, band.high
+    keyed = (pl.col("blocking_rule") != EVERY_PAIR).fill_null(True)
     return (
         pl.when(vetoed)
         .then(pl.lit("non-match"))
-        .when(p >= high)
+        .when((p >= high) & keyed)
         .then(pl.lit("match"))
         .when(p >= low)
         .then(pl.lit("review"))
@@ -288,11 +301,9 @@ def _sessions(
 
 def _total_pairs(records: pl.DataFrame, *, link_only: bool) -> int:
     """How many record pairs there are to compare: n(n-1)/2, or across sources only."""
-    n = records.height
     if not link_only:
-        return n * (n - 1) // 2
-    sizes = records["source"].value_counts()["count"].to_list()
-    return (sum(sizes) ** 2 - sum(s * s for s in sizes)) // 2
+        return pairs_among([records.height], link_only=False)
+    return pairs_among(records["source"].value_counts()["count"].to_list(), link_only=True)
 
 
 def _cluster(
@@ -313,10 +324,25 @@ def _cluster(
         labels, refused = check_bridges(
             labels,
             bridge_links(matched, band),
-            scored.select("_l", "_r", "match_weight"),
+            bridge_evidence(scored),
             merge_weight=weight(band.high),
         )
     return labels, split, matched.drop("_copies_pair"), refused
+
+
+def bridge_evidence(scored: pl.DataFrame) -> pl.DataFrame:
+    """The scored pairs (``_l``, ``_r``, ``match_weight``) that :func:`~.clusters.check_bridges`
+    weighs across a bridge: those a blocking key proposed, and the matches (copies of one record)
+    among the pairs only the ``every_pair`` rule found (a small file's, see
+    :data:`~.blocking.EVERY_PAIR_BUDGET`). A pair of one customer that shares no key is weak
+    evidence by nature (a badly typed duplicate against its siblings); blocked, it was never
+    compared and counted for nothing, and comparing every pair must not make it split a
+    customer's records that the keys' pairs hold together (fake_1000: two seven-record customers
+    split in two)."""
+    proposed = (pl.col("blocking_rule") != EVERY_PAIR).fill_null(True) | (
+        pl.col("decision") == "match"
+    )
+    return scored.filter(proposed).select("_l", "_r", "match_weight")
 
 
 def cluster_links(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -486,6 +512,8 @@ def find_duplicates(
             window=settings.sorted_window,
             evidence=evidence,
             coarse=coarse_evidence(records, evidence),
+            total_pairs=_total_pairs(records, link_only=link_only),
+            every_pair_budget=settings.every_pair_budget,
         )
 
     with clock("blocking"):

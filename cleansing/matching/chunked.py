@@ -461,6 +461,8 @@ def summarised_plan(
         window=settings.sorted_window,
         evidence=evidence,
         coarse=coarse_fields([s["evidence"] for s in summaries]),
+        total_pairs=summarised_pairs(summaries, link_only=link_only),
+        every_pair_budget=settings.every_pair_budget,
     )
     ids = pl.concat([s["ids"] for s in summaries], how="vertical")
     decided = locate_decisions(decisions, ids)
