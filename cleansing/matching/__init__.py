@@ -339,10 +339,13 @@ def bridge_evidence(scored: pl.DataFrame) -> pl.DataFrame:
     compared and counted for nothing, and comparing every pair must not make it split a
     customer's records that the keys' pairs hold together (fake_1000: two seven-record customers
     split in two)."""
+    weights = scored.select("_l", "_r", "match_weight")
+    if "blocking_rule" not in scored.columns:  # pairs of no rule's: every one counts
+        return weights
     proposed = (pl.col("blocking_rule") != EVERY_PAIR).fill_null(True) | (
         pl.col("decision") == "match"
     )
-    return scored.filter(proposed).select("_l", "_r", "match_weight")
+    return weights.filter(scored.select(proposed).to_series())
 
 
 def cluster_links(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
