@@ -52,6 +52,7 @@ from datavask.cleansing.matching import (
     _same_customer,
     chosen_comparisons,
     cluster_links,
+    estimated_prior,
 )
 from datavask.cleansing.matching.blocking import (
     IDENTICAL,
@@ -78,7 +79,6 @@ from datavask.cleansing.matching.fellegi_sunter import (
     FellegiSunterModel,
     all_pairs,
     level_patterns,
-    random_pair_prior,
     random_pairs,
     score_pairs,
     session_patterns,
@@ -749,5 +749,5 @@ def fitted_from_summaries(
     )
     model.count_values(tf_tables, tf_mean)
     trained = int(overall["count"].sum() or 0)
-    model.prior = random_pair_prior(model.match_share, trained, total_pairs)
+    model.prior = estimated_prior(settings, model, trained, overall, total_pairs)
     return model, _band(plan.review_band, settings, model)
