@@ -45,6 +45,7 @@ def _facts(records: pl.DataFrame) -> dict[str, Any]:
     fields = evidence_fields(records)
     return {
         "sources": set(records["source"].drop_nulls().unique().to_list()),
+        "source_sizes": dict(records["source"].value_counts().iter_rows()),
         "fields": fields,
         "evidence": evidence_counts(records, fields),
     }
@@ -99,7 +100,7 @@ def partitioned_blocking(
     results (the sources and evidence counts that choose the rules)."""
     from datavask.cleansing.matching import MatchSettings, blocking_apart_on
     from datavask.cleansing.matching import shuffled_blocking as sb
-    from datavask.cleansing.matching.blocking import default_rules
+    from datavask.cleansing.matching.blocking import default_rules, pairs_among
 
     settings = MatchSettings()
     parts = len(views)
@@ -111,7 +112,18 @@ def partitioned_blocking(
     link_only = len(set().union(*(f["sources"] for f in facts))) > 1
     fields = facts[0]["fields"]
     coarse = _coarse(facts)
-    rules = default_rules(window=settings.sorted_window, evidence=fields, coarse=coarse)
+    sizes: dict[Any, int] = {}
+    for f in facts:
+        for source, count in f["source_sizes"].items():
+            sizes[source] = sizes.get(source, 0) + count
+    total = pairs_among(list(sizes.values()), link_only=link_only)
+    rules = default_rules(
+        window=settings.sorted_window,
+        evidence=fields,
+        coarse=coarse,
+        total_pairs=total,
+        every_pair_budget=settings.every_pair_budget,
+    )
     names = [r.name for r in rules]
     apart = blocking_apart_on(settings)
 

@@ -139,6 +139,8 @@ def chunk_out(
     (``_l``, ``_r``, ``match_weight``) inside one component, cut into ``buckets`` by the
     component's label (``looked``: the labels of the chunk's records, ``asked`` their
     positions)."""
+    from datavask.cleansing.matching import bridge_evidence
+
     positions = pl.concat(list(asked))
     labels = pl.Series(np.concatenate([np.asarray(x, dtype=np.int64) for x in looked]))
 
@@ -149,7 +151,7 @@ def chunk_out(
         )
 
     matched, cannot = (labelled(f) for f in links)
-    inside = labelled(scored.select("_l", "_r", "match_weight"))
+    inside = labelled(bridge_evidence(scored))
     cannot = cannot.filter(pl.col("_lab_l") == pl.col("_lab_r"))
     inside = inside.filter(pl.col("_lab_l") == pl.col("_lab_r"))
 

@@ -53,6 +53,7 @@ from datavask.cleansing.matching import (
     _same_customer,
     chosen_comparisons,
     cluster_links,
+    estimated_prior,
 )
 from datavask.cleansing.matching.blocking import (
     IDENTICAL,
@@ -79,7 +80,6 @@ from datavask.cleansing.matching.fellegi_sunter import (
     FellegiSunterModel,
     all_pairs,
     level_patterns,
-    random_pair_prior,
     random_pairs,
     score_pairs,
     session_patterns,
@@ -462,6 +462,8 @@ def summarised_plan(
         window=settings.sorted_window,
         evidence=evidence,
         coarse=coarse_fields([s["evidence"] for s in summaries]),
+        total_pairs=summarised_pairs(summaries, link_only=link_only),
+        every_pair_budget=settings.every_pair_budget,
     )
     ids = pl.concat([s["ids"] for s in summaries], how="vertical")
     decided = locate_decisions(decisions, ids)
@@ -748,7 +750,7 @@ def fitted_from_summaries(
     )
     model.count_values(tf_tables, tf_mean)
     trained = int(overall["count"].sum() or 0)
-    model.prior = random_pair_prior(model.match_share, trained, total_pairs)
+    model.prior = estimated_prior(settings, model, trained, overall, total_pairs)
     return model, _band(plan.review_band, settings, model)
 
 

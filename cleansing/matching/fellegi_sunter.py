@@ -709,6 +709,51 @@ def random_pair_prior(match_share: float, candidates: int, total_pairs: int) -> 
     return min(max(match_share * candidates / total_pairs, 1e-12), 1 - 1e-12)
 
 
+def consistent_prior(
+    model: FellegiSunterModel, patterns: pl.DataFrame, total_pairs: int, *, tolerance: float = 1e-9
+) -> float:
+    """The chance that two random records match, counted with the posteriors the decision uses:
+    the ``π`` with ``π · total_pairs = Σ posterior(w + log2 π/(1−π))`` over the training pairs
+    (``patterns``, :func:`level_patterns`, weighed by the model's level weights ``w``), pairs
+    never compared adding nothing.
+
+    :func:`random_pair_prior` counts λ·candidates matches, λ being the share EM gives the match
+    class among candidate pairs. That class is "alike", not "one customer": a household (one
+    address, phone and last name, two first names) or the namesakes a name key brings together
+    agree on enough fields to sit in it at λ's odds, yet the decision, at the random pair's odds,
+    calls them different. On the generated Danish file the estimate was 1.8 bits too high at
+    20,000 rows, 3.0 at 200,000 and 4.1 at 1M, growing with the file as such pairs do. Counted
+    this way it lands near the truth (bench/README "A prior that does not drift"). Starts from
+    :func:`random_pair_prior` and iterates to the fixed point; the same patterns in any order give
+    the same value. This is EM's update of the match share over *all* record pairs with m and u
+    fixed; where the weights are weak (Σ 2^w over the pairs below the number of pairs) its only
+    fixed point is 0, and 200 iterations end near it.
+    """
+    start = random_pair_prior(model.match_share, int(patterns["count"].sum() or 0), total_pairs)
+    if total_pairs <= 0 or patterns.height == 0:
+        return start
+    comparisons = model.comparisons
+    columns = [f"lvl_{c.name}" for c in comparisons]
+    patterns = patterns.sort(columns)
+    gamma = patterns.select(columns).to_numpy().astype(np.int64)
+    counts = patterns["count"].to_numpy().astype(np.float64)
+    weights = np.zeros(gamma.shape[0], dtype=np.float64)
+    for k, c in enumerate(comparisons):
+        table = np.asarray(model.level_weights(c.name), dtype=np.float64)
+        present = gamma[:, k] >= 0
+        weights[present] += table[gamma[present, k]]
+    prior = start
+    for _ in range(200):
+        odds = math.log2(prior / (1.0 - prior))
+        posterior = 1.0 / (1.0 + np.exp2(np.clip(-(weights + odds), -1000, 1000)))
+        found = float(np.sum(counts * posterior)) / total_pairs
+        found = min(max(found, 1e-12), 1 - 1e-12)
+        if abs(math.log2(found) - math.log2(prior)) < tolerance:
+            return found
+        prior = found
+    return prior
+
+
 def _level_table(
     comparisons: tuple[Comparison, ...], probs: dict[str, list[float]], gamma: np.ndarray
 ) -> np.ndarray:

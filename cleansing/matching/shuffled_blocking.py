@@ -33,6 +33,7 @@ from datavask.cleansing.matching.blocking import (
     PAIR_SCHEMA,
     BlockingRule,
     _block_pairs,
+    _every_pairs,
     _keyed,
     _neighbour_pairs,
     _star_pairs,
@@ -146,6 +147,8 @@ def bucket_pairs(
             lazy_pairs = _neighbour_pairs(pl.concat([keyed, after]), rule, link_only)
         elif rule.star:
             lazy_pairs, stats = _star_pairs(keyed, link_only)
+        elif rule.every:  # its one key puts the whole file in one bucket
+            lazy_pairs, stats = _every_pairs(keyed, link_only)
         else:
             # a rule's own cap, as in candidate_pairs
             cap = max_block_size if rule.cap is None else min(rule.cap, max_block_size)

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from datavask.cleansing.matching import find_duplicates
+from datavask.cleansing.matching.blocking import EVERY_PAIR_BUDGET
 from datavask.cleansing.partitioning import row_slices
 from datavask.flows.engine_dask_blocking import partitioned_blocking
 from datavask.flows.engine_dask_match import partitioned_match
@@ -30,14 +32,24 @@ def _direct(stage: str, i: int, fn: Any, *args: Any) -> Any:
     return fn(*args)
 
 
-def _records() -> pl.DataFrame:
-    """A population whose duplicates lie in different row partitions."""
-    rows = frame(population_rows(300, seed=11) + PLANTED)
+def _records(populations: int = 1) -> pl.DataFrame:
+    """A population (or several, of other seeds) whose duplicates lie in different row
+    partitions."""
+    drawn = [row for seed in range(populations) for row in population_rows(300, seed=11 + seed)]
+    rows = frame(drawn + PLANTED)
     return rows.sample(fraction=1.0, shuffle=True, seed=5)
 
 
-def test_chunked_match_gives_what_the_whole_frame_gives() -> None:
-    records = _records()
+# One population (~390 records) compares every pair (EVERY_PAIR_BUDGET: the every_pair rule, its
+# pairs at most a review); four (~1,520) are over the budget, so a reviewer's pair can be one
+# blocking never proposed.
+@pytest.mark.parametrize(("populations", "far_apart_rule"), [(1, "every_pair"), (4, None)])
+def test_chunked_match_gives_what_the_whole_frame_gives(
+    populations: int, far_apart_rule: str | None
+) -> None:
+    records = _records(populations)
+    n = records.height
+    assert (n * (n - 1) // 2 > EVERY_PAIR_BUDGET) == (far_apart_rule is None)
     ids = records["record_id"]
     local = find_duplicates(records, decisions=None)
     matched = local.pairs.filter(pl.col("decision") == "match")
@@ -59,7 +71,8 @@ def test_chunked_match_gives_what_the_whole_frame_gives() -> None:
         _direct, lambda x: x, blocked, offsets, band=None, decisions=decisions, truth=truth
     )
 
-    assert local.pairs.filter(pl.col("blocking_rule") == "reviewer decision").height >= 1
+    decided = "reviewer decision" if far_apart_rule is None else far_apart_rule
+    assert local.pairs.filter(pl.col("blocking_rule") == decided).height >= 1
     assert_frame_equal(pl.concat(clusters), local.clusters)
     assert found["clusters"] == local.clusters["cluster_id"].n_unique()
     assert_frame_equal(found["pairs"], local.pairs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -413,3 +414,57 @@ def test_two_customers_sharing_a_typo_of_a_common_name_agree_no_more_than_on_the
     assert names_weight == pytest.approx(math.log2(0.8 * 0.8 / others))
     rare_typo = math.log2(0.8 / (102 / 1000)) + math.log2(0.8 / (2 / 1000))
     assert names_weight < rare_typo - 8
+
+
+def test_the_consistent_prior_counts_matches_with_the_decisions_posteriors() -> None:
+    from datavask.cleansing.matching.fellegi_sunter import consistent_prior, random_pair_prior
+
+    # 100 pairs agree on phone and e-mail (+19.9 bits), 900 on one of them only (a household:
+    # 0 bits), among 10⁶ record pairs. EM's λ of 0.55 counts 550 matches; counted with the
+    # posteriors at the random pair's odds (−13 bits) the 900 are strangers, and about 100 match.
+    phone = Comparison("phone", ("different", "exact"), ("phone_e164",))
+    email = Comparison("email", ("different", "exact"), ("email",))
+    model = FellegiSunterModel(
+        (phone, email),
+        m={"phone": [0.001, 0.999], "email": [0.001, 0.999]},
+        u={"phone": [0.999, 0.001], "email": [0.999, 0.001]},
+        match_share=0.55,
+    )
+    patterns = pl.DataFrame(
+        {"lvl_phone": [1, 1, 0], "lvl_email": [1, 0, 1], "count": [100, 450, 450]}
+    )
+    total = 10**6
+    assert random_pair_prior(0.55, 1000, total) == pytest.approx(550 / total)
+    prior = consistent_prior(model, patterns, total)
+    assert 95 / total < prior < 101 / total
+    # The fixed point: the matches the posteriors count at this prior are the prior's.
+    odds = math.log2(prior / (1 - prior))
+    both = sum(model.level_weights(c.name)[1] for c in (phone, email))
+    one = model.level_weights("phone")[1] + model.level_weights("email")[0]
+    counted = 100 / (1 + 2.0 ** -(both + odds)) + 900 / (1 + 2.0 ** -(one + odds))
+    assert counted / total == pytest.approx(prior, rel=1e-6)
+    assert consistent_prior(model, patterns.reverse(), total) == prior
+
+
+def test_the_prior_setting_is_checked() -> None:
+    from datavask.cleansing.matching import MatchSettings, find_duplicates
+    from tests.cleansing.matching.population import frame, population_rows
+
+    with pytest.raises(ValueError, match="prior must be one of"):
+        find_duplicates(frame(population_rows()), settings=MatchSettings(prior="guess"))
+
+
+def test_the_posterior_prior_is_below_the_candidates_prior_on_a_population() -> None:
+    from datavask.cleansing.matching import MatchSettings, find_duplicates
+    from tests.cleansing.matching.population import frame, population_rows
+
+    df = frame(population_rows())
+    settings = MatchSettings(every_pair_budget=0)
+    candidates = find_duplicates(df, settings=settings).model
+    posterior = find_duplicates(df, settings=dataclasses.replace(settings, prior="posterior")).model
+    # The same m, u and λ; only the prior differs, and the households and namesakes EM's λ
+    # counts as matches are counted at the posterior the decision gives them.
+    assert posterior.parameters().equals(candidates.parameters())
+    assert posterior.match_share == candidates.match_share
+    assert candidates.prior is not None and posterior.prior is not None
+    assert posterior.prior < candidates.prior

@@ -294,3 +294,46 @@ def test_a_rule_that_trains_may_not_follow_one_that_does_not() -> None:
     records = prepare_records(frame(population_rows()[:5]))
     with pytest.raises(ValueError, match="trains but comes after"):
         candidate_pairs(records, (untrained, trained))
+
+
+def test_a_small_file_compares_every_pair_and_the_model_stays_the_same() -> None:
+    # 300 + planted records: well under EVERY_PAIR_BUDGET pairs, so every pair is a candidate;
+    # the every_pair rule does not train, so the model is the blocked file's, bit for bit.
+    df = _input()
+    n = df.height
+    full = find_duplicates(df, settings=MatchSettings(pair_floor=0.0))
+    blocked = find_duplicates(df, settings=MatchSettings(pair_floor=0.0, every_pair_budget=0))
+    # Every pair but those of two different CVR numbers (two legal entities, never compared).
+    cvr = prepare_records(df)["cvr"].to_list()
+    apart = sum(
+        1
+        for i in range(n)
+        for j in range(i)
+        if cvr[i] is not None and cvr[j] is not None and cvr[i] != cvr[j]
+    )
+    assert full.summary["candidate_pairs"] == n * (n - 1) // 2 - apart
+    assert full.summary["candidate_pairs"] > blocked.summary["candidate_pairs"]
+    assert "every_pair" in full.blocking_report["blocking_rule"].to_list()
+    assert "every_pair" not in blocked.blocking_report["blocking_rule"].to_list()
+    assert full.model.parameters().equals(blocked.model.parameters())
+    assert full.model.prior == blocked.model.prior
+    # A pair only every_pair found is at most a review: the machine merges on keyed pairs only.
+    only_every = full.pairs.filter(pl.col("blocking_rule") == "every_pair")
+    assert only_every.height > 0
+    assert only_every.filter(pl.col("decision") == "match").height == 0
+
+
+def test_a_pair_no_key_proposed_is_at_most_a_review() -> None:
+    from datavask.cleansing.matching import _decision
+    from datavask.cleansing.matching.review_band import ReviewBand
+
+    band = ReviewBand(0.3, 0.7, "option")
+    pairs = pl.DataFrame(
+        {
+            "match_probability": [0.99, 0.99, 0.5, 0.1, 0.99],
+            "hard_rule": [None, None, None, None, "household"],
+            "blocking_rule": ["phone", "every_pair", "every_pair", "every_pair", "every_pair"],
+        }
+    )
+    decided = pairs.select(_decision(band).alias("decision"))["decision"].to_list()
+    assert decided == ["match", "review", "review", "non-match", "non-match"]

@@ -16,7 +16,13 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from datavask.cleansing.matching import shuffled_blocking as sb
-from datavask.cleansing.matching.blocking import Candidates, candidate_pairs, default_rules
+from datavask.cleansing.matching.blocking import (
+    BlockingRule,
+    Candidates,
+    candidate_pairs,
+    default_rules,
+    pairs_among,
+)
 from datavask.cleansing.matching.prepare import prepare_records
 from datavask.cleansing.partitioning import row_slices
 from tests.cleansing.matching.population import frame, population_rows
@@ -50,10 +56,14 @@ def _planted(rng: random.Random) -> list[dict[str, Any]]:
 
 
 def distributed(
-    records: pl.DataFrame, parts: int, buckets: int, **options: Any
+    records: pl.DataFrame,
+    parts: int,
+    buckets: int,
+    rules: tuple[BlockingRule, ...] | None = None,
+    **options: Any,
 ) -> tuple[Candidates, pl.DataFrame]:
     """The shuffle's steps in order, each on its piece, as the Dask engine runs them."""
-    rules = default_rules()
+    rules = rules or default_rules()
     names = [r.name for r in rules]
     slices = row_slices(records.height, parts)
     offsets = [offset for offset, _ in slices]
@@ -115,6 +125,33 @@ def test_partitioned_linking_keeps_sources_and_cvr_numbers_apart() -> None:
     assert_frame_equal(found.oversized, local.oversized)
 
 
+def test_every_pair_of_a_small_file_over_partitions_is_every_pair_one_machine_compares() -> None:
+    records = _records().with_columns(
+        pl.when(pl.int_range(pl.len()) % 3 == 0)
+        .then(pl.lit("crm"))
+        .otherwise(pl.lit("erp"))
+        .alias("source")
+    )
+    sizes = records["source"].value_counts()["count"].to_list()
+    rules = default_rules(total_pairs=pairs_among(sizes, link_only=True))
+    options = {"max_block_size": 50, "link_only": True, "apart_on": "cvr"}
+    prepared = prepare_records(records)
+    local = candidate_pairs(prepared, rules, **options)  # type: ignore[arg-type]
+    found, _ = distributed(records, 7, 3, rules, **options)
+    assert_frame_equal(found.pairs, local.pairs)
+    assert_frame_equal(found.report, local.report)
+    # Every pair across the two sources but those of two different CVR numbers, each once.
+    source, cvr = prepared["source"].to_list(), prepared["cvr"].to_list()
+    expected = sum(
+        1
+        for i in range(prepared.height)
+        for j in range(i + 1, prepared.height)
+        if source[i] != source[j] and (cvr[i] is None or cvr[j] is None or cvr[i] == cvr[j])
+    )
+    assert local.pairs.height == expected
+    assert local.pairs.filter(pl.col("blocking_rule") == "every_pair").height > 0
+
+
 def test_coarse_evidence_from_partition_counts_is_the_whole_files() -> None:
     from datavask.cleansing.matching.blocking import (
         coarse_evidence,
@@ -137,7 +174,10 @@ def test_the_matcher_from_a_partitioned_blocking_decides_as_from_its_own() -> No
     from datavask.cleansing.matching import find_duplicates
 
     records = _records()
-    found, _ = distributed(records, 9, 4, max_block_size=50, link_only=False, apart_on="cvr")
+    # A file this small compares every pair (EVERY_PAIR_BUDGET), as find_duplicates' rules say.
+    rules = default_rules(total_pairs=pairs_among([records.height], link_only=False))
+    assert rules[-2].every
+    found, _ = distributed(records, 9, 4, rules, max_block_size=50, link_only=False, apart_on="cvr")
     alone, shuffled = find_duplicates(records), find_duplicates(records, blocking=found)
     assert_frame_equal(shuffled.pairs, alone.pairs)
     assert_frame_equal(shuffled.clusters, alone.clusters)
