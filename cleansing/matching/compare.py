@@ -71,6 +71,7 @@ import polars as pl
 from rapidfuzz import distance, fuzz, process
 
 from datavask.cleansing.matching.blocking import loose_postal_code
+from datavask.cleansing.matching.threads import in_order
 
 NULL_LEVEL: Final = -1
 
@@ -814,8 +815,12 @@ def available_comparisons(records: pl.DataFrame, names: tuple[str, ...]) -> tupl
 
 # Pairs are compared this many at a time: the values of both records of every pair, gathered
 # once per column, are held while a slice is compared — for all 5.8 million candidate pairs of a
-# million generated records at once, that was 3 GB and the run's peak memory.
+# million generated records at once, that was 3 GB and the run's peak memory. As many slices as
+# polars has threads are compared side by side (:func:`~.threads.in_order`).
 COMPARE_SLICE: Final = 1_000_000
+
+# Fewer pairs than this are compared in one piece: not worth a thread of their own.
+MIN_SLICE: Final = 50_000
 
 
 def compare_pairs(
@@ -829,23 +834,24 @@ def compare_pairs(
     """Comparison levels (``lvl_<name>``) and, if asked, tf values (``tfv_<name>``) of each pair.
 
     Every level depends on its own pair alone, so the pairs are compared a slice at a time
-    (:data:`COMPARE_SLICE`) and the slices' rows put together in order."""
+    (:data:`COMPARE_SLICE`), a few side by side, and the slices' rows put together in order."""
     n = left.len()
-    if n <= COMPARE_SLICE or not comparisons:
+    # Most of a slice's work runs on one core: a few slices side by side keep every core busy, so
+    # fewer pairs than a slice holds are still cut in as many parts as there are threads.
+    size = min(COMPARE_SLICE, max(-(-n // pl.thread_pool_size()), MIN_SLICE))
+    if n <= size or not comparisons:
         return _compare_slice(records, left, right, comparisons, with_tf_values=with_tf_values)
-    return pl.concat(
-        [
-            _compare_slice(
-                records,
-                left.slice(start, COMPARE_SLICE),
-                right.slice(start, COMPARE_SLICE),
-                comparisons,
-                with_tf_values=with_tf_values,
-            )
-            for start in range(0, n, COMPARE_SLICE)
-        ],
-        how="vertical",
-    )
+
+    def compared(start: int) -> pl.DataFrame:
+        return _compare_slice(
+            records,
+            left.slice(start, size),
+            right.slice(start, size),
+            comparisons,
+            with_tf_values=with_tf_values,
+        )
+
+    return pl.concat(in_order(compared, range(0, n, size)), how="vertical")
 
 
 def _compare_slice(
