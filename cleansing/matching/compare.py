@@ -252,21 +252,24 @@ def similarities(
     both = (a.is_not_null() & b.is_not_null()).fill_null(False)
     differ = (both & (a != b)).fill_null(False)
     out = []
+    computed: list[np.ndarray] = []
     if differ.any():
         pairs = pl.DataFrame({"a": a.filter(differ), "b": b.filter(differ)})
-        distinct = pairs.unique()
+        # One group per distinct pair of values, with the positions of the pairs holding it: the
+        # scores go back to those positions without joining the pairs' text again.
+        distinct = pairs.with_row_index("_at").group_by("a", "b").agg("_at")
         values = distinct["a"].to_list(), distinct["b"].to_list()
-        computed = {
-            f"s{i}": process.cpdist(*values, scorer=scorer, workers=-1, dtype=np.float32)
-            for i, scorer in enumerate(scorers)
-        }
-        scored = pairs.join(
-            distinct.with_columns(**computed), on=["a", "b"], how="left", maintain_order="left"
-        )
+        positions = distinct["_at"].explode().to_numpy()
+        repeats = distinct["_at"].list.len().to_numpy()
+        for scorer in scorers:
+            scored = process.cpdist(*values, scorer=scorer, workers=-1, dtype=np.float32)
+            per_pair = np.empty(pairs.height, dtype=np.float32)
+            per_pair[positions] = np.repeat(scored, repeats)
+            computed.append(per_pair)
     for i in range(len(scorers)):
         scores = np.full(a.len(), equal_score, dtype=np.float32)
-        if differ.any():
-            scores[differ.to_numpy()] = scored[f"s{i}"].to_numpy() / scale
+        if computed:
+            scores[differ.to_numpy()] = computed[i] / scale
         out.append(pl.select(pl.when(both).then(pl.Series("similarity", scores))).to_series())
     return out
 
