@@ -511,13 +511,12 @@ def _only_persons(pv: PairValues, level: pl.Series) -> pl.Series:
 def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     fl, fr, _, _ = _aligned_person_names(pv)
     sim = _aligned_similarity(pv)[0]
-    first_l = fl.str.replace_all(".", "", literal=True).str.split(" ").list.first()
-    first_r = fr.str.replace_all(".", "", literal=True).str.split(" ").list.first()
-    initial = (
-        ((first_l.str.len_chars() == 1) & (fr.str.slice(0, 1) == first_l))
-        | ((first_r.str.len_chars() == 1) & (fl.str.slice(0, 1) == first_r))
-        | (first_l == first_r)
-    ).fill_null(False)
+    # Only a pair whose first names are neither equal nor alike asks whether one is the other's
+    # initial: the words are looked at for those alone.
+    asks = ((sim < 0.92) & (fl != fr)).fill_null(False)
+    initial = pl.Series(np.zeros(len(pv), dtype=bool))
+    if asks.any():
+        initial = initial.scatter(asks.arg_true(), _initial(fl.filter(asks), fr.filter(asks)))
     expr = (
         pl.when(sim.is_null())
         .then(NULL_LEVEL)
@@ -533,6 +532,18 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     )
     level = _only_persons(pv, pl.select(expr.cast(pl.Int8)).to_series())
     return level, _unswapped(pv, _tf_value(fl, level, comparison))
+
+
+def _initial(fl: pl.Series, fr: pl.Series) -> pl.Series:
+    """Whether one first name is the other's initial (``j`` / ``jens``, ``j.`` / ``jens peter``)
+    or both start with the same word."""
+    first_l = fl.str.replace_all(".", "", literal=True).str.split(" ").list.first()
+    first_r = fr.str.replace_all(".", "", literal=True).str.split(" ").list.first()
+    return (
+        ((first_l.str.len_chars() == 1) & (fr.str.slice(0, 1) == first_l))
+        | ((first_r.str.len_chars() == 1) & (fl.str.slice(0, 1) == first_r))
+        | (first_l == first_r)
+    ).fill_null(False)
 
 
 def _last_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
