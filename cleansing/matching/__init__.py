@@ -78,6 +78,7 @@ from datavask.cleansing.matching.evaluation import evaluate
 from datavask.cleansing.matching.fellegi_sunter import (
     SAME_CUSTOMER,
     FellegiSunterModel,
+    TfCodes,
     consistent_prior,
     encode_tf_values,
     estimate_u,
@@ -98,6 +99,7 @@ from datavask.cleansing.matching.review_band import (
     threshold_band,
     weight,
 )
+from datavask.cleansing.matching.threads import beside
 
 __all__ = [
     "DANISH_COMPARISONS",
@@ -131,7 +133,9 @@ SUBSTEPS: Final = (
 blocking, comparing the candidate pairs, the hard rules and copies, the term-frequency tables,
 u from random pairs, m by EM, scoring and deciding the pairs, connected components split where
 they conflict, the bridge check, and the output frames (pairs with explanations, clusters).
-``term_frequencies``, ``score``, ``cluster`` and ``bridges`` are summed over the tf passes."""
+``term_frequencies``, ``score``, ``cluster`` and ``bridges`` are summed over the tf passes. The
+first pass's term frequencies and ``u`` depend on the records alone and run beside ``blocking``,
+``compare`` and ``hard_rules`` (:func:`~.threads.beside`): their seconds overlap those."""
 
 
 class _Stopwatch:
@@ -300,7 +304,7 @@ def _sessions(
         pairs = by_rule.get((rule.name,), pl.DataFrame(schema={"_l": pl.UInt32, "_r": pl.UInt32}))
         if pairs.height > per_rule:
             # Sorted first: blocking's row order is not deterministic, the sample must be.
-            pairs = pairs.sort("_l", "_r").sample(per_rule, seed=seed)
+            pairs = pairs.sort(pair_key()).sample(per_rule, seed=seed)
         # Sorted needles walk the sorted haystack in order: several times faster to look up.
         keys = np.sort(pairs.select(pair_key()).to_series().to_numpy())
         at = np.searchsorted(kept, keys).clip(max=max(len(kept) - 1, 0))
@@ -549,56 +553,71 @@ def find_duplicates(
             every_pair_budget=settings.every_pair_budget,
         )
 
-    with clock("blocking"):
-        if blocking is None:
-            found = candidate_pairs(
+    # Copies of one record are one customer from the start: 60 copies do not make its phone
+    # number look like a switchboard's (which would keep them apart).
+    copies = records.get_column(IDENTICAL)
+
+    def from_records() -> tuple[
+        TfCodes, dict[str, pl.DataFrame], dict[str, float], dict[str, list[float]]
+    ]:
+        """What the model needs of the records alone: the term frequencies' codes, tables and
+        means, and u from random pairs."""
+        with clock("term_frequencies"):
+            codes = tf_codes(records, comparisons)  # counted again in every pass
+            tf_tables, tf_mean = term_frequencies(records, comparisons, copies, codes=codes)
+        with clock("u"):
+            u = estimate_u(
                 records,
-                rules,
-                max_block_size=settings.max_block_size,
+                comparisons,
+                sample_size=settings.u_sample_size,
+                seed=settings.seed,
                 link_only=link_only,
-                apart_on=blocking_apart_on(settings),
+                tf_mean=tf_mean,
             )
-        elif blocking.report["blocking_rule"].to_list() != [r.name for r in rules]:
-            raise ValueError("the candidates were blocked with other rules than this file's")
-        else:
-            found = blocking
-        blocking_report, oversized = found.report, found.oversized
-        decided: Decided = locate_decisions(decisions, records)
-        candidates = with_decided_pairs(found.pairs, decided)  # blocked pairs first, then decided
+        return codes, tf_tables, tf_mean, u
 
-    with clock("compare"):
-        levels, tf_values = encode_tf_values(
-            compare_pairs(records, candidates["_l"], candidates["_r"], comparisons)
-        )
+    # They depend on the records alone: worked out beside blocking and comparing, on the other
+    # core.
+    with beside(from_records) as side:
+        with clock("blocking"):
+            if blocking is None:
+                found = candidate_pairs(
+                    records,
+                    rules,
+                    max_block_size=settings.max_block_size,
+                    link_only=link_only,
+                    apart_on=blocking_apart_on(settings),
+                )
+            elif blocking.report["blocking_rule"].to_list() != [r.name for r in rules]:
+                raise ValueError("the candidates were blocked with other rules than this file's")
+            else:
+                found = blocking
+            blocking_report, oversized = found.report, found.oversized
+            decided: Decided = locate_decisions(decisions, records)
+            # blocked pairs first, then decided
+            candidates = with_decided_pairs(found.pairs, decided)
 
-    with clock("hard_rules"):
-        # The Danish rules need to know what a record is; a register without customer types
-        # (FEBRL) gets null here, and no household, group or name veto.
-        person = records.select(pl.col("customer_type").str.to_lowercase() == "person").to_series()
-        vetoes = hard_rule_column(
-            levels,
-            person.gather(candidates["_l"]),
-            person.gather(candidates["_r"]),
-            rules=settings.hard_rules,
-        )
-        copied = copy_pairs(records, candidates["_l"], candidates["_r"])
+        with clock("compare"):
+            levels, tf_values = encode_tf_values(
+                compare_pairs(records, candidates["_l"], candidates["_r"], comparisons)
+            )
 
+        with clock("hard_rules"):
+            # The Danish rules need to know what a record is; a register without customer types
+            # (FEBRL) gets null here, and no household, group or name veto.
+            is_person = pl.col("customer_type").str.to_lowercase() == "person"
+            person = records.select(is_person).to_series()
+            vetoes = hard_rule_column(
+                levels,
+                person.gather(candidates["_l"]),
+                person.gather(candidates["_r"]),
+                rules=settings.hard_rules,
+            )
+            copied = copy_pairs(records, candidates["_l"], candidates["_r"])
+
+        codes, tf_tables, tf_mean, u = side.result()
     with clock("term_frequencies"):
-        # Copies of one record are one customer from the start: 60 copies do not make its phone
-        # number look like a switchboard's (which would keep them apart).
-        copies = records.get_column(IDENTICAL)
-        codes = tf_codes(records, comparisons)  # counted again in every pass
         value_codes = tf_value_codes(tf_values, codes)
-        tf_tables, tf_mean = term_frequencies(records, comparisons, copies, codes=codes)
-    with clock("u"):
-        u = estimate_u(
-            records,
-            comparisons,
-            sample_size=settings.u_sample_size,
-            seed=settings.seed,
-            link_only=link_only,
-            tf_mean=tf_mean,
-        )
     with clock("fit"):
         blocked = found.pairs.height  # EM learns from the blocking's pairs, not from decided ones
         # Not vetoed, and found by a rule that trains (see BlockingRule.train).

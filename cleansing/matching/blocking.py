@@ -51,6 +51,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from datavask.cleansing.addresses import DANISH_REALM
+from datavask.cleansing.matching.threads import in_order
 
 PAIR_SCHEMA = {"_l": pl.UInt32, "_r": pl.UInt32, "blocking_rule": pl.String}
 
@@ -914,11 +915,11 @@ def candidate_pairs(
       rules twice — what per-rule training needs.
     """
     _check_order(rules)
-    found: list[pl.DataFrame] = []
-    stats_rows: list[dict[str, object]] = []
-    capped_blocks: list[pl.DataFrame] = []
-    for rule in rules:
+
+    def blocked(rule: BlockingRule) -> tuple[pl.DataFrame, dict[str, object], pl.DataFrame | None]:
+        """The rule's distinct pairs, its report row and its blocks over the cap."""
         keyed = _keyed(records, rule, apart_on)
+        capped = None
         if rule.window > 1:
             lazy_pairs = _neighbour_pairs(keyed, rule, link_only)
             stats: dict[str, int] = {
@@ -938,22 +939,29 @@ def candidate_pairs(
             lazy_pairs, stats, capped, _ = _block_pairs(records, keyed, rule, cap, link_only)
             # A word over its rule's own cap is no key rather than a block left uncompared: listed,
             # "jensen" and "holding" would hide the blocks that matter.
-            capped_blocks.append(capped if rule.cap is None else capped.clear())
+            capped = capped if rule.cap is None else capped.clear()
         rule_pairs = (
             lazy_pairs.filter(pair_key().is_first_distinct())
             .select("_l", "_r", pl.lit(rule.name).alias("blocking_rule"))
             .collect()
         )
-        found.append(rule_pairs)
-        stats_rows.append(
-            {"blocking_rule": rule.name, **stats, "pairs_generated": rule_pairs.height}
+        return (
+            rule_pairs,
+            {"blocking_rule": rule.name, **stats, "pairs_generated": rule_pairs.height},
+            capped,
         )
 
+    # The rules are independent of each other: a few run side by side, their results in order.
+    per_rule = in_order(blocked, rules)
+    found = [rule_pairs for rule_pairs, _, _ in per_rule]
+    stats_rows = [stats for _, stats, _ in per_rule]
+    capped_blocks = [capped for _, _, capped in per_rule if capped is not None]
     all_pairs = pl.concat(found) if found else pl.DataFrame(schema=PAIR_SCHEMA)
     pairs = all_pairs.filter(pair_key().is_first_distinct()).cast(PAIR_SCHEMA)  # type: ignore[arg-type]
     new_per_rule = pairs.group_by("blocking_rule").len("pairs_new")
     report = report_frame(stats_rows, new_per_rule)
-    return Candidates(pairs.sort("_l", "_r"), report, oversized_frame(capped_blocks), all_pairs)
+    # Sorted by one UInt64 rather than two columns: the same order (no two pairs are equal).
+    return Candidates(pairs.sort(pair_key()), report, oversized_frame(capped_blocks), all_pairs)
 
 
 def report_frame(stats_rows: list[dict[str, object]], new_per_rule: pl.DataFrame) -> pl.DataFrame:

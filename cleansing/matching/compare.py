@@ -71,6 +71,7 @@ import polars as pl
 from rapidfuzz import distance, fuzz, process
 
 from datavask.cleansing.matching.blocking import loose_postal_code
+from datavask.cleansing.matching.threads import in_order
 
 NULL_LEVEL: Final = -1
 
@@ -251,21 +252,24 @@ def similarities(
     both = (a.is_not_null() & b.is_not_null()).fill_null(False)
     differ = (both & (a != b)).fill_null(False)
     out = []
+    computed: list[np.ndarray] = []
     if differ.any():
         pairs = pl.DataFrame({"a": a.filter(differ), "b": b.filter(differ)})
-        distinct = pairs.unique()
+        # One group per distinct pair of values, with the positions of the pairs holding it: the
+        # scores go back to those positions without joining the pairs' text again.
+        distinct = pairs.with_row_index("_at").group_by("a", "b").agg("_at")
         values = distinct["a"].to_list(), distinct["b"].to_list()
-        computed = {
-            f"s{i}": process.cpdist(*values, scorer=scorer, workers=-1, dtype=np.float32)
-            for i, scorer in enumerate(scorers)
-        }
-        scored = pairs.join(
-            distinct.with_columns(**computed), on=["a", "b"], how="left", maintain_order="left"
-        )
+        positions = distinct["_at"].explode().to_numpy()
+        repeats = distinct["_at"].list.len().to_numpy()
+        for scorer in scorers:
+            scored = process.cpdist(*values, scorer=scorer, workers=-1, dtype=np.float32)
+            per_pair = np.empty(pairs.height, dtype=np.float32)
+            per_pair[positions] = np.repeat(scored, repeats)
+            computed.append(per_pair)
     for i in range(len(scorers)):
         scores = np.full(a.len(), equal_score, dtype=np.float32)
-        if differ.any():
-            scores[differ.to_numpy()] = scored[f"s{i}"].to_numpy() / scale
+        if computed:
+            scores[differ.to_numpy()] = computed[i] / scale
         out.append(pl.select(pl.when(both).then(pl.Series("similarity", scores))).to_series())
     return out
 
@@ -507,13 +511,12 @@ def _only_persons(pv: PairValues, level: pl.Series) -> pl.Series:
 def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     fl, fr, _, _ = _aligned_person_names(pv)
     sim = _aligned_similarity(pv)[0]
-    first_l = fl.str.replace_all(".", "", literal=True).str.split(" ").list.first()
-    first_r = fr.str.replace_all(".", "", literal=True).str.split(" ").list.first()
-    initial = (
-        ((first_l.str.len_chars() == 1) & (fr.str.slice(0, 1) == first_l))
-        | ((first_r.str.len_chars() == 1) & (fl.str.slice(0, 1) == first_r))
-        | (first_l == first_r)
-    ).fill_null(False)
+    # Only a pair whose first names are neither equal nor alike asks whether one is the other's
+    # initial: the words are looked at for those alone.
+    asks = ((sim < 0.92) & (fl != fr)).fill_null(False)
+    initial = pl.Series(np.zeros(len(pv), dtype=bool))
+    if asks.any():
+        initial = initial.scatter(asks.arg_true(), _initial(fl.filter(asks), fr.filter(asks)))
     expr = (
         pl.when(sim.is_null())
         .then(NULL_LEVEL)
@@ -529,6 +532,18 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     )
     level = _only_persons(pv, pl.select(expr.cast(pl.Int8)).to_series())
     return level, _unswapped(pv, _tf_value(fl, level, comparison))
+
+
+def _initial(fl: pl.Series, fr: pl.Series) -> pl.Series:
+    """Whether one first name is the other's initial (``j`` / ``jens``, ``j.`` / ``jens peter``)
+    or both start with the same word."""
+    first_l = fl.str.replace_all(".", "", literal=True).str.split(" ").list.first()
+    first_r = fr.str.replace_all(".", "", literal=True).str.split(" ").list.first()
+    return (
+        ((first_l.str.len_chars() == 1) & (fr.str.slice(0, 1) == first_l))
+        | ((first_r.str.len_chars() == 1) & (fl.str.slice(0, 1) == first_r))
+        | (first_l == first_r)
+    ).fill_null(False)
 
 
 def _last_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
@@ -814,8 +829,12 @@ def available_comparisons(records: pl.DataFrame, names: tuple[str, ...]) -> tupl
 
 # Pairs are compared this many at a time: the values of both records of every pair, gathered
 # once per column, are held while a slice is compared — for all 5.8 million candidate pairs of a
-# million generated records at once, that was 3 GB and the run's peak memory.
+# million generated records at once, that was 3 GB and the run's peak memory. As many slices as
+# polars has threads are compared side by side (:func:`~.threads.in_order`).
 COMPARE_SLICE: Final = 1_000_000
+
+# Fewer pairs than this are compared in one piece: not worth a thread of their own.
+MIN_SLICE: Final = 50_000
 
 
 def compare_pairs(
@@ -829,23 +848,24 @@ def compare_pairs(
     """Comparison levels (``lvl_<name>``) and, if asked, tf values (``tfv_<name>``) of each pair.
 
     Every level depends on its own pair alone, so the pairs are compared a slice at a time
-    (:data:`COMPARE_SLICE`) and the slices' rows put together in order."""
+    (:data:`COMPARE_SLICE`), a few side by side, and the slices' rows put together in order."""
     n = left.len()
-    if n <= COMPARE_SLICE or not comparisons:
+    # Most of a slice's work runs on one core: a few slices side by side keep every core busy, so
+    # fewer pairs than a slice holds are still cut in as many parts as there are threads.
+    size = min(COMPARE_SLICE, max(-(-n // pl.thread_pool_size()), MIN_SLICE))
+    if n <= size or not comparisons:
         return _compare_slice(records, left, right, comparisons, with_tf_values=with_tf_values)
-    return pl.concat(
-        [
-            _compare_slice(
-                records,
-                left.slice(start, COMPARE_SLICE),
-                right.slice(start, COMPARE_SLICE),
-                comparisons,
-                with_tf_values=with_tf_values,
-            )
-            for start in range(0, n, COMPARE_SLICE)
-        ],
-        how="vertical",
-    )
+
+    def compared(start: int) -> pl.DataFrame:
+        return _compare_slice(
+            records,
+            left.slice(start, size),
+            right.slice(start, size),
+            comparisons,
+            with_tf_values=with_tf_values,
+        )
+
+    return pl.concat(in_order(compared, range(0, n, size)), how="vertical")
 
 
 def _compare_slice(

@@ -913,7 +913,7 @@ def score_pairs(
         and f"tfv_{whole}" in frame.columns
         and {"_tf_first_name", "_tf_last_name"} <= set(frame.columns)
     ):
-        frame = _tf_lookup(frame, whole, model.tf_tables[whole], tf_values)
+        frame = _tf_lookup(frame, whole, model.tf_tables[whole], tf_values, value_codes)
         correction = _full_name_correction(SAME_CUSTOMER in frame.columns)
         frame = frame.with_columns(pl.col("w_last_name") + correction)
     prior = model.prior_odds_bits()

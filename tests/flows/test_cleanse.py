@@ -74,11 +74,16 @@ def test_run_json_describes_the_run(sample_run: Path) -> None:
     records = pl.read_parquet(sample_run / "records.parquet")
     assert run["counts"]["invoice_ready"] == records["invoice_ready"].sum()
     assert run["counts"]["customers"] == records["cluster_id"].n_unique()
-    # the match step's own sub-steps, in the order they run, within the step's seconds
+    # the match step's own sub-steps, in the order they run, within the step's seconds; the
+    # first pass's term frequencies and u run beside blocking and comparing, so those two
+    # overlap the others and are bounded each on its own
     substeps = run["steps"]["match"]["substeps"]
     assert tuple(substeps) == SUBSTEPS
     assert all(seconds >= 0 for seconds in substeps.values())
-    assert sum(substeps.values()) <= run["timings"]["match"] + 0.01
+    beside = ("term_frequencies", "u")
+    in_turn = sum(seconds for name, seconds in substeps.items() if name not in beside)
+    assert in_turn <= run["timings"]["match"] + 0.01
+    assert all(substeps[name] <= run["timings"]["match"] + 0.01 for name in beside)
 
 
 def test_run_json_records_the_review_band_used(sample_run: Path, tmp_path: Path) -> None:
