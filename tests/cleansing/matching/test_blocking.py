@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from datavask.cleansing.matching.blocking import (
+    RARE_BLOCK,
     BlockingRule,
     candidate_pairs,
     coarse_evidence,
@@ -382,6 +383,17 @@ def test_coarse_evidence_pairs_only_with_last_names_and_other_evidence() -> None
     ]
 
 
+def _crowd(prefix: str, shared: dict[str, str], distinct: dict[str, str]) -> list[dict[str, str]]:
+    """One record more than :data:`RARE_BLOCK`, all holding ``shared`` (a key too common to pair
+    anything) and each its own value of every ``distinct`` field (the text and the record's
+    number)."""
+    return [
+        {"record_id": f"{prefix}{i:02}", **shared}
+        | {name: f"{text}{i:02}" for name, text in distinct.items()}
+        for i in range(RARE_BLOCK + 1)
+    ]
+
+
 def test_rare_name_words_pair_a_nickname_with_the_full_name() -> None:
     rows = [
         {"record_id": "a", "customer_type": "person", "name_key": "henry samuel sadd"},
@@ -391,9 +403,9 @@ def test_rare_name_words_pair_a_nickname_with_the_full_name() -> None:
     ]  # fmt: skip
     # a word shared by more records than the rule's cap is no key: eleven Jensens pair nothing
     rows += [
-        {"record_id": f"j{i:02}", "customer_type": "person", "name_key": f"x{i:02} jensen"}
-        for i in range(11)
-    ]  # fmt: skip
+        row | {"name_key": f"{row['name_key']} jensen"}
+        for row in _crowd("j", {"customer_type": "person"}, {"name_key": "x"})
+    ]
     assert _pairs(rows, "name_tokens") == {("a", "b"), ("c", "d")}
     # counted in the report, but not listed among the blocks left uncompared
     records = prepare_records(frame(rows))
@@ -448,15 +460,12 @@ def test_address_line_numbers_pair_parsed_lines_whose_streets_differ() -> None:
         {"record_id": "c", "name_key": "other site", "street_key": "e 75th street",
          "house_number": "2335"},
     ]  # fmt: skip
-    rows += [
-        {"record_id": f"v{i:02}", "name_key": f"firma {i}", "street_key": f"vej {i}",
-         "house_number": "12"}
-        for i in range(11)
-    ]  # fmt: skip
+    rows += _crowd("v", {"house_number": "12"}, {"name_key": "firma ", "street_key": "vej "})
     df = frame(rows).with_columns(
         pl.Series(
             "raw_address",
-            ["2334 E 75th St", "2334 E. 75th Street", "2335 E 75th Street"] + [None] * 11,
+            ["2334 E 75th St", "2334 E. 75th Street", "2335 E 75th Street"]
+            + [None] * (RARE_BLOCK + 1),
         )
     )
     assert _rule_pairs(df, "address_line_numbers") == {("a", "b")}
@@ -473,12 +482,12 @@ def test_locality_words_pair_a_partial_name_in_one_place() -> None:
         {"record_id": "c", "customer_type": "person", "name_key": "eleanor jones",
          "first_name_key": "eleanor", "last_name_key": "jones"},
     ]  # fmt: skip
-    rows += [
-        {"record_id": f"s{i:02}", "customer_type": "person", "first_name_key": f"x{i:02}",
-         "last_name_key": "smith", "postal_code": "8000"}
-        for i in range(11)
-    ]  # fmt: skip
-    cities = ["Manchester", " manchester ", "Leeds"] + [None] * 11
+    rows += _crowd(
+        "s",
+        {"customer_type": "person", "last_name_key": "smith", "postal_code": "8000"},
+        {"first_name_key": "x"},
+    )
+    cities = ["Manchester", " manchester ", "Leeds"] + [None] * (RARE_BLOCK + 1)
     df = frame(rows).with_columns(pl.Series("city", cities))
     assert _rule_pairs(df, "locality_words") == {("a", "b")}
 

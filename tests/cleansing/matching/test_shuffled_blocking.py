@@ -109,13 +109,18 @@ def test_partitioned_blocking_finds_what_one_machine_finds(parts: int, buckets: 
     assert report["name_sorted"]["pairs_generated"] > 100
 
 
-def test_partitioned_linking_keeps_sources_and_cvr_numbers_apart() -> None:
-    records = _records().with_columns(
+def _two_sources() -> pl.DataFrame:
+    """The records, every third from the CRM and the rest from the ERP system."""
+    return _records().with_columns(
         pl.when(pl.int_range(pl.len()) % 3 == 0)
         .then(pl.lit("crm"))
         .otherwise(pl.lit("erp"))
         .alias("source")
     )
+
+
+def test_partitioned_linking_keeps_sources_and_cvr_numbers_apart() -> None:
+    records = _two_sources()
     options = {"max_block_size": 50, "link_only": True, "apart_on": "cvr"}
     local = candidate_pairs(prepare_records(records), default_rules(), **options)  # type: ignore[arg-type]
     found, _ = distributed(records, 7, 3, **options)
@@ -126,12 +131,7 @@ def test_partitioned_linking_keeps_sources_and_cvr_numbers_apart() -> None:
 
 
 def test_every_pair_of_a_small_file_over_partitions_is_every_pair_one_machine_compares() -> None:
-    records = _records().with_columns(
-        pl.when(pl.int_range(pl.len()) % 3 == 0)
-        .then(pl.lit("crm"))
-        .otherwise(pl.lit("erp"))
-        .alias("source")
-    )
+    records = _two_sources()
     sizes = records["source"].value_counts()["count"].to_list()
     rules = default_rules(total_pairs=pairs_among(sizes, link_only=True))
     options = {"max_block_size": 50, "link_only": True, "apart_on": "cvr"}
