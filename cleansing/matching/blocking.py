@@ -767,30 +767,22 @@ def _star_pairs(keyed: pl.DataFrame, link_only: bool) -> tuple[pl.LazyFrame, dic
 
 
 def _every_pairs(keyed: pl.DataFrame, link_only: bool) -> tuple[pl.LazyFrame, dict[str, int]]:
-    """Every two records of ``keyed`` (one block, the whole file) that may be compared, by
-    position: n(n-1)/2 pairs without the self-join's n² rows."""
+    """Every two records of ``keyed`` (one block, the whole file) that may be compared
+    (:func:`_allowed`), by position: n(n-1)/2 pairs without the self-join's n² rows."""
     ordered = keyed.sort("_idx")
     n = ordered.height
-    left, right = np.triu_indices(n, k=1)
-    allowed = np.ones(left.shape[0], dtype=bool)
-    for column, nulls_allowed in (("apart", True), ("source", False)):
-        if column == "source" and not link_only:
-            continue
-        values = ordered.get_column(column)
-        if column == "apart" and values.null_count() == n:
-            continue
-        # Equal values, equal codes; a null is -1.
-        codes = values.rank("dense").fill_null(0).cast(pl.Int64).to_numpy() - 1
-        code_l, code_r = codes[left], codes[right]
-        known = (code_l >= 0) & (code_r >= 0)
-        if nulls_allowed:  # apart: not two different values
-            allowed &= ~known | (code_l == code_r)
-        else:  # source: two different, known sources
-            allowed &= known & (code_l != code_r)
-    idx = ordered.get_column("_idx").to_numpy()
-    pairs = pl.DataFrame(
-        {"_l": idx[left[allowed]], "_r": idx[right[allowed]]},
-        schema={"_l": pl.UInt32, "_r": pl.UInt32},
+    left, right = (pl.Series(side) for side in np.triu_indices(n, k=1))
+    sides = [
+        ordered.select(
+            pl.col(column).gather(positions).alias(f"{name}_{end}")
+            for column, name in (("_idx", ""), ("apart", "_apart"), ("source", "_source"))
+        )
+        for positions, end in ((left, "l"), (right, "r"))
+    ]
+    pairs = (
+        pl.concat(sides, how="horizontal")
+        .filter(_allowed(link_only))
+        .select(pl.col("_l", "_r").cast(pl.UInt32))
     )
     stats = {
         "records_keyed": n,
