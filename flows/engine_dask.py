@@ -167,15 +167,16 @@ def _finished_part(
 ) -> pl.DataFrame:
     """The part masked and with its ids; the input columns no stage reads go to ``target`` (one
     Parquet part of ``originals.parquet``), the rest stays on the worker for normalise."""
-    import os
-
     from datavask.connectors.input_parts import finished_part
+    from datavask.connectors.output import replace_atomically
     from datavask.flows.cleanse import WORK_COMPRESSION
 
     frame = finished_part(frame, ids, info)
-    temporary = f"{target}.{os.getpid()}.tmp"  # a rerun after a lost worker writes it again
-    frame.select(aside).write_parquet(temporary, compression=WORK_COMPRESSION)
-    os.replace(temporary, target)
+    originals = frame.select(aside)
+    # whole or not at all: a rerun after a lost worker writes it again
+    replace_atomically(
+        Path(target), lambda path: originals.write_parquet(path, compression=WORK_COMPRESSION)
+    )
     return frame.drop(aside)
 
 

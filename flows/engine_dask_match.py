@@ -56,10 +56,91 @@ task                    what it does
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
+
+if TYPE_CHECKING:
+    from datavask.cleansing.matching.chunked import Chunk
+
+
+# A compared chunk is read by every tf pass and by the output step; held in a worker's memory it
+# is the biggest thing the matcher keeps. :func:`spilled_chunk` writes it to Parquet files in a
+# directory every worker sees and returns a small handle; :func:`loaded_chunk` reads it back.
+
+
+@dataclass(frozen=True)
+class SpilledChunk:
+    """Where a compared chunk's files are, and what Parquet does not keep of it."""
+
+    records: str  # the chunk's records
+    pairs: str  # candidates, positions in ``records``, levels, vetoes, copies: one row a pair
+    levels: tuple[str, ...]
+    vetoes: str  # the series' names
+    copied: str
+    blocked: bool
+
+
+def _written(frame: pl.DataFrame, target: str) -> None:
+    """``frame`` at ``target``, whole or not at all (:func:`~.output.replace_atomically`): a task
+    that runs again (a lost worker) writes the same file again."""
+    from datavask.connectors.output import replace_atomically
+
+    replace_atomically(
+        Path(target), lambda path: frame.write_parquet(path, compression="lz4", statistics=False)
+    )
+
+
+def spilled_chunk(chunk: Chunk, stem: str) -> SpilledChunk:
+    """Write ``chunk`` to ``stem``.records.parquet and ``stem``.pairs.parquet (see
+    :class:`SpilledChunk`)."""
+    pairs = pl.DataFrame(
+        [
+            *(chunk.candidates[c].alias(f"c:{c}") for c in chunk.candidates.columns),
+            *(chunk.at[c].alias(f"a:{c}") for c in chunk.at.columns),
+            *(chunk.levels[c].alias(f"l:{c}") for c in chunk.levels.columns),
+            chunk.vetoes.alias("v"),
+            chunk.copied.alias("k"),
+        ],
+        height=chunk.candidates.height,
+    )
+    spilled = SpilledChunk(
+        records=f"{stem}.records.parquet",
+        pairs=f"{stem}.pairs.parquet",
+        levels=tuple(chunk.levels.columns),
+        vetoes=chunk.vetoes.name,
+        copied=chunk.copied.name,
+        blocked=chunk.blocked,
+    )
+    _written(chunk.records, spilled.records)
+    _written(pairs, spilled.pairs)
+    return spilled
+
+
+def loaded_chunk(chunk: Chunk | SpilledChunk) -> Chunk:
+    """The chunk :func:`spilled_chunk` wrote (a chunk held in memory is returned as it is)."""
+    from datavask.cleansing.matching.chunked import Chunk
+
+    if not isinstance(chunk, SpilledChunk):
+        return chunk
+    pairs = pl.read_parquet(chunk.pairs, glob=False)
+
+    def part(prefix: str) -> pl.DataFrame:
+        taken = [c for c in pairs.columns if c.startswith(prefix)]
+        return pairs.select(taken).rename({c: c[len(prefix) :] for c in taken})
+
+    return Chunk(
+        records=pl.read_parquet(chunk.records, glob=False),
+        candidates=part("c:"),
+        at=part("a:"),
+        levels=part("l:").select(chunk.levels),
+        vetoes=pairs["v"].alias(chunk.vetoes),
+        copied=pairs["k"].alias(chunk.copied),
+        blocked=chunk.blocked,
+    )
 
 
 def _plan(
@@ -124,27 +205,27 @@ def _chunk(
     stem: str | None,
 ) -> Any:
     """Chunk ``pairs`` compared: written to ``stem``'s files when given (its handle returned,
-    :func:`~.chunked.spilled_chunk`), else held."""
-    from datavask.cleansing.matching.chunked import compared_chunk, spilled_chunk
+    :func:`spilled_chunk`), else held."""
+    from datavask.cleansing.matching.chunked import compared_chunk
 
     chunk = compared_chunk(pairs, pieces, plan, blocked=blocked)
     return chunk if stem is None else spilled_chunk(chunk, stem)
 
 
 def _training(chunk: Any, plan: Any) -> pl.DataFrame:
-    from datavask.cleansing.matching.chunked import loaded_chunk, training_patterns
+    from datavask.cleansing.matching.chunked import training_patterns
 
     return training_patterns(loaded_chunk(chunk), plan)
 
 
 def _sessions(chunk: Any, by_rule: pl.DataFrame, picks: list[Any], c: int, plan: Any) -> Any:
-    from datavask.cleansing.matching.chunked import chunk_sessions, loaded_chunk
+    from datavask.cleansing.matching.chunked import chunk_sessions
 
     return chunk_sessions(loaded_chunk(chunk), by_rule, picks[c], plan)
 
 
 def _scored_first(chunk: Any, model: Any, band: Any, plan: Any) -> pl.DataFrame:
-    from datavask.cleansing.matching.chunked import loaded_chunk, scored_chunk
+    from datavask.cleansing.matching.chunked import scored_chunk
 
     return scored_chunk(loaded_chunk(chunk), model, band, plan, None)
 
@@ -154,7 +235,7 @@ def _finished(
 ) -> dict[str, Any]:
     """Chunk's share of the match's outputs (:func:`~.chunked.finished_chunk`); with a
     ``target``, its pairs are written there (one part of ``pairs/``) and only counted here."""
-    from datavask.cleansing.matching.chunked import _written, finished_chunk, loaded_chunk
+    from datavask.cleansing.matching.chunked import finished_chunk
 
     finished = finished_chunk(loaded_chunk(chunk), scored, refused, plan)
     if target is not None:
@@ -189,7 +270,7 @@ def _labels_of(clusters: pl.DataFrame, asked: list[pl.Series], q: int, start: in
 def _scored(
     chunk: Any, model: Any, band: Any, plan: Any, customers: Sequence[pl.Series]
 ) -> pl.DataFrame:
-    from datavask.cleansing.matching.chunked import loaded_chunk, scored_chunk_of
+    from datavask.cleansing.matching.chunked import scored_chunk_of
 
     return scored_chunk_of(loaded_chunk(chunk), model, band, plan, pl.concat(list(customers)))
 

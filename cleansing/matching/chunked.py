@@ -36,7 +36,6 @@ reviewers' pairs that blocking did not propose last (their own chunk, :func:`dec
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -752,85 +751,3 @@ def fitted_from_summaries(
     trained = int(overall["count"].sum() or 0)
     model.prior = estimated_prior(settings, model, trained, overall, total_pairs)
     return model, _band(plan.review_band, settings, model)
-
-
-# --------------------------------------------------------------------------- spilled chunks
-#
-# A compared chunk is read by every tf pass and by the output step; held in a worker's memory it
-# is the biggest thing the matcher keeps. :func:`spilled_chunk` writes it to Parquet files in a
-# directory every worker sees and returns a small handle; :func:`loaded_chunk` reads it back.
-
-
-@dataclass(frozen=True)
-class SpilledChunk:
-    """Where a compared chunk's files are, and what Parquet does not keep of it."""
-
-    records: str  # the chunk's records
-    pairs: str  # candidates, positions in ``records``, levels, vetoes, copies: one row a pair
-    levels: tuple[str, ...]
-    vetoes: str  # the series' names
-    copied: str
-    blocked: bool
-
-
-def _written(frame: pl.DataFrame, target: str) -> None:
-    """``frame`` at ``target``, whole or not at all: a task that runs again (a lost worker) writes
-    the same file again."""
-    import os
-    import uuid
-
-    temporary = f"{target}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        frame.write_parquet(temporary, compression="lz4", statistics=False)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        raise
-
-
-def spilled_chunk(chunk: Chunk, stem: str) -> SpilledChunk:
-    """Write ``chunk`` to ``stem``.records.parquet and ``stem``.pairs.parquet (see
-    :class:`SpilledChunk`)."""
-    pairs = pl.DataFrame(
-        [
-            *(chunk.candidates[c].alias(f"c:{c}") for c in chunk.candidates.columns),
-            *(chunk.at[c].alias(f"a:{c}") for c in chunk.at.columns),
-            *(chunk.levels[c].alias(f"l:{c}") for c in chunk.levels.columns),
-            chunk.vetoes.alias("v"),
-            chunk.copied.alias("k"),
-        ],
-        height=chunk.candidates.height,
-    )
-    spilled = SpilledChunk(
-        records=f"{stem}.records.parquet",
-        pairs=f"{stem}.pairs.parquet",
-        levels=tuple(chunk.levels.columns),
-        vetoes=chunk.vetoes.name,
-        copied=chunk.copied.name,
-        blocked=chunk.blocked,
-    )
-    _written(chunk.records, spilled.records)
-    _written(pairs, spilled.pairs)
-    return spilled
-
-
-def loaded_chunk(chunk: Chunk | SpilledChunk) -> Chunk:
-    """The chunk :func:`spilled_chunk` wrote (a chunk held in memory is returned as it is)."""
-    if isinstance(chunk, Chunk):
-        return chunk
-    pairs = pl.read_parquet(chunk.pairs, glob=False)
-
-    def part(prefix: str) -> pl.DataFrame:
-        taken = [c for c in pairs.columns if c.startswith(prefix)]
-        return pairs.select(taken).rename({c: c[len(prefix) :] for c in taken})
-
-    return Chunk(
-        records=pl.read_parquet(chunk.records, glob=False),
-        candidates=part("c:"),
-        at=part("a:"),
-        levels=part("l:").select(chunk.levels),
-        vetoes=pairs["v"].alias(chunk.vetoes),
-        copied=pairs["k"].alias(chunk.copied),
-        blocked=chunk.blocked,
-    )
