@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import secrets
 import shlex
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Final
 
@@ -284,6 +283,7 @@ def render_report(run_dir: Path, *, lang: str = "da", alerts: pl.DataFrame | Non
     ``alerts`` is a monitor's alerts frame (contract: ``alerts.csv`` columns); given, the
     registry section lists the changes since the last monitoring run.
     """
+    from datavask.cleansing.matching.threads import beside
     from datavask.connectors.worklist import write_worklist
 
     run_dir = Path(run_dir)
@@ -291,10 +291,9 @@ def render_report(run_dir: Path, *, lang: str = "da", alerts: pl.DataFrame | Non
     # The page is written while the workbook is: the workbook is polars and zlib, which let go
     # of the GIL, the page mostly orjson and Jinja2, so on two cores the page costs no wall time
     # (at a million records, seconds). Both only read the model.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-html") as writer:
-        page = writer.submit(
-            replace_atomically, run_dir / "report.html", lambda tmp: write_html(model, tmp)
-        )
+    with beside(
+        lambda: replace_atomically(run_dir / "report.html", lambda tmp: write_html(model, tmp))
+    ) as page:
         replace_atomically(run_dir / "worklist.xlsx", lambda tmp: write_worklist(model, tmp))
         return page.result()
 

@@ -305,6 +305,7 @@ def _match_input(frame: pl.DataFrame, work: str) -> pl.DataFrame:
 
 def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.matching import find_duplicates
+    from datavask.cleansing.matching.threads import beside
     from datavask.cleansing.schema import MATCH_ONLY_COLUMNS
 
     registered = Path(work, "registered.parquet")
@@ -328,8 +329,7 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     if not clusters["record_id"].equals(frame["record_id"]):
         raise AssertionError("matching returned clusters out of input order")
     frame = frame.hstack(clusters.drop("record_id"))
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="match-write") as writer:
-        pairs = writer.submit(_write_work, result.pairs, Path(work, "pairs.parquet"))
+    with beside(lambda: _write_work(result.pairs, Path(work, "pairs.parquet"))) as pairs:
         _write_work(frame, Path(work, "matched.parquet"))
         pairs.result()
     return {
@@ -500,6 +500,7 @@ def _write_tables(
 ) -> pl.Series:
     """records/golden/pairs, changes.csv and the re-import into ``tmp``, run.json's counts into
     ``run``; returns the records' CVR numbers."""
+    from datavask.cleansing.matching.threads import beside
     from datavask.cleansing.verdict import flag_counts
     from datavask.connectors.output import write_excel_csv, write_table
     from datavask.connectors.reimport import write_reimport
@@ -525,8 +526,7 @@ def _write_tables(
 
     # The re-import is written beside the tables: each output is its own file, read from frames
     # nobody changes, and polars and zlib let go of the GIL, so the two cores share the work.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-reimport") as writer:
-        reimported = writer.submit(reimport)
+    with beside(reimport) as reimported:
         with timed("records_golden_pairs"):
             write_table(records, tmp / "records.parquet")
             write_table(golden, tmp / "golden.parquet")
