@@ -41,6 +41,7 @@ from datavask.cleansing.matching.blocking import (
     EVERY_PAIR,
     EVERY_PAIR_BUDGET,
     IDENTICAL,
+    PAIR_SCHEMA,
     BlockingRule,
     Candidates,
     candidate_pairs,
@@ -100,6 +101,7 @@ from datavask.cleansing.matching.review_band import (
     weight,
 )
 from datavask.cleansing.matching.threads import beside
+from datavask.cleansing.matching.two_hop import TWO_HOP, TWO_HOP_BUDGET, two_hop_pairs
 
 __all__ = [
     "DANISH_COMPARISONS",
@@ -203,6 +205,7 @@ class MatchSettings:
     tf_passes: int = 4
     every_pair_budget: int = EVERY_PAIR_BUDGET
     prior: str = "candidates"
+    two_hop_budget: float = TWO_HOP_BUDGET
 
 
 @dataclass
@@ -312,6 +315,28 @@ def _sessions(
         rows = pl.Series("_row_in_training", np.sort(found_at), dtype=pl.UInt32)
         sessions.append((rows, rule.uses))
     return sessions
+
+
+@dataclass(frozen=True)
+class _Compared:
+    """Candidate pairs (``_l``, ``_r``, ``blocking_rule``) compared: their levels, tf values
+    (:func:`~.fellegi_sunter.encode_tf_values`) and the values' codes, hard-rule vetoes and
+    copies; what every scoring pass scores. The blocking's pairs are one, the ``two_hop`` pairs
+    (:mod:`.two_hop`) another."""
+
+    pairs: pl.DataFrame
+    levels: pl.DataFrame
+    tf_values: dict[str, pl.Series]
+    value_codes: dict[str, pl.Series]
+    vetoes: pl.Series
+    copied: pl.Series
+
+
+def _report_row(report: pl.DataFrame, rule: str, pairs: int) -> pl.DataFrame:
+    """A blocking-report row for a rule that keys nothing and found ``pairs`` new pairs."""
+    row: dict[str, object] = dict.fromkeys(report.columns, 0)
+    row |= {"blocking_rule": rule, "pairs_generated": pairs, "pairs_new": pairs}
+    return pl.DataFrame([row], schema=report.schema)
 
 
 def _total_pairs(records: pl.DataFrame, *, link_only: bool) -> int:
@@ -640,26 +665,68 @@ def find_duplicates(
             _total_pairs(records, link_only=link_only),
         )
         del training
-    extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes, copied)
+    batches = [_Compared(candidates, levels, tf_values, value_codes, vetoes, copied)]
     band = _band(review_band, settings, model)
     decide = copies_match(_decision(band)).alias("decision")
 
+    def scored_batch(batch: _Compared, customers: pl.Series) -> pl.DataFrame:
+        pairs = batch.pairs
+        return (
+            score_pairs(
+                batch.levels.with_columns(_same_customer(customers, pairs)),
+                model,
+                tf_values=batch.tf_values,
+                value_codes=batch.value_codes,
+            )
+            .with_columns(pairs["_l"], pairs["_r"], pairs["blocking_rule"])
+            .with_columns(batch.vetoes, batch.copied)
+            .with_columns(decide)
+            .pipe(obey, decided)
+        )
+
     def scored_with(customers: pl.Series) -> pl.DataFrame:
         with clock("score"):
-            return (
-                score_pairs(
-                    levels.with_columns(_same_customer(customers, candidates)),
-                    model,
-                    tf_values=tf_values,
-                    value_codes=value_codes,
-                )
-                .with_columns(*extra)
-                .with_columns(decide)
-                .pipe(obey, decided)
-            )
+            parts = [scored_batch(batch, customers) for batch in batches]
+            return parts[0] if len(parts) == 1 else pl.concat(parts, how="vertical_relaxed")
 
     scored = scored_with(copies)
     labels, split, matched, refused = _cluster(records, scored, band, clock)
+    hop = pl.DataFrame(schema=PAIR_SCHEMA)
+    if settings.two_hop_budget > 0:
+        with clock("blocking"):
+            hop = two_hop_pairs(
+                scored,
+                records,
+                link_only=link_only,
+                apart_on=blocking_apart_on(settings),
+                max_degree=settings.max_block_size,
+                budget=settings.two_hop_budget,
+            )
+    if hop.height:
+        # Pairs of records linked to a common record (:mod:`.two_hop`): compared, scored and
+        # clustered with the rest from here on.
+        with clock("compare"):
+            hop_levels, hop_values = encode_tf_values(
+                compare_pairs(records, hop["_l"], hop["_r"], comparisons)
+            )
+        with clock("hard_rules"):
+            hop_vetoes = hard_rule_column(
+                hop_levels,
+                person.gather(hop["_l"]),
+                person.gather(hop["_r"]),
+                rules=settings.hard_rules,
+            )
+            hop_copied = copy_pairs(records, hop["_l"], hop["_r"])
+        with clock("term_frequencies"):
+            hop_codes = tf_value_codes(hop_values, codes)
+        batches.append(_Compared(hop, hop_levels, hop_values, hop_codes, hop_vetoes, hop_copied))
+        with clock("score"):
+            scored = pl.concat([scored, scored_batch(batches[-1], copies)], how="vertical_relaxed")
+        labels, split, matched, refused = _cluster(records, scored, band, clock)
+        blocking_report = pl.concat(
+            [blocking_report, _report_row(blocking_report, TWO_HOP, hop.height)],
+            how="vertical_relaxed",
+        )
     # Term frequencies count customers, not records (see term_frequencies): rescore with the
     # values counted once per cluster until the clusters stop changing.
     passes = 1
@@ -686,10 +753,11 @@ def find_duplicates(
     evaluation = None
     if truth is not None:
         sources = records["source"] if link_only else None
-        evaluation = evaluate(truth, found.by_rule, clusters["cluster_id"], sources=sources)
+        by_rule = pl.concat([found.by_rule, hop]) if hop.height else found.by_rule
+        evaluation = evaluate(truth, by_rule, clusters["cluster_id"], sources=sources)
     summary: dict[str, float | int] = {
         "records": records.height,
-        "candidate_pairs": candidates.height,
+        "candidate_pairs": sum(batch.pairs.height for batch in batches),
         "matched_pairs": matched.height,
         "review_pairs": review.height,
         "vetoed_pairs": int(vetoes.is_not_null().sum()),
