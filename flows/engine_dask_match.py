@@ -244,6 +244,57 @@ def _finished(
     return finished
 
 
+def _hop_links(scored: pl.DataFrame) -> pl.DataFrame:
+    from datavask.cleansing.matching.two_hop import hop_links
+
+    return hop_links(scored)
+
+
+def _hop_candidates(links: Sequence[pl.DataFrame], max_degree: int) -> pl.DataFrame:
+    from datavask.cleansing.matching.two_hop import hop_candidates
+
+    return hop_candidates(list(links), max_degree)
+
+
+def _hop_compared(scored: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+    from datavask.cleansing.matching.two_hop import hop_compared
+
+    return hop_compared(scored, candidates)
+
+
+def _hop_sides(records: pl.DataFrame, asked: list[pl.Series], q: int, plan: Any) -> pl.DataFrame:
+    """What the two_hop choice reads of the partition's records its candidates name."""
+    from datavask.cleansing.matching import blocking_apart_on
+    from datavask.cleansing.matching.chunked import picked
+    from datavask.cleansing.matching.two_hop import hop_sides
+
+    return hop_sides(picked(records, asked, q), blocking_apart_on(plan.settings))
+
+
+def _hop_chosen(
+    candidates: pl.DataFrame,
+    compared: Sequence[pl.DataFrame],
+    sides: Sequence[pl.DataFrame],
+    summaries: Sequence[dict[str, Any]],
+    plan: Any,
+) -> pl.DataFrame:
+    """The two_hop pairs the local run adds (:func:`~.matching.two_hop.two_hop_pairs`)."""
+    from datavask.cleansing.matching.two_hop import hop_chosen, hop_limit
+
+    records = sum(int(s["height"]) for s in summaries)
+    return hop_chosen(
+        candidates,
+        pl.concat(list(compared), how="vertical"),
+        pl.concat(list(sides), how="vertical"),
+        link_only=plan.link_only,
+        limit=hop_limit(records, plan.settings.two_hop_budget),
+    )
+
+
+def _height(frame: pl.DataFrame) -> int:
+    return frame.height
+
+
 def _item(container: Any, key: Any) -> Any:
     return container[key]
 
@@ -343,17 +394,24 @@ def _result(
     report (``report``), the clusters' counts (``counts``), the reviewed pairs' records
     (``decided_at``), and with a ``truth`` every rule's pairs (``by_rule``) and every record's
     cluster id (``evaluated``) for the evaluation."""
+    from datavask.cleansing.matching import _report_row
     from datavask.cleansing.matching.decisions import decision_report
     from datavask.cleansing.matching.evaluation import evaluate
+    from datavask.cleansing.matching.two_hop import TWO_HOP
 
     truth, report = given["truth"], given["report"]
+    hop = given.get("two_hop")  # the two_hop pairs, if any (:mod:`~.matching.two_hop`)
+    blocking = report[0]
+    if hop is not None:
+        blocking = pl.concat(
+            [blocking, _report_row(blocking, TWO_HOP, hop.height)], how="vertical_relaxed"
+        )
     evaluation = None
     if truth is not None:
         evaluated = pl.concat(list(given["evaluated"]), how="vertical")
         sources = evaluated["source"] if plan.link_only else None
-        evaluation = evaluate(
-            truth, pl.concat(list(given["by_rule"])), evaluated["cluster_id"], sources=sources
-        )
+        by_rule = pl.concat([*given["by_rule"], *([hop] if hop is not None else [])])
+        evaluation = evaluate(truth, by_rule, evaluated["cluster_id"], sources=sources)
     # The reviewed pairs' records only, their positions renumbered into that small frame.
     named = pl.concat(list(given["decided_at"]), how="vertical").sort("_idx")
     at = named["_idx"]
@@ -368,7 +426,7 @@ def _result(
         "clusters": sum(given["counts"]),
         "pairs": sum(pairs) if spilled else pl.concat(pairs, how="vertical"),
         "review_band": band.record(),
-        "blocking": report[0].to_dicts(),
+        "blocking": blocking.to_dicts(),
         "oversized_blocks": report[1].head(50).to_dicts(),
         "decisions": decision_report(compact, plan.decided, named["_label"], named["record_id"]),
         "evaluation": evaluation,
@@ -481,6 +539,7 @@ def partitioned_match(
     del counts, picks
 
     clusters: Any = None
+    two_hop: Any = None
     passes = 0
     tf_passes = settings.tf_passes if gather(submit("mhastf", 0, _has_tf, tf)) else 1
     while passes < tf_passes:
@@ -519,6 +578,46 @@ def partitioned_match(
                 },
             ),
         )
+        if passes == 1 and settings.two_hop_budget > 0:
+            # Pairs of records linked to a common record (:mod:`~.matching.two_hop`), as the local
+            # run adds them after its first pass: a chunk of their own, compared, scored and
+            # clustered with the rest from here on.
+            ends = [submit("mhoplinks", c, _hop_links, s) for c, s in enumerate(scored)]
+            found = submit("mhopcands", 0, _hop_candidates, ends, settings.max_block_size)
+            seen = [submit("mhopseen", c, _hop_compared, s, found) for c, s in enumerate(scored)]
+            named = submit("mhopwanted", 0, ch.wanted, found, list(offsets))
+            sides = [
+                submit("mhopsides", q, _hop_sides, prepared[q], named, q, plan)
+                for q in range(parts)
+            ]
+            hop = submit("mhop", 0, _hop_chosen, found, seen, sides, summaries, plan)
+            del ends, found, seen, named, sides
+            if gather(submit("mhopany", 0, _height, hop)):
+                c = len(chunks)
+                asked.append(submit("mwanted", c, ch.wanted, hop, list(offsets)))
+                pieces = [
+                    submit(f"mpick{c}", q, ch.picked, blocked.prepared[q], asked[c], q)
+                    for q in range(parts)
+                ]
+                stem = None if spill is None else str(Path(spill, "chunks", f"chunk-{c:05d}"))
+                chunks.append(submit("mchunk", c, _chunk, hop, pieces, plan, False, stem))
+                scored.append(submit("mscored1", c, _scored_first, chunks[c], model, review, plan))
+                links.append(submit("mlinks1", c, ch.chunk_links, scored[c]))
+                clusters, refused = partitioned_components(
+                    submit,
+                    gather,
+                    "1h",
+                    {
+                        "prepared": prepared,
+                        "offsets": offsets,
+                        "links": links,
+                        "scored": scored,
+                        "asked": asked,
+                        "band": review,
+                    },
+                )
+                two_hop = hop
+                del pieces
         if previous is not None:
             same = [
                 submit(f"msame{passes}", q, _same_labels, previous[q], clusters[q])
@@ -567,5 +666,6 @@ def partitioned_match(
             submit("mcount", q, _cluster_count, clusters[q], offsets[q]) for q in range(parts)
         ],
         "decided_at": decided_at,
+        "two_hop": two_hop,
     }
     return submit("mresult", 0, _result, plan, reviewed, finished, given), out

@@ -18,7 +18,12 @@ Its cost is bounded by the file, not by the data's shape: a record linked to mor
 (its neighbours' pairs would be a block over the cap), and at most :data:`TWO_HOP_BUDGET` pairs per
 record are added, the strongest first (a pair's strength is its weaker link's weight, through the
 best common record). On a file of small clusters (the Danish generator: one to three records a
-customer) few records have two links, and the rule adds little.
+customer) few records have two links, and the rule adds little (38 pairs at 200,000 rows).
+
+The Dask engine takes the same steps over its chunks of pairs (:func:`hop_links` per chunk,
+:func:`hop_candidates` once, :func:`hop_compared` per chunk, :func:`hop_chosen` once) and compares
+the pairs as one more chunk, last, as the local run appends them last: the same pairs, scores and
+clusters (``tests/flows/test_engine_dask.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,86 @@ LINK_PROBABILITY = 0.5
 TWO_HOP_BUDGET = 2.0
 
 
+SCHEMA = {"_l": pl.UInt32, "_r": pl.UInt32, "blocking_rule": pl.String}
+
+
+def hop_links(scored: pl.DataFrame) -> pl.DataFrame:
+    """The links of scored pairs (all of them, or a chunk's): ``_l``, ``_r`` and their weight
+    ``_w``, for pairs at posterior :data:`LINK_PROBABILITY` or more that no rule vetoed."""
+    return scored.filter(
+        (pl.col("match_probability") >= LINK_PROBABILITY) & pl.col("hard_rule").is_null()
+    ).select("_l", "_r", pl.col("match_weight").alias("_w"))
+
+
+def hop_candidates(links: list[pl.DataFrame], max_degree: int) -> pl.DataFrame:
+    """Every pair (``_l`` < ``_r``) of records linked to a common record with at most
+    ``max_degree`` links, and its strength (``_strength``: the weaker link's weight through the
+    best common record), sorted by pair; compared pairs among them too."""
+    both = pl.concat(links, how="vertical")
+    ends = pl.concat(
+        [
+            both.select(pl.col("_l").alias("_hub"), pl.col("_r").alias("_end"), "_w"),
+            both.select(pl.col("_r").alias("_hub"), pl.col("_l").alias("_end"), "_w"),
+        ]
+    )
+    ends = ends.filter(pl.len().over("_hub").is_between(2, max_degree))
+    return (
+        ends.join(ends, on="_hub", suffix="_r")
+        .filter(pl.col("_end") < pl.col("_end_r"))
+        .group_by(pl.col("_end").alias("_l"), pl.col("_end_r").alias("_r"))
+        .agg(pl.min_horizontal("_w", "_w_r").max().alias("_strength"))
+        .sort(pair_key())
+    )
+
+
+def hop_compared(scored: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+    """The ``candidates`` (``_l``, ``_r``) that are among ``scored`` (all pairs, or a chunk's)."""
+    return candidates.select("_l", "_r").join(
+        scored.select("_l", "_r"), on=["_l", "_r"], how="semi"
+    )
+
+
+def hop_chosen(
+    candidates: pl.DataFrame,
+    compared: pl.DataFrame,
+    sides: pl.DataFrame,
+    *,
+    link_only: bool,
+    limit: int,
+) -> pl.DataFrame:
+    """The ``two_hop`` pairs (``_l``, ``_r``, ``blocking_rule``, sorted by pair) of
+    :func:`hop_candidates`: not ``compared`` already, allowed as blocking allows a pair (``sides``:
+    ``_idx``, ``source``, ``apart`` of at least the records the candidates name), the ``limit``
+    strongest."""
+    hops = candidates.join(compared, on=["_l", "_r"], how="anti")
+    if hops.height == 0:
+        return pl.DataFrame(schema=SCHEMA)
+    hops = (
+        hops.join(sides.rename(lambda c: f"{c}_l"), left_on="_l", right_on="_idx_l")
+        .join(sides.rename(lambda c: f"{c}_r"), left_on="_r", right_on="_idx_r")
+        .rename({"source_l": "_source_l", "source_r": "_source_r"})
+        .rename({"apart_l": "_apart_l", "apart_r": "_apart_r"})
+        .filter(_allowed(link_only))
+    )
+    if hops.height > limit:
+        hops = hops.sort(["_strength", pair_key()], descending=[True, False]).head(limit)
+    return hops.select("_l", "_r", pl.lit(TWO_HOP).alias("blocking_rule")).sort(pair_key())
+
+
+def hop_sides(records: pl.DataFrame, apart_on: str | None) -> pl.DataFrame:
+    """What :func:`hop_chosen` reads of records: ``_idx``, ``source`` and the ``apart_on`` value
+    (``apart``)."""
+    apart = pl.col(apart_on) if apart_on else pl.lit(None, dtype=pl.String)
+    return records.select(
+        pl.col("_idx").cast(pl.UInt32), pl.col("source"), apart.cast(pl.String).alias("apart")
+    )
+
+
+def hop_limit(records: int, budget: float) -> int:
+    """At most this many ``two_hop`` pairs for a file of ``records`` records."""
+    return int(budget * records)
+
+
 def two_hop_pairs(
     scored: pl.DataFrame,
     records: pl.DataFrame,
@@ -47,44 +132,19 @@ def two_hop_pairs(
     max_degree: int,
     budget: float = TWO_HOP_BUDGET,
 ) -> pl.DataFrame:
-    """The ``two_hop`` candidates (``_l`` < ``_r``, ``blocking_rule``) of the scored pairs: pairs
-    of records linked to a common record that are not among ``scored`` already, that blocking
-    would allow (another ``apart_on`` value or, in link mode, one source: no), through a record
-    with at most ``max_degree`` links, at most ``budget`` per record of ``records``, sorted
-    by pair.
-
-    ``scored``: every compared pair (``_l``, ``_r``, ``match_probability``, ``hard_rule``);
-    ``records``: the prepared records (``_idx``, ``source``, and ``apart_on``)."""
-    schema = {"_l": pl.UInt32, "_r": pl.UInt32, "blocking_rule": pl.String}
-    links = scored.filter(
-        (pl.col("match_probability") >= LINK_PROBABILITY) & pl.col("hard_rule").is_null()
-    ).select("_l", "_r", pl.col("match_weight").alias("_w"))
-    ends = pl.concat(
-        [
-            links.select(pl.col("_l").alias("_hub"), pl.col("_r").alias("_end"), "_w"),
-            links.select(pl.col("_r").alias("_hub"), pl.col("_l").alias("_end"), "_w"),
-        ]
+    """The ``two_hop`` candidates (``_l`` < ``_r``, ``blocking_rule``, sorted by pair) of every
+    scored pair (``_l``, ``_r``, ``match_probability``, ``match_weight``, ``hard_rule``): pairs of
+    records linked to a common record with at most ``max_degree`` links, not among ``scored``
+    already, that blocking would allow (two ``apart_on`` values or, in link mode, one source: no),
+    at most ``budget`` per record of ``records`` (the prepared records: ``_idx``, ``source``,
+    ``apart_on``). The Dask engine calls the same steps a chunk at a time."""
+    candidates = hop_candidates([hop_links(scored)], max_degree)
+    if candidates.height == 0:
+        return pl.DataFrame(schema=SCHEMA)
+    return hop_chosen(
+        candidates,
+        hop_compared(scored, candidates),
+        hop_sides(records, apart_on),
+        link_only=link_only,
+        limit=hop_limit(records.height, budget),
     )
-    ends = ends.filter(pl.len().over("_hub").is_between(2, max_degree))
-    if ends.height == 0:
-        return pl.DataFrame(schema=schema)
-    hops = (
-        ends.join(ends, on="_hub", suffix="_r")
-        .filter(pl.col("_end") < pl.col("_end_r"))
-        .group_by(pl.col("_end").alias("_l"), pl.col("_end_r").alias("_r"))
-        .agg(pl.min_horizontal("_w", "_w_r").max().alias("_strength"))
-        .join(scored.select("_l", "_r"), on=["_l", "_r"], how="anti")
-    )
-    apart = pl.col(apart_on) if apart_on else pl.lit(None, dtype=pl.String)
-    sides = records.select("_idx", "source", apart.alias("apart"))
-    hops = (
-        hops.join(sides.rename(lambda c: f"{c}_l"), left_on="_l", right_on="_idx_l")
-        .join(sides.rename(lambda c: f"{c}_r"), left_on="_r", right_on="_idx_r")
-        .rename({"source_l": "_source_l", "source_r": "_source_r"})
-        .rename({"apart_l": "_apart_l", "apart_r": "_apart_r"})
-        .filter(_allowed(link_only))
-    )
-    limit = int(budget * records.height)
-    if hops.height > limit:
-        hops = hops.sort(["_strength", pair_key()], descending=[True, False]).head(limit)
-    return hops.select("_l", "_r", pl.lit(TWO_HOP).alias("blocking_rule")).sort(pair_key())
