@@ -541,6 +541,9 @@ def find_duplicates(
 
     with clock("prepare"):
         records = prepare_records(df)
+        # The input's text is held again, cleaned, in ``records``: freed now rather than beside
+        # the candidate pairs for the whole step (when the caller holds no reference to it).
+        del df
         if link_only is None:
             link_only = records["source"].drop_nulls().n_unique() > 1
         evidence = evidence_fields(records)
