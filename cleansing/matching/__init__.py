@@ -643,6 +643,10 @@ def find_duplicates(
             _total_pairs(records, link_only=link_only),
         )
         del training
+    # Every rule's pairs (~10M rows at 1M records) were for training; beyond it only the
+    # evaluation against a truth reads them.
+    by_rule = found.by_rule if truth is not None else found.by_rule.clear()
+    del found
     extra = (candidates["_l"], candidates["_r"], candidates["blocking_rule"], vetoes, copied)
     band = _band(review_band, settings, model)
     decide = copies_match(_decision(band)).alias("decision")
@@ -689,7 +693,7 @@ def find_duplicates(
     evaluation = None
     if truth is not None:
         sources = records["source"] if link_only else None
-        evaluation = evaluate(truth, found.by_rule, clusters["cluster_id"], sources=sources)
+        evaluation = evaluate(truth, by_rule, clusters["cluster_id"], sources=sources)
     summary: dict[str, float | int] = {
         "records": records.height,
         "candidate_pairs": candidates.height,
