@@ -572,6 +572,9 @@ def find_duplicates(
 
     with clock("prepare"):
         records = prepare_records(df)
+        # The input's text is held again, cleaned, in ``records``: freed now rather than beside
+        # the candidate pairs for the whole step (when the caller holds no reference to it).
+        del df
         if link_only is None:
             link_only = records["source"].drop_nulls().n_unique() > 1
         evidence = evidence_fields(records)
@@ -671,6 +674,10 @@ def find_duplicates(
             _total_pairs(records, link_only=link_only),
         )
         del training
+    # Every rule's pairs (~10M rows at 1M records) were for training; beyond it only the
+    # evaluation against a truth reads them.
+    by_rule = found.by_rule if truth is not None else found.by_rule.clear()
+    del found
     batches = [_Compared(candidates, levels, tf_values, value_codes, vetoes, copied)]
     band = _band(review_band, settings, model)
     decide = copies_match(_decision(band)).alias("decision")
@@ -759,7 +766,7 @@ def find_duplicates(
     evaluation = None
     if truth is not None:
         sources = records["source"] if link_only else None
-        by_rule = pl.concat([found.by_rule, hop]) if hop.height else found.by_rule
+        by_rule = pl.concat([by_rule, hop]) if hop.height else by_rule
         evaluation = evaluate(truth, by_rule, clusters["cluster_id"], sources=sources)
     summary: dict[str, float | int] = {
         "records": records.height,

@@ -828,8 +828,12 @@ def _neighbour_pairs(keyed: pl.DataFrame, rule: BlockingRule, link_only: bool) -
 def _alike_keys(pairs: pl.DataFrame, keys: pl.Series, min_similarity: float) -> pl.DataFrame:
     """Neighbour pairs whose keys (``_key_l``/``_key_r``: positions in ``keys``) are equal or at
     least ``min_similarity`` alike; each distinct pair of keys is scored once."""
+    # A pair of keys as one UInt64 (``_key_l`` in the high half): told apart and looked up as
+    # one integer rather than two columns, unique and a semi join.
+    both = pl.col("_key_l").cast(pl.UInt64) * (1 << 32) + pl.col("_key_r").cast(pl.UInt64)
     differ = pairs.filter(pl.col("_key_l") != pl.col("_key_r"))
-    distinct = differ.select("_key_l", "_key_r").unique(maintain_order=True)
+    key_pairs = differ.select(both).to_series()
+    distinct = differ.filter(key_pairs.is_first_distinct()).select("_key_l", "_key_r")
     text_l, text_r = keys.gather(distinct["_key_l"]), keys.gather(distinct["_key_r"])
     # ``fuzz.ratio`` is at most 2·min(len)/(len_l + len_r): keys too unequal in length cannot
     # reach the bar and need no scoring.
@@ -844,11 +848,11 @@ def _alike_keys(pairs: pl.DataFrame, keys: pl.Series, min_similarity: float) -> 
         workers=-1,
         dtype=np.float32,
     )
-    alike = distinct.filter(pl.Series(scores >= min_similarity * 100.0))
+    alike = distinct.filter(pl.Series(scores >= min_similarity * 100.0)).select(both)
     return pl.concat(
         [
             pairs.filter(pl.col("_key_l") == pl.col("_key_r")),
-            differ.join(alike, on=["_key_l", "_key_r"], how="semi", maintain_order="left"),
+            differ.filter(key_pairs.is_in(alike.to_series().implode())),
         ]
     )
 

@@ -827,11 +827,13 @@ def available_comparisons(records: pl.DataFrame, names: tuple[str, ...]) -> tupl
     return tuple(chosen) or tuple(COMPARISONS[name] for name in names)
 
 
-# Pairs are compared this many at a time: the values of both records of every pair, gathered
-# once per column, are held while a slice is compared — for all 5.8 million candidate pairs of a
-# million generated records at once, that was 3 GB and the run's peak memory. As many slices as
-# polars has threads are compared side by side (:func:`~.threads.in_order`).
-COMPARE_SLICE: Final = 1_000_000
+# Pairs are compared at most this many at a time: the values of both records of every pair,
+# gathered once per column, are held while a slice is compared — for all 5.8 million candidate
+# pairs of a million generated records at once, that was 3 GB and the run's peak memory. As many
+# slices as polars has threads are compared side by side (:func:`~.threads.in_order`), so this
+# many pairs per thread are in memory at once: at 1M pairs a slice, two slices were ~1 GB of
+# the match step's peak; at 250,000 the same CPU (200,000 generated rows: peak 0.95 -> 0.77 GB).
+COMPARE_SLICE: Final = 250_000
 
 # Fewer pairs than this are compared in one piece: not worth a thread of their own.
 MIN_SLICE: Final = 50_000
@@ -851,8 +853,11 @@ def compare_pairs(
     (:data:`COMPARE_SLICE`), a few side by side, and the slices' rows put together in order."""
     n = left.len()
     # Most of a slice's work runs on one core: a few slices side by side keep every core busy, so
-    # fewer pairs than a slice holds are still cut in as many parts as there are threads.
-    size = min(COMPARE_SLICE, max(-(-n // pl.thread_pool_size()), MIN_SLICE))
+    # fewer pairs than a slice holds are still cut in as many parts as there are threads, and
+    # more in a multiple of them, of equal size: no thread is left with a last slice alone.
+    threads = pl.thread_pool_size()
+    pieces = threads * max(1, -(-n // (threads * COMPARE_SLICE)))
+    size = max(-(-n // pieces), MIN_SLICE)
     if n <= size or not comparisons:
         return _compare_slice(records, left, right, comparisons, with_tf_values=with_tf_values)
 

@@ -213,6 +213,9 @@ TYPO_SHARE = 0.1
 """A name held at most a tenth as often as a name one keystroke away is taken for that name
 mistyped (see :func:`typo_bases`)."""
 PERSON_NAME_PARTS = ("first_name", "last_name")
+# typo_bases packs a count (the high 32 bits) and a value's number (the low 32) into one UInt64.
+_PACK = pl.lit(1 << 32, dtype=pl.UInt64)
+_LOW = pl.lit((1 << 32) - 1, dtype=pl.UInt64)
 
 
 def typo_bases(counts: pl.DataFrame) -> pl.DataFrame:
@@ -229,36 +232,44 @@ def typo_bases(counts: pl.DataFrame) -> pl.DataFrame:
     """
     values = counts.select(pl.col("value").cast(pl.String), pl.col("count").cast(pl.Int64))
     values = values.filter(pl.col("value").str.len_chars() >= 4)
+    # Each value numbered in text order (equal texts one number) and packed with its count into
+    # one integer that orders by count, then by text first: the commonest value of a variant, or
+    # a value's commonest neighbour, is then one integer's max, not a sort and a group of texts.
+    number = pl.col("value").rank("dense").cast(pl.UInt64)
+    values = values.with_columns(number.alias("_v")).with_columns(
+        (pl.col("count").cast(pl.UInt64) * _PACK + (_LOW - pl.col("_v"))).alias("_pick")
+    )
     at = pl.col("_at")
     deleted = (
         values.with_columns(pl.int_ranges(0, pl.col("value").str.len_chars()).alias("_at"))
         .explode("_at")
         .select(
-            "value",
-            "count",
+            "_v",
+            "_pick",
             pl.concat_str(
                 [pl.col("value").str.slice(0, at), pl.col("value").str.slice(at + 1)]
             ).alias("_key"),
         )
     )
-    keys = pl.concat([deleted, values.with_columns(pl.col("value").alias("_key"))])
-    # Per variant its commonest value (ties to the first text, so that reruns agree).
-    top = (
-        keys.sort(["count", "value"], descending=[True, False])
-        .group_by("_key", maintain_order=True)
-        .first()
-        .select("_key", pl.col("value").alias("base"), pl.col("count").alias("_base_count"))
+    keys = pl.concat([deleted, values.select("_v", "_pick", pl.col("value").alias("_key"))])
+    # Per variant its commonest value (ties to the first text, so that reruns agree), and per
+    # value the commonest of its variants' other values.
+    base = _LOW - pl.col("_top") % _PACK
+    found = (
+        keys.select("_v", pl.col("_pick").max().over("_key").alias("_top"))
+        .filter(base != pl.col("_v"))
+        .group_by("_v")
+        .agg(pl.col("_top").max())
     )
-    return (
-        keys.join(top, on="_key")
-        .filter(pl.col("base") != pl.col("value"))
-        .sort(["_base_count", "base"], descending=[True, False])
-        .group_by("value", maintain_order=True)
-        .first()
-        .filter(pl.col("_base_count") * TYPO_SHARE >= pl.col("count"))
-        .select("value", "base")
-        .sort("value")
+    texts = values.group_by("_v").agg(pl.col("value").first(), pl.col("count").max()).sort("_v")
+    found = (
+        found.join(texts, on="_v")
+        .filter((pl.col("_top") // _PACK).cast(pl.Int64) * TYPO_SHARE >= pl.col("count"))
+        .sort("_v")
     )
+    # The numbers run 1, 2, … over the values in text order: texts[number - 1] is the text.
+    bases = texts.get_column("value").gather(found.select(base - 1).to_series())
+    return found.select("value", bases.alias("base"))
 
 
 def _held(counts: pl.DataFrame, name: str) -> pl.Expr:

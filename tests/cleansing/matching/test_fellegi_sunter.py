@@ -12,6 +12,7 @@ import pytest
 from datavask.cleansing.matching.compare import COMPARISONS, Comparison, compare_pairs
 from datavask.cleansing.matching.fellegi_sunter import (
     SAME_CUSTOMER,
+    TYPO_SHARE,
     FellegiSunterModel,
     all_pairs,
     encode_tf_values,
@@ -395,6 +396,47 @@ def test_a_name_a_tenth_as_common_as_one_a_keystroke_away_is_that_name_mistyped(
     assert tf["hansne"] == pytest.approx(60 / 1326)
     # agreeing exactly, typos and all, stays as rare as it is
     assert mean == pytest.approx(sum((c / 1326) ** 2 for c in counts["count"]))
+
+
+def _typo_bases_by_hand(counts: dict[str, int]) -> dict[str, str]:
+    """typo_bases as its docstring says it, one value at a time."""
+    values = {v: c for v, c in counts.items() if len(v) >= 4}
+
+    def variants(v: str) -> list[str]:
+        return [v] + [v[:i] + v[i + 1 :] for i in range(len(v))]
+
+    holders: dict[str, set[str]] = {}
+    for v in values:
+        for key in variants(v):
+            holders.setdefault(key, set()).add(v)
+    commonest = {key: min(vs, key=lambda v: (-values[v], v)) for key, vs in holders.items()}
+    bases = {}
+    for v, count in values.items():
+        others = [commonest[key] for key in variants(v) if commonest[key] != v]
+        if others:
+            base = min(others, key=lambda b: (-values[b], b))
+            if values[base] * TYPO_SHARE >= count:
+                bases[v] = base
+    return bases
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_typo_bases_finds_what_one_value_at_a_time_finds(seed: int) -> None:
+    # Short words of few letters (æ, ø, å among them) meet often one keystroke apart, and ties
+    # in count are common: the commonest neighbour, ties to the first text, decides.
+    rng = random.Random(seed)
+    words = {
+        "".join(rng.choice("abeæøå") for _ in range(rng.randint(2, 7)))
+        for _ in range(rng.randint(0, 80))
+    }
+    counts = {w: rng.choice([1, 1, 2, 3, 5, 10, 30, 100]) for w in sorted(words)}
+    frame = pl.DataFrame(
+        {"value": list(counts), "count": list(counts.values())},
+        schema={"value": pl.String, "count": pl.Int64},
+    )
+    found = typo_bases(frame)
+    assert found["value"].to_list() == sorted(found["value"].to_list())
+    assert dict(found.iter_rows()) == _typo_bases_by_hand(counts)
 
 
 def test_two_customers_sharing_a_typo_of_a_common_name_agree_no_more_than_on_the_name() -> None:
