@@ -16,6 +16,8 @@ write (driver)          the parts in order, streamed into the run directory (Par
                         ``sink_parquet``, CSV byte for byte: only the first part has a header);
                         merge_plan.csv from the customers of several records; run.json from the
                         buckets' counts
+report (a worker)       report.html and worklist.xlsx, which read every record, from the run
+                        directory being written, when the worker sees it (else on the driver)
 ======================  =========================================================================
 
 The parts live in the run's work directory (``parts/``), removed with it; the run directory is
@@ -397,8 +399,37 @@ def write_step(
         with timed("reimport"):
             golden = parts("golden", buckets)
             _reimport(tmp, work, run["input"], records=records, golden=golden, pairs=pairs)
-        finish_run_dir(tmp, run, options, timed, cvrs=lambda: _cvrs(records))
+        verdict.buckets = []  # written: the workers let the buckets go before the report
+
+        def render(run_dir: Path, *, lang: str, alerts: pl.DataFrame | None) -> None:
+            """The report on a worker when it sees the run directory (it reads every record; the
+            driver holds only what steers the run), else here."""
+            from datavask.connectors.report import render_report
+
+            on_worker = submit("report", 0, _rendered, str(run_dir), run["run_id"], lang, alerts)
+            seen = bool(gather(on_worker))
+            if not seen:
+                render_report(run_dir, lang=lang, alerts=alerts)
+            run["engine"]["write"]["report_written_by"] = "a worker" if seen else "driver"
+
+        submit, gather = tasks.submit, tasks.gather
+        finish_run_dir(tmp, run, options, timed, cvrs=lambda: _cvrs(records), render=render)
     return {"out": str(out)}
+
+
+def _rendered(run_dir: str, run_id: str, lang: str, alerts: pl.DataFrame | None) -> bool:
+    """report.html and worklist.xlsx written into ``run_dir`` if this worker sees it (its run.json
+    is this run's); False leaves it to the driver."""
+    from datavask.connectors.report import render_report
+
+    try:
+        seen = json.loads(Path(run_dir, "run.json").read_text(encoding="utf-8"))["run_id"]
+    except (OSError, ValueError, KeyError):
+        return False
+    if seen != run_id:
+        return False
+    render_report(Path(run_dir), lang=lang, alerts=alerts)
+    return True
 
 
 def _workbooks(tmp: Path) -> None:
