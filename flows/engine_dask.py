@@ -71,9 +71,10 @@ from datavask.connectors.errors import InputError
 
 BYTES_PER_PARTITION = 64 << 20  # about 250,000 rows of a typical export
 CONNECT_TIMEOUT_S = 10.0
-# The stages whose results are row partitions, a row partition's pairs or a chunk's scored pairs
-# (``mscored<k>``, every tf pass): kept in the work directory rather than in the workers' memory
-# when the workers see it (:mod:`.engine_dask_spill`).
+# The stages whose results are row partitions, a row partition's pairs, a chunk's scored pairs
+# (``mscored<k>``, every tf pass), or the verdict's buckets of whole customers and their pieces
+# (``vsplit``, ``verdict``, ``wback``): kept in the work directory rather than in the workers'
+# memory when the workers see it (:mod:`.engine_dask_spill`).
 SPILLED_STAGES = frozenset(
     {
         "finished",
@@ -85,6 +86,9 @@ SPILLED_STAGES = frozenset(
         "kbyrule",
         "mscored",
         "matched",
+        "vsplit",
+        "verdict",
+        "wback",
     }
 )
 DEFAULT_WORKERS = 2

@@ -44,10 +44,13 @@ def reads_handles(fn: F) -> F:
 
 
 def loaded(value: Any) -> Any:
-    """``value`` with a handle, or the handles in a list or tuple, read back into frames."""
+    """``value`` with every handle in it (itself, or inside lists, tuples and dicts) read back
+    into a frame."""
     if isinstance(value, SpilledFrame):
         return pl.read_parquet(value.path, glob=False)
-    if isinstance(value, list | tuple) and any(isinstance(v, SpilledFrame) for v in value):
+    if type(value) is dict:  # exactly: a named tuple or a dataclass is left as it is
+        return {k: loaded(v) for k, v in value.items()}
+    if type(value) in (list, tuple):
         return type(value)(loaded(v) for v in value)
     return value
 
@@ -59,20 +62,32 @@ def loading(fn: Callable[..., Any], *args: Any) -> Any:
     return fn(*(loaded(a) for a in args))
 
 
-def spilling(fn: Callable[..., Any], target: str, *args: Any) -> SpilledFrame:
-    """``fn(*args)`` (a frame) written to ``target``; the task's result is the handle."""
+def spilling(fn: Callable[..., Any], target: str, *args: Any) -> Any:
+    """``fn(*args)`` with every frame in it (the result itself, or inside lists, tuples and dicts:
+    a verdict bucket, a bucket's pieces per row partition) written next to ``target`` and
+    replaced by its handle; the task's result is that."""
+    stem = target.removesuffix(".parquet")
+    return _spilled(loading(fn, *args), stem)
+
+
+def _spilled(value: Any, stem: str) -> Any:
     from datavask.connectors.output import replace_atomically
 
-    frame = loading(fn, *args)
-    if not isinstance(frame, pl.DataFrame):
-        raise TypeError(f"{getattr(fn, '__name__', fn)} returned {type(frame).__name__}, no frame")
-    replace_atomically(
-        Path(target),
-        lambda path: frame.write_parquet(
-            path, compression="lz4", statistics=True, row_group_size=ROW_GROUP_ROWS
-        ),
-    )
-    return SpilledFrame(target)
+    if isinstance(value, pl.DataFrame):
+        frame = value
+        target = f"{stem}.parquet"
+        replace_atomically(
+            Path(target),
+            lambda path: frame.write_parquet(
+                path, compression="lz4", statistics=True, row_group_size=ROW_GROUP_ROWS
+            ),
+        )
+        return SpilledFrame(target)
+    if type(value) is dict:
+        return {k: _spilled(v, f"{stem}.{k}") for k, v in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(_spilled(v, f"{stem}.{i}") for i, v in enumerate(value))
+    return value
 
 
 def scanned(part: pl.DataFrame | SpilledFrame) -> pl.LazyFrame:

@@ -28,6 +28,7 @@ same functions.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Sequence
@@ -47,6 +48,7 @@ from datavask.cleansing.partitioning import (
     key_sample,
     range_bounds,
 )
+from datavask.flows.engine_dask_spill import reads_handles
 
 PARTS = "parts"
 KEY_SAMPLE = 256  # cluster keys per row partition for the range bounds
@@ -55,6 +57,7 @@ Submit = Callable[..., Any]  # (stage, i, fn, *args) -> future
 # --------------------------------------------------------------------------- on the workers
 
 
+@reads_handles  # a handle in, the handle out: the task that reads the piece reads its file
 def _item(values: Sequence[Any], index: int) -> Any:
     return values[index]
 
@@ -124,6 +127,7 @@ def _verdict_bucket(
     }
 
 
+@reads_handles  # the counts only: the bucket's frames stay in their files
 def _counts(bucket: dict[str, Any]) -> dict[str, dict[str, int]]:
     return bucket["counts"]  # type: ignore[no-any-return]
 
@@ -406,7 +410,8 @@ def write_step(
             driver holds only what steers the run), else here."""
             from datavask.connectors.report import render_report
 
-            on_worker = submit("report", 0, _rendered, str(run_dir), run["run_id"], lang, alerts)
+            written = hashlib.sha256(Path(run_dir, "run.json").read_bytes()).hexdigest()
+            on_worker = submit("report", 0, _rendered, str(run_dir), written, lang, alerts)
             seen = bool(gather(on_worker))
             if not seen:
                 render_report(run_dir, lang=lang, alerts=alerts)
@@ -417,16 +422,17 @@ def write_step(
     return {"out": str(out)}
 
 
-def _rendered(run_dir: str, run_id: str, lang: str, alerts: pl.DataFrame | None) -> bool:
-    """report.html and worklist.xlsx written into ``run_dir`` if this worker sees it (its run.json
-    is this run's); False leaves it to the driver."""
+def _rendered(run_dir: str, written: str, lang: str, alerts: pl.DataFrame | None) -> bool:
+    """report.html and worklist.xlsx written into ``run_dir`` if this worker sees it (the
+    run.json there is the one the driver wrote, sha256 ``written``); False leaves it to the
+    driver."""
     from datavask.connectors.report import render_report
 
     try:
-        seen = json.loads(Path(run_dir, "run.json").read_text(encoding="utf-8"))["run_id"]
-    except (OSError, ValueError, KeyError):
+        seen = hashlib.sha256(Path(run_dir, "run.json").read_bytes()).hexdigest()
+    except OSError:
         return False
-    if seen != run_id:
+    if seen != written:
         return False
     render_report(Path(run_dir), lang=lang, alerts=alerts)
     return True
