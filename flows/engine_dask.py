@@ -69,7 +69,7 @@ from datavask.cleansing.partitioning import (
 )
 from datavask.connectors.errors import InputError
 
-BYTES_PER_PARTITION = 64 << 20  # about 250,000 rows of a typical export
+BYTES_PER_PARTITION = 64 << 20  # about 250,000 rows of a typical export (else: dask_partition_rows)
 CONNECT_TIMEOUT_S = 10.0
 # The stages whose results are row partitions, a row partition's pairs, a chunk's scored pairs
 # (``mscored<k>``, every tf pass), or the verdict's buckets of whole customers and their pieces
@@ -214,6 +214,23 @@ def _problem_summary(frame: pl.DataFrame) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- on the driver
 
+ROWS_SAMPLE_BYTES = 4 << 20
+
+
+def _rows_about(source: str, size: int) -> int:
+    """About how many rows a plain-text input (CSV, TSV, JSON lines) of ``size`` bytes holds, from
+    the lines in its first bytes; 0 when that says nothing (compressed, Parquet, a workbook).
+
+    A narrow export has many more rows per byte than :data:`BYTES_PER_PARTITION` assumes, and a
+    row partition's rows (``dask_partition_rows``) are what a worker's matching holds at once."""
+    if size <= 0:
+        return 0
+    with Path(source).open("rb") as handle:
+        sample = handle.read(ROWS_SAMPLE_BYTES)
+    if sample[:2] in (b"\x1f\x8b", b"PK") or sample[:4] == b"PAR1" or b"\x00" in sample:
+        return 0
+    return math.ceil(size * sample.count(b"\n") / max(1, len(sample)))
+
 
 @dataclass
 class DaskEngine:
@@ -294,6 +311,7 @@ class DaskEngine:
     def _read_in_parts(self, work: str, options: dict[str, Any]) -> str | None:
         """Read the input in parts on the workers; None when done, else why it cannot be."""
         from datavask.connectors.input_parts import PartsPlan, plan_parts
+        from datavask.settings import settings
 
         if options.get("sheet"):
             return "--sheet names a workbook sheet: read whole"
@@ -303,7 +321,9 @@ class DaskEngine:
         else:
             size = Path(source).stat().st_size if Path(source).is_file() else 0
             count = self.partitions or max(
-                2 * self._workers(), math.ceil(size / BYTES_PER_PARTITION)
+                2 * self._workers(),
+                math.ceil(size / BYTES_PER_PARTITION),
+                round(_rows_about(source, size) / settings().dask_partition_rows),
             )
             plan = plan_parts(source, count)
         if not isinstance(plan, PartsPlan):
