@@ -494,9 +494,15 @@ class DaskEngine:
         cvrs = self._gather([self._map(_cvrs, p) for p in self._parts])
         found, detail = registry_lookup(pl.concat(cvrs), options["registry_source"])
         if found is not None:
-            # A task, not scattered data: a worker that dies with it can compute it again.
-            self._found = self.client.submit(_same, found, key=self._key("found", 0))
-            shared = self._found
+            if self._spill is not None:  # written once, read by each task, held by nobody
+                from datavask.flows.engine_dask_spill import spilling
+
+                shared = spilling(_same, str(Path(self._spill, "found-00000.parquet")), found)
+            else:
+                # A task, not scattered data: a worker that dies with it can compute it again.
+                self._found = self.client.submit(_same, found, key=self._key("found", 0))
+                shared = self._found
+            del found
             self._parts = [
                 self._map(_apply_registry, p, shared, stage="registry", i=i)
                 for i, p in enumerate(self._parts)
