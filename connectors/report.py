@@ -253,6 +253,22 @@ def _read_csv(path: Path) -> pl.DataFrame:
     )
 
 
+# What the view model reads of pairs.parquet (:func:`~.report_model.build_model`: the pairs to
+# review, by record and probability).
+REVIEW_COLUMNS = ("record_id_l", "record_id_r", "match_probability", "decision")
+
+
+def _review_rows(path: Path) -> pl.DataFrame | None:
+    """Of the run's pairs, the rows and columns the view model reads: the pairs to review, scanned
+    rather than read whole (at a million records the pairs are most of the report's memory)."""
+    if not path.exists():
+        return None
+    pairs = pl.scan_parquet(path, glob=False)
+    if "decision" not in pairs.collect_schema().names():
+        return None  # nothing to review, as build_model says of such pairs
+    return pairs.select(REVIEW_COLUMNS).filter(pl.col("decision") == "review").collect()
+
+
 def load_model(
     run_dir: Path, *, lang: str = "da", alerts: pl.DataFrame | None = None
 ) -> ReportModel:
@@ -264,8 +280,7 @@ def load_model(
         mapping = dict((run.get("input") or {}).get("mapping") or {})
         columns = model_columns(list(pl.scan_parquet(path, glob=False).collect_schema()), mapping)
         records = pl.read_parquet(path, columns=columns, glob=False)
-        pairs_path = run_dir / "pairs.parquet"
-        pairs = pl.read_parquet(pairs_path, glob=False) if pairs_path.exists() else None
+        pairs = _review_rows(run_dir / "pairs.parquet")
         changes = _read_csv(run_dir / "changes.csv")
         plan = _read_csv(run_dir / "reimport" / "merge_plan.csv")
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:

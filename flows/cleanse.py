@@ -548,9 +548,12 @@ def finish_run_dir(
     timed: Stopwatch,
     *,
     cvrs: Callable[[], pl.Series],
+    render: Callable[..., Any] | None = None,
 ) -> None:
     """run.json, report.html and worklist.xlsx into the run directory being written, once the
-    tables are there (both engines); ``cvrs`` gives the records' CVR numbers, for the monitor."""
+    tables are there (both engines); ``cvrs`` gives the records' CVR numbers, for the monitor.
+    ``render``: what writes the report (``render_report``'s arguments; the Dask engine's runs it
+    on a worker), else :func:`~datavask.connectors.report.render_report` here."""
     from datavask.connectors.output import write_json
     from datavask.connectors.report import render_report
 
@@ -563,7 +566,7 @@ def finish_run_dir(
     )
     # report.html and worklist.xlsx, with the monitor's recent alerts for these customers
     with timed("report_worklist"):
-        render_report(tmp, lang=options.get("lang", "da"), alerts=alerts)
+        (render or render_report)(tmp, lang=options.get("lang", "da"), alerts=alerts)
     write_json(run, tmp / "run.json")  # again, with the report's seconds
 
 

@@ -33,8 +33,14 @@ changes                 ranges of ``cluster_id`` and each bucket gathers its pie
 write                   workers write every output's parts (golden per bucket; records, changes
                         and the re-import's rows per row partition, the records sent back there);
                         the driver streams the parts into the run directory and writes
-                        merge_plan.csv, run.json and the report (:mod:`.engine_dask_write`)
+                        merge_plan.csv and run.json; a worker writes the report
+                        (:mod:`.engine_dask_write`)
 ======================  =========================================================================
+
+When every worker sees the run's work directory, the row partitions each stage leaves (read,
+normalise, registry, the views, the matcher's prepared records, blocking's pairs per partition,
+the scored chunks, the clusters joined) are Parquet files there, not results in the workers'
+memory (:mod:`.engine_dask_spill`).
 
 The partitions travel inside the task specs rather than being scattered: a worker that dies takes
 its results with it, and Dask recomputes them from the spec on another worker, so the run still
@@ -63,8 +69,28 @@ from datavask.cleansing.partitioning import (
 )
 from datavask.connectors.errors import InputError
 
-BYTES_PER_PARTITION = 64 << 20  # about 250,000 rows of a typical export
+BYTES_PER_PARTITION = 64 << 20  # about 250,000 rows of a typical export (else: dask_partition_rows)
 CONNECT_TIMEOUT_S = 10.0
+# The stages whose results are row partitions, a row partition's pairs, a chunk's scored pairs
+# (``mscored<k>``, every tf pass), or the verdict's buckets of whole customers and their pieces
+# (``vsplit``, ``verdict``, ``wback``): kept in the work directory rather than in the workers'
+# memory when the workers see it (:mod:`.engine_dask_spill`).
+SPILLED_STAGES = frozenset(
+    {
+        "finished",
+        "normalise",
+        "registry",
+        "view",
+        "prepared",
+        "kfound",
+        "kbyrule",
+        "mscored",
+        "matched",
+        "vsplit",
+        "verdict",
+        "wback",
+    }
+)
 DEFAULT_WORKERS = 2
 
 
@@ -188,6 +214,23 @@ def _problem_summary(frame: pl.DataFrame) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- on the driver
 
+ROWS_SAMPLE_BYTES = 4 << 20
+
+
+def _rows_about(source: str, size: int) -> int:
+    """About how many rows a plain-text input (CSV, TSV, JSON lines) of ``size`` bytes holds, from
+    the lines in its first bytes; 0 when that says nothing (compressed, Parquet, a workbook).
+
+    A narrow export has many more rows per byte than :data:`BYTES_PER_PARTITION` assumes, and a
+    row partition's rows (``dask_partition_rows``) are what a worker's matching holds at once."""
+    if size <= 0:
+        return 0
+    with Path(source).open("rb") as handle:
+        sample = handle.read(ROWS_SAMPLE_BYTES)
+    if sample[:2] in (b"\x1f\x8b", b"PK") or sample[:4] == b"PAR1" or b"\x00" in sample:
+        return 0
+    return math.ceil(size * sample.count(b"\n") / max(1, len(sample)))
+
 
 @dataclass
 class DaskEngine:
@@ -208,6 +251,7 @@ class DaskEngine:
     _held: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)  # a DB snapshot
     via: str = "distributed.Client"  # what connected the run to the cluster, for run.json
     _run: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    _spill: str | None = None  # where the row partitions are kept (``work/rows``), if anywhere
 
     def __post_init__(self) -> None:
         # Held, so that they run: a released future is cancelled.
@@ -235,8 +279,9 @@ class DaskEngine:
             self._offsets = [offset for offset, _ in slices]
             self._parts = [frame.slice(offset, length) for offset, length in slices]
         deliverability, key = options.get("check_deliverability", False), match_key()
+        self._spill_in(work)
         self._parts = [
-            self.client.submit(_normalise, part, deliverability, key, key=self._key("normalise", i))
+            self._map(_normalise, part, deliverability, key, stage="normalise", i=i)
             for i, part in enumerate(self._parts)
         ]
         return {"rows": sum(self._gather([self._map(_height, p) for p in self._parts]))}
@@ -266,6 +311,7 @@ class DaskEngine:
     def _read_in_parts(self, work: str, options: dict[str, Any]) -> str | None:
         """Read the input in parts on the workers; None when done, else why it cannot be."""
         from datavask.connectors.input_parts import PartsPlan, plan_parts
+        from datavask.settings import settings
 
         if options.get("sheet"):
             return "--sheet names a workbook sheet: read whole"
@@ -275,7 +321,9 @@ class DaskEngine:
         else:
             size = Path(source).stat().st_size if Path(source).is_file() else 0
             count = self.partitions or max(
-                2 * self._workers(), math.ceil(size / BYTES_PER_PARTITION)
+                2 * self._workers(),
+                math.ceil(size / BYTES_PER_PARTITION),
+                round(_rows_about(source, size) / settings().dask_partition_rows),
             )
             plan = plan_parts(source, count)
         if not isinstance(plan, PartsPlan):
@@ -389,15 +437,17 @@ class DaskEngine:
         aside = [c for c in src if c not in keep]
         Path(work, "originals").mkdir()
         targets = [str(Path(work, "originals", f"part-{i:05d}.parquet")) for i in range(len(reads))]
+        self._spill_in(work)
         self._parts = [
-            self.client.submit(
+            self._map(
                 _finished_part,
                 c,
                 ids.slice(offset, height),
                 unmasked,
                 aside,
                 target,
-                key=self._key("finished", i),
+                stage="finished",
+                i=i,
             )
             for i, (c, offset, height, target) in enumerate(
                 zip(canonical, self._offsets, heights, targets, strict=True)
@@ -417,9 +467,26 @@ class DaskEngine:
         Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
 
     def _map(self, fn: Any, *args: Any, stage: str | None = None, i: int = 0) -> Any:
+        """Submit ``fn(*args)``: under a fixed key when ``stage`` is given; a row partition's stage
+        (:data:`SPILLED_STAGES`) writes its frame to the work directory when the workers see it
+        (:mod:`.engine_dask_spill`), and every task reads the handles it is given back."""
+        from datavask.flows.engine_dask_spill import loading, spilling
+
         if stage is None:
-            return self.client.submit(fn, *args, pure=False)
-        return self.client.submit(fn, *args, key=self._key(stage, i))
+            return self.client.submit(loading, fn, *args, pure=False)
+        key = self._key(stage, i)
+        if self._spill is not None and stage.rstrip("0123456789.") in SPILLED_STAGES:
+            target = str(Path(self._spill, f"{stage}-{i:05d}.parquet"))
+            return self.client.submit(spilling, fn, target, *args, key=key)
+        return self.client.submit(loading, fn, *args, key=key)
+
+    def _spill_in(self, work: str) -> None:
+        """Keep the row partitions in ``work/rows`` from now on if every worker sees ``work``."""
+        from datavask.flows.engine_dask_write import sees_work_dir
+
+        if self._spill is None and sees_work_dir(self.client, work):
+            Path(work, "rows").mkdir(exist_ok=True)
+            self._spill = str(Path(work, "rows"))
 
     def registry_step(self, work: str, options: dict[str, Any]) -> dict[str, Any]:
         from datavask.flows.cleanse import registry_lookup
@@ -427,9 +494,15 @@ class DaskEngine:
         cvrs = self._gather([self._map(_cvrs, p) for p in self._parts])
         found, detail = registry_lookup(pl.concat(cvrs), options["registry_source"])
         if found is not None:
-            # A task, not scattered data: a worker that dies with it can compute it again.
-            self._found = self.client.submit(_same, found, key=self._key("found", 0))
-            shared = self._found
+            if self._spill is not None:  # written once, read by each task, held by nobody
+                from datavask.flows.engine_dask_spill import spilling
+
+                shared = spilling(_same, str(Path(self._spill, "found-00000.parquet")), found)
+            else:
+                # A task, not scattered data: a worker that dies with it can compute it again.
+                self._found = self.client.submit(_same, found, key=self._key("found", 0))
+                shared = self._found
+            del found
             self._parts = [
                 self._map(_apply_registry, p, shared, stage="registry", i=i)
                 for i, p in enumerate(self._parts)

@@ -22,7 +22,9 @@ task                    what it does
 ``mplan``               the comparisons, rules and reviewers' pairs, as the local run
                         chooses them (:func:`~.chunked.summarised_plan`)
 ``mwanted-c``           the records chunk ``c`` names, per row partition
-``mpick<c>-q``          those records of partition ``q`` (the shuffle by record position)
+``mpick-c``             those records, from every row partition (kept in the work directory:
+                        only the rows asked for are read); without it ``mpick<c>-q``, partition
+                        ``q``'s share (the shuffle by record position)
 ``mchunk-c``            chunk ``c`` compared: levels, vetoes, copies, read by every pass; written
                         to ``chunks/`` in the work directory (a handle is what the task holds)
 ``mtrain-c``            its level patterns for EM; ``mrules-c``, ``mpicks``, ``msessions-c``:
@@ -62,6 +64,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
+
+from datavask.flows.engine_dask_spill import reads_handles, scanned
 
 if TYPE_CHECKING:
     from datavask.cleansing.matching.chunked import Chunk
@@ -195,6 +199,21 @@ def _extra(held: Sequence[pl.DataFrame], plan: Any) -> pl.DataFrame:
     from datavask.cleansing.matching.chunked import decided_extra
 
     return decided_extra(held, plan.decided)
+
+
+@reads_handles
+def _picked_chunk(prepared: Sequence[Any], asked: Sequence[pl.Series]) -> pl.DataFrame:
+    """The records chunk ``asked`` names (:func:`~.chunked.wanted`), in one task: from each row
+    partition, kept in the work directory (:class:`~.engine_dask_spill.SpilledFrame`) or held,
+    only the rows asked for (as :func:`~.chunked.picked` gathers them, in ``_idx`` order)."""
+    pieces: list[pl.DataFrame] = []
+    for part, positions in zip(prepared, asked, strict=True):
+        if positions.len() == 0 and pieces:
+            continue
+        rows = scanned(part)
+        at = positions.cast(rows.collect_schema()["_idx"])
+        pieces.append(rows.filter(pl.col("_idx").is_in(at.implode())).collect())
+    return pl.concat(pieces, how="vertical")
 
 
 def _chunk(
@@ -487,10 +506,13 @@ def partitioned_match(
         if spill is not None and in_flight and c >= in_flight:
             gather(chunks[c - in_flight])  # a handle: a few names
         asked.append(submit("mwanted", c, ch.wanted, found, list(offsets)))
-        pieces = [
-            submit(f"mpick{c}", q, ch.picked, blocked.prepared[q], asked[c], q)
-            for q in range(parts)
-        ]
+        if spill is not None:  # one task per chunk, from the partitions' files
+            pieces = [submit("mpick", c, _picked_chunk, prepared, asked[c])]
+        else:
+            pieces = [
+                submit(f"mpick{c}", q, ch.picked, blocked.prepared[q], asked[c], q)
+                for q in range(parts)
+            ]
         stem = None if spill is None else str(Path(spill, "chunks", f"chunk-{c:05d}"))
         chunks.append(submit("mchunk", c, _chunk, found, pieces, plan, c < parts, stem))
     del pairs, pieces, found

@@ -16,6 +16,8 @@ write (driver)          the parts in order, streamed into the run directory (Par
                         ``sink_parquet``, CSV byte for byte: only the first part has a header);
                         merge_plan.csv from the customers of several records; run.json from the
                         buckets' counts
+report (a worker)       report.html and worklist.xlsx, which read every record, from the run
+                        directory being written, when the worker sees it (else on the driver)
 ======================  =========================================================================
 
 The parts live in the run's work directory (``parts/``), removed with it; the run directory is
@@ -26,6 +28,7 @@ same functions.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Sequence
@@ -45,6 +48,7 @@ from datavask.cleansing.partitioning import (
     key_sample,
     range_bounds,
 )
+from datavask.flows.engine_dask_spill import reads_handles
 
 PARTS = "parts"
 KEY_SAMPLE = 256  # cluster keys per row partition for the range bounds
@@ -53,6 +57,7 @@ Submit = Callable[..., Any]  # (stage, i, fn, *args) -> future
 # --------------------------------------------------------------------------- on the workers
 
 
+@reads_handles  # a handle in, the handle out: the task that reads the piece reads its file
 def _item(values: Sequence[Any], index: int) -> Any:
     return values[index]
 
@@ -122,6 +127,7 @@ def _verdict_bucket(
     }
 
 
+@reads_handles  # the counts only: the bucket's frames stay in their files
 def _counts(bucket: dict[str, Any]) -> dict[str, dict[str, int]]:
     return bucket["counts"]  # type: ignore[no-any-return]
 
@@ -397,8 +403,39 @@ def write_step(
         with timed("reimport"):
             golden = parts("golden", buckets)
             _reimport(tmp, work, run["input"], records=records, golden=golden, pairs=pairs)
-        finish_run_dir(tmp, run, options, timed, cvrs=lambda: _cvrs(records))
+        verdict.buckets = []  # written: the workers let the buckets go before the report
+
+        def render(run_dir: Path, *, lang: str, alerts: pl.DataFrame | None) -> None:
+            """The report on a worker when it sees the run directory (it reads every record; the
+            driver holds only what steers the run), else here."""
+            from datavask.connectors.report import render_report
+
+            written = hashlib.sha256(Path(run_dir, "run.json").read_bytes()).hexdigest()
+            on_worker = submit("report", 0, _rendered, str(run_dir), written, lang, alerts)
+            seen = bool(gather(on_worker))
+            if not seen:
+                render_report(run_dir, lang=lang, alerts=alerts)
+            run["engine"]["write"]["report_written_by"] = "a worker" if seen else "driver"
+
+        submit, gather = tasks.submit, tasks.gather
+        finish_run_dir(tmp, run, options, timed, cvrs=lambda: _cvrs(records), render=render)
     return {"out": str(out)}
+
+
+def _rendered(run_dir: str, written: str, lang: str, alerts: pl.DataFrame | None) -> bool:
+    """report.html and worklist.xlsx written into ``run_dir`` if this worker sees it (the
+    run.json there is the one the driver wrote, sha256 ``written``); False leaves it to the
+    driver."""
+    from datavask.connectors.report import render_report
+
+    try:
+        seen = hashlib.sha256(Path(run_dir, "run.json").read_bytes()).hexdigest()
+    except OSError:
+        return False
+    if seen != written:
+        return False
+    render_report(Path(run_dir), lang=lang, alerts=alerts)
+    return True
 
 
 def _workbooks(tmp: Path) -> None:

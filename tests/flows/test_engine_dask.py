@@ -176,6 +176,7 @@ def test_a_component_across_partitions_split_at_two_cvr_numbers_is_the_local_one
     dask = _cleanse(data, tmp_path / "dask", "--engine", "dask", "--workers", "2", env=env)
     ran = json.loads((dask / "run.json").read_text(encoding="utf-8"))
     assert ran["engine"]["write"]["row_parts"] == CHAIN_PARTITIONS
+    assert ran["engine"]["write"]["report_written_by"] == "a worker"  # the driver stays light
     records = pl.read_parquet(local / "records.parquet", columns=["cluster_id", "cvr"])
     starts = pl.Series([offset for offset, _ in row_slices(CHAIN_ROWS, CHAIN_PARTITIONS)])
     chain = records.with_row_index("_pos").filter(pl.col("_pos").is_in(CHAIN))

@@ -108,6 +108,49 @@ def test_spilled_chunks_give_the_same_match(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob(".*"))  # no temporary file left (hidden until renamed)
 
 
+def test_spilled_row_partitions_give_the_same_match(tmp_path: Path) -> None:
+    """The engine's row partitions, blocking's pairs and scored chunks kept as Parquet files
+    (:mod:`~datavask.flows.engine_dask_spill`, every task reading its handles back, a chunk's
+    records picked from the files): the match the frames held in memory give."""
+    from datavask.flows.engine_dask import SPILLED_STAGES
+    from datavask.flows.engine_dask_spill import SpilledFrame, loading, spilling
+
+    rows = tmp_path / "rows"
+    rows.mkdir()
+    spilled: list[str] = []
+
+    def submit(stage: str, i: int, fn: Any, *args: Any) -> Any:
+        if stage.rstrip("0123456789.") in SPILLED_STAGES:
+            spilled.append(stage)
+            return spilling(fn, str(rows / f"{stage}-{i:05d}.parquet"), *args)
+        return loading(fn, *args)
+
+    records = _records()
+    local = find_duplicates(records, decisions=None)
+    slices = row_slices(records.height, PARTITIONS)
+    views = [
+        spilling(
+            lambda frame: frame, str(rows / f"view-{i}.parquet"), records.slice(offset, length)
+        )
+        for i, (offset, length) in enumerate(slices)
+    ]
+    offsets = [offset for offset, _ in slices]
+    blocked = partitioned_blocking(submit, lambda x: x, views, offsets, {})
+    assert all(isinstance(p, SpilledFrame) for p in [*blocked.prepared, *blocked.pairs])
+    (tmp_path / "chunks").mkdir()
+    (tmp_path / "pairs").mkdir()
+    found, clusters = partitioned_match(
+        submit, lambda x: x, blocked, offsets, band=None, decisions=None, truth=None,
+        spill=str(tmp_path), in_flight=2,
+    )  # fmt: skip
+
+    assert {"prepared", "kfound", "kbyrule", "mscored1"} <= set(spilled)
+    assert_frame_equal(pl.concat(clusters), local.clusters)
+    assert found["pairs"] == local.pairs.height
+    assert_frame_equal(pl.read_parquet(sorted((tmp_path / "pairs").glob("*.parquet"))), local.pairs)
+    assert not list(tmp_path.rglob(".*"))  # no temporary file left (hidden until renamed)
+
+
 def test_a_spilled_chunk_reads_back_as_it_was(tmp_path: Path) -> None:
     from datavask.cleansing.matching.chunked import Chunk
     from datavask.flows.engine_dask_match import loaded_chunk, spilled_chunk

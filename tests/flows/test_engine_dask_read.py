@@ -70,3 +70,27 @@ def test_a_hostile_file_read_in_parts_gives_the_local_outputs(tmp_path: Path) ->
     assert local["input"]["blank_lines_skipped"] == 2
     assert "010190-1234" not in json.dumps(dask)
     assert differences(tmp_path / "local", tmp_path / "dask") == []
+
+
+def test_a_narrow_text_input_is_cut_by_its_rows_not_only_its_bytes(tmp_path: Path) -> None:
+    """Partitions of about ``dask_partition_rows`` rows (:func:`_rows_about`): from the lines in
+    the first bytes of a plain-text input; nothing for a compressed file or Parquet."""
+    import gzip
+
+    import polars as pl
+
+    from datavask.flows.engine_dask import ROWS_SAMPLE_BYTES, _rows_about
+
+    rows = 3 * ROWS_SAMPLE_BYTES // 40  # past the sample: the rest is estimated
+    frame = pl.DataFrame({"name": [f"Kunde {i} ApS" for i in range(rows)], "cvr": range(rows)})
+    text = tmp_path / "customers.csv"
+    frame.write_csv(text)
+    estimate = _rows_about(str(text), text.stat().st_size)
+    assert abs(estimate - (rows + 1)) < rows * 0.05, (estimate, rows)
+    packed = tmp_path / "customers.csv.gz"
+    packed.write_bytes(gzip.compress(text.read_bytes()))
+    assert _rows_about(str(packed), packed.stat().st_size) == 0
+    table = tmp_path / "customers.parquet"
+    frame.write_parquet(table)
+    assert _rows_about(str(table), table.stat().st_size) == 0
+    assert _rows_about(str(text), 0) == 0
