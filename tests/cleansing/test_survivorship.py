@@ -52,6 +52,25 @@ def test_one_row_per_cluster_and_singletons_survive() -> None:
     assert golden_row(golden, "b")["name_rule"] == "most_complete"
 
 
+def test_golden_rows_are_in_cluster_order_whatever_the_record_order() -> None:
+    # One-record clusters and larger ones are built apart and merged; neither comes sorted from
+    # the records.
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "z", "name": "Z"},
+            {"record_id": "2", "cluster_id": "m", "name": "M"},
+            {"record_id": "3", "cluster_id": "y", "name": "Y"},
+            {"record_id": "4", "cluster_id": "m", "name": "M"},
+            {"record_id": "5", "cluster_id": "b", "name": "B"},
+            {"record_id": "6", "cluster_id": "a", "name": "A"},
+            {"record_id": "7", "cluster_id": "a", "name": "A"},
+        )
+    )
+    assert golden["cluster_id"].to_list() == ["a", "b", "m", "y", "z"]
+    assert golden["name"].to_list() == ["A", "B", "M", "Y", "Z"]
+    assert golden["cluster_size"].to_list() == [2, 1, 2, 1, 1]
+
+
 def test_survivor_is_most_complete_then_most_recent_then_first_row() -> None:
     golden = build_golden(
         frame(
