@@ -267,9 +267,36 @@ def _failure(exc: BaseException) -> typer.Exit:
         return _fail(str(exc))
     if isinstance(exc, ConnectorError):
         return _fail(str(exc), code=1)
+    if _disk_full(exc):
+        import tempfile
+
+        return _fail(
+            "the disk is full (no space left on device); no output was written. The run's work "
+            f"files go under {tempfile.gettempdir()} ($TMPDIR) and its output beside --out: free "
+            "space there, or point TMPDIR at a larger disk, and run again.",
+            code=1,
+        )
     if isinstance(exc, Exception):
         return _internal_failure(exc)
     raise exc
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether a full disk stopped the run: an ``OSError`` with ``ENOSPC`` anywhere in the chain
+    of exceptions, or a library's error that only quotes it (polars' Parquet writer raises a
+    ``ComputeError`` whose text ends in "No space left on device (os error 28)")."""
+    import errno
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return True
+        if "No space left on device" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _preflight(input: str, out: Path, *, mapping: Path | None, blacklist: Path | None) -> None:
