@@ -641,13 +641,20 @@ def find_duplicates(
             # (FEBRL) gets null here, and no household, group or name veto.
             is_person = pl.col("customer_type").str.to_lowercase() == "person"
             person = records.select(is_person).to_series()
-            vetoes = hard_rule_column(
-                levels,
-                person.gather(candidates["_l"]),
-                person.gather(candidates["_r"]),
-                rules=settings.hard_rules,
-            )
-            copied = copy_pairs(records, candidates["_l"], candidates["_r"])
+
+            def vetoes_and_copies(
+                pairs: pl.DataFrame, levels: pl.DataFrame
+            ) -> tuple[pl.Series, pl.Series]:
+                """The hard rules' veto and the copies test for ``pairs`` compared as ``levels``."""
+                vetoes = hard_rule_column(
+                    levels,
+                    person.gather(pairs["_l"]),
+                    person.gather(pairs["_r"]),
+                    rules=settings.hard_rules,
+                )
+                return vetoes, copy_pairs(records, pairs["_l"], pairs["_r"])
+
+            vetoes, copied = vetoes_and_copies(candidates, levels)
 
         codes, tf_tables, tf_mean, u = side.result()
     with clock("term_frequencies"):
@@ -723,13 +730,7 @@ def find_duplicates(
                 compare_pairs(records, hop["_l"], hop["_r"], comparisons)
             )
         with clock("hard_rules"):
-            hop_vetoes = hard_rule_column(
-                hop_levels,
-                person.gather(hop["_l"]),
-                person.gather(hop["_r"]),
-                rules=settings.hard_rules,
-            )
-            hop_copied = copy_pairs(records, hop["_l"], hop["_r"])
+            hop_vetoes, hop_copied = vetoes_and_copies(hop, hop_levels)
         with clock("term_frequencies"):
             hop_codes = tf_value_codes(hop_values, codes)
         batches.append(_Compared(hop, hop_levels, hop_values, hop_codes, hop_vetoes, hop_copied))
