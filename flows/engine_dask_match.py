@@ -501,10 +501,12 @@ def partitioned_match(
         held = [submit("mheld", p, _held, found, plan) for p, found in enumerate(pairs)]
         pairs.append(submit("mextra", 0, _extra, held, plan))
         del held
-    chunks, asked = [], []
-    for c, found in enumerate(pairs):
-        if spill is not None and in_flight and c >= in_flight:
-            gather(chunks[c - in_flight])  # a handle: a few names
+    chunks: list[Any] = []
+    asked: list[Any] = []
+
+    def compared(c: int, found: Any, blocked_pairs: bool) -> Any:
+        """Chunk ``c`` of pairs ``found``: its records fetched, then compared (spilled when the
+        workers see the work directory)."""
         asked.append(submit("mwanted", c, ch.wanted, found, list(offsets)))
         if spill is not None:  # one task per chunk, from the partitions' files
             pieces = [submit("mpick", c, _picked_chunk, prepared, asked[c])]
@@ -514,8 +516,13 @@ def partitioned_match(
                 for q in range(parts)
             ]
         stem = None if spill is None else str(Path(spill, "chunks", f"chunk-{c:05d}"))
-        chunks.append(submit("mchunk", c, _chunk, found, pieces, plan, c < parts, stem))
-    del pairs, pieces, found
+        return submit("mchunk", c, _chunk, found, pieces, plan, blocked_pairs, stem)
+
+    for c, found in enumerate(pairs):
+        if spill is not None and in_flight and c >= in_flight:
+            gather(chunks[c - in_flight])  # a handle: a few names
+        chunks.append(compared(c, found, c < parts))
+    del pairs, found
     blocked.pairs = []  # compared now: the chunks replace them
 
     training = [submit("mtrain", c, _training, chunks[c], plan) for c in range(parts)]
@@ -584,22 +591,16 @@ def partitioned_match(
                     submit(f"mscored{passes}", c, _scored, chunk, model, review, plan, customers)
                 )
         links = [submit(f"mlinks{passes}", c, ch.chunk_links, s) for c, s in enumerate(scored)]
-        previous, (clusters, refused) = (
-            clusters,
-            partitioned_components(
-                submit,
-                gather,
-                passes,
-                {
-                    "prepared": prepared,
-                    "offsets": offsets,
-                    "links": links,
-                    "scored": scored,
-                    "asked": asked,
-                    "band": review,
-                },
-            ),
-        )
+        given_components = {
+            "prepared": prepared,
+            "offsets": offsets,
+            "links": links,
+            "scored": scored,
+            "asked": asked,
+            "band": review,
+        }
+        previous = clusters
+        clusters, refused = partitioned_components(submit, gather, passes, given_components)
         if passes == 1 and settings.two_hop_budget > 0:
             # Pairs of records linked to a common record (:mod:`~.matching.two_hop`), as the local
             # run adds them after its first pass: a chunk of their own, compared, scored and
@@ -616,30 +617,11 @@ def partitioned_match(
             del ends, found, seen, named, sides
             if gather(submit("mhopany", 0, _height, hop)):
                 c = len(chunks)
-                asked.append(submit("mwanted", c, ch.wanted, hop, list(offsets)))
-                pieces = [
-                    submit(f"mpick{c}", q, ch.picked, blocked.prepared[q], asked[c], q)
-                    for q in range(parts)
-                ]
-                stem = None if spill is None else str(Path(spill, "chunks", f"chunk-{c:05d}"))
-                chunks.append(submit("mchunk", c, _chunk, hop, pieces, plan, False, stem))
+                chunks.append(compared(c, hop, False))
                 scored.append(submit("mscored1", c, _scored_first, chunks[c], model, review, plan))
                 links.append(submit("mlinks1", c, ch.chunk_links, scored[c]))
-                clusters, refused = partitioned_components(
-                    submit,
-                    gather,
-                    "1h",
-                    {
-                        "prepared": prepared,
-                        "offsets": offsets,
-                        "links": links,
-                        "scored": scored,
-                        "asked": asked,
-                        "band": review,
-                    },
-                )
+                clusters, refused = partitioned_components(submit, gather, "1h", given_components)
                 two_hop = hop
-                del pieces
         if previous is not None:
             same = [
                 submit(f"msame{passes}", q, _same_labels, previous[q], clusters[q])
