@@ -15,7 +15,8 @@ The comparisons, with an example pair for each level (top level first):
 ``name`` — organisation name without legal form, token-based (word order does not matter); a
     record with a CVR also by every name the registry knows for it (a renamed company's old name)
     exact ``hansen byg`` = ``hansen byg`` · token ≥ 0.92 ``hansen vvs`` ~ ``hansens vvs`` ·
-    token ≥ 0.80 ``hansen byg`` ~ ``hansen byg og anlæg`` ·
+    token ≥ 0.80 ``hansen byg`` ~ ``hansen byg og anlæg`` (not when each name has a word the other
+    lacks, even misspelt: ``svendsen trading`` / ``svendsen holding`` are sister companies) ·
     shares most words (at least two, and half the words of the shorter name)
     ``rauner family ymca`` ~ ``ymca of metropolitan chicago rauner`` ·
     different ``hansen holding`` / ``hansen byg``
@@ -377,6 +378,44 @@ def _shares_most_words(a: pl.Series, b: pl.Series) -> pl.Series:
     ).to_series()
 
 
+# A word of one name is the other's (misspelt) when the two are at least this alike, or one edit
+# apart.
+SAME_WORD: Final = 0.75
+_NAME_BANDS: Final = (0.92, 0.80)
+
+
+def _words_apart(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Whether each of two aligned names has a word that is no word of the other, even misspelt
+    (:data:`SAME_WORD`, or one edit), and the names are more than one edit apart:
+    ``svendsen trading`` / ``svendsen holding``; not ``hansen byg`` / ``hansen byg og anlæg``
+    (one name holds the other), ``midt el`` / ``midt al``, ``nordic cleaning`` / ``nordik
+    claening`` or ``fyns vvs`` / ``fynsnvvs`` (a space typed as a letter)."""
+    edits = distance.DamerauLevenshtein.distance
+    words = pl.DataFrame({"a": a.str.split(" "), "b": b.str.split(" ")}).with_row_index("pair")
+    words = words.with_columns(typo=similarity(a, b, edits, equal_score=0.0) <= 1)
+    # Every word of one name against every word of the other, pair by pair: a few words each.
+    cross = (
+        words.filter(~pl.col("typo"))
+        .explode("a")
+        .explode("b")
+        .filter((pl.col("a") != "") & (pl.col("b") != ""))
+    )
+    ratio = similarity(cross["a"], cross["b"], fuzz.ratio, scale=100.0)
+    cross = cross.with_columns(
+        same=(ratio >= SAME_WORD)
+        | (similarity(cross["a"], cross["b"], edits, equal_score=0.0) <= 1)
+    )
+    lacking = [
+        cross.group_by("pair", side)
+        .agg(~pl.col("same").any())
+        .group_by("pair")
+        .agg(pl.col("same").any().alias(f"lacks_{side}"))
+        for side in ("a", "b")
+    ]
+    found = lacking[0].join(lacking[1], on="pair").filter("lacks_a", "lacks_b")["pair"]
+    return words.select(pl.col("pair").is_in(found.implode())).to_series()
+
+
 def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     a, b = pv.both("_org")
     # Two persons compare first and last names instead; a person and a company (one customer
@@ -396,10 +435,16 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     registry_sim, registry_equal = _registry_name_similarity(pv)
     sim = pl.select(pl.max_horizontal(sim, registry_sim)).to_series()
     sim = pl.select(pl.when(a.is_not_null() & b.is_not_null()).then(sim)).to_series()
-    banded = _banded(sim, exact | registry_equal, (0.92, 0.80))
+    banded = _banded(sim, exact | registry_equal, _NAME_BANDS)
     level = pl.select(
         pl.when(persons).then(NULL_LEVEL).when(banded > 0).then(banded + 1).otherwise(banded)
     ).to_series()
+    # Names alike as strings but each with a word the other lacks are two names that share one
+    # (``svendsen trading`` / ``svendsen holding``: sister companies), not one name misspelt.
+    alike = ((level == 2) & ~registry_equal).fill_null(False)
+    if alike.any():
+        apart = _words_apart(a.filter(alike), b.filter(alike))
+        level = level.scatter(alike.arg_true().filter(apart), 0)
     # Only names that disagree outright are looked at word by word.
     different = (level == 0).fill_null(False)
     if different.any():

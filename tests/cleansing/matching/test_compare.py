@@ -41,6 +41,11 @@ def _company(name: str) -> dict[str, Any]:
         # One site under its own name and under its organisation's.
         ("rauner family ymca", "ymca of metropolitan chicago rauner", "shares most words"),
         ("hansen holding", "hansen byg", "different"),
+        # Alike as strings, but each has a word the other lacks: sister companies.
+        ("svendsen trading", "svendsen holding", "different"),
+        ("midt el", "midt al", "token >= 0.80"),  # a typo in a short word
+        ("fyns vvs", "fynsnvvs", "token >= 0.80"),  # a space typed as a letter
+        ("nordic cleaning", "nordik claening", "token >= 0.80"),  # a typo in every word
         ("hansen byg vest", "jensen byg nord", "different"),  # one shared word is a trade
     ],
 )
