@@ -236,7 +236,7 @@ def _parquet_plan(file: Path, parts: int) -> PartsPlan | str:
 
 
 def postgres_plan(chunks: Any, info: InputInfo) -> PartsPlan:
-    """The parts of a PostgreSQL table read in key ranges
+    """The parts of a PostgreSQL table read in key (or ctid) ranges
     (:func:`~datavask.connectors.postgres.postgres_chunks`): one per chunk, ``(chunk, 1)``."""
     ranges = [(i, 1) for i in range(chunks.chunks)]
     return PartsPlan(info.path, "postgresql", 0, 0, ranges, info, chunks=chunks)

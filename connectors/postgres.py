@@ -347,8 +347,12 @@ class ChunkPlan:
 
     Chunk ``i`` holds the rows whose primary key lies from ``bounds[i - 1]`` (included) to
     ``bounds[i]`` (excluded), in key order, so the chunks one after the other are the rows of the
-    whole read in its order (keyset pagination). The connection string carries no password: a
-    worker connects with its own (``PGPASSWORD``, ``~/.pgpass`` or ``DATAVASK_PG_PASSWORD``).
+    whole read in its order (keyset pagination). A table without a primary key is read in its
+    physical order, so its "key" is ``ctid`` and the bounds are row addresses (``'(block,item)'``)
+    taken from its rows in the snapshot: ctids do not change inside one snapshot, and PostgreSQL
+    (14 and later) reads such a range with a TID range scan, only the range's pages. The
+    connection string carries no password: a worker connects with its own (``PGPASSWORD``,
+    ``~/.pgpass`` or ``DATAVASK_PG_PASSWORD``).
     """
 
     conninfo: str
@@ -370,9 +374,12 @@ class ChunkPlan:
 
         key = sql.SQL("({})").format(sql.SQL(", ").join(sql.SQL(k) for k in self.key))
         conditions = []
+        cast = sql.SQL("::tid" if self.key == ["ctid"] else "")
         for bound, operator in ((index - 1, ">="), (index, "<")):
             if 0 <= bound < len(self.bounds):
-                values = sql.SQL(", ").join(sql.Literal(v) for v in self.bounds[bound])
+                values = sql.SQL(", ").join(
+                    sql.Composed([sql.Literal(v), cast]) for v in self.bounds[bound]
+                )
                 conditions.append(
                     sql.SQL("{} {} ({})").format(key, sql.SQL(operator), values).as_string(None)
                 )
@@ -401,9 +408,9 @@ def postgres_chunks(
     try:
         with _read_cursor(conninfo, where, password, timeout) as cur:
             select = _select(cur, own, "", info, where)
-            key = _primary_key(cur, select)
+            key = _primary_key(cur, select) or _physical_key(select)
             if not key:
-                yield "a table without a primary key is read whole by the driver"
+                yield _whole_reason(select)
                 return
             columns = _columns(cur, select, where)
             cur.execute("SELECT pg_export_snapshot()")
@@ -462,6 +469,21 @@ def _primary_key(cur: Any, select: str) -> list[str]:
     )
     key = [sql.Identifier(row[0]).as_string(cur) for row in cur.fetchall()]
     return key if ", ".join(key) == ordered[1] else []
+
+
+def _physical_key(select: str) -> list[str]:
+    """``["ctid"]`` when ``select`` reads a table without a primary key in physical order."""
+    return ["ctid"] if select.endswith(" ORDER BY ctid") else []
+
+
+def _whole_reason(select: str) -> str:
+    """Why a table that has neither a primary key nor a plain physical order is read whole."""
+    if select.endswith(" ORDER BY tableoid, ctid"):
+        # One ctid range means nothing across partitions: each has its own pages.
+        return "a partitioned table without a primary key is read whole by the driver"
+    if " ORDER BY " not in select:
+        return "a view has no stable order to cut it by and is read whole by the driver"
+    return "a table without a primary key is read whole by the driver"
 
 
 def _digest(cur: Any, select: str, names: list[str]) -> tuple[str, int]:

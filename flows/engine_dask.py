@@ -344,8 +344,9 @@ class DaskEngine:
         return None
 
     def _postgres_plan(self, url: str) -> Any:
-        """Chunks of a PostgreSQL table in key ranges, its snapshot held open until the engine
-        closes (:func:`~datavask.connectors.postgres.postgres_chunks`), or why it reads whole."""
+        """Chunks of a PostgreSQL table in key (or ctid) ranges, its snapshot held open until the
+        engine closes (:func:`~datavask.connectors.postgres.postgres_chunks`), or why it reads
+        whole."""
         from datavask.connectors.input_parts import postgres_plan
         from datavask.connectors.postgres import postgres_chunks
         from datavask.settings import settings
