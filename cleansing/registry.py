@@ -81,9 +81,29 @@ _REGISTRY_COLUMNS: Final = (
 )
 
 
+# The record columns the checks read; the rest of the record never enters them.
+_READ: Final = (
+    "cvr", "name_key", "street", "street_key", "house_number", "floor", "door",
+    "postal_code", "city", "po_box", "customer_type",
+)  # fmt: skip
+
+
 def apply_registry(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
-    """Join the registry's answer to each record and raise the registry flags (see module doc)."""
-    reg = _prepared_registry(registry)
+    """Join the registry's answer to each record and raise the registry flags (see module doc).
+
+    The checks run on a frame of the columns they read, and what they add (or change:
+    ``customer_type``) joins the record once at the end. On the whole record (some 75 columns)
+    the join and the final sort copied every column it carries (at a million records, most of
+    the step's seconds).
+    """
+    read = [c for c in _READ if c in records.columns]
+    checked = _checked(records.select(read), _prepared_registry(registry), records.columns)
+    added = [c for c in checked.columns if c not in read or c == "customer_type"]
+    return records.with_columns(checked.select(added))
+
+
+def _checked(records: pl.DataFrame, reg: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """:func:`apply_registry` on ``records`` (a frame of the record's ``columns`` it reads)."""
     frame = records.with_row_index("_row").join(
         reg, left_on="cvr", right_on="_cvr", how="left", maintain_order="left"
     )
@@ -123,7 +143,7 @@ def apply_registry(records: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFram
     helpers = [
         c
         for c in frame.columns
-        if c.startswith("_") and c not in records.columns and c != REGISTRY_NAME_KEYS
+        if c.startswith("_") and c not in columns and c != REGISTRY_NAME_KEYS
     ]
     return frame.sort("_row").drop(helpers)
 

@@ -614,6 +614,23 @@ def apply_registry_proposals(records: pl.DataFrame) -> pl.DataFrame:
     >>> apply_registry_proposals(frame).select("name", "registry_applied").row(0)
     ('Nyt Navn ApS', ['name'])
     """
+    # Worked out on a frame of the columns read here; the record takes the results once. On
+    # the whole record (some 90 columns) each eager call below copied every column it carries.
+    read = ["name", "customer_type", "flag_NAME_MISMATCH", *ADDRESS_FIELDS]
+    read += [f"registry_proposed_{f}" for f in ("name", *ADDRESS_FIELDS)]
+    narrow = records.select(c for c in records.columns if c in read)
+    if not narrow.width:  # a frame of no columns has no rows either
+        return _registry_proposals_applied(records)
+    proposed = _registry_proposals_applied(narrow)
+    # the fields replaced (in place, or added where the record lacks one) and registry_applied
+    made = [
+        c for c in proposed.columns if c not in narrow.columns or c in ("name", *ADDRESS_FIELDS)
+    ]
+    return records.with_columns(proposed.select(made))
+
+
+def _registry_proposals_applied(records: pl.DataFrame) -> pl.DataFrame:
+    """:func:`apply_registry_proposals` on a frame of the columns it reads."""
     # Made once as columns: every field below reads them twice, and an eager frame evaluates
     # an expression each time it is written.
     trusted, block = pl.col("_registry_trusted"), pl.col("_registry_block")

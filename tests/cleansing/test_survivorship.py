@@ -644,3 +644,33 @@ def test_singletons_shortcut_gives_the_general_golden_rows(
         assert not any(c.startswith("registry_") for c in records.columns)
     assert golden.schema == reference.schema
     assert golden.equals(reference)
+
+
+def test_registry_proposals_leave_the_other_columns_where_they_were() -> None:
+    from polars.testing import assert_frame_equal
+
+    from datavask.cleansing.survivorship import (
+        _registry_proposals_applied,
+        apply_registry_proposals,
+    )
+
+    frame = pl.DataFrame(
+        {
+            "a": [1, 2, 3],
+            "name": ["Gammel ApS", None, "Eget ApS"],
+            "registry_applied": [["x"], [], None],  # an earlier value is replaced in place
+            "customer_type": ["company", "company", "person"],
+            "z": ["z1", "z2", "z3"],
+            "registry_proposed_name": ["Ny ApS", None, "Andet ApS"],
+            "registry_proposed_city": ["Aarhus C", "Odense C", "Vejle"],
+            "registry_proposed_street": ["Vej 1", None, "Gade 2"],
+            "flag_NAME_MISMATCH": [True, False, False],
+        }
+    )
+    out = apply_registry_proposals(frame)
+    # the same frame as the whole record through the checks (as before they ran on the columns
+    # they read): columns, their order and values
+    assert_frame_equal(out, _registry_proposals_applied(frame))
+    assert out.columns[:9] == frame.columns
+    assert out["a"].to_list() == [1, 2, 3] and out["z"].to_list() == ["z1", "z2", "z3"]
+    assert out["name"].to_list() == ["Ny ApS", None, "Eget ApS"]
