@@ -416,14 +416,15 @@ def _result(
     from datavask.cleansing.matching import _report_row
     from datavask.cleansing.matching.decisions import decision_report
     from datavask.cleansing.matching.evaluation import evaluate
-    from datavask.cleansing.matching.two_hop import TWO_HOP
+    from datavask.cleansing.matching.two_hop import hop_rule_counts
 
     truth, report = given["truth"], given["report"]
     hop = given.get("two_hop")  # the two_hop pairs, if any (:mod:`~.matching.two_hop`)
     blocking = report[0]
     if hop is not None:
         blocking = pl.concat(
-            [blocking, _report_row(blocking, TWO_HOP, hop.height)], how="vertical_relaxed"
+            [blocking] + [_report_row(blocking, r, n) for r, n in hop_rule_counts(hop)],
+            how="vertical_relaxed",
         )
     evaluation = None
     if truth is not None:

@@ -101,7 +101,12 @@ from datavask.cleansing.matching.review_band import (
     weight,
 )
 from datavask.cleansing.matching.threads import beside
-from datavask.cleansing.matching.two_hop import TWO_HOP, TWO_HOP_BUDGET, two_hop_pairs
+from datavask.cleansing.matching.two_hop import (
+    COMPONENT,
+    TWO_HOP_BUDGET,
+    hop_rule_counts,
+    two_hop_pairs,
+)
 
 __all__ = [
     "DANISH_COMPARISONS",
@@ -177,7 +182,9 @@ class MatchSettings:
       (bench/README "A prior that does not drift"), so it is not the default;
     - ``two_hop_budget``: after the first scoring, every two records linked (posterior 0.5 or
       more, not vetoed) to a common record are compared too, rule ``two_hop``
-      (:mod:`.two_hop`), at most this many pairs per record, the strongest first (0: none). A
+      (:mod:`.two_hop`), then the other pairs of one small component of links, rule
+      ``link_component`` (at most a review, and they split nothing), at most this many pairs per
+      record, the strongest first (0: none). A
       customer's records that share no key with each other but each with a third are then
       compared: historical_50k's blocking recall 0.8475 -> 0.9474 at +0.9 pairs per record,
       Chicago's F1 0.8951 -> 0.9048 (bench/README "Pairs through a common record");
@@ -262,13 +269,15 @@ def _decision(band: ReviewBand) -> pl.Expr:
     """Match, review or non-match by the pair's posterior against the band, a hard rule's veto
     first. A pair no blocking key proposed (only the ``every_pair`` rule of a small file found it,
     :data:`~.blocking.EVERY_PAIR_BUDGET`) is at most a review: it goes to a person, and the machine
-    does not merge on it alone. Allowed to merge, such pairs cost precision and recall on
+    does not merge on it alone; nor on a ``link_component`` pair (:mod:`.two_hop`), found only
+    because its records' links already hold them together. Allowed to merge, such pairs cost
+    precision and recall on
     fake_1000 (a Clarke of another birth date joined seven Clarks; the bridges they made or tested
     split two customers and joined three), bench/README "Every pair of a small file"."""
     p = pl.col("match_probability")
     vetoed = pl.col("hard_rule").is_not_null()
     low, high = band.low, band.high
-    keyed = (pl.col("blocking_rule") != EVERY_PAIR).fill_null(True)
+    keyed = (~pl.col("blocking_rule").is_in([EVERY_PAIR, COMPONENT])).fill_null(True)
     return (
         pl.when(vetoed)
         .then(pl.lit("non-match"))
@@ -384,11 +393,11 @@ def bridge_evidence(scored: pl.DataFrame) -> pl.DataFrame:
     evidence by nature (a badly typed duplicate against its siblings); blocked, it was never
     compared and counted for nothing, and comparing every pair must not make it split a
     customer's records that the keys' pairs hold together (fake_1000: two seven-record customers
-    split in two)."""
+    split in two). The same for the ``link_component`` pairs (:mod:`.two_hop`)."""
     weights = scored.select("_l", "_r", "match_weight")
     if "blocking_rule" not in scored.columns:  # pairs of no rule's: every one counts
         return weights
-    proposed = (pl.col("blocking_rule") != EVERY_PAIR).fill_null(True) | (
+    proposed = (~pl.col("blocking_rule").is_in([EVERY_PAIR, COMPONENT])).fill_null(True) | (
         pl.col("decision") == "match"
     )
     return weights.filter(scored.select(proposed).to_series())
@@ -403,7 +412,12 @@ def cluster_links(scored: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     reviewed = pl.col("reviewed") if "reviewed" in scored.columns else pl.lit(None)
     soft = pl.col("hard_rule").is_in(SOFT_VETOES) & (reviewed != DIFFERENT).fill_null(True)
-    cannot = scored.filter(pl.col("hard_rule").is_not_null()).select("_l", "_r", soft.alias("soft"))
+    vetoed = pl.col("hard_rule").is_not_null()
+    if "blocking_rule" in scored.columns:
+        # A pair only its component proposed joins when it matches but splits nothing: see
+        # bridge_evidence.
+        vetoed &= (pl.col("blocking_rule") != COMPONENT).fill_null(True)
+    cannot = scored.filter(vetoed).select("_l", "_r", soft.alias("soft"))
     return matched, cannot
 
 
@@ -738,7 +752,8 @@ def find_duplicates(
             scored = pl.concat([scored, scored_batch(batches[-1], copies)], how="vertical_relaxed")
         labels, split, matched, refused = _cluster(records, scored, band, clock)
         blocking_report = pl.concat(
-            [blocking_report, _report_row(blocking_report, TWO_HOP, hop.height)],
+            [blocking_report]
+            + [_report_row(blocking_report, r, n) for r, n in hop_rule_counts(hop)],
             how="vertical_relaxed",
         )
     # Term frequencies count customers, not records (see term_frequencies): rescore with the

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import polars as pl
 
-from datavask.cleansing.matching import BlockingRule, MatchSettings, find_duplicates
-from datavask.cleansing.matching.two_hop import TWO_HOP, two_hop_pairs
+from datavask.cleansing.matching import (
+    BlockingRule,
+    MatchSettings,
+    _decision,
+    bridge_evidence,
+    cluster_links,
+    find_duplicates,
+)
+from datavask.cleansing.matching.review_band import ReviewBand
+from datavask.cleansing.matching.two_hop import COMPONENT, TWO_HOP, hop_rule_counts, two_hop_pairs
 from tests.cleansing.matching.population import frame, population_rows
 
 
@@ -116,3 +124,50 @@ def test_find_duplicates_compares_the_pair_no_key_found() -> None:
         == 0
     )
     assert TWO_HOP not in without.blocking_report["blocking_rule"].to_list()
+
+
+def test_records_farther_apart_in_one_small_component_come_after_the_two_hop_pairs() -> None:
+    chain = _scored([(0, 1, 0.9), (1, 2, 0.8), (2, 3, 0.7)])
+    pairs = two_hop_pairs(chain, _records(4), link_only=False, apart_on="cvr", max_degree=50)
+    assert pairs.rows() == [(0, 2, TWO_HOP), (0, 3, COMPONENT), (1, 3, TWO_HOP)]
+    assert hop_rule_counts(pairs) == [(TWO_HOP, 2), (COMPONENT, 1)]
+    # Budget for two pairs of 4 records: both two_hop pairs, not the component's.
+    few = two_hop_pairs(
+        chain, _records(4), link_only=False, apart_on=None, max_degree=3, budget=0.5
+    )
+    assert few["blocking_rule"].to_list() == [TWO_HOP, TWO_HOP]
+    # A component over the cap pairs nothing beyond two hops.
+    capped = two_hop_pairs(chain, _records(4), link_only=False, apart_on=None, max_degree=3)
+    assert COMPONENT not in capped["blocking_rule"].to_list()
+
+
+def test_a_link_component_pair_is_at_most_a_review_and_splits_nothing() -> None:
+    scored = pl.DataFrame(
+        {
+            "_l": [0, 0, 1],
+            "_r": [3, 2, 3],
+            "match_probability": [0.999, 0.001, 0.4],
+            "match_weight": [10.0, -10.0, -1.0],
+            "hard_rule": [None, None, "different_names"],
+            "blocking_rule": [COMPONENT, COMPONENT, COMPONENT],
+            "_copies": [False, False, False],
+        },
+        schema_overrides={"_l": pl.UInt32, "_r": pl.UInt32, "hard_rule": pl.String},
+    )
+    band = ReviewBand(0.1, 0.9, "option")
+    assert scored.select(_decision(band).alias("decision"))["decision"].to_list() == [
+        "review",
+        "non-match",
+        "non-match",
+    ]
+    keyed = scored.with_columns(pl.lit("name").alias("blocking_rule"))
+    assert keyed.select(_decision(band).alias("decision"))["decision"].to_list() == [
+        "match",
+        "non-match",
+        "non-match",
+    ]
+    decided = scored.with_columns(_decision(band).alias("decision"))
+    assert cluster_links(decided)[1].height == 0  # its veto is no cannot-link
+    assert cluster_links(decided.with_columns(pl.lit("name").alias("blocking_rule")))[1].height == 1
+    assert bridge_evidence(decided).height == 0  # nor its score a bridge's evidence
+    assert bridge_evidence(keyed.with_columns(_decision(band).alias("decision"))).height == 3
