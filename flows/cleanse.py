@@ -94,9 +94,13 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     frame, info = read_input(options["input"], mapping=override, sheet=options.get("sheet"))
     _check_compare_columns(evidence, info.columns)
     _check_truth_column(options, info.columns, info.mapping, evidence)
-    mapped = [*info.mapping.values(), *evidence.values()]  # [compare] columns stay for matching
+    link = _link_column(options, info.columns, info.mapping, evidence)
+    if link is not None:
+        _check_blank_sources(link, [blank_sources(frame, link)])
+    # [compare] and [link] columns stay for matching
+    mapped = [*info.mapping.values(), *evidence.values(), *([link] if link else [])]
     frame = set_aside_originals(frame, work, mapped=mapped)
-    Path(work, "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
+    Path(work, "evidence.json").write_text(json.dumps(with_link(evidence, link)), encoding="utf-8")
     _write_work(frame, Path(work, "canonical.parquet"))
     Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
     return info.to_dict()
@@ -136,6 +140,47 @@ def _check_truth_column(
         raise InputError(problem)
 
 
+def _link_column(
+    options: dict[str, Any], columns: list[str], mapping: dict[str, str], evidence: dict[str, str]
+) -> str | None:
+    """The mapping's ``[link]`` source column, checked against the input (None without one)."""
+    from datavask.connectors.errors import InputError
+    from datavask.connectors.mapping import link_column_problem, load_link_column
+
+    if not options.get("mapping"):
+        return None
+    link = load_link_column(Path(options["mapping"]))
+    if link is not None and (
+        problem := link_column_problem(link, columns, mapping, evidence, _truth_column(options))
+    ):
+        raise InputError(problem)
+    return link
+
+
+def blank_sources(frame: pl.DataFrame, link: str) -> tuple[int, int | None]:
+    """How many rows of ``frame`` have a blank ``[link]`` source, and the first one's source_row."""
+    text = pl.col(f"src_{link}").cast(pl.String).str.strip_chars().fill_null("")
+    rows = frame.filter(text == "")["source_row"]
+    return rows.len(), int(rows.min()) if rows.len() else None  # type: ignore[arg-type]
+
+
+def _check_blank_sources(link: str, counts: list[tuple[int, int | None]]) -> None:
+    """Stop the run when a row says no source: it could be linked to neither side."""
+    from datavask.connectors.errors import InputError
+    from datavask.connectors.mapping import blank_source_problem
+
+    firsts = [first for _, first in counts if first is not None]
+    problem = blank_source_problem(link, sum(n for n, _ in counts), min(firsts, default=None))
+    if problem:
+        raise InputError(problem)
+
+
+def with_link(evidence: dict[str, str], link: str | None) -> dict[str, str]:
+    """evidence.json's content: the ``[compare]`` fields, and the ``[link]`` column under the
+    reserved name ``source`` (which no ``[compare]`` field may take)."""
+    return {**evidence, "source": link} if link is not None else evidence
+
+
 def truth_labels(work: str, options: dict[str, Any]) -> pl.Series | None:
     """The labelled sample's true customer per record (input order), or None without one.
 
@@ -157,7 +202,8 @@ def with_evidence(frame: pl.DataFrame, work: str) -> pl.DataFrame:
 
 
 def evidence_columns(work: str) -> dict[str, str]:
-    """The mapping's ``[compare]`` fields and the ``src_`` column each is read from."""
+    """The mapping's ``[compare]`` fields and the ``src_`` column each is read from; ``source``:
+    the ``[link]`` column, which becomes the records' ``source`` (:func:`evidence_frame`)."""
     path = Path(work, "evidence.json")
     evidence = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     return {field: f"src_{column}" for field, column in evidence.items()}
@@ -303,6 +349,12 @@ def _match_input(frame: pl.DataFrame, work: str) -> pl.DataFrame:
     )
 
 
+def link_sources(sources: pl.Series) -> list[str]:
+    """run.json ``steps.match.link_sources``: the ``[link]`` sources, sorted (the run pairs only
+    records of different ones when there are two or more)."""
+    return sorted(sources.drop_nulls().unique().to_list())
+
+
 def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.matching import find_duplicates
     from datavask.cleansing.matching.threads import beside
@@ -315,8 +367,10 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         from datavask.connectors.decisions import read_decisions
 
         decisions = read_decisions(Path(options["decisions"]))
+    records = _match_input(pl.read_parquet(registered, glob=False), work)
+    sources = link_sources(records["source"]) if "source" in records.columns else None
     result = find_duplicates(
-        _match_input(pl.read_parquet(registered, glob=False), work),
+        records,
         review_band=(band[0], band[1]) if band else None,
         decisions=decisions,
         truth=truth_labels(work, options),
@@ -339,6 +393,7 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         "review_band": result.review_band.record() if result.review_band else None,
         "blocking": result.blocking_report.to_dicts(),
         "oversized_blocks": result.oversized_blocks.head(50).to_dicts(),
+        **({"link_sources": sources} if sources is not None else {}),
         **({"evaluation": result.evaluation} if result.evaluation is not None else {}),
         **(
             {"decisions": _decisions_detail(work, result.decisions)}

@@ -408,8 +408,12 @@ class DaskEngine:
         from datavask.connectors.masking import mask_info
         from datavask.flows.cleanse import (
             WORK_COMPRESSION,
+            _check_blank_sources,
             _check_compare_columns,
             _compare_fields,
+            _link_column,
+            blank_sources,
+            with_link,
         )
 
         info = plan.info
@@ -433,8 +437,10 @@ class DaskEngine:
         unmasked = copy.deepcopy(info)
         mask_info(info)
         _check_compare_columns(evidence, info.columns)
+        link = _link_column(options, info.columns, info.mapping, evidence)
         src = [f"src_{c}" for c in info.columns] + (["src__overflow"] if overflow else [])
         keep = {f"src_{c}" for c in [*info.mapping.values(), *evidence.values()]}
+        keep |= {f"src_{link}"} if link is not None else set()
         aside = [c for c in src if c not in keep]
         Path(work, "originals").mkdir()
         targets = [str(Path(work, "originals", f"part-{i:05d}.parquet")) for i in range(len(reads))]
@@ -454,6 +460,10 @@ class DaskEngine:
                 zip(canonical, self._offsets, heights, targets, strict=True)
             )
         ]
+        if link is not None:
+            _check_blank_sources(
+                link, self._gather([self._map(blank_sources, p, link) for p in self._parts])
+            )
         summaries = self._gather([self._map(_problem_summary, p) for p in self._parts])
         info.rows = sum(s["rows"] for s in summaries)
         info.rows_with_problems = sum(s["problems"] for s in summaries)
@@ -464,7 +474,9 @@ class DaskEngine:
         else:
             pl.DataFrame().write_parquet(originals, compression=WORK_COMPRESSION)
         Path(work, "src_columns.json").write_text(json.dumps(src), encoding="utf-8")
-        Path(work, "evidence.json").write_text(json.dumps(evidence), encoding="utf-8")
+        Path(work, "evidence.json").write_text(
+            json.dumps(with_link(evidence, link)), encoding="utf-8"
+        )
         Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
 
     def _map(self, fn: Any, *args: Any, stage: str | None = None, i: int = 0) -> Any:
@@ -568,6 +580,7 @@ class DaskEngine:
             "review_band": report["review_band"],
             "blocking": report["blocking"],
             "oversized_blocks": report["oversized_blocks"],
+            **({"link_sources": blocked.sources} if "source" in evidence else {}),
             **({"evaluation": report["evaluation"]} if report["evaluation"] is not None else {}),
             **(
                 {"decisions": _decisions_detail(work, report["decisions"])}

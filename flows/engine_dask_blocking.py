@@ -84,6 +84,7 @@ class Blocked:
     report: Any
     link_only: bool
     prepared: list[Any]
+    sources: list[str]  # the records' sources, sorted (run.json steps.match.link_sources)
 
 
 def partitioned_blocking(
@@ -109,7 +110,8 @@ def partitioned_blocking(
         for i, (v, offset) in enumerate(zip(views, offsets, strict=True))
     ]
     facts = gather([submit("kfacts", i, _facts, p) for i, p in enumerate(prepared)])
-    link_only = len(set().union(*(f["sources"] for f in facts))) > 1
+    sources = sorted(set().union(*(f["sources"] for f in facts)))
+    link_only = len(sources) > 1
     fields = facts[0]["fields"]
     coarse = _coarse(facts)
     sizes: dict[Any, int] = {}
@@ -171,6 +173,7 @@ def partitioned_blocking(
         report=report,
         link_only=link_only,
         prepared=prepared,
+        sources=sources,
     )
 
 

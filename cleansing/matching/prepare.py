@@ -191,13 +191,23 @@ EVIDENCE_PREFIX: Final = "evidence_"
 def evidence_frame(frame: pl.DataFrame, fields: dict[str, str]) -> pl.DataFrame:
     """``evidence_<field>`` for every ``field = "column"`` of a mapping's ``[compare]`` table: the
     column's text trimmed, lower-cased, inner whitespace collapsed, empty as null (``"  West
-    Devon "`` → ``"west devon"``). The column itself is left as it is."""
+    Devon "`` → ``"west devon"``). The column itself is left as it is.
+
+    The reserved field ``source`` (a mapping's ``[link]`` column) is not compared: it becomes the
+    records' ``source``, its text trimmed and otherwise as written, which the matcher links on."""
     text = {
         f"{EVIDENCE_PREFIX}{field}": pl.col(column).cast(pl.String).str.to_lowercase()
         for field, column in fields.items()
+        if field != "source"
     }
+    link = [
+        _blank_to_null(pl.col(column).cast(pl.String)).alias("source")
+        for field, column in fields.items()
+        if field == "source"
+    ]
     return frame.select(
-        _blank_to_null(expr.str.replace_all(r"\s+", " ")).alias(name) for name, expr in text.items()
+        *(_blank_to_null(expr.str.replace_all(r"\s+", " ")).alias(n) for n, expr in text.items()),
+        *link,
     )
 
 
