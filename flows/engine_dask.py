@@ -410,6 +410,7 @@ class DaskEngine:
             WORK_COMPRESSION,
             _check_blank_sources,
             _check_compare_columns,
+            _check_truth_column,
             _compare_fields,
             _link_column,
             blank_sources,
@@ -437,6 +438,7 @@ class DaskEngine:
         unmasked = copy.deepcopy(info)
         mask_info(info)
         _check_compare_columns(evidence, info.columns)
+        _check_truth_column(options, info.columns, info.mapping, evidence)
         link = _link_column(options, info.columns, info.mapping, evidence)
         src = [f"src_{c}" for c in info.columns] + (["src__overflow"] if overflow else [])
         keep = {f"src_{c}" for c in [*info.mapping.values(), *evidence.values()]}
