@@ -87,6 +87,10 @@ class BlockingRule:
     # Pairs every record with every other (:data:`EVERY_PAIR_BUDGET`): the key is one constant,
     # its single block is never capped, and its pairs are made by position rather than a join.
     every: bool = False
+    # The records the key can hold a value for (``_person`` for a person's name keys); the key is
+    # null for every other record. Only these are keyed: a key made of regexes and splits costs
+    # as much for a record it leaves null as for one it keys, and most keys hold for few records.
+    where: pl.Expr | None = None
 
     @property
     def trains(self) -> bool:
@@ -468,11 +472,13 @@ def default_rules(
             "postal_first",
             pl.when(pl.col("_person")).then(_joined("postal_code", "first_name_key")),
             uses=NAME_USES + ADDRESS_USES,
+            where=pl.col("_person"),
         ),
         BlockingRule(
             "postal_last",
             pl.when(pl.col("_person")).then(_joined("postal_code", "last_name_key")),
             uses=NAME_USES + ADDRESS_USES,
+            where=pl.col("_person"),
         ),
         BlockingRule(
             "name_prefixes",
@@ -480,6 +486,7 @@ def default_rules(
                 pl.concat_str(_prefix("first_name_key", 3), _prefix("last_name_key", 4))
             ),
             uses=NAME_USES,
+            where=pl.col("_person"),
         ),
         # A two-part postal code (``SE1 8XZ``) holds a street or two: as fine as an address.
         BlockingRule(
@@ -491,7 +498,13 @@ def default_rules(
         BlockingRule("name_words", name_words(), uses=NAME_USES),
         # Only words rare enough to fit a block: over the cap a word is no key at all.
         BlockingRule("name_tokens", name_tokens(), uses=NAME_USES, refine=(), cap=RARE_BLOCK),
-        BlockingRule("address_numbers", address_numbers(), uses=ADDRESS_USES, refine=()),
+        BlockingRule(
+            "address_numbers",
+            address_numbers(),
+            uses=ADDRESS_USES,
+            refine=(),
+            where=_loose_address(),
+        ),
         BlockingRule(
             "district_first",
             _joined_expr(postal_district(), pl.col("first_name_key")),
@@ -516,14 +529,18 @@ def default_rules(
                 _prefix("last_name_key", 2),
             ),
             uses=NAME_USES,
+            where=pl.col("date_of_birth").is_not_null(),
         ),
         BlockingRule(
-            "birth_last", pl.concat_str(pl.col("date_of_birth"), _prefix("last_name_key", 1))
+            "birth_last",
+            pl.concat_str(pl.col("date_of_birth"), _prefix("last_name_key", 1)),
+            where=pl.col("date_of_birth").is_not_null(),
         ),
         BlockingRule(
             "birth_first",
             pl.concat_str(pl.col("date_of_birth"), _prefix("first_name_key", 1)),
             uses=("date_of_birth", *NAME_USES),
+            where=pl.col("date_of_birth").is_not_null(),
         ),
         BlockingRule(
             "birth_postal",
@@ -543,6 +560,7 @@ def default_rules(
             unordered_name_key(),
             window=window,
             uses=NAME_USES,
+            where=pl.col("_person"),
             min_similarity=NEIGHBOUR_SIMILARITY,
         ),
         # An address line that did not parse into street and number still sorts by its numbers.
@@ -551,6 +569,7 @@ def default_rules(
             address_sort_key(),
             window=window,
             uses=ADDRESS_USES,
+            where=_loose_address(),
             min_similarity=NEIGHBOUR_SIMILARITY,
         ),
         # The whole name as written, whatever the record was classified as: "Caroline Winthers
@@ -596,6 +615,7 @@ def default_rules(
             refine=(),
             cap=RARE_BLOCK,
             train=False,
+            where=pl.col("_person"),
         ),
         BlockingRule(
             "locality_year",
@@ -606,6 +626,7 @@ def default_rules(
             refine=(),
             cap=RARE_BLOCK,
             train=False,
+            where=pl.col("_person") & pl.col("date_of_birth").is_not_null(),
         ),
         BlockingRule(
             "last_name_sound",
@@ -614,6 +635,7 @@ def default_rules(
             refine=(),
             cap=RARE_BLOCK,
             train=False,
+            where=pl.col("_person"),
         ),
         # An e-mail address typed twice with a typo ("l.ferguson46@shah.com" /
         # "l.fergson46@shah.com"): neighbours in sorted order, nearly equal.
@@ -644,7 +666,13 @@ def _keyed(
     of the records must carry to its block (see :func:`_block_pairs`)."""
     apart = pl.col(apart_on) if apart_on else pl.lit(None, dtype=pl.String)
     extra = _finer_columns(rule) if finer else ()
-    keyed = records.select("_idx", "source", apart.alias("apart"), rule.key.alias("key"), *extra)
+    columns: list[str | pl.Expr] = ["_idx", "source", apart.alias("apart"), rule.key.alias("key")]
+    columns += extra
+    if rule.where is None:
+        keyed = records.select(*columns)
+    else:
+        # Lazy, so that only the columns the key reads are filtered; the rows keep their order.
+        keyed = records.lazy().filter(rule.where).select(*columns).collect()
     if isinstance(keyed.schema["key"], pl.List):
         # A record lists a number twice ("+4533121212; 33 12 12 12"): one key row each.
         keyed = keyed.explode("key").drop_nulls("key").unique(["_idx", "key"], maintain_order=True)

@@ -168,7 +168,16 @@ def _phones() -> pl.Expr:
     customer. The ``#`` keeps such keys apart from E.164 numbers. A placeholder of one repeated
     digit (``00000000``) is no phone: the record has none to compare.
     """
-    valid = _distinct_values("phone_numbers", "phone_e164")
+    return pl.when(_valid_phones().list.len() > 0).then(_valid_phones()).otherwise(_typed_phones())
+
+
+def _valid_phones() -> pl.Expr:
+    """Every valid number of the record (:func:`_phones`)."""
+    return _distinct_values("phone_numbers", "phone_e164")
+
+
+def _typed_phones() -> pl.Expr:
+    """The digits as typed, ``#`` first, placeholders left out (:func:`_phones`)."""
     typed = [
         pl.lit("#") + pl.col(c).str.replace_all(r"\D", "").str.slice(-10)
         for c in ("raw_phone", "raw_mobile")
@@ -178,11 +187,35 @@ def _phones() -> pl.Expr:
     typed_list = pl.concat_list(typed).list.eval(
         pl.element().filter((pl.element().str.len_chars() >= 7) & ~placeholder)
     )
-    return (
-        pl.when(valid.list.len() > 0)
-        .then(valid)
-        .otherwise(typed_list.list.unique(maintain_order=True))
-    )
+    return typed_list.list.unique(maintain_order=True)
+
+
+def _only_where(records: pl.DataFrame, where: pl.Expr, expr: pl.Expr) -> pl.Series:
+    """``pl.when(where).then(expr)`` over ``records``, ``expr`` evaluated only for the records
+    ``where`` holds for: a list made and filtered per record costs as much for a record that
+    then drops it as for one that keeps it."""
+    keep = records.select(where.fill_null(False)).to_series()
+    some = records.lazy().filter(keep).select(expr).collect().to_series()
+    at = pl.select(pl.when(keep).then(keep.cast(pl.UInt32).cum_sum() - 1)).to_series()
+    return some.gather(at)
+
+
+def phones_of(records: pl.DataFrame) -> pl.Series:
+    """:func:`_phones` of ``records``, the typed digits worked out only for the records without a
+    valid number."""
+    valid = records.select(_valid_phones()).to_series()
+    has_valid = (valid.list.len() > 0).fill_null(False)
+    typed = _only_where(records, pl.lit(has_valid).not_(), _typed_phones())
+    return pl.select(pl.when(has_valid).then(valid).otherwise(typed)).to_series().alias("_phones")
+
+
+def org_names_of(records: pl.DataFrame) -> pl.Series:
+    """Every name the registry knows for the record's CVR, as ``_org`` is; only where it knows
+    more than one: its current name alone adds nothing to compare."""
+    names = pl.col("_registry_name_keys")
+    return _only_where(
+        records, names.list.len() > 1, names.list.eval(_org_name(pl.element()).drop_nulls())
+    ).alias("_org_names")
 
 
 EVIDENCE_PREFIX: Final = "evidence_"
@@ -257,12 +290,8 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         ).alias("_row"),
         is_person.alias("_person"),
         _org_name().alias("_org"),
-        # every name the registry knows for the record's CVR (renamed companies), as _org is;
-        # only where it knows more than one: its current name alone adds nothing to compare
-        pl.when(pl.col("_registry_name_keys").list.len() > 1)
-        .then(pl.col("_registry_name_keys").list.eval(_org_name(pl.element()).drop_nulls()))
-        .alias("_org_names"),
-        _phones().alias("_phones"),
+        org_names_of(records),  # renamed companies
+        phones_of(records),
         emails.alias("_emails"),
         pl.when(domain.is_in(free_mail)).then(None).otherwise(domain).alias("_domain"),
         _blank_to_null(

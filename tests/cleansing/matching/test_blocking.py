@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import pytest
 
 from datavask.cleansing.matching.blocking import (
     RARE_BLOCK,
     BlockingRule,
+    _keyed,
     candidate_pairs,
     coarse_evidence,
     consonant_skeleton,
@@ -547,3 +550,39 @@ def test_house_number_and_street_word_pair_lines_whose_other_numbers_differ() ->
     rows = [{"record_id": k, "name_key": f"site {k}"} for k in lines]
     df = frame(rows).with_columns(pl.Series("raw_address", list(lines.values())))
     assert _rule_pairs(df, "number_street_word") == {("a", "b")}
+
+
+def test_a_rule_keys_only_the_records_its_where_admits_and_drops_none_it_would_key() -> None:
+    """A rule's ``where`` saves evaluating its key for records it leaves null; keyed with it or
+    without it, every rule gives the same rows in the same order."""
+    kinds = [
+        {"customer_type": "person", "name_key": "eliza taylor", "first_name_key": "eliza",
+         "last_name_key": "taylor"},
+        {"customer_type": "company", "name_key": "glasgow byg aps"},
+        {"customer_type": None, "first_name_key": "jens", "last_name_key": "hansen"},
+        {"customer_type": None, "name_key": "hansen og soen", "first_name_key": "jens"},
+    ]  # fmt: skip
+    places = [
+        {"street_key": "vestergade", "house_number": "12", "postal_code": "8000", "country": "DK"},
+        {"postal_code": "SE1 8XZ", "country": "GB"},
+        {"street_key": "main road", "house_number": "2", "country": "US"},
+        {"country": None},
+    ]
+    births = [None, "1983-01-12", ""]
+    lines = [None, "1718 S Loomis Blvd", "Vestergade 12, 2. tv"]
+    rows, raw = [], []
+    for i, (kind, place, birth, line) in enumerate(
+        (k, p, b, ln) for k in kinds for p in places for b in births for ln in lines
+    ):
+        rows.append({"record_id": f"r{i}", **kind, **place, "date_of_birth": birth})
+        raw.append(line)
+    records = prepare_records(frame(rows).with_columns(pl.Series("raw_address", raw)))
+    guarded = [r for r in default_rules(evidence=()) if r.where is not None]
+    assert {r.name for r in guarded} >= {"locality_words", "last_name_sound", "address_sorted"}
+    for rule in guarded:
+        for finer in (False, True):
+            got = _keyed(records, rule, "cvr", finer=finer)
+            whole = _keyed(records, replace(rule, where=None), "cvr", finer=finer)
+            assert got.equals(whole), rule.name
+            assert whole.height > 0, rule.name  # the rule keys some records, and not all
+            assert whole["_idx"].n_unique() < records.height, rule.name
