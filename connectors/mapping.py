@@ -411,17 +411,23 @@ def load_truth_column(path: Path) -> str | None:
     The run then reports its blocking recall and the clusters' pairwise precision, recall and F1
     against it (run.json ``steps.match.evaluation``). The column is never matching evidence.
     """
+    return _column_of(path, "evaluation", "truth")
+
+
+def _column_of(path: Path, name: str, key: str) -> str | None:
+    """The column a mapping's one-key table ``[name]`` gives as ``key = "Input column"``, or None
+    without the table; anything else in it stops the run."""
     with path.open("rb") as fh:  # load_mapping_file has read it already: errors are reported there
-        table = tomllib.load(fh).get("evaluation", {})
+        table = tomllib.load(fh).get(name, {})
     if not isinstance(table, dict):
-        raise InputError(f'mapping file {path}: [evaluation] must be a table: truth = "column"')
-    unknown = sorted(set(table) - {"truth"})
+        raise InputError(f'mapping file {path}: [{name}] must be a table: {key} = "column"')
+    unknown = sorted(set(table) - {key})
     if unknown:
-        raise InputError(f"mapping file {path}, [evaluation]: unknown keys {unknown}; use truth")
-    truth = table.get("truth")
-    if truth is not None and not (isinstance(truth, str) and truth):
-        raise InputError(f"mapping file {path}, [evaluation]: truth must be a column name")
-    return truth
+        raise InputError(f"mapping file {path}, [{name}]: unknown keys {unknown}; use {key}")
+    column = table.get(key)
+    if column is not None and not (isinstance(column, str) and column):
+        raise InputError(f"mapping file {path}, [{name}]: {key} must be a column name")
+    return column
 
 
 def truth_column_problem(
@@ -448,17 +454,7 @@ def load_link_column(path: Path) -> str | None:
     and an evaluation counts true pairs across sources only. The column stays in the outputs as
     it was read; it is never compared as evidence.
     """
-    with path.open("rb") as fh:  # load_mapping_file has read it already: errors are reported there
-        table = tomllib.load(fh).get("link", {})
-    if not isinstance(table, dict):
-        raise InputError(f'mapping file {path}: [link] must be a table: source = "column"')
-    unknown = sorted(set(table) - {"source"})
-    if unknown:
-        raise InputError(f"mapping file {path}, [link]: unknown keys {unknown}; use source")
-    source = table.get("source")
-    if source is not None and not (isinstance(source, str) and source):
-        raise InputError(f"mapping file {path}, [link]: source must be a column name")
-    return source
+    return _column_of(path, "link", "source")
 
 
 def link_column_problem(
