@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +12,8 @@ from pathlib import Path
 import pytest
 
 _HOME = Path(tempfile.mkdtemp(prefix="datavask-test-home-"))
+# Gone when the session ends, however it ends short of a kill: a test run leaves nothing in /tmp.
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 # Set before anything imports prefect: an accidental flow call outside the harness fails fast
 # instead of starting a temporary server, and nothing is written to the user's ~/.prefect.
 os.environ["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "false"
