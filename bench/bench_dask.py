@@ -49,13 +49,13 @@ PROGRESS = {
 }
 
 
-def step_reached(stdout: str) -> str:
-    """The step a stopped run was in: the first whose progress line does not say it finished;
-    "unknown" when it printed none (a run stopped may not have flushed its output)."""
-    if not any(label in stdout for label in PROGRESS.values()):
+def step_reached(stderr: str) -> str:
+    """The step a stopped run was in: the first whose progress line (on standard error) does not
+    say it finished; "unknown" when it printed none (a run stopped may not have flushed it)."""
+    if not any(label in stderr for label in PROGRESS.values()):
         return "unknown"
     for step, label in PROGRESS.items():
-        if not re.search(rf"{re.escape(label)}[^\n]*\([\d.,]+ s\)", stdout):
+        if not re.search(rf"{re.escape(label)}[^\n]*\([\d.,]+ s\)", stderr):
             return step
     return "after write"
 
@@ -123,12 +123,19 @@ def timed_cleanse(
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
-    peak = {"bytes": 0, "stopped": False}
+    peak: dict[str, Any] = {"bytes": 0, "others": 0, "stopped": False, "timeline": []}
 
     def watch() -> None:
+        import psutil
+
         while process.poll() is None:
             rss = _tree_rss(process.pid, workers)
-            peak["bytes"] = max(peak["bytes"], rss)
+            memory = psutil.virtual_memory()
+            if rss > peak["bytes"]:  # what the rest of the machine held at the run's peak
+                peak["bytes"], peak["others"] = rss, memory.total - memory.available - rss
+            seconds = time.perf_counter() - started
+            if not peak["timeline"] or seconds - peak["timeline"][-1][0] >= 30:
+                peak["timeline"].append((round(seconds), round(rss / 2**30, 2)))
             if rss > cap_gb * 2**30:
                 peak["stopped"] = True
                 stop(process.pid)
@@ -140,10 +147,16 @@ def timed_cleanse(
     stdout, stderr = process.communicate()
     watcher.join()
     wall = time.perf_counter() - started
-    if peak["stopped"]:
+    # The kernel's OOM killer may stop the run before the cap does, when other processes hold
+    # the rest of the machine: that too is a run that did not fit, with what the others held.
+    killed = "Command terminated by signal 9" in stderr
+    if peak["stopped"] or killed:
         return {"did_not_fit": True, "wall_s": round(wall, 1),
+                "stopped_by": "the cap" if peak["stopped"] else "the kernel (out of memory)",
                 "reached_gb": round(peak["bytes"] / 2**30, 1),
-                "step_reached": step_reached(stdout)}  # fmt: skip
+                "others_gb": round(peak["others"] / 2**30, 1),
+                "step_reached": step_reached(stderr),
+                "rss_timeline": peak["timeline"]}  # fmt: skip
     if process.returncode != 0:
         raise SystemExit(f"cleanse failed ({process.returncode}): {stdout[-1500:]}{stderr[-1500:]}")
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
@@ -200,8 +213,9 @@ def dask_run(where: Path, out: Path, home: Path, workers: int, cap_gb: float) ->
 def row(rows: int, engine: str, result: dict[str, Any]) -> str:
     if result.get("did_not_fit"):
         return (
-            f"| {rows:,} | {engine} | stopped after {result['wall_s']:.0f} s in "
-            f"{result.get('step_reached', '?')}: {result['reached_gb']} GB, past the cap "
+            f"| {rows:,} | {engine} | stopped by {result.get('stopped_by', 'the cap')} after "
+            f"{result['wall_s']:.0f} s in {result.get('step_reached', '?')}: "
+            f"{result['reached_gb']} GB (other processes {result.get('others_gb', '?')} GB) "
             f"| | | | | | {result['load']:.1f} |"
         )
     seconds = [result["steps_s"][s] or 0.0 for s in STEPS]
