@@ -66,8 +66,13 @@ class FellegiSunterModel:
         return math.log2(p / (1.0 - p))
 
     def level_weights(self, name: str) -> list[float]:
-        """``log2(m / u)`` per level of one comparison."""
-        return [math.log2(m / u) for m, u in zip(self.m[name], self.u[name], strict=True)]
+        """``log2(m / u)`` per level of one comparison; a disagreeing level (see
+        :func:`disagreement_weights`) never above 0."""
+        weights = [math.log2(m / u) for m, u in zip(self.m[name], self.u[name], strict=True)]
+        comparison = next((c for c in self.comparisons if c.name == name), None)
+        if comparison is None:
+            return weights
+        return disagreement_weights(comparison, weights, self.m[name], self.u[name])
 
     def count_values(self, tables: dict[str, pl.DataFrame], means: dict[str, float]) -> None:
         """Weigh agreeing values by the term frequencies ``tables`` and ``means`` (see
@@ -124,6 +129,38 @@ class FellegiSunterModel:
                     }
                 )
         return pl.DataFrame(rows)
+
+
+def disagreeing_levels(comparison: Comparison) -> tuple[int, ...]:
+    """The levels of ``comparison`` at which its two values differ (labels ``different…``)."""
+    return tuple(i for i, label in enumerate(comparison.levels) if label.startswith("different"))
+
+
+def disagreement_weights(
+    comparison: Comparison, weights: list[float], m: list[float], u: list[float]
+) -> list[float]:
+    """``weights`` (``log2(m / u)`` per level) with no disagreeing level above 0.
+
+    Two values that differ are never evidence that two records are one customer. A comparison
+    that splits "different" in two (e-mail: two different personal addresses · different) can
+    make one part look like evidence *for* a match: the split says which kind of customer the
+    pair is (two persons on free-mail domains), and matched pairs are mostly of one kind while
+    random pairs mix kinds. Measured on 1M generated Danish rows: "different personal addresses"
+    weighed +2.64 bits, so namesakes with different addresses, phones and e-mails sat at p 0.35,
+    243,704 of them in review. Such a level gets the weight of the disagreement as a whole,
+    ``log2(Σ m / Σ u)`` over the disagreeing levels (−1.9 bits on the Danish file), capped at 0.
+
+    >>> c = Comparison("email", ("different", "different personal", "shared"), ("email",))
+    >>> [round(w, 2) for w in disagreement_weights(
+    ...     c, [math.log2(1e-4 / 0.92), math.log2(0.26 / 0.08), 13.0], [1e-4, 0.26, 0.74],
+    ...     [0.92, 0.08, 1e-4])]
+    [-13.17, -1.94, 13.0]
+    """
+    disagreeing = disagreeing_levels(comparison)
+    if not any(weights[i] > 0 for i in disagreeing):
+        return weights
+    pooled = min(math.log2(sum(m[i] for i in disagreeing) / sum(u[i] for i in disagreeing)), 0.0)
+    return [pooled if i in disagreeing and w > 0 else w for i, w in enumerate(weights)]
 
 
 TfCodes = dict[str, tuple[pl.DataFrame, pl.Series]]
