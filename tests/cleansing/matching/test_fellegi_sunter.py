@@ -546,3 +546,21 @@ def test_a_disagreeing_level_pooled_above_zero_weighs_nothing() -> None:
         match_share=0.1,
     )
     assert model.level_weights("email")[1] == 0.0
+
+
+def test_em_sees_a_comparisons_disagreeing_levels_as_one() -> None:
+    # Matches share a phone; the e-mail's two "different" levels split the pairs by kind of
+    # customer (persons on free-mail domains, level 1; companies, level 0), not by identity. EM
+    # must not learn the split: both disagreeing levels get one m/u ratio.
+    rows = [(1, 2)] * 200 + [(1, 1)] * 60 + [(1, 0)] * 40 + [(0, 1)] * 500 + [(0, 0)] * 200
+    levels = pl.DataFrame(
+        {"lvl_phone": [a for a, _ in rows], "lvl_email": [b for _, b in rows]},
+        schema={"lvl_phone": pl.Int8, "lvl_email": pl.Int8},
+    )
+    u = {"phone": [0.99, 0.01], "email": [0.6, 0.3999, 0.0001]}
+    model = fit_patterns(level_patterns(levels, (PHONE, EMAIL)), (PHONE, EMAIL), u)
+    weights = model.level_weights("email")
+    assert weights[0] == pytest.approx(weights[1])
+    assert weights[1] < 0.0
+    assert sum(model.m["email"]) == pytest.approx(1.0, abs=1e-4)
+    assert model.u["email"] == u["email"]  # u is the one given, not the pooled one
