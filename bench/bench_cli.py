@@ -58,6 +58,8 @@ from typing import Any
 
 import polars as pl
 
+from bench.review_precision import review_precision
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 MAPPINGS = ROOT / "bench" / "mappings"
@@ -221,6 +223,8 @@ def run_datavask(
         **prf(predicted, truth),
         "blocking_recall": evaluation["blocking_recall"],
         "pairs_per_record": evaluation["pairs_per_record"],
+        **review_precision(out, data.truth),
+        "review_band": meta["steps"]["match"].get("review_band"),
         "evaluation": evaluation,
         "seconds": run["seconds"],
         "peak_rss_gb": run["peak_rss_gb"],
@@ -483,12 +487,13 @@ def one(
 def table(results: list[dict[str, Any]]) -> str:
     head = (
         f"{'data set':<16}{'rows':>8} | {'datavask P':>10}{'R':>7}{'F1':>7}{'s':>7}{'GB':>6}"
-        f"{'block R':>8}{'pairs/rec':>10} | {'Splink P':>9}{'R':>7}{'F1':>7}{'s':>7}{'GB':>6}"
+        f"{'block R':>8}{'pairs/rec':>10}{'review':>8}{'rev P':>7}"
+        f" | {'Splink P':>9}{'R':>7}{'F1':>7}{'s':>7}{'GB':>6}"
     )
     lines = [head, "-" * len(head)]
 
     def cells(r: dict[str, Any] | None, blocking: bool) -> str:
-        width = 55 if blocking else 36
+        width = 70 if blocking else 36
         if r is None:
             return f"{'—':>{width}}"
         if "failed" in r:
@@ -499,6 +504,12 @@ def table(results: list[dict[str, Any]]) -> str:
         )
         if blocking:
             text += f"{r['blocking_recall']:>8.4f}{r['pairs_per_record']:>10.2f}"
+            # How many pairs a person is asked to look at, and the share of them that are one
+            # entity (bench.review_precision); "—" for an empty list.
+            share = r.get("review_precision")
+            text += f"{r.get('review_pairs', 0):>8}" + (
+                f"{share:>7.3f}" if share is not None else f"{'—':>7}"
+            )
         return text
 
     for r in results:

@@ -510,3 +510,57 @@ def test_the_posterior_prior_is_below_the_candidates_prior_on_a_population() -> 
     assert posterior.match_share == candidates.match_share
     assert candidates.prior is not None and posterior.prior is not None
     assert posterior.prior < candidates.prior
+
+
+EMAIL = Comparison("email", ("different", "different personal addresses", "shared"), ("email",))
+
+
+def test_a_disagreeing_level_is_never_evidence_for_a_match() -> None:
+    # Matches are mostly two persons on free-mail addresses, random pairs mostly not: the finer
+    # "different" level has m > u, yet two different addresses are no evidence for one customer.
+    model = FellegiSunterModel(
+        comparisons=(EMAIL, PHONE),
+        m={"email": [0.0001, 0.26, 0.7399], "phone": [0.3, 0.7]},
+        u={"email": [0.92, 0.0799, 0.0001], "phone": [0.97, 0.03]},
+        match_share=0.1,
+    )
+    weights = model.level_weights("email")
+    assert weights[1] <= 0.0
+    assert weights[1] == pytest.approx(math.log2(0.2601 / 0.9999))  # the disagreement as a whole
+    assert weights[0] == pytest.approx(math.log2(0.0001 / 0.92))  # its own, already negative
+    assert weights[2] == pytest.approx(math.log2(0.7399 / 0.0001))
+    assert model.level_weights("phone") == [math.log2(0.3 / 0.97), math.log2(0.7 / 0.03)]
+    levels = pl.DataFrame(
+        {"lvl_email": [1], "lvl_phone": [0]},
+        schema=dict.fromkeys(("lvl_email", "lvl_phone"), pl.Int8),
+    )
+    scored = score_pairs(levels, model)
+    assert scored["w_email"][0] == pytest.approx(weights[1])
+
+
+def test_a_disagreeing_level_pooled_above_zero_weighs_nothing() -> None:
+    model = FellegiSunterModel(
+        comparisons=(EMAIL,),
+        m={"email": [0.2, 0.6, 0.2]},
+        u={"email": [0.5, 0.3, 0.2]},
+        match_share=0.1,
+    )
+    assert model.level_weights("email")[1] == 0.0
+
+
+def test_em_sees_a_comparisons_disagreeing_levels_as_one() -> None:
+    # Matches share a phone; the e-mail's two "different" levels split the pairs by kind of
+    # customer (persons on free-mail domains, level 1; companies, level 0), not by identity. EM
+    # must not learn the split: both disagreeing levels get one m/u ratio.
+    rows = [(1, 2)] * 200 + [(1, 1)] * 60 + [(1, 0)] * 40 + [(0, 1)] * 500 + [(0, 0)] * 200
+    levels = pl.DataFrame(
+        {"lvl_phone": [a for a, _ in rows], "lvl_email": [b for _, b in rows]},
+        schema={"lvl_phone": pl.Int8, "lvl_email": pl.Int8},
+    )
+    u = {"phone": [0.99, 0.01], "email": [0.6, 0.3999, 0.0001]}
+    model = fit_patterns(level_patterns(levels, (PHONE, EMAIL)), (PHONE, EMAIL), u)
+    weights = model.level_weights("email")
+    assert weights[0] == pytest.approx(weights[1])
+    assert weights[1] < 0.0
+    assert sum(model.m["email"]) == pytest.approx(1.0, abs=1e-4)
+    assert model.u["email"] == u["email"]  # u is the one given, not the pooled one

@@ -131,3 +131,22 @@ def test_find_duplicates_decides_on_the_band_it_reports() -> None:
         0.9,
         "option",
     )
+
+
+def test_one_session_that_drifts_among_agreeing_ones_does_not_widen_the_band() -> None:
+    # Three rules' sessions agree; a fourth, whose EM took namesakes for matches, does not. A
+    # robust spread lets the three say how far the estimates agree: a larger file with more such
+    # sessions does not get a wider band for it.
+    consistent = [(1, 2)] * 300 + [(0, 0)] * 700
+    drifting = [(1, 2)] * 150 + [(1, 0)] * 150 + [(0, 0)] * 700
+    levels = _levels(consistent + drifting)
+    u = {"phone": [0.99, 0.01], "date_of_birth": [0.98, 0.01, 0.01]}
+    first = pl.Series(np.arange(1000), dtype=pl.UInt32)
+    second = pl.Series(np.arange(1000, 2000), dtype=pl.UInt32)
+    sessions = [(first, ()), (first, ()), (first, ()), (second, ())]
+    model = train(levels, sessions, (PHONE, DOB), u)
+    assert model.weight_uncertainty() == pytest.approx(0.0, abs=1e-6)
+    half_drifting = train(
+        levels, [(first, ()), (first, ()), (second, ()), (second, ())], (PHONE, DOB), u
+    )
+    assert half_drifting.weight_uncertainty() > 0.5  # where half disagree, the band widens
