@@ -177,10 +177,17 @@ def term_frequencies(
         if c.name not in codes:
             continue
         coded, distinct = codes[c.name]
-        if customers is not None:
+        if customers is None:
+            counts = coded.group_by("code").len("count")
+        else:
+            # The customers per value, counted in one grouping: not the distinct (value,
+            # customer) rows first and then the values' rows (about half the CPU, every pass).
             customer = customers.gather(coded.get_column("_record")).alias("_customer")
-            coded = coded.select("code", customer).unique()
-        counts = coded.group_by("code").len("count")
+            counts = (
+                coded.select("code", customer)
+                .group_by("code")
+                .agg(pl.col("_customer").n_unique().cast(pl.UInt32).alias("count"))
+            )
         made = tf_table(
             counts.select(
                 distinct.gather(counts.get_column("code")).alias("value"), "count", "code"
