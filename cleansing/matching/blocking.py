@@ -699,6 +699,24 @@ def _allowed(link_only: bool) -> pl.Expr:
     return allowed
 
 
+def _block_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with ``_block``: the position of the first row of the row's ``key`` (one number
+    per key), and ``_size``: the rows of that key."""
+    at = "_at"
+    return (
+        frame.with_row_index(at)
+        .with_columns(
+            pl.col(at).min().over("key").alias("_block"), pl.len().over("key").alias("_size")
+        )
+        .drop(at)
+    )
+
+
+def _first_of_block() -> pl.Expr:
+    """The first row of each key (after :func:`_block_numbers`)."""
+    return pl.int_range(pl.len(), dtype=pl.UInt32) == pl.col("_block")
+
+
 def _block_pairs(
     records: pl.DataFrame | None,
     keyed: pl.DataFrame,
@@ -712,27 +730,30 @@ def _block_pairs(
 
     ``keyed`` holds whole blocks. With ``records`` (all of them, by ``_idx``) the finer keys are
     computed here for the oversized blocks only; without, ``keyed`` carries them (``finer``)."""
-    sizes = keyed.group_by("key").len("size")
+    # Each block numbered once, by its first row: the text key is grouped once, and the filters
+    # and the self-join below work on that number instead of joining the text again.
+    keyed = _block_numbers(keyed)
+    sizes = keyed.filter(_first_of_block()).select("key", pl.col("_size").alias("size"))
     oversized = sizes.filter(pl.col("size") > max_block_size)
-    usable = sizes.filter(pl.col("size").is_between(2, max_block_size)).select("key")
-    members = [keyed.lazy().join(usable.lazy(), on="key", how="semi")]
+    blocks = sizes.filter(pl.col("size").is_between(2, max_block_size)).height
+    members = [keyed.lazy().filter(pl.col("_size").is_between(2, max_block_size))]
     # A rule without finer keys (the rare-key rules) leaves its oversized blocks alone: a common
     # name word's block holds most of a million records, not worth gathering to split nothing.
     finer = _finer_keys(rule) if oversized.height else ()
-    big = keyed.join(oversized.select("key"), on="key", how="semi") if finer else keyed.clear()
+    big = keyed.filter(pl.col("_size") > max_block_size) if finer else keyed.clear()
     if records is not None and finer:
         # The finer keys of the records in oversized blocks only (a few thousand of a million).
         big = big.hstack(records[big["_idx"]].select(_finer_columns(rule)[: len(finer)]))
     refined = pl.DataFrame(schema={"_idx": pl.UInt32})
     for finer_key in (f"refine_{i}" for i in range(len(finer))):
         split = big.with_columns(pl.concat_str("key", finer_key, separator="\x1f").alias("key"))
-        split = split.drop_nulls("key")
-        within = split.filter(pl.len().over("key").is_between(2, max_block_size))
+        split = _block_numbers(split.drop_nulls("key"))
+        within = split.filter(pl.col("_size").is_between(2, max_block_size))
         members.append(within.lazy())
         refined = pl.concat([refined, within.select("_idx")])
     pairs = pl.concat(
         [
-            m.join(m, on="key", suffix="_r")
+            m.join(m, on="_block", suffix="_r")
             .filter(pl.col("_idx") < pl.col("_idx_r"))
             .select(
                 pl.col("_idx").alias("_l"),
@@ -742,12 +763,12 @@ def _block_pairs(
                 pl.col("apart").alias("_apart_l"),
                 pl.col("apart_r").alias("_apart_r"),
             )
-            for m in (part.select("_idx", "source", "apart", "key") for part in members)
+            for m in (part.select("_idx", "source", "apart", "_block") for part in members)
         ]
     ).filter(_allowed(link_only))
     stats = {
         "records_keyed": keyed.height,
-        "blocks": usable.height,
+        "blocks": blocks,
         "largest_block": sizes.height and int(sizes.get_column("size").max()),  # type: ignore[arg-type]
         "capped_blocks": oversized.height,
         "capped_records": int(oversized["size"].sum() or 0),

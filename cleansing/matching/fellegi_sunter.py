@@ -214,10 +214,17 @@ def term_frequencies(
         if c.name not in codes:
             continue
         coded, distinct = codes[c.name]
-        if customers is not None:
+        if customers is None:
+            counts = coded.group_by("code").len("count")
+        else:
+            # The customers per value, counted in one grouping: not the distinct (value,
+            # customer) rows first and then the values' rows (about half the CPU, every pass).
             customer = customers.gather(coded.get_column("_record")).alias("_customer")
-            coded = coded.select("code", customer).unique()
-        counts = coded.group_by("code").len("count")
+            counts = (
+                coded.select("code", customer)
+                .group_by("code")
+                .agg(pl.col("_customer").n_unique().cast(pl.UInt32).alias("count"))
+            )
         made = tf_table(
             counts.select(
                 distinct.gather(counts.get_column("code")).alias("value"), "count", "code"
@@ -924,10 +931,15 @@ def encode_tf_values(levels: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.S
     for column in (c for c in levels.columns if c.startswith("tfv_")):
         name = column.removeprefix("tfv_")
         given = levels.get_column(column).alias("value")
-        distinct = given.drop_nulls().unique().to_frame().with_row_index("code")
-        coded = given.to_frame().join(distinct, on="value", how="left", maintain_order="left")
+        # Most pairs agree on no value (null): only the others are joined with the distinct
+        # values, and their codes put back by position (half the CPU).
+        present = given.is_not_null()
+        held = given.filter(present)
+        distinct = held.unique().to_frame().with_row_index("code")
+        coded = held.to_frame().join(distinct, on="value", how="left", maintain_order="left")
+        code = pl.repeat(None, given.len(), dtype=pl.UInt32, eager=True)
         values[name] = distinct.get_column("value")
-        codes.append(coded.get_column("code").alias(column))
+        codes.append(code.scatter(present.arg_true(), coded.get_column("code")).alias(column))
     return levels.with_columns(codes), values
 
 

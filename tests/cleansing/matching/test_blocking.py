@@ -10,6 +10,7 @@ import pytest
 from datavask.cleansing.matching.blocking import (
     RARE_BLOCK,
     BlockingRule,
+    _block_pairs,
     _keyed,
     candidate_pairs,
     coarse_evidence,
@@ -586,3 +587,50 @@ def test_a_rule_keys_only_the_records_its_where_admits_and_drops_none_it_would_k
             assert got.equals(whole), rule.name
             assert whole.height > 0, rule.name  # the rule keys some records, and not all
             assert whole["_idx"].n_unique() < records.height, rule.name
+
+
+def test_block_pairs_are_every_pair_of_each_key_within_the_cap() -> None:
+    """The blocks are numbered (``_block_numbers``), not joined on their text: the pairs are still
+    every two records of one key, for keys of at most the cap and for the sub-blocks a finer key
+    cuts out of a larger one; a record first in two blocks (two keys of its own) pairs in both,
+    and the report counts the blocks as before."""
+    keys = [
+        ["a", "b"], ["a"], ["b"], ["a", "b"], ["c"], ["c"], ["c"], ["c"], ["d"], [], ["e", "c"],
+    ]  # fmt: skip
+    finer = ["x", "x", "y", "y", "x", "x", "y", None, "x", "x", "x"]
+    keyed = (
+        pl.DataFrame(
+            {
+                "_idx": pl.Series(range(len(keys)), dtype=pl.UInt32),
+                "source": pl.Series([None] * len(keys), dtype=pl.String),
+                "apart": pl.Series([None] * len(keys), dtype=pl.String),
+                "key": keys,
+                "refine_0": finer,
+            }
+        )
+        .explode("key")
+        .drop_nulls("key")
+    )
+    rule = BlockingRule("test", pl.col("key"), refine=(pl.col("refine_0"),))
+    cap = 3  # "c" (5 records) is over it and split by the finer key
+
+    def reference(frame: pl.DataFrame) -> set[tuple[int, int]]:
+        rows = frame.select("_idx", "key").rows()
+        found = set()
+        for key in {k for _, k in rows}:
+            members = sorted(i for i, k in rows if k == key)
+            if 2 <= len(members) <= cap:
+                found |= {(a, b) for a in members for b in members if a < b}
+        return found
+
+    split = keyed.filter(pl.col("key") == "c").with_columns(
+        pl.concat_str("key", "refine_0", separator="\x1f").alias("key")
+    )
+    want = reference(keyed) | reference(split.drop_nulls("key"))
+    assert (0, 3) in want and (4, 5) in want and (6, 7) not in want  # a, b both; c split
+    pairs, stats, capped, refined = _block_pairs(None, keyed, rule, cap, link_only=False)
+    assert set(pairs.collect().rows()) == want
+    assert stats["blocks"] == 2  # "a" and "b"; "d" and "e" are alone, "c" is over the cap
+    assert (stats["largest_block"], stats["capped_blocks"], stats["capped_records"]) == (5, 1, 5)
+    assert capped.rows() == [("test", "c", 5)]
+    assert sorted(refined.to_list()) == [4, 5, 10]
