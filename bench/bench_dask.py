@@ -9,7 +9,7 @@ cleansed twice, each time as a subprocess under ``/usr/bin/time -v``:
   subprocess's, each worker's peak RSS and CPU seconds and the bytes it sent to other workers come
   from the worker itself (``client.run``); a scheduler plugin counts the tasks that finished and
   their compute seconds per stage (the stage in the engine's key, ``datavask-<stage>-<i>-<run>``,
-  without its pass and chunk numbers: ``mcust2.3`` counts as ``mcust``).
+  without what follows its first digit: ``mccask1h.2`` counts as ``mccask``).
 
 A run whose processes together pass ``--memory-cap`` GB of resident memory (default 22, of this
 machine's 24) is stopped and reported as not fitting, with the memory and time it had reached:
@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 SEED = 2026
+PARTITION_ROWS: list[int] = []  # --partition-rows, when given
 STEPS = ("read", "normalise", "registry", "match", "verdict")  # run.json has no write timing
 # The progress lines a step prints when it is done (``Reading input (0.1 s)``), in step order.
 PROGRESS = {
@@ -116,6 +117,8 @@ def timed_cleanse(
     ``{"did_not_fit": …}`` when it and ``workers`` passed ``cap_gb`` together."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DATAVASK_"))}
     env.update(DATAVASK_HOME=str(home), DATAVASK_ORCHESTRATION="none")
+    if PARTITION_ROWS:  # --partition-rows: the user's dask_partition_rows setting
+        env["DATAVASK_DASK_PARTITION_ROWS"] = str(PARTITION_ROWS[0])
     command = [
         "/usr/bin/time", "-v", sys.executable, "-m", "datavask", "cleanse",
         str(where / "customers.csv"), "--registry", str(where / "registry.jsonl.gz"),
@@ -194,7 +197,8 @@ def task_counter() -> Any:
             if start != "processing" or finish != "memory":
                 return
             words = str(key).split("-")
-            stage = words[1].rstrip("0123456789.") if words[0] == "datavask" else words[0]
+            word = words[1] if words[0] == "datavask" and len(words) > 1 else words[0]
+            stage = re.sub(r"[0-9].*", "", word)  # mccask1h.2 -> mccask
             self.count[stage] = self.count.get(stage, 0) + 1
             for span in kwargs.get("startstops", ()):
                 if span.get("action") == "compute":
@@ -289,7 +293,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-cap", type=float, default=22.0, help="GB, all processes")
     parser.add_argument("--data", type=Path, default=Path("/tmp/datavask-bench-dask"))
+    parser.add_argument(
+        "--partition-rows",
+        type=int,
+        help="dask_partition_rows for the runs (default: the setting's own, 250,000): more "
+        "partitions at a smaller size, as 5M rows make at the default",
+    )
     args = parser.parse_args()
+    if args.partition_rows:
+        PARTITION_ROWS.append(args.partition_rows)
     args.data.mkdir(parents=True, exist_ok=True)
     print(COLUMNS)
     print("|---" * (COLUMNS.count("|") - 1) + "|")
