@@ -7,7 +7,9 @@ cleansed twice, each time as a subprocess under ``/usr/bin/time -v``:
 - ``--engine dask --dask-address …`` on a fresh 2-worker cluster started here (``LocalCluster``,
   one process and one thread per worker, no memory limit): the driver's peak and CPU are the
   subprocess's, each worker's peak RSS and CPU seconds and the bytes it sent to other workers come
-  from the worker itself (``client.run``).
+  from the worker itself (``client.run``); a scheduler plugin counts the tasks that finished and
+  their compute seconds per stage (the stage in the engine's key, ``datavask-<stage>-<i>-<run>``,
+  without what follows its first digit: ``mccask1h.2`` counts as ``mccask``).
 
 A run whose processes together pass ``--memory-cap`` GB of resident memory (default 22, of this
 machine's 24) is stopped and reported as not fitting, with the memory and time it had reached:
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 SEED = 2026
+PARTITION_ROWS: list[int] = []  # --partition-rows, when given
 STEPS = ("read", "normalise", "registry", "match", "verdict")  # run.json has no write timing
 # The progress lines a step prints when it is done (``Reading input (0.1 s)``), in step order.
 PROGRESS = {
@@ -114,6 +117,8 @@ def timed_cleanse(
     ``{"did_not_fit": …}`` when it and ``workers`` passed ``cap_gb`` together."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DATAVASK_"))}
     env.update(DATAVASK_HOME=str(home), DATAVASK_ORCHESTRATION="none")
+    if PARTITION_ROWS:  # --partition-rows: the user's dask_partition_rows setting
+        env["DATAVASK_DASK_PARTITION_ROWS"] = str(PARTITION_ROWS[0])
     command = [
         "/usr/bin/time", "-v", sys.executable, "-m", "datavask", "cleanse",
         str(where / "customers.csv"), "--registry", str(where / "registry.jsonl.gz"),
@@ -187,6 +192,47 @@ def _worker_stats(dask_worker: Any) -> dict[str, Any]:
     }
 
 
+TASK_COUNTER = "bench-task-counter"
+
+
+def task_counter() -> Any:
+    """A scheduler plugin: per stage, how many tasks finished and their compute seconds."""
+    from distributed.diagnostics.plugin import SchedulerPlugin
+
+    class TaskCounter(SchedulerPlugin):  # type: ignore[misc]
+        name = TASK_COUNTER
+
+        def __init__(self) -> None:
+            self.count: dict[str, int] = {}
+            self.seconds: dict[str, float] = {}
+
+        def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+            if start != "processing" or finish != "memory":
+                return
+            words = str(key).split("-")
+            word = words[1] if words[0] == "datavask" and len(words) > 1 else words[0]
+            stage = re.sub(r"[0-9].*", "", word)  # mccask1h.2 -> mccask
+            self.count[stage] = self.count.get(stage, 0) + 1
+            for span in kwargs.get("startstops", ()):
+                if span.get("action") == "compute":
+                    seconds = span["stop"] - span["start"]
+                    self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    return TaskCounter()
+
+
+def _counted(dask_scheduler: Any) -> dict[str, Any]:
+    plugin = dask_scheduler.plugins[TASK_COUNTER]
+    return {"count": dict(plugin.count), "seconds": dict(plugin.seconds)}
+
+
+def tasks_line(tasks: dict[str, Any]) -> str:
+    """The tasks' total and the stages that took most compute seconds."""
+    top = sorted(tasks["seconds"].items(), key=lambda kv: -kv[1])[:12]
+    stages = ", ".join(f"{s} {tasks['count'].get(s, 0)}×{v:.1f}s" for s, v in top)
+    return f"tasks: {sum(tasks['count'].values()):,}; compute seconds by stage: {stages}"
+
+
 def dask_run(where: Path, out: Path, home: Path, workers: int, cap_gb: float) -> dict[str, Any]:
     from distributed import Client, LocalCluster
 
@@ -197,6 +243,7 @@ def dask_run(where: Path, out: Path, home: Path, workers: int, cap_gb: float) ->
         ) as cluster,
         Client(cluster) as client,
     ):  # fmt: skip
+        cluster.scheduler.add_plugin(task_counter())  # in this process: a LocalCluster's
         before = client.run(_worker_stats)  # a worker's CPU before the run: its start-up
         pids = [s["pid"] for s in before.values()]
         result = timed_cleanse(
@@ -204,6 +251,7 @@ def dask_run(where: Path, out: Path, home: Path, workers: int, cap_gb: float) ->
             cap_gb=cap_gb, workers=pids,
         )  # fmt: skip
         stats = client.run(_worker_stats)
+        result["tasks"] = client.run_on_scheduler(_counted)
     for w, s in stats.items():
         s["cpu_s"] = round(s["cpu_s"] - before[w]["cpu_s"], 1)
     result["workers"] = [stats[w] for w in sorted(stats)]
@@ -259,7 +307,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-cap", type=float, default=22.0, help="GB, all processes")
     parser.add_argument("--data", type=Path, default=Path("/tmp/datavask-bench-dask"))
+    parser.add_argument(
+        "--partition-rows",
+        type=int,
+        help="dask_partition_rows for the runs (default: the setting's own, 250,000): more "
+        "partitions at a smaller size, as 5M rows make at the default",
+    )
     args = parser.parse_args()
+    if args.partition_rows:
+        PARTITION_ROWS.append(args.partition_rows)
     args.data.mkdir(parents=True, exist_ok=True)
     print(COLUMNS)
     print("|---" * (COLUMNS.count("|") - 1) + "|")
@@ -281,6 +337,8 @@ def main() -> None:
             if not result.get("did_not_fit"):
                 outs[engine] = out
             print(row(rows, engine, result), flush=True)
+            if result.get("tasks"):
+                print(tasks_line(result["tasks"]), flush=True)
             with (args.data / "results.jsonl").open("a", encoding="utf-8") as fh:
                 fh.write(json.dumps(result) + "\n")
         if len(outs) == 2:

@@ -72,9 +72,10 @@ from datavask.connectors.errors import InputError
 BYTES_PER_PARTITION = 64 << 20  # about 250,000 rows of a typical export (else: dask_partition_rows)
 CONNECT_TIMEOUT_S = 10.0
 # The stages whose results are row partitions, a row partition's pairs, a chunk's scored pairs
-# (``mscored<k>``, every tf pass), or the verdict's buckets of whole customers and their pieces
-# (``vsplit``, ``verdict``, ``wback``): kept in the work directory rather than in the workers'
-# memory when the workers see it (:mod:`.engine_dask_spill`).
+# (``mscored<k>``, every tf pass), a row partition's records cut into the pieces each chunk of
+# pairs needs (``mroute``, ``mhoproute``: one file a piece), or the verdict's buckets of whole
+# customers and their pieces (``vsplit``, ``verdict``, ``wback``): kept in the work directory
+# rather than in the workers' memory when the workers see it (:mod:`.engine_dask_spill`).
 SPILLED_STAGES = frozenset(
     {
         "finished",
@@ -85,6 +86,8 @@ SPILLED_STAGES = frozenset(
         "kfound",
         "kbyrule",
         "mscored",
+        "mroute",
+        "mhoproute",
         "matched",
         "vsplit",
         "verdict",

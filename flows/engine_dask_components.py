@@ -9,12 +9,14 @@ task                     what it does
 =======================  =======================================================================
 ``mcclabel<k>.0-q``      row partition ``q``'s component labels, each record its own position
 ``mccnodes<k>-c``        the records chunk ``c``'s matched pairs name, per row partition
-``mccask<k>.<r>.<c>-q``  round ``r``: the labels partition ``q`` holds of chunk ``c``'s records
+``mccask<k>.<r>-q``      round ``r``: the labels partition ``q`` holds of each chunk's records,
+                         cut by chunk (the partition read once; a chunk takes its pieces)
 ``mccprop<k>.<r>-c``     the components of chunk ``c``'s links under those labels: every record
                          and every label it holds proposes the smallest label of its component
 ``mccmin<k>.<r>-q``      partition ``q``'s labels lowered to the smallest proposal; the rounds go
                          on until no label changes (the driver gathers the count)
-``mccat<k>.<c>-q``       the final labels of chunk ``c``'s records (all of them)
+``mccat<k>-q``           the final labels partition ``q`` holds of each chunk's records (all of
+                         them), cut by chunk
 ``mccout<k>-c``          chunk ``c``'s matched and vetoed pairs and its pairs inside one
                          component, cut into buckets of whole components (by label)
 ``mccmembers<k>-q``      partition ``q``'s records in a component of two or more (their CVR
@@ -64,6 +66,14 @@ def looked_up(state: dict[str, Any], asked: list[pl.Series], partition: int) -> 
     return state["label"][positions - state["start"]]  # type: ignore[no-any-return]
 
 
+def looked_up_routed(
+    state: dict[str, Any], asked: Sequence[list[pl.Series]], partition: int
+) -> list[np.ndarray]:
+    """Per chunk, the labels of the records of the partition it names (:func:`looked_up`): the
+    partition's labels read once, cut by chunk."""
+    return [looked_up(state, a, partition) for a in asked]
+
+
 def _owners(offsets: Sequence[int], positions: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.asarray(offsets, dtype=np.int64), positions, side="right") - 1
 
@@ -71,13 +81,17 @@ def _owners(offsets: Sequence[int], positions: np.ndarray) -> np.ndarray:
 def proposals(
     links: tuple[pl.DataFrame, pl.DataFrame],
     nodes: list[pl.Series],
-    looked: Sequence[np.ndarray],
+    piece: tuple[Sequence[Sequence[np.ndarray]], int],
     offsets: Sequence[int],
 ) -> list[pl.DataFrame]:
     """Per row partition, the lower labels (``node``, ``label``) the chunk's matched pairs
     propose: the smallest label in each component of the chunk's links, to its records and to
-    the labels they hold."""
+    the labels they hold (``piece``: every partition's labels cut by chunk,
+    :func:`looked_up_routed`, and which piece is this chunk's)."""
     from datavask.cleansing.matching.clusters import connected_components
+
+    routes, c = piece
+    looked = [route[c] for route in routes]
 
     positions = pl.concat(list(nodes)).to_numpy().astype(np.int64)
     labels = np.concatenate([np.asarray(x, dtype=np.int64) for x in looked]) if looked else None
@@ -132,15 +146,18 @@ def chunk_out(
     links: tuple[pl.DataFrame, pl.DataFrame],
     scored: pl.DataFrame,
     asked: list[pl.Series],
-    looked: Sequence[np.ndarray],
+    piece: tuple[Sequence[Sequence[np.ndarray]], int],
     buckets: int,
 ) -> list[dict[str, pl.DataFrame]]:
     """The chunk's matched pairs, its vetoed pairs inside one component and its scored pairs
     (``_l``, ``_r``, ``match_weight``) inside one component, cut into ``buckets`` by the
-    component's label (``looked``: the labels of the chunk's records, ``asked`` their
-    positions)."""
+    component's label (``piece``: every partition's labels cut by chunk,
+    :func:`looked_up_routed`, and which piece holds the labels of this chunk's records;
+    ``asked`` their positions)."""
     from datavask.cleansing.matching import bridge_evidence
 
+    routes, c = piece
+    looked = [route[c] for route in routes]
     positions = pl.concat(list(asked))
     labels = pl.Series(np.concatenate([np.asarray(x, dtype=np.int64) for x in looked]))
 
@@ -298,26 +315,27 @@ def partitioned_components(
     rounds = 0
     while True:
         rounds += 1
-        proposed = []
-        for c in chunks:
-            looked = [
-                submit(f"mccask{k}.{rounds}.{c}", q, looked_up, state[q], nodes[c], q) for q in rows
-            ]
-            proposed.append(
-                submit(f"mccprop{k}.{rounds}", c, proposals, links[c], nodes[c], looked, offsets)
-            )
+        # Each partition's labels read once a round and cut by chunk; a chunk takes its pieces.
+        looked = [
+            submit(f"mccask{k}.{rounds}", q, looked_up_routed, state[q], nodes, q) for q in rows
+        ]
+        proposed = [
+            submit(f"mccprop{k}.{rounds}", c, proposals, links[c], nodes[c], (looked, c), offsets)
+            for c in chunks
+        ]
+        del looked
         updated = [submit(f"mccmin{k}.{rounds}", q, lowered, state[q], proposed, q) for q in rows]
         state = [submit(f"mccstate{k}.{rounds}", q, _item, u, 0) for q, u in enumerate(updated)]
         changed = [submit(f"mccchanged{k}.{rounds}", q, _item, u, 1) for q, u in enumerate(updated)]
         if gather(submit(f"mcctotal{k}.{rounds}", 0, total, changed)) == 0:
             break
     buckets = len(prepared)
-    outs = []
-    for c in chunks:
-        looked = [submit(f"mccat{k}.{c}", q, looked_up, state[q], asked[c], q) for q in rows]
-        outs.append(
-            submit(f"mccout{k}", c, chunk_out, links[c], scored[c], asked[c], looked, buckets)
-        )
+    looked = [submit(f"mccat{k}", q, looked_up_routed, state[q], asked, q) for q in rows]
+    outs = [
+        submit(f"mccout{k}", c, chunk_out, links[c], scored[c], asked[c], (looked, c), buckets)
+        for c in chunks
+    ]
+    del looked
     found = [
         submit(f"mccmembers{k}", q, members, prepared[q], state[q], nodes, q, buckets) for q in rows
     ]

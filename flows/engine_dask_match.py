@@ -22,11 +22,13 @@ task                    what it does
 ``mplan``               the comparisons, rules and reviewers' pairs, as the local run
                         chooses them (:func:`~.chunked.summarised_plan`)
 ``mwanted-c``           the records chunk ``c`` names, per row partition
-``mpick-c``             those records, from every row partition (kept in the work directory:
-                        only the rows asked for are read); without it ``mpick<c>-q``, partition
-                        ``q``'s share (the shuffle by record position)
-``mchunk-c``            chunk ``c`` compared: levels, vetoes, copies, read by every pass; written
-                        to ``chunks/`` in the work directory (a handle is what the task holds)
+``mroute-q``            row partition ``q`` read once and cut into one piece per chunk: the
+                        records of ``q`` that chunk names (a shuffle by chunk; kept in the work
+                        directory, one file a piece, ``rows/mroute-q.c.parquet``); without it
+                        ``mpiece<c>-q`` hands chunk ``c`` its piece of route ``q``
+``mchunk-c``            chunk ``c`` compared from its own pieces only: levels, vetoes, copies,
+                        read by every pass; written to ``chunks/`` in the work directory (a
+                        handle is what the task holds)
 ``mtrain-c``            its level patterns for EM; ``mrules-c``, ``mpicks``, ``msessions-c``:
                         each rule's sample, as the local run draws it, and its patterns
 ``mtfpieces<k>-q``      row partition ``q``'s values per tf comparison, once per customer, cut
@@ -40,12 +42,14 @@ task                    what it does
 ``mu``, ``mupairs``     u from the fetched records, the number of record pairs for the prior
 ``mmodel``              m and λ by EM on the summed pattern counts, the review band
 ``mscored<k>-c``        chunk ``c`` scored in tf pass ``k`` (from the second, with the clusters
-                        of its records, ``mcust<k>.<c>-q``); ``mlinks<k>-c`` its matched and
+                        of its records: ``mcustroute<k>-q`` cuts partition ``q``'s cluster
+                        labels into one piece per chunk); ``mlinks<k>-c`` its matched and
                         vetoed pairs
 ``mcc…<k>``             the components by label propagation, split and bridge-checked per
                         bucket of whole components; ``mclusters<k>-q`` partition ``q``'s
                         clusters (:mod:`~datavask.flows.engine_dask_components`)
 ``msame<k>-q``          whether partition ``q``'s clusters changed in tf pass ``k``
+``mhoproute-q``         the two_hop chunk's records of partition ``q`` (when it has pairs)
 ``mfinish-c``           chunk ``c``'s output pairs (written to ``pairs/part-c.parquet`` in the
                         work directory), review records, reviewed pairs
 ``mclusters-q``         partition ``q``'s rows of the clusters frame (``cluster_id`` from its
@@ -65,7 +69,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from datavask.flows.engine_dask_spill import reads_handles, scanned
+from datavask.flows.engine_dask_spill import reads_handles
 
 if TYPE_CHECKING:
     from datavask.cleansing.matching.chunked import Chunk
@@ -201,19 +205,36 @@ def _extra(held: Sequence[pl.DataFrame], plan: Any) -> pl.DataFrame:
     return decided_extra(held, plan.decided)
 
 
+def routed_records(
+    records: pl.DataFrame, asked: Sequence[list[pl.Series]], q: int
+) -> list[pl.DataFrame]:
+    """Row partition ``q`` read once and cut into the pieces the chunks need: per chunk (its
+    :func:`~.chunked.wanted`), the rows it asks of this partition (:func:`~.chunked.picked`, in
+    ``_idx`` order; empty when it asks none). Kept in the work directory, the pieces are one file
+    each (``mroute-q.c``)."""
+    from datavask.cleansing.matching.chunked import picked
+
+    return [picked(records, positions, q) for positions in asked]
+
+
 @reads_handles
-def _picked_chunk(prepared: Sequence[Any], asked: Sequence[pl.Series]) -> pl.DataFrame:
-    """The records chunk ``asked`` names (:func:`~.chunked.wanted`), in one task: from each row
-    partition, kept in the work directory (:class:`~.engine_dask_spill.SpilledFrame`) or held,
-    only the rows asked for (as :func:`~.chunked.picked` gathers them, in ``_idx`` order)."""
-    pieces: list[pl.DataFrame] = []
-    for part, positions in zip(prepared, asked, strict=True):
-        if positions.len() == 0 and pieces:
-            continue
-        rows = scanned(part)
-        at = positions.cast(rows.collect_schema()["_idx"])
-        pieces.append(rows.filter(pl.col("_idx").is_in(at.implode())).collect())
-    return pl.concat(pieces, how="vertical")
+def _routed_chunk(
+    pairs: Any, piece: tuple[Sequence[Any], int], plan: Any, blocked: bool, stem: str | None
+) -> Any:
+    """A chunk compared (:func:`_chunk`) from its own pieces of each row partition's route
+    (:func:`routed_records`; ``piece``: the routes and which piece is the chunk's): only those
+    are read (a route's other pieces are other chunks')."""
+    from datavask.flows.engine_dask_spill import loaded
+
+    return _chunk(loaded(pairs), own_pieces(*piece), plan, blocked, stem)
+
+
+def own_pieces(routes: Sequence[Any], c: int) -> list[pl.DataFrame]:
+    """Chunk ``c``'s piece of each route (:func:`routed_records`), read back if kept as a file:
+    its records, partition by partition."""
+    from datavask.flows.engine_dask_spill import loaded
+
+    return [loaded(route[c]) for route in routes]
 
 
 def _chunk(
@@ -332,17 +353,24 @@ def _tf_pieces(records: pl.DataFrame, plan: Any, clusters: pl.DataFrame, buckets
     return tf_pieces_of(records, plan, clusters["_label"], buckets)
 
 
-def _labels_of(clusters: pl.DataFrame, asked: list[pl.Series], q: int, start: int) -> pl.Series:
-    """The cluster labels of the records of partition ``q`` that ``asked`` names."""
-    return clusters["_label"].gather(asked[q] - start)
+def routed_labels(
+    clusters: pl.DataFrame, asked: Sequence[list[pl.Series]], q: int, start: int
+) -> list[pl.Series]:
+    """Per chunk, the cluster labels of the records of partition ``q`` that it names (row
+    partition ``q``'s labels read once, cut by chunk)."""
+    return [clusters["_label"].gather(positions[q] - start) for positions in asked]
 
 
 def _scored(
-    chunk: Any, model: Any, band: Any, plan: Any, customers: Sequence[pl.Series]
+    chunk: Any, model: Any, band: Any, plan: Any, piece: tuple[Sequence[list[pl.Series]], int]
 ) -> pl.DataFrame:
+    """A chunk scored with the clusters of its records: its piece of each row partition's labels
+    (:func:`routed_labels`; ``piece``: those routes and which piece is the chunk's)."""
     from datavask.cleansing.matching.chunked import scored_chunk_of
 
-    return scored_chunk_of(loaded_chunk(chunk), model, band, plan, pl.concat(list(customers)))
+    routes, c = piece
+    customers = pl.concat([route[c] for route in routes])
+    return scored_chunk_of(loaded_chunk(chunk), model, band, plan, customers)
 
 
 def _same_labels(previous: pl.DataFrame, current: pl.DataFrame) -> bool:
@@ -477,10 +505,11 @@ def partitioned_match(
     it, both are held in memory.
 
     The futures are let go as soon as their last consumer is submitted: Dask frees a result that
-    no one holds once its dependents are done. ``in_flight``: with ``spill``, how many chunks'
-    records (``mpick``) may be fetched before the chunk ``in_flight`` places earlier is compared
-    and written — the picks are ready at once and would otherwise all be fetched first, every
-    chunk's records in the workers' memory together."""
+    no one holds once its dependents are done. ``in_flight``: with ``spill``, how many chunks
+    may be submitted before the chunk ``in_flight`` places earlier is compared and written. A
+    chunk's records come from the routes (``mroute``): each row partition read once and cut into
+    one piece per chunk, kept as files when the row partitions are (else held, one future a
+    piece), so no chunk reads every partition and no task holds every chunk's records."""
     from pathlib import Path
 
     from datavask.cleansing.matching import MatchSettings
@@ -503,27 +532,31 @@ def partitioned_match(
         pairs.append(submit("mextra", 0, _extra, held, plan))
         del held
     chunks: list[Any] = []
-    asked: list[Any] = []
 
-    def compared(c: int, found: Any, blocked_pairs: bool) -> Any:
-        """Chunk ``c`` of pairs ``found``: its records fetched, then compared (spilled when the
-        workers see the work directory)."""
-        asked.append(submit("mwanted", c, ch.wanted, found, list(offsets)))
-        if spill is not None:  # one task per chunk, from the partitions' files
-            pieces = [submit("mpick", c, _picked_chunk, prepared, asked[c])]
-        else:
-            pieces = [
-                submit(f"mpick{c}", q, ch.picked, blocked.prepared[q], asked[c], q)
-                for q in range(parts)
-            ]
+    def routed(stage: str, wanted: Sequence[Any]) -> list[Any]:
+        """Each row partition read once and cut into the pieces the chunks ``wanted`` name (their
+        records in that partition): a chunk reads its own pieces, not every partition."""
+        return [
+            submit(stage, q, routed_records, prepared[q], list(wanted), q) for q in range(parts)
+        ]
+
+    def compared(c: int, found: Any, routes: list[Any], r: int, blocked_pairs: bool) -> Any:
+        """Chunk ``c`` of pairs ``found``, its records piece ``r`` of each route, compared
+        (spilled when the workers see the work directory)."""
         stem = None if spill is None else str(Path(spill, "chunks", f"chunk-{c:05d}"))
+        if spill is not None:  # the routes' pieces are files: the chunk's task reads its own
+            return submit("mchunk", c, _routed_chunk, found, (routes, r), plan, blocked_pairs, stem)
+        # Held in the workers' memory: one future a piece, so a chunk fetches only its own.
+        pieces = [submit(f"mpiece{c}", q, _item, route, r) for q, route in enumerate(routes)]
         return submit("mchunk", c, _chunk, found, pieces, plan, blocked_pairs, stem)
 
+    asked = [submit("mwanted", c, ch.wanted, found, list(offsets)) for c, found in enumerate(pairs)]
+    routes = routed("mroute", asked)
     for c, found in enumerate(pairs):
         if spill is not None and in_flight and c >= in_flight:
             gather(chunks[c - in_flight])  # a handle: a few names
-        chunks.append(compared(c, found, c < parts))
-    del pairs, found
+        chunks.append(compared(c, found, routes, c, c < parts))
+    del pairs, found, routes
     blocked.pairs = []  # compared now: the chunks replace them
 
     training = [submit("mtrain", c, _training, chunks[c], plan) for c in range(parts)]
@@ -582,15 +615,15 @@ def partitioned_match(
         else:
             tf = term_frequencies(passes, clusters)
             model = submit(f"mwithtf{passes}", 0, ch.with_tf, model, tf)
-            scored = []
-            for c, chunk in enumerate(chunks):
-                customers = [
-                    submit(f"mcust{passes}.{c}", q, _labels_of, clusters[q], asked[c], q, start)
-                    for q, start in enumerate(offsets)
-                ]
-                scored.append(
-                    submit(f"mscored{passes}", c, _scored, chunk, model, review, plan, customers)
-                )
+            labels = [
+                submit(f"mcustroute{passes}", q, routed_labels, clusters[q], list(asked), q, start)
+                for q, start in enumerate(offsets)
+            ]
+            scored = [
+                submit(f"mscored{passes}", c, _scored, chunk, model, review, plan, (labels, c))
+                for c, chunk in enumerate(chunks)
+            ]
+            del labels
         links = [submit(f"mlinks{passes}", c, ch.chunk_links, s) for c, s in enumerate(scored)]
         given_components = {
             "prepared": prepared,
@@ -618,7 +651,8 @@ def partitioned_match(
             del ends, found, seen, named, sides
             if gather(submit("mhopany", 0, _height, hop)):
                 c = len(chunks)
-                chunks.append(compared(c, hop, False))
+                asked.append(submit("mwanted", c, ch.wanted, hop, list(offsets)))
+                chunks.append(compared(c, hop, routed("mhoproute", [asked[c]]), 0, False))
                 scored.append(submit("mscored1", c, _scored_first, chunks[c], model, review, plan))
                 links.append(submit("mlinks1", c, ch.chunk_links, scored[c]))
                 clusters, refused = partitioned_components(submit, gather, "1h", given_components)

@@ -265,3 +265,89 @@ def test_linking_on_a_cluster_of_processes_gives_what_the_whole_frame_gives(
             return client.submit(loading, fn, *args, key=key)
 
         _linked_match(records, submit, client.gather, spill=str(tmp_path), in_flight=4)
+
+
+def _three_partitions() -> tuple[list[pl.DataFrame], list[int]]:
+    """30 records in row partitions of 10, 12 and 8, each its own ``_idx`` and name."""
+    records = pl.DataFrame(
+        {"_idx": pl.Series(range(30), dtype=pl.UInt32), "name": [f"n{i}" for i in range(30)]}
+    )
+    offsets = [0, 10, 22]
+    bounds = [*offsets[1:], records.height]
+    return [records.slice(a, b - a) for a, b in zip(offsets, bounds, strict=True)], offsets
+
+
+# Chunk 0: each pair's two records in different partitions (0-2, 1-0, 2-1); chunk 1: records of
+# partition 1 only (partitions 0 and 2 empty pieces); chunk 2: no pairs at all.
+CHUNK_PAIRS = [[(3, 25), (12, 7), (29, 10), (3, 7)], [(11, 15), (15, 21)], []]
+
+
+@pytest.mark.parametrize("spilled", [False, True])
+def test_a_chunk_gets_its_records_from_the_partitions_they_sit_in(
+    tmp_path: Path, spilled: bool
+) -> None:
+    """The shuffle by chunk: each row partition cut once into one piece per chunk
+    (``routed_records``), each chunk assembling its own pieces (``own_pieces``), gives every
+    chunk exactly the records its pairs name, in position order, from the partitions that hold
+    them, kept as files or held."""
+    from datavask.cleansing.matching.chunked import wanted
+    from datavask.flows.engine_dask_match import own_pieces, routed_records
+    from datavask.flows.engine_dask_spill import SpilledFrame, spilling
+
+    parts, offsets = _three_partitions()
+    whole = pl.concat(parts)
+    asked = [
+        wanted(
+            pl.DataFrame(pairs, schema={"_l": pl.UInt32, "_r": pl.UInt32}, orient="row"), offsets
+        )
+        for pairs in CHUNK_PAIRS
+    ]
+    if spilled:
+        routes = [
+            spilling(routed_records, str(tmp_path / f"mroute-{q}.parquet"), part, asked, q)
+            for q, part in enumerate(parts)
+        ]
+        assert all(isinstance(piece, SpilledFrame) for route in routes for piece in route)
+        assert len(list(tmp_path.glob("mroute-*.parquet"))) == len(parts) * len(CHUNK_PAIRS)
+    else:
+        routes = [routed_records(part, asked, q) for q, part in enumerate(parts)]
+
+    for c, pairs in enumerate(CHUNK_PAIRS):
+        pieces = own_pieces(routes, c)
+        assert len(pieces) == len(parts)
+        named = sorted({i for pair in pairs for i in pair})
+        for q, piece in enumerate(pieces):  # each piece from its own partition
+            end = offsets[q + 1] if q + 1 < len(offsets) else whole.height
+            assert piece["_idx"].to_list() == [i for i in named if offsets[q] <= i < end]
+        assert_frame_equal(pl.concat(pieces), whole.filter(pl.col("_idx").is_in(named)))
+    assert [p.height for p in own_pieces(routes, 1)] == [0, 3, 0]
+    assert [p.height for p in own_pieces(routes, 2)] == [0, 0, 0]
+
+
+def test_a_chunk_gets_the_cluster_labels_of_its_own_records() -> None:
+    """Each partition's cluster labels cut once by chunk (``routed_labels``, the tf passes) and
+    its component labels (``looked_up_routed``, the components' rounds): a chunk's pieces, in
+    order, are the labels of the records it names, whichever partition holds them."""
+    from datavask.cleansing.matching.chunked import wanted
+    from datavask.flows.engine_dask_components import initial_labels, looked_up_routed
+    from datavask.flows.engine_dask_match import routed_labels
+
+    parts, offsets = _three_partitions()
+    label = pl.Series("_label", [100 + (i * 7) % 30 for i in range(30)], dtype=pl.Int64)
+    clusters = [label.slice(p["_idx"][0], p.height).to_frame() for p in parts]
+    asked = [
+        wanted(
+            pl.DataFrame(pairs, schema={"_l": pl.UInt32, "_r": pl.UInt32}, orient="row"), offsets
+        )
+        for pairs in CHUNK_PAIRS
+    ]
+    routes = [routed_labels(clusters[q], asked, q, start) for q, start in enumerate(offsets)]
+    states = [initial_labels(p) for p in parts]
+    for state, held in zip(states, clusters, strict=True):
+        state["label"] = held["_label"].to_numpy()
+    looked = [looked_up_routed(state, asked, q) for q, state in enumerate(states)]
+    for c, pairs in enumerate(CHUNK_PAIRS):
+        named = sorted({i for pair in pairs for i in pair})
+        expected = label.gather(named).to_list()
+        assert pl.concat([route[c] for route in routes]).to_list() == expected
+        assert [int(x) for route in looked for x in route[c]] == expected
