@@ -152,6 +152,23 @@ def normalise_dates(frame: pl.DataFrame, *, today: date | None = None) -> pl.Dat
     require_columns(frame, "dates")
     today = today or date.today()
     return frame.with_columns(
-        *_cleaned("date_of_birth", birth=True, today=today),
-        *_cleaned("updated_at", birth=False, today=today),
+        *_cleaned_distinct(frame, "date_of_birth", birth=True, today=today),
+        *_cleaned_distinct(frame, "updated_at", birth=False, today=today),
     )
+
+
+def _cleaned_distinct(
+    frame: pl.DataFrame, field: str, *, birth: bool, today: date
+) -> list[pl.Series]:
+    """:func:`_cleaned` of each distinct text once, joined back onto every row that has it.
+
+    A customer list repeats its dates (a column left empty, one export's time stamp), and the
+    parse is some thirty regex and date expressions: 0.4 CPU-s per 200,000 rows even when every
+    value is null.
+    """
+    values = frame.select(pl.col(raw(field)))
+    cleaned = values.unique().with_columns(*_cleaned(field, birth=birth, today=today))
+    joined = values.join(
+        cleaned, on=raw(field), how="left", nulls_equal=True, maintain_order="left"
+    )
+    return [joined.get_column(field), joined.get_column(f"{field}_invalid")]
