@@ -111,8 +111,11 @@ def test_dask_engine_writes_what_the_local_engine_writes(both_runs: tuple[Path, 
     local, dask = both_runs
     assert _spanning_clusters(local) > 500  # the trap is really in the input
     spanning = _spanning_pairs(local)
-    for rule in ("phone", "email", "address", "postal_name", "name_sorted", "full_name_sorted"):
+    for rule in ("phone", "email", "address", "postal_name", "full_name_sorted"):
         assert spanning.get(rule, 0) > 20, (rule, spanning)
+    # name_sorted's pairs mostly score below what pairs.parquet keeps since a different e-mail
+    # no longer counts for a match: few of them are written, though all are compared.
+    assert spanning.get("name_sorted", 0) > 0, spanning
     _assert_same_runs(local, dask)
 
 
