@@ -95,16 +95,25 @@ def _levels(rows: list[tuple[int, int]]) -> pl.DataFrame:
     )
 
 
+def _consistent_then_drifting() -> tuple[
+    pl.DataFrame, dict[str, list[float]], pl.Series, pl.Series
+]:
+    """Matches (phone 1, birth 2) and non-matches (0, 0): the first 1,000 pairs' matches agree on
+    the birth date as often as on the phone, the second 1,000's half differ in it; u of both
+    fields; the positions of the first and of the second 1,000."""
+    consistent = [(1, 2)] * 300 + [(0, 0)] * 700
+    drifting = [(1, 2)] * 150 + [(1, 0)] * 150 + [(0, 0)] * 700
+    u = {"phone": [0.99, 0.01], "date_of_birth": [0.98, 0.01, 0.01]}
+    first = pl.Series(np.arange(1000), dtype=pl.UInt32)
+    second = pl.Series(np.arange(1000, 2000), dtype=pl.UInt32)
+    return _levels(consistent + drifting), u, first, second
+
+
 def test_sessions_that_disagree_make_the_model_less_certain() -> None:
     # Matches (phone 1, birth 2) and non-matches (0, 0). In the first session the matches' birth
     # dates agree as often as the phones; in the second many matches differ in birth date — the
     # two sessions estimate m for the birth date differently, as dependent fields make them do.
-    consistent = [(1, 2)] * 300 + [(0, 0)] * 700
-    drifting = [(1, 2)] * 150 + [(1, 0)] * 150 + [(0, 0)] * 700
-    levels = _levels(consistent + drifting)
-    u = {"phone": [0.99, 0.01], "date_of_birth": [0.98, 0.01, 0.01]}
-    first = pl.Series(np.arange(1000), dtype=pl.UInt32)
-    second = pl.Series(np.arange(1000, 2000), dtype=pl.UInt32)
+    levels, u, first, second = _consistent_then_drifting()
     agreeing = train(levels.head(1000), [(first, ()), (first, ())], (PHONE, DOB), u)
     disagreeing = train(levels, [(first, ()), (second, ())], (PHONE, DOB), u)
     assert agreeing.weight_uncertainty() == pytest.approx(0.0, abs=1e-6)
@@ -137,12 +146,7 @@ def test_one_session_that_drifts_among_agreeing_ones_does_not_widen_the_band() -
     # Three rules' sessions agree; a fourth, whose EM took namesakes for matches, does not. A
     # robust spread lets the three say how far the estimates agree: a larger file with more such
     # sessions does not get a wider band for it.
-    consistent = [(1, 2)] * 300 + [(0, 0)] * 700
-    drifting = [(1, 2)] * 150 + [(1, 0)] * 150 + [(0, 0)] * 700
-    levels = _levels(consistent + drifting)
-    u = {"phone": [0.99, 0.01], "date_of_birth": [0.98, 0.01, 0.01]}
-    first = pl.Series(np.arange(1000), dtype=pl.UInt32)
-    second = pl.Series(np.arange(1000, 2000), dtype=pl.UInt32)
+    levels, u, first, second = _consistent_then_drifting()
     sessions = [(first, ()), (first, ()), (first, ()), (second, ())]
     model = train(levels, sessions, (PHONE, DOB), u)
     assert model.weight_uncertainty() == pytest.approx(0.0, abs=1e-6)
