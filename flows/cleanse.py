@@ -750,7 +750,7 @@ def run_pipeline(
 
             # a library's error can quote a cell: no CPR number in the task's failed state
             step = masking_failures(fn)
-            result = task(step, name=name, cache_policy=NONE, persist_result=False)(*args)
+            result = task(name=name, cache_policy=NONE, persist_result=False)(step)(*args)
         else:
             result = fn(*args)
         seconds = time.perf_counter() - started

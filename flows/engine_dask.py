@@ -169,14 +169,14 @@ def _visible(plan: Any, work: str) -> bool:
     return visible(plan, work)
 
 
-def _read_part(plan: Any, index: int) -> Any:
+def _read_part(plan: Any, part: tuple[int, int]) -> Any:
     from datavask.connectors.input_parts import read_part
 
-    return read_part(plan, index)
+    return read_part(plan, part)
 
 
 def _part_counts(part: Any) -> dict[str, Any]:
-    return part.counts()  # type: ignore[no-any-return]
+    return part.counts()
 
 
 def _canonical_part(part: Any, info: Any, offset: int, overflow: bool) -> pl.DataFrame:
@@ -302,7 +302,7 @@ class DaskEngine:
 
         reason = self._read_in_parts(work, options)
         if reason is None:
-            return json.loads(Path(work, "input.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+            return json.loads(Path(work, "input.json").read_text(encoding="utf-8"))
         self._parts, self._offsets = [], []
         self._read = {"where": "driver", "reason": reason}
         return read_step(work, options)

@@ -63,7 +63,7 @@ def link_nodes(links: tuple[pl.DataFrame, pl.DataFrame], offsets: Sequence[int])
 def looked_up(state: dict[str, Any], asked: list[pl.Series], partition: int) -> np.ndarray:
     """The labels of the records ``asked[partition]`` names."""
     positions = asked[partition].to_numpy().astype(np.int64)
-    return state["label"][positions - state["start"]]  # type: ignore[no-any-return]
+    return state["label"][positions - state["start"]]
 
 
 def looked_up_routed(
@@ -301,12 +301,13 @@ def refused_links(split: Sequence[tuple[list[pl.DataFrame], pl.DataFrame]]) -> p
 def partitioned_components(
     submit: Any,
     gather: Any,
-    k: int,
+    k: int | str,
     parts: dict[str, Any],
 ) -> tuple[list[Any], Any]:
     """Per row partition the future of its clusters (:func:`partition_clusters`) after tf pass
-    ``k``, and the future of the refused links. ``parts``: ``prepared`` (the row partitions'
-    records), ``offsets``, ``links``, ``scored`` and ``asked`` (per chunk), ``band``."""
+    ``k`` (``"1h"``: after the two-hop pass), and the future of the refused links. ``parts``:
+    ``prepared`` (the row partitions' records), ``offsets``, ``links``, ``scored`` and ``asked``
+    (per chunk), ``band``."""
     prepared, offsets = parts["prepared"], list(parts["offsets"])
     links, scored, asked, band = parts["links"], parts["scored"], parts["asked"], parts["band"]
     rows, chunks = range(len(prepared)), range(len(links))

@@ -129,11 +129,11 @@ def _verdict_bucket(
 
 @reads_handles  # the counts only: the bucket's frames stay in their files
 def _counts(bucket: dict[str, Any]) -> dict[str, dict[str, int]]:
-    return bucket["counts"]  # type: ignore[no-any-return]
+    return bucket["counts"]
 
 
 def _golden(bucket: dict[str, Any]) -> pl.DataFrame:
-    return bucket["golden"]  # type: ignore[no-any-return]
+    return bucket["golden"]
 
 
 def _back_to_rows(bucket: dict[str, Any], offsets: list[int]) -> list[dict[str, pl.DataFrame]]:
