@@ -44,6 +44,7 @@ Results: a table on stdout and ``bench/out/cli_<set>.json``.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -551,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     plan: dict[str, Callable[[], DataSet]] = dict(DATASETS)
     for rows in args.danish_rows:
-        plan[f"danish_{rows}"] = lambda rows=rows: danish(rows)
+        plan[f"danish_{rows}"] = functools.partial(danish, rows)
     if args.only:
         unknown = set(args.only) - plan.keys()
         if unknown:

@@ -199,7 +199,7 @@ def task_counter() -> Any:
     """A scheduler plugin: per stage, how many tasks finished and their compute seconds."""
     from distributed.diagnostics.plugin import SchedulerPlugin
 
-    class TaskCounter(SchedulerPlugin):  # type: ignore[misc]
+    class TaskCounter(SchedulerPlugin):
         name = TASK_COUNTER
 
         def __init__(self) -> None:

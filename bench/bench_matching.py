@@ -176,6 +176,8 @@ def splink_settings(kind: str, *, link: bool) -> Any:
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
+    comparisons: list[Any]  # Splink's own annotations want the union types in the list
+    blocking: list[Any]
     if kind == "febrl":
         comparisons = [
             cl.NameComparison("first_name_key").configure(term_frequency_adjustments=True),
@@ -259,7 +261,7 @@ def run_splink(
         linker = Linker(
             tables if link else tables[0], splink_settings(kind, link=link), log_level=None
         )
-        deterministic = (
+        deterministic: list[Any] = (
             [block_on("first_name_key", "last_name_key", "date_of_birth")]
             if kind == "febrl"
             else [block_on("cvr"), block_on("email", "name_key")]

@@ -57,7 +57,7 @@ def measure(snapshot: Path, cache_dir: Path, lookups: Path, workers: int | None)
     started = time.perf_counter()
     with open_registry(str(snapshot), cache_dir=cache_dir, workers=workers) as registry:
         loaded = time.perf_counter()
-        registry.frame()  # type: ignore[attr-defined]
+        registry.frame()
         parsed = time.perf_counter()
         frame = registry.lookup(wanted)
         done = time.perf_counter()

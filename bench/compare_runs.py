@@ -81,7 +81,7 @@ def _compare_frames(a: pl.DataFrame, b: pl.DataFrame) -> str | None:
     columns = [
         c for c in a.columns if not a.get_column(c).equals(b.get_column(c), check_names=True)
     ]
-    floats = {c: (a[c] - b[c]).abs().max() for c in columns if a.schema[c].is_float()}
+    floats = {c: float((a[c] - b[c]).abs().max()) for c in columns if a.schema[c].is_float()}  # type: ignore[arg-type]
     spread = "".join(f"; {c} by at most {d:.3g}" for c, d in floats.items())
     return f"values differ in {columns[:10]}{spread}"
 

@@ -418,6 +418,8 @@ def _hit(doc: Mapping[str, Any], source_filter: Any) -> dict[str, Any]:
             source_filter.get("includes") if isinstance(source_filter, Mapping) else source_filter
         )
         source = {}
+        if includes is None:  # an "excludes"-only filter: ERST's clients never send one
+            raise ValueError("only _source includes are served")
         for path in includes:
             value = _field(doc, path)
             if value is None and not _has(doc, path):
