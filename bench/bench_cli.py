@@ -27,6 +27,8 @@ Data sets (all with ground truth; provenance in ``bench/data/README.md``):
 - ``historical_50k``: Splink's 50,578 historical persons (``bench/data/``);
 - ``fake_1000``: Splink's 1,000 fake persons with truth (``bench/data/``);
 - ``chicago``: dedupe.io's 3,337 Chicago early-childhood sites, organisations (``bench/data/``);
+- ``restaurants``: the Fodors and Zagat guides' 864 restaurants (organisations, US addresses and
+  phones; 112 pairs), a set no datavask rule was shaped on (``bench/data/``);
 - ``danish_<rows>``: ``bench.generate`` at 20,000 rows (seed 1); ``--danish-rows 20000 1000000`` for
   the full run.
 
@@ -119,6 +121,11 @@ def chicago() -> DataSet:
     frame = pl.read_csv(DATA / "chicago_childcare.csv", infer_schema=False)
     keep = ["Id", "Source", "Site name", "Address", "Zip", "Phone", "Program Name"]
     return DataSet("chicago", frame.select(keep), frame["True Id"].alias("entity"))
+
+
+def restaurants() -> DataSet:
+    frame = pl.read_csv(DATA / "restaurants.csv", infer_schema=False)
+    return DataSet("restaurants", frame.drop("class"), frame["class"].alias("entity"))
 
 
 def danish(rows: int, seed: int = 1) -> DataSet:
@@ -328,6 +335,22 @@ def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any
         ]
         deterministic = [block_on("site_name", "address"), block_on("phone", "address")]
         training = [block_on("phone"), block_on("substr(site_name, 1, 5)")]
+    elif name == "restaurants":
+        comparisons = [
+            cl.JaroWinklerAtThresholds("name", [0.92, 0.8]).configure(
+                term_frequency_adjustments=True
+            ),
+            cl.JaroWinklerAtThresholds("addr", [0.92, 0.8]),
+            cl.ExactMatch("city").configure(term_frequency_adjustments=True),
+            cl.ExactMatch("phone").configure(term_frequency_adjustments=True),
+        ]
+        blocking = [
+            block_on("phone"),
+            block_on("substr(name, 1, 5)"),
+            block_on("substr(addr, 1, 8)"),
+        ]
+        deterministic = [block_on("name", "addr"), block_on("phone", "addr")]
+        training = [block_on("phone"), block_on("substr(name, 1, 5)")]
     else:  # the Danish generator's export
         comparisons = [
             cl.JaroWinklerAtThresholds("navn", [0.92, 0.8]).configure(
@@ -458,6 +481,7 @@ DATASETS: dict[str, Callable[[], DataSet]] = {
     "historical_50k": historical_50k,
     "fake_1000": fake_1000,
     "chicago": chicago,
+    "restaurants": restaurants,
 }
 
 
