@@ -54,7 +54,8 @@ PROGRESS = {
 
 def step_reached(stderr: str) -> str:
     """The step a stopped run was in: the first whose progress line (on standard error) does not
-    say it finished; "unknown" when it printed none (a run stopped may not have flushed it)."""
+    say it finished (a run without a terminal prints each when it is done); "unknown" when it
+    printed none."""
     if not any(label in stderr for label in PROGRESS.values()):
         return "unknown"
     for step, label in PROGRESS.items():

@@ -361,16 +361,22 @@ def _run(**options: Any) -> dict[str, Any]:
         TimeElapsedColumn(),
         console=console,
         transient=False,
+        # a live bar only on a terminal: in a log or a pipe it is drawn once at the end, so a run
+        # stopped midway would not say where; there each step prints its line when it is done
+        disable=not console.is_terminal,
     )
     tasks = {s: progress.add_task(label, total=1, start=False) for s, label in STEP_LABELS.items()}
 
     def report(step: str, event: str, seconds: float | None) -> None:
         if event == "start":
-            progress.start_task(tasks[step])
+            if not progress.disable:
+                progress.start_task(tasks[step])
+            return
+        done = f"{STEP_LABELS[step]} ({seconds:.1f} s)"
+        if progress.disable:
+            console.print(f"  {done}")
         else:
-            progress.update(
-                tasks[step], completed=1, description=f"{STEP_LABELS[step]} ({seconds:.1f} s)"
-            )
+            progress.update(tasks[step], completed=1, description=done)
 
     set_reporter(report)
     try:

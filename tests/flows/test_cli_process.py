@@ -150,6 +150,22 @@ def test_a_signal_stops_a_run_promptly_and_leaves_nothing(
     _stop_mid_run(tmp_path, big_input, stopped, signum, code)
 
 
+def test_a_piped_run_logs_each_step_when_it_is_done(
+    tmp_path: Path, big_input: Path, stopped: list[subprocess.Popen[str]]
+) -> None:
+    """Before: without a terminal the progress bars were drawn once, at the end, so the log of a
+    run killed midway (out of memory, a timeout) did not say how far it got."""
+    process = _start(tmp_path, big_input, tmp_path / "out")
+    stopped.append(process)
+    _wait_for(process, tmp_path / "tmp" / "datavask-work-*", "canonical.parquet")
+    time.sleep(0.3)
+    process.kill()
+    _, stderr = process.communicate(timeout=60)
+    assert re.search(r"^  Reading input \([\d.]+ s\)$", stderr, flags=re.M), stderr[-2000:]
+    assert "Finding duplicates" not in stderr
+    assert "━" not in stderr
+
+
 @pytest.mark.prefect
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_stops_a_prefect_run_promptly(
