@@ -8,7 +8,10 @@ numbers (``20304050 / 30405060``), or a number with an extension (``33 12 34 56 
 
 The rules (the reference is :func:`parse_phone`, one value at a time with ``phonenumbers``):
 
-- a value is split into parts at ``/ ; , |``, new lines and the words *og*, *eller*, *or*;
+- a value is split into parts at ``; , |``, new lines and the words *og*, *eller*, *or*, and at
+  ``/`` unless the text between those separators is, as a whole, one valid number of the region
+  (``310/246-1501``, an American area code written with a slash, ``030/1234567`` in Germany):
+  ``20304050 / 30405060`` is two Danish numbers, sixteen digits no Danish number has;
 - an extension (``lok. 12``, ``lokal 12``, ``ext 12``, ``x12``, ``#12``) is cut off a part and kept
   apart (:func:`split_extension`);
 - each part is parsed with ``phonenumbers.parse`` in the record's region (from ``raw_country``,
@@ -92,7 +95,9 @@ _FAST_DK: Final = (
     r"(?P<digits>[0-9](?:[ .\-]?[0-9]){7})$"
 )
 
-_SPLIT: Final = re.compile(r"[/;,|\n\r]|\s+(?:og|eller|or)\s+", re.IGNORECASE)
+# The separators that always part two numbers; ``/`` parts them only where the text it sits in is
+# no one number (:func:`slash_parts`).
+_SPLIT: Final = re.compile(r"[;,|\n\r]|\s+(?:og|eller|or)\s+", re.IGNORECASE)
 _EXTENSION: Final = re.compile(
     r"^(?P<number>.*[0-9].*?)[\s,]*"
     r"(?:lok(?:al)?|ext(?:ension)?|x|#)[.:]?\s*(?P<extension>[0-9]{1,6})\s*$",
@@ -214,6 +219,34 @@ def numbers_in_part(part: str, region: str) -> list[str]:
     ]
 
 
+def one_number(text: str, region: str) -> bool:
+    """Whether ``text`` (extension cut off) is as a whole one valid number of ``region``.
+
+    >>> one_number('310/246-1501', 'US'), one_number('20304050 / 30405060', 'DK')
+    (True, False)
+    """
+    number, _ = split_extension(text.strip())
+    if not number or len(number) > MAX_PART_LENGTH:
+        return False
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except NumberParseException:
+        return False
+    return bool(phonenumbers.is_valid_number(parsed))
+
+
+def slash_parts(chunk: str, region: str) -> list[str]:
+    """``chunk`` (a value's text between separators other than ``/``) split at ``/``, unless it is
+    as a whole one valid number of ``region``.
+
+    >>> slash_parts('310/246-1501', 'US'), slash_parts('20304050 / 30405060', 'DK')
+    (['310/246-1501'], ['20304050 ', ' 30405060'])
+    """
+    if "/" in chunk and not one_number(chunk, region):
+        return chunk.split("/")
+    return [chunk]
+
+
 def _fragment(part: str, start: int, end: int, covered: list[bool]) -> bool:
     """True when the match ``part[start:end]`` is the tail or head of a longer run of digit groups
     (``0151 23456789``: a German number whose last eight digits look Danish). Its neighbour,
@@ -240,7 +273,8 @@ def parse_phone_with_extension(
         return [], None
     numbers: list[str] = []
     first_extension = None
-    for raw_part in _SPLIT.split(value):
+    raw_parts = (part for chunk in _SPLIT.split(value) for part in slash_parts(chunk, region))
+    for raw_part in raw_parts:
         if len(raw_part) > MAX_PART_LENGTH:
             continue
         part, extension = split_extension(raw_part.strip())
@@ -307,7 +341,7 @@ PY_WHITESPACE: Final = (
 )
 _WS: Final = f"[{PY_WHITESPACE}]"
 # _SPLIT and _EXTENSION in the polars regex dialect.
-_SPLIT_EXPR: Final = f"(?i)[/;,|\\n\\r]|{_WS}+(?:og|eller|or){_WS}+"
+_SPLIT_EXPR: Final = f"(?i)[;,|\\n\\r]|{_WS}+(?:og|eller|or){_WS}+"
 _EXTENSION_EXPR: Final = (
     f"(?is)^(.*[0-9].*?)[{PY_WHITESPACE},]*"
     f"(?:lok(?:al)?|ext(?:ension)?|x|#)[.:]?{_WS}*([0-9]{{1,6}}){_WS}*$"
@@ -370,12 +404,15 @@ def _pending_numbers(pending: pl.DataFrame) -> pl.DataFrame:
     keyed = pending.filter(~pl.col("value").str.contains(_PART_BREAK, literal=True))
     keyed = keyed.with_row_index("key")
     parts = (
-        keyed.select(
-            "key",
-            "region",
-            part=pl.col("value").str.replace_all(_SPLIT_EXPR, _PART_BREAK).str.split(_PART_BREAK),
+        _slash_split(
+            keyed.select(
+                "key",
+                "region",
+                part=pl.col("value")
+                .str.replace_all(_SPLIT_EXPR, _PART_BREAK)
+                .str.split(_PART_BREAK),
+            ).explode("part")
         )
-        .explode("part")
         .filter(pl.col("part").str.len_chars() <= MAX_PART_LENGTH)
         .with_columns(pl.col("part").str.strip_chars(PY_WHITESPACE))
         .with_columns(
@@ -408,6 +445,30 @@ def _pending_numbers(pending: pl.DataFrame) -> pl.DataFrame:
         "extension",
     )
     return pl.concat([result, odd_result])
+
+
+def _slash_split(chunks: pl.DataFrame) -> pl.DataFrame:
+    """``chunks`` (``key``, ``region``, ``part``: a value's text between the separators other than
+    ``/``) with each part split at ``/`` unless it is as a whole one valid number of its region
+    (:func:`slash_parts`); phonenumbers sees each distinct (part, region) holding a ``/`` once."""
+    slashed = chunks.filter(pl.col("part").str.contains("/", literal=True))
+    if slashed.height == 0:
+        return chunks
+    distinct = slashed.select("part", "region").unique()
+    whole = distinct.with_columns(
+        whole=pl.Series([one_number(p, r) for p, r in distinct.iter_rows()], dtype=pl.Boolean)
+    )
+    split = pl.col("part").str.split("/")
+    return (
+        chunks.join(whole, on=["part", "region"], how="left", maintain_order="left")
+        .with_columns(
+            part=pl.when(pl.col("whole").fill_null(True))
+            .then(pl.concat_list("part"))
+            .otherwise(split)
+        )
+        .explode("part")
+        .drop("whole")
+    )
 
 
 def _field_numbers(values: pl.DataFrame) -> pl.DataFrame:
