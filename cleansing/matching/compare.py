@@ -807,7 +807,39 @@ def _phone(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         .then(1)
         .otherwise(0)
     )
-    return pl.select(expr.cast(pl.Int8)).to_series(), shared
+    level = pl.select(expr.cast(pl.Int8)).to_series()
+    a, b = pv.both("_phones")
+    typed_a, typed_b = (side.list.first().str.starts_with("#").fill_null(False) for side in (a, b))
+    mixed = (level == 0) & (typed_a != typed_b)
+    if mixed.any():
+        at = mixed.arg_true()
+        read = pl.select(pl.when(typed_a).then(b).otherwise(a).gather(at)).to_series()
+        typed = pl.select(pl.when(typed_a).then(a).otherwise(b).gather(at)).to_series()
+        found = _typed_in_read(typed, read)
+        level = level.scatter(at, pl.select(found.is_not_null().cast(pl.Int8) * 2 - 1).to_series())
+        shared = shared.scatter(at, found)
+    return level, shared
+
+
+def _typed_in_read(typed: pl.Series, read: pl.Series) -> pl.Series:
+    """Per pair of a record whose phone could not be read (``typed``: its digits as written,
+    ``#2139381447``) and one whose number was (``read``: E.164): the read number whose digits end
+    with the typed ones, else null. ``213/938-1447`` of one record and ``+12139381447`` of the
+    other are one number; typed digits that end no read number say nothing either way: a number
+    that could not be read is no different number."""
+    pairs = pl.DataFrame({"typed": typed, "read": read}).with_row_index("pair")
+    hits = (
+        pairs.explode("typed")
+        .explode("read")
+        .filter(
+            pl.col("read")
+            .str.replace_all(r"\D", "")
+            .str.ends_with(pl.col("typed").str.strip_prefix("#"))
+        )
+        .group_by("pair")
+        .agg(pl.col("read").first())
+    )
+    return pairs.join(hits, on="pair", how="left", maintain_order="left").get_column("read_right")
 
 
 def _email(pv: PairValues, comparison: Comparison) -> ComparisonOutput:

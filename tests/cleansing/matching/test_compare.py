@@ -212,6 +212,35 @@ def test_a_placeholder_phone_is_missing_not_different() -> None:
     assert labels == ["missing", "missing", "shared number"]
 
 
+def test_a_number_that_could_not_be_read_is_compared_by_its_digits_not_called_different() -> None:
+    # 213/938-1447 left unread on one record, +12139381447 read on the other: one number. Digits
+    # that end no read number say nothing either way; two read numbers, or two typed ones, that
+    # differ are still different.
+    typed = ["213/938-1447", "938-1447", "555-0199 99", None, None, "555-0199 99"]
+    read = [None, None, None, "+12139381447", "+12135550100", None]
+    rows = frame([{"phone_e164": r} for r in read])
+    records = prepare_records(rows.with_columns(raw_phone=pl.Series(typed), raw_mobile=None))
+    assert records["_phones"].to_list()[:3] == [["#2139381447"], ["#9381447"], ["#555019999"]]
+    levels = compare_pairs(
+        records,
+        pl.Series([0, 1, 2, 3, 0, 0], dtype=pl.UInt32),
+        pl.Series([3, 3, 3, 4, 1, 5], dtype=pl.UInt32),
+        (COMPARISONS["phone"],),
+    )
+    labels = [
+        "missing" if lv < 0 else COMPARISONS["phone"].levels[lv] for lv in levels["lvl_phone"]
+    ]
+    assert labels == [
+        "shared number",
+        "shared number",
+        "missing",
+        "different",
+        "different",
+        "different",
+    ]
+    assert levels["tfv_phone"].to_list()[:2] == ["+12139381447", "+12139381447"]
+
+
 JUNK = ["", " ", "１２３４", "🙂🙂", "x" * 10_000, "-", "a@b@c"]
 
 
