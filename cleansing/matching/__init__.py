@@ -489,8 +489,13 @@ def _refused_to_review(scored: pl.DataFrame, refused: pl.DataFrame) -> pl.DataFr
 def _adapted(records: pl.DataFrame, names: tuple[str, ...]) -> tuple[str, ...]:
     """The comparisons for the fields this file has: without streets the whole-address comparison
     says nothing, so postal code and city are compared on their own (a British postcode or a
-    town is evidence too)."""
-    if "address" not in names or records["street_key"].count() > 0:
+    town is evidence too). Without any postal code (an American customer list, a CRM that never
+    asked for one) it is not made either — it places a street by its postal code — and the
+    town is what the file has to place a customer: ``los angeles`` / ``studio city`` is
+    weighed as the file shows towns differ, not read as two postal codes would be."""
+    if "address" not in names:
+        return names
+    if records["street_key"].count() > 0 and records["postal_code"].count() > 0:
         return names
     return tuple(n for n in names if n != "address") + tuple(
         n for n in ("postal_code", "city") if n not in names

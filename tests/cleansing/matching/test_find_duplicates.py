@@ -337,3 +337,34 @@ def test_a_pair_no_key_proposed_is_at_most_a_review() -> None:
     )
     decided = pairs.select(_decision(band).alias("decision"))["decision"].to_list()
     assert decided == ["match", "review", "review", "non-match", "non-match"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "compared"),
+    [
+        # A Danish file: the whole address, never its parts.
+        (("street_key", "house_number", "postal_code", "city"), {"address"}),
+        # No postal code anywhere (an American list, a CRM that never asked): the town is compared.
+        (("street_key", "house_number", "city"), {"city"}),
+        # No street: postal code and town on their own.
+        (("postal_code", "city"), {"postal_code", "city"}),
+    ],
+)
+def test_the_address_comparisons_follow_the_fields_the_file_has(
+    fields: tuple[str, ...], compared: set[str]
+) -> None:
+    values = {
+        "street_key": ["main st", "main st", "sunset blvd"],
+        "house_number": ["12", "12", "8358"],
+        "postal_code": ["8000", "8000", "2100"],
+        "city": ["los angeles", "los angeles", "w hollywood"],
+    }
+    rows = [
+        {"customer_type": "company", "name_key": name, **{f: values[f][i] for f in fields}}
+        for i, name in enumerate(("campanile", "campanile", "fenix"))
+    ]
+    city = pl.Series("city", values["city"] if "city" in fields else [None] * 3, pl.String)
+    result = find_duplicates(frame(rows).with_columns(city))
+    address_parts = {"address", "street", "house_number", "postal_code", "city"}
+    explained = set(result.pairs["explanation"].struct.fields) & address_parts
+    assert explained == compared
