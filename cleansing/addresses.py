@@ -217,6 +217,9 @@ def street_key(expr: pl.Expr, abbreviations: str | None = "street_abbreviations"
 # Door designations as the address register writes them: tv/th/mf, a number, or a short code.
 _DOOR_SHAPE = r"(?i)^(tv|th|mf|[1-9]\d{0,3}|[a-zæøå][1-9]?\d{0,2}|[1-9]\d{0,2}[a-zæøå])$"
 _HOUSE_NUMBER_SHAPE = r"^\d{1,4}[A-ZÆØÅ]?(-(\d{1,4}[A-ZÆØÅ]?|[A-ZÆØÅ]))?$"
+# Abroad a number written first runs to five digits (``12224 Ventura Blvd``, ``23725 W Malibu
+# Rd``: American numbers count the distance along the street).
+_FOREIGN_HOUSE_NUMBER_SHAPE = r"^\d{1,5}[A-ZÆØÅ]?(-(\d{1,5}[A-ZÆØÅ]?|[A-ZÆØÅ]))?$"
 
 
 def _place_name(city: pl.Expr) -> pl.Expr:
@@ -901,9 +904,10 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     # What the parts may look like: junk typed into a structured column (emoji, control
     # characters, 10 kB of digits) is dropped rather than passed on as a valid-looking value.
     frame = frame.with_columns(
-        house_number=pl.when(pl.col("house_number").str.contains(_HOUSE_NUMBER_SHAPE)).then(
-            pl.col("house_number")
-        ),
+        house_number=pl.when(
+            pl.col("house_number").str.contains(_HOUSE_NUMBER_SHAPE)
+            | (~is_dk & pl.col("house_number").str.contains(_FOREIGN_HOUSE_NUMBER_SHAPE))
+        ).then(pl.col("house_number")),
         floor=pl.when(pl.col("floor").str.contains(r"^(st|kl|\d{1,2})$")).then(pl.col("floor")),
         door=pl.when(pl.col("door").str.contains(_DOOR_SHAPE)).then(pl.col("door")),
         city=pl.when(_place_name(pl.col("city")) & ~_placeholder(pl.col("city"))).then(

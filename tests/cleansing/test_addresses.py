@@ -405,3 +405,22 @@ def test_a_lone_foreign_code_and_city_stays_one() -> None:
     out = _addresses(raw_address=["0154 Oslo"], raw_phone=["+47 22 12 34 56"])
     assert out.select("postal_code", "city", "country").row(0) == ("0154", "Oslo", "NO")
     assert out["street"].to_list() == [None]
+
+
+def test_a_five_digit_house_number_abroad_is_kept() -> None:
+    """American numbers count the distance along the street: ``12224 Ventura Blvd`` keeps 12224;
+    a Danish address keeps the Danish shape (at most four digits)."""
+    out = _addresses(
+        raw_address=[
+            "12224 ventura blvd.",
+            "23725 W. Malibu Rd.",
+            "12224 Vestergade",
+            "Vestergade 12",
+        ],
+        raw_postal_code=[None, None, "8000", "8000"],
+        raw_city=["Studio City", "Malibu", "Aarhus C", "Aarhus C"],
+        raw_country=["US", "USA", None, None],
+    )
+    assert out["house_number"].to_list() == ["12224", "23725", None, "12"]
+    assert out["street"].to_list() == ["Ventura Blvd", "W. Malibu Rd", "Vestergade", "Vestergade"]
+    assert out["country"].to_list() == ["US", "US", "DK", "DK"]
