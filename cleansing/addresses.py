@@ -75,8 +75,12 @@ _NUMBER_TAIL = (
 
 # ``2 Main Road``, ``435 S. La Cienega Blvd.``, ``12b Rue de Rivoli``: the number first, as in
 # English, French and American addresses; tried only where no number follows the street. A
-# letter after a space is the street's (``3901 S State St``: South), not the number's.
-_NUMBER_FIRST = rf"^(?P<number>\d{{1,5}})(?P<letter>{_LETTER})?(?:\s+|,\s*)(?P<street>\p{{L}}[^,]*)"
+# letter after a space is the street's (``3901 S State St``: South), not the number's. A street
+# may start with an English ordinal (``854 7th Ave``, ``156 2nd Avenue``).
+_NUMBER_FIRST = (
+    rf"^(?P<number>\d{{1,5}})(?P<letter>{_LETTER})?(?:\s+|,\s*)"
+    r"(?P<street>(?:\p{L}|\d{1,3}(?i:st|nd|rd|th)\s+\p{L})[^,]*)"
+)
 
 # Floor and door after the house number: ``2. tv``, ``st. th``, ``2. sal tv``, ``1.``, ``kl.``,
 # ``3. 312``, ``lejl. 4``. Matched on the lower-cased rest with commas as spaces.
