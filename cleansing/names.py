@@ -336,7 +336,11 @@ def _casing() -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]
 def _title_case(expr: pl.Expr) -> pl.Expr:
     # to_titlecase capitalises after every non-letter, which is right for Hans-Jørgen and
     # O'Brien but not for the possessive 's of McDonald's.
-    return expr.str.to_titlecase().str.replace_all(r"(\p{L})(['’])S(?-u:\b)", "${1}${2}s")
+    titled = expr.str.to_titlecase().str.replace_all(r"(\p{L})(['’])S(?-u:\b)", "${1}${2}s")
+    # Nor for an English ordinal: ``3rd st`` is ``3rd St``, not ``3Rd St``.
+    for suffix in ("St", "Nd", "Rd", "Th"):
+        titled = titled.str.replace_all(rf"(\d){suffix}(?-u:\b)", f"${{1}}{suffix.lower()}")
+    return titled
 
 
 def proper_case(expr: pl.Expr) -> pl.Expr:
