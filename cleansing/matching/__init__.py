@@ -79,13 +79,15 @@ from datavask.cleansing.matching.evaluation import evaluate
 from datavask.cleansing.matching.fellegi_sunter import (
     SAME_CUSTOMER,
     FellegiSunterModel,
+    ScoringPatterns,
     TfCodes,
     consistent_prior,
     encode_tf_values,
     estimate_u,
     level_patterns,
     random_pair_prior,
-    score_pairs,
+    score_by_pattern,
+    scoring_patterns,
     term_frequencies,
     tf_codes,
     tf_value_codes,
@@ -335,14 +337,16 @@ def _sessions(
 @dataclass(frozen=True)
 class _Compared:
     """Candidate pairs (``_l``, ``_r``, ``blocking_rule``) compared: their levels, tf values
-    (:func:`~.fellegi_sunter.encode_tf_values`) and the values' codes, hard-rule vetoes and
-    copies; what every scoring pass scores. The blocking's pairs are one, the ``two_hop`` pairs
-    (:mod:`.two_hop`) another."""
+    (:func:`~.fellegi_sunter.encode_tf_values`) and the values' codes, the distinct patterns of
+    both (:func:`~.fellegi_sunter.scoring_patterns`), hard-rule vetoes and copies; what every
+    scoring pass scores. The blocking's pairs are one, the ``two_hop`` pairs (:mod:`.two_hop`)
+    another."""
 
     pairs: pl.DataFrame
     levels: pl.DataFrame
     tf_values: dict[str, pl.Series]
     value_codes: dict[str, pl.Series]
+    patterns: ScoringPatterns
     vetoes: pl.Series
     copied: pl.Series
 
@@ -699,16 +703,20 @@ def find_duplicates(
     # evaluation against a truth reads them.
     by_rule = found.by_rule if truth is not None else found.by_rule.clear()
     del found
-    batches = [_Compared(candidates, levels, tf_values, value_codes, vetoes, copied)]
+    with clock("score"):
+        patterns = scoring_patterns(levels)
+    batches = [_Compared(candidates, levels, tf_values, value_codes, patterns, vetoes, copied)]
     band = _band(review_band, settings, model)
     decide = copies_match(_decision(band)).alias("decision")
 
     def scored_batch(batch: _Compared, customers: pl.Series) -> pl.DataFrame:
         pairs = batch.pairs
         return (
-            score_pairs(
-                batch.levels.with_columns(_same_customer(customers, pairs)),
+            score_by_pattern(
+                batch.levels,
+                batch.patterns,
                 model,
+                same_customer=_same_customer(customers, pairs),
                 tf_values=batch.tf_values,
                 value_codes=batch.value_codes,
             )
@@ -747,8 +755,13 @@ def find_duplicates(
             hop_vetoes, hop_copied = vetoes_and_copies(hop, hop_levels)
         with clock("term_frequencies"):
             hop_codes = tf_value_codes(hop_values, codes)
-        batches.append(_Compared(hop, hop_levels, hop_values, hop_codes, hop_vetoes, hop_copied))
         with clock("score"):
+            hop_patterns = scoring_patterns(hop_levels)
+            batches.append(
+                _Compared(
+                    hop, hop_levels, hop_values, hop_codes, hop_patterns, hop_vetoes, hop_copied
+                )
+            )
             scored = pl.concat([scored, scored_batch(batches[-1], copies)], how="vertical_relaxed")
         labels, split, matched, refused = _cluster(records, scored, band, clock)
         blocking_report = pl.concat(

@@ -1165,3 +1165,58 @@ def score_pairs(
         .with_columns(total.alias("match_weight"))
         .with_columns((1.0 / (1.0 + (2.0 ** (-pl.col("match_weight"))))).alias("match_probability"))
     )
+
+
+@dataclass(frozen=True)
+class ScoringPatterns:
+    """The distinct rows of compared pairs' levels and tf value codes (``lvl_<name>``,
+    ``tfv_<name>`` as :func:`encode_tf_values` coded them), and each pair's row among them
+    (``of_pair``, UInt32): what :func:`score_by_pattern` scores instead of every pair."""
+
+    patterns: pl.DataFrame
+    of_pair: pl.Series
+
+
+def scoring_patterns(levels: pl.DataFrame) -> ScoringPatterns:
+    """:class:`ScoringPatterns` of ``levels`` (``lvl_*`` and encoded ``tfv_*`` columns only).
+
+    A pair's weight depends on its levels, the codes of its agreeing values and whether the pass
+    counts its records as one customer, nothing else. Candidate pairs repeat those: two namesakes
+    in one postal code agree on a first name and differ in all else, as thousands of others do
+    (200,000 generated Danish rows: 692,531 pairs, 80,429 patterns)."""
+    grouped = levels.with_row_index("_at").group_by(levels.columns, maintain_order=True).agg("_at")
+    positions = grouped.get_column("_at")
+    rows = positions.explode()
+    numbers = pl.int_range(grouped.height, dtype=pl.UInt32, eager=True)
+    pattern = numbers.repeat_by(positions.list.len()).explode()
+    of_pair = pl.repeat(0, levels.height, dtype=pl.UInt32, eager=True).scatter(rows, pattern)
+    return ScoringPatterns(grouped.drop("_at"), of_pair.alias("_pattern"))
+
+
+def score_by_pattern(
+    levels: pl.DataFrame,
+    patterns: ScoringPatterns,
+    model: FellegiSunterModel,
+    *,
+    same_customer: pl.Series | None = None,
+    tf_values: dict[str, pl.Series] | None = None,
+    value_codes: dict[str, pl.Series] | None = None,
+) -> pl.DataFrame:
+    """:func:`score_pairs` of ``levels`` (with ``same_customer`` as its ``_same_customer``
+    column), scored once per pattern (:func:`scoring_patterns`) and each pair's weights gathered
+    from its pattern's: the same frame, number for number, as scoring every pair, for the work of
+    the patterns and one gather per column.
+
+    Every scoring pass scores every candidate pair; the patterns are found once and each pass
+    scores them twice (its records counted as two customers and as one)."""
+    table, at = patterns.patterns, patterns.of_pair
+    if same_customer is not None:
+        same = same_customer.fill_null(False)  # null weighs as two customers, as in score_pairs
+        table = pl.concat(
+            [table.with_columns(pl.lit(flag).alias(SAME_CUSTOMER)) for flag in (False, True)]
+        )
+        at = at + same.cast(pl.UInt32) * patterns.patterns.height
+        levels = levels.with_columns(same_customer.alias(SAME_CUSTOMER))
+    scored = score_pairs(table, model, tf_values=tf_values, value_codes=value_codes)
+    added = scored.drop(table.columns)
+    return levels.hstack(added[at])
