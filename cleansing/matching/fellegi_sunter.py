@@ -1193,6 +1193,37 @@ def scoring_patterns(levels: pl.DataFrame) -> ScoringPatterns:
     return ScoringPatterns(grouped.drop("_at"), of_pair.alias("_pattern"))
 
 
+def pattern_scores(
+    patterns: ScoringPatterns,
+    model: FellegiSunterModel,
+    *,
+    apart: bool,
+    tf_values: dict[str, pl.Series] | None = None,
+    value_codes: dict[str, pl.Series] | None = None,
+) -> pl.DataFrame:
+    """:func:`score_pairs`' ``w_<name>``, ``match_weight`` and ``match_probability`` of each
+    pattern (:func:`scoring_patterns`); with ``apart`` twice, the patterns of pairs counted as
+    two customers first, then as one (see :func:`pattern_rows`)."""
+    table = patterns.patterns
+    if apart:
+        table = pl.concat(
+            [table.with_columns(pl.lit(flag).alias(SAME_CUSTOMER)) for flag in (False, True)]
+        )
+    return score_pairs(table, model, tf_values=tf_values, value_codes=value_codes).drop(
+        table.columns
+    )
+
+
+def pattern_rows(patterns: ScoringPatterns, same_customer: pl.Series | None = None) -> pl.Series:
+    """Each pair's row in :func:`pattern_scores` (``apart`` where ``same_customer`` is given):
+    its pattern's, among those counted as one customer where ``same_customer`` says so (null
+    weighs as two customers, as in :func:`score_pairs`)."""
+    if same_customer is None:
+        return patterns.of_pair
+    same = same_customer.fill_null(False).cast(pl.UInt32)
+    return patterns.of_pair + same * patterns.patterns.height
+
+
 def score_by_pattern(
     levels: pl.DataFrame,
     patterns: ScoringPatterns,
@@ -1203,20 +1234,16 @@ def score_by_pattern(
     value_codes: dict[str, pl.Series] | None = None,
 ) -> pl.DataFrame:
     """:func:`score_pairs` of ``levels`` (with ``same_customer`` as its ``_same_customer``
-    column), scored once per pattern (:func:`scoring_patterns`) and each pair's weights gathered
-    from its pattern's: the same frame, number for number, as scoring every pair, for the work of
-    the patterns and one gather per column.
-
-    Every scoring pass scores every candidate pair; the patterns are found once and each pass
-    scores them twice (its records counted as two customers and as one)."""
-    table, at = patterns.patterns, patterns.of_pair
+    column), scored once per pattern (:func:`pattern_scores`) and each pair's weights gathered
+    from its pattern's (:func:`pattern_rows`): the same frame, number for number, as scoring
+    every pair, for the work of the patterns and one gather per column."""
+    scores = pattern_scores(
+        patterns,
+        model,
+        apart=same_customer is not None,
+        tf_values=tf_values,
+        value_codes=value_codes,
+    )
     if same_customer is not None:
-        same = same_customer.fill_null(False)  # null weighs as two customers, as in score_pairs
-        table = pl.concat(
-            [table.with_columns(pl.lit(flag).alias(SAME_CUSTOMER)) for flag in (False, True)]
-        )
-        at = at + same.cast(pl.UInt32) * patterns.patterns.height
         levels = levels.with_columns(same_customer.alias(SAME_CUSTOMER))
-    scored = score_pairs(table, model, tf_values=tf_values, value_codes=value_codes)
-    added = scored.drop(table.columns)
-    return levels.hstack(added[at])
+    return levels.hstack(scores[pattern_rows(patterns, same_customer)])
