@@ -79,13 +79,16 @@ from datavask.cleansing.matching.evaluation import evaluate
 from datavask.cleansing.matching.fellegi_sunter import (
     SAME_CUSTOMER,
     FellegiSunterModel,
+    ScoringPatterns,
     TfCodes,
     consistent_prior,
     encode_tf_values,
     estimate_u,
     level_patterns,
+    pattern_rows,
+    pattern_scores,
     random_pair_prior,
-    score_pairs,
+    scoring_patterns,
     term_frequencies,
     tf_codes,
     tf_value_codes,
@@ -335,14 +338,16 @@ def _sessions(
 @dataclass(frozen=True)
 class _Compared:
     """Candidate pairs (``_l``, ``_r``, ``blocking_rule``) compared: their levels, tf values
-    (:func:`~.fellegi_sunter.encode_tf_values`) and the values' codes, hard-rule vetoes and
-    copies; what every scoring pass scores. The blocking's pairs are one, the ``two_hop`` pairs
-    (:mod:`.two_hop`) another."""
+    (:func:`~.fellegi_sunter.encode_tf_values`) and the values' codes, the distinct patterns of
+    both (:func:`~.fellegi_sunter.scoring_patterns`), hard-rule vetoes and copies; what every
+    scoring pass scores. The blocking's pairs are one, the ``two_hop`` pairs (:mod:`.two_hop`)
+    another."""
 
     pairs: pl.DataFrame
     levels: pl.DataFrame
     tf_values: dict[str, pl.Series]
     value_codes: dict[str, pl.Series]
+    patterns: ScoringPatterns
     vetoes: pl.Series
     copied: pl.Series
 
@@ -446,11 +451,7 @@ def _pairs_frame(
     """The pairs :attr:`MatchResult.pairs` describes: every pair but the non-matches below
     ``pair_floor`` that no reviewer decided, by record id, with their explanation. ``records``
     holds (at least) the records the pairs name, sorted by ``_idx``: all of them, or a chunk's."""
-    pairs = scored.filter(
-        (pl.col("decision") != "non-match")
-        | (pl.col("match_probability") >= pair_floor)
-        | pl.col("reviewed").is_not_null()
-    )
+    pairs = scored.filter(_kept(pair_floor))
     positions, record_ids = records["_idx"], records["record_id"]
     at_l, at_r = positions.search_sorted(pairs["_l"]), positions.search_sorted(pairs["_r"])
     return pairs.select(
@@ -466,6 +467,27 @@ def _pairs_frame(
         "model_decision",
         _explanation(comparisons),
     )
+
+
+def _kept(pair_floor: float) -> pl.Expr:
+    """The scored pairs :attr:`MatchResult.pairs` holds: all but the non-matches below
+    ``pair_floor`` that no reviewer decided."""
+    return (
+        (pl.col("decision") != "non-match")
+        | (pl.col("match_probability") >= pair_floor)
+        | pl.col("reviewed").is_not_null()
+    )
+
+
+# A scored pair's row in its batch's pattern weights, counted over the batches in order.
+_PATTERN: Final = "_pattern"
+
+
+def _with_weights(scored: pl.DataFrame, weights: list[pl.DataFrame]) -> pl.DataFrame:
+    """``scored`` with each pair's ``w_<name>`` per comparison, gathered from the pattern weights
+    of its batch (``weights``, one frame per batch in order; ``_pattern`` says the row)."""
+    table = pl.concat(weights, how="vertical") if len(weights) > 1 else weights[0]
+    return scored.hstack(table[scored.get_column(_PATTERN)]).drop(_PATTERN)
 
 
 def _refused_to_review(scored: pl.DataFrame, refused: pl.DataFrame) -> pl.DataFrame:
@@ -704,19 +726,34 @@ def find_duplicates(
     # evaluation against a truth reads them.
     by_rule = found.by_rule if truth is not None else found.by_rule.clear()
     del found
-    batches = [_Compared(candidates, levels, tf_values, value_codes, vetoes, copied)]
+    with clock("score"):
+        patterns = scoring_patterns(levels)
+    batches = [_Compared(candidates, levels, tf_values, value_codes, patterns, vetoes, copied)]
     band = _band(review_band, settings, model)
     decide = copies_match(_decision(band)).alias("decision")
 
-    def scored_batch(batch: _Compared, customers: pl.Series) -> pl.DataFrame:
-        pairs = batch.pairs
+    # Per batch, its patterns' weights of the last pass (pattern_scores). A pass's pairs gather
+    # only match_weight and match_probability from them, and their row (``_pattern``, counted
+    # over the batches in order); the weight per comparison is gathered at the end for the pairs
+    # kept (_with_weights), not for every candidate pair in every pass.
+    weights: list[pl.DataFrame] = []
+
+    def scored_batch(at: int, customers: pl.Series) -> pl.DataFrame:
+        batch, pairs = batches[at], batches[at].pairs
+        scores = pattern_scores(
+            batch.patterns,
+            model,
+            apart=True,
+            tf_values=batch.tf_values,
+            value_codes=batch.value_codes,
+        )
+        same = _same_customer(customers, pairs)
+        rows = pattern_rows(batch.patterns, same)
+        offset = sum(part.height for part in weights[:at])
+        weights[at:] = [scores.drop("match_weight", "match_probability")]
         return (
-            score_pairs(
-                batch.levels.with_columns(_same_customer(customers, pairs)),
-                model,
-                tf_values=batch.tf_values,
-                value_codes=batch.value_codes,
-            )
+            batch.levels.with_columns(same, (rows + offset).alias(_PATTERN))
+            .hstack(scores.select("match_weight", "match_probability")[rows])
             .with_columns(pairs["_l"], pairs["_r"], pairs["blocking_rule"])
             .with_columns(batch.vetoes, batch.copied)
             .with_columns(decide)
@@ -725,7 +762,7 @@ def find_duplicates(
 
     def scored_with(customers: pl.Series) -> pl.DataFrame:
         with clock("score"):
-            parts = [scored_batch(batch, customers) for batch in batches]
+            parts = [scored_batch(at, customers) for at in range(len(batches))]
             return parts[0] if len(parts) == 1 else pl.concat(parts, how="vertical_relaxed")
 
     scored = scored_with(copies)
@@ -752,9 +789,15 @@ def find_duplicates(
             hop_vetoes, hop_copied = vetoes_and_copies(hop, hop_levels)
         with clock("term_frequencies"):
             hop_codes = tf_value_codes(hop_values, codes)
-        batches.append(_Compared(hop, hop_levels, hop_values, hop_codes, hop_vetoes, hop_copied))
         with clock("score"):
-            scored = pl.concat([scored, scored_batch(batches[-1], copies)], how="vertical_relaxed")
+            hop_patterns = scoring_patterns(hop_levels)
+            batches.append(
+                _Compared(
+                    hop, hop_levels, hop_values, hop_codes, hop_patterns, hop_vetoes, hop_copied
+                )
+            )
+            hop_scored = scored_batch(len(batches) - 1, copies)
+            scored = pl.concat([scored, hop_scored], how="vertical_relaxed")
         labels, split, matched, refused = _cluster(records, scored, band, clock)
         blocking_report = pl.concat(
             [blocking_report]
@@ -782,7 +825,8 @@ def find_duplicates(
         review = scored.filter(pl.col("decision") == "review")
         in_review = records["_idx"].is_in(pl.concat([review["_l"], review["_r"]]).implode())
         clusters = cluster_frame(records, labels, in_review)
-        pairs = _pairs_frame(scored, records, comparisons, settings.pair_floor)
+        kept = _with_weights(scored.filter(_kept(settings.pair_floor)), weights)
+        pairs = _pairs_frame(kept, records, comparisons, settings.pair_floor)
 
     evaluation = None
     if truth is not None:

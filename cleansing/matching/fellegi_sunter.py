@@ -963,6 +963,38 @@ def tf_value_codes(values: dict[str, pl.Series], codes: TfCodes) -> dict[str, pl
     return positions
 
 
+def _tf_by_value(
+    name: str,
+    table: pl.DataFrame,
+    values: dict[str, pl.Series],
+    value_codes: dict[str, pl.Series] | None = None,
+) -> pl.DataFrame:
+    """The tf table's ``tf`` and (where it has one) ``tf_apart`` of each of the pairs' distinct
+    values of comparison ``name`` (``values[name]`` of :func:`encode_tf_values`, in its order;
+    null for a value the table lacks): through the values' codes where the table has them
+    (:func:`tf_value_codes`), else by joining on the text."""
+    columns = ["tf"] + ([TF_APART] if TF_APART in table.columns else [])
+    at = value_codes.get(name) if value_codes is not None else None
+    if at is not None and "code" in table.columns:
+        size = max(int(table["code"].max() or 0), int(at.max() or 0)) + 1  # type: ignore[arg-type]
+        return pl.DataFrame(
+            [
+                pl.repeat(None, size, dtype=pl.Float64, eager=True)
+                .scatter(table["code"], table[column])
+                .gather(at)
+                .alias(column)
+                for column in columns
+            ]
+        )
+    return (
+        values[name]
+        .alias("value")
+        .to_frame()
+        .join(table.select("value", *columns), on="value", how="left", maintain_order="left")
+        .select(columns)
+    )
+
+
 def _tf_lookup(
     frame: pl.DataFrame,
     name: str,
@@ -972,33 +1004,50 @@ def _tf_lookup(
 ) -> pl.DataFrame:
     """``_tf_<name>`` and ``_tfa_<name>``: the tf table's ``tf`` and ``tf_apart`` of each pair's
     ``tfv_<name>`` (null where it has none) — by position where the values are encoded
-    (:func:`encode_tf_values`), through the values' codes where the table has them
-    (:func:`tf_value_codes`), else by joining on the text."""
+    (:func:`encode_tf_values`, :func:`_tf_by_value`), else by joining on the text."""
     tfv = f"tfv_{name}"
-    at = value_codes.get(name) if values is not None and value_codes is not None else None
-    if at is not None and "code" in table.columns and TF_APART in table.columns:
-        size = max(int(table["code"].max() or 0), int(at.max() or 0)) + 1  # type: ignore[arg-type]
-        pair_codes = frame.get_column(tfv)
-        looked_up = []
-        for column, alias in (("tf", f"_tf_{name}"), (TF_APART, f"_tfa_{name}")):
-            by_code = pl.repeat(None, size, dtype=pl.Float64, eager=True).alias(alias)
-            by_code = by_code.scatter(table["code"], table[column])
-            looked_up.append(by_code.gather(at).gather(pair_codes))
-        return frame.with_columns(looked_up)
-    renamed = table.drop("code", strict=False).rename(
-        {"value": tfv, "tf": f"_tf_{name}", TF_APART: f"_tfa_{name}"}, strict=False
-    )
+    aliases = {"tf": f"_tf_{name}", TF_APART: f"_tfa_{name}"}
     if values is None:
+        renamed = table.drop("code", strict=False).rename({"value": tfv, **aliases}, strict=False)
         return frame.join(renamed, on=tfv, how="left", maintain_order="left")
-    per_value = (
-        values[name]
-        .alias(tfv)
-        .to_frame()
-        .join(renamed, on=tfv, how="left", maintain_order="left")
-        .drop(tfv)
-    )
+    per_value = _tf_by_value(name, table, values, value_codes)
     codes = frame.get_column(tfv)
-    return frame.with_columns(per_value.get_column(c).gather(codes) for c in per_value.columns)
+    return frame.with_columns(
+        per_value.get_column(c).gather(codes).alias(aliases[c]) for c in per_value.columns
+    )
+
+
+def _tf_adjustment(
+    frame: pl.DataFrame, name: str, table: pl.DataFrame, mean: float, *, apart: bool
+) -> tuple[pl.DataFrame, pl.Expr]:
+    """``frame`` with what the pair's agreeing value adds to its weight where the tf tables were
+    joined to the pairs' text: ``log2(tf_mean / tf)`` (``tf_apart`` for a pair counted as one
+    customer where ``apart``), 0 without a value."""
+    frame = _tf_lookup(frame, name, table, None)
+    tf = pl.col(f"_tf_{name}")
+    if apart and f"_tfa_{name}" in frame.columns:
+        tf = pl.when(pl.col(SAME_CUSTOMER)).then(pl.col(f"_tfa_{name}")).otherwise(tf)
+    return frame, (pl.lit(mean) / tf).log(2).fill_null(0.0)
+
+
+def _tf_adjustment_by_value(
+    name: str, per_value: pl.DataFrame, mean: float, *, apart: bool
+) -> pl.Expr:
+    """:func:`_tf_adjustment` where the pairs' values are encoded: ``log2(tf_mean / tf)`` worked
+    out once per distinct value (:func:`_tf_by_value`) and gathered to the pairs by the value's
+    position. The same numbers, element by element, as working it out per pair: only the division
+    and logarithm run over the distinct values instead of every candidate pair in every tf pass.
+    An expression, so that the comparisons' weights are worked out side by side."""
+    logs = per_value.select((pl.lit(mean) / pl.col(c)).log(2).alias(c) for c in per_value.columns)
+    codes = pl.col(f"tfv_{name}")
+    adjustment = pl.lit(logs.get_column("tf")).gather(codes)
+    if apart and TF_APART in logs.columns:
+        adjustment = (
+            pl.when(pl.col(SAME_CUSTOMER))
+            .then(pl.lit(logs.get_column(TF_APART)).gather(codes))
+            .otherwise(adjustment)
+        )
+    return adjustment.fill_null(0.0)
 
 
 def _full_name_correction(same_customer: bool) -> pl.Expr:
@@ -1027,6 +1076,30 @@ def _full_name_correction(same_customer: bool) -> pl.Expr:
     )
 
 
+def _full_name_correction_by_value(
+    frame: pl.DataFrame, by_value: dict[str, pl.DataFrame], *, apart: bool
+) -> pl.Series:
+    """:func:`_full_name_correction` per pair where the values are encoded (``by_value``: the
+    name parts' and the whole name's :func:`_tf_by_value`): worked out on the pairs that agree on
+    the whole name, 0 for the others (as :func:`_full_name_correction` gives where the whole name
+    has no tf)."""
+    whole = FULL_NAME.name
+    agree = frame.get_column(f"tfv_{whole}").is_not_null()
+    rows = frame.filter(agree)
+    looked_up = rows.select(
+        per_value.get_column(column).gather(rows.get_column(f"tfv_{name}")).alias(alias)
+        for name in ("first_name", "last_name", whole)
+        for per_value in (by_value[name],)
+        for column, alias in (("tf", f"_tf_{name}"), (TF_APART, f"_tfa_{name}"))
+        if column in per_value.columns
+    )
+    if apart:
+        looked_up = looked_up.with_columns(rows.get_column(SAME_CUSTOMER))
+    corrected = looked_up.select(_full_name_correction(apart)).to_series()
+    zeros = pl.repeat(0.0, frame.height, dtype=pl.Float64, eager=True)
+    return zeros.scatter(agree.arg_true(), corrected)
+
+
 def score_pairs(
     levels: pl.DataFrame,
     model: FellegiSunterModel,
@@ -1045,7 +1118,10 @@ def score_pairs(
     own merge, and a rerun that starts from the other side stays on the other side.
     """
     frame = levels
+    apart = SAME_CUSTOMER in frame.columns
     weight_columns = []
+    # With encoded values, each tf comparison's values looked up once per distinct value.
+    by_value: dict[str, pl.DataFrame] = {}
     for c in model.comparisons:
         lvl = pl.col(f"lvl_{c.name}")
         weights = model.level_weights(c.name)
@@ -1054,22 +1130,27 @@ def score_pairs(
             base = pl.when(lvl == level).then(weight).otherwise(base)
         tfv = f"tfv_{c.name}"
         if c.name in model.tf_tables and tfv in frame.columns:
-            frame = _tf_lookup(frame, c.name, model.tf_tables[c.name], tf_values, value_codes)
-            tf = pl.col(f"_tf_{c.name}")
-            if SAME_CUSTOMER in frame.columns and f"_tfa_{c.name}" in frame.columns:
-                tf = pl.when(pl.col(SAME_CUSTOMER)).then(pl.col(f"_tfa_{c.name}")).otherwise(tf)
-            adjustment = (pl.lit(model.tf_mean[c.name]) / tf).log(2).fill_null(0.0)
+            table, mean = model.tf_tables[c.name], model.tf_mean[c.name]
+            if tf_values is None:
+                frame, adjustment = _tf_adjustment(frame, c.name, table, mean, apart=apart)
+            else:
+                by_value[c.name] = _tf_by_value(c.name, table, tf_values, value_codes)
+                adjustment = _tf_adjustment_by_value(c.name, by_value[c.name], mean, apart=apart)
             base = base + pl.when(lvl.is_in(list(c.tf_levels))).then(adjustment).otherwise(0.0)
         weight_columns.append(base.alias(f"w_{c.name}"))
     frame = frame.with_columns(weight_columns)
     whole = FULL_NAME.name
-    if (
-        whole in model.tf_tables
-        and f"tfv_{whole}" in frame.columns
-        and {"_tf_first_name", "_tf_last_name"} <= set(frame.columns)
-    ):
-        frame = _tf_lookup(frame, whole, model.tf_tables[whole], tf_values, value_codes)
-        correction = _full_name_correction(SAME_CUSTOMER in frame.columns)
+    if tf_values is None:
+        parts_looked_up = {"_tf_first_name", "_tf_last_name"} <= set(frame.columns)
+    else:
+        parts_looked_up = {"first_name", "last_name"} <= by_value.keys()
+    if whole in model.tf_tables and f"tfv_{whole}" in frame.columns and parts_looked_up:
+        if tf_values is None:
+            frame = _tf_lookup(frame, whole, model.tf_tables[whole], None)
+            correction: pl.Expr | pl.Series = _full_name_correction(apart)
+        else:
+            by_value[whole] = _tf_by_value(whole, model.tf_tables[whole], tf_values, value_codes)
+            correction = _full_name_correction_by_value(frame, by_value, apart=apart)
         frame = frame.with_columns(pl.col("w_last_name") + correction)
     prior = model.prior_odds_bits()
     total = pl.sum_horizontal(pl.lit(prior), *(pl.col(f"w_{c.name}") for c in model.comparisons))
@@ -1084,3 +1165,85 @@ def score_pairs(
         .with_columns(total.alias("match_weight"))
         .with_columns((1.0 / (1.0 + (2.0 ** (-pl.col("match_weight"))))).alias("match_probability"))
     )
+
+
+@dataclass(frozen=True)
+class ScoringPatterns:
+    """The distinct rows of compared pairs' levels and tf value codes (``lvl_<name>``,
+    ``tfv_<name>`` as :func:`encode_tf_values` coded them), and each pair's row among them
+    (``of_pair``, UInt32): what :func:`score_by_pattern` scores instead of every pair."""
+
+    patterns: pl.DataFrame
+    of_pair: pl.Series
+
+
+def scoring_patterns(levels: pl.DataFrame) -> ScoringPatterns:
+    """:class:`ScoringPatterns` of ``levels`` (``lvl_*`` and encoded ``tfv_*`` columns only).
+
+    A pair's weight depends on its levels, the codes of its agreeing values and whether the pass
+    counts its records as one customer, nothing else. Candidate pairs repeat those: two namesakes
+    in one postal code agree on a first name and differ in all else, as thousands of others do
+    (200,000 generated Danish rows: 692,531 pairs, 80,429 patterns)."""
+    grouped = levels.with_row_index("_at").group_by(levels.columns, maintain_order=True).agg("_at")
+    positions = grouped.get_column("_at")
+    rows = positions.explode()
+    numbers = pl.int_range(grouped.height, dtype=pl.UInt32, eager=True)
+    pattern = numbers.repeat_by(positions.list.len()).explode()
+    of_pair = pl.repeat(0, levels.height, dtype=pl.UInt32, eager=True).scatter(rows, pattern)
+    return ScoringPatterns(grouped.drop("_at"), of_pair.alias("_pattern"))
+
+
+def pattern_scores(
+    patterns: ScoringPatterns,
+    model: FellegiSunterModel,
+    *,
+    apart: bool,
+    tf_values: dict[str, pl.Series] | None = None,
+    value_codes: dict[str, pl.Series] | None = None,
+) -> pl.DataFrame:
+    """:func:`score_pairs`' ``w_<name>``, ``match_weight`` and ``match_probability`` of each
+    pattern (:func:`scoring_patterns`); with ``apart`` twice, the patterns of pairs counted as
+    two customers first, then as one (see :func:`pattern_rows`)."""
+    table = patterns.patterns
+    if apart:
+        table = pl.concat(
+            [table.with_columns(pl.lit(flag).alias(SAME_CUSTOMER)) for flag in (False, True)]
+        )
+    return score_pairs(table, model, tf_values=tf_values, value_codes=value_codes).drop(
+        table.columns
+    )
+
+
+def pattern_rows(patterns: ScoringPatterns, same_customer: pl.Series | None = None) -> pl.Series:
+    """Each pair's row in :func:`pattern_scores` (``apart`` where ``same_customer`` is given):
+    its pattern's, among those counted as one customer where ``same_customer`` says so (null
+    weighs as two customers, as in :func:`score_pairs`)."""
+    if same_customer is None:
+        return patterns.of_pair
+    same = same_customer.fill_null(False).cast(pl.UInt32)
+    return patterns.of_pair + same * patterns.patterns.height
+
+
+def score_by_pattern(
+    levels: pl.DataFrame,
+    patterns: ScoringPatterns,
+    model: FellegiSunterModel,
+    *,
+    same_customer: pl.Series | None = None,
+    tf_values: dict[str, pl.Series] | None = None,
+    value_codes: dict[str, pl.Series] | None = None,
+) -> pl.DataFrame:
+    """:func:`score_pairs` of ``levels`` (with ``same_customer`` as its ``_same_customer``
+    column), scored once per pattern (:func:`pattern_scores`) and each pair's weights gathered
+    from its pattern's (:func:`pattern_rows`): the same frame, number for number, as scoring
+    every pair, for the work of the patterns and one gather per column."""
+    scores = pattern_scores(
+        patterns,
+        model,
+        apart=same_customer is not None,
+        tf_values=tf_values,
+        value_codes=value_codes,
+    )
+    if same_customer is not None:
+        levels = levels.with_columns(same_customer.alias(SAME_CUSTOMER))
+    return levels.hstack(scores[pattern_rows(patterns, same_customer)])

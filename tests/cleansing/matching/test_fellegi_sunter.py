@@ -19,11 +19,15 @@ from datavask.cleansing.matching.fellegi_sunter import (
     estimate_u,
     fit_patterns,
     level_patterns,
+    score_by_pattern,
     score_pairs,
+    scoring_patterns,
     session_patterns,
     summed_patterns,
     term_frequencies,
+    tf_codes,
     tf_table,
+    tf_value_codes,
     train,
     train_patterns,
     typo_bases,
@@ -564,3 +568,36 @@ def test_em_sees_a_comparisons_disagreeing_levels_as_one() -> None:
     assert weights[1] < 0.0
     assert sum(model.m["email"]) == pytest.approx(1.0, abs=1e-4)
     assert model.u["email"] == u["email"]  # u is the one given, not the pooled one
+
+
+def test_scoring_by_pattern_gives_every_pair_the_weights_scoring_it_alone_gives() -> None:
+    """Pairs that repeat a pattern of levels and agreeing values, counted as one customer or two,
+    scored once per pattern, are the frame scoring every pair gives, number for number; with
+    the tf tables' codes and without them."""
+    records = _namesakes(10)
+    first, last = COMPARISONS["first_name"], COMPARISONS["last_name"]
+    rng = random.Random(3)
+    # namesakes, peters of other last names and persons of other names, many pairs more than once
+    pairs = [(rng.randrange(0, 60), rng.randrange(60, 120)) for _ in range(150)]
+    pairs += [(a, b) for a in range(10) for b in range(a + 1, 10)] * 2 + [(0, 13), (50, 53)] * 5
+    levels, values = encode_tf_values(_names_compared(records, pairs))
+    same = pl.Series(SAME_CUSTOMER, [rng.random() < 0.3 for _ in pairs])
+    patterns = scoring_patterns(levels)
+    assert patterns.patterns.height < levels.height / 2
+    model = _name_model(records)
+    codes = tf_codes(records, (first, last))
+    coded_model = dataclasses.replace(model)
+    coded_model.count_values(*term_frequencies(records, (first, last), codes=codes))
+    for scoring, by_code in ((model, None), (coded_model, tf_value_codes(values, codes))):
+        each = score_pairs(
+            levels.with_columns(same), scoring, tf_values=values, value_codes=by_code
+        )
+        by_pattern = score_by_pattern(
+            levels, patterns, scoring, same_customer=same, tf_values=values, value_codes=by_code
+        )
+        assert by_pattern.equals(each)
+        # the pair of namesakes weighs differently as one customer and as two
+        namesakes = each.filter(pl.col("tfv_full_name").is_not_null())
+        assert namesakes["w_last_name"].n_unique() > 1
+    plain = score_by_pattern(levels, patterns, model, tf_values=values)
+    assert plain.equals(score_pairs(levels, model, tf_values=values))
