@@ -580,7 +580,10 @@ def level_patterns(levels: pl.DataFrame, comparisons: tuple[Comparison, ...]) ->
     ``lvl_<name>`` column per comparison and ``count``. Patterns of parts of the pairs add up
     (:func:`summed_patterns`), so EM can learn from pairs that never meet in one process."""
     columns = [f"lvl_{c.name}" for c in comparisons]
-    return levels.group_by(columns).len("count").with_columns(pl.col("count").cast(pl.Int64))
+    # sorted: EM sums over the patterns in their order, and a hash grouping's order changes from
+    # run to run, which moved a weight's last bit (and so explanations) between two equal runs
+    counted = levels.group_by(columns).len("count").with_columns(pl.col("count").cast(pl.Int64))
+    return counted.sort(columns)
 
 
 def summed_patterns(parts: list[pl.DataFrame], comparisons: tuple[Comparison, ...]) -> pl.DataFrame:
@@ -589,7 +592,7 @@ def summed_patterns(parts: list[pl.DataFrame], comparisons: tuple[Comparison, ..
     frame = pl.concat([p.select(*columns, "count") for p in parts], how="vertical")
     if not columns:  # a session that sees nothing: only its size matters
         return frame.select(pl.col("count").sum())
-    return frame.group_by(columns).agg(pl.col("count").sum())
+    return frame.group_by(columns).agg(pl.col("count").sum()).sort(columns)
 
 
 def fit_patterns(
