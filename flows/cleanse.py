@@ -10,6 +10,7 @@ that will not start.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import platform
 import time
@@ -429,6 +430,7 @@ def _decisions_detail(work: str, report: dict[str, Any]) -> dict[str, Any]:
 def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.blacklist import match_blacklist
     from datavask.cleansing.changes import build_changes, input_shaped
+    from datavask.cleansing.matching.threads import beside
     from datavask.cleansing.survivorship import apply_golden, build_golden, mark_survivors
     from datavask.cleansing.verdict import apply_verdict
 
@@ -441,8 +443,11 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         detail["blacklist"] = blacklist_detail(clean, problems, hits)
     if options.get("monitor_state"):
         frame = _with_monitor_state(frame, Path(options["monitor_state"]))
-    frame = apply_verdict(frame, blacklist_hits=hits)
-    golden = build_golden(frame)
+    # The golden records read nothing the verdict decides (its flags, and the two mismatch flags
+    # it only fills, which survivorship reads as false where null): they are made beside it.
+    with beside(functools.partial(build_golden, frame)) as golden_made:
+        frame = apply_verdict(frame, blacklist_hits=hits)
+    golden = golden_made.result()
     frame = mark_survivors(frame, golden)
     mapped = set(json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"])
     # The step's files are written in the background while the next frame is made: the frames
