@@ -434,7 +434,10 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.cleansing.survivorship import apply_golden, build_golden, mark_survivors
     from datavask.cleansing.verdict import apply_verdict
 
-    frame = pl.read_parquet(Path(work, "matched.parquet"), glob=False)
+    # In one chunk: the verdict's first with_columns would otherwise copy every column of a frame
+    # read in several (as the rechunk does here), and the golden records, made beside the verdict
+    # from its input, would keep that input alive beside the copy (+0.26 GB at 200,000 records).
+    frame = pl.read_parquet(Path(work, "matched.parquet"), glob=False).rechunk()
     detail: dict[str, Any] = {}
     hits = None
     if options.get("blacklist"):
