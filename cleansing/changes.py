@@ -366,7 +366,8 @@ def build_changes(
             )
             rule = pl.when(from_registry.fill_null(False)).then(pl.lit("registry")).otherwise(rule)
         parts.append(
-            both.select(
+            both.lazy()
+            .select(
                 "record_id",
                 "_order",
                 pl.lit(position).alias("_position"),
@@ -374,10 +375,13 @@ def build_changes(
                 before.alias("before"),
                 after.alias("after"),
                 rule.alias("rule"),
-            ).filter(pl.col("after").is_not_null() & pl.col("before").ne_missing(pl.col("after")))
+            )
+            .filter(pl.col("after").is_not_null() & pl.col("before").ne_missing(pl.col("after")))
         )
+    # The fields' rows are found side by side (one field's comparison runs on one core).
     changes = pl.concat(
-        [p.cast({"_order": pl.UInt32, "_position": pl.Int32}) for p in parts], how="vertical"
+        [p.cast({"_order": pl.UInt32, "_position": pl.Int32}) for p in pl.collect_all(parts)],
+        how="vertical",
     )
     return (
         changes.sort("_order", "_position", maintain_order=True)

@@ -16,10 +16,13 @@ escaped in turn), as xlsxwriter does; numbers are written like xlsxwriter's ``wr
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import io
+import itertools
 import math
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -95,7 +98,16 @@ class Sheet:
 
 def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
     """Write ``sheets`` as one workbook to ``path``; the first sheet is the one that opens."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+    links: dict[int, pl.DataFrame] = {}  # of the sheets whose rows are being built
+
+    def sheet_pieces(n: int, sheet: Sheet, build: Build) -> Iterator[str | bytes | Future[bytes]]:
+        links[n] = _links(sheet)
+        yield from _sheet_xml(sheet, links[n], selected=n == 1, build=build)
+
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book,
+        _row_builders() as build,
+    ):
         book.writestr("[Content_Types].xml", _content_types(len(sheets)))
         book.writestr("_rels/.rels", _package_rels())
         book.writestr("docProps/core.xml", _core_properties())
@@ -103,16 +115,66 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
         book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
         book.writestr("xl/styles.xml", _STYLES)
         book.writestr("xl/theme/theme1.xml", THEME_XML_2007)
-        for n, sheet in enumerate(sheets, start=1):
-            links = _links(sheet)
+        # Every sheet's pieces in one stream, so rows are built ahead across a sheet's end too.
+        pieces = _ahead(
+            (n, piece)
+            for n, sheet in enumerate(sheets, start=1)
+            for piece in sheet_pieces(n, sheet, build)
+        )
+        for n, pieces_of_sheet in itertools.groupby(pieces, key=lambda item: item[0]):
             with book.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as part:
-                _write_overlapped(part, _sheet_xml(sheet, links, selected=n == 1))
-            if links.height:
-                book.writestr(f"xl/worksheets/_rels/sheet{n}.xml.rels", _sheet_rels(links))
+                _write_overlapped(part, (piece for _, piece in pieces_of_sheet))
+            sheet_links = links.pop(n)
+            if sheet_links.height:
+                book.writestr(f"xl/worksheets/_rels/sheet{n}.xml.rels", _sheet_rels(sheet_links))
     return path
 
 
-def _write_overlapped(part: IO[bytes], pieces: Iterator[str | bytes]) -> None:
+# Threads building row XML ahead of the one compressing it. A chunk of rows is one polars
+# expression over its cells, which runs on one core; the compression is another. Two builders
+# keep both cores busy while the rows are made (one sheet's compression no longer waits for the
+# next chunk to be made after it), at the cost of one more chunk held in memory.
+BUILDERS: Final = 2
+Build = Callable[..., "Future[bytes]"]
+
+
+@contextlib.contextmanager
+def _row_builders() -> Iterator[Build]:
+    """``build(fn, *args, **kwargs)``: ``fn`` run in a builder thread, its future. Leaving on an
+    error drops what has not started, so an interrupted write stops at once."""
+    pool = ThreadPoolExecutor(BUILDERS, thread_name_prefix="xlsx-rows")
+    try:
+        yield pool.submit
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _ahead(
+    items: Iterator[tuple[int, str | bytes | Future[bytes]]],
+) -> Iterator[tuple[int, str | bytes]]:
+    """``items`` in order, each future replaced by its result; the iterator is read ahead until
+    :data:`BUILDERS` futures are pending, so that many chunks are built while the caller writes
+    the one before them."""
+    queue: collections.deque[tuple[int, str | bytes | Future[bytes]]] = collections.deque()
+
+    def waiting() -> int:
+        return sum(isinstance(piece, Future) for _, piece in queue)
+
+    def first() -> tuple[int, str | bytes]:
+        n, piece = queue.popleft()
+        return n, piece.result() if isinstance(piece, Future) else piece
+
+    for item in items:
+        queue.append(item)
+        while waiting() >= BUILDERS:
+            yield first()
+    while queue:
+        yield first()
+
+
+def _write_overlapped(part: IO[bytes], pieces: Iterable[str | bytes]) -> None:
     """Write ``pieces`` in order, compressing one while polars builds the next.
 
     zlib and polars both release the GIL, so on two cores the compression (about as long as
@@ -132,7 +194,10 @@ def _write_overlapped(part: IO[bytes], pieces: Iterator[str | bytes]) -> None:
 # --------------------------------------------------------------------------- a sheet's XML
 
 
-def _sheet_xml(sheet: Sheet, links: pl.DataFrame, *, selected: bool) -> Iterator[str | bytes]:
+def _sheet_xml(
+    sheet: Sheet, links: pl.DataFrame, *, selected: bool, build: Build
+) -> Iterator[str | bytes | Future[bytes]]:
+    """The sheet's XML in pieces; the rows are chunks built by ``build`` (futures)."""
     frame = sheet.frame
     last_col = xl_col_to_name(max(frame.width - 1, 0))
     extent = f"A1:{last_col}{max(frame.height, 1) + 1}"  # the filter: header and data
@@ -147,11 +212,11 @@ def _sheet_xml(sheet: Sheet, links: pl.DataFrame, *, selected: bool) -> Iterator
     header = pl.DataFrame(
         [pl.Series(str(i), [name], pl.String) for i, name in enumerate(frame.columns)]
     )
-    yield _rows_xml(header, first_row=1, style=HEADER, link_column=None)
+    yield build(_rows_xml, header, first_row=1, style=HEADER, link_column=None)
     link_column = frame.columns.index(sheet.link) if sheet.link in frame.columns else None
     for start in range(0, frame.height, CHUNK_ROWS):
         chunk = frame.slice(start, CHUNK_ROWS)
-        yield _rows_xml(chunk, first_row=start + 2, style=DATA, link_column=link_column)
+        yield build(_rows_xml, chunk, first_row=start + 2, style=DATA, link_column=link_column)
     yield f'</sheetData><autoFilter ref="{extent}"/>'
     if links.height:
         yield "<hyperlinks>"

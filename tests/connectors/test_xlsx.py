@@ -110,6 +110,47 @@ def test_sheets_are_byte_for_byte_what_xlsxwriter_writes(tmp_path: Path) -> None
             assert ours[name] == theirs[name], name
 
 
+def test_rows_built_ahead_come_out_in_sheet_and_row_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of two rows over five sheets: the builders run ahead across every sheet's end.
+    monkeypatch.setattr(xlsx, "CHUNK_ROWS", 2)
+    frame = _frame()
+    sheets = [
+        Sheet(f"ark {i}", frame.slice(i * 3, 7), widths=[12, 60, 60, 9.5, 30], link="link")
+        for i in range(5)
+    ]
+    ours = _parts(write_xlsx(tmp_path / "ours.xlsx", sheets))
+    _xlsxwriter_book(tmp_path / "theirs.xlsx", sheets)
+    theirs = _parts(tmp_path / "theirs.xlsx")
+    assert [n for n in ours if n.startswith("xl/worksheets/sheet")] == [
+        f"xl/worksheets/sheet{n}.xml" for n in range(1, 6)
+    ]
+    for name in theirs:
+        if name.startswith("xl/worksheets/"):
+            assert ours[name] == theirs[name], name
+
+
+def test_a_chunk_that_fails_fails_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(xlsx, "CHUNK_ROWS", 1)
+    built = []
+    rows_xml = xlsx._rows_xml
+
+    def failing(frame: pl.DataFrame, **kwargs: Any) -> bytes:
+        built.append(kwargs["first_row"])
+        if kwargs["first_row"] == 4:
+            raise RuntimeError("disk on fire")
+        return rows_xml(frame, **kwargs)
+
+    monkeypatch.setattr(xlsx, "_rows_xml", failing)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_xlsx(tmp_path / "book.xlsx", [Sheet("s", _frame(), widths=[10] * 5)])
+    # what had not started when the error came out is dropped, not built
+    assert len(built) < _frame().height
+
+
 def test_values_read_back_as_written_and_nothing_is_a_formula(tmp_path: Path) -> None:
     frame = _frame()
     path = write_xlsx(tmp_path / "book.xlsx", [Sheet("s", frame, widths=[10] * 5, link="link")])
