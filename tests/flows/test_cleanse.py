@@ -166,6 +166,49 @@ def test_a_crash_leaves_the_previous_result_untouched(
     assert not list(tmp_path.glob(".out.*"))
 
 
+def test_the_local_engine_hands_the_first_two_frames_on_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """canonical.parquet and normalised.parquet are read by the next step only: the local engine
+    keeps them in memory, writes the later work files, and lets go of the frames at the end."""
+    from datavask.flows import cleanse as steps
+
+    written: list[str] = []
+    write = steps._write_work
+
+    def recorded(frame: pl.DataFrame, path: Path) -> None:
+        written.append(path.name)
+        write(frame, path)
+
+    monkeypatch.setattr(steps, "_write_work", recorded)
+    out = cleanse(tmp_path, SAMPLE / "customers.csv", registry="none")
+    assert "canonical.parquet" not in written and "normalised.parquet" not in written
+    assert {"originals.parquet", "registered.parquet", "matched.parquet"} <= set(written)
+    assert pl.read_parquet(out / "records.parquet").height == 400
+    assert not steps._handed
+
+    # Without the option (the Dask engine's driver) the read step writes its file as before.
+    work = tmp_path / "work"
+    work.mkdir()
+    steps.read_step(str(work), {"input": str(SAMPLE / "customers.csv"), "mapping": None})
+    assert pl.read_parquet(work / "canonical.parquet").height == 400
+    assert not steps._handed
+
+
+def test_a_failed_run_keeps_no_frame_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datavask.flows import cleanse as steps
+
+    def explode(*_: object, **__: object) -> None:
+        raise RuntimeError("registry on fire")
+
+    monkeypatch.setattr(steps, "registry_step", explode)
+    with pytest.raises(RuntimeError, match="registry on fire"):
+        cleanse(tmp_path, SAMPLE / "customers.csv", registry="none")
+    assert not steps._handed  # normalise's frame, never taken, was let go with the run
+
+
 @pytest.mark.prefect
 def test_flow_runs_as_prefect_flow(prefect_harness: None, tmp_path: Path) -> None:
     from prefect.client.orchestration import get_client

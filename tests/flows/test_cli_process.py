@@ -126,8 +126,9 @@ def _stop_mid_run(
     out = tmp_path / "out"
     process = _start(tmp_path, big_input, out, **env)
     stopped.append(process)
-    # mid-run: the input has been read and the normalise step is busy in polars
-    _wait_for(process, tmp_path / "tmp" / "datavask-work-*", "canonical.parquet")
+    # mid-run: the input has been read (input.json is the read step's last file; the canonical
+    # frame goes on to normalise in memory) and the normalise step is busy in polars
+    _wait_for(process, tmp_path / "tmp" / "datavask-work-*", "input.json")
     time.sleep(0.3)
     sent = time.monotonic()
     process.send_signal(signum)
