@@ -158,7 +158,7 @@ def test_a_piped_run_logs_each_step_when_it_is_done(
     run killed midway (out of memory, a timeout) did not say how far it got."""
     process = _start(tmp_path, big_input, tmp_path / "out")
     stopped.append(process)
-    _wait_for(process, tmp_path / "tmp" / "datavask-work-*", "canonical.parquet")
+    _wait_for(process, tmp_path / "tmp" / "datavask-work-*", "input.json")
     time.sleep(0.3)
     process.kill()
     _, stderr = process.communicate(timeout=60)
