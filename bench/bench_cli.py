@@ -255,6 +255,21 @@ def run_splink(data: DataSet, file: Path, work: Path, truth: pl.DataFrame) -> di
 # ---------------------------------------------------------------------------- Splink
 
 
+def _organisation_rules(name: str, address: str) -> tuple[list[Any], list[Any], list[Any]]:
+    """Prediction blocking, deterministic and EM training rules of a list of organisations with
+    a name, an address line and a phone (dedupe.io's Chicago sites, the restaurants)."""
+    from splink import block_on
+
+    blocking = [
+        block_on("phone"),
+        block_on(f"substr({name}, 1, 5)"),
+        block_on(f"substr({address}, 1, 8)"),
+    ]
+    deterministic = [block_on(name, address), block_on("phone", address)]
+    training = [block_on("phone"), block_on(f"substr({name}, 1, 5)")]
+    return blocking, deterministic, training
+
+
 def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
     """Comparisons, prediction blocking rules, deterministic rules (prior), EM training rules —
     as Splink's own demos configure these data sets."""
@@ -328,13 +343,7 @@ def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any
             cl.ExactMatch("zip"),
             cl.ExactMatch("phone").configure(term_frequency_adjustments=True),
         ]
-        blocking = [
-            block_on("phone"),
-            block_on("substr(site_name, 1, 5)"),
-            block_on("substr(address, 1, 8)"),
-        ]
-        deterministic = [block_on("site_name", "address"), block_on("phone", "address")]
-        training = [block_on("phone"), block_on("substr(site_name, 1, 5)")]
+        blocking, deterministic, training = _organisation_rules("site_name", "address")
     elif name == "restaurants":
         comparisons = [
             cl.JaroWinklerAtThresholds("name", [0.92, 0.8]).configure(
@@ -344,13 +353,7 @@ def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any
             cl.ExactMatch("city").configure(term_frequency_adjustments=True),
             cl.ExactMatch("phone").configure(term_frequency_adjustments=True),
         ]
-        blocking = [
-            block_on("phone"),
-            block_on("substr(name, 1, 5)"),
-            block_on("substr(addr, 1, 8)"),
-        ]
-        deterministic = [block_on("name", "addr"), block_on("phone", "addr")]
-        training = [block_on("phone"), block_on("substr(name, 1, 5)")]
+        blocking, deterministic, training = _organisation_rules("name", "addr")
     else:  # the Danish generator's export
         comparisons = [
             cl.JaroWinklerAtThresholds("navn", [0.92, 0.8]).configure(
