@@ -6,7 +6,8 @@ types), ``changes.csv`` and the re-import CSVs byte for byte, ``worklist.xlsx`` 
 taken out, and
 ``run.json`` without what differs between any two runs (id, times, timings and the steps' seconds,
 versions, paths).
-Exits 1 and names each difference when there is one.
+Exits 1 and names each difference when there is one; exits 2 with one line when either path is
+not a run's output directory (no ``run.json`` in it), so a mistyped path is never "identical".
 
     .venv/bin/python -m bench.compare_runs /tmp/before /tmp/after
 """
@@ -142,6 +143,11 @@ def main() -> None:
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
     args = parser.parse_args()
+    for path in (args.before, args.after):
+        if not (path / "run.json").is_file():
+            what = "does not exist" if not path.exists() else "has no run.json"
+            print(f"compare_runs: {path} {what}: not a cleanse output directory", file=sys.stderr)
+            sys.exit(2)
     found = differences(args.before, args.after)
     for line in found:
         print(line)
