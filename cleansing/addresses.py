@@ -667,7 +667,7 @@ DANISH_REALM: Final = ("DK", "GL", "FO")
 # named gets the English abbreviations as well: most such files are American or British.
 _ENGLISH_STREETS: Final = ("US", "GB", "IE", "CA", "AU", "NZ")
 # The last word of an English street (``S State St``), not of a place name.
-_STREET_SUFFIX = (
+ENGLISH_STREET_SUFFIX: Final = (
     r"(?i)\s(?:st|street|ave?|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|pl|place"
     r"|pkwy|parkway|hwy|highway|sq|square|ter|terrace|way)\.?$"
 )
@@ -691,7 +691,7 @@ def _abroad(located: pl.DataFrame) -> pl.DataFrame:
         & (
             pl.col("_typed_code").is_not_null()
             | pl.col("_typed_city").is_not_null()
-            | pl.col("_city").str.contains(_STREET_SUFFIX)
+            | pl.col("_city").str.contains(ENGLISH_STREET_SUFFIX)
         )
     ).fill_null(False)
     located = located.with_columns(

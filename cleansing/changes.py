@@ -33,6 +33,7 @@ from typing import Final
 
 import polars as pl
 
+from datavask.cleansing.addresses import DANISH_REALM, ENGLISH_STREET_SUFFIX
 from datavask.cleansing.schema import raw, stage_text
 from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
@@ -131,15 +132,23 @@ def address_line(
     city: pl.Expr | None = None,
     co_name: pl.Expr | None = None,
     po_box: pl.Expr | None = None,
+    number_first: pl.Expr | None = None,
 ) -> pl.Expr:
     """The one-line Danish address, with only the parts given and present; null when none is.
 
-    ``c/o Jens Hansen, Vestergade 12, 2. tv, Postboks 7, 8000 Aarhus C``
+    ``c/o Jens Hansen, Vestergade 12, 2. tv, Postboks 7, 8000 Aarhus C``; where ``number_first``
+    is true the number leads, as a British or American address is written (``10 Downing Street``).
     """
     parts = []
     if co_name is not None:
         parts.append(pl.lit("c/o ") + co_name)
-    parts.append(_joined([street, house_number], " "))
+    danish_order = _joined([street, house_number], " ")
+    if number_first is None:
+        parts.append(danish_order)
+    else:
+        parts.append(
+            pl.when(number_first).then(_joined([house_number, street], " ")).otherwise(danish_order)
+        )
     parts.append(floor_door(floor, door))
     if po_box is not None:
         parts.append(po_box)  # "Postboks 7": the parser keeps the word with the number
@@ -208,6 +217,9 @@ def _with_numbers(records: pl.DataFrame) -> pl.DataFrame:
     return records.with_columns(numbers.to_series(), *digits).with_columns(tails)
 
 
+# A line that starts with its house number and then a word: ``10 Downing Street``, ``435 S. La
+# Cienega Blvd.``, ``12b Baker St``.
+_NUMBER_FIRST: Final = r"^\s*\d{1,5}[A-Za-z]?\s+\p{L}"
 # Records carry at most a handful of numbers; a fixed small bound keeps the lookup vectorised.
 _MAX_PHONES: Final = 6
 _NUMBERS: Final = "_phone_candidates"
@@ -256,6 +268,18 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # Per input, not per row: a postal code written into its own (empty) cell must not also be in
     # the line, or the next run moves it out of the line again.
     postal_elsewhere = pl.lit(in_input["postal_code"]) | combined_city
+    # A foreign customer's line written number first (``10 Downing Street``) goes back that way,
+    # as does one whose street is English (``435 S. La Cienega Blvd.`` in a file with no country
+    # to say it is American); Danish lines are turned into the Danish order. A frame without a
+    # country column is Danish.
+    foreign = (~t(records, "country").is_in(DANISH_REALM)).fill_null(
+        "country" not in records.columns
+    )
+    written = pl.coalesce(t(records, raw("address")), t(records, raw("street")))
+    number_first = (
+        written.str.contains(_NUMBER_FIRST)
+        & (foreign | written.str.contains(ENGLISH_STREET_SUFFIX))
+    ).fill_null(False)
     line = address_line(
         street,
         number,
@@ -265,10 +289,13 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         city=pl.when(pl.lit(not (in_input["postal_code"] or in_input["city"]))).then(city),
         co_name=t(records, "co_name"),
         po_box=t(records, "po_box"),
+        number_first=number_first,
     )
     street_shaped = (
         pl.when(has["house_number"])
         .then(street)
+        .when(number_first)
+        .then(_joined([number, street], " "))
         .when(has["floor"] | has["door"])
         .then(_joined([street, number], " "))
         .otherwise(address_line(street, number, floor, door))

@@ -13,6 +13,13 @@ EAN (GLN, Global Location Number)
     first twelve digits, check = ``(10 - sum mod 10) mod 10``. Eight-, twelve- and
     fourteen-digit GTINs are valid EANs for stdnum but are product codes, not locations,
     so they are rejected here. A label in front (``EAN``, ``EAN-nr.``, ``GLN:``) is removed.
+Foreign VAT numbers
+    A Danish CRM's CVR field holds its foreign customers' VAT numbers too (e-conomic's
+    ``corporateIdentificationNumber`` does): ``DE129273398``, ``SE556012579001``,
+    ``GB980780684``, ``NO974760673MVA``, ``CHE-116.281.710 MWST``. One written with its country
+    prefix that python-stdnum validates (the EU member states' rules, Britain's, Norway's and
+    Switzerland's) is the customer's ``vat_number`` (compact, prefix first) and no broken CVR
+    number. ``DK…`` is a CVR number and read as one above.
 P-number (produktionsenhedsnummer)
     Ten digits identifying a production unit of a CVR entity. It carries no public check
     digit, so only the shape can be checked: ten digits, the first not ``0``.
@@ -30,6 +37,11 @@ import re
 from typing import Final
 
 import polars as pl
+from stdnum.ch import vat as ch_vat
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError
+from stdnum.gb import vat as gb_vat
+from stdnum.no import mva as no_mva
 
 from datavask.cleansing.schema import flag, raw, stage_text
 
@@ -182,14 +194,63 @@ def _present(value: pl.Expr) -> pl.Expr:
     return value.str.strip_chars().str.len_chars().fill_null(0) > 0
 
 
+# The VAT rules python-stdnum has beside the EU's, by the prefix a number is written with.
+_OTHER_VAT: Final = {"GB": gb_vat, "NO": no_mva, "CH": ch_vat}
+
+
+def foreign_vat_number(value: str | None) -> str | None:
+    """The compact foreign VAT number ``value`` is, written with its country prefix, else None.
+
+    >>> foreign_vat_number("DE 129 273 398")
+    'DE129273398'
+    >>> foreign_vat_number("VAT: GB980 7806 84")
+    'GB980780684'
+    >>> foreign_vat_number("CHE-116.281.710 MWST")
+    'CHE116281710MWST'
+    >>> foreign_vat_number("DE129273399") is None  # check digit wrong
+    True
+    >>> foreign_vat_number("DK13585628") is None  # a CVR number, read as one
+    True
+    """
+    if not value:
+        return None
+    # With and without a label in front: "SE556…" is a Swedish number, not the "SE-nr." label.
+    for text in (value, _CVR_LABEL_RE.sub("", value)):
+        compact = re.sub(r"[\s\-.,/:]", "", text).upper()
+        prefix = compact[:2]
+        if not compact[:2].isalpha() or prefix == "DK":
+            continue
+        module = _OTHER_VAT.get(prefix)
+        # Greece writes EL, which the member states' list names GR.
+        if module is None and prefix.lower() not in (*eu_vat.MEMBER_STATES, "el"):
+            continue
+        try:
+            number = str((module or eu_vat).validate(compact))
+        except ValidationError:
+            continue
+        # Britain's rules give the number without its prefix; the EU's, Norway's and
+        # Switzerland's with it.
+        return number if number[:2] == prefix else prefix + number
+    return None
+
+
+def _vat_numbers(raw_cvr: pl.Series) -> pl.Series:
+    """:func:`foreign_vat_number` of each value, called once per distinct value that starts with
+    two letters (most CVR fields hold none)."""
+    lettered = raw_cvr.filter(raw_cvr.str.contains(r"(?i)^\s*[a-z]{2}").fill_null(False)).unique()
+    known = {v: foreign_vat_number(v) for v in lettered.to_list()}
+    return raw_cvr.replace_strict(known, default=None, return_dtype=pl.String).alias("vat_number")
+
+
 def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
-    """Add ``cvr``, ``ean``, ``flag_INVALID_CVR`` and ``flag_INVALID_EAN``.
+    """Add ``cvr``, ``vat_number``, ``ean``, ``flag_INVALID_CVR`` and ``flag_INVALID_EAN``.
 
     Reads ``raw_cvr`` and ``raw_ean`` (a missing column counts as all null). ``cvr`` is the
     eight-digit number when the value is a valid CVR number, else null; ``ean`` likewise the
     thirteen-digit GLN. A flag is raised when a value is present but not valid, e.g.
     ``raw_cvr = 'DK 1358 5627'`` gives ``cvr = null, flag_INVALID_CVR = true`` and
-    ``raw_cvr = 'DK 1358 5628'`` gives ``cvr = '13585628', flag_INVALID_CVR = false``.
+    ``raw_cvr = 'DK 1358 5628'`` gives ``cvr = '13585628', flag_INVALID_CVR = false``. A valid
+    foreign VAT number in the CVR field is ``vat_number`` and raises no flag.
     """
     raw_cvr = stage_text(df, "identifiers", raw("cvr"))
     raw_ean = stage_text(df, "identifiers", raw("ean"))
@@ -202,9 +263,11 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
             ean_candidate=ean_candidate(raw_ean),
             cvr_present=_present(raw_cvr),
             ean_present=_present(raw_ean),
+            raw_cvr=raw_cvr,
         )
         .collect()
     )
+    vat_number = _vat_numbers(staged["raw_cvr"])
     result = (
         staged.lazy()
         .select(
@@ -212,11 +275,15 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
             ean=ean_checked(pl.col("ean_candidate")),
             cvr_present="cvr_present",
             ean_present="ean_present",
+            vat_number=vat_number,
         )
         .select(
             "cvr",
+            "vat_number",
             "ean",
-            (pl.col("cvr_present") & pl.col("cvr").is_null()).alias(flag("INVALID_CVR")),
+            (
+                pl.col("cvr_present") & pl.col("cvr").is_null() & pl.col("vat_number").is_null()
+            ).alias(flag("INVALID_CVR")),
             (pl.col("ean_present") & pl.col("ean").is_null()).alias(flag("INVALID_EAN")),
         )
         .collect()

@@ -126,7 +126,7 @@ STAGES: Final[dict[str, Stage]] = {
     # optional; normalise checks the whole canonical frame before it runs them.
     "identifiers": Stage(
         (),
-        ("cvr", "ean", "flag_INVALID_CVR", "flag_INVALID_EAN"),
+        ("cvr", "vat_number", "ean", "flag_INVALID_CVR", "flag_INVALID_EAN"),
         optional=_raws("cvr", "ean"),
     ),
     "phones": Stage(
@@ -181,7 +181,9 @@ STAGES: Final[dict[str, Stage]] = {
     "verdict": Stage(
         ("record_id", "customer_type", "cvr", "ean", "phone_e164", "email"),
         ("flags", "invoice_ready", "collection_ready"),
-        optional=("cluster_id",),  # one cluster per record when matching did not run
+        # cluster_id: one cluster per record when matching did not run; country: a frame without
+        # it is Danish (a foreign record owes no CVR or EAN number)
+        optional=("cluster_id", "country", "vat_number"),
     ),
     "survivorship": Stage(
         (),
@@ -205,6 +207,7 @@ STAGES: Final[dict[str, Stage]] = {
             *_raws(*_SHAPED_FIELDS),
             *(f for f in _SHAPED_FIELDS if f not in ("address", "phone", "mobile")),
             "legal_form", "co_name", "po_box", "phone_e164",
+            "country",  # a foreign line written number first goes back number first
         ),
     ),
     "blacklist_file": Stage(

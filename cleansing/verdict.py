@@ -8,9 +8,13 @@ means "not raised" and a missing ``cluster_id`` makes every record its own custo
 
 Out: the same frame with the flags decided here added as ``flag_<CODE>`` columns —
 
-- per record: ``MISSING_CVR`` (a company with no CVR value at all; one whose CVR is present but
-  broken is ``INVALID_CVR`` instead), ``MISSING_EAN`` (a public customer without a valid EAN, unless
-  ``INVALID_EAN`` already says why), ``DUPLICATE`` (``cluster_size > 1``), ``REVIEW_MATCH``
+- per record: ``MISSING_CVR`` (a Danish company with no CVR value at all; one whose CVR is present
+  but broken is ``INVALID_CVR`` instead), ``MISSING_EAN`` (a Danish public customer without a valid
+  EAN, unless ``INVALID_EAN`` already says why) — a record's ``country`` (as the addresses stage
+  decided it) other than ``DK`` raises neither: a German GmbH has no CVR number to give, and EAN
+  invoicing is the Danish public sector's rule; a frame without a ``country`` column is Danish;
+  a company with a valid foreign ``vat_number`` owes no CVR number either;
+  ``DUPLICATE`` (``cluster_size > 1``), ``REVIEW_MATCH``
   (``in_review_pair``);
 - per customer (the whole cluster gets the same answer): ``NO_CONTACT`` (no record of the cluster
   has a valid phone number or e-mail address) and ``BLACKLISTED`` (any record of the cluster is in
@@ -80,13 +84,22 @@ def apply_verdict(
     )
 
     customer_type = _text(frame, "customer_type")
+    # A country nothing could name (null) is foreign too; a frame without the column is Danish.
+    danish = (_text(frame, "country") == "DK").fill_null("country" not in frame.columns)
     frame = frame.with_columns(
         (
-            (customer_type == "company") & _blank(frame, "cvr") & ~_raised(frame, "INVALID_CVR")
+            danish
+            & (customer_type == "company")
+            & _blank(frame, "cvr")
+            & _blank(frame, "vat_number")
+            & ~_raised(frame, "INVALID_CVR")
         ).alias(flag("MISSING_CVR")),
-        ((customer_type == "public") & _blank(frame, "ean") & ~_raised(frame, "INVALID_EAN")).alias(
-            flag("MISSING_EAN")
-        ),
+        (
+            danish
+            & (customer_type == "public")
+            & _blank(frame, "ean")
+            & ~_raised(frame, "INVALID_EAN")
+        ).alias(flag("MISSING_EAN")),
         (_cluster_size(frame) > 1).alias(flag("DUPLICATE")),
         _bool(frame, "in_review_pair").alias(flag("REVIEW_MATCH")),
         (~_has_contact(frame).any().over("_cluster")).alias(flag("NO_CONTACT")),

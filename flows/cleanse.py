@@ -577,8 +577,8 @@ RECORD_COLUMNS = (
     "street", "house_number", "floor", "door", "postal_code", "city", "phone_e164", "email", "cvr",
     "ean", "registry_status", "registry_name", "flags", "invoice_ready", "collection_ready",
     # additions (contract: add, never rename)
-    "cluster_size", "first_name", "last_name", "country", "co_name", "po_box", "phone_numbers",
-    "phone_extension", "emails", "reklamebeskyttet", "source_problem",
+    "cluster_size", "first_name", "last_name", "country", "vat_number", "co_name", "po_box",
+    "phone_numbers", "phone_extension", "emails", "reklamebeskyttet", "source_problem",
     "date_of_birth", "date_of_birth_invalid", "updated_at", "updated_at_invalid",
     "monitor_alerts",
 )  # fmt: skip

@@ -78,6 +78,33 @@ def test_one_line_address_is_written_back_in_danish_format() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("raw_address", "country", "after"),
+    [
+        # a Danish record is written the Danish way, whichever way it came
+        ("12 vestergade", "DK", "Vestergade 12"),
+        # a foreign one keeps its number first, and so does an English street in any record
+        ("10 downing street", "GB", "10 Downing Street"),
+        ("10 downing street", None, "10 Downing Street"),
+        ("435 s la cienega blvd", "DK", "435 S La Cienega Blvd"),
+        # written street first, it stays street first
+        ("Downing Street 10", "GB", None),
+    ],
+)
+def test_number_first_lines_of_foreign_records_stay_number_first(
+    raw_address: str, country: str | None, after: str | None
+) -> None:
+    street = " ".join(w.capitalize() for w in raw_address.split() if not w.isdigit())
+    records = frame(
+        raw_address=[raw_address],
+        street=[street],
+        house_number=["".join(c for c in raw_address if c.isdigit())],
+        country=[country],
+    )
+    expected = [] if after is None else [("1", "address", raw_address, after, "address_parsed")]
+    assert changes_of(records) == expected
+
+
 def test_address_line_carries_postal_code_and_city_only_without_their_columns() -> None:
     cleaned = {
         "street": ["Vestergade", "Vestergade"],

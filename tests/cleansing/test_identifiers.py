@@ -157,3 +157,37 @@ def test_missing_columns_and_empty_values_raise_no_flag() -> None:
     assert not out["flag_INVALID_EAN"].any()
     assert out.columns[:2] == ["record_id", "raw_cvr"]
     assert out.schema["cvr"] == pl.String and out.schema["flag_INVALID_CVR"] == pl.Boolean
+
+
+@pytest.mark.parametrize(
+    ("value", "vat_number"),
+    [
+        ("DE129273398", "DE129273398"),
+        ("de 129 273 398", "DE129273398"),
+        ("Moms: SE556012579001", "SE556012579001"),
+        ("GB980 7806 84", "GB980780684"),
+        ("NO 974 760 673 MVA", "NO974760673MVA"),
+        ("CHE-116.281.710 MWST", "CHE116281710MWST"),
+        ("EL094259216", "EL094259216"),
+    ],
+)
+def test_a_foreign_vat_number_in_the_cvr_field_is_no_broken_cvr(
+    value: str, vat_number: str
+) -> None:
+    out = normalise_identifiers(pl.DataFrame({"raw_cvr": [value]}, schema={"raw_cvr": pl.String}))
+    assert out.select("cvr", "vat_number", "flag_INVALID_CVR").row(0) == (None, vat_number, False)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "DE129273399",  # check digit wrong
+        "SE556677889900",  # Luhn fails
+        "US123456789",  # no VAT rules for the prefix
+        "DK 1358 5627",  # a broken CVR number stays one
+        "XX",
+    ],
+)
+def test_a_broken_or_unknown_foreign_number_is_still_invalid(value: str) -> None:
+    out = normalise_identifiers(pl.DataFrame({"raw_cvr": [value]}, schema={"raw_cvr": pl.String}))
+    assert out.select("cvr", "vat_number", "flag_INVALID_CVR").row(0) == (None, None, True)

@@ -86,6 +86,29 @@ def test_missing_ean_on_public_customer() -> None:
     assert result["invoice_ready"].to_list() == [False]
 
 
+def test_a_foreign_company_or_public_body_owes_no_cvr_or_ean() -> None:
+    """CVR and EAN are Danish: a German GmbH or a Swedish kommun has neither to give, and a
+    record whose country could not be named (null) is not Danish either."""
+    rows = [
+        record("1", cvr=None, country="DE"),
+        record("2", customer_type="public", ean=None, country="SE"),
+        record("3", cvr=None, country=None),
+        record("4", cvr=None, country="DK"),
+        record("5", customer_type="public", ean=None, country="DK"),
+    ]
+    result = apply_verdict(
+        frame(*rows).with_columns(pl.Series("country", [r["country"] for r in rows]))
+    )
+    assert [flags_of(result, str(i)) for i in range(1, 6)] == [
+        [],
+        [],
+        [],
+        ["MISSING_CVR"],
+        ["MISSING_EAN"],
+    ]
+    assert result["invoice_ready"].to_list() == [True, True, True, False, False]
+
+
 def test_public_customer_with_ean_is_clean_and_invalid_ean_says_why() -> None:
     result = apply_verdict(
         frame(

@@ -1,0 +1,95 @@
+"""Foreign customers in a Danish CRM, through ``datavask cleanse`` as a user runs it.
+
+A German GmbH or a Swedish AB owes no CVR number, a Swedish municipality no EAN: neither is
+flagged and both stay fit for invoicing. A British or American address written number first
+goes back to the CRM number first, and a second run over the re-imported file changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from datavask.connectors.output import read_excel_csv
+
+ROWS = """\
+Kundenr;Navn;Adresse;Postnr;By;Land;Telefon;Type;CVR-nr
+1;Siemens GmbH;Werner-von-Siemens-Str. 1;80333;München;DE;+49 89 636 00;;DE129273398
+2;Göteborgs Stad;Gustaf Adolfs torg 4;411 10;Göteborg;SE;+46 31 365 00 00;public;
+3;Foo Trading Ltd;10 Downing Street;SW1A 2AA;London;GB;+44 20 7946 0000;;
+4;Hansen Byg ApS;Nørregade 3;1165;København K;DK;20304050;;
+5;Nordhavn Kommune;Rådhuspladsen 1;1550;København V;DK;33663366;public;
+6;Acme Corp;435 S. La Cienega Blvd.;90048;Los Angeles;US;+1 310 246 1501;;
+7;Volvo Danmark A/S;Lyngbyvej 2;2100;København Ø;DK;70101010;;SE556012579001
+8;Berlin Handel GmbH;Unter den Linden 5;10117;Berlin;DE;+49 30 1234567;;DE129273399
+"""
+
+
+def _cleanse(source: Path, out: Path) -> Path:
+    subprocess.run(
+        [sys.executable, "-m", "datavask", "cleanse", str(source), "--out", str(out),
+         "--registry", "none"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        env={**os.environ, "DATAVASK_ORCHESTRATION": "none"},
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("foreign")
+    source = root / "customers.csv"
+    source.write_text(ROWS, encoding="utf-8")
+    first = _cleanse(source, root / "first")
+    second = _cleanse(first / "reimport" / "customers_update.csv", root / "second")
+    return first, second
+
+
+def test_foreign_companies_owe_no_cvr_and_foreign_public_bodies_no_ean(
+    runs: tuple[Path, Path],
+) -> None:
+    records = pl.read_parquet(runs[0] / "records.parquet").sort("source_row")
+    by_id = {r["record_id"]: r for r in records.iter_rows(named=True)}
+    assert by_id["1"]["country"] == "DE" and by_id["1"]["customer_type"] == "company"
+    assert by_id["2"]["country"] == "SE" and by_id["2"]["customer_type"] == "public"
+    for foreign in ("1", "2", "3", "6"):
+        assert "MISSING_CVR" not in by_id[foreign]["flags"]
+        assert "MISSING_EAN" not in by_id[foreign]["flags"]
+        assert by_id[foreign]["invoice_ready"], by_id[foreign]["flags"]
+    # the Danish company and municipality still owe theirs
+    assert "MISSING_CVR" in by_id["4"]["flags"]
+    assert "MISSING_EAN" in by_id["5"]["flags"]
+
+
+def test_a_foreign_vat_number_in_the_cvr_column_is_kept_and_no_broken_cvr(
+    runs: tuple[Path, Path],
+) -> None:
+    records = pl.read_parquet(runs[0] / "records.parquet")
+    by_id = {r["record_id"]: r for r in records.iter_rows(named=True)}
+    assert (by_id["1"]["vat_number"], by_id["1"]["cvr"]) == ("DE129273398", None)
+    assert by_id["1"]["src_CVR-nr"] == "DE129273398"
+    # a Danish record with a Swedish VAT number: no CVR owed, none broken
+    assert by_id["7"]["vat_number"] == "SE556012579001"
+    assert not {"INVALID_CVR", "MISSING_CVR"} & set(by_id["7"]["flags"])
+    # a German number whose check digit is wrong is still a broken number
+    assert by_id["8"]["vat_number"] is None and "INVALID_CVR" in by_id["8"]["flags"]
+
+
+def test_number_first_addresses_go_back_number_first(runs: tuple[Path, Path]) -> None:
+    update = read_excel_csv(runs[0] / "reimport" / "customers_update.csv")
+    lines = dict(zip(update["Kundenr"], update["Adresse"], strict=True))
+    assert lines["3"] == "10 Downing Street"
+    assert lines["6"].startswith("435 S. La Cienega Blvd")
+    assert lines["4"] == "Nørregade 3"
+
+
+def test_a_second_run_over_the_reimport_changes_nothing(runs: tuple[Path, Path]) -> None:
+    leftover = read_excel_csv(runs[1] / "changes.csv")
+    assert leftover.height == 0, leftover.rows()
