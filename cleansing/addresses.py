@@ -608,7 +608,58 @@ def _foreign_evidence(
     )
 
 
-def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
+# Regions tried for a file whose phones are mostly no Danish numbers and carry no country code:
+# Denmark's neighbours and the countries Danish businesses trade with most, and North America.
+_PHONE_REGIONS: Final = ("US", "GB", "DE", "SE", "NO", "NL", "FR", "IE", "FI", "PL", "ES", "IT")
+# A file's phones are read for its country from at most this many distinct numbers, and only
+# when at least the second many records hold one (a handful of rows is no file to judge).
+_PHONE_SAMPLE: Final = 500
+_PHONE_EVIDENCE: Final = 10
+
+
+def _phone_file_country(located: pl.DataFrame, phones: list[pl.Series]) -> str | None:
+    """The country the phones of a file's records without any written country say it is in.
+
+    Only when most such records with a phone hold a number of nine digits or more that is not
+    Danish-shaped (eight digits, after a ``45``/``0045``): an American export without a country
+    column (``310/246-1501``) is American, so its phones are read as American numbers rather
+    than flagged as broken Danish ones. Shorter numbers (``386-5286``, a local number without
+    its area code) say nothing: they are valid in too many countries. The country is the region
+    (named by a ``+``/``00`` prefix, else the first of :data:`_PHONE_REGIONS` reading the most of
+    them) that makes at least half of up to 500 of those numbers valid; else None. Fewer than ten
+    such records decide nothing.
+    """
+    import phonenumbers
+
+    unwritten = located.select(
+        pl.col("_country").is_null()
+        & ~pl.col("_raw_country").str.contains(r"\p{L}").fill_null(False)
+    ).to_series()
+    first = pl.select(pl.coalesce(phones)).to_series().filter(unwritten)
+    digits = first.str.replace_all(r"\D", "")
+    length = digits.str.len_chars().fill_null(0)
+    danish = digits.str.contains(r"^(?:00)?(?:45)?\d{8}$").fill_null(False)
+    foreign = first.filter((length >= 9) & ~danish)
+    if foreign.len() < _PHONE_EVIDENCE or 2 * foreign.len() <= int((length >= 6).sum()):
+        return None
+    sample = foreign.unique(maintain_order=True).head(_PHONE_SAMPLE).to_list()
+    votes = dict.fromkeys(_PHONE_REGIONS, 0)
+    for value in sample:
+        region = _calling_country(value)
+        for candidate in (region,) if region else _PHONE_REGIONS:
+            try:
+                number = phonenumbers.parse(value, candidate)
+            except phonenumbers.NumberParseException:
+                continue
+            if phonenumbers.is_valid_number(number):
+                votes[candidate] = votes.get(candidate, 0) + 1
+    best = max(votes, key=votes.__getitem__)  # the first of the most, in the order above
+    return best if 2 * votes[best] >= len(sample) else None
+
+
+def _decide_country(
+    located: pl.DataFrame, official: dict[str, str], phone_country: str | None = None
+) -> pl.Series:
     """Each record's country (ISO alpha-2), null for a foreign country that cannot be named.
 
     A country written in the record (its column, a ``SE-`` prefix, the last address line) wins.
@@ -619,7 +670,9 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
     Greenland's, and a code whose typed city is its Danish district is Danish. What remains —
     no country, a code without a city, a city that is not the code's district — follows the file:
     Danish unless most records whose code and city can be checked disagree with the Danish table
-    (an Australian register's ``3220 ryde`` is not Tisvildeleje, and neither is its ``4011``).
+    (an Australian register's ``3220 ryde`` is not Tisvildeleje, and neither is its ``4011``),
+    and unless their phones say the file is foreign (:func:`_phone_file_country`): then they, and
+    the foreign records nothing else names, are in ``phone_country``.
     """
     agrees = _city_agrees(located, official)
     frame = located.select(
@@ -641,7 +694,8 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
     ).row(0)
     foreign_votes = disagreeing + lettered_codes + five_digits
     danish_votes = checked.height - disagreeing if checked.height else danish_codes
-    danish_file = foreign_votes <= danish_votes
+    danish_file = foreign_votes <= danish_votes and phone_country is None
+    in_file = pl.lit(phone_country, dtype=pl.String)
     decided = (
         pl.when(pl.col("_country").is_not_null())
         .then(pl.col("_country"))
@@ -650,12 +704,12 @@ def _decide_country(located: pl.DataFrame, official: dict[str, str]) -> pl.Serie
         .when(lettered)
         .then(_lettered_code_country(pl.col("_written_code")))
         .when(pl.col("_foreign_record"))
-        .then(pl.col("_evidence_country"))
+        .then(pl.coalesce(pl.col("_evidence_country"), in_file))
         .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False) & danish_file)
         .then(pl.lit("GL"))
         .when(pl.col("agrees").fill_null(False) | pl.lit(danish_file))
         .then(pl.lit("DK"))
-        .otherwise(_null())
+        .otherwise(in_file)
     )
     return frame.select(decided.alias("country"))["country"]
 
@@ -861,7 +915,10 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         [located, _foreign_evidence(located, [raw["phone"], raw["mobile"]], codes)],
         how="horizontal",
     )
-    located = _abroad(located.with_columns(country=_decide_country(located, official)))
+    phone_country = _phone_file_country(located, [raw["phone"], raw["mobile"]])
+    located = _abroad(
+        located.with_columns(country=_decide_country(located, official, phone_country))
+    )
     cities = _per_distinct(
         located["_any_city"],
         {

@@ -453,3 +453,53 @@ def test_a_german_address_without_a_country_makes_the_number_german() -> None:
     assert out["country"].to_list() == ["DE"]
     assert out["phone_e164"].to_list() == ["+49891234567"]
     assert out["flag_INVALID_PHONE"].to_list() == [False]
+
+
+# Twelve American restaurants and their numbers as the Fodors guide writes them.
+_AMERICAN = [
+    ("435 S. La Cienega Blvd.", "310/246-1501"),
+    ("12224 Ventura Blvd.", "818-762-1221"),
+    ("12 Main St.", "213 938 1447"),
+    ("854 7th Ave.", "212/765-3112"),
+    ("156 2nd Ave.", "212-677-5588"),
+    ("21 W. 52nd St.", "212-582-7200"),
+    ("1 Ritz Carlton Dr.", "404 659 0400"),
+    ("300 Main St.", "415-673-1888"),
+    ("9 E. 75th St.", "212-879-4700"),
+    ("70 Pine St.", "617-536-5700"),
+    ("190 Columbus Ave.", "312-787-3345"),
+    ("44 Ocean Ave.", "702-731-7110"),
+]
+
+
+def test_a_file_whose_phones_are_american_is_american() -> None:
+    """An export of American customers with no country column: most of its numbers are ten
+    digits, no Danish number's shape, and valid in the US. The file is American, so its numbers
+    are read as American ones instead of being flagged as broken Danish numbers; a Danish
+    customer among them (code and city of one Danish district) is still Danish."""
+    rows = [{"raw_name": f"Kunde {i}", "raw_address": a, "raw_phone": p} for i, (a, p) in
+            enumerate(_AMERICAN)]  # fmt: skip
+    rows.append({"raw_name": "Hansen Byg ApS", "raw_address": "Vestergade 1",
+                 "raw_postal_code": "8000", "raw_city": "Aarhus C", "raw_phone": "20304050"})  # fmt: skip
+    out = _customers(rows)
+    assert out["country"].to_list() == ["US"] * 12 + ["DK"]
+    assert out["phone_e164"].to_list()[:3] == ["+13102461501", "+18187621221", "+12139381447"]
+    assert out["phone_e164"][12] == "+4520304050"
+    assert not out["flag_INVALID_PHONE"].any()
+
+
+def test_local_numbers_or_a_danish_majority_decide_no_file_country() -> None:
+    """Seven-digit local numbers (``386-5286``, no area code) are valid in too many countries to
+    name one; and a Danish file with a few foreign numbers stays Danish."""
+    sites = [
+        {"raw_name": f"Site {i}", "raw_address": f"{i} Main St.", "raw_phone": f"386-52{i:02d}"}
+        for i in range(20)
+    ]
+    local = _customers(sites)
+    assert set(local["country"].to_list()) == {"DK"}  # as any file without a country says
+    danish = _customers(
+        [{"raw_name": f"Kunde {i}", "raw_phone": f"2030{i:04d}"} for i in range(15)]
+        + [{"raw_name": f"Customer {i}", "raw_phone": p} for i, (_, p) in enumerate(_AMERICAN)]
+    )
+    assert set(danish["country"].to_list()) == {"DK"}
+    assert danish["flag_INVALID_PHONE"].sum() == 12
