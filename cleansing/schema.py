@@ -192,7 +192,7 @@ STAGES: Final[dict[str, Stage]] = {
         # registry was asked
         optional=(
             "name", "legal_form", "street", "house_number", "floor", "door", "postal_code",
-            "city", "country", "phone_e164", "email", "cvr", "ean", "customer_type",
+            "city", "country", "phone_e164", "email", "cvr", "vat_number", "ean", "customer_type",
             "registry_name", "registry_proposed_name",
             *(f"registry_proposed_{f}" for f in _ADDRESS_PARTS),
         ),

@@ -77,6 +77,7 @@ GOLDEN_FIELDS = (
     "phone_e164",
     "email",
     "cvr",
+    "vat_number",
     "ean",
     "customer_type",
 )

@@ -65,6 +65,7 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "emails": pl.List(pl.String()),
     "email_domain": pl.String(),
     "cvr": pl.String(),
+    "vat_number": pl.String(),
     "ean": pl.String(),
     "national_id": pl.String(),
     "raw_address": pl.String(),
@@ -268,6 +269,9 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
     )
     text_columns = [c for c, t in INPUT_COLUMNS.items() if t == pl.String() and c != "record_id"]
     records = records.with_columns(_blank_to_null(pl.col(c)).alias(c) for c in text_columns)
+    # A foreign customer's VAT number names its legal entity as a CVR number does: the same one
+    # is the same company, two different ones two companies (blocking, comparison, vetoes).
+    records = records.with_columns(pl.coalesce("cvr", "vat_number").alias("cvr"))
     free_mail = sorted(free_mail_domains())
     has_person_parts = (
         pl.col("first_name_key").is_not_null() | pl.col("last_name_key").is_not_null()

@@ -93,3 +93,26 @@ def test_number_first_addresses_go_back_number_first(runs: tuple[Path, Path]) ->
 def test_a_second_run_over_the_reimport_changes_nothing(runs: tuple[Path, Path]) -> None:
     leftover = read_excel_csv(runs[1] / "changes.csv")
     assert leftover.height == 0, leftover.rows()
+
+
+def test_one_vat_number_is_one_company_and_two_are_two(tmp_path: Path) -> None:
+    """Matching reads a foreign VAT number as a CVR number: two records of one GmbH under two
+    spellings share it and are one customer; two GmbHs of one name, number and street with two
+    different VAT numbers are two legal entities and never merged."""
+    source = tmp_path / "customers.csv"
+    source.write_text(
+        "Kundenr;Navn;Adresse;Postnr;By;Land;CVR-nr\n"
+        "1;Müller Maschinenbau GmbH;Industriestr. 5;70565;Stuttgart;DE;DE129273398\n"
+        "2;Mueller Maschinen GmbH;Industriestrasse 5;70565;Stuttgart;DE;DE 129 273 398\n"
+        "3;Schmidt Logistik GmbH;Hafenweg 2;20457;Hamburg;DE;DE136695976\n"
+        "4;Schmidt Logistik GmbH;Hafenweg 2;20457;Hamburg;DE;DE811907980\n",
+        encoding="utf-8",
+    )
+    out = _cleanse(source, tmp_path / "out")
+    records = pl.read_parquet(out / "records.parquet")
+    cluster = dict(zip(records["record_id"], records["cluster_id"], strict=True))
+    assert cluster["1"] == cluster["2"]
+    assert cluster["3"] != cluster["4"]
+    # the customer's golden record carries its VAT number
+    golden = pl.read_parquet(out / "golden.parquet").filter(pl.col("cluster_id") == cluster["1"])
+    assert golden["vat_number"].to_list() == ["DE129273398"]
