@@ -13,8 +13,10 @@ The evidence is weighed in this order, first that applies wins:
    (``Rosenhallen`` with EAN 5798…) → ``public``;
 3. a valid CVR number or a legal form (``ApS``, ``v/`` …) → ``company``;
 4. the source says company or person → that;
-5. an EAN (outside 5798: a business's GLN) or a business word in the name (``Hansen Byg``,
-   ``Nordic Consult``, ``Malerfirma``) → ``company``;
+5. an EAN (outside 5798: a business's GLN), a business word in the name (``Hansen Byg``,
+   ``Nordic Consult``, ``Malerfirma``, ``Pinot Bistro``) or an English word no person's name
+   holds (``of``, ``the``, ``at``, ``on``, ``for``: ``Arnie Morton's of Chicago``, ``The Palm``,
+   ``Chinois on Main``) → ``company``;
 6. otherwise → ``person``.
 
 The registry step may later overwrite ``customer_type`` from the registry's form code
@@ -69,6 +71,11 @@ def business_name(expr: pl.Expr) -> pl.Expr:
     return business_key(text_key(expr))
 
 
+# English words that join the words of a business's name and never a person's: "Arnie Morton's
+# of Chicago", "The Palm", "Fenix at the Argyle", "Chinois on Main", "Friends for Life". ("and"
+# and "og" join a couple's names too: "Jens og Mette Hansen".)
+_NAME_JOINERS = r"(?:^|\s)(?:of|the|at|on|for)(?:\s|$)"
+
 # Two single names joined by "&" — "Nielsen & Lauridsen", "Holm & Bach" — are a firm's name (an
 # I/S or a partnership written without its form); "Jens & Anne Hansen" is not two single words.
 _PARTNERSHIP = r"^\p{Lu}[\p{L}'-]+\s*&\s*\p{Lu}[\p{L}'-]+$"
@@ -91,7 +98,7 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
         _declared=declared_type(columns["raw_customer_type"]),
         _public_name=key.str.contains(word_list_pattern("public_sector_patterns", "strong")),
         _excluded=key.str.contains(word_list_pattern("public_sector_patterns", "exclude")),
-        _business=business_key(key),
+        _business=business_key(key) | key.str.contains(_NAME_JOINERS),
         _ean=columns["ean"].str.strip_chars().replace("", None),
     )
     declared = pl.col("_declared")

@@ -56,6 +56,20 @@ def _classify(rows: list[tuple[str | None, ...]]) -> list[str]:
         ("Hansens Malerfirma", None, None, None, "company"),
         ("Køreskolen Jensen", None, None, None, "company"),
         ("Dyrehospitalet Nord", None, None, None, "company"),
+        # English business words and the words that join a business's name, never a person's.
+        ("Pinot Bistro", None, None, None, "company"),
+        ("Art's Delicatessen", None, None, None, "company"),
+        ("Easter Seals Society", None, None, None, "company"),
+        ("LEARN Charter School", None, None, None, "company"),
+        ("Arnie Morton's of Chicago", None, None, None, "company"),
+        ("The Palm", None, None, None, "company"),
+        ("Chinois on Main", None, None, None, "company"),
+        ("Fenix at the Argyle", None, None, None, "company"),
+        # ... but a couple's names joined by "og"/"and" stay a person, as do names like words.
+        ("Jens og Mette Hansen", None, None, None, "person"),
+        ("John and Mary Smith", None, None, None, "person"),
+        ("Finn Bart Theilgaard", None, None, None, "person"),
+        ("Anton Barfod", None, None, None, "person"),
         # A private EAN (GLN) is a business's.
         ("Jens Hansen", None, None, "5790000000005", "company"),
         # Nothing else known: a person.
