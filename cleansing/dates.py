@@ -18,6 +18,10 @@ day first, any separator      ``9-4-1980``, ``09.04.1980``, ``9/4/1980``, ``09.0
 Excel serial day numbers      ``29320`` (1980-04-09), ``29320.5`` (noon)
 ============================  =================================================
 
+A date written in three columns (year, month, day) is read as the one text
+:func:`joined_date_parts` makes of them (``1980``, ``4``, ``9`` → ``9.4.1980``), so the same rules
+hold: ``1980``, ``2``, ``31`` is flagged, never moved to March.
+
 Day first is the Danish (and European) order; a month-first ``04/09/1980`` reads as 4 September.
 A two-digit year is the most recent such year not in the future for a date of birth
 (``09.04.80`` → 1980, ``01.01.05`` → 2005) and 20yy for ``updated_at``.
@@ -130,6 +134,21 @@ def parse_date_parts(text: pl.Expr, *, birth: bool, today: date) -> tuple[pl.Exp
         .then(serial_seconds)
     )
     return parsed.cast(pl.Date), seconds
+
+
+def joined_date_parts(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """One date text of a date written in three text columns: day first, ``.`` between, as
+    :func:`parse_date_parts` reads it; null when all three are empty. A part left empty beside
+    the others stays empty (``.4.1980``), so the date is flagged, not guessed.
+
+    >>> y, m, d = (pl.lit(pl.Series(p)) for p in (["1980", "1980", None], ["4", "2", None],
+    ...                                              ["9", "31", ""]))
+    >>> pl.select(joined_date_parts(y, m, d)).to_series().to_list()
+    ['9.4.1980', '31.2.1980', None]
+    """
+    parts = [p.cast(pl.String).str.strip_chars().fill_null("") for p in (day, month, year)]
+    written = pl.concat_str(parts).str.len_chars() > 0
+    return pl.when(written).then(pl.concat_str(parts, separator="."))
 
 
 def _cleaned(field: str, *, birth: bool, today: date) -> list[pl.Expr]:

@@ -121,6 +121,7 @@ _LEVEL_WORDS: Final = {
     "jaro-winkler >= 0.80": "somewhat alike",
     "jaro-winkler >= 0.92": "very alike",
     "one edit": "one character apart",
+    "two of year, month, day": "two of year, month and day agree, or day and month swapped",
     "initial or first given name": "an initial or the first given name agrees",
 }
 _FIELD_WORDS: Final = {

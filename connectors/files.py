@@ -40,6 +40,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from datavask.cleansing.dates import joined_date_parts
 from datavask.cleansing.schema import CANONICAL_FIELDS, RAW_PREFIX, SRC_PREFIX
 from datavask.connectors.errors import InputError
 from datavask.connectors.mapping import resolve_mapping
@@ -74,6 +75,8 @@ class InputInfo:
     rows: int = 0
     columns: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
+    # a field read from three columns, year, month and day: {"date_of_birth": ["by", "bm", "bd"]}
+    date_parts: dict[str, list[str]] = field(default_factory=dict)
     unmapped: list[str] = field(default_factory=list)
     blank_lines_skipped: int = 0
     rows_with_problems: int = 0
@@ -210,12 +213,19 @@ def sniff_format(path: Path) -> str:
 
 
 def read_input(
-    path: Path | str, *, mapping: dict[str, str] | None = None, sheet: str | None = None
+    path: Path | str,
+    *,
+    mapping: dict[str, str] | None = None,
+    date_parts: dict[str, list[str]] | None = None,
+    sheet: str | None = None,
 ) -> tuple[pl.DataFrame, InputInfo]:
-    """Read ``path`` into the canonical frame; InputError (one line) when it is unusable."""
+    """Read ``path`` into the canonical frame; InputError (one line) when it is unusable.
+
+    ``date_parts`` names fields written in three columns (year, month, day), as
+    :func:`datavask.connectors.mapping.load_date_parts` reads them from a mapping file.
+    """
     table, problems, info = read_table(path, sheet=sheet)
-    info.mapping = resolve_mapping(info.columns, mapping)
-    info.unmapped = [c for c in info.columns if c not in info.mapping.values()]
+    map_columns(info, mapping, date_parts)
     frame = _canonical(table, info, problems)
     frame = mask_input(frame, info)  # before anything is written: CPR numbers never leave here
     info.rows = frame.height
@@ -223,6 +233,16 @@ def read_input(
     info.rows_with_problems = flagged.height
     info.problem_rows = flagged["source_row"].head(100).to_list()
     return frame, info
+
+
+def map_columns(
+    info: InputInfo, mapping: dict[str, str] | None, date_parts: dict[str, list[str]] | None
+) -> None:
+    """Fill ``info``'s mapping, date parts and unmapped columns for its input's columns."""
+    info.mapping = resolve_mapping(info.columns, mapping, date_parts)
+    info.date_parts = dict(date_parts or {})
+    read = {*info.mapping.values(), *(c for parts in info.date_parts.values() for c in parts)}
+    info.unmapped = [c for c in info.columns if c not in read]
 
 
 def _detect_format(path: Path, data: bytes, suffix: str) -> str:
@@ -903,12 +923,15 @@ def canonical_columns(
     ``overflow``: whether any row of the whole input has values beyond the header (then every
     part carries ``src__overflow``).
     """
-    mapping = info.mapping
+    mapping, parts = info.mapping, info.date_parts
     schema = table.schema
-    text = {c: _as_text(c, schema[c]).str.strip_chars() for c in mapping.values()}
+    read = {*mapping.values(), *(c for three in parts.values() for c in three)}
+    text = {c: _as_text(c, schema[c]).str.strip_chars() for c in read}
     raw = [
         (
-            pl.when(text[mapping[f]] != "").then(text[mapping[f]]).otherwise(None)
+            joined_date_parts(*(text[c] for c in parts[f]))
+            if f in parts
+            else pl.when(text[mapping[f]] != "").then(text[mapping[f]]).otherwise(None)
             if f in mapping
             else pl.lit(None, dtype=pl.String)
         ).alias(f"{RAW_PREFIX}{f}")

@@ -2,7 +2,9 @@
 
 Headers are matched after folding (case, spaces, punctuation), against synonyms in English, Danish
 and the customer exports of e-conomic, Dinero, Billy, HubSpot and Salesforce. A ``--mapping`` TOML
-file (``[columns]`` from canonical field to input column) overrides the automatic choice.
+file (``[columns]`` from canonical field to input column) overrides the automatic choice; a date of
+birth written in three columns is named by a list, ``date_of_birth = ["by", "bm", "bd"]`` (year,
+month, day: :func:`load_date_parts`).
 
 >>> auto_map(["Kundenr", "Navn", "Adresse", "Postnr", "By", "CVR-nr", "E-mail", "Telefon"])["cvr"]
 'CVR-nr'
@@ -295,7 +297,11 @@ def auto_map(columns: Sequence[str]) -> dict[str, str]:
 
 
 def load_mapping_file(path: Path) -> dict[str, str]:
-    """Read a ``--mapping`` TOML file: ``[columns]`` with ``canonical_field = "Input column"``."""
+    """Read a ``--mapping`` TOML file: ``[columns]`` with ``canonical_field = "Input column"``.
+
+    A date written in three columns (``date_of_birth = ["by", "bm", "bd"]``) is checked here and
+    left out of the result: :func:`load_date_parts` reads it.
+    """
     try:
         with path.open("rb") as fh:
             doc = tomllib.load(fh)
@@ -317,30 +323,74 @@ def load_mapping_file(path: Path) -> dict[str, str]:
     problems = [
         f"{field} (not a canonical field)" for field in columns if field not in CANONICAL_FIELDS
     ]
-    problems += [
-        f"{field} (value must be a column name)"
-        for field, column in columns.items()
-        if not isinstance(column, str)
-    ]
+    for field, column in columns.items():
+        if isinstance(column, str):
+            continue
+        if field in DATE_PART_FIELDS and isinstance(column, list):
+            if problem := _date_part_problem(field, column):
+                problems.append(problem)
+        else:
+            problems.append(f"{field} (value must be a column name)")
     if problems:
         raise InputError(
             f"mapping file {path}: {', '.join(problems)}; "
             f"canonical fields are {', '.join(CANONICAL_FIELDS)}"
         )
-    return dict(columns)
+    return {field: column for field, column in columns.items() if isinstance(column, str)}
+
+
+# Fields a mapping may give as three columns: year, month and day.
+DATE_PART_FIELDS: Final = ("date_of_birth",)
+
+
+def _date_part_problem(field: str, parts: object) -> str | None:
+    """Why ``parts`` is no ``[year, month, day]`` list of column names, or None."""
+    if (
+        isinstance(parts, list)
+        and len(parts) == 3
+        and all(isinstance(p, str) and p for p in parts)
+        and len(set(parts)) == 3
+    ):
+        return None
+    return (
+        f"{field} (a list must name three different columns, year, month and day: {field} = "
+        '["Year", "Month", "Day"])'
+    )
+
+
+def load_date_parts(path: Path) -> dict[str, list[str]]:
+    """A ``--mapping`` file's dates written in three columns: ``date_of_birth = ["by", "bm",
+    "bd"]`` under ``[columns]`` (year, month, day) gives ``{"date_of_birth": ["by", "bm", "bd"]}``;
+    {} without one. The list's shape is checked by :func:`load_mapping_file`.
+    """
+    with path.open("rb") as fh:  # load_mapping_file has read it already: errors are reported there
+        columns = tomllib.load(fh).get("columns", {})
+    return {
+        field: list(columns[field])
+        for field in DATE_PART_FIELDS
+        if isinstance(columns.get(field), list)
+    }
 
 
 def resolve_mapping(
-    columns: Sequence[str], override: dict[str, str] | None = None
+    columns: Sequence[str],
+    override: dict[str, str] | None = None,
+    date_parts: dict[str, list[str]] | None = None,
 ) -> dict[str, str]:
     """The mapping to use: automatic, with every ``override`` entry on top.
 
-    Raises InputError naming the columns seen when nothing maps, and naming every override column
-    the file does not have.
+    ``date_parts`` (:func:`load_date_parts`) claims its fields and columns too: a field read from
+    three columns is not guessed from a fourth, and its columns (``by``, Danish for town) are no
+    other field's.
+
+    Raises InputError naming the columns seen when nothing maps, and naming every override or
+    date-part column the file does not have.
     """
     mapping = auto_map(columns)
-    if override:
-        missing = [column for column in override.values() if column not in columns]
+    parts = date_parts or {}
+    if override or parts:
+        named = [*(override or {}).values(), *(c for three in parts.values() for c in three)]
+        missing = [column for column in named if column not in columns]
         if missing:
             raise InputError(
                 "--mapping names columns the input does not have: "
@@ -348,10 +398,10 @@ def resolve_mapping(
                 f"columns seen: {', '.join(map(repr, columns))}"
             )
         # A column claimed by the override is no longer available to the automatic guess.
-        claimed = set(override.values())
-        mapping = {f: c for f, c in mapping.items() if c not in claimed}
-        mapping.update(override)
-    if not _SUBSTANTIVE & mapping.keys():
+        claimed = set(named)
+        mapping = {f: c for f, c in mapping.items() if c not in claimed and f not in parts}
+        mapping.update(override or {})
+    if not _SUBSTANTIVE & (mapping.keys() | parts.keys()):
         raise InputError(
             "could not map any customer column (name, address, phone, e-mail, CVR …); "
             f"columns seen: {', '.join(map(repr, columns))}. Use --mapping to name them."

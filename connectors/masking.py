@@ -57,6 +57,9 @@ def mask_info(info: InputInfo) -> dict[str, str]:
         info.columns = [renamed.get(c, c) for c in info.columns]
         info.unmapped = [renamed.get(c, c) for c in info.unmapped]
         info.mapping = {f: renamed.get(c, c) for f, c in info.mapping.items()}
+        info.date_parts = {
+            f: [renamed.get(c, c) for c in parts] for f, parts in info.date_parts.items()
+        }
     return renamed
 
 

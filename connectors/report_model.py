@@ -630,6 +630,18 @@ def _registry_classes(customers_all: pl.DataFrame, text: Text) -> list[dict[str,
     return rows
 
 
+def _mapping_rows(
+    run: dict[str, Any], mapping: dict[str, str], text: Text
+) -> list[tuple[str, str]]:
+    """The report's mapping table: field and column, and a field read from three columns as
+    ``by · bm · bd (year, month, day)``."""
+    parts = dict(run.get("input", {}).get("date_parts") or {})
+    rows = dict(mapping) | {
+        field: f"{' · '.join(columns)} ({text('date_parts')})" for field, columns in parts.items()
+    }
+    return sorted(rows.items())
+
+
 def _completeness(
     records: pl.DataFrame, mapping: dict[str, str], text: Text
 ) -> list[tuple[str, float | None, float | None]]:
@@ -789,7 +801,7 @@ def build_model(
         completeness=_completeness(records, mapping, text),
         reason_codes=_reason_codes(run, text),
         about=_about(run, text),
-        mapping=sorted(mapping.items()),
+        mapping=_mapping_rows(run, mapping, text),
         timings=[
             (str(step), text("seconds", n=text.number(float(s), 2)))
             for step, s in run.get("timings", {}).items()

@@ -88,11 +88,12 @@ def _quiet_reporter(step: str, event: str, seconds: float | None) -> None:
 
 def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     from datavask.connectors.files import read_input
-    from datavask.connectors.mapping import load_mapping_file
 
-    override = load_mapping_file(Path(options["mapping"])) if options.get("mapping") else None
+    override, parts = mapping_override(options)
     evidence = _compare_fields(options)
-    frame, info = read_input(options["input"], mapping=override, sheet=options.get("sheet"))
+    frame, info = read_input(
+        options["input"], mapping=override, date_parts=parts, sheet=options.get("sheet")
+    )
     _check_compare_columns(evidence, info.columns)
     _check_truth_column(options, info.columns, info.mapping, evidence)
     link = _link_column(options, info.columns, info.mapping, evidence)
@@ -105,6 +106,19 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     _leave(frame, Path(work, "canonical.parquet"), options)
     Path(work, "input.json").write_text(json.dumps(info.to_dict()), encoding="utf-8")
     return info.to_dict()
+
+
+def mapping_override(
+    options: dict[str, Any],
+) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    """The mapping file's ``[columns]``: field → column, and the fields written in three
+    columns (year, month, day); (None, None) without a mapping file."""
+    from datavask.connectors.mapping import load_date_parts, load_mapping_file
+
+    if not options.get("mapping"):
+        return None, None
+    path = Path(options["mapping"])
+    return load_mapping_file(path), load_date_parts(path)
 
 
 def _compare_fields(options: dict[str, Any]) -> dict[str, str]:

@@ -406,8 +406,7 @@ class DaskEngine:
         import copy
         import itertools
 
-        from datavask.connectors.files import record_ids
-        from datavask.connectors.mapping import load_mapping_file, resolve_mapping
+        from datavask.connectors.files import map_columns, record_ids
         from datavask.connectors.masking import mask_info
         from datavask.flows.cleanse import (
             WORK_COMPRESSION,
@@ -417,14 +416,14 @@ class DaskEngine:
             _compare_fields,
             _link_column,
             blank_sources,
+            mapping_override,
             with_link,
         )
 
         info = plan.info
-        override = load_mapping_file(Path(options["mapping"])) if options.get("mapping") else None
+        override, parts = mapping_override(options)
         evidence = _compare_fields(options)
-        info.mapping = resolve_mapping(info.columns, override)
-        info.unmapped = [c for c in info.columns if c not in info.mapping.values()]
+        map_columns(info, override, parts)
         info.blank_lines_skipped = sum(c["blank"] for c in counts)
         overflow = any(c["overflow"] for c in counts)
         offsets = [0, *itertools.accumulate(c["records"] for c in counts)]

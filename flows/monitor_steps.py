@@ -130,10 +130,10 @@ def load_customers(source: str, *, mapping: str | None = None) -> pl.DataFrame:
     else:
         from datavask.cleansing.normalise import normalise
         from datavask.connectors.files import read_input
-        from datavask.connectors.mapping import load_mapping_file
+        from datavask.flows.cleanse import mapping_override
 
-        override = load_mapping_file(Path(mapping)) if mapping else None
-        frame, _ = read_input(source, mapping=override)
+        override, parts = mapping_override({"mapping": mapping})
+        frame, _ = read_input(source, mapping=override, date_parts=parts)
         records = normalise(frame).select("record_id", "name", "cvr")
     return (
         records.filter(pl.col("cvr").is_not_null())

@@ -42,8 +42,11 @@ The comparisons, with an example pair for each level (top level first):
 ``street`` / ``city`` / ``address_line2`` — Jaro-Winkler exact / ≥ 0.92 / ≥ 0.80 / different
 ``house_number`` — exact ``12A`` · same number ``12`` ~ ``12A`` · different
 ``postal_code`` — exact · one edit ``8000`` ~ ``8001`` · different
-``date_of_birth`` / ``national_id`` — exact · one edit or transposition
-    ``19560409`` ~ ``19560490`` · different
+``date_of_birth`` — exact · one edit or transposition ``1956-04-09`` ~ ``1956-04-90`` ·
+    two of year, month and day agree (``1956-04-09`` ~ ``1956-04-27``, ``1956-04-09`` ~
+    ``1948-04-09``) or day and month swapped in the same year (``1956-04-09`` ~ ``1956-09-04``) ·
+    different (``1956-04-09`` ~ ``1965-09-04``)
+``national_id`` — exact · one edit or transposition ``19560409`` ~ ``19560490`` · different
 ``phone`` — shares a number · different
 ``email`` — shares an address · different personal addresses (both on free-mail domains:
     ``jens43@gmail.com`` / ``jensh@hotmail.com``; people change private addresses, so this says
@@ -94,6 +97,7 @@ class Comparison:
 
 JW_LEVELS: Final = ("different", "jaro-winkler >= 0.80", "jaro-winkler >= 0.92", "exact")
 EDIT_LEVELS: Final = ("different", "one edit", "exact")
+BIRTH_LEVELS: Final = ("different", "two of year, month, day", "one edit", "exact")
 
 COMPARISONS: Final[dict[str, Comparison]] = {
     c.name: c
@@ -136,7 +140,7 @@ COMPARISONS: Final[dict[str, Comparison]] = {
         Comparison("postal_code", EDIT_LEVELS, ("postal_code",), tf_levels=(2,)),
         Comparison("city", JW_LEVELS, ("city",), tf_levels=(3,)),
         Comparison("address_line2", JW_LEVELS, ("address_line2",), tf_levels=(3,)),
-        Comparison("date_of_birth", EDIT_LEVELS, ("date_of_birth",), tf_levels=(2,)),
+        Comparison("date_of_birth", BIRTH_LEVELS, ("date_of_birth",), tf_levels=(3,)),
         Comparison("national_id", EDIT_LEVELS, ("national_id",)),
         Comparison("person_id", ("different", "exact"), ("_person_key",)),
         Comparison("phone", ("different", "shared number"), ("phone_e164",), tf_levels=(1,)),
@@ -308,6 +312,32 @@ def _edit_levels(a: pl.Series, b: pl.Series) -> pl.Series:
         .otherwise(0)
     )
     return pl.select(expr.cast(pl.Int8)).to_series()
+
+
+def _birth_levels(a: pl.Series, b: pl.Series) -> pl.Series:
+    """:data:`BIRTH_LEVELS` of two dates of birth (ISO ``1956-04-09``, or ``19560409``): the
+    edit levels, and below them two of year, month and day the same, or day and month swapped
+    in one year (``04/09`` read one way on one record, the other way on the other)."""
+    edit = _edit_levels(a, b)
+
+    def parts(dates: pl.Series) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+        digits = pl.lit(dates).str.replace_all(r"\D", "")
+        digits = pl.when(digits.str.len_chars() == 8).then(digits)
+        return digits.str.slice(0, 4), digits.str.slice(4, 2), digits.str.slice(6, 2)
+
+    (year_a, month_a, day_a), (year_b, month_b, day_b) = parts(a), parts(b)
+    same = [(x == y).fill_null(False).cast(pl.Int8) for x, y in
+            ((year_a, year_b), (month_a, month_b), (day_a, day_b))]  # fmt: skip
+    swapped = (year_a == year_b) & (month_a == day_b) & (day_a == month_b)
+    partial = (pl.sum_horizontal(same) >= 2) | swapped.fill_null(False)
+    expr = pl.when(pl.lit(edit) >= 1).then(pl.lit(edit) + 1).when(partial).then(1)
+    return pl.select(expr.otherwise(pl.lit(edit)).cast(pl.Int8)).to_series()
+
+
+def _birth_date(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+    a, b = pv.both("date_of_birth")
+    level = _birth_levels(a, b)
+    return level, _tf_value(a, level, comparison)
 
 
 def _tf_value(values: pl.Series, level: pl.Series, comparison: Comparison) -> pl.Series:
@@ -876,7 +906,7 @@ _COMPARE: Final[dict[str, Callable[[PairValues, Comparison], ComparisonOutput]]]
     "postal_code": _edit_field("postal_code"),
     "city": _jw_field("city"),
     "address_line2": _jw_field("address_line2"),
-    "date_of_birth": _edit_field("date_of_birth"),
+    "date_of_birth": _birth_date,
     "national_id": _edit_field("national_id"),
     "person_id": _exact_field("_person_key"),
     "phone": _phone,

@@ -29,10 +29,16 @@ from typing import Final
 
 import polars as pl
 
+from datavask.cleansing.matching.compare import BIRTH_LEVELS
+
 HARD_RULES: Final = ("cvr_conflict", "household", "group_company", "different_names")
 SOFT_VETOES: Final = ("household", "group_company", "different_names")
 """The rules that judge one pair from its own fields: in clustering they yield to links the model
 is certain of (:mod:`~datavask.cleansing.matching.clusters`); two CVR numbers never do."""
+
+
+# A date of birth vouches for one person only when it is the same date (not two parts of it).
+_BIRTH_EXACT: Final = BIRTH_LEVELS.index("exact")
 
 
 def _level(levels: pl.DataFrame, name: str) -> pl.Expr:
@@ -76,7 +82,7 @@ def hard_rule_column(
         | (_level(levels, "person_id") == 1)
     )
     same_birth = (
-        (_level(levels, "date_of_birth") == 2)
+        (_level(levels, "date_of_birth") == _BIRTH_EXACT)
         | (_level(levels, "national_id") >= 1)
         | (_level(levels, "person_id") == 1)
     )

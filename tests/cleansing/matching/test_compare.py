@@ -173,7 +173,14 @@ def test_house_number_levels(a: str, b: str, label: str) -> None:
         ("19560409", "19560409", "exact"),
         ("19560409", "19560490", "one edit"),  # transposition
         ("19560409", "19560408", "one edit"),
-        ("19560409", "19650904", "different"),
+        ("19560409", "19650904", "different"),  # day and month swapped, another year
+        ("1956-04-09", "1956-04-09", "exact"),  # as the dates stage writes them
+        ("1956-04-09", "1956-04-27", "two of year, month, day"),
+        ("1956-04-09", "1948-04-09", "two of year, month, day"),
+        ("1956-04-09", "1956-11-09", "two of year, month, day"),
+        ("1956-04-09", "1956-09-04", "two of year, month, day"),  # day and month swapped
+        ("1956-04-09", "1957-05-09", "different"),  # only the day
+        ("1956-04-09", "1957-05-10", "different"),
     ],
 )
 def test_date_of_birth_levels(a: str, b: str, label: str) -> None:

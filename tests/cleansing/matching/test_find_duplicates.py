@@ -10,6 +10,7 @@ import pytest
 
 from datavask.cleansing.matching import MatchResult, MatchSettings, find_duplicates
 from datavask.cleansing.matching.blocking import candidate_pairs, default_rules
+from datavask.cleansing.matching.compare import BIRTH_LEVELS
 from datavask.cleansing.matching.hard_rules import hard_rule_column
 from datavask.cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame, population_rows
@@ -127,6 +128,25 @@ def test_cvr_conflict_vetoes_a_scored_pair() -> None:
     persons = pl.Series([False, False, False])
     vetoes = hard_rule_column(levels, persons, persons)
     assert vetoes.to_list() == ["cvr_conflict", None, None]
+
+
+def test_only_the_same_birth_date_lifts_the_household_veto() -> None:
+    # Two people at one address with different first names: one date of birth says they are one
+    # person (a first name typed two ways); two parts of it (twins' month and year, a mother's and
+    # daughter's day and month) do not.
+    names = ("exact", "one edit", "two of year, month, day")
+    exact, one_edit, two_parts = (BIRTH_LEVELS.index(n) for n in names)
+    levels = pl.DataFrame(
+        {
+            "lvl_address": [3, 3, 3, 3],
+            "lvl_first_name": [0, 0, 0, 0],
+            "lvl_date_of_birth": [exact, one_edit, two_parts, -1],
+        },
+        schema={c: pl.Int8 for c in ("lvl_address", "lvl_first_name", "lvl_date_of_birth")},
+    )
+    persons = pl.Series([True] * 4)
+    vetoes = hard_rule_column(levels, persons, persons, rules=("household",))
+    assert vetoes.to_list() == [None, "household", "household", "household"]
 
 
 def test_household_members_stay_apart() -> None:
