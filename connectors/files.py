@@ -33,7 +33,7 @@ import sys
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -218,14 +218,17 @@ def read_input(
     mapping: dict[str, str] | None = None,
     date_parts: dict[str, list[str]] | None = None,
     sheet: str | None = None,
+    reserved: Collection[str] = (),
 ) -> tuple[pl.DataFrame, InputInfo]:
     """Read ``path`` into the canonical frame; InputError (one line) when it is unusable.
 
     ``date_parts`` names fields written in three columns (year, month, day), as
-    :func:`datavask.connectors.mapping.load_date_parts` reads them from a mapping file.
+    :func:`datavask.connectors.mapping.load_date_parts` reads them from a mapping file;
+    ``reserved`` columns are never guessed as a field (:func:`~datavask.connectors.mapping.
+    resolve_mapping`).
     """
     table, problems, info = read_table(path, sheet=sheet)
-    map_columns(info, mapping, date_parts)
+    map_columns(info, mapping, date_parts, reserved)
     frame = _canonical(table, info, problems)
     frame = mask_input(frame, info)  # before anything is written: CPR numbers never leave here
     info.rows = frame.height
@@ -236,10 +239,13 @@ def read_input(
 
 
 def map_columns(
-    info: InputInfo, mapping: dict[str, str] | None, date_parts: dict[str, list[str]] | None
+    info: InputInfo,
+    mapping: dict[str, str] | None,
+    date_parts: dict[str, list[str]] | None,
+    reserved: Collection[str] = (),
 ) -> None:
     """Fill ``info``'s mapping, date parts and unmapped columns for its input's columns."""
-    info.mapping = resolve_mapping(info.columns, mapping, date_parts)
+    info.mapping = resolve_mapping(info.columns, mapping, date_parts, reserved)
     info.date_parts = dict(date_parts or {})
     read = {*info.mapping.values(), *(c for parts in info.date_parts.values() for c in parts)}
     info.unmapped = [c for c in info.columns if c not in read]

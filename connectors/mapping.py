@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -376,17 +376,19 @@ def resolve_mapping(
     columns: Sequence[str],
     override: dict[str, str] | None = None,
     date_parts: dict[str, list[str]] | None = None,
+    reserved: Collection[str] = (),
 ) -> dict[str, str]:
     """The mapping to use: automatic, with every ``override`` entry on top.
 
     ``date_parts`` (:func:`load_date_parts`) claims its fields and columns too: a field read from
     three columns is not guessed from a fourth, and its columns (``by``, Danish for town) are no
-    other field's.
+    other field's. ``reserved`` columns (the mapping file's ``[compare]``, truth and ``[link]``
+    columns) are never guessed as a field either: ``by`` named under ``[compare]`` is no city.
 
     Raises InputError naming the columns seen when nothing maps, and naming every override or
     date-part column the file does not have.
     """
-    mapping = auto_map(columns)
+    mapping = auto_map([c for c in columns if c not in reserved])
     parts = date_parts or {}
     if override or parts:
         named = [*(override or {}).values(), *(c for three in parts.values() for c in three)]

@@ -92,7 +92,11 @@ def read_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
     override, parts = mapping_override(options)
     evidence = _compare_fields(options)
     frame, info = read_input(
-        options["input"], mapping=override, date_parts=parts, sheet=options.get("sheet")
+        options["input"],
+        mapping=override,
+        date_parts=parts,
+        sheet=options.get("sheet"),
+        reserved=reserved_columns(options, evidence),
     )
     _check_compare_columns(evidence, info.columns)
     _check_truth_column(options, info.columns, info.mapping, evidence)
@@ -119,6 +123,17 @@ def mapping_override(
         return None, None
     path = Path(options["mapping"])
     return load_mapping_file(path), load_date_parts(path)
+
+
+def reserved_columns(options: dict[str, Any], evidence: dict[str, str]) -> list[str]:
+    """The columns the mapping file gives a role of their own ([compare], truth, [link]): the
+    automatic mapping never takes them for a field."""
+    from datavask.connectors.mapping import load_link_column
+
+    if not options.get("mapping"):
+        return []
+    named = [*evidence.values(), _truth_column(options), load_link_column(Path(options["mapping"]))]
+    return [c for c in named if c is not None]
 
 
 def _compare_fields(options: dict[str, Any]) -> dict[str, str]:

@@ -417,13 +417,14 @@ class DaskEngine:
             _link_column,
             blank_sources,
             mapping_override,
+            reserved_columns,
             with_link,
         )
 
         info = plan.info
         override, parts = mapping_override(options)
         evidence = _compare_fields(options)
-        map_columns(info, override, parts)
+        map_columns(info, override, parts, reserved_columns(options, evidence))
         info.blank_lines_skipped = sum(c["blank"] for c in counts)
         overflow = any(c["overflow"] for c in counts)
         offsets = [0, *itertools.accumulate(c["records"] for c in counts)]

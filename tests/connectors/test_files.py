@@ -261,3 +261,16 @@ def test_plain_lines_split_as_columns_read_as_csv_reader_reads_them(
     assert fast.equals(slow)
     assert fast_problems == slow_problems
     assert fast.height >= 10 and fast_problems  # the file holds both kinds of line
+
+
+def test_columns_the_mapping_reserves_are_never_guessed_as_a_field(tmp_path: Path) -> None:
+    """``by`` (Danish for town) is a city by its name; named under ``[compare]`` (RLdata's year
+    of birth) or as the truth column it is that and nothing else."""
+    source = tmp_path / "people.csv"
+    source.write_text("navn,by,id\nJens Hansen,1949,7\nMette Holm,1952,8\n", encoding="utf-8")
+    guessed = read_input(source)[1].mapping
+    assert guessed.get("city") == "by"
+    mapping = read_input(source, reserved=["by", "id"])[1].mapping
+    assert "city" not in mapping and "by" not in mapping.values()
+    assert "id" not in mapping.values()
+    assert mapping["name"] == "navn"
