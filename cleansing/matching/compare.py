@@ -217,6 +217,12 @@ class PairValues:
     def both(self, column: str) -> tuple[pl.Series, pl.Series]:
         return self.side(column, "l"), self.side(column, "r")
 
+    def some(self, column: str, at: pl.Series) -> tuple[pl.Series, pl.Series]:
+        """Both records' values of the pairs at positions ``at`` alone (not kept): a list column
+        that only a few pairs need whole."""
+        values = self.records.get_column(column)
+        return values.gather(self.left.gather(at)), values.gather(self.right.gather(at))
+
     def __len__(self) -> int:
         return self.left.len()
 
@@ -765,37 +771,41 @@ def _house_number(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
 
 def _shared(pv: PairValues, column: str) -> pl.Series:
     """The first value two list columns share, null when they share none or either is empty."""
-    a, b = pv.both(column)
     return _by_list_length(
-        a,
-        b,
+        pv,
+        column,
         lambda x, y: pl.when(x == y).then(x),
         lambda x, y: x.list.set_intersection(y).list.first(),
     )
 
 
 def _by_list_length(
-    a: pl.Series,
-    b: pl.Series,
+    pv: PairValues,
+    column: str,
     single: Callable[[pl.Expr, pl.Expr], pl.Expr],
     general: Callable[[pl.Expr, pl.Expr], pl.Expr],
 ) -> pl.Series:
-    """``general`` of two aligned list columns, worked out as ``single`` of their first elements
-    where neither list holds more than one value — nearly every pair: set operations on lists
-    cost far more than comparing two strings."""
-    simple = ((a.list.len() <= 1) & (b.list.len() <= 1)).fill_null(False)
+    """``general`` of both records' lists in ``column``, worked out as ``single`` of their first
+    values where neither list holds more than one value — nearly every pair: set operations on
+    lists cost far more than comparing two strings, and gathering a list column for every pair
+    about ten times more than a string column, so the lists are gathered only for the other
+    pairs (the first values and lengths come from :func:`_record_values`)."""
+    first_l, first_r = pv.both(f"{column}_first")
+    count_l, count_r = pv.both(f"{column}_count")
+    simple = ((count_l <= 1) & (count_r <= 1)).fill_null(False)
     x, y = pl.col("a"), pl.col("b")
-    both = pl.DataFrame({"a": a, "b": b})
-    out = both.select(single(x.list.first(), y.list.first())).to_series()
+    out = pl.DataFrame({"a": first_l, "b": first_r}).select(single(x, y)).to_series()
     if not simple.all():
-        rest = both.filter(~simple).select(general(x, y)).to_series()
-        out = out.scatter((~simple).arg_true(), rest)
+        at = (~simple).arg_true()
+        lists_l, lists_r = pv.some(column, at)
+        rest = pl.DataFrame({"a": lists_l, "b": lists_r}).select(general(x, y)).to_series()
+        out = out.scatter(at, rest)
     return out
 
 
 def _list_empty(pv: PairValues, column: str) -> pl.Series:
-    a, b = pv.both(column)
-    return (a.list.len() == 0) | (b.list.len() == 0)
+    count_l, count_r = pv.both(f"{column}_count")
+    return (count_l == 0) | (count_r == 0)
 
 
 def _phone(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
@@ -808,13 +818,15 @@ def _phone(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         .otherwise(0)
     )
     level = pl.select(expr.cast(pl.Int8)).to_series()
-    a, b = pv.both("_phones")
-    typed_a, typed_b = (side.list.first().str.starts_with("#").fill_null(False) for side in (a, b))
+    typed_a, typed_b = pv.both("_phones_typed")
     mixed = (level == 0) & (typed_a != typed_b)
     if mixed.any():
+        # Only these pairs need their whole lists.
         at = mixed.arg_true()
-        read = pl.select(pl.when(typed_a).then(b).otherwise(a).gather(at)).to_series()
-        typed = pl.select(pl.when(typed_a).then(a).otherwise(b).gather(at)).to_series()
+        a, b = pv.some("_phones", at)
+        typed_at = typed_a.gather(at)
+        read = pl.select(pl.when(typed_at).then(b).otherwise(a)).to_series()
+        typed = pl.select(pl.when(typed_at).then(a).otherwise(b)).to_series()
         found = _typed_in_read(typed, read)
         level = level.scatter(at, pl.select(found.is_not_null().cast(pl.Int8) * 2 - 1).to_series())
         shared = shared.scatter(at, found)
@@ -844,10 +856,9 @@ def _typed_in_read(typed: pl.Series, read: pl.Series) -> pl.Series:
 
 def _email(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     shared = _shared(pv, "_emails")
-    local_l, local_r = pv.both("_locals")
     same_local = _by_list_length(
-        local_l,
-        local_r,
+        pv,
+        "_locals",
         lambda x, y: (x == y).fill_null(False),
         lambda x, y: x.list.set_intersection(y).list.len() > 0,
     )
@@ -928,6 +939,7 @@ def compare_pairs(
 
     Every level depends on its own pair alone, so the pairs are compared a slice at a time
     (:data:`COMPARE_SLICE`), a few side by side, and the slices' rows put together in order."""
+    records = _record_values(records, comparisons)
     n = left.len()
     # Most of a slice's work runs on one core: a few slices side by side keep every core busy, so
     # fewer pairs than a slice holds are still cut in as many parts as there are threads, and
@@ -948,6 +960,31 @@ def compare_pairs(
         )
 
     return pl.concat(in_order(compared, range(0, n, size)), how="vertical")
+
+
+# The list columns each comparison reads pair by pair.
+_PAIRED_LISTS: Final = {"phone": ("_phones",), "email": ("_emails", "_locals")}
+
+
+def _record_values(records: pl.DataFrame, comparisons: tuple[Comparison, ...]) -> pl.DataFrame:
+    """``records`` with, for each list column the comparisons read, its first value
+    (``<column>_first``) and its length (``<column>_count``), and whether a record's first phone
+    is one that could not be read (``_phones_typed``): worked out once per record for every slice
+    of pairs, where a pair's two lists would each be gathered (see :func:`_by_list_length`)."""
+    names = {c.name for c in comparisons}
+    columns = [column for name, lists in _PAIRED_LISTS.items() if name in names for column in lists]
+    added = [
+        expr
+        for column in columns
+        for expr in (
+            pl.col(column).list.first().alias(f"{column}_first"),
+            pl.col(column).list.len().alias(f"{column}_count"),
+        )
+    ]
+    if "_phones" in columns:
+        typed = pl.col("_phones").list.first().str.starts_with("#").fill_null(False)
+        added.append(typed.alias("_phones_typed"))
+    return records.with_columns(added) if added else records
 
 
 def _compare_slice(

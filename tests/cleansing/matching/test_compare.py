@@ -377,3 +377,77 @@ def test_evidence_frame_folds_text_and_keeps_empty_as_null() -> None:
     out = evidence_frame(raw, {"birth_place": "src_Birth place"})
     assert out.columns == ["evidence_birth_place"]
     assert out["evidence_birth_place"].to_list() == ["west devon", None, None, "london"]
+
+
+def _listed_records(
+    phones: list[list[str]], emails: list[list[str]], typed: list[str | None] | None = None
+) -> pl.DataFrame:
+    """Company records with these phone numbers and e-mail addresses (several to a record), and
+    phones typed that could not be read."""
+    rows = frame(
+        [{"customer_type": "company", "name_key": f"firma {i}"} for i in range(len(phones))]
+    )
+    listed = pl.List(pl.String())
+    return prepare_records(
+        rows.with_columns(
+            phone_numbers=pl.Series(phones, dtype=listed),
+            emails=pl.Series(emails, dtype=listed),
+            raw_phone=pl.Series(typed or [None] * len(phones), dtype=pl.String),
+            raw_mobile=None,
+        )
+    )
+
+
+def test_phones_and_emails_are_compared_by_every_value_of_a_record() -> None:
+    # Most records have one phone and one e-mail, and those pairs are compared by their first
+    # values alone; a record with none or several must still be compared by all of them.
+    phones = [
+        [],
+        ["+4511111111"],
+        ["+4511111111", "+4522222222"],
+        ["+4522222222", "+4533333333"],
+        ["+4533333333"],
+        ["+4544444444", "+4511111111"],
+    ]
+    emails = [
+        [],
+        ["jens@hansen-byg.dk"],
+        ["info@hansen-byg.dk", "jens@hansen-byg.dk"],
+        ["anne@firma.dk", "jens.hansen@gmail.com"],
+        ["jens.hansen@hotmail.com"],
+        ["lars@birkedal.dk", "anne@firma.dk"],
+    ]
+    records = _listed_records(phones, emails)
+    pairs = [(i, j) for i in range(len(phones)) for j in range(i + 1, len(phones))]
+    levels = compare_pairs(
+        records,
+        pl.Series([i for i, _ in pairs], dtype=pl.UInt32),
+        pl.Series([j for _, j in pairs], dtype=pl.UInt32),
+        (COMPARISONS["phone"], COMPARISONS["email"]),
+    )
+    for field, values in (("phone", phones), ("email", emails)):
+        shared = [next((v for v in values[i] if v in values[j]), None) for i, j in pairs]
+        assert levels[f"tfv_{field}"].to_list() == shared, field
+        top = COMPARISONS[field].top
+        assert [lv == top for lv in levels[f"lvl_{field}"]] == [s is not None for s in shared]
+        # Missing where either record has none, and for the two e-mail lists whose second
+        # addresses share a personal local part (the name's evidence, see COMPARISONS).
+        missing = [
+            not values[i] or not values[j] or (field, i, j) == ("email", 3, 4) for i, j in pairs
+        ]
+        assert [lv == -1 for lv in levels[f"lvl_{field}"]] == missing, field
+
+
+def test_a_typed_phone_is_found_among_several_read_numbers() -> None:
+    # 99 99 99 8 could not be read; the other record's second number ends with its digits.
+    phones = [[], ["+4511111111", "+4599999998"], ["+4522222222"]]
+    records = _listed_records(phones, [[], [], []], ["99 99 99 8", None, None])
+    assert records["_phones"][0].to_list() == ["#9999998"]
+    levels = compare_pairs(
+        records,
+        pl.Series([0, 0], dtype=pl.UInt32),
+        pl.Series([1, 2], dtype=pl.UInt32),
+        (COMPARISONS["phone"],),
+    )
+    assert levels["lvl_phone"].to_list() == [1, -1]
+    assert levels["tfv_phone"].to_list() == ["+4599999998", None]
