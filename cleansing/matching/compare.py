@@ -606,7 +606,6 @@ def _last_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
 
 
 def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
-    sl, sr = pv.both("street_key")
     pl_, pr = pv.both("postal_code")
     ul, ur = pv.both("_unit")
     key_l, key_r = pv.both("_address")
@@ -615,9 +614,11 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # The first digit is the region (``8000`` Aarhus / ``5000`` Odense both have a Vestergade 12),
     # so a changed first digit is another town — unless two digits only swapped places
     # (``3070`` / ``0370``, ``2316`` / ``3216``), which is a slip of the fingers.
-    same_region = (
-        (pl_.str.slice(0, 1) == pr.str.slice(0, 1)) | _same_characters(pv, "postal_code")
-    ).fill_null(False)
+    region_l, region_r = pv.both("_postal_region")
+    sorted_l, sorted_r = pv.both("_postal_sorted")
+    same_region = ((region_l == region_r) | (sorted_l == sorted_r).fill_null(False)).fill_null(
+        False
+    )
     # Most candidate pairs (found by their names) lie in other regions: only the rest need an
     # edit distance, and only pairs with close postal codes (or one side without one) a street
     # similarity (every level it decides asks for that).
@@ -627,14 +628,13 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # A postal code on one side only (an address abroad written without its code on one record)
     # neither confirms nor denies the town: street and number still count, short of a building.
     postal_open = postal_close | pl_.is_null() | pr.is_null()
-    hl, hr = pv.both("house_number")
     # Spaces typed into a street name ("Bayly P Lace") do not make it another street.
-    closed_l = sl.str.replace_all(" ", "", literal=True)
-    closed_r = sr.str.replace_all(" ", "", literal=True)
+    closed_l, closed_r = pv.both("_street_closed")
     street_sim = similarity(
         _where(postal_open, closed_l), _where(postal_open, closed_r), _jaro_winkler()
     )
-    same_number = (hl.str.to_lowercase() == hr.str.to_lowercase()).fill_null(False)
+    number_l, number_r = pv.both("_number_lower")
+    same_number = (number_l == number_r).fill_null(False)
     same_street_number = (closed_l == closed_r).fill_null(False) & same_number
     same_building = (key_l == key_r).fill_null(False) | (same_street_number & postal_close)
     same_postal = (pl_ == pr).fill_null(False)
@@ -660,10 +660,8 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     level = pl.select(expr.cast(pl.Int8)).to_series()
     # An address abroad without a four-digit postal code (an American ZIP on one record, none
     # on the next) is compared by its line as written, as the blocking's address rules pair it.
-    cl, cr = pv.both("country")
-    loose = pl.select(
-        loose_postal_code(pl.lit(cl), pl.lit(pl_)) | loose_postal_code(pl.lit(cr), pl.lit(pr))
-    ).to_series()
+    loose_l, loose_r = pv.both("_postal_loose")
+    loose = loose_l | loose_r
     unparsed = (key_l.is_null() | key_r.is_null() | loose).fill_null(True)
     if unparsed.any():
         # Only the pairs with an unparsed side need their address lines compared.
@@ -677,17 +675,6 @@ def _where(keep: pl.Series, values: pl.Series) -> pl.Series:
     """``values`` where ``keep`` holds, else null: a similarity skips the pairs it need not
     score."""
     return pl.select(pl.when(keep).then(values)).to_series()
-
-
-def _same_characters(pv: PairValues, column: str) -> pl.Series:
-    """Whether both sides hold the same characters in any order (worked out once per distinct
-    value, a thousand postal codes rather than a million records): two values one edit apart
-    with the same characters differ by one transposition."""
-    values = pv.records.get_column(column)
-    distinct = values.drop_nulls().unique()
-    ordered = distinct.str.split("").list.sort().list.join("")
-    per_record = values.replace_strict(distinct, ordered, default=None)
-    return (per_record.gather(pv.left) == per_record.gather(pv.right)).fill_null(False)
 
 
 # Address lines, or their street words, this alike (Jaro-Winkler) are one street written two
@@ -962,18 +949,23 @@ def compare_pairs(
     return pl.concat(in_order(compared, range(0, n, size)), how="vertical")
 
 
-# The list columns each comparison reads pair by pair.
-_PAIRED_LISTS: Final = {"phone": ("_phones",), "email": ("_emails", "_locals")}
-
-
 def _record_values(records: pl.DataFrame, comparisons: tuple[Comparison, ...]) -> pl.DataFrame:
-    """``records`` with, for each list column the comparisons read, its first value
-    (``<column>_first``) and its length (``<column>_count``), and whether a record's first phone
-    is one that could not be read (``_phones_typed``): worked out once per record for every slice
-    of pairs, where a pair's two lists would each be gathered (see :func:`_by_list_length`)."""
-    names = {c.name for c in comparisons}
-    columns = [column for name, lists in _PAIRED_LISTS.items() if name in names for column in lists]
+    """``records`` with the values the comparisons read of each record of a pair, worked out
+    once per record for every slice of pairs rather than once per pair (a record is in six pairs
+    on average at a million records; see :data:`_PER_RECORD`)."""
     added = [
+        expr
+        for comparison in comparisons
+        if comparison.name in _PER_RECORD
+        for expr in _PER_RECORD[comparison.name](records)
+    ]
+    return records.with_columns(added) if added else records
+
+
+def _list_values(*columns: str) -> list[pl.Expr | pl.Series]:
+    """Each list column's first value (``<column>_first``) and length (``<column>_count``): a
+    pair's two lists gathered whole cost ten times two strings (see :func:`_by_list_length`)."""
+    return [
         expr
         for column in columns
         for expr in (
@@ -981,10 +973,42 @@ def _record_values(records: pl.DataFrame, comparisons: tuple[Comparison, ...]) -
             pl.col(column).list.len().alias(f"{column}_count"),
         )
     ]
-    if "_phones" in columns:
-        typed = pl.col("_phones").list.first().str.starts_with("#").fill_null(False)
-        added.append(typed.alias("_phones_typed"))
-    return records.with_columns(added) if added else records
+
+
+def _phone_values(records: pl.DataFrame) -> list[pl.Expr | pl.Series]:
+    """:func:`_list_values` of the phones, and whether the first phone is one that could not be
+    read (``_phones_typed``)."""
+    typed = pl.col("_phones").list.first().str.starts_with("#").fill_null(False)
+    return [*_list_values("_phones"), typed.alias("_phones_typed")]
+
+
+def _address_values(records: pl.DataFrame) -> list[pl.Expr | pl.Series]:
+    """What the address comparison asks of each record: the postal code's region (its first
+    digit, ``_postal_region``) and characters in order (``_postal_sorted``), whether the address
+    is a loose one abroad (``_postal_loose``, :func:`~.blocking.loose_postal_code`), the street
+    without spaces (``_street_closed``) and the house number in lower case (``_number_lower``)."""
+    return [
+        pl.col("postal_code").str.slice(0, 1).alias("_postal_region"),
+        _sorted_characters(records.get_column("postal_code")).alias("_postal_sorted"),
+        loose_postal_code(pl.col("country"), pl.col("postal_code")).alias("_postal_loose"),
+        pl.col("street_key").str.replace_all(" ", "", literal=True).alias("_street_closed"),
+        pl.col("house_number").str.to_lowercase().alias("_number_lower"),
+    ]
+
+
+def _sorted_characters(values: pl.Series) -> pl.Series:
+    """Each value's characters in order, worked out once per distinct value (a thousand postal
+    codes rather than a million records)."""
+    distinct = values.drop_nulls().unique()
+    ordered = distinct.str.split("").list.sort().list.join("")
+    return values.replace_strict(distinct, ordered, default=None)
+
+
+_PER_RECORD: Final[dict[str, Callable[[pl.DataFrame], list[pl.Expr | pl.Series]]]] = {
+    "phone": _phone_values,
+    "email": lambda records: _list_values("_emails", "_locals"),
+    "address": _address_values,
+}
 
 
 def _compare_slice(

@@ -126,6 +126,10 @@ def _address(
         (_address("vestergade", "12", "3095"), _address("vestergade", "12", "3059"), "exact"),
         (_address("vestergade", "12", "8000"), _address("vestergade", "12", "8001"), "exact"),
         (_address(None, None, "8000"), _address("vestergade", "12", "8000"), "missing"),
+        # Spaces typed into a street, a house number's letter in another case: one building.
+        (_address("vester gade", "12A", "8000"), _address("vestergade", "12a", "8000"), "exact"),
+        (_address("vester gade", "12B", "8000"), _address("vestergade", "12a", "8000"),
+         "same street"),
         # A postal code on one side only, or none of four digits: the lines as written are
         # compared ("532 W 95th St" and "532 W 95TH ST" with its ZIP code are one line).
         (_address("w 95th st", "532", None), _address("w 95th st", "532", "60628"), "exact"),
