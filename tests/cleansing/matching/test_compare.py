@@ -455,3 +455,32 @@ def test_a_typed_phone_is_found_among_several_read_numbers() -> None:
     )
     assert levels["lvl_phone"].to_list() == [1, -1]
     assert levels["tfv_phone"].to_list() == ["+4599999998", None]
+
+
+def test_a_pairwise_function_is_called_once_per_distinct_pair_and_put_back_in_place() -> None:
+    from datavask.cleansing.matching.compare import _per_distinct_pair
+
+    seen: list[int] = []
+
+    def joined(a: pl.Series, b: pl.Series) -> pl.Series:
+        seen.append(a.len())
+        return pl.select(pl.concat_str(pl.lit(a), pl.lit(b), separator="/")).to_series()
+
+    a = pl.Series(["x", "y", "x", None, "x", None, "y"])
+    b = pl.Series(["p", "p", "p", "p", "q", "p", "p"])
+    out = _per_distinct_pair(a, b, joined)
+    assert out.to_list() == ["x/p", "y/p", "x/p", None, "x/q", None, "y/p"]
+    assert seen == [4]  # (x, p), (y, p), (None, p), (x, q)
+    empty = pl.Series([], dtype=pl.String)
+    assert _per_distinct_pair(empty, empty, joined).to_list() == []
+
+
+def test_names_apart_are_the_same_whether_repeated_or_not() -> None:
+    from datavask.cleansing.matching.compare import _distinct_words_apart, _words_apart
+
+    names = [("svendsen trading", "svendsen holding"), ("hansen byg", "hansen byg og anlæg"),
+             ("midt el", "midt al"), (None, "hansen byg")]  # fmt: skip
+    a = pl.Series([x for x, _ in names] * 3, dtype=pl.String)
+    b = pl.Series([y for _, y in names] * 3, dtype=pl.String)
+    assert _words_apart(a, b).to_list() == [True, False, False, False] * 3
+    assert _words_apart(a, b).equals(_distinct_words_apart(a, b))
