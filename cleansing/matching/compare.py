@@ -421,29 +421,56 @@ def _per_distinct_pair(
 def _distinct_words_apart(a: pl.Series, b: pl.Series) -> pl.Series:
     """:func:`_words_apart`, every pair of names worked out."""
     edits = distance.DamerauLevenshtein.distance
-    words = pl.DataFrame({"a": a.str.split(" "), "b": b.str.split(" ")}).with_row_index("pair")
-    words = words.with_columns(typo=similarity(a, b, edits, equal_score=0.0) <= 1)
-    # Every word of one name against every word of the other, pair by pair: a few words each.
-    cross = (
-        words.filter(~pl.col("typo"))
-        .explode("a")
-        .explode("b")
-        .filter((pl.col("a") != "") & (pl.col("b") != ""))
+    typo = similarity(a, b, edits, equal_score=0.0) <= 1
+    # The words of both names (an empty one, of a double space, is none), for the pairs of names
+    # more than one edit apart that both have words.
+    nonempty = pl.element().filter(pl.element() != "")
+    words = pl.DataFrame(
+        {"a": a.str.split(" ").list.eval(nonempty), "b": b.str.split(" ").list.eval(nonempty)}
+    ).with_row_index("pair")
+    words = words.filter(
+        (~typo).fill_null(False) & (pl.col("a").list.len() > 0) & (pl.col("b").list.len() > 0)
     )
-    ratio = similarity(cross["a"], cross["b"], fuzz.ratio, scale=100.0)
-    cross = cross.with_columns(
-        same=(ratio >= SAME_WORD)
-        | (similarity(cross["a"], cross["b"], edits, equal_score=0.0) <= 1)
-    )
-    lacking = [
-        cross.group_by("pair", side)
-        .agg(~pl.col("same").any())
-        .group_by("pair")
-        .agg(pl.col("same").any().alias(f"lacks_{side}"))
-        for side in ("a", "b")
-    ]
-    found = lacking[0].join(lacking[1], on="pair").filter("lacks_a", "lacks_b")["pair"]
-    return words.select(pl.col("pair").is_in(found.implode())).to_series()
+    if words.height == 0:
+        return pl.Series(np.zeros(a.len(), dtype=bool))
+    # Every word of one name against every word of the other, pair by pair: a few words each,
+    # row by row the word matrix of each pair (a's words down, b's across).
+    cross = words.explode("a").explode("b")
+    same = _per_distinct_pair(cross["a"], cross["b"], _same_word).to_numpy()
+    rows_a = words["a"].list.len().to_numpy().astype(np.int64)
+    rows_b = words["b"].list.len().to_numpy().astype(np.int64)
+    lacks_a = _lacks_a_word(same, rows_a, rows_b)
+    lacks_b = _lacks_a_word(_transposed(same, rows_a, rows_b), rows_b, rows_a)
+    apart = np.zeros(a.len(), dtype=bool)
+    apart[words["pair"].to_numpy()[lacks_a & lacks_b]] = True
+    return pl.Series(apart)
+
+
+def _same_word(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Whether two words are one, even misspelt (:data:`SAME_WORD`, or one edit)."""
+    ratio = similarity(a, b, fuzz.ratio, scale=100.0)
+    edits = similarity(a, b, distance.DamerauLevenshtein.distance, equal_score=0.0)
+    return (ratio >= SAME_WORD) | (edits <= 1)
+
+
+def _transposed(values: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Matrices of ``rows`` x ``columns`` values laid out row by row one after another, each
+    transposed in place."""
+    size = rows * columns
+    start = np.repeat(np.cumsum(size) - size, size)
+    at = np.arange(values.size) - start
+    width, height = np.repeat(columns, size), np.repeat(rows, size)
+    out = np.empty_like(values)
+    out[start + (at % width) * height + at // width] = values
+    return out
+
+
+def _lacks_a_word(same: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Per matrix of ``rows`` x ``columns`` booleans (none of them empty, laid out row by row
+    one after another in ``same``), whether one of its rows holds no true value."""
+    width = np.repeat(columns, rows)
+    row_any = np.logical_or.reduceat(same, np.cumsum(width) - width)
+    return np.logical_or.reduceat(~row_any, np.cumsum(rows) - rows)
 
 
 def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:

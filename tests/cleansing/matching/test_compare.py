@@ -478,9 +478,21 @@ def test_a_pairwise_function_is_called_once_per_distinct_pair_and_put_back_in_pl
 def test_names_apart_are_the_same_whether_repeated_or_not() -> None:
     from datavask.cleansing.matching.compare import _distinct_words_apart, _words_apart
 
-    names = [("svendsen trading", "svendsen holding"), ("hansen byg", "hansen byg og anlæg"),
-             ("midt el", "midt al"), (None, "hansen byg")]  # fmt: skip
-    a = pl.Series([x for x, _ in names] * 3, dtype=pl.String)
-    b = pl.Series([y for _, y in names] * 3, dtype=pl.String)
-    assert _words_apart(a, b).to_list() == [True, False, False, False] * 3
+    # Names of other lengths each way round (each pair's words are a matrix, read both ways),
+    # a double space, an empty name and a missing one.
+    names = [
+        ("svendsen trading", "svendsen holding", True),
+        ("svendsen trading aps vest", "svendsen holding", True),
+        ("svendsen holding", "svendsen trading aps vest", True),
+        ("hansen byg", "hansen byg og anlæg", False),
+        ("hansen byg og anlæg", "hansen  byg", False),
+        ("midt el", "midt al", False),
+        ("nordic cleaning", "nordik claening", False),
+        ("", "hansen byg", False),
+        (None, "hansen byg", False),
+    ]
+    a = pl.Series([x for x, _, _ in names] * 3, dtype=pl.String)
+    b = pl.Series([y for _, y, _ in names] * 3, dtype=pl.String)
+    assert _words_apart(a, b).to_list() == [apart for _, _, apart in names] * 3
     assert _words_apart(a, b).equals(_distinct_words_apart(a, b))
+    assert _distinct_words_apart(a.head(0), b.head(0)).to_list() == []
