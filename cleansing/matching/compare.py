@@ -715,9 +715,9 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     loose = loose_l | loose_r
     unparsed = (key_l.is_null() | key_r.is_null() | loose).fill_null(True)
     if unparsed.any():
-        # Only the pairs with an unparsed side need their address lines compared.
-        text_l, text_r = (side.filter(unparsed) for side in pv.both("_address_text"))
-        level = level.scatter(unparsed.arg_true(), _address_text_level(text_l, text_r))
+        # Only the pairs with an unparsed side need their address lines, gathered for them alone.
+        at = unparsed.arg_true()
+        level = level.scatter(at, _address_text_level(*pv.some("_address_text", at)))
     # Term frequencies count parsed addresses: an address line as written is not adjusted.
     return level, _tf_value(key_l, level, comparison)
 
