@@ -221,6 +221,12 @@ class PairValues:
     def both(self, column: str) -> tuple[pl.Series, pl.Series]:
         return self.side(column, "l"), self.side(column, "r")
 
+    def some(self, column: str, at: pl.Series) -> tuple[pl.Series, pl.Series]:
+        """Both records' values of the pairs at positions ``at`` alone (not kept): a list column
+        that only a few pairs need whole."""
+        values = self.records.get_column(column)
+        return values.gather(self.left.gather(at)), values.gather(self.right.gather(at))
+
     def __len__(self) -> int:
         return self.left.len()
 
@@ -419,31 +425,82 @@ def _words_apart(a: pl.Series, b: pl.Series) -> pl.Series:
     (:data:`SAME_WORD`, or one edit), and the names are more than one edit apart:
     ``svendsen trading`` / ``svendsen holding``; not ``hansen byg`` / ``hansen byg og anlæg``
     (one name holds the other), ``midt el`` / ``midt al``, ``nordic cleaning`` / ``nordik
-    claening`` or ``fyns vvs`` / ``fynsnvvs`` (a space typed as a letter)."""
+    claening`` or ``fyns vvs`` / ``fynsnvvs`` (a space typed as a letter).
+
+    Worked out once per distinct pair of names: the alike pairs repeat them (a company's records
+    against its namesake's), half of them at 200,000 generated records."""
+    return _per_distinct_pair(a, b, _distinct_words_apart)
+
+
+def _per_distinct_pair(
+    a: pl.Series, b: pl.Series, compute: Callable[[pl.Series, pl.Series], pl.Series]
+) -> pl.Series:
+    """``compute(a, b)`` for two aligned series, called once for each distinct pair of values
+    (a null one too) and the result put back at every position holding it."""
+    distinct = pl.DataFrame({"a": a, "b": b}).with_row_index("_at").group_by("a", "b").agg("_at")
+    values = compute(distinct["a"], distinct["b"])
+    # Position i holds the distinct pair of group which[i].
+    which = np.empty(a.len(), dtype=np.uint32)
+    repeats = distinct["_at"].list.len().to_numpy()
+    which[distinct["_at"].explode().to_numpy()] = np.repeat(
+        np.arange(distinct.height, dtype=np.uint32), repeats
+    )
+    return values.gather(which)
+
+
+def _distinct_words_apart(a: pl.Series, b: pl.Series) -> pl.Series:
+    """:func:`_words_apart`, every pair of names worked out."""
     edits = distance.DamerauLevenshtein.distance
-    words = pl.DataFrame({"a": a.str.split(" "), "b": b.str.split(" ")}).with_row_index("pair")
-    words = words.with_columns(typo=similarity(a, b, edits, equal_score=0.0) <= 1)
-    # Every word of one name against every word of the other, pair by pair: a few words each.
-    cross = (
-        words.filter(~pl.col("typo"))
-        .explode("a")
-        .explode("b")
-        .filter((pl.col("a") != "") & (pl.col("b") != ""))
+    typo = similarity(a, b, edits, equal_score=0.0) <= 1
+    # The words of both names (an empty one, of a double space, is none), for the pairs of names
+    # more than one edit apart that both have words.
+    nonempty = pl.element().filter(pl.element() != "")
+    words = pl.DataFrame(
+        {"a": a.str.split(" ").list.eval(nonempty), "b": b.str.split(" ").list.eval(nonempty)}
+    ).with_row_index("pair")
+    words = words.filter(
+        (~typo).fill_null(False) & (pl.col("a").list.len() > 0) & (pl.col("b").list.len() > 0)
     )
-    ratio = similarity(cross["a"], cross["b"], fuzz.ratio, scale=100.0)
-    cross = cross.with_columns(
-        same=(ratio >= SAME_WORD)
-        | (similarity(cross["a"], cross["b"], edits, equal_score=0.0) <= 1)
-    )
-    lacking = [
-        cross.group_by("pair", side)
-        .agg(~pl.col("same").any())
-        .group_by("pair")
-        .agg(pl.col("same").any().alias(f"lacks_{side}"))
-        for side in ("a", "b")
-    ]
-    found = lacking[0].join(lacking[1], on="pair").filter("lacks_a", "lacks_b")["pair"]
-    return words.select(pl.col("pair").is_in(found.implode())).to_series()
+    if words.height == 0:
+        return pl.Series(np.zeros(a.len(), dtype=bool))
+    # Every word of one name against every word of the other, pair by pair: a few words each,
+    # row by row the word matrix of each pair (a's words down, b's across).
+    cross = words.explode("a").explode("b")
+    same = _per_distinct_pair(cross["a"], cross["b"], _same_word).to_numpy()
+    rows_a = words["a"].list.len().to_numpy().astype(np.int64)
+    rows_b = words["b"].list.len().to_numpy().astype(np.int64)
+    lacks_a = _lacks_a_word(same, rows_a, rows_b)
+    lacks_b = _lacks_a_word(_transposed(same, rows_a, rows_b), rows_b, rows_a)
+    apart = np.zeros(a.len(), dtype=bool)
+    apart[words["pair"].to_numpy()[lacks_a & lacks_b]] = True
+    return pl.Series(apart)
+
+
+def _same_word(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Whether two words are one, even misspelt (:data:`SAME_WORD`, or one edit)."""
+    ratio = similarity(a, b, fuzz.ratio, scale=100.0)
+    edits = similarity(a, b, distance.DamerauLevenshtein.distance, equal_score=0.0)
+    return (ratio >= SAME_WORD) | (edits <= 1)
+
+
+def _transposed(values: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Matrices of ``rows`` x ``columns`` values laid out row by row one after another, each
+    transposed in place."""
+    size = rows * columns
+    start = np.repeat(np.cumsum(size) - size, size)
+    at = np.arange(values.size) - start
+    width, height = np.repeat(columns, size), np.repeat(rows, size)
+    out = np.empty_like(values)
+    out[start + (at % width) * height + at // width] = values
+    return out
+
+
+def _lacks_a_word(same: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Per matrix of ``rows`` x ``columns`` booleans (none of them empty, laid out row by row
+    one after another in ``same``), whether one of its rows holds no true value."""
+    width = np.repeat(columns, rows)
+    row_any = np.logical_or.reduceat(same, np.cumsum(width) - width)
+    return np.logical_or.reduceat(~row_any, np.cumsum(rows) - rows)
 
 
 def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
@@ -630,7 +687,6 @@ def _last_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
 
 
 def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
-    sl, sr = pv.both("street_key")
     pl_, pr = pv.both("postal_code")
     ul, ur = pv.both("_unit")
     key_l, key_r = pv.both("_address")
@@ -639,9 +695,11 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # The first digit is the region (``8000`` Aarhus / ``5000`` Odense both have a Vestergade 12),
     # so a changed first digit is another town — unless two digits only swapped places
     # (``3070`` / ``0370``, ``2316`` / ``3216``), which is a slip of the fingers.
-    same_region = (
-        (pl_.str.slice(0, 1) == pr.str.slice(0, 1)) | _same_characters(pv, "postal_code")
-    ).fill_null(False)
+    region_l, region_r = pv.both("_postal_region")
+    sorted_l, sorted_r = pv.both("_postal_sorted")
+    same_region = ((region_l == region_r) | (sorted_l == sorted_r).fill_null(False)).fill_null(
+        False
+    )
     # Most candidate pairs (found by their names) lie in other regions: only the rest need an
     # edit distance, and only pairs with close postal codes (or one side without one) a street
     # similarity (every level it decides asks for that).
@@ -651,14 +709,13 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # A postal code on one side only (an address abroad written without its code on one record)
     # neither confirms nor denies the town: street and number still count, short of a building.
     postal_open = postal_close | pl_.is_null() | pr.is_null()
-    hl, hr = pv.both("house_number")
     # Spaces typed into a street name ("Bayly P Lace") do not make it another street.
-    closed_l = sl.str.replace_all(" ", "", literal=True)
-    closed_r = sr.str.replace_all(" ", "", literal=True)
+    closed_l, closed_r = pv.both("_street_closed")
     street_sim = similarity(
         _where(postal_open, closed_l), _where(postal_open, closed_r), _jaro_winkler()
     )
-    same_number = (hl.str.to_lowercase() == hr.str.to_lowercase()).fill_null(False)
+    number_l, number_r = pv.both("_number_lower")
+    same_number = (number_l == number_r).fill_null(False)
     same_street_number = (closed_l == closed_r).fill_null(False) & same_number
     same_building = (key_l == key_r).fill_null(False) | (same_street_number & postal_close)
     same_postal = (pl_ == pr).fill_null(False)
@@ -684,15 +741,13 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     level = pl.select(expr.cast(pl.Int8)).to_series()
     # An address abroad without a four-digit postal code (an American ZIP on one record, none
     # on the next) is compared by its line as written, as the blocking's address rules pair it.
-    cl, cr = pv.both("country")
-    loose = pl.select(
-        loose_postal_code(pl.lit(cl), pl.lit(pl_)) | loose_postal_code(pl.lit(cr), pl.lit(pr))
-    ).to_series()
+    loose_l, loose_r = pv.both("_postal_loose")
+    loose = loose_l | loose_r
     unparsed = (key_l.is_null() | key_r.is_null() | loose).fill_null(True)
     if unparsed.any():
-        # Only the pairs with an unparsed side need their address lines compared.
-        text_l, text_r = (side.filter(unparsed) for side in pv.both("_address_text"))
-        level = level.scatter(unparsed.arg_true(), _address_text_level(text_l, text_r))
+        # Only the pairs with an unparsed side need their address lines, gathered for them alone.
+        at = unparsed.arg_true()
+        level = level.scatter(at, _address_text_level(*pv.some("_address_text", at)))
     # Term frequencies count parsed addresses: an address line as written is not adjusted.
     return level, _tf_value(key_l, level, comparison)
 
@@ -701,17 +756,6 @@ def _where(keep: pl.Series, values: pl.Series) -> pl.Series:
     """``values`` where ``keep`` holds, else null: a similarity skips the pairs it need not
     score."""
     return pl.select(pl.when(keep).then(values)).to_series()
-
-
-def _same_characters(pv: PairValues, column: str) -> pl.Series:
-    """Whether both sides hold the same characters in any order (worked out once per distinct
-    value, a thousand postal codes rather than a million records): two values one edit apart
-    with the same characters differ by one transposition."""
-    values = pv.records.get_column(column)
-    distinct = values.drop_nulls().unique()
-    ordered = distinct.str.split("").list.sort().list.join("")
-    per_record = values.replace_strict(distinct, ordered, default=None)
-    return (per_record.gather(pv.left) == per_record.gather(pv.right)).fill_null(False)
 
 
 # Address lines, or their street words, this alike (Jaro-Winkler) are one street written two
@@ -795,37 +839,41 @@ def _house_number(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
 
 def _shared(pv: PairValues, column: str) -> pl.Series:
     """The first value two list columns share, null when they share none or either is empty."""
-    a, b = pv.both(column)
     return _by_list_length(
-        a,
-        b,
+        pv,
+        column,
         lambda x, y: pl.when(x == y).then(x),
         lambda x, y: x.list.set_intersection(y).list.first(),
     )
 
 
 def _by_list_length(
-    a: pl.Series,
-    b: pl.Series,
+    pv: PairValues,
+    column: str,
     single: Callable[[pl.Expr, pl.Expr], pl.Expr],
     general: Callable[[pl.Expr, pl.Expr], pl.Expr],
 ) -> pl.Series:
-    """``general`` of two aligned list columns, worked out as ``single`` of their first elements
-    where neither list holds more than one value — nearly every pair: set operations on lists
-    cost far more than comparing two strings."""
-    simple = ((a.list.len() <= 1) & (b.list.len() <= 1)).fill_null(False)
+    """``general`` of both records' lists in ``column``, worked out as ``single`` of their first
+    values where neither list holds more than one value — nearly every pair: set operations on
+    lists cost far more than comparing two strings, and gathering a list column for every pair
+    about ten times more than a string column, so the lists are gathered only for the other
+    pairs (the first values and lengths come from :func:`_record_values`)."""
+    first_l, first_r = pv.both(f"{column}_first")
+    count_l, count_r = pv.both(f"{column}_count")
+    simple = ((count_l <= 1) & (count_r <= 1)).fill_null(False)
     x, y = pl.col("a"), pl.col("b")
-    both = pl.DataFrame({"a": a, "b": b})
-    out = both.select(single(x.list.first(), y.list.first())).to_series()
+    out = pl.DataFrame({"a": first_l, "b": first_r}).select(single(x, y)).to_series()
     if not simple.all():
-        rest = both.filter(~simple).select(general(x, y)).to_series()
-        out = out.scatter((~simple).arg_true(), rest)
+        at = (~simple).arg_true()
+        lists_l, lists_r = pv.some(column, at)
+        rest = pl.DataFrame({"a": lists_l, "b": lists_r}).select(general(x, y)).to_series()
+        out = out.scatter(at, rest)
     return out
 
 
 def _list_empty(pv: PairValues, column: str) -> pl.Series:
-    a, b = pv.both(column)
-    return (a.list.len() == 0) | (b.list.len() == 0)
+    count_l, count_r = pv.both(f"{column}_count")
+    return (count_l == 0) | (count_r == 0)
 
 
 def _phone(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
@@ -838,13 +886,15 @@ def _phone(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         .otherwise(0)
     )
     level = pl.select(expr.cast(pl.Int8)).to_series()
-    a, b = pv.both("_phones")
-    typed_a, typed_b = (side.list.first().str.starts_with("#").fill_null(False) for side in (a, b))
+    typed_a, typed_b = pv.both("_phones_typed")
     mixed = (level == 0) & (typed_a != typed_b)
     if mixed.any():
+        # Only these pairs need their whole lists.
         at = mixed.arg_true()
-        read = pl.select(pl.when(typed_a).then(b).otherwise(a).gather(at)).to_series()
-        typed = pl.select(pl.when(typed_a).then(a).otherwise(b).gather(at)).to_series()
+        a, b = pv.some("_phones", at)
+        typed_at = typed_a.gather(at)
+        read = pl.select(pl.when(typed_at).then(b).otherwise(a)).to_series()
+        typed = pl.select(pl.when(typed_at).then(a).otherwise(b)).to_series()
         found = _typed_in_read(typed, read)
         level = level.scatter(at, pl.select(found.is_not_null().cast(pl.Int8) * 2 - 1).to_series())
         shared = shared.scatter(at, found)
@@ -874,10 +924,9 @@ def _typed_in_read(typed: pl.Series, read: pl.Series) -> pl.Series:
 
 def _email(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     shared = _shared(pv, "_emails")
-    local_l, local_r = pv.both("_locals")
     same_local = _by_list_length(
-        local_l,
-        local_r,
+        pv,
+        "_locals",
         lambda x, y: (x == y).fill_null(False),
         lambda x, y: x.list.set_intersection(y).list.len() > 0,
     )
@@ -958,6 +1007,7 @@ def compare_pairs(
 
     Every level depends on its own pair alone, so the pairs are compared a slice at a time
     (:data:`COMPARE_SLICE`), a few side by side, and the slices' rows put together in order."""
+    records = _record_values(records, comparisons)
     n = left.len()
     # Most of a slice's work runs on one core: a few slices side by side keep every core busy, so
     # fewer pairs than a slice holds are still cut in as many parts as there are threads, and
@@ -978,6 +1028,68 @@ def compare_pairs(
         )
 
     return pl.concat(in_order(compared, range(0, n, size)), how="vertical")
+
+
+def _record_values(records: pl.DataFrame, comparisons: tuple[Comparison, ...]) -> pl.DataFrame:
+    """``records`` with the values the comparisons read of each record of a pair, worked out
+    once per record for every slice of pairs rather than once per pair (a record is in six pairs
+    on average at a million records; see :data:`_PER_RECORD`)."""
+    added = [
+        expr
+        for comparison in comparisons
+        if comparison.name in _PER_RECORD
+        for expr in _PER_RECORD[comparison.name](records)
+    ]
+    return records.with_columns(added) if added else records
+
+
+def _list_values(*columns: str) -> list[pl.Expr | pl.Series]:
+    """Each list column's first value (``<column>_first``) and length (``<column>_count``): a
+    pair's two lists gathered whole cost ten times two strings (see :func:`_by_list_length`)."""
+    return [
+        expr
+        for column in columns
+        for expr in (
+            pl.col(column).list.first().alias(f"{column}_first"),
+            pl.col(column).list.len().alias(f"{column}_count"),
+        )
+    ]
+
+
+def _phone_values(records: pl.DataFrame) -> list[pl.Expr | pl.Series]:
+    """:func:`_list_values` of the phones, and whether the first phone is one that could not be
+    read (``_phones_typed``)."""
+    typed = pl.col("_phones").list.first().str.starts_with("#").fill_null(False)
+    return [*_list_values("_phones"), typed.alias("_phones_typed")]
+
+
+def _address_values(records: pl.DataFrame) -> list[pl.Expr | pl.Series]:
+    """What the address comparison asks of each record: the postal code's region (its first
+    digit, ``_postal_region``) and characters in order (``_postal_sorted``), whether the address
+    is a loose one abroad (``_postal_loose``, :func:`~.blocking.loose_postal_code`), the street
+    without spaces (``_street_closed``) and the house number in lower case (``_number_lower``)."""
+    return [
+        pl.col("postal_code").str.slice(0, 1).alias("_postal_region"),
+        _sorted_characters(records.get_column("postal_code")).alias("_postal_sorted"),
+        loose_postal_code(pl.col("country"), pl.col("postal_code")).alias("_postal_loose"),
+        pl.col("street_key").str.replace_all(" ", "", literal=True).alias("_street_closed"),
+        pl.col("house_number").str.to_lowercase().alias("_number_lower"),
+    ]
+
+
+def _sorted_characters(values: pl.Series) -> pl.Series:
+    """Each value's characters in order, worked out once per distinct value (a thousand postal
+    codes rather than a million records)."""
+    distinct = values.drop_nulls().unique()
+    ordered = distinct.str.split("").list.sort().list.join("")
+    return values.replace_strict(distinct, ordered, default=None)
+
+
+_PER_RECORD: Final[dict[str, Callable[[pl.DataFrame], list[pl.Expr | pl.Series]]]] = {
+    "phone": _phone_values,
+    "email": lambda records: _list_values("_emails", "_locals"),
+    "address": _address_values,
+}
 
 
 def _compare_slice(

@@ -126,6 +126,10 @@ def _address(
         (_address("vestergade", "12", "3095"), _address("vestergade", "12", "3059"), "exact"),
         (_address("vestergade", "12", "8000"), _address("vestergade", "12", "8001"), "exact"),
         (_address(None, None, "8000"), _address("vestergade", "12", "8000"), "missing"),
+        # Spaces typed into a street, a house number's letter in another case: one building.
+        (_address("vester gade", "12A", "8000"), _address("vestergade", "12a", "8000"), "exact"),
+        (_address("vester gade", "12B", "8000"), _address("vestergade", "12a", "8000"),
+         "same street"),
         # A postal code on one side only, or none of four digits: the lines as written are
         # compared ("532 W 95th St" and "532 W 95TH ST" with its ZIP code are one line).
         (_address("w 95th st", "532", None), _address("w 95th st", "532", "60628"), "exact"),
@@ -384,3 +388,118 @@ def test_evidence_frame_folds_text_and_keeps_empty_as_null() -> None:
     out = evidence_frame(raw, {"birth_place": "src_Birth place"})
     assert out.columns == ["evidence_birth_place"]
     assert out["evidence_birth_place"].to_list() == ["west devon", None, None, "london"]
+
+
+def _listed_records(
+    phones: list[list[str]], emails: list[list[str]], typed: list[str | None] | None = None
+) -> pl.DataFrame:
+    """Company records with these phone numbers and e-mail addresses (several to a record), and
+    phones typed that could not be read."""
+    rows = frame(
+        [{"customer_type": "company", "name_key": f"firma {i}"} for i in range(len(phones))]
+    )
+    listed = pl.List(pl.String())
+    return prepare_records(
+        rows.with_columns(
+            phone_numbers=pl.Series(phones, dtype=listed),
+            emails=pl.Series(emails, dtype=listed),
+            raw_phone=pl.Series(typed or [None] * len(phones), dtype=pl.String),
+            raw_mobile=None,
+        )
+    )
+
+
+def test_phones_and_emails_are_compared_by_every_value_of_a_record() -> None:
+    # Most records have one phone and one e-mail, and those pairs are compared by their first
+    # values alone; a record with none or several must still be compared by all of them.
+    phones = [
+        [],
+        ["+4511111111"],
+        ["+4511111111", "+4522222222"],
+        ["+4522222222", "+4533333333"],
+        ["+4533333333"],
+        ["+4544444444", "+4511111111"],
+    ]
+    emails = [
+        [],
+        ["jens@hansen-byg.dk"],
+        ["info@hansen-byg.dk", "jens@hansen-byg.dk"],
+        ["anne@firma.dk", "jens.hansen@gmail.com"],
+        ["jens.hansen@hotmail.com"],
+        ["lars@birkedal.dk", "anne@firma.dk"],
+    ]
+    records = _listed_records(phones, emails)
+    pairs = [(i, j) for i in range(len(phones)) for j in range(i + 1, len(phones))]
+    levels = compare_pairs(
+        records,
+        pl.Series([i for i, _ in pairs], dtype=pl.UInt32),
+        pl.Series([j for _, j in pairs], dtype=pl.UInt32),
+        (COMPARISONS["phone"], COMPARISONS["email"]),
+    )
+    for field, values in (("phone", phones), ("email", emails)):
+        shared = [next((v for v in values[i] if v in values[j]), None) for i, j in pairs]
+        assert levels[f"tfv_{field}"].to_list() == shared, field
+        top = COMPARISONS[field].top
+        assert [lv == top for lv in levels[f"lvl_{field}"]] == [s is not None for s in shared]
+        # Missing where either record has none, and for the two e-mail lists whose second
+        # addresses share a personal local part (the name's evidence, see COMPARISONS).
+        missing = [
+            not values[i] or not values[j] or (field, i, j) == ("email", 3, 4) for i, j in pairs
+        ]
+        assert [lv == -1 for lv in levels[f"lvl_{field}"]] == missing, field
+
+
+def test_a_typed_phone_is_found_among_several_read_numbers() -> None:
+    # 99 99 99 8 could not be read; the other record's second number ends with its digits.
+    phones = [[], ["+4511111111", "+4599999998"], ["+4522222222"]]
+    records = _listed_records(phones, [[], [], []], ["99 99 99 8", None, None])
+    assert records["_phones"][0].to_list() == ["#9999998"]
+    levels = compare_pairs(
+        records,
+        pl.Series([0, 0], dtype=pl.UInt32),
+        pl.Series([1, 2], dtype=pl.UInt32),
+        (COMPARISONS["phone"],),
+    )
+    assert levels["lvl_phone"].to_list() == [1, -1]
+    assert levels["tfv_phone"].to_list() == ["+4599999998", None]
+
+
+def test_a_pairwise_function_is_called_once_per_distinct_pair_and_put_back_in_place() -> None:
+    from datavask.cleansing.matching.compare import _per_distinct_pair
+
+    seen: list[int] = []
+
+    def joined(a: pl.Series, b: pl.Series) -> pl.Series:
+        seen.append(a.len())
+        return pl.select(pl.concat_str(pl.lit(a), pl.lit(b), separator="/")).to_series()
+
+    a = pl.Series(["x", "y", "x", None, "x", None, "y"])
+    b = pl.Series(["p", "p", "p", "p", "q", "p", "p"])
+    out = _per_distinct_pair(a, b, joined)
+    assert out.to_list() == ["x/p", "y/p", "x/p", None, "x/q", None, "y/p"]
+    assert seen == [4]  # (x, p), (y, p), (None, p), (x, q)
+    empty = pl.Series([], dtype=pl.String)
+    assert _per_distinct_pair(empty, empty, joined).to_list() == []
+
+
+def test_names_apart_are_the_same_whether_repeated_or_not() -> None:
+    from datavask.cleansing.matching.compare import _distinct_words_apart, _words_apart
+
+    # Names of other lengths each way round (each pair's words are a matrix, read both ways),
+    # a double space, an empty name and a missing one.
+    names = [
+        ("svendsen trading", "svendsen holding", True),
+        ("svendsen trading aps vest", "svendsen holding", True),
+        ("svendsen holding", "svendsen trading aps vest", True),
+        ("hansen byg", "hansen byg og anlæg", False),
+        ("hansen byg og anlæg", "hansen  byg", False),
+        ("midt el", "midt al", False),
+        ("nordic cleaning", "nordik claening", False),
+        ("", "hansen byg", False),
+        (None, "hansen byg", False),
+    ]
+    a = pl.Series([x for x, _, _ in names] * 3, dtype=pl.String)
+    b = pl.Series([y for _, y, _ in names] * 3, dtype=pl.String)
+    assert _words_apart(a, b).to_list() == [apart for _, _, apart in names] * 3
+    assert _words_apart(a, b).equals(_distinct_words_apart(a, b))
+    assert _distinct_words_apart(a.head(0), b.head(0)).to_list() == []
