@@ -265,14 +265,14 @@ def write_html(model: ReportModel, path: Path) -> Path:
 # --------------------------------------------------------------------------- run directories
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
+def _scan_csv(path: Path) -> pl.LazyFrame:
     """A CSV datavask wrote (``,`` or ``;``, with or without a BOM), every column as text."""
     if not path.exists():
-        return pl.DataFrame()
+        return pl.LazyFrame()
     with path.open(encoding="utf-8-sig") as handle:
         first = handle.readline()
     separator = ";" if first.count(";") > first.count(",") else ","
-    return pl.read_csv(
+    return pl.scan_csv(
         path, separator=separator, infer_schema=False, encoding="utf8-lossy", glob=False
     )
 
@@ -282,7 +282,7 @@ def _read_csv(path: Path) -> pl.DataFrame:
 REVIEW_COLUMNS = ("record_id_l", "record_id_r", "match_probability", "decision")
 
 
-def _review_rows(path: Path) -> pl.DataFrame | None:
+def _review_rows(path: Path) -> pl.LazyFrame | None:
     """Of the run's pairs, the rows and columns the view model reads: the pairs to review, scanned
     rather than read whole (at a million records the pairs are most of the report's memory)."""
     if not path.exists():
@@ -290,7 +290,7 @@ def _review_rows(path: Path) -> pl.DataFrame | None:
     pairs = pl.scan_parquet(path, glob=False)
     if "decision" not in pairs.collect_schema().names():
         return None  # nothing to review, as build_model says of such pairs
-    return pairs.select(REVIEW_COLUMNS).filter(pl.col("decision") == "review").collect()
+    return pairs.select(REVIEW_COLUMNS).filter(pl.col("decision") == "review")
 
 
 def load_model(
@@ -302,17 +302,30 @@ def load_model(
         run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         path = run_dir / "records.parquet"
         mapping = dict((run.get("input") or {}).get("mapping") or {})
-        columns = model_columns(list(pl.scan_parquet(path, glob=False).collect_schema()), mapping)
-        records = pl.read_parquet(path, columns=columns, glob=False)
-        pairs = _review_rows(run_dir / "pairs.parquet")
-        changes = _read_csv(run_dir / "changes.csv")
-        plan = _read_csv(run_dir / "reimport" / "merge_plan.csv")
+        scanned = pl.scan_parquet(path, glob=False)
+        columns = model_columns(list(scanned.collect_schema()), mapping)
+        review = _review_rows(run_dir / "pairs.parquet")
+        # the four files are read side by side
+        records, pairs, changes, plan = pl.collect_all(
+            [
+                scanned.select(columns),
+                review if review is not None else pl.LazyFrame(),
+                _scan_csv(run_dir / "changes.csv"),
+                _scan_csv(run_dir / "reimport" / "merge_plan.csv"),
+            ]
+        )
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{run_dir}: cannot read the run ({type(exc).__name__}: {exc})") from None
     if not isinstance(run, dict) or not {"cluster_id", "record_id"} <= set(records.columns):
         raise InputError(f"{run_dir}: run.json or records.parquet is not a datavask run's")
     return build_model(
-        run, records, pairs=pairs, changes=changes, merge_plan=plan, alerts=alerts, lang=lang
+        run,
+        records,
+        pairs=pairs if review is not None else None,
+        changes=changes,
+        merge_plan=plan,
+        alerts=alerts,
+        lang=lang,
     )
 
 
