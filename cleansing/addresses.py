@@ -398,7 +398,7 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _per_distinct(
+def per_distinct(
     values: pl.Series, transforms: dict[str, Callable[[pl.Expr], pl.Expr]]
 ) -> dict[str, pl.Series]:
     """Each transform run once per distinct value of ``values`` and spread back over every row.
@@ -465,8 +465,8 @@ def _city_agrees(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
 
     # Folded once per distinct city and code (a million rows hold a few thousand of each), and
     # without a select on ``located``, which would first copy all of its chunks into one.
-    typed = _per_distinct(located["_any_city"], {"typed": text_key})["typed"]
-    district = _per_distinct(
+    typed = per_distinct(located["_any_city"], {"typed": text_key})["typed"]
+    district = per_distinct(
         located["postal_code"],
         {
             "district": lambda code: text_key(
@@ -766,7 +766,7 @@ def _abroad(located: pl.DataFrame) -> pl.DataFrame:
         _any_city=pl.when(number_first).then(pl.col("_typed_city")).otherwise(pl.col("_any_city")),
         _abroad=abroad.fill_null(False),
     )
-    foreign = _per_distinct(
+    foreign = per_distinct(
         located.select(pl.when("_abroad").then(pl.col("_street")))["_street"],
         {
             "street": lambda text: proper_case(text.str.strip_chars(" ,.-").replace("", None)),
@@ -807,7 +807,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     def postal_part(name: str) -> Callable[[pl.Expr], pl.Expr]:
         return lambda value: value.str.extract_groups(_POSTAL_CODE_VALUE).struct.field(name)
 
-    postal = _per_distinct(
+    postal = per_distinct(
         raw["postal_code"],
         {
             "digits": lambda value: postal_part("digits")(value).str.replace_all(
@@ -817,7 +817,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             "city": postal_part("city"),
         },
     )
-    given_number = _per_distinct(
+    given_number = per_distinct(
         raw["house_number"],
         {
             "parts": lambda value: _clean(value).str.extract_groups(_HOUSE_NUMBER_VALUE),
@@ -827,7 +827,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             "typed": lambda value: _clean(value).str.to_uppercase(),
         },
     )
-    given_floor = _per_distinct(
+    given_floor = per_distinct(
         raw["floor"],
         {
             "parts": lambda value: _floor_door_text(_clean(value)).str.extract_groups(_FLOOR_DOOR),
@@ -853,18 +853,16 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         _code_unreadable=(raw["postal_code"].str.contains(r"\S") & digits.is_null()).fill_null(
             False
         ),
-        _written_code=_per_distinct(raw["postal_code"], {"code": _clean})[
-            "code"
-        ].str.to_uppercase(),
+        _written_code=per_distinct(raw["postal_code"], {"code": _clean})["code"].str.to_uppercase(),
         _country_prefix=postal["prefix"],
-        _raw_country=_per_distinct(raw["country"], {"clean": _clean})["clean"],
+        _raw_country=per_distinct(raw["country"], {"clean": _clean})["clean"],
         _typed_city=pl.coalesce(
-            _per_distinct(raw["city"], {"clean": _clean})["clean"], postal["city"]
+            per_distinct(raw["city"], {"clean": _clean})["clean"], postal["city"]
         ),
         _given_number=pl.coalesce(given_number["number"], given_number["typed"]),
         _given_floor=given_floor["floor"],
         _given_door=pl.coalesce(
-            _per_distinct(raw["door"], {"door": lambda value: _door(_clean(value))})["door"],
+            per_distinct(raw["door"], {"door": lambda value: _door(_clean(value))})["door"],
             given_floor["door"],
         ),
     )
@@ -885,7 +883,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         postal_code=pl.coalesce(pl.col("_typed_code"), pl.col("_code")),
         _any_city=pl.coalesce(pl.col("_typed_city"), pl.col("_city")),
     ).collect()
-    streets = _per_distinct(
+    streets = per_distinct(
         parts["_street"],
         {
             "street": lambda text: proper_case(text.str.strip_chars(" ,.-").replace("", None)),
@@ -893,7 +891,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         },
     )
     countries = [
-        _per_distinct(parts[column], {"country": reading})["country"]
+        per_distinct(parts[column], {"country": reading})["country"]
         for column, reading in (
             ("_raw_country", country_code),
             ("_country_prefix", prefix_country),
@@ -919,7 +917,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     located = _abroad(
         located.with_columns(country=_decide_country(located, official, phone_country))
     )
-    cities = _per_distinct(
+    cities = per_distinct(
         located["_any_city"],
         {
             "code": lambda city: text_key(city).replace_strict(

@@ -163,26 +163,50 @@ def page_data(model: ReportModel) -> dict[str, Any]:
     return {
         "lang": model.lang,
         "fields": list(CUSTOMER_FIELDS),
-        "customers": _rows_json(model.customers),
+        "customers": rows_json(model.customers),
         "blocks": {code: _blocks(code) for code in FLAG_TEXT["da"]},
         "text": words | {"flags": FLAG_TEXT[model.lang], "actions": actions},
         "tables": tables,
     }
 
 
-# Rows turned into Python tuples at a time for the page data: a million customers as tuples at
-# once is gigabytes of small objects (the write step's peak) that the garbage collector keeps
-# walking.
-JSON_CHUNK_ROWS: Final = 50_000
+# Column types :func:`rows_json` writes as orjson writes the same values taken out as Python
+# objects. Not Float32 (polars writes its shortest form, orjson the double's), nor dates.
+_JSON_TYPES: Final = frozenset(
+    {pl.String, pl.Boolean, pl.Float64, pl.Null, pl.Int8, pl.Int16, pl.Int32, pl.Int64}
+    | {pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64}
+)
 
 
-def _rows_json(frame: pl.DataFrame) -> orjson.Fragment:
-    """``frame.rows()`` as a JSON array, serialised a chunk of rows at a time (the same bytes)."""
-    chunks = (
-        orjson.dumps(frame.slice(start, JSON_CHUNK_ROWS).rows())[1:-1]
-        for start in range(0, frame.height, JSON_CHUNK_ROWS)
-    )
-    return orjson.Fragment(b"[" + b",".join(chunks) + b"]")
+def _json_type(dtype: object) -> bool:
+    if isinstance(dtype, pl.List):
+        return _json_type(dtype.inner)
+    return dtype in _JSON_TYPES
+
+
+def rows_json(frame: pl.DataFrame) -> orjson.Fragment:
+    """``frame.rows()`` as a JSON array of arrays, the bytes ``orjson.dumps`` writes, built by
+    polars.
+
+    Each value is JSON-encoded as the one field of a struct named ``""`` (``{"":value}``, the
+    four leading and one trailing character cut off) and a row's values are joined with commas.
+    No value becomes a Python object: a million customers as tuples were gigabytes of small
+    objects and seconds of serialising under the GIL, beside the worklist being written.
+
+    >>> orjson.dumps(rows_json(pl.DataFrame({"a": ["x", None], "b": [1.5, 2.0]})))
+    b'[["x",1.5],[null,2.0]]'
+    """
+    unsupported = {c: t for c, t in frame.schema.items() if not _json_type(t)}
+    if unsupported:
+        raise TypeError(f"rows_json writes no column of types {unsupported}")
+    if frame.is_empty():
+        return orjson.Fragment(b"[]")
+    values = [
+        pl.struct(pl.col(c).alias("")).struct.json_encode().str.slice(4).str.head(-1)
+        for c in frame.columns
+    ]
+    rows = frame.select(pl.concat_str(values, separator=",").str.join("],[").cast(pl.Binary))
+    return orjson.Fragment(b"[[" + rows.item() + b"]]")
 
 
 def _script_safe_bytes(data: Any) -> bytes:
@@ -241,14 +265,14 @@ def write_html(model: ReportModel, path: Path) -> Path:
 # --------------------------------------------------------------------------- run directories
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
+def _scan_csv(path: Path) -> pl.LazyFrame:
     """A CSV datavask wrote (``,`` or ``;``, with or without a BOM), every column as text."""
     if not path.exists():
-        return pl.DataFrame()
+        return pl.LazyFrame()
     with path.open(encoding="utf-8-sig") as handle:
         first = handle.readline()
     separator = ";" if first.count(";") > first.count(",") else ","
-    return pl.read_csv(
+    return pl.scan_csv(
         path, separator=separator, infer_schema=False, encoding="utf8-lossy", glob=False
     )
 
@@ -258,7 +282,7 @@ def _read_csv(path: Path) -> pl.DataFrame:
 REVIEW_COLUMNS = ("record_id_l", "record_id_r", "match_probability", "decision")
 
 
-def _review_rows(path: Path) -> pl.DataFrame | None:
+def _review_rows(path: Path) -> pl.LazyFrame | None:
     """Of the run's pairs, the rows and columns the view model reads: the pairs to review, scanned
     rather than read whole (at a million records the pairs are most of the report's memory)."""
     if not path.exists():
@@ -266,7 +290,7 @@ def _review_rows(path: Path) -> pl.DataFrame | None:
     pairs = pl.scan_parquet(path, glob=False)
     if "decision" not in pairs.collect_schema().names():
         return None  # nothing to review, as build_model says of such pairs
-    return pairs.select(REVIEW_COLUMNS).filter(pl.col("decision") == "review").collect()
+    return pairs.select(REVIEW_COLUMNS).filter(pl.col("decision") == "review")
 
 
 def load_model(
@@ -278,17 +302,30 @@ def load_model(
         run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         path = run_dir / "records.parquet"
         mapping = dict((run.get("input") or {}).get("mapping") or {})
-        columns = model_columns(list(pl.scan_parquet(path, glob=False).collect_schema()), mapping)
-        records = pl.read_parquet(path, columns=columns, glob=False)
-        pairs = _review_rows(run_dir / "pairs.parquet")
-        changes = _read_csv(run_dir / "changes.csv")
-        plan = _read_csv(run_dir / "reimport" / "merge_plan.csv")
+        scanned = pl.scan_parquet(path, glob=False)
+        columns = model_columns(list(scanned.collect_schema()), mapping)
+        review = _review_rows(run_dir / "pairs.parquet")
+        # the four files are read side by side
+        records, pairs, changes, plan = pl.collect_all(
+            [
+                scanned.select(columns),
+                review if review is not None else pl.LazyFrame(),
+                _scan_csv(run_dir / "changes.csv"),
+                _scan_csv(run_dir / "reimport" / "merge_plan.csv"),
+            ]
+        )
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{run_dir}: cannot read the run ({type(exc).__name__}: {exc})") from None
     if not isinstance(run, dict) or not {"cluster_id", "record_id"} <= set(records.columns):
         raise InputError(f"{run_dir}: run.json or records.parquet is not a datavask run's")
     return build_model(
-        run, records, pairs=pairs, changes=changes, merge_plan=plan, alerts=alerts, lang=lang
+        run,
+        records,
+        pairs=pairs if review is not None else None,
+        changes=changes,
+        merge_plan=plan,
+        alerts=alerts,
+        lang=lang,
     )
 
 

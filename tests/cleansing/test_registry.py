@@ -360,3 +360,39 @@ def test_an_incomplete_address_is_not_compared_but_gets_the_registry_address_pro
         "Vestergade",
         "8000",
     )
+
+
+def _valid_cvrs(n: int) -> list[str]:
+    weights = (2, 7, 6, 5, 4, 3, 2, 1)
+    found = (f"{i:08d}" for i in range(10_000_000, 99_999_999))
+    valid = (c for c in found if sum(int(d) * w for d, w in zip(c, weights, strict=True)) % 11 == 0)
+    return [next(valid) for _ in range(n)]
+
+
+def test_companies_sharing_a_street_are_checked_as_each_alone():
+    """The registry's street keys are made once per street and spread over its companies: each
+    record gets the answer it gets checked alone. The streets are written so that only their
+    keys agree (Gl. Kongevej / Gammel Kongevej), and one company has moved."""
+    pairs = [
+        ("Gammel Kongevej", "Gl. Kongevej"),
+        ("Sankt Peders Stræde", "Skt. Peders Str."),
+        ("H. C. Andersens Boulevard", "H.C. Andersens Blvd."),
+        ("Østergade", "Vestergade"),  # moved
+    ]
+    cvrs = _valid_cvrs(len(pairs) * 4)
+    companies = [
+        company(cvr, registry_street=pairs[i % len(pairs)][0]) for i, cvr in enumerate(cvrs)
+    ]
+    rows = [
+        {"name": "Hansen Byg ApS", "cvr": cvr, **ADDRESS, "street": pairs[i % len(pairs)][1]}
+        for i, cvr in enumerate(cvrs)
+    ]
+    together = apply_registry(records(*rows), registry(*companies))
+    alone = pl.concat([apply_registry(records(row), registry(*companies)) for row in rows])
+    columns = ["flag_ADDRESS_MISMATCH", "registry_proposed_street"]
+    assert together.select(columns).rows() == alone.select(columns).rows()
+    moved = [i % len(pairs) == len(pairs) - 1 for i in range(len(cvrs))]
+    assert together["flag_ADDRESS_MISMATCH"].to_list() == moved
+    assert together["registry_proposed_street"].to_list() == [
+        c["registry_street"] for c in companies
+    ]

@@ -1,0 +1,58 @@
+"""The report's view model on small frames: its customers' ids, order and codes."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from datavask.connectors.report_model import build_model
+
+
+def records(rows: list[tuple[str, str | None, bool, list[str]]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={
+            "cluster_id": pl.String,
+            "record_id": pl.String,
+            "is_survivor": pl.Boolean,
+            "flags": pl.List(pl.String),
+        },
+        orient="row",
+    ).with_columns(invoice_ready=False, collection_ready=False, name=pl.col("record_id"))
+
+
+def test_record_ids_start_with_the_survivor_and_merged_ids_are_the_rest() -> None:
+    """merged_ids is record_ids without the survivor's id, also when ids hold ', ' (a null id
+    is in neither)."""
+    frame = records(
+        [
+            ("a", "1, 2", False, ["DUPLICATE"]),
+            ("a", "3", True, ["DUPLICATE", "INVALID_EMAIL"]),
+            ("a", "", False, ["DUPLICATE"]),
+            ("b", "7, 8", True, ["INVALID_PHONE"]),
+            ("c", "9", False, ["DUPLICATE"]),
+            ("c", "10, 11", True, ["DUPLICATE", "INVALID_PHONE"]),
+            ("d", None, True, ["DUPLICATE"]),
+            ("d", "12", False, ["DUPLICATE"]),
+        ]
+    )
+    customers = build_model({"counts": {}}, frame).customers
+    got = customers.select("cluster_id", "record_ids", "survivor_id", "merged_ids").rows()
+    assert got == [
+        ("a", "3, 1, 2, ", "3", "1, 2, "),
+        ("b", "7, 8", "7, 8", None),
+        ("c", "10, 11, 9", "10, 11", "9"),
+        ("d", "12", None, "12"),
+    ]
+
+
+def test_customers_come_in_the_order_of_their_survivors() -> None:
+    """The page lists customers in the order of their survivors in the records: the grouping's
+    order is kept through the joins that add the codes and the merge plan."""
+    rows = [(f"c{i % 500}", f"r{i}", i >= 500, ["INVALID_PHONE"]) for i in range(1000)]
+    rows.reverse()  # the survivors (r500…r999) first, backwards
+    customers = build_model({"counts": {}}, records(rows)).customers
+    assert customers["survivor_id"].to_list() == [f"r{i}" for i in range(999, 499, -1)]
+    assert customers["merged_ids"].to_list() == [f"r{i - 500}" for i in range(999, 499, -1)]
+    assert customers["flagged"].to_list() == [
+        f"INVALID_PHONE: r{i}, r{i - 500}" for i in range(999, 499, -1)
+    ]
