@@ -769,7 +769,11 @@ def _abroad(located: pl.DataFrame) -> pl.DataFrame:
     foreign = per_distinct(
         located.select(pl.when("_abroad").then(pl.col("_street")))["_street"],
         {
-            "street": lambda text: proper_case(text.str.strip_chars(" ,.-").replace("", None)),
+            # A foreign street keeps the dot of its last abbreviation as written (``Blvd.``,
+            # ``Str.``): no Danish rule says how it should read, and the key ignores it.
+            "street": lambda text: proper_case(
+                text.str.strip_chars(" ,-").str.strip_chars_start(".").replace("", None)
+            ),
             "english": lambda _: street_key(pl.col("street"), "street_abbreviations_en"),
             "plain": lambda _: street_key(pl.col("street"), None),
         },

@@ -422,16 +422,17 @@ def test_a_five_digit_house_number_abroad_is_kept() -> None:
         raw_country=["US", "USA", None, None],
     )
     assert out["house_number"].to_list() == ["12224", "23725", None, "12"]
-    assert out["street"].to_list() == ["Ventura Blvd", "W. Malibu Rd", "Vestergade", "Vestergade"]
+    # a foreign street keeps its abbreviation's dot as written
+    assert out["street"].to_list() == ["Ventura Blvd.", "W. Malibu Rd.", "Vestergade", "Vestergade"]
     assert out["country"].to_list() == ["US", "US", "DK", "DK"]
 
 
 def test_an_ordinal_street_typed_in_lower_case_keeps_its_ordinal() -> None:
-    """``21 w. 52nd st.`` typed in lower case is cased ``W. 52nd St``, not ``W. 52Nd St``."""
+    """``21 w. 52nd st.`` typed in lower case is cased ``W. 52nd St.``, not ``W. 52Nd St.``."""
     out = _addresses(
         raw_address=["21 w. 52nd st.", "854 7TH AVE.", "1 1st avenue", "3 3rd st."],
         raw_city=["New York"] * 4,
         raw_country=["US"] * 4,
     )
-    assert out["street"].to_list() == ["W. 52nd St", "7th Ave", "1st Avenue", "3rd St"]
+    assert out["street"].to_list() == ["W. 52nd St.", "7th Ave.", "1st Avenue", "3rd St."]
     assert out["house_number"].to_list() == ["21", "854", "1", "3"]
