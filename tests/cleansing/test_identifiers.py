@@ -165,6 +165,7 @@ def test_missing_columns_and_empty_values_raise_no_flag() -> None:
         ("DE129273398", "DE129273398"),
         ("de 129 273 398", "DE129273398"),
         ("Moms: SE556012579001", "SE556012579001"),
+        ("CVR: DE129273398", "DE129273398"),
         ("GB980 7806 84", "GB980780684"),
         ("NO 974 760 673 MVA", "NO974760673MVA"),
         ("CHE-116.281.710 MWST", "CHE116281710MWST"),
