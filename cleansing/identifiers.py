@@ -40,9 +40,13 @@ import polars as pl
 from stdnum.ch import vat as ch_vat
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
+from stdnum.fi import ytunnus as fi_business_id
 from stdnum.gb import vat as gb_vat
 from stdnum.no import mva as no_mva
+from stdnum.no import orgnr as no_orgnr
+from stdnum.se import orgnr as se_orgnr
 
+from datavask.cleansing.addresses import DANISH_REALM
 from datavask.cleansing.schema import flag, raw, stage_text
 
 CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
@@ -295,3 +299,55 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
         .collect()
     )
     return df.with_columns(result.get_columns())
+
+
+# A foreign company's own registration number, written in the CVR field without a country prefix
+# (``556012-5790`` of a Swedish AB, ``974760673`` of a Norwegian AS): the neighbours whose numbers
+# carry a check digit python-stdnum knows.
+_COMPANY_NUMBERS: Final = {"SE": se_orgnr, "NO": no_orgnr, "FI": fi_business_id}
+
+
+def _foreign_number(value: str, country: str) -> tuple[bool, str | None]:
+    """Whether ``value`` is a valid company or VAT number of ``country`` written without its
+    prefix, and the VAT number it is (``129273398`` of a German record: ``DE129273398``)."""
+    prefix = "EL" if country == "GR" else country
+    vat = foreign_vat_number(prefix + value)
+    if vat is not None:
+        return True, vat
+    module = _COMPANY_NUMBERS.get(country)
+    return (module is not None and bool(module.is_valid(value))), None
+
+
+def read_foreign_company_numbers(df: pl.DataFrame) -> pl.DataFrame:
+    """A foreign record's broken CVR number that is its country's company or VAT number.
+
+    The identifiers stage runs before a record's country is known, so a Swedish AB's
+    ``556012-5790`` or a German GmbH's ``129273398`` (a VAT number without its ``DE``) in the CVR
+    field was ``INVALID_CVR``, and a foreign customer unfit for invoicing. Once the addresses
+    stage has named the country, such a value that is valid by that country's rules raises no
+    flag; a VAT number becomes the record's ``vat_number`` with its prefix. A value valid nowhere
+    stays ``INVALID_CVR``. Looked up once per distinct value and country.
+    """
+    country = stage_text(df, "abroad", "country")
+    value = stage_text(df, "abroad", raw("cvr"), blank_as_null=True)
+    broken = pl.col("flag_INVALID_CVR") & country.is_not_null() & ~country.is_in(DANISH_REALM)
+    rows = df.select(broken.fill_null(False)).to_series()
+    if not rows.any():
+        return df
+    asked = df.select(_value=value, _country=country)
+    found = {
+        (v, c): _foreign_number(v, c)
+        for v, c in asked.filter(rows).unique().iter_rows()
+        if v is not None
+    }
+    looked_up = pl.DataFrame(
+        [(v, c, ok, vat) for (v, c), (ok, vat) in found.items()],
+        schema={"_value": pl.String, "_country": pl.String, "_ok": pl.Boolean, "_vat": pl.String},
+        orient="row",
+    )
+    answers = asked.join(looked_up, on=["_value", "_country"], how="left", maintain_order="left")
+    ok = pl.lit(rows) & pl.lit(answers["_ok"]).fill_null(False)
+    return df.with_columns(
+        vat_number=pl.when(ok).then(pl.lit(answers["_vat"])).otherwise("vat_number"),
+        flag_INVALID_CVR=pl.col("flag_INVALID_CVR") & ~ok,
+    )

@@ -25,6 +25,7 @@ from functools import cache
 import polars as pl
 
 from datavask.cleansing.reference import load_reference
+from datavask.cleansing.schema import stage_text
 
 # Danish letters fold the way Danes transliterate them (ø -> oe, not o), so ``Søren`` and
 # ``Soeren`` meet; other accented and full-width letters fold to their ASCII base letter.
@@ -395,13 +396,20 @@ def only_where(condition: pl.Expr, expr: pl.Expr) -> pl.Expr:
     return pl.when(condition).then(expr).otherwise(pl.lit(""))
 
 
-def _with_display_form(text: pl.Expr, parts: pl.Expr, form: pl.Expr) -> pl.Expr:
+def _with_display_form(
+    text: pl.Expr, parts: pl.Expr, form: pl.Expr, *, as_typed: bool = False
+) -> pl.Expr:
     """The legal form at the end of a name written canonically: ``Hansen Byg Aps.`` → ``… ApS``.
 
     ``parts`` is ``text.str.extract_groups(_legal_forms().suffix_pattern)`` (or that of the text
-    before proper case), ``form`` its ``form`` group through ``_normalised_variant``.
+    before proper case), ``form`` its ``form`` group through ``_normalised_variant``. ``as_typed``:
+    the form as the name had it (``Nordisk Fisk AS``, not ``Nordisk Fisk As``), not the Danish
+    spelling — a foreign customer's (see :func:`keep_typed_legal_forms`).
     """
-    shown = form.replace_strict(_legal_forms().display, default=None, return_dtype=pl.String)
+    if as_typed:
+        shown = parts.struct.field("form").str.strip_chars()
+    else:
+        shown = form.replace_strict(_legal_forms().display, default=None, return_dtype=pl.String)
     base = text.str.head(-parts.struct.field("tail").str.len_chars().cast(pl.Int64))
     # A status after the form reads in lower case, as the registry writes it (``i likvidation``).
     status = parts.struct.field("status").str.to_lowercase().fill_null("")
@@ -536,8 +544,35 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     ).drop(keys)
 
 
-def _normalise_distinct_names(df: pl.DataFrame) -> pl.DataFrame:
-    """normalise_names on a frame with exactly the three input columns, all text."""
+def keep_typed_legal_forms(df: pl.DataFrame, abroad: pl.Expr) -> pl.DataFrame:
+    """``name`` with the legal form as typed on the records ``abroad`` selects (foreign ones).
+
+    The legal-form table writes Danish forms the Danish way (``Hansen Byg as`` → ``Hansen Byg
+    A/S``), but Norway's ``Nordisk Fisk AS`` is an aksjeselskap and its ``KS`` no Danish K/S: a
+    foreign customer's name goes back to the CRM with the form its owner wrote. ``legal_form``
+    keeps the table's code, which says what kind of company it is. Only the foreign names with a
+    legal form are cleaned again, once per distinct name.
+    """
+    for column in ("country", "legal_form", "name", *_NAME_INPUTS):
+        stage_text(df, "abroad", column)  # declared, present
+    rows = df.select((abroad & pl.col("legal_form").is_not_null()).fill_null(False)).to_series()
+    if not rows.any():
+        return df
+    inputs = df.select(pl.col(c).cast(pl.String) for c in _NAME_INPUTS)
+    distinct = inputs.filter(rows).unique()
+    typed = _normalise_distinct_names(distinct, typed_forms=True).select(
+        *_NAME_INPUTS, pl.col("name").alias("_typed_name")
+    )
+    found = inputs.join(typed, on=list(_NAME_INPUTS), how="left", nulls_equal=True,
+                        maintain_order="left")["_typed_name"]  # fmt: skip
+    return df.with_columns(
+        name=pl.when(pl.lit(rows)).then(pl.coalesce(pl.lit(found), "name")).otherwise("name")
+    )
+
+
+def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) -> pl.DataFrame:
+    """normalise_names on a frame with exactly the three input columns, all text; ``typed_forms``:
+    legal forms as typed (:func:`_with_display_form`)."""
     # Each step materialises what the next reads more than once, so no regex runs twice.
     raw = {column: pl.col(column) for column in _NAME_INPUTS}
     frame = df.lazy().with_columns(
@@ -590,7 +625,9 @@ def _normalise_distinct_names(df: pl.DataFrame) -> pl.DataFrame:
     frame = collected.lazy()
     frame = frame.with_columns(pl.col("_cased").str.replace_all(" V/", " v/", literal=True))
     frame = frame.with_columns(
-        _display=_with_display_form(pl.col("_cased"), pl.col("_display_parts"), pl.col("_form"))
+        _display=_with_display_form(
+            pl.col("_cased"), pl.col("_display_parts"), pl.col("_form"), as_typed=typed_forms
+        )
     )
     display = pl.col("_display")
     frame = frame.with_columns(_owner=display.str.extract(_OWNER, 1))

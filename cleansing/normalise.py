@@ -14,13 +14,13 @@ import secrets
 
 import polars as pl
 
-from datavask.cleansing.addresses import normalise_addresses
+from datavask.cleansing.addresses import DANISH_REALM, normalise_addresses
 from datavask.cleansing.cpr import MASK, mask_cpr
 from datavask.cleansing.customer_type import classify_customer_type
 from datavask.cleansing.dates import normalise_dates
 from datavask.cleansing.emails import normalise_emails
-from datavask.cleansing.identifiers import normalise_identifiers
-from datavask.cleansing.names import normalise_names
+from datavask.cleansing.identifiers import normalise_identifiers, read_foreign_company_numbers
+from datavask.cleansing.names import keep_typed_legal_forms, normalise_names
 from datavask.cleansing.person_key import add_person_key
 from datavask.cleansing.phones import normalise_phones
 from datavask.cleansing.schema import CANONICAL_FIELDS, StageInputError, raw
@@ -52,6 +52,9 @@ def normalise(
     frame = normalise_emails(frame, check_deliverability=check_deliverability)
     frame = normalise_names(frame)
     frame = normalise_addresses(frame)
+    # After addresses: a foreign customer's name and company number are read as its country's.
+    frame = keep_typed_legal_forms(frame, ~pl.col("country").is_in(DANISH_REALM).fill_null(True))
+    frame = read_foreign_company_numbers(frame)
     # After addresses: a phone is read in the country the address says the customer is in.
     frame = normalise_phones(frame)
     frame = classify_customer_type(frame)

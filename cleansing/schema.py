@@ -172,6 +172,14 @@ STAGES: Final[dict[str, Stage]] = {
         # a phone written with its country code names a foreign record's country (``80331``)
         optional=_raws("phone", "mobile"),
     ),
+    # after addresses, once each record's country is known: a foreign customer's legal form as
+    # typed, and its own company number in the CVR field no broken CVR number
+    "abroad": Stage(
+        ("country", "legal_form", "name", *_raws("name", "first_name", "last_name"),
+         "vat_number", "flag_INVALID_CVR"),
+        ("name", "vat_number", "flag_INVALID_CVR"),
+        optional=_raws("cvr"),
+    ),
     "customer_type": Stage(_raws("customer_type"), ("customer_type",)),
     "dates": Stage(
         _raws("date_of_birth", "updated_at"),
@@ -223,7 +231,8 @@ STAGES: Final[dict[str, Stage]] = {
 ``record_id`` is read by every stage that reports on a record."""
 
 NORMALISE_STAGES: Final = (
-    "person_key", "identifiers", "phones", "emails", "names", "addresses", "customer_type", "dates"
+    "person_key", "identifiers", "phones", "emails", "names", "addresses", "abroad",
+    "customer_type", "dates",
 )  # fmt: skip
 """The stages :func:`~datavask.cleansing.normalise.normalise` runs: their outputs are its output."""
 

@@ -30,3 +30,55 @@ def test_cpr_keyed_export_keeps_unique_masked_ids() -> None:
     assert out["record_id"].to_list() == ["XXXXXX-XXXX#1", "XXXXXX-XXXX#2", "K-17"]
     assert not out["src_Kundenr"].str.contains(r"\d{6}-\d{4}").any()
     assert out["flag_CPR_IN_DATA"].to_list() == [True, True, False]
+
+
+def _foreign(rows: list[dict[str, str | None]]) -> dict[str, dict[str, object]]:
+    out = normalise(canonical(rows))
+    return {r["record_id"]: r for r in out.iter_rows(named=True)}
+
+
+def test_a_foreign_customer_keeps_its_legal_form_as_typed() -> None:
+    by_id = _foreign(
+        [
+            {"record_id": "no", "name": "Nordisk Fisk AS", "address": "Karl Johans gate 12",
+             "postal_code": "0154", "city": "Oslo", "country": "NO"},
+            {"record_id": "ks", "name": "BERGEN HAVN KS", "postal_code": "5013",
+             "city": "Bergen", "country": "Norge"},
+            {"record_id": "dk", "name": "Hansen Byg as", "address": "Nørregade 3",
+             "postal_code": "1165", "city": "København K"},
+        ]
+    )  # fmt: skip
+    # an aksjeselskap and a kommandittselskap are written as Norway writes them ...
+    assert by_id["no"]["name"] == "Nordisk Fisk AS"
+    assert by_id["ks"]["name"] == "Bergen Havn KS"
+    # ... and still known for companies; a Danish "as" is the Danish A/S
+    assert (by_id["no"]["legal_form"], by_id["ks"]["legal_form"]) == ("A/S", "K/S")
+    assert by_id["dk"]["name"] == "Hansen Byg A/S"
+
+
+def test_a_foreign_company_number_in_the_cvr_field_is_no_broken_cvr() -> None:
+    rows: list[dict[str, str | None]] = [
+        {"record_id": "se", "name": "Svensk Trä AB", "postal_code": "211 20", "city": "Malmö",
+         "country": "SE", "cvr": "556012-5790"},
+        {"record_id": "no", "name": "Nordisk Fisk AS", "postal_code": "0154", "city": "Oslo",
+         "country": "NO", "cvr": "974760673"},
+        {"record_id": "fi", "name": "Nokia Oyj", "postal_code": "02610", "city": "Espoo",
+         "country": "FI", "cvr": "0112038-9"},
+        {"record_id": "de", "name": "Siemens AG", "postal_code": "80333", "city": "München",
+         "country": "DE", "cvr": "129273398"},
+        {"record_id": "se_broken", "name": "Trasig AB", "postal_code": "211 20",
+         "city": "Malmö", "country": "SE", "cvr": "556012-5791"},
+        {"record_id": "dk_orgnr", "name": "Hansen Byg ApS", "postal_code": "1165",
+         "city": "København K", "cvr": "556012-5790"},
+    ]  # fmt: skip
+    by_id = _foreign(rows)
+    for country in ("se", "no", "fi", "de"):
+        assert not by_id[country]["flag_INVALID_CVR"], country
+        assert by_id[country]["cvr"] is None
+    # a VAT number written without its prefix gets it; a registration number is no VAT number
+    assert by_id["fi"]["vat_number"] == "FI01120389"
+    assert by_id["de"]["vat_number"] == "DE129273398"
+    assert by_id["se"]["vat_number"] is None and by_id["no"]["vat_number"] is None
+    # a number valid nowhere, or a Danish record's, is still a broken CVR number
+    assert by_id["se_broken"]["flag_INVALID_CVR"]
+    assert by_id["dk_orgnr"]["flag_INVALID_CVR"]

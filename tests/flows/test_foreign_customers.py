@@ -27,6 +27,8 @@ Kundenr;Navn;Adresse;Postnr;By;Land;Telefon;Type;CVR-nr
 6;Acme Corp;435 S. La Cienega Blvd.;90048;Los Angeles;US;+1 310 246 1501;;
 7;Volvo Danmark A/S;Lyngbyvej 2;2100;København Ø;DK;70101010;;SE556012579001
 8;Berlin Handel GmbH;Unter den Linden 5;10117;Berlin;DE;+49 30 1234567;;DE129273399
+9;Nordisk Fisk AS;Karl Johans gate 12;0154;Oslo;NO;+47 22 33 44 55;;974760673
+10;Svensk Trä AB;Storgatan 5;211 20;Malmö;SE;040-123 45 67;;556012-5790
 """
 
 
@@ -89,6 +91,26 @@ def test_number_first_addresses_go_back_number_first(runs: tuple[Path, Path]) ->
     assert lines["6"] == "435 S. La Cienega Blvd."  # as written: nothing to write back
     assert lines["1"] == "Werner-von-Siemens-Str. 1"
     assert lines["4"] == "Nørregade 3"
+
+
+def test_a_norwegian_as_and_a_swedish_company_number_go_back_as_written(
+    runs: tuple[Path, Path],
+) -> None:
+    """Norway's ``AS`` is no Danish ``A/S``, and a Swedish AB's own registration number in the
+    CVR column is no broken CVR number: both customers are fit for invoicing, and the CRM gets
+    their names and numbers back as the user typed them."""
+    records = pl.read_parquet(runs[0] / "records.parquet")
+    by_id = {r["record_id"]: r for r in records.iter_rows(named=True)}
+    assert by_id["9"]["name"] == "Nordisk Fisk AS"
+    for foreign in ("9", "10"):
+        assert "INVALID_CVR" not in by_id[foreign]["flags"]
+        assert by_id[foreign]["invoice_ready"], by_id[foreign]["flags"]
+    update = read_excel_csv(runs[0] / "reimport" / "customers_update.csv")
+    rows = {r["Kundenr"]: r for r in update.iter_rows(named=True)}
+    assert (rows["9"]["Navn"], rows["9"]["CVR-nr"]) == ("Nordisk Fisk AS", "974760673")
+    assert rows["10"]["CVR-nr"] == "556012-5790"
+    changes = read_excel_csv(runs[0] / "changes.csv")
+    assert changes.filter(pl.col("field") == "name").height == 0, changes.rows()
 
 
 def test_a_second_run_over_the_reimport_changes_nothing(runs: tuple[Path, Path]) -> None:
