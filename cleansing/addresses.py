@@ -29,6 +29,7 @@ import polars as pl
 
 from datavask.cleansing.names import collapse_whitespace, fold, only_where, proper_case, text_key
 from datavask.cleansing.reference import load_reference
+from datavask.cleansing.schema import whole_number
 
 _LETTER = r"[A-Za-zÆØÅæøåÄÖÜäöüÉé]"
 
@@ -805,6 +806,9 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         )
         for field in (*fields, "country", "phone", "mobile")
     }
+    # a phone read as the phones stage reads it (``20304050.0`` is no nine-digit number)
+    for field in ("phone", "mobile"):
+        raw[field] = raw[field].to_frame(field).select(whole_number(pl.col(field))).to_series()
     codes, official, code_by_city = _postal_codes()
 
     # Postal code, country, city and the structured parts repeat: read each distinct value once.

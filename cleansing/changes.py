@@ -34,7 +34,7 @@ from typing import Final
 import polars as pl
 
 from datavask.cleansing.addresses import DANISH_REALM, ENGLISH_STREET_SUFFIX
-from datavask.cleansing.schema import raw, stage_text
+from datavask.cleansing.schema import raw, stage_text, whole_number
 from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
 # The canonical input fields cleansing may rewrite, in the order changes are listed.
@@ -206,7 +206,7 @@ def _with_numbers(records: pl.DataFrame) -> pl.DataFrame:
         .alias(_NUMBERS)
     )
     digits = [
-        _text(records, raw(field))
+        whole_number(_text(records, raw(field)))
         .str.replace_all(r"\D", "")
         .str.replace(r"^00", "")
         .str.strip_chars_start("0")

@@ -47,7 +47,7 @@ from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
 
 from datavask.cleansing.addresses import DANISH_REALM
-from datavask.cleansing.schema import flag, raw, stage_text
+from datavask.cleansing.schema import flag, raw, stage_text, whole_number
 
 CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
 EAN_WEIGHTS: Final = (1, 3) * 6
@@ -61,6 +61,10 @@ _EAN_LABEL_RE: Final = re.compile(_EAN_LABEL)
 # The separators stdnum.dk.cvr.compact removes; EANs are written with spaces or dashes.
 _CVR_SEPARATORS: Final = r"[ \-.,/:]"
 _EAN_SEPARATORS: Final = r"[ \-]"
+
+
+# A CVR number written as a decimal (``25313763.0``) has eight digits before its ``.0``.
+CVR_DIGITS: Final = "8"
 
 
 def compact_cvr(number: str) -> str:
@@ -262,8 +266,8 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
     ``raw_cvr = 'DK 1358 5628'`` gives ``cvr = '13585628', flag_INVALID_CVR = false``. A valid
     foreign VAT number in the CVR field is ``vat_number`` and raises no flag.
     """
-    raw_cvr = stage_text(df, "identifiers", raw("cvr"))
-    raw_ean = stage_text(df, "identifiers", raw("ean"))
+    raw_cvr = whole_number(stage_text(df, "identifiers", raw("cvr")), CVR_DIGITS)
+    raw_ean = whole_number(stage_text(df, "identifiers", raw("ean")), "13")
     # Two steps: the candidates are materialised once, not re-derived for every digit; lazily,
     # so each compact value is computed once for both its shape test and its value.
     staged = (
@@ -329,7 +333,7 @@ def read_foreign_company_numbers(df: pl.DataFrame) -> pl.DataFrame:
     stays ``INVALID_CVR``. Looked up once per distinct value and country.
     """
     country = stage_text(df, "abroad", "country")
-    value = stage_text(df, "abroad", raw("cvr"), blank_as_null=True)
+    value = whole_number(stage_text(df, "abroad", raw("cvr"), blank_as_null=True), CVR_DIGITS)
     broken = pl.col("flag_INVALID_CVR") & country.is_not_null() & ~country.is_in(DANISH_REALM)
     rows = df.select(broken.fill_null(False)).to_series()
     if not rows.any():

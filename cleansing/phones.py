@@ -48,7 +48,7 @@ import phonenumbers
 import polars as pl
 from phonenumbers import Leniency, NumberParseException, PhoneMetadata, PhoneNumberFormat
 
-from datavask.cleansing.schema import flag, raw, stage_text
+from datavask.cleansing.schema import flag, raw, stage_text, whole_number
 
 # The number types phonenumbers.is_valid_number accepts (every type but UNKNOWN).
 _NUMBER_TYPE_DESCS: Final = (
@@ -516,7 +516,8 @@ def normalise_phones(df: pl.DataFrame, *, default_region: str = "DK") -> pl.Data
     region = _region_expr(df, default_region)
     phone, mobile = (
         _numbers_here_or_home(
-            df.select(value=stage_text(df, "phones", raw(name)), region=region), default_region
+            df.select(value=whole_number(stage_text(df, "phones", raw(name))), region=region),
+            default_region,
         ).select(pl.all().name.prefix(f"{name}_"))
         for name in ("phone", "mobile")
     )

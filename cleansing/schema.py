@@ -251,6 +251,23 @@ def require_columns(frame: pl.DataFrame, stage: str) -> None:
         raise StageInputError(f"stage {stage!r} needs column(s) {', '.join(missing)}")
 
 
+def whole_number(value: pl.Expr, digits: str = "6,") -> pl.Expr:
+    """A phone, CVR or EAN number a spreadsheet or dataframe wrote as a decimal, without its
+    ``.0``: ``25313763.0`` → ``25313763``, ``20304050.0`` → ``20304050``.
+
+    An export that read a number column with a blank in it as floating point (pandas does)
+    writes every number so. Only a single ``.0`` after ``digits`` digits (a regex count: six or
+    more for a phone, ``"8"`` for a CVR number) is dropped: ``2030.0000`` is a phone number with
+    a dot in it, and ``1234567.0`` a CVR number with one (``12345670``), not the decimal 1234567.
+
+    >>> pl.select(whole_number(pl.lit("25313763.0"))).item()
+    '25313763'
+    >>> pl.select(whole_number(pl.lit("2030.0000"))).item()
+    '2030.0000'
+    """
+    return value.str.replace(rf"^(\s*\+?\d{{{digits}}})\.0(\s*)$", "${1}${2}")
+
+
 def stage_text(
     frame: pl.DataFrame, stage: str, column: str, *, blank_as_null: bool = False
 ) -> pl.Expr:

@@ -82,3 +82,26 @@ def test_a_foreign_company_number_in_the_cvr_field_is_no_broken_cvr() -> None:
     # a number valid nowhere, or a Danish record's, is still a broken CVR number
     assert by_id["se_broken"]["flag_INVALID_CVR"]
     assert by_id["dk_orgnr"]["flag_INVALID_CVR"]
+
+
+def test_numbers_a_spreadsheet_wrote_as_decimals_are_read() -> None:
+    """A pandas export of a number column with a blank in it writes ``20304050.0``: the phone,
+    CVR and EAN number are read, not flagged; a phone with a dot in it is no decimal."""
+    by_id = _foreign(
+        [
+            {"record_id": "1", "name": "Hansen Byg ApS", "phone": "20304050.0",
+             "mobile": "4530405060.0", "cvr": "25313763.0", "ean": "5790001330583.0"},
+            {"record_id": "2", "name": "Jens Hansen", "phone": "2030.4050"},
+            {"record_id": "3", "name": "Jens Hansen", "phone": "2030.0"},
+        ]
+    )  # fmt: skip
+    one = by_id["1"]
+    assert (one["phone_e164"], one["cvr"], one["ean"]) == (
+        "+4520304050",
+        "25313763",
+        "5790001330583",
+    )
+    assert one["phone_numbers"] == ["+4520304050", "+4530405060"]
+    assert not (one["flag_INVALID_PHONE"] or one["flag_INVALID_CVR"] or one["flag_INVALID_EAN"])
+    assert by_id["2"]["phone_e164"] == "+4520304050"
+    assert by_id["3"]["flag_INVALID_PHONE"]
