@@ -85,6 +85,8 @@ class InputInfo:
     compression: str | None = None  # "gzip" for a .csv.gz (or any gzip-compressed input)
     sheet: str | None = None  # the workbook sheet that was read
     sheets_not_read: list[str] = field(default_factory=list)  # the workbook's other sheets
+    # the sheet row the header was found on when title rows stand above it (1 = the first row)
+    header_row: int = 1
     fallback_encoding: str | None = None  # lines that were not UTF-8 in a UTF-8 file
     fallback_lines: list[int] = field(default_factory=list)  # their line numbers (first 100)
     fallback_line_count: int = 0
@@ -837,13 +839,47 @@ def _read_excel(path: Path, data: bytes, info: InputInfo, sheet: str | None) -> 
         raise InputError(
             f"{path}{_sheet_label(info)}: cannot be read ({type(exc).__name__}: {exc})"
         ) from None
-    _clean_header(list(table.columns), path)
     table = _dates_as_shown(table, table_date_formats(data, info.sheet))
+    table, info.header_row = _below_title_rows(table)
+    _clean_header(list(table.columns), path)
     table = table.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"))
     data_cols = [c for c in table.columns if c != "source_row"]
     if not data_cols:
         return table.clear()
     return table.filter(pl.any_horizontal(pl.col(data_cols).str.strip_chars().ne("")))
+
+
+# A title above the header is looked for in this many rows below the sheet's first.
+_TITLE_ROWS: Final = 20
+
+
+def _below_title_rows(table: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The table under its real header when the sheet starts with a title, and that header's
+    sheet row (1 when the first row is the header).
+
+    A report saved as a workbook often starts ``Kundeliste pr. 1/12-2026``, a blank row, then
+    the column names. The first row is taken for a title when at most one of its cells holds
+    anything (the others read as ``__UNNAMED__…``) and the sheet is wider; the header is then
+    the first of the next twenty rows whose cells, none repeated, name at least two customer
+    columns as the automatic mapping knows them (``Navn``, ``Postnr``, ``CVR`` …). So a data row
+    is never taken for a header, and a sheet whose header is its first row is read as it is.
+    The rows above the header are no customers and are not read.
+    """
+    width = table.width
+    named = sum(1 for c in table.columns if c.strip() and not c.startswith("__UNNAMED__"))
+    if width < 2 or named > 1:
+        return table, 1
+    for index, row in enumerate(table.head(_TITLE_ROWS).iter_rows()):
+        cells = [(cell or "").strip() for cell in row]
+        names = [cell for cell in cells if cell]
+        if len(names) < 2 or len(set(names)) < len(names):
+            continue
+        with contextlib.suppress(InputError):
+            if len(resolve_mapping(names)) >= 2:
+                header = [cell or f"column_{i + 1}" for i, cell in enumerate(cells)]
+                below = table.slice(index + 1)
+                return below.rename(dict(zip(below.columns, header, strict=True))), index + 2
+    return table, 1
 
 
 def _dates_as_shown(table: pl.DataFrame, formats: dict[tuple[int, int], str]) -> pl.DataFrame:

@@ -205,6 +205,24 @@ def test_the_first_sheet_is_read_and_the_others_are_named(tmp_path: Path) -> Non
     assert "sheets_not_read" in info.to_dict()
 
 
+def test_a_title_above_the_header_is_skipped(tmp_path: Path) -> None:
+    """A report saved as a workbook: a title, a blank row, then the column names."""
+    titled = [["Kundeliste pr. 1/12-2026"], [], *CUSTOMERS]
+    frame, info = read_input(workbook(tmp_path / "book.xlsx", {"Kunder": titled}))
+    assert info.header_row == 3 and info.columns == ["Kundenr", "Navn", "Postnr"]
+    assert frame["src_Navn"].to_list() == ["Hansen Byg ApS", "Jensen"]
+    assert frame["source_row"].to_list() == [1, 2]
+    assert info.mapping["name"] == "Navn"
+    # a sheet whose first row is its header, with a blank header cell, is read as before
+    plain = [["Kundenr", "Navn", ""], [1, "Hansen Byg ApS", "x"]]
+    frame, info = read_input(workbook(tmp_path / "plain.xlsx", {"Kunder": plain}))
+    assert info.header_row == 1 and frame["src_Navn"].to_list() == ["Hansen Byg ApS"]
+    # one named header cell over rows of data: no customer row is ever taken for a header
+    narrow = [["Navn", "", ""], ["Hansen Byg ApS", "Nørregade 3", "8000"]]
+    frame, info = read_input(workbook(tmp_path / "narrow.xlsx", {"Kunder": narrow}))
+    assert info.header_row == 1 and frame["src_Navn"].to_list() == ["Hansen Byg ApS"]
+
+
 def test_sheet_chooses_the_sheet_and_an_unknown_one_is_named(tmp_path: Path) -> None:
     path = workbook(tmp_path / "book.xlsx", {"Noter": [["x"]], "Kunder": CUSTOMERS})
     frame, info = read_input(path, sheet="Kunder")
