@@ -53,6 +53,8 @@ from datavask.connectors.workbook_dates import (
 
 MAX_FIELD_BYTES: Final = 1_000_000
 _DELIMITERS: Final = (";", ",", "\t", "|")
+# A header under a title line is looked for in this many rows below the first.
+_TITLE_ROWS: Final = 20
 _SNIFF_BYTES: Final = 256 * 1024
 OVERFLOW_COLUMN: Final = "_overflow"
 STDIN: Final = "-"
@@ -442,23 +444,35 @@ codecs.register_error(_ODD_LINE, _skip_line)
 
 
 def detect_delimiter(sample: str) -> str:
-    """The delimiter that splits the first records into the most, equally long, fields."""
-    best, best_score = ",", -1.0
+    """The delimiter that splits the first records into the most, equally long, fields.
+
+    When no delimiter splits the first record (a one-column file, or a title line above the
+    header: :func:`_header_below_title`), the records from the first one of the next twenty that
+    it splits are judged instead; ``,`` when none is.
+    """
     lines = sample.splitlines()[:-1] or sample.splitlines()  # the last line may be cut
-    text = "\n".join(lines[:200])
+    text = "\n".join(lines[: 200 + _TITLE_ROWS])
+    parsed: dict[str, list[list[str]]] = {}
     for delimiter in _DELIMITERS:
-        try:
-            rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r]
-        except csv.Error:
-            continue
-        if not rows or len(rows[0]) < 2:
-            continue
-        width = len(rows[0])
-        consistent = sum(len(r) == width for r in rows) / len(rows)
-        score = consistent * 100 + width
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
+        with contextlib.suppress(csv.Error):
+            parsed[delimiter] = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r]
+    for skip_title in (False, True):
+        best, best_score = None, -1.0
+        for delimiter, rows in parsed.items():
+            start = 0
+            if skip_title:
+                start = next((i for i, r in enumerate(rows[: _TITLE_ROWS + 1]) if len(r) > 1), 0)
+            judged = rows[start : start + 200]
+            if not judged or len(judged[0]) < 2:
+                continue
+            width = len(judged[0])
+            consistent = sum(len(r) == width for r in judged) / len(judged)
+            score = consistent * 100 + width
+            if score > best_score:
+                best, best_score = delimiter, score
+        if best is not None:
+            return best
+    return ","
 
 
 def _read_delimited(
@@ -472,7 +486,7 @@ def _read_delimited(
     lines = _Lines(decoded.text)
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     try:
-        header = _read_header(lines, reader, delimiter)
+        header, info.header_row = _read_header(lines, reader, delimiter)
     except StopIteration:
         raise InputError(f"{path} is empty") from None
     except csv.Error as exc:
@@ -723,14 +737,39 @@ class _Lines:
         return self.lines[self.pos - 1]
 
 
-def _read_header(lines: _Lines, reader: Any, delimiter: str) -> list[str]:
+def _read_header(lines: _Lines, reader: Any, delimiter: str) -> tuple[list[str], int]:
+    """The header and its line number (1 unless a title stands above it, see
+    :func:`_header_below_title`); ``lines`` is left at the first line after it."""
     header: list[str] = next(reader)
     if lines.pos > 1:  # a quote in the header swallowed the rows after it
         first = lines.lines[0].rstrip("\r\n").split(delimiter)
         if len(first) > 1 and _swallows_rows(lines.lines[: lines.pos], delimiter, len(first)):
             lines.pos = 1
-            return first
-    return header
+            return first, 1
+    if len(header) == 1:
+        found = _header_below_title(lines, delimiter)
+        if found is not None:
+            return found
+    return header, 1
+
+
+def _header_below_title(lines: _Lines, delimiter: str) -> tuple[list[str], int] | None:
+    """The header under a title line (``Kundeliste pr. 1/12-2026`` and maybe a blank line):
+    the first of the next twenty lines whose fields, none repeated, name at least two customer
+    columns the automatic mapping knows, as for a workbook (:func:`_below_title_rows`). A file of
+    one column (``Navn``) has no such line and keeps its header."""
+    start = lines.pos
+    for number in range(start, min(start + _TITLE_ROWS, len(lines.lines))):
+        with contextlib.suppress(csv.Error):
+            fields = next(csv.reader([lines.lines[number]], delimiter=delimiter), [])
+            names = [f.strip() for f in fields if f.strip()]
+            if len(names) < 2 or len(set(names)) < len(names):
+                continue
+            with contextlib.suppress(InputError):
+                if len(resolve_mapping(names)) >= 2:
+                    lines.pos = number + 1
+                    return fields, number + 1
+    return None
 
 
 def _records(
@@ -847,10 +886,6 @@ def _read_excel(path: Path, data: bytes, info: InputInfo, sheet: str | None) -> 
     if not data_cols:
         return table.clear()
     return table.filter(pl.any_horizontal(pl.col(data_cols).str.strip_chars().ne("")))
-
-
-# A title above the header is looked for in this many rows below the sheet's first.
-_TITLE_ROWS: Final = 20
 
 
 def _below_title_rows(table: pl.DataFrame) -> tuple[pl.DataFrame, int]:

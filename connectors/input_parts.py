@@ -147,7 +147,8 @@ def _csv_plan(file: Path, head: bytes, parts: int) -> PartsPlan | str:
     lines = _Lines(text)
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     try:
-        header = _clean_header(_read_header(lines, reader, delimiter), file)
+        header, header_row = _read_header(lines, reader, delimiter)
+        header = _clean_header(header, file)
     except (StopIteration, csv.Error):
         return "the header cannot be read on its own: read whole"
     if lines.pos >= len(lines.lines) and len(head) < size:
@@ -156,6 +157,7 @@ def _csv_plan(file: Path, head: bytes, parts: int) -> PartsPlan | str:
     info = InputInfo(path=str(file), sha256=digest, format="csv", encoding=encoding,
                      delimiter=delimiter)  # fmt: skip
     info.columns = header
+    info.header_row = header_row
     plan = PartsPlan(str(file), "csv", size, mtime, _cuts(file, start, size, parts), info, header)
     plan.codec = codec
     return plan

@@ -96,6 +96,28 @@ def test_a_cut_at_every_line_reads_as_a_whole(tmp_path: Path, encoding: str) -> 
         assert _same_as_whole(path, parts) is None
 
 
+def test_a_title_above_the_header_is_skipped_whole_and_in_parts(tmp_path: Path) -> None:
+    """A title line and a blank line above the header: both readers start under the header,
+    number the rows below it from 1 and record the header's line."""
+    rows = [["Kundenr", "Navn", "Adresse", "Postnr"]]
+    rows += [[str(i), f"Firma {i} ApS", f"Vej {i}", "5932"] for i in range(40)]
+    path = tmp_path / "titled.csv"
+    path.write_text("Kundeliste pr. 1/12-2026\r\n\r\n" + _lines(rows), encoding="utf-8")
+    table, _, info = read_table(path)
+    assert (info.header_row, info.delimiter, info.columns) == (3, ";", rows[0])
+    assert table["Navn"][0] == "Firma 0 ApS" and table["source_row"][0] == 1
+    assert table.height == 40
+    for parts in (2, 3, 7):
+        assert _same_as_whole(path, parts) is None
+    plan = plan_parts(str(path), 2)
+    assert isinstance(plan, PartsPlan) and plan.info.header_row == 3
+    # a file of one column keeps its header
+    single = tmp_path / "single.csv"
+    single.write_text("Navn\nHansen Byg ApS\nJensen & Co\n", encoding="utf-8")
+    table, _, info = read_table(single)
+    assert info.header_row == 1 and table["Navn"].to_list() == ["Hansen Byg ApS", "Jensen & Co"]
+
+
 def test_what_cannot_be_cut_is_read_whole(tmp_path: Path) -> None:
     mixed = tmp_path / "mixed.csv"
     mixed.write_bytes("id;navn\n1;Ærø\n".encode() + "2;Ærø\n".encode("cp1252"))
