@@ -49,6 +49,12 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "number",
         "contactguid",
         "hsobjectid",
+        # Uniconta's and C5's account, a debtor account
+        "konto",
+        "kontonr",
+        "kontonummer",
+        "debitorkonto",
+        "kundekonto",
     ),
     "name": (
         "name",
@@ -101,7 +107,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "shippingstreet",
         "streetname",
     ),
-    "house_number": ("housenumber", "husnr", "husnummer", "streetnumber", "nr.", "husnr."),
+    "house_number": ("housenumber", "husnr", "husnummer", "streetnumber", "nr.", "husnr.", "no"),
     "floor": ("floor", "etage", "sal"),
     "door": ("door", "doer", "dør", "side", "sidedør", "sidedoer", "apartment", "lejlighed"),
     "postal_code": (
@@ -138,6 +144,9 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "mailingcountry",
         "shippingcountry",
         "countryname",
+        # Business Central: Lande-/områdekode, Country/Region Code
+        "landeområdekode",
+        "countryregioncode",
     ),
     "phone": (
         "phone",
@@ -149,6 +158,8 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "phonenumber",
         "telephone",
         "telephoneandfaxnumber",
+        "telefonogfaxnummer",
+        "telefonfax",
         "tel",
         "fastnet",
         "businessphone",
@@ -203,6 +214,13 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "organisationsnummer",
         "virksomhedsnr",
         "cvrse",
+        # Uniconta's CVR/SE nr., Business Central's SE/CVR-nr. and VAT Registration No.
+        "cvrsenr",
+        "secvr",
+        "secvrnr",
+        "vatregistrationno",
+        "vatregistrationnumber",
+        "vatregno",
     ),
     "ean": (
         "ean",
@@ -212,6 +230,8 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "gln",
         "glnnumber",
         "eanlokationsnummer",
+        "eanlokationsnr",
+        "glnnr",
         "eanno",
     ),
     "customer_type": (
@@ -279,6 +299,10 @@ def fold_header(header: str) -> str:
     return re.sub(r"[^0-9a-zæøå]", "", header.casefold())
 
 
+# Headers that say "number" and nothing more: a house number beside a street, else an id.
+_NUMBER_ALONE: Final = frozenset({"nr", "no"})
+
+
 def auto_map(columns: Sequence[str]) -> dict[str, str]:
     """Canonical field → input column, for every column whose header is a known synonym."""
     mapping: dict[str, str] = {}
@@ -286,6 +310,12 @@ def auto_map(columns: Sequence[str]) -> dict[str, str]:
         field = _LOOKUP.get(fold_header(column))
         if field is not None and field not in mapping:
             mapping[field] = column
+    # "Nr." beside a street is its house number; in a file without one (Business Central's
+    # customer list: "Nr.", "Navn", "Adresse") it is the customer's number.
+    number = mapping.get("house_number")
+    if number is not None and "street" not in mapping and fold_header(number) in _NUMBER_ALONE:
+        del mapping["house_number"]
+        mapping.setdefault("record_id", number)
     # A lone second phone column ("Telefon 2", "Mobil") is the mobile number when nothing else is.
     if "phone" in mapping and "mobile" not in mapping:
         for column in columns:

@@ -198,6 +198,12 @@ def test_misnamed_and_broken_files(tmp_path: Path, name: str, content: bytes, me
     [
         "customerNumber;name;address;zip;city;country;corporateIdentificationNumber;ean;email;telephoneAndFaxNumber",
         "Kundenr;Navn;Adresse;Postnr;By;Land;CVR-nr;EAN-nr;E-mail;Telefon",
+        # e-conomic in Danish, Uniconta, Business Central in Danish and in English
+        "Kundenr.;Navn;Adresse;Postnr.;By;Land;CVR-nr.;EAN-nr.;E-mail;Telefon- og faxnummer",
+        "Konto;Navn;Adresse 1;Postnr;By;Land;CVR/SE nr.;EAN nummer;E-mail;Telefon",
+        "Nr.;Navn;Adresse;Postnr.;By;Lande-/områdekode;SE/CVR-nr.;GLN;Mail;Telefon",
+        "No.;Name;Address;Post Code;City;Country/Region Code;VAT Registration No.;GLN;E-Mail;"
+        "Phone No.",
     ],
 )
 def test_export_headers_map_automatically(tmp_path: Path, header: str) -> None:
@@ -207,6 +213,15 @@ def test_export_headers_map_automatically(tmp_path: Path, header: str) -> None:
     assert set(info.mapping) == {
         "record_id", "name", "address", "postal_code", "city", "country", "cvr", "ean", "email", "phone"
     }  # fmt: skip
+
+
+def test_nr_is_a_house_number_beside_a_street_and_an_id_without_one(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("Navn;Vej;Nr.;Postnr;By\nHansen;Nørregade;3;1165;København K\n")
+    assert read_input(path)[1].mapping["house_number"] == "Nr."
+    path.write_text("Nr.;Navn;Adresse;Postnr;By\nD10000;Hansen;Nørregade 3;1165;København K\n")
+    _, info = read_input(path)
+    assert info.mapping["record_id"] == "Nr." and "house_number" not in info.mapping
 
 
 def test_mapping_override_and_its_errors(tmp_path: Path) -> None:
