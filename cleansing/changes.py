@@ -77,6 +77,7 @@ RULES: Final = (
     "phone_e164",
     "email_normalised",
     "cvr_compact",
+    "cvr_from_name",
     "ean_compact",
     "registry",
 )
@@ -385,6 +386,10 @@ def build_changes(
             rule = _name_rule(
                 before, after, pl.col("_legal_form") if field == "name" else pl.lit(None)
             )
+        elif field == "cvr":
+            # an empty CVR cell filled with the number the name noted
+            rule = pl.when(before.is_null()).then(pl.lit("cvr_from_name"))
+            rule = rule.otherwise(pl.lit(_FIELD_RULE[field]))
         else:
             rule = pl.lit(_FIELD_RULE[field])
         if field in _SOURCES:

@@ -242,6 +242,12 @@ def foreign_vat_number(value: str | None) -> str | None:
     return None
 
 
+# A CVR number noted in a name (the names stage's remark, ``(CVR 25313763)``, ``cvr-nr: DK 2531
+# 3763``): the number, spaces and all.
+_CVR_IN_NAME: Final = (
+    r"(?i)(?:^|[\s,;(\-–])cvr(?:-?nr)?\.?\s*:?\s*((?:DK)?\s*\d{2}\s?\d{2}\s?\d{2}\s?\d{2})\b"
+)
+
 # A value written as a CVR number (``DK…``, ``CVR-nr. 1234…``): no foreign VAT number to look for.
 _CVR_WRITTEN: Final = r"(?i)^\s*(?:dk|cvr\W*(?:nr|nummer|no)?\W*\d)"
 
@@ -259,15 +265,20 @@ def _vat_numbers(raw_cvr: pl.Series) -> pl.Series:
 def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
     """Add ``cvr``, ``vat_number``, ``ean``, ``flag_INVALID_CVR`` and ``flag_INVALID_EAN``.
 
-    Reads ``raw_cvr`` and ``raw_ean`` (a missing column counts as all null). ``cvr`` is the
+    Reads ``raw_cvr`` and ``raw_ean`` (a missing column counts as all null), and ``raw_name`` for
+    a CVR number noted in the name where the CVR field is empty. ``cvr`` is the
     eight-digit number when the value is a valid CVR number, else null; ``ean`` likewise the
     thirteen-digit GLN. A flag is raised when a value is present but not valid, e.g.
     ``raw_cvr = 'DK 1358 5627'`` gives ``cvr = null, flag_INVALID_CVR = true`` and
     ``raw_cvr = 'DK 1358 5628'`` gives ``cvr = '13585628', flag_INVALID_CVR = false``. A valid
     foreign VAT number in the CVR field is ``vat_number`` and raises no flag.
     """
-    raw_cvr = whole_number(stage_text(df, "identifiers", raw("cvr")), CVR_DIGITS)
+    written = whole_number(stage_text(df, "identifiers", raw("cvr")), CVR_DIGITS)
     raw_ean = whole_number(stage_text(df, "identifiers", raw("ean")), "13")
+    # A CVR column left empty, the number noted in the name instead: ``Hansen Byg ApS (CVR
+    # 25313763)``. Read like a typed one; the names stage takes the remark off the name.
+    noted = stage_text(df, "identifiers", raw("name")).str.extract(_CVR_IN_NAME, 1)
+    raw_cvr = pl.when(_present(written)).then(written).otherwise(noted)
     # Two steps: the candidates are materialised once, not re-derived for every digit; lazily,
     # so each compact value is computed once for both its shape test and its value.
     staged = (

@@ -127,7 +127,8 @@ STAGES: Final[dict[str, Stage]] = {
     "identifiers": Stage(
         (),
         ("cvr", "vat_number", "ean", "flag_INVALID_CVR", "flag_INVALID_EAN"),
-        optional=_raws("cvr", "ean"),
+        # name: a CVR number noted in it (``Hansen Byg ApS (CVR 25313763)``) when the field is empty
+        optional=_raws("cvr", "ean", "name"),
     ),
     "phones": Stage(
         (),

@@ -338,3 +338,18 @@ def test_address_line_parts() -> None:
         "c/o Jens Hansen, Vestergade 12, tv, 8000 Aarhus C",
         None,
     ]
+
+
+def test_an_empty_cvr_cell_filled_from_the_name_says_so() -> None:
+    frame = pl.DataFrame(
+        {
+            "record_id": ["1", "2"],
+            "raw_cvr": [None, "DK 1234 5674"],
+            "cvr": ["25313763", "12345674"],
+        }
+    )
+    rules = build_changes(frame).select("record_id", "before", "after", "rule").rows()
+    assert rules == [
+        ("1", None, "25313763", "cvr_from_name"),
+        ("2", "DK 1234 5674", "12345674", "cvr_compact"),
+    ]

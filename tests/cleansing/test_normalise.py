@@ -105,3 +105,20 @@ def test_numbers_a_spreadsheet_wrote_as_decimals_are_read() -> None:
     assert not (one["flag_INVALID_PHONE"] or one["flag_INVALID_CVR"] or one["flag_INVALID_EAN"])
     assert by_id["2"]["phone_e164"] == "+4520304050"
     assert by_id["3"]["flag_INVALID_PHONE"]
+
+
+def test_a_cvr_number_noted_in_the_name_fills_an_empty_cvr_field() -> None:
+    by_id = _foreign(
+        [
+            {"record_id": "noted", "name": "HANSEN BYG APS (CVR 25313763)"},
+            {"record_id": "dk", "name": "Hansen Byg ApS, cvr-nr: DK 2531 3763"},
+            {"record_id": "typed", "name": "Hansen Byg ApS (CVR 25313763)", "cvr": "13585628"},
+            {"record_id": "broken", "name": "Hansen Byg ApS CVR 25313764"},
+            {"record_id": "word", "name": "Cvrsen 12345678 ApS"},
+        ]
+    )
+    assert by_id["noted"]["cvr"] == by_id["dk"]["cvr"] == "25313763"
+    assert by_id["noted"]["name"] == "Hansen Byg ApS"
+    assert by_id["typed"]["cvr"] == "13585628"  # the CVR field wins
+    assert by_id["broken"]["cvr"] is None and by_id["broken"]["flag_INVALID_CVR"]
+    assert by_id["word"]["cvr"] is None and not by_id["word"]["flag_INVALID_CVR"]
