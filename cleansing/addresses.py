@@ -809,6 +809,16 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     # a phone read as the phones stage reads it (``20304050.0`` is no nine-digit number)
     for field in ("phone", "mobile"):
         raw[field] = raw[field].to_frame(field).select(whole_number(pl.col(field))).to_series()
+    # A city column that holds the postal code too (``8000 Aarhus C``, a "Postnr. og by" column)
+    # beside an empty postal code is read as a postal code column with its city.
+    combined = raw["city"].str.contains(r"^\s*(?:[A-Za-z]{1,3}\s*-\s*)?\d{4}\s+\p{L}").fill_null(
+        False
+    ) & ~raw["postal_code"].str.contains(r"\S").fill_null(False)
+    if combined.any():
+        raw["postal_code"] = pl.select(
+            pl.when(combined).then(raw["city"]).otherwise(raw["postal_code"])
+        ).to_series()
+        raw["city"] = pl.select(pl.when(~combined).then(raw["city"])).to_series()
     codes, official, code_by_city = _postal_codes()
 
     # Postal code, country, city and the structured parts repeat: read each distinct value once.

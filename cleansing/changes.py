@@ -269,6 +269,10 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # Per input, not per row: a postal code written into its own (empty) cell must not also be in
     # the line, or the next run moves it out of the line again.
     postal_elsewhere = pl.lit(in_input["postal_code"]) | combined_city
+    # A postal code column holding the city too ("Postnr. og by": "1165 Kbh K") keeps both.
+    combined_postal = has["postal_code"] & t(records, raw("postal_code")).str.contains(
+        r"^\D{0,3}\d{4}\s+\p{L}"
+    ).fill_null(False)
     # A foreign customer's line written number first (``10 Downing Street``) goes back that way,
     # as does one whose street is English (``435 S. La Cienega Blvd.`` in a file with no country
     # to say it is American); Danish lines are turned into the Danish order. A frame without a
@@ -319,7 +323,9 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         "house_number": number,
         "floor": floor,
         "door": door,
-        "postal_code": postal,
+        "postal_code": pl.when(combined_postal)
+        .then(_joined([postal, city], " "))
+        .otherwise(postal),
         "city": pl.when(combined_city).then(_joined([postal, city], " ")).otherwise(city),
         # An empty phone cell gets the record's number unless a mobile cell holds it.
         "phone": pl.coalesce(

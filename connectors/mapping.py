@@ -122,6 +122,11 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "mailingpostalcode",
         "shippingpostalcode",
         "postnrby",
+        # a combined column, read as a code with its city: "Postnr. og by", "Postnummer og by"
+        "postnrogby",
+        "postnummerogby",
+        "postnummerby",
+        "zipcity",
     ),
     "city": (
         "city",

@@ -353,3 +353,14 @@ def test_an_empty_cvr_cell_filled_from_the_name_says_so() -> None:
         ("1", None, "25313763", "cvr_from_name"),
         ("2", "DK 1234 5674", "12345674", "cvr_compact"),
     ]
+
+
+def test_a_combined_postal_code_column_keeps_its_city() -> None:
+    """A "Postnr. og by" column goes back as code and city, not as the code alone."""
+    frame = pl.DataFrame(
+        {"record_id": ["1"], "raw_postal_code": ["1165 Kbh K"], "postal_code": ["1165"],
+         "city": ["København K"]}
+    )  # fmt: skip
+    assert build_changes(frame).select("field", "after").rows() == [
+        ("postal_code", "1165 København K")
+    ]

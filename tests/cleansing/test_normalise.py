@@ -122,3 +122,17 @@ def test_a_cvr_number_noted_in_the_name_fills_an_empty_cvr_field() -> None:
     assert by_id["typed"]["cvr"] == "13585628"  # the CVR field wins
     assert by_id["broken"]["cvr"] is None and by_id["broken"]["flag_INVALID_CVR"]
     assert by_id["word"]["cvr"] is None and not by_id["word"]["flag_INVALID_CVR"]
+
+
+def test_a_city_column_holding_the_postal_code_gives_the_code() -> None:
+    """``1165 København K`` in the city column beside an empty postal code: a combined column."""
+    by_id = _foreign(
+        [
+            {"record_id": "1", "name": "Hansen", "address": "Nørregade 3", "city": "1165 Kbh K"},
+            {"record_id": "2", "name": "Jensen", "address": "Vestergade 1", "postal_code": "8000",
+             "city": "1165 København K"},
+        ]
+    )  # fmt: skip
+    assert (by_id["1"]["postal_code"], by_id["1"]["city"]) == ("1165", "København K")
+    assert not by_id["1"]["flag_MISSING_ADDRESS"]
+    assert by_id["2"]["postal_code"] == "8000"  # a typed postal code wins

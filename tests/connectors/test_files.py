@@ -222,6 +222,8 @@ def test_nr_is_a_house_number_beside_a_street_and_an_id_without_one(tmp_path: Pa
     path.write_text("Nr.;Navn;Adresse;Postnr;By\nD10000;Hansen;Nørregade 3;1165;København K\n")
     _, info = read_input(path)
     assert info.mapping["record_id"] == "Nr." and "house_number" not in info.mapping
+    path.write_text("Navn;Adresse;Postnr. og by\nHansen;Nørregade 3;1165 København K\n")
+    assert read_input(path)[1].mapping["postal_code"] == "Postnr. og by"
 
 
 def test_mapping_override_and_its_errors(tmp_path: Path) -> None:
