@@ -227,15 +227,28 @@ _HOUSE_NUMBER_SHAPE = r"^\d{1,4}[A-ZÆØÅ]?(-(\d{1,4}[A-ZÆØÅ]?|[A-ZÆØÅ]))
 _FOREIGN_HOUSE_NUMBER_SHAPE = r"^\d{1,5}[A-ZÆØÅ]?(-(\d{1,5}[A-ZÆØÅ]?|[A-ZÆØÅ]))?$"
 
 
-def _place_name(city: pl.Expr) -> pl.Expr:
+def _place_name(city: pl.Expr, foreign: pl.Expr) -> pl.Expr:
     """Whether a city as typed reads like a place name: letters, no digits, no '@', no control
-    or format characters, no stacked accents, at most 60 characters (full-width forms folded)."""
+    or format characters, no stacked accents, at most 60 characters (full-width forms folded).
+
+    A ``foreign`` record's city may start with its postal code: ``2022 Bevaix``, ``D-8301
+    Furth`` or ``6211 LM Maastricht`` typed into the city column is the customer's place as
+    written, kept (:data:`CITY_AFTER_CODE`); digits anywhere else are junk."""
     folded = city.str.normalize("NFKC")
     return (
         folded.str.contains(r"\p{L}")
-        & ~folded.str.contains(r"[\d@\p{Cc}\p{Cf}]|\p{M}{2,}")
+        & ~folded.str.contains(r"[@\p{Cc}\p{Cf}]|\p{M}{2,}")
+        & (~folded.str.contains(r"\d") | (foreign & folded.str.contains(CITY_AFTER_CODE)))
         & (folded.str.len_chars() <= 60)
     )
+
+
+# A foreign place written after its postal code: ``2022 Bevaix``, ``D-8301 Furth``, ``6211 LM
+# Maastricht``, ``SE-211 20 Malmö`` — a code of digits (a letter prefix, a space, two capitals
+# as the Dutch write them) and then words without digits.
+CITY_AFTER_CODE: Final = (
+    r"^(?:[A-Za-z]{1,3}\s*-\s*)?[0-9]{2,6}(?:\s[0-9]{2,3})?(?:\s?[A-Z]{2})?\s+\p{L}[^\d]*$"
+)
 
 
 def _placeholder(value: pl.Expr) -> pl.Expr:
@@ -809,17 +822,19 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     # a phone read as the phones stage reads it (``20304050.0`` is no nine-digit number)
     for field in ("phone", "mobile"):
         raw[field] = raw[field].to_frame(field).select(whole_number(pl.col(field))).to_series()
-    # A city column that holds the postal code too (``8000 Aarhus C``, a "Postnr. og by" column)
-    # beside an empty postal code is read as a postal code column with its city.
-    combined = raw["city"].str.contains(r"^\s*(?:[A-Za-z]{1,3}\s*-\s*)?\d{4}\s+\p{L}").fill_null(
-        False
-    ) & ~raw["postal_code"].str.contains(r"\S").fill_null(False)
+    codes, official, code_by_city = _postal_codes()
+    # A city column that holds a Danish postal code too (``8000 Aarhus C``, a "Postnr. og by"
+    # column) beside an empty postal code is read as a postal code column with its city. A
+    # foreign one (``D-8301 Furth``, ``6211 LM Maastricht``) stays the city as written.
+    code_in_city = raw["city"].str.extract(r"(?i)^\s*(?:dk\s*-\s*)?(\d{4})\s+\p{L}", 1)
+    combined = code_in_city.is_in(codes).fill_null(False) & ~raw["postal_code"].str.contains(
+        r"\S"
+    ).fill_null(False)
     if combined.any():
         raw["postal_code"] = pl.select(
             pl.when(combined).then(raw["city"]).otherwise(raw["postal_code"])
         ).to_series()
         raw["city"] = pl.select(pl.when(~combined).then(raw["city"])).to_series()
-    codes, official, code_by_city = _postal_codes()
 
     # Postal code, country, city and the structured parts repeat: read each distinct value once.
     def postal_part(name: str) -> Callable[[pl.Expr], pl.Expr]:
@@ -987,7 +1002,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         ).then(pl.col("house_number")),
         floor=pl.when(pl.col("floor").str.contains(r"^(st|kl|\d{1,2})$")).then(pl.col("floor")),
         door=pl.when(pl.col("door").str.contains(_DOOR_SHAPE)).then(pl.col("door")),
-        city=pl.when(_place_name(pl.col("city")) & ~_placeholder(pl.col("city"))).then(
+        city=pl.when(_place_name(pl.col("city"), ~is_dk) & ~_placeholder(pl.col("city"))).then(
             pl.col("city")
         ),
     )

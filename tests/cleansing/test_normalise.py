@@ -136,3 +136,21 @@ def test_a_city_column_holding_the_postal_code_gives_the_code() -> None:
     assert (by_id["1"]["postal_code"], by_id["1"]["city"]) == ("1165", "København K")
     assert not by_id["1"]["flag_MISSING_ADDRESS"]
     assert by_id["2"]["postal_code"] == "8000"  # a typed postal code wins
+
+
+def test_a_foreign_city_with_its_postal_code_is_kept_as_written() -> None:
+    """``2022 Bevaix`` in a Swiss customer's city column is no junk to drop; a Danish city
+    column's ``1165 København K`` gives the code, and a foreign code is never read as Danish."""
+    by_id = _foreign(
+        [
+            {"record_id": "ch", "name": "A B", "city": "2022 Bevaix", "country": "CH"},
+            {"record_id": "de", "name": "A B", "city": "D-8301 FURTH", "country": "DE"},
+            {"record_id": "dk", "name": "A B", "address": "Nørregade 3", "city": "DK-1165 Kbh K"},
+            {"record_id": "dk_junk", "name": "A B", "address": "Nørregade 3", "postal_code": "1165",
+             "city": "Kbh 123"},
+        ]
+    )  # fmt: skip
+    assert (by_id["ch"]["city"], by_id["ch"]["postal_code"]) == ("2022 Bevaix", None)
+    assert by_id["de"]["city"] == "D-8301 Furth"
+    assert (by_id["dk"]["postal_code"], by_id["dk"]["city"]) == ("1165", "København K")
+    assert by_id["dk_junk"]["city"] == "København K"  # the official city for a known code
