@@ -47,7 +47,7 @@ from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
 
 from datavask.cleansing.addresses import DANISH_REALM
-from datavask.cleansing.schema import flag, raw, stage_text, whole_number
+from datavask.cleansing.schema import flag, raw, require_columns, stage_text, whole_number
 
 CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
 EAN_WEIGHTS: Final = (1, 3) * 6
@@ -343,6 +343,7 @@ def read_foreign_company_numbers(df: pl.DataFrame) -> pl.DataFrame:
     flag; a VAT number becomes the record's ``vat_number`` with its prefix. A value valid nowhere
     stays ``INVALID_CVR``. Looked up once per distinct value and country.
     """
+    require_columns(df, "abroad")
     country = stage_text(df, "abroad", "country")
     value = whole_number(stage_text(df, "abroad", raw("cvr"), blank_as_null=True), CVR_DIGITS)
     broken = pl.col("flag_INVALID_CVR") & country.is_not_null() & ~country.is_in(DANISH_REALM)

@@ -25,7 +25,7 @@ from functools import cache
 import polars as pl
 
 from datavask.cleansing.reference import load_reference
-from datavask.cleansing.schema import stage_text
+from datavask.cleansing.schema import require_columns
 
 # Danish letters fold the way Danes transliterate them (ø -> oe, not o), so ``Søren`` and
 # ``Soeren`` meet; other accented and full-width letters fold to their ASCII base letter.
@@ -553,8 +553,7 @@ def keep_typed_legal_forms(df: pl.DataFrame, abroad: pl.Expr) -> pl.DataFrame:
     keeps the table's code, which says what kind of company it is. Only the foreign names with a
     legal form are cleaned again, once per distinct name.
     """
-    for column in ("country", "legal_form", "name", *_NAME_INPUTS):
-        stage_text(df, "abroad", column)  # declared, present
+    require_columns(df, "abroad")
     rows = df.select((abroad & pl.col("legal_form").is_not_null()).fill_null(False)).to_series()
     if not rows.any():
         return df
