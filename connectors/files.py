@@ -44,7 +44,7 @@ from datavask.cleansing.dates import joined_date_parts
 from datavask.cleansing.schema import CANONICAL_FIELDS, RAW_PREFIX, SRC_PREFIX
 from datavask.connectors.errors import InputError
 from datavask.connectors.mapping import resolve_mapping
-from datavask.connectors.masking import mask_input
+from datavask.connectors.masking import mask_input, masked_columns
 from datavask.connectors.workbook_dates import (
     date_from_cell_text,
     render_excel_date,
@@ -89,6 +89,8 @@ class InputInfo:
     sheets_not_read: list[str] = field(default_factory=list)  # the workbook's other sheets
     # the sheet row the header was found on when title rows stand above it (1 = the first row)
     header_row: int = 1
+    # input columns in which a CPR number was masked (left out of the re-import)
+    masked_columns: list[str] = field(default_factory=list)
     fallback_encoding: str | None = None  # lines that were not UTF-8 in a UTF-8 file
     fallback_lines: list[int] = field(default_factory=list)  # their line numbers (first 100)
     fallback_line_count: int = 0
@@ -235,6 +237,7 @@ def read_input(
     map_columns(info, mapping, date_parts, reserved)
     frame = _canonical(table, info, problems)
     frame = mask_input(frame, info)  # before anything is written: CPR numbers never leave here
+    info.masked_columns = masked_columns(frame)
     info.rows = frame.height
     flagged = frame.filter(pl.col("source_problem").is_not_null())
     info.rows_with_problems = flagged.height

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from datavask.cleansing.cpr import PERSON_TEXT_FIELDS, mask_cpr, mask_message
+from datavask.cleansing.cpr import MASK, PERSON_TEXT_FIELDS, mask_cpr, mask_message
 from datavask.cleansing.schema import RAW_PREFIX, SRC_PREFIX
 
 if TYPE_CHECKING:
@@ -78,3 +78,19 @@ def _masked_names(columns: list[str]) -> dict[str, str]:
         taken.add(unique)
         renamed[column] = unique
     return renamed
+
+
+def masked_columns(frame: pl.LazyFrame | pl.DataFrame) -> list[str]:
+    """The input columns (``src_<column>``, named without the prefix) in which a CPR number was
+    masked: the re-import leaves them out, so loading it never writes the mask over the CRM's
+    numbers (:func:`datavask.connectors.reimport.customers_update`)."""
+    lazy = frame.lazy()
+    text = [
+        name
+        for name, dtype in lazy.collect_schema().items()
+        if name.startswith(SRC_PREFIX) and dtype == pl.String
+    ]
+    if not text:
+        return []
+    found = lazy.select(pl.col(text).str.contains(MASK, literal=True).any()).collect()
+    return [name[len(SRC_PREFIX) :] for name in text if found[name][0]]

@@ -131,8 +131,14 @@ def customers_update(
     already made it (the verdict step does, for ``changes.csv``), row for row with ``records``;
     with it, ``golden`` is not needed (None).
     """
-    columns: list[str] = list(input_info.get("columns") or [])
     mapping: dict[str, str] = dict(input_info.get("mapping") or {})
+    # A column datavask only passes on (a CPR-nr column, a note) in which a CPR number was masked
+    # is left out: loaded into the CRM, the mask would overwrite the customer's number. Columns
+    # it writes cleaned values into stay (a name's CPR remark is cleaned off), as does the
+    # customer number column, the rows' key.
+    cleaned = {mapping[f] for f in SHAPED_FIELDS if f in mapping} | {mapping.get("record_id")}
+    masked = set(input_info.get("masked_columns") or []) - cleaned
+    columns = [c for c in input_info.get("columns") or [] if c not in masked]
     present = set(records.columns)  # a set: inputs with 100,000 columns exist
     missing = [c for c in columns if f"{SRC_PREFIX}{c}" not in present]
     if missing:

@@ -407,7 +407,7 @@ class DaskEngine:
         import itertools
 
         from datavask.connectors.files import map_columns, record_ids
-        from datavask.connectors.masking import mask_info
+        from datavask.connectors.masking import mask_info, masked_columns
         from datavask.flows.cleanse import (
             WORK_COMPRESSION,
             _check_blank_sources,
@@ -478,6 +478,12 @@ class DaskEngine:
             pl.scan_parquet(targets).sink_parquet(originals, compression=WORK_COMPRESSION)
         else:
             pl.DataFrame().write_parquet(originals, compression=WORK_COMPRESSION)
+        # as a whole read records them: the kept columns on the workers, the others in originals
+        kept = self._gather([self._map(masked_columns, p) for p in self._parts])
+        found = {c for part in kept for c in part} | set(
+            masked_columns(pl.scan_parquet(originals)) if aside else []
+        )
+        info.masked_columns = [c for c in info.columns if c in found]
         Path(work, "src_columns.json").write_text(json.dumps(src), encoding="utf-8")
         Path(work, "evidence.json").write_text(
             json.dumps(with_link(evidence, link)), encoding="utf-8"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from pathlib import Path
 
@@ -201,3 +202,23 @@ def test_a_file_of_nothing_but_copies_is_one_customer(tmp_path: Path, copies: in
     assert records["is_survivor"].sum() == 1
     plan = read_excel_csv(out / "reimport" / "merge_plan.csv")
     assert plan.height == 1 and plan["merged_ids"][0].count(";") == copies - 2
+
+
+def test_the_reimport_never_writes_a_masked_cpr_number_over_the_crm(tmp_path: Path) -> None:
+    """A CPR column and a note with a CPR number in it: loading customers_update.csv into the
+    CRM must not replace the customers' numbers with XXXXXX-XXXX, so both columns are left out;
+    the customer number and the cleaned fields are there, and run.json names what was left out."""
+    text = (
+        "Kundenr;Navn;Adresse;Postnr;By;CPR-nr;Bemærkning\n"
+        "1;Jens Hansen;Vestergade 1;8000;Aarhus C;010190-1239;ring efter kl 16, cpr 0101901239\n"
+        "2;Mette Olsen;Nørregade 3;1165;Kbh K;311299-4321;\n"
+        "3;Lene Poulsen;Skovvej 9;5000;Odense C;;god kunde\n"
+    )
+    out = cleanse_text(tmp_path, text)
+    update = read_excel_csv(out / "reimport" / "customers_update.csv")
+    assert update.columns == ["Kundenr", "Navn", "Adresse", "Postnr", "By"]
+    assert update["By"].to_list() == ["Aarhus C", "København K", "Odense C"]
+    written = (out / "reimport" / "customers_update.csv").read_text(encoding="utf-8-sig")
+    assert "XXXXXX" not in written
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["input"]["masked_columns"] == ["CPR-nr", "Bemærkning"]
