@@ -314,8 +314,15 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         )
     else:
         email = t(records, "email")
+    # A CVR number read from the name (``… (CVR 25313763)``) in a file without a CVR column has
+    # nowhere else to go back to: the name keeps it, written the one way, or the CRM loses it.
+    name = t(records, "name")
+    if not in_input["cvr"]:
+        noted = ~has["cvr"] & t(records, "cvr").is_not_null() & name.is_not_null()
+        with_cvr = pl.format("{} (CVR {})", name, t(records, "cvr"))
+        name = pl.when(noted).then(with_cvr).otherwise(name)
     shaped = {
-        "name": t(records, "name"),
+        "name": name,
         "first_name": t(records, "first_name"),
         "last_name": t(records, "last_name"),
         "address": line,

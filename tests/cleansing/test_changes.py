@@ -364,3 +364,19 @@ def test_a_combined_postal_code_column_keeps_its_city() -> None:
     assert build_changes(frame).select("field", "after").rows() == [
         ("postal_code", "1165 København K")
     ]
+
+
+def test_a_cvr_number_from_the_name_stays_in_it_without_a_cvr_column() -> None:
+    """No CVR column to write it to: the cleaned name keeps the number, or the CRM loses it."""
+    frame = pl.DataFrame(
+        {"record_id": ["1", "2"], "raw_name": ["HANSEN BYG APS (CVR 25313763)", "JENSEN VVS"],
+         "name": ["Hansen Byg ApS", "Jensen VVS"], "raw_cvr": [None, None],
+         "cvr": ["25313763", None]},
+        schema_overrides={"raw_cvr": pl.String},
+    )  # fmt: skip
+    shaped = input_shaped(frame, mapped={"name"})
+    assert shaped["name"].to_list() == ["Hansen Byg ApS (CVR 25313763)", "Jensen VVS"]
+    # with a CVR column the number goes there and the name is the name
+    shaped = input_shaped(frame, mapped={"name", "cvr"})
+    assert shaped["name"].to_list() == ["Hansen Byg ApS", "Jensen VVS"]
+    assert shaped["cvr"].to_list() == ["25313763", None]
