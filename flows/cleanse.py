@@ -418,9 +418,10 @@ def match_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         truth=truth_labels(work, options),
     )
     # The whole record is read again only now, so that it is not held beside the matcher's
-    # pairs (the run's peak memory). The person identifier's hash is matching evidence only: it
-    # goes no further.
-    frame = pl.read_parquet(registered, glob=False).drop(MATCH_ONLY_COLUMNS, strict=False)
+    # pairs (the run's peak memory). The person identifier's hash and the keys are matching
+    # evidence only: they go no further, and are not read.
+    columns = [c for c in pl.read_parquet_schema(registered) if c not in MATCH_ONLY_COLUMNS]
+    frame = pl.read_parquet(registered, columns=columns, glob=False)
     clusters = result.clusters  # one row per record, in input order
     if not clusters["record_id"].equals(frame["record_id"]):
         raise AssertionError("matching returned clusters out of input order")
