@@ -56,6 +56,7 @@ applied where it was made, and the registry then agrees with the record.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import polars as pl
@@ -849,9 +850,21 @@ def apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
     """
     # Only the columns read here travel through the join: a wide frame (every input column
     # beside the cleaned ones) would be copied whole. The rest is left as it is.
-    read = _READ | {"phone_numbers", "emails", REGISTRY_APPLIED}
-    narrow = records.select(c for c in records.columns if c in read or c.startswith("registry_"))
+    narrow = records.select(golden_applied_columns(records.columns))
     return records.with_columns(_apply_golden(narrow, golden).get_columns())
+
+
+def golden_applied_columns(columns: Iterable[str]) -> list[str]:
+    """Of a record's ``columns``, those :func:`apply_golden` reads."""
+    read = _READ | {"phone_numbers", "emails", REGISTRY_APPLIED}
+    return [c for c in columns if c in read or c.startswith("registry_")]
+
+
+def golden_view(golden: pl.DataFrame) -> pl.DataFrame:
+    """The columns of the golden rows ``golden`` that :func:`apply_golden` reads: the survivor's
+    ``record_id``, and each field's value and rule (not its source, nor the cluster's members)."""
+    read = {"record_id", *GOLDEN_FIELDS, *(f"{f}_rule" for f in GOLDEN_FIELDS)}
+    return golden.select(c for c in golden.columns if c in read)
 
 
 def _apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:

@@ -4,8 +4,24 @@ from typing import Any
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
-from datavask.cleansing.changes import RULES, address_line, build_changes, input_shaped
+from datavask.cleansing.changes import (
+    RULES,
+    address_line,
+    build_changes,
+    changes_columns,
+    changes_view,
+    input_shaped,
+)
+from datavask.cleansing.normalise import normalise
+from datavask.cleansing.schema import CANONICAL_FIELDS
+from datavask.cleansing.survivorship import (
+    apply_golden,
+    build_golden,
+    golden_applied_columns,
+    golden_view,
+)
 
 
 def frame(**columns: list[Any]) -> pl.DataFrame:
@@ -380,3 +396,80 @@ def test_a_cvr_number_from_the_name_stays_in_it_without_a_cvr_column() -> None:
     shaped = input_shaped(frame, mapped={"name", "cvr"})
     assert shaped["name"].to_list() == ["Hansen Byg ApS", "Jensen VVS"]
     assert shaped["cvr"].to_list() == ["25313763", None]
+
+
+def normalised_customers() -> pl.DataFrame:
+    """Normalised records with every input field, two customers of two records each, the
+    registry's proposals for one of them, and columns the changes never read (``src_``, keys)."""
+    rows = [
+        {"name": "gammel handel aps", "address": "vestergade 12,2tv", "postal_code": "8000",
+         "city": "aarhus c", "phone": "86 12 34 56", "mobile": "0045 2012 3456",
+         "email": "INFO@Handel.dk", "cvr": "DK 2126 5837", "customer_type": "company",
+         "updated_at": "2024-01-05"},
+        {"name": "Gammel Handel ApS", "address": "Vestergade 12, 2. tv", "postal_code": "8000",
+         "city": "Aarhus C", "phone": "+45 20123456", "email": "info@handel.dk; bogholderi@handel.dk",
+         "cvr": "21265837", "ean": "5790000123456", "customer_type": "company",
+         "updated_at": "2025-03-01"},
+        {"first_name": "jens", "last_name": "hansen", "street": "Nørregade", "house_number": "4 st",
+         "postal_code": "5000", "city": "Odense C", "mobile": "30 40 50 60",
+         "email": "jens@example.dk", "customer_type": "person", "date_of_birth": "1970-02-01"},
+        {"first_name": "Jens", "last_name": "Hansen", "street": "Nørregade 4", "floor": "st",
+         "postal_code": "5000", "country": "DK", "phone": "66 11 22 33", "customer_type": "person"},
+        {"name": "Harbour Ltd", "address": "10 Downing Street", "city": "London SW1A 2AA",
+         "country": "GB", "phone": "+44 20 7946 0958", "cvr": "GB980780684",
+         "customer_type": "company"},
+    ]  # fmt: skip
+    columns = {f"raw_{f}": [r.get(f) for r in rows] for f in CANONICAL_FIELDS if f != "record_id"}
+    canonical = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String)).with_columns(
+        record_id=pl.Series(["1", "2", "3", "4", "5"]),
+        raw_record_id=pl.Series(["1", "2", "3", "4", "5"]),
+        source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+        src_Kundenr=pl.Series(["1", "2", "3", "4", "5"]),
+    )
+    return normalise(canonical).with_columns(
+        cluster_id=pl.Series(["1", "1", "3", "3", "5"]),
+        cluster_size=pl.Series([2, 2, 2, 2, 1]),
+        registry_name=pl.Series(["Nyt Navn ApS", "Nyt Navn ApS", None, None, None]),
+        registry_proposed_name=pl.Series(["Nyt Navn ApS", "Nyt Navn ApS", None, None, None]),
+        registry_proposed_street=pl.Series(["Havnegade", "Havnegade", None, None, None]),
+        registry_proposed_house_number=pl.Series(["3", "3", None, None, None]),
+        registry_proposed_postal_code=pl.Series(["8000", "8000", None, None, None]),
+        registry_proposed_city=pl.Series(["Aarhus C", "Aarhus C", None, None, None]),
+    )
+
+
+def test_changes_view_reads_as_the_whole_record() -> None:
+    """The verdict step makes the changes from :func:`changes_view` of the applied records, so
+    that the rest of the record can go first: shaped values and changes stay the same."""
+    records = normalised_customers()
+    applied = apply_golden(records, build_golden(records))
+    view = changes_view(applied)
+    mapped = {f for f in CANONICAL_FIELDS if records.get_column(f"raw_{f}").is_not_null().any()}
+    shaped = input_shaped(applied, mapped=mapped)
+    assert_frame_equal(input_shaped(view, mapped=mapped), shaped)
+    assert_frame_equal(
+        build_changes(view, mapped=mapped), build_changes(applied, mapped=mapped, shaped=shaped)
+    )
+    # the fixture exercises what the view must keep: numbers from two columns, an address
+    # replaced by the registry's, several e-mail addresses
+    assert {"registry", "phone_e164"} <= set(build_changes(applied, mapped=mapped)["rule"])
+    assert view.width < applied.width
+    assert not [c for c in view.columns if c.startswith("src_") or c.endswith("_key")]
+
+
+def test_golden_values_applied_from_the_columns_read() -> None:
+    """The verdict step applies the golden values to the columns that, and the changes, read,
+    from the golden columns it reads: the record the changes see is the same."""
+    records = normalised_customers()
+    golden = build_golden(records)
+    read = {*golden_applied_columns(records.columns), *changes_columns(records.columns)}
+    narrow = apply_golden(
+        records.select(c for c in records.columns if c in read), golden_view(golden)
+    )
+    assert_frame_equal(changes_view(narrow), changes_view(apply_golden(records, golden)))
+    assert golden_view(golden).width < golden.width
+
+
+def test_changes_view_keeps_a_record_whose_proposals_are_not_applied() -> None:
+    records = registry_records()
+    assert changes_view(records) is records

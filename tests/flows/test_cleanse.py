@@ -305,3 +305,23 @@ def test_blacklist_problems_are_reported_not_ignored(tmp_path: Path) -> None:
         (1, "not a valid CVR number"),
         (2, "too many fields"),
     }
+
+
+def test_the_match_step_hands_on_no_column_only_matching_reads(tmp_path: Path) -> None:
+    """The keys matching compares and the person identifier's hash are read by no later step:
+    the match step leaves them out of the records it hands on (at 1M records the keys held
+    0.15 GB through the verdict)."""
+    from dataclasses import asdict
+
+    from datavask.flows import cleanse as flow
+
+    options = CleanseOptions(input=str(SAMPLE / "customers.csv"), out=str(tmp_path / "out"))
+    opts = asdict(options) | {"registry_source": str(SAMPLE / "registry.jsonl.gz")}
+    work = str(tmp_path)
+    for step in (flow.read_step, flow.normalise_step, flow.registry_step, flow.match_step):
+        step(work, opts)
+    matching_only = {"name_key", "first_name_key", "last_name_key", "address_key", "email_domain"}
+    assert matching_only <= set(pl.read_parquet_schema(tmp_path / "registered.parquet"))
+    matched = set(pl.read_parquet_schema(tmp_path / "matched.parquet"))
+    assert not (matching_only | {"_person_key", "_registry_name_keys"}) & matched
+    assert {"street_key", "name", "cluster_id"} <= matched  # the blacklist reads the street key
