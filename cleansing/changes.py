@@ -34,6 +34,7 @@ from typing import Final
 import polars as pl
 
 from datavask.cleansing.addresses import DANISH_REALM, ENGLISH_STREET_SUFFIX
+from datavask.cleansing.identifiers import CVR_IN_NAME
 from datavask.cleansing.schema import STAGES, raw, stage_text, whole_number
 from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
@@ -343,9 +344,9 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # nowhere else to go back to: the name keeps it, written the one way, or the CRM loses it.
     name = t(records, "name")
     if not in_input["cvr"]:
-        noted = ~has["cvr"] & t(records, "cvr").is_not_null() & name.is_not_null()
+        noted = (_noted_cvr(t(records, raw("name"))) == t(records, "cvr")).fill_null(False)
         with_cvr = pl.format("{} (CVR {})", name, t(records, "cvr"))
-        name = pl.when(noted).then(with_cvr).otherwise(name)
+        name = pl.when(noted & name.is_not_null()).then(with_cvr).otherwise(name)
     shaped = {
         "name": name,
         "first_name": t(records, "first_name"),
@@ -376,6 +377,12 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
             for f, expr in shaped.items()
         ],
     )
+
+
+def _noted_cvr(raw_name: pl.Expr) -> pl.Expr:
+    """The CVR number a name notes (``Hansen Byg ApS (CVR 25313763)``), compact, else null: what
+    the identifiers stage reads there when the CVR field is empty."""
+    return raw_name.str.extract(CVR_IN_NAME, 1).str.replace_all(r"\D", "")
 
 
 def _name_rule(before: pl.Expr, after: pl.Expr, legal_form: pl.Expr) -> pl.Expr:
@@ -414,6 +421,7 @@ def build_changes(
         *[_text(records, raw(f)).alias(f"_before_{f}") for f in SHAPED_FIELDS],
         _text(records, "legal_form").alias("_legal_form"),
         pl.col(REGISTRY_APPLIED).cast(pl.List(pl.String)).alias("_registry"),
+        _noted_cvr(_text(records, raw("name"))).alias("_noted_cvr"),
     )
     both = pl.concat([shaped, before_frame], how="horizontal")
 
@@ -425,8 +433,10 @@ def build_changes(
                 before, after, pl.col("_legal_form") if field == "name" else pl.lit(None)
             )
         elif field == "cvr":
-            # an empty CVR cell filled with the number the name noted
-            rule = pl.when(before.is_null()).then(pl.lit("cvr_from_name"))
+            # an empty CVR cell filled with the number the name noted (a duplicate's number,
+            # survivorship's, is cvr_compact as before)
+            from_name = before.is_null() & (pl.col("_noted_cvr") == after).fill_null(False)
+            rule = pl.when(from_name).then(pl.lit("cvr_from_name"))
             rule = rule.otherwise(pl.lit(_FIELD_RULE[field]))
         else:
             rule = pl.lit(_FIELD_RULE[field])

@@ -244,7 +244,7 @@ def foreign_vat_number(value: str | None) -> str | None:
 
 # A CVR number noted in a name (the names stage's remark, ``(CVR 25313763)``, ``cvr-nr: DK 2531
 # 3763``): the number, spaces and all.
-_CVR_IN_NAME: Final = (
+CVR_IN_NAME: Final = (
     r"(?i)(?:^|[\s,;(\-–])cvr(?:-?nr)?\.?\s*:?\s*((?:DK)?\s*\d{2}\s?\d{2}\s?\d{2}\s?\d{2})\b"
 )
 
@@ -277,7 +277,7 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
     raw_ean = whole_number(stage_text(df, "identifiers", raw("ean")), "13")
     # A CVR column left empty, the number noted in the name instead: ``Hansen Byg ApS (CVR
     # 25313763)``. Read like a typed one; the names stage takes the remark off the name.
-    noted = stage_text(df, "identifiers", raw("name")).str.extract(_CVR_IN_NAME, 1)
+    noted = stage_text(df, "identifiers", raw("name")).str.extract(CVR_IN_NAME, 1)
     raw_cvr = pl.when(_present(written)).then(written).otherwise(noted)
     # Two steps: the candidates are materialised once, not re-derived for every digit; lazily,
     # so each compact value is computed once for both its shape test and its value.

@@ -357,17 +357,21 @@ def test_address_line_parts() -> None:
 
 
 def test_an_empty_cvr_cell_filled_from_the_name_says_so() -> None:
+    """cvr_from_name only where the name noted that number; an empty cell filled from a
+    duplicate (survivorship) is cvr_compact as before."""
     frame = pl.DataFrame(
         {
-            "record_id": ["1", "2"],
-            "raw_cvr": [None, "DK 1234 5674"],
-            "cvr": ["25313763", "12345674"],
+            "record_id": ["1", "2", "3"],
+            "raw_name": ["Hansen Byg ApS (CVR 25313763)", None, "Hansen Byg ApS"],
+            "raw_cvr": [None, "DK 1234 5674", None],
+            "cvr": ["25313763", "12345674", "25313763"],
         }
     )
-    rules = build_changes(frame).select("record_id", "before", "after", "rule").rows()
-    assert rules == [
+    rules = build_changes(frame, mapped={"cvr"}).select("record_id", "before", "after", "rule")
+    assert rules.rows() == [
         ("1", None, "25313763", "cvr_from_name"),
         ("2", "DK 1234 5674", "12345674", "cvr_compact"),
+        ("3", None, "25313763", "cvr_compact"),
     ]
 
 
@@ -385,17 +389,19 @@ def test_a_combined_postal_code_column_keeps_its_city() -> None:
 def test_a_cvr_number_from_the_name_stays_in_it_without_a_cvr_column() -> None:
     """No CVR column to write it to: the cleaned name keeps the number, or the CRM loses it."""
     frame = pl.DataFrame(
-        {"record_id": ["1", "2"], "raw_name": ["HANSEN BYG APS (CVR 25313763)", "JENSEN VVS"],
-         "name": ["Hansen Byg ApS", "Jensen VVS"], "raw_cvr": [None, None],
-         "cvr": ["25313763", None]},
+        {"record_id": ["1", "2", "3"],
+         "raw_name": ["HANSEN BYG APS (CVR 25313763)", "JENSEN VVS", "Hansen Byg"],
+         "name": ["Hansen Byg ApS", "Jensen VVS", "Hansen Byg"], "raw_cvr": [None, None, None],
+         "cvr": ["25313763", None, "25313763"]},
         schema_overrides={"raw_cvr": pl.String},
     )  # fmt: skip
     shaped = input_shaped(frame, mapped={"name"})
-    assert shaped["name"].to_list() == ["Hansen Byg ApS (CVR 25313763)", "Jensen VVS"]
+    # the third record's number is its duplicate's: its name never noted one
+    assert shaped["name"].to_list() == ["Hansen Byg ApS (CVR 25313763)", "Jensen VVS", "Hansen Byg"]
     # with a CVR column the number goes there and the name is the name
     shaped = input_shaped(frame, mapped={"name", "cvr"})
-    assert shaped["name"].to_list() == ["Hansen Byg ApS", "Jensen VVS"]
-    assert shaped["cvr"].to_list() == ["25313763", None]
+    assert shaped["name"].to_list() == ["Hansen Byg ApS", "Jensen VVS", "Hansen Byg"]
+    assert shaped["cvr"].to_list() == ["25313763", None, "25313763"]
 
 
 def normalised_customers() -> pl.DataFrame:
