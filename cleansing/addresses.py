@@ -74,6 +74,10 @@ _NUMBER_TAIL = (
     rf"(?:-(?P<to>\d{{1,4}}{_LETTER}?))?(?P<rest>(?:[\s,.\-].*)?))$"
 )
 
+# A house number typed without its space (``Nørregade3``, ``Strandvejen100 st``) in a line
+# with no other number: a street word in lower case, the number, nothing or a floor after it.
+_GLUED_NUMBER = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?(?:[\s,.\-].*)?)$"
+
 # ``2 Main Road``, ``435 S. La Cienega Blvd.``, ``12b Rue de Rivoli``: the number first, as in
 # English, French and American addresses; tried only where no number follows the street. A
 # letter after a space is the street's (``3901 S State St``: South), not the number's. A street
@@ -383,6 +387,20 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
     )
     frame = frame.with_columns(_rest=rest.str.replace(_LEADING_NAME_SEGMENTS, "${1}"))
     frame = frame.with_columns(_number_parts=rest.str.extract_groups(_NUMBER_TAIL))
+    # Only a line with no number of its own is read with a number glued to its street.
+    frame = frame.with_columns(
+        _glued=pl.col("_number_parts").struct.field("number").is_null()
+        & rest.str.contains(_GLUED_NUMBER).fill_null(False)
+    )
+    glued = pl.col("_glued")
+    frame = frame.with_columns(
+        _rest=pl.when(glued).then(rest.str.replace(_GLUED_NUMBER, "${1} ${2}")).otherwise(rest)
+    )
+    frame = frame.with_columns(
+        _number_parts=pl.when(glued)
+        .then(rest.str.extract_groups(_NUMBER_TAIL))
+        .otherwise(pl.col("_number_parts"))
+    ).drop("_glued")
     number = pl.col("_number_parts")
     has_number = number.struct.field("number").is_not_null()
     frame = frame.with_columns(

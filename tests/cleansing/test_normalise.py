@@ -154,3 +154,30 @@ def test_a_foreign_city_with_its_postal_code_is_kept_as_written() -> None:
     assert by_id["de"]["city"] == "D-8301 Furth"
     assert (by_id["dk"]["postal_code"], by_id["dk"]["city"]) == ("1165", "København K")
     assert by_id["dk_junk"]["city"] == "København K"  # the official city for a known code
+
+
+def test_a_house_number_typed_without_its_space_is_the_number() -> None:
+    by_id = _foreign(
+        [
+            {"record_id": "1", "name": "A", "address": "Nørregade3", "postal_code": "1165"},
+            {
+                "record_id": "2",
+                "name": "A",
+                "address": "Vestergade12B st. th",
+                "postal_code": "8000",
+            },
+            {
+                "record_id": "3",
+                "name": "A",
+                "address": "c/o Hansen, Nørregade3",
+                "postal_code": "1165",
+            },
+        ]
+    )
+    parts = [(by_id[i]["street"], by_id[i]["house_number"], by_id[i]["floor"]) for i in "123"]
+    assert parts == [
+        ("Nørregade", "3", None),
+        ("Vestergade", "12B", "st"),
+        ("Nørregade", "3", None),
+    ]
+    assert by_id["3"]["co_name"] == "Hansen"
