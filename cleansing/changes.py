@@ -34,7 +34,7 @@ from typing import Final
 import polars as pl
 
 from datavask.cleansing.addresses import DANISH_REALM, ENGLISH_STREET_SUFFIX
-from datavask.cleansing.identifiers import CVR_IN_NAME
+from datavask.cleansing.identifiers import noted_cvr
 from datavask.cleansing.schema import STAGES, raw, stage_text, whole_number
 from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
@@ -344,7 +344,7 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # nowhere else to go back to: the name keeps it, written the one way, or the CRM loses it.
     name = t(records, "name")
     if not in_input["cvr"]:
-        noted = (_noted_cvr(t(records, raw("name"))) == t(records, "cvr")).fill_null(False)
+        noted = (noted_cvr(t(records, raw("name"))) == t(records, "cvr")).fill_null(False)
         with_cvr = pl.format("{} (CVR {})", name, t(records, "cvr"))
         name = pl.when(noted & name.is_not_null()).then(with_cvr).otherwise(name)
     shaped = {
@@ -377,12 +377,6 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
             for f, expr in shaped.items()
         ],
     )
-
-
-def _noted_cvr(raw_name: pl.Expr) -> pl.Expr:
-    """The CVR number a name notes (``Hansen Byg ApS (CVR 25313763)``), compact, else null: what
-    the identifiers stage reads there when the CVR field is empty."""
-    return raw_name.str.extract(CVR_IN_NAME, 1).str.replace_all(r"\D", "")
 
 
 def _name_rule(before: pl.Expr, after: pl.Expr, legal_form: pl.Expr) -> pl.Expr:
@@ -421,7 +415,7 @@ def build_changes(
         *[_text(records, raw(f)).alias(f"_before_{f}") for f in SHAPED_FIELDS],
         _text(records, "legal_form").alias("_legal_form"),
         pl.col(REGISTRY_APPLIED).cast(pl.List(pl.String)).alias("_registry"),
-        _noted_cvr(_text(records, raw("name"))).alias("_noted_cvr"),
+        noted_cvr(_text(records, raw("name"))).alias("_noted_cvr"),
     )
     both = pl.concat([shaped, before_frame], how="horizontal")
 

@@ -248,6 +248,12 @@ CVR_IN_NAME: Final = (
     r"(?i)(?:^|[\s,;(\-–])cvr(?:-?nr)?\.?\s*:?\s*((?:DK)?\s*\d{2}\s?\d{2}\s?\d{2}\s?\d{2})\b"
 )
 
+
+def noted_cvr(name: pl.Expr) -> pl.Expr:
+    """The CVR number a name notes (:data:`CVR_IN_NAME`), its digits only, else null."""
+    return name.str.extract(CVR_IN_NAME, 1).str.replace_all(r"\D", "")
+
+
 # A value written as a CVR number (``DK…``, ``CVR-nr. 1234…``): no foreign VAT number to look for.
 _CVR_WRITTEN: Final = r"(?i)^\s*(?:dk|cvr\W*(?:nr|nummer|no)?\W*\d)"
 
@@ -277,7 +283,7 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
     raw_ean = whole_number(stage_text(df, "identifiers", raw("ean")), "13")
     # A CVR column left empty, the number noted in the name instead: ``Hansen Byg ApS (CVR
     # 25313763)``. Read like a typed one; the names stage takes the remark off the name.
-    noted = stage_text(df, "identifiers", raw("name")).str.extract(CVR_IN_NAME, 1)
+    noted = noted_cvr(stage_text(df, "identifiers", raw("name")))
     raw_cvr = pl.when(_present(written)).then(written).otherwise(noted)
     # Two steps: the candidates are materialised once, not re-derived for every digit; lazily,
     # so each compact value is computed once for both its shape test and its value.

@@ -765,13 +765,9 @@ def _header_below_title(lines: _Lines, delimiter: str) -> tuple[list[str], int] 
     for number in range(start, min(start + _TITLE_ROWS, len(lines.lines))):
         with contextlib.suppress(csv.Error):
             fields = next(csv.reader([lines.lines[number]], delimiter=delimiter), [])
-            names = [f.strip() for f in fields if f.strip()]
-            if len(names) < 2 or len(set(names)) < len(names):
-                continue
-            with contextlib.suppress(InputError):
-                if len(resolve_mapping(names)) >= 2:
-                    lines.pos = number + 1
-                    return fields, number + 1
+            if _names_a_header(fields):
+                lines.pos = number + 1
+                return fields, number + 1
     return None
 
 
@@ -909,15 +905,23 @@ def _below_title_rows(table: pl.DataFrame) -> tuple[pl.DataFrame, int]:
         return table, 1
     for index, row in enumerate(table.head(_TITLE_ROWS).iter_rows()):
         cells = [(cell or "").strip() for cell in row]
-        names = [cell for cell in cells if cell]
-        if len(names) < 2 or len(set(names)) < len(names):
-            continue
-        with contextlib.suppress(InputError):
-            if len(resolve_mapping(names)) >= 2:
-                header = [cell or f"column_{i + 1}" for i, cell in enumerate(cells)]
-                below = table.slice(index + 1)
-                return below.rename(dict(zip(below.columns, header, strict=True))), index + 2
+        if _names_a_header(cells):
+            header = [cell or f"column_{i + 1}" for i, cell in enumerate(cells)]
+            below = table.slice(index + 1)
+            return below.rename(dict(zip(below.columns, header, strict=True))), index + 2
     return table, 1
+
+
+def _names_a_header(cells: list[str]) -> bool:
+    """Whether a row under a title is the header: its filled cells, none repeated, name at
+    least two customer columns the automatic mapping knows (a data row names none)."""
+    names = [cell.strip() for cell in cells if cell.strip()]
+    if len(names) < 2 or len(set(names)) < len(names):
+        return False
+    try:
+        return len(resolve_mapping(names)) >= 2
+    except InputError:  # nothing maps
+        return False
 
 
 def _dates_as_shown(table: pl.DataFrame, formats: dict[tuple[int, int], str]) -> pl.DataFrame:
