@@ -39,7 +39,8 @@ task                    what it does
                         ``mupositions``, ``mupick-q``: only those records fetched
 ``muexact-q``           agree/disagree comparisons' value counts cut by value;
                         ``muexactb-b`` a bucket's sums (u without sampling)
-``mu``, ``mupairs``     u from the fetched records, the number of record pairs for the prior
+``mu``, ``mupairs``     u from the fetched records (and their pairs' patterns), the number of
+                        record pairs: for the prior
 ``mmodel``              m and λ by EM on the summed pattern counts, the review band
 ``mscored<k>-c``        chunk ``c`` scored in tf pass ``k`` (from the second, with the clusters
                         of its records: ``mcustroute<k>-q`` cuts partition ``q``'s cluster
@@ -169,15 +170,15 @@ def _u(
     exact: Sequence[dict[str, tuple[int, int]]],
     plan: Any,
     tf: Any,
-) -> dict[str, list[float]]:
+) -> tuple[dict[str, list[float]], pl.DataFrame]:
     from datavask.cleansing.matching.chunked import sampled_u
 
     return sampled_u(drawn, pieces, exact, plan, tf[1])
 
 
 def _u_and_pairs(
-    u: dict[str, list[float]], summaries: Sequence[dict[str, Any]], plan: Any
-) -> tuple[dict[str, list[float]], int]:
+    u: tuple[dict[str, list[float]], pl.DataFrame], summaries: Sequence[dict[str, Any]], plan: Any
+) -> tuple[tuple[dict[str, list[float]], pl.DataFrame], int]:
     from datavask.cleansing.matching.chunked import summarised_pairs
 
     return u, summarised_pairs(summaries, link_only=plan.link_only)

@@ -83,11 +83,12 @@ from datavask.cleansing.matching.fellegi_sunter import (
     TfCodes,
     consistent_prior,
     encode_tf_values,
-    estimate_u,
+    estimate_u_and_sample,
     level_patterns,
     pattern_rows,
     pattern_scores,
     random_pair_prior,
+    sampled_prior,
     scoring_patterns,
     term_frequencies,
     tf_codes,
@@ -552,14 +553,20 @@ def estimated_prior(
     trained: int,
     patterns: pl.DataFrame | None,
     total_pairs: int,
+    *,
+    sample: pl.DataFrame,
 ) -> float:
     """The model's random-pair prior as ``settings.prior`` asks (see :class:`MatchSettings`) from
-    the number of training pairs and, for ``posterior``, their level patterns."""
+    the number of training pairs and, for ``posterior``, their level patterns; raised to what the
+    random pairs of u (``sample``, their level patterns) show where they show more matches
+    (:func:`~.fellegi_sunter.sampled_prior`)."""
     if settings.prior not in PRIORS:
         raise ValueError(f"prior must be one of {PRIORS}, got {settings.prior!r}")
     if settings.prior == "posterior" and patterns is not None:
-        return consistent_prior(model, patterns, total_pairs)
-    return random_pair_prior(model.match_share, trained, total_pairs)
+        prior = consistent_prior(model, patterns, total_pairs)
+    else:
+        prior = random_pair_prior(model.match_share, trained, total_pairs)
+    return sampled_prior(model, prior, sample)
 
 
 def _band(
@@ -633,15 +640,15 @@ def find_duplicates(
     copies = records.get_column(IDENTICAL)
 
     def from_records() -> tuple[
-        TfCodes, dict[str, pl.DataFrame], dict[str, float], dict[str, list[float]]
+        TfCodes, dict[str, pl.DataFrame], dict[str, float], dict[str, list[float]], pl.DataFrame
     ]:
         """What the model needs of the records alone: the term frequencies' codes, tables and
-        means, and u from random pairs."""
+        means, and u from random pairs (and those pairs' level patterns, for the prior)."""
         with clock("term_frequencies"):
             codes = tf_codes(records, comparisons)  # counted again in every pass
             tf_tables, tf_mean = term_frequencies(records, comparisons, copies, codes=codes)
         with clock("u"):
-            u = estimate_u(
+            u, sample = estimate_u_and_sample(
                 records,
                 comparisons,
                 sample_size=settings.u_sample_size,
@@ -649,7 +656,7 @@ def find_duplicates(
                 link_only=link_only,
                 tf_mean=tf_mean,
             )
-        return codes, tf_tables, tf_mean, u
+        return codes, tf_tables, tf_mean, u, sample
 
     # They depend on the records alone: worked out beside blocking and comparing, on the other
     # core.
@@ -697,7 +704,7 @@ def find_duplicates(
 
             vetoes, copied = vetoes_and_copies(candidates, levels)
 
-        codes, tf_tables, tf_mean, u = side.result()
+        codes, tf_tables, tf_mean, u, sample = side.result()
     with clock("term_frequencies"):
         value_codes = tf_value_codes(tf_values, codes)
     with clock("fit"):
@@ -720,6 +727,7 @@ def find_duplicates(
             training.height,
             level_patterns(training, comparisons) if posterior else None,
             _total_pairs(records, link_only=link_only),
+            sample=sample,
         )
         del training
     # Every rule's pairs (~10M rows at 1M records) were for training; beyond it only the

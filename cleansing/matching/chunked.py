@@ -656,13 +656,15 @@ def sampled_u(
     counted: Sequence[dict[str, tuple[int, int]]],
     plan: Plan,
     tf_mean: dict[str, float],
-) -> dict[str, list[float]]:
-    """:func:`~.fellegi_sunter.estimate_u` from the drawn records only (``drawn``: the
+) -> tuple[dict[str, list[float]], pl.DataFrame]:
+    """:func:`~.fellegi_sunter.estimate_u_and_sample` from the drawn records only (``drawn``: the
     :func:`drawn_positions`; ``pieces``: the :func:`picked` records of every row partition) and
-    the exact counts (``counted``: :func:`exact_bucket` of every bucket)."""
+    the exact counts (``counted``: :func:`exact_bucket` of every bucket): u, and the drawn pairs'
+    level patterns."""
     comparisons, n = plan.comparisons, drawn["n"]
     if n < 2:
-        return {c.name: [1.0 / len(c.levels)] * len(c.levels) for c in comparisons}
+        uniform = {c.name: [1.0 / len(c.levels)] * len(c.levels) for c in comparisons}
+        return uniform, pl.DataFrame(schema={"count": pl.Int64})
     sample = pl.concat(list(pieces), how="vertical")
     at = sample["_idx"]
     pairs = drawn["pairs"].filter(pl.col("_l") != pl.col("_r"))
@@ -689,14 +691,14 @@ def sampled_u(
             total = sum(e[c.name][0] for e in counted)
             same_pairs = sum(e[c.name][1] for e in counted)
             exact[c.name] = _exact_u_from(total, same_pairs)
-    sampled = tuple(c for c in comparisons if c.name not in WITHIN_GROUP and c.name not in exact)
     left, right = local(pairs)
-    levels = compare_pairs(sample, left, right, sampled, with_tf_values=False)
+    levels = compare_pairs(sample, left, right, comparisons, with_tf_values=False)
 
     def within(c: Comparison) -> list[float]:
         return _within_u(sample, c, drawn, local)
 
-    return u_from_levels(levels, comparisons, exact, tf_mean, within)
+    u = u_from_levels(levels, comparisons, exact, tf_mean, within)
+    return u, level_patterns(levels, comparisons)
 
 
 def _within_u(
@@ -723,7 +725,7 @@ def _within_u(
 
 
 def fitted_from_summaries(
-    given: tuple[dict[str, list[float]], int],
+    given: tuple[tuple[dict[str, list[float]], pl.DataFrame], int],
     plan: Plan,
     training: Sequence[pl.DataFrame],
     sessions: Sequence[list[pl.DataFrame]],
@@ -732,7 +734,7 @@ def fitted_from_summaries(
     """The model the local run estimates and the review band it gives: m and λ by EM on the
     chunks' summed pattern counts, u (:func:`sampled_u`) and the number of record pairs
     (:func:`summarised_pairs`) from the partitions rather than from every record."""
-    u, total_pairs = given
+    (u, sample), total_pairs = given
     settings, comparisons = plan.settings, plan.comparisons
     tf_tables, tf_mean = tf
     overall = summed_patterns(list(training), comparisons)
@@ -749,5 +751,5 @@ def fitted_from_summaries(
     )
     model.count_values(tf_tables, tf_mean)
     trained = int(overall["count"].sum() or 0)
-    model.prior = estimated_prior(settings, model, trained, overall, total_pairs)
+    model.prior = estimated_prior(settings, model, trained, overall, total_pairs, sample=sample)
     return model, _band(plan.review_band, settings, model)

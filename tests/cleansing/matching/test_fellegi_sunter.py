@@ -492,6 +492,50 @@ def test_the_consistent_prior_counts_matches_with_the_decisions_posteriors() -> 
     assert consistent_prior(model, patterns.reverse(), total) == prior
 
 
+def test_the_prior_is_raised_to_the_matches_a_random_sample_shows() -> None:
+    from datavask.cleansing.matching.fellegi_sunter import sampled_prior
+
+    # Of 10,000 random record pairs 200 agree on phone and e-mail (+19.9 bits) and 900 on the
+    # phone alone (0 bits). The candidates' prior (10⁻⁵, −16.6 bits) called the 200 matches all
+    # the same, so the sample shows a prior 170 times higher, counted 2 standard errors low.
+    phone = Comparison("phone", ("different", "exact"), ("phone_e164",))
+    email = Comparison("email", ("different", "exact"), ("email",))
+    model = FellegiSunterModel(
+        (phone, email),
+        m={"phone": [0.001, 0.999], "email": [0.001, 0.999]},
+        u={"phone": [0.999, 0.001], "email": [0.999, 0.001]},
+        match_share=0.5,
+    )
+    sample = pl.DataFrame(
+        {"lvl_phone": [1, 1, 0, -1], "lvl_email": [1, 0, 0, 0], "count": [200, 900, 8800, 100]}
+    )
+    prior = sampled_prior(model, 1e-5, sample)
+    assert prior == pytest.approx((200 - 2 * math.sqrt(200)) / 10_000)
+    # the household pairs stay strangers at that prior: the fixed point holds
+    assert sampled_prior(model, prior, sample) == prior
+    # A handful of matches in the sample is within its noise: the prior stays.
+    few = sample.with_columns(pl.Series("count", [4, 900, 8996, 100]))
+    assert sampled_prior(model, 1e-5, few) == 1e-5
+    # A prior above what the sample shows stays as it is.
+    assert sampled_prior(model, 0.05, sample) == 0.05
+    # Posteriors are counted, not summed: 10,000 pairs at 0.001 each make no match.
+    weak = pl.DataFrame({"lvl_phone": [1], "lvl_email": [0], "count": [10_000]})
+    assert sampled_prior(model, 2.0**-10, weak) == 2.0**-10
+    assert sampled_prior(model, 1e-5, sample.clear()) == 1e-5
+
+
+def test_the_sampled_prior_leaves_a_file_whose_blocking_finds_its_pairs_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import datavask.cleansing.matching as matching
+    from tests.cleansing.matching.population import frame, population_rows
+
+    df, settings = frame(population_rows()), matching.MatchSettings(every_pair_budget=0)
+    found = matching.find_duplicates(df, settings=settings).model.prior
+    monkeypatch.setattr(matching, "sampled_prior", lambda model, prior, sample: prior)
+    assert found == matching.find_duplicates(df, settings=settings).model.prior
+
+
 def test_the_prior_setting_is_checked() -> None:
     from datavask.cleansing.matching import MatchSettings, find_duplicates
     from tests.cleansing.matching.population import frame, population_rows
