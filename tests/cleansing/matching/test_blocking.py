@@ -256,6 +256,37 @@ def test_oversized_block_is_still_compared_through_a_finer_key() -> None:
     )
 
 
+def test_a_name_block_abroad_without_postal_codes_is_split_by_city() -> None:
+    # 24 mentions of one name, no postal code anywhere: 12 in Kokubunji (two written "KOKUBUNJI "),
+    # 12 in 12 other cities. Over the cap of 20, the block is compared within its cities.
+    rows: list[dict[str, object]] = [
+        {"record_id": f"k{i:02d}", "customer_type": "person", "first_name_key": "hiroyuki",
+         "last_name_key": "mizuno"}
+        for i in range(12)
+    ] + [
+        {"record_id": f"o{i:02d}", "customer_type": "person", "first_name_key": "hiroyuki",
+         "last_name_key": "mizuno"}
+        for i in range(12)
+    ]  # fmt: skip
+    cities = ["KOKUBUNJI "] * 2 + ["Kokubunji"] * 10 + [f"City {i}" for i in range(12)]
+    prefixes = tuple(r for r in default_rules() if r.name == "name_prefixes")
+
+    def found(postal_codes: list[str | None]) -> set[tuple[str, str]]:
+        records = prepare_records(
+            frame(rows).with_columns(
+                pl.Series("city", cities), pl.Series("postal_code", postal_codes, pl.String)
+            )
+        )
+        return _found(records, candidate_pairs(records, prefixes, max_block_size=20).pairs)
+
+    kokubunji = sorted(f"k{i:02d}" for i in range(12))
+    assert found([None] * 24) == {(a, b) for a in kokubunji for b in kokubunji if a < b}
+    # A postal code, where there is one, splits the block as before: the city is not read.
+    coded = found(["185-0001"] * 6 + ["185-0002"] * 18)
+    assert ("k00", "k05") in coded and ("k05", "k06") not in coded
+    assert ("o00", "o01") in coded
+
+
 def test_rule_without_finer_keys_skips_its_oversized_block() -> None:
     rows = [
         {"record_id": f"p{i}", "customer_type": "person", "first_name_key": "jens",
