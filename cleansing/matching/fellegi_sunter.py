@@ -892,39 +892,60 @@ prior lies (:func:`sampled_prior`)."""
 def sampled_prior(
     model: FellegiSunterModel, prior: float, sample: pl.DataFrame, *, iterations: int = 100
 ) -> float:
-    """The prior ``prior`` (estimated from the candidate pairs), or more where a random sample of
-    record pairs (``sample``: the u sample's :func:`level_patterns`) shows more matches.
+    """The prior ``prior`` (estimated from the candidate pairs) brought within what a random
+    sample of record pairs (``sample``: the u sample's :func:`level_patterns`) shows: raised where
+    the sample shows more matches than it says, lowered where it says more than the sample holds.
 
-    An estimate from the candidates counts no match among the pairs blocking never made. Where a
-    block over the cap is split by finer keys, the pairs across them are those: PatentsView's
-    benchmark holds 1,064 mentions of one inventor in one name block, and its candidates hold
-    0.11 of the true pairs. The prior from them was 0.0014 (log2 odds −9.4) where the truth is
-    0.0159 (−6.0), so two mentions of one full name at another employer weighed 3.5 bits too
-    little. A random pair is a random pair, compared or not: the share of the sample the model
-    calls a match (weight plus the prior's odds at least 0) estimates the prior over all pairs.
+    Raised: an estimate from the candidates counts no match among the pairs blocking never made.
+    Where a block over the cap is split by finer keys, the pairs across them are those:
+    PatentsView's benchmark holds 1,064 mentions of one inventor in one name block, and its
+    candidates hold 0.11 of the true pairs. The prior from them was 0.0014 (log2 odds −9.4) where
+    the truth is 0.0159 (−6.0), so two mentions of one full name at another employer weighed 3.5
+    bits too little. A random pair is a random pair, compared or not: the share of the sample the
+    model calls a match (weight plus the prior's odds at least 0) estimates the prior over all
+    pairs. That share is counted, not summed over posteriors: 100,000 random pairs at posterior
+    0.001 each (the model's error on pairs it rightly calls different) would make 100 matches of
+    none. The count ``k`` is taken :data:`SAMPLE_STANDARD_ERRORS` standard errors low
+    (``k − 2·√k``), so a sample with a handful of matches raises nothing. From ``prior`` upwards
+    the iteration reaches the smallest fixed point.
 
-    That share is counted, not summed over posteriors: a file of mostly different customers has
-    100,000 random pairs at posterior 0.001 each, and their sum (the model's error on pairs it
-    rightly calls different) would make 100 matches of none. The count ``k`` is taken
-    :data:`SAMPLE_STANDARD_ERRORS` standard errors low (``k − 2·√k``), so a sample with a handful
-    of matches says nothing and the prior stays as estimated; the Danish, FEBRL and other files
-    whose blocking finds their pairs keep theirs. The count depends on the prior through the
-    odds; from ``prior`` upwards the iteration reaches the smallest fixed point.
+    Lowered: a prior ``p`` says that ``p · n`` of ``n`` random pairs match, and the model's own
+    posteriors count ``E`` of them in the sample. Where ``p · n`` lies above the 95 % upper bound
+    of a Poisson count ``E`` (``E + 2·√(E + 1) + 1``: 3 at ``E = 0``, the exact bound), the prior
+    is lowered to that bound, and again at the lower prior until they agree. EM's share of matches
+    among the candidates counts pairs merely alike as matches: RLdata10000's 1,000 duplicates
+    among 10,000 persons (prior 2·10⁻⁵) were estimated at 10⁻³, and two persons with one birth
+    date and similar names were merged (precision 0.86); lowered to what its sample holds, 0.97.
+    On every benchmark the lowered prior lies nearer the truth. A sample of ``n`` pairs cannot
+    tell priors below about ``3 / n`` apart, so those are never lowered: a million customers'
+    prior (10⁻⁶) is left as estimated.
     """
     if sample.height == 0 or not model.comparisons:
         return prior
     weights = _pattern_weights(model, sample)
     counts = sample["count"].to_numpy().astype(np.float64)
     size = float(counts.sum())
+
+    def odds(p: float) -> float:
+        return math.log2(p / (1.0 - p))
+
     found = prior
     for _ in range(iterations):
-        odds = math.log2(found / (1.0 - found))
-        k = float(counts[weights + odds >= 0.0].sum())
+        k = float(counts[weights + odds(found) >= 0.0].sum())
         shown = max(k - SAMPLE_STANDARD_ERRORS * math.sqrt(k), 0.0) / size
         following = min(max(prior, shown), 1 - 1e-12)
         if following <= found:
-            return found
+            break
         found = following
+    if found > prior:
+        return found
+    for _ in range(iterations):
+        posterior = 1.0 / (1.0 + np.exp2(np.clip(-(weights + odds(found)), -1000, 1000)))
+        counted = float(np.sum(counts * posterior))
+        upper = max((counted + 2.0 * math.sqrt(counted + 1.0) + 1.0) / size, 1e-12)
+        if upper >= found * (1.0 - 1e-9):
+            break
+        found = upper
     return found
 
 

@@ -492,7 +492,7 @@ def test_the_consistent_prior_counts_matches_with_the_decisions_posteriors() -> 
     assert consistent_prior(model, patterns.reverse(), total) == prior
 
 
-def test_the_prior_is_raised_to_the_matches_a_random_sample_shows() -> None:
+def test_the_prior_is_brought_within_what_a_random_sample_shows() -> None:
     from datavask.cleansing.matching.fellegi_sunter import sampled_prior
 
     # Of 10,000 random record pairs 200 agree on phone and e-mail (+19.9 bits) and 900 on the
@@ -516,9 +516,21 @@ def test_the_prior_is_raised_to_the_matches_a_random_sample_shows() -> None:
     # A handful of matches in the sample is within its noise: the prior stays.
     few = sample.with_columns(pl.Series("count", [4, 900, 8996, 100]))
     assert sampled_prior(model, 1e-5, few) == 1e-5
-    # A prior above what the sample shows stays as it is.
-    assert sampled_prior(model, 0.05, sample) == 0.05
-    # Posteriors are counted, not summed: 10,000 pairs at 0.001 each make no match.
+    # A prior of 0.05 says 500 of the 10,000 match; the posteriors count 245 (the 200, and the
+    # households at 0.05 each). Lowered to the 95 % bound of what the sample holds, and again,
+    # until the two agree.
+    lowered = sampled_prior(model, 0.05, sample)
+    odds = math.log2(lowered / (1 - lowered))
+    held = 200 / (1 + 2.0 ** -(19.93 + odds)) + 900 / (1 + 2.0**-odds)
+    assert lowered * 10_000 == pytest.approx(held + 2 * math.sqrt(held + 1) + 1, rel=1e-3)
+    assert 0.02 < lowered < 0.03
+    # A prior within the bound stays as it is, and so does one below what 10,000 pairs can tell.
+    assert sampled_prior(model, lowered * 0.9, sample) == lowered * 0.9
+    nothing = pl.DataFrame({"lvl_phone": [0], "lvl_email": [0], "count": [10_000]})
+    assert sampled_prior(model, 2e-4, nothing) == 2e-4
+    assert sampled_prior(model, 1e-3, nothing) == pytest.approx(3 / 10_000, rel=1e-5)
+    # Posteriors are counted, not summed: 10,000 pairs at 0.001 each raise nothing (and hold
+    # the prior that gave them 0.001).
     weak = pl.DataFrame({"lvl_phone": [1], "lvl_email": [0], "count": [10_000]})
     assert sampled_prior(model, 2.0**-10, weak) == 2.0**-10
     assert sampled_prior(model, 1e-5, sample.clear()) == 1e-5
