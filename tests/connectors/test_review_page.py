@@ -111,6 +111,16 @@ def shown(driver: Any) -> tuple[str, str] | None:
     )
 
 
+def pair_text(driver: Any) -> str:
+    """The text of the pair on screen, read in one script: the page renders a pair again when a
+    save answers, and an element found before that is stale by the time its text is asked."""
+    return str(
+        driver.execute_script(
+            "const a = document.querySelector('article.pair'); return a ? a.innerText : '';"
+        )
+    )
+
+
 def press(driver: Any, *keys: str) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
 
@@ -361,9 +371,7 @@ def test_two_reviewers_in_two_tabs(first_run: Path, browser: Any, tmp_path: Path
         # bob's decision is on the pair once its save has answered (the page shows the pair
         # again then, without another key press)
         deadline = time.monotonic() + 10
-        while "Decided different by bob" not in (
-            text := browser.find_element("css selector", "article.pair").text
-        ):
+        while "Decided different by bob" not in (text := pair_text(browser)):
             assert time.monotonic() < deadline, text
             time.sleep(0.02)
         assert "Earlier decisions on this pair" in text and "same by alice" in text
