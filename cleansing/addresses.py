@@ -77,6 +77,9 @@ _NUMBER_TAIL = (
 # A house number typed without its space (``Nørregade3``, ``Strandvejen100 st``) in a line
 # with no other number: a street word in lower case, the number, nothing or a floor after it.
 _GLUED_NUMBER = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?(?:[\s,.\-].*)?)$"
+# The same before a comma and a floor (``Vestergade12B, 2. th``, ``Søndergade12, 3.``): the floor
+# is a number of its own, which the line's number must not be taken for.
+_GLUED_BEFORE_FLOOR = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?)\s*,\s*(\S.*)$"
 
 # ``2 Main Road``, ``435 S. La Cienega Blvd.``, ``12b Rue de Rivoli``: the number first, as in
 # English, French and American addresses; tried only where no number follows the street. A
@@ -386,6 +389,18 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         .replace("", None),
     )
     frame = frame.with_columns(_rest=rest.str.replace(_LEADING_NAME_SEGMENTS, "${1}"))
+    floor_after = (
+        rest.str.extract(_GLUED_BEFORE_FLOOR, 3)
+        .str.to_lowercase()
+        .str.replace_all(",", " ")
+        .str.contains(_FLOOR_DOOR)
+        .fill_null(False)
+    )
+    frame = frame.with_columns(
+        _rest=pl.when(floor_after)
+        .then(rest.str.replace(_GLUED_BEFORE_FLOOR, "${1} ${2}, ${3}"))
+        .otherwise(rest)
+    )
     frame = frame.with_columns(_number_parts=rest.str.extract_groups(_NUMBER_TAIL))
     # Only a line with no number of its own is read with a number glued to its street.
     frame = frame.with_columns(

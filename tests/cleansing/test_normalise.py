@@ -181,3 +181,32 @@ def test_a_house_number_typed_without_its_space_is_the_number() -> None:
         ("Nørregade", "3", None),
     ]
     assert by_id["3"]["co_name"] == "Hansen"
+
+
+def test_a_glued_house_number_before_a_comma_and_a_floor_is_the_number() -> None:
+    # The floor is a number of its own: it was read as the house number, and the re-import
+    # wrote "Vestergade12B 2, th" over the customer's address.
+    lines = ["Vestergade12B, 2. th", "Søndergade12, 3.", "Algade 4B, 1. tv", "Nørregade3, st"]
+    by_id = _foreign(
+        [
+            {"record_id": str(i), "name": "A", "address": line, "postal_code": "8000"}
+            for i, line in enumerate(lines)
+        ]
+    )
+    parts = [
+        tuple(by_id[str(i)][c] for c in ("street", "house_number", "floor", "door"))
+        for i in range(len(lines))
+    ]
+    assert parts == [
+        ("Vestergade", "12B", "2", "th"),
+        ("Søndergade", "12", "3", None),
+        ("Algade", "4B", "1", "tv"),
+        ("Nørregade", "3", "st", None),
+    ]
+    # A postal code and city after the comma are no floor: read as before.
+    (coded,) = _foreign(
+        [{"record_id": "k", "name": "A", "address": "Byvej12, 8000 Aarhus C"}]
+    ).values()
+    assert [coded[c] for c in ("street", "house_number", "floor", "postal_code", "city")] == [
+        "Byvej", "12", None, "8000", "Aarhus C",
+    ]  # fmt: skip
