@@ -321,6 +321,8 @@ def _address_line(expr: pl.Expr) -> pl.Expr:
         expr.str.replace_all(r"\s*(?:\r\n|\r|\n|;|\|)+\s*", ", ")
         .pipe(collapse_whitespace)
         .str.replace_all(r"(?i)(?-u:\b)nr\.?\s*(\d)", "${1}")
+        # a range of numbers written with spaces (``Landevejen 23 - 25``) is one house number
+        .str.replace_all(rf"(\d)\s+-\s+(\d{{1,4}}{_LETTER}?)\s*(,|$)", "${1}-${2}${3}")
         .str.strip_chars(" ,")
     )
 
@@ -442,6 +444,8 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
             _house_number(first.struct.field("number"), first.struct.field("letter"), _null()),
         ),
         _after=_floor_door_text(number.struct.field("rest").replace("", None)),
+        # the same as typed, for what is no floor or door (``Vester Hassing``, ``baghuset``)
+        _after_text=number.struct.field("rest").str.strip_chars(" ,.-").replace("", None),
     )
 
 
@@ -935,10 +939,36 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     frame = _parse(frame)
     frame = frame.with_columns(_floor_door=pl.col("_after").str.extract_groups(_FLOOR_DOOR))
     parsed = pl.col("_floor_door")
+    whole = parsed.struct.field("floor").is_not_null() | parsed.struct.field("door").is_not_null()
+    # A floor before a comma and more after it (``2. th, Vester Hassing``): the floor, and the
+    # rest kept (:data:`ADDRESS_EXTRA`).
+    text = pl.col("_after_text")
+    frame = frame.with_columns(
+        _head=pl.when(~whole & text.str.contains(",", literal=True))
+        .then(_floor_door_text(text.str.extract(r"^([^,]*),", 1)))
+        .str.extract_groups(_FLOOR_DOOR)
+    )
+    head = pl.col("_head")
+    in_head = head.struct.field("floor").is_not_null() | head.struct.field("door").is_not_null()
+    frame = frame.with_columns(
+        _extra=pl.when(whole)
+        .then(_null())
+        .when(in_head)
+        .then(text.str.extract(r"^[^,]*,\s*(.*)$", 1).str.strip_chars(" ,.-").replace("", None))
+        .otherwise(text)
+    )
     parts = frame.with_columns(
         house_number=pl.coalesce(pl.col("_given_number"), pl.col("_number")),
-        floor=pl.coalesce(pl.col("_given_floor"), _floor(parsed.struct.field("floor"))),
-        door=pl.coalesce(pl.col("_given_door"), _door(parsed.struct.field("door"))),
+        floor=pl.coalesce(
+            pl.col("_given_floor"),
+            _floor(parsed.struct.field("floor")),
+            _floor(head.struct.field("floor")),
+        ),
+        door=pl.coalesce(
+            pl.col("_given_door"),
+            _door(parsed.struct.field("door")),
+            _door(head.struct.field("door")),
+        ),
         # Text after the number that is no floor or door may be the city of a line without
         # a postal code (``Vestergade 12 Aarhus C``).
         _after_city=pl.when(
@@ -972,6 +1002,10 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             street_key=streets["street_key"],
             _country=pl.coalesce(countries),
             _any_city=pl.coalesce(pl.col("_any_city"), pl.col("_after_city")),
+            # what was read as the city of a line without one is no extra
+            _extra=pl.when(pl.col("_any_city").is_null() & pl.col("_after_city").is_not_null())
+            .then(_null())
+            .otherwise(pl.col("_extra")),
         )
         .collect()
     )
@@ -1040,6 +1074,9 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         ),
     )
     frame = frame.with_columns(
+        address_extra=pl.when(
+            (text_key(pl.col("_extra")) != text_key(pl.col("city"))).fill_null(True)
+        ).then(proper_case(_clean(pl.col("_extra")))),
         address_key=address_key(),
         flag_MISSING_ADDRESS=is_dk
         & (

@@ -135,11 +135,14 @@ def address_line(
     co_name: pl.Expr | None = None,
     po_box: pl.Expr | None = None,
     number_first: pl.Expr | None = None,
+    extra: pl.Expr | None = None,
 ) -> pl.Expr:
     """The one-line Danish address, with only the parts given and present; null when none is.
 
-    ``c/o Jens Hansen, Vestergade 12, 2. tv, Postboks 7, 8000 Aarhus C``; where ``number_first``
-    is true the number leads, as a British or American address is written (``10 Downing Street``).
+    ``c/o Jens Hansen, Vestergade 12, 2. tv, Vester Hassing, Postboks 7, 8000 Aarhus C``
+    (``extra``: what the line held after the number that is no floor or door); where
+    ``number_first`` is true the number leads, as a British or American address is written
+    (``10 Downing Street``).
     """
     parts = []
     if co_name is not None:
@@ -152,6 +155,8 @@ def address_line(
             pl.when(number_first).then(_joined([house_number, street], " ")).otherwise(danish_order)
         )
     parts.append(floor_door(floor, door))
+    if extra is not None:
+        parts.append(extra)
     if po_box is not None:
         parts.append(po_box)  # "Postboks 7": the parser keeps the word with the number
     if postal_code is not None or city is not None:
@@ -311,6 +316,7 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         written.str.contains(_NUMBER_FIRST)
         & (foreign | written.str.contains(ENGLISH_STREET_SUFFIX))
     ).fill_null(False)
+    extra = t(records, "address_extra")
     line = address_line(
         street,
         number,
@@ -321,6 +327,7 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         co_name=t(records, "co_name"),
         po_box=t(records, "po_box"),
         number_first=number_first,
+        extra=extra,
     )
     street_shaped = (
         pl.when(has["house_number"])
@@ -328,8 +335,8 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         .when(number_first)
         .then(_joined([number, street], " "))
         .when(has["floor"] | has["door"])
-        .then(_joined([street, number], " "))
-        .otherwise(address_line(street, number, floor, door))
+        .then(_joined([_joined([street, number], " "), extra], ", "))
+        .otherwise(address_line(street, number, floor, door, extra=extra))
     )
     if "emails" in records.columns:
         emails = pl.col("emails").cast(pl.List(pl.String)).list.drop_nulls()

@@ -169,6 +169,9 @@ STAGES: Final[dict[str, Stage]] = {
             "address_key",
             "flag_MISSING_ADDRESS",
             "flag_UNKNOWN_POSTAL_CODE",
+            "co_name",
+            "po_box",
+            "address_extra",
         ),
         # a phone written with its country code names a foreign record's country (``80331``)
         optional=_raws("phone", "mobile"),
@@ -215,7 +218,7 @@ STAGES: Final[dict[str, Stage]] = {
         optional=(
             *_raws(*_SHAPED_FIELDS),
             *(f for f in _SHAPED_FIELDS if f not in ("address", "phone", "mobile")),
-            "legal_form", "co_name", "po_box", "phone_e164",
+            "legal_form", "co_name", "po_box", "address_extra", "phone_e164",
             "country",  # a foreign line written number first goes back number first
         ),
     ),

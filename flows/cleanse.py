@@ -642,7 +642,7 @@ RECORD_COLUMNS = (
     "cluster_size", "first_name", "last_name", "country", "vat_number", "co_name", "po_box",
     "phone_numbers", "phone_extension", "emails", "reklamebeskyttet", "source_problem",
     "date_of_birth", "date_of_birth_invalid", "updated_at", "updated_at_invalid",
-    "monitor_alerts",
+    "monitor_alerts", "address_extra",
 )  # fmt: skip
 
 

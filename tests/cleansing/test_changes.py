@@ -180,6 +180,36 @@ def changes_of_mapped(records: pl.DataFrame, mapped: set[str]) -> list[tuple[str
     return [tuple(r) for r in build_changes(records, mapped=mapped).rows()]
 
 
+def test_an_address_lines_extra_text_goes_back_with_it() -> None:
+    # Dropping "Vester Hassing" from the line would delete it from the CRM on re-import.
+    records = frame(
+        raw_address=["hovedgaden 4, vester hassing", "Algade 1,2.th, Baghuset"],
+        raw_postal_code=["9310", "4000"],
+        street=["Hovedgaden", "Algade"],
+        house_number=["4", "1"],
+        floor=[None, "2"],
+        door=[None, "th"],
+        address_extra=["vester hassing", "Baghuset"],
+        postal_code=["9310", "4000"],
+    )
+    assert changes_of(records) == [
+        ("1", "address", "hovedgaden 4, vester hassing", "Hovedgaden 4, vester hassing",
+         "address_parsed"),
+        ("2", "address", "Algade 1,2.th, Baghuset", "Algade 1, 2. th, Baghuset",
+         "address_parsed"),
+    ]  # fmt: skip
+    # A street column holding the whole line, beside a floor column, keeps it too.
+    street = frame(
+        raw_street=["Hovedgaden 4, Vester Hassing"],
+        raw_floor=["2"],
+        street=["Hovedgaden"],
+        house_number=["4"],
+        floor=["2"],
+        address_extra=["Vester Hassing"],
+    )
+    assert changes_of(street) == []
+
+
 def test_street_column_without_number_column_keeps_its_number() -> None:
     records = frame(raw_street=["vestergade 12"], street=["Vestergade"], house_number=["12"])
     assert changes_of(records) == [

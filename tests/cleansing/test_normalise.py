@@ -210,3 +210,36 @@ def test_a_glued_house_number_before_a_comma_and_a_floor_is_the_number() -> None
     assert [coded[c] for c in ("street", "house_number", "floor", "postal_code", "city")] == [
         "Byvej", "12", None, "8000", "Aarhus C",
     ]  # fmt: skip
+
+
+def test_what_an_address_line_holds_after_the_number_is_kept() -> None:
+    # A village (supplerende bynavn), a building, a hall: no floor or door, and the line's own.
+    rows = [
+        ("v", "Hovedgaden 4, Vester Hassing", "9310", "Vodskov"),
+        ("b", "Grønnegade 3, baghuset", "8000", "Aarhus C"),
+        ("f", "Algade 1, 2. th, Baghuset", "4000", "Roskilde"),
+        ("h", "Industrivej 7, Hal 3", "4000", "Roskilde"),
+        ("c", "Vestergade 12 Aarhus C", None, None),  # the city of a line without one
+        ("s", "Vestergade 12, Aarhus C", "8000", "Aarhus C"),  # the city again
+        ("r", "Landevejen 23 - 25", "4000", "Roskilde"),  # a range written with spaces
+    ]
+    by_id = _foreign(
+        [
+            {"record_id": i, "name": "A", "address": line, "postal_code": code, "city": city}
+            for i, line, code, city in rows
+        ]
+    )
+    got = {
+        i: tuple(by_id[i][c] for c in ("street", "house_number", "floor", "door", "address_extra"))
+        for i, *_ in rows
+    }
+    assert got == {
+        "v": ("Hovedgaden", "4", None, None, "Vester Hassing"),
+        "b": ("Grønnegade", "3", None, None, "Baghuset"),  # cased as the street is
+        "f": ("Algade", "1", "2", "th", "Baghuset"),
+        "h": ("Industrivej", "7", None, None, "Hal 3"),
+        "c": ("Vestergade", "12", None, None, None),
+        "s": ("Vestergade", "12", None, None, None),
+        "r": ("Landevejen", "23-25", None, None, None),
+    }
+    assert by_id["c"]["city"] == "Aarhus C"
