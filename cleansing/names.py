@@ -79,11 +79,15 @@ def _fold_pairs(for_key: bool) -> tuple[list[str], list[str]]:
 
 # A registry name may carry its insolvency status; it is not part of the name.
 _STATUS_WORDS = (
-    r"under\s+konkurs|i\s+konkurs|under\s+tvangsopl(?:ø|oe|o)sning"
+    r"under\s+konkurs|u\s*/?\s*konkurs|i\s+konkurs|under\s+tvangsopl(?:ø|oe|o)sning"
     r"|under\s+(?:frivillig\s+)?likvidation|i\s+(?:frivillig\s+)?likvidation"
     r"|under\s+rekonstruktion"
 )
 _STATUS_BODY = rf"[\s,\-]*\(?\s*(?i:{_STATUS_WORDS})\s*\)?"
+# A remark after a company's name and legal form: a department in brackets (``Jensens Bøfhus A/S
+# (afd. Aarhus)``), a store after a dash (``Dansk Supermarked A/S - Bilka Tilst``), a person to
+# write to (``Hansen Byg ApS, att. Jens Hansen``). The legal form before it is the name's.
+_REMARK = r"(?i)\s*(?:\([^()]*\)|\s-\s.*|,\s*(?:att|attn|afd|afdeling|c/o)(?-u:\b).*)$"
 # ``Hansen Tømrer v/Jens Hansen``: the mark of a sole proprietorship (enkeltmandsvirksomhed).
 # Word boundaries in hot patterns are ASCII ones: a Unicode \b keeps the regex engine off its
 # fast DFA path, and the text they run over is folded to ASCII first.
@@ -605,7 +609,13 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     frame = frame.with_columns(
         _form=_normalised_variant(pl.col("_display_parts").struct.field("form"))
     )
-    frame = frame.with_columns(legal_form=_legal_form(text, pl.col("_form")))
+    remarked = text.str.contains(_REMARK).fill_null(False)
+    frame = frame.with_columns(
+        legal_form=pl.coalesce(
+            _legal_form(text, pl.col("_form")),
+            legal_form_of(only_where(remarked, text).str.replace(_REMARK, "")),
+        )
+    )
     comma_last = pl.col("_comma").struct.field("1")
     comma_first = pl.col("_comma").struct.field("2")
     frame = frame.with_columns(

@@ -279,3 +279,22 @@ def test_control_characters_are_whitespace() -> None:
     values = ["Kontrol\x01Tegn ApS", "Nørregade\x013", "x\x00y\x1f z", " Hansen  Byg\u200bApS "]
     out = pl.DataFrame({"v": values}).select(collapse_whitespace(pl.col("v")))["v"]
     assert out.to_list() == ["Kontrol Tegn ApS", "Nørregade 3", "x y z", "Hansen Byg ApS"]
+
+
+def test_a_legal_form_before_a_remark_is_the_names() -> None:
+    # A department, a store, a person to write to, a bankruptcy written short: each was read as
+    # a name without a legal form ("Jensens Bøfhus A/S (afd. Aarhus)" even as a person, so no
+    # MISSING_CVR was raised). The name itself goes back as typed.
+    names = [
+        "Jensens Bøfhus A/S (afd. Aarhus)",
+        "Dansk Supermarked A/S - Bilka Tilst",
+        "Hansen Byg ApS, att. Jens Hansen",
+        "Hansen Byg ApS u/konkurs",
+        "Jens Hansen (privat)",
+        "Hansen - Jensen",
+    ]
+    out = _names(raw_name=names)
+    assert out["legal_form"].to_list() == ["A/S", "A/S", "ApS", "ApS", None, None]
+    assert out["name"].to_list()[:3] == names[:3]
+    assert out["first_name"].to_list()[:4] == [None] * 4
+    assert _apply(name_key, ["Hansen Byg ApS u/konkurs"]) == ["hansen byg"]
