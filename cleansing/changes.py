@@ -301,9 +301,15 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # the line, or the next run moves it out of the line again.
     postal_elsewhere = pl.lit(in_input["postal_code"]) | combined_city
     # A postal code column holding the city too ("Postnr. og by": "1165 Kbh K") keeps both.
-    combined_postal = has["postal_code"] & t(records, raw("postal_code")).str.contains(
-        r"^\D{0,3}\d{4}\s+\p{L}"
-    ).fill_null(False)
+    # Not a code that holds letters itself (the Dutch ``1012 LG``): the value is more than the code.
+    raw_postal = t(records, raw("postal_code"))
+    combined_postal = (
+        has["postal_code"]
+        & raw_postal.str.contains(r"^\D{0,3}\d{4}\s+\p{L}").fill_null(False)
+        & (
+            raw_postal.str.to_uppercase().str.replace_all(r"\s+", " ") != postal.str.to_uppercase()
+        ).fill_null(True)
+    )
     # A foreign customer's line written number first (``10 Downing Street``) goes back that way,
     # as does one whose street is English (``435 S. La Cienega Blvd.`` in a file with no country
     # to say it is American); Danish lines are turned into the Danish order. A frame without a

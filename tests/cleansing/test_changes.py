@@ -414,6 +414,15 @@ def test_a_combined_postal_code_column_keeps_its_city() -> None:
     assert build_changes(frame).select("field", "after").rows() == [
         ("postal_code", "1165 København K")
     ]
+    # A Dutch code holds letters of its own: "1012 LG" is the code, not a code and a city
+    # (it went back as "1012 LG Amsterdam").
+    dutch = pl.DataFrame(
+        {"record_id": ["1", "2"], "raw_postal_code": ["1012 LG", "1012 lg  Amsterdam"],
+         "postal_code": ["1012 LG", "1012 LG"], "city": ["Amsterdam", "Amsterdam"]}
+    )  # fmt: skip
+    assert build_changes(dutch).select("record_id", "field", "after").rows() == [
+        ("2", "postal_code", "1012 LG Amsterdam")
+    ]
 
 
 def test_a_cvr_number_from_the_name_stays_in_it_without_a_cvr_column() -> None:
