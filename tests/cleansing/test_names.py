@@ -298,3 +298,12 @@ def test_a_legal_form_before_a_remark_is_the_names() -> None:
     assert out["name"].to_list()[:3] == names[:3]
     assert out["first_name"].to_list()[:4] == [None] * 4
     assert _apply(name_key, ["Hansen Byg ApS u/konkurs"]) == ["hansen byg"]
+
+
+def test_family_name_particles_are_lower_case_inside_a_name() -> None:
+    out = _names(raw_name=["MADS VAN DER BERG", "hans von der lippe", "DER ER ET YNDIGT LAND"])
+    assert out["name"].to_list() == [
+        "Mads van der Berg",
+        "Hans von der Lippe",
+        "Der Er Et Yndigt Land",  # the first word keeps its capital
+    ]
