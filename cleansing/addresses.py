@@ -77,6 +77,8 @@ _NUMBER_TAIL = (
 # A house number typed without its space (``Nørregade3``, ``Strandvejen100 st``) in a line
 # with no other number: a street word in lower case, the number, nothing or a floor after it.
 _GLUED_NUMBER = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?(?:[\s,.\-].*)?)$"
+# What a flat, suite or unit number follows at the end of a line read number first.
+_UNIT_BEFORE_NUMBER = r"(?i)[\s,](?:flat|apt|apartment|suite|ste|unit|room|rm|#)\.?\s*#?$"
 # The same before a comma and a floor (``Vestergade12B, 2. th``, ``Søndergade12, 3.``): the floor
 # is a number of its own, which the line's number must not be taken for.
 _GLUED_BEFORE_FLOOR = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?)\s*,\s*(\S.*)$"
@@ -404,9 +406,20 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(rest)
     )
     frame = frame.with_columns(_number_parts=rest.str.extract_groups(_NUMBER_TAIL))
+    # A line that starts with its number and ends with a flat or suite (``10 Downing Street, Flat
+    # 2``, ``350 Fifth Avenue, Suite 100``) is read number first: the flat's number is no house
+    # number (it went back as ``2 10 Downing Street, Flat``).
+    unit_tail = rest.str.contains(r"^\d").fill_null(False) & _without_tail(
+        rest, "_number_parts"
+    ).str.contains(_UNIT_BEFORE_NUMBER).fill_null(False)
+    frame = frame.with_columns(
+        _number_parts=pl.when(~unit_tail).then(pl.col("_number_parts")),
+        _unit_tail=unit_tail,
+    )
     # Only a line with no number of its own is read with a number glued to its street.
     frame = frame.with_columns(
         _glued=pl.col("_number_parts").struct.field("number").is_null()
+        & ~pl.col("_unit_tail")
         & rest.str.contains(_GLUED_NUMBER).fill_null(False)
     )
     glued = pl.col("_glued")
@@ -444,8 +457,16 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
             _house_number(first.struct.field("number"), first.struct.field("letter"), _null()),
         ),
         _after=_floor_door_text(number.struct.field("rest").replace("", None)),
-        # the same as typed, for what is no floor or door (``Vester Hassing``, ``baghuset``)
-        _after_text=number.struct.field("rest").str.strip_chars(" ,.-").replace("", None),
+        # the same as typed, for what is no floor or door (``Vester Hassing``, ``baghuset``); of a
+        # line read number first, what follows its street (``Suite 100``)
+        _after_text=pl.coalesce(
+            number.struct.field("rest"),
+            pl.when(first.struct.field("number").is_not_null()).then(
+                rest.str.extract(r"^[^,]*,\s*(.+)$", 1)
+            ),
+        )
+        .str.strip_chars(" ,.-")
+        .replace("", None),
     )
 
 

@@ -243,3 +243,27 @@ def test_what_an_address_line_holds_after_the_number_is_kept() -> None:
         "r": ("Landevejen", "23-25", None, None, None),
     }
     assert by_id["c"]["city"] == "Aarhus C"
+
+
+def test_a_flat_or_suite_after_a_number_first_line_is_no_house_number() -> None:
+    # "10 Downing Street, Flat 2" went back as "2 10 Downing Street, Flat".
+    rows = [
+        ("gb", "10 Downing Street, Flat 2", "SW1A 2AA", "London", "GB"),
+        ("us", "350 Fifth Avenue, Suite 100", "10118", "New York", "US"),
+        ("dk", "Vestergade 12, 2. th", "8000", "Aarhus C", None),
+    ]
+    by_id = _foreign(
+        [
+            {"record_id": i, "name": "A", "address": line, "postal_code": code, "city": city,
+             "country": country}
+            for i, line, code, city, country in rows
+        ]
+    )  # fmt: skip
+    got = {
+        i: tuple(by_id[i][c] for c in ("street", "house_number", "address_extra")) for i, *_ in rows
+    }
+    assert got == {
+        "gb": ("Downing Street", "10", "Flat 2"),
+        "us": ("Fifth Avenue", "350", "Suite 100"),
+        "dk": ("Vestergade", "12", None),
+    }
