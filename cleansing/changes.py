@@ -119,9 +119,11 @@ def _joined(parts: list[pl.Expr], separator: str) -> pl.Expr:
 
 
 def floor_door(floor: pl.Expr, door: pl.Expr) -> pl.Expr:
-    """Danish floor, door: ``2``/``tv`` → ``2. tv``; ``st``/null → ``st.``; null/``4`` → ``4``."""
+    """Danish floor, door: ``2``/``tv`` → ``2. tv``; ``st``/null → ``st.``; null/``tv`` → ``tv``;
+    null/``4`` → ``lejl. 4`` (an apartment's number alone would read as a floor)."""
     dotted = pl.when(floor.str.ends_with(".")).then(floor).otherwise(floor + pl.lit("."))
-    return _joined([dotted, door], " ")
+    apartment = floor.is_null() & door.str.contains(r"^\d").fill_null(False)
+    return _joined([dotted, pl.when(apartment).then(pl.lit("lejl. ") + door).otherwise(door)], " ")
 
 
 def address_line(

@@ -360,13 +360,13 @@ def test_no_input_columns_means_no_changes() -> None:
 def test_address_line_parts() -> None:
     out = pl.DataFrame(
         {
-            "street": ["Vestergade", "Vestergade", None],
-            "number": ["12", "12", None],
-            "floor": ["st", None, None],
-            "door": [None, "tv", None],
-            "co": [None, "Jens Hansen", None],
-            "postal": ["8000", "8000", None],
-            "city": ["Aarhus C", "Aarhus C", None],
+            "street": ["Vestergade", "Vestergade", None, "Algade"],
+            "number": ["12", "12", None, "12"],
+            "floor": ["st", None, None, None],
+            "door": [None, "tv", None, "4"],
+            "co": [None, "Jens Hansen", None, None],
+            "postal": ["8000", "8000", None, "4000"],
+            "city": ["Aarhus C", "Aarhus C", None, "Roskilde"],
         }
     ).select(
         address_line(
@@ -383,6 +383,8 @@ def test_address_line_parts() -> None:
         "Vestergade 12, st., 8000 Aarhus C",
         "c/o Jens Hansen, Vestergade 12, tv, 8000 Aarhus C",
         None,
+        # an apartment's number without a floor would read as the floor ("Algade 12, 4")
+        "Algade 12, lejl. 4, 4000 Roskilde",
     ]
 
 
