@@ -856,7 +856,7 @@ def apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
 
 def golden_applied_columns(columns: Iterable[str]) -> list[str]:
     """Of a record's ``columns``, those :func:`apply_golden` reads."""
-    read = _READ | {"phone_numbers", "emails", REGISTRY_APPLIED}
+    read = _READ | {"phone_numbers", "emails", "address_extra", REGISTRY_APPLIED}
     return [c for c in columns if c in read or c.startswith("registry_")]
 
 
@@ -933,6 +933,26 @@ def _apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
         if f not in present
     }
     applied = names_where(joined, kept | from_registry).alias(REGISTRY_APPLIED)
+    address = [f for f in present if f in ADDRESS_FIELDS]
+    if "address_extra" in records.columns and address:
+        # What the line held after the number (``Vester Hassing``) belongs to the record's own
+        # address: where the golden record or the registry gives another, it goes with it.
+        final = {
+            f: pl.when(takes_golden[f])
+            .then(pl.col(f"_golden_{f}"))
+            .otherwise(pl.col(f))
+            .cast(pl.String)
+            .str.strip_chars()
+            .replace("", None)
+            for f in address
+        }
+        moved = pl.any_horizontal(final[f].ne_missing(pl.col(own[f])) for f in address)
+        overlay.append(
+            pl.when(moved)
+            .then(pl.lit(None, dtype=pl.String))
+            .otherwise(pl.col("address_extra"))
+            .alias("address_extra")
+        )
     if "phone_e164" in present and "phone_numbers" in records.columns:
         # The golden phone first, so a phone column whose own number lost still gets a number.
         golden_phone = pl.col("_golden_phone_e164")

@@ -699,3 +699,28 @@ def test_golden_records_need_nothing_the_verdict_decides(
         assert records["flag_NAME_MISMATCH"].null_count() > 0
         assert (records["flag_NAME_MISMATCH"].fill_null(False)).sum() > 0
     assert build_golden(records).equals(build_golden(apply_verdict(records)))
+
+
+def test_a_survivor_given_another_address_leaves_its_own_address_extra() -> None:
+    from datavask.cleansing.survivorship import apply_golden
+
+    base = frame(
+        {"record_id": "1", "cluster_id": "a", "street": "Hovedgaden", "house_number": "4",
+         "postal_code": "9310"},
+        {"record_id": "2", "cluster_id": "a", "street": "Nygade", "house_number": "1",
+         "postal_code": "8000"},
+        {"record_id": "3", "cluster_id": "b", "street": "Bygaden", "house_number": "12",
+         "postal_code": "5700"},
+    )  # fmt: skip
+    records = base.with_columns(
+        pl.Series("address_extra", ["Vester Hassing", None, "Tåsinge"], dtype=pl.String)
+    )
+    # The survivors: 1 takes record 2's address, 3 keeps its own.
+    golden = pl.DataFrame(
+        {"record_id": ["1", "3"], "street": ["Nygade", "Bygaden"], "house_number": ["1", "12"],
+         "postal_code": ["8000", "5700"]}
+    )  # fmt: skip
+    applied = apply_golden(records, golden)
+    assert applied["street"].to_list() == ["Nygade", "Nygade", "Bygaden"]
+    # "Nygade 1, Vester Hassing" would be no address at all
+    assert applied["address_extra"].to_list() == [None, None, "Tåsinge"]
