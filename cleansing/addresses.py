@@ -77,6 +77,8 @@ _NUMBER_TAIL = (
 # A house number typed without its space (``Nørregade3``, ``Strandvejen100 st``) in a line
 # with no other number: a street word in lower case, the number, nothing or a floor after it.
 _GLUED_NUMBER = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?(?:[\s,.\-].*)?)$"
+# What a line holds after its first comma (a floor's remainder, a number-first line's flat).
+_AFTER_FIRST_COMMA = r"^[^,]*,\s*(.+)$"
 # What a flat, suite or unit number follows at the end of a line read number first.
 _UNIT_BEFORE_NUMBER = r"(?i)[\s,](?:flat|apt|apartment|suite|ste|unit|room|rm|#)\.?\s*#?$"
 # The same before a comma and a floor (``Vestergade12B, 2. th``, ``Søndergade12, 3.``): the floor
@@ -462,7 +464,7 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         _after_text=pl.coalesce(
             number.struct.field("rest"),
             pl.when(first.struct.field("number").is_not_null()).then(
-                rest.str.extract(r"^[^,]*,\s*(.+)$", 1)
+                rest.str.extract(_AFTER_FIRST_COMMA, 1)
             ),
         )
         .str.strip_chars(" ,.-")
@@ -975,7 +977,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         _extra=pl.when(whole)
         .then(_null())
         .when(in_head)
-        .then(text.str.extract(r"^[^,]*,\s*(.*)$", 1).str.strip_chars(" ,.-").replace("", None))
+        .then(text.str.extract(_AFTER_FIRST_COMMA, 1).str.strip_chars(" ,.-").replace("", None))
         .otherwise(text)
     )
     parts = frame.with_columns(

@@ -83,7 +83,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     TfCodes,
     consistent_prior,
     encode_tf_values,
-    estimate_u_and_sample,
+    estimate_u,
     level_patterns,
     pattern_rows,
     pattern_scores,
@@ -648,7 +648,7 @@ def find_duplicates(
             codes = tf_codes(records, comparisons)  # counted again in every pass
             tf_tables, tf_mean = term_frequencies(records, comparisons, copies, codes=codes)
         with clock("u"):
-            u, sample = estimate_u_and_sample(
+            u, sample = estimate_u(
                 records,
                 comparisons,
                 sample_size=settings.u_sample_size,

@@ -209,8 +209,12 @@ def _postal_code_or_city() -> pl.Expr:
     and no postal code still has a place that splits a name block. PatentsView's 221 mentions of
     Hiroyuki Mizuno fill one name block past the cap; split by city, the 80 of them in Kokubunji
     are compared."""
-    city = _blank(pl.col("city").str.to_lowercase().str.replace_all(r"\s+", " "))
-    return pl.coalesce(pl.col("postal_code"), city)
+    return pl.coalesce(pl.col("postal_code"), _folded_city())
+
+
+def _folded_city() -> pl.Expr:
+    """The city as written, folded (``kingston-upon-hull``); null without one."""
+    return _blank(pl.col("city").str.to_lowercase().str.replace_all(r"\s+", " "))
 
 
 def postal_district() -> pl.Expr:
@@ -309,8 +313,7 @@ def locality() -> pl.Expr:
     """Where a record lives, as finely as its fields say: the district of a two-part postal code
     (``SE1``), else the postal code (``8000``), else the city as written, folded (``london``,
     ``kingston-upon-hull``); null without any."""
-    city = _blank(pl.col("city").str.to_lowercase().str.replace_all(r"\s+", " "))
-    return pl.coalesce(postal_district(), _blank(pl.col("postal_code")), city)
+    return pl.coalesce(postal_district(), _blank(pl.col("postal_code")), _folded_city())
 
 
 def locality_words() -> pl.Expr:

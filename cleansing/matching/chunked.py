@@ -657,7 +657,7 @@ def sampled_u(
     plan: Plan,
     tf_mean: dict[str, float],
 ) -> tuple[dict[str, list[float]], pl.DataFrame]:
-    """:func:`~.fellegi_sunter.estimate_u_and_sample` from the drawn records only (``drawn``: the
+    """:func:`~.fellegi_sunter.estimate_u` from the drawn records only (``drawn``: the
     :func:`drawn_positions`; ``pieces``: the :func:`picked` records of every row partition) and
     the exact counts (``counted``: :func:`exact_bucket` of every bucket): u, and the drawn pairs'
     level patterns."""

@@ -434,29 +434,9 @@ def estimate_u(
     seed: int = 0,
     link_only: bool = False,
     tf_mean: dict[str, float] | None = None,
-) -> dict[str, list[float]]:
-    """u probabilities per comparison level, from random record pairs."""
-    return estimate_u_and_sample(
-        records,
-        comparisons,
-        sample_size=sample_size,
-        seed=seed,
-        link_only=link_only,
-        tf_mean=tf_mean,
-    )[0]
-
-
-def estimate_u_and_sample(
-    records: pl.DataFrame,
-    comparisons: tuple[Comparison, ...],
-    *,
-    sample_size: int = 200_000,
-    seed: int = 0,
-    link_only: bool = False,
-    tf_mean: dict[str, float] | None = None,
 ) -> tuple[dict[str, list[float]], pl.DataFrame]:
-    """:func:`estimate_u`, and the random pairs it drew compared on every comparison
-    (:func:`level_patterns`): what :func:`sampled_prior` reads."""
+    """u probabilities per comparison level, from random record pairs; and those pairs compared on
+    every comparison (:func:`level_patterns`), which :func:`sampled_prior` reads."""
     n = records.height
     if n < 2:
         uniform = {c.name: [1.0 / len(c.levels)] * len(c.levels) for c in comparisons}

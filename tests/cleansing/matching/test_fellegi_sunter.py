@@ -185,7 +185,7 @@ def test_encoded_tf_values_score_as_the_text_does() -> None:
 def test_u_of_an_identifier_is_the_chance_two_random_records_share_it() -> None:
     cvrs = ["25313763", "25313763", "25313763", "10150817", "10150817", None]
     records = prepare_records(frame([{"record_id": str(i), "cvr": c} for i, c in enumerate(cvrs)]))
-    u = estimate_u(records, (COMPARISONS["cvr"],))
+    u, _ = estimate_u(records, (COMPARISONS["cvr"],))
     # 5 records with a CVR: 20 ordered pairs, 3·2 + 2·1 = 8 of them agree
     assert u["cvr"] == pytest.approx([1 - 8 / 20, 8 / 20])
 
@@ -272,7 +272,7 @@ def test_a_shared_value_weighs_the_same_however_many_records_are_copies() -> Non
     # before: the customer's records differ elsewhere; after: all three are copies
     for copies in ([0, 1, 2, *range(3, 25)], [0, 0, 0, *range(3, 25)]):
         _, copy_means = term_frequencies(records, (phone,), pl.Series(copies))
-        u = estimate_u(records, (phone,), tf_mean=copy_means)
+        u, _ = estimate_u(records, (phone,), tf_mean=copy_means)
         model = FellegiSunterModel((phone,), m={"phone": [0.3, 0.7]}, u=u, match_share=0.5)
         model.count_values(*term_frequencies(records, (phone,), customers))
         weights.append(score_pairs(levels, model)["w_phone"].item())
@@ -462,20 +462,27 @@ def test_two_customers_sharing_a_typo_of_a_common_name_agree_no_more_than_on_the
     assert names_weight < rare_typo - 8
 
 
+def _phone_and_email(*, match_share: float) -> FellegiSunterModel:
+    """Two agree/disagree comparisons, each worth ±9.96 bits: both agreeing is +19.9 bits, one
+    alone 0."""
+    phone = Comparison("phone", ("different", "exact"), ("phone_e164",))
+    email = Comparison("email", ("different", "exact"), ("email",))
+    return FellegiSunterModel(
+        (phone, email),
+        m={"phone": [0.001, 0.999], "email": [0.001, 0.999]},
+        u={"phone": [0.999, 0.001], "email": [0.999, 0.001]},
+        match_share=match_share,
+    )
+
+
 def test_the_consistent_prior_counts_matches_with_the_decisions_posteriors() -> None:
     from datavask.cleansing.matching.fellegi_sunter import consistent_prior, random_pair_prior
 
     # 100 pairs agree on phone and e-mail (+19.9 bits), 900 on one of them only (a household:
     # 0 bits), among 10⁶ record pairs. EM's λ of 0.55 counts 550 matches; counted with the
     # posteriors at the random pair's odds (−13 bits) the 900 are strangers, and about 100 match.
-    phone = Comparison("phone", ("different", "exact"), ("phone_e164",))
-    email = Comparison("email", ("different", "exact"), ("email",))
-    model = FellegiSunterModel(
-        (phone, email),
-        m={"phone": [0.001, 0.999], "email": [0.001, 0.999]},
-        u={"phone": [0.999, 0.001], "email": [0.999, 0.001]},
-        match_share=0.55,
-    )
+    model = _phone_and_email(match_share=0.55)
+    phone, email = model.comparisons
     patterns = pl.DataFrame(
         {"lvl_phone": [1, 1, 0], "lvl_email": [1, 0, 1], "count": [100, 450, 450]}
     )
@@ -498,14 +505,7 @@ def test_the_prior_is_brought_within_what_a_random_sample_shows() -> None:
     # Of 10,000 random record pairs 200 agree on phone and e-mail (+19.9 bits) and 900 on the
     # phone alone (0 bits). The candidates' prior (10⁻⁵, −16.6 bits) called the 200 matches all
     # the same, so the sample shows a prior 170 times higher, counted 2 standard errors low.
-    phone = Comparison("phone", ("different", "exact"), ("phone_e164",))
-    email = Comparison("email", ("different", "exact"), ("email",))
-    model = FellegiSunterModel(
-        (phone, email),
-        m={"phone": [0.001, 0.999], "email": [0.001, 0.999]},
-        u={"phone": [0.999, 0.001], "email": [0.999, 0.001]},
-        match_share=0.5,
-    )
+    model = _phone_and_email(match_share=0.5)
     sample = pl.DataFrame(
         {"lvl_phone": [1, 1, 0, -1], "lvl_email": [1, 0, 0, 0], "count": [200, 900, 8800, 100]}
     )

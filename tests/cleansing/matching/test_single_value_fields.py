@@ -52,7 +52,7 @@ def test_one_distinct_value_gives_finite_weights(
     records = _records(phones, emails)
     comparisons = (PHONE, EMAIL)
     tables, means = term_frequencies(records, comparisons)
-    u = estimate_u(records, comparisons, tf_mean=means)
+    u, _ = estimate_u(records, comparisons, tf_mean=means)
     for name, probs in u.items():
         assert min(probs) >= PROBABILITY_FLOOR / 2, (name, probs)
         assert sum(probs) == pytest.approx(1.0)
