@@ -24,6 +24,13 @@ Ten-digit numbers are common in CRM data, so where a number stands decides wheth
 A number must not touch another digit: an EAN (13 digits), a phone number with country code
 ``4520304050`` (day 45), a CVR number or a date written ``01-01-1990`` is never a CPR number.
 Every masked number becomes ``XXXXXX-XXXX``.
+
+A phone column is the one place a ten-digit number with a valid date is routinely something
+else: a foreign customer's national number with its trunk ``0`` (a Swedish mobile
+``0701234567``, a Berlin line ``0301234567``). In a record whose country column names another
+country, a phone cell that is as a whole one valid number of that country (``phonenumbers``) is
+a phone number and stays. Without a written country it is masked: the record may be Danish, and
+masking a phone number costs less than leaking a CPR number.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from typing import Final
 
 import polars as pl
 
-from datavask.cleansing.schema import flag
+from datavask.cleansing.schema import SRC_PREFIX, flag
 
 MASK: Final = "XXXXXX-XXXX"
 
@@ -145,6 +152,11 @@ PERSON_TEXT_FIELDS: Final = (
 )  # fmt: skip
 _PERSON_TEXT_COLUMNS: Final = frozenset(f"raw_{f}" for f in PERSON_TEXT_FIELDS)
 
+# Canonical fields that hold phone numbers: a foreign record's own number there is no CPR number.
+PHONE_FIELDS: Final = ("phone", "mobile")
+_PHONE_COLUMNS: Final = frozenset(f"raw_{f}" for f in PHONE_FIELDS)
+_COUNTRY_COLUMN: Final = "raw_country"
+
 
 def _column_masks(
     hits: pl.DataFrame, filled: dict[str, int], person_text: frozenset[str] = frozenset()
@@ -228,6 +240,50 @@ def _as_text(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     return df.with_columns(as_text), numbers
 
 
+def _foreign_phones(df: pl.DataFrame) -> dict[str, pl.Series]:
+    """Per column of ``df``, true for a cell that is one valid phone number of the foreign country
+    the record's country column names (see the module doc); only columns with such a cell.
+
+    The phone fields' ``raw_`` columns are asked; an input column (``src_``) holding the same cell
+    in that row is the phone field's own column as read, and keeps it too. Only whole-cell
+    ten-digit numbers in records with a country are asked of ``phonenumbers``: a handful of rows.
+    """
+    from datavask.cleansing.phones import one_number, phone_region
+
+    phones = [c for c in _PHONE_COLUMNS if c in df.columns and df.schema[c] == pl.String]
+    if _COUNTRY_COLUMN not in df.columns or not phones:
+        return {}
+    region = df.get_column(_COUNTRY_COLUMN).cast(pl.String)
+    sources = [
+        c
+        for c, dtype in df.schema.items()
+        if c.startswith(SRC_PREFIX) and dtype == pl.String and not _names_cpr(c)
+    ]
+    found: dict[str, pl.Series] = {}
+    placed = region.is_not_null().arg_true()  # most files have no country column at all
+    for column in phones:
+        shaped = df.get_column(column).gather(placed).str.contains(_WHOLE_CELL_CPR)
+        positions = placed.filter(shaped.fill_null(False))
+        if positions.is_empty():
+            continue
+        cells = df.get_column(column).gather(positions)
+        keep = pl.Series(
+            [
+                (home := phone_region(country, "DK")) != "DK" and one_number(cell, home)
+                for cell, country in zip(cells, region.gather(positions), strict=True)
+            ],
+            dtype=pl.Boolean,
+        )
+        if not keep.any():
+            continue
+        positions, cells = positions.filter(keep), cells.filter(keep)
+        for target in (column, *sources):
+            same = df.get_column(target).gather(positions).str.strip_chars() == cells
+            exempt = found.get(target, pl.repeat(False, df.height, dtype=pl.Boolean, eager=True))
+            found[target] = exempt.scatter(positions.filter(same), True)
+    return {c: exempt for c, exempt in found.items() if exempt.any()}
+
+
 def mask_cpr(df: pl.DataFrame, *, person_text: frozenset[str] | None = None) -> pl.DataFrame:
     """Mask CPR numbers in every text and integer column and add ``flag_CPR_IN_DATA``.
 
@@ -236,6 +292,8 @@ def mask_cpr(df: pl.DataFrame, *, person_text: frozenset[str] | None = None) -> 
     integer column with a masked number becomes text. ``person_text`` names the columns that
     hold names, addresses and e-mail addresses (default: the ``raw_`` columns of
     :data:`PERSON_TEXT_FIELDS`): any CPR number in them is masked, with or without its dash.
+    A foreign record's own number in its phone fields (and the input column they were read
+    from) stays (see the module doc).
     The flag is true for a row where any column held a CPR number (or where an earlier
     ``mask_cpr`` flagged it). Examples: ``'Jens Hansen, cpr 0101901234'`` becomes ``'Jens
     Hansen, cpr XXXXXX-XXXX'`` (flagged); ``'20304050'`` and ``'5790000000005'`` stay as they
@@ -248,7 +306,14 @@ def mask_cpr(df: pl.DataFrame, *, person_text: frozenset[str] | None = None) -> 
     original = df
     df, numbers = _as_text(df)
     person_text = _PERSON_TEXT_COLUMNS if person_text is None else person_text
-    masked = _mask_text_columns(df, person_text)
+    foreign = _foreign_phones(df)
+    # A foreign phone number is out of the masking's sight, and back once it is done.
+    hidden = df.with_columns(
+        pl.when(keep).then(None).otherwise(pl.col(c)).alias(c) for c, keep in foreign.items()
+    )
+    masked = _mask_text_columns(hidden, person_text).with_columns(
+        pl.when(keep).then(df[c]).otherwise(pl.col(c)).alias(c) for c, keep in foreign.items()
+    )
     changed_numbers = [c for c in numbers if not masked[c].equals(df[c], null_equal=True)]
     # Integer columns stay integers unless a number in them was masked.
     masked = masked.with_columns(

@@ -217,3 +217,38 @@ def test_a_keyword_in_another_cell_masks_nothing() -> None:
     out = mask_cpr(df)
     assert out.drop("flag_CPR_IN_DATA").equals(df)
     assert not out["flag_CPR_IN_DATA"].any()
+
+
+def test_a_foreign_customers_own_phone_number_is_no_cpr_number() -> None:
+    """A Swedish mobile ``0701234567`` and a Berlin line ``0301234567`` have a CPR number's shape
+    (7 January 1923, 3 January 1923). In the phone field of a record whose country column names
+    Sweden or Germany each is one valid number of that country, and stays, in the input column it
+    was read from as well; without a foreign country the same cell is masked."""
+    df = pl.DataFrame(
+        {
+            "raw_phone": ["0701234567", "0301234567", "0701234567", "0701234567", "0301234567"],
+            "src_Telefon": [" 0701234567", "0301234567", "0701234567", "0701234567", "0301234567"],
+            "raw_country": ["Sverige", "DE", "Danmark", None, "Norge"],
+            "src_CPR": ["0701234567", None, None, None, None],
+        }
+    )
+    out = mask_cpr(df)
+    # Sweden and Germany keep their numbers; Denmark, no country and a number Norway has no
+    # such number as (eight digits there) are masked.
+    assert out["raw_phone"].to_list() == ["0701234567", "0301234567", MASK, MASK, MASK]
+    assert out["src_Telefon"].to_list() == [" 0701234567", "0301234567", MASK, MASK, MASK]
+    assert out["src_CPR"].to_list() == [MASK, None, None, None, None]  # named CPR: masked
+    assert out["flag_CPR_IN_DATA"].to_list() == [True, False, True, True, True]
+
+
+def test_a_cpr_number_in_a_foreign_records_name_is_still_masked() -> None:
+    df = pl.DataFrame(
+        {
+            "raw_name": ["Sven Berg 0701234567"],
+            "raw_phone": ["0701234567"],
+            "raw_country": ["SE"],
+        }
+    )
+    out = mask_cpr(df)
+    assert out["raw_name"].to_list() == [f"Sven Berg {MASK}"]
+    assert out["raw_phone"].to_list() == ["0701234567"]

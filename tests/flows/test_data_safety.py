@@ -204,6 +204,24 @@ def test_a_file_of_nothing_but_copies_is_one_customer(tmp_path: Path, copies: in
     assert plan.height == 1 and plan["merged_ids"][0].count(";") == copies - 2
 
 
+def test_a_swedish_customers_mobile_number_goes_back_as_a_phone_number(tmp_path: Path) -> None:
+    """``0701234567`` has a CPR number's shape. In a Swedish record's phone column it is the
+    customer's mobile number: the re-import writes it back in E.164, not as XXXXXX-XXXX, and the
+    record is not flagged CPR_IN_DATA. The same cell in a Danish record is masked."""
+    text = (
+        "Kundenr;Navn;Adresse;Postnr;By;Land;Telefon\n"
+        "1;Svensson AB;Storgatan 1;111 22;Stockholm;Sverige;0701234567\n"
+        "2;Müller GmbH;Hauptstraße 1;10115;Berlin;Tyskland;0301234567\n"
+        "3;Jens Hansen;Algade 1;4000;Roskilde;Danmark;0701234567\n"
+    )
+    out = cleanse_text(tmp_path, text)
+    update = read_excel_csv(out / "reimport" / "customers_update.csv")
+    assert update["Telefon"].to_list() == ["+46701234567", "+49301234567", "XXXXXX-XXXX"]
+    records = pl.read_parquet(out / "records.parquet")
+    assert records["src_Telefon"].to_list() == ["0701234567", "0301234567", "XXXXXX-XXXX"]
+    assert ["CPR_IN_DATA" in f for f in records["flags"].to_list()] == [False, False, True]
+
+
 def test_the_reimport_never_writes_a_masked_cpr_number_over_the_crm(tmp_path: Path) -> None:
     """A CPR column and a note with a CPR number in it: loading customers_update.csv into the
     CRM must not replace the customers' numbers with XXXXXX-XXXX, so both columns are left out;
