@@ -928,6 +928,26 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             "door": lambda _: _door(pl.col("parts").struct.field("door")),
         },
     )
+    # A house-number cell holding more than the number (``12B, 2. th``, ``3 st.``, a CRM without
+    # floor and door columns) beside a street without a number is the tail of the street's line:
+    # read as one line, or the number is lost with the rest.
+    tail = (
+        given_number["number"].is_null()
+        & raw["house_number"].str.contains(r"^\s*\d").fill_null(False)
+        & raw["street"].str.contains(r"\p{L}").fill_null(False)
+        & ~raw["street"].str.contains(r"\d").fill_null(True)
+        & raw["address"].is_null()
+    )
+    if tail.any():
+        raw["street"] = pl.select(
+            pl.when(tail)
+            .then(pl.concat_str([raw["street"], raw["house_number"]], separator=" "))
+            .otherwise(raw["street"])
+        ).to_series()
+        given_number = {
+            name: pl.select(pl.when(~tail).then(part)).to_series()
+            for name, part in given_number.items()
+        }
     digits = postal["digits"]
     # The parse works on a frame of its own columns and joins the record only at the end. On the
     # record, every eager select or with_columns below first copied all of its columns into one

@@ -337,14 +337,37 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         number_first=number_first,
         extra=extra,
     )
+    # With a house-number column the number goes there, and the street column holds the street:
+    # per input, or a line's number written into an empty number cell would stand in both.
     street_shaped = (
-        pl.when(has["house_number"])
+        pl.when(pl.lit(in_input["house_number"]))
         .then(street)
         .when(number_first)
         .then(_joined([number, street], " "))
         .when(has["floor"] | has["door"])
         .then(_joined([_joined([street, number], " "), extra], ", "))
         .otherwise(address_line(street, number, floor, door, extra=extra))
+    )
+    # Floor and door without a column of their own go where the input has room for them: a
+    # floor column holds the door too (``Etage`` = ``2. th``), a house-number column both
+    # (``Husnr`` = ``12B, 2. th``) and what followed them (``4, Vester Hassing``). Written as the
+    # one field, each would lose the rest. Per input, so that the next run reads the same cells.
+    floor_shaped = (
+        floor
+        if in_input["door"]
+        else pl.when(door.is_not_null()).then(floor_door(floor, door)).otherwise(floor)
+    )
+    number_shaped = pl.when(number.is_not_null()).then(
+        _joined(
+            [
+                number,
+                pl.lit(None, dtype=pl.String)
+                if in_input["floor"] or in_input["door"]
+                else floor_door(floor, door),
+                extra,
+            ],
+            ", ",
+        )
     )
     if "emails" in records.columns:
         emails = pl.col("emails").cast(pl.List(pl.String)).list.drop_nulls()
@@ -368,8 +391,8 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         "last_name": t(records, "last_name"),
         "address": line,
         "street": street_shaped,
-        "house_number": number,
-        "floor": floor,
+        "house_number": number_shaped,
+        "floor": floor_shaped,
         "door": door,
         "postal_code": pl.when(combined_postal)
         .then(_joined([postal, city], " "))

@@ -240,3 +240,52 @@ def test_the_reimport_never_writes_a_masked_cpr_number_over_the_crm(tmp_path: Pa
     assert "XXXXXX" not in written
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["input"]["masked_columns"] == ["CPR-nr", "Bemærkning"]
+
+
+def _cleanse_again(tmp_path: Path, first: Path) -> Path:
+    again = tmp_path / "again"
+    again.mkdir()
+    text = (first / "reimport" / "customers_update.csv").read_text(encoding="utf-8-sig")
+    return cleanse_text(again, text)
+
+
+def test_floor_and_door_without_columns_of_their_own_go_back_where_they_were(
+    tmp_path: Path,
+) -> None:
+    """A CRM with a house-number column and no floor or door column writes ``12B, 2. th`` in it;
+    one with a floor column and no door column writes ``2. th`` in that. Both are read (the
+    number was lost before) and go back whole (the door was dropped before), and the re-import
+    cleansed again changes nothing."""
+    text = (
+        "Kundenr;Navn;Vejnavn;Husnr;Postnr;By\n"
+        "1;Hansen Byg ApS;Vestergade;12B, 2. th;8000;Aarhus C\n"
+        "2;Olsen ApS;Nørregade;3 st.;1165;København K\n"
+        "3;Lund ApS;Hovedgaden;4, Vester Hassing;9310;Vodskov\n"
+        "4;Berg ApS;Algade 7, 1. tv;;4000;Roskilde\n"
+        "5;Ko ApS;Algade;12 B;4000;Roskilde\n"
+    )
+    out = cleanse_text(tmp_path, text)
+    records = pl.read_parquet(out / "records.parquet")
+    assert records.select("house_number", "floor", "door").rows() == [
+        ("12B", "2", "th"), ("3", "st", None), ("4", None, None), ("7", "1", "tv"),
+        ("12B", None, None),
+    ]  # fmt: skip
+    update = read_excel_csv(out / "reimport" / "customers_update.csv")
+    assert update.select("Vejnavn", "Husnr").rows() == [
+        ("Vestergade", "12B, 2. th"), ("Nørregade", "3, st."), ("Hovedgaden", "4, Vester Hassing"),
+        ("Algade", "7, 1. tv"), ("Algade", "12B"),
+    ]  # fmt: skip
+    assert read_excel_csv(_cleanse_again(tmp_path, out) / "changes.csv").height == 0
+
+    floors = tmp_path / "floors"
+    floors.mkdir()
+    text = (
+        "Kundenr;Navn;Vejnavn;Husnr;Etage;Postnr;By\n"
+        "1;Hansen Byg ApS;Vestergade;12B;2. th;8000;Aarhus C\n"
+        "2;Jensen ApS;Vestergade;14;2.th.;8000;Aarhus C\n"
+        "3;Olsen ApS;Nørregade;3;st;1165;København K\n"
+    )
+    out = cleanse_text(floors, text)
+    update = read_excel_csv(out / "reimport" / "customers_update.csv")
+    assert update["Etage"].to_list() == ["2. th", "2. th", "st"]
+    assert read_excel_csv(_cleanse_again(floors, out) / "changes.csv").height == 0
