@@ -38,7 +38,8 @@ def normalise(
     if missing:
         raise StageInputError(f"normalise needs the canonical frame; missing {', '.join(missing)}")
     height = frame.height
-    frame = add_person_key(frame, match_key or secrets.token_bytes(32))
+    if "_person_key" not in frame.columns:  # a read takes it before it masks (connectors.masking)
+        frame = add_person_key(frame, match_key or secrets.token_bytes(32))
     frame = mask_cpr(frame)
     if frame["record_id"].str.contains(MASK, literal=True).any():
         # An export keyed by CPR number: masked ids would collide, so each gets its row number.

@@ -355,15 +355,18 @@ def id_columns(frame: pl.DataFrame, info: InputInfo) -> pl.DataFrame:
     return frame.select(wanted)
 
 
-def finished_part(frame: pl.DataFrame, ids: pl.Series, info: InputInfo) -> pl.DataFrame:
-    """The part with its ``record_id`` first and every CPR number masked, as a whole read ends."""
+def finished_part(
+    frame: pl.DataFrame, ids: pl.Series, info: InputInfo, match_key: bytes | None = None
+) -> pl.DataFrame:
+    """The part with its ``record_id`` first and every CPR number masked, as a whole read ends
+    (the person identifier hashed under ``match_key``, the driver's)."""
     import copy
 
     from datavask.connectors.masking import mask_input
 
     frame = frame.with_columns(ids.alias("record_id"))
     frame = frame.select("record_id", pl.exclude("record_id"))
-    return mask_input(frame, copy.deepcopy(info))
+    return mask_input(frame, copy.deepcopy(info), match_key=match_key)
 
 
 def problem_summary(frame: pl.DataFrame) -> dict[str, Any]:

@@ -20,18 +20,27 @@ if TYPE_CHECKING:
     from datavask.connectors.files import InputInfo
 
 BeforeMasking = Callable[[pl.DataFrame], pl.DataFrame]
+PERSON_ID = f"{RAW_PREFIX}person_id"
 
 
 def mask_input(
-    frame: pl.DataFrame, info: InputInfo, *, before_masking: BeforeMasking | None = None
+    frame: pl.DataFrame,
+    info: InputInfo,
+    *,
+    before_masking: BeforeMasking | None = None,
+    match_key: bytes | None = None,
 ) -> pl.DataFrame:
     """``frame`` with every CPR number masked; ``info``'s path, columns and mapping likewise.
 
-    ``before_masking`` gets the raw frame and returns it with whatever must be derived from a
-    raw CPR number (a keyed hash for matching) — the one place a raw number may be read.
+    The person identifier's keyed hash (``_person_key``) is taken first, under ``match_key``
+    (default: the installation's, :func:`datavask.connectors.match_key.match_key`; a cluster's
+    workers are handed the driver's, so that every part hashes alike). ``before_masking`` gets
+    the raw frame and returns it with whatever else must be derived from a raw CPR number — the
+    one place a raw number may be read.
     """
     if before_masking is not None:
         frame = before_masking(frame)
+    frame = _with_person_key(frame, match_key)
     person_text = frozenset(
         {f"{RAW_PREFIX}{f}" for f in PERSON_TEXT_FIELDS}
         | {f"{SRC_PREFIX}{info.mapping[f]}" for f in PERSON_TEXT_FIELDS if f in info.mapping}
@@ -43,6 +52,19 @@ def mask_input(
             {f"{SRC_PREFIX}{old}": f"{SRC_PREFIX}{new}" for old, new in renamed.items()}
         )
     return frame
+
+
+def _with_person_key(frame: pl.DataFrame, key: bytes | None) -> pl.DataFrame:
+    """``frame`` with ``_person_key``, the person identifier's keyed hash, taken while the
+    identifier is still as written: once masked, every CPR number reads ``XXXXXX-XXXX`` and all
+    would hash alike, so two people would agree on it (see :mod:`datavask.cleansing.person_key`).
+    The hash is only ever read by matching and is dropped before anything is output."""
+    if PERSON_ID not in frame.columns or frame[PERSON_ID].null_count() == frame.height:
+        return frame
+    from datavask.cleansing.person_key import add_person_key
+    from datavask.connectors.match_key import match_key
+
+    return add_person_key(frame, key if key is not None else match_key())
 
 
 def mask_info(info: InputInfo) -> dict[str, str]:

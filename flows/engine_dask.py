@@ -52,6 +52,7 @@ datavask installed (the same version).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -192,7 +193,13 @@ def _id_columns(frame: pl.DataFrame, info: Any) -> pl.DataFrame:
 
 
 def _finished_part(
-    frame: pl.DataFrame, ids: pl.Series, info: Any, aside: list[str], target: str
+    frame: pl.DataFrame,
+    ids: pl.Series,
+    info: Any,
+    aside: list[str],
+    target: str,
+    *,
+    match_key: bytes,
 ) -> pl.DataFrame:
     """The part masked and with its ids; the input columns no stage reads go to ``target`` (one
     Parquet part of ``originals.parquet``), the rest stays on the worker for normalise."""
@@ -200,7 +207,7 @@ def _finished_part(
     from datavask.connectors.output import replace_atomically
     from datavask.flows.cleanse import WORK_COMPRESSION
 
-    frame = finished_part(frame, ids, info)
+    frame = finished_part(frame, ids, info, match_key)
     originals = frame.select(aside)
     # whole or not at all: a rerun after a lost worker writes it again
     replace_atomically(
@@ -408,6 +415,7 @@ class DaskEngine:
 
         from datavask.connectors.files import map_columns, record_ids
         from datavask.connectors.masking import mask_info, masked_columns
+        from datavask.connectors.match_key import match_key
         from datavask.flows.cleanse import (
             WORK_COMPRESSION,
             _check_blank_sources,
@@ -450,9 +458,11 @@ class DaskEngine:
         Path(work, "originals").mkdir()
         targets = [str(Path(work, "originals", f"part-{i:05d}.parquet")) for i in range(len(reads))]
         self._spill_in(work)
+        # The driver's match key: every part hashes a person identifier alike.
+        finished = functools.partial(_finished_part, match_key=match_key())
         self._parts = [
             self._map(
-                _finished_part,
+                finished,
                 c,
                 ids.slice(offset, height),
                 unmasked,

@@ -192,6 +192,51 @@ def test_a_component_across_partitions_split_at_two_cvr_numbers_is_the_local_one
     _assert_same_runs(local, dask)
 
 
+# Three people, each written twice in partitions far apart: the second time under a married name,
+# at another address, with the CPR number written another way.
+PEOPLE = [(0, 15, "010190-1234", "0101901234"), (3, 12, "150585-1236", "150585 1236"),
+          (6, 9, "230567-1235", "2305671235")]  # fmt: skip
+
+
+def test_a_cpr_number_in_two_partitions_pairs_its_records_as_the_local_run_does(
+    tmp_path: Path,
+) -> None:
+    """The workers hash the person identifier while reading, under the driver's match key: the
+    two records of each person meet in the person_id rule across partitions, nobody else does,
+    and every output is the local run's."""
+    data = generate(CHAIN_ROWS, SEED)
+    rows = data.customers.sample(fraction=1.0, shuffle=True, seed=SEED).with_row_index("_pos")
+    step = CHAIN_ROWS // CHAIN_PARTITIONS
+    planted = [
+        (part * step + 7, f"Mette {last}", cpr)
+        for a, b, one, other in PEOPLE
+        for part, cpr, last in ((a, one, "Hansen"), (b, other, "Kjær"))
+    ]
+    patch = pl.DataFrame(
+        {
+            "_pos": pl.Series([p for p, _, _ in planted], dtype=pl.UInt32),
+            "Navn": [name for _, name, _ in planted],
+            "Adresse": [f"Skolevej {i + 1}" for i in range(len(planted))],
+            "CVR-nr": [None] * len(planted),
+            "CPR": [cpr for _, _, cpr in planted],
+        }
+    )
+    rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias("CPR"))
+    rows = rows.update(patch, on="_pos", include_nulls=True).drop("_pos")
+    files = write_dataset(dataclasses.replace(data, customers=rows), tmp_path / "data")
+    env = _env(tmp_path) | {"DATAVASK_DASK_PARTITION_ROWS": str(step)}
+    local = _cleanse(files, tmp_path / "local", env=env)
+    dask = _cleanse(files, tmp_path / "dask", "--engine", "dask", "--workers", "2", env=env)
+    for run in (local, dask):
+        steps = json.loads((run / "run.json").read_text(encoding="utf-8"))["steps"]
+        rule = next(r for r in steps["match"]["blocking"] if r["blocking_rule"] == "person_id")
+        # Hashed after masking, all six would be one block of 15 pairs; hashed under two keys,
+        # none would pair across the workers.
+        assert (rule["records_keyed"], rule["blocks"], rule["largest_block"]) == (6, 3, 2), rule
+        assert rule["pairs_generated"] == 3, rule
+    _assert_same_runs(local, dask)
+
+
 def _workbook(path: Path) -> dict[str, pl.DataFrame]:
     return pl.read_excel(path, sheet_id=0)  # every sheet, by name
 

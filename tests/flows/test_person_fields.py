@@ -68,6 +68,24 @@ def test_one_cpr_number_is_one_person(run: Path) -> None:
     assert clusters[2] not in (clusters[0], clusters[1], clusters[3])
 
 
+def test_the_cpr_numbers_are_hashed_before_they_are_masked(run: Path) -> None:
+    """Masked, every CPR number reads XXXXXX-XXXX: hashed after that, the namesake's number
+    would agree with hers and the person_id rule would pair all three."""
+    pairs = pl.read_parquet(run / "pairs.parquet")
+    levels = {
+        tuple(sorted((a, b))): level
+        for a, b, level in pairs.select(
+            "record_id_l",
+            "record_id_r",
+            pl.col("explanation").struct.field("person_id").struct.field("level"),
+        ).iter_rows()
+    }
+    assert levels[("1", "2")] == "exact"
+    assert all(level != "exact" for ids, level in levels.items() if "3" in ids)
+    by_rule = pairs.filter(pl.col("blocking_rule") == "person_id")
+    assert by_rule.select("record_id_l", "record_id_r").rows() in ([("1", "2")], [("2", "1")])
+
+
 def test_dates_of_birth_arrive_and_impossible_ones_are_flagged(run: Path) -> None:
     records = pl.read_parquet(run / "records.parquet").sort("source_row")
     assert records["date_of_birth"].to_list() == ["1990-01-01", "1990-01-01", None, "1975-06-12"]
