@@ -75,9 +75,11 @@ from datavask.cleansing.matching.decisions import (
     with_decided_pairs,
 )
 from datavask.cleansing.matching.fellegi_sunter import (
+    IDENTIFIERS,
     WITHIN_GROUP,
     FellegiSunterModel,
     all_pairs,
+    identifier_u,
     level_patterns,
     random_pairs,
     score_pairs,
@@ -685,7 +687,9 @@ def sampled_u(
     for c in comparisons:
         if len(c.levels) != 2:
             continue
-        if c.name in tf_mean:
+        if c.name in IDENTIFIERS:
+            exact[c.name] = identifier_u(n)
+        elif c.name in tf_mean:
             exact[c.name] = [1.0 - tf_mean[c.name], tf_mean[c.name]]
         else:
             total = sum(e[c.name][0] for e in counted)

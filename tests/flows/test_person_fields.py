@@ -106,3 +106,31 @@ def test_neither_the_cpr_number_nor_its_hash_is_written(run: Path) -> None:
         assert not any(d.encode() in data for d in digests), path
     for name in ("records.parquet", "golden.parquet", "pairs.parquet"):
         assert "_person_key" not in pl.read_parquet(run / name).columns
+
+
+def test_a_shared_cpr_number_merges_in_a_file_where_few_records_have_one(tmp_path: Path) -> None:
+    """1,000 customers, three of them with a CPR number: one woman twice (married, moved, the
+    number written two ways) and her namesake. The identifier's chance agreement is not counted
+    from three values (a third, her own duplicate counted as chance): two different customers
+    share a CPR number only by mistake, so hers merges and her namesake stays apart."""
+    from bench.generate import generate
+
+    rows = generate(1_000, 3).customers.with_columns(pl.lit(None, dtype=pl.String).alias("CPR"))
+    people = pl.DataFrame(
+        {
+            "Kundenr": ["P1", "P2", "P3"],
+            "Navn": ["Mette Olsen", "Mette Olsen-Kjær", "Mette Olsen"],
+            "Adresse": ["Nørregade 3", "Søndergade 9", "Vestergade 40"],
+            "Postnr": ["1165", "8000", "5000"],
+            "By": ["København K", "Aarhus C", "Odense C"],
+            "CPR": ["010280-1234", "0102801234", "020381-4321"],
+        }
+    )
+    source = tmp_path / "kunder.csv"
+    pl.concat([rows, people], how="diagonal").write_csv(source, separator=";")
+    options = CleanseOptions(input=str(source), out=str(tmp_path / "out"), registry="none")
+    run_pipeline(options, orchestrated=False)
+    records = pl.read_parquet(tmp_path / "out" / "records.parquet")
+    cluster = dict(records.select("record_id", "cluster_id").iter_rows())
+    assert cluster["P1"] == cluster["P2"]
+    assert cluster["P3"] != cluster["P1"]
