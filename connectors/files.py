@@ -749,7 +749,9 @@ def _read_header(lines: _Lines, reader: Any, delimiter: str) -> tuple[list[str],
         if len(first) > 1 and _swallows_rows(lines.lines[: lines.pos], delimiter, len(first)):
             lines.pos = 1
             return first, 1
-    if len(header) == 1:
+    # A title alone on its line, or in the first cell of a sheet saved as CSV (Excel pads the
+    # row with delimiters: ``Kundeliste pr. 1/12-2026;;;;``).
+    if sum(1 for field in header if field.strip()) <= 1:
         found = _header_below_title(lines, delimiter)
         if found is not None:
             return found
@@ -757,7 +759,8 @@ def _read_header(lines: _Lines, reader: Any, delimiter: str) -> tuple[list[str],
 
 
 def _header_below_title(lines: _Lines, delimiter: str) -> tuple[list[str], int] | None:
-    """The header under a title line (``Kundeliste pr. 1/12-2026`` and maybe a blank line):
+    """The header under a title line (``Kundeliste pr. 1/12-2026`` and maybe a blank line; the
+    title's line may carry empty fields, as a sheet saved as CSV writes them):
     the first of the next twenty lines whose fields, none repeated, name at least two customer
     columns the automatic mapping knows, as for a workbook (:func:`_below_title_rows`). A file of
     one column (``Navn``) has no such line and keeps its header."""

@@ -111,6 +111,13 @@ def test_a_title_above_the_header_is_skipped_whole_and_in_parts(tmp_path: Path) 
         assert _same_as_whole(path, parts) is None
     plan = plan_parts(str(path), 2)
     assert isinstance(plan, PartsPlan) and plan.info.header_row == 3
+    # a sheet saved as CSV pads the title's and the blank row's lines with delimiters
+    padded = tmp_path / "padded.csv"
+    padded.write_text("Kundeliste pr. 1/12-2026;;;\r\n;;;\r\n" + _lines(rows), encoding="utf-8")
+    table, _, info = read_table(padded)
+    assert (info.header_row, info.columns, table.height) == (3, rows[0], 40)
+    for parts in (2, 7):
+        assert _same_as_whole(padded, parts) is None
     # a file of one column keeps its header
     single = tmp_path / "single.csv"
     single.write_text("Navn\nHansen Byg ApS\nJensen & Co\n", encoding="utf-8")
