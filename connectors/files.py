@@ -1032,7 +1032,37 @@ def canonical_columns(
         if problems
         else pl.lit(None, dtype=pl.String).alias("source_problem")
     )
-    return table.select(pl.col("source_row"), problem, *raw, *src)
+    frame = table.select(pl.col("source_row"), problem, *raw, *src)
+    return _composed(frame, [f"{RAW_PREFIX}{f}" for f in CANONICAL_FIELDS if f in mapping])
+
+
+# What text copied from a web page or typed on a Mac carries unseen: combining marks (``Århus``
+# as ``A`` + U+030A, decomposed) and format characters (a zero-width space after an e-mail
+# address, a soft hyphen, a byte-order mark, a direction mark).
+_UNSEEN: Final = r"[\p{M}\p{Cf}]"
+
+
+def _composed(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """``frame`` with the ``columns`` (the mapped fields' values, what cleansing reads) composed
+    (NFC) and without format characters, so ``info@firma.dk`` + U+200B is an e-mail address and
+    a decomposed ``Århus`` is the city. Only the cells that hold such characters are touched;
+    ``src_*`` keeps every value as written."""
+    fixes = []
+    for column in columns:
+        values = frame.get_column(column)
+        unseen = values.str.contains(_UNSEEN).fill_null(False)
+        if not unseen.any():
+            continue
+        rows = unseen.arg_true()
+        fixed = (
+            values.gather(rows)
+            .str.replace_all(r"\p{Cf}", "")
+            .str.normalize("NFC")
+            .str.strip_chars()
+        )
+        fixed = pl.select(pl.when(fixed != "").then(fixed)).to_series()
+        fixes.append(values.scatter(rows, fixed))
+    return frame.with_columns(fixes) if fixes else frame
 
 
 def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:

@@ -326,3 +326,23 @@ def test_a_quoted_line_break_whose_last_line_looks_like_a_row(tmp_path: Path) ->
     assert frame.height == 2
     assert info.problem_rows == []
     assert frame["src_Adresse"][0] == "c/o Michael Larsen\nVærkstedparken 6, st.th, 5932 Humble"
+
+
+def test_unseen_characters_are_taken_out_of_the_values_read(tmp_path: Path) -> None:
+    """Copied from a web page or typed on a Mac: an e-mail address followed by a zero-width
+    space, a soft hyphen in a name, a decomposed ``Århus`` (A + U+030A). The values cleansing
+    reads are composed and without them, so the address is valid and the city is the city; the
+    ``src_`` columns keep what was written."""
+    path = tmp_path / "kunder.csv"
+    path.write_text(
+        "Kundenr;Navn;By;Email\n"
+        "1;Hansen\u00adByg ApS;A\u030arhus C;info@hansenbyg.dk\u200b\n"
+        "2;\u200b;Aarhus C;\ufeffjens@firma.dk\n",
+        encoding="utf-8",
+    )
+    frame, _ = read_input(path)
+    assert frame["raw_name"].to_list() == ["HansenByg ApS", None]
+    assert frame["raw_city"].to_list() == ["\u00c5rhus C", "Aarhus C"]
+    assert frame["raw_email"].to_list() == ["info@hansenbyg.dk", "jens@firma.dk"]
+    assert frame["src_By"][0] == "A\u030arhus C"
+    assert frame["src_Email"][0] == "info@hansenbyg.dk\u200b"
