@@ -121,6 +121,11 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "billingpostalcode",
         "mailingpostalcode",
         "shippingpostalcode",
+        # Salesforce's report headers: "Billing Zip/Postal Code"
+        "zippostalcode",
+        "billingzippostalcode",
+        "mailingzippostalcode",
+        "shippingzippostalcode",
         "postnrby",
         # a combined column, read as a code with its city: "Postnr. og by", "Postnummer og by"
         "postnrogby",

@@ -291,3 +291,19 @@ def test_columns_the_mapping_reserves_are_never_guessed_as_a_field(tmp_path: Pat
     assert "city" not in mapping and "by" not in mapping.values()
     assert "id" not in mapping.values()
     assert mapping["name"] == "navn"
+
+
+def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None:
+    """A Salesforce report labels the column "Billing Zip/Postal Code" (the API name is
+    BillingPostalCode): without it every record lacked its postal code (MISSING_ADDRESS)."""
+    path = tmp_path / "accounts.csv"
+    path.write_text(
+        '"Account ID","Account Name","Billing Street","Billing City",'
+        '"Billing Zip/Postal Code","Billing Country","Phone"\n'
+        '"0015g00000abc01","Hansen Byg ApS","Vestergade 12","Aarhus C","8000","Denmark",'
+        '"20304050"\n',
+        encoding="utf-8",
+    )
+    frame, info = read_input(path)
+    assert info.mapping["postal_code"] == "Billing Zip/Postal Code"
+    assert frame["raw_postal_code"].to_list() == ["8000"]
