@@ -40,6 +40,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "debitornummer",
         "debtornumber",
         "contactid",
+        "kontaktid",  # Dinero's "Kontakt-ID"
         "kontaktnr",
         "kontaktnummer",
         "accountid",
@@ -188,6 +189,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "cellphone",
         "cell",
         "mobileno",
+        "mobilephoneno",  # Business Central's "Mobile Phone No."
     ),
     "email": (
         "email",
@@ -242,6 +244,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "eanlokationsnummer",
         "eanlokationsnr",
         "glnnr",
+        "glnnummer",
         "eanno",
     ),
     "customer_type": (

@@ -307,3 +307,14 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
     frame, info = read_input(path)
     assert info.mapping["postal_code"] == "Billing Zip/Postal Code"
     assert frame["raw_postal_code"].to_list() == ["8000"]
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [("Mobile Phone No.", "mobile"), ("Kontakt-ID", "record_id"), ("GLN-nummer", "ean")],
+    ids=["business-central-mobile", "dinero-contact-id", "gln-nummer"],
+)
+def test_more_system_headers_are_known(header: str, field: str) -> None:
+    from datavask.connectors.mapping import auto_map
+
+    assert auto_map(["Navn", "Adresse", header])[field] == header
