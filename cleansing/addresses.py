@@ -319,10 +319,17 @@ def _floor_door_text(expr: pl.Expr) -> pl.Expr:
     )
 
 
+# A CPR number noted in an address (``Algade 3, 2. th (cpr 0101901234)``), masked when the input
+# was read, is no part of it: left in, the floor and door before it are not read.
+_CPR_REMARK = r"(?i)[\s,;(\-–]*(?:(?:cpr|personn(?:umme)?r|pers)[\w.\-]*\s*:?\s*)?X{6}-X{4}\)?"
+
+
 def _address_line(expr: pl.Expr) -> pl.Expr:
-    """Several lines (newline, ``;`` or ``|``) as one comma-separated line, whitespace collapsed."""
+    """Several lines (newline, ``;`` or ``|``) as one comma-separated line, whitespace collapsed,
+    without a (masked) CPR number noted in it."""
     return (
-        expr.str.replace_all(r"\s*(?:\r\n|\r|\n|;|\|)+\s*", ", ")
+        expr.str.replace_all(_CPR_REMARK, "")
+        .str.replace_all(r"\s*(?:\r\n|\r|\n|;|\|)+\s*", ", ")
         .pipe(collapse_whitespace)
         .str.replace_all(r"(?i)(?-u:\b)nr\.?\s*(\d)", "${1}")
         # a range of numbers written with spaces (``Landevejen 23 - 25``) is one house number

@@ -13,6 +13,8 @@ The rules (the reference is :func:`parse_emails`, one value at a time with email
   (``jens@firma.dk.`` is invalid); a word glued by a space to an address
   (``josefine andreasen@hotmail.com``) makes the whole token invalid;
 - tokens without ``@`` are display names or noise and are dropped;
+- a token holding a masked CPR number (``xxxxxx-xxxx@mail.dk``, read from
+  ``0101901234@mail.dk``) is invalid: no mail reaches it;
 - every other token is checked by ``email_validator.validate_email`` with its defaults (no
   quoted local parts, no IP-address domains, no special-use domains such as ``.local`` or
   ``.test``, internationalised domains such as ``æblemand.dk`` allowed) and, only when asked,
@@ -56,8 +58,11 @@ _LABEL: Final = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _PLAIN_VALID: Final = f"^{_ATEXT}+(?:\\.{_ATEXT}+)*@(?:{_LABEL}\\.)+[a-z]{{2,63}}$"
 # …unless email-validator would still object: special-use TLDs, IDNA's "ab--" rule.
 _NEEDS_A_CLOSER_LOOK: Final = r"\.(?:arpa|invalid|local|localhost|onion|test)$|@.*--"
-# Plainly invalid: not exactly one @ with text on both sides, or an ASCII domain without a dot.
-_PLAIN_INVALID: Final = r"^[^@]*$|^@|@$|@.*@|^[\x00-\x7f]*@[^.]*$"
+# Plainly invalid: not exactly one @ with text on both sides, or an ASCII domain without a dot;
+# or holding a masked CPR number (``0101901234@mail.dk`` was read as ``xxxxxx-xxxx@mail.dk``: an
+# address no mail reaches, which must not count as a way to reach the customer).
+_MASKED_CPR: Final = "xxxxxx-xxxx"
+_PLAIN_INVALID: Final = rf"^[^@]*$|^@|@$|@.*@|^[\x00-\x7f]*@[^.]*$|{_MASKED_CPR}"
 # Shorter than these limits, email-validator checks nothing more about lengths.
 _MAX_LOCAL: Final = 64
 _MAX_ADDRESS: Final = 254
@@ -88,7 +93,11 @@ def check_email(token: str, *, check_deliverability: bool = False) -> str | None
     'jens@æblemand.dk'
     >>> check_email('jens@firma') is None
     True
+    >>> check_email('XXXXXX-XXXX@mail.dk') is None  # a CPR number, masked
+    True
     """
+    if _MASKED_CPR in token.lower():
+        return None
     try:
         checked = validate_email(token, check_deliverability=check_deliverability)
     except EmailNotValidError:
@@ -130,6 +139,7 @@ def _plainly_valid(token: pl.Expr) -> pl.Expr:
     return (
         token.str.contains(_PLAIN_VALID)
         & ~token.str.contains(_NEEDS_A_CLOSER_LOOK)
+        & ~token.str.contains(_MASKED_CPR, literal=True)
         & (local_length <= _MAX_LOCAL)
         & (token.str.len_bytes() <= _MAX_ADDRESS)
     )

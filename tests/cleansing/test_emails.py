@@ -171,3 +171,13 @@ def test_check_deliverability_reaches_email_validator(monkeypatch: pytest.Monkey
     calls.clear()
     normalise_emails(_frame(["jens@firma.dk", "info@æblemand.dk"]))
     assert calls == [{"email": "info@æblemand.dk", "check_deliverability": False}]
+
+
+def test_an_address_that_held_a_cpr_number_is_no_way_to_reach_the_customer() -> None:
+    """``0101901234@mail.dk`` is read masked, ``XXXXXX-XXXX@mail.dk``: a valid-looking address
+    no mail reaches. It is invalid, so the customer is not taken for reachable by it."""
+    frame = pl.DataFrame({"raw_email": ["XXXXXX-XXXX@mail.dk", "jens@firma.dk; XXXXXX-XXXX@b.dk"]})
+    out = normalise_emails(frame)
+    assert out["email"].to_list() == [None, "jens@firma.dk"]
+    assert out["flag_INVALID_EMAIL"].to_list() == [True, True]
+    assert parse_emails("XXXXXX-XXXX@mail.dk") == []
