@@ -81,6 +81,11 @@ _GLUED_NUMBER = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?(?:[\s,.\-].*)?)$"
 _AFTER_FIRST_COMMA = r"^[^,]*,\s*(.+)$"
 # What a flat, suite or unit number follows at the end of a line read number first.
 _UNIT_BEFORE_NUMBER = r"(?i)[\s,](?:flat|apt|apartment|suite|ste|unit|room|rm|#)\.?\s*#?$"
+# A flat, suite or unit at the end of a street read number first, without a comma before it
+# (``1 Main St Apt 4``, ``350 Fifth Avenue Suite 100``, ``12 High Street #3``).
+_UNIT_AT_END = (
+    r"(?i)\s+((?:flat|apt|apartment|suite|ste|unit|room|rm)\.?\s*#?\s*\w{1,6}|#\s*\w{1,6})$"
+)
 # The same before a comma and a floor (``Vestergade12B, 2. th``, ``Søndergade12, 3.``): the floor
 # is a number of its own, which the line's number must not be taken for.
 _GLUED_BEFORE_FLOOR = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?)\s*,\s*(\S.*)$"
@@ -454,7 +459,7 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         # Without a number the street is the first segment (``Lundgården, …``).
         _street=pl.coalesce(
             _without_tail(rest, "_number_parts"),
-            first.struct.field("street").str.strip_chars(" ,"),
+            first.struct.field("street").str.replace(_UNIT_AT_END, "").str.strip_chars(" ,"),
             pl.when(~has_number).then(only_where(~has_number, rest).str.extract(r"^([^,]+)", 1)),
         ),
         _number=pl.coalesce(
@@ -471,7 +476,12 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         _after_text=pl.coalesce(
             number.struct.field("rest"),
             pl.when(first.struct.field("number").is_not_null()).then(
-                rest.str.extract(_AFTER_FIRST_COMMA, 1)
+                pl.concat_str(
+                    first.struct.field("street").str.extract(_UNIT_AT_END, 1),
+                    rest.str.extract(_AFTER_FIRST_COMMA, 1),
+                    separator=", ",
+                    ignore_nulls=True,
+                ).replace("", None)
             ),
         )
         .str.strip_chars(" ,.-")

@@ -251,6 +251,11 @@ def test_a_flat_or_suite_after_a_number_first_line_is_no_house_number() -> None:
         ("gb", "10 Downing Street, Flat 2", "SW1A 2AA", "London", "GB"),
         ("us", "350 Fifth Avenue, Suite 100", "10118", "New York", "US"),
         ("dk", "Vestergade 12, 2. th", "8000", "Aarhus C", None),
+        # without a comma the flat stayed in the street: "Main St Apt 4"
+        ("apt", "1 Main St Apt 4", "10001", "New York", "US"),
+        ("hash", "12 High Street #3", "SW1A 1AA", "London", "GB"),
+        ("both", "1 Main St Apt 4, Springfield", "62701", "Springfield", "US"),
+        ("road", "12 Unit Road", "SW1A 1AA", "London", "GB"),
     ]
     by_id = _foreign(
         [
@@ -266,4 +271,8 @@ def test_a_flat_or_suite_after_a_number_first_line_is_no_house_number() -> None:
         "gb": ("Downing Street", "10", "Flat 2"),
         "us": ("Fifth Avenue", "350", "Suite 100"),
         "dk": ("Vestergade", "12", None),
+        "apt": ("Main St", "1", "Apt 4"),
+        "hash": ("High Street", "12", "#3"),
+        "both": ("Main St", "1", "Apt 4, Springfield"),
+        "road": ("Unit Road", "12", None),
     }
