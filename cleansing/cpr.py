@@ -3,8 +3,9 @@
 A CPR number is ten digits, ``DDMMYY-SSSS``: a birth date and a four-digit serial whose first
 digit gives the century (0–3: 1900s; 4 and 9: 2000s up to year 36, else 1900s; 5–8: 2000s up to
 year 57, else 1800s). Customers' data holds it as ``010190-1234``, ``0101901234`` or
-``010190 1234``. The modulus-11 check is not used: numbers issued since 2007 need not satisfy it.
-The date must exist: ``300290-1234`` is not a CPR number, ``290200-4321`` is (29 February 2000),
+``010190 1234``, and a note now and then as ``01.01.90-1234`` (masked as the dashed form is).
+The modulus-11 check is not used: numbers issued since 2007 need not satisfy it. The date must
+exist: ``300290-1234`` is not a CPR number, ``290200-4321`` is (29 February 2000),
 ``290200-1234`` is not (1900 was not a leap year). Birth dates in the future are not rejected —
 masking a number that merely looks like a CPR number costs less than leaking one.
 
@@ -46,25 +47,29 @@ MASK: Final = "XXXXXX-XXXX"
 _HYPHEN: Final = "[-‐‑–]"  # hyphen-minus, hyphen, non-breaking hyphen, en dash
 _ANY_SEPARATOR: Final = "[-‐‑– \u00a0]?"
 
-# Day and month that exist in every year, followed by the two-digit year.
-_DAY_MONTH_YEAR: Final = (
-    "(?:(?:0[1-9]|[12][0-9]|3[01])(?:0[13578]|1[02])"
-    "|(?:0[1-9]|[12][0-9]|30)(?:0[469]|11)"
-    "|(?:0[1-9]|1[0-9]|2[0-8])02)[0-9]{2}"
-)
 
-
-def _cpr_pattern(separator: str) -> str:
-    """A CPR number with a valid date; 29 February only in leap years (2000, not 1900)."""
-    leap_years = "(?:0[48]|[2468][048]|[13579][26])"
+def _day_month_year(dot: str) -> str:
+    """Day and month that exist in every year, then the two-digit year; ``dot`` between them."""
     return (
-        f"(?:{_DAY_MONTH_YEAR}{separator}[0-9]{{4}}"
-        f"|2902(?:{leap_years}{separator}[0-9]{{4}}|00{separator}[4-9][0-9]{{3}}))"
+        f"(?:(?:0[1-9]|[12][0-9]|3[01]){dot}(?:0[13578]|1[02])"
+        f"|(?:0[1-9]|[12][0-9]|30){dot}(?:0[469]|11)"
+        f"|(?:0[1-9]|1[0-9]|2[0-8]){dot}02){dot}[0-9]{{2}}"
     )
 
 
-CPR_ANY: Final = _cpr_pattern(_ANY_SEPARATOR)
-CPR_HYPHENATED: Final = _cpr_pattern(_HYPHEN)
+def _cpr_pattern(separator: str, dot: str = "") -> str:
+    """A CPR number with a valid date; 29 February only in leap years (2000, not 1900)."""
+    leap_years = "(?:0[48]|[2468][048]|[13579][26])"
+    return (
+        f"(?:{_day_month_year(dot)}{separator}[0-9]{{4}}"
+        f"|29{dot}02{dot}(?:{leap_years}{separator}[0-9]{{4}}|00{separator}[4-9][0-9]{{3}}))"
+    )
+
+
+# The birth date written with dots before the serial (``23.05.67-1235``): a CPR number in a note.
+_CPR_DOTTED: Final = _cpr_pattern(_HYPHEN, r"\.")
+CPR_ANY: Final = f"(?:{_cpr_pattern(_ANY_SEPARATOR)}|{_CPR_DOTTED})"
+CPR_HYPHENATED: Final = f"(?:{_cpr_pattern(_HYPHEN)}|{_CPR_DOTTED})"
 
 # Replacement patterns keep the boundary characters in groups 1 and 2.
 _ANY_IN_TEXT: Final = f"(^|[^0-9])({CPR_ANY})([^0-9]|$)"
@@ -73,7 +78,9 @@ _HYPHENATED_STANDALONE: Final = f"(^|{_STANDALONE_CHARS})({CPR_HYPHENATED})({_ST
 _REPLACEMENT: Final = f"${{1}}{MASK}${{3}}"
 
 _KEYWORD: Final = r"(?i)cpr|person\s*-?\s*n(?:umme)?r|pers\.\s*nr|fødselsnummer|født"
-_TEN_DIGITS_ANYWHERE: Final = f"[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}"
+_TEN_DIGITS_ANYWHERE: Final = (
+    f"[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}|[0-9]{{2}}\\.[0-9]{{2}}\\.[0-9]{{2}}{_HYPHEN}[0-9]{{4}}"
+)
 _WHOLE_CELL_TEN_DIGITS: Final = f"^\\s*[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}\\s*$"
 _WHOLE_CELL_CPR: Final = f"^\\s*{CPR_ANY}\\s*$"
 

@@ -252,3 +252,19 @@ def test_a_cpr_number_in_a_foreign_records_name_is_still_masked() -> None:
     out = mask_cpr(df)
     assert out["raw_name"].to_list() == [f"Sven Berg {MASK}"]
     assert out["raw_phone"].to_list() == ["0701234567"]
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("personnr 23.05.67-1235", f"personnr {MASK}"),
+        ("født 29.02.00-4321, ring efter 16", f"født {MASK}, ring efter 16"),
+        ("29.02.00-1234", "29.02.00-1234"),  # 1900 had no 29 February
+        ("faktura 31.02.23-0042", "faktura 31.02.23-0042"),  # no such date
+        ("møde 01.01.2024-1234", "møde 01.01.2024-1234"),  # a four-digit year
+    ],
+)
+def test_a_birth_date_written_with_dots_before_the_serial(text: str, masked: str) -> None:
+    assert mask_text(text) == masked
+    frame = mask_cpr(pl.DataFrame({"src_Note": [text, "god kunde"]}))
+    assert frame["src_Note"].to_list() == [masked, "god kunde"]
