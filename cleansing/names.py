@@ -602,9 +602,13 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     )
     # The legal form is found in the text as typed (``… IS`` is I/S only in capitals); the same
     # match places the canonical form in the proper-cased display name below.
+    # A person's name with a remark after it (``Hansen, Jens (privat)``, ``Jens Hansen - ring efter
+    # 16``) is read without it; the remark stays in the name as typed.
+    frame = frame.with_columns(_bare=text.str.replace(_REMARK, ""))
+    bare = pl.col("_bare")
     frame = frame.with_columns(
         _display_parts=text.str.extract_groups(_legal_forms().suffix_pattern),
-        _comma=text.str.extract_groups(_COMMA_PERSON),
+        _comma=bare.str.extract_groups(_COMMA_PERSON),
     )
     frame = frame.with_columns(
         _form=_normalised_variant(pl.col("_display_parts").struct.field("form"))
@@ -624,7 +628,11 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     is_comma = pl.col("_is_comma")
     frame = frame.with_columns(
         _text=pl.when(is_comma)
-        .then(pl.concat_str(comma_first, pl.lit(" "), comma_last))
+        .then(
+            pl.concat_str(
+                comma_first, pl.lit(" "), comma_last, text.str.slice(bare.str.len_chars())
+            )
+        )
         .otherwise(text),
     )
     # A name turned round (``Hansen, Jens``) has no legal form, so its display parts are null.
@@ -641,12 +649,16 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     display = pl.col("_display")
     frame = frame.with_columns(_owner=display.str.extract(_OWNER, 1))
     owner = pl.col("_owner")
+    frame = frame.with_columns(_display_bare=display.str.replace(_REMARK, ""))
+    display_bare = pl.col("_display_bare")
     person_like = (
-        pl.col("legal_form").is_null() & ~pl.col("_business") & display.str.contains(_PERSON_NAME)
+        pl.col("legal_form").is_null()
+        & ~pl.col("_business")
+        & display_bare.str.contains(_PERSON_NAME)
     )
     owner_like = (pl.col("legal_form") == "ENK") & owner.str.contains(_PERSON_NAME)
     frame = frame.with_columns(
-        _split=pl.when(person_like).then(display).when(owner_like).then(owner),
+        _split=pl.when(person_like).then(display_bare).when(owner_like).then(owner),
     )
     frame = frame.with_columns(
         _split_parts=pl.col("_split")
@@ -657,7 +669,7 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     # A name turned round keeps its own split: ``Hansen Møller, Jens`` → ``Jens`` +
     # ``Hansen Møller``, cut from the proper-cased display name.
     comma_first_cased = display.str.head(comma_first.str.len_chars().cast(pl.Int64))
-    comma_last_cased = display.str.tail(comma_last.str.len_chars().cast(pl.Int64))
+    comma_last_cased = display_bare.str.tail(comma_last.str.len_chars().cast(pl.Int64))
     frame = frame.with_columns(
         name=pl.coalesce(
             display,

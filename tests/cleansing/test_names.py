@@ -150,6 +150,16 @@ def test_real_names_are_not_missing() -> None:
     assert out["flag_MISSING_NAME"].to_list() == [False, False, False, False]
 
 
+def test_a_persons_name_with_a_remark_is_split_without_it() -> None:
+    """``Hansen, Jens (privat)`` and ``Jens Hansen - ring efter 16`` had no first and last name,
+    so the pair with ``Jens Hansen`` was compared without them. The remark stays in the name."""
+    out = _names(raw_name=["Hansen, Jens (privat)", "Jens Hansen - ring efter 16"])
+    assert out["name"].to_list() == ["Jens Hansen (privat)", "Jens Hansen - ring efter 16"]
+    assert out["first_name"].to_list() == ["Jens", "Jens"]
+    assert out["last_name"].to_list() == ["Hansen", "Hansen"]
+    assert out["name_key"][0] == "jens hansen"
+
+
 def test_family_name_first_with_comma_is_turned_round() -> None:
     out = _names(raw_name=["Hansen, Jens", "HANSEN MØLLER, JENS PETER", "Hansen Byg, ApS"])
     assert out["name"].to_list() == [
