@@ -483,6 +483,8 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
                     ignore_nulls=True,
                 ).replace("", None)
             ),
+            # a line without a number: what follows its street (``Lundgården, Vester Hassing``)
+            pl.when(~has_number).then(rest.str.extract(_AFTER_FIRST_COMMA, 1)),
         )
         .str.strip_chars(" ,.-")
         .replace("", None),

@@ -341,7 +341,7 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # per input, or a line's number written into an empty number cell would stand in both.
     street_shaped = (
         pl.when(pl.lit(in_input["house_number"]))
-        .then(street)
+        .then(pl.when(number.is_null()).then(_joined([street, extra], ", ")).otherwise(street))
         .when(number_first)
         .then(_joined([number, street], " "))
         .when(has["floor"] | has["door"])

@@ -289,3 +289,24 @@ def test_floor_and_door_without_columns_of_their_own_go_back_where_they_were(
     update = read_excel_csv(out / "reimport" / "customers_update.csv")
     assert update["Etage"].to_list() == ["2. th", "2. th", "st"]
     assert read_excel_csv(_cleanse_again(floors, out) / "changes.csv").height == 0
+
+
+def test_a_village_after_a_street_without_a_number_goes_back(tmp_path: Path) -> None:
+    """``Lundgården, Vester Hassing``: a farm without a house number and its village. The
+    village was dropped from the line written back, in a one-line address column and in a
+    street column beside a house-number column alike."""
+    for header, row in (
+        ("Kundenr;Navn;Adresse;Postnr;By", "1;Lund ApS;Lundgården, Vester Hassing;9310;Vodskov"),
+        (
+            "Kundenr;Navn;Vejnavn;Husnr;Postnr;By",
+            "1;Lund ApS;Lundgården, Vester Hassing;;9310;Vodskov",
+        ),
+    ):
+        run = tmp_path / header.split(";")[2]
+        run.mkdir()
+        out = cleanse_text(run, f"{header}\n{row}\n")
+        records = pl.read_parquet(out / "records.parquet")
+        assert records.select("street", "address_extra").row(0) == ("Lundgården", "Vester Hassing")
+        update = read_excel_csv(out / "reimport" / "customers_update.csv")
+        assert update[header.split(";")[2]].to_list() == ["Lundgården, Vester Hassing"]
+        assert read_excel_csv(_cleanse_again(run, out) / "changes.csv").height == 0
