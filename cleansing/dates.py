@@ -14,7 +14,9 @@ Accepted, whole-value only (no date is guessed out of other text):
 ============================  =================================================
 ISO 8601                      ``1980-04-09``, ``1980-04-09T13:45:00.123+02:00``
 digits                        ``19800409`` (year first), ``09041980`` (day first)
-day first, any separator      ``9-4-1980``, ``09.04.1980``, ``9/4/1980``, ``09.04.80``
+day first, any separator      ``9-4-1980``, ``09.04.1980``, ``9/4/1980``, ``09.04.80``, ``1/3-2024``
+year first, ``/`` or ``.``    ``1980/04/09``, ``1980.04.09``
+the month by name             ``9. april 1980``, ``09-Apr-1980``, ``1. marts 24`` (Danish, English)
 Excel serial day numbers      ``29320`` (1980-04-09), ``29320.5`` (noon)
 ============================  =================================================
 
@@ -50,6 +52,17 @@ _ISO_DATE: Final = r"^(\d{4})-(\d{1,2})-(\d{1,2})"
 _ISO_TIME: Final = r"^\d{4}-\d{1,2}-\d{1,2}[T ](\d{1,2}):(\d{2})(?::(\d{2}))?"
 _DAY_FIRST: Final = (
     r"^(\d{1,2})[-./ ](\d{1,2})[-./ ](\d{4}|\d{2})(?:[T ,]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?$"
+)
+# ``2024/03/01``, ``2024.03.01``: year first with another separator than ISO's dash.
+_YEAR_FIRST: Final = r"^(\d{4})[./](\d{1,2})[./](\d{1,2})$"
+# ``1. marts 2024``, ``01-Mar-2024``, ``1 okt. 24``: the month by its Danish or English name.
+_MONTHS: Final = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "maj": 5, "may": 5, "jun": 6, "jul": 7, "aug": 8,
+    "sep": 9, "okt": 10, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+_MONTH_NAMED: Final = (
+    r"(?i)^(\d{1,2})\.?[\s\-/]*(jan|feb|mar|apr|maj|may|jun|jul|aug|sep|okt|oct|nov|dec)"
+    r"[a-zæøå]*\.?[\s\-/,]*(\d{4}|\d{2})$"
 )
 
 
@@ -113,6 +126,19 @@ def parse_date_parts(text: pl.Expr, *, birth: bool, today: date) -> tuple[pl.Exp
         + _int(dmy.struct.field("6")).fill_null(0)
     )
 
+    ymd = text.str.extract_groups(_YEAR_FIRST)
+    ymd_date = _ymd(
+        _int(ymd.struct.field("1")), _int(ymd.struct.field("2")), _int(ymd.struct.field("3"))
+    )
+    named = text.str.extract_groups(_MONTH_NAMED)
+    named_date = _ymd(
+        _year(named.struct.field("3"), birth=birth, today=today),
+        named.struct.field("2")
+        .str.to_lowercase()
+        .replace_strict(_MONTHS, default=None, return_dtype=pl.Int32),
+        _int(named.struct.field("1")),
+    )
+
     serial = text.str.extract(_EXCEL_SERIAL, 0).cast(pl.Float64, strict=False)
     # An 8-digit number is a date written without separators, never a serial.
     serial = pl.when(digits.is_null() & (serial >= 1) & (serial < 109575)).then(serial)
@@ -123,6 +149,8 @@ def parse_date_parts(text: pl.Expr, *, birth: bool, today: date) -> tuple[pl.Exp
         iso_date,
         pl.when(plausible_year_first).then(year_first).otherwise(day_first_digits),
         dmy_date,
+        ymd_date,
+        named_date,
         serial_date,
     )
     seconds = (

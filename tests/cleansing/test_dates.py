@@ -26,7 +26,10 @@ def dates(values: list[str | None], field: str = "date_of_birth") -> pl.DataFram
 @pytest.mark.parametrize(
     "written",
     ["1980-04-09", "19800409", "09041980", "9-4-1980", "09.04.1980", "9/4/1980", "09.04.80",
-     " 1980-04-09 ", "29320", "1980-04-09T13:45:00+02:00", "9 4 1980"],
+     " 1980-04-09 ", "29320", "1980-04-09T13:45:00+02:00", "9 4 1980",
+     # the Danish day/month-year, year first with slashes or dots, the month by name
+     "9/4-1980", "1980/04/09", "1980.04.09", "9. april 1980", "09-Apr-1980", "9 APR 80",
+     "9. apr. 1980"],
 )  # fmt: skip
 def test_every_spelling_of_one_birth_date_agrees(written: str) -> None:
     out = dates([written])
@@ -35,8 +38,10 @@ def test_every_spelling_of_one_birth_date_agrees(written: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "written", ["31-02-1980", "1980-13-01", "30.02.80", "0", "hello", "2030-01-01", "1980-04"]
-)
+    "written",
+    ["31-02-1980", "1980-13-01", "30.02.80", "0", "hello", "2030-01-01", "1980-04",
+     "30. februar 1980", "april 1980", "9. april", "1980/02/30"],
+)  # fmt: skip
 def test_impossible_birth_dates_are_flagged_not_invented(written: str) -> None:
     out = dates([written])
     assert out["date_of_birth"].to_list() == [None]
