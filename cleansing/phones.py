@@ -196,12 +196,20 @@ def split_extension(part: str) -> tuple[str, str | None]:
 MAX_PART_LENGTH: Final = 250
 
 
+# ``+45 (0) 20304050``: the international form's "(0)", a trunk prefix the country may not have
+# (Denmark has none); written after a country code it is no digit of the number.
+_TRUNK_ZERO: Final = re.compile(r"((?:\+|(?<![0-9])00)[0-9]{1,3})\s*\(0\)")
+
+
 def numbers_in_part(part: str, region: str) -> list[str]:
     """The valid numbers in one part of a value (split, extension cut off), the reference's way.
 
     >>> numbers_in_part('20304050 30405060', 'DK')
     ['+4520304050', '+4530405060']
+    >>> numbers_in_part('+45 (0) 20304050', 'DK')
+    ['+4520304050']
     """
+    part = _TRUNK_ZERO.sub(r"\1 ", part)
     try:
         number = phonenumbers.parse(part, region)
     except NumberParseException:

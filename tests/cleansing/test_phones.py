@@ -503,3 +503,12 @@ def test_local_numbers_or_a_danish_majority_decide_no_file_country() -> None:
     )
     assert set(danish["country"].to_list()) == {"DK"}
     assert danish["flag_INVALID_PHONE"].sum() == 12
+
+
+@pytest.mark.parametrize("written", ["+45 (0) 20304050", "+45(0)20 30 40 50", "0045 (0) 20304050"])
+def test_a_trunk_zero_in_brackets_after_the_country_code_is_no_digit(written: str) -> None:
+    """The international form's "(0)" is written out of habit; Denmark has no trunk prefix, so
+    read as a digit it made every such number invalid."""
+    assert parse_phone(written) == ["+4520304050"]
+    frame = pl.DataFrame({"raw_phone": [written], "raw_mobile": [None], "raw_country": [None]})
+    assert normalise_phones(frame)["phone_e164"].to_list() == ["+4520304050"]
