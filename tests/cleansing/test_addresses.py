@@ -436,3 +436,15 @@ def test_an_ordinal_street_typed_in_lower_case_keeps_its_ordinal() -> None:
     )
     assert out["street"].to_list() == ["W. 52nd St.", "7th Ave.", "1st Avenue", "3rd St."]
     assert out["house_number"].to_list() == ["21", "854", "1", "3"]
+
+
+@pytest.mark.parametrize(
+    ("written", "iso"),
+    [("Nederland", "NL"), ("Belgique", "BE"), ("België", "BE"), ("Suisse", "CH"), ("Eesti", "EE"),
+     ("Tyrkiet", "TR"), ("Sydafrika", "ZA"), ("New Zealand", "NZ"), ("Northern Ireland", "GB"),
+     ("Thailand", "TH"), ("TH", None), ("tv", None)],
+)  # fmt: skip
+def test_a_country_as_its_customers_write_it(written: str, iso: str | None) -> None:
+    """A country column's native and Danish names; a two-letter code that is also a door (``th``,
+    ``tv``) names no country."""
+    assert pl.select(country_code(pl.lit(written))).item() == iso
