@@ -27,6 +27,7 @@ from typing import Final
 
 import polars as pl
 
+from datavask.cleansing.cpr import MASK
 from datavask.cleansing.names import collapse_whitespace, fold, only_where, proper_case, text_key
 from datavask.cleansing.reference import load_reference
 from datavask.cleansing.schema import whole_number
@@ -326,7 +327,9 @@ def _floor_door_text(expr: pl.Expr) -> pl.Expr:
 
 # A CPR number noted in an address (``Algade 3, 2. th (cpr 0101901234)``), masked when the input
 # was read, is no part of it: left in, the floor and door before it are not read.
-_CPR_REMARK = r"(?i)[\s,;(\-–]*(?:(?:cpr|personn(?:umme)?r|pers)[\w.\-]*\s*:?\s*)?X{6}-X{4}\)?"
+_CPR_REMARK = (
+    r"(?i)[\s,;(\-–]*(?:(?:cpr|personn(?:umme)?r|pers)[\w.\-]*\s*:?\s*)?" + re.escape(MASK) + r"\)?"
+)
 
 
 def _address_line(expr: pl.Expr) -> pl.Expr:

@@ -161,7 +161,7 @@ _PERSON_TEXT_COLUMNS: Final = frozenset(f"raw_{f}" for f in PERSON_TEXT_FIELDS)
 
 # Canonical fields that hold phone numbers: a foreign record's own number there is no CPR number.
 PHONE_FIELDS: Final = ("phone", "mobile")
-_PHONE_COLUMNS: Final = frozenset(f"raw_{f}" for f in PHONE_FIELDS)
+_PHONE_COLUMNS: Final = tuple(f"raw_{f}" for f in PHONE_FIELDS)
 _COUNTRY_COLUMN: Final = "raw_country"
 
 

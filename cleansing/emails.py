@@ -36,6 +36,7 @@ from typing import Final
 import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
+from datavask.cleansing.cpr import MASK
 from datavask.cleansing.schema import flag, raw, stage_text
 
 # Unicode White_Space, spelled out so Python's re and polars' regex engine split alike.
@@ -61,8 +62,8 @@ _NEEDS_A_CLOSER_LOOK: Final = r"\.(?:arpa|invalid|local|localhost|onion|test)$|@
 # Plainly invalid: not exactly one @ with text on both sides, or an ASCII domain without a dot;
 # or holding a masked CPR number (``0101901234@mail.dk`` was read as ``xxxxxx-xxxx@mail.dk``: an
 # address no mail reaches, which must not count as a way to reach the customer).
-_MASKED_CPR: Final = "xxxxxx-xxxx"
-_PLAIN_INVALID: Final = rf"^[^@]*$|^@|@$|@.*@|^[\x00-\x7f]*@[^.]*$|{_MASKED_CPR}"
+_MASKED_CPR: Final = MASK.lower()  # tokens are lower-cased
+_PLAIN_INVALID: Final = rf"^[^@]*$|^@|@$|@.*@|^[\x00-\x7f]*@[^.]*$|{re.escape(_MASKED_CPR)}"
 # Shorter than these limits, email-validator checks nothing more about lengths.
 _MAX_LOCAL: Final = 64
 _MAX_ADDRESS: Final = 254

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from datavask.cleansing.cpr import MASK, PERSON_TEXT_FIELDS, mask_cpr, mask_message
-from datavask.cleansing.schema import RAW_PREFIX, SRC_PREFIX
+from datavask.cleansing.schema import RAW_PREFIX, SRC_PREFIX, raw
 
 if TYPE_CHECKING:
     from datavask.connectors.files import InputInfo
 
 BeforeMasking = Callable[[pl.DataFrame], pl.DataFrame]
-PERSON_ID = f"{RAW_PREFIX}person_id"
+PERSON_ID = raw("person_id")
 
 
 def mask_input(
