@@ -222,10 +222,18 @@ def check_bridges(
         left, right = label.gather(frame["_l"]), label.gather(frame["_r"])
         return frame.filter((left == right) & left.is_in(affected.implode()))
 
-    across = _LinkSums(within(compared).select("_l", "_r", "match_weight").rows())
     ordered = within(edges).sort(["match_weight", "_l", "_r"], descending=[True, False, False])
+    # The certain links before the first weak one join whatever the order: joined at once here,
+    # and the compared pairs summed per two of the groups they make, so that the loop below takes
+    # the weak links and the groups' sums alone (PatentsView: 1.4M compared pairs, 0.1M weak).
+    certain_first = ordered.select(pl.col("certain").not_().arg_max()).item()
+    if ordered.height and bool(ordered["certain"].all()):
+        certain_first = ordered.height
+    head = ordered.head(certain_first)
+    group = connected_components(len(labels), head["_l"].to_numpy(), head["_r"].to_numpy())
+    across = _LinkSums.of_groups(group, head, within(compared))
     refused = []
-    for a, b, certain in ordered.select("_l", "_r", "certain").rows():
+    for a, b, certain in ordered.slice(certain_first).select("_l", "_r", "certain").rows():
         ra, rb = across.find(a), across.find(b)
         if ra == rb:
             continue
@@ -253,6 +261,42 @@ class _LinkSums:
                 stats = self.links.setdefault(x, {}).setdefault(y, [0.0, 0.0])
                 stats[0] += w
                 stats[1] += 1
+
+    @classmethod
+    def of_groups(
+        cls, group: np.ndarray, joined: pl.DataFrame, compared: pl.DataFrame
+    ) -> _LinkSums:
+        """The sums after the ``joined`` links (``_l``, ``_r``) were taken, ``group`` each record's
+        group (its smallest member): the ``compared`` pairs (``_l``, ``_r``, ``match_weight``)
+        summed per two groups, sorted, and every record of a group of two or more under it."""
+        at = pl.Series(group)
+        across = (
+            compared.select(
+                at.gather(compared["_l"]).alias("_a"),
+                at.gather(compared["_r"]).alias("_b"),
+                "match_weight",
+            )
+            .filter(pl.col("_a") != pl.col("_b"))
+            .select(
+                pl.min_horizontal("_a", "_b").alias("_a"),
+                pl.max_horizontal("_a", "_b").alias("_b"),
+                "match_weight",
+            )
+            .group_by("_a", "_b")
+            .agg(pl.col("match_weight").sort().sum().alias("total"), pl.len().alias("count"))
+            .sort("_a", "_b")
+        )
+        sums = cls([])
+        for a, b, total, count in across.rows():
+            sums.links.setdefault(a, {})[b] = [total, float(count)]
+            sums.links.setdefault(b, {})[a] = [total, float(count)]
+        members = pl.concat([joined["_l"], joined["_r"]]).unique().cast(pl.Int64)
+        grouped = pl.DataFrame({"_x": members, "_g": at.gather(members)})
+        for x, g in grouped.rows():
+            sums.parent[x] = g
+        for g, size in grouped.group_by("_g").len().rows():
+            sums.sizes[g] = size
+        return sums
 
     def find(self, x: int) -> int:
         root = x
