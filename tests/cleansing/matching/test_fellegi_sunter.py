@@ -360,6 +360,41 @@ def test_a_whole_name_at_most_one_other_customer_holds_keeps_the_weight_of_its_p
     assert scored["w_first_name"].item() == pytest.approx(math.log2(0.8 / ((40 + holders) / total)))
 
 
+def _one_name(holders: int, first_elsewhere: int) -> pl.DataFrame:
+    """``holders`` customers named "hiroyuki mizuno", ``first_elsewhere`` more named "hiroyuki"
+    with other surnames, and 950 persons of other names."""
+    names = [("hiroyuki", "mizuno")] * holders
+    names += [("hiroyuki", f"other{i}") for i in range(first_elsewhere)]
+    names += [(f"first{i}", f"last{i}") for i in range(950)]
+    rows = [
+        {"record_id": str(i), "customer_type": "person", "first_name_key": f, "last_name_key": n}
+        for i, (f, n) in enumerate(names)
+    ]
+    return prepare_records(frame(rows))
+
+
+def test_a_whole_name_whose_parts_are_never_held_apart_keeps_the_weight_of_its_parts() -> None:
+    """21 of 971 customers are "hiroyuki mizuno", and no one else holds either part: one inventor
+    whose mentions the clusters keep apart by employer and city (PatentsView), not 21 namesakes
+    whose parts go together by chance. Counting them as namesakes would keep them apart because
+    they were kept apart; the parts weigh what they weigh apart."""
+    records = _one_name(21, 0)
+    scored = score_pairs(_names_compared(records, [(0, 1)]), _name_model(records))
+    assert scored["w_first_name"].item() == pytest.approx(math.log2(0.8 / (21 / 971)))
+    assert scored["w_last_name"].item() == pytest.approx(math.log2(0.8 / (21 / 971)))
+
+
+def test_the_whole_name_counts_at_most_as_many_others_as_a_part_has_other_partners() -> None:
+    """Three other surnames beside "hiroyuki" (of 974 customers): at most three customers besides
+    the pair's two are taken for namesakes, at the low end 3 − √3."""
+    records = _one_name(21, 3)
+    scored = score_pairs(_names_compared(records, [(0, 1)]), _name_model(records))
+    names = scored["w_first_name"].item() + scored["w_last_name"].item()
+    assert names == pytest.approx(math.log2(0.8 * 0.8 / ((3 - math.sqrt(3)) / 974)))
+    parts = math.log2(0.8 / (24 / 974)) + math.log2(0.8 / (21 / 974))
+    assert names < parts - 1.0
+
+
 def test_the_whole_name_scores_the_same_from_encoded_values_and_from_text() -> None:
     records = _namesakes(10)
     model = _name_model(records)
