@@ -230,8 +230,8 @@ def check_bridges(
     if ordered.height and bool(ordered["certain"].all()):
         certain_first = ordered.height
     head = ordered.head(certain_first)
-    group = connected_components(len(labels), head["_l"].to_numpy(), head["_r"].to_numpy())
-    across = _LinkSums.of_groups(group, head, within(compared))
+    joined = connected_components(len(labels), head["_l"].to_numpy(), head["_r"].to_numpy())
+    across = _LinkSums.of_groups(joined, head, within(compared))
     refused = []
     for a, b, certain in ordered.slice(certain_first).select("_l", "_r", "certain").rows():
         ra, rb = across.find(a), across.find(b)
