@@ -15,6 +15,8 @@ task                  what it does
 ``keyed-i``           partition ``i`` keyed by every rule, cut into buckets
 ``kbucket-b``         bucket ``b`` of every partition, gathered (the shuffle)
 ``kheads-b``          the first keys of bucket ``b`` per sorted rule (the windows that span)
+``ksizes-b``          bucket ``b``'s blocks over the cap per rule (key and size)
+``kwhole``            the blocks over the cap compared whole, chosen among all buckets'
 ``kpairs-b``          bucket ``b``'s pairs per rule, cut by the row partition of ``_l``
 ``kmerged-p``         row partition ``p``'s pairs de-duplicated per rule and across rules
 ``kreport``           the blocking report and the oversized blocks
@@ -147,6 +149,11 @@ def partitioned_blocking(
     heads = [
         submit("kheads", b, sb.bucket_heads, bucket, rules) for b, bucket in enumerate(buckets)
     ]
+    oversized = [
+        submit("ksizes", b, _bucket_oversized, bucket, rules, settings.max_block_size)
+        for b, bucket in enumerate(buckets)
+    ]
+    whole = submit("kwhole", 0, sb.whole_keys, oversized, settings.whole_block_pairs)
     made = [
         submit(
             "kpairs",
@@ -156,7 +163,7 @@ def partitioned_blocking(
             heads[b + 1 :],
             rules,
             list(offsets),
-            {"max_block_size": settings.max_block_size, "link_only": link_only},
+            {"max_block_size": settings.max_block_size, "link_only": link_only, "whole": whole},
         )
         for b in range(parts)
     ]
@@ -187,6 +194,14 @@ def _bucket_pairs(
     from datavask.cleansing.matching.shuffled_blocking import bucket_pairs
 
     return bucket_pairs(bucket, following, rules, offsets, **options)
+
+
+def _bucket_oversized(
+    bucket: dict[str, pl.DataFrame], rules: Sequence[Any], max_block_size: int
+) -> dict[str, pl.DataFrame]:
+    from datavask.cleansing.matching.shuffled_blocking import bucket_oversized
+
+    return bucket_oversized(bucket, rules, max_block_size=max_block_size)
 
 
 def _pairs_for(made: tuple[list[dict[str, pl.DataFrame]], dict[str, Any]], part: int) -> Any:

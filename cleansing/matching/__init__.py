@@ -42,6 +42,7 @@ from datavask.cleansing.matching.blocking import (
     EVERY_PAIR_BUDGET,
     IDENTICAL,
     PAIR_SCHEMA,
+    WHOLE_BLOCK_PAIRS,
     BlockingRule,
     Candidates,
     candidate_pairs,
@@ -192,6 +193,10 @@ class MatchSettings:
       customer's records that share no key with each other but each with a third are then
       compared: historical_50k's blocking recall 0.8475 -> 0.9474 at +0.9 pairs per record,
       Chicago's F1 0.8951 -> 0.9048 (bench/README "Pairs through a common record");
+    - ``whole_block_pairs``: a rule's blocks over ``max_block_size`` are compared whole, the
+      smallest first, while their pairs together stay within this many
+      (:data:`~datavask.cleansing.matching.blocking.WHOLE_BLOCK_PAIRS`; 0: none), the rest only
+      where a finer key splits them;
     - ``pair_floor``: non-match pairs below this probability are left out of ``pairs``;
     - ``tf_passes``: how many times pairs are scored. From the second pass on, term frequencies
       count a value once per cluster of the pass before (a customer's duplicates do not make its
@@ -223,6 +228,7 @@ class MatchSettings:
     every_pair_budget: int = EVERY_PAIR_BUDGET
     prior: str = "candidates"
     two_hop_budget: float = TWO_HOP_BUDGET
+    whole_block_pairs: int = WHOLE_BLOCK_PAIRS
 
 
 @dataclass
@@ -237,10 +243,11 @@ class MatchResult:
     - ``clusters``: ``record_id``, ``cluster_id``, ``cluster_size``, ``in_review_pair``, one row
       per input record in input order.
     - ``blocking_report``: per blocking rule, records keyed, blocks, largest block, blocks over the
-      cap, their records and those of them compared through a finer key (``split_records``),
-      pairs generated and pairs new.
-    - ``oversized_blocks``: the blocks over the cap (``blocking_rule``, ``key``, ``size``),
-      compared only where a finer key split them.
+      cap not compared whole, their records and those of them compared through a finer key
+      (``split_records``), blocks over the cap compared whole (``whole_blocks``), pairs generated
+      and pairs new.
+    - ``oversized_blocks``: the blocks over the cap not compared whole (``blocking_rule``, ``key``,
+      ``size``), compared only where a finer key split them.
     - ``model``: the estimated Fellegi–Sunter parameters (``model.parameters()`` as a table).
     - ``summary``: counts, and seconds in all (``total_s``).
     - ``substeps``: seconds per sub-step (:data:`SUBSTEPS`, in that order), those of the scoring
@@ -669,6 +676,7 @@ def find_duplicates(
                     max_block_size=settings.max_block_size,
                     link_only=link_only,
                     apart_on=blocking_apart_on(settings),
+                    whole_block_pairs=settings.whole_block_pairs,
                 )
             elif blocking.report["blocking_rule"].to_list() != [r.name for r in rules]:
                 raise ValueError("the candidates were blocked with other rules than this file's")

@@ -37,9 +37,12 @@ from datavask.cleansing.matching.blocking import (
     _keyed,
     _neighbour_pairs,
     _star_pairs,
+    oversized_blocks,
     oversized_frame,
     pair_key,
     report_frame,
+    splits_oversized,
+    whole_blocks,
 )
 
 # How many keys per row partition and rule decide the sorted-neighbourhood buckets' ranges.
@@ -121,6 +124,26 @@ def bucket_heads(bucket: dict[str, pl.DataFrame], rules: Sequence[BlockingRule])
     }
 
 
+def bucket_oversized(
+    bucket: dict[str, pl.DataFrame], rules: Sequence[BlockingRule], *, max_block_size: int
+) -> dict[str, pl.DataFrame]:
+    """The bucket's blocks over ``max_block_size`` (``key``, ``size``) per rule whose blocks over
+    the cap may be compared whole (:func:`~.blocking.splits_oversized`)."""
+    return {
+        rule.name: oversized_blocks(bucket[rule.name], max_block_size)
+        for rule in rules
+        if not (is_sorted(rule) or rule.star or rule.every) and splits_oversized(rule)
+    }
+
+
+def whole_keys(oversized: Sequence[dict[str, pl.DataFrame]], budget: int) -> dict[str, pl.Series]:
+    """Per rule, the keys of the blocks over the cap compared whole
+    (:func:`~.blocking.whole_blocks`) from every bucket's :func:`bucket_oversized`: chosen among
+    all of the rule's blocks at once, as one machine chooses them."""
+    names = oversized[0].keys() if oversized else ()
+    return {name: whole_blocks(pl.concat([o[name] for o in oversized]), budget) for name in names}
+
+
 def bucket_pairs(
     bucket: dict[str, pl.DataFrame],
     following: Sequence[dict[str, pl.DataFrame]],
@@ -129,12 +152,14 @@ def bucket_pairs(
     *,
     max_block_size: int,
     link_only: bool,
+    whole: dict[str, pl.Series] | None = None,
 ) -> tuple[list[dict[str, pl.DataFrame]], dict[str, Any]]:
     """The pairs of one bucket, per rule, cut by the row partition of ``_l`` (``offsets``: each
     row partition's first ``_idx``); and the bucket's summary for the blocking report.
 
     ``following``: :func:`bucket_heads` of the buckets after this one, in order; a window that
-    runs past the bucket's last key continues into them."""
+    runs past the bucket's last key continues into them. ``whole``: :func:`whole_keys`, the blocks
+    over the cap compared whole (none without it)."""
     starts = pl.Series(offsets, dtype=pl.Int64)
     out: list[dict[str, pl.DataFrame]] = [{} for _ in offsets]
     summary: dict[str, Any] = {"stats": {}, "capped": [], "refined": {}}
@@ -152,7 +177,9 @@ def bucket_pairs(
         else:
             # a rule's own cap, as in candidate_pairs
             cap = max_block_size if rule.cap is None else min(rule.cap, max_block_size)
-            lazy_pairs, stats, capped, refined = _block_pairs(None, keyed, rule, cap, link_only)
+            lazy_pairs, stats, capped, refined = _block_pairs(
+                None, keyed, rule, cap, link_only, whole=(whole or {}).get(rule.name)
+            )
             summary["capped"].append(capped if rule.cap is None else capped.clear())
             summary["refined"][rule.name] = refined
         summary["stats"][rule.name] = stats
@@ -206,6 +233,7 @@ def blocking_summary(
             "capped_blocks": sum(s.get("capped_blocks", 0) for s in stats),
             "capped_records": sum(s.get("capped_records", 0) for s in stats),
             "split_records": pl.concat(refined).n_unique() if refined else 0,
+            "whole_blocks": sum(s.get("whole_blocks", 0) for s in stats),
             "pairs_generated": sum(c["generated"][name] for c in counts),
         }
         rows.append(row)

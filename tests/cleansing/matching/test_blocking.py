@@ -113,7 +113,7 @@ def test_sorted_neighbourhood_pairs_neighbours_within_the_window() -> None:
     assert found == {("aaa", "aab"), ("aab", "aac"), ("aac", "zzy"), ("zzz", "zzy")}
 
 
-def test_oversized_block_is_skipped_and_reported() -> None:
+def test_oversized_block_over_the_budget_is_skipped_and_reported() -> None:
     switchboard = "+4570101010"
     rows = [{"record_id": f"t{i}", "phone_e164": switchboard} for i in range(30)]
     rows += [
@@ -122,12 +122,40 @@ def test_oversized_block_is_skipped_and_reported() -> None:
     ]
     records = prepare_records(frame(rows))
     rules = tuple(r for r in default_rules() if r.name == "phone")
-    found = candidate_pairs(records, rules, max_block_size=10)
+    found = candidate_pairs(records, rules, max_block_size=10, whole_block_pairs=434)
     pairs, report, oversized = found.pairs, found.report, found.oversized
     assert pairs.height == 1  # x–y only, not the 435 pairs of the switchboard
     assert oversized.rows() == [("phone", switchboard, 30)]
     phone = report.filter(pl.col("blocking_rule") == "phone").row(0, named=True)
     assert (phone["capped_blocks"], phone["capped_records"], phone["largest_block"]) == (1, 30, 30)
+    assert phone["whole_blocks"] == 0
+
+
+def test_oversized_blocks_within_the_budget_are_compared_whole_smallest_first() -> None:
+    # Two switchboards over the cap of 10: 30 tenants (435 pairs) and 40 (780). A budget of 1,000
+    # pairs takes the smaller whole; the larger, alone within it, is not taken after it.
+    small, large = "+4570101010", "+4570202020"
+    rows = [{"record_id": f"s{i}", "phone_e164": small} for i in range(30)]
+    rows += [{"record_id": f"l{i}", "phone_e164": large} for i in range(40)]
+    rows += [
+        {"record_id": "x", "phone_e164": "+4522222222"},
+        {"record_id": "y", "phone_e164": "+4522222222"},
+    ]
+    records = prepare_records(frame(rows))
+    rules = tuple(r for r in default_rules() if r.name == "phone")
+    found = candidate_pairs(records, rules, max_block_size=10, whole_block_pairs=1_000)
+    pairs = _found(records, found.pairs)
+    assert len(pairs) == 435 + 1 and ("s0", "s29") in pairs and ("x", "y") in pairs
+    assert not any(a.startswith("l") for a, _ in pairs)
+    assert found.oversized.rows() == [("phone", large, 40)]
+    phone = found.report.row(0, named=True)
+    assert (phone["whole_blocks"], phone["capped_blocks"], phone["capped_records"]) == (1, 1, 40)
+    # Both within the budget: both whole, and nothing is left over the cap.
+    both = candidate_pairs(records, rules, max_block_size=10, whole_block_pairs=1_215)
+    assert both.pairs.height == 435 + 780 + 1 and both.oversized.height == 0
+    # A rule without finer keys (a rare key) never compares its common keys whole.
+    series = tuple(r for r in default_rules() if r.name == "phone_series")
+    assert candidate_pairs(records, series, max_block_size=10).pairs.height == 1
 
 
 def test_link_mode_pairs_only_across_sources() -> None:
@@ -244,7 +272,7 @@ def test_oversized_block_is_still_compared_through_a_finer_key() -> None:
     ]  # fmt: skip
     records = prepare_records(frame(rows))
     birth = tuple(r for r in default_rules() if r.name == "birth")
-    found = candidate_pairs(records, birth, max_block_size=10)
+    found = candidate_pairs(records, birth, max_block_size=10, whole_block_pairs=0)
     # 42 records over the cap of 10: not 861 pairs, but the one pair sharing a name key too.
     assert _found(records, found.pairs) == {("w1", "w2")}
     assert found.oversized.rows() == [("birth", "1600-01-01", 42)]
@@ -277,7 +305,8 @@ def test_a_name_block_abroad_without_postal_codes_is_split_by_city() -> None:
                 pl.Series("city", cities), pl.Series("postal_code", postal_codes, pl.String)
             )
         )
-        return _found(records, candidate_pairs(records, prefixes, max_block_size=20).pairs)
+        found = candidate_pairs(records, prefixes, max_block_size=20, whole_block_pairs=0)
+        return _found(records, found.pairs)
 
     kokubunji = sorted(f"k{i:02d}" for i in range(12))
     assert found([None] * 24) == {(a, b) for a in kokubunji for b in kokubunji if a < b}

@@ -17,6 +17,7 @@ from polars.testing import assert_frame_equal
 
 from datavask.cleansing.matching import shuffled_blocking as sb
 from datavask.cleansing.matching.blocking import (
+    WHOLE_BLOCK_PAIRS,
     BlockingRule,
     Candidates,
     candidate_pairs,
@@ -74,8 +75,13 @@ def distributed(
     keyed = [sb.keyed_partition(p, rules, apart, buckets, boundaries) for p in prepared]
     bucket = [sb.bucket_of([k[b] for k in keyed]) for b in range(buckets)]
     heads = [sb.bucket_heads(b, rules) for b in bucket]
+    budget = options.pop("whole_block_pairs", WHOLE_BLOCK_PAIRS)
+    sizes = [
+        sb.bucket_oversized(b, rules, max_block_size=options["max_block_size"]) for b in bucket
+    ]
+    whole = sb.whole_keys(sizes, budget)
     made = [
-        sb.bucket_pairs(bucket[b], heads[b + 1 :], rules, offsets, **options)
+        sb.bucket_pairs(bucket[b], heads[b + 1 :], rules, offsets, whole=whole, **options)
         for b in range(buckets)
     ]
     merged = [sb.merged_pairs([m[0][p] for m in made], names) for p in range(len(offsets))]
@@ -92,19 +98,32 @@ def _records() -> pl.DataFrame:
     return frame(rows)
 
 
-@pytest.mark.parametrize(("parts", "buckets"), [(23, 5), (8, 8)])
-def test_partitioned_blocking_finds_what_one_machine_finds(parts: int, buckets: int) -> None:
+@pytest.mark.parametrize(
+    ("parts", "buckets", "whole_block_pairs"),
+    [(23, 5, WHOLE_BLOCK_PAIRS), (8, 8, 3_000), (8, 8, 0)],
+)
+def test_partitioned_blocking_finds_what_one_machine_finds(
+    parts: int, buckets: int, whole_block_pairs: int
+) -> None:
     records = _records()
-    local = candidate_pairs(prepare_records(records), default_rules(), max_block_size=50)
-    found, prepared = distributed(records, parts, buckets, max_block_size=50, link_only=False)
+    options: dict[str, Any] = {"max_block_size": 50, "whole_block_pairs": whole_block_pairs}
+    local = candidate_pairs(prepare_records(records), default_rules(), **options)
+    found, prepared = distributed(records, parts, buckets, link_only=False, **options)
     assert_frame_equal(prepared, prepare_records(records))
     assert_frame_equal(found.pairs, local.pairs)
     assert_frame_equal(found.report, local.report)
     assert_frame_equal(found.oversized, local.oversized)
     assert_frame_equal(found.by_rule.sort(pl.all()), local.by_rule.sort(pl.all()))
-    # The traps are really there: capped and split blocks, copies, windows across buckets.
+    # The traps are really there: blocks over the cap compared whole (the switchboard's 2,415
+    # pairs fit 3,000; the 300 Jens Hansens' 44,850 do not) or split, copies, windows across
+    # buckets.
     report = {row["blocking_rule"]: row for row in local.report.iter_rows(named=True)}
-    assert report["phone"]["capped_blocks"] >= 1 and report["phone"]["split_records"] > 0
+    if whole_block_pairs:
+        assert report["phone"]["whole_blocks"] == 1 and report["phone"]["capped_blocks"] == 0
+    else:
+        assert report["phone"]["capped_blocks"] >= 1 and report["phone"]["split_records"] > 0
+    prefixes = report["name_prefixes"]
+    assert prefixes["whole_blocks" if whole_block_pairs > 44_850 else "capped_blocks"] >= 1
     assert report["identical"]["pairs_generated"] >= 4
     assert report["name_sorted"]["pairs_generated"] > 100
 
