@@ -1,7 +1,8 @@
 """Which input column holds which canonical field.
 
 Headers are matched after folding (case, spaces, punctuation), against synonyms in English, Danish
-and the customer exports of e-conomic, Dinero, Billy, HubSpot and Salesforce. A ``--mapping`` TOML
+and the customer exports of e-conomic, Dinero, Billy, HubSpot, Salesforce, Business Central,
+Uniconta, Dynamics 365 and Pipedrive. A ``--mapping`` TOML
 file (``[columns]`` from canonical field to input column) overrides the automatic choice; a date of
 birth written in three columns is named by a list, ``date_of_birth = ["by", "bm", "bd"]`` (year,
 month, day: :func:`load_date_parts`).
@@ -96,6 +97,8 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "shippingaddress",
         "leveringsadresse",
         "fakturaadresse",
+        # Dynamics 365's account and contact exports: "Address 1: Street 1"
+        "address1street1",
     ),
     "street": (
         "street",
@@ -122,6 +125,8 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "billingpostalcode",
         "mailingpostalcode",
         "shippingpostalcode",
+        "address1zippostalcode",  # Dynamics 365
+        "address1postalcode",
         # Salesforce's report headers: "Billing Zip/Postal Code"
         "zippostalcode",
         "billingzippostalcode",
@@ -144,6 +149,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "mailingcity",
         "shippingcity",
         "postby",
+        "address1city",  # Dynamics 365
     ),
     "country": (
         "country",
@@ -158,6 +164,8 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         # Business Central: Lande-/områdekode, Country/Region Code
         "landeområdekode",
         "countryregioncode",
+        "address1countryregion",  # Dynamics 365
+        "address1country",
     ),
     "phone": (
         "phone",
@@ -177,6 +185,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "workphone",
         "arbejdstelefon",
         "phoneno",
+        "mainphone",  # Dynamics 365's accounts
     ),
     "mobile": (
         "mobile",
@@ -288,6 +297,10 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "lastchanged",
         "changedate",
         "systemmodstamp",
+        # Dynamics 365: "Modified On", and "(Do Not Modify) Modified On" in an export made to be
+        # imported again
+        "modifiedon",
+        "donotmodifymodifiedon",
     ),
 }
 
@@ -316,11 +329,33 @@ def fold_header(header: str) -> str:
 _NUMBER_ALONE: Final = frozenset({"nr", "no"})
 
 
+# A header that names what the column belongs to before its field, as Pipedrive's exports do
+# ("Organization - Name", "Person - Email"): the field is read from what follows.
+_ENTITY_PREFIX: Final = re.compile(
+    r"\s*(?:organi[sz]ation|org|person|contact|company|account|customer|kunde|kontakt|"
+    r"virksomhed|firma)\s*[-–:]\s*(?P<field>.+)",
+    re.IGNORECASE,
+)
+
+
+def _field_of(column: str) -> str | None:
+    """The canonical field whose synonym ``column`` is, or is after an entity's name."""
+    field = _LOOKUP.get(fold_header(column))
+    if field is None and (prefixed := _ENTITY_PREFIX.fullmatch(column)):
+        field = _LOOKUP.get(fold_header(prefixed["field"]))
+    return field
+
+
 def auto_map(columns: Sequence[str]) -> dict[str, str]:
-    """Canonical field → input column, for every column whose header is a known synonym."""
+    """Canonical field → input column, for every column whose header is a known synonym, or one
+    after the name of what it belongs to (``Organization - Name``).
+
+    >>> auto_map(["Organization - ID", "Organization - Name", "Organization - Address"])["address"]
+    'Organization - Address'
+    """
     mapping: dict[str, str] = {}
     for column in columns:
-        field = _LOOKUP.get(fold_header(column))
+        field = _field_of(column)
         if field is not None and field not in mapping:
             mapping[field] = column
     # "Nr." beside a street is its house number; in a file without one (Business Central's

@@ -318,3 +318,58 @@ def test_more_system_headers_are_known(header: str, field: str) -> None:
     from datavask.connectors.mapping import auto_map
 
     assert auto_map(["Navn", "Adresse", header])[field] == header
+
+
+def test_a_dynamics_365_account_export_maps_its_address_phone_and_modified_date(
+    tmp_path: Path,
+) -> None:
+    """Dynamics 365 writes "Address 1: Street 1", "Address 1: ZIP/Postal Code", "Main Phone" and,
+    in an export made to be imported again, "(Do Not Modify) Modified On": unmapped, every
+    account was MISSING_ADDRESS and NO_CONTACT, and the most recent record was not known."""
+    path = tmp_path / "accounts.csv"
+    path.write_text(
+        "(Do Not Modify) Account,(Do Not Modify) Row Checksum,(Do Not Modify) Modified On,"
+        "Account Name,Main Phone,Address 1: Street 1,Address 1: City,"
+        "Address 1: ZIP/Postal Code,Address 1: Country/Region,Email,Account Number\n"
+        "a1b2,xx,05-03-2025 10:00,Hansen Byg ApS,20304050,Skovvej 3,Roskilde,4000,Danmark,"
+        "info@hansenbyg.dk,K-1001\n",
+        encoding="utf-8",
+    )
+    _, info = read_input(path)
+    assert info.mapping == {
+        "updated_at": "(Do Not Modify) Modified On",
+        "name": "Account Name",
+        "phone": "Main Phone",
+        "address": "Address 1: Street 1",
+        "city": "Address 1: City",
+        "postal_code": "Address 1: ZIP/Postal Code",
+        "country": "Address 1: Country/Region",
+        "email": "Email",
+        "record_id": "Account Number",
+    }
+
+
+def test_headers_named_after_what_they_belong_to_are_read_by_their_field(tmp_path: Path) -> None:
+    """Pipedrive names its columns "Organization - Name", "Person - Email": no header was a known
+    synonym, and the run stopped ("could not map any customer column"). A header that is no
+    synonym but is one after such a name ("Organization", "Person", "Contact", "Kunde", …) is read
+    by what follows; an unknown field after it stays unmapped."""
+    path = tmp_path / "organizations.csv"
+    path.write_text(
+        "Organization - ID,Organization - Name,Organization - Address,Organization - Owner,"
+        "Organization - CVR\n"
+        '1,Jensen Consult ApS,"Algade 12, 9000 Aalborg",Mette,31796903\n',
+        encoding="utf-8",
+    )
+    frame, info = read_input(path)
+    assert info.mapping == {
+        "record_id": "Organization - ID",
+        "name": "Organization - Name",
+        "address": "Organization - Address",
+        "cvr": "Organization - CVR",
+    }
+    assert frame["raw_cvr"].to_list() == ["31796903"]
+    from datavask.connectors.mapping import auto_map
+
+    people = auto_map(["Person - Name", "Person - Email", "Person - Phone", "Owner - Name"])
+    assert people == {"name": "Person - Name", "email": "Person - Email", "phone": "Person - Phone"}
