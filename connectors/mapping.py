@@ -50,6 +50,8 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "nummer",
         "number",
         "contactguid",
+        "uniqueid",  # Splink's and many record-linkage data sets' "unique_id"
+        "recid",  # FEBRL's "rec_id"
         "hsobjectid",
         # Uniconta's and C5's account, a debtor account
         "konto",
@@ -144,6 +146,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "by",
         "bynavn",
         "town",
+        "suburb",  # Australian and British addresses (FEBRL)
         "postdistrikt",
         "billingcity",
         "mailingcity",

@@ -311,8 +311,22 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
 
 @pytest.mark.parametrize(
     ("header", "field"),
-    [("Mobile Phone No.", "mobile"), ("Kontakt-ID", "record_id"), ("GLN-nummer", "ean")],
-    ids=["business-central-mobile", "dinero-contact-id", "gln-nummer"],
+    [
+        ("Mobile Phone No.", "mobile"),
+        ("Kontakt-ID", "record_id"),
+        ("GLN-nummer", "ean"),
+        ("unique_id", "record_id"),
+        ("rec_id", "record_id"),
+        ("suburb", "city"),
+    ],
+    ids=[
+        "business-central-mobile",
+        "dinero-contact-id",
+        "gln-nummer",
+        "unique-id",
+        "rec-id",
+        "suburb",
+    ],
 )
 def test_more_system_headers_are_known(header: str, field: str) -> None:
     from datavask.connectors.mapping import auto_map
