@@ -65,6 +65,10 @@ def _classify(rows: list[tuple[str | None, ...]]) -> list[str]:
         ("The Palm", None, None, None, "company"),
         ("Chinois on Main", None, None, None, "company"),
         ("Fenix at the Argyle", None, None, None, "company"),
+        # A shop named after its street is a branch, never a person (but Solvej is a first name).
+        ("Netto Vestergade", None, None, None, "company"),
+        ("Føtex Store Torv", None, None, None, "company"),
+        ("Solvej Andersen", None, None, None, "person"),
         # ... but a couple's names joined by "og"/"and" stay a person, as do names like words.
         ("Jens og Mette Hansen", None, None, None, "person"),
         ("John and Mary Smith", None, None, None, "person"),
