@@ -809,14 +809,43 @@ def _block_pairs(
     if records is not None and finer:
         # The finer keys of the records in oversized blocks only (a few thousand of a million).
         big = big.hstack(records[big["_idx"]].select(_finer_columns(rule)[: len(finer)]))
+    split, refined = _split_blocks(big, len(finer), max_block_size)
+    pairs = _pairs_within([*members, *split], link_only)
+    stats = {
+        "records_keyed": keyed.height,
+        "blocks": blocks,
+        "largest_block": sizes.height and int(sizes.get_column("size").max()),  # type: ignore[arg-type]
+        "capped_blocks": oversized.height,
+        "capped_records": int(oversized["size"].sum() or 0),
+        "split_records": refined["_idx"].n_unique(),
+        "whole_blocks": whole.len(),
+    }
+    capped = oversized.select(
+        pl.lit(rule.name).alias("blocking_rule"), pl.col("key"), pl.col("size").cast(pl.Int64)
+    )
+    return pairs.select("_l", "_r"), stats, capped, refined["_idx"].unique()
+
+
+def _split_blocks(
+    big: pl.DataFrame, finer: int, max_block_size: int
+) -> tuple[list[pl.LazyFrame], pl.DataFrame]:
+    """The sub-blocks of at most ``max_block_size`` records that each of the ``finer`` keys
+    (``refine_<i>``) cuts out of the blocks ``big``, and their records (``_idx``, once per key)."""
+    parts = []
     refined = pl.DataFrame(schema={"_idx": pl.UInt32})
-    for finer_key in (f"refine_{i}" for i in range(len(finer))):
+    for finer_key in (f"refine_{i}" for i in range(finer)):
         split = big.with_columns(pl.concat_str("key", finer_key, separator="\x1f").alias("key"))
         split = _block_numbers(split.drop_nulls("key"))
         within = split.filter(pl.col("_size").is_between(2, max_block_size))
-        members.append(within.lazy())
+        parts.append(within.lazy())
         refined = pl.concat([refined, within.select("_idx")])
-    pairs = pl.concat(
+    return parts, refined
+
+
+def _pairs_within(members: list[pl.LazyFrame], link_only: bool) -> pl.LazyFrame:
+    """Every two records of one ``_block`` of each of ``members`` (``_l`` < ``_r``, with their
+    ``source`` and ``apart`` values), those :func:`_allowed` only."""
+    return pl.concat(
         [
             m.join(m, on="_block", suffix="_r")
             .filter(pl.col("_idx") < pl.col("_idx_r"))
@@ -831,19 +860,6 @@ def _block_pairs(
             for m in (part.select("_idx", "source", "apart", "_block") for part in members)
         ]
     ).filter(_allowed(link_only))
-    stats = {
-        "records_keyed": keyed.height,
-        "blocks": blocks,
-        "largest_block": sizes.height and int(sizes.get_column("size").max()),  # type: ignore[arg-type]
-        "capped_blocks": oversized.height,
-        "capped_records": int(oversized["size"].sum() or 0),
-        "split_records": refined["_idx"].n_unique(),
-        "whole_blocks": whole.len(),
-    }
-    capped = oversized.select(
-        pl.lit(rule.name).alias("blocking_rule"), pl.col("key"), pl.col("size").cast(pl.Int64)
-    )
-    return pairs.select("_l", "_r"), stats, capped, refined["_idx"].unique()
 
 
 def _star_pairs(keyed: pl.DataFrame, link_only: bool) -> tuple[pl.LazyFrame, dict[str, int]]:
