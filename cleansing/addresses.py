@@ -885,6 +885,24 @@ def _abroad(located: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# Countries whose postal codes are all digits of one length and may start with 0 (UPU postal
+# addressing: Oslo 0155, Dresden 01067, Helsinki 00100, Boston 02134, Darwin 0800): a spreadsheet
+# reads such a code as a number and drops the zeros. The Faroe Islands' three digits (100
+# Tórshavn) and Sweden's five (never with a leading 0) are not among them.
+_ZERO_LED_POSTAL_LENGTH: Final = {
+    "NO": 4, "AU": 4, "DE": 5, "FI": 5, "FR": 5, "IT": 5, "ES": 5, "US": 5,
+}  # fmt: skip
+
+
+def _leading_zeros(code: pl.Expr, country: pl.Expr) -> pl.Expr:
+    """A foreign postal code of digits only, shorter than its country's codes, with the zeros a
+    spreadsheet dropped put back: ``155`` in Norway is ``0155``, ``1067`` in Germany ``01067``.
+    Every other code as it is."""
+    length = country.replace_strict(_ZERO_LED_POSTAL_LENGTH, default=None, return_dtype=pl.Int64)
+    short = code.str.contains(r"^\d+$") & (code.str.len_chars() < length)
+    return pl.when(short.fill_null(False)).then(code.str.zfill(length)).otherwise(code)
+
+
 def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     """Parse and clean each record's address; see the module docstring for the columns.
 
@@ -1116,6 +1134,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         _code_unusable=is_dk
         & (pl.col("_code_unreadable") | (pl.col("postal_code").is_not_null() & ~four_digits)),
     )
+    frame = frame.with_columns(postal_code=_leading_zeros(pl.col("postal_code"), pl.col("country")))
     known = pl.col("postal_code").is_in(codes).fill_null(False)
     official_city = pl.col("postal_code").replace_strict(
         official, default=None, return_dtype=pl.String

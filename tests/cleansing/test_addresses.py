@@ -291,6 +291,24 @@ def test_a_foreign_register_keeps_its_postal_codes_and_cities() -> None:
     assert not out["flag_MISSING_ADDRESS"].any()
 
 
+def test_a_foreign_code_a_spreadsheet_shortened_gets_its_leading_zeros_back() -> None:
+    """Excel reads ``0155`` (Oslo) as the number 155. A code of digits only, shorter than its
+    country's, gets its zeros back; a code of another shape, a country whose codes never start
+    with 0 (Sweden) or have fewer digits (the Faroe Islands' 100 Tórshavn), and a code already
+    long enough stay as written."""
+    out = _addresses(
+        raw_street=["Storgata 1", "Hauptstraße 5", "Kaivokatu 1", "Drottninggatan 10",
+                    "Niels Finsensgøta 5", "Storgata 2", "Main St 5"],
+        raw_postal_code=["155", "1067", "100", "11151", "100", "0155", "2134-1234"],
+        raw_city=["Oslo", "Dresden", "Helsinki", "Stockholm", "Tórshavn", "Oslo", "Boston"],
+        raw_country=["Norge", "Tyskland", "Finland", "Sverige", "Færøerne", "Norway", "USA"],
+    )  # fmt: skip
+    assert out["country"].to_list() == ["NO", "DE", "FI", "SE", "FO", "NO", "US"]
+    assert out["postal_code"].to_list() == [
+        "0155", "01067", "00100", "11151", "100", "0155", "2134-1234",
+    ]  # fmt: skip
+
+
 def test_british_postcodes_are_kept_and_not_unknown() -> None:
     # A Danish customer file with one British customer.
     out = _addresses(
