@@ -206,7 +206,13 @@ FORMULA_START: Final = r"^[=+\-@\t\r]"
 # ... unless it is a number or phone number: digits, spaces and + - . , ( ) / only. Without a
 # letter, a quote, "!" or "|" no function, cell reference or DDE call can be written, so Excel can
 # at worst do arithmetic (it shows +4512345678 as 4512345678); "=" and "@" always start a formula.
-PLAIN_NUMBER: Final = r"^[+\-][0-9 .,()/+\-]*[0-9][0-9 .,()/+\-]*$"
+# A phone number may end in its extension (``+45 4050 6080 lok. 12``, ``+1 212 555 0100 ext. 5``):
+# one of those words, a full stop or space, and digits. No parenthesis follows a letter, so no
+# function is called, and the full stop or space keeps the word from being a cell (``LOK12``).
+PLAIN_NUMBER: Final = (
+    r"^[+\-][0-9 .,()/+\-]*[0-9][0-9 .,()/+\-]*"
+    r"(?:\s*(?i:lokal|lok|ext|x)(?:\.\s*|\s+)[0-9]+)?$"
+)
 
 
 def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:

@@ -29,8 +29,24 @@ PAYLOADS = [
     "+",
     "@",
     "+45 33 1A",  # a letter: not a plain number
+    "+45 4050 6080 lok(A1)",  # an extension word called as a function
+    "+45 4050 6080 lok. 12 !A1",
+    "+44 20 7946 0000 x12",  # X12 is a cell
 ]
-PLAIN = ["+4512345678", "-250.00", "+45 33 12 12 12", "-1,5", "Hansen Byg ApS", "", "12-34"]
+PLAIN = [
+    "+4512345678",
+    "-250.00",
+    "+45 33 12 12 12",
+    "-1,5",
+    "Hansen Byg ApS",
+    "",
+    "12-34",
+    # A phone number with its extension goes back to the CRM as typed, not with a "'" in front.
+    "+45 4050 6080 lok. 12",
+    "+45 40506080 lokal 3",
+    "+1 212 555 0100 ext. 5",
+    "+44 20 7946 0000 x 12",
+]
 
 
 @pytest.mark.parametrize("value", PAYLOADS)
