@@ -189,6 +189,10 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "arbejdstelefon",
         "phoneno",
         "mainphone",  # Dynamics 365's accounts
+        # Pipedrive's kinds of number after the field ("Person - Phone - Work")
+        "phonework",
+        "phonehome",
+        "phoneother",
     ),
     "mobile": (
         "mobile",
@@ -202,6 +206,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "cell",
         "mobileno",
         "mobilephoneno",  # Business Central's "Mobile Phone No."
+        "phonemobile",  # Pipedrive's "Person - Phone - Mobile"
     ),
     "email": (
         "email",
@@ -216,6 +221,9 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "invoiceemail",
         "fakturamail",
         "fakturaemail",
+        "emailwork",  # Pipedrive's "Person - Email - Work"
+        "emailhome",
+        "emailother",
     ),
     "cvr": (
         "cvr",

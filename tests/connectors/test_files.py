@@ -387,3 +387,11 @@ def test_headers_named_after_what_they_belong_to_are_read_by_their_field(tmp_pat
 
     people = auto_map(["Person - Name", "Person - Email", "Person - Phone", "Owner - Name"])
     assert people == {"name": "Person - Name", "email": "Person - Email", "phone": "Person - Phone"}
+    kinds = auto_map(["Person - Name", "Person - Phone - Work", "Person - Phone - Mobile",
+                      "Person - Email - Work", "Person - Email - Home"])  # fmt: skip
+    assert kinds == {
+        "name": "Person - Name",
+        "phone": "Person - Phone - Work",
+        "mobile": "Person - Phone - Mobile",
+        "email": "Person - Email - Work",
+    }
