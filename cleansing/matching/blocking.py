@@ -742,8 +742,10 @@ def _first_of_block() -> pl.Expr:
 
 def splits_oversized(rule: BlockingRule) -> bool:
     """Whether the rule's blocks over the cap are split by finer keys and compared whole within
-    :data:`WHOLE_BLOCK_PAIRS` (not a rare-key rule, whose common keys are no key at all)."""
-    return rule.cap is None and bool(_finer_keys(rule))
+    :data:`WHOLE_BLOCK_PAIRS`: an equality rule, not a rare-key rule (whose common keys are no key
+    at all), a sorted pass, the copies' or the every-pair rule."""
+    equality = rule.window <= 1 and not rule.star and not rule.every
+    return equality and rule.cap is None and bool(_finer_keys(rule))
 
 
 def whole_blocks(oversized: pl.DataFrame, budget: int) -> pl.Series:
@@ -751,12 +753,7 @@ def whole_blocks(oversized: pl.DataFrame, budget: int) -> pl.Series:
     compared whole: the smallest first (then by key, so that every engine picks the same), as
     many as fit in ``budget`` pairs together."""
     pairs = pl.col("size").cast(pl.Int64) * (pl.col("size").cast(pl.Int64) - 1) // 2
-    return (
-        oversized.sort("size", "key")
-        .filter(pairs.cum_sum() <= budget)
-        .get_column("key")
-        .alias("key")
-    )
+    return oversized.sort("size", "key").filter(pairs.cum_sum() <= budget).get_column("key")
 
 
 def oversized_blocks(keyed: pl.DataFrame, max_block_size: int) -> pl.DataFrame:
@@ -800,7 +797,7 @@ def _block_pairs(
     if not (finer and splits_oversized(rule)):
         whole = oversized.get_column("key").clear()
     elif whole is None:
-        whole = whole_blocks(oversized.with_columns(pl.col("size").cast(pl.Int64)), whole_budget)
+        whole = whole_blocks(oversized, whole_budget)
     in_whole = pl.col("key").is_in(whole.implode())
     if whole.len():
         members.append(keyed.lazy().filter(in_whole))

@@ -332,10 +332,8 @@ def _with_base_counts(counts: pl.DataFrame, name: str) -> pl.DataFrame:
     if name in PERSON_NAME_PARTS:
         bases = typo_bases(counts)
     elif name == FULL_NAME.name:
-        parts = pl.col("value").str.split_exact("|", 1).struct
-        split = counts.with_columns(
-            parts.field("field_0").alias("_f"), parts.field("field_1").alias("_l")
-        )
+        first, last = _whole_name_parts()
+        split = counts.with_columns(first.alias("_f"), last.alias("_l"))
         based = []
         for part in ("_f", "_l"):
             part_counts = split.group_by(part).agg(pl.col("count").sum()).rename({part: "value"})
@@ -357,6 +355,12 @@ def _with_base_counts(counts: pl.DataFrame, name: str) -> pl.DataFrame:
     return counts.join(found, on="value", how="left", maintain_order="left")
 
 
+def _whole_name_parts() -> tuple[pl.Expr, pl.Expr]:
+    """The first and last name of a whole name's ``value`` (``first|last``)."""
+    parts = pl.col("value").str.split_exact("|", 1).struct
+    return parts.field("field_0"), parts.field("field_1")
+
+
 def _parts_held_apart(counts: pl.DataFrame) -> pl.Expr:
     """Per whole name (``first|last``) of ``counts``: how many holders one of its parts has with
     another partner, the first name's or the last name's, whichever has more.
@@ -368,8 +372,7 @@ def _parts_held_apart(counts: pl.DataFrame) -> pl.Expr:
     namesakes those clusters would keep each other apart. A family's or a region's names (and a
     typo of a common surname, which goes with one first name) have a part that goes elsewhere
     too: "Peter" with 40 other surnames."""
-    parts = pl.col("value").str.split_exact("|", 1).struct
-    first, last = parts.field("field_0"), parts.field("field_1")
+    first, last = _whole_name_parts()
     count = pl.col("count").cast(pl.Float64)
     return pl.max_horizontal(count.sum().over(first), count.sum().over(last)) - count
 

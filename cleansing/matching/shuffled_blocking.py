@@ -132,7 +132,7 @@ def bucket_oversized(
     return {
         rule.name: oversized_blocks(bucket[rule.name], max_block_size)
         for rule in rules
-        if not (is_sorted(rule) or rule.star or rule.every) and splits_oversized(rule)
+        if splits_oversized(rule)
     }
 
 
