@@ -148,6 +148,11 @@ def request_stop() -> None:
             _remove(path)
 
 
+def refuse_commits() -> None:
+    """Nothing more is renamed into place; safe to call from a signal handler (takes no lock)."""
+    _stop.set()
+
+
 def stopping() -> bool:
     return _stop.is_set()
 

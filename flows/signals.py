@@ -12,11 +12,17 @@ a large file. So the command line listens twice:
   the same status.
 
 A second Ctrl-C does not wait for the grace period.
+
+A signal that lands while polars' Rust code is calling back into polars' own Python code (it builds
+``Field`` and dtype objects that way) must not raise there: the exception meets an ``unwrap`` in
+Rust, which panics and prints its stack backtrace to the user's terminal. When the interrupted frame
+is polars' own, the handler only refuses further renames and leaves the stop to the watcher.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import signal
 import socket
@@ -24,12 +30,25 @@ import sys
 import threading
 from types import FrameType
 
-from datavask.connectors.scratch import request_stop
+from datavask.connectors.scratch import refuse_commits, request_stop
 
 GRACE_S = 1.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _received: list[int] = []
+
+
+def _package_dirs(*names: str) -> tuple[str, ...]:
+    dirs = []
+    for name in names:
+        spec = importlib.util.find_spec(name)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            dirs.append(os.path.join(location, ""))
+    return tuple(dirs)
+
+
+# where the interrupted frame must not raise (it may have been called from Rust)
+_NATIVE_CALLERS = _package_dirs("polars")
 
 
 class Interrupted(KeyboardInterrupt):
@@ -63,8 +82,11 @@ def exit_now() -> None:
     os._exit(exit_code())
 
 
-def _handler(signum: int, _frame: FrameType | None) -> None:
+def _handler(signum: int, frame: FrameType | None) -> None:
     _received.append(signum)
+    if frame is not None and frame.f_code.co_filename.startswith(_NATIVE_CALLERS):
+        refuse_commits()  # the watcher stops the run after GRACE_S
+        return
     raise Interrupted(signum)
 
 

@@ -1,0 +1,75 @@
+"""The stop signal meets polars: a signal that lands in polars' own Python code must not panic.
+
+polars' Rust code calls back into polars' Python code to build ``Field`` and dtype objects; an
+exception raised there by a signal handler meets an ``unwrap`` in Rust, which panics and prints a
+stack backtrace (a CI run caught it once, in the run's normalise step).
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from datavask.connectors import scratch
+from datavask.flows import signals
+
+# Rust reads a struct schema back into Python through ``Field.__init__`` and dtype ``__eq__``:
+# most of this loop's time is spent in polars' Python code called from Rust.
+_BUSY_IN_POLARS_CALLBACKS = textwrap.dedent(
+    """
+    import os, signal, sys, threading
+    from datavask.flows import signals
+
+    signals.install()
+    import polars as pl
+
+    struct = pl.Struct({f"f{j}": pl.Int64 for j in range(50)})
+    frame = pl.LazyFrame(schema={f"c{i}": struct for i in range(200)})
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    try:
+        while True:
+            frame.collect_schema()
+    except signals.Interrupted:
+        print("interrupted; no output was written", file=sys.stderr)
+        signals.exit_now()
+    """
+)
+
+
+def test_a_signal_inside_polars_callbacks_stops_the_run_without_a_panic(tmp_path: Path) -> None:
+    """Before: three runs of three panicked (``called Result::unwrap() on an Err``), exit 1."""
+    script = tmp_path / "busy.py"
+    script.write_text(_BUSY_IN_POLARS_CALLBACKS)
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 128 + signal.SIGTERM, done.stderr[-2000:]
+        assert "panicked" not in done.stderr
+        assert "Traceback" not in done.stderr
+        assert "interrupted; no output was written" in done.stderr
+
+
+def test_a_signal_in_polars_code_refuses_the_final_rename() -> None:
+    """Left to the watcher, the main thread runs on for up to a second: it must not commit."""
+    polars_code = compile(
+        "import sys\nframe = sys._getframe()", signals._NATIVE_CALLERS[0] + "x.py", "exec"
+    )
+    namespace: dict[str, object] = {}
+    exec(polars_code, namespace)
+    received = list(signals._received)
+    try:
+        signals._handler(signal.SIGTERM, namespace["frame"])
+        assert scratch.stopping()
+        with pytest.raises(scratch.StopRequested), scratch.committing():
+            pass
+        with pytest.raises(signals.Interrupted):
+            signals._handler(signal.SIGTERM, sys._getframe())
+    finally:
+        scratch._stop.clear()
+        signals._received[:] = received
