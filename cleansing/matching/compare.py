@@ -150,6 +150,7 @@ COMPARISONS: Final[dict[str, Comparison]] = {
             ("email",),
             tf_levels=(2,),
         ),
+        Comparison("contact", JW_LEVELS, ("_contact",), tf_levels=(3,)),
         Comparison("cvr", ("different", "exact"), ("cvr",)),
         Comparison("ean", ("different", "exact"), ("ean",)),
     )
@@ -162,6 +163,7 @@ DANISH_COMPARISONS: Final = (
     "address",
     "phone",
     "email",
+    "contact",
     "cvr",
     "ean",
     "date_of_birth",
@@ -822,6 +824,48 @@ def _exact_field(column: str) -> Callable[[PairValues, Comparison], ComparisonOu
     return compare
 
 
+def _contact(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
+    """The contact persons of two organisations' records, first and last name each compared as a
+    person's are, the better of the names as written and one side's turned round (``Hansen``,
+    ``Jens``). A name that differs outright in either part is another person (``Jens Hansen`` /
+    ``Mette Hansen``: a family firm's two contacts); a part one side lacks is no evidence
+    (``Hansen`` / ``Jens Hansen``)."""
+    fl, fr = pv.both("_contact_first")
+    ll, lr = pv.both("_contact_last")
+    straight = _contact_level(fl, fr, ll, lr)
+    crossed = _contact_level(fl, lr, ll, fr)
+    level = pl.select(pl.max_horizontal(straight, crossed).cast(pl.Int8)).to_series()
+    a, _ = pv.both("_contact")
+    return level, _tf_value(a, level, comparison)
+
+
+def _contact_level(fl: pl.Series, fr: pl.Series, ll: pl.Series, lr: pl.Series) -> pl.Series:
+    """:func:`_contact`'s level for one alignment of the name parts: 3 both known parts equal,
+    2 alike, 1 an initial or barely alike, 0 a part different, -1 no part on both sides."""
+    jw = _jaro_winkler()
+    first = _banded(similarity(fl, fr, jw), (fl == fr).fill_null(False), JW_BANDS)
+    initial = pl.Series(np.zeros(len(fl), dtype=bool))
+    asks = (first <= 1).fill_null(False) & fl.is_not_null() & fr.is_not_null()
+    if asks.any():
+        initial = initial.scatter(asks.arg_true(), _initial(fl.filter(asks), fr.filter(asks)))
+    first = pl.select(pl.when(initial).then(1).otherwise(first)).to_series()
+    last = _banded(similarity(ll, lr, jw), (ll == lr).fill_null(False), JW_BANDS)
+    known_first, known_last = first != NULL_LEVEL, last != NULL_LEVEL
+    return pl.select(
+        pl.when(~known_first & ~known_last)
+        .then(NULL_LEVEL)
+        .when((known_first & (first == 0)) | (known_last & (last == 0)))
+        .then(0)
+        .otherwise(
+            pl.min_horizontal(
+                pl.when(known_first).then(first).otherwise(3),
+                pl.when(known_last).then(last).otherwise(3),
+            )
+        )
+        .cast(pl.Int8)
+    ).to_series()
+
+
 def _house_number(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     a, b = pv.both("house_number")
     digits_a, digits_b = a.str.extract(r"(\d+)"), b.str.extract(r"(\d+)")
@@ -960,6 +1004,7 @@ _COMPARE: Final[dict[str, Callable[[PairValues, Comparison], ComparisonOutput]]]
     "person_id": _exact_field("_person_key"),
     "phone": _phone,
     "email": _email,
+    "contact": _contact,
     "cvr": _exact_field("cvr"),
     "ean": _exact_field("ean"),
 }
@@ -1156,5 +1201,6 @@ def tf_source(comparison: Comparison) -> pl.Expr:
         "date_of_birth": pl.col("date_of_birth"),
         "phone": pl.col("_phones"),
         "email": pl.col("_emails"),
+        "contact": pl.col("_contact"),
     }
     return sources.get(comparison.name, pl.col(comparison.columns[0]))

@@ -9,6 +9,12 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
 
 ``cvr_conflict``
     two different valid CVR numbers are two legal entities (``25313763`` / ``10150817``).
+``different_contacts``
+    two organisations' records whose contact persons (the input's own first and last name
+    columns beside the organisation's name: a contact export) are clearly two people (Jens Hansen
+    / Mette Larsen of Bygma A/S) are two contacts, whatever else they share: the company's
+    switchboard, its ``info@`` mailbox, its address, its CVR number. Merged, one of them would be
+    lost from the CRM.
 ``household``
     two people with clearly different first names at one address (Jens and Anne Hansen,
     Vestergade 12 — or Vestergde 12, or Vestergade 14: a typo does not make them one person) are
@@ -31,7 +37,13 @@ import polars as pl
 
 from datavask.cleansing.matching.compare import BIRTH_LEVELS
 
-HARD_RULES: Final = ("cvr_conflict", "household", "group_company", "different_names")
+HARD_RULES: Final = (
+    "cvr_conflict",
+    "different_contacts",
+    "household",
+    "group_company",
+    "different_names",
+)
 SOFT_VETOES: Final = ("household", "group_company", "different_names")
 """The rules that judge one pair from its own fields: in clustering they yield to links the model
 is certain of (:mod:`~datavask.cleansing.matching.clusters`); two CVR numbers never do."""
@@ -88,6 +100,7 @@ def hard_rule_column(
     )
     conditions: dict[str, pl.Expr] = {
         "cvr_conflict": _level(levels, "cvr") == 0,
+        "different_contacts": companies & (_level(levels, "contact") == 0),
         "household": persons
         & _same_address(levels)
         & (_level(levels, "first_name") == 0)

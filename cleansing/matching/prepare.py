@@ -21,6 +21,10 @@ Out: the same rows in the same order with only the input columns (all present), 
 - ``_address_text`` — the address line as written, folded, punctuation dropped (``"4910 s king
   drive"``), or house number and street; the address evidence of a record whose address did not
   parse into street and number (``4910 S Dr. Martin Luther``, an address abroad);
+- ``_contact``, ``_contact_first``, ``_contact_last`` — the contact person of an organisation's
+  record, as the input's own first and last name columns give it beside the organisation's name
+  (a contact export: ``First Name``, ``Last Name``, ``Company Name``), as name keys: whole, first
+  name, last name; null for persons and without such columns;
 - ``_locals`` (list[str]) — the personal local parts of the e-mail addresses (``jens.hansen`` of
   ``jens.hansen@gmail.com``; role mailboxes such as ``info`` left out);
 - ``_identical`` (UInt64) — a hash of every input column but the record's id, place and edit
@@ -71,6 +75,8 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "raw_address": pl.String(),
     "raw_phone": pl.String(),
     "raw_mobile": pl.String(),
+    "raw_first_name": pl.String(),
+    "raw_last_name": pl.String(),
     "_person_key": pl.String(),
     "_registry_name_keys": pl.List(pl.String()),
     "date_of_birth": pl.String(),
@@ -201,6 +207,14 @@ def _only_where(records: pl.DataFrame, where: pl.Expr, expr: pl.Expr) -> pl.Seri
     return some.gather(at)
 
 
+def _contact_keys() -> dict[str, pl.Expr]:
+    """The name keys of the person the input's first and last name columns give: whole, first
+    name, last name (null without)."""
+    first, last = text_key(pl.col("raw_first_name")), text_key(pl.col("raw_last_name"))
+    whole = pl.concat_str(first, last, separator=" ", ignore_nulls=True)
+    return {"_contact": _blank_to_null(whole), "_contact_first": first, "_contact_last": last}
+
+
 def phones_of(records: pl.DataFrame) -> pl.Series:
     """:func:`_phones` of ``records``, the typed digits worked out only for the records without a
     valid number."""
@@ -306,6 +320,10 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         .str.to_lowercase()
         .alias("_unit"),
         address_key().alias("_address"),
+        *(
+            pl.when(~is_person.fill_null(False)).then(key).alias(name)
+            for name, key in _contact_keys().items()
+        ),
         pl.coalesce(
             text_key(pl.col("raw_address")),
             pl.concat_str(pl.col("house_number"), pl.col("street_key"), separator=" "),

@@ -85,6 +85,40 @@ def test_person_names_are_not_compared_with_a_company() -> None:
     assert _label("first_name", _person("jens", "hansen"), company) == "missing"
 
 
+def _contact(first: str | None, last: str | None) -> dict[str, Any]:
+    """Bygma A/S's record with its contact person, as a contact export's columns give it."""
+    return _company("bygma") | {"raw_first_name": first, "raw_last_name": last}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        (("Jens", "Hansen"), ("Jens", "Hansen"), "exact"),
+        (("Jens", "Hansen"), ("jens", "hansen "), "exact"),
+        (("Hansen", "Jens"), ("Jens", "Hansen"), "exact"),  # typed round in the columns
+        (("Jens", "Hansen"), ("Jnes", "Hansen"), "jaro-winkler >= 0.92"),
+        (("J.", "Hansen"), ("Jens", "Hansen"), "jaro-winkler >= 0.80"),  # an initial
+        ((None, "Hansen"), ("Jens", "Hansen"), "exact"),  # a part one side lacks: no evidence
+        (("Jens", None), ("Jens", "Hansen"), "exact"),
+        # Another person: the family firm's other Hansen, a namesake's other surname
+        (("Jens", "Hansen"), ("Mette", "Hansen"), "different"),
+        (("Jens", "Hansen"), ("Jens", "Nielsen"), "different"),
+        (("Jens", "Hansen"), ("Mette", "Larsen"), "different"),
+        ((None, None), ("Jens", "Hansen"), "missing"),
+    ],
+)
+def test_contact_person_levels(
+    a: tuple[str | None, str | None], b: tuple[str | None, str | None], label: str
+) -> None:
+    assert _label("contact", _contact(*a), _contact(*b)) == label
+
+
+def test_a_person_has_no_contact_person() -> None:
+    """A private customer's first and last name are the customer, compared as a person's."""
+    person = _person("jens", "hansen") | {"raw_first_name": "Jens", "raw_last_name": "Hansen"}
+    assert _label("contact", person, _contact("Jens", "Hansen")) == "missing"
+
+
 def _address(
     street: str | None, number: str | None, postal: str | None, **unit: str
 ) -> dict[str, Any]:

@@ -57,6 +57,14 @@ PLANTED: list[dict[str, Any]] = [
      "street_key": "havnegade", "house_number": "20", "postal_code": "4000",
      "phone_e164": "+4579797979", "email": "post@fjord-el.dk", "cvr": "87196119"},
 ] + [
+    # A contact export: one company's two contacts share its name, address, switchboard and
+    # mailbox; one of them is in the file twice.
+    {"record_id": f"contact-{i}", "customer_type": "company", "name_key": "nordlys",
+     "street_key": "havnevej", "house_number": "4", "postal_code": "9000",
+     "phone_e164": "+4598989898", "email": "info@nordlys.dk", "raw_first_name": first,
+     "raw_last_name": last}
+    for i, (first, last) in enumerate([("Ole", "Holm"), ("Karen", "Holm"), ("ole", "Holm")])
+] + [
     # A business centre: eight tenants behind one switchboard at one address.
     {"record_id": f"centre-{i}", "customer_type": "company", "name_key": name,
      "street_key": "industrivej", "house_number": "100", "postal_code": "2200",
@@ -152,6 +160,12 @@ def test_only_the_same_birth_date_lifts_the_household_veto() -> None:
 def test_household_members_stay_apart() -> None:
     assert not _together("hh-jens", "hh-anne")
     assert _pair("hh-jens", "hh-anne")["hard_rule"] == "household"
+
+
+def test_two_contacts_of_one_company_stay_apart_and_one_contact_twice_joins() -> None:
+    assert not _together("contact-0", "contact-1")
+    assert _pair("contact-0", "contact-1")["hard_rule"] == "different_contacts"
+    assert _together("contact-0", "contact-2")
 
 
 def test_holding_and_operating_company_at_one_address_stay_apart() -> None:
