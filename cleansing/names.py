@@ -516,6 +516,23 @@ _OWNER = r"(?i)(?:^|\s)v\s*/\s*(.+)$"
 
 _NAME_INPUTS = ("raw_name", "raw_first_name", "raw_last_name")
 
+# A deceased customer's estate: ``Dødsboet efter Jens Hansen``, ``Dødsbo Jens Hansen``, ``Boet
+# efter Jens Hansen``, ``Estate of John Smith`` — or after the name, ``Jens Hansen (dødsbo)``,
+# ``Jens Hansen - dødsbo``. What follows the deceased's name is the executor (``v/advokat Peter
+# Holm``, ``c/o Bobestyrer …``). ``Bo`` alone is a first name, so ``bo`` needs ``efter``.
+_DEAD = r"d(?:ø|oe|o)dsbo(?:et)?"
+_ESTATE_BEFORE = (
+    rf"(?i)^((?:the\s+)?estate\s+of(?:\s+the\s+late)?|{_DEAD}(?:\s+(?:efter|e/|e\.))?"
+    r"|bo(?:et)?\s+(?:efter|e/))\s*[:,\-–]?\s+"
+)
+_ESTATE_AFTER = rf"(?i)(?:\s*[,\-–]\s*|\s*\(\s*|\s+){_DEAD}\s*\)?$"
+_EXECUTOR = r"(?i)(?:\s*,\s*|\s+)((?:v/|c/o|att\.?\s|ved\s).*)$"
+
+
+def _captured(pattern: str) -> str:
+    """A case-blind pattern as one capture group."""
+    return "(?i)(" + pattern.removeprefix("(?i)") + ")"
+
 
 def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     """Add the display name, legal form, keys and first/last names of each record.
@@ -573,6 +590,20 @@ def keep_typed_legal_forms(df: pl.DataFrame, abroad: pl.Expr) -> pl.DataFrame:
     )
 
 
+def _estate_name(name: pl.Expr) -> pl.Expr:
+    """The display name of an estate: its words as typed before the cleaned name, with only their
+    first letter a capital (``DØDSBOET EFTER`` → ``Dødsboet efter``), or after it as typed, and
+    its executor after the name."""
+    before = pl.col("_estate_before")
+    before = before.str.slice(0, 1).str.to_uppercase() + before.str.slice(1).str.to_lowercase()
+    return pl.concat_str(
+        pl.when(before.is_not_null()).then(before + pl.lit(" ")).otherwise(pl.lit("")),
+        name,
+        pl.col("_estate_after").fill_null(""),
+        (pl.lit(" ") + pl.col("_executor")).fill_null(""),
+    )
+
+
 def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) -> pl.DataFrame:
     """normalise_names on a frame with exactly the three input columns, all text; ``typed_forms``:
     legal forms as typed (:func:`_with_display_form`)."""
@@ -582,6 +613,28 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         _text=mend_legal_forms(_clean_text(raw["raw_name"])),
         _first=_clean_text(raw["raw_first_name"]),
         _last=_clean_text(raw["raw_last_name"]),
+    )
+    # An estate's name is read as the deceased's: the words that make it an estate, and its
+    # executor, are put back around the cleaned name at the end.
+    frame = frame.with_columns(
+        _estate_before=pl.col("_text").str.extract(_ESTATE_BEFORE, 1),
+        _estate_after=pl.col("_text").str.extract(_captured(_ESTATE_AFTER), 1),
+    )
+    estate = pl.col("_estate_before").is_not_null() | pl.col("_estate_after").is_not_null()
+    deceased = pl.col("_text").str.replace(_ESTATE_BEFORE, "").str.replace(_ESTATE_AFTER, "")
+    frame = frame.with_columns(
+        flag_DECEASED_ESTATE=estate & (deceased.str.len_chars() > 0).fill_null(False),
+        _deceased=deceased,
+    )
+    frame = frame.with_columns(
+        _executor=pl.when("flag_DECEASED_ESTATE").then(
+            pl.col("_deceased").str.extract(_EXECUTOR, 1)
+        ),
+    )
+    frame = frame.with_columns(
+        _text=pl.when("flag_DECEASED_ESTATE")
+        .then(pl.col("_deceased").str.replace(_EXECUTOR, ""))
+        .otherwise(pl.col("_text")),
     )
     frame = frame.with_columns(
         _key=text_key(pl.col("_text").str.replace_all(_SOLE_PROPRIETOR_MARK, " ")),
@@ -637,7 +690,12 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     )
     # A name turned round (``Hansen, Jens``) has no legal form, so its display parts are null.
     collected = frame.collect()
-    for source, target in (("_text", "_cased"), ("_first", "_first"), ("_last", "_last")):
+    for source, target in (
+        ("_text", "_cased"),
+        ("_first", "_first"),
+        ("_last", "_last"),
+        ("_executor", "_executor"),
+    ):
         collected = _with_proper_case(collected, source, target)
     frame = collected.lazy()
     frame = frame.with_columns(pl.col("_cased").str.replace_all(" V/", " v/", literal=True))
@@ -689,6 +747,9 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     frame = frame.with_columns(
         first_name_key=text_key(pl.col("first_name")),
         last_name_key=text_key(pl.col("last_name")),
+        name=pl.when("flag_DECEASED_ESTATE")
+        .then(_estate_name(pl.col("name")))
+        .otherwise(pl.col("name")),
     )
     # The key of the text before ``Hansen, Jens`` was turned round is reused for all others.
     given_names_key = pl.concat_str(

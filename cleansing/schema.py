@@ -59,6 +59,7 @@ BLOCKS_INVOICE: Final = frozenset(
         "NAME_MISMATCH",
         "COMPANY_BANKRUPT",
         "COMPANY_DISSOLVED",
+        "DECEASED_ESTATE",
         "MISSING_EAN",
         "INVALID_EAN",
         "BLACKLISTED",
@@ -151,6 +152,7 @@ STAGES: Final[dict[str, Stage]] = {
             "first_name_key",
             "last_name_key",
             "flag_MISSING_NAME",
+            "flag_DECEASED_ESTATE",
         ),
     ),
     "addresses": Stage(
@@ -207,6 +209,7 @@ STAGES: Final[dict[str, Stage]] = {
             "city", "country", "phone_e164", "email", "cvr", "vat_number", "ean", "customer_type",
             "registry_name", "registry_proposed_name",
             *(f"registry_proposed_{f}" for f in _ADDRESS_PARTS),
+            "flag_DECEASED_ESTATE",  # an estate's name is the customer's
         ),
     ),
     # the input fields as read: only the mapped ones exist in a frame that did not come through

@@ -29,6 +29,8 @@ Each field's value is chosen among the values the cluster's records hold:
 - contact fields (phone, e-mail) and the address prefer ``most_recent`` (customers move and change
   numbers), then ``most_frequent``; identity fields (name, legal form, CVR, EAN, type, country)
   prefer ``most_frequent``, then ``most_recent``;
+- ``estate``: a deceased customer's name is its estate's (``Dødsboet efter Jens Hansen``, from
+  the best-ranked record that names the estate), to which invoices and claims now go;
 - ``most_complete``: otherwise the value of the best-ranked record that has one (also the rule
   when a single record holds the only value; when several records hold the same only value, it
   is ``most_frequent``).
@@ -96,6 +98,7 @@ _READ = frozenset(
         "updated_at",
         "flag_NAME_MISMATCH",
         "flag_ADDRESS_MISMATCH",
+        "flag_DECEASED_ESTATE",
         *GOLDEN_FIELDS,
     )
 )
@@ -437,8 +440,11 @@ def _golden_rows(ranked: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFrame:
 
 
 def _choose(ranked: pl.DataFrame) -> pl.DataFrame:
-    chosen = pl.concat([_choose_by_rules(ranked), _registry_choices(ranked)], how="vertical")
-    # A registry choice beats the rules for the same field.
+    chosen = pl.concat(
+        [_choose_by_rules(ranked), _registry_choices(ranked), _estate_choices(ranked)],
+        how="vertical",
+    )
+    # A registry's or an estate's choice beats the rules for the same field.
     return chosen.sort("_priority").unique(["_cluster", "field"], keep="first")
 
 
@@ -800,6 +806,29 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
             pl.lit(0, dtype=pl.Int32).alias("_priority"),
         )
         .cast({"_priority": pl.Int32})
+    )
+
+
+def _estate_choices(ranked: pl.DataFrame) -> pl.DataFrame:
+    """A deceased customer's name is its estate's (``Dødsboet efter Jens Hansen``, rule
+    ``estate``): invoices and claims are addressed to the estate, not to the person he was."""
+    estate = (
+        pl.col("flag_DECEASED_ESTATE").fill_null(False)
+        if "flag_DECEASED_ESTATE" in ranked.columns
+        else pl.lit(False)
+    )
+    return (
+        ranked.filter(estate & pl.col("name").is_not_null())
+        .sort("_rank")
+        .unique("_cluster", keep="first", maintain_order=True)
+        .select(
+            "_cluster",
+            pl.lit("name").alias("field"),
+            pl.col("name").cast(pl.String).alias("value"),
+            pl.col("record_id").alias("source"),
+            pl.lit("estate").alias("rule"),
+            pl.lit(0, dtype=pl.Int32).alias("_priority"),
+        )
     )
 
 

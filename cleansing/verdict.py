@@ -17,8 +17,9 @@ Out: the same frame with the flags decided here added as ``flag_<CODE>`` columns
   ``DUPLICATE`` (``cluster_size > 1``), ``REVIEW_MATCH``
   (``in_review_pair``);
 - per customer (the whole cluster gets the same answer): ``NO_CONTACT`` (no record of the cluster
-  has a valid phone number or e-mail address) and ``BLACKLISTED`` (any record of the cluster is in
-  the blacklist hits) —
+  has a valid phone number or e-mail address), ``BLACKLISTED`` (any record of the cluster is in
+  the blacklist hits) and ``DECEASED_ESTATE`` (the names stage read an estate's name on any
+  record of the cluster: ``Dødsboet efter Jens Hansen`` beside his own record) —
 
 and then ``flags`` (``list[str]``, every raised code, sorted), ``invoice_ready`` and
 ``collection_ready`` (no flag of :data:`datavask.cleansing.schema.BLOCKS_INVOICE` /
@@ -47,6 +48,7 @@ DECIDED_HERE = (
     "REVIEW_MATCH",
     "NO_CONTACT",
     "BLACKLISTED",
+    "DECEASED_ESTATE",
 )
 
 _VERDICT_COLUMNS = ("flags", "invoice_ready", "collection_ready")
@@ -104,6 +106,7 @@ def apply_verdict(
         _bool(frame, "in_review_pair").alias(flag("REVIEW_MATCH")),
         (~_has_contact(frame).any().over("_cluster")).alias(flag("NO_CONTACT")),
         _blacklisted(frame, hit_ids).alias(flag("BLACKLISTED")),
+        _of_the_cluster(frame, "DECEASED_ESTATE").alias(flag("DECEASED_ESTATE")),
     )
 
     # Built in sorted code order, so it comes out sorted without a per-row sort.
@@ -174,6 +177,15 @@ def _blacklisted(frame: pl.DataFrame, hit_ids: pl.Series) -> pl.Expr:
     hit = pl.col("record_id").cast(pl.String).is_in(hit_ids.implode())
     clusters = frame.filter(hit).get_column("_cluster").unique()
     return pl.col("_cluster").is_in(clusters.implode())
+
+
+def _of_the_cluster(frame: pl.DataFrame, code: str) -> pl.Expr:
+    """``code`` on every record of a cluster where a record raised it; no window over a million
+    clusters when none did."""
+    column = flag(code)
+    if column not in frame.columns or not frame.get_column(column).fill_null(False).any():
+        return pl.lit(False)
+    return _raised(frame, code).any().over("_cluster")
 
 
 def _has_contact(frame: pl.DataFrame) -> pl.Expr:

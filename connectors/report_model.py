@@ -54,7 +54,9 @@ STATUS_CLASSES: Final = (
     "person",
 )
 # Codes that belong to a whole cluster: which record carries them says nothing.
-_CLUSTER_CODES: Final = frozenset({"DUPLICATE", "REVIEW_MATCH", "NO_CONTACT", "BLACKLISTED"})
+_CLUSTER_CODES: Final = frozenset(
+    {"DUPLICATE", "REVIEW_MATCH", "NO_CONTACT", "BLACKLISTED", "DECEASED_ESTATE"}
+)
 _ADDRESS_FIELDS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
 
 # The customer table's fields, in the order the page's JSON rows carry them.

@@ -39,6 +39,9 @@ FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
         ),
         "COMPANY_BANKRUPT": "CVR: under konkurs. Krav skal anmeldes i konkursboet.",
         "COMPANY_DISSOLVED": "CVR: ophørt, opløst, tvangsopløst eller slettet.",
+        "DECEASED_ESTATE": (
+            "Kunden er død: posten er et dødsbo (navnet siger det). Krav anmeldes i dødsboet."
+        ),
         "COMPANY_DISTRESSED": (
             "CVR: under tvangsopløsning, frivillig likvidation eller rekonstruktion."
         ),
@@ -72,6 +75,10 @@ FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
         ),
         "COMPANY_BANKRUPT": "Registry: under bankruptcy. Claims go to the estate.",
         "COMPANY_DISSOLVED": "Registry: ceased, dissolved, compulsorily dissolved or deleted.",
+        "DECEASED_ESTATE": (
+            "The customer has died: the record is an estate (its name says so). Claims go to "
+            "the estate."
+        ),
         "COMPANY_DISTRESSED": (
             "Registry: under compulsory dissolution, voluntary liquidation or restructuring."
         ),
@@ -106,6 +113,10 @@ FLAG_ACTION: Final[dict[str, dict[str, str]]] = {
         "NAME_MISMATCH": "Ret navnet til registrets navn, eller ret CVR-nummeret.",
         "COMPANY_BANKRUPT": "Stop fakturering; anmeld kravet i konkursboet.",
         "COMPANY_DISSOLVED": "Stop fakturering og spær kunden.",
+        "DECEASED_ESTATE": (
+            "Stop løbende fakturering; anmeld kravet i dødsboet hos bobestyrer eller arvinger, "
+            "ikke til inkasso."
+        ),
         "COMPANY_DISTRESSED": "Send ikke til inkasso uden kreditchefens godkendelse.",
         "MISSING_EAN": "Indhent kundens EAN-nummer.",
         "INVALID_EAN": "Ret EAN-nummeret.",
@@ -129,6 +140,10 @@ FLAG_ACTION: Final[dict[str, dict[str, str]]] = {
         "NAME_MISMATCH": "Use the registry's name, or correct the CVR number.",
         "COMPANY_BANKRUPT": "Stop invoicing; file the claim with the bankruptcy estate.",
         "COMPANY_DISSOLVED": "Stop invoicing and bar the customer.",
+        "DECEASED_ESTATE": (
+            "Stop recurring invoices; file the claim with the estate's executor or heirs, not "
+            "with debt collection."
+        ),
         "COMPANY_DISTRESSED": "No collection without the credit manager's approval.",
         "MISSING_EAN": "Ask the customer for its EAN number.",
         "INVALID_EAN": "Correct the EAN number.",

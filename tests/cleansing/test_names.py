@@ -240,6 +240,7 @@ def test_missing_input_columns_count_as_null() -> None:
         "first_name_key": None,
         "last_name_key": None,
         "flag_MISSING_NAME": True,
+        "flag_DECEASED_ESTATE": False,
     }
 
 
@@ -317,3 +318,44 @@ def test_family_name_particles_are_lower_case_inside_a_name() -> None:
         "Hans von der Lippe",
         "Der Er Et Yndigt Land",  # the first word keeps its capital
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "first", "last"),
+    [
+        ("Dødsboet efter Jens Hansen", "Dødsboet efter Jens Hansen", "Jens", "Hansen"),
+        # the executor after the deceased's name; capitals cased as a name's are
+        (
+            "DØDSBOET EFTER JENS HANSEN V/ ADVOKAT PETER HOLM",
+            "Dødsboet efter Jens Hansen V/Advokat Peter Holm",
+            "Jens",
+            "Hansen",
+        ),
+        (
+            "Boet efter Anna Larsen v/advokat Peter Holm",
+            "Boet efter Anna Larsen v/advokat Peter Holm",
+            "Anna",
+            "Larsen",
+        ),
+        ("Dødsbo Karl Jensen", "Dødsbo Karl Jensen", "Karl", "Jensen"),
+        ("Doedsboet e/ Ole Berg", "Doedsboet e/ Ole Berg", "Ole", "Berg"),
+        ("Hansen, Jens (dødsbo)", "Jens Hansen (dødsbo)", "Jens", "Hansen"),
+        ("Jens Hansen - dødsbo", "Jens Hansen - dødsbo", "Jens", "Hansen"),
+        ("Estate of John Smith", "Estate of John Smith", "John", "Smith"),
+    ],
+)
+def test_an_estate_is_read_as_the_deceased_persons_name(
+    typed: str, name: str, first: str, last: str
+) -> None:
+    out = _names(raw_name=[typed])
+    assert out.row(0, named=True) | {"name": name, "first_name": first, "last_name": last} == (
+        out.row(0, named=True)
+    )
+    assert out["name_key"].to_list() == [f"{first} {last}".lower()]
+    assert out["flag_DECEASED_ESTATE"].to_list() == [True]
+
+
+@pytest.mark.parametrize("typed", ["Bo Jensen", "Dødsbo", "Bo Efterslægt ApS", "Boet Café"])
+def test_a_name_that_only_looks_like_an_estate_is_none(typed: str) -> None:
+    """``Bo`` is a first name; the word alone names no one."""
+    assert _names(raw_name=[typed])["flag_DECEASED_ESTATE"].to_list() == [False]

@@ -30,6 +30,7 @@ def frame(*rows: dict[str, Any]) -> pl.DataFrame:
     schema: dict[str, Any] = {c: pl.String for c in TEXT_COLUMNS}
     schema["source_row"] = pl.Int64
     schema["flag_NAME_MISMATCH"] = pl.Boolean
+    schema["flag_DECEASED_ESTATE"] = pl.Boolean
     full = [{"source_row": i + 1, **row} for i, row in enumerate(rows)]
     return pl.DataFrame(full, schema=schema)
 
@@ -288,6 +289,24 @@ def test_registry_does_not_win_for_persons_or_on_name_mismatch() -> None:
     assert golden_row(golden, "a")["name"] == "Jens Hansen"
     assert golden_row(golden, "b")["name"] == "Hansen Byg ApS"
     assert golden_row(golden, "b")["name_rule"] == "most_complete"
+
+
+def test_a_deceased_customers_name_is_its_estates() -> None:
+    """Invoices and claims now go to the estate: its name wins over his own, however many."""
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "a", "name": "Jens Hansen", "customer_type": "person"},
+            {"record_id": "2", "cluster_id": "a", "name": "Jens Hansen", "customer_type": "person"},
+            {"record_id": "3", "cluster_id": "a", "name": "Dødsboet efter Jens Hansen",
+             "customer_type": "person", "flag_DECEASED_ESTATE": True},
+        )
+    )  # fmt: skip
+    row = golden_row(golden, "a")
+    assert (row["name"], row["name_rule"], row["name_source"]) == (
+        "Dødsboet efter Jens Hansen",
+        "estate",
+        "3",
+    )
 
 
 def test_without_cluster_id_every_record_is_a_customer() -> None:

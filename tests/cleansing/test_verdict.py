@@ -187,6 +187,22 @@ def test_blacklisted_spreads_to_the_whole_cluster() -> None:
     assert result["collection_ready"].to_list() == [False, False, True]
 
 
+def test_a_deceased_customer_is_an_estate_on_every_record() -> None:
+    """His own record beside the estate's: the customer has died, whichever record is read."""
+    estate = {flag("DECEASED_ESTATE"): True}
+    alive = {flag("DECEASED_ESTATE"): False}
+    result = apply_verdict(
+        frame(
+            record("1", cluster_id="a", cluster_size=2, customer_type="person", **alive),
+            record("2", cluster_id="a", cluster_size=2, customer_type="person", **estate),
+            record("3", cluster_id="b", customer_type="person", **alive),
+        )
+    )
+    assert result[flag("DECEASED_ESTATE")].to_list() == [True, True, False]
+    assert result["invoice_ready"].to_list() == [False, False, True]
+    assert result["collection_ready"].to_list() == [False, False, True]
+
+
 def test_no_blacklist_hits_means_not_blacklisted() -> None:
     empty = pl.DataFrame(
         schema={"record_id": pl.String, "blacklist_reason": pl.String, "match_rule": pl.String}

@@ -78,6 +78,7 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     "missing-ean": ("MISSING_EAN", ["Vordingborg Kommune", "Valdemarsgade 43", "4760", "Vordingborg", cvr(7), "", "kommune@vordingborg.dk", "55 36 36 36", ""]),
     "invalid-ean": ("INVALID_EAN", ["Region Testjylland", "Skottenborg 26", "8800", "Viborg", cvr(8), "5798000000002", "region@testjylland.dk", "78 63 00 00", ""]),
     "blacklisted": ("BLACKLISTED", ["Svend Snyder", "Fuskervej 13", "5700", "Svendborg", "", "", "svend.snyder@gmail.com", "24 24 24 24", ""]),
+    "estate": ("DECEASED_ESTATE", ["Dødsboet efter Poul Enevoldsen v/advokat Lene Borg", "Kirkevej 8", "8600", "Silkeborg", "", "", "lene@borgadvokat.dk", "86 80 80 80", ""]),
     "no-contact": ("NO_CONTACT", ["Inger Tavs", "Stillevej 2", "6000", "Kolding", "", "", "", "", ""]),
     "invalid-phone": ("INVALID_PHONE", ["Bent Fejl", "Kortvej 5", "7400", "Herning", "", "", "bent.fejl@gmail.com", "123", ""]),
     "invalid-email": ("INVALID_EMAIL", ["Lise Skriv", "Brevvej 6", "7500", "Holstebro", "", "", "lise.skriv@", "25 26 27 28", ""]),
