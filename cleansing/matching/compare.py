@@ -150,7 +150,7 @@ COMPARISONS: Final[dict[str, Comparison]] = {
             ("email",),
             tf_levels=(2,),
         ),
-        Comparison("contact", JW_LEVELS, ("_contact",), tf_levels=(3,)),
+        Comparison("contact", JW_LEVELS, ("contact_key",), tf_levels=(3,)),
         Comparison("cvr", ("different", "exact"), ("cvr",)),
         Comparison("ean", ("different", "exact"), ("ean",)),
     )
@@ -835,7 +835,7 @@ def _contact(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     straight = _contact_level(fl, fr, ll, lr)
     crossed = _contact_level(fl, lr, ll, fr)
     level = pl.select(pl.max_horizontal(straight, crossed).cast(pl.Int8)).to_series()
-    a, _ = pv.both("_contact")
+    a, _ = pv.both("contact_key")
     return level, _tf_value(a, level, comparison)
 
 
@@ -1201,6 +1201,6 @@ def tf_source(comparison: Comparison) -> pl.Expr:
         "date_of_birth": pl.col("date_of_birth"),
         "phone": pl.col("_phones"),
         "email": pl.col("_emails"),
-        "contact": pl.col("_contact"),
+        "contact": pl.col("contact_key"),
     }
     return sources.get(comparison.name, pl.col(comparison.columns[0]))

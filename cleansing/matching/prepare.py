@@ -21,10 +21,12 @@ Out: the same rows in the same order with only the input columns (all present), 
 - ``_address_text`` — the address line as written, folded, punctuation dropped (``"4910 s king
   drive"``), or house number and street; the address evidence of a record whose address did not
   parse into street and number (``4910 S Dr. Martin Luther``, an address abroad);
-- ``_contact``, ``_contact_first``, ``_contact_last`` — the contact person of an organisation's
+- ``contact_key``, ``_contact_first``, ``_contact_last`` — the contact person of an organisation's
   record, as the input's own first and last name columns give it beside the organisation's name
   (a contact export: ``First Name``, ``Last Name``, ``Company Name``), as name keys: whole, first
-  name, last name; null for persons and without such columns;
+  name, last name; null for persons, where the name column is empty (a person register whose
+  surname reads as a business word, ``Bishop``, has no contact person: it is the name), and
+  where the name holds both the first and the last name (it is theirs, not a company's);
 - ``_locals`` (list[str]) — the personal local parts of the e-mail addresses (``jens.hansen`` of
   ``jens.hansen@gmail.com``; role mailboxes such as ``info`` left out);
 - ``_identical`` (UInt64) — a hash of every input column but the record's id, place and edit
@@ -75,6 +77,7 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "raw_address": pl.String(),
     "raw_phone": pl.String(),
     "raw_mobile": pl.String(),
+    "raw_name": pl.String(),
     "raw_first_name": pl.String(),
     "raw_last_name": pl.String(),
     "_person_key": pl.String(),
@@ -82,8 +85,12 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "date_of_birth": pl.String(),
     "updated_at": pl.String(),
 }
-"""Columns the matcher reads. ``source`` (link mode), ``address_line2`` and ``national_id`` are
+"""Columns the matcher reads (:data:`CONTACT_INPUTS` only for the contact person's keys).
+``source`` (link mode), ``address_line2`` and ``national_id`` are
 optional extras for linking person registers such as FEBRL; a Danish customer file has none."""
+
+CONTACT_INPUTS: Final = ("raw_name", "raw_first_name", "raw_last_name")
+"""What the contact person's keys are made of; not kept in the prepared frame."""
 
 # Legal-form words as they appear in a lower-cased name key; removed so that
 # "Hansen Byg ApS" and "Hansen Byg" compare as equal names.
@@ -212,7 +219,22 @@ def _contact_keys() -> dict[str, pl.Expr]:
     name, last name (null without)."""
     first, last = text_key(pl.col("raw_first_name")), text_key(pl.col("raw_last_name"))
     whole = pl.concat_str(first, last, separator=" ", ignore_nulls=True)
-    return {"_contact": _blank_to_null(whole), "_contact_first": first, "_contact_last": last}
+    return {"contact_key": _blank_to_null(whole), "_contact_first": first, "_contact_last": last}
+
+
+def _names_someone_else() -> pl.Expr:
+    """Whether the record's name is not its first and last name's own: ``Bygma A/S`` or
+    ``Hansen VVS ApS`` beside Jens Hansen, not ``Thomas Clifford, 1st Baron Clifford of
+    Chudleigh`` beside Thomas and Chudleigh (a register's full name column, read as a business)."""
+    name_words = text_key(pl.col("raw_name")).str.split(" ")
+    keys = _contact_keys()
+
+    def held(part: str) -> pl.Expr:
+        words = keys[part].str.split(" ")
+        return words.list.set_difference(name_words).list.len().fill_null(0) == 0
+
+    own = held("_contact_first") & held("_contact_last")
+    return pl.col("raw_name").is_not_null() & ~own.fill_null(False)
 
 
 def phones_of(records: pl.DataFrame) -> pl.Series:
@@ -321,7 +343,7 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         .alias("_unit"),
         address_key().alias("_address"),
         *(
-            pl.when(~is_person.fill_null(False)).then(key).alias(name)
+            pl.when(~is_person.fill_null(False) & _names_someone_else()).then(key).alias(name)
             for name, key in _contact_keys().items()
         ),
         pl.coalesce(
@@ -337,4 +359,8 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         )
         .alias("_locals"),
     )
+    # The contact person's name as typed is read for its keys alone: hashed among the compared
+    # columns, two copies of one record typed in other cases would no longer be copies. Its key
+    # (``contact_key``) is hashed: two contacts of one company are no copies of each other.
+    prepared = prepared.drop(CONTACT_INPUTS)
     return prepared.with_columns(identical_key().alias(IDENTICAL))

@@ -19,6 +19,7 @@ COLUMNS: dict[str, pl.DataType] = {
     "name_key": pl.String(),
     "first_name_key": pl.String(),
     "last_name_key": pl.String(),
+    "raw_name": pl.String(),
     "raw_first_name": pl.String(),
     "raw_last_name": pl.String(),
     "street_key": pl.String(),

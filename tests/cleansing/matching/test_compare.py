@@ -87,7 +87,11 @@ def test_person_names_are_not_compared_with_a_company() -> None:
 
 def _contact(first: str | None, last: str | None) -> dict[str, Any]:
     """Bygma A/S's record with its contact person, as a contact export's columns give it."""
-    return _company("bygma") | {"raw_first_name": first, "raw_last_name": last}
+    return _company("bygma") | {
+        "raw_name": "Bygma A/S",
+        "raw_first_name": first,
+        "raw_last_name": last,
+    }
 
 
 @pytest.mark.parametrize(
@@ -111,6 +115,31 @@ def test_contact_person_levels(
     a: tuple[str | None, str | None], b: tuple[str | None, str | None], label: str
 ) -> None:
     assert _label("contact", _contact(*a), _contact(*b)) == label
+
+
+def test_an_organisation_named_by_its_first_and_last_name_alone_has_no_contact_person() -> None:
+    """FEBRL's ``Caitlin Bishop`` reads as a business (a bishop), but the name is hers: no name
+    column beside her first and last name, so no contact person to veto her duplicate."""
+    bishop = _company("caitlin bishop") | {"raw_first_name": "Caitlin", "raw_last_name": "Bishop"}
+    other = _company("hollie bishop") | {"raw_first_name": "Hollie", "raw_last_name": "Bishop"}
+    assert _label("contact", bishop, other) == "missing"
+
+
+def test_a_full_name_column_beside_first_and_last_name_is_no_contact_person() -> None:
+    """historical_50k's full name, read as a business for its ``of``: the name holds both parts."""
+    baron = {"customer_type": "company", "name_key": "thomas clifford 1st baron clifford"}
+    a = baron | {
+        "raw_name": "Thomas Clifford, 1st Baron Clifford of Chudleigh",
+        "raw_first_name": "Thomas",
+        "raw_last_name": "Chudleigh",
+    }
+    b = baron | {"raw_name": "Tom Clifford of Chudleigh", "raw_first_name": "Tom",
+                 "raw_last_name": "Chudleigh"}  # fmt: skip
+    assert _label("contact", a, b) == "missing"
+    # The family firm named after its contacts' surname still has contact persons.
+    family = _company("hansen vvs") | {"raw_name": "Hansen VVS ApS", "raw_last_name": "Hansen"}
+    jens, mette = (family | {"raw_first_name": first} for first in ("Jens", "Mette"))
+    assert _label("contact", jens, mette) == "different"
 
 
 def test_a_person_has_no_contact_person() -> None:

@@ -58,12 +58,15 @@ PLANTED: list[dict[str, Any]] = [
      "phone_e164": "+4579797979", "email": "post@fjord-el.dk", "cvr": "87196119"},
 ] + [
     # A contact export: one company's two contacts share its name, address, switchboard and
-    # mailbox; one of them is in the file twice.
+    # mailbox; one of them is in the file twice, the second time with his own mailbox.
     {"record_id": f"contact-{i}", "customer_type": "company", "name_key": "nordlys",
      "street_key": "havnevej", "house_number": "4", "postal_code": "9000",
-     "phone_e164": "+4598989898", "email": "info@nordlys.dk", "raw_first_name": first,
-     "raw_last_name": last}
-    for i, (first, last) in enumerate([("Ole", "Holm"), ("Karen", "Holm"), ("ole", "Holm")])
+     "phone_e164": "+4598989898", "email": email, "raw_name": "Nordlys",
+     "raw_first_name": first, "raw_last_name": last}
+    for i, (first, last, email) in enumerate(
+        [("Ole", "Holm", "info@nordlys.dk"), ("Karen", "Holm", "info@nordlys.dk"),
+         ("ole", "Holm", "ole@nordlys.dk")]
+    )
 ] + [
     # A business centre: eight tenants behind one switchboard at one address.
     {"record_id": f"centre-{i}", "customer_type": "company", "name_key": name,
