@@ -34,7 +34,10 @@ Data sets (all with ground truth; provenance in ``bench/data/README.md``):
 - ``patentsview``: the 13,467 inventor mentions of 401 inventors in PatentsView's hand-checked
   inventors benchmark (name as printed, city, state, country, assignees), same wheel;
 - ``danish_<rows>``: ``bench.generate`` at 20,000 rows (seed 1); ``--danish-rows 20000 1000000`` for
-  the full run.
+  the full run;
+- ``contacts``: a CRM's contact export made from the generator at 20,000 rows (seed 11,
+  ``bench.gen_contacts``): one row per person at a company, the truth the contact, so two people
+  at one company are two records.
 
 Reproduce::
 
@@ -157,6 +160,13 @@ def danish(rows: int, seed: int = 1) -> DataSet:
         .alias("entity")
     )
     return DataSet(f"danish_{rows}", data.customers, truth)
+
+
+def contacts() -> DataSet:
+    from bench.gen_contacts import contact_export
+
+    frame, truth = contact_export(20_000, seed=11)
+    return DataSet("contacts", frame, truth)
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -421,6 +431,33 @@ def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any
             cl.ExactMatch("phone").configure(term_frequency_adjustments=True),
         ]
         blocking, deterministic, training = _organisation_rules("name", "addr")
+    elif name == "contacts":
+        # The Danish configuration with the contact's names beside the company's.
+        comparisons = [
+            cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+            cl.NameComparison("last_name").configure(term_frequency_adjustments=True),
+            cl.JaroWinklerAtThresholds("company_name", [0.92, 0.8]).configure(
+                term_frequency_adjustments=True
+            ),
+            cl.JaroWinklerAtThresholds("adresse", [0.92, 0.8]),
+            cl.ExactMatch("postnr"),
+            cl.ExactMatch("telefon").configure(term_frequency_adjustments=True),
+            cl.EmailComparison("e_mail"),
+            cl.ExactMatch("cvr_nr"),
+            cl.ExactMatch("ean_nr"),
+        ]
+        blocking = [
+            block_on("telefon"),
+            block_on("e_mail"),
+            block_on("first_name", "last_name"),
+            block_on("postnr", "substr(company_name, 1, 4)"),
+            block_on("adresse", "postnr"),
+        ]
+        deterministic = [
+            block_on("e_mail", "first_name"),
+            block_on("first_name", "last_name", "telefon"),
+        ]
+        training = [block_on("postnr", "substr(company_name, 1, 4)"), block_on("telefon")]
     else:  # the Danish generator's export
         comparisons = [
             cl.JaroWinklerAtThresholds("navn", [0.92, 0.8]).configure(
@@ -558,6 +595,7 @@ DATASETS: dict[str, Callable[[], DataSet]] = {
     "rldata500": functools.partial(rldata, 500),
     "rldata10000": functools.partial(rldata, 10000),
     "patentsview": patentsview,
+    "contacts": contacts,
 }
 
 
