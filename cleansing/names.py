@@ -529,6 +529,13 @@ _ESTATE_AFTER = rf"(?i)(?:\s*[,\-–]\s*|\s*\(\s*|\s+){_DEAD}\s*\)?$"
 _EXECUTOR = r"(?i)(?:\s*,\s*|\s+)((?:v/|c/o|att\.?\s|ved\s).*)$"
 
 
+def names_an_estate(name: pl.Expr) -> pl.Expr:
+    """Whether a name (as typed or as cleaned: the cleaned name keeps the estate's words) is a
+    deceased person's estate's (``Dødsboet efter Jens Hansen``, ``Jens Hansen (dødsbo)``)."""
+    text = collapse_whitespace(name)
+    return (text.str.contains(_ESTATE_BEFORE) | text.str.contains(_ESTATE_AFTER)).fill_null(False)
+
+
 def _captured(pattern: str) -> str:
     """A case-blind pattern as one capture group."""
     return "(?i)(" + pattern.removeprefix("(?i)") + ")"

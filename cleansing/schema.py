@@ -209,7 +209,6 @@ STAGES: Final[dict[str, Stage]] = {
             "city", "country", "phone_e164", "email", "cvr", "vat_number", "ean", "customer_type",
             "registry_name", "registry_proposed_name",
             *(f"registry_proposed_{f}" for f in _ADDRESS_PARTS),
-            "flag_DECEASED_ESTATE",  # an estate's name is the customer's
         ),
     ),
     # the input fields as read: only the mapped ones exist in a frame that did not come through

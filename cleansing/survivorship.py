@@ -64,7 +64,7 @@ from datetime import datetime
 import polars as pl
 
 from datavask.cleansing.name_lists import names_where
-from datavask.cleansing.names import normalise_names
+from datavask.cleansing.names import names_an_estate, normalise_names
 from datavask.cleansing.schema import stage_text
 
 GOLDEN_FIELDS = (
@@ -98,7 +98,6 @@ _READ = frozenset(
         "updated_at",
         "flag_NAME_MISMATCH",
         "flag_ADDRESS_MISMATCH",
-        "flag_DECEASED_ESTATE",
         *GOLDEN_FIELDS,
     )
 )
@@ -811,14 +810,11 @@ def _registry_choices(ranked: pl.DataFrame) -> pl.DataFrame:
 
 def _estate_choices(ranked: pl.DataFrame) -> pl.DataFrame:
     """A deceased customer's name is its estate's (``Dødsboet efter Jens Hansen``, rule
-    ``estate``): invoices and claims are addressed to the estate, not to the person he was."""
-    estate = (
-        pl.col("flag_DECEASED_ESTATE").fill_null(False)
-        if "flag_DECEASED_ESTATE" in ranked.columns
-        else pl.lit(False)
-    )
+    ``estate``): invoices and claims are addressed to the estate, not to the person he was. The
+    record is found by its name, not by ``DECEASED_ESTATE``, which the verdict gives every record
+    of the customer (the Dask engine's golden records are made after it)."""
     return (
-        ranked.filter(estate & pl.col("name").is_not_null())
+        ranked.filter(names_an_estate(pl.col("name")))
         .sort("_rank")
         .unique("_cluster", keep="first", maintain_order=True)
         .select(

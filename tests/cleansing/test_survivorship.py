@@ -30,7 +30,6 @@ def frame(*rows: dict[str, Any]) -> pl.DataFrame:
     schema: dict[str, Any] = {c: pl.String for c in TEXT_COLUMNS}
     schema["source_row"] = pl.Int64
     schema["flag_NAME_MISMATCH"] = pl.Boolean
-    schema["flag_DECEASED_ESTATE"] = pl.Boolean
     full = [{"source_row": i + 1, **row} for i, row in enumerate(rows)]
     return pl.DataFrame(full, schema=schema)
 
@@ -298,7 +297,7 @@ def test_a_deceased_customers_name_is_its_estates() -> None:
             {"record_id": "1", "cluster_id": "a", "name": "Jens Hansen", "customer_type": "person"},
             {"record_id": "2", "cluster_id": "a", "name": "Jens Hansen", "customer_type": "person"},
             {"record_id": "3", "cluster_id": "a", "name": "Dødsboet efter Jens Hansen",
-             "customer_type": "person", "flag_DECEASED_ESTATE": True},
+             "customer_type": "person"},
         )
     )  # fmt: skip
     row = golden_row(golden, "a")

@@ -271,6 +271,41 @@ def test_a_name_block_over_the_cap_across_partitions_is_compared_whole_as_locall
     _assert_same_runs(local, dask)
 
 
+def test_contacts_and_estates_across_partitions_are_the_local_runs(tmp_path: Path) -> None:
+    """A contact export (two people at one company are two records: ``different_contacts``) with
+    eight estates beside their persons' own rows, shuffled into 16 partitions. The verdict gives
+    ``DECEASED_ESTATE`` to the whole customer and the golden name is the estate's: on the Dask
+    engine the golden records are made after the verdict, so they must not take its flag for the
+    estate's own record. Every output is the local run's."""
+    from bench.gen_contacts import contact_export
+
+    data = generate(CHAIN_ROWS, SEED)
+    contacts, _ = contact_export(CHAIN_ROWS, SEED)
+    people = contacts.filter(
+        pl.col("Company Name").is_null() & (pl.col("Last Name").str.len_chars() > 0)
+    ).head(8)
+    estates = people.with_columns(
+        pl.format("Dødsboet efter {} {}", "First Name", "Last Name").alias("Company Name"),
+        pl.lit(None, dtype=pl.String).alias("First Name"),
+        pl.lit(None, dtype=pl.String).alias("Last Name"),
+        (pl.col("Kundenr") + "-bo").alias("Kundenr"),
+    )
+    rows = pl.concat([contacts, estates]).sample(fraction=1.0, shuffle=True, seed=SEED)
+    files = write_dataset(dataclasses.replace(data, customers=rows), tmp_path / "data")
+    env = _env(tmp_path) | {"DATAVASK_DASK_PARTITION_ROWS": str(CHAIN_ROWS // CHAIN_PARTITIONS)}
+    local = _cleanse(files, tmp_path / "local", env=env)
+    dask = _cleanse(files, tmp_path / "dask", "--engine", "dask", "--workers", "2", env=env)
+    records = pl.read_parquet(local / "records.parquet", columns=["record_id", "flags"])
+    estate = records.filter(pl.col("flags").list.contains("DECEASED_ESTATE"))
+    assert estate.height > 8  # the estates and their persons' own records
+    golden = pl.read_parquet(local / "golden.parquet", columns=["name", "name_rule"])
+    assert golden.filter(pl.col("name_rule") == "estate")["name"].str.starts_with("Dødsboet").all()
+    assert (golden["name_rule"] == "estate").sum() >= 1
+    pairs = pl.read_parquet(local / "pairs.parquet", columns=["hard_rule"])
+    assert (pairs["hard_rule"] == "different_contacts").any()
+    _assert_same_runs(local, dask)
+
+
 def _workbook(path: Path) -> dict[str, pl.DataFrame]:
     return pl.read_excel(path, sheet_id=0)  # every sheet, by name
 
