@@ -237,6 +237,16 @@ def _names_someone_else() -> pl.Expr:
     return pl.col("raw_name").is_not_null() & ~own.fill_null(False)
 
 
+def contact_keys_of(records: pl.DataFrame, is_person: pl.Expr) -> list[pl.Series]:
+    """The contact person's keys (:func:`_contact_keys`) of the organisations' records beside
+    someone else's name, worked out for those alone: most files have no such record, and the
+    keys of a million names are a second of text folding."""
+    parts = pl.col("raw_first_name").is_not_null() | pl.col("raw_last_name").is_not_null()
+    maybe = parts & ~is_person.fill_null(False) & pl.col("raw_name").is_not_null()
+    keys = {name: pl.when(_names_someone_else()).then(key) for name, key in _contact_keys().items()}
+    return [_only_where(records, maybe, key).alias(name) for name, key in keys.items()]
+
+
 def phones_of(records: pl.DataFrame) -> pl.Series:
     """:func:`_phones` of ``records``, the typed digits worked out only for the records without a
     valid number."""
@@ -342,10 +352,7 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         .str.to_lowercase()
         .alias("_unit"),
         address_key().alias("_address"),
-        *(
-            pl.when(~is_person.fill_null(False) & _names_someone_else()).then(key).alias(name)
-            for name, key in _contact_keys().items()
-        ),
+        *contact_keys_of(records, is_person),
         pl.coalesce(
             text_key(pl.col("raw_address")),
             pl.concat_str(pl.col("house_number"), pl.col("street_key"), separator=" "),
