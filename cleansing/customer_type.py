@@ -106,6 +106,11 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
     public_ean = pl.col("_ean").str.starts_with(PUBLIC_EAN_PREFIX).fill_null(False)
     not_excluded = ~pl.col("_excluded").fill_null(False)
     public_name = pl.col("_public_name").fill_null(False) & not_excluded
+    estate = (
+        pl.col("flag_DECEASED_ESTATE").fill_null(False)
+        if "flag_DECEASED_ESTATE" in df.columns
+        else pl.lit(False)
+    )
     customer_type = (
         pl.when(declared == "public")
         .then(pl.lit("public"))
@@ -115,6 +120,10 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("company"))
         .when(declared.is_not_null())
         .then(declared)
+        # a deceased person's estate, also one named by its executor alone (``Dødsboet v/advokat
+        # Peter Holm``: a lawyer's business word), owes no CVR number
+        .when(estate)
+        .then(pl.lit("person"))
         .when(pl.col("_ean").is_not_null() | pl.col("_business").fill_null(False))
         .then(pl.lit("company"))
         .when(columns["name"].str.contains(_PARTNERSHIP).fill_null(False))

@@ -522,11 +522,11 @@ _NAME_INPUTS = ("raw_name", "raw_first_name", "raw_last_name")
 # Holm``, ``c/o Bobestyrer …``). ``Bo`` alone is a first name, so ``bo`` needs ``efter``.
 _DEAD = r"d(?:ø|oe|o)dsbo(?:et)?"
 _ESTATE_BEFORE = (
-    rf"(?i)^((?:the\s+)?estate\s+of(?:\s+the\s+late)?|{_DEAD}(?:\s+(?:efter|e/|e\.))?"
-    r"|bo(?:et)?\s+(?:efter|e/))\s*[:,\-–]?\s+"
+    rf"(?i)^((?:(?:the\s+)?estate\s+of(?:\s+the\s+late)?|{_DEAD}(?:\s+(?:efter|e/|e\.))?"
+    r"|bo(?:et)?\s+(?:efter|e/))(?:\s+afd(?:ø|oe|o)de)?)\s*[:,\-–]?\s+"
 )
 _ESTATE_AFTER = rf"(?i)(?:\s*[,\-–]\s*|\s*\(\s*|\s+){_DEAD}\s*\)?$"
-_EXECUTOR = r"(?i)(?:\s*,\s*|\s+)((?:v/|c/o|att\.?\s|ved\s).*)$"
+_EXECUTOR = r"(?i)(?:^|\s*,\s*|\s+)((?:v/|c/o|att\.?\s|ved\s).*)$"
 
 
 def names_an_estate(name: pl.Expr) -> pl.Expr:
@@ -638,10 +638,22 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
             pl.col("_deceased").str.extract(_EXECUTOR, 1)
         ),
     )
+    # ``Dødsboet v/advokat Peter Holm`` names no one but the executor: its text is then read
+    # whole, as a business's (the executor's name is no person's name of the customer).
+    unnamed = pl.col("flag_DECEASED_ESTATE") & (
+        pl.col("_deceased").str.replace(_EXECUTOR, "").str.len_chars() == 0
+    )
     frame = frame.with_columns(
-        _text=pl.when("flag_DECEASED_ESTATE")
+        *(
+            pl.when(~unnamed).then(c).alias(c)
+            for c in ("_estate_before", "_estate_after", "_executor")
+        ),
+        _text=pl.when(unnamed)
+        .then(pl.col("_text"))
+        .when("flag_DECEASED_ESTATE")
         .then(pl.col("_deceased").str.replace(_EXECUTOR, ""))
         .otherwise(pl.col("_text")),
+        _estate_unnamed=unnamed,
     )
     frame = frame.with_columns(
         _key=text_key(pl.col("_text").str.replace_all(_SOLE_PROPRIETOR_MARK, " ")),
@@ -679,6 +691,10 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
             _legal_form(text, pl.col("_form")),
             legal_form_of(only_where(remarked, text).str.replace(_REMARK, "")),
         )
+    )
+    # an estate's ``v/`` is its executor, no sole proprietor's owner
+    frame = frame.with_columns(
+        legal_form=pl.when(pl.col("_estate_unnamed")).then(None).otherwise("legal_form")
     )
     comma_last = pl.col("_comma").struct.field("1")
     comma_first = pl.col("_comma").struct.field("2")
@@ -718,6 +734,7 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     display_bare = pl.col("_display_bare")
     person_like = (
         pl.col("legal_form").is_null()
+        & ~pl.col("_estate_unnamed")
         & ~pl.col("_business")
         & display_bare.str.contains(_PERSON_NAME)
     )

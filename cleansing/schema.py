@@ -186,7 +186,10 @@ STAGES: Final[dict[str, Stage]] = {
         ("name", "vat_number", "flag_INVALID_CVR"),
         optional=_raws("cvr"),
     ),
-    "customer_type": Stage(_raws("customer_type"), ("customer_type",)),
+    # an estate is a person's, whatever business word its executor's name holds
+    "customer_type": Stage(
+        _raws("customer_type"), ("customer_type",), optional=("flag_DECEASED_ESTATE",)
+    ),
     "dates": Stage(
         _raws("date_of_birth", "updated_at"),
         ("date_of_birth", "updated_at", "date_of_birth_invalid", "updated_at_invalid"),

@@ -98,6 +98,17 @@ def test_works_without_names_module_columns() -> None:
     ]
 
 
+def test_an_estate_is_a_persons_whatever_its_executors_name_says() -> None:
+    """``Dødsboet v/advokat Peter Holm``: a lawyer is a business word, the estate owes no CVR."""
+    frame = pl.DataFrame(
+        {
+            "name": ["Dødsboet v/advokat Peter Holm", "Advokat Peter Holm"],
+            "flag_DECEASED_ESTATE": [True, False],
+        }
+    )
+    assert classify_customer_type(frame)["customer_type"].to_list() == ["person", "company"]
+
+
 def test_missing_columns_count_as_null() -> None:
     out = classify_customer_type(pl.DataFrame({"record_id": ["1", "2"]}))
     assert out["customer_type"].to_list() == ["person", "person"]

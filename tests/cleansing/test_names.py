@@ -342,6 +342,8 @@ def test_family_name_particles_are_lower_case_inside_a_name() -> None:
         ("Hansen, Jens (dødsbo)", "Jens Hansen (dødsbo)", "Jens", "Hansen"),
         ("Jens Hansen - dødsbo", "Jens Hansen - dødsbo", "Jens", "Hansen"),
         ("Estate of John Smith", "Estate of John Smith", "John", "Smith"),
+        ("Dødsbo efter afdøde Jens Hansen", "Dødsbo efter afdøde Jens Hansen", "Jens", "Hansen"),
+        ("Estate of the late John Smith", "Estate of the late John Smith", "John", "Smith"),
     ],
 )
 def test_an_estate_is_read_as_the_deceased_persons_name(
@@ -359,3 +361,16 @@ def test_an_estate_is_read_as_the_deceased_persons_name(
 def test_a_name_that_only_looks_like_an_estate_is_none(typed: str) -> None:
     """``Bo`` is a first name; the word alone names no one."""
     assert _names(raw_name=[typed])["flag_DECEASED_ESTATE"].to_list() == [False]
+
+
+def test_an_estate_named_by_its_executor_alone_names_no_person() -> None:
+    """``v/`` is the executor here, no sole proprietor's owner: no ENK, no first or last name."""
+    out = _names(raw_name=["Dødsboet v/advokat Peter Holm"])
+    row = out.row(0, named=True)
+    assert (row["name"], row["legal_form"], row["first_name"], row["last_name"]) == (
+        "Dødsboet v/advokat Peter Holm",
+        None,
+        None,
+        None,
+    )
+    assert row["flag_DECEASED_ESTATE"]
