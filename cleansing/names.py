@@ -597,32 +597,10 @@ def keep_typed_legal_forms(df: pl.DataFrame, abroad: pl.Expr) -> pl.DataFrame:
     )
 
 
-def _estate_name(name: pl.Expr) -> pl.Expr:
-    """The display name of an estate: its words as typed before the cleaned name, with only their
-    first letter a capital (``DØDSBOET EFTER`` → ``Dødsboet efter``), or after it as typed, and
-    its executor after the name."""
-    before = pl.col("_estate_before")
-    before = before.str.slice(0, 1).str.to_uppercase() + before.str.slice(1).str.to_lowercase()
-    return pl.concat_str(
-        pl.when(before.is_not_null()).then(before + pl.lit(" ")).otherwise(pl.lit("")),
-        name,
-        pl.col("_estate_after").fill_null(""),
-        (pl.lit(" ") + pl.col("_executor")).fill_null(""),
-    )
-
-
-def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) -> pl.DataFrame:
-    """normalise_names on a frame with exactly the three input columns, all text; ``typed_forms``:
-    legal forms as typed (:func:`_with_display_form`)."""
-    # Each step materialises what the next reads more than once, so no regex runs twice.
-    raw = {column: pl.col(column) for column in _NAME_INPUTS}
-    frame = df.lazy().with_columns(
-        _text=mend_legal_forms(_clean_text(raw["raw_name"])),
-        _first=_clean_text(raw["raw_first_name"]),
-        _last=_clean_text(raw["raw_last_name"]),
-    )
-    # An estate's name is read as the deceased's: the words that make it an estate, and its
-    # executor, are put back around the cleaned name at the end.
+def _estate_set_aside(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """An estate's name (``_text``) read as the deceased's: the words that make it an estate
+    (``_estate_before``, ``_estate_after``) and its executor (``_executor``) are set aside and put
+    back around the cleaned name at the end (:func:`_estate_name`); ``flag_DECEASED_ESTATE``."""
     frame = frame.with_columns(
         _estate_before=pl.col("_text").str.extract(_ESTATE_BEFORE, 1),
         _estate_after=pl.col("_text").str.extract(_captured(_ESTATE_AFTER), 1),
@@ -655,6 +633,34 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         .otherwise(pl.col("_text")),
         _estate_unnamed=unnamed,
     )
+    return frame
+
+
+def _estate_name(name: pl.Expr) -> pl.Expr:
+    """The display name of an estate: its words as typed before the cleaned name, with only their
+    first letter a capital (``DØDSBOET EFTER`` → ``Dødsboet efter``), or after it as typed, and
+    its executor after the name."""
+    before = pl.col("_estate_before")
+    before = before.str.slice(0, 1).str.to_uppercase() + before.str.slice(1).str.to_lowercase()
+    return pl.concat_str(
+        pl.when(before.is_not_null()).then(before + pl.lit(" ")).otherwise(pl.lit("")),
+        name,
+        pl.col("_estate_after").fill_null(""),
+        (pl.lit(" ") + pl.col("_executor")).fill_null(""),
+    )
+
+
+def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) -> pl.DataFrame:
+    """normalise_names on a frame with exactly the three input columns, all text; ``typed_forms``:
+    legal forms as typed (:func:`_with_display_form`)."""
+    # Each step materialises what the next reads more than once, so no regex runs twice.
+    raw = {column: pl.col(column) for column in _NAME_INPUTS}
+    frame = df.lazy().with_columns(
+        _text=mend_legal_forms(_clean_text(raw["raw_name"])),
+        _first=_clean_text(raw["raw_first_name"]),
+        _last=_clean_text(raw["raw_last_name"]),
+    )
+    frame = _estate_set_aside(frame)
     frame = frame.with_columns(
         _key=text_key(pl.col("_text").str.replace_all(_SOLE_PROPRIETOR_MARK, " ")),
         _first_key=text_key(pl.col("_first")),
