@@ -298,6 +298,21 @@ def _organisation_rules(name: str, address: str) -> tuple[list[Any], list[Any], 
     return blocking, deterministic, training
 
 
+def _danish_comparisons(name: str) -> list[Any]:
+    """The Danish generator's columns as Splink compares them, its customer's name in ``name``."""
+    import splink.comparison_library as cl
+
+    return [
+        cl.JaroWinklerAtThresholds(name, [0.92, 0.8]).configure(term_frequency_adjustments=True),
+        cl.JaroWinklerAtThresholds("adresse", [0.92, 0.8]),
+        cl.ExactMatch("postnr"),
+        cl.ExactMatch("telefon").configure(term_frequency_adjustments=True),
+        cl.EmailComparison("e_mail"),
+        cl.ExactMatch("cvr_nr"),
+        cl.ExactMatch("ean_nr"),
+    ]
+
+
 def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
     """Comparisons, prediction blocking rules, deterministic rules (prior), EM training rules —
     as Splink's own demos configure these data sets."""
@@ -436,15 +451,7 @@ def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any
         comparisons = [
             cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
             cl.NameComparison("last_name").configure(term_frequency_adjustments=True),
-            cl.JaroWinklerAtThresholds("company_name", [0.92, 0.8]).configure(
-                term_frequency_adjustments=True
-            ),
-            cl.JaroWinklerAtThresholds("adresse", [0.92, 0.8]),
-            cl.ExactMatch("postnr"),
-            cl.ExactMatch("telefon").configure(term_frequency_adjustments=True),
-            cl.EmailComparison("e_mail"),
-            cl.ExactMatch("cvr_nr"),
-            cl.ExactMatch("ean_nr"),
+            *_danish_comparisons("company_name"),
         ]
         blocking = [
             block_on("telefon"),
@@ -459,17 +466,7 @@ def _splink_config(name: str) -> tuple[list[Any], list[Any], list[Any], list[Any
         ]
         training = [block_on("postnr", "substr(company_name, 1, 4)"), block_on("telefon")]
     else:  # the Danish generator's export
-        comparisons = [
-            cl.JaroWinklerAtThresholds("navn", [0.92, 0.8]).configure(
-                term_frequency_adjustments=True
-            ),
-            cl.JaroWinklerAtThresholds("adresse", [0.92, 0.8]),
-            cl.ExactMatch("postnr"),
-            cl.ExactMatch("telefon").configure(term_frequency_adjustments=True),
-            cl.EmailComparison("e_mail"),
-            cl.ExactMatch("cvr_nr"),
-            cl.ExactMatch("ean_nr"),
-        ]
+        comparisons = _danish_comparisons("navn")
         blocking = [
             block_on("cvr_nr"),
             block_on("telefon"),
