@@ -639,14 +639,18 @@ def _estate_set_aside(frame: pl.LazyFrame) -> pl.LazyFrame:
 def _estate_name(name: pl.Expr) -> pl.Expr:
     """The display name of an estate: its words as typed before the cleaned name, with only their
     first letter a capital (``DØDSBOET EFTER`` → ``Dødsboet efter``), or after it as typed, and
-    its executor after the name."""
+    its executor after the name, its ``v/``, ``c/o`` or ``att.`` in small letters as a name's
+    ``v/`` is (``V/ ADVOKAT LENE BORG`` → ``v/Advokat Lene Borg``)."""
     before = pl.col("_estate_before")
     before = before.str.slice(0, 1).str.to_uppercase() + before.str.slice(1).str.to_lowercase()
+    executor = pl.col("_executor")
+    marker = executor.str.extract(r"(?i)^(v/|c/o|att\.?|ved)", 1)
+    executor = marker.str.to_lowercase() + executor.str.slice(marker.str.len_chars())
     return pl.concat_str(
         pl.when(before.is_not_null()).then(before + pl.lit(" ")).otherwise(pl.lit("")),
         name,
         pl.col("_estate_after").fill_null(""),
-        (pl.lit(" ") + pl.col("_executor")).fill_null(""),
+        (pl.lit(" ") + executor).fill_null(""),
     )
 
 

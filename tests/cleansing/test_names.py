@@ -327,7 +327,7 @@ def test_family_name_particles_are_lower_case_inside_a_name() -> None:
         # the executor after the deceased's name; capitals cased as a name's are
         (
             "DØDSBOET EFTER JENS HANSEN V/ ADVOKAT PETER HOLM",
-            "Dødsboet efter Jens Hansen V/Advokat Peter Holm",
+            "Dødsboet efter Jens Hansen v/Advokat Peter Holm",
             "Jens",
             "Hansen",
         ),
