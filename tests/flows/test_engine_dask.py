@@ -237,46 +237,20 @@ def test_a_cpr_number_in_two_partitions_pairs_its_records_as_the_local_run_does(
     _assert_same_runs(local, dask)
 
 
-def test_a_name_block_over_the_cap_across_partitions_is_compared_whole_as_locally(
+def test_a_name_block_contacts_and_estates_across_partitions_are_the_local_runs(
     tmp_path: Path,
 ) -> None:
-    """One person written 90 times in every partition, at six addresses in six towns: her name's
-    blocks are over the cap of 50 and compared whole (4,005 pairs, within the budget). Their keys
-    lie in buckets of their own, and the choice of blocks taken whole is made among all buckets
-    at once; every output is the local run's."""
-    data = generate(CHAIN_ROWS, SEED)
-    rows = data.customers.sample(fraction=1.0, shuffle=True, seed=SEED).with_row_index("_pos")
-    at = list(range(3, CHAIN_ROWS, CHAIN_ROWS // 90))[:90]
-    towns = [("Kokubunji Allé", "8000", "Aarhus C"), ("Toyotavej", "5000", "Odense C"),
-             ("Hitachivej", "9000", "Aalborg"), ("Kashiwavej", "7100", "Vejle"),
-             ("Renesasvej", "6700", "Esbjerg"), ("Tokyovej", "4000", "Roskilde")]  # fmt: skip
-    patch = pl.DataFrame(
-        {
-            "_pos": pl.Series(at, dtype=pl.UInt32),
-            "Navn": ["Hiroyuki Mizuno"] * len(at),
-            "Adresse": [f"{towns[k % 6][0]} {k % 6 + 1}" for k in range(len(at))],
-            "Postnr": [towns[k % 6][1] for k in range(len(at))],
-            "By": [towns[k % 6][2] for k in range(len(at))],
-            "CVR-nr": [None] * len(at),
-        }
-    )
-    rows = rows.update(patch, on="_pos", include_nulls=True).drop("_pos")
-    files = write_dataset(dataclasses.replace(data, customers=rows), tmp_path / "data")
-    env = _env(tmp_path) | {"DATAVASK_DASK_PARTITION_ROWS": str(CHAIN_ROWS // CHAIN_PARTITIONS)}
-    local = _cleanse(files, tmp_path / "local", env=env)
-    dask = _cleanse(files, tmp_path / "dask", "--engine", "dask", "--workers", "2", env=env)
-    steps = json.loads((local / "run.json").read_text(encoding="utf-8"))["steps"]["match"]
-    whole = {r["blocking_rule"]: r["whole_blocks"] for r in steps["blocking"]}
-    assert whole["name_words"] >= 1 and whole["name_prefixes"] >= 1, whole
-    _assert_same_runs(local, dask)
+    """A contact export in 16 partitions, with three things that span them:
 
+    - one person written 90 times, at six addresses in six towns: her name's blocks are over the
+      cap of 50 and compared whole (4,005 pairs, within the budget). Their keys lie in buckets of
+      their own, and the choice of blocks taken whole is made among all buckets at once;
+    - two people at one company, two records (``different_contacts``);
+    - eight estates beside their persons' own rows: the verdict gives ``DECEASED_ESTATE`` to the
+      whole customer and the golden name is the estate's. On the Dask engine the golden records
+      are made after the verdict, so they must not take its flag for the estate's own record.
 
-def test_contacts_and_estates_across_partitions_are_the_local_runs(tmp_path: Path) -> None:
-    """A contact export (two people at one company are two records: ``different_contacts``) with
-    eight estates beside their persons' own rows, shuffled into 16 partitions. The verdict gives
-    ``DECEASED_ESTATE`` to the whole customer and the golden name is the estate's: on the Dask
-    engine the golden records are made after the verdict, so they must not take its flag for the
-    estate's own record. Every output is the local run's."""
+    Every output is the local run's."""
     from bench.gen_contacts import contact_export
 
     data = generate(CHAIN_ROWS, SEED)
@@ -291,10 +265,31 @@ def test_contacts_and_estates_across_partitions_are_the_local_runs(tmp_path: Pat
         (pl.col("Kundenr") + "-bo").alias("Kundenr"),
     )
     rows = pl.concat([contacts, estates]).sample(fraction=1.0, shuffle=True, seed=SEED)
+    rows = rows.with_row_index("_pos")
+    at = list(range(3, rows.height, rows.height // 90))[:90]
+    towns = [("Kokubunji Allé", "8000", "Aarhus C"), ("Toyotavej", "5000", "Odense C"),
+             ("Hitachivej", "9000", "Aalborg"), ("Kashiwavej", "7100", "Vejle"),
+             ("Renesasvej", "6700", "Esbjerg"), ("Tokyovej", "4000", "Roskilde")]  # fmt: skip
+    patch = pl.DataFrame(
+        {
+            "_pos": pl.Series(at, dtype=pl.UInt32),
+            "First Name": ["Hiroyuki"] * len(at),
+            "Last Name": ["Mizuno"] * len(at),
+            "Company Name": pl.Series([None] * len(at), dtype=pl.String),
+            "Adresse": [f"{towns[k % 6][0]} {k % 6 + 1}" for k in range(len(at))],
+            "Postnr": [towns[k % 6][1] for k in range(len(at))],
+            "By": [towns[k % 6][2] for k in range(len(at))],
+            "CVR-nr": pl.Series([None] * len(at), dtype=pl.String),
+        }
+    )
+    rows = rows.update(patch, on="_pos", include_nulls=True).drop("_pos")
     files = write_dataset(dataclasses.replace(data, customers=rows), tmp_path / "data")
     env = _env(tmp_path) | {"DATAVASK_DASK_PARTITION_ROWS": str(CHAIN_ROWS // CHAIN_PARTITIONS)}
     local = _cleanse(files, tmp_path / "local", env=env)
     dask = _cleanse(files, tmp_path / "dask", "--engine", "dask", "--workers", "2", env=env)
+    steps = json.loads((local / "run.json").read_text(encoding="utf-8"))["steps"]["match"]
+    whole = {r["blocking_rule"]: r["whole_blocks"] for r in steps["blocking"]}
+    assert whole["name_words"] >= 1 and whole["name_prefixes"] >= 1, whole
     records = pl.read_parquet(local / "records.parquet", columns=["record_id", "flags"])
     estate = records.filter(pl.col("flags").list.contains("DECEASED_ESTATE"))
     assert estate.height > 8  # the estates and their persons' own records
