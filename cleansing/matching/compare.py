@@ -829,14 +829,35 @@ def _contact(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     person's are, the better of the names as written and one side's turned round (``Hansen``,
     ``Jens``). A name that differs outright in either part is another person (``Jens Hansen`` /
     ``Mette Hansen``: a family firm's two contacts); a part one side lacks is no evidence
-    (``Hansen`` / ``Jens Hansen``)."""
-    fl, fr = pv.both("_contact_first")
-    ll, lr = pv.both("_contact_last")
+    (``Hansen`` / ``Jens Hansen``).
+
+    A record without a contact against an organisation's with one compares its own person's
+    name with the contact's: a private customer's row of a contact export, or a company's row
+    that lost its company name, is that person, not the company's other contact."""
+    fl, fr = (_contact_or_person(pv, "first", side) for side in ("l", "r"))
+    ll, lr = (_contact_or_person(pv, "last", side) for side in ("l", "r"))
     straight = _contact_level(fl, fr, ll, lr)
     crossed = _contact_level(fl, lr, ll, fr)
     level = pl.select(pl.max_horizontal(straight, crossed).cast(pl.Int8)).to_series()
     a, _ = pv.both("contact_key")
     return level, _tf_value(a, level, comparison)
+
+
+def _contact_or_person(pv: PairValues, part: str, side: str) -> pl.Series:
+    """One side's contact name part; for a record without a contact facing one with a contact,
+    its own person's name part (a person's, or a company's row that names a person and no
+    company); null between two records without a contact: persons' names are compared as
+    theirs."""
+    other = "r" if side == "l" else "l"
+    has_contact = [
+        pv.side("_contact_first", s).is_not_null() | pv.side("_contact_last", s).is_not_null()
+        for s in (side, other)
+    ]
+    facing = ~has_contact[0] & has_contact[1]
+    own = pv.side(f"{part}_name_key", side)
+    return pl.select(
+        pl.when(facing).then(own).otherwise(pv.side(f"_contact_{part}", side))
+    ).to_series()
 
 
 def _contact_level(fl: pl.Series, fr: pl.Series, ll: pl.Series, lr: pl.Series) -> pl.Series:

@@ -100,7 +100,8 @@ def hard_rule_column(
     )
     conditions: dict[str, pl.Expr] = {
         "cvr_conflict": _level(levels, "cvr") == 0,
-        "different_contacts": companies & (_level(levels, "contact") == 0),
+        # two contacts of one company, or a person and another person's company record
+        "different_contacts": _level(levels, "contact") == 0,
         "household": persons
         & _same_address(levels)
         & (_level(levels, "first_name") == 0)

@@ -142,10 +142,15 @@ def test_a_full_name_column_beside_first_and_last_name_is_no_contact_person() ->
     assert _label("contact", jens, mette) == "different"
 
 
-def test_a_person_has_no_contact_person() -> None:
-    """A private customer's first and last name are the customer, compared as a person's."""
+def test_a_person_is_compared_with_an_organisations_contact_by_name() -> None:
+    """A person has no contact person: between two persons the comparison is not made (their
+    names are compared as theirs). Facing a company's record with a contact, the person's own
+    name is compared with the contact's: Gunhild Knuden's row is not Bygma's Åse Nielsen."""
     person = _person("jens", "hansen") | {"raw_first_name": "Jens", "raw_last_name": "Hansen"}
-    assert _label("contact", person, _contact("Jens", "Hansen")) == "missing"
+    other = _person("mette", "hansen") | {"raw_first_name": "Mette", "raw_last_name": "Hansen"}
+    assert _label("contact", person, other) == "missing"
+    assert _label("contact", person, _contact("Jens", "Hansen")) == "exact"
+    assert _label("contact", _contact("Jens", "Hansen"), other) == "different"
 
 
 def _address(
