@@ -66,6 +66,7 @@ def test_a_signal_in_polars_code_refuses_the_final_rename() -> None:
     try:
         signals._handler(signal.SIGTERM, namespace["frame"])
         assert scratch.stopping()
+        # entering the commit is what raises: the block itself never runs
         with pytest.raises(scratch.StopRequested), scratch.committing():
             pass
         with pytest.raises(signals.Interrupted):
