@@ -580,7 +580,7 @@ def partitioned_match(
             for q in range(parts)
         ]
         counts = [submit(f"mtfbucket{k}", b, ch.tf_bucket, pieces, b) for b in range(parts)]
-        return submit(f"mtf{k}", 0, ch.tf_summed, counts)
+        return submit(f"mtf{k}", 0, ch.tf_summed, counts, summaries)
 
     tf = term_frequencies(1, None)
     # u from the random pairs the local run draws: positions drawn, only those records fetched.

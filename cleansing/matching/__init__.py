@@ -88,6 +88,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     level_patterns,
     pattern_rows,
     pattern_scores,
+    population_pairs,
     random_pair_prior,
     sampled_prior,
     scoring_patterns,
@@ -569,11 +570,13 @@ def estimated_prior(
     (:func:`~.fellegi_sunter.sampled_prior`)."""
     if settings.prior not in PRIORS:
         raise ValueError(f"prior must be one of {PRIORS}, got {settings.prior!r}")
+    # A small file's records are counted among a customer base of POPULATION (see population).
+    counted = population_pairs(total_pairs)
     if settings.prior == "posterior" and patterns is not None:
-        prior = consistent_prior(model, patterns, total_pairs)
+        prior = consistent_prior(model, patterns, int(counted))
     else:
-        prior = random_pair_prior(model.match_share, trained, total_pairs)
-    return sampled_prior(model, prior, sample)
+        prior = random_pair_prior(model.match_share, trained, int(counted))
+    return sampled_prior(model, prior, sample, in_file=total_pairs / counted)
 
 
 def _band(

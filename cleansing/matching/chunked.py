@@ -79,9 +79,11 @@ from datavask.cleansing.matching.fellegi_sunter import (
     WITHIN_GROUP,
     FellegiSunterModel,
     all_pairs,
+    file_share,
     identifier_u,
     level_patterns,
     random_pairs,
+    record_share,
     score_pairs,
     session_patterns,
     session_visible,
@@ -309,15 +311,16 @@ def tf_bucket(pieces: Sequence[dict[str, list[pl.DataFrame]]], bucket: int) -> d
 
 
 def tf_summed(
-    buckets: Sequence[dict[str, pl.DataFrame]],
+    buckets: Sequence[dict[str, pl.DataFrame]], summaries: Sequence[dict[str, Any]]
 ) -> tuple[dict[str, pl.DataFrame], dict[str, float]]:
     """The term-frequency tables and ``ū`` (:func:`~.fellegi_sunter.term_frequencies`) from the
-    buckets' counts."""
+    buckets' counts, for the file the row partitions' ``summaries`` describe."""
     tables: dict[str, pl.DataFrame] = {}
     means: dict[str, float] = {}
     names = buckets[0].keys() if buckets else ()
+    share = record_share(sum(int(s["height"]) for s in summaries))
     for name in names:
-        made = tf_table(pl.concat([b[name] for b in buckets], how="vertical"), name)
+        made = tf_table(pl.concat([b[name] for b in buckets], how="vertical"), name, in_file=share)
         if made is not None:
             tables[name], means[name] = made
     return tables, means
@@ -701,7 +704,7 @@ def sampled_u(
     def within(c: Comparison) -> list[float]:
         return _within_u(sample, c, drawn, local)
 
-    u = u_from_levels(levels, comparisons, exact, tf_mean, within)
+    u = u_from_levels(levels, comparisons, exact, tf_mean, within, in_file=file_share(n))
     return u, level_patterns(levels, comparisons)
 
 

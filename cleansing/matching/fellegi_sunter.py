@@ -38,6 +38,44 @@ from datavask.cleansing.matching.compare import (
 )
 
 PROBABILITY_FLOOR = 1e-6
+
+POPULATION: Final = 500
+"""The fewest records the model counts its chances among (:func:`population`): a smaller file is
+taken as part of a customer base of this many, the records it lacks all different customers."""
+
+
+def population(n: float) -> float:
+    """``n`` records (or holders of a value, or customers) counted as at least :data:`POPULATION`.
+
+    u and term frequencies say how often two *random* customers agree. A file of two rows, one
+    customer typed twice, has one pair, and it agrees on everything: counted from the file, every
+    agreement is as common as chance (u = 1), and the duplicate is a non-match. A file of five
+    rows whose two persons are both "Mette Larsen" gives her name a term frequency of one half.
+    Those are not chances, they are the duplicate itself. Counted among at least
+    :data:`POPULATION` records — the file plus a base of customers it was drawn from, who share no
+    value with it or one another — an agreement of two records is as rare as it is in a
+    customer file of that size, and the prior that two random records match is as small
+    (:func:`population_pairs`). A file of :data:`POPULATION` records or more is counted as it is.
+    """
+    return max(float(n), float(POPULATION))
+
+
+def record_share(n: int) -> float:
+    """The share of the records of :func:`population` that a file of ``n`` records is."""
+    return n / population(n) if n > 0 else 1.0
+
+
+def file_share(n: int) -> float:
+    """The share of the record pairs of :func:`population` that ``n`` records' own pairs are."""
+    return n * (n - 1) / 2.0 / population_pairs(n * (n - 1) / 2.0)
+
+
+def population_pairs(pairs: float) -> float:
+    """``pairs`` record pairs counted as at least those of :data:`POPULATION` records (see
+    :func:`population`)."""
+    return max(float(pairs), POPULATION * (POPULATION - 1) / 2.0)
+
+
 # The term-frequency table's share of a value were the pair's two records two customers, and the
 # column of a pair frame saying they are counted as one (see score_pairs).
 TF_APART = "tf_apart"
@@ -231,6 +269,7 @@ def term_frequencies(
                 distinct.gather(counts.get_column("code")).alias("value"), "count", "code"
             ),
             c.name,
+            in_file=record_share(records.height),
         )
         if made is not None:
             tables[c.name], means[c.name] = made
@@ -377,7 +416,9 @@ def _parts_held_apart(counts: pl.DataFrame) -> pl.Expr:
     return pl.max_horizontal(count.sum().over(first), count.sum().over(last)) - count
 
 
-def tf_table(counts: pl.DataFrame, name: str = "") -> tuple[pl.DataFrame, float] | None:
+def tf_table(
+    counts: pl.DataFrame, name: str = "", *, in_file: float = 1.0
+) -> tuple[pl.DataFrame, float] | None:
     """The ``value → tf`` table and ``ū`` of comparison ``name`` from how many records (or
     customers) hold each value (``value``, ``count``); None when nothing was counted.
 
@@ -391,7 +432,10 @@ def tf_table(counts: pl.DataFrame, name: str = "") -> tuple[pl.DataFrame, float]
 
     A first or last name that is a commoner one mistyped (:func:`typo_bases`) is as common as that
     name, and a whole name's holders include those of the name its parts were mistyped from; ``ū``
-    still counts values as written (two random records agreeing exactly)."""
+    still counts values as written (two random records agreeing exactly).
+
+    ``in_file``: the file's records' share of :func:`population` (:func:`record_share`); a
+    smaller file's holders are counted among as many more records, who hold other values."""
     total = int(counts["count"].sum() or 0)
     if total == 0:
         return None
@@ -406,23 +450,26 @@ def tf_table(counts: pl.DataFrame, name: str = "") -> tuple[pl.DataFrame, float]
         low = [k - k.sqrt() for k in besides]
         others = counts.select(
             "value",
-            (low[0] / total).alias("tf"),
-            (low[1] / (total + 1)).alias(TF_APART),
+            (low[0] / (total / in_file)).alias("tf"),
+            (low[1] / ((total + 1) / in_file)).alias(TF_APART),
             *(["code"] if "code" in counts.columns else []),
         )
         return others, float((others["tf"] ** 2).sort().sum())
+    # Holders among the population (see population): as many more, in proportion, as the file
+    # has too few records.
+    among = total / in_file
     table = counts.select(
         "value",
-        (held / total).alias("tf"),
+        (held / among).alias("tf"),
         # A pair of one customer is scored as if its two records were two customers: its own
         # merge must not make its shared value look rarer (see score_pairs).
-        ((held + 1) / (total + 1)).alias(TF_APART),
+        ((held + 1) / ((total + 1) / in_file)).alias(TF_APART),
         *(["code"] if "code" in counts.columns else []),
     )
     # ū is the chance that two random records agree exactly, typos and all: counted as written.
     # Summed in sorted order, so that reruns give bit-identical weights.
-    mean = float(((counts["count"] / total) ** 2).sort().sum())
-    return table, max(mean, 1.0 / (total * total))
+    mean = float(((counts["count"] / among) ** 2).sort().sum())
+    return table, max(mean, 1.0 / (among * among))
 
 
 def random_pairs(
@@ -480,7 +527,7 @@ def estimate_u(
     def within(c: Comparison) -> list[float]:
         return _u_within_group(records, c, WITHIN_GROUP[c.name], size=size, seed=seed)
 
-    u = u_from_levels(levels, comparisons, exact, tf_mean, within)
+    u = u_from_levels(levels, comparisons, exact, tf_mean, within, in_file=file_share(n))
     return u, level_patterns(levels, comparisons)
 
 
@@ -490,17 +537,23 @@ def u_from_levels(
     exact: dict[str, list[float]],
     tf_mean: dict[str, float],
     within: Callable[[Comparison], list[float]],
+    *,
+    in_file: float = 1.0,
 ) -> dict[str, list[float]]:
     """u per comparison from the random pairs' ``levels``: the share of pairs at each level
     (floored at half a pair), ``exact`` where it was counted without sampling, ``within`` for the
-    comparisons drawn inside groups (:data:`WITHIN_GROUP`)."""
+    comparisons drawn inside groups (:data:`WITHIN_GROUP`). ``in_file``: the share of the
+    population's pairs (:func:`file_share`) the file's own pairs are, the rest different."""
     u: dict[str, list[float]] = {}
     for c in comparisons:
         if c.name in WITHIN_GROUP:
-            u[c.name] = within(c)
+            u[c.name] = _in_population(within(c), in_file)
             continue
         if c.name in exact:
-            u[c.name] = exact[c.name]
+            # A tf comparison's agreement is counted among the population already (tf_table).
+            u[c.name] = (
+                exact[c.name] if c.name in tf_mean else _in_population(exact[c.name], in_file)
+            )
             continue
         counts = levels[f"lvl_{c.name}"].value_counts()
         observed = dict(
@@ -508,9 +561,10 @@ def u_from_levels(
         )
         total = sum(v for k, v in observed.items() if k >= 0)
         floor = 1.0 / (2.0 * max(total, 1))
-        probs = [
-            max(observed.get(level, 0) / max(total, 1), floor) for level in range(len(c.levels))
-        ]
+        probs = _in_population(
+            [max(observed.get(level, 0) / max(total, 1), floor) for level in range(len(c.levels))],
+            in_file,
+        )
         if c.name in tf_mean:
             # The exact share of random pairs agreeing on a value; the sample rarely sees them.
             probs[c.top] = tf_mean[c.name]
@@ -518,6 +572,16 @@ def u_from_levels(
         scale = (1.0 - probs[c.top]) / rest if rest > 0 else 1.0
         u[c.name] = [p * scale for p in probs[: c.top]] + [probs[c.top]]
     return {name: _clamped(probs) for name, probs in u.items()}
+
+
+def _in_population(probs: list[float], in_file: float) -> list[float]:
+    """u counted in a file whose pairs are ``in_file`` of the population's (:func:`population`):
+    the pairs it lacks all land on the lowest level, two different customers."""
+    if in_file >= 1.0:
+        return probs
+    scaled = [p * in_file for p in probs]
+    scaled[0] += 1.0 - in_file
+    return scaled
 
 
 def _clamped(probs: list[float]) -> list[float]:
@@ -914,7 +978,12 @@ prior lies (:func:`sampled_prior`)."""
 
 
 def sampled_prior(
-    model: FellegiSunterModel, prior: float, sample: pl.DataFrame, *, iterations: int = 100
+    model: FellegiSunterModel,
+    prior: float,
+    sample: pl.DataFrame,
+    *,
+    iterations: int = 100,
+    in_file: float = 1.0,
 ) -> float:
     """The prior ``prior`` (estimated from the candidate pairs) brought within what a random
     sample of record pairs (``sample``: the u sample's :func:`level_patterns`) shows: raised where
@@ -943,12 +1012,15 @@ def sampled_prior(
     On every benchmark the lowered prior lies nearer the truth. A sample of ``n`` pairs cannot
     tell priors below about ``3 / n`` apart, so those are never lowered: a million customers'
     prior (10⁻⁶) is left as estimated.
+
+    ``in_file``: the share of the population's pairs (:func:`population`) the file's own are; the
+    sample is drawn from the file's, the pairs it lacks being two different customers.
     """
     if sample.height == 0 or not model.comparisons:
         return prior
     weights = _pattern_weights(model, sample)
     counts = sample["count"].to_numpy().astype(np.float64)
-    size = float(counts.sum())
+    size = float(counts.sum()) / in_file
 
     def odds(p: float) -> float:
         return math.log2(p / (1.0 - p))

@@ -9,6 +9,7 @@ import random
 import polars as pl
 import pytest
 
+from datavask.cleansing.matching import fellegi_sunter
 from datavask.cleansing.matching.compare import COMPARISONS, Comparison, compare_pairs
 from datavask.cleansing.matching.fellegi_sunter import (
     SAME_CUSTOMER,
@@ -39,6 +40,15 @@ from tests.cleansing.matching.population import frame
 NAME = Comparison("name", ("different", "fuzzy", "exact"), ("name_key",))
 PHONE = Comparison("phone", ("different", "shared number"), ("phone_e164",))
 ADDRESS = Comparison("address", ("different", "same street", "exact"), ("street_key",))
+
+
+@pytest.fixture
+def counted_as_they_are(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A few records counted as a file of their own, not among a customer base of
+    :data:`~fellegi_sunter.POPULATION` (see :func:`~fellegi_sunter.population`): the arithmetic
+    these tests check is that of the file's own values."""
+    monkeypatch.setattr(fellegi_sunter, "POPULATION", 2)
+
 
 TRUE_M = {"name": [0.05, 0.15, 0.80], "phone": [0.30, 0.70], "address": [0.10, 0.20, 0.70]}
 TRUE_U = {"name": [0.90, 0.08, 0.02], "phone": [0.97, 0.03], "address": [0.85, 0.10, 0.05]}
@@ -182,12 +192,36 @@ def test_encoded_tf_values_score_as_the_text_does() -> None:
     assert as_text["w_phone"][0] != as_text["w_phone"][2]  # the tf adjustment took part
 
 
+@pytest.mark.usefixtures("counted_as_they_are")
 def test_u_of_an_identifier_is_the_chance_two_random_records_share_it() -> None:
     cvrs = ["25313763", "25313763", "25313763", "10150817", "10150817", None]
     records = prepare_records(frame([{"record_id": str(i), "cvr": c} for i, c in enumerate(cvrs)]))
     u, _ = estimate_u(records, (COMPARISONS["cvr"],))
     # 5 records with a CVR: 20 ordered pairs, 3·2 + 2·1 = 8 of them agree
     assert u["cvr"] == pytest.approx([1 - 8 / 20, 8 / 20])
+
+
+def test_a_small_files_agreements_are_counted_among_a_customer_base() -> None:
+    """Two records of one customer agree on their CVR number: counted from the file, its one pair
+    agrees, u = 1 and the CVR weighs nothing. Among POPULATION records, the others different
+    customers, one pair in P0 agrees; a name two of five records hold is two of POPULATION's."""
+    population = fellegi_sunter.POPULATION
+    pairs = population * (population - 1) / 2
+    records = prepare_records(frame([{"record_id": str(i), "cvr": "25313763"} for i in range(2)]))
+    u, _ = estimate_u(records, (COMPARISONS["cvr"],))
+    assert u["cvr"] == pytest.approx([1 - 1 / pairs, 1 / pairs])
+    phone = Comparison("phone", PHONE.levels, ("phone_e164",), (1,))
+    numbers = ["+4565139218", "+4565139218", "+4570101010", "+4520000001", "+4520000002"]
+    records = prepare_records(
+        frame([{"record_id": str(i), "phone_e164": n} for i, n in enumerate(numbers)])
+    )
+    tables, means = term_frequencies(records, (phone,))
+    tf = dict(tables["phone"].select("value", "tf").iter_rows())
+    assert tf["+4565139218"] == pytest.approx(2 / population)
+    assert means["phone"] == pytest.approx((4 + 1 + 1 + 1) / population**2)
+    # a file of POPULATION records or more is counted as it is
+    assert fellegi_sunter.file_share(population) == 1.0
+    assert fellegi_sunter.record_share(population + 1) == 1.0
 
 
 def test_u_sample_scales_with_the_input_and_small_inputs_use_every_pair() -> None:
@@ -198,6 +232,7 @@ def test_u_sample_scales_with_the_input_and_small_inputs_use_every_pair() -> Non
     assert list(zip(left, right, strict=True)) == [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
 
 
+@pytest.mark.usefixtures("counted_as_they_are")
 def test_a_value_counts_once_per_customer() -> None:
     # Three records of one company share its mailbox; a switchboard is held by three companies.
     phone = Comparison("phone", PHONE.levels, ("phone_e164",), (1,))
@@ -217,6 +252,7 @@ def test_a_value_counts_once_per_customer() -> None:
     assert mean["phone"] == pytest.approx(sum(t * t for t in tf.values()))
 
 
+@pytest.mark.usefixtures("counted_as_they_are")
 def test_a_pairs_own_merge_does_not_make_its_shared_value_rarer() -> None:
     """Three records share a phone; whether the first two are one customer or two, their pair
     weighs the same: counted as one customer, the pair would cross the threshold on the strength
@@ -252,6 +288,7 @@ def test_a_pairs_own_merge_does_not_make_its_shared_value_rarer() -> None:
     assert score_pairs(levels, model)["w_phone"].item() > apart + 0.9
 
 
+@pytest.mark.usefixtures("counted_as_they_are")
 def test_a_shared_value_weighs_the_same_however_many_records_are_copies() -> None:
     """A customer's three records, once given their golden values, are copies of one another (a
     re-imported file): other customers' shared values must weigh what they weighed before. The u
@@ -346,6 +383,7 @@ def test_a_whole_name_many_customers_hold_weighs_as_the_whole_name_not_its_parts
     assert names < parts - 3.3
 
 
+@pytest.mark.usefixtures("counted_as_they_are")
 @pytest.mark.parametrize("holders", [2, 3])
 def test_a_whole_name_at_most_one_other_customer_holds_keeps_the_weight_of_its_parts(
     holders: int,
@@ -373,6 +411,7 @@ def _one_name(holders: int, first_elsewhere: int) -> pl.DataFrame:
     return prepare_records(frame(rows))
 
 
+@pytest.mark.usefixtures("counted_as_they_are")
 def test_a_whole_name_whose_parts_are_never_held_apart_keeps_the_weight_of_its_parts() -> None:
     """21 of 971 customers are "hiroyuki mizuno", and no one else holds either part: one inventor
     whose mentions the clusters keep apart by employer and city (PatentsView), not 21 namesakes
@@ -384,6 +423,7 @@ def test_a_whole_name_whose_parts_are_never_held_apart_keeps_the_weight_of_its_p
     assert scored["w_last_name"].item() == pytest.approx(math.log2(0.8 / (21 / 971)))
 
 
+@pytest.mark.usefixtures("counted_as_they_are")
 def test_the_whole_name_counts_at_most_as_many_others_as_a_part_has_other_partners() -> None:
     """Three other surnames beside "hiroyuki" (of 974 customers): at most three customers besides
     the pair's two are taken for namesakes, at the low end 3 − √3."""
@@ -579,7 +619,7 @@ def test_the_sampled_prior_leaves_a_file_whose_blocking_finds_its_pairs_alone(
 
     df, settings = frame(population_rows()), matching.MatchSettings(every_pair_budget=0)
     found = matching.find_duplicates(df, settings=settings).model.prior
-    monkeypatch.setattr(matching, "sampled_prior", lambda model, prior, sample: prior)
+    monkeypatch.setattr(matching, "sampled_prior", lambda model, prior, sample, **_: prior)
     assert found == matching.find_duplicates(df, settings=settings).model.prior
 
 
