@@ -528,6 +528,28 @@ _ESTATE_BEFORE = (
 _ESTATE_AFTER = rf"(?i)(?:\s*[,\-–]\s*|\s*\(\s*|\s+){_DEAD}\s*\)?$"
 _EXECUTOR = r"(?i)(?:^|\s*,\s*|\s+)((?:v/|c/o|att\.?\s|ved\s).*)$"
 
+# A bankrupt customer's estate or a company named as under bankruptcy: ``Konkursboet efter Hansen
+# Byg ApS``, ``Konkursbo e/ Jens Hansen`` (``efter`` needed: "Konkursboet Byg A/S" may be a
+# company's own name) — or after the name, ``Hansen Byg ApS under konkurs``,
+# ``Hansen Byg ApS u/konkurs``, ``Hansen Byg ApS i konkurs``, ``Hansen Byg ApS (konkurs)``,
+# ``Hansen Byg ApS - KONKURS``. A trustee (``v/kurator Lene Borg``) follows as an executor does.
+# ``konkurs`` alone after the name needs a bracket, dash or comma before it.
+_BANKRUPT_BEFORE = r"(?i)^(konkursbo(?:et)?\s+(?:efter|e/|e\.))\s*[:,\-–]?\s*"
+_BANKRUPT_AFTER = (
+    r"(?i)(?:\s*[,\-–]\s*|\s*\(\s*|\s+)(?:under\s+konkurs|u\s*/\s*konkurs|u\.\s*konkurs"
+    r"|i\s+konkurs)\s*\)?$"
+    r"|(?i)(?:\s*[,\-–]\s*|\s*\(\s*)konkurs(?:bo)?\s*\)?$"
+)
+
+
+def names_bankrupt(name: pl.Expr) -> pl.Expr:
+    """Whether a name (as typed or as cleaned: the cleaned name keeps the words) says its customer
+    is bankrupt (``Konkursboet efter Hansen Byg ApS``, ``Hansen Byg ApS under konkurs``)."""
+    text = collapse_whitespace(name)
+    return (text.str.contains(_BANKRUPT_BEFORE) | text.str.contains(_BANKRUPT_AFTER)).fill_null(
+        False
+    )
+
 
 def names_an_estate(name: pl.Expr) -> pl.Expr:
     """Whether a name (as typed or as cleaned: the cleaned name keeps the estate's words) is a
@@ -601,24 +623,36 @@ def _estate_set_aside(frame: pl.LazyFrame) -> pl.LazyFrame:
     """An estate's name (``_text``) read as the deceased's: the words that make it an estate
     (``_estate_before``, ``_estate_after``) and its executor (``_executor``) are set aside and put
     back around the cleaned name at the end (:func:`_estate_name`); ``flag_DECEASED_ESTATE``."""
+    text = pl.col("_text")
     frame = frame.with_columns(
-        _estate_before=pl.col("_text").str.extract(_ESTATE_BEFORE, 1),
-        _estate_after=pl.col("_text").str.extract(_captured(_ESTATE_AFTER), 1),
+        _dead_before=text.str.extract(_ESTATE_BEFORE, 1),
+        _dead_after=text.str.extract(_captured(_ESTATE_AFTER), 1),
+        _bankrupt_before=text.str.extract(_BANKRUPT_BEFORE, 1),
+        _bankrupt_after=text.str.extract(_captured(_BANKRUPT_AFTER), 1),
     )
-    estate = pl.col("_estate_before").is_not_null() | pl.col("_estate_after").is_not_null()
-    deceased = pl.col("_text").str.replace(_ESTATE_BEFORE, "").str.replace(_ESTATE_AFTER, "")
+    dead = pl.col("_dead_before").is_not_null() | pl.col("_dead_after").is_not_null()
+    bankrupt = pl.col("_bankrupt_before").is_not_null() | pl.col("_bankrupt_after").is_not_null()
+    deceased = (
+        text.str.replace(_ESTATE_BEFORE, "")
+        .str.replace(_ESTATE_AFTER, "")
+        .str.replace(_BANKRUPT_BEFORE, "")
+        .str.replace(_BANKRUPT_AFTER, "")
+    )
+    named = (deceased.str.len_chars() > 0).fill_null(False)
     frame = frame.with_columns(
-        flag_DECEASED_ESTATE=estate & (deceased.str.len_chars() > 0).fill_null(False),
+        flag_DECEASED_ESTATE=dead & named,
+        bankrupt_by_name=bankrupt & named,
+        _estate=(dead | bankrupt) & named,
+        _estate_before=pl.coalesce("_dead_before", "_bankrupt_before"),
+        _estate_after=pl.coalesce("_dead_after", "_bankrupt_after"),
         _deceased=deceased,
     )
     frame = frame.with_columns(
-        _executor=pl.when("flag_DECEASED_ESTATE").then(
-            pl.col("_deceased").str.extract(_EXECUTOR, 1)
-        ),
+        _executor=pl.when("_estate").then(pl.col("_deceased").str.extract(_EXECUTOR, 1)),
     )
     # ``Dødsboet v/advokat Peter Holm`` names no one but the executor: its text is then read
     # whole, as a business's (the executor's name is no person's name of the customer).
-    unnamed = pl.col("flag_DECEASED_ESTATE") & (
+    unnamed = pl.col("_estate") & (
         pl.col("_deceased").str.replace(_EXECUTOR, "").str.len_chars() == 0
     )
     frame = frame.with_columns(
@@ -628,7 +662,7 @@ def _estate_set_aside(frame: pl.LazyFrame) -> pl.LazyFrame:
         ),
         _text=pl.when(unnamed)
         .then(pl.col("_text"))
-        .when("flag_DECEASED_ESTATE")
+        .when("_estate")
         .then(pl.col("_deceased").str.replace(_EXECUTOR, ""))
         .otherwise(pl.col("_text")),
         _estate_unnamed=unnamed,
@@ -649,7 +683,8 @@ def _estate_name(name: pl.Expr) -> pl.Expr:
     return pl.concat_str(
         pl.when(before.is_not_null()).then(before + pl.lit(" ")).otherwise(pl.lit("")),
         name,
-        pl.col("_estate_after").fill_null(""),
+        # after the name in small letters, whatever the name's case: ``HANSEN BYG APS U/KONKURS``
+        pl.col("_estate_after").str.to_lowercase().fill_null(""),
         (pl.lit(" ") + executor).fill_null(""),
     )
 
@@ -781,9 +816,7 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     frame = frame.with_columns(
         first_name_key=text_key(pl.col("first_name")),
         last_name_key=text_key(pl.col("last_name")),
-        name=pl.when("flag_DECEASED_ESTATE")
-        .then(_estate_name(pl.col("name")))
-        .otherwise(pl.col("name")),
+        name=pl.when("_estate").then(_estate_name(pl.col("name"))).otherwise(pl.col("name")),
     )
     # The key of the text before ``Hansen, Jens`` was turned round is reused for all others.
     given_names_key = pl.concat_str(

@@ -153,6 +153,8 @@ STAGES: Final[dict[str, Stage]] = {
             "last_name_key",
             "flag_MISSING_NAME",
             "flag_DECEASED_ESTATE",
+            # the name says the customer is bankrupt (the verdict's COMPANY_BANKRUPT)
+            "bankrupt_by_name",
         ),
     ),
     "addresses": Stage(
@@ -200,7 +202,7 @@ STAGES: Final[dict[str, Stage]] = {
         ("flags", "invoice_ready", "collection_ready"),
         # cluster_id: one cluster per record when matching did not run; country: a frame without
         # it is Danish (a foreign record owes no CVR or EAN number)
-        optional=("cluster_id", "country", "vat_number"),
+        optional=("cluster_id", "country", "vat_number", "bankrupt_by_name"),
     ),
     "survivorship": Stage(
         (),

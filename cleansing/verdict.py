@@ -18,8 +18,10 @@ Out: the same frame with the flags decided here added as ``flag_<CODE>`` columns
   (``in_review_pair``);
 - per customer (the whole cluster gets the same answer): ``NO_CONTACT`` (no record of the cluster
   has a valid phone number or e-mail address), ``BLACKLISTED`` (any record of the cluster is in
-  the blacklist hits) and ``DECEASED_ESTATE`` (the names stage read an estate's name on any
-  record of the cluster: ``Dødsboet efter Jens Hansen`` beside his own record) —
+  the blacklist hits), ``DECEASED_ESTATE`` (the names stage read an estate's name on any
+  record of the cluster: ``Dødsboet efter Jens Hansen`` beside his own record) and
+  ``COMPANY_BANKRUPT`` where a record's name says so (``bankrupt_by_name``: ``Konkursboet efter
+  Hansen Byg ApS``, ``Hansen Byg ApS under konkurs``), beside the registry's answer per record —
 
 and then ``flags`` (``list[str]``, every raised code, sorted), ``invoice_ready`` and
 ``collection_ready`` (no flag of :data:`datavask.cleansing.schema.BLOCKS_INVOICE` /
@@ -107,6 +109,9 @@ def apply_verdict(
         (~_has_contact(frame).any().over("_cluster")).alias(flag("NO_CONTACT")),
         _blacklisted(frame, hit_ids).alias(flag("BLACKLISTED")),
         _of_the_cluster(frame, "DECEASED_ESTATE").alias(flag("DECEASED_ESTATE")),
+        (_raised(frame, "COMPANY_BANKRUPT") | _bankrupt_by_name(frame)).alias(
+            flag("COMPANY_BANKRUPT")
+        ),
     )
 
     # Built in sorted code order, so it comes out sorted without a per-row sort.
@@ -186,6 +191,14 @@ def _of_the_cluster(frame: pl.DataFrame, code: str) -> pl.Expr:
     if column not in frame.columns or not frame.get_column(column).fill_null(False).any():
         return pl.lit(False)
     return _raised(frame, code).any().over("_cluster")
+
+
+def _bankrupt_by_name(frame: pl.DataFrame) -> pl.Expr:
+    """Every record of a cluster where a record's name says the customer is bankrupt."""
+    column = "bankrupt_by_name"
+    if column not in frame.columns or not frame.get_column(column).fill_null(False).any():
+        return pl.lit(False)
+    return pl.col(column).fill_null(False).any().over("_cluster")
 
 
 def _has_contact(frame: pl.DataFrame) -> pl.Expr:

@@ -37,7 +37,10 @@ FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
             "Navnet svarer hverken til registrets nuværende navn eller til virksomhedens binavne: "
             "fakturaen ville gå til en forkert juridisk enhed."
         ),
-        "COMPANY_BANKRUPT": "CVR: under konkurs. Krav skal anmeldes i konkursboet.",
+        "COMPANY_BANKRUPT": (
+            "Under konkurs (CVR-registret siger det, eller navnet gør). "
+            "Krav skal anmeldes i konkursboet."
+        ),
         "COMPANY_DISSOLVED": "CVR: ophørt, opløst, tvangsopløst eller slettet.",
         "DECEASED_ESTATE": (
             "Kunden er død: posten er et dødsbo (navnet siger det). Krav anmeldes i dødsboet."
@@ -73,7 +76,10 @@ FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
             "The name matches neither the registry's current name nor its secondary names "
             "(binavne): invoices would go to the wrong legal entity."
         ),
-        "COMPANY_BANKRUPT": "Registry: under bankruptcy. Claims go to the estate.",
+        "COMPANY_BANKRUPT": (
+            "Under bankruptcy (the registry says so, or the name does). "
+            "Claims go to the estate."
+        ),
         "COMPANY_DISSOLVED": "Registry: ceased, dissolved, compulsorily dissolved or deleted.",
         "DECEASED_ESTATE": (
             "The customer has died: the record is an estate (its name says so). Claims go to "

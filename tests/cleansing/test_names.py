@@ -241,6 +241,7 @@ def test_missing_input_columns_count_as_null() -> None:
         "last_name_key": None,
         "flag_MISSING_NAME": True,
         "flag_DECEASED_ESTATE": False,
+        "bankrupt_by_name": False,
     }
 
 
@@ -361,6 +362,47 @@ def test_an_estate_is_read_as_the_deceased_persons_name(
 def test_a_name_that_only_looks_like_an_estate_is_none(typed: str) -> None:
     """``Bo`` is a first name; the word alone names no one."""
     assert _names(raw_name=[typed])["flag_DECEASED_ESTATE"].to_list() == [False]
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "form", "key"),
+    [
+        ("Konkursboet efter Hansen Byg ApS", "Konkursboet efter Hansen Byg ApS", "ApS",
+         "hansen byg"),
+        ("KONKURSBOET EFTER HANSEN BYG APS V/KURATOR LENE BORG",
+         "Konkursboet efter Hansen Byg ApS v/Kurator Lene Borg", "ApS", "hansen byg"),
+        ("Konkursbo e/ Jens Hansen", "Konkursbo e/ Jens Hansen", None, "jens hansen"),
+        ("Hansen Byg ApS under konkurs", "Hansen Byg ApS under konkurs", "ApS", "hansen byg"),
+        ("HANSEN BYG APS U/KONKURS", "Hansen Byg ApS u/konkurs", "ApS", "hansen byg"),
+        ("Hansen Byg A/S i konkurs", "Hansen Byg A/S i konkurs", "A/S", "hansen byg"),
+        ("Hansen Byg ApS (konkurs)", "Hansen Byg ApS (konkurs)", "ApS", "hansen byg"),
+        ("Hansen Byg ApS - KONKURS", "Hansen Byg ApS - konkurs", "ApS", "hansen byg"),
+    ],
+)  # fmt: skip
+def test_a_name_under_bankruptcy_is_read_as_the_customers_own(
+    typed: str, name: str, form: str | None, key: str
+) -> None:
+    """The words that say the customer is bankrupt, and its trustee, are set aside: the name is
+    compared and checked against the registry as the company's own, and keeps the words."""
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert (row["name"], row["legal_form"], row["name_key"]) == (name, form, key)
+    assert row["bankrupt_by_name"]
+    assert not row["flag_DECEASED_ESTATE"]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Konkurs Consult ApS", "Dansk Konkursrådgivning ApS", "Jens Konkurs", "Konkursboet Byg A/S",
+     "Konkursboet", "Hansen Byg ApS"],
+)  # fmt: skip
+def test_a_name_that_only_mentions_bankruptcy_is_no_bankruptcy(typed: str) -> None:
+    """A company may be called "Konkursboet Byg A/S" (the estate needs ``efter``); ``konkurs``
+    alone after a name needs ``under``, ``u/``, ``i``, a bracket, dash or comma."""
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert not row["bankrupt_by_name"]
+    assert row["name_key"] == typed.lower().replace(" aps", "").replace(" a/s", "").replace(
+        "å", "aa"
+    )
 
 
 def test_an_estate_named_by_its_executor_alone_names_no_person() -> None:

@@ -46,7 +46,9 @@ def frame(*rows: dict[str, Any]) -> pl.DataFrame:
         "cluster_size": pl.Int64,
         "in_review_pair": pl.Boolean,
     }
-    extra = {k: pl.Boolean for r in rows for k in r if k.startswith("flag_")}
+    extra = {
+        k: pl.Boolean for r in rows for k in r if k.startswith("flag_") or k == "bankrupt_by_name"
+    }
     return pl.DataFrame(list(rows), schema={**schema, **extra})
 
 
@@ -266,3 +268,19 @@ def test_flag_counts_covers_every_code() -> None:
     assert counts["DUPLICATE"] == 0
     # the same answer from the flag columns alone, before the list exists
     assert flag_counts(result.drop("flags")) == counts
+
+
+def test_a_customer_a_record_names_bankrupt_is_bankrupt_on_every_record() -> None:
+    """ "Hansen Byg ApS under konkurs" beside the company's other record: the customer is bankrupt
+    whichever record is read; the registry's answer stays per record."""
+    result = apply_verdict(
+        frame(
+            record("1", cluster_id="a", cluster_size=2, bankrupt_by_name=False),
+            record("2", cluster_id="a", cluster_size=2, bankrupt_by_name=True),
+            record("3", cluster_id="b", bankrupt_by_name=False),
+            record("4", cluster_id="c", bankrupt_by_name=False, **{flag("COMPANY_BANKRUPT"): True}),
+        )
+    )
+    assert result[flag("COMPANY_BANKRUPT")].to_list() == [True, True, False, True]
+    assert result["invoice_ready"].to_list() == [False, False, True, False]
+    assert result["collection_ready"].to_list() == [False, False, True, False]
