@@ -21,6 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
+from typing import Final
 
 import polars as pl
 
@@ -525,30 +526,48 @@ _ESTATE_BEFORE = (
     rf"(?i)^((?:(?:the\s+)?estate\s+of(?:\s+the\s+late)?|{_DEAD}(?:\s+(?:efter|e/|e\.))?"
     r"|bo(?:et)?\s+(?:efter|e/))(?:\s+afd(?:ø|oe|o)de)?)\s*[:,\-–]?\s+"
 )
-_ESTATE_AFTER = rf"(?i)(?:\s*[,\-–]\s*|\s*\(\s*|\s+){_DEAD}\s*\)?$"
 _EXECUTOR = r"(?i)(?:^|\s*,\s*|\s+)((?:v/|c/o|att\.?\s|ved\s).*)$"
-
-# A bankrupt customer's estate or a company named as under bankruptcy: ``Konkursboet efter Hansen
-# Byg ApS``, ``Konkursbo e/ Jens Hansen`` (``efter`` needed: "Konkursboet Byg A/S" may be a
-# company's own name) — or after the name, ``Hansen Byg ApS under konkurs``,
-# ``Hansen Byg ApS u/konkurs``, ``Hansen Byg ApS i konkurs``, ``Hansen Byg ApS (konkurs)``,
-# ``Hansen Byg ApS - KONKURS``. A trustee (``v/kurator Lene Borg``) follows as an executor does.
-# ``konkurs`` alone after the name needs a bracket, dash or comma before it.
-_BANKRUPT_BEFORE = r"(?i)^(konkursbo(?:et)?\s+(?:efter|e/|e\.))\s*[:,\-–]?\s*"
-_BANKRUPT_AFTER = (
-    r"(?i)(?:\s*[,\-–]\s*|\s*\(\s*|\s+)(?:under\s+konkurs|u\s*/\s*konkurs|u\.\s*konkurs"
-    r"|i\s+konkurs)\s*\)?$"
-    r"|(?i)(?:\s*[,\-–]\s*|\s*\(\s*)konkurs(?:bo)?\s*\)?$"
-)
+# What may follow words after a name: its executor, trustee or liquidator (group 2).
+_TAIL = r"((?:\s*,\s*|\s+)(?:v/|c/o|att\.?\s|ved\s).*)?$"
 
 
-def names_bankrupt(name: pl.Expr) -> pl.Expr:
-    """Whether a name (as typed or as cleaned: the cleaned name keeps the words) says its customer
-    is bankrupt (``Konkursboet efter Hansen Byg ApS``, ``Hansen Byg ApS under konkurs``)."""
-    text = collapse_whitespace(name)
-    return (text.str.contains(_BANKRUPT_BEFORE) | text.str.contains(_BANKRUPT_AFTER)).fill_null(
-        False
-    )
+def _after(words: str, *, bare: str = "") -> str:
+    """Words after a name (group 1, with what parts them from it) before an executor's (group 2):
+    ``words`` after a space, a bracket, a dash or a comma, and ``bare`` after all but a space."""
+    spaced = rf"(?:\s*[,\-–]\s*|\s*\(\s*|\s+)(?:{words})"
+    marked = rf"|(?:\s*[,\-–]\s*|\s*\(\s*)(?:{bare})" if bare else ""
+    return rf"(?i)((?:{spaced}{marked})\s*\)?){_TAIL}"
+
+
+_ESTATE_AFTER = _after(_DEAD)
+# A company's state written with its name, as a CRM user marks a customer (and as the law has a
+# company in liquidation write ``i likvidation`` after its name): bankrupt — ``Konkursboet efter
+# Hansen Byg ApS`` (``efter`` needed: "Konkursboet Byg A/S" may be a company's own name),
+# ``Hansen Byg ApS under konkurs``, ``u/konkurs``, ``i konkurs``, ``(konkurs)``, ``- KONKURS``;
+# distressed — ``i likvidation``, ``under frivillig likvidation``, ``under tvangsopløsning``,
+# ``under rekonstruktion``; ceased — ``(ophørt)``, ``- opløst``. A word alone after the name needs
+# a bracket, dash or comma. A trustee or liquidator (``v/kurator Lene Borg``) follows as an
+# executor does.
+_UNDER = r"(?:under\s+|u\s*/\s*|u\.\s*|i\s+)"
+_CEASED = r"oph(?:ø|oe|o)rt|(?:tvangs)?opl(?:ø|oe|o)st"
+_STATES: Final = {
+    # state: (code, words before the name, words after it)
+    "bankrupt": (
+        "COMPANY_BANKRUPT",
+        r"(?i)^(konkursbo(?:et)?\s+(?:efter|e/|e\.))\s*[:,\-–]?\s*",
+        _after(rf"{_UNDER}konkurs", bare="konkurs(?:bo)?"),
+    ),
+    "distressed": (
+        "COMPANY_DISTRESSED",
+        None,
+        _after(
+            rf"{_UNDER}(?:(?:frivillig\s+)?likvidation|tvangsopl(?:ø|oe|o)sning|rekonstruktion)",
+            bare=r"likvidation|tvangsopl(?:ø|oe|o)sning|rekonstruktion",
+        ),
+    ),
+    "ceased": ("COMPANY_DISSOLVED", None, _after(rf"{_UNDER}(?:{_CEASED})", bare=_CEASED)),
+}
+STATE_CODES: Final = {state: code for state, (code, _, _) in _STATES.items()}
 
 
 def names_an_estate(name: pl.Expr) -> pl.Expr:
@@ -620,32 +639,45 @@ def keep_typed_legal_forms(df: pl.DataFrame, abroad: pl.Expr) -> pl.DataFrame:
 
 
 def _estate_set_aside(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """An estate's name (``_text``) read as the deceased's: the words that make it an estate
-    (``_estate_before``, ``_estate_after``) and its executor (``_executor``) are set aside and put
-    back around the cleaned name at the end (:func:`_estate_name`); ``flag_DECEASED_ESTATE``."""
+    """An estate's name (``_text``) read as the deceased's, a bankrupt or ceased company's as the
+    company's: the words that say so (``_estate_before``, ``_estate_after``) and the executor,
+    trustee or liquidator (``_executor``) are set aside and put back around the cleaned name at
+    the end (:func:`_estate_name`); ``flag_DECEASED_ESTATE`` and ``state_by_name``."""
     text = pl.col("_text")
+    patterns = [("dead", _ESTATE_BEFORE, _ESTATE_AFTER)] + [
+        (state, before, after) for state, (_, before, after) in _STATES.items()
+    ]
     frame = frame.with_columns(
-        _dead_before=text.str.extract(_ESTATE_BEFORE, 1),
-        _dead_after=text.str.extract(_captured(_ESTATE_AFTER), 1),
-        _bankrupt_before=text.str.extract(_BANKRUPT_BEFORE, 1),
-        _bankrupt_after=text.str.extract(_captured(_BANKRUPT_AFTER), 1),
+        *(
+            text.str.extract(before, 1).alias(f"_{state}_before")
+            for state, before, _ in patterns
+            if before is not None
+        ),
+        *(text.str.extract(after, 1).alias(f"_{state}_after") for state, _, after in patterns),
     )
-    dead = pl.col("_dead_before").is_not_null() | pl.col("_dead_after").is_not_null()
-    bankrupt = pl.col("_bankrupt_before").is_not_null() | pl.col("_bankrupt_after").is_not_null()
-    deceased = (
-        text.str.replace(_ESTATE_BEFORE, "")
-        .str.replace(_ESTATE_AFTER, "")
-        .str.replace(_BANKRUPT_BEFORE, "")
-        .str.replace(_BANKRUPT_AFTER, "")
-    )
-    named = (deceased.str.len_chars() > 0).fill_null(False)
+
+    def found(state: str, before: str | None) -> pl.Expr:
+        after = pl.col(f"_{state}_after").is_not_null()
+        return after | pl.col(f"_{state}_before").is_not_null() if before is not None else after
+
+    rest = text
+    for _, before, after in patterns:
+        rest = rest.str.replace(after, "${2}")
+        rest = rest.str.replace(before, "") if before is not None else rest
+    named = (rest.str.len_chars() > 0).fill_null(False)
+    said = {state: found(state, before) & named for state, before, _ in patterns}
+    state = pl.lit(None, dtype=pl.String)
+    for name in reversed(_STATES):
+        state = pl.when(said[name]).then(pl.lit(name)).otherwise(state)
     frame = frame.with_columns(
-        flag_DECEASED_ESTATE=dead & named,
-        bankrupt_by_name=bankrupt & named,
-        _estate=(dead | bankrupt) & named,
-        _estate_before=pl.coalesce("_dead_before", "_bankrupt_before"),
-        _estate_after=pl.coalesce("_dead_after", "_bankrupt_after"),
-        _deceased=deceased,
+        flag_DECEASED_ESTATE=said["dead"],
+        state_by_name=state,
+        _estate=pl.any_horizontal(*said.values()),
+        _estate_before=pl.coalesce(
+            *(f"_{state}_before" for state, before, _ in patterns if before is not None)
+        ),
+        _estate_after=pl.coalesce(*(f"_{state}_after" for state, _, _ in patterns)),
+        _deceased=rest,
     )
     frame = frame.with_columns(
         _executor=pl.when("_estate").then(pl.col("_deceased").str.extract(_EXECUTOR, 1)),

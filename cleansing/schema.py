@@ -153,8 +153,9 @@ STAGES: Final[dict[str, Stage]] = {
             "last_name_key",
             "flag_MISSING_NAME",
             "flag_DECEASED_ESTATE",
-            # the name says the customer is bankrupt (the verdict's COMPANY_BANKRUPT)
-            "bankrupt_by_name",
+            # the name says the customer is bankrupt, in liquidation or ceased (names.STATE_CODES:
+            # the verdict's COMPANY_BANKRUPT, COMPANY_DISTRESSED, COMPANY_DISSOLVED)
+            "state_by_name",
         ),
     ),
     "addresses": Stage(
@@ -202,7 +203,7 @@ STAGES: Final[dict[str, Stage]] = {
         ("flags", "invoice_ready", "collection_ready"),
         # cluster_id: one cluster per record when matching did not run; country: a frame without
         # it is Danish (a foreign record owes no CVR or EAN number)
-        optional=("cluster_id", "country", "vat_number", "bankrupt_by_name"),
+        optional=("cluster_id", "country", "vat_number", "state_by_name"),
     ),
     "survivorship": Stage(
         (),

@@ -20,8 +20,9 @@ Out: the same frame with the flags decided here added as ``flag_<CODE>`` columns
   has a valid phone number or e-mail address), ``BLACKLISTED`` (any record of the cluster is in
   the blacklist hits), ``DECEASED_ESTATE`` (the names stage read an estate's name on any
   record of the cluster: ``Dødsboet efter Jens Hansen`` beside his own record) and
-  ``COMPANY_BANKRUPT`` where a record's name says so (``bankrupt_by_name``: ``Konkursboet efter
-  Hansen Byg ApS``, ``Hansen Byg ApS under konkurs``), beside the registry's answer per record —
+  ``COMPANY_BANKRUPT``, ``COMPANY_DISTRESSED`` and ``COMPANY_DISSOLVED`` where a record's name
+  says so (``state_by_name``: ``Hansen Byg ApS under konkurs``, ``… i likvidation``,
+  ``… (ophørt)``), beside the registry's answer per record —
 
 and then ``flags`` (``list[str]``, every raised code, sorted), ``invoice_ready`` and
 ``collection_ready`` (no flag of :data:`datavask.cleansing.schema.BLOCKS_INVOICE` /
@@ -33,6 +34,7 @@ from __future__ import annotations
 import polars as pl
 
 from datavask.cleansing.name_lists import names_where
+from datavask.cleansing.names import STATE_CODES
 from datavask.cleansing.schema import (
     BLOCKS_COLLECTION,
     BLOCKS_INVOICE,
@@ -109,8 +111,9 @@ def apply_verdict(
         (~_has_contact(frame).any().over("_cluster")).alias(flag("NO_CONTACT")),
         _blacklisted(frame, hit_ids).alias(flag("BLACKLISTED")),
         _of_the_cluster(frame, "DECEASED_ESTATE").alias(flag("DECEASED_ESTATE")),
-        (_raised(frame, "COMPANY_BANKRUPT") | _bankrupt_by_name(frame)).alias(
-            flag("COMPANY_BANKRUPT")
+        *(
+            (_raised(frame, code) | _state_by_name(frame, state)).alias(flag(code))
+            for state, code in STATE_CODES.items()
         ),
     )
 
@@ -193,12 +196,13 @@ def _of_the_cluster(frame: pl.DataFrame, code: str) -> pl.Expr:
     return _raised(frame, code).any().over("_cluster")
 
 
-def _bankrupt_by_name(frame: pl.DataFrame) -> pl.Expr:
-    """Every record of a cluster where a record's name says the customer is bankrupt."""
-    column = "bankrupt_by_name"
-    if column not in frame.columns or not frame.get_column(column).fill_null(False).any():
+def _state_by_name(frame: pl.DataFrame, state: str) -> pl.Expr:
+    """Every record of a cluster where a record's name says the customer is in ``state``
+    (:data:`~datavask.cleansing.names.STATE_CODES`); no window when no name says so."""
+    column = "state_by_name"
+    if column not in frame.columns or not (frame.get_column(column) == state).any():
         return pl.lit(False)
-    return pl.col(column).fill_null(False).any().over("_cluster")
+    return (pl.col(column) == state).fill_null(False).any().over("_cluster")
 
 
 def _has_contact(frame: pl.DataFrame) -> pl.Expr:

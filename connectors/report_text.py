@@ -41,12 +41,16 @@ FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
             "Under konkurs (CVR-registret siger det, eller navnet gør). "
             "Krav skal anmeldes i konkursboet."
         ),
-        "COMPANY_DISSOLVED": "CVR: ophørt, opløst, tvangsopløst eller slettet.",
+        "COMPANY_DISSOLVED": (
+            "Ophørt, opløst, tvangsopløst eller slettet (CVR-registret siger det, eller "
+            "navnet gør)."
+        ),
         "DECEASED_ESTATE": (
             "Kunden er død: posten er et dødsbo (navnet siger det). Krav anmeldes i dødsboet."
         ),
         "COMPANY_DISTRESSED": (
-            "CVR: under tvangsopløsning, frivillig likvidation eller rekonstruktion."
+            "Under tvangsopløsning, frivillig likvidation eller rekonstruktion (CVR-registret "
+            "siger det, eller navnet gør)."
         ),
         "MISSING_EAN": "En offentlig kunde uden EAN-nummer (offentlige kunder faktureres via EAN).",
         "INVALID_EAN": "Et EAN/GLN-nummer med forkert kontrolciffer eller længde.",
@@ -77,16 +81,19 @@ FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
             "(binavne): invoices would go to the wrong legal entity."
         ),
         "COMPANY_BANKRUPT": (
-            "Under bankruptcy (the registry says so, or the name does). "
-            "Claims go to the estate."
+            "Under bankruptcy (the registry says so, or the name does). Claims go to the estate."
         ),
-        "COMPANY_DISSOLVED": "Registry: ceased, dissolved, compulsorily dissolved or deleted.",
+        "COMPANY_DISSOLVED": (
+            "Ceased, dissolved, compulsorily dissolved or deleted (the registry says so, or the "
+            "name does)."
+        ),
         "DECEASED_ESTATE": (
             "The customer has died: the record is an estate (its name says so). Claims go to "
             "the estate."
         ),
         "COMPANY_DISTRESSED": (
-            "Registry: under compulsory dissolution, voluntary liquidation or restructuring."
+            "Under compulsory dissolution, voluntary liquidation or restructuring (the registry "
+            "says so, or the name does)."
         ),
         "MISSING_EAN": (
             "A public-sector customer without an EAN number (public bodies are invoiced by EAN)."

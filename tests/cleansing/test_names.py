@@ -241,7 +241,7 @@ def test_missing_input_columns_count_as_null() -> None:
         "last_name_key": None,
         "flag_MISSING_NAME": True,
         "flag_DECEASED_ESTATE": False,
-        "bankrupt_by_name": False,
+        "state_by_name": None,
     }
 
 
@@ -365,44 +365,69 @@ def test_a_name_that_only_looks_like_an_estate_is_none(typed: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("typed", "name", "form", "key"),
+    ("typed", "name", "form", "key", "state"),
     [
         ("Konkursboet efter Hansen Byg ApS", "Konkursboet efter Hansen Byg ApS", "ApS",
-         "hansen byg"),
+         "hansen byg", "bankrupt"),
         ("KONKURSBOET EFTER HANSEN BYG APS V/KURATOR LENE BORG",
-         "Konkursboet efter Hansen Byg ApS v/Kurator Lene Borg", "ApS", "hansen byg"),
-        ("Konkursbo e/ Jens Hansen", "Konkursbo e/ Jens Hansen", None, "jens hansen"),
-        ("Hansen Byg ApS under konkurs", "Hansen Byg ApS under konkurs", "ApS", "hansen byg"),
-        ("HANSEN BYG APS U/KONKURS", "Hansen Byg ApS u/konkurs", "ApS", "hansen byg"),
-        ("Hansen Byg A/S i konkurs", "Hansen Byg A/S i konkurs", "A/S", "hansen byg"),
-        ("Hansen Byg ApS (konkurs)", "Hansen Byg ApS (konkurs)", "ApS", "hansen byg"),
-        ("Hansen Byg ApS - KONKURS", "Hansen Byg ApS - konkurs", "ApS", "hansen byg"),
+         "Konkursboet efter Hansen Byg ApS v/Kurator Lene Borg", "ApS", "hansen byg", "bankrupt"),
+        ("Konkursbo e/ Jens Hansen", "Konkursbo e/ Jens Hansen", None, "jens hansen", "bankrupt"),
+        ("Hansen Byg ApS under konkurs", "Hansen Byg ApS under konkurs", "ApS", "hansen byg",
+         "bankrupt"),
+        ("Hansen Byg ApS under konkurs v/kurator Lene Borg",
+         "Hansen Byg ApS under konkurs v/kurator Lene Borg", "ApS", "hansen byg", "bankrupt"),
+        ("HANSEN BYG APS U/KONKURS", "Hansen Byg ApS u/konkurs", "ApS", "hansen byg", "bankrupt"),
+        ("Hansen Byg A/S i konkurs", "Hansen Byg A/S i konkurs", "A/S", "hansen byg", "bankrupt"),
+        ("Hansen Byg ApS (konkurs)", "Hansen Byg ApS (konkurs)", "ApS", "hansen byg", "bankrupt"),
+        ("Hansen Byg ApS - KONKURS", "Hansen Byg ApS - konkurs", "ApS", "hansen byg", "bankrupt"),
+        ("Hansen Byg ApS i likvidation", "Hansen Byg ApS i likvidation", "ApS", "hansen byg",
+         "distressed"),
+        ("Hansen Byg ApS under frivillig likvidation v/likvidator Lene Borg",
+         "Hansen Byg ApS under frivillig likvidation v/likvidator Lene Borg", "ApS", "hansen byg",
+         "distressed"),
+        ("HANSEN BYG APS UNDER TVANGSOPLØSNING", "Hansen Byg ApS under tvangsopløsning", "ApS",
+         "hansen byg", "distressed"),
+        ("Hansen Byg ApS u/rekonstruktion", "Hansen Byg ApS u/rekonstruktion", "ApS",
+         "hansen byg", "distressed"),
+        ("Hansen Byg ApS (ophørt)", "Hansen Byg ApS (ophørt)", "ApS", "hansen byg", "ceased"),
+        ("Hansen Byg ApS - OPLØST", "Hansen Byg ApS - opløst", "ApS", "hansen byg", "ceased"),
     ],
 )  # fmt: skip
-def test_a_name_under_bankruptcy_is_read_as_the_customers_own(
-    typed: str, name: str, form: str | None, key: str
+def test_a_name_that_says_its_company_is_bankrupt_or_ceased_is_read_as_the_companys_own(
+    typed: str, name: str, form: str | None, key: str, state: str
 ) -> None:
-    """The words that say the customer is bankrupt, and its trustee, are set aside: the name is
-    compared and checked against the registry as the company's own, and keeps the words."""
+    """The words that say the customer is bankrupt, in liquidation or ceased, and its trustee or
+    liquidator, are set aside: the name is compared and checked against the registry as the
+    company's own, and keeps the words."""
     row = _names(raw_name=[typed]).row(0, named=True)
     assert (row["name"], row["legal_form"], row["name_key"]) == (name, form, key)
-    assert row["bankrupt_by_name"]
+    assert row["state_by_name"] == state
     assert not row["flag_DECEASED_ESTATE"]
+
+
+def test_an_estate_written_after_the_name_keeps_its_executor() -> None:
+    row = _names(raw_name=["Jens Hansen (dødsbo) v/advokat Peter Holm"]).row(0, named=True)
+    assert (row["name"], row["first_name"], row["last_name"]) == (
+        "Jens Hansen (dødsbo) v/advokat Peter Holm",
+        "Jens",
+        "Hansen",
+    )
+    assert row["flag_DECEASED_ESTATE"]
 
 
 @pytest.mark.parametrize(
     "typed",
     ["Konkurs Consult ApS", "Dansk Konkursrådgivning ApS", "Jens Konkurs", "Konkursboet Byg A/S",
-     "Konkursboet", "Hansen Byg ApS"],
+     "Konkursboet", "Hansen Byg ApS", "Likvidation Partner ApS", "Rekonstruktion Byg ApS",
+     "Hansen Ophørt"],
 )  # fmt: skip
 def test_a_name_that_only_mentions_bankruptcy_is_no_bankruptcy(typed: str) -> None:
-    """A company may be called "Konkursboet Byg A/S" (the estate needs ``efter``); ``konkurs``
-    alone after a name needs ``under``, ``u/``, ``i``, a bracket, dash or comma."""
+    """A company may be called "Konkursboet Byg A/S" (the estate needs ``efter``); ``konkurs``,
+    ``ophørt`` alone after a name need ``under``, ``u/``, ``i``, a bracket, dash or comma."""
     row = _names(raw_name=[typed]).row(0, named=True)
-    assert not row["bankrupt_by_name"]
-    assert row["name_key"] == typed.lower().replace(" aps", "").replace(" a/s", "").replace(
-        "å", "aa"
-    )
+    assert row["state_by_name"] is None
+    folded = typed.lower().replace("å", "aa").replace("ø", "oe")
+    assert row["name_key"] == folded.replace(" aps", "").replace(" a/s", "")
 
 
 def test_an_estate_named_by_its_executor_alone_names_no_person() -> None:

@@ -46,9 +46,8 @@ def frame(*rows: dict[str, Any]) -> pl.DataFrame:
         "cluster_size": pl.Int64,
         "in_review_pair": pl.Boolean,
     }
-    extra = {
-        k: pl.Boolean for r in rows for k in r if k.startswith("flag_") or k == "bankrupt_by_name"
-    }
+    extra = {k: pl.Boolean for r in rows for k in r if k.startswith("flag_")}
+    extra |= {k: pl.String for r in rows for k in r if k == "state_by_name"}
     return pl.DataFrame(list(rows), schema={**schema, **extra})
 
 
@@ -272,15 +271,21 @@ def test_flag_counts_covers_every_code() -> None:
 
 def test_a_customer_a_record_names_bankrupt_is_bankrupt_on_every_record() -> None:
     """ "Hansen Byg ApS under konkurs" beside the company's other record: the customer is bankrupt
-    whichever record is read; the registry's answer stays per record."""
+    whichever record is read; the registry's answer stays per record. So for a name in
+    liquidation (distressed) and a ceased one."""
     result = apply_verdict(
         frame(
-            record("1", cluster_id="a", cluster_size=2, bankrupt_by_name=False),
-            record("2", cluster_id="a", cluster_size=2, bankrupt_by_name=True),
-            record("3", cluster_id="b", bankrupt_by_name=False),
-            record("4", cluster_id="c", bankrupt_by_name=False, **{flag("COMPANY_BANKRUPT"): True}),
+            record("1", cluster_id="a", cluster_size=2, state_by_name=None),
+            record("2", cluster_id="a", cluster_size=2, state_by_name="bankrupt"),
+            record("3", cluster_id="b", state_by_name=None),
+            record("4", cluster_id="c", state_by_name=None, **{flag("COMPANY_BANKRUPT"): True}),
+            record("5", cluster_id="d", cluster_size=2, state_by_name="distressed"),
+            record("6", cluster_id="d", cluster_size=2, state_by_name=None),
+            record("7", cluster_id="e", state_by_name="ceased"),
         )
     )
-    assert result[flag("COMPANY_BANKRUPT")].to_list() == [True, True, False, True]
-    assert result["invoice_ready"].to_list() == [False, False, True, False]
-    assert result["collection_ready"].to_list() == [False, False, True, False]
+    assert result[flag("COMPANY_BANKRUPT")].to_list() == [1, 1, 0, 1, 0, 0, 0]
+    assert result[flag("COMPANY_DISTRESSED")].to_list() == [0, 0, 0, 0, 1, 1, 0]
+    assert result[flag("COMPANY_DISSOLVED")].to_list() == [0, 0, 0, 0, 0, 0, 1]
+    assert result["invoice_ready"].to_list() == [0, 0, 1, 0, 1, 1, 0]
+    assert result["collection_ready"].to_list() == [0, 0, 1, 0, 0, 0, 0]

@@ -55,6 +55,8 @@ REGISTRY = {
     cvr(6): dict(name="Flyttefirmaet Nord ApS", street="Nordre Ringgade", house=77, postal=9000, city="Aalborg"),
     cvr(7): dict(name="Vordingborg Kommune", form_code=250, form_short="KOM", street="Valdemarsgade",
                  house=43, postal=4760, city="Vordingborg"),
+    cvr(11): dict(name="Malerfirma Berg ApS", street="Engvej", house=12, postal=4700, city="Næstved"),
+    cvr(12): dict(name="Kiosken på Hjørnet ApS", street="Torvegade", house=3, postal=6700, city="Esbjerg"),
     cvr(10): dict(name="Tagdækker Jensen ApS", street="Smedievej", house=4, postal=6700, city="Esbjerg"),
     cvr(8): dict(name="Region Testjylland", form_code=245, form_short="REG", street="Skottenborg",
                  house=26, postal=8800, city="Viborg"),
@@ -81,6 +83,8 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     "blacklisted": ("BLACKLISTED", ["Svend Snyder", "Fuskervej 13", "5700", "Svendborg", "", "", "svend.snyder@gmail.com", "24 24 24 24", ""]),
     # the registry's snapshot still says active; the name says bankrupt
     "bankrupt-by-name": ("COMPANY_BANKRUPT", ["Tagdækker Jensen ApS under konkurs", "Smedievej 4", "6700", "Esbjerg", cvr(10), "", "info@tagjensen.dk", "75 45 45 45", ""]),
+    "distressed-by-name": ("COMPANY_DISTRESSED", ["Malerfirma Berg ApS i likvidation", "Engvej 12", "4700", "Næstved", cvr(11), "", "info@malerberg.dk", "55 72 72 72", ""]),
+    "ceased-by-name": ("COMPANY_DISSOLVED", ["Kiosken på Hjørnet ApS (ophørt)", "Torvegade 3", "6700", "Esbjerg", cvr(12), "", "kiosk@hjoernet.dk", "75 12 12 12", ""]),
     "estate": ("DECEASED_ESTATE", ["Dødsboet efter Poul Enevoldsen v/advokat Lene Borg", "Kirkevej 8", "8600", "Silkeborg", "", "", "lene@borgadvokat.dk", "86 80 80 80", ""]),
     "no-contact": ("NO_CONTACT", ["Inger Tavs", "Stillevej 2", "6000", "Kolding", "", "", "", "", ""]),
     "invalid-phone": ("INVALID_PHONE", ["Bent Fejl", "Kortvej 5", "7400", "Herning", "", "", "bent.fejl@gmail.com", "123", ""]),
