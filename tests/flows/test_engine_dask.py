@@ -248,7 +248,9 @@ def test_a_name_block_contacts_and_estates_across_partitions_are_the_local_runs(
     - two people at one company, two records (``different_contacts``);
     - eight estates beside their persons' own rows: the verdict gives ``DECEASED_ESTATE`` to the
       whole customer and the golden name is the estate's. On the Dask engine the golden records
-      are made after the verdict, so they must not take its flag for the estate's own record.
+      are made after the verdict, so they must not take its flag for the estate's own record;
+    - six companies written again with their state after the name (``under konkurs``, ``i
+      likvidation``, ``(ophørt)``): the whole customer is flagged, whichever partition holds it.
 
     Every output is the local run's."""
     from bench.gen_contacts import contact_export
@@ -264,7 +266,16 @@ def test_a_name_block_contacts_and_estates_across_partitions_are_the_local_runs(
         pl.lit(None, dtype=pl.String).alias("Last Name"),
         (pl.col("Kundenr") + "-bo").alias("Kundenr"),
     )
-    rows = pl.concat([contacts, estates]).sample(fraction=1.0, shuffle=True, seed=SEED)
+    # companies written again with their state after the name: the whole customer is flagged
+    companies = contacts.filter(pl.col("Company Name").is_not_null()).head(6)
+    marked = companies.with_columns(
+        (
+            pl.col("Company Name")
+            + pl.Series([" under konkurs", " i likvidation", " (ophørt)"] * 2)
+        ).alias("Company Name"),
+        (pl.col("Kundenr") + "-state").alias("Kundenr"),
+    )
+    rows = pl.concat([contacts, estates, marked]).sample(fraction=1.0, shuffle=True, seed=SEED)
     rows = rows.with_row_index("_pos")
     at = list(range(3, rows.height, rows.height // 90))[:90]
     towns = [("Kokubunji Allé", "8000", "Aarhus C"), ("Toyotavej", "5000", "Odense C"),
@@ -296,6 +307,9 @@ def test_a_name_block_contacts_and_estates_across_partitions_are_the_local_runs(
     golden = pl.read_parquet(local / "golden.parquet", columns=["name", "name_rule"])
     assert golden.filter(pl.col("name_rule") == "estate")["name"].str.starts_with("Dødsboet").all()
     assert (golden["name_rule"] == "estate").sum() >= 1
+    for code in ("COMPANY_BANKRUPT", "COMPANY_DISTRESSED", "COMPANY_DISSOLVED"):
+        # the marked records and their companies' own (and the contacts merged with them)
+        assert records.filter(pl.col("flags").list.contains(code)).height >= 4, code
     pairs = pl.read_parquet(local / "pairs.parquet", columns=["hard_rule"])
     assert (pairs["hard_rule"] == "different_contacts").any()
     _assert_same_runs(local, dask)
