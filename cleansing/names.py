@@ -545,25 +545,31 @@ _ESTATE_AFTER = _after(_DEAD)
 # Hansen Byg ApS`` (``efter`` needed: "Konkursboet Byg A/S" may be a company's own name),
 # ``Hansen Byg ApS under konkurs``, ``u/konkurs``, ``i konkurs``, ``(konkurs)``, ``- KONKURS``;
 # distressed — ``i likvidation``, ``under frivillig likvidation``, ``under tvangsopløsning``,
-# ``under rekonstruktion``; ceased — ``(ophørt)``, ``- opløst``. A word alone after the name needs
-# a bracket, dash or comma. A trustee or liquidator (``v/kurator Lene Borg``) follows as an
-# executor does.
-_UNDER = r"(?:under\s+|u\s*/\s*|u\.\s*|i\s+)"
-_CEASED = r"oph(?:ø|oe|o)rt|(?:tvangs)?opl(?:ø|oe|o)st"
+# ``under rekonstruktion``; ceased — ``(ophørt)``, ``- opløst``. A foreign customer's the way
+# its country writes them: ``in liquidation``, ``in administration``, ``in receivership``,
+# ``(dissolved)``, ``GmbH i.L.``, ``in Insolvenz``, Norway's ``under avvikling`` and
+# ``konkursbo``. A word alone after the name needs a bracket, dash or comma. A trustee or
+# liquidator (``v/kurator Lene Borg``) follows as an executor does.
+_UNDER = r"(?:under\s+|u\s*/\s*|u\.\s*|i\s+|in\s+)"
+_WINDING_UP = (
+    r"(?:frivillig\s+)?likvidation|liquidation|tvangsopl(?:ø|oe|o)sning|rekonstruktion"
+    r"|administration|receivership|avvikling"
+)
+_CEASED = r"oph(?:ø|oe|o)rt|(?:tvangs)?opl(?:ø|oe|o)st|dissolved"
 _STATES: Final = {
     # state: (code, words before the name, words after it)
     "bankrupt": (
         "COMPANY_BANKRUPT",
         r"(?i)^(konkursbo(?:et)?\s+(?:efter|e/|e\.))\s*[:,\-–]?\s*",
-        _after(rf"{_UNDER}konkurs", bare="konkurs(?:bo)?"),
+        _after(
+            rf"{_UNDER}(?:konkurs|insolvenz|bankruptcy)|konkursbo(?:et)?",
+            bare="konkurs(?:bo)?|bankrupt",
+        ),
     ),
     "distressed": (
         "COMPANY_DISTRESSED",
         None,
-        _after(
-            rf"{_UNDER}(?:(?:frivillig\s+)?likvidation|tvangsopl(?:ø|oe|o)sning|rekonstruktion)",
-            bare=r"likvidation|tvangsopl(?:ø|oe|o)sning|rekonstruktion",
-        ),
+        _after(rf"{_UNDER}(?:{_WINDING_UP})|i\.\s?l\.", bare=_WINDING_UP),
     ),
     "ceased": ("COMPANY_DISSOLVED", None, _after(rf"{_UNDER}(?:{_CEASED})", bare=_CEASED)),
 }
@@ -707,7 +713,7 @@ def _estate_name(name: pl.Expr) -> pl.Expr:
     first letter a capital (``DØDSBOET EFTER`` → ``Dødsboet efter``), or after it as typed, and
     its executor after the name, its ``v/``, ``c/o`` or ``att.`` in small letters as a name's
     ``v/`` is (``V/ ADVOKAT LENE BORG`` → ``v/Advokat Lene Borg``)."""
-    before = pl.col("_estate_before")
+    before, after = pl.col("_estate_before"), pl.col("_estate_after")
     before = before.str.slice(0, 1).str.to_uppercase() + before.str.slice(1).str.to_lowercase()
     executor = pl.col("_executor")
     marker = executor.str.extract(r"(?i)^(v/|c/o|att\.?|ved)", 1)
@@ -715,8 +721,12 @@ def _estate_name(name: pl.Expr) -> pl.Expr:
     return pl.concat_str(
         pl.when(before.is_not_null()).then(before + pl.lit(" ")).otherwise(pl.lit("")),
         name,
-        # after the name in small letters, whatever the name's case: ``HANSEN BYG APS U/KONKURS``
-        pl.col("_estate_after").str.to_lowercase().fill_null(""),
+        # after the name as typed, in small letters if typed in capitals (``HANSEN BYG APS
+        # U/KONKURS``); ``Müller Bau GmbH i.L.`` and ``in Insolvenz`` keep theirs
+        pl.when(after == after.str.to_uppercase())
+        .then(after.str.to_lowercase())
+        .otherwise(after)
+        .fill_null(""),
         (pl.lit(" ") + executor).fill_null(""),
     )
 

@@ -391,6 +391,18 @@ def test_a_name_that_only_looks_like_an_estate_is_none(typed: str) -> None:
          "hansen byg", "distressed"),
         ("Hansen Byg ApS (ophørt)", "Hansen Byg ApS (ophørt)", "ApS", "hansen byg", "ceased"),
         ("Hansen Byg ApS - OPLØST", "Hansen Byg ApS - opløst", "ApS", "hansen byg", "ceased"),
+        # foreign customers, the way their countries write it
+        ("Acme Trading Ltd (in liquidation)", "Acme Trading Ltd (in liquidation)", "Ltd",
+         "acme trading", "distressed"),
+        ("Acme Trading Ltd in administration", "Acme Trading Ltd in administration", "Ltd",
+         "acme trading", "distressed"),
+        ("Acme Trading Ltd - dissolved", "Acme Trading Ltd - dissolved", "Ltd", "acme trading",
+         "ceased"),
+        ("Müller Bau GmbH i.L.", "Müller Bau GmbH i.L.", "GmbH", "mueller bau", "distressed"),
+        ("Müller Bau GmbH in Insolvenz", "Müller Bau GmbH in Insolvenz", "GmbH", "mueller bau",
+         "bankrupt"),
+        ("Nordisk Fisk A/S konkursbo", "Nordisk Fisk A/S konkursbo", "A/S", "nordisk fisk",
+         "bankrupt"),
     ],
 )  # fmt: skip
 def test_a_name_that_says_its_company_is_bankrupt_or_ceased_is_read_as_the_companys_own(
@@ -419,7 +431,7 @@ def test_an_estate_written_after_the_name_keeps_its_executor() -> None:
     "typed",
     ["Konkurs Consult ApS", "Dansk Konkursrådgivning ApS", "Jens Konkurs", "Konkursboet Byg A/S",
      "Konkursboet", "Hansen Byg ApS", "Likvidation Partner ApS", "Rekonstruktion Byg ApS",
-     "Hansen Ophørt"],
+     "Hansen Ophørt", "Hansen Administration ApS", "Liquidation World Ltd"],
 )  # fmt: skip
 def test_a_name_that_only_mentions_bankruptcy_is_no_bankruptcy(typed: str) -> None:
     """A company may be called "Konkursboet Byg A/S" (the estate needs ``efter``); ``konkurs``,
@@ -427,7 +439,7 @@ def test_a_name_that_only_mentions_bankruptcy_is_no_bankruptcy(typed: str) -> No
     row = _names(raw_name=[typed]).row(0, named=True)
     assert row["state_by_name"] is None
     folded = typed.lower().replace("å", "aa").replace("ø", "oe")
-    assert row["name_key"] == folded.replace(" aps", "").replace(" a/s", "")
+    assert row["name_key"] == folded.removesuffix(" aps").removesuffix(" a/s").removesuffix(" ltd")
 
 
 def test_an_estate_named_by_its_executor_alone_names_no_person() -> None:
