@@ -65,6 +65,11 @@ class Settings(BaseSettings):
         gt=0,
         description="rows per partition of --engine dask (at least 2 partitions per worker)",
     )
+    dask_connect_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds to wait for the Dask scheduler of --dask-address to answer",
+    )
     registry: str | None = Field(
         default=None, description="default for --registry (else the bundled sample snapshot)"
     )

@@ -71,7 +71,6 @@ from datavask.cleansing.partitioning import (
 from datavask.connectors.errors import InputError
 
 BYTES_PER_PARTITION = 64 << 20  # about 250,000 rows of a typical export (else: dask_partition_rows)
-CONNECT_TIMEOUT_S = 10.0
 # The stages whose results are row partitions, a row partition's pairs, a chunk's scored pairs
 # (``mscored<k>``, every tf pass), a row partition's records cut into the pieces each chunk of
 # pairs needs (``mroute``, ``mhoproute``: one file a piece), or the verdict's buckets of whole
@@ -718,8 +717,12 @@ def dask_task_runner(address: str | None, *, workers: int = 0) -> Iterator[Any]:
     A scheduler that does not answer is :class:`ClusterUnreachable`, as on the command line."""
     from prefect_dask import DaskTaskRunner
 
+    from datavask.settings import settings
+
     if address:
-        runner = DaskTaskRunner(address=address, client_kwargs={"timeout": CONNECT_TIMEOUT_S})
+        runner = DaskTaskRunner(
+            address=address, client_kwargs={"timeout": settings().dask_connect_timeout}
+        )
     else:
         runner = DaskTaskRunner(
             cluster_class="distributed.LocalCluster",
@@ -731,7 +734,7 @@ def dask_task_runner(address: str | None, *, workers: int = 0) -> Iterator[Any]:
         except (OSError, TimeoutError, ValueError) as exc:
             raise ClusterUnreachable(
                 f"dask_address {address}: no Dask scheduler answered within "
-                f"{CONNECT_TIMEOUT_S:.0f} s ({type(exc).__name__})"
+                f"{settings().dask_connect_timeout:g} s ({type(exc).__name__})"
             ) from None
         yield runner
 
@@ -739,10 +742,12 @@ def dask_task_runner(address: str | None, *, workers: int = 0) -> Iterator[Any]:
 def _connect(address: str) -> Any:
     from distributed import Client
 
+    from datavask.settings import settings
+
     try:
-        return Client(address, timeout=CONNECT_TIMEOUT_S)
+        return Client(address, timeout=settings().dask_connect_timeout)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ClusterUnreachable(
             f"--dask-address {address}: no Dask scheduler answered within "
-            f"{CONNECT_TIMEOUT_S:.0f} s ({type(exc).__name__})"
+            f"{settings().dask_connect_timeout:g} s ({type(exc).__name__})"
         ) from None

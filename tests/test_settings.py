@@ -85,6 +85,7 @@ def test_readme_table_lists_every_setting_once() -> None:
         ("DATAVASK_SERVER_START_TIMEOUT", "-5", "must be a number of seconds > 0"),
         ("DATAVASK_ORCHESTRATION", "prefect", "'auto', 'ephemeral' or 'none'"),
         ("DATAVASK_WORKERS", "many", "must be a whole number"),
+        ("DATAVASK_DASK_CONNECT_TIMEOUT", "0", "must be a number of seconds > 0"),
     ],
 )
 def test_bad_value_names_the_variable_and_what_is_allowed(

@@ -77,10 +77,13 @@ def test_a_worker_killed_mid_run_changes_nothing(step: str, prefix: str, tmp_pat
 
 
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "not-a-scheduler"])
-def test_an_unreachable_scheduler_is_an_input_error(address: str, tmp_path: Path) -> None:
+def test_an_unreachable_scheduler_is_an_input_error(
+    address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datavask.connectors.errors import InputError
     from datavask.flows.engine_dask import dask_engine
 
+    monkeypatch.setenv("DATAVASK_DASK_CONNECT_TIMEOUT", "2")
     started = time.monotonic()
     with pytest.raises(InputError, match="no Dask scheduler answered"), dask_engine(address):
         pass
