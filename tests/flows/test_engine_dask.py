@@ -198,46 +198,7 @@ PEOPLE = [(0, 15, "010190-1234", "0101901234"), (3, 12, "150585-1236", "150585 1
           (6, 9, "230567-1235", "2305671235")]  # fmt: skip
 
 
-def test_a_cpr_number_in_two_partitions_pairs_its_records_as_the_local_run_does(
-    tmp_path: Path,
-) -> None:
-    """The workers hash the person identifier while reading, under the driver's match key: the
-    two records of each person meet in the person_id rule across partitions, nobody else does,
-    and every output is the local run's."""
-    data = generate(CHAIN_ROWS, SEED)
-    rows = data.customers.sample(fraction=1.0, shuffle=True, seed=SEED).with_row_index("_pos")
-    step = CHAIN_ROWS // CHAIN_PARTITIONS
-    planted = [
-        (part * step + 7, f"Mette {last}", cpr)
-        for a, b, one, other in PEOPLE
-        for part, cpr, last in ((a, one, "Hansen"), (b, other, "Kjær"))
-    ]
-    patch = pl.DataFrame(
-        {
-            "_pos": pl.Series([p for p, _, _ in planted], dtype=pl.UInt32),
-            "Navn": [name for _, name, _ in planted],
-            "Adresse": [f"Skolevej {i + 1}" for i in range(len(planted))],
-            "CVR-nr": [None] * len(planted),
-            "CPR": [cpr for _, _, cpr in planted],
-        }
-    )
-    rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias("CPR"))
-    rows = rows.update(patch, on="_pos", include_nulls=True).drop("_pos")
-    files = write_dataset(dataclasses.replace(data, customers=rows), tmp_path / "data")
-    env = _env(tmp_path) | {"DATAVASK_DASK_PARTITION_ROWS": str(step)}
-    local = _cleanse(files, tmp_path / "local", env=env)
-    dask = _cleanse(files, tmp_path / "dask", "--engine", "dask", "--workers", "2", env=env)
-    for run in (local, dask):
-        steps = json.loads((run / "run.json").read_text(encoding="utf-8"))["steps"]
-        rule = next(r for r in steps["match"]["blocking"] if r["blocking_rule"] == "person_id")
-        # Hashed after masking, all six would be one block of 15 pairs; hashed under two keys,
-        # none would pair across the workers.
-        assert (rule["records_keyed"], rule["blocks"], rule["largest_block"]) == (6, 3, 2), rule
-        assert rule["pairs_generated"] == 3, rule
-    _assert_same_runs(local, dask)
-
-
-def test_a_name_block_contacts_and_estates_across_partitions_are_the_local_runs(
+def test_a_name_block_contacts_estates_and_cpr_numbers_across_partitions_are_the_local_runs(
     tmp_path: Path,
 ) -> None:
     """A contact export in 16 partitions, with three things that span them:
@@ -250,7 +211,10 @@ def test_a_name_block_contacts_and_estates_across_partitions_are_the_local_runs(
       whole customer and the golden name is the estate's. On the Dask engine the golden records
       are made after the verdict, so they must not take its flag for the estate's own record;
     - six companies written again with their state after the name (``under konkurs``, ``i
-      likvidation``, ``(ophørt)``): the whole customer is flagged, whichever partition holds it.
+      likvidation``, ``(ophørt)``): the whole customer is flagged, whichever partition holds it;
+    - three people with a CPR number, each written twice in partitions far apart: the workers
+      hash the person identifier while reading, under the driver's match key, so the two records
+      of each person meet in the ``person_id`` rule across partitions, and nobody else does.
 
     Every output is the local run's."""
     from bench.gen_contacts import contact_export
@@ -293,11 +257,38 @@ def test_a_name_block_contacts_and_estates_across_partitions_are_the_local_runs(
             "CVR-nr": pl.Series([None] * len(at), dtype=pl.String),
         }
     )
-    rows = rows.update(patch, on="_pos", include_nulls=True).drop("_pos")
+    rows = rows.update(patch, on="_pos", include_nulls=True)
+    step = CHAIN_ROWS // CHAIN_PARTITIONS
+    planted = [
+        (part * step + 7, last, cpr)
+        for a, b, one, other in PEOPLE
+        for part, cpr, last in ((a, one, "Hansen"), (b, other, "Kjær"))
+    ]
+    assert not {p for p, _, _ in planted} & set(at)
+    people = pl.DataFrame(
+        {
+            "_pos": pl.Series([p for p, _, _ in planted], dtype=pl.UInt32),
+            "First Name": ["Mette"] * len(planted),
+            "Last Name": [last for _, last, _ in planted],
+            "Company Name": pl.Series([None] * len(planted), dtype=pl.String),
+            "Adresse": [f"Skolevej {i + 1}" for i in range(len(planted))],
+            "CVR-nr": pl.Series([None] * len(planted), dtype=pl.String),
+            "CPR": [cpr for _, _, cpr in planted],
+        }
+    )
+    rows = rows.with_columns(pl.lit(None, dtype=pl.String).alias("CPR"))
+    rows = rows.update(people, on="_pos", include_nulls=True).drop("_pos")
     files = write_dataset(dataclasses.replace(data, customers=rows), tmp_path / "data")
-    env = _env(tmp_path) | {"DATAVASK_DASK_PARTITION_ROWS": str(CHAIN_ROWS // CHAIN_PARTITIONS)}
+    env = _env(tmp_path) | {"DATAVASK_DASK_PARTITION_ROWS": str(step)}
     local = _cleanse(files, tmp_path / "local", env=env)
     dask = _cleanse(files, tmp_path / "dask", "--engine", "dask", "--workers", "2", env=env)
+    for run in (local, dask):
+        ran = json.loads((run / "run.json").read_text(encoding="utf-8"))["steps"]["match"]
+        rule = next(r for r in ran["blocking"] if r["blocking_rule"] == "person_id")
+        # Hashed after masking, all six would be one block of 15 pairs; hashed under two keys,
+        # none would pair across the workers.
+        assert (rule["records_keyed"], rule["blocks"], rule["largest_block"]) == (6, 3, 2), rule
+        assert rule["pairs_generated"] == 3, rule
     steps = json.loads((local / "run.json").read_text(encoding="utf-8"))["steps"]["match"]
     whole = {r["blocking_rule"]: r["whole_blocks"] for r in steps["blocking"]}
     assert whole["name_words"] >= 1 and whole["name_prefixes"] >= 1, whole
