@@ -574,6 +574,11 @@ _STATES: Final = {
     "ceased": ("COMPANY_DISSOLVED", None, _after(rf"{_UNDER}(?:{_CEASED})", bare=_CEASED)),
 }
 STATE_CODES: Final = {state: code for state, (code, _, _) in _STATES.items()}
+# A word every estate's or state's pattern needs: one pass finds the few names the patterns run on.
+_SET_ASIDE_WORDS = (
+    rf"(?i){_DEAD}|estate|bo(?:et)?\s+(?:efter|e/)|konkurs|insolvenz|bankrupt|{_WINDING_UP}"
+    rf"|{_CEASED}|i\.\s?l\."
+)
 
 
 def names_an_estate(name: pl.Expr) -> pl.Expr:
@@ -649,7 +654,9 @@ def _estate_set_aside(frame: pl.LazyFrame) -> pl.LazyFrame:
     company's: the words that say so (``_estate_before``, ``_estate_after``) and the executor,
     trustee or liquidator (``_executor``) are set aside and put back around the cleaned name at
     the end (:func:`_estate_name`); ``flag_DECEASED_ESTATE`` and ``state_by_name``."""
-    text = pl.col("_text")
+    # The patterns run on the few names holding one of their words, the others' text empty.
+    frame = frame.with_columns(_maybe=pl.col("_text").str.contains(_SET_ASIDE_WORDS))
+    text = only_where(pl.col("_maybe"), pl.col("_text"))
     patterns = [("dead", _ESTATE_BEFORE, _ESTATE_AFTER)] + [
         (state, before, after) for state, (_, before, after) in _STATES.items()
     ]
@@ -683,7 +690,7 @@ def _estate_set_aside(frame: pl.LazyFrame) -> pl.LazyFrame:
             *(f"_{state}_before" for state, before, _ in patterns if before is not None)
         ),
         _estate_after=pl.coalesce(*(f"_{state}_after" for state, _, _ in patterns)),
-        _deceased=rest,
+        _deceased=pl.when("_maybe").then(rest).otherwise(pl.col("_text")),
     )
     frame = frame.with_columns(
         _executor=pl.when("_estate").then(pl.col("_deceased").str.extract(_EXECUTOR, 1)),
