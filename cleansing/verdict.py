@@ -110,9 +110,14 @@ def apply_verdict(
         _bool(frame, "in_review_pair").alias(flag("REVIEW_MATCH")),
         (~_has_contact(frame).any().over("_cluster")).alias(flag("NO_CONTACT")),
         _blacklisted(frame, hit_ids).alias(flag("BLACKLISTED")),
-        _of_the_cluster(frame, "DECEASED_ESTATE").alias(flag("DECEASED_ESTATE")),
+        _of_the_cluster(frame, flag("DECEASED_ESTATE"), _raised(frame, "DECEASED_ESTATE")).alias(
+            flag("DECEASED_ESTATE")
+        ),
         *(
-            (_raised(frame, code) | _state_by_name(frame, state)).alias(flag(code))
+            (
+                _raised(frame, code)
+                | _of_the_cluster(frame, "state_by_name", pl.col("state_by_name") == state)
+            ).alias(flag(code))
             for state, code in STATE_CODES.items()
         ),
     )
@@ -187,22 +192,15 @@ def _blacklisted(frame: pl.DataFrame, hit_ids: pl.Series) -> pl.Expr:
     return pl.col("_cluster").is_in(clusters.implode())
 
 
-def _of_the_cluster(frame: pl.DataFrame, code: str) -> pl.Expr:
-    """``code`` on every record of a cluster where a record raised it; no window over a million
-    clusters when none did."""
-    column = flag(code)
-    if column not in frame.columns or not frame.get_column(column).fill_null(False).any():
+def _of_the_cluster(frame: pl.DataFrame, column: str, holds: pl.Expr) -> pl.Expr:
+    """True on every record of a cluster where ``holds`` (an expression over ``column``) holds for
+    a record; no window over a million clusters when it holds for none, or ``column`` is absent."""
+    if column not in frame.columns:
         return pl.lit(False)
-    return _raised(frame, code).any().over("_cluster")
-
-
-def _state_by_name(frame: pl.DataFrame, state: str) -> pl.Expr:
-    """Every record of a cluster where a record's name says the customer is in ``state``
-    (:data:`~datavask.cleansing.names.STATE_CODES`); no window when no name says so."""
-    column = "state_by_name"
-    if column not in frame.columns or not (frame.get_column(column) == state).any():
+    holds = holds.fill_null(False)
+    if not frame.select(holds.any()).item():
         return pl.lit(False)
-    return (pl.col(column) == state).fill_null(False).any().over("_cluster")
+    return holds.any().over("_cluster")
 
 
 def _has_contact(frame: pl.DataFrame) -> pl.Expr:
