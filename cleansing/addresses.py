@@ -64,9 +64,9 @@ _BUILDING = (
 )
 _EXTRAS_HINT = r"(?i)c\s*/\s*o|att|box|boks|p\.?\s*o|pb|byg|blok|opgang|indgang|afd"
 
-# Leading segments without digits (a company or building name on its own line) go when a later
-# segment has a street and a number.
-_LEADING_NAME_SEGMENTS = r"^(?:[^,\d]+,\s*)+([^,]*\p{L}[^,]*\d)"
+# Leading segments without digits (a company or building name on its own line) before a later
+# segment with a street and a number: set aside, so the street is read from that segment.
+_LEADING_NAME_SEGMENTS = r"^((?:[^,\d]+,\s*)+)[^,]*\p{L}[^,]*\d"
 
 # ``Vestergade 12A``, ``H.C. Andersens Boulevard 27``, ``Vestergade 12-14``: the house number is
 # the first number after the start; what follows it is floor and door (checked by _FLOOR_DOOR).
@@ -346,6 +346,37 @@ def _address_line(expr: pl.Expr) -> pl.Expr:
     )
 
 
+def _with_second_line(first: pl.Expr, second: pl.Series, *, number: pl.Expr) -> pl.Expr:
+    """The address line with the input's second line (``Adresse 2``) read into it, where it
+    stands in a written address: after the street and number, before the postal code and city
+    that may end the first line (``Vestergade 12`` + ``2. tv`` → ``Vestergade 12, 2. tv``;
+    ``c/o Hansen``, ``Postboks 7``, ``Bygning 3`` are read wherever they stand).
+
+    ``number`` is the house-number column's value beside a street column, which goes after a
+    street written without it, so the floor and door of the second line follow a number.
+    """
+    if not second.is_not_null().any():
+        return first
+    second_line = pl.lit(second).str.strip_chars(" ,")
+    first = (
+        pl.when(first.str.contains(r"\d").not_() & number.is_not_null())
+        .then(pl.concat_str(first, number, separator=" "))
+        .otherwise(first)
+    )
+    tail = first.str.extract_groups(_POSTAL_CITY_TAIL).struct.field("tail")
+    head = (
+        pl.when(tail.is_not_null())
+        .then(first.str.head(-tail.str.len_chars().cast(pl.Int64)))
+        .otherwise(first)
+    )
+    joined = pl.concat_str(
+        pl.concat_str(head.str.strip_chars(" ,"), second_line, separator=", ", ignore_nulls=True),
+        tail,
+        ignore_nulls=True,
+    )
+    return pl.when(second_line.is_null() | (second_line == "")).then(first).otherwise(joined)
+
+
 def _tail(parts: str) -> pl.Expr:
     """The length of the ``tail`` a ``*_TAIL`` pattern matched, for cutting it off with head()."""
     return pl.col(parts).struct.field("tail").str.len_chars().cast(pl.Int64)
@@ -363,6 +394,16 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
     """
     _, country_tail = _countries()
     line = pl.col("_line")
+    # An attention line may stand anywhere, after the postal code and city too
+    # (``Vestergade 12, 8000 Aarhus C, att. Jens``): it is set aside first, and kept.
+    attention = line.str.contains(r"(?i)(?-u:\b)att").fill_null(False)
+    frame = frame.with_columns(
+        _attention=pl.when(attention).then(only_where(attention, line).str.extract_all(_ATTENTION)),
+        _line=pl.when(attention)
+        .then(only_where(attention, line).str.replace_all(_ATTENTION, "").str.strip_chars(" ,"))
+        .otherwise(line)
+        .replace("", None),
+    )
     frame = frame.with_columns(_country_parts=line.str.extract_groups(country_tail))
     frame = frame.with_columns(
         _country_text=pl.col("_country_parts").struct.field("country"),
@@ -398,10 +439,11 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
     frame = frame.with_columns(
         _co=pl.when(has_extras).then(extras.str.extract(_CO, 1)),
         _box=pl.when(has_extras).then(extras.str.extract(_PO_BOX, 1)),
+        # a building named before the street is set aside with the attention line, and kept
+        _building=pl.when(has_extras).then(extras.str.extract_all(_BUILDING)),
         _rest=pl.when(has_extras)
         .then(
             extras.str.replace_all(_CO, "")
-            .str.replace_all(_ATTENTION, "")
             .str.replace_all(_BUILDING, ",")
             .str.replace_all(_PO_BOX, "")
             .str.strip_chars(" ,")
@@ -409,7 +451,26 @@ def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
         .otherwise(rest)
         .replace("", None),
     )
-    frame = frame.with_columns(_rest=rest.str.replace(_LEADING_NAME_SEGMENTS, "${1}"))
+    frame = frame.with_columns(_lead=rest.str.extract(_LEADING_NAME_SEGMENTS, 1))
+    lead = pl.col("_lead")
+    frame = frame.with_columns(
+        _rest=pl.when(lead.is_not_null())
+        .then(rest.str.slice(lead.str.len_chars()))
+        .otherwise(rest),
+        # what the line held that is no part of the address proper, in the order written
+        _set_aside=pl.concat_str(
+            *(
+                part.str.replace_all(r"\s*,[\s,]*", ", ").str.strip_chars(" ,").replace("", None)
+                for part in (
+                    pl.col("_attention").list.join(", "),
+                    pl.col("_building").list.join(", "),
+                    lead,
+                )
+            ),
+            separator=", ",
+            ignore_nulls=True,
+        ).replace("", None),
+    )
     floor_after = (
         rest.str.extract(_GLUED_BEFORE_FLOOR, 3)
         .str.to_lowercase()
@@ -917,7 +978,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             if f"raw_{field}" in df.columns
             else pl.repeat(None, df.height, dtype=pl.String, eager=True)
         )
-        for field in (*fields, "country", "phone", "mobile")
+        for field in (*fields, "address_2", "country", "phone", "mobile")
     }
     # a phone read as the phones stage reads it (``20304050.0`` is no nine-digit number)
     for field in ("phone", "mobile"):
@@ -989,15 +1050,18 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             for name, part in given_number.items()
         }
     digits = postal["digits"]
+    line = _with_second_line(
+        pl.coalesce(pl.lit(raw["address"]), pl.lit(raw["street"])),
+        raw["address_2"],
+        number=pl.when(pl.lit(raw["address"]).is_null()).then(pl.lit(raw["house_number"])),
+    )
     # The parse works on a frame of its own columns and joins the record only at the end. On the
     # record, every eager select or with_columns below first copied all of its columns into one
     # chunk (a collected frame comes in several): 265 MB and a copy of the whole record each
     # time at 200,000 rows.
     rows = df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_address_row"))
     frame = rows.lazy().with_columns(
-        _line=_address_line(pl.coalesce(pl.lit(raw["address"]), pl.lit(raw["street"]))).replace(
-            "", None
-        ),
+        _line=_address_line(line).replace("", None),
         # Excel drops the leading zero of 0800-0999; a code typed with a space (``80 00``) is
         # closed up. Foreign codes keep their own shape.
         _typed_code=pl.when(pl.lit(digits).str.len_chars() == 3)
@@ -1158,9 +1222,16 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         ),
     )
     frame = frame.with_columns(
-        address_extra=pl.when(
-            (text_key(pl.col("_extra")) != text_key(pl.col("city"))).fill_null(True)
-        ).then(proper_case(_clean(pl.col("_extra")))),
+        # what was set aside (an attention line, a building or name before the street) first,
+        # as typed: the address no longer holds it, so the line written back must
+        address_extra=pl.concat_str(
+            _clean(pl.col("_set_aside")),
+            pl.when((text_key(pl.col("_extra")) != text_key(pl.col("city"))).fill_null(True)).then(
+                proper_case(_clean(pl.col("_extra")))
+            ),
+            separator=", ",
+            ignore_nulls=True,
+        ).replace("", None),
         address_key=address_key(),
         flag_MISSING_ADDRESS=is_dk
         & (

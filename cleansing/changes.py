@@ -44,6 +44,7 @@ SHAPED_FIELDS: Final = (
     "first_name",
     "last_name",
     "address",
+    "address_2",
     "street",
     "house_number",
     "floor",
@@ -61,6 +62,7 @@ SHAPED_FIELDS: Final = (
 _SOURCES: Final = {
     "name": ("name",),
     "address": ("street", "house_number", "floor", "door", "postal_code", "city"),
+    "address_2": ("street", "house_number", "floor", "door"),
     "street": ("street", "house_number", "floor", "door"),
     "house_number": ("house_number",),
     "floor": ("floor",),
@@ -85,6 +87,7 @@ RULES: Final = (
 
 _FIELD_RULE: Final = {
     "address": "address_parsed",
+    "address_2": "address_parsed",
     "street": "address_parsed",
     "house_number": "address_parsed",
     "floor": "address_parsed",
@@ -324,7 +327,16 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         written.str.contains(_NUMBER_FIRST)
         & (foreign | written.str.contains(ENGLISH_STREET_SUFFIX))
     ).fill_null(False)
-    extra = t(records, "address_extra")
+    co_name, po_box, extra = (t(records, f) for f in ("co_name", "po_box", "address_extra"))
+    # An input with a second address line (``Adresse 2``) gets the address as the Danish post
+    # writes it: street, number, floor and door on the first line; c/o, post box and the rest
+    # (an attention line, a building, a village) on the second. Per input: the next run reads
+    # the two lines as one again and finds the same.
+    second = t(records, raw("address_2"))
+    second_line = _joined([pl.lit("c/o ") + co_name, extra, po_box], ", ")
+    if in_input["address_2"]:
+        nothing = pl.lit(None, dtype=pl.String)
+        co_name = po_box = extra = nothing
     line = address_line(
         street,
         number,
@@ -332,8 +344,8 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         door,
         postal_code=pl.when(~postal_elsewhere).then(postal),
         city=pl.when(pl.lit(not (in_input["postal_code"] or in_input["city"]))).then(city),
-        co_name=t(records, "co_name"),
-        po_box=t(records, "po_box"),
+        co_name=co_name,
+        po_box=po_box,
         number_first=number_first,
         extra=extra,
     )
@@ -390,6 +402,10 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         "first_name": t(records, "first_name"),
         "last_name": t(records, "last_name"),
         "address": line,
+        # emptied ("") where what it held is now on the first line, or the next run reads it twice
+        "address_2": pl.when(second_line.is_null() & second.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .otherwise(second_line.fill_null("")),
         "street": street_shaped,
         "house_number": number_shaped,
         "floor": floor_shaped,

@@ -23,6 +23,8 @@ CANONICAL_FIELDS: Final = (
     "first_name",
     "last_name",
     "address",
+    # a second address line (``Adresse 2``, ``Address 2``): read with the first
+    "address_2",
     "street",
     "house_number",
     "floor",
@@ -116,8 +118,8 @@ def _raws(*fields: str) -> tuple[str, ...]:
 _ADDRESS_PARTS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
 # The input fields changes.csv reports on (cleansing.changes.SHAPED_FIELDS).
 _SHAPED_FIELDS: Final = (
-    "name", "first_name", "last_name", "address", *_ADDRESS_PARTS, "phone", "mobile", "email",
-    "cvr", "ean",
+    "name", "first_name", "last_name", "address", "address_2", *_ADDRESS_PARTS, "phone",
+    "mobile", "email", "cvr", "ean",
 )  # fmt: skip
 
 
@@ -160,7 +162,8 @@ STAGES: Final[dict[str, Stage]] = {
     ),
     "addresses": Stage(
         _raws(
-            "address", "street", "house_number", "floor", "door", "postal_code", "city", "country"
+            "address", "address_2", "street", "house_number", "floor", "door", "postal_code",
+            "city", "country",
         ),
         (
             "street",
@@ -225,7 +228,7 @@ STAGES: Final[dict[str, Stage]] = {
         ("changes",),
         optional=(
             *_raws(*_SHAPED_FIELDS),
-            *(f for f in _SHAPED_FIELDS if f not in ("address", "phone", "mobile")),
+            *(f for f in _SHAPED_FIELDS if f not in ("address", "address_2", "phone", "mobile")),
             "legal_form", "co_name", "po_box", "address_extra", "phone_e164",
             "country",  # a foreign line written number first goes back number first
         ),

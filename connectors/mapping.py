@@ -102,6 +102,19 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         # Dynamics 365's account and contact exports: "Address 1: Street 1"
         "address1street1",
     ),
+    # the second line of an address: Business Central's and Uniconta's "Adresse 2" / "Address 2",
+    # Dynamics 365's "Address 1: Street 2", HubSpot's "Street Address 2"
+    "address_2": (
+        "address2",
+        "adresse2",
+        "addressline2",
+        "adresselinje2",
+        "streetaddress2",
+        "address1street2",
+        "street2",
+        "billingstreet2",
+        "supplerendeadresse",
+    ),
     "street": (
         "street",
         "vej",

@@ -349,8 +349,10 @@ def like_input_csv(
     is_text_input = input_info.get("format", "csv") == "csv"
     delimiter = str(input_info.get("delimiter") or ",") if is_text_input else ","
     encoding = str(input_info.get("encoding") or "utf-8") if is_text_input else "utf-8"
+    # an emptied cell (a second address line whose text went to the first) is written empty,
+    # as an empty cell of the input is, not as a quoted ""
     text_frame = neutralise_formulas(
-        frame.select(as_text(name, dtype) for name, dtype in frame.schema.items())
+        frame.select(as_text(name, dtype).replace("", None) for name, dtype in frame.schema.items())
     )
     options: dict[str, Any] = {
         "separator": delimiter,

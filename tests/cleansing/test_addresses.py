@@ -50,6 +50,72 @@ def test_c_o_and_post_box() -> None:
     assert out["street"].to_list() == ["Vestergade", None, "Vestergade", None, "Vestergade"]
 
 
+def test_what_the_line_holds_beside_the_address_is_kept() -> None:
+    # An attention line, a building and a name before the street are no part of the address,
+    # but the CRM's line holds them: set aside, they are kept for the line written back.
+    out = _addresses(
+        raw_address=[
+            "Att: Bogholderiet, Industrivej 4, 2. tv",
+            "Industrivej 4, 8000 Aarhus C, att. Jens Holm",
+            "Bygning 3, Industrivej 4",
+            "Kontorbygningen, Industrivej 4",
+            "Hansen Byg ApS, Att. Lene, Industrivej 4, Vester Hassing",
+            "Attrupvej 4",
+        ]
+    )
+    assert out["street"].to_list() == ["Industrivej"] * 5 + ["Attrupvej"]
+    assert out["house_number"].to_list() == ["4"] * 6
+    assert out["address_extra"].to_list() == [
+        "Att: Bogholderiet",
+        "att. Jens Holm",
+        "Bygning 3",
+        "Kontorbygningen",
+        "Att. Lene, Hansen Byg ApS",
+        None,
+    ]
+    # a line without a postal code ends in its city
+    assert out["city"].to_list()[4] == "Vester Hassing"
+    # the attention line after the city no longer hides the postal code
+    assert out["postal_code"].to_list()[1] == "8000"
+    assert out["floor"].to_list()[0] == "2"
+
+
+def test_a_second_address_line_is_read_with_the_first() -> None:
+    out = _addresses(
+        raw_address=[
+            "Vesterbrogade 12",
+            "Vesterbrogade 12, 1620 København V",
+            "Nørregade 5",
+            None,
+            "Rådhuspladsen 2",
+            None,
+            "Kontorbygningen",
+            "Algade 1",
+        ],
+        raw_address_2=[
+            "2. tv", "2. tv", "c/o Mette Jensen", "Vestergade 3", "Postboks 1", "3. th",
+            "Industrivej 4", None,
+        ],
+        raw_street=[None, None, None, None, None, "Vestergade", None, None],
+        raw_house_number=[None, None, None, None, None, "7", None, None],
+        raw_postal_code=["1620", None, "8000", "8000", "8000", "8000", "8000", "4000"],
+    )  # fmt: skip
+    assert [_parts(row)[:4] for row in out.iter_rows(named=True)] == [
+        ("Vesterbrogade", "12", "2", "tv"),
+        ("Vesterbrogade", "12", "2", "tv"),
+        ("Nørregade", "5", None, None),
+        ("Vestergade", "3", None, None),
+        ("Rådhuspladsen", "2", None, None),
+        ("Vestergade", "7", "3", "th"),
+        ("Industrivej", "4", None, None),
+        ("Algade", "1", None, None),
+    ]
+    assert out["postal_code"].to_list()[1] == "1620"
+    assert out["co_name"].to_list()[2] == "Mette Jensen"
+    assert out["po_box"].to_list()[4] == "Postboks 1"
+    assert out["address_extra"].to_list()[6] == "Kontorbygningen"
+
+
 def test_same_street_same_key() -> None:
     for line in _corpus("addresses_same_street.txt"):
         spellings = line.split(" | ")

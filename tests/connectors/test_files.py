@@ -318,6 +318,10 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
         ("unique_id", "record_id"),
         ("rec_id", "record_id"),
         ("suburb", "city"),
+        ("Adresse 2", "address_2"),
+        ("Address 2", "address_2"),
+        ("Address 1: Street 2", "address_2"),
+        ("Street Address 2", "address_2"),
     ],
     ids=[
         "business-central-mobile",
@@ -326,6 +330,10 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
         "unique-id",
         "rec-id",
         "suburb",
+        "uniconta-adresse-2",
+        "business-central-address-2",
+        "dynamics-365-street-2",
+        "hubspot-street-address-2",
     ],
 )
 def test_more_system_headers_are_known(header: str, field: str) -> None:

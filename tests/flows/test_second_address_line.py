@@ -1,0 +1,111 @@
+"""An ERP's second address line (Business Central's and Uniconta's "Adresse 2") through the
+command line: read with the first, written back as the Danish post writes an address, and
+nothing the two lines held is lost.
+
+Before, "Adresse 2" was not mapped: a floor and door typed there (``2. tv``) were no part of the
+record's address, and an attention line, a building or a name typed before the street in the
+first line was parsed away and deleted from the line the CRM received.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+
+HEADER = "Nr.;Navn;Adresse;Adresse 2;Postnr.;By;Telefon"
+ROWS = [
+    "10000;Hansen Byg ApS;Vesterbrogade 12;2. tv;1620;København V;33 12 12 12",
+    "10001;Hansen Byg ApS;Vesterbrogade 12, 2. tv;;1620;København V;+45 33121212",
+    "10002;Jens Jensen;Nørregade 5;c/o Mette Jensen;8000;Aarhus C;20304050",
+    "10003;Aarhus Kommune;Rådhuspladsen 2;Postboks 1;8000;Aarhus C;89402000",
+    "10004;Nordlys ApS;Att. Bogholderiet, Havnegade 3;;8000;Aarhus C;86121314",
+    "10005;Lager & Logistik A/S;Kontorbygningen;Industrivej 4;7100;Vejle;75 10 20 30",
+    "10006;Karen Holm;Skovvej 2;;9000;Aalborg;",
+]
+
+
+def _cleanse(source: Path, out: Path, home: Path) -> pl.DataFrame:
+    env = {**os.environ, "DATAVASK_ORCHESTRATION": "none", "DATAVASK_HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "datavask", "cleanse", str(source), "--registry", "none",
+         "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return pl.read_parquet(out / "records.parquet")
+
+
+def _words(*cells: str | None) -> list[str]:
+    return sorted(w for cell in cells for w in re.findall(r"\w+", (cell or "").casefold()))
+
+
+def test_a_second_address_line_is_read_written_back_and_read_the_same_again(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "debitorer.csv"
+    source.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    records = _cleanse(source, tmp_path / "out", tmp_path / "home")
+    by_id = {r["record_id"]: r for r in records.iter_rows(named=True)}
+
+    # the floor and door of the second line are the address's: the two records are one customer
+    assert (by_id["10000"]["floor"], by_id["10000"]["door"]) == ("2", "tv")
+    assert by_id["10000"]["cluster_id"] == by_id["10001"]["cluster_id"]
+    assert by_id["10002"]["co_name"] == "Mette Jensen"
+    assert by_id["10003"]["po_box"] == "Postboks 1"
+    assert (by_id["10005"]["street"], by_id["10005"]["house_number"]) == ("Industrivej", "4")
+    assert by_id["10005"]["address_extra"] == "Kontorbygningen"
+
+    update = pl.read_csv(
+        tmp_path / "out" / "reimport" / "customers_update.csv",
+        separator=";",
+        infer_schema=False,
+    )
+    lines = {r["Nr."]: (r["Adresse"], r["Adresse 2"]) for r in update.iter_rows(named=True)}
+    # street, number, floor and door on the first line; c/o, post box and the rest on the second
+    assert lines == {
+        "10000": ("Vesterbrogade 12, 2. tv", None),
+        "10001": ("Vesterbrogade 12, 2. tv", None),
+        "10002": ("Nørregade 5", "c/o Mette Jensen"),
+        "10003": ("Rådhuspladsen 2", "Postboks 1"),
+        "10004": ("Havnegade 3", "Att. Bogholderiet"),
+        "10005": ("Industrivej 4", "Kontorbygningen"),
+        "10006": ("Skovvej 2", None),
+    }
+    # every word the two lines held is still in them
+    typed = {row.split(";")[0]: row.split(";")[2:4] for row in ROWS}
+    for record_id, (first, second) in lines.items():
+        assert _words(first, second) == _words(*typed[record_id]), record_id
+
+    # the file written back is read the same again: a second run changes nothing
+    again = tmp_path / "again.csv"
+    again.write_bytes((tmp_path / "out" / "reimport" / "customers_update.csv").read_bytes())
+    _cleanse(again, tmp_path / "out-again", tmp_path / "home")
+    changes = pl.read_csv(tmp_path / "out-again" / "changes.csv", separator=";")
+    assert changes.height == 0, changes.to_dicts()
+
+
+def test_without_a_second_line_what_the_line_held_beside_the_address_goes_back_in_it(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "kunder.csv"
+    source.write_text(
+        "Kundenr;Navn;Adresse;Postnr;By\n"
+        "1;Nordlys ApS;Att: Bogholderiet, Havnegade 3, 2. tv;8000;Aarhus C\n"
+        "2;Lager & Logistik A/S;Bygning 3, Industrivej 4;7100;Vejle\n"
+        "3;Hansen Byg ApS;Hansen Byg ApS, Industrivej 6;7100;Vejle\n",
+        encoding="utf-8",
+    )
+    _cleanse(source, tmp_path / "out", tmp_path / "home")
+    update = pl.read_csv(
+        tmp_path / "out" / "reimport" / "customers_update.csv", separator=";", infer_schema=False
+    )
+    assert update["Adresse"].to_list() == [
+        "Havnegade 3, 2. tv, Att: Bogholderiet",
+        "Industrivej 4, Bygning 3",
+        "Industrivej 6, Hansen Byg ApS",
+    ]
