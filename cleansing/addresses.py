@@ -643,7 +643,11 @@ def _city_agrees(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
         for a, b in distinct.iter_rows()
     ]
     verdict = distinct.with_columns(agrees=pl.Series(scores, dtype=pl.Boolean))
-    return pairs.join(verdict, on=["typed", "district"], how="left", nulls_equal=False)["agrees"]
+    agrees = pairs.join(verdict, on=["typed", "district"], how="left", nulls_equal=False)["agrees"]
+    # A town after the number of a line without a city agrees, or says nothing: a Danish village
+    # (``Industrivej 4, Vester Hassing`` beside 9310, Vodskov) is no foreign city.
+    in_line = located["_town_in_line"].is_not_null()
+    return pl.select(pl.when(in_line & ~agrees).then(None).otherwise(agrees)).to_series()
 
 
 # Street words of the neighbours whose customers Danish files hold, at the end of the street name
@@ -1149,10 +1153,12 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             street_key=streets["street_key"],
             _country=pl.coalesce(countries),
             _any_city=pl.coalesce(pl.col("_any_city"), pl.col("_after_city")),
-            # what was read as the city of a line without one is no extra
+            # what was read as the city of a line without one is no extra (but see
+            # _town_in_line: where the postal code's city is another, it is kept)
             _extra=pl.when(pl.col("_any_city").is_null() & pl.col("_after_city").is_not_null())
             .then(_null())
             .otherwise(pl.col("_extra")),
+            _town_in_line=pl.when(pl.col("_any_city").is_null()).then(pl.col("_after_city")),
         )
         .collect()
     )
@@ -1229,6 +1235,12 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             pl.when((text_key(pl.col("_extra")) != text_key(pl.col("city"))).fill_null(True)).then(
                 proper_case(_clean(pl.col("_extra")))
             ),
+            # A town after the number of a line without a city, where the postal code's city is
+            # another: a village (``Industrivej 4, Vester Hassing`` beside 9310, Vodskov) is no
+            # typo of it, and written back the line keeps it.
+            pl.when(
+                (text_key(pl.col("_town_in_line")) != text_key(pl.col("city"))).fill_null(False)
+            ).then(proper_case(_clean(pl.col("_town_in_line")))),
             separator=", ",
             ignore_nulls=True,
         ).replace("", None),

@@ -80,6 +80,29 @@ def test_what_the_line_holds_beside_the_address_is_kept() -> None:
     assert out["floor"].to_list()[0] == "2"
 
 
+def test_a_village_in_a_line_without_a_city_is_kept_and_no_foreign_city() -> None:
+    # Beside a postal code column, the words after the number are the line's town: the postal
+    # code's own city needs no keeping, a village under it (Vester Hassing, 9310 Vodskov) does.
+    out = _addresses(
+        raw_address=[
+            "Industrivej 4, Vester Hassing",
+            "Hovedgaden 4 Vester Hassing",
+            "Hovedgaden 4, Aarhus C",
+            "Hovedgaden 6",
+        ],
+        raw_postal_code=["9310", "9310", "8000", "9310"],
+    )
+    assert out["address_extra"].to_list() == ["Vester Hassing", "Vester Hassing", None, None]
+    assert out["city"].to_list() == ["Vodskov", "Vodskov", "Aarhus C", "Vodskov"]
+    # Without the one city that agrees, the villages alone do not make the file foreign.
+    alone = _addresses(
+        raw_address=["Industrivej 4, Vester Hassing", "Hovedgaden 4", "Hovedgaden 6"],
+        raw_postal_code=["9310", "9310", "8000"],
+    )
+    assert alone["country"].to_list() == ["DK"] * 3
+    assert alone["city"].to_list() == ["Vodskov", "Vodskov", "Aarhus C"]
+
+
 def test_a_second_address_line_is_read_with_the_first() -> None:
     out = _addresses(
         raw_address=[
