@@ -88,7 +88,13 @@ _STATUS_BODY = rf"[\s,\-]*\(?\s*(?i:{_STATUS_WORDS})\s*\)?"
 # A remark after a company's name and legal form: a department in brackets (``Jensens Bøfhus A/S
 # (afd. Aarhus)``), a store after a dash (``Dansk Supermarked A/S - Bilka Tilst``), a person to
 # write to (``Hansen Byg ApS, att. Jens Hansen``). The legal form before it is the name's.
-_REMARK = r"(?i)\s*(?:\([^()]*\)|\s-\s.*|,\s*(?:att|attn|afd|afdeling|c/o)(?-u:\b).*)$"
+# A remark after a name: in brackets, after a dash, after a comma an attention line, department
+# or c/o — and a c/o or an attention line marked as one without the comma (``IKEA A/S c/o Inter
+# IKEA``, ``Nielsen I/S att. Bo``; a bare ``att`` is Swedish for "to": ``Konsten att leva AB``).
+_REMARK = (
+    r"(?i)\s*(?:\([^()]*\)|\s-\s.*|,\s*(?:att|attn|afd|afdeling|c/o)(?-u:\b).*"
+    r"|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*)$"
+)
 # ``Hansen Tømrer v/Jens Hansen``: the mark of a sole proprietorship (enkeltmandsvirksomhed).
 # Word boundaries in hot patterns are ASCII ones: a Unicode \b keeps the regex engine off its
 # fast DFA path, and the text they run over is folded to ASCII first.
@@ -539,7 +545,9 @@ def _after(words: str, *, bare: str = "") -> str:
     return rf"(?i)((?:{spaced}{marked})\s*\)?){_TAIL}"
 
 
-_ESTATE_AFTER = _after(_DEAD)
+# ``Jens Hansen (afdød)``, ``Jens Hansen - død``, ``John Smith (deceased)``: the customer is dead,
+# what it owes its estate's; the word alone needs a bracket, dash or comma (``Død`` may be a name).
+_ESTATE_AFTER = _after(_DEAD, bare=r"(?:afd(?:ø|oe|o)de?|d(?:ø|oe|o)d|deceased|dec'?d)(?-u:\b)")
 # A company's state written with its name, as a CRM user marks a customer (and as the law has a
 # company in liquidation write ``i likvidation`` after its name): bankrupt — ``Konkursboet efter
 # Hansen Byg ApS`` (``efter`` needed: "Konkursboet Byg A/S" may be a company's own name),
@@ -576,7 +584,8 @@ _STATES: Final = {
 STATE_CODES: Final = {state: code for state, (code, _, _) in _STATES.items()}
 # A word every estate's or state's pattern needs: one pass finds the few names the patterns run on.
 _SET_ASIDE_WORDS = (
-    rf"(?i){_DEAD}|estate|bo(?:et)?\s+(?:efter|e/)|konkurs|insolvenz|bankrupt|{_WINDING_UP}"
+    rf"(?i){_DEAD}|d(?:ø|oe|o)d|deceased|dec'?d|estate|bo(?:et)?\s+(?:efter|e/)|konkurs|insolvenz"
+    rf"|bankrupt|{_WINDING_UP}"
     rf"|{_CEASED}|i\.\s?l\."
 )
 

@@ -69,6 +69,9 @@ def _classify(rows: list[tuple[str | None, ...]]) -> list[str]:
         ("Netto Vestergade", None, None, None, "company"),
         ("Føtex Store Torv", None, None, None, "company"),
         ("Solvej Andersen", None, None, None, "person"),
+        # A department is an organisation's; no person has one.
+        ("Dansk Røde Kors, Afd. Aarhus", None, None, None, "company"),
+        ("Nordea afdeling Vejle", None, None, None, "company"),
         # ... but a couple's names joined by "og"/"and" stay a person, as do names like words.
         ("Jens og Mette Hansen", None, None, None, "person"),
         ("John and Mary Smith", None, None, None, "person"),

@@ -345,6 +345,12 @@ def test_family_name_particles_are_lower_case_inside_a_name() -> None:
         ("Estate of John Smith", "Estate of John Smith", "John", "Smith"),
         ("Dødsbo efter afdøde Jens Hansen", "Dødsbo efter afdøde Jens Hansen", "Jens", "Hansen"),
         ("Estate of the late John Smith", "Estate of the late John Smith", "John", "Smith"),
+        # a dead customer marked after the name
+        ("Jens Hansen (afdød)", "Jens Hansen (afdød)", "Jens", "Hansen"),
+        ("Jens Hansen - død", "Jens Hansen - død", "Jens", "Hansen"),
+        ("Hansen, Jens, afdøde", "Jens Hansen, afdøde", "Jens", "Hansen"),
+        ("John Smith (deceased)", "John Smith (deceased)", "John", "Smith"),
+        ("John Smith (dec'd)", "John Smith (dec'd)", "John", "Smith"),
     ],
 )
 def test_an_estate_is_read_as_the_deceased_persons_name(
@@ -358,7 +364,11 @@ def test_an_estate_is_read_as_the_deceased_persons_name(
     assert out["flag_DECEASED_ESTATE"].to_list() == [True]
 
 
-@pytest.mark.parametrize("typed", ["Bo Jensen", "Dødsbo", "Bo Efterslægt ApS", "Boet Café"])
+@pytest.mark.parametrize(
+    "typed",
+    ["Bo Jensen", "Dødsbo", "Bo Efterslægt ApS", "Boet Café", "Jens Død", "Død Hansen ApS",
+     "Mette Dodd"],
+)  # fmt: skip
 def test_a_name_that_only_looks_like_an_estate_is_none(typed: str) -> None:
     """``Bo`` is a first name; the word alone names no one."""
     assert _names(raw_name=[typed])["flag_DECEASED_ESTATE"].to_list() == [False]
@@ -453,3 +463,19 @@ def test_an_estate_named_by_its_executor_alone_names_no_person() -> None:
         None,
     )
     assert row["flag_DECEASED_ESTATE"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "form"),
+    [
+        ("IKEA A/S c/o Inter IKEA", "A/S"),
+        ("Tømrerfirmaet Nielsen I/S att. Bo", "I/S"),
+        ("Hansen Byg ApS Att: Bogholderiet", "ApS"),
+        ("Hansen Byg ApS, att. Bogholderiet", "ApS"),
+        ("Konsten att leva AB", "AB"),  # Swedish "att" (to) is no attention line
+    ],
+)
+def test_a_c_o_or_attention_after_a_name_hides_no_legal_form(typed: str, form: str | None) -> None:
+    """The name keeps what was typed after it; its legal form, before it, is found."""
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert (row["legal_form"], row["name"].casefold()) == (form, typed.casefold())
