@@ -1,8 +1,9 @@
 """Customer type: ``company``, ``public`` or ``person``, from what the record says about itself.
 
 In: ``raw_customer_type`` (a source system's own type column: ``privat``, ``erhverv``,
-``offentlig``, ``B2B`` …), ``cvr``, ``ean``, ``legal_form`` and ``name`` (missing columns count
-as null). Out: ``customer_type``. A record with only first and last names falls to rule 6.
+``offentlig``, ``B2B`` …), ``cvr``, ``vat_number``, ``ean``, ``legal_form`` and ``name``
+(missing columns count as null). Out: ``customer_type``. A record with only first and last
+names falls to rule 6.
 
 The evidence is weighed in this order, first that applies wins:
 
@@ -11,7 +12,8 @@ The evidence is weighed in this order, first that applies wins:
    ``Region Midtjylland``, ``Skattestyrelsen``, ``Vestre Skole``, ``Rigshospitalet``) or the EAN
    starts with 5798, the range Danish public-sector EAN location numbers are issued from
    (``Rosenhallen`` with EAN 5798…) → ``public``;
-3. a valid CVR number or a legal form (``ApS``, ``v/`` …) → ``company``;
+3. a valid CVR number, a foreign VAT number or a legal form (``ApS``, ``v/``, ``ASA`` …) →
+   ``company``;
 4. the source says company or person → that;
 5. an EAN (outside 5798: a business's GLN), a business word in the name (``Hansen Byg``,
    ``Nordic Consult``, ``Malerfirma``, ``Pinot Bistro``) or an English word no person's name
@@ -87,7 +89,7 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
     ``Aarhus Kommune`` → public; ``Hansen Byg`` → company; ``Jens Hansen`` with type ``privat``
     → person; ``Nordlys`` with a CVR number → company; ``Nordlys`` alone → person.
     """
-    column_names = ("raw_customer_type", "cvr", "ean", "legal_form", "name")
+    column_names = ("raw_customer_type", "cvr", "vat_number", "ean", "legal_form", "name")
     columns = {
         name: pl.col(name).cast(pl.String) if name in df.columns else pl.lit(None, pl.String)
         for name in column_names
@@ -116,7 +118,8 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("public"))
         .when(~has_form & (public_name | public_ean))
         .then(pl.lit("public"))
-        .when(columns["cvr"].is_not_null() | has_form)
+        # a foreign customer's VAT number (``NO923609016MVA``) is a business's as a CVR number is
+        .when(columns["cvr"].is_not_null() | columns["vat_number"].is_not_null() | has_form)
         .then(pl.lit("company"))
         .when(declared.is_not_null())
         .then(declared)

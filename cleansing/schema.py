@@ -194,7 +194,10 @@ STAGES: Final[dict[str, Stage]] = {
     ),
     # an estate is a person's, whatever business word its executor's name holds
     "customer_type": Stage(
-        _raws("customer_type"), ("customer_type",), optional=("flag_DECEASED_ESTATE",)
+        _raws("customer_type"),
+        ("customer_type",),
+        optional=("cvr", "vat_number", "ean", "legal_form", "name", "name_key",
+                  "flag_DECEASED_ESTATE"),
     ),
     "dates": Stage(
         _raws("date_of_birth", "updated_at"),

@@ -112,6 +112,20 @@ def test_an_estate_is_a_persons_whatever_its_executors_name_says() -> None:
     assert classify_customer_type(frame)["customer_type"].to_list() == ["person", "company"]
 
 
+def test_a_foreign_vat_number_or_legal_form_is_a_companys() -> None:
+    """A Norwegian customer with its VAT number and no form the table knew was a person."""
+    frame = normalise_names(
+        pl.DataFrame(
+            {
+                "raw_name": ["Nordisk Fiskeeksport", "Equinor ASA", "Nokia Oyj", "Siemens AG"],
+                "vat_number": ["NO923609016MVA", None, None, None],
+            },
+            schema=dict.fromkeys(["raw_name", "vat_number"], pl.String),
+        )
+    )
+    assert classify_customer_type(frame)["customer_type"].to_list() == ["company"] * 4
+
+
 def test_missing_columns_count_as_null() -> None:
     out = classify_customer_type(pl.DataFrame({"record_id": ["1", "2"]}))
     assert out["customer_type"].to_list() == ["person", "person"]
