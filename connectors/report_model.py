@@ -227,8 +227,8 @@ RECORD_FIELDS: Final = (
     "registry_status",
 )  # fmt: skip
 RECORD_INPUT_FIELDS: Final = (
-    "name", "first_name", "last_name", "address", *_ADDRESS_FIELDS, "phone", "mobile", "email",
-    "cvr",
+    "name", "first_name", "last_name", "address", "address_2", *_ADDRESS_FIELDS, "phone",
+    "mobile", "email", "cvr",
 )  # fmt: skip
 
 
@@ -271,6 +271,7 @@ def _record_view(records: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
         records, mapping, "first_name", "last_name"
     )
     address_before = _joined(_mapped(records, mapping, "address", *_ADDRESS_FIELDS[:4]))
+    second_line = _joined(_mapped(records, mapping, "address_2"))  # ``Adresse 2``
     town_before = _joined(_mapped(records, mapping, "postal_code", "city"))
     survivor = _col(records, "is_survivor").cast(pl.Boolean).fill_null(False)
     return records.select(
@@ -285,7 +286,7 @@ def _record_view(records: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
         name_before=_joined(name_before),
         address=_address_after(records),
         address_before=pl.concat_str(
-            [address_before, town_before], separator=", ", ignore_nulls=True
+            [address_before, second_line, town_before], separator=", ", ignore_nulls=True
         ).replace("", None),
         phone=_col(records, "phone_e164").cast(pl.String),
         phone_before=_joined(_mapped(records, mapping, "phone", "mobile"), " / "),

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 
 HEADER = "Nr.;Navn;Adresse;Adresse 2;Postnr.;By;Telefon"
@@ -80,6 +81,12 @@ def test_a_second_address_line_is_read_written_back_and_read_the_same_again(
     typed = {row.split(";")[0]: row.split(";")[2:4] for row in ROWS}
     for record_id, (first, second) in lines.items():
         assert _words(first, second) == _words(*typed[record_id]), record_id
+
+    # the worklist shows the address as the CRM holds it, its second line included
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "worklist.xlsx", read_only=True)["Dubletter"]
+    rows = list(sheet.iter_rows(values_only=True))
+    in_crm = [dict(zip(rows[0], row, strict=True))["adresse i CRM"] for row in rows[1:]]
+    assert "Vesterbrogade 12, 2. tv, 1620 København V" in in_crm
 
     # the file written back is read the same again: a second run changes nothing
     again = tmp_path / "again.csv"
