@@ -52,6 +52,8 @@ _POSTAL_TAIL = r"(?P<tail>(?:^|,)\s*(?i:dk\s*-?\s*)?(?P<code>\d{4})[\s.]*)$"
 
 _CO = r"(?i)(?:^|,)\s*c\s*/\s*o(?-u:\b)[:.]?\s*(?P<co>[^,]+)"
 _ATTENTION = r"(?i)(?:^|,)\s*(?:att|attn|attention)(?-u:\b)[:.]?\s*[^,]*"
+# Cheap test for a line that may hold an attention line.
+_MAY_HOLD_ATTENTION = r"(?i)(?-u:\b)att"
 _PO_BOX = (
     r"(?i)(?:^|[,\s])\s*(?:postboks|post\s*box|postbox|p\.?\s*o\.?\s*box|pb\.?|boks|box)"
     r"\s*(?:nr\.?\s*)?(?P<box>\d{1,6})(?-u:\b)[^,]*"
@@ -386,24 +388,28 @@ def _without_tail(text: pl.Expr, parts: str) -> pl.Expr:
     return text.str.head(-_tail(parts))
 
 
-def _parse(frame: pl.LazyFrame) -> pl.LazyFrame:
+def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
     """Parse ``_line`` into ``_country_text``, ``_code``, ``_city``, ``_code_prefix``, ``_co``,
     ``_box``, ``_street``, ``_number`` and ``_after`` (the floor/door text after the number).
 
     Each step materialises what the next one reads more than once, so no regex runs twice.
+    ``attention``: whether any line may hold an attention line (:data:`_MAY_HOLD_ATTENTION`).
     """
     _, country_tail = _countries()
     line = pl.col("_line")
     # An attention line may stand anywhere, after the postal code and city too
     # (``Vestergade 12, 8000 Aarhus C, att. Jens``): it is set aside first, and kept.
-    attention = line.str.contains(r"(?i)(?-u:\b)att").fill_null(False)
-    frame = frame.with_columns(
-        _attention=pl.when(attention).then(only_where(attention, line).str.extract_all(_ATTENTION)),
-        _line=pl.when(attention)
-        .then(only_where(attention, line).str.replace_all(_ATTENTION, "").str.strip_chars(" ,"))
-        .otherwise(line)
-        .replace("", None),
-    )
+    if attention:
+        held = line.str.contains(_MAY_HOLD_ATTENTION).fill_null(False)
+        frame = frame.with_columns(
+            _attention=pl.when(held).then(only_where(held, line).str.extract_all(_ATTENTION)),
+            _line=pl.when(held)
+            .then(only_where(held, line).str.replace_all(_ATTENTION, "").str.strip_chars(" ,"))
+            .otherwise(line)
+            .replace("", None),
+        )
+    else:
+        frame = frame.with_columns(_attention=pl.lit(None, dtype=pl.List(pl.String)))
     frame = frame.with_columns(_country_parts=line.str.extract_groups(country_tail))
     frame = frame.with_columns(
         _country_text=pl.col("_country_parts").struct.field("country"),
@@ -1087,7 +1093,14 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             given_floor["door"],
         ),
     )
-    frame = _parse(frame)
+    # Most files hold no attention line at all: the step that sets one aside is left out.
+    frame = _parse(
+        frame,
+        attention=any(
+            raw[field].str.contains(_MAY_HOLD_ATTENTION).any()
+            for field in ("address", "street", "address_2")
+        ),
+    )
     frame = frame.with_columns(_floor_door=pl.col("_after").str.extract_groups(_FLOOR_DOOR))
     parsed = pl.col("_floor_door")
     whole = parsed.struct.field("floor").is_not_null() | parsed.struct.field("door").is_not_null()
@@ -1227,20 +1240,33 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             pl.col("city")
         ),
     )
+    set_aside, town = pl.col("_set_aside"), pl.col("_town_in_line")
+    has_town = town.is_not_null()
+    # Most files have neither (at 1M rows each pass over the column costs): left out then.
+    nothing = _null()
+    if not located["_set_aside"].is_not_null().any():
+        set_aside = nothing
+    if not located["_town_in_line"].is_not_null().any():
+        town, has_town = nothing, pl.lit(False)
     frame = frame.with_columns(
         # what was set aside (an attention line, a building or name before the street) first,
         # as typed: the address no longer holds it, so the line written back must
         address_extra=pl.concat_str(
-            _clean(pl.col("_set_aside")),
+            _clean(set_aside),
             pl.when((text_key(pl.col("_extra")) != text_key(pl.col("city"))).fill_null(True)).then(
                 proper_case(_clean(pl.col("_extra")))
             ),
             # A town after the number of a line without a city, where the postal code's city is
             # another: a village (``Industrivej 4, Vester Hassing`` beside 9310, Vodskov) is no
-            # typo of it, and written back the line keeps it.
+            # typo of it, and written back the line keeps it. (Few lines have one: the others'
+            # text is empty for the folding.)
             pl.when(
-                (text_key(pl.col("_town_in_line")) != text_key(pl.col("city"))).fill_null(False)
-            ).then(proper_case(_clean(pl.col("_town_in_line")))),
+                has_town
+                & (
+                    text_key(only_where(has_town, town))
+                    != text_key(only_where(has_town, pl.col("city")))
+                ).fill_null(False)
+            ).then(proper_case(_clean(only_where(has_town, town)))),
             separator=", ",
             ignore_nulls=True,
         ).replace("", None),
