@@ -10,14 +10,14 @@ pairs in clusters of 3–21 records (name variants, nicknames, birth-date typos,
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+
+from tests.flows.cli import cleanse
 
 DATA = Path(__file__).parent / "data" / "historical_2000.csv"
 MAPPING = """[columns]
@@ -44,12 +44,8 @@ F1_FLOOR = 0.88
 
 def _cleanse(tmp: Path, mapping: str, out: Path, *options: str) -> subprocess.CompletedProcess[str]:
     (tmp / "map.toml").write_text(mapping, encoding="utf-8")
-    env = {**os.environ, "DATAVASK_ORCHESTRATION": "none", "DATAVASK_HOME": str(tmp / "home")}
-    command = [sys.executable, "-m", "datavask", "cleanse", str(DATA), "--mapping"]
-    command += [str(tmp / "map.toml"), "--registry", "none", "--out", str(out), *options]
-    return subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=600, check=False
-    )
+    mapped = ("--mapping", str(tmp / "map.toml"))
+    return cleanse(DATA, out, *mapped, *options, home=tmp / "home", timeout=600)
 
 
 @pytest.fixture(scope="module")

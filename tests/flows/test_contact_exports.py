@@ -9,14 +9,13 @@ losing a contact. Now two clearly different contact persons are never merged
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from itertools import combinations
 from pathlib import Path
 
 import polars as pl
 import pytest
+
+from tests.flows.cli import cleansed
 
 HEADER = ["Record ID", "First Name", "Last Name", "Email", "Phone Number", "Company Name",
           "Street Address", "Postal Code", "City"]  # fmt: skip
@@ -69,14 +68,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]
     rows = _rows()
     source = tmp / "hubspot-contacts.csv"
     pl.DataFrame([values for values, _ in rows], schema=HEADER, orient="row").write_csv(source)
-    out = tmp / "out"
-    env = {**os.environ, "DATAVASK_ORCHESTRATION": "none", "DATAVASK_HOME": str(tmp / "home")}
-    done = subprocess.run(
-        [sys.executable, "-m", "datavask", "cleanse", str(source), "--registry", "none",
-         "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
+    out = cleansed(source, tmp / "out", home=tmp / "home")
     return out, {values[0]: truth for values, truth in rows}
 
 

@@ -5,13 +5,12 @@ the report, the birth date compared in matching, and a wrong list stopping the r
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
+
+from tests.flows.cli import cleanse
 
 ROWS = [
     # One person twice, her surname misspelt the second time: the birth date says it is her.
@@ -35,12 +34,8 @@ def _cleanse(tmp: Path, mapping: str, rows: list[tuple[str, ...]] = ROWS) -> tup
     frame.write_csv(source)
     (tmp / "map.toml").write_text(mapping, encoding="utf-8")
     out = tmp / "out"
-    env = {**os.environ, "DATAVASK_ORCHESTRATION": "none", "DATAVASK_HOME": str(tmp / "home")}
-    command = [sys.executable, "-m", "datavask", "cleanse", str(source), "--mapping"]
-    command += [str(tmp / "map.toml"), "--registry", "none", "--out", str(out), "--lang", "en"]
-    done = subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=300, check=False
-    )
+    mapped = ("--mapping", str(tmp / "map.toml"))
+    done = cleanse(source, out, *mapped, "--lang", "en", home=tmp / "home")
     return done.returncode, done.stderr, out
 
 

@@ -10,13 +10,12 @@ F1 0.9940 here (recall 0.988: pairs at posterior 0.58–0.77 sat in a 0.5:0.95 r
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
+
+from tests.flows.cli import cleansed
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = ROOT / "bench" / "mappings" / "febrl.toml"
@@ -38,14 +37,9 @@ def _pairs(groups: pl.Series) -> set[tuple[int, int]]:
 
 
 def test_febrl1_through_the_command_line(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    env = os.environ | {"DATAVASK_ORCHESTRATION": "none", "DATAVASK_HOME": str(tmp_path / "home")}
-    command = [sys.executable, "-m", "datavask", "cleanse", str(_febrl1())]
-    command += ["--mapping", str(MAPPING), "--registry", "none", "--out", str(out)]
-    done = subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=600, check=False
+    out = cleansed(
+        _febrl1(), tmp_path / "out", "--mapping", str(MAPPING), home=tmp_path / "home", timeout=600
     )
-    assert done.returncode == 0, done.stderr[-2000:]
 
     records = pl.read_parquet(out / "records.parquet", columns=["source_row", "cluster_id"])
     truth = pl.read_csv(_febrl1(), infer_schema=False).rename(lambda c: c.strip())

@@ -7,15 +7,13 @@ goes back to the CRM number first, and a second run over the re-imported file ch
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from datavask.connectors.output import read_excel_csv
+from tests.flows.cli import cleansed
 
 ROWS = """\
 Kundenr;Navn;Adresse;Postnr;By;Land;Telefon;Type;CVR-nr
@@ -32,25 +30,13 @@ Kundenr;Navn;Adresse;Postnr;By;Land;Telefon;Type;CVR-nr
 """
 
 
-def _cleanse(source: Path, out: Path) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "datavask", "cleanse", str(source), "--out", str(out),
-         "--registry", "none"],
-        check=True,
-        capture_output=True,
-        timeout=300,
-        env={**os.environ, "DATAVASK_ORCHESTRATION": "none"},
-    )  # fmt: skip
-    return out
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("foreign")
     source = root / "customers.csv"
     source.write_text(ROWS, encoding="utf-8")
-    first = _cleanse(source, root / "first")
-    second = _cleanse(first / "reimport" / "customers_update.csv", root / "second")
+    first = cleansed(source, root / "first")
+    second = cleansed(first / "reimport" / "customers_update.csv", root / "second")
     return first, second
 
 
@@ -131,7 +117,7 @@ def test_one_vat_number_is_one_company_and_two_are_two(tmp_path: Path) -> None:
         "4;Schmidt Logistik GmbH;Hafenweg 2;20457;Hamburg;DE;DE811907980\n",
         encoding="utf-8",
     )
-    out = _cleanse(source, tmp_path / "out")
+    out = cleansed(source, tmp_path / "out")
     records = pl.read_parquet(out / "records.parquet")
     cluster = dict(zip(records["record_id"], records["cluster_id"], strict=True))
     assert cluster["1"] == cluster["2"]

@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +21,7 @@ import pytest
 from datavask.cleansing.cpr import MASK
 from datavask.connectors.output import read_excel_csv
 from tests.conftest import SAMPLE
+from tests.flows.cli import cleansed
 
 _CPR = re.compile(r"(?<!\d)\d{6}[ -]?\d{4}(?!\d)")
 
@@ -68,14 +66,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[l
     root = tmp_path_factory.mktemp("hostile")
     source = root / "kunder.csv"
     source.write_bytes(_csv([header, *rows]).encode("utf-8") + _csv([CP1252_ROW]).encode("cp1252"))
-    out = root / "out"
-    env = {**os.environ, "DATAVASK_ORCHESTRATION": "none", "DATAVASK_HOME": str(root / "home")}
-    done = subprocess.run(
-        [sys.executable, "-m", "datavask", "cleanse", str(source), "--registry", "none",
-         "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=600, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    out = cleansed(source, root / "out", home=root / "home", timeout=600)
     return header, [*rows, CP1252_ROW], out
 
 

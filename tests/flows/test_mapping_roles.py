@@ -4,12 +4,11 @@ that column's one role, never also guessed as a customer field."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
+
+from tests.flows.cli import cleansed
 
 
 def test_a_compare_column_is_not_also_guessed_as_a_field(tmp_path: Path) -> None:
@@ -22,12 +21,7 @@ def test_a_compare_column_is_not_also_guessed_as_a_field(tmp_path: Path) -> None
     mapping = tmp_path / "map.toml"
     mapping.write_text('[columns]\nname = "navn"\n\n[compare]\nbirth_year = "by"\n', "utf-8")
     out = tmp_path / "out"
-    subprocess.run(
-        [sys.executable, "-m", "datavask", "cleanse", str(source), "--mapping", str(mapping),
-         "--out", str(out), "--registry", "none"],
-        check=True, capture_output=True, timeout=300,
-        env={**os.environ, "DATAVASK_ORCHESTRATION": "none"},
-    )  # fmt: skip
+    cleansed(source, out, "--mapping", str(mapping))
     records = pl.read_parquet(out / "records.parquet")
     assert records["city"].to_list() == [None, None, None]
     assert records["src_by"].to_list() == ["1949", "1949", "1952"]

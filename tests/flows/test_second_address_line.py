@@ -9,14 +9,13 @@ first line was parsed away and deleted from the line the CRM received.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import polars as pl
+
+from tests.flows.cli import cleansed
 
 HEADER = "Nr.;Navn;Adresse;Adresse 2;Postnr.;By;Telefon"
 ROWS = [
@@ -31,14 +30,7 @@ ROWS = [
 
 
 def _cleanse(source: Path, out: Path, home: Path) -> pl.DataFrame:
-    env = {**os.environ, "DATAVASK_ORCHESTRATION": "none", "DATAVASK_HOME": str(home)}
-    done = subprocess.run(
-        [sys.executable, "-m", "datavask", "cleanse", str(source), "--registry", "none",
-         "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    return pl.read_parquet(out / "records.parquet")
+    return pl.read_parquet(cleansed(source, out, home=home) / "records.parquet")
 
 
 def _words(*cells: str | None) -> list[str]:

@@ -10,14 +10,13 @@ Such files are counted among a customer base of ``POPULATION`` records now
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from itertools import combinations
 from pathlib import Path
 
 import polars as pl
 import pytest
+
+from tests.flows.cli import cleansed
 
 HEADER = "Kundenr,Navn,Adresse,Postnr,By,Telefon,Email"
 # Each row with its true customer.
@@ -41,14 +40,7 @@ def _cleanse(tmp: Path, name: str, rows: list[tuple[str, str]]) -> dict[str, str
     """``datavask cleanse`` of ``rows`` as a user runs it; each record's cluster."""
     source = tmp / f"{name}.csv"
     source.write_text("\n".join([HEADER, *(r for r, _ in rows)]) + "\n", encoding="utf-8")
-    out = tmp / f"out-{name}"
-    env = {**os.environ, "DATAVASK_ORCHESTRATION": "none", "DATAVASK_HOME": str(tmp / "home")}
-    done = subprocess.run(
-        [sys.executable, "-m", "datavask", "cleanse", str(source), "--registry", "none",
-         "--out", str(out)],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
+    out = cleansed(source, tmp / f"out-{name}", home=tmp / "home")
     records = pl.read_parquet(out / "records.parquet")
     assert records.height == len(rows)
     return dict(records.select("record_id", "cluster_id").rows())
