@@ -479,3 +479,19 @@ def test_a_c_o_or_attention_after_a_name_hides_no_legal_form(typed: str, form: s
     """The name keeps what was typed after it; its legal form, before it, is found."""
     row = _names(raw_name=[typed]).row(0, named=True)
     assert (row["legal_form"], row["name"].casefold()) == (form, typed.casefold())
+
+
+@pytest.mark.parametrize(
+    ("typed", "first", "last"),
+    [
+        ("Hr. Jens Hansen", "Jens", "Hansen"),
+        ("Fru Mette Hansen", "Mette", "Hansen"),
+        ("Dr. med. Peter Holm", "Peter", "Holm"),
+        ("Prof. Dr. Ole Berg", "Ole", "Berg"),
+    ],
+)
+def test_a_persons_title_is_in_the_name_not_the_key(typed: str, first: str, last: str) -> None:
+    """Another record of the person rarely carries the title: the key compares without it."""
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert (row["name"], row["first_name"], row["last_name"]) == (typed, first, last)
+    assert row["name_key"] == f"{first} {last}".lower()
