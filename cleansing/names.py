@@ -87,10 +87,9 @@ _STATUS_WORDS = (
 _STATUS_BODY = rf"[\s,\-]*\(?\s*(?i:{_STATUS_WORDS})\s*\)?"
 # A remark after a company's name and legal form: a department in brackets (``Jensens Bøfhus A/S
 # (afd. Aarhus)``), a store after a dash (``Dansk Supermarked A/S - Bilka Tilst``), a person to
-# write to (``Hansen Byg ApS, att. Jens Hansen``). The legal form before it is the name's.
-# A remark after a name: in brackets, after a dash, after a comma an attention line, department
-# or c/o — and a c/o or an attention line marked as one without the comma (``IKEA A/S c/o Inter
-# IKEA``, ``Nielsen I/S att. Bo``; a bare ``att`` is Swedish for "to": ``Konsten att leva AB``).
+# write to after a comma (``Hansen Byg ApS, att. Jens Hansen``), or a c/o or an attention line
+# marked as one without it (``IKEA A/S c/o Inter IKEA``, ``Nielsen I/S att. Bo``; a bare ``att``
+# is Swedish for "to": ``Konsten att leva AB``). The legal form before it is the name's.
 _REMARK = (
     r"(?i)\s*(?:\([^()]*\)|\s-\s.*|,\s*(?:att|attn|afd|afdeling|c/o)(?-u:\b).*"
     r"|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*)$"
@@ -436,8 +435,9 @@ _CPR_REMARK = (
 # Nor is a CVR number noted after it (``Hansen Byg ApS (CVR 12345678)``): it has its own column.
 _CVR_REMARK = r"(?i)[\s,;(\-–]*cvr(?:-?nr)?\.?\s*:?\s*(?:DK)?\s*\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\)?"
 # A courtesy title is no given name: ``Dr. Jens Hansen`` has first name ``Jens``.
-_TITLE = r"(?i)^(?:(?:dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir)\.?\s+)+(?:med\.\s+)?"
-_KEY_TITLE = r"^(?:(?:dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir) )+(?:med )?"  # in a folded key
+_TITLES = "dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir"
+_TITLE = rf"(?i)^(?:(?:{_TITLES})\.?\s+)+(?:med\.\s+)?"
+_KEY_TITLE = rf"^(?:(?:{_TITLES}) )+(?:med )?"  # the same in a folded name key
 
 
 # A misspelt legal-form word this alike (rapidfuzz ratio) to a long spelling of the table is that
