@@ -31,7 +31,7 @@ from functools import cache
 
 import polars as pl
 
-from datavask.cleansing.names import business_key, text_key, word_list_pattern
+from datavask.cleansing.names import association_key, business_key, text_key, word_list_pattern
 from datavask.cleansing.reference import load_reference
 
 PUBLIC_EAN_PREFIX = "5798"
@@ -70,7 +70,7 @@ def business_name(expr: pl.Expr) -> pl.Expr:
     names, is not a business word (``Jensens Smed`` and ``Iversen Smede`` are firms).
     The trade surnames are the ``surname`` column of ``data/reference/business_words.csv``.
     """
-    return business_key(text_key(expr))
+    return business_key(association_key(expr, text_key(expr)))
 
 
 # English words that join the words of a business's name and never a person's: "Arnie Morton's

@@ -252,6 +252,41 @@ def _legal_form(expr: pl.Expr, suffix_form: pl.Expr) -> pl.Expr:
     return pl.coalesce(from_table, sole_proprietor)
 
 
+# A housing, owners' or landowners' association written short (``A/B Solhaven``, ``E/F
+# Vestergade 12``, ``G/F Lyngbakken``) or long (``Andelsboligforeningen Solhaven``, with or
+# without the article): in a name key, both are the long word without the article, so that the
+# two spellings of one association match and the word lists read it as an association. At the
+# start of a name, or at its end (``Solhaven A/B``). The short forms only with their slash:
+# ``A. B. Hansen`` is a person, ``AB Volvo`` Sweden's aktiebolag, ``GF Forsikring`` an insurer.
+_ASSOCIATIONS: Final = (
+    ("andelsboligforening", "a", "b", r"andels ?boligforening(?:en)?"),
+    ("ejerforening", "e", "f", r"ejerforening(?:en)?"),
+    ("grundejerforening", "g", "f", r"grundejerforening(?:en)?"),
+)
+
+
+def association_key(text: pl.Expr, key: pl.Expr) -> pl.Expr:
+    """The name key ``key`` of ``text`` with an association's short or long form written the one
+    way: ``A/B Solhaven`` and ``Andelsboligforeningen Solhaven`` → ``andelsboligforening
+    solhaven``; ``Solhaven A/B`` → ``solhaven andelsboligforening``."""
+    # Only the few keys with a slash or an association's word go through the patterns.
+    maybe = text.str.contains(r"(?i)/|forening").fill_null(False)
+    text, spelt = only_where(maybe, text), only_where(maybe, key)
+    for word, first, second, long_form in _ASSOCIATIONS:
+        short = rf"{first}\s*/\s*{second}\.?"
+        spelt = (
+            pl.when(text.str.contains(rf"(?i)^\s*{short}(?:\s|$)"))
+            .then(spelt.str.replace(rf"^{first} {second}\b", word))
+            .when(text.str.contains(rf"(?i)\s{short}\s*$"))
+            .then(spelt.str.replace(rf"\b{first} {second}$", word))
+            .otherwise(spelt)
+        )
+        spelt = spelt.str.replace(rf"^(?:{long_form})( |$)", rf"{word}${{1}}").str.replace(
+            rf" (?:{long_form})$", f" {word}"
+        )
+    return pl.when(maybe).then(spelt).otherwise(key)
+
+
 def name_key(expr: pl.Expr) -> pl.Expr:
     """The matching key of a company or person name: no legal form, folded, no punctuation.
 
@@ -259,7 +294,8 @@ def name_key(expr: pl.Expr) -> pl.Expr:
     ``Andersen & Søn A/S`` → ``andersen og soen``; ``Hansen Tømrer v/Jens Hansen`` →
     ``hansen toemrer jens hansen``; blank or punctuation-only → null.
     """
-    return _strip_key_legal_form(text_key(expr.str.replace_all(_SOLE_PROPRIETOR_MARK, " ")))
+    key = text_key(expr.str.replace_all(_SOLE_PROPRIETOR_MARK, " "))
+    return _strip_key_legal_form(association_key(expr, key))
 
 
 def _strip_key_legal_form(key: pl.Expr) -> pl.Expr:
@@ -760,7 +796,9 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     )
     frame = _estate_set_aside(frame)
     frame = frame.with_columns(
-        _key=text_key(pl.col("_text").str.replace_all(_SOLE_PROPRIETOR_MARK, " ")),
+        _key=association_key(
+            pl.col("_text"), text_key(pl.col("_text").str.replace_all(_SOLE_PROPRIETOR_MARK, " "))
+        ),
         _first_key=text_key(pl.col("_first")),
         _last_key=text_key(pl.col("_last")),
     )

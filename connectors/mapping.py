@@ -179,6 +179,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "countryname",
         # Business Central: Lande-/områdekode, Country/Region Code
         "landeområdekode",
+        "landområdekode",  # "Land/område-kode"
         "countryregioncode",
         "address1countryregion",  # Dynamics 365
         "address1country",

@@ -189,3 +189,10 @@ def test_empty_and_all_null_frames() -> None:
     assert out["flag_MISSING_NAME"].to_list() == [True, True]
     assert out["flag_MISSING_ADDRESS"].to_list() == [True, True]
     assert out["customer_type"].to_list() == ["person", "person"]
+
+
+@pytest.mark.parametrize("typed", ["A/B Solhaven", "E/F Vestergade 12", "G/F Lyngbakken"])
+def test_an_association_written_short_is_an_organisation(typed: str) -> None:
+    assert _classify([(typed, None, None, None)]) == ["company"]
+    frame = pl.DataFrame({"name": [typed]})
+    assert frame.select(business_name(pl.col("name")))["name"].to_list() == [True]

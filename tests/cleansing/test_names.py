@@ -495,3 +495,27 @@ def test_a_persons_title_is_in_the_name_not_the_key(typed: str, first: str, last
     row = _names(raw_name=[typed]).row(0, named=True)
     assert (row["name"], row["first_name"], row["last_name"]) == (typed, first, last)
     assert row["name_key"] == f"{first} {last}".lower()
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [
+        ("A/B Solhaven", "andelsboligforening solhaven"),
+        ("A / B. Solhaven", "andelsboligforening solhaven"),
+        ("Andelsboligforeningen Solhaven", "andelsboligforening solhaven"),
+        ("Andels-Boligforeningen Solhaven", "andelsboligforening solhaven"),
+        ("Solhaven, A/B", "solhaven andelsboligforening"),
+        ("E/F Vestergade 12", "ejerforening vestergade 12"),
+        ("Ejerforeningen Vestergade 12", "ejerforening vestergade 12"),
+        ("G/F Lyngbakken", "grundejerforening lyngbakken"),
+        ("Grundejerforening Lyngbakken", "grundejerforening lyngbakken"),
+        # no slash, no association: initials, Sweden's aktiebolag
+        ("A. B. Hansen", "a b hansen"),
+        ("AB Volvo", "ab volvo"),
+    ],
+)
+def test_an_associations_short_and_long_form_give_one_key(typed: str, key: str) -> None:
+    assert _apply(name_key, [typed]) == [key]
+    assert _names(raw_name=[typed], raw_first_name=[None], raw_last_name=[None])[
+        "name_key"
+    ].to_list() == [key]
