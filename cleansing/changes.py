@@ -35,12 +35,14 @@ import polars as pl
 
 from datavask.cleansing.addresses import DANISH_REALM, ENGLISH_STREET_SUFFIX
 from datavask.cleansing.identifiers import noted_cvr
+from datavask.cleansing.names import name_key, name_line, text_key
 from datavask.cleansing.schema import STAGES, raw, stage_text, whole_number
 from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
 # The canonical input fields cleansing may rewrite, in the order changes are listed.
 SHAPED_FIELDS: Final = (
     "name",
+    "name_2",
     "first_name",
     "last_name",
     "address",
@@ -61,6 +63,7 @@ SHAPED_FIELDS: Final = (
 # ``registry`` change.
 _SOURCES: Final = {
     "name": ("name",),
+    "name_2": ("name",),
     "address": ("street", "house_number", "floor", "door", "postal_code", "city"),
     "address_2": ("street", "house_number", "floor", "door"),
     "street": ("street", "house_number", "floor", "door"),
@@ -397,8 +400,10 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         noted = (noted_cvr(t(records, raw("name"))) == t(records, "cvr")).fill_null(False)
         with_cvr = pl.format("{} (CVR {})", name, t(records, "cvr"))
         name = pl.when(noted & name.is_not_null()).then(with_cvr).otherwise(name)
+    name, name_2 = _name_lines(records, name) if in_input["name_2"] else (name, pl.lit(None))
     shaped = {
         "name": name,
+        "name_2": name_2,
         "first_name": t(records, "first_name"),
         "last_name": t(records, "last_name"),
         "address": line,
@@ -430,6 +435,30 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
             (expr if in_input[f] else pl.lit(None, dtype=pl.String)).alias(f)
             for f, expr in shaped.items()
         ],
+    )
+
+
+def _name_lines(records: pl.DataFrame, name: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """The cleaned ``name`` written back to a file with a second name line (``Navn 2``).
+
+    The name was read from both lines. Where it is still the customer's own (the same key:
+    only case or the legal form's spelling changed), both cells stay as typed, as the cleaned
+    name cannot be cut back into two lines. Where it is another (the registry's name, a
+    duplicate's), it goes on the first line, and the second is emptied when all its words are in
+    it (a name's end: ``Dansk Selskab for`` / ``Teoretisk Statistik``), else kept (``Att.
+    Bogholderiet``).
+    """
+    second = _text(records, raw("name_2"))
+    typed = name_line(_text(records, raw("name")), second)
+    two_lines = second.is_not_null() & name.is_not_null()
+    own = (name_key(typed) == name_key(name)).fill_null(False)
+    words = text_key(second).str.split(" ")
+    within = words.list.set_difference(text_key(name).str.split(" ")).list.len() == 0
+    return (
+        pl.when(two_lines & own).then(pl.lit(None, dtype=pl.String)).otherwise(name),
+        pl.when(two_lines & ~own & within.fill_null(False))
+        .then(pl.lit(""))
+        .otherwise(pl.lit(None, dtype=pl.String)),
     )
 
 
@@ -476,7 +505,7 @@ def build_changes(
     parts = []
     for position, field in enumerate(SHAPED_FIELDS):
         before, after = pl.col(f"_before_{field}"), pl.col(field)
-        if field in ("name", "first_name", "last_name"):
+        if field in ("name", "name_2", "first_name", "last_name"):
             rule = _name_rule(
                 before, after, pl.col("_legal_form") if field == "name" else pl.lit(None)
             )

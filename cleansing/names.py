@@ -26,7 +26,7 @@ from typing import Final
 import polars as pl
 
 from datavask.cleansing.reference import load_reference
-from datavask.cleansing.schema import require_columns
+from datavask.cleansing.schema import raw, require_columns, stage_text
 
 # Danish letters fold the way Danes transliterate them (ø -> oe, not o), so ``Søren`` and
 # ``Soeren`` meet; other accented and full-width letters fold to their ASCII base letter.
@@ -94,6 +94,11 @@ _REMARK = (
     r"(?i)\s*(?:\([^()]*\)|\s-\s.*|,\s*(?:att|attn|afd|afdeling|c/o)(?-u:\b).*"
     r"|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*)$"
 )
+# Of those remarks, the ones that say whom to write to, not who the customer is: a c/o or an
+# attention line (``Hansen Byg ApS, att. Bogholderiet``; ``Navn 2``'s ``Att. Kreditor``). They are
+# no part of the name's key; a department or a store stays in it (``Dansk Supermarked A/S - Bilka
+# Tilst`` and ``… - Føtex Vejle`` are two sites).
+_ATTENTION = r"(?i)\s*(?:,\s*(?:att|attn|c/o)(?-u:\b).*|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*)$"
 # ``Hansen Tømrer v/Jens Hansen``: the mark of a sole proprietorship (enkeltmandsvirksomhed).
 # Word boundaries in hot patterns are ASCII ones: a Unicode \b keeps the regex engine off its
 # fast DFA path, and the text they run over is folded to ASCII first.
@@ -294,6 +299,7 @@ def name_key(expr: pl.Expr) -> pl.Expr:
     ``Andersen & Søn A/S`` → ``andersen og soen``; ``Hansen Tømrer v/Jens Hansen`` →
     ``hansen toemrer jens hansen``; blank or punctuation-only → null.
     """
+    expr = expr.str.replace(_ATTENTION, "")
     key = text_key(expr.str.replace_all(_SOLE_PROPRIETOR_MARK, " "))
     return _strip_key_legal_form(association_key(expr, key))
 
@@ -651,14 +657,7 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     """
     # A customer list repeats names (duplicates, common person names): each distinct
     # combination is cleaned once and joined back onto every row that has it.
-    inputs = {
-        column: (
-            df.get_column(column).cast(pl.String)
-            if column in df.columns
-            else pl.repeat(None, df.height, dtype=pl.String, eager=True)
-        ).alias(column)
-        for column in _NAME_INPUTS
-    }
+    inputs = _name_inputs(df, "names")
     joinable = df.with_columns((series.alias(f"_{column}") for column, series in inputs.items()))
     distinct = pl.DataFrame(inputs).unique()
     cleaned = _normalise_distinct_names(distinct).rename(
@@ -668,6 +667,32 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     return joinable.join(
         cleaned, on=keys, how="left", nulls_equal=True, maintain_order="left"
     ).drop(keys)
+
+
+def _name_inputs(df: pl.DataFrame, stage: str) -> dict[str, pl.Series]:
+    """The texts a name is cleaned from (:data:`_NAME_INPUTS`), a missing column null; the name
+    with its second line after it (``Navn 2``: ``Dansk Selskab for`` / ``Teoretisk Statistik``,
+    ``Hansen Byg ApS`` / ``Att. Bogholderiet``), as an invoice prints the two."""
+    texts = {
+        column: pl.col(column).cast(pl.String)
+        if column in df.columns
+        else pl.repeat(None, pl.len(), dtype=pl.String)
+        for column in _NAME_INPUTS
+    }
+    second = stage_text(df, stage, raw("name_2"))
+    texts["raw_name"] = name_line(texts["raw_name"], second)
+    line = df.select(expr.alias(column) for column, expr in texts.items())
+    return {column: line.get_column(column) for column in _NAME_INPUTS}
+
+
+def name_line(name: pl.Expr, second: pl.Expr) -> pl.Expr:
+    """``name`` with a second name line after it, one space between; ``name`` as it is where the
+    second line is blank."""
+    second = second.str.strip_chars()
+    joined = pl.concat_str(
+        [name.str.strip_chars(), second], separator=" ", ignore_nulls=True
+    ).str.strip_chars()
+    return pl.when(second != "").then(joined).otherwise(name)
 
 
 def keep_typed_legal_forms(df: pl.DataFrame, abroad: pl.Expr) -> pl.DataFrame:
@@ -683,7 +708,7 @@ def keep_typed_legal_forms(df: pl.DataFrame, abroad: pl.Expr) -> pl.DataFrame:
     rows = df.select((abroad & pl.col("legal_form").is_not_null()).fill_null(False)).to_series()
     if not rows.any():
         return df
-    inputs = df.select(pl.col(c).cast(pl.String) for c in _NAME_INPUTS)
+    inputs = pl.DataFrame(_name_inputs(df, "abroad"))
     distinct = inputs.filter(rows).unique()
     typed = _normalise_distinct_names(distinct, typed_forms=True).select(
         *_NAME_INPUTS, pl.col("name").alias("_typed_name")
@@ -788,16 +813,21 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     """normalise_names on a frame with exactly the three input columns, all text; ``typed_forms``:
     legal forms as typed (:func:`_with_display_form`)."""
     # Each step materialises what the next reads more than once, so no regex runs twice.
-    raw = {column: pl.col(column) for column in _NAME_INPUTS}
+    given = {column: pl.col(column) for column in _NAME_INPUTS}
     frame = df.lazy().with_columns(
-        _text=mend_legal_forms(_clean_text(raw["raw_name"])),
-        _first=_clean_text(raw["raw_first_name"]),
-        _last=_clean_text(raw["raw_last_name"]),
+        _text=mend_legal_forms(_clean_text(given["raw_name"])),
+        _first=_clean_text(given["raw_first_name"]),
+        _last=_clean_text(given["raw_last_name"]),
     )
     frame = _estate_set_aside(frame)
     frame = frame.with_columns(
         _key=association_key(
-            pl.col("_text"), text_key(pl.col("_text").str.replace_all(_SOLE_PROPRIETOR_MARK, " "))
+            pl.col("_text"),
+            text_key(
+                pl.col("_text")
+                .str.replace(_ATTENTION, "")
+                .str.replace_all(_SOLE_PROPRIETOR_MARK, " ")
+            ),
         ),
         _first_key=text_key(pl.col("_first")),
         _last_key=text_key(pl.col("_last")),
@@ -828,10 +858,17 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         _form=_normalised_variant(pl.col("_display_parts").struct.field("form"))
     )
     remarked = text.str.contains(_REMARK).fill_null(False)
+    # Whom to write to is not the customer: ``Hansen Byg ApS c/o DEAS A/S`` is an ApS, ``Jens
+    # Hansen c/o DEAS A/S`` no company at all.
+    attention = text.str.contains(_ATTENTION).fill_null(False)
     frame = frame.with_columns(
-        legal_form=pl.coalesce(
-            _legal_form(text, pl.col("_form")),
-            legal_form_of(only_where(remarked, text).str.replace(_REMARK, "")),
+        legal_form=pl.when(attention)
+        .then(legal_form_of(only_where(attention, text).str.replace(_ATTENTION, "")))
+        .otherwise(
+            pl.coalesce(
+                _legal_form(text, pl.col("_form")),
+                legal_form_of(only_where(remarked, text).str.replace(_REMARK, "")),
+            )
         )
     )
     # an estate's ``v/`` is its executor, no sole proprietor's owner

@@ -20,6 +20,8 @@ import polars as pl
 CANONICAL_FIELDS: Final = (
     "record_id",
     "name",
+    # a second name line (``Navn 2``, ``Name 2``): read after the first
+    "name_2",
     "first_name",
     "last_name",
     "address",
@@ -118,8 +120,8 @@ def _raws(*fields: str) -> tuple[str, ...]:
 _ADDRESS_PARTS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
 # The input fields changes.csv reports on (cleansing.changes.SHAPED_FIELDS).
 _SHAPED_FIELDS: Final = (
-    "name", "first_name", "last_name", "address", "address_2", *_ADDRESS_PARTS, "phone",
-    "mobile", "email", "cvr", "ean",
+    "name", "name_2", "first_name", "last_name", "address", "address_2", *_ADDRESS_PARTS,
+    "phone", "mobile", "email", "cvr", "ean",
 )  # fmt: skip
 
 
@@ -159,6 +161,8 @@ STAGES: Final[dict[str, Stage]] = {
             # the verdict's COMPANY_BANKRUPT, COMPANY_DISTRESSED, COMPANY_DISSOLVED)
             "state_by_name",
         ),
+        # a second name line is read after the first (a blacklist has none)
+        optional=_raws("name_2"),
     ),
     "addresses": Stage(
         _raws(
@@ -190,7 +194,7 @@ STAGES: Final[dict[str, Stage]] = {
         ("country", "legal_form", "name", *_raws("name", "first_name", "last_name"),
          "vat_number", "flag_INVALID_CVR"),
         ("name", "vat_number", "flag_INVALID_CVR"),
-        optional=_raws("cvr"),
+        optional=_raws("cvr", "name_2"),
     ),
     # an estate is a person's, whatever business word its executor's name holds
     "customer_type": Stage(
@@ -231,7 +235,8 @@ STAGES: Final[dict[str, Stage]] = {
         ("changes",),
         optional=(
             *_raws(*_SHAPED_FIELDS),
-            *(f for f in _SHAPED_FIELDS if f not in ("address", "address_2", "phone", "mobile")),
+            *(f for f in _SHAPED_FIELDS
+              if f not in ("name_2", "address", "address_2", "phone", "mobile")),
             "legal_form", "co_name", "po_box", "address_extra", "phone_e164",
             "country",  # a foreign line written number first goes back number first
         ),

@@ -81,6 +81,17 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "debitornavn",
         "navn1",
     ),
+    # the second line of a name: Business Central's and Navision's "Navn 2" / "Name 2"
+    "name_2": (
+        "name2",
+        "navn2",
+        "firmanavn2",
+        "kundenavn2",
+        "companyname2",
+        "customername2",
+        "navnlinje2",
+        "nameline2",
+    ),
     "first_name": ("firstname", "fornavn", "givenname", "forename"),
     "last_name": ("lastname", "efternavn", "surname", "familyname"),
     "address": (

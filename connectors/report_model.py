@@ -227,8 +227,8 @@ RECORD_FIELDS: Final = (
     "registry_status",
 )  # fmt: skip
 RECORD_INPUT_FIELDS: Final = (
-    "name", "first_name", "last_name", "address", "address_2", *_ADDRESS_FIELDS, "phone",
-    "mobile", "email", "cvr",
+    "name", "name_2", "first_name", "last_name", "address", "address_2", *_ADDRESS_FIELDS,
+    "phone", "mobile", "email", "cvr",
 )  # fmt: skip
 
 
@@ -267,7 +267,7 @@ def _address_after(records: pl.DataFrame) -> pl.Expr:
 
 def _record_view(records: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame:
     """Per record: the values a reader compares, as in the CRM (before) and cleaned (after)."""
-    name_before = _mapped(records, mapping, "name") or _mapped(
+    name_before = _mapped(records, mapping, "name", "name_2") or _mapped(
         records, mapping, "first_name", "last_name"
     )
     address_before = _joined(_mapped(records, mapping, "address", *_ADDRESS_FIELDS[:4]))
