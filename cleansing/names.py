@@ -477,9 +477,10 @@ _CPR_REMARK = (
 # Nor is a CVR number noted after it (``Hansen Byg ApS (CVR 12345678)``): it has its own column.
 _CVR_REMARK = r"(?i)[\s,;(\-–]*cvr(?:-?nr)?\.?\s*:?\s*(?:DK)?\s*\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\)?"
 # A courtesy title is no given name: ``Dr. Jens Hansen`` has first name ``Jens``.
+# A couple's titles are one: ``Hr. og fru Hansen``, ``Mr & Mrs Smith`` have no first name.
 _TITLES = "dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir"
-_TITLE = rf"(?i)^(?:(?:{_TITLES})\.?\s+)+(?:med\.\s+)?"
-_KEY_TITLE = rf"^(?:(?:{_TITLES}) )+(?:med )?"  # the same in a folded name key
+_TITLE = rf"(?i)^(?:(?:{_TITLES})\.?\s+(?:(?:og|and|&|\+)\s+)?)+(?:med\.\s+)?"
+_KEY_TITLE = rf"^(?:(?:{_TITLES}) (?:(?:og|and) )?)+(?:med )?"  # the same in a folded name key
 
 
 # A misspelt legal-form word this alike (rapidfuzz ratio) to a long spelling of the table is that
@@ -561,6 +562,7 @@ _WORD = r"\p{L}[\p{L}'’\-]*\.?"
 _COMMA_PERSON = rf"^({_WORD}(?: {_WORD})?), ?({_WORD}(?: {_WORD}){{0,2}})$"
 # ``Jens Peter Hansen``: two to four words of letters.
 _PERSON_NAME = rf"^{_WORD}(?: {_WORD}){{1,3}}$"
+_TITLED_PERSON = rf"^{_WORD}(?: {_WORD}){{0,3}}$"
 _OWNER = r"(?i)(?:^|\s)v\s*/\s*(.+)$"
 
 
@@ -911,21 +913,29 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     owner = pl.col("_owner")
     frame = frame.with_columns(_display_bare=display.str.replace(_REMARK, ""))
     display_bare = pl.col("_display_bare")
+    # After a title, one to four words: ``Hr. Hansen``, ``Mr & Mrs Smith``, ``Hr. og fru Jens
+    # Hansen``.
+    untitled_display = display_bare.str.replace(_TITLE, "")
     person_like = (
         pl.col("legal_form").is_null()
         & ~pl.col("_estate_unnamed")
         & ~pl.col("_business")
-        & display_bare.str.contains(_PERSON_NAME)
+        & (
+            display_bare.str.contains(_PERSON_NAME)
+            | (untitled_display != display_bare) & untitled_display.str.contains(_TITLED_PERSON)
+        )
     )
     owner_like = (pl.col("legal_form") == "ENK") & owner.str.contains(_PERSON_NAME)
     frame = frame.with_columns(
         _person=person_like,
         _split=pl.when(person_like).then(display_bare).when(owner_like).then(owner),
     )
+    # After a title the one word left is the surname: ``Hr. Hansen``, ``Hr. og fru Hansen``.
+    untitled = pl.col("_split").str.replace(_TITLE, "")
     frame = frame.with_columns(
-        _split_parts=pl.col("_split")
-        .str.replace(_TITLE, "")
-        .str.extract_groups(r"^(?P<first>.+) (?P<last>\S+)$")
+        _split_parts=pl.when(untitled != pl.col("_split"))
+        .then(untitled.str.extract_groups(r"^(?:(?P<first>.+) )?(?P<last>\S+)$"))
+        .otherwise(untitled.str.extract_groups(r"^(?P<first>.+) (?P<last>\S+)$"))
     )
     split = pl.col("_split_parts")
     # A name turned round keeps its own split: ``Hansen Møller, Jens`` → ``Jens`` +

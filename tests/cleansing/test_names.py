@@ -498,6 +498,28 @@ def test_a_persons_title_is_in_the_name_not_the_key(typed: str, first: str, last
 
 
 @pytest.mark.parametrize(
+    ("typed", "first", "last", "key"),
+    [
+        # a couple's titles are one; the one word after them is the surname
+        ("Hr. og fru Hansen", None, "Hansen", "hansen"),
+        ("Hr og Fru Jensen", None, "Jensen", "jensen"),
+        ("Mr & Mrs Smith", None, "Smith", "smith"),
+        ("Mr. and Mrs. John Smith", "John", "Smith", "john smith"),
+        ("Hr. og fru Jens Hansen", "Jens", "Hansen", "jens hansen"),
+        ("Hr. Hansen", None, "Hansen", "hansen"),
+        # no title: one word is no person's first and last name
+        ("Madonna", None, None, "madonna"),
+    ],
+)
+def test_a_couples_titles_are_no_first_name(
+    typed: str, first: str | None, last: str | None, key: str
+) -> None:
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert (row["name"], row["first_name"], row["last_name"]) == (typed, first, last)
+    assert row["name_key"] == key
+
+
+@pytest.mark.parametrize(
     ("typed", "key"),
     [
         ("A/B Solhaven", "andelsboligforening solhaven"),
