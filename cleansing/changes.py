@@ -357,8 +357,11 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     street_shaped = (
         pl.when(pl.lit(in_input["house_number"]))
         .then(pl.when(number.is_null()).then(_joined([street, extra], ", ")).otherwise(street))
+        # written number first (``10 Downing Street, Flat 2``): its flat after it, as typed
+        .when(number_first & (has["floor"] | has["door"]))
+        .then(_joined([_joined([number, street], " "), extra], ", "))
         .when(number_first)
-        .then(_joined([number, street], " "))
+        .then(address_line(street, number, floor, door, number_first=pl.lit(True), extra=extra))
         .when(has["floor"] | has["door"])
         .then(_joined([_joined([street, number], " "), extra], ", "))
         .otherwise(address_line(street, number, floor, door, extra=extra))

@@ -125,3 +125,28 @@ def test_one_vat_number_is_one_company_and_two_are_two(tmp_path: Path) -> None:
     # the customer's golden record carries its VAT number
     golden = pl.read_parquet(out / "golden.parquet").filter(pl.col("cluster_id") == cluster["1"])
     assert golden["vat_number"].to_list() == ["DE129273398"]
+
+
+def test_a_flat_after_a_number_first_street_goes_back_with_it(tmp_path: Path) -> None:
+    """A Salesforce export's street column (``Billing Street``) holds the whole line; the flat
+    after a British or American street is kept in it, not cut off."""
+    source = tmp_path / "accounts.csv"
+    source.write_text(
+        "Account ID,Account Name,Billing Street,Billing City,Billing Zip/Postal Code,"
+        "Billing Country\n"
+        '001A,Acme Ltd,"10 Downing Street, Flat 2",London,SW1A 2AA,United Kingdom\n'
+        "001B,Foo Inc,1 Main St Apt 4,Springfield,62701,United States\n"
+        "001C,Bar Ltd,12 High Street,Oxford,OX1 4AA,United Kingdom\n",
+        encoding="utf-8",
+    )
+    first = cleansed(source, tmp_path / "first")
+    # written back like the input: comma-separated
+    update = pl.read_csv(first / "reimport" / "customers_update.csv", infer_schema=False)
+    lines = dict(zip(update["Account ID"], update["Billing Street"], strict=True))
+    assert lines == {
+        "001A": "10 Downing Street, Flat 2",
+        "001B": "1 Main St, Apt 4",
+        "001C": "12 High Street",
+    }
+    second = cleansed(first / "reimport" / "customers_update.csv", tmp_path / "second")
+    assert read_excel_csv(second / "changes.csv").height == 0
