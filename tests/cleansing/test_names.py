@@ -541,3 +541,23 @@ def test_an_associations_short_and_long_form_give_one_key(typed: str, key: str) 
     assert _names(raw_name=[typed], raw_first_name=[None], raw_last_name=[None])[
         "name_key"
     ].to_list() == [key]
+
+
+@pytest.mark.parametrize(
+    ("typed", "form", "key"),
+    [
+        ("Svenska Bygg Aktiebolag", "AB", "svenska bygg"),
+        ("Aktiebolaget Electrolux", "AB", "electrolux"),
+        ("Equinor Allmennaksjeselskap", "ASA", "equinor"),
+        ("Nokia Osakeyhtiö", "Oy", "nokia"),
+        ("Müller Gesellschaft mit beschränkter Haftung", "GmbH", "mueller"),
+        ("Siemens Aktiengesellschaft", "AG", "siemens"),
+        ("Acme Incorporated", "Inc", "acme"),
+        ("Foo Public Limited Company", "PLC", "foo"),
+        ("Bar Limited Liability Company", "LLC", "bar"),
+    ],
+)
+def test_a_foreign_legal_form_written_out_is_the_form(typed: str, form: str, key: str) -> None:
+    """Written out, the form is the same as its short one: a company, keyed without it."""
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert (row["name"], row["legal_form"], row["name_key"]) == (typed, form, key)
