@@ -400,6 +400,13 @@ def auto_map(columns: Sequence[str]) -> dict[str, str]:
     if number is not None and "street" not in mapping and fold_header(number) in _NUMBER_ALONE:
         del mapping["house_number"]
         mapping.setdefault("record_id", number)
+    # "Debitor" (C5's and Navision's debtor) beside a name column is the debtor's number; alone
+    # it may be the name.
+    if "record_id" not in mapping and "name" in mapping:
+        for column in columns:
+            if fold_header(column) in ("debitor", "debtor"):
+                mapping["record_id"] = column
+                break
     # A lone second phone column ("Telefon 2", "Mobil") is the mobile number when nothing else is.
     if "phone" in mapping and "mobile" not in mapping:
         for column in columns:

@@ -322,6 +322,10 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
         ("Address 2", "address_2"),
         ("Address 1: Street 2", "address_2"),
         ("Street Address 2", "address_2"),
+        ("Navn 2", "name_2"),
+        ("Name 2", "name_2"),
+        ("Land/område-kode", "country"),
+        ("Debitor", "record_id"),
     ],
     ids=[
         "business-central-mobile",
@@ -334,12 +338,22 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
         "business-central-address-2",
         "dynamics-365-street-2",
         "hubspot-street-address-2",
+        "business-central-navn-2",
+        "business-central-name-2",
+        "land-omraade-kode",
+        "c5-debitor",
     ],
 )
 def test_more_system_headers_are_known(header: str, field: str) -> None:
     from datavask.connectors.mapping import auto_map
 
     assert auto_map(["Navn", "Adresse", header])[field] == header
+
+
+def test_a_debitor_column_without_a_name_beside_it_is_no_customer_number() -> None:
+    from datavask.connectors.mapping import auto_map
+
+    assert "record_id" not in auto_map(["Debitor", "Adresse", "Postnr"])
 
 
 def test_a_dynamics_365_account_export_maps_its_address_phone_and_modified_date(
