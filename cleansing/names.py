@@ -274,22 +274,37 @@ def association_key(text: pl.Expr, key: pl.Expr) -> pl.Expr:
     """The name key ``key`` of ``text`` with an association's short or long form written the one
     way: ``A/B Solhaven`` and ``Andelsboligforeningen Solhaven`` → ``andelsboligforening
     solhaven``; ``Solhaven A/B`` → ``solhaven andelsboligforening``."""
-    # Only the few keys with a slash or an association's word go through the patterns.
-    maybe = text.str.contains(r"(?i)/|forening").fill_null(False)
-    text, spelt = only_where(maybe, text), only_where(maybe, key)
+    # The key first: the result is named as the key is.
+    return pl.struct(key, text.alias("_association_text")).map_batches(
+        _association_keys, return_dtype=pl.String, is_elementwise=True
+    )
+
+
+def _association_keys(names: pl.Series) -> pl.Series:
+    """:func:`association_key` of a struct of ``text`` and ``key``: only the few names with a
+    slash or an association's word go through the patterns."""
+    frame = names.struct.unnest()
+    frame.columns = ["key", "text"]
+    keys = frame.get_column("key")
+    maybe = frame.get_column("text").str.contains(r"(?i)/|forening").fill_null(False)
+    if not maybe.any():
+        return keys
+    few = frame.filter(maybe)
     for word, first, second, long_form in _ASSOCIATIONS:
         short = rf"{first}\s*/\s*{second}\.?"
-        spelt = (
-            pl.when(text.str.contains(rf"(?i)^\s*{short}(?:\s|$)"))
-            .then(spelt.str.replace(rf"^{first} {second}\b", word))
+        text, key = pl.col("text"), pl.col("key")
+        few = few.with_columns(
+            key=pl.when(text.str.contains(rf"(?i)^\s*{short}(?:\s|$)"))
+            .then(key.str.replace(rf"^{first} {second}\b", word))
             .when(text.str.contains(rf"(?i)\s{short}\s*$"))
-            .then(spelt.str.replace(rf"\b{first} {second}$", word))
-            .otherwise(spelt)
+            .then(key.str.replace(rf"\b{first} {second}$", word))
+            .otherwise(key)
+        ).with_columns(
+            key=key.str.replace(rf"^(?:{long_form})( |$)", rf"{word}${{1}}").str.replace(
+                rf" (?:{long_form})$", f" {word}"
+            )
         )
-        spelt = spelt.str.replace(rf"^(?:{long_form})( |$)", rf"{word}${{1}}").str.replace(
-            rf" (?:{long_form})$", f" {word}"
-        )
-    return pl.when(maybe).then(spelt).otherwise(key)
+    return keys.scatter(maybe.arg_true(), few.get_column("key")).alias(names.name)
 
 
 def name_key(expr: pl.Expr) -> pl.Expr:
@@ -822,13 +837,16 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         _last=_clean_text(given["raw_last_name"]),
     )
     frame = _estate_set_aside(frame)
+    frame = frame.with_columns(_attention=pl.col("_text").str.contains(_ATTENTION).fill_null(False))
+    attention = pl.col("_attention")
+    addressee_off = pl.when(attention).then(
+        only_where(attention, pl.col("_text")).str.replace(_ATTENTION, "")
+    )
     frame = frame.with_columns(
         _key=association_key(
             pl.col("_text"),
             text_key(
-                pl.col("_text")
-                .str.replace(_ATTENTION, "")
-                .str.replace_all(_SOLE_PROPRIETOR_MARK, " ")
+                addressee_off.otherwise(pl.col("_text")).str.replace_all(_SOLE_PROPRIETOR_MARK, " ")
             ),
         ),
         _first_key=text_key(pl.col("_first")),
@@ -862,10 +880,9 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     remarked = text.str.contains(_REMARK).fill_null(False)
     # Whom to write to is not the customer: ``Hansen Byg ApS c/o DEAS A/S`` is an ApS, ``Jens
     # Hansen c/o DEAS A/S`` no company at all.
-    attention = text.str.contains(_ATTENTION).fill_null(False)
     frame = frame.with_columns(
         legal_form=pl.when(attention)
-        .then(legal_form_of(only_where(attention, text).str.replace(_ATTENTION, "")))
+        .then(legal_form_of(addressee_off))
         .otherwise(
             pl.coalesce(
                 _legal_form(text, pl.col("_form")),
