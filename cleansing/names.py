@@ -98,7 +98,14 @@ _REMARK = (
 # attention line (``Hansen Byg ApS, att. Bogholderiet``; ``Navn 2``'s ``Att. Kreditor``). They are
 # no part of the name's key; a department or a store stays in it (``Dansk Supermarked A/S - Bilka
 # Tilst`` and ``… - Føtex Vejle`` are two sites).
-_ATTENTION = r"(?i)\s*(?:,\s*(?:att|attn|c/o)(?-u:\b).*|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*)$"
+# A former name in brackets (``Hansen Byg ApS (tidl. Hansen & Søn)``) is none of the name either.
+_ATTENTION = (
+    r"(?i)\s*(?:,\s*(?:att|attn|c/o)(?-u:\b).*|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*"
+    r"|\(\s*(?:tidl|tidligere|fka|formerly)[.:]?\s[^()]*\))$"
+)
+# A company's person after ``v/`` (``Hansen Byg ApS v/ Jens Hansen``): its director or contact,
+# where a legal form stands before the mark; without one, the owner of a sole proprietorship.
+_OWNER_TAIL = r"(?i)\s*,?\s+v\s*/.*$"
 # ``Hansen Tømrer v/Jens Hansen``: the mark of a sole proprietorship (enkeltmandsvirksomhed).
 # Word boundaries in hot patterns are ASCII ones: a Unicode \b keeps the regex engine off its
 # fast DFA path, and the text they run over is folded to ASCII first.
@@ -307,6 +314,39 @@ def _association_keys(names: pl.Series) -> pl.Series:
     return keys.scatter(maybe.arg_true(), few.get_column("key")).alias(names.name)
 
 
+def _name_itself(text: pl.Expr) -> pl.Expr:
+    """``text`` without what it holds beside the customer's own name: an addressee (``c/o DEAS
+    A/S``, ``att. Bogholderiet``), a former name (``(tidl. Hansen & Søn)``) or a company's person
+    after ``v/`` (``Hansen Byg ApS v/ Jens Hansen``); null where it holds none of them."""
+    return text.map_batches(_names_themselves, return_dtype=pl.String, is_elementwise=True)
+
+
+# What any of them needs, so that only those names go through the patterns.
+_BESIDE_HINT = r"(?i)att|c\s?/\s?o|v\s*/|\("
+
+
+def _names_themselves(texts: pl.Series) -> pl.Series:
+    """:func:`_name_itself` of a column of names."""
+    found = pl.Series(texts.name, dtype=pl.String).extend_constant(None, texts.len())
+    maybe = texts.cast(pl.String).str.contains(_BESIDE_HINT).fill_null(False)
+    if not maybe.any():
+        return found
+    text = pl.col("text")
+    few = texts.filter(maybe).cast(pl.String).to_frame("text")
+    few = few.with_columns(
+        _attention=text.str.contains(_ATTENTION).fill_null(False),
+        _before_owner=text.str.replace(_OWNER_TAIL, ""),
+    )
+    owned = text.str.contains(_SOLE_PROPRIETOR).fill_null(False)
+    itself = (
+        pl.when("_attention")
+        .then(text.str.replace(_ATTENTION, ""))
+        .when(owned & legal_form_of(pl.col("_before_owner")).is_not_null())
+        .then(pl.col("_before_owner"))
+    )
+    return found.scatter(maybe.arg_true(), few.select(itself).to_series())
+
+
 def name_key(expr: pl.Expr) -> pl.Expr:
     """The matching key of a company or person name: no legal form, folded, no punctuation.
 
@@ -314,7 +354,7 @@ def name_key(expr: pl.Expr) -> pl.Expr:
     ``Andersen & Søn A/S`` → ``andersen og soen``; ``Hansen Tømrer v/Jens Hansen`` →
     ``hansen toemrer jens hansen``; blank or punctuation-only → null.
     """
-    expr = expr.str.replace(_ATTENTION, "")
+    expr = pl.coalesce(_name_itself(expr), expr)
     key = text_key(expr.str.replace_all(_SOLE_PROPRIETOR_MARK, " "))
     return _strip_key_legal_form(association_key(expr, key))
 
@@ -493,7 +533,7 @@ _CPR_REMARK = (
 _CVR_REMARK = r"(?i)[\s,;(\-–]*cvr(?:-?nr)?\.?\s*:?\s*(?:DK)?\s*\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\)?"
 # A courtesy title is no given name: ``Dr. Jens Hansen`` has first name ``Jens``.
 # A couple's titles are one: ``Hr. og fru Hansen``, ``Mr & Mrs Smith`` have no first name.
-_TITLES = "dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir"
+_TITLES = "dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir|fam|familien|familie"
 _TITLE = rf"(?i)^(?:(?:{_TITLES})\.?\s+(?:(?:og|and|&|\+)\s+)?)+(?:med\.\s+)?"
 _KEY_TITLE = rf"^(?:(?:{_TITLES}) (?:(?:og|and) )?)+(?:med )?"  # the same in a folded name key
 
@@ -837,17 +877,12 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         _last=_clean_text(given["raw_last_name"]),
     )
     frame = _estate_set_aside(frame)
-    frame = frame.with_columns(_attention=pl.col("_text").str.contains(_ATTENTION).fill_null(False))
-    attention = pl.col("_attention")
-    addressee_off = pl.when(attention).then(
-        only_where(attention, pl.col("_text")).str.replace(_ATTENTION, "")
-    )
+    frame = frame.with_columns(_itself=_name_itself(pl.col("_text")))
+    itself = pl.col("_itself")
     frame = frame.with_columns(
         _key=association_key(
             pl.col("_text"),
-            text_key(
-                addressee_off.otherwise(pl.col("_text")).str.replace_all(_SOLE_PROPRIETOR_MARK, " ")
-            ),
+            text_key(pl.coalesce(itself, "_text").str.replace_all(_SOLE_PROPRIETOR_MARK, " ")),
         ),
         _first_key=text_key(pl.col("_first")),
         _last_key=text_key(pl.col("_last")),
@@ -879,10 +914,11 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     )
     remarked = text.str.contains(_REMARK).fill_null(False)
     # Whom to write to is not the customer: ``Hansen Byg ApS c/o DEAS A/S`` is an ApS, ``Jens
-    # Hansen c/o DEAS A/S`` no company at all.
+    # Hansen c/o DEAS A/S`` no company at all, ``Hansen Byg ApS v/ Jens Hansen`` no sole
+    # proprietorship.
     frame = frame.with_columns(
-        legal_form=pl.when(attention)
-        .then(legal_form_of(addressee_off))
+        legal_form=pl.when(itself.is_not_null())
+        .then(legal_form_of(itself))
         .otherwise(
             pl.coalesce(
                 _legal_form(text, pl.col("_form")),

@@ -561,3 +561,32 @@ def test_a_foreign_legal_form_written_out_is_the_form(typed: str, form: str, key
     """Written out, the form is the same as its short one: a company, keyed without it."""
     row = _names(raw_name=[typed]).row(0, named=True)
     assert (row["name"], row["legal_form"], row["name_key"]) == (typed, form, key)
+
+
+@pytest.mark.parametrize(
+    ("typed", "form", "key"),
+    [
+        # a company's director or contact after v/: the company is the ApS, keyed without them
+        ("Hansen Byg ApS v/ Jens Hansen", "ApS", "hansen byg"),
+        ("Hansen Byg ApS, v/Jens Hansen", "ApS", "hansen byg"),
+        ("A/S Storebælt v/ direktør Ole Berg", "A/S", "storebaelt"),
+        # without a legal form before it, v/ names a sole proprietorship's owner, who is its key
+        ("Tømrer Hansen v/ Jens Hansen", "ENK", "toemrer hansen jens hansen"),
+        # a former name is no part of the name's key
+        ("Hansen Byg ApS (tidl. Hansen & Søn)", "ApS", "hansen byg"),
+        # a department is: two sites
+        ("Hansen Byg ApS (afd. Aarhus)", "ApS", "hansen byg aps afd aarhus"),
+    ],
+)
+def test_what_a_company_name_holds_beside_itself(typed: str, form: str, key: str) -> None:
+    """The name keeps it (``v/ Jens`` written ``v/Jens``); the key and the legal form do not."""
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert row["name"].replace("v/ ", "v/") == typed.replace("v/ ", "v/")
+    assert (row["legal_form"], row["name_key"]) == (form, key)
+    assert _apply(name_key, [typed]) == [key]
+
+
+@pytest.mark.parametrize("typed", ["Fam. Hansen", "Familien Hansen"])
+def test_a_family_is_keyed_by_its_surname(typed: str) -> None:
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert (row["first_name"], row["last_name"], row["name_key"]) == (None, "Hansen", "hansen")
