@@ -603,10 +603,12 @@ def _review_pairs(pairs: pl.DataFrame | None, view: pl.DataFrame) -> pl.DataFram
     }
     if pairs is None or "decision" not in pairs.columns:
         return pl.DataFrame(schema=schema)
+    # Four decimals, as the merge plan's scores: the model's last bits are no reader's business,
+    # and two engines summing in another order may differ in them.
     review = pairs.filter(pl.col("decision") == "review").select(
         pl.col("record_id_l").cast(pl.String),
         pl.col("record_id_r").cast(pl.String),
-        pl.col("match_probability").cast(pl.Float64),
+        pl.col("match_probability").cast(pl.Float64).round(4),
     )
     # The names of the records in a pair to review, not of every record: the unique ran over a
     # million records for a thousand pairs.
