@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Final
@@ -288,19 +289,21 @@ def association_key(text: pl.Expr, key: pl.Expr) -> pl.Expr:
 
 
 def _association_keys(names: pl.Series) -> pl.Series:
-    """:func:`association_key` of a struct of ``text`` and ``key``: only the few names with a
-    slash or an association's word go through the patterns."""
+    """:func:`association_key` of a struct of ``text`` and ``key``."""
     frame = names.struct.unnest()
     frame.columns = ["key", "text"]
-    keys = frame.get_column("key")
     maybe = frame.get_column("text").str.contains(r"(?i)/|forening").fill_null(False)
-    if not maybe.any():
-        return keys
-    few = frame.filter(maybe)
+    keys = frame.get_column("key").alias(names.name)
+    return on_hinted_rows(frame, maybe, _associations_written_long, keys)
+
+
+def _associations_written_long(names: pl.DataFrame) -> pl.Series:
+    """The ``key`` of each of ``names`` (``key``, ``text``) with an association's short or long
+    form written the one way."""
+    text, key = pl.col("text"), pl.col("key")
     for word, first, second, long_form in _ASSOCIATIONS:
         short = rf"{first}\s*/\s*{second}\.?"
-        text, key = pl.col("text"), pl.col("key")
-        few = few.with_columns(
+        names = names.with_columns(
             key=pl.when(text.str.contains(rf"(?i)^\s*{short}(?:\s|$)"))
             .then(key.str.replace(rf"^{first} {second}\b", word))
             .when(text.str.contains(rf"(?i)\s{short}\s*$"))
@@ -311,7 +314,7 @@ def _association_keys(names: pl.Series) -> pl.Series:
                 rf" (?:{long_form})$", f" {word}"
             )
         )
-    return keys.scatter(maybe.arg_true(), few.get_column("key")).alias(names.name)
+    return names.get_column("key")
 
 
 def _name_itself(text: pl.Expr) -> pl.Expr:
@@ -327,13 +330,16 @@ _BESIDE_HINT = r"(?i)att|c\s?/\s?o|v\s*/|\("
 
 def _names_themselves(texts: pl.Series) -> pl.Series:
     """:func:`_name_itself` of a column of names."""
-    found = pl.Series(texts.name, dtype=pl.String).extend_constant(None, texts.len())
-    maybe = texts.cast(pl.String).str.contains(_BESIDE_HINT).fill_null(False)
-    if not maybe.any():
-        return found
+    texts = texts.cast(pl.String)
+    maybe = texts.str.contains(_BESIDE_HINT).fill_null(False)
+    nothing = pl.Series(texts.name, dtype=pl.String).extend_constant(None, texts.len())
+    return on_hinted_rows(texts.to_frame("text"), maybe, _without_what_is_beside, nothing)
+
+
+def _without_what_is_beside(names: pl.DataFrame) -> pl.Series:
+    """:func:`_name_itself` of ``names`` (``text``)."""
     text = pl.col("text")
-    few = texts.filter(maybe).cast(pl.String).to_frame("text")
-    few = few.with_columns(
+    names = names.with_columns(
         _attention=text.str.contains(_ATTENTION).fill_null(False),
         _before_owner=text.str.replace(_OWNER_TAIL, ""),
     )
@@ -344,7 +350,7 @@ def _names_themselves(texts: pl.Series) -> pl.Series:
         .when(owned & legal_form_of(pl.col("_before_owner")).is_not_null())
         .then(pl.col("_before_owner"))
     )
-    return found.scatter(maybe.arg_true(), few.select(itself).to_series())
+    return names.select(itself).to_series()
 
 
 def name_key(expr: pl.Expr) -> pl.Expr:
@@ -354,9 +360,15 @@ def name_key(expr: pl.Expr) -> pl.Expr:
     ``Andersen & Søn A/S`` → ``andersen og soen``; ``Hansen Tømrer v/Jens Hansen`` →
     ``hansen toemrer jens hansen``; blank or punctuation-only → null.
     """
-    expr = pl.coalesce(_name_itself(expr), expr)
-    key = text_key(expr.str.replace_all(_SOLE_PROPRIETOR_MARK, " "))
-    return _strip_key_legal_form(association_key(expr, key))
+    return _strip_key_legal_form(_own_key(expr, _name_itself(expr)))
+
+
+def _own_key(text: pl.Expr, itself: pl.Expr) -> pl.Expr:
+    """The text key of a name ``text`` read as the customer's own name ``itself``
+    (:func:`_name_itself`; null where the whole text is), a sole proprietor's mark a space and an
+    association's form written the one way; with its legal form."""
+    own = pl.coalesce(itself, text)
+    return association_key(own, text_key(own.str.replace_all(_SOLE_PROPRIETOR_MARK, " ")))
 
 
 def _strip_key_legal_form(key: pl.Expr) -> pl.Expr:
@@ -501,6 +513,23 @@ def only_where(condition: pl.Expr, expr: pl.Expr) -> pl.Expr:
     ``condition`` holds.
     """
     return pl.when(condition).then(expr).otherwise(pl.lit(""))
+
+
+def on_hinted_rows(
+    frame: pl.DataFrame,
+    hinted: pl.Series,
+    work: Callable[[pl.DataFrame], pl.Series],
+    otherwise: pl.Series,
+) -> pl.Series:
+    """``work`` of the rows of ``frame`` where ``hinted`` holds, in their places in ``otherwise``
+    (every other row's value).
+
+    A cheap pattern (a slash, an ``att``) says which few rows a costly chain of patterns may
+    change; the chain runs over those alone, as :func:`only_where` does within one expression.
+    """
+    if not hinted.any():
+        return otherwise
+    return otherwise.clone().scatter(hinted.arg_true(), work(frame.filter(hinted)))
 
 
 def _with_display_form(
@@ -880,10 +909,7 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     frame = frame.with_columns(_itself=_name_itself(pl.col("_text")))
     itself = pl.col("_itself")
     frame = frame.with_columns(
-        _key=association_key(
-            pl.col("_text"),
-            text_key(pl.coalesce(itself, "_text").str.replace_all(_SOLE_PROPRIETOR_MARK, " ")),
-        ),
+        _key=_own_key(pl.col("_text"), itself),
         _first_key=text_key(pl.col("_first")),
         _last_key=text_key(pl.col("_last")),
     )

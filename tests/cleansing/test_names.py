@@ -546,6 +546,7 @@ def test_an_associations_short_and_long_form_give_one_key(typed: str, key: str) 
 @pytest.mark.parametrize(
     ("typed", "form", "key"),
     [
+        # a foreign form written out is its short one: a company, keyed without it
         ("Svenska Bygg Aktiebolag", "AB", "svenska bygg"),
         ("Aktiebolaget Electrolux", "AB", "electrolux"),
         ("Equinor Allmennaksjeselskap", "ASA", "equinor"),
@@ -555,17 +556,6 @@ def test_an_associations_short_and_long_form_give_one_key(typed: str, key: str) 
         ("Acme Incorporated", "Inc", "acme"),
         ("Foo Public Limited Company", "PLC", "foo"),
         ("Bar Limited Liability Company", "LLC", "bar"),
-    ],
-)
-def test_a_foreign_legal_form_written_out_is_the_form(typed: str, form: str, key: str) -> None:
-    """Written out, the form is the same as its short one: a company, keyed without it."""
-    row = _names(raw_name=[typed]).row(0, named=True)
-    assert (row["name"], row["legal_form"], row["name_key"]) == (typed, form, key)
-
-
-@pytest.mark.parametrize(
-    ("typed", "form", "key"),
-    [
         # a company's director or contact after v/: the company is the ApS, keyed without them
         ("Hansen Byg ApS v/ Jens Hansen", "ApS", "hansen byg"),
         ("Hansen Byg ApS, v/Jens Hansen", "ApS", "hansen byg"),
@@ -576,10 +566,13 @@ def test_a_foreign_legal_form_written_out_is_the_form(typed: str, form: str, key
         ("Hansen Byg ApS (tidl. Hansen & Søn)", "ApS", "hansen byg"),
         # a department is: two sites
         ("Hansen Byg ApS (afd. Aarhus)", "ApS", "hansen byg aps afd aarhus"),
+        # an association written short after its name, with an addressee after it
+        ("Solhaven A/B c/o DEAS A/S", None, "solhaven andelsboligforening"),
     ],
 )
-def test_what_a_company_name_holds_beside_itself(typed: str, form: str, key: str) -> None:
-    """The name keeps it (``v/ Jens`` written ``v/Jens``); the key and the legal form do not."""
+def test_a_company_names_legal_form_and_key(typed: str, form: str | None, key: str) -> None:
+    """The name keeps what it was typed with (``v/ Jens`` written ``v/Jens``); the legal form and
+    the key are read from the customer's own name, the same by the stage and by ``name_key``."""
     row = _names(raw_name=[typed]).row(0, named=True)
     assert row["name"].replace("v/ ", "v/") == typed.replace("v/ ", "v/")
     assert (row["legal_form"], row["name_key"]) == (form, key)
