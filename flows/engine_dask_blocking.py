@@ -153,7 +153,14 @@ def partitioned_blocking(
         submit("ksizes", b, _bucket_oversized, bucket, rules, settings.max_block_size)
         for b, bucket in enumerate(buckets)
     ]
-    whole = submit("kwhole", 0, sb.whole_keys, oversized, settings.whole_block_pairs)
+    whole = submit(
+        "kwhole",
+        0,
+        sb.whole_keys,
+        oversized,
+        settings.whole_block_pairs,
+        settings.crowded_block_pairs,
+    )
     made = [
         submit(
             "kpairs",

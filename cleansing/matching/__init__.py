@@ -38,6 +38,7 @@ import numpy as np
 import polars as pl
 
 from datavask.cleansing.matching.blocking import (
+    CROWDED_BLOCK_PAIRS,
     EVERY_PAIR,
     EVERY_PAIR_BUDGET,
     IDENTICAL,
@@ -198,6 +199,10 @@ class MatchSettings:
       smallest first, while their pairs together stay within this many
       (:data:`~datavask.cleansing.matching.blocking.WHOLE_BLOCK_PAIRS`; 0: none), the rest only
       where a finer key splits them;
+    - ``crowded_block_pairs``: before them, the blocks over the cap whose records crowd into one
+      place (:data:`~datavask.cleansing.matching.blocking.CROWDED`: one customer written many
+      times, not namesakes) are compared whole within this many pairs of their own
+      (:data:`~datavask.cleansing.matching.blocking.CROWDED_BLOCK_PAIRS`; 0: none);
     - ``pair_floor``: non-match pairs below this probability are left out of ``pairs``;
     - ``tf_passes``: how many times pairs are scored. From the second pass on, term frequencies
       count a value once per cluster of the pass before (a customer's duplicates do not make its
@@ -230,6 +235,7 @@ class MatchSettings:
     prior: str = "candidates"
     two_hop_budget: float = TWO_HOP_BUDGET
     whole_block_pairs: int = WHOLE_BLOCK_PAIRS
+    crowded_block_pairs: int = CROWDED_BLOCK_PAIRS
 
 
 @dataclass
@@ -680,6 +686,7 @@ def find_duplicates(
                     link_only=link_only,
                     apart_on=blocking_apart_on(settings),
                     whole_block_pairs=settings.whole_block_pairs,
+                    crowded_block_pairs=settings.crowded_block_pairs,
                 )
             elif blocking.report["blocking_rule"].to_list() != [r.name for r in rules]:
                 raise ValueError("the candidates were blocked with other rules than this file's")

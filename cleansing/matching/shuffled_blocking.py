@@ -127,21 +127,26 @@ def bucket_heads(bucket: dict[str, pl.DataFrame], rules: Sequence[BlockingRule])
 def bucket_oversized(
     bucket: dict[str, pl.DataFrame], rules: Sequence[BlockingRule], *, max_block_size: int
 ) -> dict[str, pl.DataFrame]:
-    """The bucket's blocks over ``max_block_size`` (``key``, ``size``) per rule whose blocks over
-    the cap may be compared whole (:func:`~.blocking.splits_oversized`)."""
+    """The bucket's blocks over ``max_block_size`` (``key``, ``size``, ``crowding``) per rule whose
+    blocks over the cap may be compared whole (:func:`~.blocking.splits_oversized`)."""
     return {
-        rule.name: oversized_blocks(bucket[rule.name], max_block_size)
+        rule.name: oversized_blocks(bucket[rule.name], max_block_size, rule)
         for rule in rules
         if splits_oversized(rule)
     }
 
 
-def whole_keys(oversized: Sequence[dict[str, pl.DataFrame]], budget: int) -> dict[str, pl.Series]:
+def whole_keys(
+    oversized: Sequence[dict[str, pl.DataFrame]], budget: int, crowded_budget: int = 0
+) -> dict[str, pl.Series]:
     """Per rule, the keys of the blocks over the cap compared whole
     (:func:`~.blocking.whole_blocks`) from every bucket's :func:`bucket_oversized`: chosen among
     all of the rule's blocks at once, as one machine chooses them."""
     names = oversized[0].keys() if oversized else ()
-    return {name: whole_blocks(pl.concat([o[name] for o in oversized]), budget) for name in names}
+    return {
+        name: whole_blocks(pl.concat([o[name] for o in oversized]), budget, crowded_budget)
+        for name in names
+    }
 
 
 def bucket_pairs(

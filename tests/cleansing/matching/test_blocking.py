@@ -8,10 +8,13 @@ import polars as pl
 import pytest
 
 from datavask.cleansing.matching.blocking import (
+    PLACE,
     RARE_BLOCK,
     BlockingRule,
     _block_pairs,
     _keyed,
+    _postal_code_or_city,
+    block_crowding,
     candidate_pairs,
     coarse_evidence,
     consonant_skeleton,
@@ -305,7 +308,9 @@ def test_a_name_block_abroad_without_postal_codes_is_split_by_city() -> None:
                 pl.Series("city", cities), pl.Series("postal_code", postal_codes, pl.String)
             )
         )
-        found = candidate_pairs(records, prefixes, max_block_size=20, whole_block_pairs=0)
+        found = candidate_pairs(
+            records, prefixes, max_block_size=20, whole_block_pairs=0, crowded_block_pairs=0
+        )
         return _found(records, found.pairs)
 
     kokubunji = sorted(f"k{i:02d}" for i in range(12))
@@ -314,6 +319,50 @@ def test_a_name_block_abroad_without_postal_codes_is_split_by_city() -> None:
     coded = found(["185-0001"] * 6 + ["185-0002"] * 18)
     assert ("k00", "k05") in coded and ("k05", "k06") not in coded
     assert ("o00", "o01") in coded
+
+
+def _namesakes(places: list[str]) -> pl.DataFrame:
+    """One name in each of ``places`` (a postal code each; ``-`` none, and no city either)."""
+    rows = [
+        {"record_id": f"r{i:03d}", "customer_type": "person", "first_name_key": "jens",
+         "last_name_key": "hansen", "postal_code": None if place == "-" else place}
+        for i, place in enumerate(places)
+    ]  # fmt: skip
+    return prepare_records(frame(rows))
+
+
+def test_crowding_is_the_share_of_a_blocks_pairs_in_one_place() -> None:
+    prefixes = next(r for r in default_rules() if r.name == "name_prefixes")
+    members = _namesakes(["8000"] * 6 + ["7100"] * 4 + ["-"] * 2).select(
+        pl.lit("jenhans").alias("key"), _postal_code_or_city().alias(PLACE)
+    )
+    crowding = block_crowding(members, prefixes).row(0, named=True)
+    # 6 in Aarhus and 4 in Vejle of 12: (15 + 6) / 66 pairs; two without a place share none
+    assert crowding == {"key": "jenhans", "size": 12, "crowding": pytest.approx(21 / 66)}
+    spread = members.with_columns(pl.int_range(pl.len()).cast(pl.String).alias(PLACE))
+    assert block_crowding(spread, prefixes)["crowding"].to_list() == [0.0]
+
+
+def test_a_crowded_block_over_the_cap_is_compared_whole_a_spread_one_split() -> None:
+    prefixes = tuple(r for r in default_rules() if r.name == "name_prefixes")
+    # 30 records of one name over a cap of 20: 20 of them in one postal code, 10 in ten others
+    crowded = _namesakes(["8000"] * 20 + [str(7000 + i) for i in range(10)])
+    found = candidate_pairs(crowded, prefixes, max_block_size=20, whole_block_pairs=0)
+    assert found.pairs.height == 30 * 29 // 2 and found.oversized.height == 0
+    # without a budget of their own, split by postal code as before: the 20 in 8000 only
+    found = candidate_pairs(
+        crowded, prefixes, max_block_size=20, whole_block_pairs=0, crowded_block_pairs=0
+    )
+    assert found.pairs.height == 20 * 19 // 2 and found.oversized["size"].to_list() == [30]
+    # namesakes in thirty places: never whole but within whole_block_pairs
+    spread = _namesakes([str(7000 + i) for i in range(30)])
+    found = candidate_pairs(spread, prefixes, max_block_size=20, whole_block_pairs=0)
+    assert found.pairs.height == 0 and found.oversized["size"].to_list() == [30]
+    # a crowded block past its budget is split, as any other
+    found = candidate_pairs(
+        crowded, prefixes, max_block_size=20, whole_block_pairs=0, crowded_block_pairs=434
+    )
+    assert found.pairs.height == 20 * 19 // 2
 
 
 def test_rule_without_finer_keys_skips_its_oversized_block() -> None:

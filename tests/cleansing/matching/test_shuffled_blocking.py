@@ -17,6 +17,7 @@ from polars.testing import assert_frame_equal
 
 from datavask.cleansing.matching import shuffled_blocking as sb
 from datavask.cleansing.matching.blocking import (
+    CROWDED_BLOCK_PAIRS,
     WHOLE_BLOCK_PAIRS,
     BlockingRule,
     Candidates,
@@ -76,10 +77,11 @@ def distributed(
     bucket = [sb.bucket_of([k[b] for k in keyed]) for b in range(buckets)]
     heads = [sb.bucket_heads(b, rules) for b in bucket]
     budget = options.pop("whole_block_pairs", WHOLE_BLOCK_PAIRS)
+    crowded = options.pop("crowded_block_pairs", CROWDED_BLOCK_PAIRS)
     sizes = [
         sb.bucket_oversized(b, rules, max_block_size=options["max_block_size"]) for b in bucket
     ]
-    whole = sb.whole_keys(sizes, budget)
+    whole = sb.whole_keys(sizes, budget, crowded)
     made = [
         sb.bucket_pairs(bucket[b], heads[b + 1 :], rules, offsets, whole=whole, **options)
         for b in range(buckets)
@@ -99,14 +101,23 @@ def _records() -> pl.DataFrame:
 
 
 @pytest.mark.parametrize(
-    ("parts", "buckets", "whole_block_pairs"),
-    [(23, 5, WHOLE_BLOCK_PAIRS), (8, 8, 3_000), (8, 8, 0)],
+    ("parts", "buckets", "whole_block_pairs", "crowded_block_pairs"),
+    [
+        (23, 5, WHOLE_BLOCK_PAIRS, CROWDED_BLOCK_PAIRS),
+        (8, 8, 3_000, 0),
+        (8, 8, 0, 0),
+        (8, 8, 0, CROWDED_BLOCK_PAIRS),
+    ],
 )
 def test_partitioned_blocking_finds_what_one_machine_finds(
-    parts: int, buckets: int, whole_block_pairs: int
+    parts: int, buckets: int, whole_block_pairs: int, crowded_block_pairs: int
 ) -> None:
     records = _records()
-    options: dict[str, Any] = {"max_block_size": 50, "whole_block_pairs": whole_block_pairs}
+    options: dict[str, Any] = {
+        "max_block_size": 50,
+        "whole_block_pairs": whole_block_pairs,
+        "crowded_block_pairs": crowded_block_pairs,
+    }
     local = candidate_pairs(prepare_records(records), default_rules(), **options)
     found, prepared = distributed(records, parts, buckets, link_only=False, **options)
     assert_frame_equal(prepared, prepare_records(records))
@@ -115,10 +126,10 @@ def test_partitioned_blocking_finds_what_one_machine_finds(
     assert_frame_equal(found.oversized, local.oversized)
     assert_frame_equal(found.by_rule.sort(pl.all()), local.by_rule.sort(pl.all()))
     # The traps are really there: blocks over the cap compared whole (the switchboard's 2,415
-    # pairs fit 3,000; the 300 Jens Hansens' 44,850 do not) or split, copies, windows across
-    # buckets.
+    # pairs fit 3,000, and its tenants crowd into two postal codes; the 300 Jens Hansens' 44,850
+    # do not fit, and spread over 300) or split, copies, windows across buckets.
     report = {row["blocking_rule"]: row for row in local.report.iter_rows(named=True)}
-    if whole_block_pairs:
+    if whole_block_pairs or crowded_block_pairs:
         assert report["phone"]["whole_blocks"] == 1 and report["phone"]["capped_blocks"] == 0
     else:
         assert report["phone"]["capped_blocks"] >= 1 and report["phone"]["split_records"] > 0
