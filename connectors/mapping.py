@@ -278,6 +278,17 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "vatregistrationno",
         "vatregistrationnumber",
         "vatregno",
+        # English and combined headers: "CVR Number", "CVR-nr./SE-nr.", "CVR/VAT", "Company
+        # Reg. No.", "Momsreg.nr."
+        "cvrnumber",
+        "cvrnrsenr",
+        "cvrvat",
+        "vatcvr",
+        "companynumber",
+        "companyregno",
+        "companyregistrationno",
+        "momsregistreringsnummer",
+        "momsregnr",
     ),
     "ean": (
         "ean",
@@ -291,6 +302,12 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "glnnr",
         "glnnummer",
         "eanno",
+        # "EAN Number", "EAN-kode", "EAN/GLN", "Global Location Number"
+        "eannumber",
+        "eankode",
+        "eangln",
+        "glnean",
+        "globallocationnumber",
     ),
     "customer_type": (
         "customertype",

@@ -45,11 +45,21 @@ from datavask.connectors.output import neutralise_formulas, write_excel_csv
 
 log = logging.getLogger(__name__)
 
-CRMS: Final = ("generic", "economic", "hubspot", "salesforce")
+CRMS: Final = ("generic", "economic", "hubspot", "salesforce", "dynamics")
 # Headers only one CRM's export has: enough to tell the dialect when ingest did not.
 _CRM_HEADERS: Final = {
     "economic": {"customernumber", "corporateidentificationnumber", "telephoneandfaxnumber"},
     "hubspot": {"record id", "company domain name", "hubspot owner", "associated contact"},
+    # Dynamics 365 before Salesforce: its accounts have an "Account Name" too. An export made to
+    # be imported again carries its "(Do Not Modify)" columns.
+    "dynamics": {
+        "(do not modify) account",
+        "(do not modify) contact",
+        "(do not modify) row checksum",
+        "(do not modify) modified on",
+        "address 1: street 1",
+        "address 1: zip/postal code",
+    },
     "salesforce": {
         "account id",
         "accountnumber",
@@ -65,6 +75,18 @@ _MERGE_PLAN_SCHEMA: Final = {
     "crm_action": pl.String,
     "survivor_row": pl.String,  # input row numbers: the one handle on a record without an id
     "merged_rows": pl.String,
+}
+
+
+# Per CRM that merges a few records at a time: how many merge into the survivor at one step, and
+# merge_plan.csv's instruction (the report translates it, connectors.report_text.CRM_ACTIONS).
+_MERGE_STEPS: Final = {
+    "hubspot": (1, "merge into survivor (HubSpot merges two records at a time)"),
+    "salesforce": (
+        2,
+        "merge into survivor as master record (Salesforce merges up to three at once)",
+    ),
+    "dynamics": (1, "merge into survivor as master record (Dynamics 365 merges two at a time)"),
 }
 
 
@@ -281,13 +303,8 @@ def _crm_steps(multi: pl.DataFrame, crm: str) -> pl.DataFrame:
             pl.col("merged").alias("step"),
             pl.lit("update survivor; set barred=true on merged").alias("crm_action"),
         )
-    elif crm in ("hubspot", "salesforce"):
-        per_step = 1 if crm == "hubspot" else 2
-        action = (
-            "merge into survivor (HubSpot merges two records at a time)"
-            if crm == "hubspot"
-            else "merge into survivor as master record (Salesforce merges up to three at once)"
-        )
+    elif crm in _MERGE_STEPS:
+        per_step, action = _MERGE_STEPS[crm]
         steps = (
             multi.with_columns(
                 pl.col("merged").list.eval(pl.element().cast(pl.String)).alias("merged"),

@@ -407,6 +407,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "crm_salesforce": (
             "læg ind i den overlevende post som master (Salesforce lægger op til tre sammen)"
         ),
+        "crm_dynamics": (
+            "læg ind i den overlevende post som master (Dynamics 365 lægger to sammen ad gangen)"
+        ),
     },
     "en": {
         "title": "Customer master data: quality report",
@@ -641,6 +644,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "crm_salesforce": (
             "merge into the surviving record as master (Salesforce merges up to three)"
         ),
+        "crm_dynamics": (
+            "merge into the surviving record as master (Dynamics 365 merges two at a time)"
+        ),
     },
 }
 
@@ -652,6 +658,7 @@ CRM_ACTIONS: Final = {
     "merge into survivor as master record (Salesforce merges up to three at once)": (
         "crm_salesforce"
     ),
+    "merge into survivor as master record (Dynamics 365 merges two at a time)": "crm_dynamics",
 }
 
 _MONTHS: Final = {

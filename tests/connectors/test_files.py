@@ -326,6 +326,11 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
         ("Name 2", "name_2"),
         ("Land/område-kode", "country"),
         ("Debitor", "record_id"),
+        ("CVR Number", "cvr"),
+        ("CVR-nr./SE-nr.", "cvr"),
+        ("Momsreg.nr.", "cvr"),
+        ("EAN Number", "ean"),
+        ("EAN/GLN", "ean"),
     ],
     ids=[
         "business-central-mobile",
@@ -342,6 +347,11 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
         "business-central-name-2",
         "land-omraade-kode",
         "c5-debitor",
+        "dynamics-365-cvr-number",
+        "cvr-and-se",
+        "momsreg-nr",
+        "ean-number",
+        "ean-gln",
     ],
 )
 def test_more_system_headers_are_known(header: str, field: str) -> None:

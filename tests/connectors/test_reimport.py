@@ -209,6 +209,12 @@ def test_merge_plan_per_crm() -> None:
         ("1", "5"),
         ("9", "8"),
     ]
+    dynamics = merge_plan(golden, pairs, crm="dynamics")
+    assert (
+        dynamics.select("survivor_id", "merged_ids").rows()
+        == hubspot.select("survivor_id", "merged_ids").rows()
+    )
+    assert "Dynamics 365 merges two" in dynamics["crm_action"][0]
     generic = merge_plan(golden, None)
     assert generic["score"].to_list() == [None, None]
     assert merge_plan(golden.filter(pl.col("cluster_size") == 1), pairs).height == 0
@@ -244,6 +250,36 @@ def test_merge_plan_file_and_crm_from_headers(tmp_path: Path) -> None:
         "survivor_id", "merged_ids", "score", "crm_action", "survivor_row", "merged_rows"
     ]  # fmt: skip
     assert plan.row(0) == ("1", "2", None, "update survivor; set barred=true on merged", "1", "2")
+
+
+def test_a_dynamics_365_export_is_told_from_a_salesforce_one(tmp_path: Path) -> None:
+    """Both have an "Account Name"; Dynamics 365's "(Do Not Modify)" columns and its address
+    headers tell it, and its "CVR Number" is the CVR number."""
+    header = ",".join(
+        [
+            "(Do Not Modify) Account",
+            "(Do Not Modify) Row Checksum",
+            "(Do Not Modify) Modified On",
+            "Account Name",
+            "Main Phone",
+            "Address 1: Street 1",
+            "Address 1: ZIP/Postal Code",
+            "Address 1: City",
+            "CVR Number",
+            "Account Number",
+        ]
+    )
+    rows = [
+        "a-1,x1,01-10-2026 10:12,Hansen Byg ApS,86121212,Industrivej 4,8000,Aarhus C,25313763,D-1",
+        "a-2,x2,15-11-2026 08:00,HANSEN BYG APS,86121212,Industrivej 4,8000,Aarhus C,25313763,D-2",
+    ]
+    source = write_input(tmp_path / "in.csv", header, rows, encoding="utf-8", delimiter=",")
+    frame, info = read_input(source)
+    assert detect_crm(info.to_dict()) == "dynamics"
+    assert info.mapping["cvr"] == "CVR Number"
+    assert frame["raw_cvr"].to_list() == ["25313763", "25313763"]
+    salesforce = {"columns": ["Account ID", "Account Name", "Billing Street"]}
+    assert detect_crm(salesforce) == "salesforce"
 
 
 def test_unknown_crm_is_refused(tmp_path: Path) -> None:
