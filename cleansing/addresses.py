@@ -388,6 +388,27 @@ def _without_tail(text: pl.Expr, parts: str) -> pl.Expr:
     return text.str.head(-_tail(parts))
 
 
+def _without_own_code(line: pl.Expr) -> pl.Expr:
+    """``line`` without the record's own postal code at its end, with the city after it as the
+    city column holds it (``Assar Gabrielssons väg 9, 405 31 Göteborg`` beside ``405 31`` and
+    ``Göteborg``); null where it does not end so. A code of no shape the tails know (a Swedish
+    one without its ``SE-``) is no part of the street: kept, it came back into the house-number
+    column (``9, 405 31 Göteborg``)."""
+    text = line.str.to_lowercase()
+    code = pl.col("_written_code").str.to_lowercase()
+    with_city = pl.concat_str(code, pl.lit(" "), pl.col("_typed_city").str.to_lowercase())
+    own = (
+        pl.when(text.str.ends_with(with_city))
+        .then(with_city.str.len_chars())
+        .when(text.str.ends_with(code))
+        .then(code.str.len_chars())
+        .cast(pl.Int64)
+    )
+    before = line.str.head(-own)
+    # after a comma or a space, and a street before it
+    return pl.when(before.str.contains(r"\p{L}.*[,\s]$")).then(before.str.strip_chars(" ,"))
+
+
 def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
     """Parse ``_line`` into ``_country_text``, ``_code``, ``_city``, ``_code_prefix``, ``_co``,
     ``_box``, ``_street``, ``_number`` and ``_after`` (the floor/door text after the number).
@@ -423,18 +444,18 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
         _foreign=unsettled.str.extract_groups(_FOREIGN_TAIL),
     )
     with_city, bare, foreign = pl.col("_with_city"), pl.col("_bare"), pl.col("_foreign")
+    code = pl.coalesce(
+        with_city.struct.field("code"), bare.struct.field("code"), foreign.struct.field("code")
+    )
     frame = frame.with_columns(
-        _code=pl.coalesce(
-            with_city.struct.field("code"),
-            bare.struct.field("code"),
-            foreign.struct.field("code"),
-        ),
+        _code=code,
         _city=pl.coalesce(with_city.struct.field("city"), foreign.struct.field("city")),
         _code_prefix=foreign.struct.field("prefix"),
         _rest=pl.coalesce(
             _without_tail(line, "_with_city"),
             _without_tail(line, "_bare"),
             _without_tail(line, "_foreign"),
+            _without_own_code(pl.when(code.is_null()).then(line)),
             line,
         ),
     )

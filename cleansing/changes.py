@@ -279,7 +279,8 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
 
     The one-line ``address`` holds street, number, floor and door, then the postal code when the
     input has no postal-code column (and the row's city cell does not carry it, ``8000 Aarhus
-    C``), and the city when the input has neither a postal-code nor a city column. A ``street``
+    C``), and the city when the input has neither a postal-code nor a city column; the postal
+    code and city both where the row's line holds the code its postal-code cell holds. A ``street``
     column without a separate house-number column gets the street with its number; a combined
     postal/city column (``8000 aarhus c``) gets ``8000 Aarhus C``. Null means "keep the
     original". A field is filled (also where the row's cell is empty, e.g. the city of a known
@@ -340,13 +341,24 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     if in_input["address_2"]:
         nothing = pl.lit(None, dtype=pl.String)
         co_name = po_box = extra = nothing
+    # A line that holds the postal code its row's own cell holds too (a CRM's whole address in
+    # one field, ``Mosedalvej 14, 2500 Valby``, beside its parts) keeps it and the city: written
+    # back as the street alone, the CRM's address would name no town. A code found only in the
+    # line moves into its empty cell. Per row: the next run reads the same.
+    # A line that ends with its town (``Mosedalvej 14, Valby``) holds it the same way.
+    written_line = t(records, raw("address")).str.strip_chars(" ,.").str.to_lowercase()
+    held = has["postal_code"] & (
+        written_line.str.contains(postal.str.to_lowercase(), literal=True)
+        | written_line.str.ends_with(city.str.to_lowercase())
+        | written_line.str.ends_with(t(records, raw("city")).str.strip_chars().str.to_lowercase())
+    ).fill_null(False)
     line = address_line(
         street,
         number,
         floor,
         door,
-        postal_code=pl.when(~postal_elsewhere).then(postal),
-        city=pl.when(pl.lit(not (in_input["postal_code"] or in_input["city"]))).then(city),
+        postal_code=pl.when(~postal_elsewhere | held).then(postal),
+        city=pl.when(pl.lit(not (in_input["postal_code"] or in_input["city"])) | held).then(city),
         co_name=co_name,
         po_box=po_box,
         number_first=number_first,

@@ -112,6 +112,8 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "fakturaadresse",
         # Dynamics 365's account and contact exports: "Address 1: Street 1"
         "address1street1",
+        # Pipedrive's "Organization - Address - Full/combined address"
+        "fullcombinedaddress",
     ),
     # the second line of an address: Business Central's and Uniconta's "Adresse 2" / "Address 2",
     # Dynamics 365's "Address 1: Street 2", HubSpot's "Street Address 2"
@@ -136,6 +138,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "mailingstreet",
         "shippingstreet",
         "streetname",
+        "streetroadname",  # Pipedrive's "… - Address - Street/road name"
     ),
     "house_number": ("housenumber", "husnr", "husnummer", "streetnumber", "nr.", "husnr.", "no"),
     "floor": ("floor", "etage", "sal"),
@@ -177,6 +180,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "shippingcity",
         "postby",
         "address1city",  # Dynamics 365
+        "citytownvillagelocality",  # Pipedrive's "… - Address - City/town/village/locality"
     ),
     "country": (
         "country",
@@ -354,6 +358,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         # imported again
         "modifiedon",
         "donotmodifymodifiedon",
+        "updatetime",  # Pipedrive's "Organization - Update time"
     ),
 }
 
@@ -391,11 +396,24 @@ _ENTITY_PREFIX: Final = re.compile(
 )
 
 
+# A part of an address named after it, as Pipedrive's exports do ("Organization - Address -
+# ZIP/Postal code" beside "Organization - Address", the whole line as typed).
+_ADDRESS_PART: Final = re.compile(r"\s*(?:address|adresse)\s*[-–:]\s*(?P<field>.+)", re.IGNORECASE)
+_ADDRESS_FIELDS: Final = frozenset(
+    {"address", "street", "house_number", "floor", "door", "postal_code", "city", "country"}
+)
+
+
 def _field_of(column: str) -> str | None:
-    """The canonical field whose synonym ``column`` is, or is after an entity's name."""
+    """The canonical field whose synonym ``column`` is, or is after an entity's name, or is an
+    address's part after ``Address -``."""
     field = _LOOKUP.get(fold_header(column))
     if field is None and (prefixed := _ENTITY_PREFIX.fullmatch(column)):
-        field = _LOOKUP.get(fold_header(prefixed["field"]))
+        column = prefixed["field"]
+        field = _LOOKUP.get(fold_header(column))
+    if field is None and (part := _ADDRESS_PART.fullmatch(column)):
+        field = _LOOKUP.get(fold_header(part["field"]))
+        field = field if field in _ADDRESS_FIELDS else None
     return field
 
 

@@ -168,6 +168,30 @@ def test_structured_columns_win_over_the_parsed_line() -> None:
     ]
 
 
+def test_a_line_that_repeats_its_own_postal_code_and_town_abroad() -> None:
+    """A Swedish line without its ``SE-`` beside its own postal code and town columns: the code
+    and town at its end are no part of the street, number or what follows them."""
+    out = _addresses(
+        raw_address=[
+            "Assar Gabrielssons väg 9, 405 31 Göteborg",
+            "Storgatan 1 405 31",
+            "Hauptstraße 5, 10115",
+            "Kungsgatan 7, 405 31 Stockholm",
+        ],
+        raw_postal_code=["405 31", "405 31", "10115", None],
+        raw_city=["Göteborg", None, "Berlin", None],
+        raw_country=["Sverige", "Sverige", "Tyskland", "Sverige"],
+    )
+    rows = out.select("street", "house_number", "postal_code", "address_extra").rows()
+    assert rows[:3] == [
+        ("Assar Gabrielssons väg", "9", "405 31", None),
+        ("Storgatan", "1", "405 31", None),
+        ("Hauptstraße", "5", "10115", None),
+    ]
+    # without a postal code column of its own the line is read as before
+    assert rows[3][:2] == ("Kungsgatan", "7")
+
+
 def test_postal_code_wins_over_the_typed_city() -> None:
     out = _addresses(
         raw_street=["Vestergade 1", "Vestergade 1", "Vestergade 1"],

@@ -331,6 +331,10 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
         ("Momsreg.nr.", "cvr"),
         ("EAN Number", "ean"),
         ("EAN/GLN", "ean"),
+        ("Organization - Address - ZIP/Postal code", "postal_code"),
+        ("Organization - Address - City/town/village/locality", "city"),
+        ("Organization - Address - Street/road name", "street"),
+        ("Organization - Update time", "updated_at"),
     ],
     ids=[
         "business-central-mobile",
@@ -352,12 +356,24 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
         "momsreg-nr",
         "ean-number",
         "ean-gln",
+        "pipedrive-address-postal-code",
+        "pipedrive-address-city",
+        "pipedrive-address-street",
+        "pipedrive-update-time",
     ],
 )
 def test_more_system_headers_are_known(header: str, field: str) -> None:
     from datavask.connectors.mapping import auto_map
 
     assert auto_map(["Navn", "Adresse", header])[field] == header
+
+
+def test_only_an_address_part_is_read_after_address() -> None:
+    from datavask.connectors.mapping import auto_map
+
+    # "Address - Name" is no customer's name, "Address - Notes" nothing at all
+    mapping = auto_map(["Navn", "Organization - Address - Name", "Address - Notes"])
+    assert mapping == {"name": "Navn"}
 
 
 def test_a_debitor_column_without_a_name_beside_it_is_no_customer_number() -> None:
