@@ -9,6 +9,11 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
 
 ``cvr_conflict``
     two different valid CVR numbers are two legal entities (``25313763`` / ``10150817``).
+``ean_conflict``
+    two different valid EAN numbers are two invoice recipients: a municipality's town hall and its
+    school administration share one CVR number, and each has an EAN of its own that its invoices
+    must carry. Merged, one of them would be invoiced at the other's EAN, and its invoices
+    rejected.
 ``different_contacts``
     two organisations' records whose contact persons (the input's own first and last name
     columns beside the organisation's name: a contact export) are clearly two people (Jens Hansen
@@ -39,6 +44,7 @@ from datavask.cleansing.matching.compare import BIRTH_LEVELS
 
 HARD_RULES: Final = (
     "cvr_conflict",
+    "ean_conflict",
     "different_contacts",
     "household",
     "group_company",
@@ -46,7 +52,7 @@ HARD_RULES: Final = (
 )
 SOFT_VETOES: Final = ("household", "group_company", "different_names")
 """The rules that judge one pair from its own fields: in clustering they yield to links the model
-is certain of (:mod:`~datavask.cleansing.matching.clusters`); two CVR numbers never do."""
+is certain of (:mod:`~datavask.cleansing.matching.clusters`); two CVR or EAN numbers never do."""
 
 
 # A date of birth vouches for one person only when it is the same date (not two parts of it).
@@ -100,6 +106,7 @@ def hard_rule_column(
     )
     conditions: dict[str, pl.Expr] = {
         "cvr_conflict": _level(levels, "cvr") == 0,
+        "ean_conflict": _level(levels, "ean") == 0,
         # two contacts of one company, or a person and another person's company record
         "different_contacts": _level(levels, "contact") == 0,
         "household": persons

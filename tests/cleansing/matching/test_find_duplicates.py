@@ -141,6 +141,17 @@ def test_cvr_conflict_vetoes_a_scored_pair() -> None:
     assert vetoes.to_list() == ["cvr_conflict", None, None]
 
 
+def test_ean_conflict_vetoes_a_scored_pair() -> None:
+    # two valid EAN numbers are two invoice recipients, one CVR number (level 1) or not
+    levels = pl.DataFrame(
+        {"lvl_cvr": [1, -1, 1], "lvl_ean": [0, 0, 1]},
+        schema={"lvl_cvr": pl.Int8, "lvl_ean": pl.Int8},
+    )
+    organisations = pl.Series([False, False, False])
+    vetoes = hard_rule_column(levels, organisations, organisations)
+    assert vetoes.to_list() == ["ean_conflict", "ean_conflict", None]
+
+
 def test_only_the_same_birth_date_lifts_the_household_veto() -> None:
     # Two people at one address with different first names: one date of birth says they are one
     # person (a first name typed two ways); two parts of it (twins' month and year, a mother's and

@@ -1,0 +1,46 @@
+"""A public customer's departments through ``datavask cleanse``: one CVR number, an EAN each.
+
+A municipality is one legal entity (one CVR number), and each of its administrations that buys is
+invoiced at an EAN number of its own (the invoice is rejected at any other). The town hall and the
+school administration are two customers of the CRM, however alike their names, addresses and
+phones; the town hall written twice is one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from tests.flows.cli import cleansed
+
+HEADER = "Konto;Navn;Adresse;Postnr;By;Telefon;CVR/SE nr.;EAN nummer\n"
+TOWN_HALL, SCHOOLS = "5798005770008", "5798005770015"
+
+
+def test_two_ean_numbers_of_one_municipality_are_two_customers(tmp_path: Path) -> None:
+    source = tmp_path / "debitorer.csv"
+    source.write_text(
+        HEADER
+        + f"1;Aalborg Kommune;Boulevarden 13;9000;Aalborg;99 31 31 31;29189420;{TOWN_HALL}\n"
+        + f"2;AALBORG KOMMUNE;Boulevarden 13;9000;Aalborg;99313131;29189420;{TOWN_HALL}\n"
+        # the school administration, typed by the name of its municipality as most are
+        + f"3;Aalborg Kommune;Boulevarden 13;9000;Aalborg;99313131;29189420;{SCHOOLS}\n"
+        + "4;Hansen Byg ApS;Industrivej 4;9000;Aalborg;98121212;25313763;\n",
+        encoding="utf-8",
+    )
+    out = cleansed(source, tmp_path / "out")
+    cluster = dict(
+        pl.read_parquet(out / "records.parquet").select("record_id", "cluster_id").iter_rows()
+    )
+    assert cluster["1"] == cluster["2"]
+    assert cluster["3"] != cluster["1"]
+    pairs = pl.read_parquet(out / "pairs.parquet")
+    vetoed = pairs.filter(pl.col("hard_rule") == "ean_conflict")
+    assert {tuple(sorted(p)) for p in vetoed.select("record_id_l", "record_id_r").rows()} == {
+        ("1", "3"),
+        ("2", "3"),
+    }
+    plan = pl.read_csv(out / "reimport" / "merge_plan.csv", separator=";", infer_schema_length=0)
+    merged = {(row[0], row[1]) for row in plan.select("survivor_id", "merged_ids").rows()}
+    assert all("3" not in step or "1" not in step for step in map("".join, merged))
