@@ -1009,8 +1009,16 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             if f"raw_{field}" in df.columns
             else pl.repeat(None, df.height, dtype=pl.String, eager=True)
         )
-        for field in (*fields, "address_2", "country", "phone", "mobile")
+        for field in (*fields, "address_2", "address_3", "country", "phone", "mobile")
     }
+    # a third line is read after the second, as one more line of it
+    raw["address_2"] = pl.select(
+        pl.concat_str(
+            [pl.lit(raw["address_2"]), pl.lit(raw.pop("address_3"))],
+            separator=", ",
+            ignore_nulls=True,
+        ).replace("", None)
+    ).to_series()
     # a phone read as the phones stage reads it (``20304050.0`` is no nine-digit number)
     for field in ("phone", "mobile"):
         raw[field] = raw[field].to_frame(field).select(whole_number(pl.col(field))).to_series()

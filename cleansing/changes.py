@@ -47,6 +47,7 @@ SHAPED_FIELDS: Final = (
     "last_name",
     "address",
     "address_2",
+    "address_3",
     "street",
     "house_number",
     "floor",
@@ -66,6 +67,7 @@ _SOURCES: Final = {
     "name_2": ("name",),
     "address": ("street", "house_number", "floor", "door", "postal_code", "city"),
     "address_2": ("street", "house_number", "floor", "door"),
+    "address_3": ("street", "house_number", "floor", "door"),
     "street": ("street", "house_number", "floor", "door"),
     "house_number": ("house_number",),
     "floor": ("floor",),
@@ -91,6 +93,7 @@ RULES: Final = (
 _FIELD_RULE: Final = {
     "address": "address_parsed",
     "address_2": "address_parsed",
+    "address_3": "address_parsed",
     "street": "address_parsed",
     "house_number": "address_parsed",
     "floor": "address_parsed",
@@ -336,9 +339,11 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # writes it: street, number, floor and door on the first line; c/o, post box and the rest
     # (an attention line, a building, a village) on the second. Per input: the next run reads
     # the two lines as one again and finds the same.
-    second = t(records, raw("address_2"))
+    # A third line (``Adresse 3``) was read as more of the second: what either held goes back on
+    # the second, and the third is emptied; without a second line of its own, on the third.
+    second = _joined([t(records, raw("address_2")), t(records, raw("address_3"))], ", ")
     second_line = _joined([pl.lit("c/o ") + co_name, extra, po_box], ", ")
-    if in_input["address_2"]:
+    if in_input["address_2"] or in_input["address_3"]:
         nothing = pl.lit(None, dtype=pl.String)
         co_name = po_box = extra = nothing
     # A line that holds the postal code its row's own cell holds too (a CRM's whole address in
@@ -426,6 +431,14 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         "address_2": pl.when(second_line.is_null() & second.is_null())
         .then(pl.lit(None, dtype=pl.String))
         .otherwise(second_line.fill_null("")),
+        "address_3": pl.when(pl.lit(not in_input["address_2"]))
+        .then(
+            pl.when(second_line.is_null() & second.is_null())
+            .then(pl.lit(None, dtype=pl.String))
+            .otherwise(second_line.fill_null(""))
+        )
+        .when(has["address_3"])
+        .then(pl.lit("")),
         "street": street_shaped,
         "house_number": number_shaped,
         "floor": floor_shaped,

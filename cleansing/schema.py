@@ -27,6 +27,8 @@ CANONICAL_FIELDS: Final = (
     "address",
     # a second address line (``Adresse 2``, ``Address 2``): read with the first
     "address_2",
+    # a third (Uniconta's ``Adresse 3``, Dynamics 365's ``Address 1: Street 3``): read after it
+    "address_3",
     "street",
     "house_number",
     "floor",
@@ -120,8 +122,8 @@ def _raws(*fields: str) -> tuple[str, ...]:
 _ADDRESS_PARTS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
 # The input fields changes.csv reports on (cleansing.changes.SHAPED_FIELDS).
 _SHAPED_FIELDS: Final = (
-    "name", "name_2", "first_name", "last_name", "address", "address_2", *_ADDRESS_PARTS,
-    "phone", "mobile", "email", "cvr", "ean",
+    "name", "name_2", "first_name", "last_name", "address", "address_2", "address_3",
+    *_ADDRESS_PARTS, "phone", "mobile", "email", "cvr", "ean",
 )  # fmt: skip
 
 
@@ -185,8 +187,9 @@ STAGES: Final[dict[str, Stage]] = {
             "po_box",
             "address_extra",
         ),
-        # a phone written with its country code names a foreign record's country (``80331``)
-        optional=_raws("phone", "mobile"),
+        # a phone written with its country code names a foreign record's country (``80331``);
+        # a third address line is read after the second (a blacklist has none)
+        optional=_raws("phone", "mobile", "address_3"),
     ),
     # after addresses, once each record's country is known: a foreign customer's legal form as
     # typed, and its own company number in the CVR field no broken CVR number
@@ -236,7 +239,7 @@ STAGES: Final[dict[str, Stage]] = {
         optional=(
             *_raws(*_SHAPED_FIELDS),
             *(f for f in _SHAPED_FIELDS
-              if f not in ("name_2", "address", "address_2", "phone", "mobile")),
+              if f not in ("name_2", "address", "address_2", "address_3", "phone", "mobile")),
             "legal_form", "co_name", "po_box", "address_extra", "phone_e164",
             "country",  # a foreign line written number first goes back number first
         ),

@@ -128,6 +128,16 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "billingstreet2",
         "supplerendeadresse",
     ),
+    # a third: Uniconta's "Adresse 3", Dynamics 365's "Address 1: Street 3"
+    "address_3": (
+        "address3",
+        "adresse3",
+        "addressline3",
+        "adresselinje3",
+        "streetaddress3",
+        "address1street3",
+        "street3",
+    ),
     "street": (
         "street",
         "vej",

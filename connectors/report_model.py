@@ -227,8 +227,8 @@ RECORD_FIELDS: Final = (
     "registry_status",
 )  # fmt: skip
 RECORD_INPUT_FIELDS: Final = (
-    "name", "name_2", "first_name", "last_name", "address", "address_2", *_ADDRESS_FIELDS,
-    "phone", "mobile", "email", "cvr",
+    "name", "name_2", "first_name", "last_name", "address", "address_2", "address_3",
+    *_ADDRESS_FIELDS, "phone", "mobile", "email", "cvr",
 )  # fmt: skip
 
 
@@ -271,7 +271,7 @@ def _record_view(records: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
         records, mapping, "first_name", "last_name"
     )
     address_before = _joined(_mapped(records, mapping, "address", *_ADDRESS_FIELDS[:4]))
-    second_line = _joined(_mapped(records, mapping, "address_2"))  # ``Adresse 2``
+    second_line = _joined(_mapped(records, mapping, "address_2", "address_3"))  # ``Adresse 2``, 3
     town_before = _joined(_mapped(records, mapping, "postal_code", "city"))
     survivor = _col(records, "is_survivor").cast(pl.Boolean).fill_null(False)
     return records.select(

@@ -108,3 +108,45 @@ def test_without_a_second_line_what_the_line_held_beside_the_address_goes_back_i
         "Industrivej 4, Bygning 3",
         "Industrivej 6, Hansen Byg ApS",
     ]
+
+
+def test_a_third_address_line_is_read_after_the_second(tmp_path: Path) -> None:
+    """Uniconta's debtor list has "Adresse 1", "Adresse 2" and "Adresse 3". What the third holds
+    (a village, a c/o) is the address's too, and goes back on the second line; nothing is lost."""
+    header = "Konto;Navn;Adresse 1;Adresse 2;Adresse 3;Postnr;By;Telefon"
+    rows = [
+        "10001;Thisted Tømrer ApS;Industrivej 4;;Vester Hassing;9310;Vodskov;98 25 12 12",
+        "10002;Thisted Tømrer ApS;Industrivej 4;Vester Hassing;;9310;Vodskov;98251212",
+        "10003;Jens Jensen;Nørregade 5;2. tv;c/o Mette Jensen;8000;Aarhus C;20304050",
+    ]
+    source = tmp_path / "debitorer.csv"
+    source.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    by_id = {
+        r["record_id"]: r
+        for r in _cleanse(source, tmp_path / "out", tmp_path / "home").iter_rows(named=True)
+    }
+    assert by_id["10001"]["address_extra"] == by_id["10002"]["address_extra"] == "Vester Hassing"
+    assert by_id["10001"]["cluster_id"] == by_id["10002"]["cluster_id"]
+    assert (by_id["10003"]["floor"], by_id["10003"]["door"]) == ("2", "tv")
+    assert by_id["10003"]["co_name"] == "Mette Jensen"
+
+    written = tmp_path / "out" / "reimport" / "customers_update.csv"
+    update = pl.read_csv(written, separator=";", infer_schema=False)
+    lines = {
+        r["Konto"]: (r["Adresse 1"], r["Adresse 2"], r["Adresse 3"])
+        for r in update.iter_rows(named=True)
+    }
+    assert lines == {
+        "10001": ("Industrivej 4", "Vester Hassing", None),
+        "10002": ("Industrivej 4", "Vester Hassing", None),
+        "10003": ("Nørregade 5, 2. tv", "c/o Mette Jensen", None),
+    }
+    typed = {row.split(";")[0]: row.split(";")[2:5] for row in rows}
+    for record_id, cells in lines.items():
+        assert _words(*cells) == _words(*typed[record_id]), record_id
+
+    again = tmp_path / "again.csv"
+    again.write_bytes(written.read_bytes())
+    _cleanse(again, tmp_path / "out-again", tmp_path / "home")
+    changes = pl.read_csv(tmp_path / "out-again" / "changes.csv", separator=";")
+    assert changes.height == 0, changes.to_dicts()
