@@ -556,6 +556,9 @@ def test_an_associations_short_and_long_form_give_one_key(typed: str, key: str) 
         ("Acme Incorporated", "Inc", "acme"),
         ("Foo Public Limited Company", "PLC", "foo"),
         ("Bar Limited Liability Company", "LLC", "bar"),
+        # the Faroese forms, before the name or after it
+        ("P/F Bakkafrost", "P/F", "bakkafrost"),
+        ("Tórshavnar Handil Sp/F", "Sp/F", "torshavnar handil"),
         # a company's director or contact after v/: the company is the ApS, keyed without them
         ("Hansen Byg ApS v/ Jens Hansen", "ApS", "hansen byg"),
         ("Hansen Byg ApS, v/Jens Hansen", "ApS", "hansen byg"),
