@@ -43,7 +43,7 @@ import polars as pl
 from datavask.cleansing.dates import joined_date_parts
 from datavask.cleansing.schema import CANONICAL_FIELDS, RAW_PREFIX, SRC_PREFIX
 from datavask.connectors.errors import InputError
-from datavask.connectors.mapping import resolve_mapping
+from datavask.connectors.mapping import organisations_named, resolve_mapping
 from datavask.connectors.masking import mask_input, masked_columns
 from datavask.connectors.workbook_dates import (
     date_from_cell_text,
@@ -1014,12 +1014,17 @@ def canonical_columns(
     schema = table.schema
     read = {*mapping.values(), *(c for three in parts.values() for c in three)}
     text = {c: _as_text(c, schema[c]).str.strip_chars() for c in read}
+    # A company list's name column ("Company name", "Organization - Name") says what a type
+    # column would: every row is an organisation (the type stage's "the source says company").
+    organisations = organisations_named(mapping) is not None
     raw = [
         (
             joined_date_parts(*(text[c] for c in parts[f]))
             if f in parts
             else pl.when(text[mapping[f]] != "").then(text[mapping[f]]).otherwise(None)
             if f in mapping
+            else pl.lit("company")
+            if f == "customer_type" and organisations
             else pl.lit(None, dtype=pl.String)
         ).alias(f"{RAW_PREFIX}{f}")
         for f in CANONICAL_FIELDS

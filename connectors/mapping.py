@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -412,6 +412,38 @@ _ADDRESS_PART: Final = re.compile(r"\s*(?:address|adresse)\s*[-–:]\s*(?P<field
 _ADDRESS_FIELDS: Final = frozenset(
     {"address", "street", "house_number", "floor", "door", "postal_code", "city", "country"}
 )
+
+
+# A name column's header that says every row is an organisation: a CRM's company object
+# (HubSpot's and Dynamics' "Company name", Pipedrive's "Organization - Name"), whose records are
+# companies however their names read ("Nordisk Film", "Lego").
+_ORGANISATION_HEADERS: Final = frozenset(
+    {
+        "company",
+        "companyname",
+        "organization",
+        "organisation",
+        "organizationname",
+        "organisationname",
+        "virksomhedsnavn",
+    }
+)
+_ORGANISATION_PREFIX: Final = re.compile(
+    r"\s*(?:organi[sz]ation|org|company|virksomhed|firma)\s*[-–:]", re.IGNORECASE
+)
+
+
+def organisations_named(mapping: Mapping[str, str]) -> str | None:
+    """The name column's header when it says that every row is an organisation
+    (:data:`_ORGANISATION_HEADERS`, or a name after an organisation's prefix), in a file with no
+    first- or last-name column (beside them, a company column names a contact's company) and no
+    customer type column of its own; else None."""
+    column = mapping.get("name")
+    if column is None or {"first_name", "last_name", "customer_type"} & mapping.keys():
+        return None
+    if fold_header(column) in _ORGANISATION_HEADERS or _ORGANISATION_PREFIX.match(column):
+        return column
+    return None
 
 
 def _field_of(column: str) -> str | None:

@@ -368,6 +368,30 @@ def test_more_system_headers_are_known(header: str, field: str) -> None:
     assert auto_map(["Navn", "Adresse", header])[field] == header
 
 
+@pytest.mark.parametrize(
+    ("header", "organisations"),
+    [
+        (["Record ID", "Company name", "Phone Number"], True),  # HubSpot's companies
+        (["Organization - ID", "Organization - Name", "Organization - Address"], True),  # Pipedrive
+        (["Kundenr", "Virksomhedsnavn", "Adresse"], True),
+        (["Kundenr", "Navn", "Adresse"], False),
+        (["Account ID", "Account Name", "Billing Street"], False),  # a person account may be one
+        (["First Name", "Last Name", "Company Name"], False),  # a contact's company
+        (["Company name", "Type"], False),  # the file's own type column says
+    ],
+)
+def test_a_company_lists_name_column_says_every_row_is_an_organisation(
+    tmp_path: Path, header: list[str], organisations: bool
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(",".join(header) + "\n" + ",".join(["Nordisk Film"] * len(header)) + "\n")
+    frame, _ = read_input(path)
+    declared = frame["raw_customer_type"].to_list()
+    assert declared == (["company"] if organisations else [declared[0]])
+    if not organisations and "Type" not in header:
+        assert declared == [None]
+
+
 def test_only_an_address_part_is_read_after_address() -> None:
     from datavask.connectors.mapping import auto_map
 

@@ -61,6 +61,9 @@ def test_a_pipedrive_export_keeps_its_whole_address_and_its_parts(tmp_path: Path
     )
     assert records["105"]["address_extra"] is None
     assert records["101"]["cluster_id"] == records["102"]["cluster_id"]
+    # an organisation's list: "Nordisk Film" is a company (without a legal form), owing a CVR
+    assert records["102"]["customer_type"] == "company"
+    assert "MISSING_CVR" in records["102"]["flags"]
 
     update = _update(out)
     # the whole address keeps its town; a part stays a part
