@@ -453,6 +453,33 @@ def _casing() -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]
     return framed("any"), framed("inner")
 
 
+# A word of three or four consonants (``DSV``, ``NKT``, ``KPMG``) is spelt with no name's letters:
+# an abbreviation, kept in capitals when a name typed in them is put into proper case. Not one
+# ending with a dot, nor one :func:`_casing`'s table writes otherwise (``Brdr``, ``Skt``, ``Ltd``).
+_ACRONYM = r"^[BCDFGHJKLMNPQRSTVWXZ][bcdfghjklmnpqrstvwxz]{2,3}$"
+
+
+@cache
+def _cased_words() -> list[str]:
+    """The words :func:`_casing`'s table writes, as plain title case writes them."""
+    return load_reference("name_casing").select(_title_case(pl.col("word")))["word"].to_list()
+
+
+def _acronyms_in_capitals(text: pl.Expr) -> pl.Expr:
+    """``text`` (proper-cased words) with each :data:`_ACRONYM` in capitals: ``Dsv A/S`` →
+    ``DSV A/S``."""
+    word = pl.element()
+    acronym = word.str.contains(_ACRONYM) & ~word.is_in(_cased_words())
+    maybe = text.str.contains(_ACRONYM.replace("^", r"(?:^|\s)").replace("$", r"(?:\s|$)"))
+    capitals = (
+        only_where(maybe, text)
+        .str.split(" ")
+        .list.eval(pl.when(acronym).then(word.str.to_uppercase()).otherwise(word))
+        .list.join(" ")
+    )
+    return pl.when(maybe).then(capitals).otherwise(text)
+
+
 def _title_case(expr: pl.Expr) -> pl.Expr:
     # to_titlecase capitalises after every non-letter, which is right for Hans-Jørgen and
     # O'Brien but not for the possessive 's of McDonald's.
@@ -488,6 +515,7 @@ def proper_case(expr: pl.Expr) -> pl.Expr:
         .str.replace_all("  ", " ", literal=True)
         .str.strip_chars()
     )
+    cased = _acronyms_in_capitals(cased)
     return pl.when(needs_case).then(cased).otherwise(expr)
 
 
