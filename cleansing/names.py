@@ -490,11 +490,13 @@ def _title_case(expr: pl.Expr) -> pl.Expr:
     return titled
 
 
-def proper_case(expr: pl.Expr) -> pl.Expr:
+def proper_case(expr: pl.Expr, *, acronyms: pl.Expr | None = None) -> pl.Expr:
     """Proper case for text typed in ALL CAPS or all lower case; mixed case is kept as typed.
 
     ``HANSEN BYG OG SØN`` → ``Hansen Byg og Søn``; ``jens hansen`` → ``Jens Hansen``;
-    ``VVS HANSEN`` → ``VVS Hansen``; ``IBM Danmark`` stays.
+    ``VVS HANSEN`` → ``VVS Hansen``; ``IBM Danmark`` stays. Where ``acronyms`` holds (a company's
+    name), a word of three or four consonants stays in capitals (``DSV A/S``); a person's name
+    has none (``HLST`` is Holst mistyped).
     """
     has_upper = expr.str.contains(r"\p{Lu}")
     has_lower = expr.str.contains(r"\p{Ll}")
@@ -515,12 +517,16 @@ def proper_case(expr: pl.Expr) -> pl.Expr:
         .str.replace_all("  ", " ", literal=True)
         .str.strip_chars()
     )
-    cased = _acronyms_in_capitals(cased)
+    if acronyms is not None:
+        cased = pl.when(acronyms).then(_acronyms_in_capitals(cased)).otherwise(cased)
     return pl.when(needs_case).then(cased).otherwise(expr)
 
 
-def _with_proper_case(frame: pl.DataFrame, source: str, target: str) -> pl.DataFrame:
-    """``frame`` with ``target`` = proper_case(``source``), worked out only where it is needed.
+def _with_proper_case(
+    frame: pl.DataFrame, source: str, target: str, *, acronyms: str | None = None
+) -> pl.DataFrame:
+    """``frame`` with ``target`` = proper_case(``source``), worked out only where it is needed;
+    ``acronyms``: the column that says where abbreviations stay in capitals (:func:`proper_case`).
 
     Most names are typed in mixed case; the few in ALL CAPS or lower case go through the
     casing passes on their own and are put back in place.
@@ -529,7 +535,14 @@ def _with_proper_case(frame: pl.DataFrame, source: str, target: str) -> pl.DataF
     has_upper = text.str.contains(r"\p{Lu}")
     has_lower = text.str.contains(r"\p{Ll}")
     rows = (has_upper != has_lower).fill_null(False).arg_true()
-    cased = text.gather(rows).to_frame().select(proper_case(pl.col(source))).to_series()
+    columns = [source] if acronyms is None else [source, acronyms]
+    cased = (
+        frame.select(columns)[rows]
+        .select(
+            proper_case(pl.col(source), acronyms=None if acronyms is None else pl.col(acronyms))
+        )
+        .to_series()
+    )
     return frame.with_columns(text.clone().scatter(rows, cased).alias(target))
 
 
@@ -1000,14 +1013,13 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         .otherwise(text),
     )
     # A name turned round (``Hansen, Jens``) has no legal form, so its display parts are null.
-    collected = frame.collect()
-    for source, target in (
-        ("_text", "_cased"),
-        ("_first", "_first"),
-        ("_last", "_last"),
-        ("_executor", "_executor"),
-    ):
-        collected = _with_proper_case(collected, source, target)
+    # A company's abbreviations stay in capitals when its name is cased (``DSV A/S``).
+    frame = frame.with_columns(
+        _company_like=(pl.col("legal_form").is_not_null() | pl.col("_business")).fill_null(False)
+    )
+    collected = _with_proper_case(frame.collect(), "_text", "_cased", acronyms="_company_like")
+    for source in ("_first", "_last", "_executor"):
+        collected = _with_proper_case(collected, source, source)
     frame = collected.lazy()
     frame = frame.with_columns(pl.col("_cased").str.replace_all(" V/", " v/", literal=True))
     frame = frame.with_columns(
