@@ -383,6 +383,11 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         .then(_joined([_joined([street, number], " "), extra], ", "))
         .otherwise(address_line(street, number, floor, door, extra=extra))
     )
+    # A street column with no address column beside it (Salesforce's "Billing Street") that held
+    # a c/o or a post box gets them back, as the one-line address does (``c/o DEAS A/S,
+    # Vestergade 12, 2. tv``); with a second line, they stand on it.
+    if not in_input["address"]:
+        street_shaped = _joined([pl.lit("c/o ") + co_name, street_shaped, po_box], ", ")
     # Floor and door without a column of their own go where the input has room for them: a
     # floor column holds the door too (``Etage`` = ``2. th``), a house-number column both
     # (``Husnr`` = ``12B, 2. th``) and what followed them (``4, Vester Hassing``). Written as the

@@ -150,3 +150,32 @@ def test_a_third_address_line_is_read_after_the_second(tmp_path: Path) -> None:
     _cleanse(again, tmp_path / "out-again", tmp_path / "home")
     changes = pl.read_csv(tmp_path / "out-again" / "changes.csv", separator=";")
     assert changes.height == 0, changes.to_dicts()
+
+
+def test_a_street_column_keeps_its_c_o_and_post_box(tmp_path: Path) -> None:
+    """Salesforce's "Billing Street" holds the whole street part, lines and all; there is no
+    address column beside it. A c/o or a post box in it went back to the CRM without them."""
+    header = "Account ID,Account Name,Billing Street,Billing City,Billing Zip/Postal Code,Phone"
+    rows = [
+        '001A,Hansen Byg ApS,"c/o DEAS A/S\nVestergade 12, 2. tv",Aarhus C,8000,86121212',
+        '001B,Nordlys ApS,"Havnegade 3\nPostboks 12",Aarhus C,8000,86121314',
+    ]
+    source = tmp_path / "accounts.csv"
+    source.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    records = _cleanse(source, tmp_path / "out", tmp_path / "home")
+    by_id = {r["record_id"]: r for r in records.iter_rows(named=True)}
+    assert by_id["001A"]["co_name"] == "Deas A/S"
+    assert by_id["001B"]["po_box"] == "Postboks 12"
+
+    written = tmp_path / "out" / "reimport" / "customers_update.csv"
+    update = pl.read_csv(written, infer_schema=False)
+    streets = dict(update.select("Account ID", "Billing Street").iter_rows())
+    assert streets == {
+        "001A": "c/o Deas A/S, Vestergade 12, 2. tv",
+        "001B": "Havnegade 3, Postboks 12",
+    }
+    again = tmp_path / "again.csv"
+    again.write_bytes(written.read_bytes())
+    _cleanse(again, tmp_path / "out-again", tmp_path / "home")
+    changes = pl.read_csv(tmp_path / "out-again" / "changes.csv", separator=";")
+    assert changes.height == 0, changes.to_dicts()
