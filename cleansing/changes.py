@@ -352,10 +352,12 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # line moves into its empty cell. Per row: the next run reads the same.
     # A line that ends with its town (``Mosedalvej 14, Valby``) holds it the same way.
     written_line = t(records, raw("address")).str.strip_chars(" ,.").str.to_lowercase()
+    town = pl.lit(" ") + city.str.to_lowercase()
+    typed_town = pl.lit(" ") + t(records, raw("city")).str.strip_chars().str.to_lowercase()
     held = has["postal_code"] & (
         written_line.str.contains(postal.str.to_lowercase(), literal=True)
-        | written_line.str.ends_with(city.str.to_lowercase())
-        | written_line.str.ends_with(t(records, raw("city")).str.strip_chars().str.to_lowercase())
+        | written_line.str.ends_with(town)
+        | written_line.str.ends_with(typed_town)
     ).fill_null(False)
     line = address_line(
         street,
