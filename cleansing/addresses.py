@@ -405,7 +405,7 @@ def _without_own_code(line: pl.Expr) -> pl.Expr:
         .cast(pl.Int64)
     )
     before = line.str.head(-own)
-    # after a comma or a space, and a street before it
+    # after a comma or a space, and a street before it (an empty ``line``: none)
     return pl.when(before.str.contains(r"\p{L}.*[,\s]$")).then(before.str.strip_chars(" ,"))
 
 
@@ -455,7 +455,9 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
             _without_tail(line, "_with_city"),
             _without_tail(line, "_bare"),
             _without_tail(line, "_foreign"),
-            _without_own_code(pl.when(code.is_null()).then(line)),
+            _without_own_code(
+                only_where(code.is_null() & pl.col("_written_code").is_not_null(), line)
+            ),
             line,
         ),
     )

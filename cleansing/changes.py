@@ -359,6 +359,9 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         | written_line.str.ends_with(town)
         | written_line.str.ends_with(typed_town)
     ).fill_null(False)
+    # Worked out once: the line's parts read it, each more than once.
+    records = records.with_columns(held.alias("_line_holds_town"))
+    held = pl.col("_line_holds_town")
     line = address_line(
         street,
         number,
