@@ -490,13 +490,11 @@ def _title_case(expr: pl.Expr) -> pl.Expr:
     return titled
 
 
-def proper_case(expr: pl.Expr, *, acronyms: pl.Expr | None = None) -> pl.Expr:
+def proper_case(expr: pl.Expr) -> pl.Expr:
     """Proper case for text typed in ALL CAPS or all lower case; mixed case is kept as typed.
 
     ``HANSEN BYG OG SØN`` → ``Hansen Byg og Søn``; ``jens hansen`` → ``Jens Hansen``;
-    ``VVS HANSEN`` → ``VVS Hansen``; ``IBM Danmark`` stays. Where ``acronyms`` holds (a company's
-    name), a word of three or four consonants stays in capitals (``DSV A/S``); a person's name
-    has none (``HLST`` is Holst mistyped).
+    ``VVS HANSEN`` → ``VVS Hansen``; ``IBM Danmark`` stays.
     """
     has_upper = expr.str.contains(r"\p{Lu}")
     has_lower = expr.str.contains(r"\p{Ll}")
@@ -517,8 +515,6 @@ def proper_case(expr: pl.Expr, *, acronyms: pl.Expr | None = None) -> pl.Expr:
         .str.replace_all("  ", " ", literal=True)
         .str.strip_chars()
     )
-    if acronyms is not None:
-        cased = pl.when(acronyms).then(_acronyms_in_capitals(cased)).otherwise(cased)
     return pl.when(needs_case).then(cased).otherwise(expr)
 
 
@@ -526,7 +522,8 @@ def _with_proper_case(
     frame: pl.DataFrame, source: str, target: str, *, acronyms: str | None = None
 ) -> pl.DataFrame:
     """``frame`` with ``target`` = proper_case(``source``), worked out only where it is needed;
-    ``acronyms``: the column that says where abbreviations stay in capitals (:func:`proper_case`).
+    where the column ``acronyms`` holds (a company's name), a word of three or four consonants
+    stays in capitals (``DSV A/S``; a person's name has none: ``HLST`` is Holst mistyped).
 
     Most names are typed in mixed case; the few in ALL CAPS or lower case go through the
     casing passes on their own and are put back in place.
@@ -536,13 +533,16 @@ def _with_proper_case(
     has_lower = text.str.contains(r"\p{Ll}")
     rows = (has_upper != has_lower).fill_null(False).arg_true()
     columns = [source] if acronyms is None else [source, acronyms]
-    cased = (
-        frame.select(columns)[rows]
-        .select(
-            proper_case(pl.col(source), acronyms=None if acronyms is None else pl.col(acronyms))
+    part = frame.select(columns)[rows]
+    cased = part.select(proper_case(pl.col(source))).to_series()
+    if acronyms is not None:
+        # on the cased text, a column: the casing passes are not run again for the condition
+        text_cased = pl.col(source)
+        cased = (
+            part.with_columns(cased.alias(source))
+            .select(pl.when(acronyms).then(_acronyms_in_capitals(text_cased)).otherwise(text_cased))
+            .to_series()
         )
-        .to_series()
-    )
     return frame.with_columns(text.clone().scatter(rows, cased).alias(target))
 
 
