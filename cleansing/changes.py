@@ -431,24 +431,22 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         with_cvr = pl.format("{} (CVR {})", name, t(records, "cvr"))
         name = pl.when(noted & name.is_not_null()).then(with_cvr).otherwise(name)
     name, name_2 = _name_lines(records, name) if in_input["name_2"] else (name, pl.lit(None))
+    # emptied ("") where what it held is now on the first line, or the next run reads it twice
+    second_shaped = (
+        pl.when(second_line.is_null() & second.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .otherwise(second_line.fill_null(""))
+    )
     shaped = {
         "name": name,
         "name_2": name_2,
         "first_name": t(records, "first_name"),
         "last_name": t(records, "last_name"),
         "address": line,
-        # emptied ("") where what it held is now on the first line, or the next run reads it twice
-        "address_2": pl.when(second_line.is_null() & second.is_null())
-        .then(pl.lit(None, dtype=pl.String))
-        .otherwise(second_line.fill_null("")),
-        "address_3": pl.when(pl.lit(not in_input["address_2"]))
-        .then(
-            pl.when(second_line.is_null() & second.is_null())
-            .then(pl.lit(None, dtype=pl.String))
-            .otherwise(second_line.fill_null(""))
-        )
-        .when(has["address_3"])
-        .then(pl.lit("")),
+        "address_2": second_shaped,
+        "address_3": second_shaped
+        if not in_input["address_2"]
+        else pl.when(has["address_3"]).then(pl.lit("")),
         "street": street_shaped,
         "house_number": number_shaped,
         "floor": floor_shaped,
