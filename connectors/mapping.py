@@ -400,7 +400,7 @@ _NUMBER_ALONE: Final = frozenset({"nr", "no"})
 # A header that names what the column belongs to before its field, as Pipedrive's exports do
 # ("Organization - Name", "Person - Email"): the field is read from what follows.
 _ENTITY_PREFIX: Final = re.compile(
-    r"\s*(?:organi[sz]ation|org|person|contact|company|account|customer|kunde|kontakt|"
+    r"\s*(?P<entity>organi[sz]ation|org|person|contact|company|account|customer|kunde|kontakt|"
     r"virksomhed|firma)\s*[-–:]\s*(?P<field>.+)",
     re.IGNORECASE,
 )
@@ -428,8 +428,9 @@ _ORGANISATION_HEADERS: Final = frozenset(
         "virksomhedsnavn",
     }
 )
-_ORGANISATION_PREFIX: Final = re.compile(
-    r"\s*(?:organi[sz]ation|org|company|virksomhed|firma)\s*[-–:]", re.IGNORECASE
+# The entities of :data:`_ENTITY_PREFIX` that are organisations ("Organization - Name").
+_ORGANISATION_ENTITIES: Final = frozenset(
+    {"organization", "organisation", "org", "company", "virksomhed", "firma"}
 )
 
 
@@ -441,7 +442,10 @@ def organisations_named(mapping: Mapping[str, str]) -> str | None:
     column = mapping.get("name")
     if column is None or {"first_name", "last_name", "customer_type"} & mapping.keys():
         return None
-    if fold_header(column) in _ORGANISATION_HEADERS or _ORGANISATION_PREFIX.match(column):
+    prefixed = _ENTITY_PREFIX.fullmatch(column)
+    if fold_header(column) in _ORGANISATION_HEADERS or (
+        prefixed is not None and prefixed["entity"].lower() in _ORGANISATION_ENTITIES
+    ):
         return column
     return None
 

@@ -373,6 +373,8 @@ def test_more_system_headers_are_known(header: str, field: str) -> None:
     [
         (["Record ID", "Company name", "Phone Number"], True),  # HubSpot's companies
         (["Organization - ID", "Organization - Name", "Organization - Address"], True),  # Pipedrive
+        (["Person - ID", "Person - Name", "Person - Email"], False),  # Pipedrive's people
+        (["Org - Name", "Org - Address"], True),
         (["Kundenr", "Virksomhedsnavn", "Adresse"], True),
         (["Kundenr", "Navn", "Adresse"], False),
         (["Account ID", "Account Name", "Billing Street"], False),  # a person account may be one
