@@ -43,7 +43,7 @@ import polars as pl
 from datavask.cleansing.dates import joined_date_parts
 from datavask.cleansing.schema import CANONICAL_FIELDS, RAW_PREFIX, SRC_PREFIX
 from datavask.connectors.errors import InputError
-from datavask.connectors.mapping import organisations_named, resolve_mapping
+from datavask.connectors.mapping import organisations_named, person_flag, resolve_mapping
 from datavask.connectors.masking import mask_input, masked_columns
 from datavask.connectors.workbook_dates import (
     date_from_cell_text,
@@ -1021,6 +1021,8 @@ def canonical_columns(
         (
             joined_date_parts(*(text[c] for c in parts[f]))
             if f in parts
+            else pl.when(text[mapping[f]] != "").then(_type_of_flag(text[mapping[f]]))
+            if f == "customer_type" and person_flag(mapping)
             else pl.when(text[mapping[f]] != "").then(text[mapping[f]]).otherwise(None)
             if f in mapping
             else pl.lit("company")
@@ -1039,6 +1041,23 @@ def canonical_columns(
     )
     frame = table.select(pl.col("source_row"), problem, *raw, *src)
     return _composed(frame, [f"{RAW_PREFIX}{f}" for f in CANONICAL_FIELDS if f in mapping])
+
+
+_YES: Final = ("true", "ja", "yes", "j", "y", "1", "x", "sand")
+_NO: Final = ("false", "nej", "no", "n", "0", "falsk")
+
+
+def _type_of_flag(value: pl.Expr) -> pl.Expr:
+    """A yes/no customer-type column's value as the type it says (:func:`person_flag`):
+    ``person`` for a yes, ``company`` for a no, anything else as written (``Privat``)."""
+    folded = value.str.to_lowercase()
+    return (
+        pl.when(folded.is_in(_YES))
+        .then(pl.lit("person"))
+        .when(folded.is_in(_NO))
+        .then(pl.lit("company"))
+        .otherwise(value)
+    )
 
 
 # What text copied from a web page or typed on a Mac carries unseen: combining marks (``Århus``

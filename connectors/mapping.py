@@ -333,6 +333,13 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "kategori",
         "category",
         "segment",
+        # yes/no columns: whether the customer is a private person (:func:`person_flag`)
+        "erperson",
+        "isperson",
+        "erprivat",
+        "isprivate",
+        "privatperson",
+        "privatkunde",
     ),
     "date_of_birth": ("dateofbirth", "birthdate", "fødselsdato", "foedselsdato", "dob", "birthday"),
     "person_id": (
@@ -448,6 +455,20 @@ def organisations_named(mapping: Mapping[str, str]) -> str | None:
     ):
         return column
     return None
+
+
+# A type column whose values are a yes or a no: whether the customer is a private person
+# (Dinero's "Er person" = true/false, an ERP's "Privatkunde" = Ja/Nej).
+_PERSON_FLAG_HEADERS: Final = frozenset(
+    {"erperson", "isperson", "erprivat", "isprivate", "privatperson", "privatkunde"}
+)
+
+
+def person_flag(mapping: Mapping[str, str]) -> bool:
+    """Whether the customer-type column is a yes/no column (:data:`_PERSON_FLAG_HEADERS`):
+    a yes says person, a no says organisation."""
+    column = mapping.get("customer_type")
+    return column is not None and fold_header(column) in _PERSON_FLAG_HEADERS
 
 
 def _field_of(column: str) -> str | None:

@@ -394,6 +394,26 @@ def test_a_company_lists_name_column_says_every_row_is_an_organisation(
         assert declared == [None]
 
 
+@pytest.mark.parametrize(
+    ("header", "values", "types"),
+    [
+        ("Er person", ["true", "False", ""], ["person", "company", None]),  # Dinero
+        ("Privatkunde", ["Ja", "nej", "Privat"], ["person", "company", "Privat"]),
+        ("IsPerson", ["1", "0", "x"], ["person", "company", "person"]),
+        ("Kundetype", ["Ja", "Erhverv", "Nej"], ["Ja", "Erhverv", "Nej"]),  # a type, not a flag
+    ],
+)
+def test_a_yes_no_person_column_says_person_or_organisation(
+    tmp_path: Path, header: str, values: list[str], types: list[str | None]
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        f"Navn;{header}\n" + "".join(f"Nordisk Film;{v}\n" for v in values), encoding="utf-8"
+    )
+    frame, _ = read_input(path)
+    assert frame["raw_customer_type"].to_list() == types
+
+
 def test_only_an_address_part_is_read_after_address() -> None:
     from datavask.connectors.mapping import auto_map
 
