@@ -189,6 +189,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "mailingcity",
         "shippingcity",
         "postby",
+        "poststed",
         "address1city",  # Dynamics 365
         "citytownvillagelocality",  # Pipedrive's "… - Address - City/town/village/locality"
     ),
@@ -303,6 +304,10 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "companyregistrationno",
         "momsregistreringsnummer",
         "momsregnr",
+        # SuperOffice's "Org.nr.", a Danish installation's CVR number
+        "orgnr",
+        "orgno",
+        "organisationsnr",
     ),
     "ean": (
         "ean",
@@ -414,11 +419,44 @@ _ENTITY_PREFIX: Final = re.compile(
 
 
 # A part of an address named after it, as Pipedrive's exports do ("Organization - Address -
-# ZIP/Postal code" beside "Organization - Address", the whole line as typed).
-_ADDRESS_PART: Final = re.compile(r"\s*(?:address|adresse)\s*[-–:]\s*(?P<field>.+)", re.IGNORECASE)
-_ADDRESS_FIELDS: Final = frozenset(
-    {"address", "street", "house_number", "floor", "door", "postal_code", "city", "country"}
+# ZIP/Postal code" beside "Organization - Address", the whole line as typed), or after the kind
+# of address it is part of, as SuperOffice's do ("Postadresse - Postnummer" beside "Gadeadresse -
+# Postnummer").
+_ADDRESS_PART: Final = re.compile(
+    r"\s*(?P<kind>billing|invoice|fakturerings|faktura|postal|post|mailing|gade|street|besøgs|"
+    r"besoegs|visiting|visit|leverings|delivery|shipping)?\s*(?:address|adresse)\s*[-–:]\s*"
+    r"(?P<field>.+)",
+    re.IGNORECASE,
 )
+# Of a file's kinds of address, the one to invoice to is read (lowest first): a billing address,
+# then the postal, then the street or visiting address, then a delivery address. The others are
+# carried through untouched.
+_ADDRESS_KIND_RANK: Final = {
+    "billing": 0,
+    "invoice": 0,
+    "faktura": 0,
+    "fakturerings": 0,
+    "postal": 1,
+    "post": 1,
+    "mailing": 1,
+    "": 1,
+    "gade": 2,
+    "street": 2,
+    "besøgs": 2,
+    "besoegs": 2,
+    "visiting": 2,
+    "visit": 2,
+    "leverings": 3,
+    "delivery": 3,
+    "shipping": 3,
+}
+# A part's own names that are no field's synonym elsewhere ("Sted": a place, in an address its
+# town).
+_ADDRESS_PART_NAMES: Final = {"sted": "city", "adresse": "address", "address": "address"}
+_ADDRESS_FIELDS: Final = frozenset(
+    {"address", "address_2", "address_3", "street", "house_number", "floor", "door", "postal_code",
+     "city", "country"}
+)  # fmt: skip
 
 
 # A name column's header that says every row is an organisation: a CRM's company object
@@ -479,9 +517,18 @@ def _field_of(column: str) -> str | None:
         column = prefixed["field"]
         field = _LOOKUP.get(fold_header(column))
     if field is None and (part := _ADDRESS_PART.fullmatch(column)):
-        field = _LOOKUP.get(fold_header(part["field"]))
+        folded = fold_header(part["field"])
+        field = _LOOKUP.get(folded, _ADDRESS_PART_NAMES.get(folded))
         field = field if field in _ADDRESS_FIELDS else None
     return field
+
+
+def _address_kind(column: str) -> int | None:
+    """The rank (:data:`_ADDRESS_KIND_RANK`) of the kind of address ``column`` is a part of, or
+    None for a column that is no part of one."""
+    prefixed = _ENTITY_PREFIX.fullmatch(column)
+    part = _ADDRESS_PART.fullmatch(prefixed["field"] if prefixed else column)
+    return None if part is None else _ADDRESS_KIND_RANK[(part["kind"] or "").lower()]
 
 
 def auto_map(columns: Sequence[str]) -> dict[str, str]:
@@ -492,10 +539,17 @@ def auto_map(columns: Sequence[str]) -> dict[str, str]:
     'Organization - Address'
     """
     mapping: dict[str, str] = {}
-    for column in columns:
-        field = _field_of(column)
-        if field is not None and field not in mapping:
-            mapping[field] = column
+    fields = {column: _field_of(column) for column in columns}
+    # One kind of address is read whole: a postal code from the postal address and a street from
+    # the visiting address would be no address at all.
+    kinds = {c: _address_kind(c) for c, f in fields.items() if f in _ADDRESS_FIELDS}
+    read_kind = min((k for k in kinds.values() if k is not None), default=None)
+    for column, field in fields.items():
+        if field is None or field in mapping:
+            continue
+        if kinds.get(column) not in (None, read_kind):
+            continue
+        mapping[field] = column
     # "Nr." beside a street is its house number; in a file without one (Business Central's
     # customer list: "Nr.", "Navn", "Adresse") it is the customer's number.
     number = mapping.get("house_number")

@@ -414,6 +414,39 @@ def test_a_yes_no_person_column_says_person_or_organisation(
     assert frame["raw_customer_type"].to_list() == types
 
 
+SUPEROFFICE = [
+    "Nummer", "Firma", "Afdeling", "Gadeadresse - Adresse 1", "Gadeadresse - Postnummer",
+    "Gadeadresse - Sted", "Postadresse - Adresse 1", "Postadresse - Adresse 2",
+    "Postadresse - Postnummer", "Postadresse - Sted", "Land", "Telefon", "Org.nr.",
+]  # fmt: skip
+
+
+def test_one_kind_of_address_is_read_whole() -> None:
+    """SuperOffice writes a company's postal and street addresses side by side, each part after
+    its kind: the postal address is read (the one an invoice goes to), all of it, and not the
+    street address's postal code beside the postal address's street."""
+    from datavask.connectors.mapping import auto_map
+
+    mapping = auto_map(SUPEROFFICE)
+    assert {f: c for f, c in mapping.items() if c.startswith(("Gade", "Post"))} == {
+        "address": "Postadresse - Adresse 1",
+        "address_2": "Postadresse - Adresse 2",
+        "postal_code": "Postadresse - Postnummer",
+        "city": "Postadresse - Sted",
+    }
+    assert (mapping["record_id"], mapping["name"], mapping["cvr"]) == ("Nummer", "Firma", "Org.nr.")
+    assert "name_2" not in mapping  # a department is no part of the name
+    # a billing address before a delivery address, in whatever order the columns stand
+    english = auto_map(
+        ["Company", "Delivery address - Street", "Delivery address - City",
+         "Billing address - Street", "Billing address - Zip code", "Billing address - City"]
+    )  # fmt: skip
+    assert (english["street"], english["city"]) == (
+        "Billing address - Street",
+        "Billing address - City",
+    )
+
+
 def test_only_an_address_part_is_read_after_address() -> None:
     from datavask.connectors.mapping import auto_map
 
