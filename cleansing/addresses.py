@@ -409,6 +409,18 @@ def _without_own_code(line: pl.Expr) -> pl.Expr:
     return pl.when(before.str.contains(r"\p{L}.*[,\s]$")).then(before.str.strip_chars(" ,"))
 
 
+def _written_code(value: pl.Expr) -> pl.Expr:
+    """A postal code cell's code as written: without the city a combined cell holds after it
+    (C5's ``Postnr/By``: ``SE-111 43 Stockholm`` → ``SE-111 43``), and whole where what follows
+    the digits is no town (the Dutch ``1012 LG``)."""
+    parts = value.str.extract_groups(_POSTAL_CODE_VALUE)
+    town = parts.struct.field("city").str.contains(r"\p{L}{3}").fill_null(False)
+    code = pl.concat_str(
+        (parts.struct.field("prefix") + "-").fill_null(""), parts.struct.field("digits")
+    )
+    return pl.when(town).then(code).otherwise(_clean(value))
+
+
 def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
     """Parse ``_line`` into ``_country_text``, ``_code``, ``_city``, ``_code_prefix``, ``_co``,
     ``_box``, ``_street``, ``_number`` and ``_after`` (the floor/door text after the number).
@@ -1111,7 +1123,9 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         _code_unreadable=(raw["postal_code"].str.contains(r"\S") & digits.is_null()).fill_null(
             False
         ),
-        _written_code=per_distinct(raw["postal_code"], {"code": _clean})["code"].str.to_uppercase(),
+        _written_code=per_distinct(raw["postal_code"], {"code": _written_code})[
+            "code"
+        ].str.to_uppercase(),
         _country_prefix=postal["prefix"],
         _raw_country=per_distinct(raw["country"], {"clean": _clean})["clean"],
         _typed_city=pl.coalesce(

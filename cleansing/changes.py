@@ -312,12 +312,13 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # Per input, not per row: a postal code written into its own (empty) cell must not also be in
     # the line, or the next run moves it out of the line again.
     postal_elsewhere = pl.lit(in_input["postal_code"]) | combined_city
-    # A postal code column holding the city too ("Postnr. og by": "1165 Kbh K") keeps both.
+    # A postal code column holding the city too ("Postnr. og by": "1165 Kbh K", C5's "Postnr/By":
+    # "SE-111 43 Stockholm") keeps both.
     # Not a code that holds letters itself (the Dutch ``1012 LG``): the value is more than the code.
     raw_postal = t(records, raw("postal_code"))
     combined_postal = (
         has["postal_code"]
-        & raw_postal.str.contains(r"^\D{0,3}\d{4}\s+\p{L}").fill_null(False)
+        & raw_postal.str.contains(r"^\D{0,3}\d[\d ]*\d\s+\p{L}").fill_null(False)
         & (
             raw_postal.str.to_uppercase().str.replace_all(r"\s+", " ") != postal.str.to_uppercase()
         ).fill_null(True)

@@ -150,3 +150,28 @@ def test_a_flat_after_a_number_first_street_goes_back_with_it(tmp_path: Path) ->
     }
     second = cleansed(first / "reimport" / "customers_update.csv", tmp_path / "second")
     assert read_excel_csv(second / "changes.csv").height == 0
+
+
+def test_a_foreign_code_and_town_in_one_postal_column_go_back_both(tmp_path: Path) -> None:
+    """C5's debtor list holds the postal code and the town in one column (``Postnr/By``). A
+    Swedish one went back to the CRM as ``11143``: its town lost and its code closed up."""
+    source = tmp_path / "debitorer.csv"
+    source.write_text(
+        "Konto;Navn;Adresse1;Postnr/By;Land\n"
+        "100;Hansen Byg ApS;Industrivej 4;8200 ÅRHUS N;DANMARK\n"
+        "103;Svenska Bygg AB;Kungsgatan 12;SE-111 43 Stockholm;SVERIGE\n"
+        "104;Gamla Stan AB;Västerlånggatan 7;111 29 Stockholm;SVERIGE\n",
+        encoding="utf-8",
+    )
+    out = cleansed(source, tmp_path / "out")
+    records = pl.read_parquet(out / "records.parquet")
+    assert records["city"].to_list() == ["Aarhus N", "Stockholm", "Stockholm"]
+    assert records["postal_code"].to_list() == ["8200", "SE-111 43", "111 29"]
+    update = read_excel_csv(out / "reimport" / "customers_update.csv")
+    assert update["Postnr/By"].to_list() == [
+        "8200 Aarhus N",
+        "SE-111 43 Stockholm",
+        "111 29 Stockholm",
+    ]
+    again = cleansed(out / "reimport" / "customers_update.csv", tmp_path / "again")
+    assert read_excel_csv(again / "changes.csv").height == 0
