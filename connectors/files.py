@@ -43,7 +43,7 @@ import polars as pl
 from datavask.cleansing.dates import joined_date_parts
 from datavask.cleansing.schema import CANONICAL_FIELDS, RAW_PREFIX, SRC_PREFIX
 from datavask.connectors.errors import InputError
-from datavask.connectors.mapping import organisations_named, person_flag, resolve_mapping
+from datavask.connectors.mapping import organisations_named, resolve_mapping, type_flag
 from datavask.connectors.masking import mask_input, masked_columns
 from datavask.connectors.workbook_dates import (
     date_from_cell_text,
@@ -1017,12 +1017,14 @@ def canonical_columns(
     # A company list's name column ("Company name", "Organization - Name") says what a type
     # column would: every row is an organisation (the type stage's "the source says company").
     organisations = organisations_named(mapping) is not None
+    # A yes/no type column ("Er person", "Is a Company") says the type its yes names.
+    flag = type_flag(mapping)
     raw = [
         (
             joined_date_parts(*(text[c] for c in parts[f]))
             if f in parts
-            else pl.when(text[mapping[f]] != "").then(_type_of_flag(text[mapping[f]]))
-            if f == "customer_type" and person_flag(mapping)
+            else pl.when(text[mapping[f]] != "").then(_type_of_flag(text[mapping[f]], flag))
+            if f == "customer_type" and flag is not None
             else pl.when(text[mapping[f]] != "").then(text[mapping[f]]).otherwise(None)
             if f in mapping
             else pl.lit("company")
@@ -1047,15 +1049,17 @@ _YES: Final = ("true", "ja", "yes", "j", "y", "1", "x", "sand")
 _NO: Final = ("false", "nej", "no", "n", "0", "falsk")
 
 
-def _type_of_flag(value: pl.Expr) -> pl.Expr:
-    """A yes/no customer-type column's value as the type it says (:func:`person_flag`):
-    ``person`` for a yes, ``company`` for a no, anything else as written (``Privat``)."""
+def _type_of_flag(value: pl.Expr, yes: str) -> pl.Expr:
+    """A yes/no customer-type column's value as the type it says (:func:`type_flag`): ``yes``
+    for a yes, the other of ``person`` and ``company`` for a no, anything else as written
+    (``Privat``)."""
     folded = value.str.to_lowercase()
+    no = "company" if yes == "person" else "person"
     return (
         pl.when(folded.is_in(_YES))
-        .then(pl.lit("person"))
+        .then(pl.lit(yes))
         .when(folded.is_in(_NO))
-        .then(pl.lit("company"))
+        .then(pl.lit(no))
         .otherwise(value)
     )
 

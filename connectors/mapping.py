@@ -177,6 +177,13 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "postnummerogby",
         "postnummerby",
         "zipcity",
+        # Zoho CRM's "Billing Code", "Mailing Zip"
+        "billingcode",
+        "shippingcode",
+        "mailingcode",
+        "billingzip",
+        "shippingzip",
+        "mailingzip",
     ),
     "city": (
         "city",
@@ -304,6 +311,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "companyregistrationno",
         "momsregistreringsnummer",
         "momsregnr",
+        "taxid",  # Odoo's "Tax ID": DK12345674
         # SuperOffice's "Org.nr.", a Danish installation's CVR number
         "orgnr",
         "orgno",
@@ -338,6 +346,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "kategori",
         "category",
         "segment",
+        "companytype",  # Odoo's "Company Type": Company or Individual
         # yes/no columns: whether the customer is a private person (:func:`person_flag`)
         "erperson",
         "isperson",
@@ -345,6 +354,10 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "isprivate",
         "privatperson",
         "privatkunde",
+        "iscompany",
+        "isacompany",
+        "ervirksomhed",
+        "erfirma",
     ),
     "date_of_birth": ("dateofbirth", "birthdate", "fødselsdato", "foedselsdato", "dob", "birthday"),
     "person_id": (
@@ -447,6 +460,7 @@ _ADDRESS_KIND_RANK: Final = {
     "visiting": 2,
     "visit": 2,
     "leverings": 3,
+    "levering": 3,
     "delivery": 3,
     "shipping": 3,
 }
@@ -495,18 +509,22 @@ def organisations_named(mapping: Mapping[str, str]) -> str | None:
     return None
 
 
-# A type column whose values are a yes or a no: whether the customer is a private person
-# (Dinero's "Er person" = true/false, an ERP's "Privatkunde" = Ja/Nej).
-_PERSON_FLAG_HEADERS: Final = frozenset(
-    {"erperson", "isperson", "erprivat", "isprivate", "privatperson", "privatkunde"}
-)
+# A type column whose values are a yes or a no, and the type a yes says: whether the customer is
+# a private person (Dinero's "Er person" = true/false, an ERP's "Privatkunde" = Ja/Nej) or a
+# company (Odoo's "Is a Company" = True/False).
+_FLAG_HEADERS: Final = {
+    **dict.fromkeys(
+        ("erperson", "isperson", "erprivat", "isprivate", "privatperson", "privatkunde"), "person"
+    ),
+    **dict.fromkeys(("iscompany", "isacompany", "ervirksomhed", "erfirma"), "company"),
+}
 
 
-def person_flag(mapping: Mapping[str, str]) -> bool:
-    """Whether the customer-type column is a yes/no column (:data:`_PERSON_FLAG_HEADERS`):
-    a yes says person, a no says organisation."""
+def type_flag(mapping: Mapping[str, str]) -> str | None:
+    """The type a yes says where the customer-type column is a yes/no column
+    (:data:`_FLAG_HEADERS`), a no saying the other (``person`` or ``company``); else None."""
     column = mapping.get("customer_type")
-    return column is not None and fold_header(column) in _PERSON_FLAG_HEADERS
+    return None if column is None else _FLAG_HEADERS.get(fold_header(column))
 
 
 def _field_of(column: str) -> str | None:
@@ -523,12 +541,20 @@ def _field_of(column: str) -> str | None:
     return field
 
 
+# A kind of address written into a part's header (Salesforce's and Zoho's "Billing Street",
+# "Shipping Code").
+_KIND_IN_HEADER: Final = re.compile(r"billing|invoice|mailing|shipping|delivery|faktura|levering")
+
+
 def _address_kind(column: str) -> int | None:
     """The rank (:data:`_ADDRESS_KIND_RANK`) of the kind of address ``column`` is a part of, or
     None for a column that is no part of one."""
     prefixed = _ENTITY_PREFIX.fullmatch(column)
-    part = _ADDRESS_PART.fullmatch(prefixed["field"] if prefixed else column)
-    return None if part is None else _ADDRESS_KIND_RANK[(part["kind"] or "").lower()]
+    column = prefixed["field"] if prefixed else column
+    if (part := _ADDRESS_PART.fullmatch(column)) is not None:
+        return _ADDRESS_KIND_RANK[(part["kind"] or "").lower()]
+    kind = _KIND_IN_HEADER.match(fold_header(column))
+    return None if kind is None else _ADDRESS_KIND_RANK[kind[0]]
 
 
 def auto_map(columns: Sequence[str]) -> dict[str, str]:

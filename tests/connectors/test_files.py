@@ -400,6 +400,7 @@ def test_a_company_lists_name_column_says_every_row_is_an_organisation(
         ("Er person", ["true", "False", ""], ["person", "company", None]),  # Dinero
         ("Privatkunde", ["Ja", "nej", "Privat"], ["person", "company", "Privat"]),
         ("IsPerson", ["1", "0", "x"], ["person", "company", "person"]),
+        ("Is a Company", ["True", "False", "Company"], ["company", "person", "Company"]),  # Odoo
         ("Kundetype", ["Ja", "Erhverv", "Nej"], ["Ja", "Erhverv", "Nej"]),  # a type, not a flag
     ],
 )
@@ -444,6 +445,23 @@ def test_one_kind_of_address_is_read_whole() -> None:
     assert (english["street"], english["city"]) == (
         "Billing address - Street",
         "Billing address - City",
+    )
+
+
+def test_zoho_and_odoo_headers_are_known() -> None:
+    from datavask.connectors.mapping import auto_map
+
+    zoho = auto_map(
+        ["Account Name", "Shipping Street", "Shipping Code", "Billing Street", "Billing City",
+         "Billing Code", "Billing Country", "VAT Number"]
+    )  # fmt: skip
+    # the billing address, though the delivery address's columns stand first
+    assert (zoho["street"], zoho["postal_code"]) == ("Billing Street", "Billing Code")
+    odoo = auto_map(["Name", "Company Type", "Street", "Street2", "Zip", "Tax ID"])
+    assert (odoo["customer_type"], odoo["postal_code"], odoo["cvr"]) == (
+        "Company Type",
+        "Zip",
+        "Tax ID",
     )
 
 
