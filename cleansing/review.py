@@ -122,7 +122,9 @@ _LEVEL_WORDS: Final = {
     "jaro-winkler >= 0.92": "very alike",
     "one edit": "one character apart",
     "two of year, month, day": "two of year, month and day agree, or day and month swapped",
-    "initial or first given name": "an initial or the first given name agrees",
+    "initial, first given name or nickname": (
+        "an initial or the first given name agrees, or one is a nickname (Bill, William)"
+    ),
 }
 _FIELD_WORDS: Final = {
     "name": "Name",

@@ -68,6 +68,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final
 
 import numpy as np
@@ -76,6 +77,7 @@ from rapidfuzz import distance, fuzz, process
 
 from datavask.cleansing.matching.blocking import loose_postal_code
 from datavask.cleansing.matching.threads import in_order
+from datavask.cleansing.reference import load_reference
 
 NULL_LEVEL: Final = -1
 
@@ -113,7 +115,7 @@ COMPARISONS: Final[dict[str, Comparison]] = {
             (
                 "different",
                 "jaro-winkler >= 0.80",
-                "initial or first given name",
+                "initial, first given name or nickname",
                 "jaro-winkler >= 0.92",
                 "exact",
             ),
@@ -650,7 +652,10 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     asks = ((sim < 0.92) & (fl != fr)).fill_null(False)
     initial = pl.Series(np.zeros(len(pv), dtype=bool))
     if asks.any():
-        initial = initial.scatter(asks.arg_true(), _initial(fl.filter(asks), fr.filter(asks)))
+        asked_l, asked_r = fl.filter(asks), fr.filter(asks)
+        initial = initial.scatter(
+            asks.arg_true(), _initial(asked_l, asked_r) | _nicknames(asked_l, asked_r)
+        )
     expr = (
         pl.when(sim.is_null())
         .then(NULL_LEVEL)
@@ -678,6 +683,34 @@ def _initial(fl: pl.Series, fr: pl.Series) -> pl.Series:
         | ((first_r.str.len_chars() == 1) & (fl.str.slice(0, 1) == first_r))
         | (first_l == first_r)
     ).fill_null(False)
+
+
+@cache
+def _nickname_groups() -> pl.DataFrame:
+    """Each given name of ``data/reference/given_name_nicknames.csv`` with the names it is a
+    nickname of, and each name with itself: ``bill`` → ``william``, ``william`` → ``william``."""
+    table = load_reference("given_name_nicknames")
+    return pl.concat(
+        [table.select(word="name", group="name"), table.select(word="nickname", group="name")]
+    ).unique()
+
+
+def _nicknames(fl: pl.Series, fr: pl.Series) -> pl.Series:
+    """Whether the first words of two first names are one name's nicknames, or the name and its
+    nickname (``bill`` / ``william``, ``bill`` / ``will``, ``harry`` / ``henry``)."""
+    first = pl.DataFrame(
+        {
+            "l": fl.str.split(" ").list.first().str.strip_chars("."),
+            "r": fr.str.split(" ").list.first().str.strip_chars("."),
+        }
+    ).with_row_index("_pair")
+    groups = _nickname_groups()
+    left = first.select("_pair", "l").join(groups, left_on="l", right_on="word")
+    right = first.select("_pair", "r").join(groups, left_on="r", right_on="word")
+    found = left.join(right, on=["_pair", "group"], how="semi")["_pair"].unique().to_numpy()
+    alike = np.zeros(len(fl), dtype=bool)
+    alike[found] = True
+    return pl.Series(alike)
 
 
 def _last_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:

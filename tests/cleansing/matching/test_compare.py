@@ -53,6 +53,10 @@ def test_company_name_levels(a: str, b: str, label: str) -> None:
     assert _label("name", _company(a), _company(b)) == label
 
 
+# The first-name level of an initial, the first given name or a nickname.
+ALIKE = "initial, first given name or nickname"
+
+
 def _person(first: str | None, last: str | None) -> dict[str, Any]:
     return {"customer_type": "person", "first_name_key": first, "last_name_key": last}
 
@@ -62,17 +66,22 @@ def _person(first: str | None, last: str | None) -> dict[str, Any]:
     [
         (("jens", "hansen"), ("jens", "hansen"), "exact", "exact"),
         (("jens", "hansen"), ("hansen", "jens"), "exact", "exact"),  # swapped fields
-        (("j", "hansen"), ("jens", "hansen"), "initial or first given name", "exact"),
-        (("j.", "hansen"), ("jens", "hansen"), "initial or first given name", "exact"),
-        (("jens peter", "hansen"), ("jens", "hansen"), "initial or first given name", "exact"),
+        (("j", "hansen"), ("jens", "hansen"), ALIKE, "exact"),
+        (("j.", "hansen"), ("jens", "hansen"), ALIKE, "exact"),
+        (("jens peter", "hansen"), ("jens", "hansen"), ALIKE, "exact"),
         (("jens", "hansen"), ("jenns", "hansn"), "jaro-winkler >= 0.92", "jaro-winkler >= 0.92"),
         (("jens", "hansen"), ("anne", "hansen"), "different", "exact"),
+        # a nickname, or two of one name (data/reference/given_name_nicknames.csv)
+        (("bill", "smith"), ("william", "smith"), ALIKE, "exact"),
+        (("bill", "smith"), ("will", "smith"), ALIKE, "exact"),
+        (("harry", "hoare"), ("henry", "hoare"), ALIKE, "exact"),
+        (("bill", "smith"), ("george", "smith"), "different", "exact"),
         (("jens", None), ("jens", "hansen"), "exact", "missing"),
         # The same words split another way, or all in one field: the same name.
         (("jens peter", "hansen"), ("jens", "peter hansen"), "exact", "exact"),
         (("peter", "jens hansen"), ("hansen", "jens peter"), "exact", "exact"),
         ((None, "jens hansen"), ("jens", "hansen"), "missing", "exact"),
-        (("jens peter", "hansen"), ("jens", "hansen"), "initial or first given name", "exact"),
+        (("jens peter", "hansen"), ("jens", "hansen"), ALIKE, "exact"),
     ],
 )
 def test_person_name_levels(a: tuple[str, str], b: tuple[str, str], first: str, last: str) -> None:
