@@ -225,6 +225,8 @@ def _with_numbers(records: pl.DataFrame) -> pl.DataFrame:
     )
     digits = [
         whole_number(_text(records, raw(field)))
+        # the international form's trunk "(0)" (``+45 (0) 20 30 40 50``) is no digit of it
+        .str.replace_all(r"\(\s*0\s*\)", "")
         .str.replace_all(r"\D", "")
         .str.replace(r"^00", "")
         .str.strip_chars_start("0")

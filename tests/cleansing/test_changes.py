@@ -254,6 +254,20 @@ def test_each_phone_column_gets_its_own_number() -> None:
     ]
 
 
+def test_a_number_written_with_its_trunk_zero_gets_its_number() -> None:
+    """``+45 (0) 20 30 40 50`` is read as +4520304050; its digits with the ``(0)`` (45020…)
+    matched no number, and the cell went back to the CRM as it was."""
+    records = frame(
+        raw_phone=["+45 (0) 20 30 40 50", "+44 (0)20 7946 0958"],
+        phone_e164=["+4520304050", "+442079460958"],
+        phone_numbers=[["+4520304050"], ["+442079460958"]],
+    )
+    assert [(f, after) for _, f, _, after, _ in changes_of(records)] == [
+        ("phone", "+4520304050"),
+        ("phone", "+442079460958"),
+    ]
+
+
 def test_email_cvr_and_ean_rules() -> None:
     records = frame(
         raw_email=["Info@Hansen.DK"],
