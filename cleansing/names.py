@@ -456,7 +456,10 @@ def _casing() -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]
 # A word of three or four consonants (``DSV``, ``NKT``, ``KPMG``) is spelt with no name's letters:
 # an abbreviation, kept in capitals when a name typed in them is put into proper case. Not one
 # ending with a dot, nor one :func:`_casing`'s table writes otherwise (``Brdr``, ``Skt``, ``Ltd``).
-_ACRONYM = r"^[BCDFGHJKLMNPQRSTVWXZ][bcdfghjklmnpqrstvwxz]{2,3}$"
+_ACRONYM_WORD = r"[BCDFGHJKLMNPQRSTVWXZ][bcdfghjklmnpqrstvwxz]{2,3}"
+_ACRONYM = rf"^{_ACRONYM_WORD}$"
+# A text with such a word among its words.
+_HOLDS_ACRONYM = rf"(?:^|\s){_ACRONYM_WORD}(?:\s|$)"
 
 
 @cache
@@ -470,7 +473,7 @@ def _acronyms_in_capitals(text: pl.Expr) -> pl.Expr:
     ``DSV A/S``."""
     word = pl.element()
     acronym = word.str.contains(_ACRONYM) & ~word.is_in(_cased_words())
-    maybe = text.str.contains(_ACRONYM.replace("^", r"(?:^|\s)").replace("$", r"(?:\s|$)"))
+    maybe = text.str.contains(_HOLDS_ACRONYM)
     capitals = (
         only_where(maybe, text)
         .str.split(" ")
