@@ -293,6 +293,9 @@ def tf_values(
     return values
 
 
+WEIGHT_DECIMALS = 9
+"""The decimals of a pair's match weight (bits): see :func:`score_pairs`."""
+
 TYPO_SHARE = 0.1
 """A name held at most a tenth as often as a name one keystroke away is taken for that name
 mistyped (see :func:`typo_bases`)."""
@@ -1345,7 +1348,13 @@ def score_pairs(
             correction = _full_name_correction_by_value(frame, by_value, apart=apart)
         frame = frame.with_columns(pl.col("w_last_name") + correction)
     prior = model.prior_odds_bits()
-    total = pl.sum_horizontal(pl.lit(prior), *(pl.col(f"w_{c.name}") for c in model.comparisons))
+    # Rounded to a billionth of a bit: the model's parameters come out of sums whose order the
+    # threads decide, a last-bit difference between two runs. Unrounded, two pairs whose weights
+    # are the same in theory (one person written 90 times) sorted either way round, the clusters
+    # were joined in another order, and a rerun, or the Dask engine, split her otherwise.
+    total = pl.sum_horizontal(
+        pl.lit(prior), *(pl.col(f"w_{c.name}") for c in model.comparisons)
+    ).round(WEIGHT_DECIMALS)
     return (
         frame.drop(
             c
