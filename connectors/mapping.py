@@ -347,7 +347,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "category",
         "segment",
         "companytype",  # Odoo's "Company Type": Company or Individual
-        # yes/no columns: whether the customer is a private person (:func:`person_flag`)
+        # yes/no columns: whether the customer is a private person or a company (:func:`type_flag`)
         "erperson",
         "isperson",
         "erprivat",
@@ -431,39 +431,28 @@ _ENTITY_PREFIX: Final = re.compile(
 )
 
 
-# A part of an address named after it, as Pipedrive's exports do ("Organization - Address -
-# ZIP/Postal code" beside "Organization - Address", the whole line as typed), or after the kind
-# of address it is part of, as SuperOffice's do ("Postadresse - Postnummer" beside "Gadeadresse -
-# Postnummer").
-_ADDRESS_PART: Final = re.compile(
-    r"\s*(?P<kind>billing|invoice|fakturerings|faktura|postal|post|mailing|gade|street|besøgs|"
-    r"besoegs|visiting|visit|leverings|delivery|shipping)?\s*(?:address|adresse)\s*[-–:]\s*"
-    r"(?P<field>.+)",
-    re.IGNORECASE,
-)
 # Of a file's kinds of address, the one to invoice to is read (lowest first): a billing address,
 # then the postal, then the street or visiting address, then a delivery address. The others are
 # carried through untouched.
 _ADDRESS_KIND_RANK: Final = {
-    "billing": 0,
-    "invoice": 0,
-    "faktura": 0,
-    "fakturerings": 0,
-    "postal": 1,
-    "post": 1,
-    "mailing": 1,
-    "": 1,
-    "gade": 2,
-    "street": 2,
-    "besøgs": 2,
-    "besoegs": 2,
-    "visiting": 2,
-    "visit": 2,
-    "leverings": 3,
-    "levering": 3,
-    "delivery": 3,
-    "shipping": 3,
+    **dict.fromkeys(("billing", "invoice", "faktura", "fakturerings"), 0),
+    **dict.fromkeys(("postal", "post", "mailing", ""), 1),
+    **dict.fromkeys(("gade", "street", "besøgs", "besoegs", "visiting", "visit"), 2),
+    **dict.fromkeys(("leverings", "levering", "delivery", "shipping"), 3),
 }
+# A part of an address named after it, as Pipedrive's exports do ("Organization - Address -
+# ZIP/Postal code" beside "Organization - Address", the whole line as typed), or after the kind
+# of address it is part of, as SuperOffice's do ("Postadresse - Postnummer" beside "Gadeadresse -
+# Postnummer"). The longer kinds are tried first ("postal" before "post").
+_ADDRESS_PART: Final = re.compile(
+    r"\s*(?P<kind>"
+    + "|".join(sorted(filter(None, _ADDRESS_KIND_RANK), key=len, reverse=True))
+    + r")?\s*(?:address|adresse)\s*[-–:]\s*(?P<field>.+)",
+    re.IGNORECASE,
+)
+# The kinds a plain header starts with (Salesforce's and Zoho's "Billing Street", "Shipping
+# Code"): not "post", "gade" or "street", which start fields' own names (Postnr, Gadenavn).
+_KIND_IN_HEADER: Final = re.compile("billing|invoice|mailing|shipping|delivery|faktura|levering")
 # A part's own names that are no field's synonym elsewhere ("Sted": a place, in an address its
 # town).
 _ADDRESS_PART_NAMES: Final = {"sted": "city", "adresse": "address", "address": "address"}
@@ -539,11 +528,6 @@ def _field_of(column: str) -> str | None:
         field = _LOOKUP.get(folded, _ADDRESS_PART_NAMES.get(folded))
         field = field if field in _ADDRESS_FIELDS else None
     return field
-
-
-# A kind of address written into a part's header (Salesforce's and Zoho's "Billing Street",
-# "Shipping Code").
-_KIND_IN_HEADER: Final = re.compile(r"billing|invoice|mailing|shipping|delivery|faktura|levering")
 
 
 def _address_kind(column: str) -> int | None:
