@@ -433,6 +433,11 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         noted = (noted_cvr(t(records, raw("name"))) == t(records, "cvr")).fill_null(False)
         with_cvr = pl.format("{} (CVR {})", name, t(records, "cvr"))
         name = pl.when(noted & name.is_not_null()).then(with_cvr).otherwise(name)
+    # A contact export's company column (first and last names beside it) stays empty on a
+    # person's row: the name made of the person's own names is no company's ("Company Name" got
+    # "Mette Holm", and the CRM a company of that name).
+    if in_input["first_name"] or in_input["last_name"]:
+        name = pl.when(has["name"]).then(name)
     name, name_2 = _name_lines(records, name) if in_input["name_2"] else (name, pl.lit(None))
     # emptied ("") where what it held is now on the first line, or the next run reads it twice
     second_shaped = (

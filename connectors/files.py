@@ -1014,6 +1014,12 @@ def canonical_columns(
     schema = table.schema
     read = {*mapping.values(), *(c for three in parts.values() for c in three)}
     text = {c: _as_text(c, schema[c]).str.strip_chars() for c in read}
+    # A spreadsheet's text mark before a number (Shopify's "'9000", "'+4598123456") is no part of
+    # it; an id is kept as written, for the re-import to find its record by.
+    text = {
+        c: value if c == mapping.get("record_id") else value.str.replace(r"^'([+\d])", "${1}")
+        for c, value in text.items()
+    }
     # A company list's name column ("Company name", "Organization - Name") says what a type
     # column would: every row is an organisation (the type stage's "the source says company").
     organisations = organisations_named(mapping) is not None

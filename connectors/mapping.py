@@ -80,6 +80,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "kontaktnavn",
         "debitornavn",
         "navn1",
+        "defaultaddresscompany",  # Shopify's B2B customer: the company on the address
     ),
     # the second line of a name: Business Central's and Navision's "Navn 2" / "Name 2"
     "name_2": (
@@ -439,6 +440,10 @@ _ADDRESS_KIND_RANK: Final = {
     **dict.fromkeys(("postal", "post", "mailing", ""), 1),
     **dict.fromkeys(("gade", "street", "besøgs", "besoegs", "visiting", "visit"), 2),
     **dict.fromkeys(("leverings", "levering", "delivery", "shipping"), 3),
+    # Shopify's "Default Address …"; Outlook's "Business …", "Home …" and "Other …"
+    **dict.fromkeys(("defaultaddress", "business"), 1),
+    "home": 2,
+    "other": 3,
 }
 # A part of an address named after it, as Pipedrive's exports do ("Organization - Address -
 # ZIP/Postal code" beside "Organization - Address", the whole line as typed), or after the kind
@@ -451,11 +456,26 @@ _ADDRESS_PART: Final = re.compile(
     re.IGNORECASE,
 )
 # The kinds a plain header starts with (Salesforce's and Zoho's "Billing Street", "Shipping
-# Code"): not "post", "gade" or "street", which start fields' own names (Postnr, Gadenavn).
-_KIND_IN_HEADER: Final = re.compile("billing|invoice|mailing|shipping|delivery|faktura|levering")
+# Code", Shopify's "Default Address City", Outlook's "Business Postal Code"), matched in the
+# folded header: not "post", "gade" or "street", which start fields' own names (Postnr,
+# Gadenavn).
+_KIND_IN_HEADER: Final = re.compile(
+    "billing|invoice|mailing|shipping|delivery|faktura|levering|defaultaddress|business|home|other"
+)
+# Google Contacts' numbered columns ("Address 1 - Street", "E-mail 1 - Value", "Phone 1 -
+# Value"): the first of each is read, the part after it naming the field.
+_NUMBERED: Final = re.compile(
+    r"\s*(?P<what>e-?mail|phone|address)\s*1\s*-\s*(?P<part>.+)", re.IGNORECASE
+)
+_NUMBERED_VALUE: Final = {"email": "email", "e-mail": "email", "phone": "phone"}
 # A part's own names that are no field's synonym elsewhere ("Sted": a place, in an address its
 # town).
-_ADDRESS_PART_NAMES: Final = {"sted": "city", "adresse": "address", "address": "address"}
+_ADDRESS_PART_NAMES: Final = {
+    "sted": "city",
+    "adresse": "address",
+    "address": "address",
+    "extendedaddress": "address_2",  # Google Contacts
+}
 _ADDRESS_FIELDS: Final = frozenset(
     {"address", "address_2", "address_3", "street", "house_number", "floor", "door", "postal_code",
      "city", "country"}
@@ -524,10 +544,23 @@ def _field_of(column: str) -> str | None:
         column = prefixed["field"]
         field = _LOOKUP.get(fold_header(column))
     if field is None and (part := _ADDRESS_PART.fullmatch(column)):
-        folded = fold_header(part["field"])
-        field = _LOOKUP.get(folded, _ADDRESS_PART_NAMES.get(folded))
-        field = field if field in _ADDRESS_FIELDS else None
+        field = _address_part(part["field"])
+    if field is None and (numbered := _NUMBERED.fullmatch(column)):
+        what = numbered["what"].lower()
+        if what == "address":
+            field = _address_part(numbered["part"])
+        elif fold_header(numbered["part"]) == "value":
+            field = _NUMBERED_VALUE[what]
+    if field is None and (kind := _KIND_IN_HEADER.match(fold_header(column))):
+        field = _address_part(fold_header(column)[kind.end() :])
     return field
+
+
+def _address_part(part: str) -> str | None:
+    """The address field a part's name (``Postnummer``, ``Sted``, ``Street``) names, or None."""
+    folded = fold_header(part)
+    field = _LOOKUP.get(folded, _ADDRESS_PART_NAMES.get(folded))
+    return field if field in _ADDRESS_FIELDS else None
 
 
 def _address_kind(column: str) -> int | None:
@@ -573,11 +606,14 @@ def auto_map(columns: Sequence[str]) -> dict[str, str]:
             if fold_header(column) in ("debitor", "debtor"):
                 mapping["record_id"] = column
                 break
-    # A lone second phone column ("Telefon 2", "Mobil") is the mobile number when nothing else is.
+    # A lone second phone column ("Telefon 2", Shopify's "Default Address Phone") is the mobile
+    # number when nothing else is.
     if "phone" in mapping and "mobile" not in mapping:
         for column in columns:
             folded = fold_header(column)
-            if column != mapping["phone"] and re.fullmatch(r"(telefon|phone|tlf)2", folded):
+            if column != mapping["phone"] and re.fullmatch(
+                r"(telefon|phone|tlf)2|defaultaddressphone", folded
+            ):
                 mapping["mobile"] = column
                 break
     return mapping

@@ -465,6 +465,66 @@ def test_zoho_and_odoo_headers_are_known() -> None:
     )
 
 
+def test_shopify_google_and_outlook_headers_are_known() -> None:
+    from datavask.connectors.mapping import auto_map
+
+    shopify = auto_map(
+        ["Customer ID", "First Name", "Last Name", "Email", "Default Address Company",
+         "Default Address Address1", "Default Address Address2", "Default Address City",
+         "Default Address Province Code", "Default Address Country Code", "Default Address Zip",
+         "Default Address Phone", "Phone"]
+    )  # fmt: skip
+    assert {f: shopify.get(f) for f in ("name", "address", "address_2", "postal_code")} == {
+        "name": "Default Address Company",  # a B2B customer's company
+        "address": "Default Address Address1",
+        "address_2": "Default Address Address2",
+        "postal_code": "Default Address Zip",
+    }
+    assert (shopify["country"], shopify["phone"], shopify["mobile"]) == (
+        "Default Address Country Code",
+        "Phone",
+        "Default Address Phone",
+    )
+    google = auto_map(
+        ["Name", "Given Name", "Family Name", "Organization 1 - Name", "E-mail 1 - Value",
+         "E-mail 2 - Value", "Phone 1 - Value", "Address 1 - Formatted", "Address 1 - Street",
+         "Address 1 - Extended Address", "Address 1 - Postal Code", "Address 2 - Street"]
+    )  # fmt: skip
+    assert {f: google.get(f) for f in ("email", "phone", "street", "address_2", "address")} == {
+        "email": "E-mail 1 - Value",
+        "phone": "Phone 1 - Value",
+        "street": "Address 1 - Street",
+        "address_2": "Address 1 - Extended Address",
+        "address": None,  # the formatted address is carried through as it is
+    }
+    assert "Organization 1 - Name" not in google.values()  # a person's employer
+    # Outlook: the business address, though the home address's columns stand first
+    outlook = auto_map(
+        ["First Name", "Last Name", "Company", "Home Street", "Home City", "Business Street",
+         "Business City", "Business Postal Code", "Business Country/Region"]
+    )  # fmt: skip
+    assert (outlook["street"], outlook["city"], outlook["postal_code"]) == (
+        "Business Street",
+        "Business City",
+        "Business Postal Code",
+    )
+
+
+def test_a_spreadsheets_text_mark_before_a_number_is_no_part_of_it(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "Customer ID,Name,Zip,Phone\n'7001,Mette Holm,'9000,'+4598123456\n", encoding="utf-8"
+    )
+    frame, _ = read_input(path)
+    row = frame.row(0, named=True)
+    assert (row["record_id"], row["raw_postal_code"], row["raw_phone"]) == (
+        "'7001",  # an id as written: the re-import finds its record by it
+        "9000",
+        "+4598123456",
+    )
+    assert row["src_Zip"] == "'9000"
+
+
 def test_only_an_address_part_is_read_after_address() -> None:
     from datavask.connectors.mapping import auto_map
 

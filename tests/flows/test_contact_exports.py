@@ -104,3 +104,19 @@ def test_the_pairs_show_the_contact_persons_compared(run: tuple[Path, dict[str, 
     # a vetoed pair that reached pairs.parquet names its veto
     vetoed = pairs.filter(pl.col("hard_rule") == "different_contacts")
     assert (vetoed["decision"] == "non-match").all()
+
+
+def test_a_persons_empty_company_cell_stays_empty(tmp_path: Path) -> None:
+    """A contact export's company column beside first and last names: a private person's row
+    left it empty, and it went back to the CRM holding the person's own name (a company called
+    "Mette Holm")."""
+    source = tmp_path / "contacts.csv"
+    source.write_text(
+        "First Name,Last Name,Company Name,Phone\n"
+        "Mette,Holm,,98123456\n"
+        "Lars,Berg,BERG DESIGN APS,20304050\n",
+        encoding="utf-8",
+    )
+    out = cleansed(source, tmp_path / "out")
+    update = pl.read_csv(out / "reimport" / "customers_update.csv", infer_schema_length=0)
+    assert update["Company Name"].to_list() == [None, "Berg Design ApS"]
