@@ -81,6 +81,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "debitornavn",
         "navn1",
         "defaultaddresscompany",  # Shopify's B2B customer: the company on the address
+        "billingcompany",  # WooCommerce's
     ),
     # the second line of a name: Business Central's and Navision's "Navn 2" / "Name 2"
     "name_2": (
@@ -237,6 +238,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "arbejdstelefon",
         "phoneno",
         "mainphone",  # Dynamics 365's accounts
+        "billingphone",  # WooCommerce's
         # Pipedrive's kinds of number after the field ("Person - Phone - Work")
         "phonework",
         "phonehome",

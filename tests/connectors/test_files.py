@@ -510,6 +510,21 @@ def test_shopify_google_and_outlook_headers_are_known() -> None:
     )
 
 
+def test_woocommerce_headers_are_known() -> None:
+    from datavask.connectors.mapping import auto_map
+
+    woo = auto_map(
+        ["ID", "Email", "First Name", "Last Name", "Billing Company", "Billing Address 1",
+         "Billing Postcode", "Billing Phone", "Shipping Company", "Shipping Address 1"]
+    )  # fmt: skip
+    assert {f: woo[f] for f in ("name", "address", "postal_code", "phone")} == {
+        "name": "Billing Company",
+        "address": "Billing Address 1",
+        "postal_code": "Billing Postcode",
+        "phone": "Billing Phone",
+    }
+
+
 def test_a_spreadsheets_text_mark_before_a_number_is_no_part_of_it(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text(
