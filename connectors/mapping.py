@@ -281,6 +281,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "cvrnummer",
         "cvrno",
         "corporateidentificationnumber",
+        "corporateidentificationno",  # e-conomic's English export
         "vatnumber",
         "vatno",
         "vat",

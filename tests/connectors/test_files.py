@@ -517,6 +517,9 @@ def test_woocommerce_headers_are_known() -> None:
         ["ID", "Email", "First Name", "Last Name", "Billing Company", "Billing Address 1",
          "Billing Postcode", "Billing Phone", "Shipping Company", "Shipping Address 1"]
     )  # fmt: skip
+    assert auto_map(["Customer no.", "Name", "Corporate Identification No."])["cvr"] == (
+        "Corporate Identification No."  # e-conomic's English export
+    )
     assert {f: woo[f] for f in ("name", "address", "postal_code", "phone")} == {
         "name": "Billing Company",
         "address": "Billing Address 1",
