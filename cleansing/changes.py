@@ -433,6 +433,15 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         noted = (noted_cvr(t(records, raw("name"))) == t(records, "cvr")).fill_null(False)
         with_cvr = pl.format("{} (CVR {})", name, t(records, "cvr"))
         name = pl.when(noted & name.is_not_null()).then(with_cvr).otherwise(name)
+    # A person's name written last name first (``Hansen, Jens``, as many ERPs sort them) goes
+    # back that way: the CRM's order is its own, and only the spelling is cleaned.
+    first, last = t(records, "first_name"), t(records, "last_name")
+    last_first = (
+        t(records, raw("name")).str.contains(r"^[\p{L}'’.\- ]+,[\p{L}'’.\- ]+$")
+        & (t(records, "customer_type") == "person")
+        & (name == pl.concat_str(first, last, separator=" "))
+    ).fill_null(False)
+    name = pl.when(last_first).then(pl.concat_str(last, first, separator=", ")).otherwise(name)
     # A contact export's company column (first and last names beside it) stays empty on a
     # person's row: the name made of the person's own names is no company's ("Company Name" got
     # "Mette Holm", and the CRM a company of that name).

@@ -242,6 +242,7 @@ STAGES: Final[dict[str, Stage]] = {
               if f not in ("name_2", "address", "address_2", "address_3", "phone", "mobile")),
             "legal_form", "co_name", "po_box", "address_extra", "phone_e164",
             "country",  # a foreign line written number first goes back number first
+            "customer_type",  # a person's name written last name first goes back so
         ),
     ),
     "blacklist_file": Stage(

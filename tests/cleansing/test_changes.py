@@ -44,6 +44,19 @@ def test_whitespace_only_difference_is_not_a_change() -> None:
     assert changes_of(records) == []
 
 
+def test_a_person_written_last_name_first_goes_back_so() -> None:
+    """``Hansen, Jens`` (an ERP sorting its customers by last name) keeps its order; only the
+    spelling is cleaned. A company's comma is no such order."""
+    records = frame(
+        raw_name=["HANSEN, JENS", "Holm, Mette Louise", "Jensen & Co, Tømrerfirma"],
+        name=["Jens Hansen", "Mette Louise Holm", "Jensen & Co, Tømrerfirma"],
+        first_name=["Jens", "Mette Louise", None],
+        last_name=["Hansen", "Holm", None],
+        customer_type=["person", "person", "company"],
+    )
+    assert changes_of(records) == [("1", "name", "HANSEN, JENS", "Hansen, Jens", "name_case")]
+
+
 def test_null_cleaned_value_keeps_the_original() -> None:
     records = frame(
         raw_phone=["12 34"],
