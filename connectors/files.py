@@ -1015,9 +1015,11 @@ def canonical_columns(
     read = {*mapping.values(), *(c for three in parts.values() for c in three)}
     text = {c: _as_text(c, schema[c]).str.strip_chars() for c in read}
     # A spreadsheet's text mark before a number (Shopify's "'9000", "'+4598123456") is no part of
-    # it; an id is kept as written, for the re-import to find its record by.
+    # it. Only the number fields are looked at; an id is kept as written, for the re-import to
+    # find its record by.
+    marked = {mapping[f] for f in _NUMBER_FIELDS if f in mapping} - {mapping.get("record_id")}
     text = {
-        c: value if c == mapping.get("record_id") else value.str.replace(r"^'([+\d])", "${1}")
+        c: value.str.replace(r"^'([+\d])", "${1}") if c in marked else value
         for c, value in text.items()
     }
     # A company list's name column ("Company name", "Organization - Name") says what a type
@@ -1050,6 +1052,9 @@ def canonical_columns(
     frame = table.select(pl.col("source_row"), problem, *raw, *src)
     return _composed(frame, [f"{RAW_PREFIX}{f}" for f in CANONICAL_FIELDS if f in mapping])
 
+
+# The fields whose values are numbers a spreadsheet may have marked as text (``'9000``).
+_NUMBER_FIELDS: Final = ("postal_code", "phone", "mobile", "cvr", "ean", "house_number")
 
 _YES: Final = ("true", "ja", "yes", "j", "y", "1", "x", "sand")
 _NO: Final = ("false", "nej", "no", "n", "0", "falsk")
