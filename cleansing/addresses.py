@@ -409,11 +409,11 @@ def _without_own_code(line: pl.Expr) -> pl.Expr:
     return pl.when(before.str.contains(r"\p{L}.*[,\s]$")).then(before.str.strip_chars(" ,"))
 
 
-def _written_code(value: pl.Expr) -> pl.Expr:
+def _written_code(value: pl.Expr, parts: pl.Expr) -> pl.Expr:
     """A postal code cell's code as written: without the city a combined cell holds after it
     (C5's ``Postnr/By``: ``SE-111 43 Stockholm`` → ``SE-111 43``), and whole where what follows
-    the digits is no town (the Dutch ``1012 LG``)."""
-    parts = value.str.extract_groups(_POSTAL_CODE_VALUE)
+    the digits is no town (the Dutch ``1012 LG``). ``parts``: the cell read by
+    :data:`_POSTAL_CODE_VALUE`."""
     town = parts.struct.field("city").str.contains(r"\p{L}{3}").fill_null(False)
     code = pl.concat_str(
         (parts.struct.field("prefix") + "-").fill_null(""), parts.struct.field("digits")
@@ -1051,17 +1051,15 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         raw["city"] = pl.select(pl.when(~combined).then(raw["city"])).to_series()
 
     # Postal code, country, city and the structured parts repeat: read each distinct value once.
-    def postal_part(name: str) -> Callable[[pl.Expr], pl.Expr]:
-        return lambda value: value.str.extract_groups(_POSTAL_CODE_VALUE).struct.field(name)
-
+    read = pl.col("parts")
     postal = per_distinct(
         raw["postal_code"],
         {
-            "digits": lambda value: postal_part("digits")(value).str.replace_all(
-                " ", "", literal=True
-            ),
-            "prefix": postal_part("prefix"),
-            "city": postal_part("city"),
+            "parts": lambda value: value.str.extract_groups(_POSTAL_CODE_VALUE),
+            "digits": lambda _: read.struct.field("digits").str.replace_all(" ", "", literal=True),
+            "prefix": lambda _: read.struct.field("prefix"),
+            "city": lambda _: read.struct.field("city"),
+            "written": lambda value: _written_code(value, read),
         },
     )
     given_number = per_distinct(
@@ -1123,9 +1121,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         _code_unreadable=(raw["postal_code"].str.contains(r"\S") & digits.is_null()).fill_null(
             False
         ),
-        _written_code=per_distinct(raw["postal_code"], {"code": _written_code})[
-            "code"
-        ].str.to_uppercase(),
+        _written_code=postal["written"].str.to_uppercase(),
         _country_prefix=postal["prefix"],
         _raw_country=per_distinct(raw["country"], {"clean": _clean})["clean"],
         _typed_city=pl.coalesce(
