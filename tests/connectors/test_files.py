@@ -448,84 +448,89 @@ def test_one_kind_of_address_is_read_whole() -> None:
     )
 
 
-def test_zoho_and_odoo_headers_are_known() -> None:
+@pytest.mark.parametrize(
+    ("columns", "read", "unread"),
+    [
+        pytest.param(
+            ["Account Name", "Shipping Street", "Shipping Code", "Billing Street", "Billing City",
+             "Billing Code", "Billing Country", "VAT Number"],
+            # the billing address, though the delivery address's columns stand first
+            {"street": "Billing Street", "postal_code": "Billing Code"},
+            (),
+            id="zoho",
+        ),
+        pytest.param(
+            ["Name", "Company Type", "Street", "Street2", "Zip", "Tax ID"],
+            {"customer_type": "Company Type", "postal_code": "Zip", "cvr": "Tax ID"},
+            (),
+            id="odoo",
+        ),
+        pytest.param(
+            ["Customer ID", "First Name", "Last Name", "Email", "Default Address Company",
+             "Default Address Address1", "Default Address Address2", "Default Address City",
+             "Default Address Province Code", "Default Address Country Code",
+             "Default Address Zip", "Default Address Phone", "Phone"],
+            {
+                "name": "Default Address Company",  # a B2B customer's company
+                "address": "Default Address Address1",
+                "address_2": "Default Address Address2",
+                "postal_code": "Default Address Zip",
+                "country": "Default Address Country Code",
+                "phone": "Phone",
+                "mobile": "Default Address Phone",
+            },
+            (),
+            id="shopify",
+        ),
+        pytest.param(
+            ["Name", "Given Name", "Family Name", "Organization 1 - Name", "E-mail 1 - Value",
+             "E-mail 2 - Value", "Phone 1 - Value", "Address 1 - Formatted",
+             "Address 1 - Street", "Address 1 - Extended Address", "Address 1 - Postal Code",
+             "Address 2 - Street"],
+            {
+                "email": "E-mail 1 - Value",
+                "phone": "Phone 1 - Value",
+                "street": "Address 1 - Street",
+                "address_2": "Address 1 - Extended Address",
+                "address": None,  # the formatted address is carried through as it is
+            },
+            ("Organization 1 - Name",),  # a person's employer
+            id="google-contacts",
+        ),
+        pytest.param(
+            ["First Name", "Last Name", "Company", "Home Street", "Home City",
+             "Business Street", "Business City", "Business Postal Code",
+             "Business Country/Region"],
+            # the business address, though the home address's columns stand first
+            {"street": "Business Street", "city": "Business City",
+             "postal_code": "Business Postal Code"},
+            (),
+            id="outlook",
+        ),
+        pytest.param(
+            ["ID", "Email", "First Name", "Last Name", "Billing Company", "Billing Address 1",
+             "Billing Postcode", "Billing Phone", "Shipping Company", "Shipping Address 1"],
+            {"name": "Billing Company", "address": "Billing Address 1",
+             "postal_code": "Billing Postcode", "phone": "Billing Phone"},
+            (),
+            id="woocommerce",
+        ),
+        pytest.param(
+            ["Customer no.", "Name", "Corporate Identification No."],
+            {"cvr": "Corporate Identification No."},
+            (),
+            id="economic-english",
+        ),
+    ],
+)  # fmt: skip
+def test_a_systems_export_headers_are_read(
+    columns: list[str], read: dict[str, str | None], unread: tuple[str, ...]
+) -> None:
     from datavask.connectors.mapping import auto_map
 
-    zoho = auto_map(
-        ["Account Name", "Shipping Street", "Shipping Code", "Billing Street", "Billing City",
-         "Billing Code", "Billing Country", "VAT Number"]
-    )  # fmt: skip
-    # the billing address, though the delivery address's columns stand first
-    assert (zoho["street"], zoho["postal_code"]) == ("Billing Street", "Billing Code")
-    odoo = auto_map(["Name", "Company Type", "Street", "Street2", "Zip", "Tax ID"])
-    assert (odoo["customer_type"], odoo["postal_code"], odoo["cvr"]) == (
-        "Company Type",
-        "Zip",
-        "Tax ID",
-    )
-
-
-def test_shopify_google_and_outlook_headers_are_known() -> None:
-    from datavask.connectors.mapping import auto_map
-
-    shopify = auto_map(
-        ["Customer ID", "First Name", "Last Name", "Email", "Default Address Company",
-         "Default Address Address1", "Default Address Address2", "Default Address City",
-         "Default Address Province Code", "Default Address Country Code", "Default Address Zip",
-         "Default Address Phone", "Phone"]
-    )  # fmt: skip
-    assert {f: shopify.get(f) for f in ("name", "address", "address_2", "postal_code")} == {
-        "name": "Default Address Company",  # a B2B customer's company
-        "address": "Default Address Address1",
-        "address_2": "Default Address Address2",
-        "postal_code": "Default Address Zip",
-    }
-    assert (shopify["country"], shopify["phone"], shopify["mobile"]) == (
-        "Default Address Country Code",
-        "Phone",
-        "Default Address Phone",
-    )
-    google = auto_map(
-        ["Name", "Given Name", "Family Name", "Organization 1 - Name", "E-mail 1 - Value",
-         "E-mail 2 - Value", "Phone 1 - Value", "Address 1 - Formatted", "Address 1 - Street",
-         "Address 1 - Extended Address", "Address 1 - Postal Code", "Address 2 - Street"]
-    )  # fmt: skip
-    assert {f: google.get(f) for f in ("email", "phone", "street", "address_2", "address")} == {
-        "email": "E-mail 1 - Value",
-        "phone": "Phone 1 - Value",
-        "street": "Address 1 - Street",
-        "address_2": "Address 1 - Extended Address",
-        "address": None,  # the formatted address is carried through as it is
-    }
-    assert "Organization 1 - Name" not in google.values()  # a person's employer
-    # Outlook: the business address, though the home address's columns stand first
-    outlook = auto_map(
-        ["First Name", "Last Name", "Company", "Home Street", "Home City", "Business Street",
-         "Business City", "Business Postal Code", "Business Country/Region"]
-    )  # fmt: skip
-    assert (outlook["street"], outlook["city"], outlook["postal_code"]) == (
-        "Business Street",
-        "Business City",
-        "Business Postal Code",
-    )
-
-
-def test_woocommerce_headers_are_known() -> None:
-    from datavask.connectors.mapping import auto_map
-
-    woo = auto_map(
-        ["ID", "Email", "First Name", "Last Name", "Billing Company", "Billing Address 1",
-         "Billing Postcode", "Billing Phone", "Shipping Company", "Shipping Address 1"]
-    )  # fmt: skip
-    assert auto_map(["Customer no.", "Name", "Corporate Identification No."])["cvr"] == (
-        "Corporate Identification No."  # e-conomic's English export
-    )
-    assert {f: woo[f] for f in ("name", "address", "postal_code", "phone")} == {
-        "name": "Billing Company",
-        "address": "Billing Address 1",
-        "postal_code": "Billing Postcode",
-        "phone": "Billing Phone",
-    }
+    mapping = auto_map(columns)
+    assert {field: mapping.get(field) for field in read} == read
+    assert not set(unread) & set(mapping.values())
 
 
 def test_a_spreadsheets_text_mark_before_a_number_is_no_part_of_it(tmp_path: Path) -> None:
