@@ -686,7 +686,8 @@ def _usable_key(key: pl.Expr) -> pl.Expr:
 
 
 # ``Hansen, Jens`` / ``Hansen Møller, Jens Peter``: a family name, a comma, given names.
-_WORD = r"\p{L}[\p{L}'’\-]*\.?"
+# A word, or initials written together (``J.P.``, ``H.C``).
+_WORD = r"(?:(?:\p{Lu}\.){1,3}\p{Lu}\.?|\p{L}[\p{L}'’\-]*\.?)"
 _COMMA_PERSON = rf"^({_WORD}(?: {_WORD})?), ?({_WORD}(?: {_WORD}){{0,2}})$"
 # ``Jens Peter Hansen``: two to four words of letters.
 _PERSON_NAME = rf"^{_WORD}(?: {_WORD}){{1,3}}$"
@@ -1081,7 +1082,9 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         ),
     )
     frame = frame.with_columns(
-        first_name_key=text_key(pl.col("first_name")),
+        # Initials written together are letters of their own: ``J.P.`` → ``j p``, which the
+        # first-name comparison reads as an initial of ``jens peter``.
+        first_name_key=text_key(pl.col("first_name").str.replace_all(r"\.(\p{L})", " $1")),
         last_name_key=text_key(pl.col("last_name")),
         name=pl.when("_estate").then(_estate_name(pl.col("name"))).otherwise(pl.col("name")),
     )

@@ -122,6 +122,36 @@ def test_a_company_and_a_person_record_compare_their_names() -> None:
     assert veto is None
 
 
+# ---------------------------------------------------------------- initials written together
+
+
+@pytest.mark.parametrize("written", ["J.P. Madsen", "J.P Madsen", "Madsen, J.P."])
+def test_initials_written_together_are_a_persons_first_names(written: str) -> None:
+    """``J.P. Madsen`` was no person's name (a word held a dot inside), so the pair with ``Jens
+    Peter Madsen`` at the same address and phone lost both name comparisons and was kept apart."""
+    from tests.cleansing.test_registry import ADDRESS, records
+
+    frame = records(
+        {"name": "Jens Peter Madsen", "phone": "20 30 40 50", **ADDRESS},
+        {"name": written, "phone": "+45 20304050", **ADDRESS},
+    )
+    assert frame["customer_type"].to_list() == ["person", "person"]
+    assert frame["last_name"].to_list() == ["Madsen", "Madsen"]
+    assert frame["first_name_key"].to_list() == ["jens peter", "j p"]
+    levels, veto = _levels_and_veto(frame, ("first_name", "last_name", "address", "phone"))
+    assert levels["first_name"] == 2  # an initial
+    assert levels["last_name"] == COMPARISONS["last_name"].top
+    assert veto is None
+
+
+def test_initials_do_not_make_a_firm_a_person() -> None:
+    out = normalised(
+        ["A.P. Møller - Mærsk A/S", "P.O. Pedersen ApS", "E.ON Danmark", "H.C. Andersen"]
+    )
+    assert out["customer_type"].to_list() == ["company", "company", "company", "person"]
+    assert out["first_name"].to_list() == [None, None, None, "H.C."]
+
+
 # ---------------------------------------------------------------- a moved customer
 
 
