@@ -655,12 +655,41 @@ def _danish_places() -> frozenset[str]:
     return frozenset(table.select(text_key(pl.col("name")))["name"].drop_nulls().to_list())
 
 
+def _names_district(typed: str, district: str) -> bool:
+    """Whether a typed city's key names a district's (``arhus`` / ``aarhus c``)."""
+    from rapidfuzz import fuzz
+
+    return (
+        fuzz.ratio(typed, district) >= CITY_AGREEMENT
+        or typed.startswith(district)
+        or district.startswith(typed)
+    )
+
+
+def typed_district(code: pl.Series, typed_city: pl.Series) -> pl.Series:
+    """Per record: the key of the Danish district of ``code`` where the city typed beside it
+    names that district (``4700`` with ``Næstved`` → ``naestved``); null where no city was typed,
+    it names another place (``4760`` with ``Næstved``, a mistyped code) or the code is no Danish
+    one. Worked out once per distinct code and city."""
+    _, official, _ = _postal_codes()
+    pairs = pl.DataFrame({"code": code, "typed": typed_city})
+    distinct = pairs.drop_nulls().unique()
+    keys = distinct.select(
+        text_key(pl.col("typed")),
+        text_key(pl.col("code").replace_strict(official, default=None, return_dtype=pl.String)),
+    )
+    named = [
+        d if d is not None and t is not None and _names_district(t, d) else None
+        for t, d in keys.iter_rows()
+    ]
+    found = distinct.with_columns(district=pl.Series(named, dtype=pl.String))
+    return pairs.join(found, on=["code", "typed"], how="left", nulls_equal=False)["district"]
+
+
 def _city_agrees(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
     """Per record: the typed city is the Danish district of its 4-digit postal code (``8000
     Aarhus C``, ``8000 Århus``) or at least a Danish district (``8000 Kbh. K``, a typed city the
     postal code overrules); null where there is no typed city or no known Danish code."""
-    from rapidfuzz import fuzz
-
     # Folded once per distinct city and code (a million rows hold a few thousand of each), and
     # without a select on ``located``, which would first copy all of its chunks into one.
     typed = per_distinct(located["_any_city"], {"typed": text_key})["typed"]
@@ -676,11 +705,7 @@ def _city_agrees(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
     distinct = pairs.drop_nulls().unique()
     places = _danish_places()
     scores = [
-        fuzz.ratio(a, b) >= CITY_AGREEMENT
-        or a.startswith(b)
-        or b.startswith(a)
-        or a in places
-        or a.split(" ")[0] in _DANISH_CITY_ABBREVIATIONS
+        _names_district(a, b) or a in places or a.split(" ")[0] in _DANISH_CITY_ABBREVIATIONS
         for a, b in distinct.iter_rows()
     ]
     verdict = distinct.with_columns(agrees=pl.Series(scores, dtype=pl.Boolean))

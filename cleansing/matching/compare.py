@@ -75,6 +75,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import distance, fuzz, process
 
+from datavask.cleansing.addresses import typed_district
 from datavask.cleansing.matching.blocking import loose_postal_code
 from datavask.cleansing.matching.threads import in_order
 from datavask.cleansing.reference import load_reference
@@ -738,8 +739,14 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # Most candidate pairs (found by their names) lie in other regions: only the rest need an
     # edit distance, and only pairs with close postal codes (or one side without one) a street
     # similarity (every level it decides asks for that).
+    # But two codes whose own towns were typed beside them, and differ, are two towns
+    # (``Nygade 1, 4700 Næstved`` / ``Nygade 1, 4760 Vordingborg``).
+    town_l, town_r = pv.both("_typed_district")
+    two_towns = (town_l != town_r).fill_null(False)
     postal_close = (
-        (_edit_distance(*(_where(same_region, side) for side in (pl_, pr))) <= 1) & same_region
+        (_edit_distance(*(_where(same_region, side) for side in (pl_, pr))) <= 1)
+        & same_region
+        & ~two_towns
     ).fill_null(False)
     # A postal code on one side only (an address abroad written without its code on one record)
     # neither confirms nor denies the town: street and number still count, short of a building.
@@ -1164,10 +1171,16 @@ def _phone_values(records: pl.DataFrame) -> list[pl.Expr | pl.Series]:
 
 def _address_values(records: pl.DataFrame) -> list[pl.Expr | pl.Series]:
     """What the address comparison asks of each record: the postal code's region (its first
-    digit, ``_postal_region``) and characters in order (``_postal_sorted``), whether the address
-    is a loose one abroad (``_postal_loose``, :func:`~.blocking.loose_postal_code`), the street
-    without spaces (``_street_closed``) and the house number in lower case (``_number_lower``)."""
+    digit, ``_postal_region``) and characters in order (``_postal_sorted``), the district its
+    typed city confirms (``_typed_district``, :func:`~datavask.cleansing.addresses.typed_district`),
+    whether the address is a loose one abroad (``_postal_loose``,
+    :func:`~.blocking.loose_postal_code`), the street without spaces (``_street_closed``) and the
+    house number in lower case (``_number_lower``)."""
+    danish_code = records.select(
+        pl.when(pl.col("country") == "DK").then(pl.col("postal_code"))
+    ).to_series()
     return [
+        typed_district(danish_code, records.get_column("raw_city")).alias("_typed_district"),
         pl.col("postal_code").str.slice(0, 1).alias("_postal_region"),
         _sorted_characters(records.get_column("postal_code")).alias("_postal_sorted"),
         loose_postal_code(pl.col("country"), pl.col("postal_code")).alias("_postal_loose"),

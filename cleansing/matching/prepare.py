@@ -75,6 +75,7 @@ INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "ean": pl.String(),
     "national_id": pl.String(),
     "raw_address": pl.String(),
+    "raw_city": pl.String(),
     "raw_phone": pl.String(),
     "raw_mobile": pl.String(),
     "raw_name": pl.String(),

@@ -28,6 +28,7 @@ COLUMNS: dict[str, pl.DataType] = {
     "door": pl.String(),
     "postal_code": pl.String(),
     "country": pl.String(),
+    "raw_city": pl.String(),
     "phone_e164": pl.String(),
     "email": pl.String(),
     "cvr": pl.String(),

@@ -202,6 +202,15 @@ def _address(
         # A mistyped postal code in the same region does not move the building.
         (_address("vestergade", "12", "3095"), _address("vestergade", "12", "3059"), "exact"),
         (_address("vestergade", "12", "8000"), _address("vestergade", "12", "8001"), "exact"),
+        # ... unless each code's own town was typed beside it: two towns, not a typo.
+        (_address("nygade", "1", "4700", country="DK", raw_city="Næstved"),
+         _address("nygade", "1", "4760", country="DK", raw_city="Vordingborg"), "different"),
+        (_address("nygade", "1", "4700", country="DK", raw_city="Næstved"),
+         _address("nygade", "1", "4760", country="DK", raw_city="Naestved"), "exact"),
+        (_address("nygade", "1", "4700", country="DK", raw_city="Næstved"),
+         _address("nygade", "1", "4760", country="DK"), "exact"),
+        (_address("nørregade", "4", "1165", country="DK", raw_city="København K"),
+         _address("nørregade", "4", "1156", country="DK", raw_city="Kbh. K"), "exact"),
         (_address(None, None, "8000"), _address("vestergade", "12", "8000"), "missing"),
         # Spaces typed into a street, a house number's letter in another case: one building.
         (_address("vester gade", "12A", "8000"), _address("vestergade", "12a", "8000"), "exact"),
