@@ -790,6 +790,12 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         # Only the pairs with an unparsed side need their address lines, gathered for them alone.
         at = unparsed.arg_true()
         level = level.scatter(at, _address_text_level(*pv.some("_address_text", at)))
+    # Lines alike in two countries are two addresses: ``Flensborggade 3, 6400 Sønderborg`` is not
+    # ``Flensburger Straße 3, 24937 Flensburg``.
+    country_l, country_r = pv.both("country")
+    abroad = ((country_l != country_r) & (level > 0)).fill_null(False)
+    if abroad.any():
+        level = level.scatter(abroad.arg_true(), 0)
     # Term frequencies count parsed addresses: an address line as written is not adjusted.
     return level, _tf_value(key_l, level, comparison)
 

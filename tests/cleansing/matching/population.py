@@ -29,6 +29,7 @@ COLUMNS: dict[str, pl.DataType] = {
     "postal_code": pl.String(),
     "country": pl.String(),
     "raw_city": pl.String(),
+    "raw_address": pl.String(),
     "phone_e164": pl.String(),
     "email": pl.String(),
     "cvr": pl.String(),

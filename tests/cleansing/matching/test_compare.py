@@ -221,6 +221,14 @@ def _address(
         (_address("w 95th st", "532", None), _address("w 95th st", "532", "60628"), "exact"),
         (_address("w 95th st", "532", None), _address("w 95th st", "540", "60628"), "same street"),
         (_address("w 95th st", "532", None), _address("s state st", "532", "60628"), "different"),
+        # Lines alike in two countries are two addresses.
+        (_address("flensborggade", "3", "6400", raw_address="Flensborggade 3"),
+         _address("flensburger strasse", "3", "24937", raw_address="Flensburger Straße 3"),
+         "same street and number"),
+        (_address("flensborggade", "3", "6400", raw_address="Flensborggade 3", country="DK"),
+         _address("flensburger strasse", "3", "24937", raw_address="Flensburger Straße 3",
+                  country="DE"),
+         "different"),
     ],
 )  # fmt: skip
 def test_address_levels(a: dict[str, Any], b: dict[str, Any], label: str) -> None:
