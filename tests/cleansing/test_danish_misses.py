@@ -52,6 +52,15 @@ def test_firms_without_a_legal_form_are_companies() -> None:
     assert out["customer_type"].to_list() == ["company", "company", "company", "person"]
 
 
+def test_banks_insurers_and_national_names_are_companies() -> None:
+    """``Danske Bank`` read as a person owed no CVR number; ``Ole Bank`` is one."""
+    out = normalised(
+        ["Danske Bank", "Sydbank", "Alm. Brand Forsikring", "Nordisk Film", "Ringkjøbing Landbobank",
+         "Ole Bank", "Douglas Fairbank"]
+    )  # fmt: skip
+    assert out["customer_type"].to_list() == [*["company"] * 5, "person", "person"]
+
+
 # ---------------------------------------------------------------- a renamed company
 
 
