@@ -234,7 +234,17 @@ def read_input(
     resolve_mapping`).
     """
     table, problems, info = read_table(path, sheet=sheet)
-    map_columns(info, mapping, date_parts, reserved)
+    try:
+        map_columns(info, mapping, date_parts, reserved)
+    except InputError as exc:
+        # A workbook's first sheet is often a cover page or a summary: say where else to look.
+        if not info.sheets_not_read:
+            raise
+        others = ", ".join(map(repr, info.sheets_not_read))
+        raise InputError(
+            f"{exc} The sheet read was {info.sheet!r}; the workbook's other sheets: {others}"
+            " (choose with --sheet)."
+        ) from None
     frame = _canonical(table, info, problems)
     frame = mask_input(frame, info)  # before anything is written: CPR numbers never leave here
     info.masked_columns = masked_columns(frame)

@@ -234,6 +234,20 @@ def test_sheet_chooses_the_sheet_and_an_unknown_one_is_named(tmp_path: Path) -> 
         read_input(SAMPLE_CSV, sheet="Kunder")
 
 
+def test_a_cover_sheet_first_names_the_sheets_to_choose_from(tmp_path: Path) -> None:
+    """A workbook whose first sheet is a cover page: the error names the sheets it did not read."""
+    cover = [["Debitorliste pr. 1/12-2026"], ["Udarbejdet af bogholderiet"]]
+    path = workbook(tmp_path / "book.xlsx", {"Forside": cover, "Debitorer": CUSTOMERS})
+    with pytest.raises(
+        InputError,
+        match=r"could not map any customer column .* The sheet read was 'Forside'; the "
+        r"workbook's other sheets: 'Debitorer' \(choose with --sheet\)",
+    ):
+        read_input(path)
+    frame, _ = read_input(path, sheet="Debitorer")
+    assert frame["src_Navn"].to_list() == ["Hansen Byg ApS", "Jensen"]
+
+
 # --------------------------------------------------------------------------- compression, stdin
 
 
