@@ -368,7 +368,13 @@ def _own_key(text: pl.Expr, itself: pl.Expr) -> pl.Expr:
     (:func:`_name_itself`; null where the whole text is), a sole proprietor's mark a space and an
     association's form written the one way; with its legal form."""
     own = pl.coalesce(itself, text)
-    return association_key(own, text_key(own.str.replace_all(_SOLE_PROPRIETOR_MARK, " ")))
+    key = text_key(own.str.replace_all(_SOLE_PROPRIETOR_MARK, " "))
+    return association_key(own, key.str.replace_all(_ABBREVIATED_WORD, "${1}broedrene${2}"))
+
+
+# ``Brdr.`` is how Danish firm names write ``Brødrene`` (the brothers: ``Brdr. Dahl``), in the key
+# as it is folded; ``Brdr. Hansen A/S`` and ``Brødrene Hansen A/S`` were two names.
+_ABBREVIATED_WORD: Final = r"(^|\s)brdr?e?(\s|$)"
 
 
 def _strip_key_legal_form(key: pl.Expr) -> pl.Expr:

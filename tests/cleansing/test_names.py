@@ -46,6 +46,9 @@ def _names(**columns: list[str | None]) -> pl.DataFrame:
         ("Müller Café GmbH", "mueller cafe"),
         ("McDonald's", "mcdonalds"),
         ("A.P. Møller - Mærsk A/S", "ap moeller maersk"),
+        ("Brdr. Hansen A/S", "broedrene hansen"),  # Brødrene, as firm names abbreviate it
+        ("Brødrene Hansen A/S", "broedrene hansen"),
+        ("Brdrup Hansen", "brdrup hansen"),
         ("Ｈａｎｓｅｎ １２", "hansen 12"),
         ("Thomas", "thomas"),
         ("ApS", "aps"),
