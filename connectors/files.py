@@ -151,7 +151,32 @@ def read_table(
         hint = f"; the workbook's other sheets: {others} (choose with --sheet)" if others else ""
         raise InputError(f"{name}{_sheet_label(info)} has a header but no data rows{hint}")
     info.columns = [c for c in table.columns if c not in ("source_row", OVERFLOW_COLUMN)]
+    for row in repeated_headers(table, info.columns):
+        problems.setdefault(row, REPEATED_HEADER)
     return table, problems, info
+
+
+REPEATED_HEADER: Final = "the header row again (two exports joined?)"
+
+
+def repeated_headers(table: pl.DataFrame, columns: list[str]) -> list[int]:
+    """The ``source_row`` of each row that is the header again: two or more cells filled, each
+    holding its own column's name (two exports joined into one file, each with its header). Kept
+    as a row like any other; :data:`REPEATED_HEADER` says what it is."""
+    texts = [c for c in columns if table.schema[c] == pl.String and c.strip()]
+    if len(texts) < 2:
+        return []
+    cells = {c: pl.col(c).str.strip_chars().str.to_lowercase() for c in texts}
+    named = [(cells[c] == c.strip().lower()).fill_null(False) for c in texts]
+    filled = [(cells[c] != "").fill_null(False) for c in texts]
+    # one cheap pass first: nearly every file has no such row
+    hinted = table.filter(pl.any_horizontal(named))
+    if hinted.height == 0:
+        return []
+    found = hinted.filter(
+        (pl.sum_horizontal(named) >= 2) & (pl.sum_horizontal(named) == pl.sum_horizontal(filled))
+    )
+    return found["source_row"].to_list()
 
 
 def _read_bytes(path: Path | str) -> tuple[Path, bytes]:

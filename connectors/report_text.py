@@ -351,7 +351,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sum_outputs": "Output",
         "sum_report": "rapport",
         "sum_input_problems": "Inputproblemer",
-        "sum_input_problems_note": "rækker med for mange/få felter (beholdt; se source_problem)",
+        "sum_input_problems_note": (
+            "rækker med for mange/få felter eller overskriften igen (beholdt; se source_problem)"
+        ),
         "sum_prefect": "Prefect-kørsel",
         "records_customers": "{records} poster → {customers} kunder",
         # worklist.xlsx
@@ -589,7 +591,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sum_outputs": "Outputs",
         "sum_report": "report",
         "sum_input_problems": "Input problems",
-        "sum_input_problems_note": "rows with too many/few fields (kept; see source_problem)",
+        "sum_input_problems_note": (
+            "rows with too many/few fields or the header again (kept; see source_problem)"
+        ),
         "sum_prefect": "Prefect run",
         "records_customers": "{records} records → {customers} customers",
         "sheet_invoice": "Cannot be invoiced",

@@ -127,6 +127,22 @@ def test_ragged_rows_are_kept_and_reported(tmp_path: Path) -> None:
     assert frame["source_row"].to_list() == [1, 2, 3, 5]
 
 
+def test_the_header_again_is_kept_and_reported(tmp_path: Path) -> None:
+    """Two exports joined into one file: the second header is a row, said to be one."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "Kundenr;Navn;Postnr\n1;Hansen Byg ApS;8000\nKundenr;NAVN ; Postnr\n2;Jensen;5000\n"
+        ";Navn;\n3;Navn;Postnr\n"
+    )
+    frame, info = read_input(path)
+    assert frame.height == 5
+    # one cell is no header, and a row with a value of its own is a customer's
+    assert frame["source_problem"].to_list() == [
+        None, "the header row again (two exports joined?)", None, None, None
+    ]  # fmt: skip
+    assert info.problem_rows == [2]
+
+
 def test_repeated_and_missing_ids_are_made_unique(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text("Kundenr;Navn\n7;A\n7;B\n;C\n8;D\n")

@@ -1,7 +1,8 @@
 """``--engine dask`` reads a hostile file in parts on the workers and writes what one read gives.
 
 The sample (cp1252, CRLF, quoted c/o line breaks) made worse: repeated and blank customer
-numbers, a stray quote, blank lines, a row with an extra field, a CPR number in a header cell.
+numbers, a stray quote, blank lines, a row with an extra field, a CPR number in a header cell, the
+header again halfway.
 ``datavask cleanse`` runs as a user runs it, once per engine, on a 2-process cluster; run.json
 says the workers read the input, and every output is the same (``bench.compare_runs``). The byte
 ranges themselves are tested cut by cut in ``tests/connectors/test_input_parts.py``.
@@ -39,6 +40,8 @@ def _hostile_sample(path: Path) -> Path:
     for i, row in enumerate(rows):
         if i in (50, 250):
             buffer.write("\r\n")  # blank lines
+        if i == 150:
+            writer.writerow(header)  # two exports joined: the header again
         if i == 100:
             buffer.write(";".join(row) + "\r\n")  # the stray quote as typed
         else:
@@ -66,7 +69,7 @@ def test_a_hostile_file_read_in_parts_gives_the_local_outputs(tmp_path: Path) ->
     local = _cleanse(source, tmp_path / "local", tmp=tmp_path)
     dask = _cleanse(source, tmp_path / "dask", "--engine", "dask", "--workers", "2", tmp=tmp_path)
     assert dask["engine"]["read"]["where"] == "workers", dask["engine"]
-    assert local["input"]["rows_with_problems"] >= 2 and local["input"]["ids_repeated"] == 1
+    assert local["input"]["rows_with_problems"] >= 3 and local["input"]["ids_repeated"] == 1
     assert local["input"]["blank_lines_skipped"] == 2
     assert "010190-1234" not in json.dumps(dask)
     assert differences(tmp_path / "local", tmp_path / "dask") == []
