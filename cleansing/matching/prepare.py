@@ -43,7 +43,7 @@ from typing import Final
 import polars as pl
 
 from datavask.cleansing.matching.blocking import IDENTICAL, identical_key
-from datavask.cleansing.names import text_key
+from datavask.cleansing.names import GENERATION, text_key
 from datavask.cleansing.reference import load_reference
 
 INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
@@ -299,6 +299,19 @@ def evidence_fields(records: pl.DataFrame) -> tuple[str, ...]:
     )
 
 
+def _generation() -> pl.Expr:
+    """``junior`` or ``senior`` where a person's name ends in a generation (``Jens Hansen jun.``,
+    :data:`~datavask.cleansing.names.GENERATION`), in the name or the last-name column."""
+    written = pl.coalesce(
+        pl.when(pl.col(c).str.contains(GENERATION)).then(pl.col(c))
+        for c in ("raw_name", "raw_last_name")
+    )
+    junior = written.str.extract(GENERATION, 1).is_not_null()
+    return pl.when(written.is_not_null()).then(
+        pl.when(junior).then(pl.lit("junior")).otherwise(pl.lit("senior"))
+    )
+
+
 def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
     """The record frame with every input column present and the matcher's derived columns added.
 
@@ -353,6 +366,7 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         .str.to_lowercase()
         .alias("_unit"),
         address_key().alias("_address"),
+        pl.when(is_person).then(_generation()).alias("_generation"),
         *contact_keys_of(records, is_person),
         pl.coalesce(
             text_key(pl.col("raw_address")),

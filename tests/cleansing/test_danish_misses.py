@@ -153,6 +153,20 @@ def test_initials_written_together_are_a_persons_first_names(written: str) -> No
     assert veto is None
 
 
+def test_father_and_son_of_one_name_at_one_address_are_a_household() -> None:
+    """``Jens Hansen`` and ``Jens Hansen jun.`` at one address: two people, never merged (the
+    son's invoices sent to the father). Two records of the son are still one."""
+    from tests.cleansing.test_registry import ADDRESS, records
+
+    frame = records({"name": "Jens Hansen", **ADDRESS}, {"name": "Jens Hansen jun.", **ADDRESS})
+    assert frame["last_name"].to_list() == ["Hansen", "Hansen"]
+    levels, veto = _levels_and_veto(frame, ("first_name", "last_name", "address"))
+    assert levels["first_name"] == 0
+    assert veto == "household"
+    son = records({"name": "Jens Hansen jun.", **ADDRESS}, {"name": "Jens Hansen Jun.", **ADDRESS})
+    assert _levels_and_veto(son, ("first_name", "last_name", "address"))[1] is None
+
+
 def test_initials_do_not_make_a_firm_a_person() -> None:
     out = normalised(
         ["A.P. Møller - Mærsk A/S", "P.O. Pedersen ApS", "E.ON Danmark", "H.C. Andersen"]

@@ -163,6 +163,15 @@ def test_a_persons_name_with_a_remark_is_split_without_it() -> None:
     assert out["name_key"][0] == "jens hansen"
 
 
+def test_a_generation_after_a_name_is_no_surname() -> None:
+    out = _names(raw_name=["Jens Hansen jun.", "John Smith, Jr.", "Peter Holm d.y.", "Amartya Sen"])
+    assert out["name"].to_list() == [
+        "Jens Hansen jun.", "John Smith, Jr.", "Peter Holm d.y.", "Amartya Sen"
+    ]  # fmt: skip
+    assert out["first_name"].to_list() == ["Jens", "John", "Peter", "Amartya"]
+    assert out["last_name"].to_list() == ["Hansen", "Smith", "Holm", "Sen"]
+
+
 def test_family_name_first_with_comma_is_turned_round() -> None:
     out = _names(raw_name=["Hansen, Jens", "HANSEN MØLLER, JENS PETER", "Hansen Byg, ApS"])
     assert out["name"].to_list() == [

@@ -89,6 +89,27 @@ def test_person_name_levels(a: tuple[str, str], b: tuple[str, str], first: str, 
     assert _label("last_name", _person(*a), _person(*b)) == last
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "first"),
+    [
+        ("Jens Hansen", "Jens Hansen jun.", "different"),  # father and son
+        ("Jens Hansen sen.", "Jens Hansen jun.", "different"),
+        ("John Smith, Jr.", "John Smith Jr", "exact"),
+        ("Jens Hansen jun.", "Jens Hansen junior", "exact"),
+        ("Peter Holm d.y.", "Peter Holm sen.", "different"),
+        ("Amartya Sen", "Amartya Sen", "exact"),  # a surname, not a generation
+        ("Anne Hansen", "Jens Hansen jun.", "different"),
+    ],
+)
+def test_two_generations_are_two_given_names(a: str, b: str, first: str) -> None:
+    """A generation after the name (``jun.``, ``sen.``, ``Jr.``, ``d.y.``) on one side only, or
+    two different ones, makes two people of one name: at one address a household."""
+    left, right = (
+        _person("jens", "hansen") | {"raw_name": name} for name in (a, b)
+    )  # the keys as the names stage makes them; only the generation differs
+    assert _label("first_name", left, right) == first
+
+
 def test_person_names_are_not_compared_with_a_company() -> None:
     company = _company("jens hansen") | {"first_name_key": "jens", "last_name_key": "hansen"}
     assert _label("first_name", _person("jens", "hansen"), company) == "missing"
