@@ -671,10 +671,16 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         .otherwise(0)
     )
     level = _only_persons(pv, pl.select(expr.cast(pl.Int8)).to_series())
-    # Jens Hansen and Jens Hansen jun. are two given names: father and son (at one address, a
-    # household), as are jun. and sen.
+    # Jens Hansen jun. and Jens Hansen sen. are two given names, and at one address so are Jens
+    # Hansen and Jens Hansen jun.: father and son, a household. Elsewhere a generation written on
+    # one record only says nothing (an inventor's "Jr." on some of his patents).
     gen_l, gen_r = pv.both("_generation")
-    generations = ((gen_l.fill_null("") != gen_r.fill_null("")) & (level > 0)).fill_null(False)
+    address_l, address_r = pv.both("_address")
+    generations = (
+        (gen_l.fill_null("") != gen_r.fill_null(""))
+        & ((gen_l.is_not_null() & gen_r.is_not_null()) | (address_l == address_r))
+        & (level > 0)
+    ).fill_null(False)
     if generations.any():
         level = level.scatter(generations.arg_true(), 0)
     return level, _unswapped(pv, _tf_value(fl, level, comparison))

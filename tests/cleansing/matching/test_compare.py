@@ -90,24 +90,26 @@ def test_person_name_levels(a: tuple[str, str], b: tuple[str, str], first: str, 
 
 
 @pytest.mark.parametrize(
-    ("a", "b", "first"),
+    ("a", "b", "first", "elsewhere"),
     [
-        ("Jens Hansen", "Jens Hansen jun.", "different"),  # father and son
-        ("Jens Hansen sen.", "Jens Hansen jun.", "different"),
-        ("John Smith, Jr.", "John Smith Jr", "exact"),
-        ("Jens Hansen jun.", "Jens Hansen junior", "exact"),
-        ("Peter Holm d.y.", "Peter Holm sen.", "different"),
-        ("Amartya Sen", "Amartya Sen", "exact"),  # a surname, not a generation
-        ("Anne Hansen", "Jens Hansen jun.", "different"),
+        ("Jens Hansen", "Jens Hansen jun.", "different", "exact"),  # father and son
+        ("Jens Hansen sen.", "Jens Hansen jun.", "different", "different"),
+        ("John Smith, Jr.", "John Smith Jr", "exact", "exact"),
+        ("Jens Hansen jun.", "Jens Hansen junior", "exact", "exact"),
+        ("Peter Holm d.y.", "Peter Holm sen.", "different", "different"),
+        ("Amartya Sen", "Amartya Sen", "exact", "exact"),  # a surname, not a generation
     ],
 )
-def test_two_generations_are_two_given_names(a: str, b: str, first: str) -> None:
-    """A generation after the name (``jun.``, ``sen.``, ``Jr.``, ``d.y.``) on one side only, or
-    two different ones, makes two people of one name: at one address a household."""
+def test_two_generations_are_two_given_names(a: str, b: str, first: str, elsewhere: str) -> None:
+    """Two different generations after one name (``jun.``, ``sen.``, ``Jr.``, ``d.y.``) make two
+    people of it; at one address, so does a generation on one record only (a household)."""
+    here = _address("vestergade", "12", "8000")
     left, right = (
-        _person("jens", "hansen") | {"raw_name": name} for name in (a, b)
+        _person("jens", "hansen") | here | {"raw_name": name} for name in (a, b)
     )  # the keys as the names stage makes them; only the generation differs
     assert _label("first_name", left, right) == first
+    moved = right | _address("parkvej", "3", "5000")
+    assert _label("first_name", left, moved) == elsewhere
 
 
 def test_person_names_are_not_compared_with_a_company() -> None:
