@@ -75,7 +75,6 @@ import numpy as np
 import polars as pl
 from rapidfuzz import distance, fuzz, process
 
-from datavask.cleansing.addresses import typed_district
 from datavask.cleansing.matching.blocking import loose_postal_code
 from datavask.cleansing.matching.threads import in_order
 from datavask.cleansing.reference import load_reference
@@ -1189,16 +1188,11 @@ def _phone_values(records: pl.DataFrame) -> list[pl.Expr | pl.Series]:
 
 def _address_values(records: pl.DataFrame) -> list[pl.Expr | pl.Series]:
     """What the address comparison asks of each record: the postal code's region (its first
-    digit, ``_postal_region``) and characters in order (``_postal_sorted``), the district its
-    typed city confirms (``_typed_district``, :func:`~datavask.cleansing.addresses.typed_district`),
-    whether the address is a loose one abroad (``_postal_loose``,
-    :func:`~.blocking.loose_postal_code`), the street without spaces (``_street_closed``) and the
-    house number in lower case (``_number_lower``)."""
-    danish_code = records.select(
-        pl.when(pl.col("country") == "DK").then(pl.col("postal_code"))
-    ).to_series()
+    digit, ``_postal_region``) and characters in order (``_postal_sorted``), whether the address
+    is a loose one abroad (``_postal_loose``, :func:`~.blocking.loose_postal_code`), the street
+    without spaces (``_street_closed``) and the house number in lower case (``_number_lower``).
+    The district its typed city confirms (``_typed_district``) is the prepared records'."""
     return [
-        typed_district(danish_code, records.get_column("raw_city")).alias("_typed_district"),
         pl.col("postal_code").str.slice(0, 1).alias("_postal_region"),
         _sorted_characters(records.get_column("postal_code")).alias("_postal_sorted"),
         loose_postal_code(pl.col("country"), pl.col("postal_code")).alias("_postal_loose"),

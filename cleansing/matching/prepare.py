@@ -42,6 +42,7 @@ from typing import Final
 
 import polars as pl
 
+from datavask.cleansing.addresses import typed_district
 from datavask.cleansing.matching.blocking import IDENTICAL, identical_key
 from datavask.cleansing.names import GENERATION, text_key
 from datavask.cleansing.reference import load_reference
@@ -346,8 +347,11 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         pl.col("email_domain").str.to_lowercase(),
         pl.col("email").str.to_lowercase().str.extract(r"@([^@\s]+)$"),
     )
+    danish_code = records.select(pl.when(pl.col("country") == "DK").then("postal_code"))
     prepared = records.with_columns(
         pl.int_range(offset, offset + pl.len(), dtype=pl.UInt32).alias("_idx"),
+        # the address comparison's: the district the city typed beside a Danish code confirms
+        typed_district(danish_code.to_series(), records["raw_city"]).alias("_typed_district"),
         pl.coalesce(
             pl.col("source_row").cast(pl.Int64),
             pl.int_range(offset + 1, offset + pl.len() + 1, dtype=pl.Int64),
@@ -384,5 +388,7 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
     # The contact person's name as typed is read for its keys alone: hashed among the compared
     # columns, two copies of one record typed in other cases would no longer be copies. Its key
     # (``contact_key``) is hashed: two contacts of one company are no copies of each other.
-    prepared = prepared.drop(CONTACT_INPUTS)
+    # The city as typed is read for the district it confirms alone: two copies of one record
+    # with "Aarhus C" and "Århus" typed are copies still.
+    prepared = prepared.drop(*CONTACT_INPUTS, "raw_city")
     return prepared.with_columns(identical_key().alias(IDENTICAL))
