@@ -1085,7 +1085,30 @@ def canonical_columns(
         else pl.lit(None, dtype=pl.String).alias("source_problem")
     )
     frame = table.select(pl.col("source_row"), problem, *raw, *src)
-    return _composed(frame, [f"{RAW_PREFIX}{f}" for f in CANONICAL_FIELDS if f in mapping])
+    frame = _composed(frame, [f"{RAW_PREFIX}{f}" for f in CANONICAL_FIELDS if f in mapping])
+    return frame.with_columns(
+        source_problem=pl.coalesce("source_problem", pl.when(_totals_row()).then(pl.lit(TOTALS)))
+    )
+
+
+TOTALS: Final = "a totals row (I alt), not a customer"
+_TOTALS_WORDS: Final = (
+    r"(?i)^(?:i\s*alt|total[st]?|sum|subtotal|sub-total|grand total|hovedtotal)\s*:?$"
+)
+# What a customer row has and a debtor list's totals row has not.
+_CONTACT_FIELDS: Final = (
+    "address", "address_2", "street", "postal_code", "city", "phone", "mobile", "email", "cvr",
+    "ean",
+)  # fmt: skip
+
+
+def _totals_row() -> pl.Expr:
+    """A list's totals row: ``I alt`` (``Total``, ``Sum``) where the name goes, and no address,
+    phone, e-mail, CVR or EAN number (a sum in the balance column, or nothing)."""
+    return (
+        pl.col(f"{RAW_PREFIX}name").str.contains(_TOTALS_WORDS)
+        & pl.all_horizontal(pl.col(f"{RAW_PREFIX}{f}").is_null() for f in _CONTACT_FIELDS)
+    ).fill_null(False)
 
 
 # The fields whose values are numbers a spreadsheet may have marked as text (``'9000``).

@@ -352,7 +352,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sum_report": "rapport",
         "sum_input_problems": "Inputproblemer",
         "sum_input_problems_note": (
-            "rækker med for mange/få felter eller overskriften igen (beholdt; se source_problem)"
+            "rækker med for mange/få felter, overskriften igen eller en sumlinje"
+            " (beholdt; se source_problem)"
         ),
         "sum_prefect": "Prefect-kørsel",
         "records_customers": "{records} poster → {customers} kunder",
@@ -592,7 +593,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sum_report": "report",
         "sum_input_problems": "Input problems",
         "sum_input_problems_note": (
-            "rows with too many/few fields or the header again (kept; see source_problem)"
+            "rows with too many/few fields, the header again or a totals row"
+            " (kept; see source_problem)"
         ),
         "sum_prefect": "Prefect run",
         "records_customers": "{records} records → {customers} customers",

@@ -143,6 +143,21 @@ def test_the_header_again_is_kept_and_reported(tmp_path: Path) -> None:
     assert info.problem_rows == [2]
 
 
+def test_a_totals_row_is_kept_and_reported(tmp_path: Path) -> None:
+    """A debtor list's foot: ``I alt`` where the name goes and a sum beside it. A customer named
+    so with an address or a phone is a customer."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "Kundenr;Navn;Adresse;Telefon;Saldo\n1;Hansen Byg ApS;Vestergade 12;;100\n"
+        ";I alt:;;;100\n2;Total;Nygade 1;;\n3;SUM;;86123456;\n"
+    )
+    frame, info = read_input(path)
+    assert frame["source_problem"].to_list() == [
+        None, "a totals row (I alt), not a customer", None, None
+    ]  # fmt: skip
+    assert info.problem_rows == [2]
+
+
 def test_repeated_and_missing_ids_are_made_unique(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text("Kundenr;Navn\n7;A\n7;B\n;C\n8;D\n")
