@@ -7,7 +7,8 @@ An e-mail field in a CRM export holds ``jens@firma.dk``, ``Jens@Firma.DK ``,
 
 The rules (the reference is :func:`parse_emails`, one value at a time with email-validator):
 
-- the value is lower-cased, ``mailto:`` is removed and spaces around ``@`` are closed up;
+- the value is lower-cased, ``mailto:`` is removed, ``(at)`` and ``[at]`` are ``@``
+  (``jens(at)firma.dk``) and spaces around ``@`` are closed up;
 - it is split into tokens at ``;``, ``,``, ``/``, ``<``, ``>`` and whitespace; quotes, brackets and
   colons are trimmed off each token (``(jens@firma.dk)``), a full stop is not
   (``jens@firma.dk.`` is invalid); a word glued by a space to an address
@@ -42,7 +43,8 @@ from datavask.cleansing.schema import flag, raw, stage_text
 # Unicode White_Space, spelled out so Python's re and polars' regex engine split alike.
 _WHITESPACE: Final = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _SEPARATORS: Final = f"[;,/<>{_WHITESPACE}]+"
-_AROUND_AT: Final = f"[{_WHITESPACE}]*@[{_WHITESPACE}]*"
+# ``@``, or ``(at)`` / ``[at]`` as addresses are written to keep them from harvesters
+_AROUND_AT: Final = f"[{_WHITESPACE}]*(?:@|\\(at\\)|\\[at\\])[{_WHITESPACE}]*"
 # Quotes and brackets are wrapping; a trailing full stop is not (email-validator rejects
 # ``jens@firma.dk.``, and so do we: the address may have lost its last label).
 _TRIM: Final = "\"'()[]{}:"

@@ -56,6 +56,10 @@ def test_invalid_email_corpus(value: str) -> None:
         ("   ", [], False),
         (None, [], False),
         ("ring til Jens", [], True),
+        # written to keep it from harvesters
+        ("jens(at)firma.dk", ["jens@firma.dk"], False),
+        ("Jens [AT] Firma.dk; b@firma.dk", ["jens@firma.dk", "b@firma.dk"], False),
+        ("kat(at)", [], True),
     ],
 )
 def test_frame_rules(value: str | None, found: list[str], flagged: bool) -> None:
