@@ -58,6 +58,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "kontonr",
         "kontonummer",
         "debitorkonto",
+        "contactno",
         "kundekonto",
     ),
     "name": (
@@ -186,6 +187,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "billingzip",
         "shippingzip",
         "mailingzip",
+        "zipcodetext",  # Billy's contacts: zipcodeText, cityText, countryId, contactNo
     ),
     "city": (
         "city",
@@ -201,6 +203,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "poststed",
         "address1city",  # Dynamics 365
         "citytownvillagelocality",  # Pipedrive's "… - Address - City/town/village/locality"
+        "citytext",
     ),
     "country": (
         "country",
@@ -218,6 +221,7 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "countryregioncode",
         "address1countryregion",  # Dynamics 365
         "address1country",
+        "countryid",
     ),
     "phone": (
         "phone",
@@ -543,6 +547,9 @@ def _field_of(column: str) -> str | None:
     """The canonical field whose synonym ``column`` is, or is after an entity's name, or is an
     address's part after ``Address -``."""
     field = _LOOKUP.get(fold_header(column))
+    if field is None and column.lower().endswith("__c"):
+        # a Salesforce custom field's API name: CVR__c, EAN__c
+        return _field_of(column[:-3])
     if field is None and (prefixed := _ENTITY_PREFIX.fullmatch(column)):
         column = prefixed["field"]
         field = _LOOKUP.get(fold_header(column))

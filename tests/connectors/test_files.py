@@ -552,6 +552,22 @@ def test_one_kind_of_address_is_read_whole() -> None:
             (),
             id="economic-english",
         ),
+        pytest.param(
+            ["contactNo", "type", "name", "street", "zipcodeText", "cityText", "countryId",
+             "phone", "email", "registrationNo", "ean", "createdTime"],
+            {"record_id": "contactNo", "postal_code": "zipcodeText", "city": "cityText",
+             "country": "countryId", "cvr": "registrationNo"},
+            (),
+            id="billy",
+        ),
+        pytest.param(
+            ["Account ID", "Account Name", "BillingStreet", "BillingPostalCode", "CVR__c",
+             "EAN__c"],
+            # a custom field's API name: what its name says, before Salesforce's __c
+            {"cvr": "CVR__c", "ean": "EAN__c"},
+            (),
+            id="salesforce-custom-fields",
+        ),
     ],
 )  # fmt: skip
 def test_a_systems_export_headers_are_read(
