@@ -157,13 +157,16 @@ def read_table(
 
 
 REPEATED_HEADER: Final = "the header row again (two exports joined?)"
+_HEADER_CELLS: Final = 40  # the columns whose cells are looked at
 
 
 def repeated_headers(table: pl.DataFrame, columns: list[str]) -> list[int]:
     """The ``source_row`` of each row that is the header again: two or more cells filled, each
     holding its own column's name (two exports joined into one file, each with its header). Kept
     as a row like any other; :data:`REPEATED_HEADER` says what it is."""
-    texts = [c for c in columns if table.schema[c] == pl.String and c.strip()]
+    # The first columns say it: a wide export (20,000 columns) is not read 20,000 times over.
+    schema = table.schema  # made once: a frame makes its schema anew on every call
+    texts = [c for c in columns if schema[c] == pl.String and c.strip()][:_HEADER_CELLS]
     if len(texts) < 2:
         return []
     # a pattern per cell rather than a lower-cased copy of every cell: a million rows are read
