@@ -94,11 +94,12 @@ _STATUS_BODY = rf"[\s,\-]*\(?\s*(?i:{_STATUS_WORDS})\s*\)?"
 # A generation after a person's name: ``Jens Hansen jun.``, ``Jens Hansen sen.``, ``John Smith,
 # Jr.``, ``d.y.`` / ``d.æ.`` (den yngre, den ældre). Group 1 says junior or senior. ``Jun`` and
 # ``Sen`` are surnames too, so they need their full stop.
-GENERATION = r"(?i)(?:\s*,\s*|\s+)(?:(jun\.|junior|jr\.?|d\.\s?y\.)|sen\.|senior|sr\.?|d\.\s?æ\.)$"
+_GENERATION_WORDS = r"(jun\.|junior|jr\.?|d\.\s?y\.)|sen\.|senior|sr\.?|d\.\s?æ\."
+GENERATION = rf"(?i)(?:\s*,\s*|\s+)(?:{_GENERATION_WORDS})$"
 _REMARK = (
     r"(?i)\s*(?:\([^()]*\)|\s-\s.*|,\s*(?:att|attn|afd|afdeling|c/o)(?-u:\b).*"
     r"|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*"
-    r"|,?\s(?:jun\.|junior|jr\.?|d\.\s?y\.|sen\.|senior|sr\.?|d\.\s?æ\.))$"
+    rf"|,?\s(?:{_GENERATION_WORDS}))$"
 )
 # Of those remarks, the ones that say whom to write to, not who the customer is: a c/o or an
 # attention line (``Hansen Byg ApS, att. Bogholderiet``; ``Navn 2``'s ``Att. Kreditor``). They are

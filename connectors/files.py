@@ -151,8 +151,6 @@ def read_table(
         hint = f"; the workbook's other sheets: {others} (choose with --sheet)" if others else ""
         raise InputError(f"{name}{_sheet_label(info)} has a header but no data rows{hint}")
     info.columns = [c for c in table.columns if c not in ("source_row", OVERFLOW_COLUMN)]
-    for row in repeated_headers(table, info.columns):
-        problems.setdefault(row, REPEATED_HEADER)
     return table, problems, info
 
 
@@ -160,7 +158,7 @@ REPEATED_HEADER: Final = "the header row again (two exports joined?)"
 _HEADER_CELLS: Final = 40  # the columns whose cells are looked at
 
 
-def repeated_headers(table: pl.DataFrame, columns: list[str]) -> list[int]:
+def _repeated_headers(table: pl.DataFrame, columns: list[str]) -> list[int]:
     """The ``source_row`` of each row that is the header again: two or more cells filled, each
     holding its own column's name (two exports joined into one file, each with its header). Kept
     as a row like any other; :data:`REPEATED_HEADER` says what it is."""
@@ -1050,6 +1048,8 @@ def canonical_columns(
     """
     mapping, parts = info.mapping, info.date_parts
     schema = table.schema
+    # the header again is a problem of its own row, unless the row has a worse one
+    problems = dict.fromkeys(_repeated_headers(table, info.columns), REPEATED_HEADER) | problems
     read = {*mapping.values(), *(c for three in parts.values() for c in three)}
     text = {c: _as_text(c, schema[c]).str.strip_chars() for c in read}
     # A spreadsheet's text mark before a number (Shopify's "'9000", "'+4598123456") is no part of

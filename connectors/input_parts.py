@@ -42,7 +42,6 @@ from datavask.connectors.files import (
     _SNIFF_BYTES,
     _UTF8_BOM,
     OVERFLOW_COLUMN,
-    REPEATED_HEADER,
     STDIN,
     InputInfo,
     _clean_header,
@@ -53,7 +52,6 @@ from datavask.connectors.files import (
     canonical_columns,
     detect_delimiter,
     parse_rows,
-    repeated_headers,
     sha256_of,
 )
 
@@ -346,8 +344,6 @@ def canonical_part(part: PartRead, info: InputInfo, offset: int, *, overflow: bo
     assert part.table is not None
     table = part.table.with_columns(pl.col("source_row") + offset)
     problems = {row + offset: problem for row, problem in part.problems.items()}
-    for row in repeated_headers(table, info.columns):  # as read_table finds them
-        problems.setdefault(row, REPEATED_HEADER)
     return canonical_columns(table, info, problems, overflow=overflow)
 
 
