@@ -35,7 +35,7 @@ import polars as pl
 
 from datavask.cleansing.addresses import DANISH_REALM, ENGLISH_STREET_SUFFIX
 from datavask.cleansing.identifiers import noted_cvr
-from datavask.cleansing.names import name_key, name_line, text_key
+from datavask.cleansing.names import COMMA_PERSON, name_key, name_line, text_key
 from datavask.cleansing.schema import STAGES, raw, stage_text, whole_number
 from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
@@ -437,7 +437,10 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # back that way: the CRM's order is its own, and only the spelling is cleaned.
     first, last = t(records, "first_name"), t(records, "last_name")
     last_first = (
-        t(records, raw("name")).str.contains(r"^[\p{L}'’.\- ]+,[\p{L}'’.\- ]+$")
+        t(records, raw("name"))
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .str.contains(COMMA_PERSON)  # as the names stage turned it round
         & (t(records, "customer_type") == "person")
         & (name == pl.concat_str(first, last, separator=" "))
     ).fill_null(False)

@@ -700,7 +700,7 @@ def _usable_key(key: pl.Expr) -> pl.Expr:
 # ``Hansen, Jens`` / ``Hansen Møller, Jens Peter``: a family name, a comma, given names.
 # A word, or initials written together (``J.P.``, ``H.C``).
 _WORD = r"(?:(?:\p{Lu}\.){1,3}\p{Lu}\.?|\p{L}[\p{L}'’\-]*\.?)"
-_COMMA_PERSON = rf"^({_WORD}(?: {_WORD})?), ?({_WORD}(?: {_WORD}){{0,2}})$"
+COMMA_PERSON = rf"^({_WORD}(?: {_WORD})?), ?({_WORD}(?: {_WORD}){{0,2}})$"
 # ``Jens Peter Hansen``: two to four words of letters.
 _PERSON_NAME = rf"^{_WORD}(?: {_WORD}){{1,3}}$"
 _TITLED_PERSON = rf"^{_WORD}(?: {_WORD}){{0,3}}$"
@@ -990,7 +990,7 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     bare = pl.col("_bare")
     frame = frame.with_columns(
         _display_parts=text.str.extract_groups(_legal_forms().suffix_pattern),
-        _comma=bare.str.extract_groups(_COMMA_PERSON),
+        _comma=bare.str.extract_groups(COMMA_PERSON),
     )
     frame = frame.with_columns(
         _form=_normalised_variant(pl.col("_display_parts").struct.field("form"))
