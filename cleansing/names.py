@@ -626,7 +626,10 @@ _KEY_TITLE = rf"^(?:(?:{_TITLES}) (?:(?:og|and) )?)+(?:med )?"  # the same in a 
 # A misspelt legal-form word this alike (rapidfuzz ratio) to a long spelling of the table is that
 # form: "Anpartsselokab" (93), "Aktieselsab" (96); "Partnerskab" / partnerselskab (88) is not.
 LEGAL_FORM_SIMILARITY = 90.0
-_GLUED_FORM = r"(\p{Ll})(ApS|A/S|I/S|K/S|P/S|IVS)$"
+_GLUED_FORM = (
+    r"(\p{Ll})(ApS|A/S|I/S|K/S|P/S|IVS|Anpartsselskab|Aktieselskab|Interessentskab"
+    r"|Iværksætterselskab)$"
+)
 
 
 @cache
@@ -666,7 +669,8 @@ def _mend_words(values: pl.Series) -> pl.Series:
 def mend_legal_forms(expr: pl.Expr) -> pl.Expr:
     """Legal-form words as the table knows them: a misspelt long form (``Anpartsselokab`` →
     ``anpartsselskab``, ``Aktieselsab``) and a form glued to the name (``Berg BygApS`` → ``Berg
-    Byg ApS``). Runs once per distinct name (see :func:`normalise_names`)."""
+    Byg ApS``, ``RavnAnpartsselskab``). Runs once per distinct name (see
+    :func:`normalise_names`)."""
     unglued = expr.str.replace(_GLUED_FORM, "${1} ${2}")
     return unglued.map_batches(_mend_words, return_dtype=pl.String)
 
