@@ -24,7 +24,8 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
     two people with clearly different first names at one address (Jens and Anne Hansen,
     Vestergade 12 — or Vestergde 12, or Vestergade 14: a typo does not make them one person) are
     a household, unless a date of birth, national id or mapped person id says they are one
-    person.
+    person. Names more than two edits apart are different however alike Jaro-Winkler finds them
+    (Steen and Stephan).
 ``group_company``
     two companies at one address with different names and no shared CVR are sister companies
     (``Hansen Holding ApS`` / ``Hansen Byg ApS``), not one customer under two names.
@@ -40,7 +41,7 @@ from typing import Final
 
 import polars as pl
 
-from datavask.cleansing.matching.compare import BIRTH_LEVELS
+from datavask.cleansing.matching.compare import BIRTH_LEVELS, FIRST_NAMES_APART
 
 HARD_RULES: Final = (
     "cvr_conflict",
@@ -111,7 +112,7 @@ def hard_rule_column(
         "different_contacts": _level(levels, "contact") == 0,
         "household": persons
         & _same_address(levels)
-        & (_level(levels, "first_name") == 0)
+        & _level(levels, "first_name").is_in([0, FIRST_NAMES_APART])
         & ~same_birth,
         "group_company": companies
         & _same_address(levels)

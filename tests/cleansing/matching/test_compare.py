@@ -423,7 +423,7 @@ def test_swapped_names_keep_their_level_without_a_rarity_bonus() -> None:
         pl.Series([1, 2], dtype=pl.UInt32),
         (COMPARISONS["first_name"], COMPARISONS["last_name"]),
     )
-    assert levels["lvl_first_name"].to_list() == [4, 4]
+    assert levels["lvl_first_name"].to_list() == [COMPARISONS["first_name"].top] * 2
     assert levels["lvl_last_name"].to_list() == [3, 3]
     assert levels["tfv_first_name"].to_list() == [None, "holly"]
     assert levels["tfv_last_name"].to_list() == [None, "white"]

@@ -350,8 +350,8 @@ def _name_model(records: pl.DataFrame) -> FellegiSunterModel:
     first, last = COMPARISONS["first_name"], COMPARISONS["last_name"]
     model = FellegiSunterModel(
         (first, last),
-        m={"first_name": [0.05, 0.05, 0.05, 0.05, 0.8], "last_name": [0.1, 0.05, 0.05, 0.8]},
-        u={"first_name": [0.9, 0.04, 0.03, 0.02, 0.01], "last_name": [0.9, 0.05, 0.04, 0.01]},
+        m={"first_name": [0.05, 0.02, 0.03, 0.05, 0.05, 0.8], "last_name": [0.1, 0.05, 0.05, 0.8]},
+        u={"first_name": [0.9, 0.02, 0.02, 0.03, 0.02, 0.01], "last_name": [0.9, 0.05, 0.04, 0.01]},
         match_share=0.5,
     )
     model.count_values(*term_frequencies(records, (first, last)))
