@@ -563,7 +563,15 @@ def _field_of(column: str) -> str | None:
             field = _NUMBERED_VALUE[what]
     if field is None and (kind := _KIND_IN_HEADER.match(fold_header(column))):
         field = _address_part(fold_header(column)[kind.end() :])
+    if field is None and _ALTERNATIVES.search(column):
+        # "Firmanavn/navn", "Navn eller firma", "Telefon/mobil": the first part naming a field.
+        parts = (part for part in _ALTERNATIVES.split(column) if fold_header(part))
+        field = next((f for part in parts if (f := _field_of(part)) is not None), None)
     return field
+
+
+# A header naming two things the column holds, either of them: "Firmanavn/navn", "Postnr. og by".
+_ALTERNATIVES: Final = re.compile(r"\s*/\s*|\s+(?:og|eller|and|or|&)\s+", re.IGNORECASE)
 
 
 def _address_part(part: str) -> str | None:

@@ -350,6 +350,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sum_time": "Tid",
         "sum_outputs": "Output",
         "sum_report": "rapport",
+        "sum_no_name": "Intet navn",
+        "sum_no_name_note": (
+            "ingen kolonne er læst som kundens navn; ikke læst: {columns}. Angiv den med --mapping"
+        ),
         "sum_input_problems": "Inputproblemer",
         "sum_input_problems_note": (
             "rækker med for mange/få felter, overskriften igen eller en sumlinje"
@@ -591,6 +595,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sum_time": "Time",
         "sum_outputs": "Outputs",
         "sum_report": "report",
+        "sum_no_name": "No name",
+        "sum_no_name_note": (
+            "no column was read as the customer's name; not read: {columns}. Name it with --mapping"
+        ),
         "sum_input_problems": "Input problems",
         "sum_input_problems_note": (
             "rows with too many/few fields, the header again or a totals row"

@@ -19,7 +19,7 @@ import traceback
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import typer
 from rich.console import Console
@@ -413,6 +413,10 @@ def _run_flow(options: dict[str, Any], note: str) -> dict[str, Any]:
     return run
 
 
+# The fields that name the customer: a file with none of them mapped is worth a warning.
+NAME_FIELDS: Final = frozenset({"name", "name_2", "first_name", "last_name"})
+
+
 def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     """The run's headline in the report's language: the same numbers as report.html.
 
@@ -433,6 +437,10 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     if input_info.get("encoding"):
         how += f", {input_info['encoding']}, '{input_info['delimiter']}'"
     table.add_row(text("sum_input"), "", (f"{input_info['path']} ({how})"))
+    if not NAME_FIELDS & input_info["mapping"].keys():
+        # Every record then lacks a name (MISSING_NAME) and duplicates are found without one.
+        unread = ", ".join(repr(c) for c in input_info.get("unmapped", [])[:6]) or "—"
+        table.add_row(text("sum_no_name"), "", text("sum_no_name_note", columns=unread))
     for label, value, note in summary_rows(run, lang):
         table.add_row((label[:1].upper() + label[1:]), value, (note))
     if counts.get("rows_with_input_problems"):

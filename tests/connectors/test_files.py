@@ -568,6 +568,22 @@ def test_one_kind_of_address_is_read_whole() -> None:
             (),
             id="salesforce-custom-fields",
         ),
+        pytest.param(
+            ["Debitornr.", "Firmanavn/navn", "Vejnavn", "Husnr.", "Postnr./By", "Telefon/mobil",
+             "Mail", "CVR/SE-nr", "A/B"],
+            # a header naming either of two things: the first that is a field. The name column
+            # was not read, and every record was MISSING_NAME.
+            {"record_id": "Debitornr.", "name": "Firmanavn/navn", "postal_code": "Postnr./By",
+             "phone": "Telefon/mobil", "cvr": "CVR/SE-nr"},
+            ("A/B",),
+            id="either-of-two",
+        ),
+        pytest.param(
+            ["Kundenr", "Navn eller firma", "Adresse", "Postnr. og by"],
+            {"name": "Navn eller firma", "postal_code": "Postnr. og by"},
+            (),
+            id="either-of-two-in-words",
+        ),
     ],
 )  # fmt: skip
 def test_a_systems_export_headers_are_read(
