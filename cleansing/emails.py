@@ -8,18 +8,22 @@ An e-mail field in a CRM export holds ``jens@firma.dk``, ``Jens@Firma.DK ``,
 The rules (the reference is :func:`parse_emails`, one value at a time with email-validator):
 
 - the value is lower-cased, ``mailto:`` is removed, ``(at)`` and ``[at]`` are ``@``
-  (``jens(at)firma.dk``) and spaces around ``@`` are closed up;
+  (``jens(at)firma.dk``), spaces around ``@`` are closed up, and a comma typed for the full stop
+  of a domain that has none is one (``jens@firma,dk``);
 - it is split into tokens at ``;``, ``,``, ``/``, ``<``, ``>`` and whitespace; quotes, brackets and
   colons are trimmed off each token (``(jens@firma.dk)``), a full stop is not
   (``jens@firma.dk.`` is invalid); a word glued by a space to an address
-  (``josefine andreasen@hotmail.com``) makes the whole token invalid;
+  (``josefine andreasen@hotmail.com``) makes the whole token invalid, unless it ends in a full
+  stop (``att. jens@firma.dk``);
 - tokens without ``@`` are display names or noise and are dropped;
 - a token holding a masked CPR number (``xxxxxx-xxxx@mail.dk``, read from
   ``0101901234@mail.dk``) is invalid: no mail reaches it;
 - every other token is checked by ``email_validator.validate_email`` with its defaults (no
   quoted local parts, no IP-address domains, no special-use domains such as ``.local`` or
   ``.test``, internationalised domains such as ``æblemand.dk`` allowed) and, only when asked,
-  a DNS deliverability check; the valid ones are kept in order without repeats.
+  a DNS deliverability check; the valid ones are kept in order without repeats;
+- a free-mail provider's domain mistyped is mended (:func:`provider_domain`: ``gmial.com``,
+  ``hotmial.dk``, ``gmail.con``); ``hotmail.de`` and ``email.com`` are domains of their own.
 
 :func:`normalise_emails` settles the plainly valid tokens (ASCII dot-atom local part, ordinary
 host names under an alphabetic top-level domain, within the length limits) and the plainly
@@ -32,12 +36,14 @@ A field that is not one plain address is tokenised once per distinct value, not 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Final
 
 import polars as pl
 from email_validator import EmailNotValidError, validate_email
 
 from datavask.cleansing.cpr import MASK
+from datavask.cleansing.reference import load_reference
 from datavask.cleansing.schema import flag, raw, stage_text
 
 # Unicode White_Space, spelled out so Python's re and polars' regex engine split alike.
@@ -52,7 +58,11 @@ _TRIM: Final = "\"'()[]{}:"
 # address, not a display name; the space becomes a character no address may hold, so the token
 # stays whole and is rejected instead of yielding ``andreasen@hotmail.com``.
 _LOCAL_CHAR: Final = "[a-z0-9._%+\\-]"
-_BROKEN_LOCAL: Final = f"(^|[^a-z0-9._%+\\-@])({_LOCAL_CHAR}+)[ ]+({_LOCAL_CHAR}+@)"
+# A word ending in a full stop (``att. jens@firma.dk``) is a label before the address: no local
+# part ends in one.
+_BROKEN_LOCAL: Final = f"(^|[^a-z0-9._%+\\-@])({_LOCAL_CHAR}*[a-z0-9_%+\\-])[ ]+({_LOCAL_CHAR}+@)"
+# ``jens@firma,dk``: a comma typed for the full stop of a domain that has none, before its end.
+_COMMA_DOMAIN: Final = f"(@[a-z0-9-]+),([a-z]{{2,6}})($|[;/<>{_WHITESPACE}\"')\\]])"
 _BROKEN_LOCAL_MARK: Final = "\x01"
 
 _ATEXT: Final = "[a-z0-9!#$%&'*+=?^_`{|}~-]"
@@ -73,6 +83,7 @@ _MAX_ADDRESS: Final = 254
 _SEPARATORS_RE: Final = re.compile(_SEPARATORS)
 _BROKEN_LOCAL_RE: Final = re.compile(_BROKEN_LOCAL)
 _AROUND_AT_RE: Final = re.compile(_AROUND_AT)
+_COMMA_DOMAIN_RE: Final = re.compile(_COMMA_DOMAIN)
 
 
 def email_tokens(value: str | None) -> list[str]:
@@ -84,6 +95,7 @@ def email_tokens(value: str | None) -> list[str]:
     if value is None:
         return []
     text = _AROUND_AT_RE.sub("@", value.lower().replace("mailto:", ""))
+    text = _COMMA_DOMAIN_RE.sub("\\1.\\2\\3", text)
     text = _BROKEN_LOCAL_RE.sub(f"\\1\\2{_BROKEN_LOCAL_MARK}\\3", text)
     tokens = (token.strip(_TRIM) for token in _SEPARATORS_RE.split(text))
     return [token for token in tokens if "@" in token]
@@ -108,6 +120,84 @@ def check_email(token: str, *, check_deliverability: bool = False) -> str | None
     return checked.normalized.lower()
 
 
+@cache
+def free_mail_domains() -> frozenset[str]:
+    """Free-mail and consumer ISP domains (``data/reference/free_mail_domains.csv``)."""
+    return frozenset(load_reference("free_mail_domains")["domain"].str.to_lowercase())
+
+
+# What ``.com`` of a free-mail domain is typed as: ``gmail.con``, ``hotmail.cm``. (``.co`` and
+# ``.cm`` are countries' domains too, but not Gmail's, Hotmail's or Yahoo's.)
+_COM_TYPOS: Final = frozenset({"con", "cmo", "comm", "co", "cm", "om", "vom", "xom", "cpm", "coom"})
+# A provider's name shorter than this is too near other names to be mended (``mail``, ``live``).
+_PROVIDER_LENGTH: Final = 5
+
+
+def provider_domain(domain: str) -> str:
+    """``domain``, or the free-mail domain it is plainly a typo of: its provider's name one edit
+    off under the same top-level domain (``gmial.com``, ``hotmial.dk``), or the provider's own
+    name with ``.com`` mistyped (``gmail.con``). A domain of the list, or whose name is a listed
+    provider's (``hotmail.de``, ``email.com``), is itself.
+
+    >>> provider_domain("gmial.com"), provider_domain("yahoo.con"), provider_domain("hotmail.de")
+    ('gmail.com', 'yahoo.com', 'hotmail.de')
+    """
+    return _mistyped_providers().get(domain, domain)
+
+
+_DOMAIN_LETTERS: Final = "abcdefghijklmnopqrstuvwxyz0123456789-"
+
+
+def _one_edit(word: str) -> set[str]:
+    """Every word one deletion, transposition, substitution or insertion away from ``word``,
+    after its first letter: ``cloud`` and ``telia``'s ``delia`` are names of their own."""
+    splits = [(word[:i], word[i:]) for i in range(1, len(word) + 1)]
+    return (
+        {a + b[1:] for a, b in splits if b}
+        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        | {a + c + b[1:] for a, b in splits if b for c in _DOMAIN_LETTERS}
+        | {a + c + b for a, b in splits for c in _DOMAIN_LETTERS}
+    ) - {word}
+
+
+@cache
+def _mistyped_providers() -> dict[str, str]:
+    """Each mistyped free-mail domain :func:`provider_domain` mends, and its domain.
+
+    Spelled out once from the list (some twenty thousand), so mending a file is a look-up.
+    """
+    known = free_mail_domains()
+    names = {d.rpartition(".")[0] for d in known}
+    typos: dict[str, set[str]] = {}
+    for domain in known:
+        name, _, tld = domain.rpartition(".")
+        if tld == "com":
+            for typo in _COM_TYPOS:
+                typos.setdefault(f"{name}.{typo}", set()).add(domain)
+        if len(name) >= _PROVIDER_LENGTH:
+            for other in _one_edit(name) - names:
+                typos.setdefault(f"{other}.{tld}", set()).add(domain)
+    # A listed domain is itself; a typo of two providers' names is neither's.
+    return {
+        typo: next(iter(to)) for typo, to in typos.items() if len(to) == 1 and typo not in known
+    }
+
+
+def _mend_providers(emails: pl.Series) -> pl.Series:
+    """Lists of addresses with the free-mail domains :func:`provider_domain` mends, mended."""
+    mistyped = _mistyped_providers()
+    domains = emails.explode().str.extract(r"@([^@]+)$")
+    if not domains.is_in(list(mistyped)).any():
+        return emails
+    local = pl.element().str.extract(r"^(.*@)")
+    domain = pl.element().str.extract(r"@([^@]+)$")
+    return (
+        emails.to_frame()
+        .select(pl.col(emails.name).list.eval(pl.concat_str(local, domain.replace(mistyped))))
+        .to_series()
+    )
+
+
 def parse_emails(value: str | None, *, check_deliverability: bool = False) -> list[str]:
     """Every valid address in ``value``, lower-cased, in order, without repeats.
 
@@ -119,8 +209,11 @@ def parse_emails(value: str | None, *, check_deliverability: bool = False) -> li
     found: list[str] = []
     for token in email_tokens(value):
         address = check_email(token, check_deliverability=check_deliverability)
-        if address is not None and address not in found:
-            found.append(address)
+        if address is not None:
+            local, _, domain = address.rpartition("@")
+            address = f"{local}@{provider_domain(domain)}"
+            if address not in found:
+                found.append(address)
     return found
 
 
@@ -130,6 +223,7 @@ def _tokens_expr(value: pl.Expr) -> pl.Expr:
         value.str.to_lowercase()
         .str.replace_all("mailto:", "", literal=True)
         .str.replace_all(_AROUND_AT, "@")
+        .str.replace_all(_COMMA_DOMAIN, "${1}.${2}${3}")
         .str.replace_all(_BROKEN_LOCAL, f"${{1}}${{2}}{_BROKEN_LOCAL_MARK}${{3}}")
         .str.replace_all(_SEPARATORS, "\x00")
     )
@@ -221,6 +315,7 @@ def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) ->
         .otherwise(pl.col("emails").fill_null(no_addresses)),
         n_invalid=pl.col("n_invalid").fill_null(0),
     )
+    result = result.with_columns(_mend_providers(result["emails"]))
     email = pl.col("emails").list.first()
     result = result.select(
         email=email,

@@ -43,9 +43,9 @@ from typing import Final
 import polars as pl
 
 from datavask.cleansing.addresses import typed_district
+from datavask.cleansing.emails import free_mail_domains
 from datavask.cleansing.matching.blocking import IDENTICAL, identical_key
 from datavask.cleansing.names import GENERATION, text_key
-from datavask.cleansing.reference import load_reference
 
 INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "record_id": pl.String(),
@@ -143,11 +143,6 @@ def address_key() -> pl.Expr:
         pl.col("postal_code").fill_null(number_known),
         separator="|",
     )
-
-
-def free_mail_domains() -> frozenset[str]:
-    """Free-mail and consumer ISP domains (``data/reference/free_mail_domains.csv``)."""
-    return frozenset(load_reference("free_mail_domains")["domain"].str.to_lowercase())
 
 
 def _blank_to_null(expr: pl.Expr) -> pl.Expr:

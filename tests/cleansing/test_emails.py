@@ -58,6 +58,22 @@ def test_invalid_email_corpus(value: str) -> None:
         ("ring til Jens", [], True),
         # written to keep it from harvesters
         ("jens(at)firma.dk", ["jens@firma.dk"], False),
+        # a comma typed for the domain's full stop; not where the domain has one
+        ("info@firma,dk", ["info@firma.dk"], False),
+        ("a@b,dk;c@firma.dk", ["a@b.dk", "c@firma.dk"], False),
+        ("a@firma.dk,info", ["a@firma.dk"], False),
+        # a label ending in a full stop before the address
+        ("att. jens@firma.dk", ["jens@firma.dk"], False),
+        ("Att. Jens: jens@firma.dk", ["jens@firma.dk"], False),
+        # a free-mail provider's name or .com mistyped; another country's domain of one is its own
+        ("jens@gmial.com", ["jens@gmail.com"], False),
+        ("JENS@HOTMIAL.DK", ["jens@hotmail.dk"], False),
+        ("jens@gmail.con", ["jens@gmail.com"], False),
+        ("j@yahoo.co", ["j@yahoo.com"], False),
+        ("jens@hotmail.de", ["jens@hotmail.de"], False),
+        ("x@email.com", ["x@email.com"], False),
+        ("x@gmail.co.uk", ["x@gmail.co.uk"], False),
+        ("x@cloud.com", ["x@cloud.com"], False),  # not icloud.com: a first letter is no typo
         ("Jens [AT] Firma.dk; b@firma.dk", ["jens@firma.dk", "b@firma.dk"], False),
         ("kat(at)", [], True),
     ],
