@@ -104,6 +104,8 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "adresse1",
         "addressline",
         "addressline1",
+        "adresselinje",
+        "adresselinje1",
         "fulladdress",
         "postaladdress",
         "postadresse",
@@ -240,6 +242,8 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "businessphone",
         "workphone",
         "arbejdstelefon",
+        "privattelefon",
+        "hjemmetelefon",
         "phoneno",
         "mainphone",  # Dynamics 365's accounts
         "billingphone",  # WooCommerce's
@@ -563,6 +567,10 @@ def _field_of(column: str) -> str | None:
             field = _NUMBERED_VALUE[what]
     if field is None and (kind := _KIND_IN_HEADER.match(fold_header(column))):
         field = _address_part(fold_header(column)[kind.end() :])
+    if field is None and (first := _FIRST_OF_NUMBERED.fullmatch(column)):
+        # "Email 1", "Telefon 1", "Mobil 1": the first of numbered columns ("Telefon 2" is read
+        # as the mobile number only where there is none, see auto_map)
+        field = _field_of(first["field"])
     if field is None and _ALTERNATIVES.search(column):
         # "Firmanavn/navn", "Navn eller firma", "Telefon/mobil": the first part naming a field.
         parts = (part for part in _ALTERNATIVES.split(column) if fold_header(part))
@@ -570,6 +578,8 @@ def _field_of(column: str) -> str | None:
     return field
 
 
+# The first of numbered columns of one field: "Email 1", "Telefon 1", "E-mail 1".
+_FIRST_OF_NUMBERED: Final = re.compile(r"\s*(?P<field>.*\D)\s*[-_ ]?\s*1\s*")
 # A header naming two things the column holds, either of them: "Firmanavn/navn", "Postnr. og by".
 _ALTERNATIVES: Final = re.compile(r"\s*/\s*|\s+(?:og|eller|and|or|&)\s+", re.IGNORECASE)
 

@@ -584,6 +584,16 @@ def test_one_kind_of_address_is_read_whole() -> None:
             (),
             id="either-of-two-in-words",
         ),
+        pytest.param(
+            ["Kundenummer", "Navn", "Adresselinje 1", "Adresselinje 2", "Telefon 1", "Telefon 2",
+             "Email 1", "Email 2", "Privattelefon"],
+            # the first of numbered columns; the second phone is the mobile number
+            {"record_id": "Kundenummer", "address": "Adresselinje 1",
+             "address_2": "Adresselinje 2", "phone": "Telefon 1", "mobile": "Telefon 2",
+             "email": "Email 1"},
+            ("Email 2",),
+            id="numbered",
+        ),
     ],
 )  # fmt: skip
 def test_a_systems_export_headers_are_read(
