@@ -706,9 +706,13 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # Jaro-Winkler finds "alma" and "valdemar" somewhat alike (0.83), "steen" and "stephan" too
     # (0.85): two names more often than one misspelt, which the model weighs as a level of its
     # own and the household rule as two names (one the start of the other, "mette" /
-    # "mettelise", stays alike). It finds "yda" and "yad" unlike (0.56): one typo in a short
-    # name.
-    loose = level.is_in([0, _ALIKE]).fill_null(False)
+    # "mettelise", stays alike). It finds "yda" and "yad" unlike (0.56): one typo in a name of
+    # three or four letters (longer ones one edit apart it finds alike). Only those pairs are
+    # counted letter by letter.
+    length_l, length_r = fl.str.len_chars(), fr.str.len_chars()
+    shorter = pl.select(pl.min_horizontal(length_l, length_r)).to_series()
+    short_typo = (level == 0) & shorter.is_between(3, 4) & ((length_l - length_r).abs() <= 1)
+    loose = ((level == _ALIKE) | short_typo).fill_null(False)
     if loose.any():
         ll, lr = fl.filter(loose), fr.filter(loose)
         edits = _edit_distance(_one_letter_each(ll), _one_letter_each(lr))
@@ -719,10 +723,9 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
             )
             .to_series()
         )
-        short = pl.min_horizontal(ll.str.len_chars(), lr.str.len_chars()) < 3
         was = level.filter(loose)
         far = pl.select((was == _ALIKE) & (edits > FIRST_NAME_EDITS) & ~started).to_series()
-        typo = pl.select((was == 0) & (edits <= 1) & ~short).to_series()
+        typo = pl.select((was == 0) & (edits <= 1)).to_series()
         at = loose.arg_true()
         level = level.scatter(at.filter(far.fill_null(False)), FIRST_NAMES_APART)
         level = level.scatter(at.filter(typo.fill_null(False)), _ALIKE)
