@@ -556,12 +556,18 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     different = (level == 0).fill_null(False)
     if different.any():
         la, lb = a.filter(different), b.filter(different)
-        typo = similarity(
-            _one_letter_each(la), _one_letter_each(lb), distance.DamerauLevenshtein.distance,
-            equal_score=0.0,
-        ) <= 1  # fmt: skip
-        long_enough = pl.min_horizontal(la.str.len_chars(), lb.str.len_chars()) >= 4
-        typo = pl.select(typo & long_enough).to_series().fill_null(False)
+        length_a, length_b = la.str.len_chars(), lb.str.len_chars()
+        near = (
+            (pl.select(pl.min_horizontal(length_a, length_b)).to_series() >= 4)
+            & ((length_a - length_b).abs() <= 1)
+        ).fill_null(False)
+        typo = pl.Series(np.zeros(la.len(), dtype=bool))
+        if near.any():
+            edits = similarity(
+                _one_letter_each(la.filter(near)), _one_letter_each(lb.filter(near)),
+                distance.DamerauLevenshtein.distance, equal_score=0.0,
+            )  # fmt: skip
+            typo = typo.scatter(near.arg_true().filter((edits <= 1).fill_null(False)), True)
         shares = _shares_most_words(la, lb) | typo
         level = level.scatter(different.arg_true().filter(shares), 1)
     return level.cast(pl.Int8), _tf_value(a, level, comparison)
