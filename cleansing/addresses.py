@@ -1209,11 +1209,21 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         postal_code=pl.coalesce(pl.col("_typed_code"), pl.col("_code")),
         _any_city=pl.coalesce(pl.col("_typed_city"), pl.col("_city")),
     ).collect()
+    # A full stop ending an abbreviation is part of the street (``Vesterg.``, ``Nørreg.``: the
+    # key reads them as -gade), kept where the key is another without it; a stray one is not.
     streets = per_distinct(
         parts["_street"],
         {
-            "street": lambda text: proper_case(text.str.strip_chars(" ,.-").replace("", None)),
-            "street_key": lambda _: street_key(pl.col("street")),
+            "_bare": lambda text: text.str.strip_chars(" ,.-").replace("", None),
+            "_dotted": lambda text: (
+                text.str.strip_chars(" ,-").str.strip_chars_start(".").replace("", None)
+            ),
+            "street_key": lambda _: street_key(pl.col("_dotted")),
+            "street": lambda _: proper_case(
+                pl.when(street_key(pl.col("_bare")) == pl.col("street_key"))
+                .then(pl.col("_bare"))
+                .otherwise(pl.col("_dotted"))
+            ),
         },
     )
     countries = [

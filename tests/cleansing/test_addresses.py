@@ -514,6 +514,21 @@ def test_an_american_file_keeps_its_house_number_first_streets() -> None:
     assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
 
 
+def test_an_abbreviation_ending_a_street_keeps_its_full_stop() -> None:
+    """``Vesterg. 12`` was keyed ``vesterg`` (the street's full stop was trimmed before the key
+    read it as -gade), another key than ``Vestergade 12``'s; a stray full stop still goes."""
+    out = _addresses(
+        raw_address=["Vesterg. 12", "Vestergade 12", "Vestergade. 12", "Nørreg 5", "Toskiftevj. 3"],
+        raw_postal_code=["8000"] * 5,
+    )
+    assert out["street_key"].to_list() == [
+        "vestergade", "vestergade", "vestergade", "noerreg", "toskiftevej"
+    ]  # fmt: skip
+    assert out["street"].to_list() == [
+        "Vesterg.", "Vestergade", "Vestergade", "Nørreg", "Toskiftevj"
+    ]  # fmt: skip
+
+
 def test_foreign_streets_get_no_danish_abbreviations() -> None:
     """``St`` on an American street is Street, not Stræde: ``E 75th St`` and ``E 75th Street``
     share a key; the Danish records beside them keep the Danish reading."""
