@@ -83,6 +83,7 @@ def _fold_pairs(for_key: bool) -> tuple[list[str], list[str]]:
 _STATUS_WORDS = (
     r"under\s+konkurs|u\s*/?\s*konkurs|i\s+konkurs|under\s+tvangsopl(?:ø|oe|o)sning"
     r"|under\s+(?:frivillig\s+)?likvidation|i\s+(?:frivillig\s+)?likvidation"
+    r"|u\s*/\s*likv(?:\.|idation)?"
     r"|under\s+rekonstruktion"
 )
 _STATUS_BODY = rf"[\s,\-]*\(?\s*(?i:{_STATUS_WORDS})\s*\)?"

@@ -51,9 +51,19 @@ def test_people_named_like_trades_stay_persons() -> None:
 
 def test_firms_without_a_legal_form_are_companies() -> None:
     out = normalised(
-        ["Nielsen & Lauridsen", "Iversen Smede", "Caroline Winthers Optik", "Jens & Anne Hansen"]
-    )
-    assert out["customer_type"].to_list() == ["company", "company", "company", "person"]
+        ["Nielsen & Lauridsen", "Iversen Smede", "Caroline Winthers Optik", "Jens & Anne Hansen",
+         "Hansen Familiefond", "Lokalhistorisk Arkiv"]
+    )  # fmt: skip
+    assert out["customer_type"].to_list() == [
+        "company", "company", "company", "person", "company", "company"
+    ]  # fmt: skip
+
+
+def test_a_company_in_liquidation_keeps_its_legal_form() -> None:
+    """``u/likv.`` (under likvidation) hid the ApS before it: the company was a person."""
+    out = normalised(["Hansen ApS u/likv.", "Hansen ApS u/likvidation"])
+    assert out["legal_form"].to_list() == ["ApS", "ApS"]
+    assert out["customer_type"].to_list() == ["company", "company"]
 
 
 def test_banks_insurers_and_national_names_are_companies() -> None:
