@@ -37,7 +37,10 @@ Data sets (all with ground truth; provenance in ``bench/data/README.md``):
   the full run;
 - ``contacts``: a CRM's contact export made from the generator at 20,000 rows (seed 11,
   ``bench.gen_contacts``): one row per person at a company, the truth the contact, so two people
-  at one company are two records.
+  at one company are two records;
+- ``faker_dk``: a Danish customer file made with Faker's ``da_DK`` names, streets and companies
+  (``bench.gen_faker``, 15,000 customers, seed 7), not with the project's generator: its
+  duplicates and households were written without looking at datavask's rules.
 
 Reproduce::
 
@@ -167,6 +170,13 @@ def contacts() -> DataSet:
 
     frame, truth = contact_export(20_000, seed=11)
     return DataSet("contacts", frame, truth)
+
+
+def faker_dk() -> DataSet:
+    from bench.gen_faker import faker_customers
+
+    frame, truth = faker_customers(15_000, seed=7)
+    return DataSet("faker_dk", frame, truth)
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -593,6 +603,7 @@ DATASETS: dict[str, Callable[[], DataSet]] = {
     "rldata10000": functools.partial(rldata, 10000),
     "patentsview": patentsview,
     "contacts": contacts,
+    "faker_dk": faker_dk,
 }
 
 
