@@ -1219,8 +1219,12 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
                 text.str.strip_chars(" ,-").str.strip_chars_start(".").replace("", None)
             ),
             "street_key": lambda _: street_key(pl.col("_dotted")),
+            # keyed without its full stop only where it has one (null is keyed for nothing)
+            "_bare_key": lambda _: street_key(
+                pl.when(pl.col("_dotted").str.ends_with(".")).then(pl.col("_bare"))
+            ),
             "street": lambda _: proper_case(
-                pl.when(street_key(pl.col("_bare")) == pl.col("street_key"))
+                pl.when(pl.col("_bare_key").fill_null(pl.col("street_key")) == pl.col("street_key"))
                 .then(pl.col("_bare"))
                 .otherwise(pl.col("_dotted"))
             ),

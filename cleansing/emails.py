@@ -186,7 +186,7 @@ def _mistyped_providers() -> dict[str, str]:
 def _mend_providers(emails: pl.Series) -> pl.Series:
     """Lists of addresses with the free-mail domains :func:`provider_domain` mends, mended."""
     mistyped = _mistyped_providers()
-    domains = emails.explode().str.extract(r"@([^@]+)$")
+    domains = emails.explode().str.split("@").list.last()
     if not domains.is_in(list(mistyped)).any():
         return emails
     local = pl.element().str.extract(r"^(.*@)")
