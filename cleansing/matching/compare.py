@@ -485,11 +485,7 @@ def _same_word(a: pl.Series, b: pl.Series) -> pl.Series:
     """Whether two words are one, even misspelt (:data:`SAME_WORD`, or one edit of the letters
     as typed: ``soen`` / ``sun`` is Søn / Sun)."""
     ratio = similarity(a, b, fuzz.ratio, scale=100.0)
-    edits = similarity(
-        _one_letter_each(a), _one_letter_each(b), distance.DamerauLevenshtein.distance,
-        equal_score=0.0,
-    )  # fmt: skip
-    return (ratio >= SAME_WORD) | (edits <= 1)
+    return (ratio >= SAME_WORD) | (_letter_edits(a, b) <= 1)
 
 
 # The keys spell æ, ø and å with two letters (cleansing.names); a typo in one is one edit.
@@ -499,6 +495,12 @@ FOLDED_INITIALS: Final = ("ae", "oe", "aa")
 def _one_letter_each(words: pl.Series) -> pl.Series:
     """``words`` with the keys' two-letter æ, ø and å as one letter each (not the same one)."""
     return words.str.replace_many(list(FOLDED_INITIALS), ["æ", "ø", "å"])
+
+
+def _letter_edits(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Damerau-Levenshtein edits between two aligned series of keys, æ, ø and å one letter each
+    (:func:`_one_letter_each`): a typo in one of them is one edit."""
+    return _edit_distance(_one_letter_each(a), _one_letter_each(b))
 
 
 def _transposed(values: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
@@ -563,10 +565,7 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         ).fill_null(False)
         typo = pl.Series(np.zeros(la.len(), dtype=bool))
         if near.any():
-            edits = similarity(
-                _one_letter_each(la.filter(near)), _one_letter_each(lb.filter(near)),
-                distance.DamerauLevenshtein.distance, equal_score=0.0,
-            )  # fmt: skip
+            edits = _letter_edits(la.filter(near), lb.filter(near))
             typo = typo.scatter(near.arg_true().filter((edits <= 1).fill_null(False)), True)
         shares = _shares_most_words(la, lb) | typo
         level = level.scatter(different.arg_true().filter(shares), 1)
@@ -721,7 +720,7 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     loose = ((level == _ALIKE) | short_typo).fill_null(False)
     if loose.any():
         ll, lr = fl.filter(loose), fr.filter(loose)
-        edits = _edit_distance(_one_letter_each(ll), _one_letter_each(lr))
+        edits = _letter_edits(ll, lr)
         started = (
             pl.DataFrame({"l": ll, "r": lr})
             .select(
