@@ -497,6 +497,17 @@ def _one_letter_each(words: pl.Series) -> pl.Series:
     return words.str.replace_many(list(FOLDED_INITIALS), ["æ", "ø", "å"])
 
 
+def _like_lengths(
+    a: pl.Series, b: pl.Series, *, shortest: int, longest: int | None = None
+) -> pl.Series:
+    """Whether two aligned keys are one letter apart in length at most, the shorter of them
+    ``shortest`` to ``longest`` letters long: the pairs one typo can make of a word that long."""
+    length_a, length_b = a.str.len_chars(), b.str.len_chars()
+    shorter = pl.select(pl.min_horizontal(length_a, length_b)).to_series()
+    fits = shorter >= shortest if longest is None else shorter.is_between(shortest, longest)
+    return (fits & ((length_a - length_b).abs() <= 1)).fill_null(False)
+
+
 def _letter_edits(a: pl.Series, b: pl.Series) -> pl.Series:
     """Damerau-Levenshtein edits between two aligned series of keys, æ, ø and å one letter each
     (:func:`_one_letter_each`): a typo in one of them is one edit."""
@@ -558,11 +569,7 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     different = (level == 0).fill_null(False)
     if different.any():
         la, lb = a.filter(different), b.filter(different)
-        length_a, length_b = la.str.len_chars(), lb.str.len_chars()
-        near = (
-            (pl.select(pl.min_horizontal(length_a, length_b)).to_series() >= 4)
-            & ((length_a - length_b).abs() <= 1)
-        ).fill_null(False)
+        near = _like_lengths(la, lb, shortest=4)
         typo = pl.Series(np.zeros(la.len(), dtype=bool))
         if near.any():
             edits = _letter_edits(la.filter(near), lb.filter(near))
@@ -714,9 +721,7 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # "mettelise", stays alike). It finds "yda" and "yad" unlike (0.56): one typo in a name of
     # three or four letters (longer ones one edit apart it finds alike). Only those pairs are
     # counted letter by letter.
-    length_l, length_r = fl.str.len_chars(), fr.str.len_chars()
-    shorter = pl.select(pl.min_horizontal(length_l, length_r)).to_series()
-    short_typo = (level == 0) & shorter.is_between(3, 4) & ((length_l - length_r).abs() <= 1)
+    short_typo = (level == 0) & _like_lengths(fl, fr, shortest=3, longest=4)
     loose = ((level == _ALIKE) | short_typo).fill_null(False)
     if loose.any():
         ll, lr = fl.filter(loose), fr.filter(loose)
