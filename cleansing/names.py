@@ -51,6 +51,8 @@ _DANISH_FOLDS = {
     "o\u0308": "oe",
     "u\u0308": "ue",
 }
+# How a key spells æ, ø and å: two letters each.
+DANISH_LETTERS: Final = {letter: _DANISH_FOLDS[letter] for letter in "æøå"}
 # What a key drops or spells out besides folding: ``A.P. Møller`` → ``ap moeller``, ``&`` → og.
 _KEY_FOLDS = {"&": " og ", ".": "", "'": "", "’": "", "´": "", "`": ""}
 

@@ -77,6 +77,7 @@ from rapidfuzz import distance, fuzz, process
 
 from datavask.cleansing.matching.blocking import loose_postal_code
 from datavask.cleansing.matching.threads import in_order
+from datavask.cleansing.names import DANISH_LETTERS
 from datavask.cleansing.reference import load_reference
 
 NULL_LEVEL: Final = -1
@@ -489,12 +490,12 @@ def _same_word(a: pl.Series, b: pl.Series) -> pl.Series:
 
 
 # The keys spell æ, ø and å with two letters (cleansing.names); a typo in one is one edit.
-FOLDED_INITIALS: Final = ("ae", "oe", "aa")
+FOLDED_INITIALS: Final = tuple(DANISH_LETTERS.values())
 
 
 def _one_letter_each(words: pl.Series) -> pl.Series:
     """``words`` with the keys' two-letter æ, ø and å as one letter each (not the same one)."""
-    return words.str.replace_many(list(FOLDED_INITIALS), ["æ", "ø", "å"])
+    return words.str.replace_many({two: one for one, two in DANISH_LETTERS.items()})
 
 
 def _like_lengths(
