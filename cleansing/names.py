@@ -694,11 +694,12 @@ def _clean_text(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def _usable_key(key: pl.Expr) -> pl.Expr:
-    """A key that names someone: a letter, two characters (``3F``), no placeholder (``n/a``)."""
+def _usable_key(key: pl.Expr, *, shortest: int = 2) -> pl.Expr:
+    """A key that names someone: a letter, two characters (``3F``; ``shortest``), no placeholder
+    (``n/a``)."""
     return (
         key.str.contains(r"\p{L}")
-        & (key.str.len_chars() >= 2)
+        & (key.str.len_chars() >= shortest)
         & ~key.is_in(_placeholders())
         & ~key.str.contains(r"^(?:x+|z+|test\s*\d*)$")
     ).fill_null(False)
@@ -981,7 +982,8 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     public = word_list_pattern("public_sector_patterns", "strong")
     frame = frame.with_columns(
         _usable=_usable_key(key),
-        _first=pl.when(_usable_key(pl.col("_first_key"))).then(pl.col("_first")),
+        # A first-name column's one letter is an initial (``C.`` + ``Lassen``), as in ``C. Lassen``.
+        _first=pl.when(_usable_key(pl.col("_first_key"), shortest=1)).then(pl.col("_first")),
         _last=pl.when(_usable_key(pl.col("_last_key"))).then(pl.col("_last")),
         _business=business_key(key) | key.str.contains(public).fill_null(False),
     )

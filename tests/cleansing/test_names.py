@@ -234,6 +234,21 @@ def test_first_and_last_name_columns() -> None:
     assert out["flag_MISSING_NAME"].to_list() == [False, False, False, True]
 
 
+def test_an_initial_in_the_first_name_column_is_kept_as_in_one_name_column() -> None:
+    """``C.`` + ``Lassen`` is ``C. Lassen``: an initial, which the household rule needs to see.
+    Dropped, the record bridged two people of one household into one customer."""
+    apart = _names(
+        raw_name=[None, None, None], raw_first_name=["C.", "c", "-"], raw_last_name=["Lassen"] * 3
+    )
+    whole = _names(raw_name=["C. Lassen"], raw_first_name=[None], raw_last_name=[None])
+    assert apart["name"].to_list() == ["C. Lassen", "C Lassen", "Lassen"]
+    assert apart["first_name"].to_list() == ["C.", "C", None]
+    assert apart["first_name_key"].to_list() == ["c", "c", None]
+    assert whole.select("first_name", "first_name_key", "name_key").row(0) == apart.select(
+        "first_name", "first_name_key", "name_key"
+    ).row(0)
+
+
 def test_name_key_never_overwrites_the_display_name() -> None:
     out = _names(raw_name=["Aabenraa Auto", "Ålsgårde Auto"])
     assert out["name"].to_list() == ["Aabenraa Auto", "Ålsgårde Auto"]
