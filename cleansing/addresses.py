@@ -1187,6 +1187,15 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         .then(text.str.extract(_AFTER_FIRST_COMMA, 1).str.strip_chars(" ,.-").replace("", None))
         .otherwise(text)
     )
+    # After the floor, a Danish postal district is the city of a line without a postal code
+    # (``Gothersvej 45 5.th, Bækmarksbro``, a one-column address): its code is read off it below.
+    # Only a district's name: ``2. th, Baghuset`` stays an extra.
+    frame = frame.with_columns(
+        _district_after_floor=pl.when(
+            in_head
+            & text_key(pl.col("_extra")).is_in(pl.lit(sorted(_danish_places()))).fill_null(False)
+        ).then(pl.col("_extra"))
+    )
     parts = frame.with_columns(
         house_number=pl.coalesce(pl.col("_given_number"), pl.col("_number")),
         floor=pl.coalesce(
@@ -1205,7 +1214,8 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             parsed.struct.field("floor").is_null() & parsed.struct.field("door").is_null()
         )
         .then(pl.col("_after"))
-        .str.extract(r"^(\p{L}[\p{L}\s.\-]*)$", 1),
+        .str.extract(r"^(\p{L}[\p{L}\s.\-]*)$", 1)
+        .fill_null(pl.col("_district_after_floor")),
         postal_code=pl.coalesce(pl.col("_typed_code"), pl.col("_code")),
         _any_city=pl.coalesce(pl.col("_typed_city"), pl.col("_city")),
     ).collect()

@@ -103,6 +103,28 @@ def test_a_village_in_a_line_without_a_city_is_kept_and_no_foreign_city() -> Non
     assert alone["city"].to_list() == ["Vodskov", "Vodskov", "Aarhus C"]
 
 
+def test_a_district_after_the_floor_is_the_city_of_a_line_without_a_postal_code() -> None:
+    # A one-column address, its postal code missing: the town after the floor is its city, and
+    # the code is read off a district with one code. Only a district: a ``Baghuset`` stays extra.
+    out = _addresses(
+        raw_address=[
+            "Gothersvej 45 5.th, Bækmarksbro",
+            "Islevhusstræde 119C, 3 tv\n Rynkeby",
+            "Vestergade 12, 2. th, Baghuset",
+            "Industrivej 4, 1. th, Vester Hassing",
+        ],
+        raw_postal_code=[None, None, None, "9310"],
+    )
+    assert [_parts(row) for row in out.iter_rows(named=True)] == [
+        ("Gothersvej", "45", "5", "th", "7660", "Bækmarksbro"),
+        ("Islevhusstræde", "119C", "3", "tv", "5350", "Rynkeby"),
+        ("Vestergade", "12", "2", "th", None, None),
+        ("Industrivej", "4", "1", "th", "9310", "Vodskov"),
+    ]
+    assert out["address_extra"].to_list() == [None, None, "Baghuset", "Vester Hassing"]
+    assert out["flag_MISSING_ADDRESS"].to_list() == [False, False, True, False]
+
+
 def test_a_second_address_line_is_read_with_the_first() -> None:
     out = _addresses(
         raw_address=[
