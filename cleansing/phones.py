@@ -95,6 +95,12 @@ _FAST_DK: Final = (
     r"(?P<digits>[0-9](?:[ .\-]?[0-9]){7})$"
 )
 
+# A field holding only the word a number would follow, or nothing.
+_BARE_LABEL: Final = (
+    r"^(?:(?:tlf|tel|telefon|telephone|phone|mobil|mob|mobile|mobiltelefon|fax|direkte|privat"
+    r"|arbejde|kontor|hjem|nr|nummer)[ .:]*)?$"
+)
+
 # The separators that always part two numbers; ``/`` parts them only where the text it sits in is
 # no one number (:func:`slash_parts`).
 _SPLIT: Final = re.compile(r"[;,|\n\r]|\s+(?:og|eller|or)\s+", re.IGNORECASE)
@@ -487,7 +493,10 @@ def _field_numbers(values: pl.DataFrame) -> pl.DataFrame:
     """
     cleaned = pl.col("value").str.strip_chars().str.to_lowercase()
     # Materialised once: inside when/then every use would run the regular expression again.
-    staged = values.with_columns(present=cleaned.fill_null("") != "").with_columns(
+    # A label with no number (``Tlf:``, a CRM's template left as it was) is a blank field.
+    staged = values.with_columns(
+        present=~cleaned.fill_null("").str.contains(_BARE_LABEL)
+    ).with_columns(
         digits=pl.when("present").then(
             cleaned.str.extract(_FAST_DK, 1).str.replace_all("[^0-9]", "")
         )

@@ -75,6 +75,10 @@ def test_invalid_phone_corpus(value: str) -> None:
         ("310/246-1501", None, None, [], None, True),
         (None, "00000000", None, [], None, True),
         ("", "   ", None, [], None, False),
+        # a CRM's label left without its number is a blank field, no invalid number
+        ("Tlf:", "Mobil.", None, [], None, False),
+        ("Tlf: ", "mobil: 30 40 50 60", None, ["+4530405060"], None, False),
+        ("Tlf: 1234", None, None, [], None, True),
     ],
 )
 def test_frame_rules(
