@@ -779,8 +779,11 @@ def _foreign_evidence(
     typo of one), so the record is foreign; a phone written with its country code
     (``+49 89 …``) or a street word (``Leopoldstraße``) names the country, else it stays unnamed.
     A four-digit code that is no Danish one needs the phone or the street as well (``0154 Oslo``
-    beside ``+47 …`` is Norwegian; ``8001 Arhus`` is a Danish typo). A five-digit code beside a
-    Danish city (``80000 Aarhus C``) is a Danish typo too.
+    beside ``+47 …`` is Norwegian, and so is another record of ``0154 Oslo`` without a phone;
+    ``8001 Arhus`` is a Danish typo). A five-digit code beside a
+    Danish city (``80000 Aarhus C``) is a Danish typo too, unless the phone or street names
+    another country and the city is no Danish district as written (``83296 Helsingborg`` beside
+    ``+46 42 …``).
     """
     code = pl.col("postal_code")
     candidate = (
@@ -822,12 +825,36 @@ def _foreign_evidence(
     )
     named = pl.col("_evidence_country").is_not_null()
     foreign_city = pl.col("_foreign_city")
+    places = _danish_places()
+    # Five digits, and the phone or street names the country: foreign unless the city is a
+    # Danish district as written. ``83296 Helsingborg`` beside ``+46 42 …`` is Swedish though
+    # Helsingborg is one letter pair from Helsinge.
+    danish_as_written = pl.col("city").is_in(pl.lit([c for c in cities if c in places]))
     foreign = (
         pl.when(pl.col("postal_code").str.contains(r"^\d{5}$"))
-        .then(foreign_city.fill_null(named))
+        .then(pl.when(named).then(~danish_as_written).otherwise(foreign_city.fill_null(False)))
         .otherwise(named & foreign_city.fill_null(True))
     )
-    decided = rows.select("row", "_evidence_country", _foreign_record=foreign)
+    decided = rows.select(
+        "row", "postal_code", "city", "_evidence_country", _foreign_record=foreign
+    )
+    # A code and city that a record's phone or street places in one country place the file's
+    # other records there too: ``2113 Danielfjell`` beside ``+47 …`` is Norwegian, and so is
+    # the same customer's record whose phone was written without its country code.
+    placed = (
+        decided.filter("_foreign_record", pl.col("_evidence_country").is_not_null())
+        .group_by("postal_code", "city")
+        .agg(_placed=pl.col("_evidence_country").unique())
+        .filter(pl.col("_placed").list.len() == 1)
+        .with_columns(pl.col("_placed").list.first())
+    )
+    decided = decided.join(
+        placed, on=["postal_code", "city"], how="left", nulls_equal=False, maintain_order="left"
+    ).select(
+        "row",
+        pl.coalesce("_evidence_country", "_placed").alias("_evidence_country"),
+        (pl.col("_foreign_record") | pl.col("_placed").is_not_null()).alias("_foreign_record"),
+    )
     return (
         pl.DataFrame({"row": pl.int_range(located.height, dtype=pl.UInt32, eager=True)})
         .join(decided, on="row", how="left", maintain_order="left")

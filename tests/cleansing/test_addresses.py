@@ -479,11 +479,11 @@ def test_a_german_postal_code_without_a_country_is_not_danish() -> None:
     The user's postal code and city are kept, and no Danish flag is raised."""
     out = _addresses(
         raw_street=["Marienplatz 8", "Leopoldstraße 12", "Hauptweg 3", "Vestergade 1"],
-        raw_postal_code=["80331", "80802", "80331", "8000"],
+        raw_postal_code=["80331", "80802", "80335", "8000"],
         raw_city=["München", "München", "München", "Aarhus C"],
         raw_phone=["+49 89 12345678", "089 1234567", None, "20304050"],
     )
-    assert out["postal_code"].to_list() == ["80331", "80802", "80331", "8000"]
+    assert out["postal_code"].to_list() == ["80331", "80802", "80335", "8000"]
     assert out["city"].to_list() == ["München", "München", "München", "Aarhus C"]
     # the phone's country code; a German street word; foreign, but nothing names the country
     assert out["country"].to_list() == ["DE", "DE", None, "DK"]
@@ -505,6 +505,24 @@ def test_foreign_evidence_needs_a_code_that_cannot_be_danish() -> None:
     assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False, True, True, True]
 
 
+def test_a_phone_naming_a_country_outweighs_a_city_one_letter_pair_from_a_danish_one() -> None:
+    """``83296 Helsingborg`` beside ``+46 42 …`` is Swedish: five digits, a Swedish phone, and a
+    city that is Danish only to a fuzzy match (Helsinge). A Danish district as written keeps a
+    five-digit code a Danish typo whatever the phone says."""
+    out = _addresses(
+        raw_street=["Skoltorget 69", "Strandvägen 92", "Vestergade 1", "Vestergade 2"],
+        raw_postal_code=["83296", "28323", "80000", "83299"],
+        raw_city=["Helsingborg", "Helsingborg", "Aarhus C", "Helsingborg"],
+        raw_phone=["+46 42 28 31 54", None, "+46 42 28 31 54", None],
+    )
+    # the phone; the street word; a Danish district; nothing but a Danish-like city
+    assert out["country"].to_list() == ["SE", "SE", "DK", "DK"]
+    assert out["postal_code"].to_list() == ["83296", "28323", None, None]
+    assert out["city"].to_list()[:2] == ["Helsingborg", "Helsingborg"]
+    assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False, False, True, True]
+    assert out["flag_MISSING_ADDRESS"].to_list()[:2] == [False, False]
+
+
 def test_a_four_digit_foreign_code_needs_the_phone_or_the_street_to_say_so() -> None:
     """``0154 Oslo`` with a Norwegian number is Norwegian; ``8001 Arhus`` (a mistyped Danish code
     and city) stays Danish and flagged."""
@@ -518,6 +536,25 @@ def test_a_four_digit_foreign_code_needs_the_phone_or_the_street_to_say_so() -> 
     assert out["postal_code"].to_list() == ["0154", "8001", "8000"]
     assert out["city"].to_list() == ["Oslo", "Arhus", "Aarhus C"]
     assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False, True, False]
+
+
+def test_a_code_and_city_placed_abroad_by_one_record_place_the_others_there_too() -> None:
+    """One customer, two records: ``+47 …`` names Norway on one, the other's phone was written
+    without its country code. Both are Norwegian, so their addresses compare as one. A Danish
+    code and city stay Danish, and two countries for one code and city name neither."""
+    out = _addresses(
+        raw_street=["Bakkensvingen 1D", "Bakkensvingen 1D", "Vestergade 1", "Storgata 1", "Gata 2"],
+        raw_postal_code=["2113", "2113", "8000", "7777", "7777"],
+        raw_city=["Danielfjell", "Danielfjell", "Aarhus C", "Xby", "Xby"],
+        raw_phone=["+47 93 28 21 52", "93 28 21 52", "+47 93 28 21 52", "+47 22 12 34 56",
+                   "+46 8 123 456 78"],
+    )  # fmt: skip
+    assert out["country"].to_list() == ["NO", "NO", "DK", "NO", "SE"]
+    assert out["street_key"][0] == out["street_key"][1]
+    lone = _addresses(
+        raw_street=["Bakkensvingen 1D"], raw_postal_code=["2113"], raw_city=["Danielfjell"]
+    )
+    assert lone["country"].to_list() == ["DK"]
 
 
 def test_an_american_file_keeps_its_house_number_first_streets() -> None:
