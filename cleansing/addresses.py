@@ -779,8 +779,7 @@ def _foreign_evidence(
     typo of one), so the record is foreign; a phone written with its country code
     (``+49 89 …``) or a street word (``Leopoldstraße``) names the country, else it stays unnamed.
     A four-digit code that is no Danish one needs the phone or the street as well (``0154 Oslo``
-    beside ``+47 …`` is Norwegian, and so is another record of ``0154 Oslo`` without a phone;
-    ``8001 Arhus`` is a Danish typo). A five-digit code beside a
+    beside ``+47 …`` is Norwegian; ``8001 Arhus`` is a Danish typo). A five-digit code beside a
     Danish city (``80000 Aarhus C``) is a Danish typo too, unless the phone or street names
     another country and the city is no Danish district as written (``83296 Helsingborg`` beside
     ``+46 42 …``).
@@ -835,26 +834,7 @@ def _foreign_evidence(
         .then(pl.when(named).then(~danish_as_written).otherwise(foreign_city.fill_null(False)))
         .otherwise(named & foreign_city.fill_null(True))
     )
-    decided = rows.select(
-        "row", "postal_code", "city", "_evidence_country", _foreign_record=foreign
-    )
-    # A code and city that a record's phone or street places in one country place the file's
-    # other records there too: ``2113 Danielfjell`` beside ``+47 …`` is Norwegian, and so is
-    # the same customer's record whose phone was written without its country code.
-    placed = (
-        decided.filter("_foreign_record", pl.col("_evidence_country").is_not_null())
-        .group_by("postal_code", "city")
-        .agg(_placed=pl.col("_evidence_country").unique())
-        .filter(pl.col("_placed").list.len() == 1)
-        .with_columns(pl.col("_placed").list.first())
-    )
-    decided = decided.join(
-        placed, on=["postal_code", "city"], how="left", nulls_equal=False, maintain_order="left"
-    ).select(
-        "row",
-        pl.coalesce("_evidence_country", "_placed").alias("_evidence_country"),
-        (pl.col("_foreign_record") | pl.col("_placed").is_not_null()).alias("_foreign_record"),
-    )
+    decided = rows.select("row", "_evidence_country", _foreign_record=foreign)
     return (
         pl.DataFrame({"row": pl.int_range(located.height, dtype=pl.UInt32, eager=True)})
         .join(decided, on="row", how="left", maintain_order="left")
@@ -920,19 +900,38 @@ def _decide_country(
     Otherwise a postal code shaped as British, Dutch, Canadian or Irish ones are (``TQ13 8DF``,
     ``1012 AB``) names that country, a code that is no Danish one in a record whose city, phone
     or street say it is foreign (:func:`_foreign_evidence`: ``80331 München``) is foreign, a
-    39xx code is
-    Greenland's, and a code whose typed city is its Danish district is Danish. What remains —
-    no country, a code without a city, a city that is not the code's district — follows the file:
-    Danish unless most records whose code and city can be checked disagree with the Danish table
-    (an Australian register's ``3220 ryde`` is not Tisvildeleje, and neither is its ``4011``),
-    and unless their phones say the file is foreign (:func:`_phone_file_country`): then they, and
-    the foreign records nothing else names, are in ``phone_country``.
+    code and city that another record names a foreign country for are in that country, a 39xx
+    code is Greenland's, and a code whose typed city is its Danish district is Danish. What
+    remains — no country, a code without a city, a city that is not the code's district —
+    follows the file: Danish unless most records whose code and city can be checked disagree
+    with the Danish table (an Australian register's ``3220 ryde`` is not Tisvildeleje, and
+    neither is its ``4011``), and unless their phones say the file is foreign
+    (:func:`_phone_file_country`): then they, and the foreign records nothing else names, are in
+    ``phone_country``.
     """
     agrees = _city_agrees(located, official)
     frame = located.select(
         "_country", "_raw_country", "postal_code", "_written_code", "_typed_code",
         "_typed_city", "_foreign_record", "_evidence_country",
+        _city_key=per_distinct(located["_any_city"], {"key": text_key})["key"],
     ).with_columns(agrees=agrees)  # fmt: skip
+    # A postal code and city that records name a foreign country for (written in the record, or
+    # said by its phone or street word) place the file's other records of them there too: one
+    # customer's duplicate with the country column blank, or its phone written without ``+47``.
+    named = pl.coalesce(
+        "_country", pl.when("_foreign_record").then(pl.col("_evidence_country"))
+    ).alias("_named")
+    placed = (
+        frame.filter((named != "DK").fill_null(False))
+        .group_by("postal_code", "_city_key")
+        .agg(_placed=named.unique())
+        .filter(pl.col("_placed").list.len() == 1)
+        .with_columns(pl.col("_placed").list.first())
+    )
+    frame = frame.join(
+        placed, on=["postal_code", "_city_key"], how="left", nulls_equal=False,
+        maintain_order="left",
+    )  # fmt: skip
     lettered = pl.col("_written_code").str.contains(_FOREIGN_CODE_SHAPE).fill_null(False)
     checked = frame.filter(pl.col("agrees").is_not_null() & pl.col("_country").is_null())
     disagreeing = int((~checked["agrees"]).sum())
@@ -958,7 +957,10 @@ def _decide_country(
         .when(lettered)
         .then(_lettered_code_country(pl.col("_written_code")))
         .when(pl.col("_foreign_record"))
-        .then(pl.coalesce(pl.col("_evidence_country"), in_file))
+        .then(pl.coalesce(pl.col("_evidence_country"), pl.col("_placed"), in_file))
+        # a Danish code whose city is its district stays Danish whatever another record says
+        .when(pl.col("_placed").is_not_null() & ~pl.col("agrees").fill_null(False))
+        .then(pl.col("_placed"))
         .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False) & danish_file)
         .then(pl.lit("GL"))
         .when(pl.col("agrees").fill_null(False) | pl.lit(danish_file))

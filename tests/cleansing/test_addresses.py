@@ -555,6 +555,17 @@ def test_a_code_and_city_placed_abroad_by_one_record_place_the_others_there_too(
         raw_street=["Bakkensvingen 1D"], raw_postal_code=["2113"], raw_city=["Danielfjell"]
     )
     assert lone["country"].to_list() == ["DK"]
+    # A country written on one record places the others of its code and city, a Danish code
+    # whose city is its district stays Danish.
+    written = _addresses(
+        raw_street=["Strømløkka 382", "Strømløkka 382", "Vestergade 1", "Vestergade 1"],
+        raw_postal_code=["1924", "1924", "8000", "8000"],
+        raw_city=["Egilodden", "Egilodden", "Aarhus C", "Aarhus C"],
+        raw_country=["NO", None, "NO", None],
+        raw_phone=["35 48 78 84"] * 4,
+    )
+    assert written["country"].to_list() == ["NO", "NO", "NO", "DK"]
+    assert written["street_key"][0] == written["street_key"][1]
 
 
 def test_an_american_file_keeps_its_house_number_first_streets() -> None:
