@@ -40,7 +40,10 @@ Data sets (all with ground truth; provenance in ``bench/data/README.md``):
   at one company are two records;
 - ``faker_dk``: a Danish customer file made with Faker's ``da_DK`` names, streets and companies
   (``bench.gen_faker``, 15,000 customers, seed 7), not with the project's generator: its
-  duplicates and households were written without looking at datavask's rules.
+  duplicates and households were written without looking at datavask's rules;
+- ``faker_mixed``: a Danish CRM with customers abroad: 10,000 customers of ``faker_dk``'s kind
+  (seed 8) and 3,000 Swedish, Norwegian, German and British ones from Faker's own locales
+  (seed 9), a quarter of them with no country written.
 
 Reproduce::
 
@@ -177,6 +180,13 @@ def faker_dk() -> DataSet:
 
     frame, truth = faker_customers(15_000, seed=7)
     return DataSet("faker_dk", frame, truth)
+
+
+def faker_mixed() -> DataSet:
+    from bench.gen_faker import mixed_customers
+
+    frame, truth = mixed_customers(10_000, 3_000, seed=8)
+    return DataSet("faker_mixed", frame, truth)
 
 
 # ---------------------------------------------------------------------------- scoring
@@ -604,6 +614,7 @@ DATASETS: dict[str, Callable[[], DataSet]] = {
     "patentsview": patentsview,
     "contacts": contacts,
     "faker_dk": faker_dk,
+    "faker_mixed": faker_mixed,
 }
 
 

@@ -15,11 +15,16 @@ several ways (street abbreviations, typos, capitals, floor and door in four spel
 private customer in ten lives with a relative of the same last name at the same address (another
 first name, a shared landline a third of the time, an e-mail of their own): a household, two
 customers. The truth is the customer.
+
+:func:`mixed_customers` adds customers abroad (:func:`foreign_customers`: Faker's Swedish,
+Norwegian, German and British names, streets, postal codes, towns and phones, the country
+column blank a quarter of the time), as a Danish CRM holds them.
 """
 
 from __future__ import annotations
 
 import random
+from typing import Final
 
 import phonenumbers
 import polars as pl
@@ -217,3 +222,102 @@ def faker_customers(customers: int, seed: int) -> tuple[pl.DataFrame, pl.Series]
     rnd.shuffle(order)
     frame = pl.DataFrame([rows[i] for i in order], schema=dict.fromkeys(COLUMNS, pl.String))
     return frame, pl.Series("entity", [truth[i] for i in order], dtype=pl.String)
+
+
+# Faker's locales of the customers a Danish business has abroad, with the ways a Danish CRM
+# writes their country (blank a quarter of the time: the column was never filled in).
+_ABROAD: Final = {
+    "SE": ("sv_SE", ("Sverige", "SE", "Sweden", "")),
+    "NO": ("no_NO", ("Norge", "NO", "Norway", "")),
+    "DE": ("de_DE", ("Tyskland", "DE", "Deutschland", "")),
+    "GB": ("en_GB", ("Storbritannien", "GB", "UK", "")),
+}
+
+
+def _e164(fake: Faker, region: str) -> str:
+    """A valid number of ``region`` from Faker's own phone formats, or ``""``."""
+    for _ in range(50):
+        try:
+            number = phonenumbers.parse(fake.phone_number(), region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return ""
+
+
+def _written(rnd: random.Random, e164: str) -> str:
+    """A number as a CRM holds it: international, national (no country code), E.164 or 00."""
+    number, draw = phonenumbers.parse(e164), rnd.random()
+    if draw < 0.4:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    if draw < 0.7:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return e164 if draw < 0.85 else "00" + e164[1:]
+
+
+def foreign_customers(customers: int, seed: int) -> tuple[pl.DataFrame, pl.Series]:
+    """Swedish, Norwegian, German and British customers (Faker's own names, streets, postal
+    codes, towns, phones and companies) as a Danish CRM holds them, in :data:`COLUMNS`: a
+    third have a second record (a tenth a third) with a typo or capitals in the name, a typo in
+    the street, another way of writing the phone or none, the e-mail in capitals or none, a
+    Swedish code without its space, a British one in small letters. The truth is the customer
+    (``F<n>``)."""
+    rnd = random.Random(seed)
+    Faker.seed(seed)
+    fakes = {country: Faker(locale) for country, (locale, _) in _ABROAD.items()}
+    make = _Maker(seed)
+    rows: list[dict[str, str]] = []
+    truth: list[str] = []
+    for customer in range(customers):
+        country = rnd.choice(list(_ABROAD))
+        fake, written_country = fakes[country], _ABROAD[country][1]
+        company = rnd.random() < 0.35
+        name = fake.company() if company else fake.name()
+        street, code, city = fake.street_address(), fake.postcode(), fake.city()
+        phone = _e164(fake, country)
+        email = (
+            f"info@{fake.domain_name()}"
+            if company
+            else f"{fake.user_name()}@{fake.free_email_domain()}"
+        )
+        records = 1 + (rnd.random() < 0.35) + (rnd.random() < 0.1)
+        for duplicate in range(records):
+            v = {"name": name, "street": street, "code": code, "city": city, "email": email,
+                 "phone": _written(rnd, phone) if phone else ""}  # fmt: skip
+            if duplicate:
+                draw = rnd.random()
+                if draw < 0.3:
+                    v["name"] = make.typo(v["name"])
+                elif draw < 0.4:
+                    v["name"] = v["name"].upper()
+                if rnd.random() < 0.2:
+                    v["street"] = make.typo(v["street"])
+                if rnd.random() < 0.2:
+                    v["email"] = v["email"].upper() if rnd.random() < 0.5 else ""
+                if rnd.random() < 0.15:
+                    v["phone"] = ""
+                if country == "SE" and rnd.random() < 0.5:
+                    v["code"] = v["code"].replace(" ", "")
+                if country == "GB" and rnd.random() < 0.5:
+                    v["code"] = v["code"].lower()
+            rows.append(
+                {"Kundenr": f"F{len(rows) + 1:06d}", "Navn": v["name"], "Adresse": v["street"],
+                 "Postnr": v["code"], "By": v["city"], "Land": rnd.choice(written_country),
+                 "CVR-nr": "", "EAN-nr": "", "E-mail": v["email"], "Telefon": v["phone"]}
+            )  # fmt: skip
+            truth.append(f"F{customer}")
+    return (
+        pl.DataFrame(rows, schema=dict.fromkeys(COLUMNS, pl.String)),
+        pl.Series("entity", truth, dtype=pl.String),
+    )
+
+
+def mixed_customers(danish: int, abroad: int, seed: int) -> tuple[pl.DataFrame, pl.Series]:
+    """A Danish CRM with customers abroad: :func:`faker_customers` and :func:`foreign_customers`
+    in one file, shuffled."""
+    home, home_truth = faker_customers(danish, seed)
+    away, away_truth = foreign_customers(abroad, seed + 1)
+    frame = pl.concat([home, away]).with_columns(pl.Series("entity", [*home_truth, *away_truth]))
+    frame = frame.sample(fraction=1.0, shuffle=True, seed=seed)
+    return frame.drop("entity"), frame["entity"]
