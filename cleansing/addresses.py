@@ -719,7 +719,7 @@ def _city_agrees(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
 # Street words of the neighbours whose customers Danish files hold, at the end of the street name
 # (``Leopoldstraße``, ``Storgatan``, ``Karl Johans gate``); no Danish street ends in one.
 _STREET_WORDS: Final = {
-    "DE": r"stra(?:ß|ss)e|str\.|platz|gasse|damm|ufer|chaussee",
+    "DE": r"stra(?:ß|ss)e|str\.|platz|gasse|damm|ufer|chaussee|weg|allee",
     "SE": r"gatan|vägen|gränd|torget",
     "NO": r"gate|gata|veien|vegen",
 }
@@ -825,14 +825,17 @@ def _foreign_evidence(
     named = pl.col("_evidence_country").is_not_null()
     foreign_city = pl.col("_foreign_city")
     places = _danish_places()
-    # Five digits, and the phone or street names the country: foreign unless the city is a
-    # Danish district as written. ``83296 Helsingborg`` beside ``+46 42 …`` is Swedish though
-    # Helsingborg is one letter pair from Helsinge.
+    # A code that is no Danish one, and the phone or street names the country: foreign unless the
+    # city is a Danish district as written. ``83296 Helsingborg`` beside ``+46 42 …`` is Swedish
+    # though Helsingborg is one letter pair from Helsinge, ``6737 Hansdal`` beside ``+47 …``
+    # Norwegian. Without either, five digits beside no Danish city are foreign, four are not.
     danish_as_written = pl.col("city").is_in(pl.lit([c for c in cities if c in places]))
     foreign = (
-        pl.when(pl.col("postal_code").str.contains(r"^\d{5}$"))
-        .then(pl.when(named).then(~danish_as_written).otherwise(foreign_city.fill_null(False)))
-        .otherwise(named & foreign_city.fill_null(True))
+        pl.when(named)
+        .then(~danish_as_written.fill_null(False))
+        .when(pl.col("postal_code").str.contains(r"^\d{5}$"))
+        .then(foreign_city.fill_null(False))
+        .otherwise(False)
     )
     decided = rows.select("row", "_evidence_country", _foreign_record=foreign)
     return (

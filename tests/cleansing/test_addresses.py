@@ -478,7 +478,7 @@ def test_a_german_postal_code_without_a_country_is_not_danish() -> None:
     code, and München is no Danish place; the German phone or street word names the country.
     The user's postal code and city are kept, and no Danish flag is raised."""
     out = _addresses(
-        raw_street=["Marienplatz 8", "Leopoldstraße 12", "Hauptweg 3", "Vestergade 1"],
+        raw_street=["Marienplatz 8", "Leopoldstraße 12", "Marienhof 3", "Vestergade 1"],
         raw_postal_code=["80331", "80802", "80335", "8000"],
         raw_city=["München", "München", "München", "Aarhus C"],
         raw_phone=["+49 89 12345678", "089 1234567", None, "20304050"],
@@ -517,6 +517,16 @@ def test_a_phone_naming_a_country_outweighs_a_city_one_letter_pair_from_a_danish
     )
     # the phone; the street word; a Danish district; nothing but a Danish-like city
     assert out["country"].to_list() == ["SE", "SE", "DK", "DK"]
+    # four digits that are no Danish code, beside a Norwegian phone and a town only like a
+    # Danish one; German street words a Danish street never ends in
+    more = _addresses(
+        raw_street=["Olsenengen 8", "Ilija-Jopich-Weg 50", "Ringallee 70", "Vestergade 1"],
+        raw_postal_code=["6737", "23226", "62087", "8001"],
+        raw_city=["Hansdal", "Schwandorf", "Göttingen", "Arhus"],
+        raw_phone=["+47 23 06 09 47", "08201 94093", "05482 807284", None],
+    )
+    assert more["country"].to_list() == ["NO", "DE", "DE", "DK"]
+    assert more["postal_code"].to_list()[:3] == ["6737", "23226", "62087"]
     assert out["postal_code"].to_list() == ["83296", "28323", None, None]
     assert out["city"].to_list()[:2] == ["Helsingborg", "Helsingborg"]
     assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False, False, True, True]
