@@ -110,6 +110,8 @@ def test_fold(raw: str, folded: str) -> None:
         ("Hansen IVS", "IVS"),
         ("Hansen Tømrer v/Jens Hansen", "ENK"),
         ("Hansen Tømrer v/ Jens Hansen", "ENK"),
+        ("Jens Hansen ENK", "ENK"),
+        ("Jens Enk", None),
         ("Danish Crown A.m.b.a.", "AMBA"),
         ("Arla Foods amba", "AMBA"),
         ("Brugsforeningen F.M.B.A.", "FMBA"),
