@@ -775,16 +775,23 @@ def _initial(fl: pl.Series, fr: pl.Series) -> pl.Series:
 @cache
 def _nickname_groups() -> pl.DataFrame:
     """Each given name of ``data/reference/given_name_nicknames.csv`` with the names it is a
-    nickname of, and each name with itself: ``bill`` → ``william``, ``william`` → ``william``."""
+    nickname of, and each name with itself: ``bill`` → ``william``, ``william`` → ``william``;
+    ``sole``: the word is the name itself, or a nickname of that name alone (``peggy``, not
+    ``tina``, which nine names have)."""
     table = load_reference("given_name_nicknames")
-    return pl.concat(
+    groups = pl.concat(
         [table.select(word="name", group="name"), table.select(word="nickname", group="name")]
     ).unique()
+    return groups.with_columns(
+        sole=(pl.col("word") == pl.col("group")) | (pl.col("group").n_unique().over("word") == 1)
+    )
 
 
 def _nicknames(fl: pl.Series, fr: pl.Series) -> pl.Series:
-    """Whether the first words of two first names are one name's nicknames, or the name and its
-    nickname (``bill`` / ``william``, ``bill`` / ``will``, ``harry`` / ``henry``)."""
+    """Whether the first words of two first names are a name and its nickname (``bill`` /
+    ``william``, ``harry`` / ``henry``), or two nicknames of one name that neither is a nickname
+    of any other name (``peggy`` / ``maggie``). ``tina`` and ``erna`` are both Ernestine's, but
+    ``tina`` is also Christina's, Martina's and six more: two women of one household, not one."""
     first = pl.DataFrame(
         {
             "l": fl.str.split(" ").list.first().str.strip_chars("."),
@@ -794,7 +801,11 @@ def _nicknames(fl: pl.Series, fr: pl.Series) -> pl.Series:
     groups = _nickname_groups()
     left = first.select("_pair", "l").join(groups, left_on="l", right_on="word")
     right = first.select("_pair", "r").join(groups, left_on="r", right_on="word")
-    found = left.join(right, on=["_pair", "group"], how="semi")["_pair"].unique().to_numpy()
+    shared = left.join(right, on=["_pair", "group"], suffix="_r").filter(
+        (pl.col("l") == pl.col("group")) | (pl.col("r") == pl.col("group"))
+        | (pl.col("sole") & pl.col("sole_r"))
+    )  # fmt: skip
+    found = shared["_pair"].unique().to_numpy()
     alike = np.zeros(len(fl), dtype=bool)
     alike[found] = True
     return pl.Series(alike)

@@ -76,6 +76,10 @@ def _person(first: str | None, last: str | None) -> dict[str, Any]:
         (("bill", "smith"), ("will", "smith"), ALIKE, "exact"),
         (("harry", "hoare"), ("henry", "hoare"), ALIKE, "exact"),
         (("bill", "smith"), ("george", "smith"), "different", "exact"),
+        # two nicknames of Ernestine, but Tina is eight more names' too: two people
+        (("tina", "eriksen"), ("erna", "eriksen"), "different", "exact"),
+        (("ann", "holm"), ("tina", "holm"), "different", "exact"),
+        (("tina", "holm"), ("christina", "holm"), ALIKE, "exact"),
         (("jens", None), ("jens", "hansen"), "exact", "missing"),
         # The same words split another way, or all in one field: the same name.
         (("jens peter", "hansen"), ("jens", "peter hansen"), "exact", "exact"),
