@@ -886,7 +886,19 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     if unparsed.any():
         # Only the pairs with an unparsed side need their address lines, gathered for them alone.
         at = unparsed.arg_true()
-        level = level.scatter(at, _address_text_level(*pv.some("_address_text", at)))
+        text_level = _address_text_level(*pv.some("_address_text", at))
+        # Two postal codes more than a typo apart beside two towns are two places, however alike
+        # the lines: ``Skolvägen 4, 77097 Varberg`` is not ``Skolgatan 9, 59584 Stockholm``. (A
+        # ZIP code alone says less: Chicago's childcare sites are one address under two.)
+        city_l, city_r = pv.some("city", at)
+        apart = (
+            (_edit_distance(*pv.some("postal_code", at)) > 1)
+            & (city_l.str.to_lowercase() != city_r.str.to_lowercase())
+        ).fill_null(False)
+        level = level.scatter(
+            at,
+            pl.select(pl.when(apart & (text_level > 0)).then(0).otherwise(text_level)).to_series(),
+        )
     # Lines alike in two countries are two addresses: ``Flensborggade 3, 6400 Sønderborg`` is not
     # ``Flensburger Straße 3, 24937 Flensburg``.
     country_l, country_r = pv.both("country")

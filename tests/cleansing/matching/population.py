@@ -28,6 +28,7 @@ COLUMNS: dict[str, pl.DataType] = {
     "door": pl.String(),
     "postal_code": pl.String(),
     "country": pl.String(),
+    "city": pl.String(),
     "raw_city": pl.String(),
     "raw_address": pl.String(),
     "phone_e164": pl.String(),

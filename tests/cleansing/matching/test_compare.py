@@ -250,8 +250,21 @@ def _address(
         (_address("w 95th st", "532", None), _address("s state st", "532", "60628"), "different"),
         # Lines alike in two countries are two addresses.
         (_address("flensborggade", "3", "6400", raw_address="Flensborggade 3"),
-         _address("flensburger strasse", "3", "24937", raw_address="Flensburger Straße 3"),
+         _address("flensburger strasse", "3", None, raw_address="Flensburger Straße 3"),
          "same street and number"),
+        # So are lines alike beside two postal codes more than a typo apart and two towns; two
+        # ZIP codes of one town alone are not.
+        (_address("skolvaegen", "4", "77097", raw_address="Skolvägen 4", country="SE",
+                  city="Varberg"),
+         _address("skolgatan", "9", "59584", raw_address="Skolgatan 9", country="SE",
+                  city="Stockholm"),
+         "different"),
+        (_address("w 95th st", "532", "60621", raw_address="532 W 95th St", city="Chicago"),
+         _address("w 95th st", "532", "60628", raw_address="532 W 95th St", city="CHICAGO"),
+         "exact"),
+        (_address("skolgatan", "9", "59548", raw_address="Skolgatan 9", country="SE"),
+         _address("skolgatan", "9", "59584", raw_address="Skolgatan 9", country="SE"),
+         "exact"),
         (_address("flensborggade", "3", "6400", raw_address="Flensborggade 3", country="DK"),
          _address("flensburger strasse", "3", "24937", raw_address="Flensburger Straße 3",
                   country="DE"),
