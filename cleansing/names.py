@@ -622,8 +622,15 @@ _CVR_REMARK = r"(?i)[\s,;(\-–]*cvr(?:-?nr)?\.?\s*:?\s*(?:DK)?\s*\d{2}\s?\d{2}\
 # A courtesy title is no given name: ``Dr. Jens Hansen`` has first name ``Jens``.
 # A couple's titles are one: ``Hr. og fru Hansen``, ``Mr & Mrs Smith`` have no first name.
 _TITLES = "dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir|fam|familien|familie"
-_TITLE = rf"(?i)^(?:(?:{_TITLES})\.?\s+(?:(?:og|and|&|\+)\s+)?)+(?:med\.\s+)?"
-_KEY_TITLE = rf"^(?:(?:{_TITLES}) (?:(?:og|and) )?)+(?:med )?"  # the same in a folded name key
+# A degree before the name is a title too: ``cand.jur. Lene Borg``, ``mag.art.``, ``lic.theol.``,
+# ``Dipl.-Ing. Klaus Berger`` (the degrees by name: ``Magnus`` is no ``mag.``).
+_DEGREES = "jur|merc|polyt|scient|oecon|pharm|theol|psych|phil|techn|act|mag|med|odont|polit|art"
+_ACADEMIC = rf"(?:cand|mag|lic)\.\s?(?:{_DEGREES})\.|dipl\.?\s?-\s?ing\."
+_TITLE = rf"(?i)^(?:(?:(?:{_TITLES})\.?|{_ACADEMIC})\s+(?:(?:og|and|&|\+)\s+)?)+(?:med\.\s+)?"
+# the same in a folded name key (``candjur``, ``cand jur``, ``dipl ing``)
+_KEY_TITLE = (
+    rf"^(?:(?:{_TITLES}|(?:cand|mag|lic) ?(?:{_DEGREES})|dipl ing) (?:(?:og|and) )?)+(?:med )?"
+)
 
 
 # A misspelt legal-form word this alike (rapidfuzz ratio) to a long spelling of the table is that

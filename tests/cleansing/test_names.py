@@ -517,6 +517,13 @@ def test_a_c_o_or_attention_after_a_name_hides_no_legal_form(typed: str, form: s
         ("Fru Mette Hansen", "Mette", "Hansen"),
         ("Dr. med. Peter Holm", "Peter", "Holm"),
         ("Prof. Dr. Ole Berg", "Ole", "Berg"),
+        # a degree before the name is one too; a name that starts like one is a name
+        ("cand.jur. Lene Borg", "Lene", "Borg"),
+        ("Cand. Merc. Lene Borg", "Lene", "Borg"),
+        ("mag.art. Ole Hansen", "Ole", "Hansen"),
+        ("Dipl.-Ing. Klaus Berger", "Klaus", "Berger"),
+        ("Magnus Hansen", "Magnus", "Hansen"),
+        ("Candy Hansen", "Candy", "Hansen"),
     ],
 )
 def test_a_persons_title_is_in_the_name_not_the_key(typed: str, first: str, last: str) -> None:
