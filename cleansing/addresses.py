@@ -688,13 +688,13 @@ def typed_district(code: pl.Series, typed_city: pl.Series) -> pl.Series:
     return pairs.join(found, on=["code", "typed"], how="left", nulls_equal=False)["district"]
 
 
-def _city_agrees(located: pl.DataFrame, official: dict[str, str]) -> pl.Series:
-    """Per record: the typed city is the Danish district of its 4-digit postal code (``8000
-    Aarhus C``, ``8000 Århus``) or at least a Danish district (``8000 Kbh. K``, a typed city the
-    postal code overrules); null where there is no typed city or no known Danish code."""
+def _city_agrees(located: pl.DataFrame, official: dict[str, str], typed: pl.Series) -> pl.Series:
+    """Per record: the typed city (``typed``, its key) is the Danish district of its 4-digit
+    postal code (``8000 Aarhus C``, ``8000 Århus``) or at least a Danish district (``8000 Kbh.
+    K``, a typed city the postal code overrules); null where there is no typed city or no known
+    Danish code."""
     # Folded once per distinct city and code (a million rows hold a few thousand of each), and
     # without a select on ``located``, which would first copy all of its chunks into one.
-    typed = per_distinct(located["_any_city"], {"typed": text_key})["typed"]
     district = per_distinct(
         located["postal_code"],
         {
@@ -914,11 +914,11 @@ def _decide_country(
     (:func:`_phone_file_country`): then they, and the foreign records nothing else names, are in
     ``phone_country``.
     """
-    agrees = _city_agrees(located, official)
+    city_key = per_distinct(located["_any_city"], {"key": text_key})["key"]
+    agrees = _city_agrees(located, official, city_key)
     frame = located.select(
         "_country", "_raw_country", "postal_code", "_written_code", "_typed_code",
-        "_typed_city", "_foreign_record", "_evidence_country",
-        _city_key=per_distinct(located["_any_city"], {"key": text_key})["key"],
+        "_typed_city", "_foreign_record", "_evidence_country", _city_key=city_key,
     ).with_columns(agrees=agrees)  # fmt: skip
     # A postal code and city that records name a foreign country for (written in the record, or
     # said by its phone or street word) place the file's other records of them there too: one
