@@ -104,7 +104,7 @@ _NUMBER_FIRST = (
 
 # Floor and door after the house number: ``2. tv``, ``st. th``, ``2. sal tv``, ``1.``, ``kl.``,
 # ``3. 312``, ``lejl. 4``. Matched on the lower-cased rest with commas as spaces.
-_FLOOR_WORD = r"st|stuen|stue|parterre|kl|kld|kælderen|kaelderen|kælder|kaelder|\d{1,2}"
+_FLOOR_WORD = r"st|stuen|stue|parterre|kl|kld|kælder(?:en)?|kaelder(?:en)?|\d{1,2}"
 _DOOR_WORD = (
     r"tv|th|mf|t\.\s?v|t\.\s?h|m\.\s?f|venstre|højre|hoejre|midt|\d{1,4}[a-zæøå]?|[a-zæøå]\d{0,3}"
 )
