@@ -104,6 +104,8 @@ _REMARK = (
     r"|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*"
     rf"|,?\s(?:{_GENERATION_WORDS}))$"
 )
+# A name's first part before a comma or a slash with more after it.
+_BEFORE_SEPARATOR = r"^(.+?)\s*(?:,|\s/)\s*\S"
 # Of those remarks, the ones that say whom to write to, not who the customer is: a c/o or an
 # attention line (``Hansen Byg ApS, att. Bogholderiet``; ``Navn 2``'s ``Att. Kreditor``). They are
 # no part of the name's key; a department or a store stays in it (``Dansk Supermarked A/S - Bilka
@@ -1012,6 +1014,7 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         _form=_normalised_variant(pl.col("_display_parts").struct.field("form"))
     )
     remarked = text.str.contains(_REMARK).fill_null(False)
+    separated = text.str.contains(_BEFORE_SEPARATOR).fill_null(False)
     # Whom to write to is not the customer: ``Hansen Byg ApS c/o DEAS A/S`` is an ApS, ``Jens
     # Hansen c/o DEAS A/S`` no company at all, ``Hansen Byg ApS v/ Jens Hansen`` no sole
     # proprietorship.
@@ -1022,6 +1025,9 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
             pl.coalesce(
                 _legal_form(text, pl.col("_form")),
                 legal_form_of(only_where(remarked, text).str.replace(_REMARK, "")),
+                # what follows a comma or a slash after the form: a site or a contact
+                # (``Hansen A/S, Aarhus``, ``Hansen A/S / Jens Hansen``)
+                legal_form_of(only_where(separated, text).str.extract(_BEFORE_SEPARATOR, 1)),
             )
         )
     )

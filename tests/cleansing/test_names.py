@@ -502,6 +502,11 @@ def test_an_estate_named_by_its_executor_alone_names_no_person() -> None:
         ("Hansen Byg ApS Att: Bogholderiet", "ApS"),
         ("Hansen Byg ApS, att. Bogholderiet", "ApS"),
         ("Konsten att leva AB", "AB"),  # Swedish "att" (to) is no attention line
+        # a site or a contact after a comma or a slash
+        ("Hansen A/S, Aarhus", "A/S"),
+        ("Hansen Byg ApS / Jens Hansen", "ApS"),
+        ("Andersen & Søn A/S, Vejle afd.", "A/S"),
+        ("Hansen/Jensen", None),
     ],
 )
 def test_a_c_o_or_attention_after_a_name_hides_no_legal_form(typed: str, form: str | None) -> None:
