@@ -104,8 +104,12 @@ _REMARK = (
     r"|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*"
     rf"|,?\s(?:{_GENERATION_WORDS}))$"
 )
-# A name's first part before a comma or a slash with more after it.
-_BEFORE_SEPARATOR = r"^(.+?)\s*(?:,|\s/)\s*\S"
+# A name's first part before a comma or a slash with more after it, or before a department a
+# company's invoices go to (``Hansen A/S Kreditorbogholderiet``, ``Hansen ApS Afd. Vejle``).
+_DEPARTMENTS = (
+    r"bogholderi|kreditor|økonomi|oekonomi|regnskab|faktura|administration|afd\.|afdeling"
+)
+_BEFORE_SEPARATOR = rf"(?i)^(.+?)(?:\s*(?:,|\s/)\s*\S|\s+(?:{_DEPARTMENTS}))"
 # Of those remarks, the ones that say whom to write to, not who the customer is: a c/o or an
 # attention line (``Hansen Byg ApS, att. Bogholderiet``; ``Navn 2``'s ``Att. Kreditor``). They are
 # no part of the name's key; a department or a store stays in it (``Dansk Supermarked A/S - Bilka

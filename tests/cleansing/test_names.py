@@ -507,6 +507,11 @@ def test_an_estate_named_by_its_executor_alone_names_no_person() -> None:
         ("Hansen Byg ApS / Jens Hansen", "ApS"),
         ("Andersen & Søn A/S, Vejle afd.", "A/S"),
         ("Hansen/Jensen", None),
+        # or a department its invoices go to
+        ("Hansen A/S Kreditorbogholderiet", "A/S"),
+        ("HANSEN APS ØKONOMI", "ApS"),
+        ("Hansen ApS Afd. Vejle", "ApS"),
+        ("Hansen Regnskab", None),
     ],
 )
 def test_a_c_o_or_attention_after_a_name_hides_no_legal_form(typed: str, form: str | None) -> None:
