@@ -82,11 +82,13 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
     """Cleanse a customer export; the parameters are ``datavask cleanse``'s options."""
     from prefect.artifacts import create_link_artifact
 
-    from datavask.flows import cleanse
+    from datavask.flows import cleanse, signals
     from datavask.flows.log_masking import failures_masked, install
 
     install()  # no CPR number in Prefect's log table, whatever a step's error quotes
-    with failures_masked():  # nor in the failed state's message, whatever the error quotes
+    # nor in the failed state's message, whatever the error quotes; and Prefect's SIGTERM
+    # handler must not raise inside polars (it panics there)
+    with failures_masked(), signals.polars_frames_deferred():
         params = CleanseParams(
             input=input, out=out, registry=registry, blacklist=blacklist, mapping=mapping,
             format=format, review_band=review_band, workers=workers, only_changed=only_changed,

@@ -20,8 +20,10 @@ __all__ = ["MonitorParams", "monitor_flow", "run_monitor"]
 def monitor_flow(params: MonitorParams) -> dict[str, Any]:
     """One monitor run (see :mod:`datavask.flows.monitor_steps`); alerts also become Prefect
     events (``datavask.registry.<type>`` on resource ``dk.cvr.<cvr>``)."""
+    from datavask.flows import signals
     from datavask.flows.log_masking import failures_masked, install
 
     install()
-    with failures_masked():  # no CPR number in a failed run's logs or state
+    # no CPR number in a failed run's logs or state; no SIGTERM raised inside polars
+    with failures_masked(), signals.polars_frames_deferred():
         return run_monitor(params, orchestrated=True)

@@ -17,6 +17,8 @@ A signal that lands while polars' Rust code is calling back into polars' own Pyt
 ``Field`` and dtype objects that way) must not raise there: the exception meets an ``unwrap`` in
 Rust, which panics and prints its stack backtrace to the user's terminal. When the interrupted frame
 is polars' own, the handler only refuses further renames and leaves the stop to the watcher.
+Prefect's flow engine installs its own SIGTERM handler for the run (it raises ``TerminationSignal``
+wherever the main thread is); :func:`polars_frames_deferred` puts the same rule in front of it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 from datavask.connectors.scratch import refuse_commits, request_stop
@@ -36,6 +39,7 @@ GRACE_S = 1.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _received: list[int] = []
+_installed: list[bool] = []
 
 
 def _package_dirs(*names: str) -> tuple[str, ...]:
@@ -82,12 +86,49 @@ def exit_now() -> None:
     os._exit(exit_code())
 
 
-def _handler(signum: int, frame: FrameType | None) -> None:
+def _deferred(signum: int, frame: FrameType | None) -> bool:
+    """Record ``signum``; True when ``frame`` must not raise, so the watcher stops the run."""
     _received.append(signum)
     if frame is not None and frame.f_code.co_filename.startswith(_NATIVE_CALLERS):
         refuse_commits()  # the watcher stops the run after GRACE_S
+        return True
+    return False
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    if not _deferred(signum, frame):
+        raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def polars_frames_deferred() -> Iterator[None]:
+    """While inside, a SIGTERM handler installed by someone else (Prefect's flow engine) is not
+    called in polars' own frames: the signal is recorded and the watcher stops the run.
+
+    Only in a process that :func:`install`-ed the watcher (the command line): without it nothing
+    would stop a deferred run, so a served flow run keeps Prefect's handler as it is.
+    """
+    outer = signal.getsignal(signal.SIGTERM)
+    if (
+        not _installed
+        or threading.current_thread() is not threading.main_thread()
+        or outer is _handler
+        or not callable(outer)
+    ):
+        yield
         return
-    raise Interrupted(signum)
+    call_outer: Callable[[int, FrameType | None], object] = outer
+
+    def guarded(signum: int, frame: FrameType | None) -> None:
+        if not _deferred(signum, frame):
+            call_outer(signum, frame)
+
+    signal.signal(signal.SIGTERM, guarded)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGTERM) is guarded:
+            signal.signal(signal.SIGTERM, outer)
 
 
 def install() -> None:
@@ -101,6 +142,7 @@ def install() -> None:
         target=_watch, args=(reader, writer), name="datavask-stop", daemon=True
     )
     watcher.start()
+    _installed.append(True)
 
 
 def _watch(reader: socket.socket, writer: socket.socket) -> None:

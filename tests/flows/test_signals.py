@@ -20,31 +20,51 @@ from datavask.flows import signals
 
 # Rust reads a struct schema back into Python through ``Field.__init__`` and dtype ``__eq__``:
 # most of this loop's time is spent in polars' Python code called from Rust.
+# ``HANDLER`` is the context the loop runs in: none, or Prefect's flow engine's SIGTERM bridge
+# with the command line's guard inside it (as ``cleanse_flow`` runs).
 _BUSY_IN_POLARS_CALLBACKS = textwrap.dedent(
     """
-    import os, signal, sys, threading
+    import contextlib, os, signal, sys, threading
     from datavask.flows import signals
 
     signals.install()
     import polars as pl
 
+    HANDLER
+
     struct = pl.Struct({f"f{j}": pl.Int64 for j in range(50)})
     frame = pl.LazyFrame(schema={f"c{i}": struct for i in range(200)})
     threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
     try:
-        while True:
-            frame.collect_schema()
-    except signals.Interrupted:
-        print("interrupted; no output was written", file=sys.stderr)
+        with handler():
+            while True:
+                frame.collect_schema()
+    except BaseException as exc:  # Interrupted, or Prefect's TerminationSignal
+        print("interrupted; no output was written", type(exc).__name__, file=sys.stderr)
         signals.exit_now()
     """
 )
+_OWN_HANDLER = "handler = contextlib.nullcontext"
+_PREFECTS_HANDLER = """
+from prefect.utilities.engine import capture_sigterm
+
+@contextlib.contextmanager
+def handler():
+    with capture_sigterm(), signals.polars_frames_deferred():
+        yield
+"""
 
 
-def test_a_signal_inside_polars_callbacks_stops_the_run_without_a_panic(tmp_path: Path) -> None:
-    """Before: three runs of three panicked (``called Result::unwrap() on an Err``), exit 1."""
+@pytest.mark.parametrize(
+    "handler", [_OWN_HANDLER, _PREFECTS_HANDLER], ids=["own handler", "under Prefect's handler"]
+)
+def test_a_signal_inside_polars_callbacks_stops_the_run_without_a_panic(
+    tmp_path: Path, handler: str
+) -> None:
+    """Before: three runs of three panicked (``called Result::unwrap() on an Err``), exit 1.
+    Under Prefect's handler (a CI run of the command line caught it): three of three too."""
     script = tmp_path / "busy.py"
-    script.write_text(_BUSY_IN_POLARS_CALLBACKS)
+    script.write_text(_BUSY_IN_POLARS_CALLBACKS.replace("HANDLER", handler))
     for _ in range(3):
         done = subprocess.run(
             [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
@@ -74,3 +94,13 @@ def test_a_signal_in_polars_code_refuses_the_final_rename() -> None:
     finally:
         scratch._stop.clear()
         signals._received[:] = received
+
+
+def test_a_served_run_keeps_prefects_handler_as_it_is() -> None:
+    """A flow run started by Prefect's runner has no watcher to stop a deferred signal, and the
+    runner's cancellation checks that its own handler is the one installed."""
+    from prefect.utilities.engine import capture_sigterm, is_prefect_sigterm_handler_installed
+
+    assert not signals._installed  # pytest is not the command line
+    with capture_sigterm(), signals.polars_frames_deferred():
+        assert is_prefect_sigterm_handler_installed()
