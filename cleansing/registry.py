@@ -10,7 +10,8 @@ the flags ``COMPANY_BANKRUPT`` / ``COMPANY_DISSOLVED`` / ``COMPANY_DISTRESSED`` 
 registry's status class), ``CVR_NOT_FOUND`` (a valid CVR the registry answered "unknown" for),
 ``REGISTRY_UNCHECKED`` (the look-up failed or was not made: unknown is not "not found"),
 ``NAME_MISMATCH``, ``ADDRESS_MISMATCH``, ``customer_type`` set to ``public`` for public-sector
-forms, and ``registry_proposed_<field>`` for ``changes.csv`` (rule ``registry``).
+forms (and from ``public`` to ``company`` for a trading company's form), and
+``registry_proposed_<field>`` for ``changes.csv`` (rule ``registry``).
 
 Names are compared on their keys (legal form stripped, æ→ae, case and punctuation gone):
 
@@ -40,6 +41,12 @@ from datavask.cleansing.schema import flag
 # administrative unit (STA), 235 independent public enterprise (SOV), 240 former county (AMT),
 # 245 region (REG), 250 municipality (KOM), 260 national-church institution (FKI).
 PUBLIC_FORM_CODES: Final = (230, 235, 240, 245, 250, 260)
+# ERST virksomhedsformkode of businesses that trade for their owners: 10 ENK, 15 PMV, 30 I/S,
+# 40 K/S, 50 partrederi, 60 A/S, 70 P/S, 80 ApS, 81 IVS, 140 AMBA, 150/152 FMBA, 151 SMBA, 160
+# EØFG, 195 SCE. A public word in such a company's name (``Bowlinghallen``, ``Privathospitalet``,
+# ``Skolernes Boghandel``) does not make it a public customer. Foundations, associations and
+# self-governing institutions (a friskole) are left to what the record says.
+COMMERCIAL_FORM_CODES: Final = (10, 15, 30, 40, 50, 60, 70, 80, 81, 140, 150, 151, 152, 160, 195)
 
 # Name keys at least this similar (0-100, the better of rapidfuzz's ratio and token-sort ratio)
 # are the same name written differently. Calibrated in tests/cleansing/test_registry.py on
@@ -83,7 +90,7 @@ _REGISTRY_COLUMNS: Final = (
 
 # The record columns the checks read; the rest of the record never enters them.
 _READ: Final = (
-    "cvr", "name_key", "street", "street_key", "house_number", "floor", "door",
+    "cvr", "name", "name_key", "street", "street_key", "house_number", "floor", "door",
     "postal_code", "city", "po_box", "customer_type",
 )  # fmt: skip
 
@@ -130,7 +137,9 @@ def _checked(records: pl.DataFrame, reg: pl.DataFrame, columns: list[str]) -> pl
     frame = frame.with_columns(
         **{REGISTRY_NAME_KEYS: pl.when("_found").then(names.list.drop_nulls().list.unique())}
     )
-    public = pl.col("_found") & pl.col("_form_code").is_in(PUBLIC_FORM_CODES).fill_null(False)
+    form = pl.col("_form_code")
+    public = pl.col("_found") & form.is_in(PUBLIC_FORM_CODES).fill_null(False)
+    commercial = pl.col("_found") & form.is_in(COMMERCIAL_FORM_CODES).fill_null(False)
     customer_type = (
         pl.col("customer_type") if "customer_type" in records.columns else pl.lit(None, pl.String)
     )
@@ -138,7 +147,11 @@ def _checked(records: pl.DataFrame, reg: pl.DataFrame, columns: list[str]) -> pl
         registry_status=pl.when("_found").then(pl.col("_status")),
         registry_name=pl.when("_found").then(pl.col("_name")),
         reklamebeskyttet=pl.when("_found").then(pl.col("_reklame")),
-        customer_type=pl.when(public).then(pl.lit("public")).otherwise(customer_type),
+        customer_type=pl.when(public)
+        .then(pl.lit("public"))
+        .when(commercial & (customer_type == "public"))
+        .then(pl.lit("company"))
+        .otherwise(customer_type),
     )
     helpers = [
         c
@@ -202,9 +215,15 @@ def _name_checks(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(_exact=(comparable & exact.fill_null(False)))
     scores = _candidate_scores(frame.filter(comparable & ~pl.col("_exact")))
     frame = frame.join(scores, on="_row", how="left")
+    frame = frame.join(_owner_left_out(frame.filter(comparable & ~pl.col("_exact"))), on="_row",
+                       how="left")  # fmt: skip
     current = pl.col("_current_score").fill_null(0.0)
     former = pl.col("_former_score").fill_null(0.0)
-    matches = pl.col("_exact") | (current >= NAME_MATCH_SCORE)
+    matches = (
+        pl.col("_exact")
+        | (current >= NAME_MATCH_SCORE)
+        | pl.col("_owner_left_out").fill_null(False)
+    )
     mismatch = comparable & ~matches
     # A close variant of the current name (typo) or the former name: propose the legal name.
     # Not for a name unrelated to every registry name: the CVR may be what is wrong.
@@ -229,6 +248,25 @@ def _name_checks(frame: pl.DataFrame) -> pl.DataFrame:
         "name"
     ]
     return frame.with_columns(registry_proposed_name=proposed)
+
+
+# A sole proprietorship's owner after ``v/`` (``Malerfirma Holm v/Per Holm``).
+_OWNER_MARK: Final = r"(?i)(?:^|\s)v\s*/"
+_OWNER_TAIL: Final = r"(?i)\s*,?\s+v\s*/.*$"
+
+
+def _owner_left_out(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per record row: its name is the registry's with the owner after ``v/`` written on one side
+    only: ``Malerfirma Holm`` / ERST's ``Malerfirma Holm v/Per Holm``, ``Malerfirma Berg v/ Ole
+    Berg`` / ``Malerfirma Berg``. The same business, no mismatch; two owners are not left out."""
+    if "name" not in rows.columns:
+        return pl.DataFrame(schema={"_row": pl.UInt32, "_owner_left_out": pl.Boolean})
+    owned, registry_owned = (pl.col(c).str.contains(_OWNER_MARK) for c in ("name", "_name"))
+    rows = rows.filter((owned ^ registry_owned).fill_null(False))
+    plain, registry_plain = (
+        name_key(pl.col(c).str.replace(_OWNER_TAIL, "")) for c in ("name", "_name")
+    )
+    return rows.select("_row", _owner_left_out=(plain == registry_plain).fill_null(False))
 
 
 def _candidate_scores(rows: pl.DataFrame) -> pl.DataFrame:

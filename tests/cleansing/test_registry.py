@@ -332,6 +332,39 @@ def test_a_company_form_leaves_the_customer_type_alone():
     assert out["customer_type"].to_list() == ["person"]
 
 
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("Bowlinghallen Herning", 80), ("Privathospitalet Hamlet", 60), ("Tandplejen Amager", 10)],
+)
+def test_a_trading_company_form_outweighs_a_public_word_in_the_name(name, code):
+    """Before: a public word (``hallen``, ``hospital``, ``tandpleje``) made an ApS a public
+    customer, MISSING_EAN and not invoiceable, whatever the registry said."""
+    assert records({"name": name, "cvr": CVR})["customer_type"].to_list() == ["public"]
+    out = checked(name, reg=company(CVR, name=f"{name} ApS", registry_form_code=code))
+    assert out["customer_type"] == "company"
+    # a self-governing institution is left to what the record says
+    out = checked(name, reg=company(CVR, name=name, registry_form_code=290))
+    assert out["customer_type"] == "public"
+
+
+@pytest.mark.parametrize(
+    ("name", "registry_name", "mismatch"),
+    [
+        ("Malerfirma Holm", "Malerfirma Holm v/Per Holm", False),
+        ("Malerfirma Berg v/ Ole Berg", "Malerfirma Berg", False),
+        ("Bruuns Bageri v/Bodil Bruun", "Bruuns Bageri v/Hans Bruun", True),
+        ("Malerfirma Holm", "Malerfirma Olsen v/Per Holm", True),
+    ],
+)
+def test_a_sole_proprietors_owner_written_on_one_side_only_is_no_mismatch(
+    name, registry_name, mismatch
+):
+    """Before: ERST's ``Malerfirma Holm v/Per Holm`` against the customer's ``Malerfirma Holm``
+    was NAME_MISMATCH, so the sole trader could not be invoiced. Two owners are two names."""
+    out = checked(name, reg=company(CVR, name=registry_name, registry_form_code=10))
+    assert out["flag_NAME_MISMATCH"] is mismatch
+
+
 def test_apply_registry_needs_the_registry_columns():
     with pytest.raises(ValueError, match="lacks"):
         apply_registry(records({"name": "A"}), pl.DataFrame({"cvr": ["21265837"]}))
