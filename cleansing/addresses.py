@@ -651,6 +651,31 @@ _DANISH_CITY_ABBREVIATIONS = frozenset({"kbh", "kbhvn", "frb", "frbg", "cph"})
 
 
 @cache
+def _po_box_towns() -> list[str]:
+    """``<first digit>|<district key>`` of every Danish district and its first word (``5|odense
+    c``, ``5|odense``): where a PO box code (:func:`_po_box_code`) may stand."""
+    table = load_reference("dk_postal_codes").select(
+        digit=pl.col("postal_code").str.head(1), key=text_key(pl.col("name"))
+    )
+    towns = table.vstack(table.with_columns(key=pl.col("key").str.split(" ").list.first()))
+    return sorted(set(towns.select(pl.col("digit") + "|" + pl.col("key"))["digit"].to_list()))
+
+
+def _po_box_code() -> pl.Expr:
+    """A Postboks's four-digit code the street-address list lacks (``Postboks 2000, 5100
+    Odense C``, ``8100 Aarhus C``, ``6701 Esbjerg``): PostNord gives PO boxes codes of their
+    own, next to the town's street codes. Read as a code when the typed city is a Danish
+    district whose codes start with the same digit; ``Vestergade 3, 5100 Odense C`` stays
+    unknown."""
+    town = pl.col("postal_code").str.head(1) + "|" + text_key(pl.col("_city_as_typed"))
+    return (
+        pl.col("po_box").is_not_null()
+        & pl.col("postal_code").str.contains(r"^\d{4}$")
+        & town.is_in(_po_box_towns())
+    )
+
+
+@cache
 def _danish_places() -> frozenset[str]:
     """Keys of every Danish postal district name (``koebenhavn k``, ``aarhus c``)."""
     table = load_reference("dk_postal_codes")
@@ -1114,7 +1139,10 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     postal = per_distinct(
         raw["postal_code"],
         {
-            "parts": lambda value: value.str.extract_groups(_POSTAL_CODE_VALUE),
+            # ``FO 100``, ``DK 8000``: a country's capitals before the digits, as ``FO-100``
+            "parts": lambda value: value.str.replace(
+                r"^\s*(\p{Lu}{2,3})\s+(\d)", "${1}-${2}"
+            ).str.extract_groups(_POSTAL_CODE_VALUE),
             "digits": lambda _: read.struct.field("digits").str.replace_all(" ", "", literal=True),
             "prefix": lambda _: read.struct.field("prefix"),
             "city": lambda _: read.struct.field("city"),
@@ -1173,8 +1201,9 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     frame = rows.lazy().with_columns(
         _line=_address_line(line).replace("", None),
         # Excel drops the leading zero of 0800-0999; a code typed with a space (``80 00``) is
-        # closed up. Foreign codes keep their own shape.
-        _typed_code=pl.when(pl.lit(digits).str.len_chars() == 3)
+        # closed up. Foreign codes keep their own shape: three digits below 800 (Tórshavn's
+        # ``100``) were never a Danish code and are not made one.
+        _typed_code=pl.when(pl.lit(digits).str.contains(r"^[89]\d\d$"))
         .then(pl.lit("0") + pl.lit(digits))
         .otherwise(pl.lit(digits)),
         _code_unreadable=(raw["postal_code"].str.contains(r"\S") & digits.is_null()).fill_null(
@@ -1401,9 +1430,10 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             | (pl.col("street").is_null() & pl.col("po_box").is_null())
         ),
         flag_UNKNOWN_POSTAL_CODE=is_dk
-        & ((pl.col("postal_code").is_not_null() & ~known) | pl.col("_code_unusable")).fill_null(
-            False
-        ),
+        & (
+            (pl.col("postal_code").is_not_null() & ~known & ~_po_box_code())
+            | pl.col("_code_unusable")
+        ).fill_null(False),
     )
     temporary = [
         column

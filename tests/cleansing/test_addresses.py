@@ -317,6 +317,30 @@ def test_unreadable_postal_code_is_unknown() -> None:
     assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [True, True, False]
 
 
+def test_a_po_box_code_beside_its_town_is_known() -> None:
+    """Before: ``Postboks 2000, 5100 Odense C`` was UNKNOWN_POSTAL_CODE (the street-address list
+    has no PO box codes), so the customer could not be invoiced."""
+    out = _addresses(
+        raw_address=["Postboks 2000", "Box 45", "Postboks 12", "Vestergade 3", "Postboks 9"],
+        raw_postal_code=["5100", "6701", "8100", "5100", "8100"],
+        raw_city=["Odense C", "Esbjerg", "Aarhus", "Odense C", "Odense C"],
+    )
+    assert out["postal_code"].to_list() == ["5100", "6701", "8100", "5100", "8100"]
+    # a street address keeps the flag, and so does a code far from the town's
+    assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False, False, False, True, True]
+
+
+def test_a_faroese_code_is_not_made_danish() -> None:
+    """Before: ``100`` became ``0100`` (written back to the CRM) and ``FO 100`` was unreadable."""
+    out = _addresses(
+        raw_street=["Niels Finsens gøta 10", "Áarvegur 3", "Stationsvej 3"],
+        raw_postal_code=["100", "FO 100", "800"],
+        raw_city=["Tórshavn", "Tórshavn", "Høje Taastrup"],
+    )
+    assert out["postal_code"].to_list() == ["100", "FO 100", "0800"]
+    assert out["country"].to_list()[1:] == ["FO", "DK"]
+
+
 def test_address_key() -> None:
     out = _addresses(
         raw_address=[
