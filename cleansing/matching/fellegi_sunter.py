@@ -925,17 +925,54 @@ def train_patterns(
             continue
         session = fit_patterns(patterns, visible, u, max_iterations=max_iterations)
         for c in visible:
-            estimates[c.name].append(session.m[c.name])
+            if _agreement_seen(patterns, c) and _plausible(session, c):
+                estimates[c.name].append(session.m[c.name])
     m = {
         c.name: [sum(level) / len(level) for level in zip(*found, strict=True)]
         if (found := estimates[c.name])
         else overall_model.m[c.name]
+        if _agreement_seen(overall, c) and _plausible(overall_model, c)
+        else _initial_m(c)
         for c in comparisons
     }
     model = fit_patterns(overall, comparisons, u, max_iterations=max_iterations, fixed_m=m)
     model.iterations += overall_model.iterations
     model.m_spread = {c.name: _log2_spread(estimates[c.name], c) for c in comparisons}
     return model
+
+
+def _agreement_seen(patterns: pl.DataFrame, comparison: Comparison) -> bool:
+    """Whether some pair of ``patterns`` agrees on ``comparison`` at all: where every pair
+    differs, EM puts m of agreeing at the floor (matches never agree), and that says nothing: a
+    session of one town's customers without duplicates shares no phone number, and a shared one
+    weighed 8.6 bits *against* a match."""
+    disagreeing = disagreeing_levels(comparison)
+    agreeing = [i for i in range(len(comparison.levels)) if i not in disagreeing]
+    seen = patterns.filter(pl.col(f"lvl_{comparison.name}").is_in(agreeing))
+    return int(seen["count"].sum()) > 0
+
+
+SEPARATED_SHARE: Final = 0.999
+"""EM that puts this share of the pairs or more in its match class separated nothing."""
+
+
+def _plausible(model: FellegiSunterModel, comparison: Comparison) -> bool:
+    """Whether ``model``'s m of ``comparison`` can be a match class's: EM separated two classes,
+    or (every pair in the match class, λ → 1) the pairs agree on it fully more often than they
+    disagree.
+
+    λ → 1 is right for a session of pairs a rule made that are nearly all one person (RLdata's
+    blocks on a full name and birth year), and what EM is left with where a file holds no
+    duplicates at all: m is then how often *any* two of its records agree. Counted against a
+    small file's population u (:func:`population`), a first name three edits from the other's
+    became strong evidence and a shared phone number evidence *against* (m at the floor where
+    every pair differs): 100 different customers of one town with one e-mail domain were merged
+    into 45. Such an estimate is left out; a comparison no plausible fit saw keeps the prior m
+    EM starts from (:func:`_initial_m`: matches sit mostly on the top level)."""
+    if model.match_share < SEPARATED_SHARE:
+        return True
+    m = model.m[comparison.name]
+    return sum(m[i] for i in disagreeing_levels(comparison)) < m[comparison.top]
 
 
 MAD_TO_SD: float = 1.4826

@@ -10,6 +10,7 @@ Such files are counted among a customer base of ``POPULATION`` records now
 
 from __future__ import annotations
 
+import random
 from itertools import combinations
 from pathlib import Path
 
@@ -61,3 +62,53 @@ def test_a_small_files_duplicates_are_merged_and_namesakes_kept_apart(
         assert (cluster[a] == cluster[b]) == same, (
             f"rows {a} ({truth[a]}) and {b} ({truth[b]}) {'not ' if same else ''}merged"
         )
+
+
+def _one_town(customers: int, seed: int, *, typed_twice: int) -> list[tuple[str, str]]:
+    """``customers`` different people of one town (8000 Aarhus C), each their own street number,
+    phone and e-mail; then ``typed_twice`` of them again (a swapped letter, capitals, no
+    e-mail)."""
+    rnd = random.Random(seed)
+    first = ["Anders", "Birgitte", "Carsten", "Dorthe", "Erik", "Frida", "Gitte", "Henrik", "Ida",
+             "Jakob", "Karen", "Lasse", "Maja", "Niels", "Oliver", "Pia", "Rasmus", "Sofie",
+             "Torben", "Ulla", "Viggo", "Xenia", "Yrsa", "Åse"]  # fmt: skip
+    last = ["Hansen", "Jensen", "Nielsen", "Pedersen", "Andersen", "Christensen", "Larsen",
+            "Sørensen", "Rasmussen", "Jørgensen", "Petersen", "Madsen", "Kristensen", "Olsen",
+            "Thomsen", "Poulsen", "Johansen", "Møller"]  # fmt: skip
+    streets = ["Vestergade", "Østergade", "Nørregade", "Søndergade", "Algade", "Kongevejen",
+               "Strandvejen", "Bredgade", "Skovvej", "Møllevej", "Kirkevej", "Parkvej", "Rosenvej",
+               "Engvej", "Bakkevej", "Birkevej"]  # fmt: skip
+    names = rnd.sample([f"{f} {la}" for f in first for la in last], customers)
+    rows = []
+    for i, name in enumerate(names, start=1):
+        street = f"{rnd.choice(streets)} {rnd.randint(1, 120)}"
+        phone = f"{rnd.choice('2345')}{rnd.randint(1_000_000, 9_999_999)}"
+        mail = f"{name.replace(' ', '.').lower()}{i}@gmail.com".replace("ø", "oe").replace(
+            "å", "aa"
+        )
+        rows.append((f"{i},{name},{street},8000,Aarhus C,{phone},{mail}", f"c{i}"))
+    for k, (row, customer) in enumerate(rows[:typed_twice]):
+        _, name, street, code, city, phone, mail = row.split(",")
+        name = name[:-2] + name[-1] + name[-2] if k % 2 == 0 else name.upper()
+        mail = "" if k % 3 == 0 else mail
+        rows.append((f"{900 + k},{name},{street},{code},{city},{phone},{mail}", customer))
+    return rows
+
+
+@pytest.mark.parametrize(("seed", "typed_twice"), [(1, 0), (2, 0), (1, 6)])
+def test_one_towns_different_customers_are_kept_apart(
+    tmp_path: Path, seed: int, typed_twice: int
+) -> None:
+    """Before: 80 different people of one town, and no duplicates, became 36 customers: EM had
+    no duplicates to find and put every pair in its match class, so agreeing on anything (a first
+    name three edits from the other's) became strong evidence, a shared phone evidence against.
+    With six of them typed twice, the six are found and nobody else is merged."""
+    rows = _one_town(80, seed, typed_twice=typed_twice)
+    cluster = _cleanse(tmp_path, "town", rows)
+    truth = {r.split(",", 1)[0]: t for r, t in rows}
+    wrong = [
+        (a, b)
+        for a, b in combinations(truth, 2)
+        if (cluster[a] == cluster[b]) != (truth[a] == truth[b])
+    ]
+    assert wrong == []
