@@ -691,17 +691,31 @@ def mend_legal_forms(expr: pl.Expr) -> pl.Expr:
     return unglued.map_batches(_mend_words, return_dtype=pl.String)
 
 
+_QUOTES: Final = '"“”„«»'
+_SEPARATORS: Final = " ,;:*_-"
+
+
 def _clean_text(expr: pl.Expr) -> pl.Expr:
     """Whitespace collapsed, CPR remarks and stray quotes or separators trimmed; blank → null.
 
     ``v/`` is written against the owner's name: ``Hansens Bageri v/ Jens Hansen`` →
-    ``Hansens Bageri v/Jens Hansen``.
+    ``Hansens Bageri v/Jens Hansen``. A quote is stray when it has no partner (``Jens Hansen"``)
+    or it and its partner wrap the whole text (``"Jens Hansen"``); ``"Café Bøf" ApS`` and ``Ole
+    "Søs" Hansen`` keep theirs (before, the first lost its opening quote and kept the other).
     """
-    return (
+    text = (
         collapse_whitespace(expr)
         .str.replace_all(f"{_CPR_REMARK}|{_CVR_REMARK}", "")
         .str.replace_all(r" ([vV]) ?/ ?", " ${1}/")
-        .str.strip_chars(' ,;:"“”„«»*_-')
+        .str.strip_chars(_SEPARATORS)
+    )
+    quotes = text.str.count_matches(f"[{_QUOTES}]")
+    wrapped = text.str.contains(f"^[{_QUOTES}].*[{_QUOTES}]$") & (quotes == 2)
+    stray = wrapped | (quotes % 2 == 1)
+    return (
+        pl.when(stray)
+        .then(text.str.strip_chars(_QUOTES + _SEPARATORS))
+        .otherwise(text)
         .str.strip_chars()
         .replace("", None)
     )

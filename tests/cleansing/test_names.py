@@ -142,6 +142,27 @@ def test_mixed_case_names_stay_as_typed() -> None:
     assert _names(raw_name=names)["name"].to_list() == names
 
 
+def test_quotes_in_pairs_stay_and_stray_ones_go() -> None:
+    """Before: a quote at either end went, its partner stayed (``Café Bøf" ApS``), and that half
+    pair was written back to the CRM."""
+    out = _names(
+        raw_name=[
+            '"Café Bøf" ApS',
+            'Jens "Store" Hansen',
+            "„Bo“ Jensen",
+            '"Nordlys ApS"',
+            'Lis Berg"',
+        ]
+    )
+    assert out["name"].to_list() == [
+        '"Café Bøf" ApS',
+        'Jens "Store" Hansen',
+        "„Bo“ Jensen",
+        "Nordlys ApS",
+        "Lis Berg",
+    ]
+
+
 def test_placeholders_are_missing_names() -> None:
     placeholders = [*_corpus("names_missing.txt"), None, "", "   "]
     out = _names(raw_name=placeholders)
