@@ -157,10 +157,11 @@ PERSON_TEXT_FIELDS: Final = (
     "name", "first_name", "last_name", "co_name", "address", "street", "city", "email",
     "address_line2",
 )  # fmt: skip
-_PERSON_TEXT_COLUMNS: Final = frozenset(f"raw_{f}" for f in PERSON_TEXT_FIELDS)
-
 # Canonical fields that hold phone numbers: a foreign record's own number there is no CPR number.
 PHONE_FIELDS: Final = ("phone", "mobile")
+# Where any CPR number is masked, whatever the rest of the column holds: the person text, and the
+# phone fields (one ``4520304051`` beside a CPR number made the column no CPR column).
+_PERSON_TEXT_COLUMNS: Final = frozenset(f"raw_{f}" for f in (*PERSON_TEXT_FIELDS, *PHONE_FIELDS))
 _PHONE_COLUMNS: Final = tuple(f"raw_{f}" for f in PHONE_FIELDS)
 _COUNTRY_COLUMN: Final = "raw_country"
 

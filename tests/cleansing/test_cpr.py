@@ -241,6 +241,21 @@ def test_a_foreign_customers_own_phone_number_is_no_cpr_number() -> None:
     assert out["flag_CPR_IN_DATA"].to_list() == [True, False, True, True, True]
 
 
+def test_a_cpr_number_in_a_phone_field_is_masked_whatever_else_the_column_holds() -> None:
+    """Before: one number with the country code written (``4520304051``) made the phone column no
+    CPR column, and ``0101901234`` stayed in records, report and re-import."""
+    df = pl.DataFrame(
+        {
+            "raw_phone": ["20304050", "4520304051", "0101901234"],
+            "src_Telefon": ["20304050", "4520304051", "0101901234"],
+        }
+    )
+    out = mask_cpr(df, person_text=frozenset({"raw_phone", "src_Telefon"}))
+    assert out["raw_phone"].to_list() == ["20304050", "4520304051", MASK]
+    assert out["src_Telefon"].to_list() == ["20304050", "4520304051", MASK]
+    assert mask_cpr(df.select("raw_phone"))["raw_phone"].to_list()[2] == MASK
+
+
 def test_a_cpr_number_in_a_foreign_records_name_is_still_masked() -> None:
     df = pl.DataFrame(
         {
