@@ -74,6 +74,7 @@ class InputInfo:
     format: str
     encoding: str | None = None
     delimiter: str | None = None
+    line_terminator: str | None = None  # "\r\n" or "\n", as the text file's first line ends
     rows: int = 0
     columns: list[str] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
@@ -520,6 +521,8 @@ def _read_delimited(
     decoded = _decode(path, data, info)
     delimiter = detect_delimiter(decoded.text[:_SNIFF_BYTES])
     info.delimiter = delimiter
+    first_end = decoded.text.find("\n", 0, _SNIFF_BYTES)
+    info.line_terminator = "\r\n" if first_end > 0 and decoded.text[first_end - 1] == "\r" else "\n"
 
     csv.field_size_limit(2**31 - 1)  # the MAX_FIELD_BYTES check below gives the better message
     lines = _Lines(decoded.text)

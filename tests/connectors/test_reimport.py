@@ -97,6 +97,20 @@ def test_update_file_has_the_inputs_shape(tmp_path: Path, encoding: str, delimit
     assert back["Kundenr"].to_list() == ["1", "2", "3"]
 
 
+@pytest.mark.parametrize("line_end", ["\r\n", "\n"])
+def test_update_file_keeps_the_inputs_line_ends(tmp_path: Path, line_end: str) -> None:
+    """Before: every re-import ended its lines with LF, though README promised the input's."""
+    source = write_input(
+        tmp_path / "in.csv", DANISH_HEADER, DANISH_ROWS, encoding="cp1252", delimiter=";"
+    )
+    source.write_bytes(source.read_bytes().replace(b"\n", line_end.encode()))
+    update_path, info = run_reimport(tmp_path, source)
+    assert info["line_terminator"] == line_end
+    written = update_path.read_bytes()
+    assert written.count(line_end.encode()) == 4
+    assert written.count(b"\n") == 4  # no line ends otherwise
+
+
 def test_cleaned_values_go_into_the_mapped_columns(tmp_path: Path) -> None:
     source = write_input(
         tmp_path / "in.csv", DANISH_HEADER, DANISH_ROWS, encoding="cp1252", delimiter=";"
