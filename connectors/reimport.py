@@ -148,6 +148,12 @@ def customers_update(
 ) -> tuple[pl.DataFrame, pl.Series]:
     """The input's columns with cleaned values in the mapped ones, and which rows changed.
 
+    A row the reader reported (``source_problem``: too many or too few fields, the header again,
+    a totals row, a quote never closed) is left out: its cells may stand in other columns than
+    their headers (``Vestergade 1; 2. th`` unquoted moved the postal code into the city's column
+    and the e-mail off the row), and loaded back it would write them there, or add a customer
+    named ``Navn`` or ``I alt``. It stays in ``records.parquet`` with its problem.
+
     The cleaned values are :func:`cleansing.changes.input_shaped` over
     :func:`cleansing.survivorship.apply_golden`; ``shaped`` is that frame when the caller
     already made it (the verdict step does, for ``changes.csv``), row for row with ``records``;
@@ -193,6 +199,9 @@ def customers_update(
     changed = records.select(
         pl.any_horizontal(differs or [pl.lit(False)]).alias("changed")
     ).to_series()
+    if "source_problem" in present:
+        sound = records.get_column("source_problem").is_null()
+        update, changed = update.filter(sound), changed.filter(sound)
     return update, changed
 
 

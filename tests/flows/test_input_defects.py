@@ -109,7 +109,9 @@ def test_a_stray_quote_loses_no_row_end_to_end(tmp_path: Path) -> None:
     update = pl.read_csv(
         out / "reimport" / "customers_update.csv", separator=";", infer_schema=False
     )
-    assert update.height == 400
+    # the reported row is not loaded back: its cells may stand under other headers
+    assert update.height == 399
+    assert rows[9][0] not in update["Kundenr"].to_list()
 
 
 def test_parquet_list_and_struct_columns_are_carried_through(tmp_path: Path) -> None:
