@@ -515,14 +515,19 @@ def detect_delimiter(sample: str) -> str:
     return ","
 
 
+def line_terminator_of(text: str) -> str:
+    """``"\r\n"`` where the text's first line ends so, else ``"\n"``: the re-import's line ends."""
+    end = text.find("\n", 0, _SNIFF_BYTES)
+    return "\r\n" if end > 0 and text[end - 1] == "\r" else "\n"
+
+
 def _read_delimited(
     path: Path, data: bytes, info: InputInfo
 ) -> tuple[pl.DataFrame, dict[int, str], int]:
     decoded = _decode(path, data, info)
     delimiter = detect_delimiter(decoded.text[:_SNIFF_BYTES])
     info.delimiter = delimiter
-    first_end = decoded.text.find("\n", 0, _SNIFF_BYTES)
-    info.line_terminator = "\r\n" if first_end > 0 and decoded.text[first_end - 1] == "\r" else "\n"
+    info.line_terminator = line_terminator_of(decoded.text)
 
     csv.field_size_limit(2**31 - 1)  # the MAX_FIELD_BYTES check below gives the better message
     lines = _Lines(decoded.text)

@@ -51,6 +51,7 @@ from datavask.connectors.files import (
     _read_header,
     canonical_columns,
     detect_delimiter,
+    line_terminator_of,
     parse_rows,
     sha256_of,
 )
@@ -155,7 +156,7 @@ def _csv_plan(file: Path, head: bytes, parts: int) -> PartsPlan | str:
         return "the header runs past the file's first MiB: read whole"
     start = bom + len("".join(lines.lines[: lines.pos]).encode(codec))
     info = InputInfo(path=str(file), sha256=digest, format="csv", encoding=encoding,
-                     delimiter=delimiter)  # fmt: skip
+                     delimiter=delimiter, line_terminator=line_terminator_of(text))  # fmt: skip
     info.columns = header
     info.header_row = header_row
     plan = PartsPlan(str(file), "csv", size, mtime, _cuts(file, start, size, parts), info, header)

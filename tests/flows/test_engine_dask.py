@@ -113,9 +113,8 @@ def test_dask_engine_writes_what_the_local_engine_writes(both_runs: tuple[Path, 
     spanning = _spanning_pairs(local)
     for rule in ("phone", "email", "address", "postal_name", "full_name_sorted"):
         assert spanning.get(rule, 0) > 20, (rule, spanning)
-    # name_sorted's pairs mostly score below what pairs.parquet keeps since a different e-mail
-    # no longer counts for a match: few of them are written, though all are compared.
-    assert spanning.get("name_sorted", 0) > 0, spanning
+    # (name_sorted's pairs across partitions score below what pairs.parquet keeps: compared,
+    # not written, so they cannot show here)
     _assert_same_runs(local, dask)
 
 
