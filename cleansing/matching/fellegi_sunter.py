@@ -681,6 +681,25 @@ def _u_within_group(
     return u
 
 
+def _unlearned_m(c: Comparison) -> list[float]:
+    """m for a comparison no fit could learn: EM's start (:func:`_initial_m`), with a quarter of
+    matches disagreeing (duplicates typed apart, a new phone, a move)."""
+    m = _initial_m(c)
+    disagreeing = disagreeing_levels(c)
+    if not disagreeing:
+        return m
+    rest = 1.0 - sum(m[i] for i in disagreeing)
+    return [
+        UNLEARNED_DISAGREEMENT / len(disagreeing)
+        if i in disagreeing
+        else p * (1.0 - UNLEARNED_DISAGREEMENT) / rest
+        for i, p in enumerate(m)
+    ]
+
+
+UNLEARNED_DISAGREEMENT: Final = 0.25
+
+
 def _initial_m(c: Comparison) -> list[float]:
     # Matches sit mostly on the top level; the rest share what is left, less the lower they are.
     raw = [0.05 * (level + 1) for level in range(c.top)] + [1.0]
@@ -932,7 +951,7 @@ def train_patterns(
         if (found := estimates[c.name])
         else overall_model.m[c.name]
         if _agreement_seen(overall, c) and _plausible(overall_model, c)
-        else _initial_m(c)
+        else _unlearned_m(c)
         for c in comparisons
     }
     model = fit_patterns(overall, comparisons, u, max_iterations=max_iterations, fixed_m=m)
