@@ -121,7 +121,7 @@ _ATTENTION = (
 )
 # A company's person after ``v/`` (``Hansen Byg ApS v/ Jens Hansen``): its director or contact,
 # where a legal form stands before the mark; without one, the owner of a sole proprietorship.
-_OWNER_TAIL = r"(?i)\s*,?\s+v\s*/.*$"
+OWNER_TAIL: Final = r"(?i)\s*,?\s+v\s*/.*$"
 # ``Hansen Tømrer v/Jens Hansen``: the mark of a sole proprietorship (enkeltmandsvirksomhed).
 # Word boundaries in hot patterns are ASCII ones: a Unicode \b keeps the regex engine off its
 # fast DFA path, and the text they run over is folded to ASCII first.
@@ -356,7 +356,7 @@ def _without_what_is_beside(names: pl.DataFrame) -> pl.Series:
     text = pl.col("text")
     names = names.with_columns(
         _attention=text.str.contains(_ATTENTION).fill_null(False),
-        _before_owner=text.str.replace(_OWNER_TAIL, ""),
+        _before_owner=text.str.replace(OWNER_TAIL, ""),
     )
     owned = text.str.contains(_SOLE_PROPRIETOR).fill_null(False)
     itself = (

@@ -34,7 +34,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
 from datavask.cleansing.addresses import per_distinct, street_key
-from datavask.cleansing.names import name_key, normalise_names, text_key
+from datavask.cleansing.names import OWNER_TAIL, name_key, normalise_names, text_key
 from datavask.cleansing.schema import flag
 
 # ERST virksomhedsformkode of public authorities, invoiced through EAN (NemHandel): 230 state
@@ -250,21 +250,16 @@ def _name_checks(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(registry_proposed_name=proposed)
 
 
-# A sole proprietorship's owner after ``v/`` (``Malerfirma Holm v/Per Holm``).
-_OWNER_MARK: Final = r"(?i)(?:^|\s)v\s*/"
-_OWNER_TAIL: Final = r"(?i)\s*,?\s+v\s*/.*$"
-
-
 def _owner_left_out(rows: pl.DataFrame) -> pl.DataFrame:
     """Per record row: its name is the registry's with the owner after ``v/`` written on one side
     only: ``Malerfirma Holm`` / ERST's ``Malerfirma Holm v/Per Holm``, ``Malerfirma Berg v/ Ole
     Berg`` / ``Malerfirma Berg``. The same business, no mismatch; two owners are not left out."""
     if "name" not in rows.columns:
         return pl.DataFrame(schema={"_row": pl.UInt32, "_owner_left_out": pl.Boolean})
-    owned, registry_owned = (pl.col(c).str.contains(_OWNER_MARK) for c in ("name", "_name"))
+    owned, registry_owned = (pl.col(c).str.contains(OWNER_TAIL) for c in ("name", "_name"))
     rows = rows.filter((owned ^ registry_owned).fill_null(False))
     plain, registry_plain = (
-        name_key(pl.col(c).str.replace(_OWNER_TAIL, "")) for c in ("name", "_name")
+        name_key(pl.col(c).str.replace(OWNER_TAIL, "")) for c in ("name", "_name")
     )
     return rows.select("_row", _owner_left_out=(plain == registry_plain).fill_null(False))
 
