@@ -161,7 +161,8 @@ PERSON_TEXT_FIELDS: Final = (
 PHONE_FIELDS: Final = ("phone", "mobile")
 # Where any CPR number is masked, whatever the rest of the column holds: the person text, and the
 # phone fields (one ``4520304051`` beside a CPR number made the column no CPR column).
-_PERSON_TEXT_COLUMNS: Final = frozenset(f"raw_{f}" for f in (*PERSON_TEXT_FIELDS, *PHONE_FIELDS))
+TEXT_MASKED_FIELDS: Final = (*PERSON_TEXT_FIELDS, *PHONE_FIELDS)
+_PERSON_TEXT_COLUMNS: Final = frozenset(f"raw_{f}" for f in TEXT_MASKED_FIELDS)
 _PHONE_COLUMNS: Final = tuple(f"raw_{f}" for f in PHONE_FIELDS)
 _COUNTRY_COLUMN: Final = "raw_country"
 
@@ -298,8 +299,8 @@ def mask_cpr(df: pl.DataFrame, *, person_text: frozenset[str] | None = None) -> 
     Every ``pl.String`` column is read (``raw_*``, ``src_*``, ``record_id``, anything), and every
     integer column as its ten-digit text (an Int64 ``cpr`` column of a Parquet export); an
     integer column with a masked number becomes text. ``person_text`` names the columns that
-    hold names, addresses and e-mail addresses (default: the ``raw_`` columns of
-    :data:`PERSON_TEXT_FIELDS`): any CPR number in them is masked, with or without its dash.
+    hold names, addresses, e-mail addresses and phones (default: the ``raw_`` columns of
+    :data:`TEXT_MASKED_FIELDS`): any CPR number in them is masked, with or without its dash.
     A foreign record's own number in its phone fields (and the input column they were read
     from) stays (see the module doc).
     The flag is true for a row where any column held a CPR number (or where an earlier

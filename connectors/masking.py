@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from datavask.cleansing.cpr import MASK, PERSON_TEXT_FIELDS, PHONE_FIELDS, mask_cpr, mask_message
+from datavask.cleansing.cpr import MASK, TEXT_MASKED_FIELDS, mask_cpr, mask_message
 from datavask.cleansing.schema import RAW_PREFIX, SRC_PREFIX, raw
 
 if TYPE_CHECKING:
@@ -41,13 +41,10 @@ def mask_input(
     if before_masking is not None:
         frame = before_masking(frame)
     frame = _with_person_key(frame, match_key)
-    # A phone field's CPR-shaped cell is masked whatever else the column holds (a foreign
-    # record's own number excepted, see mask_cpr): one number with a country code beside it made
-    # the column no CPR column, and 0101901234 stayed.
-    fields = (*PERSON_TEXT_FIELDS, *PHONE_FIELDS)
+    # the input columns the person text and phone fields were read from, too
     person_text = frozenset(
-        {f"{RAW_PREFIX}{f}" for f in fields}
-        | {f"{SRC_PREFIX}{info.mapping[f]}" for f in fields if f in info.mapping}
+        {f"{RAW_PREFIX}{f}" for f in TEXT_MASKED_FIELDS}
+        | {f"{SRC_PREFIX}{info.mapping[f]}" for f in TEXT_MASKED_FIELDS if f in info.mapping}
     )
     frame = mask_cpr(frame, person_text=person_text)
     renamed = mask_info(info)
