@@ -53,6 +53,16 @@ def _package_dirs(*names: str) -> tuple[str, ...]:
 
 # where the interrupted frame must not raise (it may have been called from Rust)
 _NATIVE_CALLERS = _package_dirs("polars")
+# the standard library's own frames, which polars' code calls in turn (``isinstance`` on an ABC)
+_STDLIB = (os.path.join(os.path.dirname(os.__file__), ""), "<frozen ")
+
+
+def _in_native_callback(frame: FrameType | None) -> bool:
+    """Whether ``frame`` is polars' code, or the standard library's called from it (a CI run
+    caught ``abc.__instancecheck__`` under polars' ``Struct.__init__``, called from Rust)."""
+    while frame is not None and frame.f_code.co_filename.startswith(_STDLIB):
+        frame = frame.f_back
+    return frame is not None and frame.f_code.co_filename.startswith(_NATIVE_CALLERS)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -89,7 +99,7 @@ def exit_now() -> None:
 def _deferred(signum: int, frame: FrameType | None) -> bool:
     """Record ``signum``; True when ``frame`` must not raise, so the watcher stops the run."""
     _received.append(signum)
-    if frame is not None and frame.f_code.co_filename.startswith(_NATIVE_CALLERS):
+    if _in_native_callback(frame):
         refuse_commits()  # the watcher stops the run after GRACE_S
         return True
     return False
