@@ -215,9 +215,9 @@ def split_bucket(
     """The bucket's components split and their bridges checked as the local run does it (see
     :func:`~datavask.cleansing.matching._cluster`), on its own records: per row partition the
     final label, cluster size and first source row of each member (``_idx``, ``_label``,
-    ``_size``, ``_first_row``), and the matched pairs the bridge check refused."""
+    ``_size``, ``_first_row``), and the matched pairs the clusters refused."""
     from datavask.cleansing.matching import bridge_links
-    from datavask.cleansing.matching.clusters import check_bridges, split_conflicts
+    from datavask.cleansing.matching.clusters import check_bridges, split_conflicts, unjoined
     from datavask.cleansing.matching.review_band import weight
 
     found = pl.concat([m[bucket] for m in member_pieces], how="vertical").sort("_idx")
@@ -242,9 +242,10 @@ def split_bucket(
     sizes = pl.Series(np.bincount(split, minlength=len(split)))
     left, right = label.gather(inside["_l"]), label.gather(inside["_r"])
     within = inside.filter((left == right) & (sizes.gather(left) >= 4))
-    final, refused = check_bridges(
+    final = check_bridges(
         split, bridge_links(matched, band), within, merge_weight=weight(band.high)
     )
+    refused = unjoined(matched, final)
     out = found.select(
         "_idx",
         positions.gather(pl.Series(final)).cast(pl.Int64).alias("_label"),
@@ -291,7 +292,7 @@ def partition_clusters(
 
 
 def refused_links(split: Sequence[tuple[list[pl.DataFrame], pl.DataFrame]]) -> pl.DataFrame:
-    """The matched pairs the bridge checks refused (a few)."""
+    """The matched pairs the clusters refused (a few)."""
     return pl.concat([s[1] for s in split], how="vertical")
 
 

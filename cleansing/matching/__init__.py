@@ -58,6 +58,7 @@ from datavask.cleansing.matching.clusters import (
     cluster_frame,
     connected_components,
     split_conflicts,
+    unjoined,
 )
 from datavask.cleansing.matching.compare import (
     DANISH_COMPARISONS,
@@ -396,12 +397,13 @@ def _cluster(
         matched, cannot = cluster_links(scored)
         labels, split = split_components(records.height, records["cvr"], matched, cannot, band)
     with clock("bridges"):
-        labels, refused = check_bridges(
+        labels = check_bridges(
             labels,
             bridge_links(matched, band),
             bridge_evidence(scored),
             merge_weight=weight(band.high),
         )
+        refused = unjoined(matched, labels)
     return labels, split, matched.drop("_copies_pair"), refused
 
 
@@ -506,15 +508,17 @@ def _with_weights(scored: pl.DataFrame, weights: list[pl.DataFrame]) -> pl.DataF
 
 
 def _refused_to_review(scored: pl.DataFrame, refused: pl.DataFrame) -> pl.DataFrame:
-    """``scored`` with the matched pairs that :func:`~.clusters.check_bridges` refused as
-    ``review``."""
+    """``scored`` with the matched pairs the clusters refused (:func:`~.clusters.unjoined`) as
+    ``review``; a reviewer's decision stands (a ``same`` that two CVR numbers further along
+    its clusters keep apart stays ``match``: it was decided)."""
     if refused.height == 0:
         return scored
     flagged = refused.select("_l", "_r", pl.lit(True).alias("_refused"))
+    undecided = pl.col("reviewed").is_null() if "reviewed" in scored.columns else pl.lit(True)
     return (
         scored.join(flagged, on=["_l", "_r"], how="left", maintain_order="left")
         .with_columns(
-            pl.when(pl.col("_refused").fill_null(False))
+            pl.when(pl.col("_refused").fill_null(False) & undecided)
             .then(pl.lit("review"))
             .otherwise(pl.col("decision"))
             .alias("decision")

@@ -187,10 +187,9 @@ def check_bridges(
     compared: pl.DataFrame,
     *,
     merge_weight: float,
-) -> tuple[np.ndarray, pl.DataFrame]:
+) -> np.ndarray:
     """Labels with every component that weak links hold together rebuilt, each weak link between
-    two groups of records checked against every pair compared across them; also the matched pairs
-    refused (``_l``, ``_r``).
+    two groups of records checked against every pair compared across them.
 
     ``edges``: ``_l``, ``_r``, ``match_weight`` and ``certain`` of the matched pairs;
     ``compared``: ``_l``, ``_r``, ``match_weight`` of every scored pair. Links are taken strongest
@@ -205,10 +204,10 @@ def check_bridges(
 
     Example: {A, B} and {C, D} are certain pairs; B–C matches at 2 bits, A–C, A–D and B–D were
     compared at −6, −7 and −5 bits; with the merge point at 1.5 bits the mean across the bridge,
-    (2 − 6 − 7 − 5) / 4 = −4 bits, keeps the two groups apart and B–C is returned as refused
-    (on fake_1000 two families were chained through one name-only link this way).
+    (2 − 6 − 7 − 5) / 4 = −4 bits, keeps the two groups apart, and B–C is one of the matches
+    :func:`unjoined` finds (on fake_1000 two families were chained through one name-only link
+    this way).
     """
-    refused_schema = {"_l": edges.schema["_l"], "_r": edges.schema["_r"]}
     sizes = np.bincount(labels, minlength=len(labels))
     label = pl.Series(labels)
     weak = edges.filter(~pl.col("certain"))
@@ -216,7 +215,7 @@ def check_bridges(
     holding = label.gather(weak["_l"]).unique()
     affected = holding.filter(pl.Series(sizes).gather(holding) >= 4)
     if affected.len() == 0:
-        return labels, pl.DataFrame(schema=refused_schema)
+        return labels
 
     def within(frame: pl.DataFrame) -> pl.DataFrame:
         left, right = label.gather(frame["_l"]), label.gather(frame["_r"])
@@ -231,20 +230,33 @@ def check_bridges(
     head = ordered.head(certain_first)
     joined = connected_components(len(labels), head["_l"].to_numpy(), head["_r"].to_numpy())
     across = _LinkSums.of_groups(joined, head, within(compared))
-    refused = []
     for a, b, certain in ordered.slice(certain_first).select("_l", "_r", "certain").rows():
         ra, rb = across.find(a), across.find(b)
         if ra == rb:
             continue
         bridge = not certain and min(across.size(ra), across.size(rb)) > 1
         if bridge and across.mean(ra, rb) < merge_weight:
-            refused.append((a, b))
             continue
         across.union(ra, rb)
     out = labels.copy()
     for group in across.groups():
         out[group] = min(group)
-    return out, pl.DataFrame(refused, schema=refused_schema, orient="row")
+    return out
+
+
+def unjoined(matched: pl.DataFrame, labels: np.ndarray) -> pl.DataFrame:
+    """The matched pairs (``_l``, ``_r``) whose two records ``labels`` keeps apart: a bridge
+    :func:`check_bridges` refused, or a link :func:`split_conflicts` dropped because it would
+    join two CVR numbers or a vetoed pair (Hansen Byg, CVR 75220111 — "Hansen Byg" without CVR —
+    "Hansen Byggeri Anpartsselskab", CVR 75220111, the last two vetoed as different companies).
+    The model called each a match and the clusters said no: a person decides.
+
+    >>> unjoined(pl.DataFrame({"_l": [0, 1], "_r": [1, 2]}), np.array([0, 0, 2])).rows()
+    [(1, 2)]
+    """
+    label = pl.Series(labels)
+    apart = label.gather(matched["_l"]) != label.gather(matched["_r"])
+    return matched.filter(apart).select("_l", "_r")
 
 
 class _LinkSums:

@@ -21,7 +21,7 @@ from polars.testing import assert_frame_equal
 
 from datavask.cleansing.matching import bridge_links, split_components
 from datavask.cleansing.matching.chunked import wanted
-from datavask.cleansing.matching.clusters import check_bridges
+from datavask.cleansing.matching.clusters import check_bridges, unjoined
 from datavask.cleansing.matching.review_band import given_band, weight
 from datavask.flows.engine_dask_components import partitioned_components
 
@@ -91,12 +91,13 @@ def _local(records: pl.DataFrame, scored: pl.DataFrame) -> tuple[np.ndarray, pl.
     matched, cannot = _links(scored)
     labels, split = split_components(ROWS, records["cvr"], matched, cannot, BAND)
     assert split == 2  # the chain (two CVR numbers) and the vetoed component
-    return check_bridges(
+    labels = check_bridges(
         labels,
         bridge_links(matched, BAND),
         scored.select("_l", "_r", "match_weight"),
         merge_weight=weight(BAND.high),
     )
+    return labels, unjoined(matched, labels)
 
 
 def test_components_across_partitions_and_chunks_are_the_local_ones() -> None:
@@ -135,7 +136,9 @@ def test_components_across_partitions_and_chunks_are_the_local_ones() -> None:
     )
     assert_frame_equal(found.select("_size", "_first_row"), expected)
     assert_frame_equal(refused.sort("_l", "_r"), local_refused.sort("_l", "_r"))
-    assert local_refused.rows() == [(16, 38)]  # the bridge was really refused
+    # Every match the clusters refused, for a person to decide: the chain's weakest link (two
+    # CVR numbers), the vetoed component's weaker link, and the bridge.
+    assert sorted(local_refused.rows()) == [(3, 57), (16, 38), (23, 46)]
     chain = frame.filter(pl.col("_idx").is_in(CHAIN))["_label"]
     assert chain.n_unique() == 2  # split at its weakest link
     rounds = sum(s.startswith("mccmin1.") for s in stages) // PARTITIONS

@@ -10,6 +10,7 @@ from datavask.cleansing.matching.clusters import (
     cluster_frame,
     connected_components,
     split_conflicts,
+    unjoined,
 )
 
 
@@ -105,8 +106,8 @@ def _bridged(
 ) -> tuple[list[int], list[tuple[int, int]]]:
     edges = _edges(matched).with_columns(certain=pl.col("match_weight") >= 8.0)
     labels = connected_components(n, edges["_l"].to_numpy(), edges["_r"].to_numpy())
-    out, refused = check_bridges(labels, edges, _edges(matched + compared), merge_weight=1.5)
-    return out.tolist(), refused.rows()
+    out = check_bridges(labels, edges, _edges(matched + compared), merge_weight=1.5)
+    return out.tolist(), unjoined(edges, out).rows()
 
 
 def test_a_weak_bridge_between_two_groups_that_disagree_is_refused() -> None:
