@@ -596,7 +596,11 @@ def _align_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series
     first_swapped, last_swapped = similarity(fl, lr, jw), similarity(ll, fr, jw)
     straight = first.fill_null(0) + last.fill_null(0)
     swapped = first_swapped.fill_null(0) + last_swapped.fill_null(0)
-    swap = (swapped > straight + 0.05).fill_null(False)
+    # A first name beside a surname made of it (Jens / Jensen, Hans / Hansen) is no swap: Jens
+    # Hansen and Hans Jensen are two people, however alike the crossed pairs read.
+    swap = (
+        (swapped > straight + 0.05) & _same_patronymic(fl, lr) & _same_patronymic(ll, fr)
+    ).fill_null(False)
     # The same words split another way ("jens peter" + "hansen" / "jens" + "peter hansen") or in
     # another order are the same name: the right side takes the left side's split.
     regrouped = _regrouped(fl, fr, ll, lr)
@@ -623,6 +627,16 @@ def _align_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series
         ).to_series(),
     )
     return fl, first_r, ll, last_r
+
+
+def _same_patronymic(left: pl.Series, right: pl.Series) -> pl.Series:
+    """Per pair, false where one name is a patronymic the other is not: one ends in ``-sen`` /
+    ``-son`` and is two or more letters longer (Jensen / Jens; a typo in the ending, Jackson /
+    Jacksn, is still one name). True where either is missing: that decides nothing."""
+    ending = r"s[eo]n$"
+    longer = (left.str.len_chars() - right.str.len_chars()).abs() >= 2
+    differ = left.str.contains(ending) != right.str.contains(ending)
+    return pl.select((~(differ & longer)).fill_null(True)).to_series()
 
 
 def _aligned_similarity(pv: PairValues) -> tuple[pl.Series, pl.Series]:

@@ -71,6 +71,11 @@ def _person(first: str | None, last: str | None) -> dict[str, Any]:
         (("jens peter", "hansen"), ("jens", "hansen"), ALIKE, "exact"),
         (("jens", "hansen"), ("jenns", "hansn"), "jaro-winkler >= 0.92", "jaro-winkler >= 0.92"),
         (("jens", "hansen"), ("anne", "hansen"), "different", "exact"),
+        # A surname made of the other's first name is no swap: Hans Jensen is someone else.
+        (("jens", "hansen"), ("hans", "jensen"), "different", "different"),
+        (("ole", "nielsen"), ("niels", "olsen"), "different", "different"),
+        (("peter", "andersson"), ("anders", "petersson"), "different", "different"),
+        (("jensen", "jens"), ("jens", "jensen"), "exact", "exact"),  # swapped fields
         # a nickname, or two of one name (data/reference/given_name_nicknames.csv)
         (("bill", "smith"), ("william", "smith"), ALIKE, "exact"),
         (("bill", "smith"), ("will", "smith"), ALIKE, "exact"),
