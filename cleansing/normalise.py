@@ -11,6 +11,7 @@ Every ``raw_*`` column of :data:`~datavask.cleansing.schema.CANONICAL_FIELDS` mu
 from __future__ import annotations
 
 import secrets
+from typing import Final
 
 import polars as pl
 
@@ -20,10 +21,25 @@ from datavask.cleansing.customer_type import classify_customer_type
 from datavask.cleansing.dates import normalise_dates
 from datavask.cleansing.emails import normalise_emails
 from datavask.cleansing.identifiers import normalise_identifiers, read_foreign_company_numbers
+from datavask.cleansing.mojibake import repair_mojibake
 from datavask.cleansing.names import keep_typed_legal_forms, normalise_names
 from datavask.cleansing.person_key import add_person_key
 from datavask.cleansing.phones import normalise_phones
 from datavask.cleansing.schema import CANONICAL_FIELDS, StageInputError, raw
+
+# The free-text fields whose Danish letters a past mis-decoding may have mangled (``SÃ¸ren``).
+WORDED_FIELDS: Final = (
+    "name",
+    "name_2",
+    "first_name",
+    "last_name",
+    "address",
+    "address_2",
+    "address_3",
+    "street",
+    "city",
+    "country",
+)
 
 
 def normalise(
@@ -49,6 +65,7 @@ def normalise(
             .otherwise(pl.col("record_id"))
             .alias("record_id")
         )
+    frame = repair_mojibake(frame, [raw(f) for f in WORDED_FIELDS])
     frame = normalise_identifiers(frame)
     frame = normalise_emails(frame, check_deliverability=check_deliverability)
     frame = normalise_names(frame)

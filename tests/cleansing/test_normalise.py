@@ -276,3 +276,19 @@ def test_a_flat_or_suite_after_a_number_first_line_is_no_house_number() -> None:
         "both": ("Main St", "1", "Apt 4, Springfield"),
         "road": ("Unit Road", "12", None),
     }
+
+
+def test_utf8_read_once_as_cp1252_is_repaired_and_the_original_kept() -> None:
+    rows = [
+        {"record_id": "1", "name": "SÃ¸ren MÃ¸ller", "address": "NÃ¸rregade 14, 2. th",
+         "postal_code": "6200", "city": "Ã…benrÃ¥"},
+        # Written so by hand, or never UTF-8: left as typed.
+        {"record_id": "2", "name": "João Ãrhus", "address": "Rua São Bento 3", "city": "São Paulo"},
+    ]  # fmt: skip
+    out = {r["record_id"]: r for r in normalise(canonical(rows)).iter_rows(named=True)}
+    assert out["1"]["name"] == "Søren Møller"
+    assert out["1"]["street"] == "Nørregade"
+    assert out["1"]["raw_city"] == "Åbenrå"
+    assert out["1"]["src_Kundenr"] == "1"  # the input's own cells are never touched
+    assert out["2"]["raw_name"] == "João Ãrhus"
+    assert out["2"]["raw_city"] == "São Paulo"
