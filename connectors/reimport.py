@@ -39,6 +39,7 @@ from typing import Any, Final
 import polars as pl
 
 from datavask.cleansing.changes import SHAPED_FIELDS, input_shaped
+from datavask.cleansing.cpr import MASK
 from datavask.cleansing.schema import SRC_PREFIX
 from datavask.cleansing.survivorship import apply_golden
 from datavask.connectors.output import neutralise_formulas, write_excel_csv
@@ -199,10 +200,24 @@ def customers_update(
     changed = records.select(
         pl.any_horizontal(differs or [pl.lit(False)]).alias("changed")
     ).to_series()
+    sound = _findable(records, mapping.get("record_id"))
     if "source_problem" in present:
-        sound = records.get_column("source_problem").is_null()
+        sound &= records.get_column("source_problem").is_null()
+    if not sound.all():
         update, changed = update.filter(sound), changed.filter(sound)
     return update, changed
+
+
+def _findable(records: pl.DataFrame, key: str | None) -> pl.Series:
+    """Per record, whether the CRM can find its row by the key column: false where the key was a
+    CPR number, masked — every such row would carry the same ``XXXXXX-XXXX`` and, loaded back,
+    update one customer with the others' values or add them anew (run.json counts them,
+    ``counts.rows_with_masked_id``)."""
+    column = f"{SRC_PREFIX}{key}"
+    if key is None or column not in records.columns:
+        return pl.repeat(True, records.height, eager=True)
+    masked = records.get_column(column).cast(pl.String).str.contains(MASK, literal=True)
+    return (~masked).fill_null(True)
 
 
 def crm_ids(records: pl.DataFrame, input_info: dict[str, Any]) -> pl.DataFrame:
@@ -214,8 +229,10 @@ def crm_ids(records: pl.DataFrame, input_info: dict[str, Any]) -> pl.DataFrame:
     """
     column = dict(input_info.get("mapping") or {}).get("record_id")
     source = f"{SRC_PREFIX}{column}"
+    ident = pl.col(source).cast(pl.String).str.strip_chars().replace("", None)
+    # A masked CPR number is no id the CRM knows (see _findable).
     crm_id = (
-        pl.col(source).cast(pl.String).str.strip_chars().replace("", None)
+        pl.when(~ident.str.contains(MASK, literal=True)).then(ident)
         if column and source in records.columns
         else pl.lit(None, dtype=pl.String)
     )

@@ -354,6 +354,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sum_no_name_note": (
             "ingen kolonne er læst som kundens navn; ikke læst: {columns}. Angiv den med --mapping"
         ),
+        "sum_masked_ids": "Kundenumre, der er CPR-numre",
+        "sum_masked_ids_note": (
+            "maskeret og udeladt af customers_update.csv: CRM'et kan ikke finde rækkerne;"
+            " se merge_plan.csv's rækkenumre"
+        ),
         "sum_input_problems": "Inputproblemer",
         "sum_input_problems_note": (
             "rækker med for mange/få felter, overskriften igen eller en sumlinje"
@@ -598,6 +603,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sum_no_name": "No name",
         "sum_no_name_note": (
             "no column was read as the customer's name; not read: {columns}. Name it with --mapping"
+        ),
+        "sum_masked_ids": "Customer numbers that are CPR numbers",
+        "sum_masked_ids_note": (
+            "masked and left out of customers_update.csv: the CRM cannot find these rows;"
+            " see merge_plan.csv's row numbers"
         ),
         "sum_input_problems": "Input problems",
         "sum_input_problems_note": (

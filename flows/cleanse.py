@@ -760,6 +760,8 @@ class Stopwatch:
 
 def record_counts(frame: pl.DataFrame) -> dict[str, int]:
     """run.json's counts of records and customers; sums over partitions of whole customers."""
+    from datavask.cleansing.cpr import MASK
+
     # Only the cluster column is filtered: filtering the record copied all of its columns.
     multi = frame.select("cluster_id").filter(frame.get_column("cluster_size") > 1)
     return {
@@ -770,6 +772,8 @@ def record_counts(frame: pl.DataFrame) -> dict[str, int]:
         "invoice_ready": int(frame["invoice_ready"].sum()),
         "collection_ready": int(frame["collection_ready"].sum()),
         "rows_with_input_problems": int(frame["source_problem"].is_not_null().sum()),
+        # customer numbers that are CPR numbers: masked, so the CRM cannot find these rows again
+        "rows_with_masked_id": int(frame["record_id"].str.contains(MASK, literal=True).sum()),
     }
 
 
@@ -787,6 +791,7 @@ def counts_of_run(records: dict[str, int], run: dict[str, Any]) -> dict[str, int
         "registry_unchecked": int(registry.get("unchecked", 0)),
         "registry_not_found": int(registry.get("not_found", 0)),
         "rows_with_input_problems": records["rows_with_input_problems"],
+        "rows_with_masked_id": records["rows_with_masked_id"],
         # customer numbers as the input has them: blank ones, and ones several rows share
         "rows_without_id": int(run.get("input", {}).get("ids_missing", 0)),
         "repeated_ids": int(run.get("input", {}).get("ids_repeated", 0)),

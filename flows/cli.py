@@ -446,6 +446,9 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     if counts.get("rows_with_input_problems"):
         table.add_row(text("sum_input_problems"), text.number(counts["rows_with_input_problems"]),
                       text("sum_input_problems_note"))  # fmt: skip
+    if counts.get("rows_with_masked_id"):
+        table.add_row(text("sum_masked_ids"), text.number(counts["rows_with_masked_id"]),
+                      text("sum_masked_ids_note"))  # fmt: skip
     top = sorted(((n, c) for c, n in flags.items() if n), reverse=True)[:8]
     if top:
         table.add_row(text("sum_top"), "", ", ".join(f"{code} {text.number(n)}" for n, code in top))

@@ -92,6 +92,32 @@ def test_made_up_ids_never_collide_with_real_ones(tmp_path: Path) -> None:
     assert first["merged_rows"] == "10"
 
 
+def test_customer_numbers_that_are_cpr_numbers_never_go_back_masked(tmp_path: Path) -> None:
+    """An export keyed by CPR number: every key masked alike, so loaded back each row would
+    update one customer with the others' values. Those rows stay out of the update, the merge
+    plan names them by row, and run.json counts them."""
+    header, rows = sample_rows()
+    rows = rows[:60]
+    rows[1] = ["0101901234", *rows[0][1:]]  # a duplicate of row 1, keyed by a CPR number
+    rows[2][0] = "1505821122"
+    source = write_rows(tmp_path / "cpr_keys.csv", header, rows)
+
+    out = cleanse(tmp_path, source)
+    records = assert_rows_conserved(out, 60)
+    assert json.loads((out / "run.json").read_text())["counts"]["rows_with_masked_id"] == 2
+    update = pl.read_csv(
+        out / "reimport" / "customers_update.csv", separator=";", infer_schema=False
+    )
+    assert update["Kundenr"].to_list() == [r[0] for i, r in enumerate(rows) if i not in (1, 2)]
+    plan = read_excel_csv(out / "reimport" / "merge_plan.csv")
+    first = plan.filter(pl.col("survivor_row") == "1").row(0, named=True)
+    assert first["survivor_id"] == rows[0][0] and first["merged_ids"] is None
+    assert first["merged_rows"] == "2"
+    written = b"".join(f.read_bytes() for f in out.rglob("*") if f.is_file())
+    assert b"0101901234" not in written and b"1505821122" not in written
+    assert records["src_Kundenr"].head(3).to_list()[1:] == ["XXXXXX-XXXX"] * 2
+
+
 def test_a_stray_quote_loses_no_row_end_to_end(tmp_path: Path) -> None:
     """400 rows in, 400 out (was 397, exit 0), the row with the quote reported."""
     header, rows = sample_rows()
