@@ -347,8 +347,11 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     second = _joined([t(records, raw("address_2")), t(records, raw("address_3"))], ", ")
     second_line = _joined([pl.lit("c/o ") + co_name, extra, po_box], ", ")
     if in_input["address_2"] or in_input["address_3"]:
-        nothing = pl.lit(None, dtype=pl.String)
-        co_name = po_box = extra = nothing
+        # Without a street they stay on the first line: moved, they would leave it empty, and
+        # an empty line is written back as the CRM had it (``Postboks 2000`` on both lines).
+        on_first = street.is_null()
+        second_line = pl.when(~on_first).then(second_line)
+        co_name, po_box, extra = (pl.when(on_first).then(x) for x in (co_name, po_box, extra))
     # A line that holds the postal code its row's own cell holds too (a CRM's whole address in
     # one field, ``Mosedalvej 14, 2500 Valby``, beside its parts) keeps it and the city: written
     # back as the street alone, the CRM's address would name no town. A code found only in the

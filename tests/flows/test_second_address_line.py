@@ -26,6 +26,8 @@ ROWS = [
     "10004;Nordlys ApS;Att. Bogholderiet, Havnegade 3;;8000;Aarhus C;86121314",
     "10005;Lager & Logistik A/S;Kontorbygningen;Industrivej 4;7100;Vejle;75 10 20 30",
     "10006;Karen Holm;Skovvej 2;;9000;Aalborg;",
+    # a post box and no street: it stays on the first line, written once
+    "10007;Postboks Kunde A/S;Postboks 2000;;5100;Odense C;66 11 22 33",
 ]
 
 
@@ -68,6 +70,7 @@ def test_a_second_address_line_is_read_written_back_and_read_the_same_again(
         "10004": ("Havnegade 3", "Att. Bogholderiet"),
         "10005": ("Industrivej 4", "Kontorbygningen"),
         "10006": ("Skovvej 2", None),
+        "10007": ("Postboks 2000", None),
     }
     # every word the two lines held is still in them
     typed = {row.split(";")[0]: row.split(";")[2:4] for row in ROWS}
