@@ -34,7 +34,13 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
 from datavask.cleansing.addresses import per_distinct, street_key
-from datavask.cleansing.names import OWNER_TAIL, name_key, normalise_names, text_key
+from datavask.cleansing.names import (
+    OWNER_TAIL,
+    legal_form_of,
+    name_key,
+    normalise_names,
+    text_key,
+)
 from datavask.cleansing.schema import flag
 
 # ERST virksomhedsformkode of public authorities, invoiced through EAN (NemHandel): 230 state
@@ -91,7 +97,7 @@ _REGISTRY_COLUMNS: Final = (
 # The record columns the checks read; the rest of the record never enters them.
 _READ: Final = (
     "cvr", "name", "name_key", "street", "street_key", "house_number", "floor", "door",
-    "postal_code", "city", "po_box", "co_name", "customer_type",
+    "postal_code", "city", "po_box", "co_name", "customer_type", "legal_form",
 )  # fmt: skip
 
 
@@ -237,7 +243,7 @@ def _name_checks(frame: pl.DataFrame) -> pl.DataFrame:
     )
     frame = frame.with_columns(
         **{flag("NAME_MISMATCH"): mismatch.fill_null(False)},
-        _propose_name=propose.fill_null(False),
+        _propose_name=(propose | _other_legal_form(frame)).fill_null(False),
     )
     # ERST writes most names in capitals with a mixed-case form (``NORDISK VÆRKTØJ ApS``);
     # written all in capitals, the name module gives it the display casing of a typed name.
@@ -248,6 +254,18 @@ def _name_checks(frame: pl.DataFrame) -> pl.DataFrame:
         "name"
     ]
     return frame.with_columns(registry_proposed_name=proposed)
+
+
+def _other_legal_form(frame: pl.DataFrame) -> pl.Series:
+    """Per row: the record's name is the registry's but for its legal form (``Hansen Holding
+    A/S`` / ERST's ``Hansen Holding ApS``). The matching key leaves the form out, so that is no
+    NAME_MISMATCH; but an invoice must name the form the company has, so the registry's name
+    is proposed."""
+    if "legal_form" not in frame.columns:
+        return pl.repeat(False, frame.height, eager=True)
+    registered = legal_form_of(pl.col("_name"))
+    other = pl.col("_exact") & registered.is_not_null() & (registered != pl.col("legal_form"))
+    return frame.select(other.fill_null(False)).to_series()
 
 
 def _owner_left_out(rows: pl.DataFrame) -> pl.DataFrame:

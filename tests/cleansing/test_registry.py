@@ -212,6 +212,22 @@ def test_a_typo_gets_the_registry_spelling_proposed():
     assert row["registry_proposed_name"] == "Hansen Byg ApS"
 
 
+@pytest.mark.parametrize(
+    ("name", "proposed"),
+    [
+        ("Hansen Byg A/S", "Hansen Byg ApS"),  # an invoice must name the form the company has
+        ("Hansen Byg Aktieselskab", "Hansen Byg ApS"),
+        ("Hansen Byg Anpartsselskab", None),  # the same form written out
+        ("HANSEN BYG APS", None),
+        ("Hansen Byg", None),  # no form typed: nothing to correct
+    ],
+)
+def test_another_legal_form_gets_the_registry_name_proposed(name, proposed):
+    row = checked(name)
+    assert not row["flag_NAME_MISMATCH"]
+    assert row["registry_proposed_name"] == proposed
+
+
 def test_a_missing_name_is_not_a_mismatch():
     assert not checked(None)["flag_NAME_MISMATCH"]
 
