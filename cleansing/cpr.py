@@ -3,7 +3,9 @@
 A CPR number is ten digits, ``DDMMYY-SSSS``: a birth date and a four-digit serial whose first
 digit gives the century (0–3: 1900s; 4 and 9: 2000s up to year 36, else 1900s; 5–8: 2000s up to
 year 57, else 1800s). Customers' data holds it as ``010190-1234``, ``0101901234`` or
-``010190 1234``, and a note now and then as ``01.01.90-1234`` (masked as the dashed form is).
+``010190 1234``, a note now and then as ``01.01.90-1234`` (masked as the dashed form is), and a
+form's boxes copied out as digit groups, ``01 01 90 12 34`` or ``01.01.90.1234`` (masked as the
+bare form is).
 The modulus-11 check is not used: numbers issued since 2007 need not satisfy it. The date must
 exist: ``300290-1234`` is not a CPR number, ``290200-4321`` is (29 February 2000),
 ``290200-1234`` is not (1900 was not a leap year). Birth dates in the future are not rejected —
@@ -13,14 +15,19 @@ Ten-digit numbers are common in CRM data, so where a number stands decides wheth
 
 - the hyphenated form ``DDMMYY-SSSS`` standing on its own (not glued to letters, digits, ``-``
   or ``/``, as in ``ORD-240115-0001``) is masked in any column;
-- the bare ``DDMMYYSSSS`` and spaced ``DDMMYY SSSS`` forms are masked when the cell names it
-  (``CPR``, ``cpr-nr``, ``personnummer``, ``person nr``), when the column's name does, or when the
+- the bare ``DDMMYYSSSS`` and spaced ``DDMMYY SSSS`` forms, and the digit groups, are masked
+  when the cell names it (``CPR``, ``cpr-nr``, ``personnummer``, ``person nr``), when the
+  column's name does, or when the
   column holds whole-cell ten-digit numbers that are almost all (≥ 90 %) valid CPR numbers whose
   day-of-month part is spread out the way birthdays are — an order-number column of
   ``YYMMDDNNNN`` values has valid-looking "dates" whose day part is only ever the year, and a
   column of random ten-digit ids has only 1 in 27 valid dates;
 - in a column of ten-digit ids (at least half its cells, 20 or more different numbers, few
   valid dates or a narrow day spread) nothing is masked unless the cell names a CPR number.
+
+Digit groups need the date's groups apart and the serial apart from the date (``01.01.1990
+12:00`` is a date and a time), and must not run on into another group of digits: a phone number
+is eight digits (``tlf 20 30 40 50``), ``45 20 30 40 50`` has no valid day.
 
 A number must not touch another digit: an EAN (13 digits), a phone number with country code
 ``4520304050`` (day 45), a CVR number or a date written ``01-01-1990`` is never a CPR number.
@@ -57,12 +64,17 @@ def _day_month_year(dot: str) -> str:
     )
 
 
-def _cpr_pattern(separator: str, dot: str = "") -> str:
-    """A CPR number with a valid date; 29 February only in leap years (2000, not 1900)."""
+def _cpr_pattern(separator: str, dot: str = "", pair: str = "") -> str:
+    """A CPR number with a valid date; 29 February only in leap years (2000, not 1900).
+
+    ``separator`` stands between date and serial, ``dot`` between the date's parts and ``pair``
+    between the serial's two pairs of digits."""
     leap_years = "(?:0[48]|[2468][048]|[13579][26])"
+    serial = f"[0-9]{{2}}{pair}[0-9]{{2}}"
     return (
-        f"(?:{_day_month_year(dot)}{separator}[0-9]{{4}}"
-        f"|29{dot}02{dot}(?:{leap_years}{separator}[0-9]{{4}}|00{separator}[4-9][0-9]{{3}}))"
+        f"(?:{_day_month_year(dot)}{separator}{serial}"
+        f"|29{dot}02{dot}(?:{leap_years}{separator}{serial}"
+        f"|00{separator}[4-9][0-9]{pair}[0-9]{{2}}))"
     )
 
 
@@ -70,16 +82,27 @@ def _cpr_pattern(separator: str, dot: str = "") -> str:
 _CPR_DOTTED: Final = _cpr_pattern(_HYPHEN, r"\.")
 CPR_ANY: Final = f"(?:{_cpr_pattern(_ANY_SEPARATOR)}|{_CPR_DOTTED})"
 CPR_HYPHENATED: Final = f"(?:{_cpr_pattern(_HYPHEN)}|{_CPR_DOTTED})"
+# Digit groups split by a space or a dot (``03 12 75 12 35``, ``03.12.75.1235``): the date's parts
+# apart, the serial apart from the date, its two pairs apart or not.
+_GROUP: Final = "[ .\u00a0]"
+CPR_GROUPED: Final = _cpr_pattern(_GROUP, _GROUP, f"{_GROUP}?")
 
 # Replacement patterns keep the boundary characters in groups 1 and 2.
 _ANY_IN_TEXT: Final = f"(^|[^0-9])({CPR_ANY})([^0-9]|$)"
 _STANDALONE_CHARS: Final = r"[^0-9\p{L}\-‐‑–/]"
 _HYPHENATED_STANDALONE: Final = f"(^|{_STANDALONE_CHARS})({CPR_HYPHENATED})({_STANDALONE_CHARS}|$)"
+# A group of digits one separator away is the same number's: ``45 03 12 75 12 35`` is none.
+_NOT_GROUPED: Final = "[^0-9 .\u00a0]"
+_GROUPED_IN_TEXT: Final = (
+    f"(^{_GROUP}?|[^0-9]{_GROUP}|{_NOT_GROUPED})({CPR_GROUPED})"
+    f"({_GROUP}?$|{_GROUP}[^0-9]|{_NOT_GROUPED})"
+)
 _REPLACEMENT: Final = f"${{1}}{MASK}${{3}}"
 
 _KEYWORD: Final = r"(?i)cpr|person\s*-?\s*n(?:umme)?r|pers\.\s*nr|fødselsnummer|født"
 _TEN_DIGITS_ANYWHERE: Final = (
     f"[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}|[0-9]{{2}}\\.[0-9]{{2}}\\.[0-9]{{2}}{_HYPHEN}[0-9]{{4}}"
+    f"|[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}?[0-9]{{2}}"
 )
 _WHOLE_CELL_TEN_DIGITS: Final = f"^\\s*[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}\\s*$"
 _WHOLE_CELL_CPR: Final = f"^\\s*{CPR_ANY}\\s*$"
@@ -123,8 +146,9 @@ def mask_text(value: str | None) -> str | None:
 
 
 def mask_message(text: str) -> str:
-    """``text`` with every ten-digit number that has a valid date masked, in any of the three
-    forms — for what has no column to judge by: a file name, a header cell, an error message.
+    """``text`` with every ten-digit number that has a valid date masked, in any of the forms
+    (digit groups too) — for what has no column to judge by: a file name, a header cell, an
+    error message.
 
     >>> mask_message("kunder_0101801234.csv: line 3 '010180 1234' is not valid; ring 4520304050")
     "kunder_XXXXXX-XXXX.csv: line 3 'XXXXXX-XXXX' is not valid; ring 4520304050"
@@ -134,10 +158,10 @@ def mask_message(text: str) -> str:
 
 def _mask_all(text: pl.Expr) -> pl.Expr:
     # Two passes: a match consumes its right boundary, so of two numbers one character apart
-    # the second is found only on the second pass.
-    return text.str.replace_all(_ANY_IN_TEXT, _REPLACEMENT).str.replace_all(
-        _ANY_IN_TEXT, _REPLACEMENT
-    )
+    # the second is found only on the second pass. Digit groups after the ten-digit forms.
+    for pattern in (_ANY_IN_TEXT, _GROUPED_IN_TEXT):
+        text = text.str.replace_all(pattern, _REPLACEMENT).str.replace_all(pattern, _REPLACEMENT)
+    return text
 
 
 def _mask_hyphenated(text: pl.Expr) -> pl.Expr:

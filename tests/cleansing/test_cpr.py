@@ -283,3 +283,35 @@ def test_a_birth_date_written_with_dots_before_the_serial(text: str, masked: str
     assert mask_text(text) == masked
     frame = mask_cpr(pl.DataFrame({"src_Note": [text, "god kunde"]}))
     assert frame["src_Note"].to_list() == [masked, "god kunde"]
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("cpr 03 12 75 12 35", f"cpr {MASK}"),
+        ("CPR: 03.12.75.1235", f"CPR: {MASK}"),
+        ("personnr 03.12.75 1235.", f"personnr {MASK}."),
+        ("født 29 02 00 41 23", f"født {MASK}"),  # 29 February 2000
+        ("cpr 03 12 75 12 35, tlf 20 30 40 50", f"cpr {MASK}, tlf 20 30 40 50"),
+        ("cpr: 03 12 75 12 35,04 12 75 12 35", f"cpr: {MASK},{MASK}"),
+        # Not CPR numbers: a phone number is eight digits, a group must not run on.
+        ("cpr oplyst, tlf 20 30 40 50", "cpr oplyst, tlf 20 30 40 50"),
+        ("cpr 45 03 12 75 12 35", "cpr 45 03 12 75 12 35"),
+        ("cpr 03 12 75 12 35 20", "cpr 03 12 75 12 35 20"),
+        ("født 01.01.1990 12:00", "født 01.01.1990 12:00"),  # a date and a time
+        ("født 29 02 00 12 34", "født 29 02 00 12 34"),  # 1900 had no 29 February
+        ("ring 03 12 75 12 35", "ring 03 12 75 12 35"),  # grouped inside text: needs a word
+    ],
+)
+def test_a_cpr_number_written_in_digit_groups_in_a_cell_that_names_it(
+    text: str, masked: str
+) -> None:
+    assert mask_text(text) == masked
+    frame = mask_cpr(pl.DataFrame({"src_Note": [text, "god kunde"]}))
+    assert frame["src_Note"].to_list() == [masked, "god kunde"]
+
+
+def test_digit_groups_in_a_name_or_a_message_are_masked() -> None:
+    out = mask_cpr(pl.DataFrame({"raw_name": ["Jens Hansen 03 12 75 12 35"]}))
+    assert out["raw_name"].to_list() == [f"Jens Hansen {MASK}"]
+    assert cpr.mask_message("kunder 03.12.75.1235.csv") == f"kunder {MASK}.csv"
