@@ -5,7 +5,7 @@ digit gives the century (0–3: 1900s; 4 and 9: 2000s up to year 36, else 1900s;
 year 57, else 1800s). Customers' data holds it as ``010190-1234``, ``0101901234`` or
 ``010190 1234``, a note now and then as ``01.01.90-1234`` (masked as the dashed form is), and a
 form's boxes copied out as digit groups, ``01 01 90 12 34`` or ``01.01.90.1234`` (masked as the
-bare form is).
+bare form is). A spreadsheet cell holding ``0101901234`` as a number reads ``101901234``.
 The modulus-11 check is not used: numbers issued since 2007 need not satisfy it. The date must
 exist: ``300290-1234`` is not a CPR number, ``290200-4321`` is (29 February 2000),
 ``290200-1234`` is not (1900 was not a leap year). Birth dates in the future are not rejected —
@@ -23,7 +23,9 @@ Ten-digit numbers are common in CRM data, so where a number stands decides wheth
   ``YYMMDDNNNN`` values has valid-looking "dates" whose day part is only ever the year, and a
   column of random ten-digit ids has only 1 in 27 valid dates;
 - in a column of ten-digit ids (at least half its cells, 20 or more different numbers, few
-  valid dates or a narrow day spread) nothing is masked unless the cell names a CPR number.
+  valid dates or a narrow day spread) nothing is masked unless the cell names a CPR number;
+- in a column named for CPR numbers a whole-cell nine-digit number is masked when it is a CPR
+  number with its leading zero dropped (``101901234``): a spreadsheet's number cell lost it.
 
 Digit groups need the date's groups apart and the serial apart from the date (``01.01.1990
 12:00`` is a date and a time), and must not run on into another group of digits: a phone number
@@ -104,6 +106,7 @@ _TEN_DIGITS_ANYWHERE: Final = (
     f"[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}|[0-9]{{2}}\\.[0-9]{{2}}\\.[0-9]{{2}}{_HYPHEN}[0-9]{{4}}"
     f"|[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}?[0-9]{{2}}"
 )
+_WHOLE_CELL_NINE_DIGITS: Final = r"^\s*[0-9]{9}\s*$"
 _WHOLE_CELL_TEN_DIGITS: Final = f"^\\s*[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}\\s*$"
 _WHOLE_CELL_CPR: Final = f"^\\s*{CPR_ANY}\\s*$"
 
@@ -164,13 +167,23 @@ def _mask_all(text: pl.Expr) -> pl.Expr:
     return text
 
 
+def _mask_named(text: pl.Expr) -> pl.Expr:
+    """A column named for CPR numbers: :func:`_mask_all`, and a whole-cell nine-digit number that
+    is a CPR number without its leading zero — a spreadsheet's number cell drops it, so
+    ``0101901234`` typed into Excel is read ``101901234``."""
+    padded = text.str.strip_chars().str.zfill(10)
+    lost_zero = text.str.contains(_WHOLE_CELL_NINE_DIGITS) & padded.str.contains(_WHOLE_CELL_CPR)
+    return pl.when(lost_zero).then(pl.lit(MASK)).otherwise(_mask_all(text))
+
+
 def _mask_hyphenated(text: pl.Expr) -> pl.Expr:
     return text.str.replace_all(_HYPHENATED_STANDALONE, _REPLACEMENT).str.replace_all(
         _HYPHENATED_STANDALONE, _REPLACEMENT
     )
 
 
-def _names_cpr(column: str) -> bool:
+def names_cpr(column: str) -> bool:
+    """Whether a column's name says it holds CPR numbers (``CPR-nr``, ``Personnummer``)."""
     lowered = column.lower()
     return "cpr" in lowered or "personnummer" in lowered or "personnr" in lowered
 
@@ -192,15 +205,19 @@ _COUNTRY_COLUMN: Final = "raw_country"
 
 
 def _column_masks(
-    hits: pl.DataFrame, filled: dict[str, int], person_text: frozenset[str] = frozenset()
+    hits: pl.DataFrame,
+    filled: dict[str, int],
+    person_text: frozenset[str] = frozenset(),
+    cpr_named: frozenset[str] = frozenset(),
 ) -> dict[str, pl.Expr]:
     """The masking expression for each column of ``hits`` that may hold a CPR number.
 
     ``hits`` holds the rows where some column has a ten-digit run (every cell a mask can change
     and every whole-cell number is among them); ``filled`` counts each column's non-null cells
-    in the whole frame. Columns where no number would be masked are left out (see the module
-    doc). Whether a column *names* CPR numbers is judged on these rows only: a keyword in a cell
-    without a number masks nothing.
+    in the whole frame; ``cpr_named`` are the columns whose name says they hold CPR numbers.
+    Columns where no number would be masked are left out (see the module doc). Whether a
+    column's cells name CPR numbers is judged on these rows only: a keyword in a cell without a
+    number masks nothing.
     """
     columns = hits.columns
     stats = hits.select(
@@ -233,7 +250,9 @@ def _column_masks(
         )
         # In an id column a dashed number is out of pattern unless the ids are written so.
         odd_dash = hyphenated and (not is_id_column or hyphenated < ID_COLUMN_SHARE * cells)
-        if _names_cpr(column) or is_cpr_column or column in person_text:
+        if column in cpr_named:
+            masks[column] = _mask_named(text)
+        elif is_cpr_column or column in person_text:
             masks[column] = _mask_all(text)
         elif odd_dash:
             unnamed = _mask_hyphenated(text)
@@ -249,7 +268,7 @@ def _column_masks(
     return masks
 
 
-def _as_text(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+def _as_text(df: pl.DataFrame, cpr_named: frozenset[str]) -> tuple[pl.DataFrame, list[str]]:
     """``df`` with its integer columns as text, ten digits wide where a number could be a CPR
     number that lost its leading zero (``101801234`` is ``0101801234``); and their names."""
 
@@ -262,7 +281,7 @@ def _as_text(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     # Only a column named for CPR numbers, or one whose numbers are mostly ten digits wide: a
     # nine-digit amount among small ones is not a CPR number without its leading zero.
     share = df.select(wide(c).mean().alias(c) for c in integers).row(0, named=True)
-    numbers = [c for c in integers if _names_cpr(c) or (share[c] or 0) >= ID_COLUMN_SHARE]
+    numbers = [c for c in integers if c in cpr_named or (share[c] or 0) >= ID_COLUMN_SHARE]
     as_text = [
         pl.when(wide(c))
         .then(pl.col(c).cast(pl.String).str.zfill(10))
@@ -290,7 +309,7 @@ def _foreign_phones(df: pl.DataFrame) -> dict[str, pl.Series]:
     sources = [
         c
         for c, dtype in df.schema.items()
-        if c.startswith(SRC_PREFIX) and dtype == pl.String and not _names_cpr(c)
+        if c.startswith(SRC_PREFIX) and dtype == pl.String and not names_cpr(c)
     ]
     found: dict[str, pl.Series] = {}
     placed = region.is_not_null().arg_true()  # most files have no country column at all
@@ -317,7 +336,12 @@ def _foreign_phones(df: pl.DataFrame) -> dict[str, pl.Series]:
     return {c: exempt for c, exempt in found.items() if exempt.any()}
 
 
-def mask_cpr(df: pl.DataFrame, *, person_text: frozenset[str] | None = None) -> pl.DataFrame:
+def mask_cpr(
+    df: pl.DataFrame,
+    *,
+    person_text: frozenset[str] | None = None,
+    cpr_columns: frozenset[str] = frozenset(),
+) -> pl.DataFrame:
     """Mask CPR numbers in every text and integer column and add ``flag_CPR_IN_DATA``.
 
     Every ``pl.String`` column is read (``raw_*``, ``src_*``, ``record_id``, anything), and every
@@ -326,7 +350,9 @@ def mask_cpr(df: pl.DataFrame, *, person_text: frozenset[str] | None = None) -> 
     hold names, addresses, e-mail addresses and phones (default: the ``raw_`` columns of
     :data:`TEXT_MASKED_FIELDS`): any CPR number in them is masked, with or without its dash.
     A foreign record's own number in its phone fields (and the input column they were read
-    from) stays (see the module doc).
+    from) stays (see the module doc). A column named for CPR numbers (:func:`names_cpr`), and
+    each of ``cpr_columns`` (read from one: the person id mapped from ``CPR-nr``), has its
+    nine-digit numbers that lost a leading zero masked as well.
     The flag is true for a row where any column held a CPR number (or where an earlier
     ``mask_cpr`` flagged it). Examples: ``'Jens Hansen, cpr 0101901234'`` becomes ``'Jens
     Hansen, cpr XXXXXX-XXXX'`` (flagged); ``'20304050'`` and ``'5790000000005'`` stay as they
@@ -337,14 +363,15 @@ def mask_cpr(df: pl.DataFrame, *, person_text: frozenset[str] | None = None) -> 
     :func:`datavask.connectors.files.read_input`, whose ``before_masking`` hook exists for that.
     """
     original = df
-    df, numbers = _as_text(df)
+    cpr_named = cpr_columns | {c for c in df.columns if names_cpr(c)}
+    df, numbers = _as_text(df, cpr_named)
     person_text = _PERSON_TEXT_COLUMNS if person_text is None else person_text
     foreign = _foreign_phones(df)
     # A foreign phone number is out of the masking's sight, and back once it is done.
     hidden = df.with_columns(
         pl.when(keep).then(None).otherwise(pl.col(c)).alias(c) for c, keep in foreign.items()
     )
-    masked = _mask_text_columns(hidden, person_text).with_columns(
+    masked = _mask_text_columns(hidden, person_text, cpr_named).with_columns(
         pl.when(keep).then(df[c]).otherwise(pl.col(c)).alias(c) for c, keep in foreign.items()
     )
     changed_numbers = [c for c in numbers if not masked[c].equals(df[c], null_equal=True)]
@@ -361,19 +388,30 @@ def mask_cpr(df: pl.DataFrame, *, person_text: frozenset[str] | None = None) -> 
     return masked
 
 
-def _mask_text_columns(df: pl.DataFrame, person_text: frozenset[str]) -> pl.DataFrame:
+def _may_change(column: str, cpr_named: frozenset[str]) -> pl.Expr:
+    """The cells a mask could change: those with a ten-digit run, grouped or not, and in a column
+    named for CPR numbers a whole-cell nine-digit number too (see :func:`_mask_named`)."""
+    runs = pl.col(column).str.contains(_TEN_DIGITS_ANYWHERE)
+    if column not in cpr_named:
+        return runs
+    return runs | pl.col(column).str.contains(_WHOLE_CELL_NINE_DIGITS)
+
+
+def _mask_text_columns(
+    df: pl.DataFrame, person_text: frozenset[str], cpr_named: frozenset[str]
+) -> pl.DataFrame:
     name = flag("CPR_IN_DATA")
     no_flag = pl.lit(False).alias(name)
     columns = [c for c, dtype in df.schema.items() if dtype == pl.String and c != name]
     # One cheap scan per column; everything else looks only at the few rows with a ten-digit run.
-    runs = df.select(pl.col(c).str.contains(_TEN_DIGITS_ANYWHERE) for c in columns)
+    runs = df.select(_may_change(c, cpr_named) for c in columns)
     candidates = [c for c in columns if runs[c].any()]
     if not candidates:
         return df.with_columns(no_flag)
     rows = runs.select(pl.any_horizontal(candidates)).to_series().arg_true()
     hits = df.select(pl.col(candidates).gather(rows))
     filled = {c: df[c].count() for c in candidates}
-    masks = _column_masks(hits, filled, person_text)
+    masks = _column_masks(hits, filled, person_text, cpr_named)
     if not masks:
         return df.with_columns(no_flag)
     masked = hits.select(expr.alias(column) for column, expr in masks.items())

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from datavask.cleansing.cpr import MASK, TEXT_MASKED_FIELDS, mask_cpr, mask_message
+from datavask.cleansing.cpr import MASK, TEXT_MASKED_FIELDS, mask_cpr, mask_message, names_cpr
 from datavask.cleansing.schema import RAW_PREFIX, SRC_PREFIX, raw
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def mask_input(
         {f"{RAW_PREFIX}{f}" for f in TEXT_MASKED_FIELDS}
         | {f"{SRC_PREFIX}{info.mapping[f]}" for f in TEXT_MASKED_FIELDS if f in info.mapping}
     )
-    frame = mask_cpr(frame, person_text=person_text)
+    frame = mask_cpr(frame, person_text=person_text, cpr_columns=_cpr_person_id(info))
     renamed = mask_info(info)
     if renamed:
         frame = frame.rename(
@@ -66,6 +66,14 @@ def _with_person_key(frame: pl.DataFrame, key: bytes | None) -> pl.DataFrame:
     from datavask.connectors.match_key import match_key
 
     return add_person_key(frame, key if key is not None else match_key())
+
+
+def _cpr_person_id(info: InputInfo) -> frozenset[str]:
+    """``raw_person_id`` when it was read from a column named for CPR numbers (``CPR-nr``): its
+    name no longer says so, yet a nine-digit number in it is a CPR number that lost its leading
+    zero as surely as in the ``src_`` column beside it."""
+    source = info.mapping.get("person_id")
+    return frozenset({PERSON_ID}) if source is not None and names_cpr(source) else frozenset()
 
 
 def mask_info(info: InputInfo) -> dict[str, str]:

@@ -311,6 +311,26 @@ def test_a_cpr_number_written_in_digit_groups_in_a_cell_that_names_it(
     assert frame["src_Note"].to_list() == [masked, "god kunde"]
 
 
+def test_a_column_named_cpr_masks_digit_groups_and_a_lost_leading_zero() -> None:
+    """A spreadsheet keeps ``0101901234`` typed into a number cell as ``101901234``; a form's
+    boxes are copied out as ``03 12 75 12 35``. In a column named for CPR numbers both are one."""
+    cells = ["101901234", " 101901234 ", "03 12 75 12 35", "03.12.75.1235", "0312751235",
+             "123456789", "1019012345", "ukendt", None]  # fmt: skip
+    out = mask_cpr(pl.DataFrame({"src_CPR-nr": cells, "src_Kundenr": cells}))
+    assert out["src_CPR-nr"].to_list() == [MASK, MASK, MASK, MASK, MASK,
+                                           "123456789", "1019012345", "ukendt", None]  # fmt: skip
+    # Nine digits in a column not named for CPR numbers are an amount or an id.
+    assert out["src_Kundenr"].to_list()[:2] == ["101901234", " 101901234 "]
+    assert out["flag_CPR_IN_DATA"].to_list() == [True] * 5 + [False] * 4
+
+
+def test_a_column_read_from_a_cpr_column_masks_a_lost_leading_zero() -> None:
+    df = pl.DataFrame({"raw_person_id": ["101901234", "03 12 75 12 35", "123456789"]})
+    out = mask_cpr(df, cpr_columns=frozenset({"raw_person_id"}))
+    assert out["raw_person_id"].to_list() == [MASK, MASK, "123456789"]
+    assert mask_cpr(df)["raw_person_id"].to_list() == df["raw_person_id"].to_list()
+
+
 def test_digit_groups_in_a_name_or_a_message_are_masked() -> None:
     out = mask_cpr(pl.DataFrame({"raw_name": ["Jens Hansen 03 12 75 12 35"]}))
     assert out["raw_name"].to_list() == [f"Jens Hansen {MASK}"]

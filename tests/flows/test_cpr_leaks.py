@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -19,7 +20,7 @@ from datavask.flows.cleanse import read_step
 from datavask.flows.cli import app
 from datavask.flows.log_masking import MaskCpr
 
-DIGITS = re.compile(r"(?<!\d)0?101801234(?!\d)|010180[ -]1234")
+DIGITS = re.compile(r"(?<!\d)0?101801234(?!\d)|010180[ -]1234|01[ .]01[ .]80[ .]12[ .]?34")
 # Order numbers YYMMDDNNNN: valid-looking dates, one year in the "day" part.
 ORDERS = [f"{y}{m:02d}{2 * m + 1:02d}{m:04d}" for y in (24, 25) for m in range(1, 13)]
 
@@ -30,13 +31,18 @@ def _no_prefect(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _leaks(directory: Path) -> list[str]:
-    """Every file under ``directory`` that shows a planted CPR number, Parquet cells included."""
+    """Every file under ``directory`` that shows a planted CPR number, Parquet cells and the
+    parts of a workbook (compressed in its zip) included."""
     found = []
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         if path.suffix == ".parquet":
             frame = pl.read_parquet(path)
             text = json.dumps(frame.rows(), default=str, ensure_ascii=False)
             text += " ".join(frame.columns)
+        elif zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as book:
+                parts = [book.read(name) for name in book.namelist()]
+            text = b" ".join(parts).decode("utf-8", errors="replace")
         else:
             text = path.read_bytes().decode("utf-8", errors="replace")
         if DIGITS.search(text):
@@ -103,6 +109,55 @@ def test_an_integer_cpr_column_in_parquet_is_masked(tmp_path: Path) -> None:
                                             "XXXXXX-XXXX"]  # fmt: skip
     assert records["src_amount"].to_list() == [202020202, 5, 6, 7, 8]  # amounts are no CPRs
     assert _leaks(out) == []
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_cpr_column_as_a_spreadsheet_holds_it_is_masked(tmp_path: Path, suffix: str) -> None:
+    """Excel keeps ``0101801234`` typed into a cell as the number 101801234, and a form's boxes
+    are copied out as ``01 01 80 12 34``: in the ``CPR-nr`` column both reached records.parquet
+    and the work directory as written. A CSV export of the sheet holds the same text."""
+    header = ["Kundenr", "Navn", "Adresse", "Postnr", "By", "CPR-nr", "Note", "Beløb"]
+    rows = [
+        [1, "Jens Hansen", "Vej 1", 8000, "Aarhus C", 101801234, "god kunde", 202020202],
+        [2, "Anne Jensen", "Vej 2", 8000, "Aarhus C", "01 01 80 12 34", "ring 20 30 40 50", 5],
+        [3, "Bo Lund", "Vej 3", 8000, "Aarhus C", "01.01.80.1234",
+         "cpr 01 01 80 12 34, tlf 20 30 40 50", 6],
+        [4, "Lis Holm", "Vej 4", 8000, "Aarhus C", 123456789, None, 7],  # 0123456789: month 23
+    ]  # fmt: skip
+    source = tmp_path / f"kunder{suffix}"
+    if suffix == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        for row in [header, *rows]:
+            book.active.append(row)  # the numbers as number cells
+        book.save(source)
+    else:
+        lines = [";".join("" if v is None else str(v) for v in row) for row in [header, *rows]]
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["cleanse", str(source), "--out", str(out), "--registry", "none"]
+    )
+    assert result.exit_code == 0, result.output
+    # every output is searched, the workbooks' zipped parts too
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*")}
+    assert written >= {
+        "changes.csv", "golden.parquet", "records.parquet", "reimport/customers_update.csv",
+        "report.html", "run.json", "worklist.xlsx",
+    }  # fmt: skip
+    assert _leaks(out) == []
+    records = pl.read_parquet(out / "records.parquet").sort("source_row")
+    assert records["src_CPR-nr"].to_list() == ["XXXXXX-XXXX"] * 3 + ["123456789"]
+    assert records["src_Note"].to_list()[1:3] == [
+        "ring 20 30 40 50",
+        "cpr XXXXXX-XXXX, tlf 20 30 40 50",
+    ]
+    assert records["src_Beløb"].cast(pl.String).to_list()[0] == "202020202"  # an amount
+    work = tmp_path / "datavask-work-x"
+    work.mkdir()
+    read_step(str(work), {"input": str(source), "mapping": None})
+    assert _leaks(work) == []
 
 
 def test_an_error_message_shows_no_cpr_number(tmp_path: Path) -> None:
