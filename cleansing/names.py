@@ -403,22 +403,27 @@ def _strip_key_legal_form(key: pl.Expr) -> pl.Expr:
 
 
 @cache
-def word_list_pattern(table: str, strength: str | None = None) -> str:
+def word_list_pattern(table: str, *strengths: str) -> str:
     """A regex over folded text that finds any word of a reference word list.
 
     ``table`` is a ``data/reference`` table with ``word`` and ``match`` columns (``word``,
-    ``prefix``, ``suffix`` or ``part``) and optionally ``strength``, which ``strength`` selects.
+    ``prefix``, ``suffix``, ``part``, ``last``: the text's last word, or ``name``: the whole
+    text) and optionally ``strength``; ``strengths``, when given, select the rows of those.
     The words are folded like the text they are matched against (``Tømrer`` → ``toemrer``).
     """
     words = load_reference(table)
-    if strength is not None:
-        words = words.filter(pl.col("strength") == strength)
+    if strengths:
+        words = words.filter(pl.col("strength").is_in(strengths))
     words = words.with_columns(folded=fold(pl.col("word")))
+    # An abbreviation is a word only where nothing can follow it (``Frederiksberg Kom.``) or
+    # it is all there is (``DR``); ``Kom og køb`` and ``Dr. Hansen`` are no public bodies.
     anchors = {
         "word": (_ASCII_BOUNDARY, _ASCII_BOUNDARY),
         "prefix": (_ASCII_BOUNDARY, ""),
         "suffix": ("", _ASCII_BOUNDARY),
         "part": ("", ""),
+        "last": (_ASCII_BOUNDARY, "$"),
+        "name": ("^", "$"),
     }
     alternatives = []
     for word, match in zip(words["folded"], words["match"], strict=True):
@@ -1017,7 +1022,8 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         _last_key=text_key(pl.col("_last")),
     )
     text, key = pl.col("_text"), pl.col("_key")
-    public = word_list_pattern("public_sector_patterns", "strong")
+    # a public body's word, strong or weak, is an organisation's, whoever it turns out to be
+    public = word_list_pattern("public_sector_patterns", "strong", "weak")
     frame = frame.with_columns(
         _usable=_usable_key(key),
         # A first-name column's one letter is an initial (``C.`` + ``Lassen``), as in ``C. Lassen``.
