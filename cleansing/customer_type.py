@@ -9,16 +9,18 @@ The evidence is weighed in this order, first that applies wins:
 
 1. the source says public (``offentlig``, ``B2G``) → ``public``;
 2. no company legal form, and either the name is a public body's (``Aarhus Kommune``,
-   ``Region Midtjylland``, ``Skattestyrelsen``, ``Vestre Skole``, ``Rigshospitalet``) or the EAN
+   ``Region Midtjylland``, ``Skattestyrelsen``, ``Vestre Skole``, ``Rigshospitalet``; an
+   institution's word only without a private business's word: :func:`public_key`) or the EAN
    starts with 5798, the range Danish public-sector EAN location numbers are issued from
    (``Rosenhallen`` with EAN 5798…) → ``public``;
 3. a valid CVR number, a foreign VAT number or a legal form (``ApS``, ``v/``, ``ASA`` …) →
    ``company``;
 4. the source says company or person → that;
 5. an EAN (outside 5798: a business's GLN), a business word in the name (``Hansen Byg``,
-   ``Nordic Consult``, ``Malerfirma``, ``Pinot Bistro``) or an English word no person's name
-   holds (``of``, ``the``, ``at``, ``on``, ``for``: ``Arnie Morton's of Chicago``, ``The Palm``,
-   ``Chinois on Main``) → ``company``;
+   ``Nordic Consult``, ``Malerfirma``, ``Pinot Bistro``), an institution's word a private word
+   outweighs (``Hundeskolen Vovse``) or an English word no person's name holds (``of``,
+   ``the``, ``at``, ``on``, ``for``: ``Arnie Morton's of Chicago``, ``The Palm``, ``Chinois on
+   Main``) → ``company``;
 6. otherwise → ``person``.
 
 The registry step may later overwrite ``customer_type`` from the registry's form code
@@ -56,10 +58,26 @@ def public_name(expr: pl.Expr) -> pl.Expr:
 
     ``Køreskolen Jensen`` and ``Dyrehospitalet`` are private despite the word; null → False.
     """
-    key = text_key(expr)
+    return public_key(text_key(expr))
+
+
+def public_key(key: pl.Expr) -> pl.Expr:
+    """True for a name key (folded, lower case) that says public sector; null → False.
+
+    An authority's word says so by itself (``aarhus kommune``, ``arbejdstilsynet``, ``retten i
+    aarhus``). An institution's word (``skole``, ``hospital``, ``raadhus``, ``statens``) is
+    borrowed by shops and trades, and by a street a shop is named after, so it says so only
+    without a private business's word beside it: ``vestre skole`` is public, ``skolegades
+    pizza``, ``raadhusapoteket`` and ``hundeskolen vovse`` are not. A private word never outweighs
+    an authority's: ``kommunernes landsforening`` is public.
+    """
+    table = "public_sector_patterns"
     return (
-        key.str.contains(word_list_pattern("public_sector_patterns", "strong"))
-        & ~key.str.contains(word_list_pattern("public_sector_patterns", "exclude"))
+        key.str.contains(word_list_pattern(table, "strong"))
+        | (
+            key.str.contains(word_list_pattern(table, "weak"))
+            & ~key.str.contains(word_list_pattern(table, "private"))
+        )
     ).fill_null(False)
 
 
@@ -98,16 +116,18 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
     key = pl.col("name_key") if "name_key" in df.columns else text_key(columns["name"])
     frame = df.lazy().with_columns(
         _declared=declared_type(columns["raw_customer_type"]),
-        _public_name=key.str.contains(word_list_pattern("public_sector_patterns", "strong")),
-        _excluded=key.str.contains(word_list_pattern("public_sector_patterns", "exclude")),
-        _business=business_key(key) | key.str.contains(_NAME_JOINERS),
+        _public_name=public_key(key),
+        # an institution's word a private word outweighs is still an organisation's word
+        # (``Hundeskolen Vovse``, ``Privathospitalet Kollund``)
+        _business=business_key(key)
+        | key.str.contains(_NAME_JOINERS)
+        | key.str.contains(word_list_pattern("public_sector_patterns", "strong", "weak")),
         _ean=columns["ean"].str.strip_chars().replace("", None),
     )
     declared = pl.col("_declared")
     has_form = columns["legal_form"].is_not_null()
     public_ean = pl.col("_ean").str.starts_with(PUBLIC_EAN_PREFIX).fill_null(False)
-    not_excluded = ~pl.col("_excluded").fill_null(False)
-    public_name = pl.col("_public_name").fill_null(False) & not_excluded
+    public_name = pl.col("_public_name")
     estate = (
         pl.col("flag_DECEASED_ESTATE").fill_null(False)
         if "flag_DECEASED_ESTATE" in df.columns
@@ -133,5 +153,5 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("company"))
         .otherwise(pl.lit("person"))
     )
-    temporary = ["_declared", "_public_name", "_excluded", "_business", "_ean"]
+    temporary = ["_declared", "_public_name", "_business", "_ean"]
     return frame.with_columns(customer_type=customer_type).drop(temporary).collect()

@@ -365,10 +365,10 @@ def test_a_company_form_leaves_the_customer_type_alone():
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("Bowlinghallen Herning", 80), ("Privathospitalet Hamlet", 60), ("Tandplejen Amager", 10)],
+    [("Sportshallen Herning", 80), ("Plejehjemmet Solgården", 60), ("Tandplejen Amager", 10)],
 )
 def test_a_trading_company_form_outweighs_a_public_word_in_the_name(name, code):
-    """Before: a public word (``hallen``, ``hospital``, ``tandpleje``) made an ApS a public
+    """Before: a public word (``sportshal``, ``plejehjem``, ``tandpleje``) made an ApS a public
     customer, MISSING_EAN and not invoiceable, whatever the registry said."""
     assert records({"name": name, "cvr": CVR})["customer_type"].to_list() == ["public"]
     out = checked(name, reg=company(CVR, name=f"{name} ApS", registry_form_code=code))
