@@ -5,11 +5,12 @@ newlines) and/or the structured ``raw_street``, ``raw_house_number``, ``raw_floo
 ``raw_door``, ``raw_postal_code``, ``raw_city``, ``raw_country`` (missing columns count as null);
 ``raw_phone`` and ``raw_mobile`` only as evidence of a foreign record's country.
 Out: ``street``, ``house_number``, ``floor``, ``door``, ``postal_code``, ``city``, ``country``,
-``co_name``, ``po_box``, ``street_key``, ``address_key``, ``flag_MISSING_ADDRESS`` and
-``flag_UNKNOWN_POSTAL_CODE``.
+``co_name``, ``po_box``, ``street_key``, ``address_key``, ``flag_MISSING_ADDRESS``,
+``flag_UNKNOWN_POSTAL_CODE`` and ``flag_POSTAL_CITY_MISMATCH``.
 
 ``Vestergade 12A, 2. tv, 8000 Kbh. K`` → ``Vestergade`` / ``12A`` / ``2`` / ``tv`` /
-``8000`` / ``Aarhus C`` (the postal code wins over the typed city) / ``DK``.
+``8000`` / ``Aarhus C`` (the postal code's district over a city that is no other town's) / ``DK``;
+``Algade 18, 5000 Aalborg`` keeps ``Aalborg``, POSTAL_CITY_MISMATCH: the code or the city is a typo.
 
 The parse is a handful of regular expressions run over the whole column by polars; no Python
 runs per row. Patterns that take a part off the end of a line are anchored there, so the regex
@@ -693,6 +694,39 @@ def _names_district(typed: str, district: str) -> bool:
     )
 
 
+@cache
+def _district_words() -> frozenset[str]:
+    """Keys of every Danish district name and of its first word (``aarhus c``, ``aarhus``)."""
+    return frozenset(key for place in _danish_places() for key in (place, place.split(" ")[0]))
+
+
+def _other_district(code: pl.Series, typed_city: pl.Series) -> pl.Series:
+    """Per record: the typed city is the district of another Danish town than its postal code's
+    (``5000`` with ``Aalborg``, ``2100`` with ``Roskilde``). False where it names the code's
+    district, however spelt (``8000 Århus``), another district of the same town (``2100
+    København K``), no district at all (a village, ``Kbh. K``), or where there is no typed
+    city or no Danish code. Worked out once per distinct code and city."""
+    _, official, _ = _postal_codes()
+    pairs = pl.DataFrame({"code": code, "typed": typed_city})
+    distinct = pairs.drop_nulls().unique()
+    keys = distinct.select(
+        text_key(pl.col("typed")),
+        text_key(pl.col("code").replace_strict(official, default=None, return_dtype=pl.String)),
+    )
+    towns = _district_words()
+    other = [
+        t is not None
+        and d is not None
+        and t in towns
+        and t.split(" ")[0] != d.split(" ")[0]
+        and not _names_district(t, d)
+        for t, d in keys.iter_rows()
+    ]
+    found = distinct.with_columns(other=pl.Series(other, dtype=pl.Boolean))
+    joined = pairs.join(found, on=["code", "typed"], how="left", nulls_equal=False)["other"]
+    return joined.fill_null(False)
+
+
 def typed_district(code: pl.Series, typed_city: pl.Series) -> pl.Series:
     """Per record: the key of the Danish district of ``code`` where the city typed beside it
     names that district (``4700`` with ``Næstved`` → ``naestved``); null where no city was typed,
@@ -1345,8 +1379,13 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             "as_typed": lambda city: _clean(proper_case(city)),
         },
     )
+    typed_city = pl.select(
+        pl.when(located["_town_in_line"].is_null()).then(located["_any_city"])
+    ).to_series()
     frame = located.with_columns(
-        _city_code=cities["code"], _city_as_typed=cities["as_typed"]
+        _city_code=cities["code"],
+        _city_as_typed=cities["as_typed"],
+        _other_district=_other_district(located["postal_code"], typed_city),
     ).lazy()
     is_dk = (pl.col("country") == "DK").fill_null(False)
     four_digits = pl.col("postal_code").str.contains(r"^\d{4}$").fill_null(False)
@@ -1375,8 +1414,14 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     official_city = pl.col("postal_code").replace_strict(
         official, default=None, return_dtype=pl.String
     )
+    # A city that is another town's district (``5000 Aalborg``): either may be the typo, so the
+    # record says so (POSTAL_CITY_MISMATCH) and keeps the city as typed.
+    other_town = is_dk & known & pl.col("_other_district")
     frame = frame.with_columns(
-        city=pl.when(is_dk & known).then(official_city).otherwise(pl.col("_city_as_typed")),
+        city=pl.when(is_dk & known & ~other_town)
+        .then(official_city)
+        .otherwise(pl.col("_city_as_typed")),
+        flag_POSTAL_CITY_MISMATCH=other_town,
         co_name=proper_case(_clean(pl.col("_co"))),
         po_box=pl.lit("Postboks ") + pl.col("_box").str.strip_chars_start("0"),
     )

@@ -33,7 +33,7 @@ UNITS: Final = "record = one input row; customer = one cluster of records (dupli
 GROUPS: Final = ("invoice", "collection", "registry", "duplicates", "quality")
 COLLECTION_ONLY: Final = BLOCKS_COLLECTION - BLOCKS_INVOICE
 QUALITY_CODES: Final = frozenset(
-    {"INVALID_PHONE", "INVALID_EMAIL", "CPR_IN_DATA", "REGISTRY_UNCHECKED"}
+    {"INVALID_PHONE", "INVALID_EMAIL", "POSTAL_CITY_MISMATCH", "CPR_IN_DATA", "REGISTRY_UNCHECKED"}
 )
 EVENTS: Final = ("bankrupt", "dissolved", "distressed", "renamed", "moved")
 _EVENT_FLAGS: Final = {

@@ -61,6 +61,10 @@ FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
         "ADDRESS_MISMATCH": (
             "Adressen afviger fra registrets nuværende adresse: kunden er måske flyttet."
         ),
+        "POSTAL_CITY_MISMATCH": (
+            "Bynavnet er et andet postnummers by (5000 Aalborg): postnummeret eller byen er"
+            " forkert."
+        ),
         "DUPLICATE": "Kunden har mere end én post i stamdata (dubletter).",
         "REVIEW_MATCH": "Posten indgår i et muligt dubletpar, som skal vurderes af en person.",
         "REGISTRY_UNCHECKED": (
@@ -106,6 +110,9 @@ FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
         "ADDRESS_MISMATCH": (
             "The address differs from the registry's current address: the customer may have moved."
         ),
+        "POSTAL_CITY_MISMATCH": (
+            "The city is another postal code's town (5000 Aalborg): the code or the city is wrong."
+        ),
         "DUPLICATE": "The customer has more than one record in the master data (duplicates).",
         "REVIEW_MATCH": "The record is in a possible duplicate pair that a person must decide.",
         "REGISTRY_UNCHECKED": (
@@ -138,6 +145,7 @@ FLAG_ACTION: Final[dict[str, dict[str, str]]] = {
         "INVALID_PHONE": "Ret telefonnummeret.",
         "INVALID_EMAIL": "Ret e-mailadressen.",
         "ADDRESS_MISMATCH": "Opdatér adressen til registrets (står i reimport-filen).",
+        "POSTAL_CITY_MISMATCH": "Ret postnummeret eller byen; datavask har ladet begge stå.",
         "DUPLICATE": "Læg posterne sammen efter sammenlægningsplanen.",
         "REVIEW_MATCH": "Vurdér parret med datavask review.",
         "REGISTRY_UNCHECKED": "Kør datavask igen, når registret svarer.",
@@ -165,6 +173,7 @@ FLAG_ACTION: Final[dict[str, dict[str, str]]] = {
         "INVALID_PHONE": "Correct the phone number.",
         "INVALID_EMAIL": "Correct the e-mail address.",
         "ADDRESS_MISMATCH": "Update the address to the registry's (it is in the re-import file).",
+        "POSTAL_CITY_MISMATCH": "Correct the postal code or the city; datavask left both as typed.",
         "DUPLICATE": "Merge the records as the merge plan says.",
         "REVIEW_MATCH": "Decide the pair with datavask review.",
         "REGISTRY_UNCHECKED": "Run datavask again when the registry answers.",

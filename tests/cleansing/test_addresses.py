@@ -214,13 +214,35 @@ def test_a_line_that_repeats_its_own_postal_code_and_town_abroad() -> None:
     assert rows[3][:2] == ("Kungsgatan", "7")
 
 
-def test_postal_code_wins_over_the_typed_city() -> None:
+def test_the_postal_codes_district_is_written_as_the_city() -> None:
     out = _addresses(
-        raw_street=["Vestergade 1", "Vestergade 1", "Vestergade 1"],
-        raw_postal_code=["1050", "8000", "6200"],
-        raw_city=["KØBENHAVN K", "Odense", "Åbenrå"],
+        raw_street=["Vestergade 1"] * 5,
+        raw_postal_code=["1050", "6200", "2100", "9310", "8000"],
+        raw_city=["KØBENHAVN K", "Åbenrå", "København K", "Vester Hassing", "Kbh K"],
     )
-    assert out["city"].to_list() == ["København K", "Aarhus C", "Aabenraa"]
+    # its own district however spelt, another district of the same town, a village and an
+    # abbreviation: the code's district, and no mismatch
+    assert out["city"].to_list() == [
+        "København K",
+        "Aabenraa",
+        "København Ø",
+        "Vodskov",
+        "Aarhus C",
+    ]
+    assert not out["flag_POSTAL_CITY_MISMATCH"].any()
+
+
+def test_a_city_of_another_town_is_kept_as_typed_and_flagged() -> None:
+    # 8000 is Aarhus C and 5000 Odense C: the code or the city is a typo, and which one cannot be
+    # told, so neither is overwritten.
+    out = _addresses(
+        raw_street=["Vestergade 1", "Algade 18", "Nørregade 2"],
+        raw_postal_code=["8000", "5000", "2100"],
+        raw_city=["Odense", "Aalborg", "Roskilde"],
+    )
+    assert out["city"].to_list() == ["Odense", "Aalborg", "Roskilde"]
+    assert out["flag_POSTAL_CITY_MISMATCH"].to_list() == [True, True, True]
+    assert out["postal_code"].to_list() == ["8000", "5000", "2100"]
 
 
 def test_city_without_a_postal_code() -> None:
@@ -487,7 +509,9 @@ def test_danish_records_still_get_the_official_city() -> None:
         raw_postal_code=["8000", "1050", "3220"],
         raw_city=["Århus", "Kbh K", "Helsinge"],
     )
-    assert out["city"].to_list() == ["Aarhus C", "København K", "Tisvildeleje"]
+    # Helsinge is 3200's district: beside 3220 (Tisvildeleje) it is kept, and flagged
+    assert out["city"].to_list() == ["Aarhus C", "København K", "Helsinge"]
+    assert out["flag_POSTAL_CITY_MISMATCH"].to_list() == [False, False, True]
     assert out["country"].to_list() == ["DK", "DK", "DK"]
 
 

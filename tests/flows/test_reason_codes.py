@@ -87,6 +87,7 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     "ceased-by-name": ("COMPANY_DISSOLVED", ["Kiosken på Hjørnet ApS (ophørt)", "Torvegade 3", "6700", "Esbjerg", cvr(12), "", "kiosk@hjoernet.dk", "75 12 12 12", ""]),
     "estate": ("DECEASED_ESTATE", ["Dødsboet efter Poul Enevoldsen v/advokat Lene Borg", "Kirkevej 8", "8600", "Silkeborg", "", "", "lene@borgadvokat.dk", "86 80 80 80", ""]),
     "no-contact": ("NO_CONTACT", ["Inger Tavs", "Stillevej 2", "6000", "Kolding", "", "", "", "", ""]),
+    "postal-city": ("POSTAL_CITY_MISMATCH", ["Per Dahl", "Nørregade 2", "2100", "Roskilde", "", "", "per.dahl@gmail.com", "28 29 30 31", ""]),
     "invalid-phone": ("INVALID_PHONE", ["Bent Fejl", "Kortvej 5", "7400", "Herning", "", "", "bent.fejl@gmail.com", "123", ""]),
     "invalid-email": ("INVALID_EMAIL", ["Lise Skriv", "Brevvej 6", "7500", "Holstebro", "", "", "lise.skriv@", "25 26 27 28", ""]),
     "cpr": ("CPR_IN_DATA", ["Hans Nummer", "Tallets Allé 1", "2300", "København S", "", "", "hans.nummer@gmail.com", "26 27 28 29", "CPR 010190-1234"]),
