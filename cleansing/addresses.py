@@ -705,33 +705,41 @@ def _other_district(code: pl.Series, typed_city: pl.Series) -> pl.Series:
     (``5000`` with ``Aalborg``, ``2100`` with ``Roskilde``). False where it names the code's
     district, however spelt (``8000 Århus``), another district of the same town (``2100
     København K``), no district at all (a village, ``Kbh. K``), or where there is no typed
-    city or no Danish code. Worked out once per distinct code and city."""
-    _, official, _ = _postal_codes()
-    pairs = pl.DataFrame({"code": code, "typed": typed_city})
-    distinct = pairs.drop_nulls().unique()
-    keys = distinct.select(
-        text_key(pl.col("typed")),
-        text_key(pl.col("code").replace_strict(official, default=None, return_dtype=pl.String)),
-    )
+    city or no Danish code."""
     towns = _district_words()
-    other = [
-        t is not None
-        and d is not None
-        and t in towns
-        and t.split(" ")[0] != d.split(" ")[0]
-        and not _names_district(t, d)
-        for t, d in keys.iter_rows()
-    ]
-    found = distinct.with_columns(other=pl.Series(other, dtype=pl.Boolean))
-    joined = pairs.join(found, on=["code", "typed"], how="left", nulls_equal=False)["other"]
-    return joined.fill_null(False)
+
+    def other(typed: str | None, district: str | None) -> bool:
+        return (
+            typed is not None
+            and district is not None
+            and typed in towns
+            and typed.split(" ")[0] != district.split(" ")[0]
+            and not _names_district(typed, district)
+        )
+
+    return _judged_per_district(code, typed_city, other, pl.Boolean).fill_null(False)
 
 
 def typed_district(code: pl.Series, typed_city: pl.Series) -> pl.Series:
     """Per record: the key of the Danish district of ``code`` where the city typed beside it
     names that district (``4700`` with ``Næstved`` → ``naestved``); null where no city was typed,
     it names another place (``4760`` with ``Næstved``, a mistyped code) or the code is no Danish
-    one. Worked out once per distinct code and city."""
+    one."""
+
+    def named(typed: str | None, district: str | None) -> str | None:
+        return district if district and typed and _names_district(typed, district) else None
+
+    return _judged_per_district(code, typed_city, named, pl.String)
+
+
+def _judged_per_district(
+    code: pl.Series,
+    typed_city: pl.Series,
+    judge: Callable[[str | None, str | None], object],
+    dtype: pl.DataType,
+) -> pl.Series:
+    """Per record, ``judge(typed city's key, the key of the code's Danish district or None)``;
+    null where the code or the city is missing. Worked out once per distinct code and city."""
     _, official, _ = _postal_codes()
     pairs = pl.DataFrame({"code": code, "typed": typed_city})
     distinct = pairs.drop_nulls().unique()
@@ -739,12 +747,9 @@ def typed_district(code: pl.Series, typed_city: pl.Series) -> pl.Series:
         text_key(pl.col("typed")),
         text_key(pl.col("code").replace_strict(official, default=None, return_dtype=pl.String)),
     )
-    named = [
-        d if d is not None and t is not None and _names_district(t, d) else None
-        for t, d in keys.iter_rows()
-    ]
-    found = distinct.with_columns(district=pl.Series(named, dtype=pl.String))
-    return pairs.join(found, on=["code", "typed"], how="left", nulls_equal=False)["district"]
+    verdicts = pl.Series([judge(t, d) for t, d in keys.iter_rows()], dtype=dtype)
+    found = distinct.with_columns(_verdict=verdicts)
+    return pairs.join(found, on=["code", "typed"], how="left", nulls_equal=False)["_verdict"]
 
 
 def _city_agrees(located: pl.DataFrame, official: dict[str, str], typed: pl.Series) -> pl.Series:
