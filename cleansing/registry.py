@@ -97,7 +97,7 @@ _REGISTRY_COLUMNS: Final = (
 # The record columns the checks read; the rest of the record never enters them.
 _READ: Final = (
     "cvr", "name", "name_key", "street", "street_key", "house_number", "floor", "door",
-    "postal_code", "city", "po_box", "co_name", "customer_type", "legal_form",
+    "postal_code", "city", "po_box", "customer_type", "legal_form",
 )  # fmt: skip
 
 
@@ -371,10 +371,6 @@ def _address_checks(frame: pl.DataFrame) -> pl.DataFrame:
     if "po_box" in frame.columns:
         incomplete = incomplete & pl.col("po_box").is_null()
     propose = pl.col("_found") & registry_street.is_not_null() & (mismatch | incomplete)
-    if "co_name" in frame.columns:
-        # So does a record addressed c/o someone (its accountant, a lawyer): its post goes to
-        # that address, and the registry's seat beside the c/o line would be neither.
-        propose = propose & pl.col("co_name").is_null()
     # The same address with the street spelt otherwise (Lelgravsgade, Ryesvaenget): the registry's
     # spelling is proposed, the rest of the record's address kept. Left alone, the typo would
     # be the "confirmed" address of a cluster in the next run and could take the survivor.

@@ -323,21 +323,6 @@ def test_a_different_street_number_or_postal_code_is_a_mismatch_with_the_registr
     assert row["registry_proposed_city"] == "Aarhus C"
 
 
-def test_a_record_addressed_c_o_someone_keeps_its_address():
-    # Its post goes to the accountant at Algade 6: the registry's seat beside the c/o line
-    # would be neither address.
-    out = apply_registry(
-        records(
-            {"name": "Hansen Byg ApS", "cvr": CVR, "address": "c/o Revisor Hansen, Algade 6",
-             "postal_code": "8000", "city": "Aarhus C"}
-        ),
-        registry(company(CVR)),
-    ).row(0, named=True)  # fmt: skip
-    assert out["co_name"] == "Revisor Hansen"
-    assert out["flag_ADDRESS_MISMATCH"]
-    assert out["registry_proposed_street"] is None
-
-
 def test_a_record_without_an_address_gets_the_registry_address_proposed_without_a_mismatch():
     out = apply_registry(
         records({"name": "Hansen Byg ApS", "cvr": CVR}), registry(company(CVR))
