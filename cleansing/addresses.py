@@ -10,7 +10,8 @@ Out: ``street``, ``house_number``, ``floor``, ``door``, ``postal_code``, ``city`
 
 ``Vestergade 12A, 2. tv, 8000 Kbh. K`` → ``Vestergade`` / ``12A`` / ``2`` / ``tv`` /
 ``8000`` / ``Aarhus C`` (the postal code's district over a city that is no other town's) / ``DK``;
-``Algade 18, 5000 Aalborg`` keeps ``Aalborg``, POSTAL_CITY_MISMATCH: the code or the city is a typo.
+``Algade 18, 5000 Aalborg`` keeps ``Aalborg``, POSTAL_CITY_MISMATCH: the code or the city is a
+typo (another part of the country); ``2500 København`` is Valby.
 
 The parse is a handful of regular expressions run over the whole column by polars; no Python
 runs per row. Patterns that take a part off the end of a line are anchored there, so the regex
@@ -695,25 +696,31 @@ def _names_district(typed: str, district: str) -> bool:
 
 
 @cache
-def _district_words() -> frozenset[str]:
-    """Keys of every Danish district name and of its first word (``aarhus c``, ``aarhus``)."""
-    return frozenset(key for place in _danish_places() for key in (place, place.split(" ")[0]))
+def _town_regions() -> dict[str, frozenset[str]]:
+    """Key of every Danish district name and of its first word (``aarhus c``, ``aarhus``) → the
+    first digits of its postal codes, the region they lie in (``koebenhavn``: 1 and 2)."""
+    table = load_reference("dk_postal_codes").select(
+        key=text_key(pl.col("name")), digit=pl.col("postal_code").str.head(1)
+    )
+    towns = pl.concat([table, table.with_columns(pl.col("key").str.split(" ").list.first())])
+    regions = towns.drop_nulls().group_by("key").agg(pl.col("digit").unique())
+    return {key: frozenset(digits) for key, digits in regions.iter_rows()}
 
 
 def _other_district(code: pl.Series, typed_city: pl.Series) -> pl.Series:
-    """Per record: the typed city is the district of another Danish town than its postal code's
-    (``5000`` with ``Aalborg``, ``2100`` with ``Roskilde``). False where it names the code's
-    district, however spelt (``8000 Århus``), another district of the same town (``2100
-    København K``), no district at all (a village, ``Kbh. K``), or where there is no typed
-    city or no Danish code."""
-    towns = _district_words()
+    """Per record: the typed city is a Danish town in another part of the country than its
+    postal code (``5000`` with ``Aalborg``, ``2100`` with ``Roskilde``: the codes' first digits
+    differ). False where it names the code's district, however spelt (``8000 Århus``), a town
+    of the same region (``2500 København`` for Valby, ``8260 Aarhus`` for Viby J, ``3220
+    Helsinge``: a customer writes the big town near them), no district at all (a village, ``Kbh.
+    K``), or where there is no typed city or no Danish code."""
+    regions = _town_regions()
 
-    def other(typed: str | None, district: str | None) -> bool:
+    def other(postal_code: str, typed: str | None, district: str | None) -> bool:
         return (
             typed is not None
             and district is not None
-            and typed in towns
-            and typed.split(" ")[0] != district.split(" ")[0]
+            and postal_code[:1] not in regions.get(typed, frozenset(postal_code[:1]))
             and not _names_district(typed, district)
         )
 
@@ -726,7 +733,7 @@ def typed_district(code: pl.Series, typed_city: pl.Series) -> pl.Series:
     it names another place (``4760`` with ``Næstved``, a mistyped code) or the code is no Danish
     one."""
 
-    def named(typed: str | None, district: str | None) -> str | None:
+    def named(_: str, typed: str | None, district: str | None) -> str | None:
         return district if district and typed and _names_district(typed, district) else None
 
     return _judged_per_district(code, typed_city, named, pl.String)
@@ -735,19 +742,23 @@ def typed_district(code: pl.Series, typed_city: pl.Series) -> pl.Series:
 def _judged_per_district(
     code: pl.Series,
     typed_city: pl.Series,
-    judge: Callable[[str | None, str | None], object],
+    judge: Callable[[str, str | None, str | None], object],
     dtype: pl.DataType,
 ) -> pl.Series:
-    """Per record, ``judge(typed city's key, the key of the code's Danish district or None)``;
-    null where the code or the city is missing. Worked out once per distinct code and city."""
+    """Per record, ``judge(code, typed city's key, the key of the code's Danish district or
+    None)``; null where the code or the city is missing. Worked out once per distinct code and
+    city."""
     _, official, _ = _postal_codes()
     pairs = pl.DataFrame({"code": code, "typed": typed_city})
     distinct = pairs.drop_nulls().unique()
     keys = distinct.select(
+        "code",
         text_key(pl.col("typed")),
-        text_key(pl.col("code").replace_strict(official, default=None, return_dtype=pl.String)),
+        text_key(
+            pl.col("code").replace_strict(official, default=None, return_dtype=pl.String)
+        ).alias("district"),
     )
-    verdicts = pl.Series([judge(t, d) for t, d in keys.iter_rows()], dtype=dtype)
+    verdicts = pl.Series([judge(c, t, d) for c, t, d in keys.iter_rows()], dtype=dtype)
     found = distinct.with_columns(_verdict=verdicts)
     return pairs.join(found, on=["code", "typed"], how="left", nulls_equal=False)["_verdict"]
 
