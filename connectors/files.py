@@ -48,6 +48,7 @@ from datavask.connectors.masking import mask_input, masked_columns
 from datavask.connectors.workbook_dates import (
     date_from_cell_text,
     render_excel_date,
+    render_padded_number,
     table_date_formats,
 )
 
@@ -973,7 +974,8 @@ def _names_a_header(cells: list[str]) -> bool:
 
 def _dates_as_shown(table: pl.DataFrame, formats: dict[tuple[int, int], str]) -> pl.DataFrame:
     """Date cells as the workbook showed them (``01-03-2024``), not ``2024-03-01 00:00:00``
-    or a serial number: that text is what the user knows and what the CRM gets back."""
+    or a serial number, and numbers with the zeros their format pads them with (``00042``):
+    that text is what the user knows and what the CRM gets back."""
     if not formats:
         return table
     columns = {c: table.get_column(name).to_list() for c, name in enumerate(table.columns)}
@@ -981,8 +983,10 @@ def _dates_as_shown(table: pl.DataFrame, formats: dict[tuple[int, int], str]) ->
         values = columns.get(col)
         if values is None or not 0 <= row < len(values) or values[row] is None:
             continue
-        moment = date_from_cell_text(values[row])
-        shown = render_excel_date(moment, code) if moment else None
+        shown = render_padded_number(values[row], code)
+        if shown is None:
+            moment = date_from_cell_text(values[row])
+            shown = render_excel_date(moment, code) if moment else None
         if shown is not None:
             values[row] = shown
     touched = {col for _, col in formats if col in columns}

@@ -1,4 +1,4 @@
-"""Date cells of an .xlsx sheet, as the workbook showed them.
+"""Date cells of an .xlsx sheet, and numbers padded with zeros, as the workbook showed them.
 
 An Excel date is a number with a date format; readers hand it over as a serial number
 (``45352``) or as ``2024-03-01 00:00:00``, neither of which is what the user saw
@@ -15,6 +15,10 @@ sheet's cells, streamed.
 '1. marts 2024 kl. 08:05'
 >>> render_excel_date(datetime(2024, 3, 1), "0.00") is None
 True
+
+A customer number kept as a number with the format ``00000`` shows ``00042``; readers hand over
+``42``, and written back so the CRM's key would no longer find its row. Such cells are rendered
+with their zeros as well (:func:`render_padded_number`).
 """
 
 from __future__ import annotations
@@ -57,9 +61,9 @@ _EXCEL_EPOCH: Final = datetime(1899, 12, 30)
 
 
 def table_date_formats(data: bytes, sheet: str) -> dict[tuple[int, int], str]:
-    """``(row, column) → format code`` of every date cell of ``sheet``, as positions in the
-    table a reader makes of it: the table starts at the first row and column holding a value,
-    its first row is the header, and row 0 is the first row below it."""
+    """``(row, column) → format code`` of every date or padded-number cell of ``sheet``, as
+    positions in the table a reader makes of it: the table starts at the first row and column
+    holding a value, its first row is the header, and row 0 is the first row below it."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
             formats = _style_date_formats(book)
@@ -85,6 +89,30 @@ def render_excel_date(value: datetime, code: str) -> str | None:
     for i, token in enumerate(tokens):
         out.append(_render_token(value, token, tokens, i, twelve_hour))
     return "".join(out).strip()
+
+
+_PADDED: Final = re.compile(r"0+")
+
+
+def render_padded_number(text: str, code: str) -> str | None:
+    """A whole number as a format of zeros shows it (``00000``: ``42`` → ``00042``); None if
+    ``code`` is no such format or ``text`` no whole number (a reader's ``42`` or ``42.0``).
+
+    >>> render_padded_number("42", "00000"), render_padded_number("42.0", "000000")
+    ('00042', '000042')
+    >>> render_padded_number("4.5", "00000") is None, render_padded_number("42", "0.00") is None
+    (True, True)
+    """
+    section = code.split(";", maxsplit=1)[0]
+    if not _PADDED.fullmatch(section):
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if number < 0 or not number.is_integer():
+        return None
+    return str(int(number)).zfill(len(section))
 
 
 def date_from_cell_text(text: str) -> datetime | None:
@@ -149,12 +177,16 @@ def _is_minutes(tokens: list[str], i: int) -> bool:
     return before == "h" or after == "s"
 
 
-def _is_date_code(code: str) -> bool:
-    return render_excel_date(datetime(2000, 1, 1), code) is not None
+def _is_shown_code(code: str) -> bool:
+    """A format this module renders: a date's, or zeros padding a whole number."""
+    return (
+        render_excel_date(datetime(2000, 1, 1), code) is not None
+        or render_padded_number("1", code) is not None
+    )
 
 
 def _style_date_formats(book: zipfile.ZipFile) -> dict[int, str]:
-    """Cell style index → date format code, for the styles that show a date."""
+    """Cell style index → format code, for the styles that show a date or a padded number."""
     try:
         xml = book.read("xl/styles.xml")
     except KeyError:
@@ -171,7 +203,7 @@ def _style_date_formats(book: zipfile.ZipFile) -> dict[int, str]:
         elif element.tag == f"{_MAIN}xf" and event == "end" and in_cell_xfs:
             fmt_id = int(element.get("numFmtId", "0"))
             code = custom.get(fmt_id) or _BUILTIN_DATE_FORMATS.get(fmt_id)
-            if code and _is_date_code(code):
+            if code and _is_shown_code(code):
                 formats[index] = code
             index += 1
     return formats

@@ -310,6 +310,27 @@ def test_excel_dates_read_as_the_workbook_shows_them(tmp_path: Path) -> None:
     ]
 
 
+def test_a_customer_number_formatted_with_zeros_keeps_them(tmp_path: Path) -> None:
+    """Kundenr 42 formatted 00000 shows 00042 in Excel and the CRM; it was read (and written back)
+    as 42, a key that finds no row."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Kundenr", "Navn", "Saldo"])
+    for number, name, balance in ((42, "Hansen Byg ApS", 1234.5), (10017, "Jens Hansen", 7)):
+        sheet.append([number, name, balance])
+    for row in (2, 3):
+        sheet[f"A{row}"].number_format = "00000"
+        sheet[f"C{row}"].number_format = "0.00"  # a decimal format: the number as it is
+    path = tmp_path / "kunder.xlsx"
+    book.save(path)
+
+    frame, _ = read_input(path)
+    assert frame["src_Kundenr"].to_list() == ["00042", "10017"]
+    assert frame["src_Saldo"].to_list() == ["1234.5", "7"]
+
+
 def test_a_quoted_line_break_followed_by_a_row_shaped_line_is_one_row(tmp_path: Path) -> None:
     """A c/o address whose second line has a row's worth of commas (bench.generate, row 11,130)."""
     path = tmp_path / "co_commas.csv"
