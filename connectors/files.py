@@ -99,6 +99,9 @@ class InputInfo:
     ids_missing: int = 0  # rows whose id cell is empty
     ids_repeated: int = 0  # distinct ids that more than one row carries
     rows_with_repeated_id: int = 0
+    # a delimited file's header cells where they differ from the column's name: blank ones
+    # (``column_7``: a trailing delimiter) and padded ones (`` Navn``), as the file has them
+    header_as_typed: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -539,7 +542,8 @@ def _read_delimited(
         raise InputError(f"{path} is empty") from None
     except csv.Error as exc:
         raise InputError(f"{path}: the header cannot be parsed ({exc})") from None
-    header = _clean_header(header, path)
+    typed, header = header, _clean_header(header, path)
+    info.header_as_typed = _header_as_typed(typed, header)
     parsed = parse_rows(path, lines, reader, delimiter, len(header), encoding=info.encoding)
     table = parsed.table(header)
     return table, parsed.problems, parsed.blank
@@ -869,6 +873,14 @@ def _swallows_rows(span: list[str], delimiter: str, width: int) -> bool:
             if len(next(csv.reader([text], delimiter=delimiter), [])) == width:
                 return True
     return False
+
+
+def _header_as_typed(typed: list[str], names: list[str]) -> dict[str, str]:
+    """Column name → header cell as the file has it, where :func:`_clean_header` named the
+    column otherwise (a blank cell is ``column_7``, a padded one trimmed): the re-import writes
+    them back as they were, for the CRM's import maps columns by them."""
+    cells = [cell.lstrip("\ufeff") for cell in typed]
+    return {name: cell for name, cell in zip(names, cells, strict=True) if name != cell}
 
 
 def _clean_header(header: list[str], path: Path) -> list[str]:

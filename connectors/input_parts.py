@@ -46,6 +46,7 @@ from datavask.connectors.files import (
     InputInfo,
     _clean_header,
     _detect_format,
+    _header_as_typed,
     _is_utf8,
     _Lines,
     _read_header,
@@ -148,8 +149,8 @@ def _csv_plan(file: Path, head: bytes, parts: int) -> PartsPlan | str:
     lines = _Lines(text)
     reader = csv.reader(lines, delimiter=delimiter, strict=False)
     try:
-        header, header_row = _read_header(lines, reader, delimiter)
-        header = _clean_header(header, file)
+        typed, header_row = _read_header(lines, reader, delimiter)
+        header = _clean_header(typed, file)
     except (StopIteration, csv.Error):
         return "the header cannot be read on its own: read whole"
     if lines.pos >= len(lines.lines) and len(head) < size:
@@ -159,6 +160,7 @@ def _csv_plan(file: Path, head: bytes, parts: int) -> PartsPlan | str:
                      delimiter=delimiter, line_terminator=line_terminator_of(text))  # fmt: skip
     info.columns = header
     info.header_row = header_row
+    info.header_as_typed = _header_as_typed(typed, header)
     plan = PartsPlan(str(file), "csv", size, mtime, _cuts(file, start, size, parts), info, header)
     plan.codec = codec
     return plan

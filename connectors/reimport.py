@@ -31,6 +31,7 @@ records at a time, Salesforce up to three.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import logging
 from pathlib import Path
@@ -397,21 +398,37 @@ def like_input_csv(
     text_frame = neutralise_formulas(
         frame.select(as_text(name, dtype).replace("", None) for name, dtype in frame.schema.items())
     )
+    terminator = str(input_info.get("line_terminator") or "\n")
+    # Header cells the input had otherwise than datavask names the columns (blank, padded) are
+    # written as the input had them: the CRM's import maps columns by them.
+    typed = dict(input_info.get("header_as_typed") or {}) if is_text_input else {}
+    own_header = header and any(c in typed for c in frame.columns)
+    head = b""
+    if own_header:
+        buffer = io.StringIO()
+        csv.writer(buffer, delimiter=delimiter, lineterminator=terminator).writerow(
+            [typed.get(c, c) for c in frame.columns]
+        )
+        head = buffer.getvalue().encode(encoding, errors="replace")
     options: dict[str, Any] = {
         "separator": delimiter,
-        "line_terminator": str(input_info.get("line_terminator") or "\n"),
-        "include_header": header,
+        "line_terminator": terminator,
+        "include_header": header and not own_header,
     }
     if codecs.lookup(encoding).name == "utf-8":
         # polars writes UTF-8: the bytes as they are, not decoded into a str and encoded back
-        buffer = io.BytesIO()
-        text_frame.write_csv(buffer, **options)
-        return buffer.getvalue()
+        buffer_bytes = io.BytesIO()
+        text_frame.write_csv(buffer_bytes, **options)
+        return head + buffer_bytes.getvalue()
     text = text_frame.write_csv(**options)
     try:
-        return text.encode(encoding)
+        body = text.encode(encoding)
     except UnicodeEncodeError:
-        return _encode_cell_by_cell(text_frame, encoding, delimiter, input_info, header=header)
+        body = _encode_cell_by_cell(
+            text_frame, encoding, delimiter, input_info, header=options["include_header"]
+        )
+    # UTF-8 with BOM: the BOM once, before the header line
+    return head + (body.removeprefix(codecs.BOM_UTF8) if head else body)
 
 
 def as_text(name: str, dtype: pl.DataType) -> pl.Expr:

@@ -118,6 +118,20 @@ def test_customer_numbers_that_are_cpr_numbers_never_go_back_masked(tmp_path: Pa
     assert records["src_Kundenr"].head(3).to_list()[1:] == ["XXXXXX-XXXX"] * 2
 
 
+def test_the_update_has_the_inputs_header_as_typed(tmp_path: Path) -> None:
+    """A trailing delimiter, a blank header cell and a padded one came back as column_3,
+    column_7 and a trimmed name: the CRM's import maps columns by the header it wrote."""
+    source = tmp_path / "bc.csv"
+    header = "Kundenr;Navn;; Adresse;Postnr;By;"
+    source.write_bytes(
+        (header + "\r\n" + "00001;Hansen Byg ApS;x;Algade 1;4000;Roskilde;\r\n").encode("cp1252")
+    )
+    out = cleanse(tmp_path, source)
+    update = (out / "reimport" / "customers_update.csv").read_bytes().decode("cp1252")
+    assert update.split("\r\n")[0] == header
+    assert update.split("\r\n")[1] == "00001;Hansen Byg ApS;x;Algade 1;4000;Roskilde;"
+
+
 def test_a_stray_quote_loses_no_row_end_to_end(tmp_path: Path) -> None:
     """400 rows in, 400 out (was 397, exit 0), the row with the quote reported."""
     header, rows = sample_rows()
