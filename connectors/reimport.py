@@ -34,6 +34,7 @@ import codecs
 import csv
 import io
 import logging
+import unicodedata
 from pathlib import Path
 from typing import Any, Final
 
@@ -452,7 +453,8 @@ def _encode_cell_by_cell(
     *,
     header: bool = True,
 ) -> bytes:
-    """The CSV with characters the encoding cannot hold (a registry name in cp1252) as ``?``."""
+    """The CSV with characters the encoding cannot hold (a registry name in cp1252) written as
+    their letter without its accent (:func:`transliterated`), else as ``?``."""
     replaced = 0
 
     def encodable(value: str | None) -> str | None:
@@ -463,14 +465,17 @@ def _encode_cell_by_cell(
             value.encode(encoding)
         except UnicodeEncodeError:
             replaced += 1
-            return value.encode(encoding, errors="replace").decode(encoding)
+            return transliterated(value, encoding)
         return value
 
     safe = frame.with_columns(
         pl.col(c).map_elements(encodable, return_dtype=pl.String) for c in frame.columns
     )
     log.warning(
-        "re-import: %d cells had characters %s cannot hold; written with '?'", replaced, encoding
+        "re-import: %d cells had characters %s cannot hold; written without their accents "
+        "(or as '?')",
+        replaced,
+        encoding,
     )
     text = safe.write_csv(
         separator=delimiter,
@@ -478,3 +483,27 @@ def _encode_cell_by_cell(
         include_header=header,
     )
     return text.encode(encoding)
+
+
+# Letters without a decomposition into a base letter and an accent.
+_OWN_LETTERS: Final = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i"}
+
+
+def transliterated(text: str, encoding: str) -> str:
+    """``text`` with every character ``encoding`` cannot hold written as its base letter, its
+    accent dropped (``Łódź Handel ApS`` in cp1252: ``Lódz Handel ApS``), or as ``?``.
+
+    >>> transliterated("Łódź Handel ApS", "cp1252"), transliterated("Nowa Huta ☃", "cp1252")
+    ('Lódz Handel ApS', 'Nowa Huta ?')
+    """
+
+    def held(char: str) -> str:
+        try:
+            char.encode(encoding)
+        except UnicodeEncodeError:
+            base = unicodedata.normalize("NFKD", _OWN_LETTERS.get(char, char))
+            bare = "".join(c for c in base if not unicodedata.combining(c))
+            return bare.encode(encoding, errors="replace").decode(encoding) or "?"
+        return char
+
+    return "".join(held(char) for char in text)

@@ -9,7 +9,7 @@ import pytest
 from datavask.cleansing.survivorship import build_golden
 from datavask.connectors.files import read_input, read_table
 from datavask.connectors.output import read_excel_csv
-from datavask.connectors.reimport import detect_crm, merge_plan, write_reimport
+from datavask.connectors.reimport import detect_crm, merge_plan, transliterated, write_reimport
 
 DANISH_HEADER = "Kundenr;Navn;Adresse;Postnr;By;Telefon;Mobil;E-mail;CVR-nr;Note"
 DANISH_ROWS = [
@@ -396,3 +396,15 @@ def test_shaped_values_from_the_verdict_write_the_same_file(tmp_path: Path) -> N
             input_info=info.to_dict(),
             shaped=shaped.reverse(),
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("Łódź Handel ApS", "Lódz Handel ApS"),  # a registry name back into a cp1252 CRM
+        ("Nowa Huta ☃", "Nowa Huta ?"),  # no letter beneath: a question mark
+        ("Nyt Firma – Øst ApS", "Nyt Firma – Øst ApS"),  # cp1252 holds these
+    ],
+)
+def test_what_cp1252_cannot_hold_is_written_without_its_accent(text: str, written: str) -> None:
+    assert transliterated(text, "cp1252") == written
