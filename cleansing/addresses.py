@@ -1485,10 +1485,17 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             ignore_nulls=True,
         ).replace("", None),
         address_key=address_key(),
-        flag_MISSING_ADDRESS=is_dk
-        & (
+        # A foreign address is read as typed, so only one with nothing at all is missing: no
+        # street, post box, postal code or town to send an invoice to (Svensk Kunde AB, blank).
+        flag_MISSING_ADDRESS=pl.when(is_dk)
+        .then(
             pl.col("postal_code").is_null()
             | (pl.col("street").is_null() & pl.col("po_box").is_null())
+        )
+        .otherwise(
+            pl.all_horizontal(
+                pl.col(c).is_null() for c in ("street", "po_box", "postal_code", "city")
+            )
         ),
         flag_UNKNOWN_POSTAL_CODE=is_dk
         & (

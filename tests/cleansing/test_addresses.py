@@ -719,3 +719,16 @@ def test_a_country_as_its_customers_write_it(written: str, iso: str | None) -> N
     """A country column's native and Danish names; a two-letter code that is also a door (``th``,
     ``tv``) names no country."""
     assert pl.select(country_code(pl.lit(written))).item() == iso
+
+
+def test_a_foreign_customer_without_any_address_is_missing_one() -> None:
+    # Svensk Kunde AB with its country and nothing else cannot be sent an invoice; a foreign
+    # address is read as typed, so one with a town or a code is not judged further.
+    out = _addresses(
+        raw_country=["SE", "NO", "DE"],
+        raw_street=[None, None, "Marienplatz 8"],
+        raw_postal_code=[None, "0155", None],
+        raw_city=[None, "Oslo", None],
+    )
+    assert out["country"].to_list() == ["SE", "NO", "DE"]
+    assert out["flag_MISSING_ADDRESS"].to_list() == [True, False, False]
