@@ -743,7 +743,7 @@ def _judged_per_district(
     code: pl.Series,
     typed_city: pl.Series,
     judge: Callable[[str, str | None, str | None], object],
-    dtype: pl.DataType,
+    dtype: pl.DataType | type[pl.DataType],
 ) -> pl.Series:
     """Per record, ``judge(code, typed city's key, the key of the code's Danish district or
     None)``; null where the code or the city is missing. Worked out once per distinct code and
