@@ -29,17 +29,9 @@ from datavask.cleansing.schema import CANONICAL_FIELDS, StageInputError, raw
 
 # The free-text fields whose Danish letters a past mis-decoding may have mangled (``SÃ¸ren``).
 WORDED_FIELDS: Final = (
-    "name",
-    "name_2",
-    "first_name",
-    "last_name",
-    "address",
-    "address_2",
-    "address_3",
-    "street",
-    "city",
-    "country",
-)
+    "name", "name_2", "first_name", "last_name", "address", "address_2", "address_3", "street",
+    "city", "country",
+)  # fmt: skip
 
 
 def normalise(
