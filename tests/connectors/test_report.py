@@ -109,8 +109,8 @@ def test_every_invoice_blocked_customer_is_listed_in_page_and_worklist(sample_ru
     assert listed == expected and len(expected) > 20
 
     book = openpyxl.load_workbook(sample_run / "worklist.xlsx", read_only=True)
-    sheet = book["Kan ikke faktureres"]
-    rows = list(sheet.iter_rows(values_only=True))
+    rows = list(book["Kan ikke faktureres"].iter_rows(values_only=True))
+    book.close()  # a read-only workbook holds its file open until closed
     header = rows[0]
     ids = {row[header.index("kunde-id")] for row in rows[1:]}
     assert ids == expected
@@ -159,6 +159,7 @@ def test_danish_by_default_english_on_request(sample_run: Path, english_run: Pat
         r"\d+\. (jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\.? \d{4} kl\. \d\d\.\d\d", danish
     )
     book = openpyxl.load_workbook(english_run / "worklist.xlsx", read_only=True)
+    book.close()
     assert book.sheetnames[0] == "Cannot be invoiced"
 
 
@@ -186,6 +187,7 @@ def test_monitoring_alerts_hook_lists_the_alerts(sample_run: Path, tmp_path: Pat
     assert 'id="alerts"' in html and "BANKRUPT" in page_json(html)["tables"]["alerts"]["rows"][0]
     book = openpyxl.load_workbook(run_dir / "worklist.xlsx", read_only=True)
     rows = list(book["Overvågning"].iter_rows(values_only=True))
+    book.close()
     assert rows[1][:4] == ("62043814", "10012", "Engbørnehaven", "BANKRUPT")
     assert 'id="alerts"' not in (sample_run / "report.html").read_text(encoding="utf-8")
 

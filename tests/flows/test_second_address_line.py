@@ -78,8 +78,9 @@ def test_a_second_address_line_is_read_written_back_and_read_the_same_again(
         assert _words(first, second) == _words(*typed[record_id]), record_id
 
     # the worklist shows the address as the CRM holds it, its second line included
-    sheet = openpyxl.load_workbook(tmp_path / "out" / "worklist.xlsx", read_only=True)["Dubletter"]
-    rows = list(sheet.iter_rows(values_only=True))
+    book = openpyxl.load_workbook(tmp_path / "out" / "worklist.xlsx", read_only=True)
+    rows = list(book["Dubletter"].iter_rows(values_only=True))
+    book.close()  # a read-only workbook holds its file open until closed
     in_crm = [dict(zip(rows[0], row, strict=True))["adresse i CRM"] for row in rows[1:]]
     assert "Vesterbrogade 12, 2. tv, 1620 København V" in in_crm
 

@@ -66,8 +66,9 @@ def test_a_second_name_line_is_read_after_the_first(tmp_path: Path) -> None:
     changed = pl.read_csv(out / "changes.csv", separator=";", infer_schema=False)
     assert not changed.filter(pl.col("field").is_in(["name", "name_2"])).height
     # the worklist shows the name as the CRM holds it, both lines
-    sheet = openpyxl.load_workbook(out / "worklist.xlsx", read_only=True)["Dubletter"]
-    rows = list(sheet.iter_rows(values_only=True))
+    book = openpyxl.load_workbook(out / "worklist.xlsx", read_only=True)
+    rows = list(book["Dubletter"].iter_rows(values_only=True))
+    book.close()  # a read-only workbook holds its file open until closed
     lines = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     in_crm = {line["overlevende kundenr."]: line["navn i CRM"] for line in lines}
     names = {"1": "Dansk Selskab for Teoretisk Statistik", "2": "Dansk Selskab for Teoretisk Statistik",
