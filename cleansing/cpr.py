@@ -14,9 +14,10 @@ masking a number that merely looks like a CPR number costs less than leaking one
 Ten-digit numbers are common in CRM data, so where a number stands decides whether it is masked:
 
 - the hyphenated form ``DDMMYY-SSSS`` standing on its own (not glued to letters, digits, ``-``
-  or ``/``, as in ``ORD-240115-0001``) is masked in any column;
-- the bare ``DDMMYYSSSS`` and spaced ``DDMMYY SSSS`` forms, and the digit groups, are masked
-  when the cell names it (``CPR``, ``cpr-nr``, ``personnummer``, ``person nr``), when the
+  or ``/``, as in ``ORD-240115-0001``) is masked in any column, and so is the one-space form
+  ``DDMMYY SSSS`` standing on its own and not one space from other digits (``45 031275 1235``);
+- the bare ``DDMMYYSSSS`` form and the digit groups are masked when the cell names it (``CPR``,
+  ``cpr-nr``, ``personnummer``, ``person nr``, ``p-nr``), when the
   column's name does, or when the
   column holds whole-cell ten-digit numbers that are almost all (≥ 90 %) valid CPR numbers whose
   day-of-month part is spread out the way birthdays are — an order-number column of
@@ -93,6 +94,15 @@ CPR_GROUPED: Final = _cpr_pattern(_GROUP, _GROUP, f"{_GROUP}?")
 _ANY_IN_TEXT: Final = f"(^|[^0-9])({CPR_ANY})([^0-9]|$)"
 _STANDALONE_CHARS: Final = r"[^0-9\p{L}\-‐‑–/]"
 _HYPHENATED_STANDALONE: Final = f"(^|{_STANDALONE_CHARS})({CPR_HYPHENATED})({_STANDALONE_CHARS}|$)"
+# The one-space form (``031275 1235``) standing on its own the same way, and not one space away
+# from another group of digits (``45 031275 1235`` is none): a note's CPR number without its dash.
+_SPACE: Final = "[ \u00a0]"
+_NOT_SPACE_STANDALONE: Final = r"[^0-9\p{L}\-‐‑–/ \u00a0]"
+_SPACED_STANDALONE: Final = (
+    f"(^|[^0-9 \u00a0]{_SPACE}|{_NOT_SPACE_STANDALONE})({_cpr_pattern(_SPACE)})"
+    f"({_SPACE}[^0-9 \u00a0]|{_SPACE}$|{_NOT_SPACE_STANDALONE}|$)"
+)
+_STANDALONE: Final = (_HYPHENATED_STANDALONE, _SPACED_STANDALONE)
 # A group of digits one separator away is the same number's: ``45 03 12 75 12 35`` is none.
 _NOT_GROUPED: Final = "[^0-9 .\u00a0]"
 _GROUPED_IN_TEXT: Final = (
@@ -101,7 +111,11 @@ _GROUPED_IN_TEXT: Final = (
 )
 _REPLACEMENT: Final = f"${{1}}{MASK}${{3}}"
 
-_KEYWORD: Final = r"(?i)cpr|person\s*-?\s*n(?:umme)?r|pers\.\s*nr|fødselsnummer|født"
+# ``p-nr`` is also a CVR production unit's number: masking one that looks like a CPR number costs
+# less than leaking a personnummer written the short way.
+_KEYWORD: Final = (
+    r"(?i)cpr|person\s*-?\s*n(?:umme)?r|pers\.\s*nr|\bp\s*[-.]?\s*nr\b|fødselsnummer|født"
+)
 _TEN_DIGITS_ANYWHERE: Final = (
     f"[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}|[0-9]{{2}}\\.[0-9]{{2}}\\.[0-9]{{2}}{_HYPHEN}[0-9]{{4}}"
     f"|[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}?[0-9]{{2}}"
@@ -177,9 +191,10 @@ def _mask_named(text: pl.Expr) -> pl.Expr:
 
 
 def _mask_hyphenated(text: pl.Expr) -> pl.Expr:
-    return text.str.replace_all(_HYPHENATED_STANDALONE, _REPLACEMENT).str.replace_all(
-        _HYPHENATED_STANDALONE, _REPLACEMENT
-    )
+    """The standalone dashed and one-space forms; two passes each, as in :func:`_mask_all`."""
+    for pattern in _STANDALONE:
+        text = text.str.replace_all(pattern, _REPLACEMENT).str.replace_all(pattern, _REPLACEMENT)
+    return text
 
 
 def names_cpr(column: str) -> bool:
@@ -231,7 +246,7 @@ def _column_masks(
             .str.slice(0, 2)
             .n_unique(),
             named=pl.col(c).str.contains(_KEYWORD).any(),
-            hyphenated=pl.col(c).str.contains(_HYPHENATED_STANDALONE).sum(),
+            hyphenated=pl.any_horizontal(pl.col(c).str.contains(p) for p in _STANDALONE).sum(),
         ).alias(c)
         for c in columns
     ).row(0, named=True)

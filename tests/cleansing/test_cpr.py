@@ -66,6 +66,13 @@ def test_date_rule_agrees_with_stdnum_on_every_day_and_century() -> None:
         ("cpr: 010190-1234,020290-1234;030390-1234", f"cpr: {MASK},{MASK};{MASK}"),
         ("010190-1234,020290-1234", f"{MASK},{MASK}"),
         ("290200-4321", MASK),  # 29 Feb 2000
+        # The one-space form on its own, as the dashed one (before: left in a note unless the
+        # cell said "cpr"), and the short keyword p-nr (before: only cpr/personnummer).
+        ("Ring til kunden, 031275 1235 efter 16", f"Ring til kunden, {MASK} efter 16"),
+        ("(031275\u00a01235)", f"({MASK})"),
+        ("p-nr 0312751235", f"p-nr {MASK}"),
+        ("P.nr.: 0312751235", f"P.nr.: {MASK}"),
+        ("pnr 03 12 75 12 35", f"pnr {MASK}"),
         # Not CPR numbers.
         ("290200-1234", "290200-1234"),  # 29 Feb 1900
         ("310490-1234", "310490-1234"),  # 31 April
@@ -81,6 +88,10 @@ def test_date_rule_agrees_with_stdnum_on_every_day_and_century() -> None:
         ("01011990", "01011990"),
         ("født 01.01.90 kl. 1234", "født 01.01.90 kl. 1234"),
         ("12010190-12345", "12010190-12345"),
+        ("45 031275 1235", "45 031275 1235"),  # one space from other digits: groups of a number
+        ("031275 1235 12", "031275 1235 12"),
+        ("ab031275 1235", "ab031275 1235"),
+        ("Snpnr 0312751235", "Snpnr 0312751235"),  # p-nr is a word of its own
         ("", ""),
     ],
 )
@@ -134,6 +145,7 @@ def test_ten_digit_ids_are_not_masked() -> None:
     epoch_seconds = [str(rng.randrange(1_600_000_000, 1_800_000_000)) for _ in range(n)]
     phones_with_cc = [f"45{rng.randrange(20_000_000, 99_999_999)}" for _ in range(n)]
     hyphen_orders = [f"{o[:6]}-{o[6:]}" for o in dated_orders]
+    spaced_orders = [f"{o[:6]} {o[6:]}" for o in dated_orders]
     df = pl.DataFrame(
         {
             "src_Ordrenr": dated_orders,
@@ -141,6 +153,7 @@ def test_ten_digit_ids_are_not_masked() -> None:
             "src_Opdateret": epoch_seconds,
             "src_Telefon": phones_with_cc,
             "src_Bilag": hyphen_orders,
+            "src_Sag": spaced_orders,
         }
     )
     out = mask_cpr(df)
