@@ -288,3 +288,24 @@ def test_an_association_written_short_is_an_organisation(typed: str) -> None:
     assert _classify([(typed, None, None, None)]) == ["company"]
     frame = pl.DataFrame({"name": [typed]})
     assert frame.select(business_name(pl.col("name")))["name"].to_list() == [True]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # A chain's branch, written without its company's form: before, persons (no MISSING_CVR).
+        ("Føtex Aarhus", "company"),
+        ("Rema 1000 Skanderborg", "company"),
+        ("Dagli'Brugsen Galten", "company"),
+        ("SuperBrugsen Hammel", "company"),
+        ("Circle K Horsens", "company"),
+        ("7-Eleven Hovedbanen", "company"),
+        ("Harald Nyborg Randers", "company"),
+        ("Salling Aarhus", "company"),
+        # A chain's name that is a Danish surname too names a person after a given name.
+        ("Jens Salling", "person"),
+        ("Ole Illum", "person"),
+    ],
+)
+def test_a_chains_branch_is_a_business(name: str, expected: str) -> None:
+    assert _classify([(name, None, None, None)]) == [expected]
