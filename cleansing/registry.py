@@ -223,12 +223,15 @@ def _name_checks(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.join(scores, on="_row", how="left")
     frame = frame.join(_owner_left_out(frame.filter(comparable & ~pl.col("_exact"))), on="_row",
                        how="left")  # fmt: skip
+    frame = frame.join(_registered_name_within(frame.filter(comparable & ~pl.col("_exact"))),
+                       on="_row", how="left")  # fmt: skip
     current = pl.col("_current_score").fill_null(0.0)
     former = pl.col("_former_score").fill_null(0.0)
     matches = (
         pl.col("_exact")
         | (current >= NAME_MATCH_SCORE)
         | pl.col("_owner_left_out").fill_null(False)
+        | pl.col("_registered_within").fill_null(False)
     )
     mismatch = comparable & ~matches
     # A close variant of the current name (typo) or the former name: propose the legal name.
@@ -280,6 +283,46 @@ def _owner_left_out(rows: pl.DataFrame) -> pl.DataFrame:
         name_key(pl.col(c).str.replace(OWNER_TAIL, "")) for c in ("name", "_name")
     )
     return rows.select("_row", _owner_left_out=(plain == registry_plain).fill_null(False))
+
+
+# Where a department, an addressee or a remark is set apart from the name it stands beside.
+_NAME_SEGMENTS: Final = r"\s*(?:[,;:()\[\]]|\s[-–—]\s)\s*"
+
+
+def _registered_name_within(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per record row: its name is a registered name (the name or a binavn) with a department,
+    an addressee or a remark beside it — set apart by punctuation (``Hansen Byg ApS -
+    Bogholderiet``, ``Bogholderiet, Hansen Byg ApS``, ``Hansen Byg ApS (Regnskab)``) or after
+    the legal form that ends the legal name (``Hansen Byg ApS Kreditorafdelingen``). The invoice
+    names the entity the CVR number is; no mismatch. ``Jens Hansen Byg ApS`` is another name."""
+    schema = {"_row": pl.UInt32, "_registered_within": pl.Boolean}
+    if "name" not in rows.columns or rows.is_empty():
+        return pl.DataFrame(schema=schema)
+    parts = rows.select(
+        "_row",
+        "_name_key",
+        "_binavn_keys",
+        _legal_text=pl.when(legal_form_of(pl.col("_name")).is_not_null()).then(
+            text_key(pl.col("_name"))
+        ),
+        _part=pl.col("name").str.replace_all(_NAME_SEGMENTS, "\x1f").str.split("\x1f"),
+    ).explode("_part")
+    part_key = name_key(pl.col("_part"))
+    set_apart = (part_key == pl.col("_name_key")) | pl.col("_binavn_keys").list.contains(part_key)
+    after_form = text_key(pl.col("_part")).str.starts_with(pl.col("_legal_text") + " ")
+    return (
+        parts.with_columns(
+            _parts=pl.len().over("_row"),
+            _hit=(set_apart | after_form).fill_null(False),
+            _after_form=after_form.fill_null(False),
+        )
+        .group_by("_row")
+        .agg(
+            _registered_within=((pl.col("_parts") > 1) & pl.col("_hit")).any()
+            | pl.col("_after_form").any()
+        )
+        .cast(schema)  # type: ignore[arg-type]
+    )
 
 
 def _candidate_scores(rows: pl.DataFrame) -> pl.DataFrame:

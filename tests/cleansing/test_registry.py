@@ -381,6 +381,29 @@ def test_a_sole_proprietors_owner_written_on_one_side_only_is_no_mismatch(
     assert out["flag_NAME_MISMATCH"] is mismatch
 
 
+@pytest.mark.parametrize(
+    ("name", "mismatch"),
+    [
+        ("Hansen Byg ApS - Bogholderiet", False),
+        ("Hansen Byg ApS, Bogholderiet", False),
+        ("Bogholderiet, Hansen Byg ApS", False),
+        ("Hansen Byg ApS (Regnskab)", False),
+        ("Hansen Byg ApS Kreditorafdelingen", False),
+        ("Hansen Byg - afd. Vejle", False),
+        # another name: words before the name, or a part of it
+        ("Jens Hansen Byg ApS", True),
+        ("Hansen ApS - Bogholderiet", True),
+        ("Nordlys ApS (Hansen)", True),
+    ],
+)
+def test_a_department_beside_the_registered_name_is_no_mismatch(name, mismatch):
+    """Before: ``Hansen Byg ApS - Bogholderiet`` against ERST's ``Hansen Byg ApS`` was
+    NAME_MISMATCH, so a customer whose accounts department is written into the name could not
+    be invoiced."""
+    out = checked(name, reg=company(CVR, name="Hansen Byg ApS"))
+    assert out["flag_NAME_MISMATCH"] is mismatch
+
+
 def test_apply_registry_needs_the_registry_columns():
     with pytest.raises(ValueError, match="lacks"):
         apply_registry(records({"name": "A"}), pl.DataFrame({"cvr": ["21265837"]}))
