@@ -77,7 +77,7 @@ from rapidfuzz import distance, fuzz, process
 
 from datavask.cleansing.matching.blocking import loose_postal_code
 from datavask.cleansing.matching.threads import in_order
-from datavask.cleansing.names import DANISH_LETTERS
+from datavask.cleansing.names import DANISH_LETTERS, fold
 from datavask.cleansing.reference import load_reference
 
 NULL_LEVEL: Final = -1
@@ -788,11 +788,14 @@ def _initial(fl: pl.Series, fr: pl.Series) -> pl.Series:
 
 @cache
 def _nickname_groups() -> pl.DataFrame:
-    """Each given name of ``data/reference/given_name_nicknames.csv`` with the names it is a
-    nickname of, and each name with itself: ``bill`` → ``william``, ``william`` → ``william``;
-    ``sole``: the word is the name itself, or a nickname of that name alone (``peggy``, not
-    ``tina``, which nine names have)."""
-    table = load_reference("given_name_nicknames")
+    """Each given name of ``data/reference/given_name_nicknames.csv`` (and its Danish companion,
+    ``given_name_nicknames_da.csv``) with the names it is a nickname of, and each name with
+    itself: ``bill`` → ``william``, ``william`` → ``william``; ``sole``: the word is the name
+    itself, or a nickname of that name alone (``peggy``, not ``tina``, which nine names have)."""
+    # Written as the keys they are compared with are: folded (``søren`` → ``soeren``).
+    table = pl.concat(
+        [load_reference("given_name_nicknames"), load_reference("given_name_nicknames_da")]
+    ).select(fold(pl.col("name")), fold(pl.col("nickname")))
     groups = pl.concat(
         [table.select(word="name", group="name"), table.select(word="nickname", group="name")]
     ).unique()

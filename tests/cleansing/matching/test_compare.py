@@ -85,6 +85,14 @@ def _person(first: str | None, last: str | None) -> dict[str, Any]:
         (("tina", "eriksen"), ("erna", "eriksen"), "different", "exact"),
         (("ann", "holm"), ("tina", "holm"), "different", "exact"),
         (("tina", "holm"), ("christina", "holm"), ALIKE, "exact"),
+        # Danish short forms (data/reference/given_name_nicknames_da.csv), folded as keys are
+        (("lis", "larsen"), ("elisabeth", "larsen"), ALIKE, "exact"),
+        (("gitte", "holm"), ("birgitte", "holm"), ALIKE, "exact"),
+        (("grethe", "holm"), ("margrethe", "holm"), ALIKE, "exact"),
+        (("chr", "hansen"), ("christian", "hansen"), ALIKE, "exact"),
+        (("johs", "hansen"), ("johannes", "hansen"), ALIKE, "exact"),
+        (("mette", "holm"), ("margrethe", "holm"), "different", "exact"),
+        (("hans", "holm"), ("johannes", "holm"), "different", "exact"),
         (("jens", None), ("jens", "hansen"), "exact", "missing"),
         # The same words split another way, or all in one field: the same name.
         (("jens peter", "hansen"), ("jens", "peter hansen"), "exact", "exact"),
