@@ -31,6 +31,7 @@ import os
 import re
 import sys
 import threading
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Collection, Iterator
@@ -320,11 +321,37 @@ def _detect_format(path: Path, data: bytes, suffix: str) -> str:
     if suffix in (".xlsx", ".xlsm"):
         raise InputError(f"{path} is named {suffix} but is not an Excel workbook")
     utf16_bom = head.startswith((b"\xff\xfe", b"\xfe\xff"))
-    if b"\x00" in head and not utf16_bom and _utf16_without_bom(head) is None:
+    if (
+        b"\x00" in head
+        and not utf16_bom
+        and _utf16_without_bom(head) is None
+        and not _text_with_nul_bytes(head)
+    ):
         raise InputError(
             f"{path} looks like a binary file, not a text export (it contains NUL bytes)"
         )
     return "csv"
+
+
+# The share of a text's characters that may be control characters (other than line ends and
+# tabs) once its NUL bytes are set aside: a binary file's bytes are about one in eight.
+_CONTROL_SHARE: Final = 0.01
+
+
+def _text_with_nul_bytes(head: bytes) -> bool:
+    """Whether ``head`` is a text export with some NUL bytes in it — a legacy system's padding
+    (``Jens Hansen\\0\\0\\0``), a stray one — rather than a binary file: most of it is not NUL,
+    and the rest reads as text. The NULs are read as the whitespace they stand for."""
+    text = head.replace(b"\x00", b"")
+    if len(text) < len(head) / 2:
+        return False
+    chars = text.decode("cp1252", errors="replace")
+    odd = sum(
+        1
+        for ch in chars
+        if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\r\n\t")
+    )
+    return odd <= _CONTROL_SHARE * len(chars)
 
 
 def _is_workbook(data: bytes) -> bool:

@@ -156,6 +156,38 @@ def test_binary_files_are_still_binary(tmp_path: Path) -> None:
         read_input(path)
 
 
+def test_a_text_export_padded_with_nul_bytes_is_read(tmp_path: Path) -> None:
+    """Before: one NUL byte anywhere (a legacy system's fixed-width padding, a stray one) made
+    the whole export "a binary file", exit 2. The NULs are whitespace to the cleansing; the
+    originals keep them as read."""
+    path = tmp_path / "c5.csv"
+    path.write_bytes(
+        b"Kundenr;Navn;Adresse;Postnr\n"
+        b"1;Jens Hansen\x00\x00\x00\x00\x00\x00;Vestergade 1\x00\x00;8000\n"
+        b"2;Anne Holm;Algade 3;4000\n"
+    )
+    frame, info = read_input(path)
+    assert frame.height == 2 and info.delimiter == ";"
+    assert frame["src_Navn"].to_list() == ["Jens Hansen\x00\x00\x00\x00\x00\x00", "Anne Holm"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
+        b"%PDF-1.7\n\x00\x01\x02\x03\x04\x05\x06\x07" * 50,
+        b"\x00" * 600 + b"Kundenr;Navn\n1;Jens\n",  # mostly NUL bytes
+    ],
+)
+def test_a_file_that_is_not_text_beside_its_nul_bytes_is_binary(
+    tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match="binary file"):
+        read_input(path)
+
+
 # --------------------------------------------------------------------------- workbooks
 
 
