@@ -95,10 +95,28 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "navnlinje2",
         "nameline2",
     ),
-    "first_name": ("firstname", "fornavn", "givenname", "forename"),
-    "last_name": ("lastname", "efternavn", "surname", "familyname"),
+    # "fname"/"lname" as many data sets abbreviate them; a contact's names beside its company
+    "first_name": (
+        "firstname",
+        "fornavn",
+        "givenname",
+        "forename",
+        "fname",
+        "contactfirstname",
+        "kontaktfornavn",
+    ),
+    "last_name": (
+        "lastname",
+        "efternavn",
+        "surname",
+        "familyname",
+        "lname",
+        "contactlastname",
+        "kontaktefternavn",
+    ),
     "address": (
         "address",
+        "addr",  # the restaurant sets' (Fodor's/Zagat's) and many others' abbreviation
         "adresse",
         "address1",
         "adresse1",
@@ -155,7 +173,17 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "streetname",
         "streetroadname",  # Pipedrive's "… - Address - Street/road name"
     ),
-    "house_number": ("housenumber", "husnr", "husnummer", "streetnumber", "nr.", "husnr.", "no"),
+    "house_number": (
+        "housenumber",
+        "husnr",
+        "husnummer",
+        "streetnumber",
+        "nr.",
+        "husnr.",
+        "no",
+        "houseno",
+        "streetno",
+    ),
     "floor": ("floor", "etage", "sal"),
     "door": ("door", "doer", "dør", "side", "sidedør", "sidedoer", "apartment", "lejlighed"),
     "postal_code": (

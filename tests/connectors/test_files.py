@@ -399,6 +399,21 @@ def test_more_system_headers_are_known(header: str, field: str) -> None:
     assert auto_map(["Navn", "Adresse", header])[field] == header
 
 
+def test_abbreviated_and_contact_headers_are_known() -> None:
+    """Before: "addr" (the restaurant guides' address), "fname"/"lname" and a contact export's
+    "Contact First Name"/"Contact Last Name" were left unmapped: no address, no person's names."""
+    from datavask.connectors.mapping import auto_map
+
+    assert auto_map(["name", "addr", "city", "phone"])["address"] == "addr"
+    assert auto_map(["fname", "lname", "street", "house_no"]) == {
+        "first_name": "fname", "last_name": "lname", "street": "street", "house_number": "house_no",
+    }  # fmt: skip
+    contacts = auto_map(["Company", "Contact First Name", "Contact Last Name", "Address Line 1"])
+    assert contacts["name"] == "Company"
+    assert contacts["first_name"] == "Contact First Name"
+    assert contacts["last_name"] == "Contact Last Name"
+
+
 @pytest.mark.parametrize(
     ("header", "organisations"),
     [
