@@ -606,6 +606,16 @@ def _field_of(column: str) -> str | None:
     return field
 
 
+# A header naming the rows' name after what the rows are (folded: "sitename", "storename"),
+# never a name of something else the row holds (a user's, a product's, a file's, a middle name).
+_ENTITY_NAME: Final = re.compile(
+    "(?:site|store|shop|business|org|organi[sz]ation|practice|school|clinic|agency|vendor"
+    "|supplier|client|member|account|customer|company|firm|facility|provider|center|centre"
+    "|restaurant|hotel|institution|legal|trading|registered|display|party|payer|payee|debtor"
+    "|entity|establishment|location|branch|office|dealer|partner|tenant|employer|full|kunde"
+    "|firma|virksomhed|leverandør|leverandoer|forhandler|butik|klinik|medlem|juridisk|lejer"
+    "|debitor|modtager|betaler|skole)s?(?:name|navn)"
+)
 # The first of numbered columns of one field: "Email 1", "Telefon 1", "E-mail 1".
 _FIRST_OF_NUMBERED: Final = re.compile(r"\s*(?P<field>.*\D)\s*[-_ ]?\s*1\s*")
 # A header naming two things the column holds, either of them: "Firmanavn/navn", "Postnr. og by".
@@ -649,6 +659,14 @@ def auto_map(columns: Sequence[str]) -> dict[str, str]:
         if kinds.get(column) not in (None, read_kind):
             continue
         mapping[field] = column
+    # A file whose name column has no name of its own names it after what the rows are: "Site
+    # name", "Store Name", "Practice name", "Leverandørnavn". Only when no column is the name, and
+    # only the first such column ("Site name" before "Program Name").
+    if "name" not in mapping:
+        for column in columns:
+            if fields[column] is None and _ENTITY_NAME.fullmatch(fold_header(column)):
+                mapping["name"] = column
+                break
     # "Nr." beside a street is its house number; in a file without one (Business Central's
     # customer list: "Nr.", "Navn", "Adresse") it is the customer's number.
     number = mapping.get("house_number")

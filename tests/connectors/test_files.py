@@ -399,6 +399,27 @@ def test_more_system_headers_are_known(header: str, field: str) -> None:
     assert auto_map(["Navn", "Adresse", header])[field] == header
 
 
+@pytest.mark.parametrize(
+    ("columns", "name"),
+    [
+        # dedupe.io's Chicago sites: "Site name" before "Program Name"
+        (["Id", "Source", "Site name", "Address", "Zip", "Phone", "Program Name"], "Site name"),
+        (["Store Name", "Street", "Zip"], "Store Name"),
+        (["Leverandørnavn", "Adresse"], "Leverandørnavn"),
+        (["First Name", "Last Name", "Business Name"], "Business Name"),
+        # a column that is the name already wins; a name of something else is none
+        (["Navn", "Site name"], "Navn"),
+        (["Username", "Product name", "Address"], None),
+    ],
+)
+def test_a_name_column_named_after_what_the_rows_are(columns: list[str], name: str | None) -> None:
+    """Before: "Site name" (Chicago's early-childhood sites) was no name column, so a file
+    cleansed without a mapping file had no names to compare: F1 0.8522 against 0.9165."""
+    from datavask.connectors.mapping import auto_map
+
+    assert auto_map(columns).get("name") == name
+
+
 def test_abbreviated_and_contact_headers_are_known() -> None:
     """Before: "addr" (the restaurant guides' address), "fname"/"lname" and a contact export's
     "Contact First Name"/"Contact Last Name" were left unmapped: no address, no person's names."""
