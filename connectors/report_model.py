@@ -74,6 +74,7 @@ CUSTOMER_FIELDS: Final = (
     "email",
     "email_before",
     "cvr",
+    "cvr_before",
     "registry_name",
     "registry_status",
     "registry_class",
@@ -293,6 +294,13 @@ def _record_view(records: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
         email=_col(records, "email").cast(pl.String),
         email_before=_joined(_mapped(records, mapping, "email")),
         cvr=_col(records, "cvr").cast(pl.String),
+        # as typed, where it is what is to be fixed: an INVALID_CVR's number (null once cleaned);
+        # a valid one written otherwise (``DK-12345678``) or a foreign VAT number is no news
+        cvr_before=pl.when(pl.col("flags").list.contains("INVALID_CVR"))
+        .then(_joined(_mapped(records, mapping, "cvr")))
+        .otherwise(None)
+        if "flags" in records.columns
+        else pl.lit(None, pl.String),
         registry_name=_col(records, "registry_name").cast(pl.String),
         registry_status=_col(records, "registry_status").cast(pl.String),
     )
@@ -385,6 +393,7 @@ def _customers(view: pl.DataFrame, proposals: pl.LazyFrame, plan: pl.DataFrame) 
             "email",
             "email_before",
             "cvr",
+            "cvr_before",
             "registry_name",
             "registry_status",
             "registry_new_name",

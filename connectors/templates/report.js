@@ -17,19 +17,23 @@
     return node;
   }
 
+  function filled(value) {
+    return value !== null && value !== undefined && value !== "";
+  }
+
+  // "in CRM: <before>" under a cleaned value that differs from it; "(not usable)" without one.
+  function beforeLine(cell, after, before) {
+    if (!filled(before) || before === after) return;
+    var line = el("div", "before");
+    line.appendChild(el("span", "tag", T.in_crm + ": "));
+    line.appendChild(el("span", "was", before));
+    if (!filled(after)) line.appendChild(el("span", "unusable", " (" + T.not_usable + ")"));
+    cell.appendChild(line);
+  }
+
   function beforeAfter(cell, after, before, note) {
-    if (after !== null && after !== undefined && after !== "") {
-      cell.appendChild(el("div", "after", after));
-    }
-    if (before !== null && before !== undefined && before !== "" && before !== after) {
-      var line = el("div", "before");
-      line.appendChild(el("span", "tag", T.in_crm + ": "));
-      line.appendChild(el("span", "was", before));
-      if (after === null || after === undefined || after === "") {
-        line.appendChild(el("span", "note", " (" + T.not_usable + ")"));
-      }
-      cell.appendChild(line);
-    }
+    if (filled(after)) cell.appendChild(el("div", "after", after));
+    beforeLine(cell, after, before);
     if (note) cell.appendChild(note);
   }
 
@@ -53,17 +57,18 @@
     },
     cvr: function (cell, row) {
       var cvr = row[F.cvr];
-      if (!cvr) return;
-      if (/^[0-9]{8}$/.test(cvr)) {
+      if (filled(cvr) && /^[0-9]{8}$/.test(cvr)) {
         var link = el("a", null, cvr);
         link.href = "https://datacvr.virk.dk/enhed/virksomhed/" + cvr;
         link.title = T.cvr_link_title;
         link.rel = "noopener noreferrer";
         link.target = "_blank";
         cell.appendChild(link);
-      } else {
-        cell.textContent = cvr;
+      } else if (filled(cvr)) {
+        cell.appendChild(el("div", "after", cvr));
       }
+      // the number as the CRM has it: an INVALID_CVR's is what is to be fixed
+      beforeLine(cell, cvr, row[F.cvr_before]);
     },
     registry: function (cell, row) {
       var cls = row[F.registry_class];
@@ -138,7 +143,7 @@
     customer: function (row) { return row[F.name] || ""; },
     address: function (row) { return row[F.address] || row[F.address_before] || ""; },
     contact: function (row) { return row[F.phone] || row[F.email] || ""; },
-    cvr: function (row) { return row[F.cvr] || ""; },
+    cvr: function (row) { return row[F.cvr] || row[F.cvr_before] || ""; },
     registry: function (row) { return (row[F.registry_class] || "") + " " + (row[F.registry_status] || ""); },
     reasons: function (row, table) { return codesOf(row, table).join(" "); },
     todo: function (row, table) { return codesOf(row, table).join(" "); },

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
+from datavask.connectors.report import load_model
 from datavask.connectors.report_model import build_model
 
 
@@ -56,3 +59,36 @@ def test_customers_come_in_the_order_of_their_survivors() -> None:
     assert customers["flagged"].to_list() == [
         f"INVALID_PHONE: r{i}, r{i - 500}" for i in range(999, 499, -1)
     ]
+
+
+def test_an_invalid_cvr_number_is_shown_as_the_crm_has_it(tmp_path: Path) -> None:
+    """Before: an INVALID_CVR customer's CVR cell was empty in the report and the worklist (the
+    cleaned number is null), so the credit manager told to fix it could not see what to fix."""
+    import openpyxl
+
+    from datavask.flows.cleanse import CleanseOptions, run_pipeline
+
+    source = tmp_path / "kunder.csv"
+    source.write_text(
+        "Kundenr;Navn;Adresse;Postnr;By;CVR\n"
+        "1;Berg Byg ApS;Industrivej 5;7100;Vejle;DK 12 34 56 78\n"
+        "2;Holm Tømrer ApS;Algade 3;4000;Roskilde;DK-31796903\n",
+        encoding="utf-8",
+    )
+    run = tmp_path / "run"
+    run_pipeline(CleanseOptions(input=str(source), out=str(run), registry="none"),
+                 orchestrated=False)  # fmt: skip
+    model = load_model(run)
+    rows = {r["name"]: r for r in model.customers.iter_rows(named=True)}
+    assert rows["Berg Byg ApS"]["cvr"] is None
+    assert rows["Berg Byg ApS"]["cvr_before"] == "DK 12 34 56 78"
+    assert rows["Holm Tømrer ApS"]["cvr"] == "31796903"
+    assert rows["Holm Tømrer ApS"]["cvr_before"] is None  # valid, only written otherwise
+    book = openpyxl.load_workbook(run / "worklist.xlsx", read_only=True)
+    try:
+        sheet = book["Kan ikke faktureres"]
+        header, *values = sheet.iter_rows(values_only=True)
+        typed = [row[header.index("CVR i CRM")] for row in values]
+    finally:
+        book.close()
+    assert typed == ["DK 12 34 56 78"]
