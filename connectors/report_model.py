@@ -75,6 +75,8 @@ CUSTOMER_FIELDS: Final = (
     "email_before",
     "cvr",
     "cvr_before",
+    "ean",
+    "ean_before",
     "registry_name",
     "registry_status",
     "registry_class",
@@ -224,12 +226,12 @@ def registry_skipped(run: dict[str, Any]) -> bool:
 # The record columns the model reads (besides the input columns of RECORD_INPUT_FIELDS).
 RECORD_FIELDS: Final = (
     "cluster_id", "record_id", "is_survivor", "flags", "invoice_ready", "collection_ready",
-    "customer_type", "name", *_ADDRESS_FIELDS, "phone_e164", "email", "cvr", "registry_name",
+    "customer_type", "name", *_ADDRESS_FIELDS, "phone_e164", "email", "cvr", "ean", "registry_name",
     "registry_status",
 )  # fmt: skip
 RECORD_INPUT_FIELDS: Final = (
     "name", "name_2", "first_name", "last_name", "address", "address_2", "address_3",
-    *_ADDRESS_FIELDS, "phone", "mobile", "email", "cvr",
+    *_ADDRESS_FIELDS, "phone", "mobile", "email", "cvr", "ean",
 )  # fmt: skip
 
 
@@ -253,6 +255,16 @@ def _joined(columns: list[str], separator: str = " ") -> pl.Expr:
     parts = [pl.col(c).cast(pl.String).str.strip_chars() for c in columns]
     parts = [pl.when(p != "").then(p) for p in parts]
     return pl.concat_str(parts, separator=separator, ignore_nulls=True).replace("", None)
+
+
+def _typed_where(records: pl.DataFrame, mapping: dict[str, str], field: str, code: str) -> pl.Expr:
+    """A field as the CRM has it where it is what is to be fixed: a number ``code`` says is
+    invalid (null once cleaned). A valid one written otherwise (``DK-12345678``) is no news."""
+    if "flags" not in records.columns:
+        return pl.lit(None, pl.String)
+    return pl.when(pl.col("flags").list.contains(code)).then(
+        _joined(_mapped(records, mapping, field))
+    )
 
 
 def _col(records: pl.DataFrame, name: str) -> pl.Expr:
@@ -296,11 +308,9 @@ def _record_view(records: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
         cvr=_col(records, "cvr").cast(pl.String),
         # as typed, where it is what is to be fixed: an INVALID_CVR's number (null once cleaned);
         # a valid one written otherwise (``DK-12345678``) or a foreign VAT number is no news
-        cvr_before=pl.when(pl.col("flags").list.contains("INVALID_CVR"))
-        .then(_joined(_mapped(records, mapping, "cvr")))
-        .otherwise(None)
-        if "flags" in records.columns
-        else pl.lit(None, pl.String),
+        cvr_before=_typed_where(records, mapping, "cvr", "INVALID_CVR"),
+        ean=_col(records, "ean").cast(pl.String),
+        ean_before=_typed_where(records, mapping, "ean", "INVALID_EAN"),
         registry_name=_col(records, "registry_name").cast(pl.String),
         registry_status=_col(records, "registry_status").cast(pl.String),
     )
@@ -394,6 +404,8 @@ def _customers(view: pl.DataFrame, proposals: pl.LazyFrame, plan: pl.DataFrame) 
             "email_before",
             "cvr",
             "cvr_before",
+            "ean",
+            "ean_before",
             "registry_name",
             "registry_status",
             "registry_new_name",

@@ -109,6 +109,8 @@ def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
         pl.col("email_before").alias(text("x_email_before")),
         pl.col("cvr").alias(text("x_cvr")),
         pl.col("cvr_before").alias(text("x_cvr_before")),  # an INVALID_CVR's, as typed
+        pl.col("ean").alias(text("x_ean")),
+        pl.col("ean_before").alias(text("x_ean_before")),  # an INVALID_EAN's, as typed
         pl.when(pl.col("cvr").str.contains(r"^\d{8}$"))
         .then(pl.lit(CVR_URL) + pl.col("cvr"))
         .alias(text("x_cvr_link")),

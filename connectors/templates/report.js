@@ -69,6 +69,11 @@
       }
       // the number as the CRM has it: an INVALID_CVR's is what is to be fixed
       beforeLine(cell, cvr, row[F.cvr_before]);
+      // a public customer's invoices go to its EAN: shown, and an invalid one as typed
+      var ean = row[F.ean];
+      var typed = row[F.ean_before];
+      if (filled(ean)) cell.appendChild(el("div", "after", "EAN " + ean));
+      beforeLine(cell, ean, filled(typed) ? "EAN " + typed : typed);
     },
     registry: function (cell, row) {
       var cls = row[F.registry_class];

@@ -61,18 +61,21 @@ def test_customers_come_in_the_order_of_their_survivors() -> None:
     ]
 
 
-def test_an_invalid_cvr_number_is_shown_as_the_crm_has_it(tmp_path: Path) -> None:
+def test_an_invalid_cvr_or_ean_number_is_shown_as_the_crm_has_it(tmp_path: Path) -> None:
     """Before: an INVALID_CVR customer's CVR cell was empty in the report and the worklist (the
-    cleaned number is null), so the credit manager told to fix it could not see what to fix."""
+    cleaned number is null), and no EAN was shown at all, so the credit manager told to fix one
+    could not see what to fix."""
     import openpyxl
 
     from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
     source = tmp_path / "kunder.csv"
     source.write_text(
-        "Kundenr;Navn;Adresse;Postnr;By;CVR\n"
-        "1;Berg Byg ApS;Industrivej 5;7100;Vejle;DK 12 34 56 78\n"
-        "2;Holm Tømrer ApS;Algade 3;4000;Roskilde;DK-31796903\n",
+        "Kundenr;Navn;Adresse;Postnr;By;CVR;EAN\n"
+        "1;Berg Byg ApS;Industrivej 5;7100;Vejle;DK 12 34 56 78;\n"
+        "2;Holm Tømrer ApS;Algade 3;4000;Roskilde;DK-31796903;\n"
+        "3;Vejle Kommune, Skoleafdelingen;Skolegade 1;7100;Vejle;29189838;5798005770221\n"
+        "4;Aarhus Kommune, Tandplejen;Rådhuspladsen 2;8000;Aarhus C;55133018;5798005770213\n",
         encoding="utf-8",
     )
     run = tmp_path / "run"
@@ -84,11 +87,16 @@ def test_an_invalid_cvr_number_is_shown_as_the_crm_has_it(tmp_path: Path) -> Non
     assert rows["Berg Byg ApS"]["cvr_before"] == "DK 12 34 56 78"
     assert rows["Holm Tømrer ApS"]["cvr"] == "31796903"
     assert rows["Holm Tømrer ApS"]["cvr_before"] is None  # valid, only written otherwise
+    school, dental = rows["Vejle Kommune, Skoleafdelingen"], rows["Aarhus Kommune, Tandplejen"]
+    assert (school["ean"], school["ean_before"]) == (None, "5798005770221")
+    assert (dental["ean"], dental["ean_before"]) == ("5798005770213", None)
     book = openpyxl.load_workbook(run / "worklist.xlsx", read_only=True)
     try:
         sheet = book["Kan ikke faktureres"]
         header, *values = sheet.iter_rows(values_only=True)
-        typed = [row[header.index("CVR i CRM")] for row in values]
+        typed = {row[header.index("CVR i CRM")] for row in values} - {None}
+        typed_ean = {row[header.index("EAN i CRM")] for row in values} - {None}
     finally:
         book.close()
-    assert typed == ["DK 12 34 56 78"]
+    assert typed == {"DK 12 34 56 78"}
+    assert typed_ean == {"5798005770221"}
