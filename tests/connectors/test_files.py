@@ -366,6 +366,12 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
         ("Organization - Address - City/town/village/locality", "city"),
         ("Organization - Address - Street/road name", "street"),
         ("Organization - Update time", "updated_at"),
+        ("Lokationsnummer", "ean"),
+        ("Faktura EAN", "ean"),
+        ("NemHandel EAN", "ean"),
+        ("Privat/Erhverv", "customer_type"),
+        ("Født", "date_of_birth"),
+        ("Senest ændret", "updated_at"),
     ],
     ids=[
         "business-central-mobile",
@@ -391,6 +397,12 @@ def test_a_salesforce_report_export_maps_its_postal_code(tmp_path: Path) -> None
         "pipedrive-address-city",
         "pipedrive-address-street",
         "pipedrive-update-time",
+        "lokationsnummer",
+        "faktura-ean",
+        "nemhandel-ean",
+        "privat-erhverv",
+        "foedt",
+        "senest-aendret",
     ],
 )
 def test_more_system_headers_are_known(header: str, field: str) -> None:
