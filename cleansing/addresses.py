@@ -392,6 +392,12 @@ def _without_tail(text: pl.Expr, parts: str) -> pl.Expr:
     return text.str.head(-_tail(parts))
 
 
+# A city cell with a Danish postal code after the town: ``Aarhus C 8000``, ``København K, 1165``.
+_CITY_THEN_CODE: Final = (
+    r"(?i)^\s*(?P<city>\p{L}[\p{L}\p{M} .'-]*?)[\s,]+(?:dk\s*-\s*)?(?P<code>\d{4})\s*$"
+)
+
+
 def _without_own_code(line: pl.Expr) -> pl.Expr:
     """``line`` without the record's own postal code at its end, with the city after it as the
     city column holds it (``Assar Gabrielssons väg 9, 405 31 Göteborg`` beside ``405 31`` and
@@ -1172,15 +1178,32 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         raw[field] = raw[field].to_frame(field).select(whole_number(pl.col(field))).to_series()
     codes, official, code_by_city = _postal_codes()
     # A city column that holds a Danish postal code too (``8000 Aarhus C``, a "Postnr. og by"
-    # column) beside an empty postal code is read as a postal code column with its city. A
-    # foreign one (``D-8301 Furth``, ``6211 LM Maastricht``) stays the city as written.
-    code_in_city = raw["city"].str.extract(r"(?i)^\s*(?:dk\s*-\s*)?(\d{4})\s+\p{L}", 1)
+    # column; ``Aarhus C 8000``, ``København K, 1165``, a "By/Postnr" one) beside an empty postal
+    # code is read as a postal code column with its city. A foreign one (``D-8301 Furth``,
+    # ``6211 LM Maastricht``) stays the city as written.
+    code_first = raw["city"].str.extract(r"(?i)^\s*(?:dk\s*-\s*)?(\d{4})\s+\p{L}", 1)
+    code_last = raw["city"].str.extract_groups(_CITY_THEN_CODE)
+    code_in_city = pl.select(
+        pl.coalesce(pl.lit(code_first), pl.lit(code_last).struct.field("code"))
+    ).to_series()
     combined = code_in_city.is_in(codes).fill_null(False) & ~raw["postal_code"].str.contains(
         r"\S"
     ).fill_null(False)
     if combined.any():
+        # the code first, as the postal code column's combined cells have it
+        turned = pl.select(
+            pl.when(pl.lit(code_first).is_null()).then(
+                pl.concat_str(
+                    pl.lit(code_last).struct.field("code"),
+                    pl.lit(code_last).struct.field("city"),
+                    separator=" ",
+                )
+            )
+        ).to_series()
         raw["postal_code"] = pl.select(
-            pl.when(combined).then(raw["city"]).otherwise(raw["postal_code"])
+            pl.when(combined)
+            .then(pl.coalesce(pl.lit(turned), pl.lit(raw["city"])))
+            .otherwise(pl.lit(raw["postal_code"]))
         ).to_series()
         raw["city"] = pl.select(pl.when(~combined).then(raw["city"])).to_series()
 

@@ -311,9 +311,23 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     combined_city = has["city"] & t(records, raw("city")).str.contains(
         r"^\D{0,3}\d{4}\b"
     ).fill_null(False)
+    # …or ending with it ("Aarhus C 8000", "København K, 1165": a "By/Postnr" column), written
+    # back in that order, with the comma where it had one.
+    city_then_code = (
+        has["city"]
+        & ~combined_city
+        & t(records, raw("city"))
+        .str.contains(r"(?i)\p{L}[\s,]+(?:dk\s*-\s*)?\d{4}\s*$")
+        .fill_null(False)
+    )
+    city_code_separator = (
+        pl.when(t(records, raw("city")).str.contains(r",\s*(?i:dk\s*-\s*)?\d{4}\s*$"))
+        .then(pl.lit(", "))
+        .otherwise(pl.lit(" "))
+    )
     # Per input, not per row: a postal code written into its own (empty) cell must not also be in
     # the line, or the next run moves it out of the line again.
-    postal_elsewhere = pl.lit(in_input["postal_code"]) | combined_city
+    postal_elsewhere = pl.lit(in_input["postal_code"]) | combined_city | city_then_code
     # A postal code column holding the city too ("Postnr. og by": "1165 Kbh K", C5's "Postnr/By":
     # "SE-111 43 Stockholm") keeps both.
     # Not a code that holds letters itself (the Dutch ``1012 LG``): the value is more than the code.
@@ -477,7 +491,11 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         "postal_code": pl.when(combined_postal)
         .then(_joined([postal, city], " "))
         .otherwise(postal),
-        "city": pl.when(combined_city).then(_joined([postal, city], " ")).otherwise(city),
+        "city": pl.when(combined_city)
+        .then(_joined([postal, city], " "))
+        .when(city_then_code & city.is_not_null() & postal.is_not_null())
+        .then(pl.concat_str(city, city_code_separator, postal))
+        .otherwise(city),
         # An empty phone cell gets the record's number unless a mobile cell holds it.
         "phone": pl.coalesce(
             _phone_for(records, "phone"),

@@ -253,6 +253,19 @@ def test_combined_postal_city_column() -> None:
     assert changes_of(records) == [("1", "city", "8000 århus c", "8000 Aarhus C", "postal_city")]
 
 
+def test_a_city_column_with_the_code_after_the_town_goes_back_so() -> None:
+    """ "By/Postnr": the code after the town, the comma where there was one; not into the line."""
+    records = frame(
+        raw_address=["Vestergade 1", "Nørregade 5"],
+        raw_city=["aarhus c 8000", "København K, 1165"],
+        street=["Vestergade", "Nørregade"],
+        house_number=["1", "5"],
+        postal_code=["8000", "1165"],
+        city=["Aarhus C", "København K"],
+    )
+    assert changes_of(records) == [("1", "city", "aarhus c 8000", "Aarhus C 8000", "postal_city")]
+
+
 def test_each_phone_column_gets_its_own_number() -> None:
     records = frame(
         raw_phone=["12 34 56 78", "+45 12345678"],

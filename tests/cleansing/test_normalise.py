@@ -138,6 +138,23 @@ def test_a_city_column_holding_the_postal_code_gives_the_code() -> None:
     assert by_id["2"]["postal_code"] == "8000"  # a typed postal code wins
 
 
+def test_a_city_column_with_the_postal_code_after_the_town_gives_the_code() -> None:
+    """A "By/Postnr" column: ``Aarhus C 8000``, ``København K, 1165``. Before: neither the code
+    nor the town was read, MISSING_ADDRESS, and the re-import put the code into the line."""
+    by_id = _foreign(
+        [
+            {"record_id": "1", "name": "Hansen", "address": "Vestergade 1", "city": "Aarhus C 8000"},
+            {"record_id": "2", "name": "Jensen", "address": "Nørregade 5",
+             "city": "København K, DK-1165"},
+            {"record_id": "3", "name": "Holm", "address": "Algade 3", "city": "Roskilde 12"},
+        ]
+    )  # fmt: skip
+    assert (by_id["1"]["postal_code"], by_id["1"]["city"]) == ("8000", "Aarhus C")
+    assert (by_id["2"]["postal_code"], by_id["2"]["city"]) == ("1165", "København K")
+    assert not by_id["1"]["flag_MISSING_ADDRESS"] and not by_id["2"]["flag_MISSING_ADDRESS"]
+    assert by_id["3"]["postal_code"] is None  # no Danish code: the city as written
+
+
 def test_a_foreign_city_with_its_postal_code_is_kept_as_written() -> None:
     """``2022 Bevaix`` in a Swiss customer's city column is no junk to drop; a Danish city
     column's ``1165 København K`` gives the code, and a foreign code is never read as Danish."""
