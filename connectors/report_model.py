@@ -110,6 +110,8 @@ class Reason:
     records: int
     text: str
     action: str
+    # a registry event's why (its ``text`` is the event's name: ``konkurs``, ``nyt navn``)
+    why: str = ""
 
 
 @dataclass
@@ -564,7 +566,8 @@ def _event_reasons(customers: pl.DataFrame, text: Text) -> list[Reason]:
         if event in found:
             code = next((c for c, e in _EVENT_FLAGS.items() if e == event), "")
             action = text.flag_action(code) if code else text.flag_action("NAME_MISMATCH")
-            reasons.append(Reason(event, *found[event], text(f"event_{event}"), action))
+            why = text.flag_text(code) if code else text("event_renamed_why")
+            reasons.append(Reason(event, *found[event], text(f"event_{event}"), action, why))
     return reasons
 
 

@@ -501,3 +501,16 @@ def test_payloads_do_not_run_in_chromium(tmp_path: Path) -> None:
             driver.execute_script("return document.querySelectorAll('img, svg, iframe, b').length")
             == 0
         )
+
+
+def test_every_registry_event_says_why(sample_run: Path, english_run: Path) -> None:
+    """Before: the registry section's reasons table left "hvorfor" empty for every event."""
+    for run_dir, renamed in ((sample_run, "nyere navn"), (english_run, "newer name")):
+        html = (run_dir / "report.html").read_text(encoding="utf-8")
+        first = html.index('data-reason="registry:')
+        start = html.rindex('<table class="reasons">', 0, first)
+        section = html[start : html.index("</table>", first)]
+        rows = re.findall(r"<tr><td><span[^>]*>([^<]+)</span></td>\s*<td>([^<]*)</td>", section)
+        assert len(rows) >= 3, section[:500]
+        assert all(why.strip() for _, why in rows), rows
+        assert any(renamed in why for _, why in rows)
