@@ -311,15 +311,10 @@ def _registered_name_within(rows: pl.DataFrame) -> pl.DataFrame:
     set_apart = (part_key == pl.col("_name_key")) | pl.col("_binavn_keys").list.contains(part_key)
     after_form = text_key(pl.col("_part")).str.starts_with(pl.col("_legal_text") + " ")
     return (
-        parts.with_columns(
-            _parts=pl.len().over("_row"),
-            _hit=(set_apart | after_form).fill_null(False),
-            _after_form=after_form.fill_null(False),
-        )
-        .group_by("_row")
+        parts.group_by("_row")
         .agg(
-            _registered_within=((pl.col("_parts") > 1) & pl.col("_hit")).any()
-            | pl.col("_after_form").any()
+            _registered_within=((pl.len() > 1) & set_apart.fill_null(False).any())
+            | after_form.fill_null(False).any()
         )
         .cast(schema)  # type: ignore[arg-type]
     )
