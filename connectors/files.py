@@ -31,7 +31,6 @@ import os
 import re
 import sys
 import threading
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Collection, Iterator
@@ -345,13 +344,12 @@ def _text_with_nul_bytes(head: bytes) -> bool:
     text = head.replace(b"\x00", b"")
     if len(text) < len(head) / 2:
         return False
-    chars = text.decode("cp1252", errors="replace")
-    odd = sum(
-        1
-        for ch in chars
-        if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\r\n\t")
-    )
-    return odd <= _CONTROL_SHARE * len(chars)
+    chars = text.decode("cp1252", errors="replace")  # a byte cp1252 leaves undefined: U+FFFD
+    return len(_NOT_TEXT.findall(chars)) <= _CONTROL_SHARE * len(chars)
+
+
+# Control characters but line ends and tabs, and what no cp1252 byte decodes to.
+_NOT_TEXT: Final = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
 def _is_workbook(data: bytes) -> bool:
