@@ -392,9 +392,11 @@ def _without_tail(text: pl.Expr, parts: str) -> pl.Expr:
     return text.str.head(-_tail(parts))
 
 
-# A city cell with a Danish postal code after the town: ``Aarhus C 8000``, ``København K, 1165``.
-_CITY_THEN_CODE: Final = (
-    r"(?i)^\s*(?P<city>\p{L}[\p{L}\p{M} .'-]*?)[\s,]+(?:dk\s*-\s*)?(?P<code>\d{4})\s*$"
+# A city cell with a Danish postal code after the town: ``Aarhus C 8000``, ``København K, 1165``
+# (a "By/Postnr" column); ``separator`` is what stands between them, as the re-import writes it.
+CITY_THEN_CODE: Final = (
+    r"(?i)^\s*(?P<city>\p{L}[\p{L}\p{M} .'-]*?)(?P<separator>[\s,]+)(?:dk\s*-\s*)?"
+    r"(?P<code>\d{4})\s*$"
 )
 
 
@@ -1182,28 +1184,20 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     # code is read as a postal code column with its city. A foreign one (``D-8301 Furth``,
     # ``6211 LM Maastricht``) stays the city as written.
     code_first = raw["city"].str.extract(r"(?i)^\s*(?:dk\s*-\s*)?(\d{4})\s+\p{L}", 1)
-    code_last = raw["city"].str.extract_groups(_CITY_THEN_CODE)
-    code_in_city = pl.select(
-        pl.coalesce(pl.lit(code_first), pl.lit(code_last).struct.field("code"))
+    code_last = raw["city"].str.extract_groups(CITY_THEN_CODE)
+    # the cell as a postal code column's combined cells have it: the code first
+    as_postal = pl.select(
+        pl.when(pl.lit(code_first).is_null() & pl.lit(code_last).struct.field("code").is_not_null())
+        .then(pl.lit(code_last).struct.field("code") + " " + pl.lit(code_last).struct.field("city"))
+        .otherwise(pl.lit(raw["city"]))
     ).to_series()
+    code_in_city = code_first.fill_null(code_last.struct.field("code"))
     combined = code_in_city.is_in(codes).fill_null(False) & ~raw["postal_code"].str.contains(
         r"\S"
     ).fill_null(False)
     if combined.any():
-        # the code first, as the postal code column's combined cells have it
-        turned = pl.select(
-            pl.when(pl.lit(code_first).is_null()).then(
-                pl.concat_str(
-                    pl.lit(code_last).struct.field("code"),
-                    pl.lit(code_last).struct.field("city"),
-                    separator=" ",
-                )
-            )
-        ).to_series()
         raw["postal_code"] = pl.select(
-            pl.when(combined)
-            .then(pl.coalesce(pl.lit(turned), pl.lit(raw["city"])))
-            .otherwise(pl.lit(raw["postal_code"]))
+            pl.when(combined).then(as_postal).otherwise(raw["postal_code"])
         ).to_series()
         raw["city"] = pl.select(pl.when(~combined).then(raw["city"])).to_series()
 

@@ -33,7 +33,7 @@ from typing import Final
 
 import polars as pl
 
-from datavask.cleansing.addresses import DANISH_REALM, ENGLISH_STREET_SUFFIX
+from datavask.cleansing.addresses import CITY_THEN_CODE, DANISH_REALM, ENGLISH_STREET_SUFFIX
 from datavask.cleansing.identifiers import noted_cvr
 from datavask.cleansing.names import COMMA_PERSON, name_key, name_line, text_key
 from datavask.cleansing.schema import STAGES, raw, stage_text, whole_number
@@ -312,19 +312,10 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         r"^\D{0,3}\d{4}\b"
     ).fill_null(False)
     # …or ending with it ("Aarhus C 8000", "København K, 1165": a "By/Postnr" column), written
-    # back in that order, with the comma where it had one.
-    city_then_code = (
-        has["city"]
-        & ~combined_city
-        & t(records, raw("city"))
-        .str.contains(r"(?i)\p{L}[\s,]+(?:dk\s*-\s*)?\d{4}\s*$")
-        .fill_null(False)
-    )
-    city_code_separator = (
-        pl.when(t(records, raw("city")).str.contains(r",\s*(?i:dk\s*-\s*)?\d{4}\s*$"))
-        .then(pl.lit(", "))
-        .otherwise(pl.lit(" "))
-    )
+    # back in that order, with what stood between them.
+    city_then = t(records, raw("city")).str.extract_groups(CITY_THEN_CODE)
+    city_code_separator = city_then.struct.field("separator")
+    city_then_code = has["city"] & ~combined_city & city_code_separator.is_not_null()
     # Per input, not per row: a postal code written into its own (empty) cell must not also be in
     # the line, or the next run moves it out of the line again.
     postal_elsewhere = pl.lit(in_input["postal_code"]) | combined_city | city_then_code
