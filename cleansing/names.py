@@ -752,8 +752,12 @@ def _usable_key(key: pl.Expr, *, shortest: int = 2) -> pl.Expr:
 # A word, or initials written together (``J.P.``, ``H.C``).
 _WORD = r"(?:(?:\p{Lu}\.){1,3}\p{Lu}\.?|\p{L}[\p{L}'’\-]*\.?)"
 COMMA_PERSON = rf"^({_WORD}(?: {_WORD})?), ?({_WORD}(?: {_WORD}){{0,2}})$"
-# ``Jens Peter Hansen``: two to four words of letters.
-_PERSON_NAME = rf"^{_WORD}(?: {_WORD}){{1,3}}$"
+# ``Jens Peter Hansen``: two to four words of letters. A couple's given names may be joined by
+# ``&`` or ``+`` as well as by ``og`` (``Henrik & Lone Larsen``) when a surname follows: two single
+# names joined by ``&`` (``Nielsen & Lauridsen``) are a firm.
+_PERSON_NAME = (
+    rf"^(?:{_WORD}(?: {_WORD}){{1,3}}|{_WORD}(?: {_WORD})? [&+] {_WORD}(?: {_WORD})? {_WORD})$"
+)
 _TITLED_PERSON = rf"^{_WORD}(?: {_WORD}){{0,3}}$"
 _OWNER = r"(?i)(?:^|\s)v\s*/\s*(.+)$"
 
@@ -1153,7 +1157,12 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     frame = frame.with_columns(
         # Initials written together are letters of their own: ``J.P.`` → ``j p``, which the
         # first-name comparison reads as an initial of ``jens peter``.
-        first_name_key=text_key(pl.col("first_name").str.replace_all(r"\.(\p{L})", " $1")),
+        # A couple's ``+`` is its ``&``: ``Henrik + Lone`` → ``henrik og lone``.
+        first_name_key=text_key(
+            pl.col("first_name")
+            .str.replace_all(r"\.(\p{L})", " $1")
+            .str.replace_all(" + ", " & ", literal=True)
+        ),
         last_name_key=text_key(pl.col("last_name")),
         name=pl.when("_estate").then(_estate_name(pl.col("name"))).otherwise(pl.col("name")),
     )

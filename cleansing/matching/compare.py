@@ -754,6 +754,12 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         at = loose.arg_true()
         level = level.scatter(at.filter(far.fill_null(False)), FIRST_NAMES_APART)
         level = level.scatter(at.filter(typo.fill_null(False)), _ALIKE)
+    # A couple and one of the two (``henrik og lone`` / ``lone``, or ``henrik``) are alike: the
+    # household's account may have been entered under either, but the couple's name is no
+    # evidence that it is this one of them.
+    couple = (_couple(fl, fr) & (level != top)).fill_null(False)
+    if couple.any():
+        level = level.scatter(couple.arg_true(), _ALIKE)
     level = _only_persons(pv, level)
     # Jens Hansen jun. and Jens Hansen sen. are two given names, and at one address so are Jens
     # Hansen and Jens Hansen jun.: father and son, a household. Elsewhere a generation written on
@@ -784,6 +790,32 @@ def _initial(fl: pl.Series, fr: pl.Series) -> pl.Series:
     return (initial_of(first_l, fr) | initial_of(first_r, fl) | (first_l == first_r)).fill_null(
         False
     )
+
+
+# A couple's first names, keyed: ``henrik og lone`` (``Henrik & Lone``, ``Henrik + Lone``),
+# ``john and mary``.
+_COUPLE_JOINER: Final = r" (?:og|and) "
+
+
+def _couple(fl: pl.Series, fr: pl.Series) -> pl.Series:
+    """Whether one side is a couple and the other is one of the two, or the two couples share a
+    name: ``henrik og lone`` / ``lone``."""
+    couples = (fl.str.contains(_COUPLE_JOINER) | fr.str.contains(_COUPLE_JOINER)).fill_null(False)
+    shared = pl.Series(np.zeros(len(fl), dtype=bool))
+    if couples.any():
+
+        def given_names(first: pl.Series) -> pl.Series:
+            return (
+                first.str.replace_all(_COUPLE_JOINER, "|")
+                .str.split("|")
+                .list.eval(pl.element().str.split(" ").list.first().str.strip_chars("."))
+            )
+
+        at = couples.arg_true()
+        left, right = given_names(fl.gather(at)), given_names(fr.gather(at))
+        common = left.list.set_intersection(right).list.len() > 0
+        shared = shared.scatter(at, common.fill_null(False))
+    return shared
 
 
 @cache

@@ -653,3 +653,28 @@ def test_a_company_names_legal_form_and_key(typed: str, form: str | None, key: s
 def test_a_family_is_keyed_by_its_surname(typed: str) -> None:
     row = _names(raw_name=[typed]).row(0, named=True)
     assert (row["first_name"], row["last_name"], row["name_key"]) == (None, "Hansen", "hansen")
+
+
+@pytest.mark.parametrize(
+    ("typed", "first", "last", "first_key"),
+    [
+        ("Henrik og Lone Larsen", "Henrik og Lone", "Larsen", "henrik og lone"),
+        ("Henrik & Lone Larsen", "Henrik & Lone", "Larsen", "henrik og lone"),
+        ("Henrik + Lone Larsen", "Henrik + Lone", "Larsen", "henrik og lone"),
+        (
+            "Jens Peter & Anne Marie Holm",
+            "Jens Peter & Anne Marie",
+            "Holm",
+            "jens peter og anne marie",
+        ),
+        # two single names joined by "&" are a firm, not a couple
+        ("Nielsen & Lauridsen", None, None, None),
+    ],
+)
+def test_a_couples_given_names_are_the_first_name(
+    typed: str, first: str | None, last: str | None, first_key: str | None
+) -> None:
+    """``Henrik & Lone Larsen`` had no first or last name while ``Henrik og Lone Larsen`` had: the
+    comparison then knew neither the surname nor that Lone is one of the two."""
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert (row["first_name"], row["last_name"], row["first_name_key"]) == (first, last, first_key)

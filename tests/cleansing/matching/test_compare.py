@@ -55,6 +55,7 @@ def test_company_name_levels(a: str, b: str, label: str) -> None:
 
 # The first-name level of an initial, the first given name or a nickname.
 ALIKE = "initial, first given name or nickname"
+JW_ALIKE = "jaro-winkler >= 0.80 or one edit"
 
 
 def _person(first: str | None, last: str | None) -> dict[str, Any]:
@@ -99,6 +100,17 @@ def _person(first: str | None, last: str | None) -> dict[str, Any]:
         (("peter", "jens hansen"), ("hansen", "jens peter"), "exact", "exact"),
         ((None, "jens hansen"), ("jens", "hansen"), "missing", "exact"),
         (("jens peter", "hansen"), ("jens", "hansen"), ALIKE, "exact"),
+        # A couple (``Henrik og Lone``, ``Henrik & Lone``, ``John and Mary``) and one of the two:
+        # alike, never a household's two names; and no more than alike.
+        (("henrik og lone", "larsen"), ("lone", "larsen"), JW_ALIKE, "exact"),
+        (("henrik og lone", "larsen"), ("henrik", "larsen"), JW_ALIKE, "exact"),
+        (("lone", "larsen"), ("henrik og lone", "larsen"), JW_ALIKE, "exact"),
+        (("john and mary", "smith"), ("mary", "smith"), JW_ALIKE, "exact"),
+        (("henrik og lone", "larsen"), ("lone og henrik", "larsen"), "exact", "exact"),
+        (("henrik og lone", "larsen"), ("lone og peter", "larsen"), JW_ALIKE, "exact"),
+        (("henrik og lone", "larsen"), ("henrik og lone", "larsen"), "exact", "exact"),
+        (("henrik og lone", "larsen"), ("mette", "larsen"), "different", "exact"),
+        (("henrik og lone", "larsen"), ("jens og mette", "larsen"), "different", "exact"),
     ],
 )
 def test_person_name_levels(a: tuple[str, str], b: tuple[str, str], first: str, last: str) -> None:

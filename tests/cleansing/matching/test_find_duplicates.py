@@ -29,6 +29,13 @@ PLANTED: list[dict[str, Any]] = [
      "last_name_key": "vindelev", **OTHER_ADDRESS, "phone_e164": "+4566121212"},
     {"record_id": "hh-anne", "customer_type": "person", "first_name_key": "anne",
      "last_name_key": "vindelev", **OTHER_ADDRESS, "phone_e164": "+4566121212"},
+    # A couple's account and the same household's account under one of the two.
+    {"record_id": "couple-both", "customer_type": "person", "first_name_key": "poul og inge",
+     "last_name_key": "bertelsen", "street_key": "kirkevej", "house_number": "9",
+     "postal_code": "7400", "phone_e164": "+4597121314"},
+    {"record_id": "couple-inge", "customer_type": "person", "first_name_key": "inge",
+     "last_name_key": "bertelsen", "street_key": "kirkevej", "house_number": "9",
+     "postal_code": "7400", "phone_e164": "+4597121314"},
     # A holding and its operating company at one address, the holding without CVR on file.
     {"record_id": "grp-holding", "customer_type": "company", "name_key": "birkedal holding",
      "street_key": "fabriksvej", "house_number": "7", "postal_code": "7100",
@@ -174,6 +181,13 @@ def test_only_the_same_birth_date_lifts_the_household_veto() -> None:
 def test_household_members_stay_apart() -> None:
     assert not _together("hh-jens", "hh-anne")
     assert _pair("hh-jens", "hh-anne")["hard_rule"] == "household"
+
+
+def test_a_couple_and_one_of_the_two_are_no_household() -> None:
+    """``Poul og Inge Bertelsen`` and ``Inge Bertelsen`` at one address and phone: the household
+    rule read "poul og inge" and "inge" as two first names and kept the account apart."""
+    assert _pair("couple-both", "couple-inge")["hard_rule"] is None
+    assert _together("couple-both", "couple-inge")
 
 
 def test_two_contacts_of_one_company_stay_apart_and_one_contact_twice_joins() -> None:
