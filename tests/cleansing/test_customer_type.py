@@ -127,6 +127,10 @@ def test_classify(
         ("Moesgaard Museum", "public"),
         ("Statens Museum for Kunst", "public"),
         ("Statens Serum Institut", "public"),
+        # the state's funds and agencies whose words read private or like a person's
+        ("Statens Kunstfond", "public"),
+        ("Innovationsfonden", "public"),
+        ("Familieretshuset", "public"),
         ("Det Kongelige Teater", "public"),
         ("Det Kongelige Bibliotek", "public"),
         ("Børnehuset Mælkebøtten", "public"),

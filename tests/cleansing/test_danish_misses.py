@@ -294,3 +294,14 @@ def test_a_misspelt_legal_form_is_no_name_mismatch(written: str) -> None:
     out = apply_registry(records({"name": written, "cvr": CVR}), registry(company(CVR)))
     assert out[flag("NAME_MISMATCH")].to_list() == [False]
     assert out["legal_form"].to_list() == ["ApS"]
+
+
+def test_utilities_named_without_their_form_are_companies() -> None:
+    """Municipal utilities are written without their A/S: ``Aarhus Vand`` was the person Aarhus
+    Vand, owed no CVR number, and ``Aalborg Forsyning, Vand`` was turned round into a person."""
+    out = normalised(
+        ["Aarhus Vand", "Frederiksberg Forsyning", "Silkeborg Varme", "Vestforsyning",
+         "Midttrafik", "Aalborg Forsyning, Vand", "Nationalbanken", "Jens Varming"]
+    )  # fmt: skip
+    assert out["customer_type"].to_list() == [*["company"] * 7, "person"]
+    assert out["name"][5] == "Aalborg Forsyning, Vand"
