@@ -748,6 +748,21 @@ def _usable_key(key: pl.Expr, *, shortest: int = 2) -> pl.Expr:
     ).fill_null(False)
 
 
+@cache
+def _town_names() -> list[str]:
+    """Danish towns' names, folded, with and without their district's letters (``aarhus c``,
+    ``aarhus``), but for the few that are given names too (Tim, Lem): after a comma a town is
+    where the customer is, not his given name (``Nordlys, Aarhus``; ``Jensen, Viby``)."""
+    towns = load_reference("dk_postal_codes").select(fold(pl.col("name")).alias("town"))
+    bare = towns.select(pl.col("town").str.replace(r" [a-zø]{1,2}$", ""))
+    given = pl.concat(
+        load_reference(table).select(fold(pl.col(column)).alias("town"))
+        for table in ("given_name_nicknames", "given_name_nicknames_da")
+        for column in ("name", "nickname")
+    )
+    return pl.concat([towns, bare]).unique().join(given, on="town", how="anti")["town"].to_list()
+
+
 # ``Hansen, Jens`` / ``Hansen Møller, Jens Peter``: a family name, a comma, given names.
 # A word, or initials written together (``J.P.``, ``H.C``).
 _WORD = r"(?:(?:\p{Lu}\.){1,3}\p{Lu}\.?|\p{L}[\p{L}'’\-]*\.?)"
@@ -1077,7 +1092,10 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     comma_last = pl.col("_comma").struct.field("1")
     comma_first = pl.col("_comma").struct.field("2")
     frame = frame.with_columns(
-        _is_comma=comma_first.is_not_null() & pl.col("legal_form").is_null() & ~pl.col("_business"),
+        _is_comma=comma_first.is_not_null()
+        & pl.col("legal_form").is_null()
+        & ~pl.col("_business")
+        & ~fold(comma_first).is_in(_town_names()),
     )
     is_comma = pl.col("_is_comma")
     frame = frame.with_columns(

@@ -678,3 +678,25 @@ def test_a_couples_given_names_are_the_first_name(
     comparison then knew neither the surname nor that Lone is one of the two."""
     row = _names(raw_name=[typed]).row(0, named=True)
     assert (row["first_name"], row["last_name"], row["first_name_key"]) == (first, last, first_key)
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "first", "last"),
+    [
+        ("Hansen, Jens", "Jens Hansen", "Jens", "Hansen"),
+        ("Møller, Anne Marie", "Anne Marie Møller", "Anne Marie", "Møller"),
+        # a town after the comma is where the customer is, not his given name
+        ("Nordlys, Aarhus", "Nordlys, Aarhus", None, None),
+        ("Nordlys, Aarhus C", "Nordlys, Aarhus C", None, None),
+        ("Jensen, Viby", "Jensen, Viby", None, None),
+        # a town that is a given name too is read as the given name
+        ("Hansen, Tim", "Tim Hansen", "Tim", "Hansen"),
+    ],
+)
+def test_a_town_after_a_comma_is_no_given_name(
+    typed: str, name: str, first: str | None, last: str | None
+) -> None:
+    """``Nordlys, Aarhus`` was turned round into the person ``Aarhus Nordlys``, and that name went
+    back to the CRM."""
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert (row["name"], row["first_name"], row["last_name"]) == (name, first, last)
