@@ -33,7 +33,13 @@ from functools import cache
 
 import polars as pl
 
-from datavask.cleansing.names import association_key, business_key, text_key, word_list_pattern
+from datavask.cleansing.names import (
+    association_key,
+    business_key,
+    institution_word,
+    text_key,
+    word_list_pattern,
+)
 from datavask.cleansing.reference import load_reference
 
 PUBLIC_EAN_PREFIX = "5798"
@@ -74,10 +80,7 @@ def public_key(key: pl.Expr) -> pl.Expr:
     table = "public_sector_patterns"
     return (
         key.str.contains(word_list_pattern(table, "strong"))
-        | (
-            key.str.contains(word_list_pattern(table, "weak"))
-            & ~key.str.contains(word_list_pattern(table, "private"))
-        )
+        | (institution_word(key) & ~key.str.contains(word_list_pattern(table, "private")))
     ).fill_null(False)
 
 
@@ -121,7 +124,8 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
         # (``Hundeskolen Vovse``, ``Privathospitalet Kollund``)
         _business=business_key(key)
         | key.str.contains(_NAME_JOINERS)
-        | key.str.contains(word_list_pattern("public_sector_patterns", "strong", "weak")),
+        | key.str.contains(word_list_pattern("public_sector_patterns", "strong"))
+        | institution_word(key),
         _ean=columns["ean"].str.strip_chars().replace("", None),
     )
     declared = pl.col("_declared")

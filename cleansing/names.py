@@ -433,6 +433,22 @@ def word_list_pattern(table: str, *strengths: str) -> str:
     return "(?:" + "|".join(alternatives) + ")"
 
 
+def institution_word(key: pl.Expr) -> pl.Expr:
+    """An institution's (weak) word in a name key, but for a surname made of one after a Danish
+    given name: ``vestre kirkegaard`` (a cemetery) has one, ``bent kirkegaard`` and ``jens
+    kirkegaard andersen`` do not (the ``surname`` rows of ``public_sector_patterns.csv``)."""
+    surnames = word_list_pattern("public_sector_patterns", "surname")
+    given = key.str.extract(rf"^(\S+) (?:\S+ )?{surnames}(?: \S+)?$", 1)
+    person = given.is_in(_given_names()).fill_null(False)
+    return key.str.contains(word_list_pattern("public_sector_patterns", "weak")) & ~person
+
+
+@cache
+def _given_names() -> list[str]:
+    """Danish given names, folded as name keys are (``soeren``)."""
+    return load_reference("given_names_da").select(fold(pl.col("name")))["name"].to_list()
+
+
 @cache
 def _trade_surnames() -> str:
     table = load_reference("business_words").filter(pl.col("surname") == "yes")
@@ -1042,13 +1058,15 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     )
     text, key = pl.col("_text"), pl.col("_key")
     # a public body's word, strong or weak, is an organisation's, whoever it turns out to be
-    public = word_list_pattern("public_sector_patterns", "strong", "weak")
+    public = word_list_pattern("public_sector_patterns", "strong")
     frame = frame.with_columns(
         _usable=_usable_key(key),
         # A first-name column's one letter is an initial (``C.`` + ``Lassen``), as in ``C. Lassen``.
         _first=pl.when(_usable_key(pl.col("_first_key"), shortest=1)).then(pl.col("_first")),
         _last=pl.when(_usable_key(pl.col("_last_key"))).then(pl.col("_last")),
-        _business=business_key(key) | key.str.contains(public).fill_null(False),
+        _business=(business_key(key) | key.str.contains(public) | institution_word(key)).fill_null(
+            False
+        ),
     )
     frame = frame.with_columns(
         _text=pl.when("_usable").then(text),

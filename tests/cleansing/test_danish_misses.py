@@ -305,3 +305,19 @@ def test_utilities_named_without_their_form_are_companies() -> None:
     )  # fmt: skip
     assert out["customer_type"].to_list() == [*["company"] * 7, "person"]
     assert out["name"][5] == "Aalborg Forsyning, Vand"
+
+
+def test_surnames_made_of_an_institutions_or_a_streets_word_are_persons() -> None:
+    """``Bent Kirkegaard`` (2,892 Danes bear the name) was public and owed an EAN number, and
+    ``Hanne Gade`` a company owing a CVR number: neither could be invoiced. A cemetery keeps
+    its word: ``Vestre Kirkegård`` is public."""
+    out = normalised(
+        ["Bent Kirkegaard", "Bo Kirkegård", "Jens Kirkegaard Andersen", "Hanne Gade",
+         "Jens Snedker", "Vestre Kirkegård", "Kirkegaard Blomster", "Netto Vestergade"]
+    )  # fmt: skip
+    assert out["customer_type"].to_list() == [
+        "person", "person", "person", "person", "person", "public", "company", "company"
+    ]  # fmt: skip
+    assert out["last_name"].to_list()[:5] == [
+        "Kirkegaard", "Kirkegård", "Andersen", "Gade", "Snedker"
+    ]  # fmt: skip
