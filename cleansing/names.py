@@ -822,8 +822,9 @@ def _after(words: str, *, bare: str = "") -> str:
 _ESTATE_AFTER = _after(_DEAD, bare=r"(?:afd(?:ø|oe|o)de?|d(?:ø|oe|o)d|deceased|dec'?d)(?-u:\b)")
 # A company's state written with its name, as a CRM user marks a customer (and as the law has a
 # company in liquidation write ``i likvidation`` after its name): bankrupt — ``Konkursboet efter
-# Hansen Byg ApS`` (``efter`` needed: "Konkursboet Byg A/S" may be a company's own name),
-# ``Hansen Byg ApS under konkurs``, ``u/konkurs``, ``i konkurs``, ``(konkurs)``, ``- KONKURS``;
+# Hansen Byg ApS``, ``Konkursboet Hansen Byg ApS`` (a word after it: ``Konkursbo-Salg ApS`` is a
+# company's own name), ``Hansen Byg ApS under konkurs``, ``under konkursbehandling``,
+# ``u/konkurs``, ``i konkurs``, ``(konkurs)``, ``- KONKURS``;
 # distressed — ``i likvidation``, ``under frivillig likvidation``, ``under tvangsopløsning``,
 # ``under rekonstruktion``; ceased — ``(ophørt)``, ``- opløst``. A foreign customer's the way
 # its country writes them: ``in liquidation``, ``in administration``, ``in receivership``,
@@ -840,10 +841,10 @@ _STATES: Final = {
     # state: (code, words before the name, words after it)
     "bankrupt": (
         "COMPANY_BANKRUPT",
-        r"(?i)^(konkursbo(?:et)?\s+(?:efter|e/|e\.))\s*[:,\-–]?\s*",
+        r"(?i)^(konkursbo(?:et)?(?:\s+(?:efter|e/|e\.))?)\s*[:,\-–]?\s+",
         _after(
-            rf"{_UNDER}(?:konkurs|insolvenz|bankruptcy)|konkursbo(?:et)?",
-            bare="konkurs(?:bo)?|bankrupt",
+            rf"{_UNDER}(?:konkurs(?:behandling)?|insolvenz|bankruptcy)|konkursbo(?:et)?",
+            bare="konkurs(?:bo|behandling)?|bankrupt",
         ),
     ),
     "distressed": (

@@ -432,6 +432,11 @@ def test_a_name_that_only_looks_like_an_estate_is_none(typed: str) -> None:
         ("KONKURSBOET EFTER HANSEN BYG APS V/KURATOR LENE BORG",
          "Konkursboet efter Hansen Byg ApS v/Kurator Lene Borg", "ApS", "hansen byg", "bankrupt"),
         ("Konkursbo e/ Jens Hansen", "Konkursbo e/ Jens Hansen", None, "jens hansen", "bankrupt"),
+        # as CRM users write it: without "efter", or "under konkursbehandling"
+        ("Konkursboet Nørgaard Transport ApS", "Konkursboet Nørgaard Transport ApS", "ApS",
+         "noergaard transport", "bankrupt"),
+        ("Hansen Byg ApS (under konkursbehandling)", "Hansen Byg ApS (under konkursbehandling)",
+         "ApS", "hansen byg", "bankrupt"),
         ("Hansen Byg ApS under konkurs", "Hansen Byg ApS under konkurs", "ApS", "hansen byg",
          "bankrupt"),
         ("Hansen Byg ApS under konkurs v/kurator Lene Borg",
@@ -489,12 +494,12 @@ def test_an_estate_written_after_the_name_keeps_its_executor() -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["Konkurs Consult ApS", "Dansk Konkursrådgivning ApS", "Jens Konkurs", "Konkursboet Byg A/S",
+    ["Konkurs Consult ApS", "Dansk Konkursrådgivning ApS", "Jens Konkurs", "Konkursbosalg ApS",
      "Konkursboet", "Hansen Byg ApS", "Likvidation Partner ApS", "Rekonstruktion Byg ApS",
      "Hansen Ophørt", "Hansen Administration ApS", "Liquidation World Ltd"],
 )  # fmt: skip
 def test_a_name_that_only_mentions_bankruptcy_is_no_bankruptcy(typed: str) -> None:
-    """A company may be called "Konkursboet Byg A/S" (the estate needs ``efter``); ``konkurs``,
+    """A company may be called "Konkursbosalg ApS" (the estate is a word of its own); ``konkurs``,
     ``ophørt`` alone after a name need ``under``, ``u/``, ``i``, a bracket, dash or comma."""
     row = _names(raw_name=[typed]).row(0, named=True)
     assert row["state_by_name"] is None
