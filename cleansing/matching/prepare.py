@@ -162,6 +162,16 @@ def _org_name(key: pl.Expr | None = None) -> pl.Expr:
     return _blank_to_null(kept.str.replace_all(" {2,}", " "))
 
 
+# An address typed because an e-mail was required and none was known (``ingen@ingen.dk``,
+# ``ingen@mail.dk``, ``none@none.com``, ``x@x.dk``): shared by customers who have nothing else in
+# common, it is no evidence that they are one.
+_PLACEHOLDER_EMAIL: Final = (
+    r"(?i)^(?:ingen|intet|ikke|mangler|ukendt|none|no|nomail|noemail|noreply|no-reply|donotreply"
+    r"|unknown|dummy|test|na|n/a|x+|a+)@"
+    r"|@(?:ingen|intet|ikke|ukendt|none|nomail|noemail|example|unknown|dummy|x+)\.[a-z]+$"
+)
+
+
 def _distinct_values(list_col: str, single_col: str) -> pl.Expr:
     listed = pl.col(list_col).fill_null(pl.lit([], dtype=pl.List(pl.String())))
     single = pl.concat_list(pl.col(single_col))
@@ -183,8 +193,28 @@ def _phones() -> pl.Expr:
 
 
 def _valid_phones() -> pl.Expr:
-    """Every valid number of the record (:func:`_phones`)."""
-    return _distinct_values("phone_numbers", "phone_e164")
+    """Every valid number of the record (:func:`_phones`) but placeholders: ``99999999`` is a
+    valid Danish number, and typed on every record whose phone nobody knew it says nothing."""
+    return _distinct_values("phone_numbers", "phone_e164").list.eval(
+        pl.element().filter(~_placeholder_number(pl.element()))
+    )
+
+
+# The last eight digits of a number typed because a phone was required and none was known: one
+# digit repeated, or a run up or down the keypad.
+_PLACEHOLDER_DIGITS: Final = sorted(
+    {digit * 8 for digit in "0123456789"}
+    | {"12345678", "23456789", "01234567", "87654321", "98765432", "76543210"}
+)
+
+
+def _placeholder_number(number: pl.Expr) -> pl.Expr:
+    """Whether a number's digits (E.164 or as typed) end in a placeholder's eight, or are all one
+    repeated digit (``0000000``)."""
+    digits = number.str.replace_all(r"\D", "")
+    return digits.str.slice(-8).is_in(_PLACEHOLDER_DIGITS) | digits.str.contains(
+        r"^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
+    )
 
 
 def _typed_phones() -> pl.Expr:
@@ -193,10 +223,11 @@ def _typed_phones() -> pl.Expr:
         pl.lit("#") + pl.col(c).str.replace_all(r"\D", "").str.slice(-10)
         for c in ("raw_phone", "raw_mobile")
     ]
-    # A placeholder (00000000, 99999999) is no number at all: missing, not evidence against.
-    placeholder = pl.element().str.contains(r"^#(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$")
+    # A placeholder (00000000, 12345678) is no number at all: missing, not evidence against.
     typed_list = pl.concat_list(typed).list.eval(
-        pl.element().filter((pl.element().str.len_chars() >= 7) & ~placeholder)
+        pl.element().filter(
+            (pl.element().str.len_chars() >= 7) & ~_placeholder_number(pl.element())
+        )
     )
     return typed_list.list.unique(maintain_order=True)
 
@@ -337,7 +368,9 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         .then(pl.col("customer_type").str.to_lowercase() == "person")
         .otherwise(has_person_parts & pl.col("name_key").is_null())
     )
-    emails = _distinct_values("emails", "email").list.eval(pl.element().str.to_lowercase())
+    emails = _distinct_values("emails", "email").list.eval(
+        pl.element().str.to_lowercase().filter(~pl.element().str.contains(_PLACEHOLDER_EMAIL))
+    )
     domain = pl.coalesce(
         pl.col("email_domain").str.to_lowercase(),
         pl.col("email").str.to_lowercase().str.extract(r"@([^@\s]+)$"),

@@ -351,10 +351,10 @@ def test_date_of_birth_levels(a: str, b: str, label: str) -> None:
 
 
 def test_phone_and_cvr_are_exact() -> None:
-    assert _label("phone", {"phone_e164": "+4512345678"}, {"phone_e164": "+4512345678"}) == (
+    assert _label("phone", {"phone_e164": "+4586121212"}, {"phone_e164": "+4586121212"}) == (
         "shared number"
     )
-    assert _label("phone", {"phone_e164": "+4512345678"}, {"phone_e164": "+4512345679"}) == (
+    assert _label("phone", {"phone_e164": "+4586121212"}, {"phone_e164": "+4586121213"}) == (
         "different"
     )
     assert _label("cvr", {"cvr": "25313763"}, {"cvr": "25313763"}) == "exact"
@@ -573,11 +573,11 @@ def test_phones_and_emails_are_compared_by_every_value_of_a_record() -> None:
     # values alone; a record with none or several must still be compared by all of them.
     phones = [
         [],
-        ["+4511111111"],
-        ["+4511111111", "+4522222222"],
-        ["+4522222222", "+4533333333"],
-        ["+4533333333"],
-        ["+4544444444", "+4511111111"],
+        ["+4586111111"],
+        ["+4586111111", "+4586222222"],
+        ["+4586222222", "+4586333333"],
+        ["+4586333333"],
+        ["+4586444444", "+4586111111"],
     ]
     emails = [
         [],
@@ -610,7 +610,7 @@ def test_phones_and_emails_are_compared_by_every_value_of_a_record() -> None:
 
 def test_a_typed_phone_is_found_among_several_read_numbers() -> None:
     # 99 99 99 8 could not be read; the other record's second number ends with its digits.
-    phones = [[], ["+4511111111", "+4599999998"], ["+4522222222"]]
+    phones = [[], ["+4586111111", "+4599999998"], ["+4586222222"]]
     records = _listed_records(phones, [[], [], []], ["99 99 99 8", None, None])
     assert records["_phones"][0].to_list() == ["#9999998"]
     levels = compare_pairs(
@@ -662,3 +662,17 @@ def test_names_apart_are_the_same_whether_repeated_or_not() -> None:
     assert _words_apart(a, b).to_list() == [apart for _, _, apart in names] * 3
     assert _words_apart(a, b).equals(_distinct_words_apart(a, b))
     assert _distinct_words_apart(a.head(0), b.head(0)).to_list() == []
+
+
+def test_placeholder_numbers_and_addresses_are_no_evidence() -> None:
+    """``99999999`` is a valid Danish number and ``ingen@ingen.dk`` a valid address: typed on
+    every record whose phone or e-mail nobody knew, they merged Poul Kjær and Poul Kjeldsen at
+    p 1.0. A placeholder is no value to compare; a real one beside it still is."""
+    records = _listed_records(
+        phones=[["+4599999999"], ["+4599999999", "+4520304050"], [], ["+4520304050"]],
+        emails=[["ingen@ingen.dk"], ["ingen@mail.dk", "jens@firma.dk"], ["none@none.com"],
+                ["x@x.dk"]],
+        typed=[None, None, "12345678", None],
+    )  # fmt: skip
+    assert records["_phones"].to_list() == [[], ["+4520304050"], [], ["+4520304050"]]
+    assert records["_emails"].to_list() == [[], ["jens@firma.dk"], [], []]
