@@ -131,6 +131,18 @@ def test_weights_are_log_likelihood_ratios_and_missing_adds_nothing() -> None:
     assert scored["match_probability"].to_list() == pytest.approx([8 / 9, 1 / 9, 0.5])
 
 
+def test_in_a_small_file_a_partial_agreement_weighs_no_more_than_the_whole() -> None:
+    """A small file's u of a partial level is a floor: "alike" weighed 13.7 bits where "exact"
+    weighed 10.6. In a larger file the counts may rightly say otherwise."""
+    model = FellegiSunterModel(
+        (NAME,), m={"name": [0.1, 0.2, 0.7]}, u={"name": [0.99, 1e-5, 1e-3]}, match_share=0.5
+    )
+    exact = math.log2(0.7 / 1e-3)
+    assert model.level_weights("name")[1] == pytest.approx(math.log2(0.2 / 1e-5))
+    model.small_file = True
+    assert model.level_weights("name") == pytest.approx([math.log2(0.1 / 0.99), exact, exact])
+
+
 def test_a_shared_common_value_weighs_less_than_a_shared_rare_one() -> None:
     rows = [{"record_id": f"r{i}", "phone_e164": "+4570101010"} for i in range(40)]
     rows += [{"record_id": f"s{i}", "phone_e164": f"+45200000{i:02d}"} for i in range(40)]
