@@ -80,6 +80,7 @@ from datavask.cleansing.matching.decisions import (
 )
 from datavask.cleansing.matching.evaluation import evaluate
 from datavask.cleansing.matching.fellegi_sunter import (
+    POPULATION,
     SAME_CUSTOMER,
     FellegiSunterModel,
     ScoringPatterns,
@@ -99,7 +100,12 @@ from datavask.cleansing.matching.fellegi_sunter import (
     tf_value_codes,
     train,
 )
-from datavask.cleansing.matching.hard_rules import HARD_RULES, SOFT_VETOES, hard_rule_column
+from datavask.cleansing.matching.hard_rules import (
+    HARD_RULES,
+    SOFT_VETOES,
+    birth_years_apart,
+    hard_rule_column,
+)
 from datavask.cleansing.matching.prepare import evidence_fields, prepare_records
 from datavask.cleansing.matching.review_band import (
     ReviewBand,
@@ -721,6 +727,7 @@ def find_duplicates(
                     person.gather(pairs["_l"]),
                     person.gather(pairs["_r"]),
                     rules=settings.hard_rules,
+                    years_apart=birth_years_apart(records, pairs["_l"], pairs["_r"]),
                 )
                 return vetoes, copy_pairs(records, pairs["_l"], pairs["_r"])
 
@@ -742,6 +749,7 @@ def find_duplicates(
             max_iterations=settings.em_max_iterations,
         )
         model.count_values(tf_tables, tf_mean)
+        model.small_file = records.height < POPULATION
         posterior = settings.prior == "posterior"
         model.prior = estimated_prior(
             settings,

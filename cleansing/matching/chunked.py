@@ -94,7 +94,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     u_from_levels,
     u_sample_size,
 )
-from datavask.cleansing.matching.hard_rules import hard_rule_column
+from datavask.cleansing.matching.hard_rules import birth_years_apart, hard_rule_column
 from datavask.cleansing.matching.prepare import evidence_fields
 from datavask.cleansing.matching.review_band import ReviewBand
 
@@ -169,6 +169,7 @@ def compared_chunk(
         person.gather(at["_l"]),
         person.gather(at["_r"]),
         rules=plan.settings.hard_rules,
+        years_apart=birth_years_apart(records, at["_l"], at["_r"]),
     )
     copied = copy_pairs(records, at["_l"], at["_r"])
     return Chunk(

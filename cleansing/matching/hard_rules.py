@@ -25,7 +25,11 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
     Vestergade 12 — or Vestergde 12, or Vestergade 14: a typo does not make them one person) are
     a household, unless a date of birth, national id or mapped person id says they are one
     person. Names more than two edits apart are different however alike Jaro-Winkler finds them
-    (Steen and Stephan).
+    (Steen and Stephan). So are two people at one address whose dates of birth differ outright
+    (no two of year, month and day alike, more than one edit apart) and a generation apart
+    (:data:`GENERATION` years or more): Jens Hansen born 1951 and Jens Hansen born 1979 are father
+    and son, whatever else they share. Dates of birth closer than that are more often one typed
+    badly than two people.
 ``group_company``
     two companies at one address with different names and no shared CVR are sister companies
     (``Hansen Holding ApS`` / ``Hansen Byg ApS``), not one customer under two names.
@@ -80,18 +84,37 @@ def _same_address(levels: pl.DataFrame) -> pl.Expr:
     )
 
 
+GENERATION: Final = 15
+"""Years between two dates of birth that make two people of one name at one address parent and
+child (the household rule)."""
+
+
+def birth_years_apart(records: pl.DataFrame, left: pl.Series, right: pl.Series) -> pl.Series:
+    """Per pair of record positions, the years between their dates of birth (null without both)."""
+    if "date_of_birth" not in records.columns:
+        return pl.Series([None] * left.len(), dtype=pl.Int32)
+    year = records["date_of_birth"].cast(pl.String).str.slice(0, 4).cast(pl.Int32, strict=False)
+    return (year.gather(left) - year.gather(right)).abs()
+
+
 def hard_rule_column(
     levels: pl.DataFrame,
     person_l: pl.Series,
     person_r: pl.Series,
     *,
     rules: tuple[str, ...] = HARD_RULES,
+    years_apart: pl.Series | None = None,
 ) -> pl.Series:
     """The first rule of ``rules`` that vetoes each pair, or null.
 
-    ``person_l`` / ``person_r``: whether each side is a person, null where the type is unknown.
+    ``person_l`` / ``person_r``: whether each side is a person, null where the type is unknown;
+    ``years_apart``: the years between the pair's dates of birth (:func:`birth_years_apart`).
     """
     frame = levels.with_columns(person_l.alias("_person_l"), person_r.alias("_person_r"))
+    apart = pl.lit(None, dtype=pl.Int32)
+    if years_apart is not None:
+        frame = frame.with_columns(years_apart.alias("_years_apart"))
+        apart = pl.col("_years_apart")
     persons = pl.col("_person_l") & pl.col("_person_r")
     companies = ~pl.col("_person_l") & ~pl.col("_person_r")
     same_identifier = (
@@ -112,7 +135,10 @@ def hard_rule_column(
         "different_contacts": _level(levels, "contact") == 0,
         "household": persons
         & _same_address(levels)
-        & _level(levels, "first_name").is_in([0, FIRST_NAMES_APART])
+        & (
+            _level(levels, "first_name").is_in([0, FIRST_NAMES_APART])
+            | ((_level(levels, "date_of_birth") == 0) & (apart >= GENERATION))
+        )
         & ~same_birth,
         "group_company": companies
         & _same_address(levels)

@@ -11,7 +11,7 @@ import pytest
 from datavask.cleansing.matching import MatchResult, MatchSettings, find_duplicates
 from datavask.cleansing.matching.blocking import candidate_pairs, default_rules
 from datavask.cleansing.matching.compare import BIRTH_LEVELS
-from datavask.cleansing.matching.hard_rules import hard_rule_column
+from datavask.cleansing.matching.hard_rules import birth_years_apart, hard_rule_column
 from datavask.cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame, population_rows
 
@@ -176,6 +176,30 @@ def test_only_the_same_birth_date_lifts_the_household_veto() -> None:
     persons = pl.Series([True] * 4)
     vetoes = hard_rule_column(levels, persons, persons, rules=("household",))
     assert vetoes.to_list() == [None, "household", "household", "household"]
+
+
+def test_one_name_at_one_address_with_two_birth_dates_is_a_household() -> None:
+    """Jens Hansen born 1951 and Jens Hansen born 1979 at one address and landline are father and
+    son: merged, the son's debt was collected from the father. Dates of birth a typo, a part or
+    less than a generation apart veto nothing (a register's duplicate may carry a date typed
+    badly), and neither does a missing one or another address."""
+    names = ("different", "two of year, month, day", "one edit")
+    different, two_parts, one_edit = (BIRTH_LEVELS.index(n) for n in names)
+    levels = pl.DataFrame(
+        {
+            "lvl_address": [6, 6, 6, 6, 0, 6],
+            "lvl_first_name": [5, 5, 5, 5, 5, 5],
+            "lvl_date_of_birth": [different, two_parts, one_edit, -1, different, different],
+        },
+        schema={c: pl.Int8 for c in ("lvl_address", "lvl_first_name", "lvl_date_of_birth")},
+    )
+    persons = pl.Series([True] * 6)
+    years = pl.Series([28, 0, 0, None, 28, 6], dtype=pl.Int32)
+    vetoes = hard_rule_column(levels, persons, persons, rules=("household",), years_apart=years)
+    assert vetoes.to_list() == ["household", None, None, None, None, None]
+    dates = pl.DataFrame({"date_of_birth": ["1951-03-12", "1979-11-07", None]})
+    apart = birth_years_apart(dates, pl.Series([0, 0], dtype=pl.UInt32), pl.Series([1, 2]))
+    assert apart.to_list() == [28, None]
 
 
 def test_household_members_stay_apart() -> None:
