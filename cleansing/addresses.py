@@ -818,6 +818,20 @@ def _street_word_country(street: pl.Expr) -> pl.Expr:
     )
 
 
+# A phone written with a country code that is not Denmark's (``+41 31 …``, ``0047 …``): a test
+# polars runs over every record, so only the few that pass are parsed number by number.
+_CALLING_CODE: Final = r"^[\s(]*(?:\+|00)\s*[1-9]"
+_DANISH_CALLING_CODE: Final = r"^[\s(]*(?:\+|00)\s*45"
+
+
+def _written_abroad(phone: pl.Expr) -> pl.Expr:
+    """Whether ``phone`` starts with a country code other than 45 (``+47 63 80 00 00``); false
+    for a Danish or a domestic number (``+45 20 30 40 50``, ``040-12 34 56``) and null."""
+    return (
+        phone.str.contains(_CALLING_CODE) & ~phone.str.contains(_DANISH_CALLING_CODE)
+    ).fill_null(False)
+
+
 def _calling_country(value: str) -> str | None:
     """The region of a number written with its country code (``+49 89 …``, ``0049 …``)."""
     import phonenumbers
@@ -868,16 +882,43 @@ def _foreign_evidence(
     Danish city (``80000 Aarhus C``) is a Danish typo too, unless the phone or street names
     another country and the city is no Danish district as written (``83296 Helsingborg`` beside
     ``+46 42 …``).
+
+    A code that may well be Danish (``3000`` is Bern's and Helsingør's; ``100`` Tórshavn's) is
+    foreign only where the phone is written with a foreign country code or the street word names
+    a country, and the city is no Danish place nor a typo of one: ``3000 Bern`` beside ``+41 31
+    …`` is Swiss, ``100 Tórshavn`` beside ``+298 …`` Faroese, ``3000 Helsingør`` or ``2000
+    Frederiksbrg`` beside ``+46 …`` a Danish customer with a Swedish phone.
     """
     code = pl.col("postal_code")
-    candidate = (
-        pl.col("_country").is_null()
-        & ~pl.col("_raw_country").str.contains(r"\p{L}").fill_null(False)
-        & (code.str.contains(r"^\d{5}$") | (code.str.contains(r"^\d{4}$") & ~code.is_in(codes)))
+    unwritten = pl.col("_country").is_null() & ~pl.col("_raw_country").str.contains(
+        r"\p{L}"
     ).fill_null(False)
-    frame = located.select(
-        code, "street", city=text_key(pl.col("_any_city")), candidate=candidate
-    ).with_columns(*(phone.alias(f"_phone{i}") for i, phone in enumerate(phones)))
+    unlike_danish = code.str.contains(r"^\d{5}$") | (
+        code.str.contains(r"^\d{4}$") & ~code.is_in(codes)
+    )
+    # Both tests run over the whole column (the street word once per distinct street), so the
+    # records of a Danish file never reach the number parse or the fuzzy city match below.
+    phone_abroad = pl.any_horizontal(
+        _written_abroad(pl.col(f"_phone{i}")) for i in range(len(phones))
+    )
+    street_country = per_distinct(located["street"], {"country": _street_word_country})["country"]
+    overlapping = (
+        code.str.contains(r"^\d{3,4}$")
+        & ~unlike_danish
+        & (phone_abroad | pl.col("_street_country").is_not_null())
+        & pl.col("city").is_not_null()
+    )
+    frame = (
+        located.select(code, "street", city=text_key(pl.col("_any_city")), _unwritten=unwritten)
+        .with_columns(
+            *(phone.alias(f"_phone{i}") for i, phone in enumerate(phones)),
+            _street_country=street_country,
+        )
+        .with_columns(
+            overlapping=overlapping.fill_null(False),
+            candidate=(pl.col("_unwritten") & (unlike_danish | overlapping)).fill_null(False),
+        )
+    )
     rows = frame.with_row_index("row").filter("candidate")
     if rows.height == 0:
         return pl.DataFrame(
@@ -889,20 +930,26 @@ def _foreign_evidence(
         )
     cities = rows["city"].drop_nulls().unique().to_list()
     danish = {city: _danish_like(city) for city in cities}
-    phone_columns = [f"_phone{i}" for i in range(len(phones))]
-    values = pl.concat([rows[c] for c in phone_columns]).drop_nulls().unique().to_list()
-    # A Danish number says nothing about where a record with a foreign-looking code is.
-    abroad = {v: c for v in values if (c := _calling_country(v)) is not None and c != "DK"}
     rows = rows.with_columns(
-        _phone_country=pl.coalesce(
-            pl.col(c).replace_strict(abroad, default=None, return_dtype=pl.String)
-            for c in phone_columns
-        ),
-        _street_country=_street_word_country(pl.col("street")),
         _foreign_city=pl.col("city").replace_strict(
             {city: not agrees for city, agrees in danish.items()},
             default=None,
             return_dtype=pl.Boolean,
+        )
+    )
+    # Only a number written with a foreign country code names a country (a Danish one says
+    # nothing about where a record with a foreign-looking code is), and beside a code that may be
+    # Danish only where the city is no Danish one: a Danish file's customers with Swedish
+    # mobiles are not parsed one by one.
+    phone_columns = [f"_phone{i}" for i in range(len(phones))]
+    telling = rows.filter(~pl.col("overlapping") | pl.col("_foreign_city").fill_null(False))
+    values = pl.concat([telling[c] for c in phone_columns]).drop_nulls().unique()
+    values = values.filter(pl.select(_written_abroad(pl.lit(values))).to_series())
+    abroad = {v: c for v in values.to_list() if (c := _calling_country(v)) is not None}
+    rows = rows.with_columns(
+        _phone_country=pl.coalesce(
+            pl.col(c).replace_strict(abroad, default=None, return_dtype=pl.String)
+            for c in phone_columns
         ),
     ).with_columns(
         _evidence_country=pl.coalesce("_phone_country", "_street_country"),
@@ -915,8 +962,12 @@ def _foreign_evidence(
     # though Helsingborg is one letter pair from Helsinge, ``6737 Hansdal`` beside ``+47 …``
     # Norwegian. Without either, five digits beside no Danish city are foreign, four are not.
     danish_as_written = pl.col("city").is_in(pl.lit([c for c in cities if c in places]))
+    # A code that may be Danish needs a city no Dane would write for it as well: a Danish
+    # customer's phone may well be Swedish, and its district spelt wrong.
     foreign = (
-        pl.when(named)
+        pl.when("overlapping")
+        .then(named & foreign_city.fill_null(False))
+        .when(named)
         .then(~danish_as_written.fill_null(False))
         .when(pl.col("postal_code").str.contains(r"^\d{5}$"))
         .then(foreign_city.fill_null(False))

@@ -732,3 +732,54 @@ def test_a_foreign_customer_without_any_address_is_missing_one() -> None:
     )
     assert out["country"].to_list() == ["SE", "NO", "DE"]
     assert out["flag_MISSING_ADDRESS"].to_list() == [True, False, False]
+
+
+def test_a_foreign_code_that_is_a_danish_one_too_stays_foreign() -> None:
+    """``3000 Bern`` beside ``+41 31 …`` in a Danish file: 3000 is Helsingør's code as well, but
+    Bern is no Danish place and the phone names Switzerland, so the customer is Swiss and keeps
+    its city (it was Helsingør, and MISSING_CVR). The phone or a street word names the country;
+    a Danish city, or a typo of one, keeps a record Danish whatever its phone says, and so does a
+    domestic or Danish number."""
+    danish = 4  # the file's other customers
+    out = _addresses(
+        raw_street=["Marktgasse 10", "Meir 10", "Storgata 5", "Rådhustorget 1", "Østergade 3",
+                    "Nørregade 3", "Vestergade 1", "Algade 4", *["Søndergade 1"] * danish],
+        raw_postal_code=["3000", "2000", "2000", "1300", "3000", "2000", "8000", "4000",
+                         *["8000"] * danish],
+        raw_city=["Bern", "Antwerpen", "Lillestrøm", "Sandvika", "Helsingør", "Frederiksbrg",
+                  "Brugge", "Roskilde", *["Aarhus C"] * danish],
+        raw_phone=["+41 31 123 45 67", "+32 3 234 56 78", None, "0047 67 12 34 56",
+                   "+46 8 123 456 78", "+49 30 1234567", "+45 86 12 34 56", "+47 63 80 00 00",
+                   *[None] * danish],
+    )  # fmt: skip
+    assert out["country"].to_list()[:8] == ["CH", "BE", "NO", "NO", "DK", "DK", "DK", "DK"]
+    assert out["postal_code"].to_list()[:8] == [
+        "3000", "2000", "2000", "1300", "3000", "2000", "8000", "4000",
+    ]  # fmt: skip
+    assert out["city"].to_list()[:8] == [
+        "Bern", "Antwerpen", "Lillestrøm", "Sandvika", "Helsingør", "Frederiksberg", "Aarhus C",
+        "Roskilde",
+    ]  # fmt: skip
+    assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
+
+
+def test_a_faroese_code_beside_a_faroese_phone_is_faroese() -> None:
+    """``100 Tórshavn`` beside ``+298 …`` with no country column reads as it does beside
+    ``Færøerne``: Faroese, its three digits kept, no Danish flag (it was Danish, its code gone,
+    MISSING_ADDRESS and UNKNOWN_POSTAL_CODE). Without a phone naming the country, the three
+    digits are no Danish code still."""
+    columns = {
+        "raw_street": ["Niels Finsens gøta 1", "Vestergade 1"],
+        "raw_postal_code": ["100", "8000"],
+        "raw_city": ["Tórshavn", "Aarhus C"],
+    }
+    phoned = _addresses(**columns, raw_phone=["+298 31 12 34", None])
+    written = _addresses(**columns, raw_country=["Færøerne", None], raw_phone=["311234", None])
+    for out in (phoned, written):
+        row = out.row(0, named=True)
+        assert (row["country"], row["postal_code"], row["city"]) == ("FO", "100", "Tórshavn")
+        assert not row["flag_UNKNOWN_POSTAL_CODE"]
+        assert not row["flag_MISSING_ADDRESS"]
+    bare = _addresses(**columns, raw_phone=["31 12 34", None])
+    assert bare["country"].to_list() == ["DK", "DK"]
+    assert bare["flag_UNKNOWN_POSTAL_CODE"].to_list() == [True, False]
