@@ -806,15 +806,20 @@ def _city_agrees(located: pl.DataFrame, official: dict[str, str], typed: pl.Seri
 _STREET_WORDS: Final = {
     "DE": r"stra(?:ß|ss)e|str\.|platz|gasse|damm|ufer|chaussee|weg|allee",
     "SE": r"gatan|vägen|gränd|torget",
-    "NO": r"gate|gata|veien|vegen",
+    "NO": r"gate|gata|veien|vegen|torget",
 }
+# How many digits the postal codes of those countries have (``10115``, ``114 55``, ``0154``).
+_POSTAL_DIGITS: Final = {"DE": 5, "SE": 5, "NO": 4}
 
 
-def _street_word_country(street: pl.Expr) -> pl.Expr:
-    """The country whose street word ends ``street`` (``Leopoldstraße`` → ``DE``), or null."""
+def _street_word_country(street: pl.Expr, digits: int | None = None) -> pl.Expr:
+    """The country whose street word ends ``street`` (``Leopoldstraße`` → ``DE``), or null; with
+    ``digits``, only a country whose postal codes have that many (``Rådhustorget`` beside
+    ``1300`` is Norwegian, not Swedish, and ``Skt. Peders Str.`` beside ``4000`` names none)."""
     return pl.coalesce(
         pl.when(street.str.contains(rf"(?i)(?:{words})$")).then(pl.lit(country))
         for country, words in _STREET_WORDS.items()
+        if digits is None or _POSTAL_DIGITS[country] == digits
     )
 
 
@@ -901,18 +906,25 @@ def _foreign_evidence(
     phone_abroad = pl.any_horizontal(
         _written_abroad(pl.col(f"_phone{i}")) for i in range(len(phones))
     )
-    street_country = per_distinct(located["street"], {"country": _street_word_country})["country"]
+    # Beside a code that may be Danish, only a street word of a country with four-digit codes
+    # counts: ``Str.`` is a Danish Stræde as often as a German Straße, and a German street
+    # beside four digits is Swiss or Austrian rather than German.
+    street_country = per_distinct(
+        located["street"],
+        {"any": _street_word_country, "four": lambda street: _street_word_country(street, 4)},
+    )
     overlapping = (
         code.str.contains(r"^\d{3,4}$")
         & ~unlike_danish
-        & (phone_abroad | pl.col("_street_country").is_not_null())
+        & (phone_abroad | ((code.str.len_chars() == 4) & pl.col("_street_four").is_not_null()))
         & pl.col("city").is_not_null()
     )
     frame = (
         located.select(code, "street", city=text_key(pl.col("_any_city")), _unwritten=unwritten)
         .with_columns(
             *(phone.alias(f"_phone{i}") for i, phone in enumerate(phones)),
-            _street_country=street_country,
+            _street_any=street_country["any"],
+            _street_four=street_country["four"],
         )
         .with_columns(
             overlapping=overlapping.fill_null(False),
@@ -952,7 +964,10 @@ def _foreign_evidence(
             for c in phone_columns
         ),
     ).with_columns(
-        _evidence_country=pl.coalesce("_phone_country", "_street_country"),
+        _evidence_country=pl.coalesce(
+            "_phone_country",
+            pl.when("overlapping").then(pl.col("_street_four")).otherwise(pl.col("_street_any")),
+        ),
     )
     named = pl.col("_evidence_country").is_not_null()
     foreign_city = pl.col("_foreign_city")

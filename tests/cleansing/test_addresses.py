@@ -761,6 +761,16 @@ def test_a_foreign_code_that_is_a_danish_one_too_stays_foreign() -> None:
         "Roskilde",
     ]  # fmt: skip
     assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
+    # A street word names a country with four-digit codes only: ``Rådhustorget`` is Norwegian
+    # here, not Swedish (its number is read as Norway's); ``Str.`` is a Danish Stræde as often as
+    # a German Straße, and a village is no postal district.
+    words = _addresses(
+        raw_street=["Rådhustorget 1", "Skt. Peders Str. 2", *["Søndergade 1"] * danish],
+        raw_postal_code=["1300", "9310", *["8000"] * danish],
+        raw_city=["Sandvika", "Vester Hassing", *["Aarhus C"] * danish],
+    )
+    assert words["country"].to_list()[:2] == ["NO", "DK"]
+    assert words["city"].to_list()[:2] == ["Sandvika", "Vodskov"]
 
 
 def test_a_faroese_code_beside_a_faroese_phone_is_faroese() -> None:
