@@ -1015,7 +1015,10 @@ def _phone_file_country(located: pl.DataFrame, phones: list[pl.Series]) -> str |
     its area code) say nothing: they are valid in too many countries. The country is the region
     (named by a ``+``/``00`` prefix, else the first of :data:`_PHONE_REGIONS` reading the most of
     them) that makes at least half of up to 500 of those numbers valid; else None. Fewer than ten
-    such records decide nothing.
+    such records decide nothing, and neither does a file whose records name another country or
+    several (a street word, :func:`_street_word_country`, or a number written with its country
+    code): an export of Swedish, German and Norwegian customers has no one country to read
+    their numbers in.
     """
     import phonenumbers
 
@@ -1042,7 +1045,29 @@ def _phone_file_country(located: pl.DataFrame, phones: list[pl.Series]) -> str |
             if phonenumbers.is_valid_number(number):
                 votes[candidate] = votes.get(candidate, 0) + 1
     best = max(votes, key=votes.__getitem__)  # the first of the most, in the order above
-    return best if 2 * votes[best] >= len(sample) else None
+    if 2 * votes[best] < len(sample):
+        return None
+    # A file whose records name other countries (a street word, a number written with its
+    # country code) holds customers of several: read in one country, the others' numbers
+    # would be rewritten with its code (Hamburg's ``040 123456`` as Malmö's ``+4640123456``).
+    streets = per_distinct(located["street"], {"country": _street_word_country})["country"]
+    named = set(streets.filter(unwritten).drop_nulls().unique().to_list())
+    named |= _countries_written(pl.concat([phone.filter(unwritten) for phone in phones]))
+    return best if named <= {best} else None
+
+
+def _countries_written(phones: pl.Series) -> set[str]:
+    """The countries named by the numbers of ``phones`` written with a country code other than
+    Denmark's (``+47 63 80 00 00`` → ``NO``). A country code has at most three digits, so one
+    number is parsed per distinct first three digits after the ``+`` or ``00``."""
+    written = phones.filter(pl.select(_written_abroad(pl.lit(phones))).to_series())
+    lead = written.str.replace_all(r"\D", "").str.strip_chars_start("0").str.head(3)
+    numbers = (
+        pl.DataFrame({"number": written, "lead": lead})
+        .group_by("lead")
+        .agg(pl.col("number").first())["number"]
+    )
+    return {country for number in numbers if (country := _calling_country(number)) is not None}
 
 
 def _decide_country(

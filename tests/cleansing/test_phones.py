@@ -492,6 +492,44 @@ def test_a_file_whose_phones_are_american_is_american() -> None:
     assert not out["flag_INVALID_PHONE"].any()
 
 
+def test_a_file_of_customers_of_several_countries_has_no_one_country() -> None:
+    """An export of Swedish, German and Norwegian customers without a country column: most of its
+    numbers are valid Swedish ones, but its street words and ``+47`` name other countries too.
+    Read as Swedish, Hamburg's ``040 123456`` was Malmö's ``+4640123456`` and the two customers
+    one number; no file country is read, so the German number is kept as written."""
+    swedish = [
+        ("Storgatan 12", "114 55", "Stockholm", "08-123 456 78"),
+        ("Södergatan 3", "211 34", "Malmö", "040-12 34 56"),
+        ("Kungsgatan 3", "411 19", "Göteborg", "031-711 22 33"),
+        ("Drottninggatan 2", "753 10", "Uppsala", "018-12 34 56"),
+        ("Stora Södergatan 8", "222 23", "Lund", "046-12 34 56"),
+        ("Drottninggatan 1", "252 21", "Helsingborg", "042-10 50 00"),
+    ]
+    german = [
+        ("Friedrichstraße 100", "10117", "Berlin", "030 1234567"),
+        ("Jungfernstieg 1", "20354", "Hamburg", "040 123456"),
+        ("Holstenstraße 5", "24103", "Kiel", "0431 987654"),
+        ("Breite Straße 10", "23552", "Lübeck", "0451 123456"),
+        ("Am Markt 1", "28195", "Bremen", "0421 123456"),
+    ]
+    norwegian = [("Karl Johans gate 22", "0154", "Oslo", "+47 22 00 00 00")]
+    rows = [
+        {"raw_name": f"Kunde {i}", "raw_address": a, "raw_postal_code": c, "raw_city": t,
+         "raw_phone": p}
+        for i, (a, c, t, p) in enumerate(swedish + german + norwegian)
+    ]  # fmt: skip
+    out = _customers(rows)
+    countries = out["country"].to_list()
+    assert countries[:6] == ["SE"] * 6
+    assert countries[6] == countries[8] == countries[9] == "DE"
+    assert countries[7] is None  # Hamburg: foreign, and nothing names its country
+    assert countries[11] == "NO"
+    e164 = out["phone_e164"].to_list()
+    assert e164[1] == "+4640123456"
+    assert e164[7] != "+4640123456"
+    assert e164[6] == "+49301234567"
+
+
 def test_local_numbers_or_a_danish_majority_decide_no_file_country() -> None:
     """Seven-digit local numbers (``386-5286``, no area code) are valid in too many countries to
     name one; and a Danish file with a few foreign numbers stays Danish."""
