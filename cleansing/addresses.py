@@ -284,15 +284,17 @@ def address_key() -> pl.Expr:
     """The blocking key of a whole address, from the parsed columns of a frame.
 
     ``street_key``, house number, floor, door, ``po_box`` and postal code joined by spaces;
-    null without a street or a Postboks (``'vestergade 12a 2 tv 8000'``).
+    null without a street or a Postboks (``'vestergade 12a 2 tv 8000'``). A box is keyed by its
+    number, however its country words it (``PO Box 123``, ``Box 123``: ``postboks 123``).
     """
+    box = pl.col("po_box").str.extract(r"(\d+)", 1).str.strip_chars_start("0")
     return pl.when(pl.col("street_key").is_not_null() | pl.col("po_box").is_not_null()).then(
         pl.concat_str(
             pl.col("street_key"),
             pl.col("house_number").str.to_lowercase(),
             pl.col("floor"),
             pl.col("door"),
-            pl.col("po_box").str.to_lowercase(),
+            pl.lit("postboks ") + box,
             pl.col("postal_code"),
             separator=" ",
             ignore_nulls=True,
@@ -492,6 +494,8 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
     frame = frame.with_columns(
         _co=pl.when(has_extras).then(extras.str.extract(_CO, 1)),
         _box=pl.when(has_extras).then(extras.str.extract(_PO_BOX, 1)),
+        # as typed, for a foreign record: ``PO Box 123``, ``Postboks 123 Sentrum``
+        _box_as_typed=pl.when(has_extras).then(_clean(extras.str.extract(_PO_BOX, 0))),
         # a building named before the street is set aside with the attention line, and kept
         _building=pl.when(has_extras).then(extras.str.extract_all(_BUILDING)),
         _rest=pl.when(has_extras)
@@ -1547,7 +1551,11 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("_city_as_typed")),
         flag_POSTAL_CITY_MISMATCH=other_town,
         co_name=proper_case(_clean(pl.col("_co"))),
-        po_box=pl.lit("Postboks ") + pl.col("_box").str.strip_chars_start("0"),
+        # The Danish post's word for a Danish record's box (``PB 77`` is ``Postboks 77``); a
+        # foreign one is its country's words, as typed (``PO Box 123``, ``Postboks 123 Sentrum``).
+        po_box=pl.when(pl.col("country").is_in(DANISH_REALM).fill_null(False))
+        .then(pl.lit("Postboks ") + pl.col("_box").str.strip_chars_start("0"))
+        .otherwise(pl.col("_box_as_typed")),
     )
     # What the parts may look like: junk typed into a structured column (emoji, control
     # characters, 10 kB of digits) is dropped rather than passed on as a valid-looking value.

@@ -793,3 +793,24 @@ def test_a_faroese_code_beside_a_faroese_phone_is_faroese() -> None:
     bare = _addresses(**columns, raw_phone=["31 12 34", None])
     assert bare["country"].to_list() == ["DK", "DK"]
     assert bare["flag_UNKNOWN_POSTAL_CODE"].to_list() == [True, False]
+
+
+def test_a_foreign_post_box_is_kept_as_typed() -> None:
+    """``PO Box 123`` of an American customer, ``Box 123`` of a Swedish one and ``Postboks 123
+    Sentrum`` of a Norwegian one are their countries' words (they were all ``Postboks 123``,
+    ``Sentrum`` lost); a Danish ``PB 77`` is still ``Postboks 77``. The address key reads the
+    box's number, so a box compares as before whatever its words."""
+    out = _addresses(
+        raw_address=["PO Box 123", "Box 123", "Postboks 123 Sentrum", "c/o Hansen, PB 077",
+                     "P.O. Box 123"],
+        raw_postal_code=["10001", "101 23", "0102", "6200", "10001"],
+        raw_city=["New York", "Stockholm", "Oslo", "Aabenraa", "New York"],
+        raw_country=["USA", "Sverige", "Norge", None, "USA"],
+    )  # fmt: skip
+    assert out["po_box"].to_list() == [
+        "PO Box 123", "Box 123", "Postboks 123 Sentrum", "Postboks 77", "P.O. Box 123",
+    ]  # fmt: skip
+    assert out["co_name"][3] == "Hansen"
+    keys = out["address_key"].to_list()
+    assert keys[0] == keys[4] == "postboks 123 10001"
+    assert keys[3] == "postboks 77 6200"

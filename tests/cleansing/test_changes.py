@@ -560,3 +560,26 @@ def test_golden_values_applied_from_the_columns_read() -> None:
 def test_changes_view_keeps_a_record_whose_proposals_are_not_applied() -> None:
     records = registry_records()
     assert changes_view(records) is records
+
+
+def test_a_foreign_post_box_goes_back_as_typed() -> None:
+    """A foreign customer's post box is its country's words (``PO Box 123``, ``Box 123``,
+    ``Postboks 123 Sentrum``): it went back to the CRM as a Danish ``Postboks 123``, ``Sentrum``
+    lost. A Danish record's box is still written the Danish post's way."""
+    rows = [("PO Box 123", "10001", "New York", "USA"),
+            ("Box 123", "101 23", "Stockholm", "Sverige"),
+            ("Postboks 123 Sentrum", "0102", "Oslo", "Norge"),
+            ("Box 45", "8000", "Aarhus C", None)]  # fmt: skip
+    columns = {f"raw_{f}": [None] * len(rows) for f in CANONICAL_FIELDS if f != "record_id"}
+    for i, field in enumerate(("address", "postal_code", "city", "country")):
+        columns[f"raw_{field}"] = [row[i] for row in rows]
+    canonical = pl.DataFrame(columns, schema=dict.fromkeys(columns, pl.String)).with_columns(
+        record_id=pl.Series([str(i + 1) for i in range(len(rows))]),
+        source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+    )
+    records = normalise(canonical)
+    assert records["po_box"].to_list() == [
+        "PO Box 123", "Box 123", "Postboks 123 Sentrum", "Postboks 45",
+    ]  # fmt: skip
+    addresses = [c for c in changes_of(records) if c[1] == "address"]
+    assert addresses == [("4", "address", "Box 45", "Postboks 45", "address_parsed")]
