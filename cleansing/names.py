@@ -495,19 +495,24 @@ def _casing() -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]
     return framed("any"), framed("inner")
 
 
-# A word of three or four consonants (``DSV``, ``NKT``, ``KPMG``) is spelt with no name's letters:
-# an abbreviation, kept in capitals when a name typed in them is put into proper case. Not one
-# ending with a dot, nor one :func:`_casing`'s table writes otherwise (``Brdr``, ``Skt``, ``Ltd``).
-_ACRONYM_WORD = r"[BCDFGHJKLMNPQRSTVWXZ][bcdfghjklmnpqrstvwxz]{2,3}"
+# A word of two to four consonants (``GN``, ``DSV``, ``NKT``, ``KPMG``) is spelt with no name's
+# letters: an abbreviation, kept in capitals when a company's name typed in them is put into
+# proper case (``GN STORE NORD A/S`` → ``GN Store Nord A/S``). Not one ending with a dot, nor one
+# :func:`_casing`'s table writes otherwise (``Brdr``, ``Skt``, ``Ltd``), nor a title, ``Nr`` or
+# ``St`` (Sankt, Store) written without its dot (``Hr``, ``Mr``: :data:`_NO_ACRONYMS`).
+_ACRONYM_WORD = r"[BCDFGHJKLMNPQRSTVWXZ][bcdfghjklmnpqrstvwxz]{1,3}"
 _ACRONYM = rf"^{_ACRONYM_WORD}$"
 # A text with such a word among its words.
 _HOLDS_ACRONYM = rf"(?:^|\s){_ACRONYM_WORD}(?:\s|$)"
+_NO_ACRONYMS: Final = ("Hr", "Fr", "Mr", "Ms", "Nr", "St")
 
 
 @cache
 def _cased_words() -> list[str]:
-    """The words :func:`_casing`'s table writes, as plain title case writes them."""
-    return load_reference("name_casing").select(_title_case(pl.col("word")))["word"].to_list()
+    """The words :func:`_casing`'s table writes, as plain title case writes them, and the short
+    words of consonants that are no abbreviation (:data:`_NO_ACRONYMS`)."""
+    table = load_reference("name_casing").select(_title_case(pl.col("word")))
+    return [*table["word"].to_list(), *_NO_ACRONYMS]
 
 
 def _acronyms_in_capitals(text: pl.Expr) -> pl.Expr:
@@ -539,7 +544,8 @@ def proper_case(expr: pl.Expr) -> pl.Expr:
     """Proper case for text typed in ALL CAPS or all lower case; mixed case is kept as typed.
 
     ``HANSEN BYG OG SØN`` → ``Hansen Byg og Søn``; ``jens hansen`` → ``Jens Hansen``;
-    ``VVS HANSEN`` → ``VVS Hansen``; ``IBM Danmark`` stays.
+    ``VVS HANSEN`` → ``VVS Hansen``; ``VVS-FIRMAET JENSEN`` → ``VVS-Firmaet Jensen``;
+    ``IBM Danmark`` stays.
     """
     has_upper = expr.str.contains(r"\p{Lu}")
     has_lower = expr.str.contains(r"\p{Ll}")
@@ -552,7 +558,16 @@ def proper_case(expr: pl.Expr) -> pl.Expr:
         + _title_case(only_where(needs_case, expr)).str.replace_all(" ", "  ", literal=True)
         + pl.lit(" ")
     )
-    anywhere = framed.str.replace_many(any_from, any_to)
+    # The parts of a hyphenated word are words to the table too (``IT-HUSET`` → ``IT-Huset``):
+    # each hyphen is framed as a word of its own for the first pass and put back after it. The
+    # second pass sees them joined again, so a part after a hyphen keeps its capital as a first
+    # word does (``Hansen-Og-Søn`` is no ``og``).
+    hyphen = " \x00 "  # control characters are whitespace to a cleaned name: none is left
+    anywhere = (
+        framed.str.replace_all("-", hyphen, literal=True)
+        .str.replace_many(any_from, any_to)
+        .str.replace_all(hyphen, "-", literal=True)
+    )
     # The first word loses its frame so that a leading ``Og`` or ``I`` keeps its capital.
     inner = anywhere.str.slice(1).str.replace_many(inner_from, inner_to)
     cased = (

@@ -372,6 +372,33 @@ def test_family_name_particles_are_lower_case_inside_a_name() -> None:
 
 
 @pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        # the parts of a hyphenated word are words to the casing table
+        ("IT-HUSET VEST APS", "IT-Huset Vest ApS"),
+        ("VVS-FIRMAET JENSEN & SØN APS", "VVS-Firmaet Jensen & Søn ApS"),
+        ("JENSEN VVS-SERVICE", "Jensen VVS-Service"),
+        ("HANS-PETER MÜLLER", "Hans-Peter Müller"),
+        ("HANSEN-OG-SØN", "Hansen-Og-Søn"),  # after a hyphen, a word as a first word
+        # a company's word of two consonants is an abbreviation, as one of three or four is
+        ("GN STORE NORD A/S", "GN Store Nord A/S"),
+        ("JK TØMRER OG SNEDKER APS", "JK Tømrer og Snedker ApS"),
+        ("MR PIZZA APS", "Mr Pizza ApS"),  # a title is no abbreviation
+        ("ST JOHNS APS", "St Johns ApS"),
+        # a person's name has none
+        ("BO HANSEN", "Bo Hansen"),
+        ("KJ HANSEN", "Kj Hansen"),
+    ],
+)
+def test_capitals_in_hyphenated_words_and_abbreviations_survive_proper_case(
+    typed: str, name: str
+) -> None:
+    """``IT-HUSET VEST APS`` went back to the CRM as ``It-Huset Vest ApS``, ``GN STORE NORD A/S``
+    as ``Gn Store Nord A/S``."""
+    assert _names(raw_name=[typed])["name"].to_list() == [name]
+
+
+@pytest.mark.parametrize(
     ("typed", "name", "first", "last"),
     [
         ("Dødsboet efter Jens Hansen", "Dødsboet efter Jens Hansen", "Jens", "Hansen"),
