@@ -492,7 +492,15 @@ def _casing() -> tuple[tuple[list[str], list[str]], tuple[list[str], list[str]]]
         rows = table.filter(pl.col("position") == position)
         return [f" {word} " for word in rows["titled"]], [f" {word} " for word in rows["display"]]
 
-    return framed("any"), framed("inner")
+    (any_from, any_to), inner = framed("any"), framed("inner")
+    # A Scottish or Irish ``Mc`` is followed by a capital (``MCDONALD`` → ``McDonald``): the
+    # prefix is never a word of its own, so every name that starts with it is one. (``Mac`` is
+    # no such prefix: ``Mack``, ``Macy``, ``Machado``.) Listed last, the table's own spellings
+    # (``McDonald's``) win.
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    any_from += [f" Mc{letter}" for letter in letters]
+    any_to += [f" Mc{letter.upper()}" for letter in letters]
+    return (any_from, any_to), inner
 
 
 # A word of two to four consonants (``GN``, ``DSV``, ``NKT``, ``KPMG``) is spelt with no name's
@@ -545,7 +553,7 @@ def proper_case(expr: pl.Expr) -> pl.Expr:
 
     ``HANSEN BYG OG SØN`` → ``Hansen Byg og Søn``; ``jens hansen`` → ``Jens Hansen``;
     ``VVS HANSEN`` → ``VVS Hansen``; ``VVS-FIRMAET JENSEN`` → ``VVS-Firmaet Jensen``;
-    ``IBM Danmark`` stays.
+    ``RONALD MCDONALD`` → ``Ronald McDonald``; ``IBM Danmark`` stays.
     """
     has_upper = expr.str.contains(r"\p{Lu}")
     has_lower = expr.str.contains(r"\p{Ll}")

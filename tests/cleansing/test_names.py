@@ -374,6 +374,33 @@ def test_family_name_particles_are_lower_case_inside_a_name() -> None:
 @pytest.mark.parametrize(
     ("typed", "name"),
     [
+        # Romance particles are lower case inside a name, as van and von are
+        ("MARIA DE LA CRUZ", "Maria de la Cruz"),
+        ("luiz inacio lula da silva", "Luiz Inacio Lula da Silva"),
+        ("DE DANSKE SPRITFABRIKKER A/S", "De Danske Spritfabrikker A/S"),  # a first word keeps it
+        # a Scottish or Irish Mc is followed by a capital; Mac is no such prefix
+        ("RONALD MCDONALD", "Ronald McDonald"),
+        ("ANNE MCINTOSH-HANSEN", "Anne McIntosh-Hansen"),
+        ("JOHN MACK", "John Mack"),
+        ("MCDONALD'S DANMARK APS", "McDonald's Danmark ApS"),
+    ],
+)
+def test_particles_and_prefixes_of_family_names_are_cased_as_written_abroad(
+    typed: str, name: str
+) -> None:
+    """``MCDONALD`` went back to the CRM as ``Mcdonald``, ``DE LA CRUZ`` as ``De La Cruz``."""
+    assert _names(raw_name=[typed])["name"].to_list() == [name]
+
+
+def test_a_family_name_in_its_own_column_is_cased_as_in_the_name() -> None:
+    out = _names(raw_first_name=["RONALD"], raw_last_name=["MCDONALD"])
+    assert (out["first_name"][0], out["last_name"][0]) == ("Ronald", "McDonald")
+    assert out["name"].to_list() == ["Ronald McDonald"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
         # the parts of a hyphenated word are words to the casing table
         ("IT-HUSET VEST APS", "IT-Huset Vest ApS"),
         ("VVS-FIRMAET JENSEN & SØN APS", "VVS-Firmaet Jensen & Søn ApS"),
