@@ -35,7 +35,13 @@ import polars as pl
 
 from datavask.cleansing.addresses import CITY_THEN_CODE, DANISH_REALM, ENGLISH_STREET_SUFFIX
 from datavask.cleansing.identifiers import noted_cvr
-from datavask.cleansing.names import COMMA_PERSON, name_key, name_line, text_key
+from datavask.cleansing.names import (
+    COMMA_PERSON,
+    name_key,
+    name_line,
+    text_key,
+    with_typed_title,
+)
 from datavask.cleansing.schema import STAGES, raw, stage_text, whole_number
 from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
 
@@ -468,7 +474,8 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     shaped = {
         "name": name,
         "name_2": name_2,
-        "first_name": t(records, "first_name"),
+        # the title its cell was typed with goes back with it (``Dr. Hans-Peter``)
+        "first_name": with_typed_title(t(records, "first_name"), t(records, raw("first_name"))),
         "last_name": t(records, "last_name"),
         "address": line,
         "address_2": second_shaped,

@@ -669,14 +669,45 @@ _CPR_REMARK = (
 )
 # Nor is a CVR number noted after it (``Hansen Byg ApS (CVR 12345678)``): it has its own column.
 _CVR_REMARK = r"(?i)[\s,;(\-–]*cvr(?:-?nr)?\.?\s*:?\s*(?:DK)?\s*\d{2}\s?\d{2}\s?\d{2}\s?\d{2}\)?"
-# A courtesy title is no given name: ``Dr. Jens Hansen`` has first name ``Jens``.
-# A couple's titles are one: ``Hr. og fru Hansen``, ``Mr & Mrs Smith`` have no first name.
-_TITLES = "dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir|fam|familien|familie"
+# A courtesy title is no given name: ``Dr. Jens Hansen`` has first name ``Jens``, and so has a
+# German customer's ``Herr Jens Hansen`` (``Frau``). A couple's titles are one: ``Hr. og fru
+# Hansen``, ``Mr & Mrs Smith`` have no first name.
+_TITLES = "dr|hr|fr|fru|frk|prof|mr|mrs|ms|dir|fam|familien|familie|herr|frau"
 # A degree before the name is a title too: ``cand.jur. Lene Borg``, ``mag.art.``, ``lic.theol.``,
 # ``Dipl.-Ing. Klaus Berger`` (the degrees by name: ``Magnus`` is no ``mag.``).
 _DEGREES = "jur|merc|polyt|scient|oecon|pharm|theol|psych|phil|techn|act|mag|med|odont|polit|art"
 _ACADEMIC = rf"(?:cand|mag|lic)\.\s?(?:{_DEGREES})\.|dipl\.?\s?-\s?ing\."
 _TITLE = rf"(?i)^(?:(?:(?:{_TITLES})\.?|{_ACADEMIC})\s+(?:(?:og|and|&|\+)\s+)?)+(?:med\.\s+)?"
+
+
+def _untitled(given: pl.Expr) -> pl.Expr:
+    """A first-name column's given names without a title before them (``Dr. Hans-Peter`` →
+    ``Hans-Peter``, ``Frau Dr. Anna`` → ``Anna``); null where it holds a title alone (``Hr.``).
+
+    A contact export's first-name column carries the title as often as a name column does; left
+    in, ``Dr. Hans-Peter`` and ``Hans-Peter`` at one address were two given names, two people
+    of a household.
+    """
+    return (given + pl.lit(" ")).str.replace(_TITLE, "").str.strip_chars().replace("", None)
+
+
+def with_typed_title(first_name: pl.Expr, typed: pl.Expr) -> pl.Expr:
+    """``first_name`` (cleaned, without a title) with the title the first-name column ``typed``
+    held before it, in proper case where it was typed in capitals: what goes back to that
+    column. ``Hans-Peter`` of ``DR. HANS-PETER`` → ``Dr. Hans-Peter``; ``Jens`` of ``jens`` →
+    ``Jens``; ``Hr.`` alone (no first name) → ``Hr.``.
+
+    The title is no part of the first name to compare, but it is the customer's to keep: the CRM
+    would lose it.
+    """
+    title = proper_case((typed + pl.lit(" ")).str.extract(_captured(_TITLE), 1).str.strip_chars())
+    return (
+        pl.when(title.is_null())
+        .then(first_name)
+        .otherwise(pl.concat_str(title, first_name, separator=" ", ignore_nulls=True))
+    )
+
+
 # the same in a folded name key (``candjur``, ``cand jur``, ``dipl ing``)
 _KEY_TITLE = (
     rf"^(?:(?:{_TITLES}|(?:cand|mag|lic) ?(?:{_DEGREES})|dipl ing) (?:(?:og|and) )?)+(?:med )?"
@@ -1204,7 +1235,7 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
             pl.concat_str(pl.col("_first"), pl.col("_last"), separator=" ", ignore_nulls=True),
         ).replace("", None),
         first_name=pl.coalesce(
-            pl.col("_first"),
+            _untitled(pl.col("_first")),
             pl.when(is_comma).then(comma_first_cased),
             split.struct.field("first"),
         ),

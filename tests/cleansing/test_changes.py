@@ -583,3 +583,18 @@ def test_a_foreign_post_box_goes_back_as_typed() -> None:
     ]  # fmt: skip
     addresses = [c for c in changes_of(records) if c[1] == "address"]
     assert addresses == [("4", "address", "Box 45", "Postboks 45", "address_parsed")]
+
+
+def test_a_first_name_columns_title_goes_back_with_the_first_name() -> None:
+    """The names stage reads ``Dr. Hans-Peter`` as the first name ``Hans-Peter``; written back
+    without its title, the CRM lost it."""
+    records = frame(
+        raw_first_name=["Dr. Hans-Peter", "DR. HANS", "Fru"],
+        raw_last_name=["Schaefer", "SCHMIDT", "Hansen"],
+        first_name=["Hans-Peter", "Hans", None],
+        last_name=["Schaefer", "Schmidt", "Hansen"],
+        customer_type=["person", "person", "person"],
+    )
+    assert [c for c in changes_of(records) if c[1] == "first_name"] == [
+        ("2", "first_name", "DR. HANS", "Dr. Hans", "name_case")
+    ]

@@ -759,3 +759,34 @@ def test_a_town_after_a_comma_is_no_given_name(
     back to the CRM."""
     row = _names(raw_name=[typed]).row(0, named=True)
     assert (row["name"], row["first_name"], row["last_name"]) == (name, first, last)
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "name", "given", "key"),
+    [
+        ("Dr. Hans-Peter", "Schaefer", "Dr. Hans-Peter Schaefer", "Hans-Peter", "hans peter"),
+        ("Frau Dr. Anna", "Müller", "Frau Dr. Anna Müller", "Anna", "anna"),
+        ("HERR KLAUS", "MÜLLER", "Herr Klaus Müller", "Klaus", "klaus"),
+        ("Hr. Jens", "Hansen", "Hr. Jens Hansen", "Jens", "jens"),
+        ("Fru", "Hansen", "Fru Hansen", None, None),  # a title alone names no one
+        ("Herrmann", "Hansen", "Herrmann Hansen", "Herrmann", "herrmann"),
+    ],
+)
+def test_a_title_in_the_first_name_column_is_no_first_name(
+    first: str, last: str, name: str, given: str | None, key: str | None
+) -> None:
+    """``Dr. Hans-Peter`` and ``Hans-Peter`` at one address were two given names, so the
+    household rule kept one person's two records apart; the name keeps the title."""
+    row = _names(raw_first_name=[first], raw_last_name=[last]).row(0, named=True)
+    assert (row["name"], row["first_name"], row["first_name_key"]) == (name, given, key)
+    assert row["name_key"] == " ".join(part for part in (key, *_apply(fold, [last])) if part)
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [("Herr Klaus Müller", "Klaus"), ("Frau Dr. Anna Müller", "Anna")],
+)
+def test_german_courtesy_titles_are_titles(typed: str, first: str) -> None:
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert (row["name"], row["first_name"], row["last_name"]) == (typed, first, "Müller")
+    assert row["name_key"] == f"{first.lower()} mueller"
