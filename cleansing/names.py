@@ -641,25 +641,56 @@ def on_hinted_rows(
     return otherwise.clone().scatter(hinted.arg_true(), work(frame.filter(hinted)))
 
 
-def _with_display_form(
-    text: pl.Expr, parts: pl.Expr, form: pl.Expr, *, as_typed: bool = False
-) -> pl.Expr:
+def _with_display_form(text: pl.Expr, parts: pl.Expr, form: pl.Expr) -> pl.Expr:
     """The legal form at the end of a name written canonically: ``Hansen Byg Aps.`` → ``… ApS``.
 
     ``parts`` is ``text.str.extract_groups(_legal_forms().suffix_pattern)`` (or that of the text
-    before proper case), ``form`` its ``form`` group through ``_normalised_variant``. ``as_typed``:
-    the form as the name had it (``Nordisk Fisk AS``, not ``Nordisk Fisk As``), not the Danish
-    spelling — a foreign customer's (see :func:`keep_typed_legal_forms`).
+    before proper case), ``form`` its ``form`` group through ``_normalised_variant``.
     """
-    if as_typed:
-        shown = parts.struct.field("form").str.strip_chars()
-    else:
-        shown = form.replace_strict(_legal_forms().display, default=None, return_dtype=pl.String)
+    shown = form.replace_strict(_legal_forms().display, default=None, return_dtype=pl.String)
     base = text.str.head(-parts.struct.field("tail").str.len_chars().cast(pl.Int64))
     # A status after the form reads in lower case, as the registry writes it (``i likvidation``).
     status = parts.struct.field("status").str.to_lowercase().fill_null("")
     rewritten = pl.concat_str(base, pl.lit(" "), shown, status)
     return pl.coalesce(rewritten, text)
+
+
+def _with_typed_form(cased: pl.Expr, typed: pl.Expr, parts: pl.Expr, form: pl.Expr) -> pl.Expr:
+    """A foreign customer's name ``cased`` (``typed`` in proper case) with its legal form as
+    typed, not in the Danish spelling (see :func:`keep_typed_legal_forms`); ``parts`` and
+    ``form`` as for :func:`_with_display_form`, of ``typed``.
+
+    Its punctuation is the customer's too: ``Acme Corporation Inc.``, ``Dupont S.A.R.L.`` and
+    ``Great Lakes Supply, L.L.C.`` stay as they are (their last full stop, and the comma, were cut
+    off). Only a name typed all in capitals or in small letters gets its form cased: the short
+    spelling the table's code has (``ACME CORPORATION INC`` → ``Acme Corporation Inc``, ``…
+    GMBH`` → ``GmbH``), another short one in capitals (Norway's ``AS``, ``KS``; ``S.A.R.L.``), a
+    long one as proper case writes it (``Aktiebolag``). ``Nordisk Fisk AS`` is no ``A/S``.
+    """
+    typed_form = parts.struct.field("form")
+    code = form.replace_strict(_legal_forms().canonical, default=None, return_dtype=pl.String)
+    tail = parts.struct.field("tail")
+    # Where the form starts in the name: after the name and the separators before the form. Proper
+    # case keeps a name's length, so the place is the same in ``cased``.
+    start = (
+        cased.str.len_chars()
+        - tail.str.len_chars()
+        + tail.str.extract(r"^([\s,\-]+)", 1).str.len_chars()
+    ).cast(pl.Int64)
+    length = typed_form.str.len_chars().cast(pl.Int64)
+    needs_case = typed.str.contains(r"\p{Lu}") != typed.str.contains(r"\p{Ll}")
+    short = typed_form.str.replace_all(r"[^\p{L}]", "").str.len_chars() <= 4
+    shown = (
+        pl.when(~needs_case)
+        .then(typed_form)
+        .when(typed_form.str.to_lowercase() == code.str.to_lowercase())
+        .then(code)
+        .when(short)
+        .then(typed_form.str.to_uppercase())
+        .otherwise(cased.str.slice(start, length))
+    )
+    rewritten = pl.concat_str(cased.str.head(start), shown, cased.str.slice(start + length))
+    return pl.coalesce(rewritten, cased)
 
 
 # A CPR number noted in a name field (``Jens Hansen cpr. 010190-1234``, masked or not) is no part
@@ -1095,7 +1126,7 @@ def _estate_name(name: pl.Expr) -> pl.Expr:
 
 def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) -> pl.DataFrame:
     """normalise_names on a frame with exactly the three input columns, all text; ``typed_forms``:
-    legal forms as typed (:func:`_with_display_form`)."""
+    legal forms as typed (:func:`_with_typed_form`)."""
     # Each step materialises what the next reads more than once, so no regex runs twice.
     given = {column: pl.col(column) for column in _NAME_INPUTS}
     frame = df.lazy().with_columns(
@@ -1191,9 +1222,9 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     frame = collected.lazy()
     frame = frame.with_columns(pl.col("_cased").str.replace_all(" V/", " v/", literal=True))
     frame = frame.with_columns(
-        _display=_with_display_form(
-            pl.col("_cased"), pl.col("_display_parts"), pl.col("_form"), as_typed=typed_forms
-        )
+        _display=_with_typed_form(pl.col("_cased"), text, pl.col("_display_parts"), pl.col("_form"))
+        if typed_forms
+        else _with_display_form(pl.col("_cased"), pl.col("_display_parts"), pl.col("_form"))
     )
     display = pl.col("_display")
     frame = frame.with_columns(_owner=display.str.extract(_OWNER, 1))

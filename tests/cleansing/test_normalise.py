@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from datavask.cleansing.normalise import normalise
 from datavask.cleansing.schema import CANONICAL_FIELDS
@@ -54,6 +55,37 @@ def test_a_foreign_customer_keeps_its_legal_form_as_typed() -> None:
     # ... and still known for companies; a Danish "as" is the Danish A/S
     assert (by_id["no"]["legal_form"], by_id["ks"]["legal_form"]) == ("A/S", "K/S")
     assert by_id["dk"]["name"] == "Hansen Byg A/S"
+
+
+@pytest.mark.parametrize(
+    ("typed", "country", "name", "form"),
+    [
+        # a foreign form's punctuation is the customer's: the last full stop, the comma stay
+        ("Acme Corporation Inc.", "US", "Acme Corporation Inc.", "Inc"),
+        ("Great Lakes Supply, L.L.C.", "US", "Great Lakes Supply, L.L.C.", "LLC"),
+        ("Dupont S.A.R.L.", "FR", "Dupont S.A.R.L.", "SARL"),
+        ("Amsterdam Bloemen B.V.", "NL", "Amsterdam Bloemen B.V.", "BV"),
+        ("Reykjavik Fisk ehf.", "IS", "Reykjavik Fisk ehf.", "ehf"),
+        # a name typed in capitals gets its form cased as the form is written
+        ("ACME CORPORATION INC", "US", "Acme Corporation Inc", "Inc"),
+        ("MÜLLER BAU GMBH", "DE", "Müller Bau GmbH", "GmbH"),
+        ("ZÜRICH UHREN AG", "CH", "Zürich Uhren AG", "AG"),
+        ("SVENSKA BYGG AKTIEBOLAG", "SE", "Svenska Bygg Aktiebolag", "AB"),
+        ("LILLESTRØM RØR AS", "NO", "Lillestrøm Rør AS", "A/S"),
+        ("Lillestrøm Rør AS", "Norge", "Lillestrøm Rør AS", "A/S"),
+        # a Danish customer's form is written the Danish way
+        ("Hansen Byg AS.", None, "Hansen Byg A/S", "A/S"),
+    ],
+)
+def test_a_foreign_legal_form_keeps_its_punctuation(
+    typed: str, country: str | None, name: str, form: str
+) -> None:
+    """``Acme Corporation Inc.`` went back to the CRM as ``Acme Corporation Inc``, ``Dupont
+    S.A.R.L.`` as ``Dupont S.A.R.L`` and ``ACME CORPORATION INC`` as ``Acme Corporation INC``."""
+    (row,) = _foreign(
+        [{"record_id": "1", "name": typed, "address": "Main Street 1", "country": country}]
+    ).values()
+    assert (row["name"], row["legal_form"]) == (name, form)
 
 
 def test_a_foreign_company_number_in_the_cvr_field_is_no_broken_cvr() -> None:
