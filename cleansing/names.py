@@ -160,6 +160,7 @@ class _LegalForms:
     key_status_pattern: str  # an insolvency status at the end of a name key
     canonical: dict[str, str]  # normalised spelling -> legal form code
     display: dict[str, str]  # normalised spelling -> how it is written in a display name
+    beside_small: list[str]  # forms (as the pattern finds them) only in a name with small letters
 
 
 def _alternatives(patterns: list[str]) -> str:
@@ -173,9 +174,12 @@ def _legal_forms() -> _LegalForms:
     )
     variants = table["variant"].to_list()
     prefix_variants = table.filter("prefix_allowed")["variant"].to_list()
+    # A form whose key is a word of names too (``sa``: Sá; ``spa``; ``ou``) stays in the key: the
+    # key has no case or dots to tell ``Ana Sá`` from ``Dupont S.A.``.
+    keyed = table.filter(pl.col("keyed").ne_missing("no"))
     key_forms = [
         re.escape(spelling)
-        for key, variant in zip(table["key"], variants, strict=True)
+        for key, variant in zip(keyed["key"], keyed["variant"], strict=True)
         for spelling in {key, *_spellings(variant)[1:]}
     ]
     key_prefix_forms = [re.escape(key) for key in table.filter("prefix_allowed")["key"]]
@@ -204,6 +208,7 @@ def _legal_forms() -> _LegalForms:
             if shown
             for spelling in _spellings(variant)
         },
+        beside_small=table.filter(pl.col("position") == "mixed")["variant"].to_list(),
     )
 
 
@@ -265,8 +270,17 @@ def legal_form_of(expr: pl.Expr) -> pl.Expr:
     ``Hansen Byg Aps.`` → ``ApS``; ``A/S Storebælt`` → ``A/S``; ``Hansen Tømrer v/Jens Hansen`` →
     ``ENK``; ``Danish Crown A.m.b.a.`` → ``AMBA``; ``Jens Hansen`` → null.
     """
-    suffix_form = _normalised_variant(expr.str.extract(_legal_forms().suffix_pattern, 2))
+    suffix_form = _suffix_form(expr, expr.str.extract(_legal_forms().suffix_pattern, 2))
     return _legal_form(expr, suffix_form)
+
+
+def _suffix_form(text: pl.Expr, typed: pl.Expr) -> pl.Expr:
+    """The legal form ``typed`` at the end of ``text`` in the spelling of the reference table;
+    null for a form that is one only in a name with small letters (the table's ``mixed``) where
+    ``text`` has none: ``Genève Montres SA`` is a société anonyme, ``JOAO SA`` a Portuguese Sá
+    typed in capitals."""
+    ambiguous = typed.is_in(_legal_forms().beside_small) & ~text.str.contains(r"\p{Ll}")
+    return pl.when(~ambiguous.fill_null(False)).then(_normalised_variant(typed))
 
 
 def _legal_form(expr: pl.Expr, suffix_form: pl.Expr) -> pl.Expr:
@@ -1169,7 +1183,7 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         _comma=bare.str.extract_groups(COMMA_PERSON),
     )
     frame = frame.with_columns(
-        _form=_normalised_variant(pl.col("_display_parts").struct.field("form"))
+        _form=_suffix_form(text, pl.col("_display_parts").struct.field("form"))
     )
     remarked = text.str.contains(_REMARK).fill_null(False)
     separated = text.str.contains(_BEFORE_SEPARATOR).fill_null(False)

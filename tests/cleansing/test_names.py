@@ -790,3 +790,35 @@ def test_german_courtesy_titles_are_titles(typed: str, first: str) -> None:
     row = _names(raw_name=[typed]).row(0, named=True)
     assert (row["name"], row["first_name"], row["last_name"]) == (typed, first, "Müller")
     assert row["name_key"] == f"{first.lower()} mueller"
+
+
+@pytest.mark.parametrize(
+    ("typed", "form", "key"),
+    [
+        ("Madrid Vinos SL", "SL", "madrid vinos sl"),
+        ("MADRID VINOS SL", "SL", "madrid vinos sl"),
+        ("Genève Montres SA", "SA", "geneve montres sa"),
+        ("Rue Belge SA", "SA", "rue belge sa"),
+        ("Dupont S.A.", "SA", "dupont sa"),
+        ("Milano Moda S.r.l.", "SRL", "milano moda"),
+        ("Bruxelles Chocolat SPRL", "SPRL", "bruxelles chocolat"),
+        ("Roma Moda S.p.A.", "SpA", "roma moda spa"),
+        ("Warszawa Meble Sp. z o.o.", "Sp. z o.o.", "warszawa meble"),
+        ("Długa Sp.z o.o.", "Sp. z o.o.", "dluga"),
+        ("Tallinn IT OÜ", "OÜ", "tallinn it oue"),
+        # a form that is a word of names too: a person, and the word stays in the key
+        ("JOAO SA", None, "joao sa"),  # Sá typed in capitals without its accent
+        ("Ana Sá", None, "ana sa"),
+        ("Nordic Spa", None, "nordic spa"),  # a business, but no S.p.A.
+    ],
+)
+def test_a_foreign_legal_form_at_the_end_makes_a_company(
+    typed: str, form: str | None, key: str
+) -> None:
+    """``Madrid Vinos SL`` and ``Genève Montres SA`` were persons with first name ``Madrid
+    Vinos`` and last name ``SL``; ``Warszawa Meble Sp. z o.o.`` a person without names."""
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert (row["legal_form"], row["name_key"]) == (form, key)
+    assert _apply(legal_form_of, [typed]) == [form]
+    if form is not None:
+        assert (row["first_name"], row["last_name"]) == (None, None)
