@@ -406,6 +406,32 @@ def _registry_name_similarity(pv: PairValues) -> tuple[pl.Series, pl.Series]:
 SHARED_WORDS: Final = 2
 
 
+# The words that name a company of a group by what it does for the group: owning the others,
+# their buildings, their money (keys: folded, lower case).
+_GROUP_WORDS: Final = (
+    "holding", "holdings", "ejendom", "ejendomme", "ejendomsselskab", "ejendomsselskabet",
+    "invest", "investering", "investment", "investments", "kapital", "capital", "finans",
+    "udlejning", "administration", "properties", "property",
+)  # fmt: skip
+_GROUP_WORD: Final = r"\b(?:" + "|".join(_GROUP_WORDS) + r")\b"
+
+
+def _group_apart(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Whether two company name keys differ in their group words (:data:`_GROUP_WORDS`) and, those
+    left out, in at most one letter: ``nielsen transport`` / ``nielsen transport holding``, not
+    ``nordhavn ejendomme holding`` / ``nordhavn ejendome holding`` (a typo in the word itself)."""
+
+    def group_words(names: pl.Series) -> pl.Series:
+        return names.str.extract_all(_GROUP_WORD).list.sort().list.join(" ")
+
+    def rest(names: pl.Series) -> pl.Series:
+        return names.str.replace_all(_GROUP_WORD, "").str.replace_all(r"\s+", " ").str.strip_chars()
+
+    edits = distance.DamerauLevenshtein.distance
+    same_rest = similarity(rest(a), rest(b), edits, equal_score=0.0) <= 1
+    return ((group_words(a) != group_words(b)) & same_rest).fill_null(False)
+
+
 def _shares_most_words(a: pl.Series, b: pl.Series) -> pl.Series:
     """Whether two names share at least :data:`SHARED_WORDS` words and at least half the words of
     the shorter one: ``ymca rauner family`` / ``ymca of metropolitan chicago rauner`` (a site
@@ -577,6 +603,14 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
             typo = typo.scatter(near.arg_true().filter((edits <= 1).fill_null(False)), True)
         shares = _shares_most_words(la, lb) | typo
         level = level.scatter(different.arg_true().filter(shares), 1)
+    # A holding or a property company beside the company it owns, or its sister, shares the
+    # whole of its name and adds a word (``nielsen transport`` / ``nielsen transport holding``,
+    # ``hansen og soen`` / ``hansen og soen ejendomme``): two legal entities, not a name typed two
+    # ways.
+    partial = ((level > 0) & (level < comparison.top) & ~registry_equal).fill_null(False)
+    if partial.any():
+        group = _group_apart(a.filter(partial), b.filter(partial))
+        level = level.scatter(partial.arg_true().filter(group), 0)
     return level.cast(pl.Int8), _tf_value(a, level, comparison)
 
 

@@ -47,6 +47,11 @@ def _company(name: str) -> dict[str, Any]:
         ("fyns vvs", "fynsnvvs", "token >= 0.80"),  # a space typed as a letter
         ("nordic cleaning", "nordik claening", "token >= 0.80"),  # a typo in every word
         ("hansen byg vest", "jensen byg nord", "different"),  # one shared word is a trade
+        # A holding or property company beside the company it owns: two legal entities.
+        ("nielsen transport", "nielsen transport holding", "different"),
+        ("hansen og soen", "hansen og soen ejendomme", "different"),
+        ("nordhavn ejendomme", "nordhavn ejendomme holding", "different"),
+        ("nordhavn ejendomme holding", "nordhavn ejendome holding", "token >= 0.92"),
     ],
 )
 def test_company_name_levels(a: str, b: str, label: str) -> None:
