@@ -744,3 +744,16 @@ def test_scoring_by_pattern_gives_every_pair_the_weights_scoring_it_alone_gives(
         assert namesakes["w_last_name"].n_unique() > 1
     plain = score_by_pattern(levels, patterns, model, tf_values=values)
     assert plain.equals(score_pairs(levels, model, tf_values=values))
+
+
+def test_a_small_files_common_danish_name_is_as_common_as_among_danes() -> None:
+    """Two of a small file's 30 customers named Hansen made the name rare (2 among the 500 of its
+    population: 0.4 %) where one Danish surname in 20 is it; two Peter Hansens at one postal code merged
+    on it. A name the table does not know, and a file of 500 records or more, keep their counts."""
+    counts = pl.DataFrame({"value": ["hansen", "vindelev", "jensen"], "count": [2, 2, 26]})
+    small, _ = tf_table(counts, "last_name", in_file=fellegi_sunter.record_share(30))
+    tf = dict(zip(small["value"], small["tf"], strict=True))
+    assert tf["hansen"] == pytest.approx(0.051861)  # surnames_da.csv's share
+    assert tf["vindelev"] == pytest.approx(2 / 500)
+    large, _ = tf_table(counts, "last_name", in_file=1.0)
+    assert dict(zip(large["value"], large["tf"], strict=True))["hansen"] == pytest.approx(2 / 30)
