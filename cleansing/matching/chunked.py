@@ -76,6 +76,7 @@ from datavask.cleansing.matching.decisions import (
 )
 from datavask.cleansing.matching.fellegi_sunter import (
     IDENTIFIERS,
+    POPULATION,
     WITHIN_GROUP,
     FellegiSunterModel,
     all_pairs,
@@ -110,6 +111,7 @@ class Plan:
     link_only: bool
     decided: Decided
     review_band: tuple[float, float] | None  # the user's, or None: the model's
+    records: int = 0  # how many records the run matches
 
 
 # --------------------------------------------------------------------------- records of a chunk
@@ -472,7 +474,8 @@ def summarised_plan(
     )
     ids = pl.concat([s["ids"] for s in summaries], how="vertical")
     decided = locate_decisions(decisions, ids)
-    return Plan(comparisons, rules, settings, link_only, decided, review_band)
+    records = sum(s["height"] for s in summaries)
+    return Plan(comparisons, rules, settings, link_only, decided, review_band, records)
 
 
 def summarised_pairs(summaries: Sequence[dict[str, Any]], *, link_only: bool) -> int:
@@ -758,6 +761,7 @@ def fitted_from_summaries(
         overall, per_session, comparisons, u, max_iterations=settings.em_max_iterations
     )
     model.count_values(tf_tables, tf_mean)
+    model.small_file = plan.records < POPULATION
     trained = int(overall["count"].sum() or 0)
     model.prior = estimated_prior(settings, model, trained, overall, total_pairs, sample=sample)
     return model, _band(plan.review_band, settings, model)

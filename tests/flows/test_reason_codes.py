@@ -46,7 +46,7 @@ CLEAN_COMPANY = cvr(1)
 REGISTRY = {
     CLEAN_COMPANY: dict(name="Solsikke Design ApS", street="Nørregade", house=5, postal=1165, city="København K"),
     cvr(2): dict(name="Havnens Fisk ApS", street="Havnegade", house=2, postal=5000, city="Odense C"),
-    cvr(3): dict(name="Konkursboet Byg A/S", form_code=60, status="UNDER KONKURS", credit_bankrupt=True,
+    cvr(3): dict(name="Nordbyg A/S", form_code=60, status="UNDER KONKURS", credit_bankrupt=True,
                  street="Industrivej", house=9, postal=7100, city="Vejle"),
     cvr(4): dict(name="Lukket Handel ApS", status="OPHØRT", ended="2023-04-01",
                  street="Torvet", house=1, postal=8800, city="Viborg"),
@@ -74,7 +74,7 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     "invalid-cvr": ("INVALID_CVR", ["Tømrer Mikkelsen ApS", "Skovvej 4", "3400", "Hillerød", "12345678", "", "kontakt@tomrermikkelsen.dk", "48 26 10 10", ""]),
     "cvr-not-found": ("CVR_NOT_FOUND", ["Skyggeselskabet ApS", "Vestergade 90", "6700", "Esbjerg", NOT_IN_REGISTRY, "", "info@skyggeselskabet.dk", "75 12 00 00", ""]),
     "name-mismatch": ("NAME_MISMATCH", ["Kalles Autoværksted ApS", "Havnegade 2", "5000", "Odense C", cvr(2), "", "kalle@autovaerksted.dk", "66 11 22 33", ""]),
-    "bankrupt": ("COMPANY_BANKRUPT", ["Konkursboet Byg A/S", "Industrivej 9", "7100", "Vejle", cvr(3), "", "post@konkursbyg.dk", "75 80 80 80", ""]),
+    "bankrupt": ("COMPANY_BANKRUPT", ["Nordbyg A/S", "Industrivej 9", "7100", "Vejle", cvr(3), "", "post@konkursbyg.dk", "75 80 80 80", ""]),
     "dissolved": ("COMPANY_DISSOLVED", ["Lukket Handel ApS", "Torvet 1", "8800", "Viborg", cvr(4), "", "salg@lukkethandel.dk", "86 62 00 00", ""]),
     "distressed": ("COMPANY_DISTRESSED", ["Likvidator Gruppen ApS", "Åboulevarden 30", "8000", "Aarhus C", cvr(5), "", "info@likvidator.dk", "86 13 13 13", ""]),
     "address-mismatch": ("ADDRESS_MISMATCH", ["Flyttefirmaet Nord ApS", "Sydhavnsgade 3", "9000", "Aalborg", cvr(6), "", "flyt@nordflyt.dk", "98 12 34 00", ""]),
