@@ -8,6 +8,12 @@ numbers (``20304050 / 30405060``), or a number with an extension (``33 12 34 56 
 
 The rules (the reference is :func:`parse_phone`, one value at a time with ``phonenumbers``):
 
+- a number labelled as a fax's (``fax``, ``telefax``, ``faxnr.``, ``F:``) is no phone number: the
+  worklist and collection would call a fax machine, and two customers sharing a fax say less than
+  sharing a phone. Such a part is left out before anything else (:func:`without_fax`); a label
+  after a number starts a new part (``Tlf. 86 12 12 12 Fax 86 12 12 13``), and a part labelled as
+  a phone's too (``tlf/fax 86 12 12 12``) stays a phone. A field holding only a fax holds no
+  phone: blank, not ``INVALID_PHONE``;
 - a value is split into parts at ``; , |``, new lines and the words *og*, *eller*, *or*, and at
   ``/`` unless the text between those separators is, as a whole, one valid number of the region
   (``310/246-1501``, an American area code written with a slash, ``030/1234567`` in Germany):
@@ -104,6 +110,49 @@ _BARE_LABEL: Final = (
 # The separators that always part two numbers; ``/`` parts them only where the text it sits in is
 # no one number (:func:`slash_parts`).
 _SPLIT: Final = re.compile(r"[;,|\n\r]|\s+(?:og|eller|or)\s+", re.IGNORECASE)
+
+# Labels that say what a number is (Python's and polars' regex dialects alike). A one-letter label
+# needs its colon (``T: … F: …`` on a letterhead); ``\bf:`` is not the end of ``tlf:``.
+FAX_LABEL: Final = r"(?i)\b(?:tele)?fax(?:nr|nummer)?\b|\bf:"
+PHONE_LABEL: Final = (
+    r"(?i)\b(?:tlf|tel|telefon\w*|telephone|phone|mobil\w*|mob|mobile|cell)\b|\b[tm]:"
+)
+# A value that may hold a fax number: the cheap test that keeps every other value on the fast path.
+_FAX_HINT: Final = r"(?i)fax|f:"
+# A label written after a number and before the next one starts a new part: ``Tlf. 86 12 12 12
+# Fax 86 12 12 13`` is two parts, so the fax label stays with its own number. A label after the
+# last number (``86 12 12 13 (fax)``) labels that number.
+_NEXT_LABEL: Final = (
+    r"(?:(?:(?:tele)?fax(?:nr|nummer)?|tlf|tel|telefon\w*|telephone|phone|mobil\w*|mob|mobile)\b"
+    r"|\b[tmf]:)"
+)
+_LABEL_BREAK: Final = re.compile(rf"(?i)([0-9]\s+)({_NEXT_LABEL}[\s.:+(\-]*[0-9])")
+_FAX_LABEL_RE: Final = re.compile(FAX_LABEL)
+_PHONE_LABEL_RE: Final = re.compile(PHONE_LABEL)
+_FAX_HINT_RE: Final = re.compile(_FAX_HINT)
+
+
+def _is_fax(part: str) -> bool:
+    """Whether a part of a value is labelled as a fax's number and not as a phone's."""
+    return bool(_FAX_LABEL_RE.search(part)) and not _PHONE_LABEL_RE.search(part)
+
+
+def without_fax(value: str) -> str:
+    """``value`` without its parts labelled as fax numbers; the parts kept are joined with ``;``.
+
+    >>> without_fax('Fax 75 12 12 13, tlf 75 12 12 12')
+    ' tlf 75 12 12 12'
+    >>> without_fax('T: 86 12 12 12 F: 86 12 12 13')
+    'T: 86 12 12 12 '
+    >>> without_fax('tlf/fax 86 12 12 12')
+    'tlf/fax 86 12 12 12'
+    """
+    if not _FAX_HINT_RE.search(value):
+        return value
+    parts = _SPLIT.split(_LABEL_BREAK.sub(r"\1;\2", value))
+    return ";".join(part for part in parts if not _is_fax(part))
+
+
 _EXTENSION: Final = re.compile(
     r"^(?P<number>.*[0-9].*?)[\s,]*"
     r"(?:lok(?:al)?|ext(?:ension)?|x|#)[.:]?\s*(?P<extension>[0-9]{1,6})\s*$",
@@ -287,6 +336,7 @@ def parse_phone_with_extension(
         return [], None
     numbers: list[str] = []
     first_extension = None
+    value = without_fax(value)
     raw_parts = (part for chunk in _SPLIT.split(value) for part in slash_parts(chunk, region))
     for raw_part in raw_parts:
         if len(raw_part) > MAX_PART_LENGTH:
@@ -361,6 +411,8 @@ _EXTENSION_EXPR: Final = (
     f"(?:lok(?:al)?|ext(?:ension)?|x|#)[.:]?{_WS}*([0-9]{{1,6}}){_WS}*$"
 )
 _PART_BREAK: Final = "\x00"
+# _LABEL_BREAK in the polars regex dialect.
+_LABEL_BREAK_EXPR: Final = f"(?i)([0-9]{_WS}+)({_NEXT_LABEL}[{PY_WHITESPACE}.:+(\\-]*[0-9])"
 
 
 def _dk_numbers(national: pl.Expr) -> pl.Expr:
@@ -485,12 +537,36 @@ def _slash_split(chunks: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _without_fax_numbers(values: pl.DataFrame) -> pl.DataFrame:
+    """``values`` with each ``value`` that may hold a fax number :func:`without_fax`, in polars;
+    only the few values with ``fax`` or ``f:`` in them pay for it."""
+    faxy = values.select(pl.col("value").str.contains(_FAX_HINT).fill_null(False)).to_series()
+    if not faxy.any():
+        return values
+    rows = values.with_row_index("row").filter(faxy)
+    # A value holding the character the parts are split at goes to the reference whole.
+    odd = rows.filter(pl.col("value").str.contains(_PART_BREAK, literal=True))
+    odd = odd.with_columns(value=pl.Series([without_fax(v) for v in odd["value"]], dtype=pl.String))
+    fax = pl.element().str.contains(FAX_LABEL) & ~pl.element().str.contains(PHONE_LABEL)
+    plain = rows.filter(~pl.col("value").str.contains(_PART_BREAK, literal=True)).with_columns(
+        value=pl.col("value")
+        .str.replace_all(_LABEL_BREAK_EXPR, "${1};${2}")
+        .str.replace_all(_SPLIT_EXPR, _PART_BREAK)
+        .str.split(_PART_BREAK)
+        .list.eval(pl.element().filter(~fax))
+        .list.join(";")
+    )
+    rewritten = pl.concat([plain, odd]).select("row", "value")
+    return values.with_row_index("row").update(rewritten, on="row").drop("row")
+
+
 def _field_numbers(values: pl.DataFrame) -> pl.DataFrame:
     """Numbers and extension for one phone field.
 
     ``values`` has ``value`` and ``region``; the result has ``numbers`` (list[str]),
     ``extension`` and ``present`` (a value that is not blank), row for row.
     """
+    values = _without_fax_numbers(values)
     cleaned = pl.col("value").str.strip_chars().str.to_lowercase()
     # Materialised once: inside when/then every use would run the regular expression again.
     # A label with no number (``Tlf:``, a CRM's template left as it was) is a blank field.

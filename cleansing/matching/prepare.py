@@ -46,6 +46,7 @@ from datavask.cleansing.addresses import typed_district
 from datavask.cleansing.emails import free_mail_domains
 from datavask.cleansing.matching.blocking import IDENTICAL, identical_key
 from datavask.cleansing.names import GENERATION, text_key
+from datavask.cleansing.phones import FAX_LABEL, PHONE_LABEL
 
 INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
     "record_id": pl.String(),
@@ -218,9 +219,15 @@ def _placeholder_number(number: pl.Expr) -> pl.Expr:
 
 
 def _typed_phones() -> pl.Expr:
-    """The digits as typed, ``#`` first, placeholders left out (:func:`_phones`)."""
+    """The digits as typed, ``#`` first, placeholders and fax numbers left out (:func:`_phones`).
+
+    A cell labelled as a fax's and not as a phone's (``Fax: 86 12 12 13``) holds no phone: two
+    records sharing a fax machine are no more one customer than two sharing a switchboard.
+    """
     typed = [
-        pl.lit("#") + pl.col(c).str.replace_all(r"\D", "").str.slice(-10)
+        pl.when(~(pl.col(c).str.contains(FAX_LABEL) & ~pl.col(c).str.contains(PHONE_LABEL))).then(
+            pl.lit("#") + pl.col(c).str.replace_all(r"\D", "").str.slice(-10)
+        )
         for c in ("raw_phone", "raw_mobile")
     ]
     # A placeholder (00000000, 12345678) is no number at all: missing, not evidence against.

@@ -554,3 +554,64 @@ def test_a_trunk_zero_in_brackets_after_the_country_code_is_no_digit(written: st
     assert parse_phone(written) == ["+4520304050"]
     frame = pl.DataFrame({"raw_phone": [written], "raw_mobile": [None], "raw_country": [None]})
     assert normalise_phones(frame)["phone_e164"].to_list() == ["+4520304050"]
+
+
+# ---------------------------------------------------------------- fax numbers, shared digits
+
+
+@pytest.mark.parametrize(
+    ("written", "numbers"),
+    [
+        ("Fax 75 12 12 13, tlf 75 12 12 12", ["+4575121212"]),
+        ("Tlf. 86 12 12 12, fax 86 12 12 13", ["+4586121212"]),
+        ("Tlf. 86 12 12 12 Fax 86 12 12 13", ["+4586121212"]),
+        ("T: 86 12 12 12 F: 86 12 12 13", ["+4586121212"]),
+        ("Telefax: 86121213; mobil 20304050", ["+4520304050"]),
+        ("faxnr. 86121213 eller 20304050", ["+4520304050"]),
+        ("86 12 12 13 (fax)", []),
+        # one number for both is a phone
+        ("tlf/fax 86 12 12 12", ["+4586121212"]),
+        # Faxe is a town, not a fax
+        ("Faxe 20 30 40 50", ["+4520304050"]),
+    ],
+)
+def test_a_fax_number_is_no_phone_number(written: str, numbers: list[str]) -> None:
+    """``Fax 75 12 12 13, tlf 75 12 12 12`` made the fax the customer's phone: the worklist and
+    collection would call a fax machine. A number labelled as a fax's is no phone number."""
+    assert parse_phone(written) == numbers
+    out = normalise_phones(_frame(raw_phone=[written], raw_mobile=[written]))
+    assert out["phone_numbers"][0].to_list() == numbers
+    assert out["phone_e164"][0] == (numbers[0] if numbers else None)
+    assert out["flag_INVALID_PHONE"][0] is False
+
+
+def test_a_field_holding_only_a_fax_is_no_invalid_phone() -> None:
+    out = normalise_phones(_frame(raw_phone=["Fax: 86 12 12 13"], raw_mobile=["20304050"]))
+    assert out["phone_numbers"][0].to_list() == ["+4520304050"]
+    assert out["flag_INVALID_PHONE"][0] is False
+
+
+def test_fax_and_slash_rules_agree_on_both_paths() -> None:
+    """The frame path (fax parts dropped in polars) and the reference read the same numbers."""
+    rng = random.Random(42)
+    dresses = (
+        "Fax {a} tlf {b}",
+        "tlf {a}, fax {b}",
+        "T: {a} F: {b}",
+        "F: {a} M: {b}",
+        "{a} (fax)",
+        "telefax {a}\n{b}",
+        "{a}/{c}",
+        "{a} / {c} og fax {b}",
+        "Fax\x00{a}, {b}",
+        "fax {a} fax {b}",
+        "tel/fax {a}",
+    )
+    values, countries = [], []
+    for _ in range(2_000):
+        a, b = (f"{rng.choice('23456789')}{rng.randrange(10**7):07d}" for _ in range(2))
+        values.append(rng.choice(dresses).format(a=a, b=b, c=rng.randrange(100)))
+        countries.append(rng.choice((None, "DK", "Danmark")))
+    out = normalise_phones(_frame(raw_phone=values, raw_country=countries))
+    expected = [parse_phone(v, phone_region(c)) for v, c in zip(values, countries, strict=True)]
+    assert out["phone_numbers"].to_list() == expected

@@ -613,6 +613,15 @@ def test_phones_and_emails_are_compared_by_every_value_of_a_record() -> None:
         assert [lv == -1 for lv in levels[f"lvl_{field}"]] == missing, field
 
 
+def test_a_fax_number_typed_alone_is_no_phone_to_compare() -> None:
+    """A fax is no phone number of the customer (the phones stage leaves it out); its digits as
+    typed are not compared either, unless the cell says it is a phone's too."""
+    typed = ["Fax: 3865286", "386 52 86 (fax)", "tlf/fax 3865286", "Faxe 3865286"]
+    rows = frame([{"phone_e164": None} for _ in typed])
+    records = prepare_records(rows.with_columns(raw_phone=pl.Series(typed), raw_mobile=None))
+    assert records["_phones"].to_list() == [[], [], ["#3865286"], ["#3865286"]]
+
+
 def test_a_typed_phone_is_found_among_several_read_numbers() -> None:
     # 99 99 99 8 could not be read; the other record's second number ends with its digits.
     phones = [[], ["+4586111111", "+4599999998"], ["+4586222222"]]
