@@ -17,7 +17,9 @@ The rules (the reference is :func:`parse_phone`, one value at a time with ``phon
 - a value is split into parts at ``; , |``, new lines and the words *og*, *eller*, *or*, and at
   ``/`` unless the text between those separators is, as a whole, one valid number of the region
   (``310/246-1501``, an American area code written with a slash, ``030/1234567`` in Germany):
-  ``20304050 / 30405060`` is two Danish numbers, sixteen digits no Danish number has;
+  ``20304050 / 30405060`` is two Danish numbers, sixteen digits no Danish number has. One or two
+  digits after a ``/`` are the next number's last digits, the rest shared with the number before
+  (``20304050/51`` is ``20304050`` and ``20304051``, as Danish firms write a series of lines);
 - an extension (``lok. 12``, ``lokal 12``, ``ext 12``, ``x12``, ``#12``) is cut off a part and kept
   apart (:func:`split_extension`);
 - each part is parsed with ``phonenumbers.parse`` in the record's region (from ``raw_country``,
@@ -306,8 +308,38 @@ def slash_parts(chunk: str, region: str) -> list[str]:
     (['310/246-1501'], ['20304050 ', ' 30405060'])
     """
     if "/" in chunk and not one_number(chunk, region):
-        return chunk.split("/")
+        return _with_shared_digits(chunk.split("/"))
     return [chunk]
+
+
+# The digits after a ``/`` that end the number before it: ``20304050/51``.
+_LAST_DIGITS: Final = re.compile(r"[0-9]{1,2}")
+
+
+def _with_shared_digits(pieces: list[str]) -> list[str]:
+    """``pieces`` (a chunk split at ``/``) with a piece of one or two digits made the number
+    before it with those last digits: ``['20304050', '51']`` is ``['20304050', '20304051']``.
+
+    The number before must end in as many digits, and be a number (six digits or more); three
+    digits or more after a ``/`` are left alone (an extension, or a number of their own).
+
+    >>> _with_shared_digits(['20 30 40 50', '51', ' 52'])
+    ['20 30 40 50', '20 30 40 51', '20 30 40 52']
+    >>> _with_shared_digits(['030', '12'])
+    ['030', '12']
+    """
+    result: list[str] = []
+    head = ""  # the last number written whole, without trailing whitespace
+    for piece in pieces:
+        last = piece.strip()
+        if _LAST_DIGITS.fullmatch(last) and _LAST_DIGITS.fullmatch(head[-len(last) :]):
+            result.append(head[: -len(last)] + last)
+            continue
+        result.append(piece)
+        head = piece.rstrip()
+        if sum(c in "0123456789" for c in head) < 6:
+            head = ""
+    return result
 
 
 def _fragment(part: str, start: int, end: int, covered: list[bool]) -> bool:
@@ -521,19 +553,18 @@ def _slash_split(chunks: pl.DataFrame) -> pl.DataFrame:
     if slashed.height == 0:
         return chunks
     distinct = slashed.select("part", "region").unique()
-    whole = distinct.with_columns(
-        whole=pl.Series([one_number(p, r) for p, r in distinct.iter_rows()], dtype=pl.Boolean)
+    pieces = distinct.with_columns(
+        pieces=pl.Series([slash_parts(p, r) for p, r in distinct.iter_rows()], dtype=_NUMBERS)
     )
-    split = pl.col("part").str.split("/")
     return (
-        chunks.join(whole, on=["part", "region"], how="left", maintain_order="left")
+        chunks.join(pieces, on=["part", "region"], how="left", maintain_order="left")
         .with_columns(
-            part=pl.when(pl.col("whole").fill_null(True))
+            part=pl.when(pl.col("pieces").is_null())
             .then(pl.concat_list("part"))
-            .otherwise(split)
+            .otherwise("pieces")
         )
         .explode("part")
-        .drop("whole")
+        .drop("pieces")
     )
 
 

@@ -591,6 +591,25 @@ def test_a_field_holding_only_a_fax_is_no_invalid_phone() -> None:
     assert out["flag_INVALID_PHONE"][0] is False
 
 
+@pytest.mark.parametrize(
+    ("written", "numbers"),
+    [
+        ("20304050/51", ["+4520304050", "+4520304051"]),
+        ("20 30 40 50 / 51 / 52", ["+4520304050", "+4520304051", "+4520304052"]),
+        ("tlf. 86 12 12 12/3", ["+4586121212", "+4586121213"]),
+        # three digits are no last digits: an extension or a number of their own
+        ("86 12 12 12/123", ["+4586121212"]),
+        ("2030/4050", ["+4520304050"]),
+    ],
+)
+def test_last_digits_after_a_slash_are_the_next_number(written: str, numbers: list[str]) -> None:
+    """``20304050/51`` is how Danish firms write two lines; only the first was kept."""
+    assert parse_phone(written) == numbers
+    out = normalise_phones(_frame(raw_phone=[written]))
+    assert out["phone_numbers"][0].to_list() == numbers
+    assert out["flag_INVALID_PHONE"][0] is False
+
+
 def test_fax_and_slash_rules_agree_on_both_paths() -> None:
     """The frame path (fax parts dropped in polars) and the reference read the same numbers."""
     rng = random.Random(42)
