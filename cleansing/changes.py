@@ -195,13 +195,15 @@ def _phone_for(records: pl.DataFrame, field: str) -> pl.Expr:
 
     ``records`` carries :func:`_with_numbers`' columns. ``phone_numbers`` holds every valid
     number of the record (phone and mobile columns alike); ``12 34 56 78``, ``+45 12345678`` and
-    ``0045 1234 5678`` all pick ``+4512345678``.
+    ``0045 1234 5678`` all pick ``+4512345678``, and so does ``tlf. 12 34 56 78``. A cell with a
+    note beside its number (``+45 12 34 56 78 (Jens)``, ``12345678 efter kl. 16``) picks none:
+    it goes back as written, the note being the customer's (:data:`_ONLY_A_NUMBER`).
     """
     if _NUMBERS not in records.columns:
         return pl.lit(None, dtype=pl.String)
     digits = pl.col(f"{_DIGITS}{field}")
     # A short value like "12" must not claim a number; six digits is the shortest real one.
-    usable = digits.str.len_chars() >= 6
+    usable = (digits.str.len_chars() >= 6) & pl.col(f"{_BARE}{field}")
     numbers, tails = pl.col(_NUMBERS), pl.col(_TAILS)
     # The first number that matches: a coalesce, not a list of six per row (minutes at 1M).
     return pl.coalesce(
@@ -239,8 +241,26 @@ def _with_numbers(records: pl.DataFrame) -> pl.DataFrame:
         .alias(f"{_DIGITS}{field}")
         for field in ("phone", "mobile")
     ]
+    bare = [
+        whole_number(_text(records, raw(field)))
+        .str.replace_all(_PHONE_LABELS, "")
+        .str.contains(_ONLY_A_NUMBER)
+        .alias(f"{_BARE}{field}")
+        for field in ("phone", "mobile")
+    ]
     tails = pl.col(_NUMBERS).list.eval(pl.element().str.replace(r"^\+", "")).alias(_TAILS)
-    return records.with_columns(numbers.to_series(), *digits).with_columns(tails)
+    return records.with_columns(numbers.to_series(), *digits, *bare).with_columns(tails)
+
+
+# Words that only say a cell holds a phone number (``tlf.``, ``Mobil:``, ``T:``): written back as
+# the E.164 number, the cell loses nothing.
+_PHONE_LABELS: Final = (
+    r"(?i)\b(?:tlf|tel|telefon|telephone|phone|mobil|mob|mobile|mobiltelefon|nr|nummer)\b|\b[tm]:"
+)
+# A phone cell (labels taken off) that holds its number and nothing else: digits, the country
+# code's dress, separators and a spreadsheet's text mark. Anything more (``(Jens)``, ``efter kl.
+# 16``, ``lok. 12``, ``fax``) is a note the customer typed, which the CRM keeps.
+_ONLY_A_NUMBER: Final = r"^[\s\d+\-.()/:']*$"
 
 
 # A line that starts with its house number and then a word: ``10 Downing Street``, ``435 S. La
@@ -251,6 +271,7 @@ _MAX_PHONES: Final = 6
 _NUMBERS: Final = "_phone_candidates"
 _TAILS: Final = "_phone_candidate_digits"
 _DIGITS: Final = "_phone_digits_of_"
+_BARE: Final = "_phone_bare_"
 
 
 def _with_registry(records: pl.DataFrame) -> pl.DataFrame:

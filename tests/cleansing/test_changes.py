@@ -280,6 +280,38 @@ def test_each_phone_column_gets_its_own_number() -> None:
     ]
 
 
+def test_a_note_in_the_phone_cell_goes_back_with_it() -> None:
+    """``+45 20 30 40 50 (Jens)`` went back to the CRM as ``+4520304050``, the note deleted,
+    while ``2030 4050 (efter kl. 16)`` went back as typed: a note beside the number is the
+    customer's, and the cell is kept. A label that only says it is a phone goes."""
+    records = frame(
+        raw_phone=[
+            "+45 20 30 40 50 (Jens)",
+            "2030 4050 (efter kl. 16)",
+            "20304050 privat",
+            "Mobil: +45 2030 4050",
+            "tlf. 20 30 40 50",
+            "T: 20 30 40 50",
+        ],
+        phone_e164=["+4520304050"] * 6,
+        phone_numbers=[["+4520304050"]] * 6,
+    )
+    assert [(r, after) for r, _, _, after, _ in changes_of(records)] == [
+        ("4", "+4520304050"),
+        ("5", "+4520304050"),
+        ("6", "+4520304050"),
+    ]
+
+
+def test_a_fax_beside_the_phone_stays_in_the_cell() -> None:
+    records = frame(
+        raw_phone=["Fax 75 12 12 13, tlf 75 12 12 12", "75121212 fax 75121213"],
+        phone_e164=["+4575121212"] * 2,
+        phone_numbers=[["+4575121212"]] * 2,
+    )
+    assert changes_of(records) == []
+
+
 def test_a_number_written_with_its_trunk_zero_gets_its_number() -> None:
     """``+45 (0) 20 30 40 50`` is read as +4520304050; its digits with the ``(0)`` (45020…)
     matched no number, and the cell went back to the CRM as it was."""
