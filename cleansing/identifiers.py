@@ -19,7 +19,11 @@ Foreign VAT numbers
     ``GB980780684``, ``NO974760673MVA``, ``CHE-116.281.710 MWST``. One written with its country
     prefix that python-stdnum validates (the EU member states' rules, Britain's, Norway's and
     Switzerland's) is the customer's ``vat_number`` (compact, prefix first) and no broken CVR
-    number. ``DK…`` is a CVR number and read as one above.
+    number. ``DK…`` is a CVR number and read as one above. A Swiss company's UID written without
+    the tax's suffix (``CHE-123.456.788``, the number on its letterhead and in the Swiss
+    register) is its ``vat_number`` too (``CHE123456788``): the VAT number is the UID and a
+    suffix naming the tax in the language of the canton (``MWST``, ``TVA``, ``IVA``), so
+    matching compares Swiss numbers by their UID (:func:`legal_entity_number`).
 P-number (produktionsenhedsnummer)
     Ten digits identifying a production unit of a CVR entity. It carries no public check
     digit, so only the shape can be checked: ten digits, the first not ``0``.
@@ -37,6 +41,7 @@ import re
 from typing import Final
 
 import polars as pl
+from stdnum.ch import uid as ch_uid
 from stdnum.ch import vat as ch_vat
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
@@ -215,6 +220,8 @@ def foreign_vat_number(value: str | None) -> str | None:
     'GB980780684'
     >>> foreign_vat_number("CHE-116.281.710 MWST")
     'CHE116281710MWST'
+    >>> foreign_vat_number("CHE-116.281.710")  # a Swiss UID, the VAT number without its tax
+    'CHE116281710'
     >>> foreign_vat_number("DE129273399") is None  # check digit wrong
     True
     >>> foreign_vat_number("DK13585628") is None  # a CVR number, read as one
@@ -235,11 +242,30 @@ def foreign_vat_number(value: str | None) -> str | None:
         try:
             number = str((module or eu_vat).validate(compact))
         except ValidationError:
-            continue
+            # A Swiss UID without the tax's suffix names the company as its VAT number does.
+            if prefix != "CH" or not ch_uid.is_valid(compact):
+                continue
+            number = str(ch_uid.compact(compact))
         # Britain's rules give the number without its prefix; the EU's, Norway's and
         # Switzerland's with it.
         return number if number[:2] == prefix else prefix + number
     return None
+
+
+# The suffix a Swiss VAT number adds to the company's UID: the tax's name in German, French,
+# Italian or Romansh.
+_SWISS_TAX_SUFFIX: Final = r"^(CHE[0-9]{9})(?:MWST|TVA|IVA|TPV)$"
+
+
+def legal_entity_number(vat_number: pl.Expr) -> pl.Expr:
+    """Expression: the part of a ``vat_number`` that names the legal entity, for matching.
+
+    A Swiss VAT number is the company's UID with the tax's name after it, in the language the
+    customer wrote it in: ``CHE116281710MWST``, ``CHE116281710TVA`` and the bare UID
+    ``CHE116281710`` are one company, so all three give ``CHE116281710``. Other numbers are
+    their own key.
+    """
+    return vat_number.str.replace(_SWISS_TAX_SUFFIX, "${1}")
 
 
 # A CVR number noted in a name (the names stage's remark, ``(CVR 25313763)``, ``cvr-nr: DK 2531
@@ -331,7 +357,8 @@ _COMPANY_NUMBERS: Final = {"SE": se_orgnr, "NO": no_orgnr, "FI": fi_business_id}
 def _foreign_number(value: str, country: str) -> tuple[bool, str | None]:
     """Whether ``value`` is a valid company or VAT number of ``country`` written without its
     prefix, and the VAT number it is (``129273398`` of a German record: ``DE129273398``)."""
-    prefix = "EL" if country == "GR" else country
+    # Greece writes EL before its VAT numbers, Switzerland CHE before its UIDs.
+    prefix = {"GR": "EL", "CH": "CHE"}.get(country, country)
     vat = foreign_vat_number(prefix + value)
     if vat is not None:
         return True, vat

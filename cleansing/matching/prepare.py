@@ -44,6 +44,7 @@ import polars as pl
 
 from datavask.cleansing.addresses import typed_district
 from datavask.cleansing.emails import free_mail_domains
+from datavask.cleansing.identifiers import legal_entity_number
 from datavask.cleansing.matching.blocking import IDENTICAL, identical_key
 from datavask.cleansing.names import GENERATION, text_key
 from datavask.cleansing.phones import FAX_LABEL, PHONE_LABEL
@@ -365,7 +366,10 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
     records = records.with_columns(_blank_to_null(pl.col(c)).alias(c) for c in text_columns)
     # A foreign customer's VAT number names its legal entity as a CVR number does: the same one
     # is the same company, two different ones two companies (blocking, comparison, vetoes).
-    records = records.with_columns(pl.coalesce("cvr", "vat_number").alias("cvr"))
+    # A Swiss VAT number is compared by its UID, whatever language its tax suffix is written in.
+    records = records.with_columns(
+        pl.coalesce("cvr", legal_entity_number(pl.col("vat_number"))).alias("cvr")
+    )
     free_mail = sorted(free_mail_domains())
     has_person_parts = (
         pl.col("first_name_key").is_not_null() | pl.col("last_name_key").is_not_null()

@@ -17,6 +17,7 @@ from datavask.cleansing.identifiers import (
     is_valid_cvr,
     is_valid_ean,
     is_valid_p_number,
+    legal_entity_number,
     normalise_identifiers,
 )
 from tests.cleansing.corpora import read_corpus
@@ -176,6 +177,9 @@ def test_missing_columns_and_empty_values_raise_no_flag() -> None:
         ("NO 974 760 673 MVA", "NO974760673MVA"),
         ("CHE-116.281.710 MWST", "CHE116281710MWST"),
         ("EL094259216", "EL094259216"),
+        # a Swiss UID without its tax's suffix: INVALID_CVR blocked the customer's invoices
+        ("CHE-123.456.788", "CHE123456788"),
+        ("CHE116281704", "CHE116281704"),
     ],
 )
 def test_a_foreign_vat_number_in_the_cvr_field_is_no_broken_cvr(
@@ -191,6 +195,7 @@ def test_a_foreign_vat_number_in_the_cvr_field_is_no_broken_cvr(
         "DE129273399",  # check digit wrong
         "SE556677889900",  # Luhn fails
         "US123456789",  # no VAT rules for the prefix
+        "CHE-123.456.789",  # a Swiss UID with a wrong check digit
         "DK 1358 5627",  # a broken CVR number stays one
         "XX",
     ],
@@ -198,3 +203,9 @@ def test_a_foreign_vat_number_in_the_cvr_field_is_no_broken_cvr(
 def test_a_broken_or_unknown_foreign_number_is_still_invalid(value: str) -> None:
     out = normalise_identifiers(pl.DataFrame({"raw_cvr": [value]}, schema={"raw_cvr": pl.String}))
     assert out.select("cvr", "vat_number", "flag_INVALID_CVR").row(0) == (None, None, True)
+
+
+def test_a_swiss_vat_number_names_its_company_by_its_uid() -> None:
+    numbers = pl.Series(["CHE116281710MWST", "CHE116281710TVA", "CHE116281710", "NO974760673MVA"])
+    keys = pl.select(legal_entity_number(pl.lit(numbers))).to_series().to_list()
+    assert keys == ["CHE116281710", "CHE116281710", "CHE116281710", "NO974760673MVA"]

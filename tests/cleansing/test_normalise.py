@@ -116,6 +116,38 @@ def test_a_foreign_company_number_in_the_cvr_field_is_no_broken_cvr() -> None:
     assert by_id["dk_orgnr"]["flag_INVALID_CVR"]
 
 
+def test_a_swiss_uid_and_the_neighbours_numbers_are_no_broken_cvr() -> None:
+    """``CHE-123.456.788`` (a valid Swiss UID, python-stdnum says) was INVALID_CVR, which blocked
+    the customer's invoices, while the same number with ``MWST`` was its VAT number."""
+    rows: list[dict[str, str | None]] = [
+        {"record_id": "ch", "name": "Zürich Uhren AG", "postal_code": "8001", "city": "Zürich",
+         "country": "Schweiz", "cvr": "CHE-123.456.788"},
+        {"record_id": "ch_bare", "name": "Genève Montres SA", "postal_code": "1204",
+         "city": "Genève", "country": "CH", "cvr": "116.281.704"},
+        {"record_id": "ch_unnamed", "name": "Basel Chemie AG", "postal_code": "4001",
+         "city": "Basel", "cvr": "CHE116281704"},
+        {"record_id": "no", "name": "Fjord Data AS", "postal_code": "0154", "city": "Oslo",
+         "country": "Norge", "cvr": "923609016"},
+        {"record_id": "se", "name": "Svea Verktyg AB", "postal_code": "114 55",
+         "city": "Stockholm", "country": "Sverige", "cvr": "556677-8899"},
+        {"record_id": "de", "name": "Berliner Stahl GmbH", "postal_code": "10117",
+         "city": "Berlin", "country": "Tyskland", "cvr": "DE 123450003"},
+        {"record_id": "ch_broken", "name": "Falsch AG", "postal_code": "8001", "city": "Zürich",
+         "country": "CH", "cvr": "CHE-123.456.789"},
+    ]  # fmt: skip
+    by_id = _foreign(rows)
+    got = {k: (v["cvr"], v["vat_number"], v["flag_INVALID_CVR"]) for k, v in by_id.items()}
+    assert got == {
+        "ch": (None, "CHE123456788", False),
+        "ch_bare": (None, "CHE116281704", False),
+        "ch_unnamed": (None, "CHE116281704", False),
+        "no": (None, None, False),
+        "se": (None, None, False),
+        "de": (None, "DE123450003", False),
+        "ch_broken": (None, None, True),
+    }
+
+
 def test_numbers_a_spreadsheet_wrote_as_decimals_are_read() -> None:
     """A pandas export of a number column with a blank in it writes ``20304050.0``: the phone,
     CVR and EAN number are read, not flagged; a phone with a dot in it is no decimal."""
