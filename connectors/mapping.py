@@ -637,6 +637,10 @@ _ENTITY_NAME: Final = re.compile(
     "|firma|virksomhed|leverandør|leverandoer|forhandler|butik|klinik|medlem|juridisk|lejer"
     "|debitor|modtager|betaler|skole)s?(?:name|navn)"
 )
+# A header naming what the rows are and nothing more: the name where no column is the name.
+_ROWS_ALONE: Final = frozenset(
+    {"customer", "client", "kunde", "klient", "account", "debitor", "debtor"}
+)
 # The first of numbered columns of one field: "Email 1", "Telefon 1", "E-mail 1".
 _FIRST_OF_NUMBERED: Final = re.compile(r"\s*(?P<field>.*\D)\s*[-_ ]?\s*1\s*")
 # A header naming two things the column holds, either of them: "Firmanavn/navn", "Postnr. og by".
@@ -688,6 +692,16 @@ def auto_map(columns: Sequence[str]) -> dict[str, str]:
             if fields[column] is None and _ENTITY_NAME.fullmatch(fold_header(column)):
                 mapping["name"] = column
                 break
+    # Still none: a header naming the rows alone ("Customer,Address,Phone,Email", a Danish
+    # "Kunde") holds their names; without it every row was MISSING_NAME. A column of customer
+    # numbers under such a header holds names without letters, which the names stage reads as
+    # no name: the rows are MISSING_NAME, as they were.
+    # A contact export's first and last names are the person's name; its "Customer" is not.
+    if not {"name", "first_name", "last_name"} & mapping.keys():
+        for column in columns:
+            if fields[column] is None and fold_header(column) in _ROWS_ALONE:
+                mapping["name"] = column
+                break
     # "Nr." beside a street is its house number; in a file without one (Business Central's
     # customer list: "Nr.", "Navn", "Adresse") it is the customer's number.
     number = mapping.get("house_number")
@@ -698,7 +712,7 @@ def auto_map(columns: Sequence[str]) -> dict[str, str]:
     # it may be the name.
     if "record_id" not in mapping and "name" in mapping:
         for column in columns:
-            if fold_header(column) in ("debitor", "debtor"):
+            if column != mapping["name"] and fold_header(column) in ("debitor", "debtor"):
                 mapping["record_id"] = column
                 break
     # A lone second phone column ("Telefon 2", Shopify's "Default Address Phone") is the mobile

@@ -681,6 +681,48 @@ def test_a_debitor_column_without_a_name_beside_it_is_no_customer_number() -> No
     from datavask.connectors.mapping import auto_map
 
     assert "record_id" not in auto_map(["Debitor", "Adresse", "Postnr"])
+    assert auto_map(["Debitor", "Adresse", "Postnr"])["name"] == "Debitor"
+
+
+@pytest.mark.parametrize("header", ["Customer", "Client", "Kunde", "Account", "Debitor", "KUNDE"])
+def test_a_header_naming_the_rows_alone_is_their_name(header: str) -> None:
+    """``Customer,Address,Phone,Email``: the names were not read, and every row was
+    MISSING_NAME, while ``Customer Name`` was read."""
+    from datavask.connectors.mapping import auto_map
+
+    assert auto_map([header, "Address", "Phone", "Email"])["name"] == header
+
+
+@pytest.mark.parametrize(
+    ("columns", "name"),
+    [
+        (["Kunde", "Navn", "Adresse"], "Navn"),
+        (["Customer", "Customer Name", "Address"], "Customer Name"),
+        (["Account", "Account Name"], "Account Name"),
+        # a contact export's person is its first and last name
+        (["Customer", "First Name", "Last Name"], None),
+    ],
+)
+def test_a_header_naming_the_rows_is_no_name_beside_a_name(
+    columns: list[str], name: str | None
+) -> None:
+    from datavask.connectors.mapping import auto_map
+
+    mapping = auto_map(columns)
+    assert mapping.get("name") == name
+    assert "Kunde" not in mapping.values() and "Customer" not in mapping.values()
+
+
+def test_customer_numbers_under_a_kunde_header_are_no_names(tmp_path: Path) -> None:
+    """A ``Kunde`` column of customer numbers read as the name holds names without letters: no
+    name (MISSING_NAME, as before), and the numbers go back to the CRM as they were."""
+    from datavask.cleansing.normalise import normalise
+
+    path = tmp_path / "kunder.csv"
+    path.write_text("Kunde;Adresse;Postnr\n1001;Algade 1;8000\n", encoding="utf-8")
+    frame, _ = read_input(path)
+    out = normalise(frame)
+    assert (out["raw_name"][0], out["name"][0], out["src_Kunde"][0]) == ("1001", None, "1001")
 
 
 def test_a_dynamics_365_account_export_maps_its_address_phone_and_modified_date(
