@@ -249,13 +249,23 @@ def _with_numbers(records: pl.DataFrame) -> pl.DataFrame:
         for field in ("phone", "mobile")
     ]
     tails = pl.col(_NUMBERS).list.eval(pl.element().str.replace(r"^\+", "")).alias(_TAILS)
-    return records.with_columns(numbers.to_series(), *digits, *bare).with_columns(tails)
+    # Lazily, so each field's whole-number text is made once for its digits and its labels.
+    return (
+        records.with_columns(numbers.to_series())
+        .lazy()
+        .with_columns(*digits, *bare)
+        .with_columns(tails)
+        .collect()
+    )
 
 
 # Words that only say a cell holds a phone number (``tlf.``, ``Mobil:``, ``T:``): written back as
 # the E.164 number, the cell loses nothing.
+# (ASCII word boundaries: the labels are ASCII, and Unicode ones keep the regex off its fast
+# engine, a fifth of a second per million cells.)
 _PHONE_LABELS: Final = (
-    r"(?i)\b(?:tlf|tel|telefon|telephone|phone|mobil|mob|mobile|mobiltelefon|nr|nummer)\b|\b[tm]:"
+    r"(?i)(?-u:\b)(?:tlf|tel|telefon|telephone|phone|mobil|mob|mobile|mobiltelefon|nr|nummer)"
+    r"(?-u:\b)|(?-u:\b)[tm]:"
 )
 # A phone cell (labels taken off) that holds its number and nothing else: digits, the country
 # code's dress, separators and a spreadsheet's text mark. Anything more (``(Jens)``, ``efter kl.
