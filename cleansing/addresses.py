@@ -402,6 +402,48 @@ CITY_THEN_CODE: Final = (
 )
 
 
+# A postal code cell with its town glued to the code (``7400Herning``; three letters or more, so
+# the Dutch ``1012LG`` stays a code) or after a space.
+_CODE_GLUED_TO_TOWN: Final = r"(?i)^\s*((?:dk\s*-\s*)?\d{4})(\p{L}{3}.*)$"
+# A cell that holds a town and no code at all (``København K``, ``Kbh. Ø``).
+_TOWN_ONLY: Final = r"^\s*\p{L}[\p{L}\p{M} .'’-]*$"
+
+
+def _postal_cell_code_first(postal: pl.Series, city: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """A "Postnr. og by" column's cell as :data:`_POSTAL_CODE_VALUE` reads it, code first, and
+    the city column beside it.
+
+    ``7400Herning`` → ``7400 Herning``; ``Herning 7400`` and ``Herning, 7400`` (the town first,
+    :data:`CITY_THEN_CODE`) → ``7400 Herning``. A cell that holds only a town (``København
+    K``) beside an empty city cell is the city: no code was typed, so none is unknown (the
+    record misses its code, unless the town has one). Each distinct cell is read once; a file
+    whose cells hold no letters is returned as it is.
+
+    >>> postal = pl.Series(["7400Herning", "Herning 7400", "København K", "8000", None])
+    >>> code, town = _postal_cell_code_first(postal, pl.Series([None] * 5, dtype=pl.String))
+    >>> code.to_list(), town.to_list()
+    (['7400 Herning', '7400 Herning', None, '8000', None], [None, None, 'København K', None, None])
+    """
+    if not postal.str.contains(r"\p{L}").any():
+        return postal, city
+    read = per_distinct(
+        postal,
+        {
+            "_then": lambda value: value.str.extract_groups(CITY_THEN_CODE),
+            "code_first": lambda value: pl.coalesce(
+                pl.format("{} {}", *(pl.col("_then").struct.field(f) for f in ("code", "city"))),
+                value.str.replace(_CODE_GLUED_TO_TOWN, "${1} ${2}"),
+            ),
+            "town_only": lambda value: value.str.contains(_TOWN_ONLY) & ~_placeholder(value),
+        },
+    )
+    town_only = read["town_only"].fill_null(False) & ~city.str.contains(r"\S").fill_null(False)
+    return (
+        pl.select(pl.when(~town_only).then(read["code_first"])).to_series(),
+        pl.select(pl.when(town_only).then(pl.lit(postal)).otherwise(pl.lit(city))).to_series(),
+    )
+
+
 def _without_own_code(line: pl.Expr) -> pl.Expr:
     """``line`` without the record's own postal code at its end, with the city after it as the
     city column holds it (``Assar Gabrielssons väg 9, 405 31 Göteborg`` beside ``405 31`` and
@@ -1274,6 +1316,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     for field in ("phone", "mobile"):
         raw[field] = raw[field].to_frame(field).select(whole_number(pl.col(field))).to_series()
     codes, official, code_by_city = _postal_codes()
+    raw["postal_code"], raw["city"] = _postal_cell_code_first(raw["postal_code"], raw["city"])
     # A city column that holds a Danish postal code too (``8000 Aarhus C``, a "Postnr. og by"
     # column; ``Aarhus C 8000``, ``København K, 1165``, a "By/Postnr" one) beside an empty postal
     # code is read as a postal code column with its city. A foreign one (``D-8301 Furth``,

@@ -360,12 +360,22 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # "SE-111 43 Stockholm") keeps both.
     # Not a code that holds letters itself (the Dutch ``1012 LG``): the value is more than the code.
     raw_postal = t(records, raw("postal_code"))
+    # The town first (``Herning 7400``, as a "By/Postnr" cell) goes back so, as the city
+    # column's does; a town glued to the code (``7400Herning``) gets its space.
+    postal_then = raw_postal.str.extract_groups(CITY_THEN_CODE).struct.field("separator")
     combined_postal = (
         has["postal_code"]
-        & raw_postal.str.contains(r"^\D{0,3}\d[\d ]*\d\s+\p{L}").fill_null(False)
+        & raw_postal.str.contains(r"^\D{0,3}\d[\d ]*\d\s*\p{L}").fill_null(False)
         & (
             raw_postal.str.to_uppercase().str.replace_all(r"\s+", " ") != postal.str.to_uppercase()
         ).fill_null(True)
+    )
+    # A cell that held the town alone (``Herning``) gets the code the town has before it, in
+    # the column's own order; beside a city column the town goes there and the code here.
+    town_in_postal = (
+        has["postal_code"]
+        & ~pl.lit(in_input["city"])
+        & raw_postal.str.contains(r"^\P{N}*\p{L}\P{N}*$").fill_null(False)
     )
     # A foreign customer's line written number first (``10 Downing Street``) goes back that way,
     # as does one whose street is English (``435 S. La Cienega Blvd.`` in a file with no country
@@ -517,7 +527,9 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         "house_number": number_shaped,
         "floor": floor_shaped,
         "door": door,
-        "postal_code": pl.when(combined_postal)
+        "postal_code": pl.when(postal_then.is_not_null() & city.is_not_null())
+        .then(pl.concat_str(city, postal_then, postal))
+        .when(combined_postal | town_in_postal)
         .then(_joined([postal, city], " "))
         .otherwise(postal),
         "city": pl.when(combined_city)

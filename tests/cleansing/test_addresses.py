@@ -336,6 +336,24 @@ def test_unreadable_postal_code_is_unknown() -> None:
     assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [True, True, False]
 
 
+def test_a_postal_code_column_with_its_town_glued_or_first_is_read() -> None:
+    """A "Postnr. og by" column: before, ``7400Herning`` and ``Herning 7400`` gave no postal code,
+    MISSING_ADDRESS and UNKNOWN_POSTAL_CODE (the customer could not be invoiced), and a town
+    typed without a code (``København K``) was an unknown code, though none was typed."""
+    out = _addresses(
+        raw_street=["Skovvej 12", "Kirkegade 8", "Bredgade 2", "Søndergade 22", "Algade 1"],
+        raw_postal_code=["7400Herning", "Herning, 7400", "København K", "7400 Herning", "Herning"],
+    )
+    assert out["postal_code"].to_list() == ["7400", "7400", None, "7400", "7400"]
+    assert out["city"].to_list() == ["Herning", "Herning", "København K", "Herning", "Herning"]
+    # København K has many codes: the code is missing, not unknown
+    assert out["flag_MISSING_ADDRESS"].to_list() == [False, False, True, False, False]
+    assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
+    # a Dutch code's own letters are no town glued to it
+    dutch = _addresses(raw_street=["Keizersgracht 1"], raw_postal_code=["1012LG"])
+    assert dutch["postal_code"].to_list() == ["1012LG"]
+
+
 def test_a_po_box_code_beside_its_town_is_known() -> None:
     """Before: ``Postboks 2000, 5100 Odense C`` was UNKNOWN_POSTAL_CODE (the street-address list
     has no PO box codes), so the customer could not be invoiced."""

@@ -499,6 +499,25 @@ def test_a_combined_postal_code_column_keeps_its_city() -> None:
     ]
 
 
+def test_a_postal_code_column_with_its_town_first_or_glued_goes_back_in_its_order() -> None:
+    """``Herning 7400`` goes back town first (as a "By/Postnr" city cell does), ``7400Herning``
+    with its space, and a town typed alone with the code its town has; before, the two went back
+    as typed with no postal code read."""
+    frame = pl.DataFrame(
+        {
+            "record_id": ["1", "2", "3", "4"],
+            "raw_postal_code": ["7400Herning", "herning 7400", "Herning, 7400", "Herning"],
+            "postal_code": ["7400"] * 4,
+            "city": ["Herning"] * 4,
+        }
+    )
+    assert build_changes(frame).select("record_id", "after").rows() == [
+        ("1", "7400 Herning"),
+        ("2", "Herning 7400"),
+        ("4", "7400 Herning"),
+    ]
+
+
 def test_a_cvr_number_from_the_name_stays_in_it_without_a_cvr_column() -> None:
     """No CVR column to write it to: the cleaned name keeps the number, or the CRM loses it."""
     frame = pl.DataFrame(
