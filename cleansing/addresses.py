@@ -104,6 +104,10 @@ _NUMBER_FIRST = (
     r"(?P<street>(?:\p{L}|\d{1,3}(?i:st|nd|rd|th)\s+\p{L})[^,]*)"
 )
 
+# A note after the number, floor and door: from a bracket, or a dash between spaces, to the end
+# of the line (``st. th. (ring 2 gange)``, ``2. th. - ring på hos Jensen``), kept with its mark.
+_NOTE = r"^(?P<before>.*?)\s*(?P<note>\(.*|(?:^|\s)[-–]\s.*)$"
+
 # Floor and door after the house number: ``2. tv``, ``st. th``, ``2. sal tv``, ``1.``, ``kl.``,
 # ``3. 312``, ``lejl. 4``. Matched on the lower-cased rest with commas as spaces.
 _FLOOR_WORD = r"st|stuen|stue|parterre|kl|kld|kælder(?:en)?|kaelder(?:en)?|\d{1,2}"
@@ -1438,13 +1442,24 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(_floor_door=pl.col("_after").str.extract_groups(_FLOOR_DOOR))
     parsed = pl.col("_floor_door")
     whole = parsed.struct.field("floor").is_not_null() | parsed.struct.field("door").is_not_null()
-    # A floor before a comma and more after it (``2. th, Vester Hassing``): the floor, and the
-    # rest kept (:data:`ADDRESS_EXTRA`).
+    # A note after the number, floor and door, in brackets or after a dash (``st. th. (ring 2
+    # gange)``, ``2. th. - ring på hos Jensen``), is the customer's remark to the postman: set
+    # apart as typed, or the floor and door before it are not read and the remark is re-cased.
     text = pl.col("_after_text")
     frame = frame.with_columns(
-        _head=pl.when(~whole & text.str.contains(",", literal=True))
-        .then(_floor_door_text(text.str.extract(r"^([^,]*),", 1)))
-        .str.extract_groups(_FLOOR_DOOR)
+        _note_parts=pl.when(~whole & text.str.contains(r"\(|\s[-–]\s").fill_null(False))
+        .then(text)
+        .str.extract_groups(_NOTE)
+    )
+    note = pl.col("_note_parts")
+    text = pl.coalesce(note.struct.field("before"), text).replace("", None)
+    # A floor before a comma and more after it (``2. th, Vester Hassing``), or before a note:
+    # the floor, and the rest kept (:data:`ADDRESS_EXTRA`).
+    frame = frame.with_columns(
+        _note=note.struct.field("note").str.strip_chars(),
+        _head=pl.when(~whole & (text.str.contains(",", literal=True) | note.is_not_null()))
+        .then(_floor_door_text(text.str.extract(r"^([^,]*)", 1)))
+        .str.extract_groups(_FLOOR_DOOR),
     )
     head = pl.col("_head")
     in_head = head.struct.field("floor").is_not_null() | head.struct.field("door").is_not_null()
@@ -1453,7 +1468,8 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         .then(_null())
         .when(in_head)
         .then(text.str.extract(_AFTER_FIRST_COMMA, 1).str.strip_chars(" ,.-").replace("", None))
-        .otherwise(text)
+        .otherwise(text),
+        _in_head=in_head,
     )
     # After the floor, a Danish postal district is the city of a line without a postal code
     # (``Gothersvej 45 5.th, Bækmarksbro``, a one-column address): its code is read off it below.
@@ -1479,7 +1495,9 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         # Text after the number that is no floor or door may be the city of a line without
         # a postal code (``Vestergade 12 Aarhus C``).
         _after_city=pl.when(
-            parsed.struct.field("floor").is_null() & parsed.struct.field("door").is_null()
+            parsed.struct.field("floor").is_null()
+            & parsed.struct.field("door").is_null()
+            & ~pl.col("_in_head")
         )
         .then(pl.col("_after"))
         .str.extract(r"^(\p{L}[\p{L}\s.\-]*)$", 1)
@@ -1613,34 +1631,42 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             pl.col("city")
         ),
     )
-    set_aside, town = pl.col("_set_aside"), pl.col("_town_in_line")
+    set_aside, town, note = pl.col("_set_aside"), pl.col("_town_in_line"), pl.col("_note")
     has_town = town.is_not_null()
     # Most files have neither (at 1M rows each pass over the column costs): left out then.
     nothing = _null()
     if not located["_set_aside"].is_not_null().any():
         set_aside = nothing
+    if not located["_note"].is_not_null().any():
+        note = nothing
     if not located["_town_in_line"].is_not_null().any():
         town, has_town = nothing, pl.lit(False)
     frame = frame.with_columns(
         # what was set aside (an attention line, a building or name before the street) first,
         # as typed: the address no longer holds it, so the line written back must
         address_extra=pl.concat_str(
-            _clean(set_aside),
-            pl.when((text_key(pl.col("_extra")) != text_key(pl.col("city"))).fill_null(True)).then(
-                proper_case(_clean(pl.col("_extra")))
-            ),
-            # A town after the number of a line without a city, where the postal code's city is
-            # another: a village (``Industrivej 4, Vester Hassing`` beside 9310, Vodskov) is no
-            # typo of it, and written back the line keeps it. (Few lines have one: the others'
-            # text is empty for the folding.)
-            pl.when(
-                has_town
-                & (
-                    text_key(only_where(has_town, town))
-                    != text_key(only_where(has_town, pl.col("city")))
-                ).fill_null(False)
-            ).then(proper_case(_clean(only_where(has_town, town)))),
-            separator=", ",
+            pl.concat_str(
+                _clean(set_aside),
+                pl.when(
+                    (text_key(pl.col("_extra")) != text_key(pl.col("city"))).fill_null(True)
+                ).then(proper_case(_clean(pl.col("_extra")))),
+                # A town after the number of a line without a city, where the postal code's city
+                # is another: a village (``Industrivej 4, Vester Hassing`` beside 9310, Vodskov)
+                # is no typo of it, and written back the line keeps it. (Few lines have one: the
+                # others' text is empty for the folding.)
+                pl.when(
+                    has_town
+                    & (
+                        text_key(only_where(has_town, town))
+                        != text_key(only_where(has_town, pl.col("city")))
+                    ).fill_null(False)
+                ).then(proper_case(_clean(only_where(has_town, town)))),
+                separator=", ",
+                ignore_nulls=True,
+            ).replace("", None),
+            # a note after what it is about, as typed with its bracket or dash (``(ring 2 gange)``)
+            note,
+            separator=" ",
             ignore_nulls=True,
         ).replace("", None),
         address_key=address_key(),

@@ -141,6 +141,19 @@ def floor_door(floor: pl.Expr, door: pl.Expr) -> pl.Expr:
     return _joined([dotted, pl.when(apartment).then(pl.lit("lejl. ") + door).otherwise(door)], " ")
 
 
+# A note the line held after the address, in brackets or after a dash (``(ring 2 gange)``, ``- ring
+# på hos Jensen``), as the addresses stage keeps it in ``address_extra``.
+_NOTE_FIRST: Final = r"^(?:\(|[-–]\s)"
+
+
+def with_extra(text: pl.Expr, extra: pl.Expr) -> pl.Expr:
+    """``text`` and what the line held beside the address after it: a note after a space, as
+    typed (``Algade 3, 2. th (ring 2 gange)``), anything else after a comma (``Hovedgaden 4,
+    Vester Hassing``); null when both are."""
+    note = extra.str.contains(_NOTE_FIRST).fill_null(False)
+    return pl.when(note).then(_joined([text, extra], " ")).otherwise(_joined([text, extra], ", "))
+
+
 def address_line(
     street: pl.Expr,
     house_number: pl.Expr,
@@ -171,9 +184,11 @@ def address_line(
         parts.append(
             pl.when(number_first).then(_joined([house_number, street], " ")).otherwise(danish_order)
         )
-    parts.append(floor_door(floor, door))
-    if extra is not None:
-        parts.append(extra)
+    unit = floor_door(floor, door)
+    if extra is None:
+        parts.append(unit)
+    else:  # a note goes right after the number, floor and door it is about
+        parts.append(with_extra(_joined([parts.pop(), unit], ", "), extra))
     if po_box is not None:
         parts.append(po_box)  # "Postboks 7": the parser keeps the word with the number
     if postal_code is not None or city is not None:
@@ -436,14 +451,14 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # per input, or a line's number written into an empty number cell would stand in both.
     street_shaped = (
         pl.when(pl.lit(in_input["house_number"]))
-        .then(pl.when(number.is_null()).then(_joined([street, extra], ", ")).otherwise(street))
+        .then(pl.when(number.is_null()).then(with_extra(street, extra)).otherwise(street))
         # written number first (``10 Downing Street, Flat 2``): its flat after it, as typed
         .when(number_first & (has["floor"] | has["door"]))
-        .then(_joined([_joined([number, street], " "), extra], ", "))
+        .then(with_extra(_joined([number, street], " "), extra))
         .when(number_first)
         .then(address_line(street, number, floor, door, number_first=pl.lit(True), extra=extra))
         .when(has["floor"] | has["door"])
-        .then(_joined([_joined([street, number], " "), extra], ", "))
+        .then(with_extra(_joined([street, number], " "), extra))
         .otherwise(address_line(street, number, floor, door, extra=extra))
     )
     # A street column with no address column beside it (Salesforce's "Billing Street") that held
@@ -461,15 +476,17 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         else pl.when(door.is_not_null()).then(floor_door(floor, door)).otherwise(floor)
     )
     number_shaped = pl.when(number.is_not_null()).then(
-        _joined(
-            [
-                number,
-                pl.lit(None, dtype=pl.String)
-                if in_input["floor"] or in_input["door"]
-                else floor_door(floor, door),
-                extra,
-            ],
-            ", ",
+        with_extra(
+            _joined(
+                [
+                    number,
+                    pl.lit(None, dtype=pl.String)
+                    if in_input["floor"] or in_input["door"]
+                    else floor_door(floor, door),
+                ],
+                ", ",
+            ),
+            extra,
         )
     )
     if "emails" in records.columns:

@@ -125,6 +125,29 @@ def test_a_district_after_the_floor_is_the_city_of_a_line_without_a_postal_code(
     assert out["flag_MISSING_ADDRESS"].to_list() == [False, False, True, False]
 
 
+def test_a_note_after_the_floor_and_door_is_kept_as_typed() -> None:
+    """Before: ``st. th. (ring 2 gange)`` lost its floor and door to address_extra ``St. Th. (Ring
+    2 Gange)``, re-cased and written back so; a note after a dash lost them too."""
+    out = _addresses(
+        raw_address=[
+            "Rosenvængets Allé 21, st. th. (ring 2 gange)",
+            "Algade 3, 2. th. - ring på hos Jensen",
+            "Vestergade 14 (baghuset)",
+            "Landevejen 23 - 25",
+        ],
+        raw_postal_code=["2100", "9000", "8000", "4000"],
+    )
+    assert out["floor"].to_list() == ["st", "2", None, None]
+    assert out["door"].to_list() == ["th", "th", None, None]
+    assert out["house_number"].to_list() == ["21", "3", "14", "23-25"]
+    assert out["address_extra"].to_list() == [
+        "(ring 2 gange)",
+        "- ring på hos Jensen",
+        "(baghuset)",
+        None,
+    ]
+
+
 def test_a_second_address_line_is_read_with_the_first() -> None:
     out = _addresses(
         raw_address=[

@@ -223,6 +223,33 @@ def test_an_address_lines_extra_text_goes_back_with_it() -> None:
     assert changes_of(street) == []
 
 
+def test_a_note_after_the_floor_goes_back_as_typed() -> None:
+    """Before: ``Rosenvængets Allé 21, St. Th. (Ring 2 Gange)``: the note re-cased in the CRM."""
+    records = frame(
+        raw_address=["Rosenvængets Allé 21, st. th. (ring 2 gange)", "Algade 3, 2. th - ring"],
+        street=["Rosenvængets Allé", "Algade"],
+        house_number=["21", "3"],
+        floor=["st", "2"],
+        door=["th", "th"],
+        address_extra=["(ring 2 gange)", "- ring"],
+    )
+    assert input_shaped(records, mapped={"address"})["address"].to_list() == [
+        "Rosenvængets Allé 21, st. th (ring 2 gange)",
+        "Algade 3, 2. th - ring",
+    ]
+    # a house-number column holds the note after the floor and door it is about
+    number = frame(
+        raw_street=["Algade"],
+        raw_house_number=["3, 2. th (ring)"],
+        street=["Algade"],
+        house_number=["3"],
+        floor=["2"],
+        door=["th"],
+        address_extra=["(ring)"],
+    )
+    assert changes_of(number) == []
+
+
 def test_street_column_without_number_column_keeps_its_number() -> None:
     records = frame(raw_street=["vestergade 12"], street=["Vestergade"], house_number=["12"])
     assert changes_of(records) == [
