@@ -63,10 +63,19 @@ _PO_BOX = (
 
 # Cheap test for a line that may hold a c/o, attention or post box segment.
 # A building, block or entrance named before the street (``Bygning 3, Vestergade 12``).
+# A flat, suite, unit or floor before its number, as English addresses write them (``Flat 2``,
+# ``Apt. 4B``, ``Suite 200``, ``Fl 2``).
+UNIT_WORD: Final = r"(?:flat|apt|apartment|suite|ste|unit|room|rm|floor|fl)"
+# Also a flat or unit named before the street (``Flat 2, 10 Downing Street``, ``Unit 5, 12-14
+# High Street``): its number is no house number. After the word a full stop, a space or the
+# number, so ``Stenløse,`` is no ``Ste``.
 _BUILDING = (
-    r"(?i)(?:^|,)\s*(?:bygning|bygn\.?|blok|opgang|indgang|afdeling|afd\.)\s*[\w\-]{1,5}\s*,"
+    r"(?i)(?:^|,)\s*(?:(?:bygning|bygn\.?|blok|opgang|indgang|afdeling|afd\.)\s*[\w\-]{1,5}"
+    rf"|{UNIT_WORD}(?:\.?\s*#?\s*\d[\w\-]{{0,4}}|\.?\s+[A-Za-z](?:\d[\w\-]{{0,3}})?))\s*,"
 )
-_EXTRAS_HINT = r"(?i)c\s*/\s*o|att|box|boks|p\.?\s*o|pb|byg|blok|opgang|indgang|afd"
+_EXTRAS_HINT = (
+    rf"(?i)c\s*/\s*o|att|box|boks|p\.?\s*o|pb|byg|blok|opgang|indgang|afd|^\s*{UNIT_WORD}(?-u:\b)"
+)
 
 # Leading segments without digits (a company or building name on its own line) before a later
 # segment with a street and a number: set aside, so the street is read from that segment.
@@ -82,14 +91,20 @@ _NUMBER_TAIL = (
 # A house number typed without its space (``Nørregade3``, ``Strandvejen100 st``) in a line
 # with no other number: a street word in lower case, the number, nothing or a floor after it.
 _GLUED_NUMBER = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?(?:[\s,.\-].*)?)$"
-# What a line holds after its first comma (a floor's remainder, a number-first line's flat).
+# What a line holds after its first comma (a floor's remainder).
 _AFTER_FIRST_COMMA = r"^[^,]*,\s*(.+)$"
-# What a flat, suite or unit number follows at the end of a line read number first.
-_UNIT_BEFORE_NUMBER = r"(?i)[\s,](?:flat|apt|apartment|suite|ste|unit|room|rm|#)\.?\s*#?$"
-# A flat, suite or unit at the end of a street read number first, without a comma before it
-# (``1 Main St Apt 4``, ``350 Fifth Avenue Suite 100``, ``12 High Street #3``).
+# What a line read number first holds after its street (``Flat 2`` of ``10 Downing Street, Flat
+# 2``); the comma after the number of ``12, rue de la Paix`` is none (the street came back twice).
+_AFTER_NUMBER_FIRST_STREET = (
+    rf"^\d{{1,5}}{_LETTER}?(?:-\d{{1,5}}{_LETTER}?)?(?:\s+|\s*,\s*)[^,]*,\s*(.+)$"
+)
+# What a flat, suite, unit or floor number follows at the end of a line read number first.
+_UNIT_BEFORE_NUMBER = rf"(?i)[\s,](?:{UNIT_WORD}|#)\.?\s*#?$"
+# A flat, suite, unit or floor at the end of a street read number first, without a comma before
+# it (``1 Main St Apt 4``, ``350 Fifth Avenue Suite 100``, ``100 Main St Fl 2``, ``12 High Street
+# #3``); after the word a full stop, a space or the number, so ``Old Stevens`` keeps its name.
 _UNIT_AT_END = (
-    r"(?i)\s+((?:flat|apt|apartment|suite|ste|unit|room|rm)\.?\s*#?\s*\w{1,6}|#\s*\w{1,6})$"
+    rf"(?i)\s+({UNIT_WORD}(?:\.?\s*#?\s*\d\w{{0,5}}|\.?\s+#?\s*\w{{1,6}})|#\s*\w{{1,6}})$"
 )
 # The same before a comma and a floor (``Vestergade12B, 2. th``, ``Søndergade12, 3.``): the floor
 # is a number of its own, which the line's number must not be taken for.
@@ -100,7 +115,7 @@ _GLUED_BEFORE_FLOOR = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?)\s*,\s*(\S.*)$"
 # letter after a space is the street's (``3901 S State St``: South), not the number's. A street
 # may start with an English ordinal (``854 7th Ave``, ``156 2nd Avenue``).
 _NUMBER_FIRST = (
-    rf"^(?P<number>\d{{1,5}})(?P<letter>{_LETTER})?(?:\s+|,\s*)"
+    rf"^(?P<number>\d{{1,5}})(?P<letter>{_LETTER})?(?:-(?P<to>\d{{1,5}}{_LETTER}?))?(?:\s+|,\s*)"
     r"(?P<street>(?:\p{L}|\d{1,3}(?i:st|nd|rd|th)\s+\p{L})[^,]*)"
 )
 
@@ -635,7 +650,7 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
                 number.struct.field("letter"),
                 number.struct.field("to"),
             ),
-            _house_number(first.struct.field("number"), first.struct.field("letter"), _null()),
+            _house_number(*(first.struct.field(part) for part in ("number", "letter", "to"))),
         ),
         _after=_floor_door_text(number.struct.field("rest").replace("", None)),
         # the same as typed, for what is no floor or door (``Vester Hassing``, ``baghuset``); of a
@@ -645,13 +660,15 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
             pl.when(first.struct.field("number").is_not_null()).then(
                 pl.concat_str(
                     first.struct.field("street").str.extract(_UNIT_AT_END, 1),
-                    rest.str.extract(_AFTER_FIRST_COMMA, 1),
+                    rest.str.extract(_AFTER_NUMBER_FIRST_STREET, 1),
                     separator=", ",
                     ignore_nulls=True,
                 ).replace("", None)
             ),
             # a line without a number: what follows its street (``Lundgården, Vester Hassing``)
-            pl.when(~has_number).then(rest.str.extract(_AFTER_FIRST_COMMA, 1)),
+            pl.when(~has_number & first.struct.field("number").is_null()).then(
+                rest.str.extract(_AFTER_FIRST_COMMA, 1)
+            ),
         )
         .str.strip_chars(" ,.-")
         .replace("", None),
@@ -1241,7 +1258,7 @@ def _abroad(located: pl.DataFrame) -> pl.DataFrame:
         .then(
             pl.coalesce(
                 pl.col("_given_number"),
-                _house_number(first.struct.field("number"), first.struct.field("letter"), _null()),
+                _house_number(*(first.struct.field(part) for part in ("number", "letter", "to"))),
             )
         )
         .otherwise(pl.col("house_number")),

@@ -33,7 +33,12 @@ from typing import Final
 
 import polars as pl
 
-from datavask.cleansing.addresses import CITY_THEN_CODE, DANISH_REALM, ENGLISH_STREET_SUFFIX
+from datavask.cleansing.addresses import (
+    CITY_THEN_CODE,
+    DANISH_REALM,
+    ENGLISH_STREET_SUFFIX,
+    UNIT_WORD,
+)
 from datavask.cleansing.identifiers import noted_cvr
 from datavask.cleansing.names import (
     COMMA_PERSON,
@@ -154,6 +159,28 @@ def with_extra(text: pl.Expr, extra: pl.Expr) -> pl.Expr:
     return pl.when(note).then(_joined([text, extra], " ")).otherwise(_joined([text, extra], ", "))
 
 
+def number_then_street(
+    house_number: pl.Expr, street: pl.Expr, comma_after_number: pl.Expr | None = None
+) -> pl.Expr:
+    """``10`` + ``Downing Street`` → ``10 Downing Street``; ``12, rue de la Paix`` where
+    ``comma_after_number`` is true."""
+    spaced = _joined([house_number, street], " ")
+    if comma_after_number is None:
+        return spaced
+    return pl.when(comma_after_number).then(_joined([house_number, street], ", ")).otherwise(spaced)
+
+
+def _extra_first(shaped: pl.Expr, extra: pl.Expr, first: pl.Expr) -> pl.Expr:
+    """``shaped`` with ``extra`` moved from its end to its front where ``first`` is true (``10
+    Downing Street, Flat 2`` → ``Flat 2, 10 Downing Street``)."""
+    after = pl.lit(", ") + extra
+    moved = pl.concat_str(
+        extra, pl.lit(", "), shaped.str.head(-after.str.len_chars().cast(pl.Int64))
+    )
+    held = first & shaped.str.ends_with(after).fill_null(False)
+    return pl.when(held).then(moved).otherwise(shaped)
+
+
 def address_line(
     street: pl.Expr,
     house_number: pl.Expr,
@@ -165,6 +192,7 @@ def address_line(
     co_name: pl.Expr | None = None,
     po_box: pl.Expr | None = None,
     number_first: pl.Expr | None = None,
+    comma_after_number: pl.Expr | None = None,
     extra: pl.Expr | None = None,
 ) -> pl.Expr:
     """The one-line Danish address, with only the parts given and present; null when none is.
@@ -172,7 +200,8 @@ def address_line(
     ``c/o Jens Hansen, Vestergade 12, 2. tv, Vester Hassing, Postboks 7, 8000 Aarhus C``
     (``extra``: what the line held after the number that is no floor or door); where
     ``number_first`` is true the number leads, as a British or American address is written
-    (``10 Downing Street``).
+    (``10 Downing Street``), after a comma where ``comma_after_number`` is (``12, rue de la
+    Paix``).
     """
     parts = []
     if co_name is not None:
@@ -182,7 +211,9 @@ def address_line(
         parts.append(danish_order)
     else:
         parts.append(
-            pl.when(number_first).then(_joined([house_number, street], " ")).otherwise(danish_order)
+            pl.when(number_first)
+            .then(number_then_street(house_number, street, comma_after_number))
+            .otherwise(danish_order)
         )
     unit = floor_door(floor, door)
     if extra is None:
@@ -289,8 +320,17 @@ _ONLY_A_NUMBER: Final = r"^[\s\d+\-.()/:']*$"
 
 
 # A line that starts with its house number and then a word: ``10 Downing Street``, ``435 S. La
-# Cienega Blvd.``, ``12b Baker St``.
-_NUMBER_FIRST: Final = r"^\s*\d{1,5}[A-Za-z]?\s+\p{L}"
+# Cienega Blvd.``, ``12b Baker St``, an ordinal street (``854 7th Avenue``), a comma after the
+# number (``12, rue de la Paix``) or a flat named first (``Flat 2, 10 Downing Street``).
+_NUMBER_FIRST: Final = (
+    rf"(?i)^\s*(?:{UNIT_WORD}\.?\s*#?\s*\w{{1,5}}\s*,\s*)?\d{{1,5}}[a-z]?(?:-\d{{1,5}}[a-z]?)?"
+    r"(?:\s+|\s*,\s*)(?:\p{L}|\d{1,3}(?:st|nd|rd|th)\s)"
+)
+# A line that starts with a flat or unit (``Flat 2, 10 Downing Street``, ``Apartment 4, The
+# Maltings``).
+_UNIT_FIRST: Final = rf"(?i)^\s*{UNIT_WORD}[.\s#]*\w{{1,5}}\s*,"
+# ``12, rue de la Paix``: the comma after the number, as French addresses write it.
+_COMMA_AFTER_NUMBER: Final = r"^\s*\d{1,5}[A-Za-z]?\s*,"
 # Records carry at most a handful of numbers; a fixed small bound keeps the lookup vectorised.
 _MAX_PHONES: Final = 6
 _NUMBERS: Final = "_phone_candidates"
@@ -404,6 +444,7 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         written.str.contains(_NUMBER_FIRST)
         & (foreign | written.str.contains(ENGLISH_STREET_SUFFIX))
     ).fill_null(False)
+    comma = written.str.contains(_COMMA_AFTER_NUMBER).fill_null(False)
     co_name, po_box, extra = (t(records, f) for f in ("co_name", "po_box", "address_extra"))
     # An input with a second address line (``Adresse 2``) gets the address as the Danish post
     # writes it: street, number, floor and door on the first line; c/o, post box and the rest
@@ -445,6 +486,7 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         co_name=co_name,
         po_box=po_box,
         number_first=number_first,
+        comma_after_number=comma,
         extra=extra,
     )
     # With a house-number column the number goes there, and the street column holds the street:
@@ -454,9 +496,19 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         .then(pl.when(number.is_null()).then(with_extra(street, extra)).otherwise(street))
         # written number first (``10 Downing Street, Flat 2``): its flat after it, as typed
         .when(number_first & (has["floor"] | has["door"]))
-        .then(with_extra(_joined([number, street], " "), extra))
+        .then(with_extra(number_then_street(number, street, comma), extra))
         .when(number_first)
-        .then(address_line(street, number, floor, door, number_first=pl.lit(True), extra=extra))
+        .then(
+            address_line(
+                street,
+                number,
+                floor,
+                door,
+                number_first=pl.lit(True),
+                comma_after_number=comma,
+                extra=extra,
+            )
+        )
         .when(has["floor"] | has["door"])
         .then(with_extra(_joined([street, number], " "), extra))
         .otherwise(address_line(street, number, floor, door, extra=extra))
@@ -466,6 +518,12 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # Vestergade 12, 2. tv``); with a second line, they stand on it.
     if not in_input["address"]:
         street_shaped = _joined([pl.lit("c/o ") + co_name, street_shaped, po_box], ", ")
+    # A flat or unit the line named first (``Flat 2, 10 Downing Street``, as the Royal Mail
+    # writes it) stays first; a Danish building named first follows the number as before.
+    # (Few files hold one: the others' lines are not written twice over.)
+    unit_first = written.str.contains(_UNIT_FIRST).fill_null(False) & written.str.starts_with(extra)
+    if records.select(unit_first.any()).item():
+        line, street_shaped = (_extra_first(x, extra, unit_first) for x in (line, street_shaped))
     # Floor and door without a column of their own go where the input has room for them: a
     # floor column holds the door too (``Etage`` = ``2. th``), a house-number column both
     # (``Husnr`` = ``12B, 2. th``) and what followed them (``4, Vester Hassing``). Written as the

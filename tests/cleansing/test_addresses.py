@@ -719,6 +719,42 @@ def test_a_lone_foreign_code_and_city_stays_one() -> None:
     assert out["street"].to_list() == [None]
 
 
+def test_a_number_first_line_with_a_unit_keeps_its_number() -> None:
+    """Before: ``854 7th Ave., Floor 3`` was street ``854 7th Ave., Floor`` number ``3``, ``Flat 2,
+    10 Downing Street`` street ``Flat`` number ``2`` (so two buildings' ``Flat 2`` were one
+    address), and ``12, rue de la Paix`` kept its street again as address_extra."""
+    lines = {
+        "854 7th Ave., Floor 3": ("7th Ave.", "854", "Floor 3"),
+        "100 Main Street, Floor 12": ("Main Street", "100", "Floor 12"),
+        "100 Main St Fl 2": ("Main St", "100", "Fl 2"),
+        "435 S La Cienega Blvd, Suite 200": ("S La Cienega Blvd", "435", "Suite 200"),
+        "Flat 2, 10 Downing Street": ("Downing Street", "10", "Flat 2"),
+        "Unit 5, 12-14 High Street": ("High Street", "12-14", "Unit 5"),
+        "Apartment 4, The Maltings": ("The Maltings", None, "Apartment 4"),
+        "12, rue de la Paix": ("rue de la Paix", "12", None),
+        "12 Old Stevens Road": ("Old Stevens Road", "12", None),
+    }
+    out = _addresses(
+        raw_street=list(lines),
+        raw_postal_code=[
+            *("10019", "62701", "62701", "90048", "SW1A 2AA", "M1 1AE", "D08 X2Y3", "75002"),
+            "62701",
+        ],
+        raw_country=["US"] * 4 + ["GB", "GB", "IE", "FR", "US"],
+    )
+    parsed = list(zip(out["street"], out["house_number"], out["address_extra"], strict=True))
+    assert parsed == list(lines.values())
+    church = _addresses(
+        raw_street=["Flat 2, 14 Church Lane", "Flat 2, 16 Church Lane"],
+        raw_postal_code=["OX1 1AA"] * 2,
+        raw_country=["GB"] * 2,
+    )
+    assert church["address_key"].n_unique() == 2
+    # a Danish line is no flat: ``Stenløse`` is no ``Ste``
+    danish = _addresses(raw_address=["Stenløse, Hovedgaden 4, 3660 Stenløse"])
+    assert danish["street"].to_list() == ["Hovedgaden"]
+
+
 def test_a_five_digit_house_number_abroad_is_kept() -> None:
     """American numbers count the distance along the street: ``12224 Ventura Blvd`` keeps 12224;
     a Danish address keeps the Danish shape (at most four digits)."""

@@ -134,6 +134,24 @@ def test_number_first_lines_of_foreign_records_stay_number_first(
     assert changes_of(records) == expected
 
 
+def test_a_foreign_unit_goes_back_where_it_was_typed() -> None:
+    """Before: ``12 100 Main Street, Floor``, ``7th Avenue 854`` and ``rue de la Paix 12, rue de la
+    Paix`` went back into the CRM."""
+    records = frame(
+        raw_street=[
+            "100 Main Street, Floor 12",
+            "Flat 2, 10 Downing Street",
+            "12, rue de la Paix",
+            "854 7th Avenue",
+        ],
+        street=["Main Street", "Downing Street", "rue de la Paix", "7th Avenue"],
+        house_number=["100", "10", "12", "854"],
+        address_extra=["Floor 12", "Flat 2", None, None],
+        country=["US", "GB", "FR", "US"],
+    )
+    assert changes_of(records) == []
+
+
 def test_address_line_carries_postal_code_and_city_only_without_their_columns() -> None:
     cleaned = {
         "street": ["Vestergade", "Vestergade"],
