@@ -236,16 +236,18 @@ def test_a_file_without_a_name_column_is_told_so(tmp_path: Path) -> None:
     every record MISSING_NAME, the duplicates found without names."""
     path = tmp_path / "in.csv"
     path.write_text(
-        "Kundenr;Kunde;Adresse;Postnr;Telefon\n1;Hansen ApS;Vestergade 12;8000;86123456\n",
+        "Kundenr;Betegnelse;Adresse;Postnr;Telefon\n1;Hansen ApS;Vestergade 12;8000;86123456\n",
         encoding="utf-8",
     )
     done = _cleanse(tmp_path, str(path), "--registry", "none", "--lang", "en",
                     "--out", str(tmp_path / "o"))  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     said = " ".join(done.stderr.split())
-    assert "No name no column was read as the customer's name; not read: 'Kunde'." in said
+    assert "No name no column was read as the customer's name; not read: 'Betegnelse'." in said
     named = tmp_path / "named.csv"
-    named.write_text(path.read_text(encoding="utf-8").replace("Kunde;", "Navn;"), encoding="utf-8")
+    named.write_text(
+        path.read_text(encoding="utf-8").replace("Betegnelse;", "Navn;"), encoding="utf-8"
+    )
     done = _cleanse(tmp_path, str(named), "--registry", "none", "--lang", "en",
                     "--out", str(tmp_path / "o2"))  # fmt: skip
     assert "No name" not in done.stderr
