@@ -622,12 +622,18 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         "cvr": t(records, "cvr"),
         "ean": t(records, "ean"),
     }
-    return records.select(
-        pl.col("record_id").cast(pl.String),
-        *[
-            (expr if in_input[f] else pl.lit(None, dtype=pl.String)).alias(f)
-            for f, expr in shaped.items()
-        ],
+    # Lazily: the columns' expressions share their parts (the line as written, the floor and
+    # door, the note), which the lazy engine works out once each rather than once per use.
+    return (
+        records.lazy()
+        .select(
+            pl.col("record_id").cast(pl.String),
+            *[
+                (expr if in_input[f] else pl.lit(None, dtype=pl.String)).alias(f)
+                for f, expr in shaped.items()
+            ],
+        )
+        .collect()
     )
 
 
