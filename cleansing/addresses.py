@@ -49,6 +49,14 @@ _FOREIGN_TAIL = (
     r"(?P<tail>(?:^|[,\s])\s*(?P<prefix>[A-Za-z]{1,3})\s*-\s*(?P<code>\d[\d ]{1,6}\d)"
     rf"\s+(?P<city>{_CITY})[\s.]*)$"
 )
+# ``Storgatan 1, 114 55 Stockholm``, ``ul. Marszałkowska 10, 00-590 Warszawa``, ``Hauptstraße 5,
+# 10115 Berlin``, ``Rua Augusta 2, 1100-053 Lisboa``, ``Niels Finsens gøta 5, 100 Tórshavn``: a
+# code of a shape that is no Danish one (which country, the record's other fields say), with no
+# prefix, only after a comma (a five-digit number after a space may be a house number).
+_FOREIGN_SHAPED_TAIL = (
+    r"(?P<tail>,\s*(?P<code>\d{3} \d{2}|\d{3}|\d{2}-\d{3}|\d{4}-\d{3}|\d{5}(?:-\d{4})?)"
+    rf"\s+(?P<city>{_CITY})[\s.]*)$"
+)
 # ``Vestergade 12, 8000``: a bare code only after a comma, so a 4-digit house number stays one.
 _POSTAL_TAIL = r"(?P<tail>(?:^|,)\s*(?i:dk\s*-?\s*)?(?P<code>\d{4})[\s.]*)$"
 
@@ -114,10 +122,19 @@ _GLUED_BEFORE_FLOOR = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?)\s*,\s*(\S.*)$"
 # English, French and American addresses; tried only where no number follows the street. A
 # letter after a space is the street's (``3901 S State St``: South), not the number's. A street
 # may start with an English ordinal (``854 7th Ave``, ``156 2nd Avenue``).
+# A French or Italian repeat after the number is the number's (``12 bis rue de la Paix``).
 _NUMBER_FIRST = (
-    rf"^(?P<number>\d{{1,5}})(?P<letter>{_LETTER})?(?:-(?P<to>\d{{1,5}}{_LETTER}?))?(?:\s+|,\s*)"
+    rf"^(?P<number>\d{{1,5}})(?P<letter>{_LETTER})?(?:-(?P<to>\d{{1,5}}{_LETTER}?))?"
+    r"(?P<repeat>\s+(?i:bis|ter|quater))?(?:\s+|,\s*)"
     r"(?P<street>(?:\p{L}|\d{1,3}(?i:st|nd|rd|th)\s+\p{L})[^,]*)"
 )
+# A street named after a date, its day before its number (``Straße des 17. Juni 135``, ``Den 9.
+# April Gade 4``): the day is no house number. The word after the day's full stop is a month's,
+# a capital and two letters more, no floor or door (``Vestergade 2. Sal``).
+_DAY_IN_STREET = (
+    r"^(?P<street>[^,\d]*\p{L}[^,\d]*\s\d{1,2}\.\s+(?P<word>\p{Lu}\p{Ll}{2,})[^,\d]*?)\s+\d"
+)
+_NOT_A_MONTH = ("sal", "etage", "stuen", "sal.", "lejl", "lejlighed", "dør")
 
 # A note after the number, floor and door: from a bracket, or a dash between spaces, to the end
 # of the line (``st. th. (ring 2 gange)``, ``2. th. - ring på hos Jensen``), kept with its mark.
@@ -177,6 +194,13 @@ def _countries() -> tuple[dict[str, str], str]:
     codes = sorted({re.escape(name.upper()) for name in table["name"] if len(name) <= 3})
     tail = rf"(?P<tail>(?:^|,)\s*(?P<country>(?i:{'|'.join(long_names)})|{'|'.join(codes)})[\s.]*)$"
     return lookup, tail
+
+
+def country_tail() -> str:
+    """A regex finding a country as an address's last segment; its first group is the country as
+    written (``, Sverige``, ``, DEUTSCHLAND``)."""
+    _, tail = _countries()
+    return tail.replace("(?P<tail>", "(?:", 1)
 
 
 def country_code(expr: pl.Expr) -> pl.Expr:
@@ -266,7 +290,9 @@ _DOOR_SHAPE = r"(?i)^(tv|th|mf|[1-9]\d{0,3}|[a-zæøå][1-9]?\d{0,2}|[1-9]\d{0,2
 _HOUSE_NUMBER_SHAPE = r"^\d{1,4}[A-ZÆØÅ]?(-(\d{1,4}[A-ZÆØÅ]?|[A-ZÆØÅ]))?$"
 # Abroad a number written first runs to five digits (``12224 Ventura Blvd``, ``23725 W Malibu
 # Rd``: American numbers count the distance along the street).
-_FOREIGN_HOUSE_NUMBER_SHAPE = r"^\d{1,5}[A-ZÆØÅ]?(-(\d{1,5}[A-ZÆØÅ]?|[A-ZÆØÅ]))?$"
+_FOREIGN_HOUSE_NUMBER_SHAPE = (
+    r"^\d{1,5}[A-ZÆØÅ]?(-(\d{1,5}[A-ZÆØÅ]?|[A-ZÆØÅ]))?(?: (?:bis|ter|quater))?$"
+)
 
 
 def _place_name(city: pl.Expr, foreign: pl.Expr) -> pl.Expr:
@@ -531,17 +557,33 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
         _foreign=unsettled.str.extract_groups(_FOREIGN_TAIL),
     )
     with_city, bare, foreign = pl.col("_with_city"), pl.col("_bare"), pl.col("_foreign")
+    frame = frame.with_columns(
+        _shaped=pl.when(
+            bare.struct.field("code").is_null() & foreign.struct.field("code").is_null()
+        )
+        .then(unsettled)
+        .str.extract_groups(_FOREIGN_SHAPED_TAIL)
+    )
+    shaped = pl.col("_shaped")
     code = pl.coalesce(
-        with_city.struct.field("code"), bare.struct.field("code"), foreign.struct.field("code")
+        with_city.struct.field("code"),
+        bare.struct.field("code"),
+        foreign.struct.field("code"),
+        shaped.struct.field("code"),
     )
     frame = frame.with_columns(
         _code=code,
-        _city=pl.coalesce(with_city.struct.field("city"), foreign.struct.field("city")),
+        _city=pl.coalesce(
+            with_city.struct.field("city"),
+            foreign.struct.field("city"),
+            shaped.struct.field("city"),
+        ),
         _code_prefix=foreign.struct.field("prefix"),
         _rest=pl.coalesce(
             _without_tail(line, "_with_city"),
             _without_tail(line, "_bare"),
             _without_tail(line, "_foreign"),
+            _without_tail(line, "_shaped"),
             _without_own_code(
                 only_where(code.is_null() & pl.col("_written_code").is_not_null(), line)
             ),
@@ -601,7 +643,19 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
         .then(rest.str.replace(_GLUED_BEFORE_FLOOR, "${1} ${2}, ${3}"))
         .otherwise(rest)
     )
-    frame = frame.with_columns(_number_parts=rest.str.extract_groups(_NUMBER_TAIL))
+    day = rest.str.extract_groups(_DAY_IN_STREET)
+    day_street = (
+        pl.when(~day.struct.field("word").str.to_lowercase().is_in(_NOT_A_MONTH))
+        .then(day.struct.field("street"))
+        .str.len_chars()
+        .cast(pl.Int64)
+    )
+    frame = frame.with_columns(
+        _number_parts=pl.coalesce(
+            rest.str.slice(day_street).str.extract_groups(_NUMBER_TAIL),
+            rest.str.extract_groups(_NUMBER_TAIL),
+        )
+    )
     # A line that starts with its number and ends with a flat or suite (``10 Downing Street, Flat
     # 2``, ``350 Fifth Avenue, Suite 100``) is read number first: the flat's number is no house
     # number (it went back as ``2 10 Downing Street, Flat``).
@@ -650,7 +704,11 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
                 number.struct.field("letter"),
                 number.struct.field("to"),
             ),
-            _house_number(*(first.struct.field(part) for part in ("number", "letter", "to"))),
+            _house_number(*(first.struct.field(part) for part in ("number", "letter", "to")))
+            + first.struct.field("repeat")
+            .str.to_lowercase()
+            .str.replace(r"^\s+", " ")
+            .fill_null(""),
         ),
         _after=_floor_door_text(number.struct.field("rest").replace("", None)),
         # the same as typed, for what is no floor or door (``Vester Hassing``, ``baghuset``); of a
@@ -965,9 +1023,11 @@ def _foreign_evidence(
     unwritten = pl.col("_country").is_null() & ~pl.col("_raw_country").str.contains(
         r"\p{L}"
     ).fill_null(False)
-    unlike_danish = code.str.contains(r"^\d{5}$") | (
-        code.str.contains(r"^\d{4}$") & ~code.is_in(codes)
+    # five digits, or a shape of the Swedish ``114 55``, the Polish ``00-590``
+    no_danish_shape = code.str.contains(
+        r"^(?:\d{5}(?:-\d{4})?|\d{3} \d{2}|\d{2}-\d{3}|\d{4}-\d{3})$"
     )
+    unlike_danish = no_danish_shape | (code.str.contains(r"^\d{4}$") & ~code.is_in(codes))
     # Both tests run over the whole column (the street word once per distinct street), so the
     # records of a Danish file never reach the number parse or the fuzzy city match below.
     phone_abroad = pl.any_horizontal(
@@ -1051,7 +1111,7 @@ def _foreign_evidence(
         .then(named & foreign_city.fill_null(False))
         .when(named)
         .then(~danish_as_written.fill_null(False))
-        .when(pl.col("postal_code").str.contains(r"^\d{5}$"))
+        .when(no_danish_shape)
         .then(foreign_city.fill_null(False))
         .otherwise(False)
     )
@@ -1595,6 +1655,20 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     ).lazy()
     is_dk = (pl.col("country") == "DK").fill_null(False)
     four_digits = pl.col("postal_code").str.contains(r"^\d{4}$").fill_null(False)
+    # A Dutch code's letters read as the city's first word (``1015 CJ Amsterdam``).
+    dutch_letters = (
+        (pl.col("country") == "NL")
+        & four_digits
+        & pl.col("_any_city").str.contains(r"^[A-Z]{2}\s+\p{L}")
+    ).fill_null(False)
+    frame = frame.with_columns(
+        postal_code=pl.when(dutch_letters)
+        .then(pl.col("postal_code") + " " + pl.col("_any_city").str.head(2))
+        .otherwise(pl.col("postal_code")),
+        _city_as_typed=pl.when(dutch_letters)
+        .then(pl.col("_city_as_typed").str.replace(r"^\S+\s+", ""))
+        .otherwise(pl.col("_city_as_typed")),
+    )
     frame = frame.with_columns(
         # A Danish code that is not four digits is unusable; a missing one may be read off a
         # city name that has only one code (``Aabenraa`` → 6200).

@@ -38,17 +38,24 @@ from datavask.cleansing.addresses import (
     DANISH_REALM,
     ENGLISH_STREET_SUFFIX,
     UNIT_WORD,
+    country_tail,
 )
 from datavask.cleansing.identifiers import noted_cvr
 from datavask.cleansing.names import (
     COMMA_PERSON,
     name_key,
     name_line,
+    only_where,
+    proper_case,
     text_key,
     with_typed_title,
 )
 from datavask.cleansing.schema import STAGES, raw, stage_text, whole_number
-from datavask.cleansing.survivorship import REGISTRY_APPLIED, apply_registry_proposals
+from datavask.cleansing.survivorship import (
+    ADDRESS_TAKEN,
+    REGISTRY_APPLIED,
+    apply_registry_proposals,
+)
 
 # The canonical input fields cleansing may rewrite, in the order changes are listed.
 SHAPED_FIELDS: Final = (
@@ -347,9 +354,9 @@ def _with_registry(records: pl.DataFrame) -> pl.DataFrame:
 
 
 # What input_shaped and build_changes read of a record besides the changes stage's declared
-# columns (read through _text): its id, its lists of numbers and addresses, and which fields the
-# registry's values replaced.
-_ALSO_READ: Final = ("record_id", "phone_numbers", "emails", REGISTRY_APPLIED)
+# columns (read through _text): its id, its lists of numbers and addresses, which fields the
+# registry's values replaced, and whether the address written is another's.
+_ALSO_READ: Final = ("record_id", "phone_numbers", "emails", REGISTRY_APPLIED, ADDRESS_TAKEN)
 
 
 def changes_columns(columns: Iterable[str]) -> list[str]:
@@ -587,6 +594,32 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         .then(pl.lit(None, dtype=pl.String))
         .otherwise(second_line.fill_null(""))
     )
+    # A foreign customer's own address lines go back as typed: how its country writes them is
+    # its own (``Straße des 17. Juni 135``, ``Keizersgracht 123-II``, ``12 bis rue de la Paix``,
+    # the country at the end), and the parts read from them serve matching. Not where the
+    # address written is another record's (the golden record's) or the registry's, and not a
+    # line typed all in capitals or in lower case: that one is written from its parts, cased,
+    # with the country it ended with.
+    country = t(records, "country")
+    typed_abroad = (country.is_not_null() & ~country.is_in(DANISH_REALM)).fill_null(False)
+    if ADDRESS_TAKEN in records.columns:
+        typed_abroad &= ~pl.col(ADDRESS_TAKEN).fill_null(False)
+    typed = t(records, raw("address"))
+    one_case = typed.str.contains(r"\p{Lu}") != typed.str.contains(r"\p{Ll}")
+    as_typed = typed_abroad & ~one_case.fill_null(False)
+    ended_with = proper_case(
+        only_where(typed_abroad & one_case, typed).str.extract(country_tail(), 1)
+    ).str.strip_chars(" .")
+    line = (
+        pl.when(as_typed)
+        .then(pl.lit(None, dtype=pl.String))
+        .when(typed_abroad)
+        .then(_joined([line, ended_with], ", "))
+        .otherwise(line)
+    )
+    second_shaped = pl.when(~as_typed).then(second_shaped)
+    if not in_input["house_number"]:  # the street cell holds the whole line
+        street_shaped = pl.when(~as_typed).then(street_shaped)
     shaped = {
         "name": name,
         "name_2": name_2,

@@ -89,6 +89,10 @@ RECENCY_FIRST = ("phone_e164", "email", "_address")
 REGISTRY_TYPES = ("company", "public")
 # ``apply_registry_proposals`` lists, per record, the cleaned fields the registry's value replaced.
 REGISTRY_APPLIED = "registry_applied"
+# ``apply_golden`` says, per record, whether the address it writes is another's than its own (the
+# golden record's from another record of its cluster, or the registry's): a line kept as typed
+# would then name the old one.
+ADDRESS_TAKEN = "address_taken"
 # The columns golden records are made of (besides ``registry_*``).
 _READ = frozenset(
     (
@@ -899,7 +903,11 @@ def _apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
         records.with_columns(_text(records, f).alias(column) for f, column in own.items())
     )
     if golden.height == 0 or not present:
-        return proposed.drop(own.values())
+        address = [f for f in present if f in ADDRESS_FIELDS]
+        taken = pl.any_horizontal(
+            [_text(proposed, f).ne_missing(pl.col(own[f])) for f in address] or [pl.lit(False)]
+        )
+        return proposed.with_columns(taken.alias(ADDRESS_TAKEN)).drop(own.values())
     values = golden.select(
         pl.col("record_id").cast(pl.String).alias("_survivor"),
         *[pl.col(f).alias(f"_golden_{f}") for f in present],
@@ -959,19 +967,22 @@ def _apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
     }
     applied = names_where(joined, kept | from_registry).alias(REGISTRY_APPLIED)
     address = [f for f in present if f in ADDRESS_FIELDS]
+    final = {
+        f: pl.when(takes_golden[f])
+        .then(pl.col(f"_golden_{f}"))
+        .otherwise(pl.col(f))
+        .cast(pl.String)
+        .str.strip_chars()
+        .replace("", None)
+        for f in address
+    }
+    moved = pl.any_horizontal(
+        [final[f].ne_missing(pl.col(own[f])) for f in address] or [pl.lit(False)]
+    )
+    overlay.append(moved.alias(ADDRESS_TAKEN))
     if "address_extra" in records.columns and address:
         # What the line held after the number (``Vester Hassing``) belongs to the record's own
         # address: where the golden record or the registry gives another, it goes with it.
-        final = {
-            f: pl.when(takes_golden[f])
-            .then(pl.col(f"_golden_{f}"))
-            .otherwise(pl.col(f))
-            .cast(pl.String)
-            .str.strip_chars()
-            .replace("", None)
-            for f in address
-        }
-        moved = pl.any_horizontal(final[f].ne_missing(pl.col(own[f])) for f in address)
         overlay.append(
             pl.when(moved)
             .then(pl.lit(None, dtype=pl.String))

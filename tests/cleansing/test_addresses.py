@@ -891,3 +891,49 @@ def test_a_foreign_post_box_is_kept_as_typed() -> None:
     keys = out["address_key"].to_list()
     assert keys[0] == keys[4] == "postboks 123 10001"
     assert keys[3] == "postboks 77 6200"
+
+
+def test_a_foreign_one_line_address_gives_its_code_and_city() -> None:
+    """Codes of no Danish shape after a comma (Swedish ``114 55``, Polish ``00-590``, German five
+    digits, Faroese three) are the record's code and city; a Dutch code keeps its letters, a
+    street named after a date its day, a French number its ``bis``. Before: the code and city
+    were set aside as address_extra, ``Straße des 17. Juni 135`` had house number 17."""
+    out = _addresses(
+        raw_address=[
+            "Storgatan 1, 114 55 Stockholm, Sverige",
+            "Straße des 17. Juni 135, 10623 Berlin",
+            "12 bis rue de la Paix, 75002 Paris, France",
+            "Keizersgracht 123, 1015 CJ Amsterdam",
+            "ul. Marszałkowska 10, 00-590 Warszawa",
+            "Niels Finsens gøta 5, 100 Tórshavn",
+            "Vestergade 12, 80000 Aarhus C",
+        ],
+        raw_phone=[
+            "+46 8 123 456 78",
+            "+49 30 1234567",
+            "+33 1 42 68 53 00",
+            "+31 20 123 4567",
+            "+48 22 123 45 67",
+            "+298 31 12 34",
+            "20304050",
+        ],
+    )
+    assert out.select("street", "house_number", "postal_code", "city", "country").rows() == [
+        ("Storgatan", "1", "114 55", "Stockholm", "SE"),
+        ("Straße des 17. Juni", "135", "10623", "Berlin", "DE"),
+        ("rue de la Paix", "12 bis", "75002", "Paris", "FR"),
+        ("Keizersgracht", "123", "1015 CJ", "Amsterdam", "NL"),
+        ("ul. Marszałkowska", "10", "00-590", "Warszawa", "PL"),
+        ("Niels Finsens gøta", "5", "100", "Tórshavn", "FO"),
+        # a Danish town beside five digits: a Danish typo, flagged
+        ("Vestergade", "12", None, "Aarhus C", "DK"),
+    ]
+    assert out["address_extra"].to_list() == [None] * 7
+    assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False] * 6 + [True]
+
+
+def test_a_danish_street_named_after_a_date_keeps_its_day() -> None:
+    out = _addresses(raw_address=["Den 9. April Gade 4, 8000 Aarhus C", "Vestergade 2. Sal 3"])
+    assert out.select("street", "house_number").rows()[0] == ("Den 9. April Gade", "4")
+    # a floor's word after the number is no month
+    assert out["street"].to_list()[1] == "Vestergade"

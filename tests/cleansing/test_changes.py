@@ -694,3 +694,48 @@ def test_a_first_name_columns_title_goes_back_with_the_first_name() -> None:
     assert [c for c in changes_of(records) if c[1] == "first_name"] == [
         ("2", "first_name", "DR. HANS", "Dr. Hans", "name_case")
     ]
+
+
+def test_a_foreign_customers_own_line_goes_back_as_typed() -> None:
+    """How a country writes its addresses is its own: before, the re-import turned ``Straße des
+    17. Juni 135`` into ``Straße des 17, Juni 135``, ``Keizersgracht 123-II`` into
+    ``Keizersgracht 123, II``, and dropped the country the line ended with. A line typed in one
+    case is written from its parts, cased, with its country."""
+    typed = [
+        "Straße des 17. Juni 135, 10623 Berlin, Deutschland",
+        "Keizersgracht 123-II, 1015 CJ Amsterdam",
+        "STORGATAN 1, 114 55 STOCKHOLM, SVERIGE",
+        "Vestergade 12, 2. th., 8000 Aarhus C",
+    ]
+    records = frame(
+        raw_address=typed,
+        street=["Straße des 17. Juni", "Keizersgracht", "Storgatan", "Vestergade"],
+        house_number=["135", "123", "1", "12"],
+        floor=[None, None, None, "2"],
+        door=[None, None, None, "th"],
+        address_extra=[None, "II", None, None],
+        postal_code=["10623", "1015 CJ", "114 55", "8000"],
+        city=["Berlin", "Amsterdam", "Stockholm", "Aarhus C"],
+        country=["DE", "NL", "SE", "DK"],
+    )
+    shaped = input_shaped(records, mapped={"address"})
+    assert shaped["address"].to_list() == [
+        None,  # kept as the CRM has it
+        None,
+        "Storgatan 1, 114 55 Stockholm, Sverige",
+        "Vestergade 12, 2. th, 8000 Aarhus C",
+    ]
+
+
+def test_a_foreign_survivor_given_another_records_address_gets_it_from_its_parts() -> None:
+    records = frame(
+        raw_address=["Storgatan 1, 114 55 Stockholm", "Storgatan 12, 114 55 Stockholm"],
+        street=["Storgatan", "Storgatan"],
+        house_number=["1", "12"],
+        postal_code=["114 55", "114 55"],
+        city=["Stockholm", "Stockholm"],
+        country=["SE", "SE"],
+        address_taken=["false", "true"],
+    ).with_columns(pl.col("address_taken") == "true")
+    shaped = input_shaped(records, mapped={"address"})
+    assert shaped["address"].to_list() == [None, "Storgatan 12, 114 55 Stockholm"]
