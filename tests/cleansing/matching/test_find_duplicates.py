@@ -10,7 +10,7 @@ import pytest
 
 from datavask.cleansing.matching import MatchResult, MatchSettings, find_duplicates
 from datavask.cleansing.matching.blocking import candidate_pairs, default_rules
-from datavask.cleansing.matching.compare import BIRTH_LEVELS
+from datavask.cleansing.matching.compare import BIRTH_LEVELS, COMPARISONS, FIRST_NAMES_APART
 from datavask.cleansing.matching.hard_rules import birth_years_apart, hard_rule_column
 from datavask.cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame, population_rows
@@ -160,22 +160,40 @@ def test_ean_conflict_vetoes_a_scored_pair() -> None:
 
 
 def test_only_the_same_birth_date_lifts_the_household_veto() -> None:
-    # Two people at one address with different first names: one date of birth says they are one
-    # person (a first name typed two ways); two parts of it (twins' month and year, a mother's and
-    # daughter's day and month) do not.
+    # Two people at one address with first names more than two edits apart: one date of birth
+    # says they are one person (a first name typed two ways: Steen, Stephan); two parts of it
+    # (a mother's and daughter's day and month) do not. First names different outright are two
+    # people whatever their birthday: twins (Sofie and Maja Kristensen, rooms 412 and 413).
     names = ("exact", "one edit", "two of year, month, day")
     exact, one_edit, two_parts = (BIRTH_LEVELS.index(n) for n in names)
     levels = pl.DataFrame(
         {
-            "lvl_address": [3, 3, 3, 3],
-            "lvl_first_name": [0, 0, 0, 0],
-            "lvl_date_of_birth": [exact, one_edit, two_parts, -1],
+            "lvl_address": [3, 3, 3, 3, 3],
+            "lvl_first_name": [FIRST_NAMES_APART] * 4 + [0],
+            "lvl_date_of_birth": [exact, one_edit, two_parts, -1, exact],
         },
         schema={c: pl.Int8 for c in ("lvl_address", "lvl_first_name", "lvl_date_of_birth")},
     )
-    persons = pl.Series([True] * 4)
+    persons = pl.Series([True] * 5)
     vetoes = hard_rule_column(levels, persons, persons, rules=("household",))
-    assert vetoes.to_list() == [None, "household", "household", "household"]
+    assert vetoes.to_list() == [None, "household", "household", "household", "household"]
+
+
+def test_neighbours_with_different_last_names_are_a_household() -> None:
+    """``Nina Hansen`` (1. th) and ``Anna Andersen`` (1. tv): first names alike, last names
+    different outright, one building. A woman who took her husband's name kept her first name."""
+    first_exact = COMPARISONS["first_name"].top
+    levels = pl.DataFrame(
+        {
+            "lvl_address": [4, 4],
+            "lvl_first_name": [2, first_exact],
+            "lvl_last_name": [0, 0],
+        },
+        schema={c: pl.Int8 for c in ("lvl_address", "lvl_first_name", "lvl_last_name")},
+    )
+    persons = pl.Series([True] * 2)
+    vetoes = hard_rule_column(levels, persons, persons, rules=("household",))
+    assert vetoes.to_list() == ["household", None]
 
 
 def test_one_name_at_one_address_with_two_birth_dates_is_a_household() -> None:
