@@ -24,15 +24,16 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
     two people with clearly different first names at one address (Jens and Anne Hansen,
     Vestergade 12 — or Vestergde 12, or Vestergade 14: a typo does not make them one person) are
     a household, unless a date of birth, national id or mapped person id says they are one
-    person (a date of birth not where the first names differ outright: twins). Names more than
+    person (a date of birth not where the first names and the phones or e-mails differ outright:
+    twins). Names more than
     two edits apart are different however alike Jaro-Winkler finds them (Steen and Stephan). So
     are two people at one address whose dates of birth differ outright (no two of year, month
     and day alike, more than one edit apart) and a generation apart (:data:`GENERATION` years or
     more): Jens Hansen born 1951 and Jens Hansen born 1979 are father and son, whatever else they
     share. Dates of birth closer than that are more often one typed badly than two people. So
-    are two people at one address whose last names differ outright and whose first names are not
-    the same (Nina Hansen and Anna Andersen, 1. th and 1. tv): a woman who took her husband's name
-    kept her first name.
+    are two people in two flats of one building whose last names differ outright and whose first
+    names are not the same (Nina Hansen and Anna Andersen, 1. th and 1. tv): a woman who took her
+    husband's name kept her first name.
 ``group_company``
     two companies at one address with different names and no shared CVR are sister companies
     (``Hansen Holding ApS`` / ``Hansen Byg ApS``), not one customer under two names.
@@ -66,6 +67,7 @@ is certain of (:mod:`~datavask.cleansing.matching.clusters`); two CVR or EAN num
 # A date of birth vouches for one person only when it is the same date (not two parts of it).
 _BIRTH_EXACT: Final = BIRTH_LEVELS.index("exact")
 _FIRST_NAME_EXACT: Final = COMPARISONS["first_name"].top
+_OTHER_UNIT: Final = COMPARISONS["address"].levels.index("same building, other unit")
 
 
 def _level(levels: pl.DataFrame, name: str) -> pl.Expr:
@@ -127,14 +129,15 @@ def hard_rule_column(
         | (_level(levels, "national_id") >= 1)
         | (_level(levels, "person_id") == 1)
     )
-    # One date of birth vouches for one person only where the first names are not different
-    # outright: twins at one address (``Sofie`` and ``Maja Kristensen``, one birthday, rooms 412
-    # and 413) are two.
+    # One date of birth vouches for one person but where the first names differ outright and
+    # so do their phones or e-mails: twins at one address (``Sofie`` and ``Maja Kristensen``, one
+    # birthday, rooms 412 and 413, a mobile and a mailbox each) are two. Without contacts to
+    # tell, a first name typed over (FEBRL's duplicates) is still one person.
+    twins = (_level(levels, "first_name") == 0) & (
+        (_level(levels, "phone") == 0) | _level(levels, "email").is_in([0, 1])
+    )
     same_birth = (
-        (
-            (_level(levels, "date_of_birth") == _BIRTH_EXACT)
-            & (_level(levels, "first_name") != 0).fill_null(True)
-        )
+        ((_level(levels, "date_of_birth") == _BIRTH_EXACT) & ~twins.fill_null(False))
         | (_level(levels, "national_id") >= 1)
         | (_level(levels, "person_id") == 1)
     )
@@ -148,9 +151,10 @@ def hard_rule_column(
         & (
             _level(levels, "first_name").is_in([0, FIRST_NAMES_APART])
             | ((_level(levels, "date_of_birth") == 0) & (apart >= GENERATION))
-            # neighbours or flatmates: ``Nina Hansen`` and ``Anna Andersen``, 1. th and 1. tv
+            # neighbours: ``Nina Hansen`` and ``Anna Andersen``, 1. th and 1. tv
             | (
-                (_level(levels, "last_name") == 0)
+                (_level(levels, "address") == _OTHER_UNIT)
+                & (_level(levels, "last_name") == 0)
                 & (_level(levels, "first_name") != _FIRST_NAME_EXACT)
             )
         )

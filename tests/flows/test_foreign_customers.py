@@ -140,12 +140,12 @@ def test_a_flat_after_a_number_first_street_goes_back_with_it(tmp_path: Path) ->
         encoding="utf-8",
     )
     first = cleansed(source, tmp_path / "first")
-    # written back like the input: comma-separated
+    # written back like the input: comma-separated; a foreign customer's own line as typed
     update = pl.read_csv(first / "reimport" / "customers_update.csv", infer_schema=False)
     lines = dict(zip(update["Account ID"], update["Billing Street"], strict=True))
     assert lines == {
         "001A": "10 Downing Street, Flat 2",
-        "001B": "1 Main St, Apt 4",
+        "001B": "1 Main St Apt 4",
         "001C": "12 High Street",
     }
     second = cleansed(first / "reimport" / "customers_update.csv", tmp_path / "second")
