@@ -16,7 +16,7 @@ from typing import Final
 import polars as pl
 
 from datavask.cleansing.addresses import DANISH_REALM, normalise_addresses
-from datavask.cleansing.cpr import MASK, mask_cpr
+from datavask.cleansing.cpr import mask_cpr
 from datavask.cleansing.customer_type import classify_customer_type
 from datavask.cleansing.dates import normalise_dates
 from datavask.cleansing.emails import normalise_emails
@@ -48,15 +48,8 @@ def normalise(
     height = frame.height
     if "_person_key" not in frame.columns:  # a read takes it before it masks (connectors.masking)
         frame = add_person_key(frame, match_key or secrets.token_bytes(32))
+    # An export keyed by CPR number: masked ids would collide, so each gets its row number there.
     frame = mask_cpr(frame)
-    if frame["record_id"].str.contains(MASK, literal=True).any():
-        # An export keyed by CPR number: masked ids would collide, so each gets its row number.
-        frame = frame.with_columns(
-            pl.when(pl.col("record_id").str.contains(MASK, literal=True))
-            .then(pl.concat_str(pl.col("record_id"), pl.lit("#"), pl.col("source_row")))
-            .otherwise(pl.col("record_id"))
-            .alias("record_id")
-        )
     frame = repair_mojibake(frame, [raw(f) for f in WORDED_FIELDS])
     frame = normalise_identifiers(frame)
     frame = normalise_emails(frame, check_deliverability=check_deliverability)

@@ -33,6 +33,27 @@ def test_cpr_keyed_export_keeps_unique_masked_ids() -> None:
     assert out["flag_CPR_IN_DATA"].to_list() == [True, True, False]
 
 
+def test_a_masked_repeated_id_takes_its_row_once() -> None:
+    """Ids already made unique before masking (``0101801234#1``, a repeated CPR-number key) are
+    the masked input id and the row, however often the frame is masked: never ``…#1#1``."""
+    rows = [
+        {"record_id": "0101801234", "name": "Kim Madsen", "phone": "26112233"},
+        {"record_id": "1203021234", "name": "Anna Jensen", "phone": "26112234"},
+        {"record_id": "K-1003", "name": "Bo Holm", "phone": "26112235"},
+        {"record_id": "0101801234", "name": "Kim Madsen", "phone": "26112233"},
+    ]
+    frame = canonical(rows).with_columns(
+        record_id=pl.Series(["0101801234#1", "1203021234", "K-1003", "0101801234#4"])
+    )
+    out = normalise(normalise(frame))
+    assert out["record_id"].to_list() == [
+        "XXXXXX-XXXX#1",
+        "XXXXXX-XXXX#2",
+        "K-1003",
+        "XXXXXX-XXXX#4",
+    ]
+
+
 def _foreign(rows: list[dict[str, str | None]]) -> dict[str, dict[str, object]]:
     out = normalise(canonical(rows))
     return {r["record_id"]: r for r in out.iter_rows(named=True)}

@@ -166,6 +166,22 @@ def test_repeated_and_missing_ids_are_made_unique(tmp_path: Path) -> None:
     assert info.record_id_problems is not None
 
 
+def test_a_repeated_customer_number_that_is_a_cpr_number_is_masked_in_record_id(
+    tmp_path: Path,
+) -> None:
+    """A patient registered twice under her CPR number among customer numbers of another form:
+    the repeated id's ``0101801234#3`` is no whole-cell number, yet the id it was made from is a
+    CPR number. Each such row's id is the masked id and its row, as a CPR-keyed export's is."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "Kundenr;Navn;Postnr\nP-1001;Hanne Jørgensen;2200\n0101801234;Kim Madsen;2200\n"
+        "0101801234;Kim Madsen;2200\nP-1004;Kim Madsen;2200\n"
+    )
+    frame, _ = read_input(path)
+    assert frame["record_id"].to_list() == ["P-1001", "XXXXXX-XXXX#2", "XXXXXX-XXXX#3", "P-1004"]
+    assert frame["src_Kundenr"][1] == "XXXXXX-XXXX"
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
