@@ -16,8 +16,9 @@ per changed field — ``record_id``, ``field``, ``before``, ``after``, ``rule`` 
 one of :data:`RULES`; ``registry`` where the value written is the registry's (the current name of
 a renamed company, the current address of one that moved). A value that only differs by
 surrounding whitespace is not a change, and a field whose cleaned value is null (an invalid phone
-number, say) keeps its original: it is flagged, not changed. An empty cell that cleansing can fill
-(the city of a postal code) is a change from null.
+number, say) keeps its original: it is flagged, not changed — unless it held a masked CPR
+number, whose cell is emptied (rule ``cpr_masked``): the mask is no value for the CRM. An empty
+cell that cleansing can fill (the city of a postal code) is a change from null.
 
 The one-line address column holds street, number, floor and door — and the postal code and city
 only when the input has no column of its own for them: an input with ``Postnr`` and ``By``
@@ -40,6 +41,7 @@ from datavask.cleansing.addresses import (
     UNIT_WORD,
     country_tail,
 )
+from datavask.cleansing.cpr import MASK
 from datavask.cleansing.identifiers import noted_cvr
 from datavask.cleansing.names import (
     COMMA_PERSON,
@@ -106,6 +108,7 @@ RULES: Final = (
     "cvr_from_name",
     "ean_compact",
     "registry",
+    "cpr_masked",
 )
 
 _FIELD_RULE: Final = {
@@ -297,6 +300,9 @@ def _with_numbers(records: pl.DataFrame) -> pl.DataFrame:
     bare = [
         whole_number(_text(records, raw(field)))
         .str.replace_all(_PHONE_LABELS, "")
+        # a masked CPR number beside the phone (``20304050 / XXXXXX-XXXX``) is none of the
+        # customer's: the cell goes back as its number
+        .str.replace_all(MASK, "", literal=True)
         .str.contains(_ONLY_A_NUMBER)
         .alias(f"{_BARE}{field}")
         for field in ("phone", "mobile")
@@ -662,12 +668,28 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         .select(
             pl.col("record_id").cast(pl.String),
             *[
-                (expr if in_input[f] else pl.lit(None, dtype=pl.String)).alias(f)
+                (_without_mask(expr, t(records, raw(f))) if in_input[f] else pl.lit(None))
+                .cast(pl.String)
+                .alias(f)
                 for f, expr in shaped.items()
             ],
         )
         .collect()
     )
+
+
+def _without_mask(shaped: pl.Expr, typed: pl.Expr) -> pl.Expr:
+    """``shaped`` where it has a value; emptied where the cell held a masked CPR number and
+    cleansing found nothing in it to write (an e-mail ``0101801234@gmail.com``, read
+    ``XXXXXX-XXXX@gmail.com``, is ``INVALID_EMAIL``; a phone cell ``0101801234`` is no number).
+
+    Kept as written, the cell would go back to the CRM holding the mask, and loaded it would
+    overwrite the customer's value with ``XXXXXX-XXXX``: the same harm for which a passed-on
+    column holding a mask is left out of the re-import. A value the cell held beside the mask
+    (``Algade 3 (cpr XXXXXX-XXXX)`` → ``Algade 3``) is written as any cleaned value is.
+    """
+    masked = typed.str.contains(MASK, literal=True).fill_null(False)
+    return pl.when(masked & shaped.is_null()).then(pl.lit("")).otherwise(shaped)
 
 
 def _name_lines(records: pl.DataFrame, name: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -754,6 +776,9 @@ def build_changes(
                 pl.col("_registry").list.contains(source) for source in _SOURCES[field]
             )
             rule = pl.when(from_registry.fill_null(False)).then(pl.lit("registry")).otherwise(rule)
+        # the cell emptied of a masked CPR number (:func:`_without_mask`)
+        unmasked = before.str.contains(MASK, literal=True) & (after == "")
+        rule = pl.when(unmasked.fill_null(False)).then(pl.lit("cpr_masked")).otherwise(rule)
         parts.append(
             both.lazy()
             .select(

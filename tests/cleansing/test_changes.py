@@ -68,6 +68,26 @@ def test_null_cleaned_value_keeps_the_original() -> None:
     assert changes_of(records) == []
 
 
+def test_a_cell_that_held_only_a_masked_cpr_number_goes_back_empty() -> None:
+    """An e-mail made of a CPR number (``0101801234@gmail.com``, read ``XXXXXX-XXXX@gmail.com``:
+    ``INVALID_EMAIL``) and a phone cell that was one: written back as read, the CRM's value
+    would become the mask. They are emptied (rule ``cpr_masked``); a number beside the mask
+    goes back alone."""
+    records = frame(
+        raw_phone=["XXXXXX-XXXX", "20304050 / XXXXXX-XXXX", "12 34"],
+        phone_e164=[None, "+4520304050", None],
+        phone_numbers=[[], ["+4520304050"], []],
+        raw_email=["XXXXXX-XXXX@gmail.com", "nanna.XXXXXX-XXXX@gmail.com", "not an address"],
+        email=[None, None, None],
+    )
+    assert changes_of(records) == [
+        ("1", "phone", "XXXXXX-XXXX", "", "cpr_masked"),
+        ("1", "email", "XXXXXX-XXXX@gmail.com", "", "cpr_masked"),
+        ("2", "phone", "20304050 / XXXXXX-XXXX", "+4520304050", "phone_e164"),
+        ("2", "email", "nanna.XXXXXX-XXXX@gmail.com", "", "cpr_masked"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("raw_name", "name", "legal_form", "rule"),
     [
