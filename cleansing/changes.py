@@ -344,6 +344,12 @@ _NUMBER_FIRST: Final = (
 _UNIT_FIRST: Final = rf"(?i)^\s*{UNIT_WORD}[.\s#]*\w{{1,5}}\s*,"
 # ``12, rue de la Paix``: the comma after the number, as French addresses write it.
 _COMMA_AFTER_NUMBER: Final = r"^\s*\d{1,5}[A-Za-z]?\s*,"
+# Countries that write the house number before the street (``10 Downing Street``, ``12 rue de
+# la Paix``, ``350 Fifth Avenue``): a line datavask composes for a record there is so written.
+# (Not Belgium: bpost writes ``Rue de la Loi 16``.)
+NUMBER_FIRST_COUNTRIES: Final = (
+    "GB", "IE", "IM", "JE", "GG", "US", "CA", "AU", "NZ", "ZA", "SG", "FR", "MC", "LU",
+)  # fmt: skip
 # Records carry at most a handful of numbers; a fixed small bound keeps the lookup vectorised.
 _MAX_PHONES: Final = 6
 _NUMBERS: Final = "_phone_candidates"
@@ -431,8 +437,11 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # The town first (``Herning 7400``, as a "By/Postnr" cell) goes back so, as the city
     # column's does; a town glued to the code (``7400Herning``) gets its space.
     postal_then = raw_postal.str.extract_groups(CITY_THEN_CODE).struct.field("separator")
+    # Not without a cleaned code: ``LE1 1NT`` beside a golden record without one is no code and
+    # town (``Leicester``), and is kept as typed.
     combined_postal = (
         has["postal_code"]
+        & postal.is_not_null()
         & raw_postal.str.contains(r"^\D{0,3}\d[\d ]*\d\s*\p{L}").fill_null(False)
         & (
             raw_postal.str.to_uppercase().str.replace_all(r"\s+", " ") != postal.str.to_uppercase()
@@ -449,14 +458,18 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     # as does one whose street is English (``435 S. La Cienega Blvd.`` in a file with no country
     # to say it is American); Danish lines are turned into the Danish order. A frame without a
     # country column is Danish.
-    foreign = (~t(records, "country").is_in(DANISH_REALM)).fill_null(
-        "country" not in records.columns
-    )
+    # A null country is one abroad that could not be named (the addresses stage makes every
+    # other record's country ``DK``).
+    foreign = (~t(records, "country").is_in(DANISH_REALM)).fill_null("country" in records.columns)
     written = pl.coalesce(t(records, raw("address")), t(records, raw("street")))
     number_first = (
         written.str.contains(_NUMBER_FIRST)
         & (foreign | written.str.contains(ENGLISH_STREET_SUFFIX))
     ).fill_null(False)
+    # A line composed from parts (the golden record's address, one typed all in capitals) is
+    # written as the record's country writes addresses: ``184 Sophie Isle`` in Britain, whatever
+    # order the line it replaces had. (A foreign record's own line goes back as typed, below.)
+    number_first |= t(records, "country").is_in(NUMBER_FIRST_COUNTRIES).fill_null(False)
     comma = written.str.contains(_COMMA_AFTER_NUMBER).fill_null(False)
     co_name, po_box, extra = (t(records, f) for f in ("co_name", "po_box", "address_extra"))
     # An input with a second address line (``Adresse 2``) gets the address as the Danish post

@@ -38,7 +38,8 @@ Each field's value is chosen among the values the cluster's records hold:
 The rule named is the one that decided: two records holding ``+4512345678`` against one holding
 ``+4587654321`` gives ``most_frequent``; the same with the single one updated later gives
 ``most_recent`` for the phone. The address (street, number, floor, door, postal code, city) survives
-as one block from one record, never stitched together from several.
+as one block from one record, never stitched together from several; a block that only lacks parts
+another holds alike (no postal code, no floor) counts for the more complete one.
 
 What the CRM gets back (:func:`apply_golden`, used by the re-import and by ``changes.csv``):
 
@@ -534,6 +535,7 @@ def _choose_by_rules(ranked: pl.DataFrame) -> pl.DataFrame:
         )
         .with_columns(pl.col("field").is_in(list(RECENCY_FIRST)).alias("recency_first"))
     )
+    candidates = _fold_partial_addresses(candidates)
     ordered = pl.concat(
         [
             candidates.filter(pl.col("recency_first")).sort(
@@ -579,6 +581,61 @@ def _choose_by_rules(ranked: pl.DataFrame) -> pl.DataFrame:
             "rule",
             pl.lit(1).alias("_priority"),
         )
+    )
+
+
+def _fold_partial_addresses(candidates: pl.DataFrame) -> pl.DataFrame:
+    """``candidates`` with each address block that another of its cluster completes counted
+    for that one instead.
+
+    ``184 Sophie Isle, Leicester`` (twice) and ``184 Sophie Isle, LE1 1NT Leicester`` (once) are
+    one address, the second the more complete: the two records without a postal code vote for
+    it, and the golden record keeps its code rather than losing it to the majority that never
+    typed one. A block completes another when it holds every part the other holds, alike, and
+    more (a postal code, a floor); a block two others complete votes for both. Only clusters
+    with two or more blocks are compared (few: most duplicates share one address).
+    """
+    blocks = candidates.filter(
+        (pl.col("field") == _ADDRESS) & (pl.len().over("_cluster", "field") > 1)
+    )
+    if blocks.height == 0:
+        return candidates
+    parts = blocks.select(
+        "_cluster",
+        "value",
+        "n",
+        "latest",
+        *[
+            pl.col("value").str.split(_SEP).list.get(i, null_on_oob=True).alias(f"_p{i}")
+            for i in range(len(ADDRESS_FIELDS))
+        ],
+    )
+    pairs = parts.join(parts, on="_cluster", suffix="_more").filter(
+        (pl.col("value") != pl.col("value_more"))
+        & pl.all_horizontal(
+            (pl.col(f"_p{i}") == "") | (pl.col(f"_p{i}") == pl.col(f"_p{i}_more"))
+            for i in range(len(ADDRESS_FIELDS))
+        ).fill_null(False)
+    )
+    if pairs.height == 0:
+        return candidates
+    gained = pairs.group_by("_cluster", "value_more").agg(
+        pl.col("n").sum().alias("_n_more"), pl.col("latest").max().alias("_latest_more")
+    )
+    folded = pairs.select("_cluster", "value").unique().with_columns(field=pl.lit(_ADDRESS))
+    return (
+        candidates.join(folded, on=["_cluster", "field", "value"], how="anti")
+        .join(
+            gained.with_columns(field=pl.lit(_ADDRESS)),
+            left_on=["_cluster", "field", "value"],
+            right_on=["_cluster", "field", "value_more"],
+            how="left",
+        )
+        .with_columns(
+            (pl.col("n") + pl.col("_n_more").fill_null(0)).alias("n"),
+            pl.max_horizontal("latest", "_latest_more").alias("latest"),
+        )
+        .drop("_n_more", "_latest_more")
     )
 
 

@@ -759,3 +759,36 @@ def test_a_foreign_survivor_given_another_records_address_gets_it_from_its_parts
     ).with_columns(pl.col("address_taken") == "true")
     shaped = input_shaped(records, mapped={"address"})
     assert shaped["address"].to_list() == [None, "Storgatan 12, 114 55 Stockholm"]
+
+
+def test_a_line_composed_abroad_is_written_as_its_country_writes_it() -> None:
+    """A British survivor given its duplicates' address, and a line typed in capitals, are
+    written from their parts, number first as Britain and France write them (before:
+    ``Sophie Isle 184``); a Danish record's line is turned as before. A record abroad whose
+    country could not be named (null) keeps a line it typed number first."""
+    records = frame(
+        raw_address=["Sophie Isle 184", "RUE DE LA PAIX 12", "12 Vestergade", "184 Sophie Isle"],
+        street=["Sophie Isle", "Rue De La Paix", "Vestergade", "Sophie Isle"],
+        house_number=["184", "12", "12", "184"],
+        country=["GB", "FR", "DK", None],
+    ).with_columns(pl.Series("address_taken", [True, False, False, False]))
+    shaped = input_shaped(records, mapped={"address"})
+    assert shaped["address"].to_list() == [
+        "184 Sophie Isle",
+        "12 Rue De La Paix",
+        "Vestergade 12",
+        "184 Sophie Isle",
+    ]
+
+
+def test_a_foreign_postal_code_is_kept_where_the_golden_record_has_none() -> None:
+    """``LE1 1NT`` reads like a code before a town; without a cleaned code beside it (the
+    golden record had none) it went back as the town, ``Leicester``. It is kept."""
+    records = frame(
+        raw_postal_code=["LE1 1NT", "8000 Aarhus C"],
+        postal_code=[None, "8000"],
+        city=["Leicester", "Aarhus C"],
+        country=["GB", "DK"],
+    )
+    shaped = input_shaped(records, mapped={"postal_code"})
+    assert shaped["postal_code"].to_list() == [None, "8000 Aarhus C"]

@@ -214,6 +214,35 @@ def test_address_survives_as_one_block() -> None:
     assert row["street_rule"] == "most_recent"
 
 
+def test_an_address_block_without_its_postal_code_counts_for_the_complete_one() -> None:
+    """Two duplicates typed without the postal code, one with it: one address, and the golden
+    record keeps the code (before: the majority's block without one won, and the survivor's
+    ``LE1 1NT`` was lost). A block with another street still counts on its own."""
+    address = {"street": "Sophie Isle", "house_number": "184", "city": "Leicester"}
+    golden = build_golden(
+        frame(
+            {"record_id": "R1", "cluster_id": "a", **address, "postal_code": "LE1 1NT"},
+            {"record_id": "R2", "cluster_id": "a", **address},
+            {"record_id": "R3", "cluster_id": "a", **address},
+            {"record_id": "S1", "cluster_id": "b", "street": "Nygade", "house_number": "1"},
+            {"record_id": "S2", "cluster_id": "b", "street": "Nygade", "house_number": "1"},
+            {
+                "record_id": "S3",
+                "cluster_id": "b",
+                "street": "Algade",
+                "house_number": "2",
+                "postal_code": "4000",
+            },
+        )
+    )
+    row = golden_row(golden, "a")
+    assert (row["postal_code"], row["postal_code_source"], row["street_rule"]) == (
+        "LE1 1NT", "R1", "most_frequent"
+    )  # fmt: skip
+    other = golden_row(golden, "b")
+    assert (other["street"], other["postal_code"]) == ("Nygade", None)
+
+
 def test_registry_wins_for_companies() -> None:
     golden = build_golden(
         frame(
