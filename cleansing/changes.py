@@ -55,6 +55,7 @@ from datavask.cleansing.names import (
 from datavask.cleansing.schema import STAGES, raw, stage_text, whole_number
 from datavask.cleansing.survivorship import (
     ADDRESS_TAKEN,
+    GOLDEN_APPLIED,
     REGISTRY_APPLIED,
     apply_registry_proposals,
 )
@@ -108,6 +109,7 @@ RULES: Final = (
     "cvr_from_name",
     "ean_compact",
     "registry",
+    "golden_value",
     "cpr_masked",
 )
 
@@ -367,8 +369,11 @@ def _with_registry(records: pl.DataFrame) -> pl.DataFrame:
 
 # What input_shaped and build_changes read of a record besides the changes stage's declared
 # columns (read through _text): its id, its lists of numbers and addresses, which fields the
-# registry's values replaced, and whether the address written is another's.
-_ALSO_READ: Final = ("record_id", "phone_numbers", "emails", REGISTRY_APPLIED, ADDRESS_TAKEN)
+# registry's values and which a duplicate's replaced, and whether the address written is
+# another's.
+_ALSO_READ: Final = (
+    "record_id", "phone_numbers", "emails", REGISTRY_APPLIED, GOLDEN_APPLIED, ADDRESS_TAKEN,
+)  # fmt: skip
 
 
 def changes_columns(columns: Iterable[str]) -> list[str]:
@@ -729,6 +734,29 @@ def _name_lines(records: pl.DataFrame, name: pl.Expr) -> tuple[pl.Expr, pl.Expr]
     )
 
 
+# The cleaned fields each input field is written from, for a value the golden record gave.
+_GOLDEN_SOURCES: Final = {**_SOURCES, "email": ("email",), "cvr": ("cvr",), "ean": ("ean",)}
+
+
+def _golden_values(records: pl.DataFrame) -> list[pl.Expr]:
+    """``_golden``, the fields whose value the golden record gave (none without
+    :func:`~datavask.cleansing.survivorship.apply_golden`), and ``_golden_phone``, the number it
+    gave: a phone cell is written with the record's own number where it holds one, and with
+    the golden number only where it was empty."""
+    if GOLDEN_APPLIED not in records.columns:
+        return [
+            pl.lit([], dtype=pl.List(pl.String)).alias("_golden"),
+            pl.lit(None, dtype=pl.String).alias("_golden_phone"),
+        ]
+    golden = pl.col(GOLDEN_APPLIED).cast(pl.List(pl.String))
+    return [
+        golden.alias("_golden"),
+        pl.when(golden.list.contains("phone_e164"))
+        .then(_text(records, "phone_e164"))
+        .alias("_golden_phone"),
+    ]
+
+
 def _name_rule(before: pl.Expr, after: pl.Expr, legal_form: pl.Expr) -> pl.Expr:
     def folded(value: pl.Expr) -> pl.Expr:
         return value.str.replace_all(r"\s+", " ").str.to_lowercase()
@@ -766,6 +794,7 @@ def build_changes(
         _text(records, "legal_form").alias("_legal_form"),
         pl.col(REGISTRY_APPLIED).cast(pl.List(pl.String)).alias("_registry"),
         noted_cvr(_text(records, raw("name"))).alias("_noted_cvr"),
+        *_golden_values(records),
     )
     both = pl.concat([shaped, before_frame], how="horizontal")
 
@@ -784,6 +813,16 @@ def build_changes(
             rule = rule.otherwise(pl.lit(_FIELD_RULE[field]))
         else:
             rule = pl.lit(_FIELD_RULE[field])
+        # a value another record of the customer gave (the golden record's): a copy, not a
+        # cleaning of the record's own (a duplicate's CVR number is no ``cvr_compact``)
+        copied = pl.col("_golden_phone") if field in ("phone", "mobile") else None
+        if field in _GOLDEN_SOURCES:
+            copied = pl.any_horizontal(
+                pl.col("_golden").list.contains(source) for source in _GOLDEN_SOURCES[field]
+            )
+        if copied is not None:
+            copied = (after == copied) if field in ("phone", "mobile") else copied
+            rule = pl.when(copied.fill_null(False)).then(pl.lit("golden_value")).otherwise(rule)
         if field in _SOURCES:
             from_registry = pl.any_horizontal(
                 pl.col("_registry").list.contains(source) for source in _SOURCES[field]

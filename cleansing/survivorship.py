@@ -94,6 +94,10 @@ REGISTRY_APPLIED = "registry_applied"
 # golden record's from another record of its cluster, or the registry's): a line kept as typed
 # would then name the old one.
 ADDRESS_TAKEN = "address_taken"
+# ``apply_golden`` lists, per survivor, the cleaned fields whose written value is another
+# record's (the golden record's), not the survivor's own nor the registry's: ``changes.csv`` then
+# says ``golden_value``, not a formatting rule (a CVR number a duplicate gave is no compacting).
+GOLDEN_APPLIED = "golden_applied"
 # The columns golden records are made of (besides ``registry_*``).
 _READ = frozenset(
     (
@@ -932,7 +936,8 @@ def apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
     Every record first gets its own trusted registry proposals (:func:`apply_registry_proposals`);
     then each survivor takes its cluster's golden values, the address as one block. Records that
     are merged away keep their own values. ``registry_applied`` lists, per record, the fields
-    whose written value is the registry's and differs from the record's own cleaned value.
+    whose written value is the registry's and differs from the record's own cleaned value;
+    ``golden_applied`` those whose value another record of the cluster gave.
     """
     # Only the columns read here travel through the join: a wide frame (every input column
     # beside the cleaned ones) would be copied whole. The rest is left as it is.
@@ -964,7 +969,10 @@ def _apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
         taken = pl.any_horizontal(
             [_text(proposed, f).ne_missing(pl.col(own[f])) for f in address] or [pl.lit(False)]
         )
-        return proposed.with_columns(taken.alias(ADDRESS_TAKEN)).drop(own.values())
+        return proposed.with_columns(
+            taken.alias(ADDRESS_TAKEN),
+            pl.lit([], dtype=pl.List(pl.String)).alias(GOLDEN_APPLIED),
+        ).drop(own.values())
     values = golden.select(
         pl.col("record_id").cast(pl.String).alias("_survivor"),
         *[pl.col(f).alias(f"_golden_{f}") for f in present],
@@ -1023,6 +1031,15 @@ def _apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
         if f not in present
     }
     applied = names_where(joined, kept | from_registry).alias(REGISTRY_APPLIED)
+    # The golden value where it is not the record's own (registry proposals applied) and not
+    # the registry's: another record of the cluster gave it.
+    copied = {
+        f: takes_golden[f]
+        & ~pl.col(f"_registry_{f}")
+        & pl.col(f"_golden_{f}").cast(pl.String).ne_missing(_text(joined, f))
+        for f in present
+    }
+    golden_applied = names_where(joined, copied).alias(GOLDEN_APPLIED)
     address = [f for f in present if f in ADDRESS_FIELDS]
     final = {
         f: pl.when(takes_golden[f])
@@ -1067,7 +1084,7 @@ def _apply_golden(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
             .alias("emails")
         )
     return (
-        joined.with_columns(applied)
+        joined.with_columns(applied, golden_applied)
         .with_columns(overlay)
         .drop(
             "_survivor",

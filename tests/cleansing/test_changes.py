@@ -792,3 +792,37 @@ def test_a_foreign_postal_code_is_kept_where_the_golden_record_has_none() -> Non
     )
     shaped = input_shaped(records, mapped={"postal_code"})
     assert shaped["postal_code"].to_list() == [None, "8000 Aarhus C"]
+
+
+def test_a_value_a_duplicate_gave_is_listed_as_a_copy() -> None:
+    """A survivor given its duplicate's CVR number, or its phone number in an empty cell, gets
+    rule ``golden_value``: before, they read ``cvr_compact`` and ``phone_e164``, and an auditor
+    could not tell a copy from a formatting fix. Its own values cleaned keep their rules, also
+    where the golden number is another (the cell keeps the survivor's own number)."""
+    records = frame(
+        cluster_id=["a", "a", "b", "b", "c", "c"],
+        source_row=["1", "2", "3", "4", "5", "6"],
+        name=["Hansen Byg ApS", "Hansen Byg ApS", "Jens Hansen", "Jens Hansen", "Bo Holm",
+              "Bo Holm"],
+        raw_cvr=["DK 2531 3763", None, None, None, None, None],
+        cvr=["25313763", None, None, None, None, None],
+        raw_phone=[None, "20304050", None, "20 30 40 51", "86 12 12 12", "20 30 40 52"],
+        phone_e164=[None, "+4520304050", None, "+4520304051", "+4586121212", "+4520304052"],
+        phone_numbers=[[], ["+4520304050"], [], ["+4520304051"], ["+4586121212"],
+                       ["+4520304052"]],
+        raw_email=[None, "a@hansenbyg.dk", "jens@hansen.dk", None, "bo@holm.dk", None],
+        email=[None, "a@hansenbyg.dk", "jens@hansen.dk", None, "bo@holm.dk", None],
+        updated_at=[None, None, "2025-01-01", "2024-01-01", "2024-01-01", "2025-01-01"],
+    ).with_columns(pl.col("source_row").cast(pl.Int64))  # fmt: skip
+    golden = build_golden(records)
+    assert golden["record_id"].to_list() == ["2", "3", "5"]
+    changes = changes_of(apply_golden(records, golden))
+    assert changes == [
+        ("1", "cvr", "DK 2531 3763", "25313763", "cvr_compact"),
+        ("2", "phone", "20304050", "+4520304050", "phone_e164"),
+        ("2", "cvr", None, "25313763", "golden_value"),
+        ("3", "phone", None, "+4520304051", "golden_value"),
+        ("4", "phone", "20 30 40 51", "+4520304051", "phone_e164"),
+        ("5", "phone", "86 12 12 12", "+4586121212", "phone_e164"),
+        ("6", "phone", "20 30 40 52", "+4520304052", "phone_e164"),
+    ]

@@ -397,10 +397,14 @@ def test_apply_golden_gives_survivors_the_cluster_values_and_changes_list_them()
     golden = build_golden(records)
     applied = apply_golden(records, golden)
     assert applied["email"].to_list() == ["a@a.dk", "a@a.dk", None]
-    assert applied.drop("email", "registry_applied", "address_taken").equals(records.drop("email"))
+    assert applied.drop("email", "registry_applied", "golden_applied", "address_taken").equals(
+        records.drop("email")
+    )
     assert applied["registry_applied"].to_list() == [[], [], []]
+    # the survivor's e-mail is its duplicate's: a copy, which changes.csv names as one
+    assert applied["golden_applied"].to_list() == [["email"], [], []]
     changes = build_changes(applied, mapped={"email"})
-    assert changes.rows() == [("1", "email", None, "a@a.dk", "email_normalised")]
+    assert changes.rows() == [("1", "email", None, "a@a.dk", "golden_value")]
 
 
 def test_renamed_company_gets_its_current_name_despite_name_mismatch() -> None:
