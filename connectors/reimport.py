@@ -288,11 +288,19 @@ def merge_plan(
 
 
 def _in_crm_ids(steps: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
-    """The merge steps with datavask's record ids replaced by the CRM's ids and input rows."""
+    """The merge steps with datavask's record ids replaced by the CRM's ids and input rows.
+
+    A customer number several rows share (``1`` on rows 1 and 2: their record ids were made
+    ``1#1``, ``1#2``) names no one of them: kept, the plan read ``survivor_id 1; merged_ids
+    1;5``, merging a customer into itself. Such a record is named by its row alone, as one
+    without an id is.
+    """
+    row = pl.col("source_row").cast(pl.String)
+    shared = pl.col("record_id").cast(pl.String).str.ends_with(pl.lit("#") + row)
     lookup = ids.select(
         pl.col("record_id").cast(pl.String),
-        pl.col("crm_id").cast(pl.String),
-        pl.col("source_row").cast(pl.String),
+        pl.when(~shared).then(pl.col("crm_id").cast(pl.String)).alias("crm_id"),
+        row.alias("source_row"),
     )
     merged = (
         steps.with_row_index("_step_no")

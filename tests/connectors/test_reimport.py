@@ -335,18 +335,20 @@ def test_round_trip_leaves_nothing_to_change(tmp_path: Path) -> None:
 
 
 def test_merge_plan_names_only_ids_the_crm_has() -> None:
-    """Made-up record ids (blank or repeated customer numbers) never reach the merge plan."""
+    """Made-up record ids (blank or repeated customer numbers) never reach the merge plan, and
+    nor does a customer number several rows share: ``survivor_id 5; merged_ids 5`` merged a
+    customer into itself. Such rows are named by their rows."""
     golden = pl.DataFrame(
         {
             "cluster_id": ["a", "b"],
-            "record_id": ["1#1", "5#2"],
+            "record_id": ["1#1", "5#4"],
             "cluster_size": [3, 2],
-            "member_ids": [["1#1", "1", "4"], ["5#2", "5#1#1"]],
+            "member_ids": [["1#1", "1", "4"], ["5#4", "5#3"]],
         }
     )
     ids = pl.DataFrame(
         {
-            "record_id": ["1#1", "1", "5#1#1", "5#2", "4"],
+            "record_id": ["1#1", "1", "5#3", "5#4", "4"],
             "crm_id": [None, "1", "5", "5", None],
             "source_row": [1, 2, 3, 4, 5],
         }
@@ -358,13 +360,13 @@ def test_merge_plan_names_only_ids_the_crm_has() -> None:
     generic = merge_plan(golden, None, ids=ids)
     assert generic.select("survivor_id", "merged_ids", "survivor_row", "merged_rows").rows() == [
         (None, "1", "1", "2;5"),
-        ("5", "5", "4", "3"),
+        (None, None, "4", "3"),
     ]
     hubspot = merge_plan(golden, None, crm="hubspot", ids=ids)
     assert hubspot.select("survivor_id", "merged_ids", "merged_rows").rows() == [
         (None, "1", "2"),
         (None, None, "5"),
-        ("5", "5", "3"),
+        (None, None, "3"),
     ]
 
 
