@@ -419,13 +419,14 @@ def _unique_masked_ids(df: pl.DataFrame) -> pl.DataFrame:
     ``XXXXXX-XXXX#3#3``). A frame without the input's id (one built in a test) has its masked
     ``record_id`` take its row once.
     """
-    if _ID not in df.columns or "source_row" not in df.columns:
+    # (an id that is no text, an empty frame's, holds no mask)
+    if _ID not in df.columns or "source_row" not in df.columns or df.schema[_ID] != pl.String:
         return df
     suffix = pl.concat_str(pl.lit("#"), pl.col("source_row").cast(pl.String))
     ident = pl.col(_ID)
     own = ident.str.contains(MASK, literal=True) & ~ident.str.ends_with(suffix)
     fixed = pl.when(own.fill_null(False)).then(ident + suffix).otherwise(ident)
-    if _RAW_ID in df.columns:
+    if df.schema.get(_RAW_ID) == pl.String:
         held = pl.col(_RAW_ID).str.contains(MASK, literal=True).fill_null(False)
         fixed = pl.when(held).then(pl.col(_RAW_ID) + suffix).otherwise(fixed)
     return df.with_columns(fixed.alias(_ID))
