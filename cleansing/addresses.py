@@ -1085,6 +1085,17 @@ def _foreign_evidence(
     values = pl.concat([telling[c] for c in phone_columns]).drop_nulls().unique()
     values = values.filter(pl.select(_written_abroad(pl.lit(values))).to_series())
     abroad = {v: c for v in values.to_list() if (c := _calling_country(v)) is not None}
+    # A street word names its country only beside a code of as many digits as the country's
+    # codes have: ``Jannis-Klingler-Platz`` beside ``4020 Linz`` is Austrian, and
+    # ``Bernasconistrasse`` beside ``4051 Basel`` Swiss, not German (whose codes have five).
+    street_digits = pl.col("_street_any").replace_strict(
+        _POSTAL_DIGITS, default=None, return_dtype=pl.Int64
+    )
+    code_digits = (
+        pl.when(code.str.contains(r"^[\d ]+$"))
+        .then(code.str.replace_all(r"\D", "").str.len_chars())
+        .cast(pl.Int64)
+    )
     rows = rows.with_columns(
         _phone_country=pl.coalesce(
             pl.col(c).replace_strict(abroad, default=None, return_dtype=pl.String)
@@ -1093,10 +1104,15 @@ def _foreign_evidence(
     ).with_columns(
         _evidence_country=pl.coalesce(
             "_phone_country",
-            pl.when("overlapping").then(pl.col("_street_four")).otherwise(pl.col("_street_any")),
+            pl.when("overlapping")
+            .then(pl.col("_street_four"))
+            .when((street_digits == code_digits).fill_null(True))
+            .then(pl.col("_street_any")),
         ),
     )
     named = pl.col("_evidence_country").is_not_null()
+    # a street word of a country whose codes have another length still says the record is abroad
+    said_abroad = named | (~pl.col("overlapping") & pl.col("_street_any").is_not_null())
     foreign_city = pl.col("_foreign_city")
     places = _danish_places()
     # A code that is no Danish one, and the phone or street names the country: foreign unless the
@@ -1109,7 +1125,7 @@ def _foreign_evidence(
     foreign = (
         pl.when("overlapping")
         .then(named & foreign_city.fill_null(False))
-        .when(named)
+        .when(said_abroad)
         .then(~danish_as_written.fill_null(False))
         .when(no_danish_shape)
         .then(foreign_city.fill_null(False))
@@ -1224,15 +1240,26 @@ def _decide_country(
     # A postal code and city that records name a foreign country for (written in the record, or
     # said by its phone or street word) place the file's other records of them there too: one
     # customer's duplicate with the country column blank, or its phone written without ``+47``.
-    named = pl.coalesce(
-        "_country", pl.when("_foreign_record").then(pl.col("_evidence_country"))
-    ).alias("_named")
+    # A country written in a record's column outweighs what another's phone or street word says:
+    # ``4020 Linz`` beside ``Österreich`` stays Austrian in the twin whose column is blank.
+    foreign = pl.col("_country").ne("DK").fill_null(False)
+    said = pl.col("_foreign_record") & pl.col("_country").is_null()
     placed = (
-        frame.filter((named != "DK").fill_null(False))
+        frame.filter(foreign | said)
         .group_by("postal_code", "_city_key")
-        .agg(_placed=named.unique())
-        .filter(pl.col("_placed").list.len() == 1)
-        .with_columns(pl.col("_placed").list.first())
+        .agg(
+            _written=pl.col("_country").filter(foreign).drop_nulls().unique(),
+            _said=pl.col("_evidence_country").filter(said).drop_nulls().unique(),
+        )
+        .select(
+            "postal_code",
+            "_city_key",
+            _placed=pl.when(pl.col("_written").list.len() == 1)
+            .then(pl.col("_written").list.first())
+            .when((pl.col("_written").list.len() == 0) & (pl.col("_said").list.len() == 1))
+            .then(pl.col("_said").list.first()),
+        )
+        .filter(pl.col("_placed").is_not_null())
     )
     frame = frame.join(
         placed, on=["postal_code", "_city_key"], how="left", nulls_equal=False,
@@ -1263,7 +1290,7 @@ def _decide_country(
         .when(lettered)
         .then(_lettered_code_country(pl.col("_written_code")))
         .when(pl.col("_foreign_record"))
-        .then(pl.coalesce(pl.col("_evidence_country"), pl.col("_placed"), in_file))
+        .then(pl.coalesce(pl.col("_placed"), pl.col("_evidence_country"), in_file))
         # a Danish code whose city is its district stays Danish whatever another record says
         .when(pl.col("_placed").is_not_null() & ~pl.col("agrees").fill_null(False))
         .then(pl.col("_placed"))

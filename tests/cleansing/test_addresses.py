@@ -664,6 +664,32 @@ def test_a_code_and_city_placed_abroad_by_one_record_place_the_others_there_too(
     assert written["street_key"][0] == written["street_key"][1]
 
 
+def test_a_blank_country_cell_beside_a_written_twin_takes_its_country() -> None:
+    """A German register's Austrian and Swiss customers, each twice, the second with the
+    country cell blank: ``4020 Linz`` and ``4051 Basel`` are placed in Austria and Switzerland
+    by the twin, not made German by the street word (``-Platz``, ``-strasse``: Germany's codes
+    have five digits), so the code gets no leading zero and the phone no ``+49``. Alone, such
+    a record is abroad in a country the street word cannot name."""
+    twins = _addresses(
+        raw_street=["Hauptstraße 3", "Jannis-Klingler-Platz 26", "Jannis-Klingler-Platz",
+                    "Bernasconistrasse 96a", "Bernasconistrasse 96a"],
+        raw_postal_code=["80331", "4020", "4020", "4051", "4051"],
+        raw_city=["München", "Linz", "Linz", "Basel", "Basel"],
+        raw_country=["Deutschland", "Österreich", None, "Schweiz", None],
+        raw_phone=["089 1234567", "0732 383263", "0732 383263", "078/0879667", "078/0879667"],
+    )  # fmt: skip
+    assert twins["country"].to_list() == ["DE", "AT", "AT", "CH", "CH"]
+    assert twins["postal_code"].to_list() == ["80331", "4020", "4020", "4051", "4051"]
+    lone = _addresses(
+        raw_street=["Hauptstraße 3", "Jannis-Klingler-Platz"],
+        raw_postal_code=["80331", "4020"],
+        raw_city=["München", "Linz"],
+        raw_country=["Deutschland", None],
+    )
+    assert lone["country"].to_list() == ["DE", None]
+    assert lone["postal_code"].to_list() == ["80331", "4020"]
+
+
 def test_an_american_file_keeps_its_house_number_first_streets() -> None:
     """A Chicago register (address and ZIP, no city or country column): five-digit ZIPs make
     the file foreign, so ``3901 S State St`` is house number 3901 of ``S State St``, not the
