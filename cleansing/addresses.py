@@ -77,12 +77,18 @@ UNIT_WORD: Final = r"(?:flat|apt|apartment|suite|ste|unit|room|rm|floor|fl)"
 # Also a flat or unit named before the street (``Flat 2, 10 Downing Street``, ``Unit 5, 12-14
 # High Street``): its number is no house number. After the word a full stop, a space or the
 # number, so ``Stenløse,`` is no ``Ste``.
+# A Danish business's hall, warehouse, gate or house named before the street (``Hal 3,
+# Transportvej 10``, ``Lagerhal 2, …``, ``Port 4, …``): no Danish street is called only that, so
+# with its number and a comma after it the word is the building's, not a street's.
+_BUILDING_WORD = r"(?:hal|lagerhal|produktionshal|port|lager|hus)"
 _BUILDING = (
     r"(?i)(?:^|,)\s*(?:(?:bygning|bygn\.?|blok|opgang|indgang|afdeling|afd\.)\s*[\w\-]{1,5}"
+    rf"|{_BUILDING_WORD}\s+[\w\-]{{1,5}}"
     rf"|{UNIT_WORD}(?:\.?\s*#?\s*\d[\w\-]{{0,4}}|\.?\s+[A-Za-z](?:\d[\w\-]{{0,3}})?))\s*,"
 )
 _EXTRAS_HINT = (
     rf"(?i)c\s*/\s*o|att|box|boks|p\.?\s*o|pb|byg|blok|opgang|indgang|afd|^\s*{UNIT_WORD}(?-u:\b)"
+    rf"|(?:^|,)\s*{_BUILDING_WORD}\s"
 )
 
 # Leading segments without digits (a company or building name on its own line) before a later
