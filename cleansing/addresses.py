@@ -307,12 +307,15 @@ def _place_name(city: pl.Expr, foreign: pl.Expr) -> pl.Expr:
 
     A ``foreign`` record's city may start with its postal code: ``2022 Bevaix``, ``D-8301
     Furth`` or ``6211 LM Maastricht`` typed into the city column is the customer's place as
-    written, kept (:data:`CITY_AFTER_CODE`); digits anywhere else are junk."""
+    written, kept (:data:`CITY_AFTER_CODE`), as may its postal district end it: ``Dublin 2``,
+    ``Dublin 6W``, ``Praha 4``, ``Paris 15e`` (:data:`CITY_DISTRICT`); digits anywhere else are
+    junk."""
     folded = city.str.normalize("NFKC")
+    numbered = folded.str.contains(CITY_AFTER_CODE) | folded.str.contains(CITY_DISTRICT)
     return (
         folded.str.contains(r"\p{L}")
         & ~folded.str.contains(r"[@\p{Cc}\p{Cf}]|\p{M}{2,}")
-        & (~folded.str.contains(r"\d") | (foreign & folded.str.contains(CITY_AFTER_CODE)))
+        & (~folded.str.contains(r"\d") | (foreign & numbered))
         & (folded.str.len_chars() <= 60)
     )
 
@@ -323,6 +326,11 @@ def _place_name(city: pl.Expr, foreign: pl.Expr) -> pl.Expr:
 CITY_AFTER_CODE: Final = (
     r"^(?:[A-Za-z]{1,3}\s*-\s*)?[0-9]{2,6}(?:\s[0-9]{2,3})?(?:\s?[A-Z]{2})?\s+\p{L}[^\d]*$"
 )
+
+# A foreign city followed by its postal district's number, as Dublin, Prague, Vienna and Paris
+# write theirs: words without digits, then one or two digits and at most three letters
+# (``Dublin 6W``, ``Paris 15e``, ``Lyon 3ème``).
+CITY_DISTRICT: Final = r"^\p{L}[^\d]*\s[0-9]{1,2}\p{L}{0,3}\.?$"
 
 
 def _placeholder(value: pl.Expr) -> pl.Expr:

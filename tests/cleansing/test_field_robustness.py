@@ -13,7 +13,7 @@ from collections.abc import Callable
 import polars as pl
 import pytest
 
-from datavask.cleansing.addresses import CITY_AFTER_CODE, normalise_addresses
+from datavask.cleansing.addresses import CITY_AFTER_CODE, CITY_DISTRICT, normalise_addresses
 from datavask.cleansing.cpr import mask_cpr
 from datavask.cleansing.customer_type import classify_customer_type
 from datavask.cleansing.emails import normalise_emails
@@ -145,9 +145,11 @@ def test_junk_never_yields_a_malformed_city_or_house_number() -> None:
     cities = out["city"].drop_nulls()
     assert cities.str.contains(r"\p{L}").all()
     assert not cities.str.contains(r"[@\p{Cc}\p{Cf}]|\p{M}{2,}").any()
-    # digits only as a foreign postal code written before its place (``2022 Bevaix``)
-    with_digits = cities.filter(cities.str.contains(r"\d"))
-    assert with_digits.str.normalize("NFKC").str.contains(CITY_AFTER_CODE).all(), with_digits
+    # digits only as a foreign postal code written before its place (``2022 Bevaix``) or its
+    # district's number after it (``Dublin 2``)
+    with_digits = cities.filter(cities.str.contains(r"\d")).str.normalize("NFKC")
+    numbered = with_digits.str.contains(CITY_AFTER_CODE) | with_digits.str.contains(CITY_DISTRICT)
+    assert numbered.all(), with_digits
     assert (cities.str.len_chars() <= 60).all()
     assert not cities.str.to_lowercase().is_in(["n/a", "null", "-", "ukendt"]).any()
     numbers = out["house_number"].drop_nulls()

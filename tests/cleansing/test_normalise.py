@@ -258,6 +258,26 @@ def test_a_foreign_city_with_its_postal_code_is_kept_as_written() -> None:
     assert by_id["dk_junk"]["city"] == "København K"  # the official city for a known code
 
 
+def test_a_foreign_city_keeps_its_postal_district() -> None:
+    """``Dublin 2`` in an Irish customer's city column was dropped as junk (a digit): Dublin,
+    Prague and Paris number their districts after the city's name, so it is kept as written.
+    Digits in a Danish city are still no city."""
+    by_id = _foreign(
+        [
+            {"record_id": "ie", "name": "A B", "city": "Dublin 2", "country": "Ireland"},
+            {"record_id": "ie6w", "name": "A B", "city": "DUBLIN 6W", "country": "IE"},
+            {"record_id": "cz", "name": "A B", "city": "Praha 4", "country": "CZ"},
+            {"record_id": "fr", "name": "A B", "city": "Paris 15e", "country": "FR"},
+            {"record_id": "dk", "name": "A B", "address": "Nørregade 3", "city": "Aarhus 8",
+             "country": "DK"},
+        ]
+    )  # fmt: skip
+    assert [by_id[r]["city"] for r in ("ie", "ie6w", "cz", "fr")] == [
+        "Dublin 2", "Dublin 6W", "Praha 4", "Paris 15e"
+    ]  # fmt: skip
+    assert by_id["dk"]["city"] is None
+
+
 def test_a_house_number_typed_without_its_space_is_the_number() -> None:
     by_id = _foreign(
         [
