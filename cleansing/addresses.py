@@ -85,10 +85,13 @@ _BUILDING = (
     r"(?i)(?:^|,)\s*(?:(?:bygning|bygn\.?|blok|opgang|indgang|afdeling|afd\.)\s*[\w\-]{1,5}"
     rf"|{_BUILDING_WORD}\s+[\w\-]{{1,5}}"
     rf"|{UNIT_WORD}(?:\.?\s*#?\s*\d[\w\-]{{0,4}}|\.?\s+[A-Za-z](?:\d[\w\-]{{0,3}})?))\s*,"
+    # a line that is only a flat, room or suite (``Flat 5``, ``Lejl. 4``, ``Værelse 12``) names
+    # no street: its number is no house number
+    rf"|^\s*(?:{UNIT_WORD}|lejl|lejlighed|vær|værelse)\.?\s*#?\s*\d[\w\-]{{0,4}}\s*$"
 )
 _EXTRAS_HINT = (
     rf"(?i)c\s*/\s*o|att|box|boks|p\.?\s*o|pb|byg|blok|opgang|indgang|afd|^\s*{UNIT_WORD}(?-u:\b)"
-    rf"|(?:^|,)\s*{_BUILDING_WORD}\s"
+    rf"|(?:^|,)\s*{_BUILDING_WORD}\s|^\s*(?:lejl|vær)"
 )
 
 # Leading segments without digits (a company or building name on its own line) before a later
