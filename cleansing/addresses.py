@@ -827,17 +827,35 @@ def _po_box_code() -> pl.Expr:
     )
 
 
+# The abbreviated words of the postal table's district names and what they stand for: the
+# table's ``Kgs. Lyngby`` is as often written ``Kongens Lyngby``, the name in full.
+_DISTRICT_ABBREVIATIONS: Final = {"kgs": "kongens"}
+
+
+def _spelt_out(key: pl.Expr) -> pl.Expr:
+    """A district name's key with its abbreviated words written out (``kgs lyngby`` →
+    ``kongens lyngby``); every other key as it is."""
+    for short, full in _DISTRICT_ABBREVIATIONS.items():
+        key = key.str.replace_all(rf"(^|\s){short}(\s|$)", f"${{1}}{full}${{2}}")
+    return key
+
+
 @cache
 def _danish_places() -> frozenset[str]:
-    """Keys of every Danish postal district name (``koebenhavn k``, ``aarhus c``)."""
+    """Keys of every Danish postal district name (``koebenhavn k``, ``aarhus c``), also with
+    its abbreviations written out (``kgs lyngby``, ``kongens lyngby``)."""
     table = load_reference("dk_postal_codes")
-    return frozenset(table.select(text_key(pl.col("name")))["name"].drop_nulls().to_list())
+    keys = table.select(text_key(pl.col("name")))["name"].drop_nulls()
+    return frozenset(keys.to_list()) | frozenset(pl.select(_spelt_out(pl.lit(keys))).to_series())
 
 
 def _names_district(typed: str, district: str) -> bool:
-    """Whether a typed city's key names a district's (``arhus`` / ``aarhus c``)."""
+    """Whether a typed city's key names a district's (``arhus`` / ``aarhus c``; ``kongens
+    lyngby`` / ``kgs lyngby``, the abbreviation written out)."""
     from rapidfuzz import fuzz
 
+    words = district.split(" ")
+    district = " ".join(_DISTRICT_ABBREVIATIONS.get(word, word) for word in words)
     return (
         fuzz.ratio(typed, district) >= CITY_AGREEMENT
         or typed.startswith(district)
@@ -1741,8 +1759,16 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     # A city that is another town's district (``5000 Aalborg``): either may be the typo, so the
     # record says so (POSTAL_CITY_MISMATCH) and keeps the city as typed.
     other_town = is_dk & known & pl.col("_other_district")
+    # The official name with its abbreviation written out is the customer's correct spelling,
+    # kept: ``2800 Kongens Lyngby`` is no ``Kgs. Lyngby`` to correct.
+    official_key = text_key(official_city)
+    spelt_out = (
+        is_dk
+        & (_spelt_out(official_key) != official_key)
+        & (text_key(pl.col("_city_as_typed")) == _spelt_out(official_key))
+    ).fill_null(False)
     frame = frame.with_columns(
-        city=pl.when(is_dk & known & ~other_town)
+        city=pl.when(is_dk & known & ~other_town & ~spelt_out)
         .then(official_city)
         .otherwise(pl.col("_city_as_typed")),
         flag_POSTAL_CITY_MISMATCH=other_town,

@@ -690,6 +690,25 @@ def test_a_blank_country_cell_beside_a_written_twin_takes_its_country() -> None:
     assert lone["postal_code"].to_list() == ["80331", "4020"]
 
 
+def test_a_district_name_written_out_in_full_is_kept() -> None:
+    """The postal table names 2800 ``Kgs. Lyngby``; a customer who writes ``Kongens Lyngby``
+    names the same district in full. It is kept as typed, not rewritten to the abbreviation
+    because another row typed it, and a file of such rows is no foreign one."""
+    out = _addresses(
+        raw_street=["Lyngby Hovedgade 10", "Lyngby Hovedgade 50", "Bagsværd Hovedgade 5"],
+        raw_postal_code=["2800", "2800", "2880"],
+        raw_city=["Kongens Lyngby", "KONGENS LYNGBY", "Bagsværd"],
+    )
+    assert out["country"].to_list() == ["DK"] * 3
+    assert out["city"].to_list() == ["Kongens Lyngby", "Kongens Lyngby", "Bagsværd"]
+    mixed = _addresses(
+        raw_street=["Lyngby Hovedgade 10", "Jernbanevej 2", "Jernbanevej 4"],
+        raw_postal_code=["2800"] * 3,
+        raw_city=["Kongens Lyngby", "Kgs. Lyngby", None],
+    )
+    assert mixed["city"].to_list() == ["Kongens Lyngby", "Kgs. Lyngby", "Kgs. Lyngby"]
+
+
 def test_an_american_file_keeps_its_house_number_first_streets() -> None:
     """A Chicago register (address and ZIP, no city or country column): five-digit ZIPs make
     the file foreign, so ``3901 S State St`` is house number 3901 of ``S State St``, not the
