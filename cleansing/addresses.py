@@ -1644,8 +1644,11 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         postal_code=pl.coalesce(pl.col("_typed_code"), pl.col("_code")),
         _any_city=pl.coalesce(pl.col("_typed_city"), pl.col("_city")),
     ).collect()
-    # A full stop ending an abbreviation is part of the street (``Vesterg.``, ``Nørreg.``: the
-    # key reads them as -gade), kept where the key is another without it; a stray one is not.
+    # A full stop ending an abbreviation is part of the street as typed (``Vesterg.``, ``H.C.
+    # Andersens Blvd.``, ``Toskiftevj.``: the key reads them as -gade, Boulevard, -vej), kept
+    # where the key is another without it or the last word is one the table writes out; a stray
+    # one after a word in full (``Vestergade.``) is not.
+    dotted_end = pl.col("_dotted").str.ends_with(".")
     streets = per_distinct(
         parts["_street"],
         {
@@ -1655,11 +1658,16 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             ),
             "street_key": lambda _: street_key(pl.col("_dotted")),
             # keyed without its full stop only where it has one (null is keyed for nothing)
-            "_bare_key": lambda _: street_key(
-                pl.when(pl.col("_dotted").str.ends_with(".")).then(pl.col("_bare"))
-            ),
+            "_bare_key": lambda _: street_key(pl.when(dotted_end).then(pl.col("_bare"))),
+            "_plain_key": lambda _: street_key(pl.when(dotted_end).then(pl.col("_bare")), None),
             "street": lambda _: proper_case(
-                pl.when(pl.col("_bare_key").fill_null(pl.col("street_key")) == pl.col("street_key"))
+                pl.when(
+                    (pl.col("_bare_key").fill_null(pl.col("street_key")) == pl.col("street_key"))
+                    & (
+                        pl.col("_bare_key").str.extract(r"(\S+)$")
+                        == pl.col("_plain_key").str.extract(r"(\S+)$")
+                    ).fill_null(True)
+                )
                 .then(pl.col("_bare"))
                 .otherwise(pl.col("_dotted"))
             ),

@@ -556,7 +556,7 @@ def test_danish_records_still_get_the_official_city() -> None:
 def test_house_number_first_addresses() -> None:
     out = _addresses(raw_address=["2 Main Road", "435 S. La Cienega Blvd.", "Vestergade 12"])
     assert out["house_number"].to_list() == ["2", "435", "12"]
-    assert out["street"].to_list() == ["Main Road", "S. La Cienega Blvd", "Vestergade"]
+    assert out["street"].to_list() == ["Main Road", "S. La Cienega Blvd.", "Vestergade"]
 
 
 def test_a_german_postal_code_without_a_country_is_not_danish() -> None:
@@ -727,16 +727,21 @@ def test_an_american_file_keeps_its_house_number_first_streets() -> None:
 
 def test_an_abbreviation_ending_a_street_keeps_its_full_stop() -> None:
     """``Vesterg. 12`` was keyed ``vesterg`` (the street's full stop was trimmed before the key
-    read it as -gade), another key than ``Vestergade 12``'s; a stray full stop still goes."""
+    read it as -gade), another key than ``Vestergade 12``'s; ``H.C. Andersens Blvd. 2`` went
+    back as ``H.C. Andersens Blvd``, neither as typed nor in full. An abbreviation keeps its
+    full stop as typed; a stray one after a word in full still goes."""
     out = _addresses(
-        raw_address=["Vesterg. 12", "Vestergade 12", "Vestergade. 12", "Nørreg 5", "Toskiftevj. 3"],
-        raw_postal_code=["8000"] * 5,
-    )
+        raw_address=["Vesterg. 12", "Vestergade 12", "Vestergade. 12", "Nørreg 5", "Toskiftevj. 3",
+                     "H.C. Andersens Blvd. 2", "Gl. Kongevej. 1"],
+        raw_postal_code=["8000"] * 5 + ["1553", "1610"],
+    )  # fmt: skip
     assert out["street_key"].to_list() == [
-        "vestergade", "vestergade", "vestergade", "noerreg", "toskiftevej"
+        "vestergade", "vestergade", "vestergade", "noerreg", "toskiftevej",
+        "hc andersens boulevard", "gammel kongevej",
     ]  # fmt: skip
     assert out["street"].to_list() == [
-        "Vesterg.", "Vestergade", "Vestergade", "Nørreg", "Toskiftevj"
+        "Vesterg.", "Vestergade", "Vestergade", "Nørreg", "Toskiftevj.",
+        "H.C. Andersens Blvd.", "Gl. Kongevej",
     ]  # fmt: skip
 
 
