@@ -24,7 +24,13 @@ A date written in three columns (year, month, day) is read as the one text
 :func:`joined_date_parts` makes of them (``1980``, ``4``, ``9`` → ``9.4.1980``), so the same rules
 hold: ``1980``, ``2``, ``31`` is flagged, never moved to March.
 
-Day first is the Danish (and European) order; a month-first ``04/09/1980`` reads as 4 September.
+Day first is the Danish (and European) order; a month-first ``04/09/1980`` reads as 4 September
+— unless the column says otherwise (:func:`month_first`): where its dates written with ``/``
+have a second part above 12 more often than a first one (``02/18/1947``: no 18th month), or none
+has either and most records are American, they are all read month first (``02/10/1947`` is 10
+February). The order is the column's, never a row's: in a day-first column ``02/18/1947`` is
+flagged, not read the other way round. Dates written with ``.`` or ``-`` (``02.10.1947``, the
+Danish ``9/4-1980``) are always day first.
 A two-digit year is the most recent such year not in the future for a date of birth
 (``09.04.80`` → 1980, ``01.01.05`` → 2005) and 20yy for ``updated_at``.
 """
@@ -53,6 +59,11 @@ _ISO_TIME: Final = r"^\d{4}-\d{1,2}-\d{1,2}[T ](\d{1,2}):(\d{2})(?::(\d{2}))?"
 _DAY_FIRST: Final = (
     r"^(\d{1,2})[-./ ](\d{1,2})[-./ ](\d{4}|\d{2})(?:[T ,]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?)?$"
 )
+# ``02/10/1947``, ``2/10/1947 13:45``: the two first parts of a date an American may have
+# written month first (the dotted ``02.10.1947`` is European, the Danish ``9/4-1980`` day first).
+_MONTH_OR_DAY_FIRST: Final = r"^(\d{1,2})/(\d{1,2})/(?:\d{4}|\d{2})(?:[T ,]|$)"
+# Countries whose numeric dates are written month first.
+_MONTH_FIRST_COUNTRIES: Final = ("US",)
 # ``2024/03/01``, ``2024.03.01``: year first with another separator than ISO's dash.
 _YEAR_FIRST: Final = r"^(\d{4})[./](\d{1,2})[./](\d{1,2})$"
 # ``1. marts 2024``, ``01-Mar-2024``, ``1 okt. 24``: the month by its Danish or English name.
@@ -92,8 +103,30 @@ def _ymd(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
     return text.str.to_date("%Y-%m-%d", strict=False)
 
 
-def parse_date_parts(text: pl.Expr, *, birth: bool, today: date) -> tuple[pl.Expr, pl.Expr]:
-    """``(date, seconds into the day)`` of a date written in any accepted form; nulls otherwise."""
+def month_first(texts: pl.Series, *, american: bool) -> bool:
+    """Whether a column's dates written with ``/`` are month first: more of them have a
+    second part above 12 (``02/18/1947``) than a first one (``18/02/1947``), or none has either
+    (``02/10/1947``: either order is a date) and the file is ``american``.
+
+    >>> month_first(pl.Series(["02/18/1947", "02/10/1947"]), american=False)
+    True
+    >>> month_first(pl.Series(["02/10/1947", "9/4-1980"]), american=False)
+    False
+    >>> month_first(pl.Series(["02/10/1947"]), american=True)
+    True
+    """
+    parts = texts.str.strip_chars().str.extract_groups(_MONTH_OR_DAY_FIRST)
+    first, second = (parts.struct.field(n).cast(pl.Int32, strict=False) for n in ("1", "2"))
+    day_first = int((first > 12).sum())
+    month_says = int((second > 12).sum())
+    return month_says > day_first or (american and month_says == day_first == 0)
+
+
+def parse_date_parts(
+    text: pl.Expr, *, birth: bool, today: date, month_first: bool = False
+) -> tuple[pl.Expr, pl.Expr]:
+    """``(date, seconds into the day)`` of a date written in any accepted form; nulls otherwise.
+    ``month_first``: a date written with ``/`` (``02/10/1947``) is read month first."""
     iso = text.str.extract_groups(_ISO_DATE)
     iso_date = _ymd(
         _int(iso.struct.field("1")), _int(iso.struct.field("2")), _int(iso.struct.field("3"))
@@ -115,10 +148,11 @@ def parse_date_parts(text: pl.Expr, *, birth: bool, today: date) -> tuple[pl.Exp
     plausible_year_first = year_first.is_between(_MODERN, _LATEST) | day_first_digits.is_null()
 
     dmy = text.str.extract_groups(_DAY_FIRST)
+    swapped = pl.lit(month_first) & text.str.contains(_MONTH_OR_DAY_FIRST)
     dmy_date = _ymd(
         _year(dmy.struct.field("3"), birth=birth, today=today),
-        _int(dmy.struct.field("2")),
-        _int(dmy.struct.field("1")),
+        _int(pl.when(swapped).then(dmy.struct.field("1")).otherwise(dmy.struct.field("2"))),
+        _int(pl.when(swapped).then(dmy.struct.field("2")).otherwise(dmy.struct.field("1"))),
     )
     dmy_seconds = (
         _int(dmy.struct.field("4")) * 3600
@@ -179,10 +213,10 @@ def joined_date_parts(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
     return pl.when(written).then(pl.concat_str(parts, separator="."))
 
 
-def _cleaned(field: str, *, birth: bool, today: date) -> list[pl.Expr]:
+def _cleaned(field: str, *, birth: bool, today: date, month_first: bool) -> list[pl.Expr]:
     text = pl.col(raw(field)).cast(pl.String).str.strip_chars()
     written = text.fill_null("").str.len_chars() > 0
-    parsed, seconds = parse_date_parts(text, birth=birth, today=today)
+    parsed, seconds = parse_date_parts(text, birth=birth, today=today, month_first=month_first)
     latest = today if birth else _LATEST
     plausible = parsed.is_between(_EARLIEST, pl.lit(latest)).fill_null(False)
     day = pl.when(plausible).then(parsed)
@@ -195,17 +229,24 @@ def _cleaned(field: str, *, birth: bool, today: date) -> list[pl.Expr]:
 
 
 def normalise_dates(frame: pl.DataFrame, *, today: date | None = None) -> pl.DataFrame:
-    """``frame`` with ``date_of_birth``, ``updated_at`` and their ``*_invalid`` flags added."""
+    """``frame`` with ``date_of_birth``, ``updated_at`` and their ``*_invalid`` flags added.
+
+    Each column's order of day and month is its own (:func:`month_first`); the file is American
+    where most records whose ``country`` the addresses stage decided are in the USA."""
     require_columns(frame, "dates")
     today = today or date.today()
+    american = False
+    if "country" in frame.columns:
+        known = frame["country"].drop_nulls()
+        american = known.is_in(_MONTH_FIRST_COUNTRIES).sum() * 2 > known.len()
     return frame.with_columns(
-        *_cleaned_distinct(frame, "date_of_birth", birth=True, today=today),
-        *_cleaned_distinct(frame, "updated_at", birth=False, today=today),
+        *_cleaned_distinct(frame, "date_of_birth", birth=True, today=today, american=american),
+        *_cleaned_distinct(frame, "updated_at", birth=False, today=today, american=american),
     )
 
 
 def _cleaned_distinct(
-    frame: pl.DataFrame, field: str, *, birth: bool, today: date
+    frame: pl.DataFrame, field: str, *, birth: bool, today: date, american: bool
 ) -> list[pl.Series]:
     """:func:`_cleaned` of each distinct text once, joined back onto every row that has it.
 
@@ -214,7 +255,9 @@ def _cleaned_distinct(
     value is null.
     """
     values = frame.select(pl.col(raw(field)))
-    cleaned = values.unique().with_columns(*_cleaned(field, birth=birth, today=today))
+    distinct = values.unique()
+    order = month_first(distinct[raw(field)].cast(pl.String), american=american)
+    cleaned = distinct.with_columns(*_cleaned(field, birth=birth, today=today, month_first=order))
     joined = values.join(
         cleaned, on=raw(field), how="left", nulls_equal=True, maintain_order="left"
     )

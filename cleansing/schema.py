@@ -211,6 +211,8 @@ STAGES: Final[dict[str, Stage]] = {
     "dates": Stage(
         _raws("date_of_birth", "updated_at"),
         ("date_of_birth", "updated_at", "date_of_birth_invalid", "updated_at_invalid"),
+        # country: an American file's dates are read month first where they may be either
+        optional=("country",),
     ),
     # ---- after normalisation: what the later stages read of the records
     "verdict": Stage(

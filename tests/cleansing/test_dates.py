@@ -83,3 +83,42 @@ def test_updated_at_keeps_the_time_of_day() -> None:
 def test_a_missing_input_column_fails_loudly() -> None:
     with pytest.raises(StageInputError, match="raw_updated_at"):
         normalise_dates(pl.DataFrame({"raw_date_of_birth": ["1980-04-09"]}))
+
+
+def test_a_column_of_month_first_dates_is_read_month_first() -> None:
+    """An American export's ``02/10/1947`` came back as 2 October: read day first, and every
+    ``09/18/1947`` flagged. A column whose second parts run above 12 (and no first part does)
+    is month first throughout; so is one where either order reads in an American file. Never
+    row by row: in a day-first column ``02/18/1947`` is flagged, not swapped."""
+    out = dates(["09/18/1947", "02/10/1947", "11/14/1987", "02.10.1947", "9/4-1980"])
+    assert out["date_of_birth"].to_list() == [
+        "1947-09-18", "1947-02-10", "1987-11-14", "1947-10-02", "1980-04-09"
+    ]  # fmt: skip
+    assert not out["date_of_birth_invalid"].any()
+    day_first = dates(["18/09/1947", "02/10/1947", "02/18/1947"])
+    assert day_first["date_of_birth"].to_list() == ["1947-09-18", "1947-10-02", None]
+    assert day_first["date_of_birth_invalid"].to_list() == [False, False, True]
+    american = normalise_dates(
+        pl.DataFrame(
+            {
+                "raw_date_of_birth": ["02/10/1947", "03/04/1950", None],
+                "raw_updated_at": ["01/02/2024 13:45", None, None],
+                "country": ["US", "US", None],
+            }
+        ),
+        today=TODAY,
+    )
+    assert american["date_of_birth"].to_list() == ["1947-02-10", "1950-03-04", None]
+    assert american["updated_at"].to_list() == ["2024-01-02T13:45:00", None, None]
+    danish = normalise_dates(
+        pl.DataFrame(
+            {"raw_date_of_birth": ["02/10/1947"], "raw_updated_at": [None], "country": ["DK"]},
+            schema={
+                "raw_date_of_birth": pl.String,
+                "raw_updated_at": pl.String,
+                "country": pl.String,
+            },
+        ),
+        today=TODAY,
+    )
+    assert danish["date_of_birth"].to_list() == ["1947-10-02"]
