@@ -105,6 +105,12 @@ _NUMBER_TAIL = (
     rf"(?:-(?P<to>\d{{1,4}}{_LETTER}?))?(?P<rest>(?:[\s,.\-].*)?))$"
 )
 
+# ``ul. Marszałkowska 10 m. 5``: the Polish flat (``mieszkanie``) after the house number is
+# its door, not a letter M and a fifth floor.
+_POLISH_FLAT = r"(\d)\s*m\.\s*(\d{1,4})\s*$"
+# ``Keizersgracht 123-II``: the Dutch floor after the number, in Roman numerals (``III`` tried
+# before ``II``).
+_DUTCH_FLOORS: Final = {"III": "3", "IV": "4", "II": "2"}
 # A house number typed without its space (``Nørregade3``, ``Strandvejen100 st``) in a line
 # with no other number: a street word in lower case, the number, nothing or a floor after it.
 _GLUED_NUMBER = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?(?:[\s,.\-].*)?)$"
@@ -655,10 +661,16 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
         .str.contains(_FLOOR_DOOR)
         .fill_null(False)
     )
+    # a Polish flat and a Dutch floor after the number, read as the Danish ones are
+    foreign_unit = rest.str.replace(_POLISH_FLAT, "${1}, lejl. ${2}")
+    for roman, floor in _DUTCH_FLOORS.items():
+        foreign_unit = foreign_unit.str.replace(
+            rf"(\d)(?:\s*-\s*|\s+){roman}\s*$", f"${{1}}, {floor}."
+        )
     frame = frame.with_columns(
         _rest=pl.when(floor_after)
         .then(rest.str.replace(_GLUED_BEFORE_FLOOR, "${1} ${2}, ${3}"))
-        .otherwise(rest)
+        .otherwise(foreign_unit)
     )
     day = rest.str.extract_groups(_DAY_IN_STREET)
     day_street = (
