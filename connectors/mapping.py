@@ -60,6 +60,20 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
         "debitorkonto",
         "contactno",
         "kundekonto",
+        # what a business that serves private customers calls them: a telecom's or a newspaper's
+        # subscriber, a housing association's lease, a clinic's patient, a club's member
+        "abonnentnr",
+        "abonnentnummer",
+        "lejemålsnr",
+        "lejemaalsnr",
+        "lejemålsnummer",
+        "lejernr",
+        "lejernummer",
+        "patientnr",
+        "patientnummer",
+        "medlemsnr",
+        "medlemsnummer",
+        "skyldnernr",
     ),
     "name": (
         "name",
@@ -635,11 +649,12 @@ _ENTITY_NAME: Final = re.compile(
     "|restaurant|hotel|institution|legal|trading|registered|display|party|payer|payee|debtor"
     "|entity|establishment|location|branch|office|dealer|partner|tenant|employer|full|kunde"
     "|firma|virksomhed|leverandør|leverandoer|forhandler|butik|klinik|medlem|juridisk|lejer"
-    "|debitor|modtager|betaler|skole)s?(?:name|navn)"
+    "|debitor|modtager|betaler|skole|skyldner|patient|abonnent)s?(?:name|navn)"
 )
-# A header naming what the rows are and nothing more: the name where no column is the name.
+# A header naming what the rows are and nothing more: the name where no column is the name. A
+# collection agency's debtor (``Skyldner``) and a clinic's ``Patient`` are a person's name too.
 _ROWS_ALONE: Final = frozenset(
-    {"customer", "client", "kunde", "klient", "account", "debitor", "debtor"}
+    {"customer", "client", "kunde", "klient", "account", "debitor", "debtor", "skyldner", "patient"}
 )
 # The first of numbered columns of one field: "Email 1", "Telefon 1", "E-mail 1".
 _FIRST_OF_NUMBERED: Final = re.compile(r"\s*(?P<field>.*\D)\s*[-_ ]?\s*1\s*")

@@ -700,13 +700,33 @@ def test_a_debitor_column_without_a_name_beside_it_is_no_customer_number() -> No
     assert auto_map(["Debitor", "Adresse", "Postnr"])["name"] == "Debitor"
 
 
-@pytest.mark.parametrize("header", ["Customer", "Client", "Kunde", "Account", "Debitor", "KUNDE"])
+@pytest.mark.parametrize(
+    "header", ["Customer", "Client", "Kunde", "Account", "Debitor", "KUNDE", "Skyldner", "Patient"]
+)
 def test_a_header_naming_the_rows_alone_is_their_name(header: str) -> None:
     """``Customer,Address,Phone,Email``: the names were not read, and every row was
-    MISSING_NAME, while ``Customer Name`` was read."""
+    MISSING_NAME, while ``Customer Name`` was read. So were a collection agency's ``Skyldner``
+    and a dental clinic's ``Patient``."""
     from datavask.connectors.mapping import auto_map
 
     assert auto_map([header, "Address", "Phone", "Email"])["name"] == header
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Abonnentnr", "Lejemålsnr", "Lejemaalsnr", "Patientnr", "Medlemsnr", "Medlemsnummer",
+     "Kontonr", "Debitornr"],
+)  # fmt: skip
+def test_a_private_customers_number_is_the_record_id(header: str) -> None:
+    """A telecom's ``Abonnentnr``, a housing association's ``Lejemålsnr``, a clinic's
+    ``Patientnr``: before, the rows had no id but their row numbers, and the re-import and the
+    merge plan could not name the customers."""
+    from datavask.connectors.mapping import auto_map
+
+    mapping = auto_map([header, "Fornavn", "Efternavn", "Adresse"])
+    assert mapping["record_id"] == header
+    patients = auto_map(["Patientnr", "Patient", "CPR", "Adresse"])
+    assert (patients["record_id"], patients["name"]) == ("Patientnr", "Patient")
 
 
 @pytest.mark.parametrize(
