@@ -50,6 +50,7 @@ from datavask.cleansing.names import (
     only_where,
     proper_case,
     text_key,
+    with_typed_remarks,
     with_typed_title,
 )
 from datavask.cleansing.schema import STAGES, raw, stage_text, whole_number
@@ -648,8 +649,12 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         "name": name,
         "name_2": name_2,
         # the title its cell was typed with goes back with it (``Dr. Hans-Peter``)
-        "first_name": with_typed_title(t(records, "first_name"), t(records, raw("first_name"))),
-        "last_name": t(records, "last_name"),
+        # and so do an estate's words and a guardian's note (``Dødsboet efter Knud``)
+        "first_name": with_typed_remarks(
+            with_typed_title(t(records, "first_name"), t(records, raw("first_name"))),
+            t(records, raw("first_name")),
+        ),
+        "last_name": with_typed_remarks(t(records, "last_name"), t(records, raw("last_name"))),
         "address": line,
         "address_2": second_shaped,
         "address_3": second_shaped

@@ -99,9 +99,19 @@ _STATUS_BODY = rf"[\s,\-]*\(?\s*(?i:{_STATUS_WORDS})\s*\)?"
 # ``Sen`` are surnames too, so they need their full stop.
 _GENERATION_WORDS = r"(jun\.|junior|jr\.?|d\.\s?y\.)|sen\.|senior|sr\.?|d\.\s?æ\."
 GENERATION = rf"(?i)(?:\s*,\s*|\s+)(?:{_GENERATION_WORDS})$"
+# A guardian beside a person's name (``Ole Pedersen v/ værge Lise Pedersen``, ``Niels Bach
+# v/værge advokat Sø Hansen``, ``Peter Møller, under værgemål``, ``Inge Lund (værge: Hanne
+# Lund)``): whom to write to, as a c/o line is. ``v/værge`` names no sole proprietor's owner, and
+# the comma before ``under værgemål`` no given name after a family name.
+_GUARDIAN = (
+    r"(?:(?:v\s*/\s*|c\s?/\s?o\s+|ved\s+)v(?:æ|ae)rge(?:m(?:å|aa)l)?"
+    r"|(?:under\s+|u\s*/\s*)v(?:æ|ae)rgem(?:å|aa)l)(?-u:\b)|v(?:æ|ae)rge(?:m(?:å|aa)l)?\s*:"
+)
+GUARDIAN_NOTE: Final = rf"(?i)(?:\s*,\s*|\s+|\s*\(\s*)(?:{_GUARDIAN}).*$"
 _REMARK = (
     r"(?i)\s*(?:\([^()]*\)|\s-\s.*|,\s*(?:att|attn|afd|afdeling|c/o)(?-u:\b).*"
     r"|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*"
+    rf"|(?:,\s*|\s+)(?:{_GUARDIAN}).*"
     rf"|,?\s(?:{_GENERATION_WORDS}))$"
 )
 # A name's first part before a comma or a slash with more after it, or before a department a
@@ -117,6 +127,7 @@ _BEFORE_SEPARATOR = rf"(?i)^(.+?)(?:\s*(?:,|\s/)\s*\S|\s+(?:{_DEPARTMENTS}))"
 # A former name in brackets (``Hansen Byg ApS (tidl. Hansen & Søn)``) is none of the name either.
 _ATTENTION = (
     r"(?i)\s*(?:,\s*(?:att|attn|c/o)(?-u:\b).*|\s(?:c\s?/\s?o|att[.:]|attn[.:]?)\s*\S.*"
+    rf"|(?:,\s*|\s+|\(\s*)(?:{_GUARDIAN}).*"
     r"|\(\s*(?:tidl|tidligere|fka|formerly)[.:]?\s[^()]*\))$"
 )
 # A company's person after ``v/`` (``Hansen Byg ApS v/ Jens Hansen``): its director or contact,
@@ -354,7 +365,7 @@ def _name_itself(text: pl.Expr) -> pl.Expr:
 
 
 # What any of them needs, so that only those names go through the patterns.
-_BESIDE_HINT = r"(?i)att|c\s?/\s?o|v\s*/|\("
+_BESIDE_HINT = r"(?i)att|c\s?/\s?o|v\s*/|\(|v(?:æ|ae)rge"
 
 
 def _names_themselves(texts: pl.Series) -> pl.Series:
@@ -753,6 +764,37 @@ def with_typed_title(first_name: pl.Expr, typed: pl.Expr) -> pl.Expr:
     )
 
 
+def with_typed_remarks(part: pl.Expr, typed: pl.Expr) -> pl.Expr:
+    """A first or last name ``part`` (cleaned) with what its cell ``typed`` held before or after
+    it that says the customer is dead or bankrupt, or names a guardian, as typed: what goes back
+    to that column. ``Knud`` of ``Dødsboet efter Knud`` → ``Dødsboet efter Knud``; ``Jensen`` of
+    ``JENSEN (AFDØD)`` → ``Jensen (AFDØD)``; ``Lund`` of ``Lund v/værge`` → ``Lund v/værge``.
+
+    The first and last names compared are the person's own (:func:`_estate_in_name_parts`), but
+    the words are the CRM's: left out, the re-import would lose the estate from the customer's
+    record. A ``part`` that kept them (a contact export's first name) is left as it is.
+    """
+    words = f"{_SET_ASIDE_WORDS}|{_BESIDE_GUARDIAN}"
+    maybe = (typed.str.contains(words) & ~part.str.contains(words)).fill_null(False)
+    text = collapse_whitespace(only_where(maybe, typed))
+    before = pl.coalesce(
+        *(
+            text.str.extract(_captured(pattern), 1).str.strip_chars()
+            for pattern in (_ESTATE_BEFORE, *(before for _, before, _ in _STATES.values()))
+            if pattern is not None
+        )
+    )
+    after = pl.coalesce(
+        *(
+            text.str.extract(_captured(pattern), 1)
+            for pattern in (_ESTATE_AFTER, *(after for _, _, after in _STATES.values()))
+        ),
+        text.str.extract(_captured(GUARDIAN_NOTE), 1),
+    )
+    with_words = pl.concat_str((before + pl.lit(" ")).fill_null(""), part, after.fill_null(""))
+    return pl.when(maybe & part.is_not_null()).then(with_words).otherwise(part)
+
+
 # the same in a folded name key (``candjur``, ``cand jur``, ``dipl ing``)
 _KEY_TITLE = (
     rf"^(?:(?:{_TITLES}|(?:cand|mag|lic) ?(?:{_DEGREES})|dipl ing) (?:(?:og|and) )?)+(?:med )?"
@@ -1115,6 +1157,89 @@ def _estate_set_aside(frame: pl.LazyFrame) -> pl.LazyFrame:
     return frame
 
 
+def _estate_in_name_parts(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Where no name column holds the customer's name, an estate or a company's state written in
+    the first- and last-name columns read as :func:`_estate_set_aside` reads it in a name: the
+    words before the name at the start of the first name (``Dødsboet efter Knud`` + ``Sørensen``),
+    those after it, and an executor, at the end of the last name (``Hans`` + ``Jensen (afdød)``).
+    The first and last names are the person's own (``Knud``, ``Jensen``) and the words go around
+    the name as in a name column; before, the estate went unflagged and ``Dødsboet efter Knud``
+    was a first name. A guardian noted in either (``Lund v/værge``) is set aside too, in
+    ``_parts_note``, and follows the name."""
+    first, last = pl.col("_first"), pl.col("_last")
+    maybe = (
+        pl.col("_text").is_null()
+        & (
+            first.str.contains(_SET_ASIDE_WORDS).fill_null(False)
+            | last.str.contains(_SET_ASIDE_WORDS).fill_null(False)
+        )
+    ).fill_null(False)
+    # the words before a first name in its cell (``Dødsboet efter`` alone would leave the
+    # first-name column empty when written back)
+    first_text = only_where(maybe, first)
+    last_text = only_where(maybe, last)
+    patterns = [("dead", _ESTATE_BEFORE, _ESTATE_AFTER)] + [
+        (state, before, after) for state, (_, before, after) in _STATES.items()
+    ]
+    before_words = {
+        state: first_text.str.extract(before, 1) for state, before, _ in patterns if before
+    }
+    after_words = {state: last_text.str.extract(after, 1) for state, _, after in patterns}
+    rest_first, rest_last = first_text, last_text
+    for _, before, after in patterns:
+        rest_first = rest_first.str.replace(before, "") if before is not None else rest_first
+        rest_last = rest_last.str.replace(after, "${2}")
+    executor = rest_last.str.extract(_EXECUTOR, 1)
+    rest_first = rest_first.str.strip_chars().replace("", None)
+    rest_last = rest_last.str.replace(_EXECUTOR, "").str.strip_chars().replace("", None)
+    named = rest_first.is_not_null() | rest_last.is_not_null()
+    said = {
+        state: maybe
+        & named
+        & (after_words[state].is_not_null() | before_words.get(state, pl.lit(None)).is_not_null())
+        for state, _, _ in patterns
+    }
+    in_parts = pl.any_horizontal(*said.values())
+    state = pl.lit(None, dtype=pl.String)
+    for name in reversed(_STATES):
+        state = pl.when(said[name]).then(pl.lit(name)).otherwise(state)
+    frame = frame.with_columns(
+        flag_DECEASED_ESTATE=pl.col("flag_DECEASED_ESTATE") | said["dead"],
+        state_by_name=pl.coalesce("state_by_name", state),
+        _estate=pl.col("_estate") | in_parts,
+        _estate_before=pl.coalesce(
+            "_estate_before", pl.when(in_parts).then(pl.coalesce(*before_words.values()))
+        ),
+        _estate_after=pl.coalesce(
+            "_estate_after", pl.when(in_parts).then(pl.coalesce(*after_words.values()))
+        ),
+        _executor=pl.coalesce("_executor", pl.when(in_parts).then(executor)),
+        _first=pl.when(in_parts).then(rest_first).otherwise(first),
+        _last=pl.when(in_parts).then(rest_last).otherwise(last),
+    )
+    # A guardian after the first or the last name: whom to write to, no part of the person's name.
+    first, last = pl.col("_first"), pl.col("_last")
+    noted = pl.col("_text").is_null() & (
+        first.str.contains(_BESIDE_GUARDIAN).fill_null(False)
+        | last.str.contains(_BESIDE_GUARDIAN).fill_null(False)
+    )
+    first_note = only_where(noted, first).str.extract(_captured(GUARDIAN_NOTE), 1)
+    last_note = only_where(noted, last).str.extract(_captured(GUARDIAN_NOTE), 1)
+    return frame.with_columns(
+        _parts_note=pl.coalesce(last_note, first_note),
+        _first=pl.when(first_note.is_not_null())
+        .then(first.str.replace(GUARDIAN_NOTE, "").replace("", None))
+        .otherwise(first),
+        _last=pl.when(last_note.is_not_null())
+        .then(last.str.replace(GUARDIAN_NOTE, "").replace("", None))
+        .otherwise(last),
+    )
+
+
+# What every guardian's note holds: one pass finds the few name parts it may be in.
+_BESIDE_GUARDIAN = r"(?i)v(?:æ|ae)rge"
+
+
 def _estate_name(name: pl.Expr) -> pl.Expr:
     """The display name of an estate: its words as typed before the cleaned name, with only their
     first letter a capital (``DØDSBOET EFTER`` → ``Dødsboet efter``), or after it as typed, and
@@ -1148,7 +1273,7 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         _first=_clean_text(given["raw_first_name"]),
         _last=_clean_text(given["raw_last_name"]),
     )
-    frame = _estate_set_aside(frame)
+    frame = _estate_in_name_parts(_estate_set_aside(frame))
     frame = frame.with_columns(_itself=_name_itself(pl.col("_text")))
     itself = pl.col("_itself")
     frame = frame.with_columns(
@@ -1159,11 +1284,18 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     text, key = pl.col("_text"), pl.col("_key")
     # a public body's word, strong or weak, is an organisation's, whoever it turns out to be
     public = word_list_pattern("public_sector_patterns", "strong")
+    # A placeholder typed across the two columns (``Beskyttet`` + ``Adresse``, ``Ukendt`` +
+    # ``Kunde``) names no one either.
+    parts_named = ~pl.concat_str(pl.col("_first_key"), pl.col("_last_key"), separator=" ").is_in(
+        _placeholders()
+    ).fill_null(False)
     frame = frame.with_columns(
         _usable=_usable_key(key),
         # A first-name column's one letter is an initial (``C.`` + ``Lassen``), as in ``C. Lassen``.
-        _first=pl.when(_usable_key(pl.col("_first_key"), shortest=1)).then(pl.col("_first")),
-        _last=pl.when(_usable_key(pl.col("_last_key"))).then(pl.col("_last")),
+        _first=pl.when(_usable_key(pl.col("_first_key"), shortest=1) & parts_named).then(
+            pl.col("_first")
+        ),
+        _last=pl.when(_usable_key(pl.col("_last_key")) & parts_named).then(pl.col("_last")),
         _business=(business_key(key) | key.str.contains(public) | institution_word(key)).fill_null(
             False
         ),
@@ -1277,7 +1409,10 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     frame = frame.with_columns(
         name=pl.coalesce(
             display,
-            pl.concat_str(pl.col("_first"), pl.col("_last"), separator=" ", ignore_nulls=True),
+            pl.concat_str(
+                pl.col("_first"), pl.col("_last"), separator=" ", ignore_nulls=True
+            ).replace("", None)
+            + pl.col("_parts_note").fill_null(""),
         ).replace("", None),
         first_name=pl.coalesce(
             _untitled(pl.col("_first")),

@@ -171,6 +171,17 @@ def test_placeholders_are_missing_names() -> None:
     assert out["name_key"].to_list() == [None] * len(placeholders)
 
 
+def test_a_placeholder_across_the_name_part_columns_is_a_missing_name() -> None:
+    """A protected person's ``Beskyttet`` + ``Adresse`` (navne- og adressebeskyttelse) was the
+    person ``Beskyttet Adresse``; neither column names anyone."""
+    out = _names(
+        raw_first_name=["Beskyttet", "Ukendt", "Anna"], raw_last_name=["Adresse", "Kunde", "Hansen"]
+    )
+    assert out["name"].to_list() == [None, None, "Anna Hansen"]
+    assert out["first_name"].to_list() == [None, None, "Anna"]
+    assert out["flag_MISSING_NAME"].to_list() == [True, True, False]
+
+
 def test_real_names_are_not_missing() -> None:
     out = _names(raw_name=["Jens Hansen", "Ø", "Q8 Danmark A/S", "3F"])
     assert out["flag_MISSING_NAME"].to_list() == [False, False, False, False]
@@ -559,6 +570,87 @@ def test_a_name_that_only_mentions_bankruptcy_is_no_bankruptcy(typed: str) -> No
     assert row["state_by_name"] is None
     folded = typed.lower().replace("å", "aa").replace("ø", "oe")
     assert row["name_key"] == folded.removesuffix(" aps").removesuffix(" a/s").removesuffix(" ltd")
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "name", "given", "family"),
+    [
+        ("Dødsboet efter Knud", "Sørensen", "Dødsboet efter Knud Sørensen", "Knud", "Sørensen"),
+        ("Hans", "Jensen (afdød)", "Hans Jensen (afdød)", "Hans", "Jensen"),
+        ("Anna", "Hansen (dødsbo) v/advokat Ib Holm", "Anna Hansen (dødsbo) v/advokat Ib Holm",
+         "Anna", "Hansen"),
+        ("DØDSBOET EFTER KNUD", "SØRENSEN", "Dødsboet efter Knud Sørensen", "Knud", "Sørensen"),
+    ],
+)  # fmt: skip
+def test_an_estate_in_the_first_and_last_name_columns_is_an_estate(
+    first: str, last: str, name: str, given: str, family: str
+) -> None:
+    """A ``Fornavn``/``Efternavn`` export: ``Dødsboet efter Knud`` was the first name and the
+    customer no estate; ``Jensen (afdød)`` the last name. The names are the person's own, the
+    name keeps the words, and the customer is DECEASED_ESTATE."""
+    row = _names(raw_first_name=[first], raw_last_name=[last]).row(0, named=True)
+    assert (row["name"], row["first_name"], row["last_name"]) == (name, given, family)
+    assert row["name_key"] == " ".join(_apply(fold, [given, family]))  # type: ignore[arg-type]
+    assert row["flag_DECEASED_ESTATE"]
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [("Jens", "Død"), ("Bo", "Efter"), ("Dødsbo", "Jensen")]
+)
+def test_name_parts_that_only_look_like_an_estate_are_none(first: str, last: str) -> None:
+    row = _names(raw_first_name=[first], raw_last_name=[last]).row(0, named=True)
+    assert (row["first_name"], row["last_name"]) == (first, last)
+    assert not row["flag_DECEASED_ESTATE"]
+
+
+def test_an_estates_words_go_back_to_the_name_part_columns() -> None:
+    """Written back, the first- and last-name columns keep the words: the CRM would lose the
+    estate."""
+    from datavask.cleansing.names import with_typed_remarks
+
+    parts = ["Knud", "Jensen", "Lund", "Knud", "Dødsboet efter Knud"]
+    typed = ["Dødsboet efter Knud", "JENSEN (AFDØD)", "Lund v/værge", "Knud", "Dødsboet efter Knud"]
+    frame = pl.DataFrame({"part": parts, "typed": typed})
+    back = frame.select(with_typed_remarks(pl.col("part"), pl.col("typed"))).to_series()
+    assert back.to_list() == [
+        "Dødsboet efter Knud", "Jensen (AFDØD)", "Lund v/værge", "Knud", "Dødsboet efter Knud"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("typed", "first", "last"),
+    [
+        ("Ole Pedersen v/ værge Lise Pedersen", "Ole", "Pedersen"),
+        ("Niels Bach v/værge advokat Sø Hansen", "Niels", "Bach"),
+        ("Peter Møller, under værgemål", "Peter", "Møller"),
+        ("Møller, Peter, under værgemål", "Peter", "Møller"),
+        ("Inge Lund (værge: Hanne Lund)", "Inge", "Lund"),
+        ("Anne Hansen c/o værge Ib Holm", "Anne", "Hansen"),
+    ],
+)
+def test_a_guardian_beside_a_persons_name_is_whom_to_write_to(
+    typed: str, first: str, last: str
+) -> None:
+    """``Ole Pedersen v/ værge Lise Pedersen`` was a sole proprietorship (ENK: a company without
+    its CVR number, MISSING_CVR, no invoice) with first name ``værge Lise``; ``Peter Møller,
+    under værgemål`` was read turned round, first name ``under værgemål``. The customer is the
+    person; the guardian stays in the name as a c/o line does, and out of its key."""
+    from datavask.cleansing.customer_type import classify_customer_type
+
+    row = classify_customer_type(_names(raw_name=[typed])).row(0, named=True)
+    assert (row["first_name"], row["last_name"], row["legal_form"]) == (first, last, None)
+    assert row["customer_type"] == "person"
+    assert row["name_key"] == " ".join(_apply(fold, [first, last]))  # type: ignore[arg-type]
+    assert "rge" in row["name"]
+
+
+def test_a_guardian_in_the_last_name_column_is_no_part_of_the_last_name() -> None:
+    row = _names(raw_first_name=["Inge"], raw_last_name=["Lund v/værge"]).row(0, named=True)
+    assert (row["name"], row["first_name"], row["last_name"]) == (
+        "Inge Lund v/værge",
+        "Inge",
+        "Lund",
+    )
 
 
 def test_an_estate_named_by_its_executor_alone_names_no_person() -> None:
