@@ -181,6 +181,33 @@ def test_public_by_name(name: str, expected: str) -> None:
     assert _classify([(name, None, None, None)]) == [expected]
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Pinsekirken Vejle", "company"),
+        ("Frikirken Herning", "company"),
+        ("Baptistkirken i Aarhus", "company"),
+        ("Missionskirken Vejle", "company"),
+        ("Metodistkirken København", "company"),
+        ("Adventistkirken Nærum", "company"),
+        ("Københavns Valgmenighed", "company"),
+        ("Frimenigheden Holstebro", "company"),
+        ("Den Katolske Kirke i Danmark", "company"),
+        ("Missionshuset Bethesda", "company"),
+        # a folkekirke church and a cemetery stay public; a surname of their word names a person
+        ("Vor Frue Kirke", "public"),
+        ("Vestre Kirkegård", "public"),
+        ("Bent Kirkegaard", "person"),
+        ("Jean-Baptiste Dupont", "person"),
+    ],
+)
+def test_a_free_church_is_a_business(name: str, expected: str) -> None:
+    """``Pinsekirken Vejle`` (Kundenr 10 of an Excel customer list) was the person
+    ``Pinsekirken`` ``Vejle``: a free church's word was only a word that keeps a church from the
+    folkekirke, no business's."""
+    assert _classify([(name, None, None, None)]) == [expected]
+
+
 def test_works_without_names_module_columns() -> None:
     frame = pl.DataFrame({"name": ["Aarhus Kommune", "Hansen Byg", "Jens Hansen"]})
     assert classify_customer_type(frame)["customer_type"].to_list() == [
