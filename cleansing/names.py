@@ -145,6 +145,8 @@ def _variant_pattern(variant: str) -> str:
     """Regex for one legal-form spelling: optional dots in short ones, loose spaces and slashes."""
     if variant.isupper():  # written in capitals: a word in lower case (``Paradis Is``) is no form
         return rf"(?-i:{re.escape(variant)})"
+    if variant != variant.lower():  # in mixed case: only as written (``Volksbank eG``, ``Jens Eg``)
+        return rf"(?-i:{re.escape(variant)})"
     if variant.isalpha() and len(variant) <= 4:
         return r"\.?\s?".join(re.escape(letter) for letter in variant)
     parts = [re.escape(word) for word in variant.split(" ")]
@@ -153,7 +155,7 @@ def _variant_pattern(variant: str) -> str:
 
 def _spellings(variant: str) -> tuple[str, ...]:
     """A variant and, for a short one, its spaced-out form (``A. S.`` normalises to ``a s``)."""
-    if variant.isupper():
+    if variant != variant.lower():
         return (variant.lower(),)
     if variant.isalpha() and len(variant) <= 4:
         return (variant, " ".join(variant))
@@ -291,7 +293,13 @@ def _suffix_form(text: pl.Expr, typed: pl.Expr) -> pl.Expr:
     ``text`` has none: ``Genève Montres SA`` is a société anonyme, ``JOAO SA`` a Portuguese Sá
     typed in capitals."""
     ambiguous = typed.is_in(_legal_forms().beside_small) & ~text.str.contains(r"\p{Ll}")
-    return pl.when(~ambiguous.fill_null(False)).then(_normalised_variant(typed))
+    # ``Jensen, E.K.`` is a person's name turned round, with initials: no eingetragener Kaufmann
+    initials = text.str.contains(_INITIALS_AFTER_COMMA)
+    return pl.when(~(ambiguous | initials).fill_null(False)).then(_normalised_variant(typed))
+
+
+# Two initials after a comma that a German form is spelt with too (e.K., e.V.).
+_INITIALS_AFTER_COMMA = r"(?i),\s*\p{L}\.\s?\p{L}\.?\s*$"
 
 
 def _legal_form(expr: pl.Expr, suffix_form: pl.Expr) -> pl.Expr:
@@ -705,11 +713,18 @@ def _with_typed_form(cased: pl.Expr, typed: pl.Expr, parts: pl.Expr, form: pl.Ex
     length = typed_form.str.len_chars().cast(pl.Int64)
     needs_case = typed.str.contains(r"\p{Lu}") != typed.str.contains(r"\p{Ll}")
     short = typed_form.str.replace_all(r"[^\p{L}]", "").str.len_chars() <= 4
+    # a code that ends with its full stop (``e.K.``) is written without it: the stop typed after
+    # the form follows it
+    code = code.str.strip_chars_end(".")
+    # a form written out as the table writes it (``UG (haftungsbeschränkt)``) is cased so too
+    display = form.replace_strict(_legal_forms().display, default=None, return_dtype=pl.String)
     shown = (
         pl.when(~needs_case)
         .then(typed_form)
         .when(typed_form.str.to_lowercase() == code.str.to_lowercase())
         .then(code)
+        .when(typed_form.str.to_lowercase() == display.str.to_lowercase())
+        .then(display)
         .when(short)
         .then(typed_form.str.to_uppercase())
         .otherwise(cased.str.slice(start, length))
@@ -837,11 +852,20 @@ def _mend_words(values: pl.Series) -> pl.Series:
             folded, long_forms, scorer=fuzz.ratio, score_cutoff=LEGAL_FORM_SIMILARITY
         )
         if found is not None:
-            mended[word] = found[0]
+            mended[word] = _cased_as(word, found[0])
     if not mended:
         return values.cast(pl.String)
     rebuilt = words.list.eval(pl.element().replace(mended)).list.join(" ")
     return rebuilt.alias(values.name)
+
+
+def _cased_as(typed: str, word: str) -> str:
+    """``word`` in the case ``typed`` was written in: a misspelt form keeps its capitals, as a
+    foreign customer's form is kept as typed (``Akriengesellschaft`` → ``Aktiengesellschaft``, not
+    ``aktiengesellschaft``; ``AKTIESELSAB`` → ``AKTIESELSKAB``)."""
+    if typed.isupper():
+        return word.upper()
+    return word[:1].upper() + word[1:] if typed[:1].isupper() else word
 
 
 def mend_legal_forms(expr: pl.Expr) -> pl.Expr:

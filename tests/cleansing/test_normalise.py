@@ -109,6 +109,44 @@ def test_a_foreign_legal_form_keeps_its_punctuation(
     assert (row["name"], row["legal_form"]) == (name, form)
 
 
+@pytest.mark.parametrize(
+    ("typed", "country", "name", "form"),
+    [
+        ("ADOLPH SANITÄR OHG", "DE", "Adolph Sanitär OHG", "OHG"),
+        ("Schuler Steuerberatung OHG", "DE", "Schuler Steuerberatung OHG", "OHG"),
+        ("Müller oHG", "DE", "Müller oHG", "OHG"),
+        ("MIES IMMOBILIEN E.K.", "DE", "Mies Immobilien e.K.", "e.K."),
+        ("Tanner Bau e.K.", "CH", "Tanner Bau e.K.", "e.K."),
+        ("Müller e.Kfm.", "DE", "Müller e.Kfm.", "e.K."),
+        ("Schmidt & Partner GbR", "DE", "Schmidt & Partner GbR", "GbR"),
+        ("HANSEN UG (HAFTUNGSBESCHRÄNKT)", "DE", "Hansen UG (haftungsbeschränkt)", "UG"),
+        ("Sportverein Blau e.V.", "DE", "Sportverein Blau e.V.", "e.V."),
+        ("Henkel AG & Co. KGaA", "DE", "Henkel AG & Co. KGaA", "KGaA"),
+        ("BAUER GMBH & CO. KG", "AT", "Bauer GmbH & Co. KG", "KG"),
+        ("Volksbank Mittelhessen eG", "DE", "Volksbank Mittelhessen eG", "eG"),
+        ("Migros Genossenschaft", "CH", "Migros Genossenschaft", "eG"),
+        ("Allianz SE", "DE", "Allianz SE", "SE"),
+        # a misspelt form keeps the capital it was typed with
+        ("Tobler Transporte Akriengesellschaft", "CH", "Tobler Transporte Aktiengesellschaft",
+         "AG"),
+        # initials after a comma are a person's; a word of a name is no form
+        ("Jensen, E.K.", "DE", "E.K. Jensen", None),
+        ("Jens Eg", None, "Jens Eg", None),
+    ],
+)  # fmt: skip
+def test_german_austrian_and_swiss_legal_forms(
+    typed: str, country: str | None, name: str, form: str | None
+) -> None:
+    """``Schuler Steuerberatung OHG`` was a person (no legal form), ``ADOLPH SANITÄR OHG`` went
+    back as ``Adolph Sanitär Ohg``, ``Tobler Transporte Akriengesellschaft`` as ``Tobler
+    Transporte aktiengesellschaft``."""
+    (row,) = _foreign(
+        [{"record_id": "1", "name": typed, "address": "Hauptstraße 1", "country": country}]
+    ).values()
+    assert (row["name"], row["legal_form"]) == (name, form)
+    assert (row["customer_type"] == "company") == (form is not None)
+
+
 def test_a_foreign_company_number_in_the_cvr_field_is_no_broken_cvr() -> None:
     rows: list[dict[str, str | None]] = [
         {"record_id": "se", "name": "Svensk Trä AB", "postal_code": "211 20", "city": "Malmö",
