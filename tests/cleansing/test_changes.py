@@ -716,6 +716,20 @@ def test_a_first_name_columns_title_goes_back_with_the_first_name() -> None:
     ]
 
 
+def test_an_estates_words_go_back_with_the_first_and_last_names() -> None:
+    """The names stage reads ``Dødsboet efter Knud`` + ``Sørensen`` as Knud Sørensen's estate
+    and ``Jensen (afdød)`` as the last name ``Jensen``; written back without the words, the CRM
+    would lose the estate."""
+    records = frame(
+        raw_first_name=["Dødsboet efter Knud", "Hans", "Inge"],
+        raw_last_name=["Sørensen", "Jensen (afdød)", "Lund v/værge"],
+        first_name=["Knud", "Hans", "Inge"],
+        last_name=["Sørensen", "Jensen", "Lund"],
+        customer_type=["person", "person", "person"],
+    )
+    assert [c for c in changes_of(records) if c[1] in ("first_name", "last_name")] == []
+
+
 def test_a_foreign_customers_own_line_goes_back_as_typed() -> None:
     """How a country writes its addresses is its own: before, the re-import turned ``Straße des
     17. Juni 135`` into ``Straße des 17, Juni 135``, ``Keizersgracht 123-II`` into
