@@ -417,12 +417,33 @@ def _own_key(text: pl.Expr, itself: pl.Expr) -> pl.Expr:
     association's form written the one way; with its legal form."""
     own = pl.coalesce(itself, text)
     key = text_key(own.str.replace_all(_SOLE_PROPRIETOR_MARK, " "))
-    return association_key(own, key.str.replace_all(_ABBREVIATED_WORD, "${1}broedrene${2}"))
+    return association_key(own, _written_out(key))
 
 
-# ``Brdr.`` is how Danish firm names write ``Brødrene`` (the brothers: ``Brdr. Dahl``), in the key
-# as it is folded; ``Brdr. Hansen A/S`` and ``Brødrene Hansen A/S`` were two names.
-_ABBREVIATED_WORD: Final = r"(^|\s)brdr?e?(\s|$)"
+def _written_out(key: pl.Expr) -> pl.Expr:
+    """A name key with its abbreviated words written out (``name_abbreviations.csv``): ``heritage
+    mfg`` → ``heritage manufacturing``, ``zenith intl`` → ``zenith international``,
+    ``brdr hansen`` → ``broedrene hansen``. ``Brdr. Hansen A/S`` and ``Brødrene Hansen A/S``, or
+    ``Heritage Mfg Corp`` and ``Heritage Manufacturing Corp.`` at one address, were two names (the
+    second pair vetoed as sister companies)."""
+    shortened, written = _abbreviations()
+    # a cheap pass finds the few keys with a word of the table; the framing runs on those alone
+    words = "|".join(re.escape(word.strip()) for word in shortened)
+    maybe = key.str.contains(rf"(?:^|\s)(?:{words})(?:\s|$)")
+    # each word framed by spaces, two between words, so that adjacent words both match
+    framed = pl.lit(" ") + only_where(maybe, key).str.replace_all(" ", "  ", literal=True) + " "
+    out = framed.str.replace_many(shortened, written).str.replace_all(" {2,}", " ")
+    return pl.when(maybe).then(out.str.strip_chars()).otherwise(key)
+
+
+@cache
+def _abbreviations() -> tuple[list[str], list[str]]:
+    """(`` mfg ``, ``manufacturing``) pairs of :func:`_written_out`, each framed by spaces."""
+    table = load_reference("name_abbreviations")
+    return (
+        [f" {word} " for word in table["abbreviation"]],
+        [f" {word} " for word in table["written_out"]],
+    )
 
 
 def _strip_key_legal_form(key: pl.Expr) -> pl.Expr:

@@ -61,6 +61,33 @@ def test_name_key(raw: str | None, key: str | None) -> None:
     assert _apply(name_key, [raw]) == [key]
 
 
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [
+        ("Heritage Mfg Corp", "Heritage Manufacturing Corp."),
+        ("Zenith Intl Ltd.", "Zenith International Ltd."),
+        ("CRESCENT SVCS CORP.", "Crescent Services Corp."),
+        ("Acme Mgmt Inc", "Acme Management Inc."),
+        ("Smith Bros Natl Grp", "Smith Brothers National Group"),
+        ("Hansen Int. ApS", "Hansen International ApS"),
+        ("Brdr. Dahl A/S", "Brødrene Dahl A/S"),
+    ],
+)
+def test_an_abbreviated_word_of_a_company_name_has_the_words_key(short: str, long: str) -> None:
+    """``Heritage Mfg Corp`` / ``Heritage Manufacturing Corp.``, ``Zenith Intl Ltd.`` / ``Zenith
+    International Ltd.`` at one address, phone and e-mail scored 0.99 and were then vetoed as
+    sister companies: their names compared as different."""
+    assert _apply(name_key, [short]) == _apply(name_key, [long])
+    out = _names(raw_name=[short, long])
+    assert out["name_key"][0] == out["name_key"][1]
+
+
+def test_a_word_like_an_abbreviation_is_left_alone() -> None:
+    assert _apply(name_key, ["Intlsen Mfgård", "Jens Hansen", "Distr Tech"]) == [
+        "intlsen mfgaard", "jens hansen", "distr tech"
+    ]  # fmt: skip
+
+
 def test_name_key_is_the_same_for_every_spelling_of_one_company() -> None:
     spellings = [
         "Hansen Byg ApS",
