@@ -69,7 +69,11 @@ def test_a_pipedrive_export_keeps_its_whole_address_and_its_parts(tmp_path: Path
     # the whole address keeps its town; a part stays a part
     assert update["101"]["Organization - Address"] == "Mosedalvej 14, 2500 Valby"
     assert update["102"]["Organization - Address"] == "Mosedalvej 14, 2500 Valby"
-    assert update["105"]["Organization - Address"] == "Assar Gabrielssons väg 9, 405 31 Göteborg"
+    # a foreign customer's own line goes back as typed, its country too
+    assert (
+        update["105"]["Organization - Address"]
+        == "Assar Gabrielssons väg 9, 405 31 Göteborg, Sverige"
+    )
     assert update["105"]["Organization - Address - House number"] == "9"
     assert update["101"]["Organization - Address - City/town/village/locality"] == "Valby"
 
