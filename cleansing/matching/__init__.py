@@ -105,6 +105,7 @@ from datavask.cleansing.matching.hard_rules import (
     SOFT_VETOES,
     birth_years_apart,
     hard_rule_column,
+    owner_and_business,
 )
 from datavask.cleansing.matching.prepare import evidence_fields, prepare_records
 from datavask.cleansing.matching.review_band import (
@@ -728,6 +729,7 @@ def find_duplicates(
                     person.gather(pairs["_r"]),
                     rules=settings.hard_rules,
                     years_apart=birth_years_apart(records, pairs["_l"], pairs["_r"]),
+                    owner=owner_and_business(records, pairs["_l"], pairs["_r"]),
                 )
                 return vetoes, copy_pairs(records, pairs["_l"], pairs["_r"])
 

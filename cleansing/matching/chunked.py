@@ -95,7 +95,11 @@ from datavask.cleansing.matching.fellegi_sunter import (
     u_from_levels,
     u_sample_size,
 )
-from datavask.cleansing.matching.hard_rules import birth_years_apart, hard_rule_column
+from datavask.cleansing.matching.hard_rules import (
+    birth_years_apart,
+    hard_rule_column,
+    owner_and_business,
+)
 from datavask.cleansing.matching.prepare import evidence_fields
 from datavask.cleansing.matching.review_band import ReviewBand
 
@@ -172,6 +176,7 @@ def compared_chunk(
         person.gather(at["_r"]),
         rules=plan.settings.hard_rules,
         years_apart=birth_years_apart(records, at["_l"], at["_r"]),
+        owner=owner_and_business(records, at["_l"], at["_r"]),
     )
     copied = copy_pairs(records, at["_l"], at["_r"])
     return Chunk(

@@ -34,6 +34,14 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
     are two people in two flats of one building whose last names differ outright and whose first
     names are not the same (Nina Hansen and Anna Andersen, 1. th and 1. tv): a woman who took her
     husband's name kept her first name.
+``person_and_business``
+    a person without a CVR number and a business with one, whose name is the person's name with
+    more words (``Jens Hansen`` / ``Malermester Jens Hansen``, ``Birgitte Lund`` / ``Tandlæge
+    Birgitte Lund``, ``Søren Dam`` / ``Elektrikeren i Ry v/ Søren Dam``), are the owner's private
+    account and the registered business, whatever address and phone they share: merged, the
+    private customer took the firm's CVR number and the firm the owner's private e-mail
+    (:func:`owner_and_business`). A business record its duplicate calls a person for a legal
+    form typed wrong (``Petersen ipS`` / ``Petersen ApS``) is not vetoed.
 ``group_company``
     two companies at one address with different names and no shared CVR are sister companies
     (``Hansen Holding ApS`` / ``Hansen Byg ApS``), not one customer under two names.
@@ -56,16 +64,18 @@ HARD_RULES: Final = (
     "ean_conflict",
     "different_contacts",
     "household",
+    "person_and_business",
     "group_company",
     "different_names",
 )
-SOFT_VETOES: Final = ("household", "group_company", "different_names")
+SOFT_VETOES: Final = ("household", "person_and_business", "group_company", "different_names")
 """The rules that judge one pair from its own fields: in clustering they yield to links the model
 is certain of (:mod:`~datavask.cleansing.matching.clusters`); two CVR or EAN numbers never do."""
 
 
 # A date of birth vouches for one person only when it is the same date (not two parts of it).
 _BIRTH_EXACT: Final = BIRTH_LEVELS.index("exact")
+_NAME_EXACT: Final = COMPARISONS["name"].top
 _FIRST_NAME_EXACT: Final = COMPARISONS["first_name"].top
 _OTHER_UNIT: Final = COMPARISONS["address"].levels.index("same building, other unit")
 
@@ -103,6 +113,41 @@ def birth_years_apart(records: pl.DataFrame, left: pl.Series, right: pl.Series) 
     return (year.gather(left) - year.gather(right)).abs()
 
 
+def owner_and_business(records: pl.DataFrame, left: pl.Series, right: pl.Series) -> pl.Series:
+    """Per pair of record positions: one is a person without a CVR number, the other a business
+    with one whose name key holds the person's as whole words, and more (see
+    ``person_and_business``)."""
+    if not {"customer_type", "cvr", "name_key"} <= set(records.columns):
+        return pl.repeat(False, left.len(), eager=True)
+    sides = records.select(
+        person=(pl.col("customer_type").str.to_lowercase() == "person").fill_null(False),
+        cvr=pl.col("cvr").is_not_null(),
+        key=pl.col("name_key"),
+    )
+    pairs = pl.concat(
+        [
+            sides[left].rename(lambda c: f"{c}_l"),
+            sides[right].rename(lambda c: f"{c}_r"),
+        ],
+        how="horizontal",
+    )
+
+    def owner(person: str, business: str) -> pl.Expr:
+        inside = (pl.lit(" ") + pl.col(f"key_{business}") + pl.lit(" ")).str.contains(
+            pl.lit(" ") + pl.col(f"key_{person}") + pl.lit(" "), literal=True
+        )
+        return (
+            pl.col(f"person_{person}")
+            & ~pl.col(f"cvr_{person}")
+            & ~pl.col(f"person_{business}")
+            & pl.col(f"cvr_{business}")
+            & inside
+            & (pl.col(f"key_{business}").str.len_chars() > pl.col(f"key_{person}").str.len_chars())
+        )
+
+    return pairs.select((owner("l", "r") | owner("r", "l")).fill_null(False)).to_series()
+
+
 def hard_rule_column(
     levels: pl.DataFrame,
     person_l: pl.Series,
@@ -110,13 +155,21 @@ def hard_rule_column(
     *,
     rules: tuple[str, ...] = HARD_RULES,
     years_apart: pl.Series | None = None,
+    owner: pl.Series | None = None,
 ) -> pl.Series:
     """The first rule of ``rules`` that vetoes each pair, or null.
 
     ``person_l`` / ``person_r``: whether each side is a person, null where the type is unknown;
-    ``years_apart``: the years between the pair's dates of birth (:func:`birth_years_apart`).
+    ``years_apart``: the years between the pair's dates of birth (:func:`birth_years_apart`);
+    ``owner``: whether the pair is an owner and the business (:func:`owner_and_business`).
     """
-    frame = levels.with_columns(person_l.alias("_person_l"), person_r.alias("_person_r"))
+    frame = levels.with_columns(
+        person_l.alias("_person_l"),
+        person_r.alias("_person_r"),
+        (owner if owner is not None else pl.repeat(False, levels.height, eager=True)).alias(
+            "_owner"
+        ),
+    )
     apart = pl.lit(None, dtype=pl.Int32)
     if years_apart is not None:
         frame = frame.with_columns(years_apart.alias("_years_apart"))
@@ -159,6 +212,7 @@ def hard_rule_column(
             )
         )
         & ~same_birth,
+        "person_and_business": pl.col("_owner") & ~(_level(levels, "name") == _NAME_EXACT),
         "group_company": companies
         & _same_address(levels)
         & (_level(levels, "name") == 0)

@@ -11,7 +11,11 @@ import pytest
 from datavask.cleansing.matching import MatchResult, MatchSettings, find_duplicates
 from datavask.cleansing.matching.blocking import candidate_pairs, default_rules
 from datavask.cleansing.matching.compare import BIRTH_LEVELS, COMPARISONS, FIRST_NAMES_APART
-from datavask.cleansing.matching.hard_rules import birth_years_apart, hard_rule_column
+from datavask.cleansing.matching.hard_rules import (
+    birth_years_apart,
+    hard_rule_column,
+    owner_and_business,
+)
 from datavask.cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame, population_rows
 
@@ -485,3 +489,33 @@ def test_the_address_comparisons_follow_the_fields_the_file_has(
     address_parts = {"address", "street", "house_number", "postal_code", "city"}
     explained = set(result.pairs["explanation"].struct.fields) & address_parts
     assert explained == compared
+
+
+def test_an_owners_private_account_is_not_the_registered_business() -> None:
+    """``Jens Hansen`` (private) and ``Malermester Jens Hansen`` (CVR 20597313), one address and
+    phone: merged, the private customer was written back with the firm's CVR number. A company
+    record its duplicate calls a person for a legal form typed wrong is still one."""
+    records = pl.DataFrame(
+        {
+            "customer_type": ["person", "company", "person", "company", "person"],
+            "cvr": [None, "20597313", "31234567", "25313763", None],
+            "name_key": [
+                "jens hansen",
+                "malermester jens hansen",
+                "jens hansen",
+                "petersen",
+                "petersen ips",
+            ],
+        }
+    )
+    left = pl.Series([0, 2, 4], dtype=pl.UInt32)
+    right = pl.Series([1, 1, 3], dtype=pl.UInt32)
+    # a person holding a CVR number is the business's owner on record: no veto
+    assert owner_and_business(records, left, right).to_list() == [True, False, False]
+    levels = pl.DataFrame({"lvl_name": [2, 2, 2]}, schema={"lvl_name": pl.Int8})
+    person = pl.Series([True, True, True])
+    business = pl.Series([False, False, False])
+    vetoes = hard_rule_column(
+        levels, person, business, owner=owner_and_business(records, left, right)
+    )
+    assert vetoes.to_list() == ["person_and_business", None, None]
