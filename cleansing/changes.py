@@ -635,13 +635,8 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     ended_with = proper_case(
         only_where(typed_abroad & one_case, typed).str.extract(country_tail(), 1)
     ).str.strip_chars(" .")
-    line = (
-        pl.when(as_typed)
-        .then(pl.lit(None, dtype=pl.String))
-        .when(typed_abroad)
-        .then(_joined([line, ended_with], ", "))
-        .otherwise(line)
-    )
+    # (``line`` once in the expression: written twice, the lazy engine makes it twice)
+    line = pl.when(~as_typed).then(_joined([line, ended_with], ", "))
     second_shaped = pl.when(~as_typed).then(second_shaped)
     if not in_input["house_number"]:  # the street cell holds the whole line
         street_shaped = pl.when(~as_typed).then(street_shaped)
@@ -711,8 +706,9 @@ def _without_mask(shaped: pl.Expr, typed: pl.Expr) -> pl.Expr:
     column holding a mask is left out of the re-import. A value the cell held beside the mask
     (``Algade 3 (cpr XXXXXX-XXXX)`` → ``Algade 3``) is written as any cleaned value is.
     """
+    # ``shaped`` once in the expression: written twice, the lazy engine made every field twice
     masked = typed.str.contains(MASK, literal=True).fill_null(False)
-    return pl.when(masked & shaped.is_null()).then(pl.lit("")).otherwise(shaped)
+    return pl.coalesce(shaped, pl.when(masked).then(pl.lit("")))
 
 
 def _name_lines(records: pl.DataFrame, name: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
