@@ -326,6 +326,6 @@ def stage_text(
         raise StageInputError(f"stage {stage!r} reads undeclared column {column}")
     value = pl.col(column).cast(pl.String)
     if blank_as_null:
-        value = value.str.strip_chars()
-        return pl.when(value != "").then(value)
+        # ``value`` once in the expression (a stage's helpers nest these reads)
+        return value.str.strip_chars().replace("", None)
     return value
