@@ -23,7 +23,10 @@ The rules (the reference is :func:`parse_emails`, one value at a time with email
   ``.test``, internationalised domains such as ``æblemand.dk`` allowed) and, only when asked,
   a DNS deliverability check; the valid ones are kept in order without repeats;
 - a free-mail provider's domain mistyped is mended (:func:`provider_domain`: ``gmial.com``,
-  ``hotmial.dk``, ``gmail.con``); ``hotmail.de`` and ``email.com`` are domains of their own.
+  ``hotmial.dk``, ``gmail.con``); ``hotmail.de`` and ``email.com`` are domains of their own;
+- a placeholder typed because the field was required (:func:`placeholder_email`:
+  ``ingen@ingen.dk``, ``test@test.dk``, ``x@x.dk``, ``noreply@firma.dk``,
+  ``faktura@example.com``) is no address of the customer: it is left out, as an invalid token is.
 
 :func:`normalise_emails` settles the plainly valid tokens (ASCII dot-atom local part, ordinary
 host names under an alphabetic top-level domain, within the length limits) and the plainly
@@ -198,13 +201,74 @@ def _mend_providers(emails: pl.Series) -> pl.Series:
     )
 
 
+@cache
+def _placeholders() -> dict[str, frozenset[str]]:
+    """The addresses of ``email_placeholders.csv`` by part: local, name, domain, tld."""
+    table = load_reference("email_placeholders")
+    return {
+        part: frozenset(table.filter(pl.col("part") == part)["value"].str.to_lowercase())
+        for part in ("local", "name", "domain", "tld")
+    }
+
+
+# A local part and a domain name of one character, or one repeated, the same: ``a@a.dk``,
+# ``x@x.dk``, ``xx@xx.com`` (``a@b.dk`` may be someone's). Spelled out per character, as polars'
+# regex engine has no back-references.
+_ONE_CHARACTER: Final = "|".join(f"{c}+@{c}+" for c in "abcdefghijklmnopqrstuvwxyz0123456789")
+_REPEATED_CHARACTER: Final = f"^(?:{_ONE_CHARACTER})\\.[^.@]+$"
+_REPEATED_CHARACTER_RE: Final = re.compile(_REPEATED_CHARACTER)
+
+
+def placeholder_email(address: pl.Expr) -> pl.Expr:
+    """Whether a lower-cased, valid address is a placeholder typed because the field was required
+    and no address was known (``data/reference/email_placeholders.csv``): ``ingen@ingen.dk``,
+    ``ingen@mail.dk``, ``test@test.dk``, ``noreply@firma.dk``, ``x@x.dk``, ``a@a.dk``, an address
+    at a domain reserved for examples (``faktura@example.com``, ``jens@firma.example``). A
+    mailbox a firm reads is none: ``info@firma.dk``, ``kontakt@…``, ``post@…``,
+    ``faktura@firma.dk``, and two letters are initials (``no@firma.dk``).
+
+    >>> addresses = pl.Series(["x@x.dk", "noreply@firma.dk", "info@firma.dk", "no@firma.dk"])
+    >>> addresses.to_frame("a").select(placeholder_email(pl.col("a")))["a"].to_list()
+    [True, True, False, False]
+    """
+    places = _placeholders()
+    local = address.str.extract(r"^(.*)@", 1)
+    domain = address.str.extract(r"@([^@]*)$", 1)
+    labels = domain.str.split(".")
+    return (
+        local.is_in(sorted(places["local"]))
+        | domain.is_in(sorted(places["domain"]))
+        | (
+            (labels.list.len() > 1)
+            & (
+                labels.list.first().is_in(sorted(places["name"]))
+                | labels.list.last().is_in(sorted(places["tld"]))
+            )
+        )
+        | address.str.contains(_REPEATED_CHARACTER)
+    ).fill_null(False)
+
+
+def _is_placeholder(address: str) -> bool:
+    """:func:`placeholder_email` of one address, for :func:`parse_emails`."""
+    places = _placeholders()
+    local, _, domain = address.rpartition("@")
+    labels = domain.split(".")
+    return (
+        local in places["local"]
+        or domain in places["domain"]
+        or (len(labels) > 1 and (labels[0] in places["name"] or labels[-1] in places["tld"]))
+        or _REPEATED_CHARACTER_RE.search(address) is not None
+    )
+
+
 def parse_emails(value: str | None, *, check_deliverability: bool = False) -> list[str]:
-    """Every valid address in ``value``, lower-cased, in order, without repeats.
+    """Every valid address in ``value`` but placeholders, lower-cased, in order, without repeats.
 
     >>> parse_emails('Jens Hansen <Jens@Firma.DK>, jens@firma.dk / info@firma')
     ['jens@firma.dk']
-    >>> parse_emails('ring til Jens')
-    []
+    >>> parse_emails('ring til Jens'), parse_emails('ingen@ingen.dk')
+    ([], [])
     """
     found: list[str] = []
     for token in email_tokens(value):
@@ -212,7 +276,7 @@ def parse_emails(value: str | None, *, check_deliverability: bool = False) -> li
         if address is not None:
             local, _, domain = address.rpartition("@")
             address = f"{local}@{provider_domain(domain)}"
-            if address not in found:
+            if address not in found and not _is_placeholder(address):
                 found.append(address)
     return found
 
@@ -290,9 +354,10 @@ def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) ->
     Reads ``raw_email`` (a missing column counts as null). ``emails`` holds every valid address
     in order, ``email`` the first, ``email_domain`` its domain. The flag is raised when the field
     is not blank and either yields no valid address (``n/a`` included) or has a token with ``@``
-    that is not one. Examples:
+    that is not one; a placeholder (:func:`placeholder_email`) is not one. Examples:
     ``'"Jens" <Jens@Firma.DK>'`` gives ``jens@firma.dk`` (no flag); ``'jens@firma.dk; info@firma'``
-    gives ``jens@firma.dk`` and the flag; ``'ring til Jens'`` gives null and the flag.
+    gives ``jens@firma.dk`` and the flag; ``'ring til Jens'`` and ``'ingen@ingen.dk'`` give null
+    and the flag.
     With ``check_deliverability`` every address not plainly invalid is also looked up in DNS.
     """
     value = stage_text(df, "emails", raw("email"))
@@ -316,6 +381,13 @@ def normalise_emails(df: pl.DataFrame, *, check_deliverability: bool = False) ->
         n_invalid=pl.col("n_invalid").fill_null(0),
     )
     result = result.with_columns(_mend_providers(result["emails"]))
+    # A placeholder reaches no customer: like a broken token, it is left out and flagged, so
+    # ``ingen@ingen.dk`` never makes a customer reachable (NO_CONTACT) nor two customers one.
+    placeholder = pl.col("emails").list.eval(placeholder_email(pl.element()))
+    result = result.with_columns(
+        emails=pl.col("emails").list.filter(~placeholder_email(pl.element())),
+        n_invalid=pl.col("n_invalid") + placeholder.list.sum(),
+    )
     email = pl.col("emails").list.first()
     result = result.select(
         email=email,

@@ -43,7 +43,7 @@ from typing import Final
 import polars as pl
 
 from datavask.cleansing.addresses import typed_district
-from datavask.cleansing.emails import free_mail_domains
+from datavask.cleansing.emails import free_mail_domains, placeholder_email
 from datavask.cleansing.identifiers import legal_entity_number
 from datavask.cleansing.matching.blocking import IDENTICAL, identical_key
 from datavask.cleansing.names import GENERATION, text_key
@@ -162,16 +162,6 @@ def _org_name(key: pl.Expr | None = None) -> pl.Expr:
     spaces = [" "] * len(patterns)
     kept = padded.str.replace_many(patterns, spaces).str.replace_many(patterns, spaces)
     return _blank_to_null(kept.str.replace_all(" {2,}", " "))
-
-
-# An address typed because an e-mail was required and none was known (``ingen@ingen.dk``,
-# ``ingen@mail.dk``, ``none@none.com``, ``x@x.dk``): shared by customers who have nothing else in
-# common, it is no evidence that they are one.
-_PLACEHOLDER_EMAIL: Final = (
-    r"(?i)^(?:ingen|intet|ikke|mangler|ukendt|none|no|nomail|noemail|noreply|no-reply|donotreply"
-    r"|unknown|dummy|test|na|n/a|x+|a+)@"
-    r"|@(?:ingen|intet|ikke|ukendt|none|nomail|noemail|example|unknown|dummy|x+)\.[a-z]+$"
-)
 
 
 def _distinct_values(list_col: str, single_col: str) -> pl.Expr:
@@ -380,7 +370,9 @@ def prepare_records(df: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
         .otherwise(has_person_parts & pl.col("name_key").is_null())
     )
     emails = _distinct_values("emails", "email").list.eval(
-        pl.element().str.to_lowercase().filter(~pl.element().str.contains(_PLACEHOLDER_EMAIL))
+        # An address typed because one was required and none was known (``ingen@ingen.dk``,
+        # ``x@x.dk``): shared by customers who have nothing else in common, it is no evidence.
+        pl.element().str.to_lowercase().filter(~placeholder_email(pl.element().str.to_lowercase()))
     )
     domain = pl.coalesce(
         pl.col("email_domain").str.to_lowercase(),

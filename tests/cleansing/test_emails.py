@@ -201,3 +201,39 @@ def test_an_address_that_held_a_cpr_number_is_no_way_to_reach_the_customer() -> 
     assert out["email"].to_list() == [None, "jens@firma.dk"]
     assert out["flag_INVALID_EMAIL"].to_list() == [True, True]
     assert parse_emails("XXXXXX-XXXX@mail.dk") == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "test@test.dk", "Test@Test.com", "a@a.dk", "x@x.dk", "xx@xx.com", "ingen@ingen.dk",
+        "ingen@mail.dk", "jens@ingen.dk", "noreply@firma.dk", "no-reply@firma.dk",
+        "donotreply@firma.dk", "dummy@firma.dk", "xxx@gmail.com", "faktura@example.com",
+        "jan@example.org", "info@example.net", "jens@firma.example", "ukendt@ukendt.dk",
+    ],
+)  # fmt: skip
+def test_a_placeholder_address_is_no_way_to_reach_the_customer(value: str) -> None:
+    """``ingen@ingen.dk`` or ``test@test.dk``, typed because the field was required, is a valid
+    address no customer reads: counted as one, the record looked collection-ready (no
+    ``NO_CONTACT``). It is left out and flagged, as an address no mail reaches is."""
+    out = normalise_emails(_frame([value, f"jens@firma.dk; {value}"]))
+    assert out["email"].to_list() == [None, "jens@firma.dk"]
+    assert out["emails"].to_list() == [[], ["jens@firma.dk"]]
+    assert out["flag_INVALID_EMAIL"].to_list() == [True, True]
+    assert parse_emails(value) == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "info@firma.dk", "kontakt@firma.dk", "post@firma.dk", "faktura@firma.dk",
+        "mail@hansen-byg.dk", "no@firma.dk", "na@firma.dk", "x@gmail.com", "a@b.dk",
+        "hansen@hansen.dk", "abc@abc.dk", "jens@example.dk", "testcenter@firma.dk",
+    ],
+)  # fmt: skip
+def test_a_mailbox_a_firm_reads_is_no_placeholder(value: str) -> None:
+    """A shared mailbox (``info@``, ``faktura@firma.dk``) and two letters that are someone's
+    initials (``no@firma.dk``) reach the customer: a false reject would block collection."""
+    out = normalise_emails(_frame([value]))
+    assert out["email"].to_list() == [value]
+    assert out["flag_INVALID_EMAIL"].to_list() == [False]
