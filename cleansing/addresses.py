@@ -343,7 +343,8 @@ CITY_DISTRICT: Final = r"^\p{L}[^\d]*\s[0-9]{1,2}\p{L}{0,3}\.?$"
 
 
 def _placeholder(value: pl.Expr) -> pl.Expr:
-    """Whether a value is a placeholder (``n/a``, ``NULL``, ``ukendt``), as for names."""
+    """Whether a value is a placeholder (``n/a``, ``NULL``, ``ukendt``, ``Ingen adresse``), as
+    for names: one list, ``data/reference/name_placeholders.csv``."""
     placeholders = load_reference("name_placeholders")["value"].to_list()
     return text_key(value).is_in(placeholders).fill_null(False)
 
@@ -1718,6 +1719,21 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     located = _abroad(
         located.with_columns(country=_decide_country(located, official, phone_country))
     )
+    # A street typed because one was required and none was known (``Ukendt adresse``, ``Ingen
+    # adresse``, ``n/a``, ``xxx``) is no street, as such a name is no name: the record has no
+    # address to send an invoice to (MISSING_ADDRESS), and the line stays in ``src_`` and goes
+    # back as typed. Only alone: beside a number (``Ukendt 12``) it is the street's name, and
+    # dropped the line would go back as ``12``.
+    placeholder = per_distinct(located["street"], {"placeholder": _placeholder})["placeholder"]
+    if placeholder.any():
+        alone = pl.all_horizontal(
+            pl.col(part).is_null() for part in ("house_number", "floor", "door")
+        )
+        no_street = pl.lit(placeholder).fill_null(False) & alone
+        located = located.with_columns(
+            pl.when(~no_street).then(pl.col(column)).alias(column)
+            for column in ("street", "street_key")
+        )
     cities = per_distinct(
         located["_any_city"],
         {

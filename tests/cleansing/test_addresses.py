@@ -353,6 +353,30 @@ def test_flags() -> None:
     assert out["city"].to_list()[4] == "Aarhus"
 
 
+def test_a_placeholder_street_is_no_address() -> None:
+    """``Ukendt adresse`` or ``xxx`` typed in the street because one was required is no street to
+    send an invoice to, as ``Ukendt`` is no name: MISSING_ADDRESS, not a street called so. A
+    street column's placeholder the same; beside a house number it is the street's name."""
+    lines = ["Ukendt adresse", "Ukendt", "Adresse ukendt", "Ingen adresse", "-", "n/a", "xxx"]
+    out = _addresses(
+        raw_address=[*lines, "c/o Jens Bak, Ukendt adresse", "Ukendt 12", "Algade 15"],
+        raw_postal_code=["4000"] * 10,
+    )
+    assert out["street"].to_list() == [None] * 8 + ["Ukendt", "Algade"]
+    assert out["street_key"].to_list()[:8] == [None] * 8
+    assert out["address_key"].to_list()[:8] == [None] * 8
+    assert out["co_name"].to_list()[7] == "Jens Bak"
+    assert out["flag_MISSING_ADDRESS"].to_list() == [True] * 8 + [False, False]
+    columns = _addresses(
+        raw_street=["Ingen adresse", "XXX", "Algade"],
+        raw_house_number=[None, None, "15"],
+        raw_postal_code=["4000"] * 3,
+        raw_country=[None, "SE", None],
+    )
+    assert columns["street"].to_list() == [None, None, "Algade"]
+    assert columns["flag_MISSING_ADDRESS"].to_list() == [True, False, False]
+
+
 def test_unreadable_postal_code_is_unknown() -> None:
     out = _addresses(raw_street=["Vestergade 1"] * 3, raw_postal_code=["80OO", "80000", "8000"])
     assert out["postal_code"].to_list() == [None, None, "8000"]
