@@ -46,12 +46,12 @@ from stdnum.ch import vat as ch_vat
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 from stdnum.fi import ytunnus as fi_business_id
+from stdnum.fo import vn as fo_vn
 from stdnum.gb import vat as gb_vat
 from stdnum.no import mva as no_mva
 from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
 
-from datavask.cleansing.addresses import DANISH_REALM
 from datavask.cleansing.schema import flag, raw, require_columns, stage_text, whole_number
 
 CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
@@ -62,6 +62,10 @@ EAN_WEIGHTS: Final = (1, 3) * 6
 _CVR_LABEL: Final = r"(?i)^\s*(?:cvr|se|vat|moms)\s*[.\-]?\s*(?:nr|nummer|no)?[.:\s]*"
 _EAN_LABEL: Final = r"(?i)^\s*(?:ean|gln)\s*[.\-]?\s*(?:nr|nummer|no)?[.:\s]*"
 _CVR_LABEL_RE: Final = re.compile(_CVR_LABEL)
+# A Faroese company's V-tal (vinnutal, its tax and VAT number at TAKS) labelled so: ``V-tal
+# 123456``, ``V-tal nr.: 123 456``, ``Vtal 123456``. The label names the country, as ``FO`` would.
+_V_TAL: Final = r"(?i)^\s*v\s*[.\-]?\s*tal\s*[.\-]?\s*(?:nr|nummer|no)?[.:\s]*"
+_V_TAL_RE: Final = re.compile(_V_TAL)
 _EAN_LABEL_RE: Final = re.compile(_EAN_LABEL)
 # The separators stdnum.dk.cvr.compact removes; EANs are written with spaces or dashes.
 _CVR_SEPARATORS: Final = r"[ \-.,/:]"
@@ -207,8 +211,10 @@ def _present(value: pl.Expr) -> pl.Expr:
     return value.str.strip_chars().str.len_chars().fill_null(0) > 0
 
 
-# The VAT rules python-stdnum has beside the EU's, by the prefix a number is written with.
-_OTHER_VAT: Final = {"GB": gb_vat, "NO": no_mva, "CH": ch_vat}
+# The VAT rules python-stdnum has beside the EU's, by the prefix a number is written with. The
+# Faroe Islands are outside the EU and the Danish CVR: a Faroese company's VAT number is its
+# six-digit V-tal (``FO123456``; stdnum checks its length, it has no check digit).
+_OTHER_VAT: Final = {"GB": gb_vat, "NO": no_mva, "CH": ch_vat, "FO": fo_vn}
 
 
 def foreign_vat_number(value: str | None) -> str | None:
@@ -222,6 +228,8 @@ def foreign_vat_number(value: str | None) -> str | None:
     'CHE116281710MWST'
     >>> foreign_vat_number("CHE-116.281.710")  # a Swiss UID, the VAT number without its tax
     'CHE116281710'
+    >>> foreign_vat_number("V-tal 602 590"), foreign_vat_number("FO602590")  # Faroese
+    ('FO602590', 'FO602590')
     >>> foreign_vat_number("DE129273399") is None  # check digit wrong
     True
     >>> foreign_vat_number("DK13585628") is None  # a CVR number, read as one
@@ -229,8 +237,9 @@ def foreign_vat_number(value: str | None) -> str | None:
     """
     if not value:
         return None
-    # With and without a label in front: "SE556…" is a Swedish number, not the "SE-nr." label.
-    for text in (value, _CVR_LABEL_RE.sub("", value)):
+    # With and without a label in front: "SE556…" is a Swedish number, not the "SE-nr." label;
+    # "V-tal" is a Faroese one's.
+    for text in (value, _CVR_LABEL_RE.sub("", value), _V_TAL_RE.sub("FO", value, count=1)):
         compact = re.sub(r"[\s\-.,/:]", "", text).upper()
         prefix = compact[:2]
         if not compact[:2].isalpha() or prefix == "DK":
@@ -288,7 +297,8 @@ def _vat_numbers(raw_cvr: pl.Series) -> pl.Series:
     """:func:`foreign_vat_number` of each value, called once per distinct value that starts with
     two letters and is not written as a CVR number (most CVR fields hold none; a million
     Danish rows hold some 90,000 distinct ``DK…`` values)."""
-    lettered = raw_cvr.str.contains(r"(?i)^\s*[a-z]{2}") & ~raw_cvr.str.contains(_CVR_WRITTEN)
+    lettered = raw_cvr.str.contains(r"(?i)^\s*[a-z]{2}") | raw_cvr.str.contains(_V_TAL)
+    lettered = lettered & ~raw_cvr.str.contains(_CVR_WRITTEN)
     lettered = raw_cvr.filter(lettered.fill_null(False)).unique()
     known = {v: foreign_vat_number(v) for v in lettered.to_list()}
     return raw_cvr.replace_strict(known, default=None, return_dtype=pl.String).alias("vat_number")
@@ -348,6 +358,9 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(result.get_columns())
 
 
+# The countries whose companies the Danish CVR registers: Denmark's and Greenland's (not the
+# Faroe Islands', whose companies have a V-tal of their own: ``123456`` of a Faroese P/F).
+_IN_THE_CVR: Final = ("DK", "GL")
 # A foreign company's own registration number, written in the CVR field without a country prefix
 # (``556012-5790`` of a Swedish AB, ``974760673`` of a Norwegian AS): the neighbours whose numbers
 # carry a check digit python-stdnum knows.
@@ -374,12 +387,14 @@ def read_foreign_company_numbers(df: pl.DataFrame) -> pl.DataFrame:
     field was ``INVALID_CVR``, and a foreign customer unfit for invoicing. Once the addresses
     stage has named the country, such a value that is valid by that country's rules raises no
     flag; a VAT number becomes the record's ``vat_number`` with its prefix. A value valid nowhere
-    stays ``INVALID_CVR``. Looked up once per distinct value and country.
+    stays ``INVALID_CVR``. A Faroese record is foreign here, its companies being no CVR's: its
+    six digits (``123456``) are its V-tal, ``FO123456``. Looked up once per distinct value and
+    country.
     """
     require_columns(df, "abroad")
     country = stage_text(df, "abroad", "country")
     value = whole_number(stage_text(df, "abroad", raw("cvr"), blank_as_null=True), CVR_DIGITS)
-    broken = pl.col("flag_INVALID_CVR") & country.is_not_null() & ~country.is_in(DANISH_REALM)
+    broken = pl.col("flag_INVALID_CVR") & country.is_not_null() & ~country.is_in(_IN_THE_CVR)
     rows = df.select(broken.fill_null(False)).to_series()
     if not rows.any():
         return df

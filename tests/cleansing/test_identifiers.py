@@ -180,6 +180,10 @@ def test_missing_columns_and_empty_values_raise_no_flag() -> None:
         # a Swiss UID without its tax's suffix: INVALID_CVR blocked the customer's invoices
         ("CHE-123.456.788", "CHE123456788"),
         ("CHE116281704", "CHE116281704"),
+        # a Faroese company's V-tal: no CVR number, its VAT number
+        ("V-tal 123456", "FO123456"),
+        ("V-tal nr.: 602 590", "FO602590"),
+        ("FO602590", "FO602590"),
     ],
 )
 def test_a_foreign_vat_number_in_the_cvr_field_is_no_broken_cvr(
@@ -196,6 +200,8 @@ def test_a_foreign_vat_number_in_the_cvr_field_is_no_broken_cvr(
         "SE556677889900",  # Luhn fails
         "US123456789",  # no VAT rules for the prefix
         "CHE-123.456.789",  # a Swiss UID with a wrong check digit
+        "V-tal 1234567",  # a V-tal has six digits
+        "123456",  # six digits without a label or a Faroese record are no V-tal
         "DK 1358 5627",  # a broken CVR number stays one
         "XX",
     ],

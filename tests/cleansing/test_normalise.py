@@ -175,6 +175,36 @@ def test_a_foreign_company_number_in_the_cvr_field_is_no_broken_cvr() -> None:
     assert by_id["dk_orgnr"]["flag_INVALID_CVR"]
 
 
+def test_a_faroese_v_tal_is_no_broken_cvr() -> None:
+    """A Faroese company is in the Faroese register, not the Danish CVR: its six-digit V-tal in
+    the CVR column (``123456`` beside ``Færøerne``, or labelled ``V-tal 654321``) was
+    INVALID_CVR, which blocked its invoices. It is its VAT number, ``FO123456``; a Danish or
+    Greenlandic record's six digits (Greenland's companies are in the CVR) are still broken."""
+    rows: list[dict[str, str | None]] = [
+        {"record_id": "fo", "name": "Føroya Fisk P/F", "postal_code": "100", "city": "Tórshavn",
+         "country": "Færøerne", "cvr": "123456"},
+        {"record_id": "fo_label", "name": "Smyril Line P/F", "postal_code": "100",
+         "city": "Tórshavn", "country": "FO", "cvr": "V-tal 654 321"},
+        {"record_id": "label_only", "name": "Vága Fisk P/F", "cvr": "V-tal: 602590"},
+        {"record_id": "fo_short", "name": "Faroe Ship P/F", "postal_code": "100",
+         "city": "Tórshavn", "country": "FO", "cvr": "12345"},
+        {"record_id": "gl", "name": "Nuuk Byg A/S", "postal_code": "3900", "city": "Nuuk",
+         "country": "Grønland", "cvr": "123456"},
+        {"record_id": "dk", "name": "Hansen Byg ApS", "postal_code": "4000", "city": "Roskilde",
+         "country": "DK", "cvr": "123456"},
+    ]  # fmt: skip
+    by_id = _foreign(rows)
+    got = {k: (v["cvr"], v["vat_number"], v["flag_INVALID_CVR"]) for k, v in by_id.items()}
+    assert got == {
+        "fo": (None, "FO123456", False),
+        "fo_label": (None, "FO654321", False),
+        "label_only": (None, "FO602590", False),
+        "fo_short": (None, None, True),
+        "gl": (None, None, True),
+        "dk": (None, None, True),
+    }
+
+
 def test_a_swiss_uid_and_the_neighbours_numbers_are_no_broken_cvr() -> None:
     """``CHE-123.456.788`` (a valid Swiss UID, python-stdnum says) was INVALID_CVR, which blocked
     the customer's invoices, while the same number with ``MWST`` was its VAT number."""
