@@ -7,7 +7,9 @@ Out:
 - ``updated_at`` — ISO ``YYYY-MM-DDTHH:MM:SS`` (the time ``00:00:00`` when only a day is given);
 - ``date_of_birth_invalid`` / ``updated_at_invalid`` — true where something was written that is
   not a possible date (``31-02-1980``, ``1980-13-01``, ``0``, a birth date in the future). The
-  text itself is never changed: it stays in the record's ``src_`` column, and no date is invented.
+  text itself is never changed: it stays in the record's ``src_`` column, and no date is invented;
+- ``flag_MINOR`` — a person (``customer_type``; a record of no known type counts) born less than
+  18 years before the run date (:func:`minor`).
 
 Accepted, whole-value only (no date is guessed out of other text):
 
@@ -42,7 +44,7 @@ from typing import Final
 
 import polars as pl
 
-from datavask.cleansing.schema import raw, require_columns
+from datavask.cleansing.schema import flag, raw, require_columns, stage_text
 
 # Excel's day 0 is 1899-12-30 (the 1900 leap-year bug included); serials from 1 (1899-12-31)
 # to 109574 (2199-12-31). Dates of birth before 1900 are not expected from Excel.
@@ -229,7 +231,8 @@ def _cleaned(field: str, *, birth: bool, today: date, month_first: bool) -> list
 
 
 def normalise_dates(frame: pl.DataFrame, *, today: date | None = None) -> pl.DataFrame:
-    """``frame`` with ``date_of_birth``, ``updated_at`` and their ``*_invalid`` flags added.
+    """``frame`` with ``date_of_birth``, ``updated_at``, their ``*_invalid`` flags and
+    ``flag_MINOR`` added.
 
     Each column's order of day and month is its own (:func:`month_first`); the file is American
     where most records whose ``country`` the addresses stage decided are in the USA."""
@@ -239,10 +242,39 @@ def normalise_dates(frame: pl.DataFrame, *, today: date | None = None) -> pl.Dat
     if "country" in frame.columns:
         known = frame["country"].drop_nulls()
         american = known.is_in(_MONTH_FIRST_COUNTRIES).sum() * 2 > known.len()
-    return frame.with_columns(
+    frame = frame.with_columns(
         *_cleaned_distinct(frame, "date_of_birth", birth=True, today=today, american=american),
         *_cleaned_distinct(frame, "updated_at", birth=False, today=today, american=american),
     )
+    # A company's or an authority's record may hold its owner's or contact's birth date.
+    organisation = stage_text(frame, "dates", "customer_type").is_in(["company", "public"])
+    return frame.with_columns(
+        (minor(pl.col("date_of_birth"), today) & ~organisation.fill_null(False)).alias(
+            flag("MINOR")
+        )
+    )
+
+
+# The age of majority (myndighedsalder, værgemålsloven § 1): younger, a person is umyndig and
+# bound by few obligations of their own making (§ 42).
+MAJORITY_AGE: Final = 18
+
+
+def minor(date_of_birth: pl.Expr, today: date) -> pl.Expr:
+    """Whether an ISO date of birth (``date_of_birth``'s) is less than :data:`MAJORITY_AGE`
+    years before ``today``: the 18th birthday is still to come. One born on 29 February comes
+    of age on 1 March of a year without one. A missing date is no minor.
+
+    >>> born = pl.Series(["2008-03-01", "2008-02-29", "2008-02-28", None])
+    >>> born.to_frame("b").select(minor(pl.col("b"), date(2026, 2, 28)))["b"].to_list()
+    [True, True, False, False]
+    """
+    # Today's date 18 years ago; of a 29 February, the 28th (that year has none).
+    try:
+        of_age = today.replace(year=today.year - MAJORITY_AGE)
+    except ValueError:
+        of_age = date(today.year - MAJORITY_AGE, 2, 28)
+    return (date_of_birth.str.to_date("%Y-%m-%d", strict=False) > pl.lit(of_age)).fill_null(False)
 
 
 def _cleaned_distinct(

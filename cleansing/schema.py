@@ -71,7 +71,9 @@ BLOCKS_INVOICE: Final = frozenset(
         "BLACKLISTED",
     }
 )
-BLOCKS_COLLECTION: Final = BLOCKS_INVOICE | frozenset({"COMPANY_DISTRESSED", "NO_CONTACT"})
+# A minor (under 18, umyndig) may be invoiced, the invoice going to the guardian, but is no
+# ordinary debtor for a debt collector: few debts bind a minor (værgemålsloven §§ 1, 42).
+BLOCKS_COLLECTION: Final = BLOCKS_INVOICE | frozenset({"COMPANY_DISTRESSED", "NO_CONTACT", "MINOR"})
 INFORMATIONAL: Final = frozenset(
     {
         "INVALID_PHONE",
@@ -210,9 +212,11 @@ STAGES: Final[dict[str, Stage]] = {
     ),
     "dates": Stage(
         _raws("date_of_birth", "updated_at"),
-        ("date_of_birth", "updated_at", "date_of_birth_invalid", "updated_at_invalid"),
-        # country: an American file's dates are read month first where they may be either
-        optional=("country",),
+        ("date_of_birth", "updated_at", "date_of_birth_invalid", "updated_at_invalid",
+         "flag_MINOR"),
+        # country: an American file's dates are read month first where they may be either;
+        # customer_type: a company's record holds its owner's birth date, and is no minor
+        optional=("country", "customer_type"),
     ),
     # ---- after normalisation: what the later stages read of the records
     "verdict": Stage(

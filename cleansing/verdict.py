@@ -19,7 +19,8 @@ Out: the same frame with the flags decided here added as ``flag_<CODE>`` columns
 - per customer (the whole cluster gets the same answer): ``NO_CONTACT`` (no record of the cluster
   has a valid phone number or e-mail address), ``BLACKLISTED`` (any record of the cluster is in
   the blacklist hits), ``DECEASED_ESTATE`` (the names stage read an estate's name on any
-  record of the cluster: ``Dødsboet efter Jens Hansen`` beside his own record) and
+  record of the cluster: ``Dødsboet efter Jens Hansen`` beside his own record), ``MINOR`` (the
+  dates stage found a person under 18 on any record of the cluster) and
   ``COMPANY_BANKRUPT``, ``COMPANY_DISTRESSED`` and ``COMPANY_DISSOLVED`` where a record's name
   says so (``state_by_name``: ``Hansen Byg ApS under konkurs``, ``… i likvidation``,
   ``… (ophørt)``), beside the registry's answer per record —
@@ -53,6 +54,7 @@ DECIDED_HERE = (
     "NO_CONTACT",
     "BLACKLISTED",
     "DECEASED_ESTATE",
+    "MINOR",
 )
 
 _VERDICT_COLUMNS = ("flags", "invoice_ready", "collection_ready")
@@ -110,8 +112,9 @@ def apply_verdict(
         _bool(frame, "in_review_pair").alias(flag("REVIEW_MATCH")),
         (~_has_contact(frame).any().over("_cluster")).alias(flag("NO_CONTACT")),
         _blacklisted(frame, hit_ids).alias(flag("BLACKLISTED")),
-        _of_the_cluster(frame, flag("DECEASED_ESTATE"), _raised(frame, "DECEASED_ESTATE")).alias(
-            flag("DECEASED_ESTATE")
+        *(
+            _of_the_cluster(frame, flag(code), _raised(frame, code)).alias(flag(code))
+            for code in ("DECEASED_ESTATE", "MINOR")
         ),
         *(
             (

@@ -55,7 +55,7 @@ STATUS_CLASSES: Final = (
 )
 # Codes that belong to a whole cluster: which record carries them says nothing.
 _CLUSTER_CODES: Final = frozenset(
-    {"DUPLICATE", "REVIEW_MATCH", "NO_CONTACT", "BLACKLISTED", "DECEASED_ESTATE"}
+    {"DUPLICATE", "REVIEW_MATCH", "NO_CONTACT", "BLACKLISTED", "DECEASED_ESTATE", "MINOR"}
 )
 _ADDRESS_FIELDS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
 

@@ -56,6 +56,10 @@ FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
         "INVALID_EAN": "Et EAN/GLN-nummer med forkert kontrolciffer eller længde.",
         "BLACKLISTED": "Kunden (en af kundens poster) står på spærrelisten.",
         "NO_CONTACT": "Hverken et gyldigt telefonnummer eller en gyldig e-mail i kundens poster.",
+        "MINOR": (
+            "Kunden er under 18 år efter fødselsdatoen (umyndig): kan faktureres til værgen, "
+            "men er ingen almindelig skyldner for inkasso."
+        ),
         "INVALID_PHONE": "Et telefonnummer, der ikke er gyldigt.",
         "INVALID_EMAIL": "En e-mailadresse, der ikke er gyldig.",
         "ADDRESS_MISMATCH": (
@@ -105,6 +109,10 @@ FLAG_TEXT: Final[dict[str, dict[str, str]]] = {
         "INVALID_EAN": "An EAN/GLN number with a bad GS1 check digit or length.",
         "BLACKLISTED": "The customer (any record of it) matches the blacklist.",
         "NO_CONTACT": "Neither a valid phone number nor a valid e-mail in any of its records.",
+        "MINOR": (
+            "The customer is under 18 by the date of birth (a minor): may be invoiced through "
+            "the guardian, but is no ordinary debtor for debt collection."
+        ),
         "INVALID_PHONE": "A phone value that is not a valid number.",
         "INVALID_EMAIL": "An e-mail value that is not a valid address.",
         "ADDRESS_MISMATCH": (
@@ -142,6 +150,10 @@ FLAG_ACTION: Final[dict[str, dict[str, str]]] = {
         "INVALID_EAN": "Ret EAN-nummeret.",
         "BLACKLISTED": "Fakturér ikke; se spærrelistens begrundelse.",
         "NO_CONTACT": "Indhent et telefonnummer eller en e-mailadresse.",
+        "MINOR": (
+            "Send ikke til inkasso; ret kravet mod værgen (forældremyndighedens indehaver), "
+            "eller ret fødselsdatoen, hvis den er forkert."
+        ),
         "INVALID_PHONE": "Ret telefonnummeret.",
         "INVALID_EMAIL": "Ret e-mailadressen.",
         "ADDRESS_MISMATCH": "Opdatér adressen til registrets (står i reimport-filen).",
@@ -170,6 +182,10 @@ FLAG_ACTION: Final[dict[str, dict[str, str]]] = {
         "INVALID_EAN": "Correct the EAN number.",
         "BLACKLISTED": "Do not invoice; see the blacklist's reason.",
         "NO_CONTACT": "Get a phone number or an e-mail address.",
+        "MINOR": (
+            "No debt collection; address the claim to the guardian (the parents), or correct "
+            "the date of birth if it is wrong."
+        ),
         "INVALID_PHONE": "Correct the phone number.",
         "INVALID_EMAIL": "Correct the e-mail address.",
         "ADDRESS_MISMATCH": "Update the address to the registry's (it is in the re-import file).",

@@ -122,3 +122,36 @@ def test_a_column_of_month_first_dates_is_read_month_first() -> None:
         today=TODAY,
     )
     assert danish["date_of_birth"].to_list() == ["1947-10-02"]
+
+
+def test_a_person_under_18_on_the_run_date_is_a_minor() -> None:
+    """A 12-year-old's record was collection-ready: a minor is umyndig, bound by few debts, and
+    no ordinary debtor for a debt collector. The 18th birthday is the line: on it, of age."""
+    born = ["2008-12-03", "2008-12-02", "1980-04-09", "03.12.08", None, "2030-01-01", "2014-05-01"]
+    frame = pl.DataFrame(
+        {
+            "raw_date_of_birth": born,
+            "raw_updated_at": [None] * 7,
+            "customer_type": ["person", "person", "person", None, "person", "person", "company"],
+        }
+    )
+    out = normalise_dates(frame, today=TODAY)
+    # born tomorrow 18 years ago; today; an adult; two digits (2008); none; not yet born (an
+    # invalid date, no minor); a company's record holding its owner's date
+    assert out["flag_MINOR"].to_list() == [True, False, False, True, False, False, False]
+
+
+@pytest.mark.parametrize(
+    ("today", "born", "minor"),
+    [
+        (date(2026, 2, 28), "2008-02-29", True),  # of age on 1 March in a year without 29 Feb
+        (date(2026, 3, 1), "2008-02-29", False),
+        (date(2028, 2, 29), "2010-03-01", True),
+        (date(2028, 2, 29), "2010-02-28", False),
+    ],
+)
+def test_a_leap_day_birthday_comes_of_age_on_1_march(today: date, born: str, minor: bool) -> None:
+    out = normalise_dates(
+        pl.DataFrame({"raw_date_of_birth": [born], "raw_updated_at": [None]}), today=today
+    )
+    assert out["flag_MINOR"].to_list() == [minor]

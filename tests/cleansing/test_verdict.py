@@ -204,6 +204,23 @@ def test_a_deceased_customer_is_an_estate_on_every_record() -> None:
     assert result["collection_ready"].to_list() == [False, False, True]
 
 
+def test_a_minor_is_invoiced_but_not_sent_to_collection_on_every_record() -> None:
+    """A person under 18 on one record (the dates stage says so) is the whole customer: the
+    invoice may go to the guardian, the debt collector must not get a minor as a debtor."""
+    minor = {flag("MINOR"): True}
+    adult = {flag("MINOR"): False}
+    result = apply_verdict(
+        frame(
+            record("1", cluster_id="a", cluster_size=2, customer_type="person", **adult),
+            record("2", cluster_id="a", cluster_size=2, customer_type="person", **minor),
+            record("3", cluster_id="b", customer_type="person", **adult),
+        )
+    )
+    assert result[flag("MINOR")].to_list() == [True, True, False]
+    assert result["invoice_ready"].to_list() == [True, True, True]
+    assert result["collection_ready"].to_list() == [False, False, True]
+
+
 def test_no_blacklist_hits_means_not_blacklisted() -> None:
     empty = pl.DataFrame(
         schema={"record_id": pl.String, "blacklist_reason": pl.String, "match_rule": pl.String}

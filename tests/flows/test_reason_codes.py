@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import date
 
 import polars as pl
 import pytest
@@ -28,6 +29,7 @@ HEADER = [
     "E-mail",
     "Telefon",
     "Note",
+    "Fødselsdato",
 ]
 
 
@@ -87,6 +89,7 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     "ceased-by-name": ("COMPANY_DISSOLVED", ["Kiosken på Hjørnet ApS (ophørt)", "Torvegade 3", "6700", "Esbjerg", cvr(12), "", "kiosk@hjoernet.dk", "75 12 12 12", ""]),
     "estate": ("DECEASED_ESTATE", ["Dødsboet efter Poul Enevoldsen v/advokat Lene Borg", "Kirkevej 8", "8600", "Silkeborg", "", "", "lene@borgadvokat.dk", "86 80 80 80", ""]),
     "no-contact": ("NO_CONTACT", ["Inger Tavs", "Stillevej 2", "6000", "Kolding", "", "", "", "", ""]),
+    "minor": ("MINOR", ["Emma Lille", "Legevej 1", "4000", "Roskilde", "", "", "emma.lille@gmail.com", "29 30 31 32", ""]),
     "postal-city": ("POSTAL_CITY_MISMATCH", ["Per Dahl", "Nørregade 2", "2100", "Roskilde", "", "", "per.dahl@gmail.com", "28 29 30 31", ""]),
     "invalid-phone": ("INVALID_PHONE", ["Bent Fejl", "Kortvej 5", "7400", "Herning", "", "", "bent.fejl@gmail.com", "123", ""]),
     "invalid-email": ("INVALID_EMAIL", ["Lise Skriv", "Brevvej 6", "7500", "Holstebro", "", "", "lise.skriv@", "25 26 27 28", ""]),
@@ -94,6 +97,8 @@ ROWS: dict[str, tuple[str, list[str]]] = {
     "duplicate-a": ("DUPLICATE", ["Anna Dobbelt", "Tvillingevej 22", "5800", "Nyborg", "", "", "anna.dobbelt@gmail.com", "27 28 29 30", ""]),
     "duplicate-b": ("DUPLICATE", ["ANNA DOBBELT", "Tvillingevej 22", "5800", "Nyborg", "", "", "Anna.Dobbelt@gmail.com", "+45 27 28 29 30", ""]),
 }  # fmt: skip
+# The dates of birth (the last column; empty on the other rows): a child of ten on the run date.
+BIRTH_DATES = {"minor": date.today().replace(year=date.today().year - 10, day=1).isoformat()}
 # Raised only by look-up failures (tested in test_registry_flow) and by a score inside the review
 # band (tested in tests/cleansing/test_verdict.py and tests/cleansing/matching).
 NOT_PLANTED_HERE = {"REGISTRY_UNCHECKED", "REVIEW_MATCH"}
@@ -102,7 +107,9 @@ NOT_PLANTED_HERE = {"REGISTRY_UNCHECKED", "REVIEW_MATCH"}
 @pytest.fixture(scope="module")
 def records(tmp_path_factory: pytest.TempPathFactory) -> pl.DataFrame:
     tmp = tmp_path_factory.mktemp("codes")
-    lines = [";".join(HEADER)] + [";".join([rid, *values]) for rid, (_, values) in ROWS.items()]
+    lines = [";".join(HEADER)] + [
+        ";".join([rid, *values, BIRTH_DATES.get(rid, "")]) for rid, (_, values) in ROWS.items()
+    ]
     (tmp / "customers.csv").write_text("\r\n".join(lines) + "\r\n", encoding="cp1252")
     with gzip.open(tmp / "registry.jsonl.gz", "wt", encoding="utf-8") as fh:
         for number, fields in REGISTRY.items():
