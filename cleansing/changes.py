@@ -172,7 +172,11 @@ def with_extra(text: pl.Expr, extra: pl.Expr) -> pl.Expr:
     typed (``Algade 3, 2. th (ring 2 gange)``), anything else after a comma (``Hovedgaden 4,
     Vester Hassing``); null when both are."""
     note = extra.str.contains(_NOTE_FIRST).fill_null(False)
-    return pl.when(note).then(_joined([text, extra], " ")).otherwise(_joined([text, extra], ", "))
+    separator = pl.when(note).then(pl.lit(" ")).otherwise(pl.lit(", "))
+    # ``text`` once in the expression (it is the address line being built): the separator goes
+    # before ``extra``, and comes off again where ``text`` is null (``, Vester Hassing``).
+    joined = pl.concat_str([text, pl.concat_str([separator, extra])], ignore_nulls=True)
+    return joined.str.strip_prefix(", ").str.strip_prefix(" ").replace("", None)
 
 
 def number_then_street(
