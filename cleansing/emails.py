@@ -10,6 +10,8 @@ The rules (the reference is :func:`parse_emails`, one value at a time with email
 - the value is lower-cased, ``mailto:`` is removed, ``(at)`` and ``[at]`` are ``@``
   (``jens(at)firma.dk``), spaces around ``@`` are closed up, and a comma typed for the full stop
   of a domain that has none is one (``jens@firma,dk``);
+- a word joining two addresses (``info@vvs.dk og ordre@vvs.dk``: ``og``, ``and``, ``eller``,
+  ``or``, ``&``, ``+``) separates them as ``;`` does;
 - it is split into tokens at ``;``, ``,``, ``/``, ``<``, ``>`` and whitespace; quotes, brackets and
   colons are trimmed off each token (``(jens@firma.dk)``), a full stop is not
   (``jens@firma.dk.`` is invalid); a word glued by a space to an address
@@ -67,6 +69,11 @@ _BROKEN_LOCAL: Final = f"(^|[^a-z0-9._%+\\-@])({_LOCAL_CHAR}*[a-z0-9_%+\\-])[ ]+
 # ``jens@firma,dk``: a comma typed for the full stop of a domain that has none, before its end.
 _COMMA_DOMAIN: Final = f"(@[a-z0-9-]+),([a-z]{{2,6}})($|[;/<>{_WHITESPACE}\"')\\]])"
 _BROKEN_LOCAL_MARK: Final = "\x01"
+# ``info@vvs.dk og ordre@vvs.dk``: a word after an address joining it to the next is a separator
+# (``;``), not a word glued to the next address's local part (which would make it invalid).
+_JOINED: Final = (
+    f"(@[^;,/<>{_WHITESPACE}]+)[{_WHITESPACE}]+(?:og|and|eller|or|&|\\+)[{_WHITESPACE}]+"
+)
 
 _ATEXT: Final = "[a-z0-9!#$%&'*+=?^_`{|}~-]"
 _LABEL: Final = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -87,6 +94,7 @@ _SEPARATORS_RE: Final = re.compile(_SEPARATORS)
 _BROKEN_LOCAL_RE: Final = re.compile(_BROKEN_LOCAL)
 _AROUND_AT_RE: Final = re.compile(_AROUND_AT)
 _COMMA_DOMAIN_RE: Final = re.compile(_COMMA_DOMAIN)
+_JOINED_RE: Final = re.compile(_JOINED)
 
 
 def email_tokens(value: str | None) -> list[str]:
@@ -99,6 +107,7 @@ def email_tokens(value: str | None) -> list[str]:
         return []
     text = _AROUND_AT_RE.sub("@", value.lower().replace("mailto:", ""))
     text = _COMMA_DOMAIN_RE.sub("\\1.\\2\\3", text)
+    text = _JOINED_RE.sub("\\1;", text)
     text = _BROKEN_LOCAL_RE.sub(f"\\1\\2{_BROKEN_LOCAL_MARK}\\3", text)
     tokens = (token.strip(_TRIM) for token in _SEPARATORS_RE.split(text))
     return [token for token in tokens if "@" in token]
@@ -288,11 +297,39 @@ def _tokens_expr(value: pl.Expr) -> pl.Expr:
         .str.replace_all("mailto:", "", literal=True)
         .str.replace_all(_AROUND_AT, "@")
         .str.replace_all(_COMMA_DOMAIN, "${1}.${2}${3}")
+        .str.replace_all(_JOINED, "${1};")
         .str.replace_all(_BROKEN_LOCAL, f"${{1}}${{2}}{_BROKEN_LOCAL_MARK}${{3}}")
         .str.replace_all(_SEPARATORS, "\x00")
     )
     tokens = text.str.split("\x00").list.eval(pl.element().str.strip_chars(_TRIM))
     return tokens.list.filter(pl.element().str.contains("@", literal=True))
+
+
+# What an e-mail cell may hold beside its addresses and still say nothing more: a label that only
+# says it is an e-mail (``E-mail:``, ``mailto:``), wrapping, separators and joining words.
+_MAIL_LABEL: Final = r"(?-u:\b)(?:e-?mail|mail|e-post|email-adresse|e-mail-adresse)\s*:"
+_ADDRESS_TOKEN: Final = f"[^;,/<>{_WHITESPACE}]*@[^;,/<>{_WHITESPACE}]*"
+_NOTHING_MORE: Final = (
+    f"[;,/<>\"'()\\[\\]{{}}:&+{_WHITESPACE}]|(?-u:\\b)(?:og|and|eller|or)(?-u:\\b)"
+)
+
+
+def email_note(value: pl.Expr) -> pl.Expr:
+    """Whether an e-mail cell holds a note beside its addresses: words that are no address, no
+    label saying it is one and no joining word (``info@ejendom.dk (faktura)``, ``faktura:
+    info@shape.dk``, ``"Jens Hansen" <jens@firma.dk>``; not ``E-mail: Info@Firma.dk``,
+    ``mailto:jens@firma.dk`` or ``info@vvs.dk og ordre@vvs.dk``). Such a note is the customer's,
+    as a phone cell's is. Null where ``value`` is.
+    """
+    text = (
+        value.str.to_lowercase()
+        .str.replace_all("mailto:", "", literal=True)
+        .str.replace_all(_AROUND_AT, "@")
+        .str.replace_all(_ADDRESS_TOKEN, " ")
+        .str.replace_all(_MAIL_LABEL, " ")
+        .str.replace_all(_NOTHING_MORE, "")
+    )
+    return text != ""
 
 
 def _plainly_valid(token: pl.Expr) -> pl.Expr:

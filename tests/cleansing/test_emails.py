@@ -48,6 +48,13 @@ def test_invalid_email_corpus(value: str) -> None:
         ('"Hansen, Jens" <Jens@Firma.DK>', ["jens@firma.dk"], False),
         ("a@firma.dk; b@firma.dk, a@firma.dk", ["a@firma.dk", "b@firma.dk"], False),
         ("a@firma.dk / b@firma.dk", ["a@firma.dk", "b@firma.dk"], False),
+        # a word joining two addresses separates them as ";" does
+        ("info@vvs.dk og ordre@vvs.dk", ["info@vvs.dk", "ordre@vvs.dk"], False),
+        ("a@firma.dk and b@firma.dk", ["a@firma.dk", "b@firma.dk"], False),
+        ("a@firma.dk eller b@firma.dk", ["a@firma.dk", "b@firma.dk"], False),
+        ("a@firma.dk & b@firma.dk", ["a@firma.dk", "b@firma.dk"], False),
+        ("a@firma.dk + b@firma.dk", ["a@firma.dk", "b@firma.dk"], False),
+        ("jens og mette@firma.dk", [], True),  # no address before it: a word glued to one
         ("a@firma.dk b@firma.dk", ["a@firma.dk", "b@firma.dk"], False),
         ("a@firma.dk; info@firma", ["a@firma.dk"], True),
         ("Jens: jens@firma.dk (privat)", ["jens@firma.dk"], False),
