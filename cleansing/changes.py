@@ -42,6 +42,7 @@ from datavask.cleansing.addresses import (
     country_tail,
 )
 from datavask.cleansing.cpr import MASK
+from datavask.cleansing.emails import email_note
 from datavask.cleansing.identifiers import noted_cvr
 from datavask.cleansing.names import (
     COMMA_PERSON,
@@ -53,7 +54,15 @@ from datavask.cleansing.names import (
     with_typed_remarks,
     with_typed_title,
 )
-from datavask.cleansing.schema import STAGES, raw, stage_text, whole_number
+from datavask.cleansing.schema import (
+    CANONICAL_FIELDS,
+    PADDING_SPLIT,
+    STAGES,
+    TYPED_PADDING,
+    raw,
+    stage_text,
+    whole_number,
+)
 from datavask.cleansing.survivorship import (
     ADDRESS_TAKEN,
     GOLDEN_APPLIED,
@@ -112,6 +121,7 @@ RULES: Final = (
     "registry",
     "golden_value",
     "cpr_masked",
+    "trimmed",
 )
 
 _FIELD_RULE: Final = {
@@ -381,6 +391,7 @@ def _with_registry(records: pl.DataFrame) -> pl.DataFrame:
 # another's.
 _ALSO_READ: Final = (
     "record_id", "phone_numbers", "emails", REGISTRY_APPLIED, GOLDEN_APPLIED, ADDRESS_TAKEN,
+    TYPED_PADDING,
 )  # fmt: skip
 
 
@@ -595,6 +606,14 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         )
     else:
         email = t(records, "email")
+    # A note beside the address (``info@ejendom.dk (faktura)``, ``faktura: info@shape.dk``) is the
+    # customer's, as a phone cell's is: the cell goes back as written, unless the address written
+    # is another record's (the golden record's).
+    typed_email = t(records, raw("email"))
+    noted = email_note(only_where(typed_email.str.contains(r"[^\w.@%+\-]"), typed_email))
+    if GOLDEN_APPLIED in records.columns:
+        noted &= ~pl.col(GOLDEN_APPLIED).cast(pl.List(pl.String)).list.contains("email")
+    email = pl.when(~noted.fill_null(False)).then(email)
     # A CVR number read from the name (``… (CVR 25313763)``) in a file without a CVR column has
     # nowhere else to go back to: the name keeps it, written the one way, or the CRM loses it.
     name = t(records, "name")
@@ -803,6 +822,11 @@ def build_changes(
         pl.col(REGISTRY_APPLIED).cast(pl.List(pl.String)).alias("_registry"),
         noted_cvr(_text(records, raw("name"))).alias("_noted_cvr"),
         *_golden_values(records),
+        (
+            pl.col(TYPED_PADDING).cast(pl.List(pl.String))
+            if TYPED_PADDING in records.columns
+            else pl.lit(None, dtype=pl.List(pl.String))
+        ).alias("_padding"),
     )
     both = pl.concat([shaped, before_frame], how="horizontal")
 
@@ -839,6 +863,15 @@ def build_changes(
         # the cell emptied of a masked CPR number (:func:`_without_mask`)
         unmasked = before.str.contains(MASK, literal=True) & (after == "")
         rule = pl.when(unmasked.fill_null(False)).then(pl.lit("cpr_masked")).otherwise(rule)
+        # A cell typed with whitespace around its value (``Pedersen Ejendomme ApS ``) that goes
+        # back as the value alone: the re-import changes it, so this lists it, before as typed.
+        padding = pl.col("_padding").list.get(CANONICAL_FIELDS.index(field), null_on_oob=True)
+        trimmed = (padding.is_not_null() & (before == after)).fill_null(False)
+        typed = pl.concat_str(
+            padding.str.extract(f"^([^{PADDING_SPLIT}]*)"),
+            before,
+            padding.str.extract(f"{PADDING_SPLIT}(.*)$"),
+        )
         parts.append(
             both.lazy()
             .select(
@@ -846,9 +879,9 @@ def build_changes(
                 "_order",
                 pl.lit(position).alias("_position"),
                 pl.lit(field).alias("field"),
-                before.alias("before"),
+                pl.when(trimmed).then(typed).otherwise(before).alias("before"),
                 after.alias("after"),
-                rule.alias("rule"),
+                pl.when(trimmed).then(pl.lit("trimmed")).otherwise(rule).alias("rule"),
             )
             .filter(pl.col("after").is_not_null() & pl.col("before").ne_missing(pl.col("after")))
         )

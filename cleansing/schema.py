@@ -47,6 +47,13 @@ CANONICAL_FIELDS: Final = (
     "person_id",
 )
 
+# The canonical reader's note of the whitespace it trimmed off the mapped fields' cells: per
+# record, null where no cell had any; else a list in :data:`CANONICAL_FIELDS` order holding, for a
+# padded cell, its leading and trailing whitespace joined by PADDING_SPLIT (``Hansen ApS `` →
+# ``"\x00 "``). changes.csv lists the trimming the re-import writes from it.
+TYPED_PADDING: Final = "_typed_padding"
+PADDING_SPLIT: Final = "\x00"
+
 RAW_PREFIX: Final = "raw_"
 SRC_PREFIX: Final = "src_"
 FLAG_PREFIX: Final = "flag_"

@@ -41,10 +41,17 @@ from typing import Any, Final
 import polars as pl
 
 from datavask.cleansing.dates import joined_date_parts
-from datavask.cleansing.schema import CANONICAL_FIELDS, RAW_PREFIX, SRC_PREFIX
+from datavask.cleansing.schema import (
+    CANONICAL_FIELDS,
+    PADDING_SPLIT,
+    RAW_PREFIX,
+    SRC_PREFIX,
+    TYPED_PADDING,
+)
 from datavask.connectors.errors import InputError
 from datavask.connectors.mapping import organisations_named, resolve_mapping, type_flag
 from datavask.connectors.masking import mask_input, masked_columns
+from datavask.connectors.output import FORMULA_ESCAPED
 from datavask.connectors.workbook_dates import (
     date_from_cell_text,
     render_excel_date,
@@ -99,6 +106,8 @@ class InputInfo:
     ids_missing: int = 0  # rows whose id cell is empty
     ids_repeated: int = 0  # distinct ids that more than one row carries
     rows_with_repeated_id: int = 0
+    # their source_row numbers (first 100): left out of the re-import, whose CRM finds rows by id
+    repeated_id_rows: list[int] = field(default_factory=list)
     # a delimited file's header cells where they differ from the column's name: blank ones
     # (``column_7``: a trailing delimiter) and padded ones (`` Navn``), as the file has them
     header_as_typed: dict[str, str] = field(default_factory=dict)
@@ -1100,11 +1109,21 @@ def canonical_columns(
     # the header again is a problem of its own row, unless the row has a worse one
     problems = dict.fromkeys(_repeated_headers(table, info.columns), REPEATED_HEADER) | problems
     read = {*mapping.values(), *(c for three in parts.values() for c in three)}
-    text = {c: _as_text(c, schema[c]).str.strip_chars() for c in read}
+    typed = {c: _as_text(c, schema[c]) for c in read}
+    text = {c: value.str.strip_chars() for c, value in typed.items()}
+    key = mapping.get("record_id")
+    # The apostrophe a CSV writer puts before a cell Excel would run as a formula (OWASP's rule,
+    # the one datavask's own re-import follows: ``'-bent@x.dk``, ``'@Home Design ApS``, ``'=…``)
+    # is no part of the value: read with it, the e-mail address was invalid and the name grew an
+    # apostrophe on every round trip. ``src_`` keeps the cell as written; an id is kept as written
+    # too, for the re-import to find its record by.
+    text = {
+        c: value.str.replace(FORMULA_ESCAPED, "${1}") if c != key else value
+        for c, value in text.items()
+    }
     # A spreadsheet's text mark before a number (Shopify's "'9000", "'+4598123456") is no part of
-    # it. Only the number fields are looked at; an id is kept as written, for the re-import to
-    # find its record by.
-    marked = {mapping[f] for f in _NUMBER_FIELDS if f in mapping} - {mapping.get("record_id")}
+    # it. Only the number fields are looked at.
+    marked = {mapping[f] for f in _NUMBER_FIELDS if f in mapping} - {key}
     text = {
         c: value.str.replace(r"^'([+\d])", "${1}") if c in marked else value
         for c, value in text.items()
@@ -1137,6 +1156,10 @@ def canonical_columns(
         else pl.lit(None, dtype=pl.String).alias("source_problem")
     )
     frame = table.select(pl.col("source_row"), problem, *raw, *src)
+    fields: dict[str, pl.Expr] = {
+        f: typed[mapping[f]] for f in CANONICAL_FIELDS if f in mapping and f != "record_id"
+    }
+    frame = frame.with_columns(typed_padding(table, fields))
     frame = _composed(frame, [f"{RAW_PREFIX}{f}" for f in CANONICAL_FIELDS if f in mapping])
     return frame.with_columns(
         source_problem=pl.coalesce("source_problem", pl.when(_totals_row()).then(pl.lit(TOTALS)))
@@ -1191,6 +1214,40 @@ def _type_of_flag(value: pl.Expr, yes: str) -> pl.Expr:
 _UNSEEN: Final = r"[\p{M}\p{Cf}]"
 
 
+def typed_padding(table: pl.DataFrame, cells: dict[str, pl.Expr]) -> pl.Series:
+    """:data:`~datavask.cleansing.schema.TYPED_PADDING` of each row of ``table``: the whitespace
+    around each mapped field's cell as typed (``cells``: canonical field → the cell's text),
+    where it has any (``Pedersen Ejendomme ApS `` → ``"\\x00 "``).
+
+    Cleansing reads every value trimmed, and the re-import writes it so; ``changes.csv`` lists
+    the trimming (rule ``trimmed``) from this. Only the whitespace is kept, never the value: the
+    column is not one CPR masking reads. Only the rows with a padded cell are looked at twice.
+    """
+    padded = {f: cell != cell.str.strip_chars() for f, cell in cells.items()}
+    empty = pl.Series(TYPED_PADDING, [None] * table.height, dtype=pl.List(pl.String))
+    if not padded:
+        return empty
+    hinted = table.select(pl.any_horizontal(padded.values()).fill_null(False)).to_series()
+    padding = pl.concat_list(
+        pl.when(padded[f]).then(
+            pl.concat_str(
+                cells[f].str.extract(r"^(\s*)"),
+                pl.lit(PADDING_SPLIT),
+                cells[f].str.extract(r"(\s*)$"),
+            )
+        )
+        if f in padded
+        else pl.lit(None, dtype=pl.String)
+        for f in CANONICAL_FIELDS
+    )
+    if not hinted.any():
+        return empty
+    rows = table.with_row_index("_row").filter(hinted)
+    found = rows.select("_row", padding.alias(TYPED_PADDING))
+    every = pl.DataFrame({"_row": pl.int_range(table.height, eager=True, dtype=pl.UInt32)})
+    return every.join(found, on="_row", how="left", maintain_order="left")[TYPED_PADDING]
+
+
 def _composed(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     """``frame`` with the ``columns`` (the mapped fields' values, what cleansing reads) composed
     (NFC) and without format characters, so ``info@firma.dk`` + U+200B is an e-mail address and
@@ -1238,6 +1295,7 @@ def record_ids(frame: pl.DataFrame, info: InputInfo) -> pl.Series:
     info.ids_missing = ident.null_count()
     info.ids_repeated = ident.filter(repeated).n_unique()
     info.rows_with_repeated_id = int(repeated.sum())
+    info.repeated_id_rows = frame["source_row"].filter(repeated).head(100).to_list()
     if info.ids_missing or info.ids_repeated:
         info.record_id_problems = (
             f"{info.ids_missing} rows without an id and {info.rows_with_repeated_id} rows sharing "

@@ -203,6 +203,10 @@ def flat_for_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 # OWASP "CSV injection": a cell starting with one of these is read by Excel as a formula.
 FORMULA_START: Final = r"^[=+\-@\t\r]"
+# …and such a cell as the rule writes it, the apostrophe before it (``'-bent@x.dk``, ``'=SUM(A1)``,
+# ``'\t…``): group 1 is the cell without it, a leading tab or carriage return dropped, as any
+# surrounding whitespace of a value read is.
+FORMULA_ESCAPED: Final = r"^'(?:[\t\r]+|([=+\-@]))"
 # ... unless it is a number or phone number: digits, spaces and + - . , ( ) / only. Without a
 # letter, a quote, "!" or "|" no function, cell reference or DDE call can be written, so Excel can
 # at worst do arithmetic (it shows +4512345678 as 4512345678); "=" and "@" always start a formula.
@@ -226,10 +230,13 @@ def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     if not text:
         return frame
-    risky = pl.col(text).str.contains(FORMULA_START) & ~pl.col(text).str.contains(PLAIN_NUMBER)
-    return frame.with_columns(
-        pl.when(risky).then(pl.lit("'") + pl.col(text)).otherwise(pl.col(text)).name.keep()
-    )
+    return frame.with_columns(neutralised(pl.col(text)).name.keep())
+
+
+def neutralised(value: pl.Expr) -> pl.Expr:
+    """``value`` as :func:`neutralise_formulas` writes it: ``-bent@x.dk`` → ``'-bent@x.dk``."""
+    risky = value.str.contains(FORMULA_START) & ~value.str.contains(PLAIN_NUMBER)
+    return pl.when(risky).then(pl.lit("'") + value).otherwise(value)
 
 
 def write_excel_csv(frame: pl.DataFrame, path: Path, *, header: bool = True) -> Path:

@@ -44,14 +44,22 @@ from datavask.cleansing.changes import SHAPED_FIELDS, input_shaped
 from datavask.cleansing.cpr import MASK
 from datavask.cleansing.schema import SRC_PREFIX
 from datavask.cleansing.survivorship import apply_golden
-from datavask.connectors.output import neutralise_formulas, write_excel_csv
+from datavask.connectors.output import neutralise_formulas, neutralised, write_excel_csv
 
 log = logging.getLogger(__name__)
 
 CRMS: Final = ("generic", "economic", "hubspot", "salesforce", "dynamics")
 # Headers only one CRM's export has: enough to tell the dialect when ingest did not.
 _CRM_HEADERS: Final = {
-    "economic": {"customernumber", "corporateidentificationnumber", "telephoneandfaxnumber"},
+    # e-conomic's API names, and its Danish export's: ``Telefon- og faxnummer`` is its field
+    # telephoneAndFaxNumber, which no other system has (``Kundenr.``, ``CVR-nr.``, ``EAN-nr.``,
+    # ``Kundegruppe`` are every Danish system's, and decide nothing).
+    "economic": {
+        "customernumber",
+        "corporateidentificationnumber",
+        "telephoneandfaxnumber",
+        "telefon- og faxnummer",
+    },
     "hubspot": {"record id", "company domain name", "hubspot owner", "associated contact"},
     # Dynamics 365 before Salesforce: its accounts have an "Account Name" too. An export made to
     # be imported again carries its "(Do Not Modify)" columns.
@@ -196,9 +204,22 @@ def customers_update(
     update = records.select(
         [by_column.get(c, pl.col(f"{SRC_PREFIX}{c}")).alias(c) for c in columns]
     )
+
+    # A row is changed where a cell as written (with the apostrophe a formula gets before it,
+    # :func:`~datavask.connectors.output.neutralise_formulas`) differs from the cell as read:
+    # ``+ ring før levering`` in a passed-on column goes back ``'+ ring før levering`` in the
+    # whole re-import, so --only-changed writes that row too, and loading either file leaves the
+    # CRM alike. A cell the CRM already holds so (``'-bent@x.dk``) is no change.
+    def as_read(column: str) -> pl.Expr:
+        return pl.col(f"{SRC_PREFIX}{column}").cast(pl.String).replace("", None)
+
     differs = [
-        by_column[c].ne_missing(pl.col(f"{SRC_PREFIX}{c}").cast(pl.String)) for c in by_column
+        neutralised(by_column[c].replace("", None)).ne_missing(as_read(c)) for c in by_column
     ]
+    passed_on = [
+        c for c in columns if c not in by_column and records.schema[f"{SRC_PREFIX}{c}"] == pl.String
+    ]
+    differs += [neutralised(as_read(c)).ne_missing(as_read(c)) for c in passed_on]
     changed = records.select(
         pl.any_horizontal(differs or [pl.lit(False)]).alias("changed")
     ).to_series()
@@ -214,12 +235,20 @@ def _findable(records: pl.DataFrame, key: str | None) -> pl.Series:
     """Per record, whether the CRM can find its row by the key column: false where the key was a
     CPR number, masked — every such row would carry the same ``XXXXXX-XXXX`` and, loaded back,
     update one customer with the others' values or add them anew (run.json counts them,
-    ``counts.rows_with_masked_id``)."""
+    ``counts.rows_with_masked_id``) — and false where several rows carry the key (``1002`` on
+    Ole Berg's row and on Pia Dahl's): loaded by id, one customer would get the other's values
+    (``counts.rows_with_repeated_id``). Such a row's record id was made ``<id>#<row>``
+    (:func:`datavask.connectors.files.record_ids`)."""
     column = f"{SRC_PREFIX}{key}"
     if key is None or column not in records.columns:
         return pl.repeat(True, records.height, eager=True)
-    masked = records.get_column(column).cast(pl.String).str.contains(MASK, literal=True)
-    return (~masked).fill_null(True)
+    ident = pl.col(column).cast(pl.String)
+    typed = ident.str.strip_chars().replace("", None).is_not_null()
+    shared = typed & pl.col("record_id").cast(pl.String).str.ends_with(
+        pl.lit("#") + pl.col("source_row").cast(pl.String)
+    )
+    masked = ident.str.contains(MASK, literal=True)
+    return records.select(~(masked | shared).fill_null(False)).to_series()
 
 
 def crm_ids(records: pl.DataFrame, input_info: dict[str, Any]) -> pl.DataFrame:

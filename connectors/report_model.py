@@ -786,6 +786,19 @@ def _evaluation_text(run: dict[str, Any], text: Text) -> str:
     )
 
 
+def repeated_ids_text(run: dict[str, Any], text: Text) -> str:
+    """What the report and the summary say of customer numbers several rows share (empty when
+    none is): the rows, left out of customers_update.csv, for the CRM to give numbers of their
+    own."""
+    info = run.get("input", {})
+    if not info.get("rows_with_repeated_id"):
+        return ""
+    rows = ", ".join(str(r) for r in info.get("repeated_id_rows") or [])
+    if int(info["rows_with_repeated_id"]) > len(info.get("repeated_id_rows") or []):
+        rows += ", …"
+    return text("sum_repeated_ids_note", ids=text.number(info.get("ids_repeated", 0)), rows=rows)
+
+
 def _about(run: dict[str, Any], text: Text) -> list[tuple[str, str]]:
     info, options = run.get("input", {}), run.get("options", {})
     band = review_band_used(run) or ()
@@ -801,6 +814,7 @@ def _about(run: dict[str, Any], text: Text) -> list[tuple[str, str]]:
         (text("registry"), str(options.get("registry", ""))),
         (text("review_band"), band_text),
         (text("evaluation"), _evaluation_text(run, text)),
+        (text("sum_repeated_ids"), repeated_ids_text(run, text)),
         (text("orchestration"), str(run.get("orchestration", ""))),
         (text("started"), f"{text.time(run.get('started_at'))} ({text('copenhagen_time')})"),
         (text("finished"), f"{text.time(run.get('finished_at'))} ({text('copenhagen_time')})"),

@@ -385,6 +385,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "maskeret og udeladt af customers_update.csv: CRM'et kan ikke finde rækkerne;"
             " se merge_plan.csv's rækkenumre"
         ),
+        "sum_repeated_ids": "Kundenumre på flere rækker",
+        "sum_repeated_ids_note": (
+            "{ids} kundenumre deles af flere kunder (rækkerne {rows}): udeladt af"
+            " customers_update.csv, hvor den ene kunde ellers fik den andens værdier;"
+            " giv hver kunde sit eget nummer i CRM'et"
+        ),
         "sum_input_problems": "Inputproblemer",
         "sum_input_problems_note": (
             "rækker med for mange/få felter, overskriften igen eller en sumlinje"
@@ -638,6 +644,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "sum_masked_ids_note": (
             "masked and left out of customers_update.csv: the CRM cannot find these rows;"
             " see merge_plan.csv's row numbers"
+        ),
+        "sum_repeated_ids": "Customer numbers on several rows",
+        "sum_repeated_ids_note": (
+            "{ids} customer numbers several customers share (rows {rows}): left out of"
+            " customers_update.csv, where one customer would get the other's values;"
+            " give each customer a number of its own in the CRM"
         ),
         "sum_input_problems": "Input problems",
         "sum_input_problems_note": (

@@ -423,6 +423,7 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     ``wall`` is the whole wait, from the moment datavask began to load to now.
     """
     from datavask.connectors.report import summary_rows
+    from datavask.connectors.report_model import repeated_ids_text
     from datavask.connectors.report_text import Text
 
     lang = run.get("options", {}).get("lang", "da")
@@ -446,6 +447,9 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     if counts.get("rows_with_input_problems"):
         table.add_row(text("sum_input_problems"), text.number(counts["rows_with_input_problems"]),
                       text("sum_input_problems_note"))  # fmt: skip
+    if counts.get("rows_with_repeated_id"):
+        table.add_row(text("sum_repeated_ids"), text.number(counts["rows_with_repeated_id"]),
+                      repeated_ids_text(run, text))  # fmt: skip
     if counts.get("rows_with_masked_id"):
         table.add_row(text("sum_masked_ids"), text.number(counts["rows_with_masked_id"]),
                       text("sum_masked_ids_note"))  # fmt: skip

@@ -15,7 +15,7 @@ from datavask.cleansing.changes import (
     input_shaped,
 )
 from datavask.cleansing.normalise import normalise
-from datavask.cleansing.schema import CANONICAL_FIELDS
+from datavask.cleansing.schema import CANONICAL_FIELDS, TYPED_PADDING
 from datavask.cleansing.survivorship import (
     apply_golden,
     build_golden,
@@ -42,6 +42,50 @@ def changes_of(records: pl.DataFrame) -> list[tuple[str, str, str | None, str, s
 def test_whitespace_only_difference_is_not_a_change() -> None:
     records = frame(raw_name=["  Hansen Byg ApS "], name=["Hansen Byg ApS"], legal_form=["ApS"])
     assert changes_of(records) == []
+
+
+def test_a_cell_typed_with_whitespace_around_it_is_trimmed() -> None:
+    """``Pedersen Ejendomme ApS `` goes back trimmed: the re-import changes the cell, so
+    changes.csv lists it (rule ``trimmed``), before as typed. A cell that keeps its original
+    (an invalid phone number) is written as typed, and is no change."""
+    fields = len(CANONICAL_FIELDS)
+    padded = [None] * fields
+    padded[CANONICAL_FIELDS.index("name")] = "\x00 "
+    padded[CANONICAL_FIELDS.index("email")] = " \x00"
+    padded[CANONICAL_FIELDS.index("phone")] = "\x00  "
+    records = frame(
+        raw_name=["Pedersen Ejendomme ApS", "Holm ApS"],
+        name=["Pedersen Ejendomme ApS", "Holm ApS"],
+        legal_form=["ApS", "ApS"],
+        raw_email=["bo@pedersen.dk", "bo@holm.dk"],
+        email=["bo@pedersen.dk", "bo@holm.dk"],
+        raw_phone=["12 34", None],
+        phone_numbers=[[], []],
+    ).with_columns(pl.Series(TYPED_PADDING, [padded, None], dtype=pl.List(pl.String)))
+    assert changes_of(records) == [
+        ("1", "name", "Pedersen Ejendomme ApS ", "Pedersen Ejendomme ApS", "trimmed"),
+        ("1", "email", " bo@pedersen.dk", "bo@pedersen.dk", "trimmed"),
+    ]
+
+
+def test_an_e_mail_cells_note_goes_back_as_written() -> None:
+    """A note beside the address (``(faktura)``, ``faktura:``) is the customer's, as a phone
+    cell's is; a label that only says it is an e-mail is not, nor is a joining ``og``."""
+    records = frame(
+        raw_email=[
+            "info@ejendom.dk (faktura)",
+            "faktura: info@shape.dk",
+            "E-mail: Info@Hansen.DK",
+            "info@vvs.dk og ordre@vvs.dk",
+        ],
+        email=["info@ejendom.dk", "info@shape.dk", "info@hansen.dk", "info@vvs.dk"],
+        emails=[["info@ejendom.dk"], ["info@shape.dk"], ["info@hansen.dk"],
+                ["info@vvs.dk", "ordre@vvs.dk"]],
+    )  # fmt: skip
+    assert [(r, after) for r, _, _, after, _ in changes_of(records)] == [
+        ("3", "info@hansen.dk"),
+        ("4", "info@vvs.dk; ordre@vvs.dk"),
+    ]
 
 
 def test_a_person_written_last_name_first_goes_back_so() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from datavask.cleansing.schema import CANONICAL_FIELDS, TYPED_PADDING
 from datavask.connectors.errors import InputError
 from datavask.connectors.files import detect_delimiter, detect_encoding, read_input, read_table
 
@@ -683,6 +684,41 @@ def test_a_spreadsheets_text_mark_before_a_number_is_no_part_of_it(tmp_path: Pat
         "+4598123456",
     )
     assert row["src_Zip"] == "'9000"
+
+
+def test_a_formulas_apostrophe_is_no_part_of_the_value(tmp_path: Path) -> None:
+    """``'-bent@x.dk`` and ``'@Home Design ApS`` are cells as a CSV writer (datavask's re-import
+    among them) escapes a formula: read with the apostrophe, the address was invalid and the
+    name grew one on every round trip. The id and ``src_`` keep the cell as written."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "Kundenr;Navn;E-mail;Bemærkning\n'=7;'@Home Design ApS;'-bent@x.dk;'+ ring før\n"
+        "8;Jens' Ost;'jens@ost.dk;\n",
+        encoding="utf-8",
+    )
+    frame, _ = read_input(path)
+    assert frame.select("record_id", "raw_name", "raw_email").rows() == [
+        ("'=7", "@Home Design ApS", "-bent@x.dk"),
+        ("8", "Jens' Ost", "'jens@ost.dk"),  # no formula after it: the apostrophe is typed
+    ]
+    assert frame.row(0, named=True)["src_E-mail"] == "'-bent@x.dk"
+    assert frame.row(0, named=True)["src_Bemærkning"] == "'+ ring før"
+
+
+def test_the_whitespace_around_a_cell_is_noted(tmp_path: Path) -> None:
+    """The value is read trimmed; the whitespace trimmed off it is noted, for changes.csv to
+    list the trimming the re-import writes."""
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "Kundenr;Navn;E-mail\n1;Pedersen ApS ; bo@p.dk\n2;Holm ApS;bo@holm.dk\n",
+        encoding="utf-8",
+    )
+    frame, _ = read_input(path)
+    assert frame["raw_name"].to_list() == ["Pedersen ApS", "Holm ApS"]
+    padding = frame[TYPED_PADDING].to_list()
+    assert padding[1] is None
+    by_field = dict(zip(CANONICAL_FIELDS, padding[0], strict=True))
+    assert (by_field["name"], by_field["email"], by_field["phone"]) == ("\x00 ", " \x00", None)
 
 
 def test_only_an_address_part_is_read_after_address() -> None:

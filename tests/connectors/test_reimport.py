@@ -188,6 +188,65 @@ def test_only_changed_rows(tmp_path: Path) -> None:
     assert back["Kundenr"].to_list() == ["1"]
 
 
+def test_only_changed_writes_what_the_whole_re_import_changes(tmp_path: Path) -> None:
+    """``+ ring før levering`` in a passed-on column goes back ``'+ ring før levering`` (a
+    formula's apostrophe) in the whole re-import: --only-changed writes that row too, so loading
+    either file leaves the CRM alike. The CRM's ``'+ ring før levering`` is no change."""
+    header = "Kundenr;Navn;Adresse;Postnr;By;Telefon;Mobil;E-mail;CVR-nr;Note"
+    rows = [
+        "1;Hansen Byg ApS;Vestergade 12, 2. tv;8000;Aarhus C;;;;;+ ring før levering",
+        "9;Ren Kunde ApS;Torvet 1;5000;Odense C;;;;;'+ ring før levering",
+    ]
+    source = write_input(tmp_path / "in.csv", header, rows, encoding="utf-8", delimiter=";")
+    frame, info = read_input(source)
+    records = frame.join(
+        pl.DataFrame(
+            {
+                "record_id": ["1", "9"],
+                "name": ["Hansen Byg ApS", "Ren Kunde ApS"],
+                "street": ["Vestergade", "Torvet"],
+                "house_number": ["12", "1"],
+                "floor": ["2", None],
+                "door": ["tv", None],
+                "postal_code": ["8000", "5000"],
+                "city": ["Aarhus C", "Odense C"],
+            }
+        ),
+        on="record_id",
+        how="left",
+        maintain_order="left",
+    )
+    written = {
+        only: read_table(
+            write_reimport(
+                tmp_path / f"out-{only}", records, build_golden(records), None,
+                input_info=info.to_dict(), only_changed=only,
+            )["customers_update"]
+        )[0]
+        for only in (False, True)
+    }  # fmt: skip
+    assert written[True].rows() == written[False].head(1).rows()
+    assert written[True]["Note"].to_list() == ["'+ ring før levering"]
+
+
+def test_a_customer_number_two_customers_share_is_not_re_imported(tmp_path: Path) -> None:
+    """``1002`` on Ole Berg's row and on Pia Dahl's: loaded by id, one customer would get the
+    other's values. Both rows are left out, as rows keyed by a masked CPR number are."""
+    header = "Kundenr;Navn;Adresse;Postnr;By"
+    rows = [
+        "1002;Ole Berg;Algade 3;4000;Roskilde",
+        "1002;Pia Dahl;Vestergade 9;8000;Aarhus C",
+        "7;Holm ApS;Torvet 1;5000;Odense C",
+    ]
+    source = write_input(tmp_path / "in.csv", header, rows, encoding="utf-8", delimiter=";")
+    records, info = read_input(source)
+    assert info.repeated_id_rows == [1, 2]
+    paths = write_reimport(
+        tmp_path / "out", records, build_golden(records), None, input_info=info.to_dict()
+    )
+    assert read_table(paths["customers_update"])[0]["Kundenr"].to_list() == ["7"]
+
+
 def test_merge_plan_per_crm() -> None:
     golden = pl.DataFrame(
         {
@@ -264,6 +323,16 @@ def test_merge_plan_file_and_crm_from_headers(tmp_path: Path) -> None:
         "survivor_id", "merged_ids", "score", "crm_action", "survivor_row", "merged_rows"
     ]  # fmt: skip
     assert plan.row(0) == ("1", "2", None, "update survivor; set barred=true on merged", "1", "2")
+
+
+def test_e_conomics_danish_export_is_e_conomics() -> None:
+    """e-conomic cannot merge customers: its Danish export (``Telefon- og faxnummer``, the
+    field telephoneAndFaxNumber) gets the barring plan too. Headers every Danish system writes
+    (``Kundenr``, ``CVR-nr``, ``EAN``, ``Kundegruppe``) tell no CRM."""
+    danish = "Kundenr.;Navn;Adresse;Postnr.;By;Land;Telefon- og faxnummer;E-mail;CVR-nr.;EAN-nr."
+    assert detect_crm({"columns": [*danish.split(";"), "Kundegruppe"]}) == "economic"
+    shared = "Kundenr;Navn;Adresse;Postnr;By;Land;Telefon;E-mail;CVR-nr;EAN;Kundegruppe"
+    assert detect_crm({"columns": shared.split(";")}) == "generic"
 
 
 def test_a_dynamics_365_export_is_told_from_a_salesforce_one(tmp_path: Path) -> None:
