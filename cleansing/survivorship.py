@@ -1,6 +1,6 @@
 """Survivorship: one golden record per customer (cluster), and where each of its values came from.
 
-In: the record frame after matching (``record_id``, ``source_row``, ``cluster_id``, the cleaned
+In: the record frame after matching (``record_id``, ``cluster_id``, the cleaned
 fields of :data:`GOLDEN_FIELDS`, ``updated_at`` as raw text, and the ``registry_*`` columns of
 :mod:`datavask.cleansing.registry`). Out of :func:`build_golden`: one row per cluster with
 
@@ -10,11 +10,13 @@ fields of :data:`GOLDEN_FIELDS`, ``updated_at`` as raw text, and the ``registry_
 The survivor is the most complete record (most non-null golden fields), then the most recently
 updated (``updated_at``, where it parses), then the one already holding most of the golden values
 (the CRM keeps the record that is already right, and the update changes it least), then the
-lowest ``source_row``. Completeness and agreement are judged on each record as the CRM holds it
-after the re-import (its trusted registry proposals applied): a merged record comes back exactly
-so, the survivor with the golden values, which it then holds all of; ``updated_at`` and
-``source_row`` are never rewritten. So cleansing ``reimport/customers_update.csv`` again keeps
-the same survivors (issue 9.10).
+lowest ``record_id`` read naturally (:func:`natural_id_order`: ``10204`` before ``60204`` and
+``K9`` before ``K10``), never the input row: the same customers exported in another order keep the
+same survivor, and a value chosen by rank the same source. Completeness and agreement are
+judged on each record as the CRM holds it after the re-import (its trusted registry proposals
+applied): a merged record comes back exactly so, the survivor with the golden values, which it
+then holds all of; ``updated_at`` and ``record_id`` are never rewritten. So cleansing
+``reimport/customers_update.csv`` again keeps the same survivors (issue 9.10).
 
 Each field's value is chosen among the values the cluster's records hold:
 
@@ -102,7 +104,6 @@ GOLDEN_APPLIED = "golden_applied"
 _READ = frozenset(
     (
         "record_id",
-        "source_row",
         "cluster_id",
         "updated_at",
         "flag_NAME_MISMATCH",
@@ -177,9 +178,6 @@ def rank_records(records: pl.DataFrame) -> pl.DataFrame:
         if "updated_at" in records.columns
         else pl.lit(None, dtype=pl.Datetime("us"))
     )
-    source_row = (
-        pl.col("source_row") if "source_row" in records.columns else pl.int_range(pl.len()) + 1
-    )
     return (
         records.with_columns(
             cluster.cast(pl.String)
@@ -187,15 +185,42 @@ def rank_records(records: pl.DataFrame) -> pl.DataFrame:
             .alias("_cluster"),
             updated.alias("_updated"),
             completeness.alias("_completeness"),
-            source_row.cast(pl.Int64).alias("_source_row"),
+            *natural_id_order(pl.col("record_id").cast(pl.String)),
         )
         .sort(
-            ["_cluster", "_completeness", "_updated", "_source_row"],
-            descending=[False, True, True, False],
+            ["_cluster", "_completeness", "_updated", *_ID_ORDER],
+            descending=[False, True, True, *[False] * len(_ID_ORDER)],
             nulls_last=True,
         )
         .with_columns(pl.int_range(pl.len()).over("_cluster").alias("_rank"))
     )
+
+
+# The columns :func:`natural_id_order` makes, in the order they are sorted on.
+_ID_ORDER = ("_id_prefix", "_id_digits", "_id_number", "_id_text")
+
+
+def natural_id_order(record_id: pl.Expr) -> list[pl.Expr]:
+    """Sort keys that order record ids naturally: the text before the first number, that number
+    by its value, then the whole id as text.
+
+    The last tie-break of the survivor: ``10204`` before ``60204`` and ``9`` before ``10`` (a
+    number, not text: ``"10" < "9"``), ``K9`` before ``K10``, numeric ids before ``ABC``. Read from
+    the data, never from the row, so the same customers exported in another order keep the same
+    survivor. The number's value is its digits without leading zeros, ordered by their count and
+    then as text: ids longer than any integer type (a 25-digit GUID-like number) order right too.
+
+    >>> ids = pl.DataFrame({"id": ["60204", "K10", "10204", "K9", "ABC", "9", "010"]})
+    >>> ids.sort(natural_id_order(pl.col("id")))["id"].to_list()
+    ['9', '010', '10204', '60204', 'ABC', 'K9', 'K10']
+    """
+    number = record_id.str.extract(r"^\D*(\d+)", 1).str.strip_chars_start("0")
+    return [
+        record_id.str.extract(r"^(\D*)", 1).alias("_id_prefix"),
+        number.str.len_bytes().alias("_id_digits"),
+        number.alias("_id_number"),
+        record_id.alias("_id_text"),
+    ]
 
 
 def build_golden(records: pl.DataFrame) -> pl.DataFrame:
@@ -482,8 +507,8 @@ def _rerank_by_agreement(ranked: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFra
         ranked.join(golden, on="_cluster", how="left", maintain_order="left")
         .with_columns(agreed)
         .sort(
-            ["_cluster", "_completeness", "_updated", "_agreement", "_source_row"],
-            descending=[False, True, True, True, False],
+            ["_cluster", "_completeness", "_updated", "_agreement", *_ID_ORDER],
+            descending=[False, True, True, True, *[False] * len(_ID_ORDER)],
             nulls_last=True,
         )
         .with_columns(pl.int_range(pl.len()).over("_cluster").alias("_rank"))

@@ -71,7 +71,7 @@ def test_golden_rows_are_in_cluster_order_whatever_the_record_order() -> None:
     assert golden["cluster_size"].to_list() == [2, 1, 2, 1, 1]
 
 
-def test_survivor_is_most_complete_then_most_recent_then_first_row() -> None:
+def test_survivor_is_most_complete_then_most_recent_then_lowest_id() -> None:
     golden = build_golden(
         frame(
             {"record_id": "1", "cluster_id": "a", "name": "A", "updated_at": "2024-01-01"},
@@ -103,6 +103,32 @@ def test_survivor_is_most_complete_then_most_recent_then_first_row() -> None:
         ("d", "8"),
     ]
     assert golden_row(golden, "a")["member_ids"] == ["2", "1"]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_tie_goes_to_the_lowest_id_read_as_a_number_whatever_the_row_order(
+    reverse: bool,
+) -> None:
+    """The same customers exported in another order keep the same survivor and golden values:
+    a nightly export sorted differently must not delete another customer number."""
+    rows = [
+        {"record_id": "60204", "cluster_id": "a", "name": "Nielsen VVS A/S (ring efter kl 10)"},
+        {"record_id": "10204", "cluster_id": "a", "name": "Nielsen VVS A/S"},
+        # as numbers, not as text: "10" < "9"
+        {"record_id": "10", "cluster_id": "b", "name": "Hansen Byg ApS", "email": "a@h.dk"},
+        {"record_id": "9", "cluster_id": "b", "name": "Hansen Byg ApS", "email": "b@h.dk"},
+        {"record_id": "K10", "cluster_id": "c", "name": "Jens Hansen", "phone_e164": "+4520304050"},
+        {"record_id": "K9", "cluster_id": "c", "name": "Jens Hansen", "phone_e164": "+4520304051"},
+    ]
+    golden = build_golden(frame(*(reversed(rows) if reverse else rows)))
+    assert golden.select("cluster_id", "record_id", "member_ids").rows() == [
+        ("a", "10204", ["10204", "60204"]),
+        ("b", "9", ["9", "10"]),
+        ("c", "K9", ["K9", "K10"]),
+    ]
+    assert golden["name"].to_list() == ["Nielsen VVS A/S", "Hansen Byg ApS", "Jens Hansen"]
+    assert golden_row(golden, "b")["email"] == "b@h.dk"
+    assert golden_row(golden, "c")["phone_e164"] == "+4520304051"
 
 
 def test_most_frequent_decides_identity_fields() -> None:
