@@ -592,6 +592,51 @@ def _acronyms_in_capitals(text: pl.Expr) -> pl.Expr:
     return pl.when(maybe).then(capitals).otherwise(text)
 
 
+# A name that is one word of two to four capitals, alone or before its legal form, is an
+# abbreviation whatever its letters (``KL``, ``ATP``, ``SKAT``, ``ØK``, ``ABØ A/S``, ``ÅF A/S``):
+# no company or authority is named by a short word typed in capitals but its initials. A vowel
+# does not make it a word as it does inside a longer name, where ``BYG`` and ``SØN`` stand among
+# other words; a person's whole name is hardly ever one such word.
+_LONE_ABBREVIATION = r"^\p{Lu}{2,4}$"
+# The small words of Danish and English names, cased as words wherever they stand.
+_SMALL_WORDS: Final = (
+    "og", "i", "på", "af", "de", "en", "et", "til", "ved", "for", "med", "hos", "the", "and", "of",
+)  # fmt: skip
+
+
+@cache
+def _words_not_abbreviations() -> list[str]:
+    """Folded words that stay words as a name's only word typed in capitals: Danish given names
+    and surnames (``BO``, ``LUND``: a person or a firm named after one), the trade words of
+    ``business_words.csv`` (``BYG``, ``JYSK``), the casing table's words (``DSB`` is written so
+    there already) and :data:`_SMALL_WORDS`."""
+
+    def folded(table: str, column: str) -> list[str]:
+        return load_reference(table).select(fold(pl.col(column)))[column].to_list()
+
+    return [
+        *folded("given_names_da", "name"),
+        *folded("surnames_da", "name"),
+        *folded("business_words", "word"),
+        *folded("name_casing", "word"),
+        *pl.select(fold(pl.lit(pl.Series(_SMALL_WORDS)))).to_series().to_list(),
+    ]
+
+
+def _lone_abbreviation(text: pl.Expr, form_tail: pl.Expr) -> pl.Expr:
+    """The abbreviation ``text`` (a name as typed) consists of, with ``form_tail`` (the legal form
+    as the suffix pattern found it) after it, or null: ``ABØ A/S`` → ``ABØ``; ``ATP`` → ``ATP``;
+    ``BO`` (a given name), ``BYG A/S`` (a trade word) and ``Abø A/S`` (not in capitals) → null."""
+    head = (
+        pl.when(form_tail.is_not_null())
+        .then(text.str.head(-form_tail.str.len_chars().cast(pl.Int64)))
+        .otherwise(text)
+    )
+    alone = head.str.contains(_LONE_ABBREVIATION) & ~text.str.contains(r"\p{Ll}")
+    word = fold(only_where(alone, head)).is_in(_words_not_abbreviations())
+    return pl.when(alone & ~word).then(head)
+
+
 def _title_case(expr: pl.Expr) -> pl.Expr:
     # to_titlecase capitalises after every non-letter, which is right for Hans-Jørgen and
     # O'Brien but not for the possessive 's of McDonald's.
@@ -1408,6 +1453,17 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
         _company_like=(pl.col("legal_form").is_not_null() | pl.col("_business")).fill_null(False)
     )
     collected = _with_proper_case(frame.collect(), "_text", "_cased", acronyms="_company_like")
+    # A name that is one abbreviation keeps it in capitals, a company's or not (``KL``, ``ATP``);
+    # the few such names are written on their own.
+    lone = collected.select(
+        _lone_abbreviation(pl.col("_text"), pl.col("_display_parts").struct.field("tail"))
+    ).to_series()
+    if lone.is_not_null().any():
+        collected = collected.with_columns(
+            _cased=pl.when(lone.is_not_null())
+            .then(pl.lit(lone) + pl.col("_cased").str.replace(r"^\S+", ""))
+            .otherwise(pl.col("_cased"))
+        )
     for source in ("_first", "_last", "_executor"):
         collected = _with_proper_case(collected, source, source)
     frame = collected.lazy()

@@ -464,6 +464,40 @@ def test_capitals_in_hyphenated_words_and_abbreviations_survive_proper_case(
 
 
 @pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        # a name that is one short word in capitals is an abbreviation, vowels or not
+        ("KL", "KL"),
+        ("GN", "GN"),
+        ("LO", "LO"),
+        ("ATP", "ATP"),
+        ("SKAT", "SKAT"),
+        ("PKA", "PKA"),
+        ("ØK", "ØK"),
+        ("ABØ A/S", "ABØ A/S"),
+        ("ÅF A/S", "ÅF A/S"),
+        ("AKF APS", "AKF ApS"),
+        ("DSB", "DSB"),
+        ("NKT A/S", "NKT A/S"),
+        ("DFDS A/S", "DFDS A/S"),
+        # unless it is a given name, a surname, a trade word or a small word
+        ("BO", "Bo"),
+        ("LUND A/S", "Lund A/S"),
+        ("BYG APS", "Byg ApS"),
+        ("OG", "Og"),
+        # among other words a vowel makes it a word (``SØN``, ``BYG``); persons are cased
+        ("ØK HOLDING A/S", "Øk Holding A/S"),
+        ("BO HANSEN", "Bo Hansen"),
+        ("kl", "Kl"),
+    ],
+)
+def test_a_name_that_is_one_abbreviation_keeps_its_capitals(typed: str, name: str) -> None:
+    """``KL``, ``ATP``, ``ABØ A/S`` went back to the CRM as ``Kl``, ``Atp``, ``Abø A/S``, while
+    ``DSB`` and ``NKT A/S`` stayed."""
+    assert _names(raw_name=[typed])["name"].to_list() == [name]
+
+
+@pytest.mark.parametrize(
     ("typed", "name", "first", "last"),
     [
         ("Dødsboet efter Jens Hansen", "Dødsboet efter Jens Hansen", "Jens", "Hansen"),
