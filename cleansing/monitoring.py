@@ -374,16 +374,31 @@ _STATE_FLAGS: Final = {
 }
 
 
+def customer_cvr(columns: list[str]) -> pl.Expr:
+    """The CVR number of a record's customer: its own, else (a frame with ``cluster_id``) the one
+    CVR number of its cluster. ``Kvist Køleteknik ApS`` typed twice, once with ``56136797``, is
+    one customer: the record without the number is that company's too. A cluster of two CVR
+    numbers (matched before the rule that keeps them apart) lends neither."""
+    if "cluster_id" not in columns:
+        return pl.col("cvr")
+    cluster = pl.col("cvr").drop_nulls()
+    lent = pl.when(cluster.n_unique().over("cluster_id") == 1).then(
+        cluster.first().over("cluster_id")
+    )
+    return pl.col("cvr").fill_null(lent)
+
+
 def apply_monitor_state(
     records: pl.DataFrame, state: pl.DataFrame, alerts: pl.DataFrame, *, since: str
 ) -> pl.DataFrame:
     """What monitoring knows, in a cleanse: flags from the kept state, recent alerts per record.
 
-    In: records with ``cvr``; the monitoring state (:data:`STATE_SCHEMA`) and its alert history
-    (:data:`ALERT_SCHEMA`); ``since`` (ISO date) bounds "recent". Out: the records with the
-    registry flags of :data:`_STATE_FLAGS` raised where the state says so (never lowered: the
+    In: records with ``cvr`` (and ``cluster_id`` once matched); the monitoring state
+    (:data:`STATE_SCHEMA`) and its alert history (:data:`ALERT_SCHEMA`); ``since`` (ISO date)
+    bounds "recent". Out: the records with the registry flags of :data:`_STATE_FLAGS` raised where
+    the state says so of the record's customer (:func:`customer_cvr`; never lowered: the
     cleanse's own registry look-up may know more), and ``monitor_alerts`` (``list[str]``, e.g.
-    ``BANKRUPT 2026-03-03``) of the alerts detected since ``since``.
+    ``BANKRUPT 2026-03-03``) of the customer's alerts detected since ``since``.
     """
     facts = state.select(
         "cvr",
@@ -402,13 +417,14 @@ def apply_monitor_state(
             .alias("monitor_alerts")
         )
     )
-    joined = records.join(facts, on="cvr", how="left", maintain_order="left").join(
-        recent, on="cvr", how="left", maintain_order="left"
-    )
+    keyed = records.with_columns(customer_cvr(records.columns).alias("_customer_cvr"))
+    joined = keyed.join(
+        facts, left_on="_customer_cvr", right_on="cvr", how="left", maintain_order="left"
+    ).join(recent, left_on="_customer_cvr", right_on="cvr", how="left", maintain_order="left")
     flags = []
     for code in _STATE_FLAGS:
         column, mark = f"flag_{code}", pl.col(f"_m_{code}").fill_null(False)
         flags.append((pl.col(column) | mark if column in records.columns else mark).alias(column))
     return joined.with_columns(
         *flags, pl.col("monitor_alerts").fill_null(pl.lit([], dtype=pl.List(pl.String)))
-    ).drop([f"_m_{code}" for code in _STATE_FLAGS])
+    ).drop("_customer_cvr", *[f"_m_{code}" for code in _STATE_FLAGS])

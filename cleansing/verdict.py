@@ -23,7 +23,9 @@ Out: the same frame with the flags decided here added as ``flag_<CODE>`` columns
   dates stage found a person under 18 on any record of the cluster) and
   ``COMPANY_BANKRUPT``, ``COMPANY_DISTRESSED`` and ``COMPANY_DISSOLVED`` where a record's name
   says so (``state_by_name``: ``Hansen Byg ApS under konkurs``, ``… i likvidation``,
-  ``… (ophørt)``), beside the registry's answer per record —
+  ``… (ophørt)``) or the registry (or a monitor's state) did for a record's CVR number: the
+  duplicate typed without the CVR number is the same bankrupt company, and an account left open
+  beside the blocked one would still be invoiced —
 
 and then ``flags`` (``list[str]``, every raised code, sorted), ``invoice_ready`` and
 ``collection_ready`` (no flag of :data:`datavask.cleansing.schema.BLOCKS_INVOICE` /
@@ -113,14 +115,11 @@ def apply_verdict(
         (~_has_contact(frame).any().over("_cluster")).alias(flag("NO_CONTACT")),
         _blacklisted(frame, hit_ids).alias(flag("BLACKLISTED")),
         *(
-            _of_the_cluster(frame, flag(code), _raised(frame, code)).alias(flag(code))
+            _of_the_cluster(frame, _raised(frame, code)).alias(flag(code))
             for code in ("DECEASED_ESTATE", "MINOR")
         ),
         *(
-            (
-                _raised(frame, code)
-                | _of_the_cluster(frame, "state_by_name", pl.col("state_by_name") == state)
-            ).alias(flag(code))
+            _of_the_cluster(frame, _raised(frame, code) | _named(frame, state)).alias(flag(code))
             for state, code in STATE_CODES.items()
         ),
     )
@@ -195,15 +194,21 @@ def _blacklisted(frame: pl.DataFrame, hit_ids: pl.Series) -> pl.Expr:
     return pl.col("_cluster").is_in(clusters.implode())
 
 
-def _of_the_cluster(frame: pl.DataFrame, column: str, holds: pl.Expr) -> pl.Expr:
-    """True on every record of a cluster where ``holds`` (an expression over ``column``) holds for
-    a record; no window over a million clusters when it holds for none, or ``column`` is absent."""
-    if column not in frame.columns:
-        return pl.lit(False)
+def _of_the_cluster(frame: pl.DataFrame, holds: pl.Expr) -> pl.Expr:
+    """True on every record of a cluster where ``holds`` (an expression over its columns) holds
+    for a record; no window over a million clusters when it holds for none."""
     holds = holds.fill_null(False)
     if not frame.select(holds.any()).item():
         return pl.lit(False)
     return holds.any().over("_cluster")
+
+
+def _named(frame: pl.DataFrame, state: str) -> pl.Expr:
+    """True where the names stage read ``state`` in the record's name (``Hansen Byg ApS under
+    konkurs`` is ``bankrupt``); a frame without ``state_by_name`` names none."""
+    if "state_by_name" not in frame.columns:
+        return pl.lit(False)
+    return pl.col("state_by_name") == state
 
 
 def _has_contact(frame: pl.DataFrame) -> pl.Expr:

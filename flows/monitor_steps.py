@@ -119,12 +119,18 @@ def state_lock(state: Path) -> Iterator[None]:
 
 def load_customers(source: str, *, mapping: str | None = None) -> pl.DataFrame:
     """``cvr``, ``record_ids`` (``|``-joined, input order), ``customer_name``: one row per
-    valid CVR number of a run directory's records.parquet or of any cleanse input."""
+    valid CVR number of a run directory's records.parquet or of any cleanse input.
+
+    A run's customer is its cluster: a duplicate typed without the CVR number (``Kvist
+    Køleteknik ApS`` twice, one with ``56136797``) is that CVR number's record too, so whoever
+    blocks the accounts an alert lists blocks both. The name is a record's that carries the
+    number. An input file is not matched: its records are listed by their own CVR numbers."""
     path = Path(source)
     if path.is_dir() and (path / "records.parquet").is_file():
-        records = pl.read_parquet(
-            path / "records.parquet", columns=["record_id", "name", "cvr"], glob=False
-        )
+        file = path / "records.parquet"
+        wanted = ("record_id", "name", "cvr", "cluster_id")
+        columns = [c for c in wanted if c in pl.read_parquet_schema(file)]
+        records = _with_cluster_cvr(pl.read_parquet(file, columns=columns, glob=False))
     elif path.is_dir():
         raise InputError(f"{source} is a directory but not a datavask run (no records.parquet)")
     else:
@@ -134,14 +140,27 @@ def load_customers(source: str, *, mapping: str | None = None) -> pl.DataFrame:
 
         override, parts = mapping_override({"mapping": mapping})
         frame, _ = read_input(source, mapping=override, date_parts=parts)
-        records = normalise(frame).select("record_id", "name", "cvr")
+        records = normalise(frame).select("record_id", "name", "cvr", _own_cvr=pl.lit(True))
     return (
         records.filter(pl.col("cvr").is_not_null())
         .group_by("cvr", maintain_order=True)
         .agg(
             pl.col("record_id").cast(pl.String).str.join("|").alias("record_ids"),
-            pl.col("name").drop_nulls().first().alias("customer_name"),
+            pl.col("name").filter(pl.col("_own_cvr")).drop_nulls().first().alias("customer_name"),
         )
+    )
+
+
+def _with_cluster_cvr(records: pl.DataFrame) -> pl.DataFrame:
+    """``record_id``, ``name``, ``cvr`` (:func:`~datavask.cleansing.monitoring.customer_cvr`: a
+    record without one gets its cluster's) and ``_own_cvr`` (the record carries it itself)."""
+    from datavask.cleansing.monitoring import customer_cvr
+
+    return records.select(
+        "record_id",
+        "name",
+        customer_cvr(records.columns).alias("cvr"),
+        _own_cvr=pl.col("cvr").is_not_null(),
     )
 
 

@@ -8,9 +8,11 @@ import polars as pl
 import pytest
 
 from datavask.cleansing.monitoring import (
+    ALERT_SCHEMA,
     FACTS_COLUMNS,
     STATE_SCHEMA,
     alert_id,
+    apply_monitor_state,
     blocking,
     compare,
 )
@@ -148,3 +150,39 @@ def test_the_diff_stays_pure() -> None:
         for alias in node.names
     }
     assert imported <= {"__future__", "hashlib", "typing", "polars", "datavask"}
+
+
+def test_a_cleanse_gives_the_monitors_word_to_the_duplicate_typed_without_the_cvr() -> None:
+    """``Kvist Køleteknik ApS`` twice, once with its CVR number, in one cluster: the monitor saw
+    the company bankrupt, so both records are, and both list the alert. A record of another
+    customer without a CVR number, and a cluster of two CVR numbers, borrow none."""
+    state = pl.DataFrame(
+        [{"cvr": "11111111", "found": True, "missing": 0, **BASE, "status": "UNDER KONKURS",
+          "status_class": "bankrupt", "first_seen": "2026-12-01", "checked_at": "2026-12-07"}],
+        schema=STATE_SCHEMA,
+    )  # fmt: skip
+    alerts = pl.DataFrame(
+        [{"alert_id": "0" * 20, "cvr": "11111111", "record_ids": "1", "name": "Alfa ApS",
+          "alert": "BANKRUPT", "before": None, "after": "UNDER KONKURS",
+          "registry_changed_at": "2026-10-15", "detected_at": "2026-12-07T07:00:00+00:00"}],
+        schema=ALERT_SCHEMA,
+    )  # fmt: skip
+    records = pl.DataFrame(
+        {
+            "record_id": ["1", "2", "3", "4", "5"],
+            "cvr": ["11111111", None, None, "11111111", "22222222"],
+            "cluster_id": ["a", "a", "b", "c", "c"],
+            "flag_COMPANY_BANKRUPT": [False] * 5,
+        }
+    )
+    result = apply_monitor_state(records, state, alerts, since="2026-09-01")
+    assert result["flag_COMPANY_BANKRUPT"].to_list() == [True, True, False, True, False]
+    assert result["monitor_alerts"].to_list() == [
+        ["BANKRUPT 2026-10-15"],
+        ["BANKRUPT 2026-10-15"],
+        [],
+        ["BANKRUPT 2026-10-15"],
+        [],
+    ]
+    assert not [c for c in result.columns if c.startswith("_")]
+    assert result["cvr"].to_list() == records["cvr"].to_list()

@@ -306,3 +306,26 @@ def test_a_customer_a_record_names_bankrupt_is_bankrupt_on_every_record() -> Non
     assert result[flag("COMPANY_DISSOLVED")].to_list() == [0, 0, 0, 0, 0, 0, 1]
     assert result["invoice_ready"].to_list() == [0, 0, 1, 0, 1, 1, 0]
     assert result["collection_ready"].to_list() == [0, 0, 1, 0, 0, 0, 0]
+
+
+def test_the_registrys_bankruptcy_reaches_the_duplicate_typed_without_its_cvr() -> None:
+    """``Kvist Køleteknik ApS`` twice, once with the CVR number the registry has UNDER KONKURS,
+    once without: one customer, so both accounts are blocked, not only the one with the number
+    (left open, the duplicate would still be invoiced). So for dissolved and distressed."""
+    bankrupt, dissolved = {flag("COMPANY_BANKRUPT"): True}, {flag("COMPANY_DISSOLVED"): True}
+    result = apply_verdict(
+        frame(
+            record("1", cluster_id="a", cluster_size=2, **bankrupt),
+            record("2", cluster_id="a", cluster_size=2, cvr=None),
+            record("3", cluster_id="b"),
+            record("4", cluster_id="c", cluster_size=2, cvr=None),
+            record("5", cluster_id="c", cluster_size=2, **dissolved),
+            record("6", cluster_id="d", cluster_size=2, **{flag("COMPANY_DISTRESSED"): True}),
+            record("7", cluster_id="d", cluster_size=2, cvr=None),
+        )
+    )
+    assert result[flag("COMPANY_BANKRUPT")].to_list() == [1, 1, 0, 0, 0, 0, 0]
+    assert result[flag("COMPANY_DISSOLVED")].to_list() == [0, 0, 0, 1, 1, 0, 0]
+    assert result[flag("COMPANY_DISTRESSED")].to_list() == [0, 0, 0, 0, 0, 1, 1]
+    assert flags_of(result, "2") == ["COMPANY_BANKRUPT", "DUPLICATE", "MISSING_CVR"]
+    assert result["collection_ready"].to_list() == [0, 0, 1, 0, 0, 0, 0]

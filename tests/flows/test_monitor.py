@@ -141,6 +141,30 @@ def test_a_run_directory_is_a_customer_base(tmp_path: Path) -> None:
     assert sorted(state["cvr"]) == sorted(cvrs[:2])
 
 
+def test_a_runs_customer_lists_its_duplicate_typed_without_the_cvr(tmp_path: Path) -> None:
+    """``Kvist Køleteknik ApS`` twice in one cluster, one record without the CVR number: the
+    alert names both accounts, so the one without the number is not left open. A cluster of
+    two CVR numbers lends neither; a record of no cluster with a CVR is listed by it alone."""
+    from datavask.flows.monitor_steps import load_customers
+
+    run_dir = tmp_path / "cleanse-run"
+    run_dir.mkdir()
+    pl.DataFrame(
+        {
+            "record_id": ["1", "2", "3", "4", "5", "6"],
+            "name": ["Kvist Duplikat", "Kvist Køleteknik ApS", "Privat", "X ApS", "Y ApS", None],
+            "cvr": [None, "56136797", None, "11111111", "22222222", None],
+            "cluster_id": ["a", "a", "b", "c", "c", "c"],
+        }
+    ).write_parquet(run_dir / "records.parquet")
+    customers = load_customers(str(run_dir))
+    assert customers.rows() == [
+        ("56136797", "1|2", "Kvist Køleteknik ApS"),
+        ("11111111", "4", "X ApS"),
+        ("22222222", "5", "Y ApS"),
+    ]
+
+
 def test_a_second_monitor_on_the_same_state_is_refused(tmp_path: Path) -> None:
     planted = planted_registry()
     customers = write_customers(tmp_path / "kunder.csv", list(planted.cvrs.values()))
