@@ -29,7 +29,7 @@ from typing import Any, Final
 import polars as pl
 
 # Bump when the flat row changes, so caches built by an older parser are not reused.
-PARSER_VERSION: Final = 2
+PARSER_VERSION: Final = 3
 
 STATUS_CLASSES: Final = ("normal", "distressed", "bankrupt", "dissolved")
 _SEVERITY: Final = {name: rank for rank, name in enumerate(STATUS_CLASSES)}
@@ -238,19 +238,18 @@ class DocumentColumns:
         former = _former_names(vr, name, current)
         c["registry_former_names"].append(_LIST_SEP.join(former) if former else None)
 
-        status = meta.get("sammensatStatus")
         history = _current(vr.get("virksomhedsstatus"))
-        history_status = history.get("status") if history else None
-        severity = max(_severity(status), _severity(history_status))
-        if severity < _BANKRUPT and any(
-            s.get("kreditoplysningtekst") == "Konkurs" for s in _open(vr.get("status"))
-        ):
-            severity = _BANKRUPT
+        status, severity = _status_in_force(meta, history)
+        if severity < _BANKRUPT:
+            for credit in _open(vr.get("status")):
+                if credit.get("kreditoplysningtekst") == "Konkurs":
+                    status, severity = _with_credit(status, "Konkurs"), _BANKRUPT
+                    break
         life = _current(vr.get("livsforloeb"), newest_if_none=True)
         end_date = (life.get("periode") or _NOTHING).get("gyldigTil") if life else None
         if end_date:
             severity = _DISSOLVED
-        c["registry_status"].append(status if status else history_status)
+        c["registry_status"].append(status)
         c["registry_status_class"].append(STATUS_CLASSES[severity])
         c["registry_end_date"].append(str(end_date)[:10] if end_date else None)
 
@@ -380,6 +379,27 @@ def _text_severity(status: str) -> int:
     return _SEVERITY[status_class(status) or "normal"]
 
 
+def _status_in_force(
+    meta: Mapping[str, Any], history: Mapping[str, Any] | None
+) -> tuple[str | None, int]:
+    """The status text a reader is shown, and the severity of the graver of ERST's two words:
+    ``sammensatStatus``, unless the open, newest ``virksomhedsstatus`` (``history``) is graver
+    (``[UNDER KONKURS (open), NORMAL (ended)]`` beside a ``sammensatStatus`` still ``NORMAL`` is
+    ``UNDER KONKURS``): the text shown is the one the class, and so the flag, was read from."""
+    text = meta.get("sammensatStatus")
+    history_text = history.get("status") if history else None
+    text_severity, history_severity = _severity(text), _severity(history_text)
+    if history_text and (not text or history_severity > text_severity):
+        return history_text, history_severity
+    return text, max(text_severity, history_severity)
+
+
+def _with_credit(status: str | None, credit: str) -> str:
+    """The status with the credit status that outweighs it, as monitor writes it: ``NORMAL,
+    kreditstatus: Konkurs``."""
+    return f"{status}, kreditstatus: {credit}" if status else f"kreditstatus: {credit}"
+
+
 def _open(items: object) -> list[Mapping[str, Any]]:
     """Elements of a history list whose period is still open."""
     if not items or not isinstance(items, list):
@@ -452,7 +472,7 @@ def _public_contact(items: object) -> str | None:
 # cvrapi.dk) is null — unknown — while a carried but empty list is "" (no owners): monitoring
 # only compares facts known on both sides.
 
-FACTS_VERSION: Final = 1
+FACTS_VERSION: Final = 2
 
 FACTS_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "cvr": pl.String(),
@@ -760,11 +780,11 @@ def _status(
 
     The class is the most severe of ``sammensatStatus``, the open ``virksomhedsstatus`` and the
     credit status (``Konkurs`` is bankrupt, any other open credit status distressed); an ended
-    ``livsforloeb`` is dissolved.
+    ``livsforloeb`` is dissolved. The text is the graver of the first two
+    (:func:`_status_in_force`); the credit status stays apart (alerts write them together).
     """
     history = _current(vr.get("virksomhedsstatus"))
-    text = meta.get("sammensatStatus") or (history.get("status") if history else None)
-    severity = max(_severity(text), _severity(history.get("status") if history else None))
+    text, severity = _status_in_force(meta, history)
     credits = [c for c in _open(vr.get("status")) if c.get("kreditoplysningtekst")]
     credit_item = max(credits, key=_valid_from) if credits else None
     credit = str(credit_item.get("kreditoplysningtekst")) if credit_item else None

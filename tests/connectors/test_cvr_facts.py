@@ -99,6 +99,10 @@ def test_credit_status_bankrupt_and_missing_relations_are_unknown() -> None:
     assert row["status_class"] == "bankrupt"
     assert row["credit_status"] == "Konkurs"
     assert row["status_since"] == "2023-01-01"
+    # A graver open virksomhedsstatus than sammensatStatus is the status an alert names.
+    doc = make_document(10000068, status="NORMAL", history_status="UNDER KONKURS")
+    (row,) = _facts(doc)
+    assert (row["status"], row["status_class"]) == ("UNDER KONKURS", "bankrupt")
     # A document without deltagerRelation says nothing about owners: unknown, not "none".
     assert row["owners"] is None and row["management"] is None
 

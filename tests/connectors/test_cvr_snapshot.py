@@ -97,11 +97,30 @@ def test_a_snapshot_answers_lookups(tmp_path, name):
 def test_status_history_credit_status_and_former_names(tmp_path):
     frame = parse_snapshot(write_snapshot(tmp_path / "r.jsonl", DOCS))
     rows = {row["cvr"]: row for row in frame.iter_rows(named=True)}
-    # sammensatStatus says Normal, the status history says compulsory dissolution is under way.
-    assert rows["10000041"]["registry_status"] == "Normal"
+    # sammensatStatus says Normal, the status history says compulsory dissolution is under way:
+    # the status shown is the one the class (and so the flag) was read from.
+    assert rows["10000041"]["registry_status"] == "UNDER TVANGSOPLØSNING"
     assert rows["10000041"]["registry_status_class"] == "distressed"
     assert rows["10000041"]["registry_former_names"] == ["Gammelt Navn ApS"]
     assert rows["10000050"]["registry_status_class"] == "bankrupt"
+    assert rows["10000050"]["registry_status"] == "NORMAL, kreditstatus: Konkurs"
+
+
+def test_the_status_shown_is_the_one_in_force_whatever_the_order_of_the_list(tmp_path):
+    """``virksomhedsstatus`` newest first, ``[UNDER KONKURS (open), NORMAL (ended)]``, beside a
+    ``sammensatStatus`` still ``NORMAL``: the company is bankrupt, and the status a reader sees
+    (worklist "status i CVR", its class) says so, not ``NORMAL`` beside ``COMPANY_BANKRUPT``."""
+    doc = make_document(10000068, name="Omvendt Orden ApS", status="NORMAL")
+    doc["Vrvirksomhed"]["virksomhedsstatus"] = [
+        {"status": "UNDER KONKURS", "periode": {"gyldigFra": "2026-10-01", "gyldigTil": None}},
+        {"status": "NORMAL", "periode": {"gyldigFra": "2010-01-01", "gyldigTil": "2026-09-30"}},
+    ]
+    calm = make_document(10000076, name="Rolig ApS", status="NORMAL")
+    (row, quiet) = parse_snapshot(write_snapshot(tmp_path / "r.jsonl", [doc, calm])).iter_rows(
+        named=True
+    )
+    assert (row["registry_status"], row["registry_status_class"]) == ("UNDER KONKURS", "bankrupt")
+    assert (quiet["registry_status"], quiet["registry_status_class"]) == ("NORMAL", "normal")
 
 
 def test_bad_lines_are_skipped_and_duplicates_keep_the_newest_document(tmp_path):
