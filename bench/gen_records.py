@@ -829,6 +829,7 @@ def _truth(rows: pl.DataFrame, pools: Pools) -> pl.DataFrame:
     no_street = pl.col("street_missing")
     no_postal = pl.col("postal_missing")
     checked = (pl.col("cvr_state") == "valid") & ~pl.col("cvr_not_found")
+    entity_checked = checked.any().over("entity_id")
     rows = rows.with_columns(
         t_street=pl.when(no_street).then(None).otherwise("t_street"),
         t_house_number=pl.when(no_street).then(None).otherwise("a_house_number"),
@@ -857,9 +858,11 @@ def _truth(rows: pl.DataFrame, pools: Pools) -> pl.DataFrame:
         & ~pl.col("use_binavn")
         & ~pl.col("name_missing"),
         "ADDRESS_MISMATCH": checked & pl.col("row_old") & ~no_street & ~no_postal,
-        "COMPANY_BANKRUPT": checked & (pl.col("status_kind") == "bankrupt"),
-        "COMPANY_DISSOLVED": checked & (pl.col("status_kind") == "dissolved"),
-        "COMPANY_DISTRESSED": checked & (pl.col("status_kind") == "distressed"),
+        # The registry's word on a company reaches every record of the customer, also its
+        # duplicate typed without the CVR number (the contract's whole-customer rule).
+        "COMPANY_BANKRUPT": entity_checked & (pl.col("status_kind") == "bankrupt"),
+        "COMPANY_DISSOLVED": entity_checked & (pl.col("status_kind") == "dissolved"),
+        "COMPANY_DISTRESSED": entity_checked & (pl.col("status_kind") == "distressed"),
         "MISSING_EAN": (pl.col("ctype") == "public") & (pl.col("ean_state") == "missing"),
         "INVALID_EAN": pl.col("ean_state") == "invalid",
         "INVALID_PHONE": pl.col("phone_state") == "invalid",

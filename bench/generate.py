@@ -23,7 +23,8 @@ Truth conventions (what "the clean value a perfect normaliser outputs" means her
   NO_CONTACT, REVIEW_MATCH, BLACKLISTED, REGISTRY_UNCHECKED) are left out; DUPLICATE follows from
   ``entity_id``. A typo'd, ALL-CAPS or ae/oe/aa name is *not* a NAME_MISMATCH (it is the same
   legal entity); a name equal to a registry binavn is not either; an INVALID_EAN on a public
-  customer does not also raise MISSING_EAN.
+  customer does not also raise MISSING_EAN. ``COMPANY_BANKRUPT``, ``COMPANY_DISSOLVED`` and
+  ``COMPANY_DISTRESSED`` are the customer's: a duplicate typed without the CVR number has them.
 
 Command line::
 
