@@ -40,7 +40,7 @@ from datavask.connectors.report_model import (
     model_columns,
     registry_skipped,
 )
-from datavask.connectors.report_text import FLAG_ACTION, FLAG_TEXT, MESSAGES, Text
+from datavask.connectors.report_text import FLAG_TEXT, MESSAGES, Text
 
 _ENV: Final = jinja2.Environment(
     loader=jinja2.PackageLoader("datavask.connectors", "templates"),
@@ -128,7 +128,7 @@ def page_data(model: ReportModel) -> dict[str, Any]:
     text = model.text
     words = {key: text(key) for key in _SCRIPT_WORDS}
     words |= {k: v for k, v in MESSAGES[model.lang].items() if k.startswith(("event_", "class_"))}
-    actions = dict(FLAG_ACTION[model.lang])
+    actions = text.flag_actions()
     actions |= {event: actions[code] for event, code in _EVENT_ACTIONS.items()}
     tables: dict[str, Any] = {}
     for group in model.groups:
@@ -369,6 +369,15 @@ def summary_rows(run: dict[str, Any], lang: str = "da") -> list[tuple[str, str, 
             unchecked=text.number(counts.get("registry_unchecked")),
         )
         rows.append((text("sum_registry"), text.number(counts.get("registry_checked")), note))
+        step = run.get("steps", {}).get("registry") or {}
+        if step.get("uncovered"):
+            checked = int(step.get("checked", 0))
+            warning = text(
+                "sum_registry_uncovered",
+                known=text.number(checked - int(step.get("not_found", 0))),
+                checked=text.number(checked),
+            )
+            rows.append((text("sum_warning"), "", warning))
     if "pairs_review" in counts:
         run_dir = shlex.quote(str(run.get("options", {}).get("out", "RUN_DIR")))
         rows.append(

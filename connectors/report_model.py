@@ -141,6 +141,7 @@ class ReportModel:
     changes: pl.DataFrame
     merge_plan: pl.DataFrame
     registry_skipped: bool
+    registry_warning: str | None  # the registry did not cover the file (registry_uncovered)
     registry_classes: list[dict[str, Any]]
     completeness: list[tuple[str, float | None, float | None]]
     reason_codes: list[dict[str, Any]]
@@ -220,6 +221,21 @@ def headline(run: dict[str, Any], text: Text) -> list[Metric]:
 
 def registry_skipped(run: dict[str, Any]) -> bool:
     return str(run.get("options", {}).get("registry", "")).lower() == "none"
+
+
+def registry_uncovered(run: dict[str, Any], text: Text) -> str | None:
+    """The warning for a run whose registry knew almost none of the file's CVR numbers
+    (``steps.registry.uncovered``: the bundled sample against a customer file), else None."""
+    step = run.get("steps", {}).get("registry") or {}
+    if not step.get("uncovered"):
+        return None
+    checked = int(step.get("checked", 0))
+    return text(
+        "registry_uncovered",
+        source=str(step.get("source", "")),
+        known=text.number(checked - int(step.get("not_found", 0))),
+        checked=text.number(checked),
+    )
 
 
 # --------------------------------------------------------------------------- customers
@@ -833,7 +849,8 @@ def build_model(
     lang: str = "da",
 ) -> ReportModel:
     """The view model of a run (see the module doc); ``alerts`` is a monitor's alerts frame."""
-    text = Text(lang)
+    registry = run.get("steps", {}).get("registry") or {}
+    text = Text(lang, registry_uncovered=bool(registry.get("uncovered")))
     mapping = dict(run.get("input", {}).get("mapping") or {})
     changes = changes if changes is not None else pl.DataFrame()
     merge_plan = merge_plan if merge_plan is not None else pl.DataFrame()
@@ -878,6 +895,7 @@ def build_model(
         changes=changes,
         merge_plan=merge_plan,
         registry_skipped=registry_skipped(run),
+        registry_warning=registry_uncovered(run, text),
         registry_classes=_registry_classes(all_customers, text),
         completeness=_completeness(records, mapping, text),
         reason_codes=_reason_codes(run, text),

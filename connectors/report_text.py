@@ -281,6 +281,17 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "CVR-opslag sprunget over: kørslen havde --registry none. Konkurs, opløsning og "
             "navneændringer er ikke kontrolleret."
         ),
+        "registry_uncovered": (
+            "Advarsel: CVR-registret, kørslen brugte ({source}), kendte kun {known} af {checked} "
+            "gyldige CVR-numre. Det dækker ikke denne fils virksomheder (eksempelregistret, eller "
+            "en gammel eller delvis kopi?), så CVR_NOT_FOUND siger ikke, at numrene er tastet "
+            "forkert, og konkurs, opløsning og navneændringer er ikke kontrolleret for dem. Kør "
+            "igen med --registry sat til en fuld kopi (datavask registry sync) eller ERST's API."
+        ),
+        "action_cvr_not_found_uncovered": (
+            "Kontrollér først registret, kørslen brugte: det kendte næsten ingen af filens "
+            "CVR-numre (se advarslen øverst i rapporten)."
+        ),
         "status": "status",
         "erst_status": "status i CVR (rå)",
         "reason": "årsag",
@@ -370,6 +381,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
         "sum_registry_skipped": "sprunget over",
         "sum_registry_skipped_note": "--registry none: ingen CVR-opslag",
+        "sum_warning": "Advarsel",
+        "sum_registry_uncovered": (
+            "registret kendte kun {known} af {checked} CVR-numre: det dækker ikke filens "
+            "virksomheder; brug --registry med en fuld kopi eller ERST's API"
+        ),
         "sum_review": "Til vurdering",
         "sum_review_note": "par: datavask review {run_dir}",
         "sum_top": "Flest årsager",
@@ -540,6 +556,17 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "Registry checks skipped: the run had --registry none. Bankruptcy, dissolution and "
             "renames were not checked."
         ),
+        "registry_uncovered": (
+            "Warning: the registry this run used ({source}) knew only {known} of {checked} valid "
+            "CVR numbers. It does not cover this file's companies (the bundled sample, or an old "
+            "or partial snapshot?), so CVR_NOT_FOUND does not say the numbers were mistyped, and "
+            "bankruptcy, dissolution and renames were not checked for them. Run again with "
+            "--registry set to a full snapshot (datavask registry sync) or ERST's API."
+        ),
+        "action_cvr_not_found_uncovered": (
+            "Check the registry the run used first: it knew almost none of the file's CVR "
+            "numbers (see the warning at the top of the report)."
+        ),
         "status": "status",
         "erst_status": "ERST status (raw)",
         "reason": "reason",
@@ -630,6 +657,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
         "sum_registry_skipped": "skipped",
         "sum_registry_skipped_note": "--registry none: no CVR checks were made",
+        "sum_warning": "Warning",
+        "sum_registry_uncovered": (
+            "the registry knew only {known} of {checked} CVR numbers: it does not cover the "
+            "file's companies; use --registry with a full snapshot or ERST's API"
+        ),
         "sum_review": "To review",
         "sum_review_note": "pairs: datavask review {run_dir}",
         "sum_top": "Top reasons",
@@ -759,9 +791,13 @@ def check_language(lang: str) -> str:
 class Text:
     """The catalogue, numbers and times of one language: ``Text("da")("customers")``."""
 
-    def __init__(self, lang: str = "da") -> None:
+    def __init__(self, lang: str = "da", *, registry_uncovered: bool = False) -> None:
+        """``registry_uncovered``: the run's registry knew almost none of the file's CVR numbers
+        (``run.json`` ``steps.registry.uncovered``), so CVR_NOT_FOUND's action blames the
+        registry, not the typist."""
         self.lang = check_language(lang)
         self.messages = MESSAGES[lang]
+        self.registry_uncovered = registry_uncovered
 
     def __call__(self, key: str, **values: object) -> str:
         text = self.messages[key]
@@ -771,7 +807,13 @@ class Text:
         return FLAG_TEXT[self.lang][code]
 
     def flag_action(self, code: str) -> str:
+        if code == "CVR_NOT_FOUND" and self.registry_uncovered:
+            return self("action_cvr_not_found_uncovered")
         return FLAG_ACTION[self.lang][code]
+
+    def flag_actions(self) -> dict[str, str]:
+        """What to do about each code, in this language and for this run."""
+        return {code: self.flag_action(code) for code in FLAG_ACTION[self.lang]}
 
     def crm_action(self, action: str | None) -> str:
         """merge_plan.csv's instruction in this language (an unknown one as written)."""

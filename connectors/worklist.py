@@ -22,7 +22,7 @@ from typing import Final
 import polars as pl
 
 from datavask.connectors.report_model import ReportModel
-from datavask.connectors.report_text import FLAG_ACTION, FLAG_TEXT, Text
+from datavask.connectors.report_text import FLAG_TEXT, Text
 from datavask.connectors.xlsx import Sheet, write_xlsx
 
 MAX_ROWS: Final = 1_048_575  # Excel's limit, less the header
@@ -55,7 +55,7 @@ def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
     if key == "registry":
         codes = [reason.code for reason in group.reasons]
         events = {e: text(f"event_{e}") for e in codes}
-        actions = {e: FLAG_ACTION[lang][_EVENT_CODES.get(e, "NAME_MISMATCH")] for e in codes}
+        actions = {e: text.flag_action(_EVENT_CODES.get(e, "NAME_MISMATCH")) for e in codes}
         lead = [
             pl.col("events")
             .list.eval(
@@ -73,7 +73,7 @@ def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
             .list.join(", ")
             .alias(text("x_reasons")),
             _explained(pl.col("flags"), FLAG_TEXT[lang], codes).alias(text("x_why")),
-            _explained(pl.col("flags"), FLAG_ACTION[lang], codes).alias(text("x_todo")),
+            _explained(pl.col("flags"), text.flag_actions(), codes).alias(text("x_todo")),
         ]
     if key == "duplicates":
         lead = [

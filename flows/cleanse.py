@@ -320,7 +320,34 @@ def registry_lookup(cvr: pl.Series, source: str) -> tuple[pl.DataFrame | None, d
         not_found=int((~found["found"] & ~found["lookup_failed"]).sum()),
         skipped=False,
     )
+    if registry_uncovered(detail["checked"], detail["not_found"]):
+        detail.update(
+            uncovered=True,
+            warning=(
+                f"the registry {source} knew {detail['checked'] - detail['not_found']} of the "
+                f"{detail['checked']} valid CVR numbers it was asked: it does not cover this "
+                "file's companies (the bundled sample, or an old or partial snapshot?), so "
+                "CVR_NOT_FOUND says little here; run again with --registry set to a full "
+                "snapshot (datavask registry sync) or ERST's API"
+            ),
+        )
     return found, detail
+
+
+# A registry that knows at most a tenth of the valid CVR numbers it was asked, of five or more,
+# covers other companies than the file's: the bundled sample against a real customer file, or a
+# snapshot of one region. Typing errors do not do that to nine numbers in ten; two of two can.
+UNCOVERED_SHARE: Final = 0.9
+UNCOVERED_MIN: Final = 5
+
+
+def registry_uncovered(checked: int, not_found: int) -> bool:
+    """Whether the registry's "not found" describes the registry rather than the numbers.
+
+    >>> registry_uncovered(20, 19), registry_uncovered(20, 17), registry_uncovered(2, 2)
+    (True, False, False)
+    """
+    return checked >= UNCOVERED_MIN and not_found >= UNCOVERED_SHARE * checked
 
 
 def _registry_cache() -> Path:

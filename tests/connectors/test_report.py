@@ -242,6 +242,45 @@ def test_prefect_summaries_use_the_same_numbers(sample_run: Path) -> None:
     assert "<img" not in summary_markdown(run)
 
 
+def test_a_registry_that_knows_none_of_the_files_companies_is_a_warning_not_typos(
+    sample_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another file's companies against the bundled sample registry (the default): each valid
+    CVR number is CVR_NOT_FOUND, which says the registry does not cover them, not that all
+    were mistyped. run.json, the terminal, the page and the worklist say so."""
+    from datavask.flows.cli import _print_summary
+
+    cvrs = ("55807302", "66086569", "65828235", "30215273", "79732915", "56136797")
+    rows = [f"{i};Firma {chr(65 + i)} ApS;Algade {i};4000;Roskilde;{cvr}" for i, cvr in
+            enumerate(cvrs, 1)]  # fmt: skip
+    file = tmp_path / "kunder.csv"
+    file.write_text("Kundenr;Navn;Adresse;Postnr;By;CVR-nr\n" + "\n".join(rows) + "\n", "utf-8")
+    run_dir = cleanse(tmp_path / "run", file)
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    step = run["steps"]["registry"]
+    assert (step["checked"], step["not_found"], step["uncovered"]) == (6, 6, True)
+    assert "does not cover this file's companies" in step["warning"]
+    assert run["flags"]["CVR_NOT_FOUND"] == 6  # the flags and the exit status stay as they were
+    _print_summary(run, wall=1.0)
+    out = " ".join(capsys.readouterr().err.split())
+    assert "Advarsel registret kendte kun 0 af 6 CVR-numre" in out
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert 'id="registry-warning">Advarsel: CVR-registret' in html
+    assert (
+        page_json(html)["text"]["actions"]["CVR_NOT_FOUND"]
+        == (MESSAGES["da"]["action_cvr_not_found_uncovered"])
+    )
+    sheet = openpyxl.load_workbook(run_dir / "worklist.xlsx")["Kan ikke faktureres"]
+    header = [c.value for c in sheet[1]]
+    todo = {row[header.index("hvad du skal gøre")] for row in sheet.iter_rows(min_row=2,
+                                                                              values_only=True)}  # fmt: skip
+    assert todo == {MESSAGES["da"]["action_cvr_not_found_uncovered"]}
+    # The sample's own companies are in the sample registry: no warning there.
+    sample = json.loads((sample_run / "run.json").read_text(encoding="utf-8"))
+    assert "warning" not in sample["steps"]["registry"]
+    assert 'id="registry-warning"' not in (sample_run / "report.html").read_text("utf-8")
+
+
 # --------------------------------------------------------------------------- worklist.xlsx
 
 
