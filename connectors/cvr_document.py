@@ -472,7 +472,7 @@ def _public_contact(items: object) -> str | None:
 # cvrapi.dk) is null — unknown — while a carried but empty list is "" (no owners): monitoring
 # only compares facts known on both sides.
 
-FACTS_VERSION: Final = 2
+FACTS_VERSION: Final = 3
 
 FACTS_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "cvr": pl.String(),
@@ -662,6 +662,12 @@ def _merger(vr: Mapping[str, Any], own: str, *, ceased: bool) -> tuple[str | Non
     the successor is the first value there that is a CVR number other than this company's own.
     A merger without such a value is the company absorbing another (it continues: None) unless
     the company has ceased, when the successor is unknown (``"?"``) but the merger is reported.
+    ERST's documents name the counterpart only through the merger's organisation
+    (``enhedsNummerOrganisation``), not by CVR number, so a real document's successor is ``?``.
+
+    The merger starts at the first date of its values, else at its organisation's name
+    (``organisationsNavn[].periode.gyldigFra``: ``Fusion`` from ``2026-06-01``); None when it
+    carries no date (the caller then takes the start of the status in force).
     """
     mergers = [m for m in vr.get("fusioner") or [] if isinstance(m, Mapping)]
     if not mergers:
@@ -671,7 +677,7 @@ def _merger(vr: Mapping[str, Any], own: str, *, ceased: bool) -> tuple[str | Non
         if ceased and isinstance(status, str) and "fusion" in status.casefold():
             return "?", None
         return None, None
-    newest = max(mergers, key=lambda m: max(_period_dates(_merger_values(m)), default=""))
+    newest = max(mergers, key=lambda m: max(_merger_dates(m), default=""))
     values = _merger_values(newest)
     successor = next(
         (
@@ -683,7 +689,15 @@ def _merger(vr: Mapping[str, Any], own: str, *, ceased: bool) -> tuple[str | Non
     )
     if successor is None:
         return None, None
-    return successor, min(_period_dates(values), default=None)
+    return successor, min(_period_dates(values) or _merger_dates(newest), default=None)
+
+
+def _merger_dates(merger: Mapping[str, Any]) -> list[str]:
+    """Every date a ``fusioner`` entry carries: its values' periods and its organisation name's
+    start (a merger whose ``udgaaende`` holds no values is dated by its name alone)."""
+    names = [n for n in merger.get("organisationsNavn") or [] if isinstance(n, Mapping)]
+    started = [str(d)[:10] for n in names if (d := (n.get("periode") or _NOTHING).get("gyldigFra"))]
+    return _period_dates(_merger_values(merger)) + started
 
 
 def _merger_values(merger: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -758,7 +772,10 @@ class FactColumns:
             "management": board,
             "management_since": board_since or (updated if board is not None else None),
             "merged_into": merged,
-            "merged_since": merged_since or (updated if merged else None),
+            # A merger without a date of its own started when the status in force did (``OPLØST
+            # EFTER FUSION`` from 2026-06-01), not when the document was last touched.
+            "merged_since": merged_since
+            or ((status_since or (str(end)[:10] if end else None) or updated) if merged else None),
             "end_date": str(end)[:10] if end else None,
             "updated_at": updated,
             _RANK: ("0" if vr.get("fejlRegistreret") else "1") + str(updated_raw or ""),

@@ -93,6 +93,27 @@ def test_a_merger_names_the_successor_cvr() -> None:
     assert row["end_date"] == "2025-11-15"
 
 
+def test_a_merger_is_dated_by_its_own_start_never_by_the_documents_last_update() -> None:
+    """ERST's ``fusioner`` names no successor CVR number (the real response's ``udgaaende`` holds
+    ``FUNKTION`` attributes only), so the successor is ``?``; the date is the merger's start:
+    its organisation's name, else the start of the status in force, not ``sidstOpdateret``."""
+    vr = _real()
+    vr["sidstOpdateret"] = "2024-05-02T08:14:11.000+02:00"
+    vr["fusioner"] = [{"enhedsNummerOrganisation": 4999000001, "indgaaende": [], "udgaaende": [],
+                       "organisationsNavn": [{"navn": "Fusion", "periode": {
+                           "gyldigFra": "2026-06-01", "gyldigTil": None}}]}]  # fmt: skip
+    vr["livsforloeb"][0]["periode"]["gyldigTil"] = "2026-06-01"
+    vr["virksomhedMetadata"]["sammensatStatus"] = "OPLØST EFTER FUSION"
+    vr["virksomhedsstatus"] = [
+        {"status": "OPLØST EFTER FUSION", "periode": {"gyldigFra": "2026-05-20", "gyldigTil": None}}
+    ]
+    (row,) = _facts(vr)
+    assert (row["merged_into"], row["merged_since"]) == ("?", "2026-06-01")
+    del vr["fusioner"][0]["organisationsNavn"]
+    (row,) = _facts(vr)
+    assert (row["merged_into"], row["merged_since"]) == ("?", "2026-05-20")
+
+
 def test_credit_status_bankrupt_and_missing_relations_are_unknown() -> None:
     doc = make_document(10000009, status="NORMAL", credit_bankrupt=True)
     (row,) = _facts(doc)
