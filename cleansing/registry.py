@@ -235,10 +235,13 @@ def _name_checks(frame: pl.DataFrame) -> pl.DataFrame:
     )
     mismatch = comparable & ~matches
     # A close variant of the current name (typo) or the former name: propose the legal name.
-    # Not for a name unrelated to every registry name: the CVR may be what is wrong.
+    # Not for a name unrelated to every registry name: the CVR may be what is wrong. Nor for
+    # the owner after ``v/`` on one side only (``Malerfirma Holm`` / ``Malerfirma Holm v/Per
+    # Holm``): the same name, so no rename for the report and nothing for the CRM to rewrite.
     propose = (
         comparable
         & ~pl.col("_exact")
+        & ~pl.col("_owner_left_out").fill_null(False)
         & (
             (pl.col("_best_is_main") & (current >= NAME_VARIANT_SCORE))
             | ((former >= NAME_MATCH_SCORE) & (former > current))

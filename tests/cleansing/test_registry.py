@@ -379,6 +379,10 @@ def test_a_sole_proprietors_owner_written_on_one_side_only_is_no_mismatch(
     was NAME_MISMATCH, so the sole trader could not be invoiced. Two owners are two names."""
     out = checked(name, reg=company(CVR, name=registry_name, registry_form_code=10))
     assert out["flag_NAME_MISMATCH"] is mismatch
+    # The same name is no renaming either: nothing is proposed for the CRM to rewrite (the
+    # report listed "nyt navn" and changes.csv rewrote the name, rule ``registry``).
+    if not mismatch:
+        assert out["registry_proposed_name"] is None
 
 
 @pytest.mark.parametrize(
