@@ -8,7 +8,8 @@ In: ``records`` with the normalised columns ``cvr`` (8 digits or null), ``name``
 Out: the records, in order, with ``registry_status``, ``registry_name``, ``reklamebeskyttet``,
 the flags ``COMPANY_BANKRUPT`` / ``COMPANY_DISSOLVED`` / ``COMPANY_DISTRESSED`` (from the
 registry's status class), ``CVR_NOT_FOUND`` (a valid CVR the registry answered "unknown" for),
-``REGISTRY_UNCHECKED`` (the look-up failed or was not made: unknown is not "not found"),
+``REGISTRY_UNCHECKED`` (the look-up failed or was not made: unknown is not "not found"; nor
+is a document that says nothing of the company's state healthy),
 ``NAME_MISMATCH``, ``ADDRESS_MISMATCH``, ``customer_type`` set to ``public`` for public-sector
 forms (and from ``public`` to ``company`` for a trading company's form), and
 ``registry_proposed_<field>`` for ``changes.csv`` (rule ``registry``).
@@ -122,9 +123,15 @@ def _checked(records: pl.DataFrame, reg: pl.DataFrame, columns: list[str]) -> pl
     )
     has_cvr = pl.col("cvr").is_not_null()
     found = has_cvr & pl.col("_found").fill_null(False)
+    # A document found without a word on the company's state (no status class) cannot say it
+    # is healthy: unchecked, like a look-up that got no answer.
+    unknown_state = found & pl.col("_class").is_null()
     frame = frame.with_columns(
         _found=found,
-        **{flag("REGISTRY_UNCHECKED"): has_cvr & pl.col("_failed").fill_null(True)},
+        **{
+            flag("REGISTRY_UNCHECKED"): (has_cvr & pl.col("_failed").fill_null(True))
+            | unknown_state
+        },
         **{
             flag("CVR_NOT_FOUND"): has_cvr
             & ~pl.col("_found").fill_null(True)

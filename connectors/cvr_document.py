@@ -29,7 +29,7 @@ from typing import Any, Final
 import polars as pl
 
 # Bump when the flat row changes, so caches built by an older parser are not reused.
-PARSER_VERSION: Final = 3
+PARSER_VERSION: Final = 4
 
 STATUS_CLASSES: Final = ("normal", "distressed", "bankrupt", "dissolved")
 _SEVERITY: Final = {name: rank for rank, name in enumerate(STATUS_CLASSES)}
@@ -250,7 +250,13 @@ class DocumentColumns:
         if end_date:
             severity = _DISSOLVED
         c["registry_status"].append(status)
-        c["registry_status_class"].append(STATUS_CLASSES[severity])
+        # A document that says nothing of the company's state (no sammensatStatus, status
+        # history, credit status or life span: a snapshot synced with too few fields) has no
+        # class: unknown is not "normal", and the cleansing reads it as unchecked.
+        said = meta.get("sammensatStatus") or any(
+            vr.get(field) for field in ("virksomhedsstatus", "status", "livsforloeb")
+        )
+        c["registry_status_class"].append(STATUS_CLASSES[severity] if said else None)
         c["registry_end_date"].append(str(end_date)[:10] if end_date else None)
 
         address = meta.get("nyesteBeliggenhedsadresse") or _current(vr.get("beliggenhedsadresse"))

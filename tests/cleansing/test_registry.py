@@ -144,6 +144,38 @@ def test_not_found_and_unchecked_are_different_things():
     assert not out["flag_NAME_MISMATCH"].any()
 
 
+def test_a_document_without_a_word_on_the_state_is_unchecked_not_healthy(tmp_path):
+    """An ERST document with only ``cvrNummer`` and ``navne`` (a snapshot synced with too few
+    fields) left the customer fit, its status null and nothing said. Unknown is not healthy:
+    REGISTRY_UNCHECKED; the name is still checked, and a document with a state is not."""
+    import gzip
+    import json
+
+    from datavask.connectors.cvr_snapshot import parse_snapshot
+
+    bare = {"cvrNummer": int(CVR), "navne": [{"navn": "Halv Post ApS", "periode": {
+        "gyldigFra": "2010-01-01", "gyldigTil": None}}]}  # fmt: skip
+    alive = {**bare, "cvrNummer": 10000009, "livsforloeb": [{"periode": {
+        "gyldigFra": "2010-01-01", "gyldigTil": None}}]}  # fmt: skip
+    path = tmp_path / "registry.jsonl.gz"
+    lines = [json.dumps({"_source": {"Vrvirksomhed": doc}}) for doc in (bare, alive)]
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+    parsed = parse_snapshot(path)
+    assert parsed.sort("cvr")["registry_status_class"].to_list() == ["normal", None]
+    found = registry(*[dict(row, found=True, lookup_failed=False) for row in parsed.to_dicts()])
+    out = apply_registry(
+        records(
+            {"name": "Halv Post ApS", "cvr": CVR},
+            {"name": "Halv Post ApS", "cvr": "10000009"},
+            {"name": "Helt Andet A/S", "cvr": CVR},
+        ),
+        found,
+    )
+    assert out["flag_REGISTRY_UNCHECKED"].to_list() == [True, False, True]
+    assert out["flag_NAME_MISMATCH"].to_list() == [False, False, True]
+    assert out["registry_status"].to_list() == [None, None, None]
+
+
 def test_rows_keep_their_order_and_count_and_the_registry_columns_are_added():
     recs = records(
         {"name": "Hansen Byg ApS", "cvr": CVR, **ADDRESS},
