@@ -18,7 +18,7 @@ English ``1,234.5`` and ``2 Dec 2026, 03:50``, both in Copenhagen time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -858,3 +858,23 @@ class Text:
         if self.lang == "da":
             return f"{local.day}. {month} {local.year} kl. {local:%H.%M}"
         return f"{local.day} {month} {local.year}, {local:%H:%M}"
+
+    def date(self, iso: str | None) -> str:
+        """An ISO date (a registry's ``2026-10-15``, no time of day to move into Copenhagen's)
+        as ``15. okt. 2026`` / ``15 Oct 2026``; empty when missing, as written when no date.
+
+        >>> Text("da").date("2026-10-15"), Text("en").date("2026-10-15"), Text().date("?")
+        ('15. okt. 2026', '15 Oct 2026', '?')
+        """
+        if not iso:
+            return ""
+        try:
+            day = date.fromisoformat(str(iso)[:10])
+        except ValueError:
+            return str(iso)
+        month = _MONTHS[self.lang][day.month - 1]
+        return (
+            f"{day.day}. {month} {day.year}"
+            if self.lang == "da"
+            else f"{day.day} {month} {day.year}"
+        )

@@ -103,3 +103,22 @@ def test_a_refusing_receiver_is_not_retried_and_a_failing_one_is_bounded() -> No
             sender.send(target, [ALERT])
         assert len(calls) == expected_calls
     assert waits == [0.5, 1.0]
+
+
+def test_the_monitor_page_writes_times_and_dates_as_the_cleanse_report_does(tmp_path) -> None:
+    """Before: ``Kørt 2026-12-07T07:31:53+00:00`` and ``2026-03-03``, where the cleanse report
+    writes Copenhagen time in Danish. The page escapes the registry's name all the same."""
+    import polars as pl
+
+    from datavask.connectors.alert_report import render_alert_report
+
+    run = {"started_at": "2026-12-07T07:31:53+00:00", "first_run": False,
+           "counts": {"customers": 1200, "checked": 1199, "unchecked": 1, "not_found": 0}}  # fmt: skip
+    html = render_alert_report(pl.DataFrame([ALERT]), run, tmp_path / "report.html").read_text(
+        "utf-8"
+    )
+    assert "Kørt 7. dec. 2026 kl. 08.31 (dansk tid)" in html
+    assert "<td>3. mar. 2026</td>" in html
+    assert "1.200 kunder med CVR-nummer" in html
+    assert "T07:31" not in html and "2026-03-03" not in html
+    assert "Hansen &lt;Byg&gt; &amp; Søn ApS" in html
