@@ -19,7 +19,10 @@ The comparisons, with an example pair for each level (top level first):
     lacks, even misspelt: ``svendsen trading`` / ``svendsen holding`` are sister companies) ·
     shares most words (at least two, and half the words of the shorter name)
     ``rauner family ymca`` ~ ``ymca of metropolitan chicago rauner`` ·
-    different ``hansen holding`` / ``hansen byg``
+    different ``hansen holding`` / ``hansen byg`` (also a group company's word added, ``nielsen
+    transport`` / ``nielsen transport holding``, and two departments of a public body, each
+    with a word the other lacks: ``lyngby taarbaek kommune vej og park`` / ``lyngby taarbaek
+    kommune skoleafdelingen``)
 ``first_name`` / ``last_name`` — Jaro-Winkler, allowing first and last name to be swapped or the
     same words to be split another way (``jens peter`` + ``hansen`` / ``jens`` + ``peter hansen``)
     exact ``jens`` · Jaro-Winkler ≥ 0.92 ``jens`` ~ ``jenns`` · initial ``j`` ~ ``jens`` (also
@@ -75,6 +78,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import distance, fuzz, process
 
+from datavask.cleansing.customer_type import public_key
 from datavask.cleansing.matching.blocking import loose_postal_code
 from datavask.cleansing.matching.threads import in_order
 from datavask.cleansing.names import DANISH_LETTERS, fold
@@ -609,9 +613,29 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # ways.
     partial = ((level > 0) & (level < comparison.top) & ~registry_equal).fill_null(False)
     if partial.any():
-        group = _group_apart(a.filter(partial), b.filter(partial))
+        pa, pb = a.filter(partial), b.filter(partial)
+        group = _group_apart(pa, pb) | _departments_apart(pa, pb)
         level = level.scatter(partial.arg_true().filter(group), 0)
     return level.cast(pl.Int8), _tf_value(a, level, comparison)
+
+
+def _departments_apart(a: pl.Series, b: pl.Series) -> pl.Series:
+    """Whether two public bodies' name keys (:func:`~datavask.cleansing.customer_type.public_key`)
+    each hold a word the other lacks, even misspelt (:func:`_words_apart`): two departments of
+    one authority, ``lyngby taarbaek kommune vej og park`` / ``lyngby taarbaek kommune
+    skoleafdelingen``, or two of its institutions, ``vestre skole sfo`` / ``vestre skole
+    kantine``. A municipality is one legal entity (one CVR number, one address and switchboard),
+    and each department that buys is a customer of its own, invoiced at an EAN number of its own:
+    the authority's name they share is no evidence they are one. Not ``aarhus kommune`` /
+    ``aarhus kommune skoleafdelingen`` (the department typed by its municipality's name alone)
+    nor ``lyngby taarbaek kommune skoleafdelingen`` / ``lyngby tarbaek kommune skoleafdelingn``.
+    """
+    both = pl.select(public_key(pl.lit(a)) & public_key(pl.lit(b))).to_series()
+    apart = pl.Series(np.zeros(a.len(), dtype=bool))
+    if both.any():
+        words = _words_apart(a.filter(both), b.filter(both))
+        apart = apart.scatter(both.arg_true().filter(words), True)
+    return apart
 
 
 def _aligned_person_names(pv: PairValues) -> tuple[pl.Series, pl.Series, pl.Series, pl.Series]:

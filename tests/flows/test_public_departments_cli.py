@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from tests.flows.cli import cleansed
 
@@ -44,3 +45,57 @@ def test_two_ean_numbers_of_one_municipality_are_two_customers(tmp_path: Path) -
     plan = pl.read_csv(out / "reimport" / "merge_plan.csv", separator=";", infer_schema_length=0)
     merged = {(row[0], row[1]) for row in plan.select("survivor_id", "merged_ids").rows()}
     assert all("3" not in step or "1" not in step for step in map("".join, merged))
+
+
+ROADS, SCHOOL_ADMINISTRATION = "5798004030806", "5798001311977"
+LYNGBY = "Lyngby Torv 17;2800;Kongens Lyngby;45 97 30 00;85896695"
+
+
+@pytest.mark.parametrize(
+    ("header", "roads", "schools"),
+    [
+        # Business Central's second name line holds the department …
+        (
+            "Nr.;Navn;Navn 2;Adresse;Postnr.;By;Telefon;SE/CVR-nr.;EAN-nr.\n",
+            "Lyngby-Taarbæk Kommune;Vej og Park",
+            "Lyngby-Taarbæk Kommune;Skoleafdelingen",
+        ),
+        # … or the name cell does, after its municipality's name.
+        (
+            "Nr.;Navn;Adresse;Postnr.;By;Telefon;SE/CVR-nr.;EAN-nr.\n",
+            "Lyngby-Taarbæk Kommune, Vej og Park",
+            "Lyngby-Taarbæk Kommune, Skoleafdelingen",
+        ),
+    ],
+    ids=["navn 2", "one cell"],
+)
+def test_a_department_without_ean_joins_its_own_department(
+    tmp_path: Path, header: str, roads: str, schools: str
+) -> None:
+    # Before, in this three-row file the school administration's copy without EAN was merged
+    # with the roads department (the names "share most words", weighed more than the same name)
+    # and its own department's record went to review: the copy is the school administration's,
+    # and takes its EAN.
+    source = tmp_path / "debitorer.csv"
+    source.write_text(
+        header
+        + f"K-0009;{roads};{LYNGBY};{ROADS}\n"
+        + f"K-0010;{schools};{LYNGBY};{SCHOOL_ADMINISTRATION}\n"
+        + f"K-0011;{schools};{LYNGBY};\n",
+        encoding="utf-8",
+    )
+    out = cleansed(source, tmp_path / "out")
+    cluster = dict(
+        pl.read_parquet(out / "records.parquet").select("record_id", "cluster_id").iter_rows()
+    )
+    assert cluster["K-0011"] == cluster["K-0010"] != cluster["K-0009"]
+    pairs = pl.read_parquet(out / "pairs.parquet")
+    decision = {
+        tuple(sorted((left, right))): made
+        for left, right, made in pairs.select("record_id_l", "record_id_r", "decision").rows()
+    }
+    assert decision[("K-0010", "K-0011")] == "match"
+    assert decision[("K-0009", "K-0011")] != "match"
+    golden = pl.read_parquet(out / "golden.parquet")
+    schools_customer = golden.filter(pl.col("cluster_id") == cluster["K-0010"])
+    assert schools_customer["ean"].to_list() == [SCHOOL_ADMINISTRATION]

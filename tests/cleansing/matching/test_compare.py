@@ -52,6 +52,21 @@ def _company(name: str) -> dict[str, Any]:
         ("hansen og soen", "hansen og soen ejendomme", "different"),
         ("nordhavn ejendomme", "nordhavn ejendomme holding", "different"),
         ("nordhavn ejendomme holding", "nordhavn ejendome holding", "token >= 0.92"),
+        # Two departments of one municipality (one CVR number, an EAN each): two customers.
+        (
+            "lyngby taarbaek kommune vej og park",
+            "lyngby taarbaek kommune skoleafdelingen",
+            "different",
+        ),
+        ("region midtjylland it", "region midtjylland hr", "different"),
+        ("vestre skole sfo", "vestre skole kantine", "different"),
+        # The department under its municipality's name alone, or misspelt, is not another.
+        ("aarhus kommune", "aarhus kommune skoleafdelingen", "token >= 0.80"),
+        (
+            "lyngby taarbaek kommune skoleafdelingen",
+            "lyngby tarbaek kommune skoleafdelingn",
+            "token >= 0.92",
+        ),
     ],
 )
 def test_company_name_levels(a: str, b: str, label: str) -> None:
