@@ -216,8 +216,9 @@ def customers_update(
     differs = [
         neutralised(by_column[c].replace("", None)).ne_missing(as_read(c)) for c in by_column
     ]
+    schema = records.schema  # once: made anew on each call, 20,000 columns made it quadratic
     passed_on = [
-        c for c in columns if c not in by_column and records.schema[f"{SRC_PREFIX}{c}"] == pl.String
+        c for c in columns if c not in by_column and schema[f"{SRC_PREFIX}{c}"] == pl.String
     ]
     differs += [neutralised(as_read(c)).ne_missing(as_read(c)) for c in passed_on]
     changed = records.select(
