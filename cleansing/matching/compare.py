@@ -35,7 +35,9 @@ The comparisons, with an example pair for each level (top level first):
     same building (floor/door missing on one side) ·
     same building, other unit (``2 tv`` / ``3 th``) · same street and number (``vestergade 12`` ~
     ``vestergde 12``) · same street (``vestergade 12`` ~ ``vestergade 14``) — these two also where
-    only one side has a postal code (``532 w 95th st`` ~ ``532 w 95th st 60628``) ·
+    only one side has a postal code (``532 w 95th st`` ~ ``532 w 95th st 60628``), and neither
+    where two Danish names differ in a qualifier (``vestergade`` / ``oestergade``,
+    ``noerregade`` / ``noerrebrogade``: :func:`_other_street`) ·
     same postal code · different. Where either address did not parse into street and number
     (``4910 S Dr. Martin Luther``, ``435 S. La Cienega Blvd.``), the address lines as written are
     compared instead:
@@ -960,6 +962,11 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     street_sim = similarity(
         _where(postal_open, closed_l), _where(postal_open, closed_r), _jaro_winkler()
     )
+    # Alike letters are not one street where the names' qualifiers differ: ``Vestergade`` /
+    # ``Østergade`` are one letter apart and two streets (see :func:`_other_street`).
+    street_sim = pl.select(
+        pl.when(_other_street(pv, postal_open)).then(0.0).otherwise(street_sim)
+    ).to_series()
     number_l, number_r = pv.both("_number_lower")
     same_number = (number_l == number_r).fill_null(False)
     same_street_number = (closed_l == closed_r).fill_null(False) & same_number
@@ -1014,6 +1021,31 @@ def _address(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         level = level.scatter(abroad.arg_true(), 0)
     # Term frequencies count parsed addresses: an address line as written is not adjusted.
     return level, _tf_value(key_l, level, comparison)
+
+
+def _other_street(pv: PairValues, at: pl.Series) -> pl.Series:
+    """Per pair, whether two Danish street names differ in a qualifier (:data:`STREET_QUALIFIERS`)
+    and so name two streets, however alike their letters; asked only where ``at`` holds.
+
+    ``vestergade`` / ``oestergade``, ``vesterbro`` / ``oesterbro``, ``ny kongevej`` /
+    ``gammel kongevej``: each names a part the other does not. ``noerregade`` /
+    ``noerrebrogade``, ``st kongensgade`` / ``kongensgade``: one names a part more, three or
+    more letters more. A typo that hides or makes a part is one edit, and is no other street:
+    ``vetsergade`` (no ``vester`` left) / ``vestergade``, ``vesterbrgade`` / ``vesterbrogade``.
+    """
+    parts_l, parts_r = (_where(at, side) for side in pv.both("_street_parts"))
+    differ = (parts_l != parts_r).fill_null(False)
+    if not differ.any():
+        return differ
+    rows = differ.arg_true()
+    words_l, words_r = (side.gather(rows).str.extract_all(r"\S+") for side in (parts_l, parts_r))
+    nested = pl.select(
+        (words_l.list.set_difference(words_r).list.len() == 0)
+        | (words_r.list.set_difference(words_l).list.len() == 0)
+    ).to_series()
+    edits = _edit_distance(*pv.some("_street_closed", rows))
+    typo = nested & (edits <= 1).fill_null(False)
+    return differ.scatter(rows, ~typo)
 
 
 def _where(keep: pl.Series, values: pl.Series) -> pl.Series:
@@ -1403,7 +1435,73 @@ def _address_values(records: pl.DataFrame) -> list[pl.Expr | pl.Series]:
         loose_postal_code(pl.col("country"), pl.col("postal_code")).alias("_postal_loose"),
         pl.col("street_key").str.replace_all(" ", "", literal=True).alias("_street_closed"),
         pl.col("house_number").str.to_lowercase().alias("_number_lower"),
+        _street_parts(records.get_column("street_key"), records.get_column("country")).alias(
+            "_street_parts"
+        ),
     ]
+
+
+STREET_QUALIFIERS: Final = {
+    **dict.fromkeys(("vester", "vestre", "vest", "v"), "v"),
+    **dict.fromkeys(("oester", "oestre", "oest", "oe"), "oe"),
+    **dict.fromkeys(("noerre", "nordre", "nord", "nr"), "nr"),
+    **dict.fromkeys(("soender", "soendre", "syd", "sdr"), "sdr"),
+    **dict.fromkeys(("nye", "ny"), "ny"),
+    **dict.fromkeys(("gammel", "gamle", "gl"), "gl"),
+    **dict.fromkeys(("store", "sankt", "skt", "st"), "st"),
+    **dict.fromkeys(("lille", "ll"), "ll"),
+    **dict.fromkeys(("mellem", "mlm"), "mlm"),
+    "bro": "bro",
+}
+"""The words that qualify the base of a Danish street name — a direction, new or old, big or
+small, the ``bro`` of ``Vesterbrogade`` — as a street key may hold them (spelled out, shortened as
+``street_abbreviations.csv`` shortens them: ``Vestre Allé`` → ``v alle``, folded), each with the
+part it names. ``Vester`` and ``Vestre`` name one part, as the key already has them."""
+
+# The qualifiers written together with the rest of a word (``Vestergade``, ``Nygade``,
+# ``Storegade``, ``Vesterbro``); a short form (``v``, ``st``) is a word of its own, never the
+# start of one (``Strandvej``). ``vest``, ``oest``, ``nord`` and ``syd`` (``Vestvej``) need three
+# letters after them, so that a whole ``vester`` or ``nordre`` is not read as ``vest`` + ``er``.
+_QUALIFIER_PREFIX: Final = (
+    r"(^|\s)(?:(vester|vestre|oester|oestre|noerre|nordre|soender|soendre|nye|ny|gammel|store"
+    r"|lille|mellem)(\p{L}{2,})|(vest|oest|nord|syd)(\p{L}{3,}))"
+)
+# ``bro`` right after a qualifier, before the base or ending the name: ``vester brogade``,
+# ``oester bro``.
+_QUALIFIER_BRO: Final = (
+    r"(^|\s)(" + "|".join(w for w in STREET_QUALIFIERS if w != "bro") + r")\s+bro(\p{L}*)"
+)
+# A qualifier comes before the base it qualifies: a last word that reads like one is something
+# else, as ``Dronning Olgas V.`` (``dr olgas v``) ends in a ``Vej``, not a ``Vester``.
+_LAST_WORD_QUALIFIER: Final = r"\s(?:" + "|".join(STREET_QUALIFIERS) + r")$"
+
+
+def _street_parts(street_keys: pl.Series, country: pl.Series) -> pl.Series:
+    """The qualifiers of each Danish street key, in order and joined by spaces (``''`` for none;
+    null abroad or without a street): ``vesterbrogade`` → ``bro v``, ``ny oestergade`` → ``ny oe``,
+    ``gammel kongevej`` → ``gl``, ``vester gade`` and ``vestregade`` → ``v``, ``kirkevej`` and
+    ``dr olgas v`` → ``''``.
+    Worked out once per distinct street (tens of thousands in a million records)."""
+    distinct = street_keys.drop_nulls().unique()
+    split = (
+        pl.select(fold(pl.lit(distinct)))
+        .to_series()
+        .str.replace(_LAST_WORD_QUALIFIER, "")
+        .str.replace_all(_QUALIFIER_PREFIX, "${1}${2}${4} ${3}${5}")
+        .str.replace_all(_QUALIFIER_BRO, "${1}${2} bro ${3}")
+        .str.split(" ")
+    )
+    parts = pl.select(
+        split.list.eval(pl.element().replace_strict(STREET_QUALIFIERS, default=None))
+        .list.drop_nulls()
+        .list.unique()
+        .list.sort()
+        .list.join(" ")
+    ).to_series()
+    danish = (country.is_null() | (country == "DK")).fill_null(True)
+    return pl.select(
+        pl.when(danish).then(street_keys.replace_strict(distinct, parts, default=None))
+    ).to_series()
 
 
 def _sorted_characters(values: pl.Series) -> pl.Series:
