@@ -497,6 +497,45 @@ def institution_word(key: pl.Expr) -> pl.Expr:
     return key.str.contains(word_list_pattern("public_sector_patterns", "weak")) & ~person
 
 
+# A first name of two or three letters and nothing else (``JP``, ``Hc``).
+_SHORT_FIRST_NAME = r"^\p{L}{2,3}$"
+
+
+def _initials_together(first: pl.Expr) -> pl.Expr:
+    """A first name that is initials typed together without dots, spaced as letters of their own
+    (``JP`` → ``J P``), else the first name as it is.
+
+    Initials are two or three letters without a vowel however cased (``JP``, ``HC``, ``JJ``;
+    ``Jp`` of ``JP OLSEN`` cased), or in capitals where the display name kept them so, the rest
+    of the name being typed in mixed case (``AC Hansen``), unless a given name (``BO``, ``IB``,
+    ``OLE``, ``AL``: :func:`_short_given_names`). A name typed all in capitals cannot tell
+    ``AC`` from ``Al``: ``AC HANSEN`` is cased ``Ac`` and stays a name, as ``Bo`` and ``Ib`` do.
+    """
+    short = first.str.contains(_SHORT_FIRST_NAME).fill_null(False)
+    candidate = only_where(short, first)
+    no_vowel = ~candidate.str.contains(r"(?i)[aeiouyæøåäöüéáí]")
+    capitals = candidate.str.contains(r"^\p{Lu}+$") & ~fold(candidate).is_in(_short_given_names())
+    return (
+        pl.when(short & (no_vowel | capitals))
+        .then(candidate.str.replace_all(r"(\p{L})", " $1").str.strip_chars())
+        .otherwise(first)
+    )
+
+
+@cache
+def _short_given_names() -> list[str]:
+    """Given names of two or three letters, folded: the Danish ones (``bo``, ``ib``, ``ole``) and
+    the names and short forms of the nickname tables (``al``, ``lis``)."""
+    tables = [
+        load_reference(table).select(pl.col(column).alias("name"))
+        for table in ("given_name_nicknames", "given_name_nicknames_da")
+        for column in ("name", "nickname")
+    ]
+    names = pl.concat([load_reference("given_names_da").select("name"), *tables])
+    folded = names.select(fold(pl.col("name"))).unique()
+    return folded.filter(pl.col("name").str.len_chars() <= 3)["name"].to_list()
+
+
 @cache
 def _given_names() -> list[str]:
     """Danish given names, folded as name keys are (``soeren``)."""
@@ -1528,10 +1567,11 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
     )
     frame = frame.with_columns(
         # Initials written together are letters of their own: ``J.P.`` → ``j p``, which the
-        # first-name comparison reads as an initial of ``jens peter``.
+        # first-name comparison reads as an initial of ``jens peter``; so are ``JP`` and ``HC``
+        # (:func:`_initials_together`).
         # A couple's ``+`` is its ``&``: ``Henrik + Lone`` → ``henrik og lone``.
         first_name_key=text_key(
-            pl.col("first_name")
+            _initials_together(pl.col("first_name"))
             .str.replace_all(r"\.(\p{L})", " $1")
             .str.replace_all(" + ", " & ", literal=True)
         ),

@@ -975,3 +975,30 @@ def test_a_foreign_legal_form_at_the_end_makes_a_company(
     assert _apply(legal_form_of, [typed]) == [form]
     if form is not None:
         assert (row["first_name"], row["last_name"]) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("typed", "first_key"),
+    [
+        ("JP Olsen", "j p"),
+        ("HC Andersen", "h c"),
+        ("JJ Hansen", "j j"),
+        ("AC Hansen", "a c"),  # capitals in a name typed in mixed case
+        ("JP OLSEN", "j p"),  # all in capitals, but no vowel
+        ("J.P. Holm", "j p"),
+        # Given names stay names, typed in capitals or not; in a name all in capitals ``AC``
+        # cannot be told from one.
+        ("Bo Hansen", "bo"),
+        ("BO HANSEN", "bo"),
+        ("IB Hansen", "ib"),
+        ("AL Jensen", "al"),
+        ("AC HANSEN", "ac"),
+        ("Ole Olsen", "ole"),
+    ],
+)
+def test_initials_typed_together_are_letters_of_their_own(typed: str, first_key: str) -> None:
+    """``JP Olsen`` and ``Jens-Peter Olsen`` at one address, with one phone and e-mail, were two
+    people: the first names ``jp`` and ``jens peter`` were different, where ``J.P.`` was an
+    initial."""
+    row = _names(raw_name=[typed]).row(0, named=True)
+    assert row["first_name_key"] == first_key
