@@ -543,6 +543,14 @@ def _given_names() -> list[str]:
 
 
 @cache
+def _surnames_only() -> list[str]:
+    """Danish surnames that are no Danish given name, folded (``jakobsen``, ``holm``; not
+    ``steen`` or ``mark``, given names too)."""
+    surnames = load_reference("surnames_da").select(fold(pl.col("name")))["name"]
+    return surnames.filter(~surnames.is_in(_given_names())).to_list()
+
+
+@cache
 def _trade_surnames() -> str:
     table = load_reference("business_words").filter(pl.col("surname") == "yes")
     return "|".join(sorted(table["word"].to_list()))
@@ -553,13 +561,15 @@ def business_key(key: pl.Expr) -> pl.Expr:
 
     ``jens smed`` is a person: a trade word that is also a surname (the ``surname`` column of
     ``business_words.csv``), after one or two given names, is not a business word on its own;
-    ``jensens smed`` and ``iversen smede`` are firms.
+    ``jensens smed``, ``iversen smede`` and ``jakobsen maler`` (a surname, no given name, before
+    the trade) are firms.
     """
     words = word_list_pattern("business_words")
     # "jens smed" -> "jens ": the given names before a trade surname, none a possessive
-    # surname ("jensens smed")
+    # surname ("jensens smed") and the first not a surname only ("jakobsen maler")
     given = key.str.extract(rf"^((?:\S+ ){{1,2}})(?:{_trade_surnames()})$", 1)
-    given = pl.when(~given.str.contains(r"sens ")).then(given)
+    surname_first = given.str.extract(r"^(\S+)", 1).is_in(_surnames_only())
+    given = pl.when(~given.str.contains(r"sens ") & ~surname_first).then(given)
     return (
         pl.when(given.is_not_null())
         .then(given.str.contains(words))

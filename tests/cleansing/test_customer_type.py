@@ -340,3 +340,36 @@ def test_an_association_written_short_is_an_organisation(typed: str) -> None:
 )
 def test_a_chains_branch_is_a_business(name: str, expected: str) -> None:
     assert _classify([(name, None, None, None)]) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        # A surname and a trade or ware, without a form: before, persons (no MISSING_CVR).
+        ("Hansen Installation", "company"),
+        ("Lund Ventilation", "company"),
+        ("Dahl Trælast", "company"),
+        ("Holm Vinduer", "company"),
+        ("Madsen Blik", "company"),
+        ("Laursen Montage", "company"),
+        ("Lauridsen Køleteknik", "company"),
+        ("Jakobsen Brolægning", "company"),
+        ("Jensen Tagdækning", "company"),
+        ("Iversen Catering", "company"),
+        # A trade that is a surname too names a firm after a surname, a person after given names.
+        ("Jakobsen Maler", "company"),
+        ("Poulsen Maler", "company"),
+        ("Jens Smed", "person"),
+        ("Ole Maler", "person"),
+        ("Jens Peter Snedker", "person"),
+        ("Steen Maler", "person"),  # Steen is a given name as well as a surname
+        # An owner after v/ makes a business of any name.
+        ("Jakobsen Maler v/ Susanne Jakobsen", "company"),
+        ("Nordlys v/ Susanne Jakobsen", "company"),
+    ],
+)
+def test_a_surname_and_a_trade_is_a_business(name: str, expected: str) -> None:
+    """``Hansen Installation`` was the person ``Hansen`` ``Installation`` (no MISSING_CVR), and
+    ``Jakobsen Maler`` beside ``Jakobsen Maler v/ Susanne Jakobsen`` at one address and e-mail
+    was kept apart from it as the owner's private account (``person_and_business``)."""
+    assert _classify([(name, None, None, None)]) == [expected]
