@@ -174,6 +174,11 @@ _POSTAL_CODE_VALUE = (
 _HOUSE_NUMBER_VALUE = (
     rf"^(?P<number>\d{{1,4}})\s?(?P<letter>{_LETTER})?(?:\s*-\s*(?P<to>\d{{1,4}}\s?{_LETTER}?))?$"
 )
+# The word a house number or door cell may start with, as a written line has it (``Engvej nr.
+# 53d``): ``nr. 44``, ``Nr 44``, ``nr.44`` in a house-number column; ``dør 3``, ``lejl. 4`` in a
+# door column.
+_NUMBER_WORD = r"(?i)^\s*nr\.?\s*(\d)"
+_DOOR_WORD_BEFORE = r"(?i)^\s*(?:lejl(?:ighed)?|dør|door)\.?\s*(\S)"
 _FLOOR_NAMES = {
     "stuen": "st",
     "stue": "st",
@@ -1468,6 +1473,10 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
             ignore_nulls=True,
         ).replace("", None)
     ).to_series()
+    # ``nr. 44`` in a house-number column is read as the written line's ``Engvej nr. 53d`` is:
+    # left, the number was lost (null), matched neighbours on the street alone and went back
+    # to the CRM as ``nr. 44``.
+    raw["house_number"] = raw["house_number"].str.replace(_NUMBER_WORD, "${1}")
     # a phone read as the phones stage reads it (``20304050.0`` is no nine-digit number)
     for field in ("phone", "mobile"):
         raw[field] = raw[field].to_frame(field).select(whole_number(pl.col(field))).to_series()
@@ -1579,7 +1588,10 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         _given_number=pl.coalesce(given_number["number"], given_number["typed"]),
         _given_floor=given_floor["floor"],
         _given_door=pl.coalesce(
-            per_distinct(raw["door"], {"door": lambda value: _door(_clean(value))})["door"],
+            per_distinct(
+                raw["door"],
+                {"door": lambda value: _door(_clean(value).str.replace(_DOOR_WORD_BEFORE, "${1}"))},
+            )["door"],
             given_floor["door"],
         ),
     )

@@ -213,6 +213,27 @@ def test_structured_columns_win_over_the_parsed_line() -> None:
     ]
 
 
+def test_nr_before_the_number_in_a_house_number_or_door_column() -> None:
+    """``nr. 44`` in a house-number column is the number, as ``Engvej nr. 53d`` in a line is:
+    read as null it matched a neighbour on the street alone and went back as ``nr. 44``. A
+    door column's ``dør 3`` is door 3; a floor column's ``2. sal``, ``2.sal tv`` were read."""
+    out = _addresses(
+        raw_street=["Møllevej"] * 6,
+        raw_house_number=["nr. 44", "Nr 44", "nr.44", "Nr. 30 d", "nr 12-14", "nr. 12B, 2. th"],
+        raw_floor=["2. sal", "2.sal tv", None, None, None, None],
+        raw_door=[None, None, "dør 3", "Dør. 4", "lejl. 5", None],
+        raw_postal_code=["4600"] * 6,
+    )
+    assert out.select("house_number", "floor", "door").rows() == [
+        ("44", "2", None),
+        ("44", "2", "tv"),
+        ("44", None, "3"),
+        ("30D", None, "4"),
+        ("12-14", None, "5"),
+        ("12B", "2", "th"),
+    ]
+
+
 def test_a_line_that_repeats_its_own_postal_code_and_town_abroad() -> None:
     """A Swedish line without its ``SE-`` beside its own postal code and town columns: the code
     and town at its end are no part of the street, number or what follows them."""
