@@ -292,9 +292,10 @@ def street_key(expr: pl.Expr, abbreviations: str | None = "street_abbreviations"
     ``Gl. Kongevej`` and ``Gammel Kongevej`` → ``gammel kongevej``; ``Vesterg.`` →
     ``vestergade``; ``H. C. Andersens Blvd.``, ``H.C.Andersens Boulevard`` → ``hc andersens
     boulevard``; ``Sankt Peders Stræde``, ``Skt. Peders Str.``, ``Sct. Peders Stræde`` → ``st
-    peders straede``; ``Frb. Allé`` → ``frederiksberg alle``. ``abbreviations`` names the
-    table (``street_abbreviations_en`` for English streets: ``E 75th St`` → ``east 75th
-    street``; None for none).
+    peders straede``; ``Frb. Allé`` → ``frederiksberg alle``; ``Dronning Olgas V.`` → ``dr
+    olgas vej`` (``V. Ringgade``, before a word, is Vester: ``v ringgade``). ``abbreviations``
+    names the table (``street_abbreviations_en`` for English streets: ``E 75th St`` → ``east
+    75th street``; None for none).
     """
     key = fold(expr)
     for pattern, replacement in _street_abbreviations(abbreviations) if abbreviations else []:

@@ -790,6 +790,19 @@ def test_an_abbreviation_ending_a_street_keeps_its_full_stop() -> None:
     ]  # fmt: skip
 
 
+def test_a_one_letter_vej_ending_a_street_keeps_its_full_stop() -> None:
+    """``Dronning Olgas V. 61`` went back as ``Dronning Olgas V 61``: ``V.`` was keyed as a
+    leading ``V.`` is (Vester), so the key without the full stop was the same and the stop was
+    dropped. Ending the street after a word it is its Vej, and keeps its stop; a leading one is
+    still Vester."""
+    out = _addresses(
+        raw_address=["Dronning Olgas V. 61", "Dronning Olgas V. 123, 2. th.", "V. Ringgade 3"],
+        raw_postal_code=["2000", "2000", "8000"],
+    )
+    assert out["street"].to_list() == ["Dronning Olgas V.", "Dronning Olgas V.", "V. Ringgade"]
+    assert out["street_key"].to_list() == ["dr olgas vej", "dr olgas vej", "v ringgade"]
+
+
 def test_foreign_streets_get_no_danish_abbreviations() -> None:
     """``St`` on an American street is Street, not Stræde: ``E 75th St`` and ``E 75th Street``
     share a key; the Danish records beside them keep the Danish reading."""
