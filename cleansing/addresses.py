@@ -869,6 +869,11 @@ def _danish_places() -> frozenset[str]:
     return frozenset(keys.to_list()) | frozenset(pl.select(_spelt_out(pl.lit(keys))).to_series())
 
 
+def danish_place_keys() -> frozenset[str]:
+    """The text keys of every Danish postal district name (``koebenhavn k``, ``helsingoer``)."""
+    return _danish_places()
+
+
 def _names_district(typed: str, district: str) -> bool:
     """Whether a typed city's key names a district's (``arhus`` / ``aarhus c``; ``kongens
     lyngby`` / ``kgs lyngby``, the abbreviation written out)."""

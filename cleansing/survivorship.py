@@ -61,13 +61,16 @@ applied where it was made, and the registry then agrees with the record.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
 
 import polars as pl
 
+from datavask.cleansing.addresses import danish_place_keys, street_key
 from datavask.cleansing.name_lists import names_where
-from datavask.cleansing.names import names_an_estate, normalise_names
+from datavask.cleansing.names import fold, legal_form_of, names_an_estate, normalise_names, text_key
 from datavask.cleansing.schema import stage_text
 
 GOLDEN_FIELDS = (
@@ -525,7 +528,10 @@ def mark_survivors(records: pl.DataFrame, golden: pl.DataFrame) -> pl.DataFrame:
 
 
 def _long_values(ranked: pl.DataFrame) -> pl.DataFrame:
-    """One row per (record, field, non-empty value); the address is one ``_address`` value."""
+    """One row per (record, field, non-empty value); the address is one ``_address`` value.
+
+    Each value has its ``key`` (:func:`_with_spellings`): frequency and recency count keys, so
+    the spellings of one value vote together."""
     address = pl.concat_str(
         [pl.col(f).cast(pl.String).str.strip_chars().fill_null("") for f in ADDRESS_FIELDS],
         separator=_SEP,
@@ -536,31 +542,120 @@ def _long_values(ranked: pl.DataFrame) -> pl.DataFrame:
         "record_id",
         "_rank",
         pl.col("_updated").fill_null(_NEVER).alias("_latest"),
+        (pl.col("customer_type") == "person").fill_null(False).alias("_person"),
         *[pl.col(f).cast(pl.String).str.strip_chars() for f in single],
         pl.when(address.str.replace_all(_SEP, "") != "").then(address).alias(_ADDRESS),
     )
-    return wide.unpivot(
-        index=["_cluster", "record_id", "_rank", "_latest"],
+    long = wide.unpivot(
+        index=["_cluster", "record_id", "_rank", "_latest", "_person"],
         on=[*single, _ADDRESS],
         variable_name="field",
         value_name="value",
     ).filter(pl.col("value").fill_null("") != "")
+    return _with_spellings(long)
+
+
+# The fields one value of which is written several ways: ``Jagtvej 91`` / ``Jagtv. 91``,
+# ``Niels Vestergaard Bach`` / ``Niels Bach``. Every other field's key is its value.
+_SPELT = ("name", _ADDRESS)
+# A name's last segment after a comma (``Kristensen Transport A/S, Helsingør``).
+_AFTER_LAST_COMMA = r"\s*,\s*([^,]+)$"
+
+
+@cache
+def _town_keys() -> frozenset[str]:
+    """Keys of Danish postal districts, also without their district's letters (``odense c``,
+    ``odense``; ``koebenhavn k``, ``koebenhavn``)."""
+    places = danish_place_keys()
+    towns = {re.sub(r"\s\S{1,3}$", "", place) for place in places}
+    return places | {town for town in towns if town}
+
+
+def _with_spellings(long: pl.DataFrame) -> pl.DataFrame:
+    """``long`` with each value's ``key`` and ``_fullness`` (lower is fuller), computed once per
+    distinct spelling.
+
+    The key of an address block is its street's :func:`street_key` with the other parts
+    (``Jagtv. 91`` and ``Jagtvej 91``: ``jagtvej``, ``91``); of a name its text key, a trailing
+    Danish town after a company's legal form left out (``Kristensen Transport A/S, Helsingør``
+    and ``Kristensen Transport A/S``), a person's first and last word (``Niels Vestergaard
+    Bach`` and ``Niels Bach``: ``niels bach``). The fullest spelling has no such town, then the
+    most letters (abbreviations written out, the middle name), then the most Danish letters and
+    acute accents (``Åboulevard`` before ``Aaboulevard``, ``Sørensen`` before ``Sorensen``,
+    ``Allé`` before ``Alle``), then the fewest grave ones (``Allè``, never Danish)."""
+    spelt = long.filter(pl.col("field").is_in(_SPELT)).select("field", "value", "_person").unique()
+    if spelt.height == 0:
+        return long.with_columns(
+            pl.col("value").alias("key"), pl.lit(0, pl.Int64).alias("_fullness")
+        )
+    value = pl.col("value")
+    parts = value.str.split(_SEP)
+    part = [parts.list.get(i, null_on_oob=True).fill_null("") for i in range(len(ADDRESS_FIELDS))]
+    address_key = pl.concat_str(
+        street_key(part[0]).fill_null(""),
+        part[1].str.to_lowercase(),
+        *part[2:5],
+        text_key(part[5]).fill_null(""),
+        separator=_SEP,
+    )
+    before = value.str.replace(_AFTER_LAST_COMMA, "")
+    town = text_key(value.str.extract(_AFTER_LAST_COMMA, 1))
+    trailing = (
+        legal_form_of(before).is_not_null() & town.is_in(pl.lit(sorted(_town_keys())))
+    ).fill_null(False)
+    # ``Sørensen``, ``Soerensen`` and ``Sorensen`` in one cluster are one name written three ways
+    name = text_key(pl.when(trailing).then(before).otherwise(value)).str.replace_many(
+        ["oe", "ae", "aa"], ["o", "a", "a"]
+    )
+    person = pl.concat_str(
+        name.str.extract(r"^(\S+)\s", 1), name.str.extract(r"\s(\S+)$", 1), separator=" "
+    )
+    is_address = pl.col("field") == _ADDRESS
+    shown = pl.when(is_address).then(part[0]).otherwise(value)
+    fullness = (
+        trailing.cast(pl.Int64) * 10**16
+        - fold(shown).str.count_matches(r"\p{L}").clip(0, 9_999).cast(pl.Int64) * 10**11
+        - shown.str.count_matches(r"(?i)[æøåé]").clip(0, 999).cast(pl.Int64) * 10**8
+        + shown.str.count_matches(r"(?i)[èàùì]").clip(0, 99).cast(pl.Int64) * 10**6
+    )
+    keys = spelt.with_columns(
+        pl.when(is_address)
+        .then(address_key)
+        .when(pl.col("_person"))
+        .then(pl.coalesce(person, name))
+        .otherwise(name)
+        .fill_null(value)
+        .alias("key"),
+        pl.when(is_address | (pl.col("field") == "name")).then(fullness).alias("_fullness"),
+    )
+    return long.join(keys, on=["field", "value", "_person"], how="left").with_columns(
+        pl.col("key").fill_null(value), pl.col("_fullness").fill_null(0)
+    )
 
 
 def _choose_by_rules(ranked: pl.DataFrame) -> pl.DataFrame:
     """Each (cluster, field)'s value by frequency, recency and rank, naming the deciding rule."""
     # Sorted once, newest first: each group's first record is then its most recent one (a
     # group keeps its rows' order), with no sort inside every group of a million clusters.
+    # Of a key's spellings the survivor's (rank 0) comes first, then the fullest, then by rank.
+    rank = pl.col("_rank").clip(0, 999_999).cast(pl.Int64)
+    fullest = (
+        pl.when(rank == 0).then(pl.lit(-(2**62), pl.Int64)).otherwise(pl.col("_fullness") + rank)
+    )
     candidates = (
         _long_values(ranked)
         .sort(["_latest", "_rank"], descending=[True, False])
-        .group_by("_cluster", "field", "value")
+        .group_by("_cluster", "field", "key")
         .agg(
             pl.len().alias("n"),
             pl.col("_latest").max().alias("latest"),
             pl.col("_rank").min().alias("best_rank"),
             pl.col("record_id").get(pl.col("_rank").arg_min()).alias("ranked_source"),
             pl.col("record_id").first().alias("recent_source"),
+            # the key's spelling: the best-ranked record's where it is the survivor's (the CRM's
+            # own value is kept), else the fullest (:func:`_with_spellings`)
+            pl.col("value").get(fullest.arg_min()).alias("value"),
+            pl.col("record_id").get(fullest.arg_min()).alias("spelt_source"),
         )
         .with_columns(pl.col("field").is_in(list(RECENCY_FIRST)).alias("recency_first"))
     )
@@ -603,7 +698,9 @@ def _choose_by_rules(ranked: pl.DataFrame) -> pl.DataFrame:
             "_cluster",
             "field",
             "value",
-            pl.when(pl.col("rule") == "most_recent")
+            pl.when(pl.col("field").is_in(_SPELT))
+            .then(pl.col("spelt_source"))
+            .when(pl.col("rule") == "most_recent")
             .then(pl.col("recent_source"))
             .otherwise(pl.col("ranked_source"))
             .alias("source"),
@@ -620,9 +717,10 @@ def _fold_partial_addresses(candidates: pl.DataFrame) -> pl.DataFrame:
     ``184 Sophie Isle, Leicester`` (twice) and ``184 Sophie Isle, LE1 1NT Leicester`` (once) are
     one address, the second the more complete: the two records without a postal code vote for
     it, and the golden record keeps its code rather than losing it to the majority that never
-    typed one. A block completes another when it holds every part the other holds, alike, and
-    more (a postal code, a floor); a block two others complete votes for both. Only clusters
-    with two or more blocks are compared (few: most duplicates share one address).
+    typed one. A block completes another when it holds every part the other holds, alike
+    (by their keys: ``Jagtv. 91`` and ``Jagtvej 91, 2200`` are alike), and more (a postal code,
+    a floor); a block two others complete votes for both. Only clusters with two or more blocks
+    are compared (few: most duplicates share one address).
     """
     blocks = candidates.filter(
         (pl.col("field") == _ADDRESS) & (pl.len().over("_cluster", "field") > 1)
@@ -631,16 +729,16 @@ def _fold_partial_addresses(candidates: pl.DataFrame) -> pl.DataFrame:
         return candidates
     parts = blocks.select(
         "_cluster",
-        "value",
+        "key",
         "n",
         "latest",
         *[
-            pl.col("value").str.split(_SEP).list.get(i, null_on_oob=True).alias(f"_p{i}")
+            pl.col("key").str.split(_SEP).list.get(i, null_on_oob=True).alias(f"_p{i}")
             for i in range(len(ADDRESS_FIELDS))
         ],
     )
     pairs = parts.join(parts, on="_cluster", suffix="_more").filter(
-        (pl.col("value") != pl.col("value_more"))
+        (pl.col("key") != pl.col("key_more"))
         & pl.all_horizontal(
             (pl.col(f"_p{i}") == "") | (pl.col(f"_p{i}") == pl.col(f"_p{i}_more"))
             for i in range(len(ADDRESS_FIELDS))
@@ -648,16 +746,16 @@ def _fold_partial_addresses(candidates: pl.DataFrame) -> pl.DataFrame:
     )
     if pairs.height == 0:
         return candidates
-    gained = pairs.group_by("_cluster", "value_more").agg(
+    gained = pairs.group_by("_cluster", "key_more").agg(
         pl.col("n").sum().alias("_n_more"), pl.col("latest").max().alias("_latest_more")
     )
-    folded = pairs.select("_cluster", "value").unique().with_columns(field=pl.lit(_ADDRESS))
+    folded = pairs.select("_cluster", "key").unique().with_columns(field=pl.lit(_ADDRESS))
     return (
-        candidates.join(folded, on=["_cluster", "field", "value"], how="anti")
+        candidates.join(folded, on=["_cluster", "field", "key"], how="anti")
         .join(
             gained.with_columns(field=pl.lit(_ADDRESS)),
-            left_on=["_cluster", "field", "value"],
-            right_on=["_cluster", "field", "value_more"],
+            left_on=["_cluster", "field", "key"],
+            right_on=["_cluster", "field", "key_more"],
             how="left",
         )
         .with_columns(

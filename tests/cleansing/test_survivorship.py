@@ -269,6 +269,43 @@ def test_an_address_block_without_its_postal_code_counts_for_the_complete_one() 
     assert (other["street"], other["postal_code"]) == ("Nygade", None)
 
 
+def test_the_spellings_of_one_value_vote_together_and_the_survivors_is_kept() -> None:
+    """``Jagtv. 91`` twice beside the survivor's ``Jagtvej 91`` is one address: the golden record
+    kept the duplicates' abbreviation (and ``Niels Bach`` twice lost the survivor's middle name,
+    ``Gl Kongevej`` replaced ``Gammel Kongevej``). Frequency picks the key; the survivor keeps
+    its own spelling of it; a survivor without it gets the fullest spelling (written out, its
+    Danish letters, no trailing town after the legal form)."""
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "a", "street": "Jagtvej", "house_number": "91",
+             "postal_code": "2200", "name": "Niels Vestergaard Bach", "customer_type": "person",
+             "phone_e164": "+4522435770"},
+            {"record_id": "2", "cluster_id": "a", "street": "Jagtv.", "house_number": "91",
+             "postal_code": "2200", "name": "Niels Bach", "customer_type": "person"},
+            {"record_id": "3", "cluster_id": "a", "street": "Jagtv.", "house_number": "91",
+             "postal_code": "2200", "name": "Niels Bach", "customer_type": "person"},
+            # the survivor's street is another: the fullest spelling of the commoner one wins
+            {"record_id": "4", "cluster_id": "b", "street": "Algade", "house_number": "1",
+             "name": "Kristensen Transport A/S", "customer_type": "company",
+             "phone_e164": "+4522435771"},
+            {"record_id": "5", "cluster_id": "b", "street": "Gl Kongevej", "house_number": "55",
+             "name": "Kristensen Transport A/S, Helsingør", "customer_type": "company"},
+            {"record_id": "6", "cluster_id": "b", "street": "Gammel Kongevej", "house_number": "55",
+             "name": "Kristensen Transport A/S, Helsingør", "customer_type": "company"},
+            {"record_id": "7", "cluster_id": "c", "name": "Poul Sørensen", "customer_type": "person",
+             "phone_e164": "+4522435772"},
+            {"record_id": "8", "cluster_id": "c", "name": "Poul Sorensen", "customer_type": "person"},
+            {"record_id": "9", "cluster_id": "c", "name": "Poul Sorensen", "customer_type": "person"},
+        )
+    )  # fmt: skip
+    a, b, c = (golden_row(golden, cluster) for cluster in "abc")
+    assert (a["street"], a["street_rule"], a["street_source"]) == ("Jagtvej", "most_frequent", "1")
+    assert (a["name"], a["name_source"]) == ("Niels Vestergaard Bach", "1")
+    assert (b["street"], b["house_number"], b["street_source"]) == ("Gammel Kongevej", "55", "6")
+    assert (b["name"], b["name_source"]) == ("Kristensen Transport A/S", "4")
+    assert c["name"] == "Poul Sørensen"
+
+
 def test_registry_wins_for_companies() -> None:
     golden = build_golden(
         frame(
