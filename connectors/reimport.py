@@ -466,8 +466,12 @@ def like_input_csv(
         body = _encode_cell_by_cell(
             text_frame, encoding, delimiter, input_info, header=options["include_header"]
         )
-    # UTF-8 with BOM: the BOM once, before the header line
-    return head + (body.removeprefix(codecs.BOM_UTF8) if head else body)
+    # An encoding with a byte-order mark (``utf-8-sig``, ``utf-16``) puts it before every text
+    # it encodes: the file has it once, at its start (before the header line, whoever wrote it),
+    # and a later part of a file written in parts has none (the Dask engine's row parts
+    # concatenated read ``\ufeff10644`` at each part's first customer number otherwise).
+    bom = "".encode(encoding)
+    return head + (body.removeprefix(bom) if head or not header else body)
 
 
 def as_text(name: str, dtype: pl.DataType) -> pl.Expr:

@@ -9,7 +9,13 @@ import pytest
 from datavask.cleansing.survivorship import build_golden
 from datavask.connectors.files import read_input, read_table
 from datavask.connectors.output import read_excel_csv
-from datavask.connectors.reimport import detect_crm, merge_plan, transliterated, write_reimport
+from datavask.connectors.reimport import (
+    detect_crm,
+    like_input_csv,
+    merge_plan,
+    transliterated,
+    write_reimport,
+)
 
 DANISH_HEADER = "Kundenr;Navn;Adresse;Postnr;By;Telefon;Mobil;E-mail;CVR-nr;Note"
 DANISH_ROWS = [
@@ -467,6 +473,26 @@ def test_shaped_values_from_the_verdict_write_the_same_file(tmp_path: Path) -> N
             input_info=info.to_dict(),
             shaped=shaped.reverse(),
         )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
+@pytest.mark.parametrize("typed", [{}, {"Kundenr": " Kundenr "}], ids=["named", "as-typed"])
+def test_a_file_written_in_parts_has_its_byte_order_mark_once(
+    encoding: str, typed: dict[str, str]
+) -> None:
+    """The Dask engine writes the re-import in row parts and puts them one after the other.
+    Before, every part of a UTF-8-BOM or UTF-16 input's re-import began with the mark: read back,
+    the first customer number of each later part was ``\ufeff3``; a UTF-16 file had ``FF FE``
+    inside it (and after its own header line, when the input's header was written as typed)."""
+    frame = pl.DataFrame({"Kundenr": ["1", "2", "3", "4"], "Navn": ["Ø", "Å", "Æ", "é"]})
+    info = {"format": "csv", "encoding": encoding, "delimiter": ";", "header_as_typed": typed}
+    whole = like_input_csv(frame, info)
+    parts = [like_input_csv(frame.slice(offset, 2), info, header=offset == 0) for offset in (0, 2)]
+    assert b"".join(parts) == whole
+    bom = "".encode(encoding)  # what the encoding puts before every text: b"" for cp1252
+    assert whole.startswith(bom) and (not bom or whole.count(bom) == 1)
+    text = whole.decode(encoding).splitlines()
+    assert [line.split(";")[0] for line in text[1:]] == ["1", "2", "3", "4"]
 
 
 @pytest.mark.parametrize(
