@@ -141,10 +141,29 @@ def polars_frames_deferred() -> Iterator[None]:
             signal.signal(signal.SIGTERM, outer)
 
 
+def _stop_in_a_finaliser(
+    outer: Callable[[sys.UnraisableHookArgs], object],
+) -> Callable[[sys.UnraisableHookArgs], None]:
+    """An unraisable-exception hook for :class:`Interrupted` raised where Python cannot raise
+    it: in a finaliser the main thread was running (Dask's ``Future.__del__``). Python printed
+    "Exception ignored in: <function Future.__del__ …>" and its traceback above "interrupted;
+    no output was written". The stop is left to the watcher, as in polars' frames: nothing more
+    is renamed into place."""
+
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if isinstance(unraisable.exc_value, Interrupted):
+            refuse_commits()  # the watcher stops the run after GRACE_S
+            return
+        outer(unraisable)
+
+    return hook
+
+
 def install() -> None:
     """Install both listeners; call once from the main thread before any work starts."""
     reader, writer = socket.socketpair()
     writer.setblocking(False)
+    sys.unraisablehook = _stop_in_a_finaliser(sys.unraisablehook)
     for signum in STOP_SIGNALS:
         signal.signal(signum, _handler)
     signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)

@@ -96,6 +96,25 @@ def test_a_signal_in_polars_code_refuses_the_final_rename() -> None:
         signals._received[:] = received
 
 
+def test_a_stop_raised_in_a_finaliser_is_not_printed_and_refuses_the_rename(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Ctrl-C that lands in Dask's ``Future.__del__`` cannot raise there: Python printed
+    "Exception ignored in …" and the traceback, and the run went on as if never stopped."""
+    monkeypatch.setattr(sys, "unraisablehook", signals._stop_in_a_finaliser(sys.unraisablehook))
+
+    class Held:
+        def __del__(self) -> None:
+            raise signals.Interrupted(signal.SIGINT)
+
+    try:
+        Held()
+        assert capsys.readouterr().err == ""
+        assert scratch.stopping()
+    finally:
+        scratch._stop.clear()
+
+
 def test_a_served_run_keeps_prefects_handler_as_it_is() -> None:
     """A flow run started by Prefect's runner has no watcher to stop a deferred signal, and the
     runner's cancellation checks that its own handler is the one installed."""
