@@ -225,6 +225,11 @@ def cleanse(
     band = parse_review_band(review_band)
     if dask_address is not None and engine is not Engine.dask:
         raise _fail("--dask-address needs --engine dask")
+    if dask_address is not None:
+        from datavask.flows.engine_dask import address_problem
+
+        if problem := address_problem(dask_address):  # before the input is read
+            raise _fail(problem)
     if blacklist is not None and not blacklist.exists():
         raise _fail(f"--blacklist {blacklist}: no such file")
     if mapping is not None and not mapping.exists():

@@ -56,6 +56,7 @@ import functools
 import json
 import logging
 import math
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -99,6 +100,34 @@ DEFAULT_WORKERS = 2
 
 class ClusterUnreachable(InputError):
     """The scheduler at ``--dask-address`` did not answer in time (an unusable option: exit 2)."""
+
+
+def address_problem(address: str) -> str | None:
+    """Why ``address`` cannot name a Dask scheduler, or None.
+
+    Before, ``--dask-address notaurl`` waited for the connection to fail and said "no Dask
+    scheduler answered within 10 s (ValueError)": it names no host and port at all.
+
+    >>> address_problem("notaurl")
+    'not a Dask scheduler address: notaurl (expected tcp://host:port)'
+    >>> address_problem("http://10.0.0.5:8787")  # the dashboard's
+    'not a Dask scheduler address: http://10.0.0.5:8787 (expected tcp://host:port)'
+    >>> address_problem("tcp://10.0.0.5:8786") is None, address_problem("10.0.0.5:8786") is None
+    (True, True)
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.comm.registry import get_backend
+
+    try:
+        scheme, location = parse_address(address)
+        get_backend(scheme)  # ValueError for a scheme Dask does not speak (http://: a dashboard)
+        if scheme in ("tcp", "tls", "ws", "wss"):  # the schemes of a scheduler on another host
+            host, port = parse_host_port(location)
+            if not host or not 0 < port < 65536:
+                raise ValueError(location)
+    except ValueError:
+        return f"not a Dask scheduler address: {address} (expected tcp://host:port)"
+    return None
 
 
 # --------------------------------------------------------------------------- on the workers
@@ -676,6 +705,7 @@ def dask_engine(
     import dask
     from distributed import Client, LocalCluster
 
+    _drop_gathers_cut_short()
     # The partitions travel inside the task specs on purpose (see the module docstring).
     with dask.config.set({"distributed.admin.large-graph-warning-threshold": "64GiB"}):
         if client is not None:
@@ -691,22 +721,113 @@ def dask_engine(
                 with engine._held:
                     yield engine
             return
-        cluster = LocalCluster(**_local_cluster_options(workers))
-        with cluster, Client(cluster) as client:
-            engine = DaskEngine(client, partitions)
-            with engine._held:
-                yield engine
+        with local_cluster_scratch() as scratch:
+            with _ctrl_c_for_the_driver_alone():
+                cluster = LocalCluster(**_local_cluster_options(workers, scratch))
+            with cluster, Client(cluster) as client:
+                engine = DaskEngine(client, partitions)
+                with engine._held:
+                    yield engine
 
 
-def _local_cluster_options(workers: int) -> dict[str, Any]:
+def _start_resource_tracker() -> None:
+    """multiprocessing's resource tracker, started without its warning about leaked semaphores.
+
+    A driver stopped by a signal exits before its cluster has closed (:mod:`.signals` waits a
+    second); the tracker then unlinks the semaphores of the worker processes' queues, and said
+    so: ``resource_tracker: There appear to be 12 leaked semaphore objects to clean up at
+    shutdown`` under "interrupted; no output was written". The tracker takes the interpreter's
+    ``-W`` options from ``sys.warnoptions`` when it starts; it still removes them.
+    """
+    from multiprocessing import resource_tracker
+
+    quiet = "ignore:resource_tracker:UserWarning"
+    sys.warnoptions.append(quiet)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.warnoptions.remove(quiet)
+
+
+class _GatherCutShort(logging.Filter):
+    """Drops asyncio's ``Task exception was never retrieved … distributed.client.AllExit``: a
+    client closed while a ``gather`` waited (the run was stopped) ends the gather's waiting
+    tasks with ``AllExit``, which nobody retrieves, and asyncio logs each with its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from distributed.client import AllExit
+
+        return not (record.exc_info and isinstance(record.exc_info[1], AllExit))
+
+
+def _drop_gathers_cut_short() -> None:
+    asyncio_log = logging.getLogger("asyncio")
+    if not any(isinstance(f, _GatherCutShort) for f in asyncio_log.filters):
+        asyncio_log.addFilter(_GatherCutShort())
+
+
+def _local_cluster_options(workers: int, scratch: Path) -> dict[str, Any]:
     return {
         "n_workers": workers or DEFAULT_WORKERS,
         "threads_per_worker": 1,
         "processes": True,
         "host": "127.0.0.1",
         "dashboard_address": None,
-        "silence_logs": logging.ERROR,  # the run's own progress is the user's display
+        # The run's own progress is the user's display, and what stops a run reaches the driver
+        # as an exception (the one-line error, last-error.log, as locally). The workers' ERROR
+        # lines were what closing the cluster does to them: ``Failed to communicate with
+        # scheduler during heartbeat … CommClosedError`` thirty times between the last step and
+        # the summary on a loaded machine, and after a Ctrl-C.
+        "silence_logs": logging.CRITICAL,
+        # the scheduler's and workers' scratch (``dask-scratch-space/``: their spill files and
+        # lock files), inside a directory removed on exit and on a stop rather than in $TMPDIR
+        "local_directory": str(scratch),
+        # The scheduler serves /health and /metrics even without a dashboard, on port 8787 unless
+        # told: with another cluster (a notebook's) holding it, every run printed "UserWarning:
+        # Port 8787 is already in use … Hosting the HTTP server on port 35679 instead".
+        "scheduler_kwargs": {"local_directory": str(scratch), "dashboard_address": "127.0.0.1:0"},
     }
+
+
+@contextlib.contextmanager
+def local_cluster_scratch() -> Iterator[Path]:
+    """``dask-scratch-space`` in a work directory of datavask's own, for a local cluster.
+
+    Dask's default, ``$TMPDIR/dask-scratch-space``, kept ``global.lock`` and ``purge.lock`` after
+    every run, and the scheduler's and workers' folders (spilled data included) after a Ctrl-C.
+    The work directory is removed when the cluster closes, by a stop (:func:`request_stop`), and,
+    after a ``kill -9``, by the next run.
+    """
+    from datavask.connectors.scratch import work_dir
+
+    with work_dir() as path:
+        yield path / "dask-scratch-space"  # the name Dask would add to any other path
+
+
+@contextlib.contextmanager
+def _ctrl_c_for_the_driver_alone() -> Iterator[None]:
+    """Start the local cluster with SIGINT blocked in this thread: the threads it starts (its
+    event loop, the one per worker process that starts it) inherit the mask, and so do the
+    worker processes they start, then and on any later restart.
+
+    A Ctrl-C in a terminal goes to the whole process group. Before, each worker raised
+    ``KeyboardInterrupt`` wherever it was (importing numpy, in its event loop) and printed the
+    traceback, while the driver printed "interrupted; no output was written". Now the driver
+    alone stops and closes the cluster; a worker whose driver died exits by itself (Dask's
+    parent-alive pipe). A signal that arrives meanwhile is taken by another thread of the driver
+    (the stop watcher of :mod:`datavask.flows.signals`), so the run still stops.
+
+    multiprocessing's resource tracker is started first, here: started by the cluster's event
+    loop (its first semaphore), it would unblock SIGINT in that thread when it is up.
+    """
+    import signal
+
+    _start_resource_tracker()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 @contextlib.contextmanager
@@ -719,18 +840,25 @@ def dask_task_runner(address: str | None, *, workers: int = 0) -> Iterator[Any]:
 
     from datavask.settings import settings
 
+    _drop_gathers_cut_short()
+    scratch = contextlib.ExitStack()
     if address:
+        if problem := address_problem(address):
+            raise InputError(f"dask_address: {problem}")
         runner = DaskTaskRunner(
             address=address, client_kwargs={"timeout": settings().dask_connect_timeout}
         )
     else:
         runner = DaskTaskRunner(
             cluster_class="distributed.LocalCluster",
-            cluster_kwargs=_local_cluster_options(workers),
+            cluster_kwargs=_local_cluster_options(
+                workers, scratch.enter_context(local_cluster_scratch())
+            ),
         )
-    with runner:
+    with scratch, runner:
         try:
-            runner.client  # noqa: B018 - connects (or starts the cluster) now
+            with _ctrl_c_for_the_driver_alone():
+                runner.client  # noqa: B018 - connects (or starts the cluster) now
         except (OSError, TimeoutError, ValueError) as exc:
             raise ClusterUnreachable(
                 f"dask_address {address}: no Dask scheduler answered within "
@@ -744,6 +872,8 @@ def _connect(address: str) -> Any:
 
     from datavask.settings import settings
 
+    if problem := address_problem(address):
+        raise InputError(f"--dask-address {problem}")
     try:
         return Client(address, timeout=settings().dask_connect_timeout)
     except (OSError, TimeoutError, ValueError) as exc:

@@ -211,6 +211,11 @@ def _job_problems(job: Job, base: Path) -> list[str]:
         files |= {"blacklist": job.blacklist, "mapping": job.mapping}
         if job.dask_address and job.engine != "dask":
             problems.append('dask_address: needs engine = "dask"')
+        elif job.dask_address:
+            from datavask.flows.engine_dask import address_problem
+
+            if problem := address_problem(job.dask_address):
+                problems.append(f"dask_address: {problem}")
     if job.registry not in ("bundled", "none") and "://" not in job.registry:
         files["registry"] = job.registry
     for key, value in files.items():

@@ -10,7 +10,10 @@ equal those of ``--engine local``.
 from __future__ import annotations
 
 import os
+import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -76,18 +79,149 @@ def test_a_worker_killed_mid_run_changes_nothing(step: str, prefix: str, tmp_pat
     assert_same_outputs(tmp_path / "local", tmp_path / "dask")
 
 
-@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "not-a-scheduler"])
 def test_an_unreachable_scheduler_is_an_input_error(
-    address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from datavask.connectors.errors import InputError
     from datavask.flows.engine_dask import dask_engine
 
     monkeypatch.setenv("DATAVASK_DASK_CONNECT_TIMEOUT", "2")
     started = time.monotonic()
-    with pytest.raises(InputError, match="no Dask scheduler answered"), dask_engine(address):
+    with (
+        pytest.raises(InputError, match="no Dask scheduler answered"),
+        dask_engine("tcp://127.0.0.1:1"),
+    ):
         pass
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("address", ["not-a-scheduler", "tcp://scheduler", "http://h:8787"])
+def test_a_malformed_address_is_told_so_at_once(address: str) -> None:
+    """Before: "no Dask scheduler answered within 10 s (ValueError)", for an address that names
+    no host and port (or the dashboard's ``http://``): no scheduler could ever answer there."""
+    from datavask.connectors.errors import InputError
+    from datavask.flows.engine_dask import dask_engine
+
+    started = time.monotonic()
+    expected = f"--dask-address not a Dask scheduler address: {re.escape(address)} "
+    with pytest.raises(InputError, match=expected), dask_engine(address):
+        pass
+    assert time.monotonic() - started < 2
+
+
+def test_the_command_line_refuses_a_malformed_address_before_reading(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "datavask", "cleanse", str(SAMPLE / "customers.csv")]
+    command += ["--out", str(tmp_path / "out"), "--engine", "dask", "--dask-address", "notaurl"]
+    done = subprocess.run(
+        command, env=_env(tmp_path), capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 2
+    assert (done.stdout + done.stderr).strip() == (
+        "error: not a Dask scheduler address: notaurl (expected tcp://host:port)"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_local_clusters_scratch_goes_with_its_work_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: every run left ``$TMPDIR/dask-scratch-space/{global,purge}.lock``, and a stopped
+    one the scheduler's and workers' folders there too."""
+    import tempfile
+
+    from datavask.flows.engine_dask import dask_engine
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with dask_engine(None, workers=1) as engine:
+        (worker,) = engine.client.run(_local_directory).values()
+        assert Path(worker).parent.parent.name.startswith("datavask-work-"), worker
+        assert not (tmp_path / "dask-scratch-space").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def _local_directory(dask_worker: Any) -> str:
+    return str(dask_worker.local_directory)
+
+
+def _complain() -> None:
+    import logging
+
+    logging.getLogger("distributed.worker").error("Failed to communicate with scheduler")
+
+
+def test_the_local_clusters_workers_do_not_print_their_logs(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """What a closing cluster does to its workers (the heartbeat's ``CommClosedError``, thirty
+    times on a loaded machine) was printed between the last step and the summary; what really
+    stops a run reaches the driver as an exception."""
+    from datavask.flows.engine_dask import dask_engine
+
+    with dask_engine(None, workers=1) as engine:
+        engine.client.run(_complain)
+    assert "Failed to communicate" not in capfd.readouterr().err
+
+
+def test_a_gather_cut_short_by_a_stop_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """A stopped run closes its client while a gather waits: asyncio logged each of the
+    gather's tasks, ``Task exception was never retrieved … distributed.client.AllExit``."""
+    import logging
+
+    from distributed.client import AllExit
+
+    from datavask.flows.engine_dask import _drop_gathers_cut_short
+
+    _drop_gathers_cut_short()
+    log = logging.getLogger("asyncio")
+    for exc in (AllExit(), OSError("a real one")):
+        log.error("Task exception was never retrieved", exc_info=(type(exc), exc, None))
+    assert [r.exc_info[1] for r in caplog.records if r.exc_info] == [exc]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    return {
+        **os.environ, "DATAVASK_ORCHESTRATION": "none", "DATAVASK_HOME": str(tmp_path / "home"),
+        "TMPDIR": str(tmp_path / "tmp"), "COLUMNS": "200",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("when", ["starting", "running"])
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_to_the_whole_process_group_is_one_line_and_leaves_nothing(
+    when: str, signum: int, code: int, tmp_path: Path
+) -> None:
+    """Ctrl-C in a terminal signals the driver and its workers. Before, it printed 11 to 76
+    lines (``KeyboardInterrupt`` in each worker, ``AllExit`` never retrieved, heartbeats'
+    ``CommClosedError``, the resource tracker's leaked semaphores) and left
+    ``$TMPDIR/dask-scratch-space``; the local engine prints one line and leaves nothing."""
+    data = write_dataset(generate(2_000, SEED), tmp_path / "data")
+    command = [sys.executable, "-m", "datavask", "cleanse", str(data["customers"])]
+    command += ["--registry", "none", "--out", str(tmp_path / "out"), "--engine", "dask"]
+    process = subprocess.Popen(
+        command, env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        # starting: the cluster's workers are being spawned; running: the input has been read
+        sign = "*/dask-scratch-space" if when == "starting" else "*/input.json"
+        deadline = time.monotonic() + 240
+        while not list((tmp_path / "tmp").glob(f"datavask-work-{sign}")):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.02)
+        os.killpg(process.pid, signum)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == code, stderr[-3000:]
+    # the steps done ("  Reading input (1.7 s)"), then the line the local engine prints
+    said = [line for line in stderr.splitlines() if line.strip() and not line.startswith("  ")]
+    assert said == ["interrupted; no output was written"], stderr[-3000:]
+    time.sleep(1)  # the workers' own exits
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_served_job_takes_the_engine_and_the_scheduler(tmp_path: Path) -> None:
@@ -105,6 +239,11 @@ def test_a_served_job_takes_the_engine_and_the_scheduler(tmp_path: Path) -> None
     bad = write_config(tmp_path, job_toml("cleanse", **job, dask_address="tcp://10.0.0.5:8786"))
     with pytest.raises(ConfigError, match='dask_address: needs engine = "dask"'):
         load_config(bad)
+    malformed = job_toml("cleanse", **job, engine="dask", dask_address="10.0.0.5")
+    with pytest.raises(
+        ConfigError, match=r"dask_address: not a Dask scheduler address: 10\.0\.0\.5"
+    ):
+        load_config(write_config(tmp_path, malformed))
 
 
 @pytest.mark.prefect
