@@ -618,15 +618,22 @@ def _with_spellings(long: pl.DataFrame) -> pl.DataFrame:
         - shown.str.count_matches(r"(?i)[æøåé]").clip(0, 999).cast(pl.Int64) * 10**8
         + shown.str.count_matches(r"(?i)[èàùì]").clip(0, 99).cast(pl.Int64) * 10**6
     )
-    keys = spelt.with_columns(
-        pl.when(is_address)
-        .then(address_key)
-        .when(pl.col("_person"))
-        .then(pl.coalesce(person, name))
-        .otherwise(name)
-        .fill_null(value)
-        .alias("key"),
-        pl.when(is_address | (pl.col("field") == "name")).then(fullness).alias("_fullness"),
+    # Addresses and names keyed apart: in one ``when`` each row would be keyed both ways (a
+    # street key of every name, a name key of every address), half of it thrown away.
+    keys = pl.concat(
+        [
+            spelt.filter(is_address).with_columns(
+                address_key.fill_null(value).alias("key"), fullness.alias("_fullness")
+            ),
+            spelt.filter(~is_address).with_columns(
+                pl.when(pl.col("_person"))
+                .then(pl.coalesce(person, name))
+                .otherwise(name)
+                .fill_null(value)
+                .alias("key"),
+                fullness.alias("_fullness"),
+            ),
+        ]
     )
     return long.join(keys, on=["field", "value", "_person"], how="left").with_columns(
         pl.col("key").fill_null(value), pl.col("_fullness").fill_null(0)
