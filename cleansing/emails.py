@@ -290,12 +290,19 @@ def parse_emails(value: str | None, *, check_deliverability: bool = False) -> li
     return found
 
 
-def _tokens_expr(value: pl.Expr) -> pl.Expr:
-    """The same tokens as :func:`email_tokens`, as a list column."""
-    text = (
+def _unwrapped(value: pl.Expr) -> pl.Expr:
+    """An e-mail cell lower-cased, without ``mailto:``, its ``(at)`` / `` @ `` read as ``@``."""
+    return (
         value.str.to_lowercase()
         .str.replace_all("mailto:", "", literal=True)
         .str.replace_all(_AROUND_AT, "@")
+    )
+
+
+def _tokens_expr(value: pl.Expr) -> pl.Expr:
+    """The same tokens as :func:`email_tokens`, as a list column."""
+    text = (
+        _unwrapped(value)
         .str.replace_all(_COMMA_DOMAIN, "${1}.${2}${3}")
         .str.replace_all(_JOINED, "${1};")
         .str.replace_all(_BROKEN_LOCAL, f"${{1}}${{2}}{_BROKEN_LOCAL_MARK}${{3}}")
@@ -322,9 +329,7 @@ def email_note(value: pl.Expr) -> pl.Expr:
     as a phone cell's is. Null where ``value`` is.
     """
     text = (
-        value.str.to_lowercase()
-        .str.replace_all("mailto:", "", literal=True)
-        .str.replace_all(_AROUND_AT, "@")
+        _unwrapped(value)
         .str.replace_all(_ADDRESS_TOKEN, " ")
         .str.replace_all(_MAIL_LABEL, " ")
         .str.replace_all(_NOTHING_MORE, "")
