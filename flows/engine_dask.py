@@ -764,6 +764,25 @@ def _drop_gathers_cut_short() -> None:
     asyncio_log = logging.getLogger("asyncio")
     if not any(isinstance(f, _GatherCutShort) for f in asyncio_log.filters):
         asyncio_log.addFilter(_GatherCutShort())
+    # distributed's own lines go through the handlers of its root logger
+    for handler in logging.getLogger("distributed").handlers:
+        if not any(isinstance(f, _QuietOnceStopped) for f in handler.filters):
+            handler.addFilter(_QuietOnceStopped())
+
+
+class _QuietOnceStopped(logging.Filter):
+    """Drops distributed's log lines once the run has been told to stop (a Ctrl-C, a SIGTERM).
+
+    ``silence_logs`` quiets the driver's ``distributed`` loggers only while the local cluster is
+    open: closed by the stop, it gives them their level back, and the client's comms, closing
+    after it, logged ``distributed.batched - INFO - Batched Comm Closed`` with a
+    ``CommClosedError`` traceback above "interrupted; no output was written". What stops a run
+    is the signal, which the run reports in that one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from datavask.flows.signals import received
+
+        return received() is None
 
 
 def _local_cluster_options(workers: int, scratch: Path) -> dict[str, Any]:

@@ -178,6 +178,36 @@ def test_a_gather_cut_short_by_a_stop_is_not_logged(caplog: pytest.LogCaptureFix
     assert [r.exc_info[1] for r in caplog.records if r.exc_info] == [exc]
 
 
+def test_distributed_says_nothing_once_the_run_is_stopped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cluster closed by a stop gives distributed's loggers their level back, and the
+    client's comms, closing after it, printed ``Batched Comm Closed`` with a traceback above
+    "interrupted; no output was written"."""
+    import logging
+
+    from datavask.flows import signals
+    from datavask.flows.engine_dask import _drop_gathers_cut_short
+
+    log = logging.getLogger("distributed.batched")
+    handler = logging.StreamHandler(sys.stderr)
+    root = logging.getLogger("distributed")
+    root.addHandler(handler)
+    level = root.level
+    root.setLevel(logging.INFO)
+    try:
+        _drop_gathers_cut_short()
+        log.info("a line while the run goes on")
+        monkeypatch.setattr(signals, "_received", [signal.SIGTERM])
+        log.info("Batched Comm Closed")
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    said = capsys.readouterr().err
+    assert "a line while the run goes on" in said
+    assert "Batched Comm Closed" not in said
+
+
 def _env(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "tmp").mkdir(exist_ok=True)
     return {
