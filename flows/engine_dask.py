@@ -764,6 +764,10 @@ def _drop_gathers_cut_short() -> None:
     asyncio_log = logging.getLogger("asyncio")
     if not any(isinstance(f, _GatherCutShort) for f in asyncio_log.filters):
         asyncio_log.addFilter(_GatherCutShort())
+    # a stop during the cluster's start left ``Task exception was never retrieved …
+    # RuntimeError('Nanny failed to start.')`` for asyncio to log
+    if not any(isinstance(f, _QuietOnceStopped) for f in asyncio_log.filters):
+        asyncio_log.addFilter(_QuietOnceStopped())
     # distributed's own lines go through the handlers of its root logger
     for handler in logging.getLogger("distributed").handlers:
         if not any(isinstance(f, _QuietOnceStopped) for f in handler.filters):
@@ -771,7 +775,8 @@ def _drop_gathers_cut_short() -> None:
 
 
 class _QuietOnceStopped(logging.Filter):
-    """Drops distributed's log lines once the run has been told to stop (a Ctrl-C, a SIGTERM).
+    """Drops distributed's and asyncio's log lines once the run has been told to stop (a Ctrl-C,
+    a SIGTERM).
 
     ``silence_logs`` quiets the driver's ``distributed`` loggers only while the local cluster is
     open: closed by the stop, it gives them their level back, and the client's comms, closing

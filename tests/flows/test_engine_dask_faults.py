@@ -200,6 +200,14 @@ def test_distributed_says_nothing_once_the_run_is_stopped(
         log.info("a line while the run goes on")
         monkeypatch.setattr(signals, "_received", [signal.SIGTERM])
         log.info("Batched Comm Closed")
+        # a stop while the cluster starts: the nanny's start task, never awaited (asked of the
+        # logger's filters: the test session's logging set-up may have disabled the logger)
+        failed = RuntimeError("Nanny failed to start.")
+        record = logging.LogRecord(
+            "asyncio", logging.ERROR, __file__, 0, "Task exception was never retrieved", None,
+            (RuntimeError, failed, None),
+        )  # fmt: skip
+        assert not logging.getLogger("asyncio").filter(record)
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
