@@ -201,7 +201,9 @@ def evidence_in_words(explanation: dict[str, Any] | None) -> list[Evidence]:
 
 
 def probability_in_words(probability: float) -> str:
-    """>>> probability_in_words(0.9069)
+    """The model's match probability as a reviewer reads it.
+
+    >>> probability_in_words(0.9069)
     'The model puts the chance that these are one customer at 91 %.'
     """
     return (

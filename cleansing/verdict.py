@@ -71,7 +71,13 @@ def apply_verdict(
     column is what counts). Running the verdict twice gives the same result: the columns it owns
     are recomputed, not appended to.
 
-    >>> frame = pl.DataFrame({"record_id": ["1"], "customer_type": ["company"], "cvr": [None]})
+    A company without CVR number, phone or e-mail (the columns ``STAGES["verdict"]`` reads):
+
+    >>> frame = pl.DataFrame(
+    ...     {"record_id": ["1"], "customer_type": ["company"]}
+    ...     | {c: [None] for c in ("cvr", "ean", "phone_e164", "email")},
+    ...     schema_overrides={c: pl.String for c in ("cvr", "ean", "phone_e164", "email")},
+    ... )
     >>> apply_verdict(frame).select("flags", "invoice_ready").row(0)
     (['MISSING_CVR', 'NO_CONTACT'], False)
     """

@@ -8,7 +8,7 @@ explanations (:data:`FLAG_TEXT`) and what to do about them (:data:`FLAG_ACTION`)
 Numbers and times are formatted here too: Danish ``1.234,5`` and ``2. dec. 2026 kl. 03.50``,
 English ``1,234.5`` and ``2 Dec 2026, 03:50``, both in Copenhagen time.
 
->>> Text("da").number(1234567.25, 1), Text("en").number(1234567.25, 1)
+>>> Text("da").number(1234567.26, 1), Text("en").number(1234567.26, 1)
 ('1.234.567,3', '1,234,567.3')
 >>> Text("da").time("2026-12-02T02:50:43+00:00")
 '2. dec. 2026 kl. 03.50'
