@@ -616,6 +616,12 @@ _ACRONYM = rf"^{_ACRONYM_WORD}$"
 # A text with such a word among its words.
 _HOLDS_ACRONYM = rf"(?:^|\s){_ACRONYM_WORD}(?:\s|$)"
 _NO_ACRONYMS: Final = ("Hr", "Fr", "Mr", "Ms", "Nr", "St")
+# A person's name typed in capitals may start with two initials written without dots (``JP
+# OLSEN``, ``HC ANDERSEN``): a first word of two consonants, which no given name is, stays in
+# capitals (``JP Olsen``, not ``Jp Olsen``). ``Ng`` is a surname written first (``NG WAI MAN``),
+# ``Mc`` a surname's prefix typed apart (``MC DONALD``).
+_LEADING_INITIALS = r"^[BCDFGHJKLMNPQRSTVWXZ][bcdfghjklmnpqrstvwxz]"
+_NO_INITIALS: Final = ("Ng", "Mc")
 
 
 @cache
@@ -624,6 +630,18 @@ def _cased_words() -> list[str]:
     words of consonants that are no abbreviation (:data:`_NO_ACRONYMS`)."""
     table = load_reference("name_casing").select(_title_case(pl.col("word")))
     return [*table["word"].to_list(), *_NO_ACRONYMS]
+
+
+def _initials_in_capitals(text: pl.Expr, *, alone: bool = False) -> pl.Expr:
+    """``text`` (a person's proper-cased name, or with ``alone`` a given name that may be the
+    initials alone) with :data:`_LEADING_INITIALS` in capitals: ``Jp Olsen`` → ``JP Olsen``;
+    ``Hr Olsen`` and ``St Olsen`` stay, and so does a name of one such word (``Kl``)."""
+    first = text.str.head(2)
+    after = r"(?:\s|$)" if alone else r"\s"
+    initials = text.str.contains(_LEADING_INITIALS + after) & ~first.is_in(
+        [*_cased_words(), *_NO_INITIALS]
+    )
+    return pl.when(initials).then(first.str.to_uppercase() + text.str.slice(2)).otherwise(text)
 
 
 def _acronyms_in_capitals(text: pl.Expr) -> pl.Expr:
@@ -735,11 +753,18 @@ def proper_case(expr: pl.Expr) -> pl.Expr:
 
 
 def _with_proper_case(
-    frame: pl.DataFrame, source: str, target: str, *, acronyms: str | None = None
+    frame: pl.DataFrame,
+    source: str,
+    target: str,
+    *,
+    acronyms: str | None = None,
+    initials: bool = False,
 ) -> pl.DataFrame:
     """``frame`` with ``target`` = proper_case(``source``), worked out only where it is needed;
     where the column ``acronyms`` holds (a company's name), a word of three or four consonants
-    stays in capitals (``DSV A/S``; a person's name has none: ``HLST`` is Holst mistyped).
+    stays in capitals (``DSV A/S``; a person's name has none: ``HLST`` is Holst mistyped); where
+    it does not, and wherever ``initials`` is set (a given name), so do two initials a person's
+    name starts with (:func:`_initials_in_capitals`).
 
     Most names are typed in mixed case; the few in ALL CAPS or lower case go through the
     casing passes on their own and are put back in place.
@@ -756,9 +781,15 @@ def _with_proper_case(
         text_cased = pl.col(source)
         cased = (
             part.with_columns(cased.alias(source))
-            .select(pl.when(acronyms).then(_acronyms_in_capitals(text_cased)).otherwise(text_cased))
+            .select(
+                pl.when(acronyms)
+                .then(_acronyms_in_capitals(text_cased))
+                .otherwise(_initials_in_capitals(text_cased))
+            )
             .to_series()
         )
+    elif initials:
+        cased = pl.select(_initials_in_capitals(pl.lit(cased), alone=True)).to_series()
     return frame.with_columns(text.clone().scatter(rows, cased).alias(target))
 
 
@@ -1514,7 +1545,7 @@ def _normalise_distinct_names(df: pl.DataFrame, *, typed_forms: bool = False) ->
             .otherwise(pl.col("_cased"))
         )
     for source in ("_first", "_last", "_executor"):
-        collected = _with_proper_case(collected, source, source)
+        collected = _with_proper_case(collected, source, source, initials=source != "_last")
     frame = collected.lazy()
     frame = frame.with_columns(pl.col("_cased").str.replace_all(" V/", " v/", literal=True))
     frame = frame.with_columns(

@@ -450,9 +450,9 @@ def test_a_family_name_in_its_own_column_is_cased_as_in_the_name() -> None:
         ("JK TØMRER OG SNEDKER APS", "JK Tømrer og Snedker ApS"),
         ("MR PIZZA APS", "Mr Pizza ApS"),  # a title is no abbreviation
         ("ST JOHNS APS", "St Johns ApS"),
-        # a person's name has none
+        # a person's name has none, but may start with two initials typed without dots
         ("BO HANSEN", "Bo Hansen"),
-        ("KJ HANSEN", "Kj Hansen"),
+        ("KJ HANSEN", "KJ Hansen"),
     ],
 )
 def test_capitals_in_hyphenated_words_and_abbreviations_survive_proper_case(
@@ -495,6 +495,31 @@ def test_a_name_that_is_one_abbreviation_keeps_its_capitals(typed: str, name: st
     """``KL``, ``ATP``, ``ABØ A/S`` went back to the CRM as ``Kl``, ``Atp``, ``Abø A/S``, while
     ``DSB`` and ``NKT A/S`` stayed."""
     assert _names(raw_name=[typed])["name"].to_list() == [name]
+
+
+@pytest.mark.parametrize(
+    ("typed", "name", "first"),
+    [
+        ("JP OLSEN", "JP Olsen", "JP"),
+        ("HC ANDERSEN", "HC Andersen", "HC"),
+        ("hc andersen", "HC Andersen", "HC"),
+        ("PK Madsen", "PK Madsen", "PK"),  # mixed case is kept as typed
+        # a given name, a title, a surname written first or a surname's prefix are no initials
+        ("BO HANSEN", "Bo Hansen", "Bo"),
+        ("HR JENS HANSEN", "Hr Jens Hansen", "Jens"),
+        ("NG WAI MAN", "Ng Wai Man", None),
+        ("MC DONALD", "Mc Donald", None),
+        ("CHR HANSEN", "Chr Hansen", "Chr"),  # three letters: Christian, abbreviated
+    ],
+)
+def test_a_persons_initials_typed_without_dots_stay_in_capitals(
+    typed: str, name: str, first: str | None
+) -> None:
+    """``JP OLSEN`` went back to the CRM as ``Jp Olsen`` and ``HC ANDERSEN`` as ``Hc Andersen``."""
+    names = _names(raw_name=[typed])
+    assert names["name"].to_list() == [name]
+    if first is not None:
+        assert names["first_name"].to_list() == [first]
 
 
 @pytest.mark.parametrize(
