@@ -109,6 +109,10 @@ def test_classify(
         ("Retten på Frederiksberg", "public"),
         ("Frederiksberg Kom.", "public"),
         ("Gentofte Kom.", "public"),
+        # Faroese and Greenlandic municipalities (were persons)
+        ("Tórshavnar Kommuna", "public"),
+        ("Qeqqata Kommunia", "public"),
+        ("Kommuneqarfik Sermersooq", "public"),
         ("VIA University College", "public"),
         ("Banedanmark", "public"),
         ("DR", "public"),
