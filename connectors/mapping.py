@@ -400,6 +400,14 @@ _SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
     "customer_type": (
         "customertype",
         "kundetype",
+        # Dinero's and Billy's "Kontakttype" (Person / Virksomhed; Billy writes them lower case),
+        # a debtor list's "Debitortype", an English "Contact type"; values that name no type
+        # (a CRM's "Kunde", "Leverandør") say nothing (:func:`~datavask.cleansing.customer_type.
+        # declared_type`), and the name and the CVR number decide
+        "kontakttype",
+        "contacttype",
+        "debitortype",
+        "debtortype",
         "type",
         "kundegruppe",
         "customergroup",

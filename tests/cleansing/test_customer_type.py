@@ -263,7 +263,15 @@ def test_missing_columns_count_as_null() -> None:
         ("Offentlig myndighed", "public"),
         ("offentlig", "public"),
         ("B2G", "public"),
+        # Dinero's and Billy's Kontakttype, an ERP's Kundetype, Odoo's Company Type
+        *[(v, "company") for v in ("Virksomhed", "virksomhed", "Firma", "Erhverv")],
+        *[(v, "company") for v in ("Company", "Business")],
+        *[(v, "person") for v in ("Person", "person", "Private", "Individual")],
         ("VIP", None),
+        # a Salesforce Type picklist names no customer type: the name and CVR number decide
+        ("Customer - Direct", None),
+        ("Prospect", None),
+        ("Partner", None),
         ("", None),
         (None, None),
     ],

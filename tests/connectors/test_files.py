@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from datavask.cleansing.customer_type import declared_type
 from datavask.cleansing.schema import CANONICAL_FIELDS, TYPED_PADDING
 from datavask.connectors.errors import InputError
 from datavask.connectors.files import detect_delimiter, detect_encoding, read_input, read_table
@@ -509,6 +510,38 @@ def test_a_yes_no_person_column_says_person_or_organisation(
     )
     frame, _ = read_input(path)
     assert frame["raw_customer_type"].to_list() == types
+
+
+@pytest.mark.parametrize(
+    ("header", "delimiter"),
+    [
+        ("Kontakttype", ","),  # Dinero: Person / Virksomhed
+        ("Kontakttype", ";"),  # Billy writes the values lower case
+        ("Kontakt type", ";"),
+        ("Contact type", ","),
+        ("Customer Type", ","),
+        ("Debitortype", ";"),
+        ("Kundetype", ";"),
+    ],
+)
+def test_a_contact_type_column_is_the_customer_type(
+    tmp_path: Path, header: str, delimiter: str
+) -> None:
+    """Dinero's and Billy's ``Kontakttype`` was an unmapped column: a business typed
+    ``Virksomhed`` with a person's name and no CVR number (``Anne Larsen``) came out a person,
+    without ``MISSING_CVR``. Its values are read as a type column's."""
+    path = tmp_path / "in.csv"
+    rows = [("1", "Person", "Søren Poulsen"), ("2", "virksomhed", "Anne Larsen")]
+    rows += [("3", "Virksomhed", "Jens Smed"), ("4", "", "Lone Holm")]
+    path.write_text(
+        "\n".join(delimiter.join(r) for r in [("Kontakt-ID", header, "Navn"), *rows]) + "\n",
+        encoding="utf-8",
+    )
+    frame, info = read_input(path)
+    assert info.mapping["customer_type"] == header
+    assert header not in info.unmapped
+    declared = frame.select(declared_type(pl.col("raw_customer_type"))).to_series()
+    assert declared.to_list() == ["person", "company", "company", None]
 
 
 SUPEROFFICE = [
