@@ -52,6 +52,7 @@ from stdnum.no import mva as no_mva
 from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
 
+from datavask.cleansing.cpr import MASK
 from datavask.cleansing.schema import flag, raw, require_columns, stage_text, whole_number
 
 CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
@@ -289,6 +290,32 @@ def noted_cvr(name: pl.Expr) -> pl.Expr:
     return name.str.extract(CVR_IN_NAME, 1).str.replace_all(r"\D", "")
 
 
+# A CPR number typed in the CVR field, masked when the input was read (``150375-1234`` →
+# ``XXXXXX-XXXX``, ``CPR_IN_DATA``), with a label or brackets around it (``(cpr XXXXXX-XXXX)``).
+_MASKED_CPR: Final = (
+    r"(?i)\(?\s*(?:(?:cpr|p|person)\W{0,3}(?:nr|nummer)?\W{0,3})?" + re.escape(MASK) + r"\s*\)?"
+)
+
+
+def without_masked_cpr(value: pl.Expr) -> pl.Expr:
+    """Expression: a CVR field's value without a masked CPR number; null where nothing with a
+    digit is left.
+
+    A private customer's CPR number in the CVR field (common in small systems) is no CVR number,
+    broken or not: read as one, the record was ``INVALID_CVR``, a person blocked from invoicing
+    by a number the mask had already taken away (and the re-import empties the cell, so the next
+    run had nothing to flag). The record has no CVR number in that cell: a company's
+    ``MISSING_CVR``, a person's nothing. A number beside the mask is still read.
+
+    >>> pl.select(without_masked_cpr(pl.Series(["XXXXXX-XXXX", "cpr-nr. XXXXXX-XXXX",
+    ...     "12345674 (CPR XXXXXX-XXXX)", "DK 1234 5674"]))).to_series().to_list()
+    [None, None, '12345674 ', 'DK 1234 5674']
+    """
+    rest = value.str.replace_all(_MASKED_CPR, "")
+    masked = value.str.contains(MASK, literal=True).fill_null(False)
+    return pl.when(~masked).then(value).when(rest.str.contains(r"\d")).then(rest)
+
+
 # A value written as a CVR number (``DK…``, ``CVR-nr. 1234…``): no foreign VAT number to look for.
 _CVR_WRITTEN: Final = r"(?i)^\s*(?:dk|cvr\W*(?:nr|nummer|no)?\W*\d)"
 
@@ -313,9 +340,12 @@ def normalise_identifiers(df: pl.DataFrame) -> pl.DataFrame:
     thirteen-digit GLN. A flag is raised when a value is present but not valid, e.g.
     ``raw_cvr = 'DK 1358 5627'`` gives ``cvr = null, flag_INVALID_CVR = true`` and
     ``raw_cvr = 'DK 1358 5628'`` gives ``cvr = '13585628', flag_INVALID_CVR = false``. A valid
-    foreign VAT number in the CVR field is ``vat_number`` and raises no flag.
+    foreign VAT number in the CVR field is ``vat_number`` and raises no flag; a masked CPR number
+    (``XXXXXX-XXXX``) is no CVR number, valid or broken: the field is read without it
+    (:func:`without_masked_cpr`).
     """
-    written = whole_number(stage_text(df, "identifiers", raw("cvr")), CVR_DIGITS)
+    written = stage_text(df, "identifiers", raw("cvr"))
+    written = whole_number(without_masked_cpr(written), CVR_DIGITS)
     raw_ean = whole_number(stage_text(df, "identifiers", raw("ean")), "13")
     # A CVR column left empty, the number noted in the name instead: ``Hansen Byg ApS (CVR
     # 25313763)``. Read like a typed one; the names stage takes the remark off the name.

@@ -8,8 +8,9 @@ means "not raised" and a missing ``cluster_id`` makes every record its own custo
 
 Out: the same frame with the flags decided here added as ``flag_<CODE>`` columns —
 
-- per record: ``MISSING_CVR`` (a Danish company with no CVR value at all; one whose CVR is present
-  but broken is ``INVALID_CVR`` instead), ``MISSING_EAN`` (a Danish public customer without a valid
+- per record: ``MISSING_CVR`` (a Danish company with no CVR value at all, a masked CPR number in
+  the CVR field counting as none; one whose CVR is present but broken is ``INVALID_CVR``
+  instead), ``MISSING_EAN`` (a Danish public customer without a valid
   EAN, unless ``INVALID_EAN`` already says why) — a record's ``country`` (as the addresses stage
   decided it) other than ``DK`` raises neither: a German GmbH has no CVR number to give, and EAN
   invoicing is the Danish public sector's rule; a frame without a ``country`` column is Danish;

@@ -215,3 +215,32 @@ def test_a_swiss_vat_number_names_its_company_by_its_uid() -> None:
     numbers = pl.Series(["CHE116281710MWST", "CHE116281710TVA", "CHE116281710", "NO974760673MVA"])
     keys = pl.select(legal_entity_number(pl.lit(numbers))).to_series().to_list()
     assert keys == ["CHE116281710", "CHE116281710", "CHE116281710", "NO974760673MVA"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "cvr", "invalid"),
+    [
+        ("XXXXXX-XXXX", None, False),  # ``150375-1234``, masked when the input was read
+        ("CPR-nr.: XXXXXX-XXXX", None, False),
+        ("(cpr XXXXXX-XXXX)", None, False),
+        ("13585628 (cpr XXXXXX-XXXX)", "13585628", False),  # the number beside it is read
+        ("13585627 / XXXXXX-XXXX", None, True),  # and a broken one is still broken
+    ],
+)
+def test_a_masked_cpr_number_in_the_cvr_field_is_no_cvr_number(
+    typed: str, cvr: str | None, invalid: bool
+) -> None:
+    """A private customer's CPR number in the CVR field was ``INVALID_CVR`` beside
+    ``CPR_IN_DATA``: a person blocked from invoicing by a number the mask had taken away. The
+    field is read as if the mask were not there."""
+    frame = pl.DataFrame({"raw_cvr": [typed]}, schema={"raw_cvr": pl.String})
+    out = normalise_identifiers(frame)
+    assert out.select("cvr", "flag_INVALID_CVR").row(0) == (cvr, invalid)
+
+
+def test_a_masked_cpr_number_leaves_room_for_the_number_the_name_notes() -> None:
+    frame = pl.DataFrame(
+        {"raw_cvr": ["XXXXXX-XXXX"], "raw_name": ["Hansen Byg ApS (CVR 13585628)"]}
+    )
+    out = normalise_identifiers(frame)
+    assert out.select("cvr", "flag_INVALID_CVR").row(0) == ("13585628", False)

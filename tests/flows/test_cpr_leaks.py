@@ -160,6 +160,43 @@ def test_a_cpr_column_as_a_spreadsheet_holds_it_is_masked(tmp_path: Path, suffix
     assert _leaks(work) == []
 
 
+def test_a_cpr_number_in_the_cvr_field_is_no_broken_cvr_number(tmp_path: Path) -> None:
+    """Small systems keep a private customer's CPR number in the CVR field. Masked on reading,
+    it was also ``INVALID_CVR``: a person blocked from invoicing ("Ret CVR-nummeret" for a
+    privatkunde), and on the next run, the re-import having emptied the cell, not. Now it is
+    ``CPR_IN_DATA`` only, and a company whose CVR cell held one has no CVR number."""
+    source = tmp_path / "debitorer.csv"
+    source.write_text(
+        "Nr.;Navn;Adresse;Postnr.;By;Telefon;Kontakttype;SE/CVR-nr.\n"
+        "10080;Karen Olsen;Lindevej 7;4700;Næstved;20290819;;010180-1234\n"
+        "10090;Lone Berg;Lindevej 9;4700;Næstved;20290820;Person;010180-1234\n"
+        "10100;Hansen Byg ApS;Industrivej 4;7400;Herning;90982636;;010180-1234\n"
+        "10110;Malerfirma Holm v/Per Holm;Egevej 3;7400;Herning;24758601;;CPR 010180-1234\n"
+        "10120;Anne Larsen;Skovvej 3;4000;Roskilde;62742358;Virksomhed;010180-1234\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["cleanse", str(source), "--out", str(out), "--registry", "none"]
+    )
+    assert result.exit_code == 0, result.output
+    assert _leaks(out) == []
+    records = pl.read_parquet(out / "records.parquet").sort("source_row")
+    rows = records.select("customer_type", "flags", "invoice_ready").rows()
+    assert rows == [
+        ("person", ["CPR_IN_DATA"], True),
+        ("person", ["CPR_IN_DATA"], True),
+        ("company", ["CPR_IN_DATA", "MISSING_CVR"], False),
+        ("company", ["CPR_IN_DATA", "MISSING_CVR"], False),  # a sole proprietor is a company
+        ("company", ["CPR_IN_DATA", "MISSING_CVR"], False),
+    ]
+    # the cell goes back to the CRM empty, never as the mask
+    update = pl.read_csv(
+        out / "reimport" / "customers_update.csv", separator=";", infer_schema=False
+    )
+    assert update["SE/CVR-nr."].fill_null("").to_list() == [""] * 5
+
+
 def test_an_error_message_shows_no_cpr_number(tmp_path: Path) -> None:
     source = tmp_path / "0101801234.xls"
     source.write_bytes(b"\xd0\xcf\x11\xe0 not really a workbook")
