@@ -972,8 +972,12 @@ def _read_excel(path: Path, data: bytes, info: InputInfo, sheet: str | None) -> 
             f"{path}{_sheet_label(info)}: cannot be read ({type(exc).__name__}: {exc})"
         ) from None
     table = _dates_as_shown(table, table_date_formats(data, info.sheet))
-    table, info.header_row = _below_title_rows(table)
-    _clean_header(list(table.columns), path)
+    table, info.header_row, typed = _below_title_rows(table)
+    # Header cells as a delimited file's are named: trimmed, a blank one ``column_7``; the
+    # re-import writes them back as typed (``By `` stays ``By ``), for the ERP maps by them.
+    names = _clean_header(typed, path)
+    table = table.rename(dict(zip(table.columns, names, strict=True)))
+    info.header_as_typed = _header_as_typed(typed, names)
     table = table.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"))
     data_cols = [c for c in table.columns if c != "source_row"]
     if not data_cols:
@@ -981,9 +985,10 @@ def _read_excel(path: Path, data: bytes, info: InputInfo, sheet: str | None) -> 
     return table.filter(pl.any_horizontal(pl.col(data_cols).str.strip_chars().ne("")))
 
 
-def _below_title_rows(table: pl.DataFrame) -> tuple[pl.DataFrame, int]:
-    """The table under its real header when the sheet starts with a title, and that header's
-    sheet row (1 when the first row is the header).
+def _below_title_rows(table: pl.DataFrame) -> tuple[pl.DataFrame, int, list[str]]:
+    """The table under its real header when the sheet starts with a title, that header's
+    sheet row (1 when the first row is the header) and its cells as typed (``By `` with its
+    space; a blank one ``""``).
 
     A report saved as a workbook often starts ``Kundeliste pr. 1/12-2026``, a blank row, then
     the column names. The first row is taken for a title when at most one of its cells holds
@@ -994,16 +999,16 @@ def _below_title_rows(table: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     The rows above the header are no customers and are not read.
     """
     width = table.width
-    named = sum(1 for c in table.columns if c.strip() and not c.startswith("__UNNAMED__"))
+    # the reader names a blank header cell ``__UNNAMED__3``
+    typed = ["" if c.startswith("__UNNAMED__") else c for c in table.columns]
+    named = sum(1 for c in typed if c.strip())
     if width < 2 or named > 1:
-        return table, 1
+        return table, 1, typed
     for index, row in enumerate(table.head(_TITLE_ROWS).iter_rows()):
-        cells = [(cell or "").strip() for cell in row]
+        cells = [cell or "" for cell in row]
         if _names_a_header(cells):
-            header = [cell or f"column_{i + 1}" for i, cell in enumerate(cells)]
-            below = table.slice(index + 1)
-            return below.rename(dict(zip(below.columns, header, strict=True))), index + 2
-    return table, 1
+            return table.slice(index + 1), index + 2, cells
+    return table, 1, typed
 
 
 def _names_a_header(cells: list[str]) -> bool:

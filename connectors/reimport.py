@@ -420,6 +420,10 @@ def _cluster_scores(multi: pl.DataFrame, pairs: pl.DataFrame | None) -> pl.DataF
     )
 
 
+# customers_update.csv of a workbook input: what a Danish Excel opens by double-click.
+_EXCEL_CSV: Final = (";", "utf-8-sig")
+
+
 def _write_like_input(frame: pl.DataFrame, path: Path, input_info: dict[str, Any]) -> None:
     path.write_bytes(like_input_csv(frame, input_info))
 
@@ -427,11 +431,18 @@ def _write_like_input(frame: pl.DataFrame, path: Path, input_info: dict[str, Any
 def like_input_csv(
     frame: pl.DataFrame, input_info: dict[str, Any], *, header: bool = True
 ) -> bytes:
-    """CSV with the input's delimiter and encoding (UTF-8 and ``,`` for non-text inputs);
-    ``header=False`` for a later part of one file written in parts."""
-    is_text_input = input_info.get("format", "csv") == "csv"
-    delimiter = str(input_info.get("delimiter") or ",") if is_text_input else ","
-    encoding = str(input_info.get("encoding") or "utf-8") if is_text_input else "utf-8"
+    """CSV with the input's delimiter and encoding; ``header=False`` for a later part of one
+    file written in parts.
+
+    A workbook has neither: its CSV is written as a Danish Excel opens it by double-click, UTF-8
+    with BOM and ``;`` between fields, as ``changes.csv`` (with UTF-8 and ``,`` it opened as one
+    column). Parquet and JSON-lines inputs, read by programs, get UTF-8 and ``,``.
+    """
+    fmt = input_info.get("format", "csv")
+    delimiter, encoding = _EXCEL_CSV if fmt == "xlsx" else (",", "utf-8")
+    if fmt == "csv":
+        delimiter = str(input_info.get("delimiter") or delimiter)
+        encoding = str(input_info.get("encoding") or encoding)
     # an emptied cell (a second address line whose text went to the first) is written empty,
     # as an empty cell of the input is, not as a quoted ""
     text_frame = neutralise_formulas(
@@ -440,7 +451,7 @@ def like_input_csv(
     terminator = str(input_info.get("line_terminator") or "\n")
     # Header cells the input had otherwise than datavask names the columns (blank, padded) are
     # written as the input had them: the CRM's import maps columns by them.
-    typed = dict(input_info.get("header_as_typed") or {}) if is_text_input else {}
+    typed = dict(input_info.get("header_as_typed") or {})
     own_header = header and any(c in typed for c in frame.columns)
     head = b""
     if own_header:

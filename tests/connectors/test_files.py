@@ -113,6 +113,34 @@ def test_excel_keeps_leading_zero_text_and_integer_numbers(tmp_path: Path) -> No
     assert frame["raw_phone"].to_list() == ["12345678", None]
 
 
+@pytest.mark.parametrize("title", [False, True])
+def test_a_workbooks_header_cells_are_named_trimmed_and_kept_as_typed(
+    tmp_path: Path, title: bool
+) -> None:
+    """A header typed by hand, ``By `` with a space after it: under a title row it was read as
+    ``By`` and the re-import wrote ``By`` back; without one records.parquet named the column
+    ``src_By `` and a blank header cell ``src___UNNAMED__3``. Now a workbook's header cells are
+    named as a delimited file's (trimmed, a blank one ``column_4``) and kept as typed."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    if title:
+        sheet.append(["Kunder 2026"])
+        sheet.append([])
+    sheet.append(["Navn", "Postnr", "By ", None, "Note"])
+    sheet.append(["Hansen Byg ApS", 8000, "Aarhus C", "x", "ring først"])
+    path = tmp_path / "kunder.xlsx"
+    book.save(path)
+
+    frame, info = read_input(path)
+    assert info.columns == ["Navn", "Postnr", "By", "column_4", "Note"]
+    assert info.header_as_typed == {"By": "By ", "column_4": ""}
+    assert info.header_row == (3 if title else 1)
+    assert frame["src_By"].to_list() == ["Aarhus C"]
+    assert frame["raw_city"].to_list() == ["Aarhus C"]
+
+
 def test_ragged_rows_are_kept_and_reported(tmp_path: Path) -> None:
     path = tmp_path / "in.csv"
     path.write_text(

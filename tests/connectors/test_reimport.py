@@ -484,6 +484,22 @@ def test_a_file_written_in_parts_has_its_byte_order_mark_once(
     assert [line.split(";")[0] for line in text[1:]] == ["1", "2", "3", "4"]
 
 
+@pytest.mark.parametrize("typed", [{}, {"By": "By "}], ids=["named", "as-typed"])
+def test_a_workbooks_update_csv_opens_in_a_danish_excel(typed: dict[str, str]) -> None:
+    """A workbook has no encoding or delimiter to keep: its customers_update.csv was UTF-8 with
+    ``,``, which a Danish Excel opens as one column, and its header ``By `` came back ``By``.
+    Now it is UTF-8 with BOM and ``;`` (as changes.csv), once also when written in parts, with
+    the sheet's header cells as typed. A Parquet input's stays UTF-8 and ``,``."""
+    frame = pl.DataFrame({"Kundenr": ["1", "2"], "By": ["Århus C", "=1+1"]})
+    info = {"format": "xlsx", "header_as_typed": typed}
+    whole = like_input_csv(frame, info)
+    header = ";".join(typed.get(c, c) for c in frame.columns)
+    assert whole == f"\ufeff{header}\n1;Århus C\n2;'=1+1\n".encode()
+    parts = [like_input_csv(frame.slice(offset, 1), info, header=offset == 0) for offset in (0, 1)]
+    assert b"".join(parts) == whole
+    assert like_input_csv(frame, {"format": "parquet"}).startswith(b"Kundenr,By\n")
+
+
 @pytest.mark.parametrize(
     ("text", "written"),
     [
