@@ -2,7 +2,9 @@
 
 ``reimport/customers_update.csv`` has the input's own headers in the input's order, delimiter and
 encoding, one row per input row (or per changed row), with the cleaned values written into the
-mapped columns and every other column exactly as read. The values are those of
+mapped columns and every other column exactly as read. A workbook input (which has no delimiter
+or encoding) gets a CSV a Danish Excel opens, and ``customers_update.xlsx`` with its cells of the
+kinds the sheet had (:mod:`connectors.reimport_xlsx`). The values are those of
 :func:`cleansing.changes.input_shaped` over :func:`cleansing.survivorship.apply_golden` — so
 ``changes.csv`` lists exactly what this file changes, and cleansing the file again changes
 nothing:
@@ -45,6 +47,7 @@ from datavask.cleansing.cpr import MASK
 from datavask.cleansing.schema import SRC_PREFIX
 from datavask.cleansing.survivorship import apply_golden
 from datavask.connectors.output import neutralise_formulas, neutralised, write_excel_csv
+from datavask.connectors.reimport_xlsx import write_update_xlsx
 
 log = logging.getLogger(__name__)
 
@@ -138,12 +141,17 @@ def write_reimport(
     target.mkdir(parents=True, exist_ok=True)
 
     update, changed = customers_update(records, golden, input_info=input_info, shaped=shaped)
+    read = (
+        rows_as_read(records, update, input_info, only=changed if only_changed else None)
+        if input_info.get("format") == "xlsx"
+        else None
+    )
     if only_changed:
         update = update.filter(changed)
     update_path = target / "customers_update.csv"
     _write_like_input(update, update_path, input_info)
-    if input_info.get("format") == "xlsx":
-        update.write_excel(target / "customers_update.xlsx", autofit=True)
+    if read is not None:
+        write_update_xlsx(target / "customers_update.xlsx", update, read, input_info)
 
     plan_path = target / "merge_plan.csv"
     write_excel_csv(merge_plan(golden, pairs, crm=crm, ids=crm_ids(records, input_info)), plan_path)
@@ -224,12 +232,36 @@ def customers_update(
     changed = records.select(
         pl.any_horizontal(differs or [pl.lit(False)]).alias("changed")
     ).to_series()
-    sound = _findable(records, mapping.get("record_id"))
-    if "source_problem" in present:
-        sound &= records.get_column("source_problem").is_null()
+    sound = reimported_rows(records, input_info)
     if not sound.all():
         update, changed = update.filter(sound), changed.filter(sound)
     return update, changed
+
+
+def reimported_rows(records: pl.DataFrame, input_info: dict[str, Any]) -> pl.Series:
+    """Per record, whether :func:`customers_update` writes its row: not where the reader
+    reported the row (``source_problem``) nor where the CRM cannot find it by its key
+    (:func:`_findable`)."""
+    sound = _findable(records, dict(input_info.get("mapping") or {}).get("record_id"))
+    if "source_problem" in records.columns:
+        sound &= records.get_column("source_problem").is_null()
+    return sound
+
+
+def rows_as_read(
+    records: pl.DataFrame,
+    update: pl.DataFrame,
+    input_info: dict[str, Any],
+    *,
+    only: pl.Series | None = None,
+) -> pl.DataFrame:
+    """Row for row with :func:`customers_update`'s ``update``: the records' ``source_row`` and
+    the ``src_`` column of each of its columns; ``only`` the rows ``--only-changed`` keeps
+    (customers_update's ``changed``)."""
+    rows = records.select("source_row", *(f"{SRC_PREFIX}{c}" for c in update.columns)).filter(
+        reimported_rows(records, input_info)
+    )
+    return rows if only is None else rows.filter(only)
 
 
 def _findable(records: pl.DataFrame, key: str | None) -> pl.Series:

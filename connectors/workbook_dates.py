@@ -67,7 +67,7 @@ def table_date_formats(data: bytes, sheet: str) -> dict[tuple[int, int], str]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as book:
             formats = _style_date_formats(book)
-            path = _sheet_path(book, sheet) if formats else None
+            path = sheet_path(book, sheet) if formats else None
             if path is None:
                 return {}
             with book.open(path) as xml:
@@ -187,6 +187,30 @@ def _is_shown_code(code: str) -> bool:
 
 def _style_date_formats(book: zipfile.ZipFile) -> dict[int, str]:
     """Cell style index → format code, for the styles that show a date or a padded number."""
+    codes = _style_codes(book, _BUILTIN_DATE_FORMATS)
+    return {i: code for i, code in codes.items() if _is_shown_code(code)}
+
+
+# Built-in number formats (ECMA-376 §18.8.30) other than dates, whose codes the file leaves out.
+_BUILTIN_FORMATS: Final = {
+    1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%", 11: "0.00E+00",
+    12: "# ?/?", 13: "# ??/??", 18: "h:mm AM/PM", 19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss",
+    37: "#,##0 ;(#,##0)", 38: "#,##0 ;[Red](#,##0)", 39: "#,##0.00;(#,##0.00)",
+    40: "#,##0.00;[Red](#,##0.00)", 45: "mm:ss", 46: "[h]:mm:ss", 47: "mmss.0", 48: "##0.0E+0",
+    49: "@",
+} | _BUILTIN_DATE_FORMATS  # fmt: skip
+
+
+def style_formats(book: zipfile.ZipFile) -> dict[int, str]:
+    """Cell style index → number format code, for every style with a format other than
+    General: the workbook's own codes, and the built-in ones written out (``4`` is
+    ``#,##0.00``; a built-in date as a Danish Excel shows it, ``14`` ``dd-mm-yyyy``)."""
+    return _style_codes(book, _BUILTIN_FORMATS)
+
+
+def _style_codes(book: zipfile.ZipFile, builtin: dict[int, str]) -> dict[int, str]:
+    """Cell style index → format code, of the styles whose format the workbook writes out or
+    ``builtin`` knows."""
     try:
         xml = book.read("xl/styles.xml")
     except KeyError:
@@ -202,14 +226,14 @@ def _style_date_formats(book: zipfile.ZipFile) -> dict[int, str]:
             in_cell_xfs = event == "start"
         elif element.tag == f"{_MAIN}xf" and event == "end" and in_cell_xfs:
             fmt_id = int(element.get("numFmtId", "0"))
-            code = custom.get(fmt_id) or _BUILTIN_DATE_FORMATS.get(fmt_id)
-            if code and _is_shown_code(code):
+            code = custom.get(fmt_id) or builtin.get(fmt_id)
+            if code and code != "General":
                 formats[index] = code
             index += 1
     return formats
 
 
-def _sheet_path(book: zipfile.ZipFile, sheet: str) -> str | None:
+def sheet_path(book: zipfile.ZipFile, sheet: str) -> str | None:
     rel_id = None
     for _, element in iterparse(io.BytesIO(book.read("xl/workbook.xml"))):
         if element.tag == f"{_MAIN}sheet" and element.get("name") == sheet:
@@ -231,7 +255,7 @@ def _date_cells(
     top = left = sys.maxsize
     for _, cell in iterparse(xml):
         if cell.tag == f"{_MAIN}c" and _has_value(cell):
-            row, col = _cell_ref(cell.get("r", ""))
+            row, col = cell_ref(cell.get("r", ""))
             top, left = min(top, row), min(col, left)
             style = cell.get("s")
             code = formats.get(int(style)) if style is not None else None
@@ -246,7 +270,7 @@ def _has_value(cell: Element) -> bool:
     return any(child.tag in (f"{_MAIN}v", f"{_MAIN}is") for child in cell)
 
 
-def _cell_ref(ref: str) -> tuple[int, int]:
+def cell_ref(ref: str) -> tuple[int, int]:
     """``"C12"`` → ``(11, 2)``."""
     match = re.fullmatch(r"([A-Z]+)(\d+)", ref)
     if not match:

@@ -23,7 +23,7 @@ import polars as pl
 
 from datavask.connectors.report_model import ReportModel
 from datavask.connectors.report_text import FLAG_TEXT, Text
-from datavask.connectors.xlsx import Sheet, write_xlsx
+from datavask.connectors.xlsx import Sheet, column_widths, write_xlsx
 
 MAX_ROWS: Final = 1_048_575  # Excel's limit, less the header
 CVR_URL: Final = "https://datacvr.virk.dk/enhed/virksomhed/"
@@ -198,23 +198,6 @@ def sheets(model: ReportModel) -> list[tuple[str, pl.DataFrame]]:
     return out
 
 
-def _widths(frame: pl.DataFrame) -> list[float]:
-    """Column widths from the header and the longest of the first 10,000 values, 8 to 60."""
-    sample = frame.head(10_000)
-    widths = []
-    for name in frame.columns:
-        longest = sample.select(
-            pl.col(name)
-            .cast(pl.String)
-            .str.split("\n")
-            .list.eval(pl.element().str.len_chars())
-            .list.max()
-            .max()
-        ).item()
-        widths.append(float(min(max(len(name), longest or 0, 8) + 2, 60)))
-    return widths
-
-
 def _as_cells(frame: pl.DataFrame) -> pl.DataFrame:
     """Lists joined, dates and anything else that is not a number or text as text."""
     exprs = []
@@ -233,7 +216,7 @@ def _as_cells(frame: pl.DataFrame) -> pl.DataFrame:
 def _sheet_parts(name: str, frame: pl.DataFrame, *, link: str) -> list[Sheet]:
     """A sheet, continued on sheets named ``… (2)`` past Excel's row limit."""
     frame = _as_cells(frame)
-    widths = _widths(frame)
+    widths = column_widths(frame)
     chunks = max(1, -(-frame.height // MAX_ROWS))
     return [
         Sheet(

@@ -12,6 +12,11 @@ hyperlinks in one column. Text is always text: nothing is ever written as a form
 starts with; control characters become Excel's ``_xHHHH_`` escapes (and a literal ``_xHHHH_`` is
 escaped in turn), as xlsxwriter does; numbers are written like xlsxwriter's ``write_number``
 (``%.16G``). The package parts that never change (theme, styles) are xlsxwriter's own.
+
+A column of :func:`typed_cells` holds a number or a text per cell: a number with its own number
+format (``00000``, ``DD-MM-YYYY``, ``#,##0.00``) where the cell has one, the text elsewhere, as
+a workbook typed by hand mixes them (the re-import writes such a sheet back so); each format
+gets a cell style of its own beside the four above.
 """
 
 from __future__ import annotations
@@ -87,22 +92,50 @@ class Sheet:
     """One worksheet: a frame of text and number columns, its header row, widths and links.
 
     ``widths`` are Excel character widths, one per column; ``link`` names a column of URLs shown
-    as hyperlinks on the first :data:`MAX_URLS` data rows (plain text after that).
+    as hyperlinks on the first :data:`MAX_URLS` data rows (plain text after that); ``header``
+    the header row's cells where they are not the frame's column names (``By `` with its
+    space, two blank ones).
     """
 
     name: str
     frame: pl.DataFrame
     widths: Sequence[float]
     link: str | None = None
+    header: Sequence[str] | None = None
+
+
+def column_widths(frame: pl.DataFrame) -> list[float]:
+    """Column widths from the header and the longest of the first 10,000 values, 8 to 60."""
+    sample = frame.head(10_000)
+    widths = []
+    for name in frame.columns:
+        longest = sample.select(
+            pl.col(name)
+            .cast(pl.String)
+            .str.split("\n")
+            .list.eval(pl.element().str.len_chars())
+            .list.max()
+            .max()
+        ).item()
+        widths.append(float(min(max(len(name), longest or 0, 8) + 2, 60)))
+    return widths
+
+
+def typed_cells(text: pl.Expr, number: pl.Expr, number_format: pl.Expr) -> pl.Expr:
+    """A column whose cell is a number where ``number`` is not null — its text as a number cell
+    holds it (``46540.37``, ``45014``), shown with ``number_format`` (null: General) — and
+    ``text`` elsewhere (no cell where both are null)."""
+    return pl.struct(text.alias("text"), number.alias("number"), number_format.alias("format"))
 
 
 def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
     """Write ``sheets`` as one workbook to ``path``; the first sheet is the one that opens."""
     links: dict[int, pl.DataFrame] = {}  # of the sheets whose rows are being built
+    formats = _number_formats(sheets)
 
     def sheet_pieces(n: int, sheet: Sheet, build: Build) -> Iterator[str | bytes | Future[bytes]]:
         links[n] = _links(sheet)
-        yield from _sheet_xml(sheet, links[n], selected=n == 1, build=build)
+        yield from _sheet_xml(sheet, links[n], selected=n == 1, build=build, formats=formats)
 
     with (
         zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as book,
@@ -113,7 +146,7 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
         book.writestr("docProps/core.xml", _core_properties())
         book.writestr("xl/workbook.xml", _workbook(sheets))
         book.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(len(sheets)))
-        book.writestr("xl/styles.xml", _STYLES)
+        book.writestr("xl/styles.xml", _styles(formats))
         book.writestr("xl/theme/theme1.xml", THEME_XML_2007)
         # Every sheet's pieces in one stream, so rows are built ahead across a sheet's end too.
         pieces = _ahead(
@@ -191,11 +224,57 @@ def _write_overlapped(part: IO[bytes], pieces: Iterable[str | bytes]) -> None:
             pending.result()
 
 
+# --------------------------------------------------------------------------- number formats
+
+_FIRST_CUSTOM_FORMAT: Final = 164  # numFmtId below it are Excel's built-in formats
+
+
+def _number_formats(sheets: Sequence[Sheet]) -> dict[str, str]:
+    """Number format code → cell style (``"4"``, ``"5"`` …) of every format the sheets'
+    :func:`typed_cells` columns use, in order of first use."""
+    codes: dict[str, str] = {}
+    for sheet in sheets:
+        for name, dtype in sheet.frame.schema.items():
+            if not isinstance(dtype, pl.Struct):
+                continue
+            cells = sheet.frame.get_column(name).struct.unnest()
+            used = cells.filter(pl.col("number").is_not_null()).get_column("format")
+            for code in used.drop_nulls().unique(maintain_order=True):
+                codes.setdefault(code, str(4 + len(codes)))
+    return codes
+
+
+def _styles(formats: dict[str, str]) -> str:
+    """styles.xml: xlsxwriter's four cell styles, then one per number format (top-aligned, as
+    every data cell)."""
+    if not formats:
+        return _STYLES
+    codes = "".join(
+        f'<numFmt numFmtId="{_FIRST_CUSTOM_FORMAT + n}" formatCode={quoteattr(code)}/>'
+        for n, code in enumerate(formats)
+    )
+    styles = "".join(
+        f'<xf numFmtId="{_FIRST_CUSTOM_FORMAT + n}" fontId="0" fillId="0" borderId="0" xfId="0" '
+        'applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>'
+        for n in range(len(formats))
+    )
+    return (
+        _STYLES.replace("<fonts ", f'<numFmts count="{len(formats)}">{codes}</numFmts><fonts ', 1)
+        .replace('<cellXfs count="4">', f'<cellXfs count="{4 + len(formats)}">', 1)
+        .replace("</cellXfs>", f"{styles}</cellXfs>", 1)
+    )
+
+
 # --------------------------------------------------------------------------- a sheet's XML
 
 
 def _sheet_xml(
-    sheet: Sheet, links: pl.DataFrame, *, selected: bool, build: Build
+    sheet: Sheet,
+    links: pl.DataFrame,
+    *,
+    selected: bool,
+    build: Build,
+    formats: dict[str, str],
 ) -> Iterator[str | bytes | Future[bytes]]:
     """The sheet's XML in pieces; the rows are chunks built by ``build`` (futures)."""
     frame = sheet.frame
@@ -210,13 +289,23 @@ def _sheet_xml(
         f'</sheetViews><sheetFormatPr defaultRowHeight="15"/>{_cols(sheet.widths)}<sheetData>'
     )
     header = pl.DataFrame(
-        [pl.Series(str(i), [name], pl.String) for i, name in enumerate(frame.columns)]
+        [
+            pl.Series(str(i), [name], pl.String)
+            for i, name in enumerate(sheet.header or frame.columns)
+        ]
     )
-    yield build(_rows_xml, header, first_row=1, style=HEADER, link_column=None)
+    yield build(_rows_xml, header, first_row=1, style=HEADER, link_column=None, formats={})
     link_column = frame.columns.index(sheet.link) if sheet.link in frame.columns else None
     for start in range(0, frame.height, CHUNK_ROWS):
         chunk = frame.slice(start, CHUNK_ROWS)
-        yield build(_rows_xml, chunk, first_row=start + 2, style=DATA, link_column=link_column)
+        yield build(
+            _rows_xml,
+            chunk,
+            first_row=start + 2,
+            style=DATA,
+            link_column=link_column,
+            formats=formats,
+        )
     yield f'</sheetData><autoFilter ref="{extent}"/>'
     if links.height:
         yield "<hyperlinks>"
@@ -251,8 +340,16 @@ def _char_width(width: float) -> float:
     return (pixels * 256 // 7) / 256.0
 
 
-def _rows_xml(frame: pl.DataFrame, *, first_row: int, style: str, link_column: int | None) -> bytes:
-    """The ``<row>`` elements of ``frame`` as UTF-8, its first row being sheet row ``first_row``.
+def _rows_xml(
+    frame: pl.DataFrame,
+    *,
+    first_row: int,
+    style: str,
+    link_column: int | None,
+    formats: dict[str, str],
+) -> bytes:
+    """The ``<row>`` elements of ``frame`` as UTF-8, its first row being sheet row ``first_row``;
+    ``formats`` gives the cell style of each number format of a :func:`typed_cells` column.
 
     The rows go out through polars' CSV writer (no quoting, no separator, no line ends): the XML
     never becomes a Python string, which at a million rows costs more than building it.
@@ -263,10 +360,18 @@ def _rows_xml(frame: pl.DataFrame, *, first_row: int, style: str, link_column: i
     # The pieces of the row, concatenated once (nulls left out): a column without nulls has its
     # cells' pieces inline; a cell that may be null is one piece, null when its value is.
     pieces: list[pl.Expr] = [pl.lit('<row r="'), row, pl.lit('">')]
-    columns = []  # by position: a header text may be any string, "_row" included
+    columns: list[pl.Series] = []  # by position: a header text may be any string, "_row" too
+    filled: list[pl.Expr] = []  # per column: where it has a cell
     for i, (name, dtype) in enumerate(frame.schema.items()):
         ref = pl.lit(f'<c r="{xl_col_to_name(i)}'), row  # the cell's opening and reference
         values = frame.get_column(name)
+        if isinstance(dtype, pl.Struct):
+            typed_columns, cell_xml, has_cell = _typed_cell(i, values, ref, style, formats)
+            columns += typed_columns
+            pieces.append(cell_xml)
+            filled.append(has_cell)
+            continue
+        filled.append(pl.col(f"c{i}").is_not_null())
         if dtype == pl.String:
             cell_style = pl.lit(style)
             if link_column == i:
@@ -287,17 +392,48 @@ def _rows_xml(frame: pl.DataFrame, *, first_row: int, style: str, link_column: i
     numbers = pl.int_range(first_row, first_row + frame.height, eager=True)
     pieces.append(pl.lit("</row>"))
     xml = pl.concat_str(pieces, ignore_nulls=True)
-    # a row without a value has no element, as in xlsxwriter
-    filled = pl.any_horizontal(pl.col(f"c{i}").is_not_null() for i in range(frame.width))
     rows = (
         pl.DataFrame(columns)
         .with_columns(pl.Series("_n", numbers), pl.Series("_row", numbers.cast(pl.String)))
-        .filter(filled)
+        .filter(pl.any_horizontal(filled))  # a row without a value has no element, as in xlsxwriter
         .select(xml)
     )
     buffer = io.BytesIO()
     rows.write_csv(buffer, include_header=False, quote_style="never", line_terminator="")
     return buffer.getvalue()
+
+
+def _typed_cell(
+    i: int,
+    values: pl.Series,
+    ref: tuple[pl.Expr, pl.Expr],
+    style: str,
+    formats: dict[str, str],
+) -> tuple[list[pl.Series], pl.Expr, pl.Expr]:
+    """Of the :func:`typed_cells` column ``i``: the columns its cells are made of (``c``, ``p``
+    its escaped text and ``xml:space``, ``n`` its number, ``s`` the number's style), the cell
+    (null where it has none) and where it has one."""
+    cells = values.struct.unnest()
+    text, preserve = _escaped(cells.get_column("text"))
+    number_style = (
+        cells.get_column("format")
+        .replace_strict(formats, default=style, return_dtype=pl.String)
+        .fill_null(style)
+    )
+    columns = [
+        text.alias(f"c{i}"), preserve.alias(f"p{i}"),
+        cells.get_column("number").alias(f"n{i}"), number_style.alias(f"s{i}"),
+    ]  # fmt: skip
+    number, shown = pl.col(f"n{i}"), pl.col(f"c{i}")
+    as_number = _number_cell_pieces(number, ref, pl.col(f"s{i}"))
+    as_text = _text_cell_pieces(shown, pl.col(f"p{i}"), ref, pl.lit(style))
+    cell = (
+        pl.when(number.is_not_null())
+        .then(pl.concat_str(as_number))
+        .when(shown.is_not_null())
+        .then(pl.concat_str(as_text, ignore_nulls=True))
+    )
+    return columns, cell, number.is_not_null() | shown.is_not_null()
 
 
 # A value that needs more than copying into the cell: XML's or Excel's escapes, a leading or
@@ -360,9 +496,13 @@ def _shown_numbers(values: pl.Series) -> pl.Series:
     )
 
 
-def _number_cell_pieces(shown: pl.Expr, ref: tuple[pl.Expr, pl.Expr], style: str) -> list[pl.Expr]:
+def _number_cell_pieces(
+    shown: pl.Expr, ref: tuple[pl.Expr, pl.Expr], style: str | pl.Expr
+) -> list[pl.Expr]:
     """The pieces of ``<c …><v>…</v></c>`` of a number as :func:`_shown_numbers` writes it."""
-    return [*ref, pl.lit(f'" s="{style}"><v>'), shown, pl.lit("</v></c>")]
+    if isinstance(style, str):
+        return [*ref, pl.lit(f'" s="{style}"><v>'), shown, pl.lit("</v></c>")]
+    return [*ref, pl.lit('" s="'), style, pl.lit('"><v>'), shown, pl.lit("</v></c>")]
 
 
 def _links(sheet: Sheet) -> pl.DataFrame:

@@ -168,6 +168,7 @@ PART_KINDS = {
     "changes": ".csv",
     "update": ".csv",
     "update-parquet": ".parquet",
+    "update-read": ".parquet",
 }
 
 
@@ -200,7 +201,7 @@ def write_row_part(pieces: Sequence[dict[str, pl.DataFrame]], job: PartJob) -> i
     """Records, changes and the re-import's rows of one row partition, in input order, written
     as that partition's parts (the first with the CSV headers); returns the rows written."""
     from datavask.connectors.output import replace_atomically, write_excel_csv, write_table
-    from datavask.connectors.reimport import customers_update, like_input_csv
+    from datavask.connectors.reimport import customers_update, like_input_csv, rows_as_read
     from datavask.flows.cleanse import joined_originals, records_view
 
     records = in_input_order([p["records"] for p in pieces])
@@ -223,12 +224,16 @@ def write_row_part(pieces: Sequence[dict[str, pl.DataFrame]], job: PartJob) -> i
         job.path("changes"), lambda tmp: write_excel_csv(changes, tmp, header=header)
     )
     update, changed = customers_update(frame, None, input_info=job.input_info, shaped=shaped)
+    workbook = job.input_info.get("format") == "xlsx"
+    only = changed if job.only_changed else None
+    read = rows_as_read(frame, update, job.input_info, only=only) if workbook else None
     if job.only_changed:
         update = update.filter(changed)
     data = like_input_csv(update, job.input_info, header=header)
     replace_atomically(job.path("update"), lambda tmp: tmp.write_bytes(data))
-    if job.input_info.get("format") == "xlsx":  # customers_update.xlsx: from these parts
+    if read is not None:  # customers_update.xlsx: from these parts, its cells as they were read
         replace_atomically(job.path("update-parquet"), update.write_parquet)
+        replace_atomically(job.path("update-read"), read.write_parquet)
     return records.height
 
 
@@ -463,6 +468,7 @@ def _reimport(
     records alone (their golden rows, ids and pairs), as :func:`write_reimport` writes them."""
     from datavask.connectors.output import concat_files, write_excel_csv
     from datavask.connectors.reimport import crm_ids, detect_crm, merge_plan
+    from datavask.connectors.reimport_xlsx import write_update_xlsx
 
     target = tmp / "reimport"
     target.mkdir()
@@ -471,8 +477,12 @@ def _reimport(
     concat_files(updates, target / "customers_update.csv")
     if info.get("format") == "xlsx":
         sheet = [part_path(work, "update-parquet", i) for i in range(row_parts)]
-        pl.read_parquet(sheet, glob=False).write_excel(
-            target / "customers_update.xlsx", autofit=True
+        read = [part_path(work, "update-read", i) for i in range(row_parts)]
+        write_update_xlsx(
+            target / "customers_update.xlsx",
+            pl.read_parquet(sheet, glob=False),
+            pl.read_parquet(read, glob=False),
+            info,
         )
     several = pl.col("cluster_size") > 1
     multi = pl.scan_parquet(golden, glob=False).filter(several).collect()

@@ -8,6 +8,7 @@ every value back as it went in.
 from __future__ import annotations
 
 import zipfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -192,3 +193,36 @@ def _excel_unescape(text: str) -> str:
     import re
 
     return re.sub(r"_x([0-9A-F]{4})_", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def test_typed_cells_are_numbers_with_their_own_formats_or_text(tmp_path: Path) -> None:
+    """A column of typed cells, as the re-import writes a hand-made sheet back: a number with
+    its format where the cell has one (``00042``, a date, ``#,##0.00``), its text elsewhere —
+    never a formula — and the header as typed (``By `` keeps its space)."""
+    frame = pl.DataFrame(
+        {
+            "text": ["00042", "29-03-2023", "46540.37", "=1+1", None, "+4512345678"],
+            "number": ["42", "45014", "46540.37", None, None, None],
+            "format": ["00000", "DD-MM-YYYY", '#,##0.00 "kr."', None, None, None],
+        }
+    )
+    cells = frame.select(
+        xlsx.typed_cells(pl.col("text"), pl.col("number"), pl.col("format")).alias("cell"),
+        pl.col("text").alias("plain"),
+    )
+    path = write_xlsx(
+        tmp_path / "book.xlsx", [Sheet("s", cells, widths=[10, 10], header=["By ", "Navn"])]
+    )
+    sheet = openpyxl.load_workbook(path)["s"]
+    assert [c.value for c in sheet[1]] == ["By ", "Navn"]
+    kinds = [(c.value, c.data_type, c.number_format) for c in sheet["A"][1:]]
+    assert kinds == [
+        (42, "n", "00000"),
+        (datetime(2023, 3, 29), "d", "DD-MM-YYYY"),
+        (46540.37, "n", '#,##0.00 "kr."'),
+        ("=1+1", "s", "General"),
+        (None, "n", "General"),
+        ("+4512345678", "s", "General"),
+    ]
+    assert [c.value for c in sheet["B"][1:]] == frame["text"].to_list()
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
