@@ -75,6 +75,37 @@ def foreign_files(root: Path) -> list[str]:
     return sorted(name for name, stat in present.items() if recorded.get(name) != stat)
 
 
+def check_unedited(run_dir: Path, names: tuple[str, ...]) -> None:
+    """InputError (one line) unless each of ``names`` below ``run_dir`` is absent or unchanged
+    since datavask wrote it, by the same record :func:`foreign_files` checks ``--out`` against.
+
+    ``datavask report`` replaces a run's ``report.html`` and ``worklist.xlsx``: a worklist a user
+    edited in place (``FIXED by Lise`` typed into A2) is theirs, and is refused as ``--out``
+    refuses it, never overwritten. A run without :data:`MARKER` (an older datavask's) cannot tell
+    an edit, so its files are refused too; once they are moved away, nothing is lost by writing.
+    """
+    present = _manifest(run_dir)
+    there = [name for name in names if name in present]
+    if not there:
+        return
+    try:
+        recorded = json.loads((run_dir / MARKER).read_text(encoding="utf-8"))["files"]
+        changed = [name for name in there if recorded.get(name) != present[name]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        raise InputError(
+            f"{run_dir} has no {MARKER} (an older datavask's run), so an edit to "
+            f"{', '.join(there)} cannot be told; move or rename them and run again — datavask "
+            "never overwrites them"
+        ) from None
+    if changed:
+        raise InputError(
+            f"{run_dir} holds {', '.join(changed)} changed since datavask wrote "
+            f"{'it' if len(changed) == 1 else 'them'}; move or rename "
+            f"{'it' if len(changed) == 1 else 'them'} and run again — datavask never overwrites "
+            "a file you edited"
+        )
+
+
 def check_out_dir(out: Path) -> None:
     """Refuse, before any work, an ``--out`` that cannot be written or must not be replaced."""
     for part in out.parts:

@@ -505,16 +505,26 @@ def report(
         Language, typer.Option(help="Language of report.html and worklist.xlsx.")
     ] = Language.da,
 ) -> None:
-    """Re-render report.html and worklist.xlsx of an earlier run from its run directory."""
+    """Re-render report.html and worklist.xlsx of an earlier run from its run directory.
+
+    Either of the two edited since the run wrote it (a note typed into the worklist) is refused,
+    exit 2, never overwritten."""
     from datavask.connectors.errors import InputError
-    from datavask.connectors.output import check_run_dir, note_rewritten
+    from datavask.connectors.output import check_run_dir, check_unedited, note_rewritten
     from datavask.connectors.report import render_report
 
+    rendered = ("report.html", "worklist.xlsx")
     try:
         check_run_dir(run_dir)
-        path = render_report(run_dir, lang=lang.value)
-        note_rewritten(run_dir, path)
-        note_rewritten(run_dir, run_dir / "worklist.xlsx")  # re-rendered beside the report
+        check_unedited(run_dir, rendered)
+        try:
+            path = render_report(run_dir, lang=lang.value)
+        finally:
+            # What stands there now is datavask's (checked above), so the run's record lists it,
+            # even when the workbook failed after the page was replaced: a later --out accepts it.
+            for name in rendered:
+                if (run_dir / name).is_file():
+                    note_rewritten(run_dir, run_dir / name)
     except InputError as exc:
         raise _fail(str(exc)) from None
     except Exception as exc:

@@ -115,6 +115,53 @@ def test_a_run_directory_is_replaced_after_report_rerenders_it(
     assert list(tmp_path.glob(".run.*")) == []  # neither a partial nor the replaced run is left
 
 
+def test_report_refuses_a_worklist_edited_in_place(
+    bracket_run: tuple[Path, Path, Result], tmp_path: Path
+) -> None:
+    """Before: ``datavask report`` said "report written" over a worklist with Lise's note in A2
+    (and over an edited report.html), while ``cleanse --out`` refused the same directory."""
+    import openpyxl
+
+    source, run, _ = bracket_run
+    out = _copy_run(run, tmp_path / "run")
+    book = openpyxl.load_workbook(out / "worklist.xlsx")
+    book.worksheets[0]["A2"] = "FIXED by Lise - called customer"
+    book.save(out / "worklist.xlsx")
+    with (out / "report.html").open("a", encoding="utf-8") as fh:
+        fh.write("<!-- checked -->")
+    edited = {name: (out / name).read_bytes() for name in ("worklist.xlsx", "report.html")}
+    result = CliRunner().invoke(app, ["report", str(out)])
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "report.html, worklist.xlsx changed since" in result.output
+    assert "move or rename" in result.output
+    assert {name: (out / name).read_bytes() for name in edited} == edited
+
+    # Moved away, the edits are safe and the report is written; its record lists the new files,
+    # so the next report and cleanse --out accept them.
+    for name in edited:
+        (out / name).rename(tmp_path / name)
+    assert CliRunner().invoke(app, ["report", str(out)]).exit_code == 0
+    assert (out / "worklist.xlsx").exists() and (out / "report.html").exists()
+    again = CliRunner().invoke(app, ["report", str(out)])
+    assert again.exit_code == 0, again.output
+    assert _cleanse(source, out).exit_code == 0
+
+
+def test_report_refuses_an_unmarked_run_s_worklist(
+    bracket_run: tuple[Path, Path, Result], tmp_path: Path
+) -> None:
+    """An older datavask's run has no record to tell an edit by: its worklist is not overwritten."""
+    out = _copy_run(bracket_run[1], tmp_path / "run")
+    (out / MARKER).unlink()
+    (out / "report.html").unlink()
+    before = (out / "worklist.xlsx").read_bytes()
+    result = CliRunner().invoke(app, ["report", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"no {MARKER}" in result.output and "worklist.xlsx cannot be told" in result.output
+    assert (out / "worklist.xlsx").read_bytes() == before and not (out / "report.html").exists()
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
