@@ -8,7 +8,7 @@ decided_by, decided_at, note``; one line per decision, appended, never rewritten
 Appending takes an exclusive ``flock`` on the file, writes one whole line, flushes and fsyncs before
 the lock is released: two review servers on one file never interleave half lines, and a decision
 the page reported as saved survives a crash or a power cut. Notes are stored with every CPR number
-masked.
+masked, and a cell Excel would run as a formula with the ``'`` before it (read back without).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import polars as pl
 from datavask.cleansing.cpr import mask_text
 from datavask.cleansing.matching.decisions import DECISION_COLUMNS, DECISION_VALUES
 from datavask.connectors.errors import InputError
+from datavask.connectors.output import escape_cell, unescape_cell
 from datavask.settings import settings
 
 DEFAULT_NAME = "datavask-decisions.csv"
@@ -58,7 +59,7 @@ def _parse(text: str, *, first_line: int) -> pl.DataFrame:
     for offset, fields in enumerate(csv.reader(io.StringIO(text))):
         if not any(field.strip() for field in fields):
             continue
-        padded = [f.strip() for f in fields[: len(DECISION_COLUMNS)]]
+        padded = [unescape_cell(f.strip()).strip() for f in fields[: len(DECISION_COLUMNS)]]
         padded += [""] * (len(DECISION_COLUMNS) - len(padded))
         rows.append([first_line + offset, *padded])
     frame = pl.DataFrame(
@@ -115,14 +116,18 @@ class Decision:
     def row(self) -> list[str]:
         when = self.decided_at or datetime.now(UTC).astimezone().isoformat(timespec="seconds")
         note = mask_text(self.note.replace("\r", " ").replace("\n", " ")) or ""
-        return [
+        cells = [
             self.record_id_l,
             self.record_id_r,
             self.decision,
             self.decided_by or reviewer_name(),
             when,
-            note,
+            note.strip(),
         ]
+        # A record id or note Excel would run (``=HYPERLINK(…)``, ``@SUM(1+1)``: a CRM's own
+        # customer number, a reviewer's note) is written with the ``'`` every datavask CSV puts
+        # before one, and read back without it, so the id still names its record.
+        return [escape_cell(cell) for cell in cells]
 
 
 class DecisionsFile:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -268,6 +269,37 @@ def neutralised(value: pl.Expr) -> pl.Expr:
     """``value`` as :func:`neutralise_formulas` writes it: ``-bent@x.dk`` → ``'-bent@x.dk``."""
     risky = value.str.contains(FORMULA_START) & ~value.str.contains(PLAIN_NUMBER)
     return pl.when(risky).then(pl.lit("'") + value).otherwise(value)
+
+
+# A file datavask reads back itself (the reviewers' decisions file) must give every cell back as
+# it was, so the apostrophe goes before a cell that merely looks escaped too (``'=X``, a record
+# id of a CRM that loaded the re-import, is written ``''=X``), and reading takes exactly one off.
+_ESCAPE_REVERSIBLY: Final = re.compile(r"^'*[=+\-@\t\r]")
+_ESCAPED_REVERSIBLY: Final = re.compile(r"^'('*[=+\-@\t\r])")
+_PLAIN_NUMBER: Final = re.compile(PLAIN_NUMBER)
+
+
+def escape_cell(value: str) -> str:
+    """``value`` with the OWASP ``'`` before it where Excel would run it, undone exactly by
+    :func:`unescape_cell`: ``=1+1`` → ``'=1+1``, ``'@A1`` → ``''@A1``, ``+4512345678`` and ``10056``
+    as they are.
+
+    >>> [escape_cell(v) for v in ("=1+1", "'@A1", "+4512345678", "10056", "'x")]
+    ["'=1+1", "''@A1", '+4512345678', '10056', "'x"]
+    """
+    if _ESCAPE_REVERSIBLY.match(value) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: str) -> str:
+    """A cell :func:`escape_cell` wrote, as it was before: ``'=1+1`` → ``=1+1``, ``''@A1`` →
+    ``'@A1``; any other cell as it is (``'x``, ``=1+1`` written before the rule).
+
+    >>> [unescape_cell(v) for v in ("'=1+1", "''@A1", "'x", "=1+1")]
+    ['=1+1', "'@A1", "'x", '=1+1']
+    """
+    return _ESCAPED_REVERSIBLY.sub(r"\1", value, count=1)
 
 
 def write_excel_csv(frame: pl.DataFrame, path: Path, *, header: bool = True) -> Path:

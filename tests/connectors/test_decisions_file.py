@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import multiprocessing
 import os
 from pathlib import Path
@@ -45,6 +47,32 @@ def test_cpr_numbers_in_notes_are_masked(tmp_path: Path) -> None:
     DecisionsFile(path).append(Decision("1", "2", "same", note="CPR 010190-1234 on both"))
     assert "010190" not in path.read_text(encoding="utf-8")
     assert read_decisions(path)["note"][0] == "CPR XXXXXX-XXXX on both"
+
+
+def test_formulas_are_escaped_and_every_cell_comes_back_as_it_was(tmp_path: Path) -> None:
+    """Before: ``=HYPERLINK(…)`` and ``@SUM(1+1)`` (a CRM's customer numbers) and a note ``=1+1``
+    were written as live formulas; now with the ``'`` of every datavask CSV, read back without."""
+    ids = ['=HYPERLINK("http://evil.example","10076")', "@SUM(1+1)", "'=HYPERLINK(1)", "-7", "+45"]
+    path = tmp_path / "d.csv"
+    file = DecisionsFile(path)
+    file.append(Decision(ids[0], ids[1], "same", note="=1+1 see -2+3 @A1", decided_by="=me"))
+    file.append(Decision(ids[2], ids[3], "different", note=" \t-2+3 Jens", decided_by="b"))
+    file.append(Decision(ids[4], "10056", "same", note="'x", decided_by="b"))
+    written = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    cells = [[row[i] for i in (0, 1, 3, 5)] for row in written[1:]]
+    assert cells == [
+        ["'" + ids[0], "'@SUM(1+1)", "'=me", "'=1+1 see -2+3 @A1"],
+        # a record id that already starts as an escaped one (a re-imported CRM's) gets one more
+        ["''=HYPERLINK(1)", "-7", "b", "'-2+3 Jens"],
+        ["+45", "10056", "b", "'x"],  # numbers are no formulas: as they are
+    ]
+    lines = read_decisions(path)
+    assert lines.select("record_id_l", "record_id_r", "decided_by", "note").rows() == [
+        (ids[0], ids[1], "=me", "=1+1 see -2+3 @A1"),
+        (ids[2], ids[3], "b", "-2+3 Jens"),
+        (ids[4], "10056", "b", "'x"),
+    ]
+    assert DecisionsFile(path).refresh()["record_id_l"].to_list() == [ids[0], ids[2], ids[4]]
 
 
 def test_who_decides(monkeypatch: pytest.MonkeyPatch) -> None:

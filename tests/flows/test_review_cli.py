@@ -70,3 +70,30 @@ def test_decisions_on_row_numbers_are_obeyed_with_a_warning(tmp_path: Path) -> N
     report = json.loads((out / "run.json").read_text())["steps"]["match"]["decisions"]
     assert report["different"] == 1 and sum(report["agreement"]["different"].values()) == 1
     assert "row numbers" in report["warning"]
+
+
+def test_decisions_on_ids_that_look_like_formulas_are_obeyed(tmp_path: Path) -> None:
+    """The decisions file escapes ``=HYPERLINK(…)`` and ``@SUM(1+1)`` (a CRM's customer numbers)
+    as every datavask CSV does, and reads them back as the ids of their records."""
+    from datavask.connectors.decisions import Decision, DecisionsFile
+
+    left, right = '=HYPERLINK("http://evil.example","10056")', "@SUM(1+1)"
+    sample = pl.read_csv(SAMPLE, separator=";", encoding="cp1252", infer_schema=False)
+    source = tmp_path / "formula-ids.csv"
+    sample.with_columns(
+        pl.col("Kundenr").replace({"10056": left, "10201": right})  # a pair left for review
+    ).write_csv(source, separator=";")
+    decisions = tmp_path / "decisions.csv"
+    DecisionsFile(decisions).append(Decision(left, right, "same", note="=1+1", decided_by="k"))
+    assert "'=HYPERLINK" in decisions.read_text(encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["cleanse", str(source), "--out", str(out), "--decisions", str(decisions)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "run.json").read_text())["steps"]["match"]["decisions"]
+    assert report["problems"] == [] and report["obeyed"] == report["same"] == 1
+    cluster = dict(
+        pl.read_parquet(out / "records.parquet").select("record_id", "cluster_id").rows()
+    )
+    assert cluster[left] == cluster[right]
