@@ -482,15 +482,17 @@ def like_input_csv(
     )
     terminator = str(input_info.get("line_terminator") or "\n")
     # Header cells the input had otherwise than datavask names the columns (blank, padded) are
-    # written as the input had them: the CRM's import maps columns by them.
+    # written as the input had them: the CRM's import maps columns by them. One Excel would run
+    # (``=HYPERLINK(…)``, ``@SUM(A1)``, ``+cmd|' /C calc'!A0``) is no column a CRM exported: it
+    # gets the ``'`` a data cell gets.
     typed = dict(input_info.get("header_as_typed") or {})
-    own_header = header and any(c in typed for c in frame.columns)
+    names = pl.DataFrame({"h": [typed.get(c, c) for c in frame.columns]}, schema={"h": pl.String})
+    cells = names.select(neutralised(pl.col("h")).alias("h"))["h"].to_list()
+    own_header = header and cells != frame.columns
     head = b""
     if own_header:
         buffer = io.StringIO()
-        csv.writer(buffer, delimiter=delimiter, lineterminator=terminator).writerow(
-            [typed.get(c, c) for c in frame.columns]
-        )
+        csv.writer(buffer, delimiter=delimiter, lineterminator=terminator).writerow(cells)
         head = buffer.getvalue().encode(encoding, errors="replace")
     options: dict[str, Any] = {
         "separator": delimiter,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -498,6 +500,22 @@ def test_a_workbooks_update_csv_opens_in_a_danish_excel(typed: dict[str, str]) -
     parts = [like_input_csv(frame.slice(offset, 1), info, header=offset == 0) for offset in (0, 1)]
     assert b"".join(parts) == whole
     assert like_input_csv(frame, {"format": "parquet"}).startswith(b"Kundenr,By\n")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+@pytest.mark.parametrize("typed", [{}, {"Adresse": " Adresse "}], ids=["named", "padded"])
+def test_a_header_excel_would_run_is_written_escaped(encoding: str, typed: dict[str, str]) -> None:
+    """Before: row 1 of customers_update.csv held ``=HYPERLINK(…)``, ``@SUM(A1)`` and a DDE call
+    ``+cmd|' /C calc'!A0`` as live cells. Now they get the data cells' ``'``; the other header
+    cells stay as typed (a padded one padded)."""
+    evil = ['=HYPERLINK("http://evil.example","x")', "@SUM(A1)", "+cmd|' /C calc'!A0"]
+    frame = pl.DataFrame({name: ["1"] for name in ["Kundenr", "Adresse", *evil, "-"]})
+    info = {"format": "csv", "encoding": encoding, "delimiter": ";", "header_as_typed": typed}
+    written = like_input_csv(frame, info).decode(encoding)
+    header = next(csv.reader(io.StringIO(written), delimiter=";"))
+    adresse = typed.get("Adresse", "Adresse")
+    assert header == ["Kundenr", adresse, *("'" + name for name in evil), "'-"]
+    assert like_input_csv(frame, info, header=False).decode(encoding) == "1;1;1;1;1;1\n"
 
 
 @pytest.mark.parametrize(
