@@ -791,11 +791,50 @@ def load_mapping_file(path: Path) -> dict[str, str]:
             f"mapping file {path}: {', '.join(problems)}; "
             f"canonical fields are {', '.join(CANONICAL_FIELDS)}"
         )
+    if shared := _shared_columns(columns):
+        raise InputError(f"mapping file {path}: {'; '.join(shared)}; map each to its own column")
     return {field: column for field, column in columns.items() if isinstance(column, str)}
 
 
 # Fields a mapping may give as three columns: year, month and day.
 DATE_PART_FIELDS: Final = ("date_of_birth",)
+# Two fields that may name one column: a "Telefon" column of phone and mobile numbers is both,
+# its numbers cleaned alike and written back alike.
+_MAY_SHARE: Final = frozenset({"phone", "mobile"})
+
+
+def _shared_columns(columns: Mapping[str, str | list[str]]) -> list[str]:
+    """``column 'Telefon' is named for name and phone``, one entry per column that two
+    fields cannot share; [] when none.
+
+    Two fields whose cleaned values go back into their column (``customers_update.csv``) cannot
+    share one: ``name = "Telefon"`` beside ``phone = "Telefon"`` made every record MISSING_NAME
+    and wrote the phone back, ``name`` and ``address`` both ``"Navn"`` read the company's name as
+    its street, ``postal_code`` and ``city`` both ``"Postnr og by"`` wrote back ``8000 8000
+    Aarhus C``. A date's three columns are no other field's. Fields datavask only reads
+    (``person_id``, ``customer_type``, ``country``, the dates, ``record_id``) may share a column:
+    an export keyed by the customer's own identifier reads it as both.
+    """
+    from datavask.cleansing.changes import SHAPED_FIELDS  # its import is slow: only when asked
+
+    fields_of: dict[str, list[str]] = {}
+    parts = set()
+    for field, named in columns.items():
+        for column in named if isinstance(named, list) else [named]:
+            fields_of.setdefault(column, []).append(field)
+            if isinstance(named, list):
+                parts.add(column)
+    shared = []
+    for column, fields in fields_of.items():
+        written = [f for f in fields if f in SHAPED_FIELDS]
+        if column in parts and len(fields) > 1:
+            clash = fields
+        elif len(written) > 1 and not set(written) <= _MAY_SHARE:
+            clash = written
+        else:
+            continue
+        shared.append(f"column {column!r} is named for {', '.join(clash[:-1])} and {clash[-1]}")
+    return shared
 
 
 def _date_part_problem(field: str, parts: object) -> str | None:

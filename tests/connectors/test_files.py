@@ -321,6 +321,41 @@ def test_mapping_override_and_its_errors(tmp_path: Path) -> None:
         read_input(path, mapping=load_mapping_file(toml))
 
 
+@pytest.mark.parametrize(
+    "columns",
+    [
+        'phone = "Telefon"\nmobile = "Telefon"',  # a column of phone and mobile numbers
+        'record_id = "Patientnr"\nperson_id = "Patientnr"',  # keyed by the person's own number
+        'name = "Navn"\ncustomer_type = "Navn"\nname_2 = "Navn 2"',
+    ],
+)
+def test_fields_may_share_a_column_where_nothing_written_back_clashes(
+    tmp_path: Path, columns: str
+) -> None:
+    from datavask.connectors.mapping import load_mapping_file
+
+    toml = tmp_path / "m.toml"
+    toml.write_text(f"[columns]\n{columns}\n", encoding="utf-8")
+    assert len(load_mapping_file(toml)) == columns.count("\n") + 1
+
+
+def test_every_column_two_fields_cannot_share_is_named_in_one_line(tmp_path: Path) -> None:
+    from datavask.connectors.mapping import load_mapping_file
+
+    toml = tmp_path / "m.toml"
+    toml.write_text(
+        '[columns]\nname = "Telefon"\nphone = "Telefon"\nmobile = "Telefon"\n'
+        'street = "Adresse"\naddress = "Adresse"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as refused:
+        load_mapping_file(toml)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "column 'Telefon' is named for name, phone and mobile" in message
+    assert "column 'Adresse' is named for street and address" in message
+
+
 # Plain lines, quoted fields with delimiters and line breaks, an open quote that swallows rows,
 # too few and too many fields, blank lines, a line of only delimiters, a lone \r line end: every
 # way a line can leave the column-wise split for csv.reader and come back.

@@ -37,8 +37,17 @@ def _one_line_exit_2(args: list[str], expected: str) -> None:
         ('[columns]\nname = "Firmanavn"\nby = "København"\n'.encode("latin-1"), "not UTF-8"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", "not UTF-8"),
         (None, "is a directory"),
+        # Before: exit 0, every record MISSING_NAME and a phone change changes.csv listed that
+        # customers_update.csv did not carry; and the company's name read as its street.
+        (
+            b'[columns]\nname = "Telefon"\nphone = "Telefon"\n',
+            "'Telefon' is named for name and phone",
+        ),
+        (b'[columns]\nname = "Navn"\naddress = "Navn"\n', "'Navn' is named for name and address"),
+        (b'[columns]\npostal_code = "P"\ncity = "P"\n', "'P' is named for postal_code and city"),
+        (b'[columns]\ncity = "by"\ndate_of_birth = ["by", "bm", "bd"]\n', "'by' is named for city"),
     ],
-    ids=["latin-1", "binary", "directory"],
+    ids=["latin-1", "binary", "directory", "name-phone", "name-address", "code-city", "date-part"],
 )
 def test_unusable_mapping_file(tmp_path: Path, content: bytes | None, expected: str) -> None:
     mapping = tmp_path / "mapping.toml"
