@@ -4,8 +4,11 @@ A CPR number is ten digits, ``DDMMYY-SSSS``: a birth date and a four-digit seria
 digit gives the century (0–3: 1900s; 4 and 9: 2000s up to year 36, else 1900s; 5–8: 2000s up to
 year 57, else 1800s). Customers' data holds it as ``010190-1234``, ``0101901234`` or
 ``010190 1234``, a note now and then as ``01.01.90-1234`` (masked as the dashed form is), and a
-form's boxes copied out as digit groups, ``01 01 90 12 34`` or ``01.01.90.1234`` (masked as the
-bare form is). A spreadsheet cell holding ``0101901234`` as a number reads ``101901234``.
+form's boxes copied out as digit groups, ``01 01 90 12 34``, ``0101 901234`` or ``01.01.90.1234``
+(masked as the bare form is). Whatever stands between the parts where a space may — a tab, a
+padded export's NUL, ``\\x01``, U+202F, a zero-width space, two spaces — is read as one space:
+``010190<TAB>1234`` is ``010190 1234`` and masked whole, gap and all. A spreadsheet cell
+holding ``0101901234`` as a number reads ``101901234``.
 The modulus-11 check is not used: numbers issued since 2007 need not satisfy it. The date must
 exist: ``300290-1234`` is not a CPR number, ``290200-4321`` is (29 February 2000),
 ``290200-1234`` is not (1900 was not a leap year). Birth dates in the future are not rejected —
@@ -109,20 +112,41 @@ _GROUPED_IN_TEXT: Final = (
     f"(^{_GROUP}?|[^0-9]{_GROUP}|{_NOT_GROUPED})({CPR_GROUPED})"
     f"({_GROUP}?$|{_GROUP}[^0-9]|{_NOT_GROUPED})"
 )
+# A form's ten digits in pairs with a space between any of them (``0101 901234``, ``01 01901234``):
+# masked where digit groups are. Not followed by ``:`` — ``01 01 1990 12:00`` is a date and a time.
+_CPR_LOOSE: Final = _cpr_pattern(f"{_SPACE}?", f"{_SPACE}?", f"{_SPACE}?")
+_LOOSE_IN_TEXT: Final = (
+    f"(^{_SPACE}?|[^0-9]{_SPACE}|{_NOT_GROUPED})({_CPR_LOOSE})"
+    f"({_SPACE}?$|{_SPACE}[^0-9:]|[^0-9 .\u00a0:])"
+)
 _REPLACEMENT: Final = f"${{1}}{MASK}${{3}}"
+
+# What may stand between a number's parts besides a dash: whitespace of any kind (a tab, U+202F),
+# a control character (a padded export's NUL, ``\x01``) or a format character (a zero-width
+# space, a soft hyphen). Between two digits a run of them is one space (:func:`_plain_gaps`).
+_GAP_CHARS: Final = r"\s\p{Cc}\p{Cf}\p{Zs}"
+_ODD_GAP_BETWEEN_DIGITS: Final = (
+    f"([0-9])(?:[{_GAP_CHARS}]*[{_GAP_CHARS}&&[^ ]][{_GAP_CHARS}]*| {{2,}})([0-9])"
+)
 
 # ``p-nr`` is also a CVR production unit's number: masking one that looks like a CPR number costs
 # less than leaking a personnummer written the short way.
 _KEYWORD: Final = (
     r"(?i)cpr|person\s*-?\s*n(?:umme)?r|pers\.\s*nr|\bp\s*[-.]?\s*nr\b|fødselsnummer|født"
 )
+# Every cell a mask could change holds one of these (gaps of any kind, before they are read as
+# spaces): five pairs of digits, gaps between them or not; the dashed forms; dotted digit groups.
+_GAP_RUN: Final = f"[{_GAP_CHARS}]+"
 _TEN_DIGITS_ANYWHERE: Final = (
-    f"[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}|[0-9]{{2}}\\.[0-9]{{2}}\\.[0-9]{{2}}{_HYPHEN}[0-9]{{4}}"
-    f"|[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}[0-9]{{2}}{_GROUP}?[0-9]{{2}}"
+    f"[0-9]{{2}}(?:[{_GAP_CHARS}]*[0-9]{{2}}){{4}}|[0-9]{{6}}{_HYPHEN}[0-9]{{4}}"
+    f"|[0-9]{{2}}\\.[0-9]{{2}}\\.[0-9]{{2}}{_HYPHEN}[0-9]{{4}}"
+    f"|[0-9]{{2}}(?:(?:\\.|{_GAP_RUN})[0-9]{{2}}){{3}}(?:\\.|{_GAP_RUN})?[0-9]{{2}}"
 )
 _WHOLE_CELL_NINE_DIGITS: Final = r"^\s*[0-9]{9}\s*$"
 _WHOLE_CELL_TEN_DIGITS: Final = f"^\\s*[0-9]{{6}}{_ANY_SEPARATOR}[0-9]{{4}}\\s*$"
 _WHOLE_CELL_CPR: Final = f"^\\s*{CPR_ANY}\\s*$"
+# A phone cell that is as a whole a CPR number in any form a phone field masks (``0701 23 45 67``).
+_WHOLE_CELL_PHONE_SHAPED: Final = f"^\\s*(?:{CPR_ANY}|{CPR_GROUPED}|{_CPR_LOOSE})\\s*$"
 
 # A column is a CPR column when this share of its whole-cell ten-digit numbers are CPR numbers.
 CPR_COLUMN_SHARE: Final = 0.9
@@ -170,13 +194,28 @@ def mask_message(text: str) -> str:
     >>> mask_message("kunder_0101801234.csv: line 3 '010180 1234' is not valid; ring 4520304050")
     "kunder_XXXXXX-XXXX.csv: line 3 'XXXXXX-XXXX' is not valid; ring 4520304050"
     """
-    return str(pl.select(_mask_all(pl.lit(text, dtype=pl.String))).item())
+    written = pl.lit(text, dtype=pl.String)
+    masked = _mask_all(_plain_gaps(written))
+    return str(
+        pl.select(pl.when(masked != _plain_gaps(written)).then(masked).otherwise(written)).item()
+    )
+
+
+def _plain_gaps(text: pl.Expr) -> pl.Expr:
+    """``text`` with every run of whitespace, control and format characters between two digits
+    read as one space: ``010190\\t1234`` and ``010190\\x001234`` (a padded export's NUL) are
+    ``010190 1234``, as cleansing later shows them, and ``0101\\u200b901234`` is ``0101 901234``.
+    A cell is masked on this reading and otherwise keeps its gaps as written."""
+    # Two passes: a match consumes its right digit, so ``1\\t2\\t3`` needs a second one.
+    return text.str.replace_all(_ODD_GAP_BETWEEN_DIGITS, "${1} ${2}").str.replace_all(
+        _ODD_GAP_BETWEEN_DIGITS, "${1} ${2}"
+    )
 
 
 def _mask_all(text: pl.Expr) -> pl.Expr:
     # Two passes: a match consumes its right boundary, so of two numbers one character apart
     # the second is found only on the second pass. Digit groups after the ten-digit forms.
-    for pattern in (_ANY_IN_TEXT, _GROUPED_IN_TEXT):
+    for pattern in (_ANY_IN_TEXT, _GROUPED_IN_TEXT, _LOOSE_IN_TEXT):
         text = text.str.replace_all(pattern, _REPLACEMENT).str.replace_all(pattern, _REPLACEMENT)
     return text
 
@@ -329,7 +368,7 @@ def _foreign_phones(df: pl.DataFrame) -> dict[str, pl.Series]:
     found: dict[str, pl.Series] = {}
     placed = region.is_not_null().arg_true()  # most files have no country column at all
     for column in phones:
-        shaped = df.get_column(column).gather(placed).str.contains(_WHOLE_CELL_CPR)
+        shaped = df.get_column(column).gather(placed).str.contains(_WHOLE_CELL_PHONE_SHAPED)
         positions = placed.filter(shaped.fill_null(False))
         if positions.is_empty():
             continue
@@ -453,17 +492,21 @@ def _mask_text_columns(
     if not candidates:
         return df.with_columns(no_flag)
     rows = runs.select(pl.any_horizontal(candidates)).to_series().arg_true()
-    hits = df.select(pl.col(candidates).gather(rows))
+    written = df.select(pl.col(candidates).gather(rows))
+    # Judged and masked with their gaps read as spaces (``010190<TAB>1234``); a cell with no CPR
+    # number keeps them as written.
+    hits = written.select(_plain_gaps(pl.col(candidates)))
     filled = {c: df[c].count() for c in candidates}
     masks = _column_masks(hits, filled, person_text, cpr_named)
     if not masks:
         return df.with_columns(no_flag)
-    masked = hits.select(expr.alias(column) for column, expr in masks.items())
-    changed = masked.select(
-        pl.any_horizontal(pl.col(c).ne_missing(hits[c]) for c in masks)
-    ).to_series()
+    masked = hits.select(
+        pl.when(expr.ne_missing(pl.col(column))).then(expr).alias(column)
+        for column, expr in masks.items()
+    )
+    changed = masked.select(pl.any_horizontal(pl.col(c).is_not_null() for c in masks)).to_series()
     flags = pl.repeat(False, df.height, dtype=pl.Boolean, eager=True).alias(flag("CPR_IN_DATA"))
     return df.with_columns(
-        *(df[c].clone().scatter(rows, masked[c]) for c in masks),
+        *(df[c].clone().scatter(rows, masked[c].fill_null(written[c])) for c in masks),
         flags.scatter(rows, changed),
     )

@@ -348,3 +348,49 @@ def test_digit_groups_in_a_name_or_a_message_are_masked() -> None:
     out = mask_cpr(pl.DataFrame({"raw_name": ["Jens Hansen 03 12 75 12 35"]}))
     assert out["raw_name"].to_list() == [f"Jens Hansen {MASK}"]
     assert cpr.mask_message("kunder 03.12.75.1235.csv") == f"kunder {MASK}.csv"
+
+
+_GAPS = {"tab": "\t", "nul": "\x00", "ctrl": "\x01", "vt": "\x0b", "ff": "\x0c",
+         "narrow nbsp": "\u202f", "nbsp": "\u00a0", "zero-width space": "\u200b",
+         "soft hyphen": "\u00ad", "two spaces": "  "}  # fmt: skip
+
+
+@pytest.mark.parametrize("gap", _GAPS.values(), ids=_GAPS.keys())
+def test_any_whitespace_control_or_format_character_between_the_parts_is_a_gap(gap: str) -> None:
+    """Before: ``Jens Hansen 010190<TAB>1234`` (or a NUL, ``\\x01``, U+202F there) was masked
+    nowhere, and the cleaned name showed ``Jens Hansen 010190 1234`` in every output; a phone or
+    e-mail cell ``0101<TAB>901234`` went back to the CRM as written. Now a run of such characters
+    between digits is read as one space, and the mask replaces it with the number."""
+    df = pl.DataFrame(
+        {
+            "raw_name": [f"Jens Hansen 010190{gap}1234", "Ole Berg"],
+            "src_Navn": [f"Jens Hansen 010190{gap}1234", "Ole Berg"],
+            "raw_address": [f"Algade 2 cpr 0101{gap}901234", f"Algade 2{gap}3"],
+            "raw_phone": [f"0101{gap}901234", f"20{gap}30{gap}40{gap}50"],
+            "raw_email": [f"0101{gap}901234@mail.dk", "ole@berg.dk"],
+            "src_Note": [f"ring 010190{gap}1234", f"ordre 2401{gap}150001"],
+        }
+    )
+    out = mask_cpr(df)
+    assert out.row(0) == (
+        f"Jens Hansen {MASK}", f"Jens Hansen {MASK}", f"Algade 2 cpr {MASK}", MASK,
+        f"{MASK}@mail.dk", f"ring {MASK}", True,
+    )  # fmt: skip
+    # A cell without a CPR number keeps its gaps as written.
+    assert out.row(1) == (*df.row(1), False)
+    assert cpr.mask_message(f"kunder 010190{gap}1234.csv") == f"kunder {MASK}.csv"
+
+
+def test_gaps_do_not_make_other_digits_a_cpr_number() -> None:
+    cells = ["45\t010190 1234", "010190\t1234\t12", "født 01\t01\t1990 12:00", "+45\t20 30 40 50"]
+    out = mask_cpr(pl.DataFrame({"src_Note": cells}))
+    assert out["src_Note"].to_list() == cells
+
+
+def test_a_foreign_number_written_in_pairs_stays_in_its_records_phone_field() -> None:
+    """``0701 23 45 67`` is a Swedish mobile's way of being written; in pairs it is the shape of
+    a CPR number a phone field masks (``0101 901234``), and a Swedish record keeps it."""
+    df = pl.DataFrame(
+        {"raw_phone": ["0701 23 45 67", "0701 23 45 67"], "raw_country": ["SE", None]}
+    )
+    assert mask_cpr(df)["raw_phone"].to_list() == ["0701 23 45 67", MASK]
