@@ -346,6 +346,39 @@ def _as_text(df: pl.DataFrame, cpr_named: frozenset[str]) -> tuple[pl.DataFrame,
     return df.with_columns(as_text), numbers
 
 
+def _nested_as_json(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """``df`` with its list and struct columns (a Parquet input's ``tags``, ``meta``) as JSON text,
+    ``{"v":["a","020285-4321"]}``, ``{"v":{"cpr":"0101901234"}}``, so that they are masked as
+    any text is (a struct's field named ``cpr`` names the number); and their names. The run's own
+    work columns (``_typed_padding``, named with a leading ``_``) hold no input text."""
+    nested = [
+        name for name, dtype in df.schema.items() if dtype.is_nested() and not name.startswith("_")
+    ]
+    as_json = (pl.struct(pl.col(c).alias("v")).struct.json_encode().alias(c) for c in nested)
+    return df.with_columns(as_json), nested
+
+
+def _nested_back(masked: pl.Series, original: pl.Series) -> pl.Series:
+    """A list or struct column read back from its masked JSON (:func:`_nested_as_json`): the
+    cells a mask changed decoded to the column's type, the others as they were. A column whose
+    masked cells do not decode (a number masked where an integer stood, a type JSON cannot give
+    back) becomes its JSON text, as an integer column with a masked number becomes text."""
+    changed = masked.str.contains(MASK, literal=True).fill_null(False)
+    if not changed.any():
+        return original
+    # Only the changed cells are decoded (the others are null to the decoder).
+    json = pl.when(changed).then(masked)
+    decoded = json.str.json_decode(pl.Struct({"v": original.dtype})).struct.field("v")
+    try:
+        back = pl.when(changed).then(decoded).otherwise(original)
+        return pl.select(back.alias(original.name)).to_series()
+    except pl.exceptions.PolarsError:
+        text = masked.str.slice(5).str.strip_suffix("}")  # {"v":[…]} → […]
+        return pl.select(
+            pl.when(original.is_not_null()).then(text).alias(original.name)
+        ).to_series()
+
+
 def _foreign_phones(df: pl.DataFrame) -> dict[str, pl.Series]:
     """Per column of ``df``, true for a cell that is one valid phone number of the foreign country
     the record's country column names (see the module doc); only columns with such a cell.
@@ -400,7 +433,8 @@ def mask_cpr(
 
     Every ``pl.String`` column is read (``raw_*``, ``src_*``, ``record_id``, anything), and every
     integer column as its ten-digit text (an Int64 ``cpr`` column of a Parquet export); an
-    integer column with a masked number becomes text. ``person_text`` names the columns that
+    integer column with a masked number becomes text; a list or struct column (a Parquet input's)
+    is read as its JSON (:func:`_nested_as_json`). ``person_text`` names the columns that
     hold names, addresses, e-mail addresses and phones (default: the ``raw_`` columns of
     :data:`TEXT_MASKED_FIELDS`): any CPR number in them is masked, with or without its dash.
     A foreign record's own number in its phone fields (and the input column they were read
@@ -420,6 +454,7 @@ def mask_cpr(
     original = df
     cpr_named = cpr_columns | {c for c in df.columns if names_cpr(c)}
     df, numbers = _as_text(df, cpr_named)
+    df, nested = _nested_as_json(df)
     person_text = _PERSON_TEXT_COLUMNS if person_text is None else person_text
     foreign = _foreign_phones(df)
     # A foreign phone number is out of the masking's sight, and back once it is done.
@@ -437,6 +472,7 @@ def mask_cpr(
         pl.when(pl.col(c) == MASK).then(pl.col(c)).otherwise(original[c].cast(pl.String))
         for c in changed_numbers
     )
+    masked = masked.with_columns(_nested_back(masked[c], original[c]) for c in nested)
     name = flag("CPR_IN_DATA")
     if name in original.columns and original.schema[name] == pl.Boolean:
         masked = masked.with_columns((pl.col(name) | original[name]).alias(name))

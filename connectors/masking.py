@@ -116,12 +116,17 @@ def masked_columns(frame: pl.LazyFrame | pl.DataFrame) -> list[str]:
     masked: the re-import leaves them out, so loading it never writes the mask over the CRM's
     numbers (:func:`datavask.connectors.reimport.customers_update`)."""
     lazy = frame.lazy()
-    text = [
-        name
+    # a Parquet input's list or struct column is looked into as its JSON (``["a","XXXXXX-XXXX"]``)
+    text = {
+        name: pl.col(name)
+        if dtype == pl.String
+        else pl.struct(pl.col(name).alias("v")).struct.json_encode().alias(name)
         for name, dtype in lazy.collect_schema().items()
-        if name.startswith(SRC_PREFIX) and dtype == pl.String
-    ]
+        if name.startswith(SRC_PREFIX) and (dtype == pl.String or dtype.is_nested())
+    }
     if not text:
         return []
-    found = lazy.select(pl.col(text).str.contains(MASK, literal=True).any()).collect()
+    found = lazy.select(
+        value.str.contains(MASK, literal=True).any() for value in text.values()
+    ).collect()
     return [name[len(SRC_PREFIX) :] for name in text if found[name][0]]

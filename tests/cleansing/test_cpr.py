@@ -394,3 +394,25 @@ def test_a_foreign_number_written_in_pairs_stays_in_its_records_phone_field() ->
         {"raw_phone": ["0701 23 45 67", "0701 23 45 67"], "raw_country": ["SE", None]}
     )
     assert mask_cpr(df)["raw_phone"].to_list() == ["0701 23 45 67", MASK]
+
+
+def test_a_cpr_number_in_a_list_or_struct_column_is_masked_and_the_type_kept() -> None:
+    """Before: a Parquet input's ``tags=["a","020285-4321"]`` and ``meta={"cpr":"010190-1234"}``
+    reached records.parquet, records.csv and the re-import as written: only text and integer
+    columns were read. A struct's field named ``cpr`` names the bare number too."""
+    df = pl.DataFrame(
+        {
+            "src_tags": [["a", "020285-4321"], [], None],
+            "src_meta": [{"x": 1, "cpr": "0101901234"}, {"x": 2, "cpr": None}, None],
+            "src_ids": [{"cpr": 1010901234}, {"cpr": 5}, None],  # a number where an integer stood
+            "_typed_padding": [["010190-1234"], None, None],  # the run's own column: not input
+        }
+    )
+    out = mask_cpr(df)
+    assert out.schema["src_tags"] == df.schema["src_tags"]
+    assert out["src_tags"].to_list() == [["a", MASK], [], None]
+    assert out["src_meta"].to_list() == [{"x": 1, "cpr": MASK}, {"x": 2, "cpr": None}, None]
+    # No integer holds the mask: the column becomes its JSON text, masked.
+    assert out["src_ids"].to_list() == [f'{{"cpr":{MASK}}}', '{"cpr":5}', None]
+    assert out["_typed_padding"].to_list() == df["_typed_padding"].to_list()
+    assert out["flag_CPR_IN_DATA"].to_list() == [True, False, False]

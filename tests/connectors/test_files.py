@@ -954,3 +954,28 @@ def test_headers_named_after_what_they_belong_to_are_read_by_their_field(tmp_pat
         "mobile": "Person - Phone - Mobile",
         "email": "Person - Email - Work",
     }
+
+
+def test_a_cpr_number_in_a_parquet_list_or_struct_column_is_masked_when_read(
+    tmp_path: Path,
+) -> None:
+    """Before: ``src_tags`` and ``src_meta`` kept ``020285-4321`` and ``010190-1234`` as written,
+    and the re-import passed both columns on. Now both are masked and named as masked columns,
+    which the re-import leaves out."""
+    from datavask.connectors.masking import masked_columns
+
+    path = tmp_path / "in.parquet"
+    pl.DataFrame(
+        {
+            "Kundenr": ["1", "2"],
+            "Navn": ["Hansen Byg ApS", "Jens Olsen"],
+            "tags": [["a", "020285-4321"], []],
+            "meta": [{"x": 1, "cpr": "010190-1234"}, {"x": 2, "cpr": None}],
+            "labels": [["b"], ["c"]],
+        }
+    ).write_parquet(path)
+    frame, _ = read_input(path)
+    assert frame["src_tags"].to_list() == [["a", "XXXXXX-XXXX"], []]
+    assert frame["src_meta"].to_list() == [{"x": 1, "cpr": "XXXXXX-XXXX"}, {"x": 2, "cpr": None}]
+    assert frame["flag_CPR_IN_DATA"].to_list() == [True, False]
+    assert masked_columns(frame) == ["tags", "meta"]
