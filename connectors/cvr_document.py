@@ -29,7 +29,7 @@ from typing import Any, Final
 import polars as pl
 
 # Bump when the flat row changes, so caches built by an older parser are not reused.
-PARSER_VERSION: Final = 4
+PARSER_VERSION: Final = 5
 
 STATUS_CLASSES: Final = ("normal", "distressed", "bankrupt", "dissolved")
 _SEVERITY: Final = {name: rank for rank, name in enumerate(STATUS_CLASSES)}
@@ -311,7 +311,7 @@ class DocumentColumns:
         # strict=False: a number where ERST usually has text (etage: 2) is read as text.
         frame = pl.DataFrame(self._columns, schema=schema, strict=False)
         no_names = pl.lit([], dtype=pl.List(pl.String()))
-        return frame.with_columns(
+        frame = frame.with_columns(
             *(_tidy(pl.col(name)) for name in _TEXT_COLUMNS),
             *(
                 pl.col(name)
@@ -322,6 +322,26 @@ class DocumentColumns:
             ),
             pl.col("registry_end_date").str.to_date("%Y-%m-%d", strict=False),
         )
+        return mask_registry_text(frame, MASKED_DOCUMENT_COLUMNS)
+
+
+# What a document's row says in words; a CPR number in any of them is masked.
+MASKED_DOCUMENT_COLUMNS: Final = (*_TEXT_COLUMNS, "registry_binavne", "registry_former_names")
+
+
+def mask_registry_text(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
+    """``frame`` with every CPR number in ``columns`` masked, in any form, as in a customer's
+    name: a sole proprietorship's name may carry its owner's (``Jens Hansen 010190-1234 VVS``,
+    ``Jens Hansen XXXXXX-XXXX VVS``), and the registry's values reach records, report,
+    worklist, the monitor's alerts and its state. Masked where the documents are read, every
+    consumer (and every cache of parsed documents) sees the masked value only."""
+    from datavask.cleansing.cpr import mask_cpr
+
+    text = [c for c in columns if c in frame.columns]
+    if not text or frame.is_empty():
+        return frame
+    masked = mask_cpr(frame.select(text), person_text=frozenset(text))
+    return frame.with_columns(masked.select(text))
 
 
 def _tidy(text: pl.Expr) -> pl.Expr:
@@ -478,7 +498,7 @@ def _public_contact(items: object) -> str | None:
 # cvrapi.dk) is null — unknown — while a carried but empty list is "" (no owners): monitoring
 # only compares facts known on both sides.
 
-FACTS_VERSION: Final = 3
+FACTS_VERSION: Final = 4
 
 FACTS_SCHEMA: Final[Mapping[str, pl.DataType]] = {
     "cvr": pl.String(),
@@ -793,7 +813,14 @@ class FactColumns:
 
     def raw_frame(self) -> pl.DataFrame:
         schema = {**FACTS_SCHEMA, _RANK: pl.String()}
-        return pl.DataFrame(self._columns, schema=schema, strict=False)
+        frame = pl.DataFrame(self._columns, schema=schema, strict=False)
+        return mask_registry_text(frame, _MASKED_FACT_COLUMNS)
+
+
+# The facts said in words (not the CVR numbers, dates, codes or DAR's address id).
+_MASKED_FACT_COLUMNS: Final = (
+    "status", "credit_status", "name", "address", "legal_form", "industry", "owners", "management",
+)  # fmt: skip
 
 
 def _status(

@@ -34,7 +34,9 @@ from datavask.connectors.cvr_base import (
 from datavask.connectors.cvr_document import (
     DOCUMENT_SCHEMA,
     FORM_SHORT,
+    MASKED_DOCUMENT_COLUMNS,
     empty_document_frame,
+    mask_registry_text,
     status_class,
 )
 from datavask.connectors.http import (
@@ -115,7 +117,8 @@ class CvrapiRegistry(OnlineRegistry):
         rows = [row for row in (self._one(cvr) for cvr in cvrs) if row is not None]
         if not rows:
             return empty_document_frame()
-        return pl.DataFrame(rows, schema=dict(DOCUMENT_SCHEMA), orient="row")
+        frame = pl.DataFrame(rows, schema=dict(DOCUMENT_SCHEMA), orient="row")
+        return mask_registry_text(frame, MASKED_DOCUMENT_COLUMNS)
 
     def _one(self, cvr: str) -> tuple[Any, ...] | None:
         try:

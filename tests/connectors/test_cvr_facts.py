@@ -11,6 +11,7 @@ import polars as pl
 
 from datavask.connectors.cvr_document import (
     FACTS_SCHEMA,
+    DocumentColumns,
     FactColumns,
     facts_frame,
     unwrap,
@@ -154,3 +155,26 @@ def test_snapshot_facts_parse_in_parallel_like_serially(tmp_path: Path) -> None:
     assert serial.height == 40
     assert serial.equals(parallel)
     assert serial["management"].str.contains("Bestyrelse: Jørgen Jørgensen").all()
+
+
+def test_a_cpr_number_in_a_documents_text_is_masked_in_its_row_and_its_facts() -> None:
+    """Before: a registry name ``Jens Hansen 010190-1234 …`` reached records.parquet's
+    ``registry_name``, report and worklist, and the monitor's alerts, report and state."""
+    document = make_document(
+        10000009,
+        name="Jens Hansen 010190-1234 VVS",
+        former_names=["Jens Hansen 0101901234"],
+        binavne=["JH 010190 1234 Service"],
+        co_name="Jens Hansen, cpr 01 01 90 12 34",
+    )["Vrvirksomhed"]
+    rows = DocumentColumns()
+    assert rows.add(document)
+    (row,) = rows.frame().to_dicts()
+    assert row["registry_name"] == "Jens Hansen XXXXXX-XXXX VVS"
+    assert row["registry_former_names"] == ["Jens Hansen XXXXXX-XXXX"]
+    assert row["registry_binavne"] == ["JH XXXXXX-XXXX Service"]
+    assert row["registry_co_name"] == "Jens Hansen, cpr XXXXXX-XXXX"
+    (facts,) = _facts(document)
+    assert facts["name"] == "Jens Hansen XXXXXX-XXXX VVS"
+    assert facts["address"].startswith("c/o Jens Hansen, cpr XXXXXX-XXXX")
+    assert facts["cvr"] == "10000009"

@@ -133,3 +133,16 @@ def test_monitoring_facts_from_cvrapi_are_asked_fresh(cvrapi, tmp_path):
     assert not rows["99999999"]["found"] and not rows["99999999"]["lookup_failed"]
     # cvrapi.dk says nothing about owners or management: unknown, never compared.
     assert rows["21265837"]["owners"] is None and rows["21265837"]["management"] is None
+
+
+def test_a_cpr_number_in_a_cvrapi_answer_is_masked(tmp_path):
+    """Before: a sole proprietorship named ``Jens Hansen 010190-1234 VVS`` reached records,
+    report and worklist with its owner's CPR number; the cache held it too."""
+    named = {**HANSEN, "name": "Jens Hansen 010190-1234 VVS", "address": "Algade 3 (0101901234)"}
+    with ErstServer(cvrapi={"21265837": named}) as server:
+        with _registry(server, tmp_path) as registry:
+            row = registry.lookup(["21265837"]).row(0, named=True)
+        with _registry(server, tmp_path) as registry:  # from the cache
+            cached = registry.lookup(["21265837"]).row(0, named=True)
+    assert row["registry_name"] == cached["registry_name"] == "Jens Hansen XXXXXX-XXXX VVS"
+    assert "0101901234" not in str(row) and "0101901234" not in str(cached)
