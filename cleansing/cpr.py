@@ -194,11 +194,20 @@ def mask_message(text: str) -> str:
     >>> mask_message("kunder_0101801234.csv: line 3 '010180 1234' is not valid; ring 4520304050")
     "kunder_XXXXXX-XXXX.csv: line 3 'XXXXXX-XXXX' is not valid; ring 4520304050"
     """
-    written = pl.lit(text, dtype=pl.String)
-    masked = _mask_all(_plain_gaps(written))
-    return str(
-        pl.select(pl.when(masked != _plain_gaps(written)).then(masked).otherwise(written)).item()
-    )
+    return mask_messages([text])[0]
+
+
+def mask_messages(texts: list[str]) -> list[str]:
+    """:func:`mask_message` of each of ``texts``, in one pass (the strings of a run.json).
+
+    >>> mask_messages(["Ark 010190-1234", "Kunder"])
+    ['Ark XXXXXX-XXXX', 'Kunder']
+    """
+    written = pl.Series("text", texts, dtype=pl.String)
+    plain = _plain_gaps(pl.col("text"))
+    masked = _mask_all(plain)
+    kept = pl.when(masked != plain).then(masked).otherwise(pl.col("text"))
+    return pl.select(written).select(kept).to_series().to_list()
 
 
 def _plain_gaps(text: pl.Expr) -> pl.Expr:

@@ -77,13 +77,23 @@ def _cpr_person_id(info: InputInfo) -> frozenset[str]:
 
 
 def mask_info(info: InputInfo) -> dict[str, str]:
-    """``info``'s path and column names masked in place; returns the renamed columns.
+    """``info``'s path, sheet names and column names masked in place; returns the renamed
+    columns.
 
     What :func:`mask_input` does to ``info``, for a reader that masks its rows elsewhere (the Dask
     engine masks each partition on a worker and the input's description on the driver).
     """
     info.path = mask_message(info.path)
+    # A workbook's sheet names are the file's words too (``Kunder 0101901234``): run.json, the
+    # report and the terminal summary name them.
+    if info.sheet is not None:
+        info.sheet = mask_message(info.sheet)
+    info.sheets_not_read = [mask_message(name) for name in info.sheets_not_read]
     renamed = _masked_names(info.columns)
+    # A padded header cell as typed (`` Kunde 0101901234``), which the re-import writes back.
+    info.header_as_typed = {
+        renamed.get(c, c): mask_message(cell) for c, cell in info.header_as_typed.items()
+    }
     if renamed:
         info.columns = [renamed.get(c, c) for c in info.columns]
         info.unmapped = [renamed.get(c, c) for c in info.unmapped]

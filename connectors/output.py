@@ -356,10 +356,53 @@ def concat_files(parts: list[Path], path: Path) -> Path:
 
 
 def write_json(data: dict[str, Any], path: Path) -> Path:
+    """``data`` as JSON in ``path``, with a CPR number in any string (key or value) masked: the
+    last line of defence for a value that reached run.json without passing the input's masking
+    (a sheet named ``Kunder 0101901234`` once did)."""
+    plain = json.loads(json.dumps(data, default=str))
     path.write_text(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        json.dumps(_masked_strings(plain), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return path
+
+
+# A hex digest or id (the input's sha256, the run id, an alert id) is no text: never masked.
+_HEX_ID: Final = re.compile(r"[0-9a-f]{20,}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+
+
+def _masked_strings(plain: Any) -> Any:
+    """``plain`` (what ``json.loads`` gives) with :func:`mask_messages` applied to its strings,
+    all in one pass."""
+    from datavask.cleansing.cpr import mask_messages
+
+    found: dict[str, None] = {}
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str):
+            if not _HEX_ID.fullmatch(value):
+                found[value] = None
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                collect(key)
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(plain)
+    texts = list(found)
+    masked = dict(zip(texts, mask_messages(texts), strict=True)) if texts else {}
+
+    def rebuild(value: Any) -> Any:
+        if isinstance(value, str):
+            return masked.get(value, value)
+        if isinstance(value, dict):
+            return {rebuild(key): rebuild(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [rebuild(item) for item in value]
+        return value
+
+    return rebuild(plain)
 
 
 def check_run_dir(run_dir: Path) -> None:

@@ -979,3 +979,27 @@ def test_a_cpr_number_in_a_parquet_list_or_struct_column_is_masked_when_read(
     assert frame["src_meta"].to_list() == [{"x": 1, "cpr": "XXXXXX-XXXX"}, {"x": 2, "cpr": None}]
     assert frame["flag_CPR_IN_DATA"].to_list() == [True, False]
     assert masked_columns(frame) == ["tags", "meta"]
+
+
+def test_sheet_names_and_a_padded_header_holding_a_cpr_number_are_masked(tmp_path: Path) -> None:
+    """Before: run.json held ``"sheet": "Kunder 0101901234"`` and ``"sheets_not_read": ["Ark
+    010190-1234"]``; a padded header cell went back to the re-import's header as typed."""
+    import xlsxwriter
+
+    path = tmp_path / "in.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("Kunder 0101901234")
+    for j, cell in enumerate(["Kundenr", "Navn", "Postnr", " Note 0101901234"]):
+        sheet.write_string(0, j, cell)
+    for j, cell in enumerate(["1", "Jens Hansen", "8000", "god"]):
+        sheet.write_string(1, j, cell)
+    book.add_worksheet("Ark 010190-1234").write_string(0, 0, "y")
+    book.close()
+    _, info = read_input(path)
+    assert info.sheet == "Kunder XXXXXX-XXXX"
+    assert info.sheets_not_read == ["Ark XXXXXX-XXXX"]
+    assert "0101901234" not in json.dumps(info.to_dict())
+    csv = tmp_path / "in.csv"
+    csv.write_text("Kundenr;Navn; Note 0101901234 \n1;Jens Hansen;god\n", encoding="utf-8")
+    _, info = read_input(csv)
+    assert info.header_as_typed == {"Note XXXXXX-XXXX": " Note XXXXXX-XXXX "}

@@ -83,3 +83,26 @@ def test_csv_tables_are_neutralised(tmp_path: Path) -> None:
     frame = pl.DataFrame({"name": ["=1+1"], "flags": [["A", "B"]]})
     write_table(frame, tmp_path / "records.csv")
     assert pl.read_csv(tmp_path / "records.csv").row(0) == ("'=1+1", "A|B")
+
+
+def test_run_json_masks_a_cpr_number_in_any_string_and_keeps_hex_ids(tmp_path: Path) -> None:
+    """The last line of defence: a value that reached run.json without the input's masking
+    (before: a sheet name ``Kunder 0101901234``) is masked there; a sha256 or run id is no text."""
+    import json
+
+    from datavask.connectors.output import write_json
+
+    digest = "a1010190123b" + "0" * 52
+    data = {
+        "input": {"sheet": "Kunder 0101901234", "sheets_not_read": ["Ark 010190-1234"],
+                  "sha256": digest, "rows": 3, "path": Path("in/010190 1234.xlsx")},
+        "run_id": "c0101901234d" + "f" * 20,
+        "counts": {"Note 0101901234": 1},
+    }  # fmt: skip
+    written = json.loads(write_json(data, tmp_path / "run.json").read_text(encoding="utf-8"))
+    assert written["input"] == {
+        "sheet": "Kunder XXXXXX-XXXX", "sheets_not_read": ["Ark XXXXXX-XXXX"], "sha256": digest,
+        "rows": 3, "path": "in/XXXXXX-XXXX.xlsx",
+    }  # fmt: skip
+    assert written["run_id"] == data["run_id"]
+    assert written["counts"] == {"Note XXXXXX-XXXX": 1}
