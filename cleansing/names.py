@@ -446,6 +446,17 @@ def _abbreviations() -> tuple[list[str], list[str]]:
     )
 
 
+def key_without_legal_form(key: pl.Expr) -> pl.Expr:
+    """A name's :func:`text_key` without the legal form at its end (and a status after it) or at
+    its start; unchanged where it has none, a status alone included.
+
+    ``kristensen transport a s`` and ``a s kristensen transport`` → ``kristensen transport``;
+    ``danish crown amba`` → ``danish crown``; ``hansen byg under konkurs`` stays.
+    """
+    forms = _legal_forms()
+    return key.str.replace(forms.key_suffix_pattern, "").str.replace(forms.key_prefix_pattern, "")
+
+
 def _strip_key_legal_form(key: pl.Expr) -> pl.Expr:
     """A text key without the legal form (and status) at its end or the legal form at its start."""
     forms = _legal_forms()

@@ -70,7 +70,14 @@ import polars as pl
 
 from datavask.cleansing.addresses import danish_place_keys, street_key
 from datavask.cleansing.name_lists import names_where
-from datavask.cleansing.names import fold, legal_form_of, names_an_estate, normalise_names, text_key
+from datavask.cleansing.names import (
+    fold,
+    key_without_legal_form,
+    legal_form_of,
+    names_an_estate,
+    normalise_names,
+    text_key,
+)
 from datavask.cleansing.schema import stage_text
 
 GOLDEN_FIELDS = (
@@ -531,7 +538,8 @@ def _long_values(ranked: pl.DataFrame) -> pl.DataFrame:
     """One row per (record, field, non-empty value); the address is one ``_address`` value.
 
     Each value has its ``key`` (:func:`_with_spellings`): frequency and recency count keys, so
-    the spellings of one value vote together."""
+    the spellings of one value vote together (and :func:`_fold_names_without_form` counts a
+    company's name typed without its legal form for the name with it)."""
     address = pl.concat_str(
         [pl.col(f).cast(pl.String).str.strip_chars().fill_null("") for f in ADDRESS_FIELDS],
         separator=_SEP,
@@ -572,8 +580,8 @@ def _town_keys() -> frozenset[str]:
 
 
 def _with_spellings(long: pl.DataFrame) -> pl.DataFrame:
-    """``long`` with each value's ``key`` and ``_fullness`` (lower is fuller), computed once per
-    distinct spelling.
+    """``long`` with each value's ``key``, ``_fullness`` (lower is fuller) and ``_bare``, computed
+    once per distinct spelling.
 
     The key of an address block is its street's :func:`street_key` with the other parts
     (``Jagtv. 91`` and ``Jagtvej 91``: ``jagtvej``, ``91``); of a name its text key, a trailing
@@ -582,11 +590,17 @@ def _with_spellings(long: pl.DataFrame) -> pl.DataFrame:
     Bach`` and ``Niels Bach``: ``niels bach``). The fullest spelling has no such town, then the
     most letters (abbreviations written out, the middle name), then the most Danish letters and
     acute accents (``Åboulevard`` before ``Aaboulevard``, ``Sørensen`` before ``Sorensen``,
-    ``Allé`` before ``Alle``), then the fewest grave ones (``Allè``, never Danish)."""
+    ``Allé`` before ``Alle``), then the fewest grave ones (``Allè``, never Danish).
+
+    ``_bare`` is a company name's key without its legal form, where it has one (``kristensen
+    transport`` of ``Kristensen Transport A/S``), else null: :func:`_fold_names_without_form`
+    counts the name typed without the form for the one with it."""
     spelt = long.filter(pl.col("field").is_in(_SPELT)).select("field", "value", "_person").unique()
     if spelt.height == 0:
         return long.with_columns(
-            pl.col("value").alias("key"), pl.lit(0, pl.Int64).alias("_fullness")
+            pl.col("value").alias("key"),
+            pl.lit(0, pl.Int64).alias("_fullness"),
+            pl.lit(None, pl.String).alias("_bare"),
         )
     value = pl.col("value")
     parts = value.str.split(_SEP)
@@ -603,37 +617,56 @@ def _with_spellings(long: pl.DataFrame) -> pl.DataFrame:
     trailing = (
         legal_form_of(before).is_not_null() & town.is_in(pl.lit(sorted(_town_keys())))
     ).fill_null(False)
+    is_address = pl.col("field") == _ADDRESS
+    shown = pl.when(is_address).then(part[0]).otherwise(value)
+
+    def fullness(trailing: pl.Expr) -> pl.Expr:
+        return (
+            trailing.cast(pl.Int64) * 10**16
+            - fold(shown).str.count_matches(r"\p{L}").clip(0, 9_999).cast(pl.Int64) * 10**11
+            - shown.str.count_matches(r"(?i)[æøåé]").clip(0, 999).cast(pl.Int64) * 10**8
+            + shown.str.count_matches(r"(?i)[èàùì]").clip(0, 99).cast(pl.Int64) * 10**6
+        )
+
+    # A name's town and text key made once each, as columns: its key, fullness and bare key
+    # read them (an eager frame evaluates an expression each time it is written).
+    names = spelt.filter(~is_address).with_columns(trailing.alias("_trailing"))
+    names = names.with_columns(
+        text_key(pl.when("_trailing").then(before).otherwise(value)).alias("_typed")
+    )
     # ``Sørensen``, ``Soerensen`` and ``Sorensen`` in one cluster are one name written three ways
-    name = text_key(pl.when(trailing).then(before).otherwise(value)).str.replace_many(
+    names = names.with_columns(
+        pl.col("_typed").str.replace_many(["oe", "ae", "aa"], ["o", "a", "a"]).alias("_name")
+    )
+    name = pl.col("_name")
+    bare = key_without_legal_form(pl.col("_typed")).str.replace_many(
         ["oe", "ae", "aa"], ["o", "a", "a"]
     )
     person = pl.concat_str(
         name.str.extract(r"^(\S+)\s", 1), name.str.extract(r"\s(\S+)$", 1), separator=" "
-    )
-    is_address = pl.col("field") == _ADDRESS
-    shown = pl.when(is_address).then(part[0]).otherwise(value)
-    fullness = (
-        trailing.cast(pl.Int64) * 10**16
-        - fold(shown).str.count_matches(r"\p{L}").clip(0, 9_999).cast(pl.Int64) * 10**11
-        - shown.str.count_matches(r"(?i)[æøåé]").clip(0, 999).cast(pl.Int64) * 10**8
-        + shown.str.count_matches(r"(?i)[èàùì]").clip(0, 99).cast(pl.Int64) * 10**6
     )
     # Addresses and names keyed apart: in one ``when`` each row would be keyed both ways (a
     # street key of every name, a name key of every address), half of it thrown away.
     keys = pl.concat(
         [
             spelt.filter(is_address).with_columns(
-                address_key.fill_null(value).alias("key"), fullness.alias("_fullness")
+                address_key.fill_null(value).alias("key"), fullness(trailing).alias("_fullness")
             ),
-            spelt.filter(~is_address).with_columns(
+            names.select(
+                "field",
+                "value",
+                "_person",
                 pl.when(pl.col("_person"))
                 .then(pl.coalesce(person, name))
                 .otherwise(name)
                 .fill_null(value)
                 .alias("key"),
-                fullness.alias("_fullness"),
+                fullness(pl.col("_trailing")).alias("_fullness"),
+                # only a company's name with a form has one: ``Kristensen Transport A/S``
+                pl.when(~pl.col("_person") & (bare != name)).then(bare).alias("_bare"),
             ),
-        ]
+        ],
+        how="diagonal_relaxed",
     )
     return long.join(keys, on=["field", "value", "_person"], how="left").with_columns(
         pl.col("key").fill_null(value), pl.col("_fullness").fill_null(0)
@@ -663,10 +696,11 @@ def _choose_by_rules(ranked: pl.DataFrame) -> pl.DataFrame:
             # own value is kept), else the fullest (:func:`_with_spellings`)
             pl.col("value").get(fullest.arg_min()).alias("value"),
             pl.col("record_id").get(fullest.arg_min()).alias("spelt_source"),
+            pl.col("_bare").first(),
         )
         .with_columns(pl.col("field").is_in(list(RECENCY_FIRST)).alias("recency_first"))
     )
-    candidates = _fold_partial_addresses(candidates)
+    candidates = _fold_names_without_form(_fold_partial_addresses(candidates))
     ordered = pl.concat(
         [
             candidates.filter(pl.col("recency_first")).sort(
@@ -753,14 +787,45 @@ def _fold_partial_addresses(candidates: pl.DataFrame) -> pl.DataFrame:
     )
     if pairs.height == 0:
         return candidates
-    gained = pairs.group_by("_cluster", "key_more").agg(
+    return _counted_for_fuller(candidates, pairs.with_columns(field=pl.lit(_ADDRESS)))
+
+
+def _fold_names_without_form(candidates: pl.DataFrame) -> pl.DataFrame:
+    """``candidates`` with a company name typed without its legal form counted for the same
+    name with it, in its cluster.
+
+    ``Kristensen Transport`` (once, or twice, or the newer) beside ``Kristensen Transport A/S``
+    is one name, the second the fuller: the golden record keeps the form that ``legal_form`` and
+    the invoices need, rather than the most recent or commonest spelling dropping it. A name
+    without a form beside two forms of it (``ApS``, ``A/S``) counts for both; a name with
+    another form is another value (``Hansen Byg ApS`` beside ``Hansen Byg A/S``).
+    """
+    # only clusters with two or more names (few: most duplicates are typed alike)
+    names = candidates.filter(
+        (pl.col("field") == "name") & (pl.len().over("_cluster", "field") > 1)
+    )
+    formed = names.filter(pl.col("_bare").is_not_null())
+    if formed.height == 0:
+        return candidates
+    pairs = formed.select(
+        "_cluster", "field", pl.col("_bare").alias("key"), pl.col("key").alias("key_more")
+    ).join(names.select("_cluster", "field", "key", "n", "latest"), on=["_cluster", "field", "key"])
+    if pairs.height == 0:
+        return candidates
+    return _counted_for_fuller(candidates, pairs)
+
+
+def _counted_for_fuller(candidates: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
+    """``candidates`` without each ``key`` of ``pairs``, its votes (``n``, ``latest``) given to
+    the fuller value ``key_more`` of the same cluster and field (to each, where there are two)."""
+    gained = pairs.group_by("_cluster", "field", "key_more").agg(
         pl.col("n").sum().alias("_n_more"), pl.col("latest").max().alias("_latest_more")
     )
-    folded = pairs.select("_cluster", "key").unique().with_columns(field=pl.lit(_ADDRESS))
+    folded = pairs.select("_cluster", "field", "key").unique()
     return (
         candidates.join(folded, on=["_cluster", "field", "key"], how="anti")
         .join(
-            gained.with_columns(field=pl.lit(_ADDRESS)),
+            gained,
             left_on=["_cluster", "field", "key"],
             right_on=["_cluster", "field", "key_more"],
             how="left",

@@ -306,6 +306,54 @@ def test_the_spellings_of_one_value_vote_together_and_the_survivors_is_kept() ->
     assert c["name"] == "Poul Sørensen"
 
 
+def test_a_company_name_without_its_legal_form_counts_for_the_name_with_it() -> None:
+    """``Kristensen Transport`` beside the survivor's ``Kristensen Transport A/S`` is one name,
+    the second the fuller: the golden name dropped the form when the shorter one was newer
+    (``most_recent``) or commoner (``most_frequent``) while ``legal_form`` still said ``A/S``,
+    and ``changes.csv`` wrote the shorter name onto the record with the CVR number. A survivor
+    without the form gets the name with it; another form is another name."""
+    company = {"customer_type": "company"}
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "a", "name": "Kristensen Transport A/S",
+             "legal_form": "A/S", "cvr": "39784912", "updated_at": "2024-10-05", **company},
+            {"record_id": "2", "cluster_id": "a", "name": "Kristensen Transport",
+             "updated_at": "2025-03-06", **company},
+            {"record_id": "3", "cluster_id": "b", "name": "Madsen Revision ApS",
+             "legal_form": "ApS", "cvr": "36886544", **company},
+            {"record_id": "4", "cluster_id": "b", "name": "Madsen Revision", **company},
+            {"record_id": "5", "cluster_id": "b", "name": "Madsen Revision", **company},
+            # the survivor (the CVR number, the newer) lacks the form its duplicate holds
+            {"record_id": "6", "cluster_id": "c", "name": "Poulsen Tømrer", "cvr": "82527648",
+             "updated_at": "2025-01-01", **company},
+            {"record_id": "7", "cluster_id": "c", "name": "Poulsen Tømrer I/S",
+             "legal_form": "I/S", "updated_at": "2024-01-01", **company},
+            {"record_id": "8", "cluster_id": "d", "name": "Danish Crown A.m.b.a.",
+             "legal_form": "AMBA", "cvr": "21643939", **company},
+            {"record_id": "9", "cluster_id": "d", "name": "Danish Crown", **company},
+            {"record_id": "10", "cluster_id": "d", "name": "Danish Crown", **company},
+            # another form is another name: the commoner one wins, legal form and name alike
+            {"record_id": "11", "cluster_id": "e", "name": "Hansen Byg ApS", "legal_form": "ApS",
+             "cvr": "12345678", **company},
+            {"record_id": "12", "cluster_id": "e", "name": "Hansen Byg A/S", "legal_form": "A/S",
+             **company},
+            {"record_id": "13", "cluster_id": "e", "name": "Hansen Byg A/S", "legal_form": "A/S",
+             **company},
+            {"record_id": "14", "cluster_id": "f", "name": "Aktieselskabet Schouw & Co.",
+             "legal_form": "A/S", "cvr": "63965812", **company},
+            {"record_id": "15", "cluster_id": "f", "name": "Schouw & Co.", **company},
+            {"record_id": "16", "cluster_id": "f", "name": "Schouw & Co.", **company},
+        )
+    )  # fmt: skip
+    a, b, c, d, e, f = (golden_row(golden, cluster) for cluster in "abcdef")
+    assert (a["record_id"], a["name"], a["name_source"]) == ("1", "Kristensen Transport A/S", "1")
+    assert (b["record_id"], b["name"], b["name_source"]) == ("3", "Madsen Revision ApS", "3")
+    assert (c["record_id"], c["name"], c["name_source"]) == ("6", "Poulsen Tømrer I/S", "7")
+    assert (c["legal_form"], c["cvr"]) == ("I/S", "82527648")
+    assert (d["name"], f["name"]) == ("Danish Crown A.m.b.a.", "Aktieselskabet Schouw & Co.")
+    assert (e["name"], e["legal_form"]) == ("Hansen Byg A/S", "A/S")
+
+
 def test_registry_wins_for_companies() -> None:
     golden = build_golden(
         frame(
