@@ -29,7 +29,7 @@ is per input, not per row, so the next run reads back the same line.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Final
 
 import polars as pl
@@ -412,6 +412,20 @@ def changes_view(records: pl.DataFrame) -> pl.DataFrame:
     if REGISTRY_APPLIED not in records.columns:
         return records
     return records.select(changes_columns(records.columns))
+
+
+def written_back(mapping: Mapping[str, str]) -> set[str]:
+    """The mapped fields (of a mapping ``field → column``) whose cleaned values go back into
+    the input's columns: all but those on the column the CRM keys its rows by. An export keyed
+    by CVR number (``record_id`` and ``cvr`` both on ``CVR``) written back with ``DK 2531 3763``
+    cleaned to ``25313763`` would name no row the CRM has, so that column goes back as read and
+    changes.csv lists no change to it.
+
+    >>> sorted(written_back({"record_id": "CVR", "cvr": "CVR", "name": "Navn"}))
+    ['name', 'record_id']
+    """
+    key = mapping.get("record_id")
+    return {field for field, column in mapping.items() if field == "record_id" or column != key}
 
 
 def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None) -> pl.DataFrame:

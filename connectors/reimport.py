@@ -42,7 +42,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from datavask.cleansing.changes import SHAPED_FIELDS, input_shaped
+from datavask.cleansing.changes import SHAPED_FIELDS, input_shaped, written_back
 from datavask.cleansing.cpr import MASK
 from datavask.cleansing.schema import SRC_PREFIX
 from datavask.cleansing.survivorship import apply_golden
@@ -194,12 +194,14 @@ def customers_update(
     if shaped is None:
         if golden is None:
             raise ValueError("customers_update needs the golden records or the shaped values")
-        shaped = input_shaped(apply_golden(records, golden), mapped=set(mapping))
+        shaped = input_shaped(apply_golden(records, golden), mapped=written_back(mapping))
     elif not shaped.get_column("record_id").equals(
         records.get_column("record_id").cast(pl.String), check_names=False
     ):
         raise ValueError("the shaped values are not row for row with the records")
-    writable = {field: mapping[field] for field in SHAPED_FIELDS if field in mapping}
+    # The column the CRM keys its rows by goes back as read (written_back).
+    written = written_back(mapping)
+    writable = {field: mapping[field] for field in SHAPED_FIELDS if field in written}
     by_column: dict[str, pl.Expr] = {}
     for field, column in writable.items():
         # A column mapped twice (address and street both on "Adresse") takes the first field.

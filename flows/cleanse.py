@@ -491,6 +491,7 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         changes_columns,
         changes_view,
         input_shaped,
+        written_back,
     )
     from datavask.cleansing.survivorship import (
         apply_golden,
@@ -513,7 +514,9 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         frame = _with_monitor_state(frame, Path(options["monitor_state"]))
     frame, golden = _verdict_and_golden(frame, hits)
     frame = mark_survivors(frame, golden)
-    mapped = set(json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"])
+    mapped = written_back(
+        json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"]
+    )
     # The step's files are written in the background while the next frame is made: the frames
     # are not changed once made, and the Parquet writer lets go of the GIL.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verdict-write") as writer:

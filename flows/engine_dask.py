@@ -648,9 +648,11 @@ class DaskEngine:
             pieces = self._gather([self._map(_blacklist_hits, p, clean) for p in self._parts])
             hits = pl.concat(pieces, how="vertical")
             detail["blacklist"] = blacklist_detail(clean, problems, hits)
+        from datavask.cleansing.changes import written_back
         from datavask.flows.engine_dask_write import verdict_in_buckets
 
-        mapped = sorted(json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"])
+        mapping = json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"]
+        mapped = sorted(written_back(mapping))
         self._verdict = verdict_in_buckets(
             self._tasks(), self._parts, hits=hits, monitor=_monitor_state(options), mapped=mapped
         )
