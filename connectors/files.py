@@ -1,7 +1,8 @@
 """Read a customer export of any common shape into the canonical frame.
 
 Supported: CSV/TSV/TXT with any of ``; , TAB |`` as delimiter in UTF-8, UTF-8 with BOM, UTF-16
-(with or without BOM, as Excel's "Unicode text" writes it), cp1252 or latin-1 — and UTF-8 files
+(with or without BOM, as Excel's "Unicode text" writes it), UTF-32 (with or without BOM), cp1252
+or latin-1 — and UTF-8 files
 with a few cp1252 lines pasted in, decoded line by line; Excel ``.xlsx`` (the first sheet, or
 the one asked for); Parquet; JSON lines. Any of them may be gzip-compressed (``.csv.gz``), and
 ``-`` reads standard input. The format is told by the content, not the name: an .xlsx renamed
@@ -67,6 +68,13 @@ _SNIFF_BYTES: Final = 256 * 1024
 OVERFLOW_COLUMN: Final = "_overflow"
 STDIN: Final = "-"
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
+# UTF-32 first: its little-endian BOM starts with UTF-16's (``FF FE`` then ``00 00``).
+_WIDE_BOMS: Final = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
 _UNBALANCED_QUOTE: Final = (
     'unbalanced quote: a field opens with " and is never closed; read as one line, '
     "the quote kept as text"
@@ -328,13 +336,7 @@ def _detect_format(path: Path, data: bytes, suffix: str) -> str:
         raise InputError(f"{path} is named .parquet but is not a Parquet file")
     if suffix in (".xlsx", ".xlsm"):
         raise InputError(f"{path} is named {suffix} but is not an Excel workbook")
-    utf16_bom = head.startswith((b"\xff\xfe", b"\xfe\xff"))
-    if (
-        b"\x00" in head
-        and not utf16_bom
-        and _utf16_without_bom(head) is None
-        and not _text_with_nul_bytes(head)
-    ):
+    if b"\x00" in head and _wide_encoding(head) is None and not _text_with_nul_bytes(head):
         raise InputError(
             f"{path} looks like a binary file, not a text export (it contains NUL bytes)"
         )
@@ -375,17 +377,15 @@ def _is_workbook(data: bytes) -> bool:
 def detect_encoding(data: bytes) -> str:
     """The encoding of a text export: BOMs first, then strict UTF-8, then cp1252 or latin-1.
 
-    UTF-16 without a BOM shows itself by NUL bytes in every other position. cp1252 and latin-1
-    agree on every printable byte except 0x80–0x9F; Windows exports use those for € – " " …, so
-    cp1252 wins unless a byte cp1252 leaves undefined shows the file is latin-1.
+    UTF-16 and UTF-32 without a BOM show themselves by their NUL bytes (:func:`_wide_encoding`).
+    cp1252 and latin-1 agree on every printable byte except 0x80–0x9F; Windows exports use those
+    for € – " " …, so cp1252 wins unless a byte cp1252 leaves undefined shows the file is latin-1.
     """
     if data.startswith(_UTF8_BOM):
         return "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    utf16 = _utf16_without_bom(data[:_SNIFF_BYTES]) if b"\x00" in data[:4096] else None
-    if utf16:
-        return utf16
+    wide = _wide_encoding(data[:_SNIFF_BYTES])
+    if wide:
+        return wide
     with contextlib.suppress(UnicodeDecodeError):
         data.decode("utf-8")
         return "utf-8"
@@ -400,20 +400,37 @@ def _single_byte_encoding(data: bytes) -> str:
     return "cp1252"
 
 
-def _utf16_without_bom(head: bytes) -> str | None:
-    """``utf-16-le``/``utf-16-be`` when NULs fill one byte of (nearly) every pair, as in
-    UTF-16 text in Latin script; None for anything else (a binary file has NULs anywhere)."""
-    sample = head[: min(len(head), 8192) // 2 * 2]
-    pairs = len(sample) // 2
-    if pairs < 2:
+def _wide_encoding(head: bytes) -> str | None:
+    """``utf-32``/``utf-16`` by a byte-order mark, else ``utf-32-le``/``-be`` or
+    ``utf-16-le``/``-be`` where NUL bytes fill the same places of (nearly) every character, as
+    in Latin-script text; None for anything else (a binary file has NULs anywhere).
+
+    ``Navn`` in UTF-32-LE is ``N\\0\\0\\0a\\0\\0\\0…``: three NULs a character, which UTF-16
+    would read as ``N``, NUL, ``a``, NUL and its rows as rows of every other field.
+    """
+    for bom, encoding in _WIDE_BOMS:
+        if head.startswith(bom):
+            return encoding
+    if b"\x00" not in head[:4096]:
         return None
-    nul_even, nul_odd = sample[0::2].count(0), sample[1::2].count(0)
-    if nul_odd >= 0.6 * pairs and nul_even <= 0.02 * pairs:
-        candidate = "utf-16-le"
-    elif nul_even >= 0.6 * pairs and nul_odd <= 0.02 * pairs:
-        candidate = "utf-16-be"
-    else:
+    return _without_bom(head, 4, "utf-32") or _without_bom(head, 2, "utf-16")
+
+
+def _without_bom(head: bytes, width: int, family: str) -> str | None:
+    """``{family}-le``/``-be`` when the high half of (nearly) every ``width``-byte unit is NUL
+    and its lowest byte is not: the high half comes last in little-endian, first in big.
+    (UTF-16 read four bytes at a time has a letter in its third byte, so it is no UTF-32.)"""
+    sample = head[: min(len(head), 8192) // width * width]
+    units = len(sample) // width
+    if units < 2:
         return None
+    nuls = [sample[i::width].count(0) for i in range(width)]
+    half = width // 2
+    letter_first = nuls[0] <= 0.02 * units and min(nuls[half:]) >= 0.6 * units
+    letter_last = nuls[-1] <= 0.02 * units and min(nuls[:half]) >= 0.6 * units
+    if letter_first == letter_last:
+        return None
+    candidate = f"{family}-le" if letter_first else f"{family}-be"
     try:
         text = sample.decode(candidate)
     except UnicodeDecodeError:

@@ -136,7 +136,7 @@ def _stat(file: Path) -> tuple[int, int]:
 
 def _csv_plan(file: Path, head: bytes, parts: int) -> PartsPlan | str:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4096]:
-        return "UTF-16 text is read whole"
+        return "UTF-16 or UTF-32 text is read whole"
     bom = len(_UTF8_BOM) if head.startswith(_UTF8_BOM) else 0
     size, mtime = _stat(file)
     digest, encoding = _digest_and_encoding(file, bom=bom)

@@ -149,6 +149,34 @@ def test_utf16_without_bom_is_text_not_binary(tmp_path: Path, encoding: str) -> 
     assert detect_encoding(path.read_bytes()) == encoding
 
 
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-le", "utf-32-be"])
+def test_utf32_is_read_as_utf32_not_utf16(tmp_path: Path, encoding: str) -> None:
+    """Before: a UTF-32 file (its BOM starts like UTF-16's) was read as UTF-16 with a NUL after
+    every letter: ``S ø r e n``, an invented third row, and CPR numbers unmasked behind the NULs
+    (without a BOM: "a binary file"). Every row is read once, as written, its CPR numbers masked."""
+    path = tmp_path / "u32.csv"
+    text = (
+        "Kundenr;Navn;Adresse;Postnr;By;CPR-nr\n"
+        "1;Søren Møller 0101901234;Nørregade 1;8000;Aarhus C;010190-1234\n"
+        "2;Åse Ærø;Østergade 2;8000;Aarhus C;020285-4321\n"
+    )
+    path.write_bytes(text.encode(encoding))
+    frame, info = read_input(path)
+    assert (info.encoding, info.delimiter, frame.height) == (encoding, ";", 2)
+    assert frame["record_id"].to_list() == ["1", "2"]
+    assert frame["src_Navn"].to_list() == ["Søren Møller XXXXXX-XXXX", "Åse Ærø"]
+    assert frame["src_CPR-nr"].to_list() == ["XXXXXX-XXXX", "XXXXXX-XXXX"]
+    assert frame["source_problem"].is_null().all()
+    assert detect_encoding(path.read_bytes()) == encoding
+
+
+def test_utf16_is_not_taken_for_utf32() -> None:
+    """UTF-16 text four bytes at a time has a letter in its third: it stays UTF-16."""
+    for encoding in ("utf-16-le", "utf-16-be"):
+        assert detect_encoding("Navn;By\nSøren;Århus\n".encode(encoding)) == encoding
+    assert detect_encoding("Navn;By\n".encode("utf-16")) == "utf-16"
+
+
 def test_binary_files_are_still_binary(tmp_path: Path) -> None:
     path = tmp_path / "image.csv"
     path.write_bytes(bytes(range(256)) * 20)

@@ -83,7 +83,8 @@ def run_reimport(tmp_path: Path, source: Path, **options: Any) -> tuple[Path, di
 
 @pytest.mark.parametrize(
     ("encoding", "delimiter"),
-    [("cp1252", ";"), ("utf-8", ","), ("utf-8-sig", "\t")],
+    # UTF-32 read as UTF-16 once gave every value a NUL after each letter
+    [("cp1252", ";"), ("utf-8", ","), ("utf-8-sig", "\t"), ("utf-32", ";"), ("utf-32-be", ",")],
 )
 def test_update_file_has_the_inputs_shape(tmp_path: Path, encoding: str, delimiter: str) -> None:
     rows = DANISH_ROWS if delimiter == ";" else [r.replace(",", " ") for r in DANISH_ROWS]
