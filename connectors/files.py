@@ -53,6 +53,7 @@ from datavask.connectors.errors import InputError
 from datavask.connectors.mapping import organisations_named, resolve_mapping, type_flag
 from datavask.connectors.masking import mask_input, masked_columns
 from datavask.connectors.output import FORMULA_ESCAPED
+from datavask.connectors.parquet_types import as_readable
 from datavask.connectors.workbook_dates import (
     date_from_cell_text,
     render_excel_date,
@@ -1068,6 +1069,7 @@ def _read_parquet(path: Path, data: bytes) -> pl.DataFrame:
         table = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # polars' own ComputeError/OSError variants
         raise InputError(f"{path}: cannot be read as Parquet ({exc})") from None
+    table = as_readable(table, path)
     if "source_row" in table.columns:
         table = table.rename({"source_row": "source_row_"})
     return table.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"))

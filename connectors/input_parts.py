@@ -56,6 +56,7 @@ from datavask.connectors.files import (
     parse_rows,
     sha256_of,
 )
+from datavask.connectors.parquet_types import as_readable, needs_whole_read
 
 HEAD_BYTES: Final = 4 * _SNIFF_BYTES  # at least _SNIFF_BYTES characters of UTF-8
 LOOK_AHEAD_BYTES: Final = 4 << 20
@@ -223,6 +224,8 @@ def _parquet_plan(file: Path, parts: int) -> PartsPlan | str:
     except ModuleNotFoundError:
         return "reading a Parquet file in parts needs pyarrow (pip install pyarrow)"
 
+    if needs_whole_read(pl.scan_parquet(file, glob=False).collect_schema()):
+        return "a column of bytes is read whole: whether they are text is told by all of them"
     size, mtime = _stat(file)
     groups = [g.num_rows for g in _row_groups(pq.ParquetFile(file).metadata)]
     total = sum(groups)
@@ -274,6 +277,7 @@ def read_part(plan: PartsPlan, part: tuple[int, int]) -> PartRead:
         first, count = part
         if plan.format == "parquet":
             table = pl.scan_parquet(plan.path, glob=False).slice(first, count).collect()
+            table = as_readable(table, plan.path)
         else:
             from datavask.connectors.postgres import read_chunk
 
