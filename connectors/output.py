@@ -13,11 +13,13 @@ notes, a worklist edited in place, the output of an older datavask without the m
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
 import secrets
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -133,6 +135,16 @@ def check_out_dir(out: Path) -> None:
     parent = _existing_ancestor(out.parent)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"--out {out}: cannot create it, {parent} is not writable")
+    # The modes say yes where the file system says no: to root, /sys and /proc look writable
+    # (``--out /sys/foo`` failed with PermissionError only when the run's outputs were written).
+    # Creating a directory there tells, as the run's own will.
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=f".{out.name}.probe-", dir=parent))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(
+            f"--out {out}: cannot create it, {parent} is not writable ({reason})"
+        ) from None
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -189,14 +201,30 @@ def atomic_dir(out: Path) -> Iterator[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"--out {out}: cannot create {out.parent} ({exc.strerror})") from None
-    with owned_dir(out.parent, f".{out.name}.partial-", private=False) as tmp:
-        yield tmp
-        (tmp / ".datavask-owner").unlink()  # the lock file stays with the scratch copy only
-        mark_run_dir(tmp)
-        _fsync_tree(tmp)
-        with committing():
-            check_out_dir(out)  # a file added while the run was working is kept, too
-            _swap_into_place(tmp, out)
+    try:
+        with owned_dir(out.parent, f".{out.name}.partial-", private=False) as tmp:
+            yield tmp
+            (tmp / ".datavask-owner").unlink()  # the lock file stays with the scratch copy only
+            mark_run_dir(tmp)
+            _fsync_tree(tmp)
+            with committing():
+                check_out_dir(out)  # a file added while the run was working is kept, too
+                _swap_into_place(tmp, out)
+    except OSError as exc:
+        # The directory refused the output after all (its permissions changed during the run):
+        # the user's to fix, one line. A full disk keeps its own message (flows.cli).
+        if exc.errno == errno.ENOSPC or not _under(exc.filename, out.parent):
+            raise
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"--out {out}: cannot write it in {out.parent} ({reason})") from exc
+
+
+def _under(filename: object, directory: Path) -> bool:
+    """Whether an error's ``filename`` is ``directory`` or a path below it."""
+    if not isinstance(filename, str | os.PathLike):
+        return False
+    path, directory = Path(os.path.abspath(filename)), Path(os.path.abspath(directory))
+    return path == directory or directory in path.parents
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

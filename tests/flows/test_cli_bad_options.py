@@ -78,6 +78,20 @@ def test_out_under_a_read_only_parent(tmp_path: Path) -> None:
         (tmp_path / "locked").chmod(0o755)
 
 
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux's /proc")
+def test_out_where_the_modes_say_writable_but_the_file_system_refuses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before: to root, /sys and /proc pass ``os.access`` (modes do not bind root), so
+    ``--out /sys/foo`` ran the whole cleanse and then failed with "internal error:
+    PermissionError" (exit 1). Creating a directory there is tried before the run."""
+    monkeypatch.setattr(os, "access", lambda *_args, **_kwargs: True)  # root's view, for anyone
+    _one_line_exit_2(
+        ["cleanse", str(SAMPLE / "customers.csv"), "--out", "/proc/datavask-run"],
+        "cannot create it, /proc is not writable",
+    )
+
+
 def test_out_with_a_300_character_name(tmp_path: Path) -> None:
     out = tmp_path / ("k" * 300)
     _one_line_exit_2(["cleanse", str(SAMPLE / "customers.csv"), "--out", str(out)], "at most")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from datavask.connectors.output import MARKER
+from datavask.connectors.errors import InputError
+from datavask.connectors.output import MARKER, atomic_dir
 from datavask.flows.cli import app
 from tests.conftest import SAMPLE
 
@@ -186,3 +188,16 @@ def test_report_on_a_broken_run_directory_is_one_line(
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_output_directory_that_refuses_the_write_is_one_line(tmp_path: Path) -> None:
+    """Before: a PermissionError or FileNotFoundError at the write step (the directory's
+    permissions changed during the run) was "internal error" (exit 1). It is the user's to fix:
+    InputError, one line, exit 2. An error about another path stays what it was."""
+    out = tmp_path / "run"
+    refused = r"--out .*run: cannot write it in .*Permission denied"
+    with pytest.raises(InputError, match=refused), atomic_dir(out) as tmp:
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp / "records.parquet"))
+    with pytest.raises(PermissionError), atomic_dir(out):
+        raise PermissionError(errno.EACCES, "Permission denied", "/elsewhere/work.parquet")
+    assert not out.exists()
