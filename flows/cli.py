@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 import time
 import traceback
@@ -609,7 +610,9 @@ _mount_serve()
 def main() -> None:
     # serve stops on its own terms: SIGTERM/Ctrl-C pause its schedules before it exits (0).
     if "serve" not in sys.argv[1:2]:
-        signals.install()
+        signals.install()  # replaces the start-up's Ctrl-C handler (datavask/__init__.py)
+    elif signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         app()
     except SystemExit:

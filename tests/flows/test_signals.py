@@ -123,3 +123,42 @@ def test_a_served_run_keeps_prefects_handler_as_it_is() -> None:
     assert not signals._installed  # pytest is not the command line
     with capture_sigterm(), signals.polars_frames_deferred():
         assert is_prefect_sigterm_handler_installed()
+
+
+# The console script as pip writes it, with a Ctrl-C where its imports would still be running.
+_CONSOLE_SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys
+    from datavask.flows import signals  # imports the package first, as the console script does
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while typer, rich and the rest import
+    import typer, rich  # noqa: F401
+    print("not interrupted")
+    """
+)
+
+
+def test_ctrl_c_while_the_command_starts_is_one_line_and_130(tmp_path: Path) -> None:
+    """Before: a Ctrl-C in the command's first tenths of a second (its imports) printed a
+    KeyboardInterrupt traceback from inside them; now the one line and 130, as later."""
+    script = tmp_path / "datavask"  # the console script's name is what says "the command"
+    script.write_text(_CONSOLE_SCRIPT, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 130, done.stderr
+    assert (done.stderr, done.stdout) == ("interrupted; no output was written\n", "")
+
+
+def test_a_program_importing_datavask_keeps_its_own_ctrl_c() -> None:
+    """Only the command ends at once: a script (or a spawned worker handed the command's
+    ``sys.argv``) importing datavask keeps Python's KeyboardInterrupt."""
+    check = (
+        "import datavask, signal; "
+        "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    )
+    for argv in (
+        [sys.executable, "-c", check],
+        [sys.executable, "-c", f"import sys; sys.argv = ['/x/bin/datavask']; {check}"],
+    ):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        assert done.stdout.strip() == "True", done.stderr
