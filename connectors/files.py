@@ -49,7 +49,7 @@ from datavask.cleansing.schema import (
     SRC_PREFIX,
     TYPED_PADDING,
 )
-from datavask.connectors.errors import InputError
+from datavask.connectors.errors import InputError, listed
 from datavask.connectors.mapping import organisations_named, resolve_mapping, type_flag
 from datavask.connectors.masking import mask_input, masked_columns
 from datavask.connectors.output import FORMULA_ESCAPED
@@ -170,7 +170,7 @@ def read_table(
     else:
         table = _read_jsonl(name, data, info)
     if table.height == 0:
-        others = ", ".join(map(repr, info.sheets_not_read))
+        others = listed(info.sheets_not_read)
         hint = f"; the workbook's other sheets: {others} (choose with --sheet)" if others else ""
         raise InputError(f"{name}{_sheet_label(info)} has a header but no data rows{hint}")
     info.columns = [c for c in table.columns if c not in ("source_row", OVERFLOW_COLUMN)]
@@ -289,7 +289,7 @@ def read_input(
         # A workbook's first sheet is often a cover page or a summary: say where else to look.
         if not info.sheets_not_read:
             raise
-        others = ", ".join(map(repr, info.sheets_not_read))
+        others = listed(info.sheets_not_read)
         raise InputError(
             f"{exc} The sheet read was {info.sheet!r}; the workbook's other sheets: {others}"
             " (choose with --sheet)."
@@ -946,7 +946,7 @@ def _clean_header(header: list[str], path: Path) -> list[str]:
     duplicated = [n for n, count in seen.items() if count > 1]
     if duplicated:
         raise InputError(
-            f"{path}: the header repeats column names {', '.join(map(repr, duplicated))}; "
+            f"{path}: the header repeats column names {listed(duplicated)}; "
             "rename them so each column has its own name"
         )
     return names
@@ -971,9 +971,7 @@ def _read_excel(path: Path, data: bytes, info: InputInfo, sheet: str | None) -> 
     if not names:
         raise InputError(f"{path}: the workbook has no sheets")
     if sheet is not None and sheet not in names:
-        raise InputError(
-            f"{path} has no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))}"
-        )
+        raise InputError(f"{path} has no sheet {sheet!r}; its sheets are {listed(names)}")
     info.sheet = sheet if sheet is not None else names[0]
     info.sheets_not_read = [n for n in names if n != info.sheet]
     try:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from datavask.cleansing.schema import CANONICAL_FIELDS
-from datavask.connectors.errors import InputError
+from datavask.connectors.errors import InputError, listed
 
 # Folded header (see fold_header) -> canonical field. Order inside a field does not matter; when
 # two input columns fold to synonyms of one field, the first column in the file wins.
@@ -890,8 +890,7 @@ def resolve_mapping(
         if missing:
             raise InputError(
                 "--mapping names columns the input does not have: "
-                f"{', '.join(map(repr, missing))}; "
-                f"columns seen: {', '.join(map(repr, columns))}"
+                f"{listed(missing)}; columns seen: {listed(columns)}"
             )
         # A column claimed by the override is no longer available to the automatic guess.
         claimed = set(named)
@@ -900,7 +899,7 @@ def resolve_mapping(
     if not _SUBSTANTIVE & (mapping.keys() | parts.keys()):
         raise InputError(
             "could not map any customer column (name, address, phone, e-mail, CVR …); "
-            f"columns seen: {', '.join(map(repr, columns))}. Use --mapping to name them."
+            f"columns seen: {listed(columns)}. Use --mapping to name them."
         )
     return mapping
 

@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import polars as pl
 
-from datavask.connectors.errors import InputError
+from datavask.connectors.errors import InputError, listed
 from datavask.connectors.sources import SourceInfo, redact_url
 from datavask.settings import settings
 
@@ -283,7 +283,7 @@ def _check_columns(names: list[str], where: str) -> None:
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InputError(
-            f"{where}: the result repeats column names {', '.join(map(repr, repeated))}; "
+            f"{where}: the result repeats column names {listed(repeated)}; "
             "give them their own names (AS …)"
         )
 

@@ -240,6 +240,21 @@ def test_unmappable_error_names_the_columns_seen(tmp_path: Path) -> None:
         read_input(path)
 
 
+def test_a_wide_files_errors_name_a_few_columns_and_count_the_rest(tmp_path: Path) -> None:
+    """Before: 2,000 blank headers made the one-line error 29 KB, naming every ``column_N``;
+    so did 2,000 repeated ones. The first ten are named, the rest counted."""
+    path = tmp_path / "wide.csv"
+    path.write_text(";" * 1999 + "\n" + ";".join(["1"] * 2000) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_input(path)
+    message = str(caught.value)
+    assert "'column_1', 'column_2'" in message and "'column_11'" not in message
+    assert "'column_10' and 1990 more" in message and len(message) < 400
+    path.write_text(";".join([f"x{i}" for i in range(2000)] * 2) + "\n1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"repeats column names 'x0', .* and 1990 more;"):
+        read_input(path)
+
+
 def test_missing_directory_and_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         read_input(tmp_path / "nope.csv")
