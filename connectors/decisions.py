@@ -1,9 +1,12 @@
 """The reviewers' decisions file: read it, append to it safely, follow it while others write.
 
 Format (contract: ``docs/contract.md``): CSV, UTF-8, header ``record_id_l, record_id_r, decision,
-decided_by, decided_at, note``; one line per decision, appended, never rewritten. ``decision`` is
-``same`` or ``different``, or ``undecided`` when a reviewer undid their own decision (see
-:mod:`datavask.cleansing.matching.decisions`).
+decided_by, decided_at, note, name_l, name_r``; one line per decision, appended, never rewritten.
+``decision`` is ``same`` or ``different``, or ``undecided`` when a reviewer undid their own
+decision (see :mod:`datavask.cleansing.matching.decisions`). ``name_l``/``name_r``: each record's
+name as the page showed it, so that a customer number given to another customer since is not
+decided for it; a file written before they existed has six columns, and a line appended to it
+has the two names after the header's last column all the same (cells are read by position).
 
 Appending takes an exclusive ``flock`` on the file, writes one whole line, flushes and fsyncs before
 the lock is released: two review servers on one file never interleave half lines, and a decision
@@ -24,7 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from datavask.cleansing.cpr import mask_text
-from datavask.cleansing.matching.decisions import DECISION_COLUMNS, DECISION_VALUES
+from datavask.cleansing.matching.decisions import DECISION_COLUMNS, DECISION_VALUES, FILE_COLUMNS
 from datavask.connectors.errors import InputError
 from datavask.connectors.output import escape_cell, unescape_cell
 from datavask.settings import settings
@@ -54,17 +57,18 @@ def reviewer_name() -> str:
 
 
 def _parse(text: str, *, first_line: int) -> pl.DataFrame:
-    """Rows of decisions CSV ``text`` (without header) as text columns, with their file ``line``."""
+    """Rows of decisions CSV ``text`` (without header) as text columns, with their file ``line``
+    (a line of an older file has no names: empty)."""
     rows = []
     for offset, fields in enumerate(csv.reader(io.StringIO(text))):
         if not any(field.strip() for field in fields):
             continue
-        padded = [unescape_cell(f.strip()).strip() for f in fields[: len(DECISION_COLUMNS)]]
-        padded += [""] * (len(DECISION_COLUMNS) - len(padded))
+        padded = [unescape_cell(f.strip()).strip() for f in fields[: len(FILE_COLUMNS)]]
+        padded += [""] * (len(FILE_COLUMNS) - len(padded))
         rows.append([first_line + offset, *padded])
     frame = pl.DataFrame(
         rows,
-        schema={"line": pl.Int64, **{c: pl.String for c in DECISION_COLUMNS}},
+        schema={"line": pl.Int64, **{c: pl.String for c in FILE_COLUMNS}},
         orient="row",
     )
     return frame.with_columns(pl.col("decision").str.to_lowercase())
@@ -75,12 +79,13 @@ def _check_header(header: list[str], path: Path) -> None:
     if names[:2] != list(DECISION_COLUMNS[:2]) or "decision" not in names:
         raise InputError(
             f"{path}: not a decisions file (header {','.join(names) or '(empty)'}; expected "
-            f"{','.join(DECISION_COLUMNS)})"
+            f"{','.join(FILE_COLUMNS)})"
         )
 
 
 def read_decisions(path: Path) -> pl.DataFrame:
-    """Every line of the decisions file at ``path``, in file order (``line`` and the six columns).
+    """Every line of the decisions file at ``path``, in file order (``line`` and the eight
+    columns, the names empty on a line of a file written before them).
 
     A missing or empty file is no decisions; a file that is not a decisions file, or not UTF-8,
     is an :class:`InputError`.
@@ -104,7 +109,7 @@ def read_decisions(path: Path) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class Decision:
-    """One decision as the review page makes it."""
+    """One decision as the review page makes it; ``name_l``/``name_r``: the names it showed."""
 
     record_id_l: str
     record_id_r: str
@@ -112,6 +117,8 @@ class Decision:
     note: str = ""
     decided_by: str = ""
     decided_at: str = ""
+    name_l: str = ""
+    name_r: str = ""
 
     def row(self) -> list[str]:
         when = self.decided_at or datetime.now(UTC).astimezone().isoformat(timespec="seconds")
@@ -123,6 +130,8 @@ class Decision:
             self.decided_by or reviewer_name(),
             when,
             note.strip(),
+            mask_text(self.name_l) or "",
+            mask_text(self.name_r) or "",
         ]
         # A record id or note Excel would run (``=HYPERLINK(…)``, ``@SUM(1+1)``: a CRM's own
         # customer number, a reviewer's note) is written with the ``'`` every datavask CSV puts
@@ -157,7 +166,7 @@ class DecisionsFile:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             if handle.tell() == 0:
-                writer.writerow(DECISION_COLUMNS)
+                writer.writerow(FILE_COLUMNS)
             else:
                 handle.seek(handle.tell() - 1)
                 if handle.read(1) != "\n":  # a line cut short by a crash stays a line of its own

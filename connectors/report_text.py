@@ -18,8 +18,9 @@ English ``1,234.5`` and ``2 Dec 2026, 03:50``, both in Copenhagen time.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 LANGUAGES: Final = ("da", "en")
@@ -413,6 +414,30 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             " (beholdt; se source_problem)"
         ),
         "sum_prefect": "Prefect-kørsel",
+        "sum_decisions": "Beslutninger",
+        "sum_decisions_note": (
+            "par fulgt ({same} samme, {different} forskellige); modellen var enig i {agreed},"
+            " {band} lå i vurderingsbåndet"
+        ),
+        "sum_decisions_row_numbers": (
+            "advarsel: input har ingen id-kolonne, så beslutningerne henviser til rækkenumre:"
+            " de passer kun til et input med de samme rækker i samme rækkefølge"
+        ),
+        "sum_not_obeyed": "Ikke fulgt",
+        "sum_not_obeyed_more": " (+{n} flere i run.json)",
+        # why a reviewer's decision was not obeyed (run.json steps.match.decisions.problems)
+        "decision_problem_not_in_input": "post {record} er ikke længere i input",
+        "decision_problem_repeated_id": (
+            "post {record} står mere end én gang i input; hvilken af dem beslutningen gjaldt,"
+            " vides ikke"
+        ),
+        "decision_problem_another_customer": (
+            "post {record} er en anden kunde nu: {name_now}, ikke {name_then}"
+        ),
+        "decision_problem_name_gone": "post {record} har intet navn nu; det var {name_then}",
+        "decision_problem_two_cvrs": (
+            "afvist: 'samme' ville lægge to forskellige CVR-numre sammen ({cvr_l} og {cvr_r})"
+        ),
         "records_customers": "{records} poster → {customers} kunder",
         # worklist.xlsx
         "sheet_invoice": "Kan ikke faktureres",
@@ -689,6 +714,29 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             " (kept; see source_problem)"
         ),
         "sum_prefect": "Prefect run",
+        "sum_decisions": "Decisions",
+        "sum_decisions_note": (
+            "pairs obeyed ({same} same, {different} different); the model agreed on {agreed},"
+            " {band} were in the review band"
+        ),
+        "sum_decisions_row_numbers": (
+            "warning: the input has no id column, so the decisions refer to row numbers:"
+            " they fit only an input with the same rows in the same order"
+        ),
+        "sum_not_obeyed": "Not obeyed",
+        "sum_not_obeyed_more": " (+{n} more in run.json)",
+        "decision_problem_not_in_input": "record {record} is no longer in the input",
+        "decision_problem_repeated_id": (
+            "record {record} appears more than once in the input; which of them the decision"
+            " was about is not known"
+        ),
+        "decision_problem_another_customer": (
+            "record {record} is another customer now: {name_now}, not {name_then}"
+        ),
+        "decision_problem_name_gone": "record {record} has no name now; it was {name_then}",
+        "decision_problem_two_cvrs": (
+            "refused: 'same' would join two different CVR numbers ({cvr_l} and {cvr_r})"
+        ),
         "records_customers": "{records} records → {customers} customers",
         "sheet_invoice": "Cannot be invoiced",
         "sheet_collection": "Cannot go to collection",
@@ -819,6 +867,17 @@ class Text:
         """merge_plan.csv's instruction in this language (an unknown one as written)."""
         key = CRM_ACTIONS.get(action or "")
         return self(key) if key else (action or "")
+
+    def decision_problem(self, problem: dict[str, Any]) -> str:
+        """Why a reviewer's decision was not obeyed (an entry of run.json's
+        ``steps.match.decisions.problems``), in this language: its ``reason`` worded with its
+        ``values``. An entry of a run made before reasons were written has its English
+        ``problem`` only, which is shown as it is."""
+        key = f"decision_problem_{problem.get('reason')}"
+        if key in self.messages:
+            with contextlib.suppress(KeyError, IndexError):
+                return self(key, **(problem.get("values") or {}))
+        return str(problem.get("problem", ""))
 
     def number(self, value: float | None, decimals: int = 0) -> str:
         """``1.234.567`` and ``87,5`` in Danish, ``1,234,567`` and ``87.5`` in English."""

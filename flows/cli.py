@@ -20,7 +20,7 @@ import traceback
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 from rich.console import Console
@@ -32,6 +32,9 @@ import datavask
 from datavask.flows import signals
 from datavask.flows.orchestration import datavask_home, quiet_prefect_console
 from datavask.settings import SettingsError, settings
+
+if TYPE_CHECKING:
+    from datavask.connectors.report_text import Text as Words
 
 quiet_prefect_console()  # before anything imports prefect
 
@@ -462,7 +465,7 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     top = sorted(((n, c) for c, n in flags.items() if n), reverse=True)[:8]
     if top:
         table.add_row(text("sum_top"), "", ", ".join(f"{code} {text.number(n)}" for n, code in top))
-    _decisions_rows(table, run)
+    _decisions_rows(table, run, text)
     steps = sum(v for k, v in run["timings"].items() if k != "total_before_write")
     table.add_row(text("sum_time"), text("seconds", n=text.number(wall, 1)),
                   (f"{text('seconds', n=text.number(steps, 1))} "
@@ -477,26 +480,33 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     console.print(table)
 
 
-def _decisions_rows(table: Table, run: dict[str, Any]) -> None:
-    """What the reviewers' decisions did (``--decisions``) and what could not be obeyed."""
+def _decisions_rows(table: Table, run: dict[str, Any], text: Words) -> None:
+    """What the reviewers' decisions did (``--decisions``) and what could not be obeyed, in the
+    summary's language (``text``: its :class:`~datavask.connectors.report_text.Text`)."""
     done = run["steps"].get("match", {}).get("decisions")
     if not done:
         return
     table.add_row(
-        "Decisions",
-        f"{done['obeyed']:,}",
-        f"pairs obeyed ({done['same']:,} same, {done['different']:,} different); the model agreed "
-        f"on {done['model_agreed']:,}, {done['in_review_band']:,} were in the review band",
+        text("sum_decisions"),
+        text.number(done["obeyed"]),
+        text(
+            "sum_decisions_note",
+            same=text.number(done["same"]),
+            different=text.number(done["different"]),
+            agreed=text.number(done["model_agreed"]),
+            band=text.number(done["in_review_band"]),
+        ),
     )
     if done.get("warning"):
-        table.add_row("", "", f"warning: {done['warning']}")
+        table.add_row("", "", text("sum_decisions_row_numbers"))
     problems = done["problems"]
     if problems:
         shown = "; ".join(
-            f"{p['record_id_l']}/{p['record_id_r']}: {p['problem']}" for p in problems[:3]
+            f"{p['record_id_l']}/{p['record_id_r']}: {text.decision_problem(p)}"
+            for p in problems[:3]
         )
-        more = f" (+{len(problems) - 3} more in run.json)" if len(problems) > 3 else ""
-        table.add_row("Not obeyed", f"{len(problems):,}", shown + more)
+        more = text("sum_not_obeyed_more", n=len(problems) - 3) if len(problems) > 3 else ""
+        table.add_row(text("sum_not_obeyed"), text.number(len(problems)), shown + more)
 
 
 @app.command()

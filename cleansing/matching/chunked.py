@@ -69,7 +69,9 @@ from datavask.cleansing.matching.compare import (
 )
 from datavask.cleansing.matching.copies import copies_match, copy_pairs
 from datavask.cleansing.matching.decisions import (
+    LOCATE_COLUMNS,
     Decided,
+    input_ids,
     locate_decisions,
     obey,
     with_decided_pairs,
@@ -437,7 +439,11 @@ def partition_summary(
             if isinstance(dtype, pl.List):
                 firsts.append((pl.col(name).list.len() > 0).arg_max().alias(f"{name}\0l"))
     rows = sorted({r for r in records.select(firsts).row(0) if r is not None}) if firsts else []
-    ids = records.select(pl.col("record_id").cast(pl.String), "_idx", "cvr")
+    # a repeated id's records too (``90003#303``): a decision on ``90003`` is reported so
+    ids = records.select(
+        pl.col("record_id").cast(pl.String),
+        *(c for c in LOCATE_COLUMNS[1:] if c in records.columns),
+    ).with_columns(input_ids(records).alias("_input_id"))
     counted = {
         g: records.get_column(g).drop_nulls().value_counts(name="n")
         for g in groups
@@ -447,9 +453,9 @@ def partition_summary(
         "height": records.height,
         "witness": records[rows],
         "evidence": evidence_counts(records, evidence_fields(records)),
-        "ids": ids.filter(pl.col("record_id").is_in(decided_ids.implode()))
+        "ids": ids.filter(pl.col("_input_id").is_in(decided_ids.implode())).drop("_input_id")
         if decided_ids is not None
-        else ids.clear(),
+        else ids.clear().drop("_input_id"),
         "sources": records.get_column("source").value_counts(name="count")
         if "source" in records.columns
         else None,

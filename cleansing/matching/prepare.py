@@ -46,7 +46,7 @@ from datavask.cleansing.addresses import typed_district
 from datavask.cleansing.emails import free_mail_domains, placeholder_email
 from datavask.cleansing.identifiers import legal_entity_number
 from datavask.cleansing.matching.blocking import IDENTICAL, identical_key
-from datavask.cleansing.names import GENERATION, text_key
+from datavask.cleansing.names import GENERATION, name_key, text_key
 from datavask.cleansing.phones import FAX_LABEL, PHONE_LABEL
 
 INPUT_COLUMNS: Final[dict[str, pl.DataType]] = {
@@ -162,6 +162,15 @@ def _org_name(key: pl.Expr | None = None) -> pl.Expr:
     spaces = [" "] * len(patterns)
     kept = padded.str.replace_many(patterns, spaces).str.replace_many(patterns, spaces)
     return _blank_to_null(kept.str.replace_all(" {2,}", " "))
+
+
+def org_name_key(name: pl.Expr) -> pl.Expr:
+    """The ``_org`` of a name as written, its words in alphabetical order: what two records
+    compare by when the question is whether they still name one customer, whatever the order,
+    casing, spelling or legal form (``Kjærs Murer ApS``, ``KJAERS MURER`` → ``kjaers murer``;
+    ``Skov, Mette`` and ``Mette Skov`` → ``mette skov``); null for a blank name."""
+    key = _org_name(name_key(name))
+    return key.str.split(" ").list.sort().list.join(" ")
 
 
 def _distinct_values(list_col: str, single_col: str) -> pl.Expr:

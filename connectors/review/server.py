@@ -70,6 +70,14 @@ def _read_run(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
         raise InputError(f"{run_dir}: cannot read the run's Parquet files ({exc})") from None
 
 
+def _shown_name(record: dict[str, Any]) -> str:
+    """The name the page shows for ``record``: its cleaned name, else first and last name."""
+    name = record.get("name") or " ".join(
+        str(record[part]) for part in ("first_name", "last_name") if record.get(part)
+    )
+    return str(name or "")
+
+
 @dataclass(frozen=True)
 class PairInfo:
     """What the page needs of one queued pair that does not change while the server runs."""
@@ -140,10 +148,21 @@ class ReviewSession:
 
     def decide(self, n: int, decision: str, note: str) -> dict[str, Any]:
         left, right = self.queue[n]["record_id_l"], self.queue[n]["record_id_r"]
+        # What the reviewer saw of each record goes with the decision: a customer number the CRM
+        # gives to another customer later (``90001`` "Kjærs Murer ApS", then "Mette Skov") is
+        # then asked about again instead of merged blindly.
+        shown = self.info[n]
+        decided = Decision(
+            left,
+            right,
+            decision,
+            note=note,
+            decided_by=self.reviewer,
+            name_l=_shown_name(shown.left),
+            name_r=_shown_name(shown.right),
+        )
         with self._lock:
-            line = self.file.append(
-                Decision(left, right, decision, note=note, decided_by=self.reviewer)
-            )
+            line = self.file.append(decided)
         return {"saved": line[2], "at": line[4]} | self.state()
 
     def pair_context(self, n: int) -> dict[str, Any]:

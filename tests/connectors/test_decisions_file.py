@@ -20,7 +20,8 @@ from datavask.connectors.decisions import (
 )
 from datavask.connectors.errors import InputError
 
-HEADER = "record_id_l,record_id_r,decision,decided_by,decided_at,note\n"
+HEADER = "record_id_l,record_id_r,decision,decided_by,decided_at,note,name_l,name_r\n"
+OLD_HEADER = "record_id_l,record_id_r,decision,decided_by,decided_at,note\n"  # before the names
 
 
 def test_append_writes_header_once_and_quotes_notes(tmp_path: Path) -> None:
@@ -162,3 +163,34 @@ def test_append_is_fsynced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
     DecisionsFile(tmp_path / "d.csv").append(Decision("a", "b", "same"))
     assert len(synced) == 1
+
+
+def test_the_names_the_reviewer_saw_go_with_the_decision(tmp_path: Path) -> None:
+    """Each record's name as the page showed it (CPR numbers masked, formulas escaped), so a
+    later run can tell a customer number given to another customer since."""
+    path = tmp_path / "d.csv"
+    DecisionsFile(path).append(
+        Decision("90001", "90002", "same", decided_by="k",
+                 name_l="Kjærs Murer ApS", name_r="=Jens 010190-1234")
+    )  # fmt: skip
+    assert path.read_text(encoding="utf-8").startswith(HEADER)
+    assert "010190" not in path.read_text(encoding="utf-8")
+    assert read_decisions(path).select("name_l", "name_r").row(0) == (
+        "Kjærs Murer ApS",
+        "=Jens XXXXXX-XXXX",
+    )
+
+
+def test_a_file_written_before_the_names_reads_and_takes_them(tmp_path: Path) -> None:
+    """Its lines have no names (obeyed as before); a decision appended to it has them after the
+    old header's last column, and is read with them."""
+    path = tmp_path / "d.csv"
+    path.write_text(OLD_HEADER + "1,2,same,k,2026-12-02T03:00:00+00:00,a note\n", encoding="utf-8")
+    file = DecisionsFile(path)
+    file.append(Decision("3", "4", "different", decided_by="k", name_l="Ole Berg", name_r="Pia"))
+    assert path.read_text(encoding="utf-8").startswith(OLD_HEADER)  # never rewritten
+    for lines in (read_decisions(path), file.refresh()):
+        assert lines.select("record_id_l", "note", "name_l", "name_r").rows() == [
+            ("1", "a note", "", ""),
+            ("3", "", "Ole Berg", "Pia"),
+        ]

@@ -227,6 +227,29 @@ def test_numbers_and_times_in_danish_and_english() -> None:
         Text("de")
 
 
+def test_why_a_decision_was_not_obeyed_in_danish_and_english() -> None:
+    """Worded from run.json's reason and values, not from its English ``problem``; a run made
+    before reasons were written shows its ``problem`` as it is."""
+    reused = {
+        "record_id_l": "90001", "record_id_r": "90002", "decision": "same",
+        "problem": "record 90001 is another customer now: Mette Skov, not Kjærs Murer ApS",
+        "reason": "another_customer",
+        "values": {"record": "90001", "name_now": "Mette Skov", "name_then": "Kjærs Murer ApS"},
+    }  # fmt: skip
+    twice = {"problem": "…", "reason": "repeated_id", "values": {"record": "90003"}}
+    assert Text("da").decision_problem(reused) == (
+        "post 90001 er en anden kunde nu: Mette Skov, ikke Kjærs Murer ApS"
+    )
+    assert Text("en").decision_problem(reused) == reused["problem"]
+    assert Text("da").decision_problem(twice).startswith("post 90003 står mere end én gang")
+    older = {
+        "record_id_l": "1",
+        "record_id_r": "2",
+        "problem": "record 1 is no longer in the input",
+    }
+    assert Text("da").decision_problem(older) == older["problem"]
+
+
 def test_prefect_summaries_use_the_same_numbers(sample_run: Path) -> None:
     run = json.loads((sample_run / "run.json").read_text(encoding="utf-8"))
     rows = {row["metric"]: row for row in summary_table(run)}

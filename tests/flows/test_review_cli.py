@@ -63,7 +63,7 @@ def test_decisions_on_row_numbers_are_obeyed_with_a_warning(tmp_path: Path) -> N
         app, ["cleanse", str(source), "--out", str(out), "--decisions", str(decisions)]
     )
     assert result.exit_code == 0, result.output
-    assert "row numbers" in result.output
+    assert "henviser til rækkenumre" in result.output  # the summary speaks the report's Danish
     records = pl.read_parquet(out / "records.parquet")
     cluster = dict(records.select("record_id", "cluster_id").rows())
     assert cluster[str(left)] != cluster[str(right)]
@@ -97,3 +97,51 @@ def test_decisions_on_ids_that_look_like_formulas_are_obeyed(tmp_path: Path) -> 
         pl.read_parquet(out / "records.parquet").select("record_id", "cluster_id").rows()
     )
     assert cluster[left] == cluster[right]
+
+
+def test_a_decision_on_a_customer_number_given_to_another_customer_is_not_obeyed(
+    tmp_path: Path,
+) -> None:
+    """The reviewer decided 10056 and 10201 (both "Stjerne Køkkener I/S") ``same``; next week
+    the CRM has given 10056 to Mette Skov. The pair goes back to the model, and the summary and
+    the report say why, in the report's language (Danish by default)."""
+    from datavask.connectors.decisions import Decision, DecisionsFile
+
+    decisions = tmp_path / "decisions.csv"
+    DecisionsFile(decisions).append(
+        Decision("10056", "10201", "same", decided_by="karen",
+                 name_l="Stjerne Køkkener I/S", name_r="Stjerne Køkkener I/S")
+    )  # fmt: skip
+    sample = pl.read_csv(SAMPLE, separator=";", encoding="cp1252", infer_schema=False)
+    source = tmp_path / "next-week.csv"
+    sample.with_columns(
+        pl.when(pl.col("Kundenr") == "10056")
+        .then(pl.lit("Mette Skov"))
+        .otherwise(pl.col("Navn"))
+        .alias("Navn")
+    ).write_csv(source, separator=";")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["cleanse", str(source), "--out", str(out), "--decisions", str(decisions)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "run.json").read_text())["steps"]["match"]["decisions"]
+    assert report["obeyed"] == 0
+    assert [(p["reason"], p["values"]) for p in report["problems"]] == [
+        (
+            "another_customer",
+            {"record": "10056", "name_now": "Mette Skov", "name_then": "Stjerne Køkkener I/S"},
+        )
+    ]
+    pairs = pl.read_parquet(out / "pairs.parquet").filter(
+        pl.col("record_id_l").is_in(["10056", "10201"])
+        & pl.col("record_id_r").is_in(["10056", "10201"])
+    )
+    assert pairs["reviewed"].drop_nulls().is_empty()
+    said = "post 10056 er en anden kunde nu: Mette Skov, ikke Stjerne Køkkener I/S"
+    summary = " ".join(result.output.split())
+    assert "Ikke fulgt 1 10056/10201: " + said in summary, summary
+    assert "Beslutninger 0 par fulgt" in summary
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "10056 / 10201: " + said in page
+    assert "another customer" not in page

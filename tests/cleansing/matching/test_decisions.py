@@ -12,8 +12,11 @@ from datavask.cleansing.matching import MatchResult, MatchSettings, find_duplica
 from datavask.cleansing.matching.decisions import (
     DECIDED_RULE,
     DECISION_COLUMNS,
+    Decided,
     bad_lines,
     decision_history,
+    locate_decisions,
+    problem_entries,
     resolve,
 )
 from tests.cleansing.matching.population import frame, population_rows
@@ -198,3 +201,125 @@ def test_decided_review_pairs_are_no_longer_review() -> None:
     flagged = set(result.clusters.filter(pl.col("in_review_pair"))["record_id"])
     assert flagged == waiting_ids
     assert (set(keys["record_id_l"]) | set(keys["record_id_r"])) - waiting_ids
+
+
+# --------------------------------------------------------------------------- who the ids name
+
+
+def _named(*rows: tuple[str, str, str, str, str]) -> pl.DataFrame:
+    """Decision lines with the names the reviewer saw: (left, right, decision, name_l, name_r)."""
+    return lines(*((r[0], r[1], r[2]) for r in rows)).with_columns(
+        pl.Series("name_l", [r[3] for r in rows], pl.String),
+        pl.Series("name_r", [r[4] for r in rows], pl.String),
+    )
+
+
+def _records(*rows: tuple[str, str | None, str | None]) -> pl.DataFrame:
+    """Records as the matcher holds them: (record_id, name, cvr); row numbers from 1."""
+    return pl.DataFrame(
+        {
+            "record_id": [r[0] for r in rows],
+            "_idx": pl.Series(range(len(rows)), dtype=pl.UInt32),
+            "_row": pl.Series(range(1, len(rows) + 1), dtype=pl.Int64),
+            "name": [r[1] for r in rows],
+            "cvr": [r[2] for r in rows],
+        }
+    )
+
+
+def _reasons(decided: Decided) -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
+    return {
+        (p["record_id_l"], p["record_id_r"]): (p["reason"], p["values"])
+        for p in problem_entries(decided.problems)
+    }
+
+
+def test_a_customer_number_given_to_another_customer_is_asked_about_again() -> None:
+    """90001 was "Kjærs Murer ApS" when it was decided ``same`` as 90002 "Kjærs Murer"; this week
+    the CRM has given the number to "Mette Skov". Merging them would make Mette Skov the survivor
+    of a company she has nothing to do with."""
+    decisions = _named(
+        ("90001", "90002", "same", "Kjærs Murer ApS", "Kjærs Murer"),
+        ("90010", "90011", "different", "Hansen Byg", "Jens Hansen"),
+    )
+    week_a = _records(
+        ("90001", "Kjærs Murer ApS", None), ("90002", "Kjærs Murer", None),
+        ("90010", "Hansen Byg", None), ("90011", "Jens Hansen", None),
+    )  # fmt: skip
+    assert locate_decisions(decisions, week_a).pairs.height == 2
+    week_b = _records(
+        ("90001", "Mette Skov", None), ("90002", "Kjærs Murer", None),
+        ("90010", "Hansen Byg", None), ("90011", "Ole Berg", None),
+    )  # fmt: skip
+    decided = locate_decisions(decisions, week_b)
+    assert decided.pairs.is_empty()  # both go back to the model
+    reasons = _reasons(decided)
+    assert reasons[("90001", "90002")] == (
+        "another_customer",
+        {"record": "90001", "name_now": "Mette Skov", "name_then": "Kjærs Murer ApS"},
+    )
+    assert reasons[("90010", "90011")][1]["record"] == "90011"
+    problems = {(p["record_id_l"], p["record_id_r"]): p["problem"] for p in
+                problem_entries(decided.problems)}  # fmt: skip
+    assert problems[("90001", "90002")] == (
+        "record 90001 is another customer now: Mette Skov, not Kjærs Murer ApS"
+    )
+
+
+def test_the_same_customer_written_otherwise_keeps_its_decision() -> None:
+    """Casing, legal form, Danish letters spelt out and word order are the matcher's one name;
+    the records' addresses are not looked at (a decided pair whose address was corrected since
+    still holds)."""
+    decisions = _named(
+        ("1", "2", "same", "Kjærs Murer ApS", "Kjærs Murer"),
+        ("3", "4", "same", "Mette Skov", "Skov, Mette"),
+        ("5", "6", "same", "", ""),  # written before the names were: obeyed as before
+    )
+    records = _records(
+        ("1", "KJAERS MURER", None), ("2", "Kjærs Murer A/S", None),
+        ("3", "Skov, Mette", None), ("4", "Mette Skov", None),
+        ("5", "Mette Skov", None), ("6", "Ole Berg", None),
+    )  # fmt: skip
+    decided = locate_decisions(decisions, records)
+    assert decided.problems.is_empty()
+    assert decided.pairs.height == 3
+
+
+def test_a_company_renamed_under_its_cvr_number_keeps_its_decision() -> None:
+    decisions = _named(
+        ("1", "2", "same", "Hansen Byg ApS", "Hansen Byg"),
+        ("3", "4", "same", "Kyst VVS", "Kyst VVS ApS"),
+    )
+    records = _records(
+        ("1", "Fjord Byg ApS", "25313763"), ("2", "Hansen Byg", "25313763"),  # one CVR still
+        ("3", "Fjord VVS ApS", "10150817"), ("4", "Kyst VVS ApS", None),  # nothing to tell
+    )  # fmt: skip
+    decided = locate_decisions(decisions, records)
+    assert decided.pairs.height == 1
+    assert _reasons(decided)[("3", "4")][0] == "another_customer"
+
+
+def test_a_line_naming_the_pair_the_other_way_round_keeps_each_name_with_its_record() -> None:
+    resolved = resolve(_named(("b", "a", "same", "Name of b", "Name of a")))
+    assert resolved.select("record_id_a", "name_a", "record_id_b", "name_b").row(0) == (
+        "a", "Name of a", "b", "Name of b",
+    )  # fmt: skip
+
+
+def test_a_decision_on_an_id_the_input_holds_twice_says_so() -> None:
+    """The input's two rows of 90003 became records ``90003#3`` and ``90003#5`` (their rows):
+    which of them the reviewer meant is not known, and the id is there, so not "no longer in the
+    input"."""
+    records = _records(
+        ("1", "Hansen Byg", None), ("2", "Torben Østergaard", None),
+        ("90003#3", "Torben Østergaard", None), ("90004", "Torben Østergaard", None),
+        ("90003#5", "Torben Østergaard", None), ("7#6", "Ole Berg", None),
+    )  # fmt: skip
+    decided = locate_decisions(
+        lines(("90003", "90004", "same"), ("7", "1", "same"), ("9", "1", "same")), records
+    )
+    reasons = _reasons(decided)
+    assert reasons[("90003", "90004")] == ("repeated_id", {"record": "90003"})
+    # an id of the input that holds a ``#`` of its own is no repeated one
+    assert reasons[("1", "7")] == ("not_in_input", {"record": "7"})
+    assert reasons[("1", "9")] == ("not_in_input", {"record": "9"})
