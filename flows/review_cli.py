@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from datavask.flows import signals
+
 console = Console(stderr=True, highlight=False, markup=False)  # paths may hold "["
 
 
@@ -33,6 +35,18 @@ def decisions_problem(path: Path) -> str | None:
     except InputError as exc:
         return f"--decisions {exc}"
     return None
+
+
+def stopped(saved: int, path: Path) -> str:
+    """What stopping the review says: every decision was saved as it was made, so a stop loses
+    none (the exit status is still 130/143, a stop's).
+
+    >>> stopped(0, Path("d.csv")), stopped(1, Path("d.csv"))
+    ('review stopped; no decisions made', 'review stopped; 1 decision saved in d.csv')
+    """
+    if not saved:
+        return "review stopped; no decisions made"
+    return f"review stopped; {saved} decision{'s' if saved != 1 else ''} saved in {path}"
 
 
 def _has_display() -> bool:
@@ -69,6 +83,8 @@ def review(
         console.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)
         raise typer.Exit(2) from None
 
+    signals.on_stop(lambda: stopped(session.saved, path))
+
     def ready(url: str) -> None:
         typer.echo(f"Reviewing {len(session.queue)} pairs of {run_dir} at {url}")
         typer.echo(f"Decisions go to {path} (as {session.reviewer}). Ctrl-C stops.")
@@ -76,4 +92,8 @@ def review(
         if browser and _has_display():
             webbrowser.open(url)
 
-    serve(session, sock, ready)
+    try:
+        serve(session, sock, ready)
+    except KeyboardInterrupt:  # uvicorn stops serving, then passes the signal on
+        console.print(stopped(session.saved, path), soft_wrap=True)
+        raise typer.Exit(signals.exit_code()) from None

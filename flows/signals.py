@@ -32,6 +32,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType
+from typing import Final
 
 from datavask.connectors.scratch import refuse_commits, request_stop
 
@@ -40,6 +41,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _received: list[int] = []
 _installed: list[bool] = []
+INTERRUPTED: Final = "interrupted; no output was written"
+_stop_messages: list[Callable[[], str]] = []
 
 
 def _package_dirs(*names: str) -> tuple[str, ...]:
@@ -71,6 +74,22 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
         self.exit_code = 128 + signum
+
+
+def on_stop(message: Callable[[], str]) -> None:
+    """What a stop says instead of :data:`INTERRUPTED`, for a command that writes as it goes:
+    ``datavask review`` has saved every decision made before the stop ("review stopped; 3
+    decisions saved in …"). ``message`` is called when the stop is printed, from whichever
+    thread prints it."""
+    _stop_messages[:] = [message]
+
+
+def stop_message() -> str:
+    """The line a stop prints: :data:`INTERRUPTED`, or what :func:`on_stop` asked for."""
+    if _stop_messages:
+        with contextlib.suppress(Exception):  # the stop is printed whatever the message does
+            return _stop_messages[0]()
+    return INTERRUPTED
 
 
 def received() -> int | None:
@@ -192,5 +211,5 @@ def _watch(reader: socket.socket, writer: socket.socket) -> None:
 def _stop_now() -> None:
     request_stop()
     with contextlib.suppress(OSError):
-        os.write(sys.stderr.fileno(), b"\ninterrupted; no output was written\n")
+        os.write(sys.stderr.fileno(), f"\n{stop_message()}\n".encode())
     os._exit(exit_code())

@@ -121,6 +121,7 @@ class ReviewSession:
             for q, key in zip(self.queue, self.keys, strict=True)
         ]
         self.file = DecisionsFile(decisions)
+        self.saved = 0  # lines this server appended, for what stopping it says
         self._lock = threading.Lock()
         with self._lock:
             lines = self.file.refresh()
@@ -163,6 +164,7 @@ class ReviewSession:
         )
         with self._lock:
             line = self.file.append(decided)
+            self.saved += 1
         return {"saved": line[2], "at": line[4]} | self.state()
 
     def pair_context(self, n: int) -> dict[str, Any]:

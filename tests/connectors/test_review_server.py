@@ -1,8 +1,13 @@
-"""``datavask review`` without a browser: what a decision records. (The page itself, driven
-by a browser: ``test_review_page.py``.)"""
+"""``datavask review`` without a browser: what a decision records, the port it listens on, and
+what stopping it says. (The page itself, driven by a browser: ``test_review_page.py``.)"""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -36,3 +41,45 @@ def test_a_decision_carries_the_names_the_page_showed(sample_run: Path, tmp_path
     )
     assert line["name_l"] == names[line["record_id_l"]] and line["name_l"]
     assert line["name_r"] == names[line["record_id_r"]] and line["name_r"]
+    assert session.saved == 1
+
+
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_stopping_the_review_says_what_was_saved(
+    sample_run: Path, tmp_path: Path, stop: signal.Signals, status: int
+) -> None:
+    """Every decision is saved as it is made: a stop keeps its exit status, but "no output was
+    written" (a cleanse's words) was not true of the decisions file."""
+    import httpx
+
+    decisions = tmp_path / "d.csv"
+    env = dict(os.environ, DATAVASK_REVIEWER="karen", DATAVASK_ORCHESTRATION="none")
+    env.pop("DISPLAY", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "datavask", "review", str(sample_run), "--decisions",
+         str(decisions), "--port", "0", "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        started = re.search(r"http://127\.0\.0\.1:\d+/", process.stdout.readline())
+        assert started, process.communicate(timeout=30)
+        url = started.group(0)
+        page = httpx.get(url, timeout=10).text
+        token = re.search(r'name="datavask-token" content="([^"]+)"', page)
+        assert token
+        for n in (0, 1):
+            saved = httpx.post(
+                url + "decide",
+                json={"n": n, "decision": "different"},
+                headers={"X-Datavask-Token": token.group(1)},
+                timeout=10,
+            )
+            assert saved.status_code == 200
+    finally:
+        process.send_signal(stop)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == status, stderr
+    assert f"review stopped; 2 decisions saved in {decisions}" in stderr
+    assert "no output was written" not in stderr
+    assert read_decisions(decisions).height == 2
