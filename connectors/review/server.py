@@ -244,8 +244,16 @@ def create_app(session: ReviewSession) -> Starlette:
 
 
 def bind(port: int) -> socket.socket:
-    """A listening socket on 127.0.0.1:``port`` (0: any free port); InputError if it is taken."""
+    """A listening socket on 127.0.0.1:``port`` (0: any free port); InputError if it is taken.
+
+    ``SO_REUSEADDR``, as uvicorn binds its own: a server stopped while the page still had
+    requests open leaves their connections in ``TIME_WAIT`` for a minute, and without it
+    ``datavask review`` started again at once was told the port "is not free" although nothing
+    listened on it. A port another program listens on is still refused (Linux and macOS refuse
+    a second listener whatever the option).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))
     except OSError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ import polars as pl
 import pytest
 
 from datavask.connectors.decisions import read_decisions
-from datavask.connectors.review.server import ReviewSession
+from datavask.connectors.errors import InputError
+from datavask.connectors.review.server import ReviewSession, bind
 from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "customers.csv"
@@ -42,6 +44,32 @@ def test_a_decision_carries_the_names_the_page_showed(sample_run: Path, tmp_path
     assert line["name_l"] == names[line["record_id_l"]] and line["name_l"]
     assert line["name_r"] == names[line["record_id_r"]] and line["name_r"]
     assert session.saved == 1
+
+
+def test_a_port_left_in_time_wait_is_free_again_at_once() -> None:
+    """The review stopped while the page had requests open: their connections, closed by the
+    server, wait in ``TIME_WAIT``; started again at once, it was told "port … is not free"."""
+    first = bind(0)
+    port = first.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port), timeout=5)
+    served, _ = first.accept()
+    served.close()  # the server closes first: its side of the connection waits in TIME_WAIT
+    assert client.recv(1) == b""
+    client.close()
+    first.close()
+    again = bind(port)
+    assert again.getsockname()[1] == port
+    again.close()
+
+
+def test_a_port_another_program_listens_on_is_still_refused() -> None:
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(InputError, match=f"port {port} on 127.0.0.1 is not free"):
+            bind(port)
 
 
 @pytest.mark.parametrize(("stop", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
