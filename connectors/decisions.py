@@ -20,6 +20,7 @@ import csv
 import fcntl
 import io
 import os
+import pwd
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +46,13 @@ def default_decisions_path(run_dir: Path) -> Path:
 
 
 def reviewer_name() -> str:
-    """Who is deciding: ``DATAVASK_REVIEWER``, else the login name."""
+    """Who is deciding: ``DATAVASK_REVIEWER``, else the login name.
+
+    The login name as the environment gives it (``USER``, ``USERNAME``, ``LOGNAME``), else as the
+    system's user database has it for this process's user: a service or a container started
+    without those variables (``env -i``, systemd, cron) still knows who it runs as.
+    ``unknown`` only where neither can tell (a uid without a name).
+    """
     configured = settings().reviewer
     if configured and configured.strip():
         return configured.strip()
@@ -53,7 +60,10 @@ def reviewer_name() -> str:
         value = os.environ.get(variable, "").strip()
         if value:
             return value
-    return "unknown"
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name.strip() or "unknown"
+    except KeyError:  # a uid the user database does not name
+        return "unknown"
 
 
 def _parse(text: str, *, first_line: int) -> pl.DataFrame:

@@ -84,6 +84,16 @@ def test_who_decides(monkeypatch: pytest.MonkeyPatch) -> None:
     assert reviewer_name() == "karen"
 
 
+def test_who_decides_without_login_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service or ``env -i`` has no ``USER``/``LOGNAME``: the user database names the login,
+    never ``unknown``."""
+    import pwd
+
+    for variable in ("DATAVASK_REVIEWER", "USER", "USERNAME", "LOGNAME"):
+        monkeypatch.delenv(variable, raising=False)
+    assert reviewer_name() == pwd.getpwuid(os.getuid()).pw_name != "unknown"
+
+
 def test_default_file_is_beside_the_run(tmp_path: Path) -> None:
     run = tmp_path / "runs" / "crm-nightly" / "20261202-0330"
     run.mkdir(parents=True)
