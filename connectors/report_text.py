@@ -438,6 +438,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "decision_problem_two_cvrs": (
             "afvist: 'samme' ville lægge to forskellige CVR-numre sammen ({cvr_l} og {cvr_r})"
         ),
+        "decision_problem_empty_id": "linje {line} i beslutningsfilen mangler et kundenummer",
+        "decision_problem_same_record": (
+            "linje {line} i beslutningsfilen parrer en post med sig selv"
+        ),
+        "decision_problem_unknown_decision": (
+            "linje {line} i beslutningsfilen: '{value}' er hverken 'same' eller 'different'"
+        ),
         "records_customers": "{records} poster → {customers} kunder",
         # worklist.xlsx
         "sheet_invoice": "Kan ikke faktureres",
@@ -736,6 +743,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "decision_problem_name_gone": "record {record} has no name now; it was {name_then}",
         "decision_problem_two_cvrs": (
             "refused: 'same' would join two different CVR numbers ({cvr_l} and {cvr_r})"
+        ),
+        "decision_problem_empty_id": "line {line} of the decisions file has an empty record id",
+        "decision_problem_same_record": (
+            "line {line} of the decisions file pairs a record with itself"
+        ),
+        "decision_problem_unknown_decision": (
+            "line {line} of the decisions file: '{value}' is neither 'same' nor 'different'"
         ),
         "records_customers": "{records} records → {customers} customers",
         "sheet_invoice": "Cannot be invoiced",

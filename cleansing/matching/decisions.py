@@ -110,23 +110,43 @@ def decision_history(lines: pl.DataFrame) -> dict[tuple[str, str], list[dict[str
 
 
 def bad_lines(lines: pl.DataFrame) -> pl.DataFrame:
-    """The lines :func:`decision_history` ignores, with ``line`` (file line) and ``problem``."""
+    """The lines :func:`decision_history` ignores, with ``line`` (file line), ``problem`` (in
+    English) and ``reason`` (``empty_id``, ``same_record``, ``unknown_decision``)."""
+    empty_l = pl.col("record_id_l").fill_null("").str.strip_chars() == ""
+    empty_r = pl.col("record_id_r").fill_null("").str.strip_chars() == ""
+    itself = pl.col("record_id_l") == pl.col("record_id_r")
+    unknown = ~pl.col("decision").fill_null("").is_in(DECISION_VALUES)
     problem = (
-        pl.when(pl.col("record_id_l").fill_null("").str.strip_chars() == "")
+        pl.when(empty_l)
         .then(pl.lit("record_id_l is empty"))
-        .when(pl.col("record_id_r").fill_null("").str.strip_chars() == "")
+        .when(empty_r)
         .then(pl.lit("record_id_r is empty"))
-        .when(pl.col("record_id_l") == pl.col("record_id_r"))
+        .when(itself)
         .then(pl.lit("a record paired with itself"))
-        .when(~pl.col("decision").fill_null("").is_in(DECISION_VALUES))
+        .when(unknown)
         .then(pl.format("decision {} is not same or different", pl.col("decision").fill_null("")))
+    )
+    reason = (
+        pl.when(empty_l | empty_r)
+        .then(pl.lit("empty_id"))
+        .when(itself)
+        .then(pl.lit("same_record"))
+        .when(unknown)
+        .then(pl.lit("unknown_decision"))
     )
     if "line" not in lines.columns:
         lines = lines.with_row_index("line", offset=2)
     return (
-        lines.with_columns(problem.alias("problem"))
+        lines.with_columns(problem.alias("problem"), reason.alias("reason"))
         .filter(pl.col("problem").is_not_null())
-        .select(pl.col("line").cast(pl.Int64), "record_id_l", "record_id_r", "decision", "problem")
+        .select(
+            pl.col("line").cast(pl.Int64),
+            "record_id_l",
+            "record_id_r",
+            "decision",
+            "problem",
+            "reason",
+        )
     )
 
 
@@ -158,12 +178,14 @@ def resolve(lines: pl.DataFrame) -> pl.DataFrame:
 
 PROBLEM_COLUMNS: Final = (
     "record_id_l", "record_id_r", "decision", "problem",
-    "reason", "record", "name_now", "name_then", "cvr_l", "cvr_r",
+    "reason", "record", "name_now", "name_then", "cvr_l", "cvr_r", "line", "value",
 )  # fmt: skip
 """A decision not obeyed: the pair, ``problem`` (in English), ``reason`` and the values the
 report's message for it (``decision_problem_<reason>``) is written with; null where a reason
 has no such value. Reasons: ``not_in_input``, ``repeated_id``, ``another_customer``,
-``name_gone``, ``two_cvrs``."""
+``name_gone``, ``two_cvrs``; and for a line of the file that cannot be used at all (its
+``line``, see :func:`bad_lines`), ``empty_id``, ``same_record``, ``unknown_decision`` (the
+decision as written in ``value``)."""
 
 LOCATE_COLUMNS: Final = (
     "record_id", "_idx", "_row", "cvr", "name", "name_key", "first_name_key", "last_name_key",
@@ -352,12 +374,29 @@ def locate_decisions(lines: pl.DataFrame | None, records: pl.DataFrame) -> Decid
         return Decided()
     resolved = resolve(lines)
     located, repeated = _located(resolved, records)
-    located = _reasons(located, repeated).with_columns(_problem_text().alias("problem"))
+    located = _reasons(located, repeated).with_columns(
+        _problem_text().alias("problem"), pl.lit(None, dtype=pl.String).alias("line")
+    )
     problems = located.filter(pl.col("reason").is_not_null()).select(
         pl.col("record_id_a").alias("record_id_l"),
         pl.col("record_id_b").alias("record_id_r"),
-        *(pl.col(c).cast(pl.String) for c in PROBLEM_COLUMNS[2:]),
+        *(pl.col(c).cast(pl.String) for c in PROBLEM_COLUMNS[2:-1]),
+        pl.lit(None, dtype=pl.String).alias("value"),
     )
+    # Lines that name no pair or no decision: reported with the rest, not dropped unsaid.
+    unusable = bad_lines(lines).select(
+        pl.col("record_id_l").cast(pl.String),
+        pl.col("record_id_r").cast(pl.String),
+        pl.col("decision").cast(pl.String),
+        pl.format("line {}: {}", "line", "problem").alias("problem"),
+        "reason",
+        *(pl.lit(None, dtype=pl.String).alias(c) for c in PROBLEM_COLUMNS[5:10]),
+        pl.col("line").cast(pl.String),
+        pl.when(pl.col("reason") == "unknown_decision")
+        .then(pl.col("decision").fill_null(""))
+        .alias("value"),
+    )
+    problems = pl.concat([unusable, problems], how="vertical")
     pairs = located.filter(pl.col("reason").is_null()).select(
         pl.min_horizontal("_a", "_b").cast(pl.UInt32).alias("_l"),
         pl.max_horizontal("_a", "_b").cast(pl.UInt32).alias("_r"),

@@ -19,6 +19,7 @@ from datavask.cleansing.matching.decisions import (
     problem_entries,
     resolve,
 )
+from datavask.connectors.report_text import Text
 from tests.cleansing.matching.population import frame, population_rows
 from tests.cleansing.matching.test_find_duplicates import PLANTED
 
@@ -323,3 +324,25 @@ def test_a_decision_on_an_id_the_input_holds_twice_says_so() -> None:
     # an id of the input that holds a ``#`` of its own is no repeated one
     assert reasons[("1", "7")] == ("not_in_input", {"record": "7"})
     assert reasons[("1", "9")] == ("not_in_input", {"record": "9"})
+
+
+def test_lines_that_cannot_be_used_are_reported_with_the_rest() -> None:
+    """The contract reports lines that cannot be used (an empty id, an unknown decision) in
+    run.json, the terminal and the report; ``cleanse`` dropped them without a word."""
+    records = _records(("1", "Hansen Byg", None), ("2", "Hansen Byg", None))
+    decided = locate_decisions(
+        lines(("1", "", "same"), ("1", "1", "same"), ("1", "2", "yes"), ("1", "2", "same")),
+        records,
+    )
+    assert decided.pairs.height == 1  # the usable line is obeyed
+    entries = problem_entries(decided.problems)
+    assert [(e["reason"], e["values"]) for e in entries] == [
+        ("empty_id", {"line": "2"}),
+        ("same_record", {"line": "3"}),
+        ("unknown_decision", {"line": "4", "value": "yes"}),
+    ]
+    assert entries[2]["problem"] == "line 4: decision yes is not same or different"
+    assert [Text(lang).decision_problem(entries[2]) for lang in ("da", "en")] == [
+        "linje 4 i beslutningsfilen: 'yes' er hverken 'same' eller 'different'",
+        "line 4 of the decisions file: 'yes' is neither 'same' nor 'different'",
+    ]
