@@ -128,6 +128,11 @@ _GAP_CHARS: Final = r"\s\p{Cc}\p{Cf}\p{Zs}"
 _ODD_GAP_BETWEEN_DIGITS: Final = (
     f"([0-9])(?:[{_GAP_CHARS}]*[{_GAP_CHARS}&&[^ ]][{_GAP_CHARS}]*| {{2,}})([0-9])"
 )
+# The same odd characters beside the dash of a dashed number (``010190-<TAB>1234``,
+# ``010190<NUL>-1234``) are read as nothing: the dash joins the digits as typed.
+_ODD_GAP: Final = f"[{_GAP_CHARS}]*[{_GAP_CHARS}&&[^ ]][{_GAP_CHARS}]*"
+_ODD_GAP_BEFORE_DASH: Final = f"([0-9]){_ODD_GAP}({_HYPHEN})"
+_ODD_GAP_AFTER_DASH: Final = f"({_HYPHEN}){_ODD_GAP}([0-9])"
 
 # ``p-nr`` is also a CVR production unit's number: masking one that looks like a CPR number costs
 # less than leaking a personnummer written the short way.
@@ -138,7 +143,8 @@ _KEYWORD: Final = (
 # spaces): five pairs of digits, gaps between them or not; the dashed forms; dotted digit groups.
 _GAP_RUN: Final = f"[{_GAP_CHARS}]+"
 _TEN_DIGITS_ANYWHERE: Final = (
-    f"[0-9]{{2}}(?:[{_GAP_CHARS}]*[0-9]{{2}}){{4}}|[0-9]{{6}}{_HYPHEN}[0-9]{{4}}"
+    f"[0-9]{{2}}(?:[{_GAP_CHARS}]*[0-9]{{2}}){{4}}"
+    f"|[0-9]{{6}}[{_GAP_CHARS}]*{_HYPHEN}[{_GAP_CHARS}]*[0-9]{{4}}"
     f"|[0-9]{{2}}\\.[0-9]{{2}}\\.[0-9]{{2}}{_HYPHEN}[0-9]{{4}}"
     f"|[0-9]{{2}}(?:(?:\\.|{_GAP_RUN})[0-9]{{2}}){{3}}(?:\\.|{_GAP_RUN})?[0-9]{{2}}"
 )
@@ -216,8 +222,11 @@ def _plain_gaps(text: pl.Expr) -> pl.Expr:
     ``010190 1234``, as cleansing later shows them, and ``0101\\u200b901234`` is ``0101 901234``.
     A cell is masked on this reading and otherwise keeps its gaps as written."""
     # Two passes: a match consumes its right digit, so ``1\\t2\\t3`` needs a second one.
-    return text.str.replace_all(_ODD_GAP_BETWEEN_DIGITS, "${1} ${2}").str.replace_all(
-        _ODD_GAP_BETWEEN_DIGITS, "${1} ${2}"
+    return (
+        text.str.replace_all(_ODD_GAP_BEFORE_DASH, "${1}${2}")
+        .str.replace_all(_ODD_GAP_AFTER_DASH, "${1}${2}")
+        .str.replace_all(_ODD_GAP_BETWEEN_DIGITS, "${1} ${2}")
+        .str.replace_all(_ODD_GAP_BETWEEN_DIGITS, "${1} ${2}")
     )
 
 

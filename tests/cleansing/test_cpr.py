@@ -381,6 +381,26 @@ def test_any_whitespace_control_or_format_character_between_the_parts_is_a_gap(g
     assert cpr.mask_message(f"kunder 010190{gap}1234.csv") == f"kunder {MASK}.csv"
 
 
+@pytest.mark.parametrize(
+    "gap",
+    [g for g in _GAPS.values() if g not in (" ", "  ")],
+    ids=[k for k in _GAPS if k != "two spaces"],
+)
+def test_an_odd_character_beside_the_dash_is_no_gap_in_the_number(gap: str) -> None:
+    """``010190-<TAB>1234`` and ``010190<NUL>-1234`` (the odd character next to the dash, not
+    between two digits) were masked nowhere."""
+    df = pl.DataFrame(
+        {
+            "raw_name": [f"Jens Hansen 010190-{gap}1234", f"Ole Berg 010190{gap}-{gap}1234"],
+            "src_Note": [f"ring 010190{gap}-1234", f"ordre 20-{gap}30"],
+        }
+    )
+    out = mask_cpr(df)
+    assert out["raw_name"].to_list() == [f"Jens Hansen {MASK}", f"Ole Berg {MASK}"]
+    assert out["src_Note"].to_list() == [f"ring {MASK}", f"ordre 20-{gap}30"]
+    assert cpr.mask_message(f"kunder 010190-{gap}1234.csv") == f"kunder {MASK}.csv"
+
+
 def test_gaps_do_not_make_other_digits_a_cpr_number() -> None:
     cells = ["45\t010190 1234", "010190\t1234\t12", "født 01\t01\t1990 12:00", "+45\t20 30 40 50"]
     out = mask_cpr(pl.DataFrame({"src_Note": cells}))
