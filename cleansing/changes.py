@@ -421,11 +421,26 @@ def written_back(mapping: Mapping[str, str]) -> set[str]:
     cleaned to ``25313763`` would name no row the CRM has, so that column goes back as read and
     changes.csv lists no change to it.
 
+    A column two fields are mapped to (``phone`` and ``mobile`` both on ``Telefon``) goes back
+    once, as the first of them (in :data:`SHAPED_FIELDS` order) cleans it: changes.csv listed the
+    one cell's change twice, as ``phone`` and as ``mobile``.
+
     >>> sorted(written_back({"record_id": "CVR", "cvr": "CVR", "name": "Navn"}))
     ['name', 'record_id']
+    >>> sorted(written_back({"phone": "Telefon", "mobile": "Telefon"}))
+    ['phone']
     """
     key = mapping.get("record_id")
-    return {field for field, column in mapping.items() if field == "record_id" or column != key}
+    first: dict[str, str] = {}  # column → the first shaped field on it
+    for field in SHAPED_FIELDS:
+        if field in mapping:
+            first.setdefault(mapping[field], field)
+    return {
+        field
+        for field, column in mapping.items()
+        if field == "record_id"
+        or (column != key and (field not in SHAPED_FIELDS or first[column] == field))
+    }
 
 
 def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None) -> pl.DataFrame:

@@ -60,3 +60,21 @@ def test_the_column_the_crm_keys_rows_by_goes_back_as_read(tmp_path: Path) -> No
     assert changes.filter(pl.col("field") == "name").height == 1
     records = pl.read_parquet(out / "records.parquet")
     assert records["cvr"].to_list() == ["25313763", "12345674"]
+
+
+def test_a_column_mapped_as_phone_and_mobile_is_one_change(tmp_path: Path) -> None:
+    """``phone`` and ``mobile`` may share a column; changes.csv listed the one cell's change
+    twice, as ``phone`` and as ``mobile``. It goes back once, as the phone cleans it."""
+    source = tmp_path / "kunder.csv"
+    source.write_text("Kundenr;Navn;Telefon\n1;Jens Hansen;20 30 40 50\n", encoding="utf-8")
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(
+        '[columns]\nrecord_id = "Kundenr"\nname = "Navn"\nphone = "Telefon"\nmobile = "Telefon"\n',
+        "utf-8",
+    )
+    out = tmp_path / "out"
+    cleansed(source, out, "--mapping", str(mapping), "--registry", "none")
+    changes = pl.read_csv(out / "changes.csv", separator=";", infer_schema=False)
+    assert changes.select("field", "after").rows() == [("phone", "+4520304050")]
+    update = (out / "reimport" / "customers_update.csv").read_text(encoding="utf-8")
+    assert update.splitlines()[1] == "1;Jens Hansen;+4520304050"
