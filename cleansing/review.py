@@ -1,9 +1,10 @@
 """Clerical review of uncertain pairs: which to show first, and how to explain them to a person.
 
 In: a run's ``pairs.parquet`` (decision ``review``) and ``records.parquet``. Out: the review queue
-(:func:`review_queue`), the evidence of one pair in words (:func:`evidence_in_words`), the two
-records side by side (:func:`side_by_side`) and what merging them would do (:func:`merge_preview`).
-Pure: the review page (``connectors/review``) renders what these return.
+(:func:`review_queue`), the evidence of one pair field by field with both records' values
+(:func:`evidence`), the two records side by side (:func:`side_by_side`) and what merging them would
+do (:func:`merge_previews`). Pure and in no language: the review page (``connectors/review``) words
+what these return in the reviewer's language.
 
 **Order — most consequential first.** A wrong merge costs most where it moves invoices or joins
 legal entities, so each pair gets points for what a merge would put at stake:
@@ -34,11 +35,12 @@ import polars as pl
 from datavask.cleansing.survivorship import GOLDEN_FIELDS, build_golden
 
 CONSEQUENCES: Final = (
-    (8, "joins a company to a person"),
-    (4, "both records are invoice-ready"),
-    (2, "a CVR or EAN number is at stake"),
-    (1, "joins customers that already have several records"),
+    (8, "company_person"),
+    (4, "both_invoice_ready"),
+    (2, "cvr_or_ean"),
+    (1, "several_records"),
 )
+"""Points and the key of what they are for (the page words the keys in its language)."""
 
 _SIDE_COLUMNS: Final = (
     "record_id", "cluster_id", "cluster_size", "customer_type", "cvr", "ean", "invoice_ready",
@@ -54,8 +56,9 @@ def review_queue(pairs: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     """The ``review`` pairs of ``pairs`` in the order a reviewer should see them.
 
     Out: ``record_id_l``, ``record_id_r``, ``match_probability``, ``match_weight``,
-    ``consequence`` (points, see the module docstring) and ``reasons`` (list of the texts behind
-    the points), most consequential first.
+    ``consequence`` (points, see the module docstring) and ``reasons`` (list of the keys of
+    :data:`CONSEQUENCES` behind the points: ``["company_person", "cvr_or_ean"]``), most
+    consequential first.
     """
     review = pairs.filter(pl.col("decision") == "review").select(
         pl.col("record_id_l").cast(pl.String),
@@ -109,139 +112,144 @@ def review_queue(pairs: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# --------------------------------------------------------------------------- evidence in words
+# --------------------------------------------------------------------------- evidence
 
-_LEVEL_WORDS: Final = {
-    "exact": "identical",
-    "missing": "not on both records",
-    "different": "different",
-    "token >= 0.80": "somewhat alike",
-    "shares most words": "most words shared",
-    "token >= 0.92": "very alike",
-    "jaro-winkler >= 0.80": "somewhat alike",
-    "jaro-winkler >= 0.92": "very alike",
-    "one edit": "one character apart",
-    "two of year, month, day": "two of year, month and day agree, or day and month swapped",
-    "initial, first given name or nickname": (
-        "an initial or the first given name agrees, or one is a nickname (Bill, William)"
-    ),
+# The record columns a comparison's values are read from, as the reviewer should see them (a
+# comparison of a list column shows every value: ``phone`` compares all of ``phone_numbers``).
+EVIDENCE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "contact": ("first_name", "last_name"),
+    "phone": ("phone_numbers",),
+    "email": ("emails",),
+    "address": ("street", "house_number", "floor", "door", "postal_code", "city"),
 }
-_FIELD_WORDS: Final = {
-    "name": "Name",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "address": "Address",
-    "street": "Street",
-    "house_number": "House number",
-    "postal_code": "Postal code",
-    "city": "City",
-    "address_line2": "Address line 2",
-    "date_of_birth": "Date of birth",
-    "national_id": "Personal id",
-    "phone": "Phone",
-    "email": "E-mail",
-    "cvr": "CVR number",
-    "ean": "EAN number",
-}
+# Address parts told apart when an address agrees only in part: ``same street`` with other house
+# numbers (``vestergade 12`` / ``vestergade 14``) is evidence for one customer on balance, so the
+# level alone would hide what a reviewer must see, the other number.
+ADDRESS_PARTS: Final = (
+    ("street", ("street",)),
+    ("house_number", ("house_number",)),
+    ("unit", ("floor", "door")),
+    ("postal_code", ("postal_code",)),
+)
+_PARTIAL_ADDRESS: Final = frozenset(
+    {"same postal code", "same street", "same street and number", "same building, other unit",
+     "same building"}
+)  # fmt: skip
+
+
+DIRECTIONS: Final = ("for", "against", "neutral")
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """One field's say on a pair: ``direction`` is ``for``, ``against`` or ``neutral``."""
+    """One compared field's say on a pair, in no language (the page words it).
+
+    ``field`` and ``level`` as ``pairs.parquet``'s explanation names them (``address``,
+    ``same street``), ``weight`` in bits (0 when missing), ``direction`` ``for`` (weight above 0),
+    ``against`` (below 0) or ``neutral`` (missing on a side, or no weight); ``left`` and ``right``
+    the two records' values of the field; ``differs``: for an address that agrees in part, the
+    parts that differ with both values (``[("house_number", "12", "14")]``).
+    """
 
     field: str
-    finding: str
-    strength: str
+    level: str
+    weight: float
     direction: str
-    factor: str
+    left: str = ""
+    right: str = ""
+    differs: tuple[tuple[str, str, str], ...] = ()
 
 
-def _strength(weight: float) -> tuple[str, str, str]:
-    size = abs(weight)
-    if size < 1:
-        return "says little either way", "neutral", ""
-    word = "some" if size < 3 else ("strong" if size < 6 else "very strong")
-    direction = "for" if weight > 0 else "against"
-    times = 2**size
-    factor = f"{times:,.0f}× {'more' if weight > 0 else 'less'} likely"
-    what = "the same customer" if weight > 0 else "them being one customer"
-    return f"{word} evidence {'for' if weight > 0 else 'against'} {what}", direction, factor
+def _values(record: dict[str, Any], field: str) -> str:
+    columns = EVIDENCE_COLUMNS.get(field) or next(
+        ((c,) for c in (field, f"evidence_{field}") if c in record), ()
+    )
+    if field == "address":
+        street = _text(record, ("street", "house_number"))
+        unit = _text(record, ("floor", "door"))
+        town = _text(record, ("postal_code", "city"))
+        return ", ".join(p for p in (street, unit, town) if p)
+    if field in ("phone", "email") and not _text(record, columns):
+        columns = ("phone_e164",) if field == "phone" else ("email",)
+    return _text(record, columns)
 
 
-def evidence_in_words(explanation: dict[str, Any] | None) -> list[Evidence]:
-    """The per-field explanation of a pair (``{field: {level, weight}}``) for a person.
+def _address_differs(
+    level: str, left: dict[str, Any], right: dict[str, Any]
+) -> tuple[tuple[str, str, str], ...]:
+    if level not in _PARTIAL_ADDRESS:
+        return ()
+    parts = ((part, _text(left, cols), _text(right, cols)) for part, cols in ADDRESS_PARTS)
+    return tuple((p, a, b) for p, a, b in parts if a.casefold() != b.casefold())
 
-    >>> [e.finding for e in evidence_in_words({"name": {"level": "exact", "weight": 7.5}})]
-    ['identical']
-    >>> evidence_in_words({"phone": {"level": "missing", "weight": 0.0}})[0].direction
+
+def evidence(
+    explanation: dict[str, Any] | None,
+    left: dict[str, Any] | None = None,
+    right: dict[str, Any] | None = None,
+) -> list[Evidence]:
+    """The per-field explanation of a pair (``{field: {level, weight}}``) with both records'
+    values (``records.parquet`` rows ``left`` and ``right``): evidence for first, then against,
+    then neutral, strongest first within each.
+
+    >>> [(e.level, e.direction) for e in evidence({"name": {"level": "exact", "weight": 7.5}})]
+    [('exact', 'for')]
+    >>> evidence({"phone": {"level": "missing", "weight": 0.0}})[0].direction
     'neutral'
     """
+    left, right = left or {}, right or {}
     out = []
     for name, part in (explanation or {}).items():
         if not part:
             continue
         level, weight = str(part.get("level")), float(part.get("weight") or 0.0)
-        if math.isnan(weight):
+        if math.isnan(weight) or level == "missing":
             weight = 0.0
-        if level == "missing":
-            strength, direction, factor = "no evidence", "neutral", ""
-        else:
-            strength, direction, factor = _strength(weight)
+        direction = "for" if weight > 0 else ("against" if weight < 0 else "neutral")
         out.append(
             Evidence(
-                field=_FIELD_WORDS.get(name, name.replace("_", " ").capitalize()),
-                finding=_LEVEL_WORDS.get(level, level),
-                strength=strength,
+                field=name,
+                level=level,
+                weight=weight,
                 direction=direction,
-                factor=factor,
+                left=_values(left, name),
+                right=_values(right, name),
+                differs=_address_differs(level, left, right) if name == "address" else (),
             )
         )
-    order = {"for": 0, "against": 1, "neutral": 2}
-    return sorted(out, key=lambda e: order[e.direction])
-
-
-def probability_in_words(probability: float) -> str:
-    """The model's match probability as a reviewer reads it.
-
-    >>> probability_in_words(0.9069)
-    'The model puts the chance that these are one customer at 91 %.'
-    """
-    return (
-        f"The model puts the chance that these are one customer at {probability:.0%}".replace(
-            "%", " %"
-        )
-        + "."
-    )
+    return sorted(out, key=lambda e: (DIRECTIONS.index(e.direction), -abs(e.weight)))
 
 
 # --------------------------------------------------------------------------- side by side
 
-# (label, columns joined with a space) — cleaned values as records.parquet holds them
+# (row key, columns joined with a space) — cleaned values as records.parquet holds them; the page
+# words the keys in its language
 CLEANED_ROWS: Final = (
-    ("Name", ("name",)),
-    ("First / last name", ("first_name", "last_name")),
-    ("Type", ("customer_type",)),
-    ("Legal form", ("legal_form",)),
-    ("c/o", ("co_name",)),
-    ("Street", ("street", "house_number")),
-    ("Floor / door", ("floor", "door")),
-    ("Postal code / city", ("postal_code", "city")),
-    ("Country", ("country",)),
-    ("Phone", ("phone_e164",)),
-    ("E-mail", ("email",)),
-    ("CVR", ("cvr",)),
-    ("EAN", ("ean",)),
-    ("Registry name", ("registry_name",)),
-    ("Registry status", ("registry_status",)),
-    ("Flags", ("flags",)),
-    ("Customer", ("cluster_id", "cluster_size")),
+    ("name", ("name",)),
+    ("first_last_name", ("first_name", "last_name")),
+    ("customer_type", ("customer_type",)),
+    ("legal_form", ("legal_form",)),
+    ("co_name", ("co_name",)),
+    ("street", ("street", "house_number")),
+    ("floor_door", ("floor", "door")),
+    ("postal_code_city", ("postal_code", "city")),
+    ("country", ("country",)),
+    ("phone", ("phone_e164",)),
+    ("email", ("email",)),
+    ("cvr", ("cvr",)),
+    ("ean", ("ean",)),
+    ("registry_name", ("registry_name",)),
+    ("registry_status", ("registry_status",)),
+    ("flags", ("flags",)),
+    ("customer", ("cluster_id", "cluster_size")),
 )
 
 
 @dataclass(frozen=True)
 class SideRow:
     """One row of the side-by-side table; cleaned values differ by content, originals by any
-    character (a case change is what cleaning did, not a difference between the records)."""
+    character (a case change is what cleaning did, not a difference between the records).
+    ``label``: a key of :data:`CLEANED_ROWS`, or an input column's own name for an original."""
 
     label: str
     left: str
@@ -264,7 +272,7 @@ def _text(record: dict[str, Any], columns: tuple[str, ...]) -> str:
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         elif column == "cluster_size":
-            value = f"({value} record{'s' if value != 1 else ''})"
+            value = f"({value})"  # ``C000007 (3)``: the customer and how many records it has
         parts.append(str(value).strip())
     return " ".join(p for p in parts if p)
 
@@ -292,19 +300,6 @@ def side_by_side(
 
 # --------------------------------------------------------------------------- what a merge does
 
-_GOLDEN_LABELS: Final = {
-    "name": "Name", "legal_form": "Legal form", "street": "Street", "house_number": "House number",
-    "floor": "Floor", "door": "Door", "postal_code": "Postal code", "city": "City",
-    "country": "Country", "phone_e164": "Phone", "email": "E-mail", "cvr": "CVR", "ean": "EAN",
-    "customer_type": "Type",
-}  # fmt: skip
-_RULE_WORDS: Final = {
-    "registry": "from the CVR registry",
-    "most_frequent": "held by most records",
-    "most_recent": "from the most recently updated record",
-    "most_complete": "from the most complete record",
-}
-
 
 @dataclass(frozen=True)
 class MergePreview:
@@ -313,7 +308,7 @@ class MergePreview:
     survivor: str
     members: list[str]
     customers: list[str]
-    fields: list[tuple[str, str, str, str]]  # (field, value, from record, rule in words)
+    fields: list[tuple[str, str, str, str]]  # (golden field, value, from record, rule)
 
 
 def merge_previews(
@@ -351,16 +346,8 @@ def _preview(golden: dict[str, Any], customers: list[str]) -> MergePreview:
         value = golden.get(name)
         if value is None or str(value).strip() == "":
             continue
-        rule = golden.get(f"{name}_rule") or ""
-        label = _GOLDEN_LABELS.get(name, name)
-        fields.append(
-            (
-                label,
-                str(value),
-                str(golden.get(f"{name}_source") or ""),
-                _RULE_WORDS.get(rule, rule),
-            )
-        )
+        rule = str(golden.get(f"{name}_rule") or "")
+        fields.append((name, str(value), str(golden.get(f"{name}_source") or ""), rule))
     return MergePreview(
         survivor=str(golden["record_id"]),
         members=[str(m) for m in golden["member_ids"]],

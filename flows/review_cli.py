@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import webbrowser
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -49,6 +50,13 @@ def stopped(saved: int, path: Path) -> str:
     return f"review stopped; {saved} decision{'s' if saved != 1 else ''} saved in {path}"
 
 
+class Language(StrEnum):
+    """``--lang``, as ``cleanse`` and ``report`` take it."""
+
+    da = "da"
+    en = "en"
+
+
 def _has_display() -> bool:
     return sys.platform in ("darwin", "win32") or bool(
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
@@ -69,6 +77,12 @@ def review(
     browser: Annotated[
         bool, typer.Option(help="Open the page in the browser (when there is a display).")
     ] = True,
+    lang: Annotated[
+        Language | None,
+        typer.Option(
+            help="Language of the page. Default: the run's own (run.json options.lang), else da."
+        ),
+    ] = None,
 ) -> None:
     """Decide the pairs a run left for review, in a local web page (same / different / skip)."""
     from datavask.connectors.decisions import default_decisions_path, reviewer_name
@@ -77,7 +91,7 @@ def review(
 
     path = decisions or default_decisions_path(run_dir)
     try:
-        session = ReviewSession(run_dir, path, reviewer_name())
+        session = ReviewSession(run_dir, path, reviewer_name(), lang=lang.value if lang else None)
         sock = bind(port)
     except InputError as exc:
         console.print(Text.assemble(("error:", "bold red"), f" {exc}"), soft_wrap=True)

@@ -10,6 +10,7 @@ accepted as Host, so no other web page the reviewer has open can decide pairs or
 
 from __future__ import annotations
 
+import json
 import secrets
 import socket
 import threading
@@ -20,6 +21,7 @@ from typing import Any
 
 import polars as pl
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -37,15 +39,17 @@ from datavask.cleansing.matching.decisions import (
     pair_key,
 )
 from datavask.cleansing.review import (
+    DIRECTIONS,
     MergePreview,
-    evidence_in_words,
+    evidence,
     merge_previews,
-    probability_in_words,
     review_queue,
     side_by_side,
 )
 from datavask.connectors.decisions import Decision, DecisionsFile
 from datavask.connectors.errors import InputError
+from datavask.connectors.report_text import Text, check_language
+from datavask.connectors.review.words import EvidenceLine, ReviewWords
 
 _TEMPLATES = Environment(
     loader=PackageLoader("datavask.connectors.review", "templates"),
@@ -70,12 +74,48 @@ def _read_run(run_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
         raise InputError(f"{run_dir}: cannot read the run's Parquet files ({exc})") from None
 
 
+def run_language(run_dir: Path) -> str:
+    """The language the run was made in (``run.json`` ``options.lang``): the page speaks it as the
+    run's report does. Danish when the run does not say (a run made before ``--lang``, or a
+    ``run.json`` that cannot be read: the page needs only the Parquet files)."""
+    try:
+        run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        return check_language(str(run["options"]["lang"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return "da"
+
+
+def _markup(words: ReviewWords) -> dict[str, Any]:
+    """The templates' helpers: ``t(key, …)`` a catalogue text, escaped as every value is;
+    ``tm(key, …)`` one whose values are pieces of markup built by ``b``, ``ident``, ``kbd`` or
+    ``code`` (each escaped: ``b("<x>")`` is ``<b>&lt;x&gt;</b>``)."""
+
+    def tm(key: str, /, **values: object) -> Markup:
+        return Markup(escape(words.text.messages[f"review_{key}"])).format(**values)
+
+    return {
+        "t": words,
+        "tm": tm,
+        "b": lambda value: Markup("<b>{}</b>").format(value),
+        "ident": lambda value: Markup('<span class="id">{}</span>').format(value),
+        "kbd": lambda value: Markup("<kbd>{}</kbd>").format(value),
+        "code": lambda value: Markup("<code>{}</code>").format(value),
+        "lang": words.lang,
+    }
+
+
 def _shown_name(record: dict[str, Any]) -> str:
     """The name the page shows for ``record``: its cleaned name, else first and last name."""
     name = record.get("name") or " ".join(
         str(record[part]) for part in ("first_name", "last_name") if record.get(part)
     )
     return str(name or "")
+
+
+def _grouped(lines: list[EvidenceLine]) -> list[tuple[str, list[EvidenceLine]]]:
+    """The evidence under its headings, for first, then against, then what says nothing."""
+    groups = [(d, [line for line in lines if line.direction == d]) for d in DIRECTIONS]
+    return [(d, group) for d, group in groups if group]
 
 
 @dataclass(frozen=True)
@@ -91,10 +131,15 @@ class PairInfo:
 class ReviewSession:
     """The run under review: its queue in order, each pair's facts, and the decisions file."""
 
-    def __init__(self, run_dir: Path, decisions: Path, reviewer: str) -> None:
+    def __init__(
+        self, run_dir: Path, decisions: Path, reviewer: str, *, lang: str | None = None
+    ) -> None:
+        """``lang``: the page's language, ``da`` or ``en``; None: the run's own
+        (:func:`run_language`)."""
         records, pairs = _read_run(run_dir)
         self.run_dir = run_dir
         self.reviewer = reviewer
+        self.words = ReviewWords(Text(lang or run_language(run_dir)))
         self.token = secrets.token_urlsafe(24)
         queue = review_queue(pairs, records)
         self.queue = queue.to_dicts()
@@ -170,6 +215,7 @@ class ReviewSession:
     def pair_context(self, n: int) -> dict[str, Any]:
         entry, info = self.queue[n], self.info[n]
         cleaned, original = side_by_side(info.left, info.right)
+        words = self.words
         stack = self.history().get(self.keys[n], [])
         same_customer = info.left.get("cluster_id") is not None and info.left.get(
             "cluster_id"
@@ -180,8 +226,8 @@ class ReviewSession:
             "entry": entry,
             "left": info.left,
             "right": info.right,
-            "probability": probability_in_words(float(entry["match_probability"])),
-            "evidence": evidence_in_words(info.explanation),
+            "probability": words.chance(float(entry["match_probability"])),
+            "evidence": _grouped(words.evidence(evidence(info.explanation, info.left, info.right))),
             "cleaned": cleaned,
             "original": original,
             "preview": info.preview,
@@ -191,29 +237,41 @@ class ReviewSession:
         }
 
 
+def render_page(session: ReviewSession) -> str:
+    """The page (``GET /``) with the first pair of the queue, in the session's language."""
+    first = session.pair_context(0) if session.queue else {}
+    return _TEMPLATES.get_template("page.html").render(
+        first,
+        **_markup(session.words),
+        script_words=session.words.script(),
+        run=str(session.run_dir),
+        decisions=str(session.file.path),
+        reviewer=session.reviewer,
+        token=session.token,
+        total=len(session.queue),
+        state=session.state(),
+        file_problems=session.file_problems,
+    )
+
+
+def render_pair(session: ReviewSession, n: int) -> str:
+    """The ``n``-th pair of the queue as the fragment ``GET /pair/{n}`` answers."""
+    return _TEMPLATES.get_template("pair.html").render(
+        session.pair_context(n), **_markup(session.words)
+    )
+
+
 def create_app(session: ReviewSession) -> Starlette:
     """The Starlette application serving ``session``."""
 
     def page(request: Request) -> Response:
-        first = session.pair_context(0) if session.queue else {}
-        html = _TEMPLATES.get_template("page.html").render(
-            first,
-            run=str(session.run_dir),
-            decisions=str(session.file.path),
-            reviewer=session.reviewer,
-            token=session.token,
-            total=len(session.queue),
-            state=session.state(),
-            file_problems=session.file_problems,
-        )
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(render_page(session), headers={"Cache-Control": "no-store"})
 
     def pair(request: Request) -> Response:
         n = int(request.path_params["n"])
         if not 0 <= n < len(session.queue):
-            return HTMLResponse("no such pair", status_code=404)
-        html = _TEMPLATES.get_template("pair.html").render(session.pair_context(n))
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+            return HTMLResponse(session.words("error_no_pair"), status_code=404)
+        return HTMLResponse(render_pair(session, n), headers={"Cache-Control": "no-store"})
 
     def state(request: Request) -> Response:
         return JSONResponse(session.state())

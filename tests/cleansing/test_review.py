@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from datavask.cleansing.review import (
-    evidence_in_words,
+    evidence,
     merge_previews,
     review_queue,
     side_by_side,
@@ -65,9 +65,9 @@ def test_most_consequential_first_then_least_certain() -> None:
     ]
     assert queue["consequence"].to_list() == sorted(queue["consequence"].to_list(), reverse=True)
     assert queue.row(0, named=True)["reasons"] == [
-        "joins a company to a person",
-        "both records are invoice-ready",
-        "a CVR or EAN number is at stake",
+        "company_person",
+        "both_invoice_ready",
+        "cvr_or_ean",
     ]
     zeros = queue.filter(pl.col("consequence") == 0)
     assert zeros["match_weight"].abs().to_list() == sorted(zeros["match_weight"].abs().to_list())
@@ -78,25 +78,52 @@ def test_public_customer_and_person_is_a_company_person_join() -> None:
     assert queue["consequence"].to_list() == [8 + 2]
 
 
-def test_evidence_is_words_not_bits() -> None:
-    words = evidence_in_words(
+def test_evidence_for_then_against_with_both_records_values() -> None:
+    """Every weight below 0 counts against, however small: a different phone at -0.6 was
+    "says little either way" and shown with the fields that were not compared."""
+    left = {"name": "Hansen Byg ApS", "phone_numbers": ["+4512345678"], "email": None,
+            "emails": [], "street": "Vestergade", "house_number": "12", "postal_code": "8000",
+            "city": "Aarhus C"}  # fmt: skip
+    right = {"name": "Hansen Byg", "phone_numbers": ["+4587654321", "+4522334455"],
+             "email": "info@hansenbyg.dk", "emails": ["info@hansenbyg.dk"],
+             "street": "Vestergade", "house_number": "12", "postal_code": "8000",
+             "city": "Aarhus C"}  # fmt: skip
+    found = evidence(
         {
             "name": {"level": "token >= 0.92", "weight": 4.2},
-            "address": {"level": "different", "weight": -2.3},
+            "address": {"level": "exact", "weight": 9.1},
             "email": {"level": "missing", "weight": 0.0},
-            "phone": {"level": "shared number", "weight": 0.4},
-        }
+            "phone": {"level": "different", "weight": -0.6},
+            "cvr": None,
+        },
+        left,
+        right,
     )
-    assert [(e.field, e.finding, e.direction) for e in words] == [
-        ("Name", "very alike", "for"),
-        ("Address", "different", "against"),
-        ("E-mail", "not on both records", "neutral"),
-        ("Phone", "shared number", "neutral"),
+    assert [(e.field, e.level, e.direction) for e in found] == [
+        ("address", "exact", "for"),
+        ("name", "token >= 0.92", "for"),
+        ("phone", "different", "against"),
+        ("email", "missing", "neutral"),
     ]
-    assert words[0].strength == "strong evidence for the same customer"
-    assert words[0].factor == "18× more likely"
-    assert words[1].strength == "some evidence against them being one customer"
-    assert "bit" not in " ".join(e.strength + e.factor for e in words)
+    assert [(e.left, e.right) for e in found] == [
+        ("Vestergade 12, 8000 Aarhus C", "Vestergade 12, 8000 Aarhus C"),
+        ("Hansen Byg ApS", "Hansen Byg"),
+        ("+4512345678", "+4587654321, +4522334455"),
+        ("", "info@hansenbyg.dk"),
+    ]
+    assert all(e.differs == () for e in found)
+
+
+def test_an_address_that_agrees_in_part_says_which_part_differs() -> None:
+    """``same street`` weighs for one customer (``Vestergade 12`` / ``Vestergade 14``): the
+    page listed "same street: very strong evidence" and nothing of the other house number."""
+    left = {"street": "Vestergade", "house_number": "12", "postal_code": "8000"}
+    right = {"street": "Vestergade", "house_number": "14", "floor": "2", "postal_code": "8000"}
+    street = evidence({"address": {"level": "same street", "weight": 9.9}}, left, right)[0]
+    assert street.differs == (("house_number", "12", "14"), ("unit", "", "2"))
+    assert (street.left, street.right) == ("Vestergade 12, 8000", "Vestergade 14, 2, 8000")
+    exact = evidence({"address": {"level": "exact", "weight": 9.9}}, left, left)[0]
+    assert exact.differs == ()
 
 
 def test_side_by_side_marks_differences_and_keeps_originals() -> None:
@@ -111,7 +138,7 @@ def test_side_by_side_marks_differences_and_keeps_originals() -> None:
     right = {"name": "Hansen Byg ApS", "phone_e164": "+4587654321", "src_Navn": "Hansen Byg",
              "src_Tlf": "87654321", "email": None, "src_Note": None}  # fmt: skip
     cleaned, original = side_by_side(left, right)
-    assert [(r.label, r.differs) for r in cleaned] == [("Name", False), ("Phone", True)]
+    assert [(r.label, r.differs) for r in cleaned] == [("name", False), ("phone", True)]
     assert [(r.label, r.left, r.right, r.differs) for r in original] == [
         ("Navn", "HANSEN BYG APS", "Hansen Byg", True),
         ("Tlf", "12 34 56 78", "87654321", True),
@@ -135,6 +162,6 @@ def test_merge_preview_joins_both_customers() -> None:
     assert preview.customers == ["A", "B"]
     assert sorted(preview.members) == ["a1", "a2", "b1"]
     fields = {name: (value, source) for name, value, source, _ in preview.fields}
-    assert fields["Name"][0] == "Hansen Byg ApS"
-    assert fields["Phone"][0] == "+4512345678"
-    assert fields["E-mail"] == ("info@hansenbyg.dk", "a1")
+    assert fields["name"][0] == "Hansen Byg ApS"
+    assert fields["phone_e164"][0] == "+4512345678"
+    assert fields["email"] == ("info@hansenbyg.dk", "a1")

@@ -159,9 +159,12 @@ def test_keyboard_review_then_rerun_obeys(first_run: Path, browser: Any, tmp_pat
         first = tuple(shown(browser) or ())
         assert first in todo
         seen.append(first)  # type: ignore[arg-type]
+        # in the run's language (Danish by default), as its report is
+        assert browser.find_element("tag name", "html").get_attribute("lang") == "da"
         page = browser.find_element("css selector", "article.pair").text
-        assert "The model puts the chance" in page and "The evidence" in page
-        assert "If they are the same" in page and "AS ENTERED" in page.upper()
+        assert "Modellen vurderer chancen" in page and "Det taler for og imod" in page
+        assert "Hvis de er samme kunde" in page and "SOM INDTASTET" in page.upper()
+        assert "0 af" in browser.find_element("id", "progress").text
 
         def settled() -> None:
             """Wait (at most 5 s) until the page has fetched what it loads ahead: a switch that
@@ -208,7 +211,8 @@ def test_keyboard_review_then_rerun_obeys(first_run: Path, browser: Any, tmp_pat
             nxt = step("s" if len(rest) % 2 else "d")
             rest.append(nxt)
             assert len(rest) < 20
-        assert "Every pair is decided" in browser.find_element("id", "done").text
+        assert "Alle par er afgjort" in browser.find_element("id", "done").text
+        assert "Gemt: par" in browser.find_element("id", "status").text
         # moving back and forth over decided pairs: every move is a measured switch
         for _ in range(4):
             for key in [Keys.ARROW_LEFT] * 5 + [Keys.ARROW_RIGHT] * 4:
@@ -372,10 +376,10 @@ def test_two_reviewers_in_two_tabs(first_run: Path, browser: Any, tmp_path: Path
         # bob's decision is on the pair once its save has answered (the page shows the pair
         # again then, without another key press)
         deadline = time.monotonic() + 10
-        while "Decided different by bob" not in (text := pair_text(browser)):
+        while "Afgjort forskellige af bob" not in (text := pair_text(browser)):
             assert time.monotonic() < deadline, text
             time.sleep(0.02)
-        assert "Earlier decisions on this pair" in text and "same by alice" in text
+        assert "Tidligere beslutninger om dette par" in text and "samme af alice" in text
 
         press(browser, Keys.ARROW_RIGHT)
         wait_for(browser, pair1)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ what stopping it says. (The page itself, driven by a browser: ``test_review_page
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -16,7 +17,15 @@ import pytest
 
 from datavask.connectors.decisions import read_decisions
 from datavask.connectors.errors import InputError
-from datavask.connectors.review.server import ReviewSession, bind
+from datavask.connectors.report_text import MESSAGES, Text
+from datavask.connectors.review.server import (
+    ReviewSession,
+    bind,
+    render_page,
+    render_pair,
+    run_language,
+)
+from datavask.connectors.review.words import ReviewWords
 from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "customers.csv"
@@ -111,3 +120,89 @@ def test_stopping_the_review_says_what_was_saved(
     assert f"review stopped; 2 decisions saved in {decisions}" in stderr
     assert "no output was written" not in stderr
     assert read_decisions(decisions).height == 2
+
+
+def page_text(html: str) -> str:
+    """The words a reader sees: tags, the style sheet and the script left out."""
+    import html as entities
+
+    body = re.sub(r"<style>.*?</style>|<script>.*?</script>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", entities.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def test_the_page_speaks_the_language_the_run_was_made_in(sample_run: Path, tmp_path: Path) -> None:
+    """The page was English only while the report, the worklist and the terminal summary of the
+    same run were Danish."""
+    import shutil
+
+    danish = render_page(ReviewSession(sample_run, tmp_path / "d.csv", "karen"))
+    assert '<html lang="da">' in danish
+    words = page_text(danish)
+    assert "Modellen vurderer chancen for, at det er samme kunde" in words
+    assert "Det taler for og imod" in words and "Som indtastet" in words
+    assert "Mellemrum" in words and "Alle par er afgjort" in words
+    # no English sentence of the page's catalogue is left on the Danish page
+    english = [v for k, v in MESSAGES["en"].items() if k.startswith("review_") and " " in v]
+    assert [e for e in english if "{" not in e and e in words] == []
+    script = json.loads(re.search(r'id="words">(.*?)</script>', danish).group(1))  # type: ignore[union-attr]
+    assert script["progress"] == "{decided} af {total} afgjort"
+
+    asked = render_page(ReviewSession(sample_run, tmp_path / "d.csv", "karen", lang="en"))
+    assert '<html lang="en">' in asked and "The model puts the chance" in page_text(asked)
+
+    english_run = tmp_path / "english"
+    shutil.copytree(sample_run, english_run)
+    run = json.loads((english_run / "run.json").read_text(encoding="utf-8"))
+    run["options"]["lang"] = "en"
+    (english_run / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    assert run_language(english_run) == "en"
+    made_in_english = render_page(ReviewSession(english_run, tmp_path / "d.csv", "karen"))
+    assert '<html lang="en">' in made_in_english
+    (english_run / "run.json").unlink()
+    assert run_language(english_run) == "da"
+
+
+def test_evidence_against_and_what_differed_are_on_the_page(tmp_path: Path) -> None:
+    """Hans Jensen at Vestergade 12 and at Vestergade 14: the address level ``same street``
+    weighs for one customer, and the page said only "same street: very strong evidence" — the
+    other house number and the other phone were nowhere in the explanation."""
+    people = ["Anne Nielsen", "Peter Holm", "Mette Lund", "Lars Berg", "Karen Olsen"]
+    rows = ["Kundenr;Navn;Adresse;Postnr;By;Telefon",
+            "1;Hans Jensen;Vestergade 12;8000;Aarhus C;20 11 22 33",
+            "2;Hans Jensen;Vestergade 14;8000;Aarhus C;20 44 55 66"] + [
+        f"{10 + i};{name};Skolevej {i + 3};{5000 + 100 * i};Odense;3{i:07d}"
+        for i, name in enumerate(people * 4)
+    ]  # fmt: skip
+    (tmp_path / "c.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    run_pipeline(
+        CleanseOptions(
+            input=str(tmp_path / "c.csv"), out=str(out), registry="none", review_band=(0.05, 0.9999)
+        ),
+        orchestrated=False,
+    )
+    session = ReviewSession(out, tmp_path / "d.csv", "karen")
+    n = next(
+        i for i, q in enumerate(session.queue) if {q["record_id_l"], q["record_id_r"]} == {"1", "2"}
+    )
+    words = page_text(render_pair(session, n))
+    assert (
+        "Adresse Vestergade 12, 8000 Aarhus C Vestergade 14, 8000 Aarhus C samme vej, andet"
+        " husnummer (12 / 14): " in words
+    )
+    assert "Taler imod samme kunde Telefon +4520112233 +4520445566 forskellige: " in words
+    english = page_text(render_pair(ReviewSession(out, tmp_path / "d.csv", "k", lang="en"), n))
+    assert "same street, other house number (12 / 14): " in english
+
+
+@pytest.mark.parametrize(
+    ("probability", "da", "en"),
+    [(0.9069, "91 %", "91%"), (0.997, "99,7 %", "99.7%"), (0.0031, "0,3 %", "0.3%"),
+     (0.9996, "99,96 %", "99.96%")],
+)  # fmt: skip
+def test_a_probability_near_certain_is_not_rounded_to_certain(
+    probability: float, da: str, en: str
+) -> None:
+    """0.997 read "the chance … at 100 %": a certainty the model does not claim."""
+    assert ReviewWords(Text("da")).chance(probability).endswith(f" til {da}.")
+    assert ReviewWords(Text("en")).chance(probability).endswith(f" at {en}.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import polars as pl
@@ -145,3 +146,27 @@ def test_a_decision_on_a_customer_number_given_to_another_customer_is_not_obeyed
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "10056 / 10201: " + said in page
     assert "another customer" not in page
+
+
+def test_review_takes_lang_as_cleanse_and_report_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``datavask review`` had no ``--lang``: its page was English beside a Danish report."""
+    from datavask.connectors.review import server
+
+    run_dir = tmp_path / "run"
+    assert CliRunner().invoke(app, ["cleanse", str(SAMPLE), "--out", str(run_dir)]).exit_code == 0
+    served: list[str] = []
+
+    def serve(session: server.ReviewSession, sock: socket.socket, ready: object) -> None:
+        sock.close()
+        served.append(session.words.lang)
+
+    monkeypatch.setattr(server, "serve", serve)
+    review = ["review", str(run_dir), "--port", "0", "--no-browser"]
+    for extra, lang in (([], "da"), (["--lang", "en"], "en"), (["--lang", "da"], "da")):
+        result = CliRunner().invoke(app, [*review, *extra])
+        assert result.exit_code == 0, result.output
+        assert served[-1] == lang
+    refused = CliRunner().invoke(app, [*review, "--lang", "de"])
+    assert refused.exit_code == 2 and "--lang" in refused.output
