@@ -20,10 +20,20 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 LANGUAGES: Final = ("da", "en")
+
+
+class Language(StrEnum):
+    """``--lang`` of ``cleanse``, ``report`` and ``review``: one of :data:`LANGUAGES`."""
+
+    da = "da"
+    en = "en"
+
+
 COPENHAGEN: Final = ZoneInfo("Europe/Copenhagen")
 
 FLAG_TEXT: Final[dict[str, dict[str, str]]] = {

@@ -29,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 import datavask
+from datavask.connectors.report_text import Language
 from datavask.flows import signals
 from datavask.flows.orchestration import datavask_home, quiet_prefect_console
 from datavask.settings import SettingsError, settings
@@ -79,11 +80,6 @@ STEP_LABELS = {
     "verdict": "Deciding flags, golden records, changes",
     "write": "Writing outputs and report",
 }
-
-
-class Language(StrEnum):
-    da = "da"
-    en = "en"
 
 
 class OutputFormat(StrEnum):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import webbrowser
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from datavask.connectors.report_text import Language
 from datavask.flows import signals
 
 console = Console(stderr=True, highlight=False, markup=False)  # paths may hold "["
@@ -48,13 +48,6 @@ def stopped(saved: int, path: Path) -> str:
     if not saved:
         return "review stopped; no decisions made"
     return f"review stopped; {saved} decision{'s' if saved != 1 else ''} saved in {path}"
-
-
-class Language(StrEnum):
-    """``--lang``, as ``cleanse`` and ``report`` take it."""
-
-    da = "da"
-    en = "en"
 
 
 def _has_display() -> bool:
