@@ -87,19 +87,18 @@ def check_unedited(run_dir: Path, names: tuple[str, ...]) -> None:
     refuses it, never overwritten. A run without :data:`MARKER` (an older datavask's) cannot tell
     an edit, so its files are refused too; once they are moved away, nothing is lost by writing.
     """
-    present = _manifest(run_dir)
-    there = [name for name in names if name in present]
+    there = [name for name in names if (run_dir / name).exists()]
     if not there:
         return
     try:
-        recorded = json.loads((run_dir / MARKER).read_text(encoding="utf-8"))["files"]
-        changed = [name for name in there if recorded.get(name) != present[name]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        foreign = set(foreign_files(run_dir))
+    except InputError:
         raise InputError(
             f"{run_dir} has no {MARKER} (an older datavask's run), so an edit to "
             f"{', '.join(there)} cannot be told; move or rename them and run again — datavask "
             "never overwrites them"
         ) from None
+    changed = [name for name in there if name in foreign]
     if changed:
         raise InputError(
             f"{run_dir} holds {', '.join(changed)} changed since datavask wrote "
