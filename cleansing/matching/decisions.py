@@ -374,14 +374,11 @@ def locate_decisions(lines: pl.DataFrame | None, records: pl.DataFrame) -> Decid
         return Decided()
     resolved = resolve(lines)
     located, repeated = _located(resolved, records)
-    located = _reasons(located, repeated).with_columns(
-        _problem_text().alias("problem"), pl.lit(None, dtype=pl.String).alias("line")
-    )
+    located = _reasons(located, repeated).with_columns(_problem_text().alias("problem"))
     problems = located.filter(pl.col("reason").is_not_null()).select(
         pl.col("record_id_a").alias("record_id_l"),
         pl.col("record_id_b").alias("record_id_r"),
-        *(pl.col(c).cast(pl.String) for c in PROBLEM_COLUMNS[2:-1]),
-        pl.lit(None, dtype=pl.String).alias("value"),
+        *(pl.col(c).cast(pl.String) for c in PROBLEM_COLUMNS[2:] if c in located.columns),
     )
     # Lines that name no pair or no decision: reported with the rest, not dropped unsaid.
     unusable = bad_lines(lines).select(
@@ -390,13 +387,12 @@ def locate_decisions(lines: pl.DataFrame | None, records: pl.DataFrame) -> Decid
         pl.col("decision").cast(pl.String),
         pl.format("line {}: {}", "line", "problem").alias("problem"),
         "reason",
-        *(pl.lit(None, dtype=pl.String).alias(c) for c in PROBLEM_COLUMNS[5:10]),
         pl.col("line").cast(pl.String),
         pl.when(pl.col("reason") == "unknown_decision")
         .then(pl.col("decision").fill_null(""))
         .alias("value"),
     )
-    problems = pl.concat([unusable, problems], how="vertical")
+    problems = pl.concat([unusable, problems], how="diagonal").select(PROBLEM_COLUMNS)
     pairs = located.filter(pl.col("reason").is_null()).select(
         pl.min_horizontal("_a", "_b").cast(pl.UInt32).alias("_l"),
         pl.max_horizontal("_a", "_b").cast(pl.UInt32).alias("_r"),
