@@ -752,18 +752,50 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
 
 
 def _without_mask(shaped: pl.Expr, typed: pl.Expr) -> pl.Expr:
-    """``shaped`` where it has a value; emptied where the cell held a masked CPR number and
-    cleansing found nothing in it to write (an e-mail ``0101801234@gmail.com``, read
+    """``shaped`` where it has a value; where the cell held a masked CPR number and cleansing
+    found nothing in it to write, what the user typed beside the mask (:func:`beside_mask`), or
+    empty when that is nothing (an e-mail ``0101801234@gmail.com``, read
     ``XXXXXX-XXXX@gmail.com``, is ``INVALID_EMAIL``; a phone cell ``0101801234`` is no number).
 
     Kept as written, the cell would go back to the CRM holding the mask, and loaded it would
     overwrite the customer's value with ``XXXXXX-XXXX``: the same harm for which a passed-on
     column holding a mask is left out of the re-import. A value the cell held beside the mask
-    (``Algade 3 (cpr XXXXXX-XXXX)`` → ``Algade 3``) is written as any cleaned value is.
+    (``Algade 3 (cpr XXXXXX-XXXX)`` → ``Algade 3``) is written as any cleaned value is; one
+    cleansing cannot use (a broken CVR number, ``1234567 XXXXXX-XXXX`` → ``1234567``) goes back
+    as typed, not lost with the mask.
     """
     # ``shaped`` once in the expression: written twice, the lazy engine made every field twice
     masked = typed.str.contains(MASK, literal=True).fill_null(False)
-    return pl.coalesce(shaped, pl.when(masked).then(pl.lit("")))
+    return pl.coalesce(shaped, pl.when(masked).then(beside_mask(typed).fill_null("")))
+
+
+# A masked CPR number with the label and brackets typed around it (``(cpr XXXXXX-XXXX)``,
+# ``CPR-nr.: XXXXXX-XXXX``, ``p-nr XXXXXX-XXXX``, ``Personnummer XXXXXX-XXXX``).
+_LABELLED_MASK: Final = (
+    rf"(?i)\(?(?:\b(?:cpr|p|personnummer)(?:[-\s.]*(?:nr|nummer))?[\s.:]*)?{MASK}\)?"
+)
+# The mask as part of a word, not beside one: ``XXXXXX-XXXX@gmail.com``, ``nanna.XXXXXX-XXXX``.
+_MASK_IN_WORD: Final = rf"(?i)[^\s/,;:|(.]{MASK}|{MASK}[^\s/,;:|)]"
+_CELL_ENDS: Final = r"^[\s/,;:|\-]+|[\s/,;:|\-]+$"
+
+
+def beside_mask(typed: pl.Expr) -> pl.Expr:
+    """What a cell held beside its masked CPR numbers, with their labels and the separators
+    left dangling taken off; null where there is nothing (no letter or digit) or where a mask
+    is part of a word, whose rest means nothing alone (``@gmail.com``).
+
+    >>> cells = pl.Series(["1234567 XXXXXX-XXXX", "(cpr XXXXXX-XXXX) 20304050",
+    ...     "XXXXXX-XXXX", "XXXXXX-XXXX@gmail.com", "Top XXXXXX-XXXX"])
+    >>> pl.select(beside_mask(pl.lit(cells))).to_series().to_list()
+    ['1234567', '20304050', None, None, 'Top']
+    """
+    rest = (
+        typed.str.replace_all(_LABELLED_MASK, " ")
+        .str.replace_all(r"\s+", " ")
+        .str.replace_all(_CELL_ENDS, "")
+    )
+    usable = rest.str.contains(r"[\p{L}\p{N}]") & ~typed.str.contains(_MASK_IN_WORD)
+    return pl.when(usable).then(rest)
 
 
 def _name_lines(records: pl.DataFrame, name: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -889,8 +921,11 @@ def build_changes(
                 pl.col("_registry").list.contains(source) for source in _SOURCES[field]
             )
             rule = pl.when(from_registry.fill_null(False)).then(pl.lit("registry")).otherwise(rule)
-        # the cell emptied of a masked CPR number (:func:`_without_mask`)
-        unmasked = before.str.contains(MASK, literal=True) & (after == "")
+        # the cell emptied of a masked CPR number, or left with what was typed beside it
+        # (:func:`_without_mask`)
+        unmasked = before.str.contains(MASK, literal=True) & (
+            (after == "") | (after == beside_mask(before))
+        )
         rule = pl.when(unmasked.fill_null(False)).then(pl.lit("cpr_masked")).otherwise(rule)
         # A cell typed with whitespace around its value (``Pedersen Ejendomme ApS ``) that goes
         # back as the value alone: the re-import changes it, so this lists it, before as typed.

@@ -132,6 +132,26 @@ def test_a_cell_that_held_only_a_masked_cpr_number_goes_back_empty() -> None:
     ]
 
 
+def test_what_was_typed_beside_a_masked_cpr_number_goes_back() -> None:
+    """A broken CVR number typed beside a CPR number (``1234567 010190-1234``, read
+    ``1234567 XXXXXX-XXXX``) is no value cleansing can write, but it is the user's: it goes back
+    without the mask and its label, not emptied with it. A mask inside a word (an e-mail's
+    ``@gmail.com``) leaves nothing worth writing."""
+    records = frame(
+        raw_cvr=["1234567 XXXXXX-XXXX", "(CPR-nr. XXXXXX-XXXX) 2531376", "XXXXXX-XXXX"],
+        cvr=[None, None, None],
+        raw_phone=["2030405 / XXXXXX-XXXX", None, None],
+        phone_e164=[None, None, None],
+        phone_numbers=[[], [], []],
+    )
+    assert changes_of(records) == [
+        ("1", "phone", "2030405 / XXXXXX-XXXX", "2030405", "cpr_masked"),
+        ("1", "cvr", "1234567 XXXXXX-XXXX", "1234567", "cpr_masked"),
+        ("2", "cvr", "(CPR-nr. XXXXXX-XXXX) 2531376", "2531376", "cpr_masked"),
+        ("3", "cvr", "XXXXXX-XXXX", "", "cpr_masked"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("raw_name", "name", "legal_form", "rule"),
     [
