@@ -773,8 +773,14 @@ def load_mapping_file(path: Path) -> dict[str, str]:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"mapping file {path} is not valid TOML: {exc}") from None
     columns = doc.get("columns")
+    if columns is None and _OTHER_TABLES & doc.keys():
+        # Only extra evidence, a truth column or link sources: the columns are mapped
+        # automatically, as without a mapping file (restating every one was busywork).
+        columns = {}
     if not isinstance(columns, dict):
-        raise InputError(f"mapping file {path} has no [columns] table")
+        raise InputError(
+            f"mapping file {path} has no [columns] table (nor [compare], [evaluation] or [link])"
+        )
     problems = [
         f"{field} (not a canonical field)" for field in columns if field not in CANONICAL_FIELDS
     ]
@@ -796,6 +802,8 @@ def load_mapping_file(path: Path) -> dict[str, str]:
     return {field: column for field, column in columns.items() if isinstance(column, str)}
 
 
+# The tables a mapping file may hold beside [columns]; one of them alone is a mapping file too.
+_OTHER_TABLES: Final = frozenset({"compare", "evaluation", "link"})
 # Fields a mapping may give as three columns: year, month and day.
 DATE_PART_FIELDS: Final = ("date_of_birth",)
 # Two fields that may name one column: a "Telefon" column of phone and mobile numbers is both,

@@ -336,6 +336,24 @@ def test_mapping_override_and_its_errors(tmp_path: Path) -> None:
         read_input(path, mapping=load_mapping_file(toml))
 
 
+def test_a_mapping_file_without_columns_maps_them_automatically(tmp_path: Path) -> None:
+    """A mapping file that only names the truth column of a labelled sample (or extra evidence,
+    or link sources) needs no [columns] restating what the automatic mapping finds; a file with
+    none of the tables is still refused (a wrong file given, most likely)."""
+    from datavask.connectors.mapping import load_mapping_file
+
+    path = tmp_path / "in.csv"
+    path.write_text("Kundenr;Navn;Telefon;Sand kunde\n1;Jens Hansen;20304050;K1\n")
+    toml = tmp_path / "m.toml"
+    toml.write_text('[evaluation]\ntruth = "Sand kunde"\n')
+    assert load_mapping_file(toml) == {}
+    _, info = read_input(path, mapping=load_mapping_file(toml), reserved=["Sand kunde"])
+    assert info.mapping["name"] == "Navn" and info.mapping["phone"] == "Telefon"
+    toml.write_text('[colums]\nname = "Navn"\n')  # misspelt: nothing it could mean
+    with pytest.raises(InputError, match=r"has no \[columns\] table"):
+        load_mapping_file(toml)
+
+
 @pytest.mark.parametrize(
     "columns",
     [
