@@ -804,6 +804,15 @@ def _with_proper_case(
     return frame.with_columns(text.clone().scatter(rows, cased).alias(target))
 
 
+def with_remark(name: pl.Expr) -> pl.Expr:
+    """Whether a cleaned name carries more than the name: a remark after it (``Jensens Bøfhus A/S
+    (afd. Aarhus)``, ``Dansk Supermarked A/S - Bilka Tilst``, ``Hansen Byg ApS, att. Jens
+    Hansen``), a site or a contact after a comma or a slash (``Hansen A/S, Aarhus``) or a
+    department its invoices go to (``Hansen A/S Kreditorbogholderiet``). Their words are in the
+    name's key, but say where or whom within the company, not which company it is."""
+    return name.str.contains(_REMARK) | name.str.contains(_BEFORE_SEPARATOR)
+
+
 def only_where(condition: pl.Expr, expr: pl.Expr) -> pl.Expr:
     """``expr`` where ``condition`` holds, else an empty string.
 

@@ -16,13 +16,15 @@ The comparisons, with an example pair for each level (top level first):
     record with a CVR also by every name the registry knows for it (a renamed company's old name)
     exact ``hansen byg`` = ``hansen byg`` · token ≥ 0.92 ``hansen vvs`` ~ ``hansens vvs`` ·
     token ≥ 0.80 ``hansen byg`` ~ ``hansen byg og anlæg`` (not when each name has a word the other
-    lacks, even misspelt: ``svendsen trading`` / ``svendsen holding`` are sister companies) ·
+    lacks, even misspelt: ``svendsen trading`` / ``svendsen holding`` are sister companies; nor
+    when both carry a legal form, ``Hansen Byg ApS`` / ``Hansen Byg og Anlæg ApS``) ·
     shares most words (at least two, and half the words of the shorter name)
     ``rauner family ymca`` ~ ``ymca of metropolitan chicago rauner`` ·
     different ``hansen holding`` / ``hansen byg`` (also a group company's word added, ``nielsen
-    transport`` / ``nielsen transport holding``, and two departments of a public body, each
-    with a word the other lacks: ``lyngby taarbaek kommune vej og park`` / ``lyngby taarbaek
-    kommune skoleafdelingen``)
+    transport`` / ``nielsen transport holding``, a trade word added where both names carry a
+    legal form, ``Svaneholm A/S`` / ``Svaneholm Service ApS``, and two departments of a public
+    body, each with a word the other lacks: ``lyngby taarbaek kommune vej og park`` /
+    ``lyngby taarbaek kommune skoleafdelingen``)
 ``first_name`` / ``last_name`` — Jaro-Winkler, allowing first and last name to be swapped or the
     same words to be split another way (``jens peter`` + ``hansen`` / ``jens`` + ``peter hansen``)
     exact ``jens`` · Jaro-Winkler ≥ 0.92 ``jens`` ~ ``jenns`` · initial ``j`` ~ ``jens`` (also
@@ -83,7 +85,7 @@ from rapidfuzz import distance, fuzz, process
 from datavask.cleansing.customer_type import public_key
 from datavask.cleansing.matching.blocking import loose_postal_code
 from datavask.cleansing.matching.threads import in_order
-from datavask.cleansing.names import DANISH_LETTERS, fold
+from datavask.cleansing.names import DANISH_LETTERS, fold, with_remark, word_list_pattern
 from datavask.cleansing.reference import load_reference
 
 NULL_LEVEL: Final = -1
@@ -613,12 +615,60 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # whole of its name and adds a word (``nielsen transport`` / ``nielsen transport holding``,
     # ``hansen og soen`` / ``hansen og soen ejendomme``): two legal entities, not a name typed two
     # ways.
+    # So does a sister company named by its trade, its legal form written beside both names
+    # (``Svaneholm A/S`` / ``Svaneholm Service ApS``).
     partial = ((level > 0) & (level < comparison.top) & ~registry_equal).fill_null(False)
     if partial.any():
         pa, pb = a.filter(partial), b.filter(partial)
         group = _group_apart(pa, pb) | _departments_apart(pa, pb)
+        group = group | _trade_added(pv, partial.arg_true(), pa, pb)
         level = level.scatter(partial.arg_true().filter(group), 0)
     return level.cast(pl.Int8), _tf_value(a, level, comparison)
+
+
+# Words a name may add that say where, or which part of one company, a record is: a street
+# (``Netto Vestergade``) or a department. They are business words, but name no other company.
+_SITE_WORD: Final = r"^(?:afd|afdeling|afdelingen)$|(?:gade|torv|plads|straede|vej|alle)$"
+
+
+def _trade_added(pv: PairValues, at: pl.Series, a: pl.Series, b: pl.Series) -> pl.Series:
+    """Whether two company name keys (of the pairs at ``at``) are one name and that name with a
+    trade or business word added (``business_words.csv``), both records with a legal form:
+    ``svaneholm`` / ``svaneholm service`` (``Svaneholm A/S`` / ``Svaneholm Service ApS``),
+    ``guldsmed`` / ``guldsmed entreprise`` (``Guldsmed I/S`` / ``Guldsmed Entreprise A/S``),
+    ``christensen service`` / ``christensen el service``: the company and its sister, which a
+    family often runs from one address and one phone. A company typed by its name alone leaves
+    its legal form out too, so not ``svaneholm`` / ``svaneholm service`` of ``Svaneholm`` /
+    ``Svaneholm Service ApS``; nor a department or a site written after the name (``Hansen Byg
+    ApS (Regnskab)``, ``Hansen Byg ApS Kreditorafdelingen``: :func:`with_remark`)."""
+    forms_l, forms_r = pv.some("legal_form", at)
+    names_l, names_r = pv.some("name", at)
+    frame = pl.DataFrame({"a": a, "b": b, "name_l": names_l, "name_r": names_r})
+    # Only the pairs of two companies, each with its form, have their names read.
+    rows = (
+        frame.with_row_index("row")
+        .filter(forms_l.is_not_null() & forms_r.is_not_null())
+        .filter(~with_remark(pl.col("name_l")) & ~with_remark(pl.col("name_r")))
+    )
+    added = pl.Series(np.zeros(a.len(), dtype=bool))
+    if rows.height == 0:
+        return added
+    words_a = pl.col("a").str.split(" ").list.unique()
+    words_b = pl.col("b").str.split(" ").list.unique()
+    only_a, only_b = words_a.list.set_difference(words_b), words_b.list.set_difference(words_a)
+    # The words the longer name adds, where the shorter one has no word of its own.
+    extra = (
+        pl.when(only_a.list.len() == 0)
+        .then(only_b)
+        .when(only_b.list.len() == 0)
+        .then(only_a)
+        .otherwise(pl.lit([], dtype=pl.List(pl.String())))
+    )
+    trade = pl.element().str.contains(
+        word_list_pattern("business_words")
+    ) & ~pl.element().str.contains(_SITE_WORD)
+    found = rows.select(extra.list.eval(trade).list.any().fill_null(False)).to_series()
+    return added.scatter(rows["row"].filter(found), True)
 
 
 def _departments_apart(a: pl.Series, b: pl.Series) -> pl.Series:

@@ -16,6 +16,8 @@ COLUMNS: dict[str, pl.DataType] = {
     "record_id": pl.String(),
     "source_row": pl.Int64(),
     "customer_type": pl.String(),
+    "name": pl.String(),
+    "legal_form": pl.String(),
     "name_key": pl.String(),
     "first_name_key": pl.String(),
     "last_name_key": pl.String(),

@@ -73,6 +73,64 @@ def test_company_name_levels(a: str, b: str, label: str) -> None:
     assert _label("name", _company(a), _company(b)) == label
 
 
+def _formed(name: str, form: str | None, key: str) -> dict[str, Any]:
+    return {"customer_type": "company", "name": name, "legal_form": form, "name_key": key}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        # A sister company named by its trade, both with a legal form: two legal entities.
+        (
+            ("Svaneholm A/S", "A/S", "svaneholm"),
+            ("Svaneholm Service ApS", "ApS", "svaneholm service"),
+            "different",
+        ),
+        (
+            ("Guldsmed I/S", "I/S", "guldsmed"),
+            ("Guldsmed Entreprise A/S", "A/S", "guldsmed entreprise"),
+            "different",
+        ),
+        (
+            ("Christensen Service ApS", "ApS", "christensen service"),
+            ("Christensen El-service A/S", "A/S", "christensen el service"),
+            "different",
+        ),
+        (
+            ("Svaneholm ApS", "ApS", "svaneholm"),
+            ("Svaneholm Service ApS", "ApS", "svaneholm service"),
+            "different",
+        ),
+        # A name typed without its legal form may be typed short too.
+        (
+            ("Svaneholm", None, "svaneholm"),
+            ("Svaneholm Service ApS", "ApS", "svaneholm service"),
+            "token >= 0.80",
+        ),
+        # The words added are no trade, or say which part of the company: the same company.
+        (
+            ("Mikkelsen ApS", "ApS", "mikkelsen"),
+            ("Mikkelsen Vestergade ApS", "ApS", "mikkelsen vestergade"),
+            "token >= 0.80",
+        ),
+        (
+            ("Hansen Byg ApS", "ApS", "hansen byg"),
+            ("Hansen Byg ApS (Regnskab)", "ApS", "hansen byg aps regnskab"),
+            "token >= 0.80",
+        ),
+        (
+            ("Hansen Byg ApS", "ApS", "hansen byg"),
+            ("Hansen Byg ApS Bogholderiet", "ApS", "hansen byg aps bogholderiet"),
+            "token >= 0.80",
+        ),
+    ],
+)
+def test_company_name_levels_with_legal_forms(
+    a: tuple[str, str | None, str], b: tuple[str, str | None, str], label: str
+) -> None:
+    assert _label("name", _formed(*a), _formed(*b)) == label
+
+
 # The first-name level of an initial, the first given name or a nickname.
 ALIKE = "initial, first given name or nickname"
 JW_ALIKE = "jaro-winkler >= 0.80 or one edit"

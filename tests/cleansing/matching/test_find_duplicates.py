@@ -67,6 +67,23 @@ PLANTED: list[dict[str, Any]] = [
     {"record_id": "chain-b", "customer_type": "company", "name_key": "fjord el",
      "street_key": "havnegade", "house_number": "20", "postal_code": "4000",
      "phone_e164": "+4579797979", "email": "post@fjord-el.dk", "cvr": "87196119"},
+    # A company and its sister named by a trade, at one address and phone, the sister without
+    # CVR on file; and a company once without its legal form.
+    {"record_id": "sister-as", "customer_type": "company", "name": "Svaneholm A/S",
+     "legal_form": "A/S", "name_key": "svaneholm", "street_key": "noerre alle",
+     "house_number": "13", "postal_code": "4200", "phone_e164": "+4521840663",
+     "email": "kontakt@svaneholm.dk", "cvr": "22045296"},
+    {"record_id": "sister-service", "customer_type": "company", "name": "Svaneholm Service ApS",
+     "legal_form": "ApS", "name_key": "svaneholm service", "street_key": "noerre alle",
+     "house_number": "13", "postal_code": "4200", "phone_e164": "+4521840663",
+     "email": "kontakt@svaneholm.dk"},
+    {"record_id": "form-as", "customer_type": "company", "name": "Kristensen Transport A/S",
+     "legal_form": "A/S", "name_key": "kristensen transport", "street_key": "industrivej",
+     "house_number": "8", "postal_code": "8700", "phone_e164": "+4575616161",
+     "cvr": "31115428"},
+    {"record_id": "form-none", "customer_type": "company", "name": "Kristensen Transport",
+     "name_key": "kristensen transport", "street_key": "industrivej", "house_number": "8",
+     "postal_code": "8700", "phone_e164": "+4575616161"},
 ] + [
     # A contact export: one company's two contacts share its name, address, switchboard and
     # mailbox; one of them is in the file twice, the second time with his own mailbox.
@@ -252,6 +269,15 @@ def test_two_contacts_of_one_company_stay_apart_and_one_contact_twice_joins() ->
 def test_holding_and_operating_company_at_one_address_stay_apart() -> None:
     assert not _together("grp-holding", "grp-byg")
     assert _pair("grp-holding", "grp-byg")["hard_rule"] == "group_company"
+
+
+def test_sister_company_named_by_its_trade_at_one_address_stays_apart() -> None:
+    """``Svaneholm A/S`` and ``Svaneholm Service ApS`` at one address, phone and mailbox, the
+    sister without CVR on file, were merged at p = 1.0; a name only without its legal form
+    (``Kristensen Transport`` / ``Kristensen Transport A/S``) is still the company's."""
+    assert not _together("sister-as", "sister-service")
+    assert _pair("sister-as", "sister-service")["hard_rule"] == "group_company"
+    assert _together("form-as", "form-none")
 
 
 def test_business_centre_tenants_stay_apart() -> None:
