@@ -15,7 +15,8 @@
    sister companies, unrelated names);
 5. **decision** (:mod:`~cleansing.matching.review_band`) — match, review or non-match by the pair's
    posterior against the review band: the user's, or by default one derived per file around
-   posterior 0.5 from the model's uncertainty;
+   posterior 0.5 from the model's uncertainty; namesakes at one address told apart only by a
+   phone and a mailbox of their own are at most a review (:mod:`.namesakes`);
 6. **clustering** (:mod:`~datavask.cleansing.matching.clusters`) — connected components over matched
    pairs, split where they hold two CVR numbers or a vetoed pair (a Danish rule's veto yields to
    links the model is certain of); a weak link between two groups of records holds only when the
@@ -107,6 +108,7 @@ from datavask.cleansing.matching.hard_rules import (
     hard_rule_column,
     owner_and_business,
 )
+from datavask.cleansing.matching.namesakes import namesakes_to_review
 from datavask.cleansing.matching.prepare import evidence_fields, prepare_records
 from datavask.cleansing.matching.review_band import (
     ReviewBand,
@@ -797,6 +799,7 @@ def find_duplicates(
             .with_columns(pairs["_l"], pairs["_r"], pairs["blocking_rule"])
             .with_columns(batch.vetoes, batch.copied)
             .with_columns(decide)
+            .pipe(namesakes_to_review, records, pairs["_l"], pairs["_r"])
             .pipe(obey, decided)
         )
 

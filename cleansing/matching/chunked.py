@@ -102,6 +102,7 @@ from datavask.cleansing.matching.hard_rules import (
     hard_rule_column,
     owner_and_business,
 )
+from datavask.cleansing.matching.namesakes import namesakes_to_review
 from datavask.cleansing.matching.prepare import evidence_fields
 from datavask.cleansing.matching.review_band import ReviewBand
 
@@ -388,6 +389,7 @@ def scored_chunk_of(
         score_pairs(chunk.levels.with_columns(_same_customer(customers, chunk.at)), model)
         .with_columns(*extra)
         .with_columns(decide)
+        .pipe(namesakes_to_review, chunk.records, chunk.at["_l"], chunk.at["_r"])
         .pipe(obey, plan.decided)
     )
 

@@ -34,6 +34,7 @@ COLUMNS: dict[str, pl.DataType] = {
     "raw_city": pl.String(),
     "raw_address": pl.String(),
     "phone_e164": pl.String(),
+    "phone_numbers": pl.List(pl.String()),
     "email": pl.String(),
     "cvr": pl.String(),
     "ean": pl.String(),

@@ -84,6 +84,16 @@ PLANTED: list[dict[str, Any]] = [
     {"record_id": "form-none", "customer_type": "company", "name": "Kristensen Transport",
      "name_key": "kristensen transport", "street_key": "industrivej", "house_number": "8",
      "postal_code": "8700", "phone_e164": "+4575616161"},
+    # A father and son of one name at one address, no jun./sen. and no date of birth: the
+    # family's landline, a mobile and a free-mail address each.
+    {"record_id": "father", "customer_type": "person", "first_name_key": "henrik",
+     "last_name_key": "johnsen", "street_key": "vinkelvej", "house_number": "20",
+     "postal_code": "9000", "phone_numbers": ["+4599265658", "+4530344199"],
+     "email": "henrik.johnsen@jubii.dk"},
+    {"record_id": "son", "customer_type": "person", "first_name_key": "henrik",
+     "last_name_key": "johnsen", "street_key": "vinkelvej", "house_number": "20",
+     "postal_code": "9000", "phone_numbers": ["+4599265658", "+4527020365"],
+     "email": "henjoh@live.dk"},
 ] + [
     # A contact export: one company's two contacts share its name, address, switchboard and
     # mailbox; one of them is in the file twice, the second time with his own mailbox.
@@ -278,6 +288,16 @@ def test_sister_company_named_by_its_trade_at_one_address_stays_apart() -> None:
     assert not _together("sister-as", "sister-service")
     assert _pair("sister-as", "sister-service")["hard_rule"] == "group_company"
     assert _together("form-as", "form-none")
+
+
+def test_namesakes_with_a_mobile_and_mailbox_each_go_to_review() -> None:
+    """Henrik Johnsen twice at Vinkelvej 20, the landline shared, a mobile and a free-mail
+    address each, no jun./sen. and no date of birth: father and son as often as one man with a
+    new mobile and mailbox. They were merged at p = 1.0; a person decides now."""
+    pair = _pair("father", "son")
+    assert pair["match_probability"] >= 0.9
+    assert pair["decision"] == "review"
+    assert not _together("father", "son")
 
 
 def test_business_centre_tenants_stay_apart() -> None:
