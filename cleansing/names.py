@@ -554,6 +554,23 @@ def _given_names() -> list[str]:
 
 
 @cache
+def given_name_genders() -> pl.DataFrame:
+    """The given names of ``data/reference/given_names_gender_da.csv`` (borne by 100 Danes or
+    more: ``sys``, ``mikaela`` as well as ``jens``), folded as name keys are (``soeren``), with
+    ``gender``: ``m`` or ``f`` where nine bearers in ten are men or women (``jan`` / ``janne``,
+    ``carl`` / ``carla``), null where both bear it (``kim``, ``lykke``); and ``bearers``."""
+    table = load_reference("given_names_gender_da").select(
+        fold(pl.col("name")), pl.col("male", "female").cast(pl.Int64)
+    )
+    # ``Søren`` and ``Soren`` are one key: their bearers are added up.
+    counts = table.group_by("name").agg(pl.col("male", "female").sum())
+    share = pl.col("male") / (pl.col("male") + pl.col("female"))
+    gender = pl.when(share >= 0.9).then(pl.lit("m")).when(share <= 0.1).then(pl.lit("f"))
+    bearers = (pl.col("male") + pl.col("female")).alias("bearers")
+    return counts.select("name", gender.alias("gender"), bearers).sort("name")
+
+
+@cache
 def _surnames_only() -> list[str]:
     """Danish surnames that are no Danish given name, folded (``jakobsen``, ``holm``; not
     ``steen`` or ``mark``, given names too)."""

@@ -29,7 +29,9 @@ The comparisons, with an example pair for each level (top level first):
     same words to be split another way (``jens peter`` + ``hansen`` / ``jens`` + ``peter hansen``)
     exact ``jens`` · Jaro-Winkler ≥ 0.92 ``jens`` ~ ``jenns`` · initial ``j`` ~ ``jens`` (also
     ``jens peter`` ~ ``jens``) · Jaro-Winkler ≥ 0.80 ``mette`` ~ ``mete`` ·
-    different ``jens`` / ``anne``
+    different ``jens`` / ``anne`` (also two given names however alike as letters, a man's and a
+    woman's or two common ones: ``christian`` / ``christina``, ``hans`` / ``hanne``, ``karen`` /
+    ``karin``; :func:`_two_given_names`)
 ``address`` — the whole Danish address
     exact (same street, number, postal code and floor/door; a postal code one edit off in the same
     region — ``3095`` / ``3059`` — or with two digits swapped — ``3070`` / ``0370`` — counts as
@@ -85,7 +87,13 @@ from rapidfuzz import distance, fuzz, process
 from datavask.cleansing.customer_type import public_key
 from datavask.cleansing.matching.blocking import loose_postal_code
 from datavask.cleansing.matching.threads import in_order
-from datavask.cleansing.names import DANISH_LETTERS, fold, with_remark, word_list_pattern
+from datavask.cleansing.names import (
+    DANISH_LETTERS,
+    fold,
+    given_name_genders,
+    with_remark,
+    word_list_pattern,
+)
 from datavask.cleansing.reference import load_reference
 
 NULL_LEVEL: Final = -1
@@ -864,6 +872,15 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
         at = loose.arg_true()
         level = level.scatter(at.filter(far.fill_null(False)), FIRST_NAMES_APART)
         level = level.scatter(at.filter(typo.fill_null(False)), _ALIKE)
+    # Two given names of their own are two people however few letters apart: ``christian`` /
+    # ``christina`` (Jaro-Winkler 0.98), ``hans`` / ``hanne``, ``jan`` / ``janne``, a couple or
+    # a brother and sister at one address. A typo is seldom a name (``christain``, ``hnas``):
+    # those stay alike. Only the pairs the letters found alike are looked up.
+    alike = level.is_in([FIRST_NAMES_APART, _ALIKE, top - 1]).fill_null(False)
+    if alike.any():
+        at = alike.arg_true()
+        two = _two_given_names(fl.gather(at), fr.gather(at))
+        level = level.scatter(at.filter(two), 0)
     # A couple and one of the two (``henrik og lone`` / ``lone``, or ``henrik``) are alike: the
     # household's account may have been entered under either, but the couple's name is no
     # evidence that it is this one of them.
@@ -884,6 +901,67 @@ def _first_name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     if generations.any():
         level = level.scatter(generations.arg_true(), 0)
     return level, _unswapped(pv, _tf_value(fl, level, comparison))
+
+
+# Bearers that make a given name common (the names of ``given_names_da.csv``): two names of one
+# gender are two people only when both are, see :func:`_two_given_names`.
+COMMON_GIVEN_NAME: Final = 5000
+
+
+def _two_given_names(fl: pl.Series, fr: pl.Series) -> pl.Series:
+    """Whether the first words of two first names are two Danish given names
+    (:func:`~datavask.cleansing.names.given_name_genders`), not one name misspelt.
+
+    A man's and a woman's name are two people, however few letters apart: ``christian`` /
+    ``christina``, ``hans`` / ``hanne``, ``jan`` / ``janne``, ``carl`` / ``carla``. So are two
+    names of one gender (or borne by both) that are both common (:data:`COMMON_GIVEN_NAME`)
+    and neither the start of the other: ``karen`` / ``karin``, ``lars`` / ``lasse``. A rare name
+    beside a common one of its gender is more often the common one misspelt (``maia`` /
+    ``maria``, ``esma`` / ``emma``), and ``anne`` / ``annemarie`` or ``lis`` / ``lise`` may be one
+    woman's name written short. One name spelt two ways is one (:func:`_spelling`:
+    ``christian`` / ``kristian``, ``carl`` / ``karl``, ``mette`` / ``mete``), and so is a name
+    beside its nickname (:func:`_nicknames`). A word that is no listed name (``christain``,
+    ``hnas``) decides nothing.
+    """
+    names = given_name_genders()
+    first = pl.DataFrame({"l": fl.str.split(" ").list.first(), "r": fr.str.split(" ").list.first()})
+    pairs = first.join(names, left_on="l", right_on="name", how="left").join(
+        names, left_on="r", right_on="name", how="left", suffix="_r"
+    )  # a left join keeps the pairs' order
+    started = pl.col("l").str.starts_with(pl.col("r")) | pl.col("r").str.starts_with(pl.col("l"))
+    man_and_woman = (pl.col("gender") != pl.col("gender_r")).fill_null(False)
+    common = (pl.col("bearers") >= COMMON_GIVEN_NAME) & (pl.col("bearers_r") >= COMMON_GIVEN_NAME)
+    two = pairs.select(
+        (
+            pl.col("bearers").is_not_null()
+            & pl.col("bearers_r").is_not_null()
+            & (_spelling(pl.col("l")) != _spelling(pl.col("r")))
+            & (man_and_woman | (common & ~started))
+        ).fill_null(False)
+    ).to_series()
+    if two.any():
+        at = two.arg_true()
+        nickname = _nicknames(fl.gather(at), fr.gather(at))
+        two = two.scatter(at.filter(nickname), False)
+    return two
+
+
+# Letters Danes write two ways in one given name (``christian`` / ``kristian``, ``carl`` /
+# ``karl``, ``michael`` / ``mikael``, ``stephan`` / ``stefan``, ``mathias`` / ``matias``),
+# in this order.
+_SPELLINGS: Final = (("ch", "k"), ("ck", "k"), ("ph", "f"), ("th", "t"), ("c", "k"), ("q", "k"),
+                     ("w", "v"), ("z", "s"))  # fmt: skip
+_DOUBLED: Final = tuple(f"{letter}{letter}" for letter in "bcdfghjklmnprstv")
+
+
+def _spelling(name: pl.Expr) -> pl.Expr:
+    """A folded given name with its letters written one way (:data:`_SPELLINGS`) and doubled
+    consonants single: ``christian`` and ``kristian`` → ``kristian``; ``mette`` and ``mete`` →
+    ``mete``; ``hanne`` → ``hane``, not ``hans``."""
+    # one after another: ``replace_many`` may take ``c`` of ``ch`` first
+    for spelt, written in _SPELLINGS:
+        name = name.str.replace_all(spelt, written, literal=True)
+    return name.str.replace_many(list(_DOUBLED), [d[0] for d in _DOUBLED])
 
 
 def _initial(fl: pl.Series, fr: pl.Series) -> pl.Series:

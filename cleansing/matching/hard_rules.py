@@ -26,7 +26,9 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
     a household, unless a date of birth, national id or mapped person id says they are one
     person (a date of birth not where the first names and the phones or e-mails differ outright:
     twins). Names more than
-    two edits apart are different however alike Jaro-Winkler finds them (Steen and Stephan). So
+    two edits apart are different however alike Jaro-Winkler finds them (Steen and Stephan), and
+    so are two given names of their own however few letters apart (Christian and Christina, Hans
+    and Hanne, Karen and Karin: a couple, a brother and sister). So
     are two people at one address whose dates of birth differ outright (no two of year, month
     and day alike, more than one edit apart) and a generation apart (:data:`GENERATION` years or
     more): Jens Hansen born 1951 and Jens Hansen born 1979 are father and son, whatever else they

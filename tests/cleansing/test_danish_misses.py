@@ -181,8 +181,16 @@ def test_father_and_son_of_one_name_at_one_address_are_a_household() -> None:
     assert _levels_and_veto(son, ("first_name", "last_name", "address"))[1] is None
 
 
-@pytest.mark.parametrize(("first", "other"), [("Alma", "Valdemar"), ("Steen", "Stephan")])
-def test_first_names_alike_only_to_jaro_winkler_are_a_household(first: str, other: str) -> None:
+@pytest.mark.parametrize(
+    ("first", "other", "level"),
+    [
+        ("Alma", "Valdemar", "different"),  # a woman's and a man's name, too
+        ("Steen", "Stephan", "jaro-winkler >= 0.80, 3 edits or more"),
+    ],
+)
+def test_first_names_alike_only_to_jaro_winkler_are_a_household(
+    first: str, other: str, level: str
+) -> None:
     """``Alma`` / ``Valdemar`` (Jaro-Winkler 0.83) and ``Steen`` / ``Stephan`` (0.85) are two
     people at one address and landline, not one name misspelt: they were merged."""
     from tests.cleansing.test_registry import ADDRESS, records
@@ -192,8 +200,58 @@ def test_first_names_alike_only_to_jaro_winkler_are_a_household(first: str, othe
         {"name": f"{other} Dahl", "phone": "22481515", **ADDRESS},
     )
     levels, veto = _levels_and_veto(frame, ("first_name", "last_name", "address", "phone"))
-    assert FIRST_NAME.levels[levels["first_name"]] == "jaro-winkler >= 0.80, 3 edits or more"
+    assert FIRST_NAME.levels[levels["first_name"]] == level
     assert veto == "household"
+
+
+@pytest.mark.parametrize(
+    ("first", "other"),
+    [("Martin", "Maria"), ("Hans", "Hanne"), ("Christian", "Christina"), ("Jan", "Janne"),
+     ("Carl", "Carla"), ("Daniel", "Daniela"), ("Karen", "Karin")],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "contacts",
+    [
+        # one landline and the family's mailbox
+        ({"phone": "86 12 34 56", "email": "familien.holm@mail.dk"},) * 2,
+        # the address alone, a mobile each
+        ({"phone": "20 11 22 33"}, {"phone": "30 44 55 66"}),
+    ],
+)
+def test_two_given_names_alike_as_letters_are_a_household(
+    first: str, other: str, contacts: tuple[dict[str, str], dict[str, str]]
+) -> None:
+    """A couple or a brother and sister whose given names are a few letters apart (``Christian``
+    / ``Christina``: Jaro-Winkler 0.98; ``Hans`` / ``Hanne``; ``Jan`` / ``Janne``) were one
+    customer at p = 1.0 on a shared landline and mailbox, and at 0.99 on the address alone: each
+    name was read as the other misspelt. Both are given names of their own: two people."""
+    from tests.cleansing.test_registry import ADDRESS, records
+
+    frame = records(
+        {"name": f"{first} Holm", **contacts[0], **ADDRESS},
+        {"name": f"{other} Holm", **contacts[1], **ADDRESS},
+    )
+    levels, veto = _levels_and_veto(frame, ("first_name", "last_name", "address", "phone", "email"))
+    assert FIRST_NAME.levels[levels["first_name"]] == "different"
+    assert veto == "household"
+
+
+@pytest.mark.parametrize(
+    ("first", "typo"),
+    [("Martin", "Martni"), ("Hans", "Hnas"), ("Christian", "Christain"), ("Christian", "Kristian")],
+)
+def test_a_given_name_misspelt_is_no_household(first: str, typo: str) -> None:
+    """A typo is no given name (``Martni``, ``Hnas``), nor is one name spelt another way
+    (``Kristian``): one person at one address and phone."""
+    from tests.cleansing.test_registry import ADDRESS, records
+
+    frame = records(
+        {"name": f"{first} Holm", "phone": "86 12 34 56", **ADDRESS},
+        {"name": f"{typo} Holm", "phone": "86123456", **ADDRESS},
+    )
+    levels, veto = _levels_and_veto(frame, ("first_name", "last_name", "address", "phone"))
+    assert levels["first_name"] > 0
+    assert veto is None
 
 
 @pytest.mark.parametrize(
