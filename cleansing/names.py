@@ -425,15 +425,49 @@ def _written_out(key: pl.Expr) -> pl.Expr:
     mfg`` → ``heritage manufacturing``, ``zenith intl`` → ``zenith international``,
     ``brdr hansen`` → ``broedrene hansen``. ``Brdr. Hansen A/S`` and ``Brødrene Hansen A/S``, or
     ``Heritage Mfg Corp`` and ``Heritage Manufacturing Corp.`` at one address, were two names (the
-    second pair vetoed as sister companies)."""
+    second pair vetoed as sister companies). A person's name that starts with a given name the
+    table also holds stays as typed: ``sys hansen`` (Sys is a woman's name) is no ``systems
+    hansen``, a business (:func:`_persons_name`); ``sys a s`` and ``hansen sys`` are written
+    out."""
     shortened, written = _abbreviations()
     # a cheap pass finds the few keys with a word of the table; the framing runs on those alone
     words = "|".join(re.escape(word.strip()) for word in shortened)
     maybe = key.str.contains(rf"(?:^|\s)(?:{words})(?:\s|$)")
+    maybe = maybe & ~_persons_name(only_where(maybe, key))
     # each word framed by spaces, two between words, so that adjacent words both match
     framed = pl.lit(" ") + only_where(maybe, key).str.replace_all(" ", "  ", literal=True) + " "
     out = framed.str.replace_many(shortened, written).str.replace_all(" {2,}", " ")
     return pl.when(maybe).then(out.str.strip_chars()).otherwise(key)
+
+
+def _persons_name(key: pl.Expr) -> pl.Expr:
+    """Whether a name key is a person's name that starts with a given name
+    :func:`_written_out`'s table also holds: the given name, then one or two words each a given
+    name, a surname of ``surnames_da.csv`` or a patronymic (``-sen``): ``sys kjaer``, ``sys marie
+    hansen``, ``sys vindelevsen``; not ``sys a s``, ``sys data`` or ``sys`` alone."""
+    words = key.str.split(" ")
+    rest = words.list.slice(1)
+    name_word = pl.element().is_in(_person_name_words()) | pl.element().str.contains(r"^\w{2,}sen$")
+    return (
+        words.list.first().is_in(_abbreviated_given_names())
+        & rest.list.len().is_between(1, 2)
+        & rest.list.eval(name_word).list.all()
+    ).fill_null(False)
+
+
+@cache
+def _abbreviated_given_names() -> list[str]:
+    """The abbreviations of ``name_abbreviations.csv`` that are also given names (``sys``)."""
+    shortened = load_reference("name_abbreviations")["abbreviation"]
+    return shortened.filter(shortened.is_in(given_name_genders()["name"])).to_list()
+
+
+@cache
+def _person_name_words() -> list[str]:
+    """Given names (:func:`given_name_genders`) and the surnames of ``surnames_da.csv``,
+    folded."""
+    surnames = load_reference("surnames_da").select(fold(pl.col("name")))["name"]
+    return [*given_name_genders()["name"].to_list(), *surnames.to_list()]
 
 
 @cache

@@ -49,6 +49,23 @@ def test_people_named_like_trades_stay_persons() -> None:
     assert out["last_name"].to_list()[:2] == ["Smed", "Maler"]
 
 
+def test_a_given_name_that_abbreviates_a_business_word_is_a_persons() -> None:
+    """``Sys`` is a woman's name and short for ``systems``: ``Sys Kjær`` was read as ``Systems
+    Kjær``, a company, flagged MISSING_CVR and not invoiced. A given name and a surname are a
+    person; ``Sys`` after another word, before a legal form or glued to a trade word is not."""
+    out = normalised(
+        ["Sys Kjær", "Sys Hansen", "Sys Marie Jensen", "Sys A/S", "Hansen Sys ApS", "DataSys",
+         "Nordic Sys", "Sys Data"]
+    )  # fmt: skip
+    assert out["customer_type"].to_list() == [
+        "person", "person", "person", "company", "company", "company", "company", "company"
+    ]  # fmt: skip
+    assert out["first_name"].to_list()[:3] == ["Sys", "Sys", "Sys Marie"]
+    assert out["last_name"].to_list()[:3] == ["Kjær", "Hansen", "Jensen"]
+    # the abbreviation is still written out where it abbreviates
+    assert out["name_key"].to_list()[3:5] == ["systems", "hansen systems"]
+
+
 def test_firms_without_a_legal_form_are_companies() -> None:
     out = normalised(
         ["Nielsen & Lauridsen", "Iversen Smede", "Caroline Winthers Optik", "Jens & Anne Hansen",
