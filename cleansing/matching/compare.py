@@ -923,7 +923,7 @@ def _two_given_names(fl: pl.Series, fr: pl.Series) -> pl.Series:
     beside its nickname (:func:`_nicknames`). A word that is no listed name (``christain``,
     ``hnas``) decides nothing.
     """
-    names = given_name_genders()
+    names = _spelt_given_names()
     first = pl.DataFrame({"l": fl.str.split(" ").list.first(), "r": fr.str.split(" ").list.first()})
     pairs = first.join(names, left_on="l", right_on="name", how="left").join(
         names, left_on="r", right_on="name", how="left", suffix="_r"
@@ -935,7 +935,7 @@ def _two_given_names(fl: pl.Series, fr: pl.Series) -> pl.Series:
         (
             pl.col("bearers").is_not_null()
             & pl.col("bearers_r").is_not_null()
-            & (_spelling(pl.col("l")) != _spelling(pl.col("r")))
+            & (pl.col("spelling") != pl.col("spelling_r"))
             & (man_and_woman | (common & ~started))
         ).fill_null(False)
     ).to_series()
@@ -944,6 +944,13 @@ def _two_given_names(fl: pl.Series, fr: pl.Series) -> pl.Series:
         nickname = _nicknames(fl.gather(at), fr.gather(at))
         two = two.scatter(at.filter(nickname), False)
     return two
+
+
+@cache
+def _spelt_given_names() -> pl.DataFrame:
+    """:func:`~datavask.cleansing.names.given_name_genders` with each name's ``spelling``
+    (:func:`_spelling`), worked out once for the few thousand names rather than per pair."""
+    return given_name_genders().with_columns(spelling=_spelling(pl.col("name")))
 
 
 # Letters Danes write two ways in one given name (``christian`` / ``kristian``, ``carl`` /
