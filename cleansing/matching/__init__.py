@@ -30,7 +30,7 @@ one without but with the same phone number, score about 0.99 and share ``cluster
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -107,6 +107,7 @@ from datavask.cleansing.matching.hard_rules import (
     birth_years_apart,
     hard_rule_column,
     owner_and_business,
+    review_only,
 )
 from datavask.cleansing.matching.namesakes import namesakes_to_review
 from datavask.cleansing.matching.prepare import evidence_fields, prepare_records
@@ -293,7 +294,7 @@ def blocking_apart_on(settings: MatchSettings) -> str | None:
     return "cvr" if "cvr_conflict" in settings.hard_rules else None
 
 
-def _decision(band: ReviewBand) -> pl.Expr:
+def _decision(band: ReviewBand, compared: Collection[str] = ()) -> pl.Expr:
     """Match, review or non-match by the pair's posterior against the band, a hard rule's veto
     first. A pair no blocking key proposed (only the ``every_pair`` rule of a small file found it,
     :data:`~.blocking.EVERY_PAIR_BUDGET`) is at most a review: it goes to a person, and the machine
@@ -301,7 +302,9 @@ def _decision(band: ReviewBand) -> pl.Expr:
     because its records' links already hold them together. Allowed to merge, such pairs cost
     precision and recall on
     fake_1000 (a Clarke of another birth date joined seven Clarks; the bridges they made or tested
-    split two customers and joined three), bench/README "Every pair of a small file"."""
+    split two customers and joined three), bench/README "Every pair of a small file". Nor does
+    it merge on a pair its levels (``lvl_<name>`` of the comparisons ``compared``) leave to a
+    person (:func:`~.hard_rules.review_only`: two house numbers of one street)."""
     p = pl.col("match_probability")
     vetoed = pl.col("hard_rule").is_not_null()
     low, high = band.low, band.high
@@ -309,7 +312,7 @@ def _decision(band: ReviewBand) -> pl.Expr:
     return (
         pl.when(vetoed)
         .then(pl.lit("non-match"))
-        .when((p >= high) & keyed)
+        .when((p >= high) & keyed & ~review_only(compared))
         .then(pl.lit("match"))
         .when(p >= low)
         .then(pl.lit("review"))
@@ -772,7 +775,7 @@ def find_duplicates(
         patterns = scoring_patterns(levels)
     batches = [_Compared(candidates, levels, tf_values, value_codes, patterns, vetoes, copied)]
     band = _band(review_band, settings, model)
-    decide = copies_match(_decision(band)).alias("decision")
+    decide = copies_match(_decision(band, [c.name for c in comparisons])).alias("decision")
 
     # Per batch, its patterns' weights of the last pass (pattern_scores). A pass's pairs gather
     # only match_weight and match_probability from them, and their row (``_pattern``, counted

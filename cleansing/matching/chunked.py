@@ -384,7 +384,7 @@ def scored_chunk_of(
         chunk.vetoes,
         chunk.copied,
     )
-    decide = copies_match(_decision(band)).alias("decision")
+    decide = copies_match(_decision(band, [c.name for c in plan.comparisons])).alias("decision")
     return (
         score_pairs(chunk.levels.with_columns(_same_customer(customers, chunk.at)), model)
         .with_columns(*extra)

@@ -51,10 +51,21 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
     records whose names disagree outright (``Hansen Byg`` / ``Nordic Cleaning``; Jens Hansen /
     Anne Olsen) are different customers even when they share a phone number or an address — the
     business centre switchboard — unless a CVR, EAN or national id number ties them.
+
+Two more rules veto nothing but keep a pair from being merged on its score alone: it is at most
+a ``review`` (:func:`review_only`), for a person to decide.
+
+``neighbours``
+    two records on one street with two house numbers (``Marianne Thygesen``, Nørrebrogade 138 /
+    Nørrebrogade 140) and no phone, e-mail, CVR, EAN, date of birth or id number in common are
+    two addresses: two namesakes of one street, or one customer who moved a few doors — or a
+    house number mistyped (``12`` / ``13``, ``12`` / ``21``). The name alone cannot tell, and
+    merged wrongly, one namesake's phone is written into the other's row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
 
 import polars as pl
@@ -80,6 +91,36 @@ _BIRTH_EXACT: Final = BIRTH_LEVELS.index("exact")
 _NAME_EXACT: Final = COMPARISONS["name"].top
 _FIRST_NAME_EXACT: Final = COMPARISONS["first_name"].top
 _OTHER_UNIT: Final = COMPARISONS["address"].levels.index("same building, other unit")
+
+
+REVIEW_RULES: Final = ("neighbours",)
+"""The rules that make a pair at most a ``review`` (see the module docstring)."""
+
+_SAME_STREET: Final = COMPARISONS["address"].levels.index("same street")
+_DOB_ONE_EDIT: Final = BIRTH_LEVELS.index("one edit")
+
+
+def review_only(compared: Collection[str]) -> pl.Expr:
+    """True for a scored pair (``lvl_<name>`` of the comparisons ``compared``) that
+    :data:`REVIEW_RULES` keep from being merged on its score alone.
+
+    ``Morten Karlsen``, Bredgade 33 / Bredgade 43, nothing else in common: ``neighbours``; with
+    one mobile number as well, no rule."""
+
+    def level(name: str) -> pl.Expr:
+        return pl.col(f"lvl_{name}") if name in compared else pl.lit(-1, dtype=pl.Int8)
+
+    shared_identifier = (
+        (level("phone") == 1)
+        | (level("email") == COMPARISONS["email"].top)
+        | (level("cvr") == 1)
+        | (level("ean") == 1)
+        | (level("date_of_birth") >= _DOB_ONE_EDIT)
+        | (level("national_id") >= 1)
+        | (level("person_id") == 1)
+    )
+    neighbours = (level("address") == _SAME_STREET) & ~shared_identifier
+    return neighbours.fill_null(False)
 
 
 def _level(levels: pl.DataFrame, name: str) -> pl.Expr:
