@@ -304,7 +304,8 @@ def _decision(band: ReviewBand, compared: Collection[str] = ()) -> pl.Expr:
     fake_1000 (a Clarke of another birth date joined seven Clarks; the bridges they made or tested
     split two customers and joined three), bench/README "Every pair of a small file". Nor does
     it merge on a pair its levels (``lvl_<name>`` of the comparisons ``compared``) leave to a
-    person (:func:`~.hard_rules.review_only`: two house numbers of one street)."""
+    person (:func:`~.hard_rules.review_only`: two house numbers of one street, two branches of
+    one CVR number)."""
     p = pl.col("match_probability")
     vetoed = pl.col("hard_rule").is_not_null()
     low, high = band.low, band.high

@@ -61,6 +61,13 @@ a ``review`` (:func:`review_only`), for a person to decide.
     two addresses: two namesakes of one street, or one customer who moved a few doors — or a
     house number mistyped (``12`` / ``13``, ``12`` / ``21``). The name alone cannot tell, and
     merged wrongly, one namesake's phone is written into the other's row.
+``branches``
+    two records of one CVR number whose names and addresses both differ (``SuperBrugsen
+    Stationsvej``, Stationsvej 34 / ``SuperBrugsen Vestergade``, Vestergade 56) are two branches
+    of one company — each with its own P-unit, delivery address and account — unless an EAN
+    number says they are one invoice recipient, or one contact person (a contact export's) that
+    they are one customer. A company renamed and moved is one customer too, and without its
+    contact only a person can tell the two apart.
 """
 
 from __future__ import annotations
@@ -93,11 +100,12 @@ _FIRST_NAME_EXACT: Final = COMPARISONS["first_name"].top
 _OTHER_UNIT: Final = COMPARISONS["address"].levels.index("same building, other unit")
 
 
-REVIEW_RULES: Final = ("neighbours",)
+REVIEW_RULES: Final = ("neighbours", "branches")
 """The rules that make a pair at most a ``review`` (see the module docstring)."""
 
 _SAME_STREET: Final = COMPARISONS["address"].levels.index("same street")
 _DOB_ONE_EDIT: Final = BIRTH_LEVELS.index("one edit")
+_CONTACT_ALIKE: Final = COMPARISONS["contact"].levels.index("jaro-winkler >= 0.92")
 
 
 def review_only(compared: Collection[str]) -> pl.Expr:
@@ -105,7 +113,8 @@ def review_only(compared: Collection[str]) -> pl.Expr:
     :data:`REVIEW_RULES` keep from being merged on its score alone.
 
     ``Morten Karlsen``, Bredgade 33 / Bredgade 43, nothing else in common: ``neighbours``; with
-    one mobile number as well, no rule."""
+    one mobile number as well, no rule. CVR ``23208725`` at ``SuperBrugsen Stationsvej``,
+    Stationsvej 34 and ``SuperBrugsen Vestergade``, Vestergade 56: ``branches``."""
 
     def level(name: str) -> pl.Expr:
         return pl.col(f"lvl_{name}") if name in compared else pl.lit(-1, dtype=pl.Int8)
@@ -120,7 +129,18 @@ def review_only(compared: Collection[str]) -> pl.Expr:
         | (level("person_id") == 1)
     )
     neighbours = (level("address") == _SAME_STREET) & ~shared_identifier
-    return neighbours.fill_null(False)
+    other_address = level("address").is_between(0, _SAME_STREET)
+    # One contact person (a contact export's) is one customer's, renamed and moved: branches
+    # have contacts of their own (``different_contacts``).
+    same_contact = level("contact") >= _CONTACT_ALIKE
+    branches = (
+        (level("cvr") == 1)
+        & (level("name") == 0)
+        & other_address
+        & (level("ean") != 1)
+        & ~same_contact
+    )
+    return (neighbours | branches).fill_null(False)
 
 
 def _level(levels: pl.DataFrame, name: str) -> pl.Expr:

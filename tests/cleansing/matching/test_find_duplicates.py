@@ -544,6 +544,36 @@ def test_one_name_on_one_street_with_two_house_numbers_is_at_most_a_review() -> 
     assert scored.select(_decision(band).alias("d"))["d"].to_list() == ["match"] * 6
 
 
+def test_two_branches_of_one_cvr_number_are_at_most_a_review() -> None:
+    """``SuperBrugsen Stationsvej``, Stationsvej 34 and ``SuperBrugsen Vestergade``, Vestergade
+    56 of Esbjerg, CVR 23208725 both, were merged at p 0.92 on the CVR number and the chain's
+    invoice mailbox, though their names (-5.3) and addresses differ: two branches. One name at
+    two addresses (moved), two names at one (a department's name typed two ways), or one EAN
+    number or one contact person (a contact export's: the company renamed and moved), are still
+    merged on their score."""
+    from datavask.cleansing.matching import _decision
+    from datavask.cleansing.matching.review_band import ReviewBand
+
+    postal = COMPARISONS["address"].levels.index("same postal code")
+    exact = COMPARISONS["address"].levels.index("exact")
+    scored = _levels(
+        name=[0, 0, 0, 4, 0, 0, 0],
+        address=[postal, 0, exact, 0, postal, -1, 0],
+        email=[2, 2, 2, 2, 2, 2, 2],
+        contact=[-1, 0, -1, -1, -1, -1, 3],
+        cvr=[1, 1, 1, 1, 1, 1, 1],
+        ean=[-1, -1, -1, -1, 1, -1, -1],
+    ).with_columns(
+        match_probability=pl.lit(0.92),
+        hard_rule=pl.lit(None, pl.String),
+        blocking_rule=pl.lit("cvr"),
+    )
+    band = ReviewBand(0.3, 0.7, "option")
+    compared = ("name", "address", "email", "contact", "cvr", "ean")
+    decided = scored.select(_decision(band, compared).alias("d"))["d"].to_list()
+    assert decided == ["review", "review", "match", "match", "match", "match", "match"]
+
+
 @pytest.mark.parametrize(
     ("fields", "compared"),
     [
