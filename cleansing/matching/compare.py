@@ -22,9 +22,11 @@ The comparisons, with an example pair for each level (top level first):
     ``rauner family ymca`` ~ ``ymca of metropolitan chicago rauner`` ·
     different ``hansen holding`` / ``hansen byg`` (also a group company's word added, ``nielsen
     transport`` / ``nielsen transport holding``, a trade word added where both names carry a
-    legal form, ``Svaneholm A/S`` / ``Svaneholm Service ApS``, and two departments of a public
+    legal form, ``Svaneholm A/S`` / ``Svaneholm Service ApS``, two departments of a public
     body, each with a word the other lacks: ``lyngby taarbaek kommune vej og park`` /
-    ``lyngby taarbaek kommune skoleafdelingen``)
+    ``lyngby taarbaek kommune skoleafdelingen``, and two shops each named after its own street,
+    ``kvickly oestergade`` at Østergade / ``kvickly soendergade`` at Søndergade:
+    :func:`_branches_apart`)
 ``first_name`` / ``last_name`` — Jaro-Winkler, allowing first and last name to be swapped or the
     same words to be split another way (``jens peter`` + ``hansen`` / ``jens`` + ``peter hansen``)
     exact ``jens`` · Jaro-Winkler ≥ 0.92 ``jens`` ~ ``jenns`` · initial ``j`` ~ ``jens`` (also
@@ -84,6 +86,7 @@ import numpy as np
 import polars as pl
 from rapidfuzz import distance, fuzz, process
 
+from datavask.cleansing.addresses import street_key
 from datavask.cleansing.customer_type import public_key
 from datavask.cleansing.matching.blocking import loose_postal_code
 from datavask.cleansing.matching.threads import in_order
@@ -624,13 +627,16 @@ def _name(pv: PairValues, comparison: Comparison) -> ComparisonOutput:
     # ``hansen og soen`` / ``hansen og soen ejendomme``): two legal entities, not a name typed two
     # ways.
     # So does a sister company named by its trade, its legal form written beside both names
-    # (``Svaneholm A/S`` / ``Svaneholm Service ApS``).
+    # (``Svaneholm A/S`` / ``Svaneholm Service ApS``), and a chain's shop named after its street
+    # beside another one named after its own (``kvickly oestergade`` / ``kvickly soendergade``):
+    # two branches.
     partial = ((level > 0) & (level < comparison.top) & ~registry_equal).fill_null(False)
     if partial.any():
-        pa, pb = a.filter(partial), b.filter(partial)
-        group = _group_apart(pa, pb) | _departments_apart(pa, pb)
-        group = group | _trade_added(pv, partial.arg_true(), pa, pb)
-        level = level.scatter(partial.arg_true().filter(group), 0)
+        at = partial.arg_true()
+        pa, pb = a.gather(at), b.gather(at)
+        group = _group_apart(pa, pb) | _departments_apart(pa, pb) | _branches_apart(pv, at)
+        group = group | _trade_added(pv, at, pa, pb)
+        level = level.scatter(at.filter(group), 0)
     return level.cast(pl.Int8), _tf_value(a, level, comparison)
 
 
@@ -677,6 +683,56 @@ def _trade_added(pv: PairValues, at: pl.Series, a: pl.Series, b: pl.Series) -> p
     ) & ~pl.element().str.contains(_SITE_WORD)
     found = rows.select(extra.list.eval(trade).list.any().fill_null(False)).to_series()
     return added.scatter(rows["row"].filter(found), True)
+
+
+def _branches_apart(pv: PairValues, at: pl.Series) -> pl.Series:
+    """Per pair at positions ``at``, whether each record's name holds its own street
+    (``rema 1000 hovedgaden`` at Hovedgaden 29) and the two streets are two
+    (:func:`_two_streets`): two shops of one chain, each named after the street it stands in —
+    ``rema 1000 hovedgaden`` / ``rema 1000 noerregade``, ``kvickly oestergade`` / ``kvickly
+    soendergade`` (one letter apart as words, two streets as the contract has them). Not a name
+    whose street is not its record's (``netto vestergade`` billed at the head office), nor one
+    street typed two ways (``kvickly oestergade`` at Østergade / ``kvickly oestergde`` at
+    Østergde)."""
+    names = pv.some("_org", at)
+    streets = pv.some("street_key", at)
+
+    def holds_street(name: pl.Series, street: pl.Series) -> pl.Series:
+        # The name read as a street is (``Skt. Clemens Torv`` → ``st clemens torv``).
+        named = pl.select(street_key(pl.lit(name))).to_series()
+        return pl.select(
+            (pl.lit(" ") + named + pl.lit(" "))
+            .str.contains(pl.lit(" ") + street + pl.lit(" "), literal=True)
+            .fill_null(False)
+        ).to_series()
+
+    own = holds_street(names[0], streets[0]) & holds_street(names[1], streets[1])
+    if not own.any():
+        return own
+    rows = own.arg_true()
+    countries = pv.some("country", at.gather(rows))
+    two = _two_streets(streets[0].gather(rows), streets[1].gather(rows), *countries)
+    return own.scatter(rows, two)
+
+
+def _two_streets(
+    a: pl.Series, b: pl.Series, country_a: pl.Series, country_b: pl.Series
+) -> pl.Series:
+    """Whether two street keys name two streets: more than one edit apart (``hovedgaden`` /
+    ``noerregade``), or one edit apart with qualifiers neither holds the other's (``vestergade``
+    / ``oestergade``, :func:`_street_parts`); not a typo that hides a qualifier (``vetsergade`` /
+    ``vestergade``)."""
+    closed_a, closed_b = (side.str.replace_all(" ", "", literal=True) for side in (a, b))
+    edits = _edit_distance(closed_a, closed_b)
+    parts = [
+        _street_parts(side, country).str.extract_all(r"\S+")
+        for side, country in ((a, country_a), (b, country_b))
+    ]
+    nested = pl.select(
+        (parts[0].list.set_difference(parts[1]).list.len() == 0)
+        | (parts[1].list.set_difference(parts[0]).list.len() == 0)
+    ).to_series()
+    return ((closed_a != closed_b) & ((edits > 1) | ~nested)).fill_null(False)
 
 
 def _departments_apart(a: pl.Series, b: pl.Series) -> pl.Series:

@@ -131,6 +131,61 @@ def test_company_name_levels_with_legal_forms(
     assert _label("name", _formed(*a), _formed(*b)) == label
 
 
+def _shop(name: str, street: str, number: str = "12") -> dict[str, Any]:
+    return {**_company(name), "street_key": street, "house_number": number, "postal_code": "8000"}
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "label"),
+    [
+        # Two shops of one chain, each named after the street it stands in: two branches. They
+        # were "token >= 0.80" (+5.4 bits) and "shares most words" (+6.4).
+        (
+            _shop("kvickly oestergade", "oestergade"),
+            _shop("kvickly soendergade", "soendergade"),
+            "different",
+        ),
+        (
+            _shop("rema 1000 hovedgaden", "hovedgaden"),
+            _shop("rema 1000 noerregade", "noerregade"),
+            "different",
+        ),
+        (
+            _shop("netto vestergade", "vestergade"),
+            _shop("netto oestergade", "oestergade"),
+            "different",
+        ),
+        # The name read as a street: ``Skt.`` is the key's ``st``.
+        (
+            _shop("foetex skt clemens torv", "st clemens torv"),
+            _shop("foetex torvet", "torvet"),
+            "different",
+        ),
+        # One street typed two ways is one shop.
+        (
+            _shop("kvickly oestergade", "oestergade"),
+            _shop("kvickly oestergde", "oestergde"),
+            "token >= 0.92",
+        ),
+        # A name that is not its record's street says nothing of the branch.
+        (
+            _shop("kvickly oestergade", "oestergade"),
+            _shop("kvickly soendergade", "havnegade"),
+            "token >= 0.80",
+        ),
+        (
+            _shop("hansen byg vest", "vestergade"),
+            _shop("hansen byg", "oestergade"),
+            "token >= 0.80",
+        ),
+    ],
+)
+def test_shops_named_after_their_own_streets_are_two_names(
+    a: dict[str, Any], b: dict[str, Any], label: str
+) -> None:
+    assert _label("name", a, b) == label
+
+
 # The first-name level of an initial, the first given name or a nickname.
 ALIKE = "initial, first given name or nickname"
 JW_ALIKE = "jaro-winkler >= 0.80 or one edit"
