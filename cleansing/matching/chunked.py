@@ -91,6 +91,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
     session_patterns,
     session_visible,
     summed_patterns,
+    tf_counts,
     tf_table,
     tf_values,
     train_patterns,
@@ -310,13 +311,11 @@ def tf_pieces_of(
 
 
 def tf_bucket(pieces: Sequence[dict[str, list[pl.DataFrame]]], bucket: int) -> dict[str, Any]:
-    """How many customers hold each value of one bucket, per tf comparison."""
+    """How many customers hold each value of one bucket, per tf comparison (and at how many
+    addresses: :func:`~.fellegi_sunter.tf_counts`)."""
     names = pieces[0].keys() if pieces else ()
     return {
-        name: pl.concat([p[name][bucket] for p in pieces], how="vertical")
-        .unique()
-        .group_by("value")
-        .len("count")
+        name: tf_counts(pl.concat([p[name][bucket] for p in pieces], how="vertical"))
         for name in names
     }
 

@@ -27,8 +27,10 @@ from datavask.cleansing.matching.fellegi_sunter import (
     summed_patterns,
     term_frequencies,
     tf_codes,
+    tf_counts,
     tf_table,
     tf_value_codes,
+    tf_values,
     train,
     train_patterns,
     typo_bases,
@@ -265,6 +267,60 @@ def test_a_value_counts_once_per_customer() -> None:
 
 
 @pytest.mark.usefixtures("counted_as_they_are")
+def test_a_mailbox_held_at_many_addresses_is_no_evidence() -> None:
+    """``faktura@sunset.dk``, the chain's invoice mailbox of 19 shops, weighed 9.4 bits as a
+    shared e-mail address: two ``Sunset Boulevard Vestergade`` shops of two towns were merged on
+    it. A value held at :data:`~fellegi_sunter.CENTRAL_PLACES` addresses or more is a central
+    one, as common as a value everyone holds; one customer's mailbox at four of its addresses
+    (moved, mistyped) is still weighed by its term frequency. The Dask engine's count of row
+    partitions (:func:`~fellegi_sunter.tf_counts`) says the same."""
+    email = COMPARISONS["email"]
+    shops = [
+        {"email": "faktura@coop.dk", "street_key": street, "house_number": "12"}
+        for street in ("vestergade", "oestergade", "noerregade", "torvet", "algade")
+    ]
+    # Moved once, the street and the number mistyped once each: four addresses.
+    moves = (("kirkevej", "4"), ("kirkevej", "4"), ("kirkevej", "44"), ("kirkvej", "4"))
+    mover = [
+        {"email": "mail@hansen.dk", "street_key": street, "house_number": number}
+        for street, number in (*moves, ("skolevej", "9"))
+    ]
+    others = [
+        {"email": f"info@firma{i}.dk", "street_key": "havnegade", "house_number": str(i)}
+        for i in range(10)
+    ]
+    rows = [
+        {"record_id": str(i), "postal_code": "8000", **row}
+        for i, row in enumerate(shops + mover + others)
+    ]
+    records = prepare_records(frame(rows))
+    customers = pl.Series(range(records.height))
+    tables, means = term_frequencies(records, (email,), customers)
+    tf = dict(tables["email"].select("value", "tf").iter_rows())
+    assert tf["faktura@coop.dk"] == 1.0
+    assert tf["mail@hansen.dk"] < 0.5
+    model = FellegiSunterModel(
+        (email,), m={"email": [0.1, 0.1, 0.8]}, u={"email": [0.9, 0.09, 0.01]}, match_share=0.1
+    )
+    model.count_values(tables, means)
+    levels = pl.DataFrame(
+        {"lvl_email": [2, 2], "tfv_email": ["faktura@coop.dk", "mail@hansen.dk"]},
+        schema={"lvl_email": pl.Int8, "tfv_email": pl.String},
+    )
+    central, mover_weight = score_pairs(levels, model)["w_email"].to_list()
+    assert -1.0 < central <= 0.0
+    assert mover_weight > 1.0
+    # Counted in two row partitions, as the Dask engine counts them.
+    halves = [
+        tf_values(part, email, customers.slice(offset, part.height))
+        for offset, part in ((0, records.head(8)), (8, records.tail(records.height - 8)))
+    ]
+    counted = tf_counts(pl.concat(halves))
+    dask_table, dask_mean = tf_table(counted, "email", in_file=fellegi_sunter.record_share(20))
+    assert dict(dask_table.select("value", "tf").iter_rows()) == pytest.approx(tf)
+    assert dask_mean == pytest.approx(means["email"])
+
+
 def test_a_pairs_own_merge_does_not_make_its_shared_value_rarer() -> None:
     """Three records share a phone; whether the first two are one customer or two, their pair
     weighs the same: counted as one customer, the pair would cross the threshold on the strength
