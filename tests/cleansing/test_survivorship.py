@@ -811,6 +811,88 @@ def test_singletons_shortcut_gives_the_general_golden_rows(
     assert golden.equals(reference)
 
 
+def _voted_on_every_value(ranked: pl.DataFrame) -> pl.DataFrame:
+    from datavask.cleansing.survivorship import _field_values, _long_values, _voted
+
+    return _voted(_long_values(_field_values(ranked)))
+
+
+def _by_cluster_and_field(chosen: pl.DataFrame) -> pl.DataFrame:
+    return chosen.sort("_cluster", "field")
+
+
+@pytest.mark.parametrize(("seed", "registry"), [(3, True), (11, False)])
+def test_fields_a_cluster_agrees_on_are_chosen_as_a_vote_would(
+    tmp_path: Any, seed: int, registry: bool
+) -> None:
+    from datavask.cleansing.survivorship import (
+        _agreed_and_disputed,
+        _choose_by_rules,
+        _field_values,
+        _ranked,
+    )
+
+    records = _records_before_survivorship(tmp_path, seed, registry=registry)
+    ranked = _ranked(records.filter(pl.len().over("cluster_id") > 1))
+    chosen = _choose_by_rules(ranked)
+    # the generated duplicates agree on most fields and disagree on some
+    agreed, disputed = _agreed_and_disputed(_field_values(ranked))
+    assert agreed.height > 1000 and disputed.height > 500
+    assert chosen.schema == _voted_on_every_value(ranked).schema
+    assert _by_cluster_and_field(chosen).equals(
+        _by_cluster_and_field(_voted_on_every_value(ranked))
+    )
+
+
+def test_a_vote_is_skipped_only_where_the_records_hold_one_value_one_way() -> None:
+    from datavask.cleansing.survivorship import _choose_by_rules, _ranked
+
+    ranked = _ranked(
+        frame(
+            # one name, but a person's is keyed by its first and last word: no agreement
+            {
+                "record_id": "1",
+                "cluster_id": "a",
+                "name": "Niels Vestergaard Bach",
+                "customer_type": "person",
+            },
+            {
+                "record_id": "2",
+                "cluster_id": "a",
+                "name": "Niels Vestergaard Bach",
+                "customer_type": "company",
+            },
+            # one street spelt two ways; the phone held once, the e-mail blank on one record
+            {"record_id": "3", "cluster_id": "b", "street": "Jagtv.", "phone_e164": "+4512345678"},
+            {"record_id": "4", "cluster_id": "b", "street": "Jagtvej", "email": " "},
+            {"record_id": "5", "cluster_id": "b", "street": "Jagtvej", "email": "a@b.dk"},
+            # alike but for spaces around them
+            {"record_id": "6", "cluster_id": "c", "name": "Hansen Byg ApS ", "cvr": "12345678"},
+            {"record_id": "7", "cluster_id": "c", "name": " Hansen Byg ApS", "cvr": "12345678"},
+            # the newer number wins
+            {"record_id": "8", "cluster_id": "d", "phone_e164": "+4511111111"},
+            {"record_id": "9", "cluster_id": "d", "phone_e164": "+4522222222"},
+            {"record_id": "10", "cluster_id": "d", "phone_e164": "+4522222222"},
+            {
+                "record_id": "11",
+                "cluster_id": "d",
+                "phone_e164": "+4511111111",
+                "updated_at": "2024-05-01",
+            },
+        )
+    )
+    chosen = _choose_by_rules(ranked)
+    assert _by_cluster_and_field(chosen).equals(
+        _by_cluster_and_field(_voted_on_every_value(ranked))
+    )
+    rules = {(r["_cluster"], r["field"]): (r["value"], r["rule"]) for r in chosen.to_dicts()}
+    assert rules["b", "phone_e164"] == ("+4512345678", "most_complete")
+    assert rules["b", "email"] == ("a@b.dk", "most_complete")
+    assert rules["c", "name"] == ("Hansen Byg ApS", "most_frequent")
+    assert rules["c", "cvr"] == ("12345678", "most_frequent")
+    assert rules["d", "phone_e164"] == ("+4511111111", "most_recent")
+
+
 def test_registry_proposals_leave_the_other_columns_where_they_were() -> None:
     from polars.testing import assert_frame_equal
 
