@@ -281,27 +281,33 @@ def build_golden(records: pl.DataFrame) -> pl.DataFrame:
     return singles_golden.merge_sorted(rest_golden, "cluster_id")
 
 
-# The registry's name in display casing, for trusted records (:func:`_with_registry_display`).
+# The registry's name in display casing, where the golden name reads it (:func:`_registry_display`).
 _DISPLAY = "_registry_display"
 
 
 def _with_registry_display(records: pl.DataFrame) -> pl.DataFrame:
-    """``records`` with the registry's name as the name module cleans a typed name, where the
-    registry is trusted: made once, read by one-record and larger clusters alike.
-
-    ERST writes most names in capitals; the display casing is what the next run reads back.
-    """
-    raw = records.select(
-        raw_name=pl.when(_registry_trusted(records)).then(_text(records, "registry_name"))
-    )
-    return records.with_columns(normalise_names(raw).get_column("name").alias(_DISPLAY))
+    """``records`` with :func:`_registry_display`: made once, read by one-record and larger
+    clusters alike."""
+    return records.with_columns(_registry_display(records))
 
 
 def _registry_display(frame: pl.DataFrame) -> pl.Series:
-    """The :data:`_DISPLAY` column of a frame of trusted records, made here when it is absent."""
+    """The registry's name as the name module cleans a typed name, where the golden name reads it:
+    the :data:`_DISPLAY` column, made here where ``frame`` lacks it.
+
+    ERST writes most names in capitals; the display casing is what the next run reads back. It is
+    read for a trusted record without a name, which takes it, and for one with a proposed name,
+    which keeps its own where that is the display but for case. A trusted record with a name and
+    no proposal keeps its name either way (the registry's but for case, or one the registry
+    accepts: a binavn), so its registry name is not cleaned: 40,000 of 680,000 trusted records
+    at 1M rows are.
+    """
     if _DISPLAY in frame.columns:
         return frame.get_column(_DISPLAY)
-    raw = frame.select(raw_name=_text(frame, "registry_name"))
+    read = _registry_trusted(frame) & (
+        _text(frame, "name").is_null() | _text(frame, "registry_proposed_name").is_not_null()
+    )
+    raw = frame.select(raw_name=pl.when(read).then(_text(frame, "registry_name")))
     return normalise_names(raw).get_column("name").alias(_DISPLAY)
 
 
@@ -327,15 +333,7 @@ def _golden_of_singletons(singles: pl.DataFrame) -> pl.DataFrame:
         _has_address_proposal(singles).alias("_has_proposal"),
         address_mismatch.alias("_address_mismatch"),
     )
-    # The registry's name in display casing, cleaned only where the registry decides.
-    if _DISPLAY in singles.columns:
-        display = singles.get_column(_DISPLAY)
-    else:
-        raw_registry_name = facts.select(
-            raw_name=pl.when(pl.col("_trusted")).then(pl.col("_registry_name"))
-        )
-        display = normalise_names(raw_registry_name).get_column("name")
-    facts = facts.with_columns(display.alias(_DISPLAY))
+    facts = facts.with_columns(_registry_display(singles))
 
     def folded(value: pl.Expr) -> pl.Expr:
         return value.str.to_lowercase().str.replace_all(r"\s+", " ")

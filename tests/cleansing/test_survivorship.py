@@ -405,6 +405,34 @@ def test_registry_name_in_capitals_keeps_our_casing() -> None:
     assert (row["name"], row["name_rule"]) == ("Hansen Byg ApS", "registry")
 
 
+def test_the_registry_name_in_display_casing_where_the_golden_name_reads_it() -> None:
+    # Read only without a name of our own, or beside a proposal (which our name, the registry's
+    # but for case, then beats); one-record clusters and larger ones alike.
+    company = {"customer_type": "company"}
+    proposal = {
+        "name": "Hansen Byg ApS",
+        "registry_name": "HANSEN BYG APS",
+        "registry_proposed_name": "HANSEN BYG APS",
+        "flag_NAME_MISMATCH": True,
+    }
+    golden = build_golden(
+        frame(
+            {"record_id": "1", "cluster_id": "a", "registry_name": "TØMRER HANSEN APS", **company},
+            {"record_id": "2", "cluster_id": "b", "registry_name": "TØMRER HANSEN APS", **company},
+            {"record_id": "3", "cluster_id": "b", **company},
+            {"record_id": "4", "cluster_id": "c", **proposal, **company},
+            {"record_id": "5", "cluster_id": "d", **proposal, **company},
+            {"record_id": "6", "cluster_id": "d", "name": "Hansen Byg ApS", **company},
+        )
+    )
+    assert golden.select("name", "name_rule", "name_source").rows() == [
+        ("Tømrer Hansen ApS", "registry", "1"),
+        ("Tømrer Hansen ApS", "registry", "2"),
+        ("Hansen Byg ApS", "registry", "4"),
+        ("Hansen Byg ApS", "registry", "5"),
+    ]
+
+
 def test_registry_does_not_win_for_persons_or_on_name_mismatch() -> None:
     golden = build_golden(
         frame(
