@@ -921,6 +921,44 @@ def test_a_vote_is_skipped_only_where_the_records_hold_one_value_one_way() -> No
     assert rules["d", "phone_e164"] == ("+4511111111", "most_recent")
 
 
+def test_an_address_block_is_keyed_and_spelt_by_its_street_with_its_other_parts() -> None:
+    from datavask.cleansing.survivorship import (
+        _SEP,
+        _address_keys,
+        _fullness,
+        _spelling,
+        _town_after_form,
+    )
+
+    blocks = pl.DataFrame(
+        {
+            "field": ["_address"] * 4,
+            "value": [
+                _SEP.join(parts)
+                for parts in (
+                    ("Jagtv.", "91", "", "", "2200", "København N"),
+                    ("Jagtvej", "91", "", "", "2200", "København N"),
+                    ("Jagtvej", "91", "2", "TV", "2200", "Kbh. N"),
+                    ("Hansen Byg ApS, Helsingør", "1", "", "", "", ""),
+                )
+            ],
+            "_person": [False] * 4,
+        }
+    )
+    keyed = _address_keys(blocks)
+    assert keyed["key"].to_list()[:3] == [
+        _SEP.join(("jagtvej", "91", "", "", "2200", "koebenhavn n")),
+        _SEP.join(("jagtvej", "91", "", "", "2200", "koebenhavn n")),
+        _SEP.join(("jagtvej", "91", "2", "TV", "2200", "kbh n")),
+    ]
+    # written out is fuller; with a comma the whole block is read for a town after a form
+    assert keyed["_fullness"][1] < keyed["_fullness"][0]
+    value = pl.col("value")
+    street = value.str.split(_SEP).list.first()
+    whole = blocks.select(_fullness(_town_after_form(value), _spelling(street)))
+    assert keyed["_fullness"].to_list() == whole.to_series().to_list()
+
+
 def test_registry_proposals_leave_the_other_columns_where_they_were() -> None:
     from polars.testing import assert_frame_equal
 
