@@ -512,16 +512,16 @@ def _rerank_by_agreement(ranked: pl.DataFrame, wide: pl.DataFrame) -> pl.DataFra
         .select(agreement.alias("_agreement"))
         .to_series()
     )
+    # ``agreed`` is in ``ranked``'s order: the view and the join keep it.
     return (
-        ranked.join(golden, on="_cluster", how="left", maintain_order="left")
-        .with_columns(agreed)
+        ranked.with_columns(agreed)
         .sort(
             ["_cluster", "_completeness", "_updated", "_agreement", *_ID_ORDER],
             descending=[False, True, True, True, *[False] * len(_ID_ORDER)],
             nulls_last=True,
         )
         .with_columns(pl.int_range(pl.len()).over("_cluster").alias("_rank"))
-        .drop(*[f"_golden_{f}" for f in GOLDEN_FIELDS], "_agreement")
+        .drop("_agreement")
     )
 
 
