@@ -157,5 +157,6 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
         .then(pl.lit("company"))
         .otherwise(pl.lit("person"))
     )
-    temporary = ["_declared", "_public_name", "_business", "_ean"]
-    return frame.with_columns(customer_type=customer_type).drop(temporary).collect()
+    # Only the new column is collected: collected whole, the frame came back in chunks of
+    # 100,000 rows, every column of it copied.
+    return df.with_columns(frame.select(customer_type=customer_type).collect().get_columns())

@@ -48,20 +48,36 @@ def normalise(
     height = frame.height
     if "_person_key" not in frame.columns:  # a read takes it before it masks (connectors.masking)
         frame = add_person_key(frame, match_key or secrets.token_bytes(32))
+    # Each stage's frame is made one chunk per column (:func:`_in_one_chunk`) before the next.
     # An export keyed by CPR number: masked ids would collide, so each gets its row number there.
-    frame = mask_cpr(frame)
-    frame = repair_mojibake(frame, [raw(f) for f in WORDED_FIELDS])
-    frame = normalise_identifiers(frame)
-    frame = normalise_emails(frame, check_deliverability=check_deliverability)
-    frame = normalise_names(frame)
-    frame = normalise_addresses(frame)
+    frame = _in_one_chunk(mask_cpr(frame))
+    frame = _in_one_chunk(repair_mojibake(frame, [raw(f) for f in WORDED_FIELDS]))
+    frame = _in_one_chunk(normalise_identifiers(frame))
+    frame = _in_one_chunk(normalise_emails(frame, check_deliverability=check_deliverability))
+    frame = _in_one_chunk(normalise_names(frame))
+    frame = _in_one_chunk(normalise_addresses(frame))
     # After addresses: a foreign customer's name and company number are read as its country's.
-    frame = keep_typed_legal_forms(frame, ~pl.col("country").is_in(DANISH_REALM).fill_null(True))
-    frame = read_foreign_company_numbers(frame)
+    abroad = ~pl.col("country").is_in(DANISH_REALM).fill_null(True)
+    frame = _in_one_chunk(keep_typed_legal_forms(frame, abroad))
+    frame = _in_one_chunk(read_foreign_company_numbers(frame))
     # After addresses: a phone is read in the country the address says the customer is in.
-    frame = normalise_phones(frame)
-    frame = classify_customer_type(frame)
-    frame = normalise_dates(frame)
+    frame = _in_one_chunk(normalise_phones(frame))
+    frame = _in_one_chunk(classify_customer_type(frame))
+    frame = _in_one_chunk(normalise_dates(frame))
     if frame.height != height:  # a broken join would silently lose or duplicate customers
         raise AssertionError(f"normalise changed the row count from {height} to {frame.height}")
     return frame
+
+
+def _in_one_chunk(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with every column in one chunk.
+
+    A stage adds columns it computed lazily, which polars' streaming engine hands back in chunks
+    of 100,000 rows, beside the frame's own columns in one chunk. On a frame whose columns are
+    chunked unlike each other, every eager ``select``, ``with_columns`` or ``join`` first copies
+    all of its columns into one chunk, and keeps nothing of the copy: at 1M records each such
+    call cost 0.3–0.8 CPU-s (0.6 s for the dates stage's two ``with_columns`` on the 80 columns
+    it is given, against 0.01 s on the same frame in one chunk). Copied once here, only the new
+    columns are.
+    """
+    return frame.rechunk()

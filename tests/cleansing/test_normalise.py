@@ -54,6 +54,17 @@ def test_a_masked_repeated_id_takes_its_row_once() -> None:
     ]
 
 
+def test_every_column_comes_back_in_one_chunk() -> None:
+    """A frame whose columns are chunked unlike each other is copied whole by every eager
+    ``select`` on it: the stages' lazily collected columns (in chunks) are joined into one."""
+    rows = [
+        {"record_id": "1", "name": "Hansen Byg ApS", "address": "Vestergade 12, 8000 Aarhus C"},
+        {"record_id": "2", "name": "Jens Hansen", "email": "jens@gmial.com", "phone": "20304050"},
+    ]
+    out = normalise(canonical(rows))
+    assert {c: out[c].n_chunks() for c in out.columns if out[c].n_chunks() != 1} == {}
+
+
 def _foreign(rows: list[dict[str, str | None]]) -> dict[str, dict[str, object]]:
     out = normalise(canonical(rows))
     return {r["record_id"]: r for r in out.iter_rows(named=True)}
