@@ -1269,16 +1269,19 @@ def normalise_names(df: pl.DataFrame) -> pl.DataFrame:
     """
     # A customer list repeats names (duplicates, common person names): each distinct
     # combination is cleaned once and joined back onto every row that has it.
-    inputs = _name_inputs(df, "names")
-    joinable = df.with_columns((series.alias(f"_{column}") for column, series in inputs.items()))
-    distinct = pl.DataFrame(inputs).unique()
-    cleaned = _normalise_distinct_names(distinct).rename(
-        {column: f"_{column}" for column in _NAME_INPUTS}
+    inputs = pl.DataFrame(_name_inputs(df, "names"))
+    cleaned = _normalise_distinct_names(inputs.unique())
+    # Joined onto the three inputs and set beside the record, not joined onto the record: a join
+    # copies every column of its left side (at 1M records the fifty columns this stage is given,
+    # 1.3 CPU-s, for three).
+    found = inputs.join(
+        cleaned, on=list(_NAME_INPUTS), how="left", nulls_equal=True, maintain_order="left"
     )
-    keys = [f"_{column}" for column in _NAME_INPUTS]
-    return joinable.join(
-        cleaned, on=keys, how="left", nulls_equal=True, maintain_order="left"
-    ).drop(keys)
+    found = found.drop(_NAME_INPUTS)
+    # A frame cleaned before (normalised twice) gets its new columns beside the old ones, named
+    # as a join names them (``name_right``).
+    found = found.rename({c: f"{c}_right" for c in found.columns if c in df.columns})
+    return pl.concat([df, found], how="horizontal")
 
 
 def _name_inputs(df: pl.DataFrame, stage: str) -> dict[str, pl.Series]:
