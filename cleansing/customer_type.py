@@ -37,6 +37,7 @@ from datavask.cleansing.names import (
     association_key,
     business_key,
     institution_word,
+    only_where,
     text_key,
     word_list_pattern,
 )
@@ -117,19 +118,28 @@ def classify_customer_type(df: pl.DataFrame) -> pl.DataFrame:
     }
     # normalise_names has folded the name already; its key is what the word lists match.
     key = pl.col("name_key") if "name_key" in df.columns else text_key(columns["name"])
+    has_form = columns["legal_form"].is_not_null()
+    # The word lists' patterns read a name only where the rules before them leave the type open:
+    # a public body's words where no legal form says company (rule 2), a business's where no
+    # CVR number, VAT number or legal form does (rule 5). The other rows' keys are empty for
+    # them: at 1M records the patterns cost 2.3 CPU-s run on every name.
+    public_key_read = only_where(~has_form, key)
+    company_unsaid = ~(
+        columns["cvr"].is_not_null() | columns["vat_number"].is_not_null() | has_form
+    )
+    business_key_read = only_where(company_unsaid, key)
     frame = df.lazy().with_columns(
         _declared=declared_type(columns["raw_customer_type"]),
-        _public_name=public_key(key),
+        _public_name=public_key(public_key_read),
         # an institution's word a private word outweighs is still an organisation's word
         # (``Hundeskolen Vovse``, ``Privathospitalet Kollund``)
-        _business=business_key(key)
-        | key.str.contains(_NAME_JOINERS)
-        | key.str.contains(word_list_pattern("public_sector_patterns", "strong"))
-        | institution_word(key),
+        _business=business_key(business_key_read)
+        | business_key_read.str.contains(_NAME_JOINERS)
+        | business_key_read.str.contains(word_list_pattern("public_sector_patterns", "strong"))
+        | institution_word(business_key_read),
         _ean=columns["ean"].str.strip_chars().replace("", None),
     )
     declared = pl.col("_declared")
-    has_form = columns["legal_form"].is_not_null()
     public_ean = pl.col("_ean").str.starts_with(PUBLIC_EAN_PREFIX).fill_null(False)
     public_name = pl.col("_public_name")
     estate = (
