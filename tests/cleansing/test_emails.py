@@ -92,6 +92,21 @@ def test_frame_rules(value: str | None, found: list[str], flagged: bool) -> None
     assert out["flag_INVALID_EMAIL"][0] is flagged
 
 
+def test_mistyped_providers_are_mended_in_their_rows_only() -> None:
+    """Only the lists holding a mistyped provider are rewritten; the others, a second address
+    beside a mended one and rows without any, stay as they were."""
+    values = ["a@firma.dk", "jens@gmial.com; b@firma.dk", None, "x@hotmial.dk", "kat(at)"]
+    out = normalise_emails(_frame(values))
+    assert out["emails"].to_list() == [
+        ["a@firma.dk"],
+        ["jens@gmail.com", "b@firma.dk"],
+        [],
+        ["x@hotmail.dk"],
+        [],
+    ]
+    assert out["email_domain"].to_list() == ["firma.dk", "gmail.com", None, "hotmail.dk", None]
+
+
 def test_missing_column_counts_as_null() -> None:
     out = normalise_emails(pl.DataFrame({"record_id": ["1"]}))
     assert out.columns == ["record_id", "email", "emails", "email_domain", "flag_INVALID_EMAIL"]
