@@ -281,6 +281,21 @@ def _postal_codes() -> tuple[list[str], dict[str, str], dict[str, str]]:
 
 
 @cache
+def _official_keys() -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """Code → the key of its official district name (``kgs lyngby``), and code → that key with
+    its abbreviations written out (``kongens lyngby``): looked up per record, not folded anew."""
+    _, official, _ = _postal_codes()
+    names = pl.DataFrame({"code": list(official), "name": list(official.values())})
+    keys = names.select("code", key=text_key(pl.col("name"))).with_columns(
+        spelt_out=_spelt_out(pl.col("key"))
+    )
+    return (
+        dict(zip(keys["code"], keys["key"], strict=True)),
+        dict(zip(keys["code"], keys["spelt_out"], strict=True)),
+    )
+
+
+@cache
 def _street_abbreviations(table_name: str = "street_abbreviations") -> list[tuple[str, str]]:
     table = load_reference(table_name)
     return list(zip(table["pattern"], table["replacement"], strict=True))
@@ -839,7 +854,7 @@ def _po_box_code() -> pl.Expr:
     own, next to the town's street codes. Read as a code when the typed city is a Danish
     district whose codes start with the same digit; ``Vestergade 3, 5100 Odense C`` stays
     unknown."""
-    town = pl.col("postal_code").str.head(1) + "|" + text_key(pl.col("_city_as_typed"))
+    town = pl.col("postal_code").str.head(1) + "|" + pl.col("_city_typed_key")
     return (
         pl.col("po_box").is_not_null()
         & pl.col("postal_code").str.contains(r"^\d{4}$")
@@ -1760,6 +1775,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
                 code_by_city, default=None, return_dtype=pl.String
             ),
             "as_typed": lambda city: _clean(proper_case(city)),
+            "as_typed_key": lambda _: text_key(pl.col("as_typed")),
         },
     )
     typed_city = pl.select(
@@ -1768,6 +1784,7 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     frame = located.with_columns(
         _city_code=cities["code"],
         _city_as_typed=cities["as_typed"],
+        _city_typed_key=cities["as_typed_key"],
         _other_district=_other_district(located["postal_code"], typed_city),
     ).lazy()
     is_dk = (pl.col("country") == "DK").fill_null(False)
@@ -1778,13 +1795,15 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         & four_digits
         & pl.col("_any_city").str.contains(r"^[A-Z]{2}\s+\p{L}")
     ).fill_null(False)
+    dutch_city = pl.col("_city_as_typed").str.replace(r"^\S+\s+", "")
     frame = frame.with_columns(
         postal_code=pl.when(dutch_letters)
         .then(pl.col("postal_code") + " " + pl.col("_any_city").str.head(2))
         .otherwise(pl.col("postal_code")),
-        _city_as_typed=pl.when(dutch_letters)
-        .then(pl.col("_city_as_typed").str.replace(r"^\S+\s+", ""))
-        .otherwise(pl.col("_city_as_typed")),
+        _city_as_typed=pl.when(dutch_letters).then(dutch_city).otherwise(pl.col("_city_as_typed")),
+        _city_typed_key=pl.when(dutch_letters)
+        .then(text_key(only_where(dutch_letters, dutch_city)))
+        .otherwise(pl.col("_city_typed_key")),
     )
     frame = frame.with_columns(
         # A Danish code that is not four digits is unusable; a missing one may be read off a
@@ -1816,11 +1835,14 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     other_town = is_dk & known & pl.col("_other_district")
     # The official name with its abbreviation written out is the customer's correct spelling,
     # kept: ``2800 Kongens Lyngby`` is no ``Kgs. Lyngby`` to correct.
-    official_key = text_key(official_city)
+    official_key, official_spelt_out = (
+        pl.col("postal_code").replace_strict(keys, default=None, return_dtype=pl.String)
+        for keys in _official_keys()
+    )
     spelt_out = (
         is_dk
-        & (_spelt_out(official_key) != official_key)
-        & (text_key(pl.col("_city_as_typed")) == _spelt_out(official_key))
+        & (official_spelt_out != official_key)
+        & (pl.col("_city_typed_key") == official_spelt_out)
     ).fill_null(False)
     frame = frame.with_columns(
         city=pl.when(is_dk & known & ~other_town & ~spelt_out)
@@ -1836,16 +1858,40 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     )
     # What the parts may look like: junk typed into a structured column (emoji, control
     # characters, 10 kB of digits) is dropped rather than passed on as a valid-looking value.
-    frame = frame.with_columns(
+    # Each distinct value is looked at once: a million records hold some thousands of house
+    # numbers and cities (on every record the patterns cost 1.5 CPU-s).
+    placed = frame.collect()
+    numbers = per_distinct(
+        placed["house_number"],
+        {
+            "danish": lambda number: number.str.contains(_HOUSE_NUMBER_SHAPE),
+            "foreign": lambda number: number.str.contains(_FOREIGN_HOUSE_NUMBER_SHAPE),
+        },
+    )
+    floor_shaped = per_distinct(
+        placed["floor"], {"shaped": lambda floor: floor.str.contains(r"^(st|kl|\d{1,2})$")}
+    )["shaped"]
+    door_shaped = per_distinct(
+        placed["door"], {"shaped": lambda door: door.str.contains(_DOOR_SHAPE)}
+    )["shaped"]
+    places = per_distinct(
+        placed["city"],
+        {
+            "danish": lambda city: _place_name(city, pl.lit(False)) & ~_placeholder(city),
+            "foreign": lambda city: _place_name(city, pl.lit(True)) & ~_placeholder(city),
+            "key": text_key,
+        },
+    )
+    place = pl.when(is_dk).then(pl.lit(places["danish"])).otherwise(pl.lit(places["foreign"]))
+    frame = placed.lazy().with_columns(
         house_number=pl.when(
-            pl.col("house_number").str.contains(_HOUSE_NUMBER_SHAPE)
-            | (~is_dk & pl.col("house_number").str.contains(_FOREIGN_HOUSE_NUMBER_SHAPE))
+            pl.lit(numbers["danish"]) | (~is_dk & pl.lit(numbers["foreign"]))
         ).then(pl.col("house_number")),
-        floor=pl.when(pl.col("floor").str.contains(r"^(st|kl|\d{1,2})$")).then(pl.col("floor")),
-        door=pl.when(pl.col("door").str.contains(_DOOR_SHAPE)).then(pl.col("door")),
-        city=pl.when(_place_name(pl.col("city"), ~is_dk) & ~_placeholder(pl.col("city"))).then(
-            pl.col("city")
-        ),
+        floor=pl.when(pl.lit(floor_shaped)).then(pl.col("floor")),
+        door=pl.when(pl.lit(door_shaped)).then(pl.col("door")),
+        city=pl.when(place).then(pl.col("city")),
+        # the key of the city kept, for the extras below
+        _city_key=pl.when(place).then(pl.lit(places["key"])),
     )
     set_aside, town, note = pl.col("_set_aside"), pl.col("_town_in_line"), pl.col("_note")
     has_town = town.is_not_null()
@@ -1863,19 +1909,16 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
         address_extra=pl.concat_str(
             pl.concat_str(
                 _clean(set_aside),
-                pl.when(
-                    (text_key(pl.col("_extra")) != text_key(pl.col("city"))).fill_null(True)
-                ).then(proper_case(_clean(pl.col("_extra")))),
+                pl.when((text_key(pl.col("_extra")) != pl.col("_city_key")).fill_null(True)).then(
+                    proper_case(_clean(pl.col("_extra")))
+                ),
                 # A town after the number of a line without a city, where the postal code's city
                 # is another: a village (``Industrivej 4, Vester Hassing`` beside 9310, Vodskov)
                 # is no typo of it, and written back the line keeps it. (Few lines have one: the
                 # others' text is empty for the folding.)
                 pl.when(
                     has_town
-                    & (
-                        text_key(only_where(has_town, town))
-                        != text_key(only_where(has_town, pl.col("city")))
-                    ).fill_null(False)
+                    & (text_key(only_where(has_town, town)) != pl.col("_city_key")).fill_null(False)
                 ).then(proper_case(_clean(only_where(has_town, town)))),
                 separator=", ",
                 ignore_nulls=True,
