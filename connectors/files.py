@@ -42,6 +42,7 @@ from typing import Any, Final
 import polars as pl
 
 from datavask.cleansing.dates import joined_date_parts
+from datavask.cleansing.names import only_where
 from datavask.cleansing.schema import (
     CANONICAL_FIELDS,
     PADDING_SPLIT,
@@ -1140,14 +1141,14 @@ def canonical_columns(
     # apostrophe on every round trip. ``src_`` keeps the cell as written; an id is kept as written
     # too, for the re-import to find its record by.
     text = {
-        c: value.str.replace(FORMULA_ESCAPED, "${1}") if c != key else value
+        c: _apostrophe_dropped(value, FORMULA_ESCAPED) if c != key else value
         for c, value in text.items()
     }
     # A spreadsheet's text mark before a number (Shopify's "'9000", "'+4598123456") is no part of
     # it. Only the number fields are looked at.
     marked = {mapping[f] for f in _NUMBER_FIELDS if f in mapping} - {key}
     text = {
-        c: value.str.replace(r"^'([+\d])", "${1}") if c in marked else value
+        c: _apostrophe_dropped(value, r"^'([+\d])") if c in marked else value
         for c, value in text.items()
     }
     # A company list's name column ("Company name", "Organization - Name") says what a type
@@ -1185,6 +1186,18 @@ def canonical_columns(
     frame = _composed(frame, [f"{RAW_PREFIX}{f}" for f in CANONICAL_FIELDS if f in mapping])
     return frame.with_columns(
         source_problem=pl.coalesce("source_problem", pl.when(_totals_row()).then(pl.lit(TOTALS)))
+    )
+
+
+def _apostrophe_dropped(value: pl.Expr, pattern: str) -> pl.Expr:
+    """``value`` with ``pattern``, a text mark's apostrophe at the start and what follows it,
+    replaced by its first group: read only in the cells that start with an apostrophe (one in
+    thousands; at 1M rows the pattern cost 0.5 CPU-s run on every cell of ten columns)."""
+    marked = value.str.starts_with("'")
+    return (
+        pl.when(marked)
+        .then(only_where(marked, value).str.replace(pattern, "${1}"))
+        .otherwise(value)
     )
 
 
