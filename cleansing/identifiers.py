@@ -53,6 +53,7 @@ from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
 
 from datavask.cleansing.cpr import MASK
+from datavask.cleansing.names import only_where
 from datavask.cleansing.schema import flag, raw, require_columns, stage_text, whole_number
 
 CVR_WEIGHTS: Final = (2, 7, 6, 5, 4, 3, 2, 1)
@@ -286,8 +287,12 @@ CVR_IN_NAME: Final = (
 
 
 def noted_cvr(name: pl.Expr) -> pl.Expr:
-    """The CVR number a name notes (:data:`CVR_IN_NAME`), its digits only, else null."""
-    return name.str.extract(CVR_IN_NAME, 1).str.replace_all(r"\D", "")
+    """The CVR number a name notes (:data:`CVR_IN_NAME`), its digits only, else null.
+
+    The pattern reads only the names that say ``cvr`` (a handful in a million: on every name it
+    cost 0.2 CPU-s)."""
+    says_cvr = name.str.contains("(?i)cvr")
+    return only_where(says_cvr, name).str.extract(CVR_IN_NAME, 1).str.replace_all(r"\D", "")
 
 
 # A CPR number typed in the CVR field, masked when the input was read (``150375-1234`` →
