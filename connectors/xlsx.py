@@ -32,12 +32,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 from xml.sax.saxutils import escape, quoteattr
 
 import polars as pl
 from xlsxwriter.theme import THEME_XML_2007
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 MAX_CELL: Final = 32_767  # characters Excel keeps in a cell
 MAX_URLS: Final = 65_000  # Excel keeps at most 65,530 links per sheet
@@ -77,6 +80,8 @@ _STYLES: Final = (
     '<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium9" '
     'defaultPivotStyle="PivotStyleLight16"/></styleSheet>'
 )
+# A piece of a row's XML: a ``str`` is literal text, an expression a column's text.
+Piece = str | pl.Expr
 # Excel's _xHHHH_ escapes for the characters XML 1.0 cannot hold, and XML's own three.
 _ESCAPES: Final = {chr(c): f"_x{c:04X}_" for c in [*range(0x09), *range(0x0B, 0x20)]} | {
     "\ufffe": "_xFFFE_",
@@ -133,7 +138,7 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
     links: dict[int, pl.DataFrame] = {}  # of the sheets whose rows are being built
     formats = _number_formats(sheets)
 
-    def sheet_pieces(n: int, sheet: Sheet, build: Build) -> Iterator[str | bytes | Future[bytes]]:
+    def sheet_pieces(n: int, sheet: Sheet, build: Build) -> Iterator[str | Future[Rows]]:
         links[n] = _links(sheet)
         yield from _sheet_xml(sheet, links[n], selected=n == 1, build=build, formats=formats)
 
@@ -168,7 +173,10 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
 # keep both cores busy while the rows are made (one sheet's compression no longer waits for the
 # next chunk to be made after it), at the cost of one more chunk held in memory.
 BUILDERS: Final = 2
-Build = Callable[..., "Future[bytes]"]
+Build = Callable[..., "Future[Rows]"]
+# A chunk's rows as UTF-8, in the pieces polars' writer handed them over (a few MB each): they
+# go into the zip as they are, never copied into one buffer.
+Rows = list[bytes]
 
 
 @contextlib.contextmanager
@@ -185,17 +193,17 @@ def _row_builders() -> Iterator[Build]:
 
 
 def _ahead(
-    items: Iterator[tuple[int, str | bytes | Future[bytes]]],
-) -> Iterator[tuple[int, str | bytes]]:
+    items: Iterator[tuple[int, str | Future[Rows]]],
+) -> Iterator[tuple[int, str | Rows]]:
     """``items`` in order, each future replaced by its result; the iterator is read ahead until
     :data:`BUILDERS` futures are pending, so that many chunks are built while the caller writes
     the one before them."""
-    queue: collections.deque[tuple[int, str | bytes | Future[bytes]]] = collections.deque()
+    queue: collections.deque[tuple[int, str | Future[Rows]]] = collections.deque()
 
     def waiting() -> int:
         return sum(isinstance(piece, Future) for _, piece in queue)
 
-    def first() -> tuple[int, str | bytes]:
+    def first() -> tuple[int, str | Rows]:
         n, piece = queue.popleft()
         return n, piece.result() if isinstance(piece, Future) else piece
 
@@ -207,19 +215,19 @@ def _ahead(
         yield first()
 
 
-def _write_overlapped(part: IO[bytes], pieces: Iterable[str | bytes]) -> None:
+def _write_overlapped(part: IO[bytes], pieces: Iterable[str | Rows]) -> None:
     """Write ``pieces`` in order, compressing one while polars builds the next.
 
     zlib and polars both release the GIL, so on two cores the compression (about as long as
     building the rows at a million records) mostly disappears behind it.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xlsx-zip") as writer:
-        pending: Future[int] | None = None
+        pending: Future[None] | None = None
         for piece in pieces:
-            data = piece.encode("utf-8") if isinstance(piece, str) else piece
+            data = [piece.encode("utf-8")] if isinstance(piece, str) else piece
             if pending is not None:
                 pending.result()
-            pending = writer.submit(part.write, data)
+            pending = writer.submit(part.writelines, data)
         if pending is not None:
             pending.result()
 
@@ -275,7 +283,7 @@ def _sheet_xml(
     selected: bool,
     build: Build,
     formats: dict[str, str],
-) -> Iterator[str | bytes | Future[bytes]]:
+) -> Iterator[str | Future[Rows]]:
     """The sheet's XML in pieces; the rows are chunks built by ``build`` (futures)."""
     frame = sheet.frame
     last_col = xl_col_to_name(max(frame.width - 1, 0))
@@ -347,7 +355,7 @@ def _rows_xml(
     style: str,
     link_column: int | None,
     formats: dict[str, str],
-) -> bytes:
+) -> Rows:
     """The ``<row>`` elements of ``frame`` as UTF-8, its first row being sheet row ``first_row``;
     ``formats`` gives the cell style of each number format of a :func:`typed_cells` column.
 
@@ -355,15 +363,15 @@ def _rows_xml(
     never becomes a Python string, which at a million rows costs more than building it.
     """
     if frame.width == 0 or frame.height == 0:
-        return b""
+        return []
     row = pl.col("_row")
     # The pieces of the row, concatenated once (nulls left out): a column without nulls has its
     # cells' pieces inline; a cell that may be null is one piece, null when its value is.
-    pieces: list[pl.Expr] = [pl.lit('<row r="'), row, pl.lit('">')]
+    pieces: list[Piece] = ['<row r="', row, '">']
     columns: list[pl.Series] = []  # by position: a header text may be any string, "_row" too
     filled: list[pl.Expr] = []  # per column: where it has a cell
     for i, (name, dtype) in enumerate(frame.schema.items()):
-        ref = pl.lit(f'<c r="{xl_col_to_name(i)}'), row  # the cell's opening and reference
+        ref: list[Piece] = [f'<c r="{xl_col_to_name(i)}', row]  # the cell's opening, reference
         values = frame.get_column(name)
         if isinstance(dtype, pl.Struct):
             typed_columns, cell_xml, has_cell = _typed_cell(i, values, ref, style, formats)
@@ -373,40 +381,74 @@ def _rows_xml(
             continue
         filled.append(pl.col(f"c{i}").is_not_null())
         if dtype == pl.String:
-            cell_style = pl.lit(style)
+            cell_style: Piece = style
             if link_column == i:
                 linked = pl.col("_n") <= MAX_URLS + 1
                 cell_style = pl.when(linked).then(pl.lit(LINK)).otherwise(pl.lit(style))
             text, preserve = _escaped(values)
-            columns += [text.alias(f"c{i}"), preserve.alias(f"p{i}")]
-            cell = _text_cell_pieces(pl.col(f"c{i}"), pl.col(f"p{i}"), ref, cell_style)
+            columns.append(text.alias(f"c{i}"))
+            attribute = None  # most chunks have no value that keeps its spaces: no such piece
+            if preserve.null_count() < preserve.len():
+                columns.append(preserve.alias(f"p{i}"))
+                attribute = pl.col(f"p{i}")
+            cell = _text_cell_pieces(pl.col(f"c{i}"), attribute, ref, cell_style)
         else:
             shown = _shown_numbers(values)
             columns.append(shown.alias(f"c{i}"))
+            attribute = None
             cell = _number_cell_pieces(pl.col(f"c{i}"), ref, style)
             values = shown
         if values.null_count() == 0:
             pieces += cell
+        elif attribute is None:  # the value is the cell's one piece that may be null
+            pieces.append(_concat(cell, ignore_nulls=False))
         else:
             pieces.append(_whole_cell(cell, pl.col(f"c{i}")))
     numbers = pl.int_range(first_row, first_row + frame.height, eager=True)
-    pieces.append(pl.lit("</row>"))
-    xml = pl.concat_str(pieces, ignore_nulls=True)
+    pieces.append("</row>")
+    xml = _concat(pieces, ignore_nulls=True)
     rows = (
         pl.DataFrame(columns)
         .with_columns(pl.Series("_n", numbers), pl.Series("_row", numbers.cast(pl.String)))
         .filter(pl.any_horizontal(filled))  # a row without a value has no element, as in xlsxwriter
         .select(xml)
     )
-    buffer = io.BytesIO()
-    rows.write_csv(buffer, include_header=False, quote_style="never", line_terminator="")
-    return buffer.getvalue()
+    out = _Pieces()
+    rows.write_csv(out, include_header=False, quote_style="never", line_terminator="")
+    return out.pieces
+
+
+class _Pieces(io.BytesIO):
+    """A file polars' CSV writer writes to that keeps the pieces it is handed, as they are: a
+    plain ``BytesIO`` copies each into its buffer and the whole once more (1.3 GB of worklist
+    XML at a million records, twice: a second of CPU)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pieces: Rows = []
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        self.pieces.append(bytes(data))  # polars hands over bytes: no copy
+        return len(self.pieces[-1])
+
+
+def _concat(pieces: Sequence[Piece], *, ignore_nulls: bool) -> pl.Expr:
+    """``pieces`` as one text, neighbouring literals first joined into one (``</t></is></c>``
+    and the next cell's ``<c r="B``): polars' concatenation costs per piece per row."""
+    merged: list[Piece] = []
+    for piece in pieces:
+        if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    exprs = [pl.lit(p) if isinstance(p, str) else p for p in merged]
+    return pl.concat_str(exprs, ignore_nulls=ignore_nulls)
 
 
 def _typed_cell(
     i: int,
     values: pl.Series,
-    ref: tuple[pl.Expr, pl.Expr],
+    ref: list[Piece],
     style: str,
     formats: dict[str, str],
 ) -> tuple[list[pl.Series], pl.Expr, pl.Expr]:
@@ -426,12 +468,12 @@ def _typed_cell(
     ]  # fmt: skip
     number, shown = pl.col(f"n{i}"), pl.col(f"c{i}")
     as_number = _number_cell_pieces(number, ref, pl.col(f"s{i}"))
-    as_text = _text_cell_pieces(shown, pl.col(f"p{i}"), ref, pl.lit(style))
+    as_text = _text_cell_pieces(shown, pl.col(f"p{i}"), ref, style)
     cell = (
         pl.when(number.is_not_null())
-        .then(pl.concat_str(as_number))
+        .then(_concat(as_number, ignore_nulls=False))
         .when(shown.is_not_null())
-        .then(pl.concat_str(as_text, ignore_nulls=True))
+        .then(_concat(as_text, ignore_nulls=True))
     )
     return columns, cell, number.is_not_null() | shown.is_not_null()
 
@@ -474,18 +516,19 @@ def _escaped(values: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 
 def _text_cell_pieces(
-    text: pl.Expr, preserve: pl.Expr, ref: tuple[pl.Expr, pl.Expr], style: pl.Expr
-) -> list[pl.Expr]:
-    """The pieces of ``<c … t="inlineStr">`` of an escaped text (``preserve`` may be null)."""
+    text: pl.Expr, preserve: pl.Expr | None, ref: list[Piece], style: Piece
+) -> list[Piece]:
+    """The pieces of ``<c … t="inlineStr">`` of an escaped text; ``preserve`` its ``xml:space``
+    attribute (null where not needed), None where no value of the column needs it."""
+    attribute: list[Piece] = [] if preserve is None else [preserve]
     return [
-        *ref, pl.lit('" s="'), style, pl.lit('" t="inlineStr"><is><t'),
-        preserve, pl.lit(">"), text, pl.lit("</t></is></c>"),
+        *ref, '" s="', style, '" t="inlineStr"><is><t', *attribute, ">", text, "</t></is></c>",
     ]  # fmt: skip
 
 
-def _whole_cell(pieces: list[pl.Expr], value: pl.Expr) -> pl.Expr:
+def _whole_cell(pieces: list[Piece], value: pl.Expr) -> pl.Expr:
     """The cell made of ``pieces`` (nulls left out), or null where ``value`` is (no cell)."""
-    return pl.when(value.is_not_null()).then(pl.concat_str(pieces, ignore_nulls=True))
+    return pl.when(value.is_not_null()).then(_concat(pieces, ignore_nulls=True))
 
 
 def _shown_numbers(values: pl.Series) -> pl.Series:
@@ -496,13 +539,9 @@ def _shown_numbers(values: pl.Series) -> pl.Series:
     )
 
 
-def _number_cell_pieces(
-    shown: pl.Expr, ref: tuple[pl.Expr, pl.Expr], style: str | pl.Expr
-) -> list[pl.Expr]:
+def _number_cell_pieces(shown: pl.Expr, ref: list[Piece], style: Piece) -> list[Piece]:
     """The pieces of ``<c …><v>…</v></c>`` of a number as :func:`_shown_numbers` writes it."""
-    if isinstance(style, str):
-        return [*ref, pl.lit(f'" s="{style}"><v>'), shown, pl.lit("</v></c>")]
-    return [*ref, pl.lit('" s="'), style, pl.lit('"><v>'), shown, pl.lit("</v></c>")]
+    return [*ref, '" s="', style, '"><v>', shown, "</v></c>"]
 
 
 def _links(sheet: Sheet) -> pl.DataFrame:
