@@ -706,6 +706,13 @@ def _initials_in_capitals(text: pl.Expr, *, alone: bool = False) -> pl.Expr:
     return pl.when(initials).then(first.str.to_uppercase() + text.str.slice(2)).otherwise(text)
 
 
+def _title_not_broadcaster(text: pl.Expr) -> pl.Expr:
+    """``text`` (a person's proper-cased name, or the title typed before a first name) with a
+    leading ``DR`` written as the title it is: the casing table keeps ``DR`` (the broadcaster)
+    in capitals, which a person's name never means (``DR JENS HANSEN`` → ``Dr Jens Hansen``)."""
+    return text.str.replace(r"^DR(\s|$)", "Dr$1")
+
+
 def _acronyms_in_capitals(text: pl.Expr) -> pl.Expr:
     """``text`` (proper-cased words) with each :data:`_ACRONYM` in capitals: ``Dsv A/S`` →
     ``DSV A/S``."""
@@ -846,7 +853,7 @@ def _with_proper_case(
             .select(
                 pl.when(acronyms)
                 .then(_acronyms_in_capitals(text_cased))
-                .otherwise(_initials_in_capitals(text_cased))
+                .otherwise(_title_not_broadcaster(_initials_in_capitals(text_cased)))
             )
             .to_series()
         )
@@ -988,7 +995,8 @@ def with_typed_title(first_name: pl.Expr, typed: pl.Expr) -> pl.Expr:
     The title is no part of the first name to compare, but it is the customer's to keep: the CRM
     would lose it.
     """
-    title = proper_case((typed + pl.lit(" ")).str.extract(_captured(_TITLE), 1).str.strip_chars())
+    typed_title = (typed + pl.lit(" ")).str.extract(_captured(_TITLE), 1).str.strip_chars()
+    title = _title_not_broadcaster(proper_case(typed_title))
     return (
         pl.when(title.is_null())
         .then(first_name)

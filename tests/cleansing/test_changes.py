@@ -769,14 +769,16 @@ def test_a_first_name_columns_title_goes_back_with_the_first_name() -> None:
     """The names stage reads ``Dr. Hans-Peter`` as the first name ``Hans-Peter``; written back
     without its title, the CRM lost it."""
     records = frame(
-        raw_first_name=["Dr. Hans-Peter", "DR. HANS", "Fru"],
-        raw_last_name=["Schaefer", "SCHMIDT", "Hansen"],
-        first_name=["Hans-Peter", "Hans", None],
-        last_name=["Schaefer", "Schmidt", "Hansen"],
-        customer_type=["person", "person", "person"],
+        raw_first_name=["Dr. Hans-Peter", "DR. HANS", "Fru", "DR JENS"],
+        raw_last_name=["Schaefer", "SCHMIDT", "Hansen", "HOLM"],
+        first_name=["Hans-Peter", "Hans", None, "Jens"],
+        last_name=["Schaefer", "Schmidt", "Hansen", "Holm"],
+        customer_type=["person", "person", "person", "person"],
     )
     assert [c for c in changes_of(records) if c[1] == "first_name"] == [
-        ("2", "first_name", "DR. HANS", "Dr. Hans", "name_case")
+        ("2", "first_name", "DR. HANS", "Dr. Hans", "name_case"),
+        # the title, not DR the broadcaster the casing table keeps in capitals
+        ("4", "first_name", "DR JENS", "Dr Jens", "name_case"),
     ]
 
 

@@ -510,6 +510,10 @@ def test_a_name_that_is_one_abbreviation_keeps_its_capitals(typed: str, name: st
         ("NG WAI MAN", "Ng Wai Man", None),
         ("MC DONALD", "Mc Donald", None),
         ("CHR HANSEN", "Chr Hansen", "Chr"),  # three letters: Christian, abbreviated
+        # the title, not DR the broadcaster the casing table keeps in capitals
+        ("DR JENS HANSEN", "Dr Jens Hansen", "Jens"),
+        ("dr jens hansen", "Dr Jens Hansen", "Jens"),
+        ("DR. JENS HANSEN", "Dr. Jens Hansen", "Jens"),
     ],
 )
 def test_a_persons_initials_typed_without_dots_stay_in_capitals(
