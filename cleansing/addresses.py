@@ -116,6 +116,13 @@ _DUTCH_FLOORS: Final = {"III": "3", "IV": "4", "II": "2"}
 _GLUED_NUMBER = rf"^(.*\p{{Ll}}{{2}})(\d{{1,4}}{_LETTER}?(?:[\s,.\-].*)?)$"
 # What a line holds after its first comma (a floor's remainder).
 _AFTER_FIRST_COMMA = r"^[^,]*,\s*(.+)$"
+# What follows a floor's number when that is all the line has after its street: the ordinal's
+# dot, perhaps ``sal``, and perhaps a door (``2. th``, ``1.``, ``3. sal tv``, ``st.`` has no
+# digit and is read as a floor already).
+_FLOOR_ONLY_REST = (
+    r"(?i)^\.\s*(?:(?:sal|etage|etg)\.?\s*)?,?\s*"
+    r"(?:(?:tv|th|mf|t\.\s?v|t\.\s?h|m\.\s?f|venstre|højre|midt)\.?)?\s*$"
+)
 # What a line read number first holds after its street (``Flat 2`` of ``10 Downing Street, Flat
 # 2``); the comma after the number of ``12, rue de la Paix`` is none (the street came back twice).
 _AFTER_NUMBER_FIRST_STREET = (
@@ -733,6 +740,21 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
         .then(rest.str.extract_groups(_NUMBER_TAIL))
         .otherwise(pl.col("_number_parts"))
     ).drop("_glued")
+    # A floor after the street's comma, the house number not typed (``Vestergade, 2. th``,
+    # ``Ukendt, 1.``): the ordinal's dot makes it a floor, not a house number. Read as one, it
+    # went back to the CRM as ``Vestergade 2, th``: a number invented, the floor lost.
+    parts = pl.col("_number_parts")
+    floor_only = (
+        parts.struct.field("tail").str.starts_with(",")
+        & (parts.struct.field("number").str.len_bytes() <= 2)
+        & parts.struct.field("letter").is_null()
+        & parts.struct.field("to").is_null()
+        & parts.struct.field("rest").str.contains(_FLOOR_ONLY_REST)
+    ).fill_null(False)
+    frame = frame.with_columns(
+        _number_parts=pl.when(~floor_only).then(parts),
+        _floor_only=pl.when(floor_only).then(rest.str.extract(_AFTER_FIRST_COMMA, 1)),
+    )
     number = pl.col("_number_parts")
     has_number = number.struct.field("number").is_not_null()
     frame = frame.with_columns(
@@ -762,7 +784,9 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
             .str.replace(r"^\s+", " ")
             .fill_null(""),
         ),
-        _after=_floor_door_text(number.struct.field("rest").replace("", None)),
+        _after=_floor_door_text(
+            pl.coalesce(number.struct.field("rest").replace("", None), pl.col("_floor_only"))
+        ),
         # the same as typed, for what is no floor or door (``Vester Hassing``, ``baghuset``); of a
         # line read number first, what follows its street (``Suite 100``)
         _after_text=pl.coalesce(

@@ -1045,3 +1045,24 @@ def test_a_danish_street_named_after_a_date_keeps_its_day() -> None:
     assert out.select("street", "house_number").rows()[0] == ("Den 9. April Gade", "4")
     # a floor's word after the number is no month
     assert out["street"].to_list()[1] == "Vestergade"
+
+
+def test_a_floor_after_the_streets_comma_is_no_house_number() -> None:
+    """``Vestergade, 2. th`` (the house number not typed) was read as number 2, door th, and went
+    back to the CRM as ``Vestergade 2, th``: a number invented, the floor lost."""
+    out = _addresses(
+        raw_address=[
+            "Vestergade, 2. th",
+            "Ukendt, 1.",
+            "Vestergade, 3. sal tv",
+            "Vestergade 12, 2. th",  # a number and a floor: as before
+            "Vestergade, 12",  # no ordinal's dot: a house number after a stray comma
+            "Vestergade, 2 th",
+        ],
+        raw_postal_code=["8000"] * 6,
+    )
+    assert out["street"].to_list() == ["Vestergade", "Ukendt", *["Vestergade"] * 4]
+    assert out["house_number"].to_list() == [None, None, None, "12", "12", "2"]
+    assert out["floor"].to_list() == ["2", "1", "3", "2", None, None]
+    assert out["door"].to_list() == ["th", None, "tv", "th", None, "th"]
+    assert out["address_extra"].to_list() == [None] * 6
