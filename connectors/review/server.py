@@ -180,7 +180,13 @@ class ReviewSession:
         return decision_history(lines)
 
     def state(self) -> dict[str, Any]:
-        history = self.history()
+        return self._decided(self.history())
+
+    def _state_unlocked(self) -> dict[str, Any]:
+        """:meth:`state`, for a caller that holds the lock already."""
+        return self._decided(decision_history(self.file.refresh()))
+
+    def _decided(self, history: dict[tuple[str, str], list[dict[str, Any]]]) -> dict[str, Any]:
         decided = {}
         for n, key in enumerate(self.keys):
             stack = history.get(key)
@@ -208,9 +214,19 @@ class ReviewSession:
             name_r=_shown_name(shown.right),
         )
         with self._lock:
+            if decision == WITHDRAWN and not self._has_standing(n):
+                # An undo with nothing of this reviewer's to withdraw (a decision that was never
+                # saved, one already undone, another tab's undo) is no line: an ``undecided``
+                # line withdrawing nothing only clutters the file and its history.
+                return {"saved": None, "at": None} | self._state_unlocked()
             line = self.file.append(decided)
             self.saved += 1
         return {"saved": line[2], "at": line[4]} | self.state()
+
+    def _has_standing(self, n: int) -> bool:
+        """Whether this reviewer has a standing decision on the ``n``-th pair (the lock held)."""
+        stack = decision_history(self.file.refresh()).get(self.keys[n], [])
+        return any(row["decided_by"] == self.reviewer for row in stack)
 
     def pair_context(self, n: int) -> dict[str, Any]:
         entry, info = self.queue[n], self.info[n]

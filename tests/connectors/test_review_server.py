@@ -206,3 +206,19 @@ def test_a_probability_near_certain_is_not_rounded_to_certain(
     """0.997 read "the chance … at 100 %": a certainty the model does not claim."""
     assert ReviewWords(Text("da")).chance(probability).endswith(f" til {da}.")
     assert ReviewWords(Text("en")).chance(probability).endswith(f" at {en}.")
+
+
+def test_an_undo_with_nothing_to_withdraw_writes_no_line(sample_run: Path, tmp_path: Path) -> None:
+    """An undo of a pair the reviewer never decided (its saving failed; undone already in another
+    tab) appended an ``undecided`` line withdrawing nothing."""
+    decisions = tmp_path / "d.csv"
+    karen = ReviewSession(sample_run, decisions, "karen")
+    assert karen.decide(0, "undecided", "")["saved"] is None
+    karen.decide(0, "same", "")
+    ole = ReviewSession(sample_run, decisions, "ole")
+    assert ole.decide(0, "undecided", "")["saved"] is None  # karen's decision is not ole's to undo
+    answer = karen.decide(0, "undecided", "")
+    assert answer["saved"] == "undecided" and "0" not in answer["decided"]
+    assert karen.decide(0, "undecided", "")["saved"] is None  # undone already
+    assert read_decisions(decisions)["decision"].to_list() == ["same", "undecided"]
+    assert (karen.saved, ole.saved) == (2, 0)
