@@ -497,7 +497,17 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "x_right": "kundenr. 2",
         "x_left_name": "navn 1",
         "x_right_name": "navn 2",
+        "x_left_address": "adresse 1",
+        "x_right_address": "adresse 2",
         "x_probability": "sandsynlighed for samme kunde",
+        "x_review_why": "hvorfor til vurdering",
+        "review_rule_score": "scoren ligger i vurderingsintervallet",
+        "review_rule_neighbours": "samme navn og vej, to husnumre, intet andet fælles",
+        "review_rule_branches": "samme CVR-nummer, andet navn og anden adresse: to afdelinger?",
+        "review_rule_namesakes": "navnefæller på én adresse, hver sin mobil og e-mail",
+        "review_rule_every_pair": "ingen blokeringsnøgle foreslog parret",
+        "review_rule_link_component": "kun fundet gennem en tredje post",
+        "review_rule_cluster": "kundens øvrige poster bekræfter det ikke",
         "x_record_id": "kundenr.",
         "x_field": "felt",
         "x_before": "før",
@@ -542,6 +552,31 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "review_pair": "Par {n} af {total}: post {left} og {right}",
         "review_probability": (
             "Modellen vurderer chancen for, at det er samme kunde, til {percent}."
+        ),
+        "review_why_neighbours": (
+            "Til vurdering trods scoren: samme navn på samme vej med to husnumre og intet"
+            " telefonnummer, e-mail, CVR-, EAN-nummer eller fødselsdato til fælles — to naboer"
+            " af samme navn, en flytning eller et husnummer skrevet forkert."
+        ),
+        "review_why_branches": (
+            "Til vurdering trods scoren: samme CVR-nummer, men andet navn og anden adresse —"
+            " to afdelinger af samme virksomhed, med hver sin konto, eller én flyttet og omdøbt."
+        ),
+        "review_why_namesakes": (
+            "Til vurdering trods scoren: to af samme navn på samme adresse med et fælles nummer,"
+            " men hver sin mobil og e-mail — far og søn lige så tit som én person med nyt nummer."
+        ),
+        "review_why_every_pair": (
+            "Til vurdering trods scoren: ingen blokeringsnøgle foreslog parret (kun sammenligningen"
+            " af alle par i en lille fil); maskinen lægger ikke sammen på det alene."
+        ),
+        "review_why_link_component": (
+            "Til vurdering trods scoren: parret blev kun fundet, fordi begge poster hænger sammen"
+            " med en tredje; maskinen lægger ikke sammen på det alene."
+        ),
+        "review_why_cluster": (
+            "Til vurdering trods scoren: sammenlægningen ville samle kunder, som deres øvrige"
+            " poster ikke bekræfter, eller poster der holdes adskilt (to CVR- eller EAN-numre)."
         ),
         "review_at_stake": "Det står på spil:",
         "review_stake_company_person": "lægger en virksomhed sammen med en person",
@@ -952,7 +987,17 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "x_right": "customer no. 2",
         "x_left_name": "name 1",
         "x_right_name": "name 2",
+        "x_left_address": "address 1",
+        "x_right_address": "address 2",
         "x_probability": "probability of the same customer",
+        "x_review_why": "why in review",
+        "review_rule_score": "the score is in the review band",
+        "review_rule_neighbours": "one name and street, two house numbers, nothing else shared",
+        "review_rule_branches": "one CVR number, another name and address: two branches?",
+        "review_rule_namesakes": "namesakes at one address, a mobile and e-mail each",
+        "review_rule_every_pair": "no blocking key proposed the pair",
+        "review_rule_link_component": "found only through a third record",
+        "review_rule_cluster": "the customer's other records do not confirm it",
         "x_record_id": "customer no.",
         "x_field": "field",
         "x_before": "before",
@@ -996,6 +1041,32 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "review_decision_undecided": "undone",
         "review_pair": "Pair {n} of {total}: records {left} and {right}",
         "review_probability": "The model puts the chance that these are one customer at {percent}.",
+        "review_why_neighbours": (
+            "In review despite the score: one name on one street with two house numbers and no"
+            " phone, e-mail, CVR or EAN number or date of birth in common — two neighbours of one"
+            " name, a move, or a house number mistyped."
+        ),
+        "review_why_branches": (
+            "In review despite the score: one CVR number, but another name and another address —"
+            " two branches of one company, each with its own account, or one moved and renamed."
+        ),
+        "review_why_namesakes": (
+            "In review despite the score: two of one name at one address sharing a number, each"
+            " with a mobile and an e-mail of their own — father and son as often as one person"
+            " with a new number."
+        ),
+        "review_why_every_pair": (
+            "In review despite the score: no blocking key proposed the pair (only the comparison"
+            " of every pair of a small file); the machine does not merge on that alone."
+        ),
+        "review_why_link_component": (
+            "In review despite the score: the pair was found only because both records are linked"
+            " to a third; the machine does not merge on that alone."
+        ),
+        "review_why_cluster": (
+            "In review despite the score: the merge would join customers their other records do"
+            " not confirm, or records kept apart (two CVR or EAN numbers)."
+        ),
         "review_at_stake": "At stake:",
         "review_stake_company_person": "joins a company to a person",
         "review_stake_both_invoice_ready": "both records are invoice-ready",

@@ -108,6 +108,7 @@ from datavask.cleansing.matching.hard_rules import (
     hard_rule_column,
     owner_and_business,
     review_only,
+    review_rules,
 )
 from datavask.cleansing.matching.namesakes import namesakes_to_review
 from datavask.cleansing.matching.prepare import evidence_fields, prepare_records
@@ -321,6 +322,24 @@ def _decision(band: ReviewBand, compared: Collection[str] = ()) -> pl.Expr:
     )
 
 
+REVIEW_RULE: Final = "review_rule"
+"""The column naming why a pair the model scored as a match is only a ``review`` (null for a
+pair in review by its score alone): a rule of :data:`~.hard_rules.REVIEW_RULES`, ``namesakes``
+(:mod:`.namesakes`), the blocking rule that alone proposed it (``every_pair``, ``link_component``)
+or ``cluster`` (:func:`_refused_to_review`: the match would join groups its other pairs do not
+confirm, or records kept apart)."""
+
+
+def _review_rule(band: ReviewBand, compared: Collection[str] = ()) -> pl.Expr:
+    """Why :func:`_decision` leaves a pair at or above the band's upper end as a ``review``, as
+    :data:`REVIEW_RULE` names it; null for every other pair."""
+    unkeyed = pl.col("blocking_rule").is_in([EVERY_PAIR, COMPONENT]).fill_null(False)
+    above = pl.col("hard_rule").is_null() & (pl.col("match_probability") >= band.high)
+    named = [pl.when(holds).then(pl.lit(name)) for name, holds in review_rules(compared).items()]
+    first = pl.coalesce(pl.when(unkeyed).then(pl.col("blocking_rule")), *named)
+    return pl.when(above).then(first).alias(REVIEW_RULE)
+
+
 def _explanation(comparisons: tuple[Comparison, ...]) -> pl.Expr:
     fields = []
     for c in comparisons:
@@ -495,6 +514,7 @@ def _pairs_frame(
         "hard_rule",
         "reviewed",
         "model_decision",
+        pl.when(pl.col("decision") == "review").then(pl.col(REVIEW_RULE)).alias(REVIEW_RULE),
         _explanation(comparisons),
     )
 
@@ -534,7 +554,11 @@ def _refused_to_review(scored: pl.DataFrame, refused: pl.DataFrame) -> pl.DataFr
             pl.when(pl.col("_refused").fill_null(False) & undecided)
             .then(pl.lit("review"))
             .otherwise(pl.col("decision"))
-            .alias("decision")
+            .alias("decision"),
+            pl.when(pl.col("_refused").fill_null(False) & undecided)
+            .then(pl.lit("cluster"))
+            .otherwise(pl.col(REVIEW_RULE))
+            .alias(REVIEW_RULE),
         )
         .drop("_refused")
     )
@@ -776,7 +800,9 @@ def find_duplicates(
         patterns = scoring_patterns(levels)
     batches = [_Compared(candidates, levels, tf_values, value_codes, patterns, vetoes, copied)]
     band = _band(review_band, settings, model)
-    decide = copies_match(_decision(band, [c.name for c in comparisons])).alias("decision")
+    compared = [c.name for c in comparisons]
+    decide = copies_match(_decision(band, compared)).alias("decision")
+    why_review = _review_rule(band, compared)
 
     # Per batch, its patterns' weights of the last pass (pattern_scores). A pass's pairs gather
     # only match_weight and match_probability from them, and their row (``_pattern``, counted
@@ -802,7 +828,7 @@ def find_duplicates(
             .hstack(scores.select("match_weight", "match_probability")[rows])
             .with_columns(pairs["_l"], pairs["_r"], pairs["blocking_rule"])
             .with_columns(batch.vetoes, batch.copied)
-            .with_columns(decide)
+            .with_columns(decide, why_review)
             .pipe(namesakes_to_review, records, pairs["_l"], pairs["_r"])
             .pipe(obey, decided)
         )

@@ -49,6 +49,7 @@ from datavask.cleansing.matching import (
     _decision,
     _pairs_frame,
     _refused_to_review,
+    _review_rule,
     _same_customer,
     chosen_comparisons,
     cluster_links,
@@ -383,11 +384,12 @@ def scored_chunk_of(
         chunk.vetoes,
         chunk.copied,
     )
-    decide = copies_match(_decision(band, [c.name for c in plan.comparisons])).alias("decision")
+    compared = [c.name for c in plan.comparisons]
+    decide = copies_match(_decision(band, compared)).alias("decision")
     return (
         score_pairs(chunk.levels.with_columns(_same_customer(customers, chunk.at)), model)
         .with_columns(*extra)
-        .with_columns(decide)
+        .with_columns(decide, _review_rule(band, compared))
         .pipe(namesakes_to_review, chunk.records, chunk.at["_l"], chunk.at["_r"])
         .pipe(obey, plan.decided)
     )

@@ -110,7 +110,13 @@ _CONTACT_ALIKE: Final = COMPARISONS["contact"].levels.index("jaro-winkler >= 0.9
 
 def review_only(compared: Collection[str]) -> pl.Expr:
     """True for a scored pair (``lvl_<name>`` of the comparisons ``compared``) that
-    :data:`REVIEW_RULES` keep from being merged on its score alone.
+    :data:`REVIEW_RULES` keep from being merged on its score alone."""
+    return pl.any_horizontal(*review_rules(compared).values())
+
+
+def review_rules(compared: Collection[str]) -> dict[str, pl.Expr]:
+    """Per rule of :data:`REVIEW_RULES`, whether it keeps a scored pair (``lvl_<name>`` of the
+    comparisons ``compared``) from being merged on its score alone.
 
     ``Morten Karlsen``, Bredgade 33 / Bredgade 43, nothing else in common: ``neighbours``; with
     one mobile number as well, no rule. CVR ``23208725`` at ``SuperBrugsen Stationsvej``,
@@ -140,7 +146,7 @@ def review_only(compared: Collection[str]) -> pl.Expr:
         & (level("ean") != 1)
         & ~same_contact
     )
-    return (neighbours | branches).fill_null(False)
+    return {"neighbours": neighbours.fill_null(False), "branches": branches.fill_null(False)}
 
 
 def _level(levels: pl.DataFrame, name: str) -> pl.Expr:

@@ -41,8 +41,9 @@ def namesakes_to_review(
 ) -> pl.DataFrame:
     """``scored`` (pairs with their ``lvl_<name>`` levels and a ``decision``) with the matches of
     two namesakes at one address told apart only by a phone and an e-mail address of their own
-    (see the module) made a ``review``. ``left`` / ``right``: the pairs' positions in ``records``
-    (the matcher's prepared frame, whose ``_phones`` they are read by)."""
+    (see the module) made a ``review``, its ``review_rule`` ``namesakes``. ``left`` /
+    ``right``: the pairs' positions in ``records`` (the matcher's prepared frame, whose
+    ``_phones`` they are read by)."""
     if "lvl_first_name" not in scored.columns or "_phones" not in records.columns:
         return scored
     alike = scored.select(
@@ -71,6 +72,9 @@ def namesakes_to_review(
         ).fill_null(False)
     )
     review = alike.scatter(at, own.to_series())
+    # why a match is only a review, as the matcher names it (REVIEW_RULE)
+    before = pl.col("review_rule") if "review_rule" in scored.columns else pl.lit(None, pl.String)
     return scored.with_columns(
-        pl.when(review).then(pl.lit("review")).otherwise(pl.col("decision")).alias("decision")
+        pl.when(review).then(pl.lit("review")).otherwise(pl.col("decision")).alias("decision"),
+        pl.when(review).then(pl.lit("namesakes")).otherwise(before).alias("review_rule"),
     )

@@ -126,6 +126,8 @@ class PairInfo:
     right: dict[str, Any]
     explanation: dict[str, Any]
     preview: MergePreview | None
+    # why a pair the model scored as a match is only a review (pairs.parquet ``review_rule``)
+    review_rule: str | None = None
 
 
 class ReviewSession:
@@ -151,10 +153,13 @@ class ReviewSession:
             .unique("record_id", keep="first")
             .iter_rows(named=True)
         }
-        explained = {
-            pair_key(str(row["record_id_l"]), str(row["record_id_r"])): row.get("explanation")
+        in_review = [
+            (pair_key(str(row["record_id_l"]), str(row["record_id_r"])), row)
             for row in pairs.filter(pl.col("decision") == "review").iter_rows(named=True)
-        }
+        ]
+        explained = {key: row.get("explanation") for key, row in in_review}
+        # a run made before ``review_rule`` has no such column: no rule is named
+        why = {key: row.get("review_rule") for key, row in in_review}
         previews = merge_previews(records, queue)
         self.info = [
             PairInfo(
@@ -162,6 +167,7 @@ class ReviewSession:
                 right=by_id.get(q["record_id_r"], {}),
                 explanation=explained.get(key) or {},
                 preview=previews.get((q["record_id_l"], q["record_id_r"])),
+                review_rule=why.get(key),
             )
             for q, key in zip(self.queue, self.keys, strict=True)
         ]
@@ -243,6 +249,7 @@ class ReviewSession:
             "left": info.left,
             "right": info.right,
             "probability": words.chance(float(entry["match_probability"])),
+            "why_review": words.why_review(info.review_rule),
             "evidence": _grouped(words.evidence(evidence(info.explanation, info.left, info.right))),
             "cleaned": cleaned,
             "original": original,

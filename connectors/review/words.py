@@ -94,6 +94,11 @@ class ReviewWords:
         """``same`` / ``different`` / ``undecided`` as the page says them."""
         return self._known(f"decision_{decision}", decision)
 
+    def why_review(self, rule: str | None) -> str | None:
+        """Why a pair the model scored as a match is only a review, for ``pairs.parquet``'s
+        ``review_rule``; None for a pair in review by its score alone."""
+        return None if rule is None else self._known(f"why_{rule}", rule)
+
     def stake(self, key: str) -> str:
         return self._known(f"stake_{key}", key)
 

@@ -222,3 +222,43 @@ def test_an_undo_with_nothing_to_withdraw_writes_no_line(sample_run: Path, tmp_p
     assert karen.decide(0, "undecided", "")["saved"] is None  # undone already
     assert read_decisions(decisions)["decision"].to_list() == ["same", "undecided"]
     assert (karen.saved, ole.saved) == (2, 0)
+
+
+def test_the_page_says_why_a_pair_the_model_would_merge_is_in_review(tmp_path: Path) -> None:
+    """Morten Karlsen at Bredgade 33 and at Bredgade 43, nothing else in common, is scored as one
+    customer and sent to review by the neighbours rule; the page showed only the model's high
+    probability, and the reviewer could not tell why the pair was there."""
+    people = ["Anne Nielsen", "Peter Holm", "Mette Lund", "Lars Berg", "Karen Olsen"]
+    rows = ["Kundenr;Navn;Adresse;Postnr;By;Telefon",
+            "1;Morten Karlsen;Bredgade 33;7400;Herning;",
+            "2;Morten Karlsen;Bredgade 43;7400;Herning;"] + [
+        f"{10 + i};{name};Skolevej {i + 3};{5000 + 100 * i};Odense;3{i:07d}"
+        for i, name in enumerate(people * 4)
+    ]  # fmt: skip
+    (tmp_path / "c.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    run_pipeline(
+        CleanseOptions(input=str(tmp_path / "c.csv"), out=str(out), registry="none"),
+        orchestrated=False,
+    )
+    pairs = pl.read_parquet(out / "pairs.parquet")
+    pair = pairs.filter(
+        pl.col("record_id_l").is_in(["1", "2"]) & pl.col("record_id_r").is_in(["1", "2"])
+    )
+    assert pair.select("decision", "review_rule").row(0) == ("review", "neighbours")
+    # a pair in review by its score alone names no rule
+    assert (
+        pairs.filter(pl.col("decision") != "review")["review_rule"].null_count()
+        == pairs.filter(pl.col("decision") != "review").height
+    )
+    session = ReviewSession(out, tmp_path / "d.csv", "karen")
+    n = next(
+        i for i, q in enumerate(session.queue) if {q["record_id_l"], q["record_id_r"]} == {"1", "2"}
+    )
+    assert "Til vurdering trods scoren: samme navn på samme vej med to husnumre" in page_text(
+        render_pair(session, n)
+    )
+    english = ReviewSession(out, tmp_path / "d.csv", "karen", lang="en")
+    assert "In review despite the score: one name on one street" in page_text(
+        render_pair(english, n)
+    )

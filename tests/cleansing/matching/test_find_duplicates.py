@@ -297,6 +297,7 @@ def test_namesakes_with_a_mobile_and_mailbox_each_go_to_review() -> None:
     pair = _pair("father", "son")
     assert pair["match_probability"] >= 0.9
     assert pair["decision"] == "review"
+    assert pair["review_rule"] == "namesakes"
     assert not _together("father", "son")
 
 
@@ -326,6 +327,18 @@ def test_a_chain_across_two_cvrs_is_split() -> None:
     assert result.summary["clusters_split"] >= 1
     # The model matched both links; the one the split dropped is left to a person.
     assert sorted(links) == ["match", "review"]
+    why = dict(
+        ((left, right), rule)
+        for left, right, rule in result.pairs.select("record_id_l", "record_id_r", "review_rule")
+        .filter(pl.col("review_rule").is_not_null())
+        .rows()
+    )
+    dropped = [
+        pair
+        for pair in (("chain-a", "chain-mid"), ("chain-mid", "chain-b"))
+        if decided[pair] == "review"
+    ]
+    assert why[dropped[0]] == "cluster"
     in_review = dict(result.clusters.select("record_id", "in_review_pair").rows())
     assert in_review["chain-mid"]
 
@@ -491,7 +504,7 @@ def test_a_small_file_compares_every_pair_and_the_model_stays_the_same() -> None
 
 
 def test_a_pair_no_key_proposed_is_at_most_a_review() -> None:
-    from datavask.cleansing.matching import _decision
+    from datavask.cleansing.matching import _decision, _review_rule
     from datavask.cleansing.matching.review_band import ReviewBand
 
     band = ReviewBand(0.3, 0.7, "option")
@@ -504,6 +517,8 @@ def test_a_pair_no_key_proposed_is_at_most_a_review() -> None:
     )
     decided = pairs.select(_decision(band).alias("decision"))["decision"].to_list()
     assert decided == ["match", "review", "review", "non-match", "non-match"]
+    why = pairs.select(_review_rule(band))["review_rule"].to_list()
+    assert why == [None, "every_pair", None, None, None]
 
 
 def _levels(**columns: list[int]) -> pl.DataFrame:
@@ -518,7 +533,7 @@ def test_one_name_on_one_street_with_two_house_numbers_is_at_most_a_review() -> 
     merged at p 0.73 (the first name 5.7 bits, the last 7.1, "same street" 2.5) and the other
     Morten Karlsen's mobile written into his row. Two house numbers are two addresses, or one
     mistyped: a person decides. A shared mobile, e-mail or birth date still merges them."""
-    from datavask.cleansing.matching import _decision
+    from datavask.cleansing.matching import _decision, _review_rule
     from datavask.cleansing.matching.review_band import ReviewBand
 
     street = COMPARISONS["address"].levels.index("same street")
@@ -540,6 +555,9 @@ def test_one_name_on_one_street_with_two_house_numbers_is_at_most_a_review() -> 
     compared = ("first_name", "last_name", "address", "phone", "email", "date_of_birth")
     decided = scored.select(_decision(band, compared).alias("d"))["d"].to_list()
     assert decided == ["review", "review", "match", "match", "match", "match"]
+    # the rule is named, for the reviewer who sees a pair at p 0.9 in review
+    why = scored.select(_review_rule(band, compared))["review_rule"].to_list()
+    assert why == ["neighbours", "neighbours", None, None, None, None]
     # A file without the address comparison (a register of street and house number) is as before.
     assert scored.select(_decision(band).alias("d"))["d"].to_list() == ["match"] * 6
 
@@ -551,7 +569,7 @@ def test_two_branches_of_one_cvr_number_are_at_most_a_review() -> None:
     two addresses (moved), two names at one (a department's name typed two ways), or one EAN
     number or one contact person (a contact export's: the company renamed and moved), are still
     merged on their score."""
-    from datavask.cleansing.matching import _decision
+    from datavask.cleansing.matching import _decision, _review_rule
     from datavask.cleansing.matching.review_band import ReviewBand
 
     postal = COMPARISONS["address"].levels.index("same postal code")
@@ -572,6 +590,11 @@ def test_two_branches_of_one_cvr_number_are_at_most_a_review() -> None:
     compared = ("name", "address", "email", "contact", "cvr", "ean")
     decided = scored.select(_decision(band, compared).alias("d"))["d"].to_list()
     assert decided == ["review", "review", "match", "match", "match", "match", "match"]
+    why = scored.select(_review_rule(band, compared))["review_rule"].to_list()
+    assert why == ["branches", "branches", None, None, None, None, None]
+    # below the band's upper end a pair is in review by its score: no rule is named
+    low = scored.with_columns(match_probability=pl.lit(0.5))
+    assert low.select(_review_rule(band, compared))["review_rule"].to_list() == [None] * 7
 
 
 @pytest.mark.parametrize(
