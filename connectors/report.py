@@ -144,10 +144,18 @@ def page_data(model: ReportModel) -> dict[str, Any]:
         }
     review = model.review_pairs
     if review.height:
-        labels = ("x_left", "x_left_name", "x_right", "x_right_name", "x_probability")
+        labels = (
+            "x_left", "x_left_name", "x_left_address",
+            "x_right", "x_right_name", "x_right_address",
+            "x_probability", "x_review_why",
+        )  # fmt: skip
         tables["review"] = {
             "columns": [
-                {"type": "percent" if i == 4 else "text", "index": i, "label": text(k)}
+                {
+                    "type": "percent" if k == "x_probability" else "text",
+                    "index": i,
+                    "label": text(k),
+                }
                 for i, k in enumerate(labels)
             ],
             "rows": review.rows(),
@@ -278,8 +286,10 @@ def _scan_csv(path: Path) -> pl.LazyFrame:
 
 
 # What the view model reads of pairs.parquet (:func:`~.report_model.build_model`: the pairs to
-# review, by record and probability).
+# review, by record and probability, and why each is there where a run says it: a run made
+# before ``review_rule`` has no such column).
 REVIEW_COLUMNS = ("record_id_l", "record_id_r", "match_probability", "decision")
+REVIEW_WHY = "review_rule"
 
 
 def _review_rows(path: Path) -> pl.LazyFrame | None:
@@ -290,7 +300,8 @@ def _review_rows(path: Path) -> pl.LazyFrame | None:
     pairs = pl.scan_parquet(path, glob=False)
     if "decision" not in pairs.collect_schema().names():
         return None  # nothing to review, as build_model says of such pairs
-    return pairs.select(REVIEW_COLUMNS).filter(pl.col("decision") == "review")
+    why = [REVIEW_WHY] if REVIEW_WHY in pairs.collect_schema().names() else []
+    return pairs.select(*REVIEW_COLUMNS, *why).filter(pl.col("decision") == "review")
 
 
 def load_model(

@@ -637,40 +637,56 @@ def _groups(
 # --------------------------------------------------------------------------- the rest
 
 
-def _review_pairs(pairs: pl.DataFrame | None, view: pl.DataFrame) -> pl.DataFrame:
-    """The pairs to review with both records' names, most probable first."""
+def _review_pairs(pairs: pl.DataFrame | None, view: pl.DataFrame, text: Text) -> pl.DataFrame:
+    """The pairs to review with both records' names and cleaned addresses and why each is there
+    (a rule that kept a likely match from merging, else the uncertain score), most probable
+    first."""
     schema = {
         "record_id_l": pl.String,
         "name_l": pl.String,
+        "address_l": pl.String,
         "record_id_r": pl.String,
         "name_r": pl.String,
+        "address_r": pl.String,
         "match_probability": pl.Float64,
+        "why": pl.String,
     }
     if pairs is None or "decision" not in pairs.columns:
         return pl.DataFrame(schema=schema)
+    # a run made before ``review_rule`` names no rule: its pairs are there by their score
+    rule = (
+        pl.col("review_rule").cast(pl.String)
+        if "review_rule" in pairs.columns
+        else pl.lit(None, pl.String)
+    )
+    rules = ("neighbours", "branches", "namesakes", "every_pair", "link_component", "cluster")
+    why = rule.replace_strict(
+        {r: text(f"review_rule_{r}") for r in rules}, default=rule, return_dtype=pl.String
+    ).fill_null(text("review_rule_score"))
     # Four decimals, as the merge plan's scores: the model's last bits are no reader's business,
     # and two engines summing in another order may differ in them.
     review = pairs.filter(pl.col("decision") == "review").select(
         pl.col("record_id_l").cast(pl.String),
         pl.col("record_id_r").cast(pl.String),
         pl.col("match_probability").cast(pl.Float64).round(4),
+        why.alias("why"),
     )
     # The names of the records in a pair to review, not of every record: the unique ran over a
     # million records for a thousand pairs.
     ids = pl.concat([review["record_id_l"], review["record_id_r"]]).implode()
     names = (
-        view.select("record_id", "name")
+        view.select("record_id", "name", "address")
         .filter(pl.col("record_id").is_in(ids))
         .unique("record_id", keep="first")
     )
     return (
         review.join(
-            names.rename({"record_id": "record_id_l", "name": "name_l"}),
+            names.rename({"record_id": "record_id_l", "name": "name_l", "address": "address_l"}),
             on="record_id_l",
             how="left",
         )
         .join(
-            names.rename({"record_id": "record_id_r", "name": "name_r"}),
+            names.rename({"record_id": "record_id_r", "name": "name_r", "address": "address_r"}),
             on="record_id_r",
             how="left",
         )
@@ -872,7 +888,7 @@ def build_model(
     keep = masks.select(pl.any_horizontal(pl.all())).to_series()
     customers, masks = all_customers.filter(keep), masks.filter(keep)
     groups = _groups(customers, masks, view, counts, text)
-    review = _review_pairs(pairs, view)
+    review = _review_pairs(pairs, view, text)
     band = review_band_used(run) or (0.5, 0.95)
     run_with_counts = dict(run, counts=counts)
     source = Path(str(run.get("input", {}).get("path", "input"))).name

@@ -172,9 +172,12 @@ def sheets(model: ReportModel) -> list[tuple[str, pl.DataFrame]]:
                 {
                     "record_id_l": text("x_left"),
                     "name_l": text("x_left_name"),
+                    "address_l": text("x_left_address"),
                     "record_id_r": text("x_right"),
                     "name_r": text("x_right_name"),
+                    "address_r": text("x_right_address"),
                     "match_probability": text("x_probability"),
+                    "why": text("x_review_why"),
                 },
             ),
         )

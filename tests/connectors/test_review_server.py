@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 
@@ -262,3 +263,29 @@ def test_the_page_says_why_a_pair_the_model_would_merge_is_in_review(tmp_path: P
     assert "In review despite the score: one name on one street" in page_text(
         render_pair(english, n)
     )
+    # the worklist's sheet of pairs to review says it too, beside both records' addresses (it
+    # listed only numbers, names and the probability)
+    book = openpyxl.load_workbook(out / "worklist.xlsx", read_only=True)
+    rows = list(book["Til vurdering"].iter_rows(values_only=True))
+    book.close()
+    assert rows[0] == (
+        "kundenr. 1", "navn 1", "adresse 1", "kundenr. 2", "navn 2", "adresse 2",
+        "sandsynlighed for samme kunde", "hvorfor til vurdering",
+    )  # fmt: skip
+    karlsen = next(row for row in rows if {row[0], row[3]} == {"1", "2"})
+    assert {karlsen[2], karlsen[5]} == {"Bredgade 33, 7400 Herning", "Bredgade 43, 7400 Herning"}
+    assert karlsen[7] == "samme navn og vej, to husnumre, intet andet fælles"
+    # every pair says what pairs.parquet says of it: a pair below the band's upper end is there
+    # by its score
+    said = {
+        "neighbours": "samme navn og vej, to husnumre, intet andet fælles",
+        None: "scoren ligger i vurderingsintervallet",
+    }
+    expected = {
+        frozenset((left, right)): said[rule]
+        for left, right, rule in pairs.filter(pl.col("decision") == "review")
+        .select("record_id_l", "record_id_r", "review_rule")
+        .rows()
+    }
+    assert {frozenset((row[0], row[3])): row[7] for row in rows[1:]} == expected
+    assert set(expected.values()) == set(said.values())
