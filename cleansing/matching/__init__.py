@@ -108,6 +108,8 @@ from datavask.cleansing.matching.hard_rules import (
     hard_rule_column,
     owner_and_business,
     review_only,
+    review_reason,
+    review_reason_text,
     review_rules,
 )
 from datavask.cleansing.matching.namesakes import namesakes_to_review
@@ -324,20 +326,22 @@ def _decision(band: ReviewBand, compared: Collection[str] = ()) -> pl.Expr:
 
 REVIEW_RULE: Final = "review_rule"
 """The column naming why a pair the model scored as a match is only a ``review`` (null for a
-pair in review by its score alone): a rule of :data:`~.hard_rules.REVIEW_RULES`, ``namesakes``
-(:mod:`.namesakes`), the blocking rule that alone proposed it (``every_pair``, ``link_component``)
-or ``cluster`` (:func:`_refused_to_review`: the match would join groups its other pairs do not
-confirm, or records kept apart)."""
+pair in review by its score alone): one of :data:`~.hard_rules.REVIEW_REASONS`, by its code
+(:func:`~.hard_rules.review_reason`) until the pairs are written."""
 
 
 def _review_rule(band: ReviewBand, compared: Collection[str] = ()) -> pl.Expr:
     """Why :func:`_decision` leaves a pair at or above the band's upper end as a ``review``, as
-    :data:`REVIEW_RULE` names it; null for every other pair."""
-    unkeyed = pl.col("blocking_rule").is_in([EVERY_PAIR, COMPONENT]).fill_null(False)
+    :data:`REVIEW_RULE` codes it; null for every other pair."""
     above = pl.col("hard_rule").is_null() & (pl.col("match_probability") >= band.high)
-    named = [pl.when(holds).then(pl.lit(name)) for name, holds in review_rules(compared).items()]
-    first = pl.coalesce(pl.when(unkeyed).then(pl.col("blocking_rule")), *named)
-    return pl.when(above).then(first).alias(REVIEW_RULE)
+    unkeyed = [
+        pl.when(pl.col("blocking_rule") == rule).then(review_reason(rule))
+        for rule in (EVERY_PAIR, COMPONENT)
+    ]
+    named = [
+        pl.when(holds).then(review_reason(name)) for name, holds in review_rules(compared).items()
+    ]
+    return pl.when(above).then(pl.coalesce(*unkeyed, *named)).alias(REVIEW_RULE)
 
 
 def _explanation(comparisons: tuple[Comparison, ...]) -> pl.Expr:
@@ -514,7 +518,9 @@ def _pairs_frame(
         "hard_rule",
         "reviewed",
         "model_decision",
-        pl.when(pl.col("decision") == "review").then(pl.col(REVIEW_RULE)).alias(REVIEW_RULE),
+        pl.when(pl.col("decision") == "review")
+        .then(review_reason_text(pl.col(REVIEW_RULE)))
+        .alias(REVIEW_RULE),
         _explanation(comparisons),
     )
 
@@ -556,7 +562,7 @@ def _refused_to_review(scored: pl.DataFrame, refused: pl.DataFrame) -> pl.DataFr
             .otherwise(pl.col("decision"))
             .alias("decision"),
             pl.when(pl.col("_refused").fill_null(False) & undecided)
-            .then(pl.lit("cluster"))
+            .then(review_reason("cluster"))
             .otherwise(pl.col(REVIEW_RULE))
             .alias(REVIEW_RULE),
         )

@@ -103,6 +103,24 @@ _OTHER_UNIT: Final = COMPARISONS["address"].levels.index("same building, other u
 REVIEW_RULES: Final = ("neighbours", "branches")
 """The rules that make a pair at most a ``review`` (see the module docstring)."""
 
+REVIEW_REASONS: Final = (*REVIEW_RULES, "namesakes", "every_pair", "link_component", "cluster")
+"""Why a pair the model scored as a match is only a ``review`` (``pairs.parquet``'s
+``review_rule``): :data:`REVIEW_RULES`, :mod:`.namesakes`, the only blocking rule that proposed
+it, or the cluster check. While pairs are scored the reason is carried as its position here plus
+one (:func:`review_reason`), a byte per candidate pair rather than a text."""
+
+
+def review_reason(name: str) -> pl.Expr:
+    """The code of the reason ``name`` (of :data:`REVIEW_REASONS`) as the scored pairs carry it."""
+    return pl.lit(REVIEW_REASONS.index(name) + 1, dtype=pl.UInt8)
+
+
+def review_reason_text(code: pl.Expr) -> pl.Expr:
+    """A reason's code (:func:`review_reason`) as its name; null stays null."""
+    names = {i + 1: name for i, name in enumerate(REVIEW_REASONS)}
+    return code.replace_strict(names, default=None, return_dtype=pl.String)
+
+
 _SAME_STREET: Final = COMPARISONS["address"].levels.index("same street")
 _DOB_ONE_EDIT: Final = BIRTH_LEVELS.index("one edit")
 _CONTACT_ALIKE: Final = COMPARISONS["contact"].levels.index("jaro-winkler >= 0.92")

@@ -22,6 +22,7 @@ from typing import Final
 import polars as pl
 
 from datavask.cleansing.matching.compare import COMPARISONS
+from datavask.cleansing.matching.hard_rules import review_reason
 
 _FIRST_EXACT: Final = COMPARISONS["first_name"].top
 _LAST_EXACT: Final = COMPARISONS["last_name"].top
@@ -41,7 +42,7 @@ def namesakes_to_review(
 ) -> pl.DataFrame:
     """``scored`` (pairs with their ``lvl_<name>`` levels and a ``decision``) with the matches of
     two namesakes at one address told apart only by a phone and an e-mail address of their own
-    (see the module) made a ``review``, its ``review_rule`` ``namesakes``. ``left`` /
+    (see the module) made a ``review``, its ``review_rule`` that of ``namesakes``. ``left`` /
     ``right``: the pairs' positions in ``records`` (the matcher's prepared frame, whose
     ``_phones`` they are read by)."""
     if "lvl_first_name" not in scored.columns or "_phones" not in records.columns:
@@ -73,8 +74,8 @@ def namesakes_to_review(
     )
     review = alike.scatter(at, own.to_series())
     # why a match is only a review, as the matcher names it (REVIEW_RULE)
-    before = pl.col("review_rule") if "review_rule" in scored.columns else pl.lit(None, pl.String)
+    before = pl.col("review_rule") if "review_rule" in scored.columns else pl.lit(None, pl.UInt8)
     return scored.with_columns(
         pl.when(review).then(pl.lit("review")).otherwise(pl.col("decision")).alias("decision"),
-        pl.when(review).then(pl.lit("namesakes")).otherwise(before).alias("review_rule"),
+        pl.when(review).then(review_reason("namesakes")).otherwise(before).alias("review_rule"),
     )

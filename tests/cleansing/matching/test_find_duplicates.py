@@ -15,6 +15,7 @@ from datavask.cleansing.matching.hard_rules import (
     birth_years_apart,
     hard_rule_column,
     owner_and_business,
+    review_reason_text,
 )
 from datavask.cleansing.matching.prepare import prepare_records
 from tests.cleansing.matching.population import frame, population_rows
@@ -517,7 +518,7 @@ def test_a_pair_no_key_proposed_is_at_most_a_review() -> None:
     )
     decided = pairs.select(_decision(band).alias("decision"))["decision"].to_list()
     assert decided == ["match", "review", "review", "non-match", "non-match"]
-    why = pairs.select(_review_rule(band))["review_rule"].to_list()
+    why = pairs.select(review_reason_text(_review_rule(band)))["review_rule"].to_list()
     assert why == [None, "every_pair", None, None, None]
 
 
@@ -556,7 +557,7 @@ def test_one_name_on_one_street_with_two_house_numbers_is_at_most_a_review() -> 
     decided = scored.select(_decision(band, compared).alias("d"))["d"].to_list()
     assert decided == ["review", "review", "match", "match", "match", "match"]
     # the rule is named, for the reviewer who sees a pair at p 0.9 in review
-    why = scored.select(_review_rule(band, compared))["review_rule"].to_list()
+    why = scored.select(review_reason_text(_review_rule(band, compared)))["review_rule"].to_list()
     assert why == ["neighbours", "neighbours", None, None, None, None]
     # A file without the address comparison (a register of street and house number) is as before.
     assert scored.select(_decision(band).alias("d"))["d"].to_list() == ["match"] * 6
@@ -590,11 +591,14 @@ def test_two_branches_of_one_cvr_number_are_at_most_a_review() -> None:
     compared = ("name", "address", "email", "contact", "cvr", "ean")
     decided = scored.select(_decision(band, compared).alias("d"))["d"].to_list()
     assert decided == ["review", "review", "match", "match", "match", "match", "match"]
-    why = scored.select(_review_rule(band, compared))["review_rule"].to_list()
+    why = scored.select(review_reason_text(_review_rule(band, compared)))["review_rule"].to_list()
     assert why == ["branches", "branches", None, None, None, None, None]
     # below the band's upper end a pair is in review by its score: no rule is named
     low = scored.with_columns(match_probability=pl.lit(0.5))
-    assert low.select(_review_rule(band, compared))["review_rule"].to_list() == [None] * 7
+    assert (
+        low.select(review_reason_text(_review_rule(band, compared)))["review_rule"].to_list()
+        == [None] * 7
+    )
 
 
 @pytest.mark.parametrize(
