@@ -355,6 +355,24 @@ def test_a_chains_branch_is_a_business(name: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "name",
+    [
+        "Jensens Bøfhus Torvet",
+        "Hansens Spisehus",
+        "Bodega Hansen",
+        "Værtshuset Ankeret",
+        "Hansens Pølsevogn",
+        "Kebab House Aarhus",
+        "Burger Hansen",
+    ],
+)
+def test_an_eating_place_is_a_business(name: str) -> None:
+    """``Jensens Bøfhus Torvet`` (a steak restaurant named after its square) was a person, so the
+    restaurant got no MISSING_CVR and was compared as a person's name."""
+    assert _classify([(name, None, None, None)]) == ["company"]
+
+
+@pytest.mark.parametrize(
     ("name", "expected"),
     [
         # A surname and a trade or ware, without a form: before, persons (no MISSING_CVR).
