@@ -429,15 +429,25 @@ def _written_out(key: pl.Expr) -> pl.Expr:
     table also holds stays as typed: ``sys hansen`` (Sys is a woman's name) is no ``systems
     hansen``, a business (:func:`_persons_name`); ``sys a s`` and ``hansen sys`` are written
     out."""
+    # Run on the key once it is worked out: as an expression the key's whole chain of regexes
+    # ran again for every place it is read (the words looked for, the person's name, the
+    # framing), 2.6 s over a registry's 530,000 names.
+    return key.map_batches(_written_out_values, return_dtype=pl.String, is_elementwise=True)
+
+
+def _written_out_values(key: pl.Series) -> pl.Series:
+    """:func:`_written_out` of the keys ``key``: only the few with a word of the table are
+    framed and written out."""
     shortened, written = _abbreviations()
-    # a cheap pass finds the few keys with a word of the table; the framing runs on those alone
     words = "|".join(re.escape(word.strip()) for word in shortened)
-    maybe = key.str.contains(rf"(?:^|\s)(?:{words})(?:\s|$)")
-    maybe = maybe & ~_persons_name(only_where(maybe, key))
+    at = key.str.contains(rf"(?:^|\s)(?:{words})(?:\s|$)").fill_null(False).arg_true()
+    part = pl.DataFrame({"at": at, "key": key.gather(at)}).filter(~_persons_name(pl.col("key")))
+    if part.height == 0:
+        return key
     # each word framed by spaces, two between words, so that adjacent words both match
-    framed = pl.lit(" ") + only_where(maybe, key).str.replace_all(" ", "  ", literal=True) + " "
+    framed = pl.lit(" ") + pl.col("key").str.replace_all(" ", "  ", literal=True) + " "
     out = framed.str.replace_many(shortened, written).str.replace_all(" {2,}", " ")
-    return pl.when(maybe).then(out.str.strip_chars()).otherwise(key)
+    return key.clone().scatter(part["at"], part.select(out.str.strip_chars()).to_series())
 
 
 def _persons_name(key: pl.Expr) -> pl.Expr:
