@@ -163,25 +163,37 @@ def test_the_page_speaks_the_language_the_run_was_made_in(sample_run: Path, tmp_
     assert run_language(english_run) == "da"
 
 
+def _run_with_others(
+    tmp_path: Path, rows: list[str], review_band: tuple[float, float] | None = None
+) -> Path:
+    """A run (``tmp_path / "run"``) of ``rows`` (``Kundenr;Navn;Adresse;Postnr;By;Telefon``)
+    among twenty customers of five names in Odense, enough for the model to learn from;
+    ``review_band`` None: the band the model derives."""
+    people = ["Anne Nielsen", "Peter Holm", "Mette Lund", "Lars Berg", "Karen Olsen"]
+    others = [
+        f"{10 + i};{name};Skolevej {i + 3};{5000 + 100 * i};Odense;3{i:07d}"
+        for i, name in enumerate(people * 4)
+    ]
+    lines = ["Kundenr;Navn;Adresse;Postnr;By;Telefon", *rows, *others]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    options = CleanseOptions(
+        input=str(tmp_path / "c.csv"), out=str(out), registry="none", review_band=review_band
+    )
+    run_pipeline(options, orchestrated=False)
+    return out
+
+
 def test_evidence_against_and_what_differed_are_on_the_page(tmp_path: Path) -> None:
     """Hans Jensen at Vestergade 12 and at Vestergade 14: the address level ``same street``
     weighs for one customer, and the page said only "same street: very strong evidence" — the
     other house number and the other phone were nowhere in the explanation."""
-    people = ["Anne Nielsen", "Peter Holm", "Mette Lund", "Lars Berg", "Karen Olsen"]
-    rows = ["Kundenr;Navn;Adresse;Postnr;By;Telefon",
-            "1;Hans Jensen;Vestergade 12;8000;Aarhus C;20 11 22 33",
-            "2;Hans Jensen;Vestergade 14;8000;Aarhus C;20 44 55 66"] + [
-        f"{10 + i};{name};Skolevej {i + 3};{5000 + 100 * i};Odense;3{i:07d}"
-        for i, name in enumerate(people * 4)
-    ]  # fmt: skip
-    (tmp_path / "c.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    out = tmp_path / "run"
-    run_pipeline(
-        CleanseOptions(
-            input=str(tmp_path / "c.csv"), out=str(out), registry="none", review_band=(0.05, 0.9999)
-        ),
-        orchestrated=False,
-    )
+    out = _run_with_others(
+        tmp_path,
+        ["1;Hans Jensen;Vestergade 12;8000;Aarhus C;20 11 22 33",
+         "2;Hans Jensen;Vestergade 14;8000;Aarhus C;20 44 55 66"],
+        review_band=(0.05, 0.9999),
+    )  # fmt: skip
     session = ReviewSession(out, tmp_path / "d.csv", "karen")
     n = next(
         i for i, q in enumerate(session.queue) if {q["record_id_l"], q["record_id_r"]} == {"1", "2"}
@@ -229,18 +241,12 @@ def test_the_page_says_why_a_pair_the_model_would_merge_is_in_review(tmp_path: P
     """Morten Karlsen at Bredgade 33 and at Bredgade 43, nothing else in common, is scored as one
     customer and sent to review by the neighbours rule; the page showed only the model's high
     probability, and the reviewer could not tell why the pair was there."""
-    people = ["Anne Nielsen", "Peter Holm", "Mette Lund", "Lars Berg", "Karen Olsen"]
-    rows = ["Kundenr;Navn;Adresse;Postnr;By;Telefon",
+    out = _run_with_others(
+        tmp_path,
+        [
             "1;Morten Karlsen;Bredgade 33;7400;Herning;",
-            "2;Morten Karlsen;Bredgade 43;7400;Herning;"] + [
-        f"{10 + i};{name};Skolevej {i + 3};{5000 + 100 * i};Odense;3{i:07d}"
-        for i, name in enumerate(people * 4)
-    ]  # fmt: skip
-    (tmp_path / "c.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    out = tmp_path / "run"
-    run_pipeline(
-        CleanseOptions(input=str(tmp_path / "c.csv"), out=str(out), registry="none"),
-        orchestrated=False,
+            "2;Morten Karlsen;Bredgade 43;7400;Herning;",
+        ],
     )
     pairs = pl.read_parquet(out / "pairs.parquet")
     pair = pairs.filter(
