@@ -1780,17 +1780,15 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     # A street typed because one was required and none was known (``Ukendt adresse``, ``Ingen
     # adresse``, ``n/a``, ``xxx``) is no street, as such a name is no name: the record has no
     # address to send an invoice to (MISSING_ADDRESS), and the line stays in ``src_`` and goes
-    # back as typed. Only alone: beside a number (``Ukendt 12``) it is the street's name, and
-    # dropped the line would go back as ``12``.
+    # back as typed. Only without a house number: beside one (``Ukendt 12``) it is the street's
+    # name, and dropped the line would go back as ``12``. A floor and side alone (``Ukendt, 2.
+    # th``) locate no building: the street and the floor go together.
     placeholder = per_distinct(located["street"], {"placeholder": _placeholder})["placeholder"]
     if placeholder.any():
-        alone = pl.all_horizontal(
-            pl.col(part).is_null() for part in ("house_number", "floor", "door")
-        )
-        no_street = pl.lit(placeholder).fill_null(False) & alone
+        no_street = pl.lit(placeholder).fill_null(False) & pl.col("house_number").is_null()
         located = located.with_columns(
             pl.when(~no_street).then(pl.col(column)).alias(column)
-            for column in ("street", "street_key")
+            for column in ("street", "street_key", "floor", "door")
         )
     cities = per_distinct(
         located["_any_city"],

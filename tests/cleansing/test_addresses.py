@@ -377,17 +377,20 @@ def test_flags() -> None:
 def test_a_placeholder_street_is_no_address() -> None:
     """``Ukendt adresse`` or ``xxx`` typed in the street because one was required is no street to
     send an invoice to, as ``Ukendt`` is no name: MISSING_ADDRESS, not a street called so. A
-    street column's placeholder the same; beside a house number it is the street's name."""
+    street column's placeholder the same; beside a house number it is the street's name. A floor
+    and side alone (``Ukendt, 2. th``) locate no building either."""
     lines = ["Ukendt adresse", "Ukendt", "Adresse ukendt", "Ingen adresse", "-", "n/a", "xxx"]
+    lines += ["Ukendt, 2. th", "c/o Jens Bak, Ukendt adresse"]
     out = _addresses(
-        raw_address=[*lines, "c/o Jens Bak, Ukendt adresse", "Ukendt 12", "Algade 15"],
-        raw_postal_code=["4000"] * 10,
+        raw_address=[*lines, "Ukendt 12", "Algade 15", "Algade, 2. th"],
+        raw_postal_code=["4000"] * 12,
     )
-    assert out["street"].to_list() == [None] * 8 + ["Ukendt", "Algade"]
-    assert out["street_key"].to_list()[:8] == [None] * 8
-    assert out["address_key"].to_list()[:8] == [None] * 8
-    assert out["co_name"].to_list()[7] == "Jens Bak"
-    assert out["flag_MISSING_ADDRESS"].to_list() == [True] * 8 + [False, False]
+    assert out["street"].to_list() == [None] * 9 + ["Ukendt", "Algade", "Algade"]
+    assert out["street_key"].to_list()[:9] == [None] * 9
+    assert out["address_key"].to_list()[:9] == [None] * 9
+    assert out["floor"].to_list()[7:] == [None, None, None, None, "2"]
+    assert out["co_name"].to_list()[8] == "Jens Bak"
+    assert out["flag_MISSING_ADDRESS"].to_list() == [True] * 9 + [False] * 3
     columns = _addresses(
         raw_street=["Ingen adresse", "XXX", "Algade"],
         raw_house_number=[None, None, "15"],
@@ -1061,8 +1064,9 @@ def test_a_floor_after_the_streets_comma_is_no_house_number() -> None:
         ],
         raw_postal_code=["8000"] * 6,
     )
-    assert out["street"].to_list() == ["Vestergade", "Ukendt", *["Vestergade"] * 4]
+    # ``Ukendt`` is a placeholder: no street, and no floor of none (see the placeholder test).
+    assert out["street"].to_list() == ["Vestergade", None, *["Vestergade"] * 4]
     assert out["house_number"].to_list() == [None, None, None, "12", "12", "2"]
-    assert out["floor"].to_list() == ["2", "1", "3", "2", None, None]
+    assert out["floor"].to_list() == ["2", None, "3", "2", None, None]
     assert out["door"].to_list() == ["th", None, "tv", "th", None, "th"]
     assert out["address_extra"].to_list() == [None] * 6
