@@ -105,6 +105,7 @@ from datavask.cleansing.matching.hard_rules import (
     HARD_RULES,
     SOFT_VETOES,
     birth_years_apart,
+    both_public,
     hard_rule_column,
     owner_and_business,
     review_only,
@@ -766,6 +767,7 @@ def find_duplicates(
                     rules=settings.hard_rules,
                     years_apart=birth_years_apart(records, pairs["_l"], pairs["_r"]),
                     owner=owner_and_business(records, pairs["_l"], pairs["_r"]),
+                    public=both_public(records, pairs["_l"], pairs["_r"]),
                 )
                 return vetoes, copy_pairs(records, pairs["_l"], pairs["_r"])
 

@@ -101,6 +101,7 @@ from datavask.cleansing.matching.fellegi_sunter import (
 )
 from datavask.cleansing.matching.hard_rules import (
     birth_years_apart,
+    both_public,
     hard_rule_column,
     owner_and_business,
 )
@@ -182,6 +183,7 @@ def compared_chunk(
         rules=plan.settings.hard_rules,
         years_apart=birth_years_apart(records, at["_l"], at["_r"]),
         owner=owner_and_business(records, at["_l"], at["_r"]),
+        public=both_public(records, at["_l"], at["_r"]),
     )
     copied = copy_pairs(records, at["_l"], at["_r"])
     return Chunk(

@@ -50,7 +50,10 @@ Out: a ``hard_rule`` column naming the first rule that vetoes the pair (null whe
 ``different_names``
     records whose names disagree outright (``Hansen Byg`` / ``Nordic Cleaning``; Jens Hansen /
     Anne Olsen) are different customers even when they share a phone number or an address — the
-    business centre switchboard — unless a CVR, EAN or national id number ties them.
+    business centre switchboard — unless a CVR, EAN or national id number ties them. Two public
+    bodies' CVR number does not: an authority's departments (``Region Hovedstaden, Center for
+    Økonomi`` / ``Region Hovedstaden, Center for HR``) share its CVR number, address and
+    switchboard, and each is invoiced at an EAN number of its own. Only one EAN number ties them.
 
 Two more rules veto nothing but keep a pair from being merged on its score alone: it is at most
 a ``review`` (:func:`review_only`), for a person to decide.
@@ -200,6 +203,16 @@ def birth_years_apart(records: pl.DataFrame, left: pl.Series, right: pl.Series) 
     return (year.gather(left) - year.gather(right)).abs()
 
 
+def both_public(records: pl.DataFrame, left: pl.Series, right: pl.Series) -> pl.Series:
+    """Per pair of record positions: both are public bodies (``customer_type`` ``public``)."""
+    if "customer_type" not in records.columns:
+        return pl.repeat(False, left.len(), eager=True)
+    public = records.select(
+        (pl.col("customer_type").str.to_lowercase() == "public").fill_null(False)
+    ).to_series()
+    return public.gather(left) & public.gather(right)
+
+
 def owner_and_business(records: pl.DataFrame, left: pl.Series, right: pl.Series) -> pl.Series:
     """Per pair of record positions: one is a person without a CVR number, the other a business
     with one whose name key holds the person's as whole words, and more (see
@@ -260,19 +273,21 @@ def hard_rule_column(
     rules: tuple[str, ...] = HARD_RULES,
     years_apart: pl.Series | None = None,
     owner: pl.Series | None = None,
+    public: pl.Series | None = None,
 ) -> pl.Series:
     """The first rule of ``rules`` that vetoes each pair, or null.
 
     ``person_l`` / ``person_r``: whether each side is a person, null where the type is unknown;
     ``years_apart``: the years between the pair's dates of birth (:func:`birth_years_apart`);
-    ``owner``: whether the pair is an owner and the business (:func:`owner_and_business`).
+    ``owner``: whether the pair is an owner and the business (:func:`owner_and_business`);
+    ``public``: whether both sides are public bodies (:func:`both_public`).
     """
+    unknown = pl.repeat(False, levels.height, eager=True)
     frame = levels.with_columns(
+        (owner if owner is not None else unknown).alias("_owner"),
+        (public if public is not None else unknown).alias("_public"),
         person_l.alias("_person_l"),
         person_r.alias("_person_r"),
-        (owner if owner is not None else pl.repeat(False, levels.height, eager=True)).alias(
-            "_owner"
-        ),
     )
     apart = pl.lit(None, dtype=pl.Int32)
     if years_apart is not None:
@@ -322,10 +337,18 @@ def hard_rule_column(
         & (_level(levels, "name") == 0)
         & ~same_identifier,
         "different_names": (
-            (companies & (_level(levels, "name") == 0))
-            | (persons & (_level(levels, "first_name") == 0) & (_level(levels, "last_name") == 0))
+            (
+                (companies & (_level(levels, "name") == 0))
+                | (
+                    persons
+                    & (_level(levels, "first_name") == 0)
+                    & (_level(levels, "last_name") == 0)
+                )
+            )
+            & ~same_identifier
         )
-        & ~same_identifier,
+        # two departments of one authority: its CVR number is no tie, one EAN number is
+        | (pl.col("_public") & (_level(levels, "name") == 0) & ~(_level(levels, "ean") == 1)),
     }
     expr = pl.lit(None, dtype=pl.String)
     for rule in reversed(rules):

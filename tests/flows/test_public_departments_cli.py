@@ -99,3 +99,49 @@ def test_a_department_without_ean_joins_its_own_department(
     golden = pl.read_parquet(out / "golden.parquet")
     schools_customer = golden.filter(pl.col("cluster_id") == cluster["K-0010"])
     assert schools_customer["ean"].to_list() == [SCHOOL_ADMINISTRATION]
+
+
+@pytest.mark.parametrize(
+    ("header", "finance", "hr"),
+    [
+        (
+            "Nummer;Navn;Navn 2;Adresse;Postnr.;By;Telefon;CVR-nr.;EAN-nr.\n",
+            "Region Hovedstaden;Center for Økonomi",
+            "Region Hovedstaden;Center for HR",
+        ),
+        (
+            "Nummer;Navn;Adresse;Postnr.;By;Telefon;CVR-nr.;EAN-nr.\n",
+            "Region Hovedstaden, Center for Økonomi",
+            "Region Hovedstaden, Center for HR",
+        ),
+    ],
+    ids=["navn 2", "one cell"],
+)
+def test_a_department_without_ean_is_no_other_departments_copy(
+    tmp_path: Path, header: str, finance: str, hr: str
+) -> None:
+    """Before, the HR centre without an EAN number was merged into the finance centre at p 0.9999
+    on the region's CVR number, address and switchboard: its invoices would have gone out at the
+    finance centre's EAN. An authority's CVR number is its departments' too; only one EAN number
+    makes two of them one customer."""
+    region = "Kongens Vænge 2;3400;Hillerød;38 66 50 00;29190623"
+    source = tmp_path / "debitorer.csv"
+    source.write_text(
+        header
+        + f"D-2007;{finance};{region};5798000000018\n"
+        + f"D-2008;{hr};{region};\n"
+        + f"D-2009;{hr};{region};\n",  # the HR centre typed twice is one customer
+        encoding="utf-8",
+    )
+    out = cleansed(source, tmp_path / "out")
+    records = pl.read_parquet(out / "records.parquet")
+    cluster = dict(records.select("record_id", "cluster_id").iter_rows())
+    assert cluster["D-2008"] == cluster["D-2009"] != cluster["D-2007"]
+    flags = dict(records.select("record_id", "flags").iter_rows())
+    assert "MISSING_EAN" in flags["D-2008"] and "MISSING_EAN" not in flags["D-2007"]
+    pairs = pl.read_parquet(out / "pairs.parquet")
+    vetoed = pairs.filter(pl.col("hard_rule") == "different_names")
+    assert {tuple(sorted(p)) for p in vetoed.select("record_id_l", "record_id_r").rows()} == {
+        ("D-2007", "D-2008"),
+        ("D-2007", "D-2009"),
+    }
