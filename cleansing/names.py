@@ -1334,8 +1334,10 @@ def keep_typed_legal_forms(df: pl.DataFrame, abroad: pl.Expr) -> pl.DataFrame:
     The legal-form table writes Danish forms the Danish way (``Hansen Byg as`` → ``Hansen Byg
     A/S``), but Norway's ``Nordisk Fisk AS`` is an aksjeselskap and its ``KS`` no Danish K/S: a
     foreign customer's name goes back to the CRM with the form its owner wrote. ``legal_form``
-    keeps the table's code, which says what kind of company it is. Only the foreign names with a
-    legal form are cleaned again, once per distinct name.
+    keeps the table's code, which says what kind of company it is, but for the forms Norway
+    writes without the Danish slash: an aksjeselskap is an ``AS`` and a kommandittselskap a
+    ``KS``, no Danish ``A/S`` or ``K/S`` to count among them. Only the foreign names with a legal
+    form are cleaned again, once per distinct name.
     """
     require_columns(df, "abroad")
     rows = df.select((abroad & pl.col("legal_form").is_not_null()).fill_null(False)).to_series()
@@ -1348,8 +1350,16 @@ def keep_typed_legal_forms(df: pl.DataFrame, abroad: pl.Expr) -> pl.DataFrame:
     )
     found = inputs.join(typed, on=list(_NAME_INPUTS), how="left", nulls_equal=True,
                         maintain_order="left")["_typed_name"]  # fmt: skip
+    name = pl.when(pl.lit(rows)).then(pl.coalesce(pl.lit(found), "name")).otherwise("name")
+    unslashed = name.str.extract(r"(?i)\s(as|ks)\.?$", 1).str.to_uppercase()
+    slashed = pl.col("legal_form").is_in(["A/S", "K/S"]) & (
+        unslashed.str.slice(0, 1) == pl.col("legal_form").str.slice(0, 1)
+    )
     return df.with_columns(
-        name=pl.when(pl.lit(rows)).then(pl.coalesce(pl.lit(found), "name")).otherwise("name")
+        name=name,
+        legal_form=pl.when(pl.lit(rows) & slashed.fill_null(False))
+        .then(unslashed)
+        .otherwise("legal_form"),
     )
 
 

@@ -84,8 +84,10 @@ def test_a_foreign_customer_keeps_its_legal_form_as_typed() -> None:
     # an aksjeselskap and a kommandittselskap are written as Norway writes them ...
     assert by_id["no"]["name"] == "Nordisk Fisk AS"
     assert by_id["ks"]["name"] == "Bergen Havn KS"
-    # ... and still known for companies; a Danish "as" is the Danish A/S
-    assert (by_id["no"]["legal_form"], by_id["ks"]["legal_form"]) == ("A/S", "K/S")
+    # ... and their legal_form is Norway's, no Danish A/S or K/S to be counted among them; a
+    # Danish "as" is the Danish A/S
+    assert (by_id["no"]["legal_form"], by_id["ks"]["legal_form"]) == ("AS", "KS")
+    assert by_id["dk"]["legal_form"] == "A/S"
     assert by_id["dk"]["name"] == "Hansen Byg A/S"
 
 
@@ -103,8 +105,9 @@ def test_a_foreign_customer_keeps_its_legal_form_as_typed() -> None:
         ("MÜLLER BAU GMBH", "DE", "Müller Bau GmbH", "GmbH"),
         ("ZÜRICH UHREN AG", "CH", "Zürich Uhren AG", "AG"),
         ("SVENSKA BYGG AKTIEBOLAG", "SE", "Svenska Bygg Aktiebolag", "AB"),
-        ("LILLESTRØM RØR AS", "NO", "Lillestrøm Rør AS", "A/S"),
-        ("Lillestrøm Rør AS", "Norge", "Lillestrøm Rør AS", "A/S"),
+        ("LILLESTRØM RØR AS", "NO", "Lillestrøm Rør AS", "AS"),
+        ("Lillestrøm Rør AS", "Norge", "Lillestrøm Rør AS", "AS"),
+        ("Lillestrøm Rør A/S", "Norge", "Lillestrøm Rør A/S", "A/S"),
         # a Danish customer's form is written the Danish way
         ("Hansen Byg AS.", None, "Hansen Byg A/S", "A/S"),
     ],
