@@ -1029,7 +1029,8 @@ def _city_agrees(located: pl.DataFrame, official: dict[str, str], typed: pl.Seri
 # (``Leopoldstraße``, ``Storgatan``, ``Karl Johans gate``); no Danish street ends in one.
 _STREET_WORDS: Final = {
     "DE": r"stra(?:ß|ss)e|str\.|platz|gasse|damm|ufer|chaussee|weg|allee",
-    "SE": r"gatan|vägen|gränd|torget",
+    # ``Assar Gabrielssons väg``: Sweden writes its roads as a word of their own too
+    "SE": r"gatan|vägen|väg|gränd|torget|stigen|backen",
     "NO": r"gate|gata|veien|vegen|torget",
 }
 # How many digits the postal codes of those countries have (``10115``, ``114 55``, ``0154``).

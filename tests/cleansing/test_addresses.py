@@ -1070,3 +1070,21 @@ def test_a_floor_after_the_streets_comma_is_no_house_number() -> None:
     assert out["floor"].to_list() == ["2", None, "3", "2", None, None]
     assert out["door"].to_list() == ["th", None, "tv", "th", None, "th"]
     assert out["address_extra"].to_list() == [None] * 6
+
+
+def test_a_swedish_road_and_the_neighbours_names_in_other_languages_name_the_country() -> None:
+    """``Assar Gabrielssons väg 9``, ``405 31 Göteborg`` with the country cell blank was abroad in
+    no country: its Swedish phone was INVALID_PHONE and the record NO_CONTACT. Sweden writes a
+    road as a word of its own (``väg``), as it writes ``-vägen``. A country cell typed in the
+    neighbours' other languages (``Schweden``, ``Suède``, ``Norwegen``, ``Konungariket
+    Sverige``) names its country as ``Sverige`` does."""
+    out = _addresses(
+        raw_street=["Assar Gabrielssons väg 9", "Storgatan 1", "Storgatan 1", "Karl Johans gate 5",
+                    "Storgatan 1"],
+        raw_postal_code=["405 31", "114 55", "114 55", "0154", "114 55"],
+        raw_city=["Göteborg", "Stockholm", "Stockholm", "Oslo", "Stockholm"],
+        raw_country=[None, "Schweden", "Suède", "Norwegen", "Konungariket Sverige"],
+        raw_phone=["031-123 45 67", None, None, None, None],
+    )  # fmt: skip
+    assert out["country"].to_list() == ["SE", "SE", "SE", "NO", "SE"]
+    assert out["postal_code"].to_list() == ["405 31", "114 55", "114 55", "0154", "114 55"]
