@@ -24,6 +24,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from datavask.cleansing.matching.hard_rules import REVIEW_REASONS
 from datavask.cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES, SRC_PREFIX
 from datavask.connectors.cvr_document import status_class
 from datavask.connectors.report_text import Text
@@ -659,9 +660,10 @@ def _review_pairs(pairs: pl.DataFrame | None, view: pl.DataFrame, text: Text) ->
         if "review_rule" in pairs.columns
         else pl.lit(None, pl.String)
     )
-    rules = ("neighbours", "branches", "namesakes", "every_pair", "link_component", "cluster")
     why = rule.replace_strict(
-        {r: text(f"review_rule_{r}") for r in rules}, default=rule, return_dtype=pl.String
+        {r: text(f"review_rule_{r}") for r in REVIEW_REASONS},
+        default=rule,
+        return_dtype=pl.String,
     ).fill_null(text("review_rule_score"))
     # Four decimals, as the merge plan's scores: the model's last bits are no reader's business,
     # and two engines summing in another order may differ in them.

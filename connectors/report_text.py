@@ -504,6 +504,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "review_rule_score": "scoren ligger i vurderingsintervallet",
         "review_rule_neighbours": "samme navn og vej, to husnumre, intet andet fælles",
         "review_rule_branches": "samme CVR-nummer, andet navn og anden adresse: to afdelinger?",
+        "review_rule_surnames": "samme fornavn og adresse, to efternavne: navneskift eller to?",
         "review_rule_namesakes": "navnefæller på én adresse, hver sin mobil og e-mail",
         "review_rule_every_pair": "ingen blokeringsnøgle foreslog parret",
         "review_rule_link_component": "kun fundet gennem en tredje post",
@@ -561,6 +562,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "review_why_branches": (
             "Til vurdering trods scoren: samme CVR-nummer, men andet navn og anden adresse —"
             " to afdelinger af samme virksomhed, med hver sin konto, eller én flyttet og omdøbt."
+        ),
+        "review_why_surnames": (
+            "Til vurdering trods scoren: samme fornavn på samme adresse, men to efternavne og"
+            " ingen e-mail, fødselsdato eller id til fælles — én, der har taget sin ægtefælles"
+            " navn, eller to i samme husstand."
         ),
         "review_why_namesakes": (
             "Til vurdering trods scoren: to af samme navn på samme adresse med et fælles nummer,"
@@ -994,6 +1000,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "review_rule_score": "the score is in the review band",
         "review_rule_neighbours": "one name and street, two house numbers, nothing else shared",
         "review_rule_branches": "one CVR number, another name and address: two branches?",
+        "review_rule_surnames": "one first name and address, two surnames: a new name, or two?",
         "review_rule_namesakes": "namesakes at one address, a mobile and e-mail each",
         "review_rule_every_pair": "no blocking key proposed the pair",
         "review_rule_link_component": "found only through a third record",
@@ -1049,6 +1056,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "review_why_branches": (
             "In review despite the score: one CVR number, but another name and another address —"
             " two branches of one company, each with its own account, or one moved and renamed."
+        ),
+        "review_why_surnames": (
+            "In review despite the score: one first name at one address, but two surnames and no"
+            " e-mail, date of birth or id in common — one person who took a spouse's name, or two"
+            " people of one household."
         ),
         "review_why_namesakes": (
             "In review despite the score: two of one name at one address sharing a number, each"

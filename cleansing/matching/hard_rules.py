@@ -71,6 +71,11 @@ a ``review`` (:func:`review_only`), for a person to decide.
     number says they are one invoice recipient, or one contact person (a contact export's) that
     they are one customer. A company renamed and moved is one customer too, and without its
     contact only a person can tell the two apart.
+``surnames``
+    two people of one first name at one address whose last names differ outright (``Peter
+    Madsen`` / ``Peter Holm``, Hovedgaden 12B, one phone number) and no e-mail address, date of
+    birth or id number in common: one person who took a spouse's name, or two people of one
+    household. Merged wrongly, one of them is gone from the CRM.
 """
 
 from __future__ import annotations
@@ -103,7 +108,7 @@ _FIRST_NAME_EXACT: Final = COMPARISONS["first_name"].top
 _OTHER_UNIT: Final = COMPARISONS["address"].levels.index("same building, other unit")
 
 
-REVIEW_RULES: Final = ("neighbours", "branches")
+REVIEW_RULES: Final = ("neighbours", "branches", "surnames")
 """The rules that make a pair at most a ``review`` (see the module docstring)."""
 
 REVIEW_REASONS: Final = (*REVIEW_RULES, "namesakes", "every_pair", "link_component", "cluster")
@@ -127,6 +132,8 @@ def review_reason_text(code: pl.Expr) -> pl.Expr:
 _SAME_STREET: Final = COMPARISONS["address"].levels.index("same street")
 _DOB_ONE_EDIT: Final = BIRTH_LEVELS.index("one edit")
 _CONTACT_ALIKE: Final = COMPARISONS["contact"].levels.index("jaro-winkler >= 0.92")
+_SAME_NUMBER: Final = COMPARISONS["address"].levels.index("same street and number")
+_FIRST_NAME_ALIKE: Final = COMPARISONS["first_name"].levels.index("jaro-winkler >= 0.92")
 
 
 def review_only(compared: Collection[str]) -> pl.Expr:
@@ -141,7 +148,8 @@ def review_rules(compared: Collection[str]) -> dict[str, pl.Expr]:
 
     ``Morten Karlsen``, Bredgade 33 / Bredgade 43, nothing else in common: ``neighbours``; with
     one mobile number as well, no rule. CVR ``23208725`` at ``SuperBrugsen Stationsvej``,
-    Stationsvej 34 and ``SuperBrugsen Vestergade``, Vestergade 56: ``branches``."""
+    Stationsvej 34 and ``SuperBrugsen Vestergade``, Vestergade 56: ``branches``. ``Peter Madsen``
+    / ``Peter Holm``, Hovedgaden 12B, one phone number: ``surnames``."""
 
     def level(name: str) -> pl.Expr:
         return pl.col(f"lvl_{name}") if name in compared else pl.lit(-1, dtype=pl.Int8)
@@ -167,7 +175,24 @@ def review_rules(compared: Collection[str]) -> dict[str, pl.Expr]:
         & (level("ean") != 1)
         & ~same_contact
     )
-    return {"neighbours": neighbours.fill_null(False), "branches": branches.fill_null(False)}
+    # A phone shared says one household as well as one person: it does not vouch here.
+    personal_identifier = (
+        (level("email") == COMPARISONS["email"].top)
+        | (level("date_of_birth") >= _DOB_ONE_EDIT)
+        | (level("national_id") >= 1)
+        | (level("person_id") == 1)
+    )
+    surnames = (
+        (level("first_name") >= _FIRST_NAME_ALIKE)
+        & (level("last_name") == 0)
+        & (level("address") >= _SAME_NUMBER)
+        & ~personal_identifier
+    )
+    return {
+        "neighbours": neighbours.fill_null(False),
+        "branches": branches.fill_null(False),
+        "surnames": surnames.fill_null(False),
+    }
 
 
 def _level(levels: pl.DataFrame, name: str) -> pl.Expr:
