@@ -35,6 +35,8 @@ and then ``flags`` (``list[str]``, every raised code, sorted), ``invoice_ready``
 
 from __future__ import annotations
 
+from typing import Final
+
 import polars as pl
 
 from datavask.cleansing.name_lists import names_where
@@ -145,6 +147,86 @@ def apply_verdict(
         [pl.col(c).fill_null(False) for c in frame.columns if c.startswith(FLAG_PREFIX)]
     ).with_columns(flags.alias("flags"), *[expr.alias(column) for column, expr in ready.items()])
     return frame.drop("_cluster")
+
+
+# A record's codes its merge settles: the customer's CVR or EAN number on another of its records
+# is the one the merged customer is invoiced at.
+SETTLED_BY_MERGING: Final = {"MISSING_CVR": "cvr", "MISSING_EAN": "ean"}
+
+
+def as_customers(records: pl.DataFrame) -> pl.DataFrame:
+    """``records`` (after :func:`apply_verdict`) with ``flags``, ``invoice_ready`` and
+    ``collection_ready`` as they stand for the customer each record is merged into.
+
+    ``Aarhus Kommune`` typed twice, once with its EAN number: the copy without it is
+    ``MISSING_EAN`` as a record, but the customer is invoiced at the EAN its other record holds —
+    nothing to fetch, the records to merge. Lists of customers read these (the report's and the
+    worklist's), ``records.parquet`` the record's own.
+
+    >>> frame = pl.DataFrame({"record_id": ["1", "2"], "cluster_id": ["C1", "C1"],
+    ...     "ean": [None, "5798000004566"], "flags": [["DUPLICATE", "MISSING_EAN"], ["DUPLICATE"]],
+    ...     "invoice_ready": [False, True], "collection_ready": [False, True]})
+    >>> as_customers(frame).select("flags", "invoice_ready").rows()
+    [(['DUPLICATE'], True), (['DUPLICATE'], True)]
+    """
+    codes = {c: v for c, v in SETTLED_BY_MERGING.items() if v in records.columns}
+    if "cluster_id" not in records.columns or not codes:
+        return records  # every record its own customer: nothing to settle
+    # Only the records that carry such a code are looked at (a few in a hundred), and of their
+    # customers only those holding the number on another record.
+    base = records.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("_at"),
+        _customer(records).alias("_customer"),
+        "flags",
+        *codes.values(),
+    )
+    carry = pl.any_horizontal(pl.col("flags").list.contains(code) for code in codes)
+    flagged = base.filter(carry)
+    if flagged.height == 0:
+        return records
+    holding = {
+        code: base.filter(pl.col(column).is_not_null())
+        .select("_customer")
+        .join(flagged.select("_customer"), on="_customer", how="semi")
+        .to_series()
+        .implode()
+        for code, column in codes.items()
+    }
+    settled = [
+        pl.when(
+            pl.col("flags").list.contains(code) & pl.col("_customer").is_in(holding[code])
+        ).then(pl.lit(code))
+        for code in codes
+    ]
+    at = flagged.with_columns(pl.concat_list(settled).list.drop_nulls().alias("settled")).filter(
+        pl.col("settled").list.len() > 0
+    )
+    if at.height == 0:
+        return records
+    kept = pl.col("flags").list.set_difference("settled").list.sort()
+    changed = at.select("_at", kept.alias("_flags")).with_columns(
+        *(
+            (~pl.col("_flags").list.eval(pl.element().is_in(sorted(codes))).list.any()).alias(
+                f"_{column}"
+            )
+            for column, codes in (
+                ("invoice_ready", BLOCKS_INVOICE),
+                ("collection_ready", BLOCKS_COLLECTION | BLOCKS_INVOICE),
+            )
+        )
+    )
+    # Only the three columns are joined: the records' other columns stay where they are.
+    columns = ("flags", "invoice_ready", "collection_ready")
+    settled_values = (
+        base.select("_at", *(records.get_column(c) for c in columns))
+        .join(changed, on="_at", how="left", maintain_order="left")
+        .select(pl.coalesce(f"_{c}", c).alias(c) for c in columns)
+    )
+    return records.with_columns(settled_values)
+
+
+def _customer(records: pl.DataFrame) -> pl.Expr:
+    return pl.col("cluster_id").cast(pl.String).fill_null(pl.col("record_id").cast(pl.String))
 
 
 def flag_counts(records: pl.DataFrame) -> dict[str, int]:

@@ -26,6 +26,7 @@ import polars as pl
 
 from datavask.cleansing.matching.hard_rules import REVIEW_REASONS
 from datavask.cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES, SRC_PREFIX
+from datavask.cleansing.verdict import as_customers
 from datavask.connectors.cvr_document import status_class
 from datavask.connectors.report_text import Text
 
@@ -161,7 +162,8 @@ class ReportModel:
 
 
 def customer_counts(records: pl.DataFrame) -> dict[str, int]:
-    """Customers (clusters) and records that cannot be invoiced / go to collection.
+    """Customers (clusters) and records that cannot be invoiced / go to collection, as customers:
+    a code their merge settles holds nothing (:func:`~datavask.cleansing.verdict.as_customers`).
 
     >>> frame = pl.DataFrame({"cluster_id": ["a", "a", "b", "c"],
     ...     "invoice_ready": [True, False, True, True],
@@ -170,7 +172,7 @@ def customer_counts(records: pl.DataFrame) -> dict[str, int]:
     ...     "customers_blocked_collection"]
     (1, 2)
     """
-    blocked = records.select(
+    blocked = as_customers(records).select(
         invoice=~pl.col("invoice_ready").fill_null(False),
         collection=~pl.col("collection_ready").fill_null(False),
         cluster_id=pl.col("cluster_id"),
@@ -877,14 +879,16 @@ def build_model(
     mapping = dict(run.get("input", {}).get("mapping") or {})
     changes = changes if changes is not None else pl.DataFrame()
     merge_plan = merge_plan if merge_plan is not None else pl.DataFrame()
-    view = _record_view(records, mapping)
+    # The lists are of customers: a code the merge settles (the EAN on the customer's other
+    # record) is no reason to hold its invoices.
+    view = _record_view(as_customers(records), mapping)
     # The in-memory engine runs the two sides of a join side by side, as the eager frames had;
     # the streaming one spent a quarter more CPU on these groupings (1M records, 2 cores).
     all_customers = _customers(
         view, _registry_proposals(changes), _plan_by_survivor(merge_plan, text)
     ).collect(engine="in-memory")
     counts = dict(run.get("counts", {}))
-    for key, value in customer_counts(records).items():
+    for key, value in customer_counts(view).items():
         counts.setdefault(key, value)
     masks = _group_masks(all_customers)
     keep = masks.select(pl.any_horizontal(pl.all())).to_series()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -100,3 +101,45 @@ def test_an_invalid_cvr_or_ean_number_is_shown_as_the_crm_has_it(tmp_path: Path)
         book.close()
     assert typed == {"DK 12 34 56 78"}
     assert typed_ean == {"5798005770221"}
+
+
+def test_a_number_on_the_customers_other_record_holds_no_invoice(tmp_path: Path) -> None:
+    """``Aarhus Kommune`` typed twice, once with its EAN number, and ``Hansen Byg ApS`` twice,
+    once with its CVR number: the copies are MISSING_EAN and MISSING_CVR as records, but each
+    customer is invoiced at the number its other record holds. Before, both customers were
+    listed under "cannot be invoiced" and told to fetch a number they had; the records' own
+    flags stay as they were."""
+    import openpyxl
+
+    from datavask.flows.cleanse import CleanseOptions, run_pipeline
+
+    source = tmp_path / "kunder.csv"
+    source.write_text(
+        "Kundenr;Navn;Adresse;Postnr;By;Telefon;CVR;EAN\n"
+        "1;Aarhus Kommune;Rådhuspladsen 2;8000;Aarhus C;89402000;55133018;\n"
+        "2;Aarhus Kommune;Rådhuspladsen 2;8000;Aarhus C;89402000;55133018;5798000004566\n"
+        "3;Hansen Byg ApS;Industrivej 4;7100;Vejle;75821212;25313763;\n"
+        "4;Hansen Byg ApS;Industrivej 4;7100;Vejle;75821212;;\n"
+        "5;Berg Byg ApS;Algade 3;4000;Roskilde;46323232;;\n",
+        encoding="utf-8",
+    )
+    run = tmp_path / "run"
+    run_pipeline(CleanseOptions(input=str(source), out=str(run), registry="none"),
+                 orchestrated=False)  # fmt: skip
+    records = pl.read_parquet(run / "records.parquet")
+    flags = dict(records.select("record_id", "flags").iter_rows())
+    assert "MISSING_EAN" in flags["1"] and "MISSING_CVR" in flags["4"]
+    assert records.select("record_id", "cluster_id").n_unique("cluster_id") == 3
+    counts = json.loads((run / "run.json").read_text(encoding="utf-8"))["counts"]
+    assert counts["customers_blocked_invoice"] == 1  # Berg Byg ApS, no CVR on any record
+    book = openpyxl.load_workbook(run / "worklist.xlsx", read_only=True)
+    try:
+        header, *values = book["Kan ikke faktureres"].iter_rows(values_only=True)
+        listed = [row[header.index("navn")] for row in values]
+    finally:
+        book.close()
+    assert listed == ["Berg Byg ApS"]
+    model = load_model(run)
+    invoice = next(g for g in model.groups if g.key == "invoice")
+    assert [r.code for r in invoice.reasons] == ["MISSING_CVR"]
+    assert (invoice.customers, invoice.reasons[0].customers) == (1, 1)
