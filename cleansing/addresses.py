@@ -57,6 +57,37 @@ _FOREIGN_SHAPED_TAIL = (
     r"(?P<tail>,\s*(?P<code>\d{3} \d{2}|\d{3}|\d{2}-\d{3}|\d{4}-\d{3}|\d{5}(?:-\d{4})?)"
     rf"\s+(?P<city>{_CITY})[\s.]*)$"
 )
+# Postal codes with letters in the shapes of the UK (``TQ13 8DF``), the Netherlands (``1012 AB``),
+# Canada (``K1A 0B1``) and Ireland (``D02 X285``): never a mistyped Danish code such as ``80OO``.
+_LETTERED_CODES = {
+    "GB": r"[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}",
+    "NL": r"\d{4}\s?[A-Z]{2}",
+    "CA": r"[A-Z]\d[A-Z]\s?\d[A-Z]\d",
+    "IE": r"[A-Z]\d{2}\s?[A-Z\d]{4}",
+}
+# Canada's provinces and territories, as Canada Post writes them before the postal code
+# (``Toronto, ON M5X 1A9``).
+_PROVINCES: Final = r"AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT"
+# A city beside a lettered code, and the number of its postal district where Dublin writes one
+# (``Dublin 2, D02 X285``).
+_LETTERED_CITY = rf"{_CITY}(?:\s\d{{1,2}}\p{{L}}?)?"
+# A lettered code at the end of a one-line address, its town before it (``10 Downing Street,
+# London, SW1A 2AA``, ``221B Baker Street, London NW1 6XE``, ``5 Grafton Street, Dublin 2, D02
+# X285``, ``100 King St W, Toronto, ON M5X 1A9``: the province set aside) or after it (``10
+# Downing Street, SW1A 2AA London``, ``Keizersgracht 123, 1015 CJ Amsterdam``), or alone after a
+# comma. In capitals only, as the countries' posts write them: read in any case, ``c3 1th`` of a
+# Danish line would be a British code. A Dutch code only before its town: its four digits and two
+# capitals at the end of a line may be a Danish code and town (``8680 RY``). The town before the
+# code follows a comma: without one it cannot be told from the street.
+_LETTERED_LINE_CODE = "|".join(
+    shape for country, shape in _LETTERED_CODES.items() if country != "NL"
+)
+_LETTERED_TAIL = (
+    rf"(?P<tail>(?:(?:^|,)\s*(?:(?P<city>{_LETTERED_CITY})(?:\s*,\s*|\s+))?"
+    rf"(?:(?P<province>{_PROVINCES})\s+)?(?P<code>{_LETTERED_LINE_CODE})"
+    rf"|(?:^|[,\s])\s*(?P<code_first>{'|'.join(_LETTERED_CODES.values())})"
+    rf"\s+(?P<city_after>{_LETTERED_CITY}))[\s.]*)$"
+)
 # ``Vestergade 12, 8000``: a bare code only after a comma, so a 4-digit house number stays one.
 _POSTAL_TAIL = r"(?P<tail>(?:^|,)\s*(?i:dk\s*-?\s*)?(?P<code>\d{4})[\s.]*)$"
 
@@ -603,13 +634,35 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
         _line=pl.coalesce(_without_tail(line, "_country_parts"), line).str.strip_chars(" ,"),
     )
     frame = frame.with_columns(_with_city=line.str.extract_groups(_POSTAL_CITY_TAIL))
-    # The rarer shapes are tried only on the lines the common one did not settle.
-    unsettled = pl.when(pl.col("_with_city").struct.field("code").is_null()).then(line)
+    # The rarer shapes are tried only on the lines the common one did not settle, a lettered
+    # code (``London, SW1A 2AA``) also on those it read as a Dutch code's digits with its letters
+    # as the city's first word (``1015`` / ``CJ Amsterdam``). Left to the Danish reading, a
+    # British code went into address_extra and the record was Danish without a postal code.
+    with_city = pl.col("_with_city")
     frame = frame.with_columns(
+        _lettered=pl.when(
+            with_city.struct.field("code").is_null()
+            | with_city.struct.field("city").str.contains(r"^[A-Z]{2}\s+\p{L}")
+        )
+        .then(line)
+        .str.extract_groups(_LETTERED_TAIL)
+    )
+    lettered = pl.col("_lettered")
+    frame = frame.with_columns(
+        _lettered_code=pl.coalesce(
+            lettered.struct.field("code"), lettered.struct.field("code_first")
+        ),
+        _province=lettered.struct.field("province"),
+    )
+    unsettled = pl.when(
+        with_city.struct.field("code").is_null() & pl.col("_lettered_code").is_null()
+    ).then(line)
+    frame = frame.with_columns(
+        _with_city=pl.when(pl.col("_lettered_code").is_null()).then(with_city),
         _bare=unsettled.str.extract_groups(_POSTAL_TAIL),
         _foreign=unsettled.str.extract_groups(_FOREIGN_TAIL),
     )
-    with_city, bare, foreign = pl.col("_with_city"), pl.col("_bare"), pl.col("_foreign")
+    bare, foreign = pl.col("_bare"), pl.col("_foreign")
     frame = frame.with_columns(
         _shaped=pl.when(
             bare.struct.field("code").is_null() & foreign.struct.field("code").is_null()
@@ -619,6 +672,7 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
     )
     shaped = pl.col("_shaped")
     code = pl.coalesce(
+        pl.col("_lettered_code"),
         with_city.struct.field("code"),
         bare.struct.field("code"),
         foreign.struct.field("code"),
@@ -627,12 +681,15 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
     frame = frame.with_columns(
         _code=code,
         _city=pl.coalesce(
+            lettered.struct.field("city"),
+            lettered.struct.field("city_after"),
             with_city.struct.field("city"),
             foreign.struct.field("city"),
             shaped.struct.field("city"),
         ),
         _code_prefix=foreign.struct.field("prefix"),
         _rest=pl.coalesce(
+            _without_tail(line, "_lettered"),
             _without_tail(line, "_with_city"),
             _without_tail(line, "_bare"),
             _without_tail(line, "_foreign"),
@@ -678,6 +735,8 @@ def _parse(frame: pl.LazyFrame, *, attention: bool = True) -> pl.LazyFrame:
                     pl.col("_attention").list.join(", "),
                     pl.col("_building").list.join(", "),
                     lead,
+                    # a Canadian province before its code (``ON``): no part of the city
+                    pl.col("_province"),
                 )
             ),
             separator=", ",
@@ -833,14 +892,6 @@ def per_distinct(
 CITY_AGREEMENT = 85.0
 
 
-# Postal codes with letters in the shapes of the UK (``TQ13 8DF``), the Netherlands (``1012 AB``),
-# Canada (``K1A 0B1``) and Ireland (``D02 X285``): never a mistyped Danish code such as ``80OO``.
-_LETTERED_CODES = {
-    "GB": r"[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}",
-    "NL": r"\d{4}\s?[A-Z]{2}",
-    "CA": r"[A-Z]\d[A-Z]\s?\d[A-Z]\d",
-    "IE": r"[A-Z]\d{2}\s?[A-Z\d]{4}",
-}
 _FOREIGN_CODE_SHAPE = rf"(?i)^(?:{'|'.join(_LETTERED_CODES.values())})$"
 
 
@@ -1320,14 +1371,15 @@ def _decide_country(
 
     A country written in the record (its column, a ``SE-`` prefix, the last address line) wins.
     Otherwise a postal code shaped as British, Dutch, Canadian or Irish ones are (``TQ13 8DF``,
-    ``1012 AB``) names that country, a code that is no Danish one in a record whose city, phone
-    or street say it is foreign (:func:`_foreign_evidence`: ``80331 München``) is foreign, a
-    code and city that another record names a foreign country for are in that country, a 39xx
-    code is Greenland's, and a code whose typed city is its Danish district is Danish. What
-    remains — no country, a code without a city, a city that is not the code's district —
-    follows the file: Danish unless most records whose code and city can be checked disagree
-    with the Danish table (an Australian register's ``3220 ryde`` is not Tisvildeleje, and
-    neither is its ``4011``), and unless their phones say the file is foreign
+    ``1012 AB``), in the postal code column or ending the address line (``10 Downing Street,
+    London, SW1A 2AA``), names that country, a code that is no Danish one in a record whose
+    city, phone or street say it is foreign (:func:`_foreign_evidence`: ``80331 München``) is
+    foreign, a code and city that another record names a foreign country for are in that
+    country, a 39xx code is Greenland's, and a code whose typed city is its Danish district is
+    Danish. What remains — no country, a code without a city, a city that is not the code's
+    district — follows the file: Danish unless most records whose code and city can be checked
+    disagree with the Danish table (an Australian register's ``3220 ryde`` is not Tisvildeleje,
+    and neither is its ``4011``), and unless their phones say the file is foreign
     (:func:`_phone_file_country`): then they, and the foreign records nothing else names, are in
     ``phone_country``.
     """
@@ -1336,6 +1388,9 @@ def _decide_country(
     frame = located.select(
         "_country", "_raw_country", "postal_code", "_written_code", "_typed_code",
         "_typed_city", "_foreign_record", "_evidence_country", _city_key=city_key,
+        # the postal code column's code, else a lettered one the address line ends with
+        # (``10 Downing Street, London, SW1A 2AA`` with the postal code column empty)
+        _shaped_code=pl.coalesce("_written_code", "_lettered_code"),
     ).with_columns(agrees=agrees)  # fmt: skip
     # A postal code and city that records name a foreign country for (written in the record, or
     # said by its phone or street word) place the file's other records of them there too: one
@@ -1365,10 +1420,14 @@ def _decide_country(
         placed, on=["postal_code", "_city_key"], how="left", nulls_equal=False,
         maintain_order="left",
     )  # fmt: skip
-    lettered = pl.col("_written_code").str.contains(_FOREIGN_CODE_SHAPE).fill_null(False)
+    lettered = pl.col("_shaped_code").str.contains(_FOREIGN_CODE_SHAPE).fill_null(False)
     checked = frame.filter(pl.col("agrees").is_not_null() & pl.col("_country").is_null())
     disagreeing = int((~checked["agrees"]).sum())
-    lettered_codes = int(frame.select(lettered.sum()).item())
+    # Only the postal code column's lettered codes speak for the file: one an address line ends
+    # with names its own record's country, and a Danish file's few British customers written on
+    # one line would otherwise make its Danish typos (``80000 Aarhus C``) no one's.
+    typed_lettered = pl.col("_written_code").str.contains(_FOREIGN_CODE_SHAPE).fill_null(False)
+    lettered_codes = int(frame.select(typed_lettered.sum()).item())
     # A typed code of five digits without a typed city is no Danish one (``60609``, a Chicago
     # ZIP; ``80000 Aarhus C`` is a typo); without typed cities to check, the typed codes that
     # are Danish ones speak for the file instead.
@@ -1388,7 +1447,7 @@ def _decide_country(
         .when(pl.col("_raw_country").str.contains(r"\p{L}").fill_null(False))
         .then(_null())
         .when(lettered)
-        .then(_lettered_code_country(pl.col("_written_code")))
+        .then(_lettered_code_country(pl.col("_shaped_code")))
         .when(pl.col("_foreign_record"))
         .then(pl.coalesce(pl.col("_placed"), pl.col("_evidence_country"), in_file))
         # a Danish code whose city is its district stays Danish whatever another record says

@@ -589,6 +589,74 @@ def test_british_postcodes_are_kept_and_not_unknown() -> None:
     assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
 
 
+def test_a_lettered_postcode_ending_a_one_line_address_names_its_country() -> None:
+    """A foreign customer's whole address in one column, its country column blank: the British,
+    Dutch, Irish or Canadian code that ends the line is its postal code, the words beside it its
+    city, and the code names the country. Before: each was Danish, its code and city set aside
+    as address_extra (MISSING_ADDRESS), ``1015 CJ Amsterdam`` Danish code 1015 in ``CJ
+    Amsterdam``, and ``5 Grafton Street, Dublin 2`` house number 2 of ``5 Grafton Street,
+    Dublin``."""
+    lines = {
+        "10 Downing Street, London, SW1A 2AA": ("GB", "Downing Street", "10", "SW1A 2AA", "London"),
+        "221B Baker Street, London NW1 6XE": ("GB", "Baker Street", "221B", "NW1 6XE", "London"),
+        "Keizersgracht 123, 1015 CJ Amsterdam": (
+            "NL", "Keizersgracht", "123", "1015 CJ", "Amsterdam",
+        ),
+        "5 Grafton Street, Dublin 2, D02 X285": (
+            "IE", "Grafton Street", "5", "D02 X285", "Dublin 2",
+        ),
+        "100 King St W, Toronto, ON M5X 1A9": ("CA", "King St W", "100", "M5X 1A9", "Toronto"),
+        # the code before its town, as the Dutch write theirs
+        "10 Downing Street, SW1A 2AA London": ("GB", "Downing Street", "10", "SW1A 2AA", "London"),
+        # the code alone after the street
+        "10 Downing Street, SW1A 2AA": ("GB", "Downing Street", "10", "SW1A 2AA", None),
+        # a Danish customer beside them stays Danish
+        "Vestergade 12, 8000 Aarhus C": ("DK", "Vestergade", "12", "8000", "Aarhus C"),
+        "Algade 5, 4000 Roskilde": ("DK", "Algade", "5", "4000", "Roskilde"),
+    }  # fmt: skip
+    out = _addresses(raw_address=list(lines), raw_country=[None] * len(lines))
+    parts = out.select("country", "street", "house_number", "postal_code", "city").rows()
+    assert dict(zip(lines, parts, strict=True)) == lines
+    # the province is no part of the town, and is kept
+    assert out["address_extra"].to_list() == [None] * 4 + ["ON"] + [None] * 4
+    assert not out["flag_MISSING_ADDRESS"].any()
+    assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
+
+
+def test_a_written_country_outweighs_the_lettered_code_of_the_line() -> None:
+    """With the country written the line's code and town are still read (before: null); a
+    country column that says Denmark keeps the record Danish, its code no Danish one."""
+    out = _addresses(
+        raw_address=["10 Downing Street, London, SW1A 2AA"] * 3,
+        raw_country=["UK", "England", "Danmark"],
+    )
+    assert out.select("country", "postal_code", "city").rows() == [
+        ("GB", "SW1A 2AA", "London"),
+        ("GB", "SW1A 2AA", "London"),
+        ("DK", None, "London"),
+    ]
+    assert out["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False, False, True]
+
+
+def test_danish_lines_are_no_lettered_codes() -> None:
+    """Danish lines whose end a lettered code's shape could be taken for stay Danish: a town
+    of two letters after its code (``8680 RY``), a door in capitals, a code in lower case."""
+    out = _addresses(
+        raw_address=[
+            "Skanderborgvej 4, 8680 RY",
+            "Vestergade 12, 2. TH, 8000 Aarhus C",
+            "Nørregade 3, 1165 KØBENHAVN K",
+            "Algade 5, 4000 Roskilde, Danmark",
+        ],
+    )
+    assert out.select("country", "postal_code", "city").rows() == [
+        ("DK", "8680", "Ry"),
+        ("DK", "8000", "Aarhus C"),
+        ("DK", "1165", "København K"),
+        ("DK", "4000", "Roskilde"),
+    ]
+
+
 def test_danish_records_still_get_the_official_city() -> None:
     out = _addresses(
         raw_street=["Vestergade 1"] * 3,
