@@ -500,7 +500,16 @@ def _with_second_line(first: pl.Expr, second: pl.Series, *, number: pl.Expr) -> 
         .then(pl.concat_str(first, number, separator=" "))
         .otherwise(first)
     )
-    tail = first.str.extract_groups(_POSTAL_CITY_TAIL).struct.field("tail")
+    # before a Danish code and town, or a lettered code and its town (``10 Downing Street,
+    # London, SW1A 2AA`` + ``Flat 2``: after the code, the flat hid it from the parse)
+    danish_tail = first.str.extract_groups(_POSTAL_CITY_TAIL).struct.field("tail")
+    tail = pl.coalesce(
+        danish_tail,
+        pl.when(danish_tail.is_null())
+        .then(first)
+        .str.extract_groups(_LETTERED_TAIL)
+        .struct.field("tail"),
+    )
     head = (
         pl.when(tail.is_not_null())
         .then(first.str.head(-tail.str.len_chars().cast(pl.Int64)))

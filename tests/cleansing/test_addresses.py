@@ -623,6 +623,22 @@ def test_a_lettered_postcode_ending_a_one_line_address_names_its_country() -> No
     assert not out["flag_UNKNOWN_POSTAL_CODE"].any()
 
 
+def test_a_second_line_goes_before_the_lettered_code_of_the_first() -> None:
+    """``Flat 2`` on the second line of ``10 Downing Street, London, SW1A 2AA`` stands after the
+    street, as ``2. th`` does before ``8000 Aarhus C``. Before: appended after the code, it hid
+    the code from the parse and the record was Danish without a postal code."""
+    out = _addresses(
+        raw_address=["10 Downing Street, London, SW1A 2AA", "Vestergade 12, 8000 Aarhus C"],
+        raw_address_2=["Flat 2", "2. th"],
+    )
+    assert out.select("country", "street", "house_number", "postal_code", "city").rows() == [
+        ("GB", "Downing Street", "10", "SW1A 2AA", "London"),
+        ("DK", "Vestergade", "12", "8000", "Aarhus C"),
+    ]
+    assert out["address_extra"].to_list() == ["Flat 2", None]
+    assert out.select("floor", "door").row(1) == ("2", "th")
+
+
 def test_a_written_country_outweighs_the_lettered_code_of_the_line() -> None:
     """With the country written the line's code and town are still read (before: null); a
     country column that says Denmark keeps the record Danish, its code no Danish one."""
