@@ -126,12 +126,15 @@ def write_reimport(
     only_changed: bool = False,
     crm: str = "auto",
     shaped: pl.DataFrame | None = None,
+    source: str | None = None,
 ) -> dict[str, Path]:
     """Write ``out_dir/reimport/customers_update.csv`` and ``merge_plan.csv``; return their paths.
 
     ``crm`` is one of :data:`CRMS` or ``auto`` (:func:`detect_crm`). ``only_changed`` keeps only
     the rows where at least one cell differs from the input. ``shaped`` is the records' cleaned
-    values shaped like the input when already made (see :func:`customers_update`).
+    values shaped like the input when already made (see :func:`customers_update`). ``source`` is
+    the input as the run was given it: a workbook's number cells are read again from it
+    (:func:`~datavask.connectors.reimport_xlsx.write_update_xlsx`).
     """
     if crm == "auto":
         crm = detect_crm(input_info)
@@ -151,7 +154,7 @@ def write_reimport(
     update_path = target / "customers_update.csv"
     _write_like_input(update, update_path, input_info)
     if read is not None:
-        write_update_xlsx(target / "customers_update.xlsx", update, read, input_info)
+        write_update_xlsx(target / "customers_update.xlsx", update, read, input_info, source)
 
     plan_path = target / "merge_plan.csv"
     write_excel_csv(merge_plan(golden, pairs, crm=crm, ids=crm_ids(records, input_info)), plan_path)

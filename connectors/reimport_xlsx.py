@@ -12,7 +12,10 @@ workbook, an ``=`` before it included.
 
 The sheet's number cells are read again from the input file (:mod:`connectors.workbook_cells`),
 when it is still the file the run read (its SHA-256); otherwise, or for a workbook piped in on
-standard input, every cell is text, as ``customers_update.csv`` writes it.
+standard input, every cell is text, as ``customers_update.csv`` writes it. The file is opened by
+the path the run was given: the input's description names it with any CPR number masked
+(``kunder_XXXXXX-XXXX.xlsx`` for ``kunder_010190-1234.xlsx``), a name no file has, and so is its
+sheet's (``Kunder XXXXXX-XXXX``), found again among the workbook's by its masked name.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 import polars as pl
 
-from datavask.cleansing.cpr import MASK
+from datavask.cleansing.cpr import MASK, mask_message
 from datavask.cleansing.schema import SRC_PREFIX
 from datavask.connectors.workbook_cells import number_cells
 from datavask.connectors.xlsx import Sheet, column_widths, typed_cells, write_xlsx
@@ -34,15 +37,21 @@ log = logging.getLogger(__name__)
 
 
 def write_update_xlsx(
-    path: Path, update: pl.DataFrame, as_read: pl.DataFrame, input_info: dict[str, Any]
+    path: Path,
+    update: pl.DataFrame,
+    as_read: pl.DataFrame,
+    input_info: dict[str, Any],
+    source: str | None = None,
 ) -> Path:
     """Write ``update`` (``customers_update``'s rows) to ``path`` as one sheet.
 
     ``as_read`` is, row for row with ``update``, the records' ``source_row`` and the ``src_``
     column of each of ``update``'s columns: a cell is written as the sheet's number only where
-    the value going back is the one read.
+    the value going back is the one read. ``source`` is the input as the run was given it, the
+    file read again for its number cells; None: ``input_info``'s path, which is that file only
+    where its name holds no CPR number (masked, it names no file).
     """
-    cells = _input_number_cells(input_info)
+    cells = _input_number_cells(input_info, source)
     frame = typed_update(update, as_read, cells, input_info)
     typed = dict(input_info.get("header_as_typed") or {})
     sheet = Sheet(
@@ -114,10 +123,12 @@ def typed_update(
     return pl.DataFrame(columns)
 
 
-def _input_number_cells(input_info: dict[str, Any]) -> pl.DataFrame | None:
-    """The number cells of the sheet the run read, from the input file when it is still the
-    one read; None when it cannot be read again (standard input, moved, changed since)."""
-    path, sheet = input_info.get("path"), input_info.get("sheet")
+def _input_number_cells(input_info: dict[str, Any], source: str | None) -> pl.DataFrame | None:
+    """The number cells of the sheet the run read, from the input file (``source``, else
+    ``input_info``'s path) when it is still the one read; None when it cannot be read again
+    (standard input, moved, changed since)."""
+    shown, sheet = input_info.get("path"), input_info.get("sheet")
+    path = source or shown
     if not path or not sheet:
         return None
     try:
@@ -125,11 +136,29 @@ def _input_number_cells(input_info: dict[str, Any]) -> pl.DataFrame | None:
     except OSError:
         raw = b""
     if hashlib.sha256(raw).hexdigest() != input_info.get("sha256"):
+        # named as everywhere else: with a CPR number in the file name masked
         log.warning(
             "customers_update.xlsx: %s is not the workbook the run read (changed, moved or "
             "read from standard input); every cell is written as text",
-            path,
+            shown,
         )
         return None
     data = gzip.decompress(raw) if input_info.get("compression") == "gzip" else raw
-    return number_cells(data, str(sheet))
+    return number_cells(data, _sheet_named(data, str(sheet)))
+
+
+def _sheet_named(data: bytes, sheet: str) -> str:
+    """The workbook's own name of the sheet the input's description names ``sheet``: a CPR
+    number in it is masked there (``Kunder XXXXXX-XXXX`` for ``Kunder 0101901234``). The one
+    sheet whose name masks to it; ``sheet`` itself when none or several do (the latter's cells
+    then are none, and every cell is text)."""
+    if MASK not in sheet:
+        return sheet
+    import fastexcel
+
+    try:
+        names = fastexcel.read_excel(data).sheet_names
+    except Exception:  # fastexcel raises its own types; the reader proper reported any
+        return sheet
+    found = [name for name in names if mask_message(name) == sheet]
+    return found[0] if len(found) == 1 else sheet

@@ -725,6 +725,8 @@ def _write_tables(
             write_reimport(
                 tmp, frame, golden, pairs, input_info=run["input"],
                 only_changed=options["only_changed"], shaped=shaped,
+                # the file by its own name: run["input"] names it with a CPR number masked
+                source=str(options["input"]),
             )  # fmt: skip
 
     # The re-import is written beside the tables: each output is its own file, read from frames

@@ -407,7 +407,10 @@ def write_step(
                     _workbooks(tmp)
         with timed("reimport"):
             golden = parts("golden", buckets)
-            _reimport(tmp, work, run["input"], records=records, golden=golden, pairs=pairs)
+            _reimport(
+                tmp, work, run["input"], records=records, golden=golden, pairs=pairs,
+                source=str(options["input"]),
+            )  # fmt: skip
         verdict.buckets = []  # written: the workers let the buckets go before the report
 
         def render(run_dir: Path, *, lang: str, alerts: pl.DataFrame | None) -> None:
@@ -463,9 +466,11 @@ def _reimport(
     records: list[Path],
     golden: list[Path],
     pairs: list[Path],
+    source: str,
 ) -> None:
     """reimport/: customers_update from its parts; merge_plan.csv from the customers of several
-    records alone (their golden rows, ids and pairs), as :func:`write_reimport` writes them."""
+    records alone (their golden rows, ids and pairs), as :func:`write_reimport` writes them
+    (``source``: the input as the run was given it)."""
     from datavask.connectors.output import concat_files, write_excel_csv
     from datavask.connectors.reimport import crm_ids, detect_crm, merge_plan
     from datavask.connectors.reimport_xlsx import write_update_xlsx
@@ -483,6 +488,7 @@ def _reimport(
             pl.read_parquet(sheet, glob=False),
             pl.read_parquet(read, glob=False),
             info,
+            source,
         )
     several = pl.col("cluster_size") > 1
     multi = pl.scan_parquet(golden, glob=False).filter(several).collect()

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from datavask.flows.cleanse import read_step
 from datavask.flows.cli import app
 from datavask.flows.log_masking import MaskCpr
+from tests.flows.cli import cleanse
 
 DIGITS = re.compile(r"(?<!\d)0?101801234(?!\d)|010180[ -]1234|01[ .]01[ .]80[ .]12[ .]?34")
 # Order numbers YYMMDDNNNN: valid-looking dates, one year in the "day" part.
@@ -158,6 +159,41 @@ def test_a_cpr_column_as_a_spreadsheet_holds_it_is_masked(tmp_path: Path, suffix
     work.mkdir()
     read_step(str(work), {"input": str(source), "mapping": None})
     assert _leaks(work) == []
+
+
+def test_a_workbook_named_with_a_cpr_number_goes_back_with_its_number_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kunder_0101801234.xlsx`` is masked ``kunder_XXXXXX-XXXX.xlsx`` where it is named, and
+    that masked name was the file the re-import read again for the sheet's number cells: no such
+    file, so every cell of customers_update.xlsx went back as text (the customer number 10000,
+    the postal code 8000), with a warning that the workbook had changed. The sheet's name (a
+    CPR number in it is masked too) is found again likewise."""
+    source = tmp_path / "kunder_0101801234.xlsx"
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Kunder 0101801234"
+    for row in [["Kundenr", "Navn", "Adresse", "Postnr", "By"],
+                [10000, "Hansen Byg ApS", "Vej 1", 8000, "Aarhus C"],
+                [10010, "Jensen Catering A/S", "Vej 2", 6700, "Esbjerg"]]:  # fmt: skip
+        book.active.append(row)
+    book.save(source)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))  # the run's work directory, looked into below
+    out = tmp_path / "out"
+    done = cleanse(source, out)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "every cell is written as text" not in done.stdout + done.stderr
+    sheet = openpyxl.load_workbook(out / "reimport" / "customers_update.xlsx")["Kunder XXXXXX-XXXX"]
+    assert [(c.value, c.data_type) for c in sheet["A"]][1:] == [(10000, "n"), (10010, "n")]
+    assert [(c.value, c.data_type) for c in sheet["D"]][1:] == [(8000, "n"), (6700, "n")]
+    # opened by its own name, shown by the masked one: nowhere written or shown unmasked
+    assert _leaks(out) == [] and _leaks(temp) == []
+    assert not DIGITS.search(done.stdout + done.stderr)
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["input"]["path"].endswith("kunder_XXXXXX-XXXX.xlsx")
 
 
 def test_a_cpr_number_in_the_cvr_field_is_no_broken_cvr_number(tmp_path: Path) -> None:
