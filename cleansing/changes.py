@@ -443,7 +443,9 @@ def written_back(mapping: Mapping[str, str]) -> set[str]:
     }
 
 
-def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None) -> pl.DataFrame:
+def input_shaped(
+    records: pl.DataFrame, *, mapped: Collection[str] | None = None, postal_town: bool = False
+) -> pl.DataFrame:
     """``record_id`` and, per :data:`SHAPED_FIELDS` field, the cleaned value shaped like the input.
 
     The one-line ``address`` holds street, number, floor and door, then the postal code when the
@@ -456,7 +458,9 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
     postal code) only when the input has its column: ``mapped`` (the input's canonical fields)
     says which; without it, a field counts as in the input when any row has a raw value.
     Trusted registry proposals are applied first unless ``records`` already went through
-    :func:`datavask.cleansing.survivorship.apply_golden`.
+    :func:`datavask.cleansing.survivorship.apply_golden`. ``postal_town``: the postal-code column
+    is one for the code and the town (``Postnr. og by``, with no city column:
+    :func:`datavask.connectors.mapping.postal_code_with_town`), so an empty cell of it gets both.
     """
     records = _with_numbers(_with_registry(records))
     t = _text
@@ -506,6 +510,12 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         has["postal_code"]
         & ~pl.lit(in_input["city"])
         & raw_postal.str.contains(r"^\P{N}*\p{L}\P{N}*$").fill_null(False)
+    )
+    # An empty cell of a column for the code and the town ("Postnr. og by") gets both: the
+    # code the address line held (``Postboks 123, 7400 Herning``) moves into it with its town,
+    # ``7400 Herning``. Written as ``7400``, the town went back nowhere, the line left without it.
+    town_with_code = (
+        pl.lit(postal_town and not in_input["city"]) & ~has["postal_code"] & postal.is_not_null()
     )
     # A foreign customer's line written number first (``10 Downing Street``) goes back that way,
     # as does one whose street is English (``435 S. La Cienega Blvd.`` in a file with no country
@@ -716,7 +726,7 @@ def input_shaped(records: pl.DataFrame, *, mapped: Collection[str] | None = None
         "door": door,
         "postal_code": pl.when(postal_then.is_not_null() & city.is_not_null())
         .then(pl.concat_str(city, postal_then, postal))
-        .when(combined_postal | town_in_postal)
+        .when(combined_postal | town_in_postal | town_with_code)
         .then(_joined([postal, city], " "))
         .otherwise(postal),
         "city": pl.when(combined_city)

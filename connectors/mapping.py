@@ -600,6 +600,35 @@ def organisations_named(mapping: Mapping[str, str]) -> str | None:
     return None
 
 
+# Postal code headers that name the town too, folded (``Postnr/By``, ``PostnrBy``, ``Zip/City``),
+# beside the ones naming both with a word between (``Postnr. og by``: :data:`_ALTERNATIVES`).
+_POSTAL_CODE_AND_TOWN: Final = frozenset(
+    {"postnrby", "postnrogby", "postnummerogby", "postnummerby", "zipcity"}
+)
+
+
+def postal_code_with_town(mapping: Mapping[str, str]) -> bool:
+    """Whether the postal code column is one for the code and the town (``Postnr. og by``,
+    ``Postnr/By``, ``Zip/City``) in a file without a city column: a code that goes back into
+    an empty cell of it goes with its town (``7400 Herning``, the two found in the address line
+    ``Postboks 123, 7400 Herning``), or the town would be written nowhere.
+
+    >>> postal_code_with_town({"address": "Adresse", "postal_code": "Postnr. og by"})
+    True
+    >>> postal_code_with_town({"postal_code": "Postnr/By", "city": "By"})
+    False
+    >>> postal_code_with_town({"postal_code": "Postnr."})
+    False
+    """
+    column = mapping.get("postal_code")
+    if column is None or "city" in mapping:
+        return False
+    if fold_header(column) in _POSTAL_CODE_AND_TOWN:
+        return True
+    named = {_field_of(part) for part in _ALTERNATIVES.split(column) if fold_header(part)}
+    return {"postal_code", "city"} <= named
+
+
 # A type column whose values are a yes or a no, and the type a yes says: whether the customer is
 # a private person (Dinero's "Er person" = true/false, an ERP's "Privatkunde" = Ja/Nej) or a
 # company (Odoo's "Is a Company" = True/False).

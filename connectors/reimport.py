@@ -46,6 +46,7 @@ from datavask.cleansing.changes import SHAPED_FIELDS, input_shaped, written_back
 from datavask.cleansing.cpr import MASK
 from datavask.cleansing.schema import SRC_PREFIX
 from datavask.cleansing.survivorship import apply_golden
+from datavask.connectors.mapping import postal_code_with_town
 from datavask.connectors.output import neutralise_formulas, neutralised, write_excel_csv
 from datavask.connectors.reimport_xlsx import write_update_xlsx
 
@@ -197,7 +198,11 @@ def customers_update(
     if shaped is None:
         if golden is None:
             raise ValueError("customers_update needs the golden records or the shaped values")
-        shaped = input_shaped(apply_golden(records, golden), mapped=written_back(mapping))
+        shaped = input_shaped(
+            apply_golden(records, golden),
+            mapped=written_back(mapping),
+            postal_town=postal_code_with_town(mapping),
+        )
     elif not shaped.get_column("record_id").equals(
         records.get_column("record_id").cast(pl.String), check_names=False
     ):

@@ -499,6 +499,7 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         golden_view,
         mark_survivors,
     )
+    from datavask.connectors.mapping import postal_code_with_town
 
     # In one chunk: the verdict's first with_columns would otherwise copy every column of a frame
     # read in several (as the rechunk does here), and the golden records, made beside the verdict
@@ -514,9 +515,8 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         frame = _with_monitor_state(frame, Path(options["monitor_state"]))
     frame, golden = _verdict_and_golden(frame, hits)
     frame = mark_survivors(frame, golden)
-    mapped = written_back(
-        json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"]
-    )
+    mapping = json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"]
+    mapped = written_back(mapping)
     # The step's files are written in the background while the next frame is made: the frames
     # are not changed once made, and the Parquet writer lets go of the GIL.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verdict-write") as writer:
@@ -539,7 +539,7 @@ def verdict_step(work: str, options: dict[str, Any]) -> dict[str, Any]:
         del frame
         applied = changes_view(apply_golden(records, golden))
         del records, golden
-        shaped = input_shaped(applied, mapped=mapped)
+        shaped = input_shaped(applied, mapped=mapped, postal_town=postal_code_with_town(mapping))
         written.append(writer.submit(_write_work, shaped, Path(work, SHAPED)))
         changes = build_changes(applied, mapped=mapped, shaped=shaped)
         _write_work(changes, Path(work, "changes.parquet"))

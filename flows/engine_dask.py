@@ -649,12 +649,18 @@ class DaskEngine:
             hits = pl.concat(pieces, how="vertical")
             detail["blacklist"] = blacklist_detail(clean, problems, hits)
         from datavask.cleansing.changes import written_back
+        from datavask.connectors.mapping import postal_code_with_town
         from datavask.flows.engine_dask_write import verdict_in_buckets
 
         mapping = json.loads(Path(work, "input.json").read_text(encoding="utf-8"))["mapping"]
         mapped = sorted(written_back(mapping))
         self._verdict = verdict_in_buckets(
-            self._tasks(), self._parts, hits=hits, monitor=_monitor_state(options), mapped=mapped
+            self._tasks(),
+            self._parts,
+            hits=hits,
+            monitor=_monitor_state(options),
+            mapped=mapped,
+            postal_town=postal_code_with_town(mapping),
         )
         return detail
 

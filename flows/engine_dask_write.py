@@ -99,9 +99,11 @@ def _verdict_bucket(
     hits: pl.DataFrame | None,
     monitor: tuple[pl.DataFrame, pl.DataFrame, str] | None,
     mapped: list[str],
+    postal_town: bool = False,
 ) -> dict[str, Any]:
     """Verdict, golden records, survivors, shaped values and changes of one bucket of whole
-    customers, as the local verdict step makes them for all, and the bucket's counts."""
+    customers, as the local verdict step makes them for all, and the bucket's counts
+    (``postal_town``: :func:`~datavask.cleansing.changes.input_shaped`'s)."""
     from datavask.cleansing.changes import input_shaped
     from datavask.cleansing.survivorship import apply_golden, build_golden, mark_survivors
     from datavask.cleansing.verdict import apply_verdict
@@ -116,7 +118,7 @@ def _verdict_bucket(
     golden = build_golden(frame).sort("cluster_id")
     frame = mark_survivors(frame, golden)
     applied = apply_golden(frame, golden)
-    shaped = input_shaped(applied, mapped=set(mapped))
+    shaped = input_shaped(applied, mapped=set(mapped), postal_town=postal_town)
     changes = changes_by_position(applied, mapped=set(mapped), shaped=shaped)
     return {
         "records": frame,
@@ -276,6 +278,7 @@ def verdict_in_buckets(
     hits: pl.DataFrame | None,
     monitor: tuple[pl.DataFrame, pl.DataFrame, str] | None,
     mapped: list[str],
+    postal_town: bool = False,
 ) -> Verdict:
     """Submit the verdict per bucket of whole customers (ranges of ``cluster_id``) of the row
     partitions ``parts``; the results stay on the workers, only their counts come back."""
@@ -286,7 +289,9 @@ def verdict_in_buckets(
     buckets = []
     for b in range(bounds.len() + 1):
         pieces = [submit(f"vpiece{b}", i, _item, s, b) for i, s in enumerate(split)]
-        buckets.append(submit("verdict", b, _verdict_bucket, pieces, hits, monitor, mapped))
+        buckets.append(
+            submit("verdict", b, _verdict_bucket, pieces, hits, monitor, mapped, postal_town)
+        )
     counts = gather([submit("vcounts", b, _counts, f) for b, f in enumerate(buckets)])
     return Verdict(buckets, summed(counts))
 

@@ -906,3 +906,22 @@ def test_a_value_a_duplicate_gave_is_listed_as_a_copy() -> None:
         ("5", "phone", "86 12 12 12", "+4586121212", "phone_e164"),
         ("6", "phone", "20 30 40 52", "+4520304052", "phone_e164"),
     ]
+
+
+def test_a_code_moved_into_a_postal_code_and_town_column_takes_its_town() -> None:
+    """A "Postnr. og by" column (``postal_town``) gets the code the line held with its town; a
+    "Postnr." column the code alone, the town being the code's."""
+    frame = pl.DataFrame(
+        {"record_id": ["1", "2"], "raw_address": ["Postboks 123, 7400 Herning", "Algade 1"],
+         "raw_postal_code": [None, "4000"], "po_box": ["Postboks 123", None],
+         "street": [None, "Algade"], "house_number": [None, "1"],
+         "postal_code": ["7400", "4000"], "city": ["Herning", "Roskilde"]}
+    )  # fmt: skip
+    fields = {"address", "postal_code"}
+    both = input_shaped(frame, mapped=fields, postal_town=True)
+    assert both.select("address", "postal_code").rows() == [
+        ("Postboks 123", "7400 Herning"),
+        ("Algade 1", "4000"),  # the code alone as typed: kept so
+    ]
+    code = input_shaped(frame, mapped=fields)
+    assert code.get_column("postal_code").to_list() == ["7400", "4000"]
