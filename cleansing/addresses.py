@@ -463,9 +463,13 @@ def _floor_door_text(expr: pl.Expr) -> pl.Expr:
 
 
 # A CPR number noted in an address (``Algade 3, 2. th (cpr 0101901234)``), masked when the input
-# was read, is no part of it: left in, the floor and door before it are not read.
+# was read, is no part of it: left in, the floor and door before it are not read. A c/o naming
+# nobody but the number (``c/o 0101901234, Algade 12``) goes with it: left, ``c/o`` alone went
+# back to the CRM after the street (``Algade 12, c/o``).
 _CPR_REMARK = (
-    r"(?i)[\s,;(\-–]*(?:(?:cpr|personn(?:umme)?r|pers)[\w.\-]*\s*:?\s*)?" + re.escape(MASK) + r"\)?"
+    r"(?i)[\s,;(\-–]*(?:c/o\s*:?\s*)?(?:(?:cpr|personn(?:umme)?r|pers)[\w.\-]*\s*:?\s*)?"
+    + re.escape(MASK)
+    + r"\)?"
 )
 
 
@@ -1596,6 +1600,16 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
     for field in ("phone", "mobile"):
         raw[field] = raw[field].to_frame(field).select(whole_number(pl.col(field))).to_series()
     codes, official, code_by_city = _postal_codes()
+    # A postal code cell that held a CPR number and nothing else is an empty cell: the town's
+    # one code fills it as it fills an empty one (``010190-1234`` beside ``Roskilde`` is 4000).
+    # Read as a typed code it was none, UNKNOWN_POSTAL_CODE, though the town's code stood in it.
+    if raw["postal_code"].str.contains(MASK, literal=True).any():
+        raw["postal_code"] = pl.select(
+            pl.lit(raw["postal_code"])
+            .str.replace_all(_CPR_REMARK, "")
+            .str.strip_chars(" ,;-")
+            .replace("", None)
+        ).to_series()
     raw["postal_code"], raw["city"] = _postal_cell_code_first(raw["postal_code"], raw["city"])
     # A city column that holds a Danish postal code too (``8000 Aarhus C``, a "Postnr. og by"
     # column; ``Aarhus C 8000``, ``København K, 1165``, a "By/Postnr" one) beside an empty postal

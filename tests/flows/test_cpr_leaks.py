@@ -16,10 +16,11 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from datavask.connectors.output import read_excel_csv
 from datavask.flows.cleanse import read_step
 from datavask.flows.cli import app
 from datavask.flows.log_masking import MaskCpr
-from tests.flows.cli import cleanse
+from tests.flows.cli import cleanse, cleansed
 
 DIGITS = re.compile(r"(?<!\d)0?101801234(?!\d)|010180[ -]1234|01[ .]01[ .]80[ .]12[ .]?34")
 # Order numbers YYMMDDNNNN: valid-looking dates, one year in the "day" part.
@@ -231,6 +232,47 @@ def test_a_cpr_number_in_the_cvr_field_is_no_broken_cvr_number(tmp_path: Path) -
         out / "reimport" / "customers_update.csv", separator=";", infer_schema=False
     )
     assert update["SE/CVR-nr."].fill_null("").to_list() == [""] * 5
+
+
+def test_a_postal_code_cell_that_held_a_cpr_number_is_an_empty_one(tmp_path: Path) -> None:
+    """A CPR number typed into the postal code cell beside ``Roskilde``: the re-import wrote the
+    town's code 4000 over it, yet the record was UNKNOWN_POSTAL_CODE and could not be invoiced.
+    The cell is read as the empty cell it is for the address: the town's one code fills it, as
+    it fills an empty cell, and without a town it goes back empty (``cpr_masked``), the record
+    MISSING_ADDRESS. A c/o that named only a CPR number went back as ``Algade 12, c/o``."""
+    source = tmp_path / "kunder.csv"
+    source.write_text(
+        "Kundenr;Navn;Adresse;Postnr;By;Telefon\n"
+        "8005;Karl Lund;Algade 5;010180-1234;Roskilde;20304054\n"
+        "8006;Kim Lund;Algade 6;;Roskilde;20304055\n"
+        "8007;Kaj Lund;Algade 7;0101801234;;20304056\n"
+        "8012;Finn Bak;c/o 010180-1234, Algade 12;4000;Roskilde;20304061\n",
+        encoding="utf-8",
+    )
+    out = cleansed(source, tmp_path / "out")
+    assert _leaks(out) == []
+    records = pl.read_parquet(out / "records.parquet").sort("source_row")
+    assert records.select("postal_code", "flags", "invoice_ready").rows() == [
+        ("4000", ["CPR_IN_DATA"], True),
+        ("4000", [], True),  # an empty cell, the same
+        (None, ["CPR_IN_DATA", "MISSING_ADDRESS"], False),
+        ("4000", ["CPR_IN_DATA"], True),
+    ]
+    assert records["address_extra"].to_list() == [None] * 4
+    update = read_excel_csv(out / "reimport" / "customers_update.csv")
+    assert update.select("Adresse", "Postnr").rows() == [
+        ("Algade 5", "4000"),
+        ("Algade 6", "4000"),
+        ("Algade 7", None),
+        ("Algade 12", "4000"),
+    ]
+    changes = read_excel_csv(out / "changes.csv").filter(pl.col("field") != "phone")
+    assert changes.rows() == [
+        ("8005", "postal_code", "XXXXXX-XXXX", "4000", "postal_code"),
+        ("8006", "postal_code", None, "4000", "postal_code"),
+        ("8007", "postal_code", "XXXXXX-XXXX", "", "cpr_masked"),
+        ("8012", "address", "c/o XXXXXX-XXXX, Algade 12", "Algade 12", "address_parsed"),
+    ]
 
 
 def test_an_error_message_shows_no_cpr_number(tmp_path: Path) -> None:
