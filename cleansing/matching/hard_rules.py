@@ -133,7 +133,6 @@ _SAME_STREET: Final = COMPARISONS["address"].levels.index("same street")
 _DOB_ONE_EDIT: Final = BIRTH_LEVELS.index("one edit")
 _CONTACT_ALIKE: Final = COMPARISONS["contact"].levels.index("jaro-winkler >= 0.92")
 _SAME_NUMBER: Final = COMPARISONS["address"].levels.index("same street and number")
-_FIRST_NAME_ALIKE: Final = COMPARISONS["first_name"].levels.index("jaro-winkler >= 0.92")
 
 
 def review_only(compared: Collection[str]) -> pl.Expr:
@@ -183,7 +182,7 @@ def review_rules(compared: Collection[str]) -> dict[str, pl.Expr]:
         | (level("person_id") == 1)
     )
     surnames = (
-        (level("first_name") >= _FIRST_NAME_ALIKE)
+        (level("first_name") == _FIRST_NAME_EXACT)
         & (level("last_name") == 0)
         & (level("address") >= _SAME_NUMBER)
         & ~personal_identifier
