@@ -136,7 +136,7 @@ def page_data(model: ReportModel) -> dict[str, Any]:
             continue
         tables[group.key] = {
             "group": group.key,
-            "codes": [reason.code for reason in group.reasons],
+            "codes": group.codes,
             "index": group.rows,
             "columns": [
                 {"type": kind, "label": text(label)} for kind, label in _GROUP_COLUMNS[group.key]

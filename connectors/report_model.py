@@ -127,6 +127,14 @@ class Group:
     records: int
     reasons: list[Reason]
     rows: list[int]  # indices into ReportModel.customers
+    # Codes a row shows beside its reasons: a customer that cannot be invoiced cannot go to
+    # collection either, and is in no other list to say why (NO_CONTACT, MINOR).
+    also: list[str] = field(default_factory=list)
+
+    @property
+    def codes(self) -> list[str]:
+        """The codes a row of this list shows: its reasons', then :attr:`also`."""
+        return [reason.code for reason in self.reasons] + self.also
 
 
 @dataclass
@@ -610,9 +618,11 @@ def _groups(
         n, records = members.height, int(members["records"].sum()) if index else 0
         if key in ("invoice", "collection"):  # the records that carry a blocking code
             records = int(members[f"_blocked_{key}"].sum()) if index else 0
+        also: list[str] = []
         if key == "invoice":
             reasons = _reasons(members, BLOCKS_INVOICE, text, view)
             lead = text("section_invoice_lead", n=number(n), records=number(records))
+            also = [r.code for r in _reasons(members, COLLECTION_ONLY, text, view)]
         elif key == "collection":
             reasons = _reasons(members, COLLECTION_ONLY, text, view)
             total = counts.get("customers_blocked_collection", n)
@@ -633,7 +643,7 @@ def _groups(
         else:
             reasons = _reasons(members, QUALITY_CODES, text, view)
             lead = text("section_quality_lead", n=number(n))
-        groups.append(Group(key, text(f"section_{key}"), lead, n, records, reasons, index))
+        groups.append(Group(key, text(f"section_{key}"), lead, n, records, reasons, index, also))
     return groups
 
 

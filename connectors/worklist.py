@@ -66,7 +66,7 @@ def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
             _explained(pl.col("events"), actions, codes).alias(text("x_todo")),
         ]
     else:
-        codes = [reason.code for reason in group.reasons]
+        codes = group.codes
         lead = [
             pl.col("flags")
             .list.eval(pl.element().filter(pl.element().is_in(codes)))

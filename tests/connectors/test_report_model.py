@@ -143,3 +143,41 @@ def test_a_number_on_the_customers_other_record_holds_no_invoice(tmp_path: Path)
     invoice = next(g for g in model.groups if g.key == "invoice")
     assert [r.code for r in invoice.reasons] == ["MISSING_CVR"]
     assert (invoice.customers, invoice.reasons[0].customers) == (1, 1)
+
+
+def test_a_customer_that_cannot_be_invoiced_shows_why_it_cannot_be_collected(
+    tmp_path: Path,
+) -> None:
+    """``Anders And ApS`` without CVR number, phone or e-mail: listed under "cannot be invoiced"
+    with MISSING_CVR alone, and in no list under "cannot go to collection" (that list holds the
+    customers the first does not), so no list said it had no contact."""
+    import openpyxl
+
+    from datavask.connectors.report import page_data
+    from datavask.flows.cleanse import CleanseOptions, run_pipeline
+
+    source = tmp_path / "kunder.csv"
+    source.write_text(
+        "Kundenr;Navn;Adresse;Postnr;By;Telefon;CVR\n"
+        "1;Anders And ApS;Paradisæblevej 13;8000;Aarhus C;;\n"
+        "2;Berg Byg ApS;Algade 3;4000;Roskilde;46323232;\n"
+        "3;Holm Tømrer ApS;Algade 5;4000;Roskilde;;31796903\n",
+        encoding="utf-8",
+    )
+    run = tmp_path / "run"
+    run_pipeline(CleanseOptions(input=str(source), out=str(run), registry="none"),
+                 orchestrated=False)  # fmt: skip
+    book = openpyxl.load_workbook(run / "worklist.xlsx", read_only=True)
+    try:
+        header, *values = book["Kan ikke faktureres"].iter_rows(values_only=True)
+        reasons = {row[header.index("navn")]: row[header.index("årsagskoder")] for row in values}
+    finally:
+        book.close()
+    assert reasons == {
+        "Anders And ApS": "MISSING_CVR, NO_CONTACT",
+        "Berg Byg ApS": "MISSING_CVR",
+    }
+    model = load_model(run)
+    invoice = next(g for g in model.groups if g.key == "invoice")
+    assert [r.code for r in invoice.reasons] == ["MISSING_CVR"]  # the list's own reasons
+    assert page_data(model)["tables"]["invoice"]["codes"] == ["MISSING_CVR", "NO_CONTACT"]
