@@ -499,7 +499,11 @@ def input_shaped(
     combined_postal = (
         has["postal_code"]
         & postal.is_not_null()
-        & raw_postal.str.contains(r"^\D{0,3}\d[\d ]*\d\s*\p{L}").fill_null(False)
+        # a letter glued to the digits that reads as one (``80OO``, ``800l``) is the code
+        # mistyped, not its town
+        & raw_postal.str.contains(r"^\D{0,3}\d[\d ]*\d(?:\s*[^\W\d_OoIl]|\s+\p{L})").fill_null(
+            False
+        )
         & (
             raw_postal.str.to_uppercase().str.replace_all(r"\s+", " ") != postal.str.to_uppercase()
         ).fill_null(True)

@@ -647,6 +647,23 @@ def test_a_postal_code_column_with_its_town_first_or_glued_goes_back_in_its_orde
     ]
 
 
+def test_a_postal_code_mistyped_with_letters_goes_back_as_the_code() -> None:
+    """``80OO`` (two O's for noughts) beside Aarhus C went back as ``8000 Aarhus C`` into the
+    postal code column, read as a code and its town; ``7400 Oslo`` is a code and a town."""
+    frame = pl.DataFrame(
+        {
+            "record_id": ["1", "2", "3"],
+            "raw_postal_code": ["80OO", "800l", "7400 Oslo"],
+            "raw_city": ["Aarhus C", "Aarhus C", None],
+            "postal_code": ["8000", "8000", "7400"],
+            "city": ["Aarhus C", "Aarhus C", "Oslo"],
+        }
+    )
+    changes = build_changes(frame).filter(pl.col("field") == "postal_code")
+    # (the third cell keeps its code and town as typed: nothing to change)
+    assert changes.select("record_id", "after").rows() == [("1", "8000"), ("2", "8000")]
+
+
 def test_a_cvr_number_from_the_name_stays_in_it_without_a_cvr_column() -> None:
     """No CVR column to write it to: the cleaned name keeps the number, or the CRM loses it."""
     frame = pl.DataFrame(
