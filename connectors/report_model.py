@@ -25,7 +25,13 @@ from typing import Any, Final
 import polars as pl
 
 from datavask.cleansing.matching.hard_rules import REVIEW_REASONS
-from datavask.cleansing.schema import BLOCKS_COLLECTION, BLOCKS_INVOICE, REASON_CODES, SRC_PREFIX
+from datavask.cleansing.schema import (
+    BLOCKS_COLLECTION,
+    BLOCKS_INVOICE,
+    CANONICAL_FIELDS,
+    REASON_CODES,
+    SRC_PREFIX,
+)
 from datavask.cleansing.verdict import as_customers
 from datavask.connectors.cvr_document import status_class
 from datavask.connectors.report_text import Text
@@ -156,7 +162,7 @@ class ReportModel:
     completeness: list[tuple[str, float | None, float | None]]
     reason_codes: list[dict[str, Any]]
     about: list[tuple[str, str]]
-    mapping: list[tuple[str, str]]
+    mapping: list[tuple[str, str]]  # (input column, the field it is read as, in words)
     timings: list[tuple[str, str]]
     versions: str
     alerts: pl.DataFrame | None = None
@@ -734,13 +740,17 @@ def _registry_classes(customers_all: pl.DataFrame, text: Text) -> list[dict[str,
 def _mapping_rows(
     run: dict[str, Any], mapping: dict[str, str], text: Text
 ) -> list[tuple[str, str]]:
-    """The report's mapping table: field and column, and a field read from three columns as
-    ``by · bm · bd (year, month, day)``."""
+    """The report's mapping table: the input column and the field it is read as, in the
+    reader's words (``Postnr`` → ``postnummer``, not ``postal_code``), in the canonical order
+    (customer number, name, address …); a field read from three columns as ``by · bm · bd
+    (år, måned, dag)``."""
     parts = dict(run.get("input", {}).get("date_parts") or {})
     rows = dict(mapping) | {
         field: f"{' · '.join(columns)} ({text('date_parts')})" for field, columns in parts.items()
     }
-    return sorted(rows.items())
+    order = {field: i for i, field in enumerate(CANONICAL_FIELDS)}
+    fields = sorted(rows, key=lambda f: (order.get(f, len(order)), f))
+    return [(rows[field], text.field(field)) for field in fields]
 
 
 def _completeness(
@@ -850,6 +860,11 @@ def repeated_ids_text(run: dict[str, Any], text: Text) -> str:
     return text("sum_repeated_ids_note", ids=text.number(info.get("ids_repeated", 0)), rows=rows)
 
 
+def _registry_source(source: str, text: Text) -> str:
+    """``--registry`` as given, but its ``none`` in words: no CVR lookups at all."""
+    return text("registry_none") if source.lower() == "none" else source
+
+
 def _about(run: dict[str, Any], text: Text) -> list[tuple[str, str]]:
     info, options = run.get("input", {}), run.get("options", {})
     band = review_band_used(run) or ()
@@ -862,11 +877,11 @@ def _about(run: dict[str, Any], text: Text) -> list[tuple[str, str]]:
         (text("input_file"), str(info.get("path", ""))),
         (text("format"), how),
         ("sha256", str(info.get("sha256", ""))),
-        (text("registry"), str(options.get("registry", ""))),
+        (text("registry"), _registry_source(str(options.get("registry", "")), text)),
         (text("review_band"), band_text),
         (text("evaluation"), _evaluation_text(run, text)),
         (text("sum_repeated_ids"), repeated_ids_text(run, text)),
-        (text("orchestration"), str(run.get("orchestration", ""))),
+        (text("orchestration"), text.orchestration(str(run.get("orchestration", "")))),
         (text("started"), f"{text.time(run.get('started_at'))} ({text('copenhagen_time')})"),
         (text("finished"), f"{text.time(run.get('finished_at'))} ({text('copenhagen_time')})"),
     ]
@@ -939,7 +954,7 @@ def build_model(
         about=_about(run, text),
         mapping=_mapping_rows(run, mapping, text),
         timings=[
-            (str(step), text("seconds", n=text.number(float(s), 2)))
+            (text.step(str(step)), text("seconds", n=text.number(float(s), 2)))
             for step, s in run.get("timings", {}).items()
         ],
         versions=", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items()),

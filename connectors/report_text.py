@@ -19,6 +19,7 @@ English ``1,234.5`` and ``2 Dec 2026, 03:50``, both in Copenhagen time.
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -353,6 +354,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "mapping": "kolonner",
         "date_parts": "år, måned, dag",
         "registry": "CVR-kilde",
+        "registry_none": "ingen (--registry none)",
         "review_band": "vurderingsinterval",
         "review_band_derived": "udledt af modellen for denne fil",
         "evaluation": "målt mod facit",
@@ -361,7 +363,56 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "grupperne: præcision {precision}, genfinding {found}, F1 {f1}"
         ),
         "orchestration": "afvikling",
+        # run.json's ``orchestration`` note, written in English (:meth:`Text.orchestration`)
+        "orchestration_disabled": "uden Prefect (slået fra: DATAVASK_ORCHESTRATION=none)",
+        "orchestration_ephemeral": "Prefects midlertidige server for denne kørsel",
+        "orchestration_server": "Prefect-serveren på {url}",
+        "orchestration_not_answering": "kørt uden Prefect: Prefect-serveren på {url} svarede ikke",
+        "orchestration_serve": "Prefect-serveren, som datavask serve bruger, på {url}",
+        "orchestration_local_server": "datavasks lokale Prefect-server på {url}",
+        "orchestration_no_server": (
+            "kørt uden Prefect: ingen server sat op (sæt PREFECT_API_URL eller kør datavask serve"
+            " for at se kørslerne i Prefect)"
+        ),
+        "orchestration_serve_job": "datavask serve, Prefect-serveren på {url}",
+        "orchestration_flow_run": "Prefect-flowkørsel",
         "step": "trin",
+        # run.json's ``timings``, one per step of the run
+        "step_read": "indlæsning",
+        "step_normalise": "rensning af navne, adresser, telefon, e-mail og numre",
+        "step_registry": "opslag i CVR",
+        "step_match": "dubletsøgning",
+        "step_verdict": "årsager, sammenlægning og ændringer",
+        "step_total_before_write": "i alt før skrivning af output",
+        "step_write": "skrivning af output og rapport",
+        "mapping_column": "kolonne i input",
+        "mapping_field": "læst som",
+        # the canonical fields (cleansing.schema.CANONICAL_FIELDS), as the columns and the
+        # Ændringer sheet name them
+        "field_record_id": "kundenummer",
+        "field_name": "navn",
+        "field_name_2": "navn 2",
+        "field_first_name": "fornavn",
+        "field_last_name": "efternavn",
+        "field_address": "adresse",
+        "field_address_2": "adresse 2",
+        "field_address_3": "adresse 3",
+        "field_street": "vej",
+        "field_house_number": "husnummer",
+        "field_floor": "etage",
+        "field_door": "dør",
+        "field_postal_code": "postnummer",
+        "field_city": "by",
+        "field_country": "land",
+        "field_phone": "telefon",
+        "field_mobile": "mobil",
+        "field_email": "e-mail",
+        "field_cvr": "CVR-nummer",
+        "field_ean": "EAN-nummer",
+        "field_customer_type": "kundetype",
+        "field_date_of_birth": "fødselsdato",
+        "field_updated_at": "senest ændret",
+        "field_person_id": "person-id",
         "time": "tid",
         "seconds": "{n} sek.",
         "sum_in_steps": "i trinene",
@@ -850,6 +901,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "mapping": "columns",
         "date_parts": "year, month, day",
         "registry": "registry source",
+        "registry_none": "none (--registry none)",
         "review_band": "review band",
         "review_band_derived": "derived from the model for this file",
         "evaluation": "scored against the truth",
@@ -858,7 +910,55 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "record); clusters: precision {precision}, recall {found}, F1 {f1}"
         ),
         "orchestration": "orchestration",
+        # run.json's ``orchestration`` note: flows.orchestration writes these very words
+        "orchestration_disabled": "Prefect disabled (DATAVASK_ORCHESTRATION=none)",
+        "orchestration_ephemeral": "Prefect's temporary server for this run",
+        "orchestration_server": "Prefect server at {url}",
+        "orchestration_not_answering": (
+            "ran without Prefect: the Prefect server at {url} did not answer"
+        ),
+        "orchestration_serve": "Prefect server of datavask serve at {url}",
+        "orchestration_local_server": "datavask's local Prefect server at {url}",
+        "orchestration_no_server": (
+            "ran without Prefect: no server configured (set PREFECT_API_URL or run datavask serve"
+            " to see runs in Prefect)"
+        ),
+        "orchestration_serve_job": "datavask serve, Prefect server at {url}",
+        "orchestration_flow_run": "Prefect flow run",
         "step": "step",
+        "step_read": "reading input",
+        "step_normalise": "normalising names, addresses, phones, e-mails, ids",
+        "step_registry": "checking the CVR registry",
+        "step_match": "finding duplicates",
+        "step_verdict": "deciding flags, golden records, changes",
+        "step_total_before_write": "total before writing outputs",
+        "step_write": "writing outputs and report",
+        "mapping_column": "input column",
+        "mapping_field": "read as",
+        "field_record_id": "customer number",
+        "field_name": "name",
+        "field_name_2": "name 2",
+        "field_first_name": "first name",
+        "field_last_name": "last name",
+        "field_address": "address",
+        "field_address_2": "address 2",
+        "field_address_3": "address 3",
+        "field_street": "street",
+        "field_house_number": "house number",
+        "field_floor": "floor",
+        "field_door": "door",
+        "field_postal_code": "postal code",
+        "field_city": "city",
+        "field_country": "country",
+        "field_phone": "phone",
+        "field_mobile": "mobile",
+        "field_email": "e-mail",
+        "field_cvr": "CVR number",
+        "field_ean": "EAN number",
+        "field_customer_type": "customer type",
+        "field_date_of_birth": "date of birth",
+        "field_updated_at": "last updated",
+        "field_person_id": "person id",
         "time": "time",
         "seconds": "{n} s",
         "sum_in_steps": "in the steps",
@@ -1232,6 +1332,23 @@ _MONTHS: Final = {
 }
 
 
+def _note_pattern(template: str) -> re.Pattern[str]:
+    """An English ``orchestration_*`` text as a pattern whose ``{url}`` is a named group."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile(
+        "".join(f"(?P<{p}>.+)" if i % 2 else re.escape(p) for i, p in enumerate(parts))
+    )
+
+
+# The notes run.json's ``orchestration`` holds: flows.orchestration, serve and the Prefect flow
+# write them in the English catalogue's words, so a new note without a translation is a new key.
+_ORCHESTRATION_NOTES: Final = tuple(
+    (key, _note_pattern(text))
+    for key, text in MESSAGES["en"].items()
+    if key.startswith("orchestration_")
+)
+
+
 def check_language(lang: str) -> str:
     """``lang`` when the catalogue has it; ValueError naming the choices otherwise."""
     if lang not in LANGUAGES:
@@ -1281,6 +1398,31 @@ class Text:
             with contextlib.suppress(KeyError, IndexError):
                 return self(key, **(problem.get("values") or {}))
         return str(problem.get("problem", ""))
+
+    def orchestration(self, note: str) -> str:
+        """run.json's ``orchestration`` note in this language. The note stays the English the
+        run wrote (a machine reads it too); a note in the words of one of the catalogue's
+        ``orchestration_*`` texts is worded anew with its values, any other is shown as written.
+
+        >>> Text("da").orchestration("Prefect server at http://127.0.0.1:4200/api")
+        'Prefect-serveren på http://127.0.0.1:4200/api'
+        >>> Text("da").orchestration("something new")
+        'something new'
+        """
+        for key, pattern in _ORCHESTRATION_NOTES:
+            if found := pattern.fullmatch(note):
+                return self(key, **found.groupdict())
+        return note
+
+    def step(self, name: str) -> str:
+        """A step of run.json's ``timings`` (``normalise``) as the reader says it; an unknown
+        one as written."""
+        return self.messages.get(f"step_{name}", name)
+
+    def field(self, name: str) -> str:
+        """A canonical field (``postal_code``) as the reader says it (``postnummer``); an
+        unknown one as written."""
+        return self.messages.get(f"field_{name}", name)
 
     def number(self, value: float | None, decimals: int = 0) -> str:
         """``1.234.567`` and ``87,5`` in Danish, ``1,234,567`` and ``87.5`` in English."""

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from prefect import flow
 from pydantic import Field
 
+from datavask.connectors.report_text import Text
 from datavask.flows.cleanse import CleanseOptions, Reporter, _quiet_reporter, run_pipeline
 from datavask.flows.params import (
     DEFAULT_TIMEZONE,
@@ -100,7 +101,7 @@ def cleanse_flow(  # noqa: PLR0917 - one parameter per option, as Prefect's form
             run = run_cleanse(
                 params,
                 orchestrated=True,
-                orchestration_note=orchestration_note or "Prefect flow run",
+                orchestration_note=orchestration_note or Text("en")("orchestration_flow_run"),
                 reporter=cleanse._reporter,
                 dask_client=runner.client if runner is not None else None,
             )

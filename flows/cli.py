@@ -463,9 +463,10 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
         table.add_row(text("sum_top"), "", ", ".join(f"{code} {text.number(n)}" for n, code in top))
     _decisions_rows(table, run, text)
     steps = sum(v for k, v in run["timings"].items() if k != "total_before_write")
+    orchestration = text.orchestration(run.get("orchestration", ""))  # English in run.json
     table.add_row(text("sum_time"), text("seconds", n=text.number(wall, 1)),
                   (f"{text('seconds', n=text.number(steps, 1))} "
-                         f"{text('sum_in_steps')}; {run.get('orchestration', '')}"))  # fmt: skip
+                         f"{text('sum_in_steps')}; {orchestration}"))  # fmt: skip
     if run.get("flow_run_id") and run.get("prefect_ui"):
         table.add_row(text("sum_prefect"), "",
                       f"{run['prefect_ui']}/runs/flow-run/{run['flow_run_id']}")  # fmt: skip

@@ -37,8 +37,13 @@ from pathlib import Path
 
 import httpx
 
+from datavask.connectors.report_text import Text
 from datavask.connectors.secret_blocks import prefect_setting
 from datavask.settings import settings
+
+# The note is run.json's ``orchestration``, in the English catalogue's words: the report and
+# the summary word it in their language again (Text.orchestration).
+_NOTE = Text("en")
 
 
 @dataclass(frozen=True)
@@ -87,32 +92,24 @@ def resolve(on_status: Callable[[str], None] = lambda _: None) -> Orchestration:
     """Decide how to orchestrate this run; never starts a server."""
     mode = settings().orchestration
     if mode == "none":
-        return Orchestration("none", None, "Prefect disabled (DATAVASK_ORCHESTRATION=none)")
+        return Orchestration("none", None, _NOTE("orchestration_disabled"))
     if mode == "ephemeral":
-        return Orchestration("ephemeral", None, "Prefect's temporary server for this run")
+        return Orchestration("ephemeral", None, _NOTE("orchestration_ephemeral"))
     on_status("looking for a Prefect server …")
     url = configured_api_url()
     if url:
         if _healthy(url):
-            return Orchestration("server", url, f"Prefect server at {url}")
-        return Orchestration(
-            "none", None, f"ran without Prefect: the Prefect server at {url} did not answer"
-        )
+            return Orchestration("server", url, _NOTE("orchestration_server", url=url))
+        return Orchestration("none", None, _NOTE("orchestration_not_answering", url=url))
     serving = serve_api_url()
     if serving:
-        return Orchestration("server", serving, f"Prefect server of datavask serve at {serving}")
+        return Orchestration("server", serving, _NOTE("orchestration_serve", url=serving))
     state = running_server()
     if state:
         url = str(state["api_url"])
-        return Orchestration(
-            "local-server", url, f"datavask's local Prefect server at {url.removesuffix('/api')}"
-        )
-    return Orchestration(
-        "none",
-        None,
-        "ran without Prefect: no server configured (set PREFECT_API_URL or run datavask serve "
-        "to see runs in Prefect)",
-    )
+        note = _NOTE("orchestration_local_server", url=url.removesuffix("/api"))
+        return Orchestration("local-server", url, note)
+    return Orchestration("none", None, _NOTE("orchestration_no_server"))
 
 
 def _serve_file() -> Path:

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from datavask.connectors.report_text import Text
 from datavask.flows.orchestration import (
     clear_serve_record,
     configured_api_url,
@@ -82,7 +83,9 @@ def build_deployments(config: ServeConfig, api_url: str) -> list[Any]:
             continue
         flow, parameters = _flow_and_parameters(job)
         if isinstance(job, CleanseJob):
-            parameters["orchestration_note"] = f"datavask serve, Prefect server at {api_url}"
+            # English, as every run.json note (the report words it again: Text.orchestration)
+            note = Text("en")("orchestration_serve_job", url=api_url)
+            parameters["orchestration_note"] = note
         deployments.append(
             flow.to_deployment(
                 name=job.name,

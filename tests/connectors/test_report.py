@@ -214,8 +214,12 @@ def test_terminal_summary_speaks_the_report_language(
 
     run = json.loads((sample_run / "run.json").read_text(encoding="utf-8"))
     blocked = str(run["counts"]["customers_blocked_invoice"])
-    for lang, words in (("da", ("Kunder kan ikke faktureres", "Til vurdering", "poster")),
-                        ("en", ("Customers cannot be invoiced", "To review", "records"))):  # fmt: skip
+    # run.json's note is English; the Danish "Tid" row said it so
+    run["orchestration"] = MESSAGES["en"]["orchestration_no_server"]
+    for lang, words in (("da", ("Kunder kan ikke faktureres", "Til vurdering", "poster",
+                                "kørt uden Prefect: ingen server sat op")),
+                        ("en", ("Customers cannot be invoiced", "To review", "records",
+                                "ran without Prefect: no server configured"))):  # fmt: skip
         run["options"]["lang"] = lang
         _print_summary(run, wall=3.0)
         out = " ".join(capsys.readouterr().err.split())

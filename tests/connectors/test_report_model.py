@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import polars as pl
+import pytest
 
 from datavask.connectors.report import load_model
 from datavask.connectors.report_model import build_model
@@ -181,3 +183,64 @@ def test_a_customer_that_cannot_be_invoiced_shows_why_it_cannot_be_collected(
     invoice = next(g for g in model.groups if g.key == "invoice")
     assert [r.code for r in invoice.reasons] == ["MISSING_CVR"]  # the list's own reasons
     assert page_data(model)["tables"]["invoice"]["codes"] == ["MISSING_CVR", "NO_CONTACT"]
+
+
+def test_the_run_is_described_in_the_reports_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The "Om kørslen" of a Danish report showed run.json's English orchestration note (``ran
+    without Prefect: no server configured …``), the internal field names (``postal_code``) and
+    step names (``normalise``). The note stays English in run.json, for the machines that read
+    it; the page words it, the fields and the steps in its language."""
+    from datavask.connectors.report import render_html
+    from datavask.flows import orchestration
+
+    monkeypatch.setattr(orchestration, "settings", lambda: SimpleNamespace(orchestration="auto"))
+    monkeypatch.setattr(orchestration, "configured_api_url", lambda: None)
+    monkeypatch.setattr(orchestration, "serve_api_url", lambda: None)
+    monkeypatch.setattr(orchestration, "running_server", lambda: None)
+    note = orchestration.resolve().note
+    assert note == (  # run.json's value, as before
+        "ran without Prefect: no server configured (set PREFECT_API_URL or run datavask serve "
+        "to see runs in Prefect)"
+    )
+    run = {
+        "counts": {},
+        "orchestration": note,
+        "options": {"registry": "none"},
+        "input": {"mapping": {"record_id": "Kundenr", "postal_code": "Postnr", "cvr": "CVR-nr"}},
+        "timings": {"read": 0.5, "normalise": 1.5, "total_before_write": 2.0},
+    }
+    frame = records([("a", "1", True, ["INVALID_PHONE"])])
+    danish = build_model(run, frame)
+    about = dict(danish.about)
+    assert about["afvikling"].startswith("kørt uden Prefect: ingen server sat op")
+    assert about["CVR-kilde"] == "ingen (--registry none)"
+    assert danish.mapping == [
+        ("Kundenr", "kundenummer"),
+        ("Postnr", "postnummer"),
+        ("CVR-nr", "CVR-nummer"),
+    ]
+    assert [step for step, _ in danish.timings] == [
+        "indlæsning",
+        "rensning af navne, adresser, telefon, e-mail og numre",
+        "i alt før skrivning af output",
+    ]
+    page = render_html(danish)
+    for english in ("ran without Prefect", "postal_code", "normalise", "total_before_write"):
+        assert english not in page
+    english_model = build_model(run, frame, lang="en")
+    assert dict(english_model.about)["orchestration"] == note
+    assert ("Postnr", "postal code") in english_model.mapping
+
+
+def test_every_orchestration_note_has_its_words_in_every_language() -> None:
+    """Each note a run can write (filled in as flows.orchestration fills it) is worded anew, and
+    one the catalogue does not know is shown as written rather than lost."""
+    from datavask.connectors.report_text import MESSAGES, Text
+
+    notes = [key for key in MESSAGES["en"] if key.startswith("orchestration_")]
+    assert len(notes) == 9
+    for key in notes:
+        written = Text("en")(key, url="http://127.0.0.1:4200/api")
+        assert Text("da").orchestration(written) == Text("da")(key, url="http://127.0.0.1:4200/api")
+        assert Text("en").orchestration(written) == written
+    assert Text("da").orchestration("a note from elsewhere") == "a note from elsewhere"

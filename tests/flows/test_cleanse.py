@@ -287,7 +287,7 @@ def test_command_one_without_a_server_runs_without_prefect_and_says_so(tmp_path:
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
     assert "prefect" not in imported
     said = " ".join(done.stderr.split())  # the summary table wraps long notes
-    assert "ran without Prefect" in said and "PREFECT_API_URL" in said
+    assert "kørt uden Prefect" in said and "PREFECT_API_URL" in said  # the summary is Danish
     assert not (tmp_path / "home" / "prefect" / "server.json").exists()
     run = json.loads((out / "run.json").read_text())
     assert run["orchestration"].startswith("ran without Prefect: no server configured")
