@@ -209,6 +209,68 @@ FLAG_ACTION: Final[dict[str, dict[str, str]]] = {
     },
 }
 
+# What each rule of changes.csv did (cleansing.changes.RULES), for the worklist's Ændringer sheet:
+# the code stays in its column (people filter on it), this explains it beside.
+RULE_TEXT: Final[dict[str, dict[str, str]]] = {
+    "da": {
+        "name_case": "Store og små bogstaver rettet (HANSEN BYG APS → Hansen Byg ApS).",
+        "legal_form": "Selskabsformen skrevet på den gængse måde (Anpartsselskab, A.p.S. → ApS).",
+        "name_normalised": "Navnet renset: mellemrum og tegn (Hansen & Søn → Hansen og Søn).",
+        "address_parsed": (
+            "Adressen læst og skrevet på standardform (vestergade 12,2tv → Vestergade 12, 2. tv)."
+        ),
+        "postal_code": (
+            "Postnummeret skrevet som fire cifre eller fundet i adressen (DK-8000 → 8000,"
+            " 800 → 0800)."
+        ),
+        "postal_city": "Byen skrevet som postnummerets by (Århus C → Aarhus C).",
+        "phone_e164": (
+            "Telefonnummeret skrevet i internationalt format (28 29 30 31 → +4528293031)."
+        ),
+        "email_normalised": "E-mailadressen renset (mellemrum, store bogstaver, mailto:).",
+        "cvr_compact": "CVR-nummeret skrevet som otte cifre (DK 1234 5674 → 12345674).",
+        "cvr_from_name": "Det tomme CVR-felt udfyldt med det CVR-nummer, der stod i navnet.",
+        "ean_compact": "EAN-nummeret skrevet som 13 cifre uden mellemrum.",
+        "registry": "CVR-registrets værdi: virksomhedens nuværende navn eller adresse.",
+        "golden_value": (
+            "Værdien fra kundens andre poster: den sammenlagte kundes værdi (dubletter)."
+        ),
+        "cpr_masked": (
+            "Feltet holdt et CPR-nummer: det er fjernet, og det, der stod ved siden af, er beholdt."
+        ),
+        "trimmed": "Mellemrum før eller efter værdien fjernet.",
+    },
+    "en": {
+        "name_case": "Capitalisation corrected (HANSEN BYG APS → Hansen Byg ApS).",
+        "legal_form": "The legal form written the usual way (Anpartsselskab, A.p.S. → ApS).",
+        "name_normalised": "The name cleaned: spaces and signs (Hansen & Søn → Hansen og Søn).",
+        "address_parsed": (
+            "The address read and written in standard form (vestergade 12,2tv → Vestergade 12,"
+            " 2. tv)."
+        ),
+        "postal_code": (
+            "The postal code written as four digits or found in the address (DK-8000 → 8000,"
+            " 800 → 0800)."
+        ),
+        "postal_city": "The city written as the postal code's town (Århus C → Aarhus C).",
+        "phone_e164": (
+            "The phone number written in international format (28 29 30 31 → +4528293031)."
+        ),
+        "email_normalised": "The e-mail address cleaned (spaces, capitals, mailto:).",
+        "cvr_compact": "The CVR number written as eight digits (DK 1234 5674 → 12345674).",
+        "cvr_from_name": "The empty CVR cell filled with the CVR number the name held.",
+        "ean_compact": "The EAN number written as 13 digits without spaces.",
+        "registry": "The CVR registry's value: the company's current name or address.",
+        "golden_value": (
+            "The value of the customer's other records: the merged customer's (duplicates)."
+        ),
+        "cpr_masked": (
+            "The cell held a CPR number: it is removed, and what was typed beside it is kept."
+        ),
+        "trimmed": "Spaces before or after the value removed.",
+    },
+}
+
 MESSAGES: Final[dict[str, dict[str, str]]] = {
     "da": {
         "title": "Kundestamdata: kvalitetsrapport",
@@ -565,6 +627,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "x_before": "før",
         "x_after": "efter",
         "x_rule": "regel",
+        "x_field_name": "feltets navn",
+        "x_rule_text": "hvad datavask rettede",
         "x_alert": "ændring",
         "x_changed_at": "ændret i CVR",
         "x_detected_at": "opdaget",
@@ -1110,6 +1174,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "x_before": "before",
         "x_after": "after",
         "x_rule": "rule",
+        "x_field_name": "field name",
+        "x_rule_text": "what datavask corrected",
         "x_alert": "change",
         "x_changed_at": "changed in registry",
         "x_detected_at": "detected",
@@ -1373,6 +1439,10 @@ class Text:
 
     def flag_text(self, code: str) -> str:
         return FLAG_TEXT[self.lang][code]
+
+    def rule_text(self, rule: str) -> str:
+        """What a rule of changes.csv did (``phone_e164``); an unknown one as written."""
+        return RULE_TEXT[self.lang].get(rule, rule)
 
     def flag_action(self, code: str) -> str:
         if code == "CVR_NOT_FOUND" and self.registry_uncovered:

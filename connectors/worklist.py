@@ -183,22 +183,41 @@ def sheets(model: ReportModel) -> list[tuple[str, pl.DataFrame]]:
         )
     )
     out.append((text("section_quality"), _customer_sheet(model, "quality", text)))
-    out.append(
-        (
-            text("sheet_changes"),
-            _renamed(
-                model.changes,
-                {
-                    "record_id": text("x_record_id"),
-                    "field": text("x_field"),
-                    "before": text("x_before"),
-                    "after": text("x_after"),
-                    "rule": text("x_rule"),
-                },
-            ),
-        )
-    )
+    out.append((text("sheet_changes"), _changes_sheet(model.changes, text)))
     return out
+
+
+def _changes_sheet(changes: pl.DataFrame, text: Text) -> pl.DataFrame:
+    """changes.csv with each code in words beside it: ``postal_code`` / ``postnummer`` and
+    ``phone_e164`` / "Telefonnummeret skrevet i internationalt format …". The codes stay in
+    columns of their own: people filter on them, and changes.csv has them so."""
+    words = {
+        "field": ("_field_name", text.field),
+        "rule": ("_rule_text", text.rule_text),
+    }
+    changes = changes.with_columns(
+        pl.col(code)
+        .replace_strict(
+            {value: say(value) for value in changes[code].drop_nulls().unique()},
+            default=None,
+            return_dtype=pl.String,
+        )
+        .alias(name)
+        for code, (name, say) in words.items()
+        if code in changes.columns
+    )
+    return _renamed(
+        changes,
+        {
+            "record_id": text("x_record_id"),
+            "field": text("x_field"),
+            "_field_name": text("x_field_name"),
+            "before": text("x_before"),
+            "after": text("x_after"),
+            "rule": text("x_rule"),
+            "_rule_text": text("x_rule_text"),
+        },
+    )
 
 
 def _as_cells(frame: pl.DataFrame) -> pl.DataFrame:

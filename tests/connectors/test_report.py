@@ -233,6 +233,37 @@ def test_catalogue_is_complete_in_every_language() -> None:
         assert set(FLAG_TEXT[lang]) == set(REASON_CODES) == set(FLAG_ACTION[lang])
 
 
+def test_every_rule_changes_csv_can_carry_is_explained() -> None:
+    """The rules as cleansing.changes writes them, read from its code (the literals its rule
+    expressions hold, and the rule of each field): a new rule without words in the worklist's
+    Ændringer sheet fails here, not in a credit manager's hands."""
+    import ast
+    import inspect
+
+    from datavask.cleansing import changes
+    from datavask.connectors.report_text import RULE_TEXT
+
+    tree = ast.parse(inspect.getsource(changes))
+    functions = {"build_changes", "_name_rule"}
+    written = {
+        call.args[0].value
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef) and function.name in functions
+        for call in ast.walk(function)
+        if isinstance(call, ast.Call)
+        and ast.unparse(call.func) == "pl.lit"
+        and call.args
+        and isinstance(call.args[0], ast.Constant)
+        and isinstance(call.args[0].value, str)
+        and call.args[0].value  # not the empty text a cell is emptied to
+    }
+    written |= set(changes._FIELD_RULE.values())
+    assert {"name_case", "cpr_masked", "trimmed", "phone_e164", "cvr_compact"} <= written
+    assert written <= set(changes.RULES)
+    for lang in LANGUAGES:
+        assert set(RULE_TEXT[lang]) == set(changes.RULES), lang
+
+
 def test_numbers_and_times_in_danish_and_english() -> None:
     da, en = Text("da"), Text("en")
     assert da.number(1234567) == "1.234.567" and en.number(1234567) == "1,234,567"
@@ -365,6 +396,31 @@ def test_worklist_sheets_are_ready_for_people(sample_run: Path) -> None:
     assert book["Ændringer"].max_row == changes.height + 1
     review = json.loads((sample_run / "run.json").read_text())["counts"]["pairs_review"]
     assert book["Til vurdering"].max_row == review + 1
+
+
+def test_the_changes_sheet_says_each_field_and_rule_in_words(
+    sample_run: Path, english_run: Path
+) -> None:
+    """Ændringer held the codes alone (``postal_code``, ``phone_e164``): the codes stay, for the
+    filters, and their words stand beside them, Danish or English as the report."""
+    from datavask.connectors.report_text import RULE_TEXT
+
+    changes = read_excel_csv(sample_run / "changes.csv")
+    assert {"phone_e164", "cvr_compact"} <= set(changes["rule"])
+    for run_dir, lang, sheet in ((sample_run, "da", "Ændringer"), (english_run, "en", "Changes")):
+        book = openpyxl.load_workbook(run_dir / "worklist.xlsx", read_only=True)
+        header, *rows = book[sheet].iter_rows(values_only=True)
+        book.close()
+        text = Text(lang)
+        column = {name: header.index(text(name)) for name in
+                  ("x_field", "x_field_name", "x_rule", "x_rule_text")}  # fmt: skip
+        assert len(rows) == changes.height
+        for row in rows:
+            rule = row[column["x_rule"]]
+            assert row[column["x_rule_text"]] == RULE_TEXT[lang][rule]
+            assert row[column["x_field_name"]] == text(f"field_{row[column['x_field']]}")
+        phone = next(r for r in rows if r[column["x_field"]] == "phone")
+        assert phone[column["x_field_name"]] == {"da": "telefon", "en": "phone"}[lang]
 
 
 def sample_with(
