@@ -64,6 +64,8 @@ _SCRIPT_WORDS: Final = (
     "page",
     "of",
     "shown",
+    "shown_pairs",
+    "shown_alerts",
 )
 _EVENT_ACTIONS: Final = {
     "bankrupt": "COMPANY_BANKRUPT",
@@ -126,7 +128,8 @@ def _blocks(code: str) -> str:
 def page_data(model: ReportModel) -> dict[str, Any]:
     """What report.js gets: the customer rows once, and per table its rows and columns."""
     text = model.text
-    words = {key: text(key) for key in _SCRIPT_WORDS}
+    # as the catalogue has them: report.js fills in the counts and their {total|kunde|kunder}
+    words = {key: MESSAGES[model.lang][key] for key in _SCRIPT_WORDS}
     words |= {k: v for k, v in MESSAGES[model.lang].items() if k.startswith(("event_", "class_"))}
     actions = text.flag_actions()
     actions |= {event: actions[code] for event, code in _EVENT_ACTIONS.items()}
@@ -159,6 +162,7 @@ def page_data(model: ReportModel) -> dict[str, Any]:
                 for i, k in enumerate(labels)
             ],
             "rows": review.rows(),
+            "counted": "shown_pairs",
         }
     if model.alerts is not None and model.alerts.height:
         alerts = model.alerts.select([c for c in ALERT_COLUMNS if c in model.alerts.columns])
@@ -167,6 +171,7 @@ def page_data(model: ReportModel) -> dict[str, Any]:
                 {"type": "text", "index": i, "label": c} for i, c in enumerate(alerts.columns)
             ],
             "rows": alerts.cast(pl.String).rows(),
+            "counted": "shown_alerts",
         }
     return {
         "lang": model.lang,
@@ -376,6 +381,7 @@ def summary_rows(run: dict[str, Any], lang: str = "da") -> list[tuple[str, str, 
     elif "registry_checked" in counts:
         note = text(
             "sum_registry_note",
+            n=text.number(counts.get("registry_checked")),
             not_found=text.number(counts.get("registry_not_found")),
             unchecked=text.number(counts.get("registry_unchecked")),
         )
@@ -395,7 +401,7 @@ def summary_rows(run: dict[str, Any], lang: str = "da") -> list[tuple[str, str, 
             (
                 text("sum_review"),
                 text.number(counts["pairs_review"]),
-                text("sum_review_note", run_dir=run_dir),
+                text("sum_review_note", n=text.number(counts["pairs_review"]), run_dir=run_dir),
             )
         )
     return rows

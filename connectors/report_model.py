@@ -232,7 +232,8 @@ def headline(run: dict[str, Any], text: Text) -> list[Metric]:
             note = f"{share} {text('share_of_records')}, {text(key + '_note')}"
         else:
             note = text(f"{key}_note")
-        metrics.append(Metric(key, counts.get(key), text(key), note))
+        label = text(key, n=text.number(counts.get(key)))  # "1 kunde kan ikke faktureres"
+        metrics.append(Metric(key, counts.get(key), label, note))
     return metrics
 
 

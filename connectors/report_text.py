@@ -279,9 +279,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "started": "startet",
         "finished": "færdig",
         "copenhagen_time": "dansk tid",
-        "records": "poster",
+        "records": "{n|post|poster}",
         "records_note": "rækker i input",
-        "customers": "kunder",
+        "customers": "{n|kunde|kunder}",
         "customers_note": "efter sammenlægning af dubletter",
         "definition": (
             "En post er én række i input. En kunde er de poster, datavask har fundet er den samme "
@@ -293,44 +293,46 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "invoice_ready_note": "poster uden noget, der spærrer for fakturering",
         "collection_ready": "kan sendes til inkasso",
         "collection_ready_note": "og intet, der spærrer for inkasso",
-        "duplicate_records": "dubletter",
+        "duplicate_records": "{n|dublet|dubletter}",
         "duplicate_records_note": "poster, der lægges sammen med en anden post",
-        "clusters_with_duplicates": "kunder med dubletter",
+        "clusters_with_duplicates": "{n|kunde|kunder} med dubletter",
         "clusters_with_duplicates_note": "kunder med to eller flere poster",
-        "customers_blocked_invoice": "kunder kan ikke faktureres",
-        "customers_blocked_collection": "kunder kan ikke sendes til inkasso",
-        "customers_registry_events": "kunder med hændelser i CVR",
+        "customers_blocked_invoice": "{n|kunde|kunder} kan ikke faktureres",
+        "customers_blocked_collection": "{n|kunde|kunder} kan ikke sendes til inkasso",
+        "customers_registry_events": "{n|kunde|kunder} med hændelser i CVR",
         "pairs_review": "par venter på vurdering",
         "share_of_records": "af posterne",
-        "n_records": "{n} poster",
-        "n_customers": "{n} kunder",
+        "n_records": "{n} {n|post|poster}",
+        "n_customers": "{n} {n|kunde|kunder}",
         "section_invoice": "Kan ikke faktureres",
         "section_invoice_lead": (
-            "{n} kunder ({records} poster) kan ikke faktureres, før stamdata er rettet. "
-            "Hvorfor, og hvad du skal gøre:"
+            "{n} {n|kunde|kunder} ({records} {records|post|poster}) kan ikke faktureres, før "
+            "stamdata er rettet. Hvorfor, og hvad du skal gøre:"
         ),
         "section_collection": "Kan ikke sendes til inkasso",
         "section_collection_lead": (
-            "{n} kunder ({records} poster) kan faktureres, men ikke sendes til inkasso. "
-            "I alt kan {total} kunder ikke sendes til inkasso (de, der ikke kan faktureres, "
-            "heller ikke)."
+            "{n} {n|kunde|kunder} ({records} {records|post|poster}) kan faktureres, men ikke "
+            "sendes til inkasso. I alt kan {total} {total|kunde|kunder} ikke sendes til inkasso "
+            "(de, der ikke kan faktureres, heller ikke)."
         ),
         "section_registry": "Hændelser i CVR-registret",
         "section_registry_lead": (
-            "{n} kunder har en hændelse i CVR: konkurs, opløsning, tvangsopløsning eller "
+            "{n} {n|kunde|kunder} har en hændelse i CVR: konkurs, opløsning, tvangsopløsning eller "
             "rekonstruktion, nyt navn eller ny adresse."
         ),
         "section_alerts": "Overvågning: ændringer siden sidste kørsel",
-        "section_alerts_lead": "{n} ændringer i CVR siden sidste overvågning.",
+        "section_alerts_lead": "{n} {n|ændring|ændringer} i CVR siden sidste overvågning.",
         "section_duplicates": "Dubletter, der skal lægges sammen",
         "section_duplicates_lead": (
-            "{n} kunder har {records} poster i alt; {extra} af dem er dubletter. Behold den "
+            "{n} {n|kunde|kunder} har {records} {records|post|poster} i alt; {extra} af dem"
+            " {extra|er en dublet|er dubletter}. Behold den "
             "overlevende post, læg de andre ind i den (filen reimport/merge_plan.csv)."
         ),
         "section_quality": "Datakvalitet",
         "section_quality_lead": (
-            "{n} kunder har et ugyldigt telefonnummer eller en ugyldig e-mail, et CPR-nummer i et "
-            "felt, eller kunne ikke slås op i CVR. Det spærrer ikke for fakturering."
+            "{n} {n|kunde|kunder} har et ugyldigt telefonnummer eller en ugyldig e-mail, et "
+            "CPR-nummer i et felt, eller kunne ikke slås op i CVR. Det spærrer ikke for "
+            "fakturering."
         ),
         "section_review": "Mulige dubletter, der skal vurderes",
         "section_review_lead": (
@@ -339,7 +341,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
         "section_review_none": "Ingen par venter på vurdering.",
         "decisions_obeyed": (
-            "Kørslen fulgte {n} beslutninger fra datavask review "
+            "Kørslen fulgte {n} {n|beslutning|beslutninger} fra datavask review "
             "({same} samme, {different} forskellige)."
         ),
         "decisions_not_obeyed": "{n} kunne ikke følges:",
@@ -357,10 +359,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
         "registry_uncovered": (
             "Advarsel: CVR-registret, kørslen brugte ({source}), kendte kun {known} af {checked} "
-            "gyldige CVR-numre. Det dækker ikke denne fils virksomheder (eksempelregistret, eller "
-            "en gammel eller delvis kopi?), så CVR_NOT_FOUND siger ikke, at numrene er tastet "
-            "forkert, og konkurs, opløsning og navneændringer er ikke kontrolleret for dem. Kør "
-            "igen med --registry sat til en fuld kopi (datavask registry sync) eller ERST's API."
+            "{checked|gyldigt CVR-nummer|gyldige CVR-numre}. Det dækker ikke denne fils "
+            "virksomheder (eksempelregistret, eller en gammel eller delvis kopi?), så "
+            "CVR_NOT_FOUND siger ikke, at numrene er tastet forkert, og konkurs, opløsning og "
+            "navneændringer er ikke kontrolleret for dem. Kør igen med --registry sat til en fuld "
+            "kopi (datavask registry sync) eller ERST's API."
         ),
         "action_cvr_not_found_uncovered": (
             "Kontrollér først registret, kørslen brugte: det kendte næsten ingen af filens "
@@ -392,7 +395,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "of": "af",
         "previous": "forrige",
         "next": "næste",
-        "shown": "{shown} af {total} kunder",
+        "shown": "{shown} af {total} {total|kunde|kunder}",
+        "shown_pairs": "{shown} af {total} par",
+        "shown_alerts": "{shown} af {total} {total|ændring|ændringer}",
         "not_usable": "ikke brugbar, uændret i CRM",
         "empty": "tom",
         "cvr_link_title": "Åbn virksomheden på datacvr.virk.dk",
@@ -488,27 +493,27 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "noscript": "Tabellerne kræver JavaScript (alt er i denne ene fil; intet hentes udefra).",
         "worklist_hint": "Samme lister som regneark: worklist.xlsx i samme mappe.",
         "changes": "ændringer",
-        "changes_lead": "{n} felter er renset (filen changes.csv og arket Ændringer).",
+        "changes_lead": "{n} {n|felt|felter} er renset (filen changes.csv og arket Ændringer).",
         # terminal summary
         "sum_input": "Input",
         "sum_records": "Poster",
         "sum_customers": "Kunder",
         "sum_duplicates": "Dubletter",
-        "sum_duplicates_note": "poster i {n} kunder med mere end én post",
+        "sum_duplicates_note": "poster i {n} {n|kunde|kunder} med mere end én post",
         "sum_invoice": "Kan faktureres",
         "sum_collection": "Kan gå til inkasso",
         "sum_blocked_invoice": "Kan ikke faktureres",
         "sum_blocked_collection": "Kan ikke inddrives",
         "sum_registry": "CVR",
         "sum_registry_note": (
-            "CVR-numre slået op, {not_found} ikke fundet, {unchecked} ikke besvaret"
+            "{n|CVR-nummer|CVR-numre} slået op, {not_found} ikke fundet, {unchecked} ikke besvaret"
         ),
         "sum_registry_skipped": "sprunget over",
         "sum_registry_skipped_note": "--registry none: ingen CVR-opslag",
         "sum_warning": "Advarsel",
         "sum_registry_uncovered": (
-            "registret kendte kun {known} af {checked} CVR-numre: det dækker ikke filens "
-            "virksomheder; brug --registry med en fuld kopi eller ERST's API"
+            "registret kendte kun {known} af {checked} {checked|CVR-nummer|CVR-numre}: det dækker "
+            "ikke filens virksomheder; brug --registry med en fuld kopi eller ERST's API"
         ),
         "sum_review": "Til vurdering",
         "sum_review_note": "par: datavask review {run_dir}",
@@ -527,13 +532,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
         "sum_repeated_ids": "Kundenumre på flere rækker",
         "sum_repeated_ids_note": (
-            "{ids} kundenumre deles af flere kunder (rækkerne {rows}): udeladt af"
-            " customers_update.csv, hvor den ene kunde ellers fik den andens værdier;"
-            " giv hver kunde sit eget nummer i CRM'et"
+            "{ids} {ids|kundenummer deles|kundenumre deles} af flere kunder (rækkerne {rows}): "
+            "udeladt af customers_update.csv, hvor den ene kunde ellers fik den andens værdier; "
+            "giv hver kunde sit eget nummer i CRM'et"
         ),
         "sum_input_problems": "Inputproblemer",
         "sum_input_problems_note": (
-            "rækker med for mange/få felter, overskriften igen eller en sumlinje"
+            "{n|række|rækker} med for mange/få felter, overskriften igen eller en sumlinje"
             " (beholdt; se source_problem)"
         ),
         "sum_prefect": "Prefect-kørsel",
@@ -568,7 +573,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "decision_problem_unknown_decision": (
             "linje {line} i beslutningsfilen: '{value}' er hverken 'same' eller 'different'"
         ),
-        "records_customers": "{records} poster → {customers} kunder",
+        "records_customers": (
+            "{records} {records|post|poster} → {customers} {customers|kunde|kunder}"
+        ),
         # worklist.xlsx
         "sheet_invoice": "Kan ikke faktureres",
         "sheet_collection": "Kan ikke inddrives",
@@ -829,9 +836,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "started": "started",
         "finished": "finished",
         "copenhagen_time": "Copenhagen time",
-        "records": "records",
+        "records": "{n|record|records}",
         "records_note": "rows in the input",
-        "customers": "customers",
+        "customers": "{n|customer|customers}",
         "customers_note": "after merging duplicates",
         "definition": (
             "A record is one row of the input. A customer is the records datavask found to be "
@@ -842,53 +849,56 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "invoice_ready_note": "records with nothing that blocks invoicing",
         "collection_ready": "collection-ready",
         "collection_ready_note": "and nothing that blocks collection",
-        "duplicate_records": "duplicates",
+        "duplicate_records": "{n|duplicate|duplicates}",
         "duplicate_records_note": "records that merge into another record",
-        "clusters_with_duplicates": "customers with duplicates",
+        "clusters_with_duplicates": "{n|customer|customers} with duplicates",
         "clusters_with_duplicates_note": "customers with two or more records",
-        "customers_blocked_invoice": "customers cannot be invoiced",
-        "customers_blocked_collection": "customers cannot go to collection",
-        "customers_registry_events": "customers with registry events",
-        "pairs_review": "pairs wait for review",
+        "customers_blocked_invoice": "{n|customer|customers} cannot be invoiced",
+        "customers_blocked_collection": "{n|customer|customers} cannot go to collection",
+        "customers_registry_events": "{n|customer|customers} with registry events",
+        "pairs_review": "{n|pair waits|pairs wait} for review",
         "share_of_records": "of records",
-        "n_records": "{n} records",
-        "n_customers": "{n} customers",
+        "n_records": "{n} {n|record|records}",
+        "n_customers": "{n} {n|customer|customers}",
         "section_invoice": "Cannot be invoiced",
         "section_invoice_lead": (
-            "{n} customers ({records} records) cannot be invoiced until their master data is "
-            "fixed. Why, and what to do:"
+            "{n} {n|customer|customers} ({records} {records|record|records}) cannot be invoiced "
+            "until their master data is fixed. Why, and what to do:"
         ),
         "section_collection": "Cannot go to collection",
         "section_collection_lead": (
-            "{n} customers ({records} records) can be invoiced but cannot go to collection. In "
-            "all, {total} customers cannot go to collection (those that cannot be invoiced "
-            "cannot either)."
+            "{n} {n|customer|customers} ({records} {records|record|records}) can be invoiced but "
+            "cannot go to collection. In all, {total} {total|customer|customers} cannot go to "
+            "collection (those that cannot be invoiced cannot either)."
         ),
         "section_registry": "Registry events",
         "section_registry_lead": (
-            "{n} customers have an event in the CVR registry: bankruptcy, dissolution, compulsory "
-            "dissolution or restructuring, a new name or a new address."
+            "{n} {n|customer has|customers have} an event in the CVR registry: bankruptcy, "
+            "dissolution, compulsory dissolution or restructuring, a new name or a new address."
         ),
         "section_alerts": "Monitoring: changes since the last run",
-        "section_alerts_lead": "{n} changes in the registry since the last monitoring run.",
+        "section_alerts_lead": (
+            "{n} {n|change|changes} in the registry since the last monitoring run."
+        ),
         "section_duplicates": "Duplicates to merge",
         "section_duplicates_lead": (
-            "{n} customers have {records} records in all; {extra} of them are duplicates. Keep "
+            "{n} {n|customer has|customers have} {records} {records|record|records} in all; {extra}"
+            " of them {extra|is a duplicate|are duplicates}. Keep "
             "the surviving record and merge the others into it (file reimport/merge_plan.csv)."
         ),
         "section_quality": "Data quality",
         "section_quality_lead": (
-            "{n} customers have an invalid phone number or e-mail, a CPR number in a field, or "
-            "could not be looked up in the registry. None of this blocks invoicing."
+            "{n} {n|customer has|customers have} an invalid phone number or e-mail, a CPR number "
+            "in a field, or could not be looked up in the registry. None of this blocks invoicing."
         ),
         "section_review": "Possible duplicates to review",
         "section_review_lead": (
-            "{n} pairs of records look alike, but not enough to be merged automatically "
-            "(probability from {low} to {high}). Start the review with:"
+            "{n} {n|pair|pairs} of records {n|looks|look} alike, but not enough to be merged "
+            "automatically (probability from {low} to {high}). Start the review with:"
         ),
         "section_review_none": "No pairs wait for review.",
         "decisions_obeyed": (
-            "This run obeyed {n} decisions from datavask review "
+            "This run obeyed {n} {n|decision|decisions} from datavask review "
             "({same} same, {different} different)."
         ),
         "decisions_not_obeyed": "{n} could not be obeyed:",
@@ -905,11 +915,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "renames were not checked."
         ),
         "registry_uncovered": (
-            "Warning: the registry this run used ({source}) knew only {known} of {checked} valid "
-            "CVR numbers. It does not cover this file's companies (the bundled sample, or an old "
-            "or partial snapshot?), so CVR_NOT_FOUND does not say the numbers were mistyped, and "
-            "bankruptcy, dissolution and renames were not checked for them. Run again with "
-            "--registry set to a full snapshot (datavask registry sync) or ERST's API."
+            "Warning: the registry this run used ({source}) knew only {known} of {checked} "
+            "{checked|valid CVR number|valid CVR numbers}. It does not cover this file's companies "
+            "(the bundled sample, or an old or partial snapshot?), so CVR_NOT_FOUND does not say "
+            "the numbers were mistyped, and bankruptcy, dissolution and renames were not checked "
+            "for them. Run again with --registry set to a full snapshot (datavask registry sync) "
+            "or ERST's API."
         ),
         "action_cvr_not_found_uncovered": (
             "Check the registry the run used first: it knew almost none of the file's CVR "
@@ -941,7 +952,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "of": "of",
         "previous": "previous",
         "next": "next",
-        "shown": "{shown} of {total} customers",
+        "shown": "{shown} of {total} {total|customer|customers}",
+        "shown_pairs": "{shown} of {total} {total|pair|pairs}",
+        "shown_alerts": "{shown} of {total} {total|change|changes}",
         "not_usable": "not usable, left as is in the CRM",
         "empty": "empty",
         "cvr_link_title": "Open the company on datacvr.virk.dk",
@@ -970,8 +983,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "review_band_derived": "derived from the model for this file",
         "evaluation": "scored against the truth",
         "evaluation_text": (
-            "blocking found {recall} of {pairs} true pairs ({per_record} candidate pairs per "
-            "record); clusters: precision {precision}, recall {found}, F1 {f1}"
+            "blocking found {recall} of {pairs} true {pairs|pair|pairs} ({per_record} "
+            "{per_record|candidate pair|candidate pairs} per record); clusters: precision "
+            "{precision}, recall {found}, F1 {f1}"
         ),
         "orchestration": "orchestration",
         # run.json's ``orchestration`` note: flows.orchestration writes these very words
@@ -1038,29 +1052,32 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
         "worklist_hint": "The same lists as a spreadsheet: worklist.xlsx in the same folder.",
         "changes": "changes",
-        "changes_lead": "{n} fields were cleaned (file changes.csv and the Changes sheet).",
+        "changes_lead": (
+            "{n} {n|field was|fields were} cleaned (file changes.csv and the Changes sheet)."
+        ),
         "sum_input": "Input",
         "sum_records": "Records",
         "sum_customers": "Customers",
         "sum_duplicates": "Duplicates",
-        "sum_duplicates_note": "records in {n} customers with more than one record",
+        "sum_duplicates_note": "records in {n} {n|customer|customers} with more than one record",
         "sum_invoice": "Invoice-ready",
         "sum_collection": "Collection-ready",
         "sum_blocked_invoice": "Cannot be invoiced",
         "sum_blocked_collection": "Cannot go to collection",
         "sum_registry": "Registry",
         "sum_registry_note": (
-            "CVR numbers checked, {not_found} not found, {unchecked} could not be checked"
+            "{n|CVR number|CVR numbers} checked, {not_found} not found, {unchecked} could not be "
+            "checked"
         ),
         "sum_registry_skipped": "skipped",
         "sum_registry_skipped_note": "--registry none: no CVR checks were made",
         "sum_warning": "Warning",
         "sum_registry_uncovered": (
-            "the registry knew only {known} of {checked} CVR numbers: it does not cover the "
-            "file's companies; use --registry with a full snapshot or ERST's API"
+            "the registry knew only {known} of {checked} {checked|CVR number|CVR numbers}: it does "
+            "not cover the file's companies; use --registry with a full snapshot or ERST's API"
         ),
         "sum_review": "To review",
-        "sum_review_note": "pairs: datavask review {run_dir}",
+        "sum_review_note": "{n|pair|pairs}: datavask review {run_dir}",
         "sum_top": "Top reasons",
         "sum_time": "Time",
         "sum_outputs": "Outputs",
@@ -1076,13 +1093,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         ),
         "sum_repeated_ids": "Customer numbers on several rows",
         "sum_repeated_ids_note": (
-            "{ids} customer numbers several customers share (rows {rows}): left out of"
-            " customers_update.csv, where one customer would get the other's values;"
-            " give each customer a number of its own in the CRM"
+            "{ids} {ids|customer number|customer numbers} several customers share (rows {rows}): "
+            "left out of customers_update.csv, where one customer would get the other's values; "
+            "give each customer a number of its own in the CRM"
         ),
         "sum_input_problems": "Input problems",
         "sum_input_problems_note": (
-            "rows with too many/few fields, the header again or a totals row"
+            "{n|row|rows} with too many/few fields, the header again or a totals row"
             " (kept; see source_problem)"
         ),
         "sum_prefect": "Prefect run",
@@ -1116,7 +1133,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "decision_problem_unknown_decision": (
             "line {line} of the decisions file: '{value}' is neither 'same' nor 'different'"
         ),
-        "records_customers": "{records} records → {customers} customers",
+        "records_customers": (
+            "{records} {records|record|records} → {customers} {customers|customer|customers}"
+        ),
         "sheet_invoice": "Cannot be invoiced",
         "sheet_collection": "Cannot go to collection",
         "sheet_registry": "Registry events",
@@ -1398,6 +1417,16 @@ _MONTHS: Final = {
 }
 
 
+# A word that takes the number of a value: ``{n|kunde|kunder}``, singular then plural. Danish
+# and English both have one singular, for 1 (Danish "1 kunde", "0 kunder", "21 kunder").
+_PLURAL: Final = re.compile(r"\{(\w+)\|([^{}|]*)\|([^{}|]*)\}")
+
+
+def _is_one(value: object) -> bool:
+    """A count of one, as a number or as :meth:`Text.number` wrote it (``"1"``)."""
+    return value == 1 or (isinstance(value, str) and value.strip() == "1")
+
+
 def _note_pattern(template: str) -> re.Pattern[str]:
     """An English ``orchestration_*`` text as a pattern whose ``{url}`` is a named group."""
     parts = re.split(r"\{(\w+)\}", template)
@@ -1434,7 +1463,18 @@ class Text:
         self.registry_uncovered = registry_uncovered
 
     def __call__(self, key: str, **values: object) -> str:
-        text = self.messages[key]
+        """The text of ``key`` with ``values`` filled in, each ``{n|kunde|kunder}`` of it the
+        singular where ``n`` is 1 and the plural otherwise (also where no ``n`` is given: the
+        word as a heading).
+
+        >>> Text("da")("n_customers", n="1"), Text("da")("n_customers", n="2")
+        ('1 kunde', '2 kunder')
+        >>> Text("en")("customers"), Text("en")("customers", n=1)
+        ('customers', 'customer')
+        """
+        text = _PLURAL.sub(
+            lambda m: m[2] if _is_one(values.get(m[1])) else m[3], self.messages[key]
+        )
         return text.format(**values) if values else text
 
     def flag_text(self, code: str) -> str:

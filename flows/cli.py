@@ -451,7 +451,8 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
         table.add_row((label[:1].upper() + label[1:]), value, (note))
     if counts.get("rows_with_input_problems"):
         table.add_row(text("sum_input_problems"), text.number(counts["rows_with_input_problems"]),
-                      text("sum_input_problems_note"))  # fmt: skip
+                      text("sum_input_problems_note",
+                           n=text.number(counts["rows_with_input_problems"])))  # fmt: skip
     if counts.get("rows_with_repeated_id"):
         table.add_row(text("sum_repeated_ids"), text.number(counts["rows_with_repeated_id"]),
                       repeated_ids_text(run, text))  # fmt: skip

@@ -10,6 +10,14 @@
   var collator = new Intl.Collator(data.lang === "da" ? "da" : "en", { numeric: true, sensitivity: "base" });
   var numberFormat = new Intl.NumberFormat(data.lang === "da" ? "da-DK" : "en-GB");
 
+  // A catalogue text with its counts filled in: {shown} as a number, {total|kunde|kunder} the
+  // singular where total is 1 (Text.__call__ does the same on the server side).
+  function say(template, counts) {
+    return template
+      .replace(/\{(\w+)\|([^{}|]*)\|([^{}|]*)\}/g, function (_, name, one, many) { return counts[name] === 1 ? one : many; })
+      .replace(/\{(\w+)\}/g, function (token, name) { return name in counts ? numberFormat.format(counts[name]) : token; });
+  }
+
   function el(tag, cls, text) {
     var node = document.createElement(tag);
     if (cls) node.className = cls;
@@ -309,7 +317,8 @@
     });
     this.body.parentNode.replaceChild(body, this.body);
     this.body = body;
-    this.status.textContent = T.shown.replace("{shown}", numberFormat.format(this.view.length)).replace("{total}", numberFormat.format(this.rows.length));
+    // a table counts what it lists: customers, the review's pairs, the monitor's changes
+    this.status.textContent = say(T[this.spec.counted || "shown"], { shown: this.view.length, total: this.rows.length });
     this.pageText.textContent = T.page + " " + numberFormat.format(this.page + 1) + " " + T.of + " " + numberFormat.format(pages);
     this.prev.disabled = this.page === 0;
     this.next.disabled = this.page >= pages - 1;

@@ -616,6 +616,30 @@ def test_search_and_sort_work_in_chromium(sample_run: Path, tmp_path: Path) -> N
 
 
 @pytest.mark.browser
+def test_each_table_counts_what_it_lists_in_chromium(sample_run: Path, tmp_path: Path) -> None:
+    """The pairs table's counter said "3 af 3 kunder": it counts pairs, a customer table
+    customers, and one of one takes the singular (report.js fills {total|kunde|kunder} in)."""
+    from selenium.webdriver.common.by import By
+
+    pairs = json.loads((sample_run / "run.json").read_text())["counts"]["pairs_review"]
+    assert pairs > 1
+    with chromium(tmp_path / "profile") as driver:
+        open_page(driver, sample_run / "report.html")
+
+        def status(table: str) -> str:
+            root = driver.find_element(By.CSS_SELECTOR, f'[data-table="{table}"]')
+            return str(root.find_element(By.CSS_SELECTOR, ".status").text)
+
+        assert status("review") == f"{pairs} af {pairs} par"
+        assert re.fullmatch(r"\d+ af \d+ kunder", status("invoice"))
+        driver.execute_script(
+            "const t = window.datavaskTables.invoice; t.rows = t.rows.slice(0, 1);"
+            " t.view = t.rows; t.draw();"
+        )
+        assert status("invoice") == "1 af 1 kunde"
+
+
+@pytest.mark.browser
 def test_payloads_do_not_run_in_chromium(tmp_path: Path) -> None:
     run_dir, headers = hostile_run(tmp_path)
     with chromium(tmp_path / "profile") as driver:

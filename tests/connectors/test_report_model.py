@@ -244,3 +244,74 @@ def test_every_orchestration_note_has_its_words_in_every_language() -> None:
         assert Text("da").orchestration(written) == Text("da")(key, url="http://127.0.0.1:4200/api")
         assert Text("en").orchestration(written) == written
     assert Text("da").orchestration("a note from elsewhere") == "a note from elsewhere"
+
+
+def test_a_count_of_one_takes_the_singular() -> None:
+    """ "1 kunder har 2 poster i alt; 1 af dem er dubletter" and a card "1 kunder kan ikke
+    faktureres": every text where a count precedes a noun says ``{n|kunde|kunder}``, and the
+    word follows its count, in Danish and English."""
+    from datavask.connectors.report_model import headline
+    from datavask.connectors.report_text import Text
+
+    frame = records([("a", "1", True, ["DUPLICATE"]), ("a", "2", False, ["DUPLICATE"])])
+    duplicates = build_model({"counts": {}}, frame).group("duplicates")
+    assert duplicates is not None
+    assert duplicates.lead.startswith("1 kunde har 2 poster i alt; 1 af dem er en dublet.")
+    english = build_model({"counts": {}}, frame, lang="en").group("duplicates")
+    assert english is not None
+    assert english.lead.startswith("1 customer has 2 records in all; 1 of them is a duplicate.")
+    da, en = Text("da"), Text("en")
+    assert da("section_registry_lead", n="1").startswith("1 kunde har en hændelse i CVR")
+    assert en("section_registry_lead", n="1").startswith("1 customer has an event")
+    assert da("section_registry_lead", n="2").startswith("2 kunder har")
+    assert da("section_invoice_lead", n="1", records="3").startswith("1 kunde (3 poster)")
+    assert en("section_review_lead", n="1", low="", high="").startswith("1 pair of records looks")
+    assert da("n_records", n="1") == "1 post" and da("n_records", n="1.001") == "1.001 poster"
+    counts = {"customers_blocked_invoice": 1, "records_blocked_invoice": 1, "customers": 21}
+    labels = {m.key: (m.label, m.note) for m in headline({"counts": counts}, da)}
+    assert labels["customers_blocked_invoice"] == ("kunde kan ikke faktureres", "1 post")
+    assert labels["customers"][0] == "kunder"
+    assert da("customers") == "kunder"  # a column heading, no count: the plural
+
+
+def test_no_count_precedes_a_noun_without_its_singular() -> None:
+    """The catalogue's guard: ``{n} kunder`` written without ``{n|kunde|kunder}`` says "1
+    kunder". (The review page's own texts count two or more, or keep ``_one``/``_many`` keys.)"""
+    import re
+
+    from datavask.connectors.report_text import MESSAGES
+
+    nouns = (
+        "kunder|poster|dubletter|beslutninger|felter|ændringer|rækker|kundenumre|CVR-numre|"
+        "customers|records|duplicates|decisions|fields|changes|pairs|rows|numbers"
+    )
+    bare = re.compile(rf"\{{\w+\}} (?:\w+ )?(?:{nouns})\b")
+    found = [
+        (lang, key)
+        for lang, messages in MESSAGES.items()
+        for key, text in messages.items()
+        if not key.startswith("review_") and bare.search(text)
+    ]
+    assert found == []
+
+
+def test_the_review_table_counts_pairs() -> None:
+    """The pairs table's counter said "3 af 3 kunder"; it counts pairs, and the monitor's
+    table changes."""
+    from datavask.connectors.report import page_data
+
+    pairs = pl.DataFrame(
+        {
+            "record_id_l": ["1"],
+            "record_id_r": ["2"],
+            "match_probability": [0.6],
+            "decision": ["review"],
+        }
+    )
+    frame = records([("a", "1", True, ["REVIEW_MATCH"]), ("b", "2", True, ["REVIEW_MATCH"])])
+    data = page_data(build_model({"counts": {}}, frame, pairs=pairs))
+    review = data["tables"]["review"]
+    assert data["text"][review["counted"]] == "{shown} af {total} par"
+    assert data["text"]["shown"] == "{shown} af {total} {total|kunde|kunder}"
+    english = page_data(build_model({"counts": {}}, frame, pairs=pairs, lang="en"))
+    assert english["text"]["shown_pairs"] == "{shown} of {total} {total|pair|pairs}"
