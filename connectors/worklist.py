@@ -23,9 +23,13 @@ import polars as pl
 
 from datavask.connectors.report_model import ReportModel
 from datavask.connectors.report_text import FLAG_TEXT, Text
-from datavask.connectors.xlsx import Sheet, column_widths, write_xlsx
+from datavask.connectors.xlsx import Sheet, column_widths, typed_cells, write_xlsx
 
 MAX_ROWS: Final = 1_048_575  # Excel's limit, less the header
+# The columns that hold a match probability (Dubletter's and Sammenlægningsplan's score, Til
+# vurdering's probability), by their catalogue keys, and the number format they are shown in.
+_PROBABILITIES: Final = ("x_score", "x_probability")
+PERCENT: Final = "0.0%"
 CVR_URL: Final = "https://datacvr.virk.dk/enhed/virksomhed/"
 _EVENT_CODES: Final = {
     "bankrupt": "COMPANY_BANKRUPT",
@@ -235,10 +239,30 @@ def _as_cells(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def _sheet_parts(name: str, frame: pl.DataFrame, *, link: str) -> list[Sheet]:
-    """A sheet, continued on sheets named ``… (2)`` past Excel's row limit."""
+def _as_percent(frame: pl.DataFrame, columns: set[str]) -> pl.DataFrame:
+    """The probability ``columns`` as number cells shown as a percentage (``0.9858`` as
+    ``98.6%``, in a Danish Excel ``98,6%``): the report says ``98,6 %``, and a bare ``0.9858``
+    in General format read as another number, while a number still sorts and filters. The merge
+    plan's scores come from its CSV as text: each is read as a number, and one that is none
+    stays the text it was."""
+    return frame.with_columns(
+        typed_cells(
+            pl.col(name).cast(pl.String),
+            pl.col(name).cast(pl.Float64, strict=False),
+            pl.lit(PERCENT),
+        ).alias(name)
+        for name in columns & set(frame.columns)
+    )
+
+
+def _sheet_parts(
+    name: str, frame: pl.DataFrame, *, link: str, percent: set[str] | None = None
+) -> list[Sheet]:
+    """A sheet, continued on sheets named ``… (2)`` past Excel's row limit; ``percent`` names
+    its probability columns."""
     frame = _as_cells(frame)
     widths = column_widths(frame)
+    frame = _as_percent(frame, percent or set())
     chunks = max(1, -(-frame.height // MAX_ROWS))
     return [
         Sheet(
@@ -254,5 +278,10 @@ def _sheet_parts(name: str, frame: pl.DataFrame, *, link: str) -> list[Sheet]:
 def write_worklist(model: ReportModel, path: Path) -> Path:
     """Write the worklist of a view model to ``path`` (an .xlsx file)."""
     link = model.text("x_cvr_link")
-    parts = [part for name, frame in sheets(model) for part in _sheet_parts(name, frame, link=link)]
+    percent = {model.text(key) for key in _PROBABILITIES}
+    parts = [
+        part
+        for name, frame in sheets(model)
+        for part in _sheet_parts(name, frame, link=link, percent=percent)
+    ]
     return write_xlsx(path, parts)

@@ -423,6 +423,25 @@ def test_the_changes_sheet_says_each_field_and_rule_in_words(
         assert phone[column["x_field_name"]] == {"da": "telefon", "en": "phone"}[lang]
 
 
+def test_probabilities_are_numbers_shown_as_percentages(sample_run: Path) -> None:
+    """The worklist showed ``1``, ``0.9992``, ``0.9858`` in General format where the report says
+    ``100 %`` and ``98,6 %``: each probability is a number (Excel sorts and filters it) with a
+    percent number format."""
+    book = openpyxl.load_workbook(sample_run / "worklist.xlsx")
+    columns = {
+        "Dubletter": "sandsynlighed",
+        "Sammenlægningsplan": "sandsynlighed",
+        "Til vurdering": "sandsynlighed for samme kunde",
+    }
+    for sheet, column in columns.items():
+        header = [c.value for c in book[sheet][1]]
+        cells = [row[header.index(column)] for row in book[sheet].iter_rows(min_row=2)]
+        values = [c for c in cells if c.value is not None]
+        assert values, sheet
+        assert all(isinstance(c.value, float | int) and 0 <= c.value <= 1 for c in values), sheet
+        assert {c.number_format for c in values} == {"0.0%"}, sheet
+
+
 def sample_with(
     rows: list[dict[str, str]], path: Path, rename: dict[str, str] | None = None
 ) -> Path:
