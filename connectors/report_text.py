@@ -339,6 +339,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             "{n} par af poster ligner hinanden, men ikke nok til at blive lagt sammen "
             "automatisk (sandsynlighed fra {low} til {high}). Start vurderingen med:"
         ),
+        "section_review_lead_held": (
+            "{n} par af poster skal vurderes af en person. {band} af dem ligner hinanden, men"
+            " ikke nok til at blive lagt sammen automatisk (sandsynlighed fra {low} til {high});"
+            " {held} scorer højere, men holdes til vurdering af en regel — se kolonnen »{why}«."
+            " Start vurderingen med:"
+        ),
+        "section_review_lead_all_held": (
+            "{n} par af poster scorer over vurderingsintervallet ({low} til {high}), men holdes"
+            " til vurdering af en regel — se kolonnen »{why}«. Start vurderingen med:"
+        ),
         "section_review_none": "Ingen par venter på vurdering.",
         "decisions_obeyed": (
             "Kørslen fulgte {n} {n|beslutning|beslutninger} fra datavask review "
@@ -895,6 +905,17 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "section_review_lead": (
             "{n} {n|pair|pairs} of records {n|looks|look} alike, but not enough to be merged "
             "automatically (probability from {low} to {high}). Start the review with:"
+        ),
+        "section_review_lead_held": (
+            "{n} {n|pair|pairs} of records {n|needs|need} a person's review. {band} of them"
+            " {band|looks|look} alike, but not enough to be merged automatically (probability"
+            " from {low} to {high}); {held} {held|scores|score} higher, but {held|is|are} held for"
+            " review by a rule — see the column “{why}”. Start the review with:"
+        ),
+        "section_review_lead_all_held": (
+            "{n} {n|pair|pairs} of records {n|scores|score} above the review band ({low} to"
+            " {high}), but {n|is|are} held for review by a rule — see the column “{why}”. Start"
+            " the review with:"
         ),
         "section_review_none": "No pairs wait for review.",
         "decisions_obeyed": (

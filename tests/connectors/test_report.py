@@ -187,7 +187,8 @@ def test_nothing_reads_as_deleted_and_no_bits(sample_run: Path) -> None:
     text = Text("da")
     said = f"{text.probability(band['low'])} – {text.probability(band['high'])}"
     assert f"{said} ({text('review_band_derived')})" in html
-    assert f"(sandsynlighed fra {text.probability(band['low'])}" in html
+    # the review lead says the band in whole percent (33 %, not 33,333 %)
+    assert f"(sandsynlighed fra {text.chance(band['low'])} til {text.chance(band['high'])})" in html
 
 
 def test_monitoring_alerts_hook_lists_the_alerts(sample_run: Path, tmp_path: Path) -> None:

@@ -315,3 +315,43 @@ def test_the_review_table_counts_pairs() -> None:
     assert data["text"]["shown"] == "{shown} af {total} {total|kunde|kunder}"
     english = page_data(build_model({"counts": {}}, frame, pairs=pairs, lang="en"))
     assert english["text"]["shown_pairs"] == "{shown} of {total} {total|pair|pairs}"
+
+
+def test_the_review_lead_says_which_pairs_a_rule_holds() -> None:
+    """The lead said three pairs were "ikke nok til at blive lagt sammen automatisk
+    (sandsynlighed fra 33,333 % til 66,667 %)" above a table of pairs at 98,6 % and 97,2 %, held
+    by a rule (two neighbours of one name). The band is said in whole percent, and the pairs a
+    rule holds though they score higher are said apart, pointing at the why column."""
+    run = {"counts": {}, "steps": {"match": {"review_band": {"low": 0.333333, "high": 0.666667}}}}
+    frame = records([(c, c, True, ["REVIEW_MATCH"]) for c in "123456"])
+
+    def lead(rules: list[str | None], lang: str = "da") -> str:
+        pairs = pl.DataFrame(
+            {
+                "record_id_l": ["1", "3", "5"][: len(rules)],
+                "record_id_r": ["2", "4", "6"][: len(rules)],
+                "match_probability": [0.985764, 0.971935, 0.5][: len(rules)],
+                "decision": ["review"] * len(rules),
+                "review_rule": rules,
+            },
+            schema_overrides={"review_rule": pl.String},
+        )
+        return build_model(run, frame, pairs=pairs, lang=lang).review_lead
+
+    assert lead([None, None, None]).startswith(
+        "3 par af poster ligner hinanden, men ikke nok til at blive lagt sammen automatisk"
+        " (sandsynlighed fra 33 % til 67 %)."
+    )
+    assert lead(["neighbours", "neighbours", None]) == (
+        "3 par af poster skal vurderes af en person. 1 af dem ligner hinanden, men ikke nok til"
+        " at blive lagt sammen automatisk (sandsynlighed fra 33 % til 67 %); 2 scorer højere,"
+        " men holdes til vurdering af en regel — se kolonnen »hvorfor til vurdering«."
+        " Start vurderingen med:"
+    )
+    assert lead(["neighbours", "neighbours"]).startswith(
+        "2 par af poster scorer over vurderingsintervallet (33 % til 67 %), men holdes til"
+        " vurdering af en regel — se kolonnen »hvorfor til vurdering«."
+    )
+    assert "1 scores higher, but is held for review by a rule — see the column “why in review”" in (
+        lead(["neighbours", None, None], lang="en")
+    )
