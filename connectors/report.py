@@ -52,6 +52,8 @@ _ENV: Final = jinja2.Environment(
 _SCRIPT_WORDS: Final = (
     "in_crm",
     "not_usable",
+    "cpr_emptied",
+    "cpr_stripped",
     "cvr_link_title",
     "col_survivor",
     "col_merged",

@@ -85,6 +85,10 @@ CUSTOMER_FIELDS: Final = (
     "cvr_before",
     "ean",
     "ean_before",
+    # the fields above whose CRM value the re-import empties of a CPR number, or takes it off
+    # (:func:`_cpr_removed`): shown so, not as a value left as it is
+    "cpr_emptied",
+    "cpr_stripped",
     "registry_name",
     "registry_status",
     "registry_class",
@@ -395,6 +399,47 @@ def _registry_proposals(changes: pl.DataFrame) -> pl.LazyFrame:
     )
 
 
+# The customer table's before/after fields, and the fields of changes.csv each is drawn from.
+_CHANGE_FIELDS: Final = {
+    "name": ("name", "name_2", "first_name", "last_name"),
+    "address": ("address", "address_2", "address_3", *_ADDRESS_FIELDS),
+    "phone": ("phone", "mobile"),
+    "email": ("email",),
+    "cvr": ("cvr",),
+    "ean": ("ean",),
+}
+
+
+def _cpr_removed(changes: pl.DataFrame) -> pl.LazyFrame | None:
+    """Per record id and field of the customer table (``_cpr_phone``, …): ``emptied`` where the
+    re-import empties the CRM's cell of a masked CPR number (``0101801234`` in Telefon, rule
+    ``cpr_masked`` with ``after`` empty), ``stripped`` where it takes the number off and keeps
+    what was typed beside it (``1234567 XXXXXX-XXXX`` in CVR-nr goes back ``1234567``). The
+    report said "not usable, left as is in the CRM" of both, and the CRM got the cell emptied.
+    None when no cell held one (the common run: nothing to join)."""
+    if changes.is_empty() or not {"rule", "field", "record_id"} <= set(changes.columns):
+        return None
+    masked = changes.lazy().filter(pl.col("rule") == "cpr_masked")
+    if masked.select(pl.len()).collect().item() == 0:
+        return None
+    emptied = pl.col("after").cast(pl.String).fill_null("") == ""
+    how = pl.when(emptied).then(pl.lit("emptied")).otherwise(pl.lit("stripped"))
+    return masked.group_by(pl.col("record_id").cast(pl.String)).agg(
+        # "emptied" sorts first: one of the field's cells emptied is said of the field
+        how.filter(pl.col("field").is_in(list(fields))).min().alias(f"_cpr_{name}")
+        for name, fields in _CHANGE_FIELDS.items()
+    )
+
+
+def _cpr_lists(fields: list[str], how: str) -> pl.Expr:
+    """The fields whose ``_cpr_<field>`` is ``how``, as a list; null when none is."""
+    listed = pl.concat_list(
+        pl.when(pl.col(f"_cpr_{f}") == how).then(pl.lit(f)).otherwise(pl.lit(None, pl.String))
+        for f in fields
+    ).list.drop_nulls()
+    return pl.when(listed.list.len() > 0).then(listed).alias(f"cpr_{how}")
+
+
 def _status_classes(statuses: list[str]) -> pl.Expr:
     """The reader's registry class of a customer; ``statuses``: every registry status there is."""
     classes = {s: {"normal": "active"}.get(c, c) for s in statuses if (c := status_class(s))}
@@ -415,18 +460,23 @@ def _status_classes(statuses: list[str]) -> pl.Expr:
     )
 
 
-def _customers(view: pl.DataFrame, proposals: pl.LazyFrame, plan: pl.DataFrame) -> pl.LazyFrame:
-    """One row per cluster: the survivor's values, the cluster's codes, groups and merge plan.
+def _customers(
+    view: pl.DataFrame,
+    proposals: pl.LazyFrame,
+    plan: pl.DataFrame,
+    cpr: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """One row per cluster: the survivor's values, the cluster's codes, groups and merge plan;
+    ``cpr`` is :func:`_cpr_removed`'s, said of the record whose CRM value a field shows.
 
     A plan: the clusters' values and the codes their records carry (``flagged``) are two
     groupings of the records, joined, so the in-memory engine runs them side by side.
     """
     statuses = view["registry_status"].drop_nulls().unique().to_list()
-    ordered = (
-        view.lazy()
-        .join(proposals, on="record_id", how="left", maintain_order="left")
-        .sort("is_survivor", descending=True, maintain_order=True)
-    )
+    ordered = view.lazy().join(proposals, on="record_id", how="left", maintain_order="left")
+    if cpr is not None:
+        ordered = ordered.join(cpr, on="record_id", how="left", maintain_order="left")
+    ordered = ordered.sort("is_survivor", descending=True, maintain_order=True)
     first = [
         pl.col(c).drop_nulls().first()
         for c in (
@@ -448,6 +498,12 @@ def _customers(view: pl.DataFrame, proposals: pl.LazyFrame, plan: pl.DataFrame) 
             "registry_new_address",
             "customer_type",
         )
+    ]
+    # of the record whose CRM value is shown (the first with one, as ``first`` takes it)
+    removed = [
+        pl.col(f"_cpr_{f}").filter(pl.col(f"{f}_before").is_not_null()).first()
+        for f in _CHANGE_FIELDS
+        if cpr is not None
     ]
     flagged = (
         view.lazy()
@@ -477,8 +533,17 @@ def _customers(view: pl.DataFrame, proposals: pl.LazyFrame, plan: pl.DataFrame) 
         (~pl.col("invoice_ready")).sum().cast(pl.Int64).alias("_blocked_invoice"),
         (~pl.col("collection_ready")).sum().cast(pl.Int64).alias("_blocked_collection"),
         *first,
+        *removed,
     )
     customers = customers.with_columns(pl.col("record_ids").list.join(", "))
+    if cpr is None:
+        nothing = pl.lit(None, pl.List(pl.String))
+        customers = customers.with_columns(cpr_emptied=nothing, cpr_stripped=nothing)
+    else:
+        fields = list(_CHANGE_FIELDS)
+        customers = customers.with_columns(
+            _cpr_lists(fields, "emptied"), _cpr_lists(fields, "stripped")
+        ).drop(f"_cpr_{f}" for f in fields)
     # A newer name or address the customer's kept values already carry is no event.
     customers = customers.with_columns(
         # record_ids is the survivor's id, ", " and the merged ones' (a null id is in neither)
@@ -947,7 +1012,10 @@ def build_model(
     # The in-memory engine runs the two sides of a join side by side, as the eager frames had;
     # the streaming one spent a quarter more CPU on these groupings (1M records, 2 cores).
     all_customers = _customers(
-        view, _registry_proposals(changes), _plan_by_survivor(merge_plan, text)
+        view,
+        _registry_proposals(changes),
+        _plan_by_survivor(merge_plan, text),
+        _cpr_removed(changes),
     ).collect(engine="in-memory")
     counts = dict(run.get("counts", {}))
     for key, value in customer_counts(view).items():

@@ -838,6 +838,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "review_rule_most_complete": "fra den mest fuldstændige post",
         "review_rule_from": "{rule} ({record})",
         "review_error_no_pair": "intet sådant par",
+        # Beside a CRM value whose cleaned value is empty, for a cell that held a CPR number: the
+        # re-import does not leave it as is (``not_usable``), it empties it (``0101801234`` in
+        # Telefon) or takes the number off it (``1234567 010190-1234`` in CVR-nr → ``1234567``).
+        "cpr_emptied": "CPR-nummer: feltet tømmes i CRM ved genindlæsning",
+        "cpr_stripped": "CPR-nummeret fjernes i CRM ved genindlæsning, resten står",
     },
     "en": {
         "title": "Customer master data: quality report",
@@ -1405,6 +1410,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "review_rule_most_complete": "from the most complete record",
         "review_rule_from": "{rule} ({record})",
         "review_error_no_pair": "no such pair",
+        "cpr_emptied": "CPR number: the re-import empties the field in the CRM",
+        "cpr_stripped": "the re-import takes the CPR number off in the CRM, the rest stays",
     },
 }
 

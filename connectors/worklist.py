@@ -51,6 +51,27 @@ def _explained(codes: pl.Expr, table: dict[str, str], allowed: list[str]) -> pl.
     )
 
 
+def _lines(*parts: pl.Expr) -> pl.Expr:
+    """The non-empty texts of ``parts``, one per line; null when none is."""
+    kept = [pl.when(p != "").then(p) for p in parts]
+    return pl.concat_str(kept, separator="\n", ignore_nulls=True).replace("", None)
+
+
+def _cpr_notes(text: Text) -> pl.Expr:
+    """What the re-import does to a CRM value the sheet shows that held a CPR number, one line
+    per field: ``telefon i CRM: CPR-nummer: feltet tømmes i CRM ved genindlæsning`` beside a
+    phone cell that was ``0101801234`` (the report says it beside the value). Without it, the
+    empty cleaned cell beside ``XXXXXX-XXXX`` read as an invalid value the CRM keeps."""
+    notes = [
+        pl.when(pl.col(f"cpr_{how}").list.contains(field)).then(
+            pl.lit(f"{text(f'x_{field}_before')}: {text(f'cpr_{how}')}")
+        )
+        for field in ("name", "address", "phone", "email", "cvr", "ean")
+        for how in ("emptied", "stripped")
+    ]
+    return _lines(*notes)
+
+
 def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
     group = model.group(key)
     assert group is not None
@@ -67,7 +88,9 @@ def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
             )
             .list.join(", ")
             .alias(text("x_events")),
-            _explained(pl.col("events"), actions, codes).alias(text("x_todo")),
+            _lines(_explained(pl.col("events"), actions, codes), _cpr_notes(text)).alias(
+                text("x_todo")
+            ),
         ]
     else:
         codes = group.codes
@@ -77,7 +100,9 @@ def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
             .list.join(", ")
             .alias(text("x_reasons")),
             _explained(pl.col("flags"), FLAG_TEXT[lang], codes).alias(text("x_why")),
-            _explained(pl.col("flags"), text.flag_actions(), codes).alias(text("x_todo")),
+            _lines(_explained(pl.col("flags"), text.flag_actions(), codes), _cpr_notes(text)).alias(
+                text("x_todo")
+            ),
         ]
     if key == "duplicates":
         lead = [

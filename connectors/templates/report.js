@@ -29,25 +29,38 @@
     return value !== null && value !== undefined && value !== "";
   }
 
-  // "in CRM: <before>" under a cleaned value that differs from it; "(not usable)" without one.
-  function beforeLine(cell, after, before) {
+  // How the re-import treats the CRM value of a field that held a CPR number: "emptied" (a
+  // phone cell that held only the number goes back empty) or "stripped" (what was typed beside
+  // it goes back). (No number as an example here: the page must hold none.)
+  function cprRemoved(row, field) {
+    if ((row[F.cpr_emptied] || []).indexOf(field) >= 0) return "emptied";
+    if ((row[F.cpr_stripped] || []).indexOf(field) >= 0) return "stripped";
+    return null;
+  }
+
+  // "in CRM: <before>" under a cleaned value that differs from it; without one, "(not usable)"
+  // (the CRM keeps it), or what the re-import does to a CPR number's cell.
+  function beforeLine(cell, after, before, removed) {
     if (!filled(before) || before === after) return;
     var line = el("div", "before");
     line.appendChild(el("span", "tag", T.in_crm + ": "));
     line.appendChild(el("span", "was", before));
-    if (!filled(after)) line.appendChild(el("span", "unusable", " (" + T.not_usable + ")"));
+    if (!filled(after)) {
+      var why = removed ? T["cpr_" + removed] : T.not_usable;
+      line.appendChild(el("span", "unusable", " (" + why + ")"));
+    }
     cell.appendChild(line);
   }
 
-  function beforeAfter(cell, after, before, note) {
+  function beforeAfter(cell, after, before, note, removed) {
     if (filled(after)) cell.appendChild(el("div", "after", after));
-    beforeLine(cell, after, before);
+    beforeLine(cell, after, before, removed);
     if (note) cell.appendChild(note);
   }
 
   var render = {
     customer: function (cell, row) {
-      beforeAfter(cell, row[F.name], row[F.name_before]);
+      beforeAfter(cell, row[F.name], row[F.name_before], null, cprRemoved(row, "name"));
       cell.appendChild(el("div", "ids", row[F.record_ids]));
     },
     address: function (cell, row) {
@@ -57,11 +70,11 @@
         proposal.appendChild(el("span", "tag", "CVR: "));
         proposal.appendChild(el("span", null, row[F.registry_new_address]));
       }
-      beforeAfter(cell, row[F.address], row[F.address_before], proposal);
+      beforeAfter(cell, row[F.address], row[F.address_before], proposal, cprRemoved(row, "address"));
     },
     contact: function (cell, row) {
-      beforeAfter(cell, row[F.phone], row[F.phone_before]);
-      beforeAfter(cell, row[F.email], row[F.email_before]);
+      beforeAfter(cell, row[F.phone], row[F.phone_before], null, cprRemoved(row, "phone"));
+      beforeAfter(cell, row[F.email], row[F.email_before], null, cprRemoved(row, "email"));
     },
     cvr: function (cell, row) {
       var cvr = row[F.cvr];
@@ -76,12 +89,12 @@
         cell.appendChild(el("div", "after", cvr));
       }
       // the number as the CRM has it: an INVALID_CVR's is what is to be fixed
-      beforeLine(cell, cvr, row[F.cvr_before]);
+      beforeLine(cell, cvr, row[F.cvr_before], cprRemoved(row, "cvr"));
       // a public customer's invoices go to its EAN: shown, and an invalid one as typed
       var ean = row[F.ean];
       var typed = row[F.ean_before];
       if (filled(ean)) cell.appendChild(el("div", "after", "EAN " + ean));
-      beforeLine(cell, ean, filled(typed) ? "EAN " + typed : typed);
+      beforeLine(cell, ean, filled(typed) ? "EAN " + typed : typed, cprRemoved(row, "ean"));
     },
     registry: function (cell, row) {
       var cls = row[F.registry_class];
