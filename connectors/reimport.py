@@ -162,6 +162,24 @@ def write_reimport(
     return {"customers_update": update_path, "merge_plan": plan_path}
 
 
+def left_out_columns(input_info: dict[str, Any]) -> list[str]:
+    """The input columns ``customers_update.csv`` leaves out, in the input's order: those datavask
+    only passes on (a ``CPR-nr`` column, a note ``Bemærkning`` that mentions one) in which a CPR
+    number was masked (``input.masked_columns``). Loaded into the CRM, the mask would overwrite
+    the customers' numbers and notes. Columns datavask writes cleaned values into stay (a name's
+    CPR remark is cleaned off), as does the customer number column, the rows' key.
+
+    >>> left_out_columns({"columns": ["Kundenr", "Navn", "Bemærkning"],
+    ...     "mapping": {"record_id": "Kundenr", "name": "Navn"},
+    ...     "masked_columns": ["Navn", "Bemærkning"]})
+    ['Bemærkning']
+    """
+    mapping: dict[str, str] = dict(input_info.get("mapping") or {})
+    cleaned = {mapping[f] for f in SHAPED_FIELDS if f in mapping} | {mapping.get("record_id")}
+    masked = set(input_info.get("masked_columns") or []) - cleaned
+    return [c for c in input_info.get("columns") or [] if c in masked]
+
+
 def customers_update(
     records: pl.DataFrame,
     golden: pl.DataFrame | None,
@@ -183,12 +201,7 @@ def customers_update(
     with it, ``golden`` is not needed (None).
     """
     mapping: dict[str, str] = dict(input_info.get("mapping") or {})
-    # A column datavask only passes on (a CPR-nr column, a note) in which a CPR number was masked
-    # is left out: loaded into the CRM, the mask would overwrite the customer's number. Columns
-    # it writes cleaned values into stay (a name's CPR remark is cleaned off), as does the
-    # customer number column, the rows' key.
-    cleaned = {mapping[f] for f in SHAPED_FIELDS if f in mapping} | {mapping.get("record_id")}
-    masked = set(input_info.get("masked_columns") or []) - cleaned
+    masked = set(left_out_columns(input_info))
     columns = [c for c in input_info.get("columns") or [] if c not in masked]
     present = set(records.columns)  # a set: inputs with 100,000 columns exist
     missing = [c for c in columns if f"{SRC_PREFIX}{c}" not in present]

@@ -320,8 +320,9 @@ def load_model(
         run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         path = run_dir / "records.parquet"
         mapping = dict((run.get("input") or {}).get("mapping") or {})
+        masked = list((run.get("input") or {}).get("masked_columns") or [])
         scanned = pl.scan_parquet(path, glob=False)
-        columns = model_columns(list(scanned.collect_schema()), mapping)
+        columns = model_columns(list(scanned.collect_schema()), mapping, masked)
         review = _review_rows(run_dir / "pairs.parquet")
         # the four files are read side by side
         records, pairs, changes, plan = pl.collect_all(

@@ -24,6 +24,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from datavask.cleansing.cpr import MASK
 from datavask.cleansing.matching.hard_rules import REVIEW_REASONS
 from datavask.cleansing.schema import (
     BLOCKS_COLLECTION,
@@ -34,6 +35,7 @@ from datavask.cleansing.schema import (
 )
 from datavask.cleansing.verdict import as_customers
 from datavask.connectors.cvr_document import status_class
+from datavask.connectors.reimport import left_out_columns
 from datavask.connectors.report_text import Text
 
 UNITS: Final = "record = one input row; customer = one cluster of records (duplicates merged)"
@@ -89,6 +91,9 @@ CUSTOMER_FIELDS: Final = (
     # (:func:`_cpr_removed`): shown so, not as a value left as it is
     "cpr_emptied",
     "cpr_stripped",
+    # CPR_IN_DATA's input columns by their own names and what the re-import does there
+    # (:func:`_cpr_where`): ``CPR-nummeret stod i: Bemærkning (kolonnen er udeladt …).``
+    "cpr_where",
     "registry_name",
     "registry_status",
     "registry_class",
@@ -275,11 +280,16 @@ RECORD_INPUT_FIELDS: Final = (
 )  # fmt: skip
 
 
-def model_columns(columns: list[str], mapping: dict[str, str]) -> list[str]:
+def model_columns(
+    columns: list[str], mapping: dict[str, str], masked: list[str] | None = None
+) -> list[str]:
     """Of a records table's ``columns``, those :func:`build_model` reads: a run directory's
-    records.parquet is read without the rest (its input columns can be thousands)."""
+    records.parquet is read without the rest (its input columns can be thousands). ``masked``:
+    the input columns in which a CPR number was masked (``input.masked_columns``), read to name
+    them where the number was (:func:`_cpr_where`)."""
     wanted = set(RECORD_FIELDS)
     wanted |= {f"{SRC_PREFIX}{mapping[f]}" for f in RECORD_INPUT_FIELDS if f in mapping}
+    wanted |= {f"{SRC_PREFIX}{c}" for c in masked or []}
     return [c for c in columns if c in wanted]
 
 
@@ -318,8 +328,33 @@ def _address_after(records: pl.DataFrame) -> pl.Expr:
     return pl.concat_str([street, unit, town], separator=", ", ignore_nulls=True).replace("", None)
 
 
-def _record_view(records: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame:
-    """Per record: the values a reader compares, as in the CRM (before) and cleaned (after)."""
+def _cpr_where(records: pl.DataFrame, run: dict[str, Any], text: Text) -> pl.Expr:
+    """Per record: the input columns whose cell held a CPR number, by their own names, each
+    with what the re-import does there: ``Bemærkning (kolonnen er udeladt af genindlæsningen:
+    slet CPR-nummeret her i CRM)`` for a note datavask only passes on, ``Telefon
+    (genindlæsningen fjerner det)`` for a column it writes cleaned values into. CPR_IN_DATA
+    said "delete the CPR number from the field" and named no field; the note column was in no
+    list, and only run.json said it was left out. The column, never the number: the cells hold
+    the mask (``XXXXXX-XXXX``), and so does a header that held a number."""
+    info = run.get("input", {})
+    left_out, key = set(left_out_columns(info)), (info.get("mapping") or {}).get("record_id")
+    phrases = []
+    for column in info.get("masked_columns") or []:
+        if f"{SRC_PREFIX}{column}" not in records.columns:
+            continue
+        how = "left_out" if column in left_out else "key" if column == key else "written"
+        held = pl.col(f"{SRC_PREFIX}{column}").cast(pl.String).str.contains(MASK, literal=True)
+        phrases.append(pl.when(held).then(pl.lit(text(f"cpr_where_{how}", column=column))))
+    if not phrases:
+        return pl.lit(None, pl.List(pl.String))
+    return pl.concat_list(phrases).list.drop_nulls()
+
+
+def _record_view(
+    records: pl.DataFrame, mapping: dict[str, str], cpr_where: pl.Expr | None = None
+) -> pl.DataFrame:
+    """Per record: the values a reader compares, as in the CRM (before) and cleaned (after);
+    ``cpr_where`` is :func:`_cpr_where`'s."""
     name_before = _mapped(records, mapping, "name", "name_2") or _mapped(
         records, mapping, "first_name", "last_name"
     )
@@ -353,6 +388,7 @@ def _record_view(records: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame
         ean_before=_typed_where(records, mapping, "ean", "INVALID_EAN"),
         registry_name=_col(records, "registry_name").cast(pl.String),
         registry_status=_col(records, "registry_status").cast(pl.String),
+        cpr_where=pl.lit(None, pl.List(pl.String)) if cpr_where is None else cpr_where,
     )
 
 
@@ -534,6 +570,10 @@ def _customers(
         (~pl.col("collection_ready")).sum().cast(pl.Int64).alias("_blocked_collection"),
         *first,
         *removed,
+        pl.col("cpr_where")
+        .list.explode(keep_nulls=False, empty_as_null=False)
+        .drop_nulls()
+        .unique(maintain_order=True),
     )
     customers = customers.with_columns(pl.col("record_ids").list.join(", "))
     if cpr is None:
@@ -967,6 +1007,14 @@ def _registry_source(source: str, text: Text) -> str:
     return text("registry_none") if source.lower() == "none" else source
 
 
+def cpr_columns_text(run: dict[str, Any], text: Text) -> str:
+    """What the report and the summary say of the columns customers_update.csv leaves out
+    because a CPR number was masked in them (empty when none is): which, and why. Before, only
+    run.json (``input.masked_columns``) said a whole ``Bemærkning`` column was gone."""
+    columns = left_out_columns(run.get("input", {}))
+    return text("sum_cpr_columns_note", columns=", ".join(columns)) if columns else ""
+
+
 def _about(run: dict[str, Any], text: Text) -> list[tuple[str, str]]:
     info, options = run.get("input", {}), run.get("options", {})
     band = review_band_used(run) or ()
@@ -983,6 +1031,7 @@ def _about(run: dict[str, Any], text: Text) -> list[tuple[str, str]]:
         (text("review_band"), band_text),
         (text("evaluation"), _evaluation_text(run, text)),
         (text("sum_repeated_ids"), repeated_ids_text(run, text)),
+        (text("sum_cpr_columns"), cpr_columns_text(run, text)),
         (text("orchestration"), text.orchestration(str(run.get("orchestration", "")))),
         (text("started"), f"{text.time(run.get('started_at'))} ({text('copenhagen_time')})"),
         (text("finished"), f"{text.time(run.get('finished_at'))} ({text('copenhagen_time')})"),
@@ -1008,7 +1057,7 @@ def build_model(
     merge_plan = merge_plan if merge_plan is not None else pl.DataFrame()
     # The lists are of customers: a code the merge settles (the EAN on the customer's other
     # record) is no reason to hold its invoices.
-    view = _record_view(as_customers(records), mapping)
+    view = _record_view(as_customers(records), mapping, _cpr_where(records, run, text))
     # The in-memory engine runs the two sides of a join side by side, as the eager frames had;
     # the streaming one spent a quarter more CPU on these groupings (1M records, 2 cores).
     all_customers = _customers(
@@ -1023,6 +1072,12 @@ def build_model(
     masks = _group_masks(all_customers)
     keep = masks.select(pl.any_horizontal(pl.all())).to_series()
     customers, masks = all_customers.filter(keep), masks.filter(keep)
+    where = text("cpr_where", columns="\0").split("\0")  # its text around the columns
+    customers = customers.with_columns(
+        cpr_where=pl.when(pl.col("cpr_where").list.len() > 0).then(
+            pl.concat_str(pl.lit(where[0]), pl.col("cpr_where").list.join(", "), pl.lit(where[1]))
+        )
+    )
     groups = _groups(customers, masks, view, counts, text)
     review = _review_pairs(pairs, view, text)
     band = review_band_used(run) or (0.5, 0.95)

@@ -843,6 +843,19 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         # Telefon) or takes the number off it (``1234567 010190-1234`` in CVR-nr → ``1234567``).
         "cpr_emptied": "CPR-nummer: feltet tømmes i CRM ved genindlæsning",
         "cpr_stripped": "CPR-nummeret fjernes i CRM ved genindlæsning, resten står",
+        # CPR_IN_DATA's input columns, by their own names, and what the re-import does there
+        "cpr_where": "CPR-nummeret stod i: {columns}.",
+        "cpr_where_left_out": (
+            "{column} (kolonnen er udeladt af genindlæsningen: slet CPR-nummeret her i CRM)"
+        ),
+        "cpr_where_written": "{column} (genindlæsningen fjerner det)",
+        "cpr_where_key": "{column} (kundenummeret: rækken er udeladt af genindlæsningen)",
+        "sum_cpr_columns": "Kolonner med CPR-numre",
+        "sum_cpr_columns_note": (
+            "udeladt af customers_update.csv: {columns}. datavask skriver ikke i dem, og"
+            " indlæst ville maskeringen XXXXXX-XXXX overskrive CRM'ets værdier; slet"
+            " CPR-numrene i dem i CRM (se Datakvalitet)"
+        ),
     },
     "en": {
         "title": "Customer master data: quality report",
@@ -1412,6 +1425,18 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "review_error_no_pair": "no such pair",
         "cpr_emptied": "CPR number: the re-import empties the field in the CRM",
         "cpr_stripped": "the re-import takes the CPR number off in the CRM, the rest stays",
+        "cpr_where": "The CPR number was in: {columns}.",
+        "cpr_where_left_out": (
+            "{column} (column left out of the re-import: delete the CPR number there in the CRM)"
+        ),
+        "cpr_where_written": "{column} (the re-import takes it off)",
+        "cpr_where_key": "{column} (the customer number: the row is left out of the re-import)",
+        "sum_cpr_columns": "Columns with CPR numbers",
+        "sum_cpr_columns_note": (
+            "left out of customers_update.csv: {columns}. datavask writes nothing into them, and"
+            " loaded, the mask XXXXXX-XXXX would overwrite the CRM's values; delete the CPR"
+            " numbers in them in the CRM (see Data quality)"
+        ),
     },
 }
 

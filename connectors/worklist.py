@@ -94,15 +94,21 @@ def _customer_sheet(model: ReportModel, key: str, text: Text) -> pl.DataFrame:
         ]
     else:
         codes = group.codes
+        todo = _lines(
+            _explained(pl.col("flags"), text.flag_actions(), codes),
+            # which of the CRM's fields held the number, by the input's column names
+            pl.when(pl.lit("CPR_IN_DATA" in codes) & pl.col("flags").list.contains("CPR_IN_DATA"))
+            .then(pl.col("cpr_where"))
+            .otherwise(pl.lit(None, pl.String)),
+            _cpr_notes(text),
+        )
         lead = [
             pl.col("flags")
             .list.eval(pl.element().filter(pl.element().is_in(codes)))
             .list.join(", ")
             .alias(text("x_reasons")),
             _explained(pl.col("flags"), FLAG_TEXT[lang], codes).alias(text("x_why")),
-            _lines(_explained(pl.col("flags"), text.flag_actions(), codes), _cpr_notes(text)).alias(
-                text("x_todo")
-            ),
+            todo.alias(text("x_todo")),
         ]
     if key == "duplicates":
         lead = [

@@ -428,7 +428,7 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     ``wall`` is the whole wait, from the moment datavask began to load to now.
     """
     from datavask.connectors.report import summary_rows
-    from datavask.connectors.report_model import repeated_ids_text
+    from datavask.connectors.report_model import cpr_columns_text, repeated_ids_text
     from datavask.connectors.report_text import Text
 
     lang = run.get("options", {}).get("lang", "da")
@@ -459,6 +459,9 @@ def _print_summary(run: dict[str, Any], *, wall: float) -> None:
     if counts.get("rows_with_masked_id"):
         table.add_row(text("sum_masked_ids"), text.number(counts["rows_with_masked_id"]),
                       text("sum_masked_ids_note"))  # fmt: skip
+    left_out = cpr_columns_text(run, text)
+    if left_out:  # a whole column missing from the re-import is said where the run is read
+        table.add_row(text("sum_cpr_columns"), "", left_out)
     top = sorted(((n, c) for c, n in flags.items() if n), reverse=True)[:8]
     if top:
         table.add_row(text("sum_top"), "", ", ".join(f"{code} {text.number(n)}" for n, code in top))

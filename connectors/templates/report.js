@@ -126,6 +126,8 @@
       codesOf(row, table).forEach(function (code) {
         var action = T.actions[code];
         if (action && !seen[action]) { seen[action] = true; cell.appendChild(el("div", null, action)); }
+        // which of the CRM's fields held the number, by the input's column names
+        if (code === "CPR_IN_DATA" && filled(row[F.cpr_where])) cell.appendChild(el("div", "ids", row[F.cpr_where]));
       });
     },
     events: function (cell, row) {

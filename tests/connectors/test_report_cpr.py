@@ -27,9 +27,12 @@ KUNDER = (
     "2;Berg Byg ApS;Industrivej 5;7100;Vejle;1234567 010190-1234;75821212;berg@byg.dk;\n"
     # an invalid phone number: the CRM keeps it
     "3;Ole Holm;Algade 3;4000;Roskilde;;12;ole@holm.dk;\n"
+    # a note column datavask does not map: left out of the re-import
+    "4;Anna Pedersen;Strandvejen 100;2900;Hellerup;;;anna@pedersen.dk;"
+    "personnummer 1505751234 ring efter kl 16\n"
 )
 # every CPR number of the file, as typed, in none of the outputs
-NUMBERS = ("0101801234", "010190-1234")
+NUMBERS = ("0101801234", "010190-1234", "1505751234", "150575-1234")
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +103,44 @@ def test_a_cpr_numbers_cell_says_what_the_reimport_does(run_dir: Path) -> None:
     )
 
 
+def test_cpr_in_data_names_the_column_and_the_run_says_which_columns_were_left_out(
+    run_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Anna Pedersen's note ``Bemærkning`` held a CPR number: the column datavask does not map
+    is left out of customers_update.csv, whole. Before, CPR_IN_DATA said "delete the CPR number
+    from the field" without naming it, and only run.json's ``input.masked_columns`` said the
+    column was gone; now the row names the column as the CRM has it, and the report's run
+    section and the terminal summary say which columns were left out, and why."""
+    import json
+
+    from datavask.flows.cli import _print_summary
+
+    update = (run_dir / "reimport" / "customers_update.csv").read_text(encoding="utf-8-sig")
+    assert "Bemærkning" not in update.splitlines()[0]
+    quality = {
+        r["kundenumre"]: r["hvad du skal gøre"] for r in worklist_rows(run_dir, "Datakvalitet")
+    }
+    assert (
+        "CPR-nummeret stod i: Bemærkning (kolonnen er udeladt af genindlæsningen: slet "
+        "CPR-nummeret her i CRM)." in quality["4"]
+    )
+    assert "CPR-nummeret stod i: Telefon (genindlæsningen fjerner det)." in quality["1"]
+    assert "CPR-nummeret stod i" not in quality["3"]  # no CPR number, nothing named
+    model = load_model(run_dir)
+    about = dict(model.about)
+    assert about["Kolonner med CPR-numre"].startswith(
+        "udeladt af customers_update.csv: Bemærkning."
+    )
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "Kolonner med CPR-numre" in html and "customers_update.csv: Bemærkning." in html
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    _print_summary(run, wall=1.0)
+    out = " ".join(capsys.readouterr().err.split())
+    assert "Kolonner med CPR-numre udeladt af customers_update.csv: Bemærkning." in out
+    for number in NUMBERS:
+        assert number not in out
+
+
 @pytest.mark.browser
 def test_the_page_says_what_the_reimport_does_with_a_cpr_numbers_cell(
     run_dir: Path, tmp_path: Path
@@ -124,3 +165,4 @@ def test_the_page_says_what_the_reimport_does_with_a_cpr_numbers_cell(
         assert "12 (ikke brugbar, uændret i CRM)" in row("quality", "3")
         berg = row("invoice", "2")
         assert "(CPR-nummeret fjernes i CRM ved genindlæsning, resten står)" in berg
+        assert "CPR-nummeret stod i: Bemærkning (kolonnen er udeladt" in row("quality", "4")
