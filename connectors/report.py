@@ -54,6 +54,7 @@ _SCRIPT_WORDS: Final = (
     "not_usable",
     "cpr_emptied",
     "cpr_stripped",
+    "born",
     "cvr_link_title",
     "col_survivor",
     "col_merged",

@@ -68,6 +68,9 @@ _CLUSTER_CODES: Final = frozenset(
     {"DUPLICATE", "REVIEW_MATCH", "NO_CONTACT", "BLACKLISTED", "DECEASED_ESTATE", "MINOR"}
 )
 _ADDRESS_FIELDS: Final = ("street", "house_number", "floor", "door", "postal_code", "city")
+# Codes a customer's date of birth decides (MINOR: under 18 by it): its action says to correct the
+# date if it is wrong, so the date is shown beside them, and only there.
+BIRTH_CODES: Final = frozenset({"MINOR"})
 
 # The customer table's fields, in the order the page's JSON rows carry them.
 CUSTOMER_FIELDS: Final = (
@@ -87,6 +90,8 @@ CUSTOMER_FIELDS: Final = (
     "cvr_before",
     "ean",
     "ean_before",
+    # ISO (``2012-05-12``), of a customer with a code of BIRTH_CODES only
+    "date_of_birth",
     # the fields above whose CRM value the re-import empties of a CPR number, or takes it off
     # (:func:`_cpr_removed`): shown so, not as a value left as it is
     "cpr_emptied",
@@ -272,7 +277,7 @@ def registry_uncovered(run: dict[str, Any], text: Text) -> str | None:
 RECORD_FIELDS: Final = (
     "cluster_id", "record_id", "is_survivor", "flags", "invoice_ready", "collection_ready",
     "customer_type", "name", *_ADDRESS_FIELDS, "phone_e164", "email", "cvr", "ean", "registry_name",
-    "registry_status",
+    "registry_status", "date_of_birth",
 )  # fmt: skip
 RECORD_INPUT_FIELDS: Final = (
     "name", "name_2", "first_name", "last_name", "address", "address_2", "address_3",
@@ -388,6 +393,7 @@ def _record_view(
         ean_before=_typed_where(records, mapping, "ean", "INVALID_EAN"),
         registry_name=_col(records, "registry_name").cast(pl.String),
         registry_status=_col(records, "registry_status").cast(pl.String),
+        date_of_birth=_col(records, "date_of_birth").cast(pl.String),
         cpr_where=pl.lit(None, pl.List(pl.String)) if cpr_where is None else cpr_where,
     )
 
@@ -533,6 +539,7 @@ def _customers(
             "registry_new_name",
             "registry_new_address",
             "customer_type",
+            "date_of_birth",
         )
     ]
     # of the record whose CRM value is shown (the first with one, as ``first`` takes it)
@@ -606,6 +613,9 @@ def _customers(
     )
     customers = customers.with_columns(
         registry_class=_status_classes(statuses),
+        date_of_birth=pl.when(
+            pl.any_horizontal(pl.col("flags").list.contains(c) for c in sorted(BIRTH_CODES))
+        ).then("date_of_birth"),
         events=pl.concat_list(
             *[
                 pl.when(pl.col("flags").list.contains(code))

@@ -856,6 +856,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             " indlæst ville maskeringen XXXXXX-XXXX overskrive CRM'ets værdier; slet"
             " CPR-numrene i dem i CRM (se Datakvalitet)"
         ),
+        # the date of birth of a customer whose code is about it (MINOR: "… or correct the date
+        # of birth if it is wrong"), under the name and in the worklist
+        "born": "født",
+        "x_date_of_birth": "fødselsdato",
     },
     "en": {
         "title": "Customer master data: quality report",
@@ -1437,6 +1441,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
             " loaded, the mask XXXXXX-XXXX would overwrite the CRM's values; delete the CPR"
             " numbers in them in the CRM (see Data quality)"
         ),
+        "born": "born",
+        "x_date_of_birth": "date of birth",
     },
 }
 

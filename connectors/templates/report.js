@@ -61,6 +61,12 @@
   var render = {
     customer: function (cell, row) {
       beforeAfter(cell, row[F.name], row[F.name_before], null, cprRemoved(row, "name"));
+      // a MINOR's date of birth, the one its action may say is wrong: 12.05.2012 in Danish
+      var born = row[F.date_of_birth];
+      if (filled(born)) {
+        var shown = data.lang === "da" ? born.split("-").reverse().join(".") : born;
+        cell.appendChild(el("div", "born", T.born + " " + shown));
+      }
       cell.appendChild(el("div", "ids", row[F.record_ids]));
     },
     address: function (cell, row) {

@@ -20,16 +20,20 @@ from datavask.connectors.report import load_model
 from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
 KUNDER = (
-    "Kundenr;Navn;Adresse;Postnr;By;CVR-nr;Telefon;E-mail;Bemærkning\n"
+    "Kundenr;Navn;Adresse;Postnr;By;CVR-nr;Telefon;E-mail;Bemærkning;Fødselsdato\n"
     # a phone cell that held only a CPR number: the re-import empties it
-    "1;Jens Jensen;Strandvejen 1;2900;Hellerup;;0101801234;jens@jensen.dk;\n"
+    "1;Jens Jensen;Strandvejen 1;2900;Hellerup;;0101801234;jens@jensen.dk;;\n"
     # a CVR cell with a broken number beside a CPR number: the number goes back alone
-    "2;Berg Byg ApS;Industrivej 5;7100;Vejle;1234567 010190-1234;75821212;berg@byg.dk;\n"
+    "2;Berg Byg ApS;Industrivej 5;7100;Vejle;1234567 010190-1234;75821212;berg@byg.dk;;\n"
     # an invalid phone number: the CRM keeps it
-    "3;Ole Holm;Algade 3;4000;Roskilde;;12;ole@holm.dk;\n"
+    "3;Ole Holm;Algade 3;4000;Roskilde;;12;ole@holm.dk;;\n"
     # a note column datavask does not map: left out of the re-import
     "4;Anna Pedersen;Strandvejen 100;2900;Hellerup;;;anna@pedersen.dk;"
-    "personnummer 1505751234 ring efter kl 16\n"
+    "personnummer 1505751234 ring efter kl 16;\n"
+    # a minor (MINOR, cannot go to collection), and an adult (INVALID_EMAIL) whose date of
+    # birth decides nothing
+    "5;Lene Sørensen;Åvej 3;8900;Randers C;;86121212;lene@sorensen.dk;;12.05.2012\n"
+    "6;Mads Æbelø;Ørstedsvej 11;5000;Odense C;;28293031;mads@aebelo;;03.04.1980\n"
 )
 # every CPR number of the file, as typed, in none of the outputs
 NUMBERS = ("0101801234", "010190-1234", "1505751234", "150575-1234")
@@ -141,6 +145,29 @@ def test_cpr_in_data_names_the_column_and_the_run_says_which_columns_were_left_o
         assert number not in out
 
 
+def test_a_minors_date_of_birth_is_shown_beside_its_code(run_dir: Path) -> None:
+    """Lene Sørensen is MINOR (born 12.05.2012), whose action says to correct the date of birth
+    if it is wrong; neither the report nor the worklist showed it. Now the customer row carries
+    it, the worklist has it as a date cell, and a sheet with no such customer (or a file with
+    no date of birth) gets no empty column; an adult's date decides nothing and is not shown."""
+    import datetime
+
+    assert customer(run_dir, "5")["date_of_birth"] == "2012-05-12"
+    assert customer(run_dir, "6")["date_of_birth"] is None
+    book = openpyxl.load_workbook(run_dir / "worklist.xlsx")
+    try:
+        sheet = book["Kan ikke inddrives"]
+        header = [c.value for c in sheet[1]]
+        cell = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "5")[
+            header.index("fødselsdato")
+        ]
+        assert cell.value == datetime.datetime(2012, 5, 12)
+        assert cell.is_date and cell.number_format == "DD.MM.YYYY"
+        assert "fødselsdato" not in [c.value for c in book["Datakvalitet"][1]]
+    finally:
+        book.close()
+
+
 @pytest.mark.browser
 def test_the_page_says_what_the_reimport_does_with_a_cpr_numbers_cell(
     run_dir: Path, tmp_path: Path
@@ -166,3 +193,5 @@ def test_the_page_says_what_the_reimport_does_with_a_cpr_numbers_cell(
         berg = row("invoice", "2")
         assert "(CPR-nummeret fjernes i CRM ved genindlæsning, resten står)" in berg
         assert "CPR-nummeret stod i: Bemærkning (kolonnen er udeladt" in row("quality", "4")
+        show_all_rows(driver, "collection")
+        assert "Lene Sørensen\nfødt 12.05.2012" in row("collection", "5")
