@@ -64,26 +64,42 @@ def test_customers_come_in_the_order_of_their_survivors() -> None:
     ]
 
 
+def _cleansed(tmp_path: Path, text: str) -> Path:
+    """``text`` cleansed as ``kunder.csv`` without a registry; the run directory."""
+    from datavask.flows.cleanse import CleanseOptions, run_pipeline
+
+    source = tmp_path / "kunder.csv"
+    source.write_text(text, encoding="utf-8")
+    run = tmp_path / "run"
+    run_pipeline(CleanseOptions(input=str(source), out=str(run), registry="none"),
+                 orchestrated=False)  # fmt: skip
+    return run
+
+
+def _invoice_sheet(run: Path) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
+    """The worklist's "Kan ikke faktureres" sheet: its header and rows."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(run / "worklist.xlsx", read_only=True)
+    try:
+        header, *values = book["Kan ikke faktureres"].iter_rows(values_only=True)
+    finally:
+        book.close()  # a read-only workbook holds its file open until closed
+    return header, values
+
+
 def test_an_invalid_cvr_or_ean_number_is_shown_as_the_crm_has_it(tmp_path: Path) -> None:
     """Before: an INVALID_CVR customer's CVR cell was empty in the report and the worklist (the
     cleaned number is null), and no EAN was shown at all, so the credit manager told to fix one
     could not see what to fix."""
-    import openpyxl
-
-    from datavask.flows.cleanse import CleanseOptions, run_pipeline
-
-    source = tmp_path / "kunder.csv"
-    source.write_text(
+    run = _cleansed(
+        tmp_path,
         "Kundenr;Navn;Adresse;Postnr;By;CVR;EAN\n"
         "1;Berg Byg ApS;Industrivej 5;7100;Vejle;DK 12 34 56 78;\n"
         "2;Holm Tømrer ApS;Algade 3;4000;Roskilde;DK-31796903;\n"
         "3;Vejle Kommune, Skoleafdelingen;Skolegade 1;7100;Vejle;29189838;5798005770221\n"
         "4;Aarhus Kommune, Tandplejen;Rådhuspladsen 2;8000;Aarhus C;55133018;5798005770213\n",
-        encoding="utf-8",
     )
-    run = tmp_path / "run"
-    run_pipeline(CleanseOptions(input=str(source), out=str(run), registry="none"),
-                 orchestrated=False)  # fmt: skip
     model = load_model(run)
     rows = {r["name"]: r for r in model.customers.iter_rows(named=True)}
     assert rows["Berg Byg ApS"]["cvr"] is None
@@ -93,14 +109,9 @@ def test_an_invalid_cvr_or_ean_number_is_shown_as_the_crm_has_it(tmp_path: Path)
     school, dental = rows["Vejle Kommune, Skoleafdelingen"], rows["Aarhus Kommune, Tandplejen"]
     assert (school["ean"], school["ean_before"]) == (None, "5798005770221")
     assert (dental["ean"], dental["ean_before"]) == ("5798005770213", None)
-    book = openpyxl.load_workbook(run / "worklist.xlsx", read_only=True)
-    try:
-        sheet = book["Kan ikke faktureres"]
-        header, *values = sheet.iter_rows(values_only=True)
-        typed = {row[header.index("CVR i CRM")] for row in values} - {None}
-        typed_ean = {row[header.index("EAN i CRM")] for row in values} - {None}
-    finally:
-        book.close()
+    header, values = _invoice_sheet(run)
+    typed = {row[header.index("CVR i CRM")] for row in values} - {None}
+    typed_ean = {row[header.index("EAN i CRM")] for row in values} - {None}
     assert typed == {"DK 12 34 56 78"}
     assert typed_ean == {"5798005770221"}
 
@@ -111,36 +122,23 @@ def test_a_number_on_the_customers_other_record_holds_no_invoice(tmp_path: Path)
     customer is invoiced at the number its other record holds. Before, both customers were
     listed under "cannot be invoiced" and told to fetch a number they had; the records' own
     flags stay as they were."""
-    import openpyxl
-
-    from datavask.flows.cleanse import CleanseOptions, run_pipeline
-
-    source = tmp_path / "kunder.csv"
-    source.write_text(
+    run = _cleansed(
+        tmp_path,
         "Kundenr;Navn;Adresse;Postnr;By;Telefon;CVR;EAN\n"
         "1;Aarhus Kommune;Rådhuspladsen 2;8000;Aarhus C;89402000;55133018;\n"
         "2;Aarhus Kommune;Rådhuspladsen 2;8000;Aarhus C;89402000;55133018;5798000004566\n"
         "3;Hansen Byg ApS;Industrivej 4;7100;Vejle;75821212;25313763;\n"
         "4;Hansen Byg ApS;Industrivej 4;7100;Vejle;75821212;;\n"
         "5;Berg Byg ApS;Algade 3;4000;Roskilde;46323232;;\n",
-        encoding="utf-8",
     )
-    run = tmp_path / "run"
-    run_pipeline(CleanseOptions(input=str(source), out=str(run), registry="none"),
-                 orchestrated=False)  # fmt: skip
     records = pl.read_parquet(run / "records.parquet")
     flags = dict(records.select("record_id", "flags").iter_rows())
     assert "MISSING_EAN" in flags["1"] and "MISSING_CVR" in flags["4"]
     assert records.select("record_id", "cluster_id").n_unique("cluster_id") == 3
     counts = json.loads((run / "run.json").read_text(encoding="utf-8"))["counts"]
     assert counts["customers_blocked_invoice"] == 1  # Berg Byg ApS, no CVR on any record
-    book = openpyxl.load_workbook(run / "worklist.xlsx", read_only=True)
-    try:
-        header, *values = book["Kan ikke faktureres"].iter_rows(values_only=True)
-        listed = [row[header.index("navn")] for row in values]
-    finally:
-        book.close()
-    assert listed == ["Berg Byg ApS"]
+    header, values = _invoice_sheet(run)
+    assert [row[header.index("navn")] for row in values] == ["Berg Byg ApS"]
     model = load_model(run)
     invoice = next(g for g in model.groups if g.key == "invoice")
     assert [r.code for r in invoice.reasons] == ["MISSING_CVR"]
@@ -153,28 +151,17 @@ def test_a_customer_that_cannot_be_invoiced_shows_why_it_cannot_be_collected(
     """``Anders And ApS`` without CVR number, phone or e-mail: listed under "cannot be invoiced"
     with MISSING_CVR alone, and in no list under "cannot go to collection" (that list holds the
     customers the first does not), so no list said it had no contact."""
-    import openpyxl
-
     from datavask.connectors.report import page_data
-    from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
-    source = tmp_path / "kunder.csv"
-    source.write_text(
+    run = _cleansed(
+        tmp_path,
         "Kundenr;Navn;Adresse;Postnr;By;Telefon;CVR\n"
         "1;Anders And ApS;Paradisæblevej 13;8000;Aarhus C;;\n"
         "2;Berg Byg ApS;Algade 3;4000;Roskilde;46323232;\n"
         "3;Holm Tømrer ApS;Algade 5;4000;Roskilde;;31796903\n",
-        encoding="utf-8",
     )
-    run = tmp_path / "run"
-    run_pipeline(CleanseOptions(input=str(source), out=str(run), registry="none"),
-                 orchestrated=False)  # fmt: skip
-    book = openpyxl.load_workbook(run / "worklist.xlsx", read_only=True)
-    try:
-        header, *values = book["Kan ikke faktureres"].iter_rows(values_only=True)
-        reasons = {row[header.index("navn")]: row[header.index("årsagskoder")] for row in values}
-    finally:
-        book.close()
+    header, values = _invoice_sheet(run)
+    reasons = {row[header.index("navn")]: row[header.index("årsagskoder")] for row in values}
     assert reasons == {
         "Anders And ApS": "MISSING_CVR, NO_CONTACT",
         "Berg Byg ApS": "MISSING_CVR",
