@@ -17,7 +17,7 @@ import pytest
 
 from bench.browser import chromium, open_page, show_all_rows
 from datavask.connectors.report import load_model
-from datavask.flows.cleanse import CleanseOptions, run_pipeline
+from tests.connectors.runs import cleansed_text
 
 KUNDER = (
     "Kundenr;Navn;Adresse;Postnr;By;CVR-nr;Telefon;E-mail;Bemærkning;Fødselsdato\n"
@@ -41,13 +41,7 @@ NUMBERS = ("0101801234", "010190-1234", "1505751234", "150575-1234")
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("report-cpr")
-    source = base / "kunder.csv"
-    source.write_text(KUNDER, encoding="utf-8")
-    out = base / "run"
-    run_pipeline(CleanseOptions(input=str(source), out=str(out), registry="none"),
-                 orchestrated=False)  # fmt: skip
-    return out
+    return cleansed_text(tmp_path_factory.mktemp("report-cpr"), KUNDER)
 
 
 def customer(run_dir: Path, record_id: str) -> dict[str, Any]:

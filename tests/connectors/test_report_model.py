@@ -11,6 +11,7 @@ import pytest
 
 from datavask.connectors.report import load_model
 from datavask.connectors.report_model import build_model
+from tests.connectors.runs import cleansed_text
 
 
 def records(rows: list[tuple[str, str | None, bool, list[str]]]) -> pl.DataFrame:
@@ -64,18 +65,6 @@ def test_customers_come_in_the_order_of_their_survivors() -> None:
     ]
 
 
-def _cleansed(tmp_path: Path, text: str) -> Path:
-    """``text`` cleansed as ``kunder.csv`` without a registry; the run directory."""
-    from datavask.flows.cleanse import CleanseOptions, run_pipeline
-
-    source = tmp_path / "kunder.csv"
-    source.write_text(text, encoding="utf-8")
-    run = tmp_path / "run"
-    run_pipeline(CleanseOptions(input=str(source), out=str(run), registry="none"),
-                 orchestrated=False)  # fmt: skip
-    return run
-
-
 def _invoice_sheet(run: Path) -> tuple[tuple[object, ...], list[tuple[object, ...]]]:
     """The worklist's "Kan ikke faktureres" sheet: its header and rows."""
     import openpyxl
@@ -92,7 +81,7 @@ def test_an_invalid_cvr_or_ean_number_is_shown_as_the_crm_has_it(tmp_path: Path)
     """Before: an INVALID_CVR customer's CVR cell was empty in the report and the worklist (the
     cleaned number is null), and no EAN was shown at all, so the credit manager told to fix one
     could not see what to fix."""
-    run = _cleansed(
+    run = cleansed_text(
         tmp_path,
         "Kundenr;Navn;Adresse;Postnr;By;CVR;EAN\n"
         "1;Berg Byg ApS;Industrivej 5;7100;Vejle;DK 12 34 56 78;\n"
@@ -122,7 +111,7 @@ def test_a_number_on_the_customers_other_record_holds_no_invoice(tmp_path: Path)
     customer is invoiced at the number its other record holds. Before, both customers were
     listed under "cannot be invoiced" and told to fetch a number they had; the records' own
     flags stay as they were."""
-    run = _cleansed(
+    run = cleansed_text(
         tmp_path,
         "Kundenr;Navn;Adresse;Postnr;By;Telefon;CVR;EAN\n"
         "1;Aarhus Kommune;Rådhuspladsen 2;8000;Aarhus C;89402000;55133018;\n"
@@ -153,7 +142,7 @@ def test_a_customer_that_cannot_be_invoiced_shows_why_it_cannot_be_collected(
     customers the first does not), so no list said it had no contact."""
     from datavask.connectors.report import page_data
 
-    run = _cleansed(
+    run = cleansed_text(
         tmp_path,
         "Kundenr;Navn;Adresse;Postnr;By;Telefon;CVR\n"
         "1;Anders And ApS;Paradisæblevej 13;8000;Aarhus C;;\n"
