@@ -460,7 +460,13 @@ def _result(
         evaluated = pl.concat(list(given["evaluated"]), how="vertical")
         sources = evaluated["source"] if plan.link_only else None
         by_rule = pl.concat([*given["by_rule"], *([hop] if hop is not None else [])])
-        evaluation = evaluate(truth, by_rule, evaluated["cluster_id"], sources=sources)
+        evaluation = evaluate(
+            truth,
+            by_rule,
+            evaluated["cluster_id"],
+            rule_order=blocking["blocking_rule"].to_list(),
+            sources=sources,
+        )
     # The reviewed pairs' records only, their positions renumbered into that small frame.
     named = pl.concat(list(given["decided_at"]), how="vertical").sort("_idx")
     at = named["_idx"]

@@ -913,7 +913,13 @@ def find_duplicates(
     if truth is not None:
         sources = records["source"] if link_only else None
         by_rule = pl.concat([by_rule, hop]) if hop.height else by_rule
-        evaluation = evaluate(truth, by_rule, clusters["cluster_id"], sources=sources)
+        evaluation = evaluate(
+            truth,
+            by_rule,
+            clusters["cluster_id"],
+            rule_order=blocking_report["blocking_rule"].to_list(),
+            sources=sources,
+        )
     summary: dict[str, float | int] = {
         "records": records.height,
         "candidate_pairs": sum(batch.pairs.height for batch in batches),

@@ -22,6 +22,7 @@ pair, blocking recall 1.0, cluster precision, recall and F1 1.0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -64,11 +65,14 @@ def evaluate(
     by_rule: pl.DataFrame,
     cluster_ids: pl.Series,
     *,
+    rule_order: Sequence[str],
     sources: pl.Series | None = None,
 ) -> dict[str, Any]:
     """Blocking recall (overall and per rule) and the clusters' pairwise precision, recall and F1
     against ``truth`` (see the module docstring); ``sources``: the record's source where the
-    matcher only linked across sources."""
+    matcher only linked across sources. The rules are listed in ``rule_order`` (the blocking
+    report's), not in the order ``by_rule``'s rows happen to come in: an engine that blocks in
+    chunks meets a rule with few pairs first in another chunk than the whole frame does."""
     truth = truth.cast(pl.String).str.strip_chars().replace("", None)
     labelled = truth.is_not_null()
     true = _grouped_pairs(truth, sources)
@@ -81,9 +85,12 @@ def evaluate(
         .group_by("blocking_rule")
         .len("only_this_rule")
     )
+    order = pl.DataFrame({"blocking_rule": list(dict.fromkeys(rule_order))}).with_row_index("_at")
     per_rule = (
-        by_rule.group_by("blocking_rule", maintain_order=True)
+        by_rule.group_by("blocking_rule")
         .len("pairs")
+        .join(order, on="blocking_rule", how="left")
+        .sort("_at", "blocking_rule", nulls_last=True)
         .join(hits.group_by("blocking_rule").len("true_pairs"), on="blocking_rule", how="left")
         .join(only, on="blocking_rule", how="left")
         .select(
