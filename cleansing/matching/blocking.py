@@ -522,13 +522,19 @@ def default_rules(
             uses=NAME_USES + ADDRESS_USES,
             where=pl.col("_person"),
         ),
+        # The start of a person's name across the country, for records without a phone number:
+        # two records of one person that each hold one meet by it, or by their name in one town
+        # or street. A register of people (FEBRL, a historical list) has none, and there this
+        # rule finds a typo'd name at another address. Among a million Danish customers with
+        # phones it paired every Jens Hansen with every Jens Hansson, 2.8 million pairs (two in
+        # five candidates) for 0.03 % of the duplicates no other rule found.
         BlockingRule(
             "name_prefixes",
             pl.when(pl.col("_person")).then(
                 pl.concat_str(_prefix("first_name_key", 3), _prefix("last_name_key", 4))
             ),
             uses=NAME_USES,
-            where=pl.col("_person"),
+            where=pl.col("_person") & (pl.col("_phones").list.len().fill_null(0) == 0),
         ),
         # A two-part postal code (``SE1 8XZ``) holds a street or two: as fine as an address.
         BlockingRule(
