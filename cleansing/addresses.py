@@ -1466,6 +1466,8 @@ def _decide_country(
         # a Danish code whose city is its district stays Danish whatever another record says
         .when(pl.col("_placed").is_not_null() & ~pl.col("agrees").fill_null(False))
         .then(pl.col("_placed"))
+        .when(_faroese_code_and_town())
+        .then(pl.lit("FO"))
         .when(pl.col("postal_code").str.contains(r"^39\d\d$").fill_null(False) & danish_file)
         .then(pl.lit("GL"))
         .when(pl.col("agrees").fill_null(False) | pl.lit(danish_file))
@@ -1473,6 +1475,26 @@ def _decide_country(
         .otherwise(in_file)
     )
     return frame.select(decided.alias("country"))["country"]
+
+
+def _faroese_code_and_town() -> pl.Expr:
+    """A three-digit code typed beside a Faroese town of that code (``100 Tórshavn``, ``700
+    Klaksvík``, ``510 Gøta``): the Faroe Islands, though no country is written. Read as Danish
+    the code was none (UNKNOWN_POSTAL_CODE, MISSING_ADDRESS) or, from 800 on, a Danish one with
+    its leading zero lost (``800 Tvøroyri`` as 0800 Høje Taastrup). Both must agree: ``800 Høje
+    Taastrup`` stays Danish."""
+    code_town = pl.concat_str([pl.col("_written_code"), pl.col("_city_key")], separator=" ")
+    return code_town.is_in(pl.lit(sorted(_faroese_places()))).fill_null(False)
+
+
+@cache
+def _faroese_places() -> set[str]:
+    """``<code> <town key>`` of every Faroese postal code (``data/reference/fo_postal_codes``)."""
+    table = load_reference("fo_postal_codes")
+    keyed = table.select(
+        pl.concat_str([pl.col("postal_code"), text_key(pl.col("town"))], separator=" ")
+    )
+    return set(keyed.to_series().to_list())
 
 
 # Countries whose addresses are read the Danish way (their codes are in the Danish postal table,

@@ -1049,7 +1049,7 @@ def test_a_faroese_code_beside_a_faroese_phone_is_faroese() -> None:
     """``100 Tórshavn`` beside ``+298 …`` with no country column reads as it does beside
     ``Færøerne``: Faroese, its three digits kept, no Danish flag (it was Danish, its code gone,
     MISSING_ADDRESS and UNKNOWN_POSTAL_CODE). Without a phone naming the country, the three
-    digits are no Danish code still."""
+    digits beside a Faroese town of that code say it."""
     columns = {
         "raw_street": ["Niels Finsens gøta 1", "Vestergade 1"],
         "raw_postal_code": ["100", "8000"],
@@ -1063,8 +1063,31 @@ def test_a_faroese_code_beside_a_faroese_phone_is_faroese() -> None:
         assert not row["flag_UNKNOWN_POSTAL_CODE"]
         assert not row["flag_MISSING_ADDRESS"]
     bare = _addresses(**columns, raw_phone=["31 12 34", None])
-    assert bare["country"].to_list() == ["DK", "DK"]
-    assert bare["flag_UNKNOWN_POSTAL_CODE"].to_list() == [True, False]
+    assert bare["country"].to_list() == ["FO", "DK"]
+    assert bare["flag_UNKNOWN_POSTAL_CODE"].to_list() == [False, False]
+
+
+def test_a_faroese_code_and_town_without_a_country_is_faroese() -> None:
+    """A Danish file's few Faroese customers, written with neither a country nor a phone: a
+    three-digit code beside a Faroese town of that code is the Faroe Islands (``Kollafjørður``
+    as the Faroese write it, ``Kollafjørdur`` as Post Danmark's list does). They were Danish:
+    no code (MISSING_ADDRESS, UNKNOWN_POSTAL_CODE, so not to be invoiced) or, from 800 on, a
+    Danish code with its zero lost (``800 Tvøroyri`` as 0800 Høje Taastrup). A Danish 0800
+    typed without its zero stays Danish, and a Faroese code beside another town says nothing."""
+    out = _addresses(
+        raw_street=["Jónas Broncks gøta 5", "Klaksvíksvegur 20", "Gøtuvegur 10", "Sjógøta 4",
+                    "Við Ánna 3", "Hovedgaden 4", "Skolevej 1", "Vestergade 1"],
+        raw_postal_code=["100", "700", "510", "800", "410", "800", "700", "8000"],
+        raw_city=["Tórshavn", "Klaksvík", "Gøta", "Tvøroyri", "Kollafjørður", "Høje Taastrup",
+                  "Aarhus C", "Aarhus C"],
+    )  # fmt: skip
+    assert out["country"].to_list() == ["FO", "FO", "FO", "FO", "FO", "DK", "DK", "DK"]
+    assert out["postal_code"].to_list()[:6] == ["100", "700", "510", "800", "410", "0800"]
+    assert out["city"].to_list()[:6] == [
+        "Tórshavn", "Klaksvík", "Gøta", "Tvøroyri", "Kollafjørður", "Høje Taastrup",
+    ]  # fmt: skip
+    assert not out["flag_MISSING_ADDRESS"][:6].any()
+    assert not out["flag_UNKNOWN_POSTAL_CODE"][:6].any()
 
 
 def test_a_foreign_post_box_is_kept_as_typed() -> None:

@@ -403,3 +403,15 @@ def test_a_surname_and_a_trade_is_a_business(name: str, expected: str) -> None:
     ``Jakobsen Maler`` beside ``Jakobsen Maler v/ Susanne Jakobsen`` at one address and e-mail
     was kept apart from it as the owner's private account (``person_and_business``)."""
     assert _classify([(name, None, None, None)]) == [expected]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Klaksvíkar Handil", "Gøtu Bakarí", "Argir Bygg", "Tvøroyrar Sparikassi", "Malmö Stad",
+     "Lunds kommun"],
+)  # fmt: skip
+def test_a_faroese_or_swedish_firm_named_by_its_town_is_a_business(name: str) -> None:
+    """A Faroese shop, bakery, builder or savings bank named by its town, and a Swedish
+    municipality, were persons: the matcher's rules for people (namesakes, households) then
+    applied to them."""
+    assert _classify([(name, None, None, None)]) == ["company"]

@@ -75,6 +75,13 @@ def test_company_domain_blocks_but_free_mail_does_not() -> None:
         {"record_id": "d", "email": "anne@gmail.com"},
         {"record_id": "e", "email": "ole@hotmail.dk"},
         {"record_id": "f", "email": "eva@hotmail.dk"},
+        # Greenland's and the Faroe Islands' consumer mail: two namesakes in Qaqortoq were
+        # one customer by their ISP's domain
+        {"record_id": "g", "email": "niviheilmann70@greennet.gl"},
+        {"record_id": "h", "email": "niviheilmann@greennet.gl"},
+        {"record_id": "i", "email": "handil@olivant.fo"},
+        {"record_id": "j", "email": "joan@post.olivant.fo"},
+        {"record_id": "k", "email": "sunnva@post.olivant.fo"},
     ]
     assert _pairs(rows, "email_domain") == {("a", "b")}
 
