@@ -1843,6 +1843,9 @@ def normalise_addresses(df: pl.DataFrame) -> pl.DataFrame:
                         pl.col("_bare_key").str.extract(r"(\S+)$")
                         == pl.col("_plain_key").str.extract(r"(\S+)$")
                     ).fill_null(True)
+                    # a word of three letters or fewer is no word in full: the Greenlandic
+                    # ``Nuussuup Aqq.`` (Aqqusinersuaq, road) went back as ``Nuussuup Aqq``
+                    & ~pl.col("_dotted").str.contains(r"(?:^|[\s.])\p{L}{1,3}\.$").fill_null(False)
                 )
                 .then(pl.col("_bare"))
                 .otherwise(pl.col("_dotted"))

@@ -864,16 +864,19 @@ def test_an_abbreviation_ending_a_street_keeps_its_full_stop() -> None:
     full stop as typed; a stray one after a word in full still goes."""
     out = _addresses(
         raw_address=["Vesterg. 12", "Vestergade 12", "Vestergade. 12", "Nørreg 5", "Toskiftevj. 3",
-                     "H.C. Andersens Blvd. 2", "Gl. Kongevej. 1"],
-        raw_postal_code=["8000"] * 5 + ["1553", "1610"],
+                     "H.C. Andersens Blvd. 2", "Gl. Kongevej. 1", "Nuussuup Aqq. 4",
+                     "Jens Kreutzmannip Aqq. 20 B"],
+        raw_postal_code=["8000"] * 5 + ["1553", "1610", "3900", "3900"],
     )  # fmt: skip
     assert out["street_key"].to_list() == [
         "vestergade", "vestergade", "vestergade", "noerreg", "toskiftevej",
-        "hc andersens boulevard", "gammel kongevej",
+        "hc andersens boulevard", "gammel kongevej", "nuussuup aqq", "jens kreutzmannip aqq",
     ]  # fmt: skip
+    # A short word's full stop is an abbreviation's, also where the table knows none (the
+    # Greenlandic Aqq., Aqqusinersuaq: road).
     assert out["street"].to_list() == [
         "Vesterg.", "Vestergade", "Vestergade", "Nørreg", "Toskiftevj.",
-        "H.C. Andersens Blvd.", "Gl. Kongevej",
+        "H.C. Andersens Blvd.", "Gl. Kongevej", "Nuussuup Aqq.", "Jens Kreutzmannip Aqq.",
     ]  # fmt: skip
 
 
