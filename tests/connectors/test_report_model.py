@@ -134,6 +134,23 @@ def test_a_number_on_the_customers_other_record_holds_no_invoice(tmp_path: Path)
     assert (invoice.customers, invoice.reasons[0].customers) == (1, 1)
 
 
+def test_a_post_box_and_a_foreign_vat_number_stay_filled_after_cleansing(tmp_path: Path) -> None:
+    """A Swedish VAT number typed in the CVR column is the company's ``vat_number`` and a post
+    box alone is ``po_box``, no street: "filled before and after" showed the CVR and address
+    columns emptied by the cleanse, though every value was kept."""
+    run = cleansed_text(
+        tmp_path,
+        "Kundenr;Navn;Adresse;Postnr;By;Land;CVR\n"
+        "1;Svensk Trä AB;Storgatan 4;211 42;Malmö;Sverige;SE556677889901\n"
+        "2;Hansen Byg ApS;Postboks 123;8000;Aarhus C;;25313763\n",
+    )
+    records = pl.read_parquet(run / "records.parquet")
+    assert records["vat_number"].to_list() == ["SE556677889901", None]
+    assert records["po_box"].to_list() == [None, "Postboks 123"]
+    filled = {label: (before, after) for label, before, after in load_model(run).completeness}
+    assert [filled[label] for label in ("navn", "adresse", "CVR")] == [(100.0, 100.0)] * 3
+
+
 def test_a_customer_that_cannot_be_invoiced_shows_why_it_cannot_be_collected(
     tmp_path: Path,
 ) -> None:
