@@ -176,7 +176,7 @@ def test_the_local_engine_hands_the_first_two_frames_on_in_memory(
     written: list[str] = []
     write = steps._write_work
 
-    def recorded(frame: pl.DataFrame, path: Path) -> None:
+    def recorded(frame: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
         written.append(path.name)
         write(frame, path)
 
