@@ -244,11 +244,24 @@ def headline(run: dict[str, Any], text: Text) -> list[Metric]:
         elif key in ("invoice_ready", "collection_ready"):
             share = text.percent(counts[key], counts.get("records"))
             note = f"{share} {text('share_of_records')}, {text(key + '_note')}"
+            if settled := _settled_records(counts, key):
+                # else "0 customers (0 records) cannot be invoiced" beside 98 % ready reads wrong
+                note += f"; {text('settled_note', n=text.number(settled))}"
         else:
             note = text(f"{key}_note")
         label = text(key, n=text.number(counts.get(key)))  # "1 kunde kan ikke faktureres"
         metrics.append(Metric(key, counts.get(key), label, note))
     return metrics
+
+
+def _settled_records(counts: dict[str, Any], ready: str) -> int:
+    """Records neither ``ready`` nor counted as blocked: a MISSING_CVR or MISSING_EAN their
+    customer's other record settles (:func:`customer_counts`)."""
+    if ready != "invoice_ready" or not {"records", "records_blocked_invoice"} <= counts.keys():
+        return 0
+    return max(
+        0, int(counts["records"]) - int(counts[ready]) - int(counts["records_blocked_invoice"])
+    )
 
 
 def registry_skipped(run: dict[str, Any]) -> bool:

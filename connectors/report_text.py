@@ -293,6 +293,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "invoice_ready_note": "poster uden noget, der spærrer for fakturering",
         "collection_ready": "kan sendes til inkasso",
         "collection_ready_note": "og intet, der spærrer for inkasso",
+        "settled_note": (
+            "{n} {n|post|poster} mere mangler et nummer, som kundens anden post har: kunden "
+            "kan faktureres"
+        ),
         "duplicate_records": "{n|dublet|dubletter}",
         "duplicate_records_note": "poster, der lægges sammen med en anden post",
         "clusters_with_duplicates": "{n|kunde|kunder} med dubletter",
@@ -881,6 +885,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "invoice_ready_note": "records with nothing that blocks invoicing",
         "collection_ready": "collection-ready",
         "collection_ready_note": "and nothing that blocks collection",
+        "settled_note": (
+            "{n} more {n|record lacks|records lack} a number the customer's other record holds: "
+            "the customer can be invoiced"
+        ),
         "duplicate_records": "{n|duplicate|duplicates}",
         "duplicate_records_note": "records that merge into another record",
         "clusters_with_duplicates": "{n|customer|customers} with duplicates",

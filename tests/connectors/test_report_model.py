@@ -132,6 +132,12 @@ def test_a_number_on_the_customers_other_record_holds_no_invoice(tmp_path: Path)
     invoice = next(g for g in model.groups if g.key == "invoice")
     assert [r.code for r in invoice.reasons] == ["MISSING_CVR"]
     assert (invoice.customers, invoice.reasons[0].customers) == (1, 1)
+    # The two records their customer's other record settles are said beside the ready share:
+    # "0 customers cannot be invoiced" above "98 % of records ready" read as a mistake.
+    ready = next(m for m in model.headline if m.key == "invoice_ready")
+    assert ready.note.endswith(
+        "; 2 poster mere mangler et nummer, som kundens anden post har: kunden kan faktureres"
+    ), ready.note
 
 
 def test_a_post_box_and_a_foreign_vat_number_stay_filled_after_cleansing(tmp_path: Path) -> None:
