@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from datavask.cleansing.matching.blocking import (
+    EVIDENCE_WORD_BLOCK,
     PLACE,
     RARE_BLOCK,
     BlockingRule,
@@ -610,6 +611,41 @@ def test_locality_words_pair_a_partial_name_in_one_place() -> None:
     cities = ["Manchester", " manchester ", "Leeds"] + [None] * (RARE_BLOCK + 1)
     df = frame(rows).with_columns(pl.Series("city", cities))
     assert _rule_pairs(df, "locality_words") == {("a", "b")}
+
+
+def test_evidence_words_pair_a_name_word_in_either_field_born_in_one_place() -> None:
+    # "Goddard" alone (read as a first name) and Walter Goddard, both born in the New Forest;
+    # "Dowson" and Henry Dawson, a letter apart. Not the Goddard born in Leeds, not a company,
+    # not an occupation (coarse), and not the 21 Smiths born in London (over the rule's cap).
+    rows = [
+        {"record_id": "a", "customer_type": "person", "name_key": "goddard",
+         "first_name_key": "goddard"},
+        {"record_id": "b", "customer_type": "person", "name_key": "walter goddard",
+         "first_name_key": "walter", "last_name_key": "goddard"},
+        {"record_id": "c", "customer_type": "person", "name_key": "walter goddard",
+         "first_name_key": "walter", "last_name_key": "goddard"},
+        {"record_id": "d", "customer_type": "company", "name_key": "goddard"},
+        {"record_id": "e", "customer_type": "person", "name_key": "henry dawson",
+         "first_name_key": "henry", "last_name_key": "dawson"},
+        {"record_id": "f", "customer_type": "person", "name_key": "dowson",
+         "first_name_key": "dowson"},
+    ]  # fmt: skip
+    places = ["new forest", "new forest", "leeds", "new forest", "cherwell", "cherwell"]
+    rows += [
+        {"record_id": f"s{i:02}", "customer_type": "person", "name_key": "smith",
+         "last_name_key": "smith"}
+        for i in range(EVIDENCE_WORD_BLOCK + 1)
+    ]  # fmt: skip
+    places += ["london"] * (EVIDENCE_WORD_BLOCK + 1)
+    df = frame(rows).with_columns(
+        pl.Series("evidence_birth_place", places),
+        pl.Series("evidence_occupation", ["painter"] * len(places)),
+    )
+    records = prepare_records(df)
+    rules = default_rules(evidence=("birth_place", "occupation"), coarse=frozenset({"occupation"}))
+    words = tuple(r for r in rules if r.name in {"birth_place_words", "occupation_words"})
+    assert [r.name for r in words] == ["birth_place_words"]
+    assert _found(records, candidate_pairs(records, words).pairs) == {("a", "b"), ("e", "f")}
 
 
 def test_locality_year_pairs_persons_born_one_year_in_one_place() -> None:
