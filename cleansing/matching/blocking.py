@@ -27,12 +27,13 @@ its last two digits, the numbers of an unparsed address line) have no finer keys
 cap pairs nothing. A word of a name has a cap of its own, :data:`RARE_BLOCK`: the word ``sadd``
 pairs Harold Sadd with Henry Samuel Sadd, the word ``jensen`` pairs nobody.
 
-Six more rare keys (``RARE_BLOCK``) and one sorted pass come after every other rule and do not
+Seven more rare keys (``RARE_BLOCK``) and one sorted pass come after every other rule and do not
 train the model (``BlockingRule.train``): the numbers of any address line (``2334 75`` of 2334 E
 75th St and of 2334 E 75th Street, parsed into two street keys), its first number with the
 street's first word (``78|van`` of 78 W Van Buren Street and of 78 West Van Buren Floor 1), a
 person's locality with each word of the name (``london|eleanor``), a mapping's evidence field
-with each name word's skeleton (``new forest|gdrd``), a person's locality with the birth year,
+with each name word's skeleton (``new forest|gdrd``) and with the birthday (``dublin|-10-16``),
+a person's locality with the birth year,
 a last name's consonant skeleton with the first initial (``btlr|t`` of Thomas Buttler and of Tom
 Butler), and the e-mail addresses sorted, neighbours nearly equal (a typo). They add the pairs
 the other keys miss; the model is the one the other rules' pairs give, and scores them.
@@ -467,25 +468,49 @@ def evidence_words(field: str) -> pl.Expr:
     return pl.when(pl.col("_person") & (words.list.len() > 0)).then(joined.str.split("\x1f"))
 
 
-def evidence_word_rules(
+def birthday() -> pl.Expr:
+    """The day and month of a birth date (``-10-16`` of 1861-10-16 and of 1864-10-16: a year
+    mistyped); null for 1 January, which a register writes for a year alone (``1600-01-01``)."""
+    day = pl.col("date_of_birth").str.slice(4)
+    return pl.when(day != "-01-01").then(day)
+
+
+def rare_evidence_rules(
     fields: tuple[str, ...], coarse: frozenset[str] = frozenset()
 ) -> tuple[BlockingRule, ...]:
-    """:func:`evidence_words` for each evidence field that is not ``coarse``, rare keys only. An
-    occupation with a name word found 163 true pairs in 8,100 candidate pairs on historical_50k,
-    and is left out with the other coarse fields."""
-    return tuple(
-        BlockingRule(
-            f"{name}_words",
-            evidence_words(name),
-            uses=NAME_USES,
-            refine=(),
-            cap=EVIDENCE_WORD_BLOCK,
-            train=False,
-            where=pl.col("_person") & pl.col(f"evidence_{name}").is_not_null(),
-        )
-        for name in fields
-        if name not in coarse
-    )
+    """Rare keys for each evidence field that is not ``coarse``: its value with each name word
+    (:func:`evidence_words`, ``<field>_words``) and with the birthday (:func:`birthday`,
+    ``<field>_birthday``: Francis Vane and "5th Bt", both of Dublin, born 16 October 1861 and
+    1864). An occupation with a name word found 163 true pairs in 8,100 candidate pairs on
+    historical_50k, and is left out with the other coarse fields."""
+    rules: list[BlockingRule] = []
+    for name in fields:
+        if name in coarse:
+            continue
+        value = pl.col(f"evidence_{name}")
+        rules += [
+            BlockingRule(
+                f"{name}_words",
+                evidence_words(name),
+                uses=NAME_USES,
+                refine=(),
+                cap=EVIDENCE_WORD_BLOCK,
+                train=False,
+                where=pl.col("_person") & value.is_not_null(),
+            ),
+            BlockingRule(
+                f"{name}_birthday",
+                pl.when(pl.col("_person")).then(_joined_expr(value, birthday())),
+                uses=("date_of_birth",),
+                refine=(),
+                cap=RARE_BLOCK,
+                train=False,
+                where=pl.col("_person")
+                & value.is_not_null()
+                & pl.col("date_of_birth").is_not_null(),
+            ),
+        ]
+    return tuple(rules)
 
 
 def pairs_among(source_sizes: list[int], *, link_only: bool) -> int:
@@ -710,9 +735,10 @@ def default_rules(
         ),
         # A mapping's evidence field (a birth place) with each name word's skeleton: a person
         # written with one name word, or a typo in one, born in one place. On historical_50k
-        # 1,260 true pairs no other key found, in 15,000 candidate pairs (+1 %); a customer file
-        # without evidence fields has no such rule.
-        *evidence_word_rules(evidence, coarse),
+        # 1,260 true pairs no other key found, in 15,000 candidate pairs (+1 %). With the
+        # birthday: a birth year mistyped, 99 true pairs in 1,500 pairs (blocking recall
+        # 0.9674 -> 0.9679, F1 +0.0002). A customer file without evidence fields has neither.
+        *rare_evidence_rules(evidence, coarse),
         BlockingRule(
             "locality_year",
             pl.when(pl.col("_person")).then(

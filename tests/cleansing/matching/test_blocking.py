@@ -648,6 +648,32 @@ def test_evidence_words_pair_a_name_word_in_either_field_born_in_one_place() -> 
     assert _found(records, candidate_pairs(records, words).pairs) == {("a", "b"), ("e", "f")}
 
 
+def test_evidence_birthday_pairs_a_mistyped_birth_year_in_one_place() -> None:
+    # Francis Vane and "5th Bt", both of Dublin, born 16 October 1861 and 1864. Not the one born
+    # that day in London, not two born 1 January (a year alone), not an occupation (coarse).
+    rows = [
+        {"record_id": "a", "customer_type": "person", "name_key": "francis vane",
+         "first_name_key": "francis", "last_name_key": "vane", "date_of_birth": "1861-10-16"},
+        {"record_id": "b", "customer_type": "person", "name_key": "5th bt",
+         "first_name_key": "5th", "last_name_key": "bt", "date_of_birth": "1864-10-16"},
+        {"record_id": "c", "customer_type": "person", "name_key": "jane eyre",
+         "first_name_key": "jane", "last_name_key": "eyre", "date_of_birth": "1850-10-16"},
+        {"record_id": "d", "customer_type": "person", "name_key": "tom kettle",
+         "first_name_key": "tom", "last_name_key": "kettle", "date_of_birth": "1880-01-01"},
+        {"record_id": "e", "customer_type": "person", "name_key": "ann beck",
+         "first_name_key": "ann", "last_name_key": "beck", "date_of_birth": "1881-01-01"},
+    ]  # fmt: skip
+    df = frame(rows).with_columns(
+        pl.Series("evidence_birth_place", ["dublin", "dublin", "london", "dublin", "dublin"]),
+        pl.Series("evidence_occupation", ["painter"] * 5),
+    )
+    records = prepare_records(df)
+    rules = default_rules(evidence=("birth_place", "occupation"), coarse=frozenset({"occupation"}))
+    birthday = tuple(r for r in rules if r.name.endswith("_birthday"))
+    assert [r.name for r in birthday] == ["birth_place_birthday"]
+    assert _found(records, candidate_pairs(records, birthday).pairs) == {("a", "b")}
+
+
 def test_locality_year_pairs_persons_born_one_year_in_one_place() -> None:
     rows = [
         {"record_id": "a", "customer_type": "person", "first_name_key": "eliza",
