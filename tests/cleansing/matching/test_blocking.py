@@ -616,7 +616,7 @@ def test_locality_words_pair_a_partial_name_in_one_place() -> None:
 def test_evidence_words_pair_a_name_word_in_either_field_born_in_one_place() -> None:
     # "Goddard" alone (read as a first name) and Walter Goddard, both born in the New Forest;
     # "Dowson" and Henry Dawson, a letter apart. Not the Goddard born in Leeds, not a company,
-    # not an occupation (coarse), and not the 21 Smiths born in London (over the rule's cap).
+    # and not the 21 Smiths born in London (over the rule's cap).
     rows = [
         {"record_id": "a", "customer_type": "person", "name_key": "goddard",
          "first_name_key": "goddard"},
@@ -637,15 +637,33 @@ def test_evidence_words_pair_a_name_word_in_either_field_born_in_one_place() -> 
         for i in range(EVIDENCE_WORD_BLOCK + 1)
     ]  # fmt: skip
     places += ["london"] * (EVIDENCE_WORD_BLOCK + 1)
-    df = frame(rows).with_columns(
-        pl.Series("evidence_birth_place", places),
-        pl.Series("evidence_occupation", ["painter"] * len(places)),
+    records = prepare_records(frame(rows).with_columns(pl.Series("evidence_birth_place", places)))
+    rules = tuple(
+        r for r in default_rules(evidence=("birth_place",)) if r.name.startswith("birth_")
     )
-    records = prepare_records(df)
-    rules = default_rules(evidence=("birth_place", "occupation"), coarse=frozenset({"occupation"}))
-    words = tuple(r for r in rules if r.name in {"birth_place_words", "occupation_words"})
+    words = tuple(r for r in rules if r.name.endswith("_words"))
     assert [r.name for r in words] == ["birth_place_words"]
     assert _found(records, candidate_pairs(records, words).pairs) == {("a", "b"), ("e", "f")}
+
+
+def test_coarse_evidence_words_pair_only_within_the_rare_block() -> None:
+    # "Goddard" alone and Walter Goddard, both painters; not the sculptor Walter Goddard, and not
+    # the eleven painters named Smith: a coarse field's word blocks are capped at RARE_BLOCK.
+    rows = [
+        {"record_id": "a", "customer_type": "person", "name_key": "goddard",
+         "first_name_key": "goddard"},
+        {"record_id": "b", "customer_type": "person", "name_key": "walter goddard",
+         "first_name_key": "walter", "last_name_key": "goddard"},
+        {"record_id": "c", "customer_type": "person", "name_key": "walter goddard",
+         "first_name_key": "walter", "last_name_key": "goddard", "date_of_birth": "1850-10-16"},
+    ]  # fmt: skip
+    rows += _crowd("s", {"customer_type": "person", "last_name_key": "smith"}, {})
+    jobs = ["painter", "painter", "sculptor"] + ["painter"] * (RARE_BLOCK + 1)
+    records = prepare_records(frame(rows).with_columns(pl.Series("evidence_occupation", jobs)))
+    rules = default_rules(evidence=("occupation",), coarse=frozenset({"occupation"}))
+    rare = tuple(r for r in rules if r.name.startswith("occupation_") and not r.train)
+    assert [r.name for r in rare] == ["occupation_words"]  # no birthday for a coarse field
+    assert _found(records, candidate_pairs(records, rare).pairs) == {("a", "b")}
 
 
 def test_evidence_birthday_pairs_a_mistyped_birth_year_in_one_place() -> None:
