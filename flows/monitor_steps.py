@@ -368,8 +368,14 @@ def _write_out(out: Path, alerts: pl.DataFrame, run: dict[str, Any]) -> None:
 
 
 def _rewrite_run_json(out: Path, run: dict[str, Any]) -> None:
-    """run.json again with the delivery results, replaced in one rename."""
+    """run.json again with the delivery results, replaced in one rename, and recorded as
+    datavask's again: with the first run.json on record, a daily job writing to one ``--out``
+    (``--out /srv/datavask/alerts/today``) was refused from its second day as holding a file
+    datavask had not written, and no alert of that day was found or sent."""
+    from datavask.connectors.output import mark_run_dir
+
     temporary = out / f".run.json.{uuid.uuid4().hex[:8]}.tmp"
     temporary.write_text(json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n",
                          encoding="utf-8")  # fmt: skip
     temporary.replace(out / "run.json")
+    mark_run_dir(out)

@@ -186,6 +186,31 @@ def test_a_second_monitor_on_the_same_state_is_refused(tmp_path: Path) -> None:
     assert (tmp_path / "o" / "alerts.csv").exists()
 
 
+def test_a_daily_job_writes_to_one_out_day_after_day(tmp_path: Path) -> None:
+    """The README's daily job writes to one ``--out`` (``…/alerts/today``): from its second day
+    it was refused (exit 2) as holding a file datavask had not written, its own run.json, which
+    the delivery results rewrite after the directory is recorded. No alert of that day was found
+    or sent. A file the user puts there is still refused, and kept."""
+    planted = planted_registry()
+    customers = write_customers(tmp_path / "kunder.csv", list(planted.cvrs.values()))
+    out = tmp_path / "today"
+    days = []
+    for version in (planted.version1, planted.version2, planted.version2):
+        snapshot = tmp_path / "registry.jsonl"
+        snapshot.write_text("\n".join(json.dumps(d) for d in version) + "\n", "utf-8")
+        command = [sys.executable, "-m", "datavask", "monitor", str(customers), "--registry",
+                   str(snapshot), "--state", str(tmp_path / "state"), "--out", str(out)]  # fmt: skip
+        ran = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
+        assert ran.returncode == 0, ran.stderr
+        days.append({a["alert"] for a in _alerts(out)})
+    # day 2's changes, once; on day 3 only the vanished company, not found a second time
+    assert "BANKRUPT" in days[1] and days[2] == {"CVR_NOT_FOUND"}
+    (out / "mine.txt").write_text("noter", encoding="utf-8")
+    refused = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "mine.txt" in refused.stderr
+    assert (out / "mine.txt").read_text(encoding="utf-8") == "noter"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
