@@ -247,7 +247,7 @@ def _changes(joined: pl.DataFrame) -> list[pl.DataFrame]:
     def fact(alert: str, column: str, condition: pl.Expr | None = None) -> pl.DataFrame:
         return _alert(
             joined,
-            both & (differs(column) if condition is None else condition),
+            both & ~_stale(column) & (differs(column) if condition is None else condition),
             alert,
             before=pl.col(column + _OLD),
             after=pl.col(column + _NEW),
@@ -297,7 +297,13 @@ def _status_changes(joined: pl.DataFrame, both: pl.Expr) -> pl.DataFrame:
     )
     return _alert(
         joined,
-        both & cls_old.is_not_null() & changed & ~_merged_now(),
+        # a document that says nothing of the state (class null), or older news, changes nothing
+        both
+        & cls_old.is_not_null()
+        & cls_new.is_not_null()
+        & ~_stale("status_class")
+        & changed
+        & ~_merged_now(),
         alert,
         before=label_old,
         after=label_new,
@@ -339,17 +345,59 @@ def _finish(alerts: pl.DataFrame, customers: pl.DataFrame, detected_at: str) -> 
     )
 
 
+# Facts that go together, each group taken from the document that says its first column: a
+# document without a status (or address, owners, management) keeps the kept ones. Unknown is
+# never a change, and a trimmed document must not make the state forget a bankruptcy.
+_FACT_GROUPS: Final = (
+    ("status_class", ("status", "status_class", "status_since", "credit_status")),
+    ("name", ("name", "name_since")),
+    ("address", ("address", "address_id", "address_since")),
+    ("legal_form", ("legal_form",)),
+    ("industry_code", ("industry_code", "industry")),
+    ("owners", ("owners", "owners_since")),
+    ("management", ("management", "management_since")),
+)
+# The date each dated group holds since. A document whose group is dated before the kept one is
+# older news (a stale snapshot synced after a newer one), not a change: yesterday's "Normal since
+# 2015" after today's "under konkurs since 2026-12-05" un-bankrupted the customer and, with
+# today's snapshot back, alerted the bankruptcy again.
+_SINCE: Final = {
+    "status_class": "status_since",
+    "name": "name_since",
+    "address": "address_since",
+    "owners": "owners_since",
+    "management": "management_since",
+}
+
+
+def _stale(first: str) -> pl.Expr:
+    """The group of ``first`` (:data:`_FACT_GROUPS`) is dated before the kept one."""
+    if first not in _SINCE:
+        return pl.lit(False)
+    new, old = pl.col(_SINCE[first] + _NEW), pl.col(_SINCE[first] + _OLD)
+    return (new < old).fill_null(False)
+
+
 def _next_state(joined: pl.DataFrame, kept: pl.DataFrame, checked_at: str) -> pl.DataFrame:
-    """Found: this run's facts. Not found: the kept facts, one more miss. Failed: unchanged."""
+    """Found: this run's facts (a group the document says nothing of: the kept ones, see
+    :data:`_FACT_GROUPS`). Not found: the kept facts, one more miss. Failed: unchanged."""
     answered = joined.filter(~pl.col("lookup_failed"))
     found = pl.col("found")
+    said = {
+        column: pl.col(first + _NEW).is_not_null() & ~_stale(first)
+        for first, columns in _FACT_GROUPS
+        for column in columns
+    }
     rows = answered.select(
         "cvr",
         "found",
         pl.when(found).then(0).otherwise(pl.col("missing" + _OLD) + 1).cast(pl.Int32)
         .alias("missing"),
         *[
-            pl.when(found).then(pl.col(c + _NEW)).otherwise(pl.col(c + _OLD)).alias(c)
+            pl.when(found & said.get(c, pl.lit(True)))
+            .then(pl.col(c + _NEW))
+            .otherwise(pl.col(c + _OLD))
+            .alias(c)
             for c in FACTS_COLUMNS
         ],
         pl.col("first_seen").fill_null(checked_at),

@@ -825,13 +825,15 @@ _MASKED_FACT_COLUMNS: Final = (
 
 def _status(
     vr: Mapping[str, Any], meta: Mapping[str, Any]
-) -> tuple[str | None, str, str | None, str | None]:
+) -> tuple[str | None, str | None, str | None, str | None]:
     """``(status text, status class, since, credit-status text)`` of a document.
 
     The class is the most severe of ``sammensatStatus``, the open ``virksomhedsstatus`` and the
     credit status (``Konkurs`` is bankrupt, any other open credit status distressed); an ended
     ``livsforloeb`` is dissolved. The text is the graver of the first two
     (:func:`_status_in_force`); the credit status stays apart (alerts write them together).
+    A document with none of them says nothing of the company's state: class None, not normal
+    (a trimmed document alerted ``Normal → ''`` and the state forgot the bankruptcy it held).
     """
     history = _current(vr.get("virksomhedsstatus"))
     text, severity = _status_in_force(meta, history)
@@ -846,6 +848,8 @@ def _status(
     life = _current(vr.get("livsforloeb"), newest_if_none=True)
     if life and (life.get("periode") or _NOTHING).get("gyldigTil"):
         severity = _DISSOLVED
+    if not text and credit_item is None and not life:
+        return None, None, None, None
     return (" ".join(str(text).split()) if text else None), STATUS_CLASSES[severity], since, credit
 
 

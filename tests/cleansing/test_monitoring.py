@@ -90,6 +90,47 @@ def test_status_back_to_normal_is_a_status_change() -> None:
     assert alerts_of(before, {}) == [("STATUS_CHANGED", "UNDER REKONSTRUKTION", "NORMAL")]
 
 
+def _runs(*documents: dict[str, Any]) -> tuple[list[list[tuple]], pl.DataFrame]:
+    """The alerts of each of ``documents`` seen in turn by one state, and the last state."""
+    state, seen = None, []
+    for i, document in enumerate(documents):
+        alerts, state = compare(observed(document), state, CUSTOMERS, detected_at=f"t{i}")
+        seen.append([(r["alert"], r["before"], r["after"]) for r in alerts.to_dicts()])
+    assert state is not None
+    return seen, state
+
+
+def test_a_document_that_says_nothing_of_the_state_changes_nothing() -> None:
+    """A trimmed document (only the name: no status, credit status or life span) alerted
+    ``STATUS_CHANGED NORMAL → ''``, wiped the kept status, and alerted back the next day; one
+    without an address forgot the kept address."""
+    bankrupt = {"status": "UNDER KONKURS", "status_class": "bankrupt", "status_since": "2026-12-05"}
+    trimmed = {"status": None, "status_class": None, "status_since": None, "credit_status": None,
+               "address": None, "address_id": None, "address_since": None}  # fmt: skip
+    seen, state = _runs(bankrupt, trimmed, bankrupt)
+    assert seen == [[("BANKRUPT", None, "UNDER KONKURS")], [], []]
+    row = state.row(0, named=True)
+    assert (row["status_class"], row["address"]) == ("bankrupt", BASE["address"])
+
+
+def test_older_news_after_newer_changes_nothing() -> None:
+    """A stale snapshot synced after a newer one: "Normal since 2010" after "under konkurs since
+    2026-12-05" alerted STATUS_CHANGED, un-bankrupted the customer (its cleanse no longer
+    blocked invoicing), and with today's snapshot back alerted the bankruptcy again. A change
+    dated after the kept one still alerts (a name changed back in 2027)."""
+    bankrupt = {"status": "UNDER KONKURS", "status_class": "bankrupt", "status_since": "2026-12-05",
+                "name": "Beta ApS", "name_since": "2026-06-01"}  # fmt: skip
+    seen, state = _runs(bankrupt, {}, bankrupt, {**bankrupt, "name_since": "2027-01-02"} | {
+        "name": "Alfa ApS"})  # fmt: skip
+    assert seen == [
+        [("BANKRUPT", None, "UNDER KONKURS")],
+        [],
+        [],
+        [("NAME_CHANGED", "Beta ApS", "Alfa ApS")],
+    ]
+    assert state.row(0, named=True)["status_class"] == "bankrupt"
+
+
 def test_first_sight_alerts_only_on_distress() -> None:
     assert alerts_of(None, {}) == []
     assert alerts_of(None, {"name": "Beta ApS"}) == []
