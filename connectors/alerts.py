@@ -470,54 +470,143 @@ class _Transient(Exception):
 
 # --------------------------------------------------------------------------- the outbox
 
+_OUTBOX_VERSION: Final = 2
+
 
 class Outbox:
-    """What is still to be delivered, per target, in ``outbox.json`` of the state directory.
+    """What is still to be delivered, per destination, in ``outbox.json`` of the state directory.
 
     Alerts are added before anything is sent and removed once their message got through, so
     a failure (or a crash) leaves them to the next run. The file is replaced atomically.
+
+    A webhook URL is a secret (Slack and Teams put the key in the path), so the file never holds
+    one: a destination is known by a salted scrypt hash of its format and address (the salt is
+    the file's own) and shown by :attr:`Target.safe` (``slack hooks.slack.com``). The hash tells
+    a run whether a destination is one it is configured for, without the URL.
+
+    ``{"version": 2, "salt": hex, "destinations": {hash: {"label": safe, "pending": {alert_id:
+    alert}, "delivered": [alert_id, ...]}}}`` — ``delivered`` lists the alerts this destination
+    already got that are still pending for another, so re-addressing those never repeats them.
+    A file from before (``{url: {alert_id: alert}}``) is read and rewritten in this form.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.pending: dict[str, dict[str, dict[str, Any]]] = {}
+        self.salt = os.urandom(16).hex()
+        self.destinations: dict[str, dict[str, Any]] = {}
+        self._ids: dict[str, str] = {}
         if path.is_file():
             try:
-                self.pending = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
+                stored = json.loads(path.read_text(encoding="utf-8"))
+                if stored.get("version") == _OUTBOX_VERSION:
+                    self.salt = str(stored["salt"])
+                    self.destinations = dict(stored["destinations"])
+                else:
+                    self._read_by_url(stored)
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise DeliveryConfigError(f"the outbox {path} cannot be read: {exc}") from None
+
+    def _read_by_url(self, stored: Mapping[str, Mapping[str, Any]]) -> None:
+        """The first outbox's form, keyed by the ``--notify`` text itself."""
+        for text, queue in stored.items():
+            try:
+                target = parse_target(text)
+            except DeliveryConfigError:
+                target = Target(text, "webhook", "")  # unusable: kept, never contacted
+            entry = self._entry(target)
+            for alert_id, alert in queue.items():
+                entry["pending"].setdefault(alert_id, alert)
+
+    def identity(self, target: Target) -> str:
+        """A destination's key in the file: not the URL, the same on every run for the same one."""
+        key = f"{target.kind} {target.address}"
+        if key not in self._ids:
+            digest = hashlib.scrypt(
+                key.encode(), salt=bytes.fromhex(self.salt), n=2**14, r=8, p=1, dklen=12
+            )
+            self._ids[key] = digest.hex()
+        return self._ids[key]
+
+    def _entry(self, target: Target) -> dict[str, Any]:
+        return self.destinations.setdefault(
+            self.identity(target), {"label": target.safe, "pending": {}, "delivered": []}
+        )
 
     def add(self, targets: Iterable[Target], alerts: Sequence[Mapping[str, Any]]) -> None:
         for target in targets:
-            queue = self.pending.setdefault(target.text, {})
+            entry = self._entry(target)
             for alert in alerts:
-                queue.setdefault(str(alert["alert_id"]), dict(alert))
+                if str(alert["alert_id"]) not in entry["delivered"]:
+                    entry["pending"].setdefault(str(alert["alert_id"]), dict(alert))
+
+    def readdress(self, targets: Sequence[Target]) -> list[str]:
+        """Pending alerts of a destination no longer configured go to the configured ones
+        (those that already got an alert do not get it again); with none configured they stay.
+        Returns the labels of the destinations whose alerts stay for want of one."""
+        configured = {self.identity(t): t for t in targets}
+        stale = [
+            key
+            for key, entry in self.destinations.items()
+            if key not in configured and entry["pending"]
+        ]
+        if not configured:
+            return sorted({self.destinations[key]["label"] for key in stale})
+        for key in stale:
+            moved = self.destinations.pop(key)["pending"]
+            for target in configured.values():
+                entry = self._entry(target)
+                had = set(entry["delivered"])
+                for alert_id, alert in moved.items():
+                    if alert_id not in had:
+                        entry["pending"].setdefault(alert_id, alert)
+        return []
+
+    def delivered(self, target: Target, alert_ids: Iterable[str]) -> None:
+        entry = self._entry(target)
+        for alert_id in alert_ids:
+            if entry["pending"].pop(alert_id, None) is not None:
+                entry["delivered"].append(alert_id)
+
+    def pending(self, target: Target) -> list[dict[str, Any]]:
+        """The target's alerts still to send, oldest first."""
+        queue = self.destinations.get(self.identity(target), {}).get("pending", {})
+        return sorted(queue.values(), key=lambda a: (a.get("detected_at") or "", a["alert_id"]))
 
     def save(self) -> None:
-        self.pending = {target: queue for target, queue in self.pending.items() if queue}
+        waiting = {i for entry in self.destinations.values() for i in entry["pending"]}
+        for entry in self.destinations.values():
+            entry["delivered"] = [i for i in entry["delivered"] if i in waiting]
+        self.destinations = {
+            key: entry
+            for key, entry in self.destinations.items()
+            if entry["pending"] or entry["delivered"]
+        }
+        content = {
+            "version": _OUTBOX_VERSION,
+            "salt": self.salt,
+            "destinations": self.destinations,
+        }
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         with temporary.open("w", encoding="utf-8") as fh:
-            json.dump(self.pending, fh, ensure_ascii=False)
+            json.dump(content, fh, ensure_ascii=False)
             fh.flush()
             os.fsync(fh.fileno())
         temporary.replace(self.path)
 
     def count(self) -> int:
-        return sum(len(queue) for queue in self.pending.values())
+        return sum(len(entry["pending"]) for entry in self.destinations.values())
 
 
-def deliver(outbox: Outbox, sender: Sender) -> dict[str, Any]:
-    """Send everything in the outbox, target by target, message by message; save as it goes.
+def deliver(outbox: Outbox, sender: Sender, targets: Sequence[Target]) -> dict[str, Any]:
+    """Send the outbox's alerts to ``targets`` (this run's ``--notify``), target by target,
+    message by message; save as it goes. A destination not among ``targets`` is not contacted:
+    :meth:`Outbox.readdress` has given its alerts to these, or keeps them when there are none.
 
     Returns ``{"delivered": n, "pending": n, "failures": [...]}`` (targets shown safely).
-    Targets no longer configured still get their pending alerts: a person removed from the
-    notify list after a failure would otherwise silently lose them.
     """
     delivered, failures = 0, []
-    for text in list(outbox.pending):
-        target = parse_target(text)
-        queue = outbox.pending[text]
-        alerts = sorted(queue.values(), key=lambda a: (a.get("detected_at") or "", a["alert_id"]))
+    for target in {outbox.identity(t): t for t in targets}.values():
+        alerts = outbox.pending(target)
         size = _PER_MESSAGE[target.kind]
         for start in range(0, len(alerts), size):
             batch = alerts[start : start + size]
@@ -527,8 +616,7 @@ def deliver(outbox: Outbox, sender: Sender) -> dict[str, Any]:
                 failures.append(str(exc))
                 log.warning("not delivered, kept for the next run: %s", exc)
                 break
-            for alert in batch:
-                queue.pop(alert["alert_id"], None)
+            outbox.delivered(target, [a["alert_id"] for a in batch])
             delivered += len(batch)
             outbox.save()
     outbox.save()

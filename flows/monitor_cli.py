@@ -120,9 +120,13 @@ def _summary(run: dict[str, Any]) -> None:
     console.print(f"{counts['alerts']:,} alerts{first}" + (f": {kinds}" if kinds else ""))
     delivery = run.get("delivery") or {}
     if delivery.get("pending"):
+        reasons = [*delivery["failures"]] + [
+            f"{label}: no longer configured, kept until --notify names a destination"
+            for label in delivery.get("held", [])
+        ]
         console.print(
             f"{delivery['pending']:,} notifications not delivered yet; "
-            "they are sent again on the next run: " + "; ".join(delivery["failures"]),
+            "they are sent again on the next run: " + "; ".join(reasons),
             soft_wrap=True,
         )
     elif delivery.get("delivered"):

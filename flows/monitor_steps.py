@@ -294,7 +294,9 @@ def run_monitor(
         "command": "monitor",
         "run_id": run_id,
         "started_at": started.isoformat(timespec="seconds"),
-        "options": params.model_dump() | {"input": redact_url(params.input)},
+        # a webhook URL carries its key: run.json names the target as the summary does
+        "options": params.model_dump()
+        | {"input": redact_url(params.input), "notify": [t.safe for t in targets]},
         "out": str(out),
         "timings": {},
     }
@@ -315,6 +317,7 @@ def run_monitor(
             _write_out(out, alerts, run)
             outbox = Outbox(state / OUTBOX)
             outbox.add(targets, alerts.to_dicts())
+            held = outbox.readdress(targets)
             outbox.save()
             run["snapshot"] = str(advance_state(
                 state, observed=observed, next_state=next_state, alerts=alerts, stamp=stamp,
@@ -322,10 +325,12 @@ def run_monitor(
             ))  # fmt: skip
         with timer("deliver"):
             run["events"] = emit_alert_events(alerts) if orchestrated else 0
-            run["delivery"] = {"delivered": 0, "pending": 0, "failures": []}
-            if outbox.count():
+            run["delivery"] = {"delivered": 0, "pending": outbox.count(), "failures": []}
+            if outbox.count() and targets:
                 with Sender(settings, **(delivery_options or {})) as sender:
-                    run["delivery"] = deliver(outbox, sender)
+                    run["delivery"] = deliver(outbox, sender, targets)
+            if held:  # no --notify this run: kept for the next run that names a destination
+                run["delivery"]["held"] = held
     run["finished_at"] = clock().isoformat(timespec="seconds")
     _rewrite_run_json(out, run)
     return run
