@@ -96,8 +96,14 @@ def state_lock(state: Path) -> Iterator[None]:
     The kernel releases the lock when the process ends, however it ends, so a crash never
     leaves a stale lock behind.
     """
-    state.mkdir(parents=True, exist_ok=True)
-    fd = os.open(state / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    if state.exists() and not state.is_dir():
+        raise InputError(f"--state {state} is a file, not a directory; give a directory")
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        fd = os.open(state / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # --state /proc/x, a read-only disk, a file on the way
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(f"--state {state}: cannot create or write it ({reason})") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

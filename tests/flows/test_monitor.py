@@ -230,6 +230,26 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, args: list[str], me
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("state", ["a-file", "/proc/datavask-state"])
+def test_a_state_that_cannot_be_a_directory_is_one_line_and_exit_2(
+    tmp_path: Path, state: str
+) -> None:
+    """``--state`` naming a file, or a place no directory can be made, was an internal error
+    (FileExistsError, FileNotFoundError) asking for a bug report."""
+    customers = write_customers(tmp_path / "kunder.csv", ["13585628"])
+    (tmp_path / "a-file").write_text("mine", encoding="utf-8")
+    (tmp_path / "r.jsonl").write_text("", encoding="utf-8")
+    command = [sys.executable, "-m", "datavask", "monitor", str(customers), "--registry",
+               str(tmp_path / "r.jsonl"), "--state", state, "--out", str(tmp_path / "o")]  # fmt: skip
+    result = subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode == 2, result.stderr
+    assert "--state" in result.stderr and "internal error" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "mine"
+
+
 def test_cleanse_with_the_monitor_state_flags_and_lists_recent_alerts(tmp_path: Path) -> None:
     from datavask.flows.cleanse import CleanseOptions, run_pipeline
 
