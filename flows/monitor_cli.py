@@ -64,7 +64,6 @@ def monitor(
     """Compare the registry with what it said last time and report the changes as alerts."""
     from pydantic import ValidationError
 
-    from datavask.connectors.errors import ConnectorError, InputError
     from datavask.flows.monitor_steps import MonitorParams
 
     if "://" not in input and not Path(input).exists():
@@ -83,16 +82,14 @@ def monitor(
     try:
         with console.status("Checking the registry …"):
             run = _run(params)
-    except InputError as exc:
-        raise _fail(str(exc)) from None
-    except ConnectorError as exc:
-        raise _fail(str(exc), code=1) from None
-    except (typer.Exit, KeyboardInterrupt):
+    except typer.Exit:
         raise
-    except Exception as exc:
-        from datavask.flows.cli import _internal_failure
+    except BaseException as exc:
+        # as cleanse: a stop is one line and 130/143 whatever the stopped step raised on its way
+        # out (Ctrl-C while the output was renamed into place was an internal error)
+        from datavask.flows.cli import _failure
 
-        raise _internal_failure(exc) from None
+        raise _failure(exc) from None
     _summary(run)
 
 

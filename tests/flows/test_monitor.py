@@ -310,3 +310,35 @@ def test_a_crash_before_the_state_advances_re_detects_the_same_alerts(
     assert crashed == {a["alert_id"] for a in _alerts(tmp_path / "run3")}
     assert len(crashed) == len(planted.expected)
     assert not list(tmp_path.glob(".run*partial*"))
+
+
+# The monitor command with its run stopped while the output is renamed into place: the signal
+# handler has recorded the Ctrl-C, and the commit refuses with StopRequested.
+_STOPPED_WHILE_WRITING = """
+import signal, sys
+from datavask.connectors.scratch import StopRequested
+from datavask.flows import cli, monitor_steps, signals
+
+def stopped(params, **options):
+    signals._received.append(signal.SIGINT)
+    raise StopRequested("stopped before the output was written")
+
+monitor_steps.run_monitor = stopped
+sys.argv = ["datavask", "monitor", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_ctrl_c_while_the_alerts_are_written_is_one_line_and_130(tmp_path: Path) -> None:
+    """A Ctrl-C while the run's output was renamed into place printed "internal error …
+    StopRequested … please send them with a bug report"; cleanse gives the one line and 130."""
+    customers = write_customers(tmp_path / "kunder.csv", ["13585628"])
+    (tmp_path / "r.jsonl").write_text("", encoding="utf-8")
+    script = tmp_path / "stopped.py"
+    script.write_text(_STOPPED_WHILE_WRITING, encoding="utf-8")
+    command = [sys.executable, str(script), str(customers), "--registry",
+               str(tmp_path / "r.jsonl"), "--state", str(tmp_path / "s")]  # fmt: skip
+    done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert "internal error" not in done.stdout + done.stderr
+    assert "interrupted" in done.stdout + done.stderr
