@@ -279,6 +279,34 @@ def test_cleanse_with_the_monitor_state_flags_and_lists_recent_alerts(tmp_path: 
     assert '"alerts": {' in html or '"alerts":{' in html
 
 
+def test_the_reports_status_table_agrees_with_the_monitors_flags(tmp_path: Path) -> None:
+    """A cleanse with an older snapshot (the company "Normal") and the monitoring state (under
+    konkurs since): the customer is COMPANY_BANKRUPT and blocked, and the report's table of
+    registry statuses said "aktiv" for it, beside the bankruptcy it listed."""
+    from datavask.connectors.report import load_model
+    from datavask.flows.cleanse import CleanseOptions, run_pipeline
+
+    planted = planted_registry()
+    customers = write_customers(tmp_path / "kunder.csv", list(planted.cvrs.values()))
+    state = tmp_path / "state"
+    for day, version in enumerate((planted.version1, planted.version2)):
+        snapshot = tmp_path / f"registry{day}.jsonl"
+        snapshot.write_text("\n".join(json.dumps(d) for d in version) + "\n", "utf-8")
+        run_monitor(MonitorParams(input=str(customers), registry=str(snapshot), state=str(state),
+                                  out=str(tmp_path / f"alerts{day}")))  # fmt: skip
+    options = CleanseOptions(input=str(customers), out=str(tmp_path / "run"),
+                             registry=str(tmp_path / "registry0.jsonl"), monitor_state=str(state))  # fmt: skip
+    run_pipeline(options, orchestrated=False)
+    records = pl.read_parquet(tmp_path / "run" / "records.parquet")
+    bankrupt = records.filter(pl.col("cvr") == planted.cvrs["bankrupt"]).row(0, named=True)
+    assert "COMPANY_BANKRUPT" in bankrupt["flags"]
+    assert bankrupt["registry_status"].casefold() == "normal"  # the older snapshot's word
+    classes = {
+        row["key"]: row["customers"] for row in load_model(tmp_path / "run").registry_classes
+    }
+    assert classes.get("bankrupt", 0) >= 1, classes
+
+
 def test_a_crash_before_the_state_advances_re_detects_the_same_alerts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
