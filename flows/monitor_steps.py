@@ -218,6 +218,20 @@ def _write_atomically(frame: pl.DataFrame, path: Path) -> None:
     replace_atomically(path, write)
 
 
+def _not_raised_before(alerts: pl.DataFrame, state: Path) -> pl.DataFrame:
+    """``alerts`` but those the state's alert history already holds (the same ``alert_id``: the
+    same change). A state whose current facts were lost (``current.parquet`` deleted, the history
+    kept) ran as a first run and raised its customers' bankruptcies again."""
+    history = state / HISTORY
+    if not alerts.height or not history.is_file():
+        return alerts
+    try:
+        raised = pl.read_parquet(history, columns=["alert_id"], glob=False)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"the monitoring state {history} cannot be read: {exc}") from None
+    return alerts.join(raised, on="alert_id", how="anti", maintain_order="left")
+
+
 def advance_state(
     state: Path, *, observed: pl.DataFrame, next_state: pl.DataFrame, alerts: pl.DataFrame,
     stamp: str, run_id: str,
@@ -317,6 +331,7 @@ def run_monitor(
             alerts, next_state = compare(
                 observed, previous, customers, detected_at=run["started_at"]
             )
+            alerts = _not_raised_before(alerts, state)
         run["first_run"] = previous is None
         run["counts"] = _counts(customers, observed, alerts)
         with timer("write"):

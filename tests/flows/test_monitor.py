@@ -340,6 +340,24 @@ def test_a_crash_before_the_state_advances_re_detects_the_same_alerts(
     assert not list(tmp_path.glob(".run*partial*"))
 
 
+def test_a_state_that_lost_its_current_facts_does_not_alert_again(tmp_path: Path) -> None:
+    """``current.parquet`` deleted, the alert history kept: the next run is a first run, and it
+    raised the bankruptcies and the distress it had raised before again (the same ids)."""
+    planted = planted_registry()
+    customers = write_customers(tmp_path / "kunder.csv", list(planted.cvrs.values()))
+    snapshot = tmp_path / "registry.jsonl"
+    ids = []
+    for version, out in ((planted.version1, "run1"), (planted.version2, "run2"),
+                         (planted.version2, "run3")):  # fmt: skip
+        snapshot.write_text("\n".join(json.dumps(d) for d in version) + "\n", "utf-8")
+        if out == "run3":
+            (tmp_path / "state" / "current.parquet").unlink()
+        run_monitor(MonitorParams(input=str(customers), registry=str(snapshot),
+                                  state=str(tmp_path / "state"), out=str(tmp_path / out)))  # fmt: skip
+        ids.append({a["alert_id"] for a in _alerts(tmp_path / out)})
+    assert ids[0] and ids[1] and ids[2] == set()
+
+
 # The monitor command with its run stopped while the output is renamed into place: the signal
 # handler has recorded the Ctrl-C, and the commit refuses with StopRequested.
 _STOPPED_WHILE_WRITING = """
