@@ -106,7 +106,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _interrupted() -> typer.Exit:
-    console.print(signals.stop_message())
+    signals.announce(console.print)
     return typer.Exit(signals.exit_code())
 
 
@@ -631,7 +631,7 @@ def main() -> None:
             signals.exit_now()  # typer says 130 for any interrupt; SIGTERM is 143
         raise
     except KeyboardInterrupt:
-        console.print(signals.stop_message())
+        signals.announce(console.print)
         signals.exit_now()
     finally:
         # The process is about to exit: collecting a large run's heap first would add seconds

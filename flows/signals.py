@@ -92,6 +92,23 @@ def stop_message() -> str:
     return INTERRUPTED
 
 
+_announced: list[bool] = []
+_announcing = threading.Lock()
+
+
+def announce(write: Callable[[str], object]) -> None:
+    """``write`` the stop line, unless it has been written: the main thread says it as it
+    unwinds and the watcher as it stops the run, and a main thread still unwinding when the
+    grace period ran out (a Dask cluster's workers shutting down) had it printed twice. Written
+    under a lock, so that the watcher's exit waits for a line the main thread is printing."""
+    with _announcing:
+        if _announced:
+            return
+        _announced.append(True)
+        with contextlib.suppress(Exception):  # the stop goes on whatever printing does
+            write(stop_message())
+
+
 def received() -> int | None:
     """The first stop signal this process received, if any."""
     return _received[0] if _received else None
@@ -210,6 +227,5 @@ def _watch(reader: socket.socket, writer: socket.socket) -> None:
 
 def _stop_now() -> None:
     request_stop()
-    with contextlib.suppress(OSError):
-        os.write(sys.stderr.fileno(), f"\n{stop_message()}\n".encode())
+    announce(lambda line: os.write(sys.stderr.fileno(), f"\n{line}\n".encode()))
     os._exit(exit_code())

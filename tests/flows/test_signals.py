@@ -162,3 +162,16 @@ def test_a_program_importing_datavask_keeps_its_own_ctrl_c() -> None:
     ):
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
         assert done.stdout.strip() == "True", done.stderr
+
+
+def test_the_stop_line_is_said_once_whoever_says_it() -> None:
+    """The main thread prints the stop line as it unwinds, and the watcher as it stops the run
+    after the grace period: a Dask run whose workers took longer than that to shut down printed
+    "interrupted; no output was written" twice (a CI run caught it)."""
+    said: list[str] = []
+    try:
+        signals.announce(said.append)
+        signals.announce(said.append)
+        assert said == [signals.INTERRUPTED]
+    finally:
+        signals._announced.clear()
