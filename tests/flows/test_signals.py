@@ -172,6 +172,6 @@ def test_the_stop_line_is_said_once_whoever_says_it() -> None:
     try:
         signals.announce(said.append)
         signals.announce(said.append)
-        assert said == [signals.INTERRUPTED]
+        assert said == [signals.stop_message()]  # what on_stop asked for, else INTERRUPTED
     finally:
         signals._announced.clear()
