@@ -20,7 +20,6 @@ import re
 import secrets
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -58,12 +57,8 @@ def _manifest(root: Path) -> dict[str, list[int]]:
 def mark_run_dir(root: Path) -> None:
     """Record every file below ``root`` as datavask's (done last, and again after a re-render),
     replaced in one rename: a run stopped while writing it leaves the old record whole."""
-    files = _manifest(root)
-    temporary = root / f"{MARKER}.{uuid.uuid4().hex[:8]}.tmp"
-    temporary.write_text(
-        json.dumps({"written_by": "datavask", "files": files}, indent=1) + "\n", encoding="utf-8"
-    )
-    temporary.replace(root / MARKER)
+    text = json.dumps({"written_by": "datavask", "files": _manifest(root)}, indent=1) + "\n"
+    replace_atomically(root / MARKER, lambda temporary: temporary.write_text(text, "utf-8"))
 
 
 def foreign_files(root: Path) -> list[str]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import logging
 import os
 import time
@@ -398,10 +397,8 @@ def _rewrite_run_json(out: Path, run: dict[str, Any]) -> None:
     datavask's again: with the first run.json on record, a daily job writing to one ``--out``
     (``--out /srv/datavask/alerts/today``) was refused from its second day as holding a file
     datavask had not written, and no alert of that day was found or sent."""
-    from datavask.connectors.output import mark_run_dir
+    from datavask.connectors.output import mark_run_dir, replace_atomically, write_json
 
-    temporary = out / f".run.json.{uuid.uuid4().hex[:8]}.tmp"
-    temporary.write_text(json.dumps(run, indent=2, ensure_ascii=False, default=str) + "\n",
-                         encoding="utf-8")  # fmt: skip
-    temporary.replace(out / "run.json")
+    # write_json as the first run.json: a CPR number that reached the run's record is masked
+    replace_atomically(out / "run.json", lambda temporary: write_json(run, temporary))
     mark_run_dir(out)
